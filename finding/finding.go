@@ -1,0 +1,139 @@
+// Package finding defines the vocabulary every tlskit diagnosis is written
+// in: a [Finding] with a stable identifier, a [Severity], the evidence and
+// the fix.
+//
+// Finding identifiers are a public contract. They appear in `tlskit check
+// --json`, in `tlskit truststore`, in `tlskit pcap`, in the tunnel's logs and
+// in the library's typed errors; once published an identifier never changes
+// meaning. The constants below are the complete list.
+package finding
+
+import (
+	"cmp"
+	"slices"
+)
+
+// Severity says how much a finding matters.
+type Severity string
+
+// The severities, from most to least serious.
+const (
+	// Error means the connection failed or must not be trusted.
+	Error Severity = "error"
+	// Warning means the connection works here but is fragile or weak.
+	Warning Severity = "warning"
+	// Info is context that helps to read the rest.
+	Info Severity = "info"
+)
+
+// rank orders severities for sorting: errors first.
+func (s Severity) rank() int {
+	switch s {
+	case Error:
+		return 0
+	case Warning:
+		return 1
+	default:
+		return 2
+	}
+}
+
+// Finding is one explained problem (or noteworthy fact) about a connection,
+// a certificate chain or a trust store.
+type Finding struct {
+	// ID is the stable identifier, such as "chain.incomplete".
+	ID string `json:"id"`
+	// Severity is error, warning or info.
+	Severity Severity `json:"severity"`
+	// Title is a one-line statement of the problem, for a person.
+	Title string `json:"title"`
+	// Detail is the evidence: what was observed that proves the title.
+	Detail string `json:"detail"`
+	// Fix says what to change, and where.
+	Fix string `json:"fix"`
+	// Evidence holds extra lines a person may want to copy (pins, names,
+	// paths). It may be empty.
+	Evidence []string `json:"evidence,omitempty"`
+}
+
+// Sort orders findings by severity (errors first), keeping the original
+// order among findings of equal severity.
+func Sort(fs []Finding) {
+	slices.SortStableFunc(fs, func(a, b Finding) int {
+		return cmp.Compare(a.Severity.rank(), b.Severity.rank())
+	})
+}
+
+// Has reports whether fs contains a finding with the given id.
+func Has(fs []Finding, id string) bool {
+	return slices.ContainsFunc(fs, func(f Finding) bool { return f.ID == id })
+}
+
+// Worst returns the most serious severity in fs, or "" when fs is empty.
+func Worst(fs []Finding) Severity {
+	var worst Severity
+	for _, f := range fs {
+		if worst == "" || f.Severity.rank() < worst.rank() {
+			worst = f.Severity
+		}
+	}
+	return worst
+}
+
+// Network findings: the TCP connection itself failed.
+const (
+	NetRefused     = "net.refused"     // nothing listens on the port
+	NetTimeout     = "net.timeout"     // no answer in time
+	NetReset       = "net.reset"       // the peer reset the TCP connection
+	NetUnreachable = "net.unreachable" // no route, or the name does not resolve
+)
+
+// Protocol findings: the TLS conversation failed before certificates mattered.
+const (
+	ProtocolNotTLS          = "protocol.not-tls"
+	ProtocolVersionMismatch = "protocol.version-mismatch"
+	ProtocolNoSharedCipher  = "protocol.no-shared-cipher"
+	ProtocolAlert           = "protocol.alert" // any other fatal alert, named in the detail
+	ProtocolMalformed       = "protocol.malformed"
+	SNIUnrecognizedName     = "sni.unrecognized-name"
+)
+
+// Certificate findings: a problem with one certificate.
+const (
+	CertExpired        = "cert.expired"
+	CertNotYetValid    = "cert.not-yet-valid"
+	CertSelfSigned     = "cert.self-signed"
+	CertWeakKey        = "cert.weak-key"
+	CertWeakSignature  = "cert.weak-signature"
+	CertWrongEKU       = "cert.wrong-eku"
+	CertNotCA          = "cert.not-ca"
+	CertExpiringSoon   = "cert.expiring-soon"
+	NameMismatch       = "name.mismatch"
+	ChainIncomplete    = "chain.incomplete"
+	ChainUntrustedRoot = "chain.untrusted-root"
+	ChainWrongOrder    = "chain.wrong-order"
+	ChainExpiredCross  = "chain.expired-cross-sign"
+	ChainRootSent      = "chain.root-sent"
+	ChainUnneeded      = "chain.unneeded-certificate"
+	ChainTooLong       = "chain.too-long"
+	ChainInvalid       = "chain.invalid" // any other verification failure, named in the detail
+	PinMismatch        = "pin.mismatch"
+	PinExpired         = "pin.expired"
+	ClientCertRequired = "client-cert.required"
+	ClientCertRejected = "client-cert.rejected"
+	VerifySkipped      = "verify.skipped" // --insecure: verification was turned off by the user
+	PolicyInvalid      = "policy.invalid"
+)
+
+// Trust store findings (tlskit truststore).
+const (
+	TruststoreDanglingLink        = "truststore.dangling-link"
+	TruststoreHashMismatch        = "truststore.hash-mismatch"
+	TruststoreHashCollisionHidden = "truststore.hash-collision-hidden"
+	TruststoreIncompleteHashDir   = "truststore.incomplete-hash-dir"
+	TruststoreExpiredRoot         = "truststore.expired-root"
+	TruststoreDuplicate           = "truststore.duplicate"
+	TruststoreUnreadable          = "truststore.unreadable"
+	TruststoreNotACertificate     = "truststore.not-a-certificate"
+	TruststoreEnvOverride         = "truststore.env-override"
+)
