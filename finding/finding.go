@@ -100,29 +100,30 @@ const (
 
 // Certificate findings: a problem with one certificate.
 const (
-	CertExpired        = "cert.expired"
-	CertNotYetValid    = "cert.not-yet-valid"
-	CertSelfSigned     = "cert.self-signed"
-	CertWeakKey        = "cert.weak-key"
-	CertWeakSignature  = "cert.weak-signature"
-	CertWrongEKU       = "cert.wrong-eku"
-	CertNotCA          = "cert.not-ca"
-	CertExpiringSoon   = "cert.expiring-soon"
-	NameMismatch       = "name.mismatch"
-	ChainIncomplete    = "chain.incomplete"
-	ChainUntrustedRoot = "chain.untrusted-root"
-	ChainWrongOrder    = "chain.wrong-order"
-	ChainExpiredCross  = "chain.expired-cross-sign"
-	ChainRootSent      = "chain.root-sent"
-	ChainUnneeded      = "chain.unneeded-certificate"
-	ChainTooLong       = "chain.too-long"
-	ChainInvalid       = "chain.invalid" // any other verification failure, named in the detail
-	PinMismatch        = "pin.mismatch"
-	PinExpired         = "pin.expired"
-	ClientCertRequired = "client-cert.required"
-	ClientCertRejected = "client-cert.rejected"
-	VerifySkipped      = "verify.skipped" // --insecure: verification was turned off by the user
-	PolicyInvalid      = "policy.invalid"
+	CertExpired         = "cert.expired"
+	CertNotYetValid     = "cert.not-yet-valid"
+	CertSelfSigned      = "cert.self-signed"
+	CertWeakKey         = "cert.weak-key"
+	CertWeakSignature   = "cert.weak-signature"
+	CertWrongEKU        = "cert.wrong-eku"
+	CertNotCA           = "cert.not-ca"
+	CertExpiringSoon    = "cert.expiring-soon"
+	NameMismatch        = "name.mismatch"
+	ChainIncomplete     = "chain.incomplete"
+	ChainUntrustedRoot  = "chain.untrusted-root"
+	ChainWrongOrder     = "chain.wrong-order"
+	ChainExpiredCross   = "chain.expired-cross-sign"
+	ChainRootSent       = "chain.root-sent"
+	ChainUnneeded       = "chain.unneeded-certificate"
+	ChainTooLong        = "chain.too-long"
+	ChainInvalid        = "chain.invalid" // any other verification failure, named in the detail
+	PinMismatch         = "pin.mismatch"
+	PinExpired          = "pin.expired"
+	ClientCertRequired  = "client-cert.required"
+	ClientCertRejected  = "client-cert.rejected"
+	ClientCertRequested = "client-cert.requested" // asked for, optional, none sent (info)
+	VerifySkipped       = "verify.skipped"        // --insecure: verification was turned off by the user
+	PolicyInvalid       = "policy.invalid"
 )
 
 // Trust store findings (tlskit truststore).
