@@ -1,0 +1,263 @@
+package lab
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"time"
+
+	"github.com/tlskit/tlskit/finding"
+)
+
+// Case is one server of the lab and what `tlskit check` must say about it.
+type Case struct {
+	// Name is a short slug such as "expired" or
+	// "client-cert-required-tls13". The case's server name is
+	// [ServerName](Name).
+	Name string
+	// Finding is the finding id the case must produce, such as
+	// finding.CertExpired; "" for the healthy cases.
+	Finding string
+	// Title is one line for `tlskit lab --list`.
+	Title string
+	// Addr is host:port once the lab is started; "" in [Catalog].
+	Addr string
+	// Args are the extra `tlskit check` arguments the case needs (server
+	// name, CA file, pins, client certificate, timeout). They name files in
+	// Options.Dir and keys generated at start, so they are nil in
+	// [Catalog].
+	Args []string
+	// ExitCode is what `tlskit check` must exit with: 0 when the
+	// connection is trusted (warnings do not fail), 1 otherwise.
+	ExitCode int
+}
+
+// ServerName returns the SNI name of the case.
+func (c Case) ServerName() string { return ServerName(c.Name) }
+
+// Catalog returns the lab's cases without addresses or arguments, in the
+// order the lab serves them; for listing without starting the lab.
+func Catalog() []Case {
+	return []Case{
+		{Name: "good", Title: "healthy TLS 1.3 server with a full chain"},
+		{Name: "good-tls12", Title: "healthy TLS 1.2 server with a full chain"},
+		{Name: "refused", Finding: finding.NetRefused, Title: "nothing listens on the port", ExitCode: 1},
+		{Name: "timeout", Finding: finding.NetTimeout, Title: "accepts the connection and never answers", ExitCode: 1},
+		{Name: "reset", Finding: finding.NetReset, Title: "reads the ClientHello, then resets the connection", ExitCode: 1},
+		{Name: "not-tls-http", Finding: finding.ProtocolNotTLS, Title: "plaintext HTTP/1.1 server answering 400", ExitCode: 1},
+		{Name: "not-tls-ssh", Finding: finding.ProtocolNotTLS, Title: "SSH server banner", ExitCode: 1},
+		{Name: "not-tls-smtp", Finding: finding.ProtocolNotTLS, Title: "SMTP server greeting (needs STARTTLS)", ExitCode: 1},
+		{Name: "version-mismatch", Finding: finding.ProtocolVersionMismatch, Title: "server speaks TLS 1.0-1.1 only", ExitCode: 1},
+		{Name: "no-shared-cipher", Finding: finding.ProtocolNoSharedCipher, Title: "TLS 1.2 server with only TLS_RSA_WITH_3DES_EDE_CBC_SHA", ExitCode: 1},
+		{Name: "unrecognized-name", Finding: finding.SNIUnrecognizedName, Title: "server rejects the SNI name with unrecognized_name", ExitCode: 1},
+		{Name: "expired", Finding: finding.CertExpired, Title: "leaf expired 30 days ago", ExitCode: 1},
+		{Name: "not-yet-valid", Finding: finding.CertNotYetValid, Title: "leaf valid only from 30 days from now", ExitCode: 1},
+		{Name: "self-signed", Finding: finding.CertSelfSigned, Title: "self-signed leaf", ExitCode: 1},
+		{Name: "weak-key", Finding: finding.CertWeakKey, Title: "leaf with a 1024-bit RSA key", ExitCode: 1},
+		{Name: "weak-signature", Finding: finding.CertWeakSignature, Title: "leaf signed with sha1WithRSAEncryption", ExitCode: 1},
+		{Name: "wrong-eku", Finding: finding.CertWrongEKU, Title: "leaf for clientAuth only", ExitCode: 1},
+		{Name: "name-mismatch", Finding: finding.NameMismatch, Title: "valid leaf for another name", ExitCode: 1},
+		{Name: "chain-incomplete", Finding: finding.ChainIncomplete, Title: "leaf sent without its intermediate (AIA points at it)", ExitCode: 1},
+		{Name: "untrusted-root", Finding: finding.ChainUntrustedRoot, Title: "chain ends at a root the client does not trust", ExitCode: 1},
+		{Name: "wrong-order", Finding: finding.ChainWrongOrder, Title: "two intermediates sent in the wrong order (still verifies)"},
+		{Name: "expired-cross-sign", Finding: finding.ChainExpiredCross, Title: "chain includes an expired cross-sign of the root (still verifies)"},
+		{Name: "pin-mismatch", Finding: finding.PinMismatch, Title: "healthy server checked against a pin of another key", ExitCode: 1},
+		{Name: "client-cert-required-tls12", Finding: finding.ClientCertRequired, Title: "TLS 1.2 server requires a client certificate", ExitCode: 1},
+		{Name: "client-cert-required-tls13", Finding: finding.ClientCertRequired, Title: "TLS 1.3 server requires a client certificate", ExitCode: 1},
+		{Name: "client-cert-rejected-tls12", Finding: finding.ClientCertRejected, Title: "TLS 1.2 server rejects a client certificate from an unknown CA", ExitCode: 1},
+		{Name: "client-cert-rejected-tls13", Finding: finding.ClientCertRejected, Title: "TLS 1.3 server rejects a client certificate from an unknown CA", ExitCode: 1},
+	}
+}
+
+// caseServer is what [buildCase] decides for one case: the handler to serve
+// it with (nil for the refused case, which has no server) and the extra
+// check arguments beyond the common ones.
+type caseServer struct {
+	handle handler
+	args   []string
+}
+
+// buildCase generates the certificates and configuration of one case.
+func buildCase(name string, p *PKI, f Files, logf func(string, ...any)) (caseServer, error) {
+	sn := ServerName(name)
+	now := p.Now
+	leaf := func(o LeafOptions) (tls.Certificate, error) {
+		if o.DNSNames == nil {
+			o.DNSNames = []string{sn}
+		}
+		return p.Leaf(o)
+	}
+	serve := func(cert tls.Certificate, err error) (caseServer, error) {
+		if err != nil {
+			return caseServer{}, err
+		}
+		return caseServer{handle: tlsHandler(name, &tls.Config{Certificates: []tls.Certificate{cert}}, logf)}, nil
+	}
+	clientAuth := func(vers uint16) (caseServer, error) {
+		cert, err := leaf(LeafOptions{})
+		if err != nil {
+			return caseServer{}, err
+		}
+		pool := x509.NewCertPool()
+		pool.AddCert(p.ClientCA)
+		cfg := &tls.Config{
+			Certificates: []tls.Certificate{cert},
+			ClientAuth:   tls.RequireAndVerifyClientCert,
+			ClientCAs:    pool,
+			MinVersion:   vers,
+			MaxVersion:   vers,
+		}
+		return caseServer{handle: tlsHandler(name, cfg, logf)}, nil
+	}
+	rejected := func(vers uint16) (caseServer, error) {
+		cs, err := clientAuth(vers)
+		cs.args = []string{"--cert", f.BadClientCert, "--key", f.BadClientKey}
+		return cs, err
+	}
+
+	switch name {
+	case "good", "pin-mismatch":
+		cs, err := serve(leaf(LeafOptions{}))
+		if err != nil {
+			return cs, err
+		}
+		if name == "pin-mismatch" {
+			pin, err := Pin(p.OtherRoot.PublicKey)
+			if err != nil {
+				return cs, err
+			}
+			cs.args = []string{"--pin", pin}
+		}
+		return cs, nil
+	case "good-tls12":
+		cert, err := leaf(LeafOptions{})
+		if err != nil {
+			return caseServer{}, err
+		}
+		cfg := &tls.Config{Certificates: []tls.Certificate{cert}, MaxVersion: tls.VersionTLS12}
+		return caseServer{handle: tlsHandler(name, cfg, logf)}, nil
+	case "refused":
+		return caseServer{}, nil
+	case "timeout":
+		return caseServer{handle: silent, args: []string{"--timeout", "1s"}}, nil
+	case "reset":
+		return caseServer{handle: reset}, nil
+	case "not-tls-http":
+		return caseServer{handle: plaintextHTTP}, nil
+	case "not-tls-ssh":
+		return caseServer{handle: greeter(sshBanner)}, nil
+	case "not-tls-smtp":
+		return caseServer{handle: greeter(smtpGreeting)}, nil
+	case "unrecognized-name":
+		return caseServer{handle: unrecognizedName}, nil
+	case "version-mismatch":
+		cert, err := leaf(LeafOptions{})
+		if err != nil {
+			return caseServer{}, err
+		}
+		cfg := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS10, MaxVersion: tls.VersionTLS11}
+		return caseServer{handle: tlsHandler(name, cfg, logf)}, nil
+	case "no-shared-cipher":
+		// No client offers 3DES by default any more (Go since 1.23,
+		// OpenSSL since 1.1.0), and TLS 1.2 lets the server pick only
+		// from the list, so the server answers handshake_failure (40).
+		cert, err := leaf(LeafOptions{KeyType: RSA})
+		if err != nil {
+			return caseServer{}, err
+		}
+		cfg := &tls.Config{
+			Certificates: []tls.Certificate{cert},
+			MinVersion:   tls.VersionTLS12,
+			MaxVersion:   tls.VersionTLS12,
+			CipherSuites: []uint16{tls.TLS_RSA_WITH_3DES_EDE_CBC_SHA},
+		}
+		return caseServer{handle: tlsHandler(name, cfg, logf)}, nil
+	case "expired":
+		return serve(leaf(LeafOptions{NotBefore: now.AddDate(0, 0, -120), NotAfter: now.AddDate(0, 0, -30)}))
+	case "not-yet-valid":
+		return serve(leaf(LeafOptions{NotBefore: now.AddDate(0, 0, 30), NotAfter: now.AddDate(0, 0, 120)}))
+	case "self-signed":
+		return serve(leaf(LeafOptions{SelfSigned: true}))
+	case "weak-key":
+		return serve(leaf(LeafOptions{KeyType: RSA, RSABits: 1024}))
+	case "weak-signature":
+		return serve(leaf(LeafOptions{Issuer: p.RSAIntermediate, IssuerKey: p.RSAIntermediateKey, SignatureAlgorithm: x509.SHA1WithRSA}))
+	case "wrong-eku":
+		return serve(leaf(LeafOptions{EKU: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}))
+	case "name-mismatch":
+		return serve(leaf(LeafOptions{DNSNames: []string{"elsewhere." + Domain}}))
+	case "chain-incomplete":
+		cert, err := leaf(LeafOptions{AIA: []string{AIAURL}})
+		cert.Certificate = cert.Certificate[:1]
+		return serve(cert, err)
+	case "untrusted-root":
+		// The server sends the other root too, so a client can see the
+		// chain is complete and ends at a root it does not trust (rather
+		// than at a missing intermediate).
+		cert, err := leaf(LeafOptions{Issuer: p.OtherRoot, IssuerKey: p.OtherRootKey})
+		if err == nil {
+			cert.Certificate = append(cert.Certificate, p.OtherRoot.Raw)
+		}
+		return serve(cert, err)
+	case "wrong-order":
+		// Root → Intermediate → Sub-intermediate → leaf, sent as
+		// leaf, Intermediate, Sub-intermediate (RFC 8446, Section 4.4.2
+		// wants each certificate to certify the one before it).
+		sub, subKey, err := newCA(caName("tlskit Lab Sub-Intermediate CA"), p.Intermediate, p.IntermediateKey, ECDSAP256, p.Intermediate.NotBefore, p.Intermediate.NotAfter)
+		if err != nil {
+			return caseServer{}, err
+		}
+		cert, err := leaf(LeafOptions{Issuer: sub, IssuerKey: subKey})
+		if err == nil {
+			cert.Certificate = [][]byte{cert.Certificate[0], p.Intermediate.Raw, sub.Raw}
+		}
+		return serve(cert, err)
+	case "expired-cross-sign":
+		cross, err := expiredCrossSign(p)
+		if err != nil {
+			return caseServer{}, err
+		}
+		cert, err := leaf(LeafOptions{})
+		if err == nil {
+			cert.Certificate = append(cert.Certificate, cross.Raw)
+		}
+		return serve(cert, err)
+	case "client-cert-required-tls12":
+		return clientAuth(tls.VersionTLS12)
+	case "client-cert-required-tls13":
+		return clientAuth(tls.VersionTLS13)
+	case "client-cert-rejected-tls12":
+		return rejected(tls.VersionTLS12)
+	case "client-cert-rejected-tls13":
+		return rejected(tls.VersionTLS13)
+	}
+	return caseServer{}, fmt.Errorf("lab: no server for case %q", name)
+}
+
+// expiredCrossSign issues a certificate for the Root's name and key from a
+// fresh "Old Root", expired a year ago: the shape of a legacy cross-sign a
+// server keeps sending after it lapsed (Let's Encrypt's DST Root CA X3
+// cross-sign of ISRG Root X1 is the famous one).
+func expiredCrossSign(p *PKI) (*x509.Certificate, error) {
+	from := p.Now.AddDate(-10, 0, 0)
+	oldRoot, oldKey, err := newCA(caName("tlskit Lab Old Root CA"), nil, nil, ECDSAP256, from, p.Now.AddDate(-1, 0, 0))
+	if err != nil {
+		return nil, err
+	}
+	tmpl := &x509.Certificate{
+		RawSubject:            p.Root.RawSubject,
+		NotBefore:             from,
+		NotAfter:              p.Now.AddDate(-1, 0, 0).Add(-time.Hour),
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+	}
+	cross, err := issue(tmpl, p.RootKey.Public(), oldRoot, oldKey, nil)
+	if err != nil {
+		return nil, fmt.Errorf("lab: issuing the cross-sign: %w", err)
+	}
+	if string(cross.RawSubject) != string(p.Root.RawSubject) {
+		return nil, fmt.Errorf("lab: cross-sign subject %q differs from the root's %q", cross.Subject, p.Root.Subject)
+	}
+	return cross, nil
+}

@@ -1,0 +1,264 @@
+package lab
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"sync"
+	"time"
+)
+
+// connTimeout bounds every connection the lab accepts: a client that goes
+// quiet is dropped after this long, so an idle lab holds nothing.
+const connTimeout = 10 * time.Second
+
+// Options configures [Start].
+type Options struct {
+	// Dir is where the PKI files are written; required.
+	Dir string
+	// Host is the address the servers listen on; "" means 127.0.0.1.
+	Host string
+	// Now is the clock the PKI is generated from; nil means time.Now.
+	Now func() time.Time
+	// Logf receives one line per noteworthy event (a server's handshake
+	// error, an accept failure); nil discards them.
+	Logf func(format string, args ...any)
+}
+
+// Lab is a set of running servers, one per [Case], started by [Start].
+// Its methods are safe for concurrent use.
+type Lab struct {
+	pki   *PKI
+	files Files
+	cases []Case
+	logf  func(string, ...any)
+
+	ctx       context.Context // cancelled by Close
+	cancel    context.CancelFunc
+	stopWatch func() bool // stops the Start context's watcher
+
+	mu        sync.Mutex
+	closed    bool
+	listeners []net.Listener
+	conns     map[net.Conn]struct{}
+	wg        sync.WaitGroup
+
+	closeOnce sync.Once
+}
+
+// Start generates a PKI, writes its files to opts.Dir and starts one
+// listener per case on opts.Host, port 0. It returns once every listener
+// is accepting. The lab runs until [Lab.Close] or until ctx is done.
+//
+// The refused case gets a port that was listened on and closed again; the
+// small race (another process may take the port in between) is inherent to
+// producing "connection refused" on demand.
+func Start(ctx context.Context, opts Options) (*Lab, error) {
+	if opts.Dir == "" {
+		return nil, errors.New("lab: Options.Dir is empty; give a directory for the PKI files")
+	}
+	host := opts.Host
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	now := time.Now
+	if opts.Now != nil {
+		now = opts.Now
+	}
+	logf := opts.Logf
+	if logf == nil {
+		logf = func(string, ...any) {}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("lab: not starting: %w", err)
+	}
+	p, err := NewPKI(now())
+	if err != nil {
+		return nil, err
+	}
+	files, err := p.WriteFiles(opts.Dir)
+	if err != nil {
+		return nil, err
+	}
+	l := &Lab{pki: p, files: files, logf: logf, conns: make(map[net.Conn]struct{})}
+	l.ctx, l.cancel = context.WithCancel(context.Background())
+
+	type pending struct {
+		name   string
+		ln     net.Listener
+		handle handler
+	}
+	var servers []pending
+	fail := func(err error) (*Lab, error) {
+		for _, s := range servers {
+			s.ln.Close()
+		}
+		l.cancel()
+		return nil, err
+	}
+	for _, c := range Catalog() {
+		cs, err := buildCase(c.Name, p, files, logf)
+		if err != nil {
+			return fail(err)
+		}
+		ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+		if err != nil {
+			return fail(fmt.Errorf("lab: listening for case %s on %s: %w", c.Name, host, err))
+		}
+		c.Addr = ln.Addr().String()
+		if cs.handle == nil { // refused: keep the address, free the port
+			ln.Close()
+		} else {
+			servers = append(servers, pending{c.Name, ln, cs.handle})
+		}
+		c.Args = append([]string{"--servername", c.ServerName(), "--ca-file", files.Root, "--no-system-roots"}, cs.args...)
+		l.cases = append(l.cases, c)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, s := range servers {
+		l.listeners = append(l.listeners, s.ln)
+		l.wg.Add(1)
+		go l.acceptLoop(s.name, s.ln, s.handle)
+	}
+	l.stopWatch = context.AfterFunc(ctx, func() { l.Close() })
+	return l, nil
+}
+
+// acceptLoop serves ln until it is closed.
+func (l *Lab) acceptLoop(name string, ln net.Listener, handle handler) {
+	defer l.wg.Done()
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) || l.ctx.Err() != nil {
+				return
+			}
+			l.logf("lab: %s: accept: %v", name, err)
+			select { // for example EMFILE: back off rather than spin
+			case <-time.After(100 * time.Millisecond):
+			case <-l.ctx.Done():
+				return
+			}
+			continue
+		}
+		if !l.track(c) {
+			c.Close()
+			return
+		}
+		go l.serveConn(name, c, handle)
+	}
+}
+
+// track registers c so Close can close it; it reports false once the lab
+// is closing. A tracked connection holds a WaitGroup count.
+func (l *Lab) track(c net.Conn) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return false
+	}
+	l.conns[c] = struct{}{}
+	l.wg.Add(1)
+	return true
+}
+
+// serveConn runs one handler with the connection deadline and cleans up.
+func (l *Lab) serveConn(name string, c net.Conn, handle handler) {
+	defer l.wg.Done()
+	defer func() {
+		l.mu.Lock()
+		delete(l.conns, c)
+		l.mu.Unlock()
+		c.Close()
+	}()
+	c.SetDeadline(time.Now().Add(connTimeout))
+	ctx, cancel := context.WithTimeout(l.ctx, connTimeout)
+	defer cancel()
+	if err := handle(ctx, c); err != nil && !quiet(err) {
+		l.logf("lab: %s: %s: %v", name, c.RemoteAddr(), err)
+	}
+}
+
+// quiet reports whether err is the ordinary end of a connection.
+func quiet(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed)
+}
+
+// tlsHandler returns a handler that completes a handshake with cfg and
+// answers one HTTP request with a short text. The handshake is explicit so
+// that TLS 1.3 client-certificate alerts are sent even if the client never
+// writes.
+func tlsHandler(name string, cfg *tls.Config, logf func(string, ...any)) handler {
+	return func(ctx context.Context, c net.Conn) error {
+		tc := tls.Server(c, cfg)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			return fmt.Errorf("handshake: %w", err)
+		}
+		buf := make([]byte, 4096)
+		n, err := tc.Read(buf)
+		if err != nil {
+			return err
+		}
+		if strings.HasPrefix(string(buf[:n]), "GET ") || strings.HasPrefix(string(buf[:n]), "HEAD ") {
+			body := "tlskit lab: " + name + "\n"
+			fmt.Fprintf(tc, "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", len(body), body)
+		}
+		return tc.Close()
+	}
+}
+
+// Cases returns the running cases, with addresses and check arguments.
+func (l *Lab) Cases() []Case {
+	out := make([]Case, len(l.cases))
+	for i, c := range l.cases {
+		c.Args = append([]string(nil), c.Args...)
+		out[i] = c
+	}
+	return out
+}
+
+// Case returns the running case called name.
+func (l *Lab) Case(name string) (Case, bool) {
+	for _, c := range l.Cases() {
+		if c.Name == name {
+			return c, true
+		}
+	}
+	return Case{}, false
+}
+
+// Files returns the paths of the PKI files the lab wrote.
+func (l *Lab) Files() Files { return l.files }
+
+// PKI returns the lab's PKI. Callers must not modify it.
+func (l *Lab) PKI() *PKI { return l.pki }
+
+// Close stops every listener, closes every open connection and waits for
+// every goroutine of the lab to return. It is safe to call more than once;
+// the files in Options.Dir are left in place.
+func (l *Lab) Close() error {
+	var err error
+	l.closeOnce.Do(func() {
+		l.mu.Lock()
+		l.closed = true
+		for _, ln := range l.listeners {
+			if e := ln.Close(); e != nil && err == nil {
+				err = fmt.Errorf("lab: closing %s: %w", ln.Addr(), e)
+			}
+		}
+		for c := range l.conns {
+			c.Close()
+		}
+		stopWatch := l.stopWatch
+		l.mu.Unlock()
+		l.cancel()
+		l.wg.Wait()
+		stopWatch()
+	})
+	return err
+}
