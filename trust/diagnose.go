@@ -1,0 +1,567 @@
+package trust
+
+import (
+	"crypto/dsa" // DSA keys are diagnosed, never used
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rsa"
+	"crypto/x509"
+	"fmt"
+	"net"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/tlskit/tlskit/finding"
+)
+
+// name returns c's subject as an RFC 4514 string, quoted.
+func name(c *x509.Certificate) string {
+	if s := c.Subject.String(); s != "" {
+		return fmt.Sprintf("%q", s)
+	}
+	return fmt.Sprintf("(empty subject, serial %X)", c.SerialNumber)
+}
+
+// issuerName returns c's issuer as an RFC 4514 string, quoted.
+func issuerName(c *x509.Certificate) string {
+	return fmt.Sprintf("%q", c.Issuer.String())
+}
+
+// where says which certificate c is: its position in the sent chain, or
+// that it is a trust anchor.
+func (v *verifier) where(c *x509.Certificate) string {
+	for i, s := range v.sent {
+		if s == c || s.Equal(c) {
+			if i == 0 {
+				return "the leaf " + name(c)
+			}
+			return fmt.Sprintf("certificate #%d %s", i+1, name(c))
+		}
+	}
+	if v.isAnchor(c) {
+		return "the trust anchor " + name(c)
+	}
+	return name(c)
+}
+
+// position returns c's index in the sent chain, or -1.
+func (v *verifier) position(c *x509.Certificate) int {
+	return slices.IndexFunc(v.sent, func(s *x509.Certificate) bool { return s == c || s.Equal(c) })
+}
+
+const day = 24 * time.Hour
+
+// window describes c's validity period.
+func window(c *x509.Certificate) string {
+	return fmt.Sprintf("valid from %s to %s", c.NotBefore.UTC().Format(time.RFC3339), c.NotAfter.UTC().Format(time.RFC3339))
+}
+
+// pinLine is an evidence line: a certificate's pin and subject.
+func pinLine(c *x509.Certificate) string {
+	return PinOf(c).String() + "  " + c.Subject.String()
+}
+
+// selfSigned reports a self-signed leaf that is not an anchor.
+func (v *verifier) selfSigned(leaf *x509.Certificate) {
+	v.add(finding.Finding{
+		ID:       finding.CertSelfSigned,
+		Severity: finding.Error,
+		Title:    fmt.Sprintf("the leaf %s is self-signed and is not a trust anchor", leaf.Subject.String()),
+		Detail:   fmt.Sprintf("the certificate is issued by itself (%s) and no CA vouches for it; anchors tried: %s", window(leaf), v.a.desc),
+		Fix:      "if you trust this server, add this certificate to the anchors with --ca-file or pin it (pin below); otherwise install a certificate issued by a CA on the server",
+		Evidence: []string{pinLine(leaf)},
+	})
+}
+
+// untrustedRoot reports a chain that ends at a root that is not an anchor.
+// When the root itself is missing, path ends at the certificate it issued.
+func (v *verifier) untrustedRoot(path []*x509.Certificate, nameOnly []*x509.Certificate) {
+	last := path[len(path)-1]
+	f := finding.Finding{
+		ID:       finding.ChainUntrustedRoot,
+		Severity: finding.Error,
+		Fix:      "if you trust this CA, add its root certificate to the anchors (--ca-file, or include the system roots if it is a public CA); otherwise the server uses a private CA or a TLS-intercepting proxy",
+	}
+	if isSelfSigned(last) {
+		f.Title = fmt.Sprintf("the chain ends at the root %s, which is not a trust anchor", last.Subject.String())
+		f.Detail = fmt.Sprintf("the peer sent the root itself as %s; it is self-signed and is not among the anchors tried: %s", v.where(last), v.a.desc)
+		f.Evidence = []string{pinLine(last)}
+	} else {
+		f.Title = fmt.Sprintf("the chain ends at %s, issued by %s, which is not a trust anchor", last.Subject.String(), last.Issuer.String())
+		f.Detail = fmt.Sprintf("the peer sent the chain up to %s; its issuer %s is neither sent nor among the anchors tried: %s", v.where(last), issuerName(last), v.a.desc)
+		if len(last.IssuingCertificateURL) > 0 {
+			f.Detail += fmt.Sprintf("; its AIA caIssuers URL is %s (if that is an intermediate rather than a root, the server must send it too)", strings.Join(last.IssuingCertificateURL, ", "))
+		}
+		f.Detail += v.nameOnlyNote(last, nameOnly)
+	}
+	v.add(f)
+}
+
+// incomplete reports a missing intermediate.
+func (v *verifier) incomplete(last *x509.Certificate, nameOnly []*x509.Certificate) {
+	title := fmt.Sprintf("the server did not send the intermediate certificate %s", issuerName(last))
+	detail := fmt.Sprintf("%s is issued by %s, which the peer did not send and which is not among the anchors tried (%s)", v.where(last), issuerName(last), v.a.desc)
+	if urls := last.IssuingCertificateURL; len(urls) > 0 {
+		title += " (fetch it from " + urls[0] + ")"
+		detail += fmt.Sprintf("; the certificate's AIA caIssuers URL is %s", strings.Join(urls, ", "))
+	} else {
+		detail += "; the certificate has no AIA caIssuers URL"
+	}
+	detail += ". Browsers that cached or fetched it may work; curl, Go, OpenSSL and Python fail. If this issuer is itself a root you trust, add it to the anchors instead."
+	detail += v.nameOnlyNote(last, nameOnly)
+	v.add(finding.Finding{
+		ID:       finding.ChainIncomplete,
+		Severity: finding.Error,
+		Title:    title,
+		Detail:   detail,
+		Fix:      "the server must send it: configure the full chain (leaf then intermediates, e.g. fullchain.pem rather than cert.pem)",
+		Evidence: last.IssuingCertificateURL,
+	})
+}
+
+// nameOnlyNote explains certificates that carry the missing issuer's name
+// but not its key.
+func (v *verifier) nameOnlyNote(last *x509.Certificate, nameOnly []*x509.Certificate) string {
+	var notes []string
+	for _, c := range nameOnly {
+		what := "sent by the peer"
+		if v.isAnchor(c) {
+			what = "among the trust anchors"
+		}
+		notes = append(notes, fmt.Sprintf(" A certificate named %s is %s, but its key (%s) did not sign %s: it is another generation or a look-alike of the issuer, not the issuer.", c.Subject.String(), what, PinOf(c), last.Subject.String()))
+	}
+	return strings.Join(notes, "")
+}
+
+// tooLong reports a chain with more intermediates than the policy allows.
+func (v *verifier) tooLong(path []*x509.Certificate) {
+	n := len(path) - 2
+	var names []string
+	for _, c := range path[1 : len(path)-1] {
+		names = append(names, c.Subject.String())
+	}
+	v.add(finding.Finding{
+		ID:       finding.ChainTooLong,
+		Severity: finding.Error,
+		Title:    fmt.Sprintf("the chain has %d intermediates, more than the policy allows (%d)", n, v.p.MaxIntermediates),
+		Detail:   fmt.Sprintf("the shortest path to an anchor passes through %s", strings.Join(names, ", ")),
+		Fix:      "raise max_intermediates if this path is expected, or trust a CA closer to the leaf",
+		Evidence: names,
+	})
+}
+
+// checkPath checks validity, signature algorithms, CA flags and key usage
+// along a path crypto/x509 rejected. anchored says the last certificate is
+// a trust anchor.
+func (v *verifier) checkPath(path []*x509.Certificate, anchored bool) {
+	for i, c := range path {
+		v.checkTime(c)
+		if !isSelfSigned(c) && weakSignature(c.SignatureAlgorithm) {
+			v.weakSig(c)
+		}
+		if i > 0 && !(anchored && i == len(path)-1) && (!c.BasicConstraintsValid || !c.IsCA) {
+			v.add(finding.Finding{
+				ID:       finding.CertNotCA,
+				Severity: finding.Error,
+				Title:    fmt.Sprintf("%s issues %s but is not a CA", v.where(c), path[i-1].Subject.String()),
+				Detail:   fmt.Sprintf("it lacks basicConstraints CA:TRUE (basicConstraints present: %v, CA: %v), so it may not issue certificates", c.BasicConstraintsValid, c.IsCA),
+				Fix:      "send the CA's real intermediate certificate; a CA must reissue this one with basicConstraints critical, CA:TRUE",
+			})
+		}
+		if !allowsUsage(c, v.usage) {
+			what := v.where(c)
+			title := fmt.Sprintf("%s is not valid for %s", what, ekuName(v.usage))
+			if i > 0 {
+				title = fmt.Sprintf("%s restricts the chain to usages without %s", what, ekuName(v.usage))
+			}
+			v.add(finding.Finding{
+				ID:       finding.CertWrongEKU,
+				Severity: finding.Error,
+				Title:    title,
+				Detail:   fmt.Sprintf("its extended key usages are: %s; %s is needed", strings.Join(ekuNames(c), ", "), ekuName(v.usage)),
+				Fix:      fmt.Sprintf("get a certificate issued with the %s extended key usage", ekuName(v.usage)),
+			})
+		}
+	}
+}
+
+// allowsUsage reports whether c's extended key usages permit usage; no
+// extension means any usage, as in crypto/x509.
+func allowsUsage(c *x509.Certificate, usage x509.ExtKeyUsage) bool {
+	if len(c.ExtKeyUsage) == 0 && len(c.UnknownExtKeyUsage) == 0 {
+		return true
+	}
+	return slices.Contains(c.ExtKeyUsage, x509.ExtKeyUsageAny) || slices.Contains(c.ExtKeyUsage, usage)
+}
+
+// checkTime reports a certificate outside its validity period.
+func (v *verifier) checkTime(c *x509.Certificate) {
+	at := v.at.UTC().Format(time.RFC3339)
+	anchor := v.position(c) < 0 && v.isAnchor(c)
+	switch {
+	case v.at.After(c.NotAfter):
+		fix := "renew the certificate and install the new one on the server"
+		switch {
+		case anchor:
+			fix = "this root in your trust store has expired: update the store (ca-certificates) or the --ca-file"
+		case v.position(c) > 0:
+			fix = "the server sends an outdated intermediate: replace it with the CA's current one (rebuild fullchain.pem)"
+		}
+		v.add(finding.Finding{
+			ID:       finding.CertExpired,
+			Severity: finding.Error,
+			Title:    fmt.Sprintf("%s expired on %s", v.where(c), c.NotAfter.UTC().Format(time.RFC3339)),
+			Detail:   fmt.Sprintf("it is %s; the verification time is %s, %s after it expired", window(c), at, ago(v.at.Sub(c.NotAfter))),
+			Fix:      fix,
+		})
+	case v.at.Before(c.NotBefore):
+		v.add(finding.Finding{
+			ID:       finding.CertNotYetValid,
+			Severity: finding.Error,
+			Title:    fmt.Sprintf("%s is not valid before %s", v.where(c), c.NotBefore.UTC().Format(time.RFC3339)),
+			Detail:   fmt.Sprintf("it is %s; the verification time is %s, %s too early", window(c), at, ago(c.NotBefore.Sub(v.at))),
+			Fix:      "check the clock of this machine; if it is right, the certificate was issued with a future start date: wait, or have it reissued",
+		})
+	}
+}
+
+// ago renders a duration in days or hours.
+func ago(d time.Duration) string {
+	if d >= 2*day {
+		return fmt.Sprintf("%d days", int(d/day))
+	}
+	return d.Round(time.Second).String()
+}
+
+// weakSig reports a weak signature algorithm on a certificate.
+func (v *verifier) weakSig(c *x509.Certificate) {
+	fix := "have the certificate reissued with a SHA-256 (or stronger) signature"
+	if v.position(c) > 0 {
+		fix = "replace this intermediate with the CA's SHA-256-signed one"
+	}
+	v.add(finding.Finding{
+		ID:       finding.CertWeakSignature,
+		Severity: finding.Error,
+		Title:    fmt.Sprintf("%s is signed with %s, which is no longer accepted", v.where(c), c.SignatureAlgorithm),
+		Detail:   fmt.Sprintf("%s signatures are forgeable or near enough (collisions); crypto/x509 and browsers reject them on every certificate but a root", c.SignatureAlgorithm),
+		Fix:      fix,
+	})
+}
+
+// checkWeakKeys reports weak keys along a path: errors for the leaf and
+// intermediates, warnings for an anchor.
+func (v *verifier) checkWeakKeys(path []*x509.Certificate, anchored bool) {
+	for i, c := range path {
+		weak, desc := weakKey(c)
+		if !weak {
+			continue
+		}
+		sev := finding.Error
+		if anchored && i == len(path)-1 && i > 0 {
+			sev = finding.Warning
+		}
+		v.add(finding.Finding{
+			ID:       finding.CertWeakKey,
+			Severity: sev,
+			Title:    fmt.Sprintf("%s has a weak key: %s", v.where(c), desc),
+			Detail:   fmt.Sprintf("%s is below the minimum (RSA 2048 bits, ECDSA 256 bits; DSA is obsolete)", desc),
+			Fix:      "have the certificate reissued with an RSA 2048+ or ECDSA P-256+ key",
+		})
+	}
+}
+
+// weakKey reports whether c's key is too weak, and describes it.
+func weakKey(c *x509.Certificate) (bool, string) {
+	switch k := c.PublicKey.(type) {
+	case *rsa.PublicKey:
+		return k.N.BitLen() < 2048, keyDesc(c)
+	case *ecdsa.PublicKey:
+		return k.Curve.Params().BitSize < 256, keyDesc(c)
+	case *dsa.PublicKey:
+		return true, keyDesc(c)
+	}
+	return false, keyDesc(c)
+}
+
+// keyDesc describes c's public key: "RSA 2048", "ECDSA P-256", "Ed25519".
+func keyDesc(c *x509.Certificate) string {
+	switch k := c.PublicKey.(type) {
+	case *rsa.PublicKey:
+		return fmt.Sprintf("RSA %d", k.N.BitLen())
+	case *ecdsa.PublicKey:
+		return "ECDSA " + k.Curve.Params().Name
+	case ed25519.PublicKey:
+		return "Ed25519"
+	case *dsa.PublicKey:
+		return fmt.Sprintf("DSA %d", k.P.BitLen())
+	}
+	return c.PublicKeyAlgorithm.String()
+}
+
+// checkOrder reports a sent list that is not in leaf→issuer order.
+func (v *verifier) checkOrder(path []*x509.Certificate) {
+	leaf := v.sent[0]
+	if leaf.IsCA {
+		for i, s := range v.sent[1:] {
+			if !s.IsCA && signedBy(s, leaf) {
+				v.add(finding.Finding{
+					ID:       finding.ChainWrongOrder,
+					Severity: finding.Error,
+					Title:    fmt.Sprintf("the peer sent its certificates in the wrong order: the leaf %s is #%d, not first", s.Subject.String(), i+2),
+					Detail:   fmt.Sprintf("the first certificate, which every client takes as the leaf, is the CA %s; the certificate it issued, %s, comes later. Sent order: %s", leaf.Subject.String(), s.Subject.String(), v.sentOrder()),
+					Fix:      "list the leaf first, then each issuer in turn (cat cert.pem intermediate.pem > fullchain.pem)",
+				})
+				return
+			}
+		}
+	}
+	want := 0
+	for _, c := range path {
+		i := v.position(c)
+		if i < 0 {
+			continue
+		}
+		if i != want {
+			v.add(finding.Finding{
+				ID:       finding.ChainWrongOrder,
+				Severity: finding.Warning,
+				Title:    "the peer sent its certificates out of order",
+				Detail:   fmt.Sprintf("%s is #%d in the list but #%d on the path from the leaf. Sent order: %s. RFC 8446 §4.4.2 lets clients tolerate this; older clients do not", c.Subject.String(), i+1, want+1, v.sentOrder()),
+				Fix:      "list the leaf first, then each issuer in turn",
+			})
+			return
+		}
+		want++
+	}
+}
+
+// sentOrder lists the sent certificates' subjects.
+func (v *verifier) sentOrder() string {
+	var s []string
+	for i, c := range v.sent {
+		s = append(s, fmt.Sprintf("#%d %s", i+1, name(c)))
+	}
+	return strings.Join(s, ", ")
+}
+
+// checkExtras reports sent certificates that are not on path: a root, an
+// expired cross-sign, or an unneeded certificate.
+func (v *verifier) checkExtras(path []*x509.Certificate) {
+	for i, s := range v.sent {
+		if i == 0 || slices.ContainsFunc(path, func(c *x509.Certificate) bool { return c == s || c.Equal(s) }) && !isSelfSigned(s) {
+			continue
+		}
+		if isSelfSigned(s) {
+			if v.isAnchor(s) {
+				v.add(finding.Finding{
+					ID:       finding.ChainRootSent,
+					Severity: finding.Info,
+					Title:    fmt.Sprintf("the peer sends the root %s", s.Subject.String()),
+					Detail:   fmt.Sprintf("certificate #%d is a self-signed root that is already a trust anchor; a client must have it anyway, so sending it wastes %d bytes per handshake", i+1, len(s.Raw)),
+					Fix:      "drop the root from the served chain",
+				})
+			}
+			continue
+		}
+		if v.at.After(s.NotAfter) {
+			var twin *x509.Certificate
+			for _, c := range append(slices.Clone(path), v.a.certs...) {
+				if sameKeyAndName(c, s) {
+					twin = c
+					break
+				}
+			}
+			if twin != nil {
+				v.add(finding.Finding{
+					ID:       finding.ChainExpiredCross,
+					Severity: finding.Warning,
+					Title:    fmt.Sprintf("the peer sends the expired cross-signed certificate %s, issued by %s", s.Subject.String(), s.Issuer.String()),
+					Detail:   fmt.Sprintf("certificate #%d expired on %s; the verified path does not need it, since the same name and key are trusted as %s. Old clients may build their path through it and fail (the 2021 DST Root CA X3 / ISRG Root X1 case)", i+1, s.NotAfter.UTC().Format(time.RFC3339), v.where(twin)),
+					Fix:      "drop the expired cross-sign from the served chain",
+				})
+				continue
+			}
+		}
+		v.add(finding.Finding{
+			ID:       finding.ChainUnneeded,
+			Severity: finding.Info,
+			Title:    fmt.Sprintf("the peer sends %s, which the path does not use", s.Subject.String()),
+			Detail:   fmt.Sprintf("certificate #%d (issued by %s, %s) is not on the path from the leaf to the anchor", i+1, s.Issuer.String(), window(s)),
+			Fix:      "drop it from the served chain unless it is a deliberate cross-sign for older clients",
+		})
+	}
+}
+
+// checkName checks the leaf against the host and the policy's extra names.
+func (v *verifier) checkName(leaf *x509.Certificate) {
+	var want []string
+	if v.host != "" {
+		want = append(want, v.host)
+	}
+	want = append(want, v.p.Names...)
+	if len(want) == 0 {
+		return
+	}
+	var first error
+	for _, n := range want {
+		err := leaf.VerifyHostname(n)
+		if err == nil {
+			return
+		}
+		if first == nil {
+			first = err
+		}
+	}
+	if v.r.err == nil {
+		v.r.err = first
+	}
+	var sans []string
+	for _, d := range leaf.DNSNames {
+		sans = append(sans, "DNS:"+d)
+	}
+	for _, ip := range leaf.IPAddresses {
+		sans = append(sans, "IP:"+ip.String())
+	}
+	detail := "the certificate has no subjectAltName names"
+	if len(sans) > 0 {
+		detail = "the certificate's names are " + strings.Join(sans, ", ")
+	}
+	target := want[0]
+	if cn := leaf.Subject.CommonName; cn != "" && slices.ContainsFunc(want, func(n string) bool { return cnMatches(cn, n) }) {
+		detail += fmt.Sprintf("; only its Common Name %q matches, and clients ignore the Common Name when checking names (RFC 6125 §6.4.4, Go since 1.15, Chrome since 58)", cn)
+	}
+	title := fmt.Sprintf("the certificate is not valid for %q", target)
+	if len(want) > 1 {
+		title = fmt.Sprintf("the certificate is valid for none of %q", want)
+	}
+	v.add(finding.Finding{
+		ID:       finding.NameMismatch,
+		Severity: finding.Error,
+		Title:    title,
+		Detail:   detail,
+		Fix:      fmt.Sprintf("connect with one of the certificate's names, or have it reissued with a subjectAltName for %s", target),
+		Evidence: sans,
+	})
+}
+
+// cnMatches reports whether a Common Name names host, with a leading
+// wildcard label.
+func cnMatches(cn, host string) bool {
+	if strings.EqualFold(cn, host) {
+		return true
+	}
+	if net.ParseIP(host) != nil {
+		return false
+	}
+	if rest, ok := strings.CutPrefix(cn, "*."); ok {
+		if _, after, ok := strings.Cut(host, "."); ok {
+			return strings.EqualFold(rest, after)
+		}
+	}
+	return false
+}
+
+// checkPins checks the policy's pins against the verified chains.
+func (v *verifier) checkPins() {
+	if len(v.p.Pins) == 0 {
+		return
+	}
+	expired := !v.p.PinsExpire.IsZero() && v.at.After(v.p.PinsExpire)
+	matches := func(chain []*x509.Certificate) bool {
+		return slices.ContainsFunc(chain, func(c *x509.Certificate) bool { return slices.Contains(v.p.Pins, PinOf(c)) })
+	}
+	matched := slices.ContainsFunc(v.r.Verified, matches)
+	shown, from := v.sent, "sent chain (nothing verified)"
+	if len(v.r.Verified) > 0 {
+		shown, from = v.r.Verified[0], "verified chain"
+	} else if matches(v.sent) {
+		// A pin matches a certificate the peer sent, but the chain did not
+		// verify: the chain's own findings explain the failure.
+		return
+	}
+	if matched {
+		if expired {
+			v.add(finding.Finding{
+				ID:       finding.PinExpired,
+				Severity: finding.Warning,
+				Title:    fmt.Sprintf("the pin set expired on %s (it still matches)", v.p.PinsExpire.UTC().Format(time.RFC3339)),
+				Detail:   "a pin matched the verified chain, but the pin set is past its expiry date and will fail closed as soon as the server's keys change",
+				Fix:      "review the pins and set a new expiry date",
+			})
+		}
+		return
+	}
+	var ev []string
+	for _, p := range v.p.Pins {
+		ev = append(ev, "configured: "+p.String())
+	}
+	for i, c := range shown {
+		ev = append(ev, fmt.Sprintf("#%d %s", i+1, pinLine(c)))
+	}
+	f := finding.Finding{
+		ID:       finding.PinMismatch,
+		Severity: finding.Error,
+		Title:    "no configured pin matches the " + from,
+		Detail:   fmt.Sprintf("%d %s configured; none is the key of a certificate of the %s (pins are checked against verified chains only)", len(v.p.Pins), plural(len(v.p.Pins), "pin is"), from),
+		Fix:      "if the server's keys changed legitimately, pin one of the keys listed below (a CA key survives renewals); otherwise the connection may be intercepted",
+		Evidence: ev,
+	}
+	if len(v.p.Pins) > 1 {
+		f.Detail = fmt.Sprintf("%d pins are configured; none is the key of a certificate of the %s (pins are checked against verified chains only)", len(v.p.Pins), from)
+	}
+	if expired {
+		f.ID = finding.PinExpired
+		f.Title = fmt.Sprintf("the pin set expired on %s and no pin matches the %s", v.p.PinsExpire.UTC().Format(time.RFC3339), from)
+		f.Detail += "; the pin set is past its expiry date, and expired pins fail closed"
+		f.Fix = "update the pin set (and its expiry date) with the current keys listed below"
+	}
+	v.add(f)
+}
+
+// ekuName names an extended key usage as OpenSSL does.
+func ekuName(u x509.ExtKeyUsage) string {
+	switch u {
+	case x509.ExtKeyUsageAny:
+		return "any"
+	case x509.ExtKeyUsageServerAuth:
+		return "serverAuth"
+	case x509.ExtKeyUsageClientAuth:
+		return "clientAuth"
+	case x509.ExtKeyUsageCodeSigning:
+		return "codeSigning"
+	case x509.ExtKeyUsageEmailProtection:
+		return "emailProtection"
+	case x509.ExtKeyUsageIPSECEndSystem:
+		return "ipsecEndSystem"
+	case x509.ExtKeyUsageIPSECTunnel:
+		return "ipsecTunnel"
+	case x509.ExtKeyUsageIPSECUser:
+		return "ipsecUser"
+	case x509.ExtKeyUsageTimeStamping:
+		return "timeStamping"
+	case x509.ExtKeyUsageOCSPSigning:
+		return "OCSPSigning"
+	case x509.ExtKeyUsageMicrosoftServerGatedCrypto:
+		return "msSGC"
+	case x509.ExtKeyUsageNetscapeServerGatedCrypto:
+		return "nsSGC"
+	case x509.ExtKeyUsageMicrosoftCommercialCodeSigning:
+		return "msCodeCom"
+	case x509.ExtKeyUsageMicrosoftKernelCodeSigning:
+		return "msKernelCodeSigning"
+	}
+	return fmt.Sprintf("eku(%d)", int(u))
+}
+
+// ekuNames lists c's extended key usages, unknown ones as OIDs.
+func ekuNames(c *x509.Certificate) []string {
+	var out []string
+	for _, u := range c.ExtKeyUsage {
+		out = append(out, ekuName(u))
+	}
+	for _, o := range c.UnknownExtKeyUsage {
+		out = append(out, o.String())
+	}
+	return out
+}
