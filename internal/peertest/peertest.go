@@ -1,0 +1,163 @@
+// Package peertest runs real TLS peers (openssl s_server, gnutls-serv) on
+// loopback for tests. A test that needs a peer binary calls [Need]: without
+// the binary the test is skipped, except under TLSKIT_REQUIRE_PEERS=1 (set by
+// .ci/run), where a missing peer fails the test instead of hiding it.
+package peertest
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Need returns the path of the program name, or skips (or, under
+// TLSKIT_REQUIRE_PEERS=1, fails) the test when it is not installed.
+func Need(t testing.TB, name string) string {
+	t.Helper()
+	path, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv("TLSKIT_REQUIRE_PEERS") == "1" {
+			t.Fatalf("%s is not installed (TLSKIT_REQUIRE_PEERS=1): .ci/run installs it", name)
+		}
+		t.Skipf("%s is not installed", name)
+	}
+	return path
+}
+
+// FreePort returns a loopback TCP port that was free a moment ago. There is
+// a small race between closing the probe listener and the peer binding it;
+// [Server] retries on a bind failure.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// Server is a peer process serving on loopback.
+type Server struct {
+	// Addr is 127.0.0.1:PORT.
+	Addr string
+	cmd  *exec.Cmd
+	mu   sync.Mutex
+	out  strings.Builder
+}
+
+// Output returns what the server printed so far (stdout and stderr).
+func (s *Server) Output() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.out.String()
+}
+
+// Start runs prog with args, where the literal "{port}" in any argument is
+// replaced by a free port, and waits until the port accepts connections. The
+// process is killed when the test ends.
+func Start(t testing.TB, prog string, args ...string) *Server {
+	t.Helper()
+	path := Need(t, prog)
+	var lastErr error
+	for attempt := 0; attempt < 3; attempt++ {
+		port := FreePort(t)
+		argv := make([]string, len(args))
+		for i, a := range args {
+			argv[i] = strings.ReplaceAll(a, "{port}", fmt.Sprint(port))
+		}
+		s := &Server{Addr: fmt.Sprintf("127.0.0.1:%d", port)}
+		ctx, cancel := context.WithCancel(context.Background())
+		s.cmd = exec.CommandContext(ctx, path, argv...)
+		s.cmd.Stdin = strings.NewReader("") // s_server treats stdin EOF as nothing to send
+		pr, pw := io.Pipe()
+		s.cmd.Stdout, s.cmd.Stderr = pw, pw
+		if err := s.cmd.Start(); err != nil {
+			cancel()
+			t.Fatalf("starting %s: %v", prog, err)
+		}
+		go func() {
+			sc := bufio.NewScanner(pr)
+			for sc.Scan() {
+				s.mu.Lock()
+				s.out.WriteString(sc.Text() + "\n")
+				s.mu.Unlock()
+			}
+		}()
+		exited := make(chan struct{})
+		go func() { s.cmd.Wait(); pw.Close(); close(exited) }()
+		t.Cleanup(func() { cancel(); <-exited })
+		deadline := time.Now().Add(5 * time.Second)
+		for time.Now().Before(deadline) {
+			select {
+			case <-exited:
+				lastErr = fmt.Errorf("%s exited early: %s", prog, s.Output())
+			default:
+			}
+			if lastErr != nil {
+				break
+			}
+			c, err := net.DialTimeout("tcp", s.Addr, 100*time.Millisecond)
+			if err == nil {
+				c.Close()
+				// The probe connection counts as a client; give the
+				// server a moment to return to accept().
+				time.Sleep(20 * time.Millisecond)
+				return s
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		if lastErr == nil {
+			lastErr = fmt.Errorf("%s did not listen on %s within 5s: %s", prog, s.Addr, s.Output())
+		}
+		cancel()
+		<-exited
+	}
+	t.Fatal(lastErr)
+	return nil
+}
+
+// OpenSSL starts `openssl s_server` on a free loopback port with args
+// (without -accept) and returns it.
+func OpenSSL(t testing.TB, args ...string) *Server {
+	t.Helper()
+	return Start(t, "openssl", append([]string{"s_server", "-accept", "127.0.0.1:{port}", "-naccept", "100"}, args...)...)
+}
+
+// Corpus returns the path of a file or directory under the shared test
+// corpora (shared/corpora beside the repository, see
+// shared/docs/corpora.md), looking upwards from the working directory. It
+// skips the test when the corpora are absent, and fails it under
+// TLSKIT_REQUIRE_PEERS=1.
+func Corpus(t testing.TB, rel string) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		p := filepath.Join(dir, "shared", "corpora", rel)
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			break
+		}
+		dir = parent
+	}
+	if os.Getenv("TLSKIT_REQUIRE_PEERS") == "1" {
+		t.Fatalf("corpus file %s not found in shared/corpora above the working directory", rel)
+	}
+	t.Skipf("corpus file %s not found (shared/corpora is not beside the repository)", rel)
+	return ""
+}
