@@ -1,0 +1,674 @@
+package lab
+
+import (
+	"bytes"
+	"context"
+	"crypto/rsa"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"runtime"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/tlskit/tlskit/finding"
+)
+
+// startLab starts a lab in a temporary directory and closes it when the
+// test ends.
+func startLab(t *testing.T) *Lab {
+	t.Helper()
+	l, err := Start(t.Context(), Options{Dir: t.TempDir(), Logf: t.Logf})
+	if err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := l.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return l
+}
+
+// mustCase returns the running case called name.
+func mustCase(t *testing.T, l *Lab, name string) Case {
+	t.Helper()
+	c, ok := l.Case(name)
+	if !ok {
+		t.Fatalf("no case %q", name)
+	}
+	return c
+}
+
+// argValue returns the value following flag in args.
+func argValue(args []string, flag string) string {
+	i := slices.Index(args, flag)
+	if i < 0 || i+1 >= len(args) {
+		return ""
+	}
+	return args[i+1]
+}
+
+func TestCatalog(t *testing.T) {
+	cat := Catalog()
+	if len(cat) < 25 {
+		t.Fatalf("Catalog has %d cases, want at least 25", len(cat))
+	}
+	seen := map[string]bool{}
+	for _, c := range cat {
+		if seen[c.Name] {
+			t.Errorf("duplicate case %q", c.Name)
+		}
+		seen[c.Name] = true
+		if c.Addr != "" || c.Args != nil {
+			t.Errorf("%s: Catalog case has Addr %q Args %q; want none", c.Name, c.Addr, c.Args)
+		}
+		if c.Title == "" {
+			t.Errorf("%s: no title", c.Name)
+		}
+		if (c.Finding == "") != (c.ExitCode == 0) && c.Finding != finding.ChainWrongOrder && c.Finding != finding.ChainExpiredCross {
+			t.Errorf("%s: finding %q with exit code %d", c.Name, c.Finding, c.ExitCode)
+		}
+	}
+	for _, id := range []string{
+		finding.NetRefused, finding.NetTimeout, finding.NetReset, finding.ProtocolNotTLS,
+		finding.ProtocolVersionMismatch, finding.ProtocolNoSharedCipher, finding.SNIUnrecognizedName,
+		finding.CertExpired, finding.CertNotYetValid, finding.CertSelfSigned, finding.CertWeakKey,
+		finding.CertWeakSignature, finding.CertWrongEKU, finding.NameMismatch, finding.ChainIncomplete,
+		finding.ChainUntrustedRoot, finding.ChainWrongOrder, finding.ChainExpiredCross, finding.PinMismatch,
+		finding.ClientCertRequired, finding.ClientCertRejected,
+	} {
+		if !slices.ContainsFunc(cat, func(c Case) bool { return c.Finding == id }) {
+			t.Errorf("no case produces %s", id)
+		}
+	}
+}
+
+func TestStartRequiresDir(t *testing.T) {
+	_, err := Start(t.Context(), Options{})
+	if err == nil || !strings.Contains(err.Error(), "Options.Dir") {
+		t.Fatalf("Start without Dir: err = %v, want one naming Options.Dir", err)
+	}
+}
+
+// TestCloseNoLeak starts a lab, leaves connections open on several kinds of
+// server, closes it and checks every goroutine it started has returned.
+func TestCloseNoLeak(t *testing.T) {
+	before := runtime.NumGoroutine()
+	l, err := Start(context.Background(), Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var open []net.Conn
+	for _, name := range []string{"timeout", "good", "not-tls-ssh", "reset", "client-cert-required-tls13"} {
+		c, err := net.Dial("tcp", mustCase(t, l, name).Addr)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		open = append(open, c)
+	}
+	if runtime.NumGoroutine() <= before {
+		t.Fatalf("no goroutines running after Start")
+	}
+	done := make(chan error)
+	go func() { done <- l.Close() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Close: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close did not return within 5s with client connections open")
+	}
+	for _, c := range open {
+		c.Close()
+	}
+	if err := l.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+	waitGoroutines(t, before)
+	for _, c := range l.Cases() {
+		if c.Addr == "" {
+			continue
+		}
+		if conn, err := net.DialTimeout("tcp", c.Addr, time.Second); err == nil {
+			conn.Close()
+			t.Errorf("%s: %s still accepts after Close", c.Name, c.Addr)
+		}
+	}
+}
+
+// TestContextCancelCloses checks that the lab stops when Start's context is
+// done.
+func TestContextCancelCloses(t *testing.T) {
+	before := runtime.NumGoroutine()
+	ctx, cancel := context.WithCancel(context.Background())
+	l, err := Start(ctx, Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	waitGoroutines(t, before)
+	if err := l.Close(); err != nil {
+		t.Errorf("Close after cancel: %v", err)
+	}
+}
+
+// waitGoroutines waits up to 3s for the goroutine count to drop to want.
+func waitGoroutines(t *testing.T, want int) {
+	t.Helper()
+	deadline := time.Now().Add(3 * time.Second)
+	for runtime.NumGoroutine() > want {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<16)
+			t.Fatalf("%d goroutines, want %d:\n%s", runtime.NumGoroutine(), want, buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestFilesWritten(t *testing.T) {
+	l := startLab(t)
+	f := l.Files()
+	for _, tc := range []struct {
+		path string
+		mode os.FileMode
+		typ  string
+	}{
+		{f.Root, 0o644, "CERTIFICATE"},
+		{f.Intermediate, 0o644, "CERTIFICATE"},
+		{f.ClientCert, 0o644, "CERTIFICATE"},
+		{f.ClientKey, 0o600, "PRIVATE KEY"},
+		{f.BadClientCert, 0o644, "CERTIFICATE"},
+		{f.BadClientKey, 0o600, "PRIVATE KEY"},
+		{f.OtherRoot, 0o644, "CERTIFICATE"},
+		{f.ClientCA, 0o644, "CERTIFICATE"},
+	} {
+		st, err := os.Stat(tc.path)
+		if err != nil {
+			t.Errorf("%v", err)
+			continue
+		}
+		if st.Mode().Perm() != tc.mode {
+			t.Errorf("%s: mode %v, want %v", tc.path, st.Mode().Perm(), tc.mode)
+		}
+		data, _ := os.ReadFile(tc.path)
+		if !bytes.HasPrefix(data, []byte("-----BEGIN "+tc.typ+"-----\n")) {
+			t.Errorf("%s: not a %s PEM file", tc.path, tc.typ)
+		}
+	}
+	if _, err := tls.LoadX509KeyPair(f.ClientCert, f.ClientKey); err != nil {
+		t.Errorf("client.pem/client.key: %v", err)
+	}
+	if _, err := tls.LoadX509KeyPair(f.BadClientCert, f.BadClientKey); err != nil {
+		t.Errorf("badclient.pem/badclient.key: %v", err)
+	}
+	for _, c := range l.Cases() {
+		if got := argValue(c.Args, "--servername"); got != c.Name+".lab.tlskit.test" {
+			t.Errorf("%s: --servername %q", c.Name, got)
+		}
+		if got := argValue(c.Args, "--ca-file"); got != f.Root {
+			t.Errorf("%s: --ca-file %q, want %q", c.Name, got, f.Root)
+		}
+		if !slices.Contains(c.Args, "--no-system-roots") {
+			t.Errorf("%s: Args lack --no-system-roots: %q", c.Name, c.Args)
+		}
+		if c.Addr == "" {
+			t.Errorf("%s: no address", c.Name)
+		}
+	}
+}
+
+// probe is the outcome of one Go crypto/tls client connection.
+type probe struct {
+	state *tls.ConnectionState
+	err   error  // dial, handshake or read error
+	reply []byte // what the server answered to a GET after the handshake
+}
+
+// dialGo connects to c with a Go client that trusts only the lab root and
+// verifies at the PKI's own time, then sends a GET and reads the answer
+// (which is where TLS 1.3 client-certificate alerts arrive).
+func dialGo(t *testing.T, l *Lab, c Case, edit func(*tls.Config)) probe {
+	t.Helper()
+	roots := x509.NewCertPool()
+	roots.AddCert(l.PKI().Root)
+	cfg := &tls.Config{
+		RootCAs:    roots,
+		ServerName: c.ServerName(),
+		Time:       func() time.Time { return l.PKI().Now.Add(time.Minute) },
+	}
+	if edit != nil {
+		edit(cfg)
+	}
+	d := &tls.Dialer{NetDialer: &net.Dialer{Timeout: 3 * time.Second}, Config: cfg}
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
+	defer cancel()
+	conn, err := d.DialContext(ctx, "tcp", c.Addr)
+	if err != nil {
+		return probe{err: err}
+	}
+	defer conn.Close()
+	tc := conn.(*tls.Conn)
+	st := tc.ConnectionState()
+	tc.SetDeadline(time.Now().Add(3 * time.Second))
+	if _, err := io.WriteString(tc, "GET / HTTP/1.1\r\nHost: "+c.ServerName()+"\r\n\r\n"); err != nil {
+		return probe{state: &st, err: err}
+	}
+	reply, err := io.ReadAll(tc)
+	return probe{state: &st, err: err, reply: reply}
+}
+
+func wantRemoteAlert(t *testing.T, p probe, alert string) {
+	t.Helper()
+	if p.err == nil || !strings.Contains(p.err.Error(), "remote error: tls: "+alert) {
+		t.Fatalf("err = %v, want remote alert %q", p.err, alert)
+	}
+}
+
+func wantOK(t *testing.T, p probe) {
+	t.Helper()
+	if p.err != nil {
+		t.Fatalf("err = %v, want a verified handshake", p.err)
+	}
+	if !bytes.HasPrefix(p.reply, []byte("HTTP/1.1 200 OK")) {
+		t.Fatalf("reply %q, want HTTP 200", p.reply)
+	}
+}
+
+func wantInvalid(t *testing.T, p probe, reason x509.InvalidReason) {
+	t.Helper()
+	var ce x509.CertificateInvalidError
+	if !errors.As(p.err, &ce) || ce.Reason != reason {
+		t.Fatalf("err = %v, want x509.CertificateInvalidError reason %d", p.err, reason)
+	}
+}
+
+func wantUnknownAuthority(t *testing.T, p probe) *x509.Certificate {
+	t.Helper()
+	var ua x509.UnknownAuthorityError
+	if !errors.As(p.err, &ua) {
+		t.Fatalf("err = %v, want x509.UnknownAuthorityError", p.err)
+	}
+	return ua.Cert
+}
+
+// peerChain connects without verification and returns what the server sent.
+func peerChain(t *testing.T, l *Lab, c Case) []*x509.Certificate {
+	t.Helper()
+	p := dialGo(t, l, c, func(cfg *tls.Config) { cfg.InsecureSkipVerify = true })
+	if p.state == nil {
+		t.Fatalf("handshake without verification: %v", p.err)
+	}
+	return p.state.PeerCertificates
+}
+
+// TestGoClient probes every case with a Go crypto/tls client and checks the
+// server produces exactly the failure the case is named for, and (where it
+// makes sense) that a client without that problem succeeds, so the server
+// is not simply broken.
+func TestGoClient(t *testing.T) {
+	l := startLab(t)
+	p := l.PKI()
+	tests := map[string]func(t *testing.T, c Case){
+		"good": func(t *testing.T, c Case) {
+			r := dialGo(t, l, c, nil)
+			wantOK(t, r)
+			if r.state.Version != tls.VersionTLS13 || len(r.state.VerifiedChains[0]) != 3 {
+				t.Errorf("version %x, chain length %d; want TLS 1.3 and leaf+intermediate+root", r.state.Version, len(r.state.VerifiedChains[0]))
+			}
+		},
+		"good-tls12": func(t *testing.T, c Case) {
+			r := dialGo(t, l, c, nil)
+			wantOK(t, r)
+			if r.state.Version != tls.VersionTLS12 {
+				t.Errorf("version %x, want TLS 1.2", r.state.Version)
+			}
+		},
+		"refused": func(t *testing.T, c Case) {
+			if r := dialGo(t, l, c, nil); !errors.Is(r.err, syscall.ECONNREFUSED) {
+				t.Fatalf("err = %v, want ECONNREFUSED", r.err)
+			}
+		},
+		"timeout": func(t *testing.T, c Case) {
+			if argValue(c.Args, "--timeout") != "1s" {
+				t.Errorf("Args %q lack --timeout 1s", c.Args)
+			}
+			start := time.Now()
+			r := dialGo(t, l, c, nil)
+			var ne net.Error
+			if !errors.As(r.err, &ne) || !ne.Timeout() {
+				t.Fatalf("err = %v, want a timeout", r.err)
+			}
+			if time.Since(start) < 2*time.Second {
+				t.Errorf("gave up after %v; the server answered something", time.Since(start))
+			}
+		},
+		"reset": func(t *testing.T, c Case) {
+			if r := dialGo(t, l, c, nil); !errors.Is(r.err, syscall.ECONNRESET) {
+				t.Fatalf("err = %v, want ECONNRESET", r.err)
+			}
+		},
+		"not-tls-http": func(t *testing.T, c Case) {
+			wantNotTLS(t, dialGo(t, l, c, nil))
+			conn, err := net.Dial("tcp", c.Addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			conn.SetDeadline(time.Now().Add(3 * time.Second))
+			io.WriteString(conn, "\x16\x03\x01\x00\x04\x01\x00\x00\x00")
+			got, err := io.ReadAll(conn)
+			if err != nil || !bytes.HasPrefix(got, []byte("HTTP/1.1 400 Bad Request\r\n")) {
+				t.Fatalf("got %q, %v; want a plaintext HTTP 400 then EOF", got, err)
+			}
+		},
+		"not-tls-ssh": func(t *testing.T, c Case) {
+			wantNotTLS(t, dialGo(t, l, c, nil))
+			wantBanner(t, c, "SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n")
+		},
+		"not-tls-smtp": func(t *testing.T, c Case) {
+			wantNotTLS(t, dialGo(t, l, c, nil))
+			wantBanner(t, c, "220 mail.lab.tlskit.test ESMTP\r\n")
+		},
+		"version-mismatch": func(t *testing.T, c Case) {
+			wantRemoteAlert(t, dialGo(t, l, c, nil), "protocol version not supported")
+			r := dialGo(t, l, c, func(cfg *tls.Config) { cfg.MinVersion = tls.VersionTLS10 })
+			wantOK(t, r)
+			if r.state.Version != tls.VersionTLS11 {
+				t.Errorf("version %x, want TLS 1.1", r.state.Version)
+			}
+		},
+		"no-shared-cipher": func(t *testing.T, c Case) {
+			wantRemoteAlert(t, dialGo(t, l, c, nil), "handshake failure")
+			r := dialGo(t, l, c, func(cfg *tls.Config) {
+				cfg.CipherSuites = []uint16{tls.TLS_RSA_WITH_3DES_EDE_CBC_SHA}
+			})
+			wantOK(t, r)
+			if r.state.CipherSuite != tls.TLS_RSA_WITH_3DES_EDE_CBC_SHA {
+				t.Errorf("cipher %s", tls.CipherSuiteName(r.state.CipherSuite))
+			}
+		},
+		"unrecognized-name": func(t *testing.T, c Case) {
+			wantRemoteAlert(t, dialGo(t, l, c, nil), "unrecognized name")
+		},
+		"expired": func(t *testing.T, c Case) {
+			r := dialGo(t, l, c, nil)
+			wantInvalid(t, r, x509.Expired)
+			if !strings.Contains(r.err.Error(), "is after") {
+				t.Errorf("err = %v, want 'is after'", r.err)
+			}
+		},
+		"not-yet-valid": func(t *testing.T, c Case) {
+			r := dialGo(t, l, c, nil)
+			wantInvalid(t, r, x509.Expired)
+			if !strings.Contains(r.err.Error(), "is before") {
+				t.Errorf("err = %v, want 'is before'", r.err)
+			}
+		},
+		"self-signed": func(t *testing.T, c Case) {
+			wantUnknownAuthority(t, dialGo(t, l, c, nil))
+			chain := peerChain(t, l, c)
+			if len(chain) != 1 || chain[0].CheckSignature(chain[0].SignatureAlgorithm, chain[0].RawTBSCertificate, chain[0].Signature) != nil || chain[0].IsCA {
+				t.Errorf("want one self-signed non-CA leaf, got %d certificates", len(chain))
+			}
+		},
+		"weak-key": func(t *testing.T, c Case) {
+			r := dialGo(t, l, c, nil)
+			wantOK(t, r) // Go still accepts 1024-bit RSA; the finding is tlskit's
+			pub, ok := r.state.PeerCertificates[0].PublicKey.(*rsa.PublicKey)
+			if !ok || pub.N.BitLen() != 1024 {
+				t.Errorf("leaf key %T, want 1024-bit RSA", r.state.PeerCertificates[0].PublicKey)
+			}
+		},
+		"weak-signature": func(t *testing.T, c Case) {
+			r := dialGo(t, l, c, nil)
+			if r.err == nil || !strings.Contains(r.err.Error(), "SHA1-RSA") {
+				t.Fatalf("err = %v, want an insecure SHA1-RSA signature error", r.err)
+			}
+			chain := peerChain(t, l, c)
+			if chain[0].SignatureAlgorithm != x509.SHA1WithRSA || len(chain) != 2 || chain[1].SignatureAlgorithm == x509.SHA1WithRSA {
+				t.Errorf("want a SHA-1 leaf under a SHA-256 intermediate")
+			}
+		},
+		"wrong-eku": func(t *testing.T, c Case) {
+			wantInvalid(t, dialGo(t, l, c, nil), x509.IncompatibleUsage)
+		},
+		"name-mismatch": func(t *testing.T, c Case) {
+			r := dialGo(t, l, c, nil)
+			var he x509.HostnameError
+			if !errors.As(r.err, &he) || he.Host != c.ServerName() {
+				t.Fatalf("err = %v, want HostnameError for %s", r.err, c.ServerName())
+			}
+			// Valid for its own name: only the name is wrong.
+			wantOK(t, dialGo(t, l, c, func(cfg *tls.Config) { cfg.ServerName = "elsewhere.lab.tlskit.test" }))
+		},
+		"chain-incomplete": func(t *testing.T, c Case) {
+			wantUnknownAuthority(t, dialGo(t, l, c, nil))
+			chain := peerChain(t, l, c)
+			if len(chain) != 1 || !slices.Equal(chain[0].IssuingCertificateURL, []string{AIAURL}) {
+				t.Fatalf("sent %d certificates, AIA %q; want the leaf alone with AIA %s", len(chain), chain[0].IssuingCertificateURL, AIAURL)
+			}
+			// With the intermediate supplied the chain verifies.
+			wantOK(t, dialGo(t, l, c, func(cfg *tls.Config) {
+				cfg.RootCAs.AddCert(p.Intermediate)
+			}))
+		},
+		"untrusted-root": func(t *testing.T, c Case) {
+			wantUnknownAuthority(t, dialGo(t, l, c, nil))
+			chain := peerChain(t, l, c)
+			last := chain[len(chain)-1]
+			if !last.Equal(p.OtherRoot) || last.CheckSignatureFrom(last) != nil {
+				t.Fatalf("last certificate %q, want the self-signed other root", last.Subject)
+			}
+			wantOK(t, dialGo(t, l, c, func(cfg *tls.Config) { cfg.RootCAs.AddCert(p.OtherRoot) }))
+		},
+		"wrong-order": func(t *testing.T, c Case) {
+			r := dialGo(t, l, c, nil)
+			wantOK(t, r)
+			sent := r.state.PeerCertificates
+			if len(sent) != 3 || sent[0].CheckSignatureFrom(sent[1]) == nil || sent[0].CheckSignatureFrom(sent[2]) != nil || sent[2].CheckSignatureFrom(sent[1]) != nil {
+				t.Fatalf("want leaf, its issuer's issuer, its issuer; got %d certificates", len(sent))
+			}
+		},
+		"expired-cross-sign": func(t *testing.T, c Case) {
+			r := dialGo(t, l, c, nil)
+			wantOK(t, r)
+			sent := r.state.PeerCertificates
+			cross := sent[len(sent)-1]
+			if len(sent) != 3 || !cross.NotAfter.Before(p.Now) || !bytes.Equal(cross.RawSubject, p.Root.RawSubject) ||
+				!bytes.Equal(cross.RawSubjectPublicKeyInfo, p.Root.RawSubjectPublicKeyInfo) || cross.CheckSignatureFrom(cross) == nil {
+				t.Fatalf("last certificate sent is not an expired cross-sign of the root")
+			}
+			if got := r.state.VerifiedChains[0]; !got[len(got)-1].Equal(p.Root) {
+				t.Errorf("verified chain ends at %q", got[len(got)-1].Subject)
+			}
+		},
+		"pin-mismatch": func(t *testing.T, c Case) {
+			r := dialGo(t, l, c, nil)
+			wantOK(t, r)
+			pin := argValue(c.Args, "--pin")
+			if !strings.HasPrefix(pin, "sha256/") {
+				t.Fatalf("Args %q lack --pin sha256/...", c.Args)
+			}
+			for _, cert := range r.state.VerifiedChains[0] {
+				if got, _ := Pin(cert.PublicKey); got == pin {
+					t.Errorf("pin %s matches %q", pin, cert.Subject)
+				}
+			}
+		},
+		"client-cert-required-tls12": func(t *testing.T, c Case) {
+			testClientCert(t, l, c, tls.VersionTLS12, "handshake failure")
+		},
+		"client-cert-required-tls13": func(t *testing.T, c Case) {
+			testClientCert(t, l, c, tls.VersionTLS13, "certificate required")
+		},
+		"client-cert-rejected-tls12": func(t *testing.T, c Case) {
+			testClientCert(t, l, c, tls.VersionTLS12, "unknown certificate authority")
+		},
+		"client-cert-rejected-tls13": func(t *testing.T, c Case) {
+			testClientCert(t, l, c, tls.VersionTLS13, "unknown certificate authority")
+		},
+	}
+	for _, c := range l.Cases() {
+		test, ok := tests[c.Name]
+		if !ok {
+			t.Errorf("case %s has no Go client test", c.Name)
+			continue
+		}
+		t.Run(c.Name, func(t *testing.T) {
+			t.Parallel()
+			test(t, c)
+		})
+	}
+}
+
+// testClientCert checks a client-certificate case: the CertificateRequest
+// names the lab's client CA, the client the case's Args describe gets
+// alert, and the trusted client certificate is accepted.
+func testClientCert(t *testing.T, l *Lab, c Case, vers uint16, alert string) {
+	var client *tls.Certificate
+	if certFile := argValue(c.Args, "--cert"); certFile != "" {
+		cert, err := tls.LoadX509KeyPair(certFile, argValue(c.Args, "--key"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		client = &cert
+	}
+	var acceptable [][]byte
+	r := dialGo(t, l, c, func(cfg *tls.Config) {
+		cfg.GetClientCertificate = func(cri *tls.CertificateRequestInfo) (*tls.Certificate, error) {
+			acceptable = cri.AcceptableCAs
+			if client != nil {
+				return client, nil
+			}
+			return &tls.Certificate{}, nil
+		}
+	})
+	wantRemoteAlert(t, r, alert)
+	if vers == tls.VersionTLS13 && r.state == nil {
+		t.Errorf("TLS 1.3: the client's handshake should complete before the alert arrives")
+	}
+	if len(acceptable) != 1 || !bytes.Equal(acceptable[0], l.PKI().ClientCA.RawSubject) {
+		t.Errorf("CertificateRequest lists %d names, want the lab client CA", len(acceptable))
+	}
+	good := dialGo(t, l, c, func(cfg *tls.Config) { cfg.Certificates = []tls.Certificate{l.PKI().Client} })
+	wantOK(t, good)
+	if good.state.Version != vers {
+		t.Errorf("version %x, want %x", good.state.Version, vers)
+	}
+}
+
+func wantNotTLS(t *testing.T, p probe) {
+	t.Helper()
+	var rhe tls.RecordHeaderError
+	if !errors.As(p.err, &rhe) {
+		t.Fatalf("err = %v, want tls.RecordHeaderError", p.err)
+	}
+}
+
+func wantBanner(t *testing.T, c Case, banner string) {
+	t.Helper()
+	conn, err := net.Dial("tcp", c.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(3 * time.Second))
+	got := make([]byte, len(banner))
+	if _, err := io.ReadFull(conn, got); err != nil || string(got) != banner {
+		t.Fatalf("got %q, %v; want %q", got, err, banner)
+	}
+}
+
+// TestCurl checks one case end to end with curl: an expired certificate
+// is a verification failure, exit 60, while the good case fetches.
+func TestCurl(t *testing.T) {
+	if _, err := exec.LookPath("curl"); err != nil {
+		t.Skip("curl not installed")
+	}
+	l := startLab(t)
+	curl := func(name string) (string, int) {
+		c := mustCase(t, l, name)
+		_, port, _ := net.SplitHostPort(c.Addr)
+		url := "https://" + c.ServerName() + ":" + port + "/"
+		cmd := exec.CommandContext(t.Context(), "curl", "-sS", "--max-time", "5", "--cacert", l.Files().Root,
+			"--resolve", c.ServerName()+":"+port+":127.0.0.1", url)
+		out, _ := cmd.CombinedOutput()
+		return string(out), cmd.ProcessState.ExitCode()
+	}
+	if out, code := curl("expired"); code != 60 || !strings.Contains(out, "certificate has expired") {
+		t.Errorf("curl expired: exit %d, %s; want 60, certificate has expired", code, out)
+	}
+	if out, code := curl("good"); code != 0 || out != "tlskit lab: good\n" {
+		t.Errorf("curl good: exit %d, %q", code, out)
+	}
+}
+
+// TestOpenSSL probes the cases with `openssl s_client` and checks that its
+// output shows the condition each case is named for.
+func TestOpenSSL(t *testing.T) {
+	if _, err := exec.LookPath("openssl"); err != nil {
+		t.Skip("openssl not installed")
+	}
+	l := startLab(t)
+	f := l.Files()
+	tests := []struct {
+		name  string
+		flags []string
+		want  []string // substrings of s_client's combined output
+	}{
+		{"good", nil, []string{"New, TLSv1.3, ", "Verify return code: 0 (ok)"}},
+		{"good-tls12", []string{"-tls1_2"}, []string{"New, TLSv1.2, ", "Verify return code: 0 (ok)"}},
+		{"refused", nil, []string{"Connection refused"}},
+		{"reset", nil, []string{"errno=104"}},
+		{"not-tls-http", nil, []string{"wrong version number"}},
+		{"not-tls-ssh", nil, []string{"wrong version number"}},
+		{"not-tls-smtp", nil, []string{"wrong version number"}},
+		{"version-mismatch", []string{"-no_tls1", "-no_tls1_1"}, []string{"alert protocol version", "alert number 70"}},
+		{"no-shared-cipher", nil, []string{"alert handshake failure", "alert number 40"}},
+		{"unrecognized-name", nil, []string{"unrecognized name", "alert number 112"}},
+		{"expired", nil, []string{"verify error:num=10:certificate has expired"}},
+		{"not-yet-valid", nil, []string{"verify error:num=9:certificate is not yet valid"}},
+		{"self-signed", nil, []string{"verify error:num=18:self-signed certificate"}},
+		{"weak-key", nil, []string{"verify error:num=66:EE certificate key too weak"}},
+		{"weak-signature", nil, []string{"verify error:num=68:CA signature digest algorithm too weak"}},
+		{"wrong-eku", nil, []string{"verify error:num=26:unsuitable certificate purpose"}},
+		{"name-mismatch", []string{"-verify_hostname", "name-mismatch.lab.tlskit.test"}, []string{"verify error:num=62:hostname mismatch"}},
+		{"chain-incomplete", nil, []string{"verify error:num=20:unable to get local issuer certificate"}},
+		{"untrusted-root", nil, []string{"verify error:num=19:self-signed certificate in certificate chain"}},
+		{"wrong-order", nil, []string{"Verify return code: 0 (ok)"}},
+		{"expired-cross-sign", nil, []string{"Verify return code: 0 (ok)"}},
+		{"pin-mismatch", nil, []string{"Verify return code: 0 (ok)"}},
+		{"client-cert-required-tls12", []string{"-tls1_2"}, []string{"Acceptable client certificate CA names", "tlskit Lab Client CA", "alert handshake failure", "alert number 40"}},
+		{"client-cert-required-tls13", []string{"-tls1_3"}, []string{"Acceptable client certificate CA names", "tlskit Lab Client CA", "alert certificate required", "alert number 116"}},
+		{"client-cert-rejected-tls12", []string{"-tls1_2", "-cert", f.BadClientCert, "-key", f.BadClientKey}, []string{"alert unknown ca", "alert number 48"}},
+		{"client-cert-rejected-tls13", []string{"-tls1_3", "-cert", f.BadClientCert, "-key", f.BadClientKey}, []string{"alert unknown ca", "alert number 48"}},
+		{"client-cert-required-tls13", []string{"-tls1_3", "-cert", f.ClientCert, "-key", f.ClientKey}, []string{"Verify return code: 0 (ok)", "HTTP/1.1 200 OK"}},
+	}
+	for _, tc := range tests {
+		c := mustCase(t, l, tc.name)
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			args := append([]string{"s_client", "-connect", c.Addr, "-servername", c.ServerName(),
+				"-CAfile", f.Root, "-verify_return_error", "-ign_eof"}, tc.flags...)
+			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, "openssl", args...)
+			cmd.Stdin = strings.NewReader("GET / HTTP/1.1\r\nHost: " + c.ServerName() + "\r\n\r\n")
+			out, _ := cmd.CombinedOutput()
+			for _, w := range tc.want {
+				if !strings.Contains(string(out), w) {
+					t.Errorf("openssl %s\noutput lacks %q:\n%s", strings.Join(args, " "), w, out)
+				}
+			}
+		})
+	}
+}
