@@ -67,7 +67,7 @@ func (v *verifier) selfSigned(leaf *x509.Certificate) {
 	v.add(finding.Finding{
 		ID:       finding.CertSelfSigned,
 		Severity: finding.Error,
-		Title:    fmt.Sprintf("the leaf %s is self-signed and is not a trust anchor", leaf.Subject.String()),
+		Title:    fmt.Sprintf("the leaf %s is self-signed and is not a trust anchor", name(leaf)),
 		Detail:   fmt.Sprintf("the certificate is issued by itself (%s) and no CA vouches for it; anchors tried: %s", window(leaf), v.a.desc),
 		Fix:      "if you trust this server, add this certificate to the anchors with --ca-file or pin it (pin below); otherwise install a certificate issued by a CA on the server",
 		Evidence: []string{pinLine(leaf)},
@@ -84,11 +84,11 @@ func (v *verifier) untrustedRoot(path []*x509.Certificate, nameOnly []*x509.Cert
 		Fix:      "if you trust this CA, add its root certificate to the anchors (--ca-file, or include the system roots if it is a public CA); otherwise the server uses a private CA or a TLS-intercepting proxy",
 	}
 	if isSelfSigned(last) {
-		f.Title = fmt.Sprintf("the chain ends at the root %s, which is not a trust anchor", last.Subject.String())
+		f.Title = fmt.Sprintf("the chain ends at the root %s, which is not a trust anchor", name(last))
 		f.Detail = fmt.Sprintf("the peer sent the root itself as %s; it is self-signed and is not among the anchors tried: %s", v.where(last), v.a.desc)
 		f.Evidence = []string{pinLine(last)}
 	} else {
-		f.Title = fmt.Sprintf("the chain ends at %s, issued by %s, which is not a trust anchor", last.Subject.String(), last.Issuer.String())
+		f.Title = fmt.Sprintf("the chain ends at %s, issued by %s, which is not a trust anchor", name(last), issuerName(last))
 		f.Detail = fmt.Sprintf("the peer sent the chain up to %s; its issuer %s is neither sent nor among the anchors tried: %s", v.where(last), issuerName(last), v.a.desc)
 		if len(last.IssuingCertificateURL) > 0 {
 			f.Detail += fmt.Sprintf("; its AIA caIssuers URL is %s (if that is an intermediate rather than a root, the server must send it too)", strings.Join(last.IssuingCertificateURL, ", "))
@@ -300,7 +300,7 @@ func keyDesc(c *x509.Certificate) string {
 }
 
 // checkOrder reports a sent list that is not in leaf→issuer order.
-func (v *verifier) checkOrder(path []*x509.Certificate) {
+func (v *verifier) checkOrder(path []*x509.Certificate) (misplacedLeaf *x509.Certificate) {
 	leaf := v.sent[0]
 	if leaf.IsCA {
 		for i, s := range v.sent[1:] {
@@ -308,11 +308,11 @@ func (v *verifier) checkOrder(path []*x509.Certificate) {
 				v.add(finding.Finding{
 					ID:       finding.ChainWrongOrder,
 					Severity: finding.Error,
-					Title:    fmt.Sprintf("the peer sent its certificates in the wrong order: the leaf %s is #%d, not first", s.Subject.String(), i+2),
+					Title:    fmt.Sprintf("the peer sent its certificates in the wrong order: the leaf %s is #%d, not first", name(s), i+2),
 					Detail:   fmt.Sprintf("the first certificate, which every client takes as the leaf, is the CA %s; the certificate it issued, %s, comes later. Sent order: %s", leaf.Subject.String(), s.Subject.String(), v.sentOrder()),
 					Fix:      "list the leaf first, then each issuer in turn (cat cert.pem intermediate.pem > fullchain.pem)",
 				})
-				return
+				return s
 			}
 		}
 	}
@@ -330,10 +330,11 @@ func (v *verifier) checkOrder(path []*x509.Certificate) {
 				Detail:   fmt.Sprintf("%s is #%d in the list but #%d on the path from the leaf. Sent order: %s. RFC 8446 §4.4.2 lets clients tolerate this; older clients do not", c.Subject.String(), i+1, want+1, v.sentOrder()),
 				Fix:      "list the leaf first, then each issuer in turn",
 			})
-			return
+			return nil
 		}
 		want++
 	}
+	return nil
 }
 
 // sentOrder lists the sent certificates' subjects.
@@ -347,9 +348,9 @@ func (v *verifier) sentOrder() string {
 
 // checkExtras reports sent certificates that are not on path: a root, an
 // expired cross-sign, or an unneeded certificate.
-func (v *verifier) checkExtras(path []*x509.Certificate) {
+func (v *verifier) checkExtras(path []*x509.Certificate, skip *x509.Certificate) {
 	for i, s := range v.sent {
-		if i == 0 || slices.ContainsFunc(path, func(c *x509.Certificate) bool { return c == s || c.Equal(s) }) && !isSelfSigned(s) {
+		if i == 0 || s == skip || slices.ContainsFunc(path, func(c *x509.Certificate) bool { return c == s || c.Equal(s) }) && !isSelfSigned(s) {
 			continue
 		}
 		if isSelfSigned(s) {
@@ -357,7 +358,7 @@ func (v *verifier) checkExtras(path []*x509.Certificate) {
 				v.add(finding.Finding{
 					ID:       finding.ChainRootSent,
 					Severity: finding.Info,
-					Title:    fmt.Sprintf("the peer sends the root %s", s.Subject.String()),
+					Title:    fmt.Sprintf("the peer sends the root %s", name(s)),
 					Detail:   fmt.Sprintf("certificate #%d is a self-signed root that is already a trust anchor; a client must have it anyway, so sending it wastes %d bytes per handshake", i+1, len(s.Raw)),
 					Fix:      "drop the root from the served chain",
 				})
@@ -376,7 +377,7 @@ func (v *verifier) checkExtras(path []*x509.Certificate) {
 				v.add(finding.Finding{
 					ID:       finding.ChainExpiredCross,
 					Severity: finding.Warning,
-					Title:    fmt.Sprintf("the peer sends the expired cross-signed certificate %s, issued by %s", s.Subject.String(), s.Issuer.String()),
+					Title:    fmt.Sprintf("the peer sends the expired cross-signed certificate %s, issued by %s", name(s), issuerName(s)),
 					Detail:   fmt.Sprintf("certificate #%d expired on %s; the verified path does not need it, since the same name and key are trusted as %s. Old clients may build their path through it and fail (the 2021 DST Root CA X3 / ISRG Root X1 case)", i+1, s.NotAfter.UTC().Format(time.RFC3339), v.where(twin)),
 					Fix:      "drop the expired cross-sign from the served chain",
 				})
@@ -386,7 +387,7 @@ func (v *verifier) checkExtras(path []*x509.Certificate) {
 		v.add(finding.Finding{
 			ID:       finding.ChainUnneeded,
 			Severity: finding.Info,
-			Title:    fmt.Sprintf("the peer sends %s, which the path does not use", s.Subject.String()),
+			Title:    fmt.Sprintf("the peer sends %s, which the path does not use", name(s)),
 			Detail:   fmt.Sprintf("certificate #%d (issued by %s, %s) is not on the path from the leaf to the anchor", i+1, s.Issuer.String(), window(s)),
 			Fix:      "drop it from the served chain unless it is a deliberate cross-sign for older clients",
 		})

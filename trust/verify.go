@@ -191,8 +191,8 @@ func (v *verifier) run() {
 	default:
 		best = v.diagnose(err)
 	}
-	v.checkOrder(best)
-	v.checkExtras(best)
+	misplaced := v.checkOrder(best)
+	v.checkExtras(best, misplaced)
 	v.checkName(leaf)
 	v.checkPins()
 }
