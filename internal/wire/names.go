@@ -442,15 +442,15 @@ func (c CipherSuite) MarshalText() ([]byte, error) { return []byte(c.String()), 
 type kex int
 
 const (
-	kexUnknown kex = iota
-	kexNone        // RSA, static (EC)DH and TLS 1.3 suites: no ServerKeyExchange
-	kexECDHE       // ServerECDHParams + signature
-	kexECDHEAnon   // ServerECDHParams, no signature
-	kexDHE         // ServerDHParams + signature
-	kexDHEAnon     // ServerDHParams, no signature
-	kexPSK         // psk_identity_hint
-	kexECDHEPSK    // psk_identity_hint + ServerECDHParams
-	kexDHEPSK      // psk_identity_hint + ServerDHParams
+	kexUnknown   kex = iota
+	kexNone          // RSA, static (EC)DH and TLS 1.3 suites: no ServerKeyExchange
+	kexECDHE         // ServerECDHParams + signature
+	kexECDHEAnon     // ServerECDHParams, no signature
+	kexDHE           // ServerDHParams + signature
+	kexDHEAnon       // ServerDHParams, no signature
+	kexPSK           // psk_identity_hint
+	kexECDHEPSK      // psk_identity_hint + ServerECDHParams
+	kexDHEPSK        // psk_identity_hint + ServerDHParams
 )
 
 // keyExchange classifies c by the key exchange part of its IANA name.
