@@ -1,0 +1,208 @@
+package keysched
+
+import (
+	"crypto/hmac"
+	"crypto/md5"
+	"crypto/sha1"
+	"fmt"
+	"hash"
+)
+
+// The protocol versions this package knows, as on the wire.
+const (
+	VersionTLS10 uint16 = 0x0301
+	VersionTLS11 uint16 = 0x0302
+	VersionTLS12 uint16 = 0x0303
+	VersionTLS13 uint16 = 0x0304
+)
+
+// versionName names a protocol version for error messages.
+func versionName(v uint16) string {
+	switch v {
+	case 0x0300:
+		return "SSL 3.0"
+	case VersionTLS10:
+		return "TLS 1.0"
+	case VersionTLS11:
+		return "TLS 1.1"
+	case VersionTLS12:
+		return "TLS 1.2"
+	case VersionTLS13:
+		return "TLS 1.3"
+	}
+	return fmt.Sprintf("version 0x%04x", v)
+}
+
+// prf is the PRF of the given version: TLS 1.2's P_<suite hash>, or TLS
+// 1.0/1.1's P_MD5 XOR P_SHA1 over the two halves of the secret.
+func prf(version uint16, s Suite, secret []byte, label string, seed []byte, n int) ([]byte, error) {
+	full := make([]byte, 0, len(label)+len(seed))
+	full = append(full, label...)
+	full = append(full, seed...)
+	out := make([]byte, n)
+	switch version {
+	case VersionTLS12:
+		pHashXOR(s.Hash.New, secret, full, out)
+	case VersionTLS10, VersionTLS11:
+		half := (len(secret) + 1) / 2
+		pHashXOR(md5.New, secret[:half], full, out)
+		pHashXOR(sha1.New, secret[len(secret)-half:], full, out)
+	case 0x0300:
+		return nil, fmt.Errorf("keysched: SSL 3.0 is not supported (its key derivation predates the TLS PRF)")
+	default:
+		return nil, fmt.Errorf("keysched: %s has no TLS 1.0–1.2 PRF; TLS 1.3 uses HKDF (NewTLS13Opener)", versionName(version))
+	}
+	return out, nil
+}
+
+// pHashXOR XORs P_hash(secret, seed) into out.
+func pHashXOR(h func() hash.Hash, secret, seed, out []byte) {
+	mac := hmac.New(h, secret)
+	mac.Write(seed)
+	a := mac.Sum(nil) // A(1)
+	for len(out) > 0 {
+		mac.Reset()
+		mac.Write(a)
+		mac.Write(seed)
+		b := mac.Sum(nil)
+		n := min(len(b), len(out))
+		for i := range n {
+			out[i] ^= b[i]
+		}
+		out = out[n:]
+		mac.Reset()
+		mac.Write(a)
+		a = mac.Sum(nil)
+	}
+}
+
+// suiteForVersion looks up a suite usable with a TLS 1.0–1.2 version.
+func suiteForVersion(version, id uint16) (Suite, error) {
+	s, ok := LookupSuite(id)
+	if !ok {
+		return Suite{}, fmt.Errorf("keysched: unknown or unsupported cipher suite 0x%04x", id)
+	}
+	if s.TLS13 {
+		return Suite{}, fmt.Errorf("keysched: %s is a TLS 1.3 cipher suite; use NewTLS13Opener with the traffic secrets", s.Name)
+	}
+	switch version {
+	case VersionTLS12:
+	case VersionTLS10, VersionTLS11:
+		if s.Cipher.AEAD() || s.MACLen > 20 {
+			return Suite{}, fmt.Errorf("keysched: %s needs TLS 1.2, not %s", s.Name, versionName(version))
+		}
+	case 0x0300:
+		return Suite{}, fmt.Errorf("keysched: SSL 3.0 is not supported")
+	default:
+		return Suite{}, fmt.Errorf("keysched: %s is not TLS 1.0, 1.1 or 1.2", versionName(version))
+	}
+	return s, nil
+}
+
+// MasterSecret computes the master secret of RFC 5246 §8.1 from the
+// pre-master secret and the hello randoms.
+func MasterSecret(version uint16, suite uint16, preMaster, clientRandom, serverRandom []byte) ([]byte, error) {
+	s, err := suiteForVersion(version, suite)
+	if err != nil {
+		return nil, err
+	}
+	if len(clientRandom) != 32 || len(serverRandom) != 32 {
+		return nil, fmt.Errorf("keysched: hello randoms must be 32 bytes, got %d (client) and %d (server)", len(clientRandom), len(serverRandom))
+	}
+	seed := append(append([]byte(nil), clientRandom...), serverRandom...)
+	return prf(version, s, preMaster, "master secret", seed, 48)
+}
+
+// ExtendedMasterSecret computes the RFC 7627 master secret from the
+// pre-master secret and the session hash (the handshake hash up to and
+// including ClientKeyExchange).
+func ExtendedMasterSecret(version uint16, suite uint16, preMaster, sessionHash []byte) ([]byte, error) {
+	s, err := suiteForVersion(version, suite)
+	if err != nil {
+		return nil, err
+	}
+	if len(sessionHash) == 0 {
+		return nil, fmt.Errorf("keysched: extended master secret needs the session hash, got none")
+	}
+	return prf(version, s, preMaster, "extended master secret", sessionHash, 48)
+}
+
+// keyBlock is the expanded key material of RFC 5246 §6.3.
+type keyBlock struct {
+	clientMAC, serverMAC, clientKey, serverKey, clientIV, serverIV []byte
+}
+
+// expandKeys runs the PRF with "key expansion" and cuts the result.
+func expandKeys(version uint16, s Suite, masterSecret, clientRandom, serverRandom []byte) (keyBlock, error) {
+	if len(masterSecret) != 48 {
+		return keyBlock{}, fmt.Errorf("keysched: master secret must be 48 bytes, got %d (a TLS 1.3 secret or a pre-master secret?)", len(masterSecret))
+	}
+	if len(clientRandom) != 32 || len(serverRandom) != 32 {
+		return keyBlock{}, fmt.Errorf("keysched: hello randoms must be 32 bytes, got %d (client) and %d (server)", len(clientRandom), len(serverRandom))
+	}
+	ivLen := s.IVLen
+	if (s.Cipher == CipherAESCBC || s.Cipher == Cipher3DESCBC) && version != VersionTLS10 {
+		ivLen = 0 // TLS 1.1+ CBC sends the IV with every record
+	}
+	if s.Cipher == CipherNull {
+		ivLen = 0
+	}
+	seed := append(append([]byte(nil), serverRandom...), clientRandom...)
+	n := 2*s.MACLen + 2*s.KeyLen + 2*ivLen
+	b, err := prf(version, s, masterSecret, "key expansion", seed, n)
+	if err != nil {
+		return keyBlock{}, err
+	}
+	var kb keyBlock
+	next := func(k int) []byte { r := b[:k:k]; b = b[k:]; return r }
+	kb.clientMAC = next(s.MACLen)
+	kb.serverMAC = next(s.MACLen)
+	kb.clientKey = next(s.KeyLen)
+	kb.serverKey = next(s.KeyLen)
+	kb.clientIV = next(ivLen)
+	kb.serverIV = next(ivLen)
+	return kb, nil
+}
+
+// NewTLS12Openers returns the Openers for the client's and the server's
+// records of a TLS 1.0, 1.1 or 1.2 connection. encryptThenMAC is whether
+// both hellos carried the encrypt_then_mac extension (RFC 7366); it only
+// matters for CBC suites.
+func NewTLS12Openers(suite uint16, version uint16, masterSecret, clientRandom, serverRandom []byte, encryptThenMAC bool) (client, server *Opener, err error) {
+	c, s, err := newTLS12States(suite, version, masterSecret, clientRandom, serverRandom, encryptThenMAC)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &Opener{st: c}, &Opener{st: s}, nil
+}
+
+// NewTLS12Sealers returns the Sealers for the client's and the server's
+// records; see [NewTLS12Openers].
+func NewTLS12Sealers(suite uint16, version uint16, masterSecret, clientRandom, serverRandom []byte, encryptThenMAC bool) (client, server *Sealer, err error) {
+	c, s, err := newTLS12States(suite, version, masterSecret, clientRandom, serverRandom, encryptThenMAC)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &Sealer{st: c}, &Sealer{st: s}, nil
+}
+
+// newTLS12States derives both directions' record state.
+func newTLS12States(suite uint16, version uint16, masterSecret, clientRandom, serverRandom []byte, etm bool) (client, server *state, err error) {
+	s, err := suiteForVersion(version, suite)
+	if err != nil {
+		return nil, nil, err
+	}
+	kb, err := expandKeys(version, s, masterSecret, clientRandom, serverRandom)
+	if err != nil {
+		return nil, nil, err
+	}
+	client, err = newTLS12State(s, version, kb.clientMAC, kb.clientKey, kb.clientIV, etm)
+	if err != nil {
+		return nil, nil, err
+	}
+	server, err = newTLS12State(s, version, kb.serverMAC, kb.serverKey, kb.serverIV, etm)
+	if err != nil {
+		return nil, nil, err
+	}
+	return client, server, nil
+}

@@ -1,0 +1,405 @@
+package keysched
+
+import (
+	"crypto"
+	"strings"
+)
+
+// Cipher is a record protection algorithm.
+type Cipher uint8
+
+// The record ciphers.
+const (
+	// CipherNull authenticates with HMAC only (NULL-SHA, NULL-SHA256…).
+	CipherNull Cipher = iota + 1
+	// CipherAESGCM is AES in Galois/Counter Mode (RFC 5288, RFC 8446).
+	CipherAESGCM
+	// CipherChaCha20Poly1305 is ChaCha20-Poly1305 (RFC 7905, RFC 8446).
+	CipherChaCha20Poly1305
+	// CipherAESCCM is AES-CCM with a 16-byte tag (RFC 6655, RFC 8446).
+	CipherAESCCM
+	// CipherAESCCM8 is AES-CCM with an 8-byte tag (RFC 6655, RFC 8446).
+	CipherAESCCM8
+	// CipherAESCBC is AES-CBC with HMAC (MAC-then-encrypt, or RFC 7366 encrypt-then-MAC).
+	CipherAESCBC
+	// Cipher3DESCBC is 3DES-EDE-CBC with HMAC.
+	Cipher3DESCBC
+)
+
+// String returns the cipher's name.
+func (c Cipher) String() string {
+	switch c {
+	case CipherNull:
+		return "NULL"
+	case CipherAESGCM:
+		return "AES-GCM"
+	case CipherChaCha20Poly1305:
+		return "ChaCha20-Poly1305"
+	case CipherAESCCM:
+		return "AES-CCM"
+	case CipherAESCCM8:
+		return "AES-CCM-8"
+	case CipherAESCBC:
+		return "AES-CBC"
+	case Cipher3DESCBC:
+		return "3DES-EDE-CBC"
+	}
+	return "unknown cipher"
+}
+
+// AEAD reports whether the cipher is an AEAD.
+func (c Cipher) AEAD() bool {
+	switch c {
+	case CipherAESGCM, CipherChaCha20Poly1305, CipherAESCCM, CipherAESCCM8:
+		return true
+	}
+	return false
+}
+
+// Suite describes how a cipher suite protects records.
+type Suite struct {
+	// ID is the IANA cipher suite number.
+	ID uint16
+	// Name is the IANA name, such as "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256".
+	Name string
+	// TLS13 is true for the TLS 1.3 suites, which only fix AEAD and hash.
+	TLS13 bool
+	// Cipher is the record protection algorithm.
+	Cipher Cipher
+	// KeyLen is the encryption key length in bytes (0 for NULL).
+	KeyLen int
+	// IVLen is the length of the key-block IV: the whole nonce for TLS 1.3
+	// and ChaCha20 (12), the implicit salt for TLS 1.2 GCM and CCM (4), the
+	// block size for CBC (used as the first IV by TLS 1.0 only).
+	IVLen int
+	// MACLen is the HMAC key and tag length for CBC and NULL suites, 0 for AEADs.
+	MACLen int
+	// MAC is the HMAC hash of CBC and NULL suites (SHA-1, SHA-256 or SHA-384).
+	MAC crypto.Hash
+	// Hash is the TLS 1.3 transcript/HKDF hash and the TLS 1.2 PRF hash.
+	// TLS 1.0 and 1.1 use the MD5+SHA-1 PRF whatever this says.
+	Hash crypto.Hash
+}
+
+// TagLen returns the AEAD tag length (0 for CBC and NULL suites).
+func (s Suite) TagLen() int {
+	switch s.Cipher {
+	case CipherAESGCM, CipherChaCha20Poly1305, CipherAESCCM:
+		return 16
+	case CipherAESCCM8:
+		return 8
+	}
+	return 0
+}
+
+// LookupSuite returns the description of a cipher suite, or false if the
+// suite is unknown or uses a cipher this package does not implement (RC4,
+// Camellia, ARIA, SEED, export ciphers…).
+func LookupSuite(id uint16) (Suite, bool) {
+	name := suiteName(id)
+	if name == "" {
+		return Suite{}, false
+	}
+	s := Suite{ID: id, Name: name, Hash: crypto.SHA256}
+	alg := name
+	if i := strings.Index(name, "_WITH_"); i >= 0 {
+		alg = name[i+len("_WITH_"):]
+	} else {
+		s.TLS13 = true
+		alg = strings.TrimPrefix(name, "TLS_")
+	}
+	if strings.HasSuffix(alg, "_SHA384") {
+		s.Hash = crypto.SHA384
+	}
+	switch {
+	case strings.HasPrefix(alg, "AES_128_GCM_"):
+		s.Cipher, s.KeyLen, s.IVLen = CipherAESGCM, 16, 4
+	case strings.HasPrefix(alg, "AES_256_GCM_"):
+		s.Cipher, s.KeyLen, s.IVLen = CipherAESGCM, 32, 4
+	case strings.HasPrefix(alg, "CHACHA20_POLY1305_"):
+		s.Cipher, s.KeyLen, s.IVLen = CipherChaCha20Poly1305, 32, 12
+	case strings.HasPrefix(alg, "AES_128_CCM_8"):
+		s.Cipher, s.KeyLen, s.IVLen = CipherAESCCM8, 16, 4
+	case strings.HasPrefix(alg, "AES_256_CCM_8"):
+		s.Cipher, s.KeyLen, s.IVLen = CipherAESCCM8, 32, 4
+	case strings.HasPrefix(alg, "AES_128_CCM"):
+		s.Cipher, s.KeyLen, s.IVLen = CipherAESCCM, 16, 4
+	case strings.HasPrefix(alg, "AES_256_CCM"):
+		s.Cipher, s.KeyLen, s.IVLen = CipherAESCCM, 32, 4
+	case strings.HasPrefix(alg, "AES_128_CBC_"):
+		s.Cipher, s.KeyLen, s.IVLen = CipherAESCBC, 16, 16
+	case strings.HasPrefix(alg, "AES_256_CBC_"):
+		s.Cipher, s.KeyLen, s.IVLen = CipherAESCBC, 32, 16
+	case strings.HasPrefix(alg, "3DES_EDE_CBC_"):
+		s.Cipher, s.KeyLen, s.IVLen = Cipher3DESCBC, 24, 8
+	case strings.HasPrefix(alg, "NULL_"):
+		s.Cipher = CipherNull
+	default:
+		return Suite{}, false
+	}
+	if s.TLS13 {
+		s.IVLen = 12
+	}
+	if !s.Cipher.AEAD() {
+		switch {
+		case strings.HasSuffix(alg, "_SHA"):
+			s.MAC, s.MACLen = crypto.SHA1, 20
+		case strings.HasSuffix(alg, "_SHA256"):
+			s.MAC, s.MACLen = crypto.SHA256, 32
+		case strings.HasSuffix(alg, "_SHA384"):
+			s.MAC, s.MACLen = crypto.SHA384, 48
+		default:
+			return Suite{}, false
+		}
+	}
+	return s, true
+}
+
+// suiteName maps the cipher suites this package implements to their IANA
+// names; the names alone determine the record protection.
+func suiteName(id uint16) string {
+	switch id {
+	// TLS 1.3, RFC 8446 Appendix B.4.
+	case 0x1301:
+		return "TLS_AES_128_GCM_SHA256"
+	case 0x1302:
+		return "TLS_AES_256_GCM_SHA384"
+	case 0x1303:
+		return "TLS_CHACHA20_POLY1305_SHA256"
+	case 0x1304:
+		return "TLS_AES_128_CCM_SHA256"
+	case 0x1305:
+		return "TLS_AES_128_CCM_8_SHA256"
+
+	// NULL ciphers (authentication only).
+	case 0x0002:
+		return "TLS_RSA_WITH_NULL_SHA"
+	case 0x003B:
+		return "TLS_RSA_WITH_NULL_SHA256"
+	case 0xC006:
+		return "TLS_ECDHE_ECDSA_WITH_NULL_SHA"
+	case 0xC010:
+		return "TLS_ECDHE_RSA_WITH_NULL_SHA"
+	case 0x002C:
+		return "TLS_PSK_WITH_NULL_SHA"
+	case 0x002D:
+		return "TLS_DHE_PSK_WITH_NULL_SHA"
+	case 0x002E:
+		return "TLS_RSA_PSK_WITH_NULL_SHA"
+	case 0x00B0:
+		return "TLS_PSK_WITH_NULL_SHA256"
+	case 0x00B1:
+		return "TLS_PSK_WITH_NULL_SHA384"
+	case 0x00B4:
+		return "TLS_DHE_PSK_WITH_NULL_SHA256"
+	case 0x00B5:
+		return "TLS_DHE_PSK_WITH_NULL_SHA384"
+	case 0x00B8:
+		return "TLS_RSA_PSK_WITH_NULL_SHA256"
+	case 0x00B9:
+		return "TLS_RSA_PSK_WITH_NULL_SHA384"
+	case 0xC039:
+		return "TLS_ECDHE_PSK_WITH_NULL_SHA"
+	case 0xC03A:
+		return "TLS_ECDHE_PSK_WITH_NULL_SHA256"
+	case 0xC03B:
+		return "TLS_ECDHE_PSK_WITH_NULL_SHA384"
+
+	// 3DES-EDE-CBC.
+	case 0x000A:
+		return "TLS_RSA_WITH_3DES_EDE_CBC_SHA"
+	case 0x0013:
+		return "TLS_DHE_DSS_WITH_3DES_EDE_CBC_SHA"
+	case 0x0016:
+		return "TLS_DHE_RSA_WITH_3DES_EDE_CBC_SHA"
+	case 0xC008:
+		return "TLS_ECDHE_ECDSA_WITH_3DES_EDE_CBC_SHA"
+	case 0xC012:
+		return "TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA"
+	case 0x008B:
+		return "TLS_PSK_WITH_3DES_EDE_CBC_SHA"
+	case 0x008F:
+		return "TLS_DHE_PSK_WITH_3DES_EDE_CBC_SHA"
+	case 0x0093:
+		return "TLS_RSA_PSK_WITH_3DES_EDE_CBC_SHA"
+	case 0xC034:
+		return "TLS_ECDHE_PSK_WITH_3DES_EDE_CBC_SHA"
+
+	// AES-CBC with HMAC-SHA1.
+	case 0x002F:
+		return "TLS_RSA_WITH_AES_128_CBC_SHA"
+	case 0x0035:
+		return "TLS_RSA_WITH_AES_256_CBC_SHA"
+	case 0x0032:
+		return "TLS_DHE_DSS_WITH_AES_128_CBC_SHA"
+	case 0x0038:
+		return "TLS_DHE_DSS_WITH_AES_256_CBC_SHA"
+	case 0x0033:
+		return "TLS_DHE_RSA_WITH_AES_128_CBC_SHA"
+	case 0x0039:
+		return "TLS_DHE_RSA_WITH_AES_256_CBC_SHA"
+	case 0xC009:
+		return "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA"
+	case 0xC00A:
+		return "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA"
+	case 0xC013:
+		return "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA"
+	case 0xC014:
+		return "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA"
+	case 0x008C:
+		return "TLS_PSK_WITH_AES_128_CBC_SHA"
+	case 0x008D:
+		return "TLS_PSK_WITH_AES_256_CBC_SHA"
+	case 0x0090:
+		return "TLS_DHE_PSK_WITH_AES_128_CBC_SHA"
+	case 0x0091:
+		return "TLS_DHE_PSK_WITH_AES_256_CBC_SHA"
+	case 0x0094:
+		return "TLS_RSA_PSK_WITH_AES_128_CBC_SHA"
+	case 0x0095:
+		return "TLS_RSA_PSK_WITH_AES_256_CBC_SHA"
+	case 0xC035:
+		return "TLS_ECDHE_PSK_WITH_AES_128_CBC_SHA"
+	case 0xC036:
+		return "TLS_ECDHE_PSK_WITH_AES_256_CBC_SHA"
+
+	// AES-CBC with HMAC-SHA256 / SHA384 (TLS 1.2 only).
+	case 0x003C:
+		return "TLS_RSA_WITH_AES_128_CBC_SHA256"
+	case 0x003D:
+		return "TLS_RSA_WITH_AES_256_CBC_SHA256"
+	case 0x0040:
+		return "TLS_DHE_DSS_WITH_AES_128_CBC_SHA256"
+	case 0x006A:
+		return "TLS_DHE_DSS_WITH_AES_256_CBC_SHA256"
+	case 0x0067:
+		return "TLS_DHE_RSA_WITH_AES_128_CBC_SHA256"
+	case 0x006B:
+		return "TLS_DHE_RSA_WITH_AES_256_CBC_SHA256"
+	case 0xC023:
+		return "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256"
+	case 0xC024:
+		return "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384"
+	case 0xC027:
+		return "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256"
+	case 0xC028:
+		return "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384"
+	case 0x00AE:
+		return "TLS_PSK_WITH_AES_128_CBC_SHA256"
+	case 0x00AF:
+		return "TLS_PSK_WITH_AES_256_CBC_SHA384"
+	case 0x00B2:
+		return "TLS_DHE_PSK_WITH_AES_128_CBC_SHA256"
+	case 0x00B3:
+		return "TLS_DHE_PSK_WITH_AES_256_CBC_SHA384"
+	case 0x00B6:
+		return "TLS_RSA_PSK_WITH_AES_128_CBC_SHA256"
+	case 0x00B7:
+		return "TLS_RSA_PSK_WITH_AES_256_CBC_SHA384"
+	case 0xC037:
+		return "TLS_ECDHE_PSK_WITH_AES_128_CBC_SHA256"
+	case 0xC038:
+		return "TLS_ECDHE_PSK_WITH_AES_256_CBC_SHA384"
+
+	// AES-GCM (RFC 5288, 5289, 5487; RFC 8442 for ECDHE_PSK).
+	case 0x009C:
+		return "TLS_RSA_WITH_AES_128_GCM_SHA256"
+	case 0x009D:
+		return "TLS_RSA_WITH_AES_256_GCM_SHA384"
+	case 0x009E:
+		return "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256"
+	case 0x009F:
+		return "TLS_DHE_RSA_WITH_AES_256_GCM_SHA384"
+	case 0x00A2:
+		return "TLS_DHE_DSS_WITH_AES_128_GCM_SHA256"
+	case 0x00A3:
+		return "TLS_DHE_DSS_WITH_AES_256_GCM_SHA384"
+	case 0xC02B:
+		return "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"
+	case 0xC02C:
+		return "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384"
+	case 0xC02F:
+		return "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"
+	case 0xC030:
+		return "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"
+	case 0x00A8:
+		return "TLS_PSK_WITH_AES_128_GCM_SHA256"
+	case 0x00A9:
+		return "TLS_PSK_WITH_AES_256_GCM_SHA384"
+	case 0x00AA:
+		return "TLS_DHE_PSK_WITH_AES_128_GCM_SHA256"
+	case 0x00AB:
+		return "TLS_DHE_PSK_WITH_AES_256_GCM_SHA384"
+	case 0x00AC:
+		return "TLS_RSA_PSK_WITH_AES_128_GCM_SHA256"
+	case 0x00AD:
+		return "TLS_RSA_PSK_WITH_AES_256_GCM_SHA384"
+	case 0xD001:
+		return "TLS_ECDHE_PSK_WITH_AES_128_GCM_SHA256"
+	case 0xD002:
+		return "TLS_ECDHE_PSK_WITH_AES_256_GCM_SHA384"
+
+	// ChaCha20-Poly1305 (RFC 7905).
+	case 0xCCA8:
+		return "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256"
+	case 0xCCA9:
+		return "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256"
+	case 0xCCAA:
+		return "TLS_DHE_RSA_WITH_CHACHA20_POLY1305_SHA256"
+	case 0xCCAB:
+		return "TLS_PSK_WITH_CHACHA20_POLY1305_SHA256"
+	case 0xCCAC:
+		return "TLS_ECDHE_PSK_WITH_CHACHA20_POLY1305_SHA256"
+	case 0xCCAD:
+		return "TLS_DHE_PSK_WITH_CHACHA20_POLY1305_SHA256"
+	case 0xCCAE:
+		return "TLS_RSA_PSK_WITH_CHACHA20_POLY1305_SHA256"
+
+	// AES-CCM (RFC 6655, RFC 7251, RFC 8442).
+	case 0xC09C:
+		return "TLS_RSA_WITH_AES_128_CCM"
+	case 0xC09D:
+		return "TLS_RSA_WITH_AES_256_CCM"
+	case 0xC09E:
+		return "TLS_DHE_RSA_WITH_AES_128_CCM"
+	case 0xC09F:
+		return "TLS_DHE_RSA_WITH_AES_256_CCM"
+	case 0xC0A0:
+		return "TLS_RSA_WITH_AES_128_CCM_8"
+	case 0xC0A1:
+		return "TLS_RSA_WITH_AES_256_CCM_8"
+	case 0xC0A2:
+		return "TLS_DHE_RSA_WITH_AES_128_CCM_8"
+	case 0xC0A3:
+		return "TLS_DHE_RSA_WITH_AES_256_CCM_8"
+	case 0xC0A4:
+		return "TLS_PSK_WITH_AES_128_CCM"
+	case 0xC0A5:
+		return "TLS_PSK_WITH_AES_256_CCM"
+	case 0xC0A6:
+		return "TLS_DHE_PSK_WITH_AES_128_CCM"
+	case 0xC0A7:
+		return "TLS_DHE_PSK_WITH_AES_256_CCM"
+	case 0xC0A8:
+		return "TLS_PSK_WITH_AES_128_CCM_8"
+	case 0xC0A9:
+		return "TLS_PSK_WITH_AES_256_CCM_8"
+	case 0xC0AA:
+		return "TLS_PSK_DHE_WITH_AES_128_CCM_8"
+	case 0xC0AB:
+		return "TLS_PSK_DHE_WITH_AES_256_CCM_8"
+	case 0xC0AC:
+		return "TLS_ECDHE_ECDSA_WITH_AES_128_CCM"
+	case 0xC0AD:
+		return "TLS_ECDHE_ECDSA_WITH_AES_256_CCM"
+	case 0xC0AE:
+		return "TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8"
+	case 0xC0AF:
+		return "TLS_ECDHE_ECDSA_WITH_AES_256_CCM_8"
+	case 0xD003:
+		return "TLS_ECDHE_PSK_WITH_AES_128_CCM_8_SHA256"
+	case 0xD005:
+		return "TLS_ECDHE_PSK_WITH_AES_128_CCM_SHA256"
+	}
+	return ""
+}
