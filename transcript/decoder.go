@@ -1,0 +1,699 @@
+package transcript
+
+import (
+	"crypto"
+	"crypto/md5"
+	"crypto/sha1"
+	_ "crypto/sha256"
+	_ "crypto/sha512"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/tlskit/tlskit/internal/keysched"
+	"github.com/tlskit/tlskit/internal/wire"
+	"github.com/tlskit/tlskit/keylog"
+)
+
+// Options configure a [Decoder]. The zero value decodes without decrypting.
+type Options struct {
+	// Keys holds the secrets to decrypt with. Nil means none: encrypted
+	// records are listed but not opened.
+	Keys *keylog.Log
+	// KeepData keeps decrypted application data in the events, up to
+	// MaxData bytes per direction (1 MiB when zero).
+	KeepData bool
+	MaxData  int
+}
+
+// maxBuffered bounds the bytes a direction may hold while waiting for the
+// rest of a record: a record is at most 5+16384+2048 bytes, so anything
+// larger means the stream is not TLS or a length field is corrupt.
+const maxBuffered = wire.RecordHeaderLen + wire.MaxCiphertext
+
+// Decoder decodes one TLS connection from the bytes each side sent. Feed it
+// with [Decoder.Data] in the order the bytes were seen (the two directions
+// interleaved as on the wire), then call [Decoder.Close] if the end was seen,
+// and [Decoder.Transcript] for the result. A Decoder is not safe for
+// concurrent use.
+type Decoder struct {
+	opts Options
+	tr   Transcript
+	dirs [2]direction
+
+	version      wire.Version
+	suite        wire.CipherSuite
+	clientRandom []byte
+	serverRandom []byte
+	sessionID    []byte
+	tls13        bool
+	etm          bool
+	ems          bool
+	earlyOffered bool
+	offered13    []wire.CipherSuite // TLS 1.3 suites in the ClientHello, for 0-RTT trial decryption
+	hsLog        [][]byte           // raw TLS 1.2 handshake messages, for the extended master secret
+	keyNote      string             // why keys are missing, said once
+}
+
+// direction is the decoding state of the bytes one side sends.
+type direction struct {
+	side    Side
+	buf     []byte
+	records int
+	asm     wire.Assembler
+	dead    bool // stop decoding: not TLS or unrecoverable
+	started bool // at least one valid record was seen
+
+	// encrypted says TLS 1.2 records from this side are protected (after
+	// its ChangeCipherSpec).
+	encrypted bool
+	// opener decrypts this side's records; epochs are the TLS 1.3 key
+	// generations still to come, tried in order when opener fails.
+	opener *keysched.Opener
+	epochs []epoch
+	// failed is set once decryption failed, to report it only once.
+	failed bool
+	kept   int
+}
+
+// epoch is a TLS 1.3 traffic secret by key log label.
+type epoch struct {
+	label string
+	name  string
+}
+
+// NewDecoder returns a decoder for one connection.
+func NewDecoder(opts Options) *Decoder {
+	if opts.MaxData <= 0 {
+		opts.MaxData = 1 << 20
+	}
+	d := &Decoder{opts: opts}
+	d.dirs[0].side = Client
+	d.dirs[1].side = Server
+	return d
+}
+
+func (d *Decoder) dir(s Side) *direction {
+	if s == Client {
+		return &d.dirs[0]
+	}
+	return &d.dirs[1]
+}
+
+// Data decodes bytes that from sent, seen at t. Partial records are kept until
+// the rest arrives.
+func (d *Decoder) Data(from Side, t time.Time, b []byte) {
+	dir := d.dir(from)
+	if dir.dead || len(b) == 0 {
+		return
+	}
+	dir.buf = append(dir.buf, b...)
+	for len(dir.buf) >= wire.RecordHeaderLen {
+		hdr, err := wire.ParseRecordHeader(dir.buf)
+		if err != nil {
+			d.notTLS(dir, t, err)
+			return
+		}
+		n := wire.RecordHeaderLen + hdr.Length
+		if len(dir.buf) < n {
+			break
+		}
+		dir.started = true
+		d.record(dir, t, hdr, dir.buf[:wire.RecordHeaderLen], dir.buf[wire.RecordHeaderLen:n])
+		dir.buf = dir.buf[n:]
+	}
+	if len(dir.buf) == 0 {
+		dir.buf = nil
+	} else if len(dir.buf) > maxBuffered {
+		d.notTLS(dir, t, errors.New("record longer than TLS allows"))
+	} else if cap(dir.buf) > 4*maxBuffered {
+		dir.buf = append([]byte(nil), dir.buf...) // let a large burst's backing array go
+	}
+}
+
+// Gap records that n bytes from a side are missing (a capture lost them).
+// Decoding of that direction stops, since record boundaries are lost.
+func (d *Decoder) Gap(from Side, t time.Time, n int) {
+	dir := d.dir(from)
+	if dir.dead {
+		return
+	}
+	dir.dead = true
+	dir.buf = nil
+	d.add(Event{Time: t, From: from, Type: TypeGap, Bytes: n,
+		Note: fmt.Sprintf("%d bytes from the %s are missing from the capture; the rest of this direction cannot be decoded", n, from)})
+	d.problem("%d bytes sent by the %s are missing; decoding of that direction stopped there", n, from)
+}
+
+// Close records that from ended the connection in the way how, at t.
+func (d *Decoder) Close(from Side, t time.Time, how CloseHow) {
+	if d.tr.Closed != nil && d.tr.Closed.By == from {
+		return
+	}
+	for _, dir := range []*direction{d.dir(from)} {
+		if len(dir.buf) > 0 && !dir.dead {
+			d.problem("the %s sent %d bytes of an unfinished TLS record before closing", from, len(dir.buf))
+			dir.buf = nil
+		}
+	}
+	e := Event{Time: t, From: from, Type: TypeClose, Note: closeNote(how)}
+	if d.tr.Closed == nil {
+		c := &Closure{By: from, How: how, Time: t}
+		for i := len(d.tr.Events) - 1; i >= 0; i-- {
+			if a := d.tr.Events[i]; a.Type == TypeAlert && a.From == from && a.Description != "" {
+				c.AfterAlert = a.Level + " " + a.Description
+				break
+			}
+		}
+		d.tr.Closed = c
+	}
+	d.add(e)
+}
+
+func closeNote(how CloseHow) string {
+	switch how {
+	case CloseFIN:
+		return "TCP FIN: closed the connection"
+	case CloseRST:
+		return "TCP RST: reset the connection"
+	case CloseTimeout:
+		return "sent nothing more before the deadline"
+	case CloseLocal:
+		return "closed the connection"
+	}
+	return string(how)
+}
+
+// Transcript returns the decoded conversation so far. The decoder keeps
+// ownership; callers must not feed more data after using the result.
+func (d *Decoder) Transcript() *Transcript {
+	for i := range d.dirs {
+		dir := &d.dirs[i]
+		if p := dir.asm.Pending(); p > 0 && !dir.dead {
+			d.problem("the %s sent an incomplete handshake message (%d bytes)", dir.side, p)
+		}
+	}
+	return &d.tr
+}
+
+func (d *Decoder) problem(format string, args ...any) {
+	d.tr.Problems = append(d.tr.Problems, fmt.Sprintf(format, args...))
+}
+
+func (d *Decoder) add(e Event) *Event {
+	e.Seq = len(d.tr.Events) + 1
+	d.tr.Events = append(d.tr.Events, e)
+	return &d.tr.Events[len(d.tr.Events)-1]
+}
+
+// notTLS stops decoding a direction whose bytes are not TLS records.
+func (d *Decoder) notTLS(dir *direction, t time.Time, err error) {
+	dir.dead = true
+	if !dir.started {
+		proto, excerpt := wire.Sniff(dir.buf)
+		note := fmt.Sprintf("the %s sent %d bytes that are not TLS", dir.side, len(dir.buf))
+		if proto != "" {
+			note = fmt.Sprintf("the %s speaks %s, not TLS", dir.side, proto)
+		}
+		d.add(Event{Time: t, From: dir.side, Type: TypeNotTLS, Bytes: len(dir.buf), Note: note,
+			Fields: []wire.Field{{Name: "protocol", Value: proto}, {Name: "excerpt", Value: excerpt}}})
+	} else {
+		d.problem("after record %d the %s sent bytes that are not a TLS record (%v)", dir.records, dir.side, err)
+	}
+	dir.buf = nil
+}
+
+// record handles one complete TLS record.
+func (d *Decoder) record(dir *direction, t time.Time, hdr wire.RecordHeader, header, payload []byte) {
+	dir.records++
+	base := Event{Time: t, From: dir.side, Record: dir.records, RecordLen: hdr.Length}
+
+	if hdr.Type == wire.ContentChangeCipherSpec {
+		e := base
+		e.Type = TypeChangeCipherSpec
+		if d.tls13 || (dir.side == Client && d.earlyOffered && d.version == 0) {
+			e.Note = "middlebox compatibility (RFC 8446 §D.4); not a key change in TLS 1.3"
+		} else if !dir.encrypted {
+			dir.encrypted = true
+			d.tls12Keys(dir)
+		}
+		d.add(e)
+		return
+	}
+
+	protected := dir.encrypted
+	if !protected && hdr.Type == wire.ContentApplicationData {
+		// TLS 1.3 protects every record under the application_data outer
+		// type (RFC 8446 §5.2), including 0-RTT data before ServerHello.
+		protected = d.tls13 || (dir.side == Client && d.earlyOffered)
+	}
+	if !protected {
+		d.content(dir, base, hdr.Type, payload)
+		return
+	}
+
+	base.Encrypted = true
+	plain, ctype, err := d.open(dir, header, payload)
+	if err != nil {
+		e := base
+		e.Type = TypeEncrypted
+		if hdr.Type == wire.ContentAlert {
+			e.Type = TypeAlert
+		}
+		e.Note = err.Error()
+		if hdr.Type == wire.ContentApplicationData && d.tls13 {
+			e.Note += "; " + guess13(dir, hdr.Length, d.suite)
+		}
+		d.add(e)
+		return
+	}
+	base.Decrypted = true
+	d.content(dir, base, wire.ContentType(ctype), plain)
+}
+
+// guess13 says what an undecryptable TLS 1.3 record probably is, from its
+// position and size, as far as that can honestly be told.
+func guess13(dir *direction, length int, suite wire.CipherSuite) string {
+	tag := 16
+	if suite == 0x1305 { // TLS_AES_128_CCM_8_SHA256
+		tag = 8
+	}
+	if length == 2+1+tag {
+		return "its size fits an alert (2 bytes + type + tag)"
+	}
+	return "it may hold handshake messages, an alert or application data"
+}
+
+// open decrypts one protected record, moving to the next TLS 1.3 key
+// generation when the current key does not fit.
+func (d *Decoder) open(dir *direction, header, payload []byte) ([]byte, uint8, error) {
+	if dir.opener == nil && len(dir.epochs) == 0 && dir.side == Client && d.earlyOffered && d.version == 0 {
+		return d.openEarly(dir, header, payload)
+	}
+	if dir.opener == nil && len(dir.epochs) > 0 {
+		d.nextEpoch(dir)
+	}
+	if dir.opener == nil {
+		return nil, 0, d.noKey(dir)
+	}
+	plain, ctype, err := dir.opener.Open(header, payload)
+	for err != nil && len(dir.epochs) > 0 {
+		// In TLS 1.3 a side changes keys after its Finished (and the client
+		// after 0-RTT data). If the current key fails, try the next one.
+		if !d.nextEpoch(dir) {
+			break
+		}
+		plain, ctype, err = dir.opener.Open(header, payload)
+	}
+	if err != nil {
+		if dir.failed {
+			return nil, 0, errors.New("not decrypted: an earlier record of this direction failed to decrypt")
+		}
+		dir.failed = true
+		return nil, 0, fmt.Errorf("not decrypted: %v (is the key log for this connection?)", err)
+	}
+	return plain, ctype, nil
+}
+
+// openEarly tries 0-RTT data, sent before ServerHello told us the suite, with
+// each TLS 1.3 suite the client offered.
+func (d *Decoder) openEarly(dir *direction, header, payload []byte) ([]byte, uint8, error) {
+	secret, ok := d.secret("CLIENT_EARLY_TRAFFIC_SECRET")
+	if !ok {
+		return nil, 0, d.noKey(dir)
+	}
+	for _, s := range d.offered13 {
+		o, err := keysched.NewTLS13Opener(uint16(s), secret)
+		if err != nil {
+			continue
+		}
+		if plain, ctype, err := o.Open(header, payload); err == nil {
+			dir.opener = o
+			dir.epochs = []epoch{{"CLIENT_HANDSHAKE_TRAFFIC_SECRET", "handshake"}, {"CLIENT_TRAFFIC_SECRET_0", "application"}}
+			return plain, ctype, nil
+		}
+	}
+	return nil, 0, errors.New("not decrypted: 0-RTT data did not open with CLIENT_EARLY_TRAFFIC_SECRET")
+}
+
+// nextEpoch installs the next TLS 1.3 key generation of dir, if its secret is
+// known. It reports whether a new opener was installed.
+func (d *Decoder) nextEpoch(dir *direction) bool {
+	for len(dir.epochs) > 0 {
+		ep := dir.epochs[0]
+		dir.epochs = dir.epochs[1:]
+		secret, ok := d.secret(ep.label)
+		if !ok {
+			dir.opener = nil
+			continue
+		}
+		o, err := keysched.NewTLS13Opener(uint16(d.suite), secret)
+		if err != nil {
+			d.keyProblem(fmt.Sprintf("cannot decrypt %s: %v", d.suite, err))
+			dir.opener = nil
+			return false
+		}
+		dir.opener = o
+		return true
+	}
+	return false
+}
+
+// noKey explains why a record of dir cannot be opened.
+func (d *Decoder) noKey(dir *direction) error {
+	switch {
+	case d.opts.Keys == nil:
+		return errors.New("encrypted; give a key log to decrypt it")
+	case d.clientRandom == nil:
+		return errors.New("encrypted; no ClientHello was seen, so the key log entry cannot be found")
+	case d.keyNote != "":
+		return errors.New("encrypted; " + d.keyNote)
+	}
+	return fmt.Errorf("encrypted; the key log has no secret for client random %s", shortHex(d.clientRandom))
+}
+
+func (d *Decoder) keyProblem(s string) {
+	if d.keyNote == "" {
+		d.keyNote = s
+		d.problem("%s", s)
+	}
+}
+
+func shortHex(b []byte) string {
+	s := hex.EncodeToString(b)
+	if len(s) > 16 {
+		return s[:16] + "…"
+	}
+	return s
+}
+
+func (d *Decoder) secret(label string) ([]byte, bool) {
+	if d.opts.Keys == nil || d.clientRandom == nil {
+		return nil, false
+	}
+	return d.opts.Keys.Secret(label, d.clientRandom)
+}
+
+// tls12Keys installs the TLS 1.2 (or earlier) opener for dir after its
+// ChangeCipherSpec, from whatever form of secret the key log holds.
+func (d *Decoder) tls12Keys(dir *direction) {
+	dir.opener = nil
+	if d.opts.Keys == nil || d.clientRandom == nil || d.serverRandom == nil {
+		return
+	}
+	ms, ok := d.masterSecret()
+	if !ok {
+		return
+	}
+	c, s, err := keysched.NewTLS12Openers(uint16(d.suite), uint16(d.version), ms, d.clientRandom, d.serverRandom, d.etm)
+	if err != nil {
+		d.keyProblem(fmt.Sprintf("cannot decrypt %s: %v", d.suite, err))
+		return
+	}
+	if dir.side == Client {
+		dir.opener = c
+	} else {
+		dir.opener = s
+	}
+}
+
+// masterSecret finds the TLS 1.2 master secret: by client random, by session
+// id, or from a logged pre-master secret.
+func (d *Decoder) masterSecret() ([]byte, bool) {
+	keys := d.opts.Keys
+	if ms, ok := keys.Secret("CLIENT_RANDOM", d.clientRandom); ok {
+		return ms, true
+	}
+	if len(d.sessionID) > 0 {
+		if ms, ok := keys.MasterSecretForSession(d.sessionID); ok {
+			return ms, true
+		}
+	}
+	pms, ok := keys.Secret("PMS_CLIENT_RANDOM", d.clientRandom)
+	if !ok {
+		if cke := d.clientKeyExchange(); len(cke) >= 8 {
+			pms, ok = keys.PreMasterForEncrypted(cke[:8])
+		}
+	}
+	if !ok {
+		return nil, false
+	}
+	var ms []byte
+	var err error
+	if d.ems {
+		ms, err = keysched.ExtendedMasterSecret(uint16(d.version), uint16(d.suite), pms, d.sessionHash())
+	} else {
+		ms, err = keysched.MasterSecret(uint16(d.version), uint16(d.suite), pms, d.clientRandom, d.serverRandom)
+	}
+	if err != nil {
+		d.keyProblem(fmt.Sprintf("cannot derive the master secret: %v", err))
+		return nil, false
+	}
+	return ms, true
+}
+
+// clientKeyExchange returns the encrypted pre-master secret of an RSA
+// ClientKeyExchange (without its length prefix), if one was seen.
+func (d *Decoder) clientKeyExchange() []byte {
+	for i := len(d.tr.Events) - 1; i >= 0; i-- {
+		if m, ok := d.tr.Events[i].Message.(*wire.ClientKeyExchange); ok {
+			b := m.Marshal()
+			if len(b) > 2 && int(b[0])<<8|int(b[1]) == len(b)-2 {
+				return b[2:]
+			}
+			return b
+		}
+	}
+	return nil
+}
+
+// content dispatches the plaintext of a record by its content type.
+func (d *Decoder) content(dir *direction, base Event, ct wire.ContentType, data []byte) {
+	switch ct {
+	case wire.ContentHandshake:
+		msgs, err := dir.asm.Write(data)
+		for _, m := range msgs {
+			d.handshake(dir, base, m)
+		}
+		if err != nil {
+			dir.dead = true
+			d.problem("the %s sent a malformed handshake message: %v", dir.side, err)
+		}
+	case wire.ContentAlert:
+		if len(data) == 0 || len(data)%2 != 0 {
+			e := base
+			e.Type = TypeAlert
+			e.Note = fmt.Sprintf("malformed alert of %d bytes", len(data))
+			d.add(e)
+			return
+		}
+		for i := 0; i+1 < len(data); i += 2 {
+			a, err := wire.ParseAlert(data[i : i+2])
+			e := base
+			e.Type = TypeAlert
+			if err != nil {
+				e.Note = err.Error()
+				d.add(e)
+				continue
+			}
+			e.Level = a.Level.String()
+			e.Description = a.Description.String()
+			e.AlertCode = int(a.Description)
+			e.alert = &a
+			d.add(e)
+		}
+	case wire.ContentApplicationData:
+		d.appData(dir, base, data)
+	case wire.ContentHeartbeat:
+		e := base
+		e.Type = TypeHeartbeat
+		e.Bytes = len(data)
+		d.add(e)
+	default:
+		e := base
+		e.Type = TypeEncrypted
+		e.Note = fmt.Sprintf("unknown content type %d", ct)
+		d.add(e)
+	}
+}
+
+// appData merges runs of application data from one side into one event.
+func (d *Decoder) appData(dir *direction, base Event, data []byte) {
+	var e *Event
+	if n := len(d.tr.Events); n > 0 {
+		last := &d.tr.Events[n-1]
+		if last.Type == TypeApplicationData && last.From == dir.side && last.Decrypted == base.Decrypted {
+			e = last
+		}
+	}
+	if e == nil {
+		base.Type = TypeApplicationData
+		e = d.add(base)
+	} else {
+		e.RecordLen += base.RecordLen
+	}
+	e.Records++
+	e.Bytes += len(data)
+	if d.opts.KeepData && base.Decrypted && dir.kept < d.opts.MaxData {
+		n := min(len(data), d.opts.MaxData-dir.kept)
+		e.Data = append(e.Data, data[:n]...)
+		dir.kept += n
+	}
+}
+
+// handshake handles one complete handshake message.
+func (d *Decoder) handshake(dir *direction, base Event, raw wire.RawMessage) {
+	ctx := wire.Context{Version: d.version, CipherSuite: d.suite}
+	msg, err := wire.ParseMessage(raw.Type, raw.Body, ctx)
+	e := base
+	e.Type = raw.Type.String()
+	if err != nil {
+		e.Note = err.Error()
+		d.add(e)
+		d.problem("the %s sent a %s that does not parse: %v", dir.side, raw.Type, err)
+		return
+	}
+	e.Message = msg
+	e.Fields = wire.Fields(msg)
+	if !d.tls13 && len(d.hsLog) < 16 { // enough for any full TLS 1.2 handshake up to ClientKeyExchange
+		d.hsLog = append(d.hsLog, raw.Raw)
+	}
+
+	switch m := msg.(type) {
+	case *wire.ClientHello:
+		if d.clientRandom == nil || d.version == 0 {
+			d.clientRandom = append([]byte(nil), m.Random...)
+			d.tr.ClientRandom = d.clientRandom
+		}
+		d.tr.ServerName = SNI(m)
+		d.earlyOffered = m.Extensions.Has(wire.ExtEarlyData)
+		d.offered13 = nil
+		for _, s := range m.CipherSuites {
+			if s>>8 == 0x13 {
+				d.offered13 = append(d.offered13, s)
+			}
+		}
+	case *wire.ServerHello:
+		if m.IsHelloRetryRequest() {
+			e.Type = "hello_retry_request"
+			break
+		}
+		d.serverRandom = append([]byte(nil), m.Random...)
+		d.sessionID = append([]byte(nil), m.SessionID...)
+		d.suite = m.CipherSuite
+		d.version = m.SelectedVersion()
+		d.tr.Version, d.tr.CipherSuite = d.version, d.suite
+		d.etm = m.Extensions.Has(wire.ExtEncryptThenMAC)
+		d.ems = m.Extensions.Has(wire.ExtExtendedMasterSecret)
+		if p := ALPN(m.Extensions); p != "" {
+			d.tr.ALPN = p
+		}
+		if d.version == wire.VersionTLS13 || d.version>>8 == 0x7f {
+			d.start13()
+		}
+	case *wire.EncryptedExtensions:
+		if p := ALPN(m.Extensions); p != "" {
+			d.tr.ALPN = p
+		}
+		if !m.Extensions.Has(wire.ExtEarlyData) && d.earlyOffered {
+			e.Note = "the server did not accept 0-RTT data"
+		}
+	case *wire.EndOfEarlyData:
+		d.nextEpoch(dir)
+	case *wire.Finished:
+		if d.tls13 {
+			// The side's next records use its application traffic secret.
+			for len(dir.epochs) > 1 {
+				dir.epochs = dir.epochs[1:]
+			}
+			d.nextEpoch(dir)
+		}
+	case *wire.KeyUpdate:
+		if d.tls13 && dir.opener != nil {
+			if err := dir.opener.KeyUpdate(); err != nil {
+				d.problem("key update from the %s: %v", dir.side, err)
+			}
+		}
+	}
+	d.add(e)
+}
+
+// start13 switches both directions to TLS 1.3 handshake protection.
+func (d *Decoder) start13() {
+	d.tls13 = true
+	d.hsLog = nil
+	srv := d.dir(Server)
+	srv.epochs = []epoch{{"SERVER_HANDSHAKE_TRAFFIC_SECRET", "handshake"}, {"SERVER_TRAFFIC_SECRET_0", "application"}}
+	srv.opener = nil
+	d.nextEpoch(srv)
+	cli := d.dir(Client)
+	if cli.opener != nil && len(cli.epochs) > 0 {
+		return // 0-RTT keys in use; handshake keys follow EndOfEarlyData
+	}
+	cli.epochs = []epoch{{"CLIENT_HANDSHAKE_TRAFFIC_SECRET", "handshake"}, {"CLIENT_TRAFFIC_SECRET_0", "application"}}
+	cli.opener = nil
+	d.nextEpoch(cli)
+	if d.opts.Keys != nil && srv.opener == nil && cli.opener == nil {
+		if _, ok := d.secret("CLIENT_RANDOM"); ok {
+			d.keyProblem("the key log has a TLS 1.2 CLIENT_RANDOM line for this connection, but it negotiated TLS 1.3, which needs *_TRAFFIC_SECRET lines")
+		}
+	}
+}
+
+// SNI returns the first host name of a ClientHello's server_name extension.
+func SNI(ch *wire.ClientHello) string {
+	if names, ok := ch.Extensions.Find(wire.ExtServerName).Parsed.([]string); ok && len(names) > 0 {
+		return names[0]
+	}
+	return ""
+}
+
+// ALPN returns the (first) protocol of an application_layer_protocol_negotiation
+// extension, as a server selects it.
+func ALPN(exts wire.Extensions) string {
+	if protos, ok := exts.Find(wire.ExtALPN).Parsed.([]string); ok && len(protos) > 0 {
+		return protos[0]
+	}
+	return ""
+}
+
+// OfferedVersions returns the versions a ClientHello offers: its
+// supported_versions list (GREASE removed), or else its legacy_version.
+func OfferedVersions(ch *wire.ClientHello) []wire.Version {
+	if vs, ok := ch.Extensions.Find(wire.ExtSupportedVersions).Parsed.([]wire.Version); ok {
+		var out []wire.Version
+		for _, v := range vs {
+			if !v.IsGREASE() {
+				out = append(out, v)
+			}
+		}
+		return out
+	}
+	return []wire.Version{ch.Version}
+}
+
+// sessionHash is the RFC 7627 session hash: the hash of the handshake
+// messages up to and including the ClientKeyExchange, with the PRF's hash
+// (MD5 and SHA-1 concatenated before TLS 1.2).
+func (d *Decoder) sessionHash() []byte {
+	var msgs []byte
+	for _, m := range d.hsLog {
+		msgs = append(msgs, m...)
+		if len(m) > 0 && wire.HandshakeType(m[0]) == wire.TypeClientKeyExchange {
+			break
+		}
+	}
+	if d.version < wire.VersionTLS12 {
+		m := md5.Sum(msgs)
+		s := sha1.Sum(msgs)
+		return append(m[:], s[:]...)
+	}
+	h := crypto.SHA256
+	if s, ok := keysched.LookupSuite(uint16(d.suite)); ok && s.Hash != 0 {
+		h = s.Hash
+	}
+	hh := h.New()
+	hh.Write(msgs)
+	return hh.Sum(nil)
+}

@@ -1,0 +1,224 @@
+package transcript
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/tlskit/tlskit/internal/peertest"
+	"github.com/tlskit/tlskit/keylog"
+)
+
+// rfc8448 is one section of the RFC 8448 example traces, rebuilt as records
+// (shared/corpora/rfc8448/derived, see its README).
+type rfc8448 struct {
+	Section string `json:"section"`
+	Records []struct {
+		Dir       string   `json:"dir"`
+		Record    string   `json:"record"`
+		OuterType int      `json:"outer_type"`
+		InnerType int      `json:"inner_type"`
+		Messages  []string `json:"messages"`
+		AppData   string   `json:"app_data_utf8"`
+	} `json:"records"`
+}
+
+var rfc8448Sections = []string{
+	"sec3-Simple_1RTT_Handshake",
+	"sec4-Resumed_0RTT_Handshake",
+	"sec5-HelloRetryRequest_Handshake",
+	"sec6-Client_Authentication_Handshake",
+	"sec7-Middlebox_Compatibility_Mode",
+}
+
+// snake turns the corpus's message names (ClientHello) into IANA names
+// (client_hello).
+func snake(s string) string {
+	var b strings.Builder
+	for i, r := range s {
+		if r >= 'A' && r <= 'Z' {
+			if i > 0 {
+				b.WriteByte('_')
+			}
+			r += 'a' - 'A'
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func loadRFC8448(t *testing.T, sec string) (rfc8448, *keylog.Log) {
+	t.Helper()
+	dir := peertest.Corpus(t, "rfc8448")
+	raw, err := os.ReadFile(filepath.Join(dir, "derived", "rfc8448-"+sec+".json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tr rfc8448
+	if err := json.Unmarshal(raw, &tr); err != nil {
+		t.Fatal(err)
+	}
+	keys, err := keylog.ParseFile(filepath.Join(dir, "keylog", "rfc8448-"+sec+".keys"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr, keys
+}
+
+// decode feeds the section's records to a decoder, in order.
+func decode(t *testing.T, tr rfc8448, opts Options) *Transcript {
+	t.Helper()
+	d := NewDecoder(opts)
+	at := time.Date(2016, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i, r := range tr.Records {
+		b, err := hex.DecodeString(r.Record)
+		if err != nil {
+			t.Fatal(err)
+		}
+		side := Client
+		if r.Dir == "S" {
+			side = Server
+		}
+		d.Data(side, at.Add(time.Duration(i)*time.Millisecond), b)
+	}
+	return d.Transcript()
+}
+
+// TestRFC8448 decodes and decrypts every RFC 8448 trace: the message sequence,
+// direction and decryption of every record must match the corpus exactly, and
+// application data must decrypt to the corpus's plaintext.
+func TestRFC8448(t *testing.T) {
+	for _, sec := range rfc8448Sections {
+		t.Run(sec, func(t *testing.T) {
+			tr, keys := loadRFC8448(t, sec)
+			got := decode(t, tr, Options{Keys: keys, KeepData: true})
+			if len(got.Problems) > 0 {
+				t.Errorf("problems: %q", got.Problems)
+			}
+			type ev struct {
+				From      Side
+				Type      string
+				Decrypted bool
+			}
+			var want []ev
+			var wantData []string
+			for _, r := range tr.Records {
+				side := Client
+				if r.Dir == "S" {
+					side = Server
+				}
+				enc := r.OuterType == 23
+				switch {
+				case r.OuterType == 20:
+					want = append(want, ev{side, TypeChangeCipherSpec, false})
+				case len(r.Messages) > 0:
+					for _, m := range r.Messages {
+						want = append(want, ev{side, snake(m), enc})
+					}
+				case r.InnerType == 23:
+					want = append(want, ev{side, TypeApplicationData, true})
+					wantData = append(wantData, r.AppData)
+				case r.InnerType == 21:
+					want = append(want, ev{side, TypeAlert, true})
+				}
+			}
+			var have []ev
+			var haveData []string
+			for _, e := range got.Events {
+				have = append(have, ev{e.From, e.Type, e.Decrypted})
+				if e.Type == TypeApplicationData {
+					haveData = append(haveData, string(e.Data))
+				}
+				if e.Type == TypeAlert && e.Description != "close_notify" {
+					t.Errorf("alert %q, want close_notify", e.Description)
+				}
+			}
+			if diff := cmp.Diff(want, have); diff != "" {
+				t.Errorf("events (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(wantData, haveData); diff != "" {
+				t.Errorf("application data (-want +got):\n%s", diff)
+			}
+			if got.Version.String() != "TLS 1.3" {
+				t.Errorf("version %v, want TLS 1.3", got.Version)
+			}
+		})
+	}
+}
+
+// TestRFC8448WithoutKeys checks that without secrets nothing is claimed to be
+// decrypted, the plaintext hellos still decode, and each encrypted record
+// says why it stayed closed.
+func TestRFC8448WithoutKeys(t *testing.T) {
+	tr, _ := loadRFC8448(t, "sec3-Simple_1RTT_Handshake")
+	got := decode(t, tr, Options{})
+	var types []string
+	for _, e := range got.Events {
+		types = append(types, e.Type)
+		if e.Decrypted {
+			t.Errorf("event %d %s claims to be decrypted without keys", e.Seq, e.Type)
+		}
+		if e.Type == TypeEncrypted && !strings.Contains(e.Note, "key log") {
+			t.Errorf("encrypted record note %q does not say a key log is needed", e.Note)
+		}
+	}
+	want := []string{"client_hello", "server_hello", TypeEncrypted, TypeEncrypted, TypeEncrypted, TypeEncrypted, TypeEncrypted, TypeEncrypted, TypeEncrypted}
+	if diff := cmp.Diff(want, types); diff != "" {
+		t.Errorf("types (-want +got):\n%s", diff)
+	}
+}
+
+// TestRFC8448WrongKeys decodes §3 with §5's key log: the records must stay
+// encrypted and the transcript must say the key log does not fit.
+func TestRFC8448WrongKeys(t *testing.T) {
+	tr, _ := loadRFC8448(t, "sec3-Simple_1RTT_Handshake")
+	_, other := loadRFC8448(t, "sec5-HelloRetryRequest_Handshake")
+	got := decode(t, tr, Options{Keys: other})
+	for _, e := range got.Events {
+		if e.Decrypted {
+			t.Fatalf("event %d decrypted with another connection's keys", e.Seq)
+		}
+	}
+	if e := got.First(Server, TypeEncrypted); e == nil || !strings.Contains(e.Note, "no secret for client random") {
+		t.Errorf("want a note naming the missing client random, got %+v", e)
+	}
+}
+
+// TestSplitAnywhere feeds §6 one byte at a time and in odd chunks: record and
+// handshake reassembly must give the same transcript as whole records.
+func TestSplitAnywhere(t *testing.T) {
+	tr, keys := loadRFC8448(t, "sec6-Client_Authentication_Handshake")
+	whole := decode(t, tr, Options{Keys: keys})
+	for _, size := range []int{1, 3, 7, 100} {
+		d := NewDecoder(Options{Keys: keys})
+		for _, r := range tr.Records {
+			b, _ := hex.DecodeString(r.Record)
+			side := Client
+			if r.Dir == "S" {
+				side = Server
+			}
+			for len(b) > 0 {
+				n := min(size, len(b))
+				d.Data(side, time.Time{}, b[:n])
+				b = b[n:]
+			}
+		}
+		got := d.Transcript()
+		var a, b []string
+		for _, e := range whole.Events {
+			a = append(a, string(e.From)+" "+e.Type)
+		}
+		for _, e := range got.Events {
+			b = append(b, string(e.From)+" "+e.Type)
+		}
+		if diff := cmp.Diff(a, b); diff != "" {
+			t.Errorf("chunks of %d (-whole +split):\n%s", size, diff)
+		}
+	}
+}
