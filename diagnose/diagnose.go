@@ -1,0 +1,551 @@
+// Package diagnose explains a TLS connection: from what happened on the wire
+// (a [transcript.Transcript]), how the TCP connection fared, and how the
+// certificate chain verified (a [trust.Result]), it derives the findings a
+// person needs, each with a stable id, the evidence and the fix.
+//
+// It never looks at the network itself: `tlskit check` and `tlskit pcap`
+// feed it the same facts from two different sources of bytes.
+//
+// # Telling look-alike failures apart
+//
+// Several failures end in the same alert. A TLS 1.2 server that requires a
+// client certificate and a server that shares no cipher suite with the
+// client both send alert 40 (handshake_failure) with most stacks. The
+// transcript tells them apart: a CertificateRequest followed by an empty
+// client Certificate means the first, an alert right after ClientHello
+// means the second. In TLS 1.3 a missing client certificate shows only
+// after the client's Finished, as a certificate_required alert the client
+// reads later; the decoder decrypts it.
+package diagnose
+
+import (
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/tlskit/tlskit/finding"
+	"github.com/tlskit/tlskit/internal/wire"
+	"github.com/tlskit/tlskit/transcript"
+	"github.com/tlskit/tlskit/trust"
+)
+
+// Verdict is the one-word outcome of a check.
+type Verdict string
+
+// The verdicts.
+const (
+	// Trusted: the handshake completed and the chain satisfied the policy.
+	Trusted Verdict = "trusted"
+	// Untrusted: the handshake completed but the peer must not be trusted.
+	Untrusted Verdict = "untrusted"
+	// Failed: no TLS session was established.
+	Failed Verdict = "failed"
+)
+
+// Input is everything known about one connection attempt.
+type Input struct {
+	// Target is what the user asked for, e.g. "example.com:443".
+	Target string
+	// Transcript is the decoded conversation; it may be empty.
+	Transcript *transcript.Transcript
+	// DialErr is the TCP connect error, if the connection never opened.
+	DialErr error
+	// HandshakeErr is the TLS stack's handshake error, if any.
+	HandshakeErr error
+	// AfterErr is an error seen after the handshake (TLS 1.3 alerts for the
+	// client's certificate arrive then).
+	AfterErr error
+	// Timeout is the deadline that applied, for messages.
+	Timeout time.Duration
+	// Verify is the chain verification result; nil when no chain was seen.
+	Verify *trust.Result
+	// HandshakeDone says the TLS handshake completed.
+	HandshakeDone bool
+}
+
+// Findings derives the findings for in, most serious first.
+func Findings(in Input) []finding.Finding {
+	var fs []finding.Finding
+	tr := in.Transcript
+	if tr == nil {
+		tr = &transcript.Transcript{}
+	}
+	if in.DialErr != nil {
+		fs = append(fs, dialFinding(in))
+		return fs
+	}
+	fs = append(fs, protocolFindings(in, tr)...)
+	if in.Verify != nil {
+		fs = append(fs, in.Verify.Findings...)
+	}
+	finding.Sort(fs)
+	return fs
+}
+
+// VerdictOf sums up findings.
+func VerdictOf(in Input, fs []finding.Finding) Verdict {
+	if !in.HandshakeDone || in.AfterErr != nil && hasProtocolError(fs) {
+		return Failed
+	}
+	if finding.Worst(fs) == finding.Error || in.Verify == nil || !in.Verify.Trusted {
+		return Untrusted
+	}
+	return Trusted
+}
+
+func hasProtocolError(fs []finding.Finding) bool {
+	for _, f := range fs {
+		if f.Severity == finding.Error && (strings.HasPrefix(f.ID, "client-cert.") || strings.HasPrefix(f.ID, "protocol.") || strings.HasPrefix(f.ID, "net.")) {
+			return true
+		}
+	}
+	return false
+}
+
+// dialFinding explains a TCP connect failure.
+func dialFinding(in Input) finding.Finding {
+	err := in.DialErr
+	var dnsErr *net.DNSError
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return finding.Finding{ID: finding.NetRefused, Severity: finding.Error,
+			Title:  fmt.Sprintf("Nothing accepts connections on %s", in.Target),
+			Detail: fmt.Sprintf("The TCP connection was refused (%v): the host answered with a reset, so no service listens on that port, or a firewall rejects it.", err),
+			Fix:    "Check the port number and that the service is running and listening on this address (`ss -ltnp` on the server); check firewalls that reject connections."}
+	case errors.As(err, &dnsErr):
+		return finding.Finding{ID: finding.NetUnreachable, Severity: finding.Error,
+			Title:  fmt.Sprintf("The name %q does not resolve", dnsErr.Name),
+			Detail: err.Error(),
+			Fix:    "Check the spelling of the host name and the DNS configuration (/etc/resolv.conf, /etc/hosts)."}
+	case isTimeout(err):
+		return finding.Finding{ID: finding.NetTimeout, Severity: finding.Error,
+			Title:  fmt.Sprintf("No TCP answer from %s within %v", in.Target, in.Timeout),
+			Detail: fmt.Sprintf("The TCP connection did not open in time (%v): packets are dropped on the way, or the host is down.", err),
+			Fix:    "Check the address, that the host is up, and firewalls that silently drop packets; try a longer --timeout on slow links."}
+	case errors.Is(err, syscall.ECONNRESET):
+		return finding.Finding{ID: finding.NetReset, Severity: finding.Error,
+			Title:  fmt.Sprintf("%s reset the TCP connection", in.Target),
+			Detail: err.Error(),
+			Fix:    "Something on the path or the server itself resets connections; check firewalls and the server's logs."}
+	case errors.Is(err, syscall.EHOSTUNREACH) || errors.Is(err, syscall.ENETUNREACH):
+		return finding.Finding{ID: finding.NetUnreachable, Severity: finding.Error,
+			Title:  fmt.Sprintf("%s cannot be reached", in.Target),
+			Detail: err.Error(),
+			Fix:    "Check the address and the routing table; the host or network is unreachable from here."}
+	}
+	return finding.Finding{ID: finding.NetUnreachable, Severity: finding.Error,
+		Title:  fmt.Sprintf("Could not connect to %s", in.Target),
+		Detail: err.Error(),
+		Fix:    "Check the address and the network path."}
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, os.ErrDeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
+}
+
+// facts are the landmarks of a transcript that the rules below look at.
+type facts struct {
+	tr            *transcript.Transcript
+	clientHello   *wire.ClientHello
+	serverHello   *transcript.Event
+	certRequest   *transcript.Event
+	clientCert    *transcript.Event // the client's Certificate message, if sent
+	serverAlert   *transcript.Event // first fatal alert from the server
+	clientAlert   *transcript.Event // first fatal alert from the client
+	serverNotTLS  *transcript.Event
+	undecrypted   bool // an alert we could not read
+	closedEarlyBy *transcript.Closure
+}
+
+func gather(tr *transcript.Transcript) facts {
+	f := facts{tr: tr}
+	if e := tr.First(transcript.Client, "client_hello"); e != nil {
+		f.clientHello, _ = e.Message.(*wire.ClientHello)
+	}
+	f.serverHello = tr.First(transcript.Server, "server_hello")
+	f.certRequest = tr.First(transcript.Server, "certificate_request")
+	f.clientCert = tr.First(transcript.Client, "certificate")
+	f.serverNotTLS = tr.First(transcript.Server, transcript.TypeNotTLS)
+	for _, a := range tr.Alerts() {
+		if a.Description == "" {
+			f.undecrypted = true
+			continue
+		}
+		if a.Level != "fatal" && a.AlertCode != 112 { // unrecognized_name may come as a warning
+			continue
+		}
+		if a.From == transcript.Server && f.serverAlert == nil {
+			f.serverAlert = a
+		}
+		if a.From == transcript.Client && f.clientAlert == nil {
+			f.clientAlert = a
+		}
+	}
+	f.closedEarlyBy = tr.Closed
+	return f
+}
+
+// clientSentCertificates reports whether the client's Certificate message
+// carried at least one certificate.
+func (f facts) clientSentCertificates() bool {
+	if f.clientCert == nil {
+		return false
+	}
+	m, ok := f.clientCert.Message.(*wire.Certificate)
+	return ok && len(m.Certificates()) > 0
+}
+
+// offeredVersions lists the versions the ClientHello offered, best first.
+func (f facts) offeredVersions() []string {
+	if f.clientHello == nil {
+		return nil
+	}
+	var out []string
+	for _, v := range transcript.OfferedVersions(f.clientHello) {
+		out = append(out, v.String())
+	}
+	return out
+}
+
+// acceptableCAs renders the CA names of the server's CertificateRequest.
+func (f facts) acceptableCAs() []string {
+	if f.certRequest == nil {
+		return nil
+	}
+	m, ok := f.certRequest.Message.(*wire.CertificateRequest)
+	if !ok {
+		return nil
+	}
+	var out []string
+	for _, der := range m.CANames() {
+		var rdn pkix.RDNSequence
+		if rest, err := asn1.Unmarshal(der, &rdn); err != nil || len(rest) > 0 {
+			out = append(out, fmt.Sprintf("(unparsable name of %d bytes)", len(der)))
+			continue
+		}
+		var n pkix.Name
+		n.FillFromRDNSequence(&rdn)
+		out = append(out, n.String())
+	}
+	return out
+}
+
+// clientCertSummary names the client certificate that was sent.
+func (f facts) clientCertSummary() string {
+	if f.clientCert == nil {
+		return ""
+	}
+	m, ok := f.clientCert.Message.(*wire.Certificate)
+	if !ok || len(m.Certificates()) == 0 {
+		return ""
+	}
+	c, err := x509.ParseCertificate(m.Certificates()[0])
+	if err != nil {
+		return "an unparsable certificate"
+	}
+	return fmt.Sprintf("%q issued by %q", c.Subject.String(), c.Issuer.String())
+}
+
+func protocolFindings(in Input, tr *transcript.Transcript) []finding.Finding {
+	f := gather(tr)
+	var out []finding.Finding
+
+	if e := f.serverNotTLS; e != nil {
+		out = append(out, notTLS(in, e))
+		return out
+	}
+
+	if a := f.serverAlert; a != nil {
+		if x, ok := serverAlertFinding(in, f, a); ok {
+			out = append(out, x)
+		}
+	} else if a := f.clientAlert; a != nil && !in.HandshakeDone {
+		out = append(out, clientAlertFinding(in, f, a))
+	} else if !in.HandshakeDone {
+		out = append(out, silentFailure(in, f))
+	}
+
+	if f.certRequest != nil && in.HandshakeDone && in.AfterErr == nil && f.serverAlert == nil {
+		cas := f.acceptableCAs()
+		if !f.clientSentCertificates() {
+			out = append(out, finding.Finding{ID: finding.ClientCertRequested, Severity: finding.Info,
+				Title:    "The server asked for a client certificate but did not insist",
+				Detail:   "The server sent a CertificateRequest; the client sent no certificate and the server carried on." + caSentence(cas),
+				Fix:      "Nothing to fix unless you expected mutual TLS; to present one, use --cert and --key.",
+				Evidence: cas})
+		}
+	}
+	if f.undecrypted && len(out) == 0 {
+		out = append(out, finding.Finding{ID: finding.ProtocolAlert, Severity: finding.Warning,
+			Title:  "An encrypted alert could not be read",
+			Detail: "An alert was sent after encryption started and the key log has no secret to open it.",
+			Fix:    "Give the key log of this connection (--keylog, or SSLKEYLOGFILE of the client) so tlskit can decrypt it."})
+	}
+	return out
+}
+
+func caSentence(cas []string) string {
+	if len(cas) == 0 {
+		return " It named no acceptable CAs (any issuer may do)."
+	}
+	return fmt.Sprintf(" It accepts certificates issued by: %s.", strings.Join(cas, "; "))
+}
+
+func notTLS(in Input, e *transcript.Event) finding.Finding {
+	proto, excerpt := "", ""
+	for _, fl := range e.Fields {
+		switch fl.Name {
+		case "protocol":
+			proto = fl.Value
+		case "excerpt":
+			excerpt = fl.Value
+		}
+	}
+	what := "something that is not TLS"
+	fix := "Check the port: it does not serve TLS. Use the TLS port of the service."
+	switch proto {
+	case "HTTP":
+		what = "plain HTTP"
+		fix = "This port serves plain HTTP. Use the HTTPS port (usually 443), or http:// instead of https://."
+	case "SSH":
+		what = "SSH"
+		fix = "This port is an SSH server (usually 22). Use the TLS port of the service you meant."
+	case "SMTP", "POP3", "IMAP", "FTP":
+		what = proto + " in plaintext"
+		fix = fmt.Sprintf("This port speaks %s in plaintext and upgrades with STARTTLS, or you want the implicit-TLS port (465 for SMTP, 993 IMAP, 995 POP3, 990 FTP).", proto)
+	case "":
+	default:
+		what = proto
+	}
+	detail := fmt.Sprintf("After our ClientHello the server answered with %s.", what)
+	if excerpt != "" {
+		detail += fmt.Sprintf(" It sent: %q", excerpt)
+	}
+	return finding.Finding{ID: finding.ProtocolNotTLS, Severity: finding.Error,
+		Title:  fmt.Sprintf("%s does not speak TLS: it answered with %s", in.Target, what),
+		Detail: detail, Fix: fix}
+}
+
+// serverAlertFinding interprets the server's fatal alert in context.
+func serverAlertFinding(in Input, f facts, a *transcript.Event) (finding.Finding, bool) {
+	where := alertPosition(f, a)
+	enc := ""
+	if a.Encrypted {
+		enc = " (encrypted; decrypted with the connection's secrets)"
+	}
+	evidence := fmt.Sprintf("The server sent alert %s %s (%d)%s %s.", a.Level, a.Description, a.AlertCode, enc, where)
+	switch a.AlertCode {
+	case 70: // protocol_version
+		offered := strings.Join(f.offeredVersions(), ", ")
+		return finding.Finding{ID: finding.ProtocolVersionMismatch, Severity: finding.Error,
+			Title:  "The server and the client share no TLS version",
+			Detail: fmt.Sprintf("%s The client offered %s.", evidence, orNone(offered)),
+			Fix:    "Enable TLS 1.2 and 1.3 on the server. Only to test an old server, lower the client's floor with --min-version (never in production)."}, true
+	case 112: // unrecognized_name
+		sni := "no server name (SNI)"
+		if f.clientHello != nil && transcript.SNI(f.clientHello) != "" {
+			sni = fmt.Sprintf("the server name %q", transcript.SNI(f.clientHello))
+		}
+		return finding.Finding{ID: finding.SNIUnrecognizedName, Severity: finding.Error,
+			Title:  "The server does not serve the name the client asked for",
+			Detail: fmt.Sprintf("%s The client sent %s.", evidence, sni),
+			Fix:    "Use the name the server is configured for (--servername NAME), or add this name to the server's virtual hosts/certificates."}, true
+	case 116: // certificate_required
+		return clientCertRequired(f, evidence), true
+	case 40, 71, 42, 43, 44, 45, 46, 48, 49: // handshake_failure, insufficient_security, certificate problems, access_denied
+		if f.certRequest != nil {
+			if f.clientSentCertificates() {
+				return clientCertRejected(f, evidence, a), true
+			}
+			if f.clientCert != nil || a.AlertCode == 40 || a.AlertCode == 42 {
+				return clientCertRequired(f, evidence), true
+			}
+		}
+		if f.serverHello == nil && (a.AlertCode == 40 || a.AlertCode == 71) {
+			return noSharedCipher(f, evidence), true
+		}
+	}
+	return finding.Finding{ID: finding.ProtocolAlert, Severity: finding.Error,
+		Title:  fmt.Sprintf("The server ended the handshake with alert %s", a.Description),
+		Detail: evidence + errSentence(in.HandshakeErr),
+		Fix:    alertFix(a.AlertCode)}, true
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "nothing readable"
+	}
+	return s
+}
+
+func errSentence(err error) string {
+	if err == nil {
+		return ""
+	}
+	return fmt.Sprintf(" The TLS stack said: %v.", err)
+}
+
+// alertPosition says after which message an alert came, e.g. "right after
+// the ClientHello".
+func alertPosition(f facts, a *transcript.Event) string {
+	i := f.tr.Index(a)
+	for j := i - 1; j >= 0; j-- {
+		e := f.tr.Events[j]
+		if e.Type == transcript.TypeClose || e.Type == transcript.TypeChangeCipherSpec {
+			continue
+		}
+		if e.From == a.From {
+			return fmt.Sprintf("after its own %s", e.Type)
+		}
+		return fmt.Sprintf("right after the %s's %s", e.From, e.Type)
+	}
+	return "before anything else"
+}
+
+func clientCertRequired(f facts, evidence string) finding.Finding {
+	cas := f.acceptableCAs()
+	sent := "The client sent an empty Certificate message: it had no certificate to give."
+	if f.clientCert == nil {
+		sent = "The client sent no certificate."
+	}
+	detail := fmt.Sprintf("The server asked for a client certificate (CertificateRequest). %s %s%s", sent, evidence, caSentence(cas))
+	return finding.Finding{ID: finding.ClientCertRequired, Severity: finding.Error,
+		Title:    "The server requires a client certificate and none was sent",
+		Detail:   detail,
+		Fix:      "Present a certificate issued by one of the acceptable CAs: --cert FILE --key FILE (in code: tls.Config.Certificates or GetClientCertificate).",
+		Evidence: cas}
+}
+
+func clientCertRejected(f facts, evidence string, a *transcript.Event) finding.Finding {
+	cas := f.acceptableCAs()
+	detail := fmt.Sprintf("The client sent %s. %s%s", f.clientCertSummary(), evidence, caSentence(cas))
+	fix := "Use a client certificate issued by a CA the server trusts (see the acceptable CAs), valid now, with the clientAuth extended key usage, and its full chain."
+	if a.AlertCode == 45 {
+		fix = "The client certificate has expired: renew it."
+	}
+	return finding.Finding{ID: finding.ClientCertRejected, Severity: finding.Error,
+		Title:    "The server rejected the client certificate",
+		Detail:   detail,
+		Fix:      fix,
+		Evidence: cas}
+}
+
+func noSharedCipher(f facts, evidence string) finding.Finding {
+	detail := evidence + " The server answered the ClientHello with an alert and no ServerHello, so it found nothing acceptable in it: usually no common cipher suite (or no common group or signature algorithm)."
+	var ev []string
+	if ch := f.clientHello; ch != nil {
+		var names []string
+		for _, s := range ch.CipherSuites {
+			if !s.IsGREASE() {
+				names = append(names, s.String())
+			}
+		}
+		detail += fmt.Sprintf(" The client offered %d cipher suites.", len(names))
+		ev = names
+	}
+	return finding.Finding{ID: finding.ProtocolNoSharedCipher, Severity: finding.Error,
+		Title:    "The server shares no cipher suite with the client",
+		Detail:   detail,
+		Fix:      "Enable modern suites on the server (TLS 1.2 ECDHE with AES-GCM or ChaCha20-Poly1305, and TLS 1.3). `openssl ciphers -v` on the server lists what it allows.",
+		Evidence: ev}
+}
+
+func alertFix(code int) string {
+	switch code {
+	case 47, 50, 51:
+		return "The server could not process the handshake; check its logs for the exact cause."
+	case 80:
+		return "The server hit an internal error; its logs say why (often a missing or unreadable certificate or key for this name)."
+	case 120:
+		return "The server supports none of the offered application protocols (ALPN); change --alpn."
+	}
+	return "Check the server's logs for why it sent this alert."
+}
+
+// clientAlertFinding explains a handshake the client (tlskit's TLS stack)
+// aborted.
+func clientAlertFinding(in Input, f facts, a *transcript.Event) finding.Finding {
+	evidence := fmt.Sprintf("The client sent alert %s %s (%d) %s.%s", a.Level, a.Description, a.AlertCode, alertPosition(f, a), errSentence(in.HandshakeErr))
+	if a.AlertCode == 70 {
+		chosen := ""
+		if f.serverHello != nil {
+			if sh, ok := f.serverHello.Message.(*wire.ServerHello); ok {
+				chosen = sh.SelectedVersion().String()
+			}
+		}
+		return finding.Finding{ID: finding.ProtocolVersionMismatch, Severity: finding.Error,
+			Title:  fmt.Sprintf("The server chose %s, which the client does not accept", orNone(chosen)),
+			Detail: fmt.Sprintf("%s The client offered %s.", evidence, orNone(strings.Join(f.offeredVersions(), ", "))),
+			Fix:    "Enable TLS 1.2 and 1.3 on the server. Only to test an old server, lower the client's floor with --min-version."}
+	}
+	if a.AlertCode == 40 && f.serverHello != nil {
+		if sh, ok := f.serverHello.Message.(*wire.ServerHello); ok && f.clientHello != nil && !offered(f.clientHello, sh.CipherSuite) {
+			return noSharedCipher(f, evidence)
+		}
+	}
+	return finding.Finding{ID: finding.ProtocolAlert, Severity: finding.Error,
+		Title:  fmt.Sprintf("The client aborted the handshake with alert %s", a.Description),
+		Detail: evidence,
+		Fix:    "The server sent something the client cannot accept; the detail says what."}
+}
+
+func offered(ch *wire.ClientHello, s wire.CipherSuite) bool {
+	for _, c := range ch.CipherSuites {
+		if c == s {
+			return true
+		}
+	}
+	return false
+}
+
+// silentFailure explains a handshake that ended without any alert: the peer
+// closed, reset or went quiet.
+func silentFailure(in Input, f facts) finding.Finding {
+	err := in.HandshakeErr
+	stage := "after the ClientHello"
+	if last := lastMessage(f.tr); last != nil {
+		stage = fmt.Sprintf("after the %s's %s", last.From, last.Type)
+	}
+	c := f.closedEarlyBy
+	switch {
+	case c != nil && c.How == transcript.CloseRST, err != nil && errors.Is(err, syscall.ECONNRESET):
+		return finding.Finding{ID: finding.NetReset, Severity: finding.Error,
+			Title:  "The server reset the connection during the handshake",
+			Detail: fmt.Sprintf("The TCP connection was reset %s, without a TLS alert.%s", stage, errSentence(err)),
+			Fix:    "A firewall or the server drops this handshake; check the server's logs, its TLS configuration for this name (SNI), and middleboxes on the path."}
+	case c != nil && c.How == transcript.CloseTimeout, err != nil && isTimeout(err):
+		return finding.Finding{ID: finding.NetTimeout, Severity: finding.Error,
+			Title:  fmt.Sprintf("The server did not answer the handshake within %v", in.Timeout),
+			Detail: fmt.Sprintf("The TCP connection opened, but the server sent nothing %s.%s", stage, errSentence(err)),
+			Fix:    "The service on this port accepts connections but does not answer TLS: check that it is a TLS port, that the server is not overloaded, or use a longer --timeout."}
+	case c != nil && c.How == transcript.CloseFIN && c.By == transcript.Server:
+		return finding.Finding{ID: finding.ProtocolAlert, Severity: finding.Error,
+			Title:  "The server closed the connection during the handshake without saying why",
+			Detail: fmt.Sprintf("The server closed the TCP connection (FIN) %s and sent no alert.%s", stage, errSentence(err)),
+			Fix:    "Check the server's logs; common causes are an unknown server name (SNI), no common protocol version, or a server that expects another protocol on this port."}
+	}
+	detail := "The handshake did not complete."
+	if err != nil {
+		detail = fmt.Sprintf("The handshake did not complete: %v.", err)
+	}
+	return finding.Finding{ID: finding.ProtocolMalformed, Severity: finding.Error,
+		Title: "The handshake failed", Detail: detail,
+		Fix: "See the transcript for the last message exchanged."}
+}
+
+func lastMessage(tr *transcript.Transcript) *transcript.Event {
+	for i := len(tr.Events) - 1; i >= 0; i-- {
+		if e := &tr.Events[i]; e.Type != transcript.TypeClose {
+			return e
+		}
+	}
+	return nil
+}

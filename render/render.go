@@ -1,0 +1,325 @@
+// Package render turns tlskit's results into what a person reads (text) or a
+// program reads (JSON). It holds no logic about TLS: every fact it shows was
+// decided by the packages before it.
+package render
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/tlskit/tlskit/diagnose"
+	"github.com/tlskit/tlskit/finding"
+	"github.com/tlskit/tlskit/transcript"
+	"github.com/tlskit/tlskit/trust"
+)
+
+// JSON writes v as indented JSON followed by a newline.
+func JSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+// Options tune the text output.
+type Options struct {
+	// Now is the time used to say how long ago or until a date is; zero
+	// means time.Now().
+	Now time.Time
+	// Brief prints only the verdict and findings.
+	Brief bool
+	// Data prints decrypted application data, when the transcript kept it.
+	Data bool
+}
+
+// Report writes a check report for a person.
+func Report(w io.Writer, r *diagnose.Report, o Options) error {
+	p := &printer{w: w}
+	if o.Now.IsZero() {
+		o.Now = time.Now()
+	}
+	head := r.Target
+	if r.Address != "" && r.Address != r.Target {
+		head += " (" + r.Address + ")"
+	}
+	if r.ServerName != "" {
+		head += ", server name " + r.ServerName
+	}
+	p.f("tlskit check %s\n", head)
+	if r.Insecure {
+		p.f("\n!!! INSECURE: certificate verification was turned off (--insecure). Nothing below proves who the server is. !!!\n")
+	}
+	if !o.Brief {
+		Transcript(w, r.Transcript, o)
+		if r.Closed != nil {
+			p.f("  %s\n", Closure(r.Closed))
+		}
+		for _, pr := range r.Problems {
+			p.f("  note: %s\n", pr)
+		}
+		Chain(w, r.Chain, r.VerifiedPath, o.Now)
+	}
+	p.f("\nVERDICT  %s", strings.ToUpper(string(r.Verdict)))
+	var nego []string
+	for _, s := range []string{r.Version, r.CipherSuite} {
+		if s != "" {
+			nego = append(nego, s)
+		}
+	}
+	if r.ALPN != "" {
+		nego = append(nego, "ALPN "+r.ALPN)
+	}
+	if len(nego) > 0 {
+		p.f("  (%s)", strings.Join(nego, ", "))
+	}
+	p.f("\n")
+	Findings(w, r.Findings)
+	return p.err
+}
+
+// Closure says in words who ended a connection and how.
+func Closure(c *transcript.Closure) string {
+	how := map[transcript.CloseHow]string{
+		transcript.CloseFIN:     "closed the connection (TCP FIN)",
+		transcript.CloseRST:     "reset the connection (TCP RST)",
+		transcript.CloseTimeout: "went quiet until the deadline",
+		transcript.CloseLocal:   "closed the connection",
+	}[c.How]
+	s := fmt.Sprintf("the %s %s first", c.By, how)
+	if c.AfterAlert != "" {
+		s += ", after sending alert " + c.AfterAlert
+	}
+	return s
+}
+
+// Transcript writes the handshake ladder.
+func Transcript(w io.Writer, evs []transcript.Event, o Options) {
+	p := &printer{w: w}
+	p.f("\nHANDSHAKE\n")
+	if len(evs) == 0 {
+		p.f("  (nothing was exchanged)\n")
+		return
+	}
+	var t0 time.Time
+	for _, e := range evs {
+		if !e.Time.IsZero() {
+			t0 = e.Time
+			break
+		}
+	}
+	for _, e := range evs {
+		at := "        "
+		if !e.Time.IsZero() && !t0.IsZero() {
+			at = fmt.Sprintf("%6.1fms", float64(e.Time.Sub(t0).Microseconds())/1000)
+		}
+		size := ""
+		if e.RecordLen > 0 {
+			size = fmt.Sprintf("%d B", e.RecordLen)
+		}
+		lock := ""
+		switch {
+		case e.Decrypted:
+			lock = " [decrypted]"
+		case e.Encrypted:
+			lock = " [encrypted]"
+		}
+		p.f("  %s  %s  %-22s %7s%s", at, e.From.Arrow(), eventName(e), size, lock)
+		if d := eventDetail(e); d != "" {
+			p.f("  %s", d)
+		}
+		p.f("\n")
+		if o.Data && len(e.Data) > 0 {
+			p.f("%s", indent(printable(e.Data), "      | "))
+		}
+	}
+}
+
+func eventName(e transcript.Event) string {
+	if e.Type == transcript.TypeApplicationData && e.Records > 1 {
+		return fmt.Sprintf("application_data ×%d", e.Records)
+	}
+	return e.Type
+}
+
+func eventDetail(e transcript.Event) string {
+	var parts []string
+	switch e.Type {
+	case transcript.TypeAlert:
+		if e.Description != "" {
+			parts = append(parts, e.Level+" "+e.Description)
+		}
+	case transcript.TypeApplicationData:
+		parts = append(parts, fmt.Sprintf("%d bytes", e.Bytes))
+	}
+	for _, f := range e.Fields {
+		if f.Value == "" {
+			continue
+		}
+		parts = append(parts, f.Name+" "+f.Value)
+	}
+	if e.Note != "" {
+		parts = append(parts, "("+e.Note+")")
+	}
+	return strings.Join(parts, " · ")
+}
+
+// Chain writes the certificates as sent and the verified path.
+func Chain(w io.Writer, sent, verified []trust.CertInfo, now time.Time) {
+	p := &printer{w: w}
+	p.f("\nCERTIFICATE CHAIN (as sent by the server)\n")
+	if len(sent) == 0 {
+		p.f("  (none received)\n")
+		return
+	}
+	for i, c := range sent {
+		Cert(w, i, c, now)
+	}
+	p.f("\nVERIFIED PATH")
+	if len(verified) == 0 {
+		p.f("  none\n")
+		return
+	}
+	p.f("\n")
+	for i, c := range verified {
+		p.f("  %d %s\n", i, c.Subject)
+	}
+}
+
+// Cert writes one certificate's description.
+func Cert(w io.Writer, i int, c trust.CertInfo, now time.Time) {
+	p := &printer{w: w}
+	p.f("  %d %s\n", i, c.Subject)
+	p.f("      issuer    %s\n", c.Issuer)
+	p.f("      valid     %s → %s%s\n", day(c.NotBefore), day(c.NotAfter), validity(c, now))
+	p.f("      key       %s, signed with %s\n", c.Key, c.SignatureAlgorithm)
+	if names := sanList(c.SANs); len(names) > 0 {
+		p.f("      names     %s\n", strings.Join(names, ", "))
+	}
+	if len(c.CAIssuers) > 0 {
+		p.f("      AIA       %s\n", strings.Join(c.CAIssuers, ", "))
+	}
+	p.f("      pin       %s\n", c.Pin)
+}
+
+func sanList(s trust.SANs) []string {
+	out := append([]string{}, s.DNS...)
+	out = append(out, s.IP...)
+	out = append(out, s.Email...)
+	return append(out, s.URI...)
+}
+
+// day shortens an RFC 3339 time to minutes.
+func day(s string) string {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return s
+	}
+	return t.UTC().Format("2006-01-02 15:04Z")
+}
+
+func validity(c trust.CertInfo, now time.Time) string {
+	nb, err1 := time.Parse(time.RFC3339, c.NotBefore)
+	na, err2 := time.Parse(time.RFC3339, c.NotAfter)
+	switch {
+	case err1 != nil || err2 != nil:
+		return ""
+	case now.After(na):
+		return fmt.Sprintf("  (EXPIRED %s ago)", span(now.Sub(na)))
+	case now.Before(nb):
+		return fmt.Sprintf("  (NOT YET VALID, starts in %s)", span(nb.Sub(now)))
+	}
+	return fmt.Sprintf("  (%s left)", span(na.Sub(now)))
+}
+
+func span(d time.Duration) string {
+	switch {
+	case d >= 48*time.Hour:
+		return fmt.Sprintf("%d days", int(d.Hours()/24))
+	case d >= 2*time.Hour:
+		return fmt.Sprintf("%d hours", int(d.Hours()))
+	}
+	return d.Round(time.Second).String()
+}
+
+// Findings writes findings, most serious first, each with its evidence and fix.
+func Findings(w io.Writer, fs []finding.Finding) {
+	p := &printer{w: w}
+	if len(fs) == 0 {
+		p.f("  no problems found\n")
+		return
+	}
+	for _, f := range fs {
+		mark := map[finding.Severity]string{finding.Error: "✗ error  ", finding.Warning: "! warning", finding.Info: "i info   "}[f.Severity]
+		p.f("\n  %s %s\n", mark, f.ID)
+		p.f("    %s\n", f.Title)
+		if f.Detail != "" {
+			p.f("%s", indent(wrap(f.Detail, 92), "    "))
+		}
+		for _, e := range f.Evidence {
+			p.f("      - %s\n", e)
+		}
+		if f.Fix != "" {
+			p.f("%s", indent(wrap("fix: "+f.Fix, 92), "    "))
+		}
+	}
+}
+
+// wrap breaks s into lines of at most width runes, at spaces.
+func wrap(s string, width int) string {
+	var b strings.Builder
+	line := 0
+	for i, word := range strings.Fields(s) {
+		n := utf8.RuneCountInString(word)
+		if i > 0 {
+			if line+1+n > width {
+				b.WriteByte('\n')
+				line = 0
+			} else {
+				b.WriteByte(' ')
+				line++
+			}
+		}
+		b.WriteString(word)
+		line += n
+	}
+	return b.String()
+}
+
+func indent(s, prefix string) string {
+	s = strings.TrimRight(s, "\n")
+	return prefix + strings.ReplaceAll(s, "\n", "\n"+prefix) + "\n"
+}
+
+// printable shows data as text when it is mostly printable, else as hex.
+func printable(b []byte) string {
+	bad := 0
+	for _, r := range string(b) {
+		if r == utf8.RuneError || (r < 32 && r != '\n' && r != '\r' && r != '\t') {
+			bad++
+		}
+	}
+	if bad*20 <= len(b) {
+		return strings.ReplaceAll(string(b), "\r\n", "\n")
+	}
+	var sb strings.Builder
+	for i := 0; i < len(b); i += 16 {
+		end := min(i+16, len(b))
+		fmt.Fprintf(&sb, "%04x  % x\n", i, b[i:end])
+	}
+	return sb.String()
+}
+
+type printer struct {
+	w   io.Writer
+	err error
+}
+
+func (p *printer) f(format string, args ...any) {
+	if p.err == nil {
+		_, p.err = fmt.Fprintf(p.w, format, args...)
+	}
+}
