@@ -1,0 +1,146 @@
+package trust
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"os/exec"
+	"testing"
+	"time"
+
+	"github.com/tlskit/tlskit/finding"
+)
+
+// TestOpenSSLAgrees runs `openssl verify` on generated chains to prove the
+// fixtures are what they claim: its exit status must match our verdict.
+func TestOpenSSLAgrees(t *testing.T) {
+	if _, err := exec.LookPath("openssl"); err != nil {
+		t.Skip("openssl not installed")
+	}
+	l := newLab(t)
+	other := issue(t, spec{cn: "Other Root", ca: true}, nil)
+	expired := issue(t, spec{cn: "www.lab.example", dns: []string{"www.lab.example"}, from: t0.Add(-100 * day), to: t0.Add(-day)}, l.inter)
+	client := issue(t, spec{cn: "www.lab.example", dns: []string{"www.lab.example"}, eku: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}, l.inter)
+	dir := t.TempDir()
+	tests := []struct {
+		name  string
+		root  *node
+		leaf  *node
+		inter []*node
+		want  string // our primary id, "" = trusted
+	}{
+		{"good", l.root, l.leaf, []*node{l.inter}, ""},
+		{"missing-intermediate", l.root, l.leaf, nil, finding.ChainIncomplete},
+		{"untrusted-root", other, l.leaf, []*node{l.inter}, finding.ChainUntrustedRoot},
+		{"expired", l.root, expired, []*node{l.inter}, finding.CertExpired},
+		{"wrong-eku", l.root, client, []*node{l.inter}, finding.CertWrongEKU},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rootPEM := writePEM(t, dir, tc.name+"-root.pem", tc.root.cert)
+			leafPEM := writePEM(t, dir, tc.name+"-leaf.pem", tc.leaf.cert)
+			args := []string{"verify", "-attime", fmt.Sprint(t0.Unix()), "-purpose", "sslserver", "-verify_hostname", "www.lab.example", "-CAfile", rootPEM}
+			if len(tc.inter) > 0 {
+				args = append(args, "-untrusted", writePEM(t, dir, tc.name+"-inter.pem", certs(tc.inter...)...))
+			}
+			out, err := exec.Command("openssl", append(args, leafPEM)...).CombinedOutput()
+			opensslOK := err == nil
+
+			r := (&Policy{Roots: certs(tc.root)}).Verify(certs(append([]*node{tc.leaf}, tc.inter...)...), "www.lab.example", t0)
+			if r.Trusted != opensslOK {
+				t.Fatalf("Trusted=%v but openssl verify: %v\n%s\n%s", r.Trusted, err, out, dump(r))
+			}
+			if tc.want != "" && r.Err().(*VerifyError).ID != tc.want {
+				t.Errorf("ID = %s, want %s (openssl: %s)", r.Err().(*VerifyError).ID, tc.want, out)
+			}
+		})
+	}
+}
+
+// handshake runs a real crypto/tls handshake on loopback: the server sends
+// chain, the client verifies with p.
+func handshake(t *testing.T, p *Policy, chain []*node, serverName string) error {
+	t.Helper()
+	cert := tls.Certificate{PrivateKey: chain[0].key}
+	for _, n := range chain {
+		cert.Certificate = append(cert.Certificate, n.cert.Raw)
+	}
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		c.(*tls.Conn).Handshake()
+		c.Close()
+	}()
+	conn, err := net.DialTimeout("tcp", ln.Addr().String(), 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(5 * time.Second))
+	tc := tls.Client(conn, &tls.Config{
+		ServerName:         serverName,
+		InsecureSkipVerify: true, // replaced by VerifyConnection, not skipped
+		VerifyConnection:   p.VerifyConnection(func() time.Time { return t0 }),
+	})
+	return tc.Handshake()
+}
+
+func TestVerifyConnectionHandshake(t *testing.T) {
+	l := newLab(t)
+	if err := handshake(t, l.policy(), []*node{l.leaf, l.inter}, "www.lab.example"); err != nil {
+		t.Fatalf("good chain: %v", err)
+	}
+	for _, tc := range []struct {
+		chain []*node
+		host  string
+		id    string
+	}{
+		{[]*node{l.leaf}, "www.lab.example", finding.ChainIncomplete},
+		{[]*node{l.leaf, l.inter}, "other.example", finding.NameMismatch},
+	} {
+		err := handshake(t, l.policy(), tc.chain, tc.host)
+		var ve *VerifyError
+		if !errors.As(err, &ve) || ve.ID != tc.id {
+			t.Errorf("handshake error = %v, want *VerifyError %s", err, tc.id)
+		}
+	}
+
+	// "Trust only my CA": a chain to a (test-controlled) system root is
+	// refused when System is false, and accepted when it is true.
+	sys := issue(t, spec{cn: "Public Root", ca: true}, nil)
+	pubInter := issue(t, spec{cn: "Public Intermediate", ca: true}, sys)
+	pub := issue(t, spec{cn: "www.public.example", dns: []string{"www.public.example"}}, pubInter)
+	fake := func() ([]*x509.Certificate, error) { return certs(sys), nil }
+	mine := &Policy{Roots: certs(l.root), SystemRoots: fake}
+	err := handshake(t, mine, []*node{pub, pubInter}, "www.public.example")
+	var ve *VerifyError
+	if !errors.As(err, &ve) || ve.ID != finding.ChainUntrustedRoot {
+		t.Fatalf("System=false accepted a system root: %v", err)
+	}
+	if err := handshake(t, &Policy{System: true, SystemRoots: fake}, []*node{pub, pubInter}, "www.public.example"); err != nil {
+		t.Fatalf("System=true: %v", err)
+	}
+}
+
+func TestVerifyConnectionClientAuth(t *testing.T) {
+	l := newLab(t)
+	p := l.policy()
+	p.Usage = x509.ExtKeyUsageClientAuth
+	vc := p.VerifyConnection(func() time.Time { return t0 })
+	if err := vc(tls.ConnectionState{}); err != nil {
+		t.Errorf("no client certificate: %v (tls.Config.ClientAuth decides)", err)
+	}
+	if err := vc(tls.ConnectionState{ServerName: "ignored.example", PeerCertificates: certs(l.leaf, l.inter)}); err == nil {
+		t.Error("server certificate accepted as client certificate")
+	}
+}
