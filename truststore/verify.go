@@ -1,0 +1,448 @@
+package truststore
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"path"
+	"strings"
+	"time"
+)
+
+// loaded is the eager part of a stack's roots.
+type loaded struct {
+	certs   []*x509.Certificate
+	sources []string // "path (N)"
+}
+
+// loadEager reads the bundles and directories a plan reads whole.
+func (a *auditor) loadEager(p plan) loaded {
+	var l loaded
+	seenCert := make(map[[32]byte]bool)
+	seenFile := make(map[string]bool)
+	add := func(where string, f *file) {
+		if f.state != fileRead || seenFile[f.resolved] {
+			return
+		}
+		seenFile[f.resolved] = true
+		n := 0
+		for _, c := range f.content.certs {
+			k := sha256.Sum256(c.Raw)
+			if !seenCert[k] {
+				seenCert[k] = true
+				l.certs = append(l.certs, c)
+				n++
+			}
+		}
+		if n > 0 {
+			l.sources = append(l.sources, fmt.Sprintf("%s (%d)", where, n))
+		}
+	}
+	for _, s := range p.files {
+		f := a.open(s.path)
+		if p.firstOnly && f.state == fileRead {
+			add(s.path, f)
+			break
+		}
+		add(s.path, f)
+	}
+	for _, s := range p.dirs {
+		d := a.listDir(s.path)
+		if !d.exists {
+			continue
+		}
+		before := len(l.certs)
+		for _, n := range d.names {
+			full := path.Join(d.resolved, n)
+			switch p.dirMode {
+			case dirGo:
+				// root_unix.go isSameDirSymlink: skip links whose target
+				// has no "/" (Debian's HASH.0 -> Name.pem).
+				if res := a.fs.lstat(full); res.target != "" && !strings.Contains(res.target, "/") {
+					continue
+				}
+			case dirQt:
+				ext := strings.ToLower(path.Ext(n))
+				if ext != ".pem" && ext != ".crt" {
+					continue
+				}
+			}
+			f := a.open(full)
+			if f.state != fileRead || seenFile[f.resolved] {
+				continue
+			}
+			seenFile[f.resolved] = true
+			for _, c := range f.content.certs {
+				k := sha256.Sum256(c.Raw)
+				if !seenCert[k] {
+					seenCert[k] = true
+					l.certs = append(l.certs, c)
+				}
+			}
+		}
+		if n := len(l.certs) - before; n > 0 {
+			l.sources = append(l.sources, fmt.Sprintf("%s (%d)", s.path, n))
+		}
+	}
+	return l
+}
+
+// hashStep is what one HASH.N probe found.
+type hashStep struct {
+	dir, name string
+	state     string // "missing", "dangling", "loaded", "unreadable"
+	matched   bool
+}
+
+// lookupHash emulates OpenSSL's by_dir get_cert_by_subject_ex for one
+// subject name: per directory, load HASH.0, HASH.1, ... until the first
+// missing name (or, before OpenSSL 3.0.22, the first dangling link), and
+// stop at the first directory that has a match.
+func (a *auditor) lookupHash(dirs []string, rawName []byte) ([]*x509.Certificate, []hashStep) {
+	h, err := SubjectHashDER(rawName)
+	if err != nil {
+		return nil, nil
+	}
+	want := a.canonical(rawName)
+	var steps []hashStep
+	for _, dp := range dirs {
+		d := a.listDir(dp)
+		if !d.exists {
+			continue
+		}
+		var found []*x509.Certificate
+		for k := 0; ; k++ {
+			name := fmt.Sprintf("%08x.%d", h, k)
+			st := hashStep{dir: dp, name: name}
+			if !containsSorted(d.names, name) {
+				st.state = "missing"
+				steps = append(steps, st)
+				break
+			}
+			f := a.open(path.Join(d.resolved, name))
+			if f.state == fileBroken || f.state == fileMissing {
+				st.state = "dangling"
+				steps = append(steps, st)
+				if a.opts.OpenSSLSkipsDangling {
+					continue
+				}
+				break
+			}
+			if f.state != fileRead {
+				st.state = "unreadable"
+				steps = append(steps, st)
+				continue
+			}
+			st.state = "loaded"
+			for _, c := range f.content.certs {
+				if a.canonical(c.RawSubject) == want {
+					found = append(found, c)
+					st.matched = true
+				}
+			}
+			steps = append(steps, st)
+		}
+		if len(found) > 0 {
+			return found, steps
+		}
+	}
+	return nil, steps
+}
+
+func containsSorted(names []string, n string) bool {
+	lo, hi := 0, len(names)
+	for lo < hi {
+		m := (lo + hi) / 2
+		if names[m] < n {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo < len(names) && names[lo] == n
+}
+
+// hashIndexed counts the distinct certificates reachable through valid
+// HASH.N names in dirs: the roots a CApath client can find.
+func (a *auditor) hashIndexed(dirs []string) int {
+	seen := make(map[[32]byte]bool)
+	for _, dp := range dirs {
+		d := a.listDir(dp)
+		for _, n := range d.names {
+			h, _, ok := hashName(n)
+			if !ok {
+				continue
+			}
+			f := a.open(path.Join(d.resolved, n))
+			if f.state != fileRead {
+				continue
+			}
+			for _, c := range f.content.certs {
+				if hh, err := SubjectHash(c); err == nil && hh == h {
+					seen[sha256.Sum256(c.Raw)] = true
+				}
+			}
+		}
+	}
+	return len(seen)
+}
+
+// WhoTrusts verifies chain (leaf first, as a server sends it) for the DNS
+// name name at time at, once per [Stacks] entry, against the roots that
+// stack would load under opts.Root with opts.Env. An empty name skips the
+// name check. Verification is crypto/x509's, for the server-auth usage; the
+// stacks differ only in which roots they can find. Note that x509 accepts
+// any certificate in the root set as an anchor, as curl's
+// X509_V_FLAG_PARTIAL_CHAIN does.
+func WhoTrusts(opts Options, chain []*x509.Certificate, name string, at time.Time) ([]StackVerdict, error) {
+	if len(chain) == 0 || chain[0] == nil {
+		return nil, errors.New("truststore: WhoTrusts needs a chain with at least the leaf certificate")
+	}
+	for i, c := range chain {
+		if c == nil {
+			return nil, fmt.Errorf("truststore: chain[%d] is nil", i)
+		}
+	}
+	if at.IsZero() {
+		return nil, errors.New("truststore: WhoTrusts needs a verification time; pass time.Now() or a pinned time")
+	}
+	if err := checkRoot(opts.Root); err != nil {
+		return nil, err
+	}
+	a := newAuditor(opts)
+	var out []StackVerdict
+	for _, s := range Stacks() {
+		out = append(out, a.verdict(a.plan(s.Name), chain, name, at))
+	}
+	return out, nil
+}
+
+// verdict verifies chain against one stack's roots.
+func (a *auditor) verdict(p plan, chain []*x509.Certificate, name string, at time.Time) StackVerdict {
+	v := StackVerdict{Stack: p.stack}
+	l := a.loadEager(p)
+	pool := x509.NewCertPool()
+	for _, c := range l.certs {
+		pool.AddCert(c)
+	}
+	v.Roots = len(l.certs)
+	v.Sources = l.sources
+	var hashDirs []string
+	for _, d := range p.hashDirs {
+		hashDirs = append(hashDirs, splitList(d.path)...)
+	}
+	var steps []hashStep
+	if len(hashDirs) > 0 {
+		v.Roots += a.hashIndexed(hashDirs)
+		for _, d := range hashDirs {
+			if a.listDir(d).exists {
+				v.Sources = append(v.Sources, d+" (by hash)")
+			}
+		}
+		// Look up every issuer the chain names, then the issuers of what
+		// was found, as OpenSSL's chain builder does one step at a time.
+		queue := make([][]byte, 0, len(chain))
+		for _, c := range chain {
+			queue = append(queue, c.RawIssuer)
+		}
+		seen := make(map[string]bool)
+		for len(queue) > 0 {
+			n := queue[0]
+			queue = queue[1:]
+			k := a.canonical(n)
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
+			found, st := a.lookupHash(hashDirs, n)
+			steps = append(steps, st...)
+			for _, c := range found {
+				pool.AddCert(c)
+				if !bytes.Equal(c.RawIssuer, c.RawSubject) {
+					queue = append(queue, c.RawIssuer)
+				}
+			}
+		}
+	}
+	inter := x509.NewCertPool()
+	for _, c := range chain[1:] {
+		inter.AddCert(c)
+	}
+	_, err := chain[0].Verify(x509.VerifyOptions{
+		Roots:         pool,
+		Intermediates: inter,
+		DNSName:       name,
+		CurrentTime:   at,
+		KeyUsages:     []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	})
+	if err == nil {
+		v.Trusted = true
+		return v
+	}
+	var ua x509.UnknownAuthorityError
+	if !errors.As(err, &ua) {
+		v.Reason = p.stack + ": " + err.Error()
+		v.Fix = "the chain itself is at fault, not this stack's roots; every stack rejects it for the same reason"
+		return v
+	}
+	a.explain(&v, p, chain, hashDirs, steps)
+	return v
+}
+
+// topIssuer follows the sent chain from the leaf by issuer name and
+// signature and returns the last certificate reached: the one whose issuer
+// must come from the trust store.
+func topIssuer(chain []*x509.Certificate) *x509.Certificate {
+	top := chain[0]
+	used := map[*x509.Certificate]bool{top: true}
+	for {
+		next := (*x509.Certificate)(nil)
+		for _, c := range chain[1:] {
+			if !used[c] && bytes.Equal(c.RawSubject, top.RawIssuer) && top.CheckSignatureFrom(c) == nil {
+				next = c
+				break
+			}
+		}
+		if next == nil {
+			return top
+		}
+		used[next] = true
+		top = next
+	}
+}
+
+// nameOf is a short human name for an X.509 name: its CN, else the whole.
+func nameOf(c *x509.Certificate, issuer bool) string {
+	n := c.Subject
+	if issuer {
+		n = c.Issuer
+	}
+	if n.CommonName != "" {
+		return n.CommonName
+	}
+	if s := n.String(); s != "" {
+		return s
+	}
+	return "(empty name)"
+}
+
+// explain fills Reason and Fix for an unknown-authority failure.
+func (a *auditor) explain(v *StackVerdict, p plan, chain []*x509.Certificate, hashDirs []string, steps []hashStep) {
+	top := topIssuer(chain)
+	issuer := nameOf(top, true)
+	h, _ := SubjectHashDER(top.RawIssuer)
+	hash := formatHash(h)
+	what := fmt.Sprintf("%q (subject hash %s), the issuer of %q", issuer, hash, nameOf(top, false))
+	holders := a.holders(top.RawIssuer)
+	elsewhere := ""
+	if len(holders) > 0 {
+		elsewhere = ", although " + strings.Join(holders, " and ") + " has it"
+	}
+	install := "add the root to the system store (Debian/Ubuntu/Alpine: copy it to /usr/local/share/ca-certificates/NAME.crt and run update-ca-certificates; Fedora/RHEL: copy it to /etc/pki/ca-trust/source/anchors/ and run update-ca-trust)"
+	if len(hashDirs) == 0 {
+		from := "no root at all"
+		if len(v.Sources) > 0 {
+			from = fmt.Sprintf("%d roots from %s", v.Roots, strings.Join(v.Sources, ", "))
+		}
+		v.Reason = fmt.Sprintf("%s: loads %s, and none is %s%s", p.stack, from, what, elsewhere)
+		v.Fix = install
+		switch p.stack {
+		case "gnutls":
+			v.Fix += "; GnuTLS reads only its compile-time bundle and ignores SSL_CERT_FILE/SSL_CERT_DIR"
+		case "go", "openssl-cafile":
+			if f := a.getenv("SSL_CERT_FILE"); f != "" && len(holders) > 0 {
+				v.Fix = fmt.Sprintf("SSL_CERT_FILE=%s replaces the system bundle: unset it or point it at %s", f, holders[0])
+			}
+		}
+		return
+	}
+	// Hashed-directory lookup: say what the probes found.
+	var dangling []string
+	for _, s := range steps {
+		if s.state == "dangling" && strings.HasPrefix(s.name, hash+".") {
+			dangling = append(dangling, path.Join(s.dir, s.name))
+		}
+	}
+	where := strings.Join(existing(a, hashDirs), ", ")
+	if where == "" {
+		where = strings.Join(hashDirs, ", ") + " (none exists)"
+	}
+	probe := fmt.Sprintf("%s.0 (the subject hash of %s) is missing in %s", hash, what, where)
+	if len(dangling) > 0 && !a.opts.OpenSSLSkipsDangling {
+		probe = fmt.Sprintf("%s is a dangling link and ends OpenSSL's scan for %s before 3.0.22, hiding any later %s.N", dangling[0], what, hash)
+	} else if hit := firstLoaded(steps, hash); hit != "" {
+		probe = fmt.Sprintf("%s holds no certificate named %q, so %s is not found", hit, issuer, what)
+	}
+	dir := "DIR"
+	if ex := existing(a, hashDirs); len(ex) > 0 {
+		dir = ex[0]
+	}
+	rehash := fmt.Sprintf("run update-ca-certificates (Debian/Ubuntu) or `openssl rehash %s` so %s/%s.0 exists; rehash skips multi-certificate bundles, so the root must be its own .pem or .crt file there", dir, dir, hash)
+	if len(dangling) > 0 && !a.opts.OpenSSLSkipsDangling {
+		rehash = fmt.Sprintf("remove the dangling link %s and run `openssl rehash %s` (OpenSSL 3.0.22 and later skip dangling links)", dangling[0], dir)
+	}
+	switch {
+	case p.qtTrigger != "":
+		bundle := "the bundle"
+		if len(holders) > 0 {
+			bundle = "the bundle " + holders[0]
+		}
+		v.Reason = fmt.Sprintf("%s: %s is a hashed name, so Qt loads roots only by hash from its nine directories; %s, and %s is never read", p.stack, p.qtTrigger, probe, bundle)
+		v.Fix = rehash + "; or, in the application, call QSslConfiguration::setCaCertificates(QSslConfiguration::systemCaCertificates()) so Qt reads the bundle (addCaCertificates alone drops the on-demand system roots)"
+	case len(p.files) == 0:
+		v.Reason = fmt.Sprintf("%s: looks roots up by subject hash only; %s%s", p.stack, probe, elsewhere)
+		v.Fix = rehash + ", or use the bundle as CAfile"
+	default:
+		v.Reason = fmt.Sprintf("%s: its CAfile does not have %s, and by hash: %s%s", p.stack, what, probe, elsewhere)
+		v.Fix = install
+	}
+}
+
+func existing(a *auditor, dirs []string) []string {
+	var out []string
+	for _, d := range dirs {
+		if a.listDir(d).exists {
+			out = append(out, strings.TrimSuffix(d, "/"))
+		}
+	}
+	return out
+}
+
+func firstLoaded(steps []hashStep, hash string) string {
+	for _, s := range steps {
+		if s.state == "loaded" && !s.matched && strings.HasPrefix(s.name, hash+".") {
+			return path.Join(s.dir, s.name)
+		}
+	}
+	return ""
+}
+
+// holders lists the bundles of any stack that hold a certificate with the
+// given subject: evidence that the root is on the machine, just not where
+// the failing stack looks.
+func (a *auditor) holders(rawName []byte) []string {
+	want := a.canonical(rawName)
+	var out []string
+	seen := make(map[string]bool)
+	for _, s := range Stacks() {
+		for _, f := range a.plan(s.Name).files {
+			if seen[f.path] {
+				continue
+			}
+			seen[f.path] = true
+			o := a.open(f.path)
+			if o.state != fileRead {
+				continue
+			}
+			for _, c := range o.content.certs {
+				if a.canonical(c.RawSubject) == want {
+					out = append(out, f.path)
+					break
+				}
+			}
+		}
+	}
+	return out
+}
