@@ -269,7 +269,16 @@ func (p *PKI) Leaf(opts LeafOptions) (tls.Certificate, error) {
 		issuer, issuerKey = nil, nil
 	}
 	sha1RSA := opts.SignatureAlgorithm == x509.SHA1WithRSA
+	var sha1Key *rsa.PrivateKey
 	if sha1RSA {
+		signer := issuerKey
+		if issuer == nil {
+			signer = key
+		}
+		var ok bool
+		if sha1Key, ok = signer.(*rsa.PrivateKey); !ok {
+			return tls.Certificate{}, fmt.Errorf("lab: leaf %q: SHA1WithRSA needs an RSA issuer key, not %T", cn, signer)
+		}
 		tmpl.SignatureAlgorithm = x509.SHA256WithRSA // swapped for SHA-1 below
 	} else {
 		tmpl.SignatureAlgorithm = opts.SignatureAlgorithm
@@ -279,15 +288,7 @@ func (p *PKI) Leaf(opts LeafOptions) (tls.Certificate, error) {
 		return tls.Certificate{}, fmt.Errorf("lab: issuing leaf %q: %w", cn, err)
 	}
 	if sha1RSA {
-		signer := issuerKey
-		if issuer == nil {
-			signer = key
-		}
-		rsaKey, ok := signer.(*rsa.PrivateKey)
-		if !ok {
-			return tls.Certificate{}, fmt.Errorf("lab: leaf %q: SHA1WithRSA needs an RSA issuer key, not %T", cn, signer)
-		}
-		der, err := resignSHA1(cert.Raw, rsaKey)
+		der, err := resignSHA1(cert.Raw, sha1Key)
 		if err != nil {
 			return tls.Certificate{}, err
 		}

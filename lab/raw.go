@@ -11,7 +11,7 @@ import (
 
 // TLS record layer constants (RFC 8446, Section 5.1).
 const (
-	recordHeaderLen    = 5
+	recordHeaderLen     = 5
 	recordTypeHandshake = 22
 	// maxCiphertext is the largest record length a peer may send
 	// (2^14 + 2048, RFC 5246, Section 6.2.3); larger means not TLS.
