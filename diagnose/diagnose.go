@@ -399,8 +399,9 @@ func alertPosition(f facts, a *transcript.Event) string {
 	i := f.tr.Index(a)
 	for j := i - 1; j >= 0; j-- {
 		e := f.tr.Events[j]
-		if e.Type == transcript.TypeClose || e.Type == transcript.TypeChangeCipherSpec {
-			continue
+		if e.Type == transcript.TypeClose || e.Type == transcript.TypeChangeCipherSpec ||
+			e.Type == transcript.TypeAlert && e.Description == "close_notify" {
+			continue // not what the alert answers
 		}
 		if e.From == a.From {
 			return fmt.Sprintf("after its own %s", e.Type)

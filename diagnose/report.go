@@ -9,6 +9,7 @@ import (
 	"github.com/tlskit/tlskit/internal/wire"
 	"github.com/tlskit/tlskit/transcript"
 	"github.com/tlskit/tlskit/trust"
+	"github.com/tlskit/tlskit/truststore"
 )
 
 // Report is the whole account of one connection: what `tlskit check --json`
@@ -38,6 +39,9 @@ type Report struct {
 	VerifiedPath []trust.CertInfo `json:"verified_path,omitempty"`
 	// Findings are the explained problems, most serious first.
 	Findings []finding.Finding `json:"findings"`
+	// Stacks says which TLS stacks on this machine would trust the chain
+	// (check --stacks).
+	Stacks []truststore.StackVerdict `json:"stacks,omitempty"`
 	// Problems are things the decoder could not make sense of.
 	Problems []string `json:"problems,omitempty"`
 	// Started is when the check began; DurationMS how long it took.

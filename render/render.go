@@ -63,6 +63,22 @@ func Report(w io.Writer, r *diagnose.Report, o Options) error {
 		}
 		Chain(w, r.Chain, r.VerifiedPath, o.Now)
 	}
+	if len(r.Stacks) > 0 {
+		p.f("\nWHO ON THIS MACHINE TRUSTS THIS CHAIN\n")
+		for _, v := range r.Stacks {
+			mark := "✓ trusts "
+			if !v.Trusted {
+				mark = "✗ refuses"
+			}
+			p.f("  %-16s %s (%d roots)\n", v.Stack, mark, v.Roots)
+			if v.Reason != "" {
+				p.f("%s", indent(wrap("why: "+v.Reason, 88), "      "))
+			}
+			if v.Fix != "" {
+				p.f("%s", indent(wrap("fix: "+v.Fix, 88), "      "))
+			}
+		}
+	}
 	p.f("\nVERDICT  %s", strings.ToUpper(string(r.Verdict)))
 	var nego []string
 	for _, s := range []string{r.Version, r.CipherSuite} {

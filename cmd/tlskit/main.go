@@ -1,0 +1,24 @@
+// Command tlskit traces, verifies and explains TLS connections.
+//
+// Run `tlskit demo` for a tour, `tlskit check HOST` for a server, and
+// `tlskit help` for everything else.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/tlskit/tlskit/internal/cli"
+)
+
+func main() {
+	os.Exit(run())
+}
+
+func run() int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return cli.Run(ctx, os.Args[1:], cli.OSStdio())
+}

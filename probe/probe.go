@@ -1,0 +1,338 @@
+// Package probe connects to a TLS server, records the handshake byte for
+// byte, and explains it: the live source of bytes behind `tlskit check`.
+//
+// The handshake runs with crypto/tls and certificate verification deferred:
+// the standard verifier is replaced by an explicit [trust.Policy.Verify]
+// after the handshake, so a chain that fails is diagnosed instead of merely
+// aborting the connection. The recorded bytes go through the same
+// [transcript.Decoder] as a pcap, decrypted with the connection's own key log
+// secrets, so TLS 1.3's encrypted messages and alerts are shown by name.
+package probe
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"io"
+	"net"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/tlskit/tlskit/diagnose"
+	"github.com/tlskit/tlskit/finding"
+	"github.com/tlskit/tlskit/keylog"
+	"github.com/tlskit/tlskit/transcript"
+	"github.com/tlskit/tlskit/trust"
+	"github.com/tlskit/tlskit/truststore"
+)
+
+// Options describe one check. Only Address is required.
+type Options struct {
+	// Address is HOST:PORT to connect to.
+	Address string
+	// ServerName is sent as SNI and verified; empty means the host part of
+	// Address (Go sends no SNI for an IP address).
+	ServerName string
+	// Policy decides what to trust. Nil means the system roots.
+	Policy *trust.Policy
+	// Certificate is the client certificate to present, if any.
+	Certificate *tls.Certificate
+	// ALPN lists application protocols to offer.
+	ALPN []string
+	// MinVersion and MaxVersion bound the TLS versions offered (crypto/tls
+	// constants; zero means crypto/tls's defaults: TLS 1.2 to 1.3).
+	MinVersion, MaxVersion uint16
+	// Timeout bounds connecting plus the handshake (10 s when zero).
+	Timeout time.Duration
+	// Linger is how long to wait after the handshake for the server's
+	// reaction to the client's Finished (TLS 1.3 reports a rejected client
+	// certificate only then) and for its close (1 s when zero).
+	Linger time.Duration
+	// KeyLog, if set, receives the connection's secrets in NSS key log
+	// format, as they are derived.
+	KeyLog io.Writer
+	// Insecure marks the check as run with verification turned off by the
+	// user. The chain is still verified and every finding reported, and the
+	// report says loudly that verification was skipped.
+	Insecure bool
+	// Stacks also asks which TLS stacks on this machine (Go, OpenSSL with
+	// CAfile or CApath, Qt, GnuTLS…) would trust the server's chain, each
+	// from the roots it really loads; the answer is in Report.Stacks.
+	Stacks bool
+	// StacksEnv is the environment those stacks run with (SSL_CERT_FILE…).
+	StacksEnv map[string]string
+	// Now gives the verification time; nil means time.Now.
+	Now func() time.Time
+	// Dialer opens the TCP connection; nil means a net.Dialer.
+	Dialer func(ctx context.Context, network, addr string) (net.Conn, error)
+}
+
+// Run checks one server and returns its report. Failures of the server or
+// the network are findings in the report, not errors.
+func Run(ctx context.Context, opts Options) *diagnose.Report {
+	if opts.Timeout <= 0 {
+		opts.Timeout = 10 * time.Second
+	}
+	if opts.Linger <= 0 {
+		opts.Linger = time.Second
+	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	policy := opts.Policy
+	if policy == nil {
+		policy = &trust.Policy{System: true}
+	}
+	host, _, _ := net.SplitHostPort(opts.Address)
+	name := opts.ServerName
+	if name == "" {
+		name = host
+	}
+	start := time.Now()
+	rep := &diagnose.Report{Target: opts.Address, ServerName: name, Insecure: opts.Insecure, Started: start}
+	in := diagnose.Input{Target: opts.Address, Timeout: opts.Timeout}
+	defer func() { rep.DurationMS = float64(time.Since(start).Microseconds()) / 1000 }()
+
+	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
+	defer cancel()
+	dial := opts.Dialer
+	if dial == nil {
+		dial = (&net.Dialer{}).DialContext
+	}
+	raw, err := dial(ctx, "tcp", opts.Address)
+	if err != nil {
+		in.DialErr = err
+		rep.Fill(in)
+		return rep
+	}
+	rep.Address = raw.RemoteAddr().String()
+	rec := &recorder{Conn: raw}
+	defer rec.Close()
+	if dl, ok := ctx.Deadline(); ok {
+		raw.SetDeadline(dl) // a silent server shows as a read timeout in the transcript
+	}
+
+	keys := keylog.NewCollector(opts.KeyLog)
+	cfg := &tls.Config{
+		ServerName: name,
+		// Verification is deferred, never skipped: the chain is verified
+		// explicitly below, so that a failure can be explained.
+		InsecureSkipVerify: true,
+		NextProtos:         opts.ALPN,
+		MinVersion:         opts.MinVersion,
+		MaxVersion:         opts.MaxVersion,
+		KeyLogWriter:       keys,
+	}
+	if ip := net.ParseIP(name); ip != nil {
+		cfg.ServerName = "" // no SNI for addresses (RFC 6066 §3)
+	}
+	if c := opts.Certificate; c != nil {
+		cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return c, nil }
+	}
+	conn := tls.Client(rec, cfg)
+	in.HandshakeErr = conn.HandshakeContext(ctx)
+	in.HandshakeDone = in.HandshakeErr == nil
+	if in.HandshakeDone {
+		in.AfterErr = afterHandshake(conn, rec, opts.Linger)
+	} else {
+		rec.drain(opts.Linger / 4)
+	}
+	conn.Close()
+
+	dec := transcript.NewDecoder(transcript.Options{Keys: keys.Log()})
+	rec.replay(dec)
+	tr := dec.Transcript()
+	in.Transcript = tr
+
+	chain, perr := diagnose.ServerChain(tr)
+	if len(chain) == 0 && in.HandshakeDone {
+		chain = conn.ConnectionState().PeerCertificates
+	}
+	if len(chain) > 0 {
+		in.Verify = policy.Verify(chain, name, now())
+	}
+	rep.Fill(in)
+	if opts.Stacks && len(chain) > 0 {
+		v, err := truststore.WhoTrusts(truststore.Options{Env: opts.StacksEnv, Now: now()}, chain, name, now())
+		if err != nil {
+			rep.Problems = append(rep.Problems, "which stacks trust the chain: "+err.Error())
+		}
+		rep.Stacks = v
+	}
+	if perr != nil {
+		rep.Findings = append(rep.Findings, finding.Finding{ID: finding.ChainInvalid, Severity: finding.Error,
+			Title: "The server sent a certificate that does not parse", Detail: perr.Error(),
+			Fix: "Replace the malformed certificate in the server's configuration."})
+		rep.Verdict = diagnose.VerdictOf(in, rep.Findings)
+	}
+	if opts.Insecure {
+		rep.Findings = append([]finding.Finding{{ID: finding.VerifySkipped, Severity: finding.Warning,
+			Title:  "Certificate verification was turned off (--insecure)",
+			Detail: "You asked to connect without trusting the verification result. The chain was still verified and its findings are listed, but this check does not fail on them.",
+			Fix:    "Drop --insecure; trust a private CA with --ca-file (and --no-system-roots) or pin its key with --pin instead."}}, rep.Findings...)
+	}
+	return rep
+}
+
+// afterHandshake sends close_notify and reads what the server says next,
+// until it closes or linger passes. In TLS 1.3 this is where a server
+// reports a missing or rejected client certificate. The error is the alert
+// (or transport error) the server ended with, if any.
+func afterHandshake(conn *tls.Conn, rec *recorder, linger time.Duration) error {
+	deadline := time.Now().Add(linger)
+	conn.SetDeadline(deadline)
+	var alertErr error
+	if err := conn.CloseWrite(); err != nil {
+		alertErr = err
+	}
+	buf := make([]byte, 4096)
+	for alertErr == nil {
+		_, err := conn.Read(buf)
+		if err == nil {
+			continue
+		}
+		if !errors.Is(err, io.EOF) && !isTimeout(err) {
+			alertErr = err
+		}
+		break
+	}
+	// Wait for the TCP close that follows close_notify or an alert.
+	rec.drain(time.Until(deadline))
+	return alertErr
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// chunk is bytes one side sent, as the recorder saw them.
+type chunk struct {
+	from transcript.Side
+	at   time.Time
+	data []byte
+	how  transcript.CloseHow // set for a close
+}
+
+// recorder is a net.Conn that remembers every byte written and read, and how
+// the connection ended.
+type recorder struct {
+	net.Conn
+	mu     sync.Mutex
+	chunks []chunk
+	closed bool // the peer's close was recorded
+	local  bool // we closed
+}
+
+func (r *recorder) Read(p []byte) (int, error) {
+	n, err := r.Conn.Read(p)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if n > 0 {
+		r.chunks = append(r.chunks, chunk{from: transcript.Server, at: time.Now(), data: append([]byte(nil), p[:n]...)})
+	}
+	if err != nil && !r.closed && !r.local {
+		switch {
+		case errors.Is(err, io.EOF):
+			r.closed = true
+			r.chunks = append(r.chunks, chunk{from: transcript.Server, at: time.Now(), how: transcript.CloseFIN})
+		case errors.Is(err, syscall.ECONNRESET):
+			r.closed = true
+			r.chunks = append(r.chunks, chunk{from: transcript.Server, at: time.Now(), how: transcript.CloseRST})
+		case isTimeout(err):
+			r.chunks = append(r.chunks, chunk{from: transcript.Server, at: time.Now(), how: transcript.CloseTimeout})
+			r.closed = true
+		}
+	}
+	return n, err
+}
+
+func (r *recorder) Write(p []byte) (int, error) {
+	r.mu.Lock()
+	r.chunks = append(r.chunks, chunk{from: transcript.Client, at: time.Now(), data: append([]byte(nil), p...)})
+	r.mu.Unlock()
+	return r.Conn.Write(p)
+}
+
+func (r *recorder) Close() error {
+	r.mu.Lock()
+	if !r.closed && !r.local {
+		r.local = true
+		r.chunks = append(r.chunks, chunk{from: transcript.Client, at: time.Now(), how: transcript.CloseLocal})
+	}
+	r.mu.Unlock()
+	return r.Conn.Close()
+}
+
+// drain reads raw bytes until the peer closes or d passes, so that the
+// transcript shows a server's last words and its FIN or RST.
+func (r *recorder) drain(d time.Duration) {
+	r.mu.Lock()
+	done := r.closed || r.local
+	r.mu.Unlock()
+	if done || d <= 0 {
+		return
+	}
+	r.Conn.SetReadDeadline(time.Now().Add(d))
+	buf := make([]byte, 4096)
+	for {
+		if _, err := r.Read(buf); err != nil {
+			return
+		}
+	}
+}
+
+// replay feeds what was recorded into dec, in order.
+func (r *recorder) replay(dec *transcript.Decoder) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, c := range r.chunks {
+		if c.how != "" {
+			dec.Close(c.from, c.at, c.how)
+			continue
+		}
+		dec.Data(c.from, c.at, c.data)
+	}
+}
+
+// SplitTarget parses HOST[:PORT], defaulting the port to 443, and accepts
+// https:// URLs and bracketed IPv6 addresses.
+func SplitTarget(s string) (string, error) {
+	if u, ok := cutScheme(s); ok {
+		s = u
+	}
+	if host, port, err := net.SplitHostPort(s); err == nil {
+		if host == "" {
+			return "", errors.New("probe: the target has no host name")
+		}
+		if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 {
+			return "", errors.New("probe: the port must be a number from 1 to 65535, got " + strconv.Quote(port))
+		}
+		return s, nil
+	}
+	if s == "" {
+		return "", errors.New("probe: empty target")
+	}
+	if s[0] == '[' && s[len(s)-1] == ']' {
+		s = s[1 : len(s)-1]
+	}
+	return net.JoinHostPort(s, "443"), nil
+}
+
+// cutScheme strips an https:// prefix and any path.
+func cutScheme(s string) (string, bool) {
+	const p = "https://"
+	if len(s) < len(p) || s[:len(p)] != p {
+		return s, false
+	}
+	s = s[len(p):]
+	for i := 0; i < len(s); i++ {
+		if s[i] == '/' || s[i] == '?' || s[i] == '#' {
+			return s[:i], true
+		}
+	}
+	return s, true
+}
