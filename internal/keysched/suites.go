@@ -2,6 +2,9 @@ package keysched
 
 import (
 	"crypto"
+	_ "crypto/sha1" // registers the hashes Suite.MAC and Suite.Hash name
+	_ "crypto/sha256"
+	_ "crypto/sha512"
 	"strings"
 )
 
