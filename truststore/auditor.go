@@ -60,7 +60,7 @@ func (a *auditor) open(vpath string) *file {
 		var re *resolveError
 		switch {
 		case errors.As(err, &re) && re.kind == resolveLoop:
-			f.state, f.problem = fileBroken, re.Error()
+			f.state, f.loop, f.problem = fileBroken, true, re.Error()
 		case errors.As(err, &re) && re.kind == resolveMissing:
 			if f.isLink {
 				f.state, f.problem = fileBroken, fmt.Sprintf("symlink to %s, which does not exist", f.target)

@@ -182,19 +182,25 @@ func (d *discovery) fill(l *Location) {
 // fileFindings reports a file that is broken, unreadable or not a
 // certificate, once per file.
 func (d *discovery) fileFindings(named string, f *file) {
-	switch f.state {
-	case fileBroken:
+	switch {
+	case f.state == fileBroken && f.loop:
+		d.add(finding.Finding{ID: finding.TruststoreUnreadable, Severity: finding.Warning,
+			Title:    named + " is a symlink loop",
+			Detail:   named + ": " + f.problem + "; clients cannot open it (ELOOP), and OpenSSL treats it like a dangling link",
+			Fix:      "remove " + named + " and the links it cycles through",
+			Evidence: []string{named + " -> " + f.target}}, "loop:"+named)
+	case f.state == fileBroken:
 		d.add(finding.Finding{ID: finding.TruststoreDanglingLink, Severity: finding.Warning,
 			Title:  named + " is a dangling symlink",
 			Detail: fmt.Sprintf("%s: %s; clients skip it, and it can end OpenSSL's HASH.N scan", named, f.problem),
 			Fix:    "remove " + named + ", or rerun update-ca-certificates / update-ca-trust, which rebuild the links",
 			Evidence: []string{named + " -> " + f.target}}, "broken:"+named)
-	case fileUnreadable:
+	case f.state == fileUnreadable:
 		d.add(finding.Finding{ID: finding.TruststoreUnreadable, Severity: finding.Warning,
 			Title:  named + " cannot be read",
 			Detail: named + ": " + f.problem + "; clients get no roots from it",
 			Fix:    "replace " + named + " with a readable PEM file, or remove it"}, "unreadable:"+named)
-	case fileRead:
+	case f.state == fileRead:
 		key := "content:" + f.resolved
 		if f.content.parseErr != nil {
 			d.add(finding.Finding{ID: finding.TruststoreNotACertificate, Severity: finding.Warning,
@@ -229,10 +235,10 @@ func (d *discovery) fileFindings(named string, f *file) {
 // certs converts certificates to Cert values, dropping repeats.
 func (d *discovery) certs(where string, cs []*x509.Certificate) []Cert {
 	var out []Cert
-	seen := make(map[*x509.Certificate]bool)
+	seen := make(map[[32]byte]bool)
 	for _, c := range cs {
-		if !seen[c] {
-			seen[c] = true
+		if k := sha256.Sum256(c.Raw); !seen[k] {
+			seen[k] = true
 			out = append(out, d.a.cert(c, where))
 		}
 	}
@@ -284,15 +290,18 @@ func (d *discovery) fillDir(l *Location, dl *dir, depth int) {
 		}
 	}
 	// Certificates: named files first, so a cert shows its real name.
-	seen := make(map[*x509.Certificate]bool)
+	seen := make(map[[32]byte]bool)
+	for _, c := range l.Certs { // from shallower levels of a source dir
+		seen[sha256.Sum256(c.X509.Raw)] = true
+	}
 	files := make(map[[32]byte]string) // single-cert files by cert, for duplicates
 	for _, e := range append(plain, hashed...) {
 		if e.f.state != fileRead {
 			continue
 		}
 		for _, c := range e.f.content.certs {
-			if !seen[c] {
-				seen[c] = true
+			if k := sha256.Sum256(c.Raw); !seen[k] {
+				seen[k] = true
 				l.Certs = append(l.Certs, a.cert(c, e.f.path))
 			}
 		}

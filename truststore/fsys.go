@@ -227,6 +227,7 @@ type file struct {
 	isLink   bool   // path itself is a symlink
 	target   string // the link's target as written
 	state    fileState
+	loop     bool   // state is fileBroken because of a symlink loop
 	problem  string // why state is not fileRead
 	content  *content
 }

@@ -335,10 +335,15 @@ func (a *auditor) explain(v *StackVerdict, p plan, chain []*x509.Certificate, ha
 	h, _ := SubjectHashDER(top.RawIssuer)
 	hash := formatHash(h)
 	what := fmt.Sprintf("%q (subject hash %s), the issuer of %q", issuer, hash, nameOf(top, false))
+	whose := fmt.Sprintf("%q, the issuer of %q", issuer, nameOf(top, false))
 	holders := a.holders(top.RawIssuer)
 	elsewhere := ""
-	if len(holders) > 0 {
-		elsewhere = ", although " + strings.Join(holders, " and ") + " has it"
+	switch len(holders) {
+	case 0:
+	case 1:
+		elsewhere = ", although " + holders[0] + " has it"
+	default:
+		elsewhere = ", although " + strings.Join(holders, " and ") + " have it"
 	}
 	install := "add the root to the system store (Debian/Ubuntu/Alpine: copy it to /usr/local/share/ca-certificates/NAME.crt and run update-ca-certificates; Fedora/RHEL: copy it to /etc/pki/ca-trust/source/anchors/ and run update-ca-trust)"
 	if len(hashDirs) == 0 {
@@ -369,15 +374,18 @@ func (a *auditor) explain(v *StackVerdict, p plan, chain []*x509.Certificate, ha
 	if where == "" {
 		where = strings.Join(hashDirs, ", ") + " (none exists)"
 	}
-	probe := fmt.Sprintf("%s.0 (the subject hash of %s) is missing in %s", hash, what, where)
+	probe := fmt.Sprintf("%s.0 (the subject hash of %s) is missing in %s", hash, whose, where)
 	if len(dangling) > 0 && !a.opts.OpenSSLSkipsDangling {
 		probe = fmt.Sprintf("%s is a dangling link and ends OpenSSL's scan for %s before 3.0.22, hiding any later %s.N", dangling[0], what, hash)
 	} else if hit := firstLoaded(steps, hash); hit != "" {
 		probe = fmt.Sprintf("%s holds no certificate named %q, so %s is not found", hit, issuer, what)
 	}
 	dir := "DIR"
-	if ex := existing(a, hashDirs); len(ex) > 0 {
-		dir = ex[0]
+	for _, d := range hashDirs {
+		if ld := a.listDir(d); ld.exists {
+			dir = ld.resolved
+			break
+		}
 	}
 	rehash := fmt.Sprintf("run update-ca-certificates (Debian/Ubuntu) or `openssl rehash %s` so %s/%s.0 exists; rehash skips multi-certificate bundles, so the root must be its own .pem or .crt file there", dir, dir, hash)
 	if len(dangling) > 0 && !a.opts.OpenSSLSkipsDangling {
@@ -403,9 +411,15 @@ func (a *auditor) explain(v *StackVerdict, p plan, chain []*x509.Certificate, ha
 func existing(a *auditor, dirs []string) []string {
 	var out []string
 	for _, d := range dirs {
-		if a.listDir(d).exists {
-			out = append(out, strings.TrimSuffix(d, "/"))
+		ld := a.listDir(d)
+		if !ld.exists {
+			continue
 		}
+		d = path.Clean(d)
+		if ld.resolved != d {
+			d += " (-> " + ld.resolved + ")"
+		}
+		out = append(out, d)
 	}
 	return out
 }
@@ -428,14 +442,11 @@ func (a *auditor) holders(rawName []byte) []string {
 	seen := make(map[string]bool)
 	for _, s := range Stacks() {
 		for _, f := range a.plan(s.Name).files {
-			if seen[f.path] {
-				continue
-			}
-			seen[f.path] = true
 			o := a.open(f.path)
-			if o.state != fileRead {
+			if o.state != fileRead || seen[o.resolved] {
 				continue
 			}
+			seen[o.resolved] = true
 			for _, c := range o.content.certs {
 				if a.canonical(c.RawSubject) == want {
 					out = append(out, f.path)
