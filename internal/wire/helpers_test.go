@@ -9,3 +9,4 @@ import (
 func fmtType(v any) string { return fmt.Sprintf("%T", v) }
 
 type cryptobyteBuilder = cryptobyte.Builder
+
