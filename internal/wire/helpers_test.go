@@ -9,4 +9,3 @@ import (
 func fmtType(v any) string { return fmt.Sprintf("%T", v) }
 
 type cryptobyteBuilder = cryptobyte.Builder
-

@@ -127,4 +127,3 @@ func TestOpenSSLServer(t *testing.T) {
 type discard struct{}
 
 func (discard) Write(b []byte) (int, error) { return len(b), nil }
-
