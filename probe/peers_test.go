@@ -402,7 +402,7 @@ func TestClientCertificates(t *testing.T) {
 	for _, v := range []string{"-tls1_2", "-tls1_3"} {
 		t.Run("openssl-required"+v, func(t *testing.T) {
 			t.Parallel()
-			addr := w.openssl(t, "m", srv, inter, v, "-Verify", "2", "-CAfile", w.files.ClientCA)
+			addr := w.openssl(t, "m", srv, inter, v, "-Verify", "2", "-verify_return_error", "-CAfile", w.files.ClientCA)
 			rep := w.check(t, addr, "mtls.peer.test")
 			expect(t, rep, diagnose.Failed, finding.ClientCertRequired, finding.Error)
 			f := findingOf(rep, finding.ClientCertRequired)
@@ -415,13 +415,13 @@ func TestClientCertificates(t *testing.T) {
 		})
 		t.Run("openssl-rejected"+v, func(t *testing.T) {
 			t.Parallel()
-			addr := w.openssl(t, "m", srv, inter, v, "-Verify", "2", "-CAfile", w.files.ClientCA)
+			addr := w.openssl(t, "m", srv, inter, v, "-Verify", "2", "-verify_return_error", "-CAfile", w.files.ClientCA)
 			rep := w.check(t, addr, "mtls.peer.test", func(o *Options) { o.Certificate = &bad })
 			expect(t, rep, diagnose.Failed, finding.ClientCertRejected, finding.Error)
 		})
 		t.Run("openssl-accepted"+v, func(t *testing.T) {
 			t.Parallel()
-			addr := w.openssl(t, "m", srv, inter, v, "-Verify", "2", "-CAfile", w.files.ClientCA)
+			addr := w.openssl(t, "m", srv, inter, v, "-Verify", "2", "-verify_return_error", "-CAfile", w.files.ClientCA)
 			rep := w.check(t, addr, "mtls.peer.test", func(o *Options) { o.Certificate = &goodClient })
 			expect(t, rep, diagnose.Trusted, "", "")
 		})

@@ -78,7 +78,10 @@ func Start(t testing.TB, prog string, args ...string) *Server {
 		s := &Server{Addr: fmt.Sprintf("127.0.0.1:%d", port)}
 		ctx, cancel := context.WithCancel(context.Background())
 		s.cmd = exec.CommandContext(ctx, path, argv...)
-		s.cmd.Stdin = strings.NewReader("") // s_server treats stdin EOF as nothing to send
+		// s_server quits at end of input, so stdin stays open until the
+		// test ends.
+		stdin, stdinW := io.Pipe()
+		s.cmd.Stdin = stdin
 		pr, pw := io.Pipe()
 		s.cmd.Stdout, s.cmd.Stderr = pw, pw
 		if err := s.cmd.Start(); err != nil {
@@ -95,7 +98,7 @@ func Start(t testing.TB, prog string, args ...string) *Server {
 		}()
 		exited := make(chan struct{})
 		go func() { s.cmd.Wait(); pw.Close(); close(exited) }()
-		t.Cleanup(func() { cancel(); <-exited })
+		t.Cleanup(func() { cancel(); stdinW.Close(); <-exited })
 		deadline := time.Now().Add(5 * time.Second)
 		for time.Now().Before(deadline) {
 			select {
@@ -120,6 +123,7 @@ func Start(t testing.TB, prog string, args ...string) *Server {
 			lastErr = fmt.Errorf("%s did not listen on %s within 5s: %s", prog, s.Addr, s.Output())
 		}
 		cancel()
+		stdinW.Close()
 		<-exited
 	}
 	t.Fatal(lastErr)
