@@ -191,9 +191,9 @@ func (d *discovery) fileFindings(named string, f *file) {
 			Evidence: []string{named + " -> " + f.target}}, "loop:"+named)
 	case f.state == fileBroken:
 		d.add(finding.Finding{ID: finding.TruststoreDanglingLink, Severity: finding.Warning,
-			Title:  named + " is a dangling symlink",
-			Detail: fmt.Sprintf("%s: %s; clients skip it, and it can end OpenSSL's HASH.N scan", named, f.problem),
-			Fix:    "remove " + named + ", or rerun update-ca-certificates / update-ca-trust, which rebuild the links",
+			Title:    named + " is a dangling symlink",
+			Detail:   fmt.Sprintf("%s: %s; clients skip it, and it can end OpenSSL's HASH.N scan", named, f.problem),
+			Fix:      "remove " + named + ", or rerun update-ca-certificates / update-ca-trust, which rebuild the links",
 			Evidence: []string{named + " -> " + f.target}}, "broken:"+named)
 	case f.state == fileUnreadable:
 		d.add(finding.Finding{ID: finding.TruststoreUnreadable, Severity: finding.Warning,
@@ -425,6 +425,8 @@ func (d *discovery) systemBundle() (string, *file) {
 
 // incomplete reports hashed directories that miss roots of the system
 // bundle: hash-only clients (Qt on-demand, OpenSSL CApath) can't find them.
+// Roots hidden behind dangling links count as present here; they are
+// reported as hash-collision-hidden instead.
 func (d *discovery) incomplete() {
 	bundle, bf := d.systemBundle()
 	if bf == nil {
@@ -441,7 +443,7 @@ func (d *discovery) incomplete() {
 		}
 		var missing []string
 		for _, c := range bf.content.certs {
-			if found, _ := d.a.lookupHash([]string{l.Path}, c.RawSubject); !slices.ContainsFunc(found, func(f *x509.Certificate) bool {
+			if found, _ := d.a.lookupHash([]string{l.Path}, c.RawSubject, true); !slices.ContainsFunc(found, func(f *x509.Certificate) bool {
 				return string(f.RawSubjectPublicKeyInfo) == string(c.RawSubjectPublicKeyInfo)
 			}) {
 				h, _ := SubjectHash(c)

@@ -206,8 +206,12 @@ func newFixture(t testing.TB) *fixture {
 	return f
 }
 
-func (f *fixture) chainA() []*x509.Certificate { return []*x509.Certificate{f.leafA.cert, f.interA.cert} }
-func (f *fixture) chainB() []*x509.Certificate { return []*x509.Certificate{f.leafB.cert, f.interB.cert} }
+func (f *fixture) chainA() []*x509.Certificate {
+	return []*x509.Certificate{f.leafA.cert, f.interA.cert}
+}
+func (f *fixture) chainB() []*x509.Certificate {
+	return []*x509.Certificate{f.leafB.cert, f.interB.cert}
+}
 
 func discover(t testing.TB, tr *tree, env map[string]string) *Audit {
 	t.Helper()

@@ -74,11 +74,11 @@ type src struct{ path, why string }
 // plan is how one stack loads its roots.
 type plan struct {
 	stack     string
-	files     []src // bundles read whole
-	firstOnly bool  // only the first readable file of files counts (Go)
-	dirs      []src // directories read eagerly
-	dirMode   int   // dirGo or dirQt
-	hashDirs  []src // directories looked up by hash (CApath)
+	files     []src  // bundles read whole
+	firstOnly bool   // only the first readable file of files counts (Go)
+	dirs      []src  // directories read eagerly
+	dirMode   int    // dirGo or dirQt
+	hashDirs  []src  // directories looked up by hash (CApath)
 	qtTrigger string // qt on-demand: the HASH.N file that switched modes
 }
 

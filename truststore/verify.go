@@ -100,7 +100,7 @@ type hashStep struct {
 // subject name: per directory, load HASH.0, HASH.1, ... until the first
 // missing name (or, before OpenSSL 3.0.22, the first dangling link), and
 // stop at the first directory that has a match.
-func (a *auditor) lookupHash(dirs []string, rawName []byte) ([]*x509.Certificate, []hashStep) {
+func (a *auditor) lookupHash(dirs []string, rawName []byte, skipDangling bool) ([]*x509.Certificate, []hashStep) {
 	h, err := SubjectHashDER(rawName)
 	if err != nil {
 		return nil, nil
@@ -115,7 +115,7 @@ func (a *auditor) lookupHash(dirs []string, rawName []byte) ([]*x509.Certificate
 		var found []*x509.Certificate
 		for k := 0; ; k++ {
 			name := fmt.Sprintf("%08x.%d", h, k)
-			st := hashStep{dir: dp, name: name}
+			st := hashStep{dir: d.resolved, name: name}
 			if !containsSorted(d.names, name) {
 				st.state = "missing"
 				steps = append(steps, st)
@@ -125,7 +125,7 @@ func (a *auditor) lookupHash(dirs []string, rawName []byte) ([]*x509.Certificate
 			if f.state == fileBroken || f.state == fileMissing {
 				st.state = "dangling"
 				steps = append(steps, st)
-				if a.opts.OpenSSLSkipsDangling {
+				if skipDangling {
 					continue
 				}
 				break
@@ -256,7 +256,7 @@ func (a *auditor) verdict(p plan, chain []*x509.Certificate, name string, at tim
 				continue
 			}
 			seen[k] = true
-			found, st := a.lookupHash(hashDirs, n)
+			found, st := a.lookupHash(hashDirs, n, a.opts.OpenSSLSkipsDangling)
 			steps = append(steps, st...)
 			for _, c := range found {
 				pool.AddCert(c)
