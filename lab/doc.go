@@ -1,0 +1,79 @@
+// Package lab runs broken TLS servers on loopback, one per failure that
+// tlskit diagnoses, so that every diagnosis can be reproduced offline: a
+// badssl.com that needs no network. `tlskit lab` serves it, `tlskit demo`
+// starts it and runs `tlskit check` against every case, and tlskit's own
+// tests use it.
+//
+// [Start] generates a throw-away [PKI], writes its trust anchor and client
+// certificates into a directory (see [Files]), and listens on 127.0.0.1
+// port 0 once per case. [Lab.Cases] then says, for each case, where it is,
+// which `tlskit check` arguments reach it, which finding id the check must
+// report and which exit code it must return. [Catalog] lists the same cases
+// without starting anything.
+//
+// # Names and trust
+//
+// Each case is reached with its own SNI name, <case>.lab.tlskit.test (see
+// [ServerName]), and its leaf certificate carries exactly that name, so a
+// case cannot pass by accident on another case's certificate. Clients trust
+// only root.pem: every case's Args contain --servername, --ca-file root.pem
+// and --no-system-roots. Certificates are ECDSA P-256 unless a case needs
+// RSA, and their validity is relative to the time the lab started.
+//
+// # The cases
+//
+// Unless noted, a case is a Go crypto/tls server; "raw" means a socket
+// writer producing bytes crypto/tls will not. Exit is the exit code of
+// `tlskit check`; warnings do not fail a check.
+//
+//	case                        finding                    exit  server
+//	good                        -                          0     TLS 1.3, leaf + intermediate
+//	good-tls12                  -                          0     TLS 1.2 only
+//	refused                     net.refused                1     a port that was listened on and closed
+//	timeout                     net.timeout                1     raw: accepts, never writes (Args: --timeout 1s)
+//	reset                       net.reset                  1     raw: reads the ClientHello, closes with SO_LINGER 0 (RST)
+//	not-tls-http                protocol.not-tls           1     raw: answers "HTTP/1.1 400 Bad Request" in plaintext
+//	not-tls-ssh                 protocol.not-tls           1     raw: "SSH-2.0-OpenSSH_9.2p1 Debian-2" banner
+//	not-tls-smtp                protocol.not-tls           1     raw: "220 mail.lab.tlskit.test ESMTP" greeting
+//	version-mismatch            protocol.version-mismatch  1     TLS 1.0-1.1 only: protocol_version alert (70)
+//	no-shared-cipher            protocol.no-shared-cipher  1     TLS 1.2, TLS_RSA_WITH_3DES_EDE_CBC_SHA only: handshake_failure (40)
+//	unrecognized-name           sni.unrecognized-name      1     raw: fatal unrecognized_name alert (112) after the ClientHello
+//	expired                     cert.expired               1     leaf expired 30 days ago
+//	not-yet-valid               cert.not-yet-valid         1     leaf valid from 30 days ahead
+//	self-signed                 cert.self-signed           1     self-signed leaf, sent alone
+//	weak-key                    cert.weak-key              1     1024-bit RSA leaf (Go still accepts it)
+//	weak-signature              cert.weak-signature        1     sha1WithRSAEncryption leaf from the RSA intermediate
+//	wrong-eku                   cert.wrong-eku             1     leaf with extKeyUsage clientAuth only
+//	name-mismatch               name.mismatch              1     valid leaf for elsewhere.lab.tlskit.test
+//	chain-incomplete            chain.incomplete           1     leaf alone; its AIA caIssuers is AIAURL
+//	untrusted-root              chain.untrusted-root       1     leaf + OtherRoot: complete chain, unknown root
+//	wrong-order                 chain.wrong-order          0     leaf, intermediate, sub-intermediate (issuer last)
+//	expired-cross-sign          chain.expired-cross-sign   0     full chain + expired cross-sign of the root by an old root
+//	pin-mismatch                pin.mismatch               1     healthy server; Args add --pin of another key
+//	client-cert-required-tls12  client-cert.required       1     requires a client certificate: handshake_failure (40)
+//	client-cert-required-tls13  client-cert.required       1     same in TLS 1.3: certificate_required (116) after the client's Finished
+//	client-cert-rejected-tls12  client-cert.rejected       1     Args add --cert/--key badclient: unknown_ca (48)
+//	client-cert-rejected-tls13  client-cert.rejected       1     same in TLS 1.3
+//
+// Every expected finding can be proved from what a client sees: the alert
+// number, the bytes instead of a TLS record, the certificates sent and their
+// order, the CertificateRequest's CA names (the client CA, client-ca.pem),
+// and the time. Two pairs need care. A TLS 1.2 handshake_failure means
+// "client certificate required" when the server sent a CertificateRequest
+// and "no shared cipher" when it answered the ClientHello directly. A
+// chain that stops at an intermediate is chain.incomplete, while one that
+// ends at a self-signed root the client does not trust is
+// chain.untrusted-root; that is why the untrusted-root server sends its root.
+//
+// # Resources
+//
+// The lab is idle-cheap: one goroutine per listener, one per accepted
+// connection, and every connection has a 10-second deadline. [Lab.Close]
+// closes the listeners and open connections and waits for every goroutine
+// to return; cancelling the context given to [Start] does the same.
+//
+// The refused case's port is found by listening on port 0 and closing the
+// listener. Another process may take the port before a client connects;
+// on a quiet loopback interface that is unlikely, and nothing better exists
+// for producing "connection refused" on demand.
+package lab
