@@ -83,7 +83,7 @@ func (v *verifier) untrustedRoot(path []*x509.Certificate, nameOnly []*x509.Cert
 		Severity: finding.Error,
 		Fix:      "if you trust this CA, add its root certificate to the anchors (--ca-file, or include the system roots if it is a public CA); otherwise the server uses a private CA or a TLS-intercepting proxy",
 	}
-	if isSelfSigned(last) {
+	if v.isSelfSigned(last) {
 		f.Title = fmt.Sprintf("the chain ends at the root %s, which is not a trust anchor", name(last))
 		f.Detail = fmt.Sprintf("the peer sent the root itself as %s; it is self-signed and is not among the anchors tried: %s", v.where(last), v.a.desc)
 		f.Evidence = []string{pinLine(last)}
@@ -157,7 +157,7 @@ func (v *verifier) tooLong(path []*x509.Certificate) {
 func (v *verifier) checkPath(path []*x509.Certificate, anchored bool) {
 	for i, c := range path {
 		v.checkTime(c)
-		if !isSelfSigned(c) && weakSignature(c.SignatureAlgorithm) {
+		if !v.isSelfSigned(c) && weakSignature(c.SignatureAlgorithm) {
 			v.weakSig(c)
 		}
 		if i > 0 && !(anchored && i == len(path)-1) && (!c.BasicConstraintsValid || !c.IsCA) {
@@ -304,7 +304,7 @@ func (v *verifier) checkOrder(path []*x509.Certificate) (misplacedLeaf *x509.Cer
 	leaf := v.sent[0]
 	if leaf.IsCA {
 		for i, s := range v.sent[1:] {
-			if !s.IsCA && signedBy(s, leaf) {
+			if !s.IsCA && v.signedBy(s, leaf) {
 				v.add(finding.Finding{
 					ID:       finding.ChainWrongOrder,
 					Severity: finding.Error,
@@ -350,10 +350,10 @@ func (v *verifier) sentOrder() string {
 // expired cross-sign, or an unneeded certificate.
 func (v *verifier) checkExtras(path []*x509.Certificate, skip *x509.Certificate) {
 	for i, s := range v.sent {
-		if i == 0 || s == skip || slices.ContainsFunc(path, func(c *x509.Certificate) bool { return c == s || c.Equal(s) }) && !isSelfSigned(s) {
+		if i == 0 || s == skip || slices.ContainsFunc(path, func(c *x509.Certificate) bool { return c == s || c.Equal(s) }) && !v.isSelfSigned(s) {
 			continue
 		}
-		if isSelfSigned(s) {
+		if v.isSelfSigned(s) {
 			if v.isAnchor(s) {
 				v.add(finding.Finding{
 					ID:       finding.ChainRootSent,

@@ -140,7 +140,42 @@ type verifier struct {
 	host  string
 	usage x509.ExtKeyUsage
 	r     *Result
+
+	sigs      map[[2]*x509.Certificate]bool // memoised signedBy results
+	sigChecks int                           // signature checks spent
+	exhausted bool                          // the budget ran out
 }
+
+// maxSigChecks bounds the signature checks of one diagnosis, so that a
+// peer sending many certificates with the same name (a quadratic path
+// building attack) cannot make Verify slow. crypto/x509 has a similar
+// budget of its own.
+const maxSigChecks = 200
+
+// signedBy is the package's signedBy, memoised and within the budget.
+func (v *verifier) signedBy(child, parent *x509.Certificate) bool {
+	if !bytes.Equal(child.RawIssuer, parent.RawSubject) {
+		return false
+	}
+	k := [2]*x509.Certificate{child, parent}
+	if ok, seen := v.sigs[k]; seen {
+		return ok
+	}
+	if v.sigChecks >= maxSigChecks {
+		v.exhausted = true
+		return false
+	}
+	v.sigChecks++
+	if v.sigs == nil {
+		v.sigs = make(map[[2]*x509.Certificate]bool)
+	}
+	ok := signedBy(child, parent)
+	v.sigs[k] = ok
+	return ok
+}
+
+// isSelfSigned is the package's isSelfSigned, memoised.
+func (v *verifier) isSelfSigned(c *x509.Certificate) bool { return v.signedBy(c, c) }
 
 // add records a finding.
 func (v *verifier) add(f finding.Finding) { v.r.Findings = append(v.r.Findings, f) }
@@ -203,6 +238,16 @@ func (v *verifier) diagnose(err error) []*x509.Certificate {
 	w := v.walk()
 	before := len(v.r.Findings)
 	noAnchors := len(v.a.certs) == 0
+	if v.exhausted {
+		v.add(finding.Finding{
+			ID:       finding.ChainInvalid,
+			Severity: finding.Error,
+			Title:    "crypto/x509 rejected the chain: " + err.Error(),
+			Detail:   fmt.Sprintf("the peer sent %d certificates, many sharing a name, and the diagnosis stopped after %d signature checks; crypto/x509 says: %v", len(v.sent), maxSigChecks, err),
+			Fix:      "send only the leaf and the intermediates on its path to the root",
+		})
+		return w.path
+	}
 	switch w.end {
 	case endSelfSigned:
 		if !noAnchors {
@@ -340,7 +385,7 @@ func (v *verifier) walk() walkResult {
 		}
 		var next *x509.Certificate
 		for _, a := range v.a.certs {
-			if signedBy(cur, a) && (next == nil || v.validAt(a) && !v.validAt(next)) {
+			if v.signedBy(cur, a) && (next == nil || v.validAt(a) && !v.validAt(next)) {
 				next = a
 			}
 		}
@@ -349,12 +394,12 @@ func (v *verifier) walk() walkResult {
 			w.end = endAnchor
 			return w
 		}
-		if isSelfSigned(cur) {
+		if v.isSelfSigned(cur) {
 			w.end = endSelfSigned
 			return w
 		}
 		for _, s := range v.sent[1:] {
-			if used[s] || !signedBy(cur, s) {
+			if used[s] || !v.signedBy(cur, s) {
 				continue
 			}
 			if next == nil || v.validAt(s) && !v.validAt(next) {

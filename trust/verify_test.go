@@ -116,6 +116,8 @@ func TestVerifyDiagnosis(t *testing.T) {
 		{name: "sha1-leaf", policy: &Policy{Roots: certs(rsaRoot)}, chain: []*node{sha1Leaf}, id: finding.CertWeakSignature, sev: finding.Error, detail: []string{"SHA1-RSA"}},
 		{name: "no-depth-limit", policy: &Policy{Roots: certs(l.root), MaxIntermediates: 0}, chain: []*node{l.leaf, l.inter}, trusted: true},
 		{name: "name-not-key", chain: []*node{l.leaf, twin}, id: finding.ChainIncomplete, sev: finding.Error, detail: []string{"another generation", PinOf(twin.cert).String()}},
+		{name: "anchor-name-not-key", policy: &Policy{Roots: certs(l.root, twin)}, chain: []*node{l.leaf}, id: finding.ChainIncomplete, sev: finding.Error,
+			detail: []string{"is among the trust anchors, but its key"}},
 		{name: "zero-policy", policy: &Policy{}, chain: []*node{l.leaf, l.inter}, id: finding.PolicyInvalid, sev: finding.Error, detail: []string{"no trust anchors"}},
 	}
 	for _, tc := range tests {
