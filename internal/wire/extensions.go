@@ -206,8 +206,10 @@ func parseExtension(t ExtensionType, d cryptobyte.String, where extContext) (any
 		ok = d.ReadUint8(&n)
 		v = n
 	case ExtStatusRequest: // RFC 6066 §8, RFC 8446 §4.4.2.1
-		switch where {
-		case inClientHello, inCertificateRequest:
+		switch {
+		case where == inCertificateRequest && d.Empty():
+			v = Empty{} // RFC 8446 §4.4.2.1: a server asks for OCSP with an empty extension
+		case where == inClientHello, where == inCertificateRequest:
 			var r StatusRequest
 			var ids, exts cryptobyte.String
 			ok = d.ReadUint8((*uint8)(&r.StatusType))
@@ -223,7 +225,7 @@ func parseExtension(t ExtensionType, d cryptobyte.String, where extContext) (any
 				d = nil // other status types: opaque
 			}
 			v = r
-		case inCertificate:
+		case where == inCertificate:
 			cs, err := parseCertificateStatus(d, "status_request")
 			if err != nil {
 				return nil, err
@@ -289,7 +291,7 @@ func parseExtension(t ExtensionType, d cryptobyte.String, where extContext) (any
 		}
 		v = protos
 	case ExtSCT: // RFC 6962 §3.3
-		if where == inClientHello {
+		if where == inClientHello || where == inCertificateRequest { // RFC 8446 §4.2: empty in a request
 			v = Empty{}
 			ok = d.Empty()
 			break
