@@ -9,7 +9,7 @@ import "testing"
 func TestCertificateRequestEmptyStatusRequest(t *testing.T) {
 	body := []byte{
 		0,     // certificate_request_context
-		0, 14, // extensions
+		0, 16, // extensions
 		0, 5, 0, 0, // status_request, empty
 		0, 18, 0, 0, // signed_certificate_timestamp, empty
 		0, 13, 0, 4, 0, 2, 4, 3, // signature_algorithms: ecdsa_secp256r1_sha256
