@@ -225,4 +225,3 @@ func TestWiresharkOracles(t *testing.T) {
 		}
 	}
 }
-
