@@ -25,6 +25,11 @@ type Options struct {
 	// MaxData bytes per direction (1 MiB when zero).
 	KeepData bool
 	MaxData  int
+	// OnData, if set, receives every decrypted application data record as
+	// it is decoded, in order, whatever KeepData says. The slice is only
+	// valid during the call. Streaming consumers (pcap --data on captures
+	// larger than memory) use it instead of KeepData.
+	OnData func(from Side, t time.Time, data []byte)
 }
 
 // maxBuffered bounds the bytes a direction may hold while waiting for the
@@ -535,6 +540,9 @@ func (d *Decoder) appData(dir *direction, base Event, data []byte) {
 	}
 	e.Records++
 	e.Bytes += len(data)
+	if d.opts.OnData != nil && base.Decrypted {
+		d.opts.OnData(dir.side, base.Time, data)
+	}
 	if d.opts.KeepData && base.Decrypted && dir.kept < d.opts.MaxData {
 		n := min(len(data), d.opts.MaxData-dir.kept)
 		e.Data = append(e.Data, data[:n]...)
