@@ -1,0 +1,28 @@
+package truststore
+
+import (
+	"os"
+	"testing"
+	"time"
+)
+
+// BenchmarkAuditEtcSSLCerts is a full audit of this machine (Root "/"):
+// every location, every certificate parsed and hashed, every finding.
+func BenchmarkAuditEtcSSLCerts(b *testing.B) {
+	if _, err := os.Stat("/etc/ssl/certs"); err != nil {
+		b.Skip("no /etc/ssl/certs")
+	}
+	now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	certs := 0
+	for b.Loop() {
+		a, err := Discover(Options{Root: "/", Now: now})
+		if err != nil {
+			b.Fatal(err)
+		}
+		certs = 0
+		for _, l := range a.Locations {
+			certs += len(l.Certs)
+		}
+	}
+	b.ReportMetric(float64(certs), "certs")
+}
