@@ -132,7 +132,9 @@ func (a *auditor) qtOnDemand() string {
 			if !qtHashName(n) {
 				continue
 			}
-			if f := a.open(path.Join(ld.resolved, n)); f.state == fileRead || f.state == fileUnreadable && f.resolved != "" {
+			// QDir::Files: regular files and links to them; not dangling
+			// links, FIFOs or devices.
+			if f := a.open(path.Join(ld.resolved, n)); f.state == fileRead {
 				return path.Join(strings.TrimSuffix(d, "/"), n)
 			}
 		}
