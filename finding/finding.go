@@ -11,6 +11,9 @@ package finding
 import (
 	"cmp"
 	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Severity says how much a finding matters.
@@ -138,3 +141,36 @@ const (
 	TruststoreNotACertificate     = "truststore.not-a-certificate"
 	TruststoreEnvOverride         = "truststore.env-override"
 )
+
+// Tidy makes the prose of fs read as sentences: Title, Detail and Fix start
+// with a capital letter, and Detail and Fix end with a full stop. Producers
+// call it once on what they return, so every source of findings reads alike.
+func Tidy(fs []Finding) {
+	for i := range fs {
+		f := &fs[i]
+		f.Title = capitalize(strings.TrimSuffix(f.Title, "."))
+		f.Detail = sentence(f.Detail)
+		f.Fix = sentence(f.Fix)
+	}
+}
+
+func capitalize(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	if n == 0 || !unicode.IsLower(r) {
+		return s
+	}
+	return string(unicode.ToUpper(r)) + s[n:]
+}
+
+func sentence(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return s
+	}
+	s = capitalize(s)
+	switch s[len(s)-1] {
+	case '.', '!', '?', ':', ')', '"':
+		return s
+	}
+	return s + "."
+}

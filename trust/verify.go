@@ -6,7 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/tlskit/tlskit/finding"
 )
@@ -81,6 +84,9 @@ func (e *VerifyError) Error() string {
 			}
 		}
 	}
+	if r, n := utf8.DecodeRuneInString(title); n > 0 && unicode.IsUpper(r) && !strings.HasPrefix(title, "TLS") {
+		title = string(unicode.ToLower(r)) + title[n:] // error strings are not capitalized
+	}
 	s := "trust: " + e.ID + ": " + title
 	if e.errors > 1 {
 		s += fmt.Sprintf(" (and %d more %s)", e.errors-1, plural(e.errors-1, "problem"))
@@ -123,9 +129,11 @@ func (p *Policy) verify(a *anchorSet, chain []*x509.Certificate, host string, at
 			Detail:   "the certificate list is empty, so there is nothing to verify",
 			Fix:      "configure a certificate on the peer",
 		})
+		finding.Tidy(r.Findings)
 		return r
 	}
 	v.run()
+	finding.Tidy(r.Findings)
 	finding.Sort(r.Findings)
 	r.Trusted = len(r.Verified) > 0 && finding.Worst(r.Findings) != finding.Error
 	return r
