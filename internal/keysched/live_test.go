@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -452,5 +453,83 @@ func TestLiveOpenSSL(t *testing.T) {
 				t.Errorf("server key log %s = %x, client's = %x", label, b, a)
 			}
 		})
+	}
+}
+
+// TestLiveExtendedMasterSecret checks ExtendedMasterSecret (RFC 7627)
+// against OpenSSL: a TLS 1.2 plain-PSK connection (so the test knows the
+// pre-master secret) with extended_master_secret, whose master secret
+// s_client writes to its key log.
+func TestLiveExtendedMasterSecret(t *testing.T) {
+	if _, err := exec.LookPath("openssl"); err != nil {
+		t.Skip("openssl not installed")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	dir := t.TempDir()
+	cert, key := writeCert(t, dir)
+	const pskHex = "ca19e028a8a372ad2d325f950fcaceed"
+	addr, _ := startServer(t, ctx, dir, cert, key, "-psk", pskHex, "-cipher", "PSK-AES128-GCM-SHA256", "-nocert")
+	rec, kl := runOpenSSLClient(t, ctx, dir, addr, "-tls1_2", "-psk", pskHex, "-cipher", "PSK-AES128-GCM-SHA256")
+	rc, rs := rec.snapshot()
+	c2s, s2c := splitRecords(rc), splitRecords(rs)
+	h := parseHellos(t, c2s, s2c)
+	if h.suite != 0x00A8 {
+		t.Fatalf("negotiated 0x%04x, want PSK_WITH_AES_128_GCM_SHA256", h.suite)
+	}
+	// extended_master_secret (type 0x0017) in the ServerHello.
+	if !bytes.Contains(s2c[0][5:], []byte{0x00, 0x17, 0x00, 0x00}) {
+		t.Fatal("server did not negotiate extended_master_secret")
+	}
+	// Session hash: every handshake message before ClientKeyExchange's end,
+	// in order: ClientHello, the server's first flight, ClientKeyExchange.
+	plainHandshake := func(recs [][]byte) []byte {
+		var b []byte
+		for _, r := range recs {
+			if r[0] == TypeChangeCipherSpec {
+				break
+			}
+			if r[0] == TypeHandshake {
+				b = append(b, r[5:]...)
+			}
+		}
+		return b
+	}
+	c, s := plainHandshake(c2s), plainHandshake(s2c)
+	chLen := 4 + (int(c[1])<<16 | int(c[2])<<8 | int(c[3]))
+	// The server's flight ends with ServerHelloDone; a NewSessionTicket
+	// may follow before its ChangeCipherSpec, after ClientKeyExchange.
+	for p := 0; p+4 <= len(s); {
+		typ := s[p]
+		p += 4 + (int(s[p+1])<<16 | int(s[p+2])<<8 | int(s[p+3]))
+		if typ == 14 && p <= len(s) {
+			s = s[:p]
+			break
+		}
+	}
+	transcript := append(append(append([]byte(nil), c[:chLen]...), s...), c[chLen:]...)
+	sessionHash := sha256.Sum256(transcript)
+
+	psk := unhex(t, pskHex)
+	// RFC 4279 §2: uint16 N, N zero bytes, uint16 N, the PSK.
+	pms := binary.BigEndian.AppendUint16(nil, uint16(len(psk)))
+	pms = append(pms, make([]byte, len(psk))...)
+	pms = binary.BigEndian.AppendUint16(pms, uint16(len(psk)))
+	pms = append(pms, psk...)
+	ems, err := ExtendedMasterSecret(VersionTLS12, h.suite, pms, sessionHash[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, ok := kl.Secret(keylog.ClientRandom, h.clientRandom)
+	if !ok || !bytes.Equal(ems, want) {
+		t.Fatalf("extended master secret = %x, key log says %x", ems, want)
+	}
+	plain, err := MasterSecret(VersionTLS12, h.suite, pms, h.clientRandom, h.serverRandom)
+	if err != nil || bytes.Equal(plain, want) {
+		t.Errorf("the non-EMS master secret matched too: %x, %v", plain, err)
+	}
+	_, cd, sd := decryptCapture(t, rec, kl)
+	if string(cd.app) != liveLine || !strings.HasPrefix(string(sd.app), "tikslt olleh") {
+		t.Errorf("application data %q / %q", cd.app, sd.app)
 	}
 }
