@@ -50,6 +50,7 @@ func Discover(opts Options) (*Audit, error) {
 	d.incomplete()
 	d.expired()
 	d.envFindings()
+	finding.Tidy(d.findings)
 	finding.Sort(d.findings)
 	root := opts.Root
 	if root == "" {

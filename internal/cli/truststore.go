@@ -165,7 +165,7 @@ func printAudit(w io.Writer, a *truststore.Audit, showCerts bool) {
 		if l.Resolved != "" {
 			path += " → " + l.Resolved
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", path, l.Kind, n, strings.Join(l.Sources, "; "))
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", path, l.Kind, n, readers(l.Sources))
 	}
 	tw.Flush()
 	missing := 0
@@ -190,6 +190,23 @@ func printAudit(w io.Writer, a *truststore.Audit, showCerts bool) {
 	}
 	fmt.Fprintf(w, "\nFINDINGS\n")
 	render.Findings(w, a.Findings)
+}
+
+// readers shortens a location's sources ("go: root_linux.go certFiles", …)
+// to the distinct clients that read it.
+func readers(sources []string) string {
+	var names []string
+	seen := map[string]bool{}
+	for _, s := range sources {
+		name, _, _ := strings.Cut(s, ":")
+		for _, n := range strings.Split(name, "/") {
+			if n = strings.TrimSpace(n); n != "" && !seen[n] {
+				seen[n] = true
+				names = append(names, n)
+			}
+		}
+	}
+	return strings.Join(names, ", ")
 }
 
 func printStacks(w io.Writer, sr *stacksResult) {
