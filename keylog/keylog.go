@@ -13,6 +13,10 @@
 //	RSA <first 8 bytes of the encrypted pre-master secret> <48-byte pre-master secret>
 //	RSA Session-ID:<session id> Master-Key:<master secret>
 //
+// After a TLS 1.3 KeyUpdate, OpenSSL 3 logs CLIENT_TRAFFIC_SECRET_N and
+// SERVER_TRAFFIC_SECRET_N (a literal "N"); other libraries number them
+// (_1, _2…). Both are accepted.
+//
 // Blank lines and lines starting with '#' are ignored; hex may be upper or
 // lower case; CRLF line endings are accepted.
 //
@@ -58,6 +62,13 @@ const (
 	RSA = "RSA"
 	// PMSClientRandom labels a pre-master secret keyed by client random.
 	PMSClientRandom = "PMS_CLIENT_RANDOM"
+	// ClientTrafficSecretN is what OpenSSL 3 logs, literally, for the client
+	// application traffic secret after a KeyUpdate; like the numbered
+	// CLIENT_TRAFFIC_SECRET_1, _2… of other libraries it is accepted, and
+	// the latest line wins.
+	ClientTrafficSecretN = "CLIENT_TRAFFIC_SECRET_N"
+	// ServerTrafficSecretN is the server's counterpart of ClientTrafficSecretN.
+	ServerTrafficSecretN = "SERVER_TRAFFIC_SECRET_N"
 )
 
 // labelKnown reports whether label is one the format defines (RSA excluded:
@@ -68,6 +79,13 @@ func labelKnown(label string) bool {
 		ServerHandshakeTrafficSecret, ClientTrafficSecret0, ServerTrafficSecret0,
 		EarlyExporterSecret, ExporterSecret, PMSClientRandom:
 		return true
+	}
+	// CLIENT_TRAFFIC_SECRET_<n> and SERVER_TRAFFIC_SECRET_<n> for n ≥ 1 or
+	// OpenSSL's literal "N": secrets after KeyUpdates.
+	for _, prefix := range []string{"CLIENT_TRAFFIC_SECRET_", "SERVER_TRAFFIC_SECRET_"} {
+		if n, ok := strings.CutPrefix(label, prefix); ok {
+			return n == "N" || n != "" && len(n) <= 10 && strings.Trim(n, "0123456789") == ""
+		}
 	}
 	return false
 }
@@ -156,6 +174,20 @@ func (l *Log) PreMasterForEncrypted(encryptedPMSPrefix []byte) ([]byte, bool) {
 		return nil, false
 	}
 	return l.get(entryKey{rsaEncryptedKey, string(encryptedPMSPrefix[:8])})
+}
+
+// Labels returns the labels the log has secrets for under clientRandom,
+// in the order they first appeared.
+func (l *Log) Labels(clientRandom []byte) []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+	for _, k := range l.order {
+		if k.id == string(clientRandom) && k.label != rsaSessionKey && k.label != rsaEncryptedKey {
+			out = append(out, k.label)
+		}
+	}
+	return out
 }
 
 // Len returns the number of secrets in the log.

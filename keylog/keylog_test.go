@@ -84,13 +84,18 @@ func TestParseLenient(t *testing.T) {
 	in := "\ufeff# comment\r\n\r\n   \n" +
 		"CLIENT_RANDOM " + strings.ToUpper(cr) + " " + ms + "\r\n" +
 		"  CLIENT_TRAFFIC_SECRET_0\t" + cr + "  " + strings.Repeat("01", 48) + "  \n" +
+		"CLIENT_TRAFFIC_SECRET_N " + cr + " " + strings.Repeat("03", 48) + "\n" + // OpenSSL 3 after a KeyUpdate
+		"SERVER_TRAFFIC_SECRET_12 " + cr + " " + strings.Repeat("04", 48) + "\n" +
 		"PMS_CLIENT_RANDOM " + cr + " " + strings.Repeat("02", 48) // no final newline
 	l, err := Parse(strings.NewReader(in))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if l.Len() != 3 {
-		t.Errorf("Len = %d, want 3", l.Len())
+	if l.Len() != 5 {
+		t.Errorf("Len = %d, want 5", l.Len())
+	}
+	if got := strings.Join(l.Labels(unhex(t, cr)), " "); got != "CLIENT_RANDOM CLIENT_TRAFFIC_SECRET_0 CLIENT_TRAFFIC_SECRET_N SERVER_TRAFFIC_SECRET_12 PMS_CLIENT_RANDOM" {
+		t.Errorf("Labels = %s", got)
 	}
 	if s, ok := l.Secret(ClientRandom, unhex(t, cr)); !ok || !bytes.Equal(s, bytes.Repeat([]byte{0xcd}, 48)) {
 		t.Errorf("CLIENT_RANDOM = %x", s)
@@ -116,7 +121,7 @@ func TestParseErrors(t *testing.T) {
 		"RSA Session-ID:00ff Master-Key:0011",
 		"CLIENT_RANDOM " + cr + " " + strings.Repeat("00", 47),
 		"SERVER_TRAFFIC_SECRET_0 " + strings.Repeat("ab", 33) + " 00",
-		"EXPORTER_SECRET " + cr + " 0",
+		"CLIENT_TRAFFIC_SECRET_X " + cr + " 00",
 		"# fine",
 		"EXPORTER_SECRET " + strings.Repeat("cd", 32) + " 00", // good, line 13
 	}
@@ -130,7 +135,7 @@ func TestParseErrors(t *testing.T) {
 		8:  "master key must be 48 bytes, got 2",
 		9:  "master secret must be 48 bytes, got 47",
 		10: "client random must be 32 bytes, got 33",
-		11: "secret is not hex",
+		11: "unknown label CLIENT_TRAFFIC_SECRET_X",
 	}
 	l, err := Parse(strings.NewReader(strings.Join(lines, "\n")))
 	if err == nil {
@@ -334,9 +339,7 @@ func FuzzParse(f *testing.F) {
 		l, _ := Parse(bytes.NewReader(data))
 		var out strings.Builder
 		for _, cr := range l.ClientRandoms() {
-			for _, label := range []string{ClientRandom, ClientEarlyTrafficSecret, ClientHandshakeTrafficSecret,
-				ServerHandshakeTrafficSecret, ClientTrafficSecret0, ServerTrafficSecret0, EarlyExporterSecret,
-				ExporterSecret, PMSClientRandom} {
+			for _, label := range l.Labels(cr) {
 				if s, ok := l.Secret(label, cr); ok {
 					out.WriteString(Format(label, cr, s))
 				}

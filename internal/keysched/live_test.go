@@ -171,33 +171,7 @@ func runOpenSSLClient(t *testing.T, ctx context.Context, dir, addr string, args 
 	}
 	defer ln.Close()
 	rec := new(recorder)
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer c.Close()
-		s, err := net.Dial("tcp", addr)
-		if err != nil {
-			return
-		}
-		defer s.Close()
-		pipe := func(dst, src net.Conn, toServer bool) {
-			buf := make([]byte, 32<<10)
-			for {
-				n, err := src.Read(buf)
-				if n > 0 {
-					rec.add(toServer, buf[:n])
-					dst.Write(buf[:n])
-				}
-				if err != nil {
-					return
-				}
-			}
-		}
-		go pipe(s, c, true)
-		pipe(c, s, false)
-	}()
+	go proxy(ln, addr, rec)
 	keys := filepath.Join(dir, "client.keys")
 	all := append([]string{"s_client", "-connect", ln.Addr().String(), "-keylogfile", keys, "-ign_eof"}, args...)
 	cmd := exec.CommandContext(ctx, "openssl", all...)
@@ -206,19 +180,58 @@ func runOpenSSLClient(t *testing.T, ctx context.Context, dir, addr string, args 
 		t.Fatal(err)
 	}
 	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	// Wait for the application secrets in the key log, then for both
+	// directions to be quiet for 300 ms (the reversed line has arrived).
 	deadline := time.Now().Add(10 * time.Second)
+	var lastLen int
+	quietSince := time.Now()
 	for time.Now().Before(deadline) {
-		_, s2c := rec.snapshot()
-		if countType(s2c, TypeApplicationData) > 0 {
+		time.Sleep(20 * time.Millisecond)
+		c2s, s2c := rec.snapshot()
+		if n := len(c2s) + len(s2c); n != lastLen {
+			lastLen, quietSince = n, time.Now()
+			continue
+		}
+		b, _ := os.ReadFile(keys)
+		ready := bytes.Contains(b, []byte(keylog.ClientRandom+" ")) || bytes.Contains(b, []byte(keylog.ServerTrafficSecret0+" "))
+		if ready && countType(s2c, TypeApplicationData) > 0 && time.Since(quietSince) > 300*time.Millisecond {
 			break
 		}
-		time.Sleep(20 * time.Millisecond)
 	}
 	kl, err := keylog.ParseFile(keys)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return rec, kl
+}
+
+// proxy forwards one connection from ln to addr, recording both directions.
+func proxy(ln net.Listener, addr string, rec *recorder) {
+	c, err := ln.Accept()
+	if err != nil {
+		return
+	}
+	defer c.Close()
+	s, err := net.Dial("tcp", addr)
+	if err != nil {
+		return
+	}
+	defer s.Close()
+	pipe := func(dst, src net.Conn, toServer bool) {
+		buf := make([]byte, 32<<10)
+		for {
+			n, err := src.Read(buf)
+			if n > 0 {
+				rec.add(toServer, buf[:n])
+				dst.Write(buf[:n])
+			}
+			if err != nil {
+				return
+			}
+		}
+	}
+	go pipe(s, c, true)
+	pipe(c, s, false)
 }
 
 // splitRecords cuts a byte stream into TLS records, ignoring a torn tail.
@@ -287,14 +300,15 @@ func parseHellos(t *testing.T, c2s, s2c [][]byte) hello {
 // direction opens one direction's records, switching TLS 1.3 keys after
 // the Finished message.
 type direction struct {
-	name     string
-	opener   *Opener
-	next     []byte // TLS 1.3 application traffic secret, installed after Finished
-	suite    uint16
-	hs       []byte // TLS 1.3 handshake message buffer
-	app      []byte
-	opened   int
-	afterCCS bool
+	name       string
+	opener     *Opener
+	next       []byte // TLS 1.3 application traffic secret, installed after Finished
+	suite      uint16
+	hs         []byte // TLS 1.3 handshake message buffer
+	app        []byte
+	opened     int
+	afterCCS   bool
+	keyUpdates int
 }
 
 func (d *direction) open(t *testing.T, r []byte, tls13 bool) {
@@ -315,6 +329,13 @@ func (d *direction) open(t *testing.T, r []byte, tls13 bool) {
 	case TypeApplicationData:
 		d.app = append(d.app, pt...)
 	case TypeHandshake:
+		if tls13 && d.next == nil && hasHandshake(pt, 24) {
+			// KeyUpdate (RFC 8446 §4.6.3): later records use the next secret.
+			if err := d.opener.KeyUpdate(); err != nil {
+				t.Fatal(err)
+			}
+			d.keyUpdates++
+		}
 		if !tls13 || d.next == nil {
 			return
 		}
@@ -531,5 +552,80 @@ func TestLiveExtendedMasterSecret(t *testing.T) {
 	_, cd, sd := decryptCapture(t, rec, kl)
 	if string(cd.app) != liveLine || !strings.HasPrefix(string(sd.app), "tikslt olleh") {
 		t.Errorf("application data %q / %q", cd.app, sd.app)
+	}
+}
+
+// TestLiveKeyUpdate has openssl s_client send a KeyUpdate that requests
+// the server's ("K" on its command line), and follows both directions
+// into their next traffic secrets.
+func TestLiveKeyUpdate(t *testing.T) {
+	if _, err := exec.LookPath("openssl"); err != nil {
+		t.Skip("openssl not installed")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	dir := t.TempDir()
+	cert, key := writeCert(t, dir)
+	addr, _ := startServer(t, ctx, dir, cert, key, "-ciphersuites", "TLS_AES_256_GCM_SHA384")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	rec := new(recorder)
+	go proxy(ln, addr, rec)
+	keys := filepath.Join(dir, "client.keys")
+	cmd := exec.CommandContext(ctx, "openssl", "s_client", "-connect", ln.Addr().String(), "-tls1_3", "-keylogfile", keys)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	waitGrowth := func() {
+		_, before := rec.snapshot()
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			if _, now := rec.snapshot(); len(now) > len(before) {
+				time.Sleep(100 * time.Millisecond)
+				return
+			}
+		}
+		t.Fatalf("server did not answer (%d bytes from the server so far)", len(before))
+	}
+	time.Sleep(300 * time.Millisecond) // handshake and tickets
+	for _, line := range []string{"hello tlskit\n", "K\n", "second line\n"} {
+		io.WriteString(stdin, line)
+		if line == "K\n" {
+			// OpenSSL answers the KeyUpdate with its own only when it next writes.
+			time.Sleep(200 * time.Millisecond)
+			continue
+		}
+		waitGrowth()
+	}
+	kl, err := keylog.ParseFile(keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, c, s := decryptCapture(t, rec, kl)
+	// OpenSSL logs the updated secrets as *_TRAFFIC_SECRET_N.
+	for _, labels := range [][2]string{{keylog.ClientTrafficSecret0, keylog.ClientTrafficSecretN}, {keylog.ServerTrafficSecret0, keylog.ServerTrafficSecretN}} {
+		cr := kl.ClientRandoms()[0]
+		s0, _ := kl.Secret(labels[0], cr)
+		sn, ok := kl.Secret(labels[1], cr)
+		next, err := NextTrafficSecret(0x1302, s0)
+		if err != nil || !ok || !bytes.Equal(next, sn) {
+			t.Errorf("NextTrafficSecret(%s) = %x, OpenSSL logged %s %x", labels[0], next, labels[1], sn)
+		}
+	}
+	if c.keyUpdates != 1 || s.keyUpdates != 1 {
+		t.Errorf("KeyUpdates: client %d, server %d; want 1 each", c.keyUpdates, s.keyUpdates)
+	}
+	if string(c.app) != "hello tlskit\nsecond line\n" {
+		t.Errorf("client application data = %q", c.app)
+	}
+	if !strings.Contains(string(s.app), "enil dnoces") {
+		t.Errorf("server application data = %q, want the reversed second line", s.app)
 	}
 }

@@ -142,6 +142,9 @@ func (o *Opener) KeyUpdate() error { return o.st.keyUpdate() }
 // in TLS 1.2 and earlier the header's type.
 func (o *Opener) Open(header, payload []byte) (plaintext []byte, contentType uint8, err error) {
 	st := o.st
+	if st == nil {
+		return nil, 0, errors.New("keysched: Opener not initialized; use NewTLS13Opener or NewTLS12Openers")
+	}
 	if len(header) != recordHeaderLen {
 		return nil, 0, fmt.Errorf("keysched: record %d: header is %d bytes, want 5", st.seq, len(header))
 	}
@@ -372,6 +375,9 @@ func (s *Sealer) KeyUpdate() error { return s.st.keyUpdate() }
 // block cipher applied to the sequence number, NIST SP 800-38A Appendix C).
 func (s *Sealer) Seal(contentType uint8, plaintext []byte) (record []byte, err error) {
 	st := s.st
+	if st == nil {
+		return nil, errors.New("keysched: Sealer not initialized; use NewTLS13Sealer or NewTLS12Sealers")
+	}
 	if len(plaintext) > maxPlaintext {
 		return nil, fmt.Errorf("keysched: record %d: plaintext of %d bytes exceeds the 16384-byte record limit", st.seq, len(plaintext))
 	}
