@@ -1,0 +1,56 @@
+package probe
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"testing"
+	"time"
+
+	"github.com/tlskit/tlskit/diagnose"
+	"github.com/tlskit/tlskit/lab"
+	"github.com/tlskit/tlskit/trust"
+)
+
+// BenchmarkCheck measures one whole check (connect, handshake, record,
+// decode, verify, diagnose) against a crypto/tls server on loopback.
+// bench/check.sh compares the binary against openssl s_client.
+func BenchmarkCheck(b *testing.B) {
+	p, err := lab.NewPKI(time.Now())
+	if err != nil {
+		b.Fatal(err)
+	}
+	leaf, err := p.Leaf(lab.LeafOptions{DNSNames: []string{"bench.test"}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	l, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{leaf}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				c.SetDeadline(time.Now().Add(5 * time.Second))
+				c.Read(make([]byte, 1)) // handshake, then wait for close_notify
+			}()
+		}
+	}()
+	opts := Options{
+		Address: l.Addr().String(), ServerName: "bench.test",
+		Policy: &trust.Policy{Roots: []*x509.Certificate{p.Root}},
+		Now:    func() time.Time { return p.Now },
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		if rep := Run(context.Background(), opts); rep.Verdict != diagnose.Trusted {
+			b.Fatalf("verdict %s: %+v", rep.Verdict, rep.Findings)
+		}
+	}
+}
