@@ -127,14 +127,29 @@ type Opener struct {
 }
 
 // Seq returns the sequence number of the next record to open.
-func (o *Opener) Seq() uint64 { return o.st.seq }
+func (o *Opener) Seq() uint64 {
+	if o.st == nil {
+		return 0
+	}
+	return o.st.seq
+}
 
 // Suite returns the cipher suite the Opener decrypts.
-func (o *Opener) Suite() Suite { return o.st.suite }
+func (o *Opener) Suite() Suite {
+	if o.st == nil {
+		return Suite{}
+	}
+	return o.st.suite
+}
 
 // KeyUpdate moves a TLS 1.3 Opener to the next traffic secret (RFC 8446
 // §7.2), after the peer's KeyUpdate message; the sequence number restarts at 0.
-func (o *Opener) KeyUpdate() error { return o.st.keyUpdate() }
+func (o *Opener) KeyUpdate() error {
+	if o.st == nil {
+		return errors.New("keysched: Opener not initialized")
+	}
+	return o.st.keyUpdate()
+}
 
 // Open decrypts one record: header is its 5-byte header, payload the
 // header's length bytes after it. It returns the plaintext and the real
@@ -364,10 +379,20 @@ type Sealer struct {
 }
 
 // Seq returns the sequence number of the next record to seal.
-func (s *Sealer) Seq() uint64 { return s.st.seq }
+func (s *Sealer) Seq() uint64 {
+	if s.st == nil {
+		return 0
+	}
+	return s.st.seq
+}
 
 // KeyUpdate moves a TLS 1.3 Sealer to the next traffic secret.
-func (s *Sealer) KeyUpdate() error { return s.st.keyUpdate() }
+func (s *Sealer) KeyUpdate() error {
+	if s.st == nil {
+		return errors.New("keysched: Sealer not initialized")
+	}
+	return s.st.keyUpdate()
+}
 
 // Seal protects one record of the given content type and returns it with
 // its 5-byte header. TLS 1.3 records carry the type inside, without
