@@ -21,7 +21,7 @@ const mod = "github.com/tlskit/tlskit"
 var allowed = map[string][]string{
 	"finding":           {},
 	"internal/wire":     {},
-	"internal/keysched": {},
+	"internal/keysched": {"internal/wire"},
 	"keylog":            {},
 	"trust":             {"finding"},
 	"truststore":        {"finding"},

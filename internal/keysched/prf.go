@@ -1,6 +1,8 @@
 package keysched
 
 import (
+	"github.com/tlskit/tlskit/internal/wire"
+
 	"crypto/hmac"
 	"crypto/md5"
 	"crypto/sha1"
@@ -17,21 +19,7 @@ const (
 )
 
 // versionName names a protocol version for error messages.
-func versionName(v uint16) string {
-	switch v {
-	case 0x0300:
-		return "SSL 3.0"
-	case VersionTLS10:
-		return "TLS 1.0"
-	case VersionTLS11:
-		return "TLS 1.1"
-	case VersionTLS12:
-		return "TLS 1.2"
-	case VersionTLS13:
-		return "TLS 1.3"
-	}
-	return fmt.Sprintf("version 0x%04x", v)
-}
+func versionName(v uint16) string { return wire.Version(v).String() }
 
 // prf is the PRF of the given version: TLS 1.2's P_<suite hash>, or TLS
 // 1.0/1.1's P_MD5 XOR P_SHA1 over the two halves of the secret.
