@@ -1,13 +1,13 @@
 package keysched
 
 import (
-	"github.com/tlskit/tlskit/internal/wire"
-
 	"crypto/hmac"
 	"crypto/md5"
 	"crypto/sha1"
 	"fmt"
 	"hash"
+
+	"github.com/tlskit/tlskit/internal/wire"
 )
 
 // The protocol versions this package knows, as on the wire.

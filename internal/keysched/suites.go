@@ -1,13 +1,13 @@
 package keysched
 
 import (
-	"github.com/tlskit/tlskit/internal/wire"
-
 	"crypto"
 	_ "crypto/sha1" // registers the hashes Suite.MAC and Suite.Hash name
 	_ "crypto/sha256"
 	_ "crypto/sha512"
 	"strings"
+
+	"github.com/tlskit/tlskit/internal/wire"
 )
 
 // Cipher is a record protection algorithm.
