@@ -156,11 +156,9 @@ func (d *Decoder) Close(from Side, t time.Time, how CloseHow) {
 	if d.tr.Closed != nil && d.tr.Closed.By == from {
 		return
 	}
-	for _, dir := range []*direction{d.dir(from)} {
-		if len(dir.buf) > 0 && !dir.dead {
-			d.problem("the %s sent %d bytes of an unfinished TLS record before closing", from, len(dir.buf))
-			dir.buf = nil
-		}
+	if dir := d.dir(from); len(dir.buf) > 0 && !dir.dead {
+		d.problem("the %s sent %d bytes of an unfinished TLS record before closing", from, len(dir.buf))
+		dir.buf = nil
 	}
 	e := Event{Time: t, From: from, Type: TypeClose, Note: closeNote(how)}
 	if d.tr.Closed == nil {
