@@ -266,7 +266,7 @@ func (d *Decoder) record(dir *direction, t time.Time, hdr wire.RecordHeader, hea
 		}
 		e.Note = err.Error()
 		if hdr.Type == wire.ContentApplicationData && d.tls13 {
-			e.Note += "; " + guess13(dir, hdr.Length, d.suite)
+			e.Note += "; " + guess13(hdr.Length, d.suite)
 		}
 		d.add(e)
 		return
@@ -277,7 +277,7 @@ func (d *Decoder) record(dir *direction, t time.Time, hdr wire.RecordHeader, hea
 
 // guess13 says what an undecryptable TLS 1.3 record probably is, from its
 // position and size, as far as that can honestly be told.
-func guess13(dir *direction, length int, suite wire.CipherSuite) string {
+func guess13(length int, suite wire.CipherSuite) string {
 	tag := 16
 	if suite == 0x1305 { // TLS_AES_128_CCM_8_SHA256
 		tag = 8
