@@ -1,0 +1,167 @@
+package tlskit
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+)
+
+// ClientConfig returns a client *tls.Config that verifies the server under
+// the policy for serverName ("" means [Policy.ServerName]).
+//
+// Verification is replaced, not skipped: InsecureSkipVerify is set so that
+// crypto/tls's own verifier steps aside, and VerifyConnection runs package
+// trust's verifier, which fails the handshake with a [*VerifyError]. Do not
+// clear VerifyConnection.
+func (p *Policy) ClientConfig(serverName string) (*tls.Config, error) {
+	if serverName == "" {
+		serverName = p.ServerName
+	}
+	if serverName == "" && len(p.Names) == 0 {
+		return nil, errors.New("tlskit: no server name to verify: pass one, set ServerName, or list the acceptable names in Names")
+	}
+	return p.clientConfig(serverName)
+}
+
+// clientConfig builds the client config; serverName may be empty when the
+// caller (net/http) fills it in per connection.
+func (p *Policy) clientConfig(serverName string) (*tls.Config, error) {
+	tp, err := p.trustPolicy(p.Trust, x509.ExtKeyUsageServerAuth)
+	if err != nil {
+		return nil, err
+	}
+	tp.Names = p.Names
+	cfg := &tls.Config{
+		ServerName:         serverName,
+		InsecureSkipVerify: true, // replaced by VerifyConnection below
+		VerifyConnection:   tp.VerifyConnection(p.now()),
+		NextProtos:         p.ALPN,
+		MinVersion:         p.minVersion(),
+		KeyLogWriter:       p.KeyLog,
+		Time:               p.Time,
+	}
+	switch {
+	case p.CertFile != "" || p.KeyFile != "":
+		kp, err := loadKeyPair(p.CertFile, p.KeyFile)
+		if err != nil {
+			return nil, err
+		}
+		cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return kp.get(), nil }
+	case len(p.Certificates) > 0:
+		cfg.Certificates = p.Certificates
+	}
+	return cfg, nil
+}
+
+// ServerConfig returns a server *tls.Config presenting the policy's
+// certificate. With ClientTrust or RequireClientCert set it verifies client
+// certificates under the policy (clientAuth usage, the pins, the
+// AllowedClients allow-list) and fails the handshake with a [*VerifyError].
+func (p *Policy) ServerConfig() (*tls.Config, error) {
+	cfg := &tls.Config{
+		NextProtos:   p.ALPN,
+		MinVersion:   p.minVersion(),
+		KeyLogWriter: p.KeyLog,
+		Time:         p.Time,
+	}
+	switch {
+	case p.CertFile != "" || p.KeyFile != "":
+		kp, err := loadKeyPair(p.CertFile, p.KeyFile)
+		if err != nil {
+			return nil, err
+		}
+		cfg.GetCertificate = func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return kp.get(), nil }
+	case len(p.Certificates) > 0:
+		cfg.Certificates = p.Certificates
+	default:
+		return nil, errors.New("tlskit: a server needs a certificate: set CertFile and KeyFile (--cert and --key), or Certificates")
+	}
+	if len(p.AllowedClients) > 0 && len(p.ClientTrust) == 0 {
+		return nil, errors.New("tlskit: an allow-list of clients needs the CA that issues their certificates: set ClientTrust (--client-ca)")
+	}
+	if len(p.ClientTrust) > 0 || p.RequireClientCert {
+		tp, err := p.clientPolicy()
+		if err != nil {
+			return nil, err
+		}
+		// crypto/tls does not verify the chain with RequireAnyClientCert or
+		// RequestClientCert: VerifyConnection does, with diagnosis.
+		cfg.ClientAuth = tls.RequestClientCert
+		if p.RequireClientCert {
+			cfg.ClientAuth = tls.RequireAnyClientCert
+		}
+		cfg.VerifyConnection = tp.VerifyConnection(p.now())
+		pool := x509.NewCertPool()
+		for _, c := range tp.Roots {
+			pool.AddCert(c) // names the acceptable CAs in the CertificateRequest
+		}
+		cfg.ClientCAs = pool
+	}
+	return cfg, nil
+}
+
+// keyPair is a certificate and key loaded from files, re-read when they
+// change.
+type keyPair struct {
+	certFile, keyFile string
+
+	mu       sync.Mutex
+	cert     *tls.Certificate
+	certStat fileStamp
+	keyStat  fileStamp
+	lastErr  error
+}
+
+// fileStamp identifies a version of a file.
+type fileStamp struct {
+	mod  time.Time
+	size int64
+}
+
+// stamp returns the file's stamp, or the zero stamp when it cannot be read.
+func stamp(path string) fileStamp {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return fileStamp{}
+	}
+	return fileStamp{fi.ModTime(), fi.Size()}
+}
+
+// loadKeyPair loads a key pair; the first load must succeed.
+func loadKeyPair(certFile, keyFile string) (*keyPair, error) {
+	if certFile == "" || keyFile == "" {
+		return nil, fmt.Errorf("tlskit: certificate %q and key %q: give both files (--cert and --key)", certFile, keyFile)
+	}
+	kp := &keyPair{certFile: certFile, keyFile: keyFile}
+	if err := kp.reload(); err != nil {
+		return nil, err
+	}
+	return kp, nil
+}
+
+// reload re-reads the files; on failure the last good pair stays.
+func (kp *keyPair) reload() error {
+	cs, ks := stamp(kp.certFile), stamp(kp.keyFile)
+	c, err := tls.LoadX509KeyPair(kp.certFile, kp.keyFile)
+	kp.certStat, kp.keyStat = cs, ks
+	if err != nil {
+		kp.lastErr = fmt.Errorf("tlskit: loading certificate %s and key %s: %w", kp.certFile, kp.keyFile, err)
+		return kp.lastErr
+	}
+	kp.cert, kp.lastErr = &c, nil
+	return nil
+}
+
+// get returns the current pair, re-reading the files when they changed.
+func (kp *keyPair) get() *tls.Certificate {
+	kp.mu.Lock()
+	defer kp.mu.Unlock()
+	if stamp(kp.certFile) != kp.certStat || stamp(kp.keyFile) != kp.keyStat {
+		kp.reload() // a bad pair keeps the last good one
+	}
+	return kp.cert
+}

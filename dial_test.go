@@ -1,0 +1,299 @@
+package tlskit_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tlskit/tlskit"
+	"github.com/tlskit/tlskit/finding"
+	"github.com/tlskit/tlskit/internal/peertest"
+	"github.com/tlskit/tlskit/lab"
+	"github.com/tlskit/tlskit/trust"
+)
+
+// sServer starts openssl s_server with the given leaf files.
+func sServer(t *testing.T, cert, key, chain string, extra ...string) *peertest.Server {
+	args := []string{"-cert", cert, "-key", key}
+	if chain != "" {
+		args = append(args, "-cert_chain", chain)
+	}
+	return peertest.OpenSSL(t, append(args, extra...)...)
+}
+
+func TestDialOpenSSL(t *testing.T) {
+	f := newFixture(t)
+	expired := f.leaf(t, lab.LeafOptions{DNSNames: []string{"good.lab.tlskit.test"}, NotBefore: f.now().Add(-48 * time.Hour), NotAfter: f.now().Add(-24 * time.Hour)})
+	ec, ek, ech := writePair(t, f.dir, "expired", expired)
+	other := f.leaf(t, lab.LeafOptions{DNSNames: []string{"good.lab.tlskit.test"}, Issuer: f.pki.OtherRoot, IssuerKey: f.pki.OtherRootKey})
+	other.Certificate = append(other.Certificate, f.pki.OtherRoot.Raw) // a complete chain to a root nobody trusts
+	oc, ok, och := writePair(t, f.dir, "other", other)
+
+	good := sServer(t, f.serverCert, f.serverKey, f.serverChain)
+	bad := sServer(t, ec, ek, ech)
+	otherSrv := sServer(t, oc, ok, och)
+
+	interPin := trust.PinOf(f.pki.Intermediate).String()
+	rootPin := trust.PinOf(f.pki.Root).String()
+	otherPin := trust.PinOf(f.pki.OtherRoot).String()
+	base := tlskit.Policy{Trust: []string{"file:" + f.files.Root}, ServerName: "good.lab.tlskit.test", Time: f.now}
+
+	t.Setenv("SSL_CERT_FILE", f.files.Root) // "system" is the lab root here
+	t.Setenv("SSL_CERT_DIR", f.dir+"/none")
+
+	cases := []struct {
+		name   string
+		addr   string
+		edit   func(p *tlskit.Policy)
+		wantID string
+	}{
+		{"trusted", good.Addr, nil, ""},
+		{"pins match (intermediate, with a backup)", good.Addr, func(p *tlskit.Policy) { p.Pins = []string{otherPin, interPin} }, ""},
+		{"pins match the root", good.Addr, func(p *tlskit.Policy) { p.Pins = []string{rootPin}; p.AllowSinglePin = true }, ""},
+		{"pin mismatch", good.Addr, func(p *tlskit.Policy) { p.Pins = []string{otherPin, trust.PinOf(f.pki.ClientCA).String()} }, finding.PinMismatch},
+		{"pins expired", good.Addr, func(p *tlskit.Policy) {
+			p.Pins = []string{otherPin, trust.PinOf(f.pki.ClientCA).String()}
+			p.PinsExpire = f.now().Add(-time.Hour)
+		}, finding.PinExpired},
+		{"wrong name", good.Addr, func(p *tlskit.Policy) { p.ServerName = "api.lab.tlskit.test" }, finding.NameMismatch},
+		{"extra allowed name", good.Addr, func(p *tlskit.Policy) {
+			p.ServerName = "api.lab.tlskit.test"
+			p.Names = []string{"good.lab.tlskit.test"}
+		}, ""},
+		{"expired", bad.Addr, nil, finding.CertExpired},
+		{"only my CA: other root refused", otherSrv.Addr, nil, finding.ChainUntrustedRoot},
+		{"only my CA: the other CA alone", good.Addr, func(p *tlskit.Policy) { p.Trust = []string{"file:" + f.files.OtherRoot} }, finding.ChainUntrustedRoot},
+		{"system token", good.Addr, func(p *tlskit.Policy) { p.Trust = []string{"system"} }, ""},
+		{"system plus my CA", otherSrv.Addr, func(p *tlskit.Policy) { p.Trust = []string{"system", "file:" + f.files.OtherRoot} }, ""},
+		{"max intermediates", good.Addr, func(p *tlskit.Policy) { p.MaxIntermediates = 1 }, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			p := base
+			if tc.edit != nil {
+				tc.edit(&p)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			c, err := tlskit.DialContext(ctx, "tcp", tc.addr, &p)
+			if tc.wantID == "" {
+				if err != nil {
+					t.Fatalf("DialContext: %v", err)
+				}
+				c.Close()
+				return
+			}
+			if err == nil {
+				c.Close()
+				t.Fatalf("DialContext succeeded, want %s", tc.wantID)
+			}
+			var ve *tlskit.VerifyError
+			if !errors.As(err, &ve) {
+				t.Fatalf("error %v (%T) is not a *VerifyError", err, err)
+			}
+			if ve.ID != tc.wantID {
+				t.Fatalf("ID = %s, want %s (%v)", ve.ID, tc.wantID, err)
+			}
+			if len(ve.Chain) == 0 || !strings.Contains(err.Error(), tc.wantID) {
+				t.Errorf("error %q lacks the chain or the id", err)
+			}
+		})
+	}
+}
+
+func TestPolicyErrors(t *testing.T) {
+	f := newFixture(t)
+	cases := []struct {
+		p    tlskit.Policy
+		want string
+	}{
+		{tlskit.Policy{ServerName: "x"}, "no trust sources"},
+		{tlskit.Policy{Trust: []string{f.files.Root}, ServerName: "x"}, `write "file:`},
+		{tlskit.Policy{Trust: []string{"file:" + f.dir + "/missing.pem"}, ServerName: "x"}, "missing.pem"},
+		{tlskit.Policy{Trust: []string{"file:" + f.files.ClientKey}, ServerName: "x"}, "client.key"},
+		{tlskit.Policy{Trust: []string{"pem:garbage"}, ServerName: "x"}, "inline PEM"},
+		{tlskit.Policy{Trust: []string{"dir:" + t.TempDir()}, ServerName: "x"}, "no .pem"},
+		{tlskit.Policy{Trust: []string{"system:x"}, ServerName: "x"}, "takes no argument"},
+		{tlskit.Policy{Trust: []string{"system"}, ServerName: "x", Pins: []string{"sha256/" + strings.Repeat("A", 43) + "="}}, "single pin has no backup"},
+		{tlskit.Policy{Trust: []string{"system"}, ServerName: "x", Pins: []string{"md5/abc", "sha256/x"}}, "only SHA-256"},
+		{tlskit.Policy{Trust: []string{"system"}}, "no server name"},
+		{tlskit.Policy{Trust: []string{"system"}, ServerName: "x", CertFile: f.serverCert}, "give both files"},
+		{tlskit.Policy{Trust: []string{"system"}, ServerName: "x", CertFile: f.serverCert, KeyFile: f.files.ClientKey}, "private key does not match"},
+	}
+	for _, tc := range cases {
+		_, err := tc.p.ClientConfig("")
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.HasPrefix(err.Error(), "tlskit: ") {
+			t.Errorf("%+v: err = %v, want it to contain %q", tc.p.Trust, err, tc.want)
+		}
+	}
+	server := []struct {
+		p    tlskit.Policy
+		want string
+	}{
+		{tlskit.Policy{}, "a server needs a certificate"},
+		{tlskit.Policy{CertFile: f.serverCert, KeyFile: f.serverKey, RequireClientCert: true}, "no client trust source"},
+		{tlskit.Policy{CertFile: f.serverCert, KeyFile: f.serverKey, AllowedClients: []string{"a"}}, "needs the CA"},
+	}
+	for _, tc := range server {
+		_, err := tc.p.ServerConfig()
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("ServerConfig: err = %v, want %q", err, tc.want)
+		}
+	}
+}
+
+// TestListenOpenSSLClients runs openssl s_client against a tlskit server
+// requiring client certificates from the client CA with an allow-list.
+func TestListenOpenSSLClients(t *testing.T) {
+	peertest.Need(t, "openssl")
+	f := newFixture(t)
+	clientEKU := []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
+	allowed := f.leaf(t, lab.LeafOptions{DNSNames: []string{"batch.lab.tlskit.test"}, Issuer: f.pki.ClientCA, IssuerKey: f.pki.ClientCAKey, EKU: clientEKU})
+	ac, ak, _ := writePair(t, f.dir, "allowed", allowed)
+	stranger := f.leaf(t, lab.LeafOptions{DNSNames: []string{"web.lab.tlskit.test"}, Issuer: f.pki.ClientCA, IssuerKey: f.pki.ClientCAKey, EKU: clientEKU})
+	sc, sk, _ := writePair(t, f.dir, "stranger", stranger)
+
+	p := &tlskit.Policy{
+		CertFile: f.serverCert, KeyFile: f.serverKey,
+		ClientTrust: []string{"file:" + f.files.ClientCA}, RequireClientCert: true,
+		AllowedClients: []string{"batch.lab.tlskit.test"}, Time: f.now,
+	}
+	ln, err := tlskit.Listen("tcp", "127.0.0.1:0", p)
+	must(t, err)
+	defer ln.Close()
+	cases := []struct {
+		name, cert, key string
+		wantID          string // "" accepted; "-" refused without a VerifyError
+	}{
+		{"allowed", ac, ak, ""},
+		{"not on the allow-list", sc, sk, finding.NameMismatch},
+		{"other CA, root not sent", f.files.BadClientCert, f.files.BadClientKey, finding.ChainIncomplete},
+		{"no certificate", "", "", "-"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			args := []string{"s_client", "-connect", ln.Addr().String(), "-servername", "good.lab.tlskit.test", "-CAfile", f.files.Root}
+			if tc.cert != "" {
+				args = append(args, "-cert", tc.cert, "-key", tc.key)
+			}
+			cmd := exec.Command("openssl", args...)
+			cmd.Stdin = strings.NewReader("ping\n")
+			var out bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &out, &out
+			must(t, cmd.Start())
+			defer cmd.Wait()
+			c, err := ln.Accept()
+			must(t, err)
+			defer c.Close()
+			c.SetDeadline(time.Now().Add(5 * time.Second))
+			err = c.(*tls.Conn).Handshake()
+			switch tc.wantID {
+			case "":
+				if err != nil {
+					t.Fatalf("handshake: %v", err)
+				}
+				buf := make([]byte, 5)
+				if _, err := io.ReadFull(c, buf); err != nil || string(buf) != "ping\n" {
+					t.Fatalf("read %q, %v", buf, err)
+				}
+			case "-":
+				var ve *tlskit.VerifyError
+				if err == nil || errors.As(err, &ve) {
+					t.Fatalf("handshake: %v, want a plain refusal", err)
+				}
+			default:
+				var ve *tlskit.VerifyError
+				if !errors.As(err, &ve) || ve.ID != tc.wantID {
+					t.Fatalf("handshake: %v, want %s", err, tc.wantID)
+				}
+			}
+		})
+	}
+}
+
+// TestTransportOpenSSLWWW fetches a page from openssl s_server -www.
+func TestTransportOpenSSLWWW(t *testing.T) {
+	f := newFixture(t)
+	srv := sServer(t, f.serverCert, f.serverKey, f.serverChain, "-www")
+	p := &tlskit.Policy{Trust: []string{"file:" + f.files.Root}, ServerName: "good.lab.tlskit.test", Time: f.now}
+	tr, err := p.Transport()
+	must(t, err)
+	defer tr.CloseIdleConnections()
+	resp, err := (&http.Client{Transport: tr, Timeout: 5 * time.Second}).Get("https://" + srv.Addr + "/")
+	must(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !bytes.Contains(body, []byte("Ciphers supported")) {
+		t.Fatalf("status %d, body %.200q", resp.StatusCode, body)
+	}
+	// A transport with another CA refuses the same server, with the id.
+	p.Trust = []string{"file:" + f.files.OtherRoot}
+	tr2, err := p.Transport()
+	must(t, err)
+	_, err = (&http.Client{Transport: tr2, Timeout: 5 * time.Second}).Get("https://" + srv.Addr + "/")
+	var ve *tlskit.VerifyError
+	if !errors.As(err, &ve) || ve.ID != finding.ChainUntrustedRoot {
+		t.Fatalf("err = %v, want chain.untrusted-root", err)
+	}
+}
+
+// TestCertificateReload replaces the server's files on disk: the next
+// handshake presents the new certificate, a broken pair keeps the last one.
+func TestCertificateReload(t *testing.T) {
+	f := newFixture(t)
+	p := &tlskit.Policy{CertFile: f.serverCert, KeyFile: f.serverKey}
+	ln, err := tlskit.Listen("tcp", "127.0.0.1:0", p)
+	must(t, err)
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() { c.(*tls.Conn).Handshake(); c.Close() }()
+		}
+	}()
+	cn := func() string {
+		c, err := tls.Dial("tcp", ln.Addr().String(), &tls.Config{InsecureSkipVerify: true})
+		must(t, err)
+		defer c.Close()
+		return c.ConnectionState().PeerCertificates[0].Subject.CommonName
+	}
+	if got := cn(); got != "good.lab.tlskit.test" {
+		t.Fatalf("CN %q", got)
+	}
+	next := f.leaf(t, lab.LeafOptions{DNSNames: []string{"next.lab.tlskit.test"}})
+	time.Sleep(10 * time.Millisecond) // a distinct modification time
+	writePair(t, f.dir, "server", next)
+	if got := cn(); got != "next.lab.tlskit.test" {
+		t.Fatalf("after reload CN %q", got)
+	}
+	must(t, os.WriteFile(f.serverKey, []byte("not a key"), 0o600))
+	if got := cn(); got != "next.lab.tlskit.test" {
+		t.Fatalf("after a broken reload CN %q, want the last good one", got)
+	}
+}
+
+// TestKeyLog checks that secrets are written on request.
+func TestKeyLog(t *testing.T) {
+	f := newFixture(t)
+	srv := sServer(t, f.serverCert, f.serverKey, f.serverChain)
+	var kl bytes.Buffer
+	p := &tlskit.Policy{Trust: []string{"file:" + f.files.Root}, ServerName: "good.lab.tlskit.test", Time: f.now, KeyLog: &kl}
+	c, err := tlskit.Dial("tcp", srv.Addr, p)
+	must(t, err)
+	c.Close()
+	if !strings.Contains(kl.String(), "CLIENT_HANDSHAKE_TRAFFIC_SECRET ") {
+		t.Fatalf("key log %q", kl.String())
+	}
+}

@@ -1,0 +1,215 @@
+package tlskit
+
+import (
+	"bytes"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// policyFile is the JSON form of a Policy.
+type policyFile struct {
+	Version int      `json:"version"`
+	Trust   []string `json:"trust"`
+	Pins    *struct {
+		Keys        []string `json:"keys"`
+		Expires     string   `json:"expires"`
+		AllowSingle bool     `json:"allow_single"`
+	} `json:"pins"`
+	MaxIntermediates int      `json:"max_intermediates"`
+	Names            []string `json:"names"`
+	ServerName       string   `json:"server_name"`
+	Cert             string   `json:"cert"`
+	Key              string   `json:"key"`
+	ALPN             []string `json:"alpn"`
+	MinTLS           string   `json:"min_tls"`
+	Clients          *struct {
+		Require bool     `json:"require"`
+		Trust   []string `json:"trust"`
+		Allow   []string `json:"allow"`
+	} `json:"clients"`
+}
+
+// LoadPolicy reads a policy file (see [ParsePolicy]).
+func LoadPolicy(path string) (*Policy, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("tlskit: reading the policy: %w", err)
+	}
+	return ParsePolicy(path, data)
+}
+
+// ParsePolicy parses a policy file named name (for messages, and to resolve
+// relative paths against its directory) and validates it: every trust
+// source must load. The format is JSON; unknown keys are errors, and lines
+// starting with "#" or "//" are comments:
+//
+//	# Trust only the corporate CA, pin it with a backup key.
+//	{
+//	  "version": 1,
+//	  "trust": ["file:corp-root.pem"],
+//	  "pins": {"keys": ["sha256/…", "sha256/…"], "expires": "2027-03-01"},
+//	  "max_intermediates": 1,
+//	  "names": ["api.internal"],
+//	  "server_name": "api.internal",
+//	  "cert": "client.pem", "key": "client.key",
+//	  "alpn": ["h2", "http/1.1"],
+//	  "min_tls": "1.3",
+//	  "clients": {"require": true, "trust": ["file:client-ca.pem"], "allow": ["batch.internal"]}
+//	}
+//
+// "file:" and "dir:" sources and cert/key paths are relative to the
+// file's directory. "trust" replaces the system roots unless it lists
+// "system". "clients" configures a server's client-certificate checks.
+func ParsePolicy(name string, data []byte) (*Policy, error) {
+	clean := stripComments(data)
+	dec := json.NewDecoder(bytes.NewReader(clean))
+	dec.DisallowUnknownFields()
+	var f policyFile
+	if err := dec.Decode(&f); err != nil {
+		return nil, fileError(name, clean, err)
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("tlskit: %s:%d: unexpected data after the policy object", name, lineAt(clean, int(dec.InputOffset())))
+	}
+	at := func(key, format string, args ...any) error {
+		return fmt.Errorf("tlskit: %s:%d: %s: %s", name, lineOfKey(clean, key), key, fmt.Sprintf(format, args...))
+	}
+	if f.Version != 1 {
+		return nil, at("version", "want 1, got %d (this tlskit reads version 1 policies)", f.Version)
+	}
+	dir := filepath.Dir(name)
+	p := &Policy{
+		Trust:            resolveSources(dir, f.Trust),
+		MaxIntermediates: f.MaxIntermediates,
+		Names:            f.Names,
+		ServerName:       f.ServerName,
+		CertFile:         resolvePath(dir, f.Cert),
+		KeyFile:          resolvePath(dir, f.Key),
+		ALPN:             f.ALPN,
+	}
+	if len(f.Trust) == 0 {
+		return nil, at("trust", `missing or empty: list "system", or your CA as "file:PATH" (an empty set would trust nothing)`)
+	}
+	if f.Pins != nil {
+		p.Pins, p.AllowSinglePin = f.Pins.Keys, f.Pins.AllowSingle
+		if f.Pins.Expires != "" {
+			t, err := time.Parse(time.DateOnly, f.Pins.Expires)
+			if err != nil {
+				return nil, at("expires", "want YYYY-MM-DD, got %q", clip(f.Pins.Expires))
+			}
+			p.PinsExpire = t
+		}
+	}
+	switch f.MinTLS {
+	case "", "1.2":
+	case "1.3":
+		p.MinVersion = tls.VersionTLS13
+	case "1.0", "1.1":
+		return nil, at("min_tls", "%s is obsolete (RFC 8996); want \"1.2\" or \"1.3\"", f.MinTLS)
+	default:
+		return nil, at("min_tls", "want \"1.2\" or \"1.3\", got %q", clip(f.MinTLS))
+	}
+	if c := f.Clients; c != nil {
+		p.RequireClientCert, p.ClientTrust, p.AllowedClients = c.Require, resolveSources(dir, c.Trust), c.Allow
+	}
+	if err := p.Validate(); err != nil {
+		return nil, &fileErr{name, err}
+	}
+	return p, nil
+}
+
+// fileErr is an error of a policy file's contents, prefixed with its name.
+type fileErr struct {
+	name string
+	err  error
+}
+
+func (e *fileErr) Error() string {
+	return "tlskit: " + e.name + ": " + strings.TrimPrefix(e.err.Error(), "tlskit: ")
+}
+
+func (e *fileErr) Unwrap() error { return e.err }
+
+// resolveSources makes file: and dir: sources relative to dir.
+func resolveSources(dir string, srcs []string) []string {
+	out := make([]string, len(srcs))
+	for i, s := range srcs {
+		kind, arg, _ := strings.Cut(s, ":")
+		if kind == "file" || kind == "dir" {
+			s = kind + ":" + resolvePath(dir, arg)
+		}
+		out[i] = s
+	}
+	return out
+}
+
+// resolvePath makes a relative path relative to dir.
+func resolvePath(dir, path string) string {
+	if path == "" || filepath.IsAbs(path) {
+		return path
+	}
+	return filepath.Join(dir, path)
+}
+
+// stripComments blanks comment lines, keeping every offset.
+func stripComments(data []byte) []byte {
+	out := bytes.Clone(data)
+	start := 0
+	for start < len(out) {
+		end := bytes.IndexByte(out[start:], '\n')
+		if end < 0 {
+			end = len(out)
+		} else {
+			end += start
+		}
+		line := bytes.TrimLeft(out[start:end], " \t\r")
+		if bytes.HasPrefix(line, []byte("#")) || bytes.HasPrefix(line, []byte("//")) {
+			for i := start; i < end; i++ {
+				out[i] = ' '
+			}
+		}
+		start = end + 1
+	}
+	return out
+}
+
+// fileError turns a JSON decoding error into one naming the line.
+func fileError(name string, data []byte, err error) error {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		return fmt.Errorf("tlskit: %s:%d: invalid JSON: %w", name, lineAt(data, int(se.Offset)), err)
+	case errors.As(err, &te):
+		return fmt.Errorf("tlskit: %s:%d: %s: want %s, got a JSON %s", name, lineAt(data, int(te.Offset)), te.Field, te.Type, te.Value)
+	case errors.Is(err, io.EOF):
+		return fmt.Errorf("tlskit: %s: empty policy: want a JSON object with at least \"version\" and \"trust\"", name)
+	}
+	if key, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		k := strings.Trim(key, `"`)
+		return fmt.Errorf("tlskit: %s:%d: unknown key %s (a misspelt key could weaken the policy; the keys are version, trust, pins, max_intermediates, names, server_name, cert, key, alpn, min_tls, clients)", name, lineOfKey(data, k), key)
+	}
+	return fmt.Errorf("tlskit: %s: %w", name, err)
+}
+
+// lineAt returns the 1-based line of byte offset off.
+func lineAt(data []byte, off int) int {
+	off = min(max(off, 0), len(data))
+	return 1 + bytes.Count(data[:off], []byte("\n"))
+}
+
+// lineOfKey returns the line of the first "key": in data, or 1.
+func lineOfKey(data []byte, key string) int {
+	i := bytes.Index(data, []byte(`"`+key+`"`))
+	if i < 0 {
+		return 1
+	}
+	return lineAt(data, i)
+}

@@ -1,0 +1,112 @@
+package tlskit_test
+
+import (
+	"bytes"
+	"crypto/tls"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tlskit/tlskit"
+	"github.com/tlskit/tlskit/trust"
+)
+
+func TestParsePolicy(t *testing.T) {
+	f := newFixture(t)
+	pin1, pin2 := trust.PinOf(f.pki.Intermediate).String(), trust.PinOf(f.pki.Root).String()
+	src := `# Trust only the lab CA, pinned, with a client certificate.
+{
+  "version": 1,
+  // relative to the file
+  "trust": ["file:root.pem"],
+  "pins": {"keys": ["` + pin1 + `", "` + pin2 + `"], "expires": "2027-03-01"},
+  "max_intermediates": 1,
+  "names": ["alt.lab.tlskit.test"],
+  "server_name": "good.lab.tlskit.test",
+  "cert": "client.pem", "key": "client.key",
+  "alpn": ["h2"],
+  "min_tls": "1.3",
+  "clients": {"require": true, "trust": ["file:client-ca.pem"], "allow": ["batch.lab.tlskit.test"]}
+}
+`
+	path := filepath.Join(f.dir, "policy.json")
+	must(t, os.WriteFile(path, []byte(src), 0o644))
+	p, err := tlskit.LoadPolicy(path)
+	must(t, err)
+	if p.Trust[0] != "file:"+f.files.Root || p.CertFile != f.files.ClientCert || p.ClientTrust[0] != "file:"+f.files.ClientCA {
+		t.Errorf("paths not resolved against the file: %q %q %q", p.Trust, p.CertFile, p.ClientTrust)
+	}
+	if !p.PinsExpire.Equal(time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC)) || len(p.Pins) != 2 || p.MaxIntermediates != 1 ||
+		p.MinVersion != tls.VersionTLS13 || !p.RequireClientCert || p.AllowedClients[0] != "batch.lab.tlskit.test" || p.ServerName != "good.lab.tlskit.test" {
+		t.Errorf("policy %+v", p)
+	}
+	if _, err := p.ClientConfig(""); err != nil {
+		t.Errorf("ClientConfig: %v", err)
+	}
+
+	bad := []struct {
+		name, src, want string
+	}{
+		{"empty", ``, "empty policy"},
+		{"typo", "{\n\"version\": 1,\n\"trust\": [\"system\"],\n\"pinz\": {}\n}", `policy.json:4: unknown key "pinz"`},
+		{"date", "{\"version\": 1, \"trust\": [\"system\"],\n\n\"pins\": {\"keys\": [\"" + pin1 + "\", \"" + pin2 + "\"],\n \"expires\": \"01/03/2027\"}}", `policy.json:4: expires: want YYYY-MM-DD, got "01/03/2027"`},
+		{"version", `{"trust": ["system"]}`, "policy.json:1: version: want 1, got 0"},
+		{"no trust", "{\"version\": 1,\n \"trust\": []}", "policy.json:2: trust: missing or empty"},
+		{"syntax", "{\"version\": 1,\n\"trust\": [\"system\",]}", "policy.json:2: invalid JSON"},
+		{"type", "{\"version\": 1,\n\"trust\": \"system\"}", "policy.json:2: trust: want []string, got a JSON string"},
+		{"tls", `{"version": 1, "trust": ["system"], "min_tls": "1.0"}`, "obsolete"},
+		{"missing file", `{"version": 1, "trust": ["file:nope.pem"]}`, "policy.json: trust source \"file:" + f.dir + "/nope.pem\""},
+		{"trailing", `{"version": 1, "trust": ["system"]} {}`, "unexpected data"},
+		{"single pin", `{"version": 1, "trust": ["system"], "pins": {"keys": ["` + pin1 + `"]}}`, "single pin has no backup"},
+	}
+	for _, tc := range bad {
+		_, err := tlskit.ParsePolicy(path, []byte(tc.src))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: err = %v\nwant it to contain %q", tc.name, err, tc.want)
+		}
+		if err != nil && !strings.HasPrefix(err.Error(), "tlskit: ") {
+			t.Errorf("%s: err %q lacks the package prefix", tc.name, err)
+		}
+	}
+	_, err = tlskit.ParsePolicy(path, []byte(`{"version": 1, "trust": ["file:nope.pem"]}`))
+	if !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("missing file: %v does not wrap fs.ErrNotExist", err)
+	}
+}
+
+func FuzzParsePolicy(f *testing.F) {
+	f.Add([]byte(`{"version": 1, "trust": ["system"], "pins": {"keys": ["sha256/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", "sha256:x"], "expires": "2027-01-01"}}`))
+	f.Add([]byte("# c\n{\"version\": 1, \"trust\": [\"pem:-----BEGIN CERTIFICATE-----\\nAAAA\\n-----END CERTIFICATE-----\"], \"min_tls\": \"1.3\"}"))
+	f.Add([]byte(`{"version": 1, "trust": ["dir:/nonexistent"], "clients": {"require": true, "allow": ["a"]}, "max_intermediates": -1}`))
+	f.Add([]byte(`{"version": 99999999999999999999}`))
+	f.Add([]byte("// x\n\n{\n\"names\": [1]\n}"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if bytes.Contains(data, []byte("/dev")) || bytes.Contains(data, []byte("/proc")) || bytes.Contains(data, []byte("/sys")) {
+			return // device files such as /dev/zero never end
+		}
+		p, err := tlskit.ParsePolicy("fuzz/policy.json", data)
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "tlskit: fuzz/policy.json") {
+				t.Fatalf("error %q lacks the file name", err)
+			}
+			return
+		}
+		if len(p.Trust) == 0 {
+			t.Fatalf("accepted a policy with no trust: %q", data)
+		}
+	})
+}
+
+// TestPinStartingWithSlash: 1 pin in 64 has base64 starting with "/", which
+// must not be mistaken for curl's "sha256//" separator.
+func TestPinStartingWithSlash(t *testing.T) {
+	p := &tlskit.Policy{Trust: []string{"system"}, ServerName: "x",
+		Pins: []string{"sha256//" + strings.Repeat("A", 42) + "=", "sha256/" + strings.Repeat("B", 42) + "A="}}
+	if _, err := p.ClientConfig(""); err != nil {
+		t.Fatal(err)
+	}
+}
