@@ -1,18 +1,243 @@
 package cli
 
 import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
 	"github.com/spf13/cobra"
+
+	"github.com/tlskit/tlskit/capture"
+	"github.com/tlskit/tlskit/diagnose"
+	"github.com/tlskit/tlskit/finding"
+	"github.com/tlskit/tlskit/keylog"
+	"github.com/tlskit/tlskit/render"
+	"github.com/tlskit/tlskit/transcript"
 )
 
-// newPcapCmd is `tlskit pcap`. (Being built: see issue 4.)
+// pcapFlags are the options of `tlskit pcap`.
+type pcapFlags struct {
+	keylogFile    string
+	jsonOut       bool
+	data          bool
+	brief         bool
+	caFiles       []string
+	noSystemRoots bool
+	verifyTime    string
+	filter        string
+}
+
+// newPcapCmd is `tlskit pcap`.
 func newPcapCmd(stdio Stdio) *cobra.Command {
-	return &cobra.Command{
-		Use:    "pcap FILE",
-		Short:  "Explain the TLS connections in a pcap or pcapng capture",
-		Hidden: true,
-		Args:   cobra.ExactArgs(1),
+	var f pcapFlags
+	cmd := &cobra.Command{
+		Use:   "pcap [flags] FILE",
+		Short: "Explain the TLS connections in a pcap or pcapng capture",
+		Long: `pcap reads a pcap or pcapng capture (gzip-compressed or not), reassembles
+every TCP connection and explains each TLS connection in it exactly as
+'tlskit check' explains a live one: the handshake ladder, decrypted where
+secrets are known, the server's chain, the findings, and who closed the
+connection (alert, FIN or RST, from which side, and when).
+
+Secrets come from --keylog (NSS key log format: SSLKEYLOGFILE, openssl
+-keylogfile, tshark --export-tls-session-keys) and from pcapng Decryption
+Secrets Blocks anywhere in the file (editcap --inject-secrets).
+
+Chains are verified as of the capture time of the server's Certificate
+message, not now, so an old capture is not called expired; --verify-time
+overrides it. Trust: the system roots plus every --ca-file, or only the
+--ca-file certificates with --no-system-roots.
+
+TCP flows that carry no TLS are left out; UDP (DTLS) is not decoded.
+Each connection is printed as soon as it ends in the capture.
+
+Exit status: 0 every TLS connection completed without an error finding;
+1 a problem was found (or the file is truncated or corrupt after some
+packets); 2 usage error or a file that is not a capture.`,
+		Example: `  tlskit pcap --keylog keys.log capture.pcapng
+  tlskit pcap capture-with-secrets.pcapng          # secrets from DSBs
+  tlskit pcap --data --keylog keys.log capture.pcap
+  tlskit pcap --json --filter :443 capture.pcap.gz
+  tlskit pcap --ca-file corp-root.pem --no-system-roots --keylog keys.log capture.pcapng`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usagef("example: tlskit pcap --keylog keys.log capture.pcapng", "pcap takes one capture FILE, got %d arguments", len(args))
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return usagef("", "tlskit pcap is not built yet")
+			return runPcap(stdio, &f, args[0])
 		},
 	}
+	fl := cmd.Flags()
+	fl.SortFlags = false
+	fl.StringVar(&f.keylogFile, "keylog", "", "decrypt with the secrets in `FILE` (NSS key log format)")
+	fl.BoolVar(&f.jsonOut, "json", false, "print one JSON object ({connections: [...], summary}) instead of text")
+	fl.BoolVar(&f.data, "data", false, "also print decrypted application data (as text when printable)")
+	fl.BoolVar(&f.brief, "brief", false, "print only each connection's verdict and findings")
+	fl.StringArrayVar(&f.caFiles, "ca-file", nil, "trust the CA certificates in `FILE` (PEM or DER; repeatable)")
+	fl.BoolVar(&f.noSystemRoots, "no-system-roots", false, "trust only the --ca-file certificates, not the system roots")
+	fl.StringVar(&f.verifyTime, "verify-time", "", "verify chains as of this `TIME` (RFC 3339) instead of the capture time")
+	fl.StringVar(&f.filter, "filter", "", "only connections with this endpoint: `HOST:PORT`, HOST, or :PORT")
+	return cmd
 }
+
+func runPcap(stdio Stdio, f *pcapFlags, path string) error {
+	cf := checkFlags{caFiles: f.caFiles, noSystemRoots: f.noSystemRoots}
+	pol, err := cf.policy()
+	if err != nil {
+		return err
+	}
+	opts := capture.Options{Policy: pol}
+	if f.verifyTime != "" {
+		at, err := time.Parse(time.RFC3339, f.verifyTime)
+		if err != nil {
+			return usagef("example: --verify-time 2016-01-01T00:00:00Z", "--verify-time: %v", err)
+		}
+		opts.VerifyTime = at
+	}
+	if f.filter != "" {
+		match, err := endpointFilter(f.filter)
+		if err != nil {
+			return err
+		}
+		opts.Filter = func(client, server string) bool { return match(client) || match(server) }
+	}
+	if f.keylogFile != "" {
+		l, err := keylog.ParseFile(f.keylogFile)
+		if l == nil {
+			return usagef("--keylog takes an NSS key log file (SSLKEYLOGFILE)", "--keylog: %s", strings.TrimPrefix(err.Error(), "keylog: "))
+		}
+		for _, e := range lineErrors(err) {
+			fmt.Fprintf(stdio.Err, "tlskit: warning: --keylog %s: %s (line ignored)\n", f.keylogFile, strings.TrimPrefix(e.Error(), "keylog: "))
+		}
+		if l.Len() == 0 {
+			fmt.Fprintf(stdio.Err, "tlskit: warning: --keylog %s holds no secrets\n", f.keylogFile)
+		}
+		opts.Keys = l
+	}
+	file, err := os.Open(path)
+	if err != nil {
+		return usagef("", "cannot read the capture: %v", err)
+	}
+	defer file.Close()
+
+	var out pcapOutput
+	out.w, out.json, out.brief = stdio.Out, f.jsonOut, f.brief
+	if f.data && !f.jsonOut {
+		opts.OnData = func(c *capture.Conn, from transcript.Side, t time.Time, data []byte) {
+			render.CaptureData(stdio.Out, c, from, t, data)
+		}
+	}
+	if f.data && f.jsonOut {
+		opts.KeepData = true
+	}
+	opts.OnConnection = out.connection
+	sum, err := capture.Analyze(file, opts)
+	if errors.Is(err, capture.ErrNotCapture) && sum.Packets == 0 {
+		return usagef("give a pcap or pcapng file (tshark -w, tcpdump -w, dumpcap -w)", "%s: %s", path, strings.TrimPrefix(err.Error(), "capture: "))
+	}
+	if err := out.end(sum); err != nil {
+		return err
+	}
+	if err != nil {
+		var re *capture.ReadError
+		if errors.As(err, &re) {
+			fmt.Fprintf(stdio.Err, "tlskit: error: %s: %s\n", path, strings.TrimPrefix(err.Error(), "capture: "))
+			if sum.Packets == 0 {
+				return exitCode(ExitUsage)
+			}
+			return exitCode(ExitProblem)
+		}
+		return err
+	}
+	if out.problem {
+		return exitCode(ExitProblem)
+	}
+	return nil
+}
+
+// pcapOutput prints connections as they end, as text or as the elements of
+// a JSON array.
+type pcapOutput struct {
+	w       io.Writer
+	json    bool
+	brief   bool
+	n       int
+	problem bool
+}
+
+func (o *pcapOutput) connection(c *capture.Connection) error {
+	if c.Verdict == diagnose.Failed || finding.Worst(c.Findings) == finding.Error {
+		o.problem = true
+	}
+	o.n++
+	if !o.json {
+		return render.CaptureConnection(o.w, c, render.Options{Brief: o.brief, Data: true})
+	}
+	sep := ",\n"
+	if o.n == 1 {
+		sep = "{\n  \"connections\": [\n"
+	}
+	b, err := json.MarshalIndent(c, "    ", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(o.w, "%s    %s", sep, b)
+	return err
+}
+
+func (o *pcapOutput) end(s *capture.Summary) error {
+	if !o.json {
+		return render.CaptureSummary(o.w, s)
+	}
+	if o.n == 0 {
+		fmt.Fprintf(o.w, "{\n  \"connections\": [")
+	} else {
+		fmt.Fprintf(o.w, "\n  ")
+	}
+	b, err := json.MarshalIndent(s, "  ", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(o.w, "],\n  \"summary\": %s\n}\n", b)
+	return err
+}
+
+// endpointFilter parses --filter: HOST:PORT, HOST, or :PORT.
+func endpointFilter(s string) (func(string) bool, error) {
+	if strings.HasPrefix(s, ":") {
+		port := s[1:]
+		if port == "" || strings.Trim(port, "0123456789") != "" {
+			return nil, usagef("example: --filter :443", "--filter %q: the port must be a number", s)
+		}
+		return func(ep string) bool { return strings.HasSuffix(ep, ":"+port) }, nil
+	}
+	if strings.Count(s, ":") == 1 || strings.HasPrefix(s, "[") {
+		return func(ep string) bool { return ep == s }, nil
+	}
+	host := strings.Trim(s, "[]")
+	return func(ep string) bool {
+		h := ep
+		if i := strings.LastIndex(ep, ":"); i >= 0 {
+			h = strings.Trim(ep[:i], "[]")
+		}
+		return h == host
+	}, nil
+}
+
+// lineErrors lists the per-line errors of a key log parse.
+func lineErrors(err error) []error {
+	if err == nil {
+		return nil
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}
+

@@ -1,0 +1,350 @@
+// Package capture explains the TLS connections in a packet capture: it reads
+// pcap and pcapng files (gzip-compressed or not), reassembles each TCP
+// connection into the two byte streams its peers sent, and feeds them to the
+// same [transcript.Decoder] and [diagnose] findings engine that `tlskit
+// check` uses on a live connection. One code path, two sources of bytes.
+//
+// # Secrets
+//
+// Secrets come from an NSS key log ([Options.Keys], e.g. SSLKEYLOGFILE) and
+// from every pcapng Decryption Secrets Block in the file, wherever it
+// appears: gopacket keeps those private and reads them only before the first
+// interface, so this package scans pcapng blocks itself. A secret must be
+// known by the time the decoder needs it (ServerHello in TLS 1.3, the
+// ChangeCipherSpec in TLS 1.2); a DSB written after the packets it unlocks,
+// as `editcap --inject-secrets` never does, comes too late.
+//
+// # TCP
+//
+// Reassembly is gopacket's reassembly package: out-of-order segments are
+// put back in order, retransmissions and overlaps are dropped, and a hole
+// that never fills (a segment the capture lost) becomes a
+// [transcript.Decoder.Gap]: the transcript says how many bytes are missing
+// and decoding of that direction stops, since record boundaries and record
+// sequence numbers are lost. A connection whose start was not captured (no
+// SYN) is picked up at the first plausible TLS record header: a content type
+// 20–24, version 3.x, a legal length, followed by another such header or by
+// the end of what was seen. Its problems say so.
+//
+// The client is the side that sent the SYN; without one, the side that sent
+// a ClientHello (or did not send a ServerHello); failing that the side with
+// the higher port. TCP flows in which neither side ever sends a TLS record
+// are not TLS and are left out of the report (they are counted in
+// [Summary.Ignored]). UDP is not decoded: DTLS is not supported, and UDP
+// datagrams that look like DTLS are counted in [Summary.DTLSPackets].
+//
+// # Memory
+//
+// Nothing is kept per packet. Each connection keeps its decoder state (a
+// partial record at most per direction) and the transcript of its events;
+// decrypted application data goes to [Options.OnData] as it is decoded and
+// is not retained unless [Options.KeepData] asks for it. A connection is
+// analysed and handed to [Options.OnConnection] as soon as it ends (FIN or
+// RST both ways, or two minutes of capture time without a packet), not at
+// the end of the file.
+//
+// # Verification time
+//
+// The server's chain is verified as of the capture timestamp of the
+// Certificate message that carried it, not now: a capture from 2015 is not
+// "expired" because it is read in 2026. [Options.VerifyTime] overrides it.
+package capture
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"slices"
+	"time"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/reassembly"
+
+	"github.com/tlskit/tlskit/diagnose"
+	"github.com/tlskit/tlskit/keylog"
+	"github.com/tlskit/tlskit/transcript"
+	"github.com/tlskit/tlskit/trust"
+)
+
+// Options configure [Analyze]. The zero value analyses without decrypting
+// and verifies chains against the system roots.
+type Options struct {
+	// Keys holds key log secrets (--keylog). Secrets from pcapng Decryption
+	// Secrets Blocks are added to a copy; Keys itself is not modified.
+	Keys *keylog.Log
+	// Policy verifies server chains; nil means the system roots.
+	Policy *trust.Policy
+	// VerifyTime, if set, is the time chains are verified at, instead of
+	// the capture time of each server's Certificate message.
+	VerifyTime time.Time
+	// KeepData keeps decrypted application data in the transcripts, up to
+	// MaxData bytes per direction and connection (1 MiB when zero).
+	KeepData bool
+	MaxData  int
+	// OnData, if set, receives decrypted application data as it is
+	// decoded. The slice is valid only during the call.
+	OnData func(c *Conn, from transcript.Side, t time.Time, data []byte)
+	// OnConnection receives each TLS connection's report when the
+	// connection ends, in the order connections end. An error stops the
+	// analysis and is returned by Analyze.
+	OnConnection func(*Connection) error
+	// Filter, if set, decides which connections to decode, by client and
+	// server endpoint ("10.0.0.1:50001", "[::1]:443"). It is asked when
+	// the roles are known, before any byte is decoded.
+	Filter func(client, server string) bool
+	// IdleTimeout ends a connection that saw no packet for this long in
+	// capture time (2 minutes when zero).
+	IdleTimeout time.Duration
+}
+
+// Conn identifies a connection while it is being decoded.
+type Conn struct {
+	// Index numbers connections from 0 in the order their first packet
+	// appears, like Wireshark's tcp.stream.
+	Index int
+	// Client and Server are ip:port endpoints.
+	Client, Server string
+}
+
+// Connection is the report on one TLS connection of a capture: the same
+// transcript, chain and findings `tlskit check` gives, plus who closed it.
+type Connection struct {
+	// Index numbers connections from 0 in the order their first packet
+	// appears, like Wireshark's tcp.stream.
+	Index int `json:"index"`
+	// Client and Server are the endpoints, ip:port ([ip]:port for IPv6).
+	Client string `json:"client"`
+	Server string `json:"server"`
+	// First and Last are the capture times of its first and last packets.
+	First time.Time `json:"first"`
+	Last  time.Time `json:"last"`
+	// ClosedBy says who ended the connection first, how (FIN or RST) and
+	// when, and the alert it sent before, if any. Nil when the capture
+	// ends while the connection is still open.
+	ClosedBy *transcript.Closure `json:"closed_by"`
+	// VerifiedAt is the time the chain was verified as of.
+	VerifiedAt time.Time `json:"verified_at,omitzero"`
+	// Report holds the transcript, chain, findings and verdict, exactly
+	// as `tlskit check` reports them.
+	diagnose.Report
+}
+
+// Summary describes the whole capture.
+type Summary struct {
+	// Format is pcap or pcapng.
+	Format Format `json:"format"`
+	// Packets counts the frames read.
+	Packets int `json:"packets"`
+	// Connections counts the TLS connections reported.
+	Connections int `json:"connections"`
+	// Ignored counts TCP connections that carried no TLS.
+	Ignored int `json:"ignored_non_tls"`
+	// Filtered counts TLS connections left out by Options.Filter.
+	Filtered int `json:"filtered,omitempty"`
+	// DTLSPackets counts UDP datagrams that look like DTLS (not supported).
+	DTLSPackets int `json:"dtls_packets,omitempty"`
+	// SecretsBlocks counts pcapng Decryption Secrets Blocks read, and
+	// SecretsLines the key log lines they held.
+	SecretsBlocks int `json:"secrets_blocks,omitempty"`
+	// Keyed counts connections the secrets (key log or DSB) had any
+	// secret for.
+	Keyed int `json:"keyed"`
+	// Problems lists what went wrong with the file or the secrets, in
+	// plain words: bad key log lines in DSBs, a key log that matches no
+	// connection, a truncated file.
+	Problems []string `json:"problems,omitempty"`
+}
+
+// Analyze reads a capture from r and reports every TLS connection in it to
+// opts.OnConnection as it ends. It returns a summary and, if the file is
+// truncated or corrupt, a [*ReadError] or an error wrapping [ErrNotCapture];
+// connections read before the bad data are still analysed and reported.
+func Analyze(r io.Reader, opts Options) (*Summary, error) {
+	rd, err := NewReader(r)
+	if err != nil {
+		return &Summary{}, err
+	}
+	a := newAnalyzer(opts)
+	a.sum.Format = rd.Format()
+	rd.OnSecrets = func(off int64, text []byte) {
+		a.sum.SecretsBlocks++
+		l, err := keylog.Parse(bytes.NewReader(text))
+		if err != nil {
+			a.sum.Problems = append(a.sum.Problems, fmt.Sprintf("the decryption secrets block at byte %d has bad lines: %v", off, err))
+		}
+		if l != nil {
+			a.keys.Merge(l)
+			a.keysGiven = true
+		}
+	}
+	var readErr error
+	for {
+		p, err := rd.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			readErr = err
+			a.sum.Problems = append(a.sum.Problems, err.Error()+"; the packets before it were analysed")
+			break
+		}
+		a.sum.Packets++
+		if err := a.packet(p); err != nil {
+			return &a.sum, err
+		}
+	}
+	if err := a.finish(); err != nil {
+		return &a.sum, err
+	}
+	return &a.sum, readErr
+}
+
+// analyzer holds the state of one Analyze run.
+type analyzer struct {
+	opts      Options
+	keys      *keylog.Log
+	keysGiven bool
+	sum       Summary
+	asm       *reassembly.Assembler
+	next      int     // next connection index
+	done      []*conn // connections ended during the last assembler call
+	err       error   // first error from OnConnection
+	lastFlush time.Time
+	now       time.Time
+	ip4       layers.IPv4
+	ip6       layers.IPv6
+	tcp       layers.TCP
+	udp       layers.UDP
+}
+
+func newAnalyzer(opts Options) *analyzer {
+	if opts.Policy == nil {
+		opts.Policy = &trust.Policy{System: true}
+	}
+	if opts.IdleTimeout <= 0 {
+		opts.IdleTimeout = 2 * time.Minute
+	}
+	a := &analyzer{opts: opts, keys: &keylog.Log{}}
+	if opts.Keys != nil {
+		a.keys.Merge(opts.Keys)
+		a.keysGiven = true
+	}
+	pool := reassembly.NewStreamPool(&factory{a: a})
+	a.asm = reassembly.NewAssembler(pool)
+	// Bound what one connection may hold while waiting for a lost
+	// segment: 1024 pages of 1900 bytes (about 2 MB), then the hole is
+	// skipped and reported as a gap.
+	a.asm.MaxBufferedPagesPerConnection = 1024
+	a.asm.MaxBufferedPagesTotal = 64 * 1024
+	return a
+}
+
+// captureContext carries a packet's capture info through the assembler.
+type captureContext struct{ ci gopacket.CaptureInfo }
+
+func (c *captureContext) GetCaptureInfo() gopacket.CaptureInfo { return c.ci }
+
+// packet decodes one frame down to TCP and feeds the assembler.
+func (a *analyzer) packet(p Packet) error {
+	b, v := ipPayload(p.Link, p.Data)
+	if v == 0 {
+		return nil
+	}
+	var flow gopacket.Flow
+	var proto layers.IPProtocol
+	var payload []byte
+	switch v {
+	case 4:
+		if a.ip4.DecodeFromBytes(b, gopacket.NilDecodeFeedback) != nil {
+			return nil
+		}
+		if a.ip4.Flags&layers.IPv4MoreFragments != 0 || a.ip4.FragOffset != 0 {
+			return nil // IP fragments of TCP are rare enough to skip
+		}
+		flow, proto, payload = a.ip4.NetworkFlow(), a.ip4.Protocol, a.ip4.Payload
+	case 6:
+		if a.ip6.DecodeFromBytes(b, gopacket.NilDecodeFeedback) != nil {
+			return nil
+		}
+		flow, proto, payload = a.ip6.NetworkFlow(), a.ip6.NextHeader, a.ip6.Payload
+	}
+	switch proto {
+	case layers.IPProtocolTCP:
+	case layers.IPProtocolUDP:
+		if a.udp.DecodeFromBytes(payload, gopacket.NilDecodeFeedback) == nil && looksDTLS(a.udp.Payload) {
+			a.sum.DTLSPackets++
+		}
+		return nil
+	default:
+		return nil
+	}
+	if a.tcp.DecodeFromBytes(payload, gopacket.NilDecodeFeedback) != nil {
+		return nil
+	}
+	if p.Time.After(a.now) {
+		a.now = p.Time
+	}
+	ctx := &captureContext{ci: gopacket.CaptureInfo{Timestamp: p.Time, CaptureLength: len(p.Data), Length: len(p.Data)}}
+	a.asm.AssembleWithContext(flow, &a.tcp, ctx)
+	if err := a.drain(); err != nil {
+		return err
+	}
+	if a.now.Sub(a.lastFlush) > 10*time.Second {
+		a.lastFlush = a.now
+		cut := a.now.Add(-a.opts.IdleTimeout)
+		a.asm.FlushWithOptions(reassembly.FlushOptions{T: cut, TC: cut})
+		return a.drain()
+	}
+	return nil
+}
+
+// finish flushes every connection still open at the end of the file and
+// says once if the secrets matched no connection.
+func (a *analyzer) finish() error {
+	a.asm.FlushAll()
+	if err := a.drain(); err != nil {
+		return err
+	}
+	if a.keysGiven && a.keys.Len() > 0 && a.sum.Keyed == 0 && a.sum.Connections > 0 {
+		a.sum.Problems = append(a.sum.Problems, fmt.Sprintf("the key log has no secrets for any of the %d TLS connections in this capture: is it the key log of another capture?", a.sum.Connections))
+	}
+	return a.err
+}
+
+// drain reports the connections that ended, in index order.
+func (a *analyzer) drain() error {
+	if len(a.done) == 0 {
+		return a.err
+	}
+	slices.SortFunc(a.done, func(x, y *conn) int { return x.id.Index - y.id.Index })
+	for _, c := range a.done {
+		a.report(c)
+	}
+	a.done = a.done[:0]
+	return a.err
+}
+
+// report analyses one ended connection and hands it on.
+func (a *analyzer) report(c *conn) {
+	var tr *transcript.Transcript
+	if c.dec != nil {
+		tr = c.dec.Transcript()
+	}
+	if tr == nil || !isTLS(tr) {
+		if c.filtered {
+			a.sum.Filtered++
+		} else if c.sawData {
+			a.sum.Ignored++
+		}
+		return
+	}
+	rep := c.analyse(a, tr)
+	a.sum.Connections++
+	if rep.keyed {
+		a.sum.Keyed++
+	}
+	if a.err == nil && a.opts.OnConnection != nil {
+		a.err = a.opts.OnConnection(rep.Connection)
+	}
+}

@@ -1,0 +1,115 @@
+package capture
+
+import (
+	"fmt"
+
+	"github.com/tlskit/tlskit/diagnose"
+	"github.com/tlskit/tlskit/finding"
+	"github.com/tlskit/tlskit/internal/wire"
+	"github.com/tlskit/tlskit/transcript"
+)
+
+// analysed is a connection's report and whether secrets matched it.
+type analysed struct {
+	*Connection
+	keyed bool
+}
+
+// isTLS reports whether any TLS record was decoded from either side.
+func isTLS(tr *transcript.Transcript) bool {
+	for i := range tr.Events {
+		if tr.Events[i].Record > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// analyse runs the findings engine over an ended connection, exactly as
+// `tlskit check` does for a live one.
+func (c *conn) analyse(a *analyzer, tr *transcript.Transcript) analysed {
+	tr.Problems = append(tr.Problems, c.problems...)
+	if (c.halves[0].midstream || c.halves[1].midstream) && tr.First(transcript.Client, "client_hello") == nil {
+		tr.Problems = append(tr.Problems, "the capture does not hold the start of this connection (no SYN, no ClientHello): the handshake, chain and secrets lookup are not available")
+	}
+	in := diagnose.Input{Target: c.id.Server, Transcript: tr, HandshakeDone: handshakeDone(tr)}
+	if in.HandshakeDone {
+		for _, e := range tr.Alerts() {
+			if e.From == transcript.Server && e.Level == "fatal" {
+				in.AfterErr = fmt.Errorf("the server sent alert %s %s after the handshake", e.Level, e.Description)
+				break
+			}
+		}
+	}
+	rep := &Connection{Index: c.id.Index, Client: c.id.Client, Server: c.id.Server, First: c.first, Last: c.last, ClosedBy: tr.Closed}
+	chain, perr := diagnose.ServerChain(tr)
+	if len(chain) > 0 {
+		at := a.opts.VerifyTime
+		if at.IsZero() {
+			at = c.first
+			if e := tr.First(transcript.Server, "certificate"); e != nil && !e.Time.IsZero() {
+				at = e.Time
+			}
+		}
+		rep.VerifiedAt = at
+		in.Verify = a.opts.Policy.Verify(chain, tr.ServerName, at)
+	}
+	rep.Report = diagnose.Report{Target: c.id.Server, Address: c.id.Server, ServerName: tr.ServerName,
+		Started: c.first, DurationMS: float64(c.last.Sub(c.first).Microseconds()) / 1000}
+	rep.Fill(in)
+	if perr != nil {
+		rep.Findings = append(rep.Findings, finding.Finding{ID: finding.ChainInvalid, Severity: finding.Error,
+			Title: "The server sent a certificate that does not parse", Detail: perr.Error(),
+			Fix: "Replace the malformed certificate in the server's configuration."})
+		finding.Sort(rep.Findings)
+		rep.Verdict = diagnose.VerdictOf(in, rep.Findings)
+	}
+	keyed := false
+	if tr.ClientRandom != nil && len(a.keys.Labels(tr.ClientRandom)) > 0 {
+		keyed = true
+	}
+	for i := range tr.Events {
+		if tr.Events[i].Decrypted {
+			keyed = true
+			break
+		}
+	}
+	return analysed{Connection: rep, keyed: keyed}
+}
+
+// handshakeDone judges from the transcript whether the handshake completed:
+// both Finished messages were seen, or, when they stayed encrypted, both
+// sides went on to send protected records after their key change.
+func handshakeDone(tr *transcript.Transcript) bool {
+	if tr.First(transcript.Client, "finished") != nil && tr.First(transcript.Server, "finished") != nil {
+		return true
+	}
+	// protectedAfter reports whether side sent a protected record after
+	// the event at index from.
+	protectedAfter := func(side transcript.Side, from int) int {
+		for i := from + 1; i < len(tr.Events); i++ {
+			e := &tr.Events[i]
+			if e.From == side && (e.Type == transcript.TypeEncrypted || e.Type == transcript.TypeApplicationData) {
+				return i
+			}
+		}
+		return -1
+	}
+	sh := tr.First(transcript.Server, "server_hello")
+	ch := tr.First(transcript.Client, "client_hello")
+	switch {
+	case sh == nil && ch == nil:
+		// Picked up mid-stream: established if data flowed both ways.
+		return protectedAfter(transcript.Client, -1) >= 0 && protectedAfter(transcript.Server, -1) >= 0
+	case sh == nil:
+		return false
+	case tr.Version == wire.VersionTLS13 || tr.Version>>8 == 0x7f:
+		// Without secrets: the client's first protected record is its
+		// Finished; a server record after it means the server carried on.
+		c := protectedAfter(transcript.Client, tr.Index(sh))
+		return c >= 0 && protectedAfter(transcript.Server, c) >= 0
+	}
+	cc := tr.First(transcript.Client, transcript.TypeChangeCipherSpec)
+	sc := tr.First(transcript.Server, transcript.TypeChangeCipherSpec)
+	return cc != nil && sc != nil && protectedAfter(transcript.Client, tr.Index(cc)) >= 0 && protectedAfter(transcript.Server, tr.Index(sc)) >= 0
+}

@@ -1,0 +1,276 @@
+package capture
+
+import (
+	"fmt"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/reassembly"
+
+	"github.com/tlskit/tlskit/internal/wire"
+	"github.com/tlskit/tlskit/transcript"
+)
+
+// factory makes one conn per TCP connection for the assembler.
+type factory struct{ a *analyzer }
+
+// New implements reassembly.StreamFactory.
+func (f *factory) New(netFlow, tcpFlow gopacket.Flow, tcp *layers.TCP, ac reassembly.AssemblerContext) reassembly.Stream {
+	a := f.a
+	c := &conn{a: a, synFrom: -1}
+	c.id.Index = a.next
+	a.next++
+	c.ends[0] = net.JoinHostPort(netFlow.Src().String(), strconv.Itoa(int(tcp.SrcPort)))
+	c.ends[1] = net.JoinHostPort(netFlow.Dst().String(), strconv.Itoa(int(tcp.DstPort)))
+	c.ports = [2]int{int(tcp.SrcPort), int(tcp.DstPort)}
+	c.first = ac.GetCaptureInfo().Timestamp
+	return c
+}
+
+// conn is one TCP connection being reassembled and decoded. Index 0 of its
+// arrays is the direction of the connection's first packet (gopacket's
+// TCPDirClientToServer, whatever the real roles), 1 the other.
+type conn struct {
+	a     *analyzer
+	id    Conn
+	ends  [2]string // sender endpoint of each direction
+	ports [2]int
+	first time.Time
+	last  time.Time
+
+	synFrom  int // direction whose sender is the client, from the SYN; -1 unknown
+	client   int // direction whose sender is the TLS client, once roles are known
+	roles    bool
+	filtered bool
+	sawData  bool
+	dec      *transcript.Decoder
+	halves   [2]half
+	problems []string
+}
+
+// half is the state of one direction.
+type half struct {
+	midstream bool   // its first packet was not a SYN
+	synced    bool   // a TLS record boundary has been found (or was never in doubt)
+	pending   []byte // bytes held while looking for a record boundary
+	skipped   int
+	closeHow  transcript.CloseHow
+	closeAt   time.Time
+	closed    bool // the close was given to the decoder
+}
+
+func idx(dir reassembly.TCPFlowDirection) int {
+	if dir == reassembly.TCPDirClientToServer {
+		return 0
+	}
+	return 1
+}
+
+func (c *conn) side(d int) transcript.Side {
+	if d == c.client {
+		return transcript.Client
+	}
+	return transcript.Server
+}
+
+// Accept implements reassembly.Stream: every segment is accepted; a
+// connection seen without its SYN starts at its first segment.
+func (c *conn) Accept(tcp *layers.TCP, ci gopacket.CaptureInfo, dir reassembly.TCPFlowDirection, nextSeq reassembly.Sequence, start *bool, ac reassembly.AssemblerContext) bool {
+	d := idx(dir)
+	if t := ci.Timestamp; t.After(c.last) {
+		c.last = t
+	}
+	h := &c.halves[d]
+	if tcp.SYN && c.synFrom < 0 {
+		if tcp.ACK {
+			c.synFrom = 1 - d
+		} else {
+			c.synFrom = d
+		}
+	}
+	if nextSeq == -1 && !tcp.SYN {
+		*start = true
+		h.midstream = true
+	}
+	if (tcp.RST || tcp.FIN) && h.closeHow == "" {
+		h.closeHow, h.closeAt = transcript.CloseFIN, ci.Timestamp
+		if tcp.RST {
+			h.closeHow = transcript.CloseRST
+		}
+	}
+	return true
+}
+
+// ReassembledSG implements reassembly.Stream: in-order bytes of one
+// direction, possibly after a hole.
+func (c *conn) ReassembledSG(sg reassembly.ScatterGather, ac reassembly.AssemblerContext) {
+	dir, _, end, skip := sg.Info()
+	d := idx(dir)
+	n, _ := sg.Lengths()
+	t := ac.GetCaptureInfo().Timestamp
+	var data []byte
+	if n > 0 {
+		data = sg.Fetch(n)
+		t = sg.CaptureInfo(0).Timestamp
+		c.sawData = true
+		c.setRoles(d, data)
+	}
+	if c.dec != nil {
+		if skip > 0 {
+			c.dec.Gap(c.side(d), t, skip)
+		}
+		if n > 0 {
+			c.feed(d, t, data, false)
+		}
+		if end {
+			c.close(d, t)
+		}
+	}
+}
+
+// ReassemblyComplete implements reassembly.Stream: the connection ended
+// (both directions closed, or it went idle, or the file ended).
+func (c *conn) ReassemblyComplete(ac reassembly.AssemblerContext) bool {
+	if c.dec != nil {
+		for d := range c.halves {
+			if h := &c.halves[d]; h.midstream && !h.synced && len(h.pending) > 0 {
+				c.feed(d, c.last, nil, true)
+			}
+		}
+		// Closes not yet given (an RST out of sequence, a FIN after a
+		// hole) go in time order.
+		order := []int{0, 1}
+		if c.halves[1].closeAt.Before(c.halves[0].closeAt) {
+			order = []int{1, 0}
+		}
+		for _, d := range order {
+			if h := &c.halves[d]; h.closeHow != "" && !h.closed {
+				c.close(d, h.closeAt)
+			}
+		}
+	}
+	c.a.done = append(c.a.done, c)
+	return true
+}
+
+// close gives the decoder the close of direction d.
+func (c *conn) close(d int, t time.Time) {
+	h := &c.halves[d]
+	if h.closed {
+		return
+	}
+	h.closed = true
+	how, at := h.closeHow, h.closeAt
+	if how == "" {
+		how, at = transcript.CloseFIN, t
+	}
+	c.dec.Close(c.side(d), at, how)
+}
+
+// setRoles decides who is the client, on the first data of the connection.
+func (c *conn) setRoles(d int, data []byte) {
+	if c.roles {
+		return
+	}
+	c.roles = true
+	switch {
+	case c.synFrom >= 0:
+		c.client = c.synFrom
+	case isHello(data, wire.TypeClientHello):
+		c.client = d
+	case isHello(data, wire.TypeServerHello):
+		c.client = 1 - d
+	case c.ports[0] < c.ports[1]: // the first packet came from the lower port: the server
+		c.client = 1
+	default:
+		c.client = 0
+	}
+	c.id.Client, c.id.Server = c.ends[c.client], c.ends[1-c.client]
+	if f := c.a.opts.Filter; f != nil && !f(c.id.Client, c.id.Server) {
+		c.filtered = true
+		return
+	}
+	opts := transcript.Options{Keys: c.a.keys, KeepData: c.a.opts.KeepData, MaxData: c.a.opts.MaxData}
+	if on := c.a.opts.OnData; on != nil {
+		opts.OnData = func(from transcript.Side, t time.Time, b []byte) { on(&c.id, from, t, b) }
+	}
+	c.dec = transcript.NewDecoder(opts)
+}
+
+// isHello reports whether b starts with a handshake record holding a
+// handshake message of type typ.
+func isHello(b []byte, typ wire.HandshakeType) bool {
+	return len(b) >= 6 && b[0] == byte(wire.ContentHandshake) && b[1] == 3 && b[5] == byte(typ)
+}
+
+// maxResync bounds the bytes held while looking for the first record
+// boundary of a connection picked up mid-stream.
+const maxResync = 64 << 10
+
+// feed passes bytes of direction d to the decoder, first finding a record
+// boundary when the direction was picked up mid-stream. final says no more
+// bytes will come.
+func (c *conn) feed(d int, t time.Time, data []byte, final bool) {
+	h := &c.halves[d]
+	side := c.side(d)
+	if !h.midstream || h.synced {
+		c.dec.Data(side, t, data)
+		return
+	}
+	h.pending = append(h.pending, data...)
+	final = final || len(h.pending) > maxResync
+	off, found := findRecord(h.pending, final)
+	switch {
+	case found:
+		if off > 0 {
+			c.problems = append(c.problems, fmt.Sprintf("the capture starts in the middle of this connection: the first %d bytes seen from the %s were skipped up to the first TLS record header", off, side))
+		}
+	case !final:
+		return // wait for more bytes
+	default:
+		off = 0 // no TLS record in sight: let the decoder say what it is
+	}
+	h.synced = true
+	b := h.pending[off:]
+	h.pending = nil
+	c.dec.Data(side, t, b)
+}
+
+// plausible reports whether b starts with a believable TLS record header.
+func plausible(b []byte) (int, bool) {
+	if len(b) < wire.RecordHeaderLen || b[0] < 20 || b[0] > 24 || b[1] != 3 || b[2] > 4 {
+		return 0, false
+	}
+	n := int(b[3])<<8 | int(b[4])
+	return n, n > 0 && n <= wire.MaxCiphertext
+}
+
+// findRecord finds the first offset in b where a plausible TLS record
+// header is followed by another plausible header or by the end of b. When
+// a candidate needs more bytes to be judged and final is false it reports
+// not found, so that the caller waits.
+func findRecord(b []byte, final bool) (int, bool) {
+	for i := 0; i+wire.RecordHeaderLen <= len(b); i++ {
+		n, ok := plausible(b[i:])
+		if !ok {
+			continue
+		}
+		next := i + wire.RecordHeaderLen + n
+		switch {
+		case next == len(b):
+			return i, true
+		case next+wire.RecordHeaderLen <= len(b):
+			if _, ok := plausible(b[next:]); ok {
+				return i, true
+			}
+		case !final:
+			return 0, false
+		case next > len(b) && i == 0:
+			return 0, true // a record cut by the end of the capture
+		}
+	}
+	return 0, false
+}

@@ -1,0 +1,119 @@
+package render
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/tlskit/tlskit/capture"
+	"github.com/tlskit/tlskit/transcript"
+)
+
+// stamp formats a capture timestamp to the millisecond, in UTC.
+func stamp(t time.Time) string {
+	if t.IsZero() {
+		return "(no time)"
+	}
+	return t.UTC().Format("2006-01-02 15:04:05.000Z")
+}
+
+// CaptureConnection writes the report on one connection of a capture: who
+// talked to whom and when, then the same ladder, chain, verdict and
+// findings as `tlskit check`, and who closed the connection.
+func CaptureConnection(w io.Writer, c *capture.Connection, o Options) error {
+	p := &printer{w: w}
+	if o.Now.IsZero() {
+		o.Now = c.VerifiedAt
+	}
+	if o.Now.IsZero() {
+		o.Now = c.First
+	}
+	p.f("━━ connection #%d  client %s → server %s  %s", c.Index, c.Client, c.Server, stamp(c.First))
+	if c.ServerName != "" {
+		p.f(", server name %s", c.ServerName)
+	}
+	p.f("\n")
+	if !o.Brief {
+		Transcript(w, c.Transcript, o)
+		p.f("  %s\n", ClosedBy(c.ClosedBy))
+		for _, pr := range c.Problems {
+			p.f("%s", indent(wrap("note: "+pr, 92), "  "))
+		}
+		Chain(w, c.Chain, c.VerifiedPath, o.Now)
+		if !c.VerifiedAt.IsZero() {
+			p.f("  (verified as of %s, the capture time of the server's Certificate message)\n", stamp(c.VerifiedAt))
+		}
+	}
+	p.f("\nVERDICT  %s", strings.ToUpper(string(c.Verdict)))
+	var nego []string
+	for _, s := range []string{c.Version, c.CipherSuite} {
+		if s != "" {
+			nego = append(nego, s)
+		}
+	}
+	if c.ALPN != "" {
+		nego = append(nego, "ALPN "+c.ALPN)
+	}
+	if len(nego) > 0 {
+		p.f("  (%s)", strings.Join(nego, ", "))
+	}
+	p.f("\n")
+	Findings(w, c.Findings)
+	p.f("\n")
+	return p.err
+}
+
+// ClosedBy says who closed a captured connection, how and when, e.g.
+// "closed by the server with FIN at 2016-…Z, after alert fatal
+// certificate_required".
+func ClosedBy(c *transcript.Closure) string {
+	if c == nil {
+		return "still open when the capture ended"
+	}
+	how := map[transcript.CloseHow]string{
+		transcript.CloseFIN: "FIN",
+		transcript.CloseRST: "RST (reset)",
+	}[c.How]
+	if how == "" {
+		how = string(c.How)
+	}
+	s := fmt.Sprintf("closed by the %s with %s at %s", c.By, how, stamp(c.Time))
+	if c.AfterAlert != "" {
+		s += ", after alert " + c.AfterAlert
+	}
+	return s
+}
+
+// CaptureData writes one run of decrypted application data as it is
+// decoded (pcap --data): a header line, then the bytes as text when they
+// are printable, else as a hex dump.
+func CaptureData(w io.Writer, c *capture.Conn, from transcript.Side, t time.Time, data []byte) error {
+	p := &printer{w: w}
+	p.f("#%d %s %s  %d bytes\n", c.Index, stamp(t), from.Arrow(), len(data))
+	p.f("%s", indent(printable(data), "  | "))
+	return p.err
+}
+
+// CaptureSummary writes the closing lines about the whole capture.
+func CaptureSummary(w io.Writer, s *capture.Summary) error {
+	p := &printer{w: w}
+	p.f("%s: %d packets, %d TLS connections", s.Format, s.Packets, s.Connections)
+	if s.Ignored > 0 {
+		p.f(", %d non-TLS TCP connections ignored", s.Ignored)
+	}
+	if s.Filtered > 0 {
+		p.f(", %d left out by --filter", s.Filtered)
+	}
+	if s.SecretsBlocks > 0 {
+		p.f(", %d decryption secrets blocks", s.SecretsBlocks)
+	}
+	p.f("\n")
+	if s.DTLSPackets > 0 {
+		p.f("note: %d UDP datagrams look like DTLS, which tlskit pcap does not decode\n", s.DTLSPackets)
+	}
+	for _, pr := range s.Problems {
+		p.f("%s", indent(wrap("problem: "+pr, 96), ""))
+	}
+	return p.err
+}
