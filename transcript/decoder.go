@@ -232,7 +232,7 @@ func (d *Decoder) record(dir *direction, t time.Time, hdr wire.RecordHeader, hea
 	dir.records++
 	base := Event{Time: t, From: dir.side, Record: dir.records, RecordLen: hdr.Length}
 
-	if hdr.Type == wire.ContentChangeCipherSpec {
+	if hdr.Type == wire.ContentChangeCipherSpec && !dir.encrypted {
 		e := base
 		e.Type = TypeChangeCipherSpec
 		if d.tls13 || (dir.side == Client && d.earlyOffered && d.version == 0) {
@@ -272,6 +272,16 @@ func (d *Decoder) record(dir *direction, t time.Time, hdr wire.RecordHeader, hea
 		return
 	}
 	base.Decrypted = true
+	if wire.ContentType(ctype) == wire.ContentChangeCipherSpec && !d.tls13 {
+		// A TLS 1.2 renegotiation: the ChangeCipherSpec comes encrypted
+		// under the old keys and switches to the new handshake's keys.
+		e := base
+		e.Type = TypeChangeCipherSpec
+		e.Note = "renegotiation: the following records use the new handshake's keys"
+		d.add(e)
+		d.tls12Keys(dir)
+		return
+	}
 	d.content(dir, base, wire.ContentType(ctype), plain)
 }
 
@@ -568,9 +578,16 @@ func (d *Decoder) handshake(dir *direction, base Event, raw wire.RawMessage) {
 
 	switch m := msg.(type) {
 	case *wire.ClientHello:
-		if d.clientRandom == nil || d.version == 0 {
+		switch {
+		case d.clientRandom == nil || d.version == 0:
 			d.clientRandom = append([]byte(nil), m.Random...)
 			d.tr.ClientRandom = d.clientRandom
+		case !d.tls13:
+			// TLS 1.2 renegotiation: the new handshake has its own
+			// randoms and master secret; the transcript keeps naming
+			// the connection by its first client random.
+			d.clientRandom = append([]byte(nil), m.Random...)
+			d.hsLog = [][]byte{raw.Raw}
 		}
 		d.tr.ServerName = SNI(m)
 		d.earlyOffered = m.Extensions.Has(wire.ExtEarlyData)
