@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/gopacket/gopacket/layers"
-	"github.com/gopacket/gopacket/pcapgo"
 )
 
 // Packet is one captured frame.
@@ -70,7 +69,7 @@ const maxBlock = 16 << 20
 // wherever they appear in the file.
 type Reader struct {
 	format  Format
-	pcap    *pcapgo.Reader
+	pcap    *pcapReader
 	ng      *ngReader
 	cr      *countingReader
 	packets int
@@ -118,9 +117,9 @@ func NewReader(r io.Reader) (*Reader, error) {
 		rd.ng = &ngReader{r: cr, rd: rd}
 	case 0xa1b2c3d4, 0xd4c3b2a1, 0xa1b23c4d, 0x4d3cb2a1:
 		rd.format = FormatPcap
-		p, err := pcapgo.NewReader(cr)
+		p, err := newPcapReader(cr)
 		if err != nil {
-			return nil, &ReadError{Offset: 0, Reason: "bad pcap file header", Err: err}
+			return nil, err
 		}
 		rd.pcap = p
 	default:
@@ -142,20 +141,70 @@ func (r *Reader) Next() (Packet, error) {
 		}
 		return p, err
 	}
-	start := r.cr.n
-	data, ci, err := r.pcap.ZeroCopyReadPacketData()
-	switch {
-	case err == io.EOF:
-		return Packet{}, io.EOF
-	case err != nil:
-		reason := "bad packet record"
-		if errors.Is(err, io.ErrUnexpectedEOF) {
-			reason = "the file ends in the middle of a packet (truncated capture)"
-		}
-		return Packet{}, &ReadError{Offset: start, Packet: r.packets, Reason: reason, Err: err}
+	p, err := r.pcap.next(r.packets)
+	if err == nil {
+		r.packets++
 	}
-	r.packets++
-	return Packet{Time: ci.Timestamp, Link: r.pcap.LinkType(), Data: data}, nil
+	return p, err
+}
+
+// pcapReader reads classic pcap (either byte order, micro- or nanosecond
+// timestamps). It is ours rather than pcapgo's so that a corrupt length
+// is an error with its offset instead of a 4 GB allocation.
+type pcapReader struct {
+	r     *countingReader
+	order binary.ByteOrder
+	nano  bool
+	link  layers.LinkType
+	hdr   [16]byte
+	buf   []byte
+}
+
+func newPcapReader(r *countingReader) (*pcapReader, error) {
+	var h [24]byte
+	if _, err := io.ReadFull(r, h[:]); err != nil {
+		return nil, &ReadError{Reason: "the file ends inside the 24-byte pcap file header (truncated capture)", Err: err}
+	}
+	p := &pcapReader{r: r}
+	switch binary.LittleEndian.Uint32(h[:]) {
+	case 0xa1b2c3d4:
+		p.order = binary.LittleEndian
+	case 0xa1b23c4d:
+		p.order, p.nano = binary.LittleEndian, true
+	case 0xd4c3b2a1:
+		p.order = binary.BigEndian
+	case 0x4d3cb2a1:
+		p.order, p.nano = binary.BigEndian, true
+	}
+	p.link = layers.LinkType(p.order.Uint32(h[20:]) & 0xffff) // the upper bits carry FCS flags
+	return p, nil
+}
+
+func (p *pcapReader) next(packets int) (Packet, error) {
+	off := p.r.n
+	if _, err := io.ReadFull(p.r, p.hdr[:]); err != nil {
+		if err == io.EOF {
+			return Packet{}, io.EOF
+		}
+		return Packet{}, &ReadError{Offset: off, Packet: packets, Reason: "the file ends inside a packet header (truncated capture)"}
+	}
+	sec, frac := p.order.Uint32(p.hdr[0:]), p.order.Uint32(p.hdr[4:])
+	n := p.order.Uint32(p.hdr[8:])
+	if n > maxBlock {
+		return Packet{}, &ReadError{Offset: off, Packet: packets, Reason: fmt.Sprintf("packet length %d is impossible (at most %d): the file is corrupt", n, maxBlock)}
+	}
+	if cap(p.buf) < int(n) {
+		p.buf = make([]byte, n)
+	}
+	b := p.buf[:n]
+	if _, err := io.ReadFull(p.r, b); err != nil {
+		return Packet{}, &ReadError{Offset: off, Packet: packets, Reason: fmt.Sprintf("the file ends inside a packet of %d bytes (truncated capture)", n)}
+	}
+	nsec := int64(frac)
+	if !p.nano {
+		nsec *= 1000
+	}
+	return Packet{Time: time.Unix(int64(sec), nsec).UTC(), Link: p.link, Data: b}, nil
 }
 
 // ngReader reads pcapng blocks itself: gopacket's NgReader keeps Decryption
