@@ -13,9 +13,11 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -299,27 +301,30 @@ func (r *recorder) replay(dec *transcript.Decoder) {
 }
 
 // SplitTarget parses HOST[:PORT], defaulting the port to 443, and accepts
-// https:// URLs and bracketed IPv6 addresses.
+// https:// URLs and IPv6 addresses with or without brackets.
 func SplitTarget(s string) (string, error) {
-	if u, ok := cutScheme(s); ok {
-		s = u
-	}
-	if host, port, err := net.SplitHostPort(s); err == nil {
-		if host == "" {
-			return "", errors.New("probe: the target has no host name")
-		}
-		if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 {
-			return "", errors.New("probe: the port must be a number from 1 to 65535, got " + strconv.Quote(port))
-		}
-		return s, nil
-	}
+	s, _ = cutScheme(s)
 	if s == "" {
 		return "", errors.New("probe: empty target")
 	}
-	if s[0] == '[' && s[len(s)-1] == ']' {
-		s = s[1 : len(s)-1]
+	host, port, err := net.SplitHostPort(s)
+	if err != nil {
+		// No port: all of it is the host.
+		host, port = strings.TrimSuffix(strings.TrimPrefix(s, "["), "]"), "443"
+		if strings.Contains(host, ":") && net.ParseIP(host) == nil {
+			return "", fmt.Errorf("probe: cannot read %q as HOST[:PORT]", s)
+		}
 	}
-	return net.JoinHostPort(s, "443"), nil
+	if host == "" {
+		return "", errors.New("probe: the target has no host name")
+	}
+	if strings.ContainsAny(host, "[]/ \t") {
+		return "", fmt.Errorf("probe: %q is not a host name or address", host)
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 {
+		return "", errors.New("probe: the port must be a number from 1 to 65535, got " + strconv.Quote(port))
+	}
+	return net.JoinHostPort(host, port), nil
 }
 
 // cutScheme strips an https:// prefix and any path.

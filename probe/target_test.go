@@ -1,0 +1,54 @@
+package probe
+
+import (
+	"net"
+	"strings"
+	"testing"
+)
+
+func TestSplitTarget(t *testing.T) {
+	for _, tc := range []struct{ in, want, err string }{
+		{in: "example.com", want: "example.com:443"},
+		{in: "example.com:8443", want: "example.com:8443"},
+		{in: "https://example.com/path?q#f", want: "example.com:443"},
+		{in: "https://example.com:9443/", want: "example.com:9443"},
+		{in: "10.0.0.7", want: "10.0.0.7:443"},
+		{in: "[2001:db8::1]:993", want: "[2001:db8::1]:993"},
+		{in: "[2001:db8::1]", want: "[2001:db8::1]:443"},
+		{in: "2001:db8::1", want: "[2001:db8::1]:443"},
+		{in: "[", err: "no host name"},
+		{in: "]x", err: "not a host name"},
+		{in: "a b", err: "not a host name"},
+		{in: "example.com:0", err: "port must be a number from 1 to 65535"},
+		{in: "example.com:https", err: "port must be a number"},
+		{in: ":443", err: "no host name"},
+		{in: "", err: "empty target"},
+	} {
+		got, err := SplitTarget(tc.in)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("SplitTarget(%q) = %q, %v; want error %q", tc.in, got, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || got != tc.want {
+			t.Errorf("SplitTarget(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
+		}
+	}
+}
+
+// FuzzSplitTarget: any input gives an error or a HOST:PORT that net can split.
+func FuzzSplitTarget(f *testing.F) {
+	for _, s := range []string{"example.com", "a:1", "https://x/y", "[::1]", "[::1]:5", "::1", "a:b:c", "https://", "[", "]"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := SplitTarget(s)
+		if err != nil {
+			return
+		}
+		if _, _, err := net.SplitHostPort(got); err != nil {
+			t.Fatalf("SplitTarget(%q) = %q, which does not split: %v", s, got, err)
+		}
+	})
+}
