@@ -113,7 +113,11 @@ func runPcap(stdio Stdio, f *pcapFlags, path string) error {
 			return usagef("--keylog takes an NSS key log file (SSLKEYLOGFILE)", "--keylog: %s", strings.TrimPrefix(err.Error(), "keylog: "))
 		}
 		for _, e := range lineErrors(err) {
-			fmt.Fprintf(stdio.Err, "tlskit: warning: --keylog %s: %s (line ignored)\n", f.keylogFile, strings.TrimPrefix(e.Error(), "keylog: "))
+			msg := e.Error()
+			if le := (*keylog.LineError)(nil); errors.As(e, &le) {
+				msg = fmt.Sprintf("line %d: %s", le.Line, le.Reason)
+			}
+			fmt.Fprintf(stdio.Err, "tlskit: warning: --keylog %s: %s (line ignored)\n", f.keylogFile, msg)
 		}
 		if l.Len() == 0 {
 			fmt.Fprintf(stdio.Err, "tlskit: warning: --keylog %s holds no secrets\n", f.keylogFile)
@@ -130,6 +134,9 @@ func runPcap(stdio Stdio, f *pcapFlags, path string) error {
 	out.w, out.json, out.brief = stdio.Out, f.jsonOut, f.brief
 	if f.data && !f.jsonOut {
 		opts.OnData = func(c *capture.Conn, from transcript.Side, t time.Time, data []byte) {
+			if len(data) == 0 {
+				return // TLS 1.0 CBC clients send empty records against BEAST
+			}
 			render.CaptureData(stdio.Out, c, from, t, data)
 		}
 	}
@@ -235,9 +242,9 @@ func lineErrors(err error) []error {
 	if err == nil {
 		return nil
 	}
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
+	var j interface{ Unwrap() []error }
+	if errors.As(err, &j) {
 		return j.Unwrap()
 	}
 	return []error{err}
 }
-
