@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# bench/pcap.sh: time `tlskit pcap --data` against tshark's full decryption
+# on a loopback capture of ~200 MB of TLS traffic with its key log, and
+# check that tlskit's peak memory does not grow with the capture's size.
+#
+# The capture is generated here (openssl s_server -WWW, curl downloads with
+# SSLKEYLOGFILE, dumpcap on lo) and deleted afterwards; nothing is committed.
+# Needs root or capture capabilities for dumpcap. Usage: bench/pcap.sh [MB]
+set -euo pipefail
+MB=${1:-200}
+cd "$(dirname "$0")/.."
+work=$(mktemp -d)
+trap 'kill $srv $dc 2>/dev/null || true; rm -rf "$work"' EXIT
+go build -o "$work/tlskit" ./cmd/tlskit
+
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$work/key.pem" \
+	-out "$work/cert.pem" -subj /CN=localhost -days 2 2>/dev/null
+head -c $((MB / 4))M /dev/urandom >"$work/big.bin"
+port=$((20000 + RANDOM % 20000))
+(cd "$work" && exec openssl s_server -WWW -accept 127.0.0.1:$port -cert cert.pem -key key.pem -quiet) &
+srv=$!
+
+capture() { # capture FILE N: N downloads of big.bin, one per cipher family
+	dumpcap -q -i lo -f "tcp port $port" -s 0 -w "$1" 2>/dev/null &
+	dc=$!
+	sleep 1
+	local opts=("--tlsv1.3 --tls13-ciphers TLS_AES_128_GCM_SHA256" "--tlsv1.3 --tls13-ciphers TLS_CHACHA20_POLY1305_SHA256"
+		"--tlsv1.2 --tls-max 1.2 --ciphers ECDHE-ECDSA-AES128-GCM-SHA256" "--tlsv1.2 --tls-max 1.2 --ciphers ECDHE-ECDSA-AES128-SHA256")
+	for i in $(seq 0 $(($2 - 1))); do
+		SSLKEYLOGFILE="$work/keys.log" curl -sk ${opts[$((i % 4))]} "https://127.0.0.1:$port/big.bin" -o /dev/null
+	done
+	sleep 1
+	kill -INT $dc
+	wait $dc || true
+}
+
+measure() { # measure LABEL CMD...: prints seconds and peak RSS in MB
+	/usr/bin/time -f "%e %M" -o "$work/time" "${@:2}" >/dev/null 2>"$work/err" || true
+	read -r secs kb <"$work/time"
+	printf '%-8s %8.2f s  %6d MB peak RSS\n' "$1" "$secs" $((kb / 1024))
+	echo "$secs $kb"
+}
+
+capture "$work/small.pcapng" 1
+capture "$work/big.pcapng" 4
+size=$(du -m "$work/big.pcapng" | cut -f1)
+echo "capture: $size MB, $(grep -c CLIENT_RANDOM "$work/keys.log" || true) TLS 1.2 + $(grep -c CLIENT_TRAFFIC_SECRET_0 "$work/keys.log" || true) TLS 1.3 connections in the key log"
+
+read -r t_small kb_small < <(measure "tlskit-1/4" "$work/tlskit" pcap --data --keylog "$work/keys.log" "$work/small.pcapng" | tee /dev/stderr | tail -1)
+read -r t_ours kb_ours < <(measure tlskit "$work/tlskit" pcap --data --keylog "$work/keys.log" "$work/big.pcapng" | tee /dev/stderr | tail -1)
+read -r t_tshark kb_tshark < <(measure tshark tshark -r "$work/big.pcapng" -o "tls.keylog_file:$work/keys.log" -q -z io,stat,0 | tee /dev/stderr | tail -1)
+"$work/tlskit" pcap --keylog "$work/keys.log" "$work/big.pcapng" | grep -c '\[decrypted\]' | sed 's/^/decrypted events: /'
+awk -v a="$t_tshark" -v b="$t_ours" 'BEGIN { printf "tshark / tlskit time ratio: %.1fx (goal: >= 10x)\n", a / b }'
+awk -v s="$kb_small" -v b="$kb_ours" 'BEGIN { printf "tlskit peak RSS, 4x the capture: %.2fx (goal: flat)\n", b / s }'
