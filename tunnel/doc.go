@@ -1,0 +1,38 @@
+// Package tunnel forwards TCP connections between a listener and a target,
+// with TLS on either side: the engine of `tlskit tunnel` (stunnel's and
+// ghostunnel's job).
+//
+// A [Proxy] knows nothing about certificates. It takes a listener, an
+// optional Handshake hook run on each accepted connection (a TLS server
+// handshake, in server mode) and a Dial hook that connects to the target (a
+// verified TLS client connection, in client mode); package tlskit builds
+// the TLS configs. Swapping the configs those hooks use is how a reload
+// works: connections in flight keep the config they started with.
+//
+// # Behaviour
+//
+//   - Handshake and Dial are bounded by HandshakeTimeout: a client that
+//     never finishes its handshake holds its slot for that long at most.
+//   - Data is copied both ways with small per-connection buffers that grow
+//     to a pooled 32 KiB buffer only while bulk data flows, so that idle
+//     connections stay cheap. A half-close is propagated: end of stream on
+//     one side becomes CloseWrite on the other (close_notify over TLS, a
+//     FIN over TCP), and the other direction keeps flowing.
+//   - IdleTimeout closes a connection when neither direction moved data
+//     for that long.
+//   - MaxConns bounds concurrent connections: beyond it, connections wait in
+//     the listen backlog.
+//   - A refused peer is logged with slog as msg=refused and
+//     finding=<finding id> (see [Classify]), and counted in [Metrics].
+//   - [Proxy.Shutdown] stops accepting and lets connections drain until its
+//     context ends, then closes what is left.
+//   - With ProxyProtocol set, a PROXY protocol v2 header (haproxy
+//     proxy-protocol.txt §2.2) is sent to the target first, with the
+//     client's address and, over TLS, the SNI, ALPN and TLS version.
+//
+// # Metrics
+//
+// [Metrics] writes the Prometheus text exposition format (version 0.0.4)
+// by hand: connections accepted, active and refused by finding id, bytes
+// each way, a handshake duration histogram, reloads and reload errors.
+package tunnel

@@ -1,0 +1,191 @@
+package tunnel_test
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tlskit/tlskit/finding"
+	"github.com/tlskit/tlskit/internal/peertest"
+	"github.com/tlskit/tlskit/trust"
+)
+
+// roundTrip writes msg, half-closes, and reads everything back.
+func roundTrip(t testing.TB, addr, msg string) string {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	must(t, err)
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	_, err = io.WriteString(c, msg)
+	must(t, err)
+	must(t, c.(*net.TCPConn).CloseWrite())
+	b, err := io.ReadAll(c)
+	if err != nil {
+		t.Fatalf("reading back: %v (got %q)", err, b)
+	}
+	return string(b)
+}
+
+// TestClientTunnelOpenSSL: plain client → client tunnel → openssl s_server -rev.
+func TestClientTunnelOpenSSL(t *testing.T) {
+	f := newFixture(t)
+	srv := peertest.OpenSSL(t, "-cert", f.serverCert, "-key", f.serverKey, "-cert_chain", f.serverChain, "-rev", "-tls1_3")
+	addr := serve(t, clientTunnel(t, f.clientPolicy(), srv.Addr))
+	c, err := net.Dial("tcp", addr)
+	must(t, err)
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	fmt.Fprintf(c, "hello tunnel\n")
+	line, err := bufio.NewReader(c).ReadString('\n')
+	must(t, err)
+	if strings.TrimSpace(line) != "lennut olleh" {
+		t.Fatalf("got %q, want the reversed line", line)
+	}
+}
+
+// TestCurlThroughClientTunnel: curl speaks plain HTTP to the client tunnel,
+// which carries it over verified TLS to openssl s_server -www.
+func TestCurlThroughClientTunnel(t *testing.T) {
+	peertest.Need(t, "curl")
+	f := newFixture(t)
+	srv := peertest.OpenSSL(t, "-cert", f.serverCert, "-key", f.serverKey, "-cert_chain", f.serverChain, "-www")
+	addr := serve(t, clientTunnel(t, f.clientPolicy(), srv.Addr))
+	out, err := exec.Command("curl", "-sS", "--max-time", "10", "http://"+addr+"/").CombinedOutput()
+	if err != nil {
+		t.Fatalf("curl: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "Ciphers supported") || !strings.Contains(string(out), "TLSv1.3") {
+		t.Fatalf("curl got %.300q", out)
+	}
+}
+
+// stunnel runs stunnel4 with the given service options; it returns the
+// accept address.
+func stunnel(t *testing.T, opts string) string {
+	t.Helper()
+	peertest.Need(t, "stunnel")
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "stunnel.conf")
+	body := "foreground = yes\npid =\ndebug = 4\n[svc]\naccept = 127.0.0.1:{port}\n" + opts + "\n"
+	// peertest.Start substitutes {port} in arguments only: pass the file
+	// through a tiny shell that writes it with the port.
+	script := fmt.Sprintf("sed \"s/{port}/$1/\" > %s <<'EOF'\n%sEOF\nexec stunnel %s", conf, body, conf)
+	s := peertest.Start(t, "sh", "-c", script, "sh", "{port}")
+	return s.Addr
+}
+
+// TestServerTunnelStunnelClient: plain → stunnel (client, verifying our
+// chain and name, with a client certificate) → server tunnel (mTLS) → echo.
+func TestServerTunnelStunnelClient(t *testing.T) {
+	f := newFixture(t)
+	var logs logBuf
+	p := serverTunnel(t, f.serverPolicy(), echoServer(t))
+	p.Logger = logs.logger()
+	addr := serve(t, p)
+	good := stunnel(t, fmt.Sprintf("client = yes\nconnect = %s\nCAfile = %s\nverifyChain = yes\ncheckHost = good.lab.tlskit.test\nsni = good.lab.tlskit.test\ncert = %s\nkey = %s\n",
+		addr, f.files.Root, f.clientCert, f.clientKey))
+	if got := roundTrip(t, good, "through stunnel\n"); got != "through stunnel\n" {
+		t.Fatalf("echo %q", got)
+	}
+	// A client certificate from a CA the tunnel does not trust.
+	bad := stunnel(t, fmt.Sprintf("client = yes\nconnect = %s\nCAfile = %s\nverifyChain = yes\ncert = %s\nkey = %s\n",
+		addr, f.files.Root, f.files.BadClientCert, f.files.BadClientKey))
+	c, err := net.Dial("tcp", bad)
+	must(t, err)
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	io.ReadAll(c)
+	c.Close()
+	logs.waitFinding(t, finding.ChainIncomplete)
+}
+
+// TestClientTunnelStunnelServer: plain → client tunnel (pinned) → stunnel
+// server → echo.
+func TestClientTunnelStunnelServer(t *testing.T) {
+	f := newFixture(t)
+	st := stunnel(t, fmt.Sprintf("connect = %s\ncert = %s\nkey = %s\n", echoServer(t), f.serverCert, f.serverKey))
+	pol := f.clientPolicy()
+	pol.Pins = []string{trust.PinOf(f.pki.Intermediate).String(), trust.PinOf(f.pki.Root).String()}
+	addr := serve(t, clientTunnel(t, pol, st))
+	msg := strings.Repeat("0123456789abcdef", 20000) // 320 KB, several records
+	if got := roundTrip(t, addr, msg); got != msg {
+		t.Fatalf("echo of %d bytes returned %d bytes", len(msg), len(got))
+	}
+}
+
+// TestServerTunnelOpenSSLClient: openssl s_client with a certificate on
+// the allow-list reaches the target; one off the list is refused with
+// name.mismatch in the log.
+func TestServerTunnelOpenSSLClient(t *testing.T) {
+	peertest.Need(t, "openssl")
+	f := newFixture(t)
+	var logs logBuf
+	p := serverTunnel(t, f.serverPolicy(), echoServer(t))
+	p.Logger = logs.logger()
+	addr := serve(t, p)
+	run := func(cert, key string) string {
+		// stdin stays open a moment so that the echo arrives before
+		// s_client quits at its end.
+		cmd := exec.Command("sh", "-c", `(echo ping; sleep 0.5) | openssl s_client -quiet -no_ign_eof -connect "$0" -servername good.lab.tlskit.test -CAfile "$1" -verify_return_error -cert "$2" -key "$3"`,
+			addr, f.files.Root, cert, key)
+		out, _ := cmd.CombinedOutput()
+		return string(out)
+	}
+	if out := run(f.clientCert, f.clientKey); !strings.Contains(out, "ping") {
+		t.Fatalf("s_client did not get its echo:\n%s", out)
+	}
+	run(f.strangerCert, f.strangerKey)
+	r := logs.waitFinding(t, finding.NameMismatch)
+	if r["side"] != "client" || !strings.Contains(fmt.Sprint(r["error"]), "batch.lab.tlskit.test") {
+		t.Errorf("refusal record %v", r)
+	}
+}
+
+// TestBadTargets: the client tunnel refuses targets with the right id.
+func TestBadTargets(t *testing.T) {
+	f := newFixture(t)
+	expired, err := f.pki.Leaf(leafExpired(f))
+	must(t, err)
+	ec, ek, ech := writePair(t, f.dir, "expired", expired)
+	good := peertest.OpenSSL(t, "-cert", f.serverCert, "-key", f.serverKey, "-cert_chain", f.serverChain, "-rev")
+	exp := peertest.OpenSSL(t, "-cert", ec, "-key", ek, "-cert_chain", ech, "-rev")
+	cases := []struct {
+		name, target, want string
+		edit               func(p *policyEdit)
+	}{
+		{"wrong CA", good.Addr, finding.ChainUntrustedRoot, func(p *policyEdit) { p.Trust = []string{"file:" + f.files.OtherRoot} }},
+		{"pin mismatch", good.Addr, finding.PinMismatch, func(p *policyEdit) {
+			p.Pins = []string{trust.PinOf(f.pki.OtherRoot).String(), trust.PinOf(f.pki.ClientCA).String()}
+		}},
+		{"expired", exp.Addr, finding.CertExpired, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			pol := f.clientPolicy()
+			if tc.edit != nil {
+				tc.edit(pol)
+			}
+			var logs logBuf
+			p := clientTunnel(t, pol, tc.target)
+			p.Logger = logs.logger()
+			addr := serve(t, p)
+			c, err := net.Dial("tcp", addr)
+			must(t, err)
+			c.SetDeadline(time.Now().Add(5 * time.Second))
+			if got, _ := io.ReadAll(c); len(got) != 0 { // closed (or reset): refused
+				t.Errorf("a refused target passed data back: %q", got)
+			}
+			c.Close()
+			r := logs.waitFinding(t, tc.want)
+			if r["side"] != "target" {
+				t.Errorf("record %v", r)
+			}
+		})
+	}
+}

@@ -1,0 +1,402 @@
+package tunnel
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// DefaultHandshakeTimeout bounds the handshake and the target dial when
+// [Proxy.HandshakeTimeout] is zero.
+const DefaultHandshakeTimeout = 10 * time.Second
+
+// Proxy forwards each connection accepted on a listener to a target. Set
+// its fields, then call [Proxy.Serve]; do not change or copy it afterwards.
+type Proxy struct {
+	// Name names the service in logs and metrics.
+	Name string
+	// Handshake, when set, runs on each accepted connection before the
+	// target is dialled and returns the connection to use instead, such
+	// as a *tls.Conn after a server handshake. Its error refuses the
+	// client.
+	Handshake func(ctx context.Context, c net.Conn) (net.Conn, error)
+	// Dial connects to the target for the client connection in (the one
+	// Handshake returned). A client-side TLS handshake belongs here: its
+	// error refuses the connection and is logged with its finding id.
+	Dial func(ctx context.Context, in net.Conn) (net.Conn, error)
+	// HandshakeTimeout bounds Handshake plus Dial; zero means
+	// [DefaultHandshakeTimeout].
+	HandshakeTimeout time.Duration
+	// IdleTimeout closes a connection when no data moved either way for
+	// that long; zero means never.
+	IdleTimeout time.Duration
+	// MaxConns is the limit of concurrent connections; zero means none.
+	MaxConns int
+	// ProxyProtocol sends a PROXY protocol v2 header to the target.
+	ProxyProtocol bool
+	// Logger receives the logs; nil discards them.
+	Logger *slog.Logger
+	// Metrics counts connections, bytes, handshakes and refusals; nil
+	// counts nothing.
+	Metrics *Metrics
+
+	initOnce  sync.Once
+	m         *serviceMetrics
+	sem       chan struct{}
+	done      chan struct{} // closed by Shutdown
+	closing   atomic.Bool
+	mu        sync.Mutex
+	listeners map[net.Listener]struct{}
+	conns     map[net.Conn]struct{}
+	wg        sync.WaitGroup
+}
+
+// init prepares the internal state.
+func (p *Proxy) init() {
+	p.initOnce.Do(func() {
+		mt := p.Metrics
+		if mt == nil {
+			mt = &Metrics{}
+		}
+		p.m = mt.service(p.Name)
+		if p.MaxConns > 0 {
+			p.sem = make(chan struct{}, p.MaxConns)
+		}
+		p.done = make(chan struct{})
+		p.listeners = map[net.Listener]struct{}{}
+		p.conns = map[net.Conn]struct{}{}
+		if p.Logger == nil {
+			p.Logger = slog.New(slog.DiscardHandler)
+		}
+	})
+}
+
+// ErrProxyClosed is returned by [Proxy.Serve] after [Proxy.Shutdown] or
+// [Proxy.Close].
+var ErrProxyClosed = errors.New("tunnel: proxy closed")
+
+// Serve accepts connections on ln and forwards them until ln fails or the
+// proxy is shut down; it then returns [ErrProxyClosed]. Serve closes ln.
+func (p *Proxy) Serve(ln net.Listener) error {
+	p.init()
+	if p.Dial == nil {
+		return errors.New("tunnel: Proxy.Dial is nil: nothing says where to forward")
+	}
+	p.mu.Lock()
+	if p.closing.Load() {
+		p.mu.Unlock()
+		ln.Close()
+		return ErrProxyClosed
+	}
+	p.listeners[ln] = struct{}{}
+	p.mu.Unlock()
+	defer func() {
+		p.mu.Lock()
+		delete(p.listeners, ln)
+		p.mu.Unlock()
+		ln.Close()
+	}()
+	var backoff time.Duration
+	for {
+		if p.sem != nil {
+			select {
+			case p.sem <- struct{}{}:
+			case <-p.done:
+				return ErrProxyClosed
+			}
+		}
+		c, err := ln.Accept()
+		if err != nil {
+			if p.sem != nil {
+				<-p.sem
+			}
+			if p.closing.Load() {
+				return ErrProxyClosed
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && !errors.Is(err, net.ErrClosed) {
+				// EMFILE and friends: back off instead of spinning.
+				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+				p.Logger.Warn("accept failed", "service", p.Name, "error", err, "retry_in", backoff)
+				select {
+				case <-time.After(backoff):
+				case <-p.done:
+					return ErrProxyClosed
+				}
+				continue
+			}
+			return err
+		}
+		backoff = 0
+		if !p.track(c) {
+			c.Close()
+			if p.sem != nil {
+				<-p.sem
+			}
+			return ErrProxyClosed
+		}
+		p.wg.Add(1)
+		go p.handle(c)
+	}
+}
+
+// track registers a connection; it returns false when the proxy is
+// closing.
+func (p *Proxy) track(c net.Conn) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closing.Load() {
+		return false
+	}
+	p.conns[c] = struct{}{}
+	return true
+}
+
+// untrack forgets a connection.
+func (p *Proxy) untrack(c net.Conn) {
+	p.mu.Lock()
+	delete(p.conns, c)
+	p.mu.Unlock()
+}
+
+// Shutdown stops accepting, waits for the open connections to end until
+// ctx is done, then closes the rest. It returns ctx.Err() when it had to
+// close connections.
+func (p *Proxy) Shutdown(ctx context.Context) error {
+	p.init()
+	p.mu.Lock()
+	if !p.closing.Swap(true) {
+		close(p.done)
+	}
+	for ln := range p.listeners {
+		ln.Close()
+	}
+	p.mu.Unlock()
+	finished := make(chan struct{})
+	go func() { p.wg.Wait(); close(finished) }()
+	select {
+	case <-finished:
+		return nil
+	case <-ctx.Done():
+	}
+	p.mu.Lock()
+	for c := range p.conns {
+		c.Close()
+	}
+	p.mu.Unlock()
+	<-finished
+	return ctx.Err()
+}
+
+// Close closes the listeners and every connection at once.
+func (p *Proxy) Close() error {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	p.Shutdown(ctx)
+	return nil
+}
+
+// handle serves one accepted connection.
+func (p *Proxy) handle(raw net.Conn) {
+	defer p.wg.Done()
+	defer func() {
+		if p.sem != nil {
+			<-p.sem
+		}
+	}()
+	defer p.untrack(raw)
+	defer raw.Close()
+	p.m.accepted.Add(1)
+	p.m.active.Add(1)
+	defer p.m.active.Add(-1)
+
+	start := time.Now()
+	hto := p.HandshakeTimeout
+	if hto <= 0 {
+		hto = DefaultHandshakeTimeout
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), hto)
+	defer cancel()
+	stop := context.AfterFunc(ctx, func() { raw.SetDeadline(time.Unix(1, 0)) }) // wake blocked handshakes
+	defer stop()
+	raw.SetDeadline(start.Add(hto))
+	in := raw
+	if p.Handshake != nil {
+		c, err := p.Handshake(ctx, raw)
+		if err != nil {
+			p.refuse(raw, "client", err)
+			return
+		}
+		in = c
+	}
+	out, err := p.Dial(ctx, in)
+	if err != nil {
+		p.refuse(raw, "target", err)
+		return
+	}
+	if !p.track(out) {
+		out.Close()
+		return
+	}
+	defer p.untrack(out)
+	defer out.Close()
+	if !stop() {
+		p.refuse(raw, "client", os.ErrDeadlineExceeded)
+		return
+	}
+	raw.SetDeadline(time.Time{})
+	out.SetDeadline(time.Time{})
+	p.m.handshake(time.Since(start))
+
+	if p.ProxyProtocol {
+		hdr, err := proxyHeader(raw, in).AppendBinary(nil)
+		if err == nil {
+			out.SetWriteDeadline(time.Now().Add(hto))
+			_, err = out.Write(hdr)
+			out.SetWriteDeadline(time.Time{})
+		}
+		if err != nil {
+			p.Logger.Warn("PROXY header not sent", "service", p.Name, "remote", raw.RemoteAddr().String(), "error", err)
+			return
+		}
+	}
+	up, down := p.pipe(in, out)
+	p.Logger.Debug("closed", "service", p.Name, "remote", raw.RemoteAddr().String(), "bytes_from_client", up, "bytes_to_client", down, "duration", time.Since(start))
+}
+
+// refuse logs and counts a refused connection.
+func (p *Proxy) refuse(raw net.Conn, side string, err error) {
+	id := Classify(err)
+	p.m.refuse(id)
+	p.Logger.Warn("refused", "service", p.Name, "remote", raw.RemoteAddr().String(), "side", side, "finding", id, "error", err.Error())
+}
+
+// proxyHeader describes the client connection for the target.
+func proxyHeader(raw, in net.Conn) *ProxyHeader {
+	h := &ProxyHeader{}
+	if a, ok := raw.RemoteAddr().(*net.TCPAddr); ok {
+		h.Source = a.AddrPort()
+	}
+	if a, ok := raw.LocalAddr().(*net.TCPAddr); ok {
+		h.Destination = a.AddrPort()
+	}
+	if !h.Source.IsValid() || !h.Destination.IsValid() {
+		h.Source, h.Destination = netip.AddrPort{}, netip.AddrPort{}
+	}
+	if tc, ok := in.(*tls.Conn); ok {
+		cs := tc.ConnectionState()
+		h.ALPN, h.Authority = cs.NegotiatedProtocol, cs.ServerName
+		h.TLS = &ProxyTLS{
+			Version:    tlsVersionName(cs.Version),
+			Cipher:     tls.CipherSuiteName(cs.CipherSuite),
+			ClientCert: len(cs.PeerCertificates) > 0,
+			Verified:   len(cs.PeerCertificates) > 0, // VerifyConnection accepted it
+		}
+		if len(cs.PeerCertificates) > 0 {
+			h.TLS.CommonName = cs.PeerCertificates[0].Subject.CommonName
+		}
+	}
+	return h
+}
+
+// tlsVersionName names a version the way OpenSSL does (PP2_SUBTYPE_SSL_VERSION).
+func tlsVersionName(v uint16) string {
+	switch v {
+	case tls.VersionTLS13:
+		return "TLSv1.3"
+	case tls.VersionTLS12:
+		return "TLSv1.2"
+	case tls.VersionTLS11:
+		return "TLSv1.1"
+	case tls.VersionTLS10:
+		return "TLSv1"
+	}
+	return ""
+}
+
+// closeWriter is a connection that can half-close.
+type closeWriter interface{ CloseWrite() error }
+
+// pipe copies both ways until both directions ended, propagating
+// half-closes, and returns the byte counts.
+func (p *Proxy) pipe(in, out net.Conn) (up, down int64) {
+	var last atomic.Int64 // unix nanoseconds of the last data, either way
+	last.Store(time.Now().UnixNano())
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		down = p.copy(in, out, &last, &p.m.bytesOut)
+	}()
+	up = p.copy(out, in, &last, &p.m.bytesIn)
+	wg.Wait()
+	return up, down
+}
+
+// copy copies src to dst, then half-closes dst. Reads start with a small
+// buffer; a read that fills it switches to a pooled 32 KiB buffer, given
+// back once reads are small again, so idle connections stay small.
+func (p *Proxy) copy(dst, src net.Conn, last *atomic.Int64, count *atomic.Int64) int64 {
+	var small [2048]byte
+	var big *[]byte
+	defer func() {
+		if big != nil {
+			bufPool.Put(big)
+		}
+	}()
+	var total int64
+	idle := p.IdleTimeout
+	for {
+		buf := small[:]
+		if big != nil {
+			buf = *big
+		}
+		if idle > 0 {
+			src.SetReadDeadline(time.Now().Add(idle))
+		}
+		n, err := src.Read(buf)
+		if n > 0 {
+			last.Store(time.Now().UnixNano())
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				src.Close()
+				dst.Close()
+				return total
+			}
+			total += int64(n)
+			count.Add(int64(n))
+			switch {
+			case big == nil && n == len(small):
+				big = bufPool.Get().(*[]byte)
+			case big != nil && n < len(small):
+				bufPool.Put(big)
+				big = nil
+			}
+		}
+		if err != nil {
+			if errors.Is(err, os.ErrDeadlineExceeded) && idle > 0 && !p.closing.Load() {
+				if time.Since(time.Unix(0, last.Load())) < idle {
+					continue // the other direction is busy
+				}
+			}
+			if err == io.EOF {
+				if cw, ok := dst.(closeWriter); ok {
+					if cw.CloseWrite() == nil {
+						return total
+					}
+				}
+			}
+			// An error, an idle timeout, or no half-close: end both ways.
+			src.Close()
+			dst.Close()
+			return total
+		}
+	}
+}
