@@ -36,8 +36,8 @@ capture() { # capture FILE N: N downloads of big.bin, one per cipher family
 
 measure() { # measure LABEL CMD...: prints seconds and peak RSS in MB
 	/usr/bin/time -f "%e %M" -o "$work/time" "${@:2}" >/dev/null 2>"$work/err" || true
-	read -r secs kb <"$work/time"
-	printf '%-8s %8.2f s  %6d MB peak RSS\n' "$1" "$secs" $((kb / 1024))
+	read -r secs kb < <(tail -1 "$work/time")
+	printf '%-10s %8.2f s  %6d MB peak RSS\n' "$1" "$secs" $((kb / 1024)) >&2
 	echo "$secs $kb"
 }
 
@@ -46,9 +46,9 @@ capture "$work/big.pcapng" 4
 size=$(du -m "$work/big.pcapng" | cut -f1)
 echo "capture: $size MB, $(grep -c CLIENT_RANDOM "$work/keys.log" || true) TLS 1.2 + $(grep -c CLIENT_TRAFFIC_SECRET_0 "$work/keys.log" || true) TLS 1.3 connections in the key log"
 
-read -r t_small kb_small < <(measure "tlskit-1/4" "$work/tlskit" pcap --data --keylog "$work/keys.log" "$work/small.pcapng" | tee /dev/stderr | tail -1)
-read -r t_ours kb_ours < <(measure tlskit "$work/tlskit" pcap --data --keylog "$work/keys.log" "$work/big.pcapng" | tee /dev/stderr | tail -1)
-read -r t_tshark kb_tshark < <(measure tshark tshark -r "$work/big.pcapng" -o "tls.keylog_file:$work/keys.log" -q -z io,stat,0 | tee /dev/stderr | tail -1)
+read -r t_small kb_small < <(measure "tlskit-1/4" "$work/tlskit" pcap --data --keylog "$work/keys.log" "$work/small.pcapng")
+read -r t_ours kb_ours < <(measure tlskit "$work/tlskit" pcap --data --keylog "$work/keys.log" "$work/big.pcapng")
+read -r t_tshark kb_tshark < <(measure tshark tshark -r "$work/big.pcapng" -o "tls.keylog_file:$work/keys.log" -q -z io,stat,0)
 "$work/tlskit" pcap --keylog "$work/keys.log" "$work/big.pcapng" | grep -c '\[decrypted\]' | sed 's/^/decrypted events: /'
 awk -v a="$t_tshark" -v b="$t_ours" 'BEGIN { printf "tshark / tlskit time ratio: %.1fx (goal: >= 10x)\n", a / b }'
 awk -v s="$kb_small" -v b="$kb_ours" 'BEGIN { printf "tlskit peak RSS, 4x the capture: %.2fx (goal: flat)\n", b / s }'
