@@ -87,12 +87,34 @@ func ClosedBy(c *transcript.Closure) string {
 
 // CaptureData writes one run of decrypted application data as it is
 // decoded (pcap --data): a header line, then the bytes as text when they
-// are printable, else as a hex dump.
-func CaptureData(w io.Writer, c *capture.Conn, from transcript.Side, t time.Time, data []byte) error {
-	p := &printer{w: w}
-	p.f("#%d %s %s  %d bytes\n", c.Index, stamp(t), from.Arrow(), len(data))
-	p.f("%s", indent(printable(data), "  | "))
-	return p.err
+// DataPrinter writes decrypted application data (pcap --data) for people:
+// a header per record, then the data as text when it is printable, else as
+// a hex dump. It reuses one buffer, so printing a capture's worth of data
+// allocates almost nothing. The zero value with W set is ready to use.
+type DataPrinter struct {
+	W io.Writer
+	// Hex dumps binary data in full; otherwise a binary record shows its
+	// first 32 bytes and its size (a full dump of a download helps nobody
+	// reading a terminal, and costs three bytes of output per byte).
+	Hex bool
+	buf []byte
+}
+
+// Print writes one record's data sent by from on connection c at t.
+func (d *DataPrinter) Print(c *capture.Conn, from transcript.Side, t time.Time, data []byte) error {
+	b := fmt.Appendf(d.buf[:0], "#%d %s %s  %d bytes\n", c.Index, stamp(t), from.Arrow(), len(data))
+	switch {
+	case looksLikeText(data):
+		b = appendText(b, data, "  | ")
+	case d.Hex || len(data) <= 32:
+		b = appendHex(b, data, "  | ")
+	default:
+		b = appendHex(b, data[:32], "  | ")
+		b = fmt.Appendf(b, "  | … %d more bytes of binary data (--hex shows them all)\n", len(data)-32)
+	}
+	d.buf = b
+	_, err := d.W.Write(b)
+	return err
 }
 
 // CaptureSummary writes the closing lines about the whole capture.

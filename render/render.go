@@ -4,6 +4,8 @@
 package render
 
 import (
+	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -149,7 +151,7 @@ func Transcript(w io.Writer, evs []transcript.Event, o Options) {
 		}
 		p.f("\n")
 		if o.Data && len(e.Data) > 0 {
-			p.f("%s", indent(printable(e.Data), "      | "))
+			p.f("%s", appendData(nil, e.Data, "      | "))
 		}
 	}
 }
@@ -310,23 +312,102 @@ func indent(s, prefix string) string {
 	return prefix + strings.ReplaceAll(s, "\n", "\n"+prefix) + "\n"
 }
 
-// printable shows data as text when it is mostly printable, else as hex.
-func printable(b []byte) string {
-	bad := 0
-	for _, r := range string(b) {
-		if r == utf8.RuneError || (r < 32 && r != '\n' && r != '\r' && r != '\t') {
-			bad++
+// appendData appends data for a person to dst, every line starting with
+// prefix: as text when it looks like text (CRLF shown as LF, any control
+// character shown as '.'), else as a hex dump of 16 bytes a line. It
+// allocates nothing beyond dst's growth, because pcap --data runs it over
+// every decrypted record of a capture.
+func appendData(dst []byte, data []byte, prefix string) []byte {
+	if !looksLikeText(data) {
+		return appendHex(dst, data, prefix)
+	}
+	return appendText(dst, data, prefix)
+}
+
+// appendText appends data as lines of text, CRLF shown as LF and control
+// characters as '.'.
+func appendText(dst []byte, data []byte, prefix string) []byte {
+	for len(data) > 0 {
+		line, rest, _ := bytes.Cut(data, []byte{'\n'})
+		line = bytes.TrimSuffix(line, []byte{'\r'})
+		dst = append(dst, prefix...)
+		for len(line) > 0 {
+			i := indexControl(line)
+			if i < 0 {
+				dst = append(dst, line...)
+				break
+			}
+			dst = append(dst, line[:i]...)
+			dst = append(dst, '.')
+			line = line[i+1:]
+		}
+		dst = append(dst, '\n')
+		data = rest
+	}
+	return dst
+}
+
+// looksLikeText decides text or hex from valid UTF-8 and a sample: at most
+// one byte in twenty of the first KiB may be a control character.
+func looksLikeText(data []byte) bool {
+	if !utf8.Valid(data) {
+		return false
+	}
+	sample := data[:min(len(data), 1024)]
+	n := 0
+	for _, c := range sample {
+		if c < 0x20 && c != '\t' && c != '\n' && c != '\r' || c == 0x7f {
+			n++
 		}
 	}
-	if bad*20 <= len(b) {
-		return strings.ReplaceAll(string(b), "\r\n", "\n")
+	return n*20 <= len(sample)
+}
+
+// indexControl returns the index of the first control character in b other
+// than tab, or -1. It skips 8 bytes at a time
+// where no byte is below 0x20 or equal to 0x7f.
+func indexControl(b []byte) int {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		x := binary.LittleEndian.Uint64(b[i:])
+		y := x ^ lo*0x7f
+		if (x-lo*0x20)&^x&hi != 0 || (y-lo)&^y&hi != 0 {
+			break
+		}
 	}
-	var sb strings.Builder
-	for i := 0; i < len(b); i += 16 {
-		end := min(i+16, len(b))
-		fmt.Fprintf(&sb, "%04x  % x\n", i, b[i:end])
+	for ; i < len(b); i++ {
+		if c := b[i]; c < 0x20 && c != '\t' || c == 0x7f {
+			return i
+		}
 	}
-	return sb.String()
+	return -1
+}
+
+// hexPairs holds the two hex digits of every byte value, in order.
+const hexPairs = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9fa0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebfc0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedfe0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff"
+
+// appendHex appends a hex dump of data, 16 bytes a line.
+func appendHex(dst []byte, data []byte, prefix string) []byte {
+	var line [5 + 16*3 + 1]byte // offset and space, 16 × " xx", newline
+	line[4] = ' '
+	for k := 0; k < 16; k++ {
+		line[5+3*k] = ' '
+	}
+	for off := 0; off < len(data); off += 16 {
+		copy(line[0:2], hexPairs[2*(off>>8&0xff):])
+		copy(line[2:4], hexPairs[2*(off&0xff):])
+		chunk := data[off:min(off+16, len(data))]
+		for k, c := range chunk {
+			copy(line[6+3*k:8+3*k], hexPairs[2*int(c):])
+		}
+		n := 5 + 3*len(chunk)
+		line[n] = '\n'
+		dst = append(dst, prefix...)
+		dst = append(dst, line[:n+1]...)
+		line[n] = ' '
+	}
+	return dst
 }
 
 type printer struct {

@@ -32,11 +32,6 @@ type Options struct {
 	OnData func(from Side, t time.Time, data []byte)
 }
 
-// maxBuffered bounds the bytes a direction may hold while waiting for the
-// rest of a record: a record is at most 5+16384+2048 bytes, so anything
-// larger means the stream is not TLS or a length field is corrupt.
-const maxBuffered = wire.RecordHeaderLen + wire.MaxCiphertext
-
 // Decoder decodes one TLS connection from the bytes each side sent. Feed it
 // with [Decoder.Data] in the order the bytes were seen (the two directions
 // interleaved as on the wire), then call [Decoder.Close] if the end was seen,
@@ -113,28 +108,62 @@ func (d *Decoder) Data(from Side, t time.Time, b []byte) {
 	if dir.dead || len(b) == 0 {
 		return
 	}
-	dir.buf = append(dir.buf, b...)
-	for len(dir.buf) >= wire.RecordHeaderLen {
-		hdr, err := wire.ParseRecordHeader(dir.buf)
-		if err != nil {
-			d.notTLS(dir, t, err)
+	// Complete records are decoded straight from b, without copying: the
+	// handshake assembler copies what it keeps, and nothing else holds on
+	// to record bytes. Only an unfinished record is buffered, and the next
+	// call completes it with just the bytes it lacks.
+	for len(dir.buf) > 0 {
+		want := wire.RecordHeaderLen
+		if len(dir.buf) >= want {
+			hdr, err := wire.ParseRecordHeader(dir.buf)
+			if err != nil {
+				d.notTLS(dir, t, err)
+				return
+			}
+			want += hdr.Length
+		}
+		if len(dir.buf) == want {
+			if _, ok := d.records(dir, t, dir.buf); !ok {
+				return
+			}
+			dir.buf = dir.buf[:0]
+			break
+		}
+		if len(b) == 0 {
 			return
 		}
+		take := min(want-len(dir.buf), len(b))
+		dir.buf = append(dir.buf, b[:take]...)
+		b = b[take:]
+	}
+	rest, ok := d.records(dir, t, b)
+	if ok {
+		dir.buf = append(dir.buf[:0], rest...)
+	}
+}
+
+// records decodes the complete records at the start of src and returns the
+// unfinished rest. ok is false when the direction stopped being decodable.
+func (d *Decoder) records(dir *direction, t time.Time, src []byte) (rest []byte, ok bool) {
+	for len(src) >= wire.RecordHeaderLen {
+		hdr, err := wire.ParseRecordHeader(src)
+		if err != nil {
+			dir.buf = append(dir.buf[:0], src...)
+			d.notTLS(dir, t, err)
+			return nil, false
+		}
 		n := wire.RecordHeaderLen + hdr.Length
-		if len(dir.buf) < n {
+		if len(src) < n {
 			break
 		}
 		dir.started = true
-		d.record(dir, t, hdr, dir.buf[:wire.RecordHeaderLen], dir.buf[wire.RecordHeaderLen:n])
-		dir.buf = dir.buf[n:]
+		d.record(dir, t, hdr, src[:wire.RecordHeaderLen], src[wire.RecordHeaderLen:n])
+		if dir.dead {
+			return nil, false
+		}
+		src = src[n:]
 	}
-	if len(dir.buf) == 0 {
-		dir.buf = nil
-	} else if len(dir.buf) > maxBuffered {
-		d.notTLS(dir, t, errors.New("record longer than TLS allows"))
-	} else if cap(dir.buf) > 4*maxBuffered {
-		dir.buf = append([]byte(nil), dir.buf...) // let a large burst's backing array go
-	}
+	return src, true
 }
 
 // Gap records that n bytes from a side are missing (a capture lost them).

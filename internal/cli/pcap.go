@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -17,6 +18,7 @@ import (
 	"github.com/tlskit/tlskit/keylog"
 	"github.com/tlskit/tlskit/render"
 	"github.com/tlskit/tlskit/transcript"
+	"github.com/tlskit/tlskit/trust"
 )
 
 // pcapFlags are the options of `tlskit pcap`.
@@ -24,6 +26,7 @@ type pcapFlags struct {
 	keylogFile    string
 	jsonOut       bool
 	data          bool
+	hex           bool
 	brief         bool
 	caFiles       []string
 	noSystemRoots bool
@@ -77,7 +80,8 @@ packets); 2 usage error or a file that is not a capture.`,
 	fl.SortFlags = false
 	fl.StringVar(&f.keylogFile, "keylog", "", "decrypt with the secrets in `FILE` (NSS key log format)")
 	fl.BoolVar(&f.jsonOut, "json", false, "print one JSON object ({connections: [...], summary}) instead of text")
-	fl.BoolVar(&f.data, "data", false, "also print decrypted application data (as text when printable)")
+	fl.BoolVar(&f.data, "data", false, "also print decrypted application data: text in full, binary as its first bytes")
+	fl.BoolVar(&f.hex, "hex", false, "with --data, dump binary application data in full, in hex")
 	fl.BoolVar(&f.brief, "brief", false, "print only each connection's verdict and findings")
 	fl.StringArrayVar(&f.caFiles, "ca-file", nil, "trust the CA certificates in `FILE` (PEM or DER; repeatable)")
 	fl.BoolVar(&f.noSystemRoots, "no-system-roots", false, "trust only the --ca-file certificates, not the system roots")
@@ -91,6 +95,10 @@ func runPcap(stdio Stdio, f *pcapFlags, path string) error {
 	pol, err := cf.policy()
 	if err != nil {
 		return err
+	}
+	if pol.System && pol.SystemRoots == nil {
+		// Every connection is verified: load the system roots once.
+		pol.SystemRoots = sync.OnceValues(trust.DefaultSystemRoots)
 	}
 	opts := capture.Options{Policy: pol}
 	if f.verifyTime != "" {
@@ -132,12 +140,16 @@ func runPcap(stdio Stdio, f *pcapFlags, path string) error {
 
 	var out pcapOutput
 	out.w, out.json, out.brief = stdio.Out, f.jsonOut, f.brief
+	if f.hex && !f.data {
+		return usagef("add --data: tlskit pcap --data --hex FILE", "--hex goes with --data")
+	}
 	if f.data && !f.jsonOut {
+		dp := &render.DataPrinter{W: stdio.Out, Hex: f.hex}
 		opts.OnData = func(c *capture.Conn, from transcript.Side, t time.Time, data []byte) {
 			if len(data) == 0 {
 				return // TLS 1.0 CBC clients send empty records against BEAST
 			}
-			render.CaptureData(stdio.Out, c, from, t, data)
+			dp.Print(c, from, t, data)
 		}
 	}
 	if f.data && f.jsonOut {

@@ -54,6 +54,8 @@ type state struct {
 	etm    bool             // RFC 7366 encrypt-then-MAC
 
 	secret []byte // TLS 1.3 traffic secret, for KeyUpdate
+
+	out []byte // reused plaintext buffer of AEAD records
 }
 
 // newAEAD builds the AEAD of a cipher.
@@ -155,6 +157,10 @@ func (o *Opener) KeyUpdate() error {
 // header's length bytes after it. It returns the plaintext and the real
 // content type: in TLS 1.3 the inner type, with the zero padding removed;
 // in TLS 1.2 and earlier the header's type.
+//
+// The plaintext lives in a buffer the Opener reuses: it is valid only until
+// the next call to Open. Callers that keep it must copy it. (Decrypting a
+// capture's worth of records then allocates nothing per record.)
 func (o *Opener) Open(header, payload []byte) (plaintext []byte, contentType uint8, err error) {
 	st := o.st
 	if st == nil {
@@ -198,10 +204,11 @@ func (st *state) open13(header, payload []byte) ([]byte, uint8, error) {
 	if len(payload) < st.aead.Overhead()+1 {
 		return nil, 0, fmt.Errorf("ciphertext of %d bytes is shorter than the %d-byte tag plus content type", len(payload), st.aead.Overhead())
 	}
-	pt, err := st.aead.Open(nil, st.nonce13(), payload, header)
+	pt, err := st.aead.Open(st.out[:0], st.nonce13(), payload, header)
 	if err != nil {
 		return nil, 0, ErrAuthentication
 	}
+	st.out = pt
 	i := len(pt) - 1
 	for i >= 0 && pt[i] == 0 {
 		i--
@@ -266,10 +273,11 @@ func (st *state) openAEAD12(typ uint8, vers, payload []byte) ([]byte, error) {
 		return nil, fmt.Errorf("ciphertext of %d bytes is shorter than the %d-byte tag", len(ct), st.aead.Overhead())
 	}
 	ad := st.macHeader(typ, vers, len(ct)-st.aead.Overhead())
-	pt, err := st.aead.Open(nil, nonce, ct, ad)
+	pt, err := st.aead.Open(st.out[:0], nonce, ct, ad)
 	if err != nil {
 		return nil, ErrAuthentication
 	}
+	st.out = pt
 	return pt, nil
 }
 
