@@ -15,19 +15,36 @@ go build -o "$work/tlskit" ./cmd/tlskit
 
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$work/key.pem" \
 	-out "$work/cert.pem" -subj /CN=localhost -days 2 2>/dev/null
-head -c $((MB / 4))M /dev/urandom >"$work/big.bin"
+# A mix like real HTTPS downloads: half text (shown in full by --data), half
+# binary (shown as a preview; --hex dumps it).
+head -c $((MB / 8))M /dev/urandom >"$work/big.bin"
+python3 -c "
+import random, sys
+random.seed(1)
+words = 'tls record cipher handshake alert certificate chain trust verify key log capture stream segment'.split()
+out = sys.stdout
+n, limit = 0, $((MB / 8)) * 1024 * 1024
+while n < limit:
+    line = ' '.join(random.choice(words) for _ in range(12)) + '\n'
+    out.write(line); n += len(line)
+" >"$work/big.txt"
 port=$((20000 + RANDOM % 20000))
 (cd "$work" && exec openssl s_server -WWW -accept 127.0.0.1:$port -cert cert.pem -key key.pem -quiet) &
 srv=$!
 
 capture() { # capture FILE N: N downloads of big.bin, one per cipher family
-	dumpcap -q -i lo -f "tcp port $port" -s 0 -w "$1" 2>/dev/null &
+	# A large capture buffer and a rate limit keep dumpcap from dropping
+	# packets: a lossy capture would leave part of the traffic undecrypted.
+	dumpcap -q -i lo -B 1024 -f "tcp port $port" -s 0 -w "$1" 2>/dev/null &
 	dc=$!
-	sleep 1
+	for _ in $(seq 50); do [ -s "$1" ] && break; sleep 0.1; done
+	sleep 0.5
 	local opts=("--tlsv1.3 --tls13-ciphers TLS_AES_128_GCM_SHA256" "--tlsv1.3 --tls13-ciphers TLS_CHACHA20_POLY1305_SHA256"
 		"--tlsv1.2 --tls-max 1.2 --ciphers ECDHE-ECDSA-AES128-GCM-SHA256" "--tlsv1.2 --tls-max 1.2 --ciphers ECDHE-ECDSA-AES128-SHA256")
 	for i in $(seq 0 $(($2 - 1))); do
-		SSLKEYLOGFILE="$work/keys.log" curl -sk ${opts[$((i % 4))]} "https://127.0.0.1:$port/big.bin" -o /dev/null
+		for f in big.txt big.bin; do
+			SSLKEYLOGFILE="$work/keys.log" curl -sk --limit-rate 150M ${opts[$((i % 4))]} "https://127.0.0.1:$port/$f" -o /dev/null
+		done
 	done
 	sleep 1
 	kill -INT $dc
@@ -49,6 +66,10 @@ echo "capture: $size MB, $(grep -c CLIENT_RANDOM "$work/keys.log" || true) TLS 1
 read -r t_small kb_small < <(measure "tlskit-1/4" "$work/tlskit" pcap --data --keylog "$work/keys.log" "$work/small.pcapng")
 read -r t_ours kb_ours < <(measure tlskit "$work/tlskit" pcap --data --keylog "$work/keys.log" "$work/big.pcapng")
 read -r t_tshark kb_tshark < <(measure tshark tshark -r "$work/big.pcapng" -o "tls.keylog_file:$work/keys.log" -q -z io,stat,0)
+read -r t_hex kb_hex < <(measure tlskit-hex "$work/tlskit" pcap --data --hex --keylog "$work/keys.log" "$work/big.pcapng")
+read -r t_tsx kb_tsx < <(measure tshark-x tshark -r "$work/big.pcapng" -o "tls.keylog_file:$work/keys.log" -x)
 "$work/tlskit" pcap --keylog "$work/keys.log" "$work/big.pcapng" | grep -c '\[decrypted\]' | sed 's/^/decrypted events: /'
-awk -v a="$t_tshark" -v b="$t_ours" 'BEGIN { printf "tshark / tlskit time ratio: %.1fx (goal: >= 10x)\n", a / b }'
+"$work/tlskit" pcap --keylog "$work/keys.log" "$work/big.pcapng" | grep -c ' gap ' | sed 's/^/gaps (packets dumpcap lost): /'
+awk -v a="$t_tshark" -v b="$t_ours" 'BEGIN { printf "tshark -z io,stat,0 / tlskit pcap --data: %.1fx (goal: >= 10x)\n", a / b }'
+awk -v a="$t_tsx" -v b="$t_hex" 'BEGIN { printf "tshark -x / tlskit pcap --data --hex (both print every decrypted byte): %.1fx\n", a / b }'
 awk -v s="$kb_small" -v b="$kb_ours" 'BEGIN { printf "tlskit peak RSS, 4x the capture: %.2fx (goal: flat)\n", b / s }'
