@@ -1,10 +1,8 @@
 package tlskit
 
 import (
-	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -160,7 +158,7 @@ func (p *Policy) trustPolicy(sources []string, usage x509.ExtKeyUsage) (*trust.P
 		tp.RootSources = append(tp.RootSources, arg)
 	}
 	for _, s := range p.Pins {
-		pin, err := parsePin(s)
+		pin, err := trust.ParsePin(s)
 		if err != nil {
 			return nil, fmt.Errorf("tlskit: %w", err)
 		}
@@ -238,17 +236,3 @@ func (p *Policy) minVersion() uint16 {
 	return p.MinVersion
 }
 
-// parsePin is [trust.ParsePin], except that "sha256/" followed by base64
-// that itself starts with "/" is read as the HPKP form: trust.ParsePin
-// takes the "//" for curl's separator and fails on such pins (1 in 64).
-func parsePin(s string) (trust.Pin, error) {
-	t := strings.TrimSpace(s)
-	if len(t) == len("sha256/")+44 && strings.EqualFold(t[:6], "sha256") && t[6] == '/' {
-		if raw, err := base64.StdEncoding.DecodeString(t[7:]); err == nil && len(raw) == sha256.Size {
-			var p trust.Pin
-			copy(p.SHA256[:], raw)
-			return p, nil
-		}
-	}
-	return trust.ParsePin(s)
-}

@@ -38,16 +38,20 @@ func ParsePin(s string) (Pin, error) {
 	t = t[len("sha256"):]
 	switch {
 	case strings.HasPrefix(t, "//"):
+		// curl's "sha256//" form, or "sha256/" followed by base64 that
+		// itself starts with "/" (one key in 64): the length decides.
+		if raw, err := decodePin(t[1:]); err == nil && len(raw) == sha256.Size {
+			var p Pin
+			copy(p.SHA256[:], raw)
+			return p, nil
+		}
 		t = t[2:]
 	case strings.HasPrefix(t, "/"), strings.HasPrefix(t, ":"):
 		t = t[1:]
 	default:
 		return Pin{}, fmt.Errorf("trust: pin %q: %s (the prefix must be followed by \"/\", \"//\" or \":\")", clip(s), want)
 	}
-	raw, err := base64.StdEncoding.DecodeString(t)
-	if err != nil {
-		raw, err = base64.RawStdEncoding.DecodeString(t)
-	}
+	raw, err := decodePin(t)
 	if err != nil {
 		hint := ""
 		if len(t) == 64 {
@@ -61,6 +65,15 @@ func ParsePin(s string) (Pin, error) {
 	var p Pin
 	copy(p.SHA256[:], raw)
 	return p, nil
+}
+
+// decodePin decodes base64 with or without padding.
+func decodePin(t string) ([]byte, error) {
+	raw, err := base64.StdEncoding.DecodeString(t)
+	if err != nil {
+		raw, err = base64.RawStdEncoding.DecodeString(t)
+	}
+	return raw, err
 }
 
 // clip shortens user input quoted in an error message.
