@@ -100,6 +100,7 @@ func TestWiresharkCorpus(t *testing.T) {
 			"Cipher is RSA-PSK-CHACHA20-POLY1305", "Cipher is DHE-PSK-CHACHA20-POLY1305", "Cipher is ECDHE-PSK-CHACHA20-POLY1305",
 			"Cipher is PSK-CHACHA20-POLY1305"}, "TLS 1.2"},
 		{"captures/tls13-rfc8446.pcap", "keys/tls13-rfc8446.keys", 2, []string{"GET /first", "GET /early", "GET /second"}, "TLS 1.3"},
+		{"captures/tls13-20-chacha20poly1305.pcap", "keys/tls13-20-chacha20poly1305.keys", 2, []string{"TLS13-CHACHA20-POLY1305-SHA256"}, "TLS 1.3 (draft 20)"},
 		{"captures/tls12-dsb.pcapng", "", 2, []string{"Host: example.com", "Host: example.net", "HTTP/1.1 200 OK"}, "TLS 1.2"},
 		{"derived/tls12-dsb-nosecrets.pcapng", "derived/tls12-dsb-combined.keys", 2, []string{"Host: example.com", "Host: example.net"}, "TLS 1.2"},
 		{"captures/http2-data-reassembly.pcap", "keys/http2-data-reassembly.keys", 1, []string{"\x89PNG"}, "TLS 1.2"},

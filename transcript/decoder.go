@@ -366,7 +366,7 @@ func (d *Decoder) openEarly(dir *direction, header, payload []byte) ([]byte, uin
 		return nil, 0, d.noKey(dir)
 	}
 	for _, s := range d.offered13 {
-		o, err := keysched.NewTLS13Opener(uint16(s), secret)
+		o, err := d.opener13(uint16(s), secret)
 		if err != nil {
 			continue
 		}
@@ -390,7 +390,7 @@ func (d *Decoder) nextEpoch(dir *direction) bool {
 			dir.opener = nil
 			continue
 		}
-		o, err := keysched.NewTLS13Opener(uint16(d.suite), secret)
+		o, err := d.opener13(uint16(d.suite), secret)
 		if err != nil {
 			d.keyProblem(fmt.Sprintf("cannot decrypt %s: %v", d.suite, err))
 			dir.opener = nil
@@ -400,6 +400,14 @@ func (d *Decoder) nextEpoch(dir *direction) bool {
 		return true
 	}
 	return false
+}
+
+// opener13 makes a TLS 1.3 opener, for the final protocol or a draft.
+func (d *Decoder) opener13(suite uint16, secret []byte) (*keysched.Opener, error) {
+	if d.version>>8 == 0x7f {
+		return keysched.NewTLS13DraftOpener(suite, secret, int(d.version&0xff))
+	}
+	return keysched.NewTLS13Opener(suite, secret)
 }
 
 // noKey explains why a record of dir cannot be opened.

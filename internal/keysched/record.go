@@ -55,7 +55,8 @@ type state struct {
 
 	secret []byte // TLS 1.3 traffic secret, for KeyUpdate
 
-	out []byte // reused plaintext buffer of AEAD records
+	out   []byte // reused plaintext buffer of AEAD records
+	noAAD bool   // TLS 1.3 drafts 20–24: no additional data
 }
 
 // newAEAD builds the AEAD of a cipher.
@@ -204,7 +205,11 @@ func (st *state) open13(header, payload []byte) ([]byte, uint8, error) {
 	if len(payload) < st.aead.Overhead()+1 {
 		return nil, 0, fmt.Errorf("ciphertext of %d bytes is shorter than the %d-byte tag plus content type", len(payload), st.aead.Overhead())
 	}
-	pt, err := st.aead.Open(st.out[:0], st.nonce13(), payload, header)
+	ad := header
+	if st.noAAD {
+		ad = nil
+	}
+	pt, err := st.aead.Open(st.out[:0], st.nonce13(), payload, ad)
 	if err != nil {
 		return nil, 0, ErrAuthentication
 	}

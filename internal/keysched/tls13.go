@@ -118,6 +118,22 @@ func NewTLS13Opener(suite uint16, trafficSecret []byte) (*Opener, error) {
 	return &Opener{st: st}, nil
 }
 
+// NewTLS13DraftOpener is [NewTLS13Opener] for a connection that negotiated
+// TLS 1.3 draft n (version 0x7f00+n). Drafts 20 to 24 authenticated no
+// additional data (the record header became the AAD in draft 25); drafts
+// before 20 used other key labels and are refused.
+func NewTLS13DraftOpener(suite uint16, trafficSecret []byte, draft int) (*Opener, error) {
+	if draft < 20 {
+		return nil, fmt.Errorf("keysched: TLS 1.3 draft %d is not supported (drafts before 20 used other key labels)", draft)
+	}
+	st, err := newTLS13State(suite, trafficSecret)
+	if err != nil {
+		return nil, err
+	}
+	st.noAAD = draft < 25
+	return &Opener{st: st}, nil
+}
+
 // NewTLS13Sealer returns a Sealer for one direction of a TLS 1.3 connection.
 func NewTLS13Sealer(suite uint16, trafficSecret []byte) (*Sealer, error) {
 	st, err := newTLS13State(suite, trafficSecret)

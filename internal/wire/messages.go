@@ -298,6 +298,22 @@ func parseServerHello(body []byte) (*ServerHello, error) {
 		return nil, errf(what, "random: truncated, want 32 bytes")
 	}
 	m.Random = HexBytes(random)
+	if m.isDraftFormat() {
+		// TLS 1.3 drafts before 22 had no legacy_session_id_echo and no
+		// legacy_compression_method (draft-ietf-tls-tls13-21 §4.1.3).
+		if !s.ReadUint16((*uint16)(&m.CipherSuite)) {
+			return nil, errf(what, "cipher_suite: truncated")
+		}
+		exts, err := parseExtensions(&s, what, inServerHello)
+		if err != nil {
+			return nil, err
+		}
+		if !s.Empty() {
+			return nil, errf(what, "%d trailing bytes after the extensions", len(s))
+		}
+		m.Extensions = exts
+		return m, nil
+	}
 	if !s.ReadUint8LengthPrefixed(&sid) {
 		return nil, errf(what, "legacy_session_id: truncated")
 	}
@@ -330,11 +346,22 @@ func parseServerHello(body []byte) (*ServerHello, error) {
 	return m, nil
 }
 
+// isDraftFormat reports a ServerHello of a TLS 1.3 draft before 22, whose
+// version field is the negotiated draft (0x7f00 + n).
+func (m *ServerHello) isDraftFormat() bool {
+	return m.Version>>8 == 0x7f && m.Version&0xff < 22
+}
+
 // Marshal re-encodes the body.
 func (m *ServerHello) Marshal() []byte {
 	return build(func(b *cryptobyte.Builder) {
 		b.AddUint16(uint16(m.Version))
 		b.AddBytes(m.Random)
+		if m.isDraftFormat() {
+			b.AddUint16(uint16(m.CipherSuite))
+			m.Extensions.marshal(b)
+			return
+		}
 		addU8Bytes(b, m.SessionID)
 		b.AddUint16(uint16(m.CipherSuite))
 		b.AddUint8(uint8(m.CompressionMethod))
