@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -325,26 +326,31 @@ func appendData(dst []byte, data []byte, prefix string) []byte {
 }
 
 // appendText appends data as lines of text, CRLF shown as LF and control
-// characters as '.'.
+// characters other than tab as '.'.
 func appendText(dst []byte, data []byte, prefix string) []byte {
+	dst = slices.Grow(dst, len(data)+(bytes.Count(data, []byte{'\n'})+1)*(len(prefix)+1))
+	dst = append(dst, prefix...)
 	for len(data) > 0 {
-		line, rest, _ := bytes.Cut(data, []byte{'\n'})
-		line = bytes.TrimSuffix(line, []byte{'\r'})
-		dst = append(dst, prefix...)
-		for len(line) > 0 {
-			i := indexControl(line)
-			if i < 0 {
-				dst = append(dst, line...)
-				break
-			}
-			dst = append(dst, line[:i]...)
-			dst = append(dst, '.')
-			line = line[i+1:]
+		i := indexControl(data)
+		if i < 0 {
+			dst = append(dst, data...)
+			break
 		}
-		dst = append(dst, '\n')
-		data = rest
+		dst = append(dst, data[:i]...)
+		switch c := data[i]; {
+		case c == '\n':
+			if i+1 < len(data) {
+				dst = append(dst, '\n')
+				dst = append(dst, prefix...)
+			}
+		case c == '\r' && i+1 < len(data) && data[i+1] == '\n':
+		case c == '\r' && i+1 == len(data):
+		default:
+			dst = append(dst, '.')
+		}
+		data = data[i+1:]
 	}
-	return dst
+	return append(dst, '\n')
 }
 
 // looksLikeText decides text or hex from valid UTF-8 and a sample: at most

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -99,6 +100,7 @@ func runPcap(stdio Stdio, f *pcapFlags, path string) error {
 	if pol.System && pol.SystemRoots == nil {
 		// Every connection is verified: load the system roots once.
 		pol.SystemRoots = sync.OnceValues(trust.DefaultSystemRoots)
+		go pol.SystemRoots() // parse them on the other core while the capture is read
 	}
 	opts := capture.Options{Policy: pol}
 	if f.verifyTime != "" {
@@ -139,12 +141,16 @@ func runPcap(stdio Stdio, f *pcapFlags, path string) error {
 	defer file.Close()
 
 	var out pcapOutput
-	out.w, out.json, out.brief = stdio.Out, f.jsonOut, f.brief
+	// One buffered writer for reports and data: --data on a large capture
+	// would otherwise make a system call per record.
+	bw := bufio.NewWriterSize(stdio.Out, 256<<10)
+	defer bw.Flush()
+	out.w, out.json, out.brief = bw, f.jsonOut, f.brief
 	if f.hex && !f.data {
 		return usagef("add --data: tlskit pcap --data --hex FILE", "--hex goes with --data")
 	}
 	if f.data && !f.jsonOut {
-		dp := &render.DataPrinter{W: stdio.Out, Hex: f.hex}
+		dp := &render.DataPrinter{W: bw, Hex: f.hex}
 		opts.OnData = func(c *capture.Conn, from transcript.Side, t time.Time, data []byte) {
 			if len(data) == 0 {
 				return // TLS 1.0 CBC clients send empty records against BEAST
@@ -161,6 +167,9 @@ func runPcap(stdio Stdio, f *pcapFlags, path string) error {
 		return usagef("give a pcap or pcapng file (tshark -w, tcpdump -w, dumpcap -w)", "%s: %s", path, strings.TrimPrefix(err.Error(), "capture: "))
 	}
 	if err := out.end(sum); err != nil {
+		return err
+	}
+	if err := bw.Flush(); err != nil {
 		return err
 	}
 	if err != nil {
