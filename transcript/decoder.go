@@ -6,6 +6,7 @@ import (
 	"crypto/sha1"
 	_ "crypto/sha256"
 	_ "crypto/sha512"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -75,6 +76,15 @@ type direction struct {
 	// failed is set once decryption failed, to report it only once.
 	failed bool
 	kept   int
+
+	// After bytes went missing (a capture's gap), resync says the next
+	// record boundary must be found again, lost counts the missing bytes,
+	// and seqLost says the opener's sequence number must be found again.
+	resync  bool
+	lost    int
+	seqLost bool
+	tries   int // records tried since the gap without finding the sequence number
+	payload int // payload bytes of the records seen, for estimating how many were lost
 }
 
 // epoch is a TLS 1.3 traffic secret by key log label.
@@ -107,6 +117,16 @@ func (d *Decoder) Data(from Side, t time.Time, b []byte) {
 	dir := d.dir(from)
 	if dir.dead || len(b) == 0 {
 		return
+	}
+	if dir.resync {
+		dir.buf = append(dir.buf, b...)
+		if !d.resync(dir) {
+			return
+		}
+		// Decode from the boundary found; the buffer is reused below for
+		// any unfinished record, so hand its bytes over first.
+		b = append([]byte(nil), dir.buf...)
+		dir.buf = dir.buf[:0]
 	}
 	// Complete records are decoded straight from b, without copying: the
 	// handshake assembler copies what it keeps, and nothing else holds on
@@ -173,11 +193,66 @@ func (d *Decoder) Gap(from Side, t time.Time, n int) {
 	if dir.dead {
 		return
 	}
-	dir.dead = true
-	dir.buf = nil
+	// What was buffered belongs to a record that cannot be completed, and
+	// so does any unfinished handshake message.
+	dir.lost += n + len(dir.buf)
+	dir.buf = dir.buf[:0]
+	dir.asm = wire.Assembler{}
+	dir.resync = true
+	dir.seqLost = dir.opener != nil || dir.encrypted || len(dir.epochs) > 0
+	dir.tries = 0
 	d.add(Event{Time: t, From: from, Type: TypeGap, Bytes: n,
-		Note: fmt.Sprintf("%d bytes from the %s are missing from the capture; the rest of this direction cannot be decoded", n, from)})
-	d.problem("%d bytes sent by the %s are missing; decoding of that direction stopped there", n, from)
+		Note: fmt.Sprintf("%d bytes from the %s are missing from the capture; decoding resumes at the next record boundary", n, from)})
+	d.problem("%d bytes sent by the %s are missing from the capture", n, from)
+}
+
+// maxResync bounds the bytes searched for a record boundary after a gap.
+const maxResync = 4 * (wire.RecordHeaderLen + wire.MaxCiphertext)
+
+// resync looks for the next record boundary in dir.buf after a gap: a
+// plausible record header followed by another one (or by exactly the end of
+// the bytes). It reports whether one was found, leaving dir.buf starting
+// there.
+func (d *Decoder) resync(dir *direction) bool {
+	b := dir.buf
+	for i := 0; i+wire.RecordHeaderLen <= len(b); i++ {
+		if !plausibleHeader(b[i:]) {
+			continue
+		}
+		next := i + wire.RecordHeaderLen + (int(b[i+3])<<8 | int(b[i+4]))
+		switch {
+		case next+wire.RecordHeaderLen <= len(b) && plausibleHeader(b[next:]):
+		case next == len(b):
+		case next+wire.RecordHeaderLen > len(b):
+			// Not enough bytes yet to confirm this candidate: wait.
+			dir.lost += i
+			dir.buf = append(dir.buf[:0], b[i:]...)
+			return false
+		default:
+			continue
+		}
+		dir.lost += i
+		dir.buf = append(dir.buf[:0], b[i:]...)
+		dir.resync = false
+		d.problem("the %s's records resumed after %d missing or skipped bytes", dir.side, dir.lost)
+		return true
+	}
+	if len(b) > maxResync {
+		keep := wire.RecordHeaderLen - 1
+		dir.lost += len(b) - keep
+		dir.buf = append(dir.buf[:0], b[len(b)-keep:]...)
+	}
+	return false
+}
+
+// plausibleHeader reports whether b starts like a TLS record header: a known
+// content type, version 3.x (SSL 3.0 to TLS 1.3, whose records say 3.3),
+// and a legal length.
+func plausibleHeader(b []byte) bool {
+	if len(b) < wire.RecordHeaderLen || b[0] < 20 || b[0] > 24 || b[1] != 3 || b[2] > 4 {
+		return false
+	}
+	return int(b[3])<<8|int(b[4]) <= wire.MaxCiphertext
 }
 
 // Close records that from ended the connection in the way how, at t.
@@ -259,6 +334,7 @@ func (d *Decoder) notTLS(dir *direction, t time.Time, err error) {
 // record handles one complete TLS record.
 func (d *Decoder) record(dir *direction, t time.Time, hdr wire.RecordHeader, header, payload []byte) {
 	dir.records++
+	dir.payload += hdr.Length
 	base := Event{Time: t, From: dir.side, Record: dir.records, RecordLen: hdr.Length}
 
 	if hdr.Type == wire.ContentChangeCipherSpec && !dir.encrypted {
@@ -339,6 +415,9 @@ func (d *Decoder) open(dir *direction, header, payload []byte) ([]byte, uint8, e
 	if dir.opener == nil {
 		return nil, 0, d.noKey(dir)
 	}
+	if dir.seqLost {
+		return d.openAfterGap(dir, header, payload)
+	}
 	plain, ctype, err := dir.opener.Open(header, payload)
 	for err != nil && len(dir.epochs) > 0 {
 		// In TLS 1.3 a side changes keys after its Finished (and the client
@@ -356,6 +435,51 @@ func (d *Decoder) open(dir *direction, header, payload []byte) ([]byte, uint8, e
 		return nil, 0, fmt.Errorf("not decrypted: %v (is the key log for this connection?)", err)
 	}
 	return plain, ctype, nil
+}
+
+// openAfterGap opens the first records after a gap, whose sequence number
+// is unknown: lost records advanced it. It tries the explicit nonce of TLS
+// 1.2 AES-GCM/CCM records (stacks send the sequence number there), then
+// numbers near an estimate from the lost bytes and the average record size.
+// The record's authentication tag tells the right one. After a few records
+// without success it gives up on the direction.
+func (d *Decoder) openAfterGap(dir *direction, header, payload []byte) ([]byte, uint8, error) {
+	if dir.tries >= 4 {
+		return nil, 0, errors.New("not decrypted: records were lost before it, and the decryption could not resume")
+	}
+	o := dir.opener
+	base := o.Seq()
+	avg := wire.RecordHeaderLen + wire.MaxCiphertext/2
+	if dir.records > 1 {
+		avg = wire.RecordHeaderLen + dir.payload/dir.records
+	}
+	est := base + uint64(dir.lost/avg)
+	var cands []uint64
+	if s := o.Suite(); !s.TLS13 && s.Cipher.AEAD() && s.IVLen == 4 && len(payload) >= 8 {
+		if n := binary.BigEndian.Uint64(payload); n >= base && n <= est+uint64(dir.lost/16)+64 {
+			cands = append(cands, n)
+		}
+	}
+	cands = append(cands, est)
+	for delta := uint64(1); delta <= 48; delta++ {
+		cands = append(cands, est+delta)
+		if est >= base+delta {
+			cands = append(cands, est-delta)
+		}
+	}
+	for _, c := range cands {
+		o.SetSeq(c)
+		if plain, ctype, err := o.Open(header, payload); err == nil {
+			dir.seqLost = false
+			d.problem("the %s's decryption resumed after the gap at record sequence number %d (%d records lost)", dir.side, c, c-base)
+			return plain, ctype, nil
+		}
+	}
+	o.SetSeq(base)
+	if dir.tries++; dir.tries >= 4 {
+		d.problem("after the gap, the %s's records could not be decrypted again", dir.side)
+	}
+	return nil, 0, errors.New("not decrypted: records were lost before it, and its sequence number was not found")
 }
 
 // openEarly tries 0-RTT data, sent before ServerHello told us the suite, with

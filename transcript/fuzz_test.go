@@ -10,7 +10,8 @@ import (
 )
 
 // FuzzDecoder feeds arbitrary bytes to a decoder as a conversation: the input
-// is a sequence of chunks, each a direction byte, a 2-byte length and the
+// is a sequence of chunks, each a control byte (bit 0: the server sent it;
+// bit 1: the bytes were lost, a capture's gap), a 2-byte length and the
 // bytes. With the RFC 8448 §3 secrets loaded, decryption paths are reached
 // too. The decoder must never panic, and every event must be well formed.
 func FuzzDecoder(f *testing.F) {
@@ -37,16 +38,19 @@ func FuzzDecoder(f *testing.F) {
 		d := NewDecoder(Options{Keys: keys, KeepData: true, MaxData: 64})
 		at := time.Unix(0, 0)
 		for len(in) >= 3 {
-			side := Client
-			if in[0]&1 == 1 {
+			side, in0 := Client, in[0]
+			if in0&1 == 1 {
 				side = Server
 			}
 			n := int(binary.BigEndian.Uint16(in[1:3]))
 			in = in[3:]
 			n = min(n, len(in))
-			if n == 0 {
+			switch {
+			case n == 0:
 				d.Close(side, at, CloseFIN)
-			} else {
+			case in0&2 != 0:
+				d.Gap(side, at, n) // bytes lost by the capture
+			default:
 				d.Data(side, at, in[:n])
 			}
 			in = in[n:]

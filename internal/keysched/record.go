@@ -137,6 +137,15 @@ func (o *Opener) Seq() uint64 {
 	return o.st.seq
 }
 
+// SetSeq sets the sequence number of the next record. A capture that lost
+// records uses it to resume decrypting after the gap. (TLS 1.0 CBC chains
+// its IV through the lost records, so it cannot resume this way.)
+func (o *Opener) SetSeq(n uint64) {
+	if o.st != nil {
+		o.st.seq = n
+	}
+}
+
 // Suite returns the cipher suite the Opener decrypts.
 func (o *Opener) Suite() Suite {
 	if o.st == nil {
