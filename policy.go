@@ -235,4 +235,3 @@ func (p *Policy) minVersion() uint16 {
 	}
 	return p.MinVersion
 }
-
