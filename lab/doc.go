@@ -29,7 +29,7 @@
 //	case                        finding                    exit  server
 //	good                        -                          0     TLS 1.3, leaf + intermediate
 //	good-tls12                  -                          0     TLS 1.2 only
-//	refused                     net.refused                1     a port that was listened on and closed
+//	refused                     net.refused                1     a port bound by a socket that never listens
 //	timeout                     net.timeout                1     raw: accepts, never writes (Args: --timeout 1s)
 //	reset                       net.reset                  1     raw: reads the ClientHello, closes with SO_LINGER 0 (RST)
 //	not-tls-http                protocol.not-tls           1     raw: answers "HTTP/1.1 400 Bad Request" in plaintext
@@ -72,8 +72,7 @@
 // closes the listeners and open connections and waits for every goroutine
 // to return; cancelling the context given to [Start] does the same.
 //
-// The refused case's port is found by listening on port 0 and closing the
-// listener. Another process may take the port before a client connects;
-// on a quiet loopback interface that is unlikely, and nothing better exists
-// for producing "connection refused" on demand.
+// The refused case's port is held by a TCP socket that is bound but never
+// listens: connections to it are refused, and no other program can take the
+// port while the lab runs.
 package lab

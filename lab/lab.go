@@ -48,15 +48,15 @@ type Lab struct {
 	wg        sync.WaitGroup
 
 	closeOnce sync.Once
+	release   func() // frees the refused case's port
 }
 
 // Start generates a PKI, writes its files to opts.Dir and starts one
 // listener per case on opts.Host, port 0. It returns once every listener
 // is accepting. The lab runs until [Lab.Close] or until ctx is done.
 //
-// The refused case gets a port that was listened on and closed again; the
-// small race (another process may take the port in between) is inherent to
-// producing "connection refused" on demand.
+// The refused case gets a port held by a TCP socket that is bound but never
+// listens, so connections to it are refused for as long as the lab runs.
 func Start(ctx context.Context, opts Options) (*Lab, error) {
 	if opts.Dir == "" {
 		return nil, errors.New("lab: Options.Dir is empty; give a directory for the PKI files")
@@ -97,6 +97,9 @@ func Start(ctx context.Context, opts Options) (*Lab, error) {
 		for _, s := range servers {
 			s.ln.Close()
 		}
+		if l.release != nil {
+			l.release()
+		}
 		l.cancel()
 		return nil, err
 	}
@@ -105,14 +108,19 @@ func Start(ctx context.Context, opts Options) (*Lab, error) {
 		if err != nil {
 			return fail(err)
 		}
-		ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
-		if err != nil {
-			return fail(fmt.Errorf("lab: listening for case %s on %s: %w", c.Name, host, err))
-		}
-		c.Addr = ln.Addr().String()
-		if cs.handle == nil { // refused: keep the address, free the port
-			ln.Close()
+		if cs.handle == nil { // refused: a port that is bound but never listens
+			addr, release, err := ReserveRefused(host)
+			if err != nil {
+				return fail(err)
+			}
+			l.release = release
+			c.Addr = addr
 		} else {
+			ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+			if err != nil {
+				return fail(fmt.Errorf("lab: listening for case %s on %s: %w", c.Name, host, err))
+			}
+			c.Addr = ln.Addr().String()
 			servers = append(servers, pending{c.Name, ln, cs.handle})
 		}
 		c.Args = append([]string{"--servername", c.ServerName(), "--ca-file", files.Root, "--no-system-roots"}, cs.args...)
@@ -259,6 +267,9 @@ func (l *Lab) Close() error {
 		l.cancel()
 		l.wg.Wait()
 		stopWatch()
+		if l.release != nil {
+			l.release()
+		}
 	})
 	return err
 }

@@ -15,7 +15,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -444,8 +443,12 @@ func TestClientCertificates(t *testing.T) {
 func TestNetworkFindings(t *testing.T) {
 	w := getWorld(t)
 	t.Run("refused", func(t *testing.T) {
-		port := peertest.FreePort(t)
-		rep := w.check(t, net.JoinHostPort("127.0.0.1", itoa(port)), "x.peer.test")
+		addr, release, err := lab.ReserveRefused("127.0.0.1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer release()
+		rep := w.check(t, addr, "x.peer.test")
 		expect(t, rep, diagnose.Failed, finding.NetRefused, finding.Error)
 	})
 	t.Run("timeout", func(t *testing.T) {
@@ -477,8 +480,6 @@ func TestNetworkFindings(t *testing.T) {
 		}
 	})
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }
 
 // listen serves handle on a loopback listener until the test ends.
 func listen(t *testing.T, handle func(net.Conn)) string {
