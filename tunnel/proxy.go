@@ -11,6 +11,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -252,6 +253,7 @@ func (p *Proxy) handle(raw net.Conn) {
 		p.refuse(raw, "client", os.ErrDeadlineExceeded)
 		return
 	}
+	cancel() // free the timer now: the connection may stay open for hours
 	raw.SetDeadline(time.Time{})
 	out.SetDeadline(time.Time{})
 	p.m.handshake(time.Since(start))
@@ -341,46 +343,38 @@ func (p *Proxy) pipe(in, out net.Conn) (up, down int64) {
 	return up, down
 }
 
-// copy copies src to dst, then half-closes dst. Reads start with a small
-// buffer; a read that fills it switches to a pooled 32 KiB buffer, given
-// back once reads are small again, so idle connections stay small.
+// copy copies src to dst, then half-closes dst. A plain TCP source is
+// read through its raw descriptor, so an idle one holds no buffer at all;
+// other sources (TLS) are read with a small buffer, and a read that fills
+// it switches to a pooled 32 KiB buffer, given back once reads are small
+// again, so idle connections stay small.
 func (p *Proxy) copy(dst, src net.Conn, last *atomic.Int64, count *atomic.Int64) int64 {
-	var small [2048]byte
-	var big *[]byte
-	defer func() {
-		if big != nil {
-			bufPool.Put(big)
-		}
-	}()
+	read := p.bufferedReader(src)
+	if rc := rawReader(src); rc != nil {
+		read = rc.read
+	}
 	var total int64
 	idle := p.IdleTimeout
 	for {
-		buf := small[:]
-		if big != nil {
-			buf = *big
-		}
 		if idle > 0 {
 			src.SetReadDeadline(time.Now().Add(idle))
 		}
-		n, err := src.Read(buf)
-		if n > 0 {
+		err := read(func(b []byte) error {
 			last.Store(time.Now().UnixNano())
-			if _, werr := dst.Write(buf[:n]); werr != nil {
+			if _, err := dst.Write(b); err != nil {
+				return err
+			}
+			total += int64(len(b))
+			count.Add(int64(len(b)))
+			return nil
+		})
+		if err != nil {
+			var we *writeError
+			if errors.As(err, &we) {
 				src.Close()
 				dst.Close()
 				return total
 			}
-			total += int64(n)
-			count.Add(int64(n))
-			switch {
-			case big == nil && n == len(small):
-				big = bufPool.Get().(*[]byte)
-			case big != nil && n < len(small):
-				bufPool.Put(big)
-				big = nil
-			}
-		}
-		if err != nil {
 			if errors.Is(err, os.ErrDeadlineExceeded) && idle > 0 && !p.closing.Load() {
 				if time.Since(time.Unix(0, last.Load())) < idle {
 					continue // the other direction is busy
@@ -399,4 +393,114 @@ func (p *Proxy) copy(dst, src net.Conn, last *atomic.Int64, count *atomic.Int64)
 			return total
 		}
 	}
+}
+
+// writeError marks a failed write to the destination, to tell it from a
+// read error.
+type writeError struct{ err error }
+
+func (e *writeError) Error() string { return e.err.Error() }
+func (e *writeError) Unwrap() error { return e.err }
+
+// readFunc reads once from a source and hands the data, if any, to
+// deliver before returning. It returns io.EOF at the end of the stream,
+// deliver's error as a *writeError, or the read error.
+type readFunc func(deliver func([]byte) error) error
+
+// bufferedReader reads src with a small buffer that grows to a pooled
+// one while reads fill it.
+func (p *Proxy) bufferedReader(src net.Conn) readFunc {
+	small := make([]byte, smallBufSize)
+	var big *[]byte
+	return func(deliver func([]byte) error) error {
+		buf := small
+		if big != nil {
+			buf = *big
+		}
+		n, err := src.Read(buf)
+		if n > 0 {
+			if werr := deliver(buf[:n]); werr != nil {
+				if big != nil {
+					bufPool.Put(big)
+					big = nil
+				}
+				return &writeError{werr}
+			}
+			switch {
+			case big == nil && n == len(small):
+				big = bufPool.Get().(*[]byte)
+			case big != nil && n < len(small):
+				bufPool.Put(big)
+				big = nil
+			}
+		}
+		if err != nil && big != nil {
+			bufPool.Put(big)
+			big = nil
+		}
+		return err
+	}
+}
+
+// rawConn reads a plain socket straight from its descriptor.
+type rawConn struct{ rc syscall.RawConn }
+
+// rawReader returns a reader for a plain TCP or Unix socket, or nil for
+// anything else (TLS, or a wrapper that may hold buffered bytes).
+func rawReader(c net.Conn) *rawConn {
+	var sc syscall.Conn
+	switch c := c.(type) {
+	case *net.TCPConn:
+		sc = c
+	case *net.UnixConn:
+		sc = c
+	default:
+		return nil
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return nil
+	}
+	return &rawConn{rc}
+}
+
+// read waits until the socket is readable without holding a buffer, then
+// reads into a pooled one and delivers the data.
+func (r *rawConn) read(deliver func([]byte) error) error {
+	var n int
+	var rerr error
+	var buf *[]byte
+	err := r.rc.Read(func(fd uintptr) bool {
+		if buf == nil {
+			buf = bufPool.Get().(*[]byte)
+		}
+		for {
+			n, rerr = syscall.Read(int(fd), *buf)
+			if rerr != syscall.EINTR {
+				break
+			}
+		}
+		if rerr == syscall.EAGAIN {
+			bufPool.Put(buf) // wait for data holding nothing
+			buf = nil
+			return false
+		}
+		return true
+	})
+	if buf != nil {
+		defer bufPool.Put(buf)
+	}
+	if err != nil {
+		return err
+	}
+	if rerr != nil {
+		return os.NewSyscallError("read", rerr)
+	}
+	if n <= 0 {
+		return io.EOF
+	}
+	if werr := deliver((*buf)[:n]); werr != nil {
+		return &writeError{werr}
+	}
+	return nil
 }

@@ -110,6 +110,7 @@ func run(mode string, args []string) error {
 	conns := fs.Int("conns", 1000, "idle: connections to hold open")
 	pid := fs.Int("pid", 0, "idle: the tunnel's process id, whose VmRSS is measured")
 	settle := fs.Duration("settle", 2*time.Second, "idle: wait this long before each RSS reading")
+	hold := fs.Duration("hold", 0, "idle: keep the connections open this long after measuring (for profiling)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -153,7 +154,7 @@ func run(mode string, args []string) error {
 		if *pid <= 0 {
 			return errors.New("idle needs -pid: the tunnel process to measure")
 		}
-		return c.idle(*conns, *pid, *settle)
+		return c.idle(*conns, *pid, *settle, *hold)
 	}
 	return fmt.Errorf("unknown mode %q: want target, bulk, conns or idle", mode)
 }
@@ -386,7 +387,7 @@ func (c *client) connsPerSecond(workers int, d time.Duration) error {
 
 // idle opens n connections that each complete an exchange with the
 // target, and prints the growth of the tunnel's VmRSS per connection.
-func (c *client) idle(n, pid int, settle time.Duration) error {
+func (c *client) idle(n, pid int, settle, hold time.Duration) error {
 	// Warm up: the tunnel has run handshakes and dials before the baseline.
 	for range 20 {
 		conn, err := c.dial()
@@ -452,6 +453,7 @@ func (c *client) idle(n, pid int, settle time.Duration) error {
 		}
 	}
 	fmt.Printf("idle %.1f KiB/conn (VmRSS %d KiB before, %d KiB after %d connections)\n", float64(after-before)/float64(n), before, after, n)
+	time.Sleep(hold)
 	return nil
 }
 
