@@ -205,21 +205,38 @@ func (p *Proxy) Close() error {
 	return nil
 }
 
-// handle serves one accepted connection.
+// handle serves one accepted connection. The handshake and the dial run
+// on this goroutine, whose stack the handshake grows; the copying runs on
+// fresh goroutines with small stacks, since a connection may then stay
+// idle for hours.
 func (p *Proxy) handle(raw net.Conn) {
-	defer p.wg.Done()
-	defer func() {
-		if p.sem != nil {
-			<-p.sem
-		}
-	}()
-	defer p.untrack(raw)
-	defer raw.Close()
 	p.m.accepted.Add(1)
 	p.m.active.Add(1)
-	defer p.m.active.Add(-1)
-
 	start := time.Now()
+	in, out := p.connect(raw, start)
+	if out == nil {
+		p.release(raw)
+		return
+	}
+	go p.transfer(raw, in, out, start)
+}
+
+// release ends the client connection's life in the proxy.
+func (p *Proxy) release(raw net.Conn) {
+	raw.Close()
+	p.untrack(raw)
+	p.m.active.Add(-1)
+	if p.sem != nil {
+		<-p.sem
+	}
+	p.wg.Done()
+}
+
+// connect runs the handshake and the dial within the handshake timeout,
+// and sends the PROXY header. It returns the connection to the client
+// (the one Handshake returned) and to the target, or a nil target
+// connection after logging why.
+func (p *Proxy) connect(raw net.Conn, start time.Time) (in, out net.Conn) {
 	hto := p.HandshakeTimeout
 	if hto <= 0 {
 		hto = DefaultHandshakeTimeout
@@ -229,29 +246,32 @@ func (p *Proxy) handle(raw net.Conn) {
 	stop := context.AfterFunc(ctx, func() { raw.SetDeadline(time.Unix(1, 0)) }) // wake blocked handshakes
 	defer stop()
 	raw.SetDeadline(start.Add(hto))
-	in := raw
+	in = raw
 	if p.Handshake != nil {
 		c, err := p.Handshake(ctx, raw)
 		if err != nil {
 			p.refuse(raw, "client", err)
-			return
+			return nil, nil
 		}
 		in = c
 	}
 	out, err := p.Dial(ctx, in)
 	if err != nil {
 		p.refuse(raw, "target", err)
-		return
+		return nil, nil
 	}
 	if !p.track(out) {
 		out.Close()
-		return
+		return nil, nil
 	}
-	defer p.untrack(out)
-	defer out.Close()
+	fail := func() (net.Conn, net.Conn) {
+		out.Close()
+		p.untrack(out)
+		return nil, nil
+	}
 	if !stop() {
 		p.refuse(raw, "client", os.ErrDeadlineExceeded)
-		return
+		return fail()
 	}
 	cancel() // free the timer now: the connection may stay open for hours
 	raw.SetDeadline(time.Time{})
@@ -267,11 +287,19 @@ func (p *Proxy) handle(raw net.Conn) {
 		}
 		if err != nil {
 			p.Logger.Warn("PROXY header not sent", "service", p.Name, "remote", raw.RemoteAddr().String(), "error", err)
-			return
+			return fail()
 		}
 	}
+	return in, out
+}
+
+// transfer copies both ways until both ended, then closes and logs.
+func (p *Proxy) transfer(raw, in, out net.Conn, start time.Time) {
 	up, down := p.pipe(in, out)
+	out.Close()
+	p.untrack(out)
 	p.Logger.Debug("closed", "service", p.Name, "remote", raw.RemoteAddr().String(), "bytes_from_client", up, "bytes_to_client", down, "duration", time.Since(start))
+	p.release(raw)
 }
 
 // refuse logs and counts a refused connection.
@@ -349,9 +377,11 @@ func (p *Proxy) pipe(in, out net.Conn) (up, down int64) {
 // it switches to a pooled 32 KiB buffer, given back once reads are small
 // again, so idle connections stay small.
 func (p *Proxy) copy(dst, src net.Conn, last *atomic.Int64, count *atomic.Int64) int64 {
-	read := p.bufferedReader(src)
+	var read readFunc
 	if rc := rawReader(src); rc != nil {
 		read = rc.read
+	} else {
+		read = p.bufferedReader(src)
 	}
 	var total int64
 	idle := p.IdleTimeout
