@@ -9,7 +9,7 @@
 #
 # Needs stunnel (Debian's stunnel4) and, for 1000 idle connections, a file
 # limit above 4096 (raised here when allowed). The default run takes about
-# two minutes on two cores.
+# a minute on two cores.
 set -euo pipefail
 secs=${1:-5}
 idle_conns=${2:-1000}
