@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 work=$(mktemp -d)
 trap 'pkill -P $$ sleep 2>/dev/null; kill $srv 2>/dev/null || true; rm -rf "$work"' EXIT
 
-go build -o "$work/tlskit" ./cmd/tlskit
+CGO_ENABLED=0 go build -o "$work/tlskit" ./cmd/tlskit   # as shipped: pure Go, static
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
   -subj /CN=bench.tlskit.test -addext subjectAltName=DNS:bench.tlskit.test \
   -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
