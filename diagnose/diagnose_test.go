@@ -1,0 +1,59 @@
+package diagnose
+
+import (
+	"context"
+	"errors"
+	"net"
+	"os"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/tlskit/tlskit/finding"
+	"github.com/tlskit/tlskit/transcript"
+)
+
+// TestDialFindings maps TCP connect errors, as the net package returns
+// them, to finding ids.
+func TestDialFindings(t *testing.T) {
+	opErr := func(err error) error { return &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", err)} }
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{opErr(syscall.ECONNREFUSED), finding.NetRefused},
+		{opErr(syscall.ECONNRESET), finding.NetReset},
+		{opErr(syscall.EHOSTUNREACH), finding.NetUnreachable},
+		{&net.DNSError{Err: "no such host", Name: "nope.invalid", IsNotFound: true}, finding.NetUnreachable},
+		{context.DeadlineExceeded, finding.NetTimeout},
+		{opErr(os.ErrDeadlineExceeded), finding.NetTimeout},
+		{errors.New("something else"), finding.NetUnreachable},
+	} {
+		fs := Findings(Input{Target: "x:443", DialErr: tc.err, Timeout: time.Second})
+		if len(fs) != 1 || fs[0].ID != tc.want || fs[0].Severity != finding.Error || fs[0].Fix == "" {
+			t.Errorf("%v: got %+v, want one %s error with a fix", tc.err, fs, tc.want)
+		}
+		if v := VerdictOf(Input{DialErr: tc.err}, fs); v != Failed {
+			t.Errorf("%v: verdict %s, want failed", tc.err, v)
+		}
+	}
+}
+
+// TestSilentFailures: a handshake that ends without any alert is explained
+// by how the TCP connection ended.
+func TestSilentFailures(t *testing.T) {
+	for _, tc := range []struct {
+		how  transcript.CloseHow
+		want string
+	}{
+		{transcript.CloseRST, finding.NetReset},
+		{transcript.CloseTimeout, finding.NetTimeout},
+		{transcript.CloseFIN, finding.ProtocolAlert},
+	} {
+		tr := &transcript.Transcript{Closed: &transcript.Closure{By: transcript.Server, How: tc.how}}
+		fs := Findings(Input{Target: "x:443", Transcript: tr, HandshakeErr: errors.New("EOF")})
+		if !finding.Has(fs, tc.want) {
+			t.Errorf("close by %s: findings %+v, want %s", tc.how, fs, tc.want)
+		}
+	}
+}
