@@ -16,7 +16,9 @@ import (
 // TestDialFindings maps TCP connect errors, as the net package returns
 // them, to finding ids.
 func TestDialFindings(t *testing.T) {
-	opErr := func(err error) error { return &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", err)} }
+	opErr := func(err error) error {
+		return &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", err)}
+	}
 	for _, tc := range []struct {
 		err  error
 		want string
