@@ -3,7 +3,6 @@ package render
 import (
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/tlskit/tlskit/capture"
@@ -45,20 +44,7 @@ func CaptureConnection(w io.Writer, c *capture.Connection, o Options) error {
 			p.f("  (verified as of %s, the capture time of the server's Certificate message)\n", stamp(c.VerifiedAt))
 		}
 	}
-	p.f("\nVERDICT  %s", strings.ToUpper(string(c.Verdict)))
-	var nego []string
-	for _, s := range []string{c.Version, c.CipherSuite} {
-		if s != "" {
-			nego = append(nego, s)
-		}
-	}
-	if c.ALPN != "" {
-		nego = append(nego, "ALPN "+c.ALPN)
-	}
-	if len(nego) > 0 {
-		p.f("  (%s)", strings.Join(nego, ", "))
-	}
-	p.f("\n")
+	verdictLine(p, &c.Report)
 	Findings(w, c.Findings)
 	p.f("\n")
 	return p.err

@@ -82,6 +82,13 @@ func Report(w io.Writer, r *diagnose.Report, o Options) error {
 			}
 		}
 	}
+	verdictLine(p, r)
+	Findings(w, r.Findings)
+	return p.err
+}
+
+// verdictLine writes the verdict and what the handshake negotiated.
+func verdictLine(p *printer, r *diagnose.Report) {
 	p.f("\nVERDICT  %s", strings.ToUpper(string(r.Verdict)))
 	var nego []string
 	for _, s := range []string{r.Version, r.CipherSuite} {
@@ -96,8 +103,6 @@ func Report(w io.Writer, r *diagnose.Report, o Options) error {
 		p.f("  (%s)", strings.Join(nego, ", "))
 	}
 	p.f("\n")
-	Findings(w, r.Findings)
-	return p.err
 }
 
 // Closure says in words who ended a connection and how.
