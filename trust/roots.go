@@ -8,33 +8,14 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/tlskit/tlskit/truststore"
 )
 
 // Anchor is one trust anchor together with the file it was read from.
 type Anchor struct {
 	Cert   *x509.Certificate
 	Source string
-}
-
-// goCertFiles is crypto/x509's root_linux.go list: the first readable one
-// is used.
-func goCertFiles() []string {
-	return []string{
-		"/etc/ssl/certs/ca-certificates.crt",                // Debian/Ubuntu/Gentoo etc.
-		"/etc/pki/tls/certs/ca-bundle.crt",                  // Fedora/RHEL 6
-		"/etc/ssl/ca-bundle.pem",                            // OpenSUSE
-		"/etc/pki/tls/cacert.pem",                           // OpenELEC
-		"/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem", // CentOS/RHEL 7
-		"/etc/ssl/cert.pem",                                 // Alpine Linux
-	}
-}
-
-// goCertDirs is crypto/x509's root_linux.go directory list.
-func goCertDirs() []string {
-	return []string{
-		"/etc/ssl/certs",     // SLES10/SLES11, https://golang.org/issue/12139
-		"/etc/pki/tls/certs", // Fedora/RHEL
-	}
 }
 
 // OpenSSL's compiled-in defaults on Debian (OPENSSLDIR=/usr/lib/ssl).
@@ -64,12 +45,12 @@ func DefaultSystemRoots() ([]*x509.Certificate, error) {
 // SystemAnchors is [DefaultSystemRoots] with the source file of each root.
 // It returns an error only when no root at all could be loaded.
 func SystemAnchors() ([]Anchor, error) {
-	files := goCertFiles()
+	files := truststore.GoCertFiles()
 	fileEnv := os.Getenv("SSL_CERT_FILE")
 	if fileEnv != "" {
 		files = []string{fileEnv}
 	}
-	dirs := goCertDirs()
+	dirs := truststore.GoCertDirs()
 	dirEnv := os.Getenv("SSL_CERT_DIR")
 	if dirEnv != "" {
 		dirs = strings.Split(dirEnv, ":")

@@ -96,7 +96,7 @@ func (d *discovery) collect() {
 		}
 	}
 	// Go, Qt and GnuTLS fall back along lists; show every candidate.
-	for _, f := range goCertFiles {
+	for _, f := range GoCertFiles() {
 		d.location(f, KindBundle, "go: root_linux.go certFiles (first readable wins)")
 	}
 	for _, f := range gnutlsBundles {
@@ -416,7 +416,7 @@ func (d *discovery) hiddenFindings(l *Location, byHash map[uint32]map[int]*file)
 // systemBundle returns the bundle the distribution generated: Go's first
 // readable certFiles entry, ignoring the environment.
 func (d *discovery) systemBundle() (string, *file) {
-	for _, p := range goCertFiles {
+	for _, p := range GoCertFiles() {
 		if f := d.a.open(p); f.state == fileRead && len(f.content.certs) > 0 {
 			return p, f
 		}

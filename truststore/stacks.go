@@ -5,11 +5,10 @@ import (
 	"strings"
 )
 
-// Search paths, copied from the sources cited in each comment.
-var (
-	// goCertFiles is src/crypto/x509/root_linux.go certFiles: the first
-	// readable one wins.
-	goCertFiles = []string{
+// GoCertFiles returns crypto/x509's bundle list (src/crypto/x509/root_linux.go
+// certFiles): Go reads the first of these files that it can read.
+func GoCertFiles() []string {
+	return []string{
 		"/etc/ssl/certs/ca-certificates.crt",                // Debian/Ubuntu/Gentoo etc.
 		"/etc/pki/tls/certs/ca-bundle.crt",                  // Fedora/RHEL 6
 		"/etc/ssl/ca-bundle.pem",                            // OpenSUSE
@@ -17,11 +16,19 @@ var (
 		"/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem", // CentOS/RHEL 7
 		"/etc/ssl/cert.pem",                                 // Alpine Linux
 	}
-	// goCertDirs is root_linux.go certDirectories: all are read.
-	goCertDirs = []string{
+}
+
+// GoCertDirs returns crypto/x509's directory list (root_linux.go
+// certDirectories): Go reads all of them.
+func GoCertDirs() []string {
+	return []string{
 		"/etc/ssl/certs",     // SLES10/SLES11, https://golang.org/issue/12139
 		"/etc/pki/tls/certs", // Fedora/RHEL
 	}
+}
+
+// Search paths, copied from the sources cited in each comment.
+var (
 	// qtDirs is qtbase qsslsocket.cpp unixRootCertDirectories (5.15, 6.4).
 	qtDirs = []string{
 		"/etc/ssl/certs/", "/usr/lib/ssl/certs/", "/usr/share/ssl/", "/usr/local/ssl/",
@@ -147,11 +154,11 @@ func (a *auditor) plan(stack string) plan {
 	p := plan{stack: stack}
 	switch stack {
 	case "go":
-		p.files, p.firstOnly = srcs(goCertFiles, "go: root_linux.go certFiles"), true
+		p.files, p.firstOnly = srcs(GoCertFiles(), "go: root_linux.go certFiles"), true
 		if v := a.getenv("SSL_CERT_FILE"); v != "" {
 			p.files = []src{{v, "go: SSL_CERT_FILE"}}
 		}
-		p.dirs, p.dirMode = srcs(goCertDirs, "go: root_linux.go certDirectories"), dirGo
+		p.dirs, p.dirMode = srcs(GoCertDirs(), "go: root_linux.go certDirectories"), dirGo
 		if v := a.getenv("SSL_CERT_DIR"); v != "" {
 			p.dirs = srcs(splitList(v), "go: SSL_CERT_DIR")
 		}

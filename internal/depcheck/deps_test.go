@@ -23,7 +23,7 @@ var allowed = map[string][]string{
 	"internal/wire":     {},
 	"internal/keysched": {"internal/wire"},
 	"keylog":            {},
-	"trust":             {"finding"},
+	"trust":             {"finding", "truststore"}, // truststore owns the search paths
 	"truststore":        {"finding"},
 	"transcript":        {"internal/wire", "internal/keysched", "keylog"},
 	"diagnose":          {"finding", "internal/wire", "internal/keysched", "keylog", "transcript", "trust", "truststore"},
@@ -31,8 +31,8 @@ var allowed = map[string][]string{
 	"capture":           {"finding", "internal/wire", "internal/keysched", "keylog", "transcript", "trust", "truststore", "diagnose"},
 	"render":            {"finding", "internal/wire", "internal/keysched", "keylog", "transcript", "trust", "truststore", "diagnose", "capture"},
 	"lab":               {"finding"},
-	"tunnel":            {"finding", "trust"},           // only to name the finding of a refused peer
-	"":                  {"finding", "trust", "keylog"}, // the public tlskit package
+	"tunnel":            {"finding", "trust", "truststore"},           // only to name the finding of a refused peer
+	"":                  {"finding", "trust", "truststore", "keylog"}, // the public tlskit package
 	"internal/peertest": {},
 	"internal/depcheck": {},
 	"internal/cli":      {"*"},
