@@ -85,12 +85,12 @@ func TestLiveCaptures(t *testing.T) {
 			args:  []string{"s_client", "-connect", "{addr}", "-keylogfile", "{keylog}", "-tls1_3", "-ign_eof"},
 			stdin: get, version: "TLS 1.3", finding: finding.ClientCertRequired, alert: "certificate_required"},
 	}
-	if _, err := exec.LookPath("curl"); err == nil {
+	if peertest.Need(t, "curl") != "" {
 		cases = append(cases, liveCase{name: "curl-tls13", prog: "curl",
 			args:    []string{"-sk", "--tlsv1.3", "https://{addr}/curl-live", "-o", "/dev/null"},
 			version: "TLS 1.3", want: []string{"GET /curl-live"}})
 	}
-	if _, err := exec.LookPath("gnutls-cli"); err == nil {
+	if peertest.Need(t, "gnutls-cli") != "" {
 		cases = append(cases, liveCase{name: "gnutls-tls12", prog: "gnutls-cli",
 			args:  []string{"--insecure", "--priority", "NORMAL:-VERS-TLS1.3", "-p", "{port}", "{host}"},
 			stdin: []string{"GET /gnutls-live HTTP/1.0\r\n\r\n"}, version: "TLS 1.2", want: []string{"GET /gnutls-live"}})

@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/tlskit/tlskit/finding"
+
+	"github.com/tlskit/tlskit/internal/peertest"
 )
 
 // startLab starts a lab in a temporary directory and closes it when the
@@ -591,9 +593,7 @@ func wantBanner(t *testing.T, c Case, banner string) {
 // TestCurl checks one case end to end with curl: an expired certificate
 // is a verification failure, exit 60, while the good case fetches.
 func TestCurl(t *testing.T) {
-	if _, err := exec.LookPath("curl"); err != nil {
-		t.Skip("curl not installed")
-	}
+	peertest.Need(t, "curl")
 	l := startLab(t)
 	curl := func(name string) (string, int) {
 		c := mustCase(t, l, name)
@@ -615,9 +615,7 @@ func TestCurl(t *testing.T) {
 // TestOpenSSL probes the cases with `openssl s_client` and checks that its
 // output shows the condition each case is named for.
 func TestOpenSSL(t *testing.T) {
-	if _, err := exec.LookPath("openssl"); err != nil {
-		t.Skip("openssl not installed")
-	}
+	peertest.Need(t, "openssl")
 	l := startLab(t)
 	f := l.Files()
 	tests := []struct {

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tlskit/tlskit/internal/peertest"
 )
 
 // pkiTime is the pinned time the PKI unit tests generate for.
@@ -156,9 +158,7 @@ func TestSHA1Leaf(t *testing.T) {
 		t.Errorf("CheckSignatureFrom: %v, want an insecure-algorithm error", err)
 	}
 
-	if _, err := exec.LookPath("openssl"); err != nil {
-		t.Skip("openssl not installed")
-	}
+	peertest.Need(t, "openssl")
 	dir := t.TempDir()
 	write := func(name string, der []byte) string {
 		path := filepath.Join(dir, name)
@@ -205,9 +205,7 @@ func TestPin(t *testing.T) {
 	if _, err := Pin(struct{}{}); err == nil {
 		t.Error("Pin accepted a non-key")
 	}
-	if _, err := exec.LookPath("openssl"); err != nil {
-		return
-	}
+	peertest.Need(t, "openssl")
 	// Cross-check with the openssl pipeline from RFC 7469 Appendix A.
 	dir := t.TempDir()
 	path := filepath.Join(dir, "root.pem")

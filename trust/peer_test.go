@@ -11,14 +11,14 @@ import (
 	"time"
 
 	"github.com/tlskit/tlskit/finding"
+
+	"github.com/tlskit/tlskit/internal/peertest"
 )
 
 // TestOpenSSLAgrees runs `openssl verify` on generated chains to prove the
 // fixtures are what they claim: its exit status must match our verdict.
 func TestOpenSSLAgrees(t *testing.T) {
-	if _, err := exec.LookPath("openssl"); err != nil {
-		t.Skip("openssl not installed")
-	}
+	peertest.Need(t, "openssl")
 	l := newLab(t)
 	other := issue(t, spec{cn: "Other Root", ca: true}, nil)
 	expired := issue(t, spec{cn: "www.lab.example", dns: []string{"www.lab.example"}, from: t0.Add(-100 * day), to: t0.Add(-day)}, l.inter)

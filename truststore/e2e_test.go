@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tlskit/tlskit/internal/peertest"
 )
 
 // serveChain starts a crypto/tls server on 127.0.0.1 sending leaf and
@@ -82,9 +84,7 @@ func sClient(t *testing.T, addr, name string, trust ...string) string {
 // openssl s_client agrees for both OpenSSL modes, which proves the CApath
 // emulation against the library Qt itself calls.
 func TestSeedCaseEndToEnd(t *testing.T) {
-	if _, err := exec.LookPath("openssl"); err != nil {
-		t.Skip("openssl not installed")
-	}
+	peertest.Need(t, "openssl")
 	f := newFixture(t)
 	tr := debian(t, map[string]*x509.Certificate{"Test_Root_A": f.rootA.cert}, f.rootB.cert)
 	addr := serveChain(t, f.leafB, f.interB.cert)

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/tlskit/tlskit/finding"
+
+	"github.com/tlskit/tlskit/internal/peertest"
 )
 
 // testNow is the pinned audit and verification time.
@@ -119,9 +121,7 @@ func (tr *tree) remove(p string) {
 // rehash runs the real `openssl rehash` on a directory of the tree.
 func (tr *tree) rehash(dir string) {
 	tr.t.Helper()
-	if _, err := exec.LookPath("openssl"); err != nil {
-		tr.t.Skip("openssl not installed")
-	}
+	peertest.Need(tr.t, "openssl")
 	cmd := exec.Command("openssl", "rehash", tr.host(dir))
 	cmd.Env = cleanEnv()
 	if out, err := cmd.CombinedOutput(); err != nil && !strings.Contains(string(out), "skipping") {

@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/tlskit/tlskit/internal/peertest"
 )
 
 // vector is one row of testdata/hash-vectors/vectors.txt.
@@ -129,9 +131,7 @@ func TestSubjectHashSystemLinks(t *testing.T) {
 // -subject_hash -subject_hash_old` for 20 of this machine's roots and every
 // vector file (one openssl process per certificate).
 func TestSubjectHashOpenSSLSample(t *testing.T) {
-	if _, err := exec.LookPath("openssl"); err != nil {
-		t.Skip("openssl not installed")
-	}
+	peertest.Need(t, "openssl")
 	files, _ := filepath.Glob("/etc/ssl/certs/*.pem")
 	vecs, _ := filepath.Glob("testdata/hash-vectors/*.pem")
 	if len(files) > 20 {

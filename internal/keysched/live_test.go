@@ -24,6 +24,8 @@ import (
 	"time"
 
 	"github.com/tlskit/tlskit/keylog"
+
+	"github.com/tlskit/tlskit/internal/peertest"
 )
 
 // These tests run real peers on loopback: openssl s_server in -rev mode
@@ -400,9 +402,7 @@ func decryptCapture(t *testing.T, rec *recorder, kl *keylog.Log) (h hello, c, s 
 }
 
 func TestLiveOpenSSL(t *testing.T) {
-	if _, err := exec.LookPath("openssl"); err != nil {
-		t.Skip("openssl not installed")
-	}
+	peertest.Need(t, "openssl")
 	dir := t.TempDir()
 	cert, key := writeCert(t, dir)
 	for _, tc := range []struct {
@@ -482,9 +482,7 @@ func TestLiveOpenSSL(t *testing.T) {
 // pre-master secret) with extended_master_secret, whose master secret
 // s_client writes to its key log.
 func TestLiveExtendedMasterSecret(t *testing.T) {
-	if _, err := exec.LookPath("openssl"); err != nil {
-		t.Skip("openssl not installed")
-	}
+	peertest.Need(t, "openssl")
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	dir := t.TempDir()
@@ -559,9 +557,7 @@ func TestLiveExtendedMasterSecret(t *testing.T) {
 // the server's ("K" on its command line), and follows both directions
 // into their next traffic secrets.
 func TestLiveKeyUpdate(t *testing.T) {
-	if _, err := exec.LookPath("openssl"); err != nil {
-		t.Skip("openssl not installed")
-	}
+	peertest.Need(t, "openssl")
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	dir := t.TempDir()

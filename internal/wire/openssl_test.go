@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/tlskit/tlskit/internal/peertest"
 )
 
 // recordingConn keeps what each side sent.
@@ -39,10 +41,7 @@ func (c *recordingConn) Read(b []byte) (int, error) {
 // s_server that requests a client certificate from a named CA, and checks
 // the decoded flight, including the CA name rendered as RFC 4514.
 func TestOpenSSLServer(t *testing.T) {
-	openssl, err := exec.LookPath("openssl")
-	if err != nil {
-		t.Skip("openssl not installed")
-	}
+	openssl := peertest.Need(t, "openssl")
 	dir := t.TempDir()
 	key, cert := filepath.Join(dir, "key.pem"), filepath.Join(dir, "cert.pem")
 	out, err := exec.Command(openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
