@@ -13,20 +13,21 @@ import (
 	"time"
 
 	"github.com/tlskit/tlskit/finding"
+	"github.com/tlskit/tlskit/internal/peertest"
 )
 
-// The large external suites are read in place from the shared corpus; the
-// tests skip when it is absent.
+// The large external suites are read in place from the shared corpus
+// (shared/corpora beside the repository), found by peertest.Corpus.
 const (
-	limboPath     = "/work/shared/corpora/x509-limbo/limbo.json.gz"
-	betterTLSPath = "/work/shared/corpora/bettertls/bettertls-tests.json.gz"
+	limboPath     = "x509-limbo/limbo.json.gz"
+	betterTLSPath = "bettertls/bettertls-tests.json.gz"
 )
 
-func openGzipJSON(t *testing.T, path string, v any) {
+func openGzipJSON(t *testing.T, rel string, v any) {
 	t.Helper()
-	f, err := os.Open(path)
+	f, err := os.Open(peertest.Corpus(t, rel))
 	if err != nil {
-		t.Skipf("corpus not available: %v", err)
+		t.Fatal(err)
 	}
 	defer f.Close()
 	zr, err := gzip.NewReader(f)
