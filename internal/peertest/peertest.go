@@ -35,7 +35,7 @@ func Need(t testing.TB, name string) string {
 
 // FreePort returns a loopback TCP port that was free a moment ago. There is
 // a small race between closing the probe listener and the peer binding it;
-// [Server] retries on a bind failure.
+// [Start] retries with another port when the peer cannot bind it.
 func FreePort(t testing.TB) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -49,10 +49,12 @@ func FreePort(t testing.TB) int {
 // Server is a peer process serving on loopback.
 type Server struct {
 	// Addr is 127.0.0.1:PORT.
-	Addr string
-	cmd  *exec.Cmd
-	mu   sync.Mutex
-	out  strings.Builder
+	Addr   string
+	prog   string
+	cmd    *exec.Cmd
+	exited chan struct{}
+	mu     sync.Mutex
+	out    strings.Builder
 }
 
 // Output returns what the server printed so far (stdout and stderr).
@@ -64,10 +66,10 @@ func (s *Server) Output() string {
 
 // Start runs prog with args, where the literal "{port}" in any argument is
 // replaced by a free port, and waits until the port accepts connections. The
-// process is killed when the test ends.
+// process is killed when the test ends. (Another process may take the free
+// port first; Start then tries again with another.)
 func Start(t testing.TB, prog string, args ...string) *Server {
 	t.Helper()
-	path := Need(t, prog)
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
 		port := FreePort(t)
@@ -75,66 +77,95 @@ func Start(t testing.TB, prog string, args ...string) *Server {
 		for i, a := range args {
 			argv[i] = strings.ReplaceAll(a, "{port}", fmt.Sprint(port))
 		}
-		s := &Server{Addr: fmt.Sprintf("127.0.0.1:%d", port)}
-		ctx, cancel := context.WithCancel(context.Background())
-		s.cmd = exec.CommandContext(ctx, path, argv...)
-		// s_server quits at end of input, so stdin stays open until the
-		// test ends.
-		stdin, stdinW := io.Pipe()
-		s.cmd.Stdin = stdin
-		pr, pw := io.Pipe()
-		s.cmd.Stdout, s.cmd.Stderr = pw, pw
-		if err := s.cmd.Start(); err != nil {
-			cancel()
-			t.Fatalf("starting %s: %v", prog, err)
-		}
-		go func() {
-			sc := bufio.NewScanner(pr)
-			for sc.Scan() {
-				s.mu.Lock()
-				s.out.WriteString(sc.Text() + "\n")
-				s.mu.Unlock()
-			}
-		}()
-		exited := make(chan struct{})
-		go func() { s.cmd.Wait(); pw.Close(); close(exited) }()
-		t.Cleanup(func() { cancel(); stdinW.Close(); <-exited })
-		deadline := time.Now().Add(5 * time.Second)
-		for time.Now().Before(deadline) {
-			select {
-			case <-exited:
-				lastErr = fmt.Errorf("%s exited early: %s", prog, s.Output())
-			default:
-			}
-			if lastErr != nil {
-				break
-			}
+		s, stop := run(t, prog, argv)
+		s.Addr = fmt.Sprintf("127.0.0.1:%d", port)
+		if lastErr = s.waitFor(func() bool {
 			c, err := net.DialTimeout("tcp", s.Addr, 100*time.Millisecond)
-			if err == nil {
-				c.Close()
-				// The probe connection counts as a client; give the
-				// server a moment to return to accept().
-				time.Sleep(20 * time.Millisecond)
-				return s
+			if err != nil {
+				return false
 			}
+			c.Close()
+			// The probe connection counts as a client; give the server a
+			// moment to return to accept().
 			time.Sleep(20 * time.Millisecond)
+			return true
+		}); lastErr == nil {
+			return s
 		}
-		if lastErr == nil {
-			lastErr = fmt.Errorf("%s did not listen on %s within 5s: %s", prog, s.Addr, s.Output())
-		}
-		cancel()
-		stdinW.Close()
-		<-exited
+		stop()
 	}
 	t.Fatal(lastErr)
 	return nil
 }
 
-// OpenSSL starts `openssl s_server` on a free loopback port with args
-// (without -accept) and returns it.
+// OpenSSL starts `openssl s_server` with args (without -accept) on a port
+// the kernel picks, read back from s_server's "ACCEPT" line, so no other
+// process can take it in between.
 func OpenSSL(t testing.TB, args ...string) *Server {
 	t.Helper()
-	return Start(t, "openssl", append([]string{"s_server", "-accept", "127.0.0.1:{port}", "-naccept", "100"}, args...)...)
+	s, _ := run(t, "openssl", append([]string{"s_server", "-accept", "127.0.0.1:0", "-naccept", "100"}, args...))
+	if err := s.waitFor(func() bool {
+		for _, line := range strings.Split(s.Output(), "\n") {
+			if addr, ok := strings.CutPrefix(line, "ACCEPT "); ok {
+				s.Addr = addr
+				return true
+			}
+		}
+		return false
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// run starts prog with its output collected and its standard input held
+// open (s_server quits at end of input). The process is killed when the
+// test ends, or by stop.
+func run(t testing.TB, prog string, argv []string) (s *Server, stop func()) {
+	t.Helper()
+	path := Need(t, prog)
+	s = &Server{prog: prog, exited: make(chan struct{})}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.cmd = exec.CommandContext(ctx, path, argv...)
+	stdin, stdinW := io.Pipe()
+	s.cmd.Stdin = stdin
+	pr, pw := io.Pipe()
+	s.cmd.Stdout, s.cmd.Stderr = pw, pw
+	if err := s.cmd.Start(); err != nil {
+		cancel()
+		t.Fatalf("starting %s: %v", prog, err)
+	}
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			s.mu.Lock()
+			s.out.WriteString(sc.Text() + "\n")
+			s.mu.Unlock()
+		}
+	}()
+	go func() { s.cmd.Wait(); pw.Close(); close(s.exited) }()
+	var once sync.Once
+	stop = func() { once.Do(func() { cancel(); stdinW.Close(); <-s.exited }) }
+	t.Cleanup(stop)
+	return s, stop
+}
+
+// waitFor polls ready for up to 5 seconds, failing early if the process
+// exits.
+func (s *Server) waitFor(ready func() bool) error {
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case <-s.exited:
+			return fmt.Errorf("%s exited early: %s", s.prog, s.Output())
+		default:
+		}
+		if ready() {
+			return nil
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return fmt.Errorf("%s was not ready within 5s: %s", s.prog, s.Output())
 }
 
 // Corpus returns the path of a file or directory under the shared test
