@@ -29,6 +29,7 @@ package keylog
 import (
 	"bufio"
 	"bytes"
+	"crypto/rsa"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -117,12 +118,15 @@ type Log struct {
 	mu      sync.Mutex
 	secrets map[entryKey][]byte
 	order   []entryKey // insertion order, for ClientRandoms
+	rsaKeys []*rsa.PrivateKey
+	psk     []byte
 }
 
 // Internal keys for the two RSA forms.
 const (
 	rsaSessionKey   = "RSA Session-ID"
 	rsaEncryptedKey = "RSA"
+	ticketKey       = "session ticket" // not a key log label: derived by decoders
 )
 
 // put stores one secret, copying its bytes.
@@ -183,18 +187,23 @@ func (l *Log) Labels(clientRandom []byte) []string {
 	defer l.mu.Unlock()
 	var out []string
 	for _, k := range l.order {
-		if k.id == string(clientRandom) && k.label != rsaSessionKey && k.label != rsaEncryptedKey {
+		if k.id == string(clientRandom) && k.label != rsaSessionKey && k.label != rsaEncryptedKey && k.label != ticketKey {
 			out = append(out, k.label)
 		}
 	}
 	return out
 }
 
-// Len returns the number of secrets in the log.
+// Len returns the number of secrets in the log, counting each RSA key and
+// the PSK as one.
 func (l *Log) Len() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return len(l.secrets)
+	n := len(l.secrets) + len(l.rsaKeys)
+	if l.psk != nil {
+		n++
+	}
+	return n
 }
 
 // ClientRandoms returns the distinct client randoms the log has secrets
@@ -205,7 +214,7 @@ func (l *Log) ClientRandoms() [][]byte {
 	var out [][]byte
 	seen := make(map[string]bool)
 	for _, k := range l.order {
-		if k.label == rsaSessionKey || k.label == rsaEncryptedKey || seen[k.id] {
+		if k.label == rsaSessionKey || k.label == rsaEncryptedKey || k.label == ticketKey || seen[k.id] {
 			continue
 		}
 		seen[k.id] = true
@@ -225,7 +234,14 @@ func (l *Log) Merge(o *Log) {
 	for i, k := range keys {
 		vals[i] = o.secrets[k]
 	}
+	rsaKeys, psk := slices.Clone(o.rsaKeys), o.psk
 	o.mu.Unlock()
+	for _, k := range rsaKeys {
+		l.AddRSAKey(k)
+	}
+	if psk != nil {
+		l.SetPSK(psk)
+	}
 	for i, k := range keys {
 		l.put(k, vals[i])
 	}

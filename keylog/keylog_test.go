@@ -32,8 +32,8 @@ func TestParseCorpus(t *testing.T) {
 	files, _ := filepath.Glob("testdata/*")
 	n := 0
 	for _, f := range files {
-		if strings.HasSuffix(f, ".md") {
-			continue
+		if fi, err := os.Stat(f); strings.HasSuffix(f, ".md") || err == nil && fi.IsDir() {
+			continue // the README, the RSA keys, fuzz corpora
 		}
 		l, err := ParseFile(f)
 		if err != nil {
