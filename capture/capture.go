@@ -19,9 +19,9 @@
 // Reassembly is gopacket's reassembly package: out-of-order segments are
 // put back in order, retransmissions and overlaps are dropped, and a hole
 // that never fills (a segment the capture lost) becomes a
-// [transcript.Decoder.Gap]: the transcript says how many bytes are missing
-// and decoding of that direction stops, since record boundaries and record
-// sequence numbers are lost. A connection whose start was not captured (no
+// [transcript.Decoder.Gap]: the transcript says how many bytes are missing,
+// and decoding resumes at the next record boundary, with the record
+// sequence number found again by trial decryption. A connection whose start was not captured (no
 // SYN) is picked up at the first plausible TLS record header: a content type
 // 20–24, version 3.x, a legal length, followed by another such header or by
 // the end of what was seen. Its problems say so.
@@ -30,8 +30,19 @@
 // a ClientHello (or did not send a ServerHello); failing that the side with
 // the higher port. TCP flows in which neither side ever sends a TLS record
 // are not TLS and are left out of the report (they are counted in
-// [Summary.Ignored]). UDP is not decoded: DTLS is not supported, and UDP
-// datagrams that look like DTLS are counted in [Summary.DTLSPackets].
+// [Summary.Ignored]).
+//
+// # UDP
+//
+// A UDP flow whose first datagram is a DTLS 1.0 or 1.2 record is decoded
+// as DTLS with [transcript.Decoder.Datagram], datagram by datagram: each
+// record names its own epoch and sequence number, so lost, reordered and
+// duplicated datagrams do not stop decryption. The client is the side that
+// sent the ClientHello, failing that the side with the higher port. A
+// DTLS connection has no FIN: it ends when it has been idle for
+// [Options.IdleTimeout] of capture time, or at the end of the file, and
+// who closed it is who sent the first close_notify or fatal alert. Other
+// UDP traffic is ignored.
 //
 // # Memory
 //
@@ -142,7 +153,7 @@ type Summary struct {
 	Ignored int `json:"ignored_non_tls"`
 	// Filtered counts TLS connections left out by Options.Filter.
 	Filtered int `json:"filtered,omitempty"`
-	// DTLSPackets counts UDP datagrams that look like DTLS (not supported).
+	// DTLSPackets counts the UDP datagrams decoded as DTLS.
 	DTLSPackets int `json:"dtls_packets,omitempty"`
 	// SecretsBlocks counts pcapng Decryption Secrets Blocks read, and
 	// SecretsLines the key log lines they held.
@@ -216,6 +227,7 @@ type analyzer struct {
 	ip6       layers.IPv6
 	tcp       layers.TCP
 	udp       layers.UDP
+	dgrams    map[udpKey]*conn // DTLS flows being decoded
 }
 
 func newAnalyzer(opts Options) *analyzer {
@@ -225,7 +237,7 @@ func newAnalyzer(opts Options) *analyzer {
 	if opts.IdleTimeout <= 0 {
 		opts.IdleTimeout = 2 * time.Minute
 	}
-	a := &analyzer{opts: opts, keys: &keylog.Log{}}
+	a := &analyzer{opts: opts, keys: &keylog.Log{}, dgrams: map[udpKey]*conn{}}
 	if opts.Keys != nil {
 		a.keys.Merge(opts.Keys)
 		a.keysGiven = true
@@ -271,22 +283,25 @@ func (a *analyzer) packet(p Packet) error {
 	}
 	switch proto {
 	case layers.IPProtocolTCP:
-	case layers.IPProtocolUDP:
-		if a.udp.DecodeFromBytes(payload, gopacket.NilDecodeFeedback) == nil && looksDTLS(a.udp.Payload) {
-			a.sum.DTLSPackets++
+		if a.tcp.DecodeFromBytes(payload, gopacket.NilDecodeFeedback) != nil {
+			return nil
 		}
-		return nil
+		if p.Time.After(a.now) {
+			a.now = p.Time
+		}
+		ctx := &captureContext{ci: gopacket.CaptureInfo{Timestamp: p.Time, CaptureLength: len(p.Data), Length: len(p.Data)}}
+		a.asm.AssembleWithContext(flow, &a.tcp, ctx)
+	case layers.IPProtocolUDP:
+		if a.udp.DecodeFromBytes(payload, gopacket.NilDecodeFeedback) != nil {
+			return nil
+		}
+		if p.Time.After(a.now) {
+			a.now = p.Time
+		}
+		a.datagram(flow, &a.udp, p.Time)
 	default:
 		return nil
 	}
-	if a.tcp.DecodeFromBytes(payload, gopacket.NilDecodeFeedback) != nil {
-		return nil
-	}
-	if p.Time.After(a.now) {
-		a.now = p.Time
-	}
-	ctx := &captureContext{ci: gopacket.CaptureInfo{Timestamp: p.Time, CaptureLength: len(p.Data), Length: len(p.Data)}}
-	a.asm.AssembleWithContext(flow, &a.tcp, ctx)
 	if err := a.drain(); err != nil {
 		return err
 	}
@@ -294,6 +309,7 @@ func (a *analyzer) packet(p Packet) error {
 		a.lastFlush = a.now
 		cut := a.now.Add(-a.opts.IdleTimeout)
 		a.asm.FlushWithOptions(reassembly.FlushOptions{T: cut, TC: cut})
+		a.flushUDP(cut)
 		return a.drain()
 	}
 	return nil
@@ -303,6 +319,7 @@ func (a *analyzer) packet(p Packet) error {
 // says once if the secrets matched no connection.
 func (a *analyzer) finish() error {
 	a.asm.FlushAll()
+	a.flushUDP(time.Time{})
 	if err := a.drain(); err != nil {
 		return err
 	}

@@ -239,12 +239,122 @@ func TestFragmentedHandshakes(t *testing.T) {
 	}
 }
 
-// TestDTLSIsCounted: UDP is not decoded, but DTLS is noticed.
-func TestDTLSIsCounted(t *testing.T) {
-	res := analyze(t, peertest.Corpus(t, "wireshark/captures/dtls12-aes128ccm8-dsb.pcapng"), "", Options{})
-	if len(res.conns) != 0 || res.sum.DTLSPackets == 0 || res.sum.SecretsBlocks != 1 {
-		t.Errorf("connections %d, DTLS packets %d, DSBs %d", len(res.conns), res.sum.DTLSPackets, res.sum.SecretsBlocks)
+// TestWiresharkDTLS decrypts the DTLS captures of Wireshark's decryption
+// suite, with the material its README names (a DSB, the PSK, the server's
+// RSA key), to what tshark shows; and the TLS captures whose upstream
+// test uses a server RSA key or a PSK, with that instead of a key log.
+func TestWiresharkDTLS(t *testing.T) {
+	dir := peertest.Corpus(t, "wireshark")
+	const psk = "ca19e028a8a372ad2d325f950fcaceed"
+	cases := []struct {
+		capture, rsaKey, psk string
+		markers              []string
+		version              string
+		closedBy             transcript.Side // by an alert; "" when the capture ends first
+	}{
+		// tshark -o dtls.psk:… -x: 2× "Works for me!."
+		{"captures/dtls12-aes128ccm8-dsb.pcapng", "", "", []string{"Works for me!", "DTLS1.2 test using GnuTLS"}, "DTLS 1.2", transcript.Client},
+		{"captures/dtls12-aes128ccm8.pcap", "", psk, []string{"Works for me!", "DTLS1.2 test using GnuTLS"}, "DTLS 1.2", transcript.Client},
+		// via dtlsdecrypttablefile: "it work !"; OpenSSL's pre-0.9.8f DTLS.
+		{"captures/snakeoil-dtls.pcap", "keys/snakeoil-rsa.key", "", []string{"it work !\n", "isn't it ?", "this is a concluant test !"}, "DTLS 1.0 (OpenSSL pre-0.9.8f)", ""},
+		// -Y "dtls && udt.type==ack": UDT control packets of type ACK (0x8002).
+		{"captures/udt-dtls.pcapng.gz", "keys/udt-dtls.key", "", []string{"\x80\x02\x00\x00"}, "DTLS 1.0", ""},
+		// TLS, decrypted as the upstream suite does: RSA key or PSK.
+		{"captures/rsa-p-lt-q.pcap", "keys/rsa-p-lt-q.key", "", []string{"GET / HTTP/1."}, "TLS 1.2", ""},
+		{"captures/tls-renegotiation.pcap", "keys/rsasnakeoil2.key", "", []string{"Content-Length: 2151", "Content-Length: 0"}, "TLS 1.2", ""},
+		{"captures/tls12-aes128ccm.pcap", "", psk, []string{"http://www.gnu.org/software/gnutls"}, "TLS 1.2", ""},
 	}
+	for _, c := range cases {
+		t.Run(filepath.Base(c.capture), func(t *testing.T) {
+			opts := Options{Keys: &keylog.Log{}}
+			if c.rsaKey != "" {
+				k, err := keylog.ParseRSAKeyFile(filepath.Join(dir, c.rsaKey))
+				if err != nil {
+					t.Fatal(err)
+				}
+				opts.Keys.AddRSAKey(k)
+			}
+			if c.psk != "" {
+				b, _ := hex.DecodeString(c.psk)
+				opts.Keys.SetPSK(b)
+			}
+			res := analyze(t, filepath.Join(dir, c.capture), "", opts)
+			if res.err != nil || len(res.conns) != 1 {
+				t.Fatalf("Analyze: %d connections, %v", len(res.conns), res.err)
+			}
+			all := res.allData()
+			for _, m := range c.markers {
+				if !bytes.Contains(all, []byte(m)) {
+					t.Errorf("decrypted data lacks %q", m)
+				}
+			}
+			conn := res.conns[0]
+			if conn.Version != c.version {
+				t.Errorf("version %q, want %q", conn.Version, c.version)
+			}
+			tr := &transcript.Transcript{Events: conn.Transcript}
+			for _, side := range []transcript.Side{transcript.Client, transcript.Server} {
+				if f := tr.First(side, "finished"); f == nil || !f.Decrypted {
+					t.Errorf("the %s's Finished was not decrypted", side)
+				}
+			}
+			for _, e := range conn.Transcript {
+				if e.Type == transcript.TypeEncrypted {
+					t.Errorf("record %d of the %s stayed encrypted: %s", e.Record, e.From, e.Note)
+				}
+			}
+			if strings.HasPrefix(c.version, "DTLS") {
+				if tr.First(transcript.Server, "hello_verify_request") == nil {
+					t.Error("no hello_verify_request")
+				}
+				if res.sum.DTLSPackets == 0 {
+					t.Error("no DTLS datagrams counted")
+				}
+			}
+			switch {
+			case c.closedBy == "":
+			case conn.ClosedBy == nil || conn.ClosedBy.By != c.closedBy || conn.ClosedBy.How != transcript.CloseAlert:
+				t.Errorf("closed by %+v, want the %s with an alert", conn.ClosedBy, c.closedBy)
+			}
+			// Without the key, nothing decrypts.
+			res = analyze(t, filepath.Join(dir, c.capture), "", Options{Keys: &keylog.Log{}})
+			if c.rsaKey != "" || c.psk != "" {
+				if n := res.decrypted(); n != 0 {
+					t.Errorf("without the key %d events decrypted", n)
+				}
+			}
+		})
+	}
+}
+
+// TestDTLSRetransmission: udt-dtls begins with a ClientHello sent twice
+// (frames 1 and 2); the transcript shows it once and says so.
+func TestDTLSRetransmission(t *testing.T) {
+	res := analyze(t, peertest.Corpus(t, "wireshark/captures/udt-dtls.pcapng.gz"), "", Options{})
+	if len(res.conns) != 1 {
+		t.Fatalf("%d connections", len(res.conns))
+	}
+	c := res.conns[0]
+	tr := &transcript.Transcript{Events: c.Transcript}
+	// Two ClientHellos: the first and the one answering the cookie.
+	if n := len(tr.Messages(transcript.Client, "client_hello")); n != 2 {
+		t.Errorf("%d client_hello events, want 2", n)
+	}
+	if !slicesContains(c.Problems, "the client retransmitted 1 DTLS handshake fragments") {
+		t.Errorf("problems %q do not mention the retransmission", c.Problems)
+	}
+	if c.Client != "192.168.50.6:60924" || c.Server != "192.168.50.29:9000" {
+		t.Errorf("roles %s → %s", c.Client, c.Server)
+	}
+}
+
+func slicesContains(list []string, prefix string) bool {
+	for _, s := range list {
+		if strings.HasPrefix(s, prefix) {
+			return true
+		}
+	}
+	return false
 }
 
 // TestRFC8448Pcaps: the RFC 8448 traces rebuilt as pcaps give, through TCP

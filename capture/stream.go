@@ -44,6 +44,7 @@ type conn struct {
 	synFrom  int // direction whose sender is the client, from the SYN; -1 unknown
 	client   int // direction whose sender is the TLS client, once roles are known
 	roles    bool
+	udp      bool // a DTLS flow, fed datagram by datagram
 	filtered bool
 	sawData  bool
 	dec      *transcript.Decoder
@@ -176,12 +177,16 @@ func (c *conn) setRoles(d int, data []byte) {
 		return
 	}
 	c.roles = true
+	hello := isHello
+	if c.udp {
+		hello = isDTLSHello
+	}
 	switch {
 	case c.synFrom >= 0:
 		c.client = c.synFrom
-	case isHello(data, wire.TypeClientHello):
+	case hello(data, wire.TypeClientHello):
 		c.client = d
-	case isHello(data, wire.TypeServerHello):
+	case hello(data, wire.TypeServerHello), hello(data, wire.TypeHelloVerifyRequest):
 		c.client = 1 - d
 	case c.ports[0] < c.ports[1]: // the first packet came from the lower port: the server
 		c.client = 1

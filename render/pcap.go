@@ -117,9 +117,6 @@ func CaptureSummary(w io.Writer, s *capture.Summary) error {
 		p.f(", %d decryption secrets blocks", s.SecretsBlocks)
 	}
 	p.f("\n")
-	if s.DTLSPackets > 0 {
-		p.f("note: %d UDP datagrams look like DTLS, which tlskit pcap does not decode\n", s.DTLSPackets)
-	}
 	for _, pr := range s.Problems {
 		p.f("%s", indent(wrap("problem: "+pr, 96), ""))
 	}

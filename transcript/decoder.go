@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/tlskit/tlskit/internal/keysched"
@@ -55,6 +56,10 @@ type Decoder struct {
 	offered13    []wire.CipherSuite // TLS 1.3 suites in the ClientHello, for 0-RTT trial decryption
 	hsLog        [][]byte           // raw TLS 1.2 handshake messages, for the extended master secret
 	keyNote      string             // why keys are missing, said once
+	ticket       []byte             // the session ticket a TLS 1.2 ClientHello offered
+	ms           []byte             // the TLS 1.2 master secret in use
+	dtls         bool               // fed with Datagram: DTLS records
+	summed       bool               // Transcript already added the end-of-input problems
 }
 
 // direction is the decoding state of the bytes one side sends.
@@ -85,6 +90,8 @@ type direction struct {
 	seqLost bool
 	tries   int // records tried since the gap without finding the sequence number
 	payload int // payload bytes of the records seen, for estimating how many were lost
+
+	dtls dtlsState
 }
 
 // epoch is a TLS 1.3 traffic secret by key log label.
@@ -288,6 +295,8 @@ func closeNote(how CloseHow) string {
 		return "sent nothing more before the deadline"
 	case CloseLocal:
 		return "closed the connection"
+	case CloseAlert:
+		return "ended the connection with an alert"
 	}
 	return string(how)
 }
@@ -295,8 +304,15 @@ func closeNote(how CloseHow) string {
 // Transcript returns the decoded conversation so far. The decoder keeps
 // ownership; callers must not feed more data after using the result.
 func (d *Decoder) Transcript() *Transcript {
+	if d.summed {
+		return &d.tr
+	}
+	d.summed = true
 	for i := range d.dirs {
 		dir := &d.dirs[i]
+		if d.dtls {
+			d.dtlsSummary(dir)
+		}
 		if p := dir.asm.Pending(); p > 0 && !dir.dead {
 			d.problem("the %s sent an incomplete handshake message (%d bytes)", dir.side, p)
 		}
@@ -580,6 +596,7 @@ func (d *Decoder) tls12Keys(dir *direction) {
 	if !ok {
 		return
 	}
+	d.ms = ms
 	c, s, err := keysched.NewTLS12Openers(uint16(d.suite), uint16(d.version), ms, d.clientRandom, d.serverRandom, d.etm)
 	if err != nil {
 		d.keyProblem(fmt.Sprintf("cannot decrypt %s: %v", d.suite, err))
@@ -604,11 +621,18 @@ func (d *Decoder) masterSecret() ([]byte, bool) {
 			return ms, true
 		}
 	}
+	if ms, ok := keys.MasterSecretForTicket(d.ticket); ok {
+		return ms, true
+	}
 	pms, ok := keys.Secret("PMS_CLIENT_RANDOM", d.clientRandom)
-	if !ok {
+	name := d.suite.String()
+	if !ok && strings.HasPrefix(name, "TLS_RSA_WITH_") {
 		if cke := d.clientKeyExchange(); len(cke) >= 8 {
-			pms, ok = keys.PreMasterForEncrypted(cke[:8])
+			pms, ok = keys.DecryptPreMaster(cke)
 		}
+	}
+	if !ok && strings.HasPrefix(name, "TLS_PSK_WITH_") {
+		pms, ok = keys.PSKPreMaster()
 	}
 	if !ok {
 		return nil, false
@@ -624,6 +648,9 @@ func (d *Decoder) masterSecret() ([]byte, bool) {
 		d.keyProblem(fmt.Sprintf("cannot derive the master secret: %v", err))
 		return nil, false
 	}
+	// Remember it, as a key log line would, for handshakes that resume
+	// this session (by id here, by ticket when NewSessionTicket comes).
+	keys.AddSession(d.sessionID, ms)
 	return ms, true
 }
 
@@ -646,6 +673,10 @@ func (d *Decoder) clientKeyExchange() []byte {
 func (d *Decoder) content(dir *direction, base Event, ct wire.ContentType, data []byte) {
 	switch ct {
 	case wire.ContentHandshake:
+		if d.dtls {
+			d.dtlsHandshake(dir, base, data)
+			return
+		}
 		msgs, err := dir.asm.Write(data)
 		for _, m := range msgs {
 			d.handshake(dir, base, m)
@@ -676,6 +707,9 @@ func (d *Decoder) content(dir *direction, base Event, ct wire.ContentType, data 
 			e.AlertCode = int(a.Description)
 			e.alert = &a
 			d.add(e)
+			if d.dtls && d.tr.Closed == nil && (a.Level == wire.AlertFatal || a.Description == wire.AlertCloseNotify) {
+				d.tr.Closed = &Closure{By: dir.side, How: CloseAlert, AfterAlert: e.Level + " " + e.Description, Time: e.Time}
+			}
 		}
 	case wire.ContentApplicationData:
 		d.appData(dir, base, data)
@@ -751,6 +785,7 @@ func (d *Decoder) handshake(dir *direction, base Event, raw wire.RawMessage) {
 			d.hsLog = [][]byte{raw.Raw}
 		}
 		d.tr.ServerName = SNI(m)
+		d.ticket = m.Extensions.Find(wire.ExtSessionTicket).Data
 		d.earlyOffered = m.Extensions.Has(wire.ExtEarlyData)
 		d.offered13 = nil
 		for _, s := range m.CipherSuites {
@@ -758,6 +793,10 @@ func (d *Decoder) handshake(dir *direction, base Event, raw wire.RawMessage) {
 				d.offered13 = append(d.offered13, s)
 			}
 		}
+	case *wire.HelloVerifyRequest:
+		// The ClientHello it answers and the HelloVerifyRequest itself
+		// are not part of the handshake hash (RFC 6347 §4.2.1).
+		d.hsLog = nil
 	case *wire.ServerHello:
 		if m.IsHelloRetryRequest() {
 			e.Type = "hello_retry_request"
@@ -792,6 +831,12 @@ func (d *Decoder) handshake(dir *direction, base Event, raw wire.RawMessage) {
 				dir.epochs = dir.epochs[1:]
 			}
 			d.nextEpoch(dir)
+		}
+	case *wire.NewSessionTicket:
+		if !d.tls13 && d.opts.Keys != nil && d.ms != nil {
+			// A later handshake may resume with this ticket: remember
+			// the session's master secret under it.
+			d.opts.Keys.AddTicket(m.Ticket, d.ms)
 		}
 	case *wire.KeyUpdate:
 		if d.tls13 && dir.opener != nil {
@@ -868,7 +913,7 @@ func (d *Decoder) sessionHash() []byte {
 			break
 		}
 	}
-	if d.version < wire.VersionTLS12 {
+	if v := d.version; v < wire.VersionTLS12 || v == wire.VersionDTLS10 {
 		m := md5.Sum(msgs)
 		s := sha1.Sum(msgs)
 		return append(m[:], s[:]...)

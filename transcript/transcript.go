@@ -112,7 +112,7 @@ func (e *Event) Alert() (wire.Alert, bool) {
 	return *e.alert, true
 }
 
-// CloseHow says how a TCP connection ended.
+// CloseHow says how a connection ended.
 type CloseHow string
 
 // The ways a connection ends.
@@ -121,13 +121,14 @@ const (
 	CloseRST     CloseHow = "rst"     // TCP reset
 	CloseTimeout CloseHow = "timeout" // nothing more arrived before the deadline
 	CloseLocal   CloseHow = "local"   // we (the recording side) closed
+	CloseAlert   CloseHow = "alert"   // DTLS: a close_notify or fatal alert (UDP has no FIN)
 )
 
 // Closure records who ended the connection and how.
 type Closure struct {
 	// By is the side that closed first.
 	By Side `json:"by"`
-	// How is fin, rst, timeout or local.
+	// How is fin, rst, timeout, local, or alert (DTLS).
 	How CloseHow `json:"how"`
 	// AfterAlert is the alert that preceded the close, if any, e.g.
 	// "fatal handshake_failure".

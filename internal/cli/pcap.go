@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -25,6 +26,8 @@ import (
 // pcapFlags are the options of `tlskit pcap`.
 type pcapFlags struct {
 	keylogFile    string
+	rsaKeys       []string
+	psk           string
 	jsonOut       bool
 	data          bool
 	hex           bool
@@ -49,14 +52,18 @@ connection (alert, FIN or RST, from which side, and when).
 
 Secrets come from --keylog (NSS key log format: SSLKEYLOGFILE, openssl
 -keylogfile, tshark --export-tls-session-keys) and from pcapng Decryption
-Secrets Blocks anywhere in the file (editcap --inject-secrets).
+Secrets Blocks anywhere in the file (editcap --inject-secrets). Connections
+that used RSA key exchange (TLS_RSA_WITH_… suites) can also be decrypted
+with the server's private key (--rsa-key), and plain PSK suites
+(TLS_PSK_WITH_…) with the pre-shared key (--psk).
 
 Chains are verified as of the capture time of the server's Certificate
 message, not now, so an old capture is not called expired; --verify-time
 overrides it. Trust: the system roots plus every --ca-file, or only the
 --ca-file certificates with --no-system-roots.
 
-TCP flows that carry no TLS are left out; UDP (DTLS) is not decoded.
+TCP flows that carry no TLS are left out. UDP flows that start with a
+DTLS 1.0 or 1.2 record are decoded as DTLS; other UDP is left out.
 Each connection is printed as soon as it ends in the capture.
 
 Exit status: 0 every TLS connection completed without an error finding;
@@ -65,6 +72,8 @@ packets); 2 usage error or a file that is not a capture.`,
 		Example: `  tlskit pcap --keylog keys.log capture.pcapng
   tlskit pcap capture-with-secrets.pcapng          # secrets from DSBs
   tlskit pcap --data --keylog keys.log capture.pcap
+  tlskit pcap --rsa-key server.key old-rsa-kex.pcap
+  tlskit pcap --psk 0a1b2c3d… dtls-psk.pcap
   tlskit pcap --json --filter :443 capture.pcap.gz
   tlskit pcap --ca-file corp-root.pem --no-system-roots --keylog keys.log capture.pcapng`,
 		Args: func(cmd *cobra.Command, args []string) error {
@@ -80,6 +89,8 @@ packets); 2 usage error or a file that is not a capture.`,
 	fl := cmd.Flags()
 	fl.SortFlags = false
 	fl.StringVar(&f.keylogFile, "keylog", "", "decrypt with the secrets in `FILE` (NSS key log format)")
+	fl.StringArrayVar(&f.rsaKeys, "rsa-key", nil, "decrypt RSA key exchanges with the server's private key in `FILE` (PEM or DER; repeatable)")
+	fl.StringVar(&f.psk, "psk", "", "decrypt plain PSK cipher suites with this pre-shared key (`HEX`)")
 	fl.BoolVar(&f.jsonOut, "json", false, "print one JSON object ({connections: [...], summary}) instead of text")
 	fl.BoolVar(&f.data, "data", false, "also print decrypted application data: text in full, binary as its first bytes")
 	fl.BoolVar(&f.hex, "hex", false, "with --data, dump binary application data in full, in hex")
@@ -133,6 +144,25 @@ func runPcap(stdio Stdio, f *pcapFlags, path string) error {
 			fmt.Fprintf(stdio.Err, "tlskit: warning: --keylog %s holds no secrets\n", f.keylogFile)
 		}
 		opts.Keys = l
+	}
+	if len(f.rsaKeys) > 0 || f.psk != "" {
+		if opts.Keys == nil {
+			opts.Keys = &keylog.Log{}
+		}
+		for _, p := range f.rsaKeys {
+			k, err := keylog.ParseRSAKeyFile(p)
+			if err != nil {
+				return usagef("--rsa-key takes the server's RSA private key, PEM or DER", "--rsa-key: %s", strings.TrimPrefix(err.Error(), "keylog: "))
+			}
+			opts.Keys.AddRSAKey(k)
+		}
+		if f.psk != "" {
+			psk, err := hex.DecodeString(strings.TrimPrefix(f.psk, "0x"))
+			if err != nil || len(psk) == 0 {
+				return usagef("example: --psk ca19e028a8a372ad2d325f950fcaceed", "--psk takes the pre-shared key in hex, got %q", f.psk)
+			}
+			opts.Keys.SetPSK(psk)
+		}
 	}
 	file, err := os.Open(path)
 	if err != nil {

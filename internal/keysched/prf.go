@@ -18,6 +18,28 @@ const (
 	VersionTLS13 uint16 = 0x0304
 )
 
+// The DTLS versions, as on the wire (RFC 6347 §4.1; 0x0100 is the version
+// OpenSSL before 0.9.8f sent for DTLS 1.0).
+const (
+	VersionDTLS10        uint16 = 0xfeff
+	VersionDTLS12        uint16 = 0xfefd
+	VersionDTLS10OpenSSL uint16 = 0x0100
+)
+
+// streamVersion maps a DTLS version to the TLS version whose key
+// derivation and record protection it uses: DTLS 1.0 is TLS 1.1 (explicit
+// CBC IVs, the MD5+SHA-1 PRF), DTLS 1.2 is TLS 1.2 (RFC 6347 §1, §4.1.2).
+// Other versions are returned unchanged.
+func streamVersion(v uint16) uint16 {
+	switch v {
+	case VersionDTLS10, VersionDTLS10OpenSSL:
+		return VersionTLS11
+	case VersionDTLS12:
+		return VersionTLS12
+	}
+	return v
+}
+
 // versionName names a protocol version for error messages.
 func versionName(v uint16) string { return wire.Version(v).String() }
 
@@ -90,6 +112,7 @@ func suiteForVersion(version, id uint16) (Suite, error) {
 // MasterSecret computes the master secret of RFC 5246 §8.1 from the
 // pre-master secret and the hello randoms.
 func MasterSecret(version uint16, suite uint16, preMaster, clientRandom, serverRandom []byte) ([]byte, error) {
+	version = streamVersion(version)
 	s, err := suiteForVersion(version, suite)
 	if err != nil {
 		return nil, err
@@ -105,6 +128,7 @@ func MasterSecret(version uint16, suite uint16, preMaster, clientRandom, serverR
 // pre-master secret and the session hash (the handshake hash up to and
 // including ClientKeyExchange).
 func ExtendedMasterSecret(version uint16, suite uint16, preMaster, sessionHash []byte) ([]byte, error) {
+	version = streamVersion(version)
 	s, err := suiteForVersion(version, suite)
 	if err != nil {
 		return nil, err
@@ -153,7 +177,8 @@ func expandKeys(version uint16, s Suite, masterSecret, clientRandom, serverRando
 }
 
 // NewTLS12Openers returns the Openers for the client's and the server's
-// records of a TLS 1.0, 1.1 or 1.2 connection. encryptThenMAC is whether
+// records of a TLS 1.0, 1.1 or 1.2 connection, or of a DTLS 1.0 or 1.2
+// one (whose records are opened with [Opener.OpenDTLS]). encryptThenMAC is whether
 // both hellos carried the encrypt_then_mac extension (RFC 7366); it only
 // matters for CBC suites.
 func NewTLS12Openers(suite uint16, version uint16, masterSecret, clientRandom, serverRandom []byte, encryptThenMAC bool) (client, server *Opener, err error) {
@@ -176,6 +201,7 @@ func NewTLS12Sealers(suite uint16, version uint16, masterSecret, clientRandom, s
 
 // newTLS12States derives both directions' record state.
 func newTLS12States(suite uint16, version uint16, masterSecret, clientRandom, serverRandom []byte, etm bool) (client, server *state, err error) {
+	version = streamVersion(version)
 	s, err := suiteForVersion(version, suite)
 	if err != nil {
 		return nil, nil, err

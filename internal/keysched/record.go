@@ -185,13 +185,59 @@ func (o *Opener) Open(header, payload []byte) (plaintext []byte, contentType uin
 	if st.tls13 {
 		plaintext, contentType, err = st.open13(header, payload)
 	} else {
-		plaintext, contentType, err = st.open12(header, payload)
+		contentType = header[0]
+		plaintext, err = st.open12(contentType, header[1:3], payload)
 	}
 	if err != nil {
 		return nil, 0, fmt.Errorf("keysched: record %d: %w", st.seq, err)
 	}
 	st.seq++
 	return plaintext, contentType, nil
+}
+
+// DTLSHeaderLen is the size of a DTLS 1.0/1.2 record header: type(1),
+// version(2), epoch(2), sequence_number(6), length(2) (RFC 6347 §4.1).
+const DTLSHeaderLen = 13
+
+// OpenDTLS decrypts one DTLS 1.0 or 1.2 record: header is its 13-byte
+// header, payload the header's length bytes after it. The record carries
+// its own epoch and sequence number, which make up the 64-bit sequence
+// number of the MAC and the AEAD nonce and additional data (RFC 6347
+// §4.1.2.1), so records may be opened in any order and lost ones do not
+// matter. The Opener must be the one of the record's epoch; its own
+// sequence number is left at the record's plus one.
+//
+// As with [Opener.Open], the plaintext is valid until the next call.
+func (o *Opener) OpenDTLS(header, payload []byte) (plaintext []byte, contentType uint8, err error) {
+	st := o.st
+	if st == nil {
+		return nil, 0, errors.New("keysched: Opener not initialized; use NewTLS12Openers")
+	}
+	if st.tls13 {
+		return nil, 0, errors.New("keysched: DTLS 1.3 records are not supported")
+	}
+	if len(header) != DTLSHeaderLen {
+		return nil, 0, fmt.Errorf("keysched: DTLS record header is %d bytes, want 13", len(header))
+	}
+	seq := binary.BigEndian.Uint64(header[3:11]) // epoch(16) || sequence_number(48)
+	if n := int(binary.BigEndian.Uint16(header[11:])); n != len(payload) {
+		return nil, 0, fmt.Errorf("keysched: DTLS record %d/%d: header says %d bytes but the payload has %d", seq>>48, seq&(1<<48-1), n, len(payload))
+	}
+	st.seq = seq
+	vers := header[1:3]
+	if binary.BigEndian.Uint16(vers) == VersionDTLS10OpenSSL {
+		// OpenSSL before 0.9.8f (DTLS1_BAD_VER) computed the MAC as TLS
+		// 1.0 does: the epoch left out of the sequence number, and 3.1 as
+		// the version (Wireshark's "old openssl's non-rfc-compliant mac").
+		st.seq &= 1<<48 - 1
+		vers = []byte{3, 1}
+	}
+	plaintext, err = st.open12(header[0], vers, payload)
+	if err != nil {
+		return nil, 0, fmt.Errorf("keysched: DTLS record %d/%d: %w", seq>>48, seq&(1<<48-1), err)
+	}
+	st.seq++
+	return plaintext, header[0], nil
 }
 
 // nonce13 is the per-record nonce: IV XOR the left-padded sequence number.
@@ -251,22 +297,19 @@ func (st *state) hmacOf(hdr []byte, data ...[]byte) []byte {
 	return m.Sum(nil)
 }
 
-// open12 opens a TLS 1.0–1.2 TLSCiphertext (RFC 5246 §6.2.3).
-func (st *state) open12(header, payload []byte) ([]byte, uint8, error) {
-	typ, vers := header[0], header[1:3]
+// open12 opens a TLS 1.0–1.2 (or DTLS) TLSCiphertext (RFC 5246 §6.2.3) of
+// content type typ and header version vers.
+func (st *state) open12(typ uint8, vers, payload []byte) ([]byte, error) {
 	if len(payload) > maxCiphertext12 {
-		return nil, 0, fmt.Errorf("ciphertext of %d bytes exceeds the TLS 1.2 limit of %d", len(payload), maxCiphertext12)
+		return nil, fmt.Errorf("ciphertext of %d bytes exceeds the TLS 1.2 limit of %d", len(payload), maxCiphertext12)
 	}
 	switch {
 	case st.aead != nil:
-		pt, err := st.openAEAD12(typ, vers, payload)
-		return pt, typ, err
+		return st.openAEAD12(typ, vers, payload)
 	case st.block != nil:
-		pt, err := st.openCBC(typ, vers, payload)
-		return pt, typ, err
+		return st.openCBC(typ, vers, payload)
 	default:
-		pt, err := st.openNull(typ, vers, payload)
-		return pt, typ, err
+		return st.openNull(typ, vers, payload)
 	}
 }
 

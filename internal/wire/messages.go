@@ -166,7 +166,7 @@ type ClientHello struct {
 // Type returns TypeClientHello.
 func (*ClientHello) Type() HandshakeType { return TypeClientHello }
 
-func isDTLS(v Version) bool { return v>>8 == 0xfe }
+func isDTLS(v Version) bool { return v.IsDTLS() }
 
 func parseClientHello(body []byte) (*ClientHello, error) {
 	const what = "ClientHello"
