@@ -96,8 +96,110 @@ func TestLiveCaptures(t *testing.T) {
 			stdin: []string{"GET /gnutls-live HTTP/1.0\r\n\r\n"}, version: "TLS 1.2", want: []string{"GET /gnutls-live"}})
 	}
 
-	pcap := filepath.Join(dir, "live.pcapng")
 	filter := "tcp port " + port(plain.Addr) + " or tcp port " + port(mtls.Addr)
+	pcap, keys := recordLive(t, dumpcap, filter, servers, cases)
+	checkLive(t, pcap, keys, cases)
+}
+
+func hasEvent(evs []transcript.Event, typ string) bool {
+	for _, e := range evs {
+		if e.Type == typ && e.Decrypted {
+			return true
+		}
+	}
+	return false
+}
+
+func hasFinding(fs []finding.Finding, id string) bool {
+	for _, f := range fs {
+		if f.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+func ids(fs []finding.Finding) []string {
+	var out []string
+	for _, f := range fs {
+		out = append(out, f.ID)
+	}
+	return out
+}
+
+func port(addr string) string { return addr[strings.LastIndex(addr, ":")+1:] }
+
+func run(t *testing.T, prog string, args ...string) {
+	t.Helper()
+	out, err := exec.Command(prog, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %v: %v\n%s", prog, args, err, out)
+	}
+}
+
+func waitFor(t *testing.T, ok func() bool, what string) {
+	t.Helper()
+	for range 100 {
+		if ok() {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("timed out waiting for %s", what)
+}
+
+// TestLiveDTLS records openssl s_client talking DTLS to openssl s_server
+// over UDP on loopback, each DTLS 1.2 cipher family and DTLS 1.0, and
+// checks that every connection decrypts (both Finished messages and the
+// client's data) and is closed by the client's close_notify.
+func TestLiveDTLS(t *testing.T) {
+	if testing.Short() {
+		t.Skip("live capture in -short mode")
+	}
+	dumpcap := peertest.Need(t, "dumpcap")
+	peertest.Need(t, "openssl")
+	dir := t.TempDir()
+	cert, key := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	run(t, "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+		"-keyout", key, "-out", cert, "-subj", "/CN=localhost", "-days", "2")
+	srv := peertest.OpenSSL(t, "-dtls", "-cert", cert, "-key", key, "-cipher", "ALL:@SECLEVEL=0")
+
+	d := func(name, version, flag, cipher, suite string, extra ...string) liveCase {
+		return liveCase{name: name, prog: "openssl",
+			args:  append([]string{"s_client", flag, "-connect", "{addr}", "-keylogfile", "{keylog}", "-cipher", cipher + ":@SECLEVEL=0"}, extra...),
+			stdin: []string{"hello over " + name + "\n"}, suite: suite, version: version, want: []string{"hello over " + name}}
+	}
+	cases := []liveCase{
+		d("dtls12-aes128gcm", "DTLS 1.2", "-dtls1_2", "ECDHE-ECDSA-AES128-GCM-SHA256", "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"),
+		d("dtls12-aes256gcm", "DTLS 1.2", "-dtls1_2", "ECDHE-ECDSA-AES256-GCM-SHA384", "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384"),
+		d("dtls12-chacha20", "DTLS 1.2", "-dtls1_2", "ECDHE-ECDSA-CHACHA20-POLY1305", "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256"),
+		d("dtls12-cbc-sha-etm", "DTLS 1.2", "-dtls1_2", "ECDHE-ECDSA-AES128-SHA", "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA"),
+		d("dtls12-cbc-sha384-noetm", "DTLS 1.2", "-dtls1_2", "ECDHE-ECDSA-AES256-SHA384", "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384", "-no_etm"),
+		d("dtls10-cbc-sha", "DTLS 1.0", "-dtls1", "ECDHE-ECDSA-AES256-SHA", "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA"),
+	}
+	pcap, keys := recordLive(t, dumpcap, "udp port "+port(srv.Addr), []string{srv.Addr}, cases)
+	checkLive(t, pcap, keys, cases)
+	res := analyze(t, pcap, "", Options{Keys: keys})
+	for _, c := range res.conns {
+		tr := &transcript.Transcript{Events: c.Transcript}
+		for _, side := range []transcript.Side{transcript.Client, transcript.Server} {
+			if f := tr.First(side, "finished"); f == nil || !f.Decrypted {
+				t.Errorf("connection %d: the %s's Finished was not decrypted", c.Index, side)
+			}
+		}
+		if c.ClosedBy == nil || c.ClosedBy.How != transcript.CloseAlert || c.ClosedBy.AfterAlert != "warning close_notify" {
+			t.Errorf("connection %d: closed by %+v, want a close_notify", c.Index, c.ClosedBy)
+		}
+	}
+}
+
+// recordLive runs each case's client against servers[case.server] while
+// dumpcap records loopback with filter, and returns the capture and the
+// clients' merged key logs.
+func recordLive(t *testing.T, dumpcap, filter string, servers []string, cases []liveCase) (string, *keylog.Log) {
+	t.Helper()
+	dir := t.TempDir()
+	pcap := filepath.Join(dir, "live.pcapng")
 	dc := exec.Command(dumpcap, "-q", "-i", "lo", "-f", filter, "-w", pcap)
 	var dcErr bytes.Buffer
 	dc.Stderr = &dcErr
@@ -148,6 +250,12 @@ func TestLiveCaptures(t *testing.T) {
 	dc.Process.Signal(syscall.SIGINT)
 	dc.Wait()
 
+	return pcap, keys
+}
+
+// checkLive analyses the capture and checks each case's connection, in order.
+func checkLive(t *testing.T, pcap string, keys *keylog.Log, cases []liveCase) {
+	t.Helper()
 	res := analyze(t, pcap, "", Options{Keys: keys})
 	if res.err != nil {
 		t.Fatal(res.err)
@@ -196,51 +304,4 @@ func TestLiveCaptures(t *testing.T) {
 			}
 		})
 	}
-}
-
-func hasEvent(evs []transcript.Event, typ string) bool {
-	for _, e := range evs {
-		if e.Type == typ && e.Decrypted {
-			return true
-		}
-	}
-	return false
-}
-
-func hasFinding(fs []finding.Finding, id string) bool {
-	for _, f := range fs {
-		if f.ID == id {
-			return true
-		}
-	}
-	return false
-}
-
-func ids(fs []finding.Finding) []string {
-	var out []string
-	for _, f := range fs {
-		out = append(out, f.ID)
-	}
-	return out
-}
-
-func port(addr string) string { return addr[strings.LastIndex(addr, ":")+1:] }
-
-func run(t *testing.T, prog string, args ...string) {
-	t.Helper()
-	out, err := exec.Command(prog, args...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s %v: %v\n%s", prog, args, err, out)
-	}
-}
-
-func waitFor(t *testing.T, ok func() bool, what string) {
-	t.Helper()
-	for range 100 {
-		if ok() {
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("timed out waiting for %s", what)
 }
