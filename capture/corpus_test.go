@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/tlskit/tlskit/diagnose"
 	"github.com/tlskit/tlskit/internal/peertest"
 	"github.com/tlskit/tlskit/keylog"
 	"github.com/tlskit/tlskit/transcript"
@@ -302,6 +303,9 @@ func TestWiresharkDTLS(t *testing.T) {
 				if e.Type == transcript.TypeEncrypted {
 					t.Errorf("record %d of the %s stayed encrypted: %s", e.Record, e.From, e.Note)
 				}
+			}
+			if c.psk != "" && conn.Verdict != diagnose.Unverified {
+				t.Errorf("a PSK handshake (no certificate) has verdict %s, want unverified", conn.Verdict)
 			}
 			if strings.HasPrefix(c.version, "DTLS") {
 				if tr.First(transcript.Server, "hello_verify_request") == nil {

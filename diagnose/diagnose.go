@@ -47,6 +47,11 @@ const (
 	Untrusted Verdict = "untrusted"
 	// Failed: no TLS session was established.
 	Failed Verdict = "failed"
+	// Unverified: the handshake completed, nothing is wrong with it, but
+	// no server certificate was seen to verify: the handshake authenticated
+	// with a pre-shared key (PSK suites, TLS 1.3 and TLS 1.2 session
+	// resumption), or a capture's TLS 1.3 Certificate stayed encrypted.
+	Unverified Verdict = "unverified"
 )
 
 // Input is everything known about one connection attempt.
@@ -93,6 +98,9 @@ func Findings(in Input) []finding.Finding {
 func VerdictOf(in Input, fs []finding.Finding) Verdict {
 	if !in.HandshakeDone || in.AfterErr != nil && hasProtocolError(fs) {
 		return Failed
+	}
+	if in.Verify == nil && finding.Worst(fs) != finding.Error {
+		return Unverified
 	}
 	if finding.Worst(fs) == finding.Error || in.Verify == nil || !in.Verify.Trusted {
 		return Untrusted

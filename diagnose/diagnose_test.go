@@ -59,3 +59,20 @@ func TestSilentFailures(t *testing.T) {
 		}
 	}
 }
+
+// TestVerdictWithoutChain: a completed handshake that showed no certificate
+// (PSK, resumption) is unverified, not untrusted, unless a finding is an
+// error; one with a chain is judged by its verification.
+func TestVerdictWithoutChain(t *testing.T) {
+	done := Input{HandshakeDone: true}
+	if v := VerdictOf(done, nil); v != Unverified {
+		t.Errorf("no chain, no findings: %s, want unverified", v)
+	}
+	bad := []finding.Finding{{ID: finding.ProtocolVersionMismatch, Severity: finding.Error}}
+	if v := VerdictOf(done, bad); v != Untrusted {
+		t.Errorf("no chain, an error finding: %s, want untrusted", v)
+	}
+	if v := VerdictOf(Input{}, nil); v != Failed {
+		t.Errorf("handshake not done: %s, want failed", v)
+	}
+}

@@ -21,7 +21,7 @@ type Report struct {
 	Address string `json:"address,omitempty"`
 	// ServerName is the name sent as SNI and verified.
 	ServerName string `json:"server_name,omitempty"`
-	// Verdict is trusted, untrusted or failed.
+	// Verdict is trusted, untrusted, unverified or failed.
 	Verdict Verdict `json:"verdict"`
 	// Insecure is set when the user turned verification off (--insecure).
 	Insecure bool `json:"insecure,omitempty"`

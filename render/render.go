@@ -103,6 +103,10 @@ func verdictLine(p *printer, r *diagnose.Report) {
 		p.f("  (%s)", strings.Join(nego, ", "))
 	}
 	p.f("\n")
+	if r.Verdict == diagnose.Unverified {
+		p.f("  no server certificate in this handshake, so nothing to verify: it authenticated with a\n" +
+			"  pre-shared key or resumed an earlier session (or its TLS 1.3 Certificate stayed encrypted)\n")
+	}
 }
 
 // Closure says in words who ended a connection and how.
@@ -112,6 +116,7 @@ func Closure(c *transcript.Closure) string {
 		transcript.CloseRST:     "reset the connection (TCP RST)",
 		transcript.CloseTimeout: "went quiet until the deadline",
 		transcript.CloseLocal:   "closed the connection",
+		transcript.CloseAlert:   "ended the connection with an alert",
 	}[c.How]
 	s := fmt.Sprintf("the %s %s first", c.By, how)
 	if c.AfterAlert != "" {
