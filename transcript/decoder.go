@@ -89,7 +89,10 @@ type direction struct {
 	lost    int
 	seqLost bool
 	tries   int // records tried since the gap without finding the sequence number
-	payload int // payload bytes of the records seen, for estimating how many were lost
+	// chainResumed says the TLS 1.0 CBC IV was taken from the first record
+	// after the gap.
+	chainResumed bool
+	payload      int // payload bytes of the records seen, for estimating how many were lost
 
 	dtls dtlsState
 }
@@ -208,6 +211,7 @@ func (d *Decoder) Gap(from Side, t time.Time, n int) {
 	dir.resync = true
 	dir.seqLost = dir.opener != nil || dir.encrypted || len(dir.epochs) > 0
 	dir.tries = 0
+	dir.chainResumed = false
 	d.add(Event{Time: t, From: from, Type: TypeGap, Bytes: n,
 		Note: fmt.Sprintf("%d bytes from the %s are missing from the capture; decoding resumes at the next record boundary", n, from)})
 	d.problem("%d bytes sent by the %s are missing from the capture", n, from)
@@ -464,6 +468,10 @@ func (d *Decoder) openAfterGap(dir *direction, header, payload []byte) ([]byte, 
 		return nil, 0, errors.New("not decrypted: records were lost before it, and the decryption could not resume")
 	}
 	o := dir.opener
+	if !dir.chainResumed && o.ResumeChain(payload) {
+		dir.chainResumed = true
+		return nil, 0, errors.New("not decrypted: records were lost before it, and TLS 1.0 CBC takes each record's IV from the record before; decryption resumes with the next record")
+	}
 	base := o.Seq()
 	avg := wire.RecordHeaderLen + wire.MaxCiphertext/2
 	if dir.records > 1 {

@@ -103,6 +103,9 @@ func TestResumeAfterGap(t *testing.T) {
 		{"TLS12-GCM", &tls.Config{MaxVersion: tls.VersionTLS12, CipherSuites: []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256}}},
 		{"TLS12-ChaCha20", &tls.Config{MaxVersion: tls.VersionTLS12, CipherSuites: []uint16{tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256}}},
 		{"TLS12-CBC", &tls.Config{MaxVersion: tls.VersionTLS12, CipherSuites: []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256}}},
+		// TLS 1.0 chains the CBC IV: the first record after the gap is lost
+		// too, and gives the IV of the next.
+		{"TLS10-CBC", &tls.Config{MinVersion: tls.VersionTLS10, MaxVersion: tls.VersionTLS10, CipherSuites: []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA}}},
 	} {
 		for _, cut := range []string{"boundary", "mid-record"} {
 			t.Run(tc.name+"/"+cut, func(t *testing.T) {
@@ -133,7 +136,7 @@ func TestResumeAfterGap(t *testing.T) {
 				}
 				tr := d.Transcript()
 				var after []byte
-				gap := false
+				gap, chained := false, false
 				for _, e := range tr.Events {
 					switch {
 					case e.Type == TypeGap:
@@ -141,6 +144,10 @@ func TestResumeAfterGap(t *testing.T) {
 					case gap && e.From == Server && e.Type == TypeApplicationData && e.Decrypted:
 						after = append(after, e.Data...)
 					case gap && e.From == Server && e.Type == TypeEncrypted:
+						if tc.name == "TLS10-CBC" && !chained {
+							chained = true // the one record whose IV was lost
+							continue
+						}
 						t.Errorf("record %d after the gap stayed encrypted: %s", e.Record, e.Note)
 					}
 				}
@@ -154,6 +161,19 @@ func TestResumeAfterGap(t *testing.T) {
 					from = 12
 				}
 				want := bytes.Join(msgs[from:], nil)
+				if tc.name == "TLS10-CBC" {
+					// crypto/tls splits TLS 1.0 CBC writes 1/n-1 (two records a
+					// message), so chunks are not messages: what follows the
+					// gap must be the exact tail of the stream, and long.
+					if !chained {
+						t.Error("the first TLS 1.0 record after the gap was decrypted without its IV?")
+					}
+					want = bytes.Join(msgs, nil)
+					if !bytes.HasSuffix(want, after) || len(after) < 10*700 {
+						t.Errorf("decrypted after the gap: %d bytes that are not the stream's tail of at least 10 messages", len(after))
+					}
+					want = nil
+				}
 				if !bytes.HasSuffix(after, want) {
 					t.Errorf("decrypted after the gap: %d bytes, want the last %d messages (%d bytes)\nproblems: %q",
 						len(after), len(msgs)-from, len(want), tr.Problems)

@@ -138,12 +138,38 @@ func (o *Opener) Seq() uint64 {
 }
 
 // SetSeq sets the sequence number of the next record. A capture that lost
-// records uses it to resume decrypting after the gap. (TLS 1.0 CBC chains
-// its IV through the lost records, so it cannot resume this way.)
+// records uses it to resume decrypting after the gap. (TLS 1.0 CBC also
+// needs its chained IV back: see [Opener.ResumeChain].)
 func (o *Opener) SetSeq(n uint64) {
 	if o.st != nil {
 		o.st.seq = n
 	}
+}
+
+// ResumeChain takes the IV of the next record from a record that could not
+// be opened: the last cipher block of its ciphertext. TLS 1.0 (and SSL 3.0)
+// CBC chains the IV from record to record, so after records were lost the
+// first record seen cannot be decrypted, but it gives the IV of the next
+// one. It reports false, changing nothing, for every other cipher, whose
+// records do not depend on the previous one.
+func (o *Opener) ResumeChain(payload []byte) bool {
+	st := o.st
+	if st == nil || st.block == nil || st.tls13 || st.version >= VersionTLS11 {
+		return false
+	}
+	body := payload
+	if st.etm {
+		if len(body) < st.suite.MACLen {
+			return false
+		}
+		body = body[:len(body)-st.suite.MACLen]
+	}
+	bs := st.block.BlockSize()
+	if len(body) < bs || len(body)%bs != 0 {
+		return false
+	}
+	st.iv = append([]byte(nil), body[len(body)-bs:]...)
+	return true
 }
 
 // Suite returns the cipher suite the Opener decrypts.
