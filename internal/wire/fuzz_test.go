@@ -101,3 +101,107 @@ func FuzzAssembler(f *testing.F) {
 		}
 	})
 }
+
+func FuzzDTLSRecordHeader(f *testing.F) {
+	for _, d := range dtlsCapture(f) {
+		b := d.raw
+		for _, h := range d.headers {
+			f.Add(b)
+			b = b[DTLSRecordHeaderLen+h.Length:]
+		}
+	}
+	f.Add([]byte("\x14\x01\x00\x00\x02\x80\x00\x00\x00\x00\x01\x00\x01\x01")) // OpenSSL 0x0100
+	f.Add([]byte("\x16\x03\x03\x00\x00\x00\x00\x00\x00\x00\x00\x00\x46"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		h, err := ParseDTLSRecordHeader(b)
+		if len(b) < DTLSRecordHeaderLen {
+			if err != ErrShort {
+				t.Fatalf("%d bytes: err = %v, want ErrShort", len(b), err)
+			}
+			return
+		}
+		if err != nil {
+			if nt, ok := err.(*NotTLSError); !ok || !bytes.Equal(nt.Header, b[:DTLSRecordHeaderLen]) || h != (DTLSRecordHeader{}) {
+				t.Fatalf("error %#v with header %+v", err, h)
+			}
+			return
+		}
+		if got := dtlsRecordHeaderBytes(h); !bytes.Equal(got, b[:DTLSRecordHeaderLen]) {
+			t.Fatalf("%+v re-encodes to %x, want %x", h, got, b[:DTLSRecordHeaderLen])
+		}
+		if !h.Version.IsDTLS() || h.Length > MaxCiphertext || h.Seq >= 1<<48 {
+			t.Fatalf("impossible header accepted: %+v", h)
+		}
+	})
+}
+
+// dtlsStream joins record payloads for FuzzDTLSAssembler, each after a
+// length byte.
+func dtlsStream(payloads ...[]byte) []byte {
+	var s []byte
+	for _, p := range payloads {
+		s = append(append(s, byte(len(p))), p...)
+	}
+	return s
+}
+
+func FuzzDTLSAssembler(f *testing.F) {
+	var client, server [][]byte
+	for _, d := range dtlsCapture(f) {
+		for i, h := range d.headers {
+			if h.Type != ContentHandshake || h.Epoch != 0 {
+				continue
+			}
+			if d.client {
+				client = append(client, d.records[i])
+			} else {
+				server = append(server, d.records[i])
+			}
+		}
+	}
+	f.Add(dtlsStream(client...), false)
+	f.Add(dtlsStream(server...), false)
+	// The server's flight cut into fragments, reordered, partly resent.
+	sh := server[1]
+	body := sh[DTLSHandshakeHeaderLen:]
+	cut := len(body) / 2
+	f.Add(dtlsStream(
+		server[0],
+		dtlsFrag(HandshakeType(sh[0]), len(body), 1, cut-3, body[cut-3:]),
+		cat(server[2], dtlsFrag(HandshakeType(sh[0]), len(body), 1, 0, body[:cut])),
+		server[0], sh,
+	), false)
+	// A renegotiation: the client's messages, then its ClientHello again.
+	f.Add(dtlsStream(append(client, client[0])...), true)
+	f.Fuzz(func(t *testing.T, stream []byte, newHandshake bool) {
+		var a DTLSAssembler
+		last := -1 // message_seq of the last message delivered
+		for len(stream) > 0 {
+			n := min(int(stream[0]), len(stream)-1)
+			payload := stream[1 : 1+n]
+			stream = stream[1+n:]
+			retransmitted := a.Retransmitted
+			msgs, _ := a.Write(payload, newHandshake) // and go on after an error
+			for _, m := range msgs {
+				r := m.Raw
+				if len(r) != DTLSHandshakeHeaderLen+len(m.Body) || r[0] != byte(m.Type) || !bytes.Equal(r[DTLSHandshakeHeaderLen:], m.Body) {
+					t.Fatalf("bad message framing %x (body %x)", r, m.Body)
+				}
+				length := int(r[1])<<16 | int(r[2])<<8 | int(r[3])
+				off := int(r[6])<<16 | int(r[7])<<8 | int(r[8])
+				fragLen := int(r[9])<<16 | int(r[10])<<8 | int(r[11])
+				if length != len(m.Body) || off != 0 || fragLen != len(m.Body) {
+					t.Fatalf("header %x does not describe a whole message of %d bytes", r[:DTLSHandshakeHeaderLen], len(m.Body))
+				}
+				seq := int(r[4])<<8 | int(r[5])
+				if last >= 0 && seq != (last+1)&0xffff && !(newHandshake && seq <= last && startsHandshake(m.Type)) {
+					t.Fatalf("message_seq %d (%v) delivered after %d", seq, m.Type, last)
+				}
+				last = seq
+			}
+			if a.Pending() > maxPendingDTLS || a.Retransmitted < retransmitted {
+				t.Fatalf("Pending() = %d, Retransmitted %d after %d", a.Pending(), a.Retransmitted, retransmitted)
+			}
+		}
+	})
+}
