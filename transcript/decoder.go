@@ -232,8 +232,9 @@ func (d *Decoder) sslv2Hello(dir *direction, t time.Time, b []byte) (rest []byte
 		d.problem("the client sent an SSL 2.0-format ClientHello that does not parse: %v", err)
 		return rest, true
 	}
-	// The message's fields say "format SSL 2.0". The handshake hash covers the SSL 2.0 message without its record
-	// header, which is what the hello marshals to.
+	// The message's fields say "format SSL 2.0". The handshake hash covers
+	// the SSL 2.0 message without its record header, which is what the
+	// hello marshals to.
 	d.message(dir, base, m, rec[wire.SSLv2HeaderLen:])
 	return rest, true
 }

@@ -94,7 +94,7 @@ func suiteForVersion(version, id uint16) (Suite, error) {
 }
 
 // MasterSecret computes the master secret of RFC 5246 §8.1 (or, for SSL
-// 3.0, RFC 6101 §8.1) from the pre-master secret and the hello randoms.
+// 3.0, RFC 6101 §6.1) from the pre-master secret and the hello randoms.
 func MasterSecret(version uint16, suite uint16, preMaster, clientRandom, serverRandom []byte) ([]byte, error) {
 	s, err := suiteForVersion(version, suite)
 	if err != nil {
