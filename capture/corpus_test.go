@@ -91,6 +91,7 @@ func TestWiresharkCorpus(t *testing.T) {
 		version       string
 	}{
 		{"captures/dhe1.pcapng.gz", "keys/dhe1_keylog.dat", 1, []string{"GET /test HTTP/1.0"}, "TLS 1.0"},
+		{"captures/rsasnakeoil2.pcap", "derived/rsasnakeoil2.keylog", 2, []string{"GET /favicon.ico HTTP/1.1"}, "SSL 3.0"},
 		{"captures/rsa-p-lt-q.pcap", "derived/rsa-p-lt-q.keylog", 1, []string{"GET / HTTP/1."}, "TLS 1.2"},
 		{"captures/dmgr.pcapng", "derived/dmgr.keylog", 1, []string{"unsecureLogon.jsp"}, "TLS 1.0"},
 		{"captures/tls-renegotiation.pcap", "derived/tls-renegotiation.keylog", 1, []string{"Content-Length: 2151", "Content-Length: 0"}, "TLS 1.2"},

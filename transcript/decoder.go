@@ -138,6 +138,12 @@ func (d *Decoder) Data(from Side, t time.Time, b []byte) {
 		b = append([]byte(nil), dir.buf...)
 		dir.buf = dir.buf[:0]
 	}
+	if dir.side == Client && dir.records == 0 && dir.lost == 0 {
+		var ok bool
+		if b, ok = d.sslv2Hello(dir, t, b); !ok {
+			return
+		}
+	}
 	// Complete records are decoded straight from b, without copying: the
 	// handshake assembler copies what it keeps, and nothing else holds on
 	// to record bytes. Only an unfinished record is buffered, and the next
@@ -194,6 +200,53 @@ func (d *Decoder) records(dir *direction, t time.Time, src []byte) (rest []byte,
 		src = src[n:]
 	}
 	return src, true
+}
+
+// sslv2Hello decodes an SSL 2.0-format ClientHello (RFC 5246 Appendix E.2)
+// at the very start of the client's bytes, the only place one may be: SSL
+// 3.0 and early TLS clients began with it so that SSL 2.0 servers could
+// answer too. It returns the bytes after the hello, to be decoded as TLS
+// records; ok is false while the hello is incomplete (its bytes wait in
+// dir.buf). Bytes that do not start such a hello are returned as they are.
+func (d *Decoder) sslv2Hello(dir *direction, t time.Time, b []byte) (rest []byte, ok bool) {
+	first := b
+	if len(dir.buf) > 0 {
+		first = dir.buf
+	}
+	if len(first) > 0 && first[0]&0x80 == 0 {
+		return b, true // TLS content types are below 128
+	}
+	buf := append(dir.buf, b...)
+	n, err := wire.SSLv2ClientHelloLen(buf)
+	switch {
+	case err == wire.ErrShort || err == nil && len(buf) < n:
+		dir.buf = buf
+		return nil, false
+	case err != nil:
+		return b, true
+	}
+	// The hello is kept (the event's message, the handshake hash), and b
+	// belongs to the caller: copy it.
+	rec := append([]byte(nil), buf[:n]...)
+	rest = append([]byte(nil), buf[n:]...)
+	dir.buf = dir.buf[:0]
+	dir.records++
+	dir.started = true
+	dir.payload += n - wire.SSLv2HeaderLen
+	base := Event{Time: t, From: dir.side, Record: dir.records, RecordLen: n - wire.SSLv2HeaderLen}
+	m, err := wire.ParseSSLv2ClientHello(rec)
+	if err != nil {
+		base.Type = wire.TypeClientHello.String()
+		base.Note = err.Error()
+		d.add(base)
+		d.problem("the client sent an SSL 2.0-format ClientHello that does not parse: %v", err)
+		return rest, true
+	}
+	// The message's fields say "format SSL 2.0". The handshake hash covers
+	// the SSL 2.0 message without its record header, which is what the
+	// hello marshals to.
+	d.message(dir, base, m, rec[wire.SSLv2HeaderLen:])
+	return rest, true
 }
 
 // Gap records that n bytes from a side are missing (a capture lost them).
@@ -713,6 +766,9 @@ func (d *Decoder) content(dir *direction, base Event, ct wire.ContentType, data 
 			e.Level = a.Level.String()
 			e.Description = a.Description.String()
 			e.AlertCode = int(a.Description)
+			if a.Description == 41 && dir.side == Client {
+				e.Note = "SSL 3.0: the client has no certificate to send (TLS sends an empty Certificate message instead)"
+			}
 			e.alert = &a
 			d.add(e)
 			if d.dtls && d.tr.Closed == nil && (a.Level == wire.AlertFatal || a.Description == wire.AlertCloseNotify) {
@@ -765,18 +821,26 @@ func (d *Decoder) appData(dir *direction, base Event, data []byte) {
 func (d *Decoder) handshake(dir *direction, base Event, raw wire.RawMessage) {
 	ctx := wire.Context{Version: d.version, CipherSuite: d.suite}
 	msg, err := wire.ParseMessage(raw.Type, raw.Body, ctx)
-	e := base
-	e.Type = raw.Type.String()
 	if err != nil {
+		e := base
+		e.Type = raw.Type.String()
 		e.Note = err.Error()
 		d.add(e)
 		d.problem("the %s sent a %s that does not parse: %v", dir.side, raw.Type, err)
 		return
 	}
+	d.message(dir, base, msg, raw.Raw)
+}
+
+// message handles one parsed handshake message; hashed is what it adds to
+// the handshake hash.
+func (d *Decoder) message(dir *direction, base Event, msg wire.Message, hashed []byte) {
+	e := base
+	e.Type = msg.Type().String()
 	e.Message = msg
 	e.Fields = wire.Fields(msg)
 	if !d.tls13 && len(d.hsLog) < 16 { // enough for any full TLS 1.2 handshake up to ClientKeyExchange
-		d.hsLog = append(d.hsLog, raw.Raw)
+		d.hsLog = append(d.hsLog, hashed)
 	}
 
 	switch m := msg.(type) {
@@ -790,7 +854,7 @@ func (d *Decoder) handshake(dir *direction, base Event, raw wire.RawMessage) {
 			// randoms and master secret; the transcript keeps naming
 			// the connection by its first client random.
 			d.clientRandom = append([]byte(nil), m.Random...)
-			d.hsLog = [][]byte{raw.Raw}
+			d.hsLog = [][]byte{hashed}
 		}
 		d.tr.ServerName = SNI(m)
 		d.ticket = m.Extensions.Find(wire.ExtSessionTicket).Data

@@ -32,6 +32,9 @@ func FuzzDecoder(f *testing.F) {
 	f.Add([]byte{0, 0, 5, 0x16, 0x03, 0x01, 0x00, 0x00})
 	f.Add([]byte("\x01\x00\x10HTTP/1.1 400 Bad"))
 	f.Add([]byte{0, 0, 7, 0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28})
+	if hello, err := hex.DecodeString(sslv2Hello); err == nil { // an SSL 2.0-format ClientHello, in two chunks
+		f.Add(append(append([]byte{0, 0, 40}, hello[:40]...), append([]byte{0, 0, byte(len(hello) - 40)}, hello[40:]...)...))
+	}
 	// testdata/fuzz/FuzzDecoder holds the RFC 8448 §3 and §4 conversations
 	// in this chunk format.
 	f.Fuzz(func(t *testing.T, in []byte) {

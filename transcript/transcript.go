@@ -16,7 +16,9 @@
 // decoder opens those records and reports the messages inside them, so an
 // "Encrypted Alert" becomes "alert fatal certificate_required". TLS 1.2
 // records after ChangeCipherSpec are opened with the CLIENT_RANDOM master
-// secret. Without secrets the records are still listed, marked encrypted.
+// secret, and so are SSL 3.0 records, including after a client's SSL
+// 2.0-format ClientHello. Without secrets the records are still listed,
+// marked encrypted.
 package transcript
 
 import (

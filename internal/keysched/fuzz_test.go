@@ -7,7 +7,8 @@ import (
 
 // fuzzConfigs are the record protections FuzzOpen exercises: one per
 // kind (TLS 1.3 AEADs, TLS 1.2 explicit-nonce and ChaCha AEADs, CBC
-// MAC-then-encrypt with chained and explicit IVs, encrypt-then-MAC, NULL).
+// MAC-then-encrypt with chained and explicit IVs, encrypt-then-MAC, NULL,
+// SSL 3.0).
 func fuzzConfigs() []pairConfig {
 	var out []pairConfig
 	for _, c := range []struct {
@@ -19,6 +20,7 @@ func fuzzConfigs() []pairConfig {
 		{0xC02F, VersionTLS12, false}, {0xCCA8, VersionTLS12, false}, {0xC0A4, VersionTLS12, false},
 		{0xC027, VersionTLS12, false}, {0xC027, VersionTLS12, true}, {0x002F, VersionTLS10, false},
 		{0x002F, VersionTLS10, true}, {0x000A, VersionTLS11, false}, {0x003B, VersionTLS12, false},
+		{0x0035, VersionSSL30, false}, {0x000A, VersionSSL30, false},
 	} {
 		s, _ := LookupSuite(c.id)
 		out = append(out, pairConfig{s, c.version, c.etm})

@@ -12,6 +12,7 @@ import (
 
 // The protocol versions this package knows, as on the wire.
 const (
+	VersionSSL30 uint16 = 0x0300 // RFC 6101
 	VersionTLS10 uint16 = 0x0301
 	VersionTLS11 uint16 = 0x0302
 	VersionTLS12 uint16 = 0x0303
@@ -43,8 +44,10 @@ func streamVersion(v uint16) uint16 {
 // versionName names a protocol version for error messages.
 func versionName(v uint16) string { return wire.Version(v).String() }
 
-// prf is the PRF of the given version: TLS 1.2's P_<suite hash>, or TLS
-// 1.0/1.1's P_MD5 XOR P_SHA1 over the two halves of the secret.
+// prf is the PRF of the given version: TLS 1.2's P_<suite hash>, TLS
+// 1.0/1.1's P_MD5 XOR P_SHA1 over the two halves of the secret, or for the
+// master secret and key block of SSL 3.0 its MD5/SHA-1 construction (the
+// label only selects which one; see ssl3Derive).
 func prf(version uint16, s Suite, secret []byte, label string, seed []byte, n int) ([]byte, error) {
 	full := make([]byte, 0, len(label)+len(seed))
 	full = append(full, label...)
@@ -57,8 +60,13 @@ func prf(version uint16, s Suite, secret []byte, label string, seed []byte, n in
 		half := (len(secret) + 1) / 2
 		pHashXOR(md5.New, secret[:half], full, out)
 		pHashXOR(sha1.New, secret[len(secret)-half:], full, out)
-	case 0x0300:
-		return nil, fmt.Errorf("keysched: SSL 3.0 is not supported (its key derivation predates the TLS PRF)")
+	case VersionSSL30:
+		if label != "master secret" && label != "key expansion" {
+			return nil, fmt.Errorf("keysched: SSL 3.0 has no %q derivation (its key derivation predates the TLS PRF)", label)
+		}
+		if err := ssl3Derive(secret, seed, out); err != nil {
+			return nil, err
+		}
 	default:
 		return nil, fmt.Errorf("keysched: %s has no TLS 1.0–1.2 PRF; TLS 1.3 uses HKDF (NewTLS13Opener)", versionName(version))
 	}
@@ -86,7 +94,7 @@ func pHashXOR(h func() hash.Hash, secret, seed, out []byte) {
 	}
 }
 
-// suiteForVersion looks up a suite usable with a TLS 1.0–1.2 version.
+// suiteForVersion looks up a suite usable with SSL 3.0 or TLS 1.0–1.2.
 func suiteForVersion(version, id uint16) (Suite, error) {
 	s, ok := LookupSuite(id)
 	if !ok {
@@ -97,20 +105,18 @@ func suiteForVersion(version, id uint16) (Suite, error) {
 	}
 	switch version {
 	case VersionTLS12:
-	case VersionTLS10, VersionTLS11:
+	case VersionSSL30, VersionTLS10, VersionTLS11:
 		if s.Cipher.AEAD() || s.MACLen > 20 {
 			return Suite{}, fmt.Errorf("keysched: %s needs TLS 1.2, not %s", s.Name, versionName(version))
 		}
-	case 0x0300:
-		return Suite{}, fmt.Errorf("keysched: SSL 3.0 is not supported")
 	default:
-		return Suite{}, fmt.Errorf("keysched: %s is not TLS 1.0, 1.1 or 1.2", versionName(version))
+		return Suite{}, fmt.Errorf("keysched: %s is not SSL 3.0 or TLS 1.0, 1.1 or 1.2", versionName(version))
 	}
 	return s, nil
 }
 
-// MasterSecret computes the master secret of RFC 5246 §8.1 from the
-// pre-master secret and the hello randoms.
+// MasterSecret computes the master secret of RFC 5246 §8.1 (or, for SSL
+// 3.0, RFC 6101 §6.1) from the pre-master secret and the hello randoms.
 func MasterSecret(version uint16, suite uint16, preMaster, clientRandom, serverRandom []byte) ([]byte, error) {
 	version = streamVersion(version)
 	s, err := suiteForVersion(version, suite)
@@ -139,7 +145,7 @@ func ExtendedMasterSecret(version uint16, suite uint16, preMaster, sessionHash [
 	return prf(version, s, preMaster, "extended master secret", sessionHash, 48)
 }
 
-// keyBlock is the expanded key material of RFC 5246 §6.3.
+// keyBlock is the expanded key material of RFC 5246 §6.3 (RFC 6101 §6.2.2).
 type keyBlock struct {
 	clientMAC, serverMAC, clientKey, serverKey, clientIV, serverIV []byte
 }
@@ -153,7 +159,7 @@ func expandKeys(version uint16, s Suite, masterSecret, clientRandom, serverRando
 		return keyBlock{}, fmt.Errorf("keysched: hello randoms must be 32 bytes, got %d (client) and %d (server)", len(clientRandom), len(serverRandom))
 	}
 	ivLen := s.IVLen
-	if (s.Cipher == CipherAESCBC || s.Cipher == Cipher3DESCBC) && version != VersionTLS10 {
+	if (s.Cipher == CipherAESCBC || s.Cipher == Cipher3DESCBC) && version != VersionTLS10 && version != VersionSSL30 {
 		ivLen = 0 // TLS 1.1+ CBC sends the IV with every record
 	}
 	if s.Cipher == CipherNull {
@@ -177,10 +183,11 @@ func expandKeys(version uint16, s Suite, masterSecret, clientRandom, serverRando
 }
 
 // NewTLS12Openers returns the Openers for the client's and the server's
-// records of a TLS 1.0, 1.1 or 1.2 connection, or of a DTLS 1.0 or 1.2
-// one (whose records are opened with [Opener.OpenDTLS]). encryptThenMAC is whether
-// both hellos carried the encrypt_then_mac extension (RFC 7366); it only
-// matters for CBC suites.
+// records of an SSL 3.0, TLS 1.0, 1.1 or 1.2 connection, or of a DTLS 1.0
+// or 1.2 one (whose records are opened with [Opener.OpenDTLS]).
+// encryptThenMAC is whether both hellos carried the encrypt_then_mac
+// extension (RFC 7366); it only matters for CBC suites, and is ignored for
+// SSL 3.0, which has no such extension.
 func NewTLS12Openers(suite uint16, version uint16, masterSecret, clientRandom, serverRandom []byte, encryptThenMAC bool) (client, server *Opener, err error) {
 	c, s, err := newTLS12States(suite, version, masterSecret, clientRandom, serverRandom, encryptThenMAC)
 	if err != nil {
@@ -209,6 +216,9 @@ func newTLS12States(suite uint16, version uint16, masterSecret, clientRandom, se
 	kb, err := expandKeys(version, s, masterSecret, clientRandom, serverRandom)
 	if err != nil {
 		return nil, nil, err
+	}
+	if version == VersionSSL30 {
+		etm = false
 	}
 	client, err = newTLS12State(s, version, kb.clientMAC, kb.clientKey, kb.clientIV, etm)
 	if err != nil {

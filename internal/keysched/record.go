@@ -305,16 +305,23 @@ func (st *state) open13(header, payload []byte) ([]byte, uint8, error) {
 	return pt[:i], pt[i], nil
 }
 
-// macInput is seq_num || type || version || length (RFC 5246 §6.2.3.1).
+// macInput is seq_num || type || version || length (RFC 5246 §6.2.3.1);
+// SSL 3.0 leaves out the version (RFC 6101 §5.2.3.1).
 func (st *state) macHeader(typ uint8, vers []byte, n int) []byte {
 	b := make([]byte, 0, 13)
 	b = binary.BigEndian.AppendUint64(b, st.seq)
-	b = append(b, typ, vers[0], vers[1])
+	b = append(b, typ)
+	if st.version != VersionSSL30 {
+		b = append(b, vers[0], vers[1])
+	}
 	return binary.BigEndian.AppendUint16(b, uint16(n))
 }
 
-// hmacOf computes the record MAC.
+// hmacOf computes the record MAC: HMAC, or the SSL 3.0 MAC.
 func (st *state) hmacOf(hdr []byte, data ...[]byte) []byte {
+	if st.version == VersionSSL30 {
+		return st.ssl3MAC(hdr, data...)
+	}
 	m := hmac.New(st.mac, st.macKey)
 	m.Write(hdr)
 	for _, d := range data {
@@ -413,7 +420,7 @@ func (st *state) openCBC(typ uint8, vers, payload []byte) ([]byte, error) {
 	}
 	pt := make([]byte, len(ct))
 	cipher.NewCBCDecrypter(st.block, iv).CryptBlocks(pt, ct)
-	n, ok := checkPadding(pt)
+	n, ok := st.unpad(pt)
 	if !ok || n < ml {
 		return nil, fmt.Errorf("bad CBC padding (encrypt-then-MAC negotiated but not used?): %w", ErrAuthentication)
 	}

@@ -44,7 +44,7 @@ func configs() []pairConfig {
 		}
 		versions := []uint16{VersionTLS12}
 		if !s.Cipher.AEAD() && s.MACLen == 20 {
-			versions = append(versions, VersionTLS10, VersionTLS11)
+			versions = append(versions, VersionSSL30, VersionTLS10, VersionTLS11)
 		}
 		for _, v := range versions {
 			out = append(out, pairConfig{s, v, false})
@@ -150,6 +150,9 @@ func TestRoundTrip(t *testing.T) {
 					bad[j] ^= 0x01
 					if j == 3 || j == 4 {
 						continue // the length bytes: covered by the length check
+					}
+					if (j == 1 || j == 2) && c.version == VersionSSL30 {
+						continue // SSL 3.0 does not MAC the version (RFC 6101 §5.2.3.1)
 					}
 					if pt, _, err := o.Open(bad[:5], bad[5:]); err == nil {
 						t.Fatalf("%v: Open accepted a record with byte %d flipped: %q", c, j, pt)
@@ -291,10 +294,10 @@ func TestConstructorErrors(t *testing.T) {
 			_, _, err := NewTLS12Openers(0xC02F, VersionTLS10, make([]byte, 48), make([]byte, 32), make([]byte, 32), false)
 			return err
 		}(), "needs TLS 1.2"},
-		{"SSL 3", func() error {
-			_, _, err := NewTLS12Openers(0x002F, 0x0300, make([]byte, 48), make([]byte, 32), make([]byte, 32), false)
+		{"SSL 2", func() error {
+			_, _, err := NewTLS12Openers(0x002F, 0x0002, make([]byte, 48), make([]byte, 32), make([]byte, 32), false)
 			return err
-		}(), "SSL 3.0"},
+		}(), "SSL 2.0 is not SSL 3.0 or TLS 1.0, 1.1 or 1.2"},
 		{"master secret length", func() error {
 			_, _, err := NewTLS12Openers(0xC02F, VersionTLS12, make([]byte, 32), make([]byte, 32), make([]byte, 32), false)
 			return err

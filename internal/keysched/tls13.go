@@ -19,7 +19,11 @@
 // returns one [Opener] per direction for AEAD suites (GCM and CCM with an
 // explicit nonce, ChaCha20-Poly1305 with the RFC 7905 nonce), CBC suites
 // (MAC-then-encrypt with padding and MAC checks, TLS 1.0 chained IVs, TLS
-// 1.1+ explicit IVs, or RFC 7366 encrypt-then-MAC) and NULL suites.
+// 1.1+ explicit IVs, or RFC 7366 encrypt-then-MAC) and NULL suites. SSL 3.0
+// (RFC 6101) takes the same calls with its own MD5/SHA-1 key derivation
+// (§6.1, §6.2.2), its pre-HMAC record MAC (§5.2.3.1) and CBC padding whose
+// bytes before the length are arbitrary (§5.2.3.2); the IV chains as in TLS
+// 1.0.
 //
 // # Sealing
 //

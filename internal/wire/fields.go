@@ -29,6 +29,9 @@ func Fields(m Message) []Field {
 	}
 	switch m := m.(type) {
 	case *ClientHello:
+		if m.SSLv2 != nil {
+			add("format", "SSL 2.0")
+		}
 		if vers, ok := m.Extensions.Find(ExtSupportedVersions).Parsed.([]Version); ok {
 			add("versions", list(vers, 4))
 		} else {
@@ -36,6 +39,9 @@ func Fields(m Message) []Field {
 		}
 		addHelloExtensions(add, m.Extensions)
 		add("cipher suites", strconv.Itoa(len(m.CipherSuites))+": "+list(m.CipherSuites, 3))
+		if m.SSLv2 != nil {
+			add("SSL 2.0 cipher specs", sslv2Specs(m.SSLv2.SSLv2OnlySpecs(), 3))
+		}
 		if groups, ok := m.Extensions.Find(ExtSupportedGroups).Parsed.([]NamedGroup); ok {
 			add("groups", list(groups, 4))
 		}

@@ -2,6 +2,7 @@ package wire
 
 import (
 	"bytes"
+	"errors"
 	"testing"
 )
 
@@ -203,5 +204,41 @@ func FuzzDTLSAssembler(f *testing.F) {
 				t.Fatalf("Pending() = %d, Retransmitted %d after %d", a.Pending(), a.Retransmitted, retransmitted)
 			}
 		}
+	})
+}
+
+func FuzzSSLv2ClientHello(f *testing.F) {
+	rec := sslv2Fixture(f)
+	f.Add(rec)
+	f.Add(rec[:40])
+	f.Add([]byte{0x80, 0x1e, 0x01, 0x00, 0x02, 0x00, 0x03, 0x00, 0x00, 0x00, 0x10, 0x01, 0x00, 0x80, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		n, err := SSLv2ClientHelloLen(b)
+		if err != nil {
+			if err != ErrShort && !errors.Is(err, ErrNotTLS) {
+				t.Fatalf("SSLv2ClientHelloLen: untyped error %v", err)
+			}
+			if _, err := ParseSSLv2ClientHello(b); err == nil {
+				t.Fatal("parsed a record SSLv2ClientHelloLen refused")
+			}
+			return
+		}
+		if n < SSLv2HeaderLen || n > SSLv2HeaderLen+0x7fff {
+			t.Fatalf("length %d", n)
+		}
+		m, err := ParseSSLv2ClientHello(b[:min(n, len(b))])
+		if err != nil {
+			return
+		}
+		if len(m.Random) != 32 || !bytes.HasSuffix(m.Random, m.SSLv2.Challenge) {
+			t.Fatalf("random %x from challenge %x", m.Random, m.SSLv2.Challenge)
+		}
+		if got := m.Marshal(); !bytes.Equal(got, b[SSLv2HeaderLen:n]) {
+			t.Fatalf("does not round-trip:\n got %x\nwant %x", got, b[SSLv2HeaderLen:n])
+		}
+		if len(m.CipherSuites)+len(m.SSLv2.SSLv2OnlySpecs()) != len(m.SSLv2.CipherSpecs) {
+			t.Fatal("suites and SSL 2.0 specs do not add up")
+		}
+		Fields(m)
 	})
 }

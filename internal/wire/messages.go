@@ -161,6 +161,9 @@ type ClientHello struct {
 	// Extensions is nil when the message has no extensions block at all
 	// (SSL 3.0 style) and non-nil, possibly empty, otherwise.
 	Extensions Extensions `json:"extensions"`
+	// SSLv2 is set when the hello came in SSL 2.0 format
+	// ([ParseSSLv2ClientHello]): its cipher specs and challenge.
+	SSLv2 *SSLv2Hello `json:"sslv2,omitempty"`
 }
 
 // Type returns TypeClientHello.
@@ -225,8 +228,12 @@ func parseClientHello(body []byte) (*ClientHello, error) {
 	return m, nil
 }
 
-// Marshal re-encodes the body.
+// Marshal re-encodes the body; for a hello in SSL 2.0 format, the SSL 2.0
+// message from its type to the end of the challenge.
 func (m *ClientHello) Marshal() []byte {
+	if m.SSLv2 != nil {
+		return m.marshalSSLv2()
+	}
 	return build(func(b *cryptobyte.Builder) {
 		b.AddUint16(uint16(m.Version))
 		b.AddBytes(m.Random)

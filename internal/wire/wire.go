@@ -10,7 +10,9 @@
 // # Layers
 //
 //   - Records (RFC 8446 §5.1, RFC 5246 §6.2): [ParseRecordHeader],
-//     [SplitRecords], and [Sniff] for peers that do not speak TLS at all.
+//     [SplitRecords], and [Sniff] for peers that do not speak TLS at all;
+//     [SSLv2ClientHelloLen] and [ParseSSLv2ClientHello] for the SSL
+//     2.0-format ClientHello old clients start with (RFC 5246 Appendix E.2).
 //   - Handshake framing (RFC 8446 §4): an [Assembler] per direction turns
 //     record payloads into [RawMessage] values.
 //   - Messages: [ParseMessage] decodes a body into one of the message types
