@@ -179,20 +179,24 @@ func runPcap(stdio Stdio, f *pcapFlags, path string) error {
 	if f.hex && !f.data {
 		return usagef("add --data: tlskit pcap --data --hex FILE", "--hex goes with --data")
 	}
-	if f.data && !f.jsonOut {
-		dp := &render.DataPrinter{W: bw, Hex: f.hex}
-		opts.OnData = func(c *capture.Conn, from transcript.Side, t time.Time, data []byte) {
-			if len(data) == 0 {
-				return // TLS 1.0 CBC clients send empty records against BEAST
-			}
-			dp.Print(c, from, t, data)
-		}
-	}
 	if f.data && f.jsonOut {
 		opts.KeepData = true
 	}
 	opts.OnConnection = out.connection
+	var pp *pipePrinter
+	if f.data && !f.jsonOut {
+		// Printing the data costs about as much as decrypting it: do it on
+		// the other core, in order, while the capture is decoded.
+		pp = newPipePrinter(&render.DataPrinter{W: bw, Hex: f.hex}, out.connection)
+		opts.OnData = pp.data
+		opts.OnConnection = pp.connection
+	}
 	sum, err := capture.Analyze(file, opts)
+	if pp != nil {
+		if perr := pp.close(); perr != nil && err == nil {
+			err = perr
+		}
+	}
 	if errors.Is(err, capture.ErrNotCapture) && sum.Packets == 0 {
 		return usagef("give a pcap or pcapng file (tshark -w, tcpdump -w, dumpcap -w)", "%s: %s", path, strings.TrimPrefix(err.Error(), "capture: "))
 	}
@@ -298,4 +302,118 @@ func lineErrors(err error) []error {
 		return j.Unwrap()
 	}
 	return []error{err}
+}
+
+// pipePrinter prints decrypted data and connection reports on a goroutine
+// of its own, in the order they were decoded. Data is copied into batches
+// that go over a channel and come back for reuse, so the decoder neither
+// waits for output nor allocates per record.
+type pipePrinter struct {
+	dp      *render.DataPrinter
+	report  func(*capture.Connection) error
+	batches chan *printBatch
+	free    chan *printBatch
+	cur     *printBatch
+	done    chan struct{}
+	err     error // the printer's first error, read after done
+	failed  chan struct{}
+}
+
+// printBatch is a run of things to print.
+type printBatch struct {
+	buf  []byte
+	jobs []printJob
+}
+
+// printJob is one record of data (buf[off:end]) or one connection report.
+type printJob struct {
+	conn     *capture.Conn
+	from     transcript.Side
+	t        time.Time
+	off, end int
+	report   *capture.Connection
+}
+
+const printBatchBytes = 256 << 10
+
+func newPipePrinter(dp *render.DataPrinter, report func(*capture.Connection) error) *pipePrinter {
+	p := &pipePrinter{dp: dp, report: report, batches: make(chan *printBatch, 4), free: make(chan *printBatch, 6),
+		done: make(chan struct{}), failed: make(chan struct{})}
+	for range 6 {
+		p.free <- &printBatch{buf: make([]byte, 0, printBatchBytes)}
+	}
+	p.cur = <-p.free
+	go p.run(p.batches) // the channel, not the field: close sets the field to nil
+	return p
+}
+
+func (p *pipePrinter) run(batches <-chan *printBatch) {
+	defer close(p.done)
+	for b := range batches {
+		for _, j := range b.jobs {
+			if p.err != nil {
+				break
+			}
+			if j.report != nil {
+				p.err = p.report(j.report)
+			} else {
+				p.err = p.dp.Print(j.conn, j.from, j.t, b.buf[j.off:j.end])
+			}
+			if p.err != nil {
+				close(p.failed)
+			}
+		}
+		b.buf, b.jobs = b.buf[:0], b.jobs[:0]
+		p.free <- b
+	}
+}
+
+// data queues one record of decrypted data.
+func (p *pipePrinter) data(c *capture.Conn, from transcript.Side, t time.Time, data []byte) {
+	if len(data) == 0 {
+		return // TLS 1.0 CBC clients send empty records against BEAST
+	}
+	b := p.cur
+	if len(b.buf)+len(data) > cap(b.buf) && len(b.jobs) > 0 {
+		p.flush()
+		b = p.cur
+	}
+	off := len(b.buf)
+	b.buf = append(b.buf, data...)
+	b.jobs = append(b.jobs, printJob{conn: c, from: from, t: t, off: off, end: len(b.buf)})
+}
+
+// connection queues a connection's report. It returns the printer's error
+// once it has one, which stops the analysis.
+func (p *pipePrinter) connection(c *capture.Connection) error {
+	select {
+	case <-p.failed:
+		return p.close()
+	default:
+	}
+	p.cur.jobs = append(p.cur.jobs, printJob{report: c})
+	p.flush() // reports are rare: print each without waiting for more data
+	return nil
+}
+
+func (p *pipePrinter) flush() {
+	if p.batches == nil { // closed after an error: drop the rest
+		p.cur.buf, p.cur.jobs = p.cur.buf[:0], p.cur.jobs[:0]
+		return
+	}
+	p.batches <- p.cur
+	p.cur = <-p.free
+}
+
+// close prints what is queued and waits for the printer to finish.
+func (p *pipePrinter) close() error {
+	if p.batches != nil {
+		if len(p.cur.jobs) > 0 {
+			p.batches <- p.cur
+		}
+		close(p.batches)
+		p.batches = nil
+	}
+	<-p.done
+	return p.err
 }
