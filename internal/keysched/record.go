@@ -55,8 +55,11 @@ type state struct {
 
 	secret []byte // TLS 1.3 traffic secret, for KeyUpdate
 
-	out   []byte // reused plaintext buffer of AEAD records
-	noAAD bool   // TLS 1.3 drafts 20–24: no additional data
+	out    []byte    // reused plaintext buffer
+	hm     hash.Hash // reused HMAC of CBC and NULL suites
+	sum    []byte    // reused MAC output
+	hdrBuf [13]byte  // reused MAC header / additional data
+	noAAD  bool      // TLS 1.3 drafts 20–24: no additional data
 }
 
 // newAEAD builds the AEAD of a cipher.
@@ -308,7 +311,7 @@ func (st *state) open13(header, payload []byte) ([]byte, uint8, error) {
 // macInput is seq_num || type || version || length (RFC 5246 §6.2.3.1);
 // SSL 3.0 leaves out the version (RFC 6101 §5.2.3.1).
 func (st *state) macHeader(typ uint8, vers []byte, n int) []byte {
-	b := make([]byte, 0, 13)
+	b := st.hdrBuf[:0]
 	b = binary.BigEndian.AppendUint64(b, st.seq)
 	b = append(b, typ)
 	if st.version != VersionSSL30 {
@@ -322,12 +325,27 @@ func (st *state) hmacOf(hdr []byte, data ...[]byte) []byte {
 	if st.version == VersionSSL30 {
 		return st.ssl3MAC(hdr, data...)
 	}
-	m := hmac.New(st.mac, st.macKey)
+	m := st.hm
+	if m == nil {
+		m = hmac.New(st.mac, st.macKey)
+		st.hm = m
+	} else {
+		m.Reset()
+	}
 	m.Write(hdr)
 	for _, d := range data {
 		m.Write(d)
 	}
-	return m.Sum(nil)
+	st.sum = m.Sum(st.sum[:0])
+	return st.sum
+}
+
+// plainBuf returns the reused plaintext buffer, n bytes long.
+func (st *state) plainBuf(n int) []byte {
+	if cap(st.out) < n {
+		st.out = make([]byte, n, max(n, maxPlaintext+2048))
+	}
+	return st.out[:n]
 }
 
 // open12 opens a TLS 1.0–1.2 (or DTLS) TLSCiphertext (RFC 5246 §6.2.3) of
@@ -400,7 +418,7 @@ func (st *state) openCBC(typ uint8, vers, payload []byte) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		pt := make([]byte, len(ct))
+		pt := st.plainBuf(len(ct))
 		cipher.NewCBCDecrypter(st.block, iv).CryptBlocks(pt, ct)
 		n, ok := checkPadding(pt)
 		if !ok {
@@ -418,7 +436,7 @@ func (st *state) openCBC(typ uint8, vers, payload []byte) ([]byte, error) {
 	if len(ct) < ml+1 {
 		return nil, fmt.Errorf("ciphertext of %d bytes cannot hold a %d-byte MAC and padding", len(ct), ml)
 	}
-	pt := make([]byte, len(ct))
+	pt := st.plainBuf(len(ct))
 	cipher.NewCBCDecrypter(st.block, iv).CryptBlocks(pt, ct)
 	n, ok := st.unpad(pt)
 	if !ok || n < ml {
