@@ -42,11 +42,7 @@ func TestLiveCaptures(t *testing.T) {
 		t.Skip("live capture in -short mode")
 	}
 	dumpcap := peertest.Need(t, "dumpcap")
-	peertest.Need(t, "openssl")
-	dir := t.TempDir()
-	cert, key := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	run(t, "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-		"-keyout", key, "-out", cert, "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-days", "2")
+	cert, key := liveCert(t)
 
 	plain := peertest.OpenSSL(t, "-cert", cert, "-key", key, "-www")
 	mtls := peertest.OpenSSL(t, "-cert", cert, "-key", key, "-www", "-Verify", "1", "-CAfile", cert)
@@ -157,11 +153,7 @@ func TestLiveDTLS(t *testing.T) {
 		t.Skip("live capture in -short mode")
 	}
 	dumpcap := peertest.Need(t, "dumpcap")
-	peertest.Need(t, "openssl")
-	dir := t.TempDir()
-	cert, key := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	run(t, "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-		"-keyout", key, "-out", cert, "-subj", "/CN=localhost", "-days", "2")
+	cert, key := liveCert(t)
 	srv := peertest.OpenSSL(t, "-dtls", "-cert", cert, "-key", key, "-cipher", "ALL:@SECLEVEL=0")
 
 	d := func(name, version, flag, cipher, suite string, extra ...string) liveCase {
@@ -191,6 +183,17 @@ func TestLiveDTLS(t *testing.T) {
 			t.Errorf("connection %d: closed by %+v, want a close_notify", c.Index, c.ClosedBy)
 		}
 	}
+}
+
+// liveCert makes a P-256 certificate for localhost with openssl and returns
+// the certificate and key files.
+func liveCert(t *testing.T) (cert, key string) {
+	peertest.Need(t, "openssl")
+	dir := t.TempDir()
+	cert, key = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	run(t, "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+		"-keyout", key, "-out", cert, "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-days", "2")
+	return cert, key
 }
 
 // recordLive runs each case's client against servers[case.server] while

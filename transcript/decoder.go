@@ -501,13 +501,19 @@ func (d *Decoder) open(dir *direction, header, payload []byte) ([]byte, uint8, e
 		plain, ctype, err = dir.opener.Open(header, payload)
 	}
 	if err != nil {
-		if dir.failed {
-			return nil, 0, errors.New("not decrypted: an earlier record of this direction failed to decrypt")
-		}
-		dir.failed = true
-		return nil, 0, fmt.Errorf("not decrypted: %v (is the key log for this connection?)", err)
+		return nil, 0, d.openFailed(dir, err)
 	}
 	return plain, ctype, nil
+}
+
+// openFailed says why a record of dir did not open: in full the first time,
+// then by reference to it.
+func (d *Decoder) openFailed(dir *direction, err error) error {
+	if dir.failed {
+		return errors.New("not decrypted: an earlier record of this direction failed to decrypt")
+	}
+	dir.failed = true
+	return fmt.Errorf("not decrypted: %v (is the key log for this connection?)", err)
 }
 
 // openAfterGap opens the first records after a gap, whose sequence number

@@ -1,7 +1,6 @@
 package transcript
 
 import (
-	"errors"
 	"fmt"
 	"time"
 
@@ -175,11 +174,7 @@ func (d *Decoder) dtlsOpen(dir *direction, epoch uint16, header, payload []byte)
 	}
 	plain, ctype, err := o.OpenDTLS(header, payload)
 	if err != nil {
-		if dir.failed {
-			return nil, 0, errors.New("not decrypted: an earlier record of this direction failed to decrypt")
-		}
-		dir.failed = true
-		return nil, 0, fmt.Errorf("not decrypted: %v (is the key log for this connection?)", err)
+		return nil, 0, d.openFailed(dir, err)
 	}
 	return plain, ctype, nil
 }
