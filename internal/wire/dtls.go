@@ -76,6 +76,15 @@ type DTLSAssembler struct {
 	// Retransmitted counts handshake fragments of messages already
 	// delivered: retransmitted flights.
 	Retransmitted int
+	restart       restartPoint // the hello that began the current renegotiation
+}
+
+// restartPoint names the hello a renegotiation began with, so that its
+// retransmission is not taken for yet another handshake.
+type restartPoint struct {
+	typ HandshakeType
+	seq uint16
+	set bool
 }
 
 // dtlsMessage is a message being reassembled.
@@ -143,11 +152,13 @@ func (a *DTLSAssembler) Write(payload []byte, newHandshake bool) ([]RawMessage, 
 		payload = payload[DTLSHandshakeHeaderLen+n:]
 
 		if a.started && seq < a.next {
-			if !newHandshake || !startsHandshake(typ) {
+			again := a.restart == (restartPoint{typ, seq, true}) // the hello that started this handshake, resent
+			if !newHandshake || !startsHandshake(typ) || again {
 				a.Retransmitted++
 				continue
 			}
 			a.next, a.pending = seq, nil // a new handshake
+			a.restart = restartPoint{typ, seq, true}
 		}
 		if !a.started {
 			a.started, a.next = true, seq

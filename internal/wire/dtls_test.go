@@ -377,6 +377,17 @@ func TestDTLSAssemblerRenegotiation(t *testing.T) {
 			t.Errorf("retransmitted %d, pending %d; want 0, 0", a.Retransmitted, a.Pending())
 		}
 	})
+	t.Run("retransmitted new ClientHello", func(t *testing.T) {
+		a := first(t)
+		ch2 := dtlsMsg(TypeClientHello, 0, "ch2")
+		if msgs, _ := a.Write(ch2, true); len(msgs) != 1 {
+			t.Fatalf("renegotiation ClientHello: %d messages", len(msgs))
+		}
+		// The client resends it (no answer in time): not a third handshake.
+		if msgs, err := a.Write(ch2, true); err != nil || len(msgs) != 0 || a.Retransmitted != 1 {
+			t.Errorf("resent ClientHello: %v, %v, retransmitted %d; want none, 1", msgs, err, a.Retransmitted)
+		}
+	})
 	t.Run("HelloRequest", func(t *testing.T) {
 		a := first(t)
 		msgs, err := a.Write(dtlsMsg(TypeHelloRequest, 0, ""), true)
