@@ -213,6 +213,9 @@ func (a *DTLSAssembler) deliver(msgs []RawMessage) []RawMessage {
 		raw[9], raw[10], raw[11] = byte(n>>16), byte(n>>8), byte(n)
 		copy(raw[DTLSHandshakeHeaderLen:], m.body)
 		msgs = append(msgs, RawMessage{Type: m.typ, Body: raw[DTLSHandshakeHeaderLen:], Raw: raw})
+		if m.typ == TypeFinished {
+			a.restart = restartPoint{} // done: the next hello starts a handshake of its own
+		}
 		for i, p := range a.pending {
 			if p == m {
 				a.pending = append(a.pending[:i], a.pending[i+1:]...)

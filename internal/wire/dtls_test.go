@@ -387,6 +387,13 @@ func TestDTLSAssemblerRenegotiation(t *testing.T) {
 		if msgs, err := a.Write(ch2, true); err != nil || len(msgs) != 0 || a.Retransmitted != 1 {
 			t.Errorf("resent ClientHello: %v, %v, retransmitted %d; want none, 1", msgs, err, a.Retransmitted)
 		}
+		// Once that handshake finished, a ClientHello 0 is a new one again.
+		if msgs, _ := a.Write(cat(dtlsMsg(TypeClientKeyExchange, 1, "cke2"), dtlsMsg(TypeFinished, 2, "fin2")), true); len(msgs) != 2 {
+			t.Fatalf("rest of the renegotiation: %d messages", len(msgs))
+		}
+		if msgs, _ := a.Write(dtlsMsg(TypeClientHello, 0, "ch3"), true); len(msgs) != 1 {
+			t.Errorf("second renegotiation: %d messages, want its ClientHello", len(msgs))
+		}
 	})
 	t.Run("HelloRequest", func(t *testing.T) {
 		a := first(t)
