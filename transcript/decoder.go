@@ -57,7 +57,7 @@ type Decoder struct {
 	hsLog        [][]byte           // raw TLS 1.2 handshake messages, for the extended master secret
 	keyNote      string             // why keys are missing, said once
 	ticket       []byte             // the session ticket a TLS 1.2 ClientHello offered
-	ms           []byte             // the TLS 1.2 master secret in use
+	ms           []byte             // the TLS 1.2 master secret of the current handshake, once derived
 	dtls         bool               // fed with Datagram: DTLS records
 	summed       bool               // Transcript already added the end-of-input problems
 }
@@ -250,7 +250,8 @@ func (d *Decoder) sslv2Hello(dir *direction, t time.Time, b []byte) (rest []byte
 }
 
 // Gap records that n bytes from a side are missing (a capture lost them).
-// Decoding of that direction stops, since record boundaries are lost.
+// Decoding of that direction resumes at the next record boundary found
+// after them, and decryption at the sequence number found by trial.
 func (d *Decoder) Gap(from Side, t time.Time, n int) {
 	dir := d.dir(from)
 	if dir.dead {
@@ -437,12 +438,7 @@ func (d *Decoder) record(dir *direction, t time.Time, hdr wire.RecordHeader, hea
 	base.Encrypted = true
 	plain, ctype, err := d.open(dir, header, payload)
 	if err != nil {
-		e := base
-		e.Type = TypeEncrypted
-		if hdr.Type == wire.ContentAlert {
-			e.Type = TypeAlert
-		}
-		e.Note = err.Error()
+		e := undecrypted(base, hdr.Type, err)
 		if hdr.Type == wire.ContentApplicationData && d.tls13 {
 			e.Note += "; " + guess13(hdr.Length, d.suite)
 		}
@@ -461,6 +457,19 @@ func (d *Decoder) record(dir *direction, t time.Time, hdr wire.RecordHeader, hea
 		return
 	}
 	d.content(dir, base, wire.ContentType(ctype), plain)
+}
+
+// undecrypted is the event of a protected record that did not open: an
+// alert by its outer type (TLS 1.2 and earlier say so in the clear), else
+// an encrypted record, with the reason as its note.
+func undecrypted(base Event, outer wire.ContentType, err error) Event {
+	e := base
+	e.Type = TypeEncrypted
+	if outer == wire.ContentAlert {
+		e.Type = TypeAlert
+	}
+	e.Note = err.Error()
+	return e
 }
 
 // guess13 says what an undecryptable TLS 1.3 record probably is, from its
@@ -659,11 +668,14 @@ func (d *Decoder) tls12Keys(dir *direction) {
 	if d.opts.Keys == nil || d.clientRandom == nil || d.serverRandom == nil {
 		return
 	}
-	ms, ok := d.masterSecret()
-	if !ok {
-		return
+	ms := d.ms
+	if ms == nil { // once per handshake: the other side's ChangeCipherSpec reuses it
+		var ok bool
+		if ms, ok = d.masterSecret(); !ok {
+			return
+		}
+		d.ms = ms
 	}
-	d.ms = ms
 	c, s, err := keysched.NewTLS12Openers(uint16(d.suite), uint16(d.version), ms, d.clientRandom, d.serverRandom, d.etm)
 	if err != nil {
 		d.keyProblem(fmt.Sprintf("cannot decrypt %s: %v", d.suite, err))
@@ -881,6 +893,7 @@ func (d *Decoder) message(dir *direction, base Event, msg wire.Message, hashed [
 			break
 		}
 		d.serverRandom = append([]byte(nil), m.Random...)
+		d.ms = nil // a new handshake: its own master secret
 		d.sessionID = append([]byte(nil), m.SessionID...)
 		d.suite = m.CipherSuite
 		d.version = m.SelectedVersion()

@@ -121,13 +121,7 @@ func (d *Decoder) dtlsRecord(dir *direction, t time.Time, hdr wire.DTLSRecordHea
 	base.Encrypted = true
 	plain, ctype, err := d.dtlsOpen(dir, hdr.Epoch, header, payload)
 	if err != nil {
-		e := base
-		e.Type = TypeEncrypted
-		if hdr.Type == wire.ContentAlert {
-			e.Type = TypeAlert
-		}
-		e.Note = err.Error()
-		d.add(e)
+		d.add(undecrypted(base, hdr.Type, err))
 		return
 	}
 	base.Decrypted = true
