@@ -21,10 +21,10 @@
 // that never fills (a segment the capture lost) becomes a
 // [transcript.Decoder.Gap]: the transcript says how many bytes are missing,
 // and decoding resumes at the next record boundary, with the record
-// sequence number found again by trial decryption. A connection whose start was not captured (no
-// SYN) is picked up at the first plausible TLS record header: a content type
-// 20–24, version 3.x, a legal length, followed by another such header or by
-// the end of what was seen. Its problems say so.
+// sequence number found again by trial decryption. A connection whose start
+// was not captured (no SYN) is picked up at the first plausible TLS record
+// header: a content type 20–24, version 3.x, a legal length, followed by
+// another such header or by the end of what was seen. Its problems say so.
 //
 // The client is the side that sent the SYN; without one, the side that sent
 // a ClientHello (or did not send a ServerHello); failing that the side with
@@ -286,18 +286,14 @@ func (a *analyzer) packet(p Packet) error {
 		if a.tcp.DecodeFromBytes(payload, gopacket.NilDecodeFeedback) != nil {
 			return nil
 		}
-		if p.Time.After(a.now) {
-			a.now = p.Time
-		}
+		a.clock(p.Time)
 		ctx := &captureContext{ci: gopacket.CaptureInfo{Timestamp: p.Time, CaptureLength: len(p.Data), Length: len(p.Data)}}
 		a.asm.AssembleWithContext(flow, &a.tcp, ctx)
 	case layers.IPProtocolUDP:
 		if a.udp.DecodeFromBytes(payload, gopacket.NilDecodeFeedback) != nil {
 			return nil
 		}
-		if p.Time.After(a.now) {
-			a.now = p.Time
-		}
+		a.clock(p.Time)
 		a.datagram(flow, &a.udp, p.Time)
 	default:
 		return nil
@@ -313,6 +309,13 @@ func (a *analyzer) packet(p Packet) error {
 		return a.drain()
 	}
 	return nil
+}
+
+// clock advances capture time, which idle connections are ended by, to t.
+func (a *analyzer) clock(t time.Time) {
+	if t.After(a.now) {
+		a.now = t
+	}
 }
 
 // finish flushes every connection still open at the end of the file and
