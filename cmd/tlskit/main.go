@@ -10,7 +10,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/tlskit/tlskit/internal/cli"
+	"github.com/tlskit/tlskit/cmd/tlskit/internal/cli"
 )
 
 func main() {

@@ -19,25 +19,25 @@ const mod = "github.com/tlskit/tlskit"
 // (directly or not). A package missing here fails the test: add it
 // deliberately, with its place in the flow.
 var allowed = map[string][]string{
-	"finding":           {},
-	"internal/wire":     {},
-	"internal/keysched": {"internal/wire"},
-	"keylog":            {},
-	"trust":             {"finding", "truststore"}, // truststore owns the search paths
-	"truststore":        {"finding"},
-	"transcript":        {"internal/wire", "internal/keysched", "keylog"},
-	"diagnose":          {"finding", "internal/wire", "internal/keysched", "keylog", "transcript", "trust", "truststore"},
-	"probe":             {"finding", "internal/wire", "internal/keysched", "keylog", "transcript", "trust", "truststore", "diagnose"},
-	"capture":           {"finding", "internal/wire", "internal/keysched", "keylog", "transcript", "trust", "truststore", "diagnose"},
-	"render":            {"finding", "internal/wire", "internal/keysched", "keylog", "transcript", "trust", "truststore", "diagnose", "capture"},
-	"lab":               {"finding"},
-	"tunnel":            {"finding", "trust", "truststore"},           // only to name the finding of a refused peer
-	"":                  {"finding", "trust", "truststore", "keylog"}, // the public tlskit package
-	"internal/peertest": {},
-	"internal/depcheck": {},
-	"internal/cli":      {"*"},
-	"cmd/tlskit":        {"*"},
-	"bench/tunnelbench": {"*"}, // a load generator, not part of the product
+	"finding":                 {},
+	"internal/wire":           {},
+	"internal/keysched":       {"internal/wire"},
+	"keylog":                  {},
+	"trust":                   {"finding", "truststore"}, // truststore owns the search paths
+	"truststore":              {"finding"},
+	"transcript":              {"internal/wire", "internal/keysched", "keylog"},
+	"diagnose":                {"finding", "internal/wire", "internal/keysched", "keylog", "transcript", "trust", "truststore"},
+	"probe":                   {"finding", "internal/wire", "internal/keysched", "keylog", "transcript", "trust", "truststore", "diagnose"},
+	"capture":                 {"finding", "internal/wire", "internal/keysched", "keylog", "transcript", "trust", "truststore", "diagnose"},
+	"render":                  {"finding", "internal/wire", "internal/keysched", "keylog", "transcript", "trust", "truststore", "diagnose", "capture"},
+	"lab":                     {"finding"},
+	"tunnel":                  {"finding", "trust", "truststore"},           // only to name the finding of a refused peer
+	"":                        {"finding", "trust", "truststore", "keylog"}, // the public tlskit package
+	"internal/peertest":       {},
+	"internal/depcheck":       {},
+	"cmd/tlskit/internal/cli": {"*"},
+	"cmd/tlskit":              {"*"},
+	"bench/tunnelbench":       {"*"}, // a load generator, not part of the product
 }
 
 type pkg struct {
@@ -72,7 +72,7 @@ func TestDependencyFlow(t *testing.T) {
 			// Direct imports only: gopacket's reassembly registers flags of
 			// its own, which no tlskit code parses. peertest imports testing.
 			if (d == "flag" && name != "internal/peertest") || strings.HasPrefix(d, "github.com/spf13/") {
-				t.Errorf("library package %q imports %s: only internal/cli parses flags", name, d)
+				t.Errorf("library package %q imports %s: only cmd/tlskit/internal/cli parses flags", name, d)
 			}
 		}
 		for _, d := range p.Deps {
