@@ -874,9 +874,9 @@ func (d *Decoder) message(dir *direction, base Event, msg wire.Message, hashed [
 			d.clientRandom = append([]byte(nil), m.Random...)
 			d.hsLog = [][]byte{hashed}
 		}
-		d.tr.ServerName = SNI(m)
-		d.ticket = m.Extensions.Find(wire.ExtSessionTicket).Data
-		d.earlyOffered = m.Extensions.Has(wire.ExtEarlyData)
+		d.tr.ServerName = m.ServerName()
+		d.ticket = m.SessionTicket()
+		d.earlyOffered = m.OffersEarlyData()
 		d.offered13 = nil
 		for _, s := range m.CipherSuites {
 			if s>>8 == 0x13 {
@@ -900,14 +900,14 @@ func (d *Decoder) message(dir *direction, base Event, msg wire.Message, hashed [
 		d.tr.Version, d.tr.CipherSuite = d.version, d.suite
 		d.etm = m.Extensions.Has(wire.ExtEncryptThenMAC)
 		d.ems = m.Extensions.Has(wire.ExtExtendedMasterSecret)
-		if p := ALPN(m.Extensions); p != "" {
+		if p := m.SelectedALPN(); p != "" {
 			d.tr.ALPN = p
 		}
 		if d.version == wire.VersionTLS13 || d.version>>8 == 0x7f {
 			d.start13()
 		}
 	case *wire.EncryptedExtensions:
-		if p := ALPN(m.Extensions); p != "" {
+		if p := m.SelectedALPN(); p != "" {
 			d.tr.ALPN = p
 		}
 		if !m.Extensions.Has(wire.ExtEarlyData) && d.earlyOffered {
@@ -959,38 +959,6 @@ func (d *Decoder) start13() {
 			d.keyProblem("the key log has a TLS 1.2 CLIENT_RANDOM line for this connection, but it negotiated TLS 1.3, which needs *_TRAFFIC_SECRET lines")
 		}
 	}
-}
-
-// SNI returns the first host name of a ClientHello's server_name extension.
-func SNI(ch *wire.ClientHello) string {
-	if names, ok := ch.Extensions.Find(wire.ExtServerName).Parsed.([]string); ok && len(names) > 0 {
-		return names[0]
-	}
-	return ""
-}
-
-// ALPN returns the (first) protocol of an application_layer_protocol_negotiation
-// extension, as a server selects it.
-func ALPN(exts wire.Extensions) string {
-	if protos, ok := exts.Find(wire.ExtALPN).Parsed.([]string); ok && len(protos) > 0 {
-		return protos[0]
-	}
-	return ""
-}
-
-// OfferedVersions returns the versions a ClientHello offers: its
-// supported_versions list (GREASE removed), or else its legacy_version.
-func OfferedVersions(ch *wire.ClientHello) []wire.Version {
-	if vs, ok := ch.Extensions.Find(wire.ExtSupportedVersions).Parsed.([]wire.Version); ok {
-		var out []wire.Version
-		for _, v := range vs {
-			if !v.IsGREASE() {
-				out = append(out, v)
-			}
-		}
-		return out
-	}
-	return []wire.Version{ch.Version}
 }
 
 // sessionHash is the RFC 7627 session hash: the hash of the handshake
