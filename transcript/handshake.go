@@ -159,7 +159,7 @@ func (d *Decoder) message(dir *direction, base Event, msg wire.Message, hashed [
 		d.earlyOffered = m.OffersEarlyData()
 		d.offered13 = nil
 		for _, s := range m.CipherSuites {
-			if s>>8 == 0x13 {
+			if info, ok := s.Info(); ok && info.TLS13 {
 				d.offered13 = append(d.offered13, s)
 			}
 		}

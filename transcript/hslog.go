@@ -7,7 +7,6 @@ import (
 	_ "crypto/sha256"
 	_ "crypto/sha512"
 
-	"github.com/tlskit/tlskit/internal/keysched"
 	"github.com/tlskit/tlskit/internal/wire"
 )
 
@@ -57,8 +56,8 @@ func (l *handshakeLog) sessionHash(v wire.Version, suite wire.CipherSuite) []byt
 		return append(m[:], s[:]...)
 	}
 	h := crypto.SHA256
-	if s, ok := keysched.LookupSuite(uint16(suite)); ok && s.Hash != 0 {
-		h = s.Hash
+	if s, ok := suite.Info(); ok && s.PRF.Crypto() != 0 {
+		h = s.PRF.Crypto()
 	}
 	hh := h.New()
 	hh.Write(msgs)

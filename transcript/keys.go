@@ -4,7 +4,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/tlskit/tlskit/internal/keysched"
 	"github.com/tlskit/tlskit/internal/wire"
@@ -158,13 +157,15 @@ func (d *Decoder) masterSecret() ([]byte, bool) {
 		return ms, true
 	}
 	pms, ok := keys.Secret("PMS_CLIENT_RANDOM", d.clientRandom)
-	name := d.suite.String()
-	if !ok && strings.HasPrefix(name, "TLS_RSA_WITH_") {
+	suite, _ := d.suite.Info()
+	if !ok && suite.Kx == wire.KxRSA && !suite.Export {
+		// Encrypted to the certificate's key, which the key log may hold
+		// (RSA_EXPORT encrypts to a temporary key instead).
 		if cke := d.clientKeyExchange(); len(cke) >= 8 {
 			pms, ok = keys.DecryptPreMaster(cke)
 		}
 	}
-	if !ok && strings.HasPrefix(name, "TLS_PSK_WITH_") {
+	if !ok && suite.Kx == wire.KxPSK {
 		pms, ok = keys.PSKPreMaster()
 	}
 	if !ok {

@@ -114,9 +114,9 @@ func undecrypted(base Event, outer wire.ContentType, err error) Event {
 // guess13 says what an undecryptable TLS 1.3 record probably is, from its
 // position and size, as far as that can honestly be told.
 func guess13(length int, suite wire.CipherSuite) string {
-	tag := 16
-	if suite == 0x1305 { // TLS_AES_128_CCM_8_SHA256
-		tag = 8
+	tag := 16 // all TLS 1.3 AEADs but AES-CCM-8
+	if s, ok := suite.Info(); ok && s.TagLen > 0 {
+		tag = s.TagLen
 	}
 	if length == 2+1+tag {
 		return "its size fits an alert (2 bytes + type + tag)"
