@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/tlskit/tlskit/diagnose"
-	"github.com/tlskit/tlskit/finding"
 	"github.com/tlskit/tlskit/internal/wire"
 	"github.com/tlskit/tlskit/transcript"
 )
@@ -41,28 +40,23 @@ func (c *conn) analyse(a *analyzer, tr *transcript.Transcript) analysed {
 			}
 		}
 	}
-	rep := &Connection{Index: c.id.Index, Client: c.id.Client, Server: c.id.Server, First: c.first, Last: c.last, ClosedBy: tr.Closed}
-	chain, perr := diagnose.ServerChain(tr)
-	if len(chain) > 0 {
-		at := a.opts.VerifyTime
-		if at.IsZero() {
-			at = c.first
-			if e := tr.First(transcript.Server, "certificate"); e != nil && !e.Time.IsZero() {
-				at = e.Time
-			}
-		}
-		rep.VerifiedAt = at
-		in.Verify = a.opts.Policy.Verify(chain, tr.ServerName, at)
+	at := c.first
+	if e := tr.First(transcript.Server, "certificate"); e != nil && !e.Time.IsZero() {
+		at = e.Time
 	}
-	rep.Report = diagnose.Report{Target: c.id.Server, Address: c.id.Server, ServerName: tr.ServerName,
-		Started: c.first, DurationMS: float64(c.last.Sub(c.first).Microseconds()) / 1000}
-	rep.Fill(in)
-	if perr != nil {
-		rep.Findings = append(rep.Findings, finding.Finding{ID: finding.ChainInvalid, Severity: finding.Error,
-			Title: "The server sent a certificate that does not parse", Detail: perr.Error(),
-			Fix: "Replace the malformed certificate in the server's configuration."})
-		finding.Sort(rep.Findings)
-		rep.Verdict = diagnose.VerdictOf(in, rep.Findings)
+	if a.opts.Time != nil {
+		at = a.opts.Time()
+	}
+	name := tr.ServerName
+	if a.opts.ServerName != "" {
+		name = a.opts.ServerName
+	}
+	rep := &Connection{Index: c.id.Index, Client: c.id.Client, Server: c.id.Server, First: c.first, Last: c.last, ClosedBy: tr.Closed}
+	rep.Report = *diagnose.Analyze(diagnose.Analysis{Input: in, Verifier: a.opts.Verifier, ServerName: name, Time: at})
+	rep.Address, rep.Started = c.id.Server, c.first
+	rep.DurationMS = float64(c.last.Sub(c.first).Microseconds()) / 1000
+	if len(rep.Chain) > 0 {
+		rep.VerifiedAt = at
 	}
 	keyed := false
 	if tr.ClientRandom != nil && len(a.keys.Labels(tr.ClientRandom)) > 0 {

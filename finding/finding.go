@@ -93,12 +93,14 @@ const (
 
 // Protocol findings: the TLS conversation failed before certificates mattered.
 const (
-	ProtocolNotTLS          = "protocol.not-tls"
-	ProtocolVersionMismatch = "protocol.version-mismatch"
-	ProtocolNoSharedCipher  = "protocol.no-shared-cipher"
-	ProtocolAlert           = "protocol.alert" // any other fatal alert, named in the detail
-	ProtocolMalformed       = "protocol.malformed"
-	SNIUnrecognizedName     = "sni.unrecognized-name"
+	ProtocolNotTLS            = "protocol.not-tls"
+	ProtocolVersionMismatch   = "protocol.version-mismatch"
+	ProtocolNoSharedCipher    = "protocol.no-shared-cipher"
+	ProtocolAlert             = "protocol.alert" // any other fatal alert, named in the detail
+	ProtocolMalformed         = "protocol.malformed"
+	ProtocolDeprecatedVersion = "protocol.deprecated-version" // TLS 1.0/1.1 or SSL 3.0 negotiated (warning; RFC 8996)
+	ProtocolLegacySuite       = "protocol.legacy-suite"       // a suite without forward secrecy or AEAD negotiated (warning)
+	SNIUnrecognizedName       = "sni.unrecognized-name"
 )
 
 // Certificate findings: a problem with one certificate.
@@ -112,6 +114,7 @@ const (
 	CertNotCA           = "cert.not-ca"
 	CertExpiringSoon    = "cert.expiring-soon"
 	NameMismatch        = "name.mismatch"
+	NameNotChecked      = "name.not-checked" // no name was known to check the leaf against (warning)
 	ChainIncomplete     = "chain.incomplete"
 	ChainUntrustedRoot  = "chain.untrusted-root"
 	ChainWrongOrder     = "chain.wrong-order"

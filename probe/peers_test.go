@@ -102,10 +102,10 @@ func (w *world) check(t *testing.T, addr, name string, mod ...func(*Options)) *d
 	opts := Options{
 		Address:    addr,
 		ServerName: name,
-		Policy:     &trust.Policy{Roots: []*x509.Certificate{w.pki.Root}, RootSources: []string{"lab root"}},
+		Verifier:   &trust.Verifier{Anchors: trust.NewAnchors("lab root", w.pki.Root)},
 		Timeout:    5 * time.Second,
 		Linger:     500 * time.Millisecond,
-		Now:        func() time.Time { return w.pki.Now },
+		Time:       func() time.Time { return w.pki.Now },
 	}
 	for _, m := range mod {
 		m(&opts)
@@ -278,7 +278,7 @@ func TestOpenSSLCertificateFindings(t *testing.T) {
 			verdict: diagnose.Trusted, id: finding.ChainExpiredCross, sev: finding.Warning},
 		{name: "pin-mismatch", leaf: w.leaf(t, "pin.peer.test", lab.LeafOptions{}), chain: inter,
 			verdict: diagnose.Untrusted, id: finding.PinMismatch, sev: finding.Error,
-			mod: func(o *Options) { o.Policy.Pins = []trust.Pin{trust.PinOf(p.OtherRoot)} }},
+			mod: func(o *Options) { o.Verifier.Pins = []trust.Pin{trust.PinOf(p.OtherRoot)} }},
 	}
 	for _, tc := range cases {
 		for _, v := range []string{"-tls1_3", "-tls1_2"} {

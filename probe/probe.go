@@ -23,7 +23,6 @@ import (
 	"time"
 
 	"github.com/tlskit/tlskit/diagnose"
-	"github.com/tlskit/tlskit/finding"
 	"github.com/tlskit/tlskit/keylog"
 	"github.com/tlskit/tlskit/transcript"
 	"github.com/tlskit/tlskit/trust"
@@ -34,11 +33,12 @@ import (
 type Options struct {
 	// Address is HOST:PORT to connect to.
 	Address string
-	// ServerName is sent as SNI and verified; empty means the host part of
-	// Address (Go sends no SNI for an IP address).
+	// ServerName is verified and sent as SNI; empty means the host part of
+	// Address. An IP address is verified against the IP SANs and sent
+	// without SNI (see [trust.ServerName]).
 	ServerName string
-	// Policy decides what to trust. Nil means the system roots.
-	Policy *trust.Policy
+	// Verifier decides what to trust. Nil means the system roots.
+	Verifier *trust.Verifier
 	// Certificate is the client certificate to present, if any.
 	Certificate *tls.Certificate
 	// ALPN lists application protocols to offer.
@@ -65,8 +65,8 @@ type Options struct {
 	Stacks bool
 	// StacksEnv is the environment those stacks run with (SSL_CERT_FILE…).
 	StacksEnv map[string]string
-	// Now gives the verification time; nil means time.Now.
-	Now func() time.Time
+	// Time gives the verification time; nil means time.Now.
+	Time func() time.Time
 	// Dialer opens the TCP connection; nil means a net.Dialer.
 	Dialer func(ctx context.Context, network, addr string) (net.Conn, error)
 }
@@ -80,23 +80,36 @@ func Run(ctx context.Context, opts Options) *diagnose.Report {
 	if opts.Linger <= 0 {
 		opts.Linger = time.Second
 	}
-	now := opts.Now
+	now := opts.Time
 	if now == nil {
 		now = time.Now
 	}
-	policy := opts.Policy
-	if policy == nil {
-		policy = &trust.Policy{System: true}
-	}
-	host, _, _ := net.SplitHostPort(opts.Address)
-	name := opts.ServerName
-	if name == "" {
-		name = host
+	verifier := opts.Verifier
+	if verifier == nil {
+		verifier = &trust.Verifier{Anchors: trust.SystemAnchors()}
 	}
 	start := time.Now()
-	rep := &diagnose.Report{Target: opts.Address, ServerName: name, Insecure: opts.Insecure, Started: start}
-	in := diagnose.Input{Target: opts.Address, Timeout: opts.Timeout}
-	defer func() { rep.DurationMS = float64(time.Since(start).Microseconds()) / 1000 }()
+	an := diagnose.Analysis{
+		Input:    diagnose.Input{Target: opts.Address, Timeout: opts.Timeout},
+		Verifier: verifier,
+		Insecure: opts.Insecure,
+	}
+	if opts.Stacks {
+		an.Stacks = &truststore.Options{Env: opts.StacksEnv}
+	}
+	finish := func(address string) *diagnose.Report {
+		an.Time = now()
+		rep := diagnose.Analyze(an)
+		rep.Address, rep.Started = address, start
+		rep.DurationMS = float64(time.Since(start).Microseconds()) / 1000
+		return rep
+	}
+	name, err := trust.ServerName(opts.Address, opts.ServerName)
+	if err != nil {
+		an.DialErr = err
+		return finish("")
+	}
+	an.ServerName = name
 
 	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
@@ -106,11 +119,9 @@ func Run(ctx context.Context, opts Options) *diagnose.Report {
 	}
 	raw, err := dial(ctx, "tcp", opts.Address)
 	if err != nil {
-		in.DialErr = err
-		rep.Fill(in)
-		return rep
+		an.DialErr = err
+		return finish("")
 	}
-	rep.Address = raw.RemoteAddr().String()
 	rec := &recorder{Conn: raw}
 	defer rec.Close()
 	if dl, ok := ctx.Deadline(); ok {
@@ -119,7 +130,7 @@ func Run(ctx context.Context, opts Options) *diagnose.Report {
 
 	keys := keylog.NewCollector(opts.KeyLog)
 	cfg := &tls.Config{
-		ServerName: name,
+		ServerName: trust.SNI(name), // no SNI for addresses (RFC 6066 §3)
 		// Verification is deferred, never skipped: the chain is verified
 		// explicitly below, so that a failure can be explained.
 		InsecureSkipVerify: true,
@@ -128,13 +139,11 @@ func Run(ctx context.Context, opts Options) *diagnose.Report {
 		MaxVersion:         opts.MaxVersion,
 		KeyLogWriter:       keys,
 	}
-	if ip := net.ParseIP(name); ip != nil {
-		cfg.ServerName = "" // no SNI for addresses (RFC 6066 §3)
-	}
 	if c := opts.Certificate; c != nil {
 		cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return c, nil }
 	}
 	conn := tls.Client(rec, cfg)
+	in := &an.Input
 	in.HandshakeErr = conn.HandshakeContext(ctx)
 	in.HandshakeDone = in.HandshakeErr == nil
 	if in.HandshakeDone {
@@ -146,37 +155,11 @@ func Run(ctx context.Context, opts Options) *diagnose.Report {
 
 	dec := transcript.NewDecoder(transcript.Options{Keys: keys.Log()})
 	rec.replay(dec)
-	tr := dec.Transcript()
-	in.Transcript = tr
-
-	chain, perr := diagnose.ServerChain(tr)
-	if len(chain) == 0 && in.HandshakeDone {
-		chain = conn.ConnectionState().PeerCertificates
+	in.Transcript = dec.Transcript()
+	if in.HandshakeDone {
+		an.Fallback = conn.ConnectionState().PeerCertificates
 	}
-	if len(chain) > 0 {
-		in.Verify = policy.Verify(chain, name, now())
-	}
-	rep.Fill(in)
-	if opts.Stacks && len(chain) > 0 {
-		v, err := truststore.WhoTrusts(truststore.Options{Env: opts.StacksEnv, Now: now()}, chain, name, now())
-		if err != nil {
-			rep.Problems = append(rep.Problems, "which stacks trust the chain: "+err.Error())
-		}
-		rep.Stacks = v
-	}
-	if perr != nil {
-		rep.Findings = append(rep.Findings, finding.Finding{ID: finding.ChainInvalid, Severity: finding.Error,
-			Title: "The server sent a certificate that does not parse", Detail: perr.Error(),
-			Fix: "Replace the malformed certificate in the server's configuration."})
-		rep.Verdict = diagnose.VerdictOf(in, rep.Findings)
-	}
-	if opts.Insecure {
-		rep.Findings = append([]finding.Finding{{ID: finding.VerifySkipped, Severity: finding.Warning,
-			Title:  "Certificate verification was turned off (--insecure)",
-			Detail: "You asked to connect without trusting the verification result. The chain was still verified and its findings are listed, but this check does not fail on them.",
-			Fix:    "Drop --insecure; trust a private CA with --ca-file (and --no-system-roots) or pin its key with --pin instead."}}, rep.Findings...)
-	}
-	return rep
+	return finish(raw.RemoteAddr().String())
 }
 
 // afterHandshake sends close_notify and reads what the server says next,

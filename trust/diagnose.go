@@ -402,6 +402,15 @@ func (v *verifier) checkName(leaf *x509.Certificate) {
 	}
 	want = append(want, v.p.Names...)
 	if len(want) == 0 {
+		if v.usage == x509.ExtKeyUsageServerAuth {
+			v.add(finding.Finding{
+				ID:       finding.NameNotChecked,
+				Severity: finding.Warning,
+				Title:    "no server name to check the certificate against",
+				Detail:   "the name the client meant to reach is not known here (no SNI in the ClientHello, or no --servername), so the certificate's names were not checked: a certificate for any name would pass",
+				Fix:      "give the name with --servername",
+			})
+		}
 		return
 	}
 	var first error
