@@ -23,7 +23,9 @@
 // # Secrets
 //
 // A key log decrypts every connection it names, past and future captures
-// alike. [CreateFile] creates files with mode 0600 and tightens looser ones.
+// alike. [OpenFile] writes one safely: never through a symbolic link, only
+// to a private regular file of the current user, created with mode 0600 and
+// only once there is a secret to write.
 package keylog
 
 import (
