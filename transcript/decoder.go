@@ -32,6 +32,12 @@ type Options struct {
 	// valid during the call. Streaming consumers (pcap --data on captures
 	// larger than memory) use it instead of KeepData.
 	OnData func(from Side, t time.Time, data []byte)
+	// MaxEvents, when positive, bounds the events kept: once it is
+	// reached, one TypeTruncated event says so, decoding stops, and only
+	// the closes are still recorded. A peer sending endless tiny records
+	// (alerts, ChangeCipherSpecs) then cannot make the transcript grow
+	// without bound. Zero means no bound.
+	MaxEvents int
 }
 
 // Decoder decodes one TLS connection from the bytes each side sent. Feed it
@@ -60,6 +66,9 @@ type Decoder struct {
 	ms           []byte             // the TLS 1.2 master secret of the current handshake, once derived
 	dtls         bool               // fed with Datagram: DTLS records
 	summed       bool               // Transcript already added the end-of-input problems
+	hrr          bool               // a HelloRetryRequest was seen: TLS 1.3
+	capped       bool               // MaxEvents was reached
+	scratch      Event              // where events beyond MaxEvents go
 }
 
 // direction is the decoding state of the bytes one side sends.
@@ -383,9 +392,40 @@ func (d *Decoder) problem(format string, args ...any) {
 }
 
 func (d *Decoder) add(e Event) *Event {
+	if max := d.opts.MaxEvents; max > 0 && len(d.tr.Events) >= max && e.Type != TypeClose && e.Type != TypeTruncated {
+		if !d.capped {
+			d.capped = true
+			for i := range d.dirs {
+				d.stop(&d.dirs[i])
+			}
+			d.add(Event{Time: e.Time, From: e.From, Type: TypeTruncated,
+				Note: fmt.Sprintf("more than %d events: decoding stopped here, and what followed was not kept", max)})
+			d.problem("the transcript was cut after %d events; what followed was not decoded", max)
+		}
+		d.scratch = e // callers may still update the event they added
+		return &d.scratch
+	}
 	e.Seq = len(d.tr.Events) + 1
 	d.tr.Events = append(d.tr.Events, e)
 	return &d.tr.Events[len(d.tr.Events)-1]
+}
+
+// Truncate records that the bytes from after t were not kept: whoever
+// recorded the connection stopped at a bound (probe keeps a few hundred KiB
+// after the handshake). Decoding of that direction stops; an unfinished
+// record or handshake message it had buffered is dropped, not reported as
+// cut short by the peer. note says what was not kept, in words.
+func (d *Decoder) Truncate(from Side, t time.Time, note string) {
+	d.stop(d.dir(from))
+	d.add(Event{Time: t, From: from, Type: TypeTruncated, Note: note})
+	d.problem("%s", note)
+}
+
+// stop ends decoding of a direction, dropping what it had buffered.
+func (d *Decoder) stop(dir *direction) {
+	dir.dead = true
+	dir.buf = nil
+	dir.asm = wire.Assembler{}
 }
 
 // notTLS stops decoding a direction whose bytes are not TLS records.
@@ -414,7 +454,7 @@ func (d *Decoder) record(dir *direction, t time.Time, hdr wire.RecordHeader, hea
 	if hdr.Type == wire.ContentChangeCipherSpec && !dir.encrypted {
 		e := base
 		e.Type = TypeChangeCipherSpec
-		if d.tls13 || (dir.side == Client && d.earlyOffered && d.version == 0) {
+		if d.tls13 || d.hrr || (dir.side == Client && d.earlyOffered && d.version == 0) {
 			e.Note = "middlebox compatibility (RFC 8446 §D.4); not a key change in TLS 1.3"
 		} else if !dir.encrypted {
 			dir.encrypted = true
@@ -889,7 +929,10 @@ func (d *Decoder) message(dir *direction, base Event, msg wire.Message, hashed [
 		d.hsLog = nil
 	case *wire.ServerHello:
 		if m.IsHelloRetryRequest() {
+			// Only TLS 1.3 has it: the ChangeCipherSpecs around the
+			// second ClientHello are middlebox compatibility, not keys.
 			e.Type = "hello_retry_request"
+			d.hrr = true
 			break
 		}
 		d.serverRandom = append([]byte(nil), m.Random...)

@@ -64,6 +64,7 @@ const (
 	TypeNotTLS           = "not_tls"          // bytes that are not TLS at all
 	TypeClose            = "close"            // the TCP connection ended (FIN, RST, timeout)
 	TypeGap              = "gap"              // bytes missing from a capture
+	TypeTruncated        = "truncated"        // decoding stopped: the rest was not kept (a bound was reached)
 )
 
 // Event is one thing seen on the wire.
