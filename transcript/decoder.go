@@ -197,6 +197,15 @@ func (d *Decoder) records(dir *direction, t time.Time, src []byte) (rest []byte,
 			d.notTLS(dir, t, err)
 			return nil, false
 		}
+		if why := d.badVersion(hdr); why != "" {
+			if !dir.started {
+				dir.buf = append(dir.buf[:0], src...)
+				d.notTLS(dir, t, &wire.NotTLSError{Header: src[:wire.RecordHeaderLen:wire.RecordHeaderLen], Reason: why})
+				return nil, false
+			}
+			d.malformed(dir, t, src[:wire.RecordHeaderLen], why)
+			return nil, false
+		}
 		n := wire.RecordHeaderLen + hdr.Length
 		if len(src) < n {
 			break
@@ -439,10 +448,52 @@ func (d *Decoder) notTLS(dir *direction, t time.Time, err error) {
 		}
 		d.add(Event{Time: t, From: dir.side, Type: TypeNotTLS, Bytes: len(dir.buf), Note: note,
 			Fields: []wire.Field{{Name: "protocol", Value: proto}, {Name: "excerpt", Value: excerpt}}})
-	} else {
-		d.problem("after record %d the %s sent bytes that are not a TLS record (%v)", dir.records, dir.side, err)
+		dir.buf = nil
+		return
 	}
+	var nt *wire.NotTLSError
+	if errors.As(err, &nt) {
+		d.malformed(dir, t, nt.Header, nt.Reason)
+		return
+	}
+	d.problem("after record %d the %s sent bytes that are not a TLS record (%v)", dir.records, dir.side, err)
 	dir.buf = nil
+}
+
+// malformed stops decoding a direction that, after valid records, sent a
+// record header that cannot be TLS at this point, and names its bytes.
+func (d *Decoder) malformed(dir *direction, t time.Time, header []byte, why string) {
+	dir.dead = true
+	dir.buf = nil
+	hex := fmt.Sprintf("% x", header)
+	d.add(Event{Time: t, From: dir.side, Type: TypeMalformed, Record: dir.records + 1,
+		Fields: []wire.Field{{Name: "header", Value: hex}, {Name: "reason", Value: why}},
+		Note:   fmt.Sprintf("record header %s cannot be TLS here: %s; decoding of the %s's bytes stopped", hex, why, dir.side)})
+	d.problem("after record %d the %s sent a record header that cannot be TLS there (%s): %s", dir.records, dir.side, hex, why)
+}
+
+// badVersion says why a record header's version cannot be right at this
+// point of the connection, or "" when it can. SSL 3.0 to TLS 1.3 records
+// say 3.0 to 3.4 (TLS 1.3's say 3.3, RFC 8446 §5.1); once a ServerHello
+// chose a version, TLS 1.2 and earlier records carry exactly that version
+// (RFC 5246 Appendix E.1), and TLS 1.3 ones 3.3 (3.1 and 3.2 tolerated).
+func (d *Decoder) badVersion(hdr wire.RecordHeader) string {
+	v := hdr.Version
+	if v&0xff > 4 {
+		return fmt.Sprintf("version %d.%d (0x%04x) is no SSL or TLS version", v>>8, v&0xff, uint16(v))
+	}
+	switch {
+	case d.dtls || d.version == 0:
+		return ""
+	case d.tls13 || d.version>>8 == 0x7f:
+		if v >= wire.VersionTLS10 && v <= wire.VersionTLS12 {
+			return ""
+		}
+		return fmt.Sprintf("the record says %s (0x%04x), but TLS 1.3 records say TLS 1.2 (0x0303)", v, uint16(v))
+	case v != d.version:
+		return fmt.Sprintf("the record says %s (0x%04x), but the ServerHello chose %s", v, uint16(v), d.version)
+	}
+	return ""
 }
 
 // record handles one complete TLS record.
