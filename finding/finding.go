@@ -125,6 +125,7 @@ const (
 	ClientCertRequired  = "client-cert.required"
 	ClientCertRejected  = "client-cert.rejected"
 	ClientCertRequested = "client-cert.requested" // asked for, optional, none sent (info)
+	ServerCertRejected  = "server-cert.rejected"  // a client refused the server's certificate (tunnel server)
 	VerifySkipped       = "verify.skipped"        // --insecure: verification was turned off by the user
 	PolicyInvalid       = "policy.invalid"
 )

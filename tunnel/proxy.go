@@ -305,6 +305,9 @@ func (p *Proxy) transfer(raw, in, out net.Conn, start time.Time) {
 // refuse logs and counts a refused connection.
 func (p *Proxy) refuse(raw net.Conn, side string, err error) {
 	id := Classify(err)
+	if side == "client" && p.Handshake != nil {
+		id = ClassifyServer(err) // the proxy is the TLS server facing this client
+	}
 	p.m.refuse(id)
 	p.Logger.Warn("refused", "service", p.Name, "remote", raw.RemoteAddr().String(), "side", side, "finding", id, "error", err.Error())
 }
