@@ -130,6 +130,13 @@ const (
 	PolicyInvalid       = "policy.invalid"
 )
 
+// Limit findings: the tunnel refused a connection to protect the service
+// (logged and counted like any refusal).
+const (
+	LimitMaxConns  = "limit.max-conns"  // closed at once: max-conns connections are open
+	LimitFirstByte = "limit.first-byte" // the client sent nothing within the first-byte timeout
+)
+
 // Trust store findings (tlskit truststore).
 const (
 	TruststoreDanglingLink        = "truststore.dangling-link"
