@@ -241,9 +241,10 @@ func newAnalyzer(opts Options) *analyzer {
 	if opts.IdleTimeout <= 0 {
 		opts.IdleTimeout = 2 * time.Minute
 	}
-	a := &analyzer{opts: opts, keys: &keylog.Log{}, dgrams: map[udpKey]*conn{}}
+	// An overlay, not a copy: the user's key log may be hundreds of
+	// megabytes, and it must not be modified.
+	a := &analyzer{opts: opts, keys: keylog.NewOverlay(opts.Keys), dgrams: map[udpKey]*conn{}}
 	if opts.Keys != nil {
-		a.keys.Merge(opts.Keys)
 		a.keysGiven = true
 	}
 	pool := reassembly.NewStreamPool(&factory{a: a})

@@ -128,8 +128,16 @@ const (
 	ClientCertRequired  = "client-cert.required"
 	ClientCertRejected  = "client-cert.rejected"
 	ClientCertRequested = "client-cert.requested" // asked for, optional, none sent (info)
+	ServerCertRejected  = "server-cert.rejected"  // a client refused the server's certificate (tunnel server)
 	VerifySkipped       = "verify.skipped"        // --insecure: verification was turned off by the user
 	PolicyInvalid       = "policy.invalid"
+)
+
+// Limit findings: the tunnel refused a connection to protect the service
+// (logged and counted like any refusal).
+const (
+	LimitMaxConns  = "limit.max-conns"  // closed at once: max-conns connections are open
+	LimitFirstByte = "limit.first-byte" // the client sent nothing within the first-byte timeout
 )
 
 // Trust store findings (tlskit truststore).

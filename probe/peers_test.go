@@ -500,3 +500,42 @@ func listen(t *testing.T, handle func(net.Conn)) string {
 	}()
 	return l.Addr().String()
 }
+
+// TestOpenSSLHelloRetryRequest: openssl s_server accepting only P-256 answers
+// tlskit's X25519 key shares with a HelloRetryRequest. The ChangeCipherSpecs
+// around the second ClientHello are TLS 1.3 middlebox compatibility, not key
+// changes: the second ClientHello must be read in the clear and the server's
+// encrypted flight decrypted (they were shown as undecryptable records).
+func TestOpenSSLHelloRetryRequest(t *testing.T) {
+	w := getWorld(t)
+	name := "hrr.peer.test"
+	addr := w.openssl(t, "hrr", w.leaf(t, name, lab.LeafOptions{}), []*x509.Certificate{w.pki.Intermediate}, "-tls1_3", "-groups", "P-256")
+	rep := w.check(t, addr, name)
+	expect(t, rep, diagnose.Trusted, "", "")
+	if !hasEvent(rep, "server", "hello_retry_request", false) {
+		t.Fatal("no hello_retry_request: the server did not ask for another key share")
+	}
+	if n := len(eventsOf(rep, "client", "client_hello")); n != 2 {
+		t.Errorf("%d client_hello events, want 2 (the second one in the clear)", n)
+	}
+	for _, typ := range []string{"encrypted_extensions", "certificate", "certificate_verify", "finished"} {
+		if !hasEvent(rep, "server", typ, true) {
+			t.Errorf("no decrypted server %s after the HelloRetryRequest", typ)
+		}
+	}
+	for _, e := range rep.Transcript {
+		if e.Type == "encrypted_record" {
+			t.Errorf("undecrypted record: %+v", e)
+		}
+	}
+}
+
+func eventsOf(rep *diagnose.Report, from, typ string) []int {
+	var out []int
+	for i, e := range rep.Transcript {
+		if string(e.From) == from && e.Type == typ {
+			out = append(out, i)
+		}
+	}
+	return out
+}

@@ -123,6 +123,7 @@ func Run(ctx context.Context, opts Options) *diagnose.Report {
 		return finish("")
 	}
 	rec := &recorder{Conn: raw}
+	rec.allow(maxHandshakeBytes, "before the handshake ended")
 	defer rec.Close()
 	if dl, ok := ctx.Deadline(); ok {
 		raw.SetDeadline(dl) // a silent server shows as a read timeout in the transcript
@@ -147,13 +148,14 @@ func Run(ctx context.Context, opts Options) *diagnose.Report {
 	in.HandshakeErr = conn.HandshakeContext(ctx)
 	in.HandshakeDone = in.HandshakeErr == nil
 	if in.HandshakeDone {
+		rec.allow(maxAfterHandshake, "after the handshake")
 		in.AfterErr = afterHandshake(conn, rec, opts.Linger)
 	} else {
 		rec.drain(opts.Linger / 4)
 	}
 	conn.Close()
 
-	dec := transcript.NewDecoder(transcript.Options{Keys: keys.Log()})
+	dec := transcript.NewDecoder(transcript.Options{Keys: keys.Log(), MaxEvents: maxEvents})
 	rec.replay(dec)
 	in.Transcript = dec.Transcript()
 	if in.HandshakeDone {
@@ -179,7 +181,7 @@ func afterHandshake(conn *tls.Conn, rec *recorder, linger time.Duration) error {
 		if err == nil {
 			continue
 		}
-		if !errors.Is(err, io.EOF) && !isTimeout(err) {
+		if !errors.Is(err, io.EOF) && !isTimeout(err) && !errors.Is(err, errRecordLimit) {
 			alertErr = err
 		}
 		break
@@ -194,30 +196,102 @@ func isTimeout(err error) bool {
 	return errors.As(err, &ne) && ne.Timeout()
 }
 
+// Bounds on what a check keeps of what the server sends, so that a hostile
+// or broken server cannot exhaust memory (peak RSS stays far below 64 MB,
+// measured by cmd/tlskit's TestCheckMemoryBounded):
+//
+//   - maxHandshakeBytes until the handshake completes or fails. A real
+//     handshake is far smaller: crypto/tls refuses a Certificate message
+//     over 256 KiB and other messages over 64 KiB. Endless garbage or a
+//     giant message hit this bound (or crypto/tls's) and stop the read.
+//   - maxAfterHandshake more after it: enough for session tickets, a
+//     KeyUpdate and the alert that rejects a client certificate; a server
+//     streaming application data or random bytes is read no further.
+//   - maxEvents transcript events, against endless tiny records.
+//
+// Reading stops at the bound; the transcript says the rest was not kept.
+const (
+	maxHandshakeBytes = 1 << 20
+	maxAfterHandshake = 256 << 10
+	maxEvents         = 1000
+	maxChunks         = 4096 // reads kept apart; later ones are merged
+)
+
+// errRecordLimit is returned by the recorder's Read once the bound on the
+// server's bytes is reached.
+var errRecordLimit = errors.New("probe: the server sent more than tlskit keeps; reading stopped")
+
 // chunk is bytes one side sent, as the recorder saw them.
 type chunk struct {
 	from transcript.Side
 	at   time.Time
 	data []byte
 	how  transcript.CloseHow // set for a close
+	cut  string              // set where the recorder stopped reading: why
 }
 
 // recorder is a net.Conn that remembers every byte written and read, and how
-// the connection ended.
+// the connection ended. It keeps at most limit bytes from the server; at the
+// limit it stops reading and records a cut.
 type recorder struct {
 	net.Conn
 	mu     sync.Mutex
 	chunks []chunk
 	closed bool // the peer's close was recorded
 	local  bool // we closed
+	kept   int  // bytes kept from the server
+	limit  int  // the bound on kept; see maxHandshakeBytes
+	room   int  // the allowance of the current phase, for the message
+	phase  string
+	cut    bool // the bound was reached
+}
+
+// allow sets the bound on the server's bytes to n more than kept so far,
+// naming the phase for the transcript ("after the handshake").
+func (r *recorder) allow(n int, phase string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.limit, r.room, r.phase = r.kept+n, n, phase
+}
+
+// record appends data from a side. Once there are maxChunks chunks, data is
+// merged into the last chunk of the same side (losing only its own time),
+// so that a peer trickling bytes one at a time cannot make the list long.
+func (r *recorder) record(from transcript.Side, at time.Time, data []byte) {
+	if n := len(r.chunks); n > 0 {
+		last := &r.chunks[n-1]
+		if last.from == from && last.how == "" && last.cut == "" && n >= maxChunks {
+			last.data = append(last.data, data...)
+			return
+		}
+	}
+	r.chunks = append(r.chunks, chunk{from: from, at: at, data: append([]byte(nil), data...)})
 }
 
 func (r *recorder) Read(p []byte) (int, error) {
+	r.mu.Lock()
+	if r.cut {
+		r.mu.Unlock()
+		return 0, errRecordLimit
+	}
+	room := r.limit - r.kept
+	if room <= 0 {
+		r.cut = true
+		r.chunks = append(r.chunks, chunk{from: transcript.Server, at: time.Now(),
+			cut: fmt.Sprintf("the server sent more than %d KiB %s; tlskit stopped reading there, and the rest was not kept", r.room>>10, r.phase)})
+		r.mu.Unlock()
+		return 0, errRecordLimit
+	}
+	r.mu.Unlock()
+	if len(p) > room {
+		p = p[:room]
+	}
 	n, err := r.Conn.Read(p)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if n > 0 {
-		r.chunks = append(r.chunks, chunk{from: transcript.Server, at: time.Now(), data: append([]byte(nil), p[:n]...)})
+		r.kept += n
+		r.record(transcript.Server, time.Now(), p[:n])
 	}
 	if err != nil && !r.closed && !r.local {
 		switch {
@@ -237,7 +311,7 @@ func (r *recorder) Read(p []byte) (int, error) {
 
 func (r *recorder) Write(p []byte) (int, error) {
 	r.mu.Lock()
-	r.chunks = append(r.chunks, chunk{from: transcript.Client, at: time.Now(), data: append([]byte(nil), p...)})
+	r.record(transcript.Client, time.Now(), p)
 	r.mu.Unlock()
 	return r.Conn.Write(p)
 }
@@ -275,6 +349,10 @@ func (r *recorder) replay(dec *transcript.Decoder) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, c := range r.chunks {
+		if c.cut != "" {
+			dec.Truncate(c.from, c.at, c.cut)
+			continue
+		}
 		if c.how != "" {
 			dec.Close(c.from, c.at, c.how)
 			continue

@@ -32,6 +32,12 @@ type Options struct {
 	// valid during the call. Streaming consumers (pcap --data on captures
 	// larger than memory) use it instead of KeepData.
 	OnData func(from Side, t time.Time, data []byte)
+	// MaxEvents, when positive, bounds the events kept: once it is
+	// reached, one TypeTruncated event says so, decoding stops, and only
+	// the closes are still recorded. A peer sending endless tiny records
+	// (alerts, ChangeCipherSpecs) then cannot make the transcript grow
+	// without bound. Zero means no bound.
+	MaxEvents int
 }
 
 // Decoder decodes one TLS connection from the bytes each side sent. Feed it
@@ -60,6 +66,9 @@ type Decoder struct {
 	ms           []byte             // the TLS 1.2 master secret of the current handshake, once derived
 	dtls         bool               // fed with Datagram: DTLS records
 	summed       bool               // Transcript already added the end-of-input problems
+	hrr          bool               // a HelloRetryRequest was seen: TLS 1.3
+	capped       bool               // MaxEvents was reached
+	scratch      Event              // where events beyond MaxEvents go
 }
 
 // direction is the decoding state of the bytes one side sends.
@@ -186,6 +195,15 @@ func (d *Decoder) records(dir *direction, t time.Time, src []byte) (rest []byte,
 		if err != nil {
 			dir.buf = append(dir.buf[:0], src...)
 			d.notTLS(dir, t, err)
+			return nil, false
+		}
+		if why := d.badVersion(hdr); why != "" {
+			if !dir.started {
+				dir.buf = append(dir.buf[:0], src...)
+				d.notTLS(dir, t, &wire.NotTLSError{Header: src[:wire.RecordHeaderLen:wire.RecordHeaderLen], Reason: why})
+				return nil, false
+			}
+			d.malformed(dir, t, src[:wire.RecordHeaderLen], why)
 			return nil, false
 		}
 		n := wire.RecordHeaderLen + hdr.Length
@@ -383,9 +401,40 @@ func (d *Decoder) problem(format string, args ...any) {
 }
 
 func (d *Decoder) add(e Event) *Event {
+	if max := d.opts.MaxEvents; max > 0 && len(d.tr.Events) >= max && e.Type != TypeClose && e.Type != TypeTruncated {
+		if !d.capped {
+			d.capped = true
+			for i := range d.dirs {
+				d.stop(&d.dirs[i])
+			}
+			d.add(Event{Time: e.Time, From: e.From, Type: TypeTruncated,
+				Note: fmt.Sprintf("more than %d events: decoding stopped here, and what followed was not kept", max)})
+			d.problem("the transcript was cut after %d events; what followed was not decoded", max)
+		}
+		d.scratch = e // callers may still update the event they added
+		return &d.scratch
+	}
 	e.Seq = len(d.tr.Events) + 1
 	d.tr.Events = append(d.tr.Events, e)
 	return &d.tr.Events[len(d.tr.Events)-1]
+}
+
+// Truncate records that the bytes from after t were not kept: whoever
+// recorded the connection stopped at a bound (probe keeps a few hundred KiB
+// after the handshake). Decoding of that direction stops; an unfinished
+// record or handshake message it had buffered is dropped, not reported as
+// cut short by the peer. note says what was not kept, in words.
+func (d *Decoder) Truncate(from Side, t time.Time, note string) {
+	d.stop(d.dir(from))
+	d.add(Event{Time: t, From: from, Type: TypeTruncated, Note: note})
+	d.problem("%s", note)
+}
+
+// stop ends decoding of a direction, dropping what it had buffered.
+func (d *Decoder) stop(dir *direction) {
+	dir.dead = true
+	dir.buf = nil
+	dir.asm = wire.Assembler{}
 }
 
 // notTLS stops decoding a direction whose bytes are not TLS records.
@@ -399,10 +448,52 @@ func (d *Decoder) notTLS(dir *direction, t time.Time, err error) {
 		}
 		d.add(Event{Time: t, From: dir.side, Type: TypeNotTLS, Bytes: len(dir.buf), Note: note,
 			Fields: []wire.Field{{Name: "protocol", Value: proto}, {Name: "excerpt", Value: excerpt}}})
-	} else {
-		d.problem("after record %d the %s sent bytes that are not a TLS record (%v)", dir.records, dir.side, err)
+		dir.buf = nil
+		return
 	}
+	var nt *wire.NotTLSError
+	if errors.As(err, &nt) {
+		d.malformed(dir, t, nt.Header, nt.Reason)
+		return
+	}
+	d.problem("after record %d the %s sent bytes that are not a TLS record (%v)", dir.records, dir.side, err)
 	dir.buf = nil
+}
+
+// malformed stops decoding a direction that, after valid records, sent a
+// record header that cannot be TLS at this point, and names its bytes.
+func (d *Decoder) malformed(dir *direction, t time.Time, header []byte, why string) {
+	dir.dead = true
+	dir.buf = nil
+	hex := fmt.Sprintf("% x", header)
+	d.add(Event{Time: t, From: dir.side, Type: TypeMalformed, Record: dir.records + 1,
+		Fields: []wire.Field{{Name: "header", Value: hex}, {Name: "reason", Value: why}},
+		Note:   fmt.Sprintf("record header %s cannot be TLS here: %s; decoding of the %s's bytes stopped", hex, why, dir.side)})
+	d.problem("after record %d the %s sent a record header that cannot be TLS there (%s): %s", dir.records, dir.side, hex, why)
+}
+
+// badVersion says why a record header's version cannot be right at this
+// point of the connection, or "" when it can. SSL 3.0 to TLS 1.3 records
+// say 3.0 to 3.4 (TLS 1.3's say 3.3, RFC 8446 §5.1); once a ServerHello
+// chose a version, TLS 1.2 and earlier records carry exactly that version
+// (RFC 5246 Appendix E.1), and TLS 1.3 ones 3.3 (3.1 and 3.2 tolerated).
+func (d *Decoder) badVersion(hdr wire.RecordHeader) string {
+	v := hdr.Version
+	if v&0xff > 4 {
+		return fmt.Sprintf("version %d.%d (0x%04x) is no SSL or TLS version", v>>8, v&0xff, uint16(v))
+	}
+	switch {
+	case d.dtls || d.version == 0:
+		return ""
+	case d.tls13 || d.version>>8 == 0x7f:
+		if v >= wire.VersionTLS10 && v <= wire.VersionTLS12 {
+			return ""
+		}
+		return fmt.Sprintf("the record says %s (0x%04x), but TLS 1.3 records say TLS 1.2 (0x0303)", v, uint16(v))
+	case v != d.version:
+		return fmt.Sprintf("the record says %s (0x%04x), but the ServerHello chose %s", v, uint16(v), d.version)
+	}
+	return ""
 }
 
 // record handles one complete TLS record.
@@ -414,7 +505,7 @@ func (d *Decoder) record(dir *direction, t time.Time, hdr wire.RecordHeader, hea
 	if hdr.Type == wire.ContentChangeCipherSpec && !dir.encrypted {
 		e := base
 		e.Type = TypeChangeCipherSpec
-		if d.tls13 || (dir.side == Client && d.earlyOffered && d.version == 0) {
+		if d.tls13 || d.hrr || (dir.side == Client && d.earlyOffered && d.version == 0) {
 			e.Note = "middlebox compatibility (RFC 8446 §D.4); not a key change in TLS 1.3"
 		} else if !dir.encrypted {
 			dir.encrypted = true
@@ -889,7 +980,10 @@ func (d *Decoder) message(dir *direction, base Event, msg wire.Message, hashed [
 		d.hsLog = nil
 	case *wire.ServerHello:
 		if m.IsHelloRetryRequest() {
+			// Only TLS 1.3 has it: the ChangeCipherSpecs around the
+			// second ClientHello are middlebox compatibility, not keys.
 			e.Type = "hello_retry_request"
+			d.hrr = true
 			break
 		}
 		d.serverRandom = append([]byte(nil), m.Random...)

@@ -47,14 +47,6 @@ func (v *Verifier) usage() x509.ExtKeyUsage {
 	return v.Usage
 }
 
-// peer names the side whose chain is verified, for messages.
-func (v *Verifier) peer() string {
-	if v.usage() == x509.ExtKeyUsageClientAuth {
-		return "client"
-	}
-	return "server"
-}
-
 // Describe says in one line what the verifier trusts, for reports and logs.
 func (v *Verifier) Describe() string {
 	if v == nil {

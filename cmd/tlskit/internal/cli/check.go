@@ -2,6 +2,7 @@ package cli
 
 import (
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -67,10 +68,16 @@ problem was found; 2 usage error or bad input.`,
 			if err != nil {
 				return err
 			}
-			defer closeFn()
 			rep := probe.Run(cmd.Context(), opts)
+			kerr := closeFn()
 			if err := printReport(stdio.Out, rep, f.jsonOut, f.brief); err != nil {
 				return err
+			}
+			if kerr != nil {
+				// The key log could not be written after all (the path
+				// changed since it was checked, or the disk failed).
+				printKeylogError(stdio.Err, kerr)
+				return exitCode(ExitProblem)
 			}
 			return exitFor(rep)
 		},
@@ -86,7 +93,7 @@ func (f *checkFlags) register(fl *pflag.FlagSet) {
 	fl.StringVar(&f.certFile, "cert", "", "client certificate `FILE` (PEM) to present")
 	fl.StringVar(&f.keyFile, "key", "", "private key `FILE` (PEM) of --cert")
 	fl.StringSliceVar(&f.alpn, "alpn", nil, "application protocols to offer, e.g. h2,http/1.1")
-	fl.StringVar(&f.keylogFile, "keylog", "", "append the connection's secrets to `FILE` (NSS key log format, mode 0600)")
+	fl.StringVar(&f.keylogFile, "keylog", "", "append the connection's secrets to `FILE` (NSS key log format); a new file gets mode 0600, an existing one must be yours, private (0600) and not a link")
 	fl.BoolVar(&f.jsonOut, "json", false, "print one JSON object instead of text")
 	fl.BoolVar(&f.brief, "brief", false, "print only the verdict and the findings")
 	fl.BoolVar(&f.stacks, "stacks", false, "also say which TLS stacks on this machine (go, openssl, qt5, gnutls…) would trust the chain")
@@ -94,9 +101,9 @@ func (f *checkFlags) register(fl *pflag.FlagSet) {
 }
 
 // options turns flags into probe options. The returned func closes files the
-// options hold open.
-func (f *checkFlags) options(target string, stderr io.Writer) (probe.Options, func(), error) {
-	noop := func() {}
+// options hold open, and says whether the key log was written.
+func (f *checkFlags) options(target string, stderr io.Writer) (probe.Options, func() error, error) {
+	noop := func() error { return nil }
 	addr, err := probe.SplitTarget(target)
 	if err != nil {
 		return probe.Options{}, noop, usagef("the target is HOST or HOST:PORT, e.g. example.com:443", "%s", strings.TrimPrefix(err.Error(), "probe: "))
@@ -141,18 +148,40 @@ func (f *checkFlags) options(target string, stderr io.Writer) (probe.Options, fu
 	}
 	closeFn := noop
 	if f.keylogFile != "" {
-		kf, warning, err := keylog.CreateFile(f.keylogFile)
+		kf, err := keylog.OpenFile(f.keylogFile)
 		if err != nil {
-			return opts, noop, usagef("", "--keylog: %v", err)
+			return opts, noop, keylogUsage(err)
 		}
-		if warning != "" {
-			fmt.Fprintf(stderr, "tlskit: warning: %s\n", warning)
-		}
-		fmt.Fprintf(stderr, "tlskit: warning: the key log %s holds secrets that decrypt this connection; keep it private and delete it when done\n", f.keylogFile)
 		opts.KeyLog = kf
-		closeFn = func() { kf.Close() }
+		closeFn = func() error {
+			if err := kf.Close(); err != nil {
+				return err
+			}
+			if kf.Written() > 0 {
+				fmt.Fprintf(stderr, "tlskit: warning: the key log %s holds secrets that decrypt this connection; keep it private and delete it when done\n", f.keylogFile)
+			}
+			return nil
+		}
 	}
 	return opts, closeFn, nil
+}
+
+// keylogUsage turns a refused key log path into an error with its hint.
+func keylogUsage(err error) error {
+	var fe *keylog.FileError
+	if errors.As(err, &fe) {
+		return usagef(fe.Hint, "--keylog: %s", strings.TrimPrefix(fe.Error(), "keylog: "))
+	}
+	return usagef("", "--keylog: %s", strings.TrimPrefix(err.Error(), "keylog: "))
+}
+
+// printKeylogError prints a key log failure found after the check ran.
+func printKeylogError(w io.Writer, err error) {
+	fmt.Fprintf(w, "tlskit: error: --keylog: %s\n", strings.TrimPrefix(err.Error(), "keylog: "))
+	var fe *keylog.FileError
+	if errors.As(err, &fe) && fe.Hint != "" {
+		fmt.Fprintf(w, "tlskit: hint: %s\n", fe.Hint)
+	}
 }
 
 func printReport(w io.Writer, rep *diagnose.Report, jsonOut, brief bool) error {

@@ -38,6 +38,7 @@ type tunnelFlags struct {
 	proxyProtocol     bool
 	maxConns          int
 	handshakeTimeout  time.Duration
+	firstByteTimeout  time.Duration
 	idleTimeout       time.Duration
 	grace             time.Duration
 	metrics           string
@@ -47,7 +48,8 @@ type tunnelFlags struct {
 }
 
 func (f *tunnelFlags) registerCommon(fs *pflag.FlagSet) {
-	fs.IntVar(&f.maxConns, "max-conns", 1024, "maximum concurrent connections per service (0: no limit)")
+	fs.IntVar(&f.maxConns, "max-conns", 1024, "maximum concurrent connections per service; more are closed at once (0: no limit)")
+	fs.DurationVar(&f.firstByteTimeout, "first-byte-timeout", tunnel.DefaultFirstByteTimeout, "server mode: close a client that sends nothing this long after connecting (negative: off)")
 	fs.DurationVar(&f.handshakeTimeout, "handshake-timeout", 10*time.Second, "bound on the TLS handshake and the target connection")
 	fs.DurationVar(&f.idleTimeout, "idle-timeout", 5*time.Minute, "close a connection idle both ways this long (0: never)")
 	fs.DurationVar(&f.grace, "grace", 30*time.Second, "on SIGTERM, how long open connections may drain")
@@ -140,6 +142,7 @@ type tunnelService struct {
 	ProxyProtocol    bool   `json:"proxy_protocol"`
 	MaxConns         *int   `json:"max_conns"`
 	HandshakeTimeout string `json:"handshake_timeout"`
+	FirstByteTimeout string `json:"first_byte_timeout"`
 	IdleTimeout      string `json:"idle_timeout"`
 
 	// build returns the policy afresh (flags or file), for start and
@@ -211,7 +214,7 @@ func loadTunnelConfig(path string) ([]*tunnelService, string, error) {
 	dec.DisallowUnknownFields()
 	var c tunnelConfig
 	if err := dec.Decode(&c); err != nil {
-		return nil, "", usagef(`the file is {"metrics": "127.0.0.1:9090", "services": [{"name", "mode", "listen", "target", "policy", "proxy_protocol", "max_conns", "handshake_timeout", "idle_timeout"}]}`, "--config %s: %v", path, err)
+		return nil, "", usagef(`the file is {"metrics": "127.0.0.1:9090", "services": [{"name", "mode", "listen", "target", "policy", "proxy_protocol", "max_conns", "handshake_timeout", "first_byte_timeout", "idle_timeout"}]}`, "--config %s: %v", path, err)
 	}
 	if len(c.Services) == 0 {
 		return nil, "", usagef("", "--config %s: no services", path)
@@ -407,7 +410,7 @@ func runTunnels(ctx context.Context, stdio Stdio, f *tunnelFlags, svcs []*tunnel
 func (r *running) newProxy(f *tunnelFlags, log *slog.Logger, m *tunnel.Metrics) (*tunnel.Proxy, error) {
 	p := &tunnel.Proxy{
 		Name: r.svc.Name, Logger: log, Metrics: m, ProxyProtocol: r.svc.ProxyProtocol,
-		MaxConns: f.maxConns, HandshakeTimeout: f.handshakeTimeout, IdleTimeout: f.idleTimeout,
+		MaxConns: f.maxConns, HandshakeTimeout: f.handshakeTimeout, FirstByteTimeout: f.firstByteTimeout, IdleTimeout: f.idleTimeout,
 	}
 	if r.svc.MaxConns != nil {
 		p.MaxConns = *r.svc.MaxConns
@@ -416,7 +419,7 @@ func (r *running) newProxy(f *tunnelFlags, log *slog.Logger, m *tunnel.Metrics) 
 		s   string
 		dst *time.Duration
 		key string
-	}{{r.svc.HandshakeTimeout, &p.HandshakeTimeout, "handshake_timeout"}, {r.svc.IdleTimeout, &p.IdleTimeout, "idle_timeout"}} {
+	}{{r.svc.HandshakeTimeout, &p.HandshakeTimeout, "handshake_timeout"}, {r.svc.FirstByteTimeout, &p.FirstByteTimeout, "first_byte_timeout"}, {r.svc.IdleTimeout, &p.IdleTimeout, "idle_timeout"}} {
 		if d.s == "" {
 			continue
 		}
