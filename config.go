@@ -8,10 +8,16 @@ import (
 	"os"
 	"sync"
 	"time"
+
+	"github.com/tlskit/tlskit/trust"
 )
 
 // ClientConfig returns a client *tls.Config that verifies the server under
-// the policy for serverName ("" means [Policy.ServerName]).
+// the policy for serverName: "" means [Policy.ServerName]. The name is
+// bound to the config: an IP address is verified against the certificate's
+// IP SANs (and sent without SNI), and an empty name is an error, never "check
+// no name". Use one config per server name; [Dial] and [Policy.Transport]
+// decide the name from each dial address.
 //
 // Verification is replaced, not skipped: InsecureSkipVerify is set so that
 // crypto/tls's own verifier steps aside, and VerifyConnection runs package
@@ -24,23 +30,33 @@ func (p *Policy) ClientConfig(serverName string) (*tls.Config, error) {
 	if serverName == "" && len(p.Names) == 0 {
 		return nil, errors.New("tlskit: no server name to verify: pass one, set ServerName, or list the acceptable names in Names")
 	}
-	return p.clientConfig(serverName)
-}
-
-// clientConfig builds the client config; serverName may be empty when the
-// caller (net/http) fills it in per connection.
-func (p *Policy) clientConfig(serverName string) (*tls.Config, error) {
-	tp, err := p.trustPolicy(p.Trust, x509.ExtKeyUsageServerAuth)
+	if serverName != "" {
+		name, err := trust.ServerName(serverName, "")
+		if err != nil {
+			return nil, fmt.Errorf("tlskit: %w", unprefix(err))
+		}
+		serverName = name
+	}
+	v, err := p.Verifier()
 	if err != nil {
 		return nil, err
 	}
-	tp.Names = p.Names
+	verify, err := v.VerifyServer(serverName, p.now())
+	if err != nil {
+		return nil, fmt.Errorf("tlskit: %w", unprefix(err))
+	}
+	minV, maxV, err := p.versions()
+	if err != nil {
+		return nil, err
+	}
 	cfg := &tls.Config{
-		ServerName:         serverName,
+		ServerName:         trust.SNI(serverName),
 		InsecureSkipVerify: true, // replaced by VerifyConnection below
-		VerifyConnection:   tp.VerifyConnection(p.now()),
+		VerifyConnection:   verify,
 		NextProtos:         p.ALPN,
-		MinVersion:         p.minVersion(),
+		MinVersion:         minV,
+		MaxVersion:         maxV,
+		CipherSuites:       p.cipherSuites(),
 		KeyLogWriter:       p.KeyLog,
 		Time:               p.Time,
 	}
@@ -58,13 +74,20 @@ func (p *Policy) clientConfig(serverName string) (*tls.Config, error) {
 }
 
 // ServerConfig returns a server *tls.Config presenting the policy's
-// certificate. With ClientTrust or RequireClientCert set it verifies client
-// certificates under the policy (clientAuth usage, the pins, the
-// AllowedClients allow-list) and fails the handshake with a [*VerifyError].
+// certificate. With ClientTrust, RequireClientCert or AllowedClients set it
+// verifies client certificates under the policy (clientAuth usage, the
+// pins, the AllowedClients allow-list) and fails the handshake with a
+// [*VerifyError]. An allow-list implies that a certificate is required.
 func (p *Policy) ServerConfig() (*tls.Config, error) {
+	minV, maxV, err := p.versions()
+	if err != nil {
+		return nil, err
+	}
 	cfg := &tls.Config{
 		NextProtos:   p.ALPN,
-		MinVersion:   p.minVersion(),
+		MinVersion:   minV,
+		MaxVersion:   maxV,
+		CipherSuites: p.cipherSuites(),
 		KeyLogWriter: p.KeyLog,
 		Time:         p.Time,
 	}
@@ -80,23 +103,20 @@ func (p *Policy) ServerConfig() (*tls.Config, error) {
 	default:
 		return nil, errors.New("tlskit: a server needs a certificate: set CertFile and KeyFile (--cert and --key), or Certificates")
 	}
-	if len(p.AllowedClients) > 0 && len(p.ClientTrust) == 0 {
-		return nil, errors.New("tlskit: an allow-list of clients needs the CA that issues their certificates: set ClientTrust (--client-ca)")
-	}
-	if len(p.ClientTrust) > 0 || p.RequireClientCert {
-		tp, err := p.clientPolicy()
+	if p.needsClientVerifier() {
+		v, err := p.ClientVerifier()
 		if err != nil {
 			return nil, err
 		}
 		// crypto/tls does not verify the chain with RequireAnyClientCert or
 		// RequestClientCert: VerifyConnection does, with diagnosis.
 		cfg.ClientAuth = tls.RequestClientCert
-		if p.RequireClientCert {
+		if p.requiresClientCert() {
 			cfg.ClientAuth = tls.RequireAnyClientCert
 		}
-		cfg.VerifyConnection = tp.VerifyConnection(p.now())
+		cfg.VerifyConnection = v.VerifyClient(p.requiresClientCert(), p.now())
 		pool := x509.NewCertPool()
-		for _, c := range tp.Roots {
+		for _, c := range v.Anchors.Certs {
 			pool.AddCert(c) // names the acceptable CAs in the CertificateRequest
 		}
 		cfg.ClientCAs = pool

@@ -7,11 +7,14 @@ import (
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/tlskit/tlskit/trust"
 )
 
 // Dial connects to addr and completes a TLS handshake verified under p.
-// The server name is p.ServerName, or else the host of addr. A refused
-// server yields a [*VerifyError].
+// The server name is p.ServerName, or else the host of addr, IP addresses
+// included (see [trust.ServerName]). A refused server yields a
+// [*VerifyError].
 func Dial(network, addr string, p *Policy) (*tls.Conn, error) {
 	return DialContext(context.Background(), network, addr, p)
 }
@@ -19,15 +22,7 @@ func Dial(network, addr string, p *Policy) (*tls.Conn, error) {
 // DialContext is [Dial] with a context bounding the connection and the
 // handshake.
 func DialContext(ctx context.Context, network, addr string, p *Policy) (*tls.Conn, error) {
-	name := p.ServerName
-	if name == "" {
-		host, _, err := net.SplitHostPort(addr)
-		if err != nil {
-			return nil, fmt.Errorf("tlskit: address %q: want HOST:PORT: %w", addr, err)
-		}
-		name = host
-	}
-	cfg, err := p.ClientConfig(name)
+	cfg, err := p.DialConfig(addr)
 	if err != nil {
 		return nil, err
 	}
@@ -37,6 +32,19 @@ func DialContext(ctx context.Context, network, addr string, p *Policy) (*tls.Con
 		return nil, err
 	}
 	return c.(*tls.Conn), nil
+}
+
+// dialConfig is the client config for a connection to addr: the name to
+// verify is decided once, by trust.ServerName.
+func (p *Policy) DialConfig(addr string) (*tls.Config, error) {
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		return nil, fmt.Errorf("tlskit: address %q: want HOST:PORT: %w", addr, err)
+	}
+	name, err := trust.ServerName(addr, p.ServerName)
+	if err != nil {
+		return nil, fmt.Errorf("tlskit: %w", unprefix(err))
+	}
+	return p.ClientConfig(name)
 }
 
 // Listen returns a TLS listener on addr serving under p (see
@@ -50,23 +58,31 @@ func Listen(network, addr string, p *Policy) (net.Listener, error) {
 	return tls.Listen(network, addr, cfg)
 }
 
+// handshakeTimeout bounds a Transport's connect and handshake.
+const handshakeTimeout = 10 * time.Second
+
 // Transport returns an *http.Transport whose TLS connections are verified
-// under p, for each request's host (or p.ServerName). It offers h2 and
-// http/1.1 unless p.ALPN says otherwise. Proxy settings are not taken from
-// the environment.
+// under p. Each connection's name is decided from the address it dials (the
+// request's host, IP addresses included) or p.ServerName, exactly as
+// [Dial] does. It offers h2 and http/1.1 unless p.ALPN says otherwise.
+// Proxy settings are not taken from the environment.
 func (p *Policy) Transport() (*http.Transport, error) {
-	cfg, err := p.clientConfig(p.ServerName)
-	if err != nil {
+	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	if len(cfg.NextProtos) == 0 {
-		cfg.NextProtos = []string{"h2", "http/1.1"}
+	q := *p
+	if len(q.ALPN) == 0 {
+		q.ALPN = []string{"h2", "http/1.1"}
 	}
 	return &http.Transport{
-		TLSClientConfig:     cfg, // net/http fills in ServerName per host
-		ForceAttemptHTTP2:   true,
-		TLSHandshakeTimeout: 10 * time.Second,
-		MaxIdleConns:        100,
-		IdleConnTimeout:     90 * time.Second,
+		DialTLSContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			// TLSHandshakeTimeout does not apply to DialTLSContext.
+			ctx, cancel := context.WithTimeout(ctx, handshakeTimeout)
+			defer cancel()
+			return DialContext(ctx, network, addr, &q)
+		},
+		ForceAttemptHTTP2: true,
+		MaxIdleConns:      100,
+		IdleConnTimeout:   90 * time.Second,
 	}, nil
 }

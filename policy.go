@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -20,10 +18,11 @@ import (
 // Chain is the chain the peer sent. Use errors.As with a *VerifyError.
 type VerifyError = trust.VerifyError
 
-// Policy is what a TLS endpoint trusts and presents. The zero value is not
-// usable: a Policy must name at least one trust source (see [Policy.Trust]).
-// A Policy is read, never modified, by the configs built from it; build new
-// configs after changing it.
+// Policy is what a TLS endpoint trusts and presents: tlskit's one trust
+// model, shared by the library, the policy files and every command of the
+// CLI. The zero value is not usable: a Policy must name at least one trust
+// source (see [Policy.Trust]). A Policy is read, never modified, by the
+// configs built from it; build new configs after changing it.
 type Policy struct {
 	// Trust lists the trust anchors for the peer's chain: "system",
 	// "file:PATH", "dir:PATH" (every .pem, .crt and .cer file in it) or
@@ -46,8 +45,9 @@ type Policy struct {
 	// Names are extra names (DNS names or IP addresses) the peer's leaf
 	// may carry instead of the server name, on the client side.
 	Names []string
-	// ServerName is the name sent in SNI and verified when the caller
-	// gives none; "" means the host of the dialled address.
+	// ServerName is the name sent in SNI and verified; "" means the host
+	// of the dialled address (an IP address is verified against the
+	// certificate's IP SANs and sent without SNI). See [trust.ServerName].
 	ServerName string
 
 	// CertFile and KeyFile are this endpoint's certificate chain and key
@@ -60,27 +60,36 @@ type Policy struct {
 
 	// ClientTrust lists the trust sources for client certificates on a
 	// server, in the form of Trust. Nil means no client certificate is
-	// verified unless RequireClientCert is set.
+	// verified unless RequireClientCert or AllowedClients is set.
 	ClientTrust []string
 	// RequireClientCert makes a server refuse clients without a
 	// certificate (mTLS).
 	RequireClientCert bool
 	// AllowedClients, when set, is the allow-list of client names (DNS
 	// names or IP addresses in the subjectAltName): a client certificate
-	// must carry one of them, or it is refused with name.mismatch.
+	// must carry one of them, or it is refused with name.mismatch. An
+	// allow-list implies RequireClientCert: a client without a certificate
+	// names nobody on the list.
 	AllowedClients []string
 
 	// ALPN lists the application protocols offered (client) or accepted
 	// (server), most preferred first.
 	ALPN []string
-	// MinVersion is the lowest TLS version, such as tls.VersionTLS13;
-	// zero means TLS 1.2.
-	MinVersion uint16
+	// MinVersion and MaxVersion bound the TLS versions, such as
+	// tls.VersionTLS13; zero means TLS 1.2 and TLS 1.3. Versions below TLS
+	// 1.2 need Legacy.
+	MinVersion, MaxVersion uint16
+	// Legacy is the explicit opt-in to the legacy profile: TLS 1.0 and 1.1
+	// (with MinVersion) and TLS 1.2 suites without forward secrecy or AEAD
+	// (RSA key exchange, CBC). Without it TLS 1.2 uses ECDHE with AES-GCM
+	// or ChaCha20-Poly1305 only, and TLS 1.3 its own suites.
+	Legacy bool
 	// KeyLog, when set, receives the session secrets in NSS key log
 	// format (for Wireshark). It makes the traffic decryptable: use it for
 	// debugging only.
 	KeyLog io.Writer
-	// Time returns the verification time; nil means time.Now.
+	// Time returns the time certificates are verified at; nil means
+	// time.Now. It is crypto/tls's spelling, and tlskit's everywhere.
 	Time func() time.Time
 	// SystemRoots loads the roots "system" names; nil means
 	// [trust.DefaultSystemRoots].
@@ -88,15 +97,19 @@ type Policy struct {
 }
 
 // Validate checks the policy without connecting: every trust source loads
-// and yields a certificate, pins parse, the certificate and key load.
+// and yields a certificate, pins parse, versions are consistent, the
+// certificate and key load.
 func (p *Policy) Validate() error {
-	if _, err := p.trustPolicy(p.Trust, x509.ExtKeyUsageServerAuth); err != nil {
+	if _, err := p.Verifier(); err != nil {
 		return err
 	}
-	if len(p.ClientTrust) > 0 || p.RequireClientCert {
-		if _, err := p.clientPolicy(); err != nil {
+	if p.needsClientVerifier() {
+		if _, err := p.ClientVerifier(); err != nil {
 			return err
 		}
+	}
+	if _, _, err := p.versions(); err != nil {
+		return err
 	}
 	if p.CertFile != "" || p.KeyFile != "" {
 		if _, err := loadKeyPair(p.CertFile, p.KeyFile); err != nil {
@@ -106,118 +119,141 @@ func (p *Policy) Validate() error {
 	return nil
 }
 
-// trustPolicy resolves sources and the policy's pins and limits into a
-// trust.Policy for the given usage.
-func (p *Policy) trustPolicy(sources []string, usage x509.ExtKeyUsage) (*trust.Policy, error) {
-	tp := &trust.Policy{
-		MaxIntermediates: p.MaxIntermediates,
-		PinsExpire:       p.PinsExpire,
-		Usage:            usage,
-		SystemRoots:      p.SystemRoots,
+// Verifier resolves the policy into the verifier of server chains: its
+// trust sources ([trust.LoadAnchors]), pins, depth limit and extra names.
+// `tlskit check`, `pcap` and the tunnel client all verify through it.
+func (p *Policy) Verifier() (*trust.Verifier, error) {
+	v, err := p.verifier(p.Trust, x509.ExtKeyUsageServerAuth)
+	if err != nil {
+		return nil, err
 	}
+	v.Names = p.Names
+	return v, nil
+}
+
+// ClientVerifier resolves the policy into the verifier of client chains on
+// a server: ClientTrust, the pins, the depth limit, clientAuth usage and
+// the AllowedClients allow-list.
+func (p *Policy) ClientVerifier() (*trust.Verifier, error) {
+	if len(p.ClientTrust) == 0 {
+		if len(p.AllowedClients) > 0 {
+			return nil, errors.New("tlskit: an allow-list of clients needs the CA that issues their certificates: set ClientTrust (--client-ca)")
+		}
+		return nil, errors.New("tlskit: client certificates are required but no client trust source is given: set ClientTrust (--client-ca) to the CA that issues them")
+	}
+	v, err := p.verifier(p.ClientTrust, x509.ExtKeyUsageClientAuth)
+	if err != nil {
+		return nil, fmt.Errorf("%w (client trust)", err)
+	}
+	v.Names = p.AllowedClients
+	return v, nil
+}
+
+// needsClientVerifier reports whether a server verifies client certificates.
+func (p *Policy) needsClientVerifier() bool {
+	return len(p.ClientTrust) > 0 || p.RequireClientCert || len(p.AllowedClients) > 0
+}
+
+// requiresClientCert reports whether a server refuses clients without a
+// certificate: RequireClientCert, or an allow-list.
+func (p *Policy) requiresClientCert() bool {
+	return p.RequireClientCert || len(p.AllowedClients) > 0
+}
+
+// verifier resolves sources and the policy's pins and limits for usage.
+func (p *Policy) verifier(sources []string, usage x509.ExtKeyUsage) (*trust.Verifier, error) {
 	if p.MaxIntermediates < 0 {
 		return nil, fmt.Errorf("tlskit: max intermediates %d: want 0 (no limit) or more", p.MaxIntermediates)
 	}
-	if len(sources) == 0 {
-		return nil, errors.New(`tlskit: no trust sources: an empty set trusts nothing; list "system" for the system roots, or your CA with "file:PATH"`)
+	anchors, err := trust.LoadAnchors(sources, "")
+	if err != nil {
+		return nil, fmt.Errorf("tlskit: %w", unprefix(err))
 	}
-	for _, src := range sources {
-		kind, arg, _ := strings.Cut(src, ":")
-		var (
-			certs []*x509.Certificate
-			err   error
-		)
-		switch kind {
-		case "system":
-			if arg != "" {
-				return nil, fmt.Errorf("tlskit: trust source %q: \"system\" takes no argument", src)
-			}
-			tp.System = true
-			continue
-		case "file":
-			certs, err = trust.LoadCertificatesFile(arg)
-		case "dir":
-			certs, err = loadDir(arg)
-		case "pem":
-			certs, err = trust.ParseCertificatesPEM([]byte(arg), "inline PEM")
-			arg = "inline PEM"
-		default:
-			hint := ""
-			if _, statErr := os.Stat(src); statErr == nil {
-				hint = fmt.Sprintf(" (to trust that file, write \"file:%s\")", src)
-			}
-			return nil, fmt.Errorf("tlskit: trust source %q: want \"system\", \"file:PATH\", \"dir:PATH\" or \"pem:PEM\"%s", clip(src), hint)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("tlskit: trust source %q: %w", clip(src), err)
-		}
-		if len(certs) == 0 {
-			return nil, fmt.Errorf("tlskit: trust source %q holds no certificate", clip(src))
-		}
-		tp.Roots = append(tp.Roots, certs...)
-		tp.RootSources = append(tp.RootSources, arg)
+	anchors.SystemRoots = p.SystemRoots
+	v := &trust.Verifier{
+		Anchors:          anchors,
+		MaxIntermediates: p.MaxIntermediates,
+		PinsExpire:       p.PinsExpire,
+		Usage:            usage,
 	}
 	for _, s := range p.Pins {
 		pin, err := trust.ParsePin(s)
 		if err != nil {
-			return nil, fmt.Errorf("tlskit: %w", err)
+			return nil, fmt.Errorf("tlskit: %w", unprefix(err))
 		}
-		tp.Pins = append(tp.Pins, pin)
+		v.Pins = append(v.Pins, pin)
 	}
-	if len(tp.Pins) == 1 && !p.AllowSinglePin {
+	if len(v.Pins) == 1 && !p.AllowSinglePin {
 		return nil, errors.New("tlskit: a single pin has no backup: when that key is replaced every connection fails; add the pin of a backup key (or of the issuing CA), or set AllowSinglePin")
 	}
-	if len(tp.Pins) == 0 && !p.PinsExpire.IsZero() {
+	if len(v.Pins) == 0 && !p.PinsExpire.IsZero() {
 		return nil, errors.New("tlskit: pins expiry set but no pins: give the pins, or drop the expiry")
 	}
-	return tp, nil
+	return v, nil
 }
 
-// clientPolicy is the trust.Policy for client certificates on a server.
-func (p *Policy) clientPolicy() (*trust.Policy, error) {
-	src := p.ClientTrust
-	if len(src) == 0 {
-		return nil, errors.New("tlskit: client certificates are required but no client trust source is given: set ClientTrust (--client-ca) to the CA that issues them")
+// unprefix drops a "trust: " package prefix from err's message, keeping the
+// error chain, so that the library's errors carry one prefix.
+func unprefix(err error) error {
+	if msg, ok := strings.CutPrefix(err.Error(), "trust: "); ok {
+		return &prefixed{msg: msg, err: err}
 	}
-	tp, err := p.trustPolicy(src, x509.ExtKeyUsageClientAuth)
-	if err != nil {
-		return nil, fmt.Errorf("%w (client trust)", err)
-	}
-	tp.Names = p.AllowedClients
-	return tp, nil
+	return err
 }
 
-// loadDir loads every certificate file in dir.
-func loadDir(dir string) ([]*x509.Certificate, error) {
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, err
+// prefixed is an error with a rewritten message that still unwraps.
+type prefixed struct {
+	msg string
+	err error
+}
+
+func (e *prefixed) Error() string { return e.msg }
+func (e *prefixed) Unwrap() error { return e.err }
+
+// ModernCipherSuites returns the TLS 1.2 suites tlskit's library and tunnel
+// use unless [Policy.Legacy] is set: ECDHE key exchange (forward secrecy)
+// with AES-GCM or ChaCha20-Poly1305 (AEAD). TLS 1.3's suites are not
+// configurable in crypto/tls and are all AEAD.
+func ModernCipherSuites() []uint16 {
+	return []uint16{
+		tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+		tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+		tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+		tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+		tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+		tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
 	}
-	var all []*x509.Certificate
-	for _, e := range ents {
-		switch strings.ToLower(filepath.Ext(e.Name())) {
-		case ".pem", ".crt", ".cer":
-		default:
-			continue
+}
+
+// versions returns the effective version range.
+func (p *Policy) versions() (minV, maxV uint16, err error) {
+	minV, maxV = p.MinVersion, p.MaxVersion
+	if minV == 0 {
+		minV = tls.VersionTLS12
+	}
+	if maxV == 0 {
+		maxV = tls.VersionTLS13
+	}
+	if minV > maxV {
+		return 0, 0, fmt.Errorf("tlskit: minimum version %s is above maximum version %s", tls.VersionName(minV), tls.VersionName(maxV))
+	}
+	if minV < tls.VersionTLS12 && !p.Legacy {
+		return 0, 0, fmt.Errorf("tlskit: %s is deprecated (RFC 8996) and needs the legacy profile: set Legacy (--legacy) to allow it", tls.VersionName(minV))
+	}
+	return minV, maxV, nil
+}
+
+// cipherSuites returns the TLS 1.2 suites of the policy's profile; nil
+// means crypto/tls's defaults (the legacy profile).
+func (p *Policy) cipherSuites() []uint16 {
+	if p.Legacy {
+		var all []uint16
+		for _, s := range tls.CipherSuites() {
+			all = append(all, s.ID)
 		}
-		certs, err := trust.LoadCertificatesFile(filepath.Join(dir, e.Name()))
-		if err != nil {
-			return nil, err
-		}
-		all = append(all, certs...)
+		return all
 	}
-	if len(all) == 0 {
-		return nil, fmt.Errorf("no .pem, .crt or .cer certificate file in %s", dir)
-	}
-	return all, nil
-}
-
-// clip shortens user input quoted in an error message.
-func clip(s string) string {
-	if len(s) > 60 {
-		return s[:57] + "..."
-	}
-	return s
+	return ModernCipherSuites()
 }
 
 // now returns the verification time function.
@@ -226,12 +262,4 @@ func (p *Policy) now() func() time.Time {
 		return p.Time
 	}
 	return time.Now
-}
-
-// minVersion returns the effective minimum version.
-func (p *Policy) minVersion() uint16 {
-	if p.MinVersion == 0 {
-		return tls.VersionTLS12
-	}
-	return p.MinVersion
 }

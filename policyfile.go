@@ -29,6 +29,8 @@ type policyFile struct {
 	Key              string   `json:"key"`
 	ALPN             []string `json:"alpn"`
 	MinTLS           string   `json:"min_tls"`
+	MaxTLS           string   `json:"max_tls"`
+	Legacy           bool     `json:"legacy"`
 	Clients          *struct {
 		Require bool     `json:"require"`
 		Trust   []string `json:"trust"`
@@ -60,13 +62,16 @@ func LoadPolicy(path string) (*Policy, error) {
 //	  "server_name": "api.internal",
 //	  "cert": "client.pem", "key": "client.key",
 //	  "alpn": ["h2", "http/1.1"],
-//	  "min_tls": "1.3",
+//	  "min_tls": "1.3", "max_tls": "1.3",
 //	  "clients": {"require": true, "trust": ["file:client-ca.pem"], "allow": ["batch.internal"]}
 //	}
 //
 // "file:" and "dir:" sources and cert/key paths are relative to the
 // file's directory. "trust" replaces the system roots unless it lists
-// "system". "clients" configures a server's client-certificate checks.
+// "system". "clients" configures a server's client-certificate checks; an
+// "allow" list implies "require". "legacy": true is the explicit opt-in to
+// TLS 1.0/1.1 ("min_tls": "1.0") and to TLS 1.2 suites without forward
+// secrecy or AEAD (see [Policy.Legacy]).
 func ParsePolicy(name string, data []byte) (*Policy, error) {
 	clean := stripComments(data)
 	dec := json.NewDecoder(bytes.NewReader(clean))
@@ -107,14 +112,13 @@ func ParsePolicy(name string, data []byte) (*Policy, error) {
 			p.PinsExpire = t
 		}
 	}
-	switch f.MinTLS {
-	case "", "1.2":
-	case "1.3":
-		p.MinVersion = tls.VersionTLS13
-	case "1.0", "1.1":
-		return nil, at("min_tls", "%s is obsolete (RFC 8996); want \"1.2\" or \"1.3\"", f.MinTLS)
-	default:
-		return nil, at("min_tls", "want \"1.2\" or \"1.3\", got %q", clip(f.MinTLS))
+	p.Legacy = f.Legacy
+	var err error
+	if p.MinVersion, err = policyVersion(f.MinTLS, f.Legacy); err != nil {
+		return nil, at("min_tls", "%v", err)
+	}
+	if p.MaxVersion, err = policyVersion(f.MaxTLS, true); err != nil {
+		return nil, at("max_tls", "%v", err)
 	}
 	if c := f.Clients; c != nil {
 		p.RequireClientCert, p.ClientTrust, p.AllowedClients = c.Require, resolveSources(dir, c.Trust), c.Allow
@@ -123,6 +127,27 @@ func ParsePolicy(name string, data []byte) (*Policy, error) {
 		return nil, &fileErr{name, err}
 	}
 	return p, nil
+}
+
+// policyVersion parses a policy file's TLS version; "" is 0 (the default).
+func policyVersion(v string, legacy bool) (uint16, error) {
+	switch v {
+	case "":
+		return 0, nil
+	case "1.2":
+		return tls.VersionTLS12, nil
+	case "1.3":
+		return tls.VersionTLS13, nil
+	case "1.0", "1.1":
+		if !legacy {
+			return 0, fmt.Errorf("%s is deprecated (RFC 8996); it needs \"legacy\": true", v)
+		}
+		if v == "1.0" {
+			return tls.VersionTLS10, nil
+		}
+		return tls.VersionTLS11, nil
+	}
+	return 0, fmt.Errorf("want \"1.2\" or \"1.3\", got %q", clip(v))
 }
 
 // fileErr is an error of a policy file's contents, prefixed with its name.
@@ -194,7 +219,7 @@ func fileError(name string, data []byte, err error) error {
 	}
 	if key, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
 		k := strings.Trim(key, `"`)
-		return fmt.Errorf("tlskit: %s:%d: unknown key %s (a misspelt key could weaken the policy; the keys are version, trust, pins, max_intermediates, names, server_name, cert, key, alpn, min_tls, clients)", name, lineOfKey(data, k), key)
+		return fmt.Errorf("tlskit: %s:%d: unknown key %s (a misspelt key could weaken the policy; the keys are version, trust, pins, max_intermediates, names, server_name, cert, key, alpn, min_tls, max_tls, legacy, clients)", name, lineOfKey(data, k), key)
 	}
 	return fmt.Errorf("tlskit: %s: %w", name, err)
 }
@@ -212,4 +237,12 @@ func lineOfKey(data []byte, key string) int {
 		return 1
 	}
 	return lineAt(data, i)
+}
+
+// clip shortens user input quoted in an error message.
+func clip(s string) string {
+	if len(s) > 60 {
+		return s[:57] + "..."
+	}
+	return s
 }

@@ -58,7 +58,7 @@ func TestParsePolicy(t *testing.T) {
 		{"no trust", "{\"version\": 1,\n \"trust\": []}", "policy.json:2: trust: missing or empty"},
 		{"syntax", "{\"version\": 1,\n\"trust\": [\"system\",]}", "policy.json:2: invalid JSON"},
 		{"type", "{\"version\": 1,\n\"trust\": \"system\"}", "policy.json:2: trust: want []string, got a JSON string"},
-		{"tls", `{"version": 1, "trust": ["system"], "min_tls": "1.0"}`, "obsolete"},
+		{"tls", `{"version": 1, "trust": ["system"], "min_tls": "1.0"}`, `needs "legacy": true`},
 		{"missing file", `{"version": 1, "trust": ["file:nope.pem"]}`, "policy.json: trust source \"file:" + f.dir + "/nope.pem\""},
 		{"trailing", `{"version": 1, "trust": ["system"]} {}`, "unexpected data"},
 		{"single pin", `{"version": 1, "trust": ["system"], "pins": {"keys": ["` + pin1 + `"]}}`, "single pin has no backup"},

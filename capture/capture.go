@@ -58,7 +58,7 @@
 //
 // The server's chain is verified as of the capture timestamp of the
 // Certificate message that carried it, not now: a capture from 2015 is not
-// "expired" because it is read in 2026. [Options.VerifyTime] overrides it.
+// "expired" because it is read in 2026. [Options.Time] overrides it.
 package capture
 
 import (
@@ -84,11 +84,15 @@ type Options struct {
 	// Keys holds key log secrets (--keylog). Secrets from pcapng Decryption
 	// Secrets Blocks are added to a copy; Keys itself is not modified.
 	Keys *keylog.Log
-	// Policy verifies server chains; nil means the system roots.
-	Policy *trust.Policy
-	// VerifyTime, if set, is the time chains are verified at, instead of
-	// the capture time of each server's Certificate message.
-	VerifyTime time.Time
+	// Verifier verifies server chains; nil means the system roots.
+	Verifier *trust.Verifier
+	// ServerName, if set, is the name server chains are verified for,
+	// instead of each ClientHello's SNI. Without either the name is not
+	// checked, and the report says so (name.not-checked).
+	ServerName string
+	// Time, if set, gives the time chains are verified at, instead of the
+	// capture time of each server's Certificate message.
+	Time func() time.Time
 	// KeepData keeps decrypted application data in the transcripts, up to
 	// MaxData bytes per direction and connection (1 MiB when zero).
 	KeepData bool
@@ -231,15 +235,16 @@ type analyzer struct {
 }
 
 func newAnalyzer(opts Options) *analyzer {
-	if opts.Policy == nil {
-		opts.Policy = &trust.Policy{System: true}
+	if opts.Verifier == nil {
+		opts.Verifier = &trust.Verifier{Anchors: trust.SystemAnchors()}
 	}
 	if opts.IdleTimeout <= 0 {
 		opts.IdleTimeout = 2 * time.Minute
 	}
-	a := &analyzer{opts: opts, keys: &keylog.Log{}, dgrams: map[udpKey]*conn{}}
+	// An overlay, not a copy: the user's key log may be hundreds of
+	// megabytes, and it must not be modified.
+	a := &analyzer{opts: opts, keys: keylog.NewOverlay(opts.Keys), dgrams: map[udpKey]*conn{}}
 	if opts.Keys != nil {
-		a.keys.Merge(opts.Keys)
 		a.keysGiven = true
 	}
 	pool := reassembly.NewStreamPool(&factory{a: a})

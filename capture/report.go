@@ -2,9 +2,9 @@ package capture
 
 import (
 	"fmt"
+	"net"
 
 	"github.com/tlskit/tlskit/diagnose"
-	"github.com/tlskit/tlskit/finding"
 	"github.com/tlskit/tlskit/internal/wire"
 	"github.com/tlskit/tlskit/transcript"
 )
@@ -41,28 +41,33 @@ func (c *conn) analyse(a *analyzer, tr *transcript.Transcript) analysed {
 			}
 		}
 	}
-	rep := &Connection{Index: c.id.Index, Client: c.id.Client, Server: c.id.Server, First: c.first, Last: c.last, ClosedBy: tr.Closed}
-	chain, perr := diagnose.ServerChain(tr)
-	if len(chain) > 0 {
-		at := a.opts.VerifyTime
-		if at.IsZero() {
-			at = c.first
-			if e := tr.First(transcript.Server, "certificate"); e != nil && !e.Time.IsZero() {
-				at = e.Time
-			}
-		}
-		rep.VerifiedAt = at
-		in.Verify = a.opts.Policy.Verify(chain, tr.ServerName, at)
+	at := c.first
+	if e := tr.First(transcript.Server, "certificate"); e != nil && !e.Time.IsZero() {
+		at = e.Time
 	}
-	rep.Report = diagnose.Report{Target: c.id.Server, Address: c.id.Server, ServerName: tr.ServerName,
-		Started: c.first, DurationMS: float64(c.last.Sub(c.first).Microseconds()) / 1000}
-	rep.Fill(in)
-	if perr != nil {
-		rep.Findings = append(rep.Findings, finding.Finding{ID: finding.ChainInvalid, Severity: finding.Error,
-			Title: "The server sent a certificate that does not parse", Detail: perr.Error(),
-			Fix: "Replace the malformed certificate in the server's configuration."})
-		finding.Sort(rep.Findings)
-		rep.Verdict = diagnose.VerdictOf(in, rep.Findings)
+	if a.opts.Time != nil {
+		at = a.opts.Time()
+	}
+	// The name the client verified: its SNI, or, without one, the address
+	// it connected to (clients send SNI for every host name; one that
+	// connects to an IP address sends none), as trust.ServerName decides
+	// for a live check. --servername overrides both.
+	name, nameNote := tr.ServerName, ""
+	switch {
+	case a.opts.ServerName != "":
+		name = a.opts.ServerName
+	case name == "" && tr.First(transcript.Client, "client_hello") != nil:
+		if host, _, err := net.SplitHostPort(c.id.Server); err == nil {
+			name = host
+			nameNote = fmt.Sprintf("The ClientHello carried no SNI, so the client is taken to have connected to the address %s (give --servername if it used another name).", host)
+		}
+	}
+	rep := &Connection{Index: c.id.Index, Client: c.id.Client, Server: c.id.Server, First: c.first, Last: c.last, ClosedBy: tr.Closed}
+	rep.Report = *diagnose.Analyze(diagnose.Analysis{Input: in, Verifier: a.opts.Verifier, ServerName: name, NameNote: nameNote, Time: at})
+	rep.Address, rep.Started = c.id.Server, c.first
+	rep.DurationMS = float64(c.last.Sub(c.first).Microseconds()) / 1000
+	if len(rep.Chain) > 0 {
+		rep.VerifiedAt = at
 	}
 	keyed := false
 	if tr.ClientRandom != nil && len(a.keys.Labels(tr.ClientRandom)) > 0 {

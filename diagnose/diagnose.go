@@ -26,6 +26,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -169,7 +170,8 @@ type facts struct {
 	serverAlert   *transcript.Event // first fatal alert from the server
 	clientAlert   *transcript.Event // first fatal alert from the client
 	serverNotTLS  *transcript.Event
-	undecrypted   bool // an alert we could not read
+	malformed     *transcript.Event // the first record header that cannot be TLS, after valid records
+	undecrypted   bool              // an alert we could not read
 	closedEarlyBy *transcript.Closure
 }
 
@@ -182,6 +184,12 @@ func gather(tr *transcript.Transcript) facts {
 	f.certRequest = tr.First(transcript.Server, "certificate_request")
 	f.clientCert = tr.First(transcript.Client, "certificate")
 	f.serverNotTLS = tr.First(transcript.Server, transcript.TypeNotTLS)
+	for i := range tr.Events {
+		if e := &tr.Events[i]; e.Type == transcript.TypeMalformed {
+			f.malformed = e
+			break
+		}
+	}
 	for _, a := range tr.Alerts() {
 		if a.Description == "" {
 			f.undecrypted = true
@@ -271,7 +279,11 @@ func protocolFindings(in Input, tr *transcript.Transcript) []finding.Finding {
 		return out
 	}
 
-	if a := f.serverAlert; a != nil {
+	if e := f.malformed; e != nil && (f.serverAlert == nil || f.tr.Index(f.serverAlert) > f.tr.Index(e)) {
+		// The alerts that follow (the client's protocol_version or
+		// record_overflow) are about this record, not about versions.
+		out = append(out, malformedRecord(in, f, e))
+	} else if a := f.serverAlert; a != nil {
 		if x, ok := serverAlertFinding(in, f, a); ok {
 			out = append(out, x)
 		}
@@ -297,7 +309,7 @@ func protocolFindings(in Input, tr *transcript.Transcript) []finding.Finding {
 			Detail: "An alert was sent after encryption started and the key log has no secret to open it.",
 			Fix:    "Give the key log of this connection (--keylog, or SSLKEYLOGFILE of the client) so tlskit can decrypt it."})
 	}
-	return out
+	return append(out, legacyFindings(in, tr)...)
 }
 
 func caSentence(cas []string) string {
@@ -479,15 +491,75 @@ func alertFix(code int) string {
 	return "Check the server's logs for why it sent this alert."
 }
 
+// malformedRecord explains a record header that cannot be TLS where it
+// came, naming its bytes.
+func malformedRecord(in Input, f facts, e *transcript.Event) finding.Finding {
+	header, why := "", ""
+	for _, fl := range e.Fields {
+		switch fl.Name {
+		case "header":
+			header = fl.Value
+		case "reason":
+			why = fl.Value
+		}
+	}
+	where := "before any valid record"
+	for j := f.tr.Index(e) - 1; j >= 0; j-- {
+		if p := f.tr.Events[j]; p.From == e.From && p.Type != transcript.TypeClose {
+			where = fmt.Sprintf("after its %s", p.Type)
+			break
+		}
+	}
+	detail := fmt.Sprintf("%s, the %s sent a record whose header is %s: %s.", capitalizeFirst(where), e.From, header, why)
+	if a := f.clientAlert; a != nil && e.From == transcript.Server && f.tr.Index(a) > f.tr.Index(e) {
+		detail += fmt.Sprintf(" The client then stopped with alert %s (%d): that alert is about this record", a.Description, a.AlertCode)
+		if a.AlertCode == 70 {
+			detail += fmt.Sprintf(", not about the versions offered (the client offered %s", orNone(strings.Join(f.offeredVersions(), ", ")))
+			if sh := serverHello(f); sh != nil {
+				detail += fmt.Sprintf("; the server chose %s", sh.SelectedVersion())
+			}
+			detail += ")"
+		}
+		detail += "."
+	}
+	detail += errSentence(in.HandshakeErr)
+	return finding.Finding{ID: finding.ProtocolMalformed, Severity: finding.Error,
+		Title:  fmt.Sprintf("The %s sent a record that cannot be TLS %s (header %s)", e.From, where, header),
+		Detail: detail,
+		Fix:    fmt.Sprintf("The %s's TLS stream is corrupted after valid records: check its TLS library, and anything on the path that rewrites the connection (a proxy, load balancer or middlebox); a capture (tlskit pcap) shows the bytes.", e.From)}
+}
+
+// serverHello returns the parsed ServerHello, if one was seen.
+func serverHello(f facts) *wire.ServerHello {
+	if f.serverHello == nil {
+		return nil
+	}
+	sh, _ := f.serverHello.Message.(*wire.ServerHello)
+	return sh
+}
+
+func capitalizeFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
 // clientAlertFinding explains a handshake the client (tlskit's TLS stack)
 // aborted.
 func clientAlertFinding(in Input, f facts, a *transcript.Event) finding.Finding {
 	evidence := fmt.Sprintf("The client sent alert %s %s (%d) %s.%s", a.Level, a.Description, a.AlertCode, alertPosition(f, a), errSentence(in.HandshakeErr))
 	if a.AlertCode == 70 {
 		chosen := ""
-		if f.serverHello != nil {
-			if sh, ok := f.serverHello.Message.(*wire.ServerHello); ok {
-				chosen = sh.SelectedVersion().String()
+		if sh := serverHello(f); sh != nil {
+			chosen = sh.SelectedVersion().String()
+			if slices.Contains(f.offeredVersions(), chosen) {
+				// The server chose a version the client offered: the
+				// client's protocol_version is about a later record.
+				return finding.Finding{ID: finding.ProtocolMalformed, Severity: finding.Error,
+					Title:  "The client refused a record from the server after a ServerHello it accepted",
+					Detail: fmt.Sprintf("%s The server chose %s, which the client offered (%s), so this is not a version mismatch: a later record carried a version the client does not accept.", evidence, chosen, strings.Join(f.offeredVersions(), ", ")),
+					Fix:    "The server's TLS stream is corrupted after its ServerHello: check its TLS library and anything on the path that rewrites the connection; a capture (tlskit pcap) shows the bytes."}
 			}
 		}
 		return finding.Finding{ID: finding.ProtocolVersionMismatch, Severity: finding.Error,

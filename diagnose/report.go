@@ -3,6 +3,7 @@ package diagnose
 import (
 	"crypto/x509"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/tlskit/tlskit/finding"
@@ -21,6 +22,10 @@ type Report struct {
 	Address string `json:"address,omitempty"`
 	// ServerName is the name sent as SNI and verified.
 	ServerName string `json:"server_name,omitempty"`
+	// Trust says in one line which anchors the chain was verified
+	// against: "1 certificate from corp-root.pem; system roots not
+	// included".
+	Trust string `json:"trust,omitempty"`
 	// Verdict is trusted, untrusted, unverified or failed.
 	Verdict Verdict `json:"verdict"`
 	// Insecure is set when the user turned verification off (--insecure).
@@ -49,9 +54,91 @@ type Report struct {
 	DurationMS float64   `json:"duration_ms,omitempty"`
 }
 
-// Fill sets the report's transcript-derived fields, findings and verdict
+// Analysis is everything known about one connection attempt, as `tlskit
+// check` (live) and `tlskit pcap` (offline) gather it: the protocol facts
+// (Input), the verifier to judge the server's chain with, the name and time
+// to judge it for.
+type Analysis struct {
+	Input
+	// Verifier is the trust policy, resolved. Nil verifies nothing: the
+	// report then has no chain verdict (and says so in Trust).
+	Verifier *trust.Verifier
+	// ServerName is the name the server's certificate must carry; empty
+	// only where it cannot be known (a capture without SNI), which the
+	// verification reports as name.not-checked.
+	ServerName string
+	// NameNote, if set, says where ServerName came from when that is not
+	// obvious (a capture without SNI); it is added to name findings.
+	NameNote string
+	// Time is when the chain is verified; zero means now.
+	Time time.Time
+	// Insecure says the user turned verification off (--insecure): the
+	// chain is still verified and every finding kept, and the report says
+	// so loudly in a verify.skipped warning.
+	Insecure bool
+	// Fallback is the server's chain as the TLS stack received it, used
+	// when the transcript holds no readable Certificate message.
+	Fallback []*x509.Certificate
+	// Stacks, when set, also asks which TLS stacks on this machine would
+	// trust the chain (check --stacks).
+	Stacks *truststore.Options
+}
+
+// Analyze turns a connection's facts into its report: the transcript, the
+// chain and its verification, every finding sorted most serious first, and
+// the verdict. It is the one analysis step of tlskit: probe and capture
+// both call it and only add where the bytes came from (address, times).
+func Analyze(a Analysis) *Report {
+	in := a.Input
+	r := &Report{Target: in.Target, ServerName: a.ServerName, Insecure: a.Insecure}
+	if a.Verifier != nil {
+		r.Trust = a.Verifier.Describe()
+	}
+	chain, perr := ServerChain(in.Transcript)
+	if len(chain) == 0 && perr == nil {
+		chain = a.Fallback
+	}
+	if len(chain) > 0 && a.Verifier != nil {
+		in.Verify = a.Verifier.Verify(chain, a.ServerName, a.Time)
+		for i := range in.Verify.Findings {
+			if f := &in.Verify.Findings[i]; a.NameNote != "" && strings.HasPrefix(f.ID, "name.") {
+				f.Detail += " " + a.NameNote
+			}
+		}
+	}
+	r.fill(in)
+	if perr != nil {
+		r.Findings = append(r.Findings, finding.Finding{ID: finding.ChainInvalid, Severity: finding.Error,
+			Title: "The server sent a certificate that does not parse", Detail: perr.Error(),
+			Fix: "Replace the malformed certificate in the server's configuration."})
+	}
+	if a.Insecure {
+		r.Findings = append(r.Findings, finding.Finding{ID: finding.VerifySkipped, Severity: finding.Warning,
+			Title:  "Certificate verification was turned off (--insecure)",
+			Detail: "You asked to connect without trusting the verification result. The chain was still verified and its findings are listed, but this check does not fail on them.",
+			Fix:    "Drop --insecure; trust a private CA with --trust file:PATH (--ca-file) or pin its key with --pin instead."})
+	}
+	if a.Stacks != nil && len(chain) > 0 {
+		at := a.Time
+		if at.IsZero() {
+			at = time.Now()
+		}
+		opts := *a.Stacks
+		opts.Now = at
+		v, err := truststore.WhoTrusts(opts, chain, a.ServerName, at)
+		if err != nil {
+			r.Problems = append(r.Problems, "which stacks trust the chain: "+err.Error())
+		}
+		r.Stacks = v
+	}
+	finding.Sort(r.Findings)
+	r.Verdict = VerdictOf(in, r.Findings)
+	return r
+}
+
+// fill sets the report's transcript-derived fields, findings and verdict
 // from in.
-func (r *Report) Fill(in Input) {
+func (r *Report) fill(in Input) {
 	tr := in.Transcript
 	if tr != nil {
 		r.Transcript = tr.Events

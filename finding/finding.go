@@ -93,12 +93,14 @@ const (
 
 // Protocol findings: the TLS conversation failed before certificates mattered.
 const (
-	ProtocolNotTLS          = "protocol.not-tls"
-	ProtocolVersionMismatch = "protocol.version-mismatch"
-	ProtocolNoSharedCipher  = "protocol.no-shared-cipher"
-	ProtocolAlert           = "protocol.alert" // any other fatal alert, named in the detail
-	ProtocolMalformed       = "protocol.malformed"
-	SNIUnrecognizedName     = "sni.unrecognized-name"
+	ProtocolNotTLS            = "protocol.not-tls"
+	ProtocolVersionMismatch   = "protocol.version-mismatch"
+	ProtocolNoSharedCipher    = "protocol.no-shared-cipher"
+	ProtocolAlert             = "protocol.alert" // any other fatal alert, named in the detail
+	ProtocolMalformed         = "protocol.malformed"
+	ProtocolDeprecatedVersion = "protocol.deprecated-version" // TLS 1.0/1.1 or SSL 3.0 negotiated (warning; RFC 8996)
+	ProtocolLegacySuite       = "protocol.legacy-suite"       // a suite without forward secrecy or AEAD negotiated (warning)
+	SNIUnrecognizedName       = "sni.unrecognized-name"
 )
 
 // Certificate findings: a problem with one certificate.
@@ -112,6 +114,7 @@ const (
 	CertNotCA           = "cert.not-ca"
 	CertExpiringSoon    = "cert.expiring-soon"
 	NameMismatch        = "name.mismatch"
+	NameNotChecked      = "name.not-checked" // no name was known to check the leaf against (warning)
 	ChainIncomplete     = "chain.incomplete"
 	ChainUntrustedRoot  = "chain.untrusted-root"
 	ChainWrongOrder     = "chain.wrong-order"
@@ -125,8 +128,16 @@ const (
 	ClientCertRequired  = "client-cert.required"
 	ClientCertRejected  = "client-cert.rejected"
 	ClientCertRequested = "client-cert.requested" // asked for, optional, none sent (info)
+	ServerCertRejected  = "server-cert.rejected"  // a client refused the server's certificate (tunnel server)
 	VerifySkipped       = "verify.skipped"        // --insecure: verification was turned off by the user
 	PolicyInvalid       = "policy.invalid"
+)
+
+// Limit findings: the tunnel refused a connection to protect the service
+// (logged and counted like any refusal).
+const (
+	LimitMaxConns  = "limit.max-conns"  // closed at once: max-conns connections are open
+	LimitFirstByte = "limit.first-byte" // the client sent nothing within the first-byte timeout
 )
 
 // Trust store findings (tlskit truststore).

@@ -4,14 +4,12 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
 	"sync"
 )
 
 // Collector is an io.Writer to plug into [crypto/tls.Config.KeyLogWriter].
 // It parses each line written into its [Log] and, if it has one, copies
-// every byte to a tee writer (for example a file from [CreateFile]).
+// every byte to a tee writer (for example a [File]).
 // A Collector is safe for concurrent use.
 type Collector struct {
 	mu      sync.Mutex
@@ -64,32 +62,4 @@ func (c *Collector) Write(p []byte) (int, error) {
 // in it.
 func (c *Collector) Log() *Log {
 	return &c.log
-}
-
-// CreateFile opens path for appending key log lines, creating it with mode
-// 0600. If the file exists with looser permissions, CreateFile tightens them
-// to 0600 and says so in warning. Callers should tell the user, in any case,
-// that the key log file holds secrets that decrypt this traffic.
-func CreateFile(path string) (f *os.File, warning string, err error) {
-	f, err = os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
-	if err != nil {
-		return nil, "", fmt.Errorf("keylog: opening key log file: %w", err)
-	}
-	fi, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, "", fmt.Errorf("keylog: %w", err)
-	}
-	if !fi.Mode().IsRegular() {
-		// A named pipe or /dev/stderr: permissions are not ours to change.
-		return f, "", nil
-	}
-	if perm := fi.Mode().Perm(); perm&^fs.FileMode(0o600) != 0 {
-		if err := f.Chmod(0o600); err != nil {
-			f.Close()
-			return nil, "", fmt.Errorf("keylog: %s is readable by others (mode %04o) and could not be restricted to 0600: %w", path, perm, err)
-		}
-		warning = fmt.Sprintf("key log %s had mode %04o; changed to 0600 because it holds secrets that decrypt this traffic", path, perm)
-	}
-	return f, warning, nil
 }

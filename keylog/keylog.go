@@ -23,7 +23,9 @@
 // # Secrets
 //
 // A key log decrypts every connection it names, past and future captures
-// alike. [CreateFile] creates files with mode 0600 and tightens looser ones.
+// alike. [OpenFile] writes one safely: never through a symbolic link, only
+// to a private regular file of the current user, created with mode 0600 and
+// only once there is a secret to write.
 package keylog
 
 import (
@@ -106,20 +108,74 @@ func (e *LineError) Error() string {
 	return fmt.Sprintf("keylog: line %d: %s", e.Line, e.Reason)
 }
 
-// entryKey identifies one secret.
+// entryKey identifies one secret that is not keyed by a 32-byte client
+// random: RSA session ids and encrypted pre-master prefixes, session
+// tickets (and, should a caller add one, a client random of another size).
 type entryKey struct {
 	label string
-	id    string // client random, session id or encrypted pre-master prefix
+	id    string // session id, encrypted pre-master prefix or ticket
 }
+
+// crKey is a client random, the key of almost every secret.
+type crKey [32]byte
+
+// inlineSecret is the longest secret stored inline: TLS 1.2 master
+// secrets and TLS 1.3 secrets (SHA-384 at most). Longer ones (a
+// PMS_CLIENT_RANDOM of a large DH group) go to Log.long.
+const inlineSecret = 48
+
+// crSecret is one secret of a client random, stored without pointers:
+// key logs of hundreds of megabytes (a browser's SSLKEYLOGFILE) are held
+// at a fraction of their size instead of a string per line.
+type crSecret struct {
+	secret [inlineSecret]byte
+	next   int32  // the client random's next secret, or -1
+	label  uint16 // index into Log.labels
+	n      uint8  // length of secret, or longSecret
+}
+
+// longSecret marks a crSecret whose bytes are in Log.long.
+const longSecret = 0xff
+
+// crList is the list of a client random's secrets in crSecrets, in the
+// order they first appeared.
+type crList struct{ head, tail int32 }
+
+// chunkBits sizes the chunks crSecrets are stored in (1024 each), so that
+// growing never copies what is stored.
+const chunkBits = 10
 
 // Log is a set of key log secrets. The zero value is an empty Log ready to
 // use; a Log is safe for concurrent use.
 type Log struct {
-	mu      sync.Mutex
-	secrets map[entryKey][]byte
-	order   []entryKey // insertion order, for ClientRandoms
+	mu sync.Mutex
+	// Secrets by client random: crs finds a client random's list in
+	// chunks; crOrder lists the client randoms as they first appeared.
+	crs     map[crKey]crList
+	crOrder []crKey
+	chunks  [][]crSecret
+	nsec    int32
+	long    map[int32][]byte
+	labels  []string
+	labelIx map[string]uint16
+	parsed  []bool // by label index: a key log line with it parsed, so it is a valid label
+	// Everything else, by label and id.
+	other   map[entryKey][]byte
+	order   []entryKey // insertion order of other
 	rsaKeys []*rsa.PrivateKey
 	psk     []byte
+	// base, if set, answers what l does not know (see NewOverlay).
+	base *Log
+}
+
+// NewOverlay returns an empty Log that reads through to base: a secret
+// not added to the overlay is looked up in base, and everything added goes
+// to the overlay, never to base. A capture adds the secrets of its
+// Decryption Secrets Blocks and of the sessions it decodes to an overlay
+// of the user's key log instead of a copy of it, so that a key log of
+// hundreds of megabytes is held once.
+func NewOverlay(base *Log) *Log {
+	return &Log{base: base}
 }
 
 // Internal keys for the two RSA forms.
@@ -129,36 +185,149 @@ const (
 	ticketKey       = "session ticket" // not a key log label: derived by decoders
 )
 
-// put stores one secret, copying its bytes.
+// put stores one secret under another key than a client random, copying
+// its bytes.
 func (l *Log) put(k entryKey, secret []byte) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.secrets == nil {
-		l.secrets = make(map[entryKey][]byte)
+	if l.other == nil {
+		l.other = make(map[entryKey][]byte)
 	}
-	if _, ok := l.secrets[k]; !ok {
+	if _, ok := l.other[k]; !ok {
 		l.order = append(l.order, k)
 	}
-	l.secrets[k] = bytes.Clone(secret)
+	l.other[k] = bytes.Clone(secret)
 }
 
-// get returns a copy of one secret.
+// get returns a copy of one secret stored with put.
 func (l *Log) get(k entryKey) ([]byte, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	s, ok := l.secrets[k]
+	s, ok := l.other[k]
+	if !ok && l.base != nil {
+		return l.base.get(k)
+	}
 	return bytes.Clone(s), ok
+}
+
+// at returns the i-th stored secret of a client random.
+func (l *Log) at(i int32) *crSecret {
+	return &l.chunks[i>>chunkBits][i&(1<<chunkBits-1)]
+}
+
+// label returns the index of a label, adding it.
+func (l *Log) label(s string) uint16 {
+	if i, ok := l.labelIx[s]; ok {
+		return i
+	}
+	if l.labelIx == nil {
+		l.labelIx = make(map[string]uint16)
+	}
+	i := uint16(len(l.labels))
+	s = strings.Clone(s) // not a slice of the line it came from
+	l.labels = append(l.labels, s)
+	l.parsed = append(l.parsed, false)
+	l.labelIx[s] = i
+	return i
+}
+
+// setSecret stores secret in the i-th slot.
+func (l *Log) setSecret(i int32, e *crSecret, secret []byte) {
+	if len(secret) <= inlineSecret {
+		e.n = uint8(copy(e.secret[:], secret))
+		if l.long != nil {
+			delete(l.long, i)
+		}
+		return
+	}
+	e.n = longSecret
+	if l.long == nil {
+		l.long = make(map[int32][]byte)
+	}
+	l.long[i] = bytes.Clone(secret)
+}
+
+// secretOf returns a copy of the i-th slot's secret.
+func (l *Log) secretOf(i int32, e *crSecret) []byte {
+	if e.n == longSecret {
+		return bytes.Clone(l.long[i])
+	}
+	return bytes.Clone(e.secret[:e.n])
 }
 
 // Add records the secret for label and client random. Later additions for
 // the same label and client random replace earlier ones.
 func (l *Log) Add(label string, clientRandom, secret []byte) {
-	l.put(entryKey{label, string(clientRandom)}, secret)
+	if len(clientRandom) != len(crKey{}) || len(l.labels) >= 1<<16-1 {
+		l.put(entryKey{label, string(clientRandom)}, secret)
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.addCR(l.label(label), crKey(clientRandom), secret)
+}
+
+// addCR is Add with the label's index; l.mu is held.
+func (l *Log) addCR(li uint16, k crKey, secret []byte) {
+	list, seen := l.crs[k]
+	if seen {
+		for i := list.head; i >= 0; {
+			e := l.at(i)
+			if e.label == li {
+				l.setSecret(i, e, secret)
+				return
+			}
+			i = e.next
+		}
+	}
+	i := l.nsec
+	if int(i>>chunkBits) == len(l.chunks) {
+		l.chunks = append(l.chunks, make([]crSecret, 1<<chunkBits))
+	}
+	l.nsec++
+	e := l.at(i)
+	e.label, e.next = li, -1
+	l.setSecret(i, e, secret)
+	if l.crs == nil {
+		l.crs = make(map[crKey]crList)
+	}
+	if seen {
+		l.at(list.tail).next = i
+		list.tail = i
+	} else {
+		list = crList{i, i}
+		l.crOrder = append(l.crOrder, k)
+	}
+	l.crs[k] = list
 }
 
 // Secret returns the secret recorded for label and client random.
 func (l *Log) Secret(label string, clientRandom []byte) ([]byte, bool) {
-	return l.get(entryKey{label, string(clientRandom)})
+	if len(clientRandom) != len(crKey{}) {
+		return l.get(entryKey{label, string(clientRandom)}) // falls back to base
+	}
+	l.mu.Lock()
+	li, ok := l.labelIx[label]
+	list, seen := l.crs[crKey(clientRandom)]
+	if ok && seen {
+		for i := list.head; i >= 0; {
+			e := l.at(i)
+			if e.label == li {
+				s := l.secretOf(i, e)
+				l.mu.Unlock()
+				return s, true
+			}
+			i = e.next
+		}
+	}
+	l.mu.Unlock()
+	if s, ok := l.get(entryKey{label, string(clientRandom)}); ok { // more labels than fit
+		return s, true
+	}
+	if l.base != nil {
+		return l.base.Secret(label, clientRandom)
+	}
+	return nil, false
 }
 
 // MasterSecretForSession returns the master secret of an
@@ -180,15 +349,34 @@ func (l *Log) PreMasterForEncrypted(encryptedPMSPrefix []byte) ([]byte, bool) {
 	return l.get(entryKey{rsaEncryptedKey, string(encryptedPMSPrefix[:8])})
 }
 
+// otherCR reports whether k of the other map is a client random's secret.
+func otherCR(k entryKey) bool {
+	return k.label != rsaSessionKey && k.label != rsaEncryptedKey && k.label != ticketKey
+}
+
 // Labels returns the labels the log has secrets for under clientRandom,
 // in the order they first appeared.
 func (l *Log) Labels(clientRandom []byte) []string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var out []string
+	if len(clientRandom) == len(crKey{}) {
+		if list, ok := l.crs[crKey(clientRandom)]; ok {
+			for i := list.head; i >= 0; i = l.at(i).next {
+				out = append(out, l.labels[l.at(i).label])
+			}
+		}
+	}
 	for _, k := range l.order {
-		if k.id == string(clientRandom) && k.label != rsaSessionKey && k.label != rsaEncryptedKey && k.label != ticketKey {
+		if k.id == string(clientRandom) && otherCR(k) {
 			out = append(out, k.label)
+		}
+	}
+	if l.base != nil {
+		for _, s := range l.base.Labels(clientRandom) {
+			if !slices.Contains(out, s) {
+				out = append(out, s)
+			}
 		}
 	}
 	return out
@@ -199,9 +387,12 @@ func (l *Log) Labels(clientRandom []byte) []string {
 func (l *Log) Len() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	n := len(l.secrets) + len(l.rsaKeys)
+	n := int(l.nsec) + len(l.other) + len(l.rsaKeys)
 	if l.psk != nil {
 		n++
+	}
+	if l.base != nil {
+		n += l.base.Len() // a secret in both counts twice
 	}
 	return n
 }
@@ -211,28 +402,55 @@ func (l *Log) Len() int {
 func (l *Log) ClientRandoms() [][]byte {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	var out [][]byte
+	out := make([][]byte, 0, len(l.crOrder))
+	for _, k := range l.crOrder {
+		out = append(out, bytes.Clone(k[:]))
+	}
 	seen := make(map[string]bool)
 	for _, k := range l.order {
-		if k.label == rsaSessionKey || k.label == rsaEncryptedKey || k.label == ticketKey || seen[k.id] {
+		if !otherCR(k) || seen[k.id] {
 			continue
 		}
 		seen[k.id] = true
 		out = append(out, []byte(k.id))
 	}
+	if l.base != nil {
+		for _, k := range l.crOrder {
+			seen[string(k[:])] = true
+		}
+		for _, cr := range l.base.ClientRandoms() {
+			if !seen[string(cr)] {
+				seen[string(cr)] = true
+				out = append(out, cr)
+			}
+		}
+	}
 	return out
 }
 
-// Merge adds every secret of o to l; o's secrets win on conflict.
+// Merge adds every secret of o to l; o's secrets win on conflict. The
+// secrets of o's base (see NewOverlay) are not copied.
 func (l *Log) Merge(o *Log) {
 	if o == nil || o == l {
 		return
 	}
+	type crSec struct {
+		label  string
+		cr     crKey
+		secret []byte
+	}
 	o.mu.Lock()
+	var crs []crSec
+	for _, k := range o.crOrder {
+		for i := o.crs[k].head; i >= 0; i = o.at(i).next {
+			e := o.at(i)
+			crs = append(crs, crSec{o.labels[e.label], k, o.secretOf(i, e)})
+		}
+	}
 	keys := slices.Clone(o.order)
 	vals := make([][]byte, len(keys))
 	for i, k := range keys {
-		vals[i] = o.secrets[k]
+		vals[i] = o.other[k]
 	}
 	rsaKeys, psk := slices.Clone(o.rsaKeys), o.psk
 	o.mu.Unlock()
@@ -241,6 +459,9 @@ func (l *Log) Merge(o *Log) {
 	}
 	if psk != nil {
 		l.SetPSK(psk)
+	}
+	for _, c := range crs {
+		l.Add(c.label, c.cr[:], c.secret)
 	}
 	for i, k := range keys {
 		l.put(k, vals[i])
@@ -259,6 +480,9 @@ func Parse(r io.Reader) (*Log, error) {
 	n := 0
 	for sc.Scan() {
 		n++
+		if l.parseFast(sc.Bytes()) {
+			continue
+		}
 		if err := l.parseLine(sc.Text()); err != nil {
 			text := sc.Text()
 			if len(text) > 120 {
@@ -285,6 +509,40 @@ func ParseFile(path string) (*Log, error) {
 		return l, fmt.Errorf("keylog: %s: %w", path, err)
 	}
 	return l, nil
+}
+
+// parseFast adds the secret of the commonest line without allocating:
+// "LABEL <64 hex digits> <hex secret of at most 48 bytes>", single spaces,
+// with a label a line parsed earlier by parseLine (which validated it). It
+// reports false for anything else, which parseLine then handles (and
+// explains when bad).
+func (l *Log) parseFast(b []byte) bool {
+	b = bytes.TrimSuffix(b, []byte("\r"))
+	sp := bytes.IndexByte(b, ' ')
+	if sp <= 0 || len(b) < sp+1+64+1+2 || b[sp+1+64] != ' ' {
+		return false
+	}
+	crHex, secHex := b[sp+1:sp+1+64], b[sp+1+64+1:]
+	if len(secHex)%2 != 0 || len(secHex) > 2*inlineSecret {
+		return false
+	}
+	var cr crKey
+	var sec [inlineSecret]byte
+	if _, err := hex.Decode(cr[:], crHex); err != nil {
+		return false
+	}
+	n, err := hex.Decode(sec[:], secHex)
+	if err != nil {
+		return false
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	li, ok := l.labelIx[string(b[:sp])]
+	if !ok || !l.parsed[li] || l.labels[li] == ClientRandom && n != 48 {
+		return false
+	}
+	l.addCR(li, cr, sec[:n])
+	return true
 }
 
 // parseLine adds the secret of one line; the error is a bare reason.
@@ -327,6 +585,11 @@ func (l *Log) parseLine(line string) error {
 		return fmt.Errorf("CLIENT_RANDOM master secret must be 48 bytes, got %d", len(secret))
 	}
 	l.Add(label, cr, secret)
+	l.mu.Lock()
+	if li, ok := l.labelIx[label]; ok {
+		l.parsed[li] = true
+	}
+	l.mu.Unlock()
 	return nil
 }
 

@@ -206,42 +206,6 @@ func TestAddMergeFormat(t *testing.T) {
 	}
 }
 
-func TestCreateFile(t *testing.T) {
-	dir := t.TempDir()
-	p := filepath.Join(dir, "new.keys")
-	f, warning, err := CreateFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.WriteString("# one\n")
-	f.Close()
-	if fi, _ := os.Stat(p); fi.Mode().Perm() != 0o600 || warning != "" {
-		t.Errorf("new file mode %v, warning %q", fi.Mode().Perm(), warning)
-	}
-
-	loose := filepath.Join(dir, "loose.keys")
-	os.WriteFile(loose, []byte("# existing\n"), 0o644)
-	os.Chmod(loose, 0o644)
-	f, warning, err = CreateFile(loose)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.WriteString("# appended\n")
-	f.Close()
-	if fi, _ := os.Stat(loose); fi.Mode().Perm() != 0o600 {
-		t.Errorf("loose file mode %v after CreateFile", fi.Mode().Perm())
-	}
-	if !strings.Contains(warning, "0644") || !strings.Contains(warning, "0600") {
-		t.Errorf("warning = %q", warning)
-	}
-	if b, _ := os.ReadFile(loose); string(b) != "# existing\n# appended\n" {
-		t.Errorf("CreateFile did not append: %q", b)
-	}
-	if _, _, err := CreateFile(filepath.Join(dir, "no", "such", "dir")); err == nil || !strings.HasPrefix(err.Error(), "keylog: ") {
-		t.Errorf("CreateFile in a missing directory: %v", err)
-	}
-}
-
 // TestCollectorHandshake runs a real crypto/tls handshake on loopback with
 // a Collector as the client's KeyLogWriter, teeing to a file, and checks
 // the secrets against the server's own key log.

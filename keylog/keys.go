@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 )
 
 // AddRSAKey adds a server's RSA private key, as Wireshark's "RSA keys
@@ -38,6 +39,9 @@ func (l *Log) PSKPreMaster() ([]byte, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.psk == nil {
+		if l.base != nil {
+			return l.base.PSKPreMaster()
+		}
 		return nil, false
 	}
 	n := len(l.psk)
@@ -58,8 +62,13 @@ func (l *Log) DecryptPreMaster(encrypted []byte) ([]byte, bool) {
 		return pms, true
 	}
 	l.mu.Lock()
-	keys := l.rsaKeys
+	keys, base := l.rsaKeys, l.base
 	l.mu.Unlock()
+	for ; base != nil; base = base.base {
+		base.mu.Lock()
+		keys = append(slices.Clip(keys), base.rsaKeys...)
+		base.mu.Unlock()
+	}
 	for _, k := range keys {
 		if len(encrypted) != k.Size() {
 			continue

@@ -3,7 +3,6 @@ package probe
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"testing"
 	"time"
 
@@ -44,8 +43,8 @@ func BenchmarkCheck(b *testing.B) {
 	}()
 	opts := Options{
 		Address: l.Addr().String(), ServerName: "bench.test",
-		Policy: &trust.Policy{Roots: []*x509.Certificate{p.Root}},
-		Now:    func() time.Time { return p.Now },
+		Verifier: &trust.Verifier{Anchors: trust.NewAnchors("lab root", p.Root)},
+		Time:     func() time.Time { return p.Now },
 	}
 	b.ResetTimer()
 	for b.Loop() {

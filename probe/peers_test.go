@@ -102,10 +102,10 @@ func (w *world) check(t *testing.T, addr, name string, mod ...func(*Options)) *d
 	opts := Options{
 		Address:    addr,
 		ServerName: name,
-		Policy:     &trust.Policy{Roots: []*x509.Certificate{w.pki.Root}, RootSources: []string{"lab root"}},
+		Verifier:   &trust.Verifier{Anchors: trust.NewAnchors("lab root", w.pki.Root)},
 		Timeout:    5 * time.Second,
 		Linger:     500 * time.Millisecond,
-		Now:        func() time.Time { return w.pki.Now },
+		Time:       func() time.Time { return w.pki.Now },
 	}
 	for _, m := range mod {
 		m(&opts)
@@ -278,7 +278,7 @@ func TestOpenSSLCertificateFindings(t *testing.T) {
 			verdict: diagnose.Trusted, id: finding.ChainExpiredCross, sev: finding.Warning},
 		{name: "pin-mismatch", leaf: w.leaf(t, "pin.peer.test", lab.LeafOptions{}), chain: inter,
 			verdict: diagnose.Untrusted, id: finding.PinMismatch, sev: finding.Error,
-			mod: func(o *Options) { o.Policy.Pins = []trust.Pin{trust.PinOf(p.OtherRoot)} }},
+			mod: func(o *Options) { o.Verifier.Pins = []trust.Pin{trust.PinOf(p.OtherRoot)} }},
 	}
 	for _, tc := range cases {
 		for _, v := range []string{"-tls1_3", "-tls1_2"} {
@@ -363,6 +363,35 @@ func TestOpenSSLProtocolFindings(t *testing.T) {
 		expect(t, rep, diagnose.Failed, finding.ProtocolVersionMismatch, finding.Error)
 		if !strings.Contains(findingDetail(rep, finding.ProtocolVersionMismatch), "TLS 1.3, TLS 1.2") {
 			t.Errorf("the finding does not list the versions offered: %s", findingDetail(rep, finding.ProtocolVersionMismatch))
+		}
+	})
+	// A session at a deprecated version or with a legacy suite completes
+	// and is trusted, with a warning (issue #9.4, #10.7): openssl s_server
+	// serves what tlskit's client offered when told to.
+	for _, tc := range []struct {
+		name, id string
+		args     []string
+		min      uint16
+	}{
+		{"tls10", finding.ProtocolDeprecatedVersion, []string{"-tls1", "-cipher", "DEFAULT@SECLEVEL=0"}, tls.VersionTLS10},
+		{"tls11", finding.ProtocolDeprecatedVersion, []string{"-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0"}, tls.VersionTLS10},
+		{"cbc-sha", finding.ProtocolLegacySuite, []string{"-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-SHA:ECDHE-RSA-AES128-SHA"}, 0},
+	} {
+		t.Run("legacy-"+tc.name, func(t *testing.T) {
+			t.Parallel()
+			addr := w.openssl(t, "l"+tc.name, good, inter, tc.args...)
+			rep := w.check(t, addr, "proto.peer.test", func(o *Options) { o.MinVersion = tc.min })
+			expect(t, rep, diagnose.Trusted, tc.id, finding.Warning)
+		})
+	}
+	t.Run("modern-no-legacy-warning", func(t *testing.T) {
+		t.Parallel()
+		for _, args := range [][]string{{"-tls1_2"}, {"-tls1_3"}} {
+			rep := w.check(t, w.openssl(t, "m", good, inter, args...), "proto.peer.test")
+			if finding.Has(rep.Findings, finding.ProtocolLegacySuite) || finding.Has(rep.Findings, finding.ProtocolDeprecatedVersion) {
+				t.Errorf("%v: a modern session was called legacy", args)
+				logReport(t, rep)
+			}
 		}
 	})
 	t.Run("no-shared-cipher", func(t *testing.T) {
@@ -499,4 +528,43 @@ func listen(t *testing.T, handle func(net.Conn)) string {
 		}
 	}()
 	return l.Addr().String()
+}
+
+// TestOpenSSLHelloRetryRequest: openssl s_server accepting only P-256 answers
+// tlskit's X25519 key shares with a HelloRetryRequest. The ChangeCipherSpecs
+// around the second ClientHello are TLS 1.3 middlebox compatibility, not key
+// changes: the second ClientHello must be read in the clear and the server's
+// encrypted flight decrypted (they were shown as undecryptable records).
+func TestOpenSSLHelloRetryRequest(t *testing.T) {
+	w := getWorld(t)
+	name := "hrr.peer.test"
+	addr := w.openssl(t, "hrr", w.leaf(t, name, lab.LeafOptions{}), []*x509.Certificate{w.pki.Intermediate}, "-tls1_3", "-groups", "P-256")
+	rep := w.check(t, addr, name)
+	expect(t, rep, diagnose.Trusted, "", "")
+	if !hasEvent(rep, "server", "hello_retry_request", false) {
+		t.Fatal("no hello_retry_request: the server did not ask for another key share")
+	}
+	if n := len(eventsOf(rep, "client", "client_hello")); n != 2 {
+		t.Errorf("%d client_hello events, want 2 (the second one in the clear)", n)
+	}
+	for _, typ := range []string{"encrypted_extensions", "certificate", "certificate_verify", "finished"} {
+		if !hasEvent(rep, "server", typ, true) {
+			t.Errorf("no decrypted server %s after the HelloRetryRequest", typ)
+		}
+	}
+	for _, e := range rep.Transcript {
+		if e.Type == "encrypted_record" {
+			t.Errorf("undecrypted record: %+v", e)
+		}
+	}
+}
+
+func eventsOf(rep *diagnose.Report, from, typ string) []int {
+	var out []int
+	for i, e := range rep.Transcript {
+		if string(e.From) == from && e.Type == typ {
+			out = append(out, i)
+		}
+	}
+	return out
 }

@@ -23,7 +23,6 @@ import (
 	"time"
 
 	"github.com/tlskit/tlskit/diagnose"
-	"github.com/tlskit/tlskit/finding"
 	"github.com/tlskit/tlskit/keylog"
 	"github.com/tlskit/tlskit/transcript"
 	"github.com/tlskit/tlskit/trust"
@@ -34,11 +33,12 @@ import (
 type Options struct {
 	// Address is HOST:PORT to connect to.
 	Address string
-	// ServerName is sent as SNI and verified; empty means the host part of
-	// Address (Go sends no SNI for an IP address).
+	// ServerName is verified and sent as SNI; empty means the host part of
+	// Address. An IP address is verified against the IP SANs and sent
+	// without SNI (see [trust.ServerName]).
 	ServerName string
-	// Policy decides what to trust. Nil means the system roots.
-	Policy *trust.Policy
+	// Verifier decides what to trust. Nil means the system roots.
+	Verifier *trust.Verifier
 	// Certificate is the client certificate to present, if any.
 	Certificate *tls.Certificate
 	// ALPN lists application protocols to offer.
@@ -65,8 +65,8 @@ type Options struct {
 	Stacks bool
 	// StacksEnv is the environment those stacks run with (SSL_CERT_FILE…).
 	StacksEnv map[string]string
-	// Now gives the verification time; nil means time.Now.
-	Now func() time.Time
+	// Time gives the verification time; nil means time.Now.
+	Time func() time.Time
 	// Dialer opens the TCP connection; nil means a net.Dialer.
 	Dialer func(ctx context.Context, network, addr string) (net.Conn, error)
 }
@@ -80,23 +80,36 @@ func Run(ctx context.Context, opts Options) *diagnose.Report {
 	if opts.Linger <= 0 {
 		opts.Linger = time.Second
 	}
-	now := opts.Now
+	now := opts.Time
 	if now == nil {
 		now = time.Now
 	}
-	policy := opts.Policy
-	if policy == nil {
-		policy = &trust.Policy{System: true}
-	}
-	host, _, _ := net.SplitHostPort(opts.Address)
-	name := opts.ServerName
-	if name == "" {
-		name = host
+	verifier := opts.Verifier
+	if verifier == nil {
+		verifier = &trust.Verifier{Anchors: trust.SystemAnchors()}
 	}
 	start := time.Now()
-	rep := &diagnose.Report{Target: opts.Address, ServerName: name, Insecure: opts.Insecure, Started: start}
-	in := diagnose.Input{Target: opts.Address, Timeout: opts.Timeout}
-	defer func() { rep.DurationMS = float64(time.Since(start).Microseconds()) / 1000 }()
+	an := diagnose.Analysis{
+		Input:    diagnose.Input{Target: opts.Address, Timeout: opts.Timeout},
+		Verifier: verifier,
+		Insecure: opts.Insecure,
+	}
+	if opts.Stacks {
+		an.Stacks = &truststore.Options{Env: opts.StacksEnv}
+	}
+	finish := func(address string) *diagnose.Report {
+		an.Time = now()
+		rep := diagnose.Analyze(an)
+		rep.Address, rep.Started = address, start
+		rep.DurationMS = float64(time.Since(start).Microseconds()) / 1000
+		return rep
+	}
+	name, err := trust.ServerName(opts.Address, opts.ServerName)
+	if err != nil {
+		an.DialErr = err
+		return finish("")
+	}
+	an.ServerName = name
 
 	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
@@ -106,12 +119,11 @@ func Run(ctx context.Context, opts Options) *diagnose.Report {
 	}
 	raw, err := dial(ctx, "tcp", opts.Address)
 	if err != nil {
-		in.DialErr = err
-		rep.Fill(in)
-		return rep
+		an.DialErr = err
+		return finish("")
 	}
-	rep.Address = raw.RemoteAddr().String()
 	rec := &recorder{Conn: raw}
+	rec.allow(maxHandshakeBytes, "before the handshake ended")
 	defer rec.Close()
 	if dl, ok := ctx.Deadline(); ok {
 		raw.SetDeadline(dl) // a silent server shows as a read timeout in the transcript
@@ -119,7 +131,7 @@ func Run(ctx context.Context, opts Options) *diagnose.Report {
 
 	keys := keylog.NewCollector(opts.KeyLog)
 	cfg := &tls.Config{
-		ServerName: name,
+		ServerName: trust.SNI(name), // no SNI for addresses (RFC 6066 §3)
 		// Verification is deferred, never skipped: the chain is verified
 		// explicitly below, so that a failure can be explained.
 		InsecureSkipVerify: true,
@@ -128,55 +140,28 @@ func Run(ctx context.Context, opts Options) *diagnose.Report {
 		MaxVersion:         opts.MaxVersion,
 		KeyLogWriter:       keys,
 	}
-	if ip := net.ParseIP(name); ip != nil {
-		cfg.ServerName = "" // no SNI for addresses (RFC 6066 §3)
-	}
 	if c := opts.Certificate; c != nil {
 		cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return c, nil }
 	}
 	conn := tls.Client(rec, cfg)
+	in := &an.Input
 	in.HandshakeErr = conn.HandshakeContext(ctx)
 	in.HandshakeDone = in.HandshakeErr == nil
 	if in.HandshakeDone {
+		rec.allow(maxAfterHandshake, "after the handshake")
 		in.AfterErr = afterHandshake(conn, rec, opts.Linger)
 	} else {
 		rec.drain(opts.Linger / 4)
 	}
 	conn.Close()
 
-	dec := transcript.NewDecoder(transcript.Options{Keys: keys.Log()})
+	dec := transcript.NewDecoder(transcript.Options{Keys: keys.Log(), MaxEvents: maxEvents})
 	rec.replay(dec)
-	tr := dec.Transcript()
-	in.Transcript = tr
-
-	chain, perr := diagnose.ServerChain(tr)
-	if len(chain) == 0 && in.HandshakeDone {
-		chain = conn.ConnectionState().PeerCertificates
+	in.Transcript = dec.Transcript()
+	if in.HandshakeDone {
+		an.Fallback = conn.ConnectionState().PeerCertificates
 	}
-	if len(chain) > 0 {
-		in.Verify = policy.Verify(chain, name, now())
-	}
-	rep.Fill(in)
-	if opts.Stacks && len(chain) > 0 {
-		v, err := truststore.WhoTrusts(truststore.Options{Env: opts.StacksEnv, Now: now()}, chain, name, now())
-		if err != nil {
-			rep.Problems = append(rep.Problems, "which stacks trust the chain: "+err.Error())
-		}
-		rep.Stacks = v
-	}
-	if perr != nil {
-		rep.Findings = append(rep.Findings, finding.Finding{ID: finding.ChainInvalid, Severity: finding.Error,
-			Title: "The server sent a certificate that does not parse", Detail: perr.Error(),
-			Fix: "Replace the malformed certificate in the server's configuration."})
-		rep.Verdict = diagnose.VerdictOf(in, rep.Findings)
-	}
-	if opts.Insecure {
-		rep.Findings = append([]finding.Finding{{ID: finding.VerifySkipped, Severity: finding.Warning,
-			Title:  "Certificate verification was turned off (--insecure)",
-			Detail: "You asked to connect without trusting the verification result. The chain was still verified and its findings are listed, but this check does not fail on them.",
-			Fix:    "Drop --insecure; trust a private CA with --ca-file (and --no-system-roots) or pin its key with --pin instead."}}, rep.Findings...)
-	}
-	return rep
+	return finish(raw.RemoteAddr().String())
 }
 
 // afterHandshake sends close_notify and reads what the server says next,
@@ -196,7 +181,7 @@ func afterHandshake(conn *tls.Conn, rec *recorder, linger time.Duration) error {
 		if err == nil {
 			continue
 		}
-		if !errors.Is(err, io.EOF) && !isTimeout(err) {
+		if !errors.Is(err, io.EOF) && !isTimeout(err) && !errors.Is(err, errRecordLimit) {
 			alertErr = err
 		}
 		break
@@ -211,30 +196,102 @@ func isTimeout(err error) bool {
 	return errors.As(err, &ne) && ne.Timeout()
 }
 
+// Bounds on what a check keeps of what the server sends, so that a hostile
+// or broken server cannot exhaust memory (peak RSS stays far below 64 MB,
+// measured by cmd/tlskit's TestCheckMemoryBounded):
+//
+//   - maxHandshakeBytes until the handshake completes or fails. A real
+//     handshake is far smaller: crypto/tls refuses a Certificate message
+//     over 256 KiB and other messages over 64 KiB. Endless garbage or a
+//     giant message hit this bound (or crypto/tls's) and stop the read.
+//   - maxAfterHandshake more after it: enough for session tickets, a
+//     KeyUpdate and the alert that rejects a client certificate; a server
+//     streaming application data or random bytes is read no further.
+//   - maxEvents transcript events, against endless tiny records.
+//
+// Reading stops at the bound; the transcript says the rest was not kept.
+const (
+	maxHandshakeBytes = 1 << 20
+	maxAfterHandshake = 256 << 10
+	maxEvents         = 1000
+	maxChunks         = 4096 // reads kept apart; later ones are merged
+)
+
+// errRecordLimit is returned by the recorder's Read once the bound on the
+// server's bytes is reached.
+var errRecordLimit = errors.New("probe: the server sent more than tlskit keeps; reading stopped")
+
 // chunk is bytes one side sent, as the recorder saw them.
 type chunk struct {
 	from transcript.Side
 	at   time.Time
 	data []byte
 	how  transcript.CloseHow // set for a close
+	cut  string              // set where the recorder stopped reading: why
 }
 
 // recorder is a net.Conn that remembers every byte written and read, and how
-// the connection ended.
+// the connection ended. It keeps at most limit bytes from the server; at the
+// limit it stops reading and records a cut.
 type recorder struct {
 	net.Conn
 	mu     sync.Mutex
 	chunks []chunk
 	closed bool // the peer's close was recorded
 	local  bool // we closed
+	kept   int  // bytes kept from the server
+	limit  int  // the bound on kept; see maxHandshakeBytes
+	room   int  // the allowance of the current phase, for the message
+	phase  string
+	cut    bool // the bound was reached
+}
+
+// allow sets the bound on the server's bytes to n more than kept so far,
+// naming the phase for the transcript ("after the handshake").
+func (r *recorder) allow(n int, phase string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.limit, r.room, r.phase = r.kept+n, n, phase
+}
+
+// record appends data from a side. Once there are maxChunks chunks, data is
+// merged into the last chunk of the same side (losing only its own time),
+// so that a peer trickling bytes one at a time cannot make the list long.
+func (r *recorder) record(from transcript.Side, at time.Time, data []byte) {
+	if n := len(r.chunks); n > 0 {
+		last := &r.chunks[n-1]
+		if last.from == from && last.how == "" && last.cut == "" && n >= maxChunks {
+			last.data = append(last.data, data...)
+			return
+		}
+	}
+	r.chunks = append(r.chunks, chunk{from: from, at: at, data: append([]byte(nil), data...)})
 }
 
 func (r *recorder) Read(p []byte) (int, error) {
+	r.mu.Lock()
+	if r.cut {
+		r.mu.Unlock()
+		return 0, errRecordLimit
+	}
+	room := r.limit - r.kept
+	if room <= 0 {
+		r.cut = true
+		r.chunks = append(r.chunks, chunk{from: transcript.Server, at: time.Now(),
+			cut: fmt.Sprintf("the server sent more than %d KiB %s; tlskit stopped reading there, and the rest was not kept", r.room>>10, r.phase)})
+		r.mu.Unlock()
+		return 0, errRecordLimit
+	}
+	r.mu.Unlock()
+	if len(p) > room {
+		p = p[:room]
+	}
 	n, err := r.Conn.Read(p)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if n > 0 {
-		r.chunks = append(r.chunks, chunk{from: transcript.Server, at: time.Now(), data: append([]byte(nil), p[:n]...)})
+		r.kept += n
+		r.record(transcript.Server, time.Now(), p[:n])
 	}
 	if err != nil && !r.closed && !r.local {
 		switch {
@@ -254,7 +311,7 @@ func (r *recorder) Read(p []byte) (int, error) {
 
 func (r *recorder) Write(p []byte) (int, error) {
 	r.mu.Lock()
-	r.chunks = append(r.chunks, chunk{from: transcript.Client, at: time.Now(), data: append([]byte(nil), p...)})
+	r.record(transcript.Client, time.Now(), p)
 	r.mu.Unlock()
 	return r.Conn.Write(p)
 }
@@ -292,6 +349,10 @@ func (r *recorder) replay(dec *transcript.Decoder) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, c := range r.chunks {
+		if c.cut != "" {
+			dec.Truncate(c.from, c.at, c.cut)
+			continue
+		}
 		if c.how != "" {
 			dec.Close(c.from, c.at, c.how)
 			continue

@@ -103,6 +103,9 @@ func verdictLine(p *printer, r *diagnose.Report) {
 		p.f("  (%s)", strings.Join(nego, ", "))
 	}
 	p.f("\n")
+	if r.Trust != "" {
+		p.f("  trust: %s\n", r.Trust)
+	}
 	if r.Verdict == diagnose.Unverified {
 		p.f("  no server certificate in this handshake, so nothing to verify: it authenticated with a\n" +
 			"  pre-shared key or resumed an earlier session (or its TLS 1.3 Certificate stayed encrypted)\n")

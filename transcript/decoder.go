@@ -22,6 +22,12 @@ type Options struct {
 	// valid during the call. Streaming consumers (pcap --data on captures
 	// larger than memory) use it instead of KeepData.
 	OnData func(from Side, t time.Time, data []byte)
+	// MaxEvents, when positive, bounds the events kept: once it is
+	// reached, one TypeTruncated event says so, decoding stops, and only
+	// the closes are still recorded. A peer sending endless tiny records
+	// (alerts, ChangeCipherSpecs) then cannot make the transcript grow
+	// without bound. Zero means no bound.
+	MaxEvents int
 }
 
 // Decoder decodes one TLS connection from the bytes each side sent. Feed it
@@ -50,8 +56,10 @@ type Decoder struct {
 
 	handshakeState
 	keyState
-	dtls   bool // fed with Datagram: DTLS records
-	summed bool // Transcript already added the end-of-input problems
+	dtls    bool  // fed with Datagram: DTLS records
+	summed  bool  // Transcript already added the end-of-input problems
+	capped  bool  // MaxEvents was reached
+	scratch Event // where events beyond MaxEvents go
 }
 
 // direction is the decoding state of the bytes one side sends.
@@ -145,6 +153,19 @@ func (d *Decoder) problem(format string, args ...any) {
 }
 
 func (d *Decoder) add(e Event) *Event {
+	if max := d.opts.MaxEvents; max > 0 && len(d.tr.Events) >= max && e.Type != TypeClose && e.Type != TypeTruncated {
+		if !d.capped {
+			d.capped = true
+			for i := range d.dirs {
+				d.stop(&d.dirs[i])
+			}
+			d.add(Event{Time: e.Time, From: e.From, Type: TypeTruncated,
+				Note: fmt.Sprintf("more than %d events: decoding stopped here, and what followed was not kept", max)})
+			d.problem("the transcript was cut after %d events; what followed was not decoded", max)
+		}
+		d.scratch = e // callers may still update the event they added
+		return &d.scratch
+	}
 	e.Seq = len(d.tr.Events) + 1
 	d.tr.Events = append(d.tr.Events, e)
 	return &d.tr.Events[len(d.tr.Events)-1]

@@ -20,6 +20,7 @@ type handshakeState struct {
 	serverRandom []byte
 	sessionID    []byte
 	tls13        bool
+	hrr          bool // a HelloRetryRequest was seen: TLS 1.3
 	etm          bool // encrypt_then_mac (RFC 7366) negotiated
 	ems          bool // extended_master_secret (RFC 7627) negotiated
 	earlyOffered bool
@@ -169,7 +170,10 @@ func (d *Decoder) message(dir *direction, base Event, msg wire.Message, hashed [
 		d.hsLog.reset()
 	case *wire.ServerHello:
 		if m.IsHelloRetryRequest() {
+			// Only TLS 1.3 has it: the ChangeCipherSpecs around the
+			// second ClientHello are middlebox compatibility, not keys.
 			e.Type = "hello_retry_request"
+			d.hrr = true
 			break
 		}
 		d.serverRandom = append([]byte(nil), m.Random...)

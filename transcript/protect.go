@@ -53,7 +53,7 @@ func (d *Decoder) record(dir *direction, t time.Time, hdr wire.RecordHeader, hea
 	if hdr.Type == wire.ContentChangeCipherSpec && !dir.encrypted {
 		e := base
 		e.Type = TypeChangeCipherSpec
-		if d.tls13 || (dir.side == Client && d.earlyOffered && d.version == 0) {
+		if d.tls13 || d.hrr || (dir.side == Client && d.earlyOffered && d.version == 0) {
 			e.Note = "middlebox compatibility (RFC 8446 §D.4); not a key change in TLS 1.3"
 		} else if !dir.encrypted {
 			dir.encrypted = true

@@ -74,7 +74,7 @@ func TestSSLv2HelloOnlyFirst(t *testing.T) {
 	d := NewDecoder(Options{})
 	d.Data(Client, time.Time{}, append(bytes.Clone(alertRecord), hello...))
 	tr := d.Transcript()
-	if len(tr.Events) != 1 || len(tr.Problems) != 1 || !strings.Contains(tr.Problems[0], "not a TLS record") {
+	if len(tr.Events) != 2 || tr.Events[1].Type != TypeMalformed || len(tr.Problems) != 1 || !strings.Contains(tr.Problems[0], "(80 67 01 03 00): content type 128") {
 		t.Errorf("after a TLS record: events %+v, problems %q", tr.Events, tr.Problems)
 	}
 

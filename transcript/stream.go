@@ -1,6 +1,7 @@
 package transcript
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -94,6 +95,15 @@ func (d *Decoder) records(dir *direction, t time.Time, src []byte) (rest []byte,
 			d.notTLS(dir, t, err)
 			return nil, false
 		}
+		if why := d.badVersion(hdr); why != "" {
+			if !dir.started {
+				dir.buf = append(dir.buf[:0], src...)
+				d.notTLS(dir, t, &wire.NotTLSError{Header: src[:wire.RecordHeaderLen:wire.RecordHeaderLen], Reason: why})
+				return nil, false
+			}
+			d.malformed(dir, t, src[:wire.RecordHeaderLen], why)
+			return nil, false
+		}
 		n := wire.RecordHeaderLen + hdr.Length
 		if len(src) < n {
 			break
@@ -126,6 +136,24 @@ func (d *Decoder) Gap(from Side, t time.Time, n int) {
 	d.add(Event{Time: t, From: from, Type: TypeGap, Bytes: n,
 		Note: fmt.Sprintf("%d bytes from the %s are missing from the capture; decoding resumes at the next record boundary", n, from)})
 	d.problem("%d bytes sent by the %s are missing from the capture", n, from)
+}
+
+// Truncate records that the bytes from after t were not kept: whoever
+// recorded the connection stopped at a bound (probe keeps a few hundred KiB
+// after the handshake). Decoding of that direction stops; an unfinished
+// record or handshake message it had buffered is dropped, not reported as
+// cut short by the peer. note says what was not kept, in words.
+func (d *Decoder) Truncate(from Side, t time.Time, note string) {
+	d.stop(d.dir(from))
+	d.add(Event{Time: t, From: from, Type: TypeTruncated, Note: note})
+	d.problem("%s", note)
+}
+
+// stop ends decoding of a direction, dropping what it had buffered.
+func (d *Decoder) stop(dir *direction) {
+	dir.dead = true
+	dir.buf = nil
+	dir.asm = wire.Assembler{}
 }
 
 // maxResync bounds the bytes searched for a record boundary after a gap.
@@ -188,8 +216,50 @@ func (d *Decoder) notTLS(dir *direction, t time.Time, err error) {
 		}
 		d.add(Event{Time: t, From: dir.side, Type: TypeNotTLS, Bytes: len(dir.buf), Note: note,
 			Fields: []wire.Field{{Name: "protocol", Value: proto}, {Name: "excerpt", Value: excerpt}}})
-	} else {
-		d.problem("after record %d the %s sent bytes that are not a TLS record (%v)", dir.records, dir.side, err)
+		dir.buf = nil
+		return
 	}
+	var nt *wire.NotTLSError
+	if errors.As(err, &nt) {
+		d.malformed(dir, t, nt.Header, nt.Reason)
+		return
+	}
+	d.problem("after record %d the %s sent bytes that are not a TLS record (%v)", dir.records, dir.side, err)
 	dir.buf = nil
+}
+
+// malformed stops decoding a direction that, after valid records, sent a
+// record header that cannot be TLS at this point, and names its bytes.
+func (d *Decoder) malformed(dir *direction, t time.Time, header []byte, why string) {
+	dir.dead = true
+	dir.buf = nil
+	hex := fmt.Sprintf("% x", header)
+	d.add(Event{Time: t, From: dir.side, Type: TypeMalformed, Record: dir.records + 1,
+		Fields: []wire.Field{{Name: "header", Value: hex}, {Name: "reason", Value: why}},
+		Note:   fmt.Sprintf("record header %s cannot be TLS here: %s; decoding of the %s's bytes stopped", hex, why, dir.side)})
+	d.problem("after record %d the %s sent a record header that cannot be TLS there (%s): %s", dir.records, dir.side, hex, why)
+}
+
+// badVersion says why a record header's version cannot be right at this
+// point of the connection, or "" when it can. SSL 3.0 to TLS 1.3 records
+// say 3.0 to 3.4 (TLS 1.3's say 3.3, RFC 8446 §5.1); once a ServerHello
+// chose a version, TLS 1.2 and earlier records carry exactly that version
+// (RFC 5246 Appendix E.1), and TLS 1.3 ones 3.3 (3.1 and 3.2 tolerated).
+func (d *Decoder) badVersion(hdr wire.RecordHeader) string {
+	v := hdr.Version
+	if v&0xff > 4 {
+		return fmt.Sprintf("version %d.%d (0x%04x) is no SSL or TLS version", v>>8, v&0xff, uint16(v))
+	}
+	switch {
+	case d.dtls || d.version == 0:
+		return ""
+	case d.tls13 || d.version>>8 == 0x7f:
+		if v >= wire.VersionTLS10 && v <= wire.VersionTLS12 {
+			return ""
+		}
+		return fmt.Sprintf("the record says %s (0x%04x), but TLS 1.3 records say TLS 1.2 (0x0303)", v, uint16(v))
+	case v != d.version:
+		return fmt.Sprintf("the record says %s (0x%04x), but the ServerHello chose %s", v, uint16(v), d.version)
+	}
+	return ""
 }

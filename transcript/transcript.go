@@ -62,8 +62,10 @@ const (
 	TypeHeartbeat        = "heartbeat"
 	TypeEncrypted        = "encrypted_record" // a record we could not decrypt
 	TypeNotTLS           = "not_tls"          // bytes that are not TLS at all
+	TypeMalformed        = "malformed_record" // after valid records, a header that cannot be TLS there
 	TypeClose            = "close"            // the TCP connection ended (FIN, RST, timeout)
 	TypeGap              = "gap"              // bytes missing from a capture
+	TypeTruncated        = "truncated"        // decoding stopped: the rest was not kept (a bound was reached)
 )
 
 // Event is one thing seen on the wire.

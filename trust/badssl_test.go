@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tlskit/tlskit/finding"
+	"github.com/tlskit/tlskit/truststore"
 )
 
 // badsslTime is inside the validity of the generated badssl test set, and
@@ -15,7 +16,7 @@ var badsslTime = time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
 
 func loadTestdata(t *testing.T, path string) []*x509.Certificate {
 	t.Helper()
-	cs, err := LoadCertificatesFile(filepath.Join("testdata", path))
+	cs, err := truststore.ReadCertificatesFile(filepath.Join("testdata", path))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -24,7 +25,7 @@ func loadTestdata(t *testing.T, path string) []*x509.Certificate {
 
 func TestBadSSL(t *testing.T) {
 	root := loadTestdata(t, "badssl/test-set/ca-root.crt")
-	p := &Policy{Roots: root, RootSources: []string{"ca-root.crt"}}
+	p := &Verifier{Anchors: NewAnchors("ca-root.crt", root...)}
 	tests := []struct {
 		chain, host string
 		id          string // "" = trusted with no error
@@ -85,11 +86,11 @@ func TestBadSSLRealChainSystemRoots(t *testing.T) {
 	if !digicert {
 		t.Skip("DigiCert Global Root CA is not among the system roots")
 	}
-	r := (&Policy{System: true}).Verify(chain, "badssl.com", at)
+	r := (&Verifier{Anchors: SystemAnchors()}).Verify(chain, "badssl.com", at)
 	if !r.Trusted {
 		t.Fatalf("system roots:\n%s", dump(r))
 	}
-	mine := &Policy{Roots: loadTestdata(t, "badssl/test-set/ca-root.crt"), RootSources: []string{"ca-root.crt"}}
+	mine := &Verifier{Anchors: NewAnchors("ca-root.crt", loadTestdata(t, "badssl/test-set/ca-root.crt")...)}
 	r = mine.Verify(chain, "badssl.com", at)
 	if r.Trusted {
 		t.Fatal("an explicit root list still trusted a system root")
@@ -99,6 +100,6 @@ func TestBadSSLRealChainSystemRoots(t *testing.T) {
 		t.Errorf("untrusted-root title %q lacks %q", f.Title, want)
 	}
 	// And at today's pinned date the real chain has long expired.
-	r = (&Policy{System: true}).Verify(chain, "badssl.com", badsslTime)
+	r = (&Verifier{Anchors: SystemAnchors()}).Verify(chain, "badssl.com", badsslTime)
 	find(t, r, finding.CertExpired)
 }

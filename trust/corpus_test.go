@@ -122,7 +122,7 @@ func TestLimbo(t *testing.T) {
 		_, goErr := peer[0].Verify(opts)
 
 		start := time.Now()
-		r := (&Policy{Roots: roots}).Verify(append(peer, inters...), host, at)
+		r := (&Verifier{Anchors: NewAnchors("", roots...)}).Verify(append(peer, inters...), host, at)
 		if d := time.Since(start); d > time.Second {
 			t.Errorf("%s: Verify took %v", tc.ID, d)
 		}
@@ -171,7 +171,7 @@ func TestBetterTLSPathBuilding(t *testing.T) {
 		}
 		return c
 	}
-	p := &Policy{Roots: []*x509.Certificate{der(suite.TrustRoot)}}
+	p := &Verifier{Anchors: NewAnchors("", der(suite.TrustRoot))}
 	at := time.Date(2026, 11, 23, 6, 0, 0, 0, time.UTC)
 	cases := suite.Suites["pathbuilding"].TestCases
 	if len(cases) != 81 {

@@ -50,6 +50,33 @@ func (v *verifier) position(c *x509.Certificate) int {
 	return slices.IndexFunc(v.sent, func(s *x509.Certificate) bool { return s == c || s.Equal(c) })
 }
 
+// peer names the side whose certificate is verified: "client" when the
+// policy's usage is clientAuth (a server verifying its clients), else
+// "server". Every finding names that side, never the other.
+func (v *verifier) peer() string {
+	if v.usage == x509.ExtKeyUsageClientAuth {
+		return "client"
+	}
+	return "server"
+}
+
+// trustHint says how to add an anchor for this side: the server's roots
+// are the client's --ca-file; a client's CA is the server's --client-ca.
+func (v *verifier) trustHint() string {
+	if v.peer() == "client" {
+		return "the trusted client CAs (tunnel server --client-ca, or \"clients\": {\"trust\"} in a policy file)"
+	}
+	return "the anchors (--ca-file, or include the system roots if it is a public CA)"
+}
+
+// servedChain names the chain the peer presents, for fixes.
+func (v *verifier) servedChain() string {
+	if v.peer() == "client" {
+		return "the chain the client presents"
+	}
+	return "the served chain"
+}
+
 const day = 24 * time.Hour
 
 // window describes c's validity period.
@@ -69,9 +96,17 @@ func (v *verifier) selfSigned(leaf *x509.Certificate) {
 		Severity: finding.Error,
 		Title:    fmt.Sprintf("the leaf %s is self-signed and is not a trust anchor", name(leaf)),
 		Detail:   fmt.Sprintf("the certificate is issued by itself (%s) and no CA vouches for it; anchors tried: %s", window(leaf), v.a.desc),
-		Fix:      "if you trust this server, add this certificate to the anchors with --ca-file or pin it (pin below); otherwise install a certificate issued by a CA on the server",
+		Fix:      v.selfSignedFix(),
 		Evidence: []string{pinLine(leaf)},
 	})
+}
+
+// selfSignedFix says what to do about a self-signed leaf on this side.
+func (v *verifier) selfSignedFix() string {
+	if v.peer() == "client" {
+		return "if you trust this client, add its certificate to " + v.trustHint() + "; otherwise give the client a certificate issued by a CA you trust"
+	}
+	return "if you trust this server, add this certificate to the anchors with --ca-file or pin it (pin below); otherwise install a certificate issued by a CA on the server"
 }
 
 // untrustedRoot reports a chain that ends at a root that is not an anchor.
@@ -81,7 +116,10 @@ func (v *verifier) untrustedRoot(path []*x509.Certificate, nameOnly []*x509.Cert
 	f := finding.Finding{
 		ID:       finding.ChainUntrustedRoot,
 		Severity: finding.Error,
-		Fix:      "if you trust this CA, add its root certificate to the anchors (--ca-file, or include the system roots if it is a public CA); otherwise the server uses a private CA or a TLS-intercepting proxy",
+		Fix:      "if you trust this CA, add its root certificate to " + v.trustHint() + "; otherwise the server uses a private CA or a TLS-intercepting proxy",
+	}
+	if v.peer() == "client" {
+		f.Fix = "if you trust this CA for clients, add its root certificate to " + v.trustHint() + "; otherwise the client's certificate comes from a CA this service does not accept: give the client one issued by a trusted CA"
 	}
 	if v.isSelfSigned(last) {
 		f.Title = fmt.Sprintf("the chain ends at the root %s, which is not a trust anchor", name(last))
@@ -91,15 +129,22 @@ func (v *verifier) untrustedRoot(path []*x509.Certificate, nameOnly []*x509.Cert
 		f.Title = fmt.Sprintf("the chain ends at %s, issued by %s, which is not a trust anchor", name(last), issuerName(last))
 		f.Detail = fmt.Sprintf("the peer sent the chain up to %s; its issuer %s is neither sent nor among the anchors tried: %s", v.where(last), issuerName(last), v.a.desc)
 		if len(last.IssuingCertificateURL) > 0 {
-			f.Detail += fmt.Sprintf("; its AIA caIssuers URL is %s (if that is an intermediate rather than a root, the server must send it too)", strings.Join(last.IssuingCertificateURL, ", "))
+			f.Detail += fmt.Sprintf("; its AIA caIssuers URL is %s (if that is an intermediate rather than a root, the %s must send it too)", strings.Join(last.IssuingCertificateURL, ", "), v.peer())
 		}
 		f.Detail += v.nameOnlyNote(last, nameOnly)
 	}
 	v.add(f)
 }
 
-// incomplete reports a missing intermediate.
+// incomplete reports a missing intermediate. A server's missing
+// intermediate is a configuration error of the server; for a client
+// certificate the same path cannot tell a missing intermediate from a CA
+// that is not trusted for clients, so the finding says both.
 func (v *verifier) incomplete(last *x509.Certificate, nameOnly []*x509.Certificate) {
+	if v.peer() == "client" {
+		v.incompleteClient(last, nameOnly)
+		return
+	}
 	title := fmt.Sprintf("the server did not send the intermediate certificate %s", issuerName(last))
 	detail := fmt.Sprintf("%s is issued by %s, which the peer did not send and which is not among the anchors tried (%s)", v.where(last), issuerName(last), v.a.desc)
 	if urls := last.IssuingCertificateURL; len(urls) > 0 {
@@ -116,6 +161,24 @@ func (v *verifier) incomplete(last *x509.Certificate, nameOnly []*x509.Certifica
 		Title:    title,
 		Detail:   detail,
 		Fix:      "the server must send it: configure the full chain (leaf then intermediates, e.g. fullchain.pem rather than cert.pem)",
+		Evidence: last.IssuingCertificateURL,
+	})
+}
+
+// incompleteClient reports a client certificate whose issuer is neither
+// sent by the client nor a trusted client CA.
+func (v *verifier) incompleteClient(last *x509.Certificate, nameOnly []*x509.Certificate) {
+	detail := fmt.Sprintf("%s is issued by %s, which the client did not send and which is not among the trusted client CAs (%s). Either that issuer is a CA this service does not trust for clients (most often: the client's certificate comes from another CA), or it is an intermediate the client should have sent with its certificate", v.where(last), issuerName(last), v.a.desc)
+	if urls := last.IssuingCertificateURL; len(urls) > 0 {
+		detail += fmt.Sprintf("; the certificate's AIA caIssuers URL is %s", strings.Join(urls, ", "))
+	}
+	detail += "." + v.nameOnlyNote(last, nameOnly)
+	v.add(finding.Finding{
+		ID:       finding.ChainIncomplete,
+		Severity: finding.Error,
+		Title:    fmt.Sprintf("the client's certificate is issued by %s, which is not a trusted client CA and which the client did not send", issuerName(last)),
+		Detail:   detail,
+		Fix:      fmt.Sprintf("if %s issues your clients' certificates, add it to %s; if it is an intermediate of a trusted CA, the client must send it after its certificate (its certificate file holds the leaf then the intermediates); otherwise give the client a certificate from a trusted CA", issuerName(last), v.trustHint()),
 		Evidence: last.IssuingCertificateURL,
 	})
 }
@@ -201,12 +264,12 @@ func (v *verifier) checkTime(c *x509.Certificate) {
 	anchor := v.position(c) < 0 && v.isAnchor(c)
 	switch {
 	case v.at.After(c.NotAfter):
-		fix := "renew the certificate and install the new one on the server"
+		fix := "renew the certificate and install the new one on the " + v.peer()
 		switch {
 		case anchor:
 			fix = "this root in your trust store has expired: update the store (ca-certificates) or the --ca-file"
 		case v.position(c) > 0:
-			fix = "the server sends an outdated intermediate: replace it with the CA's current one (rebuild fullchain.pem)"
+			fix = "the " + v.peer() + " sends an outdated intermediate: replace it with the CA's current one (rebuild fullchain.pem)"
 		}
 		v.add(finding.Finding{
 			ID:       finding.CertExpired,
@@ -360,7 +423,7 @@ func (v *verifier) checkExtras(path []*x509.Certificate, skip *x509.Certificate)
 					Severity: finding.Info,
 					Title:    fmt.Sprintf("the peer sends the root %s", name(s)),
 					Detail:   fmt.Sprintf("certificate #%d is a self-signed root that is already a trust anchor; a client must have it anyway, so sending it wastes %d bytes per handshake", i+1, len(s.Raw)),
-					Fix:      "drop the root from the served chain",
+					Fix:      "drop the root from " + v.servedChain(),
 				})
 			}
 			continue
@@ -379,7 +442,7 @@ func (v *verifier) checkExtras(path []*x509.Certificate, skip *x509.Certificate)
 					Severity: finding.Warning,
 					Title:    fmt.Sprintf("the peer sends the expired cross-signed certificate %s, issued by %s", name(s), issuerName(s)),
 					Detail:   fmt.Sprintf("certificate #%d expired on %s; the verified path does not need it, since the same name and key are trusted as %s. Old clients may build their path through it and fail (the 2021 DST Root CA X3 / ISRG Root X1 case)", i+1, s.NotAfter.UTC().Format(time.RFC3339), v.where(twin)),
-					Fix:      "drop the expired cross-sign from the served chain",
+					Fix:      "drop the expired cross-sign from " + v.servedChain(),
 				})
 				continue
 			}
@@ -389,7 +452,7 @@ func (v *verifier) checkExtras(path []*x509.Certificate, skip *x509.Certificate)
 			Severity: finding.Info,
 			Title:    fmt.Sprintf("the peer sends %s, which the path does not use", name(s)),
 			Detail:   fmt.Sprintf("certificate #%d (issued by %s, %s) is not on the path from the leaf to the anchor", i+1, s.Issuer.String(), window(s)),
-			Fix:      "drop it from the served chain unless it is a deliberate cross-sign for older clients",
+			Fix:      "drop it from " + v.servedChain() + " unless it is a deliberate cross-sign for older clients",
 		})
 	}
 }
@@ -402,6 +465,15 @@ func (v *verifier) checkName(leaf *x509.Certificate) {
 	}
 	want = append(want, v.p.Names...)
 	if len(want) == 0 {
+		if v.usage == x509.ExtKeyUsageServerAuth {
+			v.add(finding.Finding{
+				ID:       finding.NameNotChecked,
+				Severity: finding.Warning,
+				Title:    "no server name to check the certificate against",
+				Detail:   "the name the client meant to reach is not known here (no SNI in the ClientHello, or no --servername), so the certificate's names were not checked: a certificate for any name would pass",
+				Fix:      "give the name with --servername",
+			})
+		}
 		return
 	}
 	var first error
@@ -441,9 +513,17 @@ func (v *verifier) checkName(leaf *x509.Certificate) {
 		Severity: finding.Error,
 		Title:    title,
 		Detail:   detail,
-		Fix:      fmt.Sprintf("connect with one of the certificate's names, or have it reissued with a subjectAltName for %s", target),
+		Fix:      v.nameFix(target),
 		Evidence: sans,
 	})
+}
+
+// nameFix says what to do about a name mismatch on this side.
+func (v *verifier) nameFix(target string) string {
+	if v.peer() == "client" {
+		return fmt.Sprintf("give the client a certificate whose subjectAltName is an allowed name (such as %s), or allow one of its names", target)
+	}
+	return fmt.Sprintf("connect with one of the certificate's names, or have it reissued with a subjectAltName for %s", target)
 }
 
 // cnMatches reports whether a Common Name names host, with a leading
@@ -487,7 +567,7 @@ func (v *verifier) checkPins() {
 				ID:       finding.PinExpired,
 				Severity: finding.Warning,
 				Title:    fmt.Sprintf("the pin set expired on %s (it still matches)", v.p.PinsExpire.UTC().Format(time.RFC3339)),
-				Detail:   "a pin matched the verified chain, but the pin set is past its expiry date and will fail closed as soon as the server's keys change",
+				Detail:   "a pin matched the verified chain, but the pin set is past its expiry date and will fail closed as soon as the " + v.peer() + "'s keys change",
 				Fix:      "review the pins and set a new expiry date",
 			})
 		}
@@ -505,7 +585,7 @@ func (v *verifier) checkPins() {
 		Severity: finding.Error,
 		Title:    "no configured pin matches the " + from,
 		Detail:   fmt.Sprintf("%d %s configured; none is the key of a certificate of the %s (pins are checked against verified chains only)", len(v.p.Pins), plural(len(v.p.Pins), "pin is"), from),
-		Fix:      "if the server's keys changed legitimately, pin one of the keys listed below (a CA key survives renewals); otherwise the connection may be intercepted",
+		Fix:      "if the " + v.peer() + "'s keys changed legitimately, pin one of the keys listed below (a CA key survives renewals); otherwise the connection may be intercepted",
 		Evidence: ev,
 	}
 	if len(v.p.Pins) > 1 {

@@ -1,20 +1,29 @@
 // Package trust decides whether to trust a certificate chain and, when it
 // must not, says exactly why and how to fix it.
 //
-// A [Policy] names the trust anchors (the system roots, extra roots, or
-// both), SPKI pins, the acceptable names, the extended key usage and a limit
-// on intermediates. [Policy.Verify] checks a chain as the peer sent it and
-// returns a [Result] holding every [finding.Finding] it can prove, not just
-// the first failure. [Policy.VerifyConnection] plugs the same check into
-// [crypto/tls.Config.VerifyConnection] and fails the handshake with a
-// [*VerifyError] that carries the finding id.
+// A [Verifier] holds the trust anchors ([Anchors]), SPKI pins, the
+// acceptable names, the extended key usage and a limit on intermediates.
+// [Verifier.Verify] checks a chain as the peer sent it and returns a
+// [Result] holding every [finding.Finding] it can prove, not just the first
+// failure. [Verifier.VerifyServer] and [Verifier.VerifyClient] plug the
+// same check into [crypto/tls.Config.VerifyConnection] and fail the
+// handshake with a [*VerifyError] that carries the finding id.
 //
 // # Trust anchors
 //
-// The zero Policy trusts nothing. Roots listed in [Policy.Roots] replace the
-// system roots unless [Policy.System] is also set: nothing is merged
-// silently. [DefaultSystemRoots] loads the same files crypto/x509 and
-// OpenSSL read on Linux, honouring SSL_CERT_FILE and SSL_CERT_DIR.
+// [LoadAnchors] is the one place trust sources ("system", "file:PATH",
+// "dir:PATH", "pem:PEM") get their meaning: the sources replace the system
+// roots unless "system" is listed, so nothing is merged silently. The zero
+// Verifier trusts nothing. "system" is [truststore.SystemRoots]: the files
+// crypto/x509 and OpenSSL read on Linux, honouring SSL_CERT_FILE and
+// SSL_CERT_DIR.
+//
+// # Server names
+//
+// [ServerName] decides, once for every client path, the name a server's
+// certificate must carry: the configured name, else the host of the dial
+// target, IP addresses included (checked against IP SANs). An empty name is
+// an error, never "check no name".
 //
 // # Diagnosis
 //
@@ -29,7 +38,7 @@
 //
 // A [Pin] is the SHA-256 of a certificate's SubjectPublicKeyInfo (RFC 7469
 // §2.4). Pins are matched against the verified chains only, never against
-// the list the peer sent (CVE-2016-2402). After [Policy.PinsExpire] a pin set
+// the list the peer sent (CVE-2016-2402). After [Verifier.PinsExpire] a pin set
 // that does not match fails closed with [finding.PinExpired], so a stale pin
 // set is reported as stale rather than silently ignored.
 package trust

@@ -2,7 +2,6 @@ package trust
 
 import (
 	"bytes"
-	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
@@ -10,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/tlskit/tlskit/truststore"
 )
 
 func TestParsePin(t *testing.T) {
@@ -57,26 +58,26 @@ func TestPinOfKnownValue(t *testing.T) {
 	}
 }
 
-func TestParseCertificatesPEM(t *testing.T) {
+func TestParseUserCertificates(t *testing.T) {
 	chain, err := os.ReadFile(filepath.Join("testdata", "badssl", "test-set", "wildcard-rsa2048.pem"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	cs, err := ParseCertificatesPEM(chain, "chain.pem")
+	cs, err := truststore.ParseCertificates(chain, "chain.pem")
 	if err != nil || len(cs) != 2 {
 		t.Fatalf("chain: %d certs, %v", len(cs), err)
 	}
 	der := append(append([]byte{}, cs[0].Raw...), cs[1].Raw...)
-	if cs2, err := ParseCertificatesPEM(der, "chain.der"); err != nil || len(cs2) != 2 {
+	if cs2, err := truststore.ParseCertificates(der, "chain.der"); err != nil || len(cs2) != 2 {
 		t.Fatalf("DER: %d certs, %v", len(cs2), err)
 	}
 	trusted := pem.EncodeToMemory(&pem.Block{Type: "TRUSTED CERTIFICATE", Bytes: append(append([]byte{}, cs[0].Raw...), 0x30, 0x00)})
-	if cs3, err := ParseCertificatesPEM(trusted, "trusted.pem"); err != nil || len(cs3) != 1 || !cs3[0].Equal(cs[0]) {
+	if cs3, err := truststore.ParseCertificates(trusted, "trusted.pem"); err != nil || len(cs3) != 1 || !cs3[0].Equal(cs[0]) {
 		t.Fatalf("TRUSTED CERTIFICATE: %v", err)
 	}
 	secret := "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7"
 	keyPEM := []byte("-----BEGIN PRIVATE KEY-----\n" + secret + "\n-----END PRIVATE KEY-----\n")
-	if cs4, err := ParseCertificatesPEM(append(append([]byte{}, chain...), keyPEM...), "combined.pem"); err != nil || len(cs4) != 2 {
+	if cs4, err := truststore.ParseCertificates(append(append([]byte{}, chain...), keyPEM...), "combined.pem"); err != nil || len(cs4) != 2 {
 		t.Errorf("cert+key file: %d certs, %v", len(cs4), err)
 	}
 	for _, tc := range []struct {
@@ -91,15 +92,15 @@ func TestParseCertificatesPEM(t *testing.T) {
 		{[]byte("-----BEGIN CERTIFICATE-----\nMIIB"), "no complete block"},
 		{pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: []byte{0x30, 0x03, 1, 2, 3}}), "PEM block 1"},
 	} {
-		_, err := ParseCertificatesPEM(tc.in, "combined")
-		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.HasPrefix(err.Error(), "trust: ") {
+		_, err := truststore.ParseCertificates(tc.in, "combined")
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.HasPrefix(err.Error(), "truststore: ") {
 			t.Errorf("error = %v, want %q", err, tc.want)
 		}
 		if err != nil && strings.Contains(err.Error(), secret) {
 			t.Errorf("error leaks key material: %v", err)
 		}
 	}
-	if _, err := LoadCertificatesFile(filepath.Join(t.TempDir(), "missing.pem")); err == nil || !strings.Contains(err.Error(), "does not exist") {
+	if _, err := truststore.ReadCertificatesFile(filepath.Join(t.TempDir(), "missing.pem")); err == nil || !strings.Contains(err.Error(), "does not exist") {
 		t.Errorf("missing file: %v", err)
 	}
 }
@@ -142,7 +143,7 @@ func TestSystemAnchorsEnv(t *testing.T) {
 	os.Symlink("other.pem", filepath.Join(d1, "abcd1234.0")) // a hash link: skipped
 	t.Setenv("SSL_CERT_FILE", bundle)
 	t.Setenv("SSL_CERT_DIR", d1+":"+d2)
-	anchors, err := SystemAnchors()
+	anchors, err := truststore.SystemRoots(truststore.ProcessEnv())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,10 +159,10 @@ func TestSystemAnchorsEnv(t *testing.T) {
 	}
 	t.Setenv("SSL_CERT_FILE", filepath.Join(dir, "none.pem"))
 	t.Setenv("SSL_CERT_DIR", filepath.Join(dir, "nodir"))
-	if _, err := SystemAnchors(); err == nil || !strings.Contains(err.Error(), "no system roots found") {
+	if _, err := truststore.SystemRoots(truststore.ProcessEnv()); err == nil || !strings.Contains(err.Error(), "no system roots found") {
 		t.Errorf("empty: %v", err)
 	}
-	r := (&Policy{System: true}).Verify(certs(l.leaf, l.inter), "", t0)
+	r := (&Verifier{Anchors: SystemAnchors()}).Verify(certs(l.leaf, l.inter), "", t0)
 	if f := find(t, r, "policy.invalid"); !strings.Contains(f.Detail, "none.pem") {
 		t.Errorf("policy.invalid detail: %s", f.Detail)
 	}
@@ -185,7 +186,7 @@ func FuzzParsePin(f *testing.F) {
 	})
 }
 
-func FuzzParseCertificatesPEM(f *testing.F) {
+func FuzzParseUserCertificates(f *testing.F) {
 	for _, name := range []string{"wildcard-rsa2048.pem", "wildcard-ecc256.pem", "ca-root.crt"} {
 		data, err := os.ReadFile(filepath.Join("testdata", "badssl", "test-set", name))
 		if err != nil {
@@ -199,9 +200,9 @@ func FuzzParseCertificatesPEM(f *testing.F) {
 	f.Add([]byte("-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n"))
 	f.Add([]byte("-----BEGIN TRUSTED CERTIFICATE-----\nMAA=\n-----END TRUSTED CERTIFICATE-----\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		cs, err := ParseCertificatesPEM(data, "fuzz")
+		cs, err := truststore.ParseCertificates(data, "fuzz")
 		if err != nil {
-			if !strings.HasPrefix(err.Error(), "trust: fuzz: ") {
+			if !strings.HasPrefix(err.Error(), "truststore: fuzz: ") {
 				t.Fatalf("error without prefix: %v", err)
 			}
 			return
@@ -214,7 +215,7 @@ func FuzzParseCertificatesPEM(f *testing.F) {
 				t.Fatal("nil certificate")
 			}
 			_ = Describe(c)
-			(&Policy{Roots: []*x509.Certificate{c}}).Verify(cs, "fuzz.example", t0)
+			(&Verifier{Anchors: NewAnchors("", c)}).Verify(cs, "fuzz.example", t0)
 		}
 	})
 }

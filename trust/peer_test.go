@@ -48,7 +48,7 @@ func TestOpenSSLAgrees(t *testing.T) {
 			out, err := exec.Command("openssl", append(args, leafPEM)...).CombinedOutput()
 			opensslOK := err == nil
 
-			r := (&Policy{Roots: certs(tc.root)}).Verify(certs(append([]*node{tc.leaf}, tc.inter...)...), "www.lab.example", t0)
+			r := (&Verifier{Anchors: NewAnchors("", certs(tc.root)...)}).Verify(certs(append([]*node{tc.leaf}, tc.inter...)...), "www.lab.example", t0)
 			if r.Trusted != opensslOK {
 				t.Fatalf("Trusted=%v but openssl verify: %v\n%s\n%s", r.Trusted, err, out, dump(r))
 			}
@@ -61,7 +61,7 @@ func TestOpenSSLAgrees(t *testing.T) {
 
 // handshake runs a real crypto/tls handshake on loopback: the server sends
 // chain, the client verifies with p.
-func handshake(t *testing.T, p *Policy, chain []*node, serverName string) error {
+func handshake(t *testing.T, p *Verifier, chain []*node, serverName string) error {
 	t.Helper()
 	cert := tls.Certificate{PrivateKey: chain[0].key}
 	for _, n := range chain {
@@ -87,10 +87,14 @@ func handshake(t *testing.T, p *Policy, chain []*node, serverName string) error 
 	}
 	defer conn.Close()
 	conn.SetDeadline(time.Now().Add(5 * time.Second))
+	verify, err := p.VerifyServer(serverName, func() time.Time { return t0 })
+	if err != nil {
+		return err
+	}
 	tc := tls.Client(conn, &tls.Config{
-		ServerName:         serverName,
+		ServerName:         SNI(serverName),
 		InsecureSkipVerify: true, // replaced by VerifyConnection, not skipped
-		VerifyConnection:   p.VerifyConnection(func() time.Time { return t0 }),
+		VerifyConnection:   verify,
 	})
 	return tc.Handshake()
 }
@@ -107,6 +111,10 @@ func TestVerifyConnectionHandshake(t *testing.T) {
 	}{
 		{[]*node{l.leaf}, "www.lab.example", finding.ChainIncomplete},
 		{[]*node{l.leaf, l.inter}, "other.example", finding.NameMismatch},
+		// An IP address is a name like any other: crypto/tls leaves
+		// ConnectionState.ServerName empty for it, which once meant "check
+		// no name" (issue #9).
+		{[]*node{l.leaf, l.inter}, "127.0.0.1", finding.NameMismatch},
 	} {
 		err := handshake(t, l.policy(), tc.chain, tc.host)
 		var ve *VerifyError
@@ -121,14 +129,38 @@ func TestVerifyConnectionHandshake(t *testing.T) {
 	pubInter := issue(t, spec{cn: "Public Intermediate", ca: true}, sys)
 	pub := issue(t, spec{cn: "www.public.example", dns: []string{"www.public.example"}}, pubInter)
 	fake := func() ([]*x509.Certificate, error) { return certs(sys), nil }
-	mine := &Policy{Roots: certs(l.root), SystemRoots: fake}
+	mine := &Verifier{Anchors: &Anchors{Certs: certs(l.root), SystemRoots: fake}}
 	err := handshake(t, mine, []*node{pub, pubInter}, "www.public.example")
 	var ve *VerifyError
 	if !errors.As(err, &ve) || ve.ID != finding.ChainUntrustedRoot {
 		t.Fatalf("System=false accepted a system root: %v", err)
 	}
-	if err := handshake(t, &Policy{System: true, SystemRoots: fake}, []*node{pub, pubInter}, "www.public.example"); err != nil {
+	if err := handshake(t, &Verifier{Anchors: &Anchors{System: true, SystemRoots: fake}}, []*node{pub, pubInter}, "www.public.example"); err != nil {
 		t.Fatalf("System=true: %v", err)
+	}
+	if _, err := l.policy().VerifyServer("", nil); err == nil {
+		t.Error("VerifyServer with no name: want an error, not \"check no name\"")
+	}
+}
+
+func TestServerName(t *testing.T) {
+	for _, tc := range []struct{ addr, configured, want, sni string }{
+		{"example.com:443", "", "example.com", "example.com"},
+		{"127.0.0.1:8443", "", "127.0.0.1", ""},
+		{"[::1]:443", "", "::1", ""},
+		{"10.0.0.7:443", "api.internal", "api.internal", "api.internal"},
+		{"example.com.:443", "", "example.com", "example.com"},
+		{"example.com", "", "example.com", "example.com"},
+	} {
+		got, err := ServerName(tc.addr, tc.configured)
+		if err != nil || got != tc.want || SNI(got) != tc.sni {
+			t.Errorf("ServerName(%q, %q) = %q (SNI %q), %v; want %q (SNI %q)", tc.addr, tc.configured, got, SNI(got), err, tc.want, tc.sni)
+		}
+	}
+	for _, addr := range []string{":443", "", "[]:443"} {
+		if got, err := ServerName(addr, ""); err == nil {
+			t.Errorf("ServerName(%q) = %q, want an error", addr, got)
+		}
 	}
 }
 
@@ -136,9 +168,13 @@ func TestVerifyConnectionClientAuth(t *testing.T) {
 	l := newLab(t)
 	p := l.policy()
 	p.Usage = x509.ExtKeyUsageClientAuth
-	vc := p.VerifyConnection(func() time.Time { return t0 })
+	vc := p.VerifyClient(false, func() time.Time { return t0 })
 	if err := vc(tls.ConnectionState{}); err != nil {
 		t.Errorf("no client certificate: %v (tls.Config.ClientAuth decides)", err)
+	}
+	var ve *VerifyError
+	if err := p.VerifyClient(true, nil)(tls.ConnectionState{}); !errors.As(err, &ve) || ve.ID != finding.ClientCertRequired {
+		t.Errorf("required, none sent: %v, want client-cert.required", err)
 	}
 	if err := vc(tls.ConnectionState{ServerName: "ignored.example", PeerCertificates: certs(l.leaf, l.inter)}); err == nil {
 		t.Error("server certificate accepted as client certificate")

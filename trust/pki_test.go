@@ -167,8 +167,8 @@ func newLab(t testing.TB) *lab {
 	return &lab{root: root, inter: inter, leaf: leaf}
 }
 
-func (l *lab) policy() *Policy {
-	return &Policy{Roots: []*x509.Certificate{l.root.cert}, RootSources: []string{"lab-root.pem"}}
+func (l *lab) policy() *Verifier {
+	return &Verifier{Anchors: NewAnchors("lab-root.pem", l.root.cert)}
 }
 
 func certs(ns ...*node) []*x509.Certificate {

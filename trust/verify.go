@@ -14,7 +14,7 @@ import (
 	"github.com/tlskit/tlskit/finding"
 )
 
-// Result is the outcome of [Policy.Verify].
+// Result is the outcome of [Verifier.Verify].
 type Result struct {
 	// Sent is the chain as the peer sent it, leaf first.
 	Sent []*x509.Certificate
@@ -98,18 +98,34 @@ func (e *VerifyError) Error() string {
 func (e *VerifyError) Unwrap() error { return e.Err }
 
 // Verify checks chain (as the peer sent it, leaf first) for host at time at
-// (zero means time.Now). host may be "" (no name check unless the policy
-// lists Names), a DNS name or an IP address.
+// (zero means time.Now). host is a DNS name or an IP address (checked
+// against the IP SANs). For a server chain an empty host with no
+// [Verifier.Names] checks no name, and says so in a [finding.NameNotChecked]
+// warning: use it only where the name is unknowable (a capture without
+// SNI); connections get their name from [ServerName]. A client chain is
+// checked against Names only.
 //
 // Verify never stops at the first problem: it collects every finding it can
-// prove. Verify loads the system roots on every call when System is set; use
-// [Policy.VerifyConnection] to load them once.
-func (p *Policy) Verify(chain []*x509.Certificate, host string, at time.Time) *Result {
-	return p.verify(p.loadAnchors(), chain, host, at)
+// prove. The anchors are loaded once per [Anchors] and reused.
+func (p *Verifier) Verify(chain []*x509.Certificate, host string, at time.Time) *Result {
+	return p.verify(p.Anchors.resolve(), chain, host, at)
+}
+
+// noClientCert is the error of a required client certificate that was not
+// sent.
+func noClientCert() error {
+	f := finding.Finding{
+		ID:       finding.ClientCertRequired,
+		Severity: finding.Error,
+		Title:    "the client sent no certificate, and one is required",
+		Detail:   "this server requires a client certificate (mTLS); the client's Certificate message was empty",
+		Fix:      "configure the client with a certificate issued by a CA this server trusts",
+	}
+	return &VerifyError{ID: f.ID, Findings: []finding.Finding{f}, title: f.Title, errors: 1}
 }
 
 // verify is Verify with the anchors already loaded.
-func (p *Policy) verify(a *anchorSet, chain []*x509.Certificate, host string, at time.Time) *Result {
+func (p *Verifier) verify(a *anchorSet, chain []*x509.Certificate, host string, at time.Time) *Result {
 	if at.IsZero() {
 		at = time.Now()
 	}
@@ -141,7 +157,7 @@ func (p *Policy) verify(a *anchorSet, chain []*x509.Certificate, host string, at
 
 // verifier holds the state of one verification.
 type verifier struct {
-	p     *Policy
+	p     *Verifier
 	a     *anchorSet
 	sent  []*x509.Certificate
 	at    time.Time

@@ -85,7 +85,7 @@ func TestVerifyDiagnosis(t *testing.T) {
 
 	tests := []struct {
 		name    string
-		policy  *Policy
+		policy  *Verifier
 		chain   []*node
 		host    string
 		trusted bool
@@ -96,10 +96,10 @@ func TestVerifyDiagnosis(t *testing.T) {
 		{name: "root-sent", chain: []*node{l.leaf, l.inter, l.root}, trusted: true, id: finding.ChainRootSent, sev: finding.Info, detail: []string{"Lab Root"}},
 		{name: "missing-intermediate", chain: []*node{l.leaf}, id: finding.ChainIncomplete, sev: finding.Error,
 			detail: []string{`"CN=Lab Intermediate,O=tlskit lab"`, labAIA, "the server must send it"}},
-		{name: "untrusted-root-not-sent", policy: &Policy{Roots: certs(other), RootSources: []string{"/etc/other.pem"}}, chain: []*node{l.leaf, l.inter},
-			id: finding.ChainUntrustedRoot, sev: finding.Error, detail: []string{"CN=Lab Root", "/etc/other.pem", "not the system roots"}},
-		{name: "untrusted-root-sent", policy: &Policy{Roots: certs(other)}, chain: []*node{l.leaf, l.inter, l.root},
-			id: finding.ChainUntrustedRoot, sev: finding.Error, detail: []string{`the root "CN=Lab Root`, "1 explicitly given root"}},
+		{name: "untrusted-root-not-sent", policy: &Verifier{Anchors: NewAnchors("/etc/other.pem", certs(other)...)}, chain: []*node{l.leaf, l.inter},
+			id: finding.ChainUntrustedRoot, sev: finding.Error, detail: []string{"CN=Lab Root", "/etc/other.pem", "system roots not included"}},
+		{name: "untrusted-root-sent", policy: &Verifier{Anchors: NewAnchors("", certs(other)...)}, chain: []*node{l.leaf, l.inter, l.root},
+			id: finding.ChainUntrustedRoot, sev: finding.Error, detail: []string{`the root "CN=Lab Root`, "1 certificate; system roots not included"}},
 		{name: "expired-leaf", chain: []*node{expiredLeaf, l.inter}, id: finding.CertExpired, sev: finding.Error,
 			detail: []string{"the leaf", expiredLeaf.cert.NotAfter.Format(time.RFC3339), "2026-06-01T12:00:00Z", "10 days"}},
 		{name: "not-yet-valid", chain: []*node{futureLeaf, l.inter}, id: finding.CertNotYetValid, sev: finding.Error, detail: []string{"5 days too early"}},
@@ -113,12 +113,12 @@ func TestVerifyDiagnosis(t *testing.T) {
 		{name: "reversed", chain: []*node{l.inter, l.leaf}, id: finding.ChainWrongOrder, sev: finding.Error, detail: []string{"#2", "Sent order"}},
 		{name: "out-of-order", chain: []*node{l.leaf, l.root, l.inter}, trusted: true, id: finding.ChainWrongOrder, sev: finding.Warning, detail: []string{"#3 in the list but #2"}},
 		{name: "not-ca", chain: []*node{notCALeaf, notCA}, id: finding.CertNotCA, sev: finding.Error, detail: []string{"certificate #2", "CA:TRUE"}},
-		{name: "sha1-leaf", policy: &Policy{Roots: certs(rsaRoot)}, chain: []*node{sha1Leaf}, id: finding.CertWeakSignature, sev: finding.Error, detail: []string{"SHA1-RSA"}},
-		{name: "no-depth-limit", policy: &Policy{Roots: certs(l.root), MaxIntermediates: 0}, chain: []*node{l.leaf, l.inter}, trusted: true},
+		{name: "sha1-leaf", policy: &Verifier{Anchors: NewAnchors("", certs(rsaRoot)...)}, chain: []*node{sha1Leaf}, id: finding.CertWeakSignature, sev: finding.Error, detail: []string{"SHA1-RSA"}},
+		{name: "no-depth-limit", policy: &Verifier{Anchors: NewAnchors("", certs(l.root)...), MaxIntermediates: 0}, chain: []*node{l.leaf, l.inter}, trusted: true},
 		{name: "name-not-key", chain: []*node{l.leaf, twin}, id: finding.ChainIncomplete, sev: finding.Error, detail: []string{"another generation", PinOf(twin.cert).String()}},
-		{name: "anchor-name-not-key", policy: &Policy{Roots: certs(l.root, twin)}, chain: []*node{l.leaf}, id: finding.ChainIncomplete, sev: finding.Error,
+		{name: "anchor-name-not-key", policy: &Verifier{Anchors: NewAnchors("", certs(l.root, twin)...)}, chain: []*node{l.leaf}, id: finding.ChainIncomplete, sev: finding.Error,
 			detail: []string{"is among the trust anchors, but its key"}},
-		{name: "zero-policy", policy: &Policy{}, chain: []*node{l.leaf, l.inter}, id: finding.PolicyInvalid, sev: finding.Error, detail: []string{"no trust anchors"}},
+		{name: "zero-policy", policy: &Verifier{}, chain: []*node{l.leaf, l.inter}, id: finding.PolicyInvalid, sev: finding.Error, detail: []string{"no trust anchors"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -228,7 +228,7 @@ func TestExpiredCrossSign(t *testing.T) {
 	r3 := issue(t, spec{cn: "R3", ca: true}, newRoot)
 	leaf := issue(t, spec{cn: "le.example", dns: []string{"le.example"}}, r3)
 
-	modern := &Policy{Roots: certs(newRoot)}
+	modern := &Verifier{Anchors: NewAnchors("", certs(newRoot)...)}
 	r := modern.Verify(certs(leaf, r3, cross), "le.example", t0)
 	if !r.Trusted {
 		t.Fatalf("modern store:\n%s", dump(r))
@@ -238,7 +238,7 @@ func TestExpiredCrossSign(t *testing.T) {
 		t.Errorf("cross-sign finding: %+v", f)
 	}
 	// An old client trusting only DST Root CA X3 must fail on the dates.
-	old := &Policy{Roots: certs(oldRoot)}
+	old := &Verifier{Anchors: NewAnchors("", certs(oldRoot)...)}
 	r = old.Verify(certs(leaf, r3, cross), "le.example", t0)
 	if r.Trusted {
 		t.Fatal("old store trusted an expired cross-sign")
@@ -312,23 +312,23 @@ func TestSystemRootsExcluded(t *testing.T) {
 	pub := issue(t, spec{cn: "www.public.example", dns: []string{"www.public.example"}}, sys)
 	fake := func() ([]*x509.Certificate, error) { return certs(sys), nil }
 
-	withSystem := &Policy{System: true, SystemRoots: fake}
+	withSystem := &Verifier{Anchors: &Anchors{System: true, SystemRoots: fake}}
 	if r := withSystem.Verify(certs(pub), "www.public.example", t0); !r.Trusted {
 		t.Fatalf("System=true:\n%s", dump(r))
 	}
-	onlyMine := &Policy{Roots: certs(l.root), SystemRoots: fake}
+	onlyMine := &Verifier{Anchors: &Anchors{Certs: certs(l.root), SystemRoots: fake}}
 	r := onlyMine.Verify(certs(pub), "www.public.example", t0)
 	if r.Trusted {
 		t.Fatal("System=false still trusted a system root")
 	}
 	find(t, r, finding.ChainIncomplete)
-	both := &Policy{System: true, Roots: certs(l.root), SystemRoots: fake}
+	both := &Verifier{Anchors: &Anchors{System: true, Certs: certs(l.root), SystemRoots: fake}}
 	for _, c := range [][]*node{{pub}, {l.leaf, l.inter}} {
 		if r := both.Verify(certs(c...), "", t0); !r.Trusted {
 			t.Errorf("System plus Roots:\n%s", dump(r))
 		}
 	}
-	broken := &Policy{System: true, SystemRoots: func() ([]*x509.Certificate, error) { return nil, errors.New("boom") }}
+	broken := &Verifier{Anchors: &Anchors{System: true, SystemRoots: func() ([]*x509.Certificate, error) { return nil, errors.New("boom") }}}
 	r = broken.Verify(certs(pub), "", t0)
 	if f := find(t, r, finding.PolicyInvalid); !strings.Contains(f.Detail, "Boom") {
 		t.Errorf("loader failure: %+v", f)

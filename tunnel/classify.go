@@ -13,10 +13,25 @@ import (
 )
 
 // Classify returns the finding id that explains why a connection was
-// refused or failed: the id of a [*trust.VerifyError], else one derived
+// refused or failed, seen from the TLS client's side (a tunnel client
+// dialling its target): the id of a [*trust.VerifyError], else one derived
 // from the TLS or network error (net.timeout, net.refused, net.reset,
-// protocol.not-tls, client-cert.required, protocol.alert…).
+// protocol.not-tls, client-cert.required, protocol.alert…). A certificate
+// alert from the peer means the server refused our client certificate.
 func Classify(err error) string {
+	return classify(err, false)
+}
+
+// ClassifyServer is [Classify] seen from the TLS server's side (a tunnel
+// server's handshake with a client): a certificate alert from the peer
+// means the client refused the server's certificate
+// ([finding.ServerCertRejected]), not that a client certificate was
+// rejected.
+func ClassifyServer(err error) string {
+	return classify(err, true)
+}
+
+func classify(err error, server bool) string {
 	var ve *trust.VerifyError
 	if errors.As(err, &ve) {
 		return ve.ID
@@ -45,7 +60,11 @@ func Classify(err error) string {
 	case strings.Contains(msg, "client didn't provide a certificate"), strings.Contains(msg, "remote error: tls: certificate required"):
 		return finding.ClientCertRequired
 	case strings.Contains(msg, "remote error: tls: bad certificate"), strings.Contains(msg, "remote error: tls: unknown certificate authority"),
-		strings.Contains(msg, "remote error: tls: certificate unknown"), strings.Contains(msg, "remote error: tls: unsupported certificate"):
+		strings.Contains(msg, "remote error: tls: certificate unknown"), strings.Contains(msg, "remote error: tls: unsupported certificate"),
+		strings.Contains(msg, "remote error: tls: certificate expired"), strings.Contains(msg, "remote error: tls: certificate revoked"):
+		if server {
+			return finding.ServerCertRejected
+		}
 		return finding.ClientCertRejected
 	case strings.Contains(msg, "protocol version not supported"):
 		return finding.ProtocolVersionMismatch

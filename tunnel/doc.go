@@ -22,8 +22,11 @@
 //     FIN over TCP), and the other direction keeps flowing.
 //   - IdleTimeout closes a connection when neither direction moved data
 //     for that long.
-//   - MaxConns bounds concurrent connections: beyond it, connections wait in
-//     the listen backlog.
+//   - MaxConns bounds concurrent connections: beyond it, a connection is
+//     closed at once and refused with finding limit.max-conns.
+//   - FirstByteTimeout (server mode) closes a client that sends nothing
+//     that long after connecting (limit.first-byte), so silent clients
+//     cannot hold the slots for a whole HandshakeTimeout.
 //   - A refused peer is logged with slog as msg=refused and
 //     finding=<finding id> (see [Classify]), and counted in [Metrics].
 //   - [Proxy.Shutdown] stops accepting and lets connections drain until its
@@ -34,7 +37,7 @@
 //
 // # Metrics
 //
-// [Metrics] writes the Prometheus text exposition format (version 0.0.4)
-// by hand: connections accepted, active and refused by finding id, bytes
-// each way, a handshake duration histogram, reloads and reload errors.
+// [Metrics] holds the Prometheus metrics, with client_golang: connections
+// accepted, active and refused by finding id, bytes each way, a handshake
+// duration histogram, reloads and reload errors.
 package tunnel

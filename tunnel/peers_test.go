@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tlskit/tlskit"
 	"github.com/tlskit/tlskit/finding"
 	"github.com/tlskit/tlskit/internal/peertest"
 	"github.com/tlskit/tlskit/trust"
@@ -188,4 +189,69 @@ func TestBadTargets(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSilentClientsCannotStarve: MaxConns silent TCP clients fill a tunnel
+// server. A real client (openssl s_client) arriving then is refused at once
+// (limit.max-conns), not left in the backlog; the silent clients are closed
+// after the first-byte timeout (limit.first-byte) rather than the 10 s
+// handshake timeout, and openssl s_client is then served.
+func TestSilentClientsCannotStarve(t *testing.T) {
+	peertest.Need(t, "openssl")
+	f := newFixture(t)
+	var logs logBuf
+	p := serverTunnel(t, &tlskit.Policy{CertFile: f.serverCert, KeyFile: f.serverKey, Time: f.now}, echoServer(t))
+	p.MaxConns, p.FirstByteTimeout, p.HandshakeTimeout, p.Logger = 4, 300*time.Millisecond, 10*time.Second, logs.logger()
+	addr := serve(t, p)
+	start := time.Now()
+	for range 4 {
+		c, err := net.Dial("tcp", addr)
+		must(t, err)
+		defer c.Close()
+	}
+	time.Sleep(50 * time.Millisecond) // let the proxy accept them
+	sClient := func() (string, error) {
+		cmd := exec.Command("openssl", "s_client", "-connect", addr, "-CAfile", f.files.Root, "-verify_return_error", "-brief")
+		cmd.Stdin = strings.NewReader("")
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	if out, err := sClient(); err == nil {
+		t.Fatalf("s_client served while %d silent clients hold every slot:\n%s", 4, out)
+	}
+	logs.waitFinding(t, "limit.max-conns")
+	for len(findings(&logs, "limit.first-byte")) < 4 {
+		if time.Since(start) > 5*time.Second {
+			t.Fatalf("silent clients not refused by the first-byte timeout: %v", logs.records("refused"))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	r := findings(&logs, "limit.first-byte")[0]
+	if !strings.Contains(r["error"].(string), "sent nothing within 300ms") || r["side"] != "client" {
+		t.Errorf("first-byte refusal logged as %v", r)
+	}
+	var out string
+	var err error
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if out, err = sClient(); err == nil {
+			break
+		}
+	}
+	if err != nil || !strings.Contains(out, "Verification: OK") {
+		t.Fatalf("s_client not served after the silent clients were dropped: %v\n%s", err, out)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("a real client waited %v behind silent ones (handshake timeout 10s)", d)
+	}
+}
+
+// findings returns the refused records with finding id.
+func findings(l *logBuf, id string) []map[string]any {
+	var out []map[string]any
+	for _, r := range l.records("refused") {
+		if r["finding"] == id {
+			out = append(out, r)
+		}
+	}
+	return out
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -13,11 +14,19 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tlskit/tlskit/finding"
 )
 
 // DefaultHandshakeTimeout bounds the handshake and the target dial when
 // [Proxy.HandshakeTimeout] is zero.
 const DefaultHandshakeTimeout = 10 * time.Second
+
+// DefaultFirstByteTimeout is how long a client may stay silent before its
+// handshake starts when [Proxy.FirstByteTimeout] is zero.
+const DefaultFirstByteTimeout = 3 * time.Second
 
 // Proxy forwards each connection accepted on a listener to a target. Set
 // its fields, then call [Proxy.Serve]; do not change or copy it afterwards.
@@ -39,7 +48,17 @@ type Proxy struct {
 	// IdleTimeout closes a connection when no data moved either way for
 	// that long; zero means never.
 	IdleTimeout time.Duration
+	// FirstByteTimeout, when Handshake is set, is how long a client may
+	// take to send its first byte (a TLS client speaks first: its
+	// ClientHello); a client silent that long is closed and refused with
+	// [finding.LimitFirstByte], so that silent connections hold a slot
+	// for seconds, not for the whole HandshakeTimeout. Zero means
+	// [DefaultFirstByteTimeout]; a negative value turns it off.
+	FirstByteTimeout time.Duration
 	// MaxConns is the limit of concurrent connections; zero means none.
+	// A connection accepted beyond it is closed at once, logged and
+	// counted as refused with [finding.LimitMaxConns], rather than left
+	// waiting unanswered in the listen backlog.
 	MaxConns int
 	// ProxyProtocol sends a PROXY protocol v2 header to the target.
 	ProxyProtocol bool
@@ -58,6 +77,10 @@ type Proxy struct {
 	listeners map[net.Listener]struct{}
 	conns     map[net.Conn]struct{}
 	wg        sync.WaitGroup
+
+	limitMu    sync.Mutex
+	limitLast  time.Time // when the last limit.max-conns line was logged
+	limitQuiet int       // refusals not logged since
 }
 
 // init prepares the internal state.
@@ -107,18 +130,8 @@ func (p *Proxy) Serve(ln net.Listener) error {
 	}()
 	var backoff time.Duration
 	for {
-		if p.sem != nil {
-			select {
-			case p.sem <- struct{}{}:
-			case <-p.done:
-				return ErrProxyClosed
-			}
-		}
 		c, err := ln.Accept()
 		if err != nil {
-			if p.sem != nil {
-				<-p.sem
-			}
 			if p.closing.Load() {
 				return ErrProxyClosed
 			}
@@ -137,6 +150,14 @@ func (p *Proxy) Serve(ln net.Listener) error {
 			return err
 		}
 		backoff = 0
+		if p.sem != nil {
+			select {
+			case p.sem <- struct{}{}:
+			default:
+				p.refuseOverLimit(c)
+				continue
+			}
+		}
 		if !p.track(c) {
 			c.Close()
 			if p.sem != nil {
@@ -147,6 +168,31 @@ func (p *Proxy) Serve(ln net.Listener) error {
 		p.wg.Add(1)
 		go p.handle(c)
 	}
+}
+
+// refuseOverLimit closes a connection accepted beyond MaxConns at once,
+// counts it, and logs it: every refusal, or under a flood of them one line
+// a second with the number not logged since.
+func (p *Proxy) refuseOverLimit(c net.Conn) {
+	remote := c.RemoteAddr().String()
+	c.Close()
+	p.m.refuse(finding.LimitMaxConns)
+	p.limitMu.Lock()
+	now := time.Now()
+	if now.Sub(p.limitLast) < time.Second {
+		p.limitQuiet++
+		p.limitMu.Unlock()
+		return
+	}
+	quiet := p.limitQuiet
+	p.limitLast, p.limitQuiet = now, 0
+	p.limitMu.Unlock()
+	args := []any{"service", p.Name, "remote", remote, "side", "client", "finding", finding.LimitMaxConns,
+		"error", fmt.Sprintf("%d connections are open, the limit (max-conns): closed at once", p.MaxConns)}
+	if quiet > 0 {
+		args = append(args, "not_logged_since", quiet)
+	}
+	p.Logger.Warn("refused", args...)
 }
 
 // track registers a connection; it returns false when the proxy is
@@ -210,8 +256,8 @@ func (p *Proxy) Close() error {
 // fresh goroutines with small stacks, since a connection may then stay
 // idle for hours.
 func (p *Proxy) handle(raw net.Conn) {
-	p.m.accepted.Add(1)
-	p.m.active.Add(1)
+	p.m.accepted.Inc()
+	p.m.active.Inc()
 	start := time.Now()
 	in, out := p.connect(raw, start)
 	if out == nil {
@@ -225,7 +271,7 @@ func (p *Proxy) handle(raw net.Conn) {
 func (p *Proxy) release(raw net.Conn) {
 	raw.Close()
 	p.untrack(raw)
-	p.m.active.Add(-1)
+	p.m.active.Dec()
 	if p.sem != nil {
 		<-p.sem
 	}
@@ -248,8 +294,24 @@ func (p *Proxy) connect(raw net.Conn, start time.Time) (in, out net.Conn) {
 	raw.SetDeadline(start.Add(hto))
 	in = raw
 	if p.Handshake != nil {
-		c, err := p.Handshake(ctx, raw)
+		hc, fb := raw, (*firstByteConn)(nil)
+		if fbt := p.FirstByteTimeout; fbt >= 0 {
+			if fbt == 0 {
+				fbt = DefaultFirstByteTimeout
+			}
+			if fbt < hto {
+				fb = &firstByteConn{Conn: raw, deadline: start.Add(hto)}
+				raw.SetReadDeadline(start.Add(fbt))
+				hc = fb
+			}
+		}
+		c, err := p.Handshake(ctx, hc)
 		if err != nil {
+			if fb != nil && !fb.seen.Load() && isTimeout(err) && ctx.Err() == nil {
+				err = fmt.Errorf("tunnel: the client sent nothing within %v of connecting: %w", p.firstByte(), err)
+				p.refuseAs(raw, "client", finding.LimitFirstByte, err)
+				return nil, nil
+			}
 			p.refuse(raw, "client", err)
 			return nil, nil
 		}
@@ -305,8 +367,47 @@ func (p *Proxy) transfer(raw, in, out net.Conn, start time.Time) {
 // refuse logs and counts a refused connection.
 func (p *Proxy) refuse(raw net.Conn, side string, err error) {
 	id := Classify(err)
+	if side == "client" && p.Handshake != nil {
+		id = ClassifyServer(err) // the proxy is the TLS server facing this client
+	}
+	p.refuseAs(raw, side, id, err)
+}
+
+// refuseAs logs and counts a refused connection with a known finding id.
+func (p *Proxy) refuseAs(raw net.Conn, side, id string, err error) {
 	p.m.refuse(id)
 	p.Logger.Warn("refused", "service", p.Name, "remote", raw.RemoteAddr().String(), "side", side, "finding", id, "error", err.Error())
+}
+
+// firstByte returns the effective first-byte timeout.
+func (p *Proxy) firstByte() time.Duration {
+	if p.FirstByteTimeout == 0 {
+		return DefaultFirstByteTimeout
+	}
+	return p.FirstByteTimeout
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, os.ErrDeadlineExceeded) || errors.As(err, &ne) && ne.Timeout()
+}
+
+// firstByteConn is the client connection during the handshake: once the
+// first byte arrived, the short first-byte read deadline gives way to the
+// handshake's.
+type firstByteConn struct {
+	net.Conn
+	deadline time.Time
+	seen     atomic.Bool
+}
+
+func (c *firstByteConn) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	if n > 0 && !c.seen.Load() {
+		c.seen.Store(true)
+		c.Conn.SetReadDeadline(c.deadline)
+	}
+	return n, err
 }
 
 // proxyHeader describes the client connection for the target.
@@ -364,9 +465,9 @@ func (p *Proxy) pipe(in, out net.Conn) (up, down int64) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		down = p.copy(in, out, &last, &p.m.bytesOut)
+		down = p.copy(in, out, &last, p.m.bytesOut)
 	}()
-	up = p.copy(out, in, &last, &p.m.bytesIn)
+	up = p.copy(out, in, &last, p.m.bytesIn)
 	wg.Wait()
 	return up, down
 }
@@ -376,7 +477,7 @@ func (p *Proxy) pipe(in, out net.Conn) (up, down int64) {
 // other sources (TLS) are read with a small buffer, and a read that fills
 // it switches to a pooled 32 KiB buffer, given back once reads are small
 // again, so idle connections stay small.
-func (p *Proxy) copy(dst, src net.Conn, last *atomic.Int64, count *atomic.Int64) int64 {
+func (p *Proxy) copy(dst, src net.Conn, last *atomic.Int64, count prometheus.Counter) int64 {
 	var read readFunc
 	if rc := rawReader(src); rc != nil {
 		read = rc.read
@@ -395,7 +496,7 @@ func (p *Proxy) copy(dst, src net.Conn, last *atomic.Int64, count *atomic.Int64)
 				return err
 			}
 			total += int64(len(b))
-			count.Add(int64(len(b)))
+			count.Add(float64(len(b)))
 			return nil
 		})
 		if err != nil {

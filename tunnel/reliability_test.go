@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -267,14 +268,19 @@ func TestHalfCloseBothWays(t *testing.T) {
 	}
 }
 
-// TestMaxConnsAndIdle: with MaxConns 1 a second client waits for the first;
-// IdleTimeout ends a silent connection.
+// TestMaxConnsAndIdle: with MaxConns 1 a second client is refused at once
+// (closed, logged and counted as limit.max-conns), not left waiting in the
+// backlog; IdleTimeout ends a silent connection, after which a new client
+// is served.
 func TestMaxConnsAndIdle(t *testing.T) {
 	echo := echoServer(t)
-	p := &tunnel.Proxy{MaxConns: 1, IdleTimeout: 300 * time.Millisecond, Dial: func(ctx context.Context, _ net.Conn) (net.Conn, error) {
-		var d net.Dialer
-		return d.DialContext(ctx, "tcp", echo)
-	}}
+	var logs logBuf
+	var m tunnel.Metrics
+	p := &tunnel.Proxy{Name: "limited", MaxConns: 1, IdleTimeout: 300 * time.Millisecond, Logger: logs.logger(), Metrics: &m,
+		Dial: func(ctx context.Context, _ net.Conn) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "tcp", echo)
+		}}
 	addr := serve(t, p)
 	first, err := net.Dial("tcp", addr)
 	must(t, err)
@@ -283,22 +289,51 @@ func TestMaxConnsAndIdle(t *testing.T) {
 	b := make([]byte, 1)
 	_, err = io.ReadFull(first, b)
 	must(t, err)
-	second, err := net.Dial("tcp", addr) // queued in the backlog
+	second, err := net.Dial("tcp", addr)
 	must(t, err)
 	defer second.Close()
-	fmt.Fprint(second, "b")
-	second.SetReadDeadline(time.Now().Add(150 * time.Millisecond))
-	if _, err := second.Read(b); err == nil {
-		t.Fatal("the second connection was served beyond MaxConns")
+	start := time.Now()
+	second.SetReadDeadline(time.Now().Add(2 * time.Second))
+	if n, err := second.Read(b); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("the second connection was not closed at once: read %d bytes, %v", n, err)
 	}
-	// The first goes idle and is closed; the second is then served.
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("the refusal took %v", d)
+	}
+	r := logs.waitFinding(t, "limit.max-conns")
+	if r["side"] != "client" || !strings.Contains(r["error"].(string), "closed at once") {
+		t.Errorf("refusal logged as %v", r)
+	}
+	var out bytes.Buffer
+	m.WriteTo(&out)
+	if !strings.Contains(out.String(), `tlskit_tunnel_connections_refused_total{finding="limit.max-conns",service="limited"} 1`+"\n") {
+		t.Errorf("metrics:\n%s", out.String())
+	}
+	// The first goes idle and is closed; a new client is then served.
 	first.SetReadDeadline(time.Now().Add(2 * time.Second))
 	if _, err := io.ReadAll(first); err != nil {
 		t.Fatalf("idle connection: %v", err)
 	}
-	second.SetReadDeadline(time.Now().Add(2 * time.Second))
-	if _, err := io.ReadFull(second, b); err != nil || b[0] != 'b' {
-		t.Fatalf("second: %q %v", b, err)
+	if got := roundTripRetry(t, addr, "c"); got != "c" {
+		t.Fatalf("third: %q", got)
+	}
+}
+
+// roundTripRetry is roundTrip, retried while the proxy may still count a
+// connection that just ended.
+func roundTripRetry(t *testing.T, addr, msg string) string {
+	t.Helper()
+	for deadline := time.Now().Add(3 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		c, err := net.Dial("tcp", addr)
+		must(t, err)
+		c.SetDeadline(time.Now().Add(2 * time.Second))
+		io.WriteString(c, msg)
+		c.(*net.TCPConn).CloseWrite()
+		b, _ := io.ReadAll(c)
+		c.Close()
+		if len(b) > 0 || time.Now().After(deadline) {
+			return string(b)
+		}
 	}
 }
 

@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -20,22 +19,19 @@ import (
 	"github.com/tlskit/tlskit/keylog"
 	"github.com/tlskit/tlskit/render"
 	"github.com/tlskit/tlskit/transcript"
-	"github.com/tlskit/tlskit/trust"
 )
 
 // pcapFlags are the options of `tlskit pcap`.
 type pcapFlags struct {
-	keylogFile    string
-	rsaKeys       []string
-	psk           string
-	jsonOut       bool
-	data          bool
-	hex           bool
-	brief         bool
-	caFiles       []string
-	noSystemRoots bool
-	verifyTime    string
-	filter        string
+	keylogFile string
+	rsaKeys    []string
+	psk        string
+	jsonOut    bool
+	data       bool
+	hex        bool
+	brief      bool
+	trust      trustFlags
+	filter     string
 }
 
 // newPcapCmd is `tlskit pcap`.
@@ -59,8 +55,10 @@ with the server's private key (--rsa-key), and plain PSK suites
 
 Chains are verified as of the capture time of the server's Certificate
 message, not now, so an old capture is not called expired; --verify-time
-overrides it. Trust: the system roots plus every --ca-file, or only the
---ca-file certificates with --no-system-roots.
+overrides it. The name verified is each ClientHello's SNI, or --servername;
+without either the chain is verified but its names are not (name.not-checked).
+
+` + trustHelp + `
 
 TCP flows that carry no TLS are left out. UDP flows that start with a
 DTLS 1.0 or 1.2 record are decoded as DTLS; other UDP is left out.
@@ -75,7 +73,7 @@ packets); 2 usage error or a file that is not a capture.`,
   tlskit pcap --rsa-key server.key old-rsa-kex.pcap
   tlskit pcap --psk 0a1b2c3d… dtls-psk.pcap
   tlskit pcap --json --filter :443 capture.pcap.gz
-  tlskit pcap --ca-file corp-root.pem --no-system-roots --keylog keys.log capture.pcapng`,
+  tlskit pcap --ca-file corp-root.pem --keylog keys.log capture.pcapng`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return usagef("example: tlskit pcap --keylog keys.log capture.pcapng", "pcap takes one capture FILE, got %d arguments", len(args))
@@ -95,32 +93,22 @@ packets); 2 usage error or a file that is not a capture.`,
 	fl.BoolVar(&f.data, "data", false, "also print decrypted application data: text in full, binary as its first bytes")
 	fl.BoolVar(&f.hex, "hex", false, "with --data, dump binary application data in full, in hex")
 	fl.BoolVar(&f.brief, "brief", false, "print only each connection's verdict and findings")
-	fl.StringArrayVar(&f.caFiles, "ca-file", nil, "trust the CA certificates in `FILE` (PEM or DER; repeatable)")
-	fl.BoolVar(&f.noSystemRoots, "no-system-roots", false, "trust only the --ca-file certificates, not the system roots")
-	fl.StringVar(&f.verifyTime, "verify-time", "", "verify chains as of this `TIME` (RFC 3339) instead of the capture time")
+	f.trust.register(fl, groupTrust|groupName|groupTime, 0)
 	fl.StringVar(&f.filter, "filter", "", "only connections with this endpoint: `HOST:PORT`, HOST, or :PORT")
 	return cmd
 }
 
 func runPcap(stdio Stdio, f *pcapFlags, path string) error {
-	cf := checkFlags{caFiles: f.caFiles, noSystemRoots: f.noSystemRoots}
-	pol, err := cf.policy()
+	pol, err := f.trust.policy(stdio.Err)
 	if err != nil {
 		return err
 	}
-	if pol.System && pol.SystemRoots == nil {
-		// Every connection is verified: load the system roots once.
-		pol.SystemRoots = sync.OnceValues(trust.DefaultSystemRoots)
-		go pol.SystemRoots() // parse them on the other core while the capture is read
+	v, err := verifier(pol)
+	if err != nil {
+		return err
 	}
-	opts := capture.Options{Policy: pol}
-	if f.verifyTime != "" {
-		at, err := time.Parse(time.RFC3339, f.verifyTime)
-		if err != nil {
-			return usagef("example: --verify-time 2016-01-01T00:00:00Z", "--verify-time: %v", err)
-		}
-		opts.VerifyTime = at
-	}
+	go v.Anchors.Preload() // parse the system roots on the other core while the capture is read
+	opts := capture.Options{Verifier: v, ServerName: pol.ServerName, Time: pol.Time}
 	if f.filter != "" {
 		match, err := endpointFilter(f.filter)
 		if err != nil {

@@ -19,16 +19,6 @@ import (
 
 // truststoreEnv is the part of the environment that changes how TLS
 // stacks load roots.
-func truststoreEnv() map[string]string {
-	env := map[string]string{}
-	for _, k := range []string{"SSL_CERT_FILE", "SSL_CERT_DIR", "CURL_CA_BUNDLE", "REQUESTS_CA_BUNDLE"} {
-		if v, ok := os.LookupEnv(k); ok {
-			env[k] = v
-		}
-	}
-	return env
-}
-
 // truststoreResult is what `tlskit truststore --json` prints.
 type truststoreResult struct {
 	*truststore.Audit
@@ -44,8 +34,9 @@ type stacksResult struct {
 }
 
 func newTruststoreCmd(stdio Stdio) *cobra.Command {
-	var root, verifyFile, serverName, at string
+	var root, verifyFile string
 	var jsonOut, showCerts bool
+	var tf trustFlags
 	cmd := &cobra.Command{
 		Use:   "truststore",
 		Short: "Audit the trust store and say which client stacks would trust a chain",
@@ -67,15 +58,16 @@ refuses the chain); 2 usage error.`,
   tlskit truststore --verify chain.pem --servername api.example.com`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			now := time.Now()
-			if at != "" {
-				t, err := time.Parse(time.RFC3339, at)
-				if err != nil {
-					return usagef("example: --verify-time 2026-11-23T06:00:00Z", "--verify-time: %v", err)
-				}
-				now = t
+			pol, err := tf.policy(stdio.Err)
+			if err != nil {
+				return err
 			}
-			opts := truststore.Options{Root: root, Env: truststoreEnv(), Now: now}
+			now := time.Now()
+			if pol.Time != nil {
+				now = pol.Time()
+			}
+			serverName := pol.ServerName
+			opts := truststore.Options{Root: root, Env: truststore.ProcessEnv(), Now: now}
 			if root != "" && root != "/" {
 				opts.Env = nil // the image's clients do not see this shell's environment
 				if fi, err := os.Stat(root); err != nil || !fi.IsDir() {
@@ -89,9 +81,9 @@ refuses the chain); 2 usage error.`,
 			res := truststoreResult{Audit: audit}
 			problem := finding.Worst(audit.Findings) == finding.Error
 			if verifyFile != "" {
-				chain, err := trust.LoadCertificatesFile(verifyFile)
+				chain, err := truststore.ReadCertificatesFile(verifyFile)
 				if err != nil {
-					return usagef("--verify takes the chain as the server sends it, leaf first, in PEM", "--verify: %s", strings.TrimPrefix(err.Error(), "trust: "))
+					return usagef("--verify takes the chain as the server sends it, leaf first, in PEM", "--verify: %s", libMessage(err))
 				}
 				if serverName == "" {
 					return usagef("example: --verify chain.pem --servername api.example.com", "--verify needs --servername, the name to verify the chain for")
@@ -126,8 +118,7 @@ refuses the chain); 2 usage error.`,
 	fl := cmd.Flags()
 	fl.StringVar(&root, "root", "", "audit the image unpacked in `DIR` instead of this machine")
 	fl.StringVar(&verifyFile, "verify", "", "say which stacks would trust the chain in `CHAIN.pem` (leaf first)")
-	fl.StringVar(&serverName, "servername", "", "the name to verify the --verify chain for")
-	fl.StringVar(&at, "verify-time", "", "check expiry and verify as of this `TIME` (RFC 3339) instead of now")
+	tf.register(fl, groupName|groupTime, 0)
 	fl.BoolVar(&showCerts, "certs", false, "list every certificate of every location")
 	fl.BoolVar(&jsonOut, "json", false, "print one JSON object instead of text")
 	return cmd

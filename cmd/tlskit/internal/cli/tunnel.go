@@ -5,7 +5,9 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -27,11 +29,8 @@ import (
 // tunnelFlags are the options shared by `tlskit tunnel` and its modes.
 type tunnelFlags struct {
 	listen, target    string
-	policyFile        string
-	trustSources      []string
-	caFiles           []string
-	pins              []string
-	serverName        string
+	trust             trustFlags
+	legacy            bool
 	certFile, keyFile string
 	clientCAs         []string
 	allow             []string
@@ -39,6 +38,7 @@ type tunnelFlags struct {
 	proxyProtocol     bool
 	maxConns          int
 	handshakeTimeout  time.Duration
+	firstByteTimeout  time.Duration
 	idleTimeout       time.Duration
 	grace             time.Duration
 	metrics           string
@@ -48,7 +48,8 @@ type tunnelFlags struct {
 }
 
 func (f *tunnelFlags) registerCommon(fs *pflag.FlagSet) {
-	fs.IntVar(&f.maxConns, "max-conns", 1024, "maximum concurrent connections per service (0: no limit)")
+	fs.IntVar(&f.maxConns, "max-conns", 1024, "maximum concurrent connections per service; more are closed at once (0: no limit)")
+	fs.DurationVar(&f.firstByteTimeout, "first-byte-timeout", tunnel.DefaultFirstByteTimeout, "server mode: close a client that sends nothing this long after connecting (negative: off)")
 	fs.DurationVar(&f.handshakeTimeout, "handshake-timeout", 10*time.Second, "bound on the TLS handshake and the target connection")
 	fs.DurationVar(&f.idleTimeout, "idle-timeout", 5*time.Minute, "close a connection idle both ways this long (0: never)")
 	fs.DurationVar(&f.grace, "grace", 30*time.Second, "on SIGTERM, how long open connections may drain")
@@ -60,20 +61,18 @@ func (f *tunnelFlags) registerCommon(fs *pflag.FlagSet) {
 func (f *tunnelFlags) registerService(fs *pflag.FlagSet, server bool) {
 	fs.StringVar(&f.listen, "listen", "", "address to accept connections on, e.g. 127.0.0.1:8080")
 	fs.StringVar(&f.target, "target", "", "address to forward to, HOST:PORT")
-	fs.StringVar(&f.policyFile, "policy", "", "policy file (JSON, see the README); replaces the trust flags")
 	fs.StringVar(&f.certFile, "cert", "", "certificate chain PEM (server: required; client: a client certificate)")
 	fs.StringVar(&f.keyFile, "key", "", "private key PEM for --cert")
 	fs.StringSliceVar(&f.alpn, "alpn", nil, "application protocols to offer or accept, e.g. h2,http/1.1")
 	fs.BoolVar(&f.proxyProtocol, "proxy-protocol", false, "send a PROXY protocol v2 header to the target")
+	fs.BoolVar(&f.legacy, "legacy", false, "allow the legacy profile: TLS 1.0/1.1 (with --min-version) and TLS 1.2 suites without forward secrecy or AEAD (logged)")
 	if server {
-		fs.StringArrayVar(&f.clientCAs, "client-ca", nil, "require client certificates from the CA in FILE (repeatable)")
-		fs.StringArrayVar(&f.allow, "allow", nil, "allow only clients whose certificate names this DNS name or IP (repeatable)")
+		fs.StringArrayVar(&f.clientCAs, "client-ca", nil, "require client certificates from the CA in `FILE` (repeatable)")
+		fs.StringArrayVar(&f.allow, "allow", nil, "allow only clients whose certificate names this DNS `NAME` or IP (repeatable; implies a certificate is required)")
+		f.trust.register(fs, groupPolicy|groupVersions|groupTime, 0)
 		return
 	}
-	fs.StringArrayVar(&f.trustSources, "trust", nil, `trust source: system, file:PATH, dir:PATH (repeatable; default "system")`)
-	fs.StringArrayVar(&f.caFiles, "ca-file", nil, "trust the CA certificates in FILE, and only them unless --trust system (repeatable)")
-	fs.StringArrayVar(&f.pins, "pin", nil, "require this SPKI pin (sha256/BASE64) in the verified chain (repeatable; give a backup)")
-	fs.StringVar(&f.serverName, "servername", "", "SNI and the name to verify (default: the target host)")
+	f.trust.register(fs, groupTrust|groupName|groupVersions|groupTime, 0)
 }
 
 func newTunnelCmd(stdio Stdio) *cobra.Command {
@@ -143,10 +142,12 @@ type tunnelService struct {
 	ProxyProtocol    bool   `json:"proxy_protocol"`
 	MaxConns         *int   `json:"max_conns"`
 	HandshakeTimeout string `json:"handshake_timeout"`
+	FirstByteTimeout string `json:"first_byte_timeout"`
 	IdleTimeout      string `json:"idle_timeout"`
 
-	// build returns the policy afresh (flags or file), for start and reload.
-	build func() (*tlskit.Policy, error)
+	// build returns the policy afresh (flags or file), for start and
+	// reload; warn receives warnings for the user.
+	build func(warn io.Writer) (*tlskit.Policy, error)
 }
 
 // service turns the mode flags into a service.
@@ -158,44 +159,41 @@ func (f *tunnelFlags) service(mode string) (*tunnelService, error) {
 		return nil, usagef("example: --target db.internal:5432", "--target %q: want HOST:PORT", f.target)
 	}
 	svc := &tunnelService{Name: mode, Mode: mode, Listen: f.listen, Target: f.target, ProxyProtocol: f.proxyProtocol}
-	if f.policyFile != "" {
-		if len(f.trustSources)+len(f.caFiles)+len(f.pins)+len(f.clientCAs)+len(f.allow) > 0 {
-			return nil, usagef("put everything in the policy file, or use flags only", "--policy replaces the trust flags (--trust, --ca-file, --pin, --client-ca, --allow)")
+	if (f.certFile == "") != (f.keyFile == "") {
+		return nil, usagef("give both: --cert FILE --key FILE", "--cert and --key go together")
+	}
+	if mode == "server" && f.certFile == "" && f.trust.policyFile == "" {
+		return nil, usagef("example: tlskit tunnel server --cert server.pem --key server.key --listen :8443 --target 127.0.0.1:8080", "tunnel server needs --cert and --key: the certificate it presents to clients")
+	}
+	if len(f.allow) > 0 && len(f.clientCAs) == 0 && f.trust.policyFile == "" {
+		return nil, usagef("example: --client-ca clients-ca.pem --allow batch.internal", "--allow needs --client-ca: the CA that issues the allowed clients' certificates")
+	}
+	flags := *f
+	svc.build = func(warn io.Writer) (*tlskit.Policy, error) {
+		p, err := flags.trust.policy(warn)
+		if err != nil {
+			return nil, err
 		}
-		path := f.policyFile
-		svc.build = func() (*tlskit.Policy, error) {
-			p, err := tlskit.LoadPolicy(path)
-			if err == nil && f.certFile != "" {
-				p.CertFile, p.KeyFile = f.certFile, f.keyFile
-			}
-			return p, err
+		if flags.certFile != "" {
+			p.CertFile, p.KeyFile = flags.certFile, flags.keyFile
 		}
-	} else {
-		if mode == "server" && (f.certFile == "" || f.keyFile == "") {
-			return nil, usagef("example: tlskit tunnel server --cert server.pem --key server.key --listen :8443 --target 127.0.0.1:8080", "tunnel server needs --cert and --key: the certificate it presents to clients")
+		if len(flags.alpn) > 0 {
+			p.ALPN = flags.alpn
 		}
-		if (f.certFile == "") != (f.keyFile == "") {
-			return nil, usagef("give both: --cert FILE --key FILE", "--cert and --key go together")
+		if flags.legacy {
+			p.Legacy = true
 		}
-		if len(f.allow) > 0 && len(f.clientCAs) == 0 {
-			return nil, usagef("example: --client-ca clients-ca.pem --allow batch.internal", "--allow needs --client-ca: the CA that issues the allowed clients' certificates")
-		}
-		flags := *f
-		svc.build = func() (*tlskit.Policy, error) {
-			p := &tlskit.Policy{CertFile: flags.certFile, KeyFile: flags.keyFile, ALPN: flags.alpn, Pins: flags.pins, ServerName: flags.serverName, AllowedClients: flags.allow}
-			p.Trust = append(p.Trust, flags.trustSources...)
-			for _, ca := range flags.caFiles {
-				p.Trust = append(p.Trust, "file:"+ca)
-			}
-			if len(p.Trust) == 0 {
-				p.Trust = []string{"system"}
-			}
+		if len(flags.clientCAs) > 0 {
+			p.ClientTrust = nil
 			for _, ca := range flags.clientCAs {
 				p.ClientTrust = append(p.ClientTrust, "file:"+ca)
 			}
-			p.RequireClientCert = len(p.ClientTrust) > 0
-			return p, nil
+			p.RequireClientCert = true
 		}
+		if len(flags.allow) > 0 {
+			p.AllowedClients = flags.allow
+		}
+		return p, nil
 	}
 	return svc, nil
 }
@@ -216,7 +214,7 @@ func loadTunnelConfig(path string) ([]*tunnelService, string, error) {
 	dec.DisallowUnknownFields()
 	var c tunnelConfig
 	if err := dec.Decode(&c); err != nil {
-		return nil, "", usagef(`the file is {"metrics": "127.0.0.1:9090", "services": [{"name", "mode", "listen", "target", "policy", "proxy_protocol", "max_conns", "handshake_timeout", "idle_timeout"}]}`, "--config %s: %v", path, err)
+		return nil, "", usagef(`the file is {"metrics": "127.0.0.1:9090", "services": [{"name", "mode", "listen", "target", "policy", "proxy_protocol", "max_conns", "handshake_timeout", "first_byte_timeout", "idle_timeout"}]}`, "--config %s: %v", path, err)
 	}
 	if len(c.Services) == 0 {
 		return nil, "", usagef("", "--config %s: no services", path)
@@ -237,7 +235,7 @@ func loadTunnelConfig(path string) ([]*tunnelService, string, error) {
 		if !filepath.IsAbs(pol) {
 			pol = filepath.Join(filepath.Dir(path), pol)
 		}
-		s.build = func() (*tlskit.Policy, error) { return tlskit.LoadPolicy(pol) }
+		s.build = func(io.Writer) (*tlskit.Policy, error) { return tlskit.LoadPolicy(pol) }
 	}
 	return c.Services, c.Metrics, nil
 }
@@ -257,26 +255,51 @@ func isLoopback(addr string) bool {
 
 // running is a started service.
 type running struct {
-	svc   *tunnelService
-	cfg   atomic.Pointer[tls.Config]
-	proxy *tunnel.Proxy
-	ln    net.Listener
+	svc    *tunnelService
+	trusts string // what the service trusts, for the log
+	cfg    atomic.Pointer[tls.Config]
+	proxy  *tunnel.Proxy
+	ln     net.Listener
+}
+
+// built is a service's TLS config and what the log says about it.
+type built struct {
+	cfg    *tls.Config
+	trusts string // what the service trusts, in one line
+	legacy bool   // the legacy profile is on
 }
 
 // buildConfig builds the service's TLS config.
-func (r *running) buildConfig() (*tls.Config, error) {
-	p, err := r.svc.build()
+func (r *running) buildConfig(warn io.Writer) (built, error) {
+	p, err := r.svc.build(warn)
 	if err != nil {
-		return nil, err
+		return built{}, err
 	}
+	b := built{legacy: p.Legacy, trusts: "no client certificates"}
 	if r.svc.Mode == "server" {
-		return p.ServerConfig()
+		if b.cfg, err = p.ServerConfig(); err != nil {
+			return built{}, err
+		}
+		if b.cfg.ClientAuth != tls.NoClientCert {
+			v, err := p.ClientVerifier()
+			if err != nil {
+				return built{}, err
+			}
+			b.trusts = "clients: " + v.Describe()
+		}
+		return b, nil
 	}
-	name := p.ServerName
-	if name == "" {
-		name, _, _ = net.SplitHostPort(r.svc.Target)
+	// The name to verify is decided from the target (or --servername) by
+	// the same rule as everywhere: an IP address is checked too.
+	if b.cfg, err = p.DialConfig(r.svc.Target); err != nil {
+		return built{}, err
 	}
-	return p.ClientConfig(name)
+	v, err := p.Verifier()
+	if err != nil {
+		return built{}, err
+	}
+	b.trusts = v.Describe()
+	return b, nil
 }
 
 // runTunnels starts every service and runs until SIGTERM/SIGINT or ctx.
@@ -308,11 +331,19 @@ func runTunnels(ctx context.Context, stdio Stdio, f *tunnelFlags, svcs []*tunnel
 				"service %q: the plaintext side %s is not on loopback: unencrypted traffic would cross the network", svc.Name, plain)
 		}
 		r := &running{svc: svc}
-		cfg, err := r.buildConfig()
+		b, err := r.buildConfig(stdio.Err)
 		if err != nil {
-			return usagef("", "service %q: %s", svc.Name, trimPrefix(err))
+			var ue *usageError
+			if errors.As(err, &ue) {
+				return err
+			}
+			return usagef("", "service %q: %s", svc.Name, libMessage(err))
 		}
-		r.cfg.Store(cfg)
+		r.trusts = b.trusts
+		if b.legacy {
+			log.Warn("legacy profile: TLS versions below 1.2 (if --min-version allows them) and TLS 1.2 suites without forward secrecy or AEAD are allowed", "service", svc.Name, "min_version", tls.VersionName(b.cfg.MinVersion))
+		}
+		r.cfg.Store(b.cfg)
 		p, err := r.newProxy(f, log, metrics)
 		if err != nil {
 			return err
@@ -342,7 +373,7 @@ func runTunnels(ctx context.Context, stdio Stdio, f *tunnelFlags, svcs []*tunnel
 	for _, r := range started {
 		wg.Add(1)
 		go func() { defer wg.Done(); r.proxy.Serve(r.ln) }()
-		log.Info("listening", "service", r.svc.Name, "mode", r.svc.Mode, "addr", r.ln.Addr().String(), "target", r.svc.Target)
+		log.Info("listening", "service", r.svc.Name, "mode", r.svc.Mode, "addr", r.ln.Addr().String(), "target", r.svc.Target, "trust", r.trusts)
 	}
 	for {
 		select {
@@ -350,13 +381,13 @@ func runTunnels(ctx context.Context, stdio Stdio, f *tunnelFlags, svcs []*tunnel
 		case s := <-sigs:
 			if s == syscall.SIGHUP {
 				for _, r := range started {
-					cfg, err := r.buildConfig()
+					b, err := r.buildConfig(io.Discard)
 					metrics.Reloaded(err)
 					if err != nil {
 						log.Error("reload failed; the last good configuration stays", "service", r.svc.Name, "error", err.Error())
 						continue
 					}
-					r.cfg.Store(cfg)
+					r.cfg.Store(b.cfg)
 					log.Info("reloaded", "service", r.svc.Name)
 				}
 				continue
@@ -379,7 +410,7 @@ func runTunnels(ctx context.Context, stdio Stdio, f *tunnelFlags, svcs []*tunnel
 func (r *running) newProxy(f *tunnelFlags, log *slog.Logger, m *tunnel.Metrics) (*tunnel.Proxy, error) {
 	p := &tunnel.Proxy{
 		Name: r.svc.Name, Logger: log, Metrics: m, ProxyProtocol: r.svc.ProxyProtocol,
-		MaxConns: f.maxConns, HandshakeTimeout: f.handshakeTimeout, IdleTimeout: f.idleTimeout,
+		MaxConns: f.maxConns, HandshakeTimeout: f.handshakeTimeout, FirstByteTimeout: f.firstByteTimeout, IdleTimeout: f.idleTimeout,
 	}
 	if r.svc.MaxConns != nil {
 		p.MaxConns = *r.svc.MaxConns
@@ -388,7 +419,7 @@ func (r *running) newProxy(f *tunnelFlags, log *slog.Logger, m *tunnel.Metrics) 
 		s   string
 		dst *time.Duration
 		key string
-	}{{r.svc.HandshakeTimeout, &p.HandshakeTimeout, "handshake_timeout"}, {r.svc.IdleTimeout, &p.IdleTimeout, "idle_timeout"}} {
+	}{{r.svc.HandshakeTimeout, &p.HandshakeTimeout, "handshake_timeout"}, {r.svc.FirstByteTimeout, &p.FirstByteTimeout, "first_byte_timeout"}, {r.svc.IdleTimeout, &p.IdleTimeout, "idle_timeout"}} {
 		if d.s == "" {
 			continue
 		}
@@ -412,15 +443,4 @@ func (r *running) newProxy(f *tunnelFlags, log *slog.Logger, m *tunnel.Metrics) 
 		}
 	}
 	return p, nil
-}
-
-// trimPrefix drops a package prefix from a library error.
-func trimPrefix(err error) string {
-	s := err.Error()
-	for _, p := range []string{"tlskit: "} {
-		if len(s) > len(p) && s[:len(p)] == p {
-			return s[len(p):]
-		}
-	}
-	return s
 }

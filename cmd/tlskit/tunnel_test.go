@@ -1,0 +1,211 @@
+package main
+
+import (
+	"bytes"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/tlskit/tlskit/internal/peertest"
+	"github.com/tlskit/tlskit/lab"
+)
+
+// syncBuffer is a bytes.Buffer safe for a writer and readers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// tunnelProc is a `tlskit tunnel` child process logging JSON to logs.
+type tunnelProc struct {
+	addr string
+	logs *syncBuffer
+}
+
+// startTunnel runs `tlskit tunnel ARGS --listen 127.0.0.1:0 --log-format
+// json` and waits for its listening line; it is stopped with SIGTERM when
+// the test ends.
+func startTunnel(t *testing.T, args ...string) *tunnelProc {
+	t.Helper()
+	cmd := exec.Command(tlskitBinary(t), append(args, "--listen", "127.0.0.1:0", "--log-format", "json")...)
+	p := &tunnelProc{logs: &syncBuffer{}}
+	cmd.Stderr = p.logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+	})
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		for _, line := range strings.Split(p.logs.String(), "\n") {
+			var l struct{ Msg, Addr string }
+			if json.Unmarshal([]byte(line), &l) == nil && l.Msg == "listening" {
+				p.addr = l.Addr
+				return p
+			}
+		}
+		select {
+		case <-done:
+			t.Fatalf("tlskit tunnel exited: %s", p.logs.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	t.Fatalf("tlskit tunnel did not listen: %s", p.logs.String())
+	return nil
+}
+
+// refusals returns the tunnel's msg=refused log lines, parsed.
+func (p *tunnelProc) refusals() []map[string]any {
+	var out []map[string]any
+	for _, line := range strings.Split(p.logs.String(), "\n") {
+		var m map[string]any
+		if json.Unmarshal([]byte(line), &m) == nil && m["msg"] == "refused" {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// waitRefusal waits for the n-th refusal line.
+func (p *tunnelProc) waitRefusal(t *testing.T, n int) map[string]any {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if r := p.refusals(); len(r) >= n {
+			return r[n-1]
+		}
+	}
+	t.Fatalf("no refusal #%d logged: %s", n, p.logs.String())
+	return nil
+}
+
+// greeter is a plain TCP target that says hello and closes.
+func greeter(t *testing.T) string {
+	t.Helper()
+	return serveConns(t, func(c net.Conn) { io.WriteString(c, "hello from the target\n") })
+}
+
+// tunnelPKI writes the lab PKI and a server leaf for 127.0.0.1 into a
+// temporary directory.
+func tunnelPKI(t *testing.T) (lab.Files, string, string) {
+	t.Helper()
+	pki, err := lab.NewPKI(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	files, err := pki.WriteFiles(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, err := pki.Leaf(lab.LeafOptions{DNSNames: []string{"tunnel.lab.tlskit.test"}, IPs: []net.IP{net.IPv4(127, 0, 0, 1)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var chain []byte
+	for _, der := range leaf.Certificate {
+		chain = append(chain, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})...)
+	}
+	kder, err := x509.MarshalPKCS8PrivateKey(leaf.PrivateKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, key := filepath.Join(dir, "tunnel.pem"), filepath.Join(dir, "tunnel.key")
+	if err := os.WriteFile(cert, chain, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(key, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return files, cert, key
+}
+
+// sClient runs openssl s_client against addr with args until the
+// connection ends, and returns its output.
+func sClient(t *testing.T, addr string, args ...string) string {
+	t.Helper()
+	peertest.Need(t, "openssl")
+	cmd := exec.Command("openssl", append([]string{"s_client", "-connect", addr, "-quiet"}, args...)...)
+	var out syncBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		cmd.Process.Kill()
+		<-done
+	}
+	return out.String()
+}
+
+// TestTunnelServerNamesTheClientSide: `tlskit tunnel server` refusing what
+// real openssl s_client clients present logs findings about the client,
+// in the client's words. A client certificate from an unknown CA used to
+// be logged as chain.incomplete "the server did not send the intermediate";
+// a client that refuses the tunnel's certificate as client-cert.rejected.
+func TestTunnelServerNamesTheClientSide(t *testing.T) {
+	files, cert, key := tunnelPKI(t)
+	tun := startTunnel(t, "tunnel", "server", "--target", greeter(t), "--cert", cert, "--key", key, "--client-ca", files.ClientCA)
+
+	// A good client gets through: the tunnel works.
+	if out := sClient(t, tun.addr, "-CAfile", files.Root, "-verify_return_error", "-cert", files.ClientCert, "-key", files.ClientKey); !strings.Contains(out, "hello from the target") {
+		t.Fatalf("the good client's line did not come back: %s\n%s", out, tun.logs.String())
+	}
+
+	// A client certificate issued by a CA the tunnel does not trust.
+	sClient(t, tun.addr, "-CAfile", files.Root, "-cert", files.BadClientCert, "-key", files.BadClientKey)
+	r := tun.waitRefusal(t, 1)
+	msg, _ := r["error"].(string)
+	if r["finding"] != "chain.incomplete" || r["side"] != "client" ||
+		!strings.Contains(msg, "the client's certificate is issued by \"CN=tlskit Lab Other Root CA") || !strings.Contains(msg, "not a trusted client CA") {
+		t.Errorf("unknown-CA client logged as %v", r)
+	}
+	if strings.Contains(msg, "server") {
+		t.Errorf("a client's certificate problem is worded about the server: %s", msg)
+	}
+
+	// A client that does not trust the tunnel's certificate (its CA file
+	// is another root) refuses it with an alert: that is the client
+	// rejecting the server's certificate. (TLS 1.2: in TLS 1.3, crypto/tls
+	// could not read OpenSSL's alert sent at that point and reported a bad
+	// record MAC, logged as protocol.alert.)
+	sClient(t, tun.addr, "-tls1_2", "-CAfile", files.OtherRoot, "-verify_return_error", "-cert", files.ClientCert, "-key", files.ClientKey)
+	r = tun.waitRefusal(t, 2)
+	if r["finding"] != "server-cert.rejected" || r["side"] != "client" {
+		t.Errorf("a client refusing the tunnel's certificate logged as %v", r)
+	}
+}

@@ -1,0 +1,42 @@
+package trust
+
+import (
+	"fmt"
+	"net"
+	"strings"
+)
+
+// ServerName decides the name a client verifies the server's certificate
+// against: configured when it is not empty (a --servername flag, a
+// policy's server_name), else the host of addr ("HOST:PORT" or a bare
+// host). An IP address is a name like any other: it must be in the
+// certificate's IP SANs. It is the one rule every client path of tlskit
+// follows (check, Dial, Transport, the tunnel client); an empty result is an
+// error, never "check no name".
+func ServerName(addr, configured string) (string, error) {
+	name := configured
+	if name == "" {
+		host, _, err := net.SplitHostPort(addr)
+		if err != nil {
+			host = addr // a bare host
+		}
+		name = host
+	}
+	name = strings.TrimSuffix(strings.TrimSuffix(strings.TrimPrefix(name, "["), "]"), ".")
+	if name == "" {
+		return "", fmt.Errorf("trust: %q has no host name to verify the server's certificate against; give one (--servername)", addr)
+	}
+	if strings.ContainsAny(name, " /\t\n") {
+		return "", fmt.Errorf("trust: server name %q is not a host name or an IP address", name)
+	}
+	return name, nil
+}
+
+// SNI returns the server_name extension's value for name: name itself, or
+// "" for an IP address, which SNI never carries (RFC 6066 §3).
+func SNI(name string) string {
+	if net.ParseIP(name) != nil {
+		return ""
+	}
+	return name
+}
