@@ -37,8 +37,8 @@ type Options struct {
 // concurrent use.
 //
 // Its work is cut into parts, a file and a state type each:
-//   - stream.go (framing): each direction's bytes into records, and the next
-//     record boundary found again after a gap;
+//   - stream.go (framing): each direction's bytes into records, headers that
+//     cannot be TLS, the next record boundary found again after a gap;
 //   - sslv2.go: the SSL 2.0-format ClientHello that may start the client's bytes;
 //   - protect.go (protection): which records are protected, opening them,
 //     and the sequence number found again after a gap;

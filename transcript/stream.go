@@ -10,9 +10,12 @@ import (
 
 // This file is the framing of a TLS byte stream: each direction's bytes cut
 // into records (complete records decoded in place, an unfinished one
-// buffered), and after bytes went missing, the next record boundary found
-// again. What comes before the first record is decided here too: an SSL
-// 2.0-format ClientHello (sslv2.go), or bytes that are not TLS at all.
+// buffered), record headers that cannot be TLS where they come, the next
+// record boundary found again after bytes went missing (Gap), and the end of
+// what a recorder kept (Truncate). What comes before the first record is
+// decided here too: an SSL 2.0-format ClientHello (sslv2.go), or bytes that
+// are not TLS at all. A plaintext preamble (STARTTLS) would be decided here
+// the same way.
 
 // framing is how far a direction's bytes were cut into records.
 type framing struct {
