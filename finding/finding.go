@@ -140,6 +140,46 @@ const (
 	LimitFirstByte = "limit.first-byte" // the client sent nothing within the first-byte timeout
 )
 
+// Scan findings (tlskit scan): what a server accepts, each derived from
+// the probes its evidence names.
+const (
+	ScanSSL2                  = "scan.sslv2"                  // SSL 2.0 accepted (RFC 6176; DROWN)
+	ScanSSL3                  = "scan.sslv3"                  // SSL 3.0 accepted (RFC 7568; POODLE)
+	ScanTLS10                 = "scan.tls10"                  // TLS 1.0 accepted (RFC 8996)
+	ScanTLS11                 = "scan.tls11"                  // TLS 1.1 accepted (RFC 8996)
+	ScanNoTLS12               = "scan.no-tls12"               // neither TLS 1.2 nor 1.3 accepted
+	ScanNoTLS13               = "scan.no-tls13"               // TLS 1.3 not accepted (info)
+	ScanNullCipher            = "scan.null-cipher"            // a suite without encryption accepted
+	ScanAnonCipher            = "scan.anon-cipher"            // an anonymous (unauthenticated) suite accepted
+	ScanExportCipher          = "scan.export-cipher"          // an export-grade suite accepted (FREAK, Logjam)
+	ScanRC4                   = "scan.rc4"                    // an RC4 suite accepted (RFC 7465)
+	ScanDES                   = "scan.des"                    // a single-DES suite accepted
+	ScanSweet32               = "scan.sweet32"                // a 64-bit block cipher suite accepted (3DES, IDEA)
+	ScanCBCOnly               = "scan.cbc-only"               // a version accepts only CBC suites, no AEAD
+	ScanNoForwardSecrecy      = "scan.no-forward-secrecy"     // suites without forward secrecy accepted
+	ScanInsecureRenegotiation = "scan.insecure-renegotiation" // no RFC 5746 secure renegotiation
+	ScanClientRenegotiation   = "scan.client-renegotiation"   // client-initiated renegotiation accepted (warning)
+	ScanCompression           = "scan.compression"            // TLS compression accepted (CRIME)
+	ScanHeartbleed            = "scan.heartbleed"             // the server answered an over-long heartbeat (CVE-2014-0160)
+	ScanWeakDH                = "scan.weak-dh"                // DHE with a prime under 2048 bits (Logjam)
+	ScanNoFallbackSCSV        = "scan.no-fallback-scsv"       // a downgrade is possible and TLS_FALLBACK_SCSV is ignored
+	ScanNoPQ                  = "scan.no-pq-group"            // no hybrid post-quantum group (info)
+)
+
+// Profile findings (tlskit scan --profile): each deviation from the chosen
+// TLS configuration profile (Mozilla's modern, intermediate or old, or a
+// user's).
+const (
+	ProfileVersion     = "profile.version"      // a version the profile forbids is accepted, or one it names is not
+	ProfileSuite       = "profile.suite"        // a suite the profile does not list is accepted
+	ProfileGroup       = "profile.group"        // a group the profile does not list is accepted
+	ProfileCertificate = "profile.certificate"  // the certificate's key type, size, curve, signature or lifespan
+	ProfileDHSize      = "profile.dh-size"      // DHE parameters smaller than the profile's
+	ProfileOrder       = "profile.server-order" // the suite order is not the one the profile asks for
+	ProfileOCSP        = "profile.ocsp-staple"  // the profile asks for OCSP stapling, none was stapled
+	ProfileNotChecked  = "profile.not-checked"  // a requirement a TLS scan cannot check (HSTS) (info)
+)
+
 // Trust store findings (tlskit truststore).
 const (
 	TruststoreDanglingLink        = "truststore.dangling-link"
