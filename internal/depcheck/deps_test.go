@@ -29,7 +29,8 @@ var allowed = map[string][]string{
 	"diagnose":                {"finding", "internal/wire", "internal/keysched", "keylog", "transcript", "trust", "truststore"},
 	"probe":                   {"finding", "internal/wire", "internal/keysched", "keylog", "transcript", "trust", "truststore", "diagnose"},
 	"capture":                 {"finding", "internal/wire", "internal/keysched", "keylog", "transcript", "trust", "truststore", "diagnose"},
-	"render":                  {"finding", "internal/wire", "internal/keysched", "keylog", "transcript", "trust", "truststore", "diagnose", "capture"},
+	"scan":                    {"finding", "internal/wire", "internal/keysched", "keylog", "transcript", "trust", "truststore", "diagnose"},
+	"render":                  {"finding", "internal/wire", "internal/keysched", "keylog", "transcript", "trust", "truststore", "diagnose", "capture", "scan"},
 	"lab":                     {"finding"},
 	"tunnel":                  {"finding", "trust", "truststore"},           // only to name the finding of a refused peer
 	"":                        {"finding", "trust", "truststore", "keylog"}, // the public tlskit package
