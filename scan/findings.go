@@ -212,15 +212,17 @@ func weaknesses(rep *Report) []finding.Finding {
 	}
 	// The certificates' own findings (weak keys, expiry, names, chain),
 	// once per distinct finding.
-	seen := map[string]bool{}
+	seen := map[string]int{}
 	for _, c := range rep.Certificates {
 		for _, f := range c.Findings {
+			where := fmt.Sprintf("%s certificate (%s), probes %s", c.KeyType, c.Key, intsString(c.Probes))
 			k := f.ID + "\x00" + f.Detail
-			if seen[k] {
+			if i, ok := seen[k]; ok {
+				fs[i].Evidence = append(fs[i].Evidence, where)
 				continue
 			}
-			seen[k] = true
-			f.Evidence = append(slices.Clone(f.Evidence), fmt.Sprintf("%s certificate (%s), probes %s", c.KeyType, c.Key, intsString(c.Probes)))
+			seen[k] = len(fs)
+			f.Evidence = append(slices.Clone(f.Evidence), where)
 			add(f)
 		}
 	}
