@@ -59,6 +59,9 @@ func (s *scanner) versions(ctx context.Context) []ProtocolResult {
 				}
 				r = s.probe(ctx, v.String(), sp, toServerHello, afterHandshake{}, nil)
 			}
+			s.mu.Lock()
+			s.versionResults = append(s.versionResults, r)
+			s.mu.Unlock()
 			p := ProtocolResult{Version: v.String(), Probe: r.probe}
 			switch {
 			case v == 0x0002 && r.sslv2 != nil:

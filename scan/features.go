@@ -50,7 +50,6 @@ func (s *scanner) features(ctx context.Context, accepted map[wire.Version]bool) 
 		wg.Go(func() { f.EncryptThenMAC = s.etm(ctx, v12) })
 		wg.Go(func() { f.Compression = s.compression(ctx, v12) })
 		wg.Go(func() { s.resumption12(ctx, v12, &f) })
-		wg.Go(func() { f.ClientRenegotiation = s.clientReneg(ctx, v12) })
 	}
 	if accepted[wire.VersionTLS13] {
 		wg.Go(func() { s.resumption13(ctx, &f) })
@@ -208,13 +207,17 @@ func (s *scanner) resumption12(ctx context.Context, v wire.Version, f *SessionFe
 			f.ResumptionTicket = Feature{State: NotSupported, Detail: detail, Probes: []int{r.probe}}
 			return
 		}
-		f.TicketLifetime = int(sess.lifetime)
+		what := "the ticket (no lifetime hint)" // 0: unspecified (RFC 5077 §3.3)
+		if sess.lifetime > 0 {
+			f.TicketLifetime = int(sess.lifetime)
+			what = fmt.Sprintf("the ticket (lifetime hint %d s)", sess.lifetime)
+		}
 		rs := s.spec12(v)
 		id := make([]byte, 32)
 		rand.Read(id)
 		rs.suites, rs.ticketData, rs.sessionID = []wire.CipherSuite{sess.suite}, sess.ticket, id
 		rr := s.probe(ctx, v.String()+" resumption by ticket", rs, toServerHello, afterHandshake{}, nil)
-		f.ResumptionTicket = resumed(rr, r.probe, fmt.Sprintf("the ticket (lifetime hint %d s)", sess.lifetime))
+		f.ResumptionTicket = resumed(rr, r.probe, what)
 	})
 	wg.Wait()
 }

@@ -125,6 +125,8 @@ type hsState struct {
 	hello    []byte // the ClientHello as sent (framed)
 	retried  bool
 	resuming bool // a TLS 1.2 session id or ticket was offered
+	// certReqCtx is the context of the server's TLS 1.3 CertificateRequest.
+	certReqCtx []byte
 }
 
 // runHandshake runs one probe's handshake on v.
@@ -323,6 +325,7 @@ func (h *hsState) message(it item) bool {
 	case *wire.CertificateRequest:
 		h.msgs = append(h.msgs, it.msg.Raw...)
 		r.certReq = true
+		h.certReqCtx = append([]byte(nil), m.RequestContext...)
 	case *wire.EncryptedExtensions:
 		h.msgs = append(h.msgs, it.msg.Raw...)
 		r.ee = m
@@ -378,7 +381,7 @@ func (h *hsState) helloRetry(m *wire.ServerHello, raw []byte) bool {
 	if g, ok := m.Extensions.Find(wire.ExtKeyShare).Parsed.(wire.NamedGroup); ok {
 		r.group = g
 	}
-	if h.stop == toServerHello || h.retried {
+	if h.stop == toServerHello && h.psk == nil || h.retried {
 		return false
 	}
 	h.retried = true
@@ -491,19 +494,30 @@ func (h *hsState) complete13() bool {
 	cr := r.hello.Random
 	h.v.keys.Add("CLIENT_TRAFFIC_SECRET_0", cr, k.cAP)
 	h.v.keys.Add("SERVER_TRAFFIC_SECRET_0", cr, k.sAP)
-	fin := &wire.Finished{VerifyData: k.finished(k.cHS, h.msgs)}
-	finRaw := wire.HandshakeMessage(fin)
 	seal, err := keysched.NewTLS13Sealer(uint16(r.suite), k.cHS)
 	if err != nil {
 		r.stopped = err.Error()
 		return false
 	}
+	out := wire.AppendRecords(nil, wire.ContentChangeCipherSpec, wire.VersionTLS12, []byte{1})
+	if r.certReq {
+		// No client certificate: an empty Certificate (RFC 8446 §4.4.2).
+		empty := wire.HandshakeMessage(&wire.Certificate{TLS13: true, RequestContext: h.certReqCtx, Entries: []wire.CertificateEntry{}})
+		h.msgs = append(h.msgs, empty...)
+		rec, err := seal.Seal(uint8(wire.ContentHandshake), empty)
+		if err != nil {
+			r.stopped = err.Error()
+			return false
+		}
+		out = append(out, rec...)
+	}
+	fin := &wire.Finished{VerifyData: k.finished(k.cHS, h.msgs)}
+	finRaw := wire.HandshakeMessage(fin)
 	rec, err := seal.Seal(uint8(wire.ContentHandshake), finRaw)
 	if err != nil {
 		r.stopped = err.Error()
 		return false
 	}
-	out := wire.AppendRecords(nil, wire.ContentChangeCipherSpec, wire.VersionTLS12, []byte{1})
 	if err := h.v.send(append(out, rec...)); err != nil {
 		r.netErr = err
 		return false
@@ -713,6 +727,7 @@ func (h *hsState) after12(seal *keysched.Sealer, clientVD, serverVD []byte) bool
 		r.heartbleed = h.heartbleed(seal)
 	case h.after.renegotiate:
 		r.reneg = h.renegotiate(seal, clientVD)
+		fallthrough
 	default:
 		// A clean close_notify: OpenSSL drops a session from its cache
 		// when the connection ends without one, and the session id is

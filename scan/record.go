@@ -176,6 +176,13 @@ func recordOne(ctx context.Context, dir string, lc localClient, timeout time.Dur
 		return ClientProfile{}, g.err
 	}
 	version := clientVersion(ctx, lc.version)
+	if lc.name == "wget" {
+		// wget links GnuTLS or OpenSSL, and says which.
+		full, _ := exec.CommandContext(ctx, "wget", "--version").Output()
+		if strings.Contains(string(full), "+ssl/gnutls") {
+			lc.store, lc.note = "gnutls", "wget with GnuTLS uses GnuTLS's system trust"
+		}
+	}
 	src := "recorded on this machine: " + strings.Join(cmd.Args[:min(len(cmd.Args), 3)], " ") + "…"
 	if version != "" {
 		src += " (" + version + ")"
@@ -281,8 +288,14 @@ func clientVersion(ctx context.Context, argv []string) string {
 	if err != nil && len(out) == 0 {
 		return ""
 	}
-	line, _, _ := strings.Cut(strings.TrimSpace(string(out)), "\n")
-	return strings.TrimSpace(line)
+	// The first line that names a version (chromium's wrapper script may
+	// complain first).
+	for _, line := range strings.Split(string(out), "\n") {
+		if shortVersion(line) != "" {
+			return strings.TrimSpace(line)
+		}
+	}
+	return ""
 }
 
 // shortVersion picks the version number out of a version line.

@@ -34,6 +34,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -95,19 +96,20 @@ type Progress struct {
 
 // scanner is one scan in progress.
 type scanner struct {
-	opts    Options
-	name    string // the name to verify
-	sni     string // the name to send ("" for an IP address)
-	lim     *limiter
-	mu      sync.Mutex
-	probes  []*Probe
-	total   int
-	done    int
-	address string
-	rep     *Report
-	dialErr error                  // the first connection failure
-	sslv2   *wire.SSLv2ServerHello // the SSL 2.0 probe's answer
-	chains  [][]*x509.Certificate  // the distinct chains the server sent
+	opts           Options
+	name           string // the name to verify
+	sni            string // the name to send ("" for an IP address)
+	lim            *limiter
+	mu             sync.Mutex
+	probes         []*Probe
+	total          int
+	done           int
+	address        string
+	rep            *Report
+	dialErr        error                  // the first connection failure
+	versionResults []*result              // the protocol version probes' results
+	sslv2          *wire.SSLv2ServerHello // the SSL 2.0 probe's answer
+	chains         [][]*x509.Certificate  // the distinct chains the server sent
 }
 
 // Run scans one server. Failures of the server or the network are findings
@@ -135,6 +137,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	rep := &Report{Target: opts.Address, ServerName: name, Trust: opts.Verifier.Describe(), Started: start}
 	s.rep = rep
 	s.run(ctx)
+	s.progress(0, "done")
 	rep.Probes = s.probes
 	sort.Slice(rep.Probes, func(i, j int) bool { return rep.Probes[i].ID < rep.Probes[j].ID })
 	rep.Connections = int(s.lim.count.Load())
@@ -142,6 +145,28 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	rep.DurationMS = float64(time.Since(start).Microseconds()) / 1000
 	finding.Tidy(rep.Findings)
 	finding.Sort(rep.Findings)
+	// Empty lists, not null, in JSON.
+	if rep.Versions == nil {
+		rep.Versions = []VersionSupport{}
+	}
+	if rep.Groups == nil {
+		rep.Groups = []GroupSupport{}
+	}
+	if rep.SignatureAlgorithms == nil {
+		rep.SignatureAlgorithms = []SigAlgSupport{}
+	}
+	if rep.Certificates == nil {
+		rep.Certificates = []CertificateResult{}
+	}
+	if rep.Findings == nil {
+		rep.Findings = []finding.Finding{}
+	}
+	if rep.Clients == nil {
+		rep.Clients = []ClientResult{}
+	}
+	if rep.ALPN.Protocols == nil {
+		rep.ALPN.Protocols = []string{}
+	}
 	return rep, nil
 }
 
@@ -200,6 +225,12 @@ func (s *scanner) run(ctx context.Context) {
 		wg.Go(func() { clients = s.clients(ctx) })
 	}
 	wg.Wait()
+	// Last, on its own: after refusing a renegotiation some servers stall
+	// for a while (openssl s_server for a second), which would hold up
+	// the probes behind it.
+	if v := best12(accepted); v != 0 {
+		rep.Session.ClientRenegotiation = s.clientReneg(ctx, v)
+	}
 	slices.SortFunc(versions, func(a, b VersionSupport) int { return int(versionOf(a.Version)) - int(versionOf(b.Version)) })
 	rep.Versions = versions
 	rep.Groups, rep.GroupOrder, rep.PreferredGroup = mergeGroups(groups13, order13, groups12, order12)
@@ -215,23 +246,48 @@ func (s *scanner) run(ctx context.Context) {
 }
 
 // unreachable reports a server that accepted no version: the network
-// failure or what the first probe saw.
+// failure, the protocol it speaks instead, or what each probe saw.
 func (s *scanner) unreachable() {
 	rep := s.rep
-	for _, p := range s.probes {
-		if p.Answer != "" {
-			rep.Problems = append(rep.Problems, fmt.Sprintf("probe %d (%s): %s", p.ID, p.Purpose, p.Answer))
+	var ev []string
+	timeouts, notTLS, sniffed := 0, 0, ""
+	for _, r := range s.versionResults {
+		ev = append(ev, fmt.Sprintf("probe %d: %s", r.probe, r.answer()))
+		switch {
+		case r.closed == "timeout":
+			timeouts++
+		case r.notTLS != "":
+			notTLS++
+			if i := strings.LastIndex(r.notTLS, "(looks like "); i >= 0 {
+				sniffed = strings.TrimSuffix(r.notTLS[i+len("(looks like "):], ")")
+			}
 		}
 	}
 	f := finding.Finding{ID: finding.ProtocolVersionMismatch, Severity: finding.Error,
-		Title:  "The server accepted no SSL or TLS version",
-		Detail: "Every protocol version probe failed; the probes' answers are listed.",
-		Fix:    "Check that the port serves TLS (or give --starttls for a protocol that upgrades), and that the server has a certificate and enabled protocols."}
-	for _, p := range s.probes {
-		f.Evidence = append(f.Evidence, p.Purpose+": "+p.Answer)
-	}
-	if s.dialFailed() != nil {
+		Title:    "The server accepted no SSL or TLS version",
+		Detail:   "Every protocol version probe failed; the probes' answers are listed.",
+		Fix:      "Check that the server has a certificate and enabled protocols, and that the port serves TLS.",
+		Evidence: ev}
+	switch n := len(s.versionResults); {
+	case s.dialFailed() != nil:
 		f = dialFinding(s.opts.Address, s.dialFailed())
+		f.Evidence = ev
+	case timeouts == n:
+		f = finding.Finding{ID: finding.NetTimeout, Severity: finding.Error,
+			Title:    fmt.Sprintf("%s accepts connections but answers no ClientHello within %v", s.opts.Address, s.opts.Timeout),
+			Detail:   "Every probe connected and sent its ClientHello, and the server said nothing before the deadline: it waits for something else (a protocol that speaks first, such as SMTP, or a STARTTLS upgrade), or it is overloaded.",
+			Fix:      "Check what the port serves: a protocol that upgrades to TLS in band (SMTP, IMAP, POP3, LDAP, PostgreSQL…) needs its upgrade first, which tlskit scan does not do yet; try a longer --timeout on slow servers.",
+			Evidence: ev}
+	case notTLS == n:
+		what := "another protocol"
+		if sniffed != "" {
+			what = sniffed
+		}
+		f = finding.Finding{ID: finding.ProtocolNotTLS, Severity: finding.Error,
+			Title:    fmt.Sprintf("%s does not speak TLS: it answers with %s", s.opts.Address, what),
+			Detail:   "Every probe's ClientHello was answered with bytes that are not TLS records.",
+			Fix:      "Scan the TLS port of the service (SMTPS 465, IMAPS 993, HTTPS 443…); a protocol that upgrades to TLS in band needs its upgrade first, which tlskit scan does not do yet.",
+			Evidence: ev}
 	}
 	rep.Findings = append(rep.Findings, f)
 }
@@ -282,6 +338,7 @@ func (s *scanner) probe(ctx context.Context, purpose string, spec helloSpec, sto
 		return res
 	}
 	defer s.lim.release()
+	start = time.Now() // the connection's own time, not the wait for a slot
 	cctx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
 	defer cancel()
 	c, err := s.opts.Dial(cctx, s.opts.Address)
