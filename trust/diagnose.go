@@ -214,41 +214,6 @@ func (v *verifier) tooLong(path []*x509.Certificate) {
 	})
 }
 
-// checkPath checks validity, signature algorithms, CA flags and key usage
-// along a path crypto/x509 rejected. anchored says the last certificate is
-// a trust anchor.
-func (v *verifier) checkPath(path []*x509.Certificate, anchored bool) {
-	for i, c := range path {
-		v.checkTime(c)
-		if !v.isSelfSigned(c) && weakSignature(c.SignatureAlgorithm) {
-			v.weakSig(c)
-		}
-		if i > 0 && !(anchored && i == len(path)-1) && (!c.BasicConstraintsValid || !c.IsCA) {
-			v.add(finding.Finding{
-				ID:       finding.CertNotCA,
-				Severity: finding.Error,
-				Title:    fmt.Sprintf("%s issues %s but is not a CA", v.where(c), path[i-1].Subject.String()),
-				Detail:   fmt.Sprintf("it lacks basicConstraints CA:TRUE (basicConstraints present: %v, CA: %v), so it may not issue certificates", c.BasicConstraintsValid, c.IsCA),
-				Fix:      "send the CA's real intermediate certificate; a CA must reissue this one with basicConstraints critical, CA:TRUE",
-			})
-		}
-		if !allowsUsage(c, v.usage) {
-			what := v.where(c)
-			title := fmt.Sprintf("%s is not valid for %s", what, ekuName(v.usage))
-			if i > 0 {
-				title = fmt.Sprintf("%s restricts the chain to usages without %s", what, ekuName(v.usage))
-			}
-			v.add(finding.Finding{
-				ID:       finding.CertWrongEKU,
-				Severity: finding.Error,
-				Title:    title,
-				Detail:   fmt.Sprintf("its extended key usages are: %s; %s is needed", strings.Join(ekuNames(c), ", "), ekuName(v.usage)),
-				Fix:      fmt.Sprintf("get a certificate issued with the %s extended key usage", ekuName(v.usage)),
-			})
-		}
-	}
-}
-
 // allowsUsage reports whether c's extended key usages permit usage; no
 // extension means any usage, as in crypto/x509.
 func allowsUsage(c *x509.Certificate, usage x509.ExtKeyUsage) bool {
@@ -258,80 +223,12 @@ func allowsUsage(c *x509.Certificate, usage x509.ExtKeyUsage) bool {
 	return slices.Contains(c.ExtKeyUsage, x509.ExtKeyUsageAny) || slices.Contains(c.ExtKeyUsage, usage)
 }
 
-// checkTime reports a certificate outside its validity period.
-func (v *verifier) checkTime(c *x509.Certificate) {
-	at := v.at.UTC().Format(time.RFC3339)
-	anchor := v.position(c) < 0 && v.isAnchor(c)
-	switch {
-	case v.at.After(c.NotAfter):
-		fix := "renew the certificate and install the new one on the " + v.peer()
-		switch {
-		case anchor:
-			fix = "this root in your trust store has expired: update the store (ca-certificates) or the --ca-file"
-		case v.position(c) > 0:
-			fix = "the " + v.peer() + " sends an outdated intermediate: replace it with the CA's current one (rebuild fullchain.pem)"
-		}
-		v.add(finding.Finding{
-			ID:       finding.CertExpired,
-			Severity: finding.Error,
-			Title:    fmt.Sprintf("%s expired on %s", v.where(c), c.NotAfter.UTC().Format(time.RFC3339)),
-			Detail:   fmt.Sprintf("it is %s; the verification time is %s, %s after it expired", window(c), at, ago(v.at.Sub(c.NotAfter))),
-			Fix:      fix,
-		})
-	case v.at.Before(c.NotBefore):
-		v.add(finding.Finding{
-			ID:       finding.CertNotYetValid,
-			Severity: finding.Error,
-			Title:    fmt.Sprintf("%s is not valid before %s", v.where(c), c.NotBefore.UTC().Format(time.RFC3339)),
-			Detail:   fmt.Sprintf("it is %s; the verification time is %s, %s too early", window(c), at, ago(c.NotBefore.Sub(v.at))),
-			Fix:      "check the clock of this machine; if it is right, the certificate was issued with a future start date: wait, or have it reissued",
-		})
-	}
-}
-
 // ago renders a duration in days or hours.
 func ago(d time.Duration) string {
 	if d >= 2*day {
 		return fmt.Sprintf("%d days", int(d/day))
 	}
 	return d.Round(time.Second).String()
-}
-
-// weakSig reports a weak signature algorithm on a certificate.
-func (v *verifier) weakSig(c *x509.Certificate) {
-	fix := "have the certificate reissued with a SHA-256 (or stronger) signature"
-	if v.position(c) > 0 {
-		fix = "replace this intermediate with the CA's SHA-256-signed one"
-	}
-	v.add(finding.Finding{
-		ID:       finding.CertWeakSignature,
-		Severity: finding.Error,
-		Title:    fmt.Sprintf("%s is signed with %s, which is no longer accepted", v.where(c), c.SignatureAlgorithm),
-		Detail:   fmt.Sprintf("%s signatures are forgeable or near enough (collisions); crypto/x509 and browsers reject them on every certificate but a root", c.SignatureAlgorithm),
-		Fix:      fix,
-	})
-}
-
-// checkWeakKeys reports weak keys along a path: errors for the leaf and
-// intermediates, warnings for an anchor.
-func (v *verifier) checkWeakKeys(path []*x509.Certificate, anchored bool) {
-	for i, c := range path {
-		weak, desc := weakKey(c)
-		if !weak {
-			continue
-		}
-		sev := finding.Error
-		if anchored && i == len(path)-1 && i > 0 {
-			sev = finding.Warning
-		}
-		v.add(finding.Finding{
-			ID:       finding.CertWeakKey,
-			Severity: sev,
-			Title:    fmt.Sprintf("%s has a weak key: %s", v.where(c), desc),
-			Detail:   fmt.Sprintf("%s is below the minimum (RSA 2048 bits, ECDSA 256 bits; DSA is obsolete)", desc),
-			Fix:      "have the certificate reissued with an RSA 2048+ or ECDSA P-256+ key",
-		})
-	}
 }
 
 // weakKey reports whether c's key is too weak, and describes it.
@@ -457,8 +354,9 @@ func (v *verifier) checkExtras(path []*x509.Certificate, skip *x509.Certificate)
 	}
 }
 
-// checkName checks the leaf against the host and the policy's extra names.
-func (v *verifier) checkName(leaf *x509.Certificate) {
+// checkName checks the leaf against the host and the policy's extra names,
+// and returns the finding to report, if any.
+func (v *verifier) checkName(leaf *x509.Certificate) *finding.Finding {
 	var want []string
 	if v.host != "" {
 		want = append(want, v.host)
@@ -466,28 +364,20 @@ func (v *verifier) checkName(leaf *x509.Certificate) {
 	want = append(want, v.p.Names...)
 	if len(want) == 0 {
 		if v.usage == x509.ExtKeyUsageServerAuth {
-			v.add(finding.Finding{
+			return &finding.Finding{
 				ID:       finding.NameNotChecked,
 				Severity: finding.Warning,
 				Title:    "no server name to check the certificate against",
 				Detail:   "the name the client meant to reach is not known here (no SNI in the ClientHello, or no --servername), so the certificate's names were not checked: a certificate for any name would pass",
 				Fix:      "give the name with --servername",
-			})
+			}
 		}
-		return
+		return nil
 	}
-	var first error
 	for _, n := range want {
-		err := leaf.VerifyHostname(n)
-		if err == nil {
-			return
+		if leaf.VerifyHostname(n) == nil {
+			return nil
 		}
-		if first == nil {
-			first = err
-		}
-	}
-	if v.r.err == nil {
-		v.r.err = first
 	}
 	var sans []string
 	for _, d := range leaf.DNSNames {
@@ -508,14 +398,14 @@ func (v *verifier) checkName(leaf *x509.Certificate) {
 	if len(want) > 1 {
 		title = fmt.Sprintf("the certificate is valid for none of %q", want)
 	}
-	v.add(finding.Finding{
+	return &finding.Finding{
 		ID:       finding.NameMismatch,
 		Severity: finding.Error,
 		Title:    title,
 		Detail:   detail,
 		Fix:      v.nameFix(target),
 		Evidence: sans,
-	})
+	}
 }
 
 // nameFix says what to do about a name mismatch on this side.
