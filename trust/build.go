@@ -11,6 +11,7 @@ type endKind int
 
 const (
 	endAnchor     endKind = iota // it reached a trust anchor
+	endPruned                    // its last certificate cannot be used (a problem a client prunes on)
 	endMissing                   // the last certificate's issuer is neither sent nor an anchor
 	endSelfSigned                // it ends at a self-signed certificate that is not an anchor
 	endCycle                     // every issuer of the last certificate is already on the path
@@ -33,26 +34,38 @@ type attempt struct {
 	path     []*x509.Certificate
 	end      endKind
 	prof     Profile
-	probs    []problem
+	probs    []problem           // what made it fail (for the report, see report)
+	anchor   bool                // endPruned: its last certificate is an anchor
 	nameOnly []*x509.Certificate // endMissing: certificates with the issuer's name but not its key
 	loop     *x509.Certificate   // endCycle: the certificate the path would return to
+
+	// A pruned path, continued by issuer names and key identifiers (no
+	// signature, no check) to see where it leads: to an anchor, or not.
+	cont     []*x509.Certificate
+	contEnd  endKind
+	contLoop *x509.Certificate
 }
 
-// errorsIn counts the error problems of an attempt and returns the
-// position of the first certificate with one (len(path) for a path that
-// ends without an anchor and has no other error).
+// reachesAnchor reports whether the path reaches a trust anchor, checked
+// or by names.
+func (a *attempt) reachesAnchor() bool {
+	return a.end == endAnchor || a.end == endPruned && (a.anchor || a.contEnd == endAnchor)
+}
+
+// firstError returns the position where the path first fails (where a
+// client that prunes stops) and the number of errors.
 func (a *attempt) firstError() (first, count int) {
-	first = len(a.path) + 1
-	if a.end != endAnchor {
-		first = len(a.path)
+	first = len(a.path) // a dead end fails past its last certificate
+	if a.end == endAnchor {
+		first = len(a.path) + 1
 	}
 	for _, p := range a.probs {
 		if !p.isError() {
 			continue
 		}
 		count++
-		if i := slices.Index(a.path, p.cert); i >= 0 && i < first {
-			first = i
+		if p.at < first {
+			first = p.at
 		}
 	}
 	return first, count
@@ -61,11 +74,11 @@ func (a *attempt) firstError() (first, count int) {
 // better reports whether a explains a failure better than b: a path that
 // reaches an anchor beats one that does not (it shows the way to a trusted
 // root and what breaks it); then the path that got furthest from the leaf
-// before its first problem (where a client that prunes bad issuers would
-// have stopped); then fewer problems; then the shorter path.
+// before its first problem (where a client that prunes bad issuers stops);
+// then fewer problems; then the shorter path.
 func (a *attempt) better(b *attempt) bool {
-	if (a.end == endAnchor) != (b.end == endAnchor) {
-		return a.end == endAnchor
+	if a.reachesAnchor() != b.reachesAnchor() {
+		return a.reachesAnchor()
 	}
 	af, ac := a.firstError()
 	bf, bc := b.firstError()
@@ -82,14 +95,19 @@ func (a *attempt) better(b *attempt) bool {
 type searchState struct {
 	accepted []*attempt // valid paths, in the order found
 	best     *attempt   // the best failed path
+	failed   []*attempt // failed paths, for when the best turns out unusable
 	steps    int
-	pinned   bool // a valid path satisfies the pins
 }
 
 // note records a failed path.
 func (v *verifier) note(a *attempt) {
-	if v.search.best == nil || a.better(v.search.best) {
-		v.search.best = a
+	s := &v.search
+	if a.end == endPruned {
+		v.continueByName(a)
+	}
+	s.failed = append(s.failed, a)
+	if s.best == nil || a.better(s.best) {
+		s.best = a
 	}
 }
 
@@ -123,19 +141,19 @@ func (v *verifier) anchorEquivalent(c *x509.Certificate) *x509.Certificate {
 	return nil
 }
 
-// complete judges a path that reached anchor; it reports whether the
-// search is done.
+// complete judges a path that reached anchor, whose every certificate
+// passed the checks a client prunes on: what remains are the profile's
+// rules. It reports whether the search is done.
 func (v *verifier) complete(path []*x509.Certificate, anchor *x509.Certificate) bool {
 	prof := v.profileFor(anchor)
-	a := &attempt{path: path, end: endAnchor, prof: prof, probs: v.pathProblems(path, true, prof)}
+	a := &attempt{path: path, end: endAnchor, prof: prof, probs: v.pathProblems(path, true, prof, checkProfile)}
 	if slices.ContainsFunc(a.probs, problem.isError) {
 		v.note(a)
 		return false
 	}
 	s := &v.search
 	s.accepted = append(s.accepted, a)
-	if len(v.p.Pins) == 0 || v.pinned(path) {
-		s.pinned = true
+	if len(v.p.Pins) == 0 || v.namesOnly || v.pinned(path) {
 		return true
 	}
 	return len(s.accepted) >= maxAccepted
@@ -202,8 +220,17 @@ func onPath(path []*x509.Certificate, c *x509.Certificate) bool {
 	return slices.ContainsFunc(path, func(p *x509.Certificate) bool { return p == c || sameKeyAndName(p, c) })
 }
 
+// keyIDsAgree reports whether parent's subject key identifier is child's
+// authority key identifier, or one of them is absent.
+func keyIDsAgree(child, parent *x509.Certificate) bool {
+	return len(child.AuthorityKeyId) == 0 || len(parent.SubjectKeyId) == 0 || bytes.Equal(child.AuthorityKeyId, parent.SubjectKeyId)
+}
+
 // extend tries every issuer of the path's last certificate; it reports
-// whether the search is done.
+// whether the search is done. A candidate is checked before its
+// signature: one the path cannot use (expired, not a CA, outside its name
+// constraints…) is recorded and skipped without a signature check, as a
+// client prunes it.
 func (v *verifier) extend(path []*x509.Certificate) bool {
 	s := &v.search
 	s.steps++
@@ -220,25 +247,34 @@ func (v *verifier) extend(path []*x509.Certificate) bool {
 	found := false
 	var loop *x509.Certificate
 	for _, cand := range v.candidates(cur) {
+		if !cand.anchor && onPath(path, cand.cert) {
+			if keyIDsAgree(cur, cand.cert) && v.signedBy(cur, cand.cert) {
+				loop = cand.cert
+			}
+			continue
+		}
+		next := append(slices.Clip(path), cand.cert)
+		if probs := v.edgeProblems(next, cand.anchor); slices.ContainsFunc(probs, problem.isError) {
+			if keyIDsAgree(cur, cand.cert) {
+				found = true
+				v.note(&attempt{path: next, end: endPruned, probs: probs, anchor: cand.anchor})
+			}
+			continue
+		}
 		if !v.signedBy(cur, cand.cert) {
 			if v.exhausted {
 				break
 			}
 			continue
 		}
+		found = true
 		if cand.anchor {
-			found = true
-			if v.complete(append(slices.Clip(path), cand.cert), cand.cert) {
+			if v.complete(next, cand.cert) {
 				return true
 			}
 			continue
 		}
-		if onPath(path, cand.cert) {
-			loop = cand.cert
-			continue
-		}
-		found = true
-		if v.extend(append(slices.Clip(path), cand.cert)) {
+		if v.extend(next) {
 			return true
 		}
 	}
@@ -263,17 +299,90 @@ func (v *verifier) extend(path []*x509.Certificate) bool {
 	return false
 }
 
-// deadEnd judges a path that reached no anchor.
+// deadEnd is a path that reached no anchor.
 func (v *verifier) deadEnd(path []*x509.Certificate, end endKind) *attempt {
-	prof := v.profileFor(nil)
-	a := &attempt{path: path, end: end, prof: prof, probs: v.pathProblems(path, false, prof)}
+	a := &attempt{path: path, end: end, prof: v.profileFor(nil)}
 	if end == endMissing {
-		cur := path[len(path)-1]
-		for _, c := range append(slices.Clone(v.a.bySubject[string(cur.RawIssuer)]), v.bySubject[string(cur.RawIssuer)]...) {
-			if c != cur {
-				a.nameOnly = append(a.nameOnly, c)
-			}
-		}
+		a.nameOnly = v.nameOnly(path[len(path)-1])
 	}
 	return a
+}
+
+// nameOnly lists the certificates with c's issuer's name that did not sign
+// it.
+func (v *verifier) nameOnly(c *x509.Certificate) []*x509.Certificate {
+	var out []*x509.Certificate
+	for _, x := range append(slices.Clone(v.a.bySubject[string(c.RawIssuer)]), v.bySubject[string(c.RawIssuer)]...) {
+		if x != c {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// continueByName follows a pruned path upward by issuer names and key
+// identifiers only, to see whether it leads to an anchor (for ranking) and
+// where it ends (for the report): no signature is checked. It tries each
+// issuer by name, within a small budget, and keeps the route to an anchor
+// or else the longest dead end.
+func (v *verifier) continueByName(a *attempt) {
+	if a.anchor {
+		a.contEnd = endAnchor
+		return
+	}
+	steps := 0
+	best := -1
+	var walk func(path []*x509.Certificate) bool
+	walk = func(path []*x509.Certificate) bool {
+		steps++
+		cur := path[len(path)-1]
+		base := len(a.path)
+		done := func(end endKind, loop *x509.Certificate, extra ...*x509.Certificate) {
+			if n := len(path) + len(extra); end == endAnchor || n > best {
+				best = n
+				a.cont = append(slices.Clone(path[base:]), extra...)
+				a.contEnd, a.contLoop = end, loop
+			}
+		}
+		for _, an := range v.a.bySubject[string(cur.RawIssuer)] {
+			if keyIDsAgree(cur, an) {
+				done(endAnchor, nil, an)
+				return true
+			}
+		}
+		if len(path) > base && v.anchorEquivalent(cur) != nil {
+			done(endAnchor, nil)
+			return true
+		}
+		if len(path) >= maxPathCerts || steps > 64 {
+			done(endDeep, nil)
+			return false
+		}
+		var loop *x509.Certificate
+		tried := false
+		for _, s := range v.bySubject[string(cur.RawIssuer)] {
+			if s == cur || !keyIDsAgree(cur, s) {
+				continue
+			}
+			if onPath(path, s) {
+				loop = s
+				continue
+			}
+			tried = true
+			if walk(append(slices.Clip(path), s)) {
+				return true
+			}
+		}
+		switch {
+		case tried:
+		case loop != nil:
+			done(endCycle, loop)
+		case v.factsOf(cur).selfIssued:
+			done(endSelfSigned, nil)
+		default:
+			done(endMissing, nil)
+		}
+		return false
+	}
+	walk(slices.Clip(a.path))
 }

@@ -17,7 +17,7 @@ import (
 
 // name returns c's subject as an RFC 4514 string, quoted.
 func name(c *x509.Certificate) string {
-	if s := c.Subject.String(); s != "" {
+	if s := dnString(c.Subject); s != "" {
 		return fmt.Sprintf("%q", s)
 	}
 	return fmt.Sprintf("(empty subject, serial %X)", c.SerialNumber)
@@ -25,24 +25,29 @@ func name(c *x509.Certificate) string {
 
 // issuerName returns c's issuer as an RFC 4514 string, quoted.
 func issuerName(c *x509.Certificate) string {
-	return fmt.Sprintf("%q", c.Issuer.String())
+	return fmt.Sprintf("%q", dnString(c.Issuer))
 }
 
 // where says which certificate c is: its position in the sent chain, or
 // that it is a trust anchor.
 func (v *verifier) where(c *x509.Certificate) string {
-	for i, s := range v.sent {
-		if s == c || s.Equal(c) {
-			if i == 0 {
-				return "the leaf " + name(c)
-			}
-			return fmt.Sprintf("certificate #%d %s", i+1, name(c))
-		}
+	if w, ok := v.wheres[c]; ok {
+		return w
 	}
-	if v.isAnchor(c) {
-		return "the trust anchor " + name(c)
+	w := name(c)
+	switch i := v.position(c); {
+	case i == 0:
+		w = "the leaf " + w
+	case i > 0:
+		w = fmt.Sprintf("certificate #%d %s", i+1, w)
+	case v.isAnchor(c):
+		w = "the trust anchor " + w
 	}
-	return name(c)
+	if v.wheres == nil {
+		v.wheres = make(map[*x509.Certificate]string)
+	}
+	v.wheres[c] = w
+	return w
 }
 
 // position returns c's index in the sent chain, or -1.
@@ -86,7 +91,7 @@ func window(c *x509.Certificate) string {
 
 // pinLine is an evidence line: a certificate's pin and subject.
 func pinLine(c *x509.Certificate) string {
-	return PinOf(c).String() + "  " + c.Subject.String()
+	return PinOf(c).String() + "  " + dnString(c.Subject)
 }
 
 // selfSigned reports a self-signed leaf that is not an anchor.
@@ -192,7 +197,7 @@ func (v *verifier) nameOnlyNote(last *x509.Certificate, nameOnly []*x509.Certifi
 		if v.isAnchor(c) {
 			what = "among the trust anchors"
 		}
-		notes = append(notes, fmt.Sprintf(" A certificate named %s is %s, but its key (%s) did not sign %s: it is another generation or a look-alike of the issuer, not the issuer.", c.Subject.String(), what, PinOf(c), last.Subject.String()))
+		notes = append(notes, fmt.Sprintf(" A certificate named %s is %s, but its key (%s) did not sign %s: it is another generation or a look-alike of the issuer, not the issuer.", dnString(c.Subject), what, PinOf(c), dnString(last.Subject)))
 	}
 	return strings.Join(notes, "")
 }
@@ -202,7 +207,7 @@ func (v *verifier) tooLong(path []*x509.Certificate) {
 	n := len(path) - 2
 	var names []string
 	for _, c := range path[1 : len(path)-1] {
-		names = append(names, c.Subject.String())
+		names = append(names, dnString(c.Subject))
 	}
 	v.add(finding.Finding{
 		ID:       finding.ChainTooLong,
@@ -269,7 +274,7 @@ func (v *verifier) checkOrder(path []*x509.Certificate) (misplacedLeaf *x509.Cer
 					ID:       finding.ChainWrongOrder,
 					Severity: finding.Error,
 					Title:    fmt.Sprintf("the peer sent its certificates in the wrong order: the leaf %s is #%d, not first", name(s), i+2),
-					Detail:   fmt.Sprintf("the first certificate, which every client takes as the leaf, is the CA %s; the certificate it issued, %s, comes later. Sent order: %s", leaf.Subject.String(), s.Subject.String(), v.sentOrder()),
+					Detail:   fmt.Sprintf("the first certificate, which every client takes as the leaf, is the CA %s; the certificate it issued, %s, comes later. Sent order: %s", dnString(leaf.Subject), dnString(s.Subject), v.sentOrder()),
 					Fix:      "list the leaf first, then each issuer in turn (cat cert.pem intermediate.pem > fullchain.pem)",
 				})
 				return s
@@ -287,7 +292,7 @@ func (v *verifier) checkOrder(path []*x509.Certificate) (misplacedLeaf *x509.Cer
 				ID:       finding.ChainWrongOrder,
 				Severity: finding.Warning,
 				Title:    "the peer sent its certificates out of order",
-				Detail:   fmt.Sprintf("%s is #%d in the list but #%d on the path from the leaf. Sent order: %s. RFC 8446 §4.4.2 lets clients tolerate this; older clients do not", c.Subject.String(), i+1, want+1, v.sentOrder()),
+				Detail:   fmt.Sprintf("%s is #%d in the list but #%d on the path from the leaf. Sent order: %s. RFC 8446 §4.4.2 lets clients tolerate this; older clients do not", dnString(c.Subject), i+1, want+1, v.sentOrder()),
 				Fix:      "list the leaf first, then each issuer in turn",
 			})
 			return nil
@@ -310,10 +315,11 @@ func (v *verifier) sentOrder() string {
 // expired cross-sign, or an unneeded certificate.
 func (v *verifier) checkExtras(path []*x509.Certificate, skip *x509.Certificate) {
 	for i, s := range v.sent {
-		if i == 0 || s == skip || slices.ContainsFunc(path, func(c *x509.Certificate) bool { return c == s || c.Equal(s) }) && !v.isSelfSigned(s) {
+		selfIssued := v.factsOf(s).selfIssued
+		if i == 0 || s == skip || slices.ContainsFunc(path, func(c *x509.Certificate) bool { return c == s || c.Equal(s) }) && !selfIssued {
 			continue
 		}
-		if v.isSelfSigned(s) {
+		if selfIssued {
 			if v.isAnchor(s) {
 				v.add(finding.Finding{
 					ID:       finding.ChainRootSent,
@@ -348,7 +354,7 @@ func (v *verifier) checkExtras(path []*x509.Certificate, skip *x509.Certificate)
 			ID:       finding.ChainUnneeded,
 			Severity: finding.Info,
 			Title:    fmt.Sprintf("the peer sends %s, which the path does not use", name(s)),
-			Detail:   fmt.Sprintf("certificate #%d (issued by %s, %s) is not on the path from the leaf to the anchor", i+1, s.Issuer.String(), window(s)),
+			Detail:   fmt.Sprintf("certificate #%d (issued by %s, %s) is not on the path from the leaf to the anchor", i+1, dnString(s.Issuer), window(s)),
 			Fix:      "drop it from " + v.servedChain() + " unless it is a deliberate cross-sign for older clients",
 		})
 	}

@@ -32,7 +32,7 @@ func (v *verifier) problemFinding(p problem, path []*x509.Certificate) finding.F
 		f.Detail = fmt.Sprintf("it is %s; the verification time is %s, %s too early", window(c), at, ago(c.NotBefore.Sub(v.at)))
 		f.Fix = "check the clock of this machine; if it is right, the certificate was issued with a future start date: wait, or have it reissued"
 	case kNotCA:
-		f.Title = fmt.Sprintf("%s issues %s but is not a CA", v.where(c), p.ca.Subject.String())
+		f.Title = fmt.Sprintf("%s issues %s but is not a CA", v.where(c), dnString(p.ca.Subject))
 		if !c.BasicConstraintsValid {
 			f.Detail = "it has no basicConstraints extension, so it may not issue certificates (RFC 5280 §6.1.4 (k))"
 		} else {
@@ -40,7 +40,7 @@ func (v *verifier) problemFinding(p problem, path []*x509.Certificate) finding.F
 		}
 		f.Fix = "send the CA's real intermediate certificate; a CA must reissue this one with basicConstraints critical, CA:TRUE"
 	case kNoCertSign:
-		f.Title = fmt.Sprintf("%s issues %s but its key usage does not allow signing certificates", v.where(c), p.ca.Subject.String())
+		f.Title = fmt.Sprintf("%s issues %s but its key usage does not allow signing certificates", v.where(c), dnString(p.ca.Subject))
 		f.Detail = fmt.Sprintf("it is a CA (basicConstraints CA:TRUE) but its keyUsage (%s) lacks keyCertSign (RFC 5280 §6.1.4 (n))", keyUsageNames(c.KeyUsage))
 		f.Fix = "the CA must reissue this certificate with keyUsage keyCertSign (and cRLSign)"
 	case kPathLen:
@@ -67,7 +67,7 @@ func (v *verifier) problemFinding(p problem, path []*x509.Certificate) finding.F
 			f.Title = fmt.Sprintf("%s is not permitted to issue for %s (name of %s)", v.where(p.ca), nameShown, v.where(c))
 			f.Detail = fmt.Sprintf("the CA's name constraints %s; %s is outside them (RFC 5280 §4.2.1.10: every name of every certificate below the CA must be within its permitted subtrees)", constraint, nameShown)
 		}
-		f.Evidence = []string{"constraint: " + constraint, "name: " + nameShown, "CA: " + p.ca.Subject.String()}
+		f.Evidence = []string{"constraint: " + constraint, "name: " + nameShown, "CA: " + dnString(p.ca.Subject)}
 		f.Fix = "get a certificate whose names are all within the CA's constraints, or a certificate from a CA allowed to issue for them"
 	case kNCMalformed:
 		f.Title = fmt.Sprintf("the name constraints of %s cannot be evaluated", v.where(c))
@@ -151,7 +151,7 @@ func (v *verifier) profileName(p problem) string {
 func pathNames(path []*x509.Certificate) string {
 	var s []string
 	for _, c := range path {
-		s = append(s, c.Subject.String())
+		s = append(s, dnString(c.Subject))
 	}
 	return strings.Join(s, " ← ")
 }
@@ -161,7 +161,7 @@ func intermediateNames(path []*x509.Certificate) []string {
 	var names []string
 	if len(path) > 2 {
 		for _, c := range path[1 : len(path)-1] {
-			names = append(names, c.Subject.String())
+			names = append(names, dnString(c.Subject))
 		}
 	}
 	return names

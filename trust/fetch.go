@@ -159,7 +159,7 @@ func (v *verifier) fetchIssuers(c *x509.Certificate) bool {
 		if !v.fetchesLeft() || v.fetchedURL(u) {
 			continue
 		}
-		fe := Fetched{URL: u, Kind: "issuer", For: c.Subject.String()}
+		fe := Fetched{URL: u, Kind: "issuer", For: dnString(c.Subject)}
 		limit := v.p.Fetch.MaxCertBytes
 		if limit <= 0 {
 			limit = 1 << 20
@@ -179,7 +179,7 @@ func (v *verifier) fetchIssuers(c *x509.Certificate) bool {
 		}
 		var subjects []string
 		for _, fc := range certs {
-			subjects = append(subjects, fc.Subject.String())
+			subjects = append(subjects, dnString(fc.Subject))
 			k := string(fc.RawSubject)
 			v.bySubject[k] = append(v.bySubject[k], fc)
 			v.fetched = append(v.fetched, fc)
@@ -208,7 +208,7 @@ func (v *verifier) fetchCRLs(c *x509.Certificate) {
 		if !v.fetchesLeft() || v.fetchedURL(u) {
 			continue
 		}
-		fe := Fetched{URL: u, Kind: "crl", For: c.Subject.String()}
+		fe := Fetched{URL: u, Kind: "crl", For: dnString(c.Subject)}
 		limit := v.p.Fetch.MaxCRLBytes
 		if limit <= 0 {
 			limit = maxCRLSize

@@ -316,12 +316,39 @@ func wildcardMayMatch(d, c string) bool {
 }
 
 // constrainedName is one name of a certificate in the form name
-// constraints apply to.
+// constraints apply to. Directory names are parsed, and every name shown,
+// only when a constraint needs it.
 type constrainedName struct {
-	form int
-	text string // DNS (lower case), email, URI, or the certificate's words for it
-	ip   net.IP
-	dn   []rdn
+	form    int
+	text    string // DNS (lower case), email, URI, IP text; "" until shown for a DN
+	ip      net.IP
+	raw     []byte // directoryName: the DER Name
+	subject bool   // directoryName: the certificate's subject
+	dn      []rdn
+	dnErr   error
+	parsed  bool
+}
+
+// rdns returns the directory name's RDNs, parsed once.
+func (n *constrainedName) rdns() ([]rdn, error) {
+	if !n.parsed {
+		n.dn, n.dnErr = parseRDNs(n.raw)
+		n.parsed = true
+	}
+	return n.dn, n.dnErr
+}
+
+// display shows the name in messages.
+func (n *constrainedName) display() string {
+	switch {
+	case n.form == gnIP:
+		return n.ip.String()
+	case n.form != gnDirectoryName:
+		return n.text
+	case n.subject:
+		return "subject " + dnDisplay(n.raw)
+	}
+	return "DN " + dnDisplay(n.raw)
 }
 
 // namesForConstraints lists the names of c that name constraints apply to
@@ -335,37 +362,25 @@ func (v *verifier) namesForConstraints(c *x509.Certificate) ([]constrainedName, 
 	if f.sanErr != nil {
 		return nil, fmt.Errorf("its subjectAltName does not parse: %v", f.sanErr)
 	}
-	var out []constrainedName
+	out := make([]constrainedName, 0, len(f.sanNames)+1)
 	for _, gn := range f.sanNames {
 		n := constrainedName{form: gn.tag}
 		switch gn.tag {
 		case gnDNS:
 			n.text = strings.ToLower(strings.TrimSuffix(string(gn.value), "."))
-		case gnRFC822:
-			n.text = string(gn.value)
-		case gnURI:
+		case gnRFC822, gnURI:
 			n.text = string(gn.value)
 		case gnIP:
 			n.ip = net.IP(gn.value)
-			n.text = n.ip.String()
 		case gnDirectoryName:
-			dn, err := parseRDNs(gn.value)
-			if err != nil {
-				return nil, fmt.Errorf("a directoryName in its subjectAltName: %v", err)
-			}
-			n.dn = dn
-			n.text = "DN " + dnDisplay(gn.value)
+			n.raw = gn.value
 		default:
 			n.text = gnKindName(gn.tag)
 		}
 		out = append(out, n)
 	}
 	if !f.emptySubject {
-		dn, err := parseRDNs(c.RawSubject)
-		if err != nil {
-			return nil, fmt.Errorf("its subject: %v", err)
-		}
-		out = append(out, constrainedName{form: gnDirectoryName, dn: dn, text: "subject " + c.Subject.String()})
+		out = append(out, constrainedName{form: gnDirectoryName, raw: c.RawSubject, subject: true})
 		for _, a := range c.Subject.Names {
 			if a.Type.Equal(oidEmailAttr) {
 				if s, ok := a.Value.(string); ok {
@@ -391,7 +406,21 @@ type ncViolation struct {
 
 // checkConstraints checks the names of c against nc. It returns the first
 // violation, or nil.
-func (v *verifier) checkConstraints(c *x509.Certificate, nc *nameConstraints) *ncViolation {
+func (v *verifier) checkConstraints(c, ca *x509.Certificate, nc *nameConstraints) *ncViolation {
+	k := [2]*x509.Certificate{c, ca}
+	if r, ok := v.ncDone[k]; ok {
+		return r
+	}
+	r := v.evalConstraints(c, nc)
+	if v.ncDone == nil {
+		v.ncDone = make(map[[2]*x509.Certificate]*ncViolation)
+	}
+	v.ncDone[k] = r
+	return r
+}
+
+// evalConstraints is checkConstraints without the memo.
+func (v *verifier) evalConstraints(c *x509.Certificate, nc *nameConstraints) *ncViolation {
 	names, err := v.namesForConstraints(c)
 	if err != nil {
 		return &ncViolation{name: "(unreadable names)", constraint: err.Error()}
@@ -402,17 +431,18 @@ func (v *verifier) checkConstraints(c *x509.Certificate, nc *nameConstraints) *n
 		return &ncViolation{dos: true, name: fmt.Sprintf("%d names", len(names)), constraint: fmt.Sprintf("%d constraints", len(nc.permitted)+len(nc.excluded))}
 	}
 	v.ncChecks += work
-	for _, n := range names {
+	for i := range names {
+		n := &names[i]
 		for _, st := range nc.excluded {
 			if st.form != n.form {
 				continue
 			}
 			match, unsupported := subtreeMatches(n, st, true)
 			if unsupported {
-				return &ncViolation{name: n.text, constraint: fmt.Sprintf("the %s constraint (a name form tlskit cannot check, so it refuses the name, as RFC 5280 §4.2.1.10 requires)", gnKindName(st.form))}
+				return &ncViolation{name: n.display(), constraint: fmt.Sprintf("the %s constraint (a name form tlskit cannot check, so it refuses the name, as RFC 5280 §4.2.1.10 requires)", gnKindName(st.form))}
 			}
 			if match {
-				return &ncViolation{name: n.text, constraint: st.String(), excluded: true}
+				return &ncViolation{name: n.display(), constraint: st.String(), excluded: true}
 			}
 		}
 		permittedForm, ok := false, false
@@ -423,7 +453,7 @@ func (v *verifier) checkConstraints(c *x509.Certificate, nc *nameConstraints) *n
 			permittedForm = true
 			match, unsupported := subtreeMatches(n, st, false)
 			if unsupported {
-				return &ncViolation{name: n.text, constraint: fmt.Sprintf("the %s constraint (a name form tlskit cannot check, so it refuses the name, as RFC 5280 §4.2.1.10 requires)", gnKindName(st.form))}
+				return &ncViolation{name: n.display(), constraint: fmt.Sprintf("the %s constraint (a name form tlskit cannot check, so it refuses the name, as RFC 5280 §4.2.1.10 requires)", gnKindName(st.form))}
 			}
 			if match {
 				ok = true
@@ -437,7 +467,7 @@ func (v *verifier) checkConstraints(c *x509.Certificate, nc *nameConstraints) *n
 					list = append(list, st.String())
 				}
 			}
-			return &ncViolation{name: n.text, constraint: "permitted: " + strings.Join(list, ", ")}
+			return &ncViolation{name: n.display(), constraint: "permitted: " + strings.Join(list, ", ")}
 		}
 	}
 	return nil
@@ -448,7 +478,7 @@ func (v *verifier) checkConstraints(c *x509.Certificate, nc *nameConstraints) *n
 // refused when it could stand for a name within st (CVE-2025-61727),
 // while for a permitted subtree every name it stands for must be within.
 // unsupported reports a form that cannot be compared.
-func subtreeMatches(n constrainedName, st subtree, excluded bool) (match, unsupported bool) {
+func subtreeMatches(n *constrainedName, st subtree, excluded bool) (match, unsupported bool) {
 	switch st.form {
 	case gnDNS:
 		if d, ok := strings.CutPrefix(n.text, "*."); ok {
@@ -485,7 +515,11 @@ func subtreeMatches(n constrainedName, st subtree, excluded bool) (match, unsupp
 		}
 		return host == st.text, false
 	case gnDirectoryName:
-		return dnWithin(n.dn, st.dn), false
+		dn, err := n.rdns()
+		if err != nil {
+			return excluded, false // unreadable: refused under either kind of subtree
+		}
+		return dnWithin(dn, st.dn), false
 	}
 	return false, true
 }

@@ -82,9 +82,9 @@ func (v *verifier) checkOCSP(path []*x509.Certificate) {
 	st.ProducedAt = rfc3339(resp.ProducedAt)
 	st.ThisUpdate = rfc3339(resp.ThisUpdate)
 	st.NextUpdate = rfc3339(resp.NextUpdate)
-	st.Responder = "the issuer " + issuer.Subject.String()
+	st.Responder = "the issuer " + dnString(issuer.Subject)
 	if r := resp.Certificate; r != nil {
-		st.Responder = r.Subject.String() + " (delegated by " + issuer.Subject.String() + ")"
+		st.Responder = dnString(r.Subject) + " (delegated by " + dnString(issuer.Subject) + ")"
 		if !sameKeyAndName(r, issuer) {
 			switch {
 			case !slices.Contains(r.ExtKeyUsage, x509.ExtKeyUsageOCSPSigning):

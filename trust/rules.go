@@ -29,6 +29,8 @@ type problem struct {
 
 	constraint string // name constraints: the constraint broken
 	excluded   bool   // name constraints: an excluded subtree matched
+
+	at int // the position on the path where it was found (0: the leaf)
 }
 
 // The problem kinds.
@@ -135,7 +137,7 @@ func (v *verifier) leafProblems(leaf *x509.Certificate, prof Profile, anchor boo
 	}
 
 	// Key.
-	ps = v.keyProblems(leaf, prof, finding.Error, ps)
+	ps = v.keyProblems(leaf, prof, finding.Error, checkAll, ps)
 
 	// Encoding (RFC 5280 MUSTs, and the BRs under webpki).
 	if !anchor {
@@ -158,15 +160,18 @@ func (v *verifier) timeProblems(c *x509.Certificate, ps []problem) []problem {
 	return ps
 }
 
-// keyProblems reports a weak key. sev is the severity of a weak key that
-// is not an anchor's.
-func (v *verifier) keyProblems(c *x509.Certificate, prof Profile, sev finding.Severity, ps []problem) []problem {
+// keyProblems reports a weak key (parts has checkCore) and, under webpki,
+// the Baseline Requirements' key rules (parts has checkProfile). sev is the
+// severity of a weak key.
+func (v *verifier) keyProblems(c *x509.Certificate, prof Profile, sev finding.Severity, parts int, ps []problem) []problem {
 	if weak, desc := weakKey(c); weak {
-		ps = append(ps, problem{id: finding.CertWeakKey, sev: sev, kind: kWeakKey, cert: c,
-			text: desc + " is below the minimum (RSA 2048 bits, ECDSA 256 bits; DSA is obsolete)"})
+		if parts&checkCore != 0 {
+			ps = append(ps, problem{id: finding.CertWeakKey, sev: sev, kind: kWeakKey, cert: c,
+				text: desc + " is below the minimum (RSA 2048 bits, ECDSA 256 bits; DSA is obsolete)"})
+		}
 		return ps
 	}
-	if prof != ProfileWebPKI {
+	if prof != ProfileWebPKI || parts&checkProfile == 0 {
 		return ps
 	}
 	switch k := c.PublicKey.(type) {
@@ -201,8 +206,10 @@ func nonconforming(ps []problem, c *x509.Certificate, rule string) []problem {
 func (v *verifier) encodingProblems(c *x509.Certificate, prof Profile, ca, anchor bool, ps []problem) []problem {
 	f := v.factsOf(c)
 	webpki := prof == ProfileWebPKI
-	for _, id := range f.unknownCrit {
-		ps = nonconforming(ps, c, fmt.Sprintf("it has a critical extension tlskit does not process (%s); RFC 5280 §4.2 requires refusing such a certificate", id))
+	if !ca { // a CA's are among the checks a client prunes on
+		for _, id := range f.unknownCrit {
+			ps = nonconforming(ps, c, fmt.Sprintf("it has a critical extension tlskit does not process (%s); RFC 5280 §4.2 requires refusing such a certificate", id))
+		}
 	}
 	if f.duplicate {
 		ps = nonconforming(ps, c, "it repeats an extension (RFC 5280 §4.2: at most one of each)")
@@ -345,20 +352,61 @@ func dnsNameProblem(d string) string {
 	return ""
 }
 
+// The parts of the checks of a path position.
+const (
+	checkCore    = 1 << iota // what does not depend on the profile: a client prunes on these
+	checkProfile             // the profile's rules, once the anchor (and so the profile) is known
+	checkAll     = checkCore | checkProfile
+)
+
 // pathProblems checks everything of a path but the leaf alone: each CA's
 // validity, CA status, key usage, path length, name constraints and
 // extended key usages, each signature's algorithm, each key, the policy's
 // depth limit and, with CRLs, revocation. anchored says the last
 // certificate is a trust anchor.
-func (v *verifier) pathProblems(path []*x509.Certificate, anchored bool, prof Profile) []problem {
+func (v *verifier) pathProblems(path []*x509.Certificate, anchored bool, prof Profile, parts int) []problem {
 	var ps []problem
 	n := len(path)
-	webpki := prof == ProfileWebPKI
 	for i := 1; i < n; i++ {
-		c := path[i]
-		anchor := anchored && i == n-1
-		system := anchor && v.a.system[c]
-		f := v.factsOf(c)
+		ps = v.certProblems(path, i, anchored && i == n-1, prof, parts, ps)
+	}
+	if parts&checkCore != 0 {
+		ps = v.depthProblems(path, anchored, ps)
+		if v.checksRevocation() {
+			for i := 0; i+1 < n; i++ {
+				ps = v.revocationProblems(path[i], path[i+1], ps)
+			}
+		}
+	}
+	return ps
+}
+
+// checksRevocation reports whether revocation is checked: CRLs were given,
+// or may be fetched.
+func (v *verifier) checksRevocation() bool { return len(v.crls) > 0 || v.p.Fetch != nil }
+
+// edgeProblems checks the last certificate of path as the issuer of the
+// one before, with what a client prunes on (the profile is not known
+// before the anchor is): the search calls it before it checks the
+// signature, so that a candidate the path cannot use costs no signature.
+func (v *verifier) edgeProblems(path []*x509.Certificate, anchor bool) []problem {
+	i := len(path) - 1
+	ps := v.certProblems(path, i, anchor, ProfileAuto, checkCore, nil)
+	ps = v.depthProblems(path, anchor, ps)
+	if v.checksRevocation() {
+		ps = v.revocationProblems(path[i-1], path[i], ps)
+	}
+	return ps
+}
+
+// certProblems checks path[i] as the issuer of path[i-1].
+func (v *verifier) certProblems(path []*x509.Certificate, i int, anchor bool, prof Profile, parts int, ps []problem) []problem {
+	c := path[i]
+	system := anchor && v.a.system[c]
+	f := v.factsOf(c)
+	webpki := prof == ProfileWebPKI
+	start := len(ps)
+	if parts&checkCore != 0 {
 		ps = v.timeProblems(c, ps)
 		if weakSignature(path[i-1].SignatureAlgorithm) {
 			ps = append(ps, problem{id: finding.CertWeakSignature, sev: finding.Error, kind: kWeakSig, cert: path[i-1]})
@@ -371,32 +419,12 @@ func (v *verifier) pathProblems(path []*x509.Certificate, anchored bool, prof Pr
 		}
 		if !allowsUsage(c, v.usage) {
 			ps = append(ps, problem{id: finding.CertWrongEKU, sev: finding.Error, kind: kEKUCA, cert: c})
-		} else if webpki && anchor && !system && f.eku.present {
-			ps = append(ps, problem{id: finding.CertWrongEKU, sev: finding.Error, kind: kEKUProfile, cert: c,
-				text: "a root with an extended key usage extension, which the Baseline Requirements (7.1.2.1.2) forbid"})
 		}
-		keySev := finding.Error
-		if anchor && !webpki {
-			keySev = finding.Warning
+		if !anchor {
+			ps = v.keyProblems(c, prof, finding.Error, checkCore, ps)
 		}
-		ps = v.keyProblems(c, prof, keySev, ps)
-		if !system {
-			ps = v.encodingProblems(c, prof, true, anchor, ps)
-			if anchor && webpki && f.aki.present {
-				switch {
-				case !f.akiKeyID:
-					ps = nonconforming(ps, c, "a root whose authority key identifier has no keyIdentifier (Baseline Requirements 7.1.2.1.3)")
-				case !sameKeyID(c.AuthorityKeyId, c.SubjectKeyId):
-					ps = nonconforming(ps, c, "a root whose authority key identifier differs from its subject key identifier (Baseline Requirements 7.1.2.1.3)")
-				}
-				if f.akiIssuer || f.akiSerial {
-					ps = nonconforming(ps, c, "a root whose authority key identifier names an issuer or serial number (Baseline Requirements 7.1.2.1.3: keyIdentifier only)")
-				}
-			}
-		} else {
-			for _, id := range f.unknownCrit {
-				ps = nonconforming(ps, c, fmt.Sprintf("it has a critical extension tlskit does not process (%s)", id))
-			}
+		for _, id := range f.unknownCrit {
+			ps = nonconforming(ps, c, fmt.Sprintf("it has a critical extension tlskit does not process (%s); RFC 5280 §4.2 requires refusing such a certificate", id))
 		}
 		// Path length: the non-self-issued intermediates below c.
 		if c.BasicConstraintsValid && (c.MaxPathLen > 0 || c.MaxPathLenZero) {
@@ -420,7 +448,7 @@ func (v *verifier) pathProblems(path []*x509.Certificate, anchored bool, prof Pr
 					if j > 0 && v.factsOf(path[j]).selfIssued {
 						continue
 					}
-					if viol := v.checkConstraints(path[j], f.ncParsed); viol != nil {
+					if viol := v.checkConstraints(path[j], c, f.ncParsed); viol != nil {
 						kind := kNC
 						if viol.dos {
 							kind = kNCDoS
@@ -433,30 +461,63 @@ func (v *verifier) pathProblems(path []*x509.Certificate, anchored bool, prof Pr
 			}
 		}
 	}
-	// The policy's depth limit, in logical intermediates: self-issued
-	// certificates (key rollover) do not count.
-	if limit := v.p.MaxIntermediates; limit != 0 {
-		if limit < 0 {
-			limit = 0
+	if parts&checkProfile != 0 {
+		if webpki && anchor && !system && f.eku.present && allowsUsage(c, v.usage) {
+			ps = append(ps, problem{id: finding.CertWrongEKU, sev: finding.Error, kind: kEKUProfile, cert: c,
+				text: "a root with an extended key usage extension, which the Baseline Requirements (7.1.2.1.2) forbid"})
 		}
-		top := n
-		if anchored {
-			top = n - 1
+		if anchor {
+			keySev := finding.Warning
+			if webpki {
+				keySev = finding.Error
+			}
+			ps = v.keyProblems(c, prof, keySev, checkAll, ps)
+		} else {
+			ps = v.keyProblems(c, prof, finding.Error, checkProfile, ps)
 		}
-		count := 0
-		for _, c := range path[1:max(top, 1)] {
-			if !v.factsOf(c).selfIssued {
-				count++
+		if !system {
+			ps = v.encodingProblems(c, prof, true, anchor, ps)
+			if anchor && webpki && f.aki.present {
+				switch {
+				case !f.akiKeyID:
+					ps = nonconforming(ps, c, "a root whose authority key identifier has no keyIdentifier (Baseline Requirements 7.1.2.1.3)")
+				case !sameKeyID(c.AuthorityKeyId, c.SubjectKeyId):
+					ps = nonconforming(ps, c, "a root whose authority key identifier differs from its subject key identifier (Baseline Requirements 7.1.2.1.3)")
+				}
+				if f.akiIssuer || f.akiSerial {
+					ps = nonconforming(ps, c, "a root whose authority key identifier names an issuer or serial number (Baseline Requirements 7.1.2.1.3: keyIdentifier only)")
+				}
 			}
 		}
-		if count > limit {
-			ps = append(ps, problem{id: finding.ChainTooLong, sev: finding.Error, kind: kMaxInter, n: count, max: limit, cert: path[0]})
+	}
+	for k := start; k < len(ps); k++ {
+		ps[k].at = i
+	}
+	return ps
+}
+
+// depthProblems checks the policy's depth limit, in logical intermediates:
+// self-issued certificates (key rollover) do not count.
+func (v *verifier) depthProblems(path []*x509.Certificate, anchored bool, ps []problem) []problem {
+	limit := v.p.MaxIntermediates
+	if limit == 0 {
+		return ps
+	}
+	if limit < 0 {
+		limit = 0
+	}
+	top := len(path)
+	if anchored {
+		top--
+	}
+	count := 0
+	for _, c := range path[1:max(top, 1)] {
+		if !v.factsOf(c).selfIssued {
+			count++
 		}
 	}
-	if len(v.crls) > 0 || v.p.Fetch != nil {
-		for i := 0; i+1 < n; i++ {
-			ps = v.revocationProblems(path[i], path[i+1], ps)
-		}
+	if count > limit {
+		ps = append(ps, problem{id: finding.ChainTooLong, sev: finding.Error, kind: kMaxInter, n: count, max: limit, cert: path[0], at: len(path) - 1})
 	}
 	return ps
 }

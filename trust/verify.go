@@ -272,12 +272,15 @@ type verifier struct {
 	crls  []*CRL
 
 	sigs      map[[2]*x509.Certificate]bool // memoised signedBy results
+	namesOnly bool                          // paths follow names and key ids; signatures unchecked
 	sigChecks int                           // signature checks spent
 	exhausted bool                          // the budget ran out
 
 	facts    map[*x509.Certificate]*facts
+	wheres   map[*x509.Certificate]string // where() results
 	ncNames  map[*x509.Certificate][]constrainedName
 	ncChecks int
+	ncDone   map[[2]*x509.Certificate]*ncViolation // checkConstraints results
 
 	bySubject map[string][]*x509.Certificate // sent (and fetched) certificates by subject
 	fetched   []*x509.Certificate            // certificates --fetch brought
@@ -294,6 +297,11 @@ const maxSigChecks = 256
 func (v *verifier) signedBy(child, parent *x509.Certificate) bool {
 	if !bytes.Equal(child.RawIssuer, parent.RawSubject) {
 		return false
+	}
+	if v.namesOnly {
+		// The name already refuses the chain: follow issuer names and
+		// key identifiers, without the cost of signatures.
+		return len(child.AuthorityKeyId) == 0 || len(parent.SubjectKeyId) == 0 || bytes.Equal(child.AuthorityKeyId, parent.SubjectKeyId)
 	}
 	k := [2]*x509.Certificate{child, parent}
 	if ok, seen := v.sigs[k]; seen {
@@ -340,7 +348,11 @@ func (v *verifier) profileFor(anchor *x509.Certificate) Profile {
 func (v *verifier) run() {
 	leaf := v.sent[0]
 	// The name first: it needs no path, and it is the cheapest refusal.
+	// When it refuses the chain, the search that explains the rest
+	// follows issuer names and key identifiers only: no signature can
+	// make the chain trusted any more (crypto/x509 stops there too).
 	nameFinding := v.checkName(leaf)
+	v.namesOnly = nameFinding != nil && nameFinding.Severity == finding.Error
 	noAnchors := len(v.a.certs) == 0
 	if !noAnchors {
 		v.build(leaf)
@@ -349,24 +361,33 @@ func (v *verifier) run() {
 	var path []*x509.Certificate
 	var prof Profile
 	var probs []problem
+	var then *attempt // a second end to explain, after the problems
 	leafAnchor := false
 	if len(s.accepted) > 0 {
 		best := s.accepted[0]
 		path, prof, probs = best.path, best.prof, best.probs
 		leafAnchor = len(path) == 1
-		for _, acc := range s.accepted {
-			v.r.Verified = append(v.r.Verified, acc.path)
+		if !v.namesOnly {
+			for _, acc := range s.accepted {
+				v.r.Verified = append(v.r.Verified, acc.path)
+			}
+			slices.SortStableFunc(v.r.Verified, func(x, y []*x509.Certificate) int { return len(x) - len(y) })
 		}
-		slices.SortStableFunc(v.r.Verified, func(x, y []*x509.Certificate) int { return len(x) - len(y) })
 	} else {
-		att := s.best
-		if att == nil {
-			att = &attempt{path: []*x509.Certificate{leaf}, end: endMissing}
-		}
+		att := v.reported(leaf)
 		path, prof, probs = att.path, att.prof, att.probs
 		leafAnchor = att.end == endAnchor && len(path) == 1
 		if !noAnchors {
-			v.endFinding(att)
+			switch {
+			case att.end != endPruned:
+				v.endFinding(att)
+			case att.contEnd != endAnchor:
+				// The pruned path would not have reached an anchor
+				// either: say where it ends too, after its problems.
+				then = &attempt{path: append(slices.Clone(att.path), att.cont...), end: att.contEnd,
+					nameOnly: v.nameOnly(lastOf(att.path, att.cont)), loop: att.contLoop}
+			}
+			path = append(slices.Clone(att.path), att.cont...)
 		}
 	}
 	v.r.Profile = prof
@@ -382,9 +403,15 @@ func (v *verifier) run() {
 		}
 		v.add(v.problemFinding(pr, path))
 	}
+	if then != nil {
+		v.endFinding(then)
+	}
 	misplaced := v.checkOrder(path)
 	v.checkExtras(path, misplaced)
 	if nameFinding != nil {
+		if v.namesOnly && len(v.r.Findings) > 0 {
+			nameFinding.Detail += ". The other findings follow the issuers' names and key identifiers; their signatures were not checked, since the name alone refuses the chain"
+		}
 		v.add(*nameFinding)
 	}
 	for _, pr := range rules {
@@ -397,11 +424,63 @@ func (v *verifier) run() {
 	v.reportFetches()
 }
 
+// reported returns the failed path to explain, with its problems: the
+// best the search found whose last link is real. A pruned path's last
+// certificate was checked before its signature (a client prunes it
+// without one); its signature is checked now, and a path whose last
+// certificate did not sign turns into the dead end it is.
+func (v *verifier) reported(leaf *x509.Certificate) *attempt {
+	s := &v.search
+	tried := map[*attempt]bool{}
+	for range len(s.failed) + 1 {
+		att := s.best
+		if att == nil {
+			return &attempt{path: []*x509.Certificate{leaf}, end: endMissing, prof: v.profileFor(nil)}
+		}
+		n := len(att.path)
+		if att.end == endPruned && !v.signedBy(att.path[n-2], att.path[n-1]) && !v.exhausted {
+			tried[att] = true
+			d := v.deadEnd(att.path[:n-1], endMissing)
+			s.best = nil
+			for _, f := range s.failed {
+				if !tried[f] && (s.best == nil || f.better(s.best)) {
+					s.best = f
+				}
+			}
+			if s.best == nil || d.better(s.best) {
+				s.best = d
+			}
+			continue
+		}
+		var anchor *x509.Certificate
+		switch {
+		case att.end == endAnchor || att.end == endPruned && att.anchor:
+			anchor = att.path[n-1]
+		case att.end == endPruned && att.contEnd == endAnchor && len(att.cont) > 0:
+			anchor = att.cont[len(att.cont)-1]
+		}
+		att.prof = v.profileFor(anchor)
+		if att.end != endAnchor {
+			att.probs = v.pathProblems(att.path, att.end == endPruned && att.anchor, att.prof, checkAll)
+		}
+		return att
+	}
+	return s.best
+}
+
+// lastOf returns the last certificate of path followed by more.
+func lastOf(path, more []*x509.Certificate) *x509.Certificate {
+	if len(more) > 0 {
+		return more[len(more)-1]
+	}
+	return path[len(path)-1]
+}
+
 // endFinding explains how the best failed path ended.
 func (v *verifier) endFinding(att *attempt) {
 	path := att.path
 	last := path[len(path)-1]
-	if att.end == endMissing && v.factsOf(last).emptyIssuer {
+	if (att.end == endMissing || att.end == endSelfSigned) && v.factsOf(last).emptyIssuer {
 		return // its empty issuer name is the finding (cert.nonconforming)
 	}
 	switch att.end {
@@ -435,7 +514,7 @@ func (v *verifier) validAt(c *x509.Certificate) bool {
 // isAnchor reports whether c is a trust anchor: the same subject and key as
 // an anchor.
 func (v *verifier) isAnchor(c *x509.Certificate) bool {
-	return slices.ContainsFunc(v.a.certs, func(a *x509.Certificate) bool { return sameKeyAndName(a, c) })
+	return v.anchorEquivalent(c) != nil
 }
 
 // sameKeyAndName reports whether a and b have the same subject and public key.
