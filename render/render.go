@@ -65,6 +65,8 @@ func Report(w io.Writer, r *diagnose.Report, o Options) error {
 			p.f("  note: %s\n", pr)
 		}
 		Chain(w, r.Chain, r.VerifiedPath, o.Now)
+		OCSP(w, r.OCSP)
+		Fetched(w, r.Fetched)
 	}
 	if len(r.Stacks) > 0 {
 		p.f("\nWHO ON THIS MACHINE TRUSTS THIS CHAIN\n")
@@ -74,6 +76,9 @@ func Report(w io.Writer, r *diagnose.Report, o Options) error {
 				mark = "✗ refuses"
 			}
 			p.f("  %-16s %s (%d roots)\n", v.Stack, mark, v.Roots)
+			if v.Stricter != "" {
+				p.f("%s", indent(wrap("but tlskit refuses it: "+v.Stricter, 88), "      "))
+			}
 			if v.Reason != "" {
 				p.f("%s", indent(wrap("why: "+v.Reason, 88), "      "))
 			}
@@ -105,6 +110,9 @@ func verdictLine(p *printer, r *diagnose.Report) {
 	p.f("\n")
 	if r.Trust != "" {
 		p.f("  trust: %s\n", r.Trust)
+	}
+	if r.Profile != "" {
+		p.f("  profile: %s\n", r.Profile)
 	}
 	if r.Verdict == diagnose.Unverified {
 		p.f("  no server certificate in this handshake, so nothing to verify: it authenticated with a\n" +

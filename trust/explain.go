@@ -65,7 +65,15 @@ func (v *verifier) problemFinding(p problem, path []*x509.Certificate) finding.F
 			f.Detail = fmt.Sprintf("the CA's name constraints exclude %s, and %s falls within it (RFC 5280 §4.2.1.10); a wildcard is refused when it could stand for an excluded name", constraint, nameShown)
 		} else {
 			f.Title = fmt.Sprintf("%s is not permitted to issue for %s (name of %s)", v.where(p.ca), nameShown, v.where(c))
-			f.Detail = fmt.Sprintf("the CA's name constraints %s; %s is outside them (RFC 5280 §4.2.1.10: every name of every certificate below the CA must be within its permitted subtrees)", constraint, nameShown)
+			if strings.HasPrefix(constraint, "the ") { // a name form tlskit cannot check
+				f.Detail = fmt.Sprintf("%s has %s, and %s is of that form (RFC 5280 §4.2.1.10)", v.where(p.ca), constraint, nameShown)
+			} else {
+				f.Detail = fmt.Sprintf("the CA's name constraints permit only %s; %s is outside them (RFC 5280 §4.2.1.10: every name of every certificate below the CA must be within its permitted subtrees)", constraint, nameShown)
+				constraint = "permitted: " + constraint
+			}
+		}
+		if p.excluded {
+			constraint = "excluded: " + constraint
 		}
 		f.Evidence = []string{"constraint: " + constraint, "name: " + nameShown, "CA: " + dnString(p.ca.Subject)}
 		f.Fix = "get a certificate whose names are all within the CA's constraints, or a certificate from a CA allowed to issue for them"

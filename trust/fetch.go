@@ -332,7 +332,7 @@ func (v *verifier) reportFetches() {
 			v.add(finding.Finding{
 				ID:       finding.ChainIncomplete,
 				Severity: finding.Error,
-				Title:    fmt.Sprintf("the %s did not send the intermediate certificate %s (confirmed: with the intermediate from %s the chain verifies)", v.peer(), fe.Got, fe.URL),
+				Title:    fmt.Sprintf("the %s did not send the intermediate certificate %q (confirmed: with the intermediate from %s the chain verifies)", v.peer(), fe.Got, fe.URL),
 				Detail:   fmt.Sprintf("%s points at %s in its AIA caIssuers URL; tlskit fetched it (%d bytes) and the chain verifies with it. Browsers that fetch or cache intermediates work; curl, Go, OpenSSL and Python fail", fe.For, fe.URL, fe.Bytes),
 				Fix:      "the " + v.peer() + " must send it: configure the full chain (leaf then intermediates, e.g. fullchain.pem rather than cert.pem)",
 				Evidence: []string{fe.URL},
@@ -355,8 +355,10 @@ func (v *verifier) amendIncomplete(fe Fetched) {
 		}
 		if fe.err {
 			f.Detail += fmt.Sprintf(" tlskit fetched the AIA URL %s: %s, so the missing certificate could not be confirmed.", fe.URL, fe.Got)
+			f.Title = strings.Replace(f.Title, "(fetch it from "+fe.URL+")", "(its AIA URL "+fe.URL+" fails: "+fe.Got+")", 1)
 		} else {
 			f.Detail += fmt.Sprintf(" tlskit fetched the AIA URL %s: it serves something else (%s), which does not complete the chain: the AIA URL is wrong or outdated too.", fe.URL, fe.Got)
+			f.Title = strings.Replace(f.Title, "(fetch it from "+fe.URL+")", "(its AIA URL "+fe.URL+" serves something else)", 1)
 		}
 		return
 	}

@@ -467,7 +467,7 @@ func (v *verifier) evalConstraints(c *x509.Certificate, nc *nameConstraints) *nc
 					list = append(list, st.String())
 				}
 			}
-			return &ncViolation{name: n.display(), constraint: "permitted: " + strings.Join(list, ", ")}
+			return &ncViolation{name: n.display(), constraint: strings.Join(list, ", ")}
 		}
 	}
 	return nil

@@ -365,7 +365,9 @@ func (v *verifier) run() {
 	leafAnchor := false
 	if len(s.accepted) > 0 {
 		best := s.accepted[0]
-		path, prof, probs = best.path, best.prof, best.probs
+		// Its warnings and infos of every kind (the search kept errors).
+		path, prof = best.path, best.prof
+		probs = v.pathProblems(path, true, prof, checkAll)
 		leafAnchor = len(path) == 1
 		if !v.namesOnly {
 			for _, acc := range s.accepted {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tlskit/tlskit/diagnose"
 	"github.com/tlskit/tlskit/finding"
 	"github.com/tlskit/tlskit/render"
 	"github.com/tlskit/tlskit/trust"
@@ -129,6 +130,10 @@ func whoTrusts(opts truststore.Options, chain []*x509.Certificate, name string, 
 	if err != nil {
 		return nil, err
 	}
+	// tlskit's own verdict, stricter than every stack: note where a stack
+	// accepts what tlskit refuses (the rules, not the roots, matter here).
+	res := (&trust.Verifier{Anchors: trust.SystemAnchors()}).Verify(chain, name, at)
+	diagnose.MarkStricter(verdicts, res)
 	sr := &stacksResult{ServerName: name, Stacks: verdicts}
 	for _, c := range chain {
 		sr.Chain = append(sr.Chain, trust.Describe(c))
@@ -217,6 +222,9 @@ func printStacks(w io.Writer, sr *stacksResult) {
 		}
 		if v.Fix != "" {
 			fmt.Fprintf(w, "      fix: %s\n", v.Fix)
+		}
+		if v.Stricter != "" {
+			fmt.Fprintf(w, "      but tlskit refuses it: %s\n", v.Stricter)
 		}
 	}
 }
