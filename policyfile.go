@@ -23,6 +23,9 @@ type policyFile struct {
 		AllowSingle bool     `json:"allow_single"`
 	} `json:"pins"`
 	MaxIntermediates int      `json:"max_intermediates"`
+	Profile          string   `json:"profile"`
+	CRL              []string `json:"crl"`
+	Fetch            bool     `json:"fetch"`
 	Names            []string `json:"names"`
 	ServerName       string   `json:"server_name"`
 	Cert             string   `json:"cert"`
@@ -58,6 +61,9 @@ func LoadPolicy(path string) (*Policy, error) {
 //	  "trust": ["file:corp-root.pem"],
 //	  "pins": {"keys": ["sha256/…", "sha256/…"], "expires": "2027-03-01"},
 //	  "max_intermediates": 1,
+//	  "profile": "rfc5280",
+//	  "crl": ["corp-issuing-ca.crl"],
+//	  "fetch": false,
 //	  "names": ["api.internal"],
 //	  "server_name": "api.internal",
 //	  "cert": "client.pem", "key": "client.key",
@@ -66,8 +72,11 @@ func LoadPolicy(path string) (*Policy, error) {
 //	  "clients": {"require": true, "trust": ["file:client-ca.pem"], "allow": ["batch.internal"]}
 //	}
 //
-// "file:" and "dir:" sources and cert/key paths are relative to the
-// file's directory. "trust" replaces the system roots unless it lists
+// "file:" and "dir:" sources, cert/key and CRL paths are relative to the
+// file's directory. "max_intermediates" is 0 for no limit, -1 for none;
+// "profile" is auto, webpki or rfc5280 (see [Policy.Profile]); "crl" lists
+// CRL files to check revocation against; "fetch" lets verification fetch
+// missing intermediates and CRLs (see [Policy.Fetch]). "trust" replaces the system roots unless it lists
 // "system". "clients" configures a server's client-certificate checks; an
 // "allow" list implies "require". "legacy": true is the explicit opt-in to
 // TLS 1.0/1.1 ("min_tls": "1.0") and to TLS 1.2 suites without forward
@@ -98,6 +107,11 @@ func ParsePolicy(name string, data []byte) (*Policy, error) {
 		CertFile:         resolvePath(dir, f.Cert),
 		KeyFile:          resolvePath(dir, f.Key),
 		ALPN:             f.ALPN,
+		Profile:          f.Profile,
+		Fetch:            f.Fetch,
+	}
+	for _, c := range f.CRL {
+		p.CRLFiles = append(p.CRLFiles, resolvePath(dir, c))
 	}
 	if len(f.Trust) == 0 {
 		return nil, at("trust", `missing or empty: list "system", or your CA as "file:PATH" (an empty set would trust nothing)`)
@@ -219,7 +233,7 @@ func fileError(name string, data []byte, err error) error {
 	}
 	if key, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
 		k := strings.Trim(key, `"`)
-		return fmt.Errorf("tlskit: %s:%d: unknown key %s (a misspelt key could weaken the policy; the keys are version, trust, pins, max_intermediates, names, server_name, cert, key, alpn, min_tls, max_tls, legacy, clients)", name, lineOfKey(data, k), key)
+		return fmt.Errorf("tlskit: %s:%d: unknown key %s (a misspelt key could weaken the policy; the keys are version, trust, pins, max_intermediates, profile, crl, fetch, names, server_name, cert, key, alpn, min_tls, max_tls, legacy, clients)", name, lineOfKey(data, k), key)
 	}
 	return fmt.Errorf("tlskit: %s: %w", name, err)
 }
