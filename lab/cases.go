@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"golang.org/x/crypto/ocsp"
+
 	"github.com/tlskit/tlskit/finding"
 )
 
@@ -30,6 +32,10 @@ type Case struct {
 	// ExitCode is what `tlskit check` must exit with: 0 when the
 	// connection is trusted (warnings do not fail), 1 otherwise.
 	ExitCode int
+	// ChainFile is the chain the server sends, written as PEM to
+	// Options.Dir/chains/NAME.pem for `tlskit verify`; "" in [Catalog] and
+	// for cases that send no certificate.
+	ChainFile string
 }
 
 // ServerName returns the SNI name of the case.
@@ -66,6 +72,14 @@ func Catalog() []Case {
 		{Name: "client-cert-required-tls13", Finding: finding.ClientCertRequired, Title: "TLS 1.3 server requires a client certificate", ExitCode: 1},
 		{Name: "client-cert-rejected-tls12", Finding: finding.ClientCertRejected, Title: "TLS 1.2 server rejects a client certificate from an unknown CA", ExitCode: 1},
 		{Name: "client-cert-rejected-tls13", Finding: finding.ClientCertRejected, Title: "TLS 1.3 server rejects a client certificate from an unknown CA", ExitCode: 1},
+		{Name: "revoked", Finding: finding.CertRevoked, Title: "leaf on its issuer's CRL (Args add --crl intermediate.crl)", ExitCode: 1},
+		{Name: "ocsp-good", Finding: finding.OCSPStapled, Title: "healthy server stapling a good OCSP response"},
+		{Name: "ocsp-revoked", Finding: finding.CertRevoked, Title: "server staples an OCSP response saying its leaf is revoked", ExitCode: 1},
+		{Name: "ocsp-stale", Finding: finding.OCSPInvalid, Title: "server staples an OCSP response that expired yesterday", ExitCode: 1},
+		{Name: "must-staple", Finding: finding.OCSPMustStaple, Title: "must-staple leaf, and the server staples nothing", ExitCode: 1},
+		{Name: "aia-fetch", Finding: finding.ChainIncomplete, Title: "leaf alone; its AIA URL (the lab's PKI server) serves the intermediate (Args add --fetch)", ExitCode: 1},
+		{Name: "aia-wrong", Finding: finding.ChainIncomplete, Title: "leaf alone; its AIA URL serves another CA's certificate (Args add --fetch)", ExitCode: 1},
+		{Name: "name-constraints", Finding: finding.ChainNameConstraints, Title: "intermediate constrained to other.lab.tlskit.test issues this name", ExitCode: 1},
 	}
 }
 
@@ -75,10 +89,11 @@ func Catalog() []Case {
 type caseServer struct {
 	handle handler
 	args   []string
+	chain  [][]byte // the certificates the server sends, for Case.ChainFile
 }
 
 // buildCase generates the certificates and configuration of one case.
-func buildCase(name string, p *PKI, f Files, logf func(string, ...any)) (caseServer, error) {
+func buildCase(name string, p *PKI, f Files, ps *pkiServer, logf func(string, ...any)) (caseServer, error) {
 	sn := ServerName(name)
 	now := p.Now
 	leaf := func(o LeafOptions) (tls.Certificate, error) {
@@ -91,7 +106,17 @@ func buildCase(name string, p *PKI, f Files, logf func(string, ...any)) (caseSer
 		if err != nil {
 			return caseServer{}, err
 		}
-		return caseServer{handle: tlsHandler(name, &tls.Config{Certificates: []tls.Certificate{cert}}, logf)}, nil
+		return caseServer{handle: tlsHandler(name, &tls.Config{Certificates: []tls.Certificate{cert}}, logf), chain: cert.Certificate}, nil
+	}
+	stapled := func(status int, this, next time.Time) (caseServer, error) {
+		cert, err := leaf(LeafOptions{})
+		if err != nil {
+			return caseServer{}, err
+		}
+		if cert.OCSPStaple, err = staple(p, cert.Leaf, status, this, next); err != nil {
+			return caseServer{}, err
+		}
+		return serve(cert, nil)
 	}
 	clientAuth := func(vers uint16) (caseServer, error) {
 		cert, err := leaf(LeafOptions{})
@@ -107,7 +132,7 @@ func buildCase(name string, p *PKI, f Files, logf func(string, ...any)) (caseSer
 			MinVersion:   vers,
 			MaxVersion:   vers,
 		}
-		return caseServer{handle: tlsHandler(name, cfg, logf)}, nil
+		return caseServer{handle: tlsHandler(name, cfg, logf), chain: cert.Certificate}, nil
 	}
 	rejected := func(vers uint16) (caseServer, error) {
 		cs, err := clientAuth(vers)
@@ -135,7 +160,7 @@ func buildCase(name string, p *PKI, f Files, logf func(string, ...any)) (caseSer
 			return caseServer{}, err
 		}
 		cfg := &tls.Config{Certificates: []tls.Certificate{cert}, MaxVersion: tls.VersionTLS12}
-		return caseServer{handle: tlsHandler(name, cfg, logf)}, nil
+		return caseServer{handle: tlsHandler(name, cfg, logf), chain: cert.Certificate}, nil
 	case "refused":
 		return caseServer{}, nil
 	case "timeout":
@@ -156,7 +181,7 @@ func buildCase(name string, p *PKI, f Files, logf func(string, ...any)) (caseSer
 			return caseServer{}, err
 		}
 		cfg := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS10, MaxVersion: tls.VersionTLS11}
-		return caseServer{handle: tlsHandler(name, cfg, logf)}, nil
+		return caseServer{handle: tlsHandler(name, cfg, logf), chain: cert.Certificate}, nil
 	case "no-shared-cipher":
 		// No client offers 3DES by default any more (Go since 1.23,
 		// OpenSSL since 1.1.0), and TLS 1.2 lets the server pick only
@@ -171,7 +196,7 @@ func buildCase(name string, p *PKI, f Files, logf func(string, ...any)) (caseSer
 			MaxVersion:   tls.VersionTLS12,
 			CipherSuites: []uint16{tls.TLS_RSA_WITH_3DES_EDE_CBC_SHA},
 		}
-		return caseServer{handle: tlsHandler(name, cfg, logf)}, nil
+		return caseServer{handle: tlsHandler(name, cfg, logf), chain: cert.Certificate}, nil
 	case "expired":
 		return serve(leaf(LeafOptions{NotBefore: now.AddDate(0, 0, -120), NotAfter: now.AddDate(0, 0, -30)}))
 	case "not-yet-valid":
@@ -230,6 +255,34 @@ func buildCase(name string, p *PKI, f Files, logf func(string, ...any)) (caseSer
 		return rejected(tls.VersionTLS12)
 	case "client-cert-rejected-tls13":
 		return rejected(tls.VersionTLS13)
+	case "revoked":
+		cs, err := serve(ps.revoked, nil)
+		cs.args = []string{"--crl", f.CRL}
+		return cs, err
+	case "ocsp-good":
+		return stapled(ocsp.Good, now.Add(-time.Hour), now.AddDate(0, 0, 3))
+	case "ocsp-revoked":
+		return stapled(ocsp.Revoked, now.Add(-time.Hour), now.AddDate(0, 0, 3))
+	case "ocsp-stale":
+		return stapled(ocsp.Good, now.AddDate(0, 0, -4), now.AddDate(0, 0, -1))
+	case "must-staple":
+		return serve(leaf(LeafOptions{MustStaple: true}))
+	case "aia-fetch", "aia-wrong":
+		path := PathIntermediate
+		if name == "aia-wrong" {
+			path = PathWrongIssuer
+		}
+		cert, err := leaf(LeafOptions{AIA: []string{ps.base + path}})
+		cert.Certificate = cert.Certificate[:1]
+		cs, err := serve(cert, err)
+		cs.args = []string{"--fetch"}
+		return cs, err
+	case "name-constraints":
+		ca, caKey, err := ncCA(p, "other."+Domain)
+		if err != nil {
+			return caseServer{}, err
+		}
+		return serve(leaf(LeafOptions{Issuer: ca, IssuerKey: caKey}))
 	}
 	return caseServer{}, fmt.Errorf("lab: no server for case %q", name)
 }

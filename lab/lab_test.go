@@ -9,6 +9,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"runtime"
@@ -17,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/ocsp"
 
 	"github.com/tlskit/tlskit/finding"
 
@@ -75,7 +78,7 @@ func TestCatalog(t *testing.T) {
 		if c.Title == "" {
 			t.Errorf("%s: no title", c.Name)
 		}
-		if (c.Finding == "") != (c.ExitCode == 0) && c.Finding != finding.ChainWrongOrder && c.Finding != finding.ChainExpiredCross {
+		if (c.Finding == "") != (c.ExitCode == 0) && c.Finding != finding.ChainWrongOrder && c.Finding != finding.ChainExpiredCross && c.Finding != finding.OCSPStapled {
 			t.Errorf("%s: finding %q with exit code %d", c.Name, c.Finding, c.ExitCode)
 		}
 	}
@@ -518,6 +521,60 @@ func TestGoClient(t *testing.T) {
 		"client-cert-rejected-tls13": func(t *testing.T, c Case) {
 			testClientCert(t, l, c, tls.VersionTLS13, "unknown certificate authority")
 		},
+		"revoked": func(t *testing.T, c Case) {
+			r := dialGo(t, l, c, nil)
+			wantOK(t, r) // Go checks no revocation; the CRL is what says no
+			crlFile := argValue(c.Args, "--crl")
+			der, err := os.ReadFile(crlFile)
+			if err != nil {
+				t.Fatalf("Args %q: %v", c.Args, err)
+			}
+			crl, err := x509.ParseRevocationList(der)
+			if err != nil || crl.CheckSignatureFrom(p.Intermediate) != nil {
+				t.Fatalf("the CRL does not parse or is not the Intermediate's: %v", err)
+			}
+			leaf := r.state.PeerCertificates[0]
+			if len(crl.RevokedCertificateEntries) != 1 || crl.RevokedCertificateEntries[0].SerialNumber.Cmp(leaf.SerialNumber) != 0 {
+				t.Errorf("the CRL does not revoke the served leaf")
+			}
+			if len(leaf.CRLDistributionPoints) != 1 || httpGet(t, leaf.CRLDistributionPoints[0]) == nil {
+				t.Errorf("the leaf's CRL distribution point %q does not serve the CRL", leaf.CRLDistributionPoints)
+			}
+		},
+		"ocsp-good":    func(t *testing.T, c Case) { wantStaple(t, dialGo(t, l, c, nil), p, ocsp.Good, false) },
+		"ocsp-revoked": func(t *testing.T, c Case) { wantStaple(t, dialGo(t, l, c, nil), p, ocsp.Revoked, false) },
+		"ocsp-stale":   func(t *testing.T, c Case) { wantStaple(t, dialGo(t, l, c, nil), p, ocsp.Good, true) },
+		"must-staple": func(t *testing.T, c Case) {
+			r := dialGo(t, l, c, nil)
+			wantOK(t, r)
+			if len(r.state.OCSPResponse) != 0 {
+				t.Errorf("a staple came")
+			}
+			found := false
+			for _, e := range r.state.PeerCertificates[0].Extensions {
+				found = found || e.Id.Equal(oidTLSFeature) && bytes.Equal(e.Value, mustStaple)
+			}
+			if !found {
+				t.Errorf("the leaf has no must-staple TLS feature extension")
+			}
+		},
+		"aia-fetch": func(t *testing.T, c Case) {
+			wantUnknownAuthority(t, dialGo(t, l, c, nil))
+			chain := peerChain(t, l, c)
+			if len(chain) != 1 || len(chain[0].IssuingCertificateURL) != 1 || !bytes.Equal(httpGet(t, chain[0].IssuingCertificateURL[0]), p.Intermediate.Raw) {
+				t.Fatalf("want the leaf alone, its AIA URL serving the Intermediate")
+			}
+		},
+		"aia-wrong": func(t *testing.T, c Case) {
+			wantUnknownAuthority(t, dialGo(t, l, c, nil))
+			chain := peerChain(t, l, c)
+			if len(chain) != 1 || !bytes.Equal(httpGet(t, chain[0].IssuingCertificateURL[0]), p.OtherRoot.Raw) {
+				t.Fatalf("want the leaf alone, its AIA URL serving the other root")
+			}
+		},
+		"name-constraints": func(t *testing.T, c Case) {
+			wantInvalid(t, dialGo(t, l, c, nil), x509.CANotAuthorizedForThisName)
+		},
 	}
 	for _, c := range l.Cases() {
 		test, ok := tests[c.Name]
@@ -650,6 +707,11 @@ func TestOpenSSL(t *testing.T) {
 		{"client-cert-rejected-tls12", []string{"-tls1_2", "-cert", f.BadClientCert, "-key", f.BadClientKey}, []string{"alert unknown ca", "alert number 48"}},
 		{"client-cert-rejected-tls13", []string{"-tls1_3", "-cert", f.BadClientCert, "-key", f.BadClientKey}, []string{"alert unknown ca", "alert number 48"}},
 		{"client-cert-required-tls13", []string{"-tls1_3", "-cert", f.ClientCert, "-key", f.ClientKey}, []string{"Verify return code: 0 (ok)", "HTTP/1.1 200 OK"}},
+		{"revoked", []string{"-CRL", f.CRL, "-CRLform", "DER", "-crl_check"}, []string{"verify error:num=23:certificate revoked"}},
+		{"ocsp-good", []string{"-status"}, []string{"OCSP Response Status: successful", "Cert Status: good", "Verify return code: 0 (ok)"}},
+		{"ocsp-revoked", []string{"-status"}, []string{"OCSP Response Status: successful", "Cert Status: revoked", "Revocation Reason: keyCompromise"}},
+		{"must-staple", []string{"-status"}, []string{"OCSP response: no response sent"}},
+		{"name-constraints", nil, []string{"verify error:num=47:permitted subtree violation"}},
 	}
 	for _, tc := range tests {
 		c := mustCase(t, l, tc.name)
@@ -668,5 +730,35 @@ func TestOpenSSL(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// httpGet fetches url from the lab's PKI server, or fails the test.
+func httpGet(t *testing.T, url string) []byte {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s, %v", url, resp.Status, err)
+	}
+	return body
+}
+
+// wantStaple checks that the handshake completed with a stapled OCSP
+// response from the Intermediate for the leaf, of the given status, stale
+// (nextUpdate passed) or not.
+func wantStaple(t *testing.T, r probe, p *PKI, status int, stale bool) {
+	t.Helper()
+	wantOK(t, r)
+	resp, err := ocsp.ParseResponseForCert(r.state.OCSPResponse, r.state.PeerCertificates[0], p.Intermediate)
+	if err != nil {
+		t.Fatalf("staple: %v", err)
+	}
+	if resp.Status != status || resp.NextUpdate.Before(p.Now) != stale {
+		t.Errorf("staple status %d, next update %v; want status %d, stale %v", resp.Status, resp.NextUpdate, status, stale)
 	}
 }

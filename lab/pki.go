@@ -123,6 +123,11 @@ type LeafOptions struct {
 	// AIA is the caIssuers URL list of the Authority Information Access
 	// extension.
 	AIA []string
+	// CRLDistributionPoints are the leaf's CRL URLs.
+	CRLDistributionPoints []string
+	// MustStaple adds the TLS feature extension with status_request
+	// (RFC 7633): the server promises to staple an OCSP response.
+	MustStaple bool
 }
 
 // NewPKI generates a PKI whose validity periods are relative to now.
@@ -260,6 +265,10 @@ func (p *PKI) Leaf(opts LeafOptions) (tls.Certificate, error) {
 		ExtKeyUsage:           eku,
 		BasicConstraintsValid: true,
 		IssuingCertificateURL: opts.AIA,
+		CRLDistributionPoints: opts.CRLDistributionPoints,
+	}
+	if opts.MustStaple {
+		tmpl.ExtraExtensions = append(tmpl.ExtraExtensions, mustStapleExt())
 	}
 	issuer, issuerKey := opts.Issuer, opts.IssuerKey
 	if issuer == nil {
@@ -339,6 +348,9 @@ type Files struct {
 	OtherRoot string
 	// ClientCA is client-ca.pem, the CA the servers accept clients from.
 	ClientCA string
+	// CRL is intermediate.crl (DER), the Intermediate's CRL: it revokes
+	// the revoked case's leaf. [Start] writes it; [PKI.WriteFiles] does not.
+	CRL string
 }
 
 // WriteFiles writes the PKI's certificates and client keys into dir,
