@@ -106,6 +106,6 @@ the evidence and the fix.`,
 		SilenceErrors: true,
 	}
 	root.CompletionOptions.HiddenDefaultCmd = true
-	root.AddCommand(newCheckCmd(stdio), newLabCmd(stdio), newDemoCmd(stdio), newTruststoreCmd(stdio), newPcapCmd(stdio), newTunnelCmd(stdio), newVersionCmd(stdio))
+	root.AddCommand(newCheckCmd(stdio), newVerifyCmd(stdio), newLabCmd(stdio), newDemoCmd(stdio), newTruststoreCmd(stdio), newPcapCmd(stdio), newTunnelCmd(stdio), newVersionCmd(stdio))
 	return root
 }
