@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"math/big"
 	"time"
 
 	"golang.org/x/crypto/ocsp"
@@ -80,6 +81,7 @@ func Catalog() []Case {
 		{Name: "aia-fetch", Finding: finding.ChainIncomplete, Title: "leaf alone; its AIA URL (the lab's PKI server) serves the intermediate (Args add --fetch)", ExitCode: 1},
 		{Name: "aia-wrong", Finding: finding.ChainIncomplete, Title: "leaf alone; its AIA URL serves another CA's certificate (Args add --fetch)", ExitCode: 1},
 		{Name: "name-constraints", Finding: finding.ChainNameConstraints, Title: "intermediate constrained to other.lab.tlskit.test issues this name", ExitCode: 1},
+		{Name: "serial-zero", Finding: finding.CertNonconforming, Title: "leaf with serial number 0 (RFC 5280 forbids it; OpenSSL, GnuTLS, Go and curl accept it)", ExitCode: 1},
 	}
 }
 
@@ -277,6 +279,8 @@ func buildCase(name string, p *PKI, f Files, ps *pkiServer, logf func(string, ..
 		cs, err := serve(cert, err)
 		cs.args = []string{"--fetch"}
 		return cs, err
+	case "serial-zero":
+		return serve(leaf(LeafOptions{Serial: new(big.Int)}))
 	case "name-constraints":
 		ca, caKey, err := ncCA(p, "other."+Domain)
 		if err != nil {

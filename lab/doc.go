@@ -62,6 +62,7 @@
 //	aia-fetch                   chain.incomplete           1     leaf alone; AIA → the PKI server's intermediate (Args add --fetch)
 //	aia-wrong                   chain.incomplete           1     leaf alone; AIA → the PKI server serves the other root (Args add --fetch)
 //	name-constraints            chain.name-constraints     1     intermediate permitted only other.lab.tlskit.test
+//	serial-zero                 cert.nonconforming         1     leaf with serial number 0, which real clients accept
 //
 // Every case that sends a certificate also has its chain written to
 // chains/<case>.pem ([Case.ChainFile]) for `tlskit verify`. A plain HTTP

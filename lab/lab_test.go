@@ -575,6 +575,13 @@ func TestGoClient(t *testing.T) {
 		"name-constraints": func(t *testing.T, c Case) {
 			wantInvalid(t, dialGo(t, l, c, nil), x509.CANotAuthorizedForThisName)
 		},
+		"serial-zero": func(t *testing.T, c Case) {
+			r := dialGo(t, l, c, nil)
+			wantOK(t, r) // Go accepts it: tlskit is stricter
+			if r.state.PeerCertificates[0].SerialNumber.Sign() != 0 {
+				t.Errorf("serial %v", r.state.PeerCertificates[0].SerialNumber)
+			}
+		},
 	}
 	for _, c := range l.Cases() {
 		test, ok := tests[c.Name]
@@ -712,6 +719,7 @@ func TestOpenSSL(t *testing.T) {
 		{"ocsp-revoked", []string{"-status"}, []string{"OCSP Response Status: successful", "Cert Status: revoked", "Revocation Reason: keyCompromise"}},
 		{"must-staple", []string{"-status"}, []string{"OCSP response: no response sent"}},
 		{"name-constraints", nil, []string{"verify error:num=47:permitted subtree violation"}},
+		{"serial-zero", []string{"-verify_hostname", "serial-zero.lab.tlskit.test"}, []string{"Verify return code: 0 (ok)"}},
 	}
 	for _, tc := range tests {
 		c := mustCase(t, l, tc.name)
@@ -760,5 +768,42 @@ func wantStaple(t *testing.T, r probe, p *PKI, status int, stale bool) {
 	}
 	if resp.Status != status || resp.NextUpdate.Before(p.Now) != stale {
 		t.Errorf("staple status %d, next update %v; want status %d, stale %v", resp.Status, resp.NextUpdate, status, stale)
+	}
+}
+
+// TestStricterThanClients: the real clients on this machine accept the
+// serial-zero case, which tlskit refuses (cert.nonconforming): the claim
+// "a client on this stack connects" that check --stacks and truststore
+// --verify make for it is true of curl, gnutls-cli and Python's ssl (the
+// Go client and openssl s_client are checked above).
+func TestStricterThanClients(t *testing.T) {
+	l := startLab(t)
+	c := mustCase(t, l, "serial-zero")
+	_, port, _ := net.SplitHostPort(c.Addr)
+	root := l.Files().Root
+	clients := []struct {
+		prog string
+		args []string
+	}{
+		{"curl", []string{"-sS", "--max-time", "5", "--cacert", root, "--resolve", c.ServerName() + ":" + port + ":127.0.0.1", "https://" + c.ServerName() + ":" + port + "/"}},
+		{"gnutls-cli", []string{"--x509cafile", root, "--port", port, "--sni-hostname", c.ServerName(), "--verify-hostname", c.ServerName(), "127.0.0.1"}},
+		{"python3", []string{"-c", `import socket, ssl, sys
+ctx = ssl.create_default_context(cafile=sys.argv[1])
+with socket.create_connection(("127.0.0.1", int(sys.argv[2])), timeout=5) as s:
+    with ctx.wrap_socket(s, server_hostname=sys.argv[3]) as t:
+        print("verified", t.version())`, root, port, c.ServerName()}},
+	}
+	for _, cl := range clients {
+		t.Run(cl.prog, func(t *testing.T) {
+			peertest.Need(t, cl.prog)
+			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, cl.prog, cl.args...)
+			cmd.Stdin = strings.NewReader("GET / HTTP/1.0\r\n\r\n")
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("%s refuses the serial-zero leaf (then tlskit's claim that this stack accepts it would be wrong): %v\n%s", cl.prog, err, out)
+			}
+		})
 	}
 }

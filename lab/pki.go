@@ -128,6 +128,8 @@ type LeafOptions struct {
 	// MustStaple adds the TLS feature extension with status_request
 	// (RFC 7633): the server promises to staple an OCSP response.
 	MustStaple bool
+	// Serial is the serial number; nil means a random one.
+	Serial *big.Int
 }
 
 // NewPKI generates a PKI whose validity periods are relative to now.
@@ -203,13 +205,16 @@ func newKey(kt KeyType, rsaBits int) (crypto.Signer, error) {
 }
 
 // issue signs tmpl for pub with parent/parentKey, or self-signs with selfKey
-// when parent is nil. It fills in the serial number and subject key id.
+// when parent is nil. It fills in the serial number (unless set) and the
+// subject key id.
 func issue(tmpl *x509.Certificate, pub crypto.PublicKey, parent *x509.Certificate, parentKey, selfKey crypto.Signer) (*x509.Certificate, error) {
-	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
-	if err != nil {
-		return nil, err
+	if tmpl.SerialNumber == nil {
+		serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
+		if err != nil {
+			return nil, err
+		}
+		tmpl.SerialNumber = serial
 	}
-	tmpl.SerialNumber = serial
 	spki, err := x509.MarshalPKIXPublicKey(pub)
 	if err != nil {
 		return nil, err
@@ -266,6 +271,7 @@ func (p *PKI) Leaf(opts LeafOptions) (tls.Certificate, error) {
 		BasicConstraintsValid: true,
 		IssuingCertificateURL: opts.AIA,
 		CRLDistributionPoints: opts.CRLDistributionPoints,
+		SerialNumber:          opts.Serial,
 	}
 	if opts.MustStaple {
 		tmpl.ExtraExtensions = append(tmpl.ExtraExtensions, mustStapleExt())

@@ -10,10 +10,12 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"fmt"
 	"math/big"
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -538,4 +540,75 @@ func eventsOf(rep *diagnose.Report, from, typ string) []int {
 		}
 	}
 	return out
+}
+
+// TestOpenSSLStapling: openssl s_server staples an OCSP response that
+// `openssl ocsp` made from an index file (OpenSSL's own responder code):
+// tlskit shows it and validates it, in TLS 1.3 (in the Certificate entry)
+// and TLS 1.2 (CertificateStatus); a revoked status refuses the leaf; a
+// must-staple leaf served without a staple is ocsp.must-staple.
+func TestOpenSSLStapling(t *testing.T) {
+	peertest.Need(t, "openssl")
+	w := getWorld(t)
+	p := w.pki
+	dir := t.TempDir()
+	interCert, interKey := filepath.Join(dir, "inter.pem"), filepath.Join(dir, "inter.key")
+	writePEMs(t, interCert, "CERTIFICATE", p.Intermediate.Raw)
+	der, err := x509.MarshalPKCS8PrivateKey(p.IntermediateKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writePEMs(t, interKey, "PRIVATE KEY", der)
+	// respond makes openssl ocsp answer for leaf from an index saying
+	// status ("V" or "R").
+	respond := func(name string, leaf tls.Certificate, status string) string {
+		index := filepath.Join(dir, name+".idx")
+		exp := leaf.Leaf.NotAfter.UTC().Format("060102150405Z")
+		rev := ""
+		if status == "R" {
+			rev = p.Now.Add(-time.Hour).UTC().Format("060102150405Z") + ",keyCompromise"
+		}
+		line := fmt.Sprintf("%s\t%s\t%s\t%X\tunknown\t/CN=%s\n", status, exp, rev, leaf.Leaf.SerialNumber, leaf.Leaf.Subject.CommonName)
+		if err := os.WriteFile(index, []byte(line), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		leafFile := filepath.Join(dir, name+"-leaf.pem")
+		writePEMs(t, leafFile, "CERTIFICATE", leaf.Certificate[0])
+		resp := filepath.Join(dir, name+".ocsp")
+		out, err := exec.Command("openssl", "ocsp", "-index", index, "-CA", interCert, "-rsigner", interCert, "-rkey", interKey,
+			"-issuer", interCert, "-cert", leafFile, "-respout", resp, "-ndays", "2").CombinedOutput()
+		if err != nil {
+			t.Fatalf("openssl ocsp: %v\n%s", err, out)
+		}
+		return resp
+	}
+	inter := []*x509.Certificate{p.Intermediate}
+	for _, v := range []string{"-tls1_3", "-tls1_2"} {
+		t.Run("good"+v, func(t *testing.T) {
+			name := "stapled.peer.test"
+			leaf := w.leaf(t, name, lab.LeafOptions{})
+			addr := w.openssl(t, "stapled", leaf, inter, v, "-status_file", respond("good"+v, leaf, "V"))
+			rep := w.check(t, addr, name, func(o *Options) { o.Time = func() time.Time { return time.Now() } })
+			expect(t, rep, diagnose.Trusted, finding.OCSPStapled, finding.Info)
+			if rep.OCSP == nil || rep.OCSP.Status != "good" || !strings.Contains(rep.OCSP.Responder, "tlskit Lab Intermediate CA") {
+				t.Errorf("OCSP %+v", rep.OCSP)
+			}
+		})
+		t.Run("revoked"+v, func(t *testing.T) {
+			name := "revoked.peer.test"
+			leaf := w.leaf(t, name, lab.LeafOptions{})
+			addr := w.openssl(t, "revoked", leaf, inter, v, "-status_file", respond("revoked"+v, leaf, "R"))
+			rep := w.check(t, addr, name, func(o *Options) { o.Time = func() time.Time { return time.Now() } })
+			expect(t, rep, diagnose.Untrusted, finding.CertRevoked, finding.Error)
+			if rep.OCSP == nil || rep.OCSP.Status != "revoked" || rep.OCSP.Reason != "keyCompromise" {
+				t.Errorf("OCSP %+v", rep.OCSP)
+			}
+		})
+	}
+	t.Run("must-staple without a staple", func(t *testing.T) {
+		name := "muststaple.peer.test"
+		addr := w.openssl(t, "muststaple", w.leaf(t, name, lab.LeafOptions{MustStaple: true}), inter)
+		rep := w.check(t, addr, name)
+		expect(t, rep, diagnose.Untrusted, finding.OCSPMustStaple, finding.Error)
+	})
 }

@@ -1,6 +1,7 @@
 package trust
 
 import (
+	"bytes"
 	"crypto/x509"
 	"fmt"
 	"slices"
@@ -74,7 +75,11 @@ func (v *verifier) checkOCSP(path []*x509.Certificate) {
 			Fix:      "make the server fetch a fresh response from its CA's OCSP responder (nginx: ssl_stapling_verify on, and a resolver; restart to drop a stale cached response), or turn stapling off",
 		})
 	}
-	resp, err := ocsp.ParseResponseForCert(v.req.OCSP, leaf, issuer)
+	// x/crypto/ocsp checks an embedded certificate as a delegated
+	// responder issued by the issuer, which refuses a response that embeds
+	// the issuer itself (what openssl ocsp -rsigner ISSUER makes): parse
+	// without the issuer, and check the signer here.
+	resp, err := ocsp.ParseResponseForCert(v.req.OCSP, leaf, nil)
 	if err != nil {
 		invalid("it does not verify: " + strings.TrimPrefix(err.Error(), "ocsp: "))
 		return
@@ -83,17 +88,27 @@ func (v *verifier) checkOCSP(path []*x509.Certificate) {
 	st.ThisUpdate = rfc3339(resp.ThisUpdate)
 	st.NextUpdate = rfc3339(resp.NextUpdate)
 	st.Responder = "the issuer " + dnString(issuer.Subject)
-	if r := resp.Certificate; r != nil {
+	switch r := resp.Certificate; {
+	case r == nil || sameKeyAndName(r, issuer):
+		if err := resp.CheckSignatureFrom(issuer); err != nil {
+			invalid(fmt.Sprintf("its signature is not the issuer's (%s): %v", dnString(issuer.Subject), err))
+			return
+		}
+	default:
 		st.Responder = dnString(r.Subject) + " (delegated by " + dnString(issuer.Subject) + ")"
-		if !sameKeyAndName(r, issuer) {
-			switch {
-			case !slices.Contains(r.ExtKeyUsage, x509.ExtKeyUsageOCSPSigning):
-				invalid(fmt.Sprintf("it is signed by %s, a certificate of the issuer without the OCSPSigning extended key usage, which may not sign OCSP responses (RFC 6960 §4.2.2.2)", r.Subject))
-				return
-			case v.at.After(r.NotAfter) || v.at.Before(r.NotBefore):
-				invalid(fmt.Sprintf("its responder certificate %s is %s, not valid at %s", r.Subject, window(r), rfc3339(v.at)))
-				return
-			}
+		switch {
+		case r.CheckSignatureFrom(issuer) != nil && !bytes.Equal(r.RawIssuer, issuer.RawSubject):
+			invalid(fmt.Sprintf("it is signed by %s, which the issuer %s did not issue", dnString(r.Subject), dnString(issuer.Subject)))
+			return
+		case issuer.CheckSignature(r.SignatureAlgorithm, r.RawTBSCertificate, r.Signature) != nil:
+			invalid(fmt.Sprintf("it is signed by %s, whose certificate the issuer's key did not sign", dnString(r.Subject)))
+			return
+		case !slices.Contains(r.ExtKeyUsage, x509.ExtKeyUsageOCSPSigning):
+			invalid(fmt.Sprintf("it is signed by %s, a certificate of the issuer without the OCSPSigning extended key usage, which may not sign OCSP responses (RFC 6960 §4.2.2.2)", dnString(r.Subject)))
+			return
+		case v.at.After(r.NotAfter) || v.at.Before(r.NotBefore):
+			invalid(fmt.Sprintf("its responder certificate %s is %s, not valid at %s", dnString(r.Subject), window(r), rfc3339(v.at)))
+			return
 		}
 	}
 	switch {
