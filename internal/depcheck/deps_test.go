@@ -3,7 +3,8 @@
 // table of ARCHITECTURE.md ("## Packages") is the rule: each package's
 // direct in-module imports must be exactly the ones its row lists, every
 // package needs a row, and only the CLI parses flags. The test fails, never
-// skips, when it cannot run.
+// skips, when it cannot run. TestDocLinks checks that doc links name what
+// exists.
 package depcheck
 
 import (
@@ -27,6 +28,8 @@ type pkg struct {
 	ImportPath string
 	Name       string   // the package name: main for programs
 	Imports    []string // direct imports of the non-test files
+	Dir        string
+	GoFiles    []string
 }
 
 // moduleRoot returns the directory of go.mod.
