@@ -22,8 +22,9 @@ type Options struct {
 	Dir string
 	// Host is the address the servers listen on; "" means 127.0.0.1.
 	Host string
-	// Now is the clock the PKI is generated from; nil means time.Now.
-	Now func() time.Time
+	// Time is the clock the PKI is generated from (certificates valid,
+	// expired or not yet valid relative to it); nil means time.Now.
+	Time func() time.Time
 	// Logf receives one line per noteworthy event (a server's handshake
 	// error, an accept failure); nil discards them.
 	Logf func(format string, args ...any)
@@ -66,8 +67,8 @@ func Start(ctx context.Context, opts Options) (*Lab, error) {
 		host = "127.0.0.1"
 	}
 	now := time.Now
-	if opts.Now != nil {
-		now = opts.Now
+	if opts.Time != nil {
+		now = opts.Time
 	}
 	logf := opts.Logf
 	if logf == nil {

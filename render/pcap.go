@@ -22,11 +22,12 @@ func stamp(t time.Time) string {
 // findings as `tlskit check`, and who closed the connection.
 func CaptureConnection(w io.Writer, c *capture.Connection, o Options) error {
 	p := &printer{w: w}
-	if o.Now.IsZero() {
-		o.Now = c.VerifiedAt
+	now := c.VerifiedAt
+	if o.Time != nil {
+		now = o.Time()
 	}
-	if o.Now.IsZero() {
-		o.Now = c.First
+	if now.IsZero() {
+		now = c.First
 	}
 	p.f("━━ connection #%d  client %s → server %s  %s", c.Index, c.Client, c.Server, stamp(c.First))
 	if c.ServerName != "" {
@@ -39,7 +40,7 @@ func CaptureConnection(w io.Writer, c *capture.Connection, o Options) error {
 		for _, pr := range c.Problems {
 			p.f("%s", indent(wrap("note: "+pr, 92), "  "))
 		}
-		Chain(w, c.Chain, c.VerifiedPath, o.Now)
+		Chain(w, c.Chain, c.VerifiedPath, now)
 		if !c.VerifiedAt.IsZero() {
 			p.f("  (verified as of %s, the capture time of the server's Certificate message)\n", stamp(c.VerifiedAt))
 		}

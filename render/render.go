@@ -30,9 +30,11 @@ func JSON(w io.Writer, v any) error {
 
 // Options tune the text output.
 type Options struct {
-	// Now is the time used to say how long ago or until a date is; zero
-	// means time.Now().
-	Now time.Time
+	// Time returns the time certificates were verified as of, which
+	// validity periods are phrased against ("EXPIRED 3 days ago"): the
+	// check's --verify-time. Nil means now for a check, and the capture
+	// time of the server's Certificate message for a captured connection.
+	Time func() time.Time
 	// Brief prints only the verdict and findings.
 	Brief bool
 	// Data prints decrypted application data, when the transcript kept it.
@@ -42,8 +44,9 @@ type Options struct {
 // Report writes a check report for a person.
 func Report(w io.Writer, r *diagnose.Report, o Options) error {
 	p := &printer{w: w}
-	if o.Now.IsZero() {
-		o.Now = time.Now()
+	now := time.Now()
+	if o.Time != nil {
+		now = o.Time()
 	}
 	head := r.Target
 	if r.Address != "" && r.Address != r.Target {
@@ -64,7 +67,7 @@ func Report(w io.Writer, r *diagnose.Report, o Options) error {
 		for _, pr := range r.Problems {
 			p.f("  note: %s\n", pr)
 		}
-		Chain(w, r.Chain, r.VerifiedPath, o.Now)
+		Chain(w, r.Chain, r.VerifiedPath, now)
 	}
 	if len(r.Stacks) > 0 {
 		p.f("\nWHO ON THIS MACHINE TRUSTS THIS CHAIN\n")

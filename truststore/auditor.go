@@ -32,7 +32,7 @@ func newAuditor(opts Options) *auditor {
 	a := &auditor{
 		fs:    newRootFS(opts.Root),
 		env:   opts.Env,
-		now:   opts.Now,
+		now:   opts.now(),
 		opts:  opts,
 		files: make(map[string]*content),
 		dirs:  make(map[string]*dir),

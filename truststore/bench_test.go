@@ -17,7 +17,7 @@ func BenchmarkAuditEtcSSLCerts(b *testing.B) {
 	now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
 	certs := 0
 	for b.Loop() {
-		a, err := Discover(Options{Root: "/", Now: now})
+		a, err := Discover(Options{Root: "/", Time: func() time.Time { return now }})
 		if err != nil {
 			b.Fatal(err)
 		}

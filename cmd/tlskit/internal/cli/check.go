@@ -70,7 +70,7 @@ problem was found; 2 usage error or bad input.`,
 			}
 			rep := probe.Run(cmd.Context(), opts)
 			kerr := closeFn()
-			if err := printReport(stdio.Out, rep, f.jsonOut, f.brief); err != nil {
+			if err := printReport(stdio.Out, rep, f.jsonOut, render.Options{Brief: f.brief, Time: opts.Time}); err != nil {
 				return err
 			}
 			if kerr != nil {
@@ -184,11 +184,11 @@ func printKeylogError(w io.Writer, err error) {
 	}
 }
 
-func printReport(w io.Writer, rep *diagnose.Report, jsonOut, brief bool) error {
+func printReport(w io.Writer, rep *diagnose.Report, jsonOut bool, o render.Options) error {
 	if jsonOut {
 		return render.JSON(w, rep)
 	}
-	return render.Report(w, rep, render.Options{Brief: brief})
+	return render.Report(w, rep, o)
 }
 
 // exitFor maps a report to the exit status: 0 trusted, 1 anything else. With

@@ -7,7 +7,6 @@ import (
 	"os"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -62,12 +61,8 @@ refuses the chain); 2 usage error.`,
 			if err != nil {
 				return err
 			}
-			now := time.Now()
-			if pol.Time != nil {
-				now = pol.Time()
-			}
 			serverName := pol.ServerName
-			opts := truststore.Options{Root: root, Env: truststore.ProcessEnv(), Now: now}
+			opts := truststore.Options{Root: root, Env: truststore.ProcessEnv(), Time: pol.Time}
 			if root != "" && root != "/" {
 				opts.Env = nil // the image's clients do not see this shell's environment
 				if fi, err := os.Stat(root); err != nil || !fi.IsDir() {
@@ -88,7 +83,7 @@ refuses the chain); 2 usage error.`,
 				if serverName == "" {
 					return usagef("example: --verify chain.pem --servername api.example.com", "--verify needs --servername, the name to verify the chain for")
 				}
-				sr, err := whoTrusts(opts, chain, serverName, now)
+				sr, err := whoTrusts(opts, chain, serverName)
 				if err != nil {
 					return err
 				}
@@ -124,8 +119,8 @@ refuses the chain); 2 usage error.`,
 	return cmd
 }
 
-func whoTrusts(opts truststore.Options, chain []*x509.Certificate, name string, at time.Time) (*stacksResult, error) {
-	verdicts, err := truststore.WhoTrusts(opts, chain, name, at)
+func whoTrusts(opts truststore.Options, chain []*x509.Certificate, name string) (*stacksResult, error) {
+	verdicts, err := truststore.WhoTrusts(opts, chain, name)
 	if err != nil {
 		return nil, err
 	}
