@@ -129,8 +129,8 @@ func checkRefusal(t *testing.T, err error, want string) {
 	if !errors.As(err, &fe) {
 		t.Fatalf("got %v, want a *FileError", err)
 	}
-	if !strings.Contains(err.Error(), want) || !strings.HasPrefix(err.Error(), "keylog: ") || fe.Hint == "" {
-		t.Errorf("error %q (hint %q): want %q in it, a keylog: prefix and a hint", err, fe.Hint, want)
+	if !strings.Contains(err.Error(), want) || !strings.HasPrefix(err.Error(), "keylog: ") || fe.Hint() == "" {
+		t.Errorf("error %q (hint %q): want %q in it, a keylog: prefix and a hint", err, fe.Hint(), want)
 	}
 }
 

@@ -66,7 +66,8 @@ Each connection is printed as soon as it ends in the capture.
 
 Exit status: 0 every TLS connection completed without an error finding;
 1 a problem was found (or the file is truncated or corrupt after some
-packets); 2 usage error or a file that is not a capture.`,
+packets, or the output cannot be written); 2 usage error or a file that
+is not a capture.`,
 		Example: `  tlskit pcap --keylog keys.log capture.pcapng
   tlskit pcap capture-with-secrets.pcapng          # secrets from DSBs
   tlskit pcap --data --keylog keys.log capture.pcap
@@ -119,7 +120,7 @@ func runPcap(stdio Stdio, f *pcapFlags, path string) error {
 	if f.keylogFile != "" {
 		l, err := keylog.ParseFile(f.keylogFile)
 		if l == nil {
-			return usagef("--keylog takes an NSS key log file (SSLKEYLOGFILE)", "--keylog: %s", strings.TrimPrefix(err.Error(), "keylog: "))
+			return usage(err, "--keylog takes an NSS key log file (SSLKEYLOGFILE)")
 		}
 		for _, e := range lineErrors(err) {
 			msg := e.Error()
@@ -140,7 +141,7 @@ func runPcap(stdio Stdio, f *pcapFlags, path string) error {
 		for _, p := range f.rsaKeys {
 			k, err := keylog.ParseRSAKeyFile(p)
 			if err != nil {
-				return usagef("--rsa-key takes the server's RSA private key, PEM or DER", "--rsa-key: %s", strings.TrimPrefix(err.Error(), "keylog: "))
+				return usage(err, "--rsa-key takes the server's RSA private key, PEM or DER")
 			}
 			opts.Keys.AddRSAKey(k)
 		}
@@ -186,7 +187,7 @@ func runPcap(stdio Stdio, f *pcapFlags, path string) error {
 		}
 	}
 	if errors.Is(err, capture.ErrNotCapture) && sum.Packets == 0 {
-		return usagef("give a pcap or pcapng file (tshark -w, tcpdump -w, dumpcap -w)", "%s: %s", path, strings.TrimPrefix(err.Error(), "capture: "))
+		return usage(fmt.Errorf("%s: %w", path, err), "give a pcap or pcapng file (tshark -w, tcpdump -w, dumpcap -w)")
 	}
 	if err := out.end(sum); err != nil {
 		return err
@@ -197,13 +198,12 @@ func runPcap(stdio Stdio, f *pcapFlags, path string) error {
 	if err != nil {
 		var re *capture.ReadError
 		if errors.As(err, &re) {
-			fmt.Fprintf(stdio.Err, "tlskit: error: %s: %s\n", path, strings.TrimPrefix(err.Error(), "capture: "))
-			if sum.Packets == 0 {
-				return exitCode(ExitUsage)
+			err = fmt.Errorf("%s: %w", path, err)
+			if sum.Packets == 0 { // not a capture after all: bad input
+				return usage(err, "")
 			}
-			return exitCode(ExitProblem)
 		}
-		return err
+		return err // what was read is analysed above; the rest failed
 	}
 	if out.problem {
 		return exitCode(ExitProblem)

@@ -51,7 +51,7 @@ gnutls, …), each from the roots that stack would really load, with the reason
 and the fix when one says no.
 
 Exit status: 0 no problem found; 1 findings of severity error (or a stack
-refuses the chain); 2 usage error.`,
+refuses the chain, or the output cannot be written); 2 usage error.`,
 		Example: `  tlskit truststore
   tlskit truststore --root /var/lib/images/debian-rootfs --json
   tlskit truststore --verify chain.pem --servername api.example.com`,
@@ -71,14 +71,14 @@ refuses the chain); 2 usage error.`,
 			}
 			audit, err := truststore.Discover(opts)
 			if err != nil {
-				return err
+				return usage(err, "") // only unusable options fail it
 			}
 			res := truststoreResult{Audit: audit}
 			problem := finding.Worst(audit.Findings) == finding.Error
 			if verifyFile != "" {
 				chain, err := truststore.ReadCertificatesFile(verifyFile)
 				if err != nil {
-					return usagef("--verify takes the chain as the server sends it, leaf first, in PEM", "--verify: %s", libMessage(err))
+					return usage(err, "--verify takes the chain as the server sends it, leaf first, in PEM")
 				}
 				if serverName == "" {
 					return usagef("example: --verify chain.pem --servername api.example.com", "--verify needs --servername, the name to verify the chain for")

@@ -208,7 +208,7 @@ type tunnelConfig struct {
 func loadTunnelConfig(path string) ([]*tunnelService, string, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, "", usagef("", "--config: %v", err)
+		return nil, "", usage(fmt.Errorf("--config: %w", err), "")
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
@@ -337,7 +337,7 @@ func runTunnels(ctx context.Context, stdio Stdio, f *tunnelFlags, svcs []*tunnel
 			if errors.As(err, &ue) {
 				return err
 			}
-			return usagef("", "service %q: %s", svc.Name, libMessage(err))
+			return usage(fmt.Errorf("service %q: %w", svc.Name, err), "")
 		}
 		r.trusts = b.trusts
 		if b.legacy {
@@ -350,14 +350,14 @@ func runTunnels(ctx context.Context, stdio Stdio, f *tunnelFlags, svcs []*tunnel
 		}
 		r.proxy = p
 		if r.ln, err = net.Listen("tcp", svc.Listen); err != nil {
-			return usagef("", "service %q: %v", svc.Name, err)
+			return fmt.Errorf("service %q: %w", svc.Name, err) // a runtime failure, not a usage error
 		}
 		started = append(started, r)
 	}
 	if f.metrics != "" {
 		mln, err := net.Listen("tcp", f.metrics)
 		if err != nil {
-			return usagef("", "--metrics: %v", err)
+			return fmt.Errorf("--metrics: %w", err)
 		}
 		mux := http.NewServeMux()
 		mux.Handle("/metrics", metrics)
