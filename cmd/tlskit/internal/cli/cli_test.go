@@ -51,7 +51,7 @@ func TestExitCodes(t *testing.T) {
 		{args: []string{"lab", "--list"}, out: failingWriter{}, code: ExitProblem, stderr: []string{"tlskit: error: write /dev/stdout: broken pipe"}},
 		{args: []string{"version"}, out: failingWriter{}, code: ExitProblem, stderr: []string{"broken pipe"}},
 		{args: []string{"tunnel", "client", "--listen", inUse, "--target", "127.0.0.1:9", "--servername", "x.test"}, code: ExitProblem, stderr: []string{"tlskit: error: ", "address already in use"}},
-		{args: []string{"tunnel", "client", "--listen", "127.0.0.1:0", "--target", "127.0.0.1:9", "--servername", "x.test", "--metrics", inUse}, code: ExitProblem, stderr: []string{"--metrics", "address already in use"}},
+		{args: []string{"tunnel", "client", "--listen", "127.0.0.1:0", "--target", "127.0.0.1:9", "--servername", "x.test", "--metrics", inUse}, code: ExitProblem, stderr: []string{"tlskit: error: tunnel: metrics: ", "address already in use"}},
 	} {
 		out := tc.out
 		if out == nil {

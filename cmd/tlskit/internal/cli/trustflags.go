@@ -158,10 +158,18 @@ func (f *trustFlags) policy(warn io.Writer) (*tlskit.Policy, error) {
 		}
 		p.Time = func() time.Time { return at }
 	}
-	if f.groups&groupTimeout != 0 && f.timeout <= 0 {
-		return nil, usagef("example: --timeout 5s", "--timeout must be positive")
+	if err := f.checkTimeout(); err != nil {
+		return nil, err
 	}
 	return p, nil
+}
+
+// checkTimeout checks --timeout, when the command has it.
+func (f *trustFlags) checkTimeout() error {
+	if f.groups&groupTimeout != 0 && f.timeout <= 0 {
+		return usagef("example: --timeout 5s", "--timeout must be positive")
+	}
+	return nil
 }
 
 // verifier resolves p into the verifier of server chains, as a usage error
