@@ -124,7 +124,8 @@ func Start(ctx context.Context, opts Options) (*Lab, error) {
 			c.Addr = ln.Addr().String()
 			servers = append(servers, pending{c.Name, ln, cs.handle})
 		}
-		c.Args = append([]string{"--servername", c.ServerName(), "--ca-file", files.Root, "--no-system-roots"}, cs.args...)
+		c.Client = cs.client
+		c.Client.ServerName, c.Client.CAFile = c.ServerName(), files.Root
 		l.cases = append(l.cases, c)
 	}
 	l.mu.Lock()
@@ -221,11 +222,12 @@ func tlsHandler(name string, cfg *tls.Config, logf func(string, ...any)) handler
 	}
 }
 
-// Cases returns the running cases, with addresses and check arguments.
+// Cases returns the running cases, with addresses and what their clients
+// need.
 func (l *Lab) Cases() []Case {
 	out := make([]Case, len(l.cases))
 	for i, c := range l.cases {
-		c.Args = append([]string(nil), c.Args...)
+		c.Client.Pins = append([]string(nil), c.Client.Pins...)
 		out[i] = c
 	}
 	return out

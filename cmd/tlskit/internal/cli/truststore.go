@@ -215,3 +215,10 @@ func printStacks(w io.Writer, sr *stacksResult) {
 		}
 	}
 }
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
