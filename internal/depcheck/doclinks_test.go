@@ -20,6 +20,7 @@ type symbols map[string]bool
 // parsedPkg is one package of the module, parsed with its comments.
 type parsedPkg struct {
 	importPath string
+	name       string // the package clause's name
 	files      []*ast.File
 	syms       symbols
 }
@@ -35,7 +36,7 @@ func TestDocLinks(t *testing.T) {
 	var order []string
 	fset := token.NewFileSet()
 	for _, p := range listPackages(t, root) {
-		pp := &parsedPkg{importPath: p.ImportPath, syms: symbols{}}
+		pp := &parsedPkg{importPath: p.ImportPath, name: p.Name, syms: symbols{}}
 		for _, name := range p.GoFiles {
 			f, err := parser.ParseFile(fset, filepath.Join(p.Dir, name), nil, parser.ParseComments)
 			if err != nil {
@@ -50,8 +51,8 @@ func TestDocLinks(t *testing.T) {
 	links := 0
 	for _, ip := range order {
 		pp := pkgs[ip]
+		imports := map[string]string{} // what the package's files import, as go doc resolves links
 		for _, f := range pp.files {
-			imports := map[string]string{}
 			for _, is := range f.Imports {
 				p, _ := strconv.Unquote(is.Path.Value)
 				name := path.Base(p)
@@ -60,14 +61,16 @@ func TestDocLinks(t *testing.T) {
 				}
 				imports[name] = p
 			}
+		}
+		for _, f := range pp.files {
 			parser := &comment.Parser{
 				LookupPackage: func(name string) (string, bool) {
 					if p, ok := imports[name]; ok {
 						return p, true
 					}
-					for _, other := range pkgs { // a module package named without importing it
-						if path.Base(other.importPath) == name {
-							return other.importPath, true
+					for _, other := range order { // a module package named without importing it
+						if pkgs[other].name == name && name != "main" {
+							return other, true
 						}
 					}
 					return "", false
