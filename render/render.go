@@ -69,21 +69,12 @@ func Report(w io.Writer, r *diagnose.Report, o Options) error {
 		}
 		Chain(w, r.Chain, r.VerifiedPath, now)
 	}
-	if len(r.Stacks) > 0 {
-		p.f("\nWHO ON THIS MACHINE TRUSTS THIS CHAIN\n")
-		for _, v := range r.Stacks {
-			mark := "✓ trusts "
-			if !v.Trusted {
-				mark = "✗ refuses"
-			}
-			p.f("  %-16s %s (%d roots)\n", v.Stack, mark, v.Roots)
-			if v.Reason != "" {
-				p.f("%s", indent(wrap("why: "+v.Reason, 88), "      "))
-			}
-			if v.Fix != "" {
-				p.f("%s", indent(wrap("fix: "+v.Fix, 88), "      "))
-			}
+	if len(r.Stacks) > 0 && p.err == nil {
+		leaf := ""
+		if len(r.Chain) > 0 {
+			leaf = r.Chain[0].Subject
 		}
+		p.err = Stacks(w, r.ServerName, leaf, r.Stacks)
 	}
 	verdictLine(p, r)
 	Findings(w, r.Findings)
