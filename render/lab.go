@@ -46,12 +46,18 @@ func LabServing(w io.Writer, pkiDir string, cases []LabCase) error {
 // against it and whether the report explains it as the case was built to
 // show. It is also the JSON of `tlskit demo --json`.
 type DemoCase struct {
-	Case     string           `json:"case"`
-	Title    string           `json:"title"`
-	Expected string           `json:"expected_finding,omitempty"`
-	Command  string           `json:"command"`
-	OK       bool             `json:"explained_as_expected"`
-	Report   *diagnose.Report `json:"report"`
+	// Case and Title are the lab case's name and title.
+	Case  string `json:"case"`
+	Title string `json:"title"`
+	// Expected is the finding id the case was built to show; "" for the
+	// healthy cases.
+	Expected string `json:"expected_finding,omitempty"`
+	// Command is the `tlskit check` command that was run.
+	Command string `json:"command"`
+	// OK says the report has the expected finding and exit status.
+	OK bool `json:"explained_as_expected"`
+	// Report is the check's report.
+	Report *diagnose.Report `json:"report"`
 }
 
 // Demo writes case i of n of `tlskit demo`: the command, the report (the

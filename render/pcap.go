@@ -129,6 +129,7 @@ func CaptureSummary(w io.Writer, s *capture.Summary) error {
 // so that a large capture is never held in memory. Set its fields, then
 // call Connection for each connection and Summary once.
 type CapturePrinter struct {
+	// W receives the output.
 	W io.Writer
 	// JSON prints the JSON object instead of text.
 	JSON bool

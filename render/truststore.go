@@ -14,15 +14,19 @@ import (
 // --verify, which stacks trust a chain. It is also its JSON.
 type TruststoreResult struct {
 	*truststore.Audit
+	// Verify is the answer for the --verify chain; nil without one.
 	Verify *ChainStacks `json:"verify,omitempty"`
 }
 
 // ChainStacks answers "which client on this machine would trust this
 // chain?" for one chain and name.
 type ChainStacks struct {
-	ServerName string                    `json:"server_name"`
-	Chain      []trust.CertInfo          `json:"chain"`
-	Stacks     []truststore.StackVerdict `json:"stacks"`
+	// ServerName is the name the chain was verified for.
+	ServerName string `json:"server_name"`
+	// Chain is the chain as given, leaf first.
+	Chain []trust.CertInfo `json:"chain"`
+	// Stacks is each stack's verdict, in truststore.Stacks order.
+	Stacks []truststore.StackVerdict `json:"stacks"`
 }
 
 // Truststore writes the audit, every certificate of every location when
