@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -74,6 +75,9 @@ func listPackages(t *testing.T, root string) []pkg {
 	return pkgs
 }
 
+// notes matches a parenthesised note in the imports column.
+var notes = regexp.MustCompile(`\([^)]*\)`)
+
 // readTable parses the "## Packages" table of ARCHITECTURE.md into the
 // direct in-module imports each package may have, by path relative to the
 // module ("" is the root package, written `tlskit`).
@@ -109,10 +113,8 @@ func readTable(path string) (map[string][]string, error) {
 			return nil, errors.New("two rows for package " + cells[1])
 		}
 		imports := []string{}
-		for _, s := range strings.Split(cells[len(cells)-2], ",") {
-			if i := strings.Index(s, "("); i >= 0 { // a note: "truststore (its search paths)"
-				s = s[:i]
-			}
+		cell := notes.ReplaceAllString(cells[len(cells)-2], "") // "truststore (its search paths)"
+		for _, s := range strings.Split(cell, ",") {
 			s = strings.Trim(strings.TrimSpace(s), "`")
 			switch s {
 			case "", "—":
