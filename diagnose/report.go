@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/x509"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/tlskit/tlskit/finding"
@@ -74,6 +75,9 @@ type Analysis struct {
 	// only where it cannot be known (a capture without SNI), which the
 	// verification reports as name.not-checked.
 	ServerName string
+	// NameNote, if set, says where ServerName came from when that is not
+	// obvious (a capture without SNI); it is added to name findings.
+	NameNote string
 	// Time is when the chain is verified; zero means now.
 	Time time.Time
 	// Insecure says the user turned verification off (--insecure): the
@@ -110,6 +114,11 @@ func Analyze(a Analysis) *Report {
 		in.Verify = a.Verifier.Check(trust.Request{Chain: chain, DER: ders, Name: a.ServerName, Time: a.Time,
 			OCSP: staple, Stapling: asked, Context: a.Context})
 		chain = in.Verify.Sent
+		for i := range in.Verify.Findings {
+			if f := &in.Verify.Findings[i]; a.NameNote != "" && strings.HasPrefix(f.ID, "name.") {
+				f.Detail += " " + a.NameNote
+			}
+		}
 	} else if len(ders) > 0 {
 		chain, _ = ServerChain(in.Transcript)
 	}
@@ -128,13 +137,12 @@ func Analyze(a Analysis) *Report {
 			Fix:    "Drop --insecure; trust a private CA with --trust file:PATH (--ca-file) or pin its key with --pin instead."})
 	}
 	if a.Stacks != nil && len(chain) > 0 {
-		at := a.Time
-		if at.IsZero() {
-			at = time.Now()
-		}
 		opts := *a.Stacks
-		opts.Now = at
-		v, err := truststore.WhoTrusts(opts, chain, a.ServerName, at)
+		if !a.Time.IsZero() {
+			at := a.Time
+			opts.Time = func() time.Time { return at }
+		}
+		v, err := truststore.WhoTrusts(opts, chain, a.ServerName)
 		if err != nil {
 			r.Problems = append(r.Problems, "which stacks trust the chain: "+err.Error())
 		}

@@ -25,11 +25,10 @@ type Case struct {
 	Title string
 	// Addr is host:port once the lab is started; "" in [Catalog].
 	Addr string
-	// Args are the extra `tlskit check` arguments the case needs (server
-	// name, CA file, pins, client certificate, timeout). They name files in
-	// Options.Dir and keys generated at start, so they are nil in
-	// [Catalog].
-	Args []string
+	// Client is how a client reaches the case: the name, the lab's root as
+	// the only anchor, and what else the case needs. It names files in
+	// Options.Dir and keys generated at start, so it is zero in [Catalog].
+	Client Client
 	// ExitCode is what `tlskit check` must exit with: 0 when the
 	// connection is trusted (warnings do not fail), 1 otherwise.
 	ExitCode int
@@ -37,6 +36,32 @@ type Case struct {
 	// Options.Dir/chains/NAME.pem for `tlskit verify`; "" in [Catalog] and
 	// for cases that send no certificate.
 	ChainFile string
+}
+
+// Client is what a client needs to reproduce a case, as `tlskit check` (or
+// any TLS client) would be told: the lab knows nothing of command lines.
+type Client struct {
+	// ServerName is the name to send as SNI and to verify: the case's
+	// [ServerName].
+	ServerName string
+	// CAFile is the lab's root (Files.Root), to trust instead of the
+	// system roots.
+	CAFile string
+	// Pins are SPKI pins ("sha256/BASE64") the verified chain must match;
+	// the pin-mismatch case gives one of a key the chain does not have.
+	Pins []string
+	// CertFile and KeyFile are the client certificate to present, when
+	// the case needs one (the client-cert-rejected cases: badclient.pem).
+	CertFile, KeyFile string
+	// Timeout, when not zero, is how long to wait for the connection and
+	// the handshake (the timeout case: 1s, so that it ends soon).
+	Timeout time.Duration
+	// CRLFiles are CRLs to check revocation against (the revoked case:
+	// the Intermediate's, Files.CRL).
+	CRLFiles []string
+	// Fetch lets the client fetch what the chain points at (the aia-fetch
+	// and aia-wrong cases: the lab's PKI server).
+	Fetch bool
 }
 
 // ServerName returns the SNI name of the case.
@@ -73,24 +98,24 @@ func Catalog() []Case {
 		{Name: "client-cert-required-tls13", Finding: finding.ClientCertRequired, Title: "TLS 1.3 server requires a client certificate", ExitCode: 1},
 		{Name: "client-cert-rejected-tls12", Finding: finding.ClientCertRejected, Title: "TLS 1.2 server rejects a client certificate from an unknown CA", ExitCode: 1},
 		{Name: "client-cert-rejected-tls13", Finding: finding.ClientCertRejected, Title: "TLS 1.3 server rejects a client certificate from an unknown CA", ExitCode: 1},
-		{Name: "revoked", Finding: finding.CertRevoked, Title: "leaf on its issuer's CRL (Args add --crl intermediate.crl)", ExitCode: 1},
+		{Name: "revoked", Finding: finding.CertRevoked, Title: "leaf on its issuer's CRL (the client checks intermediate.crl)", ExitCode: 1},
 		{Name: "ocsp-good", Finding: finding.OCSPStapled, Title: "healthy server stapling a good OCSP response"},
 		{Name: "ocsp-revoked", Finding: finding.CertRevoked, Title: "server staples an OCSP response saying its leaf is revoked", ExitCode: 1},
 		{Name: "ocsp-stale", Finding: finding.OCSPInvalid, Title: "server staples an OCSP response that expired yesterday", ExitCode: 1},
 		{Name: "must-staple", Finding: finding.OCSPMustStaple, Title: "must-staple leaf, and the server staples nothing", ExitCode: 1},
-		{Name: "aia-fetch", Finding: finding.ChainIncomplete, Title: "leaf alone; its AIA URL (the lab's PKI server) serves the intermediate (Args add --fetch)", ExitCode: 1},
-		{Name: "aia-wrong", Finding: finding.ChainIncomplete, Title: "leaf alone; its AIA URL serves another CA's certificate (Args add --fetch)", ExitCode: 1},
+		{Name: "aia-fetch", Finding: finding.ChainIncomplete, Title: "leaf alone; its AIA URL (the lab's PKI server) serves the intermediate (the client fetches)", ExitCode: 1},
+		{Name: "aia-wrong", Finding: finding.ChainIncomplete, Title: "leaf alone; its AIA URL serves another CA's certificate (the client fetches)", ExitCode: 1},
 		{Name: "name-constraints", Finding: finding.ChainNameConstraints, Title: "intermediate constrained to other.lab.tlskit.test issues this name", ExitCode: 1},
 		{Name: "serial-zero", Finding: finding.CertNonconforming, Title: "leaf with serial number 0 (RFC 5280 forbids it; OpenSSL, GnuTLS, Go and curl accept it)", ExitCode: 1},
 	}
 }
 
 // caseServer is what [buildCase] decides for one case: the handler to serve
-// it with (nil for the refused case, which has no server) and the extra
-// check arguments beyond the common ones.
+// it with (nil for the refused case, which has no server) and what its
+// client needs beyond the name and the root.
 type caseServer struct {
 	handle handler
-	args   []string
+	client Client
 	chain  [][]byte // the certificates the server sends, for Case.ChainFile
 }
 
@@ -138,7 +163,7 @@ func buildCase(name string, p *PKI, f Files, ps *pkiServer, logf func(string, ..
 	}
 	rejected := func(vers uint16) (caseServer, error) {
 		cs, err := clientAuth(vers)
-		cs.args = []string{"--cert", f.BadClientCert, "--key", f.BadClientKey}
+		cs.client.CertFile, cs.client.KeyFile = f.BadClientCert, f.BadClientKey
 		return cs, err
 	}
 
@@ -153,7 +178,7 @@ func buildCase(name string, p *PKI, f Files, ps *pkiServer, logf func(string, ..
 			if err != nil {
 				return cs, err
 			}
-			cs.args = []string{"--pin", pin}
+			cs.client.Pins = []string{pin}
 		}
 		return cs, nil
 	case "good-tls12":
@@ -166,7 +191,7 @@ func buildCase(name string, p *PKI, f Files, ps *pkiServer, logf func(string, ..
 	case "refused":
 		return caseServer{}, nil
 	case "timeout":
-		return caseServer{handle: silent, args: []string{"--timeout", "1s"}}, nil
+		return caseServer{handle: silent, client: Client{Timeout: time.Second}}, nil
 	case "reset":
 		return caseServer{handle: reset}, nil
 	case "not-tls-http":
@@ -259,7 +284,7 @@ func buildCase(name string, p *PKI, f Files, ps *pkiServer, logf func(string, ..
 		return rejected(tls.VersionTLS13)
 	case "revoked":
 		cs, err := serve(ps.revoked, nil)
-		cs.args = []string{"--crl", f.CRL}
+		cs.client.CRLFiles = []string{f.CRL}
 		return cs, err
 	case "ocsp-good":
 		return stapled(ocsp.Good, now.Add(-time.Hour), now.AddDate(0, 0, 3))
@@ -277,7 +302,7 @@ func buildCase(name string, p *PKI, f Files, ps *pkiServer, logf func(string, ..
 		cert, err := leaf(LeafOptions{AIA: []string{ps.base + path}})
 		cert.Certificate = cert.Certificate[:1]
 		cs, err := serve(cert, err)
-		cs.args = []string{"--fetch"}
+		cs.client.Fetch = true
 		return cs, err
 	case "serial-zero":
 		return serve(leaf(LeafOptions{Serial: new(big.Int)}))

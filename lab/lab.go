@@ -25,8 +25,9 @@ type Options struct {
 	Dir string
 	// Host is the address the servers listen on; "" means 127.0.0.1.
 	Host string
-	// Now is the clock the PKI is generated from; nil means time.Now.
-	Now func() time.Time
+	// Time is the clock the PKI is generated from (certificates valid,
+	// expired or not yet valid relative to it); nil means time.Now.
+	Time func() time.Time
 	// Logf receives one line per noteworthy event (a server's handshake
 	// error, an accept failure); nil discards them.
 	Logf func(format string, args ...any)
@@ -70,8 +71,8 @@ func Start(ctx context.Context, opts Options) (*Lab, error) {
 		host = "127.0.0.1"
 	}
 	now := time.Now
-	if opts.Now != nil {
-		now = opts.Now
+	if opts.Time != nil {
+		now = opts.Time
 	}
 	logf := opts.Logf
 	if logf == nil {
@@ -139,7 +140,8 @@ func Start(ctx context.Context, opts Options) (*Lab, error) {
 			c.Addr = ln.Addr().String()
 			servers = append(servers, pending{c.Name, ln, cs.handle})
 		}
-		c.Args = append([]string{"--servername", c.ServerName(), "--ca-file", files.Root, "--no-system-roots"}, cs.args...)
+		c.Client = cs.client
+		c.Client.ServerName, c.Client.CAFile = c.ServerName(), files.Root
 		if len(cs.chain) > 0 {
 			c.ChainFile = filepath.Join(chainDir, c.Name+".pem")
 			if err := writeChain(c.ChainFile, cs.chain); err != nil {
@@ -242,11 +244,12 @@ func tlsHandler(name string, cfg *tls.Config, logf func(string, ...any)) handler
 	}
 }
 
-// Cases returns the running cases, with addresses and check arguments.
+// Cases returns the running cases, with addresses and what their clients
+// need.
 func (l *Lab) Cases() []Case {
 	out := make([]Case, len(l.cases))
 	for i, c := range l.cases {
-		c.Args = append([]string(nil), c.Args...)
+		c.Client.Pins = append([]string(nil), c.Client.Pins...)
 		out[i] = c
 	}
 	return out

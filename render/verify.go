@@ -15,8 +15,9 @@ import (
 // report.
 func ChainReport(w io.Writer, r *diagnose.ChainReport, o Options) error {
 	p := &printer{w: w}
-	if o.Now.IsZero() {
-		o.Now = time.Now()
+	now := time.Now()
+	if o.Time != nil {
+		now = o.Time()
 	}
 	head := r.File
 	if r.ServerName != "" {
@@ -32,7 +33,7 @@ func ChainReport(w io.Writer, r *diagnose.ChainReport, o Options) error {
 			p.f("  (no certificate parses)\n")
 		}
 		for i, c := range r.Chain {
-			Cert(w, i, c, o.Now)
+			Cert(w, i, c, now)
 		}
 		p.f("\nVERIFIED PATH")
 		if len(r.VerifiedPath) == 0 {

@@ -110,7 +110,7 @@ func (f *verifyFlags) run(ctx context.Context, file string, stdio Stdio) error {
 	}
 	ders, err := trust.ReadChainFile(file)
 	if err != nil {
-		return usagef("the chain is PEM CERTIFICATE blocks, leaf first (or one DER certificate)", "%s", libMessage(err))
+		return usage(err, "the chain is PEM CERTIFICATE blocks, leaf first (or one DER certificate)")
 	}
 	req := trust.Request{DER: ders, Name: name, Context: ctx}
 	if f.ocsp != "" {
@@ -133,7 +133,7 @@ func (f *verifyFlags) run(ctx context.Context, file string, stdio Stdio) error {
 	if f.jsonOut {
 		err = render.JSON(stdio.Out, rep)
 	} else {
-		err = render.ChainReport(stdio.Out, rep, render.Options{Now: at, Brief: f.brief})
+		err = render.ChainReport(stdio.Out, rep, render.Options{Time: func() time.Time { return at }, Brief: f.brief})
 	}
 	if err != nil {
 		return err
