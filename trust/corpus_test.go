@@ -338,3 +338,26 @@ func TestBetterTLS(t *testing.T) {
 		t.Errorf("%d rejected path-building cases with an INVALID_REASON, want 36", reasons)
 	}
 }
+
+// TestLimboOnlineAsWebPKI runs limbo's real chains (online::, captured from
+// public sites, and cryptography.io's) under the webpki profile, as tlskit
+// judges a chain to a system root: public certificates must pass the Web
+// PKI's rules (Amazon S3's wildcards over its own private PSL suffixes
+// included).
+func TestLimboOnlineAsWebPKI(t *testing.T) {
+	n := 0
+	for _, tc := range loadLimbo(t) {
+		if !strings.HasPrefix(tc.ID, "online::") && tc.ID != "webpki::cryptographydotio-chain" {
+			continue
+		}
+		n++
+		r := tc.prepare()
+		r.v.Profile = ProfileWebPKI
+		if ok, res := r.trusted(); !ok {
+			t.Errorf("%s under webpki:\n%s", tc.ID, dumpRes(res))
+		}
+	}
+	if n != 15 {
+		t.Errorf("%d real chains, want 15", n)
+	}
+}

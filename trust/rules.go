@@ -236,6 +236,9 @@ func (v *verifier) encodingProblems(c *x509.Certificate, prof Profile, ca, ancho
 		ps = nonconforming(ps, c, fmt.Sprintf("it is an X.509 version %d certificate; the Baseline Requirements (7.1.1) require version 3", c.Version))
 	}
 	if ca {
+		if !c.BasicConstraintsValid || !c.IsCA {
+			return ps // not a CA: cert.not-ca says so
+		}
 		if f.emptySubject {
 			ps = nonconforming(ps, c, "a CA certificate with an empty subject (RFC 5280 §4.1.2.6)")
 		}
@@ -282,10 +285,8 @@ func (v *verifier) nameSyntaxProblems(c *x509.Certificate, prof Profile, ps []pr
 				continue
 			}
 			if prof == ProfileWebPKI {
-				if rest, ok := strings.CutPrefix(d, "*."); ok {
-					if ps2, _ := publicsuffix.PublicSuffix(strings.ToLower(rest)); ps2 == strings.ToLower(rest) {
-						ps = nonconforming(ps, c, fmt.Sprintf("its wildcard DNS:%s covers the public suffix %s, for which no CA may issue a wildcard (Baseline Requirements 3.2.2.6; Public Suffix List)", d, rest))
-					}
+				if rest, ok := strings.CutPrefix(d, "*."); ok && wildcardOverSuffix(c, strings.ToLower(rest)) {
+					ps = nonconforming(ps, c, fmt.Sprintf("its wildcard DNS:%s covers the public suffix %s, for which no CA may issue a wildcard (Baseline Requirements 3.2.2.6; Public Suffix List)", d, rest))
 				}
 			}
 		case gnRFC822:
@@ -308,6 +309,52 @@ func (v *verifier) nameSyntaxProblems(c *x509.Certificate, prof Profile, ps []pr
 		ps = nonconforming(ps, c, fmt.Sprintf("its Common Name %q is not a copy of one of its subjectAltNames (Baseline Requirements 7.1.4.3: a DNS name character for character, an IP address in its canonical text form)", cn))
 	}
 	return ps
+}
+
+// wildcardOverSuffix reports whether a wildcard over base ("*.base")
+// covers a public suffix it may not. A suffix of the Public Suffix List's
+// ICANN section (com, co.uk; and any single label) never may. One of its
+// private section was registered by the owner of its domain, who may hold
+// such a wildcard: it is accepted when the certificate names, outright, a
+// private suffix under the same registered domain (Amazon's S3 certificate
+// names s3.amazonaws.com and holds *.s3.amazonaws.com), and refused
+// otherwise.
+func wildcardOverSuffix(c *x509.Certificate, base string) bool {
+	suffix, icann := publicsuffix.PublicSuffix(base)
+	if suffix != base {
+		return false // there is a registrable domain below the wildcard
+	}
+	if icann || !strings.Contains(base, ".") {
+		return true
+	}
+	owner := registered(base)
+	for _, n := range c.DNSNames {
+		n = strings.ToLower(n)
+		if strings.HasPrefix(n, "*.") {
+			continue
+		}
+		if s, icann := publicsuffix.PublicSuffix(n); s == n && !icann && registered(n) == owner {
+			return false
+		}
+	}
+	return true
+}
+
+// registered returns the domain registered under the ICANN part of the
+// Public Suffix List that name is in (amazonaws.com for
+// s3.amazonaws.com), or "".
+func registered(name string) string {
+	labels := strings.Split(name, ".")
+	for i := range labels {
+		cand := strings.Join(labels[i:], ".")
+		if s, icann := publicsuffix.PublicSuffix(cand); icann && s == cand {
+			if i == 0 {
+				return ""
+			}
+			return strings.Join(labels[i-1:], ".")
+		}
+	}
+	return ""
 }
 
 // cnInSANs reports whether cn is, character for character, a DNS SAN of c
