@@ -84,7 +84,8 @@ func (v *Verifier) Describe() string {
 // Set InsecureSkipVerify on the tls.Config as well: the standard verifier is
 // then replaced by this one, never skipped, and its failures are diagnosed
 // rather than reported as a bare x509 error. The handshake fails with a
-// [*VerifyError].
+// [*VerifyError]. A stapled OCSP response is validated, and a must-staple
+// certificate without one is refused ([finding.OCSPMustStaple]).
 //
 // at gives the verification time; nil means time.Now.
 func (v *Verifier) VerifyServer(name string, at func() time.Time) (func(tls.ConnectionState) error, error) {
@@ -92,7 +93,9 @@ func (v *Verifier) VerifyServer(name string, at func() time.Time) (func(tls.Conn
 		return nil, errNoName
 	}
 	return func(cs tls.ConnectionState) error {
-		return v.Verify(cs.PeerCertificates, name, timeOf(at)).Err()
+		// crypto/tls clients always ask for a staple (status_request):
+		// one that came is validated, a must-staple leaf without one refused.
+		return v.Check(Request{Chain: cs.PeerCertificates, Name: name, Time: timeOf(at), OCSP: cs.OCSPResponse, Stapling: true}).Err()
 	}, nil
 }
 
