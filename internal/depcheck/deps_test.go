@@ -34,6 +34,7 @@ var allowed = map[string][]string{
 	"tunnel":                  {"finding", "trust", "truststore"},           // only to name the finding of a refused peer
 	"":                        {"finding", "trust", "truststore", "keylog"}, // the public tlskit package
 	"internal/peertest":       {},
+	"internal/servertest":     {"finding", "lab"}, // real servers for tests, certificates from the lab PKI
 	"internal/depcheck":       {},
 	"cmd/tlskit/internal/cli": {"*"},
 	"cmd/tlskit":              {"*"},
