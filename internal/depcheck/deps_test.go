@@ -23,6 +23,7 @@ var allowed = map[string][]string{
 	"internal/wire":           {},
 	"internal/keysched":       {"internal/wire"},
 	"keylog":                  {},
+	"starttls":                {},                        // the bytes layer: probe, capture and tunnel speak it
 	"trust":                   {"finding", "truststore"}, // truststore owns the search paths
 	"truststore":              {"finding"},
 	"transcript":              {"internal/wire", "internal/keysched", "keylog"},
