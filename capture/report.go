@@ -2,6 +2,7 @@ package capture
 
 import (
 	"fmt"
+	"net"
 
 	"github.com/tlskit/tlskit/diagnose"
 	"github.com/tlskit/tlskit/internal/wire"
@@ -47,12 +48,22 @@ func (c *conn) analyse(a *analyzer, tr *transcript.Transcript) analysed {
 	if a.opts.Time != nil {
 		at = a.opts.Time()
 	}
-	name := tr.ServerName
-	if a.opts.ServerName != "" {
+	// The name the client verified: its SNI, or, without one, the address
+	// it connected to (clients send SNI for every host name; one that
+	// connects to an IP address sends none), as trust.ServerName decides
+	// for a live check. --servername overrides both.
+	name, nameNote := tr.ServerName, ""
+	switch {
+	case a.opts.ServerName != "":
 		name = a.opts.ServerName
+	case name == "" && tr.First(transcript.Client, "client_hello") != nil:
+		if host, _, err := net.SplitHostPort(c.id.Server); err == nil {
+			name = host
+			nameNote = fmt.Sprintf("The ClientHello carried no SNI, so the client is taken to have connected to the address %s (give --servername if it used another name).", host)
+		}
 	}
 	rep := &Connection{Index: c.id.Index, Client: c.id.Client, Server: c.id.Server, First: c.first, Last: c.last, ClosedBy: tr.Closed}
-	rep.Report = *diagnose.Analyze(diagnose.Analysis{Input: in, Verifier: a.opts.Verifier, ServerName: name, Time: at})
+	rep.Report = *diagnose.Analyze(diagnose.Analysis{Input: in, Verifier: a.opts.Verifier, ServerName: name, NameNote: nameNote, Time: at})
 	rep.Address, rep.Started = c.id.Server, c.first
 	rep.DurationMS = float64(c.last.Sub(c.first).Microseconds()) / 1000
 	if len(rep.Chain) > 0 {

@@ -309,7 +309,7 @@ func protocolFindings(in Input, tr *transcript.Transcript) []finding.Finding {
 			Detail: "An alert was sent after encryption started and the key log has no secret to open it.",
 			Fix:    "Give the key log of this connection (--keylog, or SSLKEYLOGFILE of the client) so tlskit can decrypt it."})
 	}
-	return out
+	return append(out, legacyFindings(in, tr)...)
 }
 
 func caSentence(cas []string) string {

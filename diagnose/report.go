@@ -3,6 +3,7 @@ package diagnose
 import (
 	"crypto/x509"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/tlskit/tlskit/finding"
@@ -66,6 +67,9 @@ type Analysis struct {
 	// only where it cannot be known (a capture without SNI), which the
 	// verification reports as name.not-checked.
 	ServerName string
+	// NameNote, if set, says where ServerName came from when that is not
+	// obvious (a capture without SNI); it is added to name findings.
+	NameNote string
 	// Time is when the chain is verified; zero means now.
 	Time time.Time
 	// Insecure says the user turned verification off (--insecure): the
@@ -96,6 +100,11 @@ func Analyze(a Analysis) *Report {
 	}
 	if len(chain) > 0 && a.Verifier != nil {
 		in.Verify = a.Verifier.Verify(chain, a.ServerName, a.Time)
+		for i := range in.Verify.Findings {
+			if f := &in.Verify.Findings[i]; a.NameNote != "" && strings.HasPrefix(f.ID, "name.") {
+				f.Detail += " " + a.NameNote
+			}
+		}
 	}
 	r.fill(in)
 	if perr != nil {

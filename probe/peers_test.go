@@ -365,6 +365,35 @@ func TestOpenSSLProtocolFindings(t *testing.T) {
 			t.Errorf("the finding does not list the versions offered: %s", findingDetail(rep, finding.ProtocolVersionMismatch))
 		}
 	})
+	// A session at a deprecated version or with a legacy suite completes
+	// and is trusted, with a warning (issue #9.4, #10.7): openssl s_server
+	// serves what tlskit's client offered when told to.
+	for _, tc := range []struct {
+		name, id string
+		args     []string
+		min      uint16
+	}{
+		{"tls10", finding.ProtocolDeprecatedVersion, []string{"-tls1", "-cipher", "DEFAULT@SECLEVEL=0"}, tls.VersionTLS10},
+		{"tls11", finding.ProtocolDeprecatedVersion, []string{"-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0"}, tls.VersionTLS10},
+		{"cbc-sha", finding.ProtocolLegacySuite, []string{"-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-SHA:ECDHE-RSA-AES128-SHA"}, 0},
+	} {
+		t.Run("legacy-"+tc.name, func(t *testing.T) {
+			t.Parallel()
+			addr := w.openssl(t, "l"+tc.name, good, inter, tc.args...)
+			rep := w.check(t, addr, "proto.peer.test", func(o *Options) { o.MinVersion = tc.min })
+			expect(t, rep, diagnose.Trusted, tc.id, finding.Warning)
+		})
+	}
+	t.Run("modern-no-legacy-warning", func(t *testing.T) {
+		t.Parallel()
+		for _, args := range [][]string{{"-tls1_2"}, {"-tls1_3"}} {
+			rep := w.check(t, w.openssl(t, "m", good, inter, args...), "proto.peer.test")
+			if finding.Has(rep.Findings, finding.ProtocolLegacySuite) || finding.Has(rep.Findings, finding.ProtocolDeprecatedVersion) {
+				t.Errorf("%v: a modern session was called legacy", args)
+				logReport(t, rep)
+			}
+		}
+	})
 	t.Run("no-shared-cipher", func(t *testing.T) {
 		t.Parallel()
 		addr := w.openssl(t, "c", rsa, inter, "-tls1_2", "-cipher", "AES128-SHA")
