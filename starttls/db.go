@@ -128,6 +128,7 @@ var myCapNames = []string{
 
 // myGreeting is the decoded initial handshake packet (protocol 10).
 type myGreeting struct {
+	rawVer  string // the version as sent
 	version string
 	conn    uint32
 	caps    uint32
@@ -172,7 +173,7 @@ func parseMyGreeting(p []byte) (myGreeting, error) {
 	if !ok {
 		return g, errors.New("the server version is not terminated")
 	}
-	g.version = printable(string(v))
+	g.rawVer, g.version = string(v), printable(string(v))
 	if len(rest) < 4+8+1+2 {
 		return g, errors.New("the greeting is cut short")
 	}

@@ -28,12 +28,12 @@ var allowed = map[string][]string{
 	"truststore":              {"finding"},
 	"transcript":              {"internal/wire", "internal/keysched", "keylog"},
 	"diagnose":                {"finding", "internal/wire", "internal/keysched", "keylog", "transcript", "trust", "truststore"},
-	"probe":                   {"finding", "internal/wire", "internal/keysched", "keylog", "transcript", "trust", "truststore", "diagnose"},
-	"capture":                 {"finding", "internal/wire", "internal/keysched", "keylog", "transcript", "trust", "truststore", "diagnose"},
-	"render":                  {"finding", "internal/wire", "internal/keysched", "keylog", "transcript", "trust", "truststore", "diagnose", "capture"},
+	"probe":                   {"finding", "internal/wire", "internal/keysched", "keylog", "transcript", "trust", "truststore", "starttls", "diagnose"},
+	"capture":                 {"finding", "internal/wire", "internal/keysched", "keylog", "transcript", "trust", "truststore", "starttls", "diagnose"},
+	"render":                  {"finding", "internal/wire", "internal/keysched", "keylog", "transcript", "trust", "truststore", "diagnose", "starttls", "capture"},
 	"lab":                     {"finding"},
-	"tunnel":                  {"finding", "trust", "truststore"},           // only to name the finding of a refused peer
-	"":                        {"finding", "trust", "truststore", "keylog"}, // the public tlskit package
+	"tunnel":                  {"finding", "trust", "truststore", "starttls"}, // finding ids of refused peers; starttls for in-band upgrades
+	"":                        {"finding", "trust", "truststore", "keylog"},   // the public tlskit package
 	"internal/peertest":       {},
 	"internal/servertest":     {"finding", "lab"}, // real servers for tests, certificates from the lab PKI
 	"internal/depcheck":       {},

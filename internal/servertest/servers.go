@@ -173,6 +173,13 @@ func startDovecot(ctx context.Context, e *Env, dir string, srv *Server) error {
 		if err := os.MkdirAll(filepath.Join(d, "run"), 0o755); err != nil {
 			return err
 		}
+		// Mail of the test users lives here (as nobody).
+		for _, sub := range []string{"home", "mail"} {
+			if err := os.MkdirAll(filepath.Join(d, sub), 0o1777); err != nil {
+				return err
+			}
+			os.Chmod(filepath.Join(d, sub), 0o1777)
+		}
 		ports, err := freePorts(4)
 		if err != nil {
 			return err

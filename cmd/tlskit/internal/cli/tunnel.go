@@ -36,6 +36,7 @@ type tunnelFlags struct {
 	allow             []string
 	alpn              []string
 	proxyProtocol     bool
+	protocol          string
 	maxConns          int
 	handshakeTimeout  time.Duration
 	firstByteTimeout  time.Duration
@@ -65,6 +66,7 @@ func (f *tunnelFlags) registerService(fs *pflag.FlagSet, server bool) {
 	fs.StringVar(&f.keyFile, "key", "", "private key PEM for --cert")
 	fs.StringSliceVar(&f.alpn, "alpn", nil, "application protocols to offer or accept, e.g. h2,http/1.1")
 	fs.BoolVar(&f.proxyProtocol, "proxy-protocol", false, "send a PROXY protocol v2 header to the target")
+	registerTunnelProtocol(fs, &f.protocol, server)
 	fs.BoolVar(&f.legacy, "legacy", false, "allow the legacy profile: TLS 1.0/1.1 (with --min-version) and TLS 1.2 suites without forward secrecy or AEAD (logged)")
 	if server {
 		fs.StringArrayVar(&f.clientCAs, "client-ca", nil, "require client certificates from the CA in `FILE` (repeatable)")
@@ -140,6 +142,7 @@ type tunnelService struct {
 	Target           string `json:"target"`
 	Policy           string `json:"policy"`
 	ProxyProtocol    bool   `json:"proxy_protocol"`
+	Protocol         string `json:"protocol"`
 	MaxConns         *int   `json:"max_conns"`
 	HandshakeTimeout string `json:"handshake_timeout"`
 	FirstByteTimeout string `json:"first_byte_timeout"`
@@ -158,7 +161,7 @@ func (f *tunnelFlags) service(mode string) (*tunnelService, error) {
 	if _, _, err := net.SplitHostPort(f.target); err != nil {
 		return nil, usagef("example: --target db.internal:5432", "--target %q: want HOST:PORT", f.target)
 	}
-	svc := &tunnelService{Name: mode, Mode: mode, Listen: f.listen, Target: f.target, ProxyProtocol: f.proxyProtocol}
+	svc := &tunnelService{Name: mode, Mode: mode, Listen: f.listen, Target: f.target, ProxyProtocol: f.proxyProtocol, Protocol: f.protocol}
 	if (f.certFile == "") != (f.keyFile == "") {
 		return nil, usagef("give both: --cert FILE --key FILE", "--cert and --key go together")
 	}
@@ -214,7 +217,7 @@ func loadTunnelConfig(path string) ([]*tunnelService, string, error) {
 	dec.DisallowUnknownFields()
 	var c tunnelConfig
 	if err := dec.Decode(&c); err != nil {
-		return nil, "", usagef(`the file is {"metrics": "127.0.0.1:9090", "services": [{"name", "mode", "listen", "target", "policy", "proxy_protocol", "max_conns", "handshake_timeout", "first_byte_timeout", "idle_timeout"}]}`, "--config %s: %v", path, err)
+		return nil, "", usagef(`the file is {"metrics": "127.0.0.1:9090", "services": [{"name", "mode", "listen", "target", "policy", "proxy_protocol", "protocol", "max_conns", "handshake_timeout", "first_byte_timeout", "idle_timeout"}]}`, "--config %s: %v", path, err)
 	}
 	if len(c.Services) == 0 {
 		return nil, "", usagef("", "--config %s: no services", path)
@@ -431,6 +434,9 @@ func (r *running) newProxy(f *tunnelFlags, log *slog.Logger, m *tunnel.Metrics) 
 	}
 	target := r.svc.Target
 	var dialer net.Dialer
+	if ok, err := r.startTLSHooks(p, &dialer); ok || err != nil {
+		return p, err
+	}
 	if r.svc.Mode == "server" {
 		p.Handshake = func(ctx context.Context, c net.Conn) (net.Conn, error) {
 			tc := tls.Server(c, r.cfg.Load())
