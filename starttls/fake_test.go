@@ -298,3 +298,87 @@ func TestEscape(t *testing.T) {
 	}
 	_ = bytes.MinRead
 }
+
+// TestOffer runs the server side against scripted clients: what the client
+// sends, what it must read back, and how Offer ends.
+func TestOffer(t *testing.T) {
+	tests := []struct {
+		name    string
+		proto   Protocol
+		send    string
+		want    string // substring of everything the client reads
+		outcome Outcome
+	}{
+		{"smtp", SMTP, "EHLO c\r\nSTARTTLS\r\n", "250-h\r\n250 STARTTLS\r\n220 2.0.0 Ready to start TLS\r\n", Upgraded},
+		{"smtp mail first", SMTP, "EHLO c\r\nMAIL FROM:<a@b>\r\nQUIT\r\n", "530 5.7.0 Must issue a STARTTLS command first", Unexpected},
+		{"smtp pipelined", SMTP, "EHLO c\r\nSTARTTLS\r\nRSET\r\n", "250 STARTTLS\r\n", Pipelined},
+		{"lmtp helo", LMTP, "HELO c\r\nLHLO c\r\nSTARTTLS\r\n", "500 5.5.1 LMTP speaks LHLO", Upgraded},
+		{"imap", IMAP, "a CAPABILITY\r\nb LOGIN u p\r\nc STARTTLS\r\n", "b NO [PRIVACYREQUIRED]", Upgraded},
+		{"imap greeting", IMAP, "a LOGOUT\r\n", "* OK [CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED] backend ready", Unexpected},
+		{"pop3", POP3, "CAPA\r\nUSER u\r\nSTLS\r\n", "+OK capability list follows\r\nSTLS\r\n.\r\n-ERR TLS first", Upgraded},
+		{"ldap", LDAP, string(ldapExtendedRequest(3, oidStartTLS)), string(ldapExtendedResponse(3, 0, "")), Upgraded},
+		{"ldap whoami", LDAP, string(ldapExtendedRequest(2, oidWhoAmI)), "TLS first", Unexpected},
+		{"ldap bind", LDAP, "\x30\x0c\x02\x01\x01\x60\x07\x02\x01\x03\x04\x00\x80\x00", "", Unexpected},
+		{"postgres gss then ssl", Postgres, "\x00\x00\x00\x08\x04\xd2\x16\x30" + string(pgSSLRequest), "NS", Upgraded},
+		{"postgres plaintext", Postgres, "\x00\x00\x00\x10\x00\x03\x00\x00user\x00x\x00\x00", "28000", Unexpected},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ln.Close()
+			type result struct {
+				res *Result
+				err error
+			}
+			done := make(chan result, 1)
+			go func() {
+				c, err := ln.Accept()
+				if err != nil {
+					done <- result{nil, err}
+					return
+				}
+				defer c.Close()
+				ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+				defer cancel()
+				var greeting []byte
+				if tt.proto == IMAP {
+					greeting = []byte("* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] backend ready\r\n")
+				}
+				res, err := Offer(ctx, c, ServerConfig{Protocol: tt.proto, Hostname: "h", Greeting: greeting})
+				done <- result{res, err}
+			}()
+			c, err := net.Dial("tcp", ln.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			// Send line by line, so that only the pipelined case
+			// pipelines.
+			for _, part := range strings.SplitAfter(tt.send, "\r\n") {
+				if tt.outcome == Pipelined && strings.HasPrefix(part, "STARTTLS") {
+					part += "RSET\r\n"
+				} else if tt.outcome == Pipelined && part == "RSET\r\n" {
+					continue
+				}
+				io.WriteString(c, part)
+				time.Sleep(20 * time.Millisecond)
+			}
+			r := <-done
+			c.SetReadDeadline(time.Now().Add(time.Second))
+			got, _ := io.ReadAll(c)
+			if !strings.Contains(string(got), tt.want) {
+				t.Errorf("the client read %q, want %q in it", got, tt.want)
+			}
+			if r.res == nil || r.res.Outcome != tt.outcome || OutcomeOf(r.err) != tt.outcome {
+				t.Fatalf("outcome %v, %v; want %s", r.res, r.err, tt.outcome)
+			}
+			if tt.outcome == Pipelined && strings.Contains(string(got), "220 2.0.0") {
+				t.Errorf("the go-ahead was sent to a client that pipelined")
+			}
+		})
+	}
+}

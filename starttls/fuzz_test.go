@@ -6,6 +6,8 @@ import (
 	"errors"
 	"io"
 	"net"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -154,5 +156,69 @@ func FuzzLines(f *testing.F) {
 		parseIRC(s)
 		sieveString(s)
 		printable(s)
+	})
+}
+
+// clientSeeds are client sides of dialogues the tunnel's server side
+// answers, one per server protocol.
+var clientSeeds = map[Protocol][]string{
+	SMTP:     {"EHLO x\r\nSTARTTLS\r\n", "EHLO x\r\nSTARTTLS\r\nMAIL FROM:<a@b>\r\n", "HELO x\r\nMAIL FROM:<a@b>\r\nQUIT\r\n"},
+	LMTP:     {"LHLO x\r\nSTARTTLS\r\n"},
+	IMAP:     {"a1 CAPABILITY\r\na2 STARTTLS\r\n", "a1 LOGIN u p\r\na2 LOGOUT\r\n"},
+	POP3:     {"CAPA\r\nSTLS\r\n", "USER u\r\nQUIT\r\n"},
+	LDAP:     {string(ldapExtendedRequest(1, oidStartTLS)), string(ldapExtendedRequest(5, oidWhoAmI)), "\x30\x0c\x02\x01\x01\x60\x07\x02\x01\x03\x04\x00\x80\x00"},
+	Postgres: {string(pgSSLRequest), "\x00\x00\x00\x08\x04\xd2\x16\x30" + string(pgSSLRequest), "\x00\x00\x00\x10\x00\x03\x00\x00user\x00x\x00\x00"},
+	MySQL:    {myPacket(1, "\x05\xaa\x00\x00\x00\x00\x00\x01\x21"+strings.Repeat("\x00", 23)), myPacket(1, "\x05\xa2\x00\x00\x00\x00\x00\x01\x21"+strings.Repeat("\x00", 23)+"root\x00\x00")},
+}
+
+// FuzzOffer runs the server side of every protocol the tunnel serves
+// against arbitrary client bytes.
+func FuzzOffer(f *testing.F) {
+	for i, p := range ServerProtocols() {
+		for _, s := range clientSeeds[p] {
+			f.Add(byte(i), []byte(s))
+		}
+	}
+	greeting := []byte(seeds[MySQL][0])
+	f.Fuzz(func(t *testing.T, which byte, client []byte) {
+		ps := ServerProtocols()
+		p := ps[int(which)%len(ps)]
+		c := &streamConn{r: bytes.NewReader(client)}
+		cfg := ServerConfig{Protocol: p}
+		if p == MySQL {
+			cfg.Greeting = greeting
+		}
+		res, err := Offer(context.Background(), c, cfg)
+		if res == nil || (err == nil) != (res.Outcome == Upgraded) {
+			t.Fatalf("result %+v with error %v", res, err)
+		}
+		if len(res.Pipelined) > MaxPipelined {
+			t.Fatalf("kept %d pipelined bytes", len(res.Pipelined))
+		}
+	})
+}
+
+// FuzzMySQLRelay rewrites arbitrary bytes as a connection phase, split at
+// an arbitrary point: the bytes after the phase ends pass untouched, and
+// the lengths never change.
+func FuzzMySQLRelay(f *testing.F) {
+	f.Add([]byte(myPacket(1, "\x05\xa2\x00\x00login")+myPacket(2, "\x00\x00\x00\x02\x00\x00\x00")), 3, true)
+	f.Add([]byte(myPacket(2, "\xfe\x6d\x79\x73\x71\x6c")+myPacket(4, "\xff\x15\x04#28000denied")), 0, false)
+	f.Fuzz(func(t *testing.T, b []byte, cut int, up bool) {
+		var done atomic.Bool
+		shift := 1
+		if !up {
+			shift = -1
+		}
+		s := mySeq{shift: shift, flag: shift, watch: true, done: &done}
+		buf := append([]byte(nil), b...)
+		if cut < 0 || cut > len(buf) {
+			cut = len(buf) / 2
+		}
+		s.transform(buf[:cut])
+		s.transform(buf[cut:])
+		if len(buf) != len(b) {
+			t.Fatal("length changed")
+		}
 	})
 }
