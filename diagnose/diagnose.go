@@ -225,7 +225,7 @@ func (f facts) offeredVersions() []string {
 		return nil
 	}
 	var out []string
-	for _, v := range transcript.OfferedVersions(f.clientHello) {
+	for _, v := range f.clientHello.OfferedVersions() {
 		out = append(out, v.String())
 	}
 	return out
@@ -371,8 +371,8 @@ func serverAlertFinding(in Input, f facts, a *transcript.Event) (finding.Finding
 			Fix:    "Enable TLS 1.2 and 1.3 on the server. Only to test an old server, lower the client's floor with --min-version (never in production)."}, true
 	case 112: // unrecognized_name
 		sni := "no server name (SNI)"
-		if f.clientHello != nil && transcript.SNI(f.clientHello) != "" {
-			sni = fmt.Sprintf("the server name %q", transcript.SNI(f.clientHello))
+		if f.clientHello != nil && f.clientHello.ServerName() != "" {
+			sni = fmt.Sprintf("the server name %q", f.clientHello.ServerName())
 		}
 		return finding.Finding{ID: finding.SNIUnrecognizedName, Severity: finding.Error,
 			Title:  "The server does not serve the name the client asked for",
@@ -568,7 +568,7 @@ func clientAlertFinding(in Input, f facts, a *transcript.Event) finding.Finding 
 			Fix:    "Enable TLS 1.2 and 1.3 on the server. Only to test an old server, lower the client's floor with --min-version."}
 	}
 	if a.AlertCode == 40 && f.serverHello != nil {
-		if sh, ok := f.serverHello.Message.(*wire.ServerHello); ok && f.clientHello != nil && !offered(f.clientHello, sh.CipherSuite) {
+		if sh, ok := f.serverHello.Message.(*wire.ServerHello); ok && f.clientHello != nil && !f.clientHello.OffersCipherSuite(sh.CipherSuite) {
 			return noSharedCipher(f, evidence)
 		}
 	}
@@ -576,15 +576,6 @@ func clientAlertFinding(in Input, f facts, a *transcript.Event) finding.Finding 
 		Title:  fmt.Sprintf("The client aborted the handshake with alert %s", a.Description),
 		Detail: evidence,
 		Fix:    "The server sent something the client cannot accept; the detail says what."}
-}
-
-func offered(ch *wire.ClientHello, s wire.CipherSuite) bool {
-	for _, c := range ch.CipherSuites {
-		if c == s {
-			return true
-		}
-	}
-	return false
 }
 
 // silentFailure explains a handshake that ended without any alert: the peer

@@ -30,10 +30,10 @@ func legacyFindings(in Input, tr *transcript.Transcript) []finding.Finding {
 			Detail: rfc + "; current browsers, curl and Go refuse it by default, so this server works only for clients that opt in to legacy versions.",
 			Fix:    "Enable TLS 1.2 and 1.3 on the server (and disable the older versions once no client needs them)."})
 	}
-	if s := tr.CipherSuite; s != 0 && tr.Version != wire.VersionTLS13 {
-		if why := legacySuite(s.String()); why != "" {
+	if s, ok := tr.CipherSuite.Info(); ok && !s.TLS13 {
+		if why := legacySuite(s); why != "" {
 			out = append(out, finding.Finding{ID: finding.ProtocolLegacySuite, Severity: finding.Warning,
-				Title:  fmt.Sprintf("The session used %s, a legacy cipher suite", s),
+				Title:  fmt.Sprintf("The session used %s, a legacy cipher suite", s.Name),
 				Detail: "This suite " + why + ". It is negotiated only when the client offers it and the server prefers or accepts it.",
 				Fix:    "Prefer ECDHE suites with AES-GCM or ChaCha20-Poly1305 on the server (Mozilla's intermediate configuration), and TLS 1.3."})
 		}
@@ -41,31 +41,28 @@ func legacyFindings(in Input, tr *transcript.Transcript) []finding.Finding {
 	return out
 }
 
-// legacySuite says why a TLS 1.2-or-older suite, by its IANA name, is
-// legacy: no forward secrecy, no AEAD, or a broken cipher. "" means it is
-// an ECDHE or DHE suite with an AEAD cipher.
-func legacySuite(name string) string {
+// legacySuite says why a TLS 1.2-or-older suite is legacy: no forward
+// secrecy, no authentication, no AEAD, or a broken cipher. "" means it is
+// an ephemeral key exchange with an AEAD cipher.
+func legacySuite(s wire.CipherSuiteInfo) string {
 	var why []string
-	kx, cipher, _ := strings.Cut(strings.TrimPrefix(strings.TrimPrefix(name, "TLS_"), "SSL_"), "_WITH_")
 	switch {
-	case strings.Contains(kx, "ECDHE") || strings.Contains(kx, "DHE"):
-	case strings.Contains(kx, "anon"):
+	case s.Anonymous():
 		why = append(why, "authenticates nobody (anonymous key exchange)")
-	default:
-		why = append(why, "has no forward secrecy (a stolen server key decrypts recorded traffic)")
+	case !s.ForwardSecret():
+		why = append(why, fmt.Sprintf("has no forward secrecy (%s key exchange: a stolen server key decrypts recorded traffic)", s.Kx))
 	}
 	switch {
-	case strings.Contains(cipher, "NULL"):
+	case s.NullCipher():
 		why = append(why, "does not encrypt at all")
-	case strings.Contains(cipher, "RC4"):
+	case s.Export:
+		why = append(why, fmt.Sprintf("uses export-grade %d-bit keys", s.KeyBits))
+	case s.Cipher == wire.CipherRC4:
 		why = append(why, "uses RC4, which RFC 7465 prohibits")
-	case strings.Contains(cipher, "3DES") || strings.Contains(cipher, "DES"):
-		why = append(why, "uses a 64-bit block cipher open to SWEET32")
-	case strings.Contains(name, "EXPORT"):
-		why = append(why, "uses export-grade keys")
-	case strings.Contains(cipher, "GCM") || strings.Contains(cipher, "CCM") || strings.Contains(cipher, "POLY1305"):
-	default:
-		why = append(why, "uses CBC with MAC-then-encrypt rather than an AEAD cipher (Lucky 13 and padding-oracle attacks)")
+	case s.Cipher == wire.Cipher3DESCBC || s.Cipher == wire.CipherDESCBC || s.Cipher == wire.CipherIDEACBC || s.Cipher == wire.CipherRC2CBC:
+		why = append(why, fmt.Sprintf("uses %s, a 64-bit block cipher open to SWEET32", s.Cipher))
+	case !s.AEAD():
+		why = append(why, fmt.Sprintf("uses %s with MAC-then-encrypt rather than an AEAD cipher (Lucky 13 and padding-oracle attacks)", s.Cipher))
 	}
 	return strings.Join(why, ", and ")
 }

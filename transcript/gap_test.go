@@ -51,7 +51,19 @@ func (r *serverRecorder) Read(p []byte) (int, error) {
 
 // converse runs a crypto/tls connection in memory in which the server sends
 // 40 messages of 700 bytes, and returns what crossed the wire and the keys.
-func converse(t *testing.T, cfg *tls.Config) ([]chunk, *keylog.Log, [][]byte) {
+func converse(t testing.TB, cfg *tls.Config) ([]chunk, *keylog.Log, [][]byte) {
+	t.Helper()
+	var msgs [][]byte
+	for i := range 40 {
+		msgs = append(msgs, bytes.Repeat([]byte{byte('A' + i%26)}, 700))
+	}
+	chunks, keys := converseMsgs(t, cfg, msgs)
+	return chunks, keys, msgs
+}
+
+// converseMsgs runs a crypto/tls connection in memory in which the server
+// sends msgs, and returns what crossed the wire and the keys.
+func converseMsgs(t testing.TB, cfg *tls.Config, msgs [][]byte) ([]chunk, *keylog.Log) {
 	t.Helper()
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "gap.test"}, DNSNames: []string{"gap.test"},
@@ -62,10 +74,6 @@ func converse(t *testing.T, cfg *tls.Config) ([]chunk, *keylog.Log, [][]byte) {
 	keys := keylog.NewCollector(nil)
 	scfg := cfg.Clone()
 	scfg.Certificates = []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}
-	var msgs [][]byte
-	for i := range 40 {
-		msgs = append(msgs, bytes.Repeat([]byte{byte('A' + i%26)}, 700))
-	}
 	done := make(chan error, 1)
 	go func() {
 		s := tls.Server(rec, scfg)
@@ -87,7 +95,7 @@ func converse(t *testing.T, cfg *tls.Config) ([]chunk, *keylog.Log, [][]byte) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	return rec.chunks, keys.Log(), msgs
+	return rec.chunks, keys.Log()
 }
 
 // TestResumeAfterGap drops server bytes in the middle of the application

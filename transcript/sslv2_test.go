@@ -55,8 +55,8 @@ func TestSSLv2Hello(t *testing.T) {
 		if got := tr.ClientRandom.String(); got != "00000000000000000000000000000000a8b893bb90e92aa24d6dcc1ce72a8021" {
 			t.Errorf("client random %s", got)
 		}
-		if len(d.hsLog) != 1 || !bytes.Equal(d.hsLog[0], hello[2:]) {
-			t.Errorf("handshake hash input %x, want the SSL 2.0 message %x", d.hsLog, hello[2:])
+		if len(d.hsLog.msgs) != 1 || !bytes.Equal(d.hsLog.msgs[0], hello[2:]) {
+			t.Errorf("handshake hash input %x, want the SSL 2.0 message %x", d.hsLog.msgs, hello[2:])
 		}
 		a := tr.Events[1]
 		if a.Type != TypeAlert || a.Description != "no_certificate" || a.Record != 2 || !strings.Contains(a.Note, "no certificate") {

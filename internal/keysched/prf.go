@@ -159,10 +159,10 @@ func expandKeys(version uint16, s Suite, masterSecret, clientRandom, serverRando
 		return keyBlock{}, fmt.Errorf("keysched: hello randoms must be 32 bytes, got %d (client) and %d (server)", len(clientRandom), len(serverRandom))
 	}
 	ivLen := s.IVLen
-	if (s.Cipher == CipherAESCBC || s.Cipher == Cipher3DESCBC) && version != VersionTLS10 && version != VersionSSL30 {
+	if (s.Cipher == wire.CipherAESCBC || s.Cipher == wire.Cipher3DESCBC) && version != VersionTLS10 && version != VersionSSL30 {
 		ivLen = 0 // TLS 1.1+ CBC sends the IV with every record
 	}
-	if s.Cipher == CipherNull {
+	if s.Cipher == wire.CipherNULL {
 		ivLen = 0
 	}
 	seed := append(append([]byte(nil), serverRandom...), clientRandom...)

@@ -12,6 +12,8 @@ import (
 	"hash"
 
 	"golang.org/x/crypto/chacha20poly1305"
+
+	"github.com/tlskit/tlskit/internal/wire"
 )
 
 // Record content types (RFC 8446 §5.1).
@@ -63,23 +65,23 @@ type state struct {
 }
 
 // newAEAD builds the AEAD of a cipher.
-func newAEAD(c Cipher, key []byte) (cipher.AEAD, error) {
+func newAEAD(c wire.Cipher, key []byte) (cipher.AEAD, error) {
 	switch c {
-	case CipherChaCha20Poly1305:
+	case wire.CipherChaCha20Poly1305:
 		a, err := chacha20poly1305.New(key)
 		if err != nil {
 			return nil, fmt.Errorf("keysched: %w", err)
 		}
 		return a, nil
-	case CipherAESGCM, CipherAESCCM, CipherAESCCM8:
+	case wire.CipherAESGCM, wire.CipherAESCCM, wire.CipherAESCCM8:
 		b, err := aes.NewCipher(key)
 		if err != nil {
 			return nil, fmt.Errorf("keysched: %w", err)
 		}
 		switch c {
-		case CipherAESGCM:
+		case wire.CipherAESGCM:
 			return cipher.NewGCM(b)
-		case CipherAESCCM:
+		case wire.CipherAESCCM:
 			return NewCCM(b, 12, 16)
 		default:
 			return NewCCM(b, 12, 8)
@@ -92,28 +94,28 @@ func newAEAD(c Cipher, key []byte) (cipher.AEAD, error) {
 func newTLS12State(s Suite, version uint16, macKey, key, iv []byte, etm bool) (*state, error) {
 	st := &state{suite: s, version: version, iv: iv}
 	switch s.Cipher {
-	case CipherAESGCM, CipherAESCCM, CipherAESCCM8, CipherChaCha20Poly1305:
+	case wire.CipherAESGCM, wire.CipherAESCCM, wire.CipherAESCCM8, wire.CipherChaCha20Poly1305:
 		a, err := newAEAD(s.Cipher, key)
 		if err != nil {
 			return nil, err
 		}
 		st.aead = a
 		return st, nil
-	case CipherAESCBC:
+	case wire.CipherAESCBC:
 		b, err := aes.NewCipher(key)
 		if err != nil {
 			return nil, fmt.Errorf("keysched: %w", err)
 		}
 		st.block = b
 		st.etm = etm
-	case Cipher3DESCBC:
+	case wire.Cipher3DESCBC:
 		b, err := des.NewTripleDESCipher(key)
 		if err != nil {
 			return nil, fmt.Errorf("keysched: %w", err)
 		}
 		st.block = b
 		st.etm = etm
-	case CipherNull:
+	case wire.CipherNULL:
 	default:
 		return nil, fmt.Errorf("keysched: %s: unsupported cipher %v", s.Name, s.Cipher)
 	}
@@ -368,7 +370,7 @@ func (st *state) open12(typ uint8, vers, payload []byte) ([]byte, error) {
 // (IV XOR sequence number, RFC 7905 §2).
 func (st *state) openAEAD12(typ uint8, vers, payload []byte) ([]byte, error) {
 	var nonce, ct []byte
-	if st.suite.Cipher == CipherChaCha20Poly1305 {
+	if st.suite.Cipher == wire.CipherChaCha20Poly1305 {
 		nonce, ct = st.nonce13(), payload
 	} else {
 		if len(payload) < explicitNonceLen+st.aead.Overhead() {
@@ -536,7 +538,7 @@ func (s *Sealer) Seal(contentType uint8, plaintext []byte) (record []byte, err e
 		return rec, nil
 	case st.aead != nil:
 		ad := st.macHeader(contentType, vers[:], len(plaintext))
-		if st.suite.Cipher == CipherChaCha20Poly1305 {
+		if st.suite.Cipher == wire.CipherChaCha20Poly1305 {
 			body = st.aead.Seal(nil, st.nonce13(), plaintext, ad)
 		} else {
 			explicit := binary.BigEndian.AppendUint64(nil, st.seq)

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/tlskit/tlskit/internal/wire"
 )
 
 // allSuites returns every suite LookupSuite knows.
@@ -48,7 +50,7 @@ func configs() []pairConfig {
 		}
 		for _, v := range versions {
 			out = append(out, pairConfig{s, v, false})
-			if s.Cipher == CipherAESCBC || s.Cipher == Cipher3DESCBC {
+			if s.Cipher == wire.CipherAESCBC || s.Cipher == wire.Cipher3DESCBC {
 				out = append(out, pairConfig{s, v, true})
 			}
 		}
@@ -91,31 +93,32 @@ func TestSuiteTable(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		id     uint16
-		cipher Cipher
+		cipher wire.Cipher
 		key    int
 		mac    int
 		hash   int
 	}{
-		{0x1301, CipherAESGCM, 16, 0, 32},
-		{0x1302, CipherAESGCM, 32, 0, 48},
-		{0x1305, CipherAESCCM8, 16, 0, 32},
-		{0xC02F, CipherAESGCM, 16, 0, 32},
-		{0xC030, CipherAESGCM, 32, 0, 48},
-		{0xCCA8, CipherChaCha20Poly1305, 32, 0, 32},
-		{0xC0A4, CipherAESCCM, 16, 0, 32},
-		{0xC0AF, CipherAESCCM8, 32, 0, 32},
-		{0x0035, CipherAESCBC, 32, 20, 32},
-		{0xC027, CipherAESCBC, 16, 32, 32},
-		{0xC028, CipherAESCBC, 32, 48, 48},
-		{0x000A, Cipher3DESCBC, 24, 20, 32},
-		{0x003B, CipherNull, 0, 32, 32},
+		{0x1301, wire.CipherAESGCM, 16, 0, 32},
+		{0x1302, wire.CipherAESGCM, 32, 0, 48},
+		{0x1305, wire.CipherAESCCM8, 16, 0, 32},
+		{0xC02F, wire.CipherAESGCM, 16, 0, 32},
+		{0xC030, wire.CipherAESGCM, 32, 0, 48},
+		{0xCCA8, wire.CipherChaCha20Poly1305, 32, 0, 32},
+		{0xC0A4, wire.CipherAESCCM, 16, 0, 32},
+		{0xC0AF, wire.CipherAESCCM8, 32, 0, 32},
+		{0x0035, wire.CipherAESCBC, 32, 20, 32},
+		{0xC027, wire.CipherAESCBC, 16, 32, 32},
+		{0xC028, wire.CipherAESCBC, 32, 48, 48},
+		{0x000A, wire.Cipher3DESCBC, 24, 20, 32},
+		{0x003B, wire.CipherNULL, 0, 32, 32},
 	} {
 		s, ok := LookupSuite(tc.id)
 		if !ok || s.Cipher != tc.cipher || s.KeyLen != tc.key || s.MACLen != tc.mac || s.Hash.Size() != tc.hash {
 			t.Errorf("LookupSuite(0x%04x) = %+v, %v", tc.id, s, ok)
 		}
 	}
-	for _, id := range []uint16{0x0000, 0x0005 /* RC4 */, 0x0041 /* Camellia */, 0xFFFF} {
+	for _, id := range []uint16{0x0000, 0x0005 /* RC4 */, 0x0041 /* Camellia */, 0xFFFF, 0x0001 /* HMAC-MD5 */, 0x0009, /* DES */
+		0x00c6 /* SM4 */, 0xc0b4 /* TLS 1.3 integrity only */, 0x00ff /* SCSV */} {
 		if s, ok := LookupSuite(id); ok {
 			t.Errorf("LookupSuite(0x%04x) = %s, want unknown", id, s.Name)
 		}

@@ -25,6 +25,12 @@
 // bytes before the length are arbitrary (§5.2.3.2); the IV chains as in TLS
 // 1.0.
 //
+// # Suites
+//
+// What a suite's records need (cipher, key, IV, tag and MAC lengths, MAC
+// and PRF hashes) comes from wire's cipher suite table; [LookupSuite] says
+// which suites this package implements and gives those facts as a [Suite].
+//
 // # Sealing
 //
 // [Sealer] is the mirror of [Opener], for tests, fuzzing and test servers.

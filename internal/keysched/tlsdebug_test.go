@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/tlskit/tlskit/internal/wire"
 )
 
 // The tls-debug oracles are tshark `-o tls.debug_file:` traces of the
@@ -146,7 +148,7 @@ func TestWiresharkOracles(t *testing.T) {
 	if err != nil || len(files) < 6 {
 		t.Fatalf("want the tls-debug oracles in testdata, got %v (%v)", files, err)
 	}
-	ciphers := map[Cipher]int{}
+	ciphers := map[wire.Cipher]int{}
 	for _, path := range files {
 		t.Run(filepath.Base(path), func(t *testing.T) {
 			sessions := parseDebugTrace(t, path)
@@ -219,7 +221,7 @@ func TestWiresharkOracles(t *testing.T) {
 			t.Logf("opened %d records", total)
 		})
 	}
-	for _, c := range []Cipher{CipherAESGCM, CipherChaCha20Poly1305, CipherAESCCM, CipherAESCBC} {
+	for _, c := range []wire.Cipher{wire.CipherAESGCM, wire.CipherChaCha20Poly1305, wire.CipherAESCCM, wire.CipherAESCBC} {
 		if ciphers[c] == 0 {
 			t.Errorf("no connection used %v", c)
 		}

@@ -954,7 +954,7 @@ func (*ClientKeyExchange) Type() HandshakeType { return TypeClientKeyExchange }
 func parseClientKeyExchange(body []byte, ctx Context) *ClientKeyExchange {
 	m := &ClientKeyExchange{Raw: body}
 	s := cryptobyte.String(body)
-	name := cipherSuiteName(ctx.CipherSuite)
+	info, _ := ctx.CipherSuite.Info()
 	var id, keys cryptobyte.String
 	k := ctx.CipherSuite.keyExchange()
 	if k == kexPSK || k == kexECDHEPSK || k == kexDHEPSK {
@@ -966,11 +966,11 @@ func parseClientKeyExchange(body []byte, ctx Context) *ClientKeyExchange {
 	switch {
 	case k == kexECDHE || k == kexECDHEAnon || k == kexECDHEPSK:
 		ok = s.ReadUint8LengthPrefixed(&keys)
-	case k == kexDHE || k == kexDHEAnon || k == kexDHEPSK || k == kexPSK && len(name) > 8 && name[:8] == "TLS_RSA_":
+	case k == kexDHE || k == kexDHEAnon || k == kexDHEPSK || k == kexPSK && info.Kx == KxRSAPSK:
 		ok = s.ReadUint16LengthPrefixed(&keys)
 	case k == kexPSK:
 		ok = true
-	case k == kexNone && len(name) > 8 && name[:8] == "TLS_RSA_" && ctx.Version != VersionSSL30:
+	case k == kexNone && info.Kx == KxRSA && ctx.Version != VersionSSL30:
 		ok = s.ReadUint16LengthPrefixed(&keys)
 	}
 	if ok && s.Empty() {

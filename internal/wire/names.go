@@ -453,35 +453,42 @@ const (
 	kexDHEPSK        // psk_identity_hint + ServerDHParams
 )
 
-// keyExchange classifies c by the key exchange part of its IANA name.
+// keyExchange classifies c by what its key exchange puts in
+// ServerKeyExchange and ClientKeyExchange.
 func (c CipherSuite) keyExchange() kex {
-	name, ok := strings.CutPrefix(cipherSuiteName(c), "TLS_")
-	if !ok {
+	s, ok := c.Info()
+	switch {
+	case !ok:
 		return kexUnknown
-	}
-	k, _, ok := strings.Cut(name, "_WITH_")
-	if !ok {
-		return kexNone // TLS 1.3 suites and the SCSVs
-	}
-	switch k {
-	case "ECDHE_RSA", "ECDHE_ECDSA":
-		return kexECDHE
-	case "ECDH_anon":
-		return kexECDHEAnon
-	case "DHE_RSA", "DHE_DSS":
-		return kexDHE
-	case "DH_anon":
-		return kexDHEAnon
-	case "PSK", "RSA_PSK":
-		return kexPSK
-	case "ECDHE_PSK":
-		return kexECDHEPSK
-	case "DHE_PSK":
-		return kexDHEPSK
-	case "RSA", "DH_RSA", "DH_DSS", "ECDH_RSA", "ECDH_ECDSA":
+	case s.TLS13 || s.Signaling:
 		return kexNone
 	}
-	return kexUnknown
+	switch s.Kx {
+	case KxRSA:
+		if s.Export {
+			return kexUnknown // a temporary RSA key in ServerKeyExchange, not decoded
+		}
+		return kexNone
+	case KxDH, KxECDH:
+		return kexNone
+	case KxDHE:
+		if s.Auth == AuthAnon {
+			return kexDHEAnon
+		}
+		return kexDHE
+	case KxECDHE:
+		if s.Auth == AuthAnon {
+			return kexECDHEAnon
+		}
+		return kexECDHE
+	case KxPSK, KxRSAPSK:
+		return kexPSK
+	case KxECDHEPSK:
+		return kexECDHEPSK
+	case KxDHEPSK:
+		return kexDHEPSK
+	}
+	return kexUnknown // NULL, SRP, KRB5, ECCPWD, EC J-PAKE, GOST: not decoded
 }
 
 // NamedGroup is a key exchange group (RFC 8446 §4.2.7, IANA TLS Supported

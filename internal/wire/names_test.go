@@ -92,10 +92,17 @@ func TestNames(t *testing.T) {
 	}
 }
 
+// TestKeyExchange checks what ServerKeyExchange and ClientKeyExchange are
+// decoded as, by suite: RFC 5246 §7.4.3 and §7.4.7, RFC 4279, RFC 5489,
+// RFC 8422. Export DHE suites send ordinary ServerDHParams (RFC 4346
+// §7.4.3); TLS_PSK_DHE_WITH_AES_*_CCM_8 use the DHE_PSK key exchange (RFC
+// 6655 §4); RSA_EXPORT sends a temporary RSA key, which is not decoded.
 func TestKeyExchange(t *testing.T) {
 	for c, want := range map[CipherSuite]kex{
 		0xc02f: kexECDHE, 0xc018: kexECDHEAnon, 0x009e: kexDHE, 0x00a6: kexDHEAnon, 0x00a8: kexPSK,
 		0x00ac: kexPSK, 0xccac: kexECDHEPSK, 0x00aa: kexDHEPSK, 0x002f: kexNone, 0x1301: kexNone, 0x1234: kexUnknown,
+		0x0014: kexDHE, 0x0019: kexDHEAnon, 0xc0aa: kexDHEPSK, 0x0003: kexUnknown, 0x00ff: kexNone,
+		0xc01d: kexUnknown, // SRP: not decoded
 	} {
 		if got := c.keyExchange(); got != want {
 			t.Errorf("%v.keyExchange() = %d, want %d", c, got, want)

@@ -18,8 +18,14 @@
 //   - Messages: [ParseMessage] decodes a body into one of the message types
 //     ([ClientHello], [ServerHello], [Certificate], ...) given a [Context]
 //     saying what the conversation negotiated so far.
+//   - Hellos: accessors say what a [ClientHello] offers (server name, ALPN,
+//     versions, suites, ticket, early data) and what a server selected.
 //   - Names: every registry is a named integer type whose String method
 //     returns the IANA name.
+//   - Cipher suites: [CipherSuite.Info] gives what a suite fixes (key
+//     exchange, authentication, cipher and sizes, MAC, PRF hash, export,
+//     TLS 1.3, the registry's Recommended column), from a table generated
+//     from the IANA registry (gen_ciphersuites.go, testdata/iana).
 //
 // # Aliasing
 //

@@ -1,0 +1,226 @@
+package transcript
+
+import (
+	"fmt"
+
+	"github.com/tlskit/tlskit/internal/wire"
+)
+
+// This file is the meaning of the plaintext: records by content type,
+// handshake messages parsed into events, alerts, merged application data,
+// and what the handshake negotiated so far (handshakeState), which framing,
+// protection and key derivation depend on.
+
+// handshakeState is what the handshake messages said so far that decoding
+// depends on; message keeps it.
+type handshakeState struct {
+	version      wire.Version
+	suite        wire.CipherSuite
+	clientRandom []byte
+	serverRandom []byte
+	sessionID    []byte
+	tls13        bool
+	hrr          bool // a HelloRetryRequest was seen: TLS 1.3
+	etm          bool // encrypt_then_mac (RFC 7366) negotiated
+	ems          bool // extended_master_secret (RFC 7627) negotiated
+	earlyOffered bool
+	offered13    []wire.CipherSuite // TLS 1.3 suites in the ClientHello, for 0-RTT trial decryption
+	ticket       []byte             // the session ticket a TLS 1.2 ClientHello offered
+	hsLog        handshakeLog       // the messages the session hash covers
+}
+
+// content dispatches the plaintext of a record by its content type.
+func (d *Decoder) content(dir *direction, base Event, ct wire.ContentType, data []byte) {
+	switch ct {
+	case wire.ContentHandshake:
+		if d.dtls {
+			d.dtlsHandshake(dir, base, data)
+			return
+		}
+		msgs, err := dir.asm.Write(data)
+		for _, m := range msgs {
+			d.handshake(dir, base, m)
+		}
+		if err != nil {
+			dir.dead = true
+			d.problem("the %s sent a malformed handshake message: %v", dir.side, err)
+		}
+	case wire.ContentAlert:
+		if len(data) == 0 || len(data)%2 != 0 {
+			e := base
+			e.Type = TypeAlert
+			e.Note = fmt.Sprintf("malformed alert of %d bytes", len(data))
+			d.add(e)
+			return
+		}
+		for i := 0; i+1 < len(data); i += 2 {
+			a, err := wire.ParseAlert(data[i : i+2])
+			e := base
+			e.Type = TypeAlert
+			if err != nil {
+				e.Note = err.Error()
+				d.add(e)
+				continue
+			}
+			e.Level = a.Level.String()
+			e.Description = a.Description.String()
+			e.AlertCode = int(a.Description)
+			if a.Description == 41 && dir.side == Client {
+				e.Note = "SSL 3.0: the client has no certificate to send (TLS sends an empty Certificate message instead)"
+			}
+			e.alert = &a
+			d.add(e)
+			if d.dtls && d.tr.Closed == nil && (a.Level == wire.AlertFatal || a.Description == wire.AlertCloseNotify) {
+				d.tr.Closed = &Closure{By: dir.side, How: CloseAlert, AfterAlert: e.Level + " " + e.Description, Time: e.Time}
+			}
+		}
+	case wire.ContentApplicationData:
+		d.appData(dir, base, data)
+	case wire.ContentHeartbeat:
+		e := base
+		e.Type = TypeHeartbeat
+		e.Bytes = len(data)
+		d.add(e)
+	default:
+		e := base
+		e.Type = TypeEncrypted
+		e.Note = fmt.Sprintf("unknown content type %d", ct)
+		d.add(e)
+	}
+}
+
+// appData merges runs of application data from one side into one event.
+func (d *Decoder) appData(dir *direction, base Event, data []byte) {
+	var e *Event
+	if n := len(d.tr.Events); n > 0 {
+		last := &d.tr.Events[n-1]
+		if last.Type == TypeApplicationData && last.From == dir.side && last.Decrypted == base.Decrypted {
+			e = last
+		}
+	}
+	if e == nil {
+		base.Type = TypeApplicationData
+		e = d.add(base)
+	} else {
+		e.RecordLen += base.RecordLen
+	}
+	e.Records++
+	e.Bytes += len(data)
+	if d.opts.OnData != nil && base.Decrypted {
+		d.opts.OnData(dir.side, base.Time, data)
+	}
+	if d.opts.KeepData && base.Decrypted && dir.kept < d.opts.MaxData {
+		n := min(len(data), d.opts.MaxData-dir.kept)
+		e.Data = append(e.Data, data[:n]...)
+		dir.kept += n
+	}
+}
+
+// handshake handles one complete handshake message.
+func (d *Decoder) handshake(dir *direction, base Event, raw wire.RawMessage) {
+	ctx := wire.Context{Version: d.version, CipherSuite: d.suite}
+	msg, err := wire.ParseMessage(raw.Type, raw.Body, ctx)
+	if err != nil {
+		e := base
+		e.Type = raw.Type.String()
+		e.Note = err.Error()
+		d.add(e)
+		d.problem("the %s sent a %s that does not parse: %v", dir.side, raw.Type, err)
+		return
+	}
+	d.message(dir, base, msg, raw.Raw)
+}
+
+// message handles one parsed handshake message; hashed is what it adds to
+// the handshake hash.
+func (d *Decoder) message(dir *direction, base Event, msg wire.Message, hashed []byte) {
+	e := base
+	e.Type = msg.Type().String()
+	e.Message = msg
+	e.Fields = wire.Fields(msg)
+	if !d.tls13 {
+		d.hsLog.add(hashed)
+	}
+
+	switch m := msg.(type) {
+	case *wire.ClientHello:
+		switch {
+		case d.clientRandom == nil || d.version == 0:
+			d.clientRandom = append([]byte(nil), m.Random...)
+			d.tr.ClientRandom = d.clientRandom
+		case !d.tls13:
+			// TLS 1.2 renegotiation: the new handshake has its own
+			// randoms and master secret; the transcript keeps naming
+			// the connection by its first client random.
+			d.clientRandom = append([]byte(nil), m.Random...)
+			d.hsLog.restart(hashed)
+		}
+		d.tr.ServerName = m.ServerName()
+		d.ticket = m.SessionTicket()
+		d.earlyOffered = m.OffersEarlyData()
+		d.offered13 = nil
+		for _, s := range m.CipherSuites {
+			if info, ok := s.Info(); ok && info.TLS13 {
+				d.offered13 = append(d.offered13, s)
+			}
+		}
+	case *wire.HelloVerifyRequest:
+		// The ClientHello it answers and the HelloVerifyRequest itself
+		// are not part of the handshake hash (RFC 6347 §4.2.1).
+		d.hsLog.reset()
+	case *wire.ServerHello:
+		if m.IsHelloRetryRequest() {
+			// Only TLS 1.3 has it: the ChangeCipherSpecs around the
+			// second ClientHello are middlebox compatibility, not keys.
+			e.Type = "hello_retry_request"
+			d.hrr = true
+			break
+		}
+		d.serverRandom = append([]byte(nil), m.Random...)
+		d.ms = nil // a new handshake: its own master secret
+		d.sessionID = append([]byte(nil), m.SessionID...)
+		d.suite = m.CipherSuite
+		d.version = m.SelectedVersion()
+		d.tr.Version, d.tr.CipherSuite = d.version, d.suite
+		d.etm = m.Extensions.Has(wire.ExtEncryptThenMAC)
+		d.ems = m.Extensions.Has(wire.ExtExtendedMasterSecret)
+		if p := m.SelectedALPN(); p != "" {
+			d.tr.ALPN = p
+		}
+		if d.version == wire.VersionTLS13 || d.version>>8 == 0x7f {
+			d.tls13 = true
+			d.hsLog.reset() // TLS 1.3 keys come from the key log's traffic secrets
+			d.start13()
+		}
+	case *wire.EncryptedExtensions:
+		if p := m.SelectedALPN(); p != "" {
+			d.tr.ALPN = p
+		}
+		if !m.Extensions.Has(wire.ExtEarlyData) && d.earlyOffered {
+			e.Note = "the server did not accept 0-RTT data"
+		}
+	case *wire.EndOfEarlyData:
+		d.nextEpoch(dir)
+	case *wire.Finished:
+		if d.tls13 {
+			// The side's next records use its application traffic secret.
+			for len(dir.epochs) > 1 {
+				dir.epochs = dir.epochs[1:]
+			}
+			d.nextEpoch(dir)
+		}
+	case *wire.NewSessionTicket:
+		if !d.tls13 && d.opts.Keys != nil && d.ms != nil {
+			// A later handshake may resume with this ticket: remember
+			// the session's master secret under it.
+			d.opts.Keys.AddTicket(m.Ticket, d.ms)
+		}
+	case *wire.KeyUpdate:
+		if d.tls13 && dir.opener != nil {
+			if err := dir.opener.KeyUpdate(); err != nil {
+				d.problem("key update from the %s: %v", dir.side, err)
+			}
+		}
+	}
+	d.add(e)
+}
