@@ -27,7 +27,7 @@ var allowed = map[string][]string{
 	"trust":                   {"finding", "truststore"}, // truststore owns the search paths
 	"truststore":              {"finding"},
 	"transcript":              {"internal/wire", "internal/keysched", "keylog"},
-	"diagnose":                {"finding", "internal/wire", "internal/keysched", "keylog", "transcript", "trust", "truststore"},
+	"diagnose":                {"finding", "internal/wire", "internal/keysched", "keylog", "transcript", "trust", "truststore", "starttls"},
 	"probe":                   {"finding", "internal/wire", "internal/keysched", "keylog", "transcript", "trust", "truststore", "starttls", "diagnose"},
 	"capture":                 {"finding", "internal/wire", "internal/keysched", "keylog", "transcript", "trust", "truststore", "starttls", "diagnose"},
 	"render":                  {"finding", "internal/wire", "internal/keysched", "keylog", "transcript", "trust", "truststore", "diagnose", "starttls", "capture"},
