@@ -36,11 +36,11 @@ type Watcher struct {
 type watchState int
 
 const (
-	watchPreamble watchState = iota // before the upgrade command
-	watchCommanded                  // the command was sent; waiting for the answer
-	watchUpgraded                   // TLS from here, both sides
-	watchDone                       // not upgraded and no longer watched: plaintext
-	watchGaveUp                     // not a preamble this watcher follows
+	watchPreamble  watchState = iota // before the upgrade command
+	watchCommanded                   // the command was sent; waiting for the answer
+	watchUpgraded                    // TLS from here, both sides
+	watchDone                        // not upgraded and no longer watched: plaintext
+	watchGaveUp                      // not a preamble this watcher follows
 )
 
 // watchSide is what the watcher holds of one side.
