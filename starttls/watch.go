@@ -45,9 +45,11 @@ const (
 
 // watchSide is what the watcher holds of one side.
 type watchSide struct {
-	buf []byte // bytes not yet consumed
-	tls bool   // TLS started on this side: bytes go to the decoder
-	at  time.Time
+	buf  []byte // bytes not yet consumed
+	tls  bool   // TLS started on this side: bytes go to the decoder
+	at   time.Time
+	pipe []byte // plaintext after the go-ahead, before TLS (kept up to MaxPipelined)
+	npip int    // its size
 }
 
 func sideIndex(s Side) int {
@@ -140,6 +142,9 @@ func (w *Watcher) Result() *Result {
 // unfinished, at the end of the capture.
 func (w *Watcher) Flush() []Message {
 	w.flush()
+	for i := range w.sides {
+		w.endPipe(i)
+	}
 	for i, s := range w.sides {
 		if len(s.buf) > 0 && !s.tls && w.state != watchGaveUp {
 			side := Client
@@ -218,7 +223,7 @@ func (w *Watcher) detect(from Side) bool {
 			w.proto = MySQL
 		case has(":"), has("NOTICE"):
 			w.proto = IRC
-		case len(b) < 4:
+		case len(b) < 5:
 			return false
 		default:
 			w.state = watchGaveUp
@@ -452,41 +457,60 @@ func (w *Watcher) upgraded(reply string) {
 	}
 }
 
-// startTLS switches side i to TLS, first reporting as pipelined whatever
-// it holds before its first TLS record header.
+// startTLS switches side i to TLS at its first TLS record header; what it
+// holds before one is pipelined plaintext. It stays unswitched while its
+// bytes could still be the start of a header.
 func (w *Watcher) startTLS(i int) {
 	s := &w.sides[i]
+	if cut := tlsStart(s.buf); cut >= 0 {
+		w.pipelined(i, s.buf[:cut])
+		s.buf = s.buf[cut:]
+		w.endPipe(i)
+		s.tls = true
+		return
+	}
+	// No header yet: keep a last byte or two that may begin one.
+	keep := 0
+	n := len(s.buf)
+	if n >= 1 && (s.buf[n-1] == 0x16 || s.buf[n-1] == 0x15) {
+		keep = 1
+	}
+	if n >= 2 && (s.buf[n-2] == 0x16 || s.buf[n-2] == 0x15) && s.buf[n-1] == 3 {
+		keep = 2
+	}
+	w.pipelined(i, s.buf[:n-keep])
+	s.buf = s.buf[n-keep:]
+}
+
+// pipelined gathers plaintext side i sent between the go-ahead and TLS.
+func (w *Watcher) pipelined(i int, b []byte) {
+	if len(b) == 0 {
+		return
+	}
+	s := &w.sides[i]
+	s.npip += len(b)
+	if room := MaxPipelined - len(s.pipe); room > 0 {
+		s.pipe = append(s.pipe, b[:min(len(b), room)]...)
+	}
+	if i == 1 {
+		w.res.Pipelined = s.pipe
+	}
+}
+
+// endPipe reports side i's pipelined plaintext as one message.
+func (w *Watcher) endPipe(i int) {
+	s := &w.sides[i]
+	if s.npip == 0 {
+		return
+	}
 	side := Client
 	if i == 1 {
 		side = Server
 	}
-	if len(s.buf) > 0 {
-		cut := tlsStart(s.buf)
-		if cut < 0 {
-			if len(s.buf) < 5 {
-				// Too few bytes to tell: wait, still watched.
-				s.tls = false
-				return
-			}
-			cut = len(s.buf)
-		}
-		if cut > 0 {
-			w.pipelinedFrom(side, s.buf[:cut], s.at)
-			s.buf = s.buf[cut:]
-		}
-	}
-	s.tls = true
-}
-
-// pipelinedFrom records plaintext a side sent between the upgrade and
-// TLS.
-func (w *Watcher) pipelinedFrom(side Side, b []byte, t time.Time) {
-	kept := b[:min(len(b), MaxPipelined)]
-	if side == Server {
-		w.res.Pipelined = append(w.res.Pipelined, kept...)
-	}
-	w.out = append(w.out, Message{From: side, At: t, Stage: StagePipelined,
-		Text: fmt.Sprintf("%d bytes before the TLS handshake: %s", len(b), escape(kept)), Bytes: len(b)})
+	w.out = append(w.out, Message{From: side, At: s.at, Stage: StagePipelined,
+		Text: fmt.Sprintf("%d bytes before the TLS handshake: %s", s.npip, escape(s.pipe)), Bytes: s.npip})
+	s.npip = 0
+	s.pipe = append([]byte(nil), s.pipe...) // keep the evidence; a new run starts empty
 }
 
 // tlsStart returns the offset of the first plausible TLS record header in
