@@ -175,6 +175,7 @@ func Run(ctx context.Context, opts Options) *diagnose.Report {
 	in.HandshakeDone = in.HandshakeErr == nil
 	if in.HandshakeDone {
 		rec.allow(maxAfterHandshake, "after the handshake")
+		rec.quick = opts.StartTLS != ""
 		afterTLS(ctx, conn, rec, opts, name, opts.Linger)
 		in.AfterErr = afterHandshake(conn, rec, opts.Linger)
 	} else {
@@ -288,6 +289,7 @@ type recorder struct {
 	phase  string
 	cut    bool // the bound was reached
 	plain  bool // in a plaintext preamble: bytes are counted, messages kept
+	quick  bool // acknowledge at once before each read (see quickAck)
 }
 
 // setPlain starts or ends a plaintext preamble: its bytes are counted
@@ -346,9 +348,13 @@ func (r *recorder) Read(p []byte) (int, error) {
 		r.mu.Unlock()
 		return 0, errRecordLimit
 	}
+	quick := r.quick
 	r.mu.Unlock()
 	if len(p) > room {
 		p = p[:room]
+	}
+	if quick {
+		quickAck(r.Conn)
 	}
 	n, err := r.Conn.Read(p)
 	r.mu.Lock()
