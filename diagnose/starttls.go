@@ -30,6 +30,20 @@ func startTLSFindings(in Input, tr *transcript.Transcript) (fs []finding.Finding
 		if up.Pipelined > 0 {
 			fs = append(fs, pipelinedFinding(up, name, cmd))
 		}
+		if e := tr.First(transcript.Server, transcript.TypeNotTLS); e != nil {
+			// Plaintext where the server's TLS should have started: it
+			// came after the client's ClientHello, so the handshake met it.
+			excerpt := ""
+			for _, f := range e.Fields {
+				if f.Name == "excerpt" {
+					excerpt = f.Value
+				}
+			}
+			return append(fs, finding.Finding{ID: finding.StartTLSPlaintext, Severity: finding.Error,
+				Title:  fmt.Sprintf("The server answered the TLS handshake with plaintext after agreeing to %s", cmd),
+				Detail: fmt.Sprintf("After its go-ahead %s the server sent %d bytes that are not TLS where its ServerHello belonged: %q. %s", quoteReply(up.Reply), e.Bytes, excerpt, errSentence(in.HandshakeErr)),
+				Fix:    fmt.Sprintf("The %s server (or something in front of it) does not start TLS after agreeing to: check its TLS configuration and its logs; after its go-ahead it must send nothing but its TLS handshake.", name)}), true
+		}
 		return fs, false
 	case starttls.NotOffered:
 		return []finding.Finding{notOffered(up, p, target)}, true

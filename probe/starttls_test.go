@@ -292,3 +292,35 @@ func TestCheckStartTLSPipelined(t *testing.T) {
 		t.Errorf("pipelined %q", rep.StartTLS.PipelinedText)
 	}
 }
+
+// TestCheckStartTLSPlaintextInsteadOfTLS: a server whose plaintext comes
+// after the ClientHello, where its ServerHello belongs, is
+// starttls.plaintext-after-upgrade too, not protocol.not-tls.
+func TestCheckStartTLSPlaintextInsteadOfTLS(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		buf := make([]byte, 4096)
+		io.WriteString(c, "+OK pop3 ready\r\n")
+		c.Read(buf) // CAPA
+		io.WriteString(c, "+OK\r\nSTLS\r\n.\r\n")
+		c.Read(buf) // STLS
+		io.WriteString(c, "+OK go ahead\r\n")
+		c.Read(buf) // ClientHello
+		io.WriteString(c, "-ERR unknown command\r\n")
+		io.Copy(io.Discard, c)
+	}()
+	rep := Run(context.Background(), Options{Address: ln.Addr().String(), ServerName: "pop.lab.tlskit.test", StartTLS: starttls.POP3, Linger: 200 * time.Millisecond})
+	if !finding.Has(rep.Findings, finding.StartTLSPlaintext) || finding.Has(rep.Findings, finding.ProtocolNotTLS) {
+		t.Fatalf("findings %v", ids(rep))
+	}
+}
