@@ -122,13 +122,12 @@ func Analyze(a Analysis) *Report {
 			Fix:    "Drop --insecure; trust a private CA with --trust file:PATH (--ca-file) or pin its key with --pin instead."})
 	}
 	if a.Stacks != nil && len(chain) > 0 {
-		at := a.Time
-		if at.IsZero() {
-			at = time.Now()
-		}
 		opts := *a.Stacks
-		opts.Now = at
-		v, err := truststore.WhoTrusts(opts, chain, a.ServerName, at)
+		if !a.Time.IsZero() {
+			at := a.Time
+			opts.Time = func() time.Time { return at }
+		}
+		v, err := truststore.WhoTrusts(opts, chain, a.ServerName)
 		if err != nil {
 			r.Problems = append(r.Problems, "which stacks trust the chain: "+err.Error())
 		}

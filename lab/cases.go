@@ -22,14 +22,36 @@ type Case struct {
 	Title string
 	// Addr is host:port once the lab is started; "" in [Catalog].
 	Addr string
-	// Args are the extra `tlskit check` arguments the case needs (server
-	// name, CA file, pins, client certificate, timeout). They name files in
-	// Options.Dir and keys generated at start, so they are nil in
-	// [Catalog].
-	Args []string
+	// Client is how a client reaches the case: the name, the lab's root as
+	// the only anchor, and what else the case needs. It names files in
+	// Options.Dir and keys generated at start, so it is zero in [Catalog].
+	Client Client
 	// ExitCode is what `tlskit check` must exit with: 0 when the
 	// connection is trusted (warnings do not fail), 1 otherwise.
 	ExitCode int
+}
+
+// Client is what a client needs to reproduce a case, as `tlskit check` (or
+// any TLS client) would be told: the lab knows nothing of command lines.
+type Client struct {
+	// ServerName is the name to send as SNI and to verify: the case's
+	// [ServerName].
+	ServerName string
+	// CAFile is the lab's root (Files.Root), to trust instead of the
+	// system roots.
+	CAFile string
+	// Pins are SPKI pins ("sha256/BASE64") the verified chain must match;
+	// the pin-mismatch case gives one of a key the chain does not have.
+	Pins []string
+	// CertFile and KeyFile are the client certificate to present, when
+	// the case needs one (the client-cert-rejected cases: badclient.pem).
+	CertFile, KeyFile string
+	// Timeout, when not zero, is how long to wait for the connection and
+	// the handshake (the timeout case: 1s, so that it ends soon).
+	Timeout time.Duration
+	// StartTLS, when set, is the protocol of the in-band upgrade that
+	// comes before TLS (the starttls cases: "smtp").
+	StartTLS string
 }
 
 // ServerName returns the SNI name of the case.
@@ -75,11 +97,11 @@ func Catalog() []Case {
 }
 
 // caseServer is what [buildCase] decides for one case: the handler to serve
-// it with (nil for the refused case, which has no server) and the extra
-// check arguments beyond the common ones.
+// it with (nil for the refused case, which has no server) and what its
+// client needs beyond the name and the root.
 type caseServer struct {
 	handle handler
-	args   []string
+	client Client
 }
 
 // buildCase generates the certificates and configuration of one case.
@@ -116,7 +138,7 @@ func buildCase(name string, p *PKI, f Files, logf func(string, ...any)) (caseSer
 	}
 	rejected := func(vers uint16) (caseServer, error) {
 		cs, err := clientAuth(vers)
-		cs.args = []string{"--cert", f.BadClientCert, "--key", f.BadClientKey}
+		cs.client.CertFile, cs.client.KeyFile = f.BadClientCert, f.BadClientKey
 		return cs, err
 	}
 
@@ -131,7 +153,7 @@ func buildCase(name string, p *PKI, f Files, logf func(string, ...any)) (caseSer
 			if err != nil {
 				return cs, err
 			}
-			cs.args = []string{"--pin", pin}
+			cs.client.Pins = []string{pin}
 		}
 		return cs, nil
 	case "good-tls12":
@@ -144,7 +166,7 @@ func buildCase(name string, p *PKI, f Files, logf func(string, ...any)) (caseSer
 	case "refused":
 		return caseServer{}, nil
 	case "timeout":
-		return caseServer{handle: silent, args: []string{"--timeout", "1s"}}, nil
+		return caseServer{handle: silent, client: Client{Timeout: time.Second}}, nil
 	case "reset":
 		return caseServer{handle: reset}, nil
 	case "not-tls-http":
@@ -252,7 +274,7 @@ func buildCase(name string, p *PKI, f Files, logf func(string, ...any)) (caseSer
 		case "starttls-pipelined":
 			srv.pipeline = "250 2.1.0 Ok, sent before TLS\r\n"
 		}
-		return caseServer{handle: srv.handle, args: []string{"--starttls", "smtp"}}, nil
+		return caseServer{handle: srv.handle, client: Client{StartTLS: "smtp"}}, nil
 	}
 	return caseServer{}, fmt.Errorf("lab: no server for case %q", name)
 }

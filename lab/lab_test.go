@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"reflect"
 	"runtime"
 	"slices"
 	"strings"
@@ -50,15 +51,6 @@ func mustCase(t *testing.T, l *Lab, name string) Case {
 	return c
 }
 
-// argValue returns the value following flag in args.
-func argValue(args []string, flag string) string {
-	i := slices.Index(args, flag)
-	if i < 0 || i+1 >= len(args) {
-		return ""
-	}
-	return args[i+1]
-}
-
 func TestCatalog(t *testing.T) {
 	cat := Catalog()
 	if len(cat) < 25 {
@@ -70,8 +62,8 @@ func TestCatalog(t *testing.T) {
 			t.Errorf("duplicate case %q", c.Name)
 		}
 		seen[c.Name] = true
-		if c.Addr != "" || c.Args != nil {
-			t.Errorf("%s: Catalog case has Addr %q Args %q; want none", c.Name, c.Addr, c.Args)
+		if c.Addr != "" || !reflect.DeepEqual(c.Client, Client{}) {
+			t.Errorf("%s: Catalog case has Addr %q Client %+v; want none", c.Name, c.Addr, c.Client)
 		}
 		if c.Title == "" {
 			t.Errorf("%s: no title", c.Name)
@@ -214,14 +206,11 @@ func TestFilesWritten(t *testing.T) {
 		t.Errorf("badclient.pem/badclient.key: %v", err)
 	}
 	for _, c := range l.Cases() {
-		if got := argValue(c.Args, "--servername"); got != c.Name+".lab.tlskit.test" {
-			t.Errorf("%s: --servername %q", c.Name, got)
+		if got := c.Client.ServerName; got != c.Name+".lab.tlskit.test" {
+			t.Errorf("%s: Client.ServerName %q", c.Name, got)
 		}
-		if got := argValue(c.Args, "--ca-file"); got != f.Root {
-			t.Errorf("%s: --ca-file %q, want %q", c.Name, got, f.Root)
-		}
-		if !slices.Contains(c.Args, "--no-system-roots") {
-			t.Errorf("%s: Args lack --no-system-roots: %q", c.Name, c.Args)
+		if got := c.Client.CAFile; got != f.Root {
+			t.Errorf("%s: Client.CAFile %q, want %q", c.Name, got, f.Root)
 		}
 		if c.Addr == "" {
 			t.Errorf("%s: no address", c.Name)
@@ -372,8 +361,8 @@ func TestGoClient(t *testing.T) {
 			}
 		},
 		"timeout": func(t *testing.T, c Case) {
-			if argValue(c.Args, "--timeout") != "1s" {
-				t.Errorf("Args %q lack --timeout 1s", c.Args)
+			if c.Client.Timeout != time.Second {
+				t.Errorf("Client.Timeout %v, want 1s", c.Client.Timeout)
 			}
 			start := time.Now()
 			r := dialGo(t, l, c, nil)
@@ -528,10 +517,10 @@ func TestGoClient(t *testing.T) {
 		"pin-mismatch": func(t *testing.T, c Case) {
 			r := dialGo(t, l, c, nil)
 			wantOK(t, r)
-			pin := argValue(c.Args, "--pin")
-			if !strings.HasPrefix(pin, "sha256/") {
-				t.Fatalf("Args %q lack --pin sha256/...", c.Args)
+			if len(c.Client.Pins) != 1 || !strings.HasPrefix(c.Client.Pins[0], "sha256/") {
+				t.Fatalf("Client.Pins %q, want one sha256/... pin", c.Client.Pins)
 			}
+			pin := c.Client.Pins[0]
 			for _, cert := range r.state.VerifiedChains[0] {
 				if got, _ := Pin(cert.PublicKey); got == pin {
 					t.Errorf("pin %s matches %q", pin, cert.Subject)
@@ -595,12 +584,12 @@ func TestGoClient(t *testing.T) {
 }
 
 // testClientCert checks a client-certificate case: the CertificateRequest
-// names the lab's client CA, the client the case's Args describe gets
+// names the lab's client CA, the client the case's Client describes gets
 // alert, and the trusted client certificate is accepted.
 func testClientCert(t *testing.T, l *Lab, c Case, vers uint16, alert string) {
 	var client *tls.Certificate
-	if certFile := argValue(c.Args, "--cert"); certFile != "" {
-		cert, err := tls.LoadX509KeyPair(certFile, argValue(c.Args, "--key"))
+	if certFile := c.Client.CertFile; certFile != "" {
+		cert, err := tls.LoadX509KeyPair(certFile, c.Client.KeyFile)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -2,7 +2,7 @@
 // byte, and explains it: the live source of bytes behind `tlskit check`.
 //
 // The handshake runs with crypto/tls and certificate verification deferred:
-// the standard verifier is replaced by an explicit [trust.Policy.Verify]
+// the standard verifier is replaced by an explicit [trust.Verifier.Verify]
 // after the handshake, so a chain that fails is diagnosed instead of merely
 // aborting the connection. The recorded bytes go through the same
 // [transcript.Decoder] as a pcap, decrypted with the connection's own key log

@@ -2,10 +2,8 @@ package cli
 
 import (
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -56,7 +54,8 @@ the ladder, and after the handshake shows the first reply inside TLS;
 ` + trustHelp + `
 
 Exit status: 0 the handshake completed and the server is trusted; 1 a
-problem was found; 2 usage error or bad input.`,
+problem was found (or the key log could not be written); 2 usage error: a
+wrong flag or argument, or a file it names that is missing or unusable.`,
 		Example: `  tlskit check example.com
   tlskit check --servername api.internal 10.0.0.7:8443
   tlskit check --ca-file corp-root.pem api.internal:443
@@ -82,14 +81,14 @@ problem was found; 2 usage error or bad input.`,
 			}
 			rep := probe.Run(cmd.Context(), opts)
 			kerr := closeFn()
-			if err := printReport(stdio.Out, rep, f.jsonOut, f.brief); err != nil {
+			if err := printReport(stdio.Out, rep, f.jsonOut, render.Options{Brief: f.brief, Time: opts.Time}); err != nil {
 				return err
 			}
 			if kerr != nil {
 				// The key log could not be written after all (the path
-				// changed since it was checked, or the disk failed).
-				printKeylogError(stdio.Err, kerr)
-				return exitCode(ExitProblem)
+				// changed since it was checked, or the disk failed): a
+				// runtime failure.
+				return kerr
 			}
 			return exitFor(rep)
 		},
@@ -119,7 +118,7 @@ func (f *checkFlags) options(target string, stderr io.Writer) (probe.Options, fu
 	noop := func() error { return nil }
 	addr, err := probe.SplitTarget(target)
 	if err != nil {
-		return probe.Options{}, noop, usagef("the target is HOST or HOST:PORT, e.g. example.com:443", "%s", strings.TrimPrefix(err.Error(), "probe: "))
+		return probe.Options{}, noop, usage(err, "the target is HOST or HOST:PORT, e.g. example.com:443")
 	}
 	pol, err := f.trust.policy(stderr)
 	if err != nil {
@@ -166,7 +165,7 @@ func (f *checkFlags) options(target string, stderr io.Writer) (probe.Options, fu
 	if f.keylogFile != "" {
 		kf, err := keylog.OpenFile(f.keylogFile)
 		if err != nil {
-			return opts, noop, keylogUsage(err)
+			return opts, noop, usage(err, "") // a keylog.FileError carries its hint
 		}
 		opts.KeyLog = kf
 		closeFn = func() error {
@@ -182,29 +181,11 @@ func (f *checkFlags) options(target string, stderr io.Writer) (probe.Options, fu
 	return opts, closeFn, nil
 }
 
-// keylogUsage turns a refused key log path into an error with its hint.
-func keylogUsage(err error) error {
-	var fe *keylog.FileError
-	if errors.As(err, &fe) {
-		return usagef(fe.Hint, "--keylog: %s", strings.TrimPrefix(fe.Error(), "keylog: "))
-	}
-	return usagef("", "--keylog: %s", strings.TrimPrefix(err.Error(), "keylog: "))
-}
-
-// printKeylogError prints a key log failure found after the check ran.
-func printKeylogError(w io.Writer, err error) {
-	fmt.Fprintf(w, "tlskit: error: --keylog: %s\n", strings.TrimPrefix(err.Error(), "keylog: "))
-	var fe *keylog.FileError
-	if errors.As(err, &fe) && fe.Hint != "" {
-		fmt.Fprintf(w, "tlskit: hint: %s\n", fe.Hint)
-	}
-}
-
-func printReport(w io.Writer, rep *diagnose.Report, jsonOut, brief bool) error {
+func printReport(w io.Writer, rep *diagnose.Report, jsonOut bool, o render.Options) error {
 	if jsonOut {
 		return render.JSON(w, rep)
 	}
-	return render.Report(w, rep, render.Options{Brief: brief})
+	return render.Report(w, rep, o)
 }
 
 // exitFor maps a report to the exit status: 0 trusted, 1 anything else. With
