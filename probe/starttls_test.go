@@ -48,7 +48,7 @@ func checkTarget(t *testing.T, tg servertest.Target, mod func(*Options)) *diagno
 	}
 	rep := Run(context.Background(), opts)
 	var b bytes.Buffer
-	render.Report(&b, rep, render.Options{Now: servers.PKI().Now})
+	render.Report(&b, rep, render.Options{Time: func() time.Time { return servers.PKI().Now }})
 	t.Log("\n" + b.String())
 	return rep
 }
