@@ -559,6 +559,8 @@ type myRelay struct {
 	w, r mySeq // writes (towards the server) and reads (from it)
 }
 
+// Write sends b towards the server, its sequence ids mended during the
+// connection phase.
 func (c *myRelay) Write(b []byte) (int, error) {
 	if c.done.Load() {
 		return c.Conn.Write(b)
@@ -569,6 +571,8 @@ func (c *myRelay) Write(b []byte) (int, error) {
 	return min(n, len(b)), err
 }
 
+// Read reads from the server, its sequence ids mended during the
+// connection phase.
 func (c *myRelay) Read(b []byte) (int, error) {
 	n, err := c.Conn.Read(b)
 	if n > 0 && !c.done.Load() {

@@ -286,6 +286,7 @@ type Error struct {
 	Err error
 }
 
+// Error says what the dialogue established, quoting the server.
 func (e *Error) Error() string {
 	var s string
 	switch e.Outcome {
@@ -309,6 +310,7 @@ func (e *Error) Error() string {
 	return "starttls: " + s
 }
 
+// Unwrap returns the underlying network or parse error.
 func (e *Error) Unwrap() error { return e.Err }
 
 // OutcomeOf returns the outcome an error from this package stands for:
