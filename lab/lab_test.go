@@ -282,11 +282,23 @@ func dialStartTLS(t *testing.T, l *Lab, c Case) (*starttls.Result, probe) {
 		return res, probe{err: err}
 	}
 	st := tc.ConnectionState()
-	if _, err := io.WriteString(tc, "GET / HTTP/1.1\r\nHost: "+c.ServerName()+"\r\n\r\n"); err != nil {
+	if _, err := io.WriteString(tc, "EHLO tlskit.invalid\r\nQUIT\r\n"); err != nil {
 		return res, probe{state: &st, err: err}
 	}
 	reply, err := io.ReadAll(tc)
 	return res, probe{state: &st, err: err, reply: reply}
+}
+
+// wantEHLO checks a verified handshake after STARTTLS and the server's
+// EHLO reply inside TLS, without STARTTLS now.
+func wantEHLO(t *testing.T, c Case, p probe) {
+	t.Helper()
+	if p.err != nil {
+		t.Fatalf("err = %v, want a verified handshake", p.err)
+	}
+	if !bytes.HasPrefix(p.reply, []byte("250-"+c.ServerName()+"\r\n")) || bytes.Contains(p.reply, []byte("STARTTLS")) || !bytes.Contains(p.reply, []byte("221 ")) {
+		t.Fatalf("reply %q, want the EHLO reply inside TLS and 221", p.reply)
+	}
 }
 
 func wantRemoteAlert(t *testing.T, p probe, alert string) {
@@ -541,7 +553,7 @@ func TestGoClient(t *testing.T) {
 		},
 		"starttls-good": func(t *testing.T, c Case) {
 			res, r := dialStartTLS(t, l, c)
-			wantOK(t, r)
+			wantEHLO(t, c, r)
 			if !res.Offered || len(res.Pipelined) > 0 {
 				t.Errorf("offered %v, pipelined %q", res.Offered, res.Pipelined)
 			}
@@ -564,7 +576,7 @@ func TestGoClient(t *testing.T) {
 		},
 		"starttls-pipelined": func(t *testing.T, c Case) {
 			res, r := dialStartTLS(t, l, c)
-			wantOK(t, r)
+			wantEHLO(t, c, r)
 			if string(res.Pipelined) != "250 2.1.0 Ok, sent before TLS\r\n" {
 				t.Errorf("pipelined %q", res.Pipelined)
 			}
@@ -701,7 +713,7 @@ func TestOpenSSL(t *testing.T) {
 		{"client-cert-rejected-tls12", []string{"-tls1_2", "-cert", f.BadClientCert, "-key", f.BadClientKey}, []string{"alert unknown ca", "alert number 48"}},
 		{"client-cert-rejected-tls13", []string{"-tls1_3", "-cert", f.BadClientCert, "-key", f.BadClientKey}, []string{"alert unknown ca", "alert number 48"}},
 		{"client-cert-required-tls13", []string{"-tls1_3", "-cert", f.ClientCert, "-key", f.ClientKey}, []string{"Verify return code: 0 (ok)", "HTTP/1.1 200 OK"}},
-		{"starttls-good", []string{"-starttls", "smtp"}, []string{"Verify return code: 0 (ok)", "HTTP/1.1 200 OK"}},
+		{"starttls-good", []string{"-starttls", "smtp"}, []string{"Verify return code: 0 (ok)", "502 5.5.2"}},
 		{"starttls-not-offered", []string{"-starttls", "smtp"}, []string{"Didn't find STARTTLS in server response"}},
 		{"starttls-refused", []string{"-starttls", "smtp"}, []string{"wrong version number"}},
 		{"starttls-expired", []string{"-starttls", "smtp"}, []string{"verify error:num=10:certificate has expired"}},

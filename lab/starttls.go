@@ -23,6 +23,36 @@ type smtpServer struct {
 	logf     func(string, ...any)
 }
 
+// inTLS completes the TLS handshake and answers EHLO inside TLS (without
+// STARTTLS now), then quits.
+func (s smtpServer) inTLS(ctx context.Context, c net.Conn) error {
+	tc := tls.Server(c, s.cfg)
+	if err := tc.HandshakeContext(ctx); err != nil {
+		return fmt.Errorf("handshake: %w", err)
+	}
+	r := bufio.NewReaderSize(io.LimitReader(tc, 64<<10), 1024)
+	for range 16 {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return err
+		}
+		verb, _, _ := strings.Cut(strings.ToUpper(strings.TrimSpace(line)), " ")
+		switch verb {
+		case "EHLO":
+			_, err = fmt.Fprintf(tc, "250-%s\r\n250-PIPELINING\r\n250 8BITMIME\r\n", ServerName(s.name))
+		case "QUIT":
+			io.WriteString(tc, "221 2.0.0 Bye\r\n")
+			return tc.Close()
+		default:
+			_, err = io.WriteString(tc, "502 5.5.2 Error: command not recognized\r\n")
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return tc.Close()
+}
+
 // handle serves one SMTP session.
 func (s smtpServer) handle(ctx context.Context, c net.Conn) error {
 	host := ServerName(s.name)
@@ -56,7 +86,7 @@ func (s smtpServer) handle(ctx context.Context, c net.Conn) error {
 				if _, err := io.WriteString(c, "220 2.0.0 Ready to start TLS\r\n"+s.pipeline); err != nil {
 					return err
 				}
-				return tlsHandler(s.name, s.cfg, s.logf)(ctx, c)
+				return s.inTLS(ctx, c)
 			}
 		case "QUIT":
 			io.WriteString(c, "221 2.0.0 Bye\r\n")
