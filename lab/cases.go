@@ -62,6 +62,9 @@ type Client struct {
 	// Fetch lets the client fetch what the chain points at (the aia-fetch
 	// and aia-wrong cases: the lab's PKI server).
 	Fetch bool
+	// StartTLS, when set, is the protocol of the in-band upgrade that
+	// comes before TLS (the starttls cases: "smtp").
+	StartTLS string
 }
 
 // ServerName returns the SNI name of the case.
@@ -107,6 +110,11 @@ func Catalog() []Case {
 		{Name: "aia-wrong", Finding: finding.ChainIncomplete, Title: "leaf alone; its AIA URL serves another CA's certificate (the client fetches)", ExitCode: 1},
 		{Name: "name-constraints", Finding: finding.ChainNameConstraints, Title: "intermediate constrained to other.lab.tlskit.test issues this name", ExitCode: 1},
 		{Name: "serial-zero", Finding: finding.CertNonconforming, Title: "leaf with serial number 0 (RFC 5280 forbids it; OpenSSL, GnuTLS, Go and curl accept it)", ExitCode: 1},
+		{Name: "starttls-good", Title: "SMTP server upgrading with STARTTLS to a healthy TLS 1.3 session"},
+		{Name: "starttls-not-offered", Finding: finding.StartTLSNotOffered, Title: "SMTP server whose EHLO reply lists no STARTTLS", ExitCode: 1},
+		{Name: "starttls-refused", Finding: finding.StartTLSRefused, Title: "SMTP server offering STARTTLS and answering it with 454", ExitCode: 1},
+		{Name: "starttls-expired", Finding: finding.CertExpired, Title: "SMTP server with an expired certificate behind STARTTLS", ExitCode: 1},
+		{Name: "starttls-pipelined", Finding: finding.StartTLSPlaintext, Title: "SMTP server sending plaintext after its STARTTLS go-ahead", ExitCode: 1},
 	}
 }
 
@@ -312,6 +320,24 @@ func buildCase(name string, p *PKI, f Files, ps *pkiServer, logf func(string, ..
 			return caseServer{}, err
 		}
 		return serve(leaf(LeafOptions{Issuer: ca, IssuerKey: caKey}))
+	case "starttls-good", "starttls-not-offered", "starttls-refused", "starttls-expired", "starttls-pipelined":
+		o := LeafOptions{}
+		if name == "starttls-expired" {
+			o = LeafOptions{NotBefore: now.AddDate(0, 0, -120), NotAfter: now.AddDate(0, 0, -30)}
+		}
+		cert, err := leaf(o)
+		if err != nil {
+			return caseServer{}, err
+		}
+		srv := smtpServer{name: name, offer: name != "starttls-not-offered", logf: logf,
+			cfg: &tls.Config{Certificates: []tls.Certificate{cert}}}
+		switch name {
+		case "starttls-refused":
+			srv.refuse = "454 4.7.0 TLS not available due to local problem"
+		case "starttls-pipelined":
+			srv.pipeline = "250 2.1.0 Ok, sent before TLS\r\n"
+		}
+		return caseServer{handle: srv.handle, client: Client{StartTLS: "smtp"}, chain: cert.Certificate}, nil
 	}
 	return caseServer{}, fmt.Errorf("lab: no server for case %q", name)
 }

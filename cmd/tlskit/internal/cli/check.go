@@ -27,6 +27,7 @@ type checkFlags struct {
 	insecure   bool
 	brief      bool
 	stacks     bool
+	starttls   startTLSFlags
 }
 
 func newCheckCmd(stdio Stdio) *cobra.Command {
@@ -43,6 +44,13 @@ describe, and explains each problem with a finding id, evidence and a fix.
 Verification is deferred, never skipped: the chain is verified after the
 handshake so that a failure can be diagnosed instead of just aborting.
 
+On the well-known ports of protocols that upgrade in band (25, 587 and 2525
+SMTP, 24 LMTP, 143 IMAP, 110 POP3, 21 FTP, 389 LDAP, 5432 PostgreSQL, 3306
+MySQL, 5222 and 5269 XMPP, 119 NNTP, 4190 ManageSieve, 6667 IRC) check speaks
+the plaintext preamble first (STARTTLS, AUTH TLS, SSLRequest…), shows it in
+the ladder, and after the handshake shows the first reply inside TLS;
+--starttls PROTO picks the protocol on any port, --starttls none turns it off.
+
 ` + trustHelp + `
 
 Exit status: 0 the handshake completed and the server is trusted; 1 a
@@ -55,7 +63,11 @@ wrong flag or argument, or a file it names that is missing or unusable.`,
   tlskit check --policy api.policy.json api.internal:443
   tlskit check --pin sha256/YLh1dUR9y6Kja30RrAn7JKnbQG/uEtLMkBgFF2Fuihg= example.com
   tlskit check --cert client.pem --key client.key mtls.example.com
-  tlskit check --json --keylog keys.log example.com`,
+  tlskit check --json --keylog keys.log example.com
+  tlskit check mail.example.com:587                  # STARTTLS (SMTP), chosen by the port
+  tlskit check --starttls postgres db.internal:5433
+  tlskit check --starttls xmpp --xmpp-domain example.org xmpp.example.org:5222
+  tlskit check --starttls none legacy.example.com:143`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return usagef("example: tlskit check example.com:443", "check takes one HOST[:PORT], got %d arguments", len(args))
@@ -97,6 +109,7 @@ func (f *checkFlags) register(fl *pflag.FlagSet) {
 	fl.BoolVar(&f.brief, "brief", false, "print only the verdict and the findings")
 	fl.BoolVar(&f.stacks, "stacks", false, "also say which TLS stacks on this machine (go, openssl, qt5, gnutls…) would trust the chain")
 	fl.BoolVar(&f.insecure, "insecure", false, "DANGEROUS: do not fail on verification problems (they are still shown)")
+	f.starttls.register(fl)
 }
 
 // options turns flags into probe options. The returned func closes files the
@@ -131,6 +144,9 @@ func (f *checkFlags) options(target string, stderr io.Writer) (probe.Options, fu
 		Insecure:   f.insecure,
 		Stacks:     f.stacks,
 		StacksEnv:  truststore.ProcessEnv(),
+	}
+	if err := f.starttls.apply(&opts, addr); err != nil {
+		return opts, noop, err
 	}
 	if f.certFile == "" && f.keyFile == "" {
 		f.certFile, f.keyFile = pol.CertFile, pol.KeyFile

@@ -79,6 +79,7 @@ func labCheck(c lab.Case) *checkFlags {
 	}
 	f.trust.crls = append([]string(nil), c.Client.CRLFiles...)
 	f.trust.fetch = c.Client.Fetch
+	f.starttls.proto = c.Client.StartTLS
 	return &f
 }
 
@@ -100,6 +101,9 @@ func labCommand(c lab.Case) string {
 	}
 	if c.Client.Fetch {
 		args = append(args, "--fetch")
+	}
+	if c.Client.StartTLS != "" {
+		args = append(args, "--starttls", c.Client.StartTLS)
 	}
 	return strings.Join(append(args, c.Addr), " ")
 }
