@@ -102,7 +102,7 @@ func MarkStricter(stacks []truststore.StackVerdict, res *trust.Result) {
 	}
 	for i := range stacks {
 		if stacks[i].Trusted {
-			stacks[i].Stricter = fmt.Sprintf("%s: %s. This stack does not enforce that rule, so a client built on it connects; other clients (browsers, stricter libraries) refuse, and the certificate is wrong all the same: fix it rather than rely on the lenient stack", first.ID, first.Title)
+			stacks[i].Stricter = fmt.Sprintf("%s: %s. This stack's verdict is crypto/x509's rules with its roots, so a client on it connects unless it enforces this rule itself (OpenSSL at its default security level refuses weak keys and SHA-1, for one); stricter clients refuse, and the certificate is wrong all the same: fix it rather than rely on a lenient client", first.ID, first.Title)
 		}
 	}
 }
