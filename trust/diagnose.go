@@ -281,23 +281,29 @@ func (v *verifier) checkOrder(path []*x509.Certificate) (misplacedLeaf *x509.Cer
 			}
 		}
 	}
-	want := 0
+	// The path's certificates must come in path order; certificates
+	// that are not on the path at all are checkExtras' business, not an
+	// ordering problem.
+	var order []string
+	sorted := true
+	last := -1
 	for _, c := range path {
 		i := v.position(c)
 		if i < 0 {
 			continue
 		}
-		if i != want {
-			v.add(finding.Finding{
-				ID:       finding.ChainWrongOrder,
-				Severity: finding.Warning,
-				Title:    "the peer sent its certificates out of order",
-				Detail:   fmt.Sprintf("%s is #%d in the list but #%d on the path from the leaf. Sent order: %s. RFC 8446 §4.4.2 lets clients tolerate this; older clients do not", dnString(c.Subject), i+1, want+1, v.sentOrder()),
-				Fix:      "list the leaf first, then each issuer in turn",
-			})
-			return nil
-		}
-		want++
+		order = append(order, fmt.Sprintf("#%d", i+1))
+		sorted = sorted && i > last
+		last = i
+	}
+	if !sorted {
+		v.add(finding.Finding{
+			ID:       finding.ChainWrongOrder,
+			Severity: finding.Warning,
+			Title:    "the peer sent its certificates out of order",
+			Detail:   fmt.Sprintf("from the leaf up, the path takes the sent certificates in the order %s. Sent order: %s. RFC 8446 §4.4.2 lets clients tolerate this; older clients do not", strings.Join(order, ", "), v.sentOrder()),
+			Fix:      "list the leaf first, then each issuer in turn",
+		})
 	}
 	return nil
 }
@@ -319,43 +325,54 @@ func (v *verifier) checkExtras(path []*x509.Certificate, skip *x509.Certificate)
 		if i == 0 || s == skip || slices.ContainsFunc(path, func(c *x509.Certificate) bool { return c == s || c.Equal(s) }) && !selfIssued {
 			continue
 		}
-		if selfIssued {
-			if v.isAnchor(s) {
-				v.add(finding.Finding{
-					ID:       finding.ChainRootSent,
-					Severity: finding.Info,
-					Title:    fmt.Sprintf("the peer sends the root %s", name(s)),
-					Detail:   fmt.Sprintf("certificate #%d is a self-signed root that is already a trust anchor; a client must have it anyway, so sending it wastes %d bytes per handshake", i+1, len(s.Raw)),
-					Fix:      "drop the root from " + v.servedChain(),
-				})
-			}
+		if selfIssued && v.isAnchor(s) {
+			v.add(finding.Finding{
+				ID:       finding.ChainRootSent,
+				Severity: finding.Info,
+				Title:    fmt.Sprintf("the peer sends the root %s", name(s)),
+				Detail:   fmt.Sprintf("certificate #%d is a self-signed root that is already a trust anchor; a client must have it anyway, so sending it wastes %d bytes per handshake", i+1, len(s.Raw)),
+				Fix:      "drop the root from " + v.servedChain(),
+			})
 			continue
 		}
-		if v.at.After(s.NotAfter) {
-			var twin *x509.Certificate
-			for _, c := range append(slices.Clone(path), v.a.certs...) {
-				if sameKeyAndName(c, s) {
-					twin = c
-					break
-				}
+		if selfIssued && slices.ContainsFunc(path, func(c *x509.Certificate) bool { return c == s || c.Equal(s) }) {
+			continue // a self-issued certificate on the path (key rollover)
+		}
+		// twin is a certificate on the path, or an anchor, with the same
+		// name and key: then s is another version of it (a cross-sign).
+		var twin *x509.Certificate
+		for _, c := range append(slices.Clone(path), v.a.certs...) {
+			if sameKeyAndName(c, s) {
+				twin = c
+				break
 			}
-			if twin != nil {
-				v.add(finding.Finding{
-					ID:       finding.ChainExpiredCross,
-					Severity: finding.Warning,
-					Title:    fmt.Sprintf("the peer sends the expired cross-signed certificate %s, issued by %s", name(s), issuerName(s)),
-					Detail:   fmt.Sprintf("certificate #%d expired on %s; the verified path does not need it, since the same name and key are trusted as %s. Old clients may build their path through it and fail (the 2021 DST Root CA X3 / ISRG Root X1 case)", i+1, s.NotAfter.UTC().Format(time.RFC3339), v.where(twin)),
-					Fix:      "drop the expired cross-sign from " + v.servedChain(),
-				})
-				continue
-			}
+		}
+		if twin != nil && v.at.After(s.NotAfter) {
+			v.add(finding.Finding{
+				ID:       finding.ChainExpiredCross,
+				Severity: finding.Warning,
+				Title:    fmt.Sprintf("the peer sends the expired cross-signed certificate %s, issued by %s", name(s), issuerName(s)),
+				Detail:   fmt.Sprintf("certificate #%d expired on %s; the verified path does not need it, since the same name and key are trusted as %s. Old clients may build their path through it and fail (the 2021 DST Root CA X3 / ISRG Root X1 case)", i+1, s.NotAfter.UTC().Format(time.RFC3339), v.where(twin)),
+				Fix:      "drop the expired cross-sign from " + v.servedChain(),
+			})
+			continue
+		}
+		if twin != nil {
+			v.add(finding.Finding{
+				ID:       finding.ChainUnneeded,
+				Severity: finding.Info,
+				Title:    fmt.Sprintf("the peer sends %s, a cross-signed version of a certificate on the path, which this path does not use", name(s)),
+				Detail:   fmt.Sprintf("certificate #%d (issued by %s, %s) has the name and key of %s; clients with older trust stores may build their path through it", i+1, dnString(s.Issuer), window(s), v.where(twin)),
+				Fix:      "keep it if older clients need the cross-sign; otherwise drop it from " + v.servedChain(),
+			})
+			continue
 		}
 		v.add(finding.Finding{
 			ID:       finding.ChainUnneeded,
-			Severity: finding.Info,
-			Title:    fmt.Sprintf("the peer sends %s, which the path does not use", name(s)),
-			Detail:   fmt.Sprintf("certificate #%d (issued by %s, %s) is not on the path from the leaf to the anchor", i+1, dnString(s.Issuer), window(s)),
-			Fix:      "drop it from " + v.servedChain() + " unless it is a deliberate cross-sign for older clients",
+			Severity: finding.Warning,
+			Title:    fmt.Sprintf("the peer sends %s, which is not on the path from the leaf to the anchor", name(s)),
+			Detail:   fmt.Sprintf("certificate #%d (%s, issued by %s, %s) has nothing to do with the leaf's path (neither an issuer on it nor another version of one). Sent order: %s. Clients ignore it at best; a client that builds paths from the list in order may trip over it", i+1, dnString(s.Subject), dnString(s.Issuer), window(s), v.sentOrder()),
+			Fix:      "remove it from " + v.servedChain() + ": send the leaf, then only the intermediates on its path",
 		})
 	}
 }
@@ -398,7 +415,7 @@ func (v *verifier) checkName(leaf *x509.Certificate) *finding.Finding {
 	}
 	target := want[0]
 	if cn := leaf.Subject.CommonName; cn != "" && slices.ContainsFunc(want, func(n string) bool { return cnMatches(cn, n) }) {
-		detail += fmt.Sprintf("; only its Common Name %q matches, and clients ignore the Common Name when checking names (RFC 6125 §6.4.4, Go since 1.15, Chrome since 58)", cn)
+		detail += fmt.Sprintf("; only its Common Name %q matches. ", cn) + cnFallback(leaf)
 	}
 	title := fmt.Sprintf("the certificate is not valid for %q", target)
 	if len(want) > 1 {
@@ -412,6 +429,20 @@ func (v *verifier) checkName(leaf *x509.Certificate) *finding.Finding {
 		Fix:      v.nameFix(target),
 		Evidence: sans,
 	}
+}
+
+// cnFallback says who accepts a name that only a certificate's Common Name
+// carries: the clients that still fall back to the Common Name do so only
+// when the certificate has no DNS name in its subjectAltName (OpenSSL's
+// X509_check_host, GnuTLS's gnutls_x509_crt_check_hostname, Java's
+// HostnameChecker); Go since 1.15 and the browsers (RFC 6125 §6.4.4, RFC
+// 9525 §6.3) never do. The probe tests check the claim against the real
+// clients on the machine.
+func cnFallback(leaf *x509.Certificate) string {
+	if len(leaf.DNSNames) > 0 {
+		return "No client accepts it: the certificate has DNS names in its subjectAltName, and then even the clients that still read the Common Name (OpenSSL, GnuTLS, Java) check those names only"
+	}
+	return "Clients disagree: Go (since 1.15), Chrome (since 58), Firefox and Safari refuse it (RFC 6125 §6.4.4, RFC 9525), while OpenSSL's host check (openssl s_client -verify_hostname, curl with OpenSSL, Python's ssl), GnuTLS and Java still fall back to the Common Name of a certificate without DNS names and accept it"
 }
 
 // nameFix says what to do about a name mismatch on this side.
