@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/tlskit/tlskit/trust"
@@ -40,8 +39,24 @@ type Policy struct {
 	// AllowSinglePin accepts a pin set of one pin (no backup).
 	AllowSinglePin bool
 	// MaxIntermediates limits the intermediates between the leaf and the
-	// anchor; 0 means no limit.
+	// anchor, counting logical CAs (self-issued key rollover certificates
+	// do not count); 0 means no limit and [trust.NoIntermediates] (-1)
+	// allows none.
 	MaxIntermediates int
+	// Profile is the rule set chains are judged by: "" or "auto" (webpki
+	// for a path to a system root, rfc5280 for one to an anchor given
+	// explicitly), "webpki" or "rfc5280". See [trust.Profile].
+	Profile string
+	// CRLFiles are certificate revocation lists (PEM or DER files) to check
+	// the peer's chain against: a certificate on its issuer's CRL is
+	// refused (cert.revoked), and a CRL of the issuer that cannot be used
+	// fails closed (crl.invalid).
+	CRLFiles []string
+	// Fetch lets verification fetch what a chain points at: a missing
+	// intermediate from its AIA caIssuers URL, CRLs from their
+	// distribution points (http and https, bounded; see [trust.Fetcher]).
+	// Off by default: verification then never touches the network.
+	Fetch bool
 	// Names are extra names (DNS names or IP addresses) the peer's leaf
 	// may carry instead of the server name, on the client side.
 	Names []string
@@ -137,13 +152,13 @@ func (p *Policy) Verifier() (*trust.Verifier, error) {
 func (p *Policy) ClientVerifier() (*trust.Verifier, error) {
 	if len(p.ClientTrust) == 0 {
 		if len(p.AllowedClients) > 0 {
-			return nil, errors.New("tlskit: an allow-list of clients needs the CA that issues their certificates: set ClientTrust (--client-ca)")
+			return nil, errors.New("tlskit: an allow-list of clients needs the CA that issues their certificates: set ClientTrust")
 		}
-		return nil, errors.New("tlskit: client certificates are required but no client trust source is given: set ClientTrust (--client-ca) to the CA that issues them")
+		return nil, errors.New("tlskit: client certificates are required but no client trust source is given: set ClientTrust to the CA that issues them")
 	}
 	v, err := p.verifier(p.ClientTrust, x509.ExtKeyUsageClientAuth)
 	if err != nil {
-		return nil, fmt.Errorf("%w (client trust)", err)
+		return nil, fmt.Errorf("tlskit: client trust: %w", err)
 	}
 	v.Names = p.AllowedClients
 	return v, nil
@@ -162,12 +177,24 @@ func (p *Policy) requiresClientCert() bool {
 
 // verifier resolves sources and the policy's pins and limits for usage.
 func (p *Policy) verifier(sources []string, usage x509.ExtKeyUsage) (*trust.Verifier, error) {
-	if p.MaxIntermediates < 0 {
-		return nil, fmt.Errorf("tlskit: max intermediates %d: want 0 (no limit) or more", p.MaxIntermediates)
+	if p.MaxIntermediates < trust.NoIntermediates {
+		return nil, fmt.Errorf("tlskit: max intermediates %d: want 0 (no limit), -1 (none) or more", p.MaxIntermediates)
+	}
+	prof, err := trust.ParseProfile(p.Profile)
+	if err != nil {
+		return nil, err
+	}
+	var crls []*trust.CRL
+	for _, f := range p.CRLFiles {
+		c, err := trust.ReadCRLFile(f)
+		if err != nil {
+			return nil, err
+		}
+		crls = append(crls, c...)
 	}
 	anchors, err := trust.LoadAnchors(sources, "")
 	if err != nil {
-		return nil, fmt.Errorf("tlskit: %w", unprefix(err))
+		return nil, err
 	}
 	anchors.SystemRoots = p.SystemRoots
 	v := &trust.Verifier{
@@ -175,11 +202,16 @@ func (p *Policy) verifier(sources []string, usage x509.ExtKeyUsage) (*trust.Veri
 		MaxIntermediates: p.MaxIntermediates,
 		PinsExpire:       p.PinsExpire,
 		Usage:            usage,
+		Profile:          prof,
+		CRLs:             crls,
+	}
+	if p.Fetch {
+		v.Fetch = trust.DefaultFetcher()
 	}
 	for _, s := range p.Pins {
 		pin, err := trust.ParsePin(s)
 		if err != nil {
-			return nil, fmt.Errorf("tlskit: %w", unprefix(err))
+			return nil, err
 		}
 		v.Pins = append(v.Pins, pin)
 	}
@@ -191,24 +223,6 @@ func (p *Policy) verifier(sources []string, usage x509.ExtKeyUsage) (*trust.Veri
 	}
 	return v, nil
 }
-
-// unprefix drops a "trust: " package prefix from err's message, keeping the
-// error chain, so that the library's errors carry one prefix.
-func unprefix(err error) error {
-	if msg, ok := strings.CutPrefix(err.Error(), "trust: "); ok {
-		return &prefixed{msg: msg, err: err}
-	}
-	return err
-}
-
-// prefixed is an error with a rewritten message that still unwraps.
-type prefixed struct {
-	msg string
-	err error
-}
-
-func (e *prefixed) Error() string { return e.msg }
-func (e *prefixed) Unwrap() error { return e.err }
 
 // ModernCipherSuites returns the TLS 1.2 suites tlskit's library and tunnel
 // use unless [Policy.Legacy] is set: ECDHE key exchange (forward secrecy)
@@ -238,7 +252,7 @@ func (p *Policy) versions() (minV, maxV uint16, err error) {
 		return 0, 0, fmt.Errorf("tlskit: minimum version %s is above maximum version %s", tls.VersionName(minV), tls.VersionName(maxV))
 	}
 	if minV < tls.VersionTLS12 && !p.Legacy {
-		return 0, 0, fmt.Errorf("tlskit: %s is deprecated (RFC 8996) and needs the legacy profile: set Legacy (--legacy) to allow it", tls.VersionName(minV))
+		return 0, 0, fmt.Errorf("tlskit: %s is deprecated (RFC 8996) and needs the legacy profile: set Legacy to allow it", tls.VersionName(minV))
 	}
 	return minV, maxV, nil
 }

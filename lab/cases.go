@@ -4,7 +4,10 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"math/big"
 	"time"
+
+	"golang.org/x/crypto/ocsp"
 
 	"github.com/tlskit/tlskit/finding"
 )
@@ -22,14 +25,46 @@ type Case struct {
 	Title string
 	// Addr is host:port once the lab is started; "" in [Catalog].
 	Addr string
-	// Args are the extra `tlskit check` arguments the case needs (server
-	// name, CA file, pins, client certificate, timeout). They name files in
-	// Options.Dir and keys generated at start, so they are nil in
-	// [Catalog].
-	Args []string
+	// Client is how a client reaches the case: the name, the lab's root as
+	// the only anchor, and what else the case needs. It names files in
+	// Options.Dir and keys generated at start, so it is zero in [Catalog].
+	Client Client
 	// ExitCode is what `tlskit check` must exit with: 0 when the
 	// connection is trusted (warnings do not fail), 1 otherwise.
 	ExitCode int
+	// ChainFile is the chain the server sends, written as PEM to
+	// Options.Dir/chains/NAME.pem for `tlskit verify`; "" in [Catalog] and
+	// for cases that send no certificate.
+	ChainFile string
+}
+
+// Client is what a client needs to reproduce a case, as `tlskit check` (or
+// any TLS client) would be told: the lab knows nothing of command lines.
+type Client struct {
+	// ServerName is the name to send as SNI and to verify: the case's
+	// [ServerName].
+	ServerName string
+	// CAFile is the lab's root (Files.Root), to trust instead of the
+	// system roots.
+	CAFile string
+	// Pins are SPKI pins ("sha256/BASE64") the verified chain must match;
+	// the pin-mismatch case gives one of a key the chain does not have.
+	Pins []string
+	// CertFile and KeyFile are the client certificate to present, when
+	// the case needs one (the client-cert-rejected cases: badclient.pem).
+	CertFile, KeyFile string
+	// Timeout, when not zero, is how long to wait for the connection and
+	// the handshake (the timeout case: 1s, so that it ends soon).
+	Timeout time.Duration
+	// CRLFiles are CRLs to check revocation against (the revoked case:
+	// the Intermediate's, Files.CRL).
+	CRLFiles []string
+	// Fetch lets the client fetch what the chain points at (the aia-fetch
+	// and aia-wrong cases: the lab's PKI server).
+	Fetch bool
+	// StartTLS, when set, is the protocol of the in-band upgrade that
+	// comes before TLS (the starttls cases: "smtp").
+	StartTLS string
 }
 
 // ServerName returns the SNI name of the case.
@@ -66,19 +101,34 @@ func Catalog() []Case {
 		{Name: "client-cert-required-tls13", Finding: finding.ClientCertRequired, Title: "TLS 1.3 server requires a client certificate", ExitCode: 1},
 		{Name: "client-cert-rejected-tls12", Finding: finding.ClientCertRejected, Title: "TLS 1.2 server rejects a client certificate from an unknown CA", ExitCode: 1},
 		{Name: "client-cert-rejected-tls13", Finding: finding.ClientCertRejected, Title: "TLS 1.3 server rejects a client certificate from an unknown CA", ExitCode: 1},
+		{Name: "revoked", Finding: finding.CertRevoked, Title: "leaf on its issuer's CRL (the client checks intermediate.crl)", ExitCode: 1},
+		{Name: "ocsp-good", Finding: finding.OCSPStapled, Title: "healthy server stapling a good OCSP response"},
+		{Name: "ocsp-revoked", Finding: finding.CertRevoked, Title: "server staples an OCSP response saying its leaf is revoked", ExitCode: 1},
+		{Name: "ocsp-stale", Finding: finding.OCSPInvalid, Title: "server staples an OCSP response that expired yesterday", ExitCode: 1},
+		{Name: "must-staple", Finding: finding.OCSPMustStaple, Title: "must-staple leaf, and the server staples nothing", ExitCode: 1},
+		{Name: "aia-fetch", Finding: finding.ChainIncomplete, Title: "leaf alone; its AIA URL (the lab's PKI server) serves the intermediate (the client fetches)", ExitCode: 1},
+		{Name: "aia-wrong", Finding: finding.ChainIncomplete, Title: "leaf alone; its AIA URL serves another CA's certificate (the client fetches)", ExitCode: 1},
+		{Name: "name-constraints", Finding: finding.ChainNameConstraints, Title: "intermediate constrained to other.lab.tlskit.test issues this name", ExitCode: 1},
+		{Name: "serial-zero", Finding: finding.CertNonconforming, Title: "leaf with serial number 0 (RFC 5280 forbids it; OpenSSL, GnuTLS, Go and curl accept it)", ExitCode: 1},
+		{Name: "starttls-good", Title: "SMTP server upgrading with STARTTLS to a healthy TLS 1.3 session"},
+		{Name: "starttls-not-offered", Finding: finding.StartTLSNotOffered, Title: "SMTP server whose EHLO reply lists no STARTTLS", ExitCode: 1},
+		{Name: "starttls-refused", Finding: finding.StartTLSRefused, Title: "SMTP server offering STARTTLS and answering it with 454", ExitCode: 1},
+		{Name: "starttls-expired", Finding: finding.CertExpired, Title: "SMTP server with an expired certificate behind STARTTLS", ExitCode: 1},
+		{Name: "starttls-pipelined", Finding: finding.StartTLSPlaintext, Title: "SMTP server sending plaintext after its STARTTLS go-ahead", ExitCode: 1},
 	}
 }
 
 // caseServer is what [buildCase] decides for one case: the handler to serve
-// it with (nil for the refused case, which has no server) and the extra
-// check arguments beyond the common ones.
+// it with (nil for the refused case, which has no server) and what its
+// client needs beyond the name and the root.
 type caseServer struct {
 	handle handler
-	args   []string
+	client Client
+	chain  [][]byte // the certificates the server sends, for Case.ChainFile
 }
 
 // buildCase generates the certificates and configuration of one case.
-func buildCase(name string, p *PKI, f Files, logf func(string, ...any)) (caseServer, error) {
+func buildCase(name string, p *PKI, f Files, ps *pkiServer, logf func(string, ...any)) (caseServer, error) {
 	sn := ServerName(name)
 	now := p.Now
 	leaf := func(o LeafOptions) (tls.Certificate, error) {
@@ -91,7 +141,17 @@ func buildCase(name string, p *PKI, f Files, logf func(string, ...any)) (caseSer
 		if err != nil {
 			return caseServer{}, err
 		}
-		return caseServer{handle: tlsHandler(name, &tls.Config{Certificates: []tls.Certificate{cert}}, logf)}, nil
+		return caseServer{handle: tlsHandler(name, &tls.Config{Certificates: []tls.Certificate{cert}}, logf), chain: cert.Certificate}, nil
+	}
+	stapled := func(status int, this, next time.Time) (caseServer, error) {
+		cert, err := leaf(LeafOptions{})
+		if err != nil {
+			return caseServer{}, err
+		}
+		if cert.OCSPStaple, err = staple(p, cert.Leaf, status, this, next); err != nil {
+			return caseServer{}, err
+		}
+		return serve(cert, nil)
 	}
 	clientAuth := func(vers uint16) (caseServer, error) {
 		cert, err := leaf(LeafOptions{})
@@ -107,11 +167,11 @@ func buildCase(name string, p *PKI, f Files, logf func(string, ...any)) (caseSer
 			MinVersion:   vers,
 			MaxVersion:   vers,
 		}
-		return caseServer{handle: tlsHandler(name, cfg, logf)}, nil
+		return caseServer{handle: tlsHandler(name, cfg, logf), chain: cert.Certificate}, nil
 	}
 	rejected := func(vers uint16) (caseServer, error) {
 		cs, err := clientAuth(vers)
-		cs.args = []string{"--cert", f.BadClientCert, "--key", f.BadClientKey}
+		cs.client.CertFile, cs.client.KeyFile = f.BadClientCert, f.BadClientKey
 		return cs, err
 	}
 
@@ -126,7 +186,7 @@ func buildCase(name string, p *PKI, f Files, logf func(string, ...any)) (caseSer
 			if err != nil {
 				return cs, err
 			}
-			cs.args = []string{"--pin", pin}
+			cs.client.Pins = []string{pin}
 		}
 		return cs, nil
 	case "good-tls12":
@@ -135,11 +195,11 @@ func buildCase(name string, p *PKI, f Files, logf func(string, ...any)) (caseSer
 			return caseServer{}, err
 		}
 		cfg := &tls.Config{Certificates: []tls.Certificate{cert}, MaxVersion: tls.VersionTLS12}
-		return caseServer{handle: tlsHandler(name, cfg, logf)}, nil
+		return caseServer{handle: tlsHandler(name, cfg, logf), chain: cert.Certificate}, nil
 	case "refused":
 		return caseServer{}, nil
 	case "timeout":
-		return caseServer{handle: silent, args: []string{"--timeout", "1s"}}, nil
+		return caseServer{handle: silent, client: Client{Timeout: time.Second}}, nil
 	case "reset":
 		return caseServer{handle: reset}, nil
 	case "not-tls-http":
@@ -156,7 +216,7 @@ func buildCase(name string, p *PKI, f Files, logf func(string, ...any)) (caseSer
 			return caseServer{}, err
 		}
 		cfg := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS10, MaxVersion: tls.VersionTLS11}
-		return caseServer{handle: tlsHandler(name, cfg, logf)}, nil
+		return caseServer{handle: tlsHandler(name, cfg, logf), chain: cert.Certificate}, nil
 	case "no-shared-cipher":
 		// No client offers 3DES by default any more (Go since 1.23,
 		// OpenSSL since 1.1.0), and TLS 1.2 lets the server pick only
@@ -171,7 +231,7 @@ func buildCase(name string, p *PKI, f Files, logf func(string, ...any)) (caseSer
 			MaxVersion:   tls.VersionTLS12,
 			CipherSuites: []uint16{tls.TLS_RSA_WITH_3DES_EDE_CBC_SHA},
 		}
-		return caseServer{handle: tlsHandler(name, cfg, logf)}, nil
+		return caseServer{handle: tlsHandler(name, cfg, logf), chain: cert.Certificate}, nil
 	case "expired":
 		return serve(leaf(LeafOptions{NotBefore: now.AddDate(0, 0, -120), NotAfter: now.AddDate(0, 0, -30)}))
 	case "not-yet-valid":
@@ -230,6 +290,54 @@ func buildCase(name string, p *PKI, f Files, logf func(string, ...any)) (caseSer
 		return rejected(tls.VersionTLS12)
 	case "client-cert-rejected-tls13":
 		return rejected(tls.VersionTLS13)
+	case "revoked":
+		cs, err := serve(ps.revoked, nil)
+		cs.client.CRLFiles = []string{f.CRL}
+		return cs, err
+	case "ocsp-good":
+		return stapled(ocsp.Good, now.Add(-time.Hour), now.AddDate(0, 0, 3))
+	case "ocsp-revoked":
+		return stapled(ocsp.Revoked, now.Add(-time.Hour), now.AddDate(0, 0, 3))
+	case "ocsp-stale":
+		return stapled(ocsp.Good, now.AddDate(0, 0, -4), now.AddDate(0, 0, -1))
+	case "must-staple":
+		return serve(leaf(LeafOptions{MustStaple: true}))
+	case "aia-fetch", "aia-wrong":
+		path := PathIntermediate
+		if name == "aia-wrong" {
+			path = PathWrongIssuer
+		}
+		cert, err := leaf(LeafOptions{AIA: []string{ps.base + path}})
+		cert.Certificate = cert.Certificate[:1]
+		cs, err := serve(cert, err)
+		cs.client.Fetch = true
+		return cs, err
+	case "serial-zero":
+		return serve(leaf(LeafOptions{Serial: new(big.Int)}))
+	case "name-constraints":
+		ca, caKey, err := ncCA(p, "other."+Domain)
+		if err != nil {
+			return caseServer{}, err
+		}
+		return serve(leaf(LeafOptions{Issuer: ca, IssuerKey: caKey}))
+	case "starttls-good", "starttls-not-offered", "starttls-refused", "starttls-expired", "starttls-pipelined":
+		o := LeafOptions{}
+		if name == "starttls-expired" {
+			o = LeafOptions{NotBefore: now.AddDate(0, 0, -120), NotAfter: now.AddDate(0, 0, -30)}
+		}
+		cert, err := leaf(o)
+		if err != nil {
+			return caseServer{}, err
+		}
+		srv := smtpServer{name: name, offer: name != "starttls-not-offered", logf: logf,
+			cfg: &tls.Config{Certificates: []tls.Certificate{cert}}}
+		switch name {
+		case "starttls-refused":
+			srv.refuse = "454 4.7.0 TLS not available due to local problem"
+		case "starttls-pipelined":
+			srv.pipeline = "250 2.1.0 Ok, sent before TLS\r\n"
+		}
+		return caseServer{handle: srv.handle, client: Client{StartTLS: "smtp"}, chain: cert.Certificate}, nil
 	}
 	return caseServer{}, fmt.Errorf("lab: no server for case %q", name)
 }

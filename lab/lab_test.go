@@ -9,8 +9,10 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
+	"reflect"
 	"runtime"
 	"slices"
 	"strings"
@@ -18,9 +20,12 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/ocsp"
+
 	"github.com/tlskit/tlskit/finding"
 
 	"github.com/tlskit/tlskit/internal/peertest"
+	"github.com/tlskit/tlskit/starttls"
 )
 
 // startLab starts a lab in a temporary directory and closes it when the
@@ -49,15 +54,6 @@ func mustCase(t *testing.T, l *Lab, name string) Case {
 	return c
 }
 
-// argValue returns the value following flag in args.
-func argValue(args []string, flag string) string {
-	i := slices.Index(args, flag)
-	if i < 0 || i+1 >= len(args) {
-		return ""
-	}
-	return args[i+1]
-}
-
 func TestCatalog(t *testing.T) {
 	cat := Catalog()
 	if len(cat) < 25 {
@@ -69,13 +65,13 @@ func TestCatalog(t *testing.T) {
 			t.Errorf("duplicate case %q", c.Name)
 		}
 		seen[c.Name] = true
-		if c.Addr != "" || c.Args != nil {
-			t.Errorf("%s: Catalog case has Addr %q Args %q; want none", c.Name, c.Addr, c.Args)
+		if c.Addr != "" || !reflect.DeepEqual(c.Client, Client{}) {
+			t.Errorf("%s: Catalog case has Addr %q Client %+v; want none", c.Name, c.Addr, c.Client)
 		}
 		if c.Title == "" {
 			t.Errorf("%s: no title", c.Name)
 		}
-		if (c.Finding == "") != (c.ExitCode == 0) && c.Finding != finding.ChainWrongOrder && c.Finding != finding.ChainExpiredCross {
+		if (c.Finding == "") != (c.ExitCode == 0) && c.Finding != finding.ChainWrongOrder && c.Finding != finding.ChainExpiredCross && c.Finding != finding.OCSPStapled {
 			t.Errorf("%s: finding %q with exit code %d", c.Name, c.Finding, c.ExitCode)
 		}
 	}
@@ -213,14 +209,11 @@ func TestFilesWritten(t *testing.T) {
 		t.Errorf("badclient.pem/badclient.key: %v", err)
 	}
 	for _, c := range l.Cases() {
-		if got := argValue(c.Args, "--servername"); got != c.Name+".lab.tlskit.test" {
-			t.Errorf("%s: --servername %q", c.Name, got)
+		if got := c.Client.ServerName; got != c.Name+".lab.tlskit.test" {
+			t.Errorf("%s: Client.ServerName %q", c.Name, got)
 		}
-		if got := argValue(c.Args, "--ca-file"); got != f.Root {
-			t.Errorf("%s: --ca-file %q, want %q", c.Name, got, f.Root)
-		}
-		if !slices.Contains(c.Args, "--no-system-roots") {
-			t.Errorf("%s: Args lack --no-system-roots: %q", c.Name, c.Args)
+		if got := c.Client.CAFile; got != f.Root {
+			t.Errorf("%s: Client.CAFile %q, want %q", c.Name, got, f.Root)
 		}
 		if c.Addr == "" {
 			t.Errorf("%s: no address", c.Name)
@@ -266,6 +259,49 @@ func dialGo(t *testing.T, l *Lab, c Case, edit func(*tls.Config)) probe {
 	}
 	reply, err := io.ReadAll(tc)
 	return probe{state: &st, err: err, reply: reply}
+}
+
+// dialStartTLS upgrades a connection to c with SMTP's STARTTLS, then
+// completes a TLS handshake like dialGo when the server agreed.
+func dialStartTLS(t *testing.T, l *Lab, c Case) (*starttls.Result, probe) {
+	t.Helper()
+	conn, err := net.DialTimeout("tcp", c.Addr, 3*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
+	defer cancel()
+	res, err := starttls.Negotiate(ctx, conn, starttls.Config{Protocol: starttls.SMTP})
+	if err != nil {
+		return res, probe{err: err}
+	}
+	roots := x509.NewCertPool()
+	roots.AddCert(l.PKI().Root)
+	tc := tls.Client(conn, &tls.Config{RootCAs: roots, ServerName: c.ServerName(),
+		Time: func() time.Time { return l.PKI().Now.Add(time.Minute) }})
+	tc.SetDeadline(time.Now().Add(3 * time.Second))
+	if err := tc.HandshakeContext(ctx); err != nil {
+		return res, probe{err: err}
+	}
+	st := tc.ConnectionState()
+	if _, err := io.WriteString(tc, "EHLO tlskit.invalid\r\nQUIT\r\n"); err != nil {
+		return res, probe{state: &st, err: err}
+	}
+	reply, err := io.ReadAll(tc)
+	return res, probe{state: &st, err: err, reply: reply}
+}
+
+// wantEHLO checks a verified handshake after STARTTLS and the server's
+// EHLO reply inside TLS, without STARTTLS now.
+func wantEHLO(t *testing.T, c Case, p probe) {
+	t.Helper()
+	if p.err != nil {
+		t.Fatalf("err = %v, want a verified handshake", p.err)
+	}
+	if !bytes.HasPrefix(p.reply, []byte("250-"+c.ServerName()+"\r\n")) || bytes.Contains(p.reply, []byte("STARTTLS")) || !bytes.Contains(p.reply, []byte("221 ")) {
+		t.Fatalf("reply %q, want the EHLO reply inside TLS and 221", p.reply)
+	}
 }
 
 func wantRemoteAlert(t *testing.T, p probe, alert string) {
@@ -340,8 +376,8 @@ func TestGoClient(t *testing.T) {
 			}
 		},
 		"timeout": func(t *testing.T, c Case) {
-			if argValue(c.Args, "--timeout") != "1s" {
-				t.Errorf("Args %q lack --timeout 1s", c.Args)
+			if c.Client.Timeout != time.Second {
+				t.Errorf("Client.Timeout %v, want 1s", c.Client.Timeout)
 			}
 			start := time.Now()
 			r := dialGo(t, l, c, nil)
@@ -496,10 +532,10 @@ func TestGoClient(t *testing.T) {
 		"pin-mismatch": func(t *testing.T, c Case) {
 			r := dialGo(t, l, c, nil)
 			wantOK(t, r)
-			pin := argValue(c.Args, "--pin")
-			if !strings.HasPrefix(pin, "sha256/") {
-				t.Fatalf("Args %q lack --pin sha256/...", c.Args)
+			if len(c.Client.Pins) != 1 || !strings.HasPrefix(c.Client.Pins[0], "sha256/") {
+				t.Fatalf("Client.Pins %q, want one sha256/... pin", c.Client.Pins)
 			}
+			pin := c.Client.Pins[0]
 			for _, cert := range r.state.VerifiedChains[0] {
 				if got, _ := Pin(cert.PublicKey); got == pin {
 					t.Errorf("pin %s matches %q", pin, cert.Subject)
@@ -518,6 +554,99 @@ func TestGoClient(t *testing.T) {
 		"client-cert-rejected-tls13": func(t *testing.T, c Case) {
 			testClientCert(t, l, c, tls.VersionTLS13, "unknown certificate authority")
 		},
+		"revoked": func(t *testing.T, c Case) {
+			r := dialGo(t, l, c, nil)
+			wantOK(t, r) // Go checks no revocation; the CRL is what says no
+			if len(c.Client.CRLFiles) != 1 {
+				t.Fatalf("the client checks CRLs %q, want the Intermediate's", c.Client.CRLFiles)
+			}
+			der, err := os.ReadFile(c.Client.CRLFiles[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			crl, err := x509.ParseRevocationList(der)
+			if err != nil || crl.CheckSignatureFrom(p.Intermediate) != nil {
+				t.Fatalf("the CRL does not parse or is not the Intermediate's: %v", err)
+			}
+			leaf := r.state.PeerCertificates[0]
+			if len(crl.RevokedCertificateEntries) != 1 || crl.RevokedCertificateEntries[0].SerialNumber.Cmp(leaf.SerialNumber) != 0 {
+				t.Errorf("the CRL does not revoke the served leaf")
+			}
+			if len(leaf.CRLDistributionPoints) != 1 || httpGet(t, leaf.CRLDistributionPoints[0]) == nil {
+				t.Errorf("the leaf's CRL distribution point %q does not serve the CRL", leaf.CRLDistributionPoints)
+			}
+		},
+		"ocsp-good":    func(t *testing.T, c Case) { wantStaple(t, dialGo(t, l, c, nil), p, ocsp.Good, false) },
+		"ocsp-revoked": func(t *testing.T, c Case) { wantStaple(t, dialGo(t, l, c, nil), p, ocsp.Revoked, false) },
+		"ocsp-stale":   func(t *testing.T, c Case) { wantStaple(t, dialGo(t, l, c, nil), p, ocsp.Good, true) },
+		"must-staple": func(t *testing.T, c Case) {
+			r := dialGo(t, l, c, nil)
+			wantOK(t, r)
+			if len(r.state.OCSPResponse) != 0 {
+				t.Errorf("a staple came")
+			}
+			found := false
+			for _, e := range r.state.PeerCertificates[0].Extensions {
+				found = found || e.Id.Equal(oidTLSFeature) && bytes.Equal(e.Value, mustStaple)
+			}
+			if !found {
+				t.Errorf("the leaf has no must-staple TLS feature extension")
+			}
+		},
+		"aia-fetch": func(t *testing.T, c Case) {
+			wantUnknownAuthority(t, dialGo(t, l, c, nil))
+			chain := peerChain(t, l, c)
+			if len(chain) != 1 || len(chain[0].IssuingCertificateURL) != 1 || !bytes.Equal(httpGet(t, chain[0].IssuingCertificateURL[0]), p.Intermediate.Raw) {
+				t.Fatalf("want the leaf alone, its AIA URL serving the Intermediate")
+			}
+		},
+		"aia-wrong": func(t *testing.T, c Case) {
+			wantUnknownAuthority(t, dialGo(t, l, c, nil))
+			chain := peerChain(t, l, c)
+			if len(chain) != 1 || !bytes.Equal(httpGet(t, chain[0].IssuingCertificateURL[0]), p.OtherRoot.Raw) {
+				t.Fatalf("want the leaf alone, its AIA URL serving the other root")
+			}
+		},
+		"name-constraints": func(t *testing.T, c Case) {
+			wantInvalid(t, dialGo(t, l, c, nil), x509.CANotAuthorizedForThisName)
+		},
+		"serial-zero": func(t *testing.T, c Case) {
+			r := dialGo(t, l, c, nil)
+			wantOK(t, r) // Go accepts it: tlskit is stricter
+			if r.state.PeerCertificates[0].SerialNumber.Sign() != 0 {
+				t.Errorf("serial %v", r.state.PeerCertificates[0].SerialNumber)
+			}
+		},
+		"starttls-good": func(t *testing.T, c Case) {
+			res, r := dialStartTLS(t, l, c)
+			wantEHLO(t, c, r)
+			if !res.Offered || len(res.Pipelined) > 0 {
+				t.Errorf("offered %v, pipelined %q", res.Offered, res.Pipelined)
+			}
+		},
+		"starttls-not-offered": func(t *testing.T, c Case) {
+			res, _ := dialStartTLS(t, l, c)
+			if res.Outcome != starttls.NotOffered || slices.Contains(res.Capabilities, "STARTTLS") || !slices.Contains(res.Capabilities, "PIPELINING") {
+				t.Errorf("outcome %s, capabilities %q", res.Outcome, res.Capabilities)
+			}
+		},
+		"starttls-refused": func(t *testing.T, c Case) {
+			res, _ := dialStartTLS(t, l, c)
+			if res.Outcome != starttls.Refused || !strings.HasPrefix(res.Reply, "454 4.7.0") {
+				t.Errorf("outcome %s, reply %q", res.Outcome, res.Reply)
+			}
+		},
+		"starttls-expired": func(t *testing.T, c Case) {
+			_, r := dialStartTLS(t, l, c)
+			wantInvalid(t, r, x509.Expired)
+		},
+		"starttls-pipelined": func(t *testing.T, c Case) {
+			res, r := dialStartTLS(t, l, c)
+			wantEHLO(t, c, r)
+			if string(res.Pipelined) != "250 2.1.0 Ok, sent before TLS\r\n" {
+				t.Errorf("pipelined %q", res.Pipelined)
+			}
+		},
 	}
 	for _, c := range l.Cases() {
 		test, ok := tests[c.Name]
@@ -533,12 +662,12 @@ func TestGoClient(t *testing.T) {
 }
 
 // testClientCert checks a client-certificate case: the CertificateRequest
-// names the lab's client CA, the client the case's Args describe gets
+// names the lab's client CA, the client the case's Client describes gets
 // alert, and the trusted client certificate is accepted.
 func testClientCert(t *testing.T, l *Lab, c Case, vers uint16, alert string) {
 	var client *tls.Certificate
-	if certFile := argValue(c.Args, "--cert"); certFile != "" {
-		cert, err := tls.LoadX509KeyPair(certFile, argValue(c.Args, "--key"))
+	if certFile := c.Client.CertFile; certFile != "" {
+		cert, err := tls.LoadX509KeyPair(certFile, c.Client.KeyFile)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -650,6 +779,16 @@ func TestOpenSSL(t *testing.T) {
 		{"client-cert-rejected-tls12", []string{"-tls1_2", "-cert", f.BadClientCert, "-key", f.BadClientKey}, []string{"alert unknown ca", "alert number 48"}},
 		{"client-cert-rejected-tls13", []string{"-tls1_3", "-cert", f.BadClientCert, "-key", f.BadClientKey}, []string{"alert unknown ca", "alert number 48"}},
 		{"client-cert-required-tls13", []string{"-tls1_3", "-cert", f.ClientCert, "-key", f.ClientKey}, []string{"Verify return code: 0 (ok)", "HTTP/1.1 200 OK"}},
+		{"revoked", []string{"-CRL", f.CRL, "-CRLform", "DER", "-crl_check"}, []string{"verify error:num=23:certificate revoked"}},
+		{"ocsp-good", []string{"-status"}, []string{"OCSP Response Status: successful", "Cert Status: good", "Verify return code: 0 (ok)"}},
+		{"ocsp-revoked", []string{"-status"}, []string{"OCSP Response Status: successful", "Cert Status: revoked", "Revocation Reason: keyCompromise"}},
+		{"must-staple", []string{"-status"}, []string{"OCSP response: no response sent"}},
+		{"name-constraints", nil, []string{"verify error:num=47:permitted subtree violation"}},
+		{"serial-zero", []string{"-verify_hostname", "serial-zero.lab.tlskit.test"}, []string{"Verify return code: 0 (ok)"}},
+		{"starttls-good", []string{"-starttls", "smtp"}, []string{"Verify return code: 0 (ok)", "502 5.5.2"}},
+		{"starttls-not-offered", []string{"-starttls", "smtp"}, []string{"Didn't find STARTTLS in server response"}},
+		{"starttls-refused", []string{"-starttls", "smtp"}, []string{"wrong version number"}},
+		{"starttls-expired", []string{"-starttls", "smtp"}, []string{"verify error:num=10:certificate has expired"}},
 	}
 	for _, tc := range tests {
 		c := mustCase(t, l, tc.name)
@@ -666,6 +805,73 @@ func TestOpenSSL(t *testing.T) {
 				if !strings.Contains(string(out), w) {
 					t.Errorf("openssl %s\noutput lacks %q:\n%s", strings.Join(args, " "), w, out)
 				}
+			}
+		})
+	}
+}
+
+// httpGet fetches url from the lab's PKI server, or fails the test.
+func httpGet(t *testing.T, url string) []byte {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s, %v", url, resp.Status, err)
+	}
+	return body
+}
+
+// wantStaple checks that the handshake completed with a stapled OCSP
+// response from the Intermediate for the leaf, of the given status, stale
+// (nextUpdate passed) or not.
+func wantStaple(t *testing.T, r probe, p *PKI, status int, stale bool) {
+	t.Helper()
+	wantOK(t, r)
+	resp, err := ocsp.ParseResponseForCert(r.state.OCSPResponse, r.state.PeerCertificates[0], p.Intermediate)
+	if err != nil {
+		t.Fatalf("staple: %v", err)
+	}
+	if resp.Status != status || resp.NextUpdate.Before(p.Now) != stale {
+		t.Errorf("staple status %d, next update %v; want status %d, stale %v", resp.Status, resp.NextUpdate, status, stale)
+	}
+}
+
+// TestStricterThanClients: the real clients on this machine accept the
+// serial-zero case, which tlskit refuses (cert.nonconforming): the claim
+// "a client on this stack connects" that check --stacks and truststore
+// --verify make for it is true of curl, gnutls-cli and Python's ssl (the
+// Go client and openssl s_client are checked above).
+func TestStricterThanClients(t *testing.T) {
+	l := startLab(t)
+	c := mustCase(t, l, "serial-zero")
+	_, port, _ := net.SplitHostPort(c.Addr)
+	root := l.Files().Root
+	clients := []struct {
+		prog string
+		args []string
+	}{
+		{"curl", []string{"-sS", "--max-time", "5", "--cacert", root, "--resolve", c.ServerName() + ":" + port + ":127.0.0.1", "https://" + c.ServerName() + ":" + port + "/"}},
+		{"gnutls-cli", []string{"--x509cafile", root, "--port", port, "--sni-hostname", c.ServerName(), "--verify-hostname", c.ServerName(), "127.0.0.1"}},
+		{"python3", []string{"-c", `import socket, ssl, sys
+ctx = ssl.create_default_context(cafile=sys.argv[1])
+with socket.create_connection(("127.0.0.1", int(sys.argv[2])), timeout=5) as s:
+    with ctx.wrap_socket(s, server_hostname=sys.argv[3]) as t:
+        print("verified", t.version())`, root, port, c.ServerName()}},
+	}
+	for _, cl := range clients {
+		t.Run(cl.prog, func(t *testing.T) {
+			peertest.Need(t, cl.prog)
+			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, cl.prog, cl.args...)
+			cmd.Stdin = strings.NewReader("GET / HTTP/1.0\r\n\r\n")
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("%s refuses the serial-zero leaf (then tlskit's claim that this stack accepts it would be wrong): %v\n%s", cl.prog, err, out)
 			}
 		})
 	}

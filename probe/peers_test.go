@@ -10,10 +10,12 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"fmt"
 	"math/big"
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -274,6 +276,10 @@ func TestOpenSSLCertificateFindings(t *testing.T) {
 			verdict: diagnose.Untrusted, id: finding.ChainUntrustedRoot, sev: finding.Error},
 		{name: "wrong-order", leaf: w.leaf(t, "order.peer.test", lab.LeafOptions{}), chain: []*x509.Certificate{p.Root, p.Intermediate},
 			verdict: diagnose.Trusted, id: finding.ChainWrongOrder, sev: finding.Warning},
+		// An unrelated certificate in the list is not an ordering problem:
+		// it is named as not on the path, to be removed (issue #10.8).
+		{name: "unrelated-extra", leaf: w.leaf(t, "extra.peer.test", lab.LeafOptions{}), chain: []*x509.Certificate{otherLeaf.Leaf, p.Intermediate},
+			verdict: diagnose.Trusted, id: finding.ChainUnneeded, sev: finding.Warning},
 		{name: "expired-cross-sign", leaf: w.leaf(t, "cross.peer.test", lab.LeafOptions{}), chain: []*x509.Certificate{p.Intermediate, expiredCross(t, p)},
 			verdict: diagnose.Trusted, id: finding.ChainExpiredCross, sev: finding.Warning},
 		{name: "pin-mismatch", leaf: w.leaf(t, "pin.peer.test", lab.LeafOptions{}), chain: inter,
@@ -292,6 +298,14 @@ func TestOpenSSLCertificateFindings(t *testing.T) {
 				}
 				rep := w.check(t, addr, name, mods...)
 				expect(t, rep, tc.verdict, tc.id, tc.sev)
+				if tc.id == finding.ChainUnneeded {
+					if finding.Has(rep.Findings, finding.ChainWrongOrder) {
+						t.Errorf("an unrelated certificate was called an ordering problem")
+					}
+					if d := findingOf(rep, tc.id); !strings.Contains(d.Title, "untrusted.peer.test") || !strings.Contains(strings.ToLower(d.Fix), "remove it") {
+						t.Errorf("chain.unneeded-certificate does not name the certificate to remove: %s / %s", d.Title, d.Fix)
+					}
+				}
 				if tc.id == finding.ChainIncomplete && !strings.Contains(findingDetail(rep, tc.id), lab.AIAURL) {
 					t.Errorf("chain.incomplete does not name the AIA URL %s", lab.AIAURL)
 				}
@@ -567,4 +581,121 @@ func eventsOf(rep *diagnose.Report, from, typ string) []int {
 		}
 	}
 	return out
+}
+
+// TestOpenSSLStapling: openssl s_server staples an OCSP response that
+// `openssl ocsp` made from an index file (OpenSSL's own responder code):
+// tlskit shows it and validates it, in TLS 1.3 (in the Certificate entry)
+// and TLS 1.2 (CertificateStatus); a revoked status refuses the leaf; a
+// must-staple leaf served without a staple is ocsp.must-staple.
+func TestOpenSSLStapling(t *testing.T) {
+	peertest.Need(t, "openssl")
+	w := getWorld(t)
+	p := w.pki
+	dir := t.TempDir()
+	interCert, interKey := filepath.Join(dir, "inter.pem"), filepath.Join(dir, "inter.key")
+	writePEMs(t, interCert, "CERTIFICATE", p.Intermediate.Raw)
+	der, err := x509.MarshalPKCS8PrivateKey(p.IntermediateKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writePEMs(t, interKey, "PRIVATE KEY", der)
+	// respond makes openssl ocsp answer for leaf from an index saying
+	// status ("V" or "R").
+	respond := func(name string, leaf tls.Certificate, status string) string {
+		index := filepath.Join(dir, name+".idx")
+		exp := leaf.Leaf.NotAfter.UTC().Format("060102150405Z")
+		rev := ""
+		if status == "R" {
+			rev = p.Now.Add(-time.Hour).UTC().Format("060102150405Z") + ",keyCompromise"
+		}
+		line := fmt.Sprintf("%s\t%s\t%s\t%X\tunknown\t/CN=%s\n", status, exp, rev, leaf.Leaf.SerialNumber, leaf.Leaf.Subject.CommonName)
+		if err := os.WriteFile(index, []byte(line), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		leafFile := filepath.Join(dir, name+"-leaf.pem")
+		writePEMs(t, leafFile, "CERTIFICATE", leaf.Certificate[0])
+		resp := filepath.Join(dir, name+".ocsp")
+		out, err := exec.Command("openssl", "ocsp", "-index", index, "-CA", interCert, "-rsigner", interCert, "-rkey", interKey,
+			"-issuer", interCert, "-cert", leafFile, "-respout", resp, "-ndays", "2").CombinedOutput()
+		if err != nil {
+			t.Fatalf("openssl ocsp: %v\n%s", err, out)
+		}
+		return resp
+	}
+	inter := []*x509.Certificate{p.Intermediate}
+	for _, v := range []string{"-tls1_3", "-tls1_2"} {
+		t.Run("good"+v, func(t *testing.T) {
+			name := "stapled.peer.test"
+			leaf := w.leaf(t, name, lab.LeafOptions{})
+			addr := w.openssl(t, "stapled", leaf, inter, v, "-status_file", respond("good"+v, leaf, "V"))
+			rep := w.check(t, addr, name, func(o *Options) { o.Time = func() time.Time { return time.Now() } })
+			expect(t, rep, diagnose.Trusted, finding.OCSPStapled, finding.Info)
+			if rep.OCSP == nil || rep.OCSP.Status != "good" || !strings.Contains(rep.OCSP.Responder, "tlskit Lab Intermediate CA") {
+				t.Errorf("OCSP %+v", rep.OCSP)
+			}
+		})
+		t.Run("revoked"+v, func(t *testing.T) {
+			name := "revoked.peer.test"
+			leaf := w.leaf(t, name, lab.LeafOptions{})
+			addr := w.openssl(t, "revoked", leaf, inter, v, "-status_file", respond("revoked"+v, leaf, "R"))
+			rep := w.check(t, addr, name, func(o *Options) { o.Time = func() time.Time { return time.Now() } })
+			expect(t, rep, diagnose.Untrusted, finding.CertRevoked, finding.Error)
+			if rep.OCSP == nil || rep.OCSP.Status != "revoked" || rep.OCSP.Reason != "keyCompromise" {
+				t.Errorf("OCSP %+v", rep.OCSP)
+			}
+		})
+	}
+	t.Run("must-staple without a staple", func(t *testing.T) {
+		name := "muststaple.peer.test"
+		addr := w.openssl(t, "muststaple", w.leaf(t, name, lab.LeafOptions{MustStaple: true}), inter)
+		rep := w.check(t, addr, name)
+		expect(t, rep, diagnose.Untrusted, finding.OCSPMustStaple, finding.Error)
+	})
+}
+
+// TestCommonNameOnly: a certificate whose only name is its Common Name is
+// refused by tlskit (as by Go and the browsers), and the finding says which
+// clients still accept it. That claim is checked against the real clients
+// on this machine: OpenSSL's host check and Python's ssl accept it.
+func TestCommonNameOnly(t *testing.T) {
+	w := getWorld(t)
+	const host = "cnonly.peer.test"
+	leaf, err := w.pki.Leaf(lab.LeafOptions{CommonName: host})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(leaf.Leaf.DNSNames) != 0 {
+		t.Fatalf("the leaf has SANs %v", leaf.Leaf.DNSNames)
+	}
+	addr := w.openssl(t, "cnonly", leaf, []*x509.Certificate{w.pki.Intermediate})
+	rep := w.check(t, addr, host)
+	expect(t, rep, diagnose.Untrusted, finding.NameMismatch, finding.Error)
+	d := findingDetail(rep, finding.NameMismatch)
+	for _, want := range []string{"only its Common Name", "Go (since 1.15)", "refuse it", "OpenSSL's host check", "Python's ssl", "accept it"} {
+		if !strings.Contains(d, want) {
+			t.Errorf("name.mismatch detail lacks %q: %s", want, d)
+		}
+	}
+
+	root := filepath.Join(t.TempDir(), "root.pem")
+	writePEMs(t, root, "CERTIFICATE", w.pki.Root.Raw)
+	_, port, _ := net.SplitHostPort(addr)
+	// openssl s_client with host-name verification, failing on any error.
+	out, err := exec.Command("openssl", "s_client", "-connect", addr, "-servername", host, "-CAfile", root,
+		"-verify_hostname", host, "-verify_return_error", "-brief").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "Verification: OK") {
+		t.Errorf("openssl s_client -verify_hostname refused the CN-only certificate (the finding says it accepts it): %v\n%s", err, out)
+	}
+	// Python's ssl with check_hostname, as requests and urllib use it.
+	py := peertest.Need(t, "python3")
+	script := `import socket, ssl, sys
+ctx = ssl.create_default_context(cafile=sys.argv[1])
+with socket.create_connection(("127.0.0.1", int(sys.argv[2]))) as s:
+    with ctx.wrap_socket(s, server_hostname=sys.argv[3]) as t:
+        print("ok", t.version())`
+	out, err = exec.Command(py, "-c", script, root, port, host).CombinedOutput()
+	if err != nil || !strings.HasPrefix(string(out), "ok") {
+		t.Errorf("python3 ssl refused the CN-only certificate (the finding says it accepts it): %v\n%s", err, out)
+	}
 }

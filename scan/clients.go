@@ -206,7 +206,7 @@ func (s *scanner) trustClients() {
 	if s.opts.Stacks != nil {
 		opts = *s.opts.Stacks
 	}
-	opts.Now = at
+	opts.Time = func() time.Time { return at }
 	cache := map[string][]truststore.StackVerdict{}
 	for i := range s.rep.Clients {
 		c := &s.rep.Clients[i]
@@ -221,7 +221,7 @@ func (s *scanner) trustClients() {
 		vs, ok := cache[key]
 		if !ok {
 			var err error
-			vs, err = truststore.WhoTrusts(opts, c.chain, s.name, at)
+			vs, err = truststore.WhoTrusts(opts, c.chain, s.name)
 			if err != nil {
 				c.TrustDetail = "not judged: " + err.Error()
 				continue

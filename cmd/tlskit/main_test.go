@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/tlskit/tlskit/internal/peertest"
 	"github.com/tlskit/tlskit/lab"
 )
 
@@ -22,7 +25,9 @@ func TestMain(m *testing.M) {
 // $LAB_CLIENT_CERT/$LAB_CLIENT_KEY a client certificate its servers accept,
 // $LAB_BADCLIENT_CERT/$LAB_BADCLIENT_KEY one they reject, and $LAB_<CASE>
 // (upper case, dashes as underscores) the address of each case, e.g.
-// $LAB_EXPIRED.
+// $LAB_EXPIRED, and $LAB_CHAIN_<CASE> the chain it serves (PEM), e.g.
+// $LAB_CHAIN_EXPIRED; $LAB_CRL is the Intermediate's CRL and
+// $LAB_CLIENT_CA the client CA.
 func TestScripts(t *testing.T) {
 	l, err := lab.Start(context.Background(), lab.Options{Dir: t.TempDir()})
 	if err != nil {
@@ -38,10 +43,32 @@ func TestScripts(t *testing.T) {
 			env.Setenv("LAB_CLIENT_KEY", f.ClientKey)
 			env.Setenv("LAB_BADCLIENT_CERT", f.BadClientCert)
 			env.Setenv("LAB_BADCLIENT_KEY", f.BadClientKey)
+			env.Setenv("LAB_CRL", f.CRL)
+			env.Setenv("LAB_CLIENT_CA", f.ClientCA)
 			for _, c := range l.Cases() {
-				env.Setenv("LAB_"+strings.ToUpper(strings.ReplaceAll(c.Name, "-", "_")), c.Addr)
+				name := strings.ToUpper(strings.ReplaceAll(c.Name, "-", "_"))
+				env.Setenv("LAB_"+name, c.Addr)
+				if c.ChainFile != "" {
+					env.Setenv("LAB_CHAIN_"+name, c.ChainFile)
+				}
 			}
 			return nil
+		},
+		// [peer:NAME] is true when the program NAME is installed; a script
+		// that needs it says "[!peer:NAME] skip", which under
+		// TLSKIT_REQUIRE_PEERS=1 (CI) is an error instead of a skip.
+		Condition: func(cond string) (bool, error) {
+			name, ok := strings.CutPrefix(cond, "peer:")
+			if !ok {
+				return false, fmt.Errorf("unknown condition %q", cond)
+			}
+			if _, err := exec.LookPath(name); err != nil {
+				if peertest.Required() {
+					return false, fmt.Errorf("%s is not installed (TLSKIT_REQUIRE_PEERS=1: .ci/run installs it)", name)
+				}
+				return false, nil
+			}
+			return true, nil
 		},
 	})
 }
