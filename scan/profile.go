@@ -332,10 +332,19 @@ func (p *Profile) Check(rep *Report) (*ProfileResult, []finding.Finding) {
 	for _, g := range p.TLSCurves {
 		okGroup[groupByName(g)] = true
 	}
-	var extraG, smallG []string
+	var extraG, smallG, smallFF []string
 	for _, g := range rep.Groups {
 		var id uint16
 		fmt.Sscanf(g.ID, "0x%04x", &id)
+		if g.Kind == "FFDHE" {
+			// Mozilla's tls_curves lists the elliptic curve (and hybrid)
+			// groups; finite-field DH is governed by dh_param_size,
+			// checked below with the DHE suites.
+			if p.DHParamSize != nil && g.Bits < *p.DHParamSize {
+				smallFF = append(smallFF, g.Name)
+			}
+			continue
+		}
 		if !okGroup[wire.NamedGroup(id)] {
 			extraG = append(extraG, fmt.Sprintf("%s (%s; probes %s)", g.Name, strings.Join(g.Versions, ", "), intsString(g.Probes)))
 		}
@@ -351,6 +360,10 @@ func (p *Profile) Check(rep *Report) (*ProfileResult, []finding.Finding) {
 	if len(smallG) > 0 {
 		dev(finding.ProfileGroup, title("groups under %d bits are accepted", p.ECDHParamSize),
 			"The profile asks for ECDHE groups of at least "+itoa(p.ECDHParamSize)+" bits.", "Remove the small curves from the server's groups.", smallG)
+	}
+	if len(smallFF) > 0 {
+		dev(finding.ProfileDHSize, title("FFDHE groups under %d bits are accepted", *p.DHParamSize),
+			fmt.Sprintf("The profile asks for DH parameters of at least %d bits.", *p.DHParamSize), "Remove the small FFDHE groups.", smallFF)
 	}
 	// DH parameters.
 	if p.DHParamSize != nil {
