@@ -108,12 +108,19 @@ type conv struct {
 	sslv2ok     bool // the first server bytes may be an SSL 2.0 record
 	started     bool // a TLS record was read
 	readErr     error
+	pre         *preamble // the in-band upgrade before TLS, if any
 }
 
 // errCut is returned once the bound on the server's bytes was reached.
 var errCut = errors.New("scan: the server sent more than a probe keeps")
 
-func newConv(c net.Conn) *conv { return &conv{c: c, keys: &keylog.Log{}} }
+func newConv(c net.Conn) *conv {
+	v := &conv{c: c, keys: &keylog.Log{}}
+	if uc, ok := c.(*upgradedConn); ok {
+		v.pre = &uc.pre
+	}
+	return v
+}
 
 // setOpener protects the server's next records with o.
 func (v *conv) setOpener(o *keysched.Opener, tls12 bool) { v.opener, v.openerTLS12 = o, tls12 }
@@ -294,6 +301,9 @@ func (v *conv) close() {
 // transcript decodes what was recorded, with the secrets the probe derived.
 func (v *conv) transcript() *transcript.Transcript {
 	dec := transcript.NewDecoder(transcript.Options{Keys: v.keys, MaxEvents: 200})
+	if v.pre != nil {
+		decodePreamble(dec, v.pre)
+	}
 	for _, c := range v.chunks {
 		switch {
 		case c.cut != "":

@@ -20,6 +20,9 @@ type Report struct {
 	ServerName string `json:"server_name,omitempty"`
 	// Trust says which anchors chains were verified against.
 	Trust string `json:"trust,omitempty"`
+	// StartTLS is what the in-band upgrade before TLS established (the
+	// first probe's), when the scan spoke one.
+	StartTLS *transcript.Upgrade `json:"starttls,omitempty"`
 	// Versions lists the protocol versions the server accepts, oldest
 	// first, each with its cipher suites; a version it refuses is absent.
 	Versions []VersionSupport `json:"versions"`

@@ -29,6 +29,7 @@ package scan
 import (
 	"context"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"net"
 	"slices"
@@ -38,8 +39,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tlskit/tlskit/diagnose"
 	"github.com/tlskit/tlskit/finding"
 	"github.com/tlskit/tlskit/internal/wire"
+	"github.com/tlskit/tlskit/starttls"
+	"github.com/tlskit/tlskit/transcript"
 	"github.com/tlskit/tlskit/trust"
 	"github.com/tlskit/tlskit/truststore"
 )
@@ -54,6 +58,14 @@ type Options struct {
 	// Dial opens each probe connection; nil dials TCP. A STARTTLS dialer
 	// upgrades the connection before returning it.
 	Dial DialFunc
+	// StartTLS, when set, is the protocol whose in-band upgrade every
+	// probe connection speaks before its ClientHello (on top of Dial);
+	// StartTLSChosenBy says how it was chosen when the user did not name
+	// it. XMPPDomain is the XMPP domain to open streams to (default: the
+	// server name).
+	StartTLS         starttls.Protocol
+	StartTLSChosenBy string
+	XMPPDomain       string
 	// MaxConns bounds the connections open to the host at once (4 when
 	// zero).
 	MaxConns int
@@ -110,6 +122,8 @@ type scanner struct {
 	versionResults []*result              // the protocol version probes' results
 	sslv2          *wire.SSLv2ServerHello // the SSL 2.0 probe's answer
 	chains         [][]*x509.Certificate  // the distinct chains the server sent
+	upgradeErr     *upgradeError          // the first failed in-band upgrade
+	upgraded       *upgradedConn          // the first upgraded connection, for its evidence
 }
 
 // Run scans one server. Failures of the server or the network are findings
@@ -124,6 +138,13 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if opts.Dial == nil {
 		d := &net.Dialer{}
 		opts.Dial = func(ctx context.Context, addr string) (net.Conn, error) { return d.DialContext(ctx, "tcp", addr) }
+	}
+	if opts.StartTLS != "" {
+		domain := opts.XMPPDomain
+		if domain == "" {
+			domain, _ = trust.ServerName(opts.Address, opts.ServerName)
+		}
+		opts.Dial = startTLSDial(opts.Dial, opts.StartTLS, opts.StartTLSChosenBy, domain)
 	}
 	if opts.Verifier == nil {
 		opts.Verifier = &trust.Verifier{Anchors: trust.SystemAnchors()}
@@ -237,6 +258,16 @@ func (s *scanner) run(ctx context.Context) {
 	rep.SignatureAlgorithms = mergeSigAlgs(sig13, sig12)
 	rep.Clients = clients
 	s.trustClients()
+	if s.upgraded != nil && s.upgraded.pre.up.Pipelined > 0 {
+		// Plaintext pipelined after the go-ahead: check's finding.
+		dec := transcript.NewDecoder(transcript.Options{})
+		decodePreamble(dec, &s.upgraded.pre)
+		for _, f := range diagnose.Findings(diagnose.Input{Target: s.opts.Address, Transcript: dec.Transcript(), HandshakeDone: true}) {
+			if strings.HasPrefix(f.ID, "starttls.") {
+				rep.Findings = append(rep.Findings, f)
+			}
+		}
+	}
 	rep.Findings = append(rep.Findings, weaknesses(rep)...)
 	if s.opts.Profile != nil {
 		res, fs := s.opts.Profile.Check(rep)
@@ -269,6 +300,13 @@ func (s *scanner) unreachable() {
 		Fix:      "Check that the server has a certificate and enabled protocols, and that the port serves TLS.",
 		Evidence: ev}
 	switch n := len(s.versionResults); {
+	case s.upgradeErr != nil:
+		// The upgrade's own explanation, as check gives it.
+		fs := diagnose.Findings(diagnose.Input{Target: s.opts.Address, Transcript: s.upgradeErr.transcript(),
+			HandshakeErr: s.upgradeErr.err, Timeout: s.opts.Timeout})
+		if len(fs) > 0 {
+			f = fs[0]
+		}
 	case s.dialFailed() != nil:
 		f = dialFinding(s.opts.Address, s.dialFailed())
 		f.Evidence = ev
@@ -276,7 +314,7 @@ func (s *scanner) unreachable() {
 		f = finding.Finding{ID: finding.NetTimeout, Severity: finding.Error,
 			Title:    fmt.Sprintf("%s accepts connections but answers no ClientHello within %v", s.opts.Address, s.opts.Timeout),
 			Detail:   "Every probe connected and sent its ClientHello, and the server said nothing before the deadline: it waits for something else (a protocol that speaks first, such as SMTP, or a STARTTLS upgrade), or it is overloaded.",
-			Fix:      "Check what the port serves: a protocol that upgrades to TLS in band (SMTP, IMAP, POP3, LDAP, PostgreSQL…) needs its upgrade first, which tlskit scan does not do yet; try a longer --timeout on slow servers.",
+			Fix:      "Check what the port serves: a protocol that upgrades to TLS in band (SMTP, IMAP, POP3, LDAP, PostgreSQL…) needs its upgrade first (--starttls PROTO); try a longer --timeout on slow servers.",
 			Evidence: ev}
 	case notTLS == n:
 		what := "another protocol"
@@ -286,7 +324,7 @@ func (s *scanner) unreachable() {
 		f = finding.Finding{ID: finding.ProtocolNotTLS, Severity: finding.Error,
 			Title:    fmt.Sprintf("%s does not speak TLS: it answers with %s", s.opts.Address, what),
 			Detail:   "Every probe's ClientHello was answered with bytes that are not TLS records.",
-			Fix:      "Scan the TLS port of the service (SMTPS 465, IMAPS 993, HTTPS 443…); a protocol that upgrades to TLS in band needs its upgrade first, which tlskit scan does not do yet.",
+			Fix:      "Scan the TLS port of the service (SMTPS 465, IMAPS 993, HTTPS 443…), or, for a protocol that upgrades to TLS in band, scan with --starttls PROTO.",
 			Evidence: ev}
 	}
 	rep.Findings = append(rep.Findings, f)
@@ -345,12 +383,30 @@ func (s *scanner) probe(ctx context.Context, purpose string, spec helloSpec, sto
 	if err != nil {
 		res.netErr = err
 		p.Answer = "connection failed: " + err.Error()
+		var ue *upgradeError
+		if errors.As(err, &ue) {
+			p.Answer = "the in-band upgrade failed: " + err.Error()
+			tr := ue.transcript()
+			p.Transcript, p.Problems = tr.Events, tr.Problems
+		}
 		s.mu.Lock()
 		if s.dialErr == nil {
 			s.dialErr = err
 		}
+		if ue != nil && s.upgradeErr == nil {
+			s.upgradeErr = ue
+		}
 		s.mu.Unlock()
 		return res
+	}
+	if uc, ok := c.(*upgradedConn); ok {
+		s.mu.Lock()
+		if s.rep.StartTLS == nil {
+			up := uc.pre.up
+			s.rep.StartTLS = &up
+			s.upgraded = uc
+		}
+		s.mu.Unlock()
 	}
 	s.mu.Lock()
 	if s.address == "" {

@@ -12,7 +12,8 @@ import (
 	"github.com/tlskit/tlskit/starttls"
 )
 
-// startTLSFlags are check's flags for protocols that upgrade in band.
+// startTLSFlags are the flags of check and scan for protocols that
+// upgrade in band.
 type startTLSFlags struct {
 	proto      string
 	xmppDomain string
@@ -32,22 +33,28 @@ func (f *startTLSFlags) register(fl *pflag.FlagSet) {
 // protocol given, or the one of a well-known port, or none.
 func (f *startTLSFlags) apply(opts *probe.Options, addr string) error {
 	opts.XMPPDomain = f.xmppDomain
+	p, chosenBy, err := f.protocol(addr)
+	opts.StartTLS, opts.StartTLSChosenBy = p, chosenBy
+	return err
+}
+
+// protocol returns the upgrade for the target addr (HOST:PORT), and how it
+// was chosen when the user did not name it; "" for none.
+func (f *startTLSFlags) protocol(addr string) (starttls.Protocol, string, error) {
 	switch strings.ToLower(f.proto) {
 	case "none", "off", "no":
-		return nil
+		return "", "", nil
 	case "", "auto":
 		_, port, _ := net.SplitHostPort(addr)
 		n, _ := strconv.Atoi(port)
 		if p := starttls.ForPort(n); p != "" {
-			opts.StartTLS = p
-			opts.StartTLSChosenBy = fmt.Sprintf("from port %d; --starttls none turns it off", n)
+			return p, fmt.Sprintf("from port %d; --starttls none turns it off", n), nil
 		}
-		return nil
+		return "", "", nil
 	}
 	p, err := starttls.ParseProtocol(f.proto)
 	if err != nil {
-		return usagef("--starttls takes a protocol name, none, or nothing (chosen by port)", "--starttls: %s", strings.TrimPrefix(err.Error(), "starttls: "))
+		return "", "", usagef("--starttls takes a protocol name, none, or nothing (chosen by port)", "--starttls: %s", strings.TrimPrefix(err.Error(), "starttls: "))
 	}
-	opts.StartTLS = p
-	return nil
+	return p, "", nil
 }

@@ -17,12 +17,14 @@ import (
 	"github.com/tlskit/tlskit/probe"
 	"github.com/tlskit/tlskit/render"
 	"github.com/tlskit/tlskit/scan"
+	"github.com/tlskit/tlskit/starttls"
 	"github.com/tlskit/tlskit/truststore"
 )
 
 // scanFlags are the options of `tlskit scan`.
 type scanFlags struct {
 	trust        trustFlags
+	starttls     startTLSFlags
 	profile      string
 	jsonOut      bool
 	htmlFile     string
@@ -60,6 +62,10 @@ ClientHello of commonly deployed clients (documented parameter sets;
 spot) and says whether each connects, with what, and whether its trust store
 on this machine trusts the chain.
 
+Servers that upgrade to TLS in band are scanned through the upgrade: every
+probe speaks --starttls PROTO first (smtp, imap, pop3, ldap, postgres, mysql,
+xmpp…; chosen by well-known port when absent, none to turn it off).
+
 Every row names the probes it was learnt from; --json and --html show each
 probe's conversation. At most --max-conns connections are open to a host at
 once, --delay spaces them, and the report counts them.
@@ -73,7 +79,9 @@ Exit status: 0 no finding of severity error and the profile (if any) met;
   tlskit scan --profile mozilla-guidelines.json#old legacy.internal:8443
   tlskit scan --json --max-conns 2 --delay 50ms 10.0.0.7:8443 > scan.json
   tlskit scan --html report.html --ca-file corp-root.pem api.internal
-  tlskit scan --brief --no-clients example.com`,
+  tlskit scan --brief --no-clients example.com
+  tlskit scan --starttls smtp mail.example.com:587
+  tlskit scan --starttls postgres db.internal:5432`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return usagef("example: tlskit scan example.com:443", "scan takes one or more HOST[:PORT]")
@@ -92,6 +100,7 @@ Exit status: 0 no finding of severity error and the profile (if any) met;
 func (f *scanFlags) register(fl *pflag.FlagSet) {
 	fl.SortFlags = false
 	f.trust.register(fl, groupTrust|groupName|groupTime|groupTimeout, 5*time.Second)
+	f.starttls.register(fl)
 	fl.StringVar(&f.profile, "profile", "", "check the server against a TLS profile: modern, intermediate, old (Mozilla's) or a JSON `FILE` (FILE#NAME for a guidelines file)")
 	fl.BoolVar(&f.jsonOut, "json", false, "print JSON: one object for one target, an array for several")
 	fl.StringVar(&f.htmlFile, "html", "", "also write a self-contained HTML report to `FILE`")
@@ -159,6 +168,13 @@ func (f *scanFlags) run(cmd *cobra.Command, args []string, stdio Stdio) error {
 	errs := make([]error, len(addrs))
 	sem := make(chan struct{}, maxParallelHosts)
 	var wg sync.WaitGroup
+	protos := make([]starttls.Protocol, len(addrs))
+	chosen := make([]string, len(addrs))
+	for i, addr := range addrs {
+		if protos[i], chosen[i], err = f.starttls.protocol(addr); err != nil {
+			return err
+		}
+	}
 	for i, addr := range addrs {
 		sem <- struct{}{}
 		onProgress := prog.bar(addr)
@@ -168,6 +184,7 @@ func (f *scanFlags) run(cmd *cobra.Command, args []string, stdio Stdio) error {
 				Address: addr, ServerName: pol.ServerName, MaxConns: f.maxConns, Delay: f.delay,
 				Timeout: f.trust.timeout, Verifier: v, Time: pol.Time, Profile: prof,
 				Clients: clients, NoClients: f.noClients, Stacks: &stacks, Progress: onProgress,
+				StartTLS: protos[i], StartTLSChosenBy: chosen[i], XMPPDomain: f.starttls.xmppDomain,
 			})
 		})
 	}
