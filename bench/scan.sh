@@ -59,7 +59,9 @@ t_testssl=$(ms "$start" "$(date +%s%N)")
 
 printf 'server: openssl s_server %s, RSA and ECDSA certificates, on loopback; %d cores\n' "$(openssl version | cut -d' ' -f2)" "$(nproc)"
 printf 'tlskit scan   %7d ms  (%d connections; mean of %d runs)\n' "$t_tlskit" "$conns" "$runs"
-printf 'sslscan       %7d ms  (%s; mean of %d runs)\n' "$t_sslscan" "$(sslscan --version | sed -n 's/^[[:space:]]*\([0-9][0-9.]*\).*/\1/p' | head -1)" "$runs"
-printf 'testssl.sh    %7d ms  (%s; one run)\n' "$t_testssl" "$(testssl --version 2>/dev/null | grep -o 'testssl.sh [^ ]*' | head -1)"
+noansi() { sed 's/\x1b\[[0-9;]*m//g'; }
+printf 'sslscan       %7d ms  (sslscan %s; mean of %d runs)\n' "$t_sslscan" "$(sslscan --version | noansi | grep -o '[0-9][0-9.]*' | head -1)" "$runs"
+printf 'testssl.sh    %7d ms  (testssl.sh %s; one run)\n' "$t_testssl" "$(testssl --version 2>/dev/null | noansi | grep -o 'testssl *[0-9][0-9.]*' | grep -o '[0-9][0-9.]*' | head -1)"
+printf 'load average: %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
 printf 'testssl.sh / tlskit: %.1fx (goal >= 20x)\n' "$(echo "$t_testssl/$t_tlskit" | bc -l)"
 printf 'sslscan / tlskit:    %.1fx (goal > 1x)\n' "$(echo "$t_sslscan/$t_tlskit" | bc -l)"

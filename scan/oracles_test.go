@@ -2,6 +2,7 @@ package scan
 
 import (
 	"bytes"
+	"crypto/tls"
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
@@ -311,4 +312,21 @@ func opensslSuites(t *testing.T) map[string]bool {
 		}
 	}
 	return known
+}
+
+// hybridWorks asks Go's crypto/tls client whether the server negotiates
+// the hybrid group name when the client offers only it.
+func hybridWorks(t *testing.T, addr, name string) bool {
+	t.Helper()
+	id := map[string]tls.CurveID{"X25519MLKEM768": tls.X25519MLKEM768, "SecP256r1MLKEM768": tls.SecP256r1MLKEM768,
+		"SecP384r1MLKEM1024": tls.SecP384r1MLKEM1024}[name]
+	if id == 0 {
+		return false
+	}
+	c, err := tls.Dial("tcp", addr, &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS13, CurvePreferences: []tls.CurveID{id}})
+	if err != nil {
+		return false
+	}
+	defer c.Close()
+	return c.ConnectionState().CurveID == id
 }

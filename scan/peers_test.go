@@ -2,6 +2,7 @@ package scan
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net"
 	"os"
@@ -36,6 +37,8 @@ type peerCase struct {
 	compliant bool
 	// check makes the case's own assertions: findings, features.
 	check func(t *testing.T, rep *Report)
+	// problems are what the scan may say it could not settle, and why.
+	problems []string
 }
 
 // opensslCase starts openssl s_server with args.
@@ -116,6 +119,37 @@ http {
 		again:
 		}
 	}
+}
+
+// goCase starts a crypto/tls server (Go's TLS stack, another real
+// implementation: its hybrid post-quantum groups are what neither
+// sslscan 2.0.7 nor testssl.sh 3.0.8 knows) with the ECDSA certificate and
+// Go's defaults; it completes each handshake and closes.
+func goCase(t *testing.T, p *testPKI) string {
+	cert, err := tls.LoadX509KeyPair(p.ecCert, p.ecKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				c.SetDeadline(time.Now().Add(5 * time.Second))
+				c.(*tls.Conn).Handshake()
+				c.Read(make([]byte, 1))
+			}()
+		}
+	}()
+	return ln.Addr().String()
 }
 
 // Mozilla's configurations for nginx 1.22 with OpenSSL 3.0, as
@@ -304,6 +338,20 @@ var peerCases = []peerCase{
 				}
 			}
 		}},
+	{name: "go-crypto-tls", // Go's crypto/tls server: the three hybrid post-quantum groups
+		start: goCase,
+		// Go's server keeps its own order, except that it puts
+		// ChaCha20-Poly1305 first for a client that prefers it (its
+		// aesgcmPreferred rule): the accepted suites offered in reverse
+		// (ChaCha20 first) are answered with ChaCha20, which is neither.
+		problems: []string{"offered the accepted suites in reverse, the server picked TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256"},
+		check: func(t *testing.T, rep *Report) {
+			if rep.PreferredGroup != "X25519MLKEM768" {
+				t.Errorf("preferred group %q, Go prefers X25519MLKEM768", rep.PreferredGroup)
+			}
+			wantFindings(t, rep, nil, []string{finding.ScanNoPQ})
+			wantState(t, "TLS 1.3 PSK", rep.Session.PSK13, Supported)
+		}},
 	{name: "nginx-intermediate", // Mozilla intermediate, two certificates
 		start: nginxCase(func(t *testing.T, p *testPKI) string {
 			return fmt.Sprintf("ssl_certificate %s; ssl_certificate_key %s; ssl_certificate %s; ssl_certificate_key %s;\n    %s",
@@ -348,7 +396,9 @@ func TestAgainstPeers(t *testing.T) {
 			}
 			t.Logf("tlskit: %d connections in %.0f ms", rep.Connections, rep.DurationMS)
 			for _, pr := range rep.Problems {
-				t.Errorf("scan problem: %s", pr)
+				if !slices.ContainsFunc(c.problems, func(p string) bool { return strings.Contains(pr, p) }) {
+					t.Errorf("scan problem: %s", pr)
+				}
 			}
 			ss := sslscan(t, addr)
 			compare(t, rep, ss, addr)
@@ -427,6 +477,15 @@ func compare(t *testing.T, rep *Report, o *oracle, addr string) {
 			mine = all
 		}
 		for _, g := range minus(mine, theirs) {
+			// The hybrid post-quantum groups are known to neither
+			// sslscan 2.0.7 nor testssl.sh 3.0.8; Go's crypto/tls client
+			// settles them.
+			if strings.Contains(g, "MLKEM") {
+				if hybridWorks(t, addr, g) {
+					t.Logf("%s: tlskit is right about %s, which %s does not test: crypto/tls's client negotiates it offering only that group", o.name, g, o.name)
+					continue
+				}
+			}
 			// FFDHE in TLS 1.2 (RFC 7919) is tested by neither sslscan
 			// nor testssl.sh; gnutls-cli settles it.
 			if strings.HasPrefix(g, "ffdhe") && (v == "TLS 1.2" || v == "any" && !slices.Contains(groups["TLS 1.3"], g)) {
