@@ -339,12 +339,20 @@ func (h *hsState) message(it item) bool {
 		h.msgs = append(h.msgs, it.msg.Raw...)
 		r.cv = m
 	case *wire.ServerHelloDone:
+		if r.sh == nil || r.version == wire.VersionTLS13 {
+			r.notTLS = "the server sent ServerHelloDone out of order"
+			return false
+		}
 		h.msgs = append(h.msgs, it.msg.Raw...)
 		if h.stop == toFlight {
 			return false
 		}
 		return h.complete12()
 	case *wire.Finished:
+		if r.version == wire.VersionTLS13 && h.k13 == nil {
+			r.notTLS = "the server sent Finished out of order"
+			return false
+		}
 		if r.version == wire.VersionTLS13 {
 			want := h.k13.finished(h.k13.sHS, h.msgs)
 			h.msgs = append(h.msgs, it.msg.Raw...)
@@ -601,8 +609,12 @@ func (h *hsState) complete12() bool {
 		preMaster, cke = pm, append([]byte{byte(len(pub) >> 8), byte(len(pub))}, pub...)
 	case info.Kx == wire.KxRSA && len(r.certs) > 0 && r.version != wire.VersionSSL30:
 		c, err := x509.ParseCertificate(r.certs[0])
-		pub, ok := c.PublicKey.(*rsa.PublicKey)
-		if err != nil || !ok {
+		var pub *rsa.PublicKey
+		ok := false
+		if err == nil {
+			pub, ok = c.PublicKey.(*rsa.PublicKey)
+		}
+		if !ok {
 			r.stopped = "the server's certificate has no RSA key for the RSA key exchange"
 			return false
 		}
