@@ -183,7 +183,12 @@ func recordOne(ctx context.Context, dir string, lc localClient, timeout time.Dur
 			lc.store, lc.note = "gnutls", "wget with GnuTLS uses GnuTLS's system trust"
 		}
 	}
-	src := "recorded on this machine: " + strings.Join(cmd.Args[:min(len(cmd.Args), 3)], " ") + "…"
+	var args []string
+	for _, a := range cmd.Args[:min(len(cmd.Args), 3)] {
+		a, _, _ = strings.Cut(a, "\n")
+		args = append(args, a)
+	}
+	src := "recorded on this machine: " + strings.Join(args, " ") + "…"
 	if version != "" {
 		src += " (" + version + ")"
 	}
