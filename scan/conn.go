@@ -50,24 +50,22 @@ func (l *limiter) acquire(ctx context.Context) error {
 		return ctx.Err()
 	}
 	if l.delay > 0 {
+		// Starts are serialised: each waits for the previous one's time
+		// plus the delay, measured from when that one really started.
 		l.mu.Lock()
-		now := time.Now()
-		start := l.next
-		if start.Before(now) {
-			start = now
-		}
-		l.next = start.Add(l.delay)
-		l.mu.Unlock()
-		if wait := time.Until(start); wait > 0 {
+		if wait := time.Until(l.next); wait > 0 {
 			t := time.NewTimer(wait)
 			select {
 			case <-t.C:
 			case <-ctx.Done():
 				t.Stop()
+				l.mu.Unlock()
 				<-l.sem
 				return ctx.Err()
 			}
 		}
+		l.next = time.Now().Add(l.delay)
+		l.mu.Unlock()
 	}
 	l.count.Add(1)
 	return nil

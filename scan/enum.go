@@ -464,7 +464,7 @@ func mergeSigAlgs(s13, s12 []SigAlgSupport) []SigAlgSupport {
 }
 
 // alpnCandidates are the application protocols offered.
-var alpnCandidates = []string{"h2", "http/1.1", "http/1.0", "spdy/3.1", "acme-tls/1", "imap", "pop3", "smtp", "xmpp-client", "ftp", "postgresql", "mqtt"}
+var alpnCandidates = []string{"h2", "http/1.1", "http/1.0", "http/0.9", "spdy/3.1", "acme-tls/1", "imap", "pop3", "smtp", "xmpp-client", "ftp", "postgresql", "mqtt"}
 
 // alpn enumerates the application protocols the server selects, with TLS
 // 1.2 when it can (the ServerHello carries the choice) and TLS 1.3's

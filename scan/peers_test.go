@@ -77,7 +77,7 @@ http {
   access_log off;
   client_body_temp_path %[2]s; proxy_temp_path %[2]s; fastcgi_temp_path %[2]s; uwsgi_temp_path %[2]s; scgi_temp_path %[2]s;
   server {
-    listen 127.0.0.1:%[3]d ssl;
+    listen 127.0.0.1:%[3]d ssl http2;
     server_name localhost;
     %[4]s
     location / { return 200 "ok\n"; }
@@ -360,6 +360,24 @@ var peerCases = []peerCase{
 		profile: "intermediate", compliant: true,
 		check: func(t *testing.T, rep *Report) {
 			wantFindings(t, rep, []string{finding.ProfileOCSP}, []string{finding.ScanNoForwardSecrecy, finding.ScanTLS10})
+			// listen … http2: nginx prefers h2, then http/1.1, and also
+			// takes http/1.0 and http/0.9 (ngx_http_ssl_alpn_select).
+			// openssl s_client agrees: offering them in the opposite
+			// order it gets h2, and offering each alone it gets that one.
+			want := []string{"h2", "http/1.1", "http/1.0", "http/0.9"}
+			if !slices.Equal(rep.ALPN.Protocols, want) {
+				t.Errorf("ALPN %v, want %v", rep.ALPN.Protocols, want)
+			}
+			for _, offer := range []string{"http/0.9,http/1.0,http/1.1,h2", "http/1.0", "http/0.9"} {
+				out, _ := exec.Command(peertest.Need(t, "openssl"), "s_client", "-connect", rep.Target, "-alpn", offer).CombinedOutput()
+				first := offer
+				if strings.Contains(offer, ",") {
+					first = "h2"
+				}
+				if !strings.Contains(string(out), "ALPN protocol: "+first+"\n") {
+					t.Errorf("s_client -alpn %s did not get %s", offer, first)
+				}
+			}
 			wantState(t, "ticket resumption", rep.Session.ResumptionTicket, NotSupported) // ssl_session_tickets off
 			wantState(t, "session id resumption", rep.Session.ResumptionID, Supported)    // ssl_session_cache
 		}},
