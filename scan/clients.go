@@ -28,14 +28,21 @@ type ClientProfile struct {
 	Name string `json:"name"`
 	// Source says where the parameters come from: the documentation or
 	// source they are transcribed from, or "recorded on this machine".
-	Source    string                 `json:"source"`
-	Versions  []wire.Version         `json:"versions"` // highest first; one below TLS 1.3 means no supported_versions
+	Source string `json:"source"`
+	// Versions are the versions offered, highest first (a GREASE value
+	// may lead); with TLS 1.3 they go in supported_versions, otherwise the
+	// first is legacy_version.
+	Versions []wire.Version `json:"versions"`
+	// Suites, Groups, KeyShares (the groups it sends shares for), SigAlgs
+	// and ALPN are what the hello offers, in the client's order.
 	Suites    []wire.CipherSuite     `json:"suites"`
 	Groups    []wire.NamedGroup      `json:"groups"`
 	KeyShares []wire.NamedGroup      `json:"key_shares,omitempty"`
 	SigAlgs   []wire.SignatureScheme `json:"signature_algorithms"`
 	ALPN      []string               `json:"alpn,omitempty"`
-	// Extensions the client sends.
+	// EMS, ETM, Ticket, StatusRequest and SCTs say the client sends
+	// extended_master_secret, encrypt_then_mac, session_ticket,
+	// status_request and signed_certificate_timestamp.
 	EMS, ETM, Ticket, StatusRequest, SCTs bool `json:"-"`
 	// TrustStore is the truststore stack whose roots the client uses on
 	// this machine ("go", "curl", "python", "gnutls", "openssl"), or ""
@@ -48,6 +55,7 @@ type ClientProfile struct {
 
 // ClientResult says whether one client connects.
 type ClientResult struct {
+	// Client and Source are the profile's name and source.
 	Client string `json:"client"`
 	Source string `json:"source"`
 	// Connects says the server accepted the client's hello and went on
@@ -65,7 +73,8 @@ type ClientResult struct {
 	TrustDetail string `json:"trust_detail,omitempty"`
 	// Reason says why the client does not connect, or what is notable.
 	Reason string `json:"reason,omitempty"`
-	Probe  int    `json:"probe"`
+	// Probe is the probe that sent the client's hello.
+	Probe int `json:"probe"`
 
 	chain []*x509.Certificate
 	store string

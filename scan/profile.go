@@ -190,6 +190,7 @@ func LoadProfile(spec string) (*Profile, error) {
 
 // ProfileResult is the outcome of a profile check.
 type ProfileResult struct {
+	// Name and Source say which profile was checked.
 	Name   string `json:"name"`
 	Source string `json:"source"`
 	// Compliant says no deviation of severity error was found.

@@ -87,8 +87,12 @@ type VersionSupport struct {
 
 // SuiteDetail describes one accepted suite.
 type SuiteDetail struct {
-	Name   string `json:"name"`
-	ID     string `json:"id"`
+	// Name is the IANA name and ID the code point ("0xc02f").
+	Name string `json:"name"`
+	ID   string `json:"id"`
+	// Kx, Auth, Cipher and MAC are the suite's key exchange,
+	// authentication, record cipher and MAC (AEAD for AEAD ciphers), and
+	// Bits the cipher's effective key strength, from wire's table.
 	Kx     string `json:"kx"`
 	Auth   string `json:"auth"`
 	Cipher string `json:"cipher"`
@@ -106,16 +110,20 @@ type SuiteDetail struct {
 
 // ProtocolResult is one protocol version tried.
 type ProtocolResult struct {
+	// Version is the version tried and Accepted whether the server
+	// answered with it.
 	Version  string `json:"version"`
 	Accepted bool   `json:"accepted"`
 	// Answer says what the server answered: "ServerHello TLS 1.2",
 	// "alert fatal protocol_version", "ServerHello for TLS 1.2 instead".
 	Answer string `json:"answer"`
-	Probe  int    `json:"probe"`
+	// Probe is the probe's id.
+	Probe int `json:"probe"`
 }
 
 // GroupSupport is one accepted key exchange group.
 type GroupSupport struct {
+	// Name is the IANA name and ID the code point ("0x11ec").
 	Name string `json:"name"`
 	ID   string `json:"id"`
 	// Kind is "ECDHE", "FFDHE", "hybrid post-quantum" or "post-quantum".
@@ -123,14 +131,18 @@ type GroupSupport struct {
 	// Versions are the versions in which the server accepted it.
 	Versions []string `json:"versions"`
 	// Bits is the key size (the DH prime, the curve).
-	Bits   int   `json:"bits,omitempty"`
+	Bits int `json:"bits,omitempty"`
+	// Probes are the probes in which the server picked it.
 	Probes []int `json:"probes"`
 }
 
 // SigAlgSupport is one signature scheme the server signs with.
 type SigAlgSupport struct {
-	Name     string   `json:"name"`
-	ID       string   `json:"id"`
+	// Name is the IANA name and ID the code point ("0x0403").
+	Name string `json:"name"`
+	ID   string `json:"id"`
+	// Versions are the versions in which the server signed with it, and
+	// Probes the probes that showed it.
 	Versions []string `json:"versions"`
 	Probes   []int    `json:"probes"`
 }
@@ -141,8 +153,9 @@ type ALPNResult struct {
 	// picked them when offered all.
 	Protocols []string `json:"protocols"`
 	// Note says what the answer means (no ALPN, a refusal, which version).
-	Note   string `json:"note,omitempty"`
-	Probes []int  `json:"probes,omitempty"`
+	Note string `json:"note,omitempty"`
+	// Probes are the probes that asked.
+	Probes []int `json:"probes,omitempty"`
 }
 
 // CertificateResult is the chain the server sends for one key type.
@@ -164,8 +177,9 @@ type CertificateResult struct {
 	Trusted  bool              `json:"trusted"`
 	Findings []finding.Finding `json:"findings"`
 	// OCSPStapled says a stapled OCSP response came with this chain.
-	OCSPStapled bool  `json:"ocsp_stapled"`
-	Probes      []int `json:"probes"`
+	OCSPStapled bool `json:"ocsp_stapled"`
+	// Probes are the probes that received this chain.
+	Probes []int `json:"probes"`
 }
 
 // Feature states.
@@ -182,10 +196,17 @@ type Feature struct {
 	State string `json:"state"`
 	// Detail says what was seen, or why the state is unknown.
 	Detail string `json:"detail,omitempty"`
-	Probes []int  `json:"probes,omitempty"`
+	// Probes are the probes the state was learnt from.
+	Probes []int `json:"probes,omitempty"`
 }
 
-// SessionFeatures are the session features a scan tests.
+// SessionFeatures are the session features a scan tests: resumption by
+// session id and by ticket (RFC 5077) with the ticket lifetime in seconds
+// (TLS 1.2's hint, else TLS 1.3's), TLS 1.3 PSK resumption and 0-RTT,
+// extended master secret (RFC 7627), encrypt-then-MAC (RFC 7366), secure
+// renegotiation (RFC 5746) and client-initiated renegotiation,
+// TLS_FALLBACK_SCSV (RFC 7507), compression, heartbeat (RFC 6520) and
+// Heartbleed (Supported means vulnerable), OCSP stapling.
 type SessionFeatures struct {
 	ResumptionID        Feature `json:"resumption_session_id"`
 	ResumptionTicket    Feature `json:"resumption_ticket"`
@@ -206,6 +227,7 @@ type SessionFeatures struct {
 // Probe is one connection of a scan: why it was made, what the hello
 // offered, what the server answered, and the whole conversation.
 type Probe struct {
+	// ID numbers the probes from 1, in the order they were made.
 	ID int `json:"id"`
 	// Purpose says what the probe asks, e.g. "TLS 1.2 suites (round 3)".
 	Purpose string `json:"purpose"`
@@ -218,6 +240,7 @@ type Probe struct {
 	// keys, as `tlskit check` shows it.
 	Transcript []transcript.Event `json:"transcript"`
 	// Problems are what the decoder could not make sense of.
-	Problems   []string `json:"problems,omitempty"`
-	DurationMS float64  `json:"duration_ms"`
+	Problems []string `json:"problems,omitempty"`
+	// DurationMS is the connection's time, from dialling to closing.
+	DurationMS float64 `json:"duration_ms"`
 }

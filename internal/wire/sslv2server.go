@@ -19,14 +19,16 @@ type SSLv2ServerHello struct {
 	SessionIDHit uint8 `json:"session_id_hit"`
 	// CertificateType is 1 (SSL_CT_X509_CERTIFICATE) for an X.509
 	// certificate.
-	CertificateType uint8   `json:"certificate_type"`
-	Version         Version `json:"server_version"`
+	CertificateType uint8 `json:"certificate_type"`
+	// Version is the server's version: 0x0002 for SSL 2.0.
+	Version Version `json:"server_version"`
 	// Certificate is the server's DER certificate.
 	Certificate HexBytes `json:"-"`
 	// CipherSpecs are the cipher kinds the server accepts of those the
 	// client offered.
-	CipherSpecs  []SSLv2CipherSpec `json:"cipher_specs"`
-	ConnectionID HexBytes          `json:"connection_id"`
+	CipherSpecs []SSLv2CipherSpec `json:"cipher_specs"`
+	// ConnectionID is the server's connection id.
+	ConnectionID HexBytes `json:"connection_id"`
 }
 
 // ParseSSLv2ServerHello parses an SSL 2.0 record that holds a
