@@ -41,34 +41,37 @@ func newLimiter(n int, delay time.Duration) *limiter {
 	return &limiter{sem: make(chan struct{}, n), delay: delay}
 }
 
-// acquire waits for a free slot and for the delay since the previous
-// start, then counts the connection.
+// acquire waits for a free slot, then counts the connection.
 func (l *limiter) acquire(ctx context.Context) error {
 	select {
 	case l.sem <- struct{}{}:
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	if l.delay > 0 {
-		// Starts are serialised: each waits for the previous one's time
-		// plus the delay, measured from when that one really started.
-		l.mu.Lock()
-		if wait := time.Until(l.next); wait > 0 {
-			t := time.NewTimer(wait)
-			select {
-			case <-t.C:
-			case <-ctx.Done():
-				t.Stop()
-				l.mu.Unlock()
-				<-l.sem
-				return ctx.Err()
-			}
-		}
-		l.next = time.Now().Add(l.delay)
-		l.mu.Unlock()
-	}
 	l.count.Add(1)
 	return nil
+}
+
+// dial runs dial as the next connection start: at least the delay after
+// the previous start. With a delay, starts are serialised (each waits for
+// the previous one's dial to begin plus the delay); without, they are not.
+func (l *limiter) dial(ctx context.Context, dial func() (net.Conn, error)) (net.Conn, error) {
+	if l.delay <= 0 {
+		return dial()
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if wait := time.Until(l.next); wait > 0 {
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return nil, ctx.Err()
+		}
+	}
+	l.next = time.Now().Add(l.delay)
+	return dial()
 }
 
 func (l *limiter) release() { <-l.sem }

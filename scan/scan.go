@@ -69,7 +69,9 @@ type Options struct {
 	// MaxConns bounds the connections open to the host at once (4 when
 	// zero).
 	MaxConns int
-	// Delay is the least time between the starts of two connections.
+	// Delay is the least time between the starts of two connections;
+	// with a delay, starts (the dial, and a STARTTLS upgrade) are
+	// serialised.
 	Delay time.Duration
 	// Timeout bounds each connection: connecting and the server's answer
 	// (5 s when zero).
@@ -379,7 +381,7 @@ func (s *scanner) probe(ctx context.Context, purpose string, spec helloSpec, sto
 	start = time.Now() // the connection's own time, not the wait for a slot
 	cctx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
 	defer cancel()
-	c, err := s.opts.Dial(cctx, s.opts.Address)
+	c, err := s.lim.dial(cctx, func() (net.Conn, error) { return s.opts.Dial(cctx, s.opts.Address) })
 	if err != nil {
 		res.netErr = err
 		p.Answer = "connection failed: " + err.Error()
