@@ -82,6 +82,13 @@ type Analysis struct {
 	// Stacks, when set, also asks which TLS stacks on this machine would
 	// trust the chain (check --stacks).
 	Stacks *truststore.Options
+	// ExpiringWithin, when positive, warns (cert.expiring-soon) about each
+	// certificate that expires within this long of Time: the server's
+	// leaf, every certificate of the verified path, and ClientCertificate.
+	ExpiringWithin time.Duration
+	// ClientCertificate is the certificate the client presents, if any,
+	// for ExpiringWithin.
+	ClientCertificate *x509.Certificate
 }
 
 // Analyze turns a connection's facts into its report: the transcript, the
@@ -107,6 +114,13 @@ func Analyze(a Analysis) *Report {
 		}
 	}
 	r.fill(in)
+	if a.ExpiringWithin > 0 {
+		at := a.Time
+		if at.IsZero() {
+			at = time.Now()
+		}
+		r.Findings = append(r.Findings, expiryFindings(in.Verify, chain, a.ClientCertificate, at, a.ExpiringWithin)...)
+	}
 	if perr != nil {
 		r.Findings = append(r.Findings, finding.Finding{ID: finding.ChainInvalid, Severity: finding.Error,
 			Title: "The server sent a certificate that does not parse", Detail: perr.Error(),

@@ -71,6 +71,7 @@ func Catalog() []Case {
 		{Name: "unrecognized-name", Finding: finding.SNIUnrecognizedName, Title: "server rejects the SNI name with unrecognized_name", ExitCode: 1},
 		{Name: "expired", Finding: finding.CertExpired, Title: "leaf expired 30 days ago", ExitCode: 1},
 		{Name: "not-yet-valid", Finding: finding.CertNotYetValid, Title: "leaf valid only from 30 days from now", ExitCode: 1},
+		{Name: "expiring-soon", Finding: finding.CertExpiringSoon, Title: "valid leaf that expires in 10 days (still trusted)"},
 		{Name: "self-signed", Finding: finding.CertSelfSigned, Title: "self-signed leaf", ExitCode: 1},
 		{Name: "weak-key", Finding: finding.CertWeakKey, Title: "leaf with a 1024-bit RSA key", ExitCode: 1},
 		{Name: "weak-signature", Finding: finding.CertWeakSignature, Title: "leaf signed with sha1WithRSAEncryption", ExitCode: 1},
@@ -195,6 +196,8 @@ func buildCase(name string, p *PKI, f Files, logf func(string, ...any)) (caseSer
 		return serve(leaf(LeafOptions{NotBefore: now.AddDate(0, 0, -120), NotAfter: now.AddDate(0, 0, -30)}))
 	case "not-yet-valid":
 		return serve(leaf(LeafOptions{NotBefore: now.AddDate(0, 0, 30), NotAfter: now.AddDate(0, 0, 120)}))
+	case "expiring-soon":
+		return serve(leaf(LeafOptions{NotBefore: now.AddDate(0, 0, -80), NotAfter: now.AddDate(0, 0, 10)}))
 	case "self-signed":
 		return serve(leaf(LeafOptions{SelfSigned: true}))
 	case "weak-key":

@@ -41,6 +41,7 @@
 //	unrecognized-name           sni.unrecognized-name      1     raw: fatal unrecognized_name alert (112) after the ClientHello
 //	expired                     cert.expired               1     leaf expired 30 days ago
 //	not-yet-valid               cert.not-yet-valid         1     leaf valid from 30 days ahead
+//	expiring-soon               cert.expiring-soon         0     leaf valid for 10 more days (warned within 30)
 //	self-signed                 cert.self-signed           1     self-signed leaf, sent alone
 //	weak-key                    cert.weak-key              1     1024-bit RSA leaf (Go still accepts it)
 //	weak-signature              cert.weak-signature        1     sha1WithRSAEncryption leaf from the RSA intermediate

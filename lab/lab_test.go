@@ -67,14 +67,14 @@ func TestCatalog(t *testing.T) {
 		if c.Title == "" {
 			t.Errorf("%s: no title", c.Name)
 		}
-		if (c.Finding == "") != (c.ExitCode == 0) && c.Finding != finding.ChainWrongOrder && c.Finding != finding.ChainExpiredCross {
+		if (c.Finding == "") != (c.ExitCode == 0) && c.Finding != finding.ChainWrongOrder && c.Finding != finding.ChainExpiredCross && c.Finding != finding.CertExpiringSoon {
 			t.Errorf("%s: finding %q with exit code %d", c.Name, c.Finding, c.ExitCode)
 		}
 	}
 	for _, id := range []string{
 		finding.NetRefused, finding.NetTimeout, finding.NetReset, finding.ProtocolNotTLS,
 		finding.ProtocolVersionMismatch, finding.ProtocolNoSharedCipher, finding.SNIUnrecognizedName,
-		finding.CertExpired, finding.CertNotYetValid, finding.CertSelfSigned, finding.CertWeakKey,
+		finding.CertExpired, finding.CertNotYetValid, finding.CertExpiringSoon, finding.CertSelfSigned, finding.CertWeakKey,
 		finding.CertWeakSignature, finding.CertWrongEKU, finding.NameMismatch, finding.ChainIncomplete,
 		finding.ChainUntrustedRoot, finding.ChainWrongOrder, finding.ChainExpiredCross, finding.PinMismatch,
 		finding.ClientCertRequired, finding.ClientCertRejected,
@@ -404,6 +404,14 @@ func TestGoClient(t *testing.T) {
 				t.Errorf("err = %v, want 'is before'", r.err)
 			}
 		},
+		"expiring-soon": func(t *testing.T, c Case) {
+			r := dialGo(t, l, c, nil)
+			wantOK(t, r)
+			// Certificates keep whole seconds.
+			if left := r.state.PeerCertificates[0].NotAfter.Sub(p.Now); (left - 10*24*time.Hour).Abs() > time.Second {
+				t.Errorf("leaf expires %v after the lab's start, want 10 days", left)
+			}
+		},
 		"self-signed": func(t *testing.T, c Case) {
 			wantUnknownAuthority(t, dialGo(t, l, c, nil))
 			chain := peerChain(t, l, c)
@@ -632,6 +640,7 @@ func TestOpenSSL(t *testing.T) {
 		{"chain-incomplete", nil, []string{"verify error:num=20:unable to get local issuer certificate"}},
 		{"untrusted-root", nil, []string{"verify error:num=19:self-signed certificate in certificate chain"}},
 		{"wrong-order", nil, []string{"Verify return code: 0 (ok)"}},
+		{"expiring-soon", nil, []string{"Verify return code: 0 (ok)"}},
 		{"expired-cross-sign", nil, []string{"Verify return code: 0 (ok)"}},
 		{"pin-mismatch", nil, []string{"Verify return code: 0 (ok)"}},
 		{"client-cert-required-tls12", []string{"-tls1_2"}, []string{"Acceptable client certificate CA names", "tlskit Lab Client CA", "alert handshake failure", "alert number 40"}},

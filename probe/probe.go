@@ -12,6 +12,7 @@ package probe
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -69,6 +70,26 @@ type Options struct {
 	Time func() time.Time
 	// Dialer opens the TCP connection; nil means a net.Dialer.
 	Dialer func(ctx context.Context, network, addr string) (net.Conn, error)
+	// ExpiringWithin, when positive, warns (cert.expiring-soon) about the
+	// server's leaf, every certificate of the verified path and the client
+	// Certificate when they expire within this long of the verification
+	// time (see [diagnose.Analysis]).
+	ExpiringWithin time.Duration
+	// Timings, when set, receives how long each phase of the check took.
+	Timings *Timings
+}
+
+// Timings are the durations of a check's phases, for monitoring. A phase
+// that did not run is zero.
+type Timings struct {
+	// Connect is the Dialer's call: name resolution and the TCP connect.
+	Connect time.Duration
+	// Handshake is the TLS handshake, from the ClientHello to the
+	// handshake's end or failure.
+	Handshake time.Duration
+	// Analysis is decoding the recorded bytes, verifying the chain and
+	// deriving the findings.
+	Analysis time.Duration
 }
 
 // Run checks one server and returns its report. Failures of the server or
@@ -90,16 +111,29 @@ func Run(ctx context.Context, opts Options) *diagnose.Report {
 	}
 	start := time.Now()
 	an := diagnose.Analysis{
-		Input:    diagnose.Input{Target: opts.Address, Timeout: opts.Timeout},
-		Verifier: verifier,
-		Insecure: opts.Insecure,
+		Input:          diagnose.Input{Target: opts.Address, Timeout: opts.Timeout},
+		Verifier:       verifier,
+		Insecure:       opts.Insecure,
+		ExpiringWithin: opts.ExpiringWithin,
+	}
+	if c := opts.Certificate; c != nil && opts.ExpiringWithin > 0 {
+		an.ClientCertificate = c.Leaf
+		if an.ClientCertificate == nil && len(c.Certificate) > 0 {
+			an.ClientCertificate, _ = x509.ParseCertificate(c.Certificate[0])
+		}
+	}
+	tm := opts.Timings
+	if tm == nil {
+		tm = &Timings{}
 	}
 	if opts.Stacks {
 		an.Stacks = &truststore.Options{Env: opts.StacksEnv}
 	}
 	finish := func(address string) *diagnose.Report {
 		an.Time = now()
+		t0 := time.Now()
 		rep := diagnose.Analyze(an)
+		tm.Analysis += time.Since(t0)
 		rep.Address, rep.Started = address, start
 		rep.DurationMS = float64(time.Since(start).Microseconds()) / 1000
 		return rep
@@ -117,7 +151,9 @@ func Run(ctx context.Context, opts Options) *diagnose.Report {
 	if dial == nil {
 		dial = (&net.Dialer{}).DialContext
 	}
+	t0 := time.Now()
 	raw, err := dial(ctx, "tcp", opts.Address)
+	tm.Connect = time.Since(t0)
 	if err != nil {
 		an.DialErr = err
 		return finish("")
@@ -145,7 +181,9 @@ func Run(ctx context.Context, opts Options) *diagnose.Report {
 	}
 	conn := tls.Client(rec, cfg)
 	in := &an.Input
+	t0 = time.Now()
 	in.HandshakeErr = conn.HandshakeContext(ctx)
+	tm.Handshake = time.Since(t0)
 	in.HandshakeDone = in.HandshakeErr == nil
 	if in.HandshakeDone {
 		rec.allow(maxAfterHandshake, "after the handshake")
@@ -155,9 +193,11 @@ func Run(ctx context.Context, opts Options) *diagnose.Report {
 	}
 	conn.Close()
 
+	t0 = time.Now()
 	dec := transcript.NewDecoder(transcript.Options{Keys: keys.Log(), MaxEvents: maxEvents})
 	rec.replay(dec)
 	in.Transcript = dec.Transcript()
+	tm.Analysis = time.Since(t0)
 	if in.HandshakeDone {
 		an.Fallback = conn.ConnectionState().PeerCertificates
 	}
