@@ -27,12 +27,14 @@ type checkFlags struct {
 	insecure   bool
 	brief      bool
 	stacks     bool
+	expiring   daysDuration
+	many       manyFlags
 }
 
 func newCheckCmd(stdio Stdio) *cobra.Command {
 	var f checkFlags
 	cmd := &cobra.Command{
-		Use:   "check [flags] HOST[:PORT]",
+		Use:   "check [flags] HOST[:PORT]...",
 		Short: "Connect, trace the handshake, verify the chain and explain every problem",
 		Long: `check connects to HOST:PORT (port 443 by default), records the TLS handshake
 and prints it message by message, decrypting TLS 1.3's encrypted handshake
@@ -42,6 +44,12 @@ describe, and explains each problem with a finding id, evidence and a fix.
 
 Verification is deferred, never skipped: the chain is verified after the
 handshake so that a failure can be diagnosed instead of just aborting.
+
+A certificate that expires within --expiring-within (30 days by default) is
+warned about (cert.expiring-soon): the server's leaf, every certificate of
+the verified path, and the client certificate given with --cert.
+
+` + manyHelp + `
 
 ` + trustHelp + `
 
@@ -55,14 +63,24 @@ wrong flag or argument, or a file it names that is missing or unusable.`,
   tlskit check --policy api.policy.json api.internal:443
   tlskit check --pin sha256/YLh1dUR9y6Kja30RrAn7JKnbQG/uEtLMkBgFF2Fuihg= example.com
   tlskit check --cert client.pem --key client.key mtls.example.com
-  tlskit check --json --keylog keys.log example.com`,
+  tlskit check --json --keylog keys.log example.com
+  tlskit check --targets hosts.txt --json > reports.jsonl
+  tlskit check --targets - --csv --concurrency 64 < hosts.txt > fleet.csv
+  tlskit check --targets hosts.txt --html fleet.html --expiring-within 45d
+  tlskit check example.com example.org:8443 api.internal`,
 		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) != 1 {
-				return usagef("example: tlskit check example.com:443", "check takes one HOST[:PORT], got %d arguments", len(args))
+			if len(args) == 0 && f.many.targetsFile == "" {
+				return usagef("example: tlskit check example.com:443, or tlskit check --targets hosts.txt", "check takes HOST[:PORT] arguments or --targets FILE")
 			}
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 || f.many.targetsFile != "" || f.many.csvOut {
+				return runMany(cmd.Context(), stdio, &f, args)
+			}
+			if err := f.many.check(f.jsonOut); err != nil {
+				return err
+			}
 			opts, closeFn, err := f.options(args[0], stdio.Err)
 			if err != nil {
 				return err
@@ -70,6 +88,9 @@ wrong flag or argument, or a file it names that is missing or unusable.`,
 			rep := probe.Run(cmd.Context(), opts)
 			kerr := closeFn()
 			if err := printReport(stdio.Out, rep, f.jsonOut, render.Options{Brief: f.brief, Time: opts.Time}); err != nil {
+				return err
+			}
+			if err := f.many.writeHTML([]*diagnose.Report{rep}, opts.Time); err != nil {
 				return err
 			}
 			if kerr != nil {
@@ -97,6 +118,9 @@ func (f *checkFlags) register(fl *pflag.FlagSet) {
 	fl.BoolVar(&f.brief, "brief", false, "print only the verdict and the findings")
 	fl.BoolVar(&f.stacks, "stacks", false, "also say which TLS stacks on this machine (go, openssl, qt5, gnutls…) would trust the chain")
 	fl.BoolVar(&f.insecure, "insecure", false, "DANGEROUS: do not fail on verification problems (they are still shown)")
+	f.expiring = daysDuration(defaultExpiringWithin)
+	fl.Var(&f.expiring, "expiring-within", "warn about certificates that expire within this `DURATION` (30d, 720h; 0 turns it off)")
+	f.many.register(fl)
 }
 
 // options turns flags into probe options. The returned func closes files the
@@ -131,6 +155,8 @@ func (f *checkFlags) options(target string, stderr io.Writer) (probe.Options, fu
 		Insecure:   f.insecure,
 		Stacks:     f.stacks,
 		StacksEnv:  truststore.ProcessEnv(),
+
+		ExpiringWithin: time.Duration(f.expiring),
 	}
 	if f.certFile == "" && f.keyFile == "" {
 		f.certFile, f.keyFile = pol.CertFile, pol.KeyFile
