@@ -89,6 +89,9 @@ type Analysis struct {
 	// ClientCertificate is the certificate the client presents, if any,
 	// for ExpiringWithin.
 	ClientCertificate *x509.Certificate
+	// Chains, when set, remembers verifications and descriptions across
+	// analyses (see [ChainCache]).
+	Chains *ChainCache
 }
 
 // Analyze turns a connection's facts into its report: the transcript, the
@@ -106,14 +109,14 @@ func Analyze(a Analysis) *Report {
 		chain = a.Fallback
 	}
 	if len(chain) > 0 && a.Verifier != nil {
-		in.Verify = a.Verifier.Verify(chain, a.ServerName, a.Time)
+		in.Verify = a.Chains.verify(a.Verifier, chain, a.ServerName, a.Time)
 		for i := range in.Verify.Findings {
 			if f := &in.Verify.Findings[i]; a.NameNote != "" && strings.HasPrefix(f.ID, "name.") {
 				f.Detail += " " + a.NameNote
 			}
 		}
 	}
-	r.fill(in)
+	r.fill(in, a.Chains)
 	if a.ExpiringWithin > 0 {
 		at := a.Time
 		if at.IsZero() {
@@ -151,7 +154,7 @@ func Analyze(a Analysis) *Report {
 
 // fill sets the report's transcript-derived fields, findings and verdict
 // from in.
-func (r *Report) fill(in Input) {
+func (r *Report) fill(in Input, cache *ChainCache) {
 	tr := in.Transcript
 	if tr != nil {
 		r.Transcript = tr.Events
@@ -171,11 +174,11 @@ func (r *Report) fill(in Input) {
 	r.Chain = []trust.CertInfo{}
 	if v := in.Verify; v != nil {
 		for _, c := range v.Sent {
-			r.Chain = append(r.Chain, trust.Describe(c))
+			r.Chain = append(r.Chain, cache.describe(c))
 		}
 		if len(v.Verified) > 0 {
 			for _, c := range v.Verified[0] {
-				r.VerifiedPath = append(r.VerifiedPath, trust.Describe(c))
+				r.VerifiedPath = append(r.VerifiedPath, cache.describe(c))
 			}
 		}
 	}

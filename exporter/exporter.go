@@ -44,6 +44,7 @@ type Exporter struct {
 	self    *prometheus.Registry
 	probes  *prometheus.CounterVec
 	flight  prometheus.Gauge
+	chains  *diagnose.ChainCache
 }
 
 // module is a Module resolved: its verifier and client certificate loaded.
@@ -53,6 +54,22 @@ type module struct {
 	opts   probe.Options    // the template of its probes
 	client []trust.CertInfo // the client certificate's chain, for metrics
 }
+
+// probeCurves are the key exchange groups a probe offers: X25519, P-256
+// and P-384, with one X25519 key share, as blackbox_exporter and most
+// monitoring clients do. A probe sends no secret, so the hybrid
+// post-quantum key share crypto/tls leads with (X25519MLKEM768) would
+// protect nothing, and it costs about a quarter of a probe's CPU; a server
+// that accepts only hybrid groups is reported as it fails.
+func probeCurves() []tls.CurveID { return []tls.CurveID{tls.X25519, tls.CurveP256, tls.CurveP384} }
+
+// The chain cache: how many verifications, and for how long at most. A
+// verification is reused only for the same chain, name and module, while
+// no certificate's validity starts or ends (see diagnose.ChainCache).
+const (
+	chainCacheSize = 4096
+	chainCacheTTL  = 5 * time.Minute
+)
 
 // timeoutOffset is taken off a scrape's timeout, so that the answer is
 // sent before Prometheus gives up (blackbox_exporter's default too).
@@ -77,6 +94,7 @@ func New(cfg *Config, opts Options) (*Exporter, error) {
 		n = 1024
 	}
 	e := &Exporter{cfg: cfg, opts: opts, modules: map[string]*module{}, sem: make(chan struct{}, n),
+		chains: diagnose.NewChainCache(chainCacheSize, chainCacheTTL),
 		probeD: newDescs(nil), staticD: newDescs([]string{"target", "module"}), fileD: newFileDescs()}
 	for name, m := range cfg.Modules {
 		rm, err := resolveModule(name, m, opts)
@@ -132,7 +150,7 @@ func resolveModule(name string, m *Module, opts Options) (*module, error) {
 		return nil, &ModuleError{name, fmt.Errorf("starttls %q: %w", m.StartTLS, ErrStartTLS)}
 	}
 	rm := &module{name: name, m: m}
-	o := probe.Options{Timeout: m.Timeout, ExpiringWithin: m.ExpiringWithin, Time: opts.Time}
+	o := probe.Options{Timeout: m.Timeout, ExpiringWithin: m.ExpiringWithin, Time: opts.Time, CurvePreferences: probeCurves()}
 	if o.Timeout <= 0 {
 		o.Timeout = 10 * time.Second
 	}
@@ -216,6 +234,7 @@ func (e *Exporter) Probe(ctx context.Context, target, moduleName_, serverName st
 		o.Timeout = timeout
 	}
 	o.Linger = min(time.Second, o.Timeout/4)
+	o.Chains = e.chains
 	res := &Result{Target: addr, Module: m.name, client: m.client}
 	var tm probe.Timings
 	o.Timings = &tm
@@ -323,7 +342,9 @@ func (e *Exporter) serveProbe(w http.ResponseWriter, r *http.Request) {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(&resultCollector{d: e.probeD, res: res})
-	promhttp.HandlerFor(reg, promhttp.HandlerOpts{}).ServeHTTP(w, r)
+	// Uncompressed: a probe's answer is a few KiB on a local network, and
+	// gzip would cost more CPU than the rest of the answer.
+	promhttp.HandlerFor(reg, promhttp.HandlerOpts{DisableCompression: true}).ServeHTTP(w, r)
 }
 
 // staticCollector probes the config file's targets at each collection.

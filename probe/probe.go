@@ -77,6 +77,13 @@ type Options struct {
 	ExpiringWithin time.Duration
 	// Timings, when set, receives how long each phase of the check took.
 	Timings *Timings
+	// Chains, when set, remembers chain verifications across checks (see
+	// [diagnose.ChainCache]).
+	Chains *diagnose.ChainCache
+	// CurvePreferences, when set, are the key exchange groups offered, as
+	// crypto/tls's Config.CurvePreferences; nil means crypto/tls's
+	// defaults (which lead with the hybrid X25519MLKEM768 key share).
+	CurvePreferences []tls.CurveID
 }
 
 // Timings are the durations of a check's phases, for monitoring. A phase
@@ -115,6 +122,7 @@ func Run(ctx context.Context, opts Options) *diagnose.Report {
 		Verifier:       verifier,
 		Insecure:       opts.Insecure,
 		ExpiringWithin: opts.ExpiringWithin,
+		Chains:         opts.Chains,
 	}
 	if c := opts.Certificate; c != nil && opts.ExpiringWithin > 0 {
 		an.ClientCertificate = c.Leaf
@@ -175,6 +183,7 @@ func Run(ctx context.Context, opts Options) *diagnose.Report {
 		MinVersion:         opts.MinVersion,
 		MaxVersion:         opts.MaxVersion,
 		KeyLogWriter:       keys,
+		CurvePreferences:   opts.CurvePreferences,
 	}
 	if c := opts.Certificate; c != nil {
 		cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return c, nil }
