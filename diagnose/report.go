@@ -38,6 +38,9 @@ type Report struct {
 	Transcript []transcript.Event `json:"transcript"`
 	// Closed says who ended the connection and how.
 	Closed *transcript.Closure `json:"closed,omitempty"`
+	// StartTLS is the in-band upgrade that preceded TLS, if any: the
+	// protocol, the outcome, the capabilities and the reply.
+	StartTLS *transcript.Upgrade `json:"starttls,omitempty"`
 	// Chain is the server's certificate chain as sent, leaf first.
 	Chain []trust.CertInfo `json:"chain"`
 	// VerifiedPath is the chain that satisfied the policy, leaf to anchor.
@@ -159,6 +162,7 @@ func (r *Report) fill(in Input, cache *ChainCache) {
 	if tr != nil {
 		r.Transcript = tr.Events
 		r.Closed = tr.Closed
+		r.StartTLS = tr.StartTLS
 		r.Problems = tr.Problems
 		if tr.Version != 0 {
 			r.Version = tr.Version.String()

@@ -101,6 +101,20 @@ func TestPrometheusHashmod(t *testing.T) {
 	srv := peertest.Start(t, prom, "--config.file="+filepath.Join(dir, "prometheus.yml"),
 		"--storage.tsdb.path="+filepath.Join(dir, "data"), "--web.listen-address=127.0.0.1:{port}")
 	api := "http://" + srv.Addr + "/api/v1/"
+	// The API answers 503 until Prometheus is ready.
+	for ready := time.Now().Add(30 * time.Second); ; {
+		resp, err := http.Get("http://" + srv.Addr + "/-/ready")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		if time.Now().After(ready) {
+			t.Fatalf("Prometheus not ready after 30s: %v; its output:\n%s", err, srv.Output())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 
 	type sample struct {
 		Metric map[string]string `json:"metric"`

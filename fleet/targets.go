@@ -1,8 +1,7 @@
 // Package fleet checks many TLS endpoints at once: it reads target lists,
 // runs [probe.Run] on each with bounded concurrency, a per-host limit and a
-// rate, hands the reports back in input order whatever finished first, and
-// sums them up ([Summary]: targets by verdict, findings by id, the
-// certificates that expire first).
+// rate, and hands the reports back in input order whatever finished first;
+// [diagnose.Summarizer] sums them up.
 //
 // It knows nothing of flags or output formats: `tlskit check` with many
 // targets drives it, and render prints what it returns.

@@ -49,6 +49,9 @@ type Client struct {
 	// Timeout, when not zero, is how long to wait for the connection and
 	// the handshake (the timeout case: 1s, so that it ends soon).
 	Timeout time.Duration
+	// StartTLS, when set, is the protocol of the in-band upgrade that
+	// comes before TLS (the starttls cases: "smtp").
+	StartTLS string
 }
 
 // ServerName returns the SNI name of the case.
@@ -86,6 +89,11 @@ func Catalog() []Case {
 		{Name: "client-cert-required-tls13", Finding: finding.ClientCertRequired, Title: "TLS 1.3 server requires a client certificate", ExitCode: 1},
 		{Name: "client-cert-rejected-tls12", Finding: finding.ClientCertRejected, Title: "TLS 1.2 server rejects a client certificate from an unknown CA", ExitCode: 1},
 		{Name: "client-cert-rejected-tls13", Finding: finding.ClientCertRejected, Title: "TLS 1.3 server rejects a client certificate from an unknown CA", ExitCode: 1},
+		{Name: "starttls-good", Title: "SMTP server upgrading with STARTTLS to a healthy TLS 1.3 session"},
+		{Name: "starttls-not-offered", Finding: finding.StartTLSNotOffered, Title: "SMTP server whose EHLO reply lists no STARTTLS", ExitCode: 1},
+		{Name: "starttls-refused", Finding: finding.StartTLSRefused, Title: "SMTP server offering STARTTLS and answering it with 454", ExitCode: 1},
+		{Name: "starttls-expired", Finding: finding.CertExpired, Title: "SMTP server with an expired certificate behind STARTTLS", ExitCode: 1},
+		{Name: "starttls-pipelined", Finding: finding.StartTLSPlaintext, Title: "SMTP server sending plaintext after its STARTTLS go-ahead", ExitCode: 1},
 	}
 }
 
@@ -252,6 +260,24 @@ func buildCase(name string, p *PKI, f Files, logf func(string, ...any)) (caseSer
 		return rejected(tls.VersionTLS12)
 	case "client-cert-rejected-tls13":
 		return rejected(tls.VersionTLS13)
+	case "starttls-good", "starttls-not-offered", "starttls-refused", "starttls-expired", "starttls-pipelined":
+		o := LeafOptions{}
+		if name == "starttls-expired" {
+			o = LeafOptions{NotBefore: now.AddDate(0, 0, -120), NotAfter: now.AddDate(0, 0, -30)}
+		}
+		cert, err := leaf(o)
+		if err != nil {
+			return caseServer{}, err
+		}
+		srv := smtpServer{name: name, offer: name != "starttls-not-offered", logf: logf,
+			cfg: &tls.Config{Certificates: []tls.Certificate{cert}}}
+		switch name {
+		case "starttls-refused":
+			srv.refuse = "454 4.7.0 TLS not available due to local problem"
+		case "starttls-pipelined":
+			srv.pipeline = "250 2.1.0 Ok, sent before TLS\r\n"
+		}
+		return caseServer{handle: srv.handle, client: Client{StartTLS: "smtp"}}, nil
 	}
 	return caseServer{}, fmt.Errorf("lab: no server for case %q", name)
 }

@@ -8,7 +8,7 @@
 // certificates into a directory (see [Files]), and listens on 127.0.0.1
 // port 0 once per case. [Lab.Cases] then says, for each case, where it is,
 // what a client needs to reach it ([Client]: the name, the root to trust,
-// a pin, a client certificate, a timeout), which finding id `tlskit check`
+// a pin, a client certificate, a timeout, an in-band upgrade), which finding id `tlskit check`
 // must report and which exit code it must return. [Catalog] lists the same
 // cases without starting anything.
 //
@@ -56,6 +56,11 @@
 //	client-cert-required-tls13  client-cert.required       1     same in TLS 1.3: certificate_required (116) after the client's Finished
 //	client-cert-rejected-tls12  client-cert.rejected       1     Client.CertFile/KeyFile: badclient: unknown_ca (48)
 //	client-cert-rejected-tls13  client-cert.rejected       1     same in TLS 1.3
+//	starttls-good               -                          0     SMTP (Client.StartTLS smtp): STARTTLS, then TLS 1.3
+//	starttls-not-offered        starttls.not-offered       1     SMTP: EHLO lists no STARTTLS
+//	starttls-refused            starttls.refused           1     SMTP: STARTTLS offered, answered "454 4.7.0 TLS not available…"
+//	starttls-expired            cert.expired               1     SMTP: STARTTLS, then a leaf expired 30 days ago
+//	starttls-pipelined          starttls.plaintext-after-upgrade  1  SMTP: "250 …" sent after the 220 go-ahead, before TLS
 //
 // Every expected finding can be proved from what a client sees: the alert
 // number, the bytes instead of a TLS record, the certificates sent and their

@@ -22,6 +22,7 @@ import (
 	"github.com/tlskit/tlskit/finding"
 
 	"github.com/tlskit/tlskit/internal/peertest"
+	"github.com/tlskit/tlskit/starttls"
 )
 
 // startLab starts a lab in a temporary directory and closes it when the
@@ -255,6 +256,49 @@ func dialGo(t *testing.T, l *Lab, c Case, edit func(*tls.Config)) probe {
 	}
 	reply, err := io.ReadAll(tc)
 	return probe{state: &st, err: err, reply: reply}
+}
+
+// dialStartTLS upgrades a connection to c with SMTP's STARTTLS, then
+// completes a TLS handshake like dialGo when the server agreed.
+func dialStartTLS(t *testing.T, l *Lab, c Case) (*starttls.Result, probe) {
+	t.Helper()
+	conn, err := net.DialTimeout("tcp", c.Addr, 3*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
+	defer cancel()
+	res, err := starttls.Negotiate(ctx, conn, starttls.Config{Protocol: starttls.SMTP})
+	if err != nil {
+		return res, probe{err: err}
+	}
+	roots := x509.NewCertPool()
+	roots.AddCert(l.PKI().Root)
+	tc := tls.Client(conn, &tls.Config{RootCAs: roots, ServerName: c.ServerName(),
+		Time: func() time.Time { return l.PKI().Now.Add(time.Minute) }})
+	tc.SetDeadline(time.Now().Add(3 * time.Second))
+	if err := tc.HandshakeContext(ctx); err != nil {
+		return res, probe{err: err}
+	}
+	st := tc.ConnectionState()
+	if _, err := io.WriteString(tc, "EHLO tlskit.invalid\r\nQUIT\r\n"); err != nil {
+		return res, probe{state: &st, err: err}
+	}
+	reply, err := io.ReadAll(tc)
+	return res, probe{state: &st, err: err, reply: reply}
+}
+
+// wantEHLO checks a verified handshake after STARTTLS and the server's
+// EHLO reply inside TLS, without STARTTLS now.
+func wantEHLO(t *testing.T, c Case, p probe) {
+	t.Helper()
+	if p.err != nil {
+		t.Fatalf("err = %v, want a verified handshake", p.err)
+	}
+	if !bytes.HasPrefix(p.reply, []byte("250-"+c.ServerName()+"\r\n")) || bytes.Contains(p.reply, []byte("STARTTLS")) || !bytes.Contains(p.reply, []byte("221 ")) {
+		t.Fatalf("reply %q, want the EHLO reply inside TLS and 221", p.reply)
+	}
 }
 
 func wantRemoteAlert(t *testing.T, p probe, alert string) {
@@ -515,6 +559,36 @@ func TestGoClient(t *testing.T) {
 		"client-cert-rejected-tls13": func(t *testing.T, c Case) {
 			testClientCert(t, l, c, tls.VersionTLS13, "unknown certificate authority")
 		},
+		"starttls-good": func(t *testing.T, c Case) {
+			res, r := dialStartTLS(t, l, c)
+			wantEHLO(t, c, r)
+			if !res.Offered || len(res.Pipelined) > 0 {
+				t.Errorf("offered %v, pipelined %q", res.Offered, res.Pipelined)
+			}
+		},
+		"starttls-not-offered": func(t *testing.T, c Case) {
+			res, _ := dialStartTLS(t, l, c)
+			if res.Outcome != starttls.NotOffered || slices.Contains(res.Capabilities, "STARTTLS") || !slices.Contains(res.Capabilities, "PIPELINING") {
+				t.Errorf("outcome %s, capabilities %q", res.Outcome, res.Capabilities)
+			}
+		},
+		"starttls-refused": func(t *testing.T, c Case) {
+			res, _ := dialStartTLS(t, l, c)
+			if res.Outcome != starttls.Refused || !strings.HasPrefix(res.Reply, "454 4.7.0") {
+				t.Errorf("outcome %s, reply %q", res.Outcome, res.Reply)
+			}
+		},
+		"starttls-expired": func(t *testing.T, c Case) {
+			_, r := dialStartTLS(t, l, c)
+			wantInvalid(t, r, x509.Expired)
+		},
+		"starttls-pipelined": func(t *testing.T, c Case) {
+			res, r := dialStartTLS(t, l, c)
+			wantEHLO(t, c, r)
+			if string(res.Pipelined) != "250 2.1.0 Ok, sent before TLS\r\n" {
+				t.Errorf("pipelined %q", res.Pipelined)
+			}
+		},
 	}
 	for _, c := range l.Cases() {
 		test, ok := tests[c.Name]
@@ -648,6 +722,10 @@ func TestOpenSSL(t *testing.T) {
 		{"client-cert-rejected-tls12", []string{"-tls1_2", "-cert", f.BadClientCert, "-key", f.BadClientKey}, []string{"alert unknown ca", "alert number 48"}},
 		{"client-cert-rejected-tls13", []string{"-tls1_3", "-cert", f.BadClientCert, "-key", f.BadClientKey}, []string{"alert unknown ca", "alert number 48"}},
 		{"client-cert-required-tls13", []string{"-tls1_3", "-cert", f.ClientCert, "-key", f.ClientKey}, []string{"Verify return code: 0 (ok)", "HTTP/1.1 200 OK"}},
+		{"starttls-good", []string{"-starttls", "smtp"}, []string{"Verify return code: 0 (ok)", "502 5.5.2"}},
+		{"starttls-not-offered", []string{"-starttls", "smtp"}, []string{"Didn't find STARTTLS in server response"}},
+		{"starttls-refused", []string{"-starttls", "smtp"}, []string{"wrong version number"}},
+		{"starttls-expired", []string{"-starttls", "smtp"}, []string{"verify error:num=10:certificate has expired"}},
 	}
 	for _, tc := range tests {
 		c := mustCase(t, l, tc.name)

@@ -11,7 +11,6 @@ import (
 
 	"github.com/tlskit/tlskit/diagnose"
 	"github.com/tlskit/tlskit/finding"
-	"github.com/tlskit/tlskit/fleet"
 	"github.com/tlskit/tlskit/trust"
 )
 
@@ -25,7 +24,7 @@ func JSONLine(w io.Writer, v any) error {
 // FleetSummaryJSON is the last line of `check --json` over many targets:
 // {"summary": {...}}, told apart from the reports by its one key.
 type FleetSummaryJSON struct {
-	Summary fleet.Summary `json:"summary"`
+	Summary diagnose.Summary `json:"summary"`
 }
 
 // CSVColumns are the columns of [CSV], in order.
@@ -126,7 +125,7 @@ func EarliestNotAfter(r *diagnose.Report) (time.Time, bool) {
 // FleetSummary writes the summary of a run over many targets for a person:
 // the targets by verdict, the findings by id, and the certificates that
 // expire first, phrased against now.
-func FleetSummary(w io.Writer, s fleet.Summary, now time.Time) error {
+func FleetSummary(w io.Writer, s diagnose.Summary, now time.Time) error {
 	p := &printer{w: w}
 	p.f("\nSUMMARY  %d targets", s.Targets)
 	for _, v := range s.Verdicts {

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/tlskit/tlskit/diagnose"
-	"github.com/tlskit/tlskit/fleet"
 )
 
 // HTMLPage is the shell of tlskit's HTML pages: one self-contained file
@@ -112,7 +111,7 @@ func (h *HTMLRun) Add(r *diagnose.Report) error {
 }
 
 // Close writes the summary and the end of the page.
-func (h *HTMLRun) Close(s fleet.Summary) error {
+func (h *HTMLRun) Close(s diagnose.Summary) error {
 	if h.err != nil {
 		return h.err
 	}
@@ -125,7 +124,7 @@ func (h *HTMLRun) Close(s fleet.Summary) error {
 		}
 	}
 	type expiring struct {
-		fleet.ExpiringCert
+		diagnose.ExpiringCert
 		Left string
 	}
 	var exp []expiring

@@ -55,6 +55,9 @@ func Report(w io.Writer, r *diagnose.Report, o Options) error {
 	if r.ServerName != "" {
 		head += ", server name " + r.ServerName
 	}
+	if r.StartTLS != nil {
+		head += ", " + upgradeHead(r.StartTLS)
+	}
 	p.f("tlskit check %s\n", head)
 	if r.Insecure {
 		p.f("\n!!! INSECURE: certificate verification was turned off (--insecure). Nothing below proves who the server is. !!!\n")
@@ -141,6 +144,10 @@ func Transcript(w io.Writer, evs []transcript.Event, o Options) {
 		at := "        "
 		if !e.Time.IsZero() && !t0.IsZero() {
 			at = fmt.Sprintf("%6.1fms", float64(e.Time.Sub(t0).Microseconds())/1000)
+		}
+		if e.Type == transcript.TypePlaintext {
+			plaintextLine(p, at, e)
+			continue
 		}
 		size := ""
 		if e.RecordLen > 0 {

@@ -29,6 +29,7 @@ type checkFlags struct {
 	stacks     bool
 	expiring   daysDuration
 	many       manyFlags
+	starttls   startTLSFlags
 }
 
 func newCheckCmd(stdio Stdio) *cobra.Command {
@@ -44,6 +45,13 @@ describe, and explains each problem with a finding id, evidence and a fix.
 
 Verification is deferred, never skipped: the chain is verified after the
 handshake so that a failure can be diagnosed instead of just aborting.
+
+On the well-known ports of protocols that upgrade in band (25, 587 and 2525
+SMTP, 24 LMTP, 143 IMAP, 110 POP3, 21 FTP, 389 LDAP, 5432 PostgreSQL, 3306
+MySQL, 5222 and 5269 XMPP, 119 NNTP, 4190 ManageSieve, 6667 IRC) check speaks
+the plaintext preamble first (STARTTLS, AUTH TLS, SSLRequest…), shows it in
+the ladder, and after the handshake shows the first reply inside TLS;
+--starttls PROTO picks the protocol on any port, --starttls none turns it off.
 
 A certificate that expires within --expiring-within (30 days by default) is
 warned about (cert.expiring-soon): the server's leaf, every certificate of
@@ -67,7 +75,11 @@ wrong flag or argument, or a file it names that is missing or unusable.`,
   tlskit check --targets hosts.txt --json > reports.jsonl
   tlskit check --targets - --csv --concurrency 64 < hosts.txt > fleet.csv
   tlskit check --targets hosts.txt --html fleet.html --expiring-within 45d
-  tlskit check example.com example.org:8443 api.internal`,
+  tlskit check example.com example.org:8443 api.internal
+  tlskit check mail.example.com:587                  # STARTTLS (SMTP), chosen by the port
+  tlskit check --starttls postgres db.internal:5433
+  tlskit check --starttls xmpp --xmpp-domain example.org xmpp.example.org:5222
+  tlskit check --starttls none legacy.example.com:143`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 && f.many.targetsFile == "" {
 				return usagef("example: tlskit check example.com:443, or tlskit check --targets hosts.txt", "check takes HOST[:PORT] arguments or --targets FILE")
@@ -121,6 +133,7 @@ func (f *checkFlags) register(fl *pflag.FlagSet) {
 	f.expiring = daysDuration(defaultExpiringWithin)
 	fl.Var(&f.expiring, "expiring-within", "warn about certificates that expire within this `DURATION` (30d, 720h; 0 turns it off)")
 	f.many.register(fl)
+	f.starttls.register(fl)
 }
 
 // options turns flags into probe options. The returned func closes files the
@@ -157,6 +170,9 @@ func (f *checkFlags) options(target string, stderr io.Writer) (probe.Options, fu
 		StacksEnv:  truststore.ProcessEnv(),
 
 		ExpiringWithin: time.Duration(f.expiring),
+	}
+	if err := f.starttls.apply(&opts, addr); err != nil {
+		return opts, noop, err
 	}
 	if f.certFile == "" && f.keyFile == "" {
 		f.certFile, f.keyFile = pol.CertFile, pol.KeyFile

@@ -86,7 +86,7 @@ func (m *manyFlags) writeHTML(reps []*diagnose.Report, at func() time.Time) erro
 		now = at()
 	}
 	page := render.NewHTMLRun(f, htmlPage(len(reps), now), now)
-	sum := fleet.NewSummarizer()
+	sum := diagnose.NewSummarizer()
 	for _, r := range reps {
 		sum.Add(r)
 		if err := page.Add(r); err != nil {
@@ -153,10 +153,18 @@ func runMany(ctx context.Context, stdio Stdio, f *checkFlags, args []string) err
 	if err != nil {
 		return err
 	}
+	switch strings.ToLower(f.starttls.proto) {
+	case "", "auto", "none", "off", "no":
+	default:
+		return usagef("check the STARTTLS targets one at a time", "--starttls is not supported with many targets yet")
+	}
 	opts, closeFn, err := f.options(targets[0].Address, stdio.Err)
 	if err != nil {
 		return err
 	}
+	// The first target's port must not choose the upgrade of every target:
+	// with many targets, none is upgraded (yet).
+	opts.StartTLS, opts.StartTLSChosenBy = "", ""
 	now := time.Now()
 	if opts.Time != nil {
 		now = opts.Time()
@@ -176,7 +184,7 @@ func runMany(ctx context.Context, stdio Stdio, f *checkFlags, args []string) err
 		csvOut = render.NewCSV(stdio.Out, opts.Time)
 	}
 	bar := newProgress(stdio.Err, len(targets))
-	sum := fleet.NewSummarizer()
+	sum := diagnose.NewSummarizer()
 	failed := false
 	ropts := render.Options{Brief: f.brief, Time: opts.Time}
 	emit := func(i int, t fleet.Target, rep *diagnose.Report) error {

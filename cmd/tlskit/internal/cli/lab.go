@@ -77,6 +77,7 @@ func labCheck(c lab.Case) *checkFlags {
 	if c.Client.Timeout > 0 {
 		f.trust.timeout = c.Client.Timeout
 	}
+	f.starttls.proto = c.Client.StartTLS
 	return &f
 }
 
@@ -92,6 +93,9 @@ func labCommand(c lab.Case) string {
 	}
 	if c.Client.Timeout > 0 {
 		args = append(args, "--timeout", c.Client.Timeout.String())
+	}
+	if c.Client.StartTLS != "" {
+		args = append(args, "--starttls", c.Client.StartTLS)
 	}
 	return strings.Join(append(args, c.Addr), " ")
 }

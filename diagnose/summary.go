@@ -1,16 +1,16 @@
-package fleet
+package diagnose
 
 import (
 	"cmp"
 	"slices"
 	"time"
 
-	"github.com/tlskit/tlskit/diagnose"
 	"github.com/tlskit/tlskit/finding"
 	"github.com/tlskit/tlskit/trust"
 )
 
-// Summary sums up the reports of a run.
+// Summary sums up the reports of a run over many targets (`check
+// --targets`): what render prints after them.
 type Summary struct {
 	// Targets is how many targets were checked.
 	Targets int `json:"targets"`
@@ -31,8 +31,8 @@ const SummaryExpiring = 10
 
 // VerdictCount is how many targets had a verdict.
 type VerdictCount struct {
-	Verdict diagnose.Verdict `json:"verdict"`
-	Count   int              `json:"count"`
+	Verdict Verdict `json:"verdict"`
+	Count   int     `json:"count"`
 }
 
 // FindingCount is how many targets had a finding id, and its worst
@@ -65,18 +65,18 @@ type ExpiringCert struct {
 // per distinct certificate rather than the reports.
 type Summarizer struct {
 	targets  int
-	verdicts map[diagnose.Verdict]int
+	verdicts map[Verdict]int
 	findings map[string]*FindingCount
 	certs    map[string]*ExpiringCert
 }
 
 // NewSummarizer returns an empty Summarizer.
 func NewSummarizer() *Summarizer {
-	return &Summarizer{verdicts: map[diagnose.Verdict]int{}, findings: map[string]*FindingCount{}, certs: map[string]*ExpiringCert{}}
+	return &Summarizer{verdicts: map[Verdict]int{}, findings: map[string]*FindingCount{}, certs: map[string]*ExpiringCert{}}
 }
 
 // Add counts one target's report.
-func (s *Summarizer) Add(rep *diagnose.Report) {
+func (s *Summarizer) Add(rep *Report) {
 	s.targets++
 	s.verdicts[rep.Verdict]++
 	seen := map[string]bool{}
@@ -132,7 +132,7 @@ func rank(s finding.Severity) int {
 // Summary returns the sums so far.
 func (s *Summarizer) Summary() Summary {
 	out := Summary{Targets: s.targets, Verdicts: []VerdictCount{}, Findings: []FindingCount{}, Expiring: []ExpiringCert{}}
-	for _, v := range []diagnose.Verdict{diagnose.Trusted, diagnose.Untrusted, diagnose.Unverified, diagnose.Failed} {
+	for _, v := range []Verdict{Trusted, Untrusted, Unverified, Failed} {
 		if n := s.verdicts[v]; n > 0 {
 			out.Verdicts = append(out.Verdicts, VerdictCount{v, n})
 		}
