@@ -35,9 +35,13 @@ import (
 type Module struct {
 	// Policy is the trust policy; nil means the system roots.
 	Policy *tlskit.Policy
-	// StartTLS is the protocol to upgrade with before the handshake; ""
-	// for TLS from the first byte. Not supported yet: [New] refuses it.
+	// StartTLS is the protocol to upgrade with before the handshake (a
+	// name of [starttls.Protocols]: smtp, imap, postgres…); "" for TLS
+	// from the first byte.
 	StartTLS string
+	// XMPPDomain is the domain an XMPP stream is opened to; empty means
+	// the server name.
+	XMPPDomain string
 	// Timeout bounds one probe (connect and handshake); 0 means 10 s. A
 	// scrape's own timeout (Prometheus' X-Prometheus-Scrape-Timeout-Seconds
 	// header) shortens it.
@@ -91,6 +95,7 @@ type moduleFile struct {
 	MinTLS         string   `json:"min_tls"`
 	MaxTLS         string   `json:"max_tls"`
 	StartTLS       string   `json:"starttls"`
+	XMPPDomain     string   `json:"xmpp_domain"`
 	Timeout        string   `json:"timeout"`
 	ExpiringWithin *string  `json:"expiring_within"`
 }
@@ -123,7 +128,7 @@ func (e *ConfigError) Unwrap() error { return e.Err }
 
 // Hint points at the documentation of the format.
 func (e *ConfigError) Hint() string {
-	return `the exporter's config file is JSON: {"modules": {NAME: {"trust": […], "pins": […], "server_name", "cert", "key", "policy", "starttls", "timeout", "expiring_within"}}, "targets": [{"target", "module", "server_name"}], "certificate_files": [PATH|DIR|GLOB…]}; see the README`
+	return `the exporter's config file is JSON: {"modules": {NAME: {"trust": […], "pins": […], "server_name", "cert", "key", "policy", "starttls", "xmpp_domain", "timeout", "expiring_within"}}, "targets": [{"target", "module", "server_name"}], "certificate_files": [PATH|DIR|GLOB…]}; see the README`
 }
 
 // DefaultExpiringWithin is a module's cert.expiring-soon threshold when the
@@ -147,7 +152,8 @@ func LoadConfig(path string) (*Config, error) {
 //	  "modules": {
 //	    "default":  {"trust": ["system"]},
 //	    "internal": {"trust": ["file:corp-root.pem"], "server_name": "api.internal", "timeout": "5s"},
-//	    "mtls":     {"policy": "mtls.policy.json", "cert": "client.pem", "key": "client.key", "expiring_within": "14d"}
+//	    "mtls":     {"policy": "mtls.policy.json", "cert": "client.pem", "key": "client.key", "expiring_within": "14d"},
+//	    "smtp":     {"starttls": "smtp", "server_name": "mail.example.com"}
 //	  },
 //	  "targets": [{"target": "api.internal:443", "module": "internal"}],
 //	  "certificate_files": ["/etc/nginx/tls/*.pem", "/etc/ssl/private/"]
@@ -215,7 +221,7 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 
 // module resolves one module of the file.
 func (m moduleFile) module(dir string) (*Module, error) {
-	out := &Module{StartTLS: strings.ToLower(m.StartTLS), ExpiringWithin: DefaultExpiringWithin}
+	out := &Module{StartTLS: strings.ToLower(m.StartTLS), XMPPDomain: m.XMPPDomain, ExpiringWithin: DefaultExpiringWithin}
 	p := &tlskit.Policy{}
 	if m.Policy != "" {
 		var err error

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/tlskit/tlskit/diagnose"
 	"github.com/tlskit/tlskit/probe"
+	"github.com/tlskit/tlskit/starttls"
 	"github.com/tlskit/tlskit/trust"
 )
 
@@ -77,8 +77,7 @@ const timeoutOffset = 500 * time.Millisecond
 
 // New resolves cfg's modules (trust sources, pins, client certificates)
 // and returns an exporter. A module that cannot be resolved is an error
-// here, not at its first probe. STARTTLS modules are refused: this tlskit
-// cannot upgrade connections yet.
+// here, not at its first probe.
 func New(cfg *Config, opts Options) (*Exporter, error) {
 	if cfg == nil {
 		cfg = &Config{}
@@ -141,16 +140,16 @@ type ModuleError struct {
 func (e *ModuleError) Error() string { return "exporter: module " + e.Module + ": " + e.Err.Error() }
 func (e *ModuleError) Unwrap() error { return e.Err }
 
-// ErrStartTLS refuses a STARTTLS module: this tlskit cannot upgrade
-// connections yet, and says so rather than probing the port as TLS.
-var ErrStartTLS = errors.New("STARTTLS upgrades are not supported by this tlskit yet")
-
 func resolveModule(name string, m *Module, opts Options) (*module, error) {
-	if m.StartTLS != "" {
-		return nil, &ModuleError{name, fmt.Errorf("starttls %q: %w", m.StartTLS, ErrStartTLS)}
-	}
 	rm := &module{name: name, m: m}
-	o := probe.Options{Timeout: m.Timeout, ExpiringWithin: m.ExpiringWithin, Time: opts.Time, CurvePreferences: probeCurves()}
+	o := probe.Options{Timeout: m.Timeout, ExpiringWithin: m.ExpiringWithin, Time: opts.Time, CurvePreferences: probeCurves(), XMPPDomain: m.XMPPDomain}
+	if m.StartTLS != "" {
+		p, err := starttls.ParseProtocol(m.StartTLS)
+		if err != nil {
+			return nil, &ModuleError{name, err}
+		}
+		o.StartTLS = p
+	}
 	if o.Timeout <= 0 {
 		o.Timeout = 10 * time.Second
 	}
@@ -201,10 +200,12 @@ type Result struct {
 	Report *diagnose.Report
 	// DNS, Connect, Handshake and Verify are the phases' durations
 	// (Verify: decoding the recorded bytes, verifying the chain and
-	// deriving the findings); Total the whole probe.
-	DNS, Connect, Handshake, Verify, Total time.Duration
+	// deriving the findings); StartTLS the plaintext upgrade, for a
+	// module with one; Total the whole probe.
+	DNS, Connect, StartTLS, Handshake, Verify, Total time.Duration
 
-	client []trust.CertInfo
+	client   []trust.CertInfo
+	upgrades bool // the module has a STARTTLS protocol
 }
 
 // Success reports whether the probe succeeded: the handshake completed and
@@ -235,7 +236,7 @@ func (e *Exporter) Probe(ctx context.Context, target, moduleName_, serverName st
 	}
 	o.Linger = min(time.Second, o.Timeout/4)
 	o.Chains = e.chains
-	res := &Result{Target: addr, Module: m.name, client: m.client}
+	res := &Result{Target: addr, Module: m.name, client: m.client, upgrades: m.opts.StartTLS != ""}
 	var tm probe.Timings
 	o.Timings = &tm
 	o.Dialer = e.dialer(&res.DNS)
@@ -251,7 +252,7 @@ func (e *Exporter) Probe(ctx context.Context, target, moduleName_, serverName st
 	res.Total = time.Since(start)
 	e.flight.Dec()
 	<-e.sem
-	res.Connect, res.Handshake, res.Verify = max(tm.Connect-res.DNS, 0), tm.Handshake, tm.Analysis
+	res.Connect, res.StartTLS, res.Handshake, res.Verify = max(tm.Connect-res.DNS, 0), tm.StartTLS, tm.Handshake, tm.Analysis
 	e.probes.WithLabelValues(m.name, string(res.Report.Verdict)).Inc()
 	return res, nil
 }

@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -15,9 +16,11 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tlskit/tlskit"
 	"github.com/tlskit/tlskit/lab"
+	"github.com/tlskit/tlskit/starttls"
 )
 
 // theLab is started once for the package's tests.
@@ -140,6 +143,7 @@ func labExporter(t *testing.T) (*Exporter, *httptest.Server) {
 		"lab":           {Policy: pol("", ""), ExpiringWithin: DefaultExpiringWithin},
 		"lab-client":    {Policy: pol(f.ClientCert, f.ClientKey), ExpiringWithin: DefaultExpiringWithin},
 		"lab-badclient": {Policy: pol(f.BadClientCert, f.BadClientKey), ExpiringWithin: DefaultExpiringWithin},
+		"lab-smtp":      {Policy: pol("", ""), StartTLS: "smtp", ExpiringWithin: DefaultExpiringWithin},
 	}}, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -180,10 +184,20 @@ func peerChain(t *testing.T, c lab.Case) []*x509.Certificate {
 			}
 			return nil
 		}}
-	conn, err := tls.Dial("tcp", c.Addr, cfg)
-	if err == nil {
-		conn.Close()
+	raw, err := net.Dial("tcp", c.Addr)
+	if err != nil {
+		t.Fatal(err)
 	}
+	defer raw.Close()
+	if c.Client.StartTLS != "" { // the upgrade, by starttls's own client
+		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+		defer cancel()
+		if _, err := starttls.Negotiate(ctx, raw, starttls.Config{Protocol: starttls.Protocol(c.Client.StartTLS)}); err != nil {
+			t.Fatalf("%s: %v", c.Name, err)
+		}
+	}
+	conn := tls.Client(raw, cfg)
+	err = conn.Handshake()
 	if len(got) == 0 {
 		t.Fatalf("%s: the server sent no chain to crypto/tls (%v)", c.Name, err)
 	}
@@ -229,6 +243,7 @@ func TestProbeLab(t *testing.T) {
 		chain        bool   // the server sends a chain
 		verified     bool
 		client       bool
+		starttls     bool // the module upgrades with STARTTLS
 	}{
 		{name: "good", module: "lab", success: 1, verdict: "trusted", version: "TLS 1.3", chain: true, verified: true},
 		{name: "good-tls12", module: "lab", success: 1, verdict: "trusted", version: "TLS 1.2", chain: true, verified: true},
@@ -245,6 +260,10 @@ func TestProbeLab(t *testing.T) {
 		{name: "refused", module: "lab", verdict: "failed", finding: "net.refused", severity: "error"},
 		{name: "not-tls-http", module: "lab", verdict: "failed", finding: "protocol.not-tls", severity: "error"},
 		{name: "version-mismatch", module: "lab", verdict: "failed", finding: "protocol.version-mismatch", severity: "error"},
+		{name: "starttls-good", module: "lab-smtp", success: 1, verdict: "trusted", version: "TLS 1.3", chain: true, verified: true, starttls: true},
+		{name: "starttls-expired", module: "lab-smtp", verdict: "untrusted", finding: "cert.expired", severity: "error", version: "TLS 1.3", chain: true, starttls: true},
+		{name: "starttls-refused", module: "lab-smtp", verdict: "failed", finding: "starttls.refused", severity: "error", starttls: true},
+		{name: "starttls-not-offered", module: "lab-smtp", verdict: "failed", finding: "starttls.not-offered", severity: "error", starttls: true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name+"/"+tc.module, func(t *testing.T) {
@@ -268,6 +287,9 @@ func TestProbeLab(t *testing.T) {
 			one(MetricVerdict, map[string]string{"verdict": tc.verdict})
 			for _, p := range []string{"dns", "connect", "handshake", "verify"} {
 				one(MetricPhase, map[string]string{"phase": p})
+			}
+			if got := find(ss, MetricPhase, map[string]string{"phase": "starttls"}); len(got) != map[bool]int{true: 1}[tc.starttls] {
+				t.Errorf("%d starttls phase series, want one only for a STARTTLS module", len(got))
 			}
 			if tc.finding != "" {
 				one(MetricFinding, map[string]string{"id": tc.finding, "severity": tc.severity})
@@ -435,12 +457,16 @@ func TestConfigErrors(t *testing.T) {
 			t.Errorf("%s: %v, want %q", tc.text, err, tc.want)
 		}
 	}
-	cfg, err := ParseConfig("c.json", []byte(`{"modules": {"smtp": {"starttls": "smtp"}}}`))
+	cfg, err := ParseConfig("c.json", []byte(`{"modules": {"smtp": {"starttls": "smtp"}, "gopher": {"starttls": "gopher"}}}`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := New(cfg, Options{}); err == nil || !strings.Contains(err.Error(), "STARTTLS upgrades are not supported") {
-		t.Errorf("a STARTTLS module: %v, want it refused", err)
+	if _, err := New(cfg, Options{}); err == nil || !strings.Contains(err.Error(), "exporter: module gopher: starttls: ") {
+		t.Errorf("a module with an unknown STARTTLS protocol: %v, want it refused", err)
+	}
+	delete(cfg.Modules, "gopher")
+	if _, err := New(cfg, Options{}); err != nil {
+		t.Errorf("an SMTP module: %v", err)
 	}
 }
 

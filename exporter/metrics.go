@@ -48,7 +48,7 @@ func newDescs(extra []string) *descs {
 	return &descs{
 		success:   prometheus.NewDesc(MetricSuccess, "1 when the handshake completed and the server is trusted under the module's policy, else 0.", l(), nil),
 		duration:  prometheus.NewDesc(MetricDuration, "How long the whole probe took.", l(), nil),
-		phase:     prometheus.NewDesc(MetricPhase, "How long each phase of the probe took: dns, connect, handshake, verify (decoding, chain verification and findings).", l("phase"), nil),
+		phase:     prometheus.NewDesc(MetricPhase, "How long each phase of the probe took: dns, connect, starttls (modules with a STARTTLS protocol), handshake, verify (decoding, chain verification and findings).", l("phase"), nil),
 		verdict:   prometheus.NewDesc(MetricVerdict, "1 for the probe's verdict: trusted, untrusted, unverified or failed.", l("verdict"), nil),
 		tls:       prometheus.NewDesc(MetricTLS, "1 for what the handshake negotiated: the TLS version, the cipher suite and ALPN.", l("version", "cipher_suite", "alpn"), nil),
 		notAfter:  prometheus.NewDesc(MetricNotAfter, "End of validity of each certificate, Unix seconds: chain sent (as the server sent it, also when verification fails or a client certificate is required), verified (the path to the anchor) or client (the module's client certificate).", l(certLabels...), nil),
@@ -87,7 +87,10 @@ func (c *resultCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, p := range []struct {
 		name string
 		d    time.Duration
-	}{{"dns", res.DNS}, {"connect", res.Connect}, {"handshake", res.Handshake}, {"verify", res.Verify}} {
+	}{{"dns", res.DNS}, {"connect", res.Connect}, {"starttls", res.StartTLS}, {"handshake", res.Handshake}, {"verify", res.Verify}} {
+		if p.name == "starttls" && !res.upgrades {
+			continue
+		}
 		gauge(d.phase, p.d.Seconds(), p.name)
 	}
 	gauge(d.verdict, 1, string(rep.Verdict))

@@ -2,14 +2,15 @@ package fleet
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
+	"strconv"
 	"sync"
 	"time"
 
 	"github.com/tlskit/tlskit/diagnose"
 	"github.com/tlskit/tlskit/probe"
+	"github.com/tlskit/tlskit/starttls"
 )
 
 // Options describe a run over many targets.
@@ -31,22 +32,44 @@ type Options struct {
 	Done func()
 	// Check runs one check; nil means [probe.Run]. Tests replace it.
 	Check func(context.Context, probe.Options) *diagnose.Report
+	// AutoStartTLS chooses the STARTTLS protocol of a target without a
+	// STARTTLS column by its port (587 is SMTP, 5432 PostgreSQL…; see
+	// [starttls.ForPort]), as a single check does. Without it such a
+	// target gets Probe's StartTLS.
+	AutoStartTLS bool
 }
 
-// ErrStartTLS is returned for a target that asks for a STARTTLS upgrade:
-// this tlskit cannot upgrade connections yet, and says so rather than
-// checking the port as if it spoke TLS from the first byte.
-var ErrStartTLS = errors.New("STARTTLS upgrades are not supported by this tlskit yet")
-
 // Validate checks that every target can be checked as given, before any
-// connection is made.
+// connection is made: its STARTTLS column names a protocol of
+// [starttls.Protocols], or "none".
 func Validate(targets []Target) error {
 	for _, t := range targets {
-		if t.StartTLS != "" {
-			return &TargetError{Source: t.Source, Err: fmt.Errorf("%s for %s: %w", t.StartTLS, t.Address, ErrStartTLS)}
+		if t.StartTLS == "" || t.StartTLS == "none" {
+			continue
+		}
+		if _, err := starttls.ParseProtocol(t.StartTLS); err != nil {
+			return &TargetError{Source: t.Source, Err: err}
 		}
 	}
 	return nil
+}
+
+// upgrade sets the STARTTLS protocol of o for target t.
+func upgrade(o *probe.Options, t Target, auto bool) {
+	switch {
+	case t.StartTLS == "none":
+		o.StartTLS, o.StartTLSChosenBy = "", ""
+	case t.StartTLS != "":
+		o.StartTLS, o.StartTLSChosenBy = starttls.Protocol(t.StartTLS), ""
+	case auto:
+		o.StartTLS, o.StartTLSChosenBy = "", ""
+		_, port, _ := net.SplitHostPort(t.Address)
+		if n, err := strconv.Atoi(port); err == nil {
+			if p := starttls.ForPort(n); p != "" {
+				o.StartTLS, o.StartTLSChosenBy = p, fmt.Sprintf("from port %d; none in the STARTTLS column turns it off", n)
+			}
+		}
+	}
 }
 
 // Run checks every target and calls emit with each report in input order
@@ -105,6 +128,7 @@ func Run(ctx context.Context, targets []Target, opts Options, emit func(i int, t
 							if t.ServerName != "" {
 								po.ServerName = t.ServerName
 							}
+							upgrade(&po, t, opts.AutoStartTLS)
 							rep = check(ctx, po)
 						}
 						<-slots

@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/tlskit/tlskit/diagnose"
 	"github.com/tlskit/tlskit/probe"
+	"github.com/tlskit/tlskit/starttls"
 )
 
 // TestRunOrderAndLimits runs a scheduler-only check (it sleeps a random
@@ -116,8 +118,42 @@ func TestRunStops(t *testing.T) {
 		t.Errorf("Run = %v after %d emits, want context.Canceled before the end", err, n)
 	}
 
-	if err := Run(t.Context(), []Target{{Address: "m.example:25", StartTLS: "smtp", Source: "f:1"}}, Options{Check: quick},
-		func(int, Target, *diagnose.Report) error { t.Fatal("emitted"); return nil }); !errors.Is(err, ErrStartTLS) {
-		t.Errorf("Run with a STARTTLS target = %v, want ErrStartTLS", err)
+}
+
+// TestRunStartTLS: each target gets its own upgrade: its STARTTLS column,
+// else its port's protocol with AutoStartTLS, else the template's.
+func TestRunStartTLS(t *testing.T) {
+	targets := []Target{
+		{Address: "m.example:25"}, {Address: "w.example:443"}, {Address: "i.example:443", StartTLS: "imap"},
+		{Address: "s.example:587", StartTLS: "none"}, {Address: "db.example:5432"},
 	}
+	if err := Validate(targets); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		auto bool
+		tmpl starttls.Protocol
+		want []starttls.Protocol
+	}{
+		{true, "", []starttls.Protocol{starttls.SMTP, "", starttls.IMAP, "", starttls.Postgres}},
+		{false, starttls.POP3, []starttls.Protocol{starttls.POP3, starttls.POP3, starttls.IMAP, "", starttls.POP3}},
+		{false, "", []starttls.Protocol{"", "", starttls.IMAP, "", ""}},
+	} {
+		var got []starttls.Protocol
+		err := Run(t.Context(), targets, Options{Probe: probe.Options{StartTLS: tc.tmpl}, AutoStartTLS: tc.auto, Concurrency: 1,
+			Check: func(ctx context.Context, o probe.Options) *diagnose.Report {
+				return &diagnose.Report{Target: string(o.StartTLS)}
+			}}, func(i int, _ Target, rep *diagnose.Report) error {
+			got = append(got, starttls.Protocol(rep.Target))
+			return nil
+		})
+		if err != nil || !slices.Equal(got, tc.want) {
+			t.Errorf("auto %v, template %q: %q (%v), want %q", tc.auto, tc.tmpl, got, err, tc.want)
+		}
+	}
+	var te *TargetError
+	if err := Validate([]Target{{Address: "g.example:70", StartTLS: "gopher", Source: "f:3"}}); !errors.As(err, &te) || te.Source != "f:3" {
+		t.Errorf("Validate(gopher) = %v, want a TargetError at f:3", err)
+	}
+
 }

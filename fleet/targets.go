@@ -25,7 +25,8 @@ type Target struct {
 	// the host of Address.
 	ServerName string `json:"server_name,omitempty"`
 	// StartTLS names the protocol to upgrade with before the handshake
-	// (smtp, imap…); "" for TLS from the first byte.
+	// (smtp, imap…), or "none" for TLS from the first byte; "" leaves
+	// the choice to [Options].
 	StartTLS string `json:"starttls,omitempty"`
 	// Source says where the target was read, for messages: "targets.txt:12"
 	// or "argument 2".

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -25,7 +24,8 @@ const defaultExpiringWithin = 30 * 24 * time.Hour
 // manyHelp is the paragraph of check's --help about many targets.
 const manyHelp = `Many targets: give several HOST[:PORT] arguments, or --targets FILE (- for
 standard input) with one target a line: HOST[:PORT] [SERVERNAME|-] [STARTTLS]
-(# starts a comment). They are checked concurrently (--concurrency, at most
+(# starts a comment; the STARTTLS column, a protocol as --starttls takes or
+none, overrides --starttls and the choice by port). They are checked concurrently (--concurrency, at most
 --per-host at once against one host, at most --rate started per second) and
 reported in input order: text reports (--brief recommended), --json as JSON
 lines (one report a line, then {"summary": …}), or --csv for spreadsheets
@@ -136,10 +136,7 @@ func (m *manyFlags) readTargets(args []string, stdin io.Reader) ([]fleet.Target,
 		return nil, usagef("add HOST[:PORT] lines to the file", "no targets to check")
 	}
 	if err := fleet.Validate(targets); err != nil {
-		if errors.Is(err, fleet.ErrStartTLS) {
-			return nil, usage(err, "remove the STARTTLS column, or check that port with a tlskit that has STARTTLS")
-		}
-		return nil, usage(err, "")
+		return nil, usage(err, "the STARTTLS column takes a protocol (smtp, imap, postgres… as --starttls) or none")
 	}
 	return targets, nil
 }
@@ -153,18 +150,19 @@ func runMany(ctx context.Context, stdio Stdio, f *checkFlags, args []string) err
 	if err != nil {
 		return err
 	}
-	switch strings.ToLower(f.starttls.proto) {
-	case "", "auto", "none", "off", "no":
-	default:
-		return usagef("check the STARTTLS targets one at a time", "--starttls is not supported with many targets yet")
-	}
 	opts, closeFn, err := f.options(targets[0].Address, stdio.Err)
 	if err != nil {
 		return err
 	}
-	// The first target's port must not choose the upgrade of every target:
-	// with many targets, none is upgraded (yet).
-	opts.StartTLS, opts.StartTLSChosenBy = "", ""
+	// --starttls PROTO or none applies to every target without a STARTTLS
+	// column; by default each target's port chooses, as for one target
+	// (the first target's port must not choose for all).
+	auto := false
+	switch strings.ToLower(f.starttls.proto) {
+	case "", "auto":
+		auto = true
+		opts.StartTLS, opts.StartTLSChosenBy = "", ""
+	}
 	now := time.Now()
 	if opts.Time != nil {
 		now = opts.Time()
@@ -216,6 +214,8 @@ func runMany(ctx context.Context, stdio Stdio, f *checkFlags, args []string) err
 		PerHost:     f.many.perHost,
 		Rate:        f.many.rate,
 		Done:        bar.increment,
+
+		AutoStartTLS: auto,
 	}, emit)
 	bar.wait()
 	kerr := closeFn()

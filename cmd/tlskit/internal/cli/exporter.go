@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -115,9 +114,6 @@ func (f *exporterFlags) build(stdio Stdio) (*exporter.Exporter, *exporter.Config
 	}
 	ex, err := exporter.New(cfg, exporter.Options{})
 	if err != nil {
-		if errors.Is(err, exporter.ErrStartTLS) {
-			return nil, nil, usage(err, "remove the module's starttls key, or use a tlskit that has STARTTLS")
-		}
 		return nil, nil, usage(err, "")
 	}
 	return ex, cfg, nil
