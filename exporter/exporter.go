@@ -217,10 +217,10 @@ func (r *Result) Success() bool { return r.Report.Verdict == diagnose.Trusted }
 // positive, shortens the module's. The error is for a request that cannot
 // be run (an unknown module, a target that is not HOST[:PORT]); a server
 // that fails is a Result with findings.
-func (e *Exporter) Probe(ctx context.Context, target, moduleName_, serverName string, timeout time.Duration) (*Result, error) {
-	m := e.modules[moduleName(moduleName_)]
+func (e *Exporter) Probe(ctx context.Context, target, modName, serverName string, timeout time.Duration) (*Result, error) {
+	m := e.modules[moduleName(modName)]
 	if m == nil {
-		return nil, fmt.Errorf("exporter: unknown module %q", moduleName_)
+		return nil, fmt.Errorf("exporter: unknown module %q", modName)
 	}
 	addr, err := probe.SplitTarget(target)
 	if err != nil {
@@ -235,6 +235,7 @@ func (e *Exporter) Probe(ctx context.Context, target, moduleName_, serverName st
 		o.Timeout = timeout
 	}
 	o.Linger = min(time.Second, o.Timeout/4)
+	o.LingerOnlyIfAsked = true
 	o.Chains = e.chains
 	res := &Result{Target: addr, Module: m.name, client: m.client, upgrades: m.opts.StartTLS != ""}
 	var tm probe.Timings

@@ -81,6 +81,13 @@ type Options struct {
 	// Chains, when set, remembers chain verifications across checks (see
 	// [diagnose.ChainCache]).
 	Chains *diagnose.ChainCache
+	// LingerOnlyIfAsked skips the wait after the handshake (Linger) unless
+	// the server asked for a client certificate: the reaction a check
+	// waits for there is a TLS 1.3 server's verdict on the client's
+	// certificate. The transcript then ends with the client's close
+	// instead of the server's. For monitors, where the wait costs a
+	// wake-up or two per probe.
+	LingerOnlyIfAsked bool
 	// CurvePreferences, when set, are the key exchange groups offered, as
 	// crypto/tls's Config.CurvePreferences; nil means crypto/tls's
 	// defaults (which lead with the hybrid X25519MLKEM768 key share).
@@ -216,8 +223,13 @@ func Run(ctx context.Context, opts Options) *diagnose.Report {
 		KeyLogWriter:       keys,
 		CurvePreferences:   opts.CurvePreferences,
 	}
-	if c := opts.Certificate; c != nil {
-		cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return c, nil }
+	asked := false // the server asked for a client certificate
+	cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+		asked = true
+		if c := opts.Certificate; c != nil {
+			return c, nil
+		}
+		return &tls.Certificate{}, nil // an empty Certificate message, as crypto/tls sends without one
 	}
 	conn := tls.Client(rec, cfg)
 	t0 = time.Now()
@@ -228,7 +240,9 @@ func Run(ctx context.Context, opts Options) *diagnose.Report {
 		rec.allow(maxAfterHandshake, "after the handshake")
 		rec.quick = opts.StartTLS != ""
 		afterTLS(ctx, conn, rec, opts, name, opts.Linger)
-		in.AfterErr = afterHandshake(conn, rec, opts.Linger)
+		if asked || !opts.LingerOnlyIfAsked || opts.StartTLS != "" {
+			in.AfterErr = afterHandshake(conn, rec, opts.Linger)
+		}
 	} else {
 		rec.drain(opts.Linger / 4)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/vbauerster/mpb/v8/decor"
 
 	"github.com/tlskit/tlskit/diagnose"
+	"github.com/tlskit/tlskit/exporter"
 	"github.com/tlskit/tlskit/fleet"
 	"github.com/tlskit/tlskit/render"
 )
@@ -302,7 +303,7 @@ func (d *daysDuration) String() string {
 }
 
 func (d *daysDuration) Set(s string) error {
-	v, err := parseDays(s)
+	v, err := exporter.ParseDays(s)
 	if err != nil {
 		return err
 	}
@@ -311,22 +312,3 @@ func (d *daysDuration) Set(s string) error {
 }
 
 func (d *daysDuration) Type() string { return "duration" }
-
-// parseDays parses a Go duration or a number of days ("30d").
-func parseDays(s string) (time.Duration, error) {
-	if n, ok := strings.CutSuffix(s, "d"); ok {
-		f, err := strconv.ParseFloat(n, 64)
-		if err != nil || f < 0 || f > 100000 {
-			return 0, fmt.Errorf("%q is not a number of days", s)
-		}
-		return time.Duration(f * float64(24*time.Hour)), nil
-	}
-	v, err := time.ParseDuration(s)
-	if err != nil {
-		return 0, fmt.Errorf("%q is not a duration (30d, 720h)", s)
-	}
-	if v < 0 {
-		return 0, fmt.Errorf("%q is negative", s)
-	}
-	return v, nil
-}
