@@ -10,13 +10,17 @@
 # Goals (issue 15): 10,000 targets a minute on one core; >= 2x
 # blackbox_exporter's probes per CPU-second; <= its memory.
 #
-#   bench/exporter.sh [SECONDS]      (default 20 s per measurement)
+#   bench/exporter.sh [SECONDS] [ROUNDS]   (default 20 s per measurement, 1 round)
+#
+# Rounds alternate the two exporters, so that a busy machine weighs on both:
+# compare medians.
 #
 # Two measurements per exporter: the required load (10,000 targets a
 # minute, 166.7 probes/s, for SECONDS) and saturation (64 probes in flight,
 # as fast as the exporter answers). About 2 minutes with the default.
 set -euo pipefail
 secs=${1:-20}
+rounds=${2:-1}
 cd "$(dirname "$0")/.."
 command -v prometheus-blackbox-exporter >/dev/null || { echo "bench/exporter.sh: prometheus-blackbox-exporter is not installed (apt-get install prometheus-blackbox-exporter)" >&2; exit 2; }
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" || true
@@ -73,10 +77,12 @@ measure() {
   done
 }
 
-p=$(free_port)
-measure tlskit tlskit_probe_success "http://127.0.0.1:$p/probe?module=lab&target=" "$p" \
-  "$work/tlskit" exporter --listen "127.0.0.1:$p" --config "$work/tlskit.json"
-p=$(free_port)
-measure blackbox probe_success "http://127.0.0.1:$p/probe?module=lab&target=" "$p" \
-  prometheus-blackbox-exporter --config.file "$work/blackbox.yml" --web.listen-address "127.0.0.1:$p" --log.level=warn
+for round in $(seq "$rounds"); do
+  p=$(free_port)
+  measure tlskit tlskit_probe_success "http://127.0.0.1:$p/probe?module=lab&target=" "$p" \
+    "$work/tlskit" exporter --listen "127.0.0.1:$p" --config "$work/tlskit.json"
+  p=$(free_port)
+  measure blackbox probe_success "http://127.0.0.1:$p/probe?module=lab&target=" "$p" \
+    prometheus-blackbox-exporter --config.file "$work/blackbox.yml" --web.listen-address "127.0.0.1:$p" --log.level=warn
+done
 echo "($(prometheus-blackbox-exporter --version 2>&1 | head -1); $(go version | cut -d' ' -f3); $(nproc) cores: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'))"
