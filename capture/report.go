@@ -62,7 +62,11 @@ func (c *conn) analyse(a *analyzer, tr *transcript.Transcript) analysed {
 			nameNote = fmt.Sprintf("The ClientHello carried no SNI, so the client is taken to have connected to the address %s (give --servername if it used another name).", host)
 		}
 	}
-	rep := &Connection{Index: c.id.Index, Client: c.id.Client, Server: c.id.Server, First: c.first, Last: c.last, ClosedBy: tr.Closed}
+	transport := "tcp"
+	if c.udp {
+		transport = "udp"
+	}
+	rep := &Connection{Index: c.id.Index, Transport: transport, Client: c.id.Client, Server: c.id.Server, First: c.first, Last: c.last, ClosedBy: tr.Closed}
 	rep.Report = *diagnose.Analyze(diagnose.Analysis{Input: in, Verifier: a.opts.Verifier, ServerName: name, NameNote: nameNote, Time: at})
 	rep.Address, rep.Started = c.id.Server, c.first
 	rep.DurationMS = float64(c.last.Sub(c.first).Microseconds()) / 1000

@@ -28,7 +28,7 @@ func CaptureConnection(w io.Writer, c *capture.Connection, o Options) error {
 	if o.Now.IsZero() {
 		o.Now = c.First
 	}
-	p.f("━━ connection #%d  client %s → server %s  %s", c.Index, c.Client, c.Server, stamp(c.First))
+	p.f("━━ %s  client %s → server %s  %s", c.Stream(), c.Client, c.Server, stamp(c.First))
 	if c.ServerName != "" {
 		p.f(", server name %s", c.ServerName)
 	}
@@ -88,7 +88,11 @@ type DataPrinter struct {
 
 // Print writes one record's data sent by from on connection c at t.
 func (d *DataPrinter) Print(c *capture.Conn, from transcript.Side, t time.Time, data []byte) error {
-	b := fmt.Appendf(d.buf[:0], "#%d %s %s  %d bytes\n", c.Index, stamp(t), from.Arrow(), len(data))
+	field := "tcp.stream"
+	if c.UDP {
+		field = "udp.stream"
+	}
+	b := fmt.Appendf(d.buf[:0], "%s %d %s %s  %d bytes\n", field, c.Index, stamp(t), from.Arrow(), len(data))
 	switch {
 	case looksLikeText(data):
 		b = appendText(b, data, "  | ")
