@@ -24,9 +24,12 @@ type handshakeState struct {
 	etm          bool // encrypt_then_mac (RFC 7366) negotiated
 	ems          bool // extended_master_secret (RFC 7627) negotiated
 	earlyOffered bool
-	offered13    []wire.CipherSuite // TLS 1.3 suites in the ClientHello, for 0-RTT trial decryption
-	ticket       []byte             // the session ticket a TLS 1.2 ClientHello offered
-	hsLog        handshakeLog       // the messages the session hash covers
+	// earlyAccepted is 1 when the server's EncryptedExtensions accepted
+	// 0-RTT data, -1 when it did not, 0 before it.
+	earlyAccepted int8
+	offered13     []wire.CipherSuite // TLS 1.3 suites in the ClientHello, for 0-RTT trial decryption
+	ticket        []byte             // the session ticket a TLS 1.2 ClientHello offered
+	hsLog         handshakeLog       // the messages the session hash covers
 }
 
 // content dispatches the plaintext of a record by its content type.
@@ -196,8 +199,12 @@ func (d *Decoder) message(dir *direction, base Event, msg wire.Message, hashed [
 		if p := m.SelectedALPN(); p != "" {
 			d.tr.ALPN = p
 		}
-		if !m.Extensions.Has(wire.ExtEarlyData) && d.earlyOffered {
-			e.Note = "the server did not accept 0-RTT data"
+		if d.earlyOffered {
+			d.earlyAccepted = 1
+			if !m.Extensions.Has(wire.ExtEarlyData) {
+				d.earlyAccepted = -1
+				e.Note = "the server did not accept 0-RTT data"
+			}
 		}
 	case *wire.EndOfEarlyData:
 		d.nextEpoch(dir)

@@ -3,8 +3,10 @@ package transcript
 import (
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -185,8 +187,57 @@ func TestRFC8448WrongKeys(t *testing.T) {
 			t.Fatalf("event %d decrypted with another connection's keys", e.Seq)
 		}
 	}
-	if e := got.First(Server, TypeEncrypted); e == nil || !strings.Contains(e.Note, "no secret for client random") {
-		t.Errorf("want a note naming the missing client random, got %+v", e)
+	if e := got.First(Server, TypeEncrypted); e == nil || !strings.Contains(e.Note, "no SERVER_HANDSHAKE_TRAFFIC_SECRET for client random") ||
+		!strings.Contains(e.Note, "no line for this client random at all") {
+		t.Errorf("want a note naming the missing label and client random, got %+v", e)
+	}
+}
+
+// TestRFC8448WithoutEarlySecret decodes §4 (resumption with accepted 0-RTT
+// data) with a key log that lacks CLIENT_EARLY_TRAFFIC_SECRET, as
+// Wireshark's tls13-rfc8446-noearly.keys does: the 0-RTT record and
+// EndOfEarlyData stay encrypted, each saying which label is missing and
+// which the log has, and the client's Finished and everything after it
+// decrypt with the handshake and application keys, as in tshark.
+func TestRFC8448WithoutEarlySecret(t *testing.T) {
+	dir := peertest.Corpus(t, "rfc8448")
+	raw, err := os.ReadFile(filepath.Join(dir, "keylog", "rfc8448-sec4-Resumed_0RTT_Handshake.keys"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kept []string
+	for _, line := range strings.Split(string(raw), "\n") {
+		if !strings.HasPrefix(line, "CLIENT_EARLY_TRAFFIC_SECRET ") {
+			kept = append(kept, line)
+		}
+	}
+	keys, err := keylog.Parse(strings.NewReader(strings.Join(kept, "\n")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, _ := loadRFC8448(t, "sec4-Resumed_0RTT_Handshake")
+	got := decode(t, tr, Options{Keys: keys, KeepData: true})
+	var client []string
+	for _, e := range got.Events {
+		if e.From != Client || e.Record == 0 {
+			continue
+		}
+		client = append(client, fmt.Sprintf("%s %v", e.Type, e.Decrypted))
+		if e.Type == TypeEncrypted {
+			for _, want := range []string{"0-RTT data", "no CLIENT_EARLY_TRAFFIC_SECRET for client random", "CLIENT_HANDSHAKE_TRAFFIC_SECRET, SERVER_HANDSHAKE_TRAFFIC_SECRET"} {
+				if !strings.Contains(e.Note, want) {
+					t.Errorf("record %d: note %q lacks %q", e.Record, e.Note, want)
+				}
+			}
+		}
+	}
+	want := []string{"client_hello false", "encrypted_record false", "encrypted_record false", "finished true", "application_data true", "alert true"}
+	if diff := cmp.Diff(want, client); diff != "" {
+		t.Errorf("client events (-want +got):\n%s", diff)
+	}
+	eoed := got.Events[slices.IndexFunc(got.Events, func(e Event) bool { return e.From == Client && e.Type == TypeEncrypted && e.Record == 3 })]
+	if !strings.Contains(eoed.Note, "server accepted early data") || !strings.Contains(eoed.Note, "fits EndOfEarlyData") {
+		t.Errorf("EndOfEarlyData record: %q", eoed.Note)
 	}
 }
 
