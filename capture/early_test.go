@@ -1,0 +1,116 @@
+package capture
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/tlskit/tlskit/internal/peertest"
+	"github.com/tlskit/tlskit/keylog"
+	"github.com/tlskit/tlskit/transcript"
+)
+
+// crossCheck compares what tlskit and tshark decrypt in a capture with the
+// key log file keys: per connection and direction, the decrypted records
+// and the SHA-256 of the application data.
+func crossCheck(t *testing.T, pcap, keys string) []streamDecryption {
+	t.Helper()
+	tshark := peertest.Need(t, "tshark")
+	l, err := keylog.ParseFile(keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := tsharkDecryption(t, tshark, pcap, []string{"-o", "tls.keylog_file:" + keys})
+	got := tlskitDecryption(t, pcap, Options{Keys: l})
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("tlskit differs from tshark (-tshark +tlskit):\n%s", diff)
+	}
+	return got
+}
+
+// withoutLabel writes a copy of a key log file without the lines of label.
+func withoutLabel(t *testing.T, keys, label string) string {
+	t.Helper()
+	b, err := os.ReadFile(keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kept []string
+	for _, line := range strings.Split(string(b), "\n") {
+		if !strings.HasPrefix(line, label+" ") {
+			kept = append(kept, line)
+		}
+	}
+	out := filepath.Join(t.TempDir(), "without-"+label+".keys")
+	if err := os.WriteFile(out, []byte(strings.Join(kept, "\n")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestLiveEarlyData records openssl s_client resuming a session with 0-RTT
+// data (-sess_in … -early_data) against openssl s_server -early_data, and
+// decodes the capture with the key log whole and without
+// CLIENT_EARLY_TRAFFIC_SECRET (issue #16.1): without it, the 0-RTT record
+// and EndOfEarlyData stay encrypted, naming the missing label, and the
+// client's Finished and the rest decrypt with the handshake key; in both
+// cases tlskit decrypts exactly the records and data tshark does.
+func TestLiveEarlyData(t *testing.T) {
+	if testing.Short() {
+		t.Skip("live capture in -short mode")
+	}
+	dumpcap := peertest.Need(t, "dumpcap")
+	cert, key := liveCert(t)
+	srv := peertest.OpenSSL(t, "-cert", cert, "-key", key, "-tls1_3", "-early_data")
+	dir := t.TempDir()
+	sess, early := filepath.Join(dir, "sess.pem"), filepath.Join(dir, "early.txt")
+	if err := os.WriteFile(early, []byte("GET /early-data HTTP/1.0\r\n\r\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cases := []liveCase{
+		{name: "first", prog: "openssl", args: []string{"s_client", "-connect", "{addr}", "-keylogfile", "{keylog}", "-sess_out", sess},
+			stdin: []string{"GET /first HTTP/1.0\r\n\r\n", ""}},
+		{name: "resumed-0rtt", prog: "openssl", args: []string{"s_client", "-connect", "{addr}", "-keylogfile", "{keylog}", "-sess_in", sess, "-early_data", early},
+			stdin: []string{"", ""}},
+	}
+	pcap, _, keys := recordLiveFiles(t, dumpcap, "tcp port "+port(srv.Addr), []string{srv.Addr}, cases)
+	if !strings.Contains(srv.Output(), "GET /early-data") {
+		t.Fatalf("the server did not receive the early data:\n%s", srv.Output())
+	}
+
+	full := crossCheck(t, pcap, keys)
+	if len(full) != 2 {
+		t.Fatalf("%d decrypted connections, want 2", len(full))
+	}
+
+	noEarly := withoutLabel(t, keys, "CLIENT_EARLY_TRAFFIC_SECRET")
+	crossCheck(t, pcap, noEarly)
+	l, _ := keylog.ParseFile(noEarly)
+	res := analyze(t, pcap, "", Options{Keys: l})
+	var resumed *Connection
+	for _, c := range res.conns {
+		if c.Index == 1 {
+			resumed = c
+		}
+	}
+	if resumed == nil {
+		t.Fatal("no tcp.stream 1")
+	}
+	var client []string
+	for _, e := range resumed.Transcript {
+		if e.From != transcript.Client || e.Record == 0 || e.Type == transcript.TypeChangeCipherSpec {
+			continue
+		}
+		client = append(client, e.Type)
+		if e.Type == transcript.TypeEncrypted && (!strings.Contains(e.Note, "no CLIENT_EARLY_TRAFFIC_SECRET") || !strings.Contains(e.Note, "CLIENT_HANDSHAKE_TRAFFIC_SECRET")) {
+			t.Errorf("record %d: %q does not name the missing label and those the log has", e.Record, e.Note)
+		}
+	}
+	want := []string{"client_hello", transcript.TypeEncrypted, transcript.TypeEncrypted, "finished", transcript.TypeAlert}
+	if diff := cmp.Diff(want, client); diff != "" {
+		t.Errorf("client records (-want +got):\n%s", diff)
+	}
+}
