@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -24,6 +25,7 @@ import (
 	"github.com/tlskit/tlskit/finding"
 	"github.com/tlskit/tlskit/internal/peertest"
 	"github.com/tlskit/tlskit/lab"
+	"github.com/tlskit/tlskit/transcript"
 	"github.com/tlskit/tlskit/trust"
 )
 
@@ -530,32 +532,89 @@ func listen(t *testing.T, handle func(net.Conn)) string {
 	return l.Addr().String()
 }
 
-// TestOpenSSLHelloRetryRequest: openssl s_server accepting only P-256 answers
-// tlskit's X25519 key shares with a HelloRetryRequest. The ChangeCipherSpecs
-// around the second ClientHello are TLS 1.3 middlebox compatibility, not key
-// changes: the second ClientHello must be read in the clear and the server's
-// encrypted flight decrypted (they were shown as undecryptable records).
-func TestOpenSSLHelloRetryRequest(t *testing.T) {
+// TestHelloRetryRequest checks handshakes where the server answers the
+// first ClientHello with a HelloRetryRequest (RFC 8446 §4.1.4) because it
+// accepts none of the offered key shares (crypto/tls offers X25519MLKEM768
+// and X25519): openssl s_server -groups P-384 and gnutls-serv limited to
+// SECP384R1, each with and without a required client certificate. The
+// second ClientHello and the real ServerHello decode in the clear, version
+// and cipher are filled, both Finished messages check against the
+// transcript hash with message_hash for the first ClientHello, the server's
+// alerts are kept, and a server refusing the client is FAILED with
+// client-cert.required, never TRUSTED.
+func TestHelloRetryRequest(t *testing.T) {
 	w := getWorld(t)
 	name := "hrr.peer.test"
-	addr := w.openssl(t, "hrr", w.leaf(t, name, lab.LeafOptions{}), []*x509.Certificate{w.pki.Intermediate}, "-tls1_3", "-groups", "P-256")
-	rep := w.check(t, addr, name)
-	expect(t, rep, diagnose.Trusted, "", "")
-	if !hasEvent(rep, "server", "hello_retry_request", false) {
-		t.Fatal("no hello_retry_request: the server did not ask for another key share")
-	}
-	if n := len(eventsOf(rep, "client", "client_hello")); n != 2 {
-		t.Errorf("%d client_hello events, want 2 (the second one in the clear)", n)
-	}
-	for _, typ := range []string{"encrypted_extensions", "certificate", "certificate_verify", "finished"} {
-		if !hasEvent(rep, "server", typ, true) {
-			t.Errorf("no decrypted server %s after the HelloRetryRequest", typ)
+	leaf := w.leaf(t, name, lab.LeafOptions{})
+	inter := []*x509.Certificate{w.pki.Intermediate}
+	gnutls := func(t *testing.T, extra ...string) string {
+		// gnutls-serv sends the chain from its certificate file.
+		cert, key, chain := w.serverFiles(t, "hrr-g", leaf, inter...)
+		full := filepath.Join(t.TempDir(), "fullchain.pem")
+		a, _ := os.ReadFile(cert)
+		b, _ := os.ReadFile(chain)
+		if err := os.WriteFile(full, append(a, b...), 0o600); err != nil {
+			t.Fatal(err)
 		}
+		cert = full
+		args := append([]string{"-p", "{port}", "--x509certfile", cert, "--x509keyfile", key,
+			"--priority", "NORMAL:-VERS-ALL:+VERS-TLS1.3:-GROUP-ALL:+GROUP-SECP384R1"}, extra...)
+		return peertest.Start(t, "gnutls-serv", args...).Addr
 	}
-	for _, e := range rep.Transcript {
-		if e.Type == "encrypted_record" {
-			t.Errorf("undecrypted record: %+v", e)
-		}
+	cases := []struct {
+		name     string
+		addr     func(t *testing.T) string
+		verdict  diagnose.Verdict
+		id       string
+		alert    string
+		finished bool // the client's Finished was sent (and checked)
+	}{
+		{"openssl", func(t *testing.T) string {
+			return w.openssl(t, "hrr", leaf, inter, "-tls1_3", "-groups", "P-384")
+		}, diagnose.Trusted, "", "", true},
+		{"openssl-client-cert-required", func(t *testing.T) string {
+			return w.openssl(t, "hrr", leaf, inter, "-tls1_3", "-groups", "P-384", "-Verify", "1", "-CAfile", w.files.ClientCA)
+		}, diagnose.Failed, finding.ClientCertRequired, "certificate_required", true},
+		{"gnutls", func(t *testing.T) string { return gnutls(t) }, diagnose.Trusted, "", "", true},
+		{"gnutls-client-cert-required", func(t *testing.T) string {
+			return gnutls(t, "--x509cafile", w.files.ClientCA, "--require-client-cert", "--verify-client-cert")
+		}, diagnose.Failed, finding.ClientCertRequired, "certificate_required", true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			rep := w.check(t, c.addr(t), name)
+			expect(t, rep, c.verdict, c.id, finding.Error)
+			if rep.Version != "TLS 1.3" || rep.CipherSuite == "" {
+				t.Errorf("version %q, suite %q", rep.Version, rep.CipherSuite)
+			}
+			hrr := eventsOf(rep, "server", "hello_retry_request")
+			if len(hrr) != 1 {
+				t.Fatalf("%d hello_retry_request events, want 1", len(hrr))
+			}
+			if f := rep.Transcript[hrr[0]].Fields; len(f) == 0 || f[0].Name != "server asked for another key share" || f[0].Value != "group secp384r1" {
+				t.Errorf("the HelloRetryRequest's ladder fields: %+v", f)
+			}
+			if hellos := eventsOf(rep, "client", "client_hello"); len(hellos) != 2 || rep.Transcript[hellos[1]].Encrypted {
+				t.Errorf("client hellos at %v, want two in the clear", hellos)
+			}
+			if !hasEvent(rep, "server", "server_hello", false) {
+				t.Error("no ServerHello in the clear after the HelloRetryRequest")
+			}
+			for _, e := range rep.Transcript {
+				if e.Type == "encrypted_record" {
+					t.Errorf("undecrypted record: %+v", e)
+				}
+				if e.Type == "finished" && !strings.Contains(e.Fields[0].Value, "matches the handshake messages") {
+					t.Errorf("the %s's Finished: %+v, want it checked against the transcript hash", e.From, e.Fields)
+				}
+			}
+			if c.alert != "" && !slices.ContainsFunc(rep.Transcript, func(e transcript.Event) bool {
+				return e.From == "server" && e.Description == c.alert && e.Decrypted
+			}) {
+				t.Errorf("no decrypted alert %s from the server", c.alert)
+			}
+		})
 	}
 }
 

@@ -83,6 +83,9 @@ func (d *Decoder) record(dir *direction, t time.Time, hdr wire.RecordHeader, hea
 	base.Encrypted = true
 	plain, ctype, err := d.open(dir, header, payload)
 	if err != nil {
+		if !d.finished13 {
+			d.hsLog.broken = true // it may have held handshake messages
+		}
 		e := undecrypted(base, hdr.Type, err)
 		var early earlyError
 		if hdr.Type == wire.ContentApplicationData && d.tls13 && !errors.As(err, &early) {

@@ -1,6 +1,7 @@
 package transcript
 
 import (
+	"bytes"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/tlskit/tlskit/internal/peertest"
+	"github.com/tlskit/tlskit/internal/wire"
 	"github.com/tlskit/tlskit/keylog"
 )
 
@@ -150,7 +152,43 @@ func TestRFC8448(t *testing.T) {
 			if got.Version.String() != "TLS 1.3" {
 				t.Errorf("version %v, want TLS 1.3", got.Version)
 			}
+			// Both Finished messages check against the transcript hash
+			// (§5: with message_hash for the first ClientHello).
+			for _, side := range []Side{Client, Server} {
+				f := got.First(side, "finished")
+				if f == nil || !slices.ContainsFunc(f.Fields, func(x wire.Field) bool {
+					return x.Name == "verify_data" && strings.HasSuffix(x.Value, "matches the handshake messages (RFC 8446 §4.4.4)")
+				}) {
+					t.Errorf("the %s's Finished was not checked against the transcript: %+v", side, f)
+				}
+			}
 		})
+	}
+}
+
+// TestFinishedMismatch alters one byte of §3's ClientHello that neither
+// the client random nor the keys depend on (the last byte of the
+// signature_algorithms list): every record still decrypts, and both
+// Finished messages are said not to match the handshake messages seen.
+func TestFinishedMismatch(t *testing.T) {
+	tr, keys := loadRFC8448(t, "sec3-Simple_1RTT_Handshake")
+	b, _ := hex.DecodeString(tr.Records[0].Record)
+	i := bytes.Index(b, []byte{0x00, 0x0d}) // signature_algorithms
+	if i < 0 {
+		t.Fatal("no signature_algorithms in the ClientHello")
+	}
+	n := int(b[i+2])<<8 | int(b[i+3])
+	b[i+4+n-1] ^= 1
+	tr.Records[0].Record = hex.EncodeToString(b)
+	got := decode(t, tr, Options{Keys: keys})
+	for _, side := range []Side{Client, Server} {
+		f := got.First(side, "finished")
+		if f == nil || !f.Decrypted || !slices.ContainsFunc(f.Fields, func(x wire.Field) bool { return strings.Contains(x.Value, "does NOT match") }) {
+			t.Errorf("the %s's Finished: %+v", side, f)
+		}
+	}
+	if len(got.Problems) != 2 {
+		t.Errorf("problems %q, want one per Finished", got.Problems)
 	}
 }
 
