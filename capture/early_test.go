@@ -85,7 +85,9 @@ func TestLiveEarlyData(t *testing.T) {
 
 	full := crossCheck(t, pcap, keys)
 	if len(full) != 2 {
-		t.Fatalf("%d decrypted connections, want 2", len(full))
+		kb, _ := os.ReadFile(keys)
+		pi, _ := os.Stat(pcap)
+		t.Fatalf("%d decrypted connections, want 2 (capture of %d bytes, %d connections; key log:\n%s)", len(full), pi.Size(), len(analyze(t, pcap, "", Options{}).conns), kb)
 	}
 
 	noEarly := withoutLabel(t, keys, "CLIENT_EARLY_TRAFFIC_SECRET")

@@ -92,6 +92,8 @@ func (d *Decoder) noKey(dir *direction) error {
 		return errors.New("encrypted; no ClientHello was seen, so the key log entry cannot be found")
 	case d.keyNote != "":
 		return errors.New("encrypted; " + d.keyNote)
+	case d.serverRandom == nil:
+		return errors.New("encrypted; no ServerHello was seen before it: its random and cipher suite are needed to derive keys from the key log (when the capture lost the server's hello, the key log is not at fault)")
 	case d.tls13 && dir.missing != "":
 		return errors.New("encrypted; " + d.missingLabel(dir.missing))
 	case !d.tls13 && d.version != 0:

@@ -69,6 +69,18 @@ func (d *Decoder) record(dir *direction, t time.Time, hdr wire.RecordHeader, hea
 		return
 	}
 
+	if !dir.encrypted && dir.lost > 0 && !d.tls13 && d.version != 0 && !d.dtls &&
+		(hdr.Type == wire.ContentApplicationData || d.dir(dir.side.Other()).encrypted) {
+		// Bytes of this direction were lost and its ChangeCipherSpec was
+		// not seen, yet it sends application data, or the other side has
+		// switched to its keys: the ChangeCipherSpec was in the lost
+		// bytes. Its records are protected from here on, at a sequence
+		// number found by trial.
+		dir.encrypted = true
+		d.tls12Keys(dir)
+		dir.protection.recordsLost()
+		d.problem("the %s's ChangeCipherSpec was in the bytes missing from the capture; its records after them are taken as protected", dir.side)
+	}
 	protected := dir.encrypted
 	if !protected && hdr.Type == wire.ContentApplicationData {
 		// TLS 1.3 protects every record under the application_data outer
@@ -270,6 +282,28 @@ func (d *Decoder) openAfterGap(dir *direction, header, payload []byte) ([]byte, 
 		}
 	}
 	o.SetSeq(base)
+	// TLS 1.3: the lost records may have ended this key generation (the
+	// Finished, a KeyUpdate); the next one starts at sequence number 0.
+	for i, ep := range dir.epochs {
+		secret, ok := d.secret(ep.label)
+		if !ok {
+			continue
+		}
+		next, err := d.opener13(uint16(d.suite), secret)
+		if err != nil {
+			continue
+		}
+		for c := uint64(0); c <= 48; c++ {
+			next.SetSeq(c)
+			if plain, ctype, err := next.Open(header, payload); err == nil {
+				dir.opener, dir.label, dir.opened = next, ep.label, true
+				dir.epochs = dir.epochs[i+1:]
+				dir.seqLost = false
+				d.problem("the %s's decryption resumed after the gap with its %s key at record sequence number %d: the lost records included the end of its %s", dir.side, ep.name, c, map[string]string{"handshake": "early data", "application": "handshake"}[ep.name])
+				return plain, ctype, nil
+			}
+		}
+	}
 	if dir.tries++; dir.tries >= 4 {
 		d.problem("after the gap, the %s's records could not be decrypted again", dir.side)
 	}
