@@ -161,3 +161,32 @@ func atoi(s string) int {
 	}
 	return n
 }
+
+// TestLiveTruncatedClose records openssl s_client against a server that
+// answers and closes the TCP connection without close_notify (Python's
+// ssl), TLS 1.2 and 1.3, with dumpcap: each connection decrypts as tshark
+// decrypts it and carries protocol.truncated (issue #10.10).
+func TestLiveTruncatedClose(t *testing.T) {
+	if testing.Short() {
+		t.Skip("live capture in -short mode")
+	}
+	dumpcap := peertest.Need(t, "dumpcap")
+	cert, key := liveCert(t)
+	servers := []string{peertest.NoCloseNotify(t, cert, key, "1.2").Addr, peertest.NoCloseNotify(t, cert, key, "1.3").Addr}
+	get := []string{"GET /cut HTTP/1.0\r\n\r\n"}
+	cases := []liveCase{
+		{name: "tls12", server: 0, prog: "openssl", args: []string{"s_client", "-connect", "{addr}", "-keylogfile", "{keylog}", "-ign_eof"}, stdin: get},
+		{name: "tls13", server: 1, prog: "openssl", args: []string{"s_client", "-connect", "{addr}", "-keylogfile", "{keylog}", "-ign_eof"}, stdin: get},
+	}
+	pcap, keys, keyFile := recordLiveFiles(t, dumpcap, "tcp port "+port(servers[0])+" or tcp port "+port(servers[1]), servers, cases)
+	crossCheck(t, pcap, keyFile)
+	res := analyze(t, pcap, "", Options{Keys: keys})
+	if len(res.conns) != 2 {
+		t.Fatalf("%d connections, want 2", len(res.conns))
+	}
+	for _, c := range res.conns {
+		if f := findingOf(c.Findings, finding.ProtocolTruncated); f.ID == "" || f.Severity != finding.Warning || !strings.Contains(f.Title, "server closed") {
+			t.Errorf("%s: findings %v, want a protocol.truncated warning about the server", c.Stream(), ids(c.Findings))
+		}
+	}
+}

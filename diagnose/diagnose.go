@@ -262,37 +262,41 @@ func (f facts) sideEvent(side transcript.Side, i, dir int) *transcript.Event {
 }
 
 // truncatedClose warns about a connection whose side that closed it first
-// sent application data and then closed the TCP connection without a
-// close_notify, before the peer sent one: its peer cannot tell a complete
-// transfer from one cut short (RFC 8446 §6.1, RFC 5246 §7.2.1). OpenSSL 3
-// (curl, s_client) reports "unexpected eof while reading"; a reader that
-// relies on the connection's end (HTTP without a length) takes the cut
-// data as complete.
+// sent application data and then closed the TCP connection (FIN) without a
+// close_notify, while the data was still flowing (the peer had not sent a
+// close_notify before that data): its peer cannot tell a complete transfer
+// from one cut short (RFC 8446 §6.1, RFC 5246 §7.2.1). OpenSSL 3 (curl,
+// s_client) reports "unexpected eof while reading"; a reader that relies on
+// the connection's end (HTTP without a length) takes cut data as complete.
 func truncatedClose(in Input, f facts) (finding.Finding, bool) {
 	c := f.tr.Closed
 	if !in.HandshakeDone || c == nil || c.How != transcript.CloseFIN {
 		return finding.Finding{}, false
 	}
+	// data: the closer sent application data the peer had not answered
+	// with its own close_notify (it was still reading).
 	data := false
 	for i := range f.tr.Events {
 		e := &f.tr.Events[i]
 		switch {
 		case e.Type == transcript.TypeTruncated || e.Type == transcript.TypeGap:
 			return finding.Finding{}, false // what followed is not known
+		case e.Type == transcript.TypeAlert && e.From == c.By:
+			return finding.Finding{}, false // a close_notify, a fatal alert, or one that may be either
+		case e.Type == transcript.TypeAlert && e.Description == "close_notify":
+			data = false // the peer was done with what came before
+		case e.Type == transcript.TypeApplicationData && e.From == c.By:
+			data = true
 		case e.Type == transcript.TypeClose && e.From == c.By:
 			if !data {
 				return finding.Finding{}, false
 			}
 			return finding.Finding{ID: finding.ProtocolTruncated, Severity: finding.Warning,
 				Title: fmt.Sprintf("The %s closed the connection without close_notify after sending data", c.By),
-				Detail: fmt.Sprintf("The %s sent application data, then closed the TCP connection (FIN) without a TLS close_notify alert, and the %s had not sent one either. "+
+				Detail: fmt.Sprintf("The %s sent application data, then closed the TCP connection (FIN) without a TLS close_notify alert. "+
 					"The %s cannot tell whether it received everything or the transfer was cut short (truncation, RFC 8446 §6.1): OpenSSL 3 (curl, s_client) reports \"unexpected eof while reading\", "+
-					"and a reader that relies on the connection's end (HTTP without Content-Length) may take cut data as complete.", c.By, c.By.Other(), c.By.Other()),
-				Fix: fmt.Sprintf("Have the %s shut TLS down before closing the socket (SSL_shutdown, tls.Conn.Close, an orderly close in the server's TLS library).", c.By)}, true
-		case e.Type == transcript.TypeAlert && (e.Description == "close_notify" || e.Description == "" || e.Level == "fatal"):
-			return finding.Finding{}, false // a close_notify, an alert that may be one, or a fatal alert came first
-		case e.Type == transcript.TypeApplicationData && e.From == c.By:
-			data = true
+					"and a reader that relies on the connection's end (HTTP without Content-Length) may take cut data as complete.", c.By, c.By.Other()),
+				Fix: fmt.Sprintf("Have the %s shut TLS down before closing the socket (SSL_shutdown, tls.Conn.Close, an orderly close in its TLS library).", c.By)}, true
 		}
 	}
 	return finding.Finding{}, false

@@ -627,3 +627,35 @@ func eventsOf(rep *diagnose.Report, from, typ string) []int {
 	}
 	return out
 }
+
+// TestTruncatedClose: a server (Python's ssl, OpenSSL) that sends data and
+// closes the TCP connection without close_notify is TRUSTED with a
+// protocol.truncated warning, in TLS 1.2 and 1.3 (issue #10.10); openssl
+// s_server, which sends close_notify, gets none.
+func TestTruncatedClose(t *testing.T) {
+	w := getWorld(t)
+	name := "truncated.peer.test"
+	leaf := w.leaf(t, name, lab.LeafOptions{})
+	for _, v := range []string{"1.2", "1.3"} {
+		t.Run("python-"+v, func(t *testing.T) {
+			t.Parallel()
+			cert, key, chain := w.serverFiles(t, "trunc", leaf, w.pki.Intermediate)
+			full := filepath.Join(t.TempDir(), "fullchain.pem")
+			a, _ := os.ReadFile(cert)
+			b, _ := os.ReadFile(chain)
+			if err := os.WriteFile(full, append(a, b...), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			rep := w.check(t, peertest.NoCloseNotify(t, full, key, v).Addr, name)
+			expect(t, rep, diagnose.Trusted, finding.ProtocolTruncated, finding.Warning)
+		})
+		t.Run("openssl-"+v, func(t *testing.T) {
+			t.Parallel()
+			rep := w.check(t, w.openssl(t, "trunc", leaf, []*x509.Certificate{w.pki.Intermediate}, "-tls"+strings.ReplaceAll(v, ".", "_")), name)
+			expect(t, rep, diagnose.Trusted, "", "")
+			if finding.Has(rep.Findings, finding.ProtocolTruncated) {
+				t.Error("protocol.truncated for a server that sends close_notify")
+			}
+		})
+	}
+}
