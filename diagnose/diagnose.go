@@ -440,6 +440,9 @@ func notTLS(in Input, e *transcript.Event) finding.Finding {
 	case "SMTP", "POP3", "IMAP", "FTP":
 		what = proto + " in plaintext"
 		fix = fmt.Sprintf("This port speaks %s in plaintext and upgrades with STARTTLS, or you want the implicit-TLS port (465 for SMTP, 993 IMAP, 995 POP3, 990 FTP).", proto)
+	case "POP3 or Redis":
+		what = "a plaintext \"-ERR\" reply (POP3 or Redis: both answer so)"
+		fix = "This port speaks POP3 or Redis in plaintext. For POP3 use STARTTLS (STLS) or the implicit-TLS port 995; for Redis the TLS port configured with tls-port."
 	case "":
 	default:
 		what = proto

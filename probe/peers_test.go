@@ -659,3 +659,36 @@ func TestTruncatedClose(t *testing.T) {
 		})
 	}
 }
+
+// TestShortNotTLS: a peer that sends a few bytes that cannot start a TLS
+// record and closes (socat) is protocol.not-tls whatever their number
+// (issue #10.9), named where the bytes say what it is; "-ERR" is POP3 or
+// Redis, and the finding names both.
+func TestShortNotTLS(t *testing.T) {
+	peertest.Need(t, "socat")
+	for _, c := range []struct{ name, send, what string }{
+		{"220", "printf %s 220", "plaintext"},
+		{"-ERR", "printf %s -ERR", "POP3 or Redis"},
+		{"-ERR-line", "echo -ERR unknown command", "POP3 or Redis"},
+		{"two-zero-bytes", "head -c 2 /dev/zero", "not TLS"},
+		{"+OK", "printf %s +OK", "POP3"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			// Read the ClientHello first: closing with it unread would
+			// reset the connection, and a reset discards the bytes sent.
+			s := peertest.Start(t, "socat", "TCP-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork",
+				"SYSTEM:dd bs=65536 count=1 of=/dev/null 2>/dev/null; "+c.send)
+			rep := getWorld(t).check(t, s.Addr, "short.peer.test")
+			expect(t, rep, diagnose.Failed, finding.ProtocolNotTLS, finding.Error)
+			if f := findingOf(rep, finding.ProtocolNotTLS); !strings.Contains(f.Title+f.Detail, c.what) {
+				t.Errorf("not-tls finding %q / %q does not say %q", f.Title, f.Detail, c.what)
+			}
+			for _, p := range rep.Problems {
+				if strings.Contains(p, "unfinished TLS record") {
+					t.Errorf("problem %q", p)
+				}
+			}
+		})
+	}
+}
