@@ -84,6 +84,7 @@ type DataPrinter struct {
 	// reading a terminal, and costs three bytes of output per byte).
 	Hex bool
 	buf []byte
+	h2  map[connKey]*h2Conn // HTTP/2 decoding per connection, nil when not HTTP/2
 }
 
 // Print writes one record's data sent by from on connection c at t.
@@ -91,6 +92,18 @@ func (d *DataPrinter) Print(c *capture.Conn, from transcript.Side, t time.Time, 
 	field := "tcp.stream"
 	if c.UDP {
 		field = "udp.stream"
+	}
+	if h := d.h2State(c, from, data); h != nil {
+		// HTTP/2: the frames this record completes, decoded.
+		head := func(b []byte, what string) []byte {
+			if what == "" {
+				return fmt.Appendf(b, "%s %d %s %s  %d bytes\n", field, c.Index, stamp(t), from.Arrow(), len(data))
+			}
+			return h2Heading(b, c, t, from, what)
+		}
+		d.buf = d.h2Data(d.buf[:0], head, h, from, data)
+		_, err := d.W.Write(d.buf)
+		return err
 	}
 	b := fmt.Appendf(d.buf[:0], "%s %d %s %s  %d bytes\n", field, c.Index, stamp(t), from.Arrow(), len(data))
 	switch {

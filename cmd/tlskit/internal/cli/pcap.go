@@ -344,6 +344,7 @@ func (p *pipePrinter) run(batches <-chan *printBatch) {
 			}
 			if j.report != nil {
 				p.err = p.report(j.report)
+				p.dp.End(j.report) // its data is all printed
 			} else {
 				p.err = p.dp.Print(j.conn, j.from, j.t, b.buf[j.off:j.end])
 			}
