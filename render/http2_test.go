@@ -28,8 +28,8 @@ func TestHTTP2Data(t *testing.T) {
 	dir := peertest.Corpus(t, "wireshark")
 	for _, c := range []struct {
 		capture, keys string
-		tshark       []string
-		want         []string // in the output
+		tshark        []string
+		want          []string // in the output
 	}{
 		{"captures/http2-data-reassembly.pcap", "keys/http2-data-reassembly.keys",
 			[]string{"-o", "tls.keylog_file:" + filepath.Join(dir, "keys/http2-data-reassembly.keys"), "-d", "tcp.port==8443,tls"},
