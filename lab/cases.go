@@ -66,6 +66,7 @@ func Catalog() []Case {
 		{Name: "client-cert-required-tls13", Finding: finding.ClientCertRequired, Title: "TLS 1.3 server requires a client certificate", ExitCode: 1},
 		{Name: "client-cert-rejected-tls12", Finding: finding.ClientCertRejected, Title: "TLS 1.2 server rejects a client certificate from an unknown CA", ExitCode: 1},
 		{Name: "client-cert-rejected-tls13", Finding: finding.ClientCertRejected, Title: "TLS 1.3 server rejects a client certificate from an unknown CA", ExitCode: 1},
+		{Name: "hrr-client-cert-required", Finding: finding.ClientCertRequired, Title: "TLS 1.3 server that asks for another key share (HelloRetryRequest, P-384 only), then requires a client certificate", ExitCode: 1},
 	}
 }
 
@@ -93,7 +94,7 @@ func buildCase(name string, p *PKI, f Files, logf func(string, ...any)) (caseSer
 		}
 		return caseServer{handle: tlsHandler(name, &tls.Config{Certificates: []tls.Certificate{cert}}, logf)}, nil
 	}
-	clientAuth := func(vers uint16) (caseServer, error) {
+	clientAuth := func(vers uint16, curves ...tls.CurveID) (caseServer, error) {
 		cert, err := leaf(LeafOptions{})
 		if err != nil {
 			return caseServer{}, err
@@ -106,6 +107,8 @@ func buildCase(name string, p *PKI, f Files, logf func(string, ...any)) (caseSer
 			ClientCAs:    pool,
 			MinVersion:   vers,
 			MaxVersion:   vers,
+			// Without curves, crypto/tls's defaults.
+			CurvePreferences: curves,
 		}
 		return caseServer{handle: tlsHandler(name, cfg, logf)}, nil
 	}
@@ -230,6 +233,10 @@ func buildCase(name string, p *PKI, f Files, logf func(string, ...any)) (caseSer
 		return rejected(tls.VersionTLS12)
 	case "client-cert-rejected-tls13":
 		return rejected(tls.VersionTLS13)
+	case "hrr-client-cert-required":
+		// P-384 only: clients offering X25519 (and X25519MLKEM768) key
+		// shares get a HelloRetryRequest first (RFC 8446 §4.1.4).
+		return clientAuth(tls.VersionTLS13, tls.CurveP384)
 	}
 	return caseServer{}, fmt.Errorf("lab: no server for case %q", name)
 }

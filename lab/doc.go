@@ -54,6 +54,7 @@
 //	client-cert-required-tls13  client-cert.required       1     same in TLS 1.3: certificate_required (116) after the client's Finished
 //	client-cert-rejected-tls12  client-cert.rejected       1     Args add --cert/--key badclient: unknown_ca (48)
 //	client-cert-rejected-tls13  client-cert.rejected       1     same in TLS 1.3
+//	hrr-client-cert-required    client-cert.required       1     TLS 1.3, P-384 only: a HelloRetryRequest first, then certificate_required
 //
 // Every expected finding can be proved from what a client sees: the alert
 // number, the bytes instead of a TLS record, the certificates sent and their

@@ -518,6 +518,9 @@ func TestGoClient(t *testing.T) {
 		"client-cert-rejected-tls13": func(t *testing.T, c Case) {
 			testClientCert(t, l, c, tls.VersionTLS13, "unknown certificate authority")
 		},
+		"hrr-client-cert-required": func(t *testing.T, c Case) {
+			testClientCert(t, l, c, tls.VersionTLS13, "certificate required")
+		},
 	}
 	for _, c := range l.Cases() {
 		test, ok := tests[c.Name]
@@ -650,6 +653,9 @@ func TestOpenSSL(t *testing.T) {
 		{"client-cert-rejected-tls12", []string{"-tls1_2", "-cert", f.BadClientCert, "-key", f.BadClientKey}, []string{"alert unknown ca", "alert number 48"}},
 		{"client-cert-rejected-tls13", []string{"-tls1_3", "-cert", f.BadClientCert, "-key", f.BadClientKey}, []string{"alert unknown ca", "alert number 48"}},
 		{"client-cert-required-tls13", []string{"-tls1_3", "-cert", f.ClientCert, "-key", f.ClientKey}, []string{"Verify return code: 0 (ok)", "HTTP/1.1 200 OK"}},
+		// s_client's first key share is X25519: the server asks for P-384.
+		{"hrr-client-cert-required", []string{"-tls1_3"}, []string{"Server Temp Key: ECDH, secp384r1", "Acceptable client certificate CA names", "alert certificate required", "alert number 116"}},
+		{"hrr-client-cert-required", []string{"-tls1_3", "-cert", f.ClientCert, "-key", f.ClientKey}, []string{"Server Temp Key: ECDH, secp384r1", "Verify return code: 0 (ok)", "HTTP/1.1 200 OK"}},
 	}
 	for _, tc := range tests {
 		c := mustCase(t, l, tc.name)
