@@ -33,7 +33,7 @@ func (p *Policy) ClientConfig(serverName string) (*tls.Config, error) {
 	if serverName != "" {
 		name, err := trust.ServerName(serverName, "")
 		if err != nil {
-			return nil, fmt.Errorf("tlskit: %w", unprefix(err))
+			return nil, err
 		}
 		serverName = name
 	}
@@ -43,7 +43,7 @@ func (p *Policy) ClientConfig(serverName string) (*tls.Config, error) {
 	}
 	verify, err := v.VerifyServer(serverName, p.now())
 	if err != nil {
-		return nil, fmt.Errorf("tlskit: %w", unprefix(err))
+		return nil, err
 	}
 	minV, maxV, err := p.versions()
 	if err != nil {
@@ -101,7 +101,7 @@ func (p *Policy) ServerConfig() (*tls.Config, error) {
 	case len(p.Certificates) > 0:
 		cfg.Certificates = p.Certificates
 	default:
-		return nil, errors.New("tlskit: a server needs a certificate: set CertFile and KeyFile (--cert and --key), or Certificates")
+		return nil, errors.New("tlskit: a server needs a certificate: set CertFile and KeyFile, or Certificates")
 	}
 	if p.needsClientVerifier() {
 		v, err := p.ClientVerifier()
@@ -154,7 +154,7 @@ func stamp(path string) fileStamp {
 // loadKeyPair loads a key pair; the first load must succeed.
 func loadKeyPair(certFile, keyFile string) (*keyPair, error) {
 	if certFile == "" || keyFile == "" {
-		return nil, fmt.Errorf("tlskit: certificate %q and key %q: give both files (--cert and --key)", certFile, keyFile)
+		return nil, fmt.Errorf("tlskit: certificate %q and key %q: give both files", certFile, keyFile)
 	}
 	kp := &keyPair{certFile: certFile, keyFile: keyFile}
 	if err := kp.reload(); err != nil {

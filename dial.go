@@ -42,7 +42,7 @@ func (p *Policy) DialConfig(addr string) (*tls.Config, error) {
 	}
 	name, err := trust.ServerName(addr, p.ServerName)
 	if err != nil {
-		return nil, fmt.Errorf("tlskit: %w", unprefix(err))
+		return nil, err
 	}
 	return p.ClientConfig(name)
 }

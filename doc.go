@@ -40,7 +40,9 @@
 // # Certificates and reload
 //
 // [Policy.CertFile] and [Policy.KeyFile] are re-read when either file
-// changes on disk (checked at each handshake); a pair that no longer loads
-// is logged in the returned error of [Policy.Reload] and the last good pair
-// stays in use.
+// changes on disk (checked at each handshake of a [Policy.ServerConfig]
+// config); a pair that no longer loads is not used: the last good pair
+// stays in use. The first load, in ServerConfig, must succeed. Trust
+// sources and pins are read when a config is built: build a new config
+// to pick up their changes (`tlskit tunnel` does so on SIGHUP).
 package tlskit

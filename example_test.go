@@ -59,7 +59,7 @@ func ExampleParsePolicy() {
 }`))
 	fmt.Println(err)
 	// Output:
-	// tlskit: policy.json:4: unknown key "pin" (a misspelt key could weaken the policy; the keys are version, trust, pins, max_intermediates, names, server_name, cert, key, alpn, min_tls, max_tls, legacy, clients)
+	// policy.json:4: unknown key "pin" (a misspelt key could weaken the policy; the keys are version, trust, pins, max_intermediates, names, server_name, cert, key, alpn, min_tls, max_tls, legacy, clients)
 }
 
 // ExamplePolicy_ClientConfig shows that an empty trust set is refused
@@ -69,5 +69,5 @@ func ExamplePolicy_ClientConfig() {
 	_, err := p.ClientConfig("")
 	fmt.Println(err)
 	// Output:
-	// tlskit: no trust sources: an empty set trusts nothing; list "system" for the system roots, or your CA with "file:PATH"
+	// trust: no trust sources: an empty set trusts nothing; list "system" for the system roots, or your CA with "file:PATH"
 }

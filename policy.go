@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/tlskit/tlskit/trust"
@@ -137,13 +136,13 @@ func (p *Policy) Verifier() (*trust.Verifier, error) {
 func (p *Policy) ClientVerifier() (*trust.Verifier, error) {
 	if len(p.ClientTrust) == 0 {
 		if len(p.AllowedClients) > 0 {
-			return nil, errors.New("tlskit: an allow-list of clients needs the CA that issues their certificates: set ClientTrust (--client-ca)")
+			return nil, errors.New("tlskit: an allow-list of clients needs the CA that issues their certificates: set ClientTrust")
 		}
-		return nil, errors.New("tlskit: client certificates are required but no client trust source is given: set ClientTrust (--client-ca) to the CA that issues them")
+		return nil, errors.New("tlskit: client certificates are required but no client trust source is given: set ClientTrust to the CA that issues them")
 	}
 	v, err := p.verifier(p.ClientTrust, x509.ExtKeyUsageClientAuth)
 	if err != nil {
-		return nil, fmt.Errorf("%w (client trust)", err)
+		return nil, fmt.Errorf("tlskit: client trust: %w", err)
 	}
 	v.Names = p.AllowedClients
 	return v, nil
@@ -167,7 +166,7 @@ func (p *Policy) verifier(sources []string, usage x509.ExtKeyUsage) (*trust.Veri
 	}
 	anchors, err := trust.LoadAnchors(sources, "")
 	if err != nil {
-		return nil, fmt.Errorf("tlskit: %w", unprefix(err))
+		return nil, err
 	}
 	anchors.SystemRoots = p.SystemRoots
 	v := &trust.Verifier{
@@ -179,7 +178,7 @@ func (p *Policy) verifier(sources []string, usage x509.ExtKeyUsage) (*trust.Veri
 	for _, s := range p.Pins {
 		pin, err := trust.ParsePin(s)
 		if err != nil {
-			return nil, fmt.Errorf("tlskit: %w", unprefix(err))
+			return nil, err
 		}
 		v.Pins = append(v.Pins, pin)
 	}
@@ -191,24 +190,6 @@ func (p *Policy) verifier(sources []string, usage x509.ExtKeyUsage) (*trust.Veri
 	}
 	return v, nil
 }
-
-// unprefix drops a "trust: " package prefix from err's message, keeping the
-// error chain, so that the library's errors carry one prefix.
-func unprefix(err error) error {
-	if msg, ok := strings.CutPrefix(err.Error(), "trust: "); ok {
-		return &prefixed{msg: msg, err: err}
-	}
-	return err
-}
-
-// prefixed is an error with a rewritten message that still unwraps.
-type prefixed struct {
-	msg string
-	err error
-}
-
-func (e *prefixed) Error() string { return e.msg }
-func (e *prefixed) Unwrap() error { return e.err }
 
 // ModernCipherSuites returns the TLS 1.2 suites tlskit's library and tunnel
 // use unless [Policy.Legacy] is set: ECDHE key exchange (forward secrecy)
@@ -238,7 +219,7 @@ func (p *Policy) versions() (minV, maxV uint16, err error) {
 		return 0, 0, fmt.Errorf("tlskit: minimum version %s is above maximum version %s", tls.VersionName(minV), tls.VersionName(maxV))
 	}
 	if minV < tls.VersionTLS12 && !p.Legacy {
-		return 0, 0, fmt.Errorf("tlskit: %s is deprecated (RFC 8996) and needs the legacy profile: set Legacy (--legacy) to allow it", tls.VersionName(minV))
+		return 0, 0, fmt.Errorf("tlskit: %s is deprecated (RFC 8996) and needs the legacy profile: set Legacy to allow it", tls.VersionName(minV))
 	}
 	return minV, maxV, nil
 }

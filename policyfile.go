@@ -7,10 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/tlskit/tlskit/trust"
 )
 
 // policyFile is the JSON form of a Policy.
@@ -38,11 +41,40 @@ type policyFile struct {
 	} `json:"clients"`
 }
 
-// LoadPolicy reads a policy file (see [ParsePolicy]).
+// PolicyError is a policy file that cannot be read or used, at a known
+// line when the problem is in its text. Its message starts with the place,
+// like a compiler's: "policy.json:4: unknown key "pin" (…)".
+type PolicyError struct {
+	// File is the policy file's name, as given.
+	File string
+	// Line is the 1-based line of the problem; 0 when it is about the
+	// whole file (it cannot be read, a trust source does not load).
+	Line int
+	// Err says what is wrong.
+	Err error
+}
+
+// Error implements error.
+func (e *PolicyError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %v", e.File, e.Line, e.Err)
+	}
+	return fmt.Sprintf("%s: %v", e.File, e.Err)
+}
+
+// Unwrap returns the underlying error.
+func (e *PolicyError) Unwrap() error { return e.Err }
+
+// LoadPolicy reads a policy file (see [ParsePolicy]). Its errors are
+// [*PolicyError]s.
 func LoadPolicy(path string) (*Policy, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("tlskit: reading the policy: %w", err)
+		var pe *fs.PathError
+		if errors.As(err, &pe) { // the message names the file already
+			err = pe.Err
+		}
+		return nil, &PolicyError{File: path, Err: fmt.Errorf("cannot read the policy: %w", err)}
 	}
 	return ParsePolicy(path, data)
 }
@@ -71,7 +103,7 @@ func LoadPolicy(path string) (*Policy, error) {
 // "system". "clients" configures a server's client-certificate checks; an
 // "allow" list implies "require". "legacy": true is the explicit opt-in to
 // TLS 1.0/1.1 ("min_tls": "1.0") and to TLS 1.2 suites without forward
-// secrecy or AEAD (see [Policy.Legacy]).
+// secrecy or AEAD (see [Policy.Legacy]). Its errors are [*PolicyError]s.
 func ParsePolicy(name string, data []byte) (*Policy, error) {
 	clean := stripComments(data)
 	dec := json.NewDecoder(bytes.NewReader(clean))
@@ -81,10 +113,10 @@ func ParsePolicy(name string, data []byte) (*Policy, error) {
 		return nil, fileError(name, clean, err)
 	}
 	if dec.More() {
-		return nil, fmt.Errorf("tlskit: %s:%d: unexpected data after the policy object", name, lineAt(clean, int(dec.InputOffset())))
+		return nil, &PolicyError{name, lineAt(clean, int(dec.InputOffset())), errors.New("unexpected data after the policy object")}
 	}
 	at := func(key, format string, args ...any) error {
-		return fmt.Errorf("tlskit: %s:%d: %s: %s", name, lineOfKey(clean, key), key, fmt.Sprintf(format, args...))
+		return &PolicyError{name, lineOfKey(clean, key), fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...))}
 	}
 	if f.Version != 1 {
 		return nil, at("version", "want 1, got %d (this tlskit reads version 1 policies)", f.Version)
@@ -123,8 +155,20 @@ func ParsePolicy(name string, data []byte) (*Policy, error) {
 	if c := f.Clients; c != nil {
 		p.RequireClientCert, p.ClientTrust, p.AllowedClients = c.Require, resolveSources(dir, c.Trust), c.Allow
 	}
+	// The checks Validate makes too, where a line can be named.
+	if p.MaxIntermediates < 0 {
+		return nil, at("max_intermediates", "want 0 (no limit) or more, got %d", p.MaxIntermediates)
+	}
+	for _, s := range p.Pins {
+		if _, err := trust.ParsePin(s); err != nil {
+			return nil, at("keys", "%v", err)
+		}
+	}
+	if len(p.Pins) == 1 && !p.AllowSinglePin {
+		return nil, at("keys", `a single pin has no backup: when that key is replaced every connection fails; add the pin of a backup key (or of the issuing CA), or set "allow_single": true`)
+	}
 	if err := p.Validate(); err != nil {
-		return nil, &fileErr{name, err}
+		return nil, &PolicyError{File: name, Err: err}
 	}
 	return p, nil
 }
@@ -149,18 +193,6 @@ func policyVersion(v string, legacy bool) (uint16, error) {
 	}
 	return 0, fmt.Errorf("want \"1.2\" or \"1.3\", got %q", clip(v))
 }
-
-// fileErr is an error of a policy file's contents, prefixed with its name.
-type fileErr struct {
-	name string
-	err  error
-}
-
-func (e *fileErr) Error() string {
-	return "tlskit: " + e.name + ": " + strings.TrimPrefix(e.err.Error(), "tlskit: ")
-}
-
-func (e *fileErr) Unwrap() error { return e.err }
 
 // resolveSources makes file: and dir: sources relative to dir.
 func resolveSources(dir string, srcs []string) []string {
@@ -211,17 +243,17 @@ func fileError(name string, data []byte, err error) error {
 	var te *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &se):
-		return fmt.Errorf("tlskit: %s:%d: invalid JSON: %w", name, lineAt(data, int(se.Offset)), err)
+		return &PolicyError{name, lineAt(data, int(se.Offset)), fmt.Errorf("invalid JSON: %w", err)}
 	case errors.As(err, &te):
-		return fmt.Errorf("tlskit: %s:%d: %s: want %s, got a JSON %s", name, lineAt(data, int(te.Offset)), te.Field, te.Type, te.Value)
+		return &PolicyError{name, lineAt(data, int(te.Offset)), fmt.Errorf("%s: want %s, got a JSON %s", te.Field, te.Type, te.Value)}
 	case errors.Is(err, io.EOF):
-		return fmt.Errorf("tlskit: %s: empty policy: want a JSON object with at least \"version\" and \"trust\"", name)
+		return &PolicyError{File: name, Err: errors.New(`empty policy: want a JSON object with at least "version" and "trust"`)}
 	}
-	if key, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+	if key, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok { // encoding/json has no type for it
 		k := strings.Trim(key, `"`)
-		return fmt.Errorf("tlskit: %s:%d: unknown key %s (a misspelt key could weaken the policy; the keys are version, trust, pins, max_intermediates, names, server_name, cert, key, alpn, min_tls, max_tls, legacy, clients)", name, lineOfKey(data, k), key)
+		return &PolicyError{name, lineOfKey(data, k), fmt.Errorf("unknown key %s (a misspelt key could weaken the policy; the keys are version, trust, pins, max_intermediates, names, server_name, cert, key, alpn, min_tls, max_tls, legacy, clients)", key)}
 	}
-	return fmt.Errorf("tlskit: %s: %w", name, err)
+	return &PolicyError{File: name, Err: err}
 }
 
 // lineAt returns the 1-based line of byte offset off.

@@ -59,17 +59,20 @@ func TestParsePolicy(t *testing.T) {
 		{"syntax", "{\"version\": 1,\n\"trust\": [\"system\",]}", "policy.json:2: invalid JSON"},
 		{"type", "{\"version\": 1,\n\"trust\": \"system\"}", "policy.json:2: trust: want []string, got a JSON string"},
 		{"tls", `{"version": 1, "trust": ["system"], "min_tls": "1.0"}`, `needs "legacy": true`},
-		{"missing file", `{"version": 1, "trust": ["file:nope.pem"]}`, "policy.json: trust source \"file:" + f.dir + "/nope.pem\""},
+		{"missing file", `{"version": 1, "trust": ["file:nope.pem"]}`, "policy.json: trust: source \"file:" + f.dir + "/nope.pem\""},
 		{"trailing", `{"version": 1, "trust": ["system"]} {}`, "unexpected data"},
-		{"single pin", `{"version": 1, "trust": ["system"], "pins": {"keys": ["` + pin1 + `"]}}`, "single pin has no backup"},
+		{"single pin", `{"version": 1, "trust": ["system"], "pins": {"keys": ["` + pin1 + `"]}}`, "policy.json:1: keys: a single pin has no backup"},
+		{"bad pin", "{\"version\": 1, \"trust\": [\"system\"],\n\"pins\": {\"keys\": [\"md5/x\", \"" + pin1 + "\"]}}", `policy.json:2: keys: trust: pin "md5/x"`},
+		{"depth", "{\"version\": 1, \"trust\": [\"system\"],\n\n\"max_intermediates\": -1}", "policy.json:3: max_intermediates: want 0 (no limit) or more, got -1"},
 	}
 	for _, tc := range bad {
 		_, err := tlskit.ParsePolicy(path, []byte(tc.src))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: err = %v\nwant it to contain %q", tc.name, err, tc.want)
 		}
-		if err != nil && !strings.HasPrefix(err.Error(), "tlskit: ") {
-			t.Errorf("%s: err %q lacks the package prefix", tc.name, err)
+		var pe *tlskit.PolicyError
+		if err != nil && (!errors.As(err, &pe) || pe.File != path || !strings.HasPrefix(err.Error(), path+":")) {
+			t.Errorf("%s: err %q is not a PolicyError starting with the file name", tc.name, err)
 		}
 	}
 	_, err = tlskit.ParsePolicy(path, []byte(`{"version": 1, "trust": ["file:nope.pem"]}`))
@@ -90,8 +93,9 @@ func FuzzParsePolicy(f *testing.F) {
 		}
 		p, err := tlskit.ParsePolicy("fuzz/policy.json", data)
 		if err != nil {
-			if !strings.HasPrefix(err.Error(), "tlskit: fuzz/policy.json") {
-				t.Fatalf("error %q lacks the file name", err)
+			var pe *tlskit.PolicyError
+			if !errors.As(err, &pe) || !strings.HasPrefix(err.Error(), "fuzz/policy.json:") {
+				t.Fatalf("error %q is not a PolicyError starting with the file name", err)
 			}
 			return
 		}

@@ -15,8 +15,12 @@ type analysed struct {
 	keyed bool
 }
 
-// isTLS reports whether any TLS record was decoded from either side.
+// isTLS reports whether any TLS record was decoded from either side, or
+// the client asked for an in-band upgrade to TLS (STARTTLS).
 func isTLS(tr *transcript.Transcript) bool {
+	if tr.StartTLS != nil {
+		return true
+	}
 	for i := range tr.Events {
 		if tr.Events[i].Record > 0 {
 			return true

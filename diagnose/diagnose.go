@@ -87,6 +87,13 @@ func Findings(in Input) []finding.Finding {
 		fs = append(fs, dialFinding(in))
 		return fs
 	}
+	if tr.StartTLS != nil {
+		sf, stop := startTLSFindings(in, tr)
+		fs = append(fs, sf...)
+		if stop {
+			return fs
+		}
+	}
 	fs = append(fs, protocolFindings(in, tr)...)
 	if in.Verify != nil {
 		fs = append(fs, in.Verify.Findings...)
@@ -446,6 +453,9 @@ func notTLS(in Input, e *transcript.Event) finding.Finding {
 	case "":
 	default:
 		what = proto
+	}
+	if hint := startTLSPortHint(in.Target); hint != "" && in.Transcript != nil && in.Transcript.StartTLS == nil {
+		fix = hint
 	}
 	detail := fmt.Sprintf("After our ClientHello the server answered with %s.", what)
 	if excerpt != "" {

@@ -38,6 +38,9 @@ type Report struct {
 	Transcript []transcript.Event `json:"transcript"`
 	// Closed says who ended the connection and how.
 	Closed *transcript.Closure `json:"closed,omitempty"`
+	// StartTLS is the in-band upgrade that preceded TLS, if any: the
+	// protocol, the outcome, the capabilities and the reply.
+	StartTLS *transcript.Upgrade `json:"starttls,omitempty"`
 	// Chain is the server's certificate chain as sent, leaf first.
 	Chain []trust.CertInfo `json:"chain"`
 	// VerifiedPath is the chain that satisfied the policy, leaf to anchor.
@@ -119,13 +122,12 @@ func Analyze(a Analysis) *Report {
 			Fix:    "Drop --insecure; trust a private CA with --trust file:PATH (--ca-file) or pin its key with --pin instead."})
 	}
 	if a.Stacks != nil && len(chain) > 0 {
-		at := a.Time
-		if at.IsZero() {
-			at = time.Now()
-		}
 		opts := *a.Stacks
-		opts.Now = at
-		v, err := truststore.WhoTrusts(opts, chain, a.ServerName, at)
+		if !a.Time.IsZero() {
+			at := a.Time
+			opts.Time = func() time.Time { return at }
+		}
+		v, err := truststore.WhoTrusts(opts, chain, a.ServerName)
 		if err != nil {
 			r.Problems = append(r.Problems, "which stacks trust the chain: "+err.Error())
 		}
@@ -143,6 +145,7 @@ func (r *Report) fill(in Input) {
 	if tr != nil {
 		r.Transcript = tr.Events
 		r.Closed = tr.Closed
+		r.StartTLS = tr.StartTLS
 		r.Problems = tr.Problems
 		if tr.Version != 0 {
 			r.Version = tr.Version.String()

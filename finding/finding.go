@@ -135,6 +135,16 @@ const (
 	PolicyInvalid       = "policy.invalid"
 )
 
+// STARTTLS findings: the in-band upgrade to TLS of a protocol that starts in
+// plaintext (check --starttls, pcap, a tunnel's protocol).
+const (
+	StartTLSNotOffered = "starttls.not-offered"             // the capabilities do not list the upgrade
+	StartTLSRefused    = "starttls.refused"                 // the upgrade command was answered with an error
+	StartTLSUnexpected = "starttls.unexpected-reply"        // a reply the protocol does not allow there
+	StartTLSPlaintext  = "starttls.plaintext-after-upgrade" // plaintext pipelined after the upgrade, before TLS
+	StartTLSImplicit   = "starttls.implicit-tls"            // STARTTLS pointed at a port that speaks TLS from the first byte
+)
+
 // Limit findings: the tunnel refused a connection to protect the service
 // (logged and counted like any refusal).
 const (

@@ -40,11 +40,14 @@ type FileError struct {
 	Path string
 	// Reason says what is wrong with it.
 	Reason string
-	// Hint says what to do instead.
-	Hint string
 	// Err is the underlying error, if any.
 	Err error
+
+	hint string // what to do instead
 }
+
+// Hint says what to do instead, in words that name no command-line flag.
+func (e *FileError) Hint() string { return e.hint }
 
 // Error implements error.
 func (e *FileError) Error() string {
@@ -68,7 +71,7 @@ func (e *FileError) Unwrap() error { return e.Err }
 // parent directory. Nothing is created or changed here.
 func OpenFile(path string) (*File, error) {
 	if path == "" {
-		return nil, &FileError{Path: path, Reason: "empty path", Hint: "name a file, e.g. --keylog keys.log"}
+		return nil, &FileError{Path: path, Reason: "empty path", hint: "name a file, e.g. keys.log"}
 	}
 	fi, err := os.Lstat(path)
 	switch {
@@ -79,10 +82,10 @@ func OpenFile(path string) (*File, error) {
 	case errors.Is(err, fs.ErrNotExist):
 		dir := filepath.Dir(path)
 		if di, err := os.Stat(dir); err != nil || !di.IsDir() {
-			return nil, &FileError{Path: path, Reason: fmt.Sprintf("the directory %s does not exist", dir), Hint: "create the directory first, or name a file in an existing one"}
+			return nil, &FileError{Path: path, Reason: fmt.Sprintf("the directory %s does not exist", dir), hint: "create the directory first, or name a file in an existing one"}
 		}
 	default:
-		return nil, &FileError{Path: path, Reason: "cannot inspect it", Err: err, Hint: "name a file you can write"}
+		return nil, &FileError{Path: path, Reason: "cannot inspect it", Err: err, hint: "name a file you can write"}
 	}
 	return &File{path: path}, nil
 }
@@ -95,18 +98,18 @@ func checkExisting(path string, fi fs.FileInfo) error {
 	case mode&fs.ModeSymlink != 0:
 		target, _ := os.Readlink(path)
 		return &FileError{Path: path, Reason: fmt.Sprintf("it is a symbolic link (to %s); tlskit never writes secrets through a link, which whoever planted it could point anywhere", target),
-			Hint: "name the real file, or a new file in a directory only you can write to"}
+			hint: "name the real file, or a new file in a directory only you can write to"}
 	case !mode.IsRegular():
 		return &FileError{Path: path, Reason: fmt.Sprintf("it is not a regular file but a %s; tlskit writes secrets only to a regular file", kind(mode)),
-			Hint: "name a new file, e.g. --keylog keys.log, and read it from there"}
+			hint: "name a new file, e.g. keys.log, and read it from there"}
 	}
 	if uid, ok := fileOwner(fi); ok && uid != os.Geteuid() {
 		return &FileError{Path: path, Reason: fmt.Sprintf("it is owned by uid %d, not by you (uid %d); tlskit does not append secrets to another user's file", uid, os.Geteuid()),
-			Hint: "name a new file of your own"}
+			hint: "name a new file of your own"}
 	}
 	if perm := mode.Perm(); perm&0o077 != 0 {
 		return &FileError{Path: path, Reason: fmt.Sprintf("its mode %04o lets others read or write it; tlskit does not change the mode of a file it did not create, and will not put secrets in it", perm),
-			Hint: fmt.Sprintf("restrict it yourself (chmod 600 %s) or name a new file, which tlskit creates with mode 0600", path)}
+			hint: fmt.Sprintf("restrict it yourself (chmod 600 %s) or name a new file, which tlskit creates with mode 0600", path)}
 	}
 	return nil
 }
@@ -147,7 +150,7 @@ func (f *File) Write(p []byte) (int, error) {
 	n, err := f.f.Write(p)
 	f.written += int64(n)
 	if err != nil {
-		f.err = &FileError{Path: f.path, Reason: "writing failed", Err: err, Hint: "check the disk"}
+		f.err = &FileError{Path: f.path, Reason: "writing failed", Err: err, hint: "check the disk"}
 		return n, f.err
 	}
 	return n, nil
@@ -174,7 +177,7 @@ func (f *File) open() error {
 					return cerr
 				}
 			}
-			return &FileError{Path: f.path, Reason: "cannot open it", Err: err, Hint: "name a file you can write"}
+			return &FileError{Path: f.path, Reason: "cannot open it", Err: err, hint: "name a file you can write"}
 		}
 		fi, err := fd.Stat()
 		if err == nil {
@@ -187,7 +190,7 @@ func (f *File) open() error {
 		f.f = fd
 		return nil
 	}
-	return &FileError{Path: f.path, Reason: "it keeps appearing and disappearing while tlskit opens it", Hint: "name a file in a directory only you can write to"}
+	return &FileError{Path: f.path, Reason: "it keeps appearing and disappearing while tlskit opens it", hint: "name a file in a directory only you can write to"}
 }
 
 // Close closes the file if it was opened. It returns the first write error,

@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tlskit/tlskit/internal/peertest"
 )
 
 const line = "CLIENT_RANDOM 0101010101010101010101010101010101010101010101010101010101010101 020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202\n"
@@ -63,7 +65,7 @@ func TestFileRefuses(t *testing.T) {
 		{"another user's file", func(t *testing.T, dir, path string) {
 			if os.Geteuid() != 0 {
 				// Only root can give a file to another user; CI runs as root.
-				t.Skip("giving a file to another user needs root")
+				peertest.Skip(t, "giving a file to another user needs root")
 			}
 			must(t, os.WriteFile(path, []byte("# theirs\n"), 0o600))
 			must(t, os.Chown(path, otherUID, otherUID))
@@ -127,8 +129,8 @@ func checkRefusal(t *testing.T, err error, want string) {
 	if !errors.As(err, &fe) {
 		t.Fatalf("got %v, want a *FileError", err)
 	}
-	if !strings.Contains(err.Error(), want) || !strings.HasPrefix(err.Error(), "keylog: ") || fe.Hint == "" {
-		t.Errorf("error %q (hint %q): want %q in it, a keylog: prefix and a hint", err, fe.Hint, want)
+	if !strings.Contains(err.Error(), want) || !strings.HasPrefix(err.Error(), "keylog: ") || fe.Hint() == "" {
+		t.Errorf("error %q (hint %q): want %q in it, a keylog: prefix and a hint", err, fe.Hint(), want)
 	}
 }
 

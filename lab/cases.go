@@ -22,14 +22,36 @@ type Case struct {
 	Title string
 	// Addr is host:port once the lab is started; "" in [Catalog].
 	Addr string
-	// Args are the extra `tlskit check` arguments the case needs (server
-	// name, CA file, pins, client certificate, timeout). They name files in
-	// Options.Dir and keys generated at start, so they are nil in
-	// [Catalog].
-	Args []string
+	// Client is how a client reaches the case: the name, the lab's root as
+	// the only anchor, and what else the case needs. It names files in
+	// Options.Dir and keys generated at start, so it is zero in [Catalog].
+	Client Client
 	// ExitCode is what `tlskit check` must exit with: 0 when the
 	// connection is trusted (warnings do not fail), 1 otherwise.
 	ExitCode int
+}
+
+// Client is what a client needs to reproduce a case, as `tlskit check` (or
+// any TLS client) would be told: the lab knows nothing of command lines.
+type Client struct {
+	// ServerName is the name to send as SNI and to verify: the case's
+	// [ServerName].
+	ServerName string
+	// CAFile is the lab's root (Files.Root), to trust instead of the
+	// system roots.
+	CAFile string
+	// Pins are SPKI pins ("sha256/BASE64") the verified chain must match;
+	// the pin-mismatch case gives one of a key the chain does not have.
+	Pins []string
+	// CertFile and KeyFile are the client certificate to present, when
+	// the case needs one (the client-cert-rejected cases: badclient.pem).
+	CertFile, KeyFile string
+	// Timeout, when not zero, is how long to wait for the connection and
+	// the handshake (the timeout case: 1s, so that it ends soon).
+	Timeout time.Duration
+	// StartTLS, when set, is the protocol of the in-band upgrade that
+	// comes before TLS (the starttls cases: "smtp").
+	StartTLS string
 }
 
 // ServerName returns the SNI name of the case.
@@ -67,15 +89,20 @@ func Catalog() []Case {
 		{Name: "client-cert-rejected-tls12", Finding: finding.ClientCertRejected, Title: "TLS 1.2 server rejects a client certificate from an unknown CA", ExitCode: 1},
 		{Name: "client-cert-rejected-tls13", Finding: finding.ClientCertRejected, Title: "TLS 1.3 server rejects a client certificate from an unknown CA", ExitCode: 1},
 		{Name: "hrr-client-cert-required", Finding: finding.ClientCertRequired, Title: "TLS 1.3 server that asks for another key share (HelloRetryRequest, P-384 only), then requires a client certificate", ExitCode: 1},
+		{Name: "starttls-good", Title: "SMTP server upgrading with STARTTLS to a healthy TLS 1.3 session"},
+		{Name: "starttls-not-offered", Finding: finding.StartTLSNotOffered, Title: "SMTP server whose EHLO reply lists no STARTTLS", ExitCode: 1},
+		{Name: "starttls-refused", Finding: finding.StartTLSRefused, Title: "SMTP server offering STARTTLS and answering it with 454", ExitCode: 1},
+		{Name: "starttls-expired", Finding: finding.CertExpired, Title: "SMTP server with an expired certificate behind STARTTLS", ExitCode: 1},
+		{Name: "starttls-pipelined", Finding: finding.StartTLSPlaintext, Title: "SMTP server sending plaintext after its STARTTLS go-ahead", ExitCode: 1},
 	}
 }
 
 // caseServer is what [buildCase] decides for one case: the handler to serve
-// it with (nil for the refused case, which has no server) and the extra
-// check arguments beyond the common ones.
+// it with (nil for the refused case, which has no server) and what its
+// client needs beyond the name and the root.
 type caseServer struct {
 	handle handler
-	args   []string
+	client Client
 }
 
 // buildCase generates the certificates and configuration of one case.
@@ -114,7 +141,7 @@ func buildCase(name string, p *PKI, f Files, logf func(string, ...any)) (caseSer
 	}
 	rejected := func(vers uint16) (caseServer, error) {
 		cs, err := clientAuth(vers)
-		cs.args = []string{"--cert", f.BadClientCert, "--key", f.BadClientKey}
+		cs.client.CertFile, cs.client.KeyFile = f.BadClientCert, f.BadClientKey
 		return cs, err
 	}
 
@@ -129,7 +156,7 @@ func buildCase(name string, p *PKI, f Files, logf func(string, ...any)) (caseSer
 			if err != nil {
 				return cs, err
 			}
-			cs.args = []string{"--pin", pin}
+			cs.client.Pins = []string{pin}
 		}
 		return cs, nil
 	case "good-tls12":
@@ -142,7 +169,7 @@ func buildCase(name string, p *PKI, f Files, logf func(string, ...any)) (caseSer
 	case "refused":
 		return caseServer{}, nil
 	case "timeout":
-		return caseServer{handle: silent, args: []string{"--timeout", "1s"}}, nil
+		return caseServer{handle: silent, client: Client{Timeout: time.Second}}, nil
 	case "reset":
 		return caseServer{handle: reset}, nil
 	case "not-tls-http":
@@ -237,6 +264,24 @@ func buildCase(name string, p *PKI, f Files, logf func(string, ...any)) (caseSer
 		// P-384 only: clients offering X25519 (and X25519MLKEM768) key
 		// shares get a HelloRetryRequest first (RFC 8446 §4.1.4).
 		return clientAuth(tls.VersionTLS13, tls.CurveP384)
+	case "starttls-good", "starttls-not-offered", "starttls-refused", "starttls-expired", "starttls-pipelined":
+		o := LeafOptions{}
+		if name == "starttls-expired" {
+			o = LeafOptions{NotBefore: now.AddDate(0, 0, -120), NotAfter: now.AddDate(0, 0, -30)}
+		}
+		cert, err := leaf(o)
+		if err != nil {
+			return caseServer{}, err
+		}
+		srv := smtpServer{name: name, offer: name != "starttls-not-offered", logf: logf,
+			cfg: &tls.Config{Certificates: []tls.Certificate{cert}}}
+		switch name {
+		case "starttls-refused":
+			srv.refuse = "454 4.7.0 TLS not available due to local problem"
+		case "starttls-pipelined":
+			srv.pipeline = "250 2.1.0 Ok, sent before TLS\r\n"
+		}
+		return caseServer{handle: srv.handle, client: Client{StartTLS: "smtp"}}, nil
 	}
 	return caseServer{}, fmt.Errorf("lab: no server for case %q", name)
 }

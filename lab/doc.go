@@ -7,18 +7,19 @@
 // [Start] generates a throw-away [PKI], writes its trust anchor and client
 // certificates into a directory (see [Files]), and listens on 127.0.0.1
 // port 0 once per case. [Lab.Cases] then says, for each case, where it is,
-// which `tlskit check` arguments reach it, which finding id the check must
-// report and which exit code it must return. [Catalog] lists the same cases
-// without starting anything.
+// what a client needs to reach it ([Client]: the name, the root to trust,
+// a pin, a client certificate, a timeout, an in-band upgrade), which finding id `tlskit check`
+// must report and which exit code it must return. [Catalog] lists the same
+// cases without starting anything.
 //
 // # Names and trust
 //
 // Each case is reached with its own SNI name, <case>.lab.tlskit.test (see
 // [ServerName]), and its leaf certificate carries exactly that name, so a
 // case cannot pass by accident on another case's certificate. Clients trust
-// only root.pem: every case's Args contain --servername, --ca-file root.pem
-// and --no-system-roots. Certificates are ECDSA P-256 unless a case needs
-// RSA, and their validity is relative to the time the lab started.
+// only root.pem: every case's Client has its ServerName and CAFile.
+// Certificates are ECDSA P-256 unless a case needs RSA, and their validity
+// is relative to the time the lab started.
 //
 // # The cases
 //
@@ -30,7 +31,7 @@
 //	good                        -                          0     TLS 1.3, leaf + intermediate
 //	good-tls12                  -                          0     TLS 1.2 only
 //	refused                     net.refused                1     a port bound by a socket that never listens
-//	timeout                     net.timeout                1     raw: accepts, never writes (Args: --timeout 1s)
+//	timeout                     net.timeout                1     raw: accepts, never writes (Client.Timeout 1s)
 //	reset                       net.reset                  1     raw: reads the ClientHello, closes with SO_LINGER 0 (RST)
 //	not-tls-http                protocol.not-tls           1     raw: answers "HTTP/1.1 400 Bad Request" in plaintext
 //	not-tls-ssh                 protocol.not-tls           1     raw: "SSH-2.0-OpenSSH_9.2p1 Debian-2" banner
@@ -49,12 +50,17 @@
 //	untrusted-root              chain.untrusted-root       1     leaf + OtherRoot: complete chain, unknown root
 //	wrong-order                 chain.wrong-order          0     leaf, intermediate, sub-intermediate (issuer last)
 //	expired-cross-sign          chain.expired-cross-sign   0     full chain + expired cross-sign of the root by an old root
-//	pin-mismatch                pin.mismatch               1     healthy server; Args add --pin of another key
+//	pin-mismatch                pin.mismatch               1     healthy server; Client.Pins: a pin of another key
 //	client-cert-required-tls12  client-cert.required       1     requires a client certificate: handshake_failure (40)
 //	client-cert-required-tls13  client-cert.required       1     same in TLS 1.3: certificate_required (116) after the client's Finished
-//	client-cert-rejected-tls12  client-cert.rejected       1     Args add --cert/--key badclient: unknown_ca (48)
+//	client-cert-rejected-tls12  client-cert.rejected       1     Client.CertFile/KeyFile: badclient: unknown_ca (48)
 //	client-cert-rejected-tls13  client-cert.rejected       1     same in TLS 1.3
 //	hrr-client-cert-required    client-cert.required       1     TLS 1.3, P-384 only: a HelloRetryRequest first, then certificate_required
+//	starttls-good               -                          0     SMTP (Client.StartTLS smtp): STARTTLS, then TLS 1.3
+//	starttls-not-offered        starttls.not-offered       1     SMTP: EHLO lists no STARTTLS
+//	starttls-refused            starttls.refused           1     SMTP: STARTTLS offered, answered "454 4.7.0 TLS not available…"
+//	starttls-expired            cert.expired               1     SMTP: STARTTLS, then a leaf expired 30 days ago
+//	starttls-pipelined          starttls.plaintext-after-upgrade  1  SMTP: "250 …" sent after the 220 go-ahead, before TLS
 //
 // Every expected finding can be proved from what a client sees: the alert
 // number, the bytes instead of a TLS record, the certificates sent and their

@@ -9,7 +9,7 @@ import (
 	"github.com/tlskit/tlskit/lab"
 )
 
-// ExampleStart starts the lab and prints how to check one case.
+// ExampleStart starts the lab and prints how a client reaches one case.
 func ExampleStart() {
 	dir, err := os.MkdirTemp("", "tlskit-lab")
 	if err != nil {
@@ -23,10 +23,10 @@ func ExampleStart() {
 	defer l.Close()
 	c, _ := l.Case("expired")
 	fmt.Println(c.ServerName(), c.Finding, c.ExitCode)
-	fmt.Println(c.Args[:2])
+	fmt.Println(c.Client.ServerName, c.Client.CAFile == l.Files().Root)
 	// Output:
 	// expired.lab.tlskit.test cert.expired 1
-	// [--servername expired.lab.tlskit.test]
+	// expired.lab.tlskit.test true
 }
 
 // ExampleCatalog lists the cases without starting the lab.

@@ -22,8 +22,9 @@ type Options struct {
 	Dir string
 	// Host is the address the servers listen on; "" means 127.0.0.1.
 	Host string
-	// Now is the clock the PKI is generated from; nil means time.Now.
-	Now func() time.Time
+	// Time is the clock the PKI is generated from (certificates valid,
+	// expired or not yet valid relative to it); nil means time.Now.
+	Time func() time.Time
 	// Logf receives one line per noteworthy event (a server's handshake
 	// error, an accept failure); nil discards them.
 	Logf func(format string, args ...any)
@@ -66,8 +67,8 @@ func Start(ctx context.Context, opts Options) (*Lab, error) {
 		host = "127.0.0.1"
 	}
 	now := time.Now
-	if opts.Now != nil {
-		now = opts.Now
+	if opts.Time != nil {
+		now = opts.Time
 	}
 	logf := opts.Logf
 	if logf == nil {
@@ -123,7 +124,8 @@ func Start(ctx context.Context, opts Options) (*Lab, error) {
 			c.Addr = ln.Addr().String()
 			servers = append(servers, pending{c.Name, ln, cs.handle})
 		}
-		c.Args = append([]string{"--servername", c.ServerName(), "--ca-file", files.Root, "--no-system-roots"}, cs.args...)
+		c.Client = cs.client
+		c.Client.ServerName, c.Client.CAFile = c.ServerName(), files.Root
 		l.cases = append(l.cases, c)
 	}
 	l.mu.Lock()
@@ -220,11 +222,12 @@ func tlsHandler(name string, cfg *tls.Config, logf func(string, ...any)) handler
 	}
 }
 
-// Cases returns the running cases, with addresses and check arguments.
+// Cases returns the running cases, with addresses and what their clients
+// need.
 func (l *Lab) Cases() []Case {
 	out := make([]Case, len(l.cases))
 	for i, c := range l.cases {
-		c.Args = append([]string(nil), c.Args...)
+		c.Client.Pins = append([]string(nil), c.Client.Pins...)
 		out[i] = c
 	}
 	return out

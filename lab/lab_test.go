@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"reflect"
 	"runtime"
 	"slices"
 	"strings"
@@ -21,6 +22,7 @@ import (
 	"github.com/tlskit/tlskit/finding"
 
 	"github.com/tlskit/tlskit/internal/peertest"
+	"github.com/tlskit/tlskit/starttls"
 )
 
 // startLab starts a lab in a temporary directory and closes it when the
@@ -49,15 +51,6 @@ func mustCase(t *testing.T, l *Lab, name string) Case {
 	return c
 }
 
-// argValue returns the value following flag in args.
-func argValue(args []string, flag string) string {
-	i := slices.Index(args, flag)
-	if i < 0 || i+1 >= len(args) {
-		return ""
-	}
-	return args[i+1]
-}
-
 func TestCatalog(t *testing.T) {
 	cat := Catalog()
 	if len(cat) < 25 {
@@ -69,8 +62,8 @@ func TestCatalog(t *testing.T) {
 			t.Errorf("duplicate case %q", c.Name)
 		}
 		seen[c.Name] = true
-		if c.Addr != "" || c.Args != nil {
-			t.Errorf("%s: Catalog case has Addr %q Args %q; want none", c.Name, c.Addr, c.Args)
+		if c.Addr != "" || !reflect.DeepEqual(c.Client, Client{}) {
+			t.Errorf("%s: Catalog case has Addr %q Client %+v; want none", c.Name, c.Addr, c.Client)
 		}
 		if c.Title == "" {
 			t.Errorf("%s: no title", c.Name)
@@ -213,14 +206,11 @@ func TestFilesWritten(t *testing.T) {
 		t.Errorf("badclient.pem/badclient.key: %v", err)
 	}
 	for _, c := range l.Cases() {
-		if got := argValue(c.Args, "--servername"); got != c.Name+".lab.tlskit.test" {
-			t.Errorf("%s: --servername %q", c.Name, got)
+		if got := c.Client.ServerName; got != c.Name+".lab.tlskit.test" {
+			t.Errorf("%s: Client.ServerName %q", c.Name, got)
 		}
-		if got := argValue(c.Args, "--ca-file"); got != f.Root {
-			t.Errorf("%s: --ca-file %q, want %q", c.Name, got, f.Root)
-		}
-		if !slices.Contains(c.Args, "--no-system-roots") {
-			t.Errorf("%s: Args lack --no-system-roots: %q", c.Name, c.Args)
+		if got := c.Client.CAFile; got != f.Root {
+			t.Errorf("%s: Client.CAFile %q, want %q", c.Name, got, f.Root)
 		}
 		if c.Addr == "" {
 			t.Errorf("%s: no address", c.Name)
@@ -266,6 +256,49 @@ func dialGo(t *testing.T, l *Lab, c Case, edit func(*tls.Config)) probe {
 	}
 	reply, err := io.ReadAll(tc)
 	return probe{state: &st, err: err, reply: reply}
+}
+
+// dialStartTLS upgrades a connection to c with SMTP's STARTTLS, then
+// completes a TLS handshake like dialGo when the server agreed.
+func dialStartTLS(t *testing.T, l *Lab, c Case) (*starttls.Result, probe) {
+	t.Helper()
+	conn, err := net.DialTimeout("tcp", c.Addr, 3*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
+	defer cancel()
+	res, err := starttls.Negotiate(ctx, conn, starttls.Config{Protocol: starttls.SMTP})
+	if err != nil {
+		return res, probe{err: err}
+	}
+	roots := x509.NewCertPool()
+	roots.AddCert(l.PKI().Root)
+	tc := tls.Client(conn, &tls.Config{RootCAs: roots, ServerName: c.ServerName(),
+		Time: func() time.Time { return l.PKI().Now.Add(time.Minute) }})
+	tc.SetDeadline(time.Now().Add(3 * time.Second))
+	if err := tc.HandshakeContext(ctx); err != nil {
+		return res, probe{err: err}
+	}
+	st := tc.ConnectionState()
+	if _, err := io.WriteString(tc, "EHLO tlskit.invalid\r\nQUIT\r\n"); err != nil {
+		return res, probe{state: &st, err: err}
+	}
+	reply, err := io.ReadAll(tc)
+	return res, probe{state: &st, err: err, reply: reply}
+}
+
+// wantEHLO checks a verified handshake after STARTTLS and the server's
+// EHLO reply inside TLS, without STARTTLS now.
+func wantEHLO(t *testing.T, c Case, p probe) {
+	t.Helper()
+	if p.err != nil {
+		t.Fatalf("err = %v, want a verified handshake", p.err)
+	}
+	if !bytes.HasPrefix(p.reply, []byte("250-"+c.ServerName()+"\r\n")) || bytes.Contains(p.reply, []byte("STARTTLS")) || !bytes.Contains(p.reply, []byte("221 ")) {
+		t.Fatalf("reply %q, want the EHLO reply inside TLS and 221", p.reply)
+	}
 }
 
 func wantRemoteAlert(t *testing.T, p probe, alert string) {
@@ -340,8 +373,8 @@ func TestGoClient(t *testing.T) {
 			}
 		},
 		"timeout": func(t *testing.T, c Case) {
-			if argValue(c.Args, "--timeout") != "1s" {
-				t.Errorf("Args %q lack --timeout 1s", c.Args)
+			if c.Client.Timeout != time.Second {
+				t.Errorf("Client.Timeout %v, want 1s", c.Client.Timeout)
 			}
 			start := time.Now()
 			r := dialGo(t, l, c, nil)
@@ -496,10 +529,10 @@ func TestGoClient(t *testing.T) {
 		"pin-mismatch": func(t *testing.T, c Case) {
 			r := dialGo(t, l, c, nil)
 			wantOK(t, r)
-			pin := argValue(c.Args, "--pin")
-			if !strings.HasPrefix(pin, "sha256/") {
-				t.Fatalf("Args %q lack --pin sha256/...", c.Args)
+			if len(c.Client.Pins) != 1 || !strings.HasPrefix(c.Client.Pins[0], "sha256/") {
+				t.Fatalf("Client.Pins %q, want one sha256/... pin", c.Client.Pins)
 			}
+			pin := c.Client.Pins[0]
 			for _, cert := range r.state.VerifiedChains[0] {
 				if got, _ := Pin(cert.PublicKey); got == pin {
 					t.Errorf("pin %s matches %q", pin, cert.Subject)
@@ -521,6 +554,36 @@ func TestGoClient(t *testing.T) {
 		"hrr-client-cert-required": func(t *testing.T, c Case) {
 			testClientCert(t, l, c, tls.VersionTLS13, "certificate required")
 		},
+		"starttls-good": func(t *testing.T, c Case) {
+			res, r := dialStartTLS(t, l, c)
+			wantEHLO(t, c, r)
+			if !res.Offered || len(res.Pipelined) > 0 {
+				t.Errorf("offered %v, pipelined %q", res.Offered, res.Pipelined)
+			}
+		},
+		"starttls-not-offered": func(t *testing.T, c Case) {
+			res, _ := dialStartTLS(t, l, c)
+			if res.Outcome != starttls.NotOffered || slices.Contains(res.Capabilities, "STARTTLS") || !slices.Contains(res.Capabilities, "PIPELINING") {
+				t.Errorf("outcome %s, capabilities %q", res.Outcome, res.Capabilities)
+			}
+		},
+		"starttls-refused": func(t *testing.T, c Case) {
+			res, _ := dialStartTLS(t, l, c)
+			if res.Outcome != starttls.Refused || !strings.HasPrefix(res.Reply, "454 4.7.0") {
+				t.Errorf("outcome %s, reply %q", res.Outcome, res.Reply)
+			}
+		},
+		"starttls-expired": func(t *testing.T, c Case) {
+			_, r := dialStartTLS(t, l, c)
+			wantInvalid(t, r, x509.Expired)
+		},
+		"starttls-pipelined": func(t *testing.T, c Case) {
+			res, r := dialStartTLS(t, l, c)
+			wantEHLO(t, c, r)
+			if string(res.Pipelined) != "250 2.1.0 Ok, sent before TLS\r\n" {
+				t.Errorf("pipelined %q", res.Pipelined)
+			}
+		},
 	}
 	for _, c := range l.Cases() {
 		test, ok := tests[c.Name]
@@ -536,12 +599,12 @@ func TestGoClient(t *testing.T) {
 }
 
 // testClientCert checks a client-certificate case: the CertificateRequest
-// names the lab's client CA, the client the case's Args describe gets
+// names the lab's client CA, the client the case's Client describes gets
 // alert, and the trusted client certificate is accepted.
 func testClientCert(t *testing.T, l *Lab, c Case, vers uint16, alert string) {
 	var client *tls.Certificate
-	if certFile := argValue(c.Args, "--cert"); certFile != "" {
-		cert, err := tls.LoadX509KeyPair(certFile, argValue(c.Args, "--key"))
+	if certFile := c.Client.CertFile; certFile != "" {
+		cert, err := tls.LoadX509KeyPair(certFile, c.Client.KeyFile)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -656,6 +719,10 @@ func TestOpenSSL(t *testing.T) {
 		// s_client's first key share is X25519: the server asks for P-384.
 		{"hrr-client-cert-required", []string{"-tls1_3"}, []string{"Server Temp Key: ECDH, secp384r1", "Acceptable client certificate CA names", "alert certificate required", "alert number 116"}},
 		{"hrr-client-cert-required", []string{"-tls1_3", "-cert", f.ClientCert, "-key", f.ClientKey}, []string{"Server Temp Key: ECDH, secp384r1", "Verify return code: 0 (ok)", "HTTP/1.1 200 OK"}},
+		{"starttls-good", []string{"-starttls", "smtp"}, []string{"Verify return code: 0 (ok)", "502 5.5.2"}},
+		{"starttls-not-offered", []string{"-starttls", "smtp"}, []string{"Didn't find STARTTLS in server response"}},
+		{"starttls-refused", []string{"-starttls", "smtp"}, []string{"wrong version number"}},
+		{"starttls-expired", []string{"-starttls", "smtp"}, []string{"verify error:num=10:certificate has expired"}},
 	}
 	for _, tc := range tests {
 		c := mustCase(t, l, tc.name)

@@ -2,7 +2,7 @@
 // byte, and explains it: the live source of bytes behind `tlskit check`.
 //
 // The handshake runs with crypto/tls and certificate verification deferred:
-// the standard verifier is replaced by an explicit [trust.Policy.Verify]
+// the standard verifier is replaced by an explicit [trust.Verifier.Verify]
 // after the handshake, so a chain that fails is diagnosed instead of merely
 // aborting the connection. The recorded bytes go through the same
 // [transcript.Decoder] as a pcap, decrypted with the connection's own key log
@@ -24,6 +24,7 @@ import (
 
 	"github.com/tlskit/tlskit/diagnose"
 	"github.com/tlskit/tlskit/keylog"
+	"github.com/tlskit/tlskit/starttls"
 	"github.com/tlskit/tlskit/transcript"
 	"github.com/tlskit/tlskit/trust"
 	"github.com/tlskit/tlskit/truststore"
@@ -69,6 +70,17 @@ type Options struct {
 	Time func() time.Time
 	// Dialer opens the TCP connection; nil means a net.Dialer.
 	Dialer func(ctx context.Context, network, addr string) (net.Conn, error)
+	// StartTLS, when set, is the protocol whose in-band upgrade runs
+	// before the handshake (SMTP's STARTTLS, PostgreSQL's SSLRequest…).
+	// Its messages are plaintext events of the transcript, and after the
+	// handshake the protocol's first exchange inside TLS is shown too.
+	// StartTLSChosenBy says how it was chosen when the user did not name
+	// it ("from port 587"), for the report.
+	StartTLS         starttls.Protocol
+	StartTLSChosenBy string
+	// XMPPDomain is the domain an XMPP stream is opened to (its 'to'),
+	// which picks the virtual host; empty means the server name.
+	XMPPDomain string
 }
 
 // Run checks one server and returns its report. Failures of the server or
@@ -128,6 +140,21 @@ func Run(ctx context.Context, opts Options) *diagnose.Report {
 	if dl, ok := ctx.Deadline(); ok {
 		raw.SetDeadline(dl) // a silent server shows as a read timeout in the transcript
 	}
+	in := &an.Input
+	var up *transcript.Upgrade
+	if opts.StartTLS != "" {
+		u, err := preamble(ctx, rec, opts, name)
+		up = &u
+		if dl, ok := ctx.Deadline(); ok {
+			raw.SetDeadline(dl) // the preamble may have waited less
+		}
+		if err != nil {
+			in.HandshakeErr = err
+			rec.Close()
+			in.Transcript = replayed(rec, nil, up)
+			return finish(raw.RemoteAddr().String())
+		}
+	}
 
 	keys := keylog.NewCollector(opts.KeyLog)
 	cfg := &tls.Config{
@@ -144,24 +171,34 @@ func Run(ctx context.Context, opts Options) *diagnose.Report {
 		cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return c, nil }
 	}
 	conn := tls.Client(rec, cfg)
-	in := &an.Input
 	in.HandshakeErr = conn.HandshakeContext(ctx)
 	in.HandshakeDone = in.HandshakeErr == nil
 	if in.HandshakeDone {
 		rec.allow(maxAfterHandshake, "after the handshake")
+		rec.quick = opts.StartTLS != ""
+		afterTLS(ctx, conn, rec, opts, name, opts.Linger)
 		in.AfterErr = afterHandshake(conn, rec, opts.Linger)
 	} else {
 		rec.drain(opts.Linger / 4)
 	}
 	conn.Close()
 
-	dec := transcript.NewDecoder(transcript.Options{Keys: keys.Log(), MaxEvents: maxEvents})
-	rec.replay(dec)
-	in.Transcript = dec.Transcript()
+	in.Transcript = replayed(rec, keys.Log(), up)
 	if in.HandshakeDone {
 		an.Fallback = conn.ConnectionState().PeerCertificates
 	}
 	return finish(raw.RemoteAddr().String())
+}
+
+// replayed decodes what rec recorded into a transcript, with the in-band
+// upgrade's facts when there was one.
+func replayed(rec *recorder, keys *keylog.Log, up *transcript.Upgrade) *transcript.Transcript {
+	dec := transcript.NewDecoder(transcript.Options{Keys: keys, MaxEvents: maxEvents})
+	rec.replay(dec)
+	if up != nil {
+		dec.SetUpgrade(*up)
+	}
+	return dec.Transcript()
 }
 
 // afterHandshake sends close_notify and reads what the server says next,
@@ -228,6 +265,13 @@ type chunk struct {
 	data []byte
 	how  transcript.CloseHow // set for a close
 	cut  string              // set where the recorder stopped reading: why
+	msg  *plainMsg           // set for a message of the plaintext preamble
+}
+
+// plainMsg is a message of an in-band upgrade's dialogue, as traced.
+type plainMsg struct {
+	protocol string
+	m        starttls.Message
 }
 
 // recorder is a net.Conn that remembers every byte written and read, and how
@@ -244,6 +288,25 @@ type recorder struct {
 	room   int  // the allowance of the current phase, for the message
 	phase  string
 	cut    bool // the bound was reached
+	plain  bool // in a plaintext preamble: bytes are counted, messages kept
+	quick  bool // acknowledge at once before each read (see quickAck)
+}
+
+// setPlain starts or ends a plaintext preamble: its bytes are counted
+// against the bound but not replayed as TLS; its messages are kept
+// instead (note).
+func (r *recorder) setPlain(on bool) {
+	r.mu.Lock()
+	r.plain = on
+	r.mu.Unlock()
+}
+
+// note keeps a message of the plaintext preamble, or of the first exchange
+// inside TLS.
+func (r *recorder) note(protocol string, m starttls.Message) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.chunks = append(r.chunks, chunk{from: transcript.Side(m.From), at: m.At, msg: &plainMsg{protocol, m}})
 }
 
 // allow sets the bound on the server's bytes to n more than kept so far,
@@ -258,9 +321,12 @@ func (r *recorder) allow(n int, phase string) {
 // merged into the last chunk of the same side (losing only its own time),
 // so that a peer trickling bytes one at a time cannot make the list long.
 func (r *recorder) record(from transcript.Side, at time.Time, data []byte) {
+	if r.plain {
+		return
+	}
 	if n := len(r.chunks); n > 0 {
 		last := &r.chunks[n-1]
-		if last.from == from && last.how == "" && last.cut == "" && n >= maxChunks {
+		if last.from == from && last.how == "" && last.cut == "" && last.msg == nil && n >= maxChunks {
 			last.data = append(last.data, data...)
 			return
 		}
@@ -282,9 +348,13 @@ func (r *recorder) Read(p []byte) (int, error) {
 		r.mu.Unlock()
 		return 0, errRecordLimit
 	}
+	quick := r.quick
 	r.mu.Unlock()
 	if len(p) > room {
 		p = p[:room]
+	}
+	if quick {
+		quickAck(r.Conn)
 	}
 	n, err := r.Conn.Read(p)
 	r.mu.Lock()
@@ -349,6 +419,11 @@ func (r *recorder) replay(dec *transcript.Decoder) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, c := range r.chunks {
+		if c.msg != nil {
+			m := c.msg.m
+			dec.Plaintext(transcript.Side(m.From), m.At, c.msg.protocol, string(m.Stage), m.Text, m.Bytes)
+			continue
+		}
 		if c.cut != "" {
 			dec.Truncate(c.from, c.at, c.cut)
 			continue

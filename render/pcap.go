@@ -1,6 +1,7 @@
 package render
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"time"
@@ -22,11 +23,12 @@ func stamp(t time.Time) string {
 // findings as `tlskit check`, and who closed the connection.
 func CaptureConnection(w io.Writer, c *capture.Connection, o Options) error {
 	p := &printer{w: w}
-	if o.Now.IsZero() {
-		o.Now = c.VerifiedAt
+	now := c.VerifiedAt
+	if o.Time != nil {
+		now = o.Time()
 	}
-	if o.Now.IsZero() {
-		o.Now = c.First
+	if now.IsZero() {
+		now = c.First
 	}
 	p.f("━━ %s  client %s → server %s  %s", c.Stream(), c.Client, c.Server, stamp(c.First))
 	if c.ServerName != "" {
@@ -39,7 +41,7 @@ func CaptureConnection(w io.Writer, c *capture.Connection, o Options) error {
 		for _, pr := range c.Problems {
 			p.f("%s", indent(wrap("note: "+pr, 92), "  "))
 		}
-		Chain(w, c.Chain, c.VerifiedPath, o.Now)
+		Chain(w, c.Chain, c.VerifiedPath, now)
 		if !c.VerifiedAt.IsZero() {
 			p.f("  (verified as of %s, the capture time of the server's Certificate message)\n", stamp(c.VerifiedAt))
 		}
@@ -71,8 +73,6 @@ func ClosedBy(c *transcript.Closure) string {
 	return s
 }
 
-// CaptureData writes one run of decrypted application data as it is
-// decoded (pcap --data): a header line, then the bytes as text when they
 // DataPrinter writes decrypted application data (pcap --data) for people:
 // a header per record, then the data as text when it is printable, else as
 // a hex dump. It reuses one buffer, so printing a capture's worth of data
@@ -137,5 +137,177 @@ func CaptureSummary(w io.Writer, s *capture.Summary) error {
 	for _, pr := range s.Problems {
 		p.f("%s", indent(wrap("problem: "+pr, 96), ""))
 	}
+	return p.err
+}
+
+// CapturePrinter prints a capture's connections as they end and its summary
+// at the end (`tlskit pcap`): as text, or as one JSON object,
+// {"connections": [...], "summary": {...}}, streamed an element at a time
+// so that a large capture is never held in memory. Set its fields, then
+// call Connection for each connection and Summary once.
+type CapturePrinter struct {
+	// W receives the output.
+	W io.Writer
+	// JSON prints the JSON object instead of text.
+	JSON bool
+	// Brief prints only each connection's verdict and findings (text).
+	Brief bool
+	n     int
+}
+
+// Connection prints one connection.
+func (o *CapturePrinter) Connection(c *capture.Connection) error {
+	o.n++
+	if !o.JSON {
+		return CaptureConnection(o.W, c, Options{Brief: o.Brief, Data: true})
+	}
+	sep := ",\n"
+	if o.n == 1 {
+		sep = "{\n  \"connections\": [\n"
+	}
+	b, err := json.MarshalIndent(c, "    ", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(o.W, "%s    %s", sep, b)
+	return err
+}
+
+// Summary prints the summary and ends the JSON object.
+func (o *CapturePrinter) Summary(s *capture.Summary) error {
+	if !o.JSON {
+		return CaptureSummary(o.W, s)
+	}
+	if o.n == 0 {
+		fmt.Fprintf(o.W, "{\n  \"connections\": [")
+	} else {
+		fmt.Fprintf(o.W, "\n  ")
+	}
+	b, err := json.MarshalIndent(s, "  ", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(o.W, "],\n  \"summary\": %s\n}\n", b)
+	return err
+}
+
+// Pipe prints decrypted data and connection reports on a goroutine of its
+// own, in the order they were decoded (pcap --data): printing the data
+// costs about as much as decrypting it, so it runs on another core. Data is
+// copied into batches that go over a channel and come back for reuse, so
+// the decoder neither waits for output nor allocates per record. Its Data
+// and Connection methods are capture.Options' OnData and OnConnection;
+// call Close when the analysis ends.
+type Pipe struct {
+	dp      *DataPrinter
+	report  func(*capture.Connection) error
+	batches chan *printBatch
+	free    chan *printBatch
+	cur     *printBatch
+	done    chan struct{}
+	err     error // the printer's first error, read after done
+	failed  chan struct{}
+}
+
+// printBatch is a run of things to print.
+type printBatch struct {
+	buf  []byte
+	jobs []printJob
+}
+
+// printJob is one record of data (buf[off:end]) or one connection report.
+type printJob struct {
+	conn     *capture.Conn
+	from     transcript.Side
+	t        time.Time
+	off, end int
+	report   *capture.Connection
+}
+
+const printBatchBytes = 256 << 10
+
+// NewPipe starts a pipe that prints data with dp and each connection's
+// report with report, on a goroutine of its own.
+func NewPipe(dp *DataPrinter, report func(*capture.Connection) error) *Pipe {
+	p := &Pipe{dp: dp, report: report, batches: make(chan *printBatch, 4), free: make(chan *printBatch, 6),
+		done: make(chan struct{}), failed: make(chan struct{})}
+	for range 6 {
+		p.free <- &printBatch{buf: make([]byte, 0, printBatchBytes)}
+	}
+	p.cur = <-p.free
+	go p.run(p.batches) // the channel, not the field: close sets the field to nil
+	return p
+}
+
+func (p *Pipe) run(batches <-chan *printBatch) {
+	defer close(p.done)
+	for b := range batches {
+		for _, j := range b.jobs {
+			if p.err != nil {
+				break
+			}
+			if j.report != nil {
+				p.err = p.report(j.report)
+				p.dp.End(j.report) // its data is all printed
+			} else {
+				p.err = p.dp.Print(j.conn, j.from, j.t, b.buf[j.off:j.end])
+			}
+			if p.err != nil {
+				close(p.failed)
+			}
+		}
+		b.buf, b.jobs = b.buf[:0], b.jobs[:0]
+		p.free <- b
+	}
+}
+
+// Data queues one record of decrypted data.
+func (p *Pipe) Data(c *capture.Conn, from transcript.Side, t time.Time, data []byte) {
+	if len(data) == 0 {
+		return // TLS 1.0 CBC clients send empty records against BEAST
+	}
+	b := p.cur
+	if len(b.buf)+len(data) > cap(b.buf) && len(b.jobs) > 0 {
+		p.flush()
+		b = p.cur
+	}
+	off := len(b.buf)
+	b.buf = append(b.buf, data...)
+	b.jobs = append(b.jobs, printJob{conn: c, from: from, t: t, off: off, end: len(b.buf)})
+}
+
+// Connection queues a connection's report. It returns the printer's error
+// once it has one, which stops the analysis.
+func (p *Pipe) Connection(c *capture.Connection) error {
+	select {
+	case <-p.failed:
+		return p.Close()
+	default:
+	}
+	p.cur.jobs = append(p.cur.jobs, printJob{report: c})
+	p.flush() // reports are rare: print each without waiting for more data
+	return nil
+}
+
+func (p *Pipe) flush() {
+	if p.batches == nil { // closed after an error: drop the rest
+		p.cur.buf, p.cur.jobs = p.cur.buf[:0], p.cur.jobs[:0]
+		return
+	}
+	p.batches <- p.cur
+	p.cur = <-p.free
+}
+
+// Close prints what is queued and waits for the printer to finish; it
+// returns the printer's first error.
+func (p *Pipe) Close() error {
+	if p.batches != nil {
+		if len(p.cur.jobs) > 0 {
+			p.batches <- p.cur
+		}
+		close(p.batches)
+		p.batches = nil
+	}
+	<-p.done
 	return p.err
 }

@@ -30,9 +30,11 @@ func JSON(w io.Writer, v any) error {
 
 // Options tune the text output.
 type Options struct {
-	// Now is the time used to say how long ago or until a date is; zero
-	// means time.Now().
-	Now time.Time
+	// Time returns the time certificates were verified as of, which
+	// validity periods are phrased against ("EXPIRED 3 days ago"): the
+	// check's --verify-time. Nil means now for a check, and the capture
+	// time of the server's Certificate message for a captured connection.
+	Time func() time.Time
 	// Brief prints only the verdict and findings.
 	Brief bool
 	// Data prints decrypted application data, when the transcript kept it.
@@ -42,8 +44,9 @@ type Options struct {
 // Report writes a check report for a person.
 func Report(w io.Writer, r *diagnose.Report, o Options) error {
 	p := &printer{w: w}
-	if o.Now.IsZero() {
-		o.Now = time.Now()
+	now := time.Now()
+	if o.Time != nil {
+		now = o.Time()
 	}
 	head := r.Target
 	if r.Address != "" && r.Address != r.Target {
@@ -51,6 +54,9 @@ func Report(w io.Writer, r *diagnose.Report, o Options) error {
 	}
 	if r.ServerName != "" {
 		head += ", server name " + r.ServerName
+	}
+	if r.StartTLS != nil {
+		head += ", " + upgradeHead(r.StartTLS)
 	}
 	p.f("tlskit check %s\n", head)
 	if r.Insecure {
@@ -64,23 +70,14 @@ func Report(w io.Writer, r *diagnose.Report, o Options) error {
 		for _, pr := range r.Problems {
 			p.f("  note: %s\n", pr)
 		}
-		Chain(w, r.Chain, r.VerifiedPath, o.Now)
+		Chain(w, r.Chain, r.VerifiedPath, now)
 	}
-	if len(r.Stacks) > 0 {
-		p.f("\nWHO ON THIS MACHINE TRUSTS THIS CHAIN\n")
-		for _, v := range r.Stacks {
-			mark := "✓ trusts "
-			if !v.Trusted {
-				mark = "✗ refuses"
-			}
-			p.f("  %-16s %s (%d roots)\n", v.Stack, mark, v.Roots)
-			if v.Reason != "" {
-				p.f("%s", indent(wrap("why: "+v.Reason, 88), "      "))
-			}
-			if v.Fix != "" {
-				p.f("%s", indent(wrap("fix: "+v.Fix, 88), "      "))
-			}
+	if len(r.Stacks) > 0 && p.err == nil {
+		leaf := ""
+		if len(r.Chain) > 0 {
+			leaf = r.Chain[0].Subject
 		}
+		p.err = Stacks(w, r.ServerName, leaf, r.Stacks)
 	}
 	verdictLine(p, r)
 	Findings(w, r.Findings)
@@ -151,6 +148,10 @@ func Transcript(w io.Writer, evs []transcript.Event, o Options) {
 		at := "        "
 		if !e.Time.IsZero() && !t0.IsZero() {
 			at = fmt.Sprintf("%6.1fms", float64(e.Time.Sub(t0).Microseconds())/1000)
+		}
+		if e.Type == transcript.TypePlaintext {
+			plaintextLine(p, at, e)
+			continue
 		}
 		size := ""
 		if e.RecordLen > 0 {

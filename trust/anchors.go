@@ -283,7 +283,7 @@ type SourceError struct {
 func (e *SourceError) Source() string { return e.src }
 
 func (e *SourceError) Error() string {
-	return fmt.Sprintf("trust: trust source %q: %s", clip(e.src), strings.TrimPrefix(e.err.Error(), "truststore: "))
+	return fmt.Sprintf("trust: source %q: %v", clip(e.src), e.err)
 }
 
 func (e *SourceError) Unwrap() error { return e.err }

@@ -32,7 +32,7 @@ func newAuditor(opts Options) *auditor {
 	a := &auditor{
 		fs:    newRootFS(opts.Root),
 		env:   opts.Env,
-		now:   opts.Now,
+		now:   opts.now(),
 		opts:  opts,
 		files: make(map[string]*content),
 		dirs:  make(map[string]*dir),
@@ -94,8 +94,8 @@ func (a *auditor) open(vpath string) *file {
 		f.state, f.problem = fileUnreadable, err.Error()
 		return f
 	}
-	b, perr := ParseBundle(data)
-	c := &content{certs: b.Certs, skipped: b.Skipped, parseErr: perr}
+	b, why := parseBundle(data)
+	c := &content{certs: b.Certs, skipped: b.Skipped, noCerts: why}
 	a.files[resolved] = c
 	f.state, f.content = fileRead, c
 	return f

@@ -4,18 +4,20 @@ import (
 	"os"
 	"testing"
 	"time"
+
+	"github.com/tlskit/tlskit/internal/peertest"
 )
 
 // BenchmarkAuditEtcSSLCerts is a full audit of this machine (Root "/"):
 // every location, every certificate parsed and hashed, every finding.
 func BenchmarkAuditEtcSSLCerts(b *testing.B) {
 	if _, err := os.Stat("/etc/ssl/certs"); err != nil {
-		b.Skip("no /etc/ssl/certs")
+		peertest.Skip(b, "no /etc/ssl/certs")
 	}
 	now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
 	certs := 0
 	for b.Loop() {
-		a, err := Discover(Options{Root: "/", Now: now})
+		a, err := Discover(Options{Root: "/", Time: func() time.Time { return now }})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -29,6 +29,16 @@ type Bundle struct {
 // error names what the data looks like instead (DER, a private key, text).
 // It never panics, whatever data holds.
 func ParseBundle(data []byte) (*Bundle, error) {
+	b, why := parseBundle(data)
+	if why != "" {
+		return b, errors.New("truststore: " + why)
+	}
+	return b, nil
+}
+
+// parseBundle is [ParseBundle], saying in words why data holds no
+// certificate ("" when it holds some).
+func parseBundle(data []byte) (*Bundle, string) {
 	b := &Bundle{}
 	rest := data
 	n := 0
@@ -56,24 +66,24 @@ func ParseBundle(data []byte) (*Bundle, error) {
 		}
 	}
 	if len(b.Certs) > 0 {
-		return b, nil
+		return b, ""
 	}
 	switch {
 	case len(data) == 0:
-		return b, errors.New("truststore: empty file")
+		return b, "empty file"
 	case n > 0:
-		return b, fmt.Errorf("truststore: no certificate among %d PEM blocks (%s)", n, b.Skipped[0])
+		return b, fmt.Sprintf("no certificate among %d PEM blocks (%s)", n, b.Skipped[0])
 	case looksDER(data):
 		if _, err := x509.ParseCertificate(data); err == nil {
-			return b, errors.New("truststore: DER certificate, but trust stores are read as PEM only; convert it with `openssl x509 -inform der -outform pem`")
+			return b, "DER certificate, but trust stores are read as PEM only; convert it with `openssl x509 -inform der -outform pem`"
 		}
-		return b, errors.New("truststore: binary DER data that is not a certificate")
+		return b, "binary DER data that is not a certificate"
 	case bytes.Contains(data[:min(len(data), 4096)], []byte("-----BEGIN")):
-		return b, errors.New("truststore: a -----BEGIN line without a well-formed PEM block (truncated file or broken base64?)")
+		return b, "a -----BEGIN line without a well-formed PEM block (truncated file or broken base64?)"
 	case isText(data[:min(len(data), 4096)]):
-		return b, errors.New("truststore: text without PEM blocks")
+		return b, "text without PEM blocks"
 	default:
-		return b, errors.New("truststore: binary data that is neither PEM nor DER")
+		return b, "binary data that is neither PEM nor DER"
 	}
 }
 

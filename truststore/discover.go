@@ -3,7 +3,6 @@ package truststore
 import (
 	"crypto/sha256"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"os"
 	"path"
@@ -35,9 +34,6 @@ func checkRoot(root string) error {
 // each holds, and audits them. It returns an error only for unusable
 // options; anything wrong on disk becomes a finding.
 func Discover(opts Options) (*Audit, error) {
-	if opts.Now.IsZero() {
-		return nil, errors.New("truststore: Options.Now is zero; pass time.Now() (or a pinned time in tests) so expired roots can be found")
-	}
 	if err := checkRoot(opts.Root); err != nil {
 		return nil, err
 	}
@@ -203,10 +199,10 @@ func (d *discovery) fileFindings(named string, f *file) {
 			Fix:    "replace " + named + " with a readable PEM file, or remove it"}, "unreadable:"+named)
 	case f.state == fileRead:
 		key := "content:" + f.resolved
-		if f.content.parseErr != nil {
+		if f.content.noCerts != "" {
 			d.add(finding.Finding{ID: finding.TruststoreNotACertificate, Severity: finding.Warning,
 				Title:  named + " holds no certificate",
-				Detail: named + ": " + strings.TrimPrefix(f.content.parseErr.Error(), "truststore: "),
+				Detail: named + ": " + f.content.noCerts,
 				Fix:    "remove " + named + " from the trust location, or replace it with the PEM certificate it should hold"}, key)
 			return
 		}
@@ -336,7 +332,7 @@ func (d *discovery) fillDir(l *Location, dl *dir, depth int) {
 
 // hashNameFindings checks that HASH.N names its certificate's subject hash.
 func (d *discovery) hashNameFindings(l *Location, name string, f *file) {
-	if f.state != fileRead || f.content.parseErr != nil {
+	if f.state != fileRead || f.content.noCerts != "" {
 		return
 	}
 	h, _, _ := hashName(name)

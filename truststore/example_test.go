@@ -11,7 +11,7 @@ import (
 func ExampleDiscover() {
 	audit, err := truststore.Discover(truststore.Options{
 		Root: "testdata/hash-vectors", // no trust locations at all
-		Now:  time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC),
+		Time: func() time.Time { return time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC) },
 	})
 	if err != nil {
 		fmt.Println(err)

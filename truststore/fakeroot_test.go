@@ -24,6 +24,9 @@ import (
 // testNow is the pinned audit and verification time.
 var testNow = time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
 
+// at returns a clock stopped at t, for Options.Time.
+func at(t time.Time) func() time.Time { return func() time.Time { return t } }
+
 // ca is a test certificate with its key.
 type ca struct {
 	cert *x509.Certificate
@@ -215,7 +218,7 @@ func (f *fixture) chainB() []*x509.Certificate {
 
 func discover(t testing.TB, tr *tree, env map[string]string) *Audit {
 	t.Helper()
-	a, err := Discover(Options{Root: tr.root, Env: env, Now: testNow})
+	a, err := Discover(Options{Root: tr.root, Env: env, Time: at(testNow)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -254,11 +257,11 @@ func wantFinding(t testing.TB, fs []finding.Finding, id string, about ...string)
 
 func verdicts(t testing.TB, tr *tree, env map[string]string, chain []*x509.Certificate, name string, opts ...func(*Options)) map[string]StackVerdict {
 	t.Helper()
-	o := Options{Root: tr.root, Env: env, Now: testNow}
+	o := Options{Root: tr.root, Env: env, Time: at(testNow)}
 	for _, f := range opts {
 		f(&o)
 	}
-	vs, err := WhoTrusts(o, chain, name, testNow)
+	vs, err := WhoTrusts(o, chain, name)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -234,9 +234,9 @@ type file struct {
 
 // content is what a resolved file held, shared by every path leading to it.
 type content struct {
-	certs    []*x509.Certificate
-	skipped  []string
-	parseErr error
+	certs   []*x509.Certificate
+	skipped []string
+	noCerts string // why the file holds no certificate; "" when it holds some
 }
 
 // dir is one directory listing.

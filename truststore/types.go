@@ -18,9 +18,9 @@ type Options struct {
 	// SSL_CERT_DIR, CURL_CA_BUNDLE). Nil means none is set; pass a copy of
 	// os.Environ's values to audit the current shell.
 	Env map[string]string
-	// Now is the time certificates are checked against for expiry.
-	// Discover refuses the zero value: callers pass time.Now().
-	Now time.Time
+	// Time returns the time certificates are checked against: expiry in
+	// [Discover], the whole chain in [WhoTrusts]. Nil means time.Now.
+	Time func() time.Time
 	// OpenSSLDir is OpenSSL's OPENSSLDIR inside Root (`openssl version -d`).
 	// Empty means the first that exists of /usr/lib/ssl (Debian),
 	// /etc/pki/tls (Fedora/RHEL), /etc/ssl (Alpine) and /usr/local/ssl.
@@ -31,6 +31,14 @@ type Options struct {
 	// scan and hides HASH.N+1. True models OpenSSL 3.0.22 and later
 	// (openssl/openssl PR #31594), which skip the dangling link.
 	OpenSSLSkipsDangling bool
+}
+
+// now returns the time to check certificates against.
+func (o Options) now() time.Time {
+	if o.Time != nil {
+		return o.Time()
+	}
+	return time.Now()
 }
 
 // Cert is one certificate found in a trust location.

@@ -190,13 +190,13 @@ func (a *auditor) hashIndexed(dirs []string) int {
 }
 
 // WhoTrusts verifies chain (leaf first, as a server sends it) for the DNS
-// name name at time at, once per [Stacks] entry, against the roots that
+// name name as of opts.Time, once per [Stacks] entry, against the roots that
 // stack would load under opts.Root with opts.Env. An empty name skips the
 // name check. Verification is crypto/x509's, for the server-auth usage; the
 // stacks differ only in which roots they can find. Note that x509 accepts
 // any certificate in the root set as an anchor, as curl's
 // X509_V_FLAG_PARTIAL_CHAIN does.
-func WhoTrusts(opts Options, chain []*x509.Certificate, name string, at time.Time) ([]StackVerdict, error) {
+func WhoTrusts(opts Options, chain []*x509.Certificate, name string) ([]StackVerdict, error) {
 	if len(chain) == 0 || chain[0] == nil {
 		return nil, errors.New("truststore: WhoTrusts needs a chain with at least the leaf certificate")
 	}
@@ -205,16 +205,13 @@ func WhoTrusts(opts Options, chain []*x509.Certificate, name string, at time.Tim
 			return nil, fmt.Errorf("truststore: chain[%d] is nil", i)
 		}
 	}
-	if at.IsZero() {
-		return nil, errors.New("truststore: WhoTrusts needs a verification time; pass time.Now() or a pinned time")
-	}
 	if err := checkRoot(opts.Root); err != nil {
 		return nil, err
 	}
 	a := newAuditor(opts)
 	var out []StackVerdict
 	for _, s := range Stacks() {
-		out = append(out, a.verdict(a.plan(s.Name), chain, name, at))
+		out = append(out, a.verdict(a.plan(s.Name), chain, name, a.now))
 	}
 	return out, nil
 }

@@ -40,4 +40,18 @@
 // [Metrics] holds the Prometheus metrics, with client_golang: connections
 // accepted, active and refused by finding id, bytes each way, a handshake
 // duration histogram, reloads and reload errors.
+//
+// # Supervisor
+//
+// A [Supervisor] is `tlskit tunnel` without its flags: it runs [Service]s
+// (from flags, or from a config file read by [LoadConfig]), each with the
+// TLS config its [tlskit.Policy] builds: a client service dials its target
+// with [tlskit.Policy.DialConfig], a server service accepts with
+// [tlskit.Policy.ServerConfig]. It refuses a plain side that is not on
+// loopback ([PublicPlaintextError]) unless allowed, serves the metrics,
+// rebuilds every config on [Supervisor.Reload] or SIGHUP (a service whose
+// new policy fails keeps its last good config, logged and counted), and on
+// SIGTERM or when its context ends stops accepting and drains. Errors in
+// the configuration are [*ConfigError]s, so that a caller can tell them
+// from a listener that cannot be opened.
 package tunnel

@@ -47,7 +47,7 @@ func (m *Metrics) init() {
 		m.accepted = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tlskit_tunnel_connections_total", Help: "Connections accepted."}, []string{"service"})
 		m.active = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "tlskit_tunnel_connections_active", Help: "Connections open now."}, []string{"service"})
 		m.refused = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tlskit_tunnel_connections_refused_total",
-			Help: "Connections refused or failed before data flowed, by finding id (limit.max-conns: closed at once, over --max-conns)."}, []string{"service", "finding"})
+			Help: "Connections refused or failed before data flowed, by finding id (limit.max-conns: closed at once, over the connection limit)."}, []string{"service", "finding"})
 		m.bytes = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tlskit_tunnel_bytes_total", Help: "Bytes forwarded, by direction."}, []string{"service", "direction"})
 		m.handshakes = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "tlskit_tunnel_handshake_seconds",
 			Help: "Time from accept until both sides are ready (handshakes and target dial).", Buckets: handshakeBuckets()}, []string{"service"})

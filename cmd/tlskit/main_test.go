@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/tlskit/tlskit/internal/peertest"
 	"github.com/tlskit/tlskit/lab"
 )
 
@@ -42,6 +45,22 @@ func TestScripts(t *testing.T) {
 				env.Setenv("LAB_"+strings.ToUpper(strings.ReplaceAll(c.Name, "-", "_")), c.Addr)
 			}
 			return nil
+		},
+		// [peer:NAME] is true when the program NAME is installed; a script
+		// that needs it says "[!peer:NAME] skip", which under
+		// TLSKIT_REQUIRE_PEERS=1 (CI) is an error instead of a skip.
+		Condition: func(cond string) (bool, error) {
+			name, ok := strings.CutPrefix(cond, "peer:")
+			if !ok {
+				return false, fmt.Errorf("unknown condition %q", cond)
+			}
+			if _, err := exec.LookPath(name); err != nil {
+				if peertest.Required() {
+					return false, fmt.Errorf("%s is not installed (TLSKIT_REQUIRE_PEERS=1: .ci/run installs it)", name)
+				}
+				return false, nil
+			}
+			return true, nil
 		},
 	})
 }

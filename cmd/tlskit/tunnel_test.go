@@ -209,3 +209,32 @@ func TestTunnelServerNamesTheClientSide(t *testing.T) {
 		t.Errorf("a client refusing the tunnel's certificate logged as %v", r)
 	}
 }
+
+// TestTunnelTimeout: --timeout bounds the handshake of `tlskit tunnel`
+// (the shared flag of every command that connects); --handshake-timeout,
+// its old name, still works and says it is deprecated. A client that
+// starts a ClientHello and never finishes it is refused with net.timeout
+// after the timeout, not after the default 10s.
+func TestTunnelTimeout(t *testing.T) {
+	_, cert, key := tunnelPKI(t)
+	for _, flag := range []string{"--timeout", "--handshake-timeout"} {
+		t.Run(flag, func(t *testing.T) {
+			tun := startTunnel(t, "tunnel", "server", "--target", greeter(t), "--cert", cert, "--key", key, flag, "300ms", "--first-byte-timeout", "-1s")
+			c, err := net.Dial("tcp", tun.addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			start := time.Now()
+			c.Write([]byte{0x16, 0x03, 0x01, 0x02, 0x00, 0x01}) // a ClientHello that never ends
+			r := tun.waitRefusal(t, 1)
+			if took := time.Since(start); r["finding"] != "net.timeout" || took < 250*time.Millisecond || took > 5*time.Second {
+				t.Errorf("refused as %v after %v, want net.timeout after about 300ms", r["finding"], took)
+			}
+			deprecated := strings.Contains(tun.logs.String(), "tlskit: warning: --handshake-timeout is deprecated: use --timeout")
+			if deprecated != (flag == "--handshake-timeout") {
+				t.Errorf("%s: deprecation notice %v: %s", flag, deprecated, tun.logs.String())
+			}
+		})
+	}
+}

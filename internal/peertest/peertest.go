@@ -1,7 +1,10 @@
 // Package peertest runs real TLS peers (openssl s_server, gnutls-serv) on
-// loopback for tests. A test that needs a peer binary calls [Need]: without
-// the binary the test is skipped, except under TLSKIT_REQUIRE_PEERS=1 (set by
-// .ci/run), where a missing peer fails the test instead of hiding it.
+// loopback for tests. A test that needs a peer binary calls [Need], one that
+// needs the corpora [Corpus], and one that needs anything else of the
+// machine (its trust store, /proc, GOROOT's testdata) calls [Skip] when it
+// is absent: the test is skipped, except under TLSKIT_REQUIRE_PEERS=1 (set
+// by .ci/run), where the missing resource fails the test instead of hiding
+// it.
 package peertest
 
 import (
@@ -25,12 +28,29 @@ func Need(t testing.TB, name string) string {
 	t.Helper()
 	path, err := exec.LookPath(name)
 	if err != nil {
-		if os.Getenv("TLSKIT_REQUIRE_PEERS") == "1" {
-			t.Fatalf("%s is not installed (TLSKIT_REQUIRE_PEERS=1): .ci/run installs it", name)
-		}
-		t.Skipf("%s is not installed", name)
+		Skip(t, "%s is not installed (.ci/run installs it)", name)
 	}
 	return path
+}
+
+// Required reports whether missing peers, corpora and machine resources
+// fail tests instead of skipping them: TLSKIT_REQUIRE_PEERS=1, as .ci/run
+// sets it.
+func Required() bool { return os.Getenv("TLSKIT_REQUIRE_PEERS") == "1" }
+
+// Skip skips the test because something it needs from the machine is not
+// there (a peer binary, the corpora, the machine's trust store, GOROOT's
+// testdata, /proc, a file descriptor limit, root): under
+// TLSKIT_REQUIRE_PEERS=1 (CI) it fails the test instead, so that nothing
+// stops being tested silently. A test skipped for a mode it chose
+// (testing.Short) calls t.Skip itself.
+func Skip(t testing.TB, format string, args ...any) {
+	t.Helper()
+	msg := fmt.Sprintf(format, args...)
+	if Required() {
+		t.Fatalf("%s (TLSKIT_REQUIRE_PEERS=1: a missing resource fails the test)", msg)
+	}
+	t.Skip(msg)
 }
 
 // FreePort returns a loopback TCP port that was free a moment ago. There is
@@ -245,9 +265,6 @@ func Corpus(t testing.TB, rel string) string {
 		}
 		dir = parent
 	}
-	if os.Getenv("TLSKIT_REQUIRE_PEERS") == "1" {
-		t.Fatalf("corpus file %s not found in shared/corpora above the working directory", rel)
-	}
-	t.Skipf("corpus file %s not found (shared/corpora is not beside the repository)", rel)
+	Skip(t, "corpus file %s not found (shared/corpora is not beside the repository, nor above the working directory)", rel)
 	return ""
 }

@@ -10,6 +10,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/tlskit/tlskit/internal/peertest"
 )
 
 // flows reads one of crypto/tls's recorded transcripts (">>> Flow N (client
@@ -150,7 +152,7 @@ func TestGoTranscripts(t *testing.T) {
 func TestGOROOTTranscripts(t *testing.T) {
 	files, _ := filepath.Glob(filepath.Join(runtime.GOROOT(), "src", "crypto", "tls", "testdata", "*-TLSv1*"))
 	if len(files) == 0 {
-		t.Skip("GOROOT has no crypto/tls testdata")
+		peertest.Skip(t, "GOROOT (%s) has no crypto/tls testdata", runtime.GOROOT())
 	}
 	n := 0
 	for _, f := range files {

@@ -2,10 +2,8 @@ package cli
 
 import (
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -29,6 +27,7 @@ type checkFlags struct {
 	insecure   bool
 	brief      bool
 	stacks     bool
+	starttls   startTLSFlags
 }
 
 func newCheckCmd(stdio Stdio) *cobra.Command {
@@ -45,10 +44,18 @@ describe, and explains each problem with a finding id, evidence and a fix.
 Verification is deferred, never skipped: the chain is verified after the
 handshake so that a failure can be diagnosed instead of just aborting.
 
+On the well-known ports of protocols that upgrade in band (25, 587 and 2525
+SMTP, 24 LMTP, 143 IMAP, 110 POP3, 21 FTP, 389 LDAP, 5432 PostgreSQL, 3306
+MySQL, 5222 and 5269 XMPP, 119 NNTP, 4190 ManageSieve, 6667 IRC) check speaks
+the plaintext preamble first (STARTTLS, AUTH TLS, SSLRequest…), shows it in
+the ladder, and after the handshake shows the first reply inside TLS;
+--starttls PROTO picks the protocol on any port, --starttls none turns it off.
+
 ` + trustHelp + `
 
 Exit status: 0 the handshake completed and the server is trusted; 1 a
-problem was found; 2 usage error or bad input.`,
+problem was found (or the key log could not be written); 2 usage error: a
+wrong flag or argument, or a file it names that is missing or unusable.`,
 		Example: `  tlskit check example.com
   tlskit check --servername api.internal 10.0.0.7:8443
   tlskit check --ca-file corp-root.pem api.internal:443
@@ -56,7 +63,11 @@ problem was found; 2 usage error or bad input.`,
   tlskit check --policy api.policy.json api.internal:443
   tlskit check --pin sha256/YLh1dUR9y6Kja30RrAn7JKnbQG/uEtLMkBgFF2Fuihg= example.com
   tlskit check --cert client.pem --key client.key mtls.example.com
-  tlskit check --json --keylog keys.log example.com`,
+  tlskit check --json --keylog keys.log example.com
+  tlskit check mail.example.com:587                  # STARTTLS (SMTP), chosen by the port
+  tlskit check --starttls postgres db.internal:5433
+  tlskit check --starttls xmpp --xmpp-domain example.org xmpp.example.org:5222
+  tlskit check --starttls none legacy.example.com:143`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return usagef("example: tlskit check example.com:443", "check takes one HOST[:PORT], got %d arguments", len(args))
@@ -70,14 +81,14 @@ problem was found; 2 usage error or bad input.`,
 			}
 			rep := probe.Run(cmd.Context(), opts)
 			kerr := closeFn()
-			if err := printReport(stdio.Out, rep, f.jsonOut, f.brief); err != nil {
+			if err := printReport(stdio.Out, rep, f.jsonOut, render.Options{Brief: f.brief, Time: opts.Time}); err != nil {
 				return err
 			}
 			if kerr != nil {
 				// The key log could not be written after all (the path
-				// changed since it was checked, or the disk failed).
-				printKeylogError(stdio.Err, kerr)
-				return exitCode(ExitProblem)
+				// changed since it was checked, or the disk failed): a
+				// runtime failure.
+				return kerr
 			}
 			return exitFor(rep)
 		},
@@ -98,6 +109,7 @@ func (f *checkFlags) register(fl *pflag.FlagSet) {
 	fl.BoolVar(&f.brief, "brief", false, "print only the verdict and the findings")
 	fl.BoolVar(&f.stacks, "stacks", false, "also say which TLS stacks on this machine (go, openssl, qt5, gnutls…) would trust the chain")
 	fl.BoolVar(&f.insecure, "insecure", false, "DANGEROUS: do not fail on verification problems (they are still shown)")
+	f.starttls.register(fl)
 }
 
 // options turns flags into probe options. The returned func closes files the
@@ -106,7 +118,7 @@ func (f *checkFlags) options(target string, stderr io.Writer) (probe.Options, fu
 	noop := func() error { return nil }
 	addr, err := probe.SplitTarget(target)
 	if err != nil {
-		return probe.Options{}, noop, usagef("the target is HOST or HOST:PORT, e.g. example.com:443", "%s", strings.TrimPrefix(err.Error(), "probe: "))
+		return probe.Options{}, noop, usage(err, "the target is HOST or HOST:PORT, e.g. example.com:443")
 	}
 	pol, err := f.trust.policy(stderr)
 	if err != nil {
@@ -133,6 +145,9 @@ func (f *checkFlags) options(target string, stderr io.Writer) (probe.Options, fu
 		Stacks:     f.stacks,
 		StacksEnv:  truststore.ProcessEnv(),
 	}
+	if err := f.starttls.apply(&opts, addr); err != nil {
+		return opts, noop, err
+	}
 	if f.certFile == "" && f.keyFile == "" {
 		f.certFile, f.keyFile = pol.CertFile, pol.KeyFile
 	}
@@ -150,7 +165,7 @@ func (f *checkFlags) options(target string, stderr io.Writer) (probe.Options, fu
 	if f.keylogFile != "" {
 		kf, err := keylog.OpenFile(f.keylogFile)
 		if err != nil {
-			return opts, noop, keylogUsage(err)
+			return opts, noop, usage(err, "") // a keylog.FileError carries its hint
 		}
 		opts.KeyLog = kf
 		closeFn = func() error {
@@ -166,29 +181,11 @@ func (f *checkFlags) options(target string, stderr io.Writer) (probe.Options, fu
 	return opts, closeFn, nil
 }
 
-// keylogUsage turns a refused key log path into an error with its hint.
-func keylogUsage(err error) error {
-	var fe *keylog.FileError
-	if errors.As(err, &fe) {
-		return usagef(fe.Hint, "--keylog: %s", strings.TrimPrefix(fe.Error(), "keylog: "))
-	}
-	return usagef("", "--keylog: %s", strings.TrimPrefix(err.Error(), "keylog: "))
-}
-
-// printKeylogError prints a key log failure found after the check ran.
-func printKeylogError(w io.Writer, err error) {
-	fmt.Fprintf(w, "tlskit: error: --keylog: %s\n", strings.TrimPrefix(err.Error(), "keylog: "))
-	var fe *keylog.FileError
-	if errors.As(err, &fe) && fe.Hint != "" {
-		fmt.Fprintf(w, "tlskit: hint: %s\n", fe.Hint)
-	}
-}
-
-func printReport(w io.Writer, rep *diagnose.Report, jsonOut, brief bool) error {
+func printReport(w io.Writer, rep *diagnose.Report, jsonOut bool, o render.Options) error {
 	if jsonOut {
 		return render.JSON(w, rep)
 	}
-	return render.Report(w, rep, render.Options{Brief: brief})
+	return render.Report(w, rep, o)
 }
 
 // exitFor maps a report to the exit status: 0 trusted, 1 anything else. With

@@ -1,13 +1,11 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"os"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -34,23 +32,16 @@ serves until interrupted.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if list {
-				w := tabwriter.NewWriter(stdio.Out, 0, 4, 2, ' ', 0)
-				fmt.Fprintf(w, "CASE\tFINDING\tWHAT IT SHOWS\n")
-				for _, c := range lab.Catalog() {
-					fmt.Fprintf(w, "%s\t%s\t%s\n", c.Name, orDash(c.Finding), c.Title)
-				}
-				return w.Flush()
+				return render.LabList(stdio.Out, labCases(lab.Catalog()))
 			}
 			l, cleanup, err := startLab(cmd.Context(), dir)
 			if err != nil {
 				return err
 			}
 			defer cleanup()
-			fmt.Fprintf(stdio.Out, "tlskit lab: %d servers on loopback; PKI in %s\n\n", len(l.Cases()), l.Files().Dir)
-			for _, c := range l.Cases() {
-				fmt.Fprintf(stdio.Out, "%-32s %s\n    tlskit check %s\n", c.Name, c.Title, strings.Join(append(append([]string{}, c.Args...), c.Addr), " "))
+			if err := render.LabServing(stdio.Out, l.Files().Dir, labCases(l.Cases())); err != nil {
+				return err
 			}
-			fmt.Fprintf(stdio.Out, "\nServing until interrupted (Ctrl-C).\n")
 			<-cmd.Context().Done()
 			return nil
 		},
@@ -60,11 +51,53 @@ serves until interrupted.`,
 	return cmd
 }
 
-func orDash(s string) string {
-	if s == "" {
-		return "-"
+// labCases are the lab's cases as render shows them, with the check
+// command of each started case.
+func labCases(cases []lab.Case) []render.LabCase {
+	out := make([]render.LabCase, len(cases))
+	for i, c := range cases {
+		out[i] = render.LabCase{Name: c.Name, Finding: c.Finding, Title: c.Title}
+		if c.Addr != "" {
+			out[i].Command = labCommand(c)
+		}
 	}
-	return s
+	return out
+}
+
+// labCheck returns the check flags that reproduce case c, set from the
+// case's structured client data as a person would give them on the
+// command line (labCommand prints that command).
+func labCheck(c lab.Case) *checkFlags {
+	var f checkFlags
+	f.register(pflag.NewFlagSet("check", pflag.ContinueOnError)) // the defaults
+	f.trust.serverName = c.Client.ServerName
+	f.trust.caFiles = []string{c.Client.CAFile}
+	f.trust.pins = append([]string(nil), c.Client.Pins...)
+	f.certFile, f.keyFile = c.Client.CertFile, c.Client.KeyFile
+	if c.Client.Timeout > 0 {
+		f.trust.timeout = c.Client.Timeout
+	}
+	f.starttls.proto = c.Client.StartTLS
+	return &f
+}
+
+// labCommand is the `tlskit check` command that reproduces case c: the
+// flags labCheck sets.
+func labCommand(c lab.Case) string {
+	args := []string{"tlskit", "check", "--servername", c.Client.ServerName, "--ca-file", c.Client.CAFile}
+	for _, p := range c.Client.Pins {
+		args = append(args, "--pin", p)
+	}
+	if c.Client.CertFile != "" {
+		args = append(args, "--cert", c.Client.CertFile, "--key", c.Client.KeyFile)
+	}
+	if c.Client.Timeout > 0 {
+		args = append(args, "--timeout", c.Client.Timeout.String())
+	}
+	if c.Client.StartTLS != "" {
+		args = append(args, "--starttls", c.Client.StartTLS)
+	}
+	return strings.Join(append(args, c.Addr), " ")
 }
 
 // startLab starts the lab with its PKI in dir, or in a temporary directory
@@ -91,16 +124,6 @@ func startLab(ctx context.Context, dir string) (*lab.Lab, func(), error) {
 			os.RemoveAll(dir)
 		}
 	}, nil
-}
-
-// demoResult is one case of `tlskit demo --json`.
-type demoResult struct {
-	Case     string           `json:"case"`
-	Title    string           `json:"title"`
-	Expected string           `json:"expected_finding,omitempty"`
-	Command  string           `json:"command"`
-	OK       bool             `json:"explained_as_expected"`
-	Report   *diagnose.Report `json:"report"`
 }
 
 func newDemoCmd(stdio Stdio) *cobra.Command {
@@ -134,33 +157,31 @@ explained with the finding it was built to show.`,
 				}
 				cases = sel
 			}
-			var results []demoResult
-			failed := 0
+			var results []render.DemoCase
+			failed := false
 			for i, c := range cases {
-				rep, err := checkArgs(cmd.Context(), append(append([]string{}, c.Args...), c.Addr), io.Discard)
+				rep, err := checkCase(cmd.Context(), c, io.Discard)
 				if err != nil {
 					return fmt.Errorf("lab case %s: %w", c.Name, err)
 				}
-				r := demoResult{Case: c.Name, Title: c.Title, Expected: c.Finding, Report: rep,
-					Command: "tlskit check " + strings.Join(append(append([]string{}, c.Args...), c.Addr), " ")}
-				r.OK = explained(c, rep)
-				if !r.OK {
-					failed++
-				}
+				r := render.DemoCase{Case: c.Name, Title: c.Title, Expected: c.Finding, Report: rep, Command: labCommand(c), OK: explained(c, rep)}
+				failed = failed || !r.OK
 				results = append(results, r)
 				if !jsonOut {
-					printDemoCase(stdio.Out, i+1, len(cases), r, full)
+					if err := render.Demo(stdio.Out, i+1, len(cases), r, full); err != nil {
+						return err
+					}
 				}
 			}
 			if jsonOut {
-				if err := render.JSON(stdio.Out, results); err != nil {
-					return err
-				}
+				err = render.JSON(stdio.Out, results)
 			} else {
-				fmt.Fprintf(stdio.Out, "\n%d cases: %d explained as expected, %d not.\n", len(results), len(results)-failed, failed)
-				fmt.Fprintf(stdio.Out, "Next: 'tlskit lab' keeps these servers running so you can try them with curl or openssl; 'tlskit check HOST' checks a real server.\n")
+				err = render.DemoSummary(stdio.Out, results)
 			}
-			if failed > 0 {
+			if err != nil {
+				return err
+			}
+			if failed {
 				return exitCode(ExitProblem)
 			}
 			return nil
@@ -188,39 +209,10 @@ func explained(c lab.Case, rep *diagnose.Report) bool {
 	return finding.Has(rep.Findings, c.Finding)
 }
 
-func printDemoCase(w io.Writer, i, n int, r demoResult, full bool) {
-	fmt.Fprintf(w, "\n━━ %d/%d  %s: %s\n", i, n, r.Case, r.Title)
-	fmt.Fprintf(w, "   $ %s\n", r.Command)
-	var buf bytes.Buffer
-	render.Report(&buf, r.Report, render.Options{Brief: !full})
-	lines := strings.Split(strings.TrimRight(buf.String(), "\n"), "\n")
-	for _, line := range lines[1:] { // the first line repeats the command
-		fmt.Fprintf(w, "   %s\n", line)
-	}
-	mark := "✓ explained as expected"
-	if !r.OK {
-		mark = "✗ NOT explained as expected"
-	}
-	if r.Expected != "" {
-		mark += " (" + r.Expected + ")"
-	}
-	fmt.Fprintf(w, "   %s\n", mark)
-}
-
-// checkArgs runs a check from command-line style arguments, as `tlskit
-// check` would, and returns its report.
-func checkArgs(ctx context.Context, args []string, stderr io.Writer) (*diagnose.Report, error) {
-	var f checkFlags
-	fs := pflag.NewFlagSet("check", pflag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	f.register(fs)
-	if err := fs.Parse(args); err != nil {
-		return nil, err
-	}
-	if fs.NArg() != 1 {
-		return nil, fmt.Errorf("want one target, got %q", fs.Args())
-	}
-	opts, closeFn, err := f.options(fs.Arg(0), stderr)
+// checkCase runs the check that reproduces lab case c, as `tlskit check`
+// with labCommand's flags would, and returns its report.
+func checkCase(ctx context.Context, c lab.Case, stderr io.Writer) (*diagnose.Report, error) {
+	opts, closeFn, err := labCheck(c).options(c.Addr, stderr)
 	if err != nil {
 		return nil, err
 	}

@@ -325,8 +325,8 @@ func libOutcome(t *testing.T, conn *tls.Conn, err error) string {
 	switch {
 	case errors.As(err, &ve):
 		return ve.ID
-	case strings.Contains(err.Error(), "tlskit: "):
-		return errConfig
+	case strings.Contains(err.Error(), "tlskit: "), strings.Contains(err.Error(), "trust: "):
+		return errConfig // refused before connecting (trust's errors are passed on unwrapped)
 	case strings.Contains(err.Error(), "handshake failure"):
 		return finding.ProtocolNoSharedCipher
 	case strings.Contains(err.Error(), "protocol version"):

@@ -3,13 +3,10 @@ package cli
 import (
 	"bufio"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -18,7 +15,6 @@ import (
 	"github.com/tlskit/tlskit/finding"
 	"github.com/tlskit/tlskit/keylog"
 	"github.com/tlskit/tlskit/render"
-	"github.com/tlskit/tlskit/transcript"
 )
 
 // pcapFlags are the options of `tlskit pcap`.
@@ -66,7 +62,8 @@ Each connection is printed as soon as it ends in the capture.
 
 Exit status: 0 every TLS connection completed without an error finding;
 1 a problem was found (or the file is truncated or corrupt after some
-packets); 2 usage error or a file that is not a capture.`,
+packets, or the output cannot be written); 2 usage error or a file that
+is not a capture.`,
 		Example: `  tlskit pcap --keylog keys.log capture.pcapng
   tlskit pcap capture-with-secrets.pcapng          # secrets from DSBs
   tlskit pcap --data --keylog keys.log capture.pcap
@@ -119,7 +116,7 @@ func runPcap(stdio Stdio, f *pcapFlags, path string) error {
 	if f.keylogFile != "" {
 		l, err := keylog.ParseFile(f.keylogFile)
 		if l == nil {
-			return usagef("--keylog takes an NSS key log file (SSLKEYLOGFILE)", "--keylog: %s", strings.TrimPrefix(err.Error(), "keylog: "))
+			return usage(err, "--keylog takes an NSS key log file (SSLKEYLOGFILE)")
 		}
 		for _, e := range lineErrors(err) {
 			msg := e.Error()
@@ -140,7 +137,7 @@ func runPcap(stdio Stdio, f *pcapFlags, path string) error {
 		for _, p := range f.rsaKeys {
 			k, err := keylog.ParseRSAKeyFile(p)
 			if err != nil {
-				return usagef("--rsa-key takes the server's RSA private key, PEM or DER", "--rsa-key: %s", strings.TrimPrefix(err.Error(), "keylog: "))
+				return usage(err, "--rsa-key takes the server's RSA private key, PEM or DER")
 			}
 			opts.Keys.AddRSAKey(k)
 		}
@@ -158,37 +155,42 @@ func runPcap(stdio Stdio, f *pcapFlags, path string) error {
 	}
 	defer file.Close()
 
-	var out pcapOutput
+	if f.hex && !f.data {
+		return usagef("add --data: tlskit pcap --data --hex FILE", "--hex goes with --data")
+	}
 	// One buffered writer for reports and data: --data on a large capture
 	// would otherwise make a system call per record.
 	bw := bufio.NewWriterSize(stdio.Out, 256<<10)
 	defer bw.Flush()
-	out.w, out.json, out.brief = bw, f.jsonOut, f.brief
-	if f.hex && !f.data {
-		return usagef("add --data: tlskit pcap --data --hex FILE", "--hex goes with --data")
+	out := &render.CapturePrinter{W: bw, JSON: f.jsonOut, Brief: f.brief}
+	problem := false
+	opts.OnConnection = func(c *capture.Connection) error {
+		if c.Verdict == diagnose.Failed || finding.Worst(c.Findings) == finding.Error {
+			problem = true
+		}
+		return out.Connection(c)
 	}
 	if f.data && f.jsonOut {
 		opts.KeepData = true
 	}
-	opts.OnConnection = out.connection
-	var pp *pipePrinter
+	var pipe *render.Pipe
 	if f.data && !f.jsonOut {
 		// Printing the data costs about as much as decrypting it: do it on
 		// the other core, in order, while the capture is decoded.
-		pp = newPipePrinter(&render.DataPrinter{W: bw, Hex: f.hex}, out.connection)
-		opts.OnData = pp.data
-		opts.OnConnection = pp.connection
+		pipe = render.NewPipe(&render.DataPrinter{W: bw, Hex: f.hex}, opts.OnConnection)
+		opts.OnData = pipe.Data
+		opts.OnConnection = pipe.Connection
 	}
 	sum, err := capture.Analyze(file, opts)
-	if pp != nil {
-		if perr := pp.close(); perr != nil && err == nil {
+	if pipe != nil {
+		if perr := pipe.Close(); perr != nil && err == nil {
 			err = perr
 		}
 	}
 	if errors.Is(err, capture.ErrNotCapture) && sum.Packets == 0 {
-		return usagef("give a pcap or pcapng file (tshark -w, tcpdump -w, dumpcap -w)", "%s: %s", path, strings.TrimPrefix(err.Error(), "capture: "))
+		return usage(fmt.Errorf("%s: %w", path, err), "give a pcap or pcapng file (tshark -w, tcpdump -w, dumpcap -w)")
 	}
-	if err := out.end(sum); err != nil {
+	if err := out.Summary(sum); err != nil {
 		return err
 	}
 	if err := bw.Flush(); err != nil {
@@ -197,65 +199,17 @@ func runPcap(stdio Stdio, f *pcapFlags, path string) error {
 	if err != nil {
 		var re *capture.ReadError
 		if errors.As(err, &re) {
-			fmt.Fprintf(stdio.Err, "tlskit: error: %s: %s\n", path, strings.TrimPrefix(err.Error(), "capture: "))
-			if sum.Packets == 0 {
-				return exitCode(ExitUsage)
+			err = fmt.Errorf("%s: %w", path, err)
+			if sum.Packets == 0 { // not a capture after all: bad input
+				return usage(err, "")
 			}
-			return exitCode(ExitProblem)
 		}
-		return err
+		return err // what was read is analysed above; the rest failed
 	}
-	if out.problem {
+	if problem {
 		return exitCode(ExitProblem)
 	}
 	return nil
-}
-
-// pcapOutput prints connections as they end, as text or as the elements of
-// a JSON array.
-type pcapOutput struct {
-	w       io.Writer
-	json    bool
-	brief   bool
-	n       int
-	problem bool
-}
-
-func (o *pcapOutput) connection(c *capture.Connection) error {
-	if c.Verdict == diagnose.Failed || finding.Worst(c.Findings) == finding.Error {
-		o.problem = true
-	}
-	o.n++
-	if !o.json {
-		return render.CaptureConnection(o.w, c, render.Options{Brief: o.brief, Data: true})
-	}
-	sep := ",\n"
-	if o.n == 1 {
-		sep = "{\n  \"connections\": [\n"
-	}
-	b, err := json.MarshalIndent(c, "    ", "  ")
-	if err != nil {
-		return err
-	}
-	_, err = fmt.Fprintf(o.w, "%s    %s", sep, b)
-	return err
-}
-
-func (o *pcapOutput) end(s *capture.Summary) error {
-	if !o.json {
-		return render.CaptureSummary(o.w, s)
-	}
-	if o.n == 0 {
-		fmt.Fprintf(o.w, "{\n  \"connections\": [")
-	} else {
-		fmt.Fprintf(o.w, "\n  ")
-	}
-	b, err := json.MarshalIndent(s, "  ", "  ")
-	if err != nil {
-		return err
-	}
-	_, err = fmt.Fprintf(o.w, "],\n  \"summary\": %s\n}\n", b)
-	return err
 }
 
 // endpointFilter parses --filter: HOST:PORT, HOST, or :PORT.
@@ -290,119 +244,4 @@ func lineErrors(err error) []error {
 		return j.Unwrap()
 	}
 	return []error{err}
-}
-
-// pipePrinter prints decrypted data and connection reports on a goroutine
-// of its own, in the order they were decoded. Data is copied into batches
-// that go over a channel and come back for reuse, so the decoder neither
-// waits for output nor allocates per record.
-type pipePrinter struct {
-	dp      *render.DataPrinter
-	report  func(*capture.Connection) error
-	batches chan *printBatch
-	free    chan *printBatch
-	cur     *printBatch
-	done    chan struct{}
-	err     error // the printer's first error, read after done
-	failed  chan struct{}
-}
-
-// printBatch is a run of things to print.
-type printBatch struct {
-	buf  []byte
-	jobs []printJob
-}
-
-// printJob is one record of data (buf[off:end]) or one connection report.
-type printJob struct {
-	conn     *capture.Conn
-	from     transcript.Side
-	t        time.Time
-	off, end int
-	report   *capture.Connection
-}
-
-const printBatchBytes = 256 << 10
-
-func newPipePrinter(dp *render.DataPrinter, report func(*capture.Connection) error) *pipePrinter {
-	p := &pipePrinter{dp: dp, report: report, batches: make(chan *printBatch, 4), free: make(chan *printBatch, 6),
-		done: make(chan struct{}), failed: make(chan struct{})}
-	for range 6 {
-		p.free <- &printBatch{buf: make([]byte, 0, printBatchBytes)}
-	}
-	p.cur = <-p.free
-	go p.run(p.batches) // the channel, not the field: close sets the field to nil
-	return p
-}
-
-func (p *pipePrinter) run(batches <-chan *printBatch) {
-	defer close(p.done)
-	for b := range batches {
-		for _, j := range b.jobs {
-			if p.err != nil {
-				break
-			}
-			if j.report != nil {
-				p.err = p.report(j.report)
-				p.dp.End(j.report) // its data is all printed
-			} else {
-				p.err = p.dp.Print(j.conn, j.from, j.t, b.buf[j.off:j.end])
-			}
-			if p.err != nil {
-				close(p.failed)
-			}
-		}
-		b.buf, b.jobs = b.buf[:0], b.jobs[:0]
-		p.free <- b
-	}
-}
-
-// data queues one record of decrypted data.
-func (p *pipePrinter) data(c *capture.Conn, from transcript.Side, t time.Time, data []byte) {
-	if len(data) == 0 {
-		return // TLS 1.0 CBC clients send empty records against BEAST
-	}
-	b := p.cur
-	if len(b.buf)+len(data) > cap(b.buf) && len(b.jobs) > 0 {
-		p.flush()
-		b = p.cur
-	}
-	off := len(b.buf)
-	b.buf = append(b.buf, data...)
-	b.jobs = append(b.jobs, printJob{conn: c, from: from, t: t, off: off, end: len(b.buf)})
-}
-
-// connection queues a connection's report. It returns the printer's error
-// once it has one, which stops the analysis.
-func (p *pipePrinter) connection(c *capture.Connection) error {
-	select {
-	case <-p.failed:
-		return p.close()
-	default:
-	}
-	p.cur.jobs = append(p.cur.jobs, printJob{report: c})
-	p.flush() // reports are rare: print each without waiting for more data
-	return nil
-}
-
-func (p *pipePrinter) flush() {
-	if p.batches == nil { // closed after an error: drop the rest
-		p.cur.buf, p.cur.jobs = p.cur.buf[:0], p.cur.jobs[:0]
-		return
-	}
-	p.batches <- p.cur
-	p.cur = <-p.free
-}
-
-// close prints what is queued and waits for the printer to finish.
-func (p *pipePrinter) close() error {
-	if p.batches != nil {
-		if len(p.cur.jobs) > 0 {
-			p.batches <- p.cur
-		}
-		close(p.batches)
-		p.batches = nil
-	}
-	<-p.done
-	return p.err
 }

@@ -98,7 +98,7 @@ func (f *trustFlags) policy(warn io.Writer) (*tlskit.Policy, error) {
 	if f.policyFile != "" {
 		var err error
 		if p, err = tlskit.LoadPolicy(f.policyFile); err != nil {
-			return nil, usagef("the policy file format is in the README (tlskit help check shows the trust flags)", "--policy: %s", libMessage(err))
+			return nil, usage(err, "the policy file format is in the README (tlskit help check shows the trust flags)")
 		}
 	}
 	sources := append([]string(nil), f.trust...)
@@ -123,7 +123,7 @@ func (f *trustFlags) policy(warn io.Writer) (*tlskit.Policy, error) {
 	}
 	for _, s := range f.pins {
 		if _, err := trust.ParsePin(s); err != nil {
-			return nil, usagef("a pin looks like sha256/YLh1dUR9y6Kja30RrAn7JKnbQG/uEtLMkBgFF2Fuihg=", "--pin %q: %s", s, libMessage(err))
+			return nil, usage(err, "a pin looks like sha256/YLh1dUR9y6Kja30RrAn7JKnbQG/uEtLMkBgFF2Fuihg=")
 		}
 	}
 	if len(f.pins) > 0 {
@@ -158,10 +158,18 @@ func (f *trustFlags) policy(warn io.Writer) (*tlskit.Policy, error) {
 		}
 		p.Time = func() time.Time { return at }
 	}
-	if f.groups&groupTimeout != 0 && f.timeout <= 0 {
-		return nil, usagef("example: --timeout 5s", "--timeout must be positive")
+	if err := f.checkTimeout(); err != nil {
+		return nil, err
 	}
 	return p, nil
+}
+
+// checkTimeout checks --timeout, when the command has it.
+func (f *trustFlags) checkTimeout() error {
+	if f.groups&groupTimeout != 0 && f.timeout <= 0 {
+		return usagef("example: --timeout 5s", "--timeout must be positive")
+	}
+	return nil
 }
 
 // verifier resolves p into the verifier of server chains, as a usage error
@@ -171,23 +179,11 @@ func verifier(p *tlskit.Policy) (*trust.Verifier, error) {
 	var se *trust.SourceError
 	switch {
 	case errors.As(err, &se):
-		return nil, usagef("trust sources are system, file:PATH, dir:PATH or pem:PEM; --ca-file takes a file of PEM or DER CA certificates", "%s", libMessage(err))
+		return nil, usage(err, "trust sources are system, file:PATH, dir:PATH or pem:PEM; --ca-file takes a file of PEM or DER CA certificates")
 	case err != nil:
-		return nil, usagef("", "%s", libMessage(err))
+		return nil, usage(err, "")
 	}
 	return v, nil
-}
-
-// libMessage is a library error's message without its package prefix, for
-// `tlskit: error:` lines.
-func libMessage(err error) string {
-	s := err.Error()
-	for _, prefix := range []string{"tlskit: ", "trust: ", "truststore: ", "probe: ", "keylog: ", "capture: "} {
-		if rest, ok := strings.CutPrefix(s, prefix); ok {
-			return rest
-		}
-	}
-	return s
 }
 
 // parseVersion parses a --min-version or --max-version value; "" is 0.

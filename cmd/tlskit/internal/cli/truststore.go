@@ -2,12 +2,7 @@ package cli
 
 import (
 	"crypto/x509"
-	"fmt"
-	"io"
 	"os"
-	"strings"
-	"text/tabwriter"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -16,22 +11,6 @@ import (
 	"github.com/tlskit/tlskit/trust"
 	"github.com/tlskit/tlskit/truststore"
 )
-
-// truststoreEnv is the part of the environment that changes how TLS
-// stacks load roots.
-// truststoreResult is what `tlskit truststore --json` prints.
-type truststoreResult struct {
-	*truststore.Audit
-	Verify *stacksResult `json:"verify,omitempty"`
-}
-
-// stacksResult answers "which client on this machine would trust this
-// chain?".
-type stacksResult struct {
-	ServerName string                    `json:"server_name"`
-	Chain      []trust.CertInfo          `json:"chain"`
-	Stacks     []truststore.StackVerdict `json:"stacks"`
-}
 
 func newTruststoreCmd(stdio Stdio) *cobra.Command {
 	var root, verifyFile string
@@ -52,7 +31,7 @@ gnutls, …), each from the roots that stack would really load, with the reason
 and the fix when one says no.
 
 Exit status: 0 no problem found; 1 findings of severity error (or a stack
-refuses the chain); 2 usage error.`,
+refuses the chain, or the output cannot be written); 2 usage error.`,
 		Example: `  tlskit truststore
   tlskit truststore --root /var/lib/images/debian-rootfs --json
   tlskit truststore --verify chain.pem --servername api.example.com`,
@@ -62,12 +41,8 @@ refuses the chain); 2 usage error.`,
 			if err != nil {
 				return err
 			}
-			now := time.Now()
-			if pol.Time != nil {
-				now = pol.Time()
-			}
 			serverName := pol.ServerName
-			opts := truststore.Options{Root: root, Env: truststore.ProcessEnv(), Now: now}
+			opts := truststore.Options{Root: root, Env: truststore.ProcessEnv(), Time: pol.Time}
 			if root != "" && root != "/" {
 				opts.Env = nil // the image's clients do not see this shell's environment
 				if fi, err := os.Stat(root); err != nil || !fi.IsDir() {
@@ -76,19 +51,19 @@ refuses the chain); 2 usage error.`,
 			}
 			audit, err := truststore.Discover(opts)
 			if err != nil {
-				return err
+				return usage(err, "") // only unusable options fail it
 			}
-			res := truststoreResult{Audit: audit}
+			res := render.TruststoreResult{Audit: audit}
 			problem := finding.Worst(audit.Findings) == finding.Error
 			if verifyFile != "" {
 				chain, err := truststore.ReadCertificatesFile(verifyFile)
 				if err != nil {
-					return usagef("--verify takes the chain as the server sends it, leaf first, in PEM", "--verify: %s", libMessage(err))
+					return usage(err, "--verify takes the chain as the server sends it, leaf first, in PEM")
 				}
 				if serverName == "" {
 					return usagef("example: --verify chain.pem --servername api.example.com", "--verify needs --servername, the name to verify the chain for")
 				}
-				sr, err := whoTrusts(opts, chain, serverName, now)
+				sr, err := whoTrusts(opts, chain, serverName)
 				if err != nil {
 					return err
 				}
@@ -100,14 +75,12 @@ refuses the chain); 2 usage error.`,
 				return usagef("", "--servername goes with --verify CHAIN.pem")
 			}
 			if jsonOut {
-				if err := render.JSON(stdio.Out, res); err != nil {
-					return err
-				}
+				err = render.JSON(stdio.Out, res)
 			} else {
-				printAudit(stdio.Out, audit, showCerts)
-				if res.Verify != nil {
-					printStacks(stdio.Out, res.Verify)
-				}
+				err = render.Truststore(stdio.Out, res, showCerts)
+			}
+			if err != nil {
+				return err
 			}
 			if problem {
 				return exitCode(ExitProblem)
@@ -124,99 +97,14 @@ refuses the chain); 2 usage error.`,
 	return cmd
 }
 
-func whoTrusts(opts truststore.Options, chain []*x509.Certificate, name string, at time.Time) (*stacksResult, error) {
-	verdicts, err := truststore.WhoTrusts(opts, chain, name, at)
+func whoTrusts(opts truststore.Options, chain []*x509.Certificate, name string) (*render.ChainStacks, error) {
+	verdicts, err := truststore.WhoTrusts(opts, chain, name)
 	if err != nil {
 		return nil, err
 	}
-	sr := &stacksResult{ServerName: name, Stacks: verdicts}
+	sr := &render.ChainStacks{ServerName: name, Stacks: verdicts}
 	for _, c := range chain {
 		sr.Chain = append(sr.Chain, trust.Describe(c))
 	}
 	return sr, nil
-}
-
-func printAudit(w io.Writer, a *truststore.Audit, showCerts bool) {
-	root := a.Root
-	if root == "" {
-		root = "/"
-	}
-	fmt.Fprintf(w, "tlskit truststore %s (OPENSSLDIR %s)\n\nLOCATIONS\n", root, a.OpenSSLDir)
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "  PATH\tKIND\tCERTS\tREAD BY\n")
-	for _, l := range a.Locations {
-		if !l.Exists {
-			continue
-		}
-		n := fmt.Sprint(len(l.Certs))
-		if l.Problem != "" {
-			n = "! " + l.Problem
-		}
-		path := l.Path
-		if l.Resolved != "" {
-			path += " → " + l.Resolved
-		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", path, l.Kind, n, readers(l.Sources))
-	}
-	tw.Flush()
-	missing := 0
-	for _, l := range a.Locations {
-		if !l.Exists {
-			missing++
-		}
-	}
-	if missing > 0 {
-		fmt.Fprintf(w, "  (%d other places clients look do not exist here; --json lists them)\n", missing)
-	}
-	if showCerts {
-		for _, l := range a.Locations {
-			if len(l.Certs) == 0 {
-				continue
-			}
-			fmt.Fprintf(w, "\n%s\n", l.Path)
-			for _, c := range l.Certs {
-				fmt.Fprintf(w, "  %s  %s  %s\n", c.SubjectHash, c.NotAfter.Format("2006-01-02"), c.Subject)
-			}
-		}
-	}
-	fmt.Fprintf(w, "\nFINDINGS\n")
-	render.Findings(w, a.Findings)
-}
-
-// readers shortens a location's sources ("go: root_linux.go certFiles", …)
-// to the distinct clients that read it.
-func readers(sources []string) string {
-	var names []string
-	seen := map[string]bool{}
-	for _, s := range sources {
-		name, _, _ := strings.Cut(s, ":")
-		for _, n := range strings.Split(name, "/") {
-			if n = strings.TrimSpace(n); n != "" && !seen[n] {
-				seen[n] = true
-				names = append(names, n)
-			}
-		}
-	}
-	return strings.Join(names, ", ")
-}
-
-func printStacks(w io.Writer, sr *stacksResult) {
-	fmt.Fprintf(w, "\nWHO TRUSTS THIS CHAIN for %s", sr.ServerName)
-	if len(sr.Chain) > 0 {
-		fmt.Fprintf(w, " (leaf %s)", sr.Chain[0].Subject)
-	}
-	fmt.Fprintf(w, "\n")
-	for _, v := range sr.Stacks {
-		mark := "✓ trusts    "
-		if !v.Trusted {
-			mark = "✗ refuses   "
-		}
-		fmt.Fprintf(w, "  %-16s %s (%d roots from %s)\n", v.Stack, mark, v.Roots, orDash(strings.Join(v.Sources, ", ")))
-		if v.Reason != "" {
-			fmt.Fprintf(w, "      why: %s\n", v.Reason)
-		}
-		if v.Fix != "" {
-			fmt.Fprintf(w, "      fix: %s\n", v.Fix)
-		}
-	}
 }

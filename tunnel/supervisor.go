@@ -1,0 +1,275 @@
+package tunnel
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// DefaultGrace is how long `tlskit tunnel` lets connections drain when it
+// stops, unless told otherwise.
+const DefaultGrace = 30 * time.Second
+
+// Supervisor runs a set of services in one process, as `tlskit tunnel`
+// does: it builds each service's TLS config from its policy, listens,
+// serves Prometheus metrics, reloads every policy on [Supervisor.Reload]
+// (and on SIGHUP) keeping the last good config of a service whose new one
+// fails, and on stop lets connections drain for Grace.
+//
+// Set its fields, then call [Supervisor.Run] once.
+type Supervisor struct {
+	// Services are the services to run; their names must be unique.
+	Services []*Service
+	// Metrics is the address to serve Prometheus metrics on at /metrics;
+	// "" serves none.
+	Metrics string
+	// AllowPublicPlaintext allows a plain TCP side that is not on
+	// loopback; otherwise such a service is a [*PublicPlaintextError].
+	AllowPublicPlaintext bool
+	// Grace is how long connections may drain when the supervisor stops
+	// (see [DefaultGrace]); zero closes them at once.
+	Grace time.Duration
+	// Logger receives the logs; nil discards them.
+	Logger *slog.Logger
+	// Warn receives warnings for the person starting the services (a
+	// policy's single pin); nil discards them.
+	Warn io.Writer
+	// Signals makes SIGHUP reload and SIGTERM and SIGINT stop, as a
+	// daemon's signals do.
+	Signals bool
+
+	reloadOnce sync.Once
+	reload     chan struct{}
+	metrics    Metrics
+}
+
+// running is a started service.
+type running struct {
+	svc    *Service
+	trusts string // what the service trusts, for the log
+	cfg    atomic.Pointer[tls.Config]
+	proxy  *Proxy
+	ln     net.Listener
+}
+
+// built is a service's TLS config and what the log says about it.
+type built struct {
+	cfg    *tls.Config
+	trusts string // what the service trusts, in one line
+	legacy bool   // the legacy profile is on
+}
+
+// build builds the service's TLS config from its policy.
+func (r *running) build(warn io.Writer) (built, error) {
+	p, err := r.svc.Policy(warn)
+	if err != nil {
+		return built{}, err
+	}
+	b := built{legacy: p.Legacy, trusts: "no client certificates"}
+	if r.svc.Mode == ModeServer {
+		if b.cfg, err = p.ServerConfig(); err != nil {
+			return built{}, err
+		}
+		if b.cfg.ClientAuth != tls.NoClientCert {
+			v, err := p.ClientVerifier()
+			if err != nil {
+				return built{}, err
+			}
+			b.trusts = "clients: " + v.Describe()
+		}
+		return b, nil
+	}
+	// The name to verify is decided from the target (or the policy's
+	// server name) by the same rule as everywhere: an IP address is
+	// checked too.
+	if b.cfg, err = p.DialConfig(r.svc.Target); err != nil {
+		return built{}, err
+	}
+	v, err := p.Verifier()
+	if err != nil {
+		return built{}, err
+	}
+	b.trusts = v.Describe()
+	return b, nil
+}
+
+// Reload asks the running supervisor to rebuild every service's config
+// from its policy, as SIGHUP does. It does not wait.
+func (s *Supervisor) Reload() {
+	select {
+	case s.reloadChan() <- struct{}{}:
+	default: // a reload is pending already
+	}
+}
+
+// reloadChan returns the channel Reload signals on.
+func (s *Supervisor) reloadChan() chan struct{} {
+	s.reloadOnce.Do(func() { s.reload = make(chan struct{}, 1) })
+	return s.reload
+}
+
+// Run starts every service and the metrics server, and serves until ctx
+// is done (or, with Signals, SIGTERM or SIGINT arrives); then it stops
+// accepting, lets connections drain for Grace and returns nil.
+//
+// A service that cannot start because of its configuration (its policy
+// does not load, its plain side is public) is a [*ConfigError]; a
+// listener that cannot be opened is another error. Either way nothing is
+// left running.
+func (s *Supervisor) Run(ctx context.Context) error {
+	log := s.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	warn := s.Warn
+	if warn == nil {
+		warn = io.Discard
+	}
+	reload := s.reloadChan()
+	var started []*running
+	defer func() {
+		for _, r := range started {
+			r.ln.Close()
+		}
+	}()
+	for _, svc := range s.Services {
+		if !s.AllowPublicPlaintext && !isLoopback(svc.plaintext()) {
+			return &ConfigError{Service: svc.Name, Err: &PublicPlaintextError{Addr: svc.plaintext()}}
+		}
+		r := &running{svc: svc}
+		b, err := r.build(warn)
+		if err != nil {
+			return &ConfigError{Service: svc.Name, Err: err}
+		}
+		r.trusts = b.trusts
+		if b.legacy {
+			log.Warn("legacy profile: TLS versions below 1.2 (if the minimum version allows them) and TLS 1.2 suites without forward secrecy or AEAD are allowed", "service", svc.Name, "min_version", tls.VersionName(b.cfg.MinVersion))
+		}
+		r.cfg.Store(b.cfg)
+		r.proxy = r.newProxy(log, &s.metrics)
+		if r.ln, err = net.Listen("tcp", svc.Listen); err != nil {
+			return fmt.Errorf("tunnel: service %q: %w", svc.Name, err)
+		}
+		started = append(started, r)
+	}
+	if s.Metrics != "" {
+		mln, err := net.Listen("tcp", s.Metrics)
+		if err != nil {
+			return fmt.Errorf("tunnel: metrics: %w", err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("/metrics", &s.metrics)
+		ms := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+		go ms.Serve(mln)
+		defer ms.Close()
+		log.Info("metrics", "addr", mln.Addr().String())
+	}
+	var sigs chan os.Signal
+	if s.Signals {
+		sigs = make(chan os.Signal, 4)
+		signal.Notify(sigs, syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT)
+		defer signal.Stop(sigs)
+	}
+	var wg sync.WaitGroup
+	for _, r := range started {
+		wg.Add(1)
+		go func() { defer wg.Done(); r.proxy.Serve(r.ln) }()
+		log.Info("listening", "service", r.svc.Name, "mode", string(r.svc.Mode), "addr", r.ln.Addr().String(), "target", r.svc.Target, "trust", r.trusts)
+	}
+loop:
+	for {
+		select {
+		case <-ctx.Done():
+			break loop
+		case sig := <-sigs:
+			if sig != syscall.SIGHUP {
+				break loop
+			}
+			s.reloadAll(started, log)
+		case <-reload:
+			s.reloadAll(started, log)
+		}
+	}
+	log.Info("shutting down", "grace", s.Grace.String())
+	sctx, cancel := context.WithTimeout(context.Background(), s.Grace)
+	defer cancel()
+	for _, r := range started {
+		r.proxy.Shutdown(sctx)
+	}
+	wg.Wait()
+	log.Info("stopped")
+	return nil
+}
+
+// reloadAll rebuilds every service's config; a service whose new config
+// fails keeps its last good one.
+func (s *Supervisor) reloadAll(started []*running, log *slog.Logger) {
+	for _, r := range started {
+		b, err := r.build(io.Discard)
+		s.metrics.Reloaded(err)
+		if err != nil {
+			log.Error("reload failed; the last good configuration stays", "service", r.svc.Name, "error", err.Error())
+			continue
+		}
+		r.cfg.Store(b.cfg)
+		log.Info("reloaded", "service", r.svc.Name)
+	}
+}
+
+// newProxy builds the proxy of a service; its hooks read the current config.
+func (r *running) newProxy(log *slog.Logger, m *Metrics) *Proxy {
+	p := &Proxy{
+		Name: r.svc.Name, Logger: log, Metrics: m, ProxyProtocol: r.svc.ProxyProtocol,
+		MaxConns: r.svc.MaxConns, HandshakeTimeout: r.svc.HandshakeTimeout, FirstByteTimeout: r.svc.FirstByteTimeout, IdleTimeout: r.svc.IdleTimeout,
+	}
+	target := r.svc.Target
+	var dialer net.Dialer
+	if proto := r.svc.Protocol; proto != "" {
+		cfg := func() *tls.Config { return r.cfg.Load() }
+		if r.svc.Mode == ModeServer {
+			host, err := os.Hostname()
+			if err != nil || host == "" {
+				host = "localhost"
+			}
+			p.Handshake, p.Dial = StartTLSServe(proto, target, host, dialer.DialContext, cfg)
+		} else {
+			p.Dial = StartTLSDial(proto, target, "", dialer.DialContext, cfg)
+		}
+		return p
+	}
+	if r.svc.Mode == ModeServer {
+		p.Handshake = func(ctx context.Context, c net.Conn) (net.Conn, error) {
+			tc := tls.Server(c, r.cfg.Load())
+			return tc, tc.HandshakeContext(ctx)
+		}
+		p.Dial = func(ctx context.Context, _ net.Conn) (net.Conn, error) { return dialer.DialContext(ctx, "tcp", target) }
+	} else {
+		p.Dial = func(ctx context.Context, _ net.Conn) (net.Conn, error) {
+			return (&tls.Dialer{NetDialer: &dialer, Config: r.cfg.Load()}).DialContext(ctx, "tcp", target)
+		}
+	}
+	return p
+}
+
+// isLoopback reports whether a listen or target address is on loopback.
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

@@ -1,0 +1,218 @@
+package tunnel_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tlskit/tlskit"
+	"github.com/tlskit/tlskit/finding"
+	"github.com/tlskit/tlskit/internal/peertest"
+	"github.com/tlskit/tlskit/lab"
+	"github.com/tlskit/tlskit/tunnel"
+)
+
+// runSupervisor runs s until the test ends and returns the address its
+// first service listens on, and its metrics address if it serves metrics.
+func runSupervisor(t *testing.T, s *tunnel.Supervisor, logs *logBuf) (addr, metrics string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+		if len(logs.records("stopped")) != 1 {
+			t.Errorf("no stopped record after the context ended")
+		}
+	})
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-done:
+			t.Fatalf("Run returned early: %v", err)
+		default:
+		}
+		if r := logs.records("listening"); len(r) > 0 {
+			addr, _ = r[0]["addr"].(string)
+			if m := logs.records("metrics"); len(m) > 0 {
+				metrics, _ = m[0]["addr"].(string)
+			}
+			return addr, metrics
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatal("the supervisor did not listen")
+	return "", ""
+}
+
+// TestSupervisorReload: a client service to openssl s_server. A reload
+// whose policy fails keeps the last good config (the tunnel still works);
+// a reload to a policy pinning another key is used at once (the next
+// connection is refused with pin.mismatch); the metrics count both.
+func TestSupervisorReload(t *testing.T) {
+	f := newFixture(t)
+	srv := peertest.OpenSSL(t, "-cert", f.serverCert, "-key", f.serverKey, "-cert_chain", f.serverChain, "-rev", "-tls1_3")
+	otherPin, err := lab.Pin(f.pki.OtherRoot.PublicKey)
+	must(t, err)
+	var state atomic.Int32 // 0 good, 1 broken, 2 pinned to another key
+	policy := func(io.Writer) (*tlskit.Policy, error) {
+		switch state.Load() {
+		case 1:
+			return nil, errors.New("policy.json:1: trust: missing or empty")
+		case 2:
+			p := f.clientPolicy()
+			p.Pins, p.AllowSinglePin = []string{otherPin}, true
+			return p, nil
+		}
+		return f.clientPolicy(), nil
+	}
+	var logs logBuf
+	s := &tunnel.Supervisor{
+		Services: []*tunnel.Service{{Name: "redis", Mode: tunnel.ModeClient, Listen: "127.0.0.1:0", Target: srv.Addr, Policy: policy}},
+		Metrics:  "127.0.0.1:0",
+		Logger:   logs.logger(),
+		Grace:    time.Second,
+	}
+	addr, metrics := runSupervisor(t, s, &logs)
+	if got := roundTrip(t, addr, "abc\n"); got != "cba\n" {
+		t.Fatalf("through the tunnel: %q", got)
+	}
+
+	state.Store(1)
+	s.Reload()
+	waitRecords(t, &logs, "reload failed; the last good configuration stays", 1)
+	if got := roundTrip(t, addr, "abc\n"); got != "cba\n" {
+		t.Fatalf("after a failed reload: %q", got)
+	}
+
+	state.Store(2)
+	s.Reload()
+	waitRecords(t, &logs, "reloaded", 1)
+	c, err := net.Dial("tcp", addr)
+	must(t, err)
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	io.ReadAll(c)
+	c.Close()
+	logs.waitFinding(t, finding.PinMismatch)
+
+	resp, err := http.Get("http://" + metrics + "/metrics")
+	must(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{"tlskit_tunnel_reloads_total 2", "tlskit_tunnel_reload_errors_total 1", `tlskit_tunnel_connections_refused_total{finding="pin.mismatch",service="redis"} 1`} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("metrics lack %q:\n%s", want, body)
+		}
+	}
+}
+
+// waitRecords waits for n log records with msg.
+func waitRecords(t *testing.T, logs *logBuf, msg string, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if len(logs.records(msg)) >= n {
+			return
+		}
+	}
+	t.Fatalf("no %q record", msg)
+}
+
+// TestSupervisorStartErrors: configuration problems are ConfigErrors naming
+// the service; a listener that cannot be opened is not.
+func TestSupervisorStartErrors(t *testing.T) {
+	f := newFixture(t)
+	good := func(io.Writer) (*tlskit.Policy, error) { return f.clientPolicy(), nil }
+	busy := listen(t)
+	defer busy.Close()
+	for _, tc := range []struct {
+		name   string
+		svc    tunnel.Service
+		config bool
+		want   string
+	}{
+		{"public plaintext", tunnel.Service{Name: "c", Mode: tunnel.ModeClient, Listen: "0.0.0.0:0", Target: "127.0.0.1:9", Policy: good}, true,
+			`tunnel: service "c": the plaintext side 0.0.0.0:0 is not on loopback`},
+		{"public target", tunnel.Service{Name: "s", Mode: tunnel.ModeServer, Listen: "127.0.0.1:0", Target: "192.0.2.1:80", Policy: good}, true,
+			"the plaintext side 192.0.2.1:80 is not on loopback"},
+		{"policy", tunnel.Service{Name: "c", Mode: tunnel.ModeClient, Listen: "127.0.0.1:0", Target: "127.0.0.1:9",
+			Policy: func(io.Writer) (*tlskit.Policy, error) {
+				return tlskit.LoadPolicy(filepath.Join(f.dir, "missing.json"))
+			}}, true,
+			`tunnel: service "c": ` + filepath.Join(f.dir, "missing.json") + ": cannot read the policy"},
+		{"server without certificate", tunnel.Service{Name: "s", Mode: tunnel.ModeServer, Listen: "127.0.0.1:0", Target: "127.0.0.1:9", Policy: good}, true,
+			"a server needs a certificate"},
+		{"listen", tunnel.Service{Name: "c", Mode: tunnel.ModeClient, Listen: busy.Addr().String(), Target: "127.0.0.1:9", Policy: good}, false,
+			"address already in use"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			svc := tc.svc
+			err := (&tunnel.Supervisor{Services: []*tunnel.Service{&svc}}).Run(context.Background())
+			var ce *tunnel.ConfigError
+			if err == nil || !strings.Contains(err.Error(), tc.want) || errors.As(err, &ce) != tc.config {
+				t.Fatalf("err = %v (a ConfigError: %v), want %q (a ConfigError: %v)", err, errors.As(err, &ce), tc.want, tc.config)
+			}
+		})
+	}
+}
+
+// TestLoadConfig: the config file's services, with the defaults for what
+// they leave out and policies relative to the file; and its errors.
+func TestLoadConfig(t *testing.T) {
+	f := newFixture(t)
+	dir := t.TempDir()
+	must(t, os.WriteFile(filepath.Join(dir, "client.json"), []byte(`{"version": 1, "trust": ["file:`+f.files.Root+`"], "server_name": "good.lab.tlskit.test"}`), 0o600))
+	write := func(s string) string {
+		p := filepath.Join(dir, "tunnels.json")
+		must(t, os.WriteFile(p, []byte(s), 0o600))
+		return p
+	}
+	defaults := tunnel.Limits{MaxConns: 10, HandshakeTimeout: 7 * time.Second, IdleTimeout: time.Minute}
+	c, err := tunnel.LoadConfig(write(`{"metrics": "127.0.0.1:9090", "services": [
+		{"name": "a", "mode": "client", "listen": "127.0.0.1:1", "target": "x:2", "policy": "client.json"},
+		{"name": "b", "mode": "server", "listen": "127.0.0.1:3", "target": "127.0.0.1:4", "policy": "client.json", "max_conns": 0, "handshake_timeout": "2s", "first_byte_timeout": "1s"}]}`), defaults)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Metrics != "127.0.0.1:9090" || len(c.Services) != 2 {
+		t.Fatalf("config %+v", c)
+	}
+	a, b := c.Services[0], c.Services[1]
+	if a.Mode != tunnel.ModeClient || a.Limits != defaults {
+		t.Errorf("service a: %+v", a)
+	}
+	if want := (tunnel.Limits{MaxConns: 0, HandshakeTimeout: 2 * time.Second, FirstByteTimeout: time.Second, IdleTimeout: time.Minute}); b.Limits != want {
+		t.Errorf("service b limits %+v, want %+v", b.Limits, want)
+	}
+	if p, err := a.Policy(io.Discard); err != nil || p.ServerName != "good.lab.tlskit.test" {
+		t.Errorf("policy relative to the config file: %+v, %v", p, err)
+	}
+
+	for _, tc := range []struct{ src, want string }{
+		{`{"servics": []}`, `tunnels.json: json: unknown field "servics"`},
+		{`{"services": []}`, "tunnels.json: no services"},
+		{`{"services": [{"name": "a", "mode": "client", "listen": "l", "target": "t", "policy": "p"}, {"name": "a", "mode": "client", "listen": "l", "target": "t", "policy": "p"}]}`, "service 2: every service needs a unique name"},
+		{`{"services": [{"name": "a", "mode": "proxy", "listen": "l", "target": "t", "policy": "p"}]}`, `service "a": mode "proxy"`},
+		{`{"services": [{"name": "a", "mode": "client", "listen": "l", "target": "t"}]}`, `service "a": needs listen, target and policy`},
+		{`{"services": [{"name": "a", "mode": "client", "listen": "l", "target": "t", "policy": "p", "idle_timeout": "5 minutes"}]}`, `service "a": idle_timeout "5 minutes"`},
+	} {
+		_, err := tunnel.LoadConfig(write(tc.src), defaults)
+		var ce *tunnel.ConfigError
+		if !errors.As(err, &ce) || !strings.Contains(err.Error(), tc.want) || !strings.HasPrefix(err.Error(), "tunnel: ") {
+			t.Errorf("%s: err = %v, want a ConfigError with %q", tc.src, err, tc.want)
+		}
+	}
+	if _, err := tunnel.LoadConfig(filepath.Join(dir, "none.json"), defaults); err == nil || !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("missing file: %v", err)
+	}
+}
