@@ -64,6 +64,7 @@
 //	aia-wrong                   chain.incomplete           1     leaf alone; AIA → the PKI server serves the other root (Client.Fetch)
 //	name-constraints            chain.name-constraints     1     intermediate permitted only other.lab.tlskit.test
 //	serial-zero                 cert.nonconforming         1     leaf with serial number 0, which real clients accept
+//	hrr-client-cert-required    client-cert.required       1     TLS 1.3, P-384 only: a HelloRetryRequest first, then certificate_required
 //	starttls-good               -                          0     SMTP (Client.StartTLS smtp): STARTTLS, then TLS 1.3
 //	starttls-not-offered        starttls.not-offered       1     SMTP: EHLO lists no STARTTLS
 //	starttls-refused            starttls.refused           1     SMTP: STARTTLS offered, answered "454 4.7.0 TLS not available…"

@@ -617,6 +617,9 @@ func TestGoClient(t *testing.T) {
 				t.Errorf("serial %v", r.state.PeerCertificates[0].SerialNumber)
 			}
 		},
+		"hrr-client-cert-required": func(t *testing.T, c Case) {
+			testClientCert(t, l, c, tls.VersionTLS13, "certificate required")
+		},
 		"starttls-good": func(t *testing.T, c Case) {
 			res, r := dialStartTLS(t, l, c)
 			wantEHLO(t, c, r)
@@ -785,6 +788,9 @@ func TestOpenSSL(t *testing.T) {
 		{"must-staple", []string{"-status"}, []string{"OCSP response: no response sent"}},
 		{"name-constraints", nil, []string{"verify error:num=47:permitted subtree violation"}},
 		{"serial-zero", []string{"-verify_hostname", "serial-zero.lab.tlskit.test"}, []string{"Verify return code: 0 (ok)"}},
+		// s_client's first key share is X25519: the server asks for P-384.
+		{"hrr-client-cert-required", []string{"-tls1_3"}, []string{"Server Temp Key: ECDH, secp384r1", "Acceptable client certificate CA names", "alert certificate required", "alert number 116"}},
+		{"hrr-client-cert-required", []string{"-tls1_3", "-cert", f.ClientCert, "-key", f.ClientKey}, []string{"Server Temp Key: ECDH, secp384r1", "Verify return code: 0 (ok)", "HTTP/1.1 200 OK"}},
 		{"starttls-good", []string{"-starttls", "smtp"}, []string{"Verify return code: 0 (ok)", "502 5.5.2"}},
 		{"starttls-not-offered", []string{"-starttls", "smtp"}, []string{"Didn't find STARTTLS in server response"}},
 		{"starttls-refused", []string{"-starttls", "smtp"}, []string{"wrong version number"}},
