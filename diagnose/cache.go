@@ -40,15 +40,22 @@ func NewChainCache(max int, ttl time.Duration) *ChainCache {
 	return &ChainCache{ttl: ttl, max: max, res: map[[32]byte]cachedResult{}, desc: map[[32]byte]trust.CertInfo{}}
 }
 
-// verify is v.Verify(chain, name, at), remembered.
-func (c *ChainCache) verify(v *trust.Verifier, chain []*x509.Certificate, name string, at time.Time) *trust.Result {
-	if c == nil || at.IsZero() {
-		return v.Verify(chain, name, at)
+// check is v.Check(req), remembered. Requests whose result can change
+// with more than the certificates' validity are not remembered: with a
+// stapled OCSP response (its own validity), with CRLs, or with fetching.
+func (c *ChainCache) check(v *trust.Verifier, req trust.Request) *trust.Result {
+	at := req.Time
+	if c == nil || at.IsZero() || len(req.OCSP) > 0 || len(v.CRLs) > 0 || v.Fetch != nil {
+		return v.Check(req)
 	}
 	h := sha256.New()
-	fmt.Fprintf(h, "%p\x00%s\x00", v, name)
-	for _, cert := range chain {
+	fmt.Fprintf(h, "%p\x00%s\x00%v\x00", v, req.Name, req.Stapling)
+	for _, cert := range req.Chain {
 		sum := sha256.Sum256(cert.Raw)
+		h.Write(sum[:])
+	}
+	for _, der := range req.DER {
+		sum := sha256.Sum256(der)
 		h.Write(sum[:])
 	}
 	var key [32]byte
@@ -59,7 +66,7 @@ func (c *ChainCache) verify(v *trust.Verifier, chain []*x509.Certificate, name s
 	if ok && !at.Before(e.from) && at.Before(e.before) {
 		return copyResult(e.r)
 	}
-	r := v.Verify(chain, name, at)
+	r := v.Check(req)
 	before := at.Add(c.ttl)
 	from := at
 	bound := func(certs []*x509.Certificate) {
@@ -71,7 +78,7 @@ func (c *ChainCache) verify(v *trust.Verifier, chain []*x509.Certificate, name s
 			}
 		}
 	}
-	bound(chain)
+	bound(r.Sent)
 	for _, p := range r.Verified {
 		bound(p)
 	}

@@ -1,6 +1,7 @@
 package diagnose
 
 import (
+	"context"
 	"crypto/x509"
 	"fmt"
 	"strings"
@@ -45,6 +46,13 @@ type Report struct {
 	Chain []trust.CertInfo `json:"chain"`
 	// VerifiedPath is the chain that satisfied the policy, leaf to anchor.
 	VerifiedPath []trust.CertInfo `json:"verified_path,omitempty"`
+	// Profile is the rule set the chain was judged by: webpki or rfc5280
+	// (trust.Profile).
+	Profile string `json:"profile,omitempty"`
+	// OCSP is the stapled OCSP response, as validated.
+	OCSP *trust.OCSPStatus `json:"ocsp,omitempty"`
+	// Fetched lists what --fetch fetched.
+	Fetched []trust.Fetched `json:"fetched,omitempty"`
 	// Findings are the explained problems, most serious first.
 	Findings []finding.Finding `json:"findings"`
 	// Stacks says which TLS stacks on this machine would trust the chain
@@ -85,6 +93,9 @@ type Analysis struct {
 	// Stacks, when set, also asks which TLS stacks on this machine would
 	// trust the chain (check --stacks).
 	Stacks *truststore.Options
+	// Context bounds what the verifier fetches (trust.Verifier.Fetch);
+	// nil means context.Background.
+	Context context.Context
 	// ExpiringWithin, when positive, warns (cert.expiring-soon) about each
 	// certificate that expires within this long of Time: the server's
 	// leaf, every certificate of the verified path, and ClientCertificate.
@@ -107,30 +118,37 @@ func Analyze(a Analysis) *Report {
 	if a.Verifier != nil {
 		r.Trust = a.Verifier.Describe()
 	}
-	chain, perr := ServerChain(in.Transcript)
-	if len(chain) == 0 && perr == nil {
+	ders, staple, asked := ServerCertificates(in.Transcript)
+	var chain []*x509.Certificate
+	if len(ders) == 0 {
 		chain = a.Fallback
 	}
-	if len(chain) > 0 && a.Verifier != nil {
-		in.Verify = a.Chains.verify(a.Verifier, chain, a.ServerName, a.Time)
+	if (len(ders) > 0 || len(chain) > 0) && a.Verifier != nil {
+		in.Verify = a.Chains.check(a.Verifier, trust.Request{Chain: chain, DER: ders, Name: a.ServerName, Time: a.Time,
+			OCSP: staple, Stapling: asked, Context: a.Context})
+		chain = in.Verify.Sent
 		for i := range in.Verify.Findings {
 			if f := &in.Verify.Findings[i]; a.NameNote != "" && strings.HasPrefix(f.ID, "name.") {
 				f.Detail += " " + a.NameNote
 			}
 		}
+	} else if len(ders) > 0 {
+		chain, _ = ServerChain(in.Transcript)
 	}
 	r.fill(in, a.Chains)
+	if in.Verify != nil {
+		r.OCSP = in.Verify.OCSP
+		r.Fetched = in.Verify.Fetched
+		if len(in.Verify.Sent) > 0 {
+			r.Profile = in.Verify.Profile.String()
+		}
+	}
 	if a.ExpiringWithin > 0 {
 		at := a.Time
 		if at.IsZero() {
 			at = time.Now()
 		}
 		r.Findings = append(r.Findings, expiryFindings(in.Verify, chain, a.ClientCertificate, at, a.ExpiringWithin)...)
-	}
-	if perr != nil {
-		r.Findings = append(r.Findings, finding.Finding{ID: finding.ChainInvalid, Severity: finding.Error,
-			Title: "The server sent a certificate that does not parse", Detail: perr.Error(),
-			Fix: "Replace the malformed certificate in the server's configuration."})
 	}
 	if a.Insecure {
 		r.Findings = append(r.Findings, finding.Finding{ID: finding.VerifySkipped, Severity: finding.Warning,
@@ -149,6 +167,7 @@ func Analyze(a Analysis) *Report {
 			r.Problems = append(r.Problems, "which stacks trust the chain: "+err.Error())
 		}
 		r.Stacks = v
+		MarkStricter(r.Stacks, in.Verify)
 	}
 	finding.Sort(r.Findings)
 	r.Verdict = VerdictOf(in, r.Findings)
@@ -191,6 +210,42 @@ func (r *Report) fill(in Input, cache *ChainCache) {
 		r.Findings = []finding.Finding{}
 	}
 	r.Verdict = VerdictOf(in, r.Findings)
+}
+
+// ServerCertificates returns the DER certificates of the server's first
+// Certificate message in tr, leaf first, the OCSP response stapled to it
+// (TLS 1.2 CertificateStatus, or the leaf entry's status_request in TLS
+// 1.3), and whether the client asked for one (status_request in its
+// ClientHello).
+func ServerCertificates(tr *transcript.Transcript) (ders [][]byte, staple []byte, asked bool) {
+	if tr == nil {
+		return nil, nil, false
+	}
+	if e := tr.First(transcript.Client, "client_hello"); e != nil {
+		if ch, ok := e.Message.(*wire.ClientHello); ok {
+			asked = ch.Extensions.Has(wire.ExtStatusRequest)
+		}
+	}
+	e := tr.First(transcript.Server, "certificate")
+	if e == nil {
+		return nil, nil, asked
+	}
+	m, ok := e.Message.(*wire.Certificate)
+	if !ok {
+		return nil, nil, asked
+	}
+	ders = m.Certificates()
+	if len(m.Entries) > 0 {
+		if cs, ok := m.Entries[0].Extensions.Find(wire.ExtStatusRequest).Parsed.(*wire.CertificateStatus); ok {
+			staple = cs.Response
+		}
+	}
+	if st := tr.First(transcript.Server, "certificate_status"); st != nil && staple == nil {
+		if cs, ok := st.Message.(*wire.CertificateStatus); ok {
+			staple = cs.Response
+		}
+	}
+	return ders, staple, asked
 }
 
 // ServerChain returns the certificates of the server's first Certificate

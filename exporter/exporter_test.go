@@ -241,16 +241,19 @@ func TestProbeLab(t *testing.T) {
 		severity     string
 		version      string // "" for no handshake
 		chain        bool   // the server sends a chain
-		verified     bool
-		client       bool
-		starttls     bool // the module upgrades with STARTTLS
+		// verified: trust reports a path to the anchor. Its verifier
+		// checks the name first and builds no path when the name refuses
+		// the chain; a leaf's own dates are a finding on the path it built.
+		verified bool
+		client   bool
+		starttls bool // the module upgrades with STARTTLS
 	}{
 		{name: "good", module: "lab", success: 1, verdict: "trusted", version: "TLS 1.3", chain: true, verified: true},
 		{name: "good-tls12", module: "lab", success: 1, verdict: "trusted", version: "TLS 1.2", chain: true, verified: true},
 		{name: "expiring-soon", module: "lab", success: 1, verdict: "trusted", finding: "cert.expiring-soon", severity: "warning", version: "TLS 1.3", chain: true, verified: true},
-		{name: "expired", module: "lab", verdict: "untrusted", finding: "cert.expired", severity: "error", version: "TLS 1.3", chain: true},
+		{name: "expired", module: "lab", verdict: "untrusted", finding: "cert.expired", severity: "error", version: "TLS 1.3", chain: true, verified: true},
 		{name: "untrusted-root", module: "lab", verdict: "untrusted", finding: "chain.untrusted-root", severity: "error", version: "TLS 1.3", chain: true},
-		{name: "name-mismatch", module: "lab", verdict: "untrusted", finding: "name.mismatch", severity: "error", version: "TLS 1.3", chain: true, verified: true},
+		{name: "name-mismatch", module: "lab", verdict: "untrusted", finding: "name.mismatch", severity: "error", version: "TLS 1.3", chain: true},
 		{name: "client-cert-required-tls12", module: "lab", verdict: "failed", finding: "client-cert.required", severity: "error", chain: true, verified: true},
 		{name: "client-cert-required-tls13", module: "lab", verdict: "failed", finding: "client-cert.required", severity: "error", version: "TLS 1.3", chain: true, verified: true},
 		{name: "client-cert-required-tls13", module: "lab-client", success: 1, verdict: "trusted", version: "TLS 1.3", chain: true, verified: true, client: true},
@@ -261,7 +264,7 @@ func TestProbeLab(t *testing.T) {
 		{name: "not-tls-http", module: "lab", verdict: "failed", finding: "protocol.not-tls", severity: "error"},
 		{name: "version-mismatch", module: "lab", verdict: "failed", finding: "protocol.version-mismatch", severity: "error"},
 		{name: "starttls-good", module: "lab-smtp", success: 1, verdict: "trusted", version: "TLS 1.3", chain: true, verified: true, starttls: true},
-		{name: "starttls-expired", module: "lab-smtp", verdict: "untrusted", finding: "cert.expired", severity: "error", version: "TLS 1.3", chain: true, starttls: true},
+		{name: "starttls-expired", module: "lab-smtp", verdict: "untrusted", finding: "cert.expired", severity: "error", version: "TLS 1.3", chain: true, verified: true, starttls: true},
 		{name: "starttls-refused", module: "lab-smtp", verdict: "failed", finding: "starttls.refused", severity: "error", starttls: true},
 		{name: "starttls-not-offered", module: "lab-smtp", verdict: "failed", finding: "starttls.not-offered", severity: "error", starttls: true},
 	}

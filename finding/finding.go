@@ -98,6 +98,8 @@ const (
 	ProtocolNoSharedCipher    = "protocol.no-shared-cipher"
 	ProtocolAlert             = "protocol.alert" // any other fatal alert, named in the detail
 	ProtocolMalformed         = "protocol.malformed"
+	ProtocolTruncated         = "protocol.truncated"          // closed after application data without close_notify (warning)
+	CaptureIncomplete         = "capture.incomplete"          // bytes of the connection are missing from the capture (warning)
 	ProtocolDeprecatedVersion = "protocol.deprecated-version" // TLS 1.0/1.1 or SSL 3.0 negotiated (warning; RFC 8996)
 	ProtocolLegacySuite       = "protocol.legacy-suite"       // a suite without forward secrecy or AEAD negotiated (warning)
 	SNIUnrecognizedName       = "sni.unrecognized-name"
@@ -105,32 +107,44 @@ const (
 
 // Certificate findings: a problem with one certificate.
 const (
-	CertExpired         = "cert.expired"
-	CertNotYetValid     = "cert.not-yet-valid"
-	CertSelfSigned      = "cert.self-signed"
-	CertWeakKey         = "cert.weak-key"
-	CertWeakSignature   = "cert.weak-signature"
-	CertWrongEKU        = "cert.wrong-eku"
-	CertNotCA           = "cert.not-ca"
-	CertExpiringSoon    = "cert.expiring-soon"
-	NameMismatch        = "name.mismatch"
-	NameNotChecked      = "name.not-checked" // no name was known to check the leaf against (warning)
-	ChainIncomplete     = "chain.incomplete"
-	ChainUntrustedRoot  = "chain.untrusted-root"
-	ChainWrongOrder     = "chain.wrong-order"
-	ChainExpiredCross   = "chain.expired-cross-sign"
-	ChainRootSent       = "chain.root-sent"
-	ChainUnneeded       = "chain.unneeded-certificate"
-	ChainTooLong        = "chain.too-long"
-	ChainInvalid        = "chain.invalid" // any other verification failure, named in the detail
-	PinMismatch         = "pin.mismatch"
-	PinExpired          = "pin.expired"
-	ClientCertRequired  = "client-cert.required"
-	ClientCertRejected  = "client-cert.rejected"
-	ClientCertRequested = "client-cert.requested" // asked for, optional, none sent (info)
-	ServerCertRejected  = "server-cert.rejected"  // a client refused the server's certificate (tunnel server)
-	VerifySkipped       = "verify.skipped"        // --insecure: verification was turned off by the user
-	PolicyInvalid       = "policy.invalid"
+	CertExpired          = "cert.expired"
+	CertNotYetValid      = "cert.not-yet-valid"
+	CertSelfSigned       = "cert.self-signed"
+	CertWeakKey          = "cert.weak-key"
+	CertWeakSignature    = "cert.weak-signature"
+	CertWrongEKU         = "cert.wrong-eku"
+	CertNotCA            = "cert.not-ca"            // a certificate that issues another is not a CA (basicConstraints) or may not sign certificates (keyUsage)
+	CertCAAsLeaf         = "cert.ca-as-leaf"        // the leaf is a CA certificate, or may sign certificates
+	CertUnparseable      = "cert.unparseable"       // a certificate the peer sent does not parse
+	CertNonconforming    = "cert.nonconforming"     // a certificate breaks an encoding rule of RFC 5280 or of the webpki profile
+	CertRevoked          = "cert.revoked"           // a CRL or a stapled OCSP response says the certificate is revoked
+	CRLInvalid           = "crl.invalid"            // a CRL of the issuer cannot be used (signature, cRLSign, stale, critical extension)
+	RevocationUnknown    = "revocation.unknown"     // no CRL or OCSP response covers a certificate of the path (info)
+	OCSPInvalid          = "ocsp.invalid"           // the stapled OCSP response does not verify, is stale, or is not about the leaf
+	OCSPStapled          = "ocsp.stapled"           // info: the server stapled a good OCSP response
+	OCSPMustStaple       = "ocsp.must-staple"       // the leaf requires a stapled OCSP response (TLS feature) and none came
+	ChainNameConstraints = "chain.name-constraints" // a name outside a CA's name constraints, or constraints that cannot be evaluated
+	ChainCycle           = "chain.cycle"            // the issuers form a loop and never reach an anchor
+	ChainFetched         = "chain.fetched"          // info: --fetch fetched an issuer or a CRL, and what it served
+	CertExpiringSoon     = "cert.expiring-soon"
+	NameMismatch         = "name.mismatch"
+	NameNotChecked       = "name.not-checked" // no name was known to check the leaf against (warning)
+	ChainIncomplete      = "chain.incomplete"
+	ChainUntrustedRoot   = "chain.untrusted-root"
+	ChainWrongOrder      = "chain.wrong-order"
+	ChainExpiredCross    = "chain.expired-cross-sign"
+	ChainRootSent        = "chain.root-sent"
+	ChainUnneeded        = "chain.unneeded-certificate"
+	ChainTooLong         = "chain.too-long"
+	ChainInvalid         = "chain.invalid" // any other verification failure, named in the detail
+	PinMismatch          = "pin.mismatch"
+	PinExpired           = "pin.expired"
+	ClientCertRequired   = "client-cert.required"
+	ClientCertRejected   = "client-cert.rejected"
+	ClientCertRequested  = "client-cert.requested" // asked for, optional, none sent (info)
+	ServerCertRejected   = "server-cert.rejected"  // a client refused the server's certificate (tunnel server)
+	VerifySkipped        = "verify.skipped"        // --insecure: verification was turned off by the user
+	PolicyInvalid        = "policy.invalid"
 )
 
 // STARTTLS findings: the in-band upgrade to TLS of a protocol that starts in

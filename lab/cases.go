@@ -4,7 +4,10 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"math/big"
 	"time"
+
+	"golang.org/x/crypto/ocsp"
 
 	"github.com/tlskit/tlskit/finding"
 )
@@ -29,6 +32,10 @@ type Case struct {
 	// ExitCode is what `tlskit check` must exit with: 0 when the
 	// connection is trusted (warnings do not fail), 1 otherwise.
 	ExitCode int
+	// ChainFile is the chain the server sends, written as PEM to
+	// Options.Dir/chains/NAME.pem for `tlskit verify`; "" in [Catalog] and
+	// for cases that send no certificate.
+	ChainFile string
 }
 
 // Client is what a client needs to reproduce a case, as `tlskit check` (or
@@ -49,6 +56,12 @@ type Client struct {
 	// Timeout, when not zero, is how long to wait for the connection and
 	// the handshake (the timeout case: 1s, so that it ends soon).
 	Timeout time.Duration
+	// CRLFiles are CRLs to check revocation against (the revoked case:
+	// the Intermediate's, Files.CRL).
+	CRLFiles []string
+	// Fetch lets the client fetch what the chain points at (the aia-fetch
+	// and aia-wrong cases: the lab's PKI server).
+	Fetch bool
 	// StartTLS, when set, is the protocol of the in-band upgrade that
 	// comes before TLS (the starttls cases: "smtp").
 	StartTLS string
@@ -89,6 +102,16 @@ func Catalog() []Case {
 		{Name: "client-cert-required-tls13", Finding: finding.ClientCertRequired, Title: "TLS 1.3 server requires a client certificate", ExitCode: 1},
 		{Name: "client-cert-rejected-tls12", Finding: finding.ClientCertRejected, Title: "TLS 1.2 server rejects a client certificate from an unknown CA", ExitCode: 1},
 		{Name: "client-cert-rejected-tls13", Finding: finding.ClientCertRejected, Title: "TLS 1.3 server rejects a client certificate from an unknown CA", ExitCode: 1},
+		{Name: "revoked", Finding: finding.CertRevoked, Title: "leaf on its issuer's CRL (the client checks intermediate.crl)", ExitCode: 1},
+		{Name: "ocsp-good", Finding: finding.OCSPStapled, Title: "healthy server stapling a good OCSP response"},
+		{Name: "ocsp-revoked", Finding: finding.CertRevoked, Title: "server staples an OCSP response saying its leaf is revoked", ExitCode: 1},
+		{Name: "ocsp-stale", Finding: finding.OCSPInvalid, Title: "server staples an OCSP response that expired yesterday", ExitCode: 1},
+		{Name: "must-staple", Finding: finding.OCSPMustStaple, Title: "must-staple leaf, and the server staples nothing", ExitCode: 1},
+		{Name: "aia-fetch", Finding: finding.ChainIncomplete, Title: "leaf alone; its AIA URL (the lab's PKI server) serves the intermediate (the client fetches)", ExitCode: 1},
+		{Name: "aia-wrong", Finding: finding.ChainIncomplete, Title: "leaf alone; its AIA URL serves another CA's certificate (the client fetches)", ExitCode: 1},
+		{Name: "name-constraints", Finding: finding.ChainNameConstraints, Title: "intermediate constrained to other.lab.tlskit.test issues this name", ExitCode: 1},
+		{Name: "serial-zero", Finding: finding.CertNonconforming, Title: "leaf with serial number 0 (RFC 5280 forbids it; OpenSSL, GnuTLS, Go and curl accept it)", ExitCode: 1},
+		{Name: "hrr-client-cert-required", Finding: finding.ClientCertRequired, Title: "TLS 1.3 server that asks for another key share (HelloRetryRequest, P-384 only), then requires a client certificate", ExitCode: 1},
 		{Name: "starttls-good", Title: "SMTP server upgrading with STARTTLS to a healthy TLS 1.3 session"},
 		{Name: "starttls-not-offered", Finding: finding.StartTLSNotOffered, Title: "SMTP server whose EHLO reply lists no STARTTLS", ExitCode: 1},
 		{Name: "starttls-refused", Finding: finding.StartTLSRefused, Title: "SMTP server offering STARTTLS and answering it with 454", ExitCode: 1},
@@ -103,10 +126,11 @@ func Catalog() []Case {
 type caseServer struct {
 	handle handler
 	client Client
+	chain  [][]byte // the certificates the server sends, for Case.ChainFile
 }
 
 // buildCase generates the certificates and configuration of one case.
-func buildCase(name string, p *PKI, f Files, logf func(string, ...any)) (caseServer, error) {
+func buildCase(name string, p *PKI, f Files, ps *pkiServer, logf func(string, ...any)) (caseServer, error) {
 	sn := ServerName(name)
 	now := p.Now
 	leaf := func(o LeafOptions) (tls.Certificate, error) {
@@ -119,9 +143,19 @@ func buildCase(name string, p *PKI, f Files, logf func(string, ...any)) (caseSer
 		if err != nil {
 			return caseServer{}, err
 		}
-		return caseServer{handle: tlsHandler(name, &tls.Config{Certificates: []tls.Certificate{cert}}, logf)}, nil
+		return caseServer{handle: tlsHandler(name, &tls.Config{Certificates: []tls.Certificate{cert}}, logf), chain: cert.Certificate}, nil
 	}
-	clientAuth := func(vers uint16) (caseServer, error) {
+	stapled := func(status int, this, next time.Time) (caseServer, error) {
+		cert, err := leaf(LeafOptions{})
+		if err != nil {
+			return caseServer{}, err
+		}
+		if cert.OCSPStaple, err = staple(p, cert.Leaf, status, this, next); err != nil {
+			return caseServer{}, err
+		}
+		return serve(cert, nil)
+	}
+	clientAuth := func(vers uint16, curves ...tls.CurveID) (caseServer, error) {
 		cert, err := leaf(LeafOptions{})
 		if err != nil {
 			return caseServer{}, err
@@ -134,8 +168,10 @@ func buildCase(name string, p *PKI, f Files, logf func(string, ...any)) (caseSer
 			ClientCAs:    pool,
 			MinVersion:   vers,
 			MaxVersion:   vers,
+			// Without curves, crypto/tls's defaults.
+			CurvePreferences: curves,
 		}
-		return caseServer{handle: tlsHandler(name, cfg, logf)}, nil
+		return caseServer{handle: tlsHandler(name, cfg, logf), chain: cert.Certificate}, nil
 	}
 	rejected := func(vers uint16) (caseServer, error) {
 		cs, err := clientAuth(vers)
@@ -163,7 +199,7 @@ func buildCase(name string, p *PKI, f Files, logf func(string, ...any)) (caseSer
 			return caseServer{}, err
 		}
 		cfg := &tls.Config{Certificates: []tls.Certificate{cert}, MaxVersion: tls.VersionTLS12}
-		return caseServer{handle: tlsHandler(name, cfg, logf)}, nil
+		return caseServer{handle: tlsHandler(name, cfg, logf), chain: cert.Certificate}, nil
 	case "refused":
 		return caseServer{}, nil
 	case "timeout":
@@ -184,7 +220,7 @@ func buildCase(name string, p *PKI, f Files, logf func(string, ...any)) (caseSer
 			return caseServer{}, err
 		}
 		cfg := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS10, MaxVersion: tls.VersionTLS11}
-		return caseServer{handle: tlsHandler(name, cfg, logf)}, nil
+		return caseServer{handle: tlsHandler(name, cfg, logf), chain: cert.Certificate}, nil
 	case "no-shared-cipher":
 		// No client offers 3DES by default any more (Go since 1.23,
 		// OpenSSL since 1.1.0), and TLS 1.2 lets the server pick only
@@ -199,7 +235,7 @@ func buildCase(name string, p *PKI, f Files, logf func(string, ...any)) (caseSer
 			MaxVersion:   tls.VersionTLS12,
 			CipherSuites: []uint16{tls.TLS_RSA_WITH_3DES_EDE_CBC_SHA},
 		}
-		return caseServer{handle: tlsHandler(name, cfg, logf)}, nil
+		return caseServer{handle: tlsHandler(name, cfg, logf), chain: cert.Certificate}, nil
 	case "expired":
 		return serve(leaf(LeafOptions{NotBefore: now.AddDate(0, 0, -120), NotAfter: now.AddDate(0, 0, -30)}))
 	case "not-yet-valid":
@@ -260,6 +296,40 @@ func buildCase(name string, p *PKI, f Files, logf func(string, ...any)) (caseSer
 		return rejected(tls.VersionTLS12)
 	case "client-cert-rejected-tls13":
 		return rejected(tls.VersionTLS13)
+	case "revoked":
+		cs, err := serve(ps.revoked, nil)
+		cs.client.CRLFiles = []string{f.CRL}
+		return cs, err
+	case "ocsp-good":
+		return stapled(ocsp.Good, now.Add(-time.Hour), now.AddDate(0, 0, 3))
+	case "ocsp-revoked":
+		return stapled(ocsp.Revoked, now.Add(-time.Hour), now.AddDate(0, 0, 3))
+	case "ocsp-stale":
+		return stapled(ocsp.Good, now.AddDate(0, 0, -4), now.AddDate(0, 0, -1))
+	case "must-staple":
+		return serve(leaf(LeafOptions{MustStaple: true}))
+	case "aia-fetch", "aia-wrong":
+		path := PathIntermediate
+		if name == "aia-wrong" {
+			path = PathWrongIssuer
+		}
+		cert, err := leaf(LeafOptions{AIA: []string{ps.base + path}})
+		cert.Certificate = cert.Certificate[:1]
+		cs, err := serve(cert, err)
+		cs.client.Fetch = true
+		return cs, err
+	case "serial-zero":
+		return serve(leaf(LeafOptions{Serial: new(big.Int)}))
+	case "name-constraints":
+		ca, caKey, err := ncCA(p, "other."+Domain)
+		if err != nil {
+			return caseServer{}, err
+		}
+		return serve(leaf(LeafOptions{Issuer: ca, IssuerKey: caKey}))
+	case "hrr-client-cert-required":
+		// P-384 only: clients offering X25519 (and X25519MLKEM768) key
+		// shares get a HelloRetryRequest first (RFC 8446 §4.1.4).
+		return clientAuth(tls.VersionTLS13, tls.CurveP384)
 	case "starttls-good", "starttls-not-offered", "starttls-refused", "starttls-expired", "starttls-pipelined":
 		o := LeafOptions{}
 		if name == "starttls-expired" {
@@ -277,7 +347,7 @@ func buildCase(name string, p *PKI, f Files, logf func(string, ...any)) (caseSer
 		case "starttls-pipelined":
 			srv.pipeline = "250 2.1.0 Ok, sent before TLS\r\n"
 		}
-		return caseServer{handle: srv.handle, client: Client{StartTLS: "smtp"}}, nil
+		return caseServer{handle: srv.handle, client: Client{StartTLS: "smtp"}, chain: cert.Certificate}, nil
 	}
 	return caseServer{}, fmt.Errorf("lab: no server for case %q", name)
 }

@@ -56,11 +56,28 @@
 //	client-cert-required-tls13  client-cert.required       1     same in TLS 1.3: certificate_required (116) after the client's Finished
 //	client-cert-rejected-tls12  client-cert.rejected       1     Client.CertFile/KeyFile: badclient: unknown_ca (48)
 //	client-cert-rejected-tls13  client-cert.rejected       1     same in TLS 1.3
+//	revoked                     cert.revoked               1     leaf on the Intermediate's CRL (Client.CRLFiles: intermediate.crl)
+//	ocsp-good                   ocsp.stapled               0     staples a good OCSP response from the Intermediate
+//	ocsp-revoked                cert.revoked               1     staples an OCSP response saying the leaf is revoked
+//	ocsp-stale                  ocsp.invalid               1     staples an OCSP response whose nextUpdate passed yesterday
+//	must-staple                 ocsp.must-staple           1     leaf with the TLS feature status_request; no staple
+//	aia-fetch                   chain.incomplete           1     leaf alone; AIA → the PKI server's intermediate (Client.Fetch)
+//	aia-wrong                   chain.incomplete           1     leaf alone; AIA → the PKI server serves the other root (Client.Fetch)
+//	name-constraints            chain.name-constraints     1     intermediate permitted only other.lab.tlskit.test
+//	serial-zero                 cert.nonconforming         1     leaf with serial number 0, which real clients accept
+//	hrr-client-cert-required    client-cert.required       1     TLS 1.3, P-384 only: a HelloRetryRequest first, then certificate_required
 //	starttls-good               -                          0     SMTP (Client.StartTLS smtp): STARTTLS, then TLS 1.3
 //	starttls-not-offered        starttls.not-offered       1     SMTP: EHLO lists no STARTTLS
 //	starttls-refused            starttls.refused           1     SMTP: STARTTLS offered, answered "454 4.7.0 TLS not available…"
 //	starttls-expired            cert.expired               1     SMTP: STARTTLS, then a leaf expired 30 days ago
 //	starttls-pipelined          starttls.plaintext-after-upgrade  1  SMTP: "250 …" sent after the 220 go-ahead, before TLS
+//
+// Every case that sends a certificate also has its chain written to
+// chains/<case>.pem ([Case.ChainFile]) for `tlskit verify`. A plain HTTP
+// server, the PKI server ([Lab.PKIURL]), serves what AIA and CRL
+// distribution point URLs of the lab point at, so that --fetch is tested
+// against the lab, never the internet; the Intermediate's CRL is also
+// written to intermediate.crl ([Files].CRL).
 //
 // Every expected finding can be proved from what a client sees: the alert
 // number, the bytes instead of a TLS record, the certificates sent and their

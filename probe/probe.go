@@ -142,6 +142,7 @@ func Run(ctx context.Context, opts Options) *diagnose.Report {
 		Input:          diagnose.Input{Target: opts.Address, Timeout: opts.Timeout},
 		Verifier:       verifier,
 		Insecure:       opts.Insecure,
+		Context:        ctx, // what --fetch fetches ends with the check
 		ExpiringWithin: opts.ExpiringWithin,
 		Chains:         opts.Chains,
 	}

@@ -71,6 +71,8 @@ func Report(w io.Writer, r *diagnose.Report, o Options) error {
 			p.f("  note: %s\n", pr)
 		}
 		Chain(w, r.Chain, r.VerifiedPath, now)
+		OCSP(w, r.OCSP)
+		Fetched(w, r.Fetched)
 	}
 	if len(r.Stacks) > 0 && p.err == nil {
 		leaf := ""
@@ -103,7 +105,14 @@ func verdictLine(p *printer, r *diagnose.Report) {
 	if r.Trust != "" {
 		p.f("  trust: %s\n", r.Trust)
 	}
-	if r.Verdict == diagnose.Unverified {
+	if r.Profile != "" {
+		p.f("  profile: %s\n", r.Profile)
+	}
+	switch {
+	case r.Verdict == diagnose.Unverified && finding.Has(r.Findings, finding.CaptureIncomplete):
+		p.f("  no server certificate in the capture, so nothing to verify: bytes of the connection are\n" +
+			"  missing from it (see capture.incomplete), and the certificate may have been among them\n")
+	case r.Verdict == diagnose.Unverified:
 		p.f("  no server certificate in this handshake, so nothing to verify: it authenticated with a\n" +
 			"  pre-shared key or resumed an earlier session (or its TLS 1.3 Certificate stayed encrypted)\n")
 	}

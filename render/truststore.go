@@ -140,6 +140,9 @@ func Stacks(w io.Writer, serverName, leaf string, verdicts []truststore.StackVer
 			mark = "✗ refuses"
 		}
 		p.f("  %-16s %s  (%d roots from %s)\n", v.Stack, mark, v.Roots, orDash(strings.Join(v.Sources, ", ")))
+		if v.Stricter != "" {
+			p.f("%s", indent(wrap("but tlskit refuses it: "+v.Stricter, 88), "      "))
+		}
 		if v.Reason != "" {
 			p.f("%s", indent(wrap("why: "+v.Reason, 88), "      "))
 		}

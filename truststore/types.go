@@ -132,4 +132,9 @@ type StackVerdict struct {
 	Reason string `json:"reason,omitempty"`
 	// Fix is the concrete remedy when Trusted is false.
 	Fix string `json:"fix,omitempty"`
+	// Stricter is set, by a caller that verified the chain with tlskit's
+	// own verifier (check --stacks, truststore --verify), when this stack
+	// accepts a chain tlskit refuses: the rule tlskit enforces and the
+	// stack does not, and why it still matters.
+	Stricter string `json:"tlskit_refuses,omitempty"`
 }

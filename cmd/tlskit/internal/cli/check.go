@@ -121,7 +121,7 @@ wrong flag or argument, or a file it names that is missing or unusable.`,
 // register defines check's flags on fl.
 func (f *checkFlags) register(fl *pflag.FlagSet) {
 	fl.SortFlags = false
-	f.trust.register(fl, groupTrust|groupName|groupVersions|groupTime|groupTimeout, 10*time.Second)
+	f.trust.register(fl, groupTrust|groupName|groupVersions|groupTime|groupTimeout|groupChecks, 10*time.Second)
 	fl.StringVar(&f.certFile, "cert", "", "client certificate `FILE` (PEM) to present")
 	fl.StringVar(&f.keyFile, "key", "", "private key `FILE` (PEM) of --cert")
 	fl.StringSliceVar(&f.alpn, "alpn", nil, "application protocols to offer, e.g. h2,http/1.1")

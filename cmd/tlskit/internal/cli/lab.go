@@ -77,6 +77,8 @@ func labCheck(c lab.Case) *checkFlags {
 	if c.Client.Timeout > 0 {
 		f.trust.timeout = c.Client.Timeout
 	}
+	f.trust.crls = append([]string(nil), c.Client.CRLFiles...)
+	f.trust.fetch = c.Client.Fetch
 	f.starttls.proto = c.Client.StartTLS
 	return &f
 }
@@ -93,6 +95,12 @@ func labCommand(c lab.Case) string {
 	}
 	if c.Client.Timeout > 0 {
 		args = append(args, "--timeout", c.Client.Timeout.String())
+	}
+	for _, crl := range c.Client.CRLFiles {
+		args = append(args, "--crl", crl)
+	}
+	if c.Client.Fetch {
+		args = append(args, "--fetch")
 	}
 	if c.Client.StartTLS != "" {
 		args = append(args, "--starttls", c.Client.StartTLS)

@@ -3,9 +3,11 @@ package cli
 import (
 	"crypto/x509"
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/tlskit/tlskit/diagnose"
 	"github.com/tlskit/tlskit/finding"
 	"github.com/tlskit/tlskit/render"
 	"github.com/tlskit/tlskit/trust"
@@ -102,6 +104,14 @@ func whoTrusts(opts truststore.Options, chain []*x509.Certificate, name string) 
 	if err != nil {
 		return nil, err
 	}
+	// tlskit's own verdict, stricter than every stack: note where a stack
+	// accepts what tlskit refuses (the rules, not the roots, matter here).
+	at := time.Now()
+	if opts.Time != nil {
+		at = opts.Time()
+	}
+	res := (&trust.Verifier{Anchors: trust.SystemAnchors()}).Verify(chain, name, at)
+	diagnose.MarkStricter(verdicts, res)
 	sr := &render.ChainStacks{ServerName: name, Stacks: verdicts}
 	for _, c := range chain {
 		sr.Chain = append(sr.Chain, trust.Describe(c))
