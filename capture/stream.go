@@ -22,10 +22,11 @@ type factory struct{ a *analyzer }
 func (f *factory) New(netFlow, tcpFlow gopacket.Flow, tcp *layers.TCP, ac reassembly.AssemblerContext) reassembly.Stream {
 	a := f.a
 	c := &conn{a: a, synFrom: -1}
-	c.id.Index = a.next
-	a.next++
-	c.ends[0] = net.JoinHostPort(netFlow.Src().String(), strconv.Itoa(int(tcp.SrcPort)))
-	c.ends[1] = net.JoinHostPort(netFlow.Dst().String(), strconv.Itoa(int(tcp.DstPort)))
+	c.id.Index = a.stream // the packet being assembled
+	// Raw, not String: a reused port pair's flow has an endpoint type
+	// of its own (reusedFlow).
+	c.ends[0] = net.JoinHostPort(net.IP(netFlow.Src().Raw()).String(), strconv.Itoa(int(tcp.SrcPort)))
+	c.ends[1] = net.JoinHostPort(net.IP(netFlow.Dst().Raw()).String(), strconv.Itoa(int(tcp.DstPort)))
 	c.ports = [2]int{int(tcp.SrcPort), int(tcp.DstPort)}
 	c.first = ac.GetCaptureInfo().Timestamp
 	return c

@@ -96,6 +96,16 @@ type Analysis struct {
 	// Context bounds what the verifier fetches (trust.Verifier.Fetch);
 	// nil means context.Background.
 	Context context.Context
+	// ExpiringWithin, when positive, warns (cert.expiring-soon) about each
+	// certificate that expires within this long of Time: the server's
+	// leaf, every certificate of the verified path, and ClientCertificate.
+	ExpiringWithin time.Duration
+	// ClientCertificate is the certificate the client presents, if any,
+	// for ExpiringWithin.
+	ClientCertificate *x509.Certificate
+	// Chains, when set, remembers verifications and descriptions across
+	// analyses (see [ChainCache]).
+	Chains *ChainCache
 }
 
 // Analyze turns a connection's facts into its report: the transcript, the
@@ -114,7 +124,7 @@ func Analyze(a Analysis) *Report {
 		chain = a.Fallback
 	}
 	if (len(ders) > 0 || len(chain) > 0) && a.Verifier != nil {
-		in.Verify = a.Verifier.Check(trust.Request{Chain: chain, DER: ders, Name: a.ServerName, Time: a.Time,
+		in.Verify = a.Chains.check(a.Verifier, trust.Request{Chain: chain, DER: ders, Name: a.ServerName, Time: a.Time,
 			OCSP: staple, Stapling: asked, Context: a.Context})
 		chain = in.Verify.Sent
 		for i := range in.Verify.Findings {
@@ -125,13 +135,20 @@ func Analyze(a Analysis) *Report {
 	} else if len(ders) > 0 {
 		chain, _ = ServerChain(in.Transcript)
 	}
-	r.fill(in)
+	r.fill(in, a.Chains)
 	if in.Verify != nil {
 		r.OCSP = in.Verify.OCSP
 		r.Fetched = in.Verify.Fetched
 		if len(in.Verify.Sent) > 0 {
 			r.Profile = in.Verify.Profile.String()
 		}
+	}
+	if a.ExpiringWithin > 0 {
+		at := a.Time
+		if at.IsZero() {
+			at = time.Now()
+		}
+		r.Findings = append(r.Findings, expiryFindings(in.Verify, chain, a.ClientCertificate, at, a.ExpiringWithin)...)
 	}
 	if a.Insecure {
 		r.Findings = append(r.Findings, finding.Finding{ID: finding.VerifySkipped, Severity: finding.Warning,
@@ -159,7 +176,7 @@ func Analyze(a Analysis) *Report {
 
 // fill sets the report's transcript-derived fields, findings and verdict
 // from in.
-func (r *Report) fill(in Input) {
+func (r *Report) fill(in Input, cache *ChainCache) {
 	tr := in.Transcript
 	if tr != nil {
 		r.Transcript = tr.Events
@@ -180,11 +197,11 @@ func (r *Report) fill(in Input) {
 	r.Chain = []trust.CertInfo{}
 	if v := in.Verify; v != nil {
 		for _, c := range v.Sent {
-			r.Chain = append(r.Chain, trust.Describe(c))
+			r.Chain = append(r.Chain, cache.describe(c))
 		}
 		if len(v.Verified) > 0 {
 			for _, c := range v.Verified[0] {
-				r.VerifiedPath = append(r.VerifiedPath, trust.Describe(c))
+				r.VerifiedPath = append(r.VerifiedPath, cache.describe(c))
 			}
 		}
 	}

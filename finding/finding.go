@@ -98,6 +98,8 @@ const (
 	ProtocolNoSharedCipher    = "protocol.no-shared-cipher"
 	ProtocolAlert             = "protocol.alert" // any other fatal alert, named in the detail
 	ProtocolMalformed         = "protocol.malformed"
+	ProtocolTruncated         = "protocol.truncated"          // closed after application data without close_notify (warning)
+	CaptureIncomplete         = "capture.incomplete"          // bytes of the connection are missing from the capture (warning)
 	ProtocolDeprecatedVersion = "protocol.deprecated-version" // TLS 1.0/1.1 or SSL 3.0 negotiated (warning; RFC 8996)
 	ProtocolLegacySuite       = "protocol.legacy-suite"       // a suite without forward secrecy or AEAD negotiated (warning)
 	SNIUnrecognizedName       = "sni.unrecognized-name"

@@ -87,6 +87,7 @@ func Catalog() []Case {
 		{Name: "unrecognized-name", Finding: finding.SNIUnrecognizedName, Title: "server rejects the SNI name with unrecognized_name", ExitCode: 1},
 		{Name: "expired", Finding: finding.CertExpired, Title: "leaf expired 30 days ago", ExitCode: 1},
 		{Name: "not-yet-valid", Finding: finding.CertNotYetValid, Title: "leaf valid only from 30 days from now", ExitCode: 1},
+		{Name: "expiring-soon", Finding: finding.CertExpiringSoon, Title: "valid leaf that expires in 10 days (still trusted)"},
 		{Name: "self-signed", Finding: finding.CertSelfSigned, Title: "self-signed leaf", ExitCode: 1},
 		{Name: "weak-key", Finding: finding.CertWeakKey, Title: "leaf with a 1024-bit RSA key", ExitCode: 1},
 		{Name: "weak-signature", Finding: finding.CertWeakSignature, Title: "leaf signed with sha1WithRSAEncryption", ExitCode: 1},
@@ -110,6 +111,7 @@ func Catalog() []Case {
 		{Name: "aia-wrong", Finding: finding.ChainIncomplete, Title: "leaf alone; its AIA URL serves another CA's certificate (the client fetches)", ExitCode: 1},
 		{Name: "name-constraints", Finding: finding.ChainNameConstraints, Title: "intermediate constrained to other.lab.tlskit.test issues this name", ExitCode: 1},
 		{Name: "serial-zero", Finding: finding.CertNonconforming, Title: "leaf with serial number 0 (RFC 5280 forbids it; OpenSSL, GnuTLS, Go and curl accept it)", ExitCode: 1},
+		{Name: "hrr-client-cert-required", Finding: finding.ClientCertRequired, Title: "TLS 1.3 server that asks for another key share (HelloRetryRequest, P-384 only), then requires a client certificate", ExitCode: 1},
 		{Name: "starttls-good", Title: "SMTP server upgrading with STARTTLS to a healthy TLS 1.3 session"},
 		{Name: "starttls-not-offered", Finding: finding.StartTLSNotOffered, Title: "SMTP server whose EHLO reply lists no STARTTLS", ExitCode: 1},
 		{Name: "starttls-refused", Finding: finding.StartTLSRefused, Title: "SMTP server offering STARTTLS and answering it with 454", ExitCode: 1},
@@ -153,7 +155,7 @@ func buildCase(name string, p *PKI, f Files, ps *pkiServer, logf func(string, ..
 		}
 		return serve(cert, nil)
 	}
-	clientAuth := func(vers uint16) (caseServer, error) {
+	clientAuth := func(vers uint16, curves ...tls.CurveID) (caseServer, error) {
 		cert, err := leaf(LeafOptions{})
 		if err != nil {
 			return caseServer{}, err
@@ -166,6 +168,8 @@ func buildCase(name string, p *PKI, f Files, ps *pkiServer, logf func(string, ..
 			ClientCAs:    pool,
 			MinVersion:   vers,
 			MaxVersion:   vers,
+			// Without curves, crypto/tls's defaults.
+			CurvePreferences: curves,
 		}
 		return caseServer{handle: tlsHandler(name, cfg, logf), chain: cert.Certificate}, nil
 	}
@@ -236,6 +240,8 @@ func buildCase(name string, p *PKI, f Files, ps *pkiServer, logf func(string, ..
 		return serve(leaf(LeafOptions{NotBefore: now.AddDate(0, 0, -120), NotAfter: now.AddDate(0, 0, -30)}))
 	case "not-yet-valid":
 		return serve(leaf(LeafOptions{NotBefore: now.AddDate(0, 0, 30), NotAfter: now.AddDate(0, 0, 120)}))
+	case "expiring-soon":
+		return serve(leaf(LeafOptions{NotBefore: now.AddDate(0, 0, -80), NotAfter: now.AddDate(0, 0, 10)}))
 	case "self-signed":
 		return serve(leaf(LeafOptions{SelfSigned: true}))
 	case "weak-key":
@@ -320,6 +326,10 @@ func buildCase(name string, p *PKI, f Files, ps *pkiServer, logf func(string, ..
 			return caseServer{}, err
 		}
 		return serve(leaf(LeafOptions{Issuer: ca, IssuerKey: caKey}))
+	case "hrr-client-cert-required":
+		// P-384 only: clients offering X25519 (and X25519MLKEM768) key
+		// shares get a HelloRetryRequest first (RFC 8446 §4.1.4).
+		return clientAuth(tls.VersionTLS13, tls.CurveP384)
 	case "starttls-good", "starttls-not-offered", "starttls-refused", "starttls-expired", "starttls-pipelined":
 		o := LeafOptions{}
 		if name == "starttls-expired" {

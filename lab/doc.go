@@ -41,6 +41,7 @@
 //	unrecognized-name           sni.unrecognized-name      1     raw: fatal unrecognized_name alert (112) after the ClientHello
 //	expired                     cert.expired               1     leaf expired 30 days ago
 //	not-yet-valid               cert.not-yet-valid         1     leaf valid from 30 days ahead
+//	expiring-soon               cert.expiring-soon         0     leaf valid for 10 more days (warned within 30)
 //	self-signed                 cert.self-signed           1     self-signed leaf, sent alone
 //	weak-key                    cert.weak-key              1     1024-bit RSA leaf (Go still accepts it)
 //	weak-signature              cert.weak-signature        1     sha1WithRSAEncryption leaf from the RSA intermediate
@@ -64,6 +65,7 @@
 //	aia-wrong                   chain.incomplete           1     leaf alone; AIA → the PKI server serves the other root (Client.Fetch)
 //	name-constraints            chain.name-constraints     1     intermediate permitted only other.lab.tlskit.test
 //	serial-zero                 cert.nonconforming         1     leaf with serial number 0, which real clients accept
+//	hrr-client-cert-required    client-cert.required       1     TLS 1.3, P-384 only: a HelloRetryRequest first, then certificate_required
 //	starttls-good               -                          0     SMTP (Client.StartTLS smtp): STARTTLS, then TLS 1.3
 //	starttls-not-offered        starttls.not-offered       1     SMTP: EHLO lists no STARTTLS
 //	starttls-refused            starttls.refused           1     SMTP: STARTTLS offered, answered "454 4.7.0 TLS not available…"

@@ -71,14 +71,14 @@ func TestCatalog(t *testing.T) {
 		if c.Title == "" {
 			t.Errorf("%s: no title", c.Name)
 		}
-		if (c.Finding == "") != (c.ExitCode == 0) && c.Finding != finding.ChainWrongOrder && c.Finding != finding.ChainExpiredCross && c.Finding != finding.OCSPStapled {
+		if (c.Finding == "") != (c.ExitCode == 0) && c.Finding != finding.ChainWrongOrder && c.Finding != finding.ChainExpiredCross && c.Finding != finding.OCSPStapled && c.Finding != finding.CertExpiringSoon {
 			t.Errorf("%s: finding %q with exit code %d", c.Name, c.Finding, c.ExitCode)
 		}
 	}
 	for _, id := range []string{
 		finding.NetRefused, finding.NetTimeout, finding.NetReset, finding.ProtocolNotTLS,
 		finding.ProtocolVersionMismatch, finding.ProtocolNoSharedCipher, finding.SNIUnrecognizedName,
-		finding.CertExpired, finding.CertNotYetValid, finding.CertSelfSigned, finding.CertWeakKey,
+		finding.CertExpired, finding.CertNotYetValid, finding.CertExpiringSoon, finding.CertSelfSigned, finding.CertWeakKey,
 		finding.CertWeakSignature, finding.CertWrongEKU, finding.NameMismatch, finding.ChainIncomplete,
 		finding.ChainUntrustedRoot, finding.ChainWrongOrder, finding.ChainExpiredCross, finding.PinMismatch,
 		finding.ClientCertRequired, finding.ClientCertRejected,
@@ -451,6 +451,14 @@ func TestGoClient(t *testing.T) {
 				t.Errorf("err = %v, want 'is before'", r.err)
 			}
 		},
+		"expiring-soon": func(t *testing.T, c Case) {
+			r := dialGo(t, l, c, nil)
+			wantOK(t, r)
+			// Certificates keep whole seconds.
+			if left := r.state.PeerCertificates[0].NotAfter.Sub(p.Now); (left - 10*24*time.Hour).Abs() > time.Second {
+				t.Errorf("leaf expires %v after the lab's start, want 10 days", left)
+			}
+		},
 		"self-signed": func(t *testing.T, c Case) {
 			wantUnknownAuthority(t, dialGo(t, l, c, nil))
 			chain := peerChain(t, l, c)
@@ -617,6 +625,9 @@ func TestGoClient(t *testing.T) {
 				t.Errorf("serial %v", r.state.PeerCertificates[0].SerialNumber)
 			}
 		},
+		"hrr-client-cert-required": func(t *testing.T, c Case) {
+			testClientCert(t, l, c, tls.VersionTLS13, "certificate required")
+		},
 		"starttls-good": func(t *testing.T, c Case) {
 			res, r := dialStartTLS(t, l, c)
 			wantEHLO(t, c, r)
@@ -772,6 +783,7 @@ func TestOpenSSL(t *testing.T) {
 		{"chain-incomplete", nil, []string{"verify error:num=20:unable to get local issuer certificate"}},
 		{"untrusted-root", nil, []string{"verify error:num=19:self-signed certificate in certificate chain"}},
 		{"wrong-order", nil, []string{"Verify return code: 0 (ok)"}},
+		{"expiring-soon", nil, []string{"Verify return code: 0 (ok)"}},
 		{"expired-cross-sign", nil, []string{"Verify return code: 0 (ok)"}},
 		{"pin-mismatch", nil, []string{"Verify return code: 0 (ok)"}},
 		{"client-cert-required-tls12", []string{"-tls1_2"}, []string{"Acceptable client certificate CA names", "tlskit Lab Client CA", "alert handshake failure", "alert number 40"}},
@@ -785,6 +797,9 @@ func TestOpenSSL(t *testing.T) {
 		{"must-staple", []string{"-status"}, []string{"OCSP response: no response sent"}},
 		{"name-constraints", nil, []string{"verify error:num=47:permitted subtree violation"}},
 		{"serial-zero", []string{"-verify_hostname", "serial-zero.lab.tlskit.test"}, []string{"Verify return code: 0 (ok)"}},
+		// s_client's first key share is X25519: the server asks for P-384.
+		{"hrr-client-cert-required", []string{"-tls1_3"}, []string{"Server Temp Key: ECDH, secp384r1", "Acceptable client certificate CA names", "alert certificate required", "alert number 116"}},
+		{"hrr-client-cert-required", []string{"-tls1_3", "-cert", f.ClientCert, "-key", f.ClientKey}, []string{"Server Temp Key: ECDH, secp384r1", "Verify return code: 0 (ok)", "HTTP/1.1 200 OK"}},
 		{"starttls-good", []string{"-starttls", "smtp"}, []string{"Verify return code: 0 (ok)", "502 5.5.2"}},
 		{"starttls-not-offered", []string{"-starttls", "smtp"}, []string{"Didn't find STARTTLS in server response"}},
 		{"starttls-refused", []string{"-starttls", "smtp"}, []string{"wrong version number"}},

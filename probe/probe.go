@@ -12,6 +12,7 @@ package probe
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -70,6 +71,27 @@ type Options struct {
 	Time func() time.Time
 	// Dialer opens the TCP connection; nil means a net.Dialer.
 	Dialer func(ctx context.Context, network, addr string) (net.Conn, error)
+	// ExpiringWithin, when positive, warns (cert.expiring-soon) about the
+	// server's leaf, every certificate of the verified path and the client
+	// Certificate when they expire within this long of the verification
+	// time (see [diagnose.Analysis]).
+	ExpiringWithin time.Duration
+	// Timings, when set, receives how long each phase of the check took.
+	Timings *Timings
+	// Chains, when set, remembers chain verifications across checks (see
+	// [diagnose.ChainCache]).
+	Chains *diagnose.ChainCache
+	// LingerOnlyIfAsked skips the wait after the handshake (Linger) unless
+	// the server asked for a client certificate: the reaction a check
+	// waits for there is a TLS 1.3 server's verdict on the client's
+	// certificate. The transcript then ends with the client's close
+	// instead of the server's. For monitors, where the wait costs a
+	// wake-up or two per probe.
+	LingerOnlyIfAsked bool
+	// CurvePreferences, when set, are the key exchange groups offered, as
+	// crypto/tls's Config.CurvePreferences; nil means crypto/tls's
+	// defaults (which lead with the hybrid X25519MLKEM768 key share).
+	CurvePreferences []tls.CurveID
 	// StartTLS, when set, is the protocol whose in-band upgrade runs
 	// before the handshake (SMTP's STARTTLS, PostgreSQL's SSLRequest…).
 	// Its messages are plaintext events of the transcript, and after the
@@ -81,6 +103,21 @@ type Options struct {
 	// XMPPDomain is the domain an XMPP stream is opened to (its 'to'),
 	// which picks the virtual host; empty means the server name.
 	XMPPDomain string
+}
+
+// Timings are the durations of a check's phases, for monitoring. A phase
+// that did not run is zero.
+type Timings struct {
+	// Connect is the Dialer's call: name resolution and the TCP connect.
+	Connect time.Duration
+	// StartTLS is the plaintext dialogue of a STARTTLS upgrade.
+	StartTLS time.Duration
+	// Handshake is the TLS handshake, from the ClientHello to the
+	// handshake's end or failure.
+	Handshake time.Duration
+	// Analysis is decoding the recorded bytes, verifying the chain and
+	// deriving the findings.
+	Analysis time.Duration
 }
 
 // Run checks one server and returns its report. Failures of the server or
@@ -102,17 +139,31 @@ func Run(ctx context.Context, opts Options) *diagnose.Report {
 	}
 	start := time.Now()
 	an := diagnose.Analysis{
-		Input:    diagnose.Input{Target: opts.Address, Timeout: opts.Timeout},
-		Verifier: verifier,
-		Insecure: opts.Insecure,
-		Context:  ctx, // what --fetch fetches ends with the check
+		Input:          diagnose.Input{Target: opts.Address, Timeout: opts.Timeout},
+		Verifier:       verifier,
+		Insecure:       opts.Insecure,
+		Context:        ctx, // what --fetch fetches ends with the check
+		ExpiringWithin: opts.ExpiringWithin,
+		Chains:         opts.Chains,
+	}
+	if c := opts.Certificate; c != nil && opts.ExpiringWithin > 0 {
+		an.ClientCertificate = c.Leaf
+		if an.ClientCertificate == nil && len(c.Certificate) > 0 {
+			an.ClientCertificate, _ = x509.ParseCertificate(c.Certificate[0])
+		}
+	}
+	tm := opts.Timings
+	if tm == nil {
+		tm = &Timings{}
 	}
 	if opts.Stacks {
 		an.Stacks = &truststore.Options{Env: opts.StacksEnv}
 	}
 	finish := func(address string) *diagnose.Report {
 		an.Time = now()
+		t0 := time.Now()
 		rep := diagnose.Analyze(an)
+		tm.Analysis += time.Since(t0)
 		rep.Address, rep.Started = address, start
 		rep.DurationMS = float64(time.Since(start).Microseconds()) / 1000
 		return rep
@@ -130,7 +181,9 @@ func Run(ctx context.Context, opts Options) *diagnose.Report {
 	if dial == nil {
 		dial = (&net.Dialer{}).DialContext
 	}
+	t0 := time.Now()
 	raw, err := dial(ctx, "tcp", opts.Address)
+	tm.Connect = time.Since(t0)
 	if err != nil {
 		an.DialErr = err
 		return finish("")
@@ -144,7 +197,9 @@ func Run(ctx context.Context, opts Options) *diagnose.Report {
 	in := &an.Input
 	var up *transcript.Upgrade
 	if opts.StartTLS != "" {
+		t0 := time.Now()
 		u, err := preamble(ctx, rec, opts, name)
+		tm.StartTLS = time.Since(t0)
 		up = &u
 		if dl, ok := ctx.Deadline(); ok {
 			raw.SetDeadline(dl) // the preamble may have waited less
@@ -167,24 +222,36 @@ func Run(ctx context.Context, opts Options) *diagnose.Report {
 		MinVersion:         opts.MinVersion,
 		MaxVersion:         opts.MaxVersion,
 		KeyLogWriter:       keys,
+		CurvePreferences:   opts.CurvePreferences,
 	}
-	if c := opts.Certificate; c != nil {
-		cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return c, nil }
+	asked := false // the server asked for a client certificate
+	cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+		asked = true
+		if c := opts.Certificate; c != nil {
+			return c, nil
+		}
+		return &tls.Certificate{}, nil // an empty Certificate message, as crypto/tls sends without one
 	}
 	conn := tls.Client(rec, cfg)
+	t0 = time.Now()
 	in.HandshakeErr = conn.HandshakeContext(ctx)
+	tm.Handshake = time.Since(t0)
 	in.HandshakeDone = in.HandshakeErr == nil
 	if in.HandshakeDone {
 		rec.allow(maxAfterHandshake, "after the handshake")
 		rec.quick = opts.StartTLS != ""
 		afterTLS(ctx, conn, rec, opts, name, opts.Linger)
-		in.AfterErr = afterHandshake(conn, rec, opts.Linger)
+		if asked || !opts.LingerOnlyIfAsked || opts.StartTLS != "" {
+			in.AfterErr = afterHandshake(conn, rec, opts.Linger)
+		}
 	} else {
 		rec.drain(opts.Linger / 4)
 	}
 	conn.Close()
 
+	t0 = time.Now()
 	in.Transcript = replayed(rec, keys.Log(), up)
+	tm.Analysis = time.Since(t0)
 	if in.HandshakeDone {
 		an.Fallback = conn.ConnectionState().PeerCertificates
 	}

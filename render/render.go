@@ -108,7 +108,11 @@ func verdictLine(p *printer, r *diagnose.Report) {
 	if r.Profile != "" {
 		p.f("  profile: %s\n", r.Profile)
 	}
-	if r.Verdict == diagnose.Unverified {
+	switch {
+	case r.Verdict == diagnose.Unverified && finding.Has(r.Findings, finding.CaptureIncomplete):
+		p.f("  no server certificate in the capture, so nothing to verify: bytes of the connection are\n" +
+			"  missing from it (see capture.incomplete), and the certificate may have been among them\n")
+	case r.Verdict == diagnose.Unverified:
 		p.f("  no server certificate in this handshake, so nothing to verify: it authenticated with a\n" +
 			"  pre-shared key or resumed an earlier session (or its TLS 1.3 Certificate stayed encrypted)\n")
 	}
