@@ -11,9 +11,9 @@ import (
 	"github.com/tlskit/tlskit/transcript"
 )
 
-// scanHTML is the page template: one self-contained document (its style
-// and script inline, no external asset) with the tables, the findings and
-// every probe's ladder.
+// scanHTML is the template of a scan's sections in an [HTMLPage]: the
+// tables, the findings and every probe's ladder, with the little style and
+// script of their own (a probe filter; a link to a probe opens it).
 //
 //go:embed scan.html
 var scanHTML string
@@ -88,7 +88,23 @@ func ladderLine(e transcript.Event) string {
 	return b.String()
 }
 
-// ScanHTML writes the reports as one self-contained HTML page.
+// ScanHTML writes the reports as one self-contained HTML page in
+// tlskit's page shell ([HTMLPage]: inline styles and script, sortable
+// tables).
 func ScanHTML(w io.Writer, reps []*scan.Report) error {
-	return scanTemplate.Execute(w, reps)
+	page := HTMLPage{Title: "tlskit scan"}
+	var targets []string
+	for _, r := range reps {
+		targets = append(targets, r.Target)
+	}
+	if len(reps) > 0 {
+		page.Subtitle = fmt.Sprintf("%s, scanned %s", strings.Join(targets, ", "), reps[0].Started.UTC().Format("2006-01-02 15:04:05Z"))
+	}
+	if err := page.Begin(w); err != nil {
+		return err
+	}
+	if err := scanTemplate.ExecuteTemplate(w, "scan-sections", reps); err != nil {
+		return err
+	}
+	return page.End(w)
 }
