@@ -18,7 +18,7 @@ var (
 		0x009d, 0x009c, 0x003d, 0x003c, 0x0035, 0x002f}
 	// OpenSSL 3.0's default groups and signature algorithms.
 	ossl3Groups  = []wire.NamedGroup{29, 23, 30, 25, 24, 256, 257, 258, 259, 260}
-	ossl3SigAlgs = []wire.SignatureScheme{0x0403, 0x0503, 0x0603, 0x0807, 0x0808, 0x081a, 0x081b, 0x081c,
+	ossl3SigAlgs = []wire.SignatureScheme{0x0403, 0x0503, 0x0603, 0x0807, 0x0808,
 		0x0809, 0x080a, 0x080b, 0x0804, 0x0805, 0x0806, 0x0401, 0x0501, 0x0601, 0x0303, 0x0301, 0x0302, 0x0402, 0x0502, 0x0602}
 	// BoringSSL's TLS 1.2 list as Chrome and Android offer it.
 	boringSuites12 = []wire.CipherSuite{0xc02b, 0xc02f, 0xc02c, 0xc030, 0xcca9, 0xcca8, 0xc013, 0xc014, 0x009c, 0x009d, 0x002f, 0x0035}
@@ -28,7 +28,7 @@ var (
 		0x0033, 0x0032, 0x009d, 0x009c, 0x003d, 0x003c, 0x0035, 0x002f}
 	javaGroups  = []wire.NamedGroup{29, 23, 24, 25, 30, 256, 257, 258, 259, 260}
 	javaSigAlgs = []wire.SignatureScheme{0x0403, 0x0503, 0x0603, 0x0807, 0x0808, 0x0804, 0x0805, 0x0806, 0x0809, 0x080a, 0x080b,
-		0x0401, 0x0501, 0x0601, 0x0402, 0x0502, 0x0602, 0x0303, 0x0301, 0x0302, 0x0203, 0x0201, 0x0202}
+		0x0401, 0x0501, 0x0601, 0x0402, 0x0303, 0x0301, 0x0302, 0x0203, 0x0201, 0x0202}
 	v13  = []wire.Version{wire.VersionTLS13, wire.VersionTLS12}
 	v12  = []wire.Version{wire.VersionTLS12}
 	v120 = []wire.Version{wire.VersionTLS12, wire.VersionTLS11, wire.VersionTLS10}
@@ -54,24 +54,24 @@ func DefaultClients() []ClientProfile {
 			SigAlgs: []wire.SignatureScheme{0x0403, 0x0804, 0x0401, 0x0503, 0x0203, 0x0805, 0x0501, 0x0806, 0x0601, 0x0201},
 			ALPN:    []string{"h2", "http/1.1"}, EMS: true, StatusRequest: true, SCTs: true,
 			TrustNote: "Apple's trust store, shipped with the OS"},
-		{Name: "Go 1.24+ crypto/tls", Source: "crypto/tls defaults (go.dev/src/crypto/tls/defaults.go): TLS 1.2 minimum, no RSA key exchange since Go 1.22, no 3DES since 1.23, X25519MLKEM768 first since 1.24",
-			Versions: v13, Suites: append(append([]wire.CipherSuite{}, s13...), 0xc02b, 0xc02f, 0xc02c, 0xc030, 0xcca9, 0xcca8, 0xc009, 0xc013, 0xc00a, 0xc014),
-			Groups: []wire.NamedGroup{0x11ec, 29, 23, 24, 25}, KeyShares: []wire.NamedGroup{0x11ec, 29},
-			SigAlgs: []wire.SignatureScheme{0x0804, 0x0403, 0x0807, 0x0805, 0x0806, 0x0401, 0x0501, 0x0601, 0x0503, 0x0603, 0x0201, 0x0203},
+		{Name: "Go 1.26 crypto/tls", Source: "crypto/tls defaults of Go 1.26 (go.dev/src/crypto/tls/defaults.go): TLS 1.2 minimum, no RSA key exchange since Go 1.22, no 3DES since 1.23, the three ML-KEM hybrids first (X25519MLKEM768 since 1.24, the NIST ones since 1.26), no SHA-1 signatures; the TLS 1.3 suites after the others, as Go sends them",
+			Versions: v13, Suites: []wire.CipherSuite{0xc02b, 0xc02f, 0xc02c, 0xc030, 0xcca9, 0xcca8, 0xc009, 0xc013, 0xc00a, 0xc014, 0x1301, 0x1302, 0x1303},
+			Groups: []wire.NamedGroup{0x11ec, 0x11eb, 0x11ed, 29, 23, 24, 25}, KeyShares: []wire.NamedGroup{0x11ec, 29},
+			SigAlgs: []wire.SignatureScheme{0x0804, 0x0403, 0x0807, 0x0805, 0x0806, 0x0401, 0x0501, 0x0601, 0x0503, 0x0603},
 			ALPN:    nil, EMS: true, Ticket: true, StatusRequest: true, SCTs: true, TrustStore: "go"},
-		{Name: "curl 7.88 / OpenSSL 3.0", Source: "OpenSSL 3.0's defaults (openssl ciphers DEFAULT; SSL_CTX defaults) with Debian 12's MinProtocol TLSv1.2 and curl's ALPN",
-			Versions: v13, Suites: append(append([]wire.CipherSuite{}, s13ossl...), ossl3Suites12...),
+		{Name: "curl 7.88 / OpenSSL 3.0", Source: "OpenSSL 3.0's defaults (openssl ciphers DEFAULT; SSL_CTX defaults: TLS 1.0 to 1.3 offered, TLS 1.0/1.1 unusable at security level 1 without SHA-1) and curl's ALPN",
+			Versions: []wire.Version{wire.VersionTLS13, wire.VersionTLS12, wire.VersionTLS11, wire.VersionTLS10}, Suites: append(append([]wire.CipherSuite{}, s13ossl...), ossl3Suites12...),
 			Groups: ossl3Groups, KeyShares: []wire.NamedGroup{29}, SigAlgs: ossl3SigAlgs, ALPN: []string{"h2", "http/1.1"},
 			EMS: true, ETM: true, Ticket: true, StatusRequest: true, TrustStore: "curl"},
-		{Name: "GnuTLS 3.7 (NORMAL)", Source: "GnuTLS 3.7's NORMAL priority string (gnutls-cli --priority NORMAL --list)",
+		{Name: "GnuTLS 3.7 (NORMAL)", Source: "GnuTLS 3.7's NORMAL priority string (gnutls-cli --priority NORMAL --list): AES-256 before ChaCha20, CCM, SHA-1 signatures last, the NIST curves before X25519",
 			Versions: []wire.Version{wire.VersionTLS13, wire.VersionTLS12, wire.VersionTLS11, wire.VersionTLS10},
-			Suites: []wire.CipherSuite{0x1302, 0x1303, 0x1301, 0x1304, 0xc02c, 0xcca9, 0xc0ad, 0xc00a, 0xc02b, 0xc0ac, 0xc009, 0xc030, 0xcca8, 0xc014, 0xc013,
+			Suites: []wire.CipherSuite{0x1302, 0x1303, 0x1301, 0x1304, 0xc02c, 0xcca9, 0xc0ad, 0xc00a, 0xc02b, 0xc0ac, 0xc009, 0xc030, 0xcca8, 0xc014, 0xc02f, 0xc013,
 				0x009d, 0xc09d, 0x0035, 0x009c, 0xc09c, 0x002f, 0x009f, 0xccaa, 0xc09f, 0x0039, 0x009e, 0xc09e, 0x0033},
-			Groups: []wire.NamedGroup{29, 23, 30, 24, 25, 256, 257, 258, 259, 260}, KeyShares: []wire.NamedGroup{29, 23},
-			SigAlgs: []wire.SignatureScheme{0x0403, 0x0807, 0x0808, 0x0503, 0x0603, 0x0804, 0x0805, 0x0806, 0x0809, 0x080a, 0x080b, 0x0401, 0x0501, 0x0601, 0x0203, 0x0201},
+			Groups: []wire.NamedGroup{23, 24, 25, 29, 30, 256, 257, 258, 259, 260}, KeyShares: []wire.NamedGroup{23, 29},
+			SigAlgs: []wire.SignatureScheme{0x0401, 0x0809, 0x0804, 0x0403, 0x0807, 0x0501, 0x080a, 0x0805, 0x0503, 0x0808, 0x0601, 0x080b, 0x0806, 0x0603, 0x0201, 0x0203},
 			EMS:     true, ETM: true, Ticket: true, StatusRequest: true, TrustStore: "gnutls"},
 		{Name: "Python 3.11 ssl (OpenSSL 3.0)", Source: "ssl.create_default_context(): TLS 1.2 minimum and Python's cipher string @SECLEVEL=2:ECDH+AESGCM:ECDH+CHACHA20:ECDH+AES:DHE+AES:!aNULL:!eNULL:!aDSS:!SHA1:!AESCCM (Modules/_ssl.c PY_SSL_DEFAULT_CIPHER_STRING)",
-			Versions: v13, Suites: append(append([]wire.CipherSuite{}, s13ossl...), 0xc02c, 0xc02b, 0xc030, 0xc02f, 0xcca9, 0xcca8, 0xc024, 0xc028, 0xc023, 0xc027, 0x009f, 0x009e, 0x006b, 0x0067),
+			Versions: v13, Suites: append(append([]wire.CipherSuite{}, s13ossl...), 0xc02c, 0xc030, 0xc02b, 0xc02f, 0xcca9, 0xcca8, 0xc024, 0xc028, 0xc023, 0xc027, 0x009f, 0x009e, 0x006b, 0x0067),
 			Groups: ossl3Groups, KeyShares: []wire.NamedGroup{29}, SigAlgs: ossl3SigAlgs, EMS: true, ETM: true, Ticket: true, TrustStore: "python"},
 		{Name: "Java 8u291+", Source: "JSSE in JDK 8 (Oracle JDK 8 Security Providers guide: default cipher suite order) with TLS 1.0/1.1 disabled by jdk.tls.disabledAlgorithms since 8u291, TLS 1.3 off on the client",
 			Versions: v12, Suites: []wire.CipherSuite{0xc02c, 0xc02b, 0xc030, 0x009d, 0xc02e, 0xc032, 0x009f, 0x00a3, 0xc02f, 0x009c, 0xc02d, 0xc031, 0x009e, 0x00a2,

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"os/exec"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -133,6 +134,78 @@ func checkLocalClients(t *testing.T, addr string, p *testPKI, profiles []ClientP
 	for _, name := range []string{"openssl s_client", "curl", "python3 ssl", "Go"} {
 		if !seen[name] {
 			t.Errorf("no recorded %s among the local clients", name)
+		}
+	}
+}
+
+// TestDocumentedClientsAgreeWithLocal compares the documented profiles
+// with the same clients installed here, recorded: the documentation
+// transcribed must be what the client really sends. Chromium is newer
+// than the documented Chrome and adds ML-DSA signature schemes; the rest
+// must agree (GREASE values and the renegotiation SCSV aside).
+func TestDocumentedClientsAgreeWithLocal(t *testing.T) {
+	local, notes := RecordLocalClients(context.Background(), 20*time.Second)
+	for _, n := range notes {
+		t.Log(n)
+	}
+	find := func(prefix string) *ClientProfile {
+		for i := range local {
+			if strings.HasPrefix(local[i].Name, prefix) {
+				return &local[i]
+			}
+		}
+		return nil
+	}
+	clean := func(vs []string) []string {
+		var out []string
+		for _, v := range vs {
+			if !strings.HasPrefix(v, "GREASE") && v != "TLS_EMPTY_RENEGOTIATION_INFO_SCSV" {
+				out = append(out, v)
+			}
+		}
+		return out
+	}
+	pairs := []struct{ doc, local string }{
+		{"curl 7.88 / OpenSSL 3.0", "curl 7.88"},
+		{"GnuTLS 3.7 (NORMAL)", "gnutls-cli 3.7"},
+		{"Python 3.11 ssl (OpenSSL 3.0)", "python3 ssl 3.11"},
+		{"Java 17", "java (JSSE) 17"},
+		{"Go 1.26 crypto/tls", "Go 1.26"},
+		{"Chrome 131+", "chromium"},
+	}
+	for _, p := range pairs {
+		var doc *ClientProfile
+		for _, d := range DefaultClients() {
+			if d.Name == p.doc {
+				doc = &d
+			}
+		}
+		rec := find(p.local)
+		if doc == nil || rec == nil {
+			if p.local == "java (JSSE) 17" || p.local == "chromium" {
+				t.Logf("%s is not installed here; %s not compared", p.local, p.doc)
+				continue
+			}
+			t.Errorf("%s: documented %v, recorded %v", p.doc, doc != nil, rec != nil)
+			continue
+		}
+		for _, c := range []struct {
+			what      string
+			doc, real []string
+		}{
+			{"versions", names(doc.Versions), names(rec.Versions)},
+			{"suites", names(doc.Suites), names(rec.Suites)},
+			{"groups", names(doc.Groups), names(rec.Groups)},
+			{"key shares", names(doc.KeyShares), names(rec.KeyShares)},
+			{"signature schemes", names(doc.SigAlgs), names(rec.SigAlgs)},
+		} {
+			d, r := clean(c.doc), clean(c.real)
+			if p.local == "chromium" && c.what == "signature schemes" {
+				r = slices.DeleteFunc(r, func(s string) bool { return strings.HasPrefix(s, "mldsa") })
+			}
+			if !slices.Equal(d, r) {
+				t.Errorf("%s %s:\n documented %v\n %s sends %v", p.doc, c.what, d, rec.Name, r)
+			}
 		}
 	}
 }
