@@ -568,3 +568,60 @@ func minus(a, b []string) []string {
 	}
 	return out
 }
+
+// TestEarlyDataRealServer: openssl s_server -early_data issues tickets that
+// allow early data and accepts 0-RTT; the scan says so (the default server
+// of openssl-default issues tickets without it, and is reported not
+// supporting it).
+func TestEarlyDataRealServer(t *testing.T) {
+	p := newTestPKI(t)
+	addr := opensslCase(func(p *testPKI) []string {
+		return []string{"-cert", p.ecCert, "-key", p.ecKey, "-tls1_3", "-early_data"}
+	})(t, p)
+	rep, err := Run(context.Background(), Options{Address: addr, ServerName: "localhost", Verifier: p.verifier, NoClients: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantState(t, "TLS 1.3 PSK", rep.Session.PSK13, Supported)
+	wantState(t, "0-RTT", rep.Session.EarlyData, Supported)
+	t.Log(rep.Session.EarlyData.Detail)
+}
+
+// TestOCSPStaplingRealServer: openssl s_server -status_file staples an
+// OCSP response (made by openssl ocsp, signed by the test CA); the scan
+// reports the stapling and which certificate it came with.
+func TestOCSPStaplingRealServer(t *testing.T) {
+	openssl := peertest.Need(t, "openssl")
+	p := newTestPKI(t)
+	dir := t.TempDir()
+	// The leaf alone (the chain file holds its CA too), and a CA database
+	// that lists it as valid.
+	leaf, err := os.ReadFile(p.ecCert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leafFile := filepath.Join(dir, "leaf.pem")
+	os.WriteFile(leafFile, leaf[:strings.Index(string(leaf), "-----END CERTIFICATE-----")+len("-----END CERTIFICATE-----\n")], 0o644)
+	serial, err := exec.Command(openssl, "x509", "-in", leafFile, "-noout", "-serial").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	index := filepath.Join(dir, "index.txt")
+	os.WriteFile(index, []byte("V\t300101000000Z\t\t"+strings.TrimPrefix(strings.TrimSpace(string(serial)), "serial=")+"\tunknown\t/CN=localhost\n"), 0o644)
+	resp := filepath.Join(dir, "ocsp.der")
+	if out, err := exec.Command(openssl, "ocsp", "-index", index, "-rsigner", p.ecCAFile, "-rkey", p.ecCAKey, "-CA", p.ecCAFile,
+		"-issuer", p.ecCAFile, "-cert", leafFile, "-respout", resp, "-ndays", "1").CombinedOutput(); err != nil {
+		t.Fatalf("openssl ocsp: %v\n%s", err, out)
+	}
+	addr := opensslCase(func(p *testPKI) []string {
+		return []string{"-cert", p.ecCert, "-key", p.ecKey, "-status_file", resp}
+	})(t, p)
+	rep, err := Run(context.Background(), Options{Address: addr, ServerName: "localhost", Verifier: p.verifier, NoClients: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantState(t, "OCSP stapling", rep.Session.OCSPStapling, Supported)
+	if len(rep.Certificates) != 1 || !rep.Certificates[0].OCSPStapled {
+		t.Errorf("certificates %+v: the ECDSA chain came with the staple", rep.Certificates)
+	}
+}

@@ -27,6 +27,9 @@ type testPKI struct {
 	ecCert, ecKey   string
 	cas             []*x509.Certificate
 	verifier        *trust.Verifier
+	// ecCAFile and ecCAKey are the ECDSA CA's certificate and key, for
+	// signing an OCSP response.
+	ecCAFile, ecCAKey string
 }
 
 func newTestPKI(t *testing.T) *testPKI {
@@ -90,6 +93,12 @@ func newTestPKI(t *testing.T) *testPKI {
 		t.Fatal(err)
 	}
 	p.ecCert, p.ecKey = leaf("ecdsa", ek, 4, ecCA, ecCADER, ecCAKey)
+	p.ecCAFile = writePEM(t, dir, "ecdsa-ca.pem", "CERTIFICATE", ecCADER)
+	caKeyDER, err := x509.MarshalPKCS8PrivateKey(ecCAKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.ecCAKey = writePEM(t, dir, "ecdsa-ca.key", "PRIVATE KEY", caKeyDER)
 	p.cas = []*x509.Certificate{rsaCA, ecCA}
 	p.verifier = &trust.Verifier{Anchors: trust.NewAnchors("the test CAs", rsaCA, ecCA)}
 	return p
