@@ -625,3 +625,42 @@ func TestOCSPStaplingRealServer(t *testing.T) {
 		t.Errorf("certificates %+v: the ECDSA chain came with the staple", rep.Certificates)
 	}
 }
+
+// TestCertificatesRealServer: an Ed25519 certificate beside an RSA one
+// (openssl s_server -dcert) is found as the EdDSA chain; a server that
+// answers SNI "localhost" with another certificate (-servername -cert2)
+// shows which chain is served with SNI and which without.
+func TestCertificatesRealServer(t *testing.T) {
+	openssl := peertest.Need(t, "openssl")
+	p := newTestPKI(t)
+	dir := t.TempDir()
+	edKey, edCert := filepath.Join(dir, "ed.key"), filepath.Join(dir, "ed.pem")
+	if out, err := exec.Command(openssl, "req", "-x509", "-newkey", "ed25519", "-nodes", "-days", "2", "-subj", "/CN=localhost",
+		"-addext", "subjectAltName=DNS:localhost", "-keyout", edKey, "-out", edCert).CombinedOutput(); err != nil {
+		t.Fatalf("openssl req: %v\n%s", err, out)
+	}
+	scanOf := func(args []string) *Report {
+		addr := opensslCase(func(*testPKI) []string { return args })(t, p)
+		rep, err := Run(context.Background(), Options{Address: addr, ServerName: "localhost", Verifier: p.verifier, NoClients: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rep
+	}
+	rep := scanOf([]string{"-cert", p.rsaCert, "-key", p.rsaKey, "-dcert", edCert, "-dkey", edKey})
+	var types []string
+	for _, c := range rep.Certificates {
+		types = append(types, c.KeyType+" "+c.Key)
+	}
+	if !slices.Equal(types, []string{"RSA RSA 2048", "EdDSA Ed25519"}) {
+		t.Errorf("certificates %v, want the RSA and the Ed25519 one", types)
+	}
+	rep = scanOf([]string{"-cert", p.rsaCert, "-key", p.rsaKey, "-servername", "localhost", "-cert2", p.ecCert, "-key2", p.ecKey})
+	var served []string
+	for _, c := range rep.Certificates {
+		served = append(served, fmt.Sprintf("%s sni=%v nosni=%v", c.KeyType, c.WithSNI, c.WithoutSNI))
+	}
+	if !slices.Equal(served, []string{"RSA sni=false nosni=true", "ECDSA sni=true nosni=false"}) {
+		t.Errorf("served %v: without SNI the RSA chain, with SNI localhost the ECDSA one", served)
+	}
+}
