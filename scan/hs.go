@@ -105,10 +105,6 @@ type result struct {
 	heartbleed string // "vulnerable", "not vulnerable", "no answer"
 }
 
-// serverFinished reports whether the server's first flight was read to
-// its end.
-func (r *result) accepted() bool { return r.sh != nil }
-
 // hsState is a probe's handshake in progress.
 type hsState struct {
 	v        *conv
