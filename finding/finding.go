@@ -188,6 +188,15 @@ const (
 	ScanWeakDH                = "scan.weak-dh"                // DHE with a prime under 2048 bits (Logjam)
 	ScanNoFallbackSCSV        = "scan.no-fallback-scsv"       // a downgrade is possible and TLS_FALLBACK_SCSV is ignored
 	ScanNoPQ                  = "scan.no-pq-group"            // no hybrid post-quantum group (info)
+	ScanCCSInjection          = "scan.ccs-injection"          // an early ChangeCipherSpec is accepted (CVE-2014-0224)
+	ScanROBOT                 = "scan.robot"                  // the RSA key exchange is a Bleichenbacher oracle (ROBOT; warning for a weak oracle)
+	ScanTicketbleed           = "scan.ticketbleed"            // a ticket resumption echoes memory in the session id (CVE-2016-9244)
+	ScanBEAST                 = "scan.beast"                  // CBC suites in SSL 3.0 or TLS 1.0 (CVE-2011-3389; info when higher versions are accepted)
+	ScanLucky13               = "scan.lucky13"                // CBC suites accepted (CVE-2013-0169, potentially) (info)
+	ScanEarlyData             = "scan.early-data"             // TLS 1.3 0-RTT accepted: replayable (info)
+	ScanNoHSTS                = "scan.no-hsts"                // the HTTPS answer has no valid Strict-Transport-Security, or max-age=0
+	ScanHSTSShort             = "scan.hsts-short"             // HSTS max-age under 180 days
+	ScanBREACH                = "scan.breach"                 // the HTTPS answer is compressed (CVE-2013-3587, potentially)
 )
 
 // Profile findings (tlskit scan --profile): each deviation from the chosen
@@ -201,7 +210,8 @@ const (
 	ProfileDHSize      = "profile.dh-size"      // DHE parameters smaller than the profile's
 	ProfileOrder       = "profile.server-order" // the suite order is not the one the profile asks for
 	ProfileOCSP        = "profile.ocsp-staple"  // the profile asks for OCSP stapling, none was stapled
-	ProfileNotChecked  = "profile.not-checked"  // a requirement a TLS scan cannot check (HSTS) (info)
+	ProfileHSTS        = "profile.hsts"         // HSTS missing or shorter than the profile asks (warning)
+	ProfileNotChecked  = "profile.not-checked"  // a requirement the scan could not check (HSTS without an HTTP request) (info)
 )
 
 // Trust store findings (tlskit truststore).

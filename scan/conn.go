@@ -110,6 +110,9 @@ type conv struct {
 	started     bool // a TLS record was read
 	readErr     error
 	pre         *preamble // the in-band upgrade before TLS, if any
+	// pause makes a read deadline a pause, not the end: the timeout is
+	// returned but not recorded, and reading can go on.
+	pause bool
 }
 
 // errCut is returned once the bound on the server's bytes was reached.
@@ -153,8 +156,14 @@ func (v *conv) fill() error {
 		v.buf = append(v.buf, p[:n]...)
 	}
 	if err != nil {
-		how := transcript.CloseHow("")
 		var ne net.Error
+		if v.pause && errors.As(err, &ne) && ne.Timeout() {
+			if n > 0 {
+				return nil
+			}
+			return err
+		}
+		how := transcript.CloseHow("")
 		switch {
 		case errors.Is(err, io.EOF):
 			how = transcript.CloseFIN

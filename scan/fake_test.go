@@ -13,6 +13,7 @@ import (
 	"math/big"
 	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -23,8 +24,12 @@ import (
 
 // An in-process server for the failure modes no real server on this
 // machine can show: a Heartbleed-vulnerable heartbeat, TLS compression,
-// no RFC 5746, SSL 2.0. Every real library here (OpenSSL 3.0, GnuTLS 3.7)
-// has fixed or removed them, so only a fake can make the findings fire.
+// no RFC 5746, SSL 2.0, an early ChangeCipherSpec taken (CCS injection),
+// a session id padded with memory on a ticket resumption (Ticketbleed).
+// Every real library here (OpenSSL 3.0, GnuTLS 3.7, nginx on OpenSSL) has
+// fixed or removed them (Ticketbleed was F5's alone), so only a fake can
+// make the findings fire; their not-vulnerable side is tested against the
+// real servers (peers_test.go, vulns_test.go).
 // It speaks TLS 1.2 with TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 on X25519
 // (its ServerKeyExchange signature is not checked by a scanner, which only
 // learns the server's choices) and finishes the handshake.
@@ -34,6 +39,18 @@ type fakeServer struct {
 	compression bool   // choose DEFLATE when offered
 	noReneg     bool   // no renegotiation_info (no RFC 5746)
 	sslv2       bool   // answer an SSL 2.0 CLIENT-HELLO
+	// earlyCCS takes a ChangeCipherSpec before the key exchange, as
+	// OpenSSL before 1.0.1h did: it switches to keys from an all-zero
+	// master secret, so the next record fails to decrypt (bad_record_mac).
+	// Without it, an early ChangeCipherSpec gets unexpected_message.
+	earlyCCS bool
+	// tickets issues session tickets and resumes from them; ticketbleed
+	// answers a resumption offered with a short session id with 32 bytes,
+	// the rest taken from memory (F5's CVE-2016-9244).
+	tickets     bool
+	ticketbleed bool
+	mu          sync.Mutex
+	issued      map[string][]byte // ticket → master secret
 	cert        []byte
 }
 
@@ -161,9 +178,22 @@ func (f *fakeServer) serve(c net.Conn) {
 	fc.msgs = append(fc.msgs, raw.Raw...)
 	sr := make([]byte, 32)
 	rand.Read(sr)
+	ticket, _ := ch.Extensions.Find(wire.ExtSessionTicket).Parsed.(wire.HexBytes)
+	if f.tickets && len(ticket) > 0 && len(ch.SessionID) > 0 {
+		f.mu.Lock()
+		ms := f.issued[string(ticket)]
+		f.mu.Unlock()
+		if ms != nil {
+			f.resume(fc, ch, sr, ms)
+			return
+		}
+	}
 	sid := make([]byte, 32)
 	rand.Read(sid)
 	sh := &wire.ServerHello{Version: wire.VersionTLS12, Random: sr, SessionID: sid, CipherSuite: 0xc02b, Extensions: wire.Extensions{}}
+	if f.tickets && ch.Extensions.Has(wire.ExtSessionTicket) {
+		sh.Extensions = append(sh.Extensions, wire.Extension{Type: wire.ExtSessionTicket, Data: []byte{}})
+	}
 	if f.compression && slices0(ch.CompressionMethods, 1) {
 		sh.CompressionMethod = 1
 	}
@@ -183,9 +213,44 @@ func (f *fakeServer) serve(c net.Conn) {
 		flight = append(flight, b...)
 	}
 	c.Write(wire.AppendRecords(nil, wire.ContentHandshake, wire.VersionTLS12, flight))
-	// ClientKeyExchange, ChangeCipherSpec, Finished.
-	raw, err = fc.message()
-	if err != nil || raw.Type != wire.TypeClientKeyExchange || len(raw.Body) < 1 {
+	// ClientKeyExchange, ChangeCipherSpec, Finished; or an early
+	// ChangeCipherSpec.
+	ct, data, err := fc.record()
+	if err != nil {
+		return
+	}
+	if ct == wire.ContentChangeCipherSpec {
+		if !f.earlyCCS {
+			c.Write(alert(10)) // unexpected_message
+			return
+		}
+		// Every record from here on is decrypted, the next
+		// ChangeCipherSpec too.
+		zero := make([]byte, 48)
+		co, _, _ := keysched.NewTLS12Openers(0xc02b, 0x0303, zero, ch.Random, sr, false)
+		ct, data, err := fc.record()
+		if err != nil {
+			return
+		}
+		hdr := []byte{byte(ct), 3, 3, byte(len(data) >> 8), byte(len(data))}
+		if _, _, err := co.Open(hdr, data); err != nil {
+			c.Write(alert(20)) // bad_record_mac
+		}
+		return
+	}
+	if ct != wire.ContentHandshake {
+		return
+	}
+	msgs, err := fc.asm.Write(data)
+	if err != nil {
+		return
+	}
+	if len(msgs) > 0 {
+		raw = msgs[0]
+	} else if raw, err = fc.message(); err != nil {
+		return
+	}
+	if raw.Type != wire.TypeClientKeyExchange || len(raw.Body) < 1 {
 		return
 	}
 	fc.msgs = append(fc.msgs, raw.Raw...)
@@ -211,10 +276,27 @@ func (f *fakeServer) serve(c net.Conn) {
 		return
 	}
 	fc.msgs = append(fc.msgs, raw.Raw...)
+	var nst []byte
+	if f.tickets && ch.Extensions.Has(wire.ExtSessionTicket) {
+		t := make([]byte, 16)
+		rand.Read(t)
+		f.mu.Lock()
+		if f.issued == nil {
+			f.issued = map[string][]byte{}
+		}
+		f.issued[string(t)] = ms
+		f.mu.Unlock()
+		nst = wire.HandshakeMessage(&wire.NewSessionTicket{Lifetime: 300, Ticket: t})
+		fc.msgs = append(fc.msgs, nst...)
+	}
 	h, _ = keysched.HandshakeHash(0x0303, 0xc02b, fc.msgs)
 	vd, _ := keysched.VerifyData(0x0303, 0xc02b, ms, "server finished", h)
 	fin, _ := so.Seal(uint8(wire.ContentHandshake), wire.HandshakeMessage(&wire.Finished{VerifyData: vd}))
-	c.Write(append(wire.AppendRecords(nil, wire.ContentChangeCipherSpec, wire.VersionTLS12, []byte{1}), fin...))
+	out := wire.AppendRecords(nil, wire.ContentHandshake, wire.VersionTLS12, nst)
+	if nst == nil {
+		out = nil
+	}
+	c.Write(append(append(out, wire.AppendRecords(nil, wire.ContentChangeCipherSpec, wire.VersionTLS12, []byte{1})...), fin...))
 	for {
 		ct, data, err := fc.record()
 		if err != nil {
@@ -243,6 +325,29 @@ func (f *fakeServer) serve(c net.Conn) {
 			return
 		}
 	}
+}
+
+// resume answers a hello with a ticket it issued by an abbreviated
+// handshake: ServerHello with the client's session id (RFC 5077 §3.4),
+// or, vulnerable to Ticketbleed, with 32 bytes of which the rest is
+// memory; then ChangeCipherSpec and Finished.
+func (f *fakeServer) resume(fc *fakeConn, ch *wire.ClientHello, sr, ms []byte) {
+	sid := append([]byte(nil), ch.SessionID...)
+	if f.ticketbleed && len(sid) < 32 {
+		sid = append(sid, f.memory...)[:32]
+	}
+	sh := &wire.ServerHello{Version: wire.VersionTLS12, Random: sr, SessionID: sid, CipherSuite: 0xc02b,
+		Extensions: wire.Extensions{wire.RenegotiationInfoExtension(nil)}}
+	b := wire.HandshakeMessage(sh)
+	fc.msgs = append(fc.msgs, b...)
+	_, so, _ := keysched.NewTLS12Sealers(0xc02b, 0x0303, ms, ch.Random, sr, false)
+	h, _ := keysched.HandshakeHash(0x0303, 0xc02b, fc.msgs)
+	vd, _ := keysched.VerifyData(0x0303, 0xc02b, ms, "server finished", h)
+	fin, _ := so.Seal(uint8(wire.ContentHandshake), wire.HandshakeMessage(&wire.Finished{VerifyData: vd}))
+	out := wire.AppendRecords(nil, wire.ContentHandshake, wire.VersionTLS12, b)
+	out = wire.AppendRecords(out, wire.ContentChangeCipherSpec, wire.VersionTLS12, []byte{1})
+	fc.c.Write(append(out, fin...))
+	fc.record() // the client's answer, or its close
 }
 
 func bytesHasGroup(gs []wire.NamedGroup, g wire.NamedGroup) bool {

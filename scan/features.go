@@ -2,7 +2,6 @@ package scan
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
 	"slices"
 	"sync"
@@ -212,12 +211,17 @@ func (s *scanner) resumption12(ctx context.Context, v wire.Version, f *SessionFe
 			f.TicketLifetime = int(sess.lifetime)
 			what = fmt.Sprintf("the ticket (lifetime hint %d s)", sess.lifetime)
 		}
+		// A one-byte session id with the ticket: the resumption shows it
+		// echoed (RFC 5077 §3.4), and the same probe tests Ticketbleed.
 		rs := s.spec12(v)
-		id := make([]byte, 32)
-		rand.Read(id)
+		id := ticketbleedSessionID()
 		rs.suites, rs.ticketData, rs.sessionID = []wire.CipherSuite{sess.suite}, sess.ticket, id
-		rr := s.probe(ctx, v.String()+" resumption by ticket", rs, toServerHello, afterHandshake{}, nil)
+		rr := s.probe(ctx, v.String()+" resumption by ticket, with a 1-byte session id (Ticketbleed, CVE-2016-9244)", rs, toServerHello, afterHandshake{}, nil)
 		f.ResumptionTicket = resumed(rr, r.probe, what)
+		tb := ticketbleed(rr, id, []int{r.probe, rr.probe})
+		s.mu.Lock()
+		s.ticketbleedV = &tb
+		s.mu.Unlock()
 	})
 	wg.Wait()
 }

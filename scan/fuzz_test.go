@@ -3,6 +3,7 @@ package scan
 import (
 	"bytes"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -42,7 +43,8 @@ func fuzzFlights() [][]byte {
 // ends with a result, never a panic, and its transcript decodes.
 func FuzzServerAnswer(f *testing.F) {
 	for _, b := range fuzzFlights() {
-		for st := byte(0); st < 4; st++ {
+		// Every spec, stage and after-step (see the Fuzz function).
+		for _, st := range []byte{0, 1, 2, 3, 4, 5, 9, 13, 17, 25, 30, 37, 41, 48, 52, 56} {
 			f.Add(st, b)
 		}
 	}
@@ -51,6 +53,14 @@ func FuzzServerAnswer(f *testing.F) {
 		specs := []helloSpec{s.baseSpec(wire.VersionTLS12), s.spec13Keyed(), s.baseSpec(wire.VersionTLS13), {sslv2: true}}
 		spec := specs[int(which)%len(specs)]
 		stop := []stage{toServerHello, toFlight, toComplete}[int(which/4)%3]
+		// What the probe does after the flight or the handshake: wait for
+		// tickets, an early ChangeCipherSpec, a ROBOT key exchange, an
+		// HTTP request; and a ticket offered with a 1-byte session id.
+		after := []afterHandshake{{tickets: true}, {ccs: true}, {robot: &robotPayload{variant: int(which) % robotVariants, finish: which&1 == 0, finished: make([]byte, 64), wait: 100 * time.Millisecond}},
+			{http: &httpRequest{host: "example.com"}}}[int(which/12)%4]
+		if which >= 48 && spec.version == wire.VersionTLS12 && len(spec.versions) == 0 {
+			spec.ticketData, spec.sessionID = []byte{1, 2, 3}, []byte{7}
+		}
 		client, server := net.Pipe()
 		go func() {
 			buf := make([]byte, 64<<10)
@@ -61,7 +71,7 @@ func FuzzServerAnswer(f *testing.F) {
 		}()
 		client.SetDeadline(time.Now().Add(2 * time.Second))
 		v := newConv(client)
-		r := runHandshake(v, spec, stop, afterHandshake{tickets: true}, nil, time.Second)
+		r := runHandshake(v, spec, stop, after, nil, time.Second)
 		v.close()
 		v.transcript()
 		r.answer()
@@ -83,5 +93,35 @@ func FuzzReadClientHello(f *testing.F) {
 		server.SetDeadline(time.Now().Add(time.Second))
 		readClientHello(server)
 		server.Close()
+	})
+}
+
+// FuzzParseHSTS reads arbitrary Strict-Transport-Security values: a
+// result, never a panic; a header without max-age is never valid.
+func FuzzParseHSTS(f *testing.F) {
+	for _, v := range []string{"max-age=63072000; includeSubDomains; preload", `max-age="300"`, "includeSubDomains", "max-age=1; max-age=2",
+		"max-age=99999999999999999999999", "max-age=-1", ";;", "MAX-AGE=5;PRELOAD"} {
+		f.Add(v)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		h := parseHSTS(v)
+		if h.Problem == "" && !strings.Contains(strings.ToLower(v), "max-age") {
+			t.Errorf("%q: valid without max-age", v)
+		}
+	})
+}
+
+// FuzzReadHTTPHeader reads arbitrary bytes as an HTTP answer's header: a
+// response or a clear error.
+func FuzzReadHTTPHeader(f *testing.F) {
+	f.Add([]byte("HTTP/1.1 200 OK\r\nStrict-Transport-Security: max-age=1\r\nContent-Encoding: gzip\r\n\r\n"))
+	f.Add([]byte("HTTP/1.0 301 Moved\r\nLocation: /\r\n\r\n"))
+	f.Add([]byte("SSH-2.0-OpenSSH\r\n\r\n"))
+	f.Add([]byte("HTTP/1.1 200\r\nA:\r\n b\r\n\r\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		a := readHTTPHeader(b)
+		if (a.resp == nil) == (a.err == "") {
+			t.Errorf("%q: response %v and error %q", b, a.resp, a.err)
+		}
 	})
 }

@@ -41,6 +41,13 @@ type afterHandshake struct {
 	tickets     bool // TLS 1.3: wait for NewSessionTicket
 	renegotiate bool // TLS 1.2: start a client-initiated renegotiation
 	heartbleed  bool // TLS 1.2: send an over-long heartbeat, then a valid one
+	// After the server's first flight (TLS 1.0–1.2, at ServerHelloDone),
+	// instead of a key exchange:
+	ccs   bool          // send ChangeCipherSpec early (CVE-2014-0224)
+	robot *robotPayload // send a ClientKeyExchange with this PKCS#1 v1.5 variant (ROBOT)
+	// http, when set, is the request to send in the finished session and
+	// read the answer's header of.
+	http *httpRequest
 }
 
 // ticket13 is what resuming a TLS 1.3 session needs.
@@ -103,6 +110,11 @@ type result struct {
 	tickets13  []*ticket13
 	reneg      string // "accepted", "refused: …"
 	heartbleed string // "vulnerable", "not vulnerable", "no answer"
+	// What the vulnerability probes saw.
+	ccs    *ccsAnswer   // the answer to an early ChangeCipherSpec
+	robot  *robotAnswer // the answer to a ROBOT ClientKeyExchange
+	leaked int          // Ticketbleed: bytes of the echoed session id beyond the one offered (zeroed)
+	http   *httpAnswer  // the answer to the HTTP request
 }
 
 // hsState is a probe's handshake in progress.
@@ -253,6 +265,9 @@ func (h *hsState) item(it item) bool {
 			// An abbreviated handshake: the server resumed the session
 			// (RFC 5246 §7.3; RFC 5077 §3.1 with a ticket).
 			r.resumed = true
+			if h.spec.ticketData != nil && len(h.spec.sessionID) > 0 {
+				r.leaked = h.ticketbleed(r.sh)
+			}
 			return false
 		}
 		return true
@@ -340,7 +355,14 @@ func (h *hsState) message(it item) bool {
 			return false
 		}
 		h.msgs = append(h.msgs, it.msg.Raw...)
-		if h.stop == toFlight {
+		switch {
+		case h.after.ccs:
+			r.ccs = h.earlyCCS()
+			return false
+		case h.after.robot != nil:
+			r.robot = h.robotExchange(h.after.robot)
+			return false
+		case h.stop == toFlight:
 			return false
 		}
 		return h.complete12()
@@ -528,7 +550,7 @@ func (h *hsState) complete13() bool {
 	}
 	h.msgs = append(h.msgs, finRaw...)
 	r.done = true
-	if !h.after.tickets {
+	if !h.after.tickets && h.after.http == nil {
 		return false
 	}
 	o, err := keysched.NewTLS13Opener(uint16(r.suite), k.sAP)
@@ -537,6 +559,18 @@ func (h *hsState) complete13() bool {
 		return false
 	}
 	h.v.setOpener(o, false)
+	if h.after.http != nil {
+		app, err := keysched.NewTLS13Sealer(uint16(r.suite), k.cAP)
+		if err != nil {
+			r.stopped = err.Error()
+			return false
+		}
+		r.http = h.httpExchange(app)
+		if rec, err := app.Seal(uint8(wire.ContentAlert), []byte{1, 0}); err == nil {
+			h.v.send(rec)
+		}
+		return false
+	}
 	h.v.c.SetReadDeadline(time.Now().Add(min(h.timeout, 2*time.Second)))
 	for {
 		it, err := h.v.next(&h.q)
@@ -733,16 +767,17 @@ func (h *hsState) after12(seal *keysched.Sealer, clientVD, serverVD []byte) bool
 	switch {
 	case h.after.heartbleed:
 		r.heartbleed = h.heartbleed(seal)
+		return false
 	case h.after.renegotiate:
 		r.reneg = h.renegotiate(seal, clientVD)
-		fallthrough
-	default:
-		// A clean close_notify: OpenSSL drops a session from its cache
-		// when the connection ends without one, and the session id is
-		// then never resumable.
-		if rec, err := seal.Seal(uint8(wire.ContentAlert), []byte{1, 0}); err == nil {
-			h.v.send(rec)
-		}
+	case h.after.http != nil:
+		r.http = h.httpExchange(seal)
+	}
+	// A clean close_notify: OpenSSL drops a session from its cache when
+	// the connection ends without one, and the session id is then never
+	// resumable.
+	if rec, err := seal.Seal(uint8(wire.ContentAlert), []byte{1, 0}); err == nil {
+		h.v.send(rec)
 	}
 	return false
 }

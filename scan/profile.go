@@ -58,7 +58,8 @@ type Profile struct {
 	OCSPStaple bool `json:"ocsp_staple"`
 	// ServerPreferredOrder asks the server to enforce its suite order.
 	ServerPreferredOrder bool `json:"server_preferred_order"`
-	// HSTSMinAge is an HTTP requirement a TLS scan cannot check.
+	// HSTSMinAge is the least HSTS max-age, checked on the HTTPS answer
+	// when the scan made an HTTP request (a recommendation: a warning).
 	HSTSMinAge int `json:"hsts_min_age,omitempty"`
 }
 
@@ -394,9 +395,7 @@ func (p *Profile) Check(rep *Report) (*ProfileResult, []finding.Finding) {
 			Fix:    "Enable stapling (nginx ssl_stapling on) when the CA runs an OCSP responder; many CAs now publish CRLs only.", Evidence: probesEvidence(rep.Session.OCSPStapling)})
 	}
 	if p.HSTSMinAge > 0 {
-		fs = append(fs, finding.Finding{ID: finding.ProfileNotChecked, Severity: finding.Info, Title: title("HSTS not checked"),
-			Detail: fmt.Sprintf("The profile asks HTTPS servers for Strict-Transport-Security with max-age ≥ %d; that is an HTTP header, and tlskit scan speaks TLS only.", p.HSTSMinAge),
-			Fix:    "Check the header with curl -sI https://HOST/ | grep -i strict-transport-security."})
+		fs = append(fs, p.checkHSTS(rep.HTTP, title)...)
 	}
 	res := &ProfileResult{Name: p.Name, Source: p.Source}
 	for _, f := range fs {
@@ -409,6 +408,40 @@ func (p *Profile) Check(rep *Report) (*ProfileResult, []finding.Finding) {
 	}
 	res.Compliant = res.Deviations == 0
 	return res, fs
+}
+
+// checkHSTS compares the HTTPS answer's HSTS with the profile's
+// hsts_min_age: a recommendation (a warning), or not checked when no HTTP
+// request was answered.
+func (p *Profile) checkHSTS(h *HTTPResult, title func(string, ...any) string) []finding.Finding {
+	if h == nil || h.Status == "" {
+		why := "no HTTP request was made (the service is not HTTPS by its port or ALPN, or the request was turned off)"
+		if h != nil {
+			why = "the HTTP request got no answer: " + h.Note
+		}
+		return []finding.Finding{{ID: finding.ProfileNotChecked, Severity: finding.Info, Title: title("HSTS not checked"),
+			Detail: fmt.Sprintf("The profile asks HTTPS servers for Strict-Transport-Security with max-age ≥ %d; %s.", p.HSTSMinAge, why),
+			Fix:    "Check the header with curl -sI https://HOST/ | grep -i strict-transport-security."}}
+	}
+	hs := h.HSTS
+	var got string
+	switch {
+	case !hs.Present:
+		got = "the answer has no Strict-Transport-Security header"
+	case hs.Problem != "":
+		got = "the header is invalid: " + hs.Problem
+	case hs.MaxAge < int64(p.HSTSMinAge):
+		got = fmt.Sprintf("max-age is %d", hs.MaxAge)
+	default:
+		return nil
+	}
+	ev := []string{fmt.Sprintf("%s: %s (probe %d)", h.Request, h.Status, h.Probe)}
+	if hs.Present {
+		ev = append(ev, "Strict-Transport-Security: "+hs.Header)
+	}
+	return []finding.Finding{{ID: finding.ProfileHSTS, Severity: finding.Warning, Title: title("HSTS shorter than the profile asks"),
+		Detail: fmt.Sprintf("The profile asks for Strict-Transport-Security with max-age ≥ %d; %s.", p.HSTSMinAge, got),
+		Fix:    fmt.Sprintf("Send Strict-Transport-Security: max-age=%d (nginx: add_header Strict-Transport-Security \"max-age=%d\" always;).", p.HSTSMinAge, p.HSTSMinAge), Evidence: ev}}
 }
 
 // checkCert checks one certificate against the profile.

@@ -48,6 +48,12 @@ type Report struct {
 	Certificates []CertificateResult `json:"certificates"`
 	// Session lists the session features.
 	Session SessionFeatures `json:"session"`
+	// Vulnerabilities are the known attacks testssl.sh checks by name, in
+	// its order, each with tlskit's verdict and where it came from.
+	Vulnerabilities []Vulnerability `json:"vulnerabilities"`
+	// HTTP is what the one HTTPS request showed (HSTS, compression), when
+	// the service is HTTPS and the scan made it.
+	HTTP *HTTPResult `json:"http,omitempty"`
 	// Findings are the weaknesses (and policy deviations), most serious
 	// first, each derived from the facts above.
 	Findings []finding.Finding `json:"findings"`
@@ -222,6 +228,28 @@ type SessionFeatures struct {
 	Heartbeat           Feature `json:"heartbeat"`
 	Heartbleed          Feature `json:"heartbleed"`
 	OCSPStapling        Feature `json:"ocsp_stapling"`
+}
+
+// Vulnerability is one known attack, under the name testssl.sh gives it.
+type Vulnerability struct {
+	// Name is the attack's name ("CCS injection"), CVE its CVE ids, and
+	// TestsslID the id of the same check in testssl.sh's JSON ("CCS"),
+	// empty when testssl.sh has none.
+	Name      string   `json:"name"`
+	CVE       []string `json:"cve,omitempty"`
+	TestsslID string   `json:"testssl_id,omitempty"`
+	// State is vulnerable, potentially vulnerable (the exposure is there,
+	// whether it can be exploited depends on what a scan cannot see), not
+	// vulnerable, not applicable, or unknown; Detail says what was seen.
+	State  string `json:"state"`
+	Detail string `json:"detail"`
+	// Evidence lists the answers a probe compared (ROBOT's five).
+	Evidence []string `json:"evidence,omitempty"`
+	// Finding is the id of the finding that reports it, when it is
+	// (potentially) vulnerable.
+	Finding string `json:"finding,omitempty"`
+	// Probes are the probes it was learnt from.
+	Probes []int `json:"probes,omitempty"`
 }
 
 // Probe is one connection of a scan: why it was made, what the hello

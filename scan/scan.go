@@ -89,6 +89,9 @@ type Options struct {
 	Clients []ClientProfile
 	// NoClients skips the client simulation.
 	NoClients bool
+	// NoHTTP skips the HTTP request made when the service is HTTPS (port
+	// 443, or ALPN h2 or http/1.1): HSTS and BREACH are then not checked.
+	NoHTTP bool
 	// Stacks describes this machine's trust stores for the clients that
 	// use them (Env: SSL_CERT_FILE…); nil means the process's view.
 	Stacks *truststore.Options
@@ -126,6 +129,9 @@ type scanner struct {
 	chains         [][]*x509.Certificate  // the distinct chains the server sent
 	upgradeErr     *upgradeError          // the first failed in-band upgrade
 	upgraded       *upgradedConn          // the first upgraded connection, for its evidence
+	ccsV           Vulnerability          // the CCS injection probe's verdict
+	ticketbleedV   *Vulnerability         // Ticketbleed's, when a session was resumed from a ticket
+	robotR         robotResult            // ROBOT's
 }
 
 // Run scans one server. Failures of the server or the network are findings
@@ -187,6 +193,9 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if rep.Clients == nil {
 		rep.Clients = []ClientResult{}
 	}
+	if rep.Vulnerabilities == nil {
+		rep.Vulnerabilities = []Vulnerability{}
+	}
 	if rep.ALPN.Protocols == nil {
 		rep.ALPN.Protocols = []string{}
 	}
@@ -210,7 +219,7 @@ func (s *scanner) run(ctx context.Context) {
 		s.unreachable()
 		return
 	}
-	var wg sync.WaitGroup
+	var wg, suitesWG sync.WaitGroup
 	var vmu sync.Mutex
 	versions := make([]VersionSupport, 0, len(accepted))
 	for _, p := range protos {
@@ -218,13 +227,20 @@ func (s *scanner) run(ctx context.Context) {
 			continue
 		}
 		v := versionOf(p.Version)
-		wg.Go(func() {
+		suitesWG.Go(func() {
 			vs := s.suites(ctx, v, p.Probe)
 			vmu.Lock()
 			versions = append(versions, vs)
 			vmu.Unlock()
 		})
 	}
+	// ROBOT once the suites are known: only with an RSA key exchange.
+	wg.Go(func() {
+		suitesWG.Wait()
+		s.robotR = s.robot(ctx, slices.SortedFunc(slices.Values(versions), func(a, b VersionSupport) int {
+			return int(versionOf(a.Version)) - int(versionOf(b.Version))
+		}))
+	})
 	var groups13, groups12 []GroupSupport
 	var order13, order12 string
 	if accepted[wire.VersionTLS13] {
@@ -240,7 +256,13 @@ func (s *scanner) run(ctx context.Context) {
 	if accepted[wire.VersionTLS13] {
 		wg.Go(func() { sig13 = s.sigalgs13(ctx) })
 	}
-	wg.Go(func() { rep.ALPN = s.alpn(ctx, accepted) })
+	wg.Go(func() {
+		rep.ALPN = s.alpn(ctx, accepted)
+		if s.wantHTTP(rep.ALPN) {
+			rep.HTTP = s.httpCheck(ctx, accepted)
+		}
+	})
+	wg.Go(func() { s.ccsV = s.ccsInjection(ctx, accepted) })
 	wg.Go(func() { rep.Certificates = s.certificates(ctx, accepted) })
 	wg.Go(func() { rep.Session = s.features(ctx, accepted) })
 	var clients []ClientResult
@@ -248,6 +270,7 @@ func (s *scanner) run(ctx context.Context) {
 		wg.Go(func() { clients = s.clients(ctx) })
 	}
 	wg.Wait()
+	suitesWG.Wait()
 	// Last, on its own: after refusing a renegotiation some servers stall
 	// for a while (openssl s_server for a second), which would hold up
 	// the probes behind it.
@@ -271,6 +294,11 @@ func (s *scanner) run(ctx context.Context) {
 		}
 	}
 	rep.Findings = append(rep.Findings, weaknesses(rep)...)
+	rep.Findings = append(rep.Findings, httpFindings(rep.HTTP)...)
+	vulns, fs := s.vulnerabilities(rep)
+	rep.Vulnerabilities = vulns
+	rep.Findings = append(rep.Findings, fs...)
+	nameVulnerabilities(rep.Findings, vulns)
 	if s.opts.Profile != nil {
 		res, fs := s.opts.Profile.Check(rep)
 		rep.Profile = res

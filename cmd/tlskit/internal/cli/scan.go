@@ -33,6 +33,7 @@ type scanFlags struct {
 	maxConns     int
 	delay        time.Duration
 	noClients    bool
+	noHTTP       bool
 	localClients bool
 }
 
@@ -52,6 +53,15 @@ one, signature schemes, ALPN, its certificates per key type with and without
 SNI, and session features (resumption by session id and ticket, TLS 1.3 PSK
 and 0-RTT, extended master secret, encrypt-then-MAC, renegotiation,
 TLS_FALLBACK_SCSV, compression, heartbeat and Heartbleed, OCSP stapling).
+
+Known attacks are listed by the names testssl.sh gives them, each probed or
+derived from the facts above: Heartbleed, CCS injection, Ticketbleed, ROBOT
+(only when an RSA key exchange is accepted: 10 to 20 connections), secure
+and client-initiated renegotiation, CRIME, BREACH, POODLE, the downgrade
+protection, SWEET32, FREAK, DROWN, LOGJAM, BEAST, LUCKY13, RC4 and 0-RTT
+replay. On an HTTPS service (port 443, or ALPN h2 or http/1.1) one GET / is
+sent (no cookie, no credential) to read Strict-Transport-Security and
+whether the answer is compressed (BREACH); --no-http turns it off.
 
 Weaknesses are findings with an id, the evidence and a fix. --profile checks
 the server against Mozilla's modern, intermediate or old configuration, or a
@@ -109,6 +119,7 @@ func (f *scanFlags) register(fl *pflag.FlagSet) {
 	fl.IntVar(&f.maxConns, "max-conns", 4, "at most `N` connections open to a host at once")
 	fl.DurationVar(&f.delay, "delay", 0, "wait at least `DURATION` between the starts of two connections to a host")
 	fl.BoolVar(&f.noClients, "no-clients", false, "skip the client simulation")
+	fl.BoolVar(&f.noHTTP, "no-http", false, "make no HTTP request on an HTTPS service (HSTS and BREACH are then not checked)")
 	fl.BoolVar(&f.localClients, "local-clients", false, "also simulate the TLS clients installed on this machine (openssl, gnutls-cli, curl, python3, java, chromium…), whose ClientHellos are recorded first")
 }
 
@@ -183,7 +194,7 @@ func (f *scanFlags) run(cmd *cobra.Command, args []string, stdio Stdio) error {
 			reps[i], errs[i] = scan.Run(cmd.Context(), scan.Options{
 				Address: addr, ServerName: pol.ServerName, MaxConns: f.maxConns, Delay: f.delay,
 				Timeout: f.trust.timeout, Verifier: v, Time: pol.Time, Profile: prof,
-				Clients: clients, NoClients: f.noClients, Stacks: &stacks, Progress: onProgress,
+				Clients: clients, NoClients: f.noClients, NoHTTP: f.noHTTP, Stacks: &stacks, Progress: onProgress,
 				StartTLS: protos[i], StartTLSChosenBy: chosen[i], XMPPDomain: f.starttls.xmppDomain,
 			})
 		})
