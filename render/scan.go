@@ -169,6 +169,47 @@ func scanBody(p *printer, r *scan.Report) {
 	if s.TicketLifetime > 0 {
 		p.f("  %-26s %d s\n", "ticket lifetime", s.TicketLifetime)
 	}
+	if h := r.HTTP; h != nil {
+		p.f("\nHTTP  %s [probe %d]\n", h.Request, h.Probe)
+		if h.Status == "" {
+			p.f("%s", indent(wrap("no answer: "+h.Note, 92), "  "))
+		} else {
+			p.f("  %-26s %s (over %s)\n", "status", h.Status, h.Version)
+			hsts := "none"
+			switch hs := h.HSTS; {
+			case hs.Present && hs.Problem != "":
+				hsts = "invalid: " + hs.Problem
+			case hs.Present:
+				hsts = fmt.Sprintf("max-age %d s (%d days)", hs.MaxAge, hs.MaxAge/86400)
+				if hs.IncludeSubDomains {
+					hsts += ", includeSubDomains"
+				}
+				if hs.Preload {
+					hsts += ", preload"
+				}
+			}
+			p.f("  %-26s %s\n", "Strict-Transport-Security", hsts)
+			enc := h.ContentEncoding
+			if enc == "" {
+				enc = "none (not compressed)"
+			}
+			p.f("  %-26s %s\n", "Content-Encoding", enc)
+		}
+	}
+	if len(r.Vulnerabilities) > 0 {
+		p.f("\nVULNERABILITIES (as testssl.sh names them)\n")
+	}
+	for _, v := range r.Vulnerabilities {
+		name := v.Name
+		if len(v.CVE) > 0 {
+			name += " (" + v.CVE[0] + ")"
+		}
+		state := v.State
+		if state == scan.Vulnerable || state == scan.PotentiallyVulnerable {
+			state = strings.ToUpper(state)
+		}
+		p.f("  %-44s %-22s %s\n", name, state, v.Detail)
+	}
 	if len(r.Clients) > 0 {
 		p.f("\nWHO CAN CONNECT\n")
 	}

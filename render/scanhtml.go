@@ -67,6 +67,17 @@ var scanTemplate = template.Must(template.New("scan").Funcs(template.FuncMap{
 		return c.TrustDetail
 	},
 	"ladder": ladderLine,
+	"vulnclass": func(state string) string {
+		switch state {
+		case scan.Vulnerable:
+			return "vulnerable"
+		case scan.PotentiallyVulnerable, scan.Unknown:
+			return "warning"
+		case scan.NotVulnerable:
+			return "yes"
+		}
+		return "no"
+	},
 }).Parse(scanHTML))
 
 // ladderLine is one event of a probe's ladder, in words.

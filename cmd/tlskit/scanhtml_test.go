@@ -63,7 +63,7 @@ func TestScanHTMLInBrowser(t *testing.T) {
 	if m := regexp.MustCompile(`data-probes="(\d+)"`).FindStringSubmatch(d); m == nil || m[1] == "0" {
 		t.Errorf("the script found no probes: %v", m)
 	}
-	for _, want := range []string{"<h1>tlskit scan</h1>", good.Addr, "Cipher suites", "TLS_AES_128_GCM_SHA256", "Who can connect", "client_hello"} {
+	for _, want := range []string{"<h1>tlskit scan</h1>", good.Addr, "Cipher suites", "TLS_AES_128_GCM_SHA256", "Who can connect", "client_hello", "Vulnerabilities", "CVE-2014-0224"} {
 		if !strings.Contains(d, want) {
 			t.Errorf("the rendered page lacks %q", want)
 		}
