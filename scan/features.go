@@ -30,7 +30,7 @@ func completable12(v wire.Version) []wire.CipherSuite {
 }
 
 // completableGroups12 are the curves tlskit completes ECDHE with.
-var completableGroups12 = []wire.NamedGroup{wire.GroupX25519, wire.GroupSecp256r1, wire.GroupSecp384r1, wire.GroupSecp521r1}
+var completableGroups12 = []wire.NamedGroup{wire.GroupX25519, wire.GroupSecp256r1, wire.GroupX448, wire.GroupSecp384r1, wire.GroupSecp521r1}
 
 // features tests the session features.
 func (s *scanner) features(ctx context.Context, accepted map[wire.Version]bool) SessionFeatures {

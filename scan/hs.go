@@ -616,7 +616,7 @@ func (h *hsState) complete12() bool {
 	var preMaster, cke []byte
 	switch {
 	case info.Kx == wire.KxECDHE && r.ske != nil && r.ske.KeyExchange == "ecdhe":
-		if curveOf(r.ske.Group) == nil {
+		if curveOf(r.ske.Group) == nil && r.ske.Group != wire.GroupX448 {
 			r.stopped = fmt.Sprintf("tlskit cannot complete an ECDHE exchange on %v", r.ske.Group)
 			return false
 		}

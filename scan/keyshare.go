@@ -12,8 +12,9 @@ import (
 )
 
 // This file makes the client's half of a key exchange: TLS 1.3 key shares
-// (X25519, the NIST curves and the hybrid post-quantum groups of
-// draft-ietf-tls-ecdhe-mlkem) and the TLS 1.2 ECDHE and DHE client keys. A
+// (X25519, the NIST curves, X448 and RFC 7919's FFDHE groups (x448.go),
+// and the hybrid post-quantum groups of draft-ietf-tls-ecdhe-mlkem) and
+// the TLS 1.2 ECDHE and DHE client keys. A
 // probe that only needs the server's choice sends no key share at all (the
 // server answers with a HelloRetryRequest naming its group); a probe that
 // must read the server's encrypted flight computes the shared secret here.
@@ -33,6 +34,9 @@ type keyShare struct {
 	ec     *ecdh.PrivateKey
 	kem768 *mlkem.DecapsulationKey768
 	kem1k  *mlkem.DecapsulationKey1024
+	x448   []byte   // the X448 scalar (x448.go)
+	ffP    *big.Int // an RFC 7919 prime and the private exponent (x448.go)
+	ffX    *big.Int
 }
 
 // curveOf returns the crypto/ecdh curve of a named group, or nil.
@@ -53,10 +57,10 @@ func curveOf(g wire.NamedGroup) ecdh.Curve {
 // canShare reports whether newKeyShare makes a share for g.
 func canShare(g wire.NamedGroup) bool {
 	switch g {
-	case groupX25519MLKEM768, groupSecP256r1MLKEM768, groupSecP384r1MLKEM1024:
+	case groupX25519MLKEM768, groupSecP256r1MLKEM768, groupSecP384r1MLKEM1024, wire.GroupX448:
 		return true
 	}
-	return curveOf(g) != nil
+	return curveOf(g) != nil || ffdheBits(uint16(g)) != 0
 }
 
 // newKeyShare generates a key share for g.
@@ -88,6 +92,15 @@ func newKeyShare(g wire.NamedGroup) (*keyShare, error) {
 			return nil, err
 		}
 		ks.public = append(ks.ec.PublicKey().Bytes(), ks.kem1k.EncapsulationKey().Bytes()...)
+	case wire.GroupX448:
+		if ks.x448, ks.public, err = newX448(); err != nil {
+			return nil, err
+		}
+	case 256, 257, 258, 259, 260: // ffdhe2048 … ffdhe8192
+		ks.ffP = ffdhePrime(ffdheBits(uint16(g)))
+		if ks.ffX, ks.public, err = newFFDHE(ks.ffP); err != nil {
+			return nil, err
+		}
 	default:
 		c := curveOf(g)
 		if c == nil {
@@ -110,6 +123,12 @@ func (ks *keyShare) shared(server []byte) ([]byte, error) {
 			return nil, fmt.Errorf("scan: the server's %v key share: %w", ks.group, err)
 		}
 		return ks.ec.ECDH(p)
+	}
+	switch {
+	case ks.x448 != nil:
+		return x448Shared(ks.x448, server)
+	case ks.ffP != nil:
+		return ffdheShared(ks.ffP, ks.ffX, server)
 	}
 	switch ks.group {
 	case groupX25519MLKEM768: // ciphertext (1088) || X25519 (32); secret ML-KEM || X25519
