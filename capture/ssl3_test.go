@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tlskit/tlskit/internal/keysched"
 	"github.com/tlskit/tlskit/internal/peertest"
 	"github.com/tlskit/tlskit/internal/wire"
 	"github.com/tlskit/tlskit/keylog"
@@ -136,6 +137,11 @@ func checkSSL3Finished(t *testing.T, c *Connection, keys *keylog.Log) int {
 			want := append(ssl3FinishedHash(md5.New, 48, msgs, sender, ms), ssl3FinishedHash(sha1.New, 40, msgs, sender, ms)...)
 			if !bytes.Equal(m.VerifyData, want) {
 				t.Errorf("connection %d: %s Finished %x, want %x", c.Index, e.From, m.VerifyData, want)
+			}
+			// keysched's, which scan's client finishes SSL 3.0 handshakes
+			// with, computes what the recorded peers sent.
+			if got := keysched.SSL3Finished(ms, e.From == transcript.Client, msgs); !bytes.Equal(got, m.VerifyData) {
+				t.Errorf("connection %d: keysched.SSL3Finished for the %s's Finished %x, recorded %x", c.Index, e.From, got, m.VerifyData)
 			}
 			n++
 		}

@@ -637,7 +637,7 @@ func (h *hsState) complete12() bool {
 			return false
 		}
 		preMaster, cke = pm, append([]byte{byte(len(pub) >> 8), byte(len(pub))}, pub...)
-	case info.Kx == wire.KxRSA && len(r.certs) > 0 && r.version != wire.VersionSSL30:
+	case info.Kx == wire.KxRSA && len(r.certs) > 0:
 		c, err := x509.ParseCertificate(r.certs[0])
 		var pub *rsa.PublicKey
 		ok := false
@@ -657,6 +657,9 @@ func (h *hsState) complete12() bool {
 			return false
 		}
 		cke = append([]byte{byte(len(enc) >> 8), byte(len(enc))}, enc...)
+		if r.version == wire.VersionSSL30 {
+			cke = enc // SSL 3.0 sends the encrypted secret without a length (RFC 6101 §5.6.7.1)
+		}
 	default:
 		r.stopped = fmt.Sprintf("tlskit does not complete %s handshakes (%v key exchange)", r.version, info.Kx)
 		return false
@@ -701,12 +704,7 @@ func (h *hsState) complete12() bool {
 		r.stopped = err.Error()
 		return false
 	}
-	hash, err := keysched.HandshakeHash(ver, uint16(r.suite), h.msgs)
-	if err != nil {
-		r.stopped = err.Error()
-		return false
-	}
-	vd, err := keysched.VerifyData(ver, uint16(r.suite), ms, "client finished", hash)
+	vd, err := finished12(ver, uint16(r.suite), ms, true, h.msgs)
 	if err != nil {
 		r.stopped = err.Error()
 		return false
@@ -741,8 +739,7 @@ func (h *hsState) complete12() bool {
 			return false
 		case itemHandshake:
 			if it.msg.Type == wire.TypeFinished {
-				hash, _ := keysched.HandshakeHash(ver, uint16(r.suite), h.msgs)
-				want, _ := keysched.VerifyData(ver, uint16(r.suite), ms, "server finished", hash)
+				want, _ := finished12(ver, uint16(r.suite), ms, false, h.msgs)
 				h.msgs = append(h.msgs, it.msg.Raw...)
 				if !bytes.Equal(want, it.msg.Body) {
 					r.stopped = "the server's Finished does not verify"
@@ -759,6 +756,23 @@ func (h *hsState) complete12() bool {
 			return false
 		}
 	}
+}
+
+// finished12 is the verify data of the client's or the server's Finished
+// in SSL 3.0 to TLS 1.2, over the handshake messages before it.
+func finished12(version, suite uint16, ms []byte, client bool, msgs []byte) ([]byte, error) {
+	if version == uint16(wire.VersionSSL30) {
+		return keysched.SSL3Finished(ms, client, msgs), nil
+	}
+	hash, err := keysched.HandshakeHash(version, suite, msgs)
+	if err != nil {
+		return nil, err
+	}
+	label := "server finished"
+	if client {
+		label = "client finished"
+	}
+	return keysched.VerifyData(version, suite, ms, label, hash)
 }
 
 // after12 does what the probe asks of a completed TLS 1.2 session.

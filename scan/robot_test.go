@@ -38,14 +38,16 @@ import (
 //     instead the conformant ones whose secret is not 48 bytes long:
 //     differences that do not repeat the same way.
 type robotFake struct {
-	mode  string
-	key   *rsa.PrivateKey
-	cert  []byte
-	mu    sync.Mutex
-	flaky int
+	mode     string
+	ssl3     bool // speak SSL 3.0 (see version)
+	key      *rsa.PrivateKey
+	cert     []byte
+	mu       sync.Mutex
+	flaky    int
+	sessions map[string][]byte // session id → master secret
 }
 
-func startRobotFake(t *testing.T, mode string) (string, *robotFake) {
+func startRobotFake(t *testing.T, mode string, ssl3 bool) (string, *robotFake) {
 	t.Helper()
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
@@ -53,7 +55,7 @@ func startRobotFake(t *testing.T, mode string) (string, *robotFake) {
 	}
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "localhost"}, DNSNames: []string{"localhost"},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	f := &robotFake{mode: mode, key: key}
+	f := &robotFake{mode: mode, ssl3: ssl3, key: key}
 	f.cert, _ = x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -78,6 +80,31 @@ func startRobotFake(t *testing.T, mode string) (string, *robotFake) {
 
 const robotFakeSuite = 0x009c // TLS_RSA_WITH_AES_128_GCM_SHA256
 
+// version and suite are what the fake speaks: TLS 1.2 with
+// TLS_RSA_WITH_AES_128_GCM_SHA256, or with ssl3 SSL 3.0 with
+// TLS_RSA_WITH_AES_128_CBC_SHA.
+func (f *robotFake) version() (wire.Version, uint16) {
+	if f.ssl3 {
+		return wire.VersionSSL30, 0x002f
+	}
+	return wire.VersionTLS12, robotFakeSuite
+}
+
+// finished is the verify data of a Finished.
+func (f *robotFake) finished(ms []byte, client bool, msgs []byte) []byte {
+	v, suite := f.version()
+	if f.ssl3 {
+		return keysched.SSL3Finished(ms, client, msgs)
+	}
+	h, _ := keysched.HandshakeHash(uint16(v), suite, msgs)
+	label := "server finished"
+	if client {
+		label = "client finished"
+	}
+	vd, _ := keysched.VerifyData(uint16(v), suite, ms, label, h)
+	return vd
+}
+
 func (f *robotFake) serve(c net.Conn) {
 	fc := &fakeConn{c: c}
 	raw, err := fc.message()
@@ -89,36 +116,70 @@ func (f *robotFake) serve(c net.Conn) {
 		return
 	}
 	ch := m.(*wire.ClientHello)
-	if ch.Version < wire.VersionTLS12 || !ch.OffersCipherSuite(robotFakeSuite) {
-		c.Write(alert(40))
+	version, suite := f.version()
+	if ch.Version < version || !ch.OffersCipherSuite(wire.CipherSuite(suite)) {
+		c.Write(wire.AppendRecords(nil, wire.ContentAlert, version, []byte{2, 40}))
 		return
 	}
 	fc.msgs = append(fc.msgs, raw.Raw...)
 	sr := make([]byte, 32)
 	rand.Read(sr)
+	f.mu.Lock()
+	ms := f.sessions[string(ch.SessionID)]
+	f.mu.Unlock()
+	if len(ch.SessionID) > 0 && ms != nil {
+		// Resume: ServerHello with the session id, ChangeCipherSpec, Finished.
+		sh := &wire.ServerHello{Version: version, Random: sr, SessionID: ch.SessionID, CipherSuite: wire.CipherSuite(suite)}
+		b := wire.HandshakeMessage(sh)
+		fc.msgs = append(fc.msgs, b...)
+		_, so, _ := keysched.NewTLS12Sealers(suite, uint16(version), ms, ch.Random, sr, false)
+		fin, _ := so.Seal(uint8(wire.ContentHandshake), wire.HandshakeMessage(&wire.Finished{VerifyData: f.finished(ms, false, fc.msgs)}))
+		out := wire.AppendRecords(nil, wire.ContentHandshake, version, b)
+		out = wire.AppendRecords(out, wire.ContentChangeCipherSpec, version, []byte{1})
+		c.Write(append(out, fin...))
+		fc.record()
+		return
+	}
 	sid := make([]byte, 32)
 	rand.Read(sid)
-	sh := &wire.ServerHello{Version: wire.VersionTLS12, Random: sr, SessionID: sid, CipherSuite: robotFakeSuite,
-		Extensions: wire.Extensions{wire.RenegotiationInfoExtension(nil)}}
+	sh := &wire.ServerHello{Version: version, Random: sr, SessionID: sid, CipherSuite: wire.CipherSuite(suite)}
+	if !f.ssl3 {
+		sh.Extensions = wire.Extensions{wire.RenegotiationInfoExtension(nil)}
+	}
 	var flight []byte
 	for _, msg := range []wire.Message{sh, &wire.Certificate{Entries: []wire.CertificateEntry{{Data: f.cert}}}, &wire.ServerHelloDone{}} {
 		b := wire.HandshakeMessage(msg)
 		fc.msgs = append(fc.msgs, b...)
 		flight = append(flight, b...)
 	}
-	c.Write(wire.AppendRecords(nil, wire.ContentHandshake, wire.VersionTLS12, flight))
-	raw, err = fc.message()
-	if err != nil || raw.Type != wire.TypeClientKeyExchange || len(raw.Body) < 2 {
+	c.Write(wire.AppendRecords(nil, wire.ContentHandshake, version, flight))
+	alert := func(d byte) { c.Write(wire.AppendRecords(nil, wire.ContentAlert, version, []byte{2, d})) }
+	ct, data, err := fc.record()
+	if err != nil || ct != wire.ContentHandshake {
 		if err == nil {
-			c.Write(alert(10))
+			alert(10) // unexpected_message: an early ChangeCipherSpec
 		}
+		return
+	}
+	if msgs, err := fc.asm.Write(data); err != nil {
+		return
+	} else if len(msgs) > 0 {
+		raw = msgs[0]
+	} else if raw, err = fc.message(); err != nil {
+		return
+	}
+	if raw.Type != wire.TypeClientKeyExchange || len(raw.Body) < 2 {
+		alert(10)
 		return
 	}
 	fc.msgs = append(fc.msgs, raw.Raw...)
 	k := (f.key.N.BitLen() + 7) / 8
 	enc := raw.Body[2:]
+	if f.ssl3 {
+		enc = raw.Body // no length in SSL 3.0 (RFC 6101 §5.6.7.1)
+	}
 	if len(enc) != k {
-		c.Write(alert(50))
+		alert(50)
 		return
 	}
 	// Textbook RSA decryption, then the PKCS#1 v1.5 checks by hand.
@@ -155,35 +216,38 @@ func (f *robotFake) serve(c net.Conn) {
 		f.mu.Unlock()
 	}
 	if refuse {
-		c.Write(alert(40)) // handshake_failure
+		alert(40) // handshake_failure
 		return
 	}
 	if !conformant || len(pms) != 48 || pms[0] != byte(ch.Version>>8) || pms[1] != byte(ch.Version) {
 		pms = make([]byte, 48)
 		rand.Read(pms)
 	}
-	ms, _ := keysched.MasterSecret(0x0303, robotFakeSuite, pms, ch.Random, sr)
-	co, _, _ := keysched.NewTLS12Openers(robotFakeSuite, 0x0303, ms, ch.Random, sr, false)
-	_, so, _ := keysched.NewTLS12Sealers(robotFakeSuite, 0x0303, ms, ch.Random, sr, false)
+	ms, _ = keysched.MasterSecret(uint16(version), suite, pms, ch.Random, sr)
+	co, _, _ := keysched.NewTLS12Openers(suite, uint16(version), ms, ch.Random, sr, false)
+	_, so, _ := keysched.NewTLS12Sealers(suite, uint16(version), ms, ch.Random, sr, false)
 	if ct, _, err := fc.record(); err != nil || ct != wire.ContentChangeCipherSpec {
 		return
 	}
 	fc.opener = co
 	raw, err = fc.message()
 	if err != nil {
-		c.Write(alert(20)) // bad_record_mac: the Finished does not decrypt
+		alert(20) // bad_record_mac: the Finished does not decrypt
 		return
 	}
-	h, _ := keysched.HandshakeHash(0x0303, robotFakeSuite, fc.msgs)
-	if want, _ := keysched.VerifyData(0x0303, robotFakeSuite, ms, "client finished", h); raw.Type != wire.TypeFinished || !bytes.Equal(want, raw.Body) {
-		c.Write(alert(51))
+	if raw.Type != wire.TypeFinished || !bytes.Equal(f.finished(ms, true, fc.msgs), raw.Body) {
+		alert(51)
 		return
 	}
 	fc.msgs = append(fc.msgs, raw.Raw...)
-	h, _ = keysched.HandshakeHash(0x0303, robotFakeSuite, fc.msgs)
-	vd, _ := keysched.VerifyData(0x0303, robotFakeSuite, ms, "server finished", h)
-	fin, _ := so.Seal(uint8(wire.ContentHandshake), wire.HandshakeMessage(&wire.Finished{VerifyData: vd}))
-	c.Write(append(wire.AppendRecords(nil, wire.ContentChangeCipherSpec, wire.VersionTLS12, []byte{1}), fin...))
+	fin, _ := so.Seal(uint8(wire.ContentHandshake), wire.HandshakeMessage(&wire.Finished{VerifyData: f.finished(ms, false, fc.msgs)}))
+	c.Write(append(wire.AppendRecords(nil, wire.ContentChangeCipherSpec, version, []byte{1}), fin...))
+	f.mu.Lock()
+	if f.sessions == nil {
+		f.sessions = map[string][]byte{}
+	}
+	f.sessions[string(sid)] = ms
+	f.mu.Unlock()
 	fc.record()
 }
 
@@ -218,7 +282,7 @@ func TestFakeROBOT(t *testing.T) {
 	} {
 		t.Run("mode="+c.mode, func(t *testing.T) {
 			t.Parallel()
-			addr, _ := startRobotFake(t, c.mode)
+			addr, _ := startRobotFake(t, c.mode, false)
 			// A timeout of 2 s: the longer wait of a repetition.
 			rep, err := Run(context.Background(), Options{Address: addr, ServerName: "localhost", NoClients: true, Timeout: 2 * time.Second})
 			if err != nil {
@@ -254,15 +318,37 @@ func TestFakeROBOT(t *testing.T) {
 	}
 	// The correct fake's handshakes complete: its RSA key exchange is the
 	// one ROBOT's well-formed block follows.
-	addr, _ := startRobotFake(t, "")
+	addr, _ := startRobotFake(t, "", false)
 	rep, err := Run(context.Background(), Options{Address: addr, ServerName: "localhost", NoClients: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantState(t, "session id resumption (a finished RSA handshake)", rep.Session.ResumptionID, NotSupported)
-	if !strings.Contains(rep.Session.ResumptionID.Detail, "full handshake") {
-		t.Errorf("the RSA handshake did not finish: %s", rep.Session.ResumptionID.Detail)
+	wantState(t, "session id resumption (a finished RSA handshake)", rep.Session.ResumptionID, Supported)
+}
+
+// TestFakeSSL3: an in-process SSL 3.0 server (no real server on this
+// machine speaks SSL 3.0: OpenSSL 3.0 and GnuTLS 3.7 are built without
+// it) with an RSA key exchange and a session cache. tlskit finishes SSL
+// 3.0 handshakes (the encrypted secret without a length, the Finished of
+// RFC 6101 §5.6.9, which keysched computes as the recorded SSL 3.0
+// handshakes of Wireshark's rsasnakeoil2.pcap show: capture's
+// TestSSL3Corpus), so its session features are known: resumption by
+// session id; and SSL 3.0's weaknesses are reported by name: POODLE and
+// BEAST for the CBC suite. ROBOT's blocks go without a length too.
+func TestFakeSSL3(t *testing.T) {
+	addr, _ := startRobotFake(t, "", true)
+	rep, err := Run(context.Background(), Options{Address: addr, ServerName: "localhost", NoClients: true})
+	if err != nil {
+		t.Fatal(err)
 	}
+	if len(rep.Versions) != 1 || rep.Versions[0].Version != "SSL 3.0" {
+		t.Fatalf("versions %+v", rep.Versions)
+	}
+	wantState(t, "session id resumption", rep.Session.ResumptionID, Supported)
+	wantFindings(t, rep, []string{finding.ScanSSL3, finding.ScanBEAST}, nil)
+	wantVuln(t, rep, "POODLE (SSL 3.0)", Vulnerable)
+	wantVuln(t, rep, "ROBOT", NotVulnerable)
+	wantVuln(t, rep, "CCS injection", NotVulnerable)
 }
 
 // TestRobotMessage: the five blocks have the modulus' length and the

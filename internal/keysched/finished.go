@@ -1,9 +1,11 @@
 package keysched
 
 import (
+	"bytes"
 	"crypto/md5"
 	"crypto/sha1"
 	"fmt"
+	"hash"
 )
 
 // HandshakeHash returns the hash of the handshake messages msgs (framed as
@@ -45,4 +47,34 @@ func VerifyData(version, suite uint16, masterSecret []byte, label string, handsh
 		return nil, err
 	}
 	return prf(version, s, masterSecret, label, handshakeHash, 12)
+}
+
+// SSL3Finished returns the 36-byte verify data of an SSL 3.0 Finished
+// (RFC 6101 §5.6.9): the MD5 and then the SHA-1 of
+//
+//	master_secret + pad_2 + hash(handshake_messages + Sender + master_secret + pad_1)
+//
+// where Sender is "CLNT" for the client's Finished and "SRVR" for the
+// server's, and msgs the handshake messages before it, framed as on the
+// wire. It is not a PRF output, which is why [VerifyData] refuses SSL 3.0.
+func SSL3Finished(masterSecret []byte, client bool, msgs []byte) []byte {
+	sender := []byte("SRVR")
+	if client {
+		sender = []byte("CLNT")
+	}
+	var out []byte
+	for _, h := range []func() hash.Hash{md5.New, sha1.New} {
+		inner := h()
+		n := ssl3PadLen(inner.Size())
+		inner.Write(msgs)
+		inner.Write(sender)
+		inner.Write(masterSecret)
+		inner.Write(bytes.Repeat([]byte{0x36}, n))
+		outer := h()
+		outer.Write(masterSecret)
+		outer.Write(bytes.Repeat([]byte{0x5c}, n))
+		outer.Write(inner.Sum(nil))
+		out = outer.Sum(out)
+	}
+	return out
 }
