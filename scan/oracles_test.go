@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tlskit/tlskit/finding"
 	"github.com/tlskit/tlskit/internal/peertest"
 	"github.com/tlskit/tlskit/internal/wire"
 )
@@ -41,6 +42,9 @@ type oracle struct {
 	dhPrime string
 	// knows, when set, says which suites the oracle can offer at all.
 	knows map[string]bool
+	// entries are testssl.sh's recorded findings (its vulnerabilities
+	// and HTTP headers among them).
+	entries []testsslEntry
 }
 
 // sslscan runs sslscan against addr and reads its XML.
@@ -108,8 +112,9 @@ func sslscan(t *testing.T, addr string) *oracle {
 
 // testsslEntry is one finding of testssl.sh's JSON output.
 type testsslEntry struct {
-	ID      string `json:"id"`
-	Finding string `json:"finding"`
+	ID       string `json:"id"`
+	Severity string `json:"severity,omitempty"`
+	Finding  string `json:"finding"`
 }
 
 // testsslFile is what testdata/testssl/NAME.json keeps of a run: the
@@ -129,9 +134,16 @@ func testsslKeep(id string) bool {
 		return true
 	case strings.HasPrefix(id, "cipher-"), strings.HasPrefix(id, "cipherorder_"), strings.HasPrefix(id, "cipher_order-"):
 		return true
+	case strings.HasPrefix(id, "HSTS"), testsslVulnIDs[id]:
+		return true
 	}
 	return false
 }
+
+// testsslVulnIDs are the ids of testssl.sh's vulnerability checks (-U).
+var testsslVulnIDs = map[string]bool{"heartbleed": true, "CCS": true, "ticketbleed": true, "ROBOT": true, "secure_renego": true,
+	"secure_client_renego": true, "CRIME_TLS": true, "BREACH": true, "POODLE_SSL": true, "fallback_SCSV": true, "SWEET32": true,
+	"FREAK": true, "DROWN": true, "LOGJAM": true, "LOGJAM-common_primes": true, "BEAST": true, "LUCKY13": true, "RC4": true}
 
 // testssl returns testssl.sh's recorded result for case name; with
 // TLSKIT_REGEN_TESTSSL=1 it runs testssl.sh against addr first and
@@ -150,16 +162,19 @@ func testssl(t *testing.T, name, addr string) *oracle {
 	if err := json.Unmarshal(data, &f); err != nil {
 		t.Fatal(err)
 	}
-	return testsslOracle(t, f.Entries)
+	o := testsslOracle(t, f.Entries)
+	o.entries = f.Entries
+	return o
 }
 
 // recordTestssl runs testssl.sh: protocols (-p), each cipher per protocol
-// (-E), server preferences (-P) and forward secrecy with the groups (-f).
+// (-E), server preferences (-P), forward secrecy with the groups (-f),
+// the vulnerabilities (-U) and the HTTP headers (-h).
 func recordTestssl(t *testing.T, path, addr string) {
 	bin := peertest.Need(t, "testssl")
 	dir := t.TempDir()
 	out := filepath.Join(dir, "testssl.json")
-	args := []string{"-p", "-E", "-P", "-f", "--warnings", "off", "--quiet", "--color", "0", "--jsonfile", out, addr}
+	args := []string{"-p", "-E", "-P", "-f", "-U", "-h", "--warnings", "off", "--quiet", "--color", "0", "--jsonfile", out, addr}
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = dir
 	if b, err := cmd.CombinedOutput(); err != nil && !bytes.Contains(b, []byte("Done")) {
@@ -329,4 +344,69 @@ func hybridWorks(t *testing.T, addr, name string) bool {
 	}
 	defer c.Close()
 	return c.ConnectionState().CurveID == id
+}
+
+// compareVulns checks tlskit's vulnerability verdicts against testssl.sh's
+// for the same server: testssl.sh's OK and INFO are "not vulnerable" (or
+// not applicable), LOW to CRITICAL "vulnerable" (its LUCKY13, BEAST and
+// BREACH are "potentially" so, as tlskit's). known lists the differences
+// that are understood, by testssl.sh's id, with why tlskit is right.
+func compareVulns(t *testing.T, rep *Report, o *oracle, known map[string]string) {
+	t.Helper()
+	if len(o.entries) == 0 {
+		return
+	}
+	byID := map[string]testsslEntry{}
+	for _, e := range o.entries {
+		byID[e.ID] = e
+	}
+	compared := 0
+	for _, v := range rep.Vulnerabilities {
+		e, ok := byID[v.TestsslID]
+		if v.TestsslID == "" || !ok {
+			continue
+		}
+		var theirs string
+		switch e.Severity {
+		case "OK", "INFO":
+			theirs = "not vulnerable"
+		case "LOW", "MEDIUM", "HIGH", "CRITICAL":
+			theirs = "vulnerable"
+		default:
+			t.Logf("%s: testssl.sh did not decide (%s: %s)", v.TestsslID, e.Severity, e.Finding)
+			continue
+		}
+		mine := map[string]string{Vulnerable: "vulnerable", PotentiallyVulnerable: "vulnerable", NotVulnerable: "not vulnerable", NotApplicable: "not vulnerable"}[v.State]
+		compared++
+		if mine == theirs {
+			continue
+		}
+		if why, ok := known[v.TestsslID]; ok {
+			t.Logf("%s: tlskit %s, testssl.sh %s (%s %q): %s", v.Name, v.State, theirs, e.Severity, e.Finding, why)
+			continue
+		}
+		t.Errorf("%s: tlskit says %s (%s), testssl.sh %s (%s: %s)", v.Name, v.State, v.Detail, theirs, e.Severity, e.Finding)
+	}
+	if compared < 10 {
+		t.Errorf("only %d vulnerability verdicts compared with testssl.sh", compared)
+	}
+	// HSTS, when testssl.sh read the HTTP headers.
+	if e, ok := byID["HSTS"]; ok && rep.HTTP != nil {
+		if rep.HTTP.HSTS.Present != false || e.Finding != "not offered" {
+			t.Errorf("HSTS: tlskit says present=%v, testssl.sh %q", rep.HTTP.HSTS.Present, e.Finding)
+		}
+	}
+	if e, ok := byID["HSTS_time"]; ok {
+		short := finding.Has(rep.Findings, finding.ScanHSTSShort)
+		if rep.HTTP == nil || !rep.HTTP.HSTS.Present || short != (e.Severity != "OK") {
+			t.Errorf("HSTS max-age: tlskit %+v (scan.hsts-short %v), testssl.sh %s %q", rep.HTTP, short, e.Severity, e.Finding)
+		}
+	}
+	for id, f := range map[string]func(HSTS) bool{"HSTS_subdomains": func(h HSTS) bool { return h.IncludeSubDomains }, "HSTS_preload": func(h HSTS) bool { return h.Preload }} {
+		if e, ok := byID[id]; ok && rep.HTTP != nil {
+			if theirs := e.Severity == "OK"; f(rep.HTTP.HSTS) != theirs {
+				t.Errorf("%s: tlskit %v, testssl.sh %q", id, f(rep.HTTP.HSTS), e.Finding)
+			}
+		}
+	}
 }

@@ -39,6 +39,9 @@ type peerCase struct {
 	check func(t *testing.T, rep *Report)
 	// problems are what the scan may say it could not settle, and why.
 	problems []string
+	// vulns are the differences from testssl.sh's vulnerability verdicts
+	// that are understood, by testssl.sh's id, with why.
+	vulns map[string]string
 }
 
 // opensslCase starts openssl s_server with args.
@@ -57,8 +60,9 @@ func gnutlsCase(args func(p *testPKI) []string) func(*testing.T, *testPKI) strin
 	}
 }
 
-// nginxCase starts nginx with the server block's TLS directives.
-func nginxCase(directives func(t *testing.T, p *testPKI) string) func(*testing.T, *testPKI) string {
+// nginxCase starts nginx with the server block's TLS directives, with
+// HTTP/2 or without.
+func nginxCase(directives func(t *testing.T, p *testPKI) string, http2 bool) func(*testing.T, *testPKI) string {
 	return func(t *testing.T, p *testPKI) string {
 		bin := peertest.Need(t, "nginx")
 		dir := t.TempDir()
@@ -67,6 +71,10 @@ func nginxCase(directives func(t *testing.T, p *testPKI) string) func(*testing.T
 			user := ""
 			if os.Geteuid() == 0 {
 				user = "user root root;"
+			}
+			h2 := ""
+			if http2 {
+				h2 = " http2"
 			}
 			conf := fmt.Sprintf(`%s
 worker_processes 1;
@@ -77,13 +85,13 @@ http {
   access_log off;
   client_body_temp_path %[2]s; proxy_temp_path %[2]s; fastcgi_temp_path %[2]s; uwsgi_temp_path %[2]s; scgi_temp_path %[2]s;
   server {
-    listen 127.0.0.1:%[3]d ssl http2;
+    listen 127.0.0.1:%[3]d ssl%[5]s;
     server_name localhost;
     %[4]s
     location / { return 200 "ok\n"; }
   }
 }
-`, user, dir, port, directives(t, p))
+`, user, dir, port, directives(t, p), h2)
 			path := filepath.Join(dir, "nginx.conf")
 			if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
 				t.Fatal(err)
@@ -162,7 +170,8 @@ const (
     ssl_prefer_server_ciphers off;
     ssl_session_timeout 1d;
     ssl_session_cache shared:MozSSL:10m;
-    ssl_session_tickets off;`
+    ssl_session_tickets off;
+    add_header Strict-Transport-Security "max-age=63072000" always;`
 	nginxOld = `ssl_protocols TLSv1 TLSv1.1 TLSv1.2 TLSv1.3;
     ssl_ecdh_curve X25519:prime256v1:secp384r1;
     ssl_ciphers ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:DHE-RSA-CHACHA20-POLY1305:ECDHE-ECDSA-AES128-SHA256:ECDHE-RSA-AES128-SHA256:ECDHE-ECDSA-AES128-SHA:ECDHE-RSA-AES128-SHA:ECDHE-ECDSA-AES256-SHA384:ECDHE-RSA-AES256-SHA384:ECDHE-ECDSA-AES256-SHA:ECDHE-RSA-AES256-SHA:DHE-RSA-AES128-SHA256:DHE-RSA-AES256-SHA256:AES128-GCM-SHA256:AES256-GCM-SHA384:AES128-SHA256:AES256-SHA256:AES128-SHA:AES256-SHA:DES-CBC3-SHA:@SECLEVEL=0;
@@ -356,7 +365,7 @@ var peerCases = []peerCase{
 		start: nginxCase(func(t *testing.T, p *testPKI) string {
 			return fmt.Sprintf("ssl_certificate %s; ssl_certificate_key %s; ssl_certificate %s; ssl_certificate_key %s;\n    %s",
 				p.ecCert, p.ecKey, p.rsaCert, p.rsaKey, nginxIntermediate)
-		}),
+		}, true),
 		profile: "intermediate", compliant: true,
 		check: func(t *testing.T, rep *Report) {
 			wantFindings(t, rep, []string{finding.ProfileOCSP}, []string{finding.ScanNoForwardSecrecy, finding.ScanTLS10})
@@ -384,11 +393,34 @@ var peerCases = []peerCase{
 	{name: "nginx-old", // Mozilla old, RSA certificate, server order
 		start: nginxCase(func(t *testing.T, p *testPKI) string {
 			dh := dhParams(t, t.TempDir(), "ffdhe2048")
-			return fmt.Sprintf("ssl_certificate %s; ssl_certificate_key %s; ssl_dhparam %s;\n    %s", p.rsaCert, p.rsaKey, dh, nginxOld)
-		}),
+			// Not Mozilla's: a one-day HSTS and gzip, for the HTTP checks.
+			return fmt.Sprintf("ssl_certificate %s; ssl_certificate_key %s; ssl_dhparam %s;\n    %s\n    %s", p.rsaCert, p.rsaKey, dh, nginxOld,
+				`add_header Strict-Transport-Security "max-age=86400; includeSubDomains; preload" always; gzip on; gzip_types text/plain; gzip_min_length 1;`)
+		}, true),
 		profile: "old", compliant: true,
 		check: func(t *testing.T, rep *Report) {
-			wantFindings(t, rep, []string{finding.ScanTLS10, finding.ScanTLS11, finding.ScanNoForwardSecrecy}, nil)
+			wantFindings(t, rep, []string{finding.ScanTLS10, finding.ScanTLS11, finding.ScanNoForwardSecrecy,
+				finding.ScanHSTSShort, finding.ScanBREACH, finding.ProfileHSTS, finding.ScanBEAST, finding.ScanLucky13}, []string{finding.ScanNoHSTS, finding.ScanROBOT})
+			h := rep.HTTP
+			if h == nil || h.Status != "HTTP/1.1 200 OK" || h.ContentEncoding != "gzip" {
+				t.Fatalf("HTTP %+v: nginx with gzip on answers GET / compressed", h)
+			}
+			if hs := h.HSTS; hs.MaxAge != 86400 || !hs.IncludeSubDomains || !hs.Preload || hs.Problem != "" {
+				t.Errorf("HSTS %+v, the server sends max-age=86400; includeSubDomains; preload", hs)
+			}
+			wantVuln(t, rep, "BREACH (HTTP compression)", PotentiallyVulnerable)
+			wantVuln(t, rep, "ROBOT", NotVulnerable) // AES128-GCM-SHA256 and others with an RSA key exchange
+		}},
+	{name: "nginx-plain", // nginx 1.22's defaults, no HTTP/2: HTTP/1.1 by ALPN, no HSTS
+		start: nginxCase(func(t *testing.T, p *testPKI) string {
+			return fmt.Sprintf("ssl_certificate %s; ssl_certificate_key %s;", p.rsaCert, p.rsaKey)
+		}, false),
+		check: func(t *testing.T, rep *Report) {
+			wantFindings(t, rep, []string{finding.ScanNoHSTS}, []string{finding.ScanBREACH, finding.ScanHSTSShort})
+			if rep.HTTP == nil || rep.HTTP.HSTS.Present || rep.HTTP.Status != "HTTP/1.1 200 OK" {
+				t.Errorf("HTTP %+v: a 200 without HSTS", rep.HTTP)
+			}
+			wantVuln(t, rep, "BREACH (HTTP compression)", NotVulnerable)
 		}},
 }
 
@@ -422,6 +454,14 @@ func TestAgainstPeers(t *testing.T) {
 			compare(t, rep, ss, addr)
 			ts := testssl(t, c.name, addr)
 			compare(t, rep, ts, addr)
+			compareVulns(t, rep, ts, c.vulns)
+			// Real servers: none of them has the bugs probed here, and
+			// each probe must come to a verdict.
+			for _, name := range []string{"Heartbleed", "CCS injection", "Ticketbleed", "ROBOT"} {
+				if v := vulnOf(t, rep, name); v.State == Vulnerable || v.State == Unknown {
+					t.Errorf("%s: %s (%s)", name, v.State, v.Detail)
+				}
+			}
 			if c.profile != "" {
 				if rep.Profile == nil || rep.Profile.Compliant != c.compliant {
 					var devs []string

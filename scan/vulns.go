@@ -196,18 +196,27 @@ func (s *scanner) vulnerabilities(rep *Report) ([]Vulnerability, []finding.Findi
 		drown.Detail = "not on this host and port (no SSL 2.0); another server that shares the RSA key and speaks SSL 2.0 would still expose it, which a scan of this port cannot see"
 	}
 	out = append(out, drown)
-	// LOGJAM: DHE export suites; a prime of 1024 bits or less is within
-	// reach of the same precomputation.
-	logjam := suiteVuln(Vulnerability{Name: "LOGJAM", CVE: []string{"CVE-2015-4000"}, TestsslID: "LOGJAM"},
-		pick(func(r suiteRow) bool { return r.info.Export && (r.info.Kx == wire.KxDHE || r.info.Kx == wire.KxDH) }), finding.ScanExportCipher, "no DHE export suite is accepted")
-	if logjam.State == NotVulnerable {
-		if small := pick(func(r suiteRow) bool { n := dhBitsOf(r.detail.KeyExchange); return n > 0 && n <= 1024 }); len(small) > 0 {
-			logjam.State, logjam.Finding = PotentiallyVulnerable, finding.ScanWeakDH
-			logjam.Detail = "no DHE export suite, but DHE with a prime of 1024 bits or less, within reach of the Logjam precomputation: " + small[0].detail.KeyExchange
-			logjam.Probes = []int{small[0].detail.Probe}
-		}
+	// LOGJAM: DHE export suites (testssl.sh's LOGJAM); and a prime of
+	// 1024 bits or less that many servers share, which one precomputation
+	// breaks for all (its LOGJAM-common_primes).
+	out = append(out, suiteVuln(Vulnerability{Name: "LOGJAM", CVE: []string{"CVE-2015-4000"}, TestsslID: "LOGJAM"},
+		pick(func(r suiteRow) bool { return r.info.Export && (r.info.Kx == wire.KxDHE || r.info.Kx == wire.KxDH) }), finding.ScanExportCipher, "no DHE export suite is accepted"))
+	common := Vulnerability{Name: "LOGJAM (common primes)", CVE: []string{"CVE-2015-4000"}, TestsslID: "LOGJAM-common_primes"}
+	small := pick(func(r suiteRow) bool { n := dhBitsOf(r.detail.KeyExchange); return n > 0 && n <= 1024 })
+	switch {
+	case len(small) == 0:
+		common.State, common.Detail = NotVulnerable, "no DHE key exchange with a prime of 1024 bits or less"
+	case !strings.Contains(small[0].detail.KeyExchange, "custom prime"):
+		common.State, common.Finding = Vulnerable, finding.ScanWeakDH
+		common.Detail = "DHE with a well-known prime of 1024 bits or less, " + small[0].detail.KeyExchange + ": one precomputation breaks every server that uses it (the Logjam paper's §4)"
+	default:
+		common.State, common.Finding = PotentiallyVulnerable, finding.ScanWeakDH
+		common.Detail = "DHE with a prime of 1024 bits or less that tlskit does not know, " + small[0].detail.KeyExchange + ": if it is some software's default, shared by many servers, one precomputation breaks them all"
 	}
-	out = append(out, logjam)
+	if len(small) > 0 {
+		common.Probes = []int{small[0].detail.Probe}
+	}
+	out = append(out, common)
 	// BEAST: CBC suites in SSL 3.0 and TLS 1.0 (predictable IVs).
 	beast := suiteVuln(Vulnerability{Name: "BEAST", CVE: []string{"CVE-2011-3389"}, TestsslID: "BEAST"},
 		pick(func(r suiteRow) bool { return (r.version == "SSL 3.0" || r.version == "TLS 1.0") && r.info.CBC() }), finding.ScanBEAST, "no CBC suite in SSL 3.0 or TLS 1.0")

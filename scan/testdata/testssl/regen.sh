@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Records what testssl.sh reports for each server of scan's
 # TestAgainstPeers (scan/peers_test.go): the servers are started as in the
-# test, testssl.sh -p -E -P -f runs against each (about a minute each,
-# one after the other: testssl is too slow for CI), and the findings the
-# comparison reads are written to NAME.json here, with the testssl and
+# test, testssl.sh -p -E -P -f -U -h runs against each (protocols, ciphers
+# per protocol, server preferences, forward secrecy, vulnerabilities, HTTP
+# headers: about a minute each, one after the other, about ten minutes in
+# all: testssl is too slow for CI), and the findings the comparison reads
+# (with their severity) are written to NAME.json here, with the testssl and
 # OpenSSL versions. Rerun it when a case changes or the packages update.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
