@@ -95,3 +95,45 @@ func TestFakeTicketbleed(t *testing.T) {
 		t.Errorf("detail %q", v.Detail)
 	}
 }
+
+// TestVulnsRealServers: the not-vulnerable side of the probes against
+// real servers that accept only an RSA key exchange (where ROBOT is
+// tested: ten connections, the five blocks answered alike), with and
+// without session tickets (Ticketbleed: the 1-byte session id echoed as
+// sent; not applicable without tickets).
+func TestVulnsRealServers(t *testing.T) {
+	p := newTestPKI(t)
+	for _, c := range []struct {
+		name        string
+		start       func(*testing.T, *testPKI) string
+		ticketbleed string
+	}{
+		{"openssl s_server, RSA key exchange only", opensslCase(func(p *testPKI) []string {
+			return []string{"-cert", p.rsaCert, "-key", p.rsaKey, "-no_tls1_3", "-cipher", "AES128-GCM-SHA256:AES256-SHA"}
+		}), NotVulnerable},
+		{"openssl s_server -no_ticket", opensslCase(func(p *testPKI) []string {
+			return []string{"-cert", p.rsaCert, "-key", p.rsaKey, "-no_tls1_3", "-no_ticket", "-cipher", "AES128-SHA"}
+		}), NotApplicable},
+		{"gnutls-serv, RSA key exchange only", gnutlsCase(func(p *testPKI) []string {
+			return []string{"--x509certfile", p.rsaCert, "--x509keyfile", p.rsaKey, "--priority", "NORMAL:-VERS-TLS1.3:-KX-ALL:+RSA"}
+		}), NotVulnerable},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			addr := c.start(t, p)
+			rep, err := Run(context.Background(), Options{Address: addr, ServerName: "localhost", Verifier: p.verifier, NoClients: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			v := wantVuln(t, rep, "ROBOT", NotVulnerable)
+			if len(v.Probes) != 10 || len(v.Evidence) != 10 {
+				t.Errorf("ROBOT: %d probes, %d answers; want ten of each", len(v.Probes), len(v.Evidence))
+			}
+			t.Logf("ROBOT: %s", v.Detail)
+			wantVuln(t, rep, "CCS injection", NotVulnerable)
+			tb := wantVuln(t, rep, "Ticketbleed", c.ticketbleed)
+			t.Logf("Ticketbleed: %s", tb.Detail)
+			wantFindings(t, rep, []string{finding.ScanNoForwardSecrecy}, []string{finding.ScanROBOT, finding.ScanCCSInjection, finding.ScanTicketbleed})
+		})
+	}
+}
