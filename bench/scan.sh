@@ -6,7 +6,9 @@
 #
 # The server is openssl s_server with an RSA and an ECDSA certificate and
 # OpenSSL 3.0's defaults (TLS 1.2 and 1.3, 30 suites, 10 groups): what the
-# tools find to enumerate is the same for all three.
+# tools find to enumerate is the same for all three. tlskit's full scan
+# includes its vulnerability probes (CCS injection; ROBOT, since the server
+# accepts TLS_RSA suites), as testssl.sh's default run includes its own.
 #
 #   bench/scan.sh [RUNS]   (default 5 runs of tlskit and sslscan; testssl.sh runs once)
 set -euo pipefail
