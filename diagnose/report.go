@@ -129,6 +129,7 @@ func Analyze(a Analysis) *Report {
 			r.Problems = append(r.Problems, "which stacks trust the chain: "+err.Error())
 		}
 		r.Stacks = v
+		MarkStricter(r.Stacks, in.Verify)
 	}
 	finding.Sort(r.Findings)
 	r.Verdict = VerdictOf(in, r.Findings)

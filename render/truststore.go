@@ -140,11 +140,20 @@ func Stacks(w io.Writer, serverName, leaf string, verdicts []truststore.StackVer
 			mark = "✗ refuses"
 		}
 		p.f("  %-16s %s  (%d roots from %s)\n", v.Stack, mark, v.Roots, orDash(strings.Join(v.Sources, ", ")))
+		for _, l := range v.Lenient {
+			p.f("%s", indent(wrap("lenient: "+l, 88), "      "))
+		}
+		if v.Stricter != "" {
+			p.f("%s", indent(wrap("but tlskit refuses it: "+v.Stricter, 88), "      "))
+		}
 		if v.Reason != "" {
 			p.f("%s", indent(wrap("why: "+v.Reason, 88), "      "))
 		}
 		if v.Fix != "" {
 			p.f("%s", indent(wrap("fix: "+v.Fix, 88), "      "))
+		}
+		if v.Note != "" {
+			p.f("%s", indent(wrap("note: "+v.Note, 88), "      "))
 		}
 	}
 	return p.err

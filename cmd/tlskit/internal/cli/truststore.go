@@ -3,9 +3,11 @@ package cli
 import (
 	"crypto/x509"
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/tlskit/tlskit/diagnose"
 	"github.com/tlskit/tlskit/finding"
 	"github.com/tlskit/tlskit/render"
 	"github.com/tlskit/tlskit/trust"
@@ -63,7 +65,11 @@ refuses the chain, or the output cannot be written); 2 usage error.`,
 				if serverName == "" {
 					return usagef("example: --verify chain.pem --servername api.example.com", "--verify needs --servername, the name to verify the chain for")
 				}
-				sr, err := whoTrusts(opts, chain, serverName)
+				at := time.Now()
+				if pol.Time != nil {
+					at = pol.Time()
+				}
+				sr, err := whoTrusts(opts, chain, serverName, at)
 				if err != nil {
 					return err
 				}
@@ -97,11 +103,16 @@ refuses the chain, or the output cannot be written); 2 usage error.`,
 	return cmd
 }
 
-func whoTrusts(opts truststore.Options, chain []*x509.Certificate, name string) (*render.ChainStacks, error) {
+// whoTrusts asks every stack about chain, and notes on those that accept
+// it where tlskit's own verdict (against this machine's roots) refuses it,
+// and why that still matters.
+func whoTrusts(opts truststore.Options, chain []*x509.Certificate, name string, at time.Time) (*render.ChainStacks, error) {
 	verdicts, err := truststore.WhoTrusts(opts, chain, name)
 	if err != nil {
 		return nil, err
 	}
+	res := (&trust.Verifier{Anchors: trust.SystemAnchors()}).Verify(chain, name, at)
+	diagnose.MarkStricter(verdicts, res)
 	sr := &render.ChainStacks{ServerName: name, Stacks: verdicts}
 	for _, c := range chain {
 		sr.Chain = append(sr.Chain, trust.Describe(c))
