@@ -362,6 +362,15 @@ func serverAlertFinding(in Input, f facts, a *transcript.Event) (finding.Finding
 		enc = " (encrypted; decrypted with the connection's secrets)"
 	}
 	evidence := fmt.Sprintf("The server sent alert %s %s (%d)%s %s.", a.Level, a.Description, a.AlertCode, enc, where)
+	if aboutClientCert(f, a) {
+		// The transcript proves it, whatever the alert: the server asked
+		// for a certificate, saw the client's answer, and ended the
+		// handshake. Stacks differ in the alert they send for this.
+		if f.clientSentCertificates() {
+			return clientCertRejected(f, evidence, a), true
+		}
+		return clientCertRequired(f, evidence), true
+	}
 	switch a.AlertCode {
 	case 70: // protocol_version
 		offered := strings.Join(f.offeredVersions(), ", ")
@@ -431,11 +440,39 @@ func alertPosition(f facts, a *transcript.Event) string {
 	return "before anything else"
 }
 
+// aboutClientCert reports whether the server's fatal alert a answers the
+// client's certificate: the server sent a CertificateRequest, the client
+// answered with its Certificate message (empty or not), and the alert came
+// after it. Alerts about records, versions, names and ALPN are not.
+func aboutClientCert(f facts, a *transcript.Event) bool {
+	if f.certRequest == nil || f.clientCert == nil || f.tr.Index(a) < f.tr.Index(f.clientCert) {
+		return false
+	}
+	switch a.AlertCode {
+	case 0, 20, 21, 22, 70, 90, 100, 112, 120: // close_notify, bad_record_mac, decryption_failed, record_overflow, protocol_version, user_canceled, no_renegotiation, unrecognized_name, no_application_protocol
+		return false
+	}
+	return true
+}
+
+// alertVaries says, for an alert that is not the usual one, that what
+// proves a client-certificate failure is the transcript, not the alert.
+func alertVaries(a *transcript.Event) string {
+	switch a.AlertCode {
+	case 40, 42, 116:
+		return ""
+	}
+	return fmt.Sprintf(" This server reports it with %s; stacks differ (for a missing certificate OpenSSL and Go send handshake_failure in TLS 1.2, GnuTLS decode_error, and all three certificate_required in TLS 1.3): the CertificateRequest and the client's answer before the alert are what show the cause.", a.Description)
+}
+
 func clientCertRequired(f facts, evidence string) finding.Finding {
 	cas := f.acceptableCAs()
 	sent := "The client sent an empty Certificate message: it had no certificate to give."
 	if f.clientCert == nil {
 		sent = "The client sent no certificate."
+	}
+	if a := f.serverAlert; a != nil && aboutClientCert(f, a) {
+		evidence += alertVaries(a)
 	}
 	detail := fmt.Sprintf("The server asked for a client certificate (CertificateRequest). %s %s%s", sent, evidence, caSentence(cas))
 	return finding.Finding{ID: finding.ClientCertRequired, Severity: finding.Error,
@@ -447,7 +484,7 @@ func clientCertRequired(f facts, evidence string) finding.Finding {
 
 func clientCertRejected(f facts, evidence string, a *transcript.Event) finding.Finding {
 	cas := f.acceptableCAs()
-	detail := fmt.Sprintf("The client sent %s. %s%s", f.clientCertSummary(), evidence, caSentence(cas))
+	detail := fmt.Sprintf("The server asked for a client certificate (CertificateRequest) and the client sent %s. %s%s%s", f.clientCertSummary(), evidence, alertVaries(a), caSentence(cas))
 	fix := "Use a client certificate issued by a CA the server trusts (see the acceptable CAs), valid now, with the clientAuth extended key usage, and its full chain."
 	if a.AlertCode == 45 {
 		fix = "The client certificate has expired: renew it."

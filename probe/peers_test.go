@@ -454,17 +454,44 @@ func TestClientCertificates(t *testing.T) {
 			expect(t, rep, diagnose.Trusted, "", "")
 		})
 	}
-	t.Run("gnutls-required-tls13", func(t *testing.T) {
-		t.Parallel()
-		cert, key, _ := w.serverFiles(t, "g", srv)
-		s := peertest.Start(t, "gnutls-serv", "-p", "{port}", "--x509certfile", cert, "--x509keyfile", key,
-			"--x509cafile", w.files.ClientCA, "--require-client-cert", "--verify-client-cert")
-		rep := w.check(t, s.Addr, "mtls.peer.test")
-		if !finding.Has(rep.Findings, finding.ClientCertRequired) {
-			logReport(t, rep)
-			t.Fatalf("gnutls-serv --require-client-cert: want client-cert.required")
+	// gnutls-serv ends a TLS 1.2 handshake without a client certificate
+	// with decode_error, not handshake_failure (issue #10.4): the
+	// diagnosis rests on the CertificateRequest and the client's answer,
+	// whatever the alert.
+	for _, v := range []struct{ name, priority, alert string }{
+		{"tls12", "NORMAL:-VERS-TLS1.3", "decode_error"},
+		{"tls13", "NORMAL:-VERS-ALL:+VERS-TLS1.3", "certificate_required"},
+	} {
+		_, key, _ := w.serverFiles(t, "g", srv)
+		cert := filepath.Join(t.TempDir(), "chain.pem") // gnutls-serv sends the whole file
+		writePEMs(t, cert, "CERTIFICATE", srv.Certificate[0], p.Intermediate.Raw)
+		gnutls := func(t *testing.T) string {
+			return peertest.Start(t, "gnutls-serv", "-p", "{port}", "--x509certfile", cert, "--x509keyfile", key, "--priority", v.priority,
+				"--x509cafile", w.files.ClientCA, "--require-client-cert", "--verify-client-cert").Addr
 		}
-	})
+		t.Run("gnutls-required-"+v.name, func(t *testing.T) {
+			t.Parallel()
+			rep := w.check(t, gnutls(t), "mtls.peer.test")
+			expect(t, rep, diagnose.Failed, finding.ClientCertRequired, finding.Error)
+			if finding.Has(rep.Findings, finding.ProtocolAlert) {
+				t.Errorf("protocol.alert beside client-cert.required")
+			}
+			f := findingOf(rep, finding.ClientCertRequired)
+			if !strings.Contains(f.Detail, v.alert) || !strings.Contains(strings.Join(f.Evidence, ";"), p.ClientCA.Subject.CommonName) {
+				t.Errorf("the finding does not name the alert %s and the acceptable CA: %+v", v.alert, f)
+			}
+		})
+		t.Run("gnutls-rejected-"+v.name, func(t *testing.T) {
+			t.Parallel()
+			rep := w.check(t, gnutls(t), "mtls.peer.test", func(o *Options) { o.Certificate = &bad })
+			expect(t, rep, diagnose.Failed, finding.ClientCertRejected, finding.Error)
+		})
+		t.Run("gnutls-accepted-"+v.name, func(t *testing.T) {
+			t.Parallel()
+			rep := w.check(t, gnutls(t), "mtls.peer.test", func(o *Options) { o.Certificate = &goodClient })
+			expect(t, rep, diagnose.Trusted, "", "")
+		})
+	}
 }
 
 // TestNetworkFindings covers failures of the TCP connection itself, with
