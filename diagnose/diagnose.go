@@ -74,6 +74,14 @@ type Input struct {
 	Verify *trust.Result
 	// HandshakeDone says the TLS handshake completed.
 	HandshakeDone bool
+	// MinVersion and MaxVersion are the TLS versions the user restricted
+	// the client to (crypto/tls constants); zero means not restricted
+	// (tlskit's default, TLS 1.2 to 1.3). Version findings say when the
+	// user's restriction, not the server, is what failed.
+	MinVersion, MaxVersion uint16
+	// SecondLook is what ClientHellos of the probe's own learned after the
+	// client's was refused; nil when none was sent (see [SecondLook]).
+	SecondLook *SecondLook
 }
 
 // Findings derives the findings for in, most serious first.
@@ -371,13 +379,16 @@ func serverAlertFinding(in Input, f facts, a *transcript.Event) (finding.Finding
 		}
 		return clientCertRequired(f, evidence), true
 	}
+	if a.AlertCode != 112 && f.certRequest == nil && !in.HandshakeDone {
+		x, ok, note := secondLookFinding(in, f, evidence)
+		if ok {
+			return x, true
+		}
+		evidence += note
+	}
 	switch a.AlertCode {
 	case 70: // protocol_version
-		offered := strings.Join(f.offeredVersions(), ", ")
-		return finding.Finding{ID: finding.ProtocolVersionMismatch, Severity: finding.Error,
-			Title:  "The server and the client share no TLS version",
-			Detail: fmt.Sprintf("%s The client offered %s.", evidence, orNone(offered)),
-			Fix:    "Enable TLS 1.2 and 1.3 on the server. Only to test an old server, lower the client's floor with --min-version (never in production)."}, true
+		return versionMismatch(in, f, evidence, in.SecondLook.choice()), true
 	case 112: // unrecognized_name
 		sni := "no server name (SNI)"
 		if f.clientHello != nil && f.clientHello.ServerName() != "" {
@@ -586,6 +597,13 @@ func capitalizeFirst(s string) string {
 // aborted.
 func clientAlertFinding(in Input, f facts, a *transcript.Event) finding.Finding {
 	evidence := fmt.Sprintf("The client sent alert %s %s (%d) %s.%s", a.Level, a.Description, a.AlertCode, alertPosition(f, a), errSentence(in.HandshakeErr))
+	if f.certRequest == nil {
+		x, ok, note := secondLookFinding(in, f, evidence)
+		if ok {
+			return x
+		}
+		evidence += note
+	}
 	if a.AlertCode == 70 {
 		chosen := ""
 		if sh := serverHello(f); sh != nil {
@@ -599,10 +617,15 @@ func clientAlertFinding(in Input, f facts, a *transcript.Event) finding.Finding 
 					Fix:    "The server's TLS stream is corrupted after its ServerHello: check its TLS library and anything on the path that rewrites the connection; a capture (tlskit pcap) shows the bytes."}
 			}
 		}
-		return finding.Finding{ID: finding.ProtocolVersionMismatch, Severity: finding.Error,
-			Title:  fmt.Sprintf("The server chose %s, which the client does not accept", orNone(chosen)),
-			Detail: fmt.Sprintf("%s The client offered %s.", evidence, orNone(strings.Join(f.offeredVersions(), ", "))),
-			Fix:    "Enable TLS 1.2 and 1.3 on the server. Only to test an old server, lower the client's floor with --min-version."}
+		c := in.SecondLook.choice()
+		if !c.answered {
+			if sh := serverHello(f); sh != nil {
+				c = choice{answered: true, version: sh.SelectedVersion()}
+			}
+		}
+		x := versionMismatch(in, f, evidence, c)
+		x.Title = fmt.Sprintf("The server chose %s, which the client does not accept", orNone(chosen))
+		return x
 	}
 	if a.AlertCode == 40 && f.serverHello != nil {
 		if sh, ok := f.serverHello.Message.(*wire.ServerHello); ok && f.clientHello != nil && !f.clientHello.OffersCipherSuite(sh.CipherSuite) {
@@ -624,11 +647,21 @@ func silentFailure(in Input, f facts) finding.Finding {
 		stage = fmt.Sprintf("after the %s's %s", last.From, last.Type)
 	}
 	c := f.closedEarlyBy
+	note := ""
+	if f.certRequest == nil && f.serverHello == nil && c != nil && (c.How == transcript.CloseFIN || c.How == transcript.CloseRST) {
+		how := map[transcript.CloseHow]string{transcript.CloseFIN: "closed the connection (FIN)", transcript.CloseRST: "reset the connection"}[c.How]
+		evidence := fmt.Sprintf("The server %s %s without an alert.%s", how, stage, errSentence(err))
+		x, ok, n := secondLookFinding(in, f, evidence)
+		if ok {
+			return x
+		}
+		note = n
+	}
 	switch {
 	case c != nil && c.How == transcript.CloseRST, err != nil && errors.Is(err, syscall.ECONNRESET):
 		return finding.Finding{ID: finding.NetReset, Severity: finding.Error,
 			Title:  "The server reset the connection during the handshake",
-			Detail: fmt.Sprintf("The TCP connection was reset %s, without a TLS alert.%s", stage, errSentence(err)),
+			Detail: fmt.Sprintf("The TCP connection was reset %s, without a TLS alert.%s%s", stage, errSentence(err), note),
 			Fix:    "A firewall or the server drops this handshake; check the server's logs, its TLS configuration for this name (SNI), and middleboxes on the path."}
 	case c != nil && c.How == transcript.CloseTimeout, err != nil && isTimeout(err):
 		return finding.Finding{ID: finding.NetTimeout, Severity: finding.Error,
@@ -638,7 +671,7 @@ func silentFailure(in Input, f facts) finding.Finding {
 	case c != nil && c.How == transcript.CloseFIN && c.By == transcript.Server:
 		return finding.Finding{ID: finding.ProtocolAlert, Severity: finding.Error,
 			Title:  "The server closed the connection during the handshake without saying why",
-			Detail: fmt.Sprintf("The server closed the TCP connection (FIN) %s and sent no alert.%s", stage, errSentence(err)),
+			Detail: fmt.Sprintf("The server closed the TCP connection (FIN) %s and sent no alert.%s%s", stage, errSentence(err), note),
 			Fix:    "Check the server's logs; common causes are an unknown server name (SNI), no common protocol version, or a server that expects another protocol on this port."}
 	}
 	detail := "The handshake did not complete."

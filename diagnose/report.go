@@ -47,6 +47,10 @@ type Report struct {
 	// Stacks says which TLS stacks on this machine would trust the chain
 	// (check --stacks).
 	Stacks []truststore.StackVerdict `json:"stacks,omitempty"`
+	// SecondLook is what ClientHellos of tlskit's own learned after the
+	// server refused its first: what the server chose when offered
+	// everything, and the versions it accepts alone.
+	SecondLook *LookSummary `json:"second_look,omitempty"`
 	// Problems are things the decoder could not make sense of.
 	Problems []string `json:"problems,omitempty"`
 	// Started is when the check began; DurationMS how long it took.
@@ -166,6 +170,7 @@ func (r *Report) fill(in Input) {
 			}
 		}
 	}
+	r.SecondLook = in.SecondLook.Summary()
 	r.Findings = Findings(in)
 	if r.Findings == nil {
 		r.Findings = []finding.Finding{}

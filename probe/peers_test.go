@@ -361,7 +361,7 @@ func TestOpenSSLProtocolFindings(t *testing.T) {
 		addr := w.openssl(t, "v", good, inter, "-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0")
 		rep := w.check(t, addr, "proto.peer.test")
 		expect(t, rep, diagnose.Failed, finding.ProtocolVersionMismatch, finding.Error)
-		if !strings.Contains(findingDetail(rep, finding.ProtocolVersionMismatch), "TLS 1.3, TLS 1.2") {
+		if !strings.Contains(findingDetail(rep, finding.ProtocolVersionMismatch), "The client offered TLS 1.2 and 1.3") {
 			t.Errorf("the finding does not list the versions offered: %s", findingDetail(rep, finding.ProtocolVersionMismatch))
 		}
 	})
@@ -396,11 +396,36 @@ func TestOpenSSLProtocolFindings(t *testing.T) {
 	})
 	t.Run("no-shared-cipher", func(t *testing.T) {
 		t.Parallel()
-		addr := w.openssl(t, "c", rsa, inter, "-tls1_2", "-cipher", "AES128-SHA")
+		// Only 3DES: no current client offers it (the real openssl
+		// s_client, with its default list, cannot connect either).
+		// OpenSSL 3 no longer serves 3DES at all, so crypto/tls does.
+		rsa.Certificate = append(rsa.Certificate, p.Intermediate.Raw)
+		ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{rsa}, MaxVersion: tls.VersionTLS12,
+			CipherSuites: []uint16{tls.TLS_RSA_WITH_3DES_EDE_CBC_SHA}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { ln.Close() })
+		go func() {
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				go func() { c.(*tls.Conn).Handshake(); c.Close() }()
+			}
+		}()
+		addr := ln.Addr().String()
 		rep := w.check(t, addr, "rsa.peer.test")
 		expect(t, rep, diagnose.Failed, finding.ProtocolNoSharedCipher, finding.Error)
+		if f := findingOf(rep, finding.ProtocolNoSharedCipher); !strings.Contains(f.Title, "TLS_RSA_WITH_3DES_EDE_CBC_SHA") {
+			t.Errorf("the finding does not name the one suite the server accepts: %s", f.Title)
+		}
 		if finding.Has(rep.Findings, finding.ClientCertRequired) {
 			t.Errorf("no-shared-cipher misread as a client certificate problem")
+		}
+		if ok, out := sClientConnects(t, addr, "rsa.peer.test", w.files.Root); ok {
+			t.Errorf("openssl s_client connected to a 3DES-only server:\n%s", out)
 		}
 	})
 	t.Run("unrecognized-name", func(t *testing.T) {

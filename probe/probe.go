@@ -90,7 +90,7 @@ func Run(ctx context.Context, opts Options) *diagnose.Report {
 	}
 	start := time.Now()
 	an := diagnose.Analysis{
-		Input:    diagnose.Input{Target: opts.Address, Timeout: opts.Timeout},
+		Input:    diagnose.Input{Target: opts.Address, Timeout: opts.Timeout, MinVersion: opts.MinVersion, MaxVersion: opts.MaxVersion},
 		Verifier: verifier,
 		Insecure: opts.Insecure,
 	}
@@ -111,6 +111,7 @@ func Run(ctx context.Context, opts Options) *diagnose.Report {
 	}
 	an.ServerName = name
 
+	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
 	dial := opts.Dialer
@@ -160,6 +161,8 @@ func Run(ctx context.Context, opts Options) *diagnose.Report {
 	in.Transcript = dec.Transcript()
 	if in.HandshakeDone {
 		an.Fallback = conn.ConnectionState().PeerCertificates
+	} else if needsSecondLook(in.Transcript) {
+		in.SecondLook = secondLook(parent, dial, opts.Address, trust.SNI(name), opts.ALPN, in.Transcript, opts.Timeout)
 	}
 	return finish(raw.RemoteAddr().String())
 }

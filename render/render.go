@@ -68,6 +68,7 @@ func Report(w io.Writer, r *diagnose.Report, o Options) error {
 			p.f("  note: %s\n", pr)
 		}
 		Chain(w, r.Chain, r.VerifiedPath, now)
+		SecondLook(w, r.SecondLook, o)
 	}
 	if len(r.Stacks) > 0 && p.err == nil {
 		leaf := ""
@@ -122,10 +123,49 @@ func Closure(c *transcript.Closure) string {
 	return s
 }
 
+// SecondLook writes what the second look learned: its ladder, what the
+// server chose, and the versions it accepted alone. Nothing for nil.
+func SecondLook(w io.Writer, l *diagnose.LookSummary, o Options) {
+	if l == nil {
+		return
+	}
+	p := &printer{w: w}
+	p.f("\nSECOND LOOK (a ClientHello of tlskit's own, offering every version, suite, group and signature scheme)\n")
+	if l.Error != "" {
+		p.f("  %s\n", l.Error)
+		return
+	}
+	ladder(w, l.Transcript, o)
+	var chose []string
+	for _, s := range []string{l.Version, l.CipherSuite, l.Group, l.SignatureScheme} {
+		if s != "" {
+			chose = append(chose, s)
+		}
+	}
+	if l.CertificateKey != "" {
+		chose = append(chose, "certificate key "+l.CertificateKey)
+	}
+	switch {
+	case len(chose) > 0:
+		p.f("  the server chose: %s\n", strings.Join(chose, ", "))
+	case l.Refused != "":
+		p.f("  the server refused it too: %s\n", l.Refused)
+	}
+	if len(l.ServerVersions) > 0 || len(l.RefusedVersions) > 0 {
+		p.f("  each version offered alone: accepted %s; refused %s\n", orDash(strings.Join(l.ServerVersions, ", ")), orDash(strings.Join(l.RefusedVersions, ", ")))
+	}
+}
+
 // Transcript writes the handshake ladder.
 func Transcript(w io.Writer, evs []transcript.Event, o Options) {
 	p := &printer{w: w}
 	p.f("\nHANDSHAKE\n")
+	ladder(w, evs, o)
+}
+
+// ladder writes one line per event.
+func ladder(w io.Writer, evs []transcript.Event, o Options) {
+	p := &printer{w: w}
 	if len(evs) == 0 {
 		p.f("  (nothing was exchanged)\n")
 		return
