@@ -143,9 +143,10 @@ func dialFinding(in Input) finding.Finding {
 			Fix:    "Check the spelling of the host name and the DNS configuration (/etc/resolv.conf, /etc/hosts)."}
 	case isTimeout(err):
 		return finding.Finding{ID: finding.NetTimeout, Severity: finding.Error,
-			Title:  fmt.Sprintf("No TCP answer from %s within %v", in.Target, in.Timeout),
-			Detail: fmt.Sprintf("The TCP connection did not open in time (%v): packets are dropped on the way, or the host is down.", err),
-			Fix:    "Check the address, that the host is up, and firewalls that silently drop packets; try a longer --timeout on slow links."}
+			Title:   fmt.Sprintf("No TCP answer from %s within %v", in.Target, in.Timeout),
+			Detail:  fmt.Sprintf("The TCP connection did not open in time (%v): packets are dropped on the way, or the host is down.", err),
+			Fix:     "Check the address, that the host is up, and firewalls that silently drop packets; on a slow link, allow a longer timeout.",
+			Setting: finding.SettingTimeout}
 	case errors.Is(err, syscall.ECONNRESET):
 		return finding.Finding{ID: finding.NetReset, Severity: finding.Error,
 			Title:  fmt.Sprintf("%s reset the TCP connection", in.Target),
@@ -307,15 +308,17 @@ func protocolFindings(in Input, tr *transcript.Transcript) []finding.Finding {
 			out = append(out, finding.Finding{ID: finding.ClientCertRequested, Severity: finding.Info,
 				Title:    "The server asked for a client certificate but did not insist",
 				Detail:   "The server sent a CertificateRequest; the client sent no certificate and the server carried on." + caSentence(cas),
-				Fix:      "Nothing to fix unless you expected mutual TLS; to present one, use --cert and --key.",
+				Fix:      "Nothing to fix unless you expected mutual TLS; to present one, configure a client certificate and its key.",
+				Setting:  finding.SettingClientCert,
 				Evidence: cas})
 		}
 	}
 	if f.undecrypted && len(out) == 0 {
 		out = append(out, finding.Finding{ID: finding.ProtocolAlert, Severity: finding.Warning,
-			Title:  "An encrypted alert could not be read",
-			Detail: "An alert was sent after encryption started and the key log has no secret to open it.",
-			Fix:    "Give the key log of this connection (--keylog, or SSLKEYLOGFILE of the client) so tlskit can decrypt it."})
+			Title:   "An encrypted alert could not be read",
+			Detail:  "An alert was sent after encryption started and the key log has no secret to open it.",
+			Fix:     "Give tlskit the key log of this connection (the client's SSLKEYLOGFILE) so that it can decrypt it.",
+			Setting: finding.SettingKeyLog})
 	}
 	return append(out, legacyFindings(in, tr)...)
 }
@@ -395,9 +398,10 @@ func serverAlertFinding(in Input, f facts, a *transcript.Event) (finding.Finding
 			sni = fmt.Sprintf("the server name %q", f.clientHello.ServerName())
 		}
 		return finding.Finding{ID: finding.SNIUnrecognizedName, Severity: finding.Error,
-			Title:  "The server does not serve the name the client asked for",
-			Detail: fmt.Sprintf("%s The client sent %s.", evidence, sni),
-			Fix:    "Use the name the server is configured for (--servername NAME), or add this name to the server's virtual hosts/certificates."}, true
+			Title:   "The server does not serve the name the client asked for",
+			Detail:  fmt.Sprintf("%s The client sent %s.", evidence, sni),
+			Fix:     "Send the name the server is configured for as the server name (SNI), or add this name to the server's virtual hosts and certificates.",
+			Setting: finding.SettingServerName}, true
 	case 116: // certificate_required
 		return clientCertRequired(f, evidence), true
 	case 40, 71, 42, 43, 44, 45, 46, 48, 49: // handshake_failure, insufficient_security, certificate problems, access_denied
@@ -414,9 +418,10 @@ func serverAlertFinding(in Input, f facts, a *transcript.Event) (finding.Finding
 		}
 	}
 	return finding.Finding{ID: finding.ProtocolAlert, Severity: finding.Error,
-		Title:  fmt.Sprintf("The server ended the handshake with alert %s", a.Description),
-		Detail: evidence + errSentence(in.HandshakeErr),
-		Fix:    alertFix(a.AlertCode)}, true
+		Title:   fmt.Sprintf("The server ended the handshake with alert %s", a.Description),
+		Detail:  evidence + errSentence(in.HandshakeErr),
+		Fix:     alertFix(a.AlertCode),
+		Setting: alertSetting(a.AlertCode)}, true
 }
 
 func orNone(s string) string {
@@ -489,7 +494,8 @@ func clientCertRequired(f facts, evidence string) finding.Finding {
 	return finding.Finding{ID: finding.ClientCertRequired, Severity: finding.Error,
 		Title:    "The server requires a client certificate and none was sent",
 		Detail:   detail,
-		Fix:      "Present a certificate issued by one of the acceptable CAs: --cert FILE --key FILE (in code: tls.Config.Certificates or GetClientCertificate).",
+		Fix:      "Present a client certificate issued by one of the acceptable CAs, with its key (in Go code: tls.Config.Certificates or GetClientCertificate).",
+		Setting:  finding.SettingClientCert,
 		Evidence: cas}
 }
 
@@ -527,6 +533,14 @@ func noSharedCipher(f facts, evidence string) finding.Finding {
 		Evidence: ev}
 }
 
+// alertSetting is the client setting an alert's fix is about, if any.
+func alertSetting(code int) string {
+	if code == 120 {
+		return finding.SettingALPN
+	}
+	return ""
+}
+
 func alertFix(code int) string {
 	switch code {
 	case 47, 50, 51:
@@ -534,7 +548,7 @@ func alertFix(code int) string {
 	case 80:
 		return "The server hit an internal error; its logs say why (often a missing or unreadable certificate or key for this name)."
 	case 120:
-		return "The server supports none of the offered application protocols (ALPN); change --alpn."
+		return "The server supports none of the offered application protocols (ALPN); offer one it speaks."
 	}
 	return "Check the server's logs for why it sent this alert."
 }
@@ -665,9 +679,10 @@ func silentFailure(in Input, f facts) finding.Finding {
 			Fix:    "A firewall or the server drops this handshake; check the server's logs, its TLS configuration for this name (SNI), and middleboxes on the path."}
 	case c != nil && c.How == transcript.CloseTimeout, err != nil && isTimeout(err):
 		return finding.Finding{ID: finding.NetTimeout, Severity: finding.Error,
-			Title:  fmt.Sprintf("The server did not answer the handshake within %v", in.Timeout),
-			Detail: fmt.Sprintf("The TCP connection opened, but the server sent nothing %s.%s", stage, errSentence(err)),
-			Fix:    "The service on this port accepts connections but does not answer TLS: check that it is a TLS port, that the server is not overloaded, or use a longer --timeout."}
+			Title:   fmt.Sprintf("The server did not answer the handshake within %v", in.Timeout),
+			Detail:  fmt.Sprintf("The TCP connection opened, but the server sent nothing %s.%s", stage, errSentence(err)),
+			Fix:     "The service on this port accepts connections but does not answer TLS: check that it is a TLS port and that the server is not overloaded, or allow a longer timeout.",
+			Setting: finding.SettingTimeout}
 	case c != nil && c.How == transcript.CloseFIN && c.By == transcript.Server:
 		return finding.Finding{ID: finding.ProtocolAlert, Severity: finding.Error,
 			Title:  "The server closed the connection during the handshake without saying why",

@@ -118,9 +118,10 @@ func Analyze(a Analysis) *Report {
 	}
 	if a.Insecure {
 		r.Findings = append(r.Findings, finding.Finding{ID: finding.VerifySkipped, Severity: finding.Warning,
-			Title:  "Certificate verification was turned off (--insecure)",
-			Detail: "You asked to connect without trusting the verification result. The chain was still verified and its findings are listed, but this check does not fail on them.",
-			Fix:    "Drop --insecure; trust a private CA with --trust file:PATH (--ca-file) or pin its key with --pin instead."})
+			Title:   "Certificate verification was turned off",
+			Detail:  "You asked to connect without trusting the verification result. The chain was still verified and its findings are listed, but this check does not fail on them.",
+			Fix:     "Turn verification back on; to reach a server with a private CA, trust that CA explicitly (a trust source) or pin its key instead.",
+			Setting: finding.SettingInsecure})
 	}
 	if a.Stacks != nil && len(chain) > 0 {
 		opts := *a.Stacks

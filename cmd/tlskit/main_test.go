@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
@@ -62,5 +64,29 @@ func TestScripts(t *testing.T) {
 			}
 			return true, nil
 		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"maxwidth": maxWidth,
+		},
 	})
+}
+
+// maxWidth is the script command "maxwidth N FILE": every line of FILE
+// (stdout, stderr or a file) is at most N characters wide.
+func maxWidth(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: maxwidth N FILE")
+	}
+	n, err := strconv.Atoi(args[0])
+	if err != nil {
+		ts.Fatalf("maxwidth: %v", err)
+	}
+	widest, at := 0, ""
+	for _, line := range strings.Split(ts.ReadFile(args[1]), "\n") {
+		if w := utf8.RuneCountInString(line); w > widest {
+			widest, at = w, line
+		}
+	}
+	if (widest > n) != neg {
+		ts.Fatalf("the widest line of %s has %d characters (want at most %d): %s", args[1], widest, n, at)
+	}
 }

@@ -69,7 +69,7 @@ wrong flag or argument, or a file it names that is missing or unusable.`,
 			}
 			rep := probe.Run(cmd.Context(), opts)
 			kerr := closeFn()
-			if err := printReport(stdio.Out, rep, f.jsonOut, render.Options{Brief: f.brief, Time: opts.Time}); err != nil {
+			if err := printReport(stdio.Out, rep, f.jsonOut, render.Options{Brief: f.brief, Time: opts.Time, Width: outputWidth(stdio.Out), Flags: checkSettingFlags}); err != nil {
 				return err
 			}
 			if kerr != nil {
@@ -166,6 +166,7 @@ func (f *checkFlags) options(target string, stderr io.Writer) (probe.Options, fu
 }
 
 func printReport(w io.Writer, rep *diagnose.Report, jsonOut bool, o render.Options) error {
+	render.AddFlags(rep.Findings, o.Flags)
 	if jsonOut {
 		return render.JSON(w, rep)
 	}

@@ -164,7 +164,7 @@ explained with the finding it was built to show.`,
 				failed = failed || !r.OK
 				results = append(results, r)
 				if !jsonOut {
-					if err := render.Demo(stdio.Out, i+1, len(cases), r, full); err != nil {
+					if err := render.Demo(stdio.Out, i+1, len(cases), r, full, render.Options{Width: outputWidth(stdio.Out), Flags: checkSettingFlags}); err != nil {
 						return err
 					}
 				}

@@ -83,7 +83,7 @@ refuses the chain, or the output cannot be written); 2 usage error.`,
 			if jsonOut {
 				err = render.JSON(stdio.Out, res)
 			} else {
-				err = render.Truststore(stdio.Out, res, showCerts)
+				err = render.Truststore(stdio.Out, res, showCerts, render.Options{Width: outputWidth(stdio.Out)})
 			}
 			if err != nil {
 				return err
