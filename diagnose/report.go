@@ -21,19 +21,19 @@ type Report struct {
 	// Address is the IP address and port actually connected to.
 	Address string `json:"address,omitempty"`
 	// ServerName is the name sent as SNI and verified.
-	ServerName string `json:"server_name,omitempty"`
+	ServerName string `json:"server_name"`
 	// Trust says in one line which anchors the chain was verified
 	// against: "1 certificate from corp-root.pem; system roots not
 	// included".
-	Trust string `json:"trust,omitempty"`
+	Trust string `json:"trust"`
 	// Verdict is trusted, untrusted, unverified or failed.
 	Verdict Verdict `json:"verdict"`
 	// Insecure is set when the user turned verification off (--insecure).
-	Insecure bool `json:"insecure,omitempty"`
+	Insecure bool `json:"insecure"`
 	// Version, CipherSuite and ALPN are what the handshake negotiated.
-	Version     string `json:"version,omitempty"`
-	CipherSuite string `json:"cipher_suite,omitempty"`
-	ALPN        string `json:"alpn,omitempty"`
+	Version     string `json:"version"`
+	CipherSuite string `json:"cipher_suite"`
+	ALPN        string `json:"alpn"`
 	// Transcript lists every message, alert and close, in order.
 	Transcript []transcript.Event `json:"transcript"`
 	// Closed says who ended the connection and how.
@@ -41,7 +41,7 @@ type Report struct {
 	// Chain is the server's certificate chain as sent, leaf first.
 	Chain []trust.CertInfo `json:"chain"`
 	// VerifiedPath is the chain that satisfied the policy, leaf to anchor.
-	VerifiedPath []trust.CertInfo `json:"verified_path,omitempty"`
+	VerifiedPath []trust.CertInfo `json:"verified_path"`
 	// Findings are the explained problems, most serious first.
 	Findings []finding.Finding `json:"findings"`
 	// Stacks says which TLS stacks on this machine would trust the chain
@@ -52,7 +52,7 @@ type Report struct {
 	// everything, and the versions it accepts alone.
 	SecondLook *LookSummary `json:"second_look,omitempty"`
 	// Problems are things the decoder could not make sense of.
-	Problems []string `json:"problems,omitempty"`
+	Problems []string `json:"problems"`
 	// Started is when the check began; DurationMS how long it took.
 	Started    time.Time `json:"started,omitzero"`
 	DurationMS float64   `json:"duration_ms,omitempty"`
@@ -161,6 +161,7 @@ func (r *Report) fill(in Input) {
 		r.Transcript = []transcript.Event{}
 	}
 	r.Chain = []trust.CertInfo{}
+	r.VerifiedPath = []trust.CertInfo{}
 	if v := in.Verify; v != nil {
 		for _, c := range v.Sent {
 			r.Chain = append(r.Chain, trust.Describe(c))
@@ -170,6 +171,9 @@ func (r *Report) fill(in Input) {
 				r.VerifiedPath = append(r.VerifiedPath, trust.Describe(c))
 			}
 		}
+	}
+	if r.Problems == nil {
+		r.Problems = []string{}
 	}
 	r.SecondLook = in.SecondLook.Summary()
 	r.Findings = Findings(in)

@@ -9,6 +9,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/json"
 	"encoding/pem"
 	"math/big"
 	"net"
@@ -23,6 +24,7 @@ import (
 	"github.com/tlskit/tlskit/diagnose"
 	"github.com/tlskit/tlskit/finding"
 	"github.com/tlskit/tlskit/internal/peertest"
+	"github.com/tlskit/tlskit/internal/schematest"
 	"github.com/tlskit/tlskit/lab"
 	"github.com/tlskit/tlskit/trust"
 )
@@ -111,6 +113,11 @@ func (w *world) check(t *testing.T, addr, name string, mod ...func(*Options)) *d
 		m(&opts)
 	}
 	rep := Run(context.Background(), opts)
+	b, err := json.Marshal(rep) // as check --json prints it
+	if err != nil {
+		t.Fatal(err)
+	}
+	schematest.Check(t, "check", b)
 	if t.Failed() || testing.Verbose() {
 		logReport(t, rep)
 	}

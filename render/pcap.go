@@ -166,6 +166,9 @@ func (o *CapturePrinter) Summary(s *capture.Summary) error {
 	if !o.JSON {
 		return CaptureSummary(o.W, s)
 	}
+	if s.Problems == nil {
+		s.Problems = []string{} // always present, as documented
+	}
 	if o.n == 0 {
 		fmt.Fprintf(o.W, "{\n  \"connections\": [")
 	} else {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/tlskit/tlskit/internal/peertest"
+	"github.com/tlskit/tlskit/internal/schematest"
 	"github.com/tlskit/tlskit/lab"
 )
 
@@ -65,9 +67,29 @@ func TestScripts(t *testing.T) {
 			return true, nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"maxwidth": maxWidth,
+			"maxwidth":   maxWidth,
+			"jsonschema": jsonSchema,
 		},
 	})
+}
+
+// jsonSchema is the script command "jsonschema NAME FILE": FILE (stdout,
+// stderr or a file) follows docs/NAME.schema.json (check or pcap).
+func jsonSchema(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 || neg {
+		ts.Fatalf("usage: jsonschema check|pcap FILE")
+	}
+	dir, err := schematest.Dir()
+	if err != nil {
+		ts.Fatalf("%v", err)
+	}
+	s, err := schematest.Load(filepath.Join(dir, args[0]+".schema.json"))
+	if err != nil {
+		ts.Fatalf("%v", err)
+	}
+	if err := s.Validate([]byte(ts.ReadFile(args[1]))); err != nil {
+		ts.Fatalf("%s does not follow docs/%s.schema.json:\n%v", args[1], args[0], err)
+	}
 }
 
 // maxWidth is the script command "maxwidth N FILE": every line of FILE
