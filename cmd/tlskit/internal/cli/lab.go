@@ -77,6 +77,9 @@ func labCheck(c lab.Case) *checkFlags {
 	if c.Client.Timeout > 0 {
 		f.trust.timeout = c.Client.Timeout
 	}
+	if c.Client.MinVersion != 0 {
+		f.trust.minVersion = versionFlag(c.Client.MinVersion)
+	}
 	return &f
 }
 
@@ -92,6 +95,9 @@ func labCommand(c lab.Case) string {
 	}
 	if c.Client.Timeout > 0 {
 		args = append(args, "--timeout", c.Client.Timeout.String())
+	}
+	if c.Client.MinVersion != 0 {
+		args = append(args, "--min-version", versionFlag(c.Client.MinVersion))
 	}
 	return strings.Join(append(args, c.Addr), " ")
 }

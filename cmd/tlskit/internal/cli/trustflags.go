@@ -202,3 +202,8 @@ func parseVersion(flag, s string) (uint16, error) {
 	}
 	return 0, usagef("versions are 1.0, 1.1, 1.2 or 1.3", "%s %q is not a TLS version", flag, s)
 }
+
+// versionFlag is the --min-version/--max-version value of a TLS version.
+func versionFlag(v uint16) string {
+	return strings.TrimPrefix(tls.VersionName(v), "TLS ")
+}
