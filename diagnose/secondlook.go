@@ -410,10 +410,11 @@ func versionMismatch(in Input, f facts, evidence string, c choice) finding.Findi
 		title += ", the server speaks " + known
 	}
 	detail := evidence + fmt.Sprintf(" The client offered %s", client)
-	if restricted {
+	switch {
+	case restricted:
 		detail += fmt.Sprintf(" (restricted by its settings to %s)", rangeOf(in.MinVersion, in.MaxVersion))
-	} else {
-		detail += " (tlskit's default range, TLS 1.2 to 1.3)"
+	case in.SecondLook != nil:
+		detail += " (tlskit's default range, TLS 1.2 to 1.3)" // a live check: the client is tlskit's
 	}
 	detail += "."
 	if server != "" {
