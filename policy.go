@@ -39,8 +39,24 @@ type Policy struct {
 	// AllowSinglePin accepts a pin set of one pin (no backup).
 	AllowSinglePin bool
 	// MaxIntermediates limits the intermediates between the leaf and the
-	// anchor; 0 means no limit.
+	// anchor, counting logical CAs (self-issued key rollover certificates
+	// do not count); 0 means no limit and [trust.NoIntermediates] (-1)
+	// allows none.
 	MaxIntermediates int
+	// Profile is the rule set chains are judged by: "" or "auto" (webpki
+	// for a path to a system root, rfc5280 for one to an anchor given
+	// explicitly), "webpki" or "rfc5280". See [trust.Profile].
+	Profile string
+	// CRLFiles are certificate revocation lists (PEM or DER files) to check
+	// the peer's chain against: a certificate on its issuer's CRL is
+	// refused (cert.revoked), and a CRL of the issuer that cannot be used
+	// fails closed (crl.invalid).
+	CRLFiles []string
+	// Fetch lets verification fetch what a chain points at: a missing
+	// intermediate from its AIA caIssuers URL, CRLs from their
+	// distribution points (http and https, bounded; see [trust.Fetcher]).
+	// Off by default: verification then never touches the network.
+	Fetch bool
 	// Names are extra names (DNS names or IP addresses) the peer's leaf
 	// may carry instead of the server name, on the client side.
 	Names []string
@@ -161,8 +177,20 @@ func (p *Policy) requiresClientCert() bool {
 
 // verifier resolves sources and the policy's pins and limits for usage.
 func (p *Policy) verifier(sources []string, usage x509.ExtKeyUsage) (*trust.Verifier, error) {
-	if p.MaxIntermediates < 0 {
-		return nil, fmt.Errorf("tlskit: max intermediates %d: want 0 (no limit) or more", p.MaxIntermediates)
+	if p.MaxIntermediates < trust.NoIntermediates {
+		return nil, fmt.Errorf("tlskit: max intermediates %d: want 0 (no limit), -1 (none) or more", p.MaxIntermediates)
+	}
+	prof, err := trust.ParseProfile(p.Profile)
+	if err != nil {
+		return nil, err
+	}
+	var crls []*trust.CRL
+	for _, f := range p.CRLFiles {
+		c, err := trust.ReadCRLFile(f)
+		if err != nil {
+			return nil, err
+		}
+		crls = append(crls, c...)
 	}
 	anchors, err := trust.LoadAnchors(sources, "")
 	if err != nil {
@@ -174,6 +202,11 @@ func (p *Policy) verifier(sources []string, usage x509.ExtKeyUsage) (*trust.Veri
 		MaxIntermediates: p.MaxIntermediates,
 		PinsExpire:       p.PinsExpire,
 		Usage:            usage,
+		Profile:          prof,
+		CRLs:             crls,
+	}
+	if p.Fetch {
+		v.Fetch = trust.DefaultFetcher()
 	}
 	for _, s := range p.Pins {
 		pin, err := trust.ParsePin(s)

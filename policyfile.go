@@ -26,6 +26,9 @@ type policyFile struct {
 		AllowSingle bool     `json:"allow_single"`
 	} `json:"pins"`
 	MaxIntermediates int      `json:"max_intermediates"`
+	Profile          string   `json:"profile"`
+	CRL              []string `json:"crl"`
+	Fetch            bool     `json:"fetch"`
 	Names            []string `json:"names"`
 	ServerName       string   `json:"server_name"`
 	Cert             string   `json:"cert"`
@@ -90,6 +93,9 @@ func LoadPolicy(path string) (*Policy, error) {
 //	  "trust": ["file:corp-root.pem"],
 //	  "pins": {"keys": ["sha256/…", "sha256/…"], "expires": "2027-03-01"},
 //	  "max_intermediates": 1,
+//	  "profile": "rfc5280",
+//	  "crl": ["corp-issuing-ca.crl"],
+//	  "fetch": false,
 //	  "names": ["api.internal"],
 //	  "server_name": "api.internal",
 //	  "cert": "client.pem", "key": "client.key",
@@ -98,8 +104,11 @@ func LoadPolicy(path string) (*Policy, error) {
 //	  "clients": {"require": true, "trust": ["file:client-ca.pem"], "allow": ["batch.internal"]}
 //	}
 //
-// "file:" and "dir:" sources and cert/key paths are relative to the
-// file's directory. "trust" replaces the system roots unless it lists
+// "file:" and "dir:" sources, cert/key and CRL paths are relative to the
+// file's directory. "max_intermediates" is 0 for no limit, -1 for none;
+// "profile" is auto, webpki or rfc5280 (see [Policy.Profile]); "crl" lists
+// CRL files to check revocation against; "fetch" lets verification fetch
+// missing intermediates and CRLs (see [Policy.Fetch]). "trust" replaces the system roots unless it lists
 // "system". "clients" configures a server's client-certificate checks; an
 // "allow" list implies "require". "legacy": true is the explicit opt-in to
 // TLS 1.0/1.1 ("min_tls": "1.0") and to TLS 1.2 suites without forward
@@ -130,6 +139,11 @@ func ParsePolicy(name string, data []byte) (*Policy, error) {
 		CertFile:         resolvePath(dir, f.Cert),
 		KeyFile:          resolvePath(dir, f.Key),
 		ALPN:             f.ALPN,
+		Profile:          f.Profile,
+		Fetch:            f.Fetch,
+	}
+	for _, c := range f.CRL {
+		p.CRLFiles = append(p.CRLFiles, resolvePath(dir, c))
 	}
 	if len(f.Trust) == 0 {
 		return nil, at("trust", `missing or empty: list "system", or your CA as "file:PATH" (an empty set would trust nothing)`)
@@ -156,8 +170,11 @@ func ParsePolicy(name string, data []byte) (*Policy, error) {
 		p.RequireClientCert, p.ClientTrust, p.AllowedClients = c.Require, resolveSources(dir, c.Trust), c.Allow
 	}
 	// The checks Validate makes too, where a line can be named.
-	if p.MaxIntermediates < 0 {
-		return nil, at("max_intermediates", "want 0 (no limit) or more, got %d", p.MaxIntermediates)
+	if p.MaxIntermediates < trust.NoIntermediates {
+		return nil, at("max_intermediates", "want 0 (no limit), -1 (none) or more, got %d", p.MaxIntermediates)
+	}
+	if _, err := trust.ParseProfile(p.Profile); err != nil {
+		return nil, at("profile", "%v", err)
 	}
 	for _, s := range p.Pins {
 		if _, err := trust.ParsePin(s); err != nil {
@@ -251,7 +268,7 @@ func fileError(name string, data []byte, err error) error {
 	}
 	if key, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok { // encoding/json has no type for it
 		k := strings.Trim(key, `"`)
-		return &PolicyError{name, lineOfKey(data, k), fmt.Errorf("unknown key %s (a misspelt key could weaken the policy; the keys are version, trust, pins, max_intermediates, names, server_name, cert, key, alpn, min_tls, max_tls, legacy, clients)", key)}
+		return &PolicyError{name, lineOfKey(data, k), fmt.Errorf("unknown key %s (a misspelt key could weaken the policy; the keys are version, trust, pins, max_intermediates, profile, crl, fetch, names, server_name, cert, key, alpn, min_tls, max_tls, legacy, clients)", key)}
 	}
 	return &PolicyError{File: name, Err: err}
 }

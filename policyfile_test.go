@@ -2,9 +2,12 @@ package tlskit_test
 
 import (
 	"bytes"
+	"crypto/rand"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"io/fs"
+	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +15,8 @@ import (
 	"time"
 
 	"github.com/tlskit/tlskit"
+	"github.com/tlskit/tlskit/finding"
+	"github.com/tlskit/tlskit/lab"
 	"github.com/tlskit/tlskit/trust"
 )
 
@@ -63,7 +68,7 @@ func TestParsePolicy(t *testing.T) {
 		{"trailing", `{"version": 1, "trust": ["system"]} {}`, "unexpected data"},
 		{"single pin", `{"version": 1, "trust": ["system"], "pins": {"keys": ["` + pin1 + `"]}}`, "policy.json:1: keys: a single pin has no backup"},
 		{"bad pin", "{\"version\": 1, \"trust\": [\"system\"],\n\"pins\": {\"keys\": [\"md5/x\", \"" + pin1 + "\"]}}", `policy.json:2: keys: trust: pin "md5/x"`},
-		{"depth", "{\"version\": 1, \"trust\": [\"system\"],\n\n\"max_intermediates\": -1}", "policy.json:3: max_intermediates: want 0 (no limit) or more, got -1"},
+		{"depth", "{\"version\": 1, \"trust\": [\"system\"],\n\n\"max_intermediates\": -2}", "policy.json:3: max_intermediates: want 0 (no limit), -1 (none) or more, got -2"},
 	}
 	for _, tc := range bad {
 		_, err := tlskit.ParsePolicy(path, []byte(tc.src))
@@ -112,5 +117,50 @@ func TestPinStartingWithSlash(t *testing.T) {
 		Pins: []string{"sha256//" + strings.Repeat("A", 42) + "=", "sha256/" + strings.Repeat("B", 42) + "A="}}
 	if _, err := p.ClientConfig(""); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestPolicyRevocationKeys reads "crl" (relative to the file), "profile",
+// "fetch" and "max_intermediates": -1 into a verifier that refuses a leaf
+// the CRL revokes, and refuses files naming what is not there.
+func TestPolicyRevocationKeys(t *testing.T) {
+	f := newFixture(t)
+	leaf := f.leaf(t, lab.LeafOptions{DNSNames: []string{"good.lab.tlskit.test"}})
+	crl, err := x509.CreateRevocationList(rand.Reader, &x509.RevocationList{
+		Number: big.NewInt(7), ThisUpdate: f.now().Add(-time.Hour), NextUpdate: f.now().Add(24 * time.Hour),
+		RevokedCertificateEntries: []x509.RevocationListEntry{{SerialNumber: leaf.Leaf.SerialNumber, RevocationTime: f.now().Add(-time.Minute)}},
+	}, f.pki.Intermediate, f.pki.IntermediateKey)
+	must(t, err)
+	must(t, os.WriteFile(filepath.Join(f.dir, "inter.crl"), crl, 0o644))
+	src := `{"version": 1, "trust": ["file:root.pem"], "crl": ["inter.crl"], "profile": "rfc5280", "fetch": false, "max_intermediates": -1}`
+	path := filepath.Join(f.dir, "policy.json")
+	must(t, os.WriteFile(path, []byte(src), 0o644))
+	p, err := tlskit.LoadPolicy(path)
+	must(t, err)
+	if len(p.CRLFiles) != 1 || p.CRLFiles[0] != filepath.Join(f.dir, "inter.crl") || p.Profile != "rfc5280" || p.Fetch || p.MaxIntermediates != trust.NoIntermediates {
+		t.Fatalf("policy %+v", p)
+	}
+	p.MaxIntermediates = 0
+	v, err := p.Verifier()
+	must(t, err)
+	chain := []*x509.Certificate{leaf.Leaf, f.pki.Intermediate}
+	r := v.Verify(chain, "good.lab.tlskit.test", f.now())
+	if r.Trusted || r.Err().(*tlskit.VerifyError).ID != finding.CertRevoked {
+		t.Fatalf("revoked leaf: trusted=%v, %v", r.Trusted, r.Err())
+	}
+	good := f.server
+	if r := v.Verify([]*x509.Certificate{good.Leaf, f.pki.Intermediate}, "good.lab.tlskit.test", f.now()); !r.Trusted {
+		t.Fatalf("leaf not on the CRL: %v", r.Err())
+	}
+	for _, bad := range []struct{ src, want string }{
+		{`{"version": 1, "trust": ["system"], "crl": ["nosuch.crl"]}`, "nosuch.crl"},
+		{`{"version": 1, "trust": ["system"], "crl": ["root.pem"]}`, "no \"X509 CRL\" PEM block"},
+		{`{"version": 1, "trust": ["system"], "profile": "strict"}`, `profile "strict"`},
+		{`{"version": 1, "trust": ["system"], "max_intermediates": -2}`, "max_intermediates: want 0 (no limit), -1 (none) or more, got -2"},
+	} {
+		must(t, os.WriteFile(path, []byte(bad.src), 0o644))
+		if _, err := tlskit.LoadPolicy(path); err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("%s: err = %v, want %q", bad.src, err, bad.want)
+		}
 	}
 }

@@ -63,6 +63,7 @@ package capture
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"slices"
@@ -115,19 +116,37 @@ type Options struct {
 
 // Conn identifies a connection while it is being decoded.
 type Conn struct {
-	// Index numbers connections from 0 in the order their first packet
-	// appears, like Wireshark's tcp.stream.
+	// Index is the connection's number in Wireshark: its tcp.stream, or
+	// for DTLS its udp.stream (see Stream).
 	Index int
+	// UDP says the connection is DTLS over UDP.
+	UDP bool
 	// Client and Server are ip:port endpoints.
 	Client, Server string
+}
+
+// Stream names the connection as a Wireshark display filter field does:
+// "tcp.stream 3", or "udp.stream 0" for DTLS.
+func (c *Conn) Stream() string { return streamName(c.UDP, c.Index) }
+
+func streamName(udp bool, index int) string {
+	if udp {
+		return fmt.Sprintf("udp.stream %d", index)
+	}
+	return fmt.Sprintf("tcp.stream %d", index)
 }
 
 // Connection is the report on one TLS connection of a capture: the same
 // transcript, chain and findings `tlskit check` gives, plus who closed it.
 type Connection struct {
-	// Index numbers connections from 0 in the order their first packet
-	// appears, like Wireshark's tcp.stream.
+	// Index is the connection's number in Wireshark: tcp.stream for TLS
+	// over TCP, udp.stream for DTLS (Transport says which), so that the
+	// display filter `tcp.stream == Index` shows this connection. TCP
+	// and UDP are numbered apart, each from 0 in the order of their first
+	// packets, counting every TCP or UDP conversation, TLS or not.
 	Index int `json:"index"`
+	// Transport is "tcp", or "udp" for DTLS.
+	Transport string `json:"transport"`
 	// Client and Server are the endpoints, ip:port ([ip]:port for IPv6).
 	Client string `json:"client"`
 	Server string `json:"server"`
@@ -144,6 +163,10 @@ type Connection struct {
 	// as `tlskit check` reports them.
 	diagnose.Report
 }
+
+// Stream names the connection as a Wireshark display filter field does:
+// "tcp.stream 3", or "udp.stream 0" for DTLS.
+func (c *Connection) Stream() string { return streamName(c.Transport == "udp", c.Index) }
 
 // Summary describes the whole capture.
 type Summary struct {
@@ -222,7 +245,6 @@ type analyzer struct {
 	keysGiven bool
 	sum       Summary
 	asm       *reassembly.Assembler
-	next      int     // next connection index
 	done      []*conn // connections ended during the last assembler call
 	err       error   // first error from OnConnection
 	lastFlush time.Time
@@ -232,6 +254,10 @@ type analyzer struct {
 	tcp       layers.TCP
 	udp       layers.UDP
 	dgrams    map[udpKey]*conn // DTLS flows being decoded
+	convs     conversations    // tcp.stream and udp.stream numbers
+	stream    int              // tcp.stream of the packet being assembled
+	fragments int              // IP fragments of TCP or UDP, not reassembled
+	tunnels   int              // packets of IP-in-IP or GRE, not looked into
 }
 
 func newAnalyzer(opts Options) *analyzer {
@@ -243,7 +269,7 @@ func newAnalyzer(opts Options) *analyzer {
 	}
 	// An overlay, not a copy: the user's key log may be hundreds of
 	// megabytes, and it must not be modified.
-	a := &analyzer{opts: opts, keys: keylog.NewOverlay(opts.Keys), dgrams: map[udpKey]*conn{}}
+	a := &analyzer{opts: opts, keys: keylog.NewOverlay(opts.Keys), dgrams: map[udpKey]*conn{}, convs: newConversations()}
 	if opts.Keys != nil {
 		a.keysGiven = true
 	}
@@ -269,38 +295,60 @@ func (a *analyzer) packet(p Packet) error {
 		return nil
 	}
 	var flow gopacket.Flow
-	var proto layers.IPProtocol
+	var proto uint8
 	var payload []byte
 	switch v {
 	case 4:
 		if a.ip4.DecodeFromBytes(b, gopacket.NilDecodeFeedback) != nil {
 			return nil
 		}
+		flow, proto, payload = a.ip4.NetworkFlow(), uint8(a.ip4.Protocol), a.ip4.Payload
 		if a.ip4.Flags&layers.IPv4MoreFragments != 0 || a.ip4.FragOffset != 0 {
-			return nil // IP fragments of TCP are rare enough to skip
+			a.unread(proto, true)
+			return nil
 		}
-		flow, proto, payload = a.ip4.NetworkFlow(), a.ip4.Protocol, a.ip4.Payload
 	case 6:
 		if a.ip6.DecodeFromBytes(b, gopacket.NilDecodeFeedback) != nil {
 			return nil
 		}
-		flow, proto, payload = a.ip6.NetworkFlow(), a.ip6.NextHeader, a.ip6.Payload
+		var frag bool
+		flow = a.ip6.NetworkFlow()
+		if proto, payload, frag = skipIPv6Ext(uint8(a.ip6.NextHeader), a.ip6.Payload); frag {
+			a.unread(proto, true)
+			return nil
+		}
 	}
 	switch proto {
-	case layers.IPProtocolTCP:
+	case protoTCP:
 		if a.tcp.DecodeFromBytes(payload, gopacket.NilDecodeFeedback) != nil {
 			return nil
 		}
 		a.clock(p.Time)
+		t := &a.tcp
+		stream, gen := a.convs.TCP(v == 6, flow.Src().Raw(), flow.Dst().Raw(), uint16(t.SrcPort), uint16(t.DstPort), t.Seq, t.SYN, t.ACK)
+		a.stream = stream
 		ctx := &captureContext{ci: gopacket.CaptureInfo{Timestamp: p.Time, CaptureLength: len(p.Data), Length: len(p.Data)}}
-		a.asm.AssembleWithContext(flow, &a.tcp, ctx)
-	case layers.IPProtocolUDP:
+		a.asm.AssembleWithContext(reusedFlow(flow, v == 6, gen), t, ctx)
+	case protoUDP:
 		if a.udp.DecodeFromBytes(payload, gopacket.NilDecodeFeedback) != nil {
 			return nil
 		}
 		a.clock(p.Time)
-		a.datagram(flow, &a.udp, p.Time)
+		u := &a.udp
+		stream := a.convs.UDP(v == 6, flow.Src().Raw(), flow.Dst().Raw(), uint16(u.SrcPort), uint16(u.DstPort))
+		a.datagram(flow, u, p.Time, stream)
+	case protoICMPv4, protoICMPv6:
+		if (proto == protoICMPv6) != (v == 6) {
+			return nil
+		}
+		// Wireshark dissects the TCP or UDP header an ICMP error quotes,
+		// which numbers its conversation too.
+		if q, ok := icmpQuote(v == 6, payload); ok {
+			a.quoted(q)
+		}
+		return nil
 	default:
+		a.unread(proto, false)
 		return nil
 	}
 	if err := a.drain(); err != nil {
@@ -314,6 +362,31 @@ func (a *analyzer) packet(p Packet) error {
 		return a.drain()
 	}
 	return nil
+}
+
+// quoted numbers the conversation of the TCP or UDP header an ICMP error
+// quotes, as Wireshark does: a whole TCP header, or a UDP one.
+func (a *analyzer) quoted(q quoted) {
+	switch {
+	case q.proto == protoTCP && len(q.hdr) >= tcpMinHeader && q.hdr[12]>>4 >= 5:
+		h := q.hdr
+		flags := h[13]
+		a.convs.TCP(q.v6, q.src, q.dst, binary.BigEndian.Uint16(h), binary.BigEndian.Uint16(h[2:]),
+			binary.BigEndian.Uint32(h[4:]), flags&0x02 != 0, flags&0x10 != 0)
+	case q.proto == protoUDP && len(q.hdr) >= udpHeaderLen:
+		a.convs.UDP(q.v6, q.src, q.dst, binary.BigEndian.Uint16(q.hdr), binary.BigEndian.Uint16(q.hdr[2:]))
+	}
+}
+
+// unread counts packets that may hold TLS but that tlskit does not read:
+// IP fragments of TCP or UDP (not reassembled) and tunnels.
+func (a *analyzer) unread(proto uint8, fragment bool) {
+	switch {
+	case fragment && (proto == protoTCP || proto == protoUDP || proto == protoFragment):
+		a.fragments++
+	case proto == protoIPinIP || proto == protoIPv6inIP || proto == protoGRE:
+		a.tunnels++
+	}
 }
 
 // clock advances capture time, which idle connections are ended by, to t.
@@ -331,6 +404,12 @@ func (a *analyzer) finish() error {
 	if err := a.drain(); err != nil {
 		return err
 	}
+	if a.fragments > 0 {
+		a.sum.Problems = append(a.sum.Problems, fmt.Sprintf("%d IP fragments of TCP or UDP packets were not reassembled: connections carried in fragmented packets are missing or have gaps, and connection numbers after them may differ from Wireshark's tcp.stream and udp.stream", a.fragments))
+	}
+	if a.tunnels > 0 {
+		a.sum.Problems = append(a.sum.Problems, fmt.Sprintf("%d packets are tunnels (IP in IP or GRE), which tlskit does not look into: TLS connections inside them are not reported, and connection numbers may differ from Wireshark's tcp.stream and udp.stream", a.tunnels))
+	}
 	if a.keysGiven && a.keys.Len() > 0 && a.sum.Keyed == 0 && a.sum.Connections > 0 {
 		a.sum.Problems = append(a.sum.Problems, fmt.Sprintf("the key log has no secrets for any of the %d TLS connections in this capture: is it the key log of another capture?", a.sum.Connections))
 	}
@@ -342,7 +421,15 @@ func (a *analyzer) drain() error {
 	if len(a.done) == 0 {
 		return a.err
 	}
-	slices.SortFunc(a.done, func(x, y *conn) int { return x.id.Index - y.id.Index })
+	slices.SortFunc(a.done, func(x, y *conn) int {
+		if x.udp != y.udp { // TCP first: they are numbered apart
+			if x.udp {
+				return 1
+			}
+			return -1
+		}
+		return x.id.Index - y.id.Index
+	})
 	for _, c := range a.done {
 		a.report(c)
 	}

@@ -200,6 +200,13 @@ func liveCert(t *testing.T) (cert, key string) {
 // dumpcap records loopback with filter, and returns the capture and the
 // clients' merged key logs.
 func recordLive(t *testing.T, dumpcap, filter string, servers []string, cases []liveCase) (string, *keylog.Log) {
+	pcap, keys, _ := recordLiveFiles(t, dumpcap, filter, servers, cases)
+	return pcap, keys
+}
+
+// recordLiveFiles is recordLive that also returns the path of a file with
+// all the clients' key log lines, for tshark.
+func recordLiveFiles(t *testing.T, dumpcap, filter string, servers []string, cases []liveCase) (string, *keylog.Log, string) {
 	t.Helper()
 	dir := t.TempDir()
 	pcap := filepath.Join(dir, "live.pcapng")
@@ -213,6 +220,7 @@ func recordLive(t *testing.T, dumpcap, filter string, servers []string, cases []
 	time.Sleep(300 * time.Millisecond)
 
 	keys := &keylog.Log{}
+	var all []byte
 	for i, c := range cases {
 		kl := filepath.Join(dir, strconv.Itoa(i)+".keys")
 		addr := servers[c.server]
@@ -248,12 +256,18 @@ func recordLive(t *testing.T, dumpcap, filter string, servers []string, cases []
 			t.Fatalf("%s: key log: %v\n%s", c.name, err, out.String())
 		}
 		keys.Merge(l)
+		text, _ := os.ReadFile(kl)
+		all = append(all, text...)
 	}
 	time.Sleep(300 * time.Millisecond)
 	dc.Process.Signal(syscall.SIGINT)
 	dc.Wait()
 
-	return pcap, keys
+	allPath := filepath.Join(dir, "all.keys")
+	if err := os.WriteFile(allPath, all, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return pcap, keys, allPath
 }
 
 // checkLive analyses the capture and checks each case's connection, in order.

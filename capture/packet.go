@@ -78,3 +78,110 @@ func looksDTLS(b []byte) bool {
 	}
 	return b[1] == 0xfe && (b[2] == 0xff || b[2] == 0xfd) || b[1] == 0x01 && b[2] == 0x00
 }
+
+// IP protocol numbers of the IPv6 extension headers skipped to reach the
+// transport header, and of the encapsulations tlskit does not look into.
+const (
+	protoHopByHop  = 0
+	protoIPinIP    = 4
+	protoIPv6inIP  = 41
+	protoRouting   = 43
+	protoFragment  = 44
+	protoGRE       = 47
+	protoAH        = 51
+	protoDestOpts  = 60
+	protoICMPv4    = 1
+	protoICMPv6    = 58
+	protoTCP       = 6
+	protoUDP       = 17
+	udpHeaderLen   = 8
+	tcpMinHeader   = 20
+	ipv6HeaderLen  = 40
+	icmpHeaderLen  = 8
+	ipv4MinHeader  = 20
+	ipv4FragMask   = 0x3fff // more-fragments flag and fragment offset
+	ipv6FragOffset = 0xfff8
+)
+
+// skipIPv6Ext skips the IPv6 extension headers at the start of b, whose
+// first header is nh, and returns the transport protocol and its bytes.
+// fragment says a Fragment header was met that is not an atomic fragment
+// (RFC 6946): the bytes are then a piece of a packet, not a whole one.
+func skipIPv6Ext(nh uint8, b []byte) (proto uint8, payload []byte, fragment bool) {
+	for range 8 {
+		var n int
+		switch nh {
+		case protoHopByHop, protoRouting, protoDestOpts:
+			if len(b) < 2 {
+				return nh, nil, false
+			}
+			n = (int(b[1]) + 1) * 8
+		case protoAH:
+			if len(b) < 2 {
+				return nh, nil, false
+			}
+			n = (int(b[1]) + 2) * 4
+		case protoFragment:
+			if len(b) < 8 {
+				return nh, nil, false
+			}
+			if binary.BigEndian.Uint16(b[2:])&(ipv6FragOffset|1) != 0 {
+				return nh, b, true
+			}
+			n = 8
+		default:
+			return nh, b, false
+		}
+		if len(b) < n {
+			return nh, nil, false
+		}
+		nh, b = b[0], b[n:]
+	}
+	return nh, nil, false
+}
+
+// quoted is the transport header an ICMP error quotes: the packet that
+// caused the error, as its sender sent it.
+type quoted struct {
+	v6       bool
+	src, dst []byte
+	proto    uint8
+	hdr      []byte
+}
+
+// icmpQuote returns the packet quoted by an ICMP (v4 or v6) error message,
+// whose ICMP header starts b. ok is false for other ICMP messages and for
+// quotes too short to hold addresses.
+func icmpQuote(v6 bool, b []byte) (q quoted, ok bool) {
+	if len(b) < icmpHeaderLen {
+		return q, false
+	}
+	switch t := b[0]; {
+	case !v6 && (t == 3 || t == 4 || t == 5 || t == 11 || t == 12):
+	case v6 && t >= 1 && t <= 4:
+	default:
+		return q, false
+	}
+	in := b[icmpHeaderLen:]
+	if len(in) == 0 {
+		return q, false
+	}
+	switch in[0] >> 4 {
+	case 4:
+		ihl := int(in[0]&0xf) * 4
+		if ihl < ipv4MinHeader || len(in) < ihl || binary.BigEndian.Uint16(in[6:])&0x1fff != 0 {
+			return q, false
+		}
+		return quoted{src: in[12:16], dst: in[16:20], proto: in[9], hdr: in[ihl:]}, true
+	case 6:
+		if len(in) < ipv6HeaderLen {
+			return q, false
+		}
+		proto, hdr, frag := skipIPv6Ext(in[6], in[ipv6HeaderLen:])
+		if frag {
+			return q, false
+		}
+		return quoted{v6: true, src: in[8:24], dst: in[24:40], proto: proto, hdr: hdr}, true
+	}
+	return q, false
+}

@@ -15,8 +15,12 @@ type analysed struct {
 	keyed bool
 }
 
-// isTLS reports whether any TLS record was decoded from either side.
+// isTLS reports whether any TLS record was decoded from either side, or
+// the client asked for an in-band upgrade to TLS (STARTTLS).
 func isTLS(tr *transcript.Transcript) bool {
+	if tr.StartTLS != nil {
+		return true
+	}
 	for i := range tr.Events {
 		if tr.Events[i].Record > 0 {
 			return true
@@ -62,7 +66,11 @@ func (c *conn) analyse(a *analyzer, tr *transcript.Transcript) analysed {
 			nameNote = fmt.Sprintf("The ClientHello carried no SNI, so the client is taken to have connected to the address %s (give the server name it used, if it used another).", host)
 		}
 	}
-	rep := &Connection{Index: c.id.Index, Client: c.id.Client, Server: c.id.Server, First: c.first, Last: c.last, ClosedBy: tr.Closed}
+	transport := "tcp"
+	if c.udp {
+		transport = "udp"
+	}
+	rep := &Connection{Index: c.id.Index, Transport: transport, Client: c.id.Client, Server: c.id.Server, First: c.first, Last: c.last, ClosedBy: tr.Closed}
 	rep.Report = *diagnose.Analyze(diagnose.Analysis{Input: in, Verifier: a.opts.Verifier, ServerName: name, NameNote: nameNote, Time: at})
 	rep.Address, rep.Started = c.id.Server, c.first
 	rep.DurationMS = float64(c.last.Sub(c.first).Microseconds()) / 1000
@@ -102,6 +110,12 @@ func handshakeDone(tr *transcript.Transcript) bool {
 	}
 	sh := tr.First(transcript.Server, "server_hello")
 	ch := tr.First(transcript.Client, "client_hello")
+	if tr.First(transcript.Client, transcript.TypeGap) != nil || tr.First(transcript.Server, transcript.TypeGap) != nil {
+		// The capture lost bytes: messages the rules below look for may
+		// be among them. Judge by what each side did that only a
+		// completed handshake allows.
+		return proceeded(tr, transcript.Client) && proceeded(tr, transcript.Server)
+	}
 	switch {
 	case sh == nil && ch == nil:
 		// Picked up mid-stream: the handshake happened before the capture
@@ -118,4 +132,21 @@ func handshakeDone(tr *transcript.Transcript) bool {
 	cc := tr.First(transcript.Client, transcript.TypeChangeCipherSpec)
 	sc := tr.First(transcript.Server, transcript.TypeChangeCipherSpec)
 	return cc != nil && sc != nil && protectedAfter(transcript.Client, tr.Index(cc)) >= 0 && protectedAfter(transcript.Server, tr.Index(sc)) >= 0
+}
+
+// proceeded reports whether side did what only a completed handshake
+// allows: it sent its Finished, application data, or protected records
+// after its ChangeCipherSpec.
+func proceeded(tr *transcript.Transcript, side transcript.Side) bool {
+	if tr.First(side, "finished") != nil || tr.First(side, transcript.TypeApplicationData) != nil {
+		return true
+	}
+	if ccs := tr.First(side, transcript.TypeChangeCipherSpec); ccs != nil && tr.Version != wire.VersionTLS13 {
+		for i := tr.Index(ccs) + 1; i < len(tr.Events); i++ {
+			if e := &tr.Events[i]; e.From == side && e.Encrypted {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/gopacket/gopacket/reassembly"
 
 	"github.com/tlskit/tlskit/internal/wire"
+	"github.com/tlskit/tlskit/starttls"
 	"github.com/tlskit/tlskit/transcript"
 )
 
@@ -21,10 +22,11 @@ type factory struct{ a *analyzer }
 func (f *factory) New(netFlow, tcpFlow gopacket.Flow, tcp *layers.TCP, ac reassembly.AssemblerContext) reassembly.Stream {
 	a := f.a
 	c := &conn{a: a, synFrom: -1}
-	c.id.Index = a.next
-	a.next++
-	c.ends[0] = net.JoinHostPort(netFlow.Src().String(), strconv.Itoa(int(tcp.SrcPort)))
-	c.ends[1] = net.JoinHostPort(netFlow.Dst().String(), strconv.Itoa(int(tcp.DstPort)))
+	c.id.Index = a.stream // the packet being assembled
+	// Raw, not String: a reused port pair's flow has an endpoint type
+	// of its own (reusedFlow).
+	c.ends[0] = net.JoinHostPort(net.IP(netFlow.Src().Raw()).String(), strconv.Itoa(int(tcp.SrcPort)))
+	c.ends[1] = net.JoinHostPort(net.IP(netFlow.Dst().Raw()).String(), strconv.Itoa(int(tcp.DstPort)))
 	c.ports = [2]int{int(tcp.SrcPort), int(tcp.DstPort)}
 	c.first = ac.GetCaptureInfo().Timestamp
 	return c
@@ -48,6 +50,7 @@ type conn struct {
 	filtered bool
 	sawData  bool
 	dec      *transcript.Decoder
+	watch    *starttls.Watcher // follows a plaintext preamble (STARTTLS) until TLS starts
 	halves   [2]half
 	problems []string
 }
@@ -121,6 +124,7 @@ func (c *conn) ReassembledSG(sg reassembly.ScatterGather, ac reassembly.Assemble
 	}
 	if c.dec != nil {
 		if skip > 0 {
+			c.stopWatching(t) // a hole in the plaintext: the preamble cannot be followed
 			c.dec.Gap(c.side(d), t, skip)
 		}
 		if n > 0 {
@@ -136,6 +140,7 @@ func (c *conn) ReassembledSG(sg reassembly.ScatterGather, ac reassembly.Assemble
 // (both directions closed, or it went idle, or the file ended).
 func (c *conn) ReassemblyComplete(ac reassembly.AssemblerContext) bool {
 	if c.dec != nil {
+		c.stopWatching(c.last)
 		for d := range c.halves {
 			if h := &c.halves[d]; h.midstream && !h.synced && len(h.pending) > 0 {
 				c.feed(d, c.last, nil, true)
@@ -203,6 +208,72 @@ func (c *conn) setRoles(d int, data []byte) {
 		opts.OnData = func(from transcript.Side, t time.Time, b []byte) { on(&c.id, from, t, b) }
 	}
 	c.dec = transcript.NewDecoder(opts)
+	if !c.udp && !isRecord(data) {
+		// Plaintext first: a protocol that may upgrade in band. The port
+		// is a hint; the preamble decides.
+		c.watch = starttls.NewWatcher(starttls.ForPort(c.ports[1-c.client]))
+	}
+}
+
+// isRecord reports whether b starts like a TLS record.
+func isRecord(b []byte) bool {
+	return len(b) >= 3 && b[0] >= 20 && b[0] <= 24 && b[1] == 3
+}
+
+// watched passes bytes of direction d through the STARTTLS watcher, if
+// there is one: the preamble's messages become plaintext events, and what
+// remains for the TLS decoder is returned.
+func (c *conn) watched(d int, t time.Time, data []byte) []byte {
+	w := c.watch
+	if w == nil {
+		return data
+	}
+	side := c.side(d)
+	msgs, rest := w.Feed(starttls.Side(side), t, data)
+	c.plaintext(msgs)
+	if w.GaveUp() {
+		// Not a preamble: what the watcher held of the other side goes
+		// to the decoder too, and watching stops.
+		other := 1 - d
+		c.watch = nil
+		if held := w.Held(starttls.Side(c.side(other))); len(held) > 0 {
+			c.dec.Data(c.side(other), t, held)
+		}
+	}
+	return rest
+}
+
+// plaintext adds the watcher's messages to the transcript.
+func (c *conn) plaintext(msgs []starttls.Message) {
+	for _, m := range msgs {
+		c.dec.Plaintext(transcript.Side(m.From), m.At, string(c.watch.Protocol()), string(m.Stage), m.Text, m.Bytes)
+	}
+}
+
+// stopWatching ends the watch (at the end of the connection, or at a hole
+// in the capture): the last messages, and the upgrade's facts when the
+// client asked for one.
+func (c *conn) stopWatching(t time.Time) {
+	w := c.watch
+	if w == nil {
+		return
+	}
+	c.plaintext(w.Flush())
+	if w.Attempted() {
+		r := w.Result()
+		up := transcript.Upgrade{Protocol: string(r.Protocol), ChosenBy: "recognised from the preamble", Outcome: string(r.Outcome),
+			Offered: r.Offered, Capabilities: r.Capabilities, Command: r.Command, Reply: r.Reply}
+		if len(r.Pipelined) > 0 {
+			up.Pipelined, up.PipelinedFrom = len(r.Pipelined), transcript.Server
+			q := strconv.QuoteToASCII(string(r.Pipelined))
+			up.PipelinedText = q[1 : len(q)-1]
+		}
+		if r.Outcome == starttls.Failed {
+			up.Error = fmt.Sprintf("%s: the client sent %s and the capture holds no answer to it", r.Protocol.Name(), r.Command)
+		}
+		c.dec.SetUpgrade(up)
+	}
+	c.watch = nil
 }
 
 // isHello reports whether b starts with a handshake record holding a
@@ -219,6 +290,11 @@ const maxResync = 64 << 10
 // boundary when the direction was picked up mid-stream. final says no more
 // bytes will come.
 func (c *conn) feed(d int, t time.Time, data []byte, final bool) {
+	if c.watch != nil && len(data) > 0 {
+		if data = c.watched(d, t, data); len(data) == 0 {
+			return
+		}
+	}
 	h := &c.halves[d]
 	side := c.side(d)
 	if !h.midstream || h.synced {

@@ -17,9 +17,9 @@ type udpKey struct {
 	sport, dport layers.UDPPort
 }
 
-// datagram routes one UDP datagram to its DTLS flow, starting a flow when
-// the datagram is a DTLS record.
-func (a *analyzer) datagram(flow gopacket.Flow, udp *layers.UDP, t time.Time) {
+// datagram routes one UDP datagram, of udp.stream stream, to its DTLS flow,
+// starting a flow when the datagram is a DTLS record.
+func (a *analyzer) datagram(flow gopacket.Flow, udp *layers.UDP, t time.Time, stream int) {
 	k := udpKey{flow, udp.SrcPort, udp.DstPort}
 	d := 0
 	c := a.dgrams[k]
@@ -33,8 +33,8 @@ func (a *analyzer) datagram(flow gopacket.Flow, udp *layers.UDP, t time.Time) {
 			return
 		}
 		c = &conn{a: a, udp: true, synFrom: -1, first: t}
-		c.id.Index = a.next
-		a.next++
+		c.id.Index = stream
+		c.id.UDP = true
 		c.ends[0] = net.JoinHostPort(flow.Src().String(), strconv.Itoa(int(udp.SrcPort)))
 		c.ends[1] = net.JoinHostPort(flow.Dst().String(), strconv.Itoa(int(udp.DstPort)))
 		c.ports = [2]int{int(udp.SrcPort), int(udp.DstPort)}

@@ -95,6 +95,13 @@ func Findings(in Input) []finding.Finding {
 		fs = append(fs, dialFinding(in))
 		return fs
 	}
+	if tr.StartTLS != nil {
+		sf, stop := startTLSFindings(in, tr)
+		fs = append(fs, sf...)
+		if stop {
+			return fs
+		}
+	}
 	fs = append(fs, protocolFindings(in, tr)...)
 	if in.Verify != nil {
 		fs = append(fs, in.Verify.Findings...)
@@ -182,6 +189,7 @@ type facts struct {
 	malformed     *transcript.Event // the first record header that cannot be TLS, after valid records
 	undecrypted   bool              // an alert we could not read
 	closedEarlyBy *transcript.Closure
+	gap           map[transcript.Side]*transcript.Event // the first bytes each side lost from a capture
 }
 
 func gather(tr *transcript.Transcript) facts {
@@ -215,7 +223,99 @@ func gather(tr *transcript.Transcript) facts {
 		}
 	}
 	f.closedEarlyBy = tr.Closed
+	for i := range tr.Events {
+		if e := &tr.Events[i]; e.Type == transcript.TypeGap && f.gap[e.From] == nil {
+			if f.gap == nil {
+				f.gap = map[transcript.Side]*transcript.Event{}
+			}
+			f.gap[e.From] = e
+		}
+	}
 	return f
+}
+
+// incompleteCapture says which bytes of the connection the capture lost,
+// between which messages of their sender, without guessing what they held.
+func incompleteCapture(f facts) (finding.Finding, bool) {
+	var parts []string
+	total := 0
+	for i := range f.tr.Events {
+		e := &f.tr.Events[i]
+		if e.Type != transcript.TypeGap {
+			continue
+		}
+		total += e.Bytes
+		where := fmt.Sprintf("%d bytes the %s sent", e.Bytes, e.From)
+		if prev := f.sideEvent(e.From, i, -1); prev != nil {
+			where += " after its " + prev.Type
+		} else {
+			where += " at its start"
+		}
+		if next := f.sideEvent(e.From, i, +1); next != nil {
+			where += " and before its " + next.Type
+		}
+		parts = append(parts, where)
+	}
+	if total == 0 {
+		return finding.Finding{}, false
+	}
+	return finding.Finding{ID: finding.CaptureIncomplete, Severity: finding.Warning,
+		Title: fmt.Sprintf("The capture is missing %d bytes of this connection", total),
+		Detail: "Not captured: " + strings.Join(parts, "; ") + ". What they held is not known: the findings rest on the records the capture holds " +
+			"(a record that could not be decrypted because the bytes before it are missing is the capture's loss, not the key log's).",
+		Fix: "Capture again with a larger buffer or closer to the endpoints (dumpcap -B, a capture filter), and check the capture tool's drop count."}, true
+}
+
+// sideEvent returns the nearest event of side before (dir -1) or after
+// (dir +1) index i that is a record it sent, or nil.
+func (f facts) sideEvent(side transcript.Side, i, dir int) *transcript.Event {
+	for j := i + dir; j >= 0 && j < len(f.tr.Events); j += dir {
+		if e := &f.tr.Events[j]; e.From == side && e.Record > 0 {
+			return e
+		}
+	}
+	return nil
+}
+
+// truncatedClose warns about a connection whose side that closed it first
+// sent application data and then closed the TCP connection (FIN) without a
+// close_notify, while the data was still flowing (the peer had not sent a
+// close_notify before that data): its peer cannot tell a complete transfer
+// from one cut short (RFC 8446 §6.1, RFC 5246 §7.2.1). OpenSSL 3 (curl,
+// s_client) reports "unexpected eof while reading"; a reader that relies on
+// the connection's end (HTTP without a length) takes cut data as complete.
+func truncatedClose(in Input, f facts) (finding.Finding, bool) {
+	c := f.tr.Closed
+	if !in.HandshakeDone || c == nil || c.How != transcript.CloseFIN {
+		return finding.Finding{}, false
+	}
+	// data: the closer sent application data the peer had not answered
+	// with its own close_notify (it was still reading).
+	data := false
+	for i := range f.tr.Events {
+		e := &f.tr.Events[i]
+		switch {
+		case e.Type == transcript.TypeTruncated || e.Type == transcript.TypeGap:
+			return finding.Finding{}, false // what followed is not known
+		case e.Type == transcript.TypeAlert && e.From == c.By:
+			return finding.Finding{}, false // a close_notify, a fatal alert, or one that may be either
+		case e.Type == transcript.TypeAlert && e.Description == "close_notify":
+			data = false // the peer was done with what came before
+		case e.Type == transcript.TypeApplicationData && e.From == c.By:
+			data = true
+		case e.Type == transcript.TypeClose && e.From == c.By:
+			if !data {
+				return finding.Finding{}, false
+			}
+			return finding.Finding{ID: finding.ProtocolTruncated, Severity: finding.Warning,
+				Title: fmt.Sprintf("The %s closed the connection without close_notify after sending data", c.By),
+				Detail: fmt.Sprintf("The %s sent application data, then closed the TCP connection (FIN) without a TLS close_notify alert. "+
+					"The %s cannot tell whether it received everything or the transfer was cut short (truncation, RFC 8446 §6.1): OpenSSL 3 (curl, s_client) reports \"unexpected eof while reading\", "+
+					"and a reader that relies on the connection's end (HTTP without Content-Length) may take cut data as complete.", c.By, c.By.Other()),
+				Fix: fmt.Sprintf("Have the %s shut TLS down before closing the socket (SSL_shutdown, tls.Conn.Close, an orderly close in its TLS library).", c.By)}, true
+		}
+	}
+	return finding.Finding{}, false
 }
 
 // clientSentCertificates reports whether the client's Certificate message
@@ -304,7 +404,7 @@ func protocolFindings(in Input, tr *transcript.Transcript) []finding.Finding {
 
 	if f.certRequest != nil && in.HandshakeDone && in.AfterErr == nil && f.serverAlert == nil {
 		cas := f.acceptableCAs()
-		if !f.clientSentCertificates() {
+		if !f.clientSentCertificates() && (f.clientCert != nil || f.gap[transcript.Client] == nil) {
 			out = append(out, finding.Finding{ID: finding.ClientCertRequested, Severity: finding.Info,
 				Title:    "The server asked for a client certificate but did not insist",
 				Detail:   "The server sent a CertificateRequest; the client sent no certificate and the server carried on." + caSentence(cas),
@@ -312,6 +412,12 @@ func protocolFindings(in Input, tr *transcript.Transcript) []finding.Finding {
 				Setting:  finding.SettingClientCert,
 				Evidence: cas})
 		}
+	}
+	if x, ok := incompleteCapture(f); ok {
+		out = append(out, x)
+	}
+	if x, ok := truncatedClose(in, f); ok {
+		out = append(out, x)
 	}
 	if f.undecrypted && len(out) == 0 {
 		out = append(out, finding.Finding{ID: finding.ProtocolAlert, Severity: finding.Warning,
@@ -352,9 +458,15 @@ func notTLS(in Input, e *transcript.Event) finding.Finding {
 	case "SMTP", "POP3", "IMAP", "FTP":
 		what = proto + " in plaintext"
 		fix = fmt.Sprintf("This port speaks %s in plaintext and upgrades with STARTTLS, or you want the implicit-TLS port (465 for SMTP, 993 IMAP, 995 POP3, 990 FTP).", proto)
+	case "POP3 or Redis":
+		what = "a plaintext \"-ERR\" reply (POP3 or Redis: both answer so)"
+		fix = "This port speaks POP3 or Redis in plaintext. For POP3 use STARTTLS (STLS) or the implicit-TLS port 995; for Redis the TLS port configured with tls-port."
 	case "":
 	default:
 		what = proto
+	}
+	if hint := startTLSPortHint(in.Target); hint != "" && in.Transcript != nil && in.Transcript.StartTLS == nil {
+		fix = hint
 	}
 	detail := fmt.Sprintf("After our ClientHello the server answered with %s.", what)
 	if excerpt != "" {
@@ -484,7 +596,11 @@ func alertVaries(a *transcript.Event) string {
 func clientCertRequired(f facts, evidence string) finding.Finding {
 	cas := f.acceptableCAs()
 	sent := "The client sent an empty Certificate message: it had no certificate to give."
-	if f.clientCert == nil {
+	switch {
+	case f.clientCert == nil && f.gap[transcript.Client] != nil:
+		// Never say what lost bytes would have said.
+		sent = fmt.Sprintf("The client's Certificate message is not in the capture (%d bytes from the client are missing), so whether it sent one is not known.", f.gap[transcript.Client].Bytes)
+	case f.clientCert == nil:
 		sent = "The client sent no certificate."
 	}
 	if a := f.serverAlert; a != nil && aboutClientCert(f, a) {

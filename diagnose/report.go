@@ -1,6 +1,7 @@
 package diagnose
 
 import (
+	"context"
 	"crypto/x509"
 	"fmt"
 	"strings"
@@ -38,10 +39,20 @@ type Report struct {
 	Transcript []transcript.Event `json:"transcript"`
 	// Closed says who ended the connection and how.
 	Closed *transcript.Closure `json:"closed,omitempty"`
+	// StartTLS is the in-band upgrade that preceded TLS, if any: the
+	// protocol, the outcome, the capabilities and the reply.
+	StartTLS *transcript.Upgrade `json:"starttls,omitempty"`
 	// Chain is the server's certificate chain as sent, leaf first.
 	Chain []trust.CertInfo `json:"chain"`
 	// VerifiedPath is the chain that satisfied the policy, leaf to anchor.
 	VerifiedPath []trust.CertInfo `json:"verified_path"`
+	// Profile is the rule set the chain was judged by: webpki or rfc5280
+	// (trust.Profile).
+	Profile string `json:"profile,omitempty"`
+	// OCSP is the stapled OCSP response, as validated.
+	OCSP *trust.OCSPStatus `json:"ocsp,omitempty"`
+	// Fetched lists what --fetch fetched.
+	Fetched []trust.Fetched `json:"fetched,omitempty"`
 	// Findings are the explained problems, most serious first.
 	Findings []finding.Finding `json:"findings"`
 	// Stacks says which TLS stacks on this machine would trust the chain
@@ -86,6 +97,19 @@ type Analysis struct {
 	// Stacks, when set, also asks which TLS stacks on this machine would
 	// trust the chain (check --stacks).
 	Stacks *truststore.Options
+	// Context bounds what the verifier fetches (trust.Verifier.Fetch);
+	// nil means context.Background.
+	Context context.Context
+	// ExpiringWithin, when positive, warns (cert.expiring-soon) about each
+	// certificate that expires within this long of Time: the server's
+	// leaf, every certificate of the verified path, and ClientCertificate.
+	ExpiringWithin time.Duration
+	// ClientCertificate is the certificate the client presents, if any,
+	// for ExpiringWithin.
+	ClientCertificate *x509.Certificate
+	// Chains, when set, remembers verifications and descriptions across
+	// analyses (see [ChainCache]).
+	Chains *ChainCache
 }
 
 // Analyze turns a connection's facts into its report: the transcript, the
@@ -98,23 +122,37 @@ func Analyze(a Analysis) *Report {
 	if a.Verifier != nil {
 		r.Trust = a.Verifier.Describe()
 	}
-	chain, perr := ServerChain(in.Transcript)
-	if len(chain) == 0 && perr == nil {
+	ders, staple, asked := ServerCertificates(in.Transcript)
+	var chain []*x509.Certificate
+	if len(ders) == 0 {
 		chain = a.Fallback
 	}
-	if len(chain) > 0 && a.Verifier != nil {
-		in.Verify = a.Verifier.Verify(chain, a.ServerName, a.Time)
+	if (len(ders) > 0 || len(chain) > 0) && a.Verifier != nil {
+		in.Verify = a.Chains.check(a.Verifier, trust.Request{Chain: chain, DER: ders, Name: a.ServerName, Time: a.Time,
+			OCSP: staple, Stapling: asked, Context: a.Context})
+		chain = in.Verify.Sent
 		for i := range in.Verify.Findings {
 			if f := &in.Verify.Findings[i]; a.NameNote != "" && strings.HasPrefix(f.ID, "name.") {
 				f.Detail += " " + a.NameNote
 			}
 		}
+	} else if len(ders) > 0 {
+		chain, _ = ServerChain(in.Transcript)
 	}
-	r.fill(in)
-	if perr != nil {
-		r.Findings = append(r.Findings, finding.Finding{ID: finding.ChainInvalid, Severity: finding.Error,
-			Title: "The server sent a certificate that does not parse", Detail: perr.Error(),
-			Fix: "Replace the malformed certificate in the server's configuration."})
+	r.fill(in, a.Chains)
+	if in.Verify != nil {
+		r.OCSP = in.Verify.OCSP
+		r.Fetched = in.Verify.Fetched
+		if len(in.Verify.Sent) > 0 {
+			r.Profile = in.Verify.Profile.String()
+		}
+	}
+	if a.ExpiringWithin > 0 {
+		at := a.Time
+		if at.IsZero() {
+			at = time.Now()
+		}
+		r.Findings = append(r.Findings, expiryFindings(in.Verify, chain, a.ClientCertificate, at, a.ExpiringWithin)...)
 	}
 	if a.Insecure {
 		r.Findings = append(r.Findings, finding.Finding{ID: finding.VerifySkipped, Severity: finding.Warning,
@@ -143,11 +181,12 @@ func Analyze(a Analysis) *Report {
 
 // fill sets the report's transcript-derived fields, findings and verdict
 // from in.
-func (r *Report) fill(in Input) {
+func (r *Report) fill(in Input, cache *ChainCache) {
 	tr := in.Transcript
 	if tr != nil {
 		r.Transcript = tr.Events
 		r.Closed = tr.Closed
+		r.StartTLS = tr.StartTLS
 		r.Problems = tr.Problems
 		if tr.Version != 0 {
 			r.Version = tr.Version.String()
@@ -164,11 +203,11 @@ func (r *Report) fill(in Input) {
 	r.VerifiedPath = []trust.CertInfo{}
 	if v := in.Verify; v != nil {
 		for _, c := range v.Sent {
-			r.Chain = append(r.Chain, trust.Describe(c))
+			r.Chain = append(r.Chain, cache.describe(c))
 		}
 		if len(v.Verified) > 0 {
 			for _, c := range v.Verified[0] {
-				r.VerifiedPath = append(r.VerifiedPath, trust.Describe(c))
+				r.VerifiedPath = append(r.VerifiedPath, cache.describe(c))
 			}
 		}
 	}
@@ -181,6 +220,42 @@ func (r *Report) fill(in Input) {
 		r.Findings = []finding.Finding{}
 	}
 	r.Verdict = VerdictOf(in, r.Findings)
+}
+
+// ServerCertificates returns the DER certificates of the server's first
+// Certificate message in tr, leaf first, the OCSP response stapled to it
+// (TLS 1.2 CertificateStatus, or the leaf entry's status_request in TLS
+// 1.3), and whether the client asked for one (status_request in its
+// ClientHello).
+func ServerCertificates(tr *transcript.Transcript) (ders [][]byte, staple []byte, asked bool) {
+	if tr == nil {
+		return nil, nil, false
+	}
+	if e := tr.First(transcript.Client, "client_hello"); e != nil {
+		if ch, ok := e.Message.(*wire.ClientHello); ok {
+			asked = ch.Extensions.Has(wire.ExtStatusRequest)
+		}
+	}
+	e := tr.First(transcript.Server, "certificate")
+	if e == nil {
+		return nil, nil, asked
+	}
+	m, ok := e.Message.(*wire.Certificate)
+	if !ok {
+		return nil, nil, asked
+	}
+	ders = m.Certificates()
+	if len(m.Entries) > 0 {
+		if cs, ok := m.Entries[0].Extensions.Find(wire.ExtStatusRequest).Parsed.(*wire.CertificateStatus); ok {
+			staple = cs.Response
+		}
+	}
+	if st := tr.First(transcript.Server, "certificate_status"); st != nil && staple == nil {
+		if cs, ok := st.Message.(*wire.CertificateStatus); ok {
+			staple = cs.Response
+		}
+	}
+	return ders, staple, asked
 }
 
 // ServerChain returns the certificates of the server's first Certificate

@@ -124,6 +124,8 @@ const (
 	ProtocolNoSharedCipher    = "protocol.no-shared-cipher"
 	ProtocolAlert             = "protocol.alert" // any other fatal alert, named in the detail
 	ProtocolMalformed         = "protocol.malformed"
+	ProtocolTruncated         = "protocol.truncated"          // closed after application data without close_notify (warning)
+	CaptureIncomplete         = "capture.incomplete"          // bytes of the connection are missing from the capture (warning)
 	ProtocolDeprecatedVersion = "protocol.deprecated-version" // TLS 1.0/1.1 or SSL 3.0 negotiated (warning; RFC 8996)
 	ProtocolLegacySuite       = "protocol.legacy-suite"       // a suite without forward secrecy or AEAD negotiated (warning)
 	ProtocolClientUnsupported = "protocol.client-unsupported" // the server only offers what tlskit's TLS client (Go's crypto/tls) does not speak
@@ -132,32 +134,54 @@ const (
 
 // Certificate findings: a problem with one certificate.
 const (
-	CertExpired         = "cert.expired"
-	CertNotYetValid     = "cert.not-yet-valid"
-	CertSelfSigned      = "cert.self-signed"
-	CertWeakKey         = "cert.weak-key"
-	CertWeakSignature   = "cert.weak-signature"
-	CertWrongEKU        = "cert.wrong-eku"
-	CertNotCA           = "cert.not-ca"
-	CertExpiringSoon    = "cert.expiring-soon"
-	NameMismatch        = "name.mismatch"
-	NameNotChecked      = "name.not-checked" // no name was known to check the leaf against (warning)
-	ChainIncomplete     = "chain.incomplete"
-	ChainUntrustedRoot  = "chain.untrusted-root"
-	ChainWrongOrder     = "chain.wrong-order"
-	ChainExpiredCross   = "chain.expired-cross-sign"
-	ChainRootSent       = "chain.root-sent"
-	ChainUnneeded       = "chain.unneeded-certificate"
-	ChainTooLong        = "chain.too-long"
-	ChainInvalid        = "chain.invalid" // any other verification failure, named in the detail
-	PinMismatch         = "pin.mismatch"
-	PinExpired          = "pin.expired"
-	ClientCertRequired  = "client-cert.required"
-	ClientCertRejected  = "client-cert.rejected"
-	ClientCertRequested = "client-cert.requested" // asked for, optional, none sent (info)
-	ServerCertRejected  = "server-cert.rejected"  // a client refused the server's certificate (tunnel server)
-	VerifySkipped       = "verify.skipped"        // --insecure: verification was turned off by the user
-	PolicyInvalid       = "policy.invalid"
+	CertExpired          = "cert.expired"
+	CertNotYetValid      = "cert.not-yet-valid"
+	CertSelfSigned       = "cert.self-signed"
+	CertWeakKey          = "cert.weak-key"
+	CertWeakSignature    = "cert.weak-signature"
+	CertWrongEKU         = "cert.wrong-eku"
+	CertNotCA            = "cert.not-ca"            // a certificate that issues another is not a CA (basicConstraints) or may not sign certificates (keyUsage)
+	CertCAAsLeaf         = "cert.ca-as-leaf"        // the leaf is a CA certificate, or may sign certificates
+	CertUnparseable      = "cert.unparseable"       // a certificate the peer sent does not parse
+	CertNonconforming    = "cert.nonconforming"     // a certificate breaks an encoding rule of RFC 5280 or of the webpki profile
+	CertRevoked          = "cert.revoked"           // a CRL or a stapled OCSP response says the certificate is revoked
+	CRLInvalid           = "crl.invalid"            // a CRL of the issuer cannot be used (signature, cRLSign, stale, critical extension)
+	RevocationUnknown    = "revocation.unknown"     // no CRL or OCSP response covers a certificate of the path (info)
+	OCSPInvalid          = "ocsp.invalid"           // the stapled OCSP response does not verify, is stale, or is not about the leaf
+	OCSPStapled          = "ocsp.stapled"           // info: the server stapled a good OCSP response
+	OCSPMustStaple       = "ocsp.must-staple"       // the leaf requires a stapled OCSP response (TLS feature) and none came
+	ChainNameConstraints = "chain.name-constraints" // a name outside a CA's name constraints, or constraints that cannot be evaluated
+	ChainCycle           = "chain.cycle"            // the issuers form a loop and never reach an anchor
+	ChainFetched         = "chain.fetched"          // info: --fetch fetched an issuer or a CRL, and what it served
+	CertExpiringSoon     = "cert.expiring-soon"
+	NameMismatch         = "name.mismatch"
+	NameNotChecked       = "name.not-checked" // no name was known to check the leaf against (warning)
+	ChainIncomplete      = "chain.incomplete"
+	ChainUntrustedRoot   = "chain.untrusted-root"
+	ChainWrongOrder      = "chain.wrong-order"
+	ChainExpiredCross    = "chain.expired-cross-sign"
+	ChainRootSent        = "chain.root-sent"
+	ChainUnneeded        = "chain.unneeded-certificate"
+	ChainTooLong         = "chain.too-long"
+	ChainInvalid         = "chain.invalid" // any other verification failure, named in the detail
+	PinMismatch          = "pin.mismatch"
+	PinExpired           = "pin.expired"
+	ClientCertRequired   = "client-cert.required"
+	ClientCertRejected   = "client-cert.rejected"
+	ClientCertRequested  = "client-cert.requested" // asked for, optional, none sent (info)
+	ServerCertRejected   = "server-cert.rejected"  // a client refused the server's certificate (tunnel server)
+	VerifySkipped        = "verify.skipped"        // --insecure: verification was turned off by the user
+	PolicyInvalid        = "policy.invalid"
+)
+
+// STARTTLS findings: the in-band upgrade to TLS of a protocol that starts in
+// plaintext (check --starttls, pcap, a tunnel's protocol).
+const (
+	StartTLSNotOffered = "starttls.not-offered"             // the capabilities do not list the upgrade
+	StartTLSRefused    = "starttls.refused"                 // the upgrade command was answered with an error
+	StartTLSUnexpected = "starttls.unexpected-reply"        // a reply the protocol does not allow there
+	StartTLSPlaintext  = "starttls.plaintext-after-upgrade" // plaintext pipelined after the upgrade, before TLS
+	StartTLSImplicit   = "starttls.implicit-tls"            // STARTTLS pointed at a port that speaks TLS from the first byte
 )
 
 // Limit findings: the tunnel refused a connection to protect the service
@@ -165,6 +189,46 @@ const (
 const (
 	LimitMaxConns  = "limit.max-conns"  // closed at once: max-conns connections are open
 	LimitFirstByte = "limit.first-byte" // the client sent nothing within the first-byte timeout
+)
+
+// Scan findings (tlskit scan): what a server accepts, each derived from
+// the probes its evidence names.
+const (
+	ScanSSL2                  = "scan.sslv2"                  // SSL 2.0 accepted (RFC 6176; DROWN)
+	ScanSSL3                  = "scan.sslv3"                  // SSL 3.0 accepted (RFC 7568; POODLE)
+	ScanTLS10                 = "scan.tls10"                  // TLS 1.0 accepted (RFC 8996)
+	ScanTLS11                 = "scan.tls11"                  // TLS 1.1 accepted (RFC 8996)
+	ScanNoTLS12               = "scan.no-tls12"               // neither TLS 1.2 nor 1.3 accepted
+	ScanNoTLS13               = "scan.no-tls13"               // TLS 1.3 not accepted (info)
+	ScanNullCipher            = "scan.null-cipher"            // a suite without encryption accepted
+	ScanAnonCipher            = "scan.anon-cipher"            // an anonymous (unauthenticated) suite accepted
+	ScanExportCipher          = "scan.export-cipher"          // an export-grade suite accepted (FREAK, Logjam)
+	ScanRC4                   = "scan.rc4"                    // an RC4 suite accepted (RFC 7465)
+	ScanDES                   = "scan.des"                    // a single-DES suite accepted
+	ScanSweet32               = "scan.sweet32"                // a 64-bit block cipher suite accepted (3DES, IDEA)
+	ScanCBCOnly               = "scan.cbc-only"               // a version accepts only CBC suites, no AEAD
+	ScanNoForwardSecrecy      = "scan.no-forward-secrecy"     // suites without forward secrecy accepted
+	ScanInsecureRenegotiation = "scan.insecure-renegotiation" // no RFC 5746 secure renegotiation
+	ScanClientRenegotiation   = "scan.client-renegotiation"   // client-initiated renegotiation accepted (warning)
+	ScanCompression           = "scan.compression"            // TLS compression accepted (CRIME)
+	ScanHeartbleed            = "scan.heartbleed"             // the server answered an over-long heartbeat (CVE-2014-0160)
+	ScanWeakDH                = "scan.weak-dh"                // DHE with a prime under 2048 bits (Logjam)
+	ScanNoFallbackSCSV        = "scan.no-fallback-scsv"       // a downgrade is possible and TLS_FALLBACK_SCSV is ignored
+	ScanNoPQ                  = "scan.no-pq-group"            // no hybrid post-quantum group (info)
+)
+
+// Profile findings (tlskit scan --profile): each deviation from the chosen
+// TLS configuration profile (Mozilla's modern, intermediate or old, or a
+// user's).
+const (
+	ProfileVersion     = "profile.version"      // a version the profile forbids is accepted, or one it names is not
+	ProfileSuite       = "profile.suite"        // a suite the profile does not list is accepted
+	ProfileGroup       = "profile.group"        // a group the profile does not list is accepted
+	ProfileCertificate = "profile.certificate"  // the certificate's key type, size, curve, signature or lifespan
+	ProfileDHSize      = "profile.dh-size"      // DHE parameters smaller than the profile's
+	ProfileOrder       = "profile.server-order" // the suite order is not the one the profile asks for
+	ProfileOCSP        = "profile.ocsp-staple"  // the profile asks for OCSP stapling, none was stapled
+	ProfileNotChecked  = "profile.not-checked"  // a requirement a TLS scan cannot check (HSTS) (info)
 )
 
 // Trust store findings (tlskit truststore).

@@ -142,8 +142,14 @@ const longSecret = 0xff
 type crList struct{ head, tail int32 }
 
 // chunkBits sizes the chunks crSecrets are stored in (1024 each), so that
-// growing never copies what is stored.
+// growing never copies what is stored, except the first chunk, which
+// starts at firstChunk and doubles: a check's log holds five secrets, and
+// a full chunk (56 KiB) was a fifth of what a probe allocated.
 const chunkBits = 10
+
+// firstChunk is the size of the first chunk, which doubles up to
+// 1<<chunkBits as secrets come.
+const firstChunk = 8
 
 // Log is a set of key log secrets. The zero value is an empty Log ready to
 // use; a Log is safe for concurrent use.
@@ -281,8 +287,18 @@ func (l *Log) addCR(li uint16, k crKey, secret []byte) {
 		}
 	}
 	i := l.nsec
-	if int(i>>chunkBits) == len(l.chunks) {
+	switch {
+	case int(i>>chunkBits) == len(l.chunks) && i == 0:
+		// A connection's log holds a handful of secrets: the first
+		// chunk starts small and doubles (moving; no pointer into it
+		// outlives a call) up to the full size.
+		l.chunks = append(l.chunks, make([]crSecret, firstChunk))
+	case int(i>>chunkBits) == len(l.chunks):
 		l.chunks = append(l.chunks, make([]crSecret, 1<<chunkBits))
+	case i>>chunkBits == 0 && int(i) == len(l.chunks[0]):
+		grown := make([]crSecret, min(2*len(l.chunks[0]), 1<<chunkBits))
+		copy(grown, l.chunks[0])
+		l.chunks[0] = grown
 	}
 	l.nsec++
 	e := l.at(i)

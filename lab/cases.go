@@ -5,7 +5,10 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"math/big"
 	"time"
+
+	"golang.org/x/crypto/ocsp"
 
 	"github.com/tlskit/tlskit/finding"
 )
@@ -30,6 +33,10 @@ type Case struct {
 	// ExitCode is what `tlskit check` must exit with: 0 when the
 	// connection is trusted (warnings do not fail), 1 otherwise.
 	ExitCode int
+	// ChainFile is the chain the server sends, written as PEM to
+	// Options.Dir/chains/NAME.pem for `tlskit verify`; "" in [Catalog] and
+	// for cases that send no certificate.
+	ChainFile string
 }
 
 // Client is what a client needs to reproduce a case, as `tlskit check` (or
@@ -53,6 +60,15 @@ type Client struct {
 	// MinVersion, when not zero, is the lowest TLS version to offer
 	// (crypto/tls constants): the legacy-version case opts in to TLS 1.0.
 	MinVersion uint16
+	// CRLFiles are CRLs to check revocation against (the revoked case:
+	// the Intermediate's, Files.CRL).
+	CRLFiles []string
+	// Fetch lets the client fetch what the chain points at (the aia-fetch
+	// and aia-wrong cases: the lab's PKI server).
+	Fetch bool
+	// StartTLS, when set, is the protocol of the in-band upgrade that
+	// comes before TLS (the starttls cases: "smtp").
+	StartTLS string
 }
 
 // ServerName returns the SNI name of the case.
@@ -78,6 +94,7 @@ func Catalog() []Case {
 		{Name: "unrecognized-name", Finding: finding.SNIUnrecognizedName, Title: "server rejects the SNI name with unrecognized_name", ExitCode: 1},
 		{Name: "expired", Finding: finding.CertExpired, Title: "leaf expired 30 days ago", ExitCode: 1},
 		{Name: "not-yet-valid", Finding: finding.CertNotYetValid, Title: "leaf valid only from 30 days from now", ExitCode: 1},
+		{Name: "expiring-soon", Finding: finding.CertExpiringSoon, Title: "valid leaf that expires in 10 days (still trusted)"},
 		{Name: "self-signed", Finding: finding.CertSelfSigned, Title: "self-signed leaf", ExitCode: 1},
 		{Name: "weak-key", Finding: finding.CertWeakKey, Title: "leaf with a 1024-bit RSA key", ExitCode: 1},
 		{Name: "weak-signature", Finding: finding.CertWeakSignature, Title: "leaf signed with sha1WithRSAEncryption", ExitCode: 1},
@@ -92,6 +109,21 @@ func Catalog() []Case {
 		{Name: "client-cert-required-tls13", Finding: finding.ClientCertRequired, Title: "TLS 1.3 server requires a client certificate", ExitCode: 1},
 		{Name: "client-cert-rejected-tls12", Finding: finding.ClientCertRejected, Title: "TLS 1.2 server rejects a client certificate from an unknown CA", ExitCode: 1},
 		{Name: "client-cert-rejected-tls13", Finding: finding.ClientCertRejected, Title: "TLS 1.3 server rejects a client certificate from an unknown CA", ExitCode: 1},
+		{Name: "revoked", Finding: finding.CertRevoked, Title: "leaf on its issuer's CRL (the client checks intermediate.crl)", ExitCode: 1},
+		{Name: "ocsp-good", Finding: finding.OCSPStapled, Title: "healthy server stapling a good OCSP response"},
+		{Name: "ocsp-revoked", Finding: finding.CertRevoked, Title: "server staples an OCSP response saying its leaf is revoked", ExitCode: 1},
+		{Name: "ocsp-stale", Finding: finding.OCSPInvalid, Title: "server staples an OCSP response that expired yesterday", ExitCode: 1},
+		{Name: "must-staple", Finding: finding.OCSPMustStaple, Title: "must-staple leaf, and the server staples nothing", ExitCode: 1},
+		{Name: "aia-fetch", Finding: finding.ChainIncomplete, Title: "leaf alone; its AIA URL (the lab's PKI server) serves the intermediate (the client fetches)", ExitCode: 1},
+		{Name: "aia-wrong", Finding: finding.ChainIncomplete, Title: "leaf alone; its AIA URL serves another CA's certificate (the client fetches)", ExitCode: 1},
+		{Name: "name-constraints", Finding: finding.ChainNameConstraints, Title: "intermediate constrained to other.lab.tlskit.test issues this name", ExitCode: 1},
+		{Name: "serial-zero", Finding: finding.CertNonconforming, Title: "leaf with serial number 0 (RFC 5280 forbids it; OpenSSL, GnuTLS, Go and curl accept it)", ExitCode: 1},
+		{Name: "hrr-client-cert-required", Finding: finding.ClientCertRequired, Title: "TLS 1.3 server that asks for another key share (HelloRetryRequest, P-384 only), then requires a client certificate", ExitCode: 1},
+		{Name: "starttls-good", Title: "SMTP server upgrading with STARTTLS to a healthy TLS 1.3 session"},
+		{Name: "starttls-not-offered", Finding: finding.StartTLSNotOffered, Title: "SMTP server whose EHLO reply lists no STARTTLS", ExitCode: 1},
+		{Name: "starttls-refused", Finding: finding.StartTLSRefused, Title: "SMTP server offering STARTTLS and answering it with 454", ExitCode: 1},
+		{Name: "starttls-expired", Finding: finding.CertExpired, Title: "SMTP server with an expired certificate behind STARTTLS", ExitCode: 1},
+		{Name: "starttls-pipelined", Finding: finding.StartTLSPlaintext, Title: "SMTP server sending plaintext after its STARTTLS go-ahead", ExitCode: 1},
 	}
 }
 
@@ -101,10 +133,11 @@ func Catalog() []Case {
 type caseServer struct {
 	handle handler
 	client Client
+	chain  [][]byte // the certificates the server sends, for Case.ChainFile
 }
 
 // buildCase generates the certificates and configuration of one case.
-func buildCase(name string, p *PKI, f Files, logf func(string, ...any)) (caseServer, error) {
+func buildCase(name string, p *PKI, f Files, ps *pkiServer, logf func(string, ...any)) (caseServer, error) {
 	sn := ServerName(name)
 	now := p.Now
 	leaf := func(o LeafOptions) (tls.Certificate, error) {
@@ -117,9 +150,19 @@ func buildCase(name string, p *PKI, f Files, logf func(string, ...any)) (caseSer
 		if err != nil {
 			return caseServer{}, err
 		}
-		return caseServer{handle: tlsHandler(name, &tls.Config{Certificates: []tls.Certificate{cert}}, logf)}, nil
+		return caseServer{handle: tlsHandler(name, &tls.Config{Certificates: []tls.Certificate{cert}}, logf), chain: cert.Certificate}, nil
 	}
-	clientAuth := func(vers uint16) (caseServer, error) {
+	stapled := func(status int, this, next time.Time) (caseServer, error) {
+		cert, err := leaf(LeafOptions{})
+		if err != nil {
+			return caseServer{}, err
+		}
+		if cert.OCSPStaple, err = staple(p, cert.Leaf, status, this, next); err != nil {
+			return caseServer{}, err
+		}
+		return serve(cert, nil)
+	}
+	clientAuth := func(vers uint16, curves ...tls.CurveID) (caseServer, error) {
 		cert, err := leaf(LeafOptions{})
 		if err != nil {
 			return caseServer{}, err
@@ -132,8 +175,10 @@ func buildCase(name string, p *PKI, f Files, logf func(string, ...any)) (caseSer
 			ClientCAs:    pool,
 			MinVersion:   vers,
 			MaxVersion:   vers,
+			// Without curves, crypto/tls's defaults.
+			CurvePreferences: curves,
 		}
-		return caseServer{handle: tlsHandler(name, cfg, logf)}, nil
+		return caseServer{handle: tlsHandler(name, cfg, logf), chain: cert.Certificate}, nil
 	}
 	rejected := func(vers uint16) (caseServer, error) {
 		cs, err := clientAuth(vers)
@@ -161,7 +206,7 @@ func buildCase(name string, p *PKI, f Files, logf func(string, ...any)) (caseSer
 			return caseServer{}, err
 		}
 		cfg := &tls.Config{Certificates: []tls.Certificate{cert}, MaxVersion: tls.VersionTLS12}
-		return caseServer{handle: tlsHandler(name, cfg, logf)}, nil
+		return caseServer{handle: tlsHandler(name, cfg, logf), chain: cert.Certificate}, nil
 	case "refused":
 		return caseServer{}, nil
 	case "timeout":
@@ -182,7 +227,7 @@ func buildCase(name string, p *PKI, f Files, logf func(string, ...any)) (caseSer
 			return caseServer{}, err
 		}
 		cfg := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS10, MaxVersion: tls.VersionTLS11}
-		return caseServer{handle: tlsHandler(name, cfg, logf)}, nil
+		return caseServer{handle: tlsHandler(name, cfg, logf), chain: cert.Certificate}, nil
 	case "no-shared-cipher":
 		// No client offers 3DES by default any more (Go since 1.23,
 		// OpenSSL since 1.1.0), and TLS 1.2 lets the server pick only
@@ -197,14 +242,14 @@ func buildCase(name string, p *PKI, f Files, logf func(string, ...any)) (caseSer
 			MaxVersion:   tls.VersionTLS12,
 			CipherSuites: []uint16{tls.TLS_RSA_WITH_3DES_EDE_CBC_SHA},
 		}
-		return caseServer{handle: tlsHandler(name, cfg, logf)}, nil
+		return caseServer{handle: tlsHandler(name, cfg, logf), chain: cert.Certificate}, nil
 	case "legacy-version":
 		cert, err := leaf(LeafOptions{})
 		if err != nil {
 			return caseServer{}, err
 		}
 		cfg := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS10, MaxVersion: tls.VersionTLS10}
-		return caseServer{handle: tlsHandler(name, cfg, logf), client: Client{MinVersion: tls.VersionTLS10}}, nil
+		return caseServer{handle: tlsHandler(name, cfg, logf), client: Client{MinVersion: tls.VersionTLS10}, chain: cert.Certificate}, nil
 	case "rsa-key-exchange-only":
 		// crypto/tls serves RSA key exchange when told to, though its
 		// clients no longer offer it (Go 1.22).
@@ -217,7 +262,7 @@ func buildCase(name string, p *PKI, f Files, logf func(string, ...any)) (caseSer
 			MaxVersion:   tls.VersionTLS12,
 			CipherSuites: []uint16{tls.TLS_RSA_WITH_AES_128_GCM_SHA256, tls.TLS_RSA_WITH_AES_256_GCM_SHA384},
 		}
-		return caseServer{handle: tlsHandler(name, cfg, logf)}, nil
+		return caseServer{handle: tlsHandler(name, cfg, logf), chain: cert.Certificate}, nil
 	case "pss-key":
 		cert, err := leaf(LeafOptions{KeyType: RSA, PSSKey: true})
 		if err != nil {
@@ -227,11 +272,13 @@ func buildCase(name string, p *PKI, f Files, logf func(string, ...any)) (caseSer
 		if !ok {
 			return caseServer{}, fmt.Errorf("lab: pss-key: key %T", cert.PrivateKey)
 		}
-		return caseServer{handle: pssServer(cert.Certificate, key)}, nil
+		return caseServer{handle: pssServer(cert.Certificate, key), chain: cert.Certificate}, nil
 	case "expired":
 		return serve(leaf(LeafOptions{NotBefore: now.AddDate(0, 0, -120), NotAfter: now.AddDate(0, 0, -30)}))
 	case "not-yet-valid":
 		return serve(leaf(LeafOptions{NotBefore: now.AddDate(0, 0, 30), NotAfter: now.AddDate(0, 0, 120)}))
+	case "expiring-soon":
+		return serve(leaf(LeafOptions{NotBefore: now.AddDate(0, 0, -80), NotAfter: now.AddDate(0, 0, 10)}))
 	case "self-signed":
 		return serve(leaf(LeafOptions{SelfSigned: true}))
 	case "weak-key":
@@ -286,6 +333,58 @@ func buildCase(name string, p *PKI, f Files, logf func(string, ...any)) (caseSer
 		return rejected(tls.VersionTLS12)
 	case "client-cert-rejected-tls13":
 		return rejected(tls.VersionTLS13)
+	case "revoked":
+		cs, err := serve(ps.revoked, nil)
+		cs.client.CRLFiles = []string{f.CRL}
+		return cs, err
+	case "ocsp-good":
+		return stapled(ocsp.Good, now.Add(-time.Hour), now.AddDate(0, 0, 3))
+	case "ocsp-revoked":
+		return stapled(ocsp.Revoked, now.Add(-time.Hour), now.AddDate(0, 0, 3))
+	case "ocsp-stale":
+		return stapled(ocsp.Good, now.AddDate(0, 0, -4), now.AddDate(0, 0, -1))
+	case "must-staple":
+		return serve(leaf(LeafOptions{MustStaple: true}))
+	case "aia-fetch", "aia-wrong":
+		path := PathIntermediate
+		if name == "aia-wrong" {
+			path = PathWrongIssuer
+		}
+		cert, err := leaf(LeafOptions{AIA: []string{ps.base + path}})
+		cert.Certificate = cert.Certificate[:1]
+		cs, err := serve(cert, err)
+		cs.client.Fetch = true
+		return cs, err
+	case "serial-zero":
+		return serve(leaf(LeafOptions{Serial: new(big.Int)}))
+	case "name-constraints":
+		ca, caKey, err := ncCA(p, "other."+Domain)
+		if err != nil {
+			return caseServer{}, err
+		}
+		return serve(leaf(LeafOptions{Issuer: ca, IssuerKey: caKey}))
+	case "hrr-client-cert-required":
+		// P-384 only: clients offering X25519 (and X25519MLKEM768) key
+		// shares get a HelloRetryRequest first (RFC 8446 §4.1.4).
+		return clientAuth(tls.VersionTLS13, tls.CurveP384)
+	case "starttls-good", "starttls-not-offered", "starttls-refused", "starttls-expired", "starttls-pipelined":
+		o := LeafOptions{}
+		if name == "starttls-expired" {
+			o = LeafOptions{NotBefore: now.AddDate(0, 0, -120), NotAfter: now.AddDate(0, 0, -30)}
+		}
+		cert, err := leaf(o)
+		if err != nil {
+			return caseServer{}, err
+		}
+		srv := smtpServer{name: name, offer: name != "starttls-not-offered", logf: logf,
+			cfg: &tls.Config{Certificates: []tls.Certificate{cert}}}
+		switch name {
+		case "starttls-refused":
+			srv.refuse = "454 4.7.0 TLS not available due to local problem"
+		case "starttls-pipelined":
+			srv.pipeline = "250 2.1.0 Ok, sent before TLS\r\n"
+		}
+		return caseServer{handle: srv.handle, client: Client{StartTLS: "smtp"}, chain: cert.Certificate}, nil
 	}
 	return caseServer{}, fmt.Errorf("lab: no server for case %q", name)
 }

@@ -8,7 +8,7 @@
 // certificates into a directory (see [Files]), and listens on 127.0.0.1
 // port 0 once per case. [Lab.Cases] then says, for each case, where it is,
 // what a client needs to reach it ([Client]: the name, the root to trust,
-// a pin, a client certificate, a timeout), which finding id `tlskit check`
+// a pin, a client certificate, a timeout, an in-band upgrade), which finding id `tlskit check`
 // must report and which exit code it must return. [Catalog] lists the same
 // cases without starting anything.
 //
@@ -44,6 +44,7 @@
 //	unrecognized-name           sni.unrecognized-name      1     raw: fatal unrecognized_name alert (112) after the ClientHello
 //	expired                     cert.expired               1     leaf expired 30 days ago
 //	not-yet-valid               cert.not-yet-valid         1     leaf valid from 30 days ahead
+//	expiring-soon               cert.expiring-soon         0     leaf valid for 10 more days (warned within 30)
 //	self-signed                 cert.self-signed           1     self-signed leaf, sent alone
 //	weak-key                    cert.weak-key              1     1024-bit RSA leaf (Go still accepts it)
 //	weak-signature              cert.weak-signature        1     sha1WithRSAEncryption leaf from the RSA intermediate
@@ -58,6 +59,28 @@
 //	client-cert-required-tls13  client-cert.required       1     same in TLS 1.3: certificate_required (116) after the client's Finished
 //	client-cert-rejected-tls12  client-cert.rejected       1     Client.CertFile/KeyFile: badclient: unknown_ca (48)
 //	client-cert-rejected-tls13  client-cert.rejected       1     same in TLS 1.3
+//	revoked                     cert.revoked               1     leaf on the Intermediate's CRL (Client.CRLFiles: intermediate.crl)
+//	ocsp-good                   ocsp.stapled               0     staples a good OCSP response from the Intermediate
+//	ocsp-revoked                cert.revoked               1     staples an OCSP response saying the leaf is revoked
+//	ocsp-stale                  ocsp.invalid               1     staples an OCSP response whose nextUpdate passed yesterday
+//	must-staple                 ocsp.must-staple           1     leaf with the TLS feature status_request; no staple
+//	aia-fetch                   chain.incomplete           1     leaf alone; AIA → the PKI server's intermediate (Client.Fetch)
+//	aia-wrong                   chain.incomplete           1     leaf alone; AIA → the PKI server serves the other root (Client.Fetch)
+//	name-constraints            chain.name-constraints     1     intermediate permitted only other.lab.tlskit.test
+//	serial-zero                 cert.nonconforming         1     leaf with serial number 0, which real clients accept
+//	hrr-client-cert-required    client-cert.required       1     TLS 1.3, P-384 only: a HelloRetryRequest first, then certificate_required
+//	starttls-good               -                          0     SMTP (Client.StartTLS smtp): STARTTLS, then TLS 1.3
+//	starttls-not-offered        starttls.not-offered       1     SMTP: EHLO lists no STARTTLS
+//	starttls-refused            starttls.refused           1     SMTP: STARTTLS offered, answered "454 4.7.0 TLS not available…"
+//	starttls-expired            cert.expired               1     SMTP: STARTTLS, then a leaf expired 30 days ago
+//	starttls-pipelined          starttls.plaintext-after-upgrade  1  SMTP: "250 …" sent after the 220 go-ahead, before TLS
+//
+// Every case that sends a certificate also has its chain written to
+// chains/<case>.pem ([Case.ChainFile]) for `tlskit verify`. A plain HTTP
+// server, the PKI server ([Lab.PKIURL]), serves what AIA and CRL
+// distribution point URLs of the lab point at, so that --fetch is tested
+// against the lab, never the internet; the Intermediate's CRL is also
+// written to intermediate.crl ([Files].CRL).
 //
 // Every expected finding can be proved from what a client sees: the alert
 // number, the bytes instead of a TLS record, the certificates sent and their

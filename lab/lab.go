@@ -3,10 +3,13 @@ package lab
 import (
 	"context"
 	"crypto/tls"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -50,6 +53,7 @@ type Lab struct {
 
 	closeOnce sync.Once
 	release   func() // frees the refused case's port
+	pkiSrv    *pkiServer
 }
 
 // Start generates a PKI, writes its files to opts.Dir and starts one
@@ -85,8 +89,19 @@ func Start(ctx context.Context, opts Options) (*Lab, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &Lab{pki: p, files: files, logf: logf, conns: make(map[net.Conn]struct{})}
+	l := &Lab{pki: p, logf: logf, conns: make(map[net.Conn]struct{})}
 	l.ctx, l.cancel = context.WithCancel(context.Background())
+	if l.pkiSrv, err = startPKIServer(host, p, &files, logf); err != nil {
+		l.cancel()
+		return nil, err
+	}
+	l.files = files
+	chainDir := filepath.Join(files.Dir, "chains")
+	if err := os.MkdirAll(chainDir, 0o755); err != nil {
+		l.pkiSrv.close()
+		l.cancel()
+		return nil, fmt.Errorf("lab: %w", err)
+	}
 
 	type pending struct {
 		name   string
@@ -101,11 +116,12 @@ func Start(ctx context.Context, opts Options) (*Lab, error) {
 		if l.release != nil {
 			l.release()
 		}
+		l.pkiSrv.close()
 		l.cancel()
 		return nil, err
 	}
 	for _, c := range Catalog() {
-		cs, err := buildCase(c.Name, p, files, logf)
+		cs, err := buildCase(c.Name, p, files, l.pkiSrv, logf)
 		if err != nil {
 			return fail(err)
 		}
@@ -126,6 +142,12 @@ func Start(ctx context.Context, opts Options) (*Lab, error) {
 		}
 		c.Client = cs.client
 		c.Client.ServerName, c.Client.CAFile = c.ServerName(), files.Root
+		if len(cs.chain) > 0 {
+			c.ChainFile = filepath.Join(chainDir, c.Name+".pem")
+			if err := writeChain(c.ChainFile, cs.chain); err != nil {
+				return fail(err)
+			}
+		}
 		l.cases = append(l.cases, c)
 	}
 	l.mu.Lock()
@@ -255,6 +277,22 @@ func (l *Lab) Case(name string) (Case, bool) {
 // Files returns the paths of the PKI files the lab wrote.
 func (l *Lab) Files() Files { return l.files }
 
+// PKIURL returns the base URL (http://127.0.0.1:PORT) of the lab's PKI
+// server, which serves [PathIntermediate], [PathWrongIssuer] and [PathCRL].
+func (l *Lab) PKIURL() string { return l.pkiSrv.base }
+
+// writeChain writes a chain of DER certificates as PEM.
+func writeChain(path string, chain [][]byte) error {
+	var b []byte
+	for _, der := range chain {
+		b = append(b, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})...)
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		return fmt.Errorf("lab: writing %s: %w", path, err)
+	}
+	return nil
+}
+
 // PKI returns the lab's PKI. Callers must not modify it.
 func (l *Lab) PKI() *PKI { return l.pki }
 
@@ -276,6 +314,9 @@ func (l *Lab) Close() error {
 		}
 		stopWatch := l.stopWatch
 		l.mu.Unlock()
+		if e := l.pkiSrv.close(); e != nil && err == nil {
+			err = fmt.Errorf("lab: closing the PKI server: %w", e)
+		}
 		l.cancel()
 		l.wg.Wait()
 		stopWatch()

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"reflect"
@@ -19,9 +20,12 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/ocsp"
+
 	"github.com/tlskit/tlskit/finding"
 
 	"github.com/tlskit/tlskit/internal/peertest"
+	"github.com/tlskit/tlskit/starttls"
 )
 
 // startLab starts a lab in a temporary directory and closes it when the
@@ -67,7 +71,8 @@ func TestCatalog(t *testing.T) {
 		if c.Title == "" {
 			t.Errorf("%s: no title", c.Name)
 		}
-		warning := c.Finding == finding.ChainWrongOrder || c.Finding == finding.ChainExpiredCross || c.Finding == finding.ProtocolDeprecatedVersion
+		warning := c.Finding == finding.ChainWrongOrder || c.Finding == finding.ChainExpiredCross || c.Finding == finding.OCSPStapled ||
+			c.Finding == finding.CertExpiringSoon || c.Finding == finding.ProtocolDeprecatedVersion
 		if (c.Finding == "") != (c.ExitCode == 0) && !warning {
 			t.Errorf("%s: finding %q with exit code %d", c.Name, c.Finding, c.ExitCode)
 		}
@@ -75,7 +80,7 @@ func TestCatalog(t *testing.T) {
 	for _, id := range []string{
 		finding.NetRefused, finding.NetTimeout, finding.NetReset, finding.ProtocolNotTLS,
 		finding.ProtocolVersionMismatch, finding.ProtocolNoSharedCipher, finding.SNIUnrecognizedName,
-		finding.CertExpired, finding.CertNotYetValid, finding.CertSelfSigned, finding.CertWeakKey,
+		finding.CertExpired, finding.CertNotYetValid, finding.CertExpiringSoon, finding.CertSelfSigned, finding.CertWeakKey,
 		finding.CertWeakSignature, finding.CertWrongEKU, finding.NameMismatch, finding.ChainIncomplete,
 		finding.ChainUntrustedRoot, finding.ChainWrongOrder, finding.ChainExpiredCross, finding.PinMismatch,
 		finding.ClientCertRequired, finding.ClientCertRejected,
@@ -259,6 +264,49 @@ func dialGo(t *testing.T, l *Lab, c Case, edit func(*tls.Config)) probe {
 	return probe{state: &st, err: err, reply: reply}
 }
 
+// dialStartTLS upgrades a connection to c with SMTP's STARTTLS, then
+// completes a TLS handshake like dialGo when the server agreed.
+func dialStartTLS(t *testing.T, l *Lab, c Case) (*starttls.Result, probe) {
+	t.Helper()
+	conn, err := net.DialTimeout("tcp", c.Addr, 3*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
+	defer cancel()
+	res, err := starttls.Negotiate(ctx, conn, starttls.Config{Protocol: starttls.SMTP})
+	if err != nil {
+		return res, probe{err: err}
+	}
+	roots := x509.NewCertPool()
+	roots.AddCert(l.PKI().Root)
+	tc := tls.Client(conn, &tls.Config{RootCAs: roots, ServerName: c.ServerName(),
+		Time: func() time.Time { return l.PKI().Now.Add(time.Minute) }})
+	tc.SetDeadline(time.Now().Add(3 * time.Second))
+	if err := tc.HandshakeContext(ctx); err != nil {
+		return res, probe{err: err}
+	}
+	st := tc.ConnectionState()
+	if _, err := io.WriteString(tc, "EHLO tlskit.invalid\r\nQUIT\r\n"); err != nil {
+		return res, probe{state: &st, err: err}
+	}
+	reply, err := io.ReadAll(tc)
+	return res, probe{state: &st, err: err, reply: reply}
+}
+
+// wantEHLO checks a verified handshake after STARTTLS and the server's
+// EHLO reply inside TLS, without STARTTLS now.
+func wantEHLO(t *testing.T, c Case, p probe) {
+	t.Helper()
+	if p.err != nil {
+		t.Fatalf("err = %v, want a verified handshake", p.err)
+	}
+	if !bytes.HasPrefix(p.reply, []byte("250-"+c.ServerName()+"\r\n")) || bytes.Contains(p.reply, []byte("STARTTLS")) || !bytes.Contains(p.reply, []byte("221 ")) {
+		t.Fatalf("reply %q, want the EHLO reply inside TLS and 221", p.reply)
+	}
+}
+
 func wantRemoteAlert(t *testing.T, p probe, alert string) {
 	t.Helper()
 	if p.err == nil || !strings.Contains(p.err.Error(), "remote error: tls: "+alert) {
@@ -428,6 +476,14 @@ func TestGoClient(t *testing.T) {
 				t.Errorf("err = %v, want 'is before'", r.err)
 			}
 		},
+		"expiring-soon": func(t *testing.T, c Case) {
+			r := dialGo(t, l, c, nil)
+			wantOK(t, r)
+			// Certificates keep whole seconds.
+			if left := r.state.PeerCertificates[0].NotAfter.Sub(p.Now); (left - 10*24*time.Hour).Abs() > time.Second {
+				t.Errorf("leaf expires %v after the lab's start, want 10 days", left)
+			}
+		},
 		"self-signed": func(t *testing.T, c Case) {
 			wantUnknownAuthority(t, dialGo(t, l, c, nil))
 			chain := peerChain(t, l, c)
@@ -530,6 +586,102 @@ func TestGoClient(t *testing.T) {
 		},
 		"client-cert-rejected-tls13": func(t *testing.T, c Case) {
 			testClientCert(t, l, c, tls.VersionTLS13, "unknown certificate authority")
+		},
+		"revoked": func(t *testing.T, c Case) {
+			r := dialGo(t, l, c, nil)
+			wantOK(t, r) // Go checks no revocation; the CRL is what says no
+			if len(c.Client.CRLFiles) != 1 {
+				t.Fatalf("the client checks CRLs %q, want the Intermediate's", c.Client.CRLFiles)
+			}
+			der, err := os.ReadFile(c.Client.CRLFiles[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			crl, err := x509.ParseRevocationList(der)
+			if err != nil || crl.CheckSignatureFrom(p.Intermediate) != nil {
+				t.Fatalf("the CRL does not parse or is not the Intermediate's: %v", err)
+			}
+			leaf := r.state.PeerCertificates[0]
+			if len(crl.RevokedCertificateEntries) != 1 || crl.RevokedCertificateEntries[0].SerialNumber.Cmp(leaf.SerialNumber) != 0 {
+				t.Errorf("the CRL does not revoke the served leaf")
+			}
+			if len(leaf.CRLDistributionPoints) != 1 || httpGet(t, leaf.CRLDistributionPoints[0]) == nil {
+				t.Errorf("the leaf's CRL distribution point %q does not serve the CRL", leaf.CRLDistributionPoints)
+			}
+		},
+		"ocsp-good":    func(t *testing.T, c Case) { wantStaple(t, dialGo(t, l, c, nil), p, ocsp.Good, false) },
+		"ocsp-revoked": func(t *testing.T, c Case) { wantStaple(t, dialGo(t, l, c, nil), p, ocsp.Revoked, false) },
+		"ocsp-stale":   func(t *testing.T, c Case) { wantStaple(t, dialGo(t, l, c, nil), p, ocsp.Good, true) },
+		"must-staple": func(t *testing.T, c Case) {
+			r := dialGo(t, l, c, nil)
+			wantOK(t, r)
+			if len(r.state.OCSPResponse) != 0 {
+				t.Errorf("a staple came")
+			}
+			found := false
+			for _, e := range r.state.PeerCertificates[0].Extensions {
+				found = found || e.Id.Equal(oidTLSFeature) && bytes.Equal(e.Value, mustStaple)
+			}
+			if !found {
+				t.Errorf("the leaf has no must-staple TLS feature extension")
+			}
+		},
+		"aia-fetch": func(t *testing.T, c Case) {
+			wantUnknownAuthority(t, dialGo(t, l, c, nil))
+			chain := peerChain(t, l, c)
+			if len(chain) != 1 || len(chain[0].IssuingCertificateURL) != 1 || !bytes.Equal(httpGet(t, chain[0].IssuingCertificateURL[0]), p.Intermediate.Raw) {
+				t.Fatalf("want the leaf alone, its AIA URL serving the Intermediate")
+			}
+		},
+		"aia-wrong": func(t *testing.T, c Case) {
+			wantUnknownAuthority(t, dialGo(t, l, c, nil))
+			chain := peerChain(t, l, c)
+			if len(chain) != 1 || !bytes.Equal(httpGet(t, chain[0].IssuingCertificateURL[0]), p.OtherRoot.Raw) {
+				t.Fatalf("want the leaf alone, its AIA URL serving the other root")
+			}
+		},
+		"name-constraints": func(t *testing.T, c Case) {
+			wantInvalid(t, dialGo(t, l, c, nil), x509.CANotAuthorizedForThisName)
+		},
+		"serial-zero": func(t *testing.T, c Case) {
+			r := dialGo(t, l, c, nil)
+			wantOK(t, r) // Go accepts it: tlskit is stricter
+			if r.state.PeerCertificates[0].SerialNumber.Sign() != 0 {
+				t.Errorf("serial %v", r.state.PeerCertificates[0].SerialNumber)
+			}
+		},
+		"hrr-client-cert-required": func(t *testing.T, c Case) {
+			testClientCert(t, l, c, tls.VersionTLS13, "certificate required")
+		},
+		"starttls-good": func(t *testing.T, c Case) {
+			res, r := dialStartTLS(t, l, c)
+			wantEHLO(t, c, r)
+			if !res.Offered || len(res.Pipelined) > 0 {
+				t.Errorf("offered %v, pipelined %q", res.Offered, res.Pipelined)
+			}
+		},
+		"starttls-not-offered": func(t *testing.T, c Case) {
+			res, _ := dialStartTLS(t, l, c)
+			if res.Outcome != starttls.NotOffered || slices.Contains(res.Capabilities, "STARTTLS") || !slices.Contains(res.Capabilities, "PIPELINING") {
+				t.Errorf("outcome %s, capabilities %q", res.Outcome, res.Capabilities)
+			}
+		},
+		"starttls-refused": func(t *testing.T, c Case) {
+			res, _ := dialStartTLS(t, l, c)
+			if res.Outcome != starttls.Refused || !strings.HasPrefix(res.Reply, "454 4.7.0") {
+				t.Errorf("outcome %s, reply %q", res.Outcome, res.Reply)
+			}
+		},
+		"starttls-expired": func(t *testing.T, c Case) {
+			_, r := dialStartTLS(t, l, c)
+			wantInvalid(t, r, x509.Expired)
+		},
+		"starttls-pipelined": func(t *testing.T, c Case) {
+			res, r := dialStartTLS(t, l, c)
+			wantEHLO(t, c, r)
+			if string(res.Pipelined) != "250 2.1.0 Ok, sent before TLS\r\n" {
+				t.Errorf("pipelined %q", res.Pipelined)
+			}
 		},
 	}
 	for _, c := range l.Cases() {
@@ -665,6 +817,7 @@ func TestOpenSSL(t *testing.T) {
 		{"chain-incomplete", nil, []string{"verify error:num=20:unable to get local issuer certificate"}},
 		{"untrusted-root", nil, []string{"verify error:num=19:self-signed certificate in certificate chain"}},
 		{"wrong-order", nil, []string{"Verify return code: 0 (ok)"}},
+		{"expiring-soon", nil, []string{"Verify return code: 0 (ok)"}},
 		{"expired-cross-sign", nil, []string{"Verify return code: 0 (ok)"}},
 		{"pin-mismatch", nil, []string{"Verify return code: 0 (ok)"}},
 		{"client-cert-required-tls12", []string{"-tls1_2"}, []string{"Acceptable client certificate CA names", "tlskit Lab Client CA", "alert handshake failure", "alert number 40"}},
@@ -672,6 +825,19 @@ func TestOpenSSL(t *testing.T) {
 		{"client-cert-rejected-tls12", []string{"-tls1_2", "-cert", f.BadClientCert, "-key", f.BadClientKey}, []string{"alert unknown ca", "alert number 48"}},
 		{"client-cert-rejected-tls13", []string{"-tls1_3", "-cert", f.BadClientCert, "-key", f.BadClientKey}, []string{"alert unknown ca", "alert number 48"}},
 		{"client-cert-required-tls13", []string{"-tls1_3", "-cert", f.ClientCert, "-key", f.ClientKey}, []string{"Verify return code: 0 (ok)", "HTTP/1.1 200 OK"}},
+		{"revoked", []string{"-CRL", f.CRL, "-CRLform", "DER", "-crl_check"}, []string{"verify error:num=23:certificate revoked"}},
+		{"ocsp-good", []string{"-status"}, []string{"OCSP Response Status: successful", "Cert Status: good", "Verify return code: 0 (ok)"}},
+		{"ocsp-revoked", []string{"-status"}, []string{"OCSP Response Status: successful", "Cert Status: revoked", "Revocation Reason: keyCompromise"}},
+		{"must-staple", []string{"-status"}, []string{"OCSP response: no response sent"}},
+		{"name-constraints", nil, []string{"verify error:num=47:permitted subtree violation"}},
+		{"serial-zero", []string{"-verify_hostname", "serial-zero.lab.tlskit.test"}, []string{"Verify return code: 0 (ok)"}},
+		// s_client's first key share is X25519: the server asks for P-384.
+		{"hrr-client-cert-required", []string{"-tls1_3"}, []string{"Server Temp Key: ECDH, secp384r1", "Acceptable client certificate CA names", "alert certificate required", "alert number 116"}},
+		{"hrr-client-cert-required", []string{"-tls1_3", "-cert", f.ClientCert, "-key", f.ClientKey}, []string{"Server Temp Key: ECDH, secp384r1", "Verify return code: 0 (ok)", "HTTP/1.1 200 OK"}},
+		{"starttls-good", []string{"-starttls", "smtp"}, []string{"Verify return code: 0 (ok)", "502 5.5.2"}},
+		{"starttls-not-offered", []string{"-starttls", "smtp"}, []string{"Didn't find STARTTLS in server response"}},
+		{"starttls-refused", []string{"-starttls", "smtp"}, []string{"wrong version number"}},
+		{"starttls-expired", []string{"-starttls", "smtp"}, []string{"verify error:num=10:certificate has expired"}},
 	}
 	for _, tc := range tests {
 		c := mustCase(t, l, tc.name)
@@ -688,6 +854,73 @@ func TestOpenSSL(t *testing.T) {
 				if !strings.Contains(string(out), w) {
 					t.Errorf("openssl %s\noutput lacks %q:\n%s", strings.Join(args, " "), w, out)
 				}
+			}
+		})
+	}
+}
+
+// httpGet fetches url from the lab's PKI server, or fails the test.
+func httpGet(t *testing.T, url string) []byte {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s, %v", url, resp.Status, err)
+	}
+	return body
+}
+
+// wantStaple checks that the handshake completed with a stapled OCSP
+// response from the Intermediate for the leaf, of the given status, stale
+// (nextUpdate passed) or not.
+func wantStaple(t *testing.T, r probe, p *PKI, status int, stale bool) {
+	t.Helper()
+	wantOK(t, r)
+	resp, err := ocsp.ParseResponseForCert(r.state.OCSPResponse, r.state.PeerCertificates[0], p.Intermediate)
+	if err != nil {
+		t.Fatalf("staple: %v", err)
+	}
+	if resp.Status != status || resp.NextUpdate.Before(p.Now) != stale {
+		t.Errorf("staple status %d, next update %v; want status %d, stale %v", resp.Status, resp.NextUpdate, status, stale)
+	}
+}
+
+// TestStricterThanClients: the real clients on this machine accept the
+// serial-zero case, which tlskit refuses (cert.nonconforming): the claim
+// "a client on this stack connects" that check --stacks and truststore
+// --verify make for it is true of curl, gnutls-cli and Python's ssl (the
+// Go client and openssl s_client are checked above).
+func TestStricterThanClients(t *testing.T) {
+	l := startLab(t)
+	c := mustCase(t, l, "serial-zero")
+	_, port, _ := net.SplitHostPort(c.Addr)
+	root := l.Files().Root
+	clients := []struct {
+		prog string
+		args []string
+	}{
+		{"curl", []string{"-sS", "--max-time", "5", "--cacert", root, "--resolve", c.ServerName() + ":" + port + ":127.0.0.1", "https://" + c.ServerName() + ":" + port + "/"}},
+		{"gnutls-cli", []string{"--x509cafile", root, "--port", port, "--sni-hostname", c.ServerName(), "--verify-hostname", c.ServerName(), "127.0.0.1"}},
+		{"python3", []string{"-c", `import socket, ssl, sys
+ctx = ssl.create_default_context(cafile=sys.argv[1])
+with socket.create_connection(("127.0.0.1", int(sys.argv[2])), timeout=5) as s:
+    with ctx.wrap_socket(s, server_hostname=sys.argv[3]) as t:
+        print("verified", t.version())`, root, port, c.ServerName()}},
+	}
+	for _, cl := range clients {
+		t.Run(cl.prog, func(t *testing.T) {
+			peertest.Need(t, cl.prog)
+			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, cl.prog, cl.args...)
+			cmd.Stdin = strings.NewReader("GET / HTTP/1.0\r\n\r\n")
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("%s refuses the serial-zero leaf (then tlskit's claim that this stack accepts it would be wrong): %v\n%s", cl.prog, err, out)
 			}
 		})
 	}

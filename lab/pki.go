@@ -129,6 +129,13 @@ type LeafOptions struct {
 	// crypto/tls can serve no such certificate; the lab's pss-key server
 	// does.
 	PSSKey bool
+	// CRLDistributionPoints are the leaf's CRL URLs.
+	CRLDistributionPoints []string
+	// MustStaple adds the TLS feature extension with status_request
+	// (RFC 7633): the server promises to staple an OCSP response.
+	MustStaple bool
+	// Serial is the serial number; nil means a random one.
+	Serial *big.Int
 }
 
 // NewPKI generates a PKI whose validity periods are relative to now.
@@ -204,13 +211,16 @@ func newKey(kt KeyType, rsaBits int) (crypto.Signer, error) {
 }
 
 // issue signs tmpl for pub with parent/parentKey, or self-signs with selfKey
-// when parent is nil. It fills in the serial number and subject key id.
+// when parent is nil. It fills in the serial number (unless set) and the
+// subject key id.
 func issue(tmpl *x509.Certificate, pub crypto.PublicKey, parent *x509.Certificate, parentKey, selfKey crypto.Signer) (*x509.Certificate, error) {
-	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
-	if err != nil {
-		return nil, err
+	if tmpl.SerialNumber == nil {
+		serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
+		if err != nil {
+			return nil, err
+		}
+		tmpl.SerialNumber = serial
 	}
-	tmpl.SerialNumber = serial
 	spki, err := x509.MarshalPKIXPublicKey(pub)
 	if err != nil {
 		return nil, err
@@ -266,6 +276,11 @@ func (p *PKI) Leaf(opts LeafOptions) (tls.Certificate, error) {
 		ExtKeyUsage:           eku,
 		BasicConstraintsValid: true,
 		IssuingCertificateURL: opts.AIA,
+		CRLDistributionPoints: opts.CRLDistributionPoints,
+		SerialNumber:          opts.Serial,
+	}
+	if opts.MustStaple {
+		tmpl.ExtraExtensions = append(tmpl.ExtraExtensions, mustStapleExt())
 	}
 	issuer, issuerKey := opts.Issuer, opts.IssuerKey
 	if issuer == nil {
@@ -358,6 +373,9 @@ type Files struct {
 	OtherRoot string
 	// ClientCA is client-ca.pem, the CA the servers accept clients from.
 	ClientCA string
+	// CRL is intermediate.crl (DER), the Intermediate's CRL: it revokes
+	// the revoked case's leaf. [Start] writes it; [PKI.WriteFiles] does not.
+	CRL string
 }
 
 // WriteFiles writes the PKI's certificates and client keys into dir,

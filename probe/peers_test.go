@@ -11,11 +11,14 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"math/big"
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -26,6 +29,7 @@ import (
 	"github.com/tlskit/tlskit/internal/peertest"
 	"github.com/tlskit/tlskit/internal/schematest"
 	"github.com/tlskit/tlskit/lab"
+	"github.com/tlskit/tlskit/transcript"
 	"github.com/tlskit/tlskit/trust"
 )
 
@@ -281,6 +285,10 @@ func TestOpenSSLCertificateFindings(t *testing.T) {
 			verdict: diagnose.Untrusted, id: finding.ChainUntrustedRoot, sev: finding.Error},
 		{name: "wrong-order", leaf: w.leaf(t, "order.peer.test", lab.LeafOptions{}), chain: []*x509.Certificate{p.Root, p.Intermediate},
 			verdict: diagnose.Trusted, id: finding.ChainWrongOrder, sev: finding.Warning},
+		// An unrelated certificate in the list is not an ordering problem:
+		// it is named as not on the path, to be removed (issue #10.8).
+		{name: "unrelated-extra", leaf: w.leaf(t, "extra.peer.test", lab.LeafOptions{}), chain: []*x509.Certificate{otherLeaf.Leaf, p.Intermediate},
+			verdict: diagnose.Trusted, id: finding.ChainUnneeded, sev: finding.Warning},
 		{name: "expired-cross-sign", leaf: w.leaf(t, "cross.peer.test", lab.LeafOptions{}), chain: []*x509.Certificate{p.Intermediate, expiredCross(t, p)},
 			verdict: diagnose.Trusted, id: finding.ChainExpiredCross, sev: finding.Warning},
 		{name: "pin-mismatch", leaf: w.leaf(t, "pin.peer.test", lab.LeafOptions{}), chain: inter,
@@ -299,6 +307,14 @@ func TestOpenSSLCertificateFindings(t *testing.T) {
 				}
 				rep := w.check(t, addr, name, mods...)
 				expect(t, rep, tc.verdict, tc.id, tc.sev)
+				if tc.id == finding.ChainUnneeded {
+					if finding.Has(rep.Findings, finding.ChainWrongOrder) {
+						t.Errorf("an unrelated certificate was called an ordering problem")
+					}
+					if d := findingOf(rep, tc.id); !strings.Contains(d.Title, "untrusted.peer.test") || !strings.Contains(strings.ToLower(d.Fix), "remove it") {
+						t.Errorf("chain.unneeded-certificate does not name the certificate to remove: %s / %s", d.Title, d.Fix)
+					}
+				}
 				if tc.id == finding.ChainIncomplete && !strings.Contains(findingDetail(rep, tc.id), lab.AIAURL) {
 					t.Errorf("chain.incomplete does not name the AIA URL %s", lab.AIAURL)
 				}
@@ -589,32 +605,89 @@ func listen(t *testing.T, handle func(net.Conn)) string {
 	return l.Addr().String()
 }
 
-// TestOpenSSLHelloRetryRequest: openssl s_server accepting only P-256 answers
-// tlskit's X25519 key shares with a HelloRetryRequest. The ChangeCipherSpecs
-// around the second ClientHello are TLS 1.3 middlebox compatibility, not key
-// changes: the second ClientHello must be read in the clear and the server's
-// encrypted flight decrypted (they were shown as undecryptable records).
-func TestOpenSSLHelloRetryRequest(t *testing.T) {
+// TestHelloRetryRequest checks handshakes where the server answers the
+// first ClientHello with a HelloRetryRequest (RFC 8446 §4.1.4) because it
+// accepts none of the offered key shares (crypto/tls offers X25519MLKEM768
+// and X25519): openssl s_server -groups P-384 and gnutls-serv limited to
+// SECP384R1, each with and without a required client certificate. The
+// second ClientHello and the real ServerHello decode in the clear, version
+// and cipher are filled, both Finished messages check against the
+// transcript hash with message_hash for the first ClientHello, the server's
+// alerts are kept, and a server refusing the client is FAILED with
+// client-cert.required, never TRUSTED.
+func TestHelloRetryRequest(t *testing.T) {
 	w := getWorld(t)
 	name := "hrr.peer.test"
-	addr := w.openssl(t, "hrr", w.leaf(t, name, lab.LeafOptions{}), []*x509.Certificate{w.pki.Intermediate}, "-tls1_3", "-groups", "P-256")
-	rep := w.check(t, addr, name)
-	expect(t, rep, diagnose.Trusted, "", "")
-	if !hasEvent(rep, "server", "hello_retry_request", false) {
-		t.Fatal("no hello_retry_request: the server did not ask for another key share")
-	}
-	if n := len(eventsOf(rep, "client", "client_hello")); n != 2 {
-		t.Errorf("%d client_hello events, want 2 (the second one in the clear)", n)
-	}
-	for _, typ := range []string{"encrypted_extensions", "certificate", "certificate_verify", "finished"} {
-		if !hasEvent(rep, "server", typ, true) {
-			t.Errorf("no decrypted server %s after the HelloRetryRequest", typ)
+	leaf := w.leaf(t, name, lab.LeafOptions{})
+	inter := []*x509.Certificate{w.pki.Intermediate}
+	gnutls := func(t *testing.T, extra ...string) string {
+		// gnutls-serv sends the chain from its certificate file.
+		cert, key, chain := w.serverFiles(t, "hrr-g", leaf, inter...)
+		full := filepath.Join(t.TempDir(), "fullchain.pem")
+		a, _ := os.ReadFile(cert)
+		b, _ := os.ReadFile(chain)
+		if err := os.WriteFile(full, append(a, b...), 0o600); err != nil {
+			t.Fatal(err)
 		}
+		cert = full
+		args := append([]string{"-p", "{port}", "--x509certfile", cert, "--x509keyfile", key,
+			"--priority", "NORMAL:-VERS-ALL:+VERS-TLS1.3:-GROUP-ALL:+GROUP-SECP384R1"}, extra...)
+		return peertest.Start(t, "gnutls-serv", args...).Addr
 	}
-	for _, e := range rep.Transcript {
-		if e.Type == "encrypted_record" {
-			t.Errorf("undecrypted record: %+v", e)
-		}
+	cases := []struct {
+		name     string
+		addr     func(t *testing.T) string
+		verdict  diagnose.Verdict
+		id       string
+		alert    string
+		finished bool // the client's Finished was sent (and checked)
+	}{
+		{"openssl", func(t *testing.T) string {
+			return w.openssl(t, "hrr", leaf, inter, "-tls1_3", "-groups", "P-384")
+		}, diagnose.Trusted, "", "", true},
+		{"openssl-client-cert-required", func(t *testing.T) string {
+			return w.openssl(t, "hrr", leaf, inter, "-tls1_3", "-groups", "P-384", "-Verify", "1", "-CAfile", w.files.ClientCA)
+		}, diagnose.Failed, finding.ClientCertRequired, "certificate_required", true},
+		{"gnutls", func(t *testing.T) string { return gnutls(t) }, diagnose.Trusted, "", "", true},
+		{"gnutls-client-cert-required", func(t *testing.T) string {
+			return gnutls(t, "--x509cafile", w.files.ClientCA, "--require-client-cert", "--verify-client-cert")
+		}, diagnose.Failed, finding.ClientCertRequired, "certificate_required", true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			rep := w.check(t, c.addr(t), name)
+			expect(t, rep, c.verdict, c.id, finding.Error)
+			if rep.Version != "TLS 1.3" || rep.CipherSuite == "" {
+				t.Errorf("version %q, suite %q", rep.Version, rep.CipherSuite)
+			}
+			hrr := eventsOf(rep, "server", "hello_retry_request")
+			if len(hrr) != 1 {
+				t.Fatalf("%d hello_retry_request events, want 1", len(hrr))
+			}
+			if f := rep.Transcript[hrr[0]].Fields; len(f) == 0 || f[0].Name != "server asked for another key share" || f[0].Value != "group secp384r1" {
+				t.Errorf("the HelloRetryRequest's ladder fields: %+v", f)
+			}
+			if hellos := eventsOf(rep, "client", "client_hello"); len(hellos) != 2 || rep.Transcript[hellos[1]].Encrypted {
+				t.Errorf("client hellos at %v, want two in the clear", hellos)
+			}
+			if !hasEvent(rep, "server", "server_hello", false) {
+				t.Error("no ServerHello in the clear after the HelloRetryRequest")
+			}
+			for _, e := range rep.Transcript {
+				if e.Type == "encrypted_record" {
+					t.Errorf("undecrypted record: %+v", e)
+				}
+				if e.Type == "finished" && !strings.Contains(e.Fields[0].Value, "matches the handshake messages") {
+					t.Errorf("the %s's Finished: %+v, want it checked against the transcript hash", e.From, e.Fields)
+				}
+			}
+			if c.alert != "" && !slices.ContainsFunc(rep.Transcript, func(e transcript.Event) bool {
+				return e.From == "server" && e.Description == c.alert && e.Decrypted
+			}) {
+				t.Errorf("no decrypted alert %s from the server", c.alert)
+			}
+		})
 	}
 }
 
@@ -626,4 +699,186 @@ func eventsOf(rep *diagnose.Report, from, typ string) []int {
 		}
 	}
 	return out
+}
+
+// TestOpenSSLStapling: openssl s_server staples an OCSP response that
+// `openssl ocsp` made from an index file (OpenSSL's own responder code):
+// tlskit shows it and validates it, in TLS 1.3 (in the Certificate entry)
+// and TLS 1.2 (CertificateStatus); a revoked status refuses the leaf; a
+// must-staple leaf served without a staple is ocsp.must-staple.
+func TestOpenSSLStapling(t *testing.T) {
+	peertest.Need(t, "openssl")
+	w := getWorld(t)
+	p := w.pki
+	dir := t.TempDir()
+	interCert, interKey := filepath.Join(dir, "inter.pem"), filepath.Join(dir, "inter.key")
+	writePEMs(t, interCert, "CERTIFICATE", p.Intermediate.Raw)
+	der, err := x509.MarshalPKCS8PrivateKey(p.IntermediateKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writePEMs(t, interKey, "PRIVATE KEY", der)
+	// respond makes openssl ocsp answer for leaf from an index saying
+	// status ("V" or "R").
+	respond := func(name string, leaf tls.Certificate, status string) string {
+		index := filepath.Join(dir, name+".idx")
+		exp := leaf.Leaf.NotAfter.UTC().Format("060102150405Z")
+		rev := ""
+		if status == "R" {
+			rev = p.Now.Add(-time.Hour).UTC().Format("060102150405Z") + ",keyCompromise"
+		}
+		line := fmt.Sprintf("%s\t%s\t%s\t%X\tunknown\t/CN=%s\n", status, exp, rev, leaf.Leaf.SerialNumber, leaf.Leaf.Subject.CommonName)
+		if err := os.WriteFile(index, []byte(line), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		leafFile := filepath.Join(dir, name+"-leaf.pem")
+		writePEMs(t, leafFile, "CERTIFICATE", leaf.Certificate[0])
+		resp := filepath.Join(dir, name+".ocsp")
+		out, err := exec.Command("openssl", "ocsp", "-index", index, "-CA", interCert, "-rsigner", interCert, "-rkey", interKey,
+			"-issuer", interCert, "-cert", leafFile, "-respout", resp, "-ndays", "2").CombinedOutput()
+		if err != nil {
+			t.Fatalf("openssl ocsp: %v\n%s", err, out)
+		}
+		return resp
+	}
+	inter := []*x509.Certificate{p.Intermediate}
+	for _, v := range []string{"-tls1_3", "-tls1_2"} {
+		t.Run("good"+v, func(t *testing.T) {
+			name := "stapled.peer.test"
+			leaf := w.leaf(t, name, lab.LeafOptions{})
+			addr := w.openssl(t, "stapled", leaf, inter, v, "-status_file", respond("good"+v, leaf, "V"))
+			rep := w.check(t, addr, name, func(o *Options) { o.Time = func() time.Time { return time.Now() } })
+			expect(t, rep, diagnose.Trusted, finding.OCSPStapled, finding.Info)
+			if rep.OCSP == nil || rep.OCSP.Status != "good" || !strings.Contains(rep.OCSP.Responder, "tlskit Lab Intermediate CA") {
+				t.Errorf("OCSP %+v", rep.OCSP)
+			}
+		})
+		t.Run("revoked"+v, func(t *testing.T) {
+			name := "revoked.peer.test"
+			leaf := w.leaf(t, name, lab.LeafOptions{})
+			addr := w.openssl(t, "revoked", leaf, inter, v, "-status_file", respond("revoked"+v, leaf, "R"))
+			rep := w.check(t, addr, name, func(o *Options) { o.Time = func() time.Time { return time.Now() } })
+			expect(t, rep, diagnose.Untrusted, finding.CertRevoked, finding.Error)
+			if rep.OCSP == nil || rep.OCSP.Status != "revoked" || rep.OCSP.Reason != "keyCompromise" {
+				t.Errorf("OCSP %+v", rep.OCSP)
+			}
+		})
+	}
+	t.Run("must-staple without a staple", func(t *testing.T) {
+		name := "muststaple.peer.test"
+		addr := w.openssl(t, "muststaple", w.leaf(t, name, lab.LeafOptions{MustStaple: true}), inter)
+		rep := w.check(t, addr, name)
+		expect(t, rep, diagnose.Untrusted, finding.OCSPMustStaple, finding.Error)
+	})
+}
+
+// TestCommonNameOnly: a certificate whose only name is its Common Name is
+// refused by tlskit (as by Go and the browsers), and the finding says which
+// clients still accept it. That claim is checked against the real clients
+// on this machine: OpenSSL's host check and Python's ssl accept it.
+func TestCommonNameOnly(t *testing.T) {
+	w := getWorld(t)
+	const host = "cnonly.peer.test"
+	leaf, err := w.pki.Leaf(lab.LeafOptions{CommonName: host})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(leaf.Leaf.DNSNames) != 0 {
+		t.Fatalf("the leaf has SANs %v", leaf.Leaf.DNSNames)
+	}
+	addr := w.openssl(t, "cnonly", leaf, []*x509.Certificate{w.pki.Intermediate})
+	rep := w.check(t, addr, host)
+	expect(t, rep, diagnose.Untrusted, finding.NameMismatch, finding.Error)
+	d := findingDetail(rep, finding.NameMismatch)
+	for _, want := range []string{"only its Common Name", "Go (since 1.15)", "refuse it", "OpenSSL's host check", "Python's ssl", "accept it"} {
+		if !strings.Contains(d, want) {
+			t.Errorf("name.mismatch detail lacks %q: %s", want, d)
+		}
+	}
+
+	root := filepath.Join(t.TempDir(), "root.pem")
+	writePEMs(t, root, "CERTIFICATE", w.pki.Root.Raw)
+	_, port, _ := net.SplitHostPort(addr)
+	// openssl s_client with host-name verification, failing on any error.
+	out, err := exec.Command("openssl", "s_client", "-connect", addr, "-servername", host, "-CAfile", root,
+		"-verify_hostname", host, "-verify_return_error", "-brief").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "Verification: OK") {
+		t.Errorf("openssl s_client -verify_hostname refused the CN-only certificate (the finding says it accepts it): %v\n%s", err, out)
+	}
+	// Python's ssl with check_hostname, as requests and urllib use it.
+	py := peertest.Need(t, "python3")
+	script := `import socket, ssl, sys
+ctx = ssl.create_default_context(cafile=sys.argv[1])
+with socket.create_connection(("127.0.0.1", int(sys.argv[2]))) as s:
+    with ctx.wrap_socket(s, server_hostname=sys.argv[3]) as t:
+        print("ok", t.version())`
+	out, err = exec.Command(py, "-c", script, root, port, host).CombinedOutput()
+	if err != nil || !strings.HasPrefix(string(out), "ok") {
+		t.Errorf("python3 ssl refused the CN-only certificate (the finding says it accepts it): %v\n%s", err, out)
+	}
+}
+
+// TestTruncatedClose: a server (Python's ssl, OpenSSL) that sends data and
+// closes the TCP connection without close_notify is TRUSTED with a
+// protocol.truncated warning, in TLS 1.2 and 1.3 (issue #10.10); openssl
+// s_server, which sends close_notify, gets none.
+func TestTruncatedClose(t *testing.T) {
+	w := getWorld(t)
+	name := "truncated.peer.test"
+	leaf := w.leaf(t, name, lab.LeafOptions{})
+	for _, v := range []string{"1.2", "1.3"} {
+		t.Run("python-"+v, func(t *testing.T) {
+			t.Parallel()
+			cert, key, chain := w.serverFiles(t, "trunc", leaf, w.pki.Intermediate)
+			full := filepath.Join(t.TempDir(), "fullchain.pem")
+			a, _ := os.ReadFile(cert)
+			b, _ := os.ReadFile(chain)
+			if err := os.WriteFile(full, append(a, b...), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			rep := w.check(t, peertest.NoCloseNotify(t, full, key, v).Addr, name)
+			expect(t, rep, diagnose.Trusted, finding.ProtocolTruncated, finding.Warning)
+		})
+		t.Run("openssl-"+v, func(t *testing.T) {
+			t.Parallel()
+			rep := w.check(t, w.openssl(t, "trunc", leaf, []*x509.Certificate{w.pki.Intermediate}, "-tls"+strings.ReplaceAll(v, ".", "_")), name)
+			expect(t, rep, diagnose.Trusted, "", "")
+			if finding.Has(rep.Findings, finding.ProtocolTruncated) {
+				t.Error("protocol.truncated for a server that sends close_notify")
+			}
+		})
+	}
+}
+
+// TestShortNotTLS: a peer that sends a few bytes that cannot start a TLS
+// record and closes (socat) is protocol.not-tls whatever their number
+// (issue #10.9), named where the bytes say what it is; "-ERR" is POP3 or
+// Redis, and the finding names both.
+func TestShortNotTLS(t *testing.T) {
+	peertest.Need(t, "socat")
+	for _, c := range []struct{ name, send, what string }{
+		{"220", "printf %s 220", "plaintext"},
+		{"-ERR", "printf %s -ERR", "POP3 or Redis"},
+		{"-ERR-line", "echo -ERR unknown command", "POP3 or Redis"},
+		{"two-zero-bytes", "head -c 2 /dev/zero", "not TLS"},
+		{"+OK", "printf %s +OK", "POP3"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			// Read the ClientHello first: closing with it unread would
+			// reset the connection, and a reset discards the bytes sent.
+			s := peertest.Start(t, "socat", "TCP-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork",
+				"SYSTEM:dd bs=65536 count=1 of=/dev/null 2>/dev/null; "+c.send)
+			rep := getWorld(t).check(t, s.Addr, "short.peer.test")
+			expect(t, rep, diagnose.Failed, finding.ProtocolNotTLS, finding.Error)
+			if f := findingOf(rep, finding.ProtocolNotTLS); !strings.Contains(f.Title+f.Detail, c.what) {
+				t.Errorf("not-tls finding %q / %q does not say %q", f.Title, f.Detail, c.what)
+			}
+			for _, p := range rep.Problems {
+				if strings.Contains(p, "unfinished TLS record") {
+					t.Errorf("problem %q", p)
+				}
+			}
+		})
+	}
 }

@@ -12,6 +12,7 @@ package probe
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -24,6 +25,7 @@ import (
 
 	"github.com/tlskit/tlskit/diagnose"
 	"github.com/tlskit/tlskit/keylog"
+	"github.com/tlskit/tlskit/starttls"
 	"github.com/tlskit/tlskit/transcript"
 	"github.com/tlskit/tlskit/trust"
 	"github.com/tlskit/tlskit/truststore"
@@ -69,6 +71,53 @@ type Options struct {
 	Time func() time.Time
 	// Dialer opens the TCP connection; nil means a net.Dialer.
 	Dialer func(ctx context.Context, network, addr string) (net.Conn, error)
+	// ExpiringWithin, when positive, warns (cert.expiring-soon) about the
+	// server's leaf, every certificate of the verified path and the client
+	// Certificate when they expire within this long of the verification
+	// time (see [diagnose.Analysis]).
+	ExpiringWithin time.Duration
+	// Timings, when set, receives how long each phase of the check took.
+	Timings *Timings
+	// Chains, when set, remembers chain verifications across checks (see
+	// [diagnose.ChainCache]).
+	Chains *diagnose.ChainCache
+	// LingerOnlyIfAsked skips the wait after the handshake (Linger) unless
+	// the server asked for a client certificate: the reaction a check
+	// waits for there is a TLS 1.3 server's verdict on the client's
+	// certificate. The transcript then ends with the client's close
+	// instead of the server's. For monitors, where the wait costs a
+	// wake-up or two per probe.
+	LingerOnlyIfAsked bool
+	// CurvePreferences, when set, are the key exchange groups offered, as
+	// crypto/tls's Config.CurvePreferences; nil means crypto/tls's
+	// defaults (which lead with the hybrid X25519MLKEM768 key share).
+	CurvePreferences []tls.CurveID
+	// StartTLS, when set, is the protocol whose in-band upgrade runs
+	// before the handshake (SMTP's STARTTLS, PostgreSQL's SSLRequest…).
+	// Its messages are plaintext events of the transcript, and after the
+	// handshake the protocol's first exchange inside TLS is shown too.
+	// StartTLSChosenBy says how it was chosen when the user did not name
+	// it ("from port 587"), for the report.
+	StartTLS         starttls.Protocol
+	StartTLSChosenBy string
+	// XMPPDomain is the domain an XMPP stream is opened to (its 'to'),
+	// which picks the virtual host; empty means the server name.
+	XMPPDomain string
+}
+
+// Timings are the durations of a check's phases, for monitoring. A phase
+// that did not run is zero.
+type Timings struct {
+	// Connect is the Dialer's call: name resolution and the TCP connect.
+	Connect time.Duration
+	// StartTLS is the plaintext dialogue of a STARTTLS upgrade.
+	StartTLS time.Duration
+	// Handshake is the TLS handshake, from the ClientHello to the
+	// handshake's end or failure.
+	Handshake time.Duration
+	// Analysis is decoding the recorded bytes, verifying the chain and
+	// deriving the findings.
+	Analysis time.Duration
 }
 
 // Run checks one server and returns its report. Failures of the server or
@@ -90,16 +139,31 @@ func Run(ctx context.Context, opts Options) *diagnose.Report {
 	}
 	start := time.Now()
 	an := diagnose.Analysis{
-		Input:    diagnose.Input{Target: opts.Address, Timeout: opts.Timeout, MinVersion: opts.MinVersion, MaxVersion: opts.MaxVersion},
-		Verifier: verifier,
-		Insecure: opts.Insecure,
+		Input:          diagnose.Input{Target: opts.Address, Timeout: opts.Timeout, MinVersion: opts.MinVersion, MaxVersion: opts.MaxVersion},
+		Verifier:       verifier,
+		Insecure:       opts.Insecure,
+		Context:        ctx, // what --fetch fetches ends with the check
+		ExpiringWithin: opts.ExpiringWithin,
+		Chains:         opts.Chains,
+	}
+	if c := opts.Certificate; c != nil && opts.ExpiringWithin > 0 {
+		an.ClientCertificate = c.Leaf
+		if an.ClientCertificate == nil && len(c.Certificate) > 0 {
+			an.ClientCertificate, _ = x509.ParseCertificate(c.Certificate[0])
+		}
+	}
+	tm := opts.Timings
+	if tm == nil {
+		tm = &Timings{}
 	}
 	if opts.Stacks {
 		an.Stacks = &truststore.Options{Env: opts.StacksEnv}
 	}
 	finish := func(address string) *diagnose.Report {
 		an.Time = now()
+		t0 := time.Now()
 		rep := diagnose.Analyze(an)
+		tm.Analysis += time.Since(t0)
 		rep.Address, rep.Started = address, start
 		rep.DurationMS = float64(time.Since(start).Microseconds()) / 1000
 		return rep
@@ -118,7 +182,9 @@ func Run(ctx context.Context, opts Options) *diagnose.Report {
 	if dial == nil {
 		dial = (&net.Dialer{}).DialContext
 	}
+	t0 := time.Now()
 	raw, err := dial(ctx, "tcp", opts.Address)
+	tm.Connect = time.Since(t0)
 	if err != nil {
 		an.DialErr = err
 		return finish("")
@@ -128,6 +194,23 @@ func Run(ctx context.Context, opts Options) *diagnose.Report {
 	defer rec.Close()
 	if dl, ok := ctx.Deadline(); ok {
 		raw.SetDeadline(dl) // a silent server shows as a read timeout in the transcript
+	}
+	in := &an.Input
+	var up *transcript.Upgrade
+	if opts.StartTLS != "" {
+		t0 := time.Now()
+		u, err := preamble(ctx, rec, opts, name)
+		tm.StartTLS = time.Since(t0)
+		up = &u
+		if dl, ok := ctx.Deadline(); ok {
+			raw.SetDeadline(dl) // the preamble may have waited less
+		}
+		if err != nil {
+			in.HandshakeErr = err
+			rec.Close()
+			in.Transcript = replayed(rec, nil, up)
+			return finish(raw.RemoteAddr().String())
+		}
 	}
 
 	keys := keylog.NewCollector(opts.KeyLog)
@@ -140,31 +223,60 @@ func Run(ctx context.Context, opts Options) *diagnose.Report {
 		MinVersion:         opts.MinVersion,
 		MaxVersion:         opts.MaxVersion,
 		KeyLogWriter:       keys,
+		CurvePreferences:   opts.CurvePreferences,
 	}
-	if c := opts.Certificate; c != nil {
-		cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return c, nil }
+	asked := false // the server asked for a client certificate
+	cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+		asked = true
+		if c := opts.Certificate; c != nil {
+			return c, nil
+		}
+		return &tls.Certificate{}, nil // an empty Certificate message, as crypto/tls sends without one
 	}
 	conn := tls.Client(rec, cfg)
-	in := &an.Input
+	t0 = time.Now()
 	in.HandshakeErr = conn.HandshakeContext(ctx)
+	tm.Handshake = time.Since(t0)
 	in.HandshakeDone = in.HandshakeErr == nil
 	if in.HandshakeDone {
 		rec.allow(maxAfterHandshake, "after the handshake")
-		in.AfterErr = afterHandshake(conn, rec, opts.Linger)
+		rec.quick = opts.StartTLS != ""
+		afterTLS(ctx, conn, rec, opts, name, opts.Linger)
+		if asked || !opts.LingerOnlyIfAsked || opts.StartTLS != "" {
+			in.AfterErr = afterHandshake(conn, rec, opts.Linger)
+		}
 	} else {
 		rec.drain(opts.Linger / 4)
 	}
 	conn.Close()
 
-	dec := transcript.NewDecoder(transcript.Options{Keys: keys.Log(), MaxEvents: maxEvents})
-	rec.replay(dec)
-	in.Transcript = dec.Transcript()
+	t0 = time.Now()
+	in.Transcript = replayed(rec, keys.Log(), up)
+	tm.Analysis = time.Since(t0)
 	if in.HandshakeDone {
 		an.Fallback = conn.ConnectionState().PeerCertificates
 	} else if needsSecondLook(in.Transcript) {
-		in.SecondLook = secondLook(parent, dial, opts.Address, trust.SNI(name), opts.ALPN, in.Transcript, opts.Timeout)
+		t := lookTarget{dial: dial, addr: opts.Address, sni: trust.SNI(name), alpn: opts.ALPN, timeout: opts.Timeout}
+		if opts.StartTLS != "" {
+			t.upgrade = func(ctx context.Context, r *recorder) (*transcript.Upgrade, error) {
+				u, err := preamble(ctx, r, opts, name)
+				return &u, err
+			}
+		}
+		in.SecondLook = secondLook(parent, t, in.Transcript)
 	}
 	return finish(raw.RemoteAddr().String())
+}
+
+// replayed decodes what rec recorded into a transcript, with the in-band
+// upgrade's facts when there was one.
+func replayed(rec *recorder, keys *keylog.Log, up *transcript.Upgrade) *transcript.Transcript {
+	dec := transcript.NewDecoder(transcript.Options{Keys: keys, MaxEvents: maxEvents})
+	rec.replay(dec)
+	if up != nil {
+		dec.SetUpgrade(*up)
+	}
+	return dec.Transcript()
 }
 
 // afterHandshake sends close_notify and reads what the server says next,
@@ -231,6 +343,13 @@ type chunk struct {
 	data []byte
 	how  transcript.CloseHow // set for a close
 	cut  string              // set where the recorder stopped reading: why
+	msg  *plainMsg           // set for a message of the plaintext preamble
+}
+
+// plainMsg is a message of an in-band upgrade's dialogue, as traced.
+type plainMsg struct {
+	protocol string
+	m        starttls.Message
 }
 
 // recorder is a net.Conn that remembers every byte written and read, and how
@@ -247,6 +366,25 @@ type recorder struct {
 	room   int  // the allowance of the current phase, for the message
 	phase  string
 	cut    bool // the bound was reached
+	plain  bool // in a plaintext preamble: bytes are counted, messages kept
+	quick  bool // acknowledge at once before each read (see quickAck)
+}
+
+// setPlain starts or ends a plaintext preamble: its bytes are counted
+// against the bound but not replayed as TLS; its messages are kept
+// instead (note).
+func (r *recorder) setPlain(on bool) {
+	r.mu.Lock()
+	r.plain = on
+	r.mu.Unlock()
+}
+
+// note keeps a message of the plaintext preamble, or of the first exchange
+// inside TLS.
+func (r *recorder) note(protocol string, m starttls.Message) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.chunks = append(r.chunks, chunk{from: transcript.Side(m.From), at: m.At, msg: &plainMsg{protocol, m}})
 }
 
 // allow sets the bound on the server's bytes to n more than kept so far,
@@ -261,9 +399,12 @@ func (r *recorder) allow(n int, phase string) {
 // merged into the last chunk of the same side (losing only its own time),
 // so that a peer trickling bytes one at a time cannot make the list long.
 func (r *recorder) record(from transcript.Side, at time.Time, data []byte) {
+	if r.plain {
+		return
+	}
 	if n := len(r.chunks); n > 0 {
 		last := &r.chunks[n-1]
-		if last.from == from && last.how == "" && last.cut == "" && n >= maxChunks {
+		if last.from == from && last.how == "" && last.cut == "" && last.msg == nil && n >= maxChunks {
 			last.data = append(last.data, data...)
 			return
 		}
@@ -285,9 +426,13 @@ func (r *recorder) Read(p []byte) (int, error) {
 		r.mu.Unlock()
 		return 0, errRecordLimit
 	}
+	quick := r.quick
 	r.mu.Unlock()
 	if len(p) > room {
 		p = p[:room]
+	}
+	if quick {
+		quickAck(r.Conn)
 	}
 	n, err := r.Conn.Read(p)
 	r.mu.Lock()
@@ -352,6 +497,11 @@ func (r *recorder) replay(dec *transcript.Decoder) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, c := range r.chunks {
+		if c.msg != nil {
+			m := c.msg.m
+			dec.Plaintext(transcript.Side(m.From), m.At, c.msg.protocol, string(m.Stage), m.Text, m.Bytes)
+			continue
+		}
 		if c.cut != "" {
 			dec.Truncate(c.from, c.at, c.cut)
 			continue

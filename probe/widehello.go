@@ -104,12 +104,24 @@ func wideSuites(versions []uint16) []wire.CipherSuite {
 	return out
 }
 
-// wideLook sends a wide hello for versions to addr and returns the decoded
-// transcript of what the server answered. sni is "" for an address.
-func wideLook(ctx context.Context, dial func(context.Context, string, string) (net.Conn, error), addr, sni string, alpn []string, versions []uint16, timeout time.Duration) (*transcript.Transcript, error) {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+// lookTarget is where and how the second look connects, as the check did.
+type lookTarget struct {
+	dial    func(context.Context, string, string) (net.Conn, error)
+	addr    string
+	sni     string // "" for an address
+	alpn    []string
+	timeout time.Duration
+	// upgrade runs the STARTTLS preamble before the hello, when the check
+	// did; nil otherwise.
+	upgrade func(context.Context, *recorder) (*transcript.Upgrade, error)
+}
+
+// wideLook sends a wide hello for versions and returns the decoded
+// transcript of what the server answered.
+func wideLook(ctx context.Context, t lookTarget, versions []uint16) (*transcript.Transcript, error) {
+	ctx, cancel := context.WithTimeout(ctx, t.timeout)
 	defer cancel()
-	raw, err := dial(ctx, "tcp", addr)
+	raw, err := t.dial(ctx, "tcp", t.addr)
 	if err != nil {
 		return nil, fmt.Errorf("probe: the second look could not connect: %w", err)
 	}
@@ -117,6 +129,16 @@ func wideLook(ctx context.Context, dial func(context.Context, string, string) (n
 	rec.allow(maxHandshakeBytes, "in the second look")
 	if dl, ok := ctx.Deadline(); ok {
 		raw.SetDeadline(dl)
+	}
+	var up *transcript.Upgrade
+	if t.upgrade != nil {
+		if up, err = t.upgrade(ctx, rec); err != nil {
+			rec.Close()
+			return nil, fmt.Errorf("probe: the second look's STARTTLS upgrade failed: %w", err)
+		}
+		if dl, ok := ctx.Deadline(); ok {
+			raw.SetDeadline(dl)
+		}
 	}
 	x25519, err := ecdh.X25519().GenerateKey(rand.Reader)
 	if err != nil {
@@ -132,7 +154,7 @@ func wideLook(ctx context.Context, dial func(context.Context, string, string) (n
 	sid := make([]byte, 32)
 	rand.Read(random)
 	rand.Read(sid)
-	ch := wideClientHello(random, sid, sni, alpn, versions, map[wire.NamedGroup][]byte{
+	ch := wideClientHello(random, sid, t.sni, t.alpn, versions, map[wire.NamedGroup][]byte{
 		wire.GroupX25519:    x25519.PublicKey().Bytes(),
 		wire.GroupSecp256r1: p256.PublicKey().Bytes(),
 	})
@@ -145,9 +167,7 @@ func wideLook(ctx context.Context, dial func(context.Context, string, string) (n
 	l := &flight{ch: ch, random: random, keys: keys, privs: map[wire.NamedGroup]*ecdh.PrivateKey{wire.GroupX25519: x25519, wire.GroupSecp256r1: p256}}
 	l.read(rec)
 	rec.Close()
-	dec := transcript.NewDecoder(transcript.Options{Keys: keys.Log(), MaxEvents: maxEvents})
-	rec.replay(dec)
-	return dec.Transcript(), nil
+	return replayed(rec, keys.Log(), up), nil
 }
 
 // flight reads the server's first flight of a wide hello and derives the
@@ -390,9 +410,9 @@ func needsSecondLook(tr *transcript.Transcript) bool {
 // when the versions are the question (the server refused it too, chose a
 // version tlskit's client did not offer, or answered protocol_version), one
 // hello per version.
-func secondLook(ctx context.Context, dial func(context.Context, string, string) (net.Conn, error), addr, sni string, alpn []string, first *transcript.Transcript, timeout time.Duration) *diagnose.SecondLook {
+func secondLook(ctx context.Context, t lookTarget, first *transcript.Transcript) *diagnose.SecondLook {
 	all := []uint16{uint16(wire.VersionTLS13), uint16(wire.VersionTLS12), uint16(wire.VersionTLS11), uint16(wire.VersionTLS10)}
-	tr, err := wideLook(ctx, dial, addr, sni, alpn, all, timeout)
+	tr, err := wideLook(ctx, t, all)
 	l := &diagnose.SecondLook{Transcript: tr, Err: err}
 	if err != nil {
 		return l
@@ -412,7 +432,7 @@ func secondLook(ctx context.Context, dial func(context.Context, string, string) 
 		return l
 	}
 	for _, v := range all {
-		one, err := wideLook(ctx, dial, addr, sni, alpn, []uint16{v}, timeout)
+		one, err := wideLook(ctx, t, []uint16{v})
 		if err != nil {
 			continue
 		}

@@ -30,7 +30,7 @@ func CaptureConnection(w io.Writer, c *capture.Connection, o Options) error {
 	if now.IsZero() {
 		now = c.First
 	}
-	p.f("━━ connection #%d  client %s → server %s  %s", c.Index, c.Client, c.Server, stamp(c.First))
+	p.f("━━ %s  client %s → server %s  %s", c.Stream(), c.Client, c.Server, stamp(c.First))
 	if c.ServerName != "" {
 		p.f(", server name %s", c.ServerName)
 	}
@@ -85,11 +85,28 @@ type DataPrinter struct {
 	// reading a terminal, and costs three bytes of output per byte).
 	Hex bool
 	buf []byte
+	h2  map[connKey]*h2Conn // HTTP/2 decoding per connection, nil when not HTTP/2
 }
 
 // Print writes one record's data sent by from on connection c at t.
 func (d *DataPrinter) Print(c *capture.Conn, from transcript.Side, t time.Time, data []byte) error {
-	b := fmt.Appendf(d.buf[:0], "#%d %s %s  %d bytes\n", c.Index, stamp(t), from.Arrow(), len(data))
+	field := "tcp.stream"
+	if c.UDP {
+		field = "udp.stream"
+	}
+	if h := d.h2State(c, from, data); h != nil {
+		// HTTP/2: the frames this record completes, decoded.
+		head := func(b []byte, what string) []byte {
+			if what == "" {
+				return fmt.Appendf(b, "%s %d %s %s  %d bytes\n", field, c.Index, stamp(t), from.Arrow(), len(data))
+			}
+			return h2Heading(b, c, t, from, what)
+		}
+		d.buf = d.h2Data(d.buf[:0], head, h, from, data)
+		_, err := d.W.Write(d.buf)
+		return err
+	}
+	b := fmt.Appendf(d.buf[:0], "%s %d %s %s  %d bytes\n", field, c.Index, stamp(t), from.Arrow(), len(data))
 	switch {
 	case looksLikeText(data):
 		b = appendText(b, data, "  | ")
@@ -239,6 +256,7 @@ func (p *Pipe) run(batches <-chan *printBatch) {
 			}
 			if j.report != nil {
 				p.err = p.report(j.report)
+				p.dp.End(j.report) // its data is all printed
 			} else {
 				p.err = p.dp.Print(j.conn, j.from, j.t, b.buf[j.off:j.end])
 			}

@@ -87,6 +87,9 @@ func Report(w io.Writer, r *diagnose.Report, o Options) error {
 	if r.ServerName != "" {
 		head += ", server name " + r.ServerName
 	}
+	if r.StartTLS != nil {
+		head += ", " + upgradeHead(r.StartTLS)
+	}
 	AddFlags(r.Findings, o.Flags)
 	p.f("tlskit check %s\n", head)
 	if r.Insecure {
@@ -101,6 +104,8 @@ func Report(w io.Writer, r *diagnose.Report, o Options) error {
 			p.f("%s", indent(wrap("note: "+pr, o.width()-2), "  "))
 		}
 		chain(w, r.Chain, r.VerifiedPath, now, o.width())
+		OCSP(w, r.OCSP)
+		Fetched(w, r.Fetched)
 		SecondLook(w, r.SecondLook, o)
 	}
 	if len(r.Stacks) > 0 && p.err == nil {
@@ -134,7 +139,14 @@ func verdictLine(p *printer, r *diagnose.Report, width int) {
 	if r.Trust != "" {
 		p.f("%s", indent(wrap("trust: "+r.Trust, width-2), "  "))
 	}
-	if r.Verdict == diagnose.Unverified {
+	if r.Profile != "" {
+		p.f("  profile: %s\n", r.Profile)
+	}
+	switch {
+	case r.Verdict == diagnose.Unverified && finding.Has(r.Findings, finding.CaptureIncomplete):
+		p.f("%s", indent(wrap("no server certificate in the capture, so nothing to verify: bytes of the connection are "+
+			"missing from it (see capture.incomplete), and the certificate may have been among them", width-2), "  "))
+	case r.Verdict == diagnose.Unverified:
 		p.f("%s", indent(wrap("no server certificate in this handshake, so nothing to verify: it authenticated with a "+
 			"pre-shared key or resumed an earlier session (or its TLS 1.3 Certificate stayed encrypted)", width-2), "  "))
 	}
@@ -214,6 +226,10 @@ func ladder(w io.Writer, evs []transcript.Event, o Options) {
 		at := "        "
 		if !e.Time.IsZero() && !t0.IsZero() {
 			at = fmt.Sprintf("%6.1fms", float64(e.Time.Sub(t0).Microseconds())/1000)
+		}
+		if e.Type == transcript.TypePlaintext {
+			plaintextLine(p, at, e)
+			continue
 		}
 		size := ""
 		if e.RecordLen > 0 {

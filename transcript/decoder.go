@@ -96,8 +96,14 @@ func (d *Decoder) Close(from Side, t time.Time, how CloseHow) {
 		return
 	}
 	if dir := d.dir(from); len(dir.buf) > 0 && !dir.dead {
-		d.problem("the %s sent %d bytes of an unfinished TLS record before closing", from, len(dir.buf))
-		dir.buf = nil
+		if !dir.started && !dir.resync && dir.lost == 0 && !canStartRecord(dir.buf[0], from) {
+			// Fewer bytes than a record header, and the first cannot
+			// start one: not TLS, however short ("220", "-ERR").
+			d.notTLS(dir, t, nil)
+		} else {
+			d.problem("the %s sent %d bytes of an unfinished TLS record before closing", from, len(dir.buf))
+			dir.buf = nil
+		}
 	}
 	e := Event{Time: t, From: from, Type: TypeClose, Note: closeNote(how)}
 	if d.tr.Closed == nil {
@@ -111,6 +117,13 @@ func (d *Decoder) Close(from Side, t time.Time, how CloseHow) {
 		d.tr.Closed = c
 	}
 	d.add(e)
+}
+
+// canStartRecord reports whether b can be the first byte a side sends in
+// TLS: a record's content type (20 to 24), or for a client the length
+// byte of an SSL 2.0-format ClientHello (high bit set).
+func canStartRecord(b byte, from Side) bool {
+	return b >= 20 && b <= 24 || from == Client && b&0x80 != 0
 }
 
 func closeNote(how CloseHow) string {

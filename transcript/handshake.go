@@ -1,7 +1,10 @@
 package transcript
 
 import (
+	"crypto/hmac"
 	"fmt"
+
+	"github.com/tlskit/tlskit/internal/keysched"
 
 	"github.com/tlskit/tlskit/internal/wire"
 )
@@ -24,9 +27,13 @@ type handshakeState struct {
 	etm          bool // encrypt_then_mac (RFC 7366) negotiated
 	ems          bool // extended_master_secret (RFC 7627) negotiated
 	earlyOffered bool
-	offered13    []wire.CipherSuite // TLS 1.3 suites in the ClientHello, for 0-RTT trial decryption
-	ticket       []byte             // the session ticket a TLS 1.2 ClientHello offered
-	hsLog        handshakeLog       // the messages the session hash covers
+	// earlyAccepted is 1 when the server's EncryptedExtensions accepted
+	// 0-RTT data, -1 when it did not, 0 before it.
+	earlyAccepted int8
+	offered13     []wire.CipherSuite // TLS 1.3 suites in the ClientHello, for 0-RTT trial decryption
+	ticket        []byte             // the session ticket a TLS 1.2 ClientHello offered
+	hsLog         handshakeLog       // the messages the session hash or the TLS 1.3 transcript hash covers
+	finished13    bool               // the TLS 1.3 client Finished was seen: the handshake transcript is complete
 }
 
 // content dispatches the plaintext of a record by its content type.
@@ -138,7 +145,10 @@ func (d *Decoder) message(dir *direction, base Event, msg wire.Message, hashed [
 	e.Type = msg.Type().String()
 	e.Message = msg
 	e.Fields = wire.Fields(msg)
-	if !d.tls13 {
+	if f, ok := msg.(*wire.Finished); ok && d.tls13 && !d.dtls {
+		d.checkFinished(dir, &e, f)
+	}
+	if !d.finished13 {
 		d.hsLog.add(hashed)
 	}
 
@@ -174,7 +184,9 @@ func (d *Decoder) message(dir *direction, base Event, msg wire.Message, hashed [
 			// second ClientHello are middlebox compatibility, not keys.
 			e.Type = "hello_retry_request"
 			d.hrr = true
-			break
+			d.hsLog.helloRetry()
+			d.add(e)
+			return
 		}
 		d.serverRandom = append([]byte(nil), m.Random...)
 		d.ms = nil // a new handshake: its own master secret
@@ -189,19 +201,26 @@ func (d *Decoder) message(dir *direction, base Event, msg wire.Message, hashed [
 		}
 		if d.version == wire.VersionTLS13 || d.version>>8 == 0x7f {
 			d.tls13 = true
-			d.hsLog.reset() // TLS 1.3 keys come from the key log's traffic secrets
 			d.start13()
 		}
 	case *wire.EncryptedExtensions:
 		if p := m.SelectedALPN(); p != "" {
 			d.tr.ALPN = p
 		}
-		if !m.Extensions.Has(wire.ExtEarlyData) && d.earlyOffered {
-			e.Note = "the server did not accept 0-RTT data"
+		if d.earlyOffered {
+			d.earlyAccepted = 1
+			if !m.Extensions.Has(wire.ExtEarlyData) {
+				d.earlyAccepted = -1
+				e.Note = "the server did not accept 0-RTT data"
+			}
 		}
 	case *wire.EndOfEarlyData:
 		d.nextEpoch(dir)
 	case *wire.Finished:
+		if d.tls13 && dir.side == Client {
+			d.finished13 = true // later messages are not in the transcript
+			d.hsLog.reset()
+		}
 		if d.tls13 {
 			// The side's next records use its application traffic secret.
 			for len(dir.epochs) > 1 {
@@ -223,4 +242,42 @@ func (d *Decoder) message(dir *direction, base Event, msg wire.Message, hashed [
 		}
 	}
 	d.add(e)
+}
+
+// checkFinished checks a TLS 1.3 Finished against the handshake messages
+// seen before it (RFC 8446 §4.4.4): verify_data must be HMAC(finished_key,
+// Transcript-Hash(messages)), finished_key derived from the side's
+// handshake traffic secret, with message_hash standing for the first
+// ClientHello after a HelloRetryRequest. The result goes in the event's
+// verify_data field: a match proves the transcript holds every handshake
+// message both sides hashed; a mismatch says messages were lost or
+// altered. Without the secret, or with messages known to be missing, it
+// says nothing.
+func (d *Decoder) checkFinished(dir *direction, e *Event, f *wire.Finished) {
+	label := "SERVER_HANDSHAKE_TRAFFIC_SECRET"
+	if dir.side == Client {
+		label = "CLIENT_HANDSHAKE_TRAFFIC_SECRET"
+	}
+	info, ok := d.suite.Info()
+	if d.version != wire.VersionTLS13 || d.hsLog.broken || !ok || info.PRF.Crypto() == 0 {
+		return
+	}
+	secret, ok := d.secret(label)
+	if !ok {
+		return
+	}
+	h := info.PRF.Crypto()
+	key := keysched.ExpandLabel(h.New, secret, "finished", nil, h.Size())
+	mac := hmac.New(h.New, key)
+	mac.Write(d.hsLog.transcriptHash13(h))
+	verdict := "matches the handshake messages (RFC 8446 §4.4.4)"
+	if !hmac.Equal(mac.Sum(nil), f.VerifyData) {
+		verdict = "does NOT match the handshake messages seen"
+		d.problem("the %s's Finished does not match the handshake messages seen before it: a message was lost or altered, or the key log's %s is not this connection's", dir.side, label)
+	}
+	for i := range e.Fields {
+		if e.Fields[i].Name == "verify_data" {
+			e.Fields[i].Value += ", " + verdict
+		}
+	}
 }

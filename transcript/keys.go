@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/tlskit/tlskit/internal/keysched"
 	"github.com/tlskit/tlskit/internal/wire"
@@ -56,7 +57,10 @@ func (d *Decoder) nextEpoch(dir *direction) bool {
 		dir.epochs = dir.epochs[1:]
 		secret, ok := d.secret(ep.label)
 		if !ok {
-			dir.opener = nil
+			dir.opener, dir.label = nil, ""
+			if dir.missing == "" {
+				dir.missing = ep.label
+			}
 			continue
 		}
 		o, err := d.opener13(uint16(d.suite), secret)
@@ -65,7 +69,7 @@ func (d *Decoder) nextEpoch(dir *direction) bool {
 			dir.opener = nil
 			return false
 		}
-		dir.opener = o
+		dir.opener, dir.label, dir.opened = o, ep.label, false
 		return true
 	}
 	return false
@@ -88,8 +92,37 @@ func (d *Decoder) noKey(dir *direction) error {
 		return errors.New("encrypted; no ClientHello was seen, so the key log entry cannot be found")
 	case d.keyNote != "":
 		return errors.New("encrypted; " + d.keyNote)
+	case d.serverRandom == nil:
+		return errors.New("encrypted; no ServerHello was seen before it: its random and cipher suite are needed to derive keys from the key log (when the capture lost the server's hello, the key log is not at fault)")
+	case d.tls13 && dir.missing != "":
+		return errors.New("encrypted; " + d.missingLabel(dir.missing))
+	case !d.tls13 && d.version != 0:
+		return errors.New("encrypted; " + d.missingMaster())
 	}
-	return fmt.Errorf("encrypted; the key log has no secret for client random %s", shortHex(d.clientRandom))
+	return errors.New("encrypted; " + d.missingLabel(""))
+}
+
+// missingLabel says that the key log lacks label (any secret when "") for
+// this connection's client random, and which labels it has for it.
+func (d *Decoder) missingLabel(label string) string {
+	what := "no secret"
+	if label != "" {
+		what = "no " + label
+	}
+	s := fmt.Sprintf("the key log has %s for client random %s", what, shortHex(d.clientRandom))
+	if have := d.opts.Keys.Labels(d.clientRandom); len(have) > 0 {
+		return s + " (it has " + strings.Join(have, ", ") + ")"
+	}
+	return s + " (it has no line for this client random at all: is it the key log of this connection?)"
+}
+
+// missingMaster says that no form of the TLS 1.2 master secret was found.
+func (d *Decoder) missingMaster() string {
+	s := fmt.Sprintf("the key log has no CLIENT_RANDOM line (master secret) for client random %s, nor a master secret for the session this handshake resumes or a pre-master secret that derives it", shortHex(d.clientRandom))
+	if have := d.opts.Keys.Labels(d.clientRandom); len(have) > 0 {
+		return s + " (it has " + strings.Join(have, ", ") + " for this client random)"
+	}
+	return s + " (it has no line for this client random at all: is it the key log of this connection?)"
 }
 
 func (d *Decoder) keyProblem(s string) {

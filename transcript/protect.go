@@ -27,6 +27,12 @@ type protection struct {
 	epochs []epoch
 	// failed is set once decryption failed, to report it only once.
 	failed bool
+	// label is the key log label of the opener's secret (TLS 1.3; ""
+	// for TLS 1.2), and opened says a record opened with it. missing is
+	// the label this direction needed and the key log lacked.
+	label   string
+	opened  bool
+	missing string
 	// After a gap, seqLost says the opener's sequence number must be
 	// found again; tries counts the records tried without finding it, and
 	// chainResumed says the TLS 1.0 CBC IV was taken from the first record
@@ -63,6 +69,18 @@ func (d *Decoder) record(dir *direction, t time.Time, hdr wire.RecordHeader, hea
 		return
 	}
 
+	if !dir.encrypted && dir.lost > 0 && !d.tls13 && d.version != 0 && !d.dtls &&
+		(hdr.Type == wire.ContentApplicationData || d.dir(dir.side.Other()).encrypted) {
+		// Bytes of this direction were lost and its ChangeCipherSpec was
+		// not seen, yet it sends application data, or the other side has
+		// switched to its keys: the ChangeCipherSpec was in the lost
+		// bytes. Its records are protected from here on, at a sequence
+		// number found by trial.
+		dir.encrypted = true
+		d.tls12Keys(dir)
+		dir.protection.recordsLost()
+		d.problem("the %s's ChangeCipherSpec was in the bytes missing from the capture; its records after them are taken as protected", dir.side)
+	}
 	protected := dir.encrypted
 	if !protected && hdr.Type == wire.ContentApplicationData {
 		// TLS 1.3 protects every record under the application_data outer
@@ -77,8 +95,12 @@ func (d *Decoder) record(dir *direction, t time.Time, hdr wire.RecordHeader, hea
 	base.Encrypted = true
 	plain, ctype, err := d.open(dir, header, payload)
 	if err != nil {
+		if !d.finished13 {
+			d.hsLog.broken = true // it may have held handshake messages
+		}
 		e := undecrypted(base, hdr.Type, err)
-		if hdr.Type == wire.ContentApplicationData && d.tls13 {
+		var early earlyError
+		if hdr.Type == wire.ContentApplicationData && d.tls13 && !errors.As(err, &early) {
 			e.Note += "; " + guess13(hdr.Length, d.suite)
 		}
 		d.add(e)
@@ -140,6 +162,9 @@ func (d *Decoder) open(dir *direction, header, payload []byte) ([]byte, uint8, e
 		return d.openAfterGap(dir, header, payload)
 	}
 	plain, ctype, err := dir.opener.Open(header, payload)
+	if err != nil && d.earlySkip(dir) {
+		return nil, 0, d.earlyMissing(dir, len(payload))
+	}
 	for err != nil && len(dir.epochs) > 0 {
 		// In TLS 1.3 a side changes keys after its Finished (and the client
 		// after 0-RTT data). If the current key fails, try the next one.
@@ -151,7 +176,50 @@ func (d *Decoder) open(dir *direction, header, payload []byte) ([]byte, uint8, e
 	if err != nil {
 		return nil, 0, d.openFailed(dir, err)
 	}
+	dir.opened = true
 	return plain, ctype, nil
+}
+
+// earlySkip reports whether a client record that did not open with the
+// handshake key is 0-RTT data under the early key, which the key log
+// lacks: the client offered early data, and no record has opened with the
+// handshake key yet. Those records run up to the client's EndOfEarlyData
+// when the server accepted early data (RFC 8446 §4.2.10), and the records
+// after them use the handshake key, so decryption goes on with it instead
+// of giving up on the direction.
+func (d *Decoder) earlySkip(dir *direction) bool {
+	return dir.side == Client && d.earlyOffered && dir.label == "CLIENT_HANDSHAKE_TRAFFIC_SECRET" && !dir.opened
+}
+
+// earlyMissing is the error of a 0-RTT record that cannot be opened because
+// the key log has no CLIENT_EARLY_TRAFFIC_SECRET.
+func (d *Decoder) earlyMissing(dir *direction, n int) error {
+	why := d.missingLabel("CLIENT_EARLY_TRAFFIC_SECRET")
+	switch d.earlyAccepted {
+	case 1:
+		why = "0-RTT data: the server accepted early data, so the client's records up to its EndOfEarlyData use the early key; " + why
+		if n == 4+1+d.tagLen() {
+			why += "; its size fits EndOfEarlyData (4 bytes + type + tag)"
+		}
+	case -1:
+		why = "0-RTT data, which the server rejected (its EncryptedExtensions has no early_data) and skipped; " + why
+	default:
+		why = "probably 0-RTT data; " + why
+	}
+	return earlyError("not decrypted: " + why + "; the records after it use the handshake key")
+}
+
+// earlyError is why a 0-RTT record was not decrypted: what it is is known.
+type earlyError string
+
+func (e earlyError) Error() string { return string(e) }
+
+// tagLen is the AEAD tag length of the negotiated TLS 1.3 suite.
+func (d *Decoder) tagLen() int {
+	if s, ok := d.suite.Info(); ok && s.TagLen > 0 {
+		return s.TagLen
+	}
+	return 16
 }
 
 // openFailed says why a record of dir did not open: in full the first time,
@@ -161,7 +229,14 @@ func (d *Decoder) openFailed(dir *direction, err error) error {
 		return errors.New("not decrypted: an earlier record of this direction failed to decrypt")
 	}
 	dir.failed = true
-	return fmt.Errorf("not decrypted: %v (is the key log for this connection?)", err)
+	with := ""
+	if dir.label != "" {
+		with = " with the key log's " + dir.label
+	}
+	if dir.missing != "" {
+		return fmt.Errorf("not decrypted%s: %v; the key log has no %s for this connection, which the records before it needed", with, err, dir.missing)
+	}
+	return fmt.Errorf("not decrypted%s: %v (is the key log for this connection?)", with, err)
 }
 
 // openAfterGap opens the first records after a gap, whose sequence number
@@ -207,6 +282,28 @@ func (d *Decoder) openAfterGap(dir *direction, header, payload []byte) ([]byte, 
 		}
 	}
 	o.SetSeq(base)
+	// TLS 1.3: the lost records may have ended this key generation (the
+	// Finished, a KeyUpdate); the next one starts at sequence number 0.
+	for i, ep := range dir.epochs {
+		secret, ok := d.secret(ep.label)
+		if !ok {
+			continue
+		}
+		next, err := d.opener13(uint16(d.suite), secret)
+		if err != nil {
+			continue
+		}
+		for c := uint64(0); c <= 48; c++ {
+			next.SetSeq(c)
+			if plain, ctype, err := next.Open(header, payload); err == nil {
+				dir.opener, dir.label, dir.opened = next, ep.label, true
+				dir.epochs = dir.epochs[i+1:]
+				dir.seqLost = false
+				d.problem("the %s's decryption resumed after the gap with its %s key at record sequence number %d: the lost records included the end of its %s", dir.side, ep.name, c, map[string]string{"handshake": "early data", "application": "handshake"}[ep.name])
+				return plain, ctype, nil
+			}
+		}
+	}
 	if dir.tries++; dir.tries >= 4 {
 		d.problem("after the gap, the %s's records could not be decrypted again", dir.side)
 	}
@@ -218,7 +315,10 @@ func (d *Decoder) openAfterGap(dir *direction, header, payload []byte) ([]byte, 
 func (d *Decoder) openEarly(dir *direction, header, payload []byte) ([]byte, uint8, error) {
 	secret, ok := d.secret("CLIENT_EARLY_TRAFFIC_SECRET")
 	if !ok {
-		return nil, 0, d.noKey(dir)
+		if d.opts.Keys == nil || d.clientRandom == nil {
+			return nil, 0, d.noKey(dir)
+		}
+		return nil, 0, errors.New("encrypted; 0-RTT data: " + d.missingLabel("CLIENT_EARLY_TRAFFIC_SECRET"))
 	}
 	for _, s := range d.offered13 {
 		o, err := d.opener13(uint16(s), secret)
@@ -226,7 +326,7 @@ func (d *Decoder) openEarly(dir *direction, header, payload []byte) ([]byte, uin
 			continue
 		}
 		if plain, ctype, err := o.Open(header, payload); err == nil {
-			dir.opener = o
+			dir.opener, dir.label, dir.opened = o, "CLIENT_EARLY_TRAFFIC_SECRET", true
 			dir.epochs = []epoch{{"CLIENT_HANDSHAKE_TRAFFIC_SECRET", "handshake"}, {"CLIENT_TRAFFIC_SECRET_0", "application"}}
 			return plain, ctype, nil
 		}

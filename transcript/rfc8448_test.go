@@ -1,10 +1,13 @@
 package transcript
 
 import (
+	"bytes"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/tlskit/tlskit/internal/peertest"
+	"github.com/tlskit/tlskit/internal/wire"
 	"github.com/tlskit/tlskit/keylog"
 )
 
@@ -148,7 +152,43 @@ func TestRFC8448(t *testing.T) {
 			if got.Version.String() != "TLS 1.3" {
 				t.Errorf("version %v, want TLS 1.3", got.Version)
 			}
+			// Both Finished messages check against the transcript hash
+			// (§5: with message_hash for the first ClientHello).
+			for _, side := range []Side{Client, Server} {
+				f := got.First(side, "finished")
+				if f == nil || !slices.ContainsFunc(f.Fields, func(x wire.Field) bool {
+					return x.Name == "verify_data" && strings.HasSuffix(x.Value, "matches the handshake messages (RFC 8446 §4.4.4)")
+				}) {
+					t.Errorf("the %s's Finished was not checked against the transcript: %+v", side, f)
+				}
+			}
 		})
+	}
+}
+
+// TestFinishedMismatch alters one byte of §3's ClientHello that neither
+// the client random nor the keys depend on (the last byte of the
+// signature_algorithms list): every record still decrypts, and both
+// Finished messages are said not to match the handshake messages seen.
+func TestFinishedMismatch(t *testing.T) {
+	tr, keys := loadRFC8448(t, "sec3-Simple_1RTT_Handshake")
+	b, _ := hex.DecodeString(tr.Records[0].Record)
+	i := bytes.Index(b, []byte{0x00, 0x0d}) // signature_algorithms
+	if i < 0 {
+		t.Fatal("no signature_algorithms in the ClientHello")
+	}
+	n := int(b[i+2])<<8 | int(b[i+3])
+	b[i+4+n-1] ^= 1
+	tr.Records[0].Record = hex.EncodeToString(b)
+	got := decode(t, tr, Options{Keys: keys})
+	for _, side := range []Side{Client, Server} {
+		f := got.First(side, "finished")
+		if f == nil || !f.Decrypted || !slices.ContainsFunc(f.Fields, func(x wire.Field) bool { return strings.Contains(x.Value, "does NOT match") }) {
+			t.Errorf("the %s's Finished: %+v", side, f)
+		}
+	}
+	if len(got.Problems) != 2 {
+		t.Errorf("problems %q, want one per Finished", got.Problems)
 	}
 }
 
@@ -185,8 +225,57 @@ func TestRFC8448WrongKeys(t *testing.T) {
 			t.Fatalf("event %d decrypted with another connection's keys", e.Seq)
 		}
 	}
-	if e := got.First(Server, TypeEncrypted); e == nil || !strings.Contains(e.Note, "no secret for client random") {
-		t.Errorf("want a note naming the missing client random, got %+v", e)
+	if e := got.First(Server, TypeEncrypted); e == nil || !strings.Contains(e.Note, "no SERVER_HANDSHAKE_TRAFFIC_SECRET for client random") ||
+		!strings.Contains(e.Note, "no line for this client random at all") {
+		t.Errorf("want a note naming the missing label and client random, got %+v", e)
+	}
+}
+
+// TestRFC8448WithoutEarlySecret decodes §4 (resumption with accepted 0-RTT
+// data) with a key log that lacks CLIENT_EARLY_TRAFFIC_SECRET, as
+// Wireshark's tls13-rfc8446-noearly.keys does: the 0-RTT record and
+// EndOfEarlyData stay encrypted, each saying which label is missing and
+// which the log has, and the client's Finished and everything after it
+// decrypt with the handshake and application keys, as in tshark.
+func TestRFC8448WithoutEarlySecret(t *testing.T) {
+	dir := peertest.Corpus(t, "rfc8448")
+	raw, err := os.ReadFile(filepath.Join(dir, "keylog", "rfc8448-sec4-Resumed_0RTT_Handshake.keys"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kept []string
+	for _, line := range strings.Split(string(raw), "\n") {
+		if !strings.HasPrefix(line, "CLIENT_EARLY_TRAFFIC_SECRET ") {
+			kept = append(kept, line)
+		}
+	}
+	keys, err := keylog.Parse(strings.NewReader(strings.Join(kept, "\n")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, _ := loadRFC8448(t, "sec4-Resumed_0RTT_Handshake")
+	got := decode(t, tr, Options{Keys: keys, KeepData: true})
+	var client []string
+	for _, e := range got.Events {
+		if e.From != Client || e.Record == 0 {
+			continue
+		}
+		client = append(client, fmt.Sprintf("%s %v", e.Type, e.Decrypted))
+		if e.Type == TypeEncrypted {
+			for _, want := range []string{"0-RTT data", "no CLIENT_EARLY_TRAFFIC_SECRET for client random", "CLIENT_HANDSHAKE_TRAFFIC_SECRET, SERVER_HANDSHAKE_TRAFFIC_SECRET"} {
+				if !strings.Contains(e.Note, want) {
+					t.Errorf("record %d: note %q lacks %q", e.Record, e.Note, want)
+				}
+			}
+		}
+	}
+	want := []string{"client_hello false", "encrypted_record false", "encrypted_record false", "finished true", "application_data true", "alert true"}
+	if diff := cmp.Diff(want, client); diff != "" {
+		t.Errorf("client events (-want +got):\n%s", diff)
+	}
+	eoed := got.Events[slices.IndexFunc(got.Events, func(e Event) bool { return e.From == Client && e.Type == TypeEncrypted && e.Record == 3 })]
+	if !strings.Contains(eoed.Note, "server accepted early data") || !strings.Contains(eoed.Note, "fits EndOfEarlyData") {
+		t.Errorf("EndOfEarlyData record: %q", eoed.Note)
 	}
 }
 

@@ -136,6 +136,7 @@ func (d *Decoder) Gap(from Side, t time.Time, n int) {
 	dir.asm = wire.Assembler{}
 	dir.resync = true
 	dir.protection.recordsLost()
+	d.hsLog.broken = true
 	d.add(Event{Time: t, From: from, Type: TypeGap, Bytes: n,
 		Note: fmt.Sprintf("%d bytes from the %s are missing from the capture; decoding resumes at the next record boundary", n, from)})
 	d.problem("%d bytes sent by the %s are missing from the capture", n, from)

@@ -66,6 +66,7 @@ const (
 	TypeClose            = "close"            // the TCP connection ended (FIN, RST, timeout)
 	TypeGap              = "gap"              // bytes missing from a capture
 	TypeTruncated        = "truncated"        // decoding stopped: the rest was not kept (a bound was reached)
+	TypePlaintext        = "plaintext"        // a message of the protocol around TLS (a STARTTLS preamble)
 )
 
 // Event is one thing seen on the wire.
@@ -104,6 +105,16 @@ type Event struct {
 	// Note explains anything unusual: why a record stayed encrypted, what a
 	// non-TLS peer looks like, which bytes are missing.
 	Note string `json:"note,omitempty"`
+	// Protocol, Stage and Text describe a TypePlaintext event: a message
+	// of the application protocol that carries TLS (smtp, imap,
+	// postgres…), the part of the upgrade dialogue it belongs to
+	// (greeting, capabilities, upgrade, pipelined, after_tls) and the
+	// message decoded (a line or reply of a text protocol, a binary
+	// packet in words). After_tls messages travelled inside TLS and are
+	// marked decrypted.
+	Protocol string `json:"protocol,omitempty"`
+	Stage    string `json:"stage,omitempty"`
+	Text     string `json:"text,omitempty"`
 
 	alert *wire.Alert
 }
@@ -157,6 +168,8 @@ type Transcript struct {
 	ClientRandom wire.HexBytes `json:"client_random,omitempty"`
 	// Closed says who ended the connection, when that was seen.
 	Closed *Closure `json:"closed,omitempty"`
+	// StartTLS is the in-band upgrade that preceded TLS, if any.
+	StartTLS *Upgrade `json:"starttls,omitempty"`
 	// Problems lists what could not be decoded or decrypted, in plain words.
 	Problems []string `json:"problems,omitempty"`
 }

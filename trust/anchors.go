@@ -167,20 +167,20 @@ func (a *Anchors) resolve() *anchorSet {
 
 // anchorSet is the anchors as the verifier uses them.
 type anchorSet struct {
-	certs    []*x509.Certificate
-	system   map[*x509.Certificate]bool // which of certs are system roots
-	pool     *x509.CertPool
-	desc     string            // which anchors were tried, for messages
-	problems []finding.Finding // policy.invalid findings
+	certs     []*x509.Certificate
+	system    map[*x509.Certificate]bool // which of certs are system roots
+	bySubject map[string][]*x509.Certificate
+	desc      string            // which anchors were tried, for messages
+	problems  []finding.Finding // policy.invalid findings
 }
 
 // load resolves the anchors.
 func (a *Anchors) load() *anchorSet {
-	s := &anchorSet{pool: x509.NewCertPool(), system: make(map[*x509.Certificate]bool), desc: a.Describe()}
+	s := &anchorSet{system: make(map[*x509.Certificate]bool), bySubject: make(map[string][]*x509.Certificate), desc: a.Describe()}
 	add := func(c *x509.Certificate, system bool) {
 		if c != nil {
 			s.certs = append(s.certs, c)
-			s.pool.AddCert(c)
+			s.bySubject[string(c.RawSubject)] = append(s.bySubject[string(c.RawSubject)], c)
 			if system {
 				s.system[c] = true
 			}

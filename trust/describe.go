@@ -54,8 +54,8 @@ type SANs struct {
 // Describe summarises c for display.
 func Describe(c *x509.Certificate) CertInfo {
 	info := CertInfo{
-		Subject:            c.Subject.String(),
-		Issuer:             c.Issuer.String(),
+		Subject:            dnString(c.Subject),
+		Issuer:             dnString(c.Issuer),
 		NotBefore:          c.NotBefore.UTC().Format(time.RFC3339),
 		NotAfter:           c.NotAfter.UTC().Format(time.RFC3339),
 		Key:                keyDesc(c),

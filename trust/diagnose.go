@@ -17,7 +17,7 @@ import (
 
 // name returns c's subject as an RFC 4514 string, quoted.
 func name(c *x509.Certificate) string {
-	if s := c.Subject.String(); s != "" {
+	if s := dnString(c.Subject); s != "" {
 		return fmt.Sprintf("%q", s)
 	}
 	return fmt.Sprintf("(empty subject, serial %X)", c.SerialNumber)
@@ -25,24 +25,29 @@ func name(c *x509.Certificate) string {
 
 // issuerName returns c's issuer as an RFC 4514 string, quoted.
 func issuerName(c *x509.Certificate) string {
-	return fmt.Sprintf("%q", c.Issuer.String())
+	return fmt.Sprintf("%q", dnString(c.Issuer))
 }
 
 // where says which certificate c is: its position in the sent chain, or
 // that it is a trust anchor.
 func (v *verifier) where(c *x509.Certificate) string {
-	for i, s := range v.sent {
-		if s == c || s.Equal(c) {
-			if i == 0 {
-				return "the leaf " + name(c)
-			}
-			return fmt.Sprintf("certificate #%d %s", i+1, name(c))
-		}
+	if w, ok := v.wheres[c]; ok {
+		return w
 	}
-	if v.isAnchor(c) {
-		return "the trust anchor " + name(c)
+	w := name(c)
+	switch i := v.position(c); {
+	case i == 0:
+		w = "the leaf " + w
+	case i > 0:
+		w = fmt.Sprintf("certificate #%d %s", i+1, w)
+	case v.isAnchor(c):
+		w = "the trust anchor " + w
 	}
-	return name(c)
+	if v.wheres == nil {
+		v.wheres = make(map[*x509.Certificate]string)
+	}
+	v.wheres[c] = w
+	return w
 }
 
 // position returns c's index in the sent chain, or -1.
@@ -86,7 +91,7 @@ func window(c *x509.Certificate) string {
 
 // pinLine is an evidence line: a certificate's pin and subject.
 func pinLine(c *x509.Certificate) string {
-	return PinOf(c).String() + "  " + c.Subject.String()
+	return PinOf(c).String() + "  " + dnString(c.Subject)
 }
 
 // selfSigned reports a self-signed leaf that is not an anchor.
@@ -192,7 +197,7 @@ func (v *verifier) nameOnlyNote(last *x509.Certificate, nameOnly []*x509.Certifi
 		if v.isAnchor(c) {
 			what = "among the trust anchors"
 		}
-		notes = append(notes, fmt.Sprintf(" A certificate named %s is %s, but its key (%s) did not sign %s: it is another generation or a look-alike of the issuer, not the issuer.", c.Subject.String(), what, PinOf(c), last.Subject.String()))
+		notes = append(notes, fmt.Sprintf(" A certificate named %s is %s, but its key (%s) did not sign %s: it is another generation or a look-alike of the issuer, not the issuer.", dnString(c.Subject), what, PinOf(c), dnString(last.Subject)))
 	}
 	return strings.Join(notes, "")
 }
@@ -202,7 +207,7 @@ func (v *verifier) tooLong(path []*x509.Certificate) {
 	n := len(path) - 2
 	var names []string
 	for _, c := range path[1 : len(path)-1] {
-		names = append(names, c.Subject.String())
+		names = append(names, dnString(c.Subject))
 	}
 	v.add(finding.Finding{
 		ID:       finding.ChainTooLong,
@@ -214,41 +219,6 @@ func (v *verifier) tooLong(path []*x509.Certificate) {
 	})
 }
 
-// checkPath checks validity, signature algorithms, CA flags and key usage
-// along a path crypto/x509 rejected. anchored says the last certificate is
-// a trust anchor.
-func (v *verifier) checkPath(path []*x509.Certificate, anchored bool) {
-	for i, c := range path {
-		v.checkTime(c)
-		if !v.isSelfSigned(c) && weakSignature(c.SignatureAlgorithm) {
-			v.weakSig(c)
-		}
-		if i > 0 && !(anchored && i == len(path)-1) && (!c.BasicConstraintsValid || !c.IsCA) {
-			v.add(finding.Finding{
-				ID:       finding.CertNotCA,
-				Severity: finding.Error,
-				Title:    fmt.Sprintf("%s issues %s but is not a CA", v.where(c), path[i-1].Subject.String()),
-				Detail:   fmt.Sprintf("it lacks basicConstraints CA:TRUE (basicConstraints present: %v, CA: %v), so it may not issue certificates", c.BasicConstraintsValid, c.IsCA),
-				Fix:      "send the CA's real intermediate certificate; a CA must reissue this one with basicConstraints critical, CA:TRUE",
-			})
-		}
-		if !allowsUsage(c, v.usage) {
-			what := v.where(c)
-			title := fmt.Sprintf("%s is not valid for %s", what, ekuName(v.usage))
-			if i > 0 {
-				title = fmt.Sprintf("%s restricts the chain to usages without %s", what, ekuName(v.usage))
-			}
-			v.add(finding.Finding{
-				ID:       finding.CertWrongEKU,
-				Severity: finding.Error,
-				Title:    title,
-				Detail:   fmt.Sprintf("its extended key usages are: %s; %s is needed", strings.Join(ekuNames(c), ", "), ekuName(v.usage)),
-				Fix:      fmt.Sprintf("get a certificate issued with the %s extended key usage", ekuName(v.usage)),
-			})
-		}
-	}
-}
-
 // allowsUsage reports whether c's extended key usages permit usage; no
 // extension means any usage, as in crypto/x509.
 func allowsUsage(c *x509.Certificate, usage x509.ExtKeyUsage) bool {
@@ -258,80 +228,12 @@ func allowsUsage(c *x509.Certificate, usage x509.ExtKeyUsage) bool {
 	return slices.Contains(c.ExtKeyUsage, x509.ExtKeyUsageAny) || slices.Contains(c.ExtKeyUsage, usage)
 }
 
-// checkTime reports a certificate outside its validity period.
-func (v *verifier) checkTime(c *x509.Certificate) {
-	at := v.at.UTC().Format(time.RFC3339)
-	anchor := v.position(c) < 0 && v.isAnchor(c)
-	switch {
-	case v.at.After(c.NotAfter):
-		fix := "renew the certificate and install the new one on the " + v.peer()
-		switch {
-		case anchor:
-			fix = "this root in your trust store has expired: update the store (ca-certificates) or the --ca-file"
-		case v.position(c) > 0:
-			fix = "the " + v.peer() + " sends an outdated intermediate: replace it with the CA's current one (rebuild fullchain.pem)"
-		}
-		v.add(finding.Finding{
-			ID:       finding.CertExpired,
-			Severity: finding.Error,
-			Title:    fmt.Sprintf("%s expired on %s", v.where(c), c.NotAfter.UTC().Format(time.RFC3339)),
-			Detail:   fmt.Sprintf("it is %s; the verification time is %s, %s after it expired", window(c), at, ago(v.at.Sub(c.NotAfter))),
-			Fix:      fix,
-		})
-	case v.at.Before(c.NotBefore):
-		v.add(finding.Finding{
-			ID:       finding.CertNotYetValid,
-			Severity: finding.Error,
-			Title:    fmt.Sprintf("%s is not valid before %s", v.where(c), c.NotBefore.UTC().Format(time.RFC3339)),
-			Detail:   fmt.Sprintf("it is %s; the verification time is %s, %s too early", window(c), at, ago(c.NotBefore.Sub(v.at))),
-			Fix:      "check the clock of this machine; if it is right, the certificate was issued with a future start date: wait, or have it reissued",
-		})
-	}
-}
-
 // ago renders a duration in days or hours.
 func ago(d time.Duration) string {
 	if d >= 2*day {
 		return fmt.Sprintf("%d days", int(d/day))
 	}
 	return d.Round(time.Second).String()
-}
-
-// weakSig reports a weak signature algorithm on a certificate.
-func (v *verifier) weakSig(c *x509.Certificate) {
-	fix := "have the certificate reissued with a SHA-256 (or stronger) signature"
-	if v.position(c) > 0 {
-		fix = "replace this intermediate with the CA's SHA-256-signed one"
-	}
-	v.add(finding.Finding{
-		ID:       finding.CertWeakSignature,
-		Severity: finding.Error,
-		Title:    fmt.Sprintf("%s is signed with %s, which is no longer accepted", v.where(c), c.SignatureAlgorithm),
-		Detail:   fmt.Sprintf("%s signatures are forgeable or near enough (collisions); crypto/x509 and browsers reject them on every certificate but a root", c.SignatureAlgorithm),
-		Fix:      fix,
-	})
-}
-
-// checkWeakKeys reports weak keys along a path: errors for the leaf and
-// intermediates, warnings for an anchor.
-func (v *verifier) checkWeakKeys(path []*x509.Certificate, anchored bool) {
-	for i, c := range path {
-		weak, desc := weakKey(c)
-		if !weak {
-			continue
-		}
-		sev := finding.Error
-		if anchored && i == len(path)-1 && i > 0 {
-			sev = finding.Warning
-		}
-		v.add(finding.Finding{
-			ID:       finding.CertWeakKey,
-			Severity: sev,
-			Title:    fmt.Sprintf("%s has a weak key: %s", v.where(c), desc),
-			Detail:   fmt.Sprintf("%s is below the minimum (RSA 2048 bits, ECDSA 256 bits; DSA is obsolete)", desc),
-			Fix:      "have the certificate reissued with an RSA 2048+ or ECDSA P-256+ key",
-		})
-	}
 }
 
 // weakKey reports whether c's key is too weak, and describes it.
@@ -372,30 +274,36 @@ func (v *verifier) checkOrder(path []*x509.Certificate) (misplacedLeaf *x509.Cer
 					ID:       finding.ChainWrongOrder,
 					Severity: finding.Error,
 					Title:    fmt.Sprintf("the peer sent its certificates in the wrong order: the leaf %s is #%d, not first", name(s), i+2),
-					Detail:   fmt.Sprintf("the first certificate, which every client takes as the leaf, is the CA %s; the certificate it issued, %s, comes later. Sent order: %s", leaf.Subject.String(), s.Subject.String(), v.sentOrder()),
+					Detail:   fmt.Sprintf("the first certificate, which every client takes as the leaf, is the CA %s; the certificate it issued, %s, comes later. Sent order: %s", dnString(leaf.Subject), dnString(s.Subject), v.sentOrder()),
 					Fix:      "list the leaf first, then each issuer in turn (cat cert.pem intermediate.pem > fullchain.pem)",
 				})
 				return s
 			}
 		}
 	}
-	want := 0
+	// The path's certificates must come in path order; certificates
+	// that are not on the path at all are checkExtras' business, not an
+	// ordering problem.
+	var order []string
+	sorted := true
+	last := -1
 	for _, c := range path {
 		i := v.position(c)
 		if i < 0 {
 			continue
 		}
-		if i != want {
-			v.add(finding.Finding{
-				ID:       finding.ChainWrongOrder,
-				Severity: finding.Warning,
-				Title:    "the peer sent its certificates out of order",
-				Detail:   fmt.Sprintf("%s is #%d in the list but #%d on the path from the leaf. Sent order: %s. RFC 8446 §4.4.2 lets clients tolerate this; older clients do not", c.Subject.String(), i+1, want+1, v.sentOrder()),
-				Fix:      "list the leaf first, then each issuer in turn",
-			})
-			return nil
-		}
-		want++
+		order = append(order, fmt.Sprintf("#%d", i+1))
+		sorted = sorted && i > last
+		last = i
+	}
+	if !sorted {
+		v.add(finding.Finding{
+			ID:       finding.ChainWrongOrder,
+			Severity: finding.Warning,
+			Title:    "the peer sent its certificates out of order",
+			Detail:   fmt.Sprintf("from the leaf up, the path takes the sent certificates in the order %s. Sent order: %s. RFC 8446 §4.4.2 lets clients tolerate this; older clients do not", strings.Join(order, ", "), v.sentOrder()),
+			Fix:      "list the leaf first, then each issuer in turn",
+		})
 	}
 	return nil
 }
@@ -413,52 +321,65 @@ func (v *verifier) sentOrder() string {
 // expired cross-sign, or an unneeded certificate.
 func (v *verifier) checkExtras(path []*x509.Certificate, skip *x509.Certificate) {
 	for i, s := range v.sent {
-		if i == 0 || s == skip || slices.ContainsFunc(path, func(c *x509.Certificate) bool { return c == s || c.Equal(s) }) && !v.isSelfSigned(s) {
+		selfIssued := v.factsOf(s).selfIssued
+		if i == 0 || s == skip || slices.ContainsFunc(path, func(c *x509.Certificate) bool { return c == s || c.Equal(s) }) && !selfIssued {
 			continue
 		}
-		if v.isSelfSigned(s) {
-			if v.isAnchor(s) {
-				v.add(finding.Finding{
-					ID:       finding.ChainRootSent,
-					Severity: finding.Info,
-					Title:    fmt.Sprintf("the peer sends the root %s", name(s)),
-					Detail:   fmt.Sprintf("certificate #%d is a self-signed root that is already a trust anchor; a client must have it anyway, so sending it wastes %d bytes per handshake", i+1, len(s.Raw)),
-					Fix:      "drop the root from " + v.servedChain(),
-				})
-			}
+		if selfIssued && v.isAnchor(s) {
+			v.add(finding.Finding{
+				ID:       finding.ChainRootSent,
+				Severity: finding.Info,
+				Title:    fmt.Sprintf("the peer sends the root %s", name(s)),
+				Detail:   fmt.Sprintf("certificate #%d is a self-signed root that is already a trust anchor; a client must have it anyway, so sending it wastes %d bytes per handshake", i+1, len(s.Raw)),
+				Fix:      "drop the root from " + v.servedChain(),
+			})
 			continue
 		}
-		if v.at.After(s.NotAfter) {
-			var twin *x509.Certificate
-			for _, c := range append(slices.Clone(path), v.a.certs...) {
-				if sameKeyAndName(c, s) {
-					twin = c
-					break
-				}
+		if selfIssued && slices.ContainsFunc(path, func(c *x509.Certificate) bool { return c == s || c.Equal(s) }) {
+			continue // a self-issued certificate on the path (key rollover)
+		}
+		// twin is a certificate on the path, or an anchor, with the same
+		// name and key: then s is another version of it (a cross-sign).
+		var twin *x509.Certificate
+		for _, c := range append(slices.Clone(path), v.a.certs...) {
+			if sameKeyAndName(c, s) {
+				twin = c
+				break
 			}
-			if twin != nil {
-				v.add(finding.Finding{
-					ID:       finding.ChainExpiredCross,
-					Severity: finding.Warning,
-					Title:    fmt.Sprintf("the peer sends the expired cross-signed certificate %s, issued by %s", name(s), issuerName(s)),
-					Detail:   fmt.Sprintf("certificate #%d expired on %s; the verified path does not need it, since the same name and key are trusted as %s. Old clients may build their path through it and fail (the 2021 DST Root CA X3 / ISRG Root X1 case)", i+1, s.NotAfter.UTC().Format(time.RFC3339), v.where(twin)),
-					Fix:      "drop the expired cross-sign from " + v.servedChain(),
-				})
-				continue
-			}
+		}
+		if twin != nil && v.at.After(s.NotAfter) {
+			v.add(finding.Finding{
+				ID:       finding.ChainExpiredCross,
+				Severity: finding.Warning,
+				Title:    fmt.Sprintf("the peer sends the expired cross-signed certificate %s, issued by %s", name(s), issuerName(s)),
+				Detail:   fmt.Sprintf("certificate #%d expired on %s; the verified path does not need it, since the same name and key are trusted as %s. Old clients may build their path through it and fail (the 2021 DST Root CA X3 / ISRG Root X1 case)", i+1, s.NotAfter.UTC().Format(time.RFC3339), v.where(twin)),
+				Fix:      "drop the expired cross-sign from " + v.servedChain(),
+			})
+			continue
+		}
+		if twin != nil {
+			v.add(finding.Finding{
+				ID:       finding.ChainUnneeded,
+				Severity: finding.Info,
+				Title:    fmt.Sprintf("the peer sends %s, a cross-signed version of a certificate on the path, which this path does not use", name(s)),
+				Detail:   fmt.Sprintf("certificate #%d (issued by %s, %s) has the name and key of %s; clients with older trust stores may build their path through it", i+1, dnString(s.Issuer), window(s), v.where(twin)),
+				Fix:      "keep it if older clients need the cross-sign; otherwise drop it from " + v.servedChain(),
+			})
+			continue
 		}
 		v.add(finding.Finding{
 			ID:       finding.ChainUnneeded,
-			Severity: finding.Info,
-			Title:    fmt.Sprintf("the peer sends %s, which the path does not use", name(s)),
-			Detail:   fmt.Sprintf("certificate #%d (issued by %s, %s) is not on the path from the leaf to the anchor", i+1, s.Issuer.String(), window(s)),
-			Fix:      "drop it from " + v.servedChain() + " unless it is a deliberate cross-sign for older clients",
+			Severity: finding.Warning,
+			Title:    fmt.Sprintf("the peer sends %s, which is not on the path from the leaf to the anchor", name(s)),
+			Detail:   fmt.Sprintf("certificate #%d (%s, issued by %s, %s) has nothing to do with the leaf's path (neither an issuer on it nor another version of one). Sent order: %s. Clients ignore it at best; a client that builds paths from the list in order may trip over it", i+1, dnString(s.Subject), dnString(s.Issuer), window(s), v.sentOrder()),
+			Fix:      "remove it from " + v.servedChain() + ": send the leaf, then only the intermediates on its path",
 		})
 	}
 }
 
-// checkName checks the leaf against the host and the policy's extra names.
-func (v *verifier) checkName(leaf *x509.Certificate) {
+// checkName checks the leaf against the host and the policy's extra names,
+// and returns the finding to report, if any.
+func (v *verifier) checkName(leaf *x509.Certificate) *finding.Finding {
 	var want []string
 	if v.host != "" {
 		want = append(want, v.host)
@@ -466,28 +387,20 @@ func (v *verifier) checkName(leaf *x509.Certificate) {
 	want = append(want, v.p.Names...)
 	if len(want) == 0 {
 		if v.usage == x509.ExtKeyUsageServerAuth {
-			v.add(finding.Finding{
+			return &finding.Finding{
 				ID:       finding.NameNotChecked,
 				Severity: finding.Warning,
 				Title:    "no server name to check the certificate against",
 				Detail:   "the name the client meant to reach is not known here (no SNI in the ClientHello, or no --servername), so the certificate's names were not checked: a certificate for any name would pass",
 				Fix:      "give the name with --servername",
-			})
+			}
 		}
-		return
+		return nil
 	}
-	var first error
 	for _, n := range want {
-		err := leaf.VerifyHostname(n)
-		if err == nil {
-			return
+		if leaf.VerifyHostname(n) == nil {
+			return nil
 		}
-		if first == nil {
-			first = err
-		}
-	}
-	if v.r.err == nil {
-		v.r.err = first
 	}
 	var sans []string
 	for _, d := range leaf.DNSNames {
@@ -502,20 +415,34 @@ func (v *verifier) checkName(leaf *x509.Certificate) {
 	}
 	target := want[0]
 	if cn := leaf.Subject.CommonName; cn != "" && slices.ContainsFunc(want, func(n string) bool { return cnMatches(cn, n) }) {
-		detail += fmt.Sprintf("; only its Common Name %q matches, and clients ignore the Common Name when checking names (RFC 6125 §6.4.4, Go since 1.15, Chrome since 58)", cn)
+		detail += fmt.Sprintf("; only its Common Name %q matches. ", cn) + cnFallback(leaf)
 	}
 	title := fmt.Sprintf("the certificate is not valid for %q", target)
 	if len(want) > 1 {
 		title = fmt.Sprintf("the certificate is valid for none of %q", want)
 	}
-	v.add(finding.Finding{
+	return &finding.Finding{
 		ID:       finding.NameMismatch,
 		Severity: finding.Error,
 		Title:    title,
 		Detail:   detail,
 		Fix:      v.nameFix(target),
 		Evidence: sans,
-	})
+	}
+}
+
+// cnFallback says who accepts a name that only a certificate's Common Name
+// carries: the clients that still fall back to the Common Name do so only
+// when the certificate has no DNS name in its subjectAltName (OpenSSL's
+// X509_check_host, GnuTLS's gnutls_x509_crt_check_hostname, Java's
+// HostnameChecker); Go since 1.15 and the browsers (RFC 6125 §6.4.4, RFC
+// 9525 §6.3) never do. The probe tests check the claim against the real
+// clients on the machine.
+func cnFallback(leaf *x509.Certificate) string {
+	if len(leaf.DNSNames) > 0 {
+		return "No client accepts it: the certificate has DNS names in its subjectAltName, and then even the clients that still read the Common Name (OpenSSL, GnuTLS, Java) check those names only"
+	}
+	return "Clients disagree: Go (since 1.15), Chrome (since 58), Firefox and Safari refuse it (RFC 6125 §6.4.4, RFC 9525), while OpenSSL's host check (openssl s_client -verify_hostname, curl with OpenSSL, Python's ssl), GnuTLS and Java still fall back to the Common Name of a certificate without DNS names and accept it"
 }
 
 // nameFix says what to do about a name mismatch on this side.

@@ -25,14 +25,31 @@
 // target, IP addresses included (checked against IP SANs). An empty name is
 // an error, never "check no name".
 //
-// # Diagnosis
+// # Validation and diagnosis, in one pass
 //
-// Path building and signature checking are delegated to
-// [crypto/x509.Certificate.Verify]. Around it, Verify inspects the chain's
-// structure and repeats the verification with variations (another time, any
-// key usage) to isolate each cause, so that it can tell apart, for
-// instance, a server that omitted its intermediate ([finding.ChainIncomplete])
-// from a store that lacks the root ([finding.ChainUntrustedRoot]).
+// tlskit builds and validates paths itself, on crypto/x509's parser and
+// signature checks. [Verifier.Check] first checks the name (the cheapest
+// refusal), then searches paths from the leaf the way a client does: every
+// candidate issuer by name among the anchors (first) and the sent
+// certificates, ordered by key identifier, validity and CA status,
+// backtracking when a path fails, within a budget of signature checks and
+// steps. Each path that reaches an anchor is validated per RFC 5280 §6
+// (validity, CA status and key usage, path length with self-issued
+// certificates not counted, name constraints of every form including
+// directory names, extended key usage nesting, signature algorithms, key
+// sizes, revocation with [CRL]s) and the [Profile]'s rules. The first
+// valid path ends the search. When none is valid, the path that got
+// furthest is explained from the problems recorded during that same
+// search: one that reaches an anchor beats one that does not, then the
+// one whose first problem is furthest from the leaf. So a server that
+// omitted its intermediate ([finding.ChainIncomplete]), a store that lacks
+// the root ([finding.ChainUntrustedRoot]), an issuer loop
+// ([finding.ChainCycle]) and an expired cross-sign on an otherwise good
+// path ([finding.CertExpired]) are told apart.
+//
+// [Verifier.Fetch] (opt-in) fetches a missing issuer from its AIA URL and
+// CRLs from their distribution points; a stapled OCSP response given in
+// the [Request] is validated and reported.
 //
 // # Pins
 //

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/ocsp"
+
 	"github.com/tlskit/tlskit/finding"
 
 	"github.com/tlskit/tlskit/internal/peertest"
@@ -63,7 +65,13 @@ func TestOpenSSLAgrees(t *testing.T) {
 // chain, the client verifies with p.
 func handshake(t *testing.T, p *Verifier, chain []*node, serverName string) error {
 	t.Helper()
-	cert := tls.Certificate{PrivateKey: chain[0].key}
+	return handshakeStapled(t, p, chain, serverName, nil)
+}
+
+// handshakeStapled is handshake with an OCSP response the server staples.
+func handshakeStapled(t *testing.T, p *Verifier, chain []*node, serverName string, staple []byte) error {
+	t.Helper()
+	cert := tls.Certificate{PrivateKey: chain[0].key, OCSPStaple: staple}
 	for _, n := range chain {
 		cert.Certificate = append(cert.Certificate, n.cert.Raw)
 	}
@@ -140,6 +148,21 @@ func TestVerifyConnectionHandshake(t *testing.T) {
 	}
 	if _, err := l.policy().VerifyServer("", nil); err == nil {
 		t.Error("VerifyServer with no name: want an error, not \"check no name\"")
+	}
+
+	// The library's verifier validates the staple a crypto/tls client
+	// asks for, and refuses a must-staple leaf without one.
+	ms := issue(t, spec{cn: "www.lab.example", dns: []string{"www.lab.example"}, mustStaple: true}, l.inter)
+	if err := handshake(t, l.policy(), []*node{ms, l.inter}, "www.lab.example"); !errors.As(err, &ve) || ve.ID != finding.OCSPMustStaple {
+		t.Errorf("must-staple without a staple: %v", err)
+	}
+	good := ocspFor(t, l.inter, nil, ms.cert, ocsp.Response{Status: ocsp.Good, ThisUpdate: t0.Add(-time.Hour), NextUpdate: t0.Add(day)})
+	if err := handshakeStapled(t, l.policy(), []*node{ms, l.inter}, "www.lab.example", good); err != nil {
+		t.Errorf("must-staple with a good staple: %v", err)
+	}
+	revoked := ocspFor(t, l.inter, nil, l.leaf.cert, ocsp.Response{Status: ocsp.Revoked, RevokedAt: t0.Add(-day), ThisUpdate: t0.Add(-time.Hour), NextUpdate: t0.Add(day)})
+	if err := handshakeStapled(t, l.policy(), []*node{l.leaf, l.inter}, "www.lab.example", revoked); !errors.As(err, &ve) || ve.ID != finding.CertRevoked {
+		t.Errorf("revoked staple: %v", err)
 	}
 }
 

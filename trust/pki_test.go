@@ -34,17 +34,22 @@ type node struct {
 
 // spec describes a certificate to generate.
 type spec struct {
-	cn        string
-	ca        bool
-	noBC      bool // omit basicConstraints entirely
-	dns       []string
-	ips       []net.IP
-	eku       []x509.ExtKeyUsage
-	from, to  time.Time
-	key       crypto.Signer // nil: a fresh ECDSA P-256 key
-	aia       []string
-	subjectOf *node // reuse this certificate's subject and key (cross-sign)
-	sha1      bool  // re-sign with SHA-1 (issuer must have an RSA key)
+	cn         string
+	ca         bool
+	noBC       bool // omit basicConstraints entirely
+	dns        []string
+	ips        []net.IP
+	eku        []x509.ExtKeyUsage
+	from, to   time.Time
+	key        crypto.Signer // nil: a fresh ECDSA P-256 key
+	aia        []string
+	subjectOf  *node // reuse this certificate's subject and key (cross-sign)
+	sha1       bool  // re-sign with SHA-1 (issuer must have an RSA key)
+	mustStaple bool  // the TLS feature extension with status_request
+	noEKU      bool  // no extended key usage extension at all
+	certSign   bool  // keyUsage keyCertSign, CA or not
+	serial     int64 // a fixed serial number (0: a fresh one)
+	crldp      []string
 }
 
 func ecKey(t testing.TB) crypto.Signer {
@@ -96,10 +101,20 @@ func issue(t testing.TB, s spec, parent *node) *node {
 	if s.subjectOf != nil {
 		tmpl.Subject = s.subjectOf.cert.Subject
 	}
+	if s.mustStaple {
+		tmpl.ExtraExtensions = append(tmpl.ExtraExtensions, pkix.Extension{Id: oidTLSFeature, Value: []byte{0x30, 0x03, 0x02, 0x01, 0x05}})
+	}
+	if s.serial != 0 {
+		tmpl.SerialNumber = big.NewInt(s.serial)
+	}
+	tmpl.CRLDistributionPoints = s.crldp
 	if s.ca {
 		tmpl.KeyUsage |= x509.KeyUsageCertSign | x509.KeyUsageCRLSign
 	}
-	if !s.ca && s.eku == nil {
+	if s.certSign {
+		tmpl.KeyUsage |= x509.KeyUsageCertSign
+	}
+	if !s.ca && s.eku == nil && !s.noEKU {
 		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
 	}
 	pc, pk := tmpl, key

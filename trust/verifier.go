@@ -28,8 +28,24 @@ type Verifier struct {
 	// and a pin set that still matches yields a warning.
 	PinsExpire time.Time
 	// MaxIntermediates limits the number of intermediates between the leaf
-	// and the anchor in a verified path; 0 means no limit.
+	// and the anchor in a verified path, counting logical CAs: a
+	// self-issued certificate (a CA's key rollover) does not count. 0
+	// means no limit; [NoIntermediates] allows none (the leaf must be
+	// issued by an anchor).
 	MaxIntermediates int
+	// Profile is the rule set chains are judged by; ProfileAuto (the zero
+	// value) chooses webpki for a path to a system root and rfc5280 for a
+	// path to an anchor given explicitly. See [Profile].
+	Profile Profile
+	// CRLs are certificate revocation lists to check the path against
+	// (RFC 5280 §6.3): a certificate on one of its issuer's CRLs is
+	// [finding.CertRevoked]; a CRL of the issuer that cannot be used
+	// (signature, cRLSign, stale, critical extension) fails closed.
+	CRLs []*CRL
+	// Fetch, when set, fetches what a chain points at: a missing issuer
+	// from its AIA caIssuers URL and CRLs from the distribution points.
+	// Nil fetches nothing.
+	Fetch *Fetcher
 	// Names are extra acceptable names (DNS names or IP addresses) besides
 	// the name passed to Verify. The leaf must match one of them.
 	Names []string
@@ -38,6 +54,9 @@ type Verifier struct {
 	// x509.ExtKeyUsageClientAuth to verify client certificates.
 	Usage x509.ExtKeyUsage
 }
+
+// NoIntermediates is the MaxIntermediates that allows no intermediate.
+const NoIntermediates = -1
 
 // usage returns the effective extended key usage.
 func (v *Verifier) usage() x509.ExtKeyUsage {
@@ -65,7 +84,8 @@ func (v *Verifier) Describe() string {
 // Set InsecureSkipVerify on the tls.Config as well: the standard verifier is
 // then replaced by this one, never skipped, and its failures are diagnosed
 // rather than reported as a bare x509 error. The handshake fails with a
-// [*VerifyError].
+// [*VerifyError]. A stapled OCSP response is validated, and a must-staple
+// certificate without one is refused ([finding.OCSPMustStaple]).
 //
 // at gives the verification time; nil means time.Now.
 func (v *Verifier) VerifyServer(name string, at func() time.Time) (func(tls.ConnectionState) error, error) {
@@ -73,7 +93,9 @@ func (v *Verifier) VerifyServer(name string, at func() time.Time) (func(tls.Conn
 		return nil, errNoName
 	}
 	return func(cs tls.ConnectionState) error {
-		return v.Verify(cs.PeerCertificates, name, timeOf(at)).Err()
+		// crypto/tls clients always ask for a staple (status_request):
+		// one that came is validated, a must-staple leaf without one refused.
+		return v.Check(Request{Chain: cs.PeerCertificates, Name: name, Time: timeOf(at), OCSP: cs.OCSPResponse, Stapling: true}).Err()
 	}, nil
 }
 

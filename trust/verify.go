@@ -2,6 +2,8 @@ package trust
 
 import (
 	"bytes"
+	"context"
+	"crypto/dsa" // DSA signatures are diagnosed, never accepted
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -14,23 +16,34 @@ import (
 	"github.com/tlskit/tlskit/finding"
 )
 
-// Result is the outcome of [Verifier.Verify].
+// Result is the outcome of [Verifier.Verify] and [Verifier.Check].
 type Result struct {
-	// Sent is the chain as the peer sent it, leaf first.
+	// Sent is the chain as the peer sent it, leaf first (the certificates
+	// that parsed; see Unparsed).
 	Sent []*x509.Certificate
+	// Unparsed lists the certificates of a [Request.DER] chain that do not
+	// parse.
+	Unparsed []Unparsed
 	// Verified holds the paths from the leaf to a trust anchor that
-	// crypto/x509 validated (signatures, validity, key usage) and that
-	// respect MaxIntermediates, shortest first. Name and pin checks are
-	// reported as findings, not by removing paths.
+	// validated (signatures, validity, CA status and key usage, path
+	// length, name constraints, extended key usage, the profile's rules,
+	// revocation with CRLs, the depth limit), shortest first. Checks of the
+	// leaf alone and of the name and pins are reported as findings, not by
+	// removing paths.
 	Verified [][]*x509.Certificate
+	// Profile is the profile the reported path was judged by.
+	Profile Profile
+	// OCSP describes the stapled OCSP response, when one was given.
+	OCSP *OCSPStatus
+	// Fetched lists what [Verifier.Fetch] fetched, and what each URL
+	// served.
+	Fetched []Fetched
 	// Findings holds every problem and noteworthy fact found, errors first.
 	// Errors make the chain untrusted; warnings and info do not.
 	Findings []finding.Finding
 	// Trusted is true when at least one path verified and no finding is
 	// an error.
 	Trusted bool
-
-	err error // the underlying crypto/x509 error, if any
 }
 
 // Err returns nil when the chain is trusted and a [*VerifyError] otherwise.
@@ -38,7 +51,7 @@ func (r *Result) Err() error {
 	if r.Trusted {
 		return nil
 	}
-	e := &VerifyError{ID: finding.ChainInvalid, Findings: r.Findings, Chain: r.Sent, Err: r.err}
+	e := &VerifyError{ID: finding.ChainInvalid, Findings: r.Findings, Chain: r.Sent}
 	for _, f := range r.Findings {
 		if f.Severity == finding.Error {
 			e.ID, e.title = f.ID, f.Title
@@ -65,7 +78,8 @@ type VerifyError struct {
 	Findings []finding.Finding
 	// Chain is the chain as the peer sent it, leaf first.
 	Chain []*x509.Certificate
-	// Err is the underlying crypto/x509 error, if any.
+	// Err is an underlying error, if any. tlskit validates chains itself,
+	// so a refusal carries its reasons in Findings and Err is nil.
 	Err error
 
 	title  string
@@ -94,7 +108,7 @@ func (e *VerifyError) Error() string {
 	return s
 }
 
-// Unwrap returns the underlying crypto/x509 error, if any.
+// Unwrap returns the underlying error, if any.
 func (e *VerifyError) Unwrap() error { return e.Err }
 
 // Verify checks chain (as the peer sent it, leaf first) for host at time at
@@ -106,9 +120,45 @@ func (e *VerifyError) Unwrap() error { return e.Err }
 // checked against Names only.
 //
 // Verify never stops at the first problem: it collects every finding it can
-// prove. The anchors are loaded once per [Anchors] and reused.
+// prove. The anchors are loaded once per [Anchors] and reused. It is
+// [Verifier.Check] with only a chain, a name and a time.
 func (p *Verifier) Verify(chain []*x509.Certificate, host string, at time.Time) *Result {
-	return p.verify(p.Anchors.resolve(), chain, host, at)
+	return p.Check(Request{Chain: chain, Name: host, Time: at})
+}
+
+// Request is one verification: what a peer presented and what it is
+// checked for.
+type Request struct {
+	// Chain is the peer's chain, parsed, leaf first. Give it or DER.
+	Chain []*x509.Certificate
+	// DER is the peer's chain as sent, leaf first; it is parsed here, and
+	// a certificate that does not parse is reported as
+	// [finding.CertUnparseable] (which one, and the parser's error)
+	// rather than dropped silently. Used when Chain is nil.
+	DER [][]byte
+	// Name is the name to verify, as for [Verifier.Verify].
+	Name string
+	// Time is the verification time; zero means time.Now.
+	Time time.Time
+	// OCSP is a stapled OCSP response (RFC 6066, RFC 8446 §4.4.2.1), if
+	// the peer sent one: it is validated and reported.
+	OCSP []byte
+	// Stapling says the peer was asked for an OCSP staple, so that a
+	// must-staple leaf without one is a finding ([finding.OCSPMustStaple]).
+	Stapling bool
+	// Context bounds what [Verifier.Fetch] fetches; nil means
+	// context.Background.
+	Context context.Context
+}
+
+// Check verifies what req describes: it builds every path from the leaf to
+// a trust anchor the way a client does (each candidate issuer among the
+// anchors and the sent certificates, anchors first, backtracking when a
+// path fails), validates each (RFC 5280 §6 and the [Profile]), stops at the
+// first path that satisfies the policy, and when none does, explains the
+// path that got furthest from the results of that same search.
+func (p *Verifier) Check(req Request) *Result {
+	return p.verify(p.Anchors.resolve(), req)
 }
 
 // noClientCert is the error of a required client certificate that was not
@@ -124,13 +174,23 @@ func noClientCert() error {
 	return &VerifyError{ID: f.ID, Findings: []finding.Finding{f}, title: f.Title, errors: 1}
 }
 
-// verify is Verify with the anchors already loaded.
-func (p *Verifier) verify(a *anchorSet, chain []*x509.Certificate, host string, at time.Time) *Result {
+// verify is Check with the anchors already loaded.
+func (p *Verifier) verify(a *anchorSet, req Request) *Result {
+	at := req.Time
 	if at.IsZero() {
 		at = time.Now()
 	}
-	r := &Result{Sent: chain}
-	v := &verifier{p: p, a: a, at: at, host: host, usage: p.usage(), r: r}
+	// Certificate dates have a resolution of one second and are
+	// inclusive (RFC 5280 §4.1.2.5): compare at that resolution.
+	at = at.Truncate(time.Second)
+	r := &Result{}
+	v := &verifier{p: p, a: a, at: at, host: req.Name, usage: p.usage(), r: r, req: req}
+	v.crls = p.CRLs
+	chain := req.Chain
+	if chain == nil && req.DER != nil {
+		chain = v.parseDER(req.DER)
+	}
+	r.Sent = chain
 	for _, c := range chain {
 		if c != nil {
 			v.sent = append(v.sent, c)
@@ -138,14 +198,17 @@ func (p *Verifier) verify(a *anchorSet, chain []*x509.Certificate, host string, 
 	}
 	r.Findings = append(r.Findings, a.problems...)
 	if len(v.sent) == 0 {
-		v.add(finding.Finding{
-			ID:       finding.ChainInvalid,
-			Severity: finding.Error,
-			Title:    "the peer sent no certificate",
-			Detail:   "the certificate list is empty, so there is nothing to verify",
-			Fix:      "configure a certificate on the peer",
-		})
+		if len(r.Unparsed) == 0 {
+			v.add(finding.Finding{
+				ID:       finding.ChainInvalid,
+				Severity: finding.Error,
+				Title:    "the peer sent no certificate",
+				Detail:   "the certificate list is empty, so there is nothing to verify",
+				Fix:      "configure a certificate on the peer",
+			})
+		}
 		finding.Tidy(r.Findings)
+		finding.Sort(r.Findings)
 		return r
 	}
 	v.run()
@@ -153,6 +216,47 @@ func (p *Verifier) verify(a *anchorSet, chain []*x509.Certificate, host string, 
 	finding.Sort(r.Findings)
 	r.Trusted = len(r.Verified) > 0 && finding.Worst(r.Findings) != finding.Error
 	return r
+}
+
+// parseDER parses the certificates as sent, reporting each one that does
+// not parse. The leaf position stays the first certificate that parses
+// only when the leaf itself parsed; otherwise nothing can be verified.
+func (v *verifier) parseDER(ders [][]byte) []*x509.Certificate {
+	var out []*x509.Certificate
+	for i, der := range ders {
+		c, err := x509.ParseCertificate(der)
+		if err != nil {
+			v.r.Unparsed = append(v.r.Unparsed, Unparsed{Index: i, DER: der, Err: err})
+			what := fmt.Sprintf("certificate #%d", i+1)
+			if i == 0 {
+				what = "the leaf (certificate #1)"
+			}
+			v.add(finding.Finding{
+				ID:       finding.CertUnparseable,
+				Severity: finding.Error,
+				Title:    fmt.Sprintf("%s the %s sent does not parse", what, v.peer()),
+				Detail:   fmt.Sprintf("%d bytes; the parser says: %v. A certificate that does not parse cannot be on a verified path; every client refuses it or, worse, ignores it", len(der), strings.TrimPrefix(err.Error(), "x509: ")),
+				Fix:      "replace it with a correctly encoded certificate (re-export it from the CA, or re-issue it)",
+				Evidence: []string{"sha256 " + fingerprint(der)},
+			})
+			if i == 0 {
+				return nil
+			}
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// Unparsed is a certificate the peer sent that does not parse.
+type Unparsed struct {
+	// Index is its position in the sent chain, from 0.
+	Index int
+	// DER is the certificate as sent.
+	DER []byte
+	// Err is the parser's error.
+	Err error
 }
 
 // verifier holds the state of one verification.
@@ -164,22 +268,40 @@ type verifier struct {
 	host  string
 	usage x509.ExtKeyUsage
 	r     *Result
+	req   Request
+	crls  []*CRL
 
 	sigs      map[[2]*x509.Certificate]bool // memoised signedBy results
+	namesOnly bool                          // paths follow names and key ids; signatures unchecked
 	sigChecks int                           // signature checks spent
 	exhausted bool                          // the budget ran out
+
+	facts    map[*x509.Certificate]*facts
+	wheres   map[*x509.Certificate]string // where() results
+	ncNames  map[*x509.Certificate][]constrainedName
+	ncChecks int
+	ncDone   map[[2]*x509.Certificate]*ncViolation // checkConstraints results
+
+	bySubject map[string][]*x509.Certificate // sent (and fetched) certificates by subject
+	fetched   []*x509.Certificate            // certificates --fetch brought
+	search    searchState
 }
 
-// maxSigChecks bounds the signature checks of one diagnosis, so that a
+// maxSigChecks bounds the signature checks of one verification, so that a
 // peer sending many certificates with the same name (a quadratic path
 // building attack) cannot make Verify slow. crypto/x509 has a similar
 // budget of its own.
-const maxSigChecks = 200
+const maxSigChecks = 256
 
 // signedBy is the package's signedBy, memoised and within the budget.
 func (v *verifier) signedBy(child, parent *x509.Certificate) bool {
 	if !bytes.Equal(child.RawIssuer, parent.RawSubject) {
 		return false
+	}
+	if v.namesOnly {
+		// The name already refuses the chain: follow issuer names and
+		// key identifiers, without the cost of signatures.
+		return len(child.AuthorityKeyId) == 0 || len(parent.SubjectKeyId) == 0 || bytes.Equal(child.AuthorityKeyId, parent.SubjectKeyId)
 	}
 	k := [2]*x509.Certificate{child, parent}
 	if ok, seen := v.sigs[k]; seen {
@@ -204,247 +326,185 @@ func (v *verifier) isSelfSigned(c *x509.Certificate) bool { return v.signedBy(c,
 // add records a finding.
 func (v *verifier) add(f finding.Finding) { v.r.Findings = append(v.r.Findings, f) }
 
-// opts returns crypto/x509 options for this verification.
-func (v *verifier) opts(at time.Time, usage x509.ExtKeyUsage) x509.VerifyOptions {
-	inter := x509.NewCertPool()
-	for _, c := range v.sent[1:] {
-		inter.AddCert(c)
+// profileFor returns the profile of a path ending at anchor (nil: a path
+// that reaches no anchor).
+func (v *verifier) profileFor(anchor *x509.Certificate) Profile {
+	if v.p.Profile != ProfileAuto {
+		return v.p.Profile
 	}
-	return x509.VerifyOptions{
-		Roots:         v.a.pool, // never nil: a nil pool would mean the system roots
-		Intermediates: inter,
-		CurrentTime:   at,
-		KeyUsages:     []x509.ExtKeyUsage{usage},
+	if anchor != nil {
+		if v.a.system[anchor] {
+			return ProfileWebPKI
+		}
+		return ProfileRFC5280
 	}
+	if len(v.a.system) > 0 && len(v.a.system) == len(v.a.certs) {
+		return ProfileWebPKI
+	}
+	return ProfileRFC5280
 }
 
-// run performs the verification and the diagnosis.
+// run performs the verification and its diagnosis in one pass.
 func (v *verifier) run() {
 	leaf := v.sent[0]
-	var (
-		chains [][]*x509.Certificate
-		err    error
-	)
-	if len(v.a.certs) > 0 {
-		chains, err = leaf.Verify(v.opts(v.at, v.usage))
-	} else {
-		err = errors.New("trust: no trust anchors")
-	}
-	v.r.err = err
-	slices.SortStableFunc(chains, func(x, y []*x509.Certificate) int { return len(x) - len(y) })
-
-	var best []*x509.Certificate
-	switch {
-	case err == nil:
-		best = chains[0]
-		max := v.p.MaxIntermediates
-		for _, c := range chains {
-			if max <= 0 || len(c)-2 <= max {
-				v.r.Verified = append(v.r.Verified, c)
-			}
-		}
-		if len(v.r.Verified) == 0 {
-			v.tooLong(best)
-		}
-		v.checkWeakKeys(best, true)
-	default:
-		best = v.diagnose(err)
-	}
-	misplaced := v.checkOrder(best)
-	v.checkExtras(best, misplaced)
-	v.checkName(leaf)
-	v.checkPins()
-}
-
-// diagnose explains why crypto/x509 rejected the chain, and returns the
-// path the explanation is about.
-func (v *verifier) diagnose(err error) []*x509.Certificate {
-	w := v.walk()
-	before := len(v.r.Findings)
+	// The name first: it needs no path, and it is the cheapest refusal.
+	// When it refuses the chain, the search that explains the rest
+	// follows issuer names and key identifiers only: no signature can
+	// make the chain trusted any more (crypto/x509 stops there too).
+	nameFinding := v.checkName(leaf)
+	v.namesOnly = nameFinding != nil && nameFinding.Severity == finding.Error
 	noAnchors := len(v.a.certs) == 0
-	if v.exhausted {
-		v.add(finding.Finding{
-			ID:       finding.ChainInvalid,
-			Severity: finding.Error,
-			Title:    "crypto/x509 rejected the chain: " + err.Error(),
-			Detail:   fmt.Sprintf("the peer sent %d certificates, many sharing a name, and the diagnosis stopped after %d signature checks; crypto/x509 says: %v", len(v.sent), maxSigChecks, err),
-			Fix:      "send only the leaf and the intermediates on its path to the root",
-		})
-		return w.path
+	if !noAnchors {
+		v.build(leaf)
 	}
-	switch w.end {
-	case endSelfSigned:
-		if !noAnchors {
-			if len(w.path) == 1 {
-				v.selfSigned(w.path[0])
-			} else {
-				v.untrustedRoot(w.path, nil)
+	s := &v.search
+	var path []*x509.Certificate
+	var prof Profile
+	var probs []problem
+	var then *attempt // a second end to explain, after the problems
+	leafAnchor := false
+	if len(s.accepted) > 0 {
+		best := s.accepted[0]
+		// Its warnings and infos of every kind (the search kept errors).
+		path, prof = best.path, best.prof
+		probs = v.pathProblems(path, true, prof, checkAll)
+		leafAnchor = len(path) == 1
+		if !v.namesOnly {
+			for _, acc := range s.accepted {
+				v.r.Verified = append(v.r.Verified, acc.path)
 			}
+			slices.SortStableFunc(v.r.Verified, func(x, y []*x509.Certificate) int { return len(x) - len(y) })
 		}
-	case endMissing:
+	} else {
+		att := v.reported(leaf)
+		path, prof, probs = att.path, att.prof, att.probs
+		leafAnchor = att.end == endAnchor && len(path) == 1
 		if !noAnchors {
-			last := w.path[len(w.path)-1]
-			if len(w.path) == 1 || !last.IsCA {
-				v.incomplete(last, w.nameOnly)
-			} else {
-				v.untrustedRoot(w.path, w.nameOnly)
+			switch {
+			case att.end != endPruned:
+				v.endFinding(att)
+			case att.contEnd != endAnchor:
+				// The pruned path would not have reached an anchor
+				// either: say where it ends too, after its problems.
+				then = &attempt{path: append(slices.Clone(att.path), att.cont...), end: att.contEnd,
+					nameOnly: v.nameOnly(lastOf(att.path, att.cont)), loop: att.contLoop}
 			}
+			path = append(slices.Clone(att.path), att.cont...)
 		}
-	case endLoop:
-		v.add(finding.Finding{
-			ID:       finding.ChainInvalid,
-			Severity: finding.Error,
-			Title:    "the certificates issue each other in a loop",
-			Detail:   fmt.Sprintf("following issuers from the leaf returns to a certificate already seen; crypto/x509 says: %v", err),
-			Fix:      "send a chain that ends at a root the client trusts",
-		})
 	}
-	anchored := w.end == endAnchor
-	v.checkPath(w.path, anchored)
-	v.checkWeakKeys(w.path, anchored)
-	if anchored && v.p.MaxIntermediates > 0 && len(w.path)-2 > v.p.MaxIntermediates {
-		v.tooLong(w.path)
-	}
-
-	// Did the findings so far explain crypto/x509's refusal? Weak keys,
-	// names and pins are not things it checks.
-	explained, timeOnly := false, true
-	for _, f := range v.r.Findings[before:] {
-		if f.Severity != finding.Error || f.ID == finding.CertWeakKey || f.ID == finding.ChainTooLong {
+	v.r.Profile = prof
+	// The report's order: how the path ended, what a client refuses it
+	// for, the order it was sent in, the name, then encoding rules.
+	all := append(v.leafProblems(leaf, prof, leafAnchor), probs...)
+	slices.SortStableFunc(all, func(x, y problem) int { return kindRank(x.kind) - kindRank(y.kind) })
+	var rules []problem
+	for _, pr := range all {
+		if kindRank(pr.kind) >= rankRules {
+			rules = append(rules, pr)
 			continue
 		}
-		explained = true
-		if f.ID != finding.CertExpired && f.ID != finding.CertNotYetValid {
-			timeOnly = false
-		}
+		v.add(v.problemFinding(pr, path))
 	}
-	switch {
-	case noAnchors:
-	case !explained:
-		// Variation: is it the key usage of an intermediate?
-		if _, err2 := v.sent[0].Verify(v.opts(v.at, x509.ExtKeyUsageAny)); err2 == nil {
-			v.add(finding.Finding{
-				ID:       finding.CertWrongEKU,
-				Severity: finding.Error,
-				Title:    fmt.Sprintf("the chain is not valid for %s", ekuName(v.usage)),
-				Detail:   fmt.Sprintf("crypto/x509 accepts the chain for any usage but not for %s: %v", ekuName(v.usage), err),
-				Fix:      "get a certificate (and intermediate) issued for this usage",
-			})
-			break
-		}
-		v.invalid(err)
-	case timeOnly && anchored:
-		// Variation: verify at a time when every certificate of the path
-		// is valid, to find problems hidden behind the dates.
-		if t, ok := commonTime(w.path); ok {
-			if _, err2 := v.sent[0].Verify(v.opts(t, x509.ExtKeyUsageAny)); err2 != nil {
-				v.invalid(err2)
-			}
-		}
+	if then != nil {
+		v.endFinding(then)
 	}
-	return w.path
+	misplaced := v.checkOrder(path)
+	v.checkExtras(path, misplaced)
+	if nameFinding != nil {
+		if v.namesOnly && len(v.r.Findings) > 0 {
+			nameFinding.Detail += ". The other findings follow the issuers' names and key identifiers; their signatures were not checked, since the name alone refuses the chain"
+		}
+		v.add(*nameFinding)
+	}
+	for _, pr := range rules {
+		v.add(v.problemFinding(pr, path))
+	}
+	if len(v.r.Verified) > 0 {
+		v.checkOCSP(path)
+	}
+	v.checkPins()
+	v.reportFetches()
 }
 
-// invalid records a failure crypto/x509 reports that no other finding
-// explains.
-func (v *verifier) invalid(err error) {
-	v.add(finding.Finding{
-		ID:       finding.ChainInvalid,
-		Severity: finding.Error,
-		Title:    "crypto/x509 rejected the chain: " + err.Error(),
-		Detail:   "the chain's structure, dates, key usages and signature algorithms look right, but crypto/x509 refuses it (name constraints, path length, or a malformed certificate): " + err.Error(),
-		Fix:      "inspect the chain with `openssl verify -show_chain`; the CA may have issued a certificate outside its constraints",
-	})
-}
-
-// commonTime returns a time at which every certificate of path is valid.
-func commonTime(path []*x509.Certificate) (time.Time, bool) {
-	var from, to time.Time
-	for i, c := range path {
-		if i == 0 || c.NotBefore.After(from) {
-			from = c.NotBefore
+// reported returns the failed path to explain, with its problems: the
+// best the search found whose last link is real. A pruned path's last
+// certificate was checked before its signature (a client prunes it
+// without one); its signature is checked now, and a path whose last
+// certificate did not sign turns into the dead end it is.
+func (v *verifier) reported(leaf *x509.Certificate) *attempt {
+	s := &v.search
+	tried := map[*attempt]bool{}
+	for range len(s.failed) + 1 {
+		att := s.best
+		if att == nil {
+			return &attempt{path: []*x509.Certificate{leaf}, end: endMissing, prof: v.profileFor(nil)}
 		}
-		if i == 0 || c.NotAfter.Before(to) {
-			to = c.NotAfter
-		}
-	}
-	if from.After(to) {
-		return time.Time{}, false
-	}
-	if t := from.Add(time.Second); !t.After(to) {
-		return t, true
-	}
-	return from, true
-}
-
-// walk ends.
-const (
-	endAnchor     = iota // the path reaches a trust anchor
-	endSelfSigned        // the path ends at a self-signed certificate that is not an anchor
-	endMissing           // the last certificate's issuer is neither sent nor an anchor
-	endLoop              // the issuers loop
-)
-
-// walkResult is the path the peer's certificates and the anchors form.
-type walkResult struct {
-	path []*x509.Certificate
-	end  int
-	// nameOnly are certificates whose subject is the missing issuer's name
-	// but whose key did not sign the last certificate.
-	nameOnly []*x509.Certificate
-}
-
-// walk follows issuers from the leaf through the sent certificates and the
-// anchors, preferring anchors and certificates valid at the verification
-// time, as crypto/x509's path builder does. It relies on x509's own
-// signature checks and never re-implements them.
-func (v *verifier) walk() walkResult {
-	cur := v.sent[0]
-	w := walkResult{path: []*x509.Certificate{cur}}
-	used := map[*x509.Certificate]bool{cur: true}
-	for range len(v.sent) + len(v.a.certs) + 1 {
-		if v.isAnchor(cur) {
-			w.end = endAnchor
-			return w
-		}
-		var next *x509.Certificate
-		for _, a := range v.a.certs {
-			if v.signedBy(cur, a) && (next == nil || v.validAt(a) && !v.validAt(next)) {
-				next = a
-			}
-		}
-		if next != nil {
-			w.path = append(w.path, next)
-			w.end = endAnchor
-			return w
-		}
-		if v.isSelfSigned(cur) {
-			w.end = endSelfSigned
-			return w
-		}
-		for _, s := range v.sent[1:] {
-			if used[s] || !v.signedBy(cur, s) {
-				continue
-			}
-			if next == nil || v.validAt(s) && !v.validAt(next) {
-				next = s
-			}
-		}
-		if next == nil {
-			for _, c := range append(slices.Clone(v.a.certs), v.sent...) {
-				if bytes.Equal(c.RawSubject, cur.RawIssuer) && c != cur {
-					w.nameOnly = append(w.nameOnly, c)
+		n := len(att.path)
+		if att.end == endPruned && !v.signedBy(att.path[n-2], att.path[n-1]) && !v.exhausted {
+			tried[att] = true
+			d := v.deadEnd(att.path[:n-1], endMissing)
+			s.best = nil
+			for _, f := range s.failed {
+				if !tried[f] && (s.best == nil || f.better(s.best)) {
+					s.best = f
 				}
 			}
-			w.end = endMissing
-			return w
+			if s.best == nil || d.better(s.best) {
+				s.best = d
+			}
+			continue
 		}
-		w.path = append(w.path, next)
-		used[next] = true
-		cur = next
+		var anchor *x509.Certificate
+		switch {
+		case att.end == endAnchor || att.end == endPruned && att.anchor:
+			anchor = att.path[n-1]
+		case att.end == endPruned && att.contEnd == endAnchor && len(att.cont) > 0:
+			anchor = att.cont[len(att.cont)-1]
+		}
+		att.prof = v.profileFor(anchor)
+		if att.end != endAnchor {
+			att.probs = v.pathProblems(att.path, att.end == endPruned && att.anchor, att.prof, checkAll)
+		}
+		return att
 	}
-	w.end = endLoop
-	return w
+	return s.best
+}
+
+// lastOf returns the last certificate of path followed by more.
+func lastOf(path, more []*x509.Certificate) *x509.Certificate {
+	if len(more) > 0 {
+		return more[len(more)-1]
+	}
+	return path[len(path)-1]
+}
+
+// endFinding explains how the best failed path ended.
+func (v *verifier) endFinding(att *attempt) {
+	path := att.path
+	last := path[len(path)-1]
+	if (att.end == endMissing || att.end == endSelfSigned) && v.factsOf(last).emptyIssuer {
+		return // its empty issuer name is the finding (cert.nonconforming)
+	}
+	switch att.end {
+	case endSelfSigned:
+		if len(path) == 1 {
+			v.selfSigned(last)
+		} else {
+			v.untrustedRoot(path, nil)
+		}
+	case endMissing:
+		if len(path) == 1 || !last.IsCA {
+			v.incomplete(last, att.nameOnly)
+		} else {
+			v.untrustedRoot(path, att.nameOnly)
+		}
+	case endCycle:
+		v.cycle(path, att.loop)
+	case endDeep:
+		v.tooDeep(path)
+	case endBudget:
+		v.budget(path)
+	}
 }
 
 // validAt reports whether c is within its validity period at the
@@ -456,7 +516,7 @@ func (v *verifier) validAt(c *x509.Certificate) bool {
 // isAnchor reports whether c is a trust anchor: the same subject and key as
 // an anchor.
 func (v *verifier) isAnchor(c *x509.Certificate) bool {
-	return slices.ContainsFunc(v.a.certs, func(a *x509.Certificate) bool { return sameKeyAndName(a, c) })
+	return v.anchorEquivalent(c) != nil
 }
 
 // sameKeyAndName reports whether a and b have the same subject and public key.
@@ -477,7 +537,8 @@ func signedBy(child, parent *x509.Certificate) bool {
 		return true
 	}
 	var insecure x509.InsecureAlgorithmError
-	if errors.As(err, &insecure) && weakSignature(child.SignatureAlgorithm) {
+	_, dsaKey := parent.PublicKey.(*dsa.PublicKey)
+	if errors.As(err, &insecure) && weakSignature(child.SignatureAlgorithm) || errors.Is(err, x509.ErrUnsupportedAlgorithm) && dsaKey {
 		return len(child.AuthorityKeyId) == 0 || bytes.Equal(child.AuthorityKeyId, parent.SubjectKeyId)
 	}
 	return false
@@ -492,7 +553,7 @@ func isSelfSigned(c *x509.Certificate) bool {
 // and browsers no longer accept.
 func weakSignature(alg x509.SignatureAlgorithm) bool {
 	switch alg {
-	case x509.MD2WithRSA, x509.MD5WithRSA, x509.SHA1WithRSA, x509.DSAWithSHA1, x509.ECDSAWithSHA1:
+	case x509.MD2WithRSA, x509.MD5WithRSA, x509.SHA1WithRSA, x509.DSAWithSHA1, x509.DSAWithSHA256, x509.ECDSAWithSHA1:
 		return true
 	}
 	return false

@@ -111,7 +111,7 @@ func TestVerifyDiagnosis(t *testing.T) {
 			detail: []string{`"mail.lab.example"`, "DNS:www.lab.example, DNS:lab.example"}},
 		{name: "cn-only", chain: []*node{cnOnly, l.inter}, host: "cn.lab.example", id: finding.NameMismatch, sev: finding.Error, detail: []string{"Common Name", "no subjectAltName"}},
 		{name: "reversed", chain: []*node{l.inter, l.leaf}, id: finding.ChainWrongOrder, sev: finding.Error, detail: []string{"#2", "Sent order"}},
-		{name: "out-of-order", chain: []*node{l.leaf, l.root, l.inter}, trusted: true, id: finding.ChainWrongOrder, sev: finding.Warning, detail: []string{"#3 in the list but #2"}},
+		{name: "out-of-order", chain: []*node{l.leaf, l.root, l.inter}, trusted: true, id: finding.ChainWrongOrder, sev: finding.Warning, detail: []string{"the order #1, #3, #2"}},
 		{name: "not-ca", chain: []*node{notCALeaf, notCA}, id: finding.CertNotCA, sev: finding.Error, detail: []string{"certificate #2", "CA:TRUE"}},
 		{name: "sha1-leaf", policy: &Verifier{Anchors: NewAnchors("", certs(rsaRoot)...)}, chain: []*node{sha1Leaf}, id: finding.CertWeakSignature, sev: finding.Error, detail: []string{"SHA1-RSA"}},
 		{name: "no-depth-limit", policy: &Verifier{Anchors: NewAnchors("", certs(l.root)...), MaxIntermediates: 0}, chain: []*node{l.leaf, l.inter}, trusted: true},

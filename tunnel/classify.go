@@ -34,6 +34,9 @@ func ClassifyServer(err error) string {
 }
 
 func classify(err error, server bool) string {
+	if id := ClassifyStartTLS(err); id != "" {
+		return id
+	}
 	var ve *trust.VerifyError
 	if errors.As(err, &ve) {
 		return ve.ID

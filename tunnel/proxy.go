@@ -367,7 +367,11 @@ func (p *Proxy) transfer(raw, in, out net.Conn, start time.Time) {
 // refuse logs and counts a refused connection.
 func (p *Proxy) refuse(raw net.Conn, side string, err error) {
 	id := Classify(err)
-	if side == "client" && p.Handshake != nil {
+	var te *targetError
+	switch {
+	case errors.As(err, &te): // a STARTTLS server mode's target failed to greet
+		side = "target"
+	case side == "client" && p.Handshake != nil:
 		id = ClassifyServer(err) // the proxy is the TLS server facing this client
 	}
 	p.refuseAs(raw, side, id, err)
@@ -422,7 +426,7 @@ func proxyHeader(raw, in net.Conn) *ProxyHeader {
 	if !h.Source.IsValid() || !h.Destination.IsValid() {
 		h.Source, h.Destination = netip.AddrPort{}, netip.AddrPort{}
 	}
-	if tc, ok := in.(*tls.Conn); ok {
+	if tc, ok := in.(interface{ ConnectionState() tls.ConnectionState }); ok { // *tls.Conn, also after STARTTLS
 		cs := tc.ConnectionState()
 		h.ALPN, h.Authority = cs.NegotiatedProtocol, cs.ServerName
 		h.TLS = &ProxyTLS{

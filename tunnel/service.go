@@ -10,9 +10,11 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/tlskit/tlskit"
+	"github.com/tlskit/tlskit/starttls"
 )
 
 // Mode says which side of a [Service] speaks TLS.
@@ -55,6 +57,12 @@ type Service struct {
 	Listen, Target string
 	// ProxyProtocol sends a PROXY protocol v2 header to the target.
 	ProxyProtocol bool
+	// Protocol, when set, is the protocol whose in-band upgrade comes
+	// before TLS on the TLS side (stunnel's "protocol ="): in client mode
+	// the service upgrades towards its target ([StartTLSDial]), in server
+	// mode it offers the upgrade to its clients ([StartTLSServe]; one of
+	// [starttls.ServerProtocols]).
+	Protocol starttls.Protocol
 	// Limits bound the service's connections.
 	Limits
 	// Policy returns the service's TLS policy, built afresh when the
@@ -77,7 +85,7 @@ func (s *Service) plaintext() string {
 //	{"metrics": "127.0.0.1:9090",
 //	 "services": [{"name": "redis", "mode": "client", "listen": "127.0.0.1:6379",
 //	               "target": "redis.internal:6380", "policy": "redis.policy.json",
-//	               "proxy_protocol": false, "max_conns": 100, "handshake_timeout": "10s",
+//	               "proxy_protocol": false, "protocol": "", "max_conns": 100, "handshake_timeout": "10s",
 //	               "first_byte_timeout": "3s", "idle_timeout": "5m"}]}
 //
 // Every service needs a unique name, a mode, listen, target and a policy
@@ -104,6 +112,7 @@ type serviceFile struct {
 	Target           string `json:"target"`
 	Policy           string `json:"policy"`
 	ProxyProtocol    bool   `json:"proxy_protocol"`
+	Protocol         string `json:"protocol"`
 	MaxConns         *int   `json:"max_conns"`
 	HandshakeTimeout string `json:"handshake_timeout"`
 	FirstByteTimeout string `json:"first_byte_timeout"`
@@ -155,7 +164,7 @@ func (e *PublicPlaintextError) Error() string {
 }
 
 // configHint describes the config file format.
-const configHint = `the file is {"metrics": "127.0.0.1:9090", "services": [{"name", "mode", "listen", "target", "policy", "proxy_protocol", "max_conns", "handshake_timeout", "first_byte_timeout", "idle_timeout"}]}`
+const configHint = `the file is {"metrics": "127.0.0.1:9090", "services": [{"name", "mode", "listen", "target", "policy", "proxy_protocol", "protocol", "max_conns", "handshake_timeout", "first_byte_timeout", "idle_timeout"}]}`
 
 // LoadConfig reads a config file (see [Config]). Services get defaults for
 // the limits the file leaves out; their policies are read when they start.
@@ -194,6 +203,9 @@ func LoadConfig(path string, defaults Limits) (*Config, error) {
 		}
 		if sf.Listen == "" || sf.Target == "" || sf.Policy == "" {
 			return fail(s.Name, "", "needs listen, target and policy")
+		}
+		if s.Protocol, err = ParseProtocol(sf.Protocol, s.Mode == ModeServer); err != nil {
+			return fail(s.Name, "", "protocol: %s", strings.TrimPrefix(err.Error(), "tunnel: "))
 		}
 		if sf.MaxConns != nil {
 			s.MaxConns = *sf.MaxConns

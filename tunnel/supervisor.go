@@ -234,6 +234,19 @@ func (r *running) newProxy(log *slog.Logger, m *Metrics) *Proxy {
 	}
 	target := r.svc.Target
 	var dialer net.Dialer
+	if proto := r.svc.Protocol; proto != "" {
+		cfg := func() *tls.Config { return r.cfg.Load() }
+		if r.svc.Mode == ModeServer {
+			host, err := os.Hostname()
+			if err != nil || host == "" {
+				host = "localhost"
+			}
+			p.Handshake, p.Dial = StartTLSServe(proto, target, host, dialer.DialContext, cfg)
+		} else {
+			p.Dial = StartTLSDial(proto, target, "", dialer.DialContext, cfg)
+		}
+		return p
+	}
 	if r.svc.Mode == ModeServer {
 		p.Handshake = func(ctx context.Context, c net.Conn) (net.Conn, error) {
 			tc := tls.Server(c, r.cfg.Load())

@@ -29,7 +29,9 @@ func TestMain(m *testing.M) {
 // $LAB_CLIENT_CERT/$LAB_CLIENT_KEY a client certificate its servers accept,
 // $LAB_BADCLIENT_CERT/$LAB_BADCLIENT_KEY one they reject, and $LAB_<CASE>
 // (upper case, dashes as underscores) the address of each case, e.g.
-// $LAB_EXPIRED.
+// $LAB_EXPIRED, and $LAB_CHAIN_<CASE> the chain it serves (PEM), e.g.
+// $LAB_CHAIN_EXPIRED; $LAB_CRL is the Intermediate's CRL and
+// $LAB_CLIENT_CA the client CA.
 func TestScripts(t *testing.T) {
 	l, err := lab.Start(context.Background(), lab.Options{Dir: t.TempDir()})
 	if err != nil {
@@ -45,8 +47,14 @@ func TestScripts(t *testing.T) {
 			env.Setenv("LAB_CLIENT_KEY", f.ClientKey)
 			env.Setenv("LAB_BADCLIENT_CERT", f.BadClientCert)
 			env.Setenv("LAB_BADCLIENT_KEY", f.BadClientKey)
+			env.Setenv("LAB_CRL", f.CRL)
+			env.Setenv("LAB_CLIENT_CA", f.ClientCA)
 			for _, c := range l.Cases() {
-				env.Setenv("LAB_"+strings.ToUpper(strings.ReplaceAll(c.Name, "-", "_")), c.Addr)
+				name := strings.ToUpper(strings.ReplaceAll(c.Name, "-", "_"))
+				env.Setenv("LAB_"+name, c.Addr)
+				if c.ChainFile != "" {
+					env.Setenv("LAB_CHAIN_"+name, c.ChainFile)
+				}
 			}
 			return nil
 		},

@@ -138,6 +138,61 @@ func OpenSSL(t testing.TB, args ...string) *Server {
 	return s
 }
 
+// noCloseNotifyServer is a TLS server on Python's ssl module (OpenSSL)
+// that reads one request (or the client's close_notify), answers with a
+// line of data and closes the socket without close_notify: Python's
+// SSLSocket.close does not call SSL_shutdown.
+const noCloseNotifyServer = `
+import socket, ssl, sys
+cert, key, version = sys.argv[1], sys.argv[2], sys.argv[3]
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(cert, key)
+v = ssl.TLSVersion.TLSv1_3 if version == "1.3" else ssl.TLSVersion.TLSv1_2
+ctx.minimum_version = ctx.maximum_version = v
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(16)
+print("ACCEPT 127.0.0.1:%d" % s.getsockname()[1], flush=True)
+while True:
+    c, _ = s.accept()
+    try:
+        t = ctx.wrap_socket(c, server_side=True)
+        t.settimeout(2)
+        try:
+            t.recv(4096)
+        except Exception:
+            pass
+        t.sendall(b"data that may be cut short\n")
+        t.close()
+    except Exception as e:
+        print("error", e, flush=True)
+`
+
+// NoCloseNotify starts a TLS server (Python's ssl, that is OpenSSL, on
+// loopback) that answers each connection's first read with a line of data
+// and closes the TCP connection without a close_notify alert, at TLS
+// version "1.2" or "1.3", with the certificate and key files given.
+func NoCloseNotify(t testing.TB, cert, key, version string) *Server {
+	t.Helper()
+	script := filepath.Join(t.TempDir(), "noclosenotify.py")
+	if err := os.WriteFile(script, []byte(noCloseNotifyServer), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, _ := run(t, "python3", []string{script, cert, key, version})
+	if err := s.waitFor(func() bool {
+		for _, line := range strings.Split(s.Output(), "\n") {
+			if addr, ok := strings.CutPrefix(line, "ACCEPT "); ok {
+				s.Addr = addr
+				return true
+			}
+		}
+		return false
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 // run starts prog with its output collected and its standard input held
 // open (s_server quits at end of input). The process is killed when the
 // test ends, or by stop.

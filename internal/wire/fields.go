@@ -63,7 +63,20 @@ func Fields(m Message) []Field {
 		}
 	case *ServerHello:
 		if m.IsHelloRetryRequest() {
-			add("hello retry request", "yes")
+			// RFC 8446 §4.1.4: the server asks the client for another
+			// ClientHello, with a key share for the group it names and/or
+			// the cookie it sends.
+			if g, ok := m.Extensions.Find(ExtKeyShare).Parsed.(NamedGroup); ok {
+				add("server asked for another key share", "group "+g.String())
+			} else {
+				add("server asked for another ClientHello", "no new key share")
+			}
+			if m.Extensions.Has(ExtCookie) {
+				add("cookie", "sent")
+			}
+			add("version", m.SelectedVersion().String())
+			add("cipher suite", m.CipherSuite.String())
+			break
 		}
 		add("version", m.SelectedVersion().String())
 		add("cipher suite", m.CipherSuite.String())

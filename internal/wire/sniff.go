@@ -7,7 +7,7 @@ import (
 
 // Sniff identifies what a peer that does not speak TLS sent, from the first
 // bytes it sent. protocol is "HTTP", "HTTP/2", "SSH", "SMTP", "FTP", "POP3",
-// "IMAP", "Redis", "PostgreSQL", "MySQL", "plaintext" for other printable
+// "IMAP", "Redis", "POP3 or Redis" (a bare "-ERR" reply), "PostgreSQL", "MySQL", "plaintext" for other printable
 // text, or "" for unrecognized binary. excerpt is a short printable rendering
 // of the first line (for SSH, the banner), with other bytes shown as '.'.
 func Sniff(b []byte) (protocol string, excerpt string) {
@@ -32,8 +32,12 @@ func Sniff(b []byte) (protocol string, excerpt string) {
 		return "POP3", excerpt
 	case has("* OK") || has("* PREAUTH") || has("* BYE"):
 		return "IMAP", excerpt
-	case has("-ERR") || has("-NOAUTH") || has("-DENIED") || has("-WRONGPASS") || has("+PONG"):
+	case has("-NOAUTH") || has("-DENIED") || has("-WRONGPASS") || has("+PONG"):
 		return "Redis", excerpt
+	case has("-ERR"):
+		// Both a POP3 server and Redis answer bytes they cannot parse
+		// with "-ERR …": the reply alone does not tell them apart.
+		return "POP3 or Redis", excerpt
 	case isPostgresError(b):
 		return "PostgreSQL", printable(bytes.ReplaceAll(b[5:min(len(b), 128)], []byte{0}, []byte{' '}), 80)
 	case isMySQLGreeting(b):

@@ -20,6 +20,11 @@
 //     saying what the conversation negotiated so far.
 //   - Hellos: accessors say what a [ClientHello] offers (server name, ALPN,
 //     versions, suites, ticket, early data) and what a server selected.
+//   - Building: constructors for the extensions a client sends
+//     ([ServerNameExtension], [KeyShareExtension], [PreSharedKeyExtension]…,
+//     each with Parsed set as if it had been received), [HandshakeMessage]
+//     and [AppendRecords] framing, [SSLv2Record]; [ParseSSLv2ServerHello]
+//     reads an SSL 2.0 server's answer.
 //   - Names: every registry is a named integer type whose String method
 //     returns the IANA name.
 //   - Cipher suites: [CipherSuite.Info] gives what a suite fixes (key

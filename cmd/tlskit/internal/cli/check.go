@@ -27,12 +27,15 @@ type checkFlags struct {
 	insecure   bool
 	brief      bool
 	stacks     bool
+	expiring   daysDuration
+	many       manyFlags
+	starttls   startTLSFlags
 }
 
 func newCheckCmd(stdio Stdio) *cobra.Command {
 	var f checkFlags
 	cmd := &cobra.Command{
-		Use:   "check [flags] HOST[:PORT]",
+		Use:   "check [flags] HOST[:PORT]...",
 		Short: "Connect, trace the handshake, verify the chain and explain every problem",
 		Long: `check connects to HOST:PORT (port 443 by default), records the TLS handshake
 and prints it message by message, decrypting TLS 1.3's encrypted handshake
@@ -42,6 +45,19 @@ describe, and explains each problem with a finding id, evidence and a fix.
 
 Verification is deferred, never skipped: the chain is verified after the
 handshake so that a failure can be diagnosed instead of just aborting.
+
+On the well-known ports of protocols that upgrade in band (25, 587 and 2525
+SMTP, 24 LMTP, 143 IMAP, 110 POP3, 21 FTP, 389 LDAP, 5432 PostgreSQL, 3306
+MySQL, 5222 and 5269 XMPP, 119 NNTP, 4190 ManageSieve, 6667 IRC) check speaks
+the plaintext preamble first (STARTTLS, AUTH TLS, SSLRequest…), shows it in
+the ladder, and after the handshake shows the first reply inside TLS;
+--starttls PROTO picks the protocol on any port, --starttls none turns it off.
+
+A certificate that expires within --expiring-within (30 days by default) is
+warned about (cert.expiring-soon): the server's leaf, every certificate of
+the verified path, and the client certificate given with --cert.
+
+` + manyHelp + `
 
 ` + trustHelp + `
 
@@ -55,14 +71,28 @@ wrong flag or argument, or a file it names that is missing or unusable.`,
   tlskit check --policy api.policy.json api.internal:443
   tlskit check --pin sha256/YLh1dUR9y6Kja30RrAn7JKnbQG/uEtLMkBgFF2Fuihg= example.com
   tlskit check --cert client.pem --key client.key mtls.example.com
-  tlskit check --json --keylog keys.log example.com`,
+  tlskit check --json --keylog keys.log example.com
+  tlskit check --targets hosts.txt --json > reports.jsonl
+  tlskit check --targets - --csv --concurrency 64 < hosts.txt > fleet.csv
+  tlskit check --targets hosts.txt --html fleet.html --expiring-within 45d
+  tlskit check example.com example.org:8443 api.internal
+  tlskit check mail.example.com:587                  # STARTTLS (SMTP), chosen by the port
+  tlskit check --starttls postgres db.internal:5433
+  tlskit check --starttls xmpp --xmpp-domain example.org xmpp.example.org:5222
+  tlskit check --starttls none legacy.example.com:143`,
 		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) != 1 {
-				return usagef("example: tlskit check example.com:443", "check takes one HOST[:PORT], got %d arguments", len(args))
+			if len(args) == 0 && f.many.targetsFile == "" {
+				return usagef("example: tlskit check example.com:443, or tlskit check --targets hosts.txt", "check takes HOST[:PORT] arguments or --targets FILE")
 			}
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 || f.many.targetsFile != "" || f.many.csvOut {
+				return runMany(cmd.Context(), stdio, &f, args)
+			}
+			if err := f.many.check(f.jsonOut); err != nil {
+				return err
+			}
 			opts, closeFn, err := f.options(args[0], stdio.Err)
 			if err != nil {
 				return err
@@ -70,6 +100,9 @@ wrong flag or argument, or a file it names that is missing or unusable.`,
 			rep := probe.Run(cmd.Context(), opts)
 			kerr := closeFn()
 			if err := printReport(stdio.Out, rep, f.jsonOut, render.Options{Brief: f.brief, Time: opts.Time, Width: outputWidth(stdio.Out), Flags: checkSettingFlags}); err != nil {
+				return err
+			}
+			if err := f.many.writeHTML([]*diagnose.Report{rep}, opts.Time); err != nil {
 				return err
 			}
 			if kerr != nil {
@@ -88,7 +121,7 @@ wrong flag or argument, or a file it names that is missing or unusable.`,
 // register defines check's flags on fl.
 func (f *checkFlags) register(fl *pflag.FlagSet) {
 	fl.SortFlags = false
-	f.trust.register(fl, groupTrust|groupName|groupVersions|groupTime|groupTimeout, 10*time.Second)
+	f.trust.register(fl, groupTrust|groupName|groupVersions|groupTime|groupTimeout|groupChecks, 10*time.Second)
 	fl.StringVar(&f.certFile, "cert", "", "client certificate `FILE` (PEM) to present")
 	fl.StringVar(&f.keyFile, "key", "", "private key `FILE` (PEM) of --cert")
 	fl.StringSliceVar(&f.alpn, "alpn", nil, "application protocols to offer, e.g. h2,http/1.1")
@@ -97,6 +130,10 @@ func (f *checkFlags) register(fl *pflag.FlagSet) {
 	fl.BoolVar(&f.brief, "brief", false, "print only the verdict and the findings")
 	fl.BoolVar(&f.stacks, "stacks", false, "also say which TLS stacks on this machine (go, openssl, qt5, gnutls…) would trust the chain")
 	fl.BoolVar(&f.insecure, "insecure", false, "DANGEROUS: do not fail on verification problems (they are still shown)")
+	f.expiring = daysDuration(defaultExpiringWithin)
+	fl.Var(&f.expiring, "expiring-within", "warn about certificates that expire within this `DURATION` (30d, 720h; 0 turns it off)")
+	f.many.register(fl)
+	f.starttls.register(fl)
 }
 
 // options turns flags into probe options. The returned func closes files the
@@ -131,6 +168,11 @@ func (f *checkFlags) options(target string, stderr io.Writer) (probe.Options, fu
 		Insecure:   f.insecure,
 		Stacks:     f.stacks,
 		StacksEnv:  truststore.ProcessEnv(),
+
+		ExpiringWithin: time.Duration(f.expiring),
+	}
+	if err := f.starttls.apply(&opts, addr); err != nil {
+		return opts, noop, err
 	}
 	if f.certFile == "" && f.keyFile == "" {
 		f.certFile, f.keyFile = pol.CertFile, pol.KeyFile

@@ -204,7 +204,7 @@ the evidence and the fix.`,
 	}
 	root.CompletionOptions.HiddenDefaultCmd = true
 	root.SuggestionsMinimumDistance = 2
-	root.AddCommand(newCheckCmd(stdio), newLabCmd(stdio), newDemoCmd(stdio), newTruststoreCmd(stdio), newPcapCmd(stdio), newTunnelCmd(stdio), newVersionCmd(stdio))
+	root.AddCommand(newCheckCmd(stdio), newScanCmd(stdio), newVerifyCmd(stdio), newLabCmd(stdio), newDemoCmd(stdio), newTruststoreCmd(stdio), newPcapCmd(stdio), newTunnelCmd(stdio), newExporterCmd(stdio), newVersionCmd(stdio))
 	usageArgs(root)
 	return root
 }

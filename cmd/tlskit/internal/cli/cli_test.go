@@ -35,7 +35,7 @@ func TestExitCodes(t *testing.T) {
 	}{
 		{args: []string{"version"}, code: ExitOK},
 		{args: []string{}, code: ExitOK},
-		{args: []string{"check"}, code: ExitUsage, stderr: []string{"tlskit: error: check takes one HOST[:PORT]", "tlskit: hint: example: tlskit check example.com:443"}},
+		{args: []string{"check"}, code: ExitUsage, stderr: []string{"tlskit: error: check takes HOST[:PORT] arguments or --targets FILE", "tlskit: hint: example: tlskit check example.com:443"}},
 		{args: []string{"check", "--timeout", "-1s", "x"}, code: ExitUsage, stderr: []string{"--timeout must be positive"}},
 		{args: []string{"nope"}, code: ExitUsage, stderr: []string{`tlskit: error: unknown command "nope"`, "tlskit: hint: run 'tlskit help'"}},
 		{args: []string{"chek", "x"}, code: ExitUsage, stderr: []string{`unknown command "chek"`, "tlskit: hint: did you mean 'tlskit check'?"}},

@@ -80,6 +80,9 @@ func labCheck(c lab.Case) *checkFlags {
 	if c.Client.MinVersion != 0 {
 		f.trust.minVersion = versionFlag(c.Client.MinVersion)
 	}
+	f.trust.crls = append([]string(nil), c.Client.CRLFiles...)
+	f.trust.fetch = c.Client.Fetch
+	f.starttls.proto = c.Client.StartTLS
 	return &f
 }
 
@@ -98,6 +101,15 @@ func labCommand(c lab.Case) string {
 	}
 	if c.Client.MinVersion != 0 {
 		args = append(args, "--min-version", versionFlag(c.Client.MinVersion))
+	}
+	for _, crl := range c.Client.CRLFiles {
+		args = append(args, "--crl", crl)
+	}
+	if c.Client.Fetch {
+		args = append(args, "--fetch")
+	}
+	if c.Client.StartTLS != "" {
+		args = append(args, "--starttls", c.Client.StartTLS)
 	}
 	return strings.Join(append(args, c.Addr), " ")
 }

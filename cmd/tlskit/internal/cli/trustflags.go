@@ -34,6 +34,8 @@ const (
 	groupTime
 	// groupTimeout: --timeout.
 	groupTimeout
+	// groupChecks: --profile, --max-depth, --crl, --fetch.
+	groupChecks
 )
 
 // trustFlags are the flags of every command that verifies a peer, defined
@@ -50,6 +52,11 @@ type trustFlags struct {
 	maxVersion    string
 	verifyTime    string
 	timeout       time.Duration
+	profile       string
+	maxDepth      int
+	fs            *pflag.FlagSet
+	crls          []string
+	fetch         bool
 }
 
 // trustHelp is the paragraph every verifying command's --help carries.
@@ -65,6 +72,7 @@ func (f *trustFlags) register(fs *pflag.FlagSet, groups flagGroup, timeoutDefaul
 		groups |= groupPolicy
 	}
 	f.groups = groups
+	f.fs = fs
 	if groups&groupTrust != 0 {
 		fs.StringArrayVar(&f.trust, "trust", nil, "trust `SOURCE`: system, file:PATH, dir:PATH or pem:PEM; replaces the system roots unless system is listed (repeatable)")
 		fs.StringArrayVar(&f.caFiles, "ca-file", nil, "trust the CA certificates in `FILE` (PEM or DER), the same as --trust file:FILE (repeatable)")
@@ -88,6 +96,12 @@ func (f *trustFlags) register(fs *pflag.FlagSet, groups flagGroup, timeoutDefaul
 	}
 	if groups&groupTimeout != 0 {
 		fs.DurationVar(&f.timeout, "timeout", timeoutDefault, "give up connecting and handshaking after this `DURATION`")
+	}
+	if groups&groupChecks != 0 {
+		fs.StringVar(&f.profile, "profile", "", "judge the chain by `PROFILE`: webpki (CA/Browser Forum rules), rfc5280 (RFC 5280 alone) or auto (default: webpki for a system root, rfc5280 for a CA you trust explicitly)")
+		fs.IntVar(&f.maxDepth, "max-depth", 0, "allow at most `N` intermediates between the leaf and the anchor (0: the leaf must be issued by an anchor; self-issued key rollover certificates do not count; default: no limit)")
+		fs.StringArrayVar(&f.crls, "crl", nil, "check revocation against the CRL in `FILE` (PEM or DER; repeatable): a revoked certificate, or a CRL of its issuer that cannot be used, refuses the chain")
+		fs.BoolVar(&f.fetch, "fetch", false, "fetch what the chain points at: a missing intermediate from its AIA URL and CRLs from their distribution points (http, bounded); off by default: no network")
 	}
 }
 
@@ -158,6 +172,25 @@ func (f *trustFlags) policy(warn io.Writer) (*tlskit.Policy, error) {
 		}
 		p.Time = func() time.Time { return at }
 	}
+	if f.groups&groupChecks != 0 {
+		if f.profile != "" {
+			if _, err := trust.ParseProfile(f.profile); err != nil {
+				return nil, usagef("--profile is auto, webpki or rfc5280", "--profile %q is not a profile", f.profile)
+			}
+			p.Profile = f.profile
+		}
+		switch {
+		case !f.fs.Changed("max-depth"):
+		case f.maxDepth == 0:
+			p.MaxIntermediates = trust.NoIntermediates
+		case f.maxDepth > 0:
+			p.MaxIntermediates = f.maxDepth
+		default:
+			return nil, usagef("example: --max-depth 2", "--max-depth %d: give 0 or more", f.maxDepth)
+		}
+		p.CRLFiles = append(p.CRLFiles, f.crls...)
+		p.Fetch = p.Fetch || f.fetch
+	}
 	if err := f.checkTimeout(); err != nil {
 		return nil, err
 	}
@@ -180,6 +213,8 @@ func verifier(p *tlskit.Policy) (*trust.Verifier, error) {
 	switch {
 	case errors.As(err, &se):
 		return nil, usage(err, "trust sources are system, file:PATH, dir:PATH or pem:PEM; --ca-file takes a file of PEM or DER CA certificates")
+	case err != nil && strings.Contains(err.Error(), "CRL"):
+		return nil, usage(err, "--crl takes a CRL file in PEM (X509 CRL) or DER, as `openssl crl` writes it")
 	case err != nil:
 		return nil, usage(err, "")
 	}

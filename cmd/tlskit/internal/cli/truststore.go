@@ -65,11 +65,7 @@ refuses the chain, or the output cannot be written); 2 usage error.`,
 				if serverName == "" {
 					return usagef("example: --verify chain.pem --servername api.example.com", "--verify needs --servername, the name to verify the chain for")
 				}
-				at := time.Now()
-				if pol.Time != nil {
-					at = pol.Time()
-				}
-				sr, err := whoTrusts(opts, chain, serverName, at)
+				sr, err := whoTrusts(opts, chain, serverName)
 				if err != nil {
 					return err
 				}
@@ -106,10 +102,16 @@ refuses the chain, or the output cannot be written); 2 usage error.`,
 // whoTrusts asks every stack about chain, and notes on those that accept
 // it where tlskit's own verdict (against this machine's roots) refuses it,
 // and why that still matters.
-func whoTrusts(opts truststore.Options, chain []*x509.Certificate, name string, at time.Time) (*render.ChainStacks, error) {
+func whoTrusts(opts truststore.Options, chain []*x509.Certificate, name string) (*render.ChainStacks, error) {
 	verdicts, err := truststore.WhoTrusts(opts, chain, name)
 	if err != nil {
 		return nil, err
+	}
+	// tlskit's own verdict, stricter than every stack: note where a stack
+	// accepts what tlskit refuses (the rules, not the roots, matter here).
+	at := time.Now()
+	if opts.Time != nil {
+		at = opts.Time()
 	}
 	res := (&trust.Verifier{Anchors: trust.SystemAnchors()}).Verify(chain, name, at)
 	diagnose.MarkStricter(verdicts, res)

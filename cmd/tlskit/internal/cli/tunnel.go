@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -26,6 +27,7 @@ type tunnelFlags struct {
 	allow             []string
 	alpn              []string
 	proxyProtocol     bool
+	protocol          string
 	maxConns          int
 	firstByteTimeout  time.Duration
 	idleTimeout       time.Duration
@@ -59,6 +61,7 @@ func (f *tunnelFlags) registerService(fs *pflag.FlagSet, server bool) {
 	fs.StringVar(&f.keyFile, "key", "", "private key PEM for --cert")
 	fs.StringSliceVar(&f.alpn, "alpn", nil, "application protocols to offer or accept, e.g. h2,http/1.1")
 	fs.BoolVar(&f.proxyProtocol, "proxy-protocol", false, "send a PROXY protocol v2 header to the target")
+	registerTunnelProtocol(fs, &f.protocol, server)
 	fs.BoolVar(&f.legacy, "legacy", false, "allow the legacy profile: TLS 1.0/1.1 (with --min-version) and TLS 1.2 suites without forward secrecy or AEAD (logged)")
 	if server {
 		fs.StringArrayVar(&f.clientCAs, "client-ca", nil, "require client certificates from the CA in `FILE` (repeatable)")
@@ -166,6 +169,10 @@ func (f *tunnelFlags) service(mode tunnel.Mode) (*tunnel.Service, error) {
 	if err != nil {
 		return nil, err
 	}
+	proto, err := tunnel.ParseProtocol(f.protocol, mode == tunnel.ModeServer)
+	if err != nil {
+		return nil, usagef("", "--protocol: %s", strings.TrimPrefix(err.Error(), "tunnel: "))
+	}
 	flags := *f
 	policy := func(warn io.Writer) (*tlskit.Policy, error) {
 		p, err := flags.trust.policy(warn)
@@ -196,7 +203,7 @@ func (f *tunnelFlags) service(mode tunnel.Mode) (*tunnel.Service, error) {
 		}
 		return p, nil
 	}
-	return &tunnel.Service{Name: string(mode), Mode: mode, Listen: f.listen, Target: f.target, ProxyProtocol: f.proxyProtocol, Limits: limits, Policy: policy}, nil
+	return &tunnel.Service{Name: string(mode), Mode: mode, Listen: f.listen, Target: f.target, ProxyProtocol: f.proxyProtocol, Protocol: proto, Limits: limits, Policy: policy}, nil
 }
 
 // run supervises the services until SIGTERM/SIGINT or the context ends.

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Compares `tlskit exporter` with blackbox_exporter (Debian's
+# prometheus-blackbox-exporter, its tcp prober with TLS) probing the same
+# lab server through the same /probe endpoint, one after the other in the
+# same run. Each exporter is a fresh process pinned to CPU 0 with
+# GOMAXPROCS=1 ("one core"); the lab and the load generator
+# (bench/exporterbench) run on CPU 1. Every probe is for its own target,
+# 127.a.b.c:PORT (10,000 distinct addresses, all reaching the lab's healthy
+# TLS 1.3 server), trusts the lab's root and verifies the lab's name.
+# Goals (issue 15): 10,000 targets a minute on one core; >= 2x
+# blackbox_exporter's probes per CPU-second; <= its memory.
+#
+#   bench/exporter.sh [SECONDS] [ROUNDS]   (default 20 s per measurement, 1 round)
+#
+# Rounds alternate the two exporters, so that a busy machine weighs on both:
+# compare medians.
+#
+# Two measurements per exporter: the required load (10,000 targets a
+# minute, 166.7 probes/s, for SECONDS) and saturation (64 probes in flight,
+# as fast as the exporter answers). About 2 minutes with the default.
+set -euo pipefail
+secs=${1:-20}
+rounds=${2:-1}
+cd "$(dirname "$0")/.."
+command -v prometheus-blackbox-exporter >/dev/null || { echo "bench/exporter.sh: prometheus-blackbox-exporter is not installed (apt-get install prometheus-blackbox-exporter)" >&2; exit 2; }
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" || true
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port() {
+  for _ in $(seq 100); do (echo >/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.05; done
+  echo "bench/exporter.sh: nothing listens on 127.0.0.1:$1" >&2; return 1
+}
+
+go build -o "$work/tlskit" ./cmd/tlskit
+go build -o "$work/exporterbench" ./bench/exporterbench
+taskset -c 1 "$work/exporterbench" lab "$work/lab" >"$work/lab.out" &
+pids+=($!)
+for _ in $(seq 100); do [ -s "$work/lab.out" ] && break; sleep 0.05; done
+read -r lab_port root <"$work/lab.out"
+name=good.lab.tlskit.test
+
+cat >"$work/tlskit.json" <<JSON
+{"modules": {"lab": {"trust": ["file:$root"], "server_name": "$name", "timeout": "5s"}}}
+JSON
+cat >"$work/blackbox.yml" <<YAML
+modules:
+  lab:
+    prober: tcp
+    timeout: 5s
+    tcp:
+      tls: true
+      tls_config:
+        ca_file: $root
+        server_name: $name
+YAML
+
+# measure NAME METRIC URL-PREFIX COMMAND...: one fresh exporter per measurement.
+measure() {
+  local label=$1 metric=$2 url=$3 port=$4; shift 4
+  for mode in load saturation; do
+    GOMAXPROCS=1 taskset -c 0 "$@" >"$work/$label.log" 2>&1 &
+    local pid=$!
+    wait_port "$port"
+    local args=(-rate 166.667 -inflight 1024 -duration "${secs}s")
+    [ "$mode" = saturation ] && args=(-inflight 64 -duration "${secs}s")
+    taskset -c 1 "$work/exporterbench" load -name "$label $mode" -url "$url" -pid "$pid" -metric "$metric" -port "$lab_port" "${args[@]}"
+    kill "$pid"; wait "$pid" 2>/dev/null || true
+  done
+}
+
+for round in $(seq "$rounds"); do
+  p=$(free_port)
+  measure tlskit tlskit_probe_success "http://127.0.0.1:$p/probe?module=lab&target=" "$p" \
+    "$work/tlskit" exporter --listen "127.0.0.1:$p" --config "$work/tlskit.json"
+  p=$(free_port)
+  measure blackbox probe_success "http://127.0.0.1:$p/probe?module=lab&target=" "$p" \
+    prometheus-blackbox-exporter --config.file "$work/blackbox.yml" --web.listen-address "127.0.0.1:$p" --log.level=warn
+done
+echo "($(prometheus-blackbox-exporter --version 2>&1 | head -1); $(go version | cut -d' ' -f3); $(nproc) cores: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'))"

@@ -1,0 +1,197 @@
+// Command exporterbench drives bench/exporter.sh (not part of the product):
+//
+//	exporterbench lab DIR
+//	    starts the tlskit lab on 0.0.0.0 (so that every 127.x.y.z address
+//	    reaches it), prints "PORT ROOT" of its healthy TLS 1.3 case and
+//	    serves until killed.
+//	exporterbench load -url URL -pid PID -metric NAME -port PORT [flags]
+//	    sends Prometheus-like probe requests, each for its own target
+//	    127.a.b.c:PORT, at a fixed rate (or as fast as -inflight allows),
+//	    checks that each probe succeeded (NAME 1 in the answer), and prints
+//	    one line: probes/s, success, the exporter's CPU (from /proc/PID/stat)
+//	    per probe and per second, and its memory (VmHWM, VmRSS).
+package main
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/signal"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/tlskit/tlskit/lab"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, "usage: exporterbench lab DIR | load [flags]")
+		os.Exit(2)
+	}
+	switch os.Args[1] {
+	case "lab":
+		serveLab(os.Args[2])
+	case "load":
+		load(os.Args[2:])
+	default:
+		fmt.Fprintln(os.Stderr, "exporterbench: unknown command", os.Args[1])
+		os.Exit(2)
+	}
+}
+
+func serveLab(dir string) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	l, err := lab.Start(ctx, lab.Options{Dir: dir, Host: "0.0.0.0"})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	c, _ := l.Case("good")
+	port := c.Addr[strings.LastIndex(c.Addr, ":")+1:]
+	fmt.Println(port, l.Files().Root)
+	<-ctx.Done()
+	l.Close()
+}
+
+// cpuTicks returns utime+stime of pid in clock ticks (100 a second).
+func cpuTicks(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return -1
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndex(s, ")")+2:])
+	u, _ := strconv.ParseInt(f[11], 10, 64)
+	k, _ := strconv.ParseInt(f[12], 10, 64)
+	return u + k
+}
+
+// memKiB returns VmHWM and VmRSS of pid.
+func memKiB(pid int) (hwm, rss int64) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return -1, -1
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		k, v, _ := strings.Cut(sc.Text(), ":")
+		n, _ := strconv.ParseInt(strings.Fields(v + " 0")[0], 10, 64)
+		switch k {
+		case "VmHWM":
+			hwm = n
+		case "VmRSS":
+			rss = n
+		}
+	}
+	return hwm, rss
+}
+
+func load(args []string) {
+	fs := flag.NewFlagSet("load", flag.ExitOnError)
+	url := fs.String("url", "", "the exporter's probe URL up to the target, e.g. http://127.0.0.1:9219/probe?module=m&target=")
+	pid := fs.Int("pid", 0, "the exporter's process id")
+	metric := fs.String("metric", "", "the success metric: tlskit_probe_success or probe_success")
+	port := fs.Int("port", 0, "the lab server's port")
+	name := fs.String("name", "exporter", "a name for the output line")
+	targets := fs.Int("targets", 10000, "distinct targets, 127.a.b.c:PORT")
+	rate := fs.Float64("rate", 0, "probes per second (0: as fast as -inflight allows)")
+	inflight := fs.Int("inflight", 64, "most probes in flight")
+	duration := fs.Duration("duration", 20*time.Second, "how long to send")
+	warmup := fs.Duration("warmup", 2*time.Second, "how long to send before measuring")
+	timeout := fs.Float64("scrape-timeout", 10, "X-Prometheus-Scrape-Timeout-Seconds")
+	fs.Parse(args)
+	if *url == "" || *pid == 0 || *metric == "" || *port == 0 {
+		fmt.Fprintln(os.Stderr, "exporterbench load: -url, -pid, -metric and -port are required")
+		os.Exit(2)
+	}
+	addrs := make([]string, *targets)
+	for i := range addrs {
+		addrs[i] = fmt.Sprintf("127.%d.%d.%d:%d", 1+i/62500, 1+i/250%250, 1+i%250, *port)
+	}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConns: *inflight * 2, MaxIdleConnsPerHost: *inflight * 2}, Timeout: 30 * time.Second}
+	want := []byte(*metric + " 1\n")
+	var ok, bad, total atomic.Int64
+	var mu sync.Mutex
+	var lat []time.Duration
+	measuring := atomic.Bool{}
+	sem := make(chan struct{}, *inflight)
+	var wg sync.WaitGroup
+	var next atomic.Int64
+	probe := func() {
+		defer wg.Done()
+		defer func() { <-sem }()
+		i := next.Add(1) - 1
+		req, _ := http.NewRequest("GET", *url+addrs[i%int64(len(addrs))], nil)
+		req.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", strconv.FormatFloat(*timeout, 'f', -1, 64))
+		t0 := time.Now()
+		resp, err := client.Do(req)
+		success := false
+		if err == nil {
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			success = resp.StatusCode == 200 && strings.Contains(string(body), string(want))
+		}
+		if !measuring.Load() {
+			return
+		}
+		total.Add(1)
+		if success {
+			ok.Add(1)
+		} else {
+			bad.Add(1)
+		}
+		mu.Lock()
+		lat = append(lat, time.Since(t0))
+		mu.Unlock()
+	}
+	run := func(d time.Duration) {
+		end := time.Now().Add(d)
+		var every time.Duration
+		if *rate > 0 {
+			every = time.Duration(float64(time.Second) / *rate)
+		}
+		at := time.Now()
+		for time.Now().Before(end) {
+			if every > 0 {
+				at = at.Add(every)
+				time.Sleep(time.Until(at))
+			}
+			sem <- struct{}{}
+			wg.Add(1)
+			go probe()
+		}
+	}
+	run(*warmup)
+	wg.Wait()
+	measuring.Store(true)
+	cpu0 := cpuTicks(*pid)
+	t0 := time.Now()
+	run(*duration)
+	wg.Wait()
+	elapsed := time.Since(t0)
+	cpu := float64(cpuTicks(*pid)-cpu0) / 100
+	hwm, rss := memKiB(*pid)
+	slices.Sort(lat)
+	pct := func(p float64) time.Duration {
+		if len(lat) == 0 {
+			return 0
+		}
+		return lat[min(len(lat)-1, int(p*float64(len(lat))))]
+	}
+	n := float64(total.Load())
+	fmt.Printf("%s: %d probes in %.1fs = %.1f/s, %d ok, %d failed; CPU %.2fs = %.1f%% of a core, %.2f ms/probe, %.0f probes per CPU-second; VmHWM %.1f MiB, VmRSS %.1f MiB; latency p50 %v p99 %v\n",
+		*name, total.Load(), elapsed.Seconds(), n/elapsed.Seconds(), ok.Load(), bad.Load(), cpu, 100*cpu/elapsed.Seconds(),
+		1000*cpu/max(n, 1), float64(ok.Load())/max(cpu, 0.01), float64(hwm)/1024, float64(rss)/1024,
+		pct(0.5).Round(100*time.Microsecond), pct(0.99).Round(100*time.Microsecond))
+}

@@ -1,0 +1,314 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+	"github.com/vbauerster/mpb/v8"
+	"github.com/vbauerster/mpb/v8/decor"
+
+	"github.com/tlskit/tlskit/diagnose"
+	"github.com/tlskit/tlskit/exporter"
+	"github.com/tlskit/tlskit/fleet"
+	"github.com/tlskit/tlskit/render"
+)
+
+// defaultExpiringWithin is --expiring-within's default: 30 days.
+const defaultExpiringWithin = 30 * 24 * time.Hour
+
+// manyHelp is the paragraph of check's --help about many targets.
+const manyHelp = `Many targets: give several HOST[:PORT] arguments, or --targets FILE (- for
+standard input) with one target a line: HOST[:PORT] [SERVERNAME|-] [STARTTLS]
+(# starts a comment; the STARTTLS column, a protocol as --starttls takes or
+none, overrides --starttls and the choice by port). They are checked concurrently (--concurrency, at most
+--per-host at once against one host, at most --rate started per second) and
+reported in input order: text reports (--brief recommended), --json as JSON
+lines (one report a line, then {"summary": …}), or --csv for spreadsheets
+(the summary then goes to standard error); a summary counts targets by
+verdict and findings by id and lists the certificates that expire first.
+--html FILE also writes one self-contained, sortable page of the run. A
+progress bar is shown on standard error when it is a terminal. Exit status
+0 only when every target is trusted.`
+
+// manyFlags are check's flags for many targets.
+type manyFlags struct {
+	targetsFile string
+	concurrency int
+	perHost     int
+	rate        float64
+	csvOut      bool
+	htmlFile    string
+}
+
+func (m *manyFlags) register(fl *pflag.FlagSet) {
+	fl.StringVar(&m.targetsFile, "targets", "", "check the targets listed in `FILE`, one HOST[:PORT] [SERVERNAME|-] [STARTTLS] a line (- reads standard input)")
+	fl.IntVar(&m.concurrency, "concurrency", 16, "check at most `N` targets at once")
+	fl.IntVar(&m.perHost, "per-host", 4, "check at most `N` targets of the same host at once (0: no limit)")
+	fl.Float64Var(&m.rate, "rate", 0, "start at most `N` checks per second (0: no limit)")
+	fl.BoolVar(&m.csvOut, "csv", false, "print one CSV row per target (the summary goes to standard error)")
+	fl.StringVar(&m.htmlFile, "html", "", "also write one self-contained HTML page of the run to `FILE`")
+}
+
+// check validates the many-target flags; many says whether there are
+// several targets.
+func (m *manyFlags) check(jsonOut bool) error {
+	if m.concurrency < 1 {
+		return usagef("example: --concurrency 32", "--concurrency must be at least 1")
+	}
+	if m.perHost < 0 {
+		return usagef("0 means no limit", "--per-host must not be negative")
+	}
+	if m.rate < 0 {
+		return usagef("0 means no limit", "--rate must not be negative")
+	}
+	if m.csvOut && jsonOut {
+		return usagef("pick one", "--csv and --json are two output formats")
+	}
+	return nil
+}
+
+// writeHTML writes the page of reps to --html's file, if given.
+func (m *manyFlags) writeHTML(reps []*diagnose.Report, at func() time.Time) error {
+	if m.htmlFile == "" {
+		return nil
+	}
+	f, err := os.Create(m.htmlFile)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	if at != nil {
+		now = at()
+	}
+	page := render.NewHTMLRun(f, htmlPage(len(reps), now), now)
+	sum := diagnose.NewSummarizer()
+	for _, r := range reps {
+		sum.Add(r)
+		if err := page.Add(r); err != nil {
+			f.Close()
+			return err
+		}
+	}
+	if err := page.Close(sum.Summary()); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func htmlPage(n int, now time.Time) render.HTMLPage {
+	return render.HTMLPage{Title: "tlskit check", Subtitle: fmt.Sprintf("%d targets, checked %s", n, now.UTC().Format("2006-01-02 15:04:05Z"))}
+}
+
+// readTargets gathers the targets of the arguments and of --targets.
+func (m *manyFlags) readTargets(args []string, stdin io.Reader) ([]fleet.Target, error) {
+	var targets []fleet.Target
+	for i, a := range args {
+		t, err := fleet.ParseTarget(a, "argument "+strconv.Itoa(i+1))
+		if err != nil {
+			return nil, usage(err, "the target is HOST or HOST:PORT, e.g. example.com:443")
+		}
+		targets = append(targets, t)
+	}
+	if m.targetsFile != "" {
+		var r io.Reader = stdin
+		name := "standard input"
+		if m.targetsFile != "-" {
+			f, err := os.Open(m.targetsFile)
+			if err != nil {
+				return nil, usage(err, "--targets names a file of targets, one a line, or - for standard input")
+			}
+			defer f.Close()
+			r, name = f, m.targetsFile
+		}
+		list, err := fleet.ReadTargets(r, name)
+		if err != nil {
+			return nil, usage(err, "")
+		}
+		targets = append(targets, list...)
+	}
+	if len(targets) == 0 {
+		return nil, usagef("add HOST[:PORT] lines to the file", "no targets to check")
+	}
+	if err := fleet.Validate(targets); err != nil {
+		return nil, usage(err, "the STARTTLS column takes a protocol (smtp, imap, postgres… as --starttls) or none")
+	}
+	return targets, nil
+}
+
+// runMany is check over many targets.
+func runMany(ctx context.Context, stdio Stdio, f *checkFlags, args []string) error {
+	if err := f.many.check(f.jsonOut); err != nil {
+		return err
+	}
+	targets, err := f.many.readTargets(args, stdio.In)
+	if err != nil {
+		return err
+	}
+	opts, closeFn, err := f.options(targets[0].Address, stdio.Err)
+	if err != nil {
+		return err
+	}
+	// --starttls PROTO or none applies to every target without a STARTTLS
+	// column; by default each target's port chooses, as for one target
+	// (the first target's port must not choose for all).
+	auto := false
+	switch strings.ToLower(f.starttls.proto) {
+	case "", "auto":
+		auto = true
+		opts.StartTLS, opts.StartTLSChosenBy = "", ""
+	}
+	now := time.Now()
+	if opts.Time != nil {
+		now = opts.Time()
+	}
+	var page *render.HTMLRun
+	var htmlOut *os.File
+	if f.many.htmlFile != "" {
+		if htmlOut, err = os.Create(f.many.htmlFile); err != nil {
+			closeFn()
+			return err
+		}
+		defer htmlOut.Close()
+		page = render.NewHTMLRun(htmlOut, htmlPage(len(targets), now), now)
+	}
+	var csvOut *render.CSV
+	if f.many.csvOut {
+		csvOut = render.NewCSV(stdio.Out, opts.Time)
+	}
+	bar := newProgress(stdio.Err, len(targets))
+	sum := diagnose.NewSummarizer()
+	failed := false
+	ropts := render.Options{Brief: f.brief, Time: opts.Time}
+	emit := func(i int, t fleet.Target, rep *diagnose.Report) error {
+		sum.Add(rep)
+		if exitFor(rep) != nil {
+			failed = true
+		}
+		if page != nil {
+			if err := page.Add(rep); err != nil {
+				return err
+			}
+		}
+		switch {
+		case f.jsonOut:
+			return render.JSONLine(stdio.Out, rep)
+		case csvOut != nil:
+			return csvOut.Write(rep)
+		}
+		if i > 0 {
+			if _, err := io.WriteString(stdio.Out, "\n"+strings.Repeat("─", 72)+"\n"); err != nil {
+				return err
+			}
+		}
+		return render.Report(stdio.Out, rep, ropts)
+	}
+	runErr := fleet.Run(ctx, targets, fleet.Options{
+		Probe:       opts,
+		Concurrency: f.many.concurrency,
+		PerHost:     f.many.perHost,
+		Rate:        f.many.rate,
+		Done:        bar.increment,
+
+		AutoStartTLS: auto,
+	}, emit)
+	bar.wait()
+	kerr := closeFn()
+	if runErr != nil {
+		return runErr
+	}
+	s := sum.Summary()
+	switch {
+	case f.jsonOut:
+		err = render.JSONLine(stdio.Out, render.FleetSummaryJSON{Summary: s})
+	case csvOut != nil:
+		err = render.FleetSummary(stdio.Err, s, now)
+	default:
+		err = render.FleetSummary(stdio.Out, s, now)
+	}
+	if err != nil {
+		return err
+	}
+	if page != nil {
+		if err := page.Close(s); err != nil {
+			return err
+		}
+		if err := htmlOut.Close(); err != nil {
+			return err
+		}
+	}
+	if kerr != nil {
+		return kerr
+	}
+	if failed {
+		return exitCode(ExitProblem)
+	}
+	return nil
+}
+
+// progress is a progress bar on a terminal, or nothing.
+type progress struct {
+	p   *mpb.Progress
+	bar *mpb.Bar
+}
+
+// newProgress shows a bar of total steps on w when w is a terminal.
+func newProgress(w io.Writer, total int) *progress {
+	f, ok := w.(*os.File)
+	if !ok {
+		return &progress{}
+	}
+	if st, err := f.Stat(); err != nil || st.Mode()&os.ModeCharDevice == 0 {
+		return &progress{}
+	}
+	p := mpb.New(mpb.WithOutput(w), mpb.WithWidth(40), mpb.WithAutoRefresh())
+	bar := p.AddBar(int64(total),
+		mpb.PrependDecorators(decor.Name("checking "), decor.CountersNoUnit("%d/%d")),
+		mpb.AppendDecorators(decor.Percentage(), decor.Name(" "), decor.EwmaETA(decor.ET_STYLE_GO, 30)),
+		mpb.BarRemoveOnComplete())
+	return &progress{p: p, bar: bar}
+}
+
+func (p *progress) increment() {
+	if p.bar != nil {
+		p.bar.EwmaIncrement(time.Second)
+	}
+}
+
+func (p *progress) wait() {
+	if p.p == nil {
+		return
+	}
+	if !p.bar.Completed() {
+		p.bar.Abort(true)
+	}
+	p.p.Wait()
+}
+
+// daysDuration is a duration flag that also takes days: 30d, 1.5d.
+type daysDuration time.Duration
+
+func (d *daysDuration) String() string {
+	v := time.Duration(*d)
+	if v != 0 && v%(24*time.Hour) == 0 {
+		return strconv.FormatInt(int64(v/(24*time.Hour)), 10) + "d"
+	}
+	return v.String()
+}
+
+func (d *daysDuration) Set(s string) error {
+	v, err := exporter.ParseDays(s)
+	if err != nil {
+		return err
+	}
+	*d = daysDuration(v)
+	return nil
+}
+
+func (d *daysDuration) Type() string { return "duration" }

@@ -1,0 +1,89 @@
+package diagnose
+
+import (
+	"crypto/x509"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/tlskit/tlskit/finding"
+	"github.com/tlskit/tlskit/trust"
+)
+
+// expiryFindings warns about each certificate that is valid at t and
+// expires within d of it: the leaf the server sent, every certificate of
+// the verified path, and the client certificate the client presents. A
+// certificate already expired is not "expiring soon": trust reports it as
+// cert.expired where it matters. Each certificate is named once, in the
+// order leaf, path, client.
+func expiryFindings(v *trust.Result, sent []*x509.Certificate, client *x509.Certificate, t time.Time, d time.Duration) []finding.Finding {
+	if d <= 0 {
+		return nil
+	}
+	var out []finding.Finding
+	var seen [][]byte
+	check := func(c *x509.Certificate, what string) {
+		if c == nil {
+			return
+		}
+		for _, raw := range seen {
+			if string(raw) == string(c.Raw) {
+				return
+			}
+		}
+		seen = append(seen, c.Raw)
+		if t.After(c.NotAfter) || t.Before(c.NotBefore) {
+			return // expired or not yet valid: trust's findings say so
+		}
+		left := c.NotAfter.Sub(t)
+		if left > d {
+			return
+		}
+		out = append(out, finding.Finding{ID: finding.CertExpiringSoon, Severity: finding.Warning,
+			Title: fmt.Sprintf("%s %s expires in %s", capitalizeFirst(what), describeName(c), phraseLeft(left)),
+			Detail: fmt.Sprintf("%s %s (issued by %q, serial %X) is valid until %s, %s after the verification time %s; the warning threshold is %s.",
+				capitalizeFirst(what), describeName(c), c.Issuer.String(), c.SerialNumber, c.NotAfter.UTC().Format(time.RFC3339), phraseLeft(left), t.UTC().Format(time.RFC3339), phraseLeft(d)),
+			Fix:      fmt.Sprintf("Renew %s and deploy the new one before %s.", what, c.NotAfter.UTC().Format("2006-01-02 15:04Z")),
+			Evidence: []string{"sha256 " + trust.Describe(c).SHA256}})
+	}
+	if len(sent) > 0 {
+		check(sent[0], "the server's leaf certificate")
+	}
+	if v != nil && len(v.Verified) > 0 {
+		for i, c := range v.Verified[0] {
+			if i == 0 {
+				check(c, "the server's leaf certificate")
+				continue
+			}
+			what := "the intermediate CA certificate"
+			if i == len(v.Verified[0])-1 {
+				what = "the trust anchor"
+			}
+			check(c, what)
+		}
+	}
+	check(client, "the client certificate")
+	return out
+}
+
+// describeName quotes a certificate's subject, or names it by serial when
+// the subject is empty.
+func describeName(c *x509.Certificate) string {
+	if s := c.Subject.String(); s != "" {
+		return fmt.Sprintf("%q", s)
+	}
+	return fmt.Sprintf("(empty subject, serial %X)", c.SerialNumber)
+}
+
+// phraseLeft says a duration in days, or in hours under two days.
+func phraseLeft(d time.Duration) string {
+	if d < 48*time.Hour {
+		h := int(math.Ceil(d.Hours()))
+		if h == 1 {
+			return "1 hour"
+		}
+		return fmt.Sprintf("%d hours", h)
+	}
+	days := int(d.Hours() / 24)
+	return fmt.Sprintf("%d days", days)
+}

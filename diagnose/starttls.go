@@ -1,0 +1,251 @@
+package diagnose
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/tlskit/tlskit/finding"
+	"github.com/tlskit/tlskit/starttls"
+	"github.com/tlskit/tlskit/transcript"
+)
+
+// This file explains the in-band upgrade that precedes TLS on protocols
+// such as SMTP (STARTTLS) or PostgreSQL (SSLRequest): the facts are the
+// transcript's Upgrade and its plaintext events.
+
+// startTLSFindings explains tr's upgrade. stop says the upgrade did not
+// happen, so that nothing about TLS is left to explain.
+func startTLSFindings(in Input, tr *transcript.Transcript) (fs []finding.Finding, stop bool) {
+	up := tr.StartTLS
+	p := starttls.Protocol(up.Protocol)
+	name, cmd := p.Name(), p.Command()
+	target := in.Target
+	switch starttls.Outcome(up.Outcome) {
+	case starttls.Upgraded:
+		if up.Pipelined > 0 {
+			fs = append(fs, pipelinedFinding(up, name, cmd))
+		}
+		if e := tr.First(transcript.Server, transcript.TypeNotTLS); e != nil {
+			// Plaintext where the server's TLS should have started: it
+			// came after the client's ClientHello, so the handshake met it.
+			excerpt := ""
+			for _, f := range e.Fields {
+				if f.Name == "excerpt" {
+					excerpt = f.Value
+				}
+			}
+			return append(fs, finding.Finding{ID: finding.StartTLSPlaintext, Severity: finding.Error,
+				Title:  fmt.Sprintf("The server answered the TLS handshake with plaintext after agreeing to %s", cmd),
+				Detail: fmt.Sprintf("After its go-ahead %s the server sent %d bytes that are not TLS where its ServerHello belonged: %q. %s", quoteReply(up.Reply), e.Bytes, excerpt, errSentence(in.HandshakeErr)),
+				Fix:    fmt.Sprintf("The %s server (or something in front of it) does not start TLS after agreeing to: check its TLS configuration and its logs; after its go-ahead it must send nothing but its TLS handshake.", name)}), true
+		}
+		return fs, false
+	case starttls.NotOffered:
+		return []finding.Finding{notOffered(up, p, target)}, true
+	case starttls.Refused:
+		return []finding.Finding{{ID: finding.StartTLSRefused, Severity: finding.Error,
+			Title:  fmt.Sprintf("The server refused %s: %s", cmd, firstLine(up.Reply)),
+			Detail: fmt.Sprintf("%s %s. %s answered it with %s, so no TLS session was started.", offeredSentence(up, p), sentCommand(up, cmd), capitalize(theServer(target)), quoteReply(up.Reply)),
+			Fix:    "The server could not or would not start TLS. Its logs say why: a certificate or key it cannot load is the usual cause (Postfix answers \"454 4.7.0 TLS not available due to local problem\", INN \"580 Error initializing TLS\"); some servers refuse TLS to clients or networks their policy excludes."}}, true
+	case starttls.ImplicitTLS:
+		return []finding.Finding{implicitFinding(up, name, cmd, target, "it answered the plaintext with TLS bytes")}, true
+	case starttls.Unexpected:
+		return []finding.Finding{{ID: finding.StartTLSUnexpected, Severity: finding.Error,
+			Title:    fmt.Sprintf("The server's answer does not follow %s's upgrade dialogue", name),
+			Detail:   fmt.Sprintf("%s. %s", strings.TrimPrefix(up.Error, "starttls: "), lastServerWords(tr)),
+			Fix:      fmt.Sprintf("Check that this port serves %s (a wrong --starttls protocol, or another service on the port) and what the server's logs say; a capture (tlskit pcap) shows every byte.", name),
+			Evidence: quoted(up.Reply)}}, true
+	}
+	// Failed: the network ended the dialogue.
+	heard := serverSpoke(tr)
+	err := in.HandshakeErr
+	if up.ImplicitPort != "" && !heard {
+		return []finding.Finding{implicitFinding(up, name, cmd, target, "it sent nothing in plaintext")}, true
+	}
+	stage := "before sending anything"
+	if heard {
+		stage = "in the middle of the " + name + " dialogue"
+	}
+	switch {
+	case isTimeout(err):
+		return []finding.Finding{{ID: finding.NetTimeout, Severity: finding.Error,
+			Title:  fmt.Sprintf("The server went quiet %s (%s)", stage, name),
+			Detail: fmt.Sprintf("The TCP connection opened, but the server did not answer within %v. %s", in.Timeout, lastServerWords(tr)),
+			Fix:    fmt.Sprintf("Check that this port serves %s (--starttls %s): a server that waits for the client to speak first, or for a TLS ClientHello, stays silent. A TLS port needs --starttls none; an overloaded server, a longer --timeout.", name, p)}}, true
+	case errors.Is(err, syscall.ECONNRESET):
+		return []finding.Finding{{ID: finding.NetReset, Severity: finding.Error,
+			Title:  fmt.Sprintf("The server reset the connection %s", stage),
+			Detail: fmt.Sprintf("%s %s", errSentence(err), lastServerWords(tr)),
+			Fix:    "Something on the path or the server itself resets connections; check its logs and firewalls."}}, true
+	}
+	closed := errors.Is(err, io.EOF)
+	title := fmt.Sprintf("The %s dialogue failed", name)
+	if closed {
+		title = fmt.Sprintf("The server closed the connection %s", stage)
+	}
+	return []finding.Finding{{ID: finding.StartTLSUnexpected, Severity: finding.Error,
+		Title:  title,
+		Detail: fmt.Sprintf("%s. %s", strings.TrimPrefix(up.Error, "starttls: "), lastServerWords(tr)),
+		Fix:    fmt.Sprintf("Check that this port serves %s and what the server's logs say about this connection (too many connections, a client it rejects, a protocol mismatch).", name)}}, true
+}
+
+// notOffered explains capabilities without the upgrade, quoting them.
+func notOffered(up *transcript.Upgrade, p starttls.Protocol, target string) finding.Finding {
+	cmd := p.Command()
+	detail := ""
+	switch p {
+	case starttls.Postgres:
+		detail = "The server answered SSLRequest with 'N': it does not perform SSL (ssl = off)."
+	case starttls.LDAP:
+		detail = fmt.Sprintf("The server answered the StartTLS extended request with %s: it does not know the operation, which OpenLDAP says when it has no certificate configured.", quoteReply(up.Reply))
+	case starttls.MySQL:
+		detail = "The server's greeting does not set the SSL capability flag: it has no TLS configured."
+	default:
+		detail = fmt.Sprintf("The capabilities of %s do not list %s", theServer(target), cmd)
+		if len(up.Capabilities) > 0 {
+			detail += " (they are below)"
+		}
+		detail += "."
+		if up.Reply != "" && len(up.Capabilities) == 0 {
+			detail += " It answered: " + quoteReply(up.Reply) + "."
+		}
+	}
+	return finding.Finding{ID: finding.StartTLSNotOffered, Severity: finding.Error,
+		Title:    fmt.Sprintf("%s does not offer %s: no TLS here", capitalize(theServer(target)), cmd),
+		Detail:   detail + " Everything on this connection, passwords included, would cross the network in plaintext.",
+		Fix:      enableTLS(p),
+		Evidence: up.Capabilities}
+}
+
+// enableTLS says how the usual servers of p turn TLS on.
+func enableTLS(p starttls.Protocol) string {
+	switch p {
+	case starttls.SMTP:
+		return "Give the server a certificate and key and let it offer STARTTLS: Postfix smtpd_tls_cert_file, smtpd_tls_key_file and smtpd_tls_security_level = may (encrypt to require it); Exim tls_certificate, tls_privatekey and tls_advertise_hosts = *."
+	case starttls.LMTP, starttls.IMAP, starttls.POP3, starttls.Sieve:
+		return "Give the server a certificate and key: Dovecot ssl = yes (required to refuse plaintext logins), ssl_cert = </path/cert.pem, ssl_key = </path/key.pem."
+	case starttls.LDAP:
+		return "Give slapd a certificate and key: olcTLSCertificateFile and olcTLSCertificateKeyFile in cn=config (TLSCertificateFile and TLSCertificateKeyFile in slapd.conf)."
+	case starttls.Postgres:
+		return "Set ssl = on, ssl_cert_file and ssl_key_file in postgresql.conf and reload; hostssl lines in pg_hba.conf then make TLS required."
+	case starttls.MySQL:
+		return "Give the server a certificate and key: ssl_cert and ssl_key in [mysqld] (MariaDB ssl-cert and ssl-key; require_secure_transport = ON to refuse plaintext)."
+	case starttls.XMPP, starttls.XMPPServer:
+		return "Give the virtual host a certificate for its domain: Prosody certificates in /etc/prosody/certs or ssl = { certificate, key } on the VirtualHost; ejabberd certfiles."
+	case starttls.FTP:
+		return "Enable TLS in the FTP server: vsftpd ssl_enable=YES with rsa_cert_file and rsa_private_key_file; ProFTPD mod_tls with TLSEngine on."
+	case starttls.NNTP:
+		return "Give INN a certificate: tlscertfile and tlskeyfile in inn.conf."
+	case starttls.IRC:
+		return "Load the server's STARTTLS support (InspIRCd: the ssl_gnutls or ssl_openssl module and starttls), or use the server's TLS port (usually 6697) with --starttls none."
+	}
+	return "Configure a certificate and key on the server so that it offers the upgrade."
+}
+
+func pipelinedFinding(up *transcript.Upgrade, name, cmd string) finding.Finding {
+	return finding.Finding{ID: finding.StartTLSPlaintext, Severity: finding.Error,
+		Title: fmt.Sprintf("The server sent plaintext after agreeing to %s, before the TLS handshake", cmd),
+		Detail: fmt.Sprintf("After its go-ahead %s the server sent %d more bytes before the client's ClientHello: \"%s\". A client that reads them as TLS fails; a client that reads them as the answers to its next commands can be fooled into acting on words an attacker injected before TLS (the STARTTLS command-injection class of bugs, CVE-2011-0411). tlskit set them aside and went on with the handshake.",
+			quoteReply(up.Reply), up.Pipelined, up.PipelinedText),
+		Fix: fmt.Sprintf("Fix or upgrade the %s server (or whatever sits in front of it): after its go-ahead it must send nothing until the TLS handshake, and it must discard anything the client pipelined after %s.", name, cmd)}
+}
+
+func implicitFinding(up *transcript.Upgrade, name, cmd, target, why string) finding.Finding {
+	_, port, _ := net.SplitHostPort(target)
+	n, _ := strconv.Atoi(port)
+	detail := fmt.Sprintf("%s was asked for %s, but %s.", capitalize(theServer(target)), name, why)
+	fix := "This port speaks TLS from the first byte: check it without an upgrade, --starttls none."
+	if ip, ok := starttls.ImplicitTLSPort(n); ok {
+		detail += fmt.Sprintf(" Port %d is %s: TLS from the first byte, no %s.", n, ip.Service, cmd)
+		fix = fmt.Sprintf("Check this port without an upgrade (tlskit check --starttls none %s), or the %s port of the same service, %d, with --starttls %s.", target, cmd, ip.StartTLSPort, ip.Protocol)
+	}
+	return finding.Finding{ID: finding.StartTLSImplicit, Severity: finding.Error,
+		Title:  fmt.Sprintf("%s speaks TLS from the first byte: %s cannot work there", target, cmd),
+		Detail: detail,
+		Fix:    fix}
+}
+
+// offeredSentence says whether the capabilities listed the upgrade.
+func offeredSentence(up *transcript.Upgrade, p starttls.Protocol) string {
+	if len(up.Capabilities) == 0 {
+		return fmt.Sprintf("The client asked for %s", p.Command())
+	}
+	if up.Offered {
+		return fmt.Sprintf("The server listed %s among its capabilities", p.Command())
+	}
+	return fmt.Sprintf("The server did not list %s among its capabilities", p.Command())
+}
+
+func sentCommand(up *transcript.Upgrade, cmd string) string {
+	if up.Command == "" {
+		return ""
+	}
+	return fmt.Sprintf("and tlskit sent %q", up.Command)
+}
+
+func theServer(target string) string { return "the server at " + target }
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i] + " …"
+	}
+	return s
+}
+
+func quoteReply(s string) string {
+	if s == "" {
+		return "nothing"
+	}
+	return strconv.Quote(s)
+}
+
+func quoted(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, "\n")
+}
+
+// serverSpoke reports whether the server sent any plaintext.
+func serverSpoke(tr *transcript.Transcript) bool {
+	for _, e := range tr.Events {
+		if e.Type == transcript.TypePlaintext && e.From == transcript.Server {
+			return true
+		}
+	}
+	return false
+}
+
+// lastServerWords quotes the last plaintext message of the server.
+func lastServerWords(tr *transcript.Transcript) string {
+	for i := len(tr.Events) - 1; i >= 0; i-- {
+		if e := tr.Events[i]; e.Type == transcript.TypePlaintext && e.From == transcript.Server {
+			return fmt.Sprintf("Its last words were %q.", firstLine(e.Text))
+		}
+	}
+	return "It sent nothing in plaintext."
+}
+
+// startTLSPortHint returns the fix for plain TLS pointed at a port that
+// upgrades in band, or "".
+func startTLSPortHint(target string) string {
+	_, port, _ := net.SplitHostPort(target)
+	n, _ := strconv.Atoi(port)
+	p := starttls.ForPort(n)
+	if p == "" {
+		return ""
+	}
+	return fmt.Sprintf("Port %d speaks %s in plaintext and upgrades with %s: check it with the upgrade, tlskit check --starttls %s %s (the default for this port; --starttls none turned it off).", n, p.Name(), p.Command(), p, target)
+}

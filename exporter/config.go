@@ -1,0 +1,341 @@
+// Package exporter is tlskit's Prometheus exporter: a blackbox_exporter
+// compatible multi-target endpoint, /probe?target=HOST:PORT&module=NAME,
+// that runs one [probe.Run] and exports what it found, and /metrics for the
+// static targets and the certificate files of its configuration.
+//
+// Unlike exporters that export only what a successful handshake shows, it
+// keeps the facts when things fail: the chain the server sent when
+// verification fails, the chain a server sends before it demands a client
+// certificate (TLS 1.2, and TLS 1.3 where tlskit decrypts the Certificate
+// message), and every finding as a series labelled with its id and
+// severity, so "why did this fail" is a label rather than a log search.
+//
+// It knows nothing of flags: `tlskit exporter` builds a [Config] from its
+// flags and config file and serves [Exporter.Handler].
+package exporter
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/tlskit/tlskit"
+	"github.com/tlskit/tlskit/probe"
+)
+
+// Module is how a target is probed, as a blackbox_exporter module is: the
+// trust policy (anchors, pins, server name, client certificate, versions),
+// the STARTTLS protocol, the timeout and the expiry warning threshold.
+type Module struct {
+	// Policy is the trust policy; nil means the system roots.
+	Policy *tlskit.Policy
+	// StartTLS is the protocol to upgrade with before the handshake (a
+	// name of [starttls.Protocols]: smtp, imap, postgres…); "" for TLS
+	// from the first byte.
+	StartTLS string
+	// XMPPDomain is the domain an XMPP stream is opened to; empty means
+	// the server name.
+	XMPPDomain string
+	// Timeout bounds one probe (connect and handshake); 0 means 10 s. A
+	// scrape's own timeout (Prometheus' X-Prometheus-Scrape-Timeout-Seconds
+	// header) shortens it.
+	Timeout time.Duration
+	// ExpiringWithin is the cert.expiring-soon threshold; 0 turns the
+	// warning off.
+	ExpiringWithin time.Duration
+}
+
+// StaticTarget is a target of the config file, probed at each scrape of
+// /metrics.
+type StaticTarget struct {
+	// Target is HOST[:PORT].
+	Target string
+	// Module names the module; "" means "default".
+	Module string
+	// ServerName overrides the module's server name.
+	ServerName string
+}
+
+// Config is what the exporter serves.
+type Config struct {
+	// Modules by name. "default" is used when a probe names none.
+	Modules map[string]*Module
+	// Targets are probed at each scrape of /metrics.
+	Targets []StaticTarget
+	// CertificateFiles are files, directories (their .pem, .crt, .cer and
+	// .der files) and glob patterns of certificates on disk, read at each
+	// scrape of /metrics.
+	CertificateFiles []string
+	// MaxConcurrentProbes bounds the probes running at once, /probe and
+	// static targets together; a /probe beyond it waits. 0 means 1024.
+	MaxConcurrentProbes int
+}
+
+// configFile is the JSON form of a Config.
+type configFile struct {
+	Modules          map[string]moduleFile `json:"modules"`
+	Targets          []targetFile          `json:"targets"`
+	CertificateFiles []string              `json:"certificate_files"`
+	MaxConcurrent    int                   `json:"max_concurrent_probes"`
+}
+
+type moduleFile struct {
+	Policy         string   `json:"policy"`
+	Trust          []string `json:"trust"`
+	Pins           []string `json:"pins"`
+	ServerName     string   `json:"server_name"`
+	Cert           string   `json:"cert"`
+	Key            string   `json:"key"`
+	MinTLS         string   `json:"min_tls"`
+	MaxTLS         string   `json:"max_tls"`
+	StartTLS       string   `json:"starttls"`
+	XMPPDomain     string   `json:"xmpp_domain"`
+	Timeout        string   `json:"timeout"`
+	ExpiringWithin *string  `json:"expiring_within"`
+}
+
+type targetFile struct {
+	Target     string `json:"target"`
+	Module     string `json:"module"`
+	ServerName string `json:"server_name"`
+}
+
+// ConfigError is a config file that cannot be used, with its place.
+type ConfigError struct {
+	// File is the config file's name.
+	File string
+	// Where is the module, target or key the error is about; may be "".
+	Where string
+	// Err says what is wrong.
+	Err error
+}
+
+func (e *ConfigError) Error() string {
+	s := "exporter: " + e.File + ": "
+	if e.Where != "" {
+		s += e.Where + ": "
+	}
+	return s + e.Err.Error()
+}
+
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+// Hint points at the documentation of the format.
+func (e *ConfigError) Hint() string {
+	return `the exporter's config file is JSON: {"modules": {NAME: {"trust": […], "pins": […], "server_name", "cert", "key", "policy", "starttls", "xmpp_domain", "timeout", "expiring_within"}}, "targets": [{"target", "module", "server_name"}], "certificate_files": [PATH|DIR|GLOB…]}; see the README`
+}
+
+// DefaultExpiringWithin is a module's cert.expiring-soon threshold when the
+// config file does not give one: 30 days.
+const DefaultExpiringWithin = 30 * 24 * time.Hour
+
+// LoadConfig reads a config file (see [ParseConfig]).
+func LoadConfig(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, &ConfigError{File: path, Err: err}
+	}
+	return ParseConfig(path, data)
+}
+
+// ParseConfig parses a config file named name (for messages, and to
+// resolve relative paths against its directory). The format is JSON with
+// "#" or "//" comment lines; unknown keys are errors:
+//
+//	{
+//	  "modules": {
+//	    "default":  {"trust": ["system"]},
+//	    "internal": {"trust": ["file:corp-root.pem"], "server_name": "api.internal", "timeout": "5s"},
+//	    "mtls":     {"policy": "mtls.policy.json", "cert": "client.pem", "key": "client.key", "expiring_within": "14d"},
+//	    "smtp":     {"starttls": "smtp", "server_name": "mail.example.com"}
+//	  },
+//	  "targets": [{"target": "api.internal:443", "module": "internal"}],
+//	  "certificate_files": ["/etc/nginx/tls/*.pem", "/etc/ssl/private/"]
+//	}
+//
+// A module's "policy" is a tlskit policy file (see [tlskit.ParsePolicy]);
+// the module's other keys override its fields. Policies are loaded, and
+// client certificates read, here: a broken one is an error at start, not
+// at the first probe.
+func ParseConfig(name string, data []byte) (*Config, error) {
+	clean := stripComments(data)
+	dec := json.NewDecoder(bytes.NewReader(clean))
+	dec.DisallowUnknownFields()
+	var f configFile
+	if err := dec.Decode(&f); err != nil {
+		return nil, &ConfigError{File: name, Err: err}
+	}
+	if dec.More() {
+		return nil, &ConfigError{File: name, Err: errors.New("unexpected data after the config object")}
+	}
+	dir := filepath.Dir(name)
+	cfg := &Config{Modules: map[string]*Module{}, MaxConcurrentProbes: f.MaxConcurrent}
+	if f.MaxConcurrent < 0 {
+		return nil, &ConfigError{File: name, Where: "max_concurrent_probes", Err: errors.New("must not be negative")}
+	}
+	names := make([]string, 0, len(f.Modules))
+	for n := range f.Modules {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if n == "" || strings.ContainsAny(n, " \t\n\"") {
+			return nil, &ConfigError{File: name, Where: "modules", Err: fmt.Errorf("%q is not a module name", n)}
+		}
+		m, err := f.Modules[n].module(dir)
+		if err != nil {
+			return nil, &ConfigError{File: name, Where: "module " + n, Err: err}
+		}
+		cfg.Modules[n] = m
+	}
+	for i, t := range f.Targets {
+		where := fmt.Sprintf("targets[%d]", i)
+		if _, err := probe.SplitTarget(t.Target); err != nil {
+			return nil, &ConfigError{File: name, Where: where, Err: err}
+		}
+		if t.Module != "" && t.Module != "default" && cfg.Modules[t.Module] == nil {
+			return nil, &ConfigError{File: name, Where: where, Err: fmt.Errorf("no module named %q", t.Module)}
+		}
+		cfg.Targets = append(cfg.Targets, StaticTarget{Target: t.Target, Module: t.Module, ServerName: t.ServerName})
+	}
+	for _, p := range f.CertificateFiles {
+		if p == "" {
+			return nil, &ConfigError{File: name, Where: "certificate_files", Err: errors.New("an empty path")}
+		}
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(dir, p)
+		}
+		if _, err := filepath.Match(p, ""); err != nil {
+			return nil, &ConfigError{File: name, Where: "certificate_files", Err: fmt.Errorf("%q: %w", p, err)}
+		}
+		cfg.CertificateFiles = append(cfg.CertificateFiles, p)
+	}
+	return cfg, nil
+}
+
+// module resolves one module of the file.
+func (m moduleFile) module(dir string) (*Module, error) {
+	out := &Module{StartTLS: strings.ToLower(m.StartTLS), XMPPDomain: m.XMPPDomain, ExpiringWithin: DefaultExpiringWithin}
+	p := &tlskit.Policy{}
+	if m.Policy != "" {
+		var err error
+		if p, err = tlskit.LoadPolicy(resolve(dir, m.Policy)); err != nil {
+			return nil, err
+		}
+	}
+	if len(m.Trust) > 0 {
+		p.Trust = nil
+		for _, s := range m.Trust {
+			if rest, ok := strings.CutPrefix(s, "file:"); ok {
+				s = "file:" + resolve(dir, rest)
+			} else if rest, ok := strings.CutPrefix(s, "dir:"); ok {
+				s = "dir:" + resolve(dir, rest)
+			}
+			p.Trust = append(p.Trust, s)
+		}
+	}
+	if len(p.Trust) == 0 {
+		p.Trust = []string{"system"}
+	}
+	if len(m.Pins) > 0 {
+		p.Pins = m.Pins
+		p.AllowSinglePin = len(m.Pins) == 1 // monitoring a pin needs no backup
+	}
+	if m.ServerName != "" {
+		p.ServerName = m.ServerName
+	}
+	if (m.Cert == "") != (m.Key == "") {
+		return nil, errors.New(`"cert" and "key" go together`)
+	}
+	if m.Cert != "" {
+		p.CertFile, p.KeyFile = resolve(dir, m.Cert), resolve(dir, m.Key)
+	}
+	for _, v := range []struct {
+		s   string
+		dst *uint16
+	}{{m.MinTLS, &p.MinVersion}, {m.MaxTLS, &p.MaxVersion}} {
+		switch v.s {
+		case "":
+		case "1.0":
+			*v.dst = 0x0301
+		case "1.1":
+			*v.dst = 0x0302
+		case "1.2":
+			*v.dst = 0x0303
+		case "1.3":
+			*v.dst = 0x0304
+		default:
+			return nil, fmt.Errorf("%q is not a TLS version (1.0, 1.1, 1.2 or 1.3)", v.s)
+		}
+	}
+	if m.Timeout != "" {
+		d, err := time.ParseDuration(m.Timeout)
+		if err != nil || d <= 0 {
+			return nil, fmt.Errorf("timeout: %q is not a positive duration (5s, 1m)", m.Timeout)
+		}
+		out.Timeout = d
+	}
+	if m.ExpiringWithin != nil {
+		d, err := ParseDays(*m.ExpiringWithin)
+		if err != nil {
+			return nil, fmt.Errorf("expiring_within: %w", err)
+		}
+		out.ExpiringWithin = d
+	}
+	out.Policy = p
+	return out, nil
+}
+
+// ParseDays parses a duration that may be given in days: "30d", "1.5d", or
+// a Go duration ("720h"). It must not be negative.
+func ParseDays(s string) (time.Duration, error) {
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		var f float64
+		if _, err := fmt.Sscanf(n, "%g", &f); err != nil || f < 0 || f > 100000 || strings.TrimSpace(n) != n {
+			return 0, fmt.Errorf("%q is not a number of days", s)
+		}
+		return time.Duration(f * float64(24*time.Hour)), nil
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a duration (30d, 720h)", s)
+	}
+	if v < 0 {
+		return 0, fmt.Errorf("%q is negative", s)
+	}
+	return v, nil
+}
+
+func resolve(dir, path string) string {
+	if path == "" || filepath.IsAbs(path) {
+		return path
+	}
+	return filepath.Join(dir, path)
+}
+
+// stripComments blanks lines starting with # or //, keeping offsets.
+func stripComments(data []byte) []byte {
+	out := bytes.Clone(data)
+	for start := 0; start < len(out); {
+		end := bytes.IndexByte(out[start:], '\n')
+		if end < 0 {
+			end = len(out)
+		} else {
+			end += start
+		}
+		line := bytes.TrimLeft(out[start:end], " \t\r")
+		if bytes.HasPrefix(line, []byte("#")) || bytes.HasPrefix(line, []byte("//")) {
+			for i := start; i < end; i++ {
+				out[i] = ' '
+			}
+		}
+		start = end + 1
+	}
+	return out
+}

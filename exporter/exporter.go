@@ -1,0 +1,380 @@
+package exporter
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"net"
+	"net/http"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/tlskit/tlskit/diagnose"
+	"github.com/tlskit/tlskit/probe"
+	"github.com/tlskit/tlskit/starttls"
+	"github.com/tlskit/tlskit/trust"
+)
+
+// Options tune an [Exporter] beyond its [Config].
+type Options struct {
+	// Time gives the verification time; nil means time.Now.
+	Time func() time.Time
+	// Resolver resolves target names (timed as the dns phase); nil means
+	// net.DefaultResolver.
+	Resolver *net.Resolver
+}
+
+// Exporter serves probes and metrics. Build it with [New]; it is safe for
+// concurrent use.
+type Exporter struct {
+	cfg     *Config
+	opts    Options
+	modules map[string]*module
+	sem     chan struct{}
+	probeD  *descs // /probe: no target labels (Prometheus adds instance)
+	staticD *descs // /metrics: target and module labels
+	fileD   fileDescs
+	self    *prometheus.Registry
+	probes  *prometheus.CounterVec
+	flight  prometheus.Gauge
+	chains  *diagnose.ChainCache
+}
+
+// module is a Module resolved: its verifier and client certificate loaded.
+type module struct {
+	name   string
+	m      *Module
+	opts   probe.Options    // the template of its probes
+	client []trust.CertInfo // the client certificate's chain, for metrics
+}
+
+// probeCurves are the key exchange groups a probe offers: X25519, P-256
+// and P-384, with one X25519 key share, as blackbox_exporter and most
+// monitoring clients do. A probe sends no secret, so the hybrid
+// post-quantum key share crypto/tls leads with (X25519MLKEM768) would
+// protect nothing, and it costs about a quarter of a probe's CPU; a server
+// that accepts only hybrid groups is reported as it fails.
+func probeCurves() []tls.CurveID { return []tls.CurveID{tls.X25519, tls.CurveP256, tls.CurveP384} }
+
+// The chain cache: how many verifications, and for how long at most. A
+// verification is reused only for the same chain, name and module, while
+// no certificate's validity starts or ends (see diagnose.ChainCache).
+const (
+	chainCacheSize = 4096
+	chainCacheTTL  = 5 * time.Minute
+)
+
+// timeoutOffset is taken off a scrape's timeout, so that the answer is
+// sent before Prometheus gives up (blackbox_exporter's default too).
+const timeoutOffset = 500 * time.Millisecond
+
+// New resolves cfg's modules (trust sources, pins, client certificates)
+// and returns an exporter. A module that cannot be resolved is an error
+// here, not at its first probe.
+func New(cfg *Config, opts Options) (*Exporter, error) {
+	if cfg == nil {
+		cfg = &Config{}
+	}
+	if cfg.Modules == nil {
+		cfg.Modules = map[string]*Module{}
+	}
+	if cfg.Modules["default"] == nil {
+		cfg.Modules["default"] = &Module{ExpiringWithin: DefaultExpiringWithin}
+	}
+	n := cfg.MaxConcurrentProbes
+	if n <= 0 {
+		n = 1024
+	}
+	e := &Exporter{cfg: cfg, opts: opts, modules: map[string]*module{}, sem: make(chan struct{}, n),
+		chains: diagnose.NewChainCache(chainCacheSize, chainCacheTTL),
+		probeD: newDescs(nil), staticD: newDescs([]string{"target", "module"}), fileD: newFileDescs()}
+	for name, m := range cfg.Modules {
+		rm, err := resolveModule(name, m, opts)
+		if err != nil {
+			return nil, err
+		}
+		e.modules[name] = rm
+	}
+	seen := map[[2]string]bool{}
+	for i, t := range cfg.Targets {
+		if e.modules[moduleName(t.Module)] == nil {
+			return nil, fmt.Errorf("exporter: target %d (%s): no module named %q", i, t.Target, t.Module)
+		}
+		k := [2]string{t.Target, moduleName(t.Module)}
+		if seen[k] {
+			return nil, fmt.Errorf("exporter: target %s with module %s is listed twice (its series would collide)", t.Target, k[1])
+		}
+		seen[k] = true
+	}
+	e.self = prometheus.NewRegistry()
+	e.probes = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tlskit_exporter_probes_total",
+		Help: "Probes run, by module and verdict (trusted, untrusted, unverified, failed)."}, []string{"module", "verdict"})
+	e.flight = prometheus.NewGauge(prometheus.GaugeOpts{Name: "tlskit_exporter_probes_in_flight", Help: "Probes running now."})
+	e.self.MustRegister(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), collectors.NewGoCollector(),
+		e.probes, e.flight, &staticCollector{e}, &fileCollector{e})
+	return e, nil
+}
+
+func moduleName(s string) string {
+	if s == "" {
+		return "default"
+	}
+	return s
+}
+
+// ModuleError is a module that cannot be used.
+type ModuleError struct {
+	// Module is its name.
+	Module string
+	// Err says why.
+	Err error
+}
+
+func (e *ModuleError) Error() string { return "exporter: module " + e.Module + ": " + e.Err.Error() }
+func (e *ModuleError) Unwrap() error { return e.Err }
+
+func resolveModule(name string, m *Module, opts Options) (*module, error) {
+	rm := &module{name: name, m: m}
+	o := probe.Options{Timeout: m.Timeout, ExpiringWithin: m.ExpiringWithin, Time: opts.Time, CurvePreferences: probeCurves(), XMPPDomain: m.XMPPDomain}
+	if m.StartTLS != "" {
+		p, err := starttls.ParseProtocol(m.StartTLS)
+		if err != nil {
+			return nil, &ModuleError{name, err}
+		}
+		o.StartTLS = p
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 10 * time.Second
+	}
+	if p := m.Policy; p != nil {
+		v, err := p.Verifier()
+		if err != nil {
+			return nil, &ModuleError{name, err}
+		}
+		o.Verifier, o.ServerName, o.ALPN = v, p.ServerName, p.ALPN
+		o.MinVersion, o.MaxVersion = p.MinVersion, p.MaxVersion
+		if p.Time != nil && opts.Time == nil {
+			o.Time = p.Time
+		}
+		var cert *tls.Certificate
+		switch {
+		case p.CertFile != "":
+			c, err := tls.LoadX509KeyPair(p.CertFile, p.KeyFile)
+			if err != nil {
+				return nil, &ModuleError{name, fmt.Errorf("client certificate: %w", err)}
+			}
+			cert = &c
+		case len(p.Certificates) > 0:
+			cert = &p.Certificates[0]
+		}
+		if cert != nil {
+			o.Certificate = cert
+			for _, der := range cert.Certificate {
+				c, err := x509.ParseCertificate(der)
+				if err != nil {
+					return nil, &ModuleError{name, fmt.Errorf("client certificate: %w", err)}
+				}
+				rm.client = append(rm.client, trust.Describe(c))
+			}
+		}
+	}
+	if o.Verifier == nil {
+		o.Verifier = &trust.Verifier{Anchors: trust.SystemAnchors()}
+	}
+	rm.opts = o
+	return rm, nil
+}
+
+// Result is one probe: what was asked, the report, and the phases' times.
+type Result struct {
+	// Target is the address probed; Module the module's name.
+	Target, Module string
+	// Report is the check's report.
+	Report *diagnose.Report
+	// DNS, Connect, Handshake and Verify are the phases' durations
+	// (Verify: decoding the recorded bytes, verifying the chain and
+	// deriving the findings); StartTLS the plaintext upgrade, for a
+	// module with one; Total the whole probe.
+	DNS, Connect, StartTLS, Handshake, Verify, Total time.Duration
+
+	client   []trust.CertInfo
+	upgrades bool // the module has a STARTTLS protocol
+}
+
+// Success reports whether the probe succeeded: the handshake completed and
+// the server is trusted under the module's policy.
+func (r *Result) Success() bool { return r.Report.Verdict == diagnose.Trusted }
+
+// Probe runs one check of target (HOST[:PORT]) with the named module ("" is
+// "default"); serverName, if set, overrides the module's. timeout, if
+// positive, shortens the module's. The error is for a request that cannot
+// be run (an unknown module, a target that is not HOST[:PORT]); a server
+// that fails is a Result with findings.
+func (e *Exporter) Probe(ctx context.Context, target, modName, serverName string, timeout time.Duration) (*Result, error) {
+	m := e.modules[moduleName(modName)]
+	if m == nil {
+		return nil, fmt.Errorf("exporter: unknown module %q", modName)
+	}
+	addr, err := probe.SplitTarget(target)
+	if err != nil {
+		return nil, err
+	}
+	o := m.opts
+	o.Address = addr
+	if serverName != "" {
+		o.ServerName = serverName
+	}
+	if timeout > 0 && timeout < o.Timeout {
+		o.Timeout = timeout
+	}
+	o.Linger = min(time.Second, o.Timeout/4)
+	o.LingerOnlyIfAsked = true
+	o.Chains = e.chains
+	res := &Result{Target: addr, Module: m.name, client: m.client, upgrades: m.opts.StartTLS != ""}
+	var tm probe.Timings
+	o.Timings = &tm
+	o.Dialer = e.dialer(&res.DNS)
+
+	select {
+	case e.sem <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	e.flight.Inc()
+	start := time.Now()
+	res.Report = probe.Run(ctx, o)
+	res.Total = time.Since(start)
+	e.flight.Dec()
+	<-e.sem
+	res.Connect, res.StartTLS, res.Handshake, res.Verify = max(tm.Connect-res.DNS, 0), tm.StartTLS, tm.Handshake, tm.Analysis
+	e.probes.WithLabelValues(m.name, string(res.Report.Verdict)).Inc()
+	return res, nil
+}
+
+// dialer resolves names itself, so that name resolution is timed apart
+// from the TCP connect, and tries each address in turn.
+func (e *Exporter) dialer(dns *time.Duration) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		var d net.Dialer
+		host, port, err := net.SplitHostPort(addr)
+		if err != nil || net.ParseIP(host) != nil {
+			return d.DialContext(ctx, network, addr)
+		}
+		r := e.opts.Resolver
+		if r == nil {
+			r = net.DefaultResolver
+		}
+		t0 := time.Now()
+		ips, err := r.LookupIPAddr(ctx, host)
+		*dns = time.Since(t0)
+		if err != nil {
+			return nil, err
+		}
+		var first error
+		for _, ip := range ips {
+			c, err := d.DialContext(ctx, network, net.JoinHostPort(ip.String(), port))
+			if err == nil {
+				return c, nil
+			}
+			if first == nil {
+				first = err
+			}
+			if ctx.Err() != nil {
+				break
+			}
+		}
+		return nil, first
+	}
+}
+
+// Handler serves /probe, /metrics and an index page at /.
+func (e *Exporter) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/probe", e.serveProbe)
+	mux.Handle("/metrics", promhttp.HandlerFor(e.self, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}))
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		names := make([]string, 0, len(e.modules))
+		for n := range e.modules {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		fmt.Fprintf(w, "tlskit exporter\n\n/probe?target=HOST:PORT&module=NAME[&servername=NAME]  probe one target\n/metrics  the exporter's own metrics, the config file's %d targets and its certificate files\n\nmodules: %v\n", len(e.cfg.Targets), names)
+	})
+	return mux
+}
+
+// serveProbe answers /probe?target=…&module=…[&servername=…].
+func (e *Exporter) serveProbe(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	target := q.Get("target")
+	if target == "" {
+		http.Error(w, "the target parameter is missing (/probe?target=HOST:PORT&module=NAME)", http.StatusBadRequest)
+		return
+	}
+	mod := q.Get("module")
+	if e.modules[moduleName(mod)] == nil {
+		http.Error(w, fmt.Sprintf("unknown module %q", mod), http.StatusBadRequest)
+		return
+	}
+	var timeout time.Duration
+	if s := r.Header.Get("X-Prometheus-Scrape-Timeout-Seconds"); s != "" {
+		if f, err := strconv.ParseFloat(s, 64); err == nil && f > 0 {
+			timeout = max(time.Duration(f*float64(time.Second))-timeoutOffset, 100*time.Millisecond)
+		}
+	}
+	res, err := e.Probe(r.Context(), target, mod, q.Get("servername"), timeout)
+	if err != nil {
+		if r.Context().Err() != nil {
+			return // the scraper went away
+		}
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(&resultCollector{d: e.probeD, res: res})
+	// Uncompressed: a probe's answer is a few KiB on a local network, and
+	// gzip would cost more CPU than the rest of the answer.
+	promhttp.HandlerFor(reg, promhttp.HandlerOpts{DisableCompression: true}).ServeHTTP(w, r)
+}
+
+// staticCollector probes the config file's targets at each collection.
+type staticCollector struct{ e *Exporter }
+
+func (c *staticCollector) Describe(ch chan<- *prometheus.Desc) { c.e.staticD.describe(ch) }
+
+func (c *staticCollector) Collect(ch chan<- prometheus.Metric) {
+	e := c.e
+	results := make([]*Result, len(e.cfg.Targets))
+	var wg sync.WaitGroup
+	for i, t := range e.cfg.Targets {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, err := e.Probe(context.Background(), t.Target, t.Module, t.ServerName, 0)
+			if err == nil {
+				results[i] = res
+			}
+		}()
+	}
+	wg.Wait()
+	for i, res := range results {
+		if res == nil {
+			continue
+		}
+		t := e.cfg.Targets[i]
+		rc := resultCollector{d: e.staticD, res: res, extra: []string{t.Target, moduleName(t.Module)}}
+		rc.Collect(ch)
+	}
+}

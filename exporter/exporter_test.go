@@ -1,0 +1,487 @@
+package exporter
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tlskit/tlskit"
+	"github.com/tlskit/tlskit/lab"
+	"github.com/tlskit/tlskit/starttls"
+)
+
+// theLab is started once for the package's tests.
+var theLab *lab.Lab
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "exporter-lab-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	l, err := lab.Start(context.Background(), lab.Options{Dir: dir})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	theLab = l
+	code := m.Run()
+	l.Close()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// series is one sample of the text exposition format.
+type series struct {
+	name   string
+	labels map[string]string
+	value  float64
+}
+
+// parseText reads the Prometheus text format as served (no escapes in
+// tlskit's label values but \" and \\, which the lab does not produce).
+func parseText(t *testing.T, r io.Reader) []series {
+	t.Helper()
+	var out []series
+	sc := bufio.NewScanner(r)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		s := series{labels: map[string]string{}}
+		rest := line
+		if i := strings.IndexAny(line, "{ "); i >= 0 && line[i] == '{' {
+			s.name = line[:i]
+			j := strings.LastIndex(line, "}")
+			for _, kv := range splitLabels(line[i+1 : j]) {
+				k, v, _ := strings.Cut(kv, "=")
+				s.labels[k] = strings.Trim(v, `"`)
+			}
+			rest = strings.TrimSpace(line[j+1:])
+		} else {
+			s.name, rest, _ = strings.Cut(line, " ")
+		}
+		v, err := strconv.ParseFloat(strings.Fields(rest)[0], 64)
+		if err != nil {
+			t.Fatalf("line %q: %v", line, err)
+		}
+		s.value = v
+		out = append(out, s)
+	}
+	return out
+}
+
+// splitLabels splits a="x",b="y,z" at the commas between pairs.
+func splitLabels(s string) []string {
+	var out []string
+	in := false
+	start := 0
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '\\':
+			i++
+		case '"':
+			in = !in
+		case ',':
+			if !in {
+				out = append(out, s[start:i])
+				start = i + 1
+			}
+		}
+	}
+	if start < len(s) {
+		out = append(out, s[start:])
+	}
+	return out
+}
+
+// find returns the series of name whose labels include want.
+func find(ss []series, name string, want map[string]string) []series {
+	var out []series
+	for _, s := range ss {
+		if s.name != name {
+			continue
+		}
+		ok := true
+		for k, v := range want {
+			if s.labels[k] != v {
+				ok = false
+			}
+		}
+		if ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// labExporter returns an exporter whose modules reach the lab: "lab"
+// trusts its root, "lab-client" also presents the client certificate the
+// servers accept, "lab-badclient" one they reject.
+func labExporter(t *testing.T) (*Exporter, *httptest.Server) {
+	t.Helper()
+	f := theLab.Files()
+	pol := func(cert, key string) *tlskit.Policy {
+		return &tlskit.Policy{Trust: []string{"file:" + f.Root}, CertFile: cert, KeyFile: key}
+	}
+	ex, err := New(&Config{Modules: map[string]*Module{
+		"lab":           {Policy: pol("", ""), ExpiringWithin: DefaultExpiringWithin},
+		"lab-client":    {Policy: pol(f.ClientCert, f.ClientKey), ExpiringWithin: DefaultExpiringWithin},
+		"lab-badclient": {Policy: pol(f.BadClientCert, f.BadClientKey), ExpiringWithin: DefaultExpiringWithin},
+		"lab-smtp":      {Policy: pol("", ""), StartTLS: "smtp", ExpiringWithin: DefaultExpiringWithin},
+	}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(ex.Handler())
+	t.Cleanup(srv.Close)
+	return ex, srv
+}
+
+func scrape(t *testing.T, url string) []series {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		b, _ := io.ReadAll(resp.Body)
+		t.Fatalf("GET %s: %s: %s", url, resp.Status, b)
+	}
+	return parseText(t, resp.Body)
+}
+
+// peerChain is what a plain crypto/tls client is sent by the case's
+// server, captured before any verification (the handshake may then fail):
+// the oracle for the exported sent chain.
+func peerChain(t *testing.T, c lab.Case) []*x509.Certificate {
+	t.Helper()
+	var got []*x509.Certificate
+	cfg := &tls.Config{ServerName: c.ServerName(), InsecureSkipVerify: true,
+		VerifyPeerCertificate: func(raw [][]byte, _ [][]*x509.Certificate) error {
+			for _, der := range raw {
+				cert, err := x509.ParseCertificate(der)
+				if err != nil {
+					return err
+				}
+				got = append(got, cert)
+			}
+			return nil
+		}}
+	raw, err := net.Dial("tcp", c.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	if c.Client.StartTLS != "" { // the upgrade, by starttls's own client
+		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+		defer cancel()
+		if _, err := starttls.Negotiate(ctx, raw, starttls.Config{Protocol: starttls.Protocol(c.Client.StartTLS)}); err != nil {
+			t.Fatalf("%s: %v", c.Name, err)
+		}
+	}
+	conn := tls.Client(raw, cfg)
+	err = conn.Handshake()
+	if len(got) == 0 {
+		t.Fatalf("%s: the server sent no chain to crypto/tls (%v)", c.Name, err)
+	}
+	return got
+}
+
+func fingerprint(c *x509.Certificate) string {
+	sum := sha256.Sum256(c.Raw)
+	var b strings.Builder
+	for i, x := range sum {
+		if i > 0 {
+			b.WriteByte(':')
+		}
+		fmt.Fprintf(&b, "%02X", x)
+	}
+	return b.String()
+}
+
+// TestProbeLab probes lab servers through /probe and checks the exported
+// series against what each case was built to be: success, the verdict,
+// the finding, the TLS version, and the chain as a plain crypto/tls client
+// receives it (position, SHA-256, not_after, not_before), including when
+// verification fails and when the server requires a client certificate in
+// TLS 1.2 and 1.3.
+func TestProbeLab(t *testing.T) {
+	_, srv := labExporter(t)
+	f := theLab.Files()
+	clientPEM, err := os.ReadFile(f.ClientCert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clientCerts, err := ParseCertificates(clientPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, module string
+		success      float64
+		verdict      string
+		finding      string // "" for none with severity error
+		severity     string
+		version      string // "" for no handshake
+		chain        bool   // the server sends a chain
+		// verified: trust reports a path to the anchor. Its verifier
+		// checks the name first and builds no path when the name refuses
+		// the chain; a leaf's own dates are a finding on the path it built.
+		verified bool
+		client   bool
+		starttls bool // the module upgrades with STARTTLS
+	}{
+		{name: "good", module: "lab", success: 1, verdict: "trusted", version: "TLS 1.3", chain: true, verified: true},
+		{name: "good-tls12", module: "lab", success: 1, verdict: "trusted", version: "TLS 1.2", chain: true, verified: true},
+		{name: "expiring-soon", module: "lab", success: 1, verdict: "trusted", finding: "cert.expiring-soon", severity: "warning", version: "TLS 1.3", chain: true, verified: true},
+		{name: "expired", module: "lab", verdict: "untrusted", finding: "cert.expired", severity: "error", version: "TLS 1.3", chain: true, verified: true},
+		{name: "untrusted-root", module: "lab", verdict: "untrusted", finding: "chain.untrusted-root", severity: "error", version: "TLS 1.3", chain: true},
+		{name: "name-mismatch", module: "lab", verdict: "untrusted", finding: "name.mismatch", severity: "error", version: "TLS 1.3", chain: true},
+		{name: "client-cert-required-tls12", module: "lab", verdict: "failed", finding: "client-cert.required", severity: "error", chain: true, verified: true},
+		{name: "client-cert-required-tls13", module: "lab", verdict: "failed", finding: "client-cert.required", severity: "error", version: "TLS 1.3", chain: true, verified: true},
+		{name: "client-cert-required-tls13", module: "lab-client", success: 1, verdict: "trusted", version: "TLS 1.3", chain: true, verified: true, client: true},
+		{name: "client-cert-required-tls12", module: "lab-client", success: 1, verdict: "trusted", version: "TLS 1.2", chain: true, verified: true, client: true},
+		{name: "client-cert-rejected-tls13", module: "lab-badclient", verdict: "failed", finding: "client-cert.rejected", severity: "error", version: "TLS 1.3", chain: true, verified: true, client: true},
+		{name: "client-cert-rejected-tls12", module: "lab-badclient", verdict: "failed", finding: "client-cert.rejected", severity: "error", chain: true, verified: true, client: true},
+		{name: "refused", module: "lab", verdict: "failed", finding: "net.refused", severity: "error"},
+		{name: "not-tls-http", module: "lab", verdict: "failed", finding: "protocol.not-tls", severity: "error"},
+		{name: "version-mismatch", module: "lab", verdict: "failed", finding: "protocol.version-mismatch", severity: "error"},
+		{name: "starttls-good", module: "lab-smtp", success: 1, verdict: "trusted", version: "TLS 1.3", chain: true, verified: true, starttls: true},
+		{name: "starttls-expired", module: "lab-smtp", verdict: "untrusted", finding: "cert.expired", severity: "error", version: "TLS 1.3", chain: true, verified: true, starttls: true},
+		{name: "starttls-refused", module: "lab-smtp", verdict: "failed", finding: "starttls.refused", severity: "error", starttls: true},
+		{name: "starttls-not-offered", module: "lab-smtp", verdict: "failed", finding: "starttls.not-offered", severity: "error", starttls: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name+"/"+tc.module, func(t *testing.T) {
+			t.Parallel()
+			c, ok := theLab.Case(tc.name)
+			if !ok {
+				t.Fatalf("no lab case %s", tc.name)
+			}
+			ss := scrape(t, srv.URL+"/probe?target="+c.Addr+"&module="+tc.module+"&servername="+c.ServerName())
+			one := func(name string, labels map[string]string) series {
+				t.Helper()
+				got := find(ss, name, labels)
+				if len(got) != 1 {
+					t.Fatalf("%s%v: %d series, want 1", name, labels, len(got))
+				}
+				return got[0]
+			}
+			if s := one(MetricSuccess, nil); s.value != tc.success {
+				t.Errorf("%s = %v, want %v", MetricSuccess, s.value, tc.success)
+			}
+			one(MetricVerdict, map[string]string{"verdict": tc.verdict})
+			for _, p := range []string{"dns", "connect", "handshake", "verify"} {
+				one(MetricPhase, map[string]string{"phase": p})
+			}
+			if got := find(ss, MetricPhase, map[string]string{"phase": "starttls"}); len(got) != map[bool]int{true: 1}[tc.starttls] {
+				t.Errorf("%d starttls phase series, want one only for a STARTTLS module", len(got))
+			}
+			if tc.finding != "" {
+				one(MetricFinding, map[string]string{"id": tc.finding, "severity": tc.severity})
+			}
+			if tc.success == 1 && len(find(ss, MetricFinding, map[string]string{"severity": "error"})) > 0 {
+				t.Errorf("a successful probe with an error finding: %v", find(ss, MetricFinding, nil))
+			}
+			if tc.version != "" {
+				one(MetricTLS, map[string]string{"version": tc.version})
+			}
+			sent := find(ss, MetricNotAfter, map[string]string{"chain": "sent"})
+			if !tc.chain {
+				if len(sent) > 0 {
+					t.Errorf("no chain was sent, yet %d sent series", len(sent))
+				}
+			} else {
+				want := peerChain(t, c)
+				if len(sent) != len(want) {
+					t.Fatalf("%d sent series, crypto/tls received %d certificates", len(sent), len(want))
+				}
+				for i, w := range want {
+					l := map[string]string{"chain": "sent", "position": strconv.Itoa(i), "sha256": fingerprint(w), "subject": w.Subject.String(), "issuer": w.Issuer.String(), "serial": fmt.Sprintf("%X", w.SerialNumber)}
+					if s := one(MetricNotAfter, l); s.value != float64(w.NotAfter.Unix()) {
+						t.Errorf("sent #%d not_after %v, want %d", i, s.value, w.NotAfter.Unix())
+					}
+					if s := one(MetricNotBefore, l); s.value != float64(w.NotBefore.Unix()) {
+						t.Errorf("sent #%d not_before %v, want %d", i, s.value, w.NotBefore.Unix())
+					}
+				}
+			}
+			verified := find(ss, MetricNotAfter, map[string]string{"chain": "verified"})
+			if tc.verified != (len(verified) > 0) {
+				t.Errorf("%d verified series, want some: %v", len(verified), tc.verified)
+			}
+			if tc.verified {
+				root := one(MetricNotAfter, map[string]string{"chain": "verified", "position": strconv.Itoa(len(verified) - 1)})
+				if want := theLab.PKI().Root; root.labels["sha256"] != fingerprint(want) {
+					t.Errorf("the verified path ends at %s, want the lab root", root.labels["subject"])
+				}
+			}
+			client := find(ss, MetricNotAfter, map[string]string{"chain": "client"})
+			if !tc.client {
+				if len(client) > 0 {
+					t.Errorf("%d client series without a client certificate", len(client))
+				}
+			} else if tc.module == "lab-client" {
+				if s := one(MetricNotAfter, map[string]string{"chain": "client", "position": "0", "sha256": fingerprint(clientCerts[0])}); s.value != float64(clientCerts[0].NotAfter.Unix()) {
+					t.Errorf("client not_after %v, want %d", s.value, clientCerts[0].NotAfter.Unix())
+				}
+			} else if len(client) == 0 {
+				t.Errorf("no client series for the module's certificate")
+			}
+		})
+	}
+}
+
+func TestProbeErrors(t *testing.T) {
+	_, srv := labExporter(t)
+	for _, tc := range []struct{ query, want string }{
+		{"", "the target parameter is missing"},
+		{"target=127.0.0.1:1&module=nope", `unknown module "nope"`},
+		{"target=example.com:http", "the port must be a number"},
+	} {
+		resp, err := http.Get(srv.URL + "/probe?" + tc.query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(b), tc.want) {
+			t.Errorf("/probe?%s: %s %q, want 400 with %q", tc.query, resp.Status, b, tc.want)
+		}
+	}
+}
+
+// TestMetricsStaticAndFiles: /metrics probes the config file's targets and
+// reads its certificate files, directories and globs (keys are skipped,
+// unreadable paths are an error series).
+func TestMetricsStaticAndFiles(t *testing.T) {
+	f := theLab.Files()
+	good, _ := theLab.Case("good")
+	expired, _ := theLab.Case("expired")
+	dir := t.TempDir()
+	cfgText := fmt.Sprintf(`# the lab
+{
+  "modules": {"lab": {"trust": ["file:%s"], "timeout": "5s", "expiring_within": "100d"}},
+  "targets": [
+    {"target": %q, "module": "lab", "server_name": %q},
+    {"target": %q, "module": "lab", "server_name": %q}
+  ],
+  "certificate_files": [%q, %q, "missing.pem"]
+}`, f.Root, good.Addr, good.ServerName(), expired.Addr, expired.ServerName(), f.Dir, filepath.Join(f.Dir, "inter*.pem"))
+	path := filepath.Join(dir, "exporter.json")
+	if err := os.WriteFile(path, []byte(cfgText), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := LoadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex, err := New(cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(ex.Handler())
+	defer srv.Close()
+	ss := scrape(t, srv.URL+"/metrics")
+
+	if s := find(ss, MetricSuccess, map[string]string{"target": good.Addr, "module": "lab"}); len(s) != 1 || s[0].value != 1 {
+		t.Errorf("good static target: %v", s)
+	}
+	if s := find(ss, MetricSuccess, map[string]string{"target": expired.Addr, "module": "lab"}); len(s) != 1 || s[0].value != 0 {
+		t.Errorf("expired static target: %v", s)
+	}
+	if s := find(ss, MetricFinding, map[string]string{"target": expired.Addr, "id": "cert.expired"}); len(s) != 1 {
+		t.Errorf("expired static target: no cert.expired finding")
+	}
+	// 100d: every 90-day lab leaf is expiring soon.
+	if s := find(ss, MetricFinding, map[string]string{"target": good.Addr, "id": "cert.expiring-soon", "severity": "warning"}); len(s) != 1 {
+		t.Errorf("good static target with a 100-day threshold: no cert.expiring-soon")
+	}
+	if s := find(ss, "process_cpu_seconds_total", nil); len(s) != 1 {
+		t.Errorf("no process metrics")
+	}
+
+	p := theLab.PKI()
+	for _, tc := range []struct {
+		path string
+		cert *x509.Certificate
+	}{{f.Root, p.Root}, {f.Intermediate, p.Intermediate}, {f.ClientCA, p.ClientCA}} {
+		got := find(ss, MetricFileNotAfter, map[string]string{"path": tc.path, "position": "0", "sha256": fingerprint(tc.cert)})
+		if len(got) != 1 || got[0].value != float64(tc.cert.NotAfter.Unix()) {
+			t.Errorf("%s: %v, want not_after %d", tc.path, got, tc.cert.NotAfter.Unix())
+		}
+	}
+	for _, s := range find(ss, MetricFileNotAfter, nil) {
+		if strings.HasSuffix(s.labels["path"], ".key") {
+			t.Errorf("a key file was read: %s", s.labels["path"])
+		}
+	}
+	if got := find(ss, MetricFileNotAfter, map[string]string{"path": f.Intermediate}); len(got) != 1 {
+		t.Errorf("the intermediate, named by the directory and by a glob, has %d series, want 1", len(got))
+	}
+	if got := find(ss, MetricFileError, map[string]string{"path": filepath.Join(dir, "missing.pem")}); len(got) != 1 || !strings.Contains(got[0].labels["error"], "no such file") {
+		t.Errorf("missing file: %v", got)
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	for _, tc := range []struct{ text, want string }{
+		{`{"modules": {"m": {"timeout": "soon"}}}`, `exporter: c.json: module m: timeout: "soon" is not a positive duration`},
+		{`{"modules": {"m": {"cert": "a.pem"}}}`, `exporter: c.json: module m: "cert" and "key" go together`},
+		{`{"modules": {"m": {"trust": ["file:/nonexistent/ca.pem"]}}}`, ""},
+		{`{"targets": [{"target": "x:1", "module": "m"}]}`, `exporter: c.json: targets[0]: no module named "m"`},
+		{`{"targets": [{"target": "x:http"}]}`, `exporter: c.json: targets[0]: probe: the port must be a number`},
+		{`{"modul": {}}`, `exporter: c.json: json: unknown field "modul"`},
+		{`{"modules": {"m": {"expiring_within": "-3d"}}}`, `exporter: c.json: module m: expiring_within: "-3d" is not a number of days`},
+		{`{} {}`, `unexpected data after the config object`},
+	} {
+		cfg, err := ParseConfig("c.json", []byte(tc.text))
+		if err == nil {
+			_, err = New(cfg, Options{})
+		}
+		if err == nil || tc.want != "" && !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want %q", tc.text, err, tc.want)
+		}
+	}
+	cfg, err := ParseConfig("c.json", []byte(`{"modules": {"smtp": {"starttls": "smtp"}, "gopher": {"starttls": "gopher"}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := New(cfg, Options{}); err == nil || !strings.Contains(err.Error(), "exporter: module gopher: starttls: ") {
+		t.Errorf("a module with an unknown STARTTLS protocol: %v, want it refused", err)
+	}
+	delete(cfg.Modules, "gopher")
+	if _, err := New(cfg, Options{}); err != nil {
+		t.Errorf("an SMTP module: %v", err)
+	}
+}
+
+// FuzzParseConfig: any config text is a Config or an error, never a panic.
+func FuzzParseConfig(f *testing.F) {
+	for _, s := range []string{
+		`{"modules": {"default": {"trust": ["system"], "timeout": "5s", "expiring_within": "30d"}}, "targets": [{"target": "example.com:443"}], "certificate_files": ["/etc/ssl/*.pem"]}`,
+		"# comment\n{}", `{"modules": {"x": {"min_tls": "1.3", "starttls": "smtp"}}}`, `{"targets": [{"target": ""}]}`, `[`,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		ParseConfig("fuzz.json", []byte(s))
+	})
+}

@@ -1,0 +1,297 @@
+package exporter
+
+import (
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tlskit/tlskit/trust"
+)
+
+// The metric names. They are documented, with example alerts, in the
+// README; the names are a public contract like finding ids.
+const (
+	MetricSuccess       = "tlskit_probe_success"
+	MetricDuration      = "tlskit_probe_duration_seconds"
+	MetricPhase         = "tlskit_probe_phase_duration_seconds"
+	MetricVerdict       = "tlskit_probe_verdict"
+	MetricTLS           = "tlskit_tls_info"
+	MetricNotAfter      = "tlskit_cert_not_after_seconds"
+	MetricNotBefore     = "tlskit_cert_not_before_seconds"
+	MetricFinding       = "tlskit_finding"
+	MetricFileNotAfter  = "tlskit_cert_file_not_after_seconds"
+	MetricFileNotBefore = "tlskit_cert_file_not_before_seconds"
+	MetricFileError     = "tlskit_cert_file_error"
+)
+
+// certLabels are the labels of a certificate's series.
+var certLabels = []string{"chain", "position", "subject", "issuer", "serial", "sha256"}
+
+// descs are the descriptions of a probe's metrics, with extra leading
+// labels (target, module) for static targets.
+type descs struct {
+	success, duration, phase, verdict, tls, notAfter, notBefore, finding *prometheus.Desc
+}
+
+func newDescs(extra []string) *descs {
+	l := func(more ...string) []string { return append(slices.Clone(extra), more...) }
+	return &descs{
+		success:   prometheus.NewDesc(MetricSuccess, "1 when the handshake completed and the server is trusted under the module's policy, else 0.", l(), nil),
+		duration:  prometheus.NewDesc(MetricDuration, "How long the whole probe took.", l(), nil),
+		phase:     prometheus.NewDesc(MetricPhase, "How long each phase of the probe took: dns, connect, starttls (modules with a STARTTLS protocol), handshake, verify (decoding, chain verification and findings).", l("phase"), nil),
+		verdict:   prometheus.NewDesc(MetricVerdict, "1 for the probe's verdict: trusted, untrusted, unverified or failed.", l("verdict"), nil),
+		tls:       prometheus.NewDesc(MetricTLS, "1 for what the handshake negotiated: the TLS version, the cipher suite and ALPN.", l("version", "cipher_suite", "alpn"), nil),
+		notAfter:  prometheus.NewDesc(MetricNotAfter, "End of validity of each certificate, Unix seconds: chain sent (as the server sent it, also when verification fails or a client certificate is required), verified (the path to the anchor) or client (the module's client certificate).", l(certLabels...), nil),
+		notBefore: prometheus.NewDesc(MetricNotBefore, "Start of validity of each certificate, Unix seconds; labels as tlskit_cert_not_after_seconds.", l(certLabels...), nil),
+		finding:   prometheus.NewDesc(MetricFinding, "The probe's findings, by id and severity (error, warning, info): how many; present whether the probe succeeded or failed.", l("id", "severity"), nil),
+	}
+}
+
+func (d *descs) describe(ch chan<- *prometheus.Desc) {
+	for _, x := range []*prometheus.Desc{d.success, d.duration, d.phase, d.verdict, d.tls, d.notAfter, d.notBefore, d.finding} {
+		ch <- x
+	}
+}
+
+// resultCollector exports one probe result.
+type resultCollector struct {
+	d     *descs
+	res   *Result
+	extra []string // values of the extra labels
+}
+
+func (c *resultCollector) Describe(ch chan<- *prometheus.Desc) { c.d.describe(ch) }
+
+func (c *resultCollector) Collect(ch chan<- prometheus.Metric) {
+	d, res, rep := c.d, c.res, c.res.Report
+	v := func(more ...string) []string { return append(slices.Clone(c.extra), more...) }
+	gauge := func(desc *prometheus.Desc, val float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, val, v(labels...)...)
+	}
+	ok := 0.0
+	if res.Success() {
+		ok = 1
+	}
+	gauge(d.success, ok)
+	gauge(d.duration, res.Total.Seconds())
+	for _, p := range []struct {
+		name string
+		d    time.Duration
+	}{{"dns", res.DNS}, {"connect", res.Connect}, {"starttls", res.StartTLS}, {"handshake", res.Handshake}, {"verify", res.Verify}} {
+		if p.name == "starttls" && !res.upgrades {
+			continue
+		}
+		gauge(d.phase, p.d.Seconds(), p.name)
+	}
+	gauge(d.verdict, 1, string(rep.Verdict))
+	if rep.Version != "" {
+		gauge(d.tls, 1, rep.Version, rep.CipherSuite, rep.ALPN)
+	}
+	certs := func(chain string, list []trust.CertInfo) {
+		for i, ci := range list {
+			labels := []string{chain, strconv.Itoa(i), ci.Subject, ci.Issuer, ci.Serial, ci.SHA256}
+			if t, err := time.Parse(time.RFC3339, ci.NotAfter); err == nil {
+				gauge(d.notAfter, float64(t.Unix()), labels...)
+			}
+			if t, err := time.Parse(time.RFC3339, ci.NotBefore); err == nil {
+				gauge(d.notBefore, float64(t.Unix()), labels...)
+			}
+		}
+	}
+	certs("sent", rep.Chain)
+	certs("verified", rep.VerifiedPath)
+	certs("client", res.client)
+	type key struct{ id, sev string }
+	counts := map[key]int{}
+	var order []key
+	for _, f := range rep.Findings {
+		k := key{f.ID, string(f.Severity)}
+		if counts[k] == 0 {
+			order = append(order, k)
+		}
+		counts[k]++
+	}
+	for _, k := range order {
+		gauge(d.finding, float64(counts[k]), k.id, k.sev)
+	}
+}
+
+// fileDescs describe certificates read from files.
+type fileDescs struct {
+	notAfter, notBefore, err *prometheus.Desc
+}
+
+func newFileDescs() fileDescs {
+	labels := []string{"path", "position", "subject", "issuer", "serial", "sha256"}
+	return fileDescs{
+		notAfter:  prometheus.NewDesc(MetricFileNotAfter, "End of validity of each certificate in the configured certificate files, Unix seconds; position is its place in the file.", labels, nil),
+		notBefore: prometheus.NewDesc(MetricFileNotBefore, "Start of validity of each certificate in the configured certificate files, Unix seconds.", labels, nil),
+		err:       prometheus.NewDesc(MetricFileError, "1 for a configured certificate file (or pattern) that could not be read as certificates, with the reason.", []string{"path", "error"}, nil),
+	}
+}
+
+// fileCollector reads the configured certificate files at each collection.
+type fileCollector struct{ e *Exporter }
+
+func (c *fileCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.e.fileD.notAfter
+	ch <- c.e.fileD.notBefore
+	ch <- c.e.fileD.err
+}
+
+// maxCertFile bounds a certificate file's size.
+const maxCertFile = 1 << 20
+
+func (c *fileCollector) Collect(ch chan<- prometheus.Metric) {
+	d := c.e.fileD
+	paths, errs := expandFiles(c.e.cfg.CertificateFiles)
+	for p, err := range errs {
+		ch <- prometheus.MustNewConstMetric(d.err, prometheus.GaugeValue, 1, p, err)
+	}
+	for _, p := range paths {
+		certs, err := readCertFile(p)
+		if err != nil {
+			ch <- prometheus.MustNewConstMetric(d.err, prometheus.GaugeValue, 1, p, err.Error())
+			continue
+		}
+		for i, cert := range certs {
+			ci := trust.Describe(cert)
+			labels := []string{p, strconv.Itoa(i), ci.Subject, ci.Issuer, ci.Serial, ci.SHA256}
+			ch <- prometheus.MustNewConstMetric(d.notAfter, prometheus.GaugeValue, float64(cert.NotAfter.Unix()), labels...)
+			ch <- prometheus.MustNewConstMetric(d.notBefore, prometheus.GaugeValue, float64(cert.NotBefore.Unix()), labels...)
+		}
+	}
+}
+
+// certExtensions are the files of a directory that are read.
+var certExtensions = []string{".pem", ".crt", ".cer", ".der"}
+
+// expandFiles turns files, directories and globs into the files to read,
+// sorted and without duplicates, and the patterns that failed.
+func expandFiles(patterns []string) ([]string, map[string]string) {
+	seen := map[string]bool{}
+	errs := map[string]string{}
+	var out []string
+	add := func(p string) {
+		if !seen[p] {
+			seen[p] = true
+			out = append(out, p)
+		}
+	}
+	for _, pat := range patterns {
+		var matches []string
+		if strings.ContainsAny(pat, "*?[") {
+			m, err := filepath.Glob(pat)
+			if err != nil {
+				errs[pat] = err.Error()
+				continue
+			}
+			if len(m) == 0 {
+				errs[pat] = "no file matches"
+				continue
+			}
+			matches = m
+		} else {
+			matches = []string{pat}
+		}
+		for _, m := range matches {
+			st, err := os.Stat(m)
+			if err != nil {
+				errs[m] = errText(err)
+				continue
+			}
+			if !st.IsDir() {
+				add(m)
+				continue
+			}
+			ents, err := os.ReadDir(m)
+			if err != nil {
+				errs[m] = errText(err)
+				continue
+			}
+			for _, ent := range ents {
+				if ent.Type().IsRegular() || ent.Type()&os.ModeSymlink != 0 {
+					if slices.Contains(certExtensions, strings.ToLower(filepath.Ext(ent.Name()))) {
+						add(filepath.Join(m, ent.Name()))
+					}
+				}
+			}
+		}
+	}
+	slices.Sort(out)
+	return out, errs
+}
+
+// errText is an OS error's reason without the path (the path is a label).
+func errText(err error) string {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
+
+// readCertFile reads the certificates of a PEM file (other blocks, private
+// keys among them, are skipped and never exported) or of one DER
+// certificate.
+func readCertFile(path string) ([]*x509.Certificate, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, errors.New(errText(err))
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxCertFile+1))
+	if err != nil {
+		return nil, errors.New(errText(err))
+	}
+	if len(data) > maxCertFile {
+		return nil, fmt.Errorf("larger than %d KiB", maxCertFile>>10)
+	}
+	return ParseCertificates(data)
+}
+
+// ParseCertificates reads every CERTIFICATE block of PEM data, or data as
+// one DER certificate when it holds no PEM block. Other PEM blocks (keys)
+// are skipped.
+func ParseCertificates(data []byte) ([]*x509.Certificate, error) {
+	var out []*x509.Certificate
+	rest := data
+	sawPEM := false
+	for {
+		var b *pem.Block
+		b, rest = pem.Decode(rest)
+		if b == nil {
+			break
+		}
+		sawPEM = true
+		if b.Type != "CERTIFICATE" {
+			continue
+		}
+		c, err := x509.ParseCertificate(b.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("certificate %d: %w", len(out), err)
+		}
+		out = append(out, c)
+	}
+	if !sawPEM {
+		c, err := x509.ParseCertificate(data)
+		if err != nil {
+			return nil, errors.New("neither PEM nor a DER certificate")
+		}
+		out = append(out, c)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no CERTIFICATE block")
+	}
+	return out, nil
+}

@@ -1,0 +1,280 @@
+package fleet
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/tlskit/tlskit/diagnose"
+	"github.com/tlskit/tlskit/probe"
+	"github.com/tlskit/tlskit/starttls"
+)
+
+// Options describe a run over many targets.
+type Options struct {
+	// Probe is the template of every check: the verifier, client
+	// certificate, versions, timeout, expiry threshold… Address and
+	// ServerName are set from each target (ServerName only when the
+	// target names one).
+	Probe probe.Options
+	// Concurrency is how many checks run at once (16 when zero).
+	Concurrency int
+	// PerHost is how many checks of the same host (the host part of the
+	// address) run at once; 0 means no limit beyond Concurrency.
+	PerHost int
+	// Rate is the most checks started per second; 0 means no limit.
+	Rate float64
+	// Done, if set, is called once per target as its check ends, in the
+	// order they end (for a progress bar). It must not block.
+	Done func()
+	// Check runs one check; nil means [probe.Run]. Tests replace it.
+	Check func(context.Context, probe.Options) *diagnose.Report
+	// AutoStartTLS chooses the STARTTLS protocol of a target without a
+	// STARTTLS column by its port (587 is SMTP, 5432 PostgreSQL…; see
+	// [starttls.ForPort]), as a single check does. Without it such a
+	// target gets Probe's StartTLS.
+	AutoStartTLS bool
+}
+
+// Validate checks that every target can be checked as given, before any
+// connection is made: its STARTTLS column names a protocol of
+// [starttls.Protocols], or "none".
+func Validate(targets []Target) error {
+	for _, t := range targets {
+		if t.StartTLS == "" || t.StartTLS == "none" {
+			continue
+		}
+		if _, err := starttls.ParseProtocol(t.StartTLS); err != nil {
+			return &TargetError{Source: t.Source, Err: err}
+		}
+	}
+	return nil
+}
+
+// upgrade sets the STARTTLS protocol of o for target t.
+func upgrade(o *probe.Options, t Target, auto bool) {
+	switch {
+	case t.StartTLS == "none":
+		o.StartTLS, o.StartTLSChosenBy = "", ""
+	case t.StartTLS != "":
+		o.StartTLS, o.StartTLSChosenBy = starttls.Protocol(t.StartTLS), ""
+	case auto:
+		o.StartTLS, o.StartTLSChosenBy = "", ""
+		_, port, _ := net.SplitHostPort(t.Address)
+		if n, err := strconv.Atoi(port); err == nil {
+			if p := starttls.ForPort(n); p != "" {
+				o.StartTLS, o.StartTLSChosenBy = p, fmt.Sprintf("from port %d; none in the STARTTLS column turns it off", n)
+			}
+		}
+	}
+}
+
+// Run checks every target and calls emit with each report in input order
+// (index i of targets), from one goroutine, whatever order the checks end
+// in. At most Concurrency checks run at once, and at most 4×Concurrency
+// reports wait for an earlier one to finish, so memory stays bounded
+// however long the list. Run returns emit's first error (and stops
+// starting checks), ctx's error if it was cancelled, or nil.
+func Run(ctx context.Context, targets []Target, opts Options, emit func(i int, t Target, rep *diagnose.Report) error) error {
+	if err := Validate(targets); err != nil {
+		return err
+	}
+	conc := opts.Concurrency
+	if conc <= 0 {
+		conc = 16
+	}
+	check := opts.Check
+	if check == nil {
+		check = probe.Run
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	window := make(chan struct{}, 4*conc) // dispatched and not yet emitted
+	slots := make(chan struct{}, conc)    // running
+	hosts := newHostLimit(opts.PerHost)
+	pace := newPacer(opts.Rate)
+	results := make([]*diagnose.Report, len(targets))
+	var mu sync.Mutex
+	ready := make(chan struct{}, 1)
+	var wg sync.WaitGroup
+
+	dispatched := make(chan int, 1) // how many were dispatched, once done
+	go func() {
+		n := 0
+		defer func() { dispatched <- n }()
+		for i := range targets {
+			select {
+			case window <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			n++
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				t := targets[i]
+				host := hostOf(t.Address)
+				var rep *diagnose.Report
+				if hosts.acquire(ctx, host) {
+					select {
+					case slots <- struct{}{}:
+						if pace.wait(ctx) {
+							po := opts.Probe
+							po.Address = t.Address
+							if t.ServerName != "" {
+								po.ServerName = t.ServerName
+							}
+							upgrade(&po, t, opts.AutoStartTLS)
+							rep = check(ctx, po)
+						}
+						<-slots
+					case <-ctx.Done():
+					}
+					hosts.release(host)
+				}
+				if rep == nil { // cancelled before it ran
+					rep = &diagnose.Report{Target: t.Address, Verdict: diagnose.Failed}
+				}
+				if opts.Done != nil {
+					opts.Done()
+				}
+				mu.Lock()
+				results[i] = rep
+				mu.Unlock()
+				select {
+				case ready <- struct{}{}:
+				default:
+				}
+			}()
+		}
+	}()
+
+	next, total := 0, -1
+	var emitErr error
+	for total < 0 || next < total {
+		mu.Lock()
+		rep := (*diagnose.Report)(nil)
+		if next < len(results) {
+			rep = results[next]
+			results[next] = nil
+		}
+		mu.Unlock()
+		if rep != nil {
+			if emitErr == nil {
+				if emitErr = emit(next, targets[next], rep); emitErr != nil {
+					cancel()
+				}
+			}
+			next++
+			<-window
+			continue
+		}
+		select {
+		case <-ready:
+		case n := <-dispatched:
+			total = n
+		}
+	}
+	wg.Wait()
+	if emitErr != nil {
+		return emitErr
+	}
+	if next < len(targets) {
+		return ctx.Err()
+	}
+	return nil
+}
+
+// hostOf returns the host part of a HOST:PORT address.
+func hostOf(addr string) string {
+	if h, _, err := net.SplitHostPort(addr); err == nil {
+		return h
+	}
+	return addr
+}
+
+// hostLimit bounds the checks running against one host.
+type hostLimit struct {
+	max  int
+	mu   sync.Mutex
+	busy map[string]chan struct{}
+}
+
+func newHostLimit(max int) *hostLimit {
+	return &hostLimit{max: max, busy: map[string]chan struct{}{}}
+}
+
+// acquire takes a slot for host; false when ctx ended first.
+func (h *hostLimit) acquire(ctx context.Context, host string) bool {
+	if h.max <= 0 {
+		return true
+	}
+	h.mu.Lock()
+	c := h.busy[host]
+	if c == nil {
+		c = make(chan struct{}, h.max)
+		h.busy[host] = c
+	}
+	h.mu.Unlock()
+	select {
+	case c <- struct{}{}:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func (h *hostLimit) release(host string) {
+	if h.max <= 0 {
+		return
+	}
+	h.mu.Lock()
+	c := h.busy[host]
+	h.mu.Unlock()
+	<-c
+}
+
+// pacer spaces starts 1/rate apart.
+type pacer struct {
+	every time.Duration
+	mu    sync.Mutex
+	next  time.Time
+}
+
+func newPacer(rate float64) *pacer {
+	if rate <= 0 {
+		return &pacer{}
+	}
+	return &pacer{every: time.Duration(float64(time.Second) / rate)}
+}
+
+// wait blocks until the next start is allowed; false when ctx ended first.
+func (p *pacer) wait(ctx context.Context) bool {
+	if p.every <= 0 {
+		return ctx.Err() == nil
+	}
+	p.mu.Lock()
+	now := time.Now()
+	at := p.next
+	if at.Before(now) {
+		at = now
+	}
+	p.next = at.Add(p.every)
+	p.mu.Unlock()
+	d := time.Until(at)
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}

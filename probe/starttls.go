@@ -1,0 +1,90 @@
+package probe
+
+import (
+	"context"
+	"crypto/tls"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/tlskit/tlskit/starttls"
+	"github.com/tlskit/tlskit/transcript"
+)
+
+// implicitWait bounds the wait for a greeting on a well-known implicit-TLS
+// port (465, 993…), where a server waits for our ClientHello instead.
+const implicitWait = 3 * time.Second
+
+// preamble runs the in-band upgrade on rec, recording its messages as
+// plaintext events. It returns the upgrade's facts and the error that
+// ended it (nil when the server agreed to upgrade).
+func preamble(ctx context.Context, rec *recorder, opts Options, name string) (transcript.Upgrade, error) {
+	p := opts.StartTLS
+	up := transcript.Upgrade{Protocol: string(p), ChosenBy: opts.StartTLSChosenBy}
+	_, port, _ := net.SplitHostPort(opts.Address)
+	n, _ := strconv.Atoi(port)
+	implicit, atImplicit := starttls.ImplicitTLSPort(n)
+	if atImplicit {
+		up.ImplicitPort = implicit.Service
+		if starttls.Greets(p) {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, implicitWait)
+			defer cancel()
+		}
+	}
+	domain := opts.XMPPDomain
+	if domain == "" {
+		domain = name
+	}
+	rec.setPlain(true)
+	res, err := starttls.Negotiate(ctx, rec, starttls.Config{Protocol: p, Domain: domain,
+		Trace: func(m starttls.Message) { rec.note(string(p), m) }})
+	rec.setPlain(false)
+	up.Outcome = string(res.Outcome)
+	up.Offered = res.Offered
+	up.Capabilities = res.Capabilities
+	up.Command, up.Reply = res.Command, res.Reply
+	if len(res.Pipelined) > 0 {
+		up.Pipelined, up.PipelinedFrom = pipelinedBytes(res), transcript.Server
+		up.PipelinedText = escapeBytes(res.Pipelined)
+	}
+	if err != nil {
+		up.Error = err.Error()
+	}
+	return up, err
+}
+
+// pipelinedBytes returns how many bytes the server pipelined (the message
+// says; the kept evidence is bounded).
+func pipelinedBytes(res *starttls.Result) int {
+	for _, m := range res.Messages {
+		if m.Stage == starttls.StagePipelined {
+			return m.Bytes
+		}
+	}
+	return len(res.Pipelined)
+}
+
+// escapeBytes renders pipelined bytes for the report.
+func escapeBytes(b []byte) string {
+	q := strconv.QuoteToASCII(string(b))
+	return q[1 : len(q)-1]
+}
+
+// afterTLS runs the protocol's first exchange inside TLS, for orientation,
+// within at most linger.
+func afterTLS(ctx context.Context, conn *tls.Conn, rec *recorder, opts Options, name string, linger time.Duration) {
+	p := opts.StartTLS
+	if p == "" || !starttls.HasAfterTLS(p) {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, linger)
+	defer cancel()
+	domain := opts.XMPPDomain
+	if domain == "" {
+		domain = name
+	}
+	starttls.AfterTLS(ctx, conn, starttls.Config{Protocol: p, Domain: domain,
+		Trace: func(m starttls.Message) { rec.note(string(p), m) }})
+	conn.SetDeadline(time.Time{})
+}

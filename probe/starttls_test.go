@@ -1,0 +1,326 @@
+package probe
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"io"
+	"net"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tlskit/tlskit/diagnose"
+	"github.com/tlskit/tlskit/finding"
+	"github.com/tlskit/tlskit/internal/peertest"
+	"github.com/tlskit/tlskit/internal/servertest"
+	"github.com/tlskit/tlskit/lab"
+	"github.com/tlskit/tlskit/render"
+	"github.com/tlskit/tlskit/starttls"
+	"github.com/tlskit/tlskit/transcript"
+	"github.com/tlskit/tlskit/trust"
+)
+
+// servers are the real servers of every protocol, started once for the
+// package by the first test that needs one.
+var servers = servertest.NewSet(servertest.Names()...)
+
+func TestMain(m *testing.M) { os.Exit(servers.Run(m)) }
+
+// checkTarget runs a check of a real server's target with STARTTLS,
+// trusting the servers' lab root as of the PKI's time.
+func checkTarget(t *testing.T, tg servertest.Target, mod func(*Options)) *diagnose.Report {
+	t.Helper()
+	p, err := starttls.ParseProtocol(tg.Protocol)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := Options{
+		Address: tg.Addr, ServerName: tg.ServerName, StartTLS: p,
+		Verifier: &trust.Verifier{Anchors: trust.NewAnchors("lab root", servers.PKI().Root)},
+		Time:     func() time.Time { return servers.PKI().Now },
+		Timeout:  10 * time.Second, Linger: 500 * time.Millisecond,
+	}
+	if mod != nil {
+		mod(&opts)
+	}
+	rep := Run(context.Background(), opts)
+	var b bytes.Buffer
+	render.Report(&b, rep, render.Options{Time: func() time.Time { return servers.PKI().Now }})
+	t.Log("\n" + b.String())
+	return rep
+}
+
+// stages returns the stages of the plaintext events, by side.
+func stages(rep *diagnose.Report) (client, server []string) {
+	for _, e := range rep.Transcript {
+		if e.Type != transcript.TypePlaintext {
+			continue
+		}
+		if e.From == transcript.Client {
+			client = append(client, e.Stage)
+		} else {
+			server = append(server, e.Stage)
+		}
+	}
+	return client, server
+}
+
+func has(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+var probeCases = []struct {
+	server, protocol string
+	variants         []servertest.Variant
+}{
+	{"postfix", "smtp", []servertest.Variant{servertest.Good, servertest.Expired, servertest.NoTLS, servertest.Refused}},
+	{"dovecot", "imap", []servertest.Variant{servertest.Good, servertest.Expired, servertest.NoTLS}},
+	{"dovecot", "pop3", []servertest.Variant{servertest.Good, servertest.Expired, servertest.NoTLS}},
+	{"dovecot", "lmtp", []servertest.Variant{servertest.Good, servertest.Expired, servertest.NoTLS}},
+	{"dovecot", "sieve", []servertest.Variant{servertest.Good, servertest.Expired, servertest.NoTLS}},
+	{"slapd", "ldap", []servertest.Variant{servertest.Good, servertest.Expired, servertest.NoTLS}},
+	{"postgres", "postgres", []servertest.Variant{servertest.Good, servertest.Expired, servertest.NoTLS}},
+	{"mariadb", "mysql", []servertest.Variant{servertest.Good, servertest.Expired, servertest.NoTLS}},
+	{"prosody", "xmpp", []servertest.Variant{servertest.Good, servertest.Expired, servertest.NoTLS}},
+	{"prosody", "xmpp-server", []servertest.Variant{servertest.Good, servertest.Expired, servertest.NoTLS}},
+	{"vsftpd", "ftp", []servertest.Variant{servertest.Good, servertest.Expired, servertest.NoTLS}},
+	{"inn", "nntp", []servertest.Variant{servertest.Good, servertest.Expired, servertest.Refused}},
+	{"inspircd", "irc", []servertest.Variant{servertest.Good, servertest.Expired}},
+	{"ngircd", "irc", []servertest.Variant{servertest.NoTLS}},
+}
+
+// TestCheckStartTLSRealServers checks every protocol's real server: the
+// good certificate is trusted and the preamble and the first reply inside
+// TLS are in the transcript; the expired one is cert.expired; TLS off is
+// starttls.not-offered quoting the capabilities; Postfix's 454 and INN's
+// 580 are starttls.refused quoting the reply.
+func TestCheckStartTLSRealServers(t *testing.T) {
+	for _, pc := range probeCases {
+		for _, v := range pc.variants {
+			t.Run(pc.server+"/"+pc.protocol+"/"+string(v), func(t *testing.T) {
+				t.Parallel()
+				srv := servers.Need(t, pc.server)
+				tg := srv.Target(t, pc.protocol, v)
+				rep := checkTarget(t, tg, nil)
+				if rep.StartTLS == nil || rep.StartTLS.Protocol != pc.protocol {
+					t.Fatalf("report upgrade %+v", rep.StartTLS)
+				}
+				client, server := stages(rep)
+				switch v {
+				case servertest.Good:
+					if rep.Verdict != diagnose.Trusted {
+						t.Fatalf("verdict %s, findings %v\n%s", rep.Verdict, rep.Findings, srv.Log())
+					}
+					if rep.StartTLS.Outcome != "upgraded" || !has(client, "upgrade") {
+						t.Errorf("outcome %s, client stages %v", rep.StartTLS.Outcome, client)
+					}
+					p, _ := starttls.ParseProtocol(pc.protocol)
+					if starttls.HasAfterTLS(p) && !has(server, "after_tls") {
+						t.Errorf("no reply inside TLS in the transcript (server stages %v)", server)
+					}
+					if rep.Transcript[0].Type != transcript.TypePlaintext {
+						t.Errorf("the transcript starts with %s, not the preamble", rep.Transcript[0].Type)
+					}
+					if len(rep.Chain) == 0 || !strings.Contains(rep.Chain[0].Subject, tg.ServerName) {
+						t.Errorf("chain %v", rep.Chain)
+					}
+				case servertest.Expired:
+					if !finding.Has(rep.Findings, finding.CertExpired) || rep.Verdict != diagnose.Untrusted {
+						t.Errorf("verdict %s findings %v, want cert.expired", rep.Verdict, ids(rep))
+					}
+				case servertest.NoTLS:
+					if !finding.Has(rep.Findings, finding.StartTLSNotOffered) || rep.Verdict != diagnose.Failed {
+						t.Fatalf("verdict %s findings %v, want starttls.not-offered", rep.Verdict, ids(rep))
+					}
+					f := rep.Findings[0]
+					if p, _ := starttls.ParseProtocol(pc.protocol); p != starttls.Postgres && p != starttls.LDAP && p != starttls.MySQL && len(f.Evidence) == 0 {
+						t.Errorf("the capabilities are not quoted: %+v", f)
+					}
+					if len(rep.Findings) != 1 {
+						t.Errorf("findings beyond the upgrade's: %v", ids(rep))
+					}
+				case servertest.Refused:
+					want := map[string]string{"postfix": "454 4.7.0", "inn": "580 "}[pc.server]
+					if !finding.Has(rep.Findings, finding.StartTLSRefused) || !strings.Contains(rep.Findings[0].Title+rep.Findings[0].Detail, want) {
+						t.Errorf("findings %+v, want starttls.refused quoting %q", rep.Findings, want)
+					}
+				}
+			})
+		}
+	}
+}
+
+func ids(rep *diagnose.Report) []string {
+	var out []string
+	for _, f := range rep.Findings {
+		out = append(out, f.ID)
+	}
+	return out
+}
+
+// TestCheckStartTLSJSON: the JSON report has the preamble as events of
+// type plaintext (protocol, direction, the line) and the upgrade's facts.
+func TestCheckStartTLSJSON(t *testing.T) {
+	srv := servers.Need(t, "postfix")
+	rep := checkTarget(t, srv.Target(t, "smtp", servertest.Good), nil)
+	var b bytes.Buffer
+	if err := render.JSON(&b, rep); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		StartTLS struct {
+			Protocol, Outcome string
+			Capabilities      []string
+		} `json:"starttls"`
+		Transcript []struct {
+			Type, From, Protocol, Stage, Text string
+		} `json:"transcript"`
+	}
+	if err := json.Unmarshal(b.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.StartTLS.Protocol != "smtp" || doc.StartTLS.Outcome != "upgraded" || !has(doc.StartTLS.Capabilities, "STARTTLS") {
+		t.Errorf("starttls %+v", doc.StartTLS)
+	}
+	first := doc.Transcript[0]
+	if first.Type != "plaintext" || first.From != "server" || first.Protocol != "smtp" || first.Stage != "greeting" || !strings.HasPrefix(first.Text, "220 postfix.lab.tlskit.test ESMTP") {
+		t.Errorf("first event %+v", first)
+	}
+}
+
+// TestCheckStartTLSImplicitPort: pointed at an implicit-TLS port, the
+// upgrade cannot work, and the finding says so: openssl s_server (which
+// waits for a ClientHello) reached as port 465 with --starttls smtp, and as
+// 636 with --starttls ldap (it answers the LDAP request by closing).
+func TestCheckStartTLSImplicitPort(t *testing.T) {
+	w := getWorld(t)
+	leaf, err := w.pki.Leaf(lab.LeafOptions{DNSNames: []string{"mail.lab.tlskit.test"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, key, chain := w.serverFiles(t, "implicit", leaf, w.pki.Intermediate)
+	s := peertest.OpenSSL(t, "-cert", cert, "-key", key, "-cert_chain", chain)
+	for _, tc := range []struct {
+		port  string
+		proto starttls.Protocol
+	}{{"465", starttls.SMTP}, {"636", starttls.LDAP}} {
+		t.Run(tc.port, func(t *testing.T) {
+			start := time.Now()
+			rep := Run(context.Background(), Options{
+				Address: "127.0.0.1:" + tc.port, ServerName: "mail.lab.tlskit.test", StartTLS: tc.proto,
+				Verifier: &trust.Verifier{Anchors: trust.NewAnchors("lab root", w.pki.Root)},
+				Dialer: func(ctx context.Context, network, _ string) (net.Conn, error) {
+					return (&net.Dialer{}).DialContext(ctx, network, s.Addr)
+				},
+			})
+			if !finding.Has(rep.Findings, finding.StartTLSImplicit) {
+				t.Fatalf("findings %+v, want starttls.implicit-tls", rep.Findings)
+			}
+			if f := rep.Findings[0]; !strings.Contains(f.Fix, "--starttls none") {
+				t.Errorf("fix %q", f.Fix)
+			}
+			if d := time.Since(start); d > 5*time.Second {
+				t.Errorf("took %v: a greeting that cannot come is waited for %v at most", d, implicitWait)
+			}
+		})
+	}
+}
+
+// TestCheckPlainTLSAtStartTLSPort: --starttls none at a STARTTLS port
+// (Postfix reached as port 587) is protocol.not-tls, and the fix names
+// the upgrade.
+func TestCheckPlainTLSAtStartTLSPort(t *testing.T) {
+	srv := servers.Need(t, "postfix")
+	tg := srv.Target(t, "smtp", servertest.Good)
+	rep := Run(context.Background(), Options{
+		Address: "127.0.0.1:587", ServerName: tg.ServerName,
+		Dialer: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, network, tg.Addr)
+		},
+	})
+	if !finding.Has(rep.Findings, finding.ProtocolNotTLS) || !strings.Contains(rep.Findings[0].Fix, "--starttls smtp") {
+		t.Fatalf("findings %+v", rep.Findings)
+	}
+}
+
+// TestCheckStartTLSPipelined: a server that pipelines plaintext after its
+// go-ahead (no real server can be made to, so an in-process one) is
+// starttls.plaintext-after-upgrade, and the handshake still completes.
+func TestCheckStartTLSPipelined(t *testing.T) {
+	w := getWorld(t)
+	leaf, err := w.pki.Leaf(lab.LeafOptions{DNSNames: []string{"mail.lab.tlskit.test"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		buf := make([]byte, 512)
+		io.WriteString(c, "220 mail ESMTP\r\n")
+		c.Read(buf)
+		io.WriteString(c, "250-mail\r\n250 STARTTLS\r\n")
+		c.Read(buf)
+		io.WriteString(c, "220 go ahead\r\n250 injected before TLS\r\n")
+		tc := tls.Server(c, &tls.Config{Certificates: []tls.Certificate{leaf}})
+		if tc.Handshake() == nil {
+			io.Copy(io.Discard, tc)
+		}
+	}()
+	rep := Run(context.Background(), Options{Address: ln.Addr().String(), ServerName: "mail.lab.tlskit.test", StartTLS: starttls.SMTP,
+		Verifier: &trust.Verifier{Anchors: trust.NewAnchors("lab root", w.pki.Root)}, Linger: 200 * time.Millisecond})
+	if !finding.Has(rep.Findings, finding.StartTLSPlaintext) || rep.Version == "" {
+		t.Fatalf("findings %v, version %q", ids(rep), rep.Version)
+	}
+	if rep.StartTLS.PipelinedText != `250 injected before TLS\r\n` {
+		t.Errorf("pipelined %q", rep.StartTLS.PipelinedText)
+	}
+}
+
+// TestCheckStartTLSPlaintextInsteadOfTLS: a server whose plaintext comes
+// after the ClientHello, where its ServerHello belongs, is
+// starttls.plaintext-after-upgrade too, not protocol.not-tls.
+func TestCheckStartTLSPlaintextInsteadOfTLS(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		buf := make([]byte, 4096)
+		io.WriteString(c, "+OK pop3 ready\r\n")
+		c.Read(buf) // CAPA
+		io.WriteString(c, "+OK\r\nSTLS\r\n.\r\n")
+		c.Read(buf) // STLS
+		io.WriteString(c, "+OK go ahead\r\n")
+		c.Read(buf) // ClientHello
+		io.WriteString(c, "-ERR unknown command\r\n")
+		io.Copy(io.Discard, c)
+	}()
+	rep := Run(context.Background(), Options{Address: ln.Addr().String(), ServerName: "pop.lab.tlskit.test", StartTLS: starttls.POP3, Linger: 200 * time.Millisecond})
+	if !finding.Has(rep.Findings, finding.StartTLSPlaintext) || finding.Has(rep.Findings, finding.ProtocolNotTLS) {
+		t.Fatalf("findings %v", ids(rep))
+	}
+}

@@ -1,0 +1,110 @@
+package render
+
+import (
+	_ "embed"
+	"fmt"
+	"html/template"
+	"io"
+	"strings"
+
+	"github.com/tlskit/tlskit/scan"
+	"github.com/tlskit/tlskit/transcript"
+)
+
+// scanHTML is the template of a scan's sections in an [HTMLPage]: the
+// tables, the findings and every probe's ladder, with the little style and
+// script of their own (a probe filter; a link to a probe opens it).
+//
+//go:embed scan.html
+var scanHTML string
+
+// featureRow is one row of the session features table.
+type featureRow struct {
+	Name, State, Class, Detail string
+	Probes                     []int
+}
+
+var scanTemplate = template.Must(template.New("scan").Funcs(template.FuncMap{
+	"seconds": func(ms float64) float64 { return ms / 1000 },
+	"inc":     func(n int) int { return n + 1 },
+	"join":    func(s []string) string { return strings.Join(s, ", ") },
+	"features": func(s scan.SessionFeatures) []featureRow {
+		rows := []struct {
+			name string
+			f    scan.Feature
+		}{
+			{"resumption by session id", s.ResumptionID}, {"resumption by ticket", s.ResumptionTicket},
+			{"TLS 1.3 PSK resumption", s.PSK13}, {"TLS 1.3 0-RTT", s.EarlyData},
+			{"extended master secret", s.ExtendedMasterSec}, {"encrypt-then-MAC", s.EncryptThenMAC},
+			{"secure renegotiation (RFC 5746)", s.SecureRenegotiation}, {"client-initiated renegotiation", s.ClientRenegotiation},
+			{"TLS_FALLBACK_SCSV", s.FallbackSCSV}, {"compression", s.Compression},
+			{"heartbeat", s.Heartbeat}, {"Heartbleed", s.Heartbleed}, {"OCSP stapling", s.OCSPStapling},
+		}
+		var out []featureRow
+		for _, r := range rows {
+			state, class := r.f.State, "no"
+			switch {
+			case r.name == "Heartbleed" && state == scan.Supported:
+				state, class = "VULNERABLE", "vulnerable"
+			case r.name == "Heartbleed" && state == scan.NotSupported:
+				state, class = "not vulnerable", "yes"
+			case state == scan.Supported:
+				class = "supported"
+			case state == scan.Unknown:
+				class = "warning"
+			}
+			out = append(out, featureRow{Name: r.name, State: state, Class: class, Detail: r.f.Detail, Probes: r.f.Probes})
+		}
+		return out
+	},
+	"trust": func(c scan.ClientResult) string {
+		switch {
+		case c.Trusted != nil && *c.Trusted:
+			return "✓ " + c.TrustStore + " trusts it"
+		case c.Trusted != nil:
+			return "✗ " + c.TrustStore + ": " + c.TrustDetail
+		}
+		return c.TrustDetail
+	},
+	"ladder": ladderLine,
+}).Parse(scanHTML))
+
+// ladderLine is one event of a probe's ladder, in words.
+func ladderLine(e transcript.Event) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s  %s", e.From.Arrow(), eventName(e))
+	if e.RecordLen > 0 {
+		fmt.Fprintf(&b, "  %d B", e.RecordLen)
+	}
+	switch {
+	case e.Decrypted:
+		b.WriteString(" [decrypted]")
+	case e.Encrypted:
+		b.WriteString(" [encrypted]")
+	}
+	if d := eventDetail(e); d != "" {
+		b.WriteString("  " + d)
+	}
+	return b.String()
+}
+
+// ScanHTML writes the reports as one self-contained HTML page in
+// tlskit's page shell ([HTMLPage]: inline styles and script, sortable
+// tables).
+func ScanHTML(w io.Writer, reps []*scan.Report) error {
+	page := HTMLPage{Title: "tlskit scan"}
+	var targets []string
+	for _, r := range reps {
+		targets = append(targets, r.Target)
+	}
+	if len(reps) > 0 {
+		page.Subtitle = fmt.Sprintf("%s, scanned %s", strings.Join(targets, ", "), reps[0].Started.UTC().Format("2006-01-02 15:04:05Z"))
+	}
+	if err := page.Begin(w); err != nil {
+		return err
+	}
+	if err := scanTemplate.ExecuteTemplate(w, "scan-sections", reps); err != nil {
+		return err
+	}
+	return page.End(w)
+}

@@ -1,0 +1,319 @@
+package scan
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/tlskit/tlskit/internal/keysched"
+	"github.com/tlskit/tlskit/internal/wire"
+	"github.com/tlskit/tlskit/keylog"
+	"github.com/tlskit/tlskit/transcript"
+)
+
+// This file is the connection layer: how many connections are open to the
+// host at once and how fast they start (the limiter), and one probe
+// connection (a conv) that records every byte each way, as check's
+// recorder does, and reads the server's records as they come.
+
+// DialFunc opens one probe connection to address (HOST:PORT) and returns
+// it ready for the ClientHello. A STARTTLS dialer performs the protocol's
+// upgrade before it returns; the scanner never knows the difference.
+type DialFunc func(ctx context.Context, address string) (net.Conn, error)
+
+// limiter bounds the connections open to one host at once and spaces
+// their starts by a delay, and counts them.
+type limiter struct {
+	sem   chan struct{}
+	delay time.Duration
+	mu    sync.Mutex
+	next  time.Time // earliest start of the next connection
+	count atomic.Int64
+}
+
+func newLimiter(n int, delay time.Duration) *limiter {
+	return &limiter{sem: make(chan struct{}, n), delay: delay}
+}
+
+// acquire waits for a free slot, then counts the connection.
+func (l *limiter) acquire(ctx context.Context) error {
+	select {
+	case l.sem <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	l.count.Add(1)
+	return nil
+}
+
+// dial runs dial as the next connection start: at least the delay after
+// the previous start. With a delay, starts are serialised (each waits for
+// the previous one's dial to begin plus the delay); without, they are not.
+func (l *limiter) dial(ctx context.Context, dial func() (net.Conn, error)) (net.Conn, error) {
+	if l.delay <= 0 {
+		return dial()
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if wait := time.Until(l.next); wait > 0 {
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return nil, ctx.Err()
+		}
+	}
+	l.next = time.Now().Add(l.delay)
+	return dial()
+}
+
+func (l *limiter) release() { <-l.sem }
+
+// maxServerBytes bounds what one probe keeps of the server's bytes: a
+// whole first flight with a long chain fits many times over; a server
+// streaming without end is cut there (and the transcript says so).
+const maxServerBytes = 512 << 10
+
+// chunk is bytes one side sent, as recorded.
+type chunk struct {
+	from transcript.Side
+	at   time.Time
+	data []byte
+	how  transcript.CloseHow // a close
+	cut  string              // where reading stopped: why
+}
+
+// conv is one probe connection: it records every byte each way and hands
+// the server's records to the probe logic one item at a time, opening
+// protected records when it has the keys.
+type conv struct {
+	c      net.Conn
+	chunks []chunk
+	kept   int
+	closed bool // the server's end (FIN, RST, timeout, cut) was recorded
+	buf    []byte
+	plain  wire.Assembler // plaintext handshake messages
+	inner  wire.Assembler // handshake messages from protected records
+	opener *keysched.Opener
+	// openerTLS12 says the opener protects every record type (TLS 1.2
+	// after ChangeCipherSpec), not only application_data (TLS 1.3).
+	openerTLS12 bool
+	keys        *keylog.Log
+	sslv2ok     bool // the first server bytes may be an SSL 2.0 record
+	started     bool // a TLS record was read
+	readErr     error
+	pre         *preamble // the in-band upgrade before TLS, if any
+}
+
+// errCut is returned once the bound on the server's bytes was reached.
+var errCut = errors.New("scan: the server sent more than a probe keeps")
+
+func newConv(c net.Conn) *conv {
+	v := &conv{c: c, keys: &keylog.Log{}}
+	if uc, ok := c.(*upgradedConn); ok {
+		v.pre = &uc.pre
+	}
+	return v
+}
+
+// setOpener protects the server's next records with o.
+func (v *conv) setOpener(o *keysched.Opener, tls12 bool) { v.opener, v.openerTLS12 = o, tls12 }
+
+// send writes b to the server, recording it.
+func (v *conv) send(b []byte) error {
+	v.chunks = append(v.chunks, chunk{from: transcript.Client, at: time.Now(), data: append([]byte(nil), b...)})
+	_, err := v.c.Write(b)
+	return err
+}
+
+// fill reads more server bytes into v.buf.
+func (v *conv) fill() error {
+	if v.readErr != nil {
+		return v.readErr
+	}
+	if v.kept >= maxServerBytes {
+		v.chunks = append(v.chunks, chunk{from: transcript.Server, at: time.Now(),
+			cut: fmt.Sprintf("the server sent more than %d KiB; the probe stopped reading there", maxServerBytes>>10)})
+		v.closed = true
+		v.readErr = errCut
+		return errCut
+	}
+	p := make([]byte, min(16<<10, maxServerBytes-v.kept))
+	n, err := v.c.Read(p)
+	if n > 0 {
+		v.kept += n
+		v.chunks = append(v.chunks, chunk{from: transcript.Server, at: time.Now(), data: p[:n]})
+		v.buf = append(v.buf, p[:n]...)
+	}
+	if err != nil {
+		how := transcript.CloseHow("")
+		var ne net.Error
+		switch {
+		case errors.Is(err, io.EOF):
+			how = transcript.CloseFIN
+		case errors.Is(err, syscall.ECONNRESET):
+			how = transcript.CloseRST
+		case errors.As(err, &ne) && ne.Timeout():
+			how = transcript.CloseTimeout
+		}
+		if how != "" && !v.closed {
+			v.closed = true
+			v.chunks = append(v.chunks, chunk{from: transcript.Server, at: time.Now(), how: how})
+		}
+		v.readErr = err
+		if n > 0 {
+			return nil
+		}
+		return err
+	}
+	return nil
+}
+
+// itemKind says what a server item is.
+type itemKind int
+
+const (
+	itemHandshake itemKind = iota + 1 // a handshake message (plaintext or opened)
+	itemAlert                         // an alert (plaintext or opened)
+	itemCCS                           // change_cipher_spec
+	itemAppData                       // application data, or a protected record that was not opened
+	itemHeartbeat                     // a heartbeat record (its payload in data)
+	itemSSLv2                         // an SSL 2.0 SERVER-HELLO
+	itemNotTLS                        // bytes that are not TLS
+)
+
+// item is one thing the server sent.
+type item struct {
+	kind      itemKind
+	msg       wire.RawMessage
+	alert     wire.Alert
+	data      []byte
+	encrypted bool
+	sslv2     *wire.SSLv2ServerHello
+	note      string
+}
+
+// pending holds items decoded from one record beyond the first.
+type pendingItems struct{ items []item }
+
+// next returns the next item the server sent, reading as needed. The error
+// is the connection's end (io.EOF, a reset, a timeout) or errCut.
+func (v *conv) next(q *pendingItems) (item, error) {
+	if len(q.items) > 0 {
+		it := q.items[0]
+		q.items = q.items[1:]
+		return it, nil
+	}
+	for {
+		if !v.started && v.sslv2ok && len(v.buf) > 0 && v.buf[0]&0x80 != 0 {
+			m, n, err := wire.ParseSSLv2ServerHello(v.buf)
+			switch {
+			case err == nil:
+				v.buf = v.buf[n:]
+				v.started = true
+				return item{kind: itemSSLv2, sslv2: m}, nil
+			case errors.Is(err, wire.ErrShort):
+			default:
+				return item{kind: itemNotTLS, note: err.Error()}, nil
+			}
+		} else if len(v.buf) >= wire.RecordHeaderLen {
+			hdr, err := wire.ParseRecordHeader(v.buf)
+			if err != nil {
+				proto, _ := wire.Sniff(v.buf)
+				return item{kind: itemNotTLS, note: fmt.Sprintf("%v (looks like %s)", err, proto)}, nil
+			}
+			if len(v.buf) >= wire.RecordHeaderLen+hdr.Length {
+				header := v.buf[:wire.RecordHeaderLen]
+				payload := v.buf[wire.RecordHeaderLen : wire.RecordHeaderLen+hdr.Length]
+				v.buf = v.buf[wire.RecordHeaderLen+hdr.Length:]
+				v.started = true
+				items, err := v.record(hdr, header, payload)
+				if err != nil {
+					return item{kind: itemNotTLS, note: err.Error()}, nil
+				}
+				if len(items) == 0 {
+					continue
+				}
+				q.items = append(q.items, items[1:]...)
+				return items[0], nil
+			}
+		}
+		if err := v.fill(); err != nil {
+			return item{}, err
+		}
+	}
+}
+
+// record turns one record into items.
+func (v *conv) record(hdr wire.RecordHeader, header, payload []byte) ([]item, error) {
+	ct, data, encrypted := hdr.Type, payload, false
+	if v.opener != nil && (v.openerTLS12 && hdr.Type != wire.ContentChangeCipherSpec || hdr.Type == wire.ContentApplicationData) {
+		pt, inner, err := v.opener.Open(header, payload)
+		if err != nil {
+			return nil, fmt.Errorf("scan: a protected %v record from the server does not open: %w", hdr.Type, err)
+		}
+		ct, data, encrypted = wire.ContentType(inner), append([]byte(nil), pt...), true
+	}
+	switch ct {
+	case wire.ContentHandshake:
+		asm := &v.plain
+		if encrypted {
+			asm = &v.inner
+		}
+		msgs, err := asm.Write(data)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]item, len(msgs))
+		for i, m := range msgs {
+			out[i] = item{kind: itemHandshake, msg: m, encrypted: encrypted}
+		}
+		return out, nil
+	case wire.ContentAlert:
+		if len(data) != 2 {
+			return []item{{kind: itemAppData, data: data, encrypted: true, note: "an alert the probe cannot read"}}, nil
+		}
+		a, _ := wire.ParseAlert(data)
+		return []item{{kind: itemAlert, alert: a, encrypted: encrypted}}, nil
+	case wire.ContentChangeCipherSpec:
+		return []item{{kind: itemCCS}}, nil
+	case wire.ContentHeartbeat:
+		return []item{{kind: itemHeartbeat, data: append([]byte(nil), data...)}}, nil
+	}
+	return []item{{kind: itemAppData, data: data, encrypted: !encrypted && hdr.Type == wire.ContentApplicationData}}, nil
+}
+
+// close ends the connection and records that we closed it.
+func (v *conv) close() {
+	if !v.closed {
+		v.chunks = append(v.chunks, chunk{from: transcript.Client, at: time.Now(), how: transcript.CloseLocal})
+		v.closed = true
+	}
+	v.c.Close()
+}
+
+// transcript decodes what was recorded, with the secrets the probe derived.
+func (v *conv) transcript() *transcript.Transcript {
+	dec := transcript.NewDecoder(transcript.Options{Keys: v.keys, MaxEvents: 200})
+	if v.pre != nil {
+		decodePreamble(dec, v.pre)
+	}
+	for _, c := range v.chunks {
+		switch {
+		case c.cut != "":
+			dec.Truncate(c.from, c.at, c.cut)
+		case c.how != "":
+			dec.Close(c.from, c.at, c.how)
+		default:
+			dec.Data(c.from, c.at, c.data)
+		}
+	}
+	return dec.Transcript()
+}

@@ -1,0 +1,666 @@
+package scan
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/tlskit/tlskit/finding"
+	"github.com/tlskit/tlskit/internal/peertest"
+)
+
+// The proof of the scanner: real servers (openssl s_server with many
+// option combinations, gnutls-serv with priority strings, nginx with
+// Mozilla's intermediate and old configurations) scanned by tlskit, by
+// sslscan (run here) and by testssl.sh (recorded, see oracles_test.go).
+// The accepted versions, the suites of each version (and their order when
+// the server has one) and the groups must be what the oracles report.
+// Where they differ, the difference is settled by a real client
+// (openssl s_client, gnutls-cli) offering only the value in question, and
+// the test says which tool was right; any other difference fails.
+
+// peerCase is one server configuration.
+type peerCase struct {
+	name  string
+	start func(t *testing.T, p *testPKI) string
+	// profile, if set, is checked too; compliant is the expected outcome.
+	profile   string
+	compliant bool
+	// check makes the case's own assertions: findings, features.
+	check func(t *testing.T, rep *Report)
+	// problems are what the scan may say it could not settle, and why.
+	problems []string
+}
+
+// opensslCase starts openssl s_server with args.
+func opensslCase(args func(p *testPKI) []string) func(*testing.T, *testPKI) string {
+	return func(t *testing.T, p *testPKI) string {
+		// peertest.OpenSSL passes -naccept 100; a full scan makes more
+		// connections, and the last -naccept wins.
+		return peertest.OpenSSL(t, append(args(p), "-naccept", "100000")...).Addr
+	}
+}
+
+// gnutlsCase starts gnutls-serv with args.
+func gnutlsCase(args func(p *testPKI) []string) func(*testing.T, *testPKI) string {
+	return func(t *testing.T, p *testPKI) string {
+		return peertest.Start(t, "gnutls-serv", append([]string{"-p", "{port}"}, args(p)...)...).Addr
+	}
+}
+
+// nginxCase starts nginx with the server block's TLS directives.
+func nginxCase(directives func(t *testing.T, p *testPKI) string) func(*testing.T, *testPKI) string {
+	return func(t *testing.T, p *testPKI) string {
+		bin := peertest.Need(t, "nginx")
+		dir := t.TempDir()
+		for attempt := 0; ; attempt++ {
+			port := peertest.FreePort(t)
+			user := ""
+			if os.Geteuid() == 0 {
+				user = "user root root;"
+			}
+			conf := fmt.Sprintf(`%s
+worker_processes 1;
+error_log %[2]s/error.log;
+pid %[2]s/nginx.pid;
+events { worker_connections 256; }
+http {
+  access_log off;
+  client_body_temp_path %[2]s; proxy_temp_path %[2]s; fastcgi_temp_path %[2]s; uwsgi_temp_path %[2]s; scgi_temp_path %[2]s;
+  server {
+    listen 127.0.0.1:%[3]d ssl http2;
+    server_name localhost;
+    %[4]s
+    location / { return 200 "ok\n"; }
+  }
+}
+`, user, dir, port, directives(t, p))
+			path := filepath.Join(dir, "nginx.conf")
+			if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			cmd := exec.Command(bin, "-p", dir, "-c", path, "-e", filepath.Join(dir, "error.log"), "-g", "daemon off;")
+			// Its own process group, so that the workers go with the master.
+			cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+			out := &strings.Builder{}
+			cmd.Stdout, cmd.Stderr = out, out
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan struct{})
+			go func() { cmd.Wait(); close(done) }()
+			t.Cleanup(func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); <-done })
+			addr := fmt.Sprintf("127.0.0.1:%d", port)
+			for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+				select {
+				case <-done:
+					log, _ := os.ReadFile(filepath.Join(dir, "error.log"))
+					if attempt < 2 && strings.Contains(string(log)+out.String(), "Address already in use") {
+						goto again
+					}
+					t.Fatalf("nginx exited: %s%s", out, log)
+				default:
+				}
+				if c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond); err == nil {
+					c.Close()
+					return addr
+				}
+			}
+			t.Fatal("nginx did not start")
+		again:
+		}
+	}
+}
+
+// goCase starts a crypto/tls server (Go's TLS stack, another real
+// implementation: its hybrid post-quantum groups are what neither
+// sslscan 2.0.7 nor testssl.sh 3.0.8 knows) with the ECDSA certificate and
+// Go's defaults; it completes each handshake and closes.
+func goCase(t *testing.T, p *testPKI) string {
+	cert, err := tls.LoadX509KeyPair(p.ecCert, p.ecKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				c.SetDeadline(time.Now().Add(5 * time.Second))
+				c.(*tls.Conn).Handshake()
+				c.Read(make([]byte, 1))
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// Mozilla's configurations for nginx 1.22 with OpenSSL 3.0, as
+// ssl-config.mozilla.org generates them (intermediate from guidelines
+// 6.0, whose X25519MLKEM768 OpenSSL 3.0 does not have; old from 5.8).
+const (
+	nginxIntermediate = `ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_ecdh_curve X25519:prime256v1:secp384r1;
+    ssl_ciphers ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305;
+    ssl_prefer_server_ciphers off;
+    ssl_session_timeout 1d;
+    ssl_session_cache shared:MozSSL:10m;
+    ssl_session_tickets off;`
+	nginxOld = `ssl_protocols TLSv1 TLSv1.1 TLSv1.2 TLSv1.3;
+    ssl_ecdh_curve X25519:prime256v1:secp384r1;
+    ssl_ciphers ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:DHE-RSA-CHACHA20-POLY1305:ECDHE-ECDSA-AES128-SHA256:ECDHE-RSA-AES128-SHA256:ECDHE-ECDSA-AES128-SHA:ECDHE-RSA-AES128-SHA:ECDHE-ECDSA-AES256-SHA384:ECDHE-RSA-AES256-SHA384:ECDHE-ECDSA-AES256-SHA:ECDHE-RSA-AES256-SHA:DHE-RSA-AES128-SHA256:DHE-RSA-AES256-SHA256:AES128-GCM-SHA256:AES256-GCM-SHA384:AES128-SHA256:AES256-SHA256:AES128-SHA:AES256-SHA:DES-CBC3-SHA:@SECLEVEL=0;
+    ssl_prefer_server_ciphers on;
+    ssl_session_timeout 1d;
+    ssl_session_cache shared:MozSSL:10m;
+    ssl_session_tickets off;`
+)
+
+// dhParams writes DH parameters of an OpenSSL group to a file.
+func dhParams(t *testing.T, dir, group string) string {
+	t.Helper()
+	out, err := exec.Command(peertest.Need(t, "openssl"), "genpkey", "-genparam", "-algorithm", "DH", "-pkeyopt", "group:"+group).Output()
+	if err != nil {
+		t.Fatalf("dh params %s: %v", group, err)
+	}
+	path := filepath.Join(dir, group+".pem")
+	if err := os.WriteFile(path, out, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// wantFindings checks that fs has every id of want and none of not.
+func wantFindings(t *testing.T, rep *Report, want, not []string) {
+	t.Helper()
+	for _, id := range want {
+		if !finding.Has(rep.Findings, id) {
+			t.Errorf("finding %s missing; have %v", id, ids(rep.Findings))
+		}
+	}
+	for _, id := range not {
+		if finding.Has(rep.Findings, id) {
+			t.Errorf("finding %s should not be there", id)
+		}
+	}
+}
+
+func ids(fs []finding.Finding) []string {
+	var out []string
+	for _, f := range fs {
+		out = append(out, f.ID)
+	}
+	return out
+}
+
+func wantState(t *testing.T, what string, f Feature, state string) {
+	t.Helper()
+	if f.State != state {
+		t.Errorf("%s: %s (%s), want %s", what, f.State, f.Detail, state)
+	}
+}
+
+var peerCases = []peerCase{
+	{name: "openssl-default", // two certificates, client order, OpenSSL 3.0's defaults
+		start: opensslCase(func(p *testPKI) []string {
+			return []string{"-cert", p.rsaCert, "-key", p.rsaKey, "-dcert", p.ecCert, "-dkey", p.ecKey}
+		}),
+		check: func(t *testing.T, rep *Report) {
+			wantFindings(t, rep, []string{finding.ScanNoForwardSecrecy, finding.ScanNoPQ}, []string{finding.ScanTLS10, finding.ScanCBCOnly})
+			if len(rep.Certificates) != 2 || rep.Certificates[0].KeyType != "RSA" || rep.Certificates[1].KeyType != "ECDSA" {
+				t.Errorf("certificates: %+v", rep.Certificates)
+			}
+			for _, c := range rep.Certificates {
+				if !c.Trusted || !c.WithSNI || !c.WithoutSNI {
+					t.Errorf("%s certificate: trusted %v, with SNI %v, without %v: %v", c.KeyType, c.Trusted, c.WithSNI, c.WithoutSNI, ids(c.Findings))
+				}
+			}
+			s := rep.Session
+			wantState(t, "session id resumption", s.ResumptionID, Supported)
+			wantState(t, "ticket resumption", s.ResumptionTicket, Supported)
+			wantState(t, "TLS 1.3 PSK", s.PSK13, Supported)
+			wantState(t, "0-RTT", s.EarlyData, NotSupported)
+			wantState(t, "EMS", s.ExtendedMasterSec, Supported)
+			wantState(t, "ETM", s.EncryptThenMAC, Supported)
+			wantState(t, "RFC 5746", s.SecureRenegotiation, Supported)
+			wantState(t, "client renegotiation", s.ClientRenegotiation, NotSupported) // OpenSSL 3 refuses it by default
+			wantState(t, "fallback SCSV", s.FallbackSCSV, Supported)
+			wantState(t, "compression", s.Compression, NotSupported)
+			wantState(t, "heartbeat", s.Heartbeat, NotSupported)
+			if rep.Session.TicketLifetime != 7200 {
+				t.Errorf("ticket lifetime %d, OpenSSL's default is 7200", rep.Session.TicketLifetime)
+			}
+			for _, c := range rep.Clients {
+				if !c.Connects {
+					t.Errorf("client %s does not connect: %s", c.Client, c.Reason)
+				}
+				if c.TrustStore != "" && (c.Trusted == nil || *c.Trusted) {
+					t.Errorf("client %s: the test CA is in no trust store of this machine, yet trusted=%v (%s)", c.Client, c.Trusted, c.TrustDetail)
+				}
+			}
+		}},
+	{name: "openssl-tls12-serverorder", // TLS 1.2 only, server order, restricted suites, groups and schemes, RSA only
+		start: opensslCase(func(p *testPKI) []string {
+			return []string{"-cert", p.rsaCert, "-key", p.rsaKey, "-no_tls1_3", "-serverpref",
+				"-cipher", "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-CHACHA20-POLY1305:DHE-RSA-AES128-GCM-SHA256:AES128-SHA:ECDHE-RSA-AES128-SHA256",
+				"-groups", "secp384r1:X25519", "-sigalgs", "rsa_pss_rsae_sha256:rsa_pkcs1_sha384"}
+		}),
+		check: func(t *testing.T, rep *Report) {
+			wantFindings(t, rep, []string{finding.ScanNoTLS13, finding.ScanNoForwardSecrecy}, []string{finding.ScanNoPQ})
+			if rep.PreferredGroup != "secp384r1" || rep.GroupOrder != "server" {
+				t.Errorf("group order %s, preferred %q; -groups secp384r1:X25519 with -serverpref", rep.GroupOrder, rep.PreferredGroup)
+			}
+			var sigs []string
+			for _, s := range rep.SignatureAlgorithms {
+				sigs = append(sigs, s.Name)
+			}
+			if !slices.Equal(sigs, []string{"rsa_pss_rsae_sha256", "rsa_pkcs1_sha384"}) {
+				t.Errorf("signature schemes %v, the server was given -sigalgs rsa_pss_rsae_sha256:rsa_pkcs1_sha384", sigs)
+			}
+			wantState(t, "fallback SCSV", rep.Session.FallbackSCSV, NotApplicable)
+		}},
+	{name: "openssl-tls13-only", // TLS 1.3 only, two suites, server order, three groups, ECDSA
+		start: opensslCase(func(p *testPKI) []string {
+			return []string{"-cert", p.ecCert, "-key", p.ecKey, "-tls1_3", "-serverpref",
+				"-ciphersuites", "TLS_CHACHA20_POLY1305_SHA256:TLS_AES_256_GCM_SHA384", "-groups", "P-384:X25519:P-256"}
+		}),
+		profile: "modern", compliant: true,
+		check: func(t *testing.T, rep *Report) {
+			if rep.PreferredGroup != "secp384r1" {
+				t.Errorf("preferred group %q, want secp384r1", rep.PreferredGroup)
+			}
+			if len(rep.Versions) != 1 || !rep.Versions[0].ServerOrder || rep.Versions[0].Suites[0] != "TLS_CHACHA20_POLY1305_SHA256" {
+				t.Errorf("versions %+v", rep.Versions)
+			}
+			s := rep.Session
+			wantState(t, "session id resumption", s.ResumptionID, NotApplicable)
+			wantState(t, "TLS 1.3 PSK", s.PSK13, Supported)
+			if len(rep.Certificates) != 1 || rep.Certificates[0].Version != "TLS 1.3" || !rep.Certificates[0].Trusted {
+				t.Errorf("certificates read with TLS 1.3: %+v", rep.Certificates)
+			}
+			if rep.ALPN.Note == "" {
+				t.Error("ALPN over TLS 1.3 says nothing")
+			}
+		}},
+	{name: "openssl-legacy", // TLS 1.0 to 1.3, SECLEVEL 0: every suite OpenSSL 3.0 has, 1024-bit DH
+		start: func(t *testing.T, p *testPKI) string {
+			dh := dhParams(t, t.TempDir(), "dh_1024_160")
+			return opensslCase(func(p *testPKI) []string {
+				return []string{"-cert", p.rsaCert, "-key", p.rsaKey, "-min_protocol", "TLSv1", "-cipher", "ALL:@SECLEVEL=0", "-dhparam", dh}
+			})(t, p)
+		},
+		profile: "intermediate", compliant: false,
+		check: func(t *testing.T, rep *Report) {
+			wantFindings(t, rep, []string{finding.ScanTLS10, finding.ScanTLS11, finding.ScanAnonCipher, finding.ScanWeakDH,
+				finding.ScanNoForwardSecrecy, finding.ProfileVersion, finding.ProfileSuite, finding.ProfileDHSize}, nil)
+		}},
+	{name: "gnutls-normal", // GnuTLS 3.7's NORMAL with two certificates
+		start: gnutlsCase(func(p *testPKI) []string {
+			return []string{"--x509certfile", p.rsaCert, "--x509keyfile", p.rsaKey, "--x509certfile", p.ecCert, "--x509keyfile", p.ecKey, "--priority", "NORMAL"}
+		}),
+		check: func(t *testing.T, rep *Report) {
+			wantState(t, "TLS 1.3 PSK", rep.Session.PSK13, Supported)
+			wantState(t, "heartbeat", rep.Session.Heartbeat, NotSupported)
+		}},
+	{name: "gnutls-legacy-serverorder", // GnuTLS with TLS 1.0/1.1, 3DES, RC4, RSA key exchange, server order, heartbeats
+		start: gnutlsCase(func(p *testPKI) []string {
+			return []string{"--x509certfile", p.rsaCert, "--x509keyfile", p.rsaKey, "--heartbeat",
+				"--priority", "NORMAL:+VERS-TLS1.0:+VERS-TLS1.1:+3DES-CBC:+ARCFOUR-128:+RSA:%SERVER_PRECEDENCE"}
+		}),
+		check: func(t *testing.T, rep *Report) {
+			wantFindings(t, rep, []string{finding.ScanTLS10, finding.ScanTLS11, finding.ScanRC4, finding.ScanSweet32,
+				finding.ScanClientRenegotiation}, []string{finding.ScanHeartbleed})
+			s := rep.Session
+			wantState(t, "heartbeat", s.Heartbeat, Supported)
+			// A real server that answers heartbeats and is not
+			// vulnerable: GnuTLS refuses the over-long one.
+			wantState(t, "heartbleed", s.Heartbleed, NotSupported)
+			wantState(t, "client renegotiation", s.ClientRenegotiation, Supported)
+			for _, v := range rep.Versions {
+				if v.Order != "server" {
+					t.Errorf("%s: order %s, the server has %%SERVER_PRECEDENCE", v.Version, v.Order)
+				}
+			}
+		}},
+	{name: "go-crypto-tls", // Go's crypto/tls server: the three hybrid post-quantum groups
+		start: goCase,
+		// Go's server keeps its own order, except that it puts
+		// ChaCha20-Poly1305 first for a client that prefers it (its
+		// aesgcmPreferred rule): the accepted suites offered in reverse
+		// (ChaCha20 first) are answered with ChaCha20, which is neither.
+		problems: []string{"offered the accepted suites in reverse, the server picked TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256"},
+		check: func(t *testing.T, rep *Report) {
+			if rep.PreferredGroup != "X25519MLKEM768" {
+				t.Errorf("preferred group %q, Go prefers X25519MLKEM768", rep.PreferredGroup)
+			}
+			wantFindings(t, rep, nil, []string{finding.ScanNoPQ})
+			wantState(t, "TLS 1.3 PSK", rep.Session.PSK13, Supported)
+		}},
+	{name: "nginx-intermediate", // Mozilla intermediate, two certificates
+		start: nginxCase(func(t *testing.T, p *testPKI) string {
+			return fmt.Sprintf("ssl_certificate %s; ssl_certificate_key %s; ssl_certificate %s; ssl_certificate_key %s;\n    %s",
+				p.ecCert, p.ecKey, p.rsaCert, p.rsaKey, nginxIntermediate)
+		}),
+		profile: "intermediate", compliant: true,
+		check: func(t *testing.T, rep *Report) {
+			wantFindings(t, rep, []string{finding.ProfileOCSP}, []string{finding.ScanNoForwardSecrecy, finding.ScanTLS10})
+			// listen … http2: nginx prefers h2, then http/1.1, and also
+			// takes http/1.0 and http/0.9 (ngx_http_ssl_alpn_select).
+			// openssl s_client agrees: offering them in the opposite
+			// order it gets h2, and offering each alone it gets that one.
+			want := []string{"h2", "http/1.1", "http/1.0", "http/0.9"}
+			if !slices.Equal(rep.ALPN.Protocols, want) {
+				t.Errorf("ALPN %v, want %v", rep.ALPN.Protocols, want)
+			}
+			for _, offer := range []string{"http/0.9,http/1.0,http/1.1,h2", "http/1.0", "http/0.9"} {
+				out, _ := exec.Command(peertest.Need(t, "openssl"), "s_client", "-connect", rep.Target, "-alpn", offer).CombinedOutput()
+				first := offer
+				if strings.Contains(offer, ",") {
+					first = "h2"
+				}
+				if !strings.Contains(string(out), "ALPN protocol: "+first+"\n") {
+					t.Errorf("s_client -alpn %s did not get %s", offer, first)
+				}
+			}
+			wantState(t, "ticket resumption", rep.Session.ResumptionTicket, NotSupported) // ssl_session_tickets off
+			wantState(t, "session id resumption", rep.Session.ResumptionID, Supported)    // ssl_session_cache
+		}},
+	{name: "nginx-old", // Mozilla old, RSA certificate, server order
+		start: nginxCase(func(t *testing.T, p *testPKI) string {
+			dh := dhParams(t, t.TempDir(), "ffdhe2048")
+			return fmt.Sprintf("ssl_certificate %s; ssl_certificate_key %s; ssl_dhparam %s;\n    %s", p.rsaCert, p.rsaKey, dh, nginxOld)
+		}),
+		profile: "old", compliant: true,
+		check: func(t *testing.T, rep *Report) {
+			wantFindings(t, rep, []string{finding.ScanTLS10, finding.ScanTLS11, finding.ScanNoForwardSecrecy}, nil)
+		}},
+}
+
+func TestAgainstPeers(t *testing.T) {
+	p := newTestPKI(t)
+	for _, c := range peerCases {
+		t.Run(c.name, func(t *testing.T) {
+			if os.Getenv("TLSKIT_REGEN_TESTSSL") != "1" {
+				t.Parallel()
+			}
+			addr := c.start(t, p)
+			opts := Options{Address: addr, ServerName: "localhost", Verifier: p.verifier}
+			if c.profile != "" {
+				prof, err := LoadProfile(c.profile)
+				if err != nil {
+					t.Fatal(err)
+				}
+				opts.Profile = prof
+			}
+			rep, err := Run(context.Background(), opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("tlskit: %d connections in %.0f ms", rep.Connections, rep.DurationMS)
+			for _, pr := range rep.Problems {
+				if !slices.ContainsFunc(c.problems, func(p string) bool { return strings.Contains(pr, p) }) {
+					t.Errorf("scan problem: %s", pr)
+				}
+			}
+			ss := sslscan(t, addr)
+			compare(t, rep, ss, addr)
+			ts := testssl(t, c.name, addr)
+			compare(t, rep, ts, addr)
+			if c.profile != "" {
+				if rep.Profile == nil || rep.Profile.Compliant != c.compliant {
+					var devs []string
+					for _, f := range rep.Findings {
+						if strings.HasPrefix(f.ID, "profile.") && f.Severity == finding.Error {
+							devs = append(devs, f.Title+" "+strings.Join(f.Evidence, ", "))
+						}
+					}
+					t.Errorf("profile %s: compliant %v, want %v; deviations: %v", c.profile, rep.Profile != nil && rep.Profile.Compliant, c.compliant, devs)
+				}
+			}
+			if c.check != nil {
+				c.check(t, rep)
+			}
+		})
+	}
+}
+
+// compare checks the report against one oracle.
+func compare(t *testing.T, rep *Report, o *oracle, addr string) {
+	t.Helper()
+	accepted := map[string]VersionSupport{}
+	for _, v := range rep.Versions {
+		accepted[v.Version] = v
+	}
+	for _, v := range []string{"SSL 2.0", "SSL 3.0", "TLS 1.0", "TLS 1.1", "TLS 1.2", "TLS 1.3"} {
+		_, mine := accepted[v]
+		if theirs, ok := o.versions[v]; ok && theirs != mine {
+			t.Errorf("%s: %s accepted %v, %s says %v", v, "tlskit", mine, o.name, theirs)
+		}
+	}
+	for v, vs := range accepted {
+		theirs := o.suites[v]
+		if !sameSet(vs.Suites, theirs) {
+			t.Errorf("%s suites:\n tlskit %s\n %s %s\n only tlskit: %v\n only %s: %v", v, list(vs.Suites), o.name, list(theirs),
+				minus(vs.Suites, theirs), o.name, minus(theirs, vs.Suites))
+			continue
+		}
+		if so := o.serverOrder[v]; so != nil && *so != vs.ServerOrder && len(vs.Suites) > 1 && v != "TLS 1.3" {
+			t.Errorf("%s: tlskit says server order %v, %s %v", v, vs.ServerOrder, o.name, *so)
+		}
+		if order, ok := o.suites[v+" order"]; ok && vs.ServerOrder && !slices.Equal(order, vs.Suites) {
+			t.Errorf("%s server order:\n tlskit %s\n %s %s", v, list(vs.Suites), o.name, list(order))
+		}
+		// sslscan lists a server-order server's suites in the order the
+		// server picks them from its full list: the preference order. But
+		// it finds the suites its OpenSSL lacks (3DES and RC4 here) in a
+		// second pass of raw hellos and appends them, so its order is the
+		// server's only among the suites its OpenSSL has; the order of the
+		// others is checked against testssl.sh, which uses raw hellos for
+		// every suite.
+		if o.name == "sslscan" && vs.ServerOrder {
+			mine := slices.DeleteFunc(slices.Clone(vs.Suites), func(s string) bool { return !o.knows[s] })
+			theirs := slices.DeleteFunc(slices.Clone(theirs), func(s string) bool { return !o.knows[s] })
+			if !slices.Equal(theirs, mine) {
+				t.Errorf("%s server order (the suites sslscan's OpenSSL has):\n tlskit %s\n sslscan %s", v, list(mine), list(theirs))
+			}
+		}
+	}
+	groups := map[string][]string{}
+	var all []string
+	for _, g := range rep.Groups {
+		for _, v := range g.Versions {
+			groups[v] = append(groups[v], g.Name)
+		}
+		all = append(all, g.Name)
+	}
+	for v, theirs := range o.groups {
+		mine := groups[v]
+		if v == "any" {
+			mine = all
+		}
+		for _, g := range minus(mine, theirs) {
+			// The hybrid post-quantum groups are known to neither
+			// sslscan 2.0.7 nor testssl.sh 3.0.8; Go's crypto/tls client
+			// settles them.
+			if strings.Contains(g, "MLKEM") {
+				if hybridWorks(t, addr, g) {
+					t.Logf("%s: tlskit is right about %s, which %s does not test: crypto/tls's client negotiates it offering only that group", o.name, g, o.name)
+					continue
+				}
+			}
+			// FFDHE in TLS 1.2 (RFC 7919) is tested by neither sslscan
+			// nor testssl.sh; gnutls-cli settles it.
+			if strings.HasPrefix(g, "ffdhe") && (v == "TLS 1.2" || v == "any" && !slices.Contains(groups["TLS 1.3"], g)) {
+				if ffdhe12Works(t, addr, g) {
+					t.Logf("%s: tlskit is right about %s in TLS 1.2, which %s does not test: gnutls-cli negotiates it offering only that group", o.name, g, o.name)
+					continue
+				}
+			}
+			t.Errorf("%s groups: tlskit has %s, %s does not (%s: %v)", v, g, o.name, o.name, theirs)
+		}
+		for _, g := range minus(theirs, mine) {
+			t.Errorf("%s groups: %s has %s, tlskit does not (tlskit: %v)", v, o.name, g, mine)
+		}
+	}
+	if o.dhPrime != "" {
+		var kx []string
+		for _, v := range rep.Versions {
+			for _, d := range v.Details {
+				if strings.HasPrefix(d.KeyExchange, "DH ") && !slices.Contains(kx, d.KeyExchange) {
+					kx = append(kx, d.KeyExchange)
+				}
+			}
+		}
+		if len(kx) != 1 || !strings.Contains(kx[0], "("+o.dhPrime+")") {
+			t.Errorf("DHE prime: %s names %s, tlskit %v", o.name, o.dhPrime, kx)
+		}
+	}
+	sigs := map[string][]string{}
+	for _, s := range rep.SignatureAlgorithms {
+		for _, v := range s.Versions {
+			sigs[v] = append(sigs[v], s.Name)
+		}
+	}
+	for v, theirs := range o.sigalgs {
+		mine := sigs[v]
+		for _, s := range minus(mine, theirs) {
+			if sigalgWorks(t, addr, v, s) {
+				t.Logf("%s signature schemes: tlskit is right about %s, which %s misses: openssl s_client completes a handshake offering only it", v, s, o.name)
+				continue
+			}
+			t.Errorf("%s signature schemes: tlskit has %s, %s does not, and s_client cannot connect with it alone", v, s, o.name)
+		}
+		for _, s := range minus(theirs, mine) {
+			if !sigalgWorks(t, addr, v, s) {
+				t.Logf("%s signature schemes: %s lists %s, but openssl s_client cannot complete a handshake offering only it: tlskit is right", v, o.name, s)
+				continue
+			}
+			t.Errorf("%s signature schemes: %s has %s, tlskit does not (tlskit: %v)", v, o.name, s, mine)
+		}
+	}
+}
+
+func sameSet(a, b []string) bool { return len(minus(a, b)) == 0 && len(minus(b, a)) == 0 }
+
+// minus returns the elements of a that are not in b.
+func minus(a, b []string) []string {
+	var out []string
+	for _, x := range a {
+		if !slices.Contains(b, x) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// TestEarlyDataRealServer: openssl s_server -early_data issues tickets that
+// allow early data and accepts 0-RTT; the scan says so (the default server
+// of openssl-default issues tickets without it, and is reported not
+// supporting it).
+func TestEarlyDataRealServer(t *testing.T) {
+	p := newTestPKI(t)
+	addr := opensslCase(func(p *testPKI) []string {
+		return []string{"-cert", p.ecCert, "-key", p.ecKey, "-tls1_3", "-early_data"}
+	})(t, p)
+	rep, err := Run(context.Background(), Options{Address: addr, ServerName: "localhost", Verifier: p.verifier, NoClients: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantState(t, "TLS 1.3 PSK", rep.Session.PSK13, Supported)
+	wantState(t, "0-RTT", rep.Session.EarlyData, Supported)
+	t.Log(rep.Session.EarlyData.Detail)
+}
+
+// TestOCSPStaplingRealServer: openssl s_server -status_file staples an
+// OCSP response (made by openssl ocsp, signed by the test CA); the scan
+// reports the stapling and which certificate it came with.
+func TestOCSPStaplingRealServer(t *testing.T) {
+	openssl := peertest.Need(t, "openssl")
+	p := newTestPKI(t)
+	dir := t.TempDir()
+	// The leaf alone (the chain file holds its CA too), and a CA database
+	// that lists it as valid.
+	leaf, err := os.ReadFile(p.ecCert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leafFile := filepath.Join(dir, "leaf.pem")
+	os.WriteFile(leafFile, leaf[:strings.Index(string(leaf), "-----END CERTIFICATE-----")+len("-----END CERTIFICATE-----\n")], 0o644)
+	serial, err := exec.Command(openssl, "x509", "-in", leafFile, "-noout", "-serial").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	index := filepath.Join(dir, "index.txt")
+	os.WriteFile(index, []byte("V\t300101000000Z\t\t"+strings.TrimPrefix(strings.TrimSpace(string(serial)), "serial=")+"\tunknown\t/CN=localhost\n"), 0o644)
+	resp := filepath.Join(dir, "ocsp.der")
+	if out, err := exec.Command(openssl, "ocsp", "-index", index, "-rsigner", p.ecCAFile, "-rkey", p.ecCAKey, "-CA", p.ecCAFile,
+		"-issuer", p.ecCAFile, "-cert", leafFile, "-respout", resp, "-ndays", "1").CombinedOutput(); err != nil {
+		t.Fatalf("openssl ocsp: %v\n%s", err, out)
+	}
+	addr := opensslCase(func(p *testPKI) []string {
+		return []string{"-cert", p.ecCert, "-key", p.ecKey, "-status_file", resp}
+	})(t, p)
+	rep, err := Run(context.Background(), Options{Address: addr, ServerName: "localhost", Verifier: p.verifier, NoClients: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantState(t, "OCSP stapling", rep.Session.OCSPStapling, Supported)
+	if len(rep.Certificates) != 1 || !rep.Certificates[0].OCSPStapled {
+		t.Errorf("certificates %+v: the ECDSA chain came with the staple", rep.Certificates)
+	}
+}
+
+// TestCertificatesRealServer: an Ed25519 certificate beside an RSA one
+// (openssl s_server -dcert) is found as the EdDSA chain; a server that
+// answers SNI "localhost" with another certificate (-servername -cert2)
+// shows which chain is served with SNI and which without.
+func TestCertificatesRealServer(t *testing.T) {
+	openssl := peertest.Need(t, "openssl")
+	p := newTestPKI(t)
+	dir := t.TempDir()
+	edKey, edCert := filepath.Join(dir, "ed.key"), filepath.Join(dir, "ed.pem")
+	if out, err := exec.Command(openssl, "req", "-x509", "-newkey", "ed25519", "-nodes", "-days", "2", "-subj", "/CN=localhost",
+		"-addext", "subjectAltName=DNS:localhost", "-keyout", edKey, "-out", edCert).CombinedOutput(); err != nil {
+		t.Fatalf("openssl req: %v\n%s", err, out)
+	}
+	scanOf := func(args []string) *Report {
+		addr := opensslCase(func(*testPKI) []string { return args })(t, p)
+		rep, err := Run(context.Background(), Options{Address: addr, ServerName: "localhost", Verifier: p.verifier, NoClients: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rep
+	}
+	rep := scanOf([]string{"-cert", p.rsaCert, "-key", p.rsaKey, "-dcert", edCert, "-dkey", edKey})
+	var types []string
+	for _, c := range rep.Certificates {
+		types = append(types, c.KeyType+" "+c.Key)
+	}
+	if !slices.Equal(types, []string{"RSA RSA 2048", "EdDSA Ed25519"}) {
+		t.Errorf("certificates %v, want the RSA and the Ed25519 one", types)
+	}
+	rep = scanOf([]string{"-cert", p.rsaCert, "-key", p.rsaKey, "-servername", "localhost", "-cert2", p.ecCert, "-key2", p.ecKey})
+	var served []string
+	for _, c := range rep.Certificates {
+		served = append(served, fmt.Sprintf("%s sni=%v nosni=%v", c.KeyType, c.WithSNI, c.WithoutSNI))
+	}
+	if !slices.Equal(served, []string{"RSA sni=false nosni=true", "ECDSA sni=true nosni=false"}) {
+		t.Errorf("served %v: without SNI the RSA chain, with SNI localhost the ECDSA one", served)
+	}
+}

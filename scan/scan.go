@@ -1,0 +1,532 @@
+// Package scan finds out what a TLS server supports, whether that meets a
+// policy, and which clients can connect: the engine of `tlskit scan`.
+//
+// Every probe is tlskit's own ClientHello, built with internal/wire from a
+// helloSpec, sent on a fresh connection; most stop at the server's first
+// answer, which is its choice (a ServerHello or a HelloRetryRequest), so
+// nothing depends on which algorithms Go's crypto/tls implements. TLS 1.3
+// groups and suites are learnt from HelloRetryRequests (a hello with an
+// empty key_share makes the server name the group it wants); what TLS 1.3
+// encrypts (certificates, signature schemes, ALPN) is read by deriving the
+// handshake keys from the probe's own key share. A few probes finish the
+// handshake to learn what only a session shows: tickets, resumption,
+// renegotiation, heartbeats.
+//
+// Every probe's bytes are decoded by package transcript, as `tlskit check`
+// decodes its own, so every row of a [Report] names the probes it was
+// learnt from and every probe carries its transcript. Weaknesses are
+// findings derived from those facts ([finding] ids with evidence and a
+// fix), and a [Profile] (Mozilla's modern, intermediate, old, or a user's)
+// turns into one finding per deviation.
+//
+// Connections per host are bounded ([Options.MaxConns]) and may be spaced
+// ([Options.Delay]); [Report.Connections] counts them. Each one is opened
+// by [Options.Dial], which may perform a STARTTLS upgrade first.
+//
+// The package knows nothing of flags or printing; render shows a Report.
+package scan
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tlskit/tlskit/diagnose"
+	"github.com/tlskit/tlskit/finding"
+	"github.com/tlskit/tlskit/internal/wire"
+	"github.com/tlskit/tlskit/starttls"
+	"github.com/tlskit/tlskit/transcript"
+	"github.com/tlskit/tlskit/trust"
+	"github.com/tlskit/tlskit/truststore"
+)
+
+// Options describe one scan. Only Address is required.
+type Options struct {
+	// Address is HOST:PORT.
+	Address string
+	// ServerName is sent as SNI and verified; empty means the host of
+	// Address (an IP address is sent without SNI, see [trust.ServerName]).
+	ServerName string
+	// Dial opens each probe connection; nil dials TCP. A STARTTLS dialer
+	// upgrades the connection before returning it.
+	Dial DialFunc
+	// StartTLS, when set, is the protocol whose in-band upgrade every
+	// probe connection speaks before its ClientHello (on top of Dial);
+	// StartTLSChosenBy says how it was chosen when the user did not name
+	// it. XMPPDomain is the XMPP domain to open streams to (default: the
+	// server name).
+	StartTLS         starttls.Protocol
+	StartTLSChosenBy string
+	XMPPDomain       string
+	// MaxConns bounds the connections open to the host at once (4 when
+	// zero).
+	MaxConns int
+	// Delay is the least time between the starts of two connections;
+	// with a delay, starts (the dial, and a STARTTLS upgrade) are
+	// serialised.
+	Delay time.Duration
+	// Timeout bounds each connection: connecting and the server's answer
+	// (5 s when zero).
+	Timeout time.Duration
+	// Verifier judges the certificate chains; nil means the system roots.
+	Verifier *trust.Verifier
+	// Time gives the verification time; nil means time.Now.
+	Time func() time.Time
+	// Profile, if set, is the TLS configuration the server should meet;
+	// every deviation is a finding and [ProfileResult.Compliant] says
+	// whether it was met.
+	Profile *Profile
+	// Clients are the client profiles to simulate; nil means
+	// [DefaultClients].
+	Clients []ClientProfile
+	// NoClients skips the client simulation.
+	NoClients bool
+	// Stacks describes this machine's trust stores for the clients that
+	// use them (Env: SSL_CERT_FILE…); nil means the process's view.
+	Stacks *truststore.Options
+	// Progress, if set, is called as probes finish (from several
+	// goroutines, one call at a time).
+	Progress func(Progress)
+}
+
+// Progress says how far a scan is.
+type Progress struct {
+	// Target is the scan's address.
+	Target string
+	// Done is the number of probes finished, Total the number known so
+	// far (it grows as the scan learns what to ask).
+	Done, Total int
+	// Phase names what the scan is doing.
+	Phase string
+}
+
+// scanner is one scan in progress.
+type scanner struct {
+	opts           Options
+	name           string // the name to verify
+	sni            string // the name to send ("" for an IP address)
+	lim            *limiter
+	mu             sync.Mutex
+	probes         []*Probe
+	total          int
+	done           int
+	address        string
+	rep            *Report
+	dialErr        error                  // the first connection failure
+	versionResults []*result              // the protocol version probes' results
+	sslv2          *wire.SSLv2ServerHello // the SSL 2.0 probe's answer
+	chains         [][]*x509.Certificate  // the distinct chains the server sent
+	upgradeErr     *upgradeError          // the first failed in-band upgrade
+	upgraded       *upgradedConn          // the first upgraded connection, for its evidence
+}
+
+// Run scans one server. Failures of the server or the network are findings
+// in the report; the error is only for options that cannot work.
+func Run(ctx context.Context, opts Options) (*Report, error) {
+	if opts.MaxConns <= 0 {
+		opts.MaxConns = 4
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = 5 * time.Second
+	}
+	if opts.Dial == nil {
+		d := &net.Dialer{}
+		opts.Dial = func(ctx context.Context, addr string) (net.Conn, error) { return d.DialContext(ctx, "tcp", addr) }
+	}
+	if opts.StartTLS != "" {
+		domain := opts.XMPPDomain
+		if domain == "" {
+			domain, _ = trust.ServerName(opts.Address, opts.ServerName)
+		}
+		opts.Dial = startTLSDial(opts.Dial, opts.StartTLS, opts.StartTLSChosenBy, domain)
+	}
+	if opts.Verifier == nil {
+		opts.Verifier = &trust.Verifier{Anchors: trust.SystemAnchors()}
+	}
+	name, err := trust.ServerName(opts.Address, opts.ServerName)
+	if err != nil {
+		return nil, fmt.Errorf("scan: %w", err)
+	}
+	s := &scanner{opts: opts, name: name, sni: trust.SNI(name), lim: newLimiter(opts.MaxConns, opts.Delay)}
+	start := time.Now()
+	rep := &Report{Target: opts.Address, ServerName: name, Trust: opts.Verifier.Describe(), Started: start}
+	s.rep = rep
+	s.run(ctx)
+	s.progress(0, "done")
+	rep.Probes = s.probes
+	sort.Slice(rep.Probes, func(i, j int) bool { return rep.Probes[i].ID < rep.Probes[j].ID })
+	rep.Connections = int(s.lim.count.Load())
+	rep.Address = s.address
+	rep.DurationMS = float64(time.Since(start).Microseconds()) / 1000
+	finding.Tidy(rep.Findings)
+	finding.Sort(rep.Findings)
+	// Empty lists, not null, in JSON.
+	if rep.Versions == nil {
+		rep.Versions = []VersionSupport{}
+	}
+	if rep.Groups == nil {
+		rep.Groups = []GroupSupport{}
+	}
+	if rep.SignatureAlgorithms == nil {
+		rep.SignatureAlgorithms = []SigAlgSupport{}
+	}
+	if rep.Certificates == nil {
+		rep.Certificates = []CertificateResult{}
+	}
+	if rep.Findings == nil {
+		rep.Findings = []finding.Finding{}
+	}
+	if rep.Clients == nil {
+		rep.Clients = []ClientResult{}
+	}
+	if rep.ALPN.Protocols == nil {
+		rep.ALPN.Protocols = []string{}
+	}
+	return rep, nil
+}
+
+// run is the scan: the versions first, then everything else at once (the
+// limiter bounds the connections).
+func (s *scanner) run(ctx context.Context) {
+	rep := s.rep
+	s.progress(0, "protocol versions")
+	protos := s.versions(ctx)
+	rep.Protocols = protos
+	accepted := map[wire.Version]bool{}
+	for _, p := range protos {
+		if p.Accepted {
+			accepted[versionOf(p.Version)] = true
+		}
+	}
+	if len(accepted) == 0 {
+		s.unreachable()
+		return
+	}
+	var wg sync.WaitGroup
+	var vmu sync.Mutex
+	versions := make([]VersionSupport, 0, len(accepted))
+	for _, p := range protos {
+		if !p.Accepted {
+			continue
+		}
+		v := versionOf(p.Version)
+		wg.Go(func() {
+			vs := s.suites(ctx, v, p.Probe)
+			vmu.Lock()
+			versions = append(versions, vs)
+			vmu.Unlock()
+		})
+	}
+	var groups13, groups12 []GroupSupport
+	var order13, order12 string
+	if accepted[wire.VersionTLS13] {
+		wg.Go(func() { groups13, order13 = s.groups13(ctx) })
+	}
+	if v := best12(accepted); v != 0 {
+		wg.Go(func() { groups12, order12 = s.groups12(ctx, v) })
+	}
+	var sig12, sig13 []SigAlgSupport
+	if accepted[wire.VersionTLS12] {
+		wg.Go(func() { sig12 = s.sigalgs12(ctx) })
+	}
+	if accepted[wire.VersionTLS13] {
+		wg.Go(func() { sig13 = s.sigalgs13(ctx) })
+	}
+	wg.Go(func() { rep.ALPN = s.alpn(ctx, accepted) })
+	wg.Go(func() { rep.Certificates = s.certificates(ctx, accepted) })
+	wg.Go(func() { rep.Session = s.features(ctx, accepted) })
+	var clients []ClientResult
+	if !s.opts.NoClients {
+		wg.Go(func() { clients = s.clients(ctx) })
+	}
+	wg.Wait()
+	// Last, on its own: after refusing a renegotiation some servers stall
+	// for a while (openssl s_server for a second), which would hold up
+	// the probes behind it.
+	if v := best12(accepted); v != 0 {
+		rep.Session.ClientRenegotiation = s.clientReneg(ctx, v)
+	}
+	slices.SortFunc(versions, func(a, b VersionSupport) int { return int(versionOf(a.Version)) - int(versionOf(b.Version)) })
+	rep.Versions = versions
+	rep.Groups, rep.GroupOrder, rep.PreferredGroup = mergeGroups(groups13, order13, groups12, order12)
+	rep.SignatureAlgorithms = mergeSigAlgs(sig13, sig12)
+	rep.Clients = clients
+	s.trustClients()
+	if s.upgraded != nil && s.upgraded.pre.up.Pipelined > 0 {
+		// Plaintext pipelined after the go-ahead: check's finding.
+		dec := transcript.NewDecoder(transcript.Options{})
+		decodePreamble(dec, &s.upgraded.pre)
+		for _, f := range diagnose.Findings(diagnose.Input{Target: s.opts.Address, Transcript: dec.Transcript(), HandshakeDone: true}) {
+			if strings.HasPrefix(f.ID, "starttls.") {
+				rep.Findings = append(rep.Findings, f)
+			}
+		}
+	}
+	rep.Findings = append(rep.Findings, weaknesses(rep)...)
+	if s.opts.Profile != nil {
+		res, fs := s.opts.Profile.Check(rep)
+		rep.Profile = res
+		rep.Findings = append(rep.Findings, fs...)
+	}
+}
+
+// unreachable reports a server that accepted no version: the network
+// failure, the protocol it speaks instead, or what each probe saw.
+func (s *scanner) unreachable() {
+	rep := s.rep
+	var ev []string
+	timeouts, notTLS, sniffed := 0, 0, ""
+	for _, r := range s.versionResults {
+		ev = append(ev, fmt.Sprintf("probe %d: %s", r.probe, r.answer()))
+		switch {
+		case r.closed == "timeout":
+			timeouts++
+		case r.notTLS != "":
+			notTLS++
+			if i := strings.LastIndex(r.notTLS, "(looks like "); i >= 0 {
+				sniffed = strings.TrimSuffix(r.notTLS[i+len("(looks like "):], ")")
+			}
+		}
+	}
+	f := finding.Finding{ID: finding.ProtocolVersionMismatch, Severity: finding.Error,
+		Title:    "The server accepted no SSL or TLS version",
+		Detail:   "Every protocol version probe failed; the probes' answers are listed.",
+		Fix:      "Check that the server has a certificate and enabled protocols, and that the port serves TLS.",
+		Evidence: ev}
+	switch n := len(s.versionResults); {
+	case s.upgradeErr != nil:
+		// The upgrade's own explanation, as check gives it.
+		fs := diagnose.Findings(diagnose.Input{Target: s.opts.Address, Transcript: s.upgradeErr.transcript(),
+			HandshakeErr: s.upgradeErr.err, Timeout: s.opts.Timeout})
+		if len(fs) > 0 {
+			f = fs[0]
+		}
+	case s.dialFailed() != nil:
+		f = dialFinding(s.opts.Address, s.dialFailed())
+		f.Evidence = ev
+	case timeouts == n:
+		f = finding.Finding{ID: finding.NetTimeout, Severity: finding.Error,
+			Title:    fmt.Sprintf("%s accepts connections but answers no ClientHello within %v", s.opts.Address, s.opts.Timeout),
+			Detail:   "Every probe connected and sent its ClientHello, and the server said nothing before the deadline: it waits for something else (a protocol that speaks first, such as SMTP, or a STARTTLS upgrade), or it is overloaded.",
+			Fix:      "Check what the port serves: a protocol that upgrades to TLS in band (SMTP, IMAP, POP3, LDAP, PostgreSQL…) needs its upgrade first (--starttls PROTO); try a longer --timeout on slow servers.",
+			Evidence: ev}
+	case notTLS == n:
+		what := "another protocol"
+		if sniffed != "" {
+			what = sniffed
+		}
+		f = finding.Finding{ID: finding.ProtocolNotTLS, Severity: finding.Error,
+			Title:    fmt.Sprintf("%s does not speak TLS: it answers with %s", s.opts.Address, what),
+			Detail:   "Every probe's ClientHello was answered with bytes that are not TLS records.",
+			Fix:      "Scan the TLS port of the service (SMTPS 465, IMAPS 993, HTTPS 443…), or, for a protocol that upgrades to TLS in band, scan with --starttls PROTO.",
+			Evidence: ev}
+	}
+	rep.Findings = append(rep.Findings, f)
+}
+
+// dialFailed returns the error of the first probe if it could not
+// connect.
+func (s *scanner) dialFailed() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.dialErr
+}
+
+// progress reports n more probes expected in phase.
+func (s *scanner) progress(more int, phase string) {
+	s.mu.Lock()
+	s.total += more
+	p := Progress{Target: s.opts.Address, Done: s.done, Total: max(s.total, s.done), Phase: phase}
+	s.mu.Unlock()
+	if s.opts.Progress != nil {
+		s.opts.Progress(p)
+	}
+}
+
+// probe makes one connection: it waits for the limiter, dials, runs the
+// handshake as far as stop, and records the evidence.
+func (s *scanner) probe(ctx context.Context, purpose string, spec helloSpec, stop stage, after afterHandshake, psk *pskOffer) *result {
+	p := &Probe{Purpose: purpose}
+	res := &result{}
+	start := time.Now()
+	s.mu.Lock()
+	p.ID = len(s.probes) + 1
+	s.probes = append(s.probes, p)
+	s.mu.Unlock()
+	defer func() {
+		p.DurationMS = float64(time.Since(start).Microseconds()) / 1000
+		s.mu.Lock()
+		s.done++
+		pr := Progress{Target: s.opts.Address, Done: s.done, Total: max(s.total, s.done), Phase: purpose}
+		s.mu.Unlock()
+		if s.opts.Progress != nil {
+			s.opts.Progress(pr)
+		}
+	}()
+	res.probe = p.ID
+	if err := s.lim.acquire(ctx); err != nil {
+		res.netErr = err
+		p.Answer = "not run: " + err.Error()
+		return res
+	}
+	defer s.lim.release()
+	start = time.Now() // the connection's own time, not the wait for a slot
+	cctx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
+	defer cancel()
+	c, err := s.lim.dial(cctx, func() (net.Conn, error) { return s.opts.Dial(cctx, s.opts.Address) })
+	if err != nil {
+		res.netErr = err
+		p.Answer = "connection failed: " + err.Error()
+		var ue *upgradeError
+		if errors.As(err, &ue) {
+			p.Answer = "the in-band upgrade failed: " + err.Error()
+			tr := ue.transcript()
+			p.Transcript, p.Problems = tr.Events, tr.Problems
+		}
+		s.mu.Lock()
+		if s.dialErr == nil {
+			s.dialErr = err
+		}
+		if ue != nil && s.upgradeErr == nil {
+			s.upgradeErr = ue
+		}
+		s.mu.Unlock()
+		return res
+	}
+	if uc, ok := c.(*upgradedConn); ok {
+		s.mu.Lock()
+		if s.rep.StartTLS == nil {
+			up := uc.pre.up
+			s.rep.StartTLS = &up
+			s.upgraded = uc
+		}
+		s.mu.Unlock()
+	}
+	s.mu.Lock()
+	if s.address == "" {
+		s.address = c.RemoteAddr().String()
+	}
+	s.mu.Unlock()
+	if dl, ok := cctx.Deadline(); ok {
+		c.SetDeadline(dl)
+	}
+	v := newConv(c)
+	r := runHandshake(v, spec, stop, after, psk, s.opts.Timeout)
+	r.probe = p.ID
+	v.close()
+	tr := v.transcript()
+	p.Transcript, p.Problems = tr.Events, tr.Problems
+	if r.hello != nil {
+		p.Offered = summary(r.hello)
+		if spec.sslv2 {
+			p.Offered = "SSL 2.0 CLIENT-HELLO, 7 SSL 2.0 cipher kinds"
+		}
+	}
+	p.Answer = r.answer()
+	return r
+}
+
+// answer summarises what the server answered, in one line.
+func (r *result) answer() string {
+	var s string
+	switch {
+	case r.netErr != nil:
+		return "connection failed: " + r.netErr.Error()
+	case r.sslv2 != nil:
+		return fmt.Sprintf("SSL 2.0 SERVER-HELLO with %d cipher kinds", len(r.sslv2.CipherSpecs))
+	case r.sh != nil:
+		s = fmt.Sprintf("ServerHello: %s, %s", r.version, r.suite)
+		if r.group != 0 {
+			s += ", " + r.group.String()
+		}
+	case r.hrr != nil:
+		s = fmt.Sprintf("HelloRetryRequest: %s, %s, asks for %s", r.version, r.suite, r.group)
+	}
+	var more []string
+	if r.hrr != nil && r.sh != nil {
+		more = append(more, "after a HelloRetryRequest for "+r.group.String())
+	}
+	if r.resumed {
+		more = append(more, "resumed the session")
+	}
+	if r.pskOK {
+		more = append(more, "accepted the PSK")
+	}
+	if r.earlyOK {
+		more = append(more, "accepted 0-RTT")
+	}
+	if r.done {
+		more = append(more, "handshake completed")
+	}
+	if len(r.tickets13) > 0 {
+		more = append(more, plural(len(r.tickets13), "ticket"))
+	}
+	if r.reneg != "" {
+		more = append(more, "renegotiation "+r.reneg)
+	}
+	if r.heartbleed != "" {
+		more = append(more, "heartbeat: "+r.heartbleed)
+	}
+	switch {
+	case r.alert != nil:
+		more = append(more, "alert "+r.alert.String())
+	case r.notTLS != "":
+		more = append(more, "not TLS: "+r.notTLS)
+	case r.stopped != "":
+		more = append(more, "stopped: "+r.stopped)
+	case r.closed != "" && !r.done:
+		more = append(more, closedWords(r.closed))
+	}
+	for _, m := range more {
+		if s != "" {
+			s += "; "
+		}
+		s += m
+	}
+	return s
+}
+
+func closedWords(how string) string {
+	switch how {
+	case "fin":
+		return "the server closed the connection"
+	case "rst":
+		return "the server reset the connection"
+	case "timeout":
+		return "no answer before the deadline"
+	}
+	return "the connection ended: " + how
+}
+
+// versionOf parses a version name as Version.String prints it.
+func versionOf(name string) wire.Version {
+	for _, v := range append([]wire.Version{0x0002}, versionsTLS...) {
+		if v.String() == name {
+			return v
+		}
+	}
+	return 0
+}
+
+// best12 returns the highest accepted version below TLS 1.3, or 0.
+func best12(accepted map[wire.Version]bool) wire.Version {
+	for _, v := range []wire.Version{wire.VersionTLS12, wire.VersionTLS11, wire.VersionTLS10, wire.VersionSSL30} {
+		if accepted[v] {
+			return v
+		}
+	}
+	return 0
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// hex4 formats a code point as 0x1234.
+func hex4(v uint16) string { return fmt.Sprintf("0x%04x", v) }

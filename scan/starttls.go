@@ -1,0 +1,103 @@
+package scan
+
+import (
+	"context"
+	"net"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/tlskit/tlskit/starttls"
+	"github.com/tlskit/tlskit/transcript"
+)
+
+// This file scans servers that upgrade to TLS in band (SMTP's STARTTLS,
+// PostgreSQL's SSLRequest…): every probe connection speaks the protocol's
+// upgrade with starttls.Negotiate before its ClientHello, and the
+// preamble is the start of the probe's transcript, as in check.
+
+// implicitWait bounds the wait for a greeting on a well-known implicit-TLS
+// port, where STARTTLS cannot work (the server waits for a ClientHello).
+const implicitWait = 3 * time.Second
+
+// preamble is what an in-band upgrade said.
+type preamble struct {
+	protocol string
+	msgs     []starttls.Message
+	up       transcript.Upgrade
+}
+
+// upgradedConn is a probe connection positioned after its upgrade.
+type upgradedConn struct {
+	net.Conn
+	pre preamble
+}
+
+// upgradeError is an upgrade that did not happen, with what was said.
+type upgradeError struct {
+	err error
+	pre preamble
+}
+
+func (e *upgradeError) Error() string { return e.err.Error() }
+func (e *upgradeError) Unwrap() error { return e.err }
+
+// startTLSDial wraps dial with the in-band upgrade of p for the server
+// named name.
+func startTLSDial(dial DialFunc, p starttls.Protocol, chosenBy, domain string) DialFunc {
+	return func(ctx context.Context, addr string) (net.Conn, error) {
+		c, err := dial(ctx, addr)
+		if err != nil {
+			return nil, err
+		}
+		pre := preamble{protocol: string(p), up: transcript.Upgrade{Protocol: string(p), ChosenBy: chosenBy}}
+		_, port, _ := net.SplitHostPort(addr)
+		n, _ := strconv.Atoi(port)
+		nctx := ctx
+		if implicit, ok := starttls.ImplicitTLSPort(n); ok {
+			pre.up.ImplicitPort = implicit.Service
+			if starttls.Greets(p) {
+				var cancel context.CancelFunc
+				nctx, cancel = context.WithTimeout(ctx, implicitWait)
+				defer cancel()
+			}
+		}
+		var mu sync.Mutex
+		res, err := starttls.Negotiate(nctx, c, starttls.Config{Protocol: p, Domain: domain,
+			Trace: func(m starttls.Message) { mu.Lock(); pre.msgs = append(pre.msgs, m); mu.Unlock() }})
+		up := &pre.up
+		up.Outcome = string(res.Outcome)
+		up.Offered = res.Offered
+		up.Capabilities = res.Capabilities
+		up.Command, up.Reply = res.Command, res.Reply
+		if len(res.Pipelined) > 0 {
+			up.Pipelined, up.PipelinedFrom = len(res.Pipelined), transcript.Server
+			q := strconv.QuoteToASCII(string(res.Pipelined))
+			up.PipelinedText = q[1 : len(q)-1]
+		}
+		if err != nil {
+			up.Error = err.Error()
+			c.Close()
+			return nil, &upgradeError{err: err, pre: pre}
+		}
+		if dl, ok := ctx.Deadline(); ok {
+			c.SetDeadline(dl) // the upgrade may have set a shorter one
+		}
+		return &upgradedConn{Conn: c, pre: pre}, nil
+	}
+}
+
+// decodePreamble feeds an upgrade's messages to dec.
+func decodePreamble(dec *transcript.Decoder, pre *preamble) {
+	for _, m := range pre.msgs {
+		dec.Plaintext(transcript.Side(m.From), m.At, pre.protocol, string(m.Stage), m.Text, m.Bytes)
+	}
+	dec.SetUpgrade(pre.up)
+}
+
+// transcript is the failed upgrade's conversation.
+func (e *upgradeError) transcript() *transcript.Transcript {
+	dec := transcript.NewDecoder(transcript.Options{})
+	decodePreamble(dec, &e.pre)
+	return dec.Transcript()
+}

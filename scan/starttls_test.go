@@ -1,0 +1,83 @@
+package scan
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tlskit/tlskit/finding"
+	"github.com/tlskit/tlskit/internal/servertest"
+	"github.com/tlskit/tlskit/starttls"
+	"github.com/tlskit/tlskit/transcript"
+	"github.com/tlskit/tlskit/trust"
+)
+
+// servers are the real STARTTLS servers, started once for the package by
+// the first test that needs one.
+var servers = servertest.NewSet("postfix", "dovecot", "postgres")
+
+func TestMain(m *testing.M) { os.Exit(servers.Run(m)) }
+
+// TestScanStartTLS scans real servers through their in-band upgrade:
+// Postfix (SMTP STARTTLS), Dovecot (IMAP) and PostgreSQL (SSLRequest).
+// Every probe's transcript starts with the preamble; the versions the
+// servers accept are found through it; a server that does not offer the
+// upgrade, or refuses it, is explained with check's starttls.* finding.
+func TestScanStartTLS(t *testing.T) {
+	for _, c := range []struct {
+		server, protocol string
+		variant          servertest.Variant
+		wantFinding      string
+	}{
+		{"postfix", "smtp", servertest.Good, ""},
+		{"dovecot", "imap", servertest.Good, ""},
+		{"postgres", "postgres", servertest.Good, ""},
+		{"postfix", "smtp", servertest.NoTLS, finding.StartTLSNotOffered},
+		{"postfix", "smtp", servertest.Refused, finding.StartTLSRefused},
+	} {
+		t.Run(c.server+"/"+c.protocol+"/"+string(c.variant), func(t *testing.T) {
+			t.Parallel()
+			srv := servers.Need(t, c.server)
+			tg := srv.Target(t, c.protocol, c.variant)
+			p, err := starttls.ParseProtocol(c.protocol)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rep, err := Run(context.Background(), Options{Address: tg.Addr, ServerName: tg.ServerName, StartTLS: p,
+				Verifier: &trust.Verifier{Anchors: trust.NewAnchors("lab root", servers.PKI().Root)},
+				Time:     func() time.Time { return servers.PKI().Now }, NoClients: true, Timeout: 10 * time.Second})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("%d connections in %.0f ms", rep.Connections, rep.DurationMS)
+			if c.wantFinding != "" {
+				wantFindings(t, rep, []string{c.wantFinding}, nil)
+				if len(rep.Versions) != 0 {
+					t.Errorf("versions %v through a failed upgrade", rep.Versions)
+				}
+				return
+			}
+			if rep.StartTLS == nil || rep.StartTLS.Outcome != "upgraded" || rep.StartTLS.Protocol != c.protocol {
+				t.Fatalf("upgrade %+v", rep.StartTLS)
+			}
+			var versions []string
+			for _, v := range rep.Versions {
+				versions = append(versions, v.Version)
+			}
+			if !strings.Contains(strings.Join(versions, ","), "TLS 1.2") || !strings.Contains(strings.Join(versions, ","), "TLS 1.3") {
+				t.Errorf("versions %v: the servers run OpenSSL 3 with TLS 1.2 and 1.3", versions)
+			}
+			if len(rep.Certificates) == 0 || !rep.Certificates[0].Trusted {
+				t.Errorf("certificates %+v", rep.Certificates)
+			}
+			for _, pr := range rep.Probes {
+				if len(pr.Transcript) == 0 || pr.Transcript[0].Type != transcript.TypePlaintext {
+					t.Errorf("probe %d (%s) does not start with the preamble", pr.ID, pr.Purpose)
+					break
+				}
+			}
+		})
+	}
+}

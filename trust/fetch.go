@@ -1,0 +1,365 @@
+package trust
+
+import (
+	"bytes"
+	"context"
+	"crypto/x509"
+	"encoding/asn1"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/cryptobyte"
+	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
+
+	"github.com/tlskit/tlskit/finding"
+	"github.com/tlskit/tlskit/truststore"
+)
+
+// Fetcher fetches what a chain points at but did not bring: a missing
+// issuer from its AIA caIssuers URL (RFC 5280 §4.2.2.1) and CRLs from
+// their distribution points (§4.2.1.13). Fetching is opt-in (a nil
+// [Verifier.Fetch] fetches nothing) and bounded: http and https only, a
+// timeout per request, a size limit, few redirects and never to another
+// scheme, and a limit on the fetches of one verification. What was
+// fetched, and what each URL served, is reported in [Result.Fetched].
+type Fetcher struct {
+	// Client makes the requests; nil means a client with Timeout.
+	Client *http.Client
+	// Timeout bounds each request; zero means 5 seconds.
+	Timeout time.Duration
+	// MaxCertBytes and MaxCRLBytes bound a response; zero means 1 MiB
+	// for certificates and 64 MiB for CRLs.
+	MaxCertBytes, MaxCRLBytes int64
+	// MaxFetches bounds the requests of one verification; zero means 8.
+	MaxFetches int
+}
+
+// Fetched is one URL tlskit fetched and what it served.
+type Fetched struct {
+	// URL is what was fetched.
+	URL string `json:"url"`
+	// Kind is "issuer" (AIA caIssuers) or "crl" (CRL distribution point).
+	Kind string `json:"kind"`
+	// For is the subject of the certificate that points at the URL.
+	For string `json:"for"`
+	// Bytes is the size of the response body.
+	Bytes int `json:"bytes,omitempty"`
+	// Got says what the URL served: the certificates' subjects, "a CRL of
+	// …", or why nothing usable came ("HTTP 404", "not a certificate").
+	Got string `json:"got"`
+	// Used says whether what it served was used: the issuer was on the
+	// verified path, or the CRL was the issuer's.
+	Used bool `json:"used"`
+
+	certs []*x509.Certificate
+	err   bool
+}
+
+// DefaultFetcher returns a Fetcher with the default limits.
+func DefaultFetcher() *Fetcher { return &Fetcher{} }
+
+func (f *Fetcher) timeout() time.Duration {
+	if f.Timeout > 0 {
+		return f.Timeout
+	}
+	return 5 * time.Second
+}
+
+func (f *Fetcher) maxFetches() int {
+	if f.MaxFetches > 0 {
+		return f.MaxFetches
+	}
+	return 8
+}
+
+// client returns the HTTP client: redirects only to http or https, at
+// most three.
+func (f *Fetcher) client() *http.Client {
+	c := &http.Client{Timeout: f.timeout()}
+	if f.Client != nil {
+		cc := *f.Client
+		c = &cc
+		if c.Timeout == 0 {
+			c.Timeout = f.timeout()
+		}
+	}
+	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if len(via) >= 3 {
+			return errors.New("more than 3 redirects")
+		}
+		if req.URL.Scheme != "http" && req.URL.Scheme != "https" {
+			return fmt.Errorf("a redirect to %s, not http or https", req.URL.Scheme)
+		}
+		return nil
+	}
+	return c
+}
+
+// get fetches url with a size limit.
+func (f *Fetcher) get(ctx context.Context, raw string, limit int64) ([]byte, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("not a URL: %v", err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return nil, fmt.Errorf("a %s URL; tlskit fetches only http and https", u.Scheme)
+	}
+	ctx, cancel := context.WithTimeout(ctx, f.timeout())
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, raw, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("User-Agent", "tlskit")
+	resp, err := f.client().Do(req)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("HTTP %s", resp.Status)
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(body)) > limit {
+		return nil, fmt.Errorf("more than %d bytes", limit)
+	}
+	return body, nil
+}
+
+// fetchesLeft reports whether the verification may fetch again.
+func (v *verifier) fetchesLeft() bool {
+	return v.p.Fetch != nil && len(v.r.Fetched) < v.p.Fetch.maxFetches()
+}
+
+// ctx returns the request's context.
+func (v *verifier) ctx() context.Context {
+	if v.req.Context != nil {
+		return v.req.Context
+	}
+	return context.Background()
+}
+
+// fetchIssuers fetches the AIA caIssuers URLs of c and adds what they
+// serve to the candidates; it reports whether anything was added.
+func (v *verifier) fetchIssuers(c *x509.Certificate) bool {
+	added := false
+	for _, u := range c.IssuingCertificateURL {
+		if !v.fetchesLeft() || v.fetchedURL(u) {
+			continue
+		}
+		fe := Fetched{URL: u, Kind: "issuer", For: dnString(c.Subject)}
+		limit := v.p.Fetch.MaxCertBytes
+		if limit <= 0 {
+			limit = 1 << 20
+		}
+		body, err := v.p.Fetch.get(v.ctx(), u, limit)
+		fe.Bytes = len(body)
+		if err != nil {
+			fe.Got, fe.err = err.Error(), true
+			v.r.Fetched = append(v.r.Fetched, fe)
+			continue
+		}
+		certs, err := parseFetchedCerts(body)
+		if err != nil || len(certs) == 0 {
+			fe.Got, fe.err = "not a certificate (DER, PEM or PKCS#7)", true
+			v.r.Fetched = append(v.r.Fetched, fe)
+			continue
+		}
+		var subjects []string
+		for _, fc := range certs {
+			subjects = append(subjects, dnString(fc.Subject))
+			k := string(fc.RawSubject)
+			v.bySubject[k] = append(v.bySubject[k], fc)
+			v.fetched = append(v.fetched, fc)
+			added = true
+		}
+		fe.Got = strings.Join(subjects, "; ")
+		fe.certs = certs
+		v.r.Fetched = append(v.r.Fetched, fe)
+	}
+	return added
+}
+
+// fetchedURL reports whether u was fetched already.
+func (v *verifier) fetchedURL(u string) bool {
+	for _, f := range v.r.Fetched {
+		if f.URL == u {
+			return true
+		}
+	}
+	return false
+}
+
+// fetchCRLs fetches the CRLs of c's distribution points and adds them.
+func (v *verifier) fetchCRLs(c *x509.Certificate) {
+	for _, u := range c.CRLDistributionPoints {
+		if !v.fetchesLeft() || v.fetchedURL(u) {
+			continue
+		}
+		fe := Fetched{URL: u, Kind: "crl", For: dnString(c.Subject)}
+		limit := v.p.Fetch.MaxCRLBytes
+		if limit <= 0 {
+			limit = maxCRLSize
+		}
+		body, err := v.p.Fetch.get(v.ctx(), u, limit)
+		fe.Bytes = len(body)
+		if err != nil {
+			fe.Got, fe.err = err.Error(), true
+			v.r.Fetched = append(v.r.Fetched, fe)
+			continue
+		}
+		crls, err := ParseCRLs(body, u)
+		if err != nil {
+			fe.Got, fe.err = "not a CRL", true
+			v.r.Fetched = append(v.r.Fetched, fe)
+			continue
+		}
+		for _, crl := range crls {
+			v.crls = append(v.crls, crl)
+		}
+		fe.Got = fmt.Sprintf("a CRL of %s (%d entries, next update %s)", crls[0].List.Issuer, len(crls[0].List.RevokedCertificateEntries), orNone(rfc3339(crls[0].List.NextUpdate)))
+		v.r.Fetched = append(v.r.Fetched, fe)
+	}
+}
+
+// parseFetchedCerts parses what an AIA URL serves: DER, PEM or a PKCS#7
+// certs-only bundle (.p7c, RFC 5280 §4.2.2.1).
+func parseFetchedCerts(body []byte) ([]*x509.Certificate, error) {
+	if bytes.Contains(body, []byte("-----BEGIN")) {
+		return truststore.ParseCertificates(body, "the AIA response")
+	}
+	if c, err := x509.ParseCertificate(body); err == nil {
+		return []*x509.Certificate{c}, nil
+	}
+	return parsePKCS7Certs(body)
+}
+
+// oidSignedData is PKCS#7 signedData.
+var oidSignedData = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 2}
+
+// parsePKCS7Certs reads the certificates of a degenerate PKCS#7 SignedData.
+func parsePKCS7Certs(der []byte) ([]*x509.Certificate, error) {
+	s := cryptobyte.String(der)
+	var ci, content, sd cryptobyte.String
+	var oid asn1.ObjectIdentifier
+	if !s.ReadASN1(&ci, cbasn1.SEQUENCE) || !ci.ReadASN1ObjectIdentifier(&oid) || !oid.Equal(oidSignedData) ||
+		!ci.ReadASN1(&content, cbasn1.Tag(0).ContextSpecific().Constructed()) || !content.ReadASN1(&sd, cbasn1.SEQUENCE) {
+		return nil, errors.New("not PKCS#7 signedData")
+	}
+	var version int64
+	if !sd.ReadASN1Integer(&version) || !sd.SkipASN1(cbasn1.SET) || !sd.SkipASN1(cbasn1.SEQUENCE) {
+		return nil, errors.New("malformed PKCS#7 signedData")
+	}
+	var certs cryptobyte.String
+	var present bool
+	if !sd.ReadOptionalASN1(&certs, &present, cbasn1.Tag(0).ContextSpecific().Constructed()) || !present {
+		return nil, errors.New("PKCS#7 without certificates")
+	}
+	var out []*x509.Certificate
+	for !certs.Empty() {
+		var one cryptobyte.String
+		if !certs.ReadASN1Element(&one, cbasn1.SEQUENCE) {
+			return nil, errors.New("malformed certificate in PKCS#7")
+		}
+		c, err := x509.ParseCertificate(one)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// reportFetches turns what was fetched into findings: an info listing each
+// fetch, and the verdict on a missing issuer: confirmed (the chain verifies
+// with it; the peer must still send it) or not (the URL serves something
+// else).
+func (v *verifier) reportFetches() {
+	if len(v.r.Fetched) == 0 {
+		return
+	}
+	var usedPath []*x509.Certificate
+	if len(v.r.Verified) > 0 {
+		usedPath = v.r.Verified[0]
+	}
+	var ev []string
+	for i := range v.r.Fetched {
+		fe := &v.r.Fetched[i]
+		switch fe.Kind {
+		case "issuer":
+			for _, c := range fe.certs {
+				for _, p := range usedPath {
+					if p == c {
+						fe.Used = true
+					}
+				}
+			}
+		case "crl":
+			for _, crl := range v.crls {
+				if crl.Source == fe.URL {
+					fe.Used = fe.Used || !fe.err
+				}
+			}
+		}
+		ev = append(ev, fmt.Sprintf("%s %s (for %s): %s", fe.Kind, fe.URL, fe.For, fe.Got))
+	}
+	v.add(finding.Finding{
+		ID:       finding.ChainFetched,
+		Severity: finding.Info,
+		Title:    fmt.Sprintf("--fetch fetched %d %s", len(v.r.Fetched), plural(len(v.r.Fetched), "URL")),
+		Detail:   "what the chain points at (AIA caIssuers, CRL distribution points) was fetched over HTTP; each URL and what it served is listed below",
+		Fix:      "nothing to do; what a client cannot fetch, it cannot use",
+		Evidence: ev,
+	})
+	// The verdict on a fetched issuer.
+	for _, fe := range v.r.Fetched {
+		if fe.Kind != "issuer" {
+			continue
+		}
+		if fe.Used {
+			v.add(finding.Finding{
+				ID:       finding.ChainIncomplete,
+				Severity: finding.Error,
+				Title:    fmt.Sprintf("the %s did not send the intermediate certificate %q (confirmed: with the intermediate from %s the chain verifies)", v.peer(), fe.Got, fe.URL),
+				Detail:   fmt.Sprintf("%s points at %s in its AIA caIssuers URL; tlskit fetched it (%d bytes) and the chain verifies with it. Browsers that fetch or cache intermediates work; curl, Go, OpenSSL and Python fail", fe.For, fe.URL, fe.Bytes),
+				Fix:      "the " + v.peer() + " must send it: configure the full chain (leaf then intermediates, e.g. fullchain.pem rather than cert.pem)",
+				Evidence: []string{fe.URL},
+			})
+			continue
+		}
+		if len(usedPath) == 0 {
+			v.amendIncomplete(fe)
+		}
+	}
+}
+
+// amendIncomplete adds to the chain.incomplete finding what the AIA URL
+// served when it did not complete the chain.
+func (v *verifier) amendIncomplete(fe Fetched) {
+	for i := range v.r.Findings {
+		f := &v.r.Findings[i]
+		if f.ID != finding.ChainIncomplete {
+			continue
+		}
+		if fe.err {
+			f.Detail += fmt.Sprintf(" tlskit fetched the AIA URL %s: %s, so the missing certificate could not be confirmed.", fe.URL, fe.Got)
+			f.Title = strings.Replace(f.Title, "(fetch it from "+fe.URL+")", "(its AIA URL "+fe.URL+" fails: "+fe.Got+")", 1)
+		} else {
+			f.Detail += fmt.Sprintf(" tlskit fetched the AIA URL %s: it serves something else (%s), which does not complete the chain: the AIA URL is wrong or outdated too.", fe.URL, fe.Got)
+			f.Title = strings.Replace(f.Title, "(fetch it from "+fe.URL+")", "(its AIA URL "+fe.URL+" serves something else)", 1)
+		}
+		return
+	}
+}

@@ -1,0 +1,136 @@
+package trust
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tlskit/tlskit/finding"
+	tlslab "github.com/tlskit/tlskit/lab"
+)
+
+// TestFetchFromLab runs --fetch against the lab's PKI server (never the
+// internet): a missing intermediate fetched from the leaf's AIA URL is
+// confirmed, an AIA URL that serves another CA is said to, and a CRL
+// fetched from the leaf's distribution point revokes it.
+func TestFetchFromLab(t *testing.T) {
+	l, err := tlslab.Start(t.Context(), tlslab.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	anchors, err := LoadAnchors([]string{"file:" + l.Files().Root}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(name string, fetch bool) *Result {
+		c, ok := l.Case(name)
+		if !ok {
+			t.Fatalf("no lab case %s", name)
+		}
+		ders, err := ReadChainFile(c.ChainFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v := &Verifier{Anchors: anchors}
+		if fetch {
+			v.Fetch = DefaultFetcher()
+		}
+		return v.Check(Request{DER: ders, Name: c.ServerName(), Context: t.Context()})
+	}
+
+	r := check("aia-fetch", true)
+	f := find(t, r, finding.ChainIncomplete)
+	if r.Trusted || !strings.Contains(f.Title, "confirmed: with the intermediate from "+l.PKIURL()+tlslab.PathIntermediate+" the chain verifies") {
+		t.Errorf("aia-fetch:\n%s", dump(r))
+	}
+	if len(r.Fetched) != 1 || !r.Fetched[0].Used || r.Fetched[0].Kind != "issuer" || len(r.Verified) != 1 || len(r.Verified[0]) != 3 {
+		t.Errorf("fetched %+v, verified %d paths", r.Fetched, len(r.Verified))
+	}
+	find(t, r, finding.ChainFetched)
+	// Without --fetch nothing is fetched: the plain finding.
+	r = check("aia-fetch", false)
+	if f := find(t, r, finding.ChainIncomplete); len(r.Fetched) != 0 || strings.Contains(f.Title, "confirmed") {
+		t.Errorf("no --fetch:\n%s", dump(r))
+	}
+
+	r = check("aia-wrong", true)
+	f = find(t, r, finding.ChainIncomplete)
+	if !strings.Contains(f.Title, "serves something else") || !strings.Contains(f.Detail, "tlskit Lab Other Root CA") || r.Fetched[0].Used {
+		t.Errorf("aia-wrong:\n%s", dump(r))
+	}
+
+	r = check("revoked", true)
+	if r.Trusted || r.Err().(*VerifyError).ID != finding.CertRevoked || len(r.Fetched) != 1 || r.Fetched[0].Kind != "crl" || !r.Fetched[0].Used {
+		t.Errorf("revoked, CRL fetched from the distribution point:\n%s\n%+v", dump(r), r.Fetched)
+	}
+	if r := check("revoked", false); !r.Trusted {
+		t.Errorf("revoked without --crl or --fetch is trusted: nothing says otherwise:\n%s", dump(r))
+	}
+}
+
+// TestFetchLimits covers what no server of the lab does: a redirect to
+// another scheme, a body beyond the limit, an error status, a server that
+// does not answer in time, and the limit on the number of fetches. An
+// in-process HTTP server plays those, as a fake only for failure modes.
+func TestFetchLimits(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/redirect", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "ftp://pki.example/x.crt", http.StatusFound)
+	})
+	mux.HandleFunc("/huge", func(w http.ResponseWriter, r *http.Request) {
+		w.Write(make([]byte, 2<<20))
+	})
+	mux.HandleFunc("/missing", http.NotFound)
+	mux.HandleFunc("/slow", func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-time.After(3 * time.Second):
+		case <-r.Context().Done():
+		}
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	f := &Fetcher{Timeout: 500 * time.Millisecond}
+	for _, tc := range []struct{ path, want string }{
+		{"/redirect", "a redirect to ftp"},
+		{"/huge", "more than 1048576 bytes"},
+		{"/missing", "HTTP 404"},
+		{"/slow", "deadline exceeded"},
+	} {
+		_, err := f.get(t.Context(), srv.URL+tc.path, 1<<20)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: err = %v, want %q", tc.path, err, tc.want)
+		}
+	}
+	if _, err := f.get(t.Context(), "ldap://ldap.example/cn=CA", 1<<20); err == nil || !strings.Contains(err.Error(), "only http and https") {
+		t.Errorf("ldap: %v", err)
+	}
+
+	// A leaf with many AIA URLs: at most MaxFetches requests.
+	l := newLab(t)
+	var urls []string
+	for range 5 {
+		urls = append(urls, srv.URL+"/missing")
+	}
+	leaf := issue(t, spec{cn: "www.lab.example", dns: []string{"www.lab.example"}, aia: urls}, l.inter)
+	p := l.policy()
+	p.Fetch = &Fetcher{MaxFetches: 2, Timeout: time.Second}
+	r := p.Check(Request{Chain: certs(leaf), Name: "www.lab.example", Time: t0})
+	if len(r.Fetched) != 1 { // the same URL is fetched once
+		t.Errorf("fetched %d URLs, want 1: %+v", len(r.Fetched), r.Fetched)
+	}
+	for i := range urls {
+		urls[i] += "?" + string(rune('a'+i))
+	}
+	leaf = issue(t, spec{cn: "www.lab.example", dns: []string{"www.lab.example"}, aia: urls}, l.inter)
+	r = p.Check(Request{Chain: certs(leaf), Name: "www.lab.example", Time: t0})
+	if len(r.Fetched) != 2 {
+		t.Errorf("fetched %d URLs, want MaxFetches 2", len(r.Fetched))
+	}
+	f2 := find(t, r, finding.ChainIncomplete)
+	if !strings.Contains(f2.Detail, "HTTP 404") {
+		t.Errorf("chain.incomplete does not say what the AIA URL answered:\n%s", dump(r))
+	}
+}

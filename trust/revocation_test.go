@@ -1,0 +1,172 @@
+package trust
+
+import (
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
+	"encoding/pem"
+	"math/big"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/ocsp"
+
+	"github.com/tlskit/tlskit/finding"
+)
+
+// crlOf issues a CRL of issuer revoking serials, with edits applied to the
+// template first.
+func crlOf(t *testing.T, issuer *node, edit func(*x509.RevocationList), serials ...*big.Int) *CRL {
+	t.Helper()
+	tmpl := &x509.RevocationList{Number: big.NewInt(1), ThisUpdate: t0.Add(-day), NextUpdate: t0.Add(6 * day)}
+	for _, s := range serials {
+		tmpl.RevokedCertificateEntries = append(tmpl.RevokedCertificateEntries, x509.RevocationListEntry{SerialNumber: s, RevocationTime: t0.Add(-2 * day), ReasonCode: 4})
+	}
+	if edit != nil {
+		edit(tmpl)
+	}
+	der, err := x509.CreateRevocationList(rand.Reader, tmpl, issuer.cert, issuer.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	crls, err := ParseCRLs(pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: der}), "test.crl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return crls[0]
+}
+
+// TestCRL checks revocation against CRLs per RFC 5280 §6.3: a revoked
+// leaf or intermediate, a CRL that cannot be used (another key, stale,
+// critical extension, no number, a delta CRL), and a leaf no CRL covers.
+func TestCRL(t *testing.T) {
+	l := newLab(t)
+	chain := certs(l.leaf, l.inter)
+	other := issue(t, spec{cn: "Lab Intermediate", ca: true}, l.root) // same name, another key
+	verify := func(crls ...*CRL) *Result {
+		p := l.policy()
+		p.CRLs = crls
+		return p.Verify(chain, "www.lab.example", t0)
+	}
+	tests := []struct {
+		name  string
+		crls  []*CRL
+		id    string // the primary finding; "" trusted
+		words string
+	}{
+		{"not revoked", []*CRL{crlOf(t, l.inter, nil, big.NewInt(1))}, "", ""},
+		{"leaf revoked", []*CRL{crlOf(t, l.inter, nil, l.leaf.cert.SerialNumber)}, finding.CertRevoked, "reason superseded (CRL test.crl)"},
+		{"intermediate revoked", []*CRL{crlOf(t, l.root, nil, l.inter.cert.SerialNumber)}, finding.CertRevoked, "certificate #2"},
+		{"another key's CRL is not the issuer's", []*CRL{crlOf(t, other, nil, l.leaf.cert.SerialNumber)}, "", ""},
+		{"stale", []*CRL{crlOf(t, l.inter, func(c *x509.RevocationList) { c.ThisUpdate, c.NextUpdate = t0.Add(-9*day), t0.Add(-day) }, big.NewInt(1))}, finding.CRLInvalid, "stale"},
+		{"future", []*CRL{crlOf(t, l.inter, func(c *x509.RevocationList) { c.ThisUpdate, c.NextUpdate = t0.Add(day), t0.Add(9*day) }, big.NewInt(1))}, finding.CRLInvalid, "after the verification time"},
+		{"unknown critical extension", []*CRL{crlOf(t, l.inter, func(c *x509.RevocationList) {
+			c.ExtraExtensions = []pkix.Extension{{Id: asn1.ObjectIdentifier{1, 2, 3, 4}, Critical: true, Value: []byte{5, 0}}}
+		}, big.NewInt(1))}, finding.CRLInvalid, "critical extension tlskit does not process (1.2.3.4)"},
+		{"delta CRL", []*CRL{crlOf(t, l.inter, func(c *x509.RevocationList) {
+			c.ExtraExtensions = []pkix.Extension{{Id: oidDeltaCRL, Critical: true, Value: []byte{2, 1, 1}}}
+		}, big.NewInt(1))}, finding.CRLInvalid, "delta CRL"},
+		{"a usable CRL beats an unusable one", []*CRL{
+			crlOf(t, l.inter, func(c *x509.RevocationList) { c.ThisUpdate, c.NextUpdate = t0.Add(-9*day), t0.Add(-day) }),
+			crlOf(t, l.inter, nil)}, "", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := verify(tc.crls...)
+			if tc.id == "" {
+				if !r.Trusted {
+					t.Fatalf("not trusted:\n%s", dump(r))
+				}
+				return
+			}
+			if r.Trusted || r.Err().(*VerifyError).ID != tc.id {
+				t.Fatalf("want %s first:\n%s", tc.id, dump(r))
+			}
+			f := find(t, r, tc.id)
+			if !strings.Contains(strings.ToLower(f.Title+" "+f.Detail), strings.ToLower(tc.words)) {
+				t.Errorf("%s lacks %q: %s / %s", tc.id, tc.words, f.Title, f.Detail)
+			}
+		})
+	}
+	// Without a CRL of the leaf's issuer, the leaf's revocation is unknown:
+	// an info, not a refusal.
+	r := verify(crlOf(t, l.root, nil))
+	if f := find(t, r, finding.RevocationUnknown); !r.Trusted || f.Severity != finding.Info || !strings.Contains(f.Title, "the leaf") {
+		t.Errorf("uncovered leaf:\n%s", dump(r))
+	}
+}
+
+// ocspFor signs an OCSP response for leaf by signer (the issuer itself
+// when responder is nil).
+func ocspFor(t *testing.T, issuer, responder *node, leaf *x509.Certificate, tmpl ocsp.Response) []byte {
+	t.Helper()
+	tmpl.SerialNumber = leaf.SerialNumber
+	signer, cert := issuer, issuer.cert
+	if responder != nil {
+		signer, cert = responder, responder.cert
+		tmpl.Certificate = responder.cert
+	}
+	der, err := ocsp.CreateResponse(issuer.cert, cert, tmpl, signer.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return der
+}
+
+// TestOCSPStaple validates stapled responses: good, revoked, unknown,
+// stale, for another certificate, garbage, signed by a delegated responder
+// with and without the OCSPSigning usage; and a must-staple leaf without a
+// staple when the client asked for one.
+func TestOCSPStaple(t *testing.T) {
+	l := newLab(t)
+	chain := certs(l.leaf, l.inter)
+	fresh := ocsp.Response{ThisUpdate: t0.Add(-time.Hour), NextUpdate: t0.Add(3 * day)}
+	with := func(status int) ocsp.Response { r := fresh; r.Status = status; r.RevokedAt = t0.Add(-day); return r }
+	responder := issue(t, spec{cn: "Lab OCSP", eku: []x509.ExtKeyUsage{x509.ExtKeyUsageOCSPSigning}}, l.inter)
+	impostor := issue(t, spec{cn: "www2.lab.example", dns: []string{"www2.lab.example"}}, l.inter) // serverAuth only
+	stranger := issue(t, spec{cn: "x", dns: []string{"x.lab.example"}}, l.inter)
+	tests := []struct {
+		name   string
+		staple []byte
+		id     string
+		status string
+		words  string
+	}{
+		{"good", ocspFor(t, l.inter, nil, l.leaf.cert, with(ocsp.Good)), finding.OCSPStapled, "good", "signed by the issuer"},
+		{"revoked", ocspFor(t, l.inter, nil, l.leaf.cert, with(ocsp.Revoked)), finding.CertRevoked, "revoked", "says the OCSP response"},
+		{"unknown", ocspFor(t, l.inter, nil, l.leaf.cert, with(ocsp.Unknown)), finding.OCSPInvalid, "unknown", "is unknown"},
+		{"stale", ocspFor(t, l.inter, nil, l.leaf.cert, ocsp.Response{ThisUpdate: t0.Add(-5 * day), NextUpdate: t0.Add(-day)}), finding.OCSPInvalid, "invalid", "stale"},
+		{"no nextUpdate, old", ocspFor(t, l.inter, nil, l.leaf.cert, ocsp.Response{ThisUpdate: t0.Add(-30 * day)}), finding.OCSPInvalid, "invalid", "no nextUpdate"},
+		{"another certificate", ocspFor(t, l.inter, nil, stranger.cert, with(ocsp.Good)), finding.OCSPInvalid, "invalid", "does not verify"},
+		{"garbage", []byte{0x30, 0x03, 0x0a, 0x01, 0x00}, finding.OCSPInvalid, "invalid", "does not verify"},
+		{"delegated responder", ocspFor(t, l.inter, responder, l.leaf.cert, with(ocsp.Good)), finding.OCSPStapled, "good", "delegated by"},
+		{"responder without OCSPSigning", ocspFor(t, l.inter, impostor, l.leaf.cert, with(ocsp.Good)), finding.OCSPInvalid, "invalid", "without the OCSPSigning"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := l.policy().Check(Request{Chain: chain, Name: "www.lab.example", Time: t0, OCSP: tc.staple, Stapling: true})
+			f := find(t, r, tc.id)
+			if !strings.Contains(strings.ToLower(f.Title+" "+f.Detail), strings.ToLower(tc.words)) {
+				t.Errorf("%s lacks %q: %s / %s", tc.id, tc.words, f.Title, f.Detail)
+			}
+			if r.OCSP == nil || r.OCSP.Status != tc.status {
+				t.Errorf("OCSP status %+v, want %s", r.OCSP, tc.status)
+			}
+			if r.Trusted != (tc.id == finding.OCSPStapled) {
+				t.Errorf("trusted = %v\n%s", r.Trusted, dump(r))
+			}
+		})
+	}
+	ms := issue(t, spec{cn: "www.lab.example", dns: []string{"www.lab.example"}, mustStaple: true}, l.inter)
+	r := l.policy().Check(Request{Chain: certs(ms, l.inter), Name: "www.lab.example", Time: t0, Stapling: true})
+	if r.Trusted || r.Err().(*VerifyError).ID != finding.OCSPMustStaple {
+		t.Errorf("must-staple without a staple:\n%s", dump(r))
+	}
+	// Not asked for a staple (tlskit verify, a capture without
+	// status_request): nothing to say.
+	if r := l.policy().Check(Request{Chain: certs(ms, l.inter), Name: "www.lab.example", Time: t0}); !r.Trusted {
+		t.Errorf("must-staple, no staple asked:\n%s", dump(r))
+	}
+}
