@@ -465,8 +465,9 @@ func notTLS(in Input, e *transcript.Event) finding.Finding {
 	default:
 		what = proto
 	}
+	setting := ""
 	if hint := startTLSPortHint(in.Target); hint != "" && in.Transcript != nil && in.Transcript.StartTLS == nil {
-		fix = hint
+		fix, setting = hint, finding.SettingStartTLS
 	}
 	detail := fmt.Sprintf("After our ClientHello the server answered with %s.", what)
 	if excerpt != "" {
@@ -474,7 +475,7 @@ func notTLS(in Input, e *transcript.Event) finding.Finding {
 	}
 	return finding.Finding{ID: finding.ProtocolNotTLS, Severity: finding.Error,
 		Title:  fmt.Sprintf("%s does not speak TLS: it answered with %s", in.Target, what),
-		Detail: detail, Fix: fix}
+		Detail: detail, Fix: fix, Setting: setting}
 }
 
 // serverAlertFinding interprets the server's fatal alert in context.

@@ -83,6 +83,7 @@ const (
 	SettingVerifyTime = "verify-time"        // the time a chain is verified as of
 	SettingMaxInterm  = "max-intermediates"  // the longest path the policy allows
 	SettingServerKey  = "rsa-key"            // a server RSA key that decrypts a capture
+	SettingStartTLS   = "starttls"           // the in-band upgrade spoken before TLS, or none
 )
 
 // Sort orders findings by severity (errors first), keeping the original

@@ -38,6 +38,7 @@ var checkSettingFlags = map[string]string{
 	finding.SettingInsecure:   "--insecure",
 	finding.SettingVerifyTime: "--verify-time",
 	finding.SettingKeyLog:     "--keylog (writes one; a capture is decrypted with tlskit pcap --keylog)",
+	finding.SettingStartTLS:   "--starttls",
 }
 
 // pcapSettingFlags maps the settings to pcap's flags.
