@@ -83,20 +83,36 @@ func TestScripts(t *testing.T) {
 
 // jsonSchema is the script command "jsonschema NAME FILE": FILE (stdout,
 // stderr or a file) follows docs/NAME.schema.json (check or pcap).
+// "jsonschema check-lines FILE" takes check's JSON lines over many
+// targets: each line a report, the last the run summary.
 func jsonSchema(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) != 2 || neg {
-		ts.Fatalf("usage: jsonschema check|pcap FILE")
+		ts.Fatalf("usage: jsonschema check|check-lines|pcap FILE")
 	}
 	dir, err := schematest.Dir()
 	if err != nil {
 		ts.Fatalf("%v", err)
 	}
-	s, err := schematest.Load(filepath.Join(dir, args[0]+".schema.json"))
+	name, lines := strings.CutSuffix(args[0], "-lines")
+	s, err := schematest.Load(filepath.Join(dir, name+".schema.json"))
 	if err != nil {
 		ts.Fatalf("%v", err)
 	}
-	if err := s.Validate([]byte(ts.ReadFile(args[1]))); err != nil {
-		ts.Fatalf("%s does not follow docs/%s.schema.json:\n%v", args[1], args[0], err)
+	if !lines {
+		if err := s.Validate([]byte(ts.ReadFile(args[1]))); err != nil {
+			ts.Fatalf("%s does not follow docs/%s.schema.json:\n%v", args[1], name, err)
+		}
+		return
+	}
+	for i, line := range strings.Split(strings.TrimSpace(ts.ReadFile(args[1])), "\n") {
+		if strings.HasPrefix(line, `{"summary":`) {
+			err = s.ValidateRef("#/$defs/run_summary", []byte(line))
+		} else {
+			err = s.Validate([]byte(line))
+		}
+		if err != nil {
+			ts.Fatalf("line %d of %s does not follow docs/%s.schema.json:\n%v", i+1, args[1], name, err)
+		}
 	}
 }
 
