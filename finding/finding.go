@@ -84,6 +84,8 @@ const (
 	SettingMaxInterm  = "max-intermediates"  // the longest path the policy allows
 	SettingServerKey  = "rsa-key"            // a server RSA key that decrypts a capture
 	SettingStartTLS   = "starttls"           // the in-band upgrade spoken before TLS, or none
+	SettingCRL        = "crl"                // the CRLs revocation is checked against
+	SettingFetch      = "fetch"              // fetching missing intermediates and CRLs from their URLs
 )
 
 // Sort orders findings by severity (errors first), keeping the original

@@ -182,7 +182,7 @@ explained with the finding it was built to show.`,
 				failed = failed || !r.OK
 				results = append(results, r)
 				if !jsonOut {
-					if err := render.Demo(stdio.Out, i+1, len(cases), r, full, render.Options{Width: outputWidth(stdio.Out), Flags: checkSettingFlags}); err != nil {
+					if err := render.Demo(stdio.Out, i+1, len(cases), r, full, render.Options{Width: outputWidth(stdio.Out), Flags: (&checkFlags{trust: trustFlags{groups: checkGroups}}).settingFlags()}); err != nil {
 						return err
 					}
 				}
