@@ -181,17 +181,17 @@ type Summary struct {
 	// Filtered counts TLS connections left out by Options.Filter.
 	Filtered int `json:"filtered,omitempty"`
 	// DTLSPackets counts the UDP datagrams decoded as DTLS.
-	DTLSPackets int `json:"dtls_packets,omitempty"`
+	DTLSPackets int `json:"dtls_packets"`
 	// SecretsBlocks counts pcapng Decryption Secrets Blocks read, and
 	// SecretsLines the key log lines they held.
-	SecretsBlocks int `json:"secrets_blocks,omitempty"`
+	SecretsBlocks int `json:"secrets_blocks"`
 	// Keyed counts connections the secrets (key log or DSB) had any
 	// secret for.
 	Keyed int `json:"keyed"`
 	// Problems lists what went wrong with the file or the secrets, in
 	// plain words: bad key log lines in DSBs, a key log that matches no
 	// connection, a truncated file.
-	Problems []string `json:"problems,omitempty"`
+	Problems []string `json:"problems"`
 }
 
 // Analyze reads a capture from r and reports every TLS connection in it to

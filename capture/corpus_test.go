@@ -14,6 +14,7 @@ import (
 
 	"github.com/tlskit/tlskit/diagnose"
 	"github.com/tlskit/tlskit/internal/peertest"
+	"github.com/tlskit/tlskit/internal/schematest"
 	"github.com/tlskit/tlskit/keylog"
 	"github.com/tlskit/tlskit/transcript"
 )
@@ -52,6 +53,12 @@ func analyzeReader(t *testing.T, r interface{ Read([]byte) (int, error) }, opts 
 	}
 	opts.OnConnection = func(c *Connection) error {
 		res.conns = append(res.conns, c)
+		// Every connection, as pcap --json prints it, follows the schema.
+		b, err := json.Marshal(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		schematest.Check(t, "pcap#/$defs/connection", b)
 		return nil
 	}
 	res.sum, res.err = Analyze(r, opts)

@@ -63,7 +63,7 @@ func (c *conn) analyse(a *analyzer, tr *transcript.Transcript) analysed {
 	case name == "" && tr.First(transcript.Client, "client_hello") != nil:
 		if host, _, err := net.SplitHostPort(c.id.Server); err == nil {
 			name = host
-			nameNote = fmt.Sprintf("The ClientHello carried no SNI, so the client is taken to have connected to the address %s (give --servername if it used another name).", host)
+			nameNote = fmt.Sprintf("The ClientHello carried no SNI, so the client is taken to have connected to the address %s (give the server name it used, if it used another).", host)
 		}
 	}
 	transport := "tcp"

@@ -1,12 +1,10 @@
 package diagnose
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/tlskit/tlskit/finding"
 	"github.com/tlskit/tlskit/trust"
-	"github.com/tlskit/tlskit/truststore"
 )
 
 // ChainReport is the account of one offline chain verification: what
@@ -73,36 +71,4 @@ func ChainVerdict(file, name, purpose string, v *trust.Verifier, at time.Time, r
 		r.Findings = []finding.Finding{}
 	}
 	return r
-}
-
-// MarkStricter notes, on each stack that accepts a chain tlskit's verifier
-// refused (res), what tlskit refuses it for and why it still matters:
-// tlskit is stricter than every stack, and says where. A refusal for the
-// anchors alone (a root this policy does not trust) is not noted: the
-// stacks have their own roots, which is what they are asked about.
-func MarkStricter(stacks []truststore.StackVerdict, res *trust.Result) {
-	if res == nil || res.Trusted {
-		return
-	}
-	var first *finding.Finding
-	for i := range res.Findings {
-		f := &res.Findings[i]
-		if f.Severity != finding.Error {
-			continue
-		}
-		switch f.ID {
-		case finding.ChainUntrustedRoot, finding.ChainIncomplete, finding.PolicyInvalid, finding.PinMismatch, finding.PinExpired:
-			continue
-		}
-		first = f
-		break
-	}
-	if first == nil {
-		return
-	}
-	for i := range stacks {
-		if stacks[i].Trusted {
-			stacks[i].Stricter = fmt.Sprintf("%s: %s. This stack's verdict is crypto/x509's rules with its roots, so a client on it connects unless it enforces this rule itself (OpenSSL at its default security level refuses weak keys and SHA-1, for one); stricter clients refuse, and the certificate is wrong all the same: fix it rather than rely on a lenient client", first.ID, first.Title)
-		}
-	}
 }

@@ -74,6 +74,14 @@ type Input struct {
 	Verify *trust.Result
 	// HandshakeDone says the TLS handshake completed.
 	HandshakeDone bool
+	// MinVersion and MaxVersion are the TLS versions the user restricted
+	// the client to (crypto/tls constants); zero means not restricted
+	// (tlskit's default, TLS 1.2 to 1.3). Version findings say when the
+	// user's restriction, not the server, is what failed.
+	MinVersion, MaxVersion uint16
+	// SecondLook is what ClientHellos of the probe's own learned after the
+	// client's was refused; nil when none was sent (see [SecondLook]).
+	SecondLook *SecondLook
 }
 
 // Findings derives the findings for in, most serious first.
@@ -142,9 +150,10 @@ func dialFinding(in Input) finding.Finding {
 			Fix:    "Check the spelling of the host name and the DNS configuration (/etc/resolv.conf, /etc/hosts)."}
 	case isTimeout(err):
 		return finding.Finding{ID: finding.NetTimeout, Severity: finding.Error,
-			Title:  fmt.Sprintf("No TCP answer from %s within %v", in.Target, in.Timeout),
-			Detail: fmt.Sprintf("The TCP connection did not open in time (%v): packets are dropped on the way, or the host is down.", err),
-			Fix:    "Check the address, that the host is up, and firewalls that silently drop packets; try a longer --timeout on slow links."}
+			Title:   fmt.Sprintf("No TCP answer from %s within %v", in.Target, in.Timeout),
+			Detail:  fmt.Sprintf("The TCP connection did not open in time (%v): packets are dropped on the way, or the host is down.", err),
+			Fix:     "Check the address, that the host is up, and firewalls that silently drop packets; on a slow link, allow a longer timeout.",
+			Setting: finding.SettingTimeout}
 	case errors.Is(err, syscall.ECONNRESET):
 		return finding.Finding{ID: finding.NetReset, Severity: finding.Error,
 			Title:  fmt.Sprintf("%s reset the TCP connection", in.Target),
@@ -399,7 +408,8 @@ func protocolFindings(in Input, tr *transcript.Transcript) []finding.Finding {
 			out = append(out, finding.Finding{ID: finding.ClientCertRequested, Severity: finding.Info,
 				Title:    "The server asked for a client certificate but did not insist",
 				Detail:   "The server sent a CertificateRequest; the client sent no certificate and the server carried on." + caSentence(cas),
-				Fix:      "Nothing to fix unless you expected mutual TLS; to present one, use --cert and --key.",
+				Fix:      "Nothing to fix unless you expected mutual TLS; to present one, configure a client certificate and its key.",
+				Setting:  finding.SettingClientCert,
 				Evidence: cas})
 		}
 	}
@@ -411,9 +421,10 @@ func protocolFindings(in Input, tr *transcript.Transcript) []finding.Finding {
 	}
 	if f.undecrypted && len(out) == 0 {
 		out = append(out, finding.Finding{ID: finding.ProtocolAlert, Severity: finding.Warning,
-			Title:  "An encrypted alert could not be read",
-			Detail: "An alert was sent after encryption started and the key log has no secret to open it.",
-			Fix:    "Give the key log of this connection (--keylog, or SSLKEYLOGFILE of the client) so tlskit can decrypt it."})
+			Title:   "An encrypted alert could not be read",
+			Detail:  "An alert was sent after encryption started and the key log has no secret to open it.",
+			Fix:     "Give tlskit the key log of this connection (the client's SSLKEYLOGFILE) so that it can decrypt it.",
+			Setting: finding.SettingKeyLog})
 	}
 	return append(out, legacyFindings(in, tr)...)
 }
@@ -454,8 +465,9 @@ func notTLS(in Input, e *transcript.Event) finding.Finding {
 	default:
 		what = proto
 	}
+	setting := ""
 	if hint := startTLSPortHint(in.Target); hint != "" && in.Transcript != nil && in.Transcript.StartTLS == nil {
-		fix = hint
+		fix, setting = hint, finding.SettingStartTLS
 	}
 	detail := fmt.Sprintf("After our ClientHello the server answered with %s.", what)
 	if excerpt != "" {
@@ -463,7 +475,7 @@ func notTLS(in Input, e *transcript.Event) finding.Finding {
 	}
 	return finding.Finding{ID: finding.ProtocolNotTLS, Severity: finding.Error,
 		Title:  fmt.Sprintf("%s does not speak TLS: it answered with %s", in.Target, what),
-		Detail: detail, Fix: fix}
+		Detail: detail, Fix: fix, Setting: setting}
 }
 
 // serverAlertFinding interprets the server's fatal alert in context.
@@ -474,22 +486,35 @@ func serverAlertFinding(in Input, f facts, a *transcript.Event) (finding.Finding
 		enc = " (encrypted; decrypted with the connection's secrets)"
 	}
 	evidence := fmt.Sprintf("The server sent alert %s %s (%d)%s %s.", a.Level, a.Description, a.AlertCode, enc, where)
+	if aboutClientCert(f, a) {
+		// The transcript proves it, whatever the alert: the server asked
+		// for a certificate, saw the client's answer, and ended the
+		// handshake. Stacks differ in the alert they send for this.
+		if f.clientSentCertificates() {
+			return clientCertRejected(f, evidence, a), true
+		}
+		return clientCertRequired(f, evidence), true
+	}
+	if a.AlertCode != 112 && f.certRequest == nil && !in.HandshakeDone {
+		x, ok, note := secondLookFinding(in, f, evidence)
+		if ok {
+			return x, true
+		}
+		evidence += note
+	}
 	switch a.AlertCode {
 	case 70: // protocol_version
-		offered := strings.Join(f.offeredVersions(), ", ")
-		return finding.Finding{ID: finding.ProtocolVersionMismatch, Severity: finding.Error,
-			Title:  "The server and the client share no TLS version",
-			Detail: fmt.Sprintf("%s The client offered %s.", evidence, orNone(offered)),
-			Fix:    "Enable TLS 1.2 and 1.3 on the server. Only to test an old server, lower the client's floor with --min-version (never in production)."}, true
+		return versionMismatch(in, f, evidence, in.SecondLook.choice()), true
 	case 112: // unrecognized_name
 		sni := "no server name (SNI)"
 		if f.clientHello != nil && f.clientHello.ServerName() != "" {
 			sni = fmt.Sprintf("the server name %q", f.clientHello.ServerName())
 		}
 		return finding.Finding{ID: finding.SNIUnrecognizedName, Severity: finding.Error,
-			Title:  "The server does not serve the name the client asked for",
-			Detail: fmt.Sprintf("%s The client sent %s.", evidence, sni),
-			Fix:    "Use the name the server is configured for (--servername NAME), or add this name to the server's virtual hosts/certificates."}, true
+			Title:   "The server does not serve the name the client asked for",
+			Detail:  fmt.Sprintf("%s The client sent %s.", evidence, sni),
+			Fix:     "Send the name the server is configured for as the server name (SNI), or add this name to the server's virtual hosts and certificates.",
+			Setting: finding.SettingServerName}, true
 	case 116: // certificate_required
 		return clientCertRequired(f, evidence), true
 	case 40, 71, 42, 43, 44, 45, 46, 48, 49: // handshake_failure, insufficient_security, certificate problems, access_denied
@@ -506,9 +531,10 @@ func serverAlertFinding(in Input, f facts, a *transcript.Event) (finding.Finding
 		}
 	}
 	return finding.Finding{ID: finding.ProtocolAlert, Severity: finding.Error,
-		Title:  fmt.Sprintf("The server ended the handshake with alert %s", a.Description),
-		Detail: evidence + errSentence(in.HandshakeErr),
-		Fix:    alertFix(a.AlertCode)}, true
+		Title:   fmt.Sprintf("The server ended the handshake with alert %s", a.Description),
+		Detail:  evidence + errSentence(in.HandshakeErr),
+		Fix:     alertFix(a.AlertCode),
+		Setting: alertSetting(a.AlertCode)}, true
 }
 
 func orNone(s string) string {
@@ -543,6 +569,31 @@ func alertPosition(f facts, a *transcript.Event) string {
 	return "before anything else"
 }
 
+// aboutClientCert reports whether the server's fatal alert a answers the
+// client's certificate: the server sent a CertificateRequest, the client
+// answered with its Certificate message (empty or not), and the alert came
+// after it. Alerts about records, versions, names and ALPN are not.
+func aboutClientCert(f facts, a *transcript.Event) bool {
+	if f.certRequest == nil || f.clientCert == nil || f.tr.Index(a) < f.tr.Index(f.clientCert) {
+		return false
+	}
+	switch a.AlertCode {
+	case 0, 20, 21, 22, 70, 90, 100, 112, 120: // close_notify, bad_record_mac, decryption_failed, record_overflow, protocol_version, user_canceled, no_renegotiation, unrecognized_name, no_application_protocol
+		return false
+	}
+	return true
+}
+
+// alertVaries says, for an alert that is not the usual one, that what
+// proves a client-certificate failure is the transcript, not the alert.
+func alertVaries(a *transcript.Event) string {
+	switch a.AlertCode {
+	case 40, 42, 116:
+		return ""
+	}
+	return fmt.Sprintf(" This server reports it with %s; stacks differ (for a missing certificate OpenSSL and Go send handshake_failure in TLS 1.2, GnuTLS decode_error, and all three certificate_required in TLS 1.3): the CertificateRequest and the client's answer before the alert are what show the cause.", a.Description)
+}
+
 func clientCertRequired(f facts, evidence string) finding.Finding {
 	cas := f.acceptableCAs()
 	sent := "The client sent an empty Certificate message: it had no certificate to give."
@@ -553,17 +604,21 @@ func clientCertRequired(f facts, evidence string) finding.Finding {
 	case f.clientCert == nil:
 		sent = "The client sent no certificate."
 	}
+	if a := f.serverAlert; a != nil && aboutClientCert(f, a) {
+		evidence += alertVaries(a)
+	}
 	detail := fmt.Sprintf("The server asked for a client certificate (CertificateRequest). %s %s%s", sent, evidence, caSentence(cas))
 	return finding.Finding{ID: finding.ClientCertRequired, Severity: finding.Error,
 		Title:    "The server requires a client certificate and none was sent",
 		Detail:   detail,
-		Fix:      "Present a certificate issued by one of the acceptable CAs: --cert FILE --key FILE (in code: tls.Config.Certificates or GetClientCertificate).",
+		Fix:      "Present a client certificate issued by one of the acceptable CAs, with its key (in Go code: tls.Config.Certificates or GetClientCertificate).",
+		Setting:  finding.SettingClientCert,
 		Evidence: cas}
 }
 
 func clientCertRejected(f facts, evidence string, a *transcript.Event) finding.Finding {
 	cas := f.acceptableCAs()
-	detail := fmt.Sprintf("The client sent %s. %s%s", f.clientCertSummary(), evidence, caSentence(cas))
+	detail := fmt.Sprintf("The server asked for a client certificate (CertificateRequest) and the client sent %s. %s%s%s", f.clientCertSummary(), evidence, alertVaries(a), caSentence(cas))
 	fix := "Use a client certificate issued by a CA the server trusts (see the acceptable CAs), valid now, with the clientAuth extended key usage, and its full chain."
 	if a.AlertCode == 45 {
 		fix = "The client certificate has expired: renew it."
@@ -595,6 +650,14 @@ func noSharedCipher(f facts, evidence string) finding.Finding {
 		Evidence: ev}
 }
 
+// alertSetting is the client setting an alert's fix is about, if any.
+func alertSetting(code int) string {
+	if code == 120 {
+		return finding.SettingALPN
+	}
+	return ""
+}
+
 func alertFix(code int) string {
 	switch code {
 	case 47, 50, 51:
@@ -602,7 +665,7 @@ func alertFix(code int) string {
 	case 80:
 		return "The server hit an internal error; its logs say why (often a missing or unreadable certificate or key for this name)."
 	case 120:
-		return "The server supports none of the offered application protocols (ALPN); change --alpn."
+		return "The server supports none of the offered application protocols (ALPN); offer one it speaks."
 	}
 	return "Check the server's logs for why it sent this alert."
 }
@@ -665,6 +728,13 @@ func capitalizeFirst(s string) string {
 // aborted.
 func clientAlertFinding(in Input, f facts, a *transcript.Event) finding.Finding {
 	evidence := fmt.Sprintf("The client sent alert %s %s (%d) %s.%s", a.Level, a.Description, a.AlertCode, alertPosition(f, a), errSentence(in.HandshakeErr))
+	if f.certRequest == nil {
+		x, ok, note := secondLookFinding(in, f, evidence)
+		if ok {
+			return x
+		}
+		evidence += note
+	}
 	if a.AlertCode == 70 {
 		chosen := ""
 		if sh := serverHello(f); sh != nil {
@@ -678,10 +748,15 @@ func clientAlertFinding(in Input, f facts, a *transcript.Event) finding.Finding 
 					Fix:    "The server's TLS stream is corrupted after its ServerHello: check its TLS library and anything on the path that rewrites the connection; a capture (tlskit pcap) shows the bytes."}
 			}
 		}
-		return finding.Finding{ID: finding.ProtocolVersionMismatch, Severity: finding.Error,
-			Title:  fmt.Sprintf("The server chose %s, which the client does not accept", orNone(chosen)),
-			Detail: fmt.Sprintf("%s The client offered %s.", evidence, orNone(strings.Join(f.offeredVersions(), ", "))),
-			Fix:    "Enable TLS 1.2 and 1.3 on the server. Only to test an old server, lower the client's floor with --min-version."}
+		c := in.SecondLook.choice()
+		if !c.answered {
+			if sh := serverHello(f); sh != nil {
+				c = choice{answered: true, version: sh.SelectedVersion()}
+			}
+		}
+		x := versionMismatch(in, f, evidence, c)
+		x.Title = fmt.Sprintf("The server chose %s, which the client does not accept", orNone(chosen))
+		return x
 	}
 	if a.AlertCode == 40 && f.serverHello != nil {
 		if sh, ok := f.serverHello.Message.(*wire.ServerHello); ok && f.clientHello != nil && !f.clientHello.OffersCipherSuite(sh.CipherSuite) {
@@ -703,21 +778,32 @@ func silentFailure(in Input, f facts) finding.Finding {
 		stage = fmt.Sprintf("after the %s's %s", last.From, last.Type)
 	}
 	c := f.closedEarlyBy
+	note := ""
+	if f.certRequest == nil && f.serverHello == nil && c != nil && (c.How == transcript.CloseFIN || c.How == transcript.CloseRST) {
+		how := map[transcript.CloseHow]string{transcript.CloseFIN: "closed the connection (FIN)", transcript.CloseRST: "reset the connection"}[c.How]
+		evidence := fmt.Sprintf("The server %s %s without an alert.%s", how, stage, errSentence(err))
+		x, ok, n := secondLookFinding(in, f, evidence)
+		if ok {
+			return x
+		}
+		note = n
+	}
 	switch {
 	case c != nil && c.How == transcript.CloseRST, err != nil && errors.Is(err, syscall.ECONNRESET):
 		return finding.Finding{ID: finding.NetReset, Severity: finding.Error,
 			Title:  "The server reset the connection during the handshake",
-			Detail: fmt.Sprintf("The TCP connection was reset %s, without a TLS alert.%s", stage, errSentence(err)),
+			Detail: fmt.Sprintf("The TCP connection was reset %s, without a TLS alert.%s%s", stage, errSentence(err), note),
 			Fix:    "A firewall or the server drops this handshake; check the server's logs, its TLS configuration for this name (SNI), and middleboxes on the path."}
 	case c != nil && c.How == transcript.CloseTimeout, err != nil && isTimeout(err):
 		return finding.Finding{ID: finding.NetTimeout, Severity: finding.Error,
-			Title:  fmt.Sprintf("The server did not answer the handshake within %v", in.Timeout),
-			Detail: fmt.Sprintf("The TCP connection opened, but the server sent nothing %s.%s", stage, errSentence(err)),
-			Fix:    "The service on this port accepts connections but does not answer TLS: check that it is a TLS port, that the server is not overloaded, or use a longer --timeout."}
+			Title:   fmt.Sprintf("The server did not answer the handshake within %v", in.Timeout),
+			Detail:  fmt.Sprintf("The TCP connection opened, but the server sent nothing %s.%s", stage, errSentence(err)),
+			Fix:     "The service on this port accepts connections but does not answer TLS: check that it is a TLS port and that the server is not overloaded, or allow a longer timeout.",
+			Setting: finding.SettingTimeout}
 	case c != nil && c.How == transcript.CloseFIN && c.By == transcript.Server:
 		return finding.Finding{ID: finding.ProtocolAlert, Severity: finding.Error,
 			Title:  "The server closed the connection during the handshake without saying why",
-			Detail: fmt.Sprintf("The server closed the TCP connection (FIN) %s and sent no alert.%s", stage, errSentence(err)),
+			Detail: fmt.Sprintf("The server closed the TCP connection (FIN) %s and sent no alert.%s%s", stage, errSentence(err), note),
 			Fix:    "Check the server's logs; common causes are an unknown server name (SNI), no common protocol version, or a server that expects another protocol on this port."}
 	}
 	detail := "The handshake did not complete."

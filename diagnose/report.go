@@ -22,19 +22,19 @@ type Report struct {
 	// Address is the IP address and port actually connected to.
 	Address string `json:"address,omitempty"`
 	// ServerName is the name sent as SNI and verified.
-	ServerName string `json:"server_name,omitempty"`
+	ServerName string `json:"server_name"`
 	// Trust says in one line which anchors the chain was verified
 	// against: "1 certificate from corp-root.pem; system roots not
 	// included".
-	Trust string `json:"trust,omitempty"`
+	Trust string `json:"trust"`
 	// Verdict is trusted, untrusted, unverified or failed.
 	Verdict Verdict `json:"verdict"`
 	// Insecure is set when the user turned verification off (--insecure).
-	Insecure bool `json:"insecure,omitempty"`
+	Insecure bool `json:"insecure"`
 	// Version, CipherSuite and ALPN are what the handshake negotiated.
-	Version     string `json:"version,omitempty"`
-	CipherSuite string `json:"cipher_suite,omitempty"`
-	ALPN        string `json:"alpn,omitempty"`
+	Version     string `json:"version"`
+	CipherSuite string `json:"cipher_suite"`
+	ALPN        string `json:"alpn"`
 	// Transcript lists every message, alert and close, in order.
 	Transcript []transcript.Event `json:"transcript"`
 	// Closed says who ended the connection and how.
@@ -45,7 +45,7 @@ type Report struct {
 	// Chain is the server's certificate chain as sent, leaf first.
 	Chain []trust.CertInfo `json:"chain"`
 	// VerifiedPath is the chain that satisfied the policy, leaf to anchor.
-	VerifiedPath []trust.CertInfo `json:"verified_path,omitempty"`
+	VerifiedPath []trust.CertInfo `json:"verified_path"`
 	// Profile is the rule set the chain was judged by: webpki or rfc5280
 	// (trust.Profile).
 	Profile string `json:"profile,omitempty"`
@@ -58,8 +58,12 @@ type Report struct {
 	// Stacks says which TLS stacks on this machine would trust the chain
 	// (check --stacks).
 	Stacks []truststore.StackVerdict `json:"stacks,omitempty"`
+	// SecondLook is what ClientHellos of tlskit's own learned after the
+	// server refused its first: what the server chose when offered
+	// everything, and the versions it accepts alone.
+	SecondLook *LookSummary `json:"second_look,omitempty"`
 	// Problems are things the decoder could not make sense of.
-	Problems []string `json:"problems,omitempty"`
+	Problems []string `json:"problems"`
 	// Started is when the check began; DurationMS how long it took.
 	Started    time.Time `json:"started,omitzero"`
 	DurationMS float64   `json:"duration_ms,omitempty"`
@@ -152,9 +156,10 @@ func Analyze(a Analysis) *Report {
 	}
 	if a.Insecure {
 		r.Findings = append(r.Findings, finding.Finding{ID: finding.VerifySkipped, Severity: finding.Warning,
-			Title:  "Certificate verification was turned off (--insecure)",
-			Detail: "You asked to connect without trusting the verification result. The chain was still verified and its findings are listed, but this check does not fail on them.",
-			Fix:    "Drop --insecure; trust a private CA with --trust file:PATH (--ca-file) or pin its key with --pin instead."})
+			Title:   "Certificate verification was turned off",
+			Detail:  "You asked to connect without trusting the verification result. The chain was still verified and its findings are listed, but this check does not fail on them.",
+			Fix:     "Turn verification back on; to reach a server with a private CA, trust that CA explicitly (a trust source) or pin its key instead.",
+			Setting: finding.SettingInsecure})
 	}
 	if a.Stacks != nil && len(chain) > 0 {
 		opts := *a.Stacks
@@ -195,6 +200,7 @@ func (r *Report) fill(in Input, cache *ChainCache) {
 		r.Transcript = []transcript.Event{}
 	}
 	r.Chain = []trust.CertInfo{}
+	r.VerifiedPath = []trust.CertInfo{}
 	if v := in.Verify; v != nil {
 		for _, c := range v.Sent {
 			r.Chain = append(r.Chain, cache.describe(c))
@@ -205,6 +211,10 @@ func (r *Report) fill(in Input, cache *ChainCache) {
 			}
 		}
 	}
+	if r.Problems == nil {
+		r.Problems = []string{}
+	}
+	r.SecondLook = in.SecondLook.Summary()
 	r.Findings = Findings(in)
 	if r.Findings == nil {
 		r.Findings = []finding.Finding{}

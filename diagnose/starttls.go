@@ -58,8 +58,9 @@ func startTLSFindings(in Input, tr *transcript.Transcript) (fs []finding.Finding
 		return []finding.Finding{{ID: finding.StartTLSUnexpected, Severity: finding.Error,
 			Title:    fmt.Sprintf("The server's answer does not follow %s's upgrade dialogue", name),
 			Detail:   fmt.Sprintf("%s. %s", strings.TrimPrefix(up.Error, "starttls: "), lastServerWords(tr)),
-			Fix:      fmt.Sprintf("Check that this port serves %s (a wrong --starttls protocol, or another service on the port) and what the server's logs say; a capture (tlskit pcap) shows every byte.", name),
-			Evidence: quoted(up.Reply)}}, true
+			Fix:      fmt.Sprintf("Check that this port serves %s (a wrong STARTTLS protocol in the client's settings, or another service on the port) and what the server's logs say; a capture (tlskit pcap) shows every byte.", name),
+			Evidence: quoted(up.Reply),
+			Setting:  finding.SettingStartTLS}}, true
 	}
 	// Failed: the network ended the dialogue.
 	heard := serverSpoke(tr)
@@ -74,9 +75,10 @@ func startTLSFindings(in Input, tr *transcript.Transcript) (fs []finding.Finding
 	switch {
 	case isTimeout(err):
 		return []finding.Finding{{ID: finding.NetTimeout, Severity: finding.Error,
-			Title:  fmt.Sprintf("The server went quiet %s (%s)", stage, name),
-			Detail: fmt.Sprintf("The TCP connection opened, but the server did not answer within %v. %s", in.Timeout, lastServerWords(tr)),
-			Fix:    fmt.Sprintf("Check that this port serves %s (--starttls %s): a server that waits for the client to speak first, or for a TLS ClientHello, stays silent. A TLS port needs --starttls none; an overloaded server, a longer --timeout.", name, p)}}, true
+			Title:   fmt.Sprintf("The server went quiet %s (%s)", stage, name),
+			Detail:  fmt.Sprintf("The TCP connection opened, but the server did not answer within %v. %s", in.Timeout, lastServerWords(tr)),
+			Fix:     fmt.Sprintf("Check that this port serves %s (STARTTLS protocol %q): a server that waits for the client to speak first, or for a TLS ClientHello, stays silent. A TLS port needs no upgrade (STARTTLS protocol \"none\"); an overloaded server, a longer timeout.", name, p),
+			Setting: finding.SettingStartTLS}}, true
 	case errors.Is(err, syscall.ECONNRESET):
 		return []finding.Finding{{ID: finding.NetReset, Severity: finding.Error,
 			Title:  fmt.Sprintf("The server reset the connection %s", stage),
@@ -142,7 +144,7 @@ func enableTLS(p starttls.Protocol) string {
 	case starttls.NNTP:
 		return "Give INN a certificate: tlscertfile and tlskeyfile in inn.conf."
 	case starttls.IRC:
-		return "Load the server's STARTTLS support (InspIRCd: the ssl_gnutls or ssl_openssl module and starttls), or use the server's TLS port (usually 6697) with --starttls none."
+		return "Load the server's STARTTLS support (InspIRCd: the ssl_gnutls or ssl_openssl module and starttls), or use the server's TLS port (usually 6697) without an upgrade."
 	}
 	return "Configure a certificate and key on the server so that it offers the upgrade."
 }
@@ -159,15 +161,16 @@ func implicitFinding(up *transcript.Upgrade, name, cmd, target, why string) find
 	_, port, _ := net.SplitHostPort(target)
 	n, _ := strconv.Atoi(port)
 	detail := fmt.Sprintf("%s was asked for %s, but %s.", capitalize(theServer(target)), name, why)
-	fix := "This port speaks TLS from the first byte: check it without an upgrade, --starttls none."
+	fix := "This port speaks TLS from the first byte: check it without an upgrade (STARTTLS protocol \"none\")."
 	if ip, ok := starttls.ImplicitTLSPort(n); ok {
 		detail += fmt.Sprintf(" Port %d is %s: TLS from the first byte, no %s.", n, ip.Service, cmd)
-		fix = fmt.Sprintf("Check this port without an upgrade (tlskit check --starttls none %s), or the %s port of the same service, %d, with --starttls %s.", target, cmd, ip.StartTLSPort, ip.Protocol)
+		fix = fmt.Sprintf("Check this port without an upgrade (STARTTLS protocol \"none\"), or the %s port of the same service, %d, with the upgrade (STARTTLS protocol %q).", cmd, ip.StartTLSPort, ip.Protocol)
 	}
 	return finding.Finding{ID: finding.StartTLSImplicit, Severity: finding.Error,
-		Title:  fmt.Sprintf("%s speaks TLS from the first byte: %s cannot work there", target, cmd),
-		Detail: detail,
-		Fix:    fix}
+		Title:   fmt.Sprintf("%s speaks TLS from the first byte: %s cannot work there", target, cmd),
+		Detail:  detail,
+		Fix:     fix,
+		Setting: finding.SettingStartTLS}
 }
 
 // offeredSentence says whether the capabilities listed the upgrade.
@@ -247,5 +250,5 @@ func startTLSPortHint(target string) string {
 	if p == "" {
 		return ""
 	}
-	return fmt.Sprintf("Port %d speaks %s in plaintext and upgrades with %s: check it with the upgrade, tlskit check --starttls %s %s (the default for this port; --starttls none turned it off).", n, p.Name(), p.Command(), p, target)
+	return fmt.Sprintf("Port %d speaks %s in plaintext and upgrades with %s: check it with that upgrade (STARTTLS protocol %q, the default for this port, which was turned off).", n, p.Name(), p.Command(), p)
 }

@@ -57,7 +57,36 @@ type Finding struct {
 	// Evidence holds extra lines a person may want to copy (pins, names,
 	// paths). It may be empty.
 	Evidence []string `json:"evidence,omitempty"`
+	// Setting names the client setting the fix changes, one of the
+	// Setting constants ("min-version", "timeout"…), when the fix is a
+	// change on the client's side; the texts say it in words and name no
+	// command-line flag.
+	Setting string `json:"setting,omitempty"`
+	// Flag is the command-line flag of Setting, filled in by the program
+	// that has one (tlskit's CLI): library packages leave it empty.
+	Flag string `json:"flag,omitempty"`
 }
+
+// The client settings a finding's fix may name ([Finding.Setting]). They
+// are the fields of a tlskit.Policy and of probe.Options, not flags.
+const (
+	SettingMinVersion = "min-version"        // the lowest TLS version offered
+	SettingMaxVersion = "max-version"        // the highest TLS version offered
+	SettingTimeout    = "timeout"            // how long to wait for the connection and the handshake
+	SettingServerName = "server-name"        // the name sent as SNI and verified
+	SettingTrust      = "trust"              // the trust anchors
+	SettingPin        = "pin"                // the SPKI pins
+	SettingClientCert = "client-certificate" // the client certificate and key to present
+	SettingALPN       = "alpn"               // the application protocols offered
+	SettingKeyLog     = "keylog"             // the key log that decrypts a capture
+	SettingInsecure   = "insecure"           // verification turned off by the user
+	SettingVerifyTime = "verify-time"        // the time a chain is verified as of
+	SettingMaxInterm  = "max-intermediates"  // the longest path the policy allows
+	SettingServerKey  = "rsa-key"            // a server RSA key that decrypts a capture
+	SettingStartTLS   = "starttls"           // the in-band upgrade spoken before TLS, or none
+	SettingCRL        = "crl"                // the CRLs revocation is checked against
+	SettingFetch      = "fetch"              // fetching missing intermediates and CRLs from their URLs
+)
 
 // Sort orders findings by severity (errors first), keeping the original
 // order among findings of equal severity.
@@ -102,6 +131,7 @@ const (
 	CaptureIncomplete         = "capture.incomplete"          // bytes of the connection are missing from the capture (warning)
 	ProtocolDeprecatedVersion = "protocol.deprecated-version" // TLS 1.0/1.1 or SSL 3.0 negotiated (warning; RFC 8996)
 	ProtocolLegacySuite       = "protocol.legacy-suite"       // a suite without forward secrecy or AEAD negotiated (warning)
+	ProtocolClientUnsupported = "protocol.client-unsupported" // the server only offers what tlskit's TLS client (Go's crypto/tls) does not speak
 	SNIUnrecognizedName       = "sni.unrecognized-name"
 )
 

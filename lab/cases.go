@@ -1,6 +1,7 @@
 package lab
 
 import (
+	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
@@ -56,6 +57,9 @@ type Client struct {
 	// Timeout, when not zero, is how long to wait for the connection and
 	// the handshake (the timeout case: 1s, so that it ends soon).
 	Timeout time.Duration
+	// MinVersion, when not zero, is the lowest TLS version to offer
+	// (crypto/tls constants): the legacy-version case opts in to TLS 1.0.
+	MinVersion uint16
 	// CRLFiles are CRLs to check revocation against (the revoked case:
 	// the Intermediate's, Files.CRL).
 	CRLFiles []string
@@ -84,6 +88,9 @@ func Catalog() []Case {
 		{Name: "not-tls-smtp", Finding: finding.ProtocolNotTLS, Title: "SMTP server greeting (needs STARTTLS)", ExitCode: 1},
 		{Name: "version-mismatch", Finding: finding.ProtocolVersionMismatch, Title: "server speaks TLS 1.0-1.1 only", ExitCode: 1},
 		{Name: "no-shared-cipher", Finding: finding.ProtocolNoSharedCipher, Title: "TLS 1.2 server with only TLS_RSA_WITH_3DES_EDE_CBC_SHA", ExitCode: 1},
+		{Name: "legacy-version", Finding: finding.ProtocolDeprecatedVersion, Title: "TLS 1.0 only; the client opts in to TLS 1.0 (works, deprecated)"},
+		{Name: "rsa-key-exchange-only", Finding: finding.ProtocolClientUnsupported, Title: "TLS 1.2, RSA key exchange only: Go no longer offers it, OpenSSL does", ExitCode: 1},
+		{Name: "pss-key", Finding: finding.ProtocolClientUnsupported, Title: "TLS 1.2, a leaf with an RSA-PSS key: Go cannot use it, OpenSSL can", ExitCode: 1},
 		{Name: "unrecognized-name", Finding: finding.SNIUnrecognizedName, Title: "server rejects the SNI name with unrecognized_name", ExitCode: 1},
 		{Name: "expired", Finding: finding.CertExpired, Title: "leaf expired 30 days ago", ExitCode: 1},
 		{Name: "not-yet-valid", Finding: finding.CertNotYetValid, Title: "leaf valid only from 30 days from now", ExitCode: 1},
@@ -236,6 +243,36 @@ func buildCase(name string, p *PKI, f Files, ps *pkiServer, logf func(string, ..
 			CipherSuites: []uint16{tls.TLS_RSA_WITH_3DES_EDE_CBC_SHA},
 		}
 		return caseServer{handle: tlsHandler(name, cfg, logf), chain: cert.Certificate}, nil
+	case "legacy-version":
+		cert, err := leaf(LeafOptions{})
+		if err != nil {
+			return caseServer{}, err
+		}
+		cfg := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS10, MaxVersion: tls.VersionTLS10}
+		return caseServer{handle: tlsHandler(name, cfg, logf), client: Client{MinVersion: tls.VersionTLS10}, chain: cert.Certificate}, nil
+	case "rsa-key-exchange-only":
+		// crypto/tls serves RSA key exchange when told to, though its
+		// clients no longer offer it (Go 1.22).
+		cert, err := leaf(LeafOptions{KeyType: RSA})
+		if err != nil {
+			return caseServer{}, err
+		}
+		cfg := &tls.Config{
+			Certificates: []tls.Certificate{cert},
+			MaxVersion:   tls.VersionTLS12,
+			CipherSuites: []uint16{tls.TLS_RSA_WITH_AES_128_GCM_SHA256, tls.TLS_RSA_WITH_AES_256_GCM_SHA384},
+		}
+		return caseServer{handle: tlsHandler(name, cfg, logf), chain: cert.Certificate}, nil
+	case "pss-key":
+		cert, err := leaf(LeafOptions{KeyType: RSA, PSSKey: true})
+		if err != nil {
+			return caseServer{}, err
+		}
+		key, ok := cert.PrivateKey.(*rsa.PrivateKey)
+		if !ok {
+			return caseServer{}, fmt.Errorf("lab: pss-key: key %T", cert.PrivateKey)
+		}
+		return caseServer{handle: pssServer(cert.Certificate, key), chain: cert.Certificate}, nil
 	case "expired":
 		return serve(leaf(LeafOptions{NotBefore: now.AddDate(0, 0, -120), NotAfter: now.AddDate(0, 0, -30)}))
 	case "not-yet-valid":

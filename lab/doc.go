@@ -38,6 +38,9 @@
 //	not-tls-smtp                protocol.not-tls           1     raw: "220 mail.lab.tlskit.test ESMTP" greeting
 //	version-mismatch            protocol.version-mismatch  1     TLS 1.0-1.1 only: protocol_version alert (70)
 //	no-shared-cipher            protocol.no-shared-cipher  1     TLS 1.2, TLS_RSA_WITH_3DES_EDE_CBC_SHA only: handshake_failure (40)
+//	legacy-version              protocol.deprecated-version 0    TLS 1.0 only; Client.MinVersion opts in to TLS 1.0
+//	rsa-key-exchange-only       protocol.client-unsupported 1    TLS 1.2, TLS_RSA_WITH_AES_*_GCM only (Go's clients stopped offering them)
+//	pss-key                     protocol.client-unsupported 1    raw TLS 1.2: an RSA-PSS-key leaf, rsa_pss_pss_sha256 only; handshake_failure without it
 //	unrecognized-name           sni.unrecognized-name      1     raw: fatal unrecognized_name alert (112) after the ClientHello
 //	expired                     cert.expired               1     leaf expired 30 days ago
 //	not-yet-valid               cert.not-yet-valid         1     leaf valid from 30 days ahead

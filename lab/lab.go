@@ -231,11 +231,20 @@ func tlsHandler(name string, cfg *tls.Config, logf func(string, ...any)) handler
 		if err := tc.HandshakeContext(ctx); err != nil {
 			return fmt.Errorf("handshake: %w", err)
 		}
-		buf := make([]byte, 4096)
-		n, err := tc.Read(buf)
-		if err != nil {
-			return err
+		// The request, up to the end of its headers: a TLS 1.0 client
+		// splits its first record (1/n-1), so one Read may hold one byte.
+		buf := make([]byte, 0, 4096)
+		for !strings.Contains(string(buf), "\r\n\r\n") && len(buf) < cap(buf) {
+			n, err := tc.Read(buf[len(buf):cap(buf)])
+			buf = buf[:len(buf)+n]
+			if err != nil {
+				if len(buf) == 0 {
+					return err
+				}
+				break
+			}
 		}
+		n := len(buf)
 		if strings.HasPrefix(string(buf[:n]), "GET ") || strings.HasPrefix(string(buf[:n]), "HEAD ") {
 			body := "tlskit lab: " + name + "\n"
 			fmt.Fprintf(tc, "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", len(body), body)

@@ -123,6 +123,12 @@ type LeafOptions struct {
 	// AIA is the caIssuers URL list of the Authority Information Access
 	// extension.
 	AIA []string
+	// PSSKey makes the leaf's key (RSA) an RSA-PSS key: its
+	// SubjectPublicKeyInfo names id-RSASSA-PSS, as `openssl req -newkey
+	// rsa-pss` does, so it signs only with the rsa_pss_pss_* schemes.
+	// crypto/tls can serve no such certificate; the lab's pss-key server
+	// does.
+	PSSKey bool
 	// CRLDistributionPoints are the leaf's CRL URLs.
 	CRLDistributionPoints []string
 	// MustStaple adds the TLS feature extension with status_request
@@ -309,6 +315,19 @@ func (p *PKI) Leaf(opts LeafOptions) (tls.Certificate, error) {
 		}
 		if cert, err = x509.ParseCertificate(der); err != nil {
 			return tls.Certificate{}, fmt.Errorf("lab: reparsing SHA-1 leaf: %w", err)
+		}
+	}
+	if opts.PSSKey {
+		signer := issuerKey
+		if issuer == nil {
+			signer = key
+		}
+		der, err := withPSSKey(cert.Raw, signer)
+		if err != nil {
+			return tls.Certificate{}, err
+		}
+		if cert, err = x509.ParseCertificate(der); err != nil {
+			return tls.Certificate{}, fmt.Errorf("lab: reparsing the PSS-key leaf: %w", err)
 		}
 	}
 	out := tls.Certificate{Certificate: [][]byte{cert.Raw}, PrivateKey: key, Leaf: cert}

@@ -9,6 +9,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"math/big"
@@ -26,6 +27,7 @@ import (
 	"github.com/tlskit/tlskit/diagnose"
 	"github.com/tlskit/tlskit/finding"
 	"github.com/tlskit/tlskit/internal/peertest"
+	"github.com/tlskit/tlskit/internal/schematest"
 	"github.com/tlskit/tlskit/lab"
 	"github.com/tlskit/tlskit/transcript"
 	"github.com/tlskit/tlskit/trust"
@@ -115,6 +117,11 @@ func (w *world) check(t *testing.T, addr, name string, mod ...func(*Options)) *d
 		m(&opts)
 	}
 	rep := Run(context.Background(), opts)
+	b, err := json.Marshal(rep) // as check --json prints it
+	if err != nil {
+		t.Fatal(err)
+	}
+	schematest.Check(t, "check", b)
 	if t.Failed() || testing.Verbose() {
 		logReport(t, rep)
 	}
@@ -377,7 +384,7 @@ func TestOpenSSLProtocolFindings(t *testing.T) {
 		addr := w.openssl(t, "v", good, inter, "-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0")
 		rep := w.check(t, addr, "proto.peer.test")
 		expect(t, rep, diagnose.Failed, finding.ProtocolVersionMismatch, finding.Error)
-		if !strings.Contains(findingDetail(rep, finding.ProtocolVersionMismatch), "TLS 1.3, TLS 1.2") {
+		if !strings.Contains(findingDetail(rep, finding.ProtocolVersionMismatch), "The client offered TLS 1.2 and 1.3") {
 			t.Errorf("the finding does not list the versions offered: %s", findingDetail(rep, finding.ProtocolVersionMismatch))
 		}
 	})
@@ -412,11 +419,36 @@ func TestOpenSSLProtocolFindings(t *testing.T) {
 	})
 	t.Run("no-shared-cipher", func(t *testing.T) {
 		t.Parallel()
-		addr := w.openssl(t, "c", rsa, inter, "-tls1_2", "-cipher", "AES128-SHA")
+		// Only 3DES: no current client offers it (the real openssl
+		// s_client, with its default list, cannot connect either).
+		// OpenSSL 3 no longer serves 3DES at all, so crypto/tls does.
+		rsa.Certificate = append(rsa.Certificate, p.Intermediate.Raw)
+		ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{rsa}, MaxVersion: tls.VersionTLS12,
+			CipherSuites: []uint16{tls.TLS_RSA_WITH_3DES_EDE_CBC_SHA}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { ln.Close() })
+		go func() {
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				go func() { c.(*tls.Conn).Handshake(); c.Close() }()
+			}
+		}()
+		addr := ln.Addr().String()
 		rep := w.check(t, addr, "rsa.peer.test")
 		expect(t, rep, diagnose.Failed, finding.ProtocolNoSharedCipher, finding.Error)
+		if f := findingOf(rep, finding.ProtocolNoSharedCipher); !strings.Contains(f.Title, "TLS_RSA_WITH_3DES_EDE_CBC_SHA") {
+			t.Errorf("the finding does not name the one suite the server accepts: %s", f.Title)
+		}
 		if finding.Has(rep.Findings, finding.ClientCertRequired) {
 			t.Errorf("no-shared-cipher misread as a client certificate problem")
+		}
+		if ok, out := sClientConnects(t, addr, "rsa.peer.test", w.files.Root); ok {
+			t.Errorf("openssl s_client connected to a 3DES-only server:\n%s", out)
 		}
 	})
 	t.Run("unrecognized-name", func(t *testing.T) {
@@ -470,17 +502,44 @@ func TestClientCertificates(t *testing.T) {
 			expect(t, rep, diagnose.Trusted, "", "")
 		})
 	}
-	t.Run("gnutls-required-tls13", func(t *testing.T) {
-		t.Parallel()
-		cert, key, _ := w.serverFiles(t, "g", srv)
-		s := peertest.Start(t, "gnutls-serv", "-p", "{port}", "--x509certfile", cert, "--x509keyfile", key,
-			"--x509cafile", w.files.ClientCA, "--require-client-cert", "--verify-client-cert")
-		rep := w.check(t, s.Addr, "mtls.peer.test")
-		if !finding.Has(rep.Findings, finding.ClientCertRequired) {
-			logReport(t, rep)
-			t.Fatalf("gnutls-serv --require-client-cert: want client-cert.required")
+	// gnutls-serv ends a TLS 1.2 handshake without a client certificate
+	// with decode_error, not handshake_failure (issue #10.4): the
+	// diagnosis rests on the CertificateRequest and the client's answer,
+	// whatever the alert.
+	for _, v := range []struct{ name, priority, alert string }{
+		{"tls12", "NORMAL:-VERS-TLS1.3", "decode_error"},
+		{"tls13", "NORMAL:-VERS-ALL:+VERS-TLS1.3", "certificate_required"},
+	} {
+		_, key, _ := w.serverFiles(t, "g", srv)
+		cert := filepath.Join(t.TempDir(), "chain.pem") // gnutls-serv sends the whole file
+		writePEMs(t, cert, "CERTIFICATE", srv.Certificate[0], p.Intermediate.Raw)
+		gnutls := func(t *testing.T) string {
+			return peertest.Start(t, "gnutls-serv", "-p", "{port}", "--x509certfile", cert, "--x509keyfile", key, "--priority", v.priority,
+				"--x509cafile", w.files.ClientCA, "--require-client-cert", "--verify-client-cert").Addr
 		}
-	})
+		t.Run("gnutls-required-"+v.name, func(t *testing.T) {
+			t.Parallel()
+			rep := w.check(t, gnutls(t), "mtls.peer.test")
+			expect(t, rep, diagnose.Failed, finding.ClientCertRequired, finding.Error)
+			if finding.Has(rep.Findings, finding.ProtocolAlert) {
+				t.Errorf("protocol.alert beside client-cert.required")
+			}
+			f := findingOf(rep, finding.ClientCertRequired)
+			if !strings.Contains(f.Detail, v.alert) || !strings.Contains(strings.Join(f.Evidence, ";"), p.ClientCA.Subject.CommonName) {
+				t.Errorf("the finding does not name the alert %s and the acceptable CA: %+v", v.alert, f)
+			}
+		})
+		t.Run("gnutls-rejected-"+v.name, func(t *testing.T) {
+			t.Parallel()
+			rep := w.check(t, gnutls(t), "mtls.peer.test", func(o *Options) { o.Certificate = &bad })
+			expect(t, rep, diagnose.Failed, finding.ClientCertRejected, finding.Error)
+		})
+		t.Run("gnutls-accepted-"+v.name, func(t *testing.T) {
+			t.Parallel()
+			rep := w.check(t, gnutls(t), "mtls.peer.test", func(o *Options) { o.Certificate = &goodClient })
+			expect(t, rep, diagnose.Trusted, "", "")
+		})
+	}
 }
 
 // TestNetworkFindings covers failures of the TCP connection itself, with

@@ -139,7 +139,7 @@ func Run(ctx context.Context, opts Options) *diagnose.Report {
 	}
 	start := time.Now()
 	an := diagnose.Analysis{
-		Input:          diagnose.Input{Target: opts.Address, Timeout: opts.Timeout},
+		Input:          diagnose.Input{Target: opts.Address, Timeout: opts.Timeout, MinVersion: opts.MinVersion, MaxVersion: opts.MaxVersion},
 		Verifier:       verifier,
 		Insecure:       opts.Insecure,
 		Context:        ctx, // what --fetch fetches ends with the check
@@ -175,6 +175,7 @@ func Run(ctx context.Context, opts Options) *diagnose.Report {
 	}
 	an.ServerName = name
 
+	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
 	dial := opts.Dialer
@@ -254,6 +255,15 @@ func Run(ctx context.Context, opts Options) *diagnose.Report {
 	tm.Analysis = time.Since(t0)
 	if in.HandshakeDone {
 		an.Fallback = conn.ConnectionState().PeerCertificates
+	} else if needsSecondLook(in.Transcript) {
+		t := lookTarget{dial: dial, addr: opts.Address, sni: trust.SNI(name), alpn: opts.ALPN, timeout: opts.Timeout}
+		if opts.StartTLS != "" {
+			t.upgrade = func(ctx context.Context, r *recorder) (*transcript.Upgrade, error) {
+				u, err := preamble(ctx, r, opts, name)
+				return &u, err
+			}
+		}
+		in.SecondLook = secondLook(parent, t, in.Transcript)
 	}
 	return finish(raw.RemoteAddr().String())
 }

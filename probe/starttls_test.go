@@ -224,7 +224,7 @@ func TestCheckStartTLSImplicitPort(t *testing.T) {
 			if !finding.Has(rep.Findings, finding.StartTLSImplicit) {
 				t.Fatalf("findings %+v, want starttls.implicit-tls", rep.Findings)
 			}
-			if f := rep.Findings[0]; !strings.Contains(f.Fix, "--starttls none") {
+			if f := rep.Findings[0]; !strings.Contains(f.Fix, `STARTTLS protocol "none"`) || f.Setting != finding.SettingStartTLS {
 				t.Errorf("fix %q", f.Fix)
 			}
 			if d := time.Since(start); d > 5*time.Second {
@@ -246,7 +246,7 @@ func TestCheckPlainTLSAtStartTLSPort(t *testing.T) {
 			return (&net.Dialer{}).DialContext(ctx, network, tg.Addr)
 		},
 	})
-	if !finding.Has(rep.Findings, finding.ProtocolNotTLS) || !strings.Contains(rep.Findings[0].Fix, "--starttls smtp") {
+	if !finding.Has(rep.Findings, finding.ProtocolNotTLS) || !strings.Contains(rep.Findings[0].Fix, `STARTTLS protocol "smtp"`) || rep.Findings[0].Setting != finding.SettingStartTLS {
 		t.Fatalf("findings %+v", rep.Findings)
 	}
 }

@@ -63,12 +63,13 @@ type DemoCase struct {
 // Demo writes case i of n of `tlskit demo`: the command, the report (the
 // verdict and findings only unless full) and whether it was explained as
 // expected.
-func Demo(w io.Writer, i, n int, c DemoCase, full bool) error {
+func Demo(w io.Writer, i, n int, c DemoCase, full bool, o Options) error {
 	p := &printer{w: w}
 	p.f("\n━━ %d/%d  %s: %s\n", i, n, c.Case, c.Title)
 	p.f("   $ %s\n", c.Command)
 	var buf bytes.Buffer
-	if err := Report(&buf, c.Report, Options{Brief: !full}); err != nil {
+	o.Brief, o.Width = !full, o.width()-3 // indented by three
+	if err := Report(&buf, c.Report, o); err != nil {
 		return err
 	}
 	lines := strings.Split(strings.TrimRight(buf.String(), "\n"), "\n")

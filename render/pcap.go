@@ -39,15 +39,16 @@ func CaptureConnection(w io.Writer, c *capture.Connection, o Options) error {
 		Transcript(w, c.Transcript, o)
 		p.f("  %s\n", ClosedBy(c.ClosedBy))
 		for _, pr := range c.Problems {
-			p.f("%s", indent(wrap("note: "+pr, 92), "  "))
+			p.f("%s", indent(wrap("note: "+pr, o.width()-2), "  "))
 		}
-		Chain(w, c.Chain, c.VerifiedPath, now)
+		chain(w, c.Chain, c.VerifiedPath, now, o.width())
 		if !c.VerifiedAt.IsZero() {
 			p.f("  (verified as of %s, the capture time of the server's Certificate message)\n", stamp(c.VerifiedAt))
 		}
 	}
-	verdictLine(p, &c.Report)
-	Findings(w, c.Findings)
+	verdictLine(p, &c.Report, o.width())
+	AddFlags(c.Findings, o.Flags)
+	FindingsWidth(w, c.Findings, o.width())
 	p.f("\n")
 	return p.err
 }
@@ -152,6 +153,9 @@ type CapturePrinter struct {
 	JSON bool
 	// Brief prints only each connection's verdict and findings (text).
 	Brief bool
+	// Width and Flags are as in Options.
+	Width int
+	Flags map[string]string
 	n     int
 }
 
@@ -159,8 +163,9 @@ type CapturePrinter struct {
 func (o *CapturePrinter) Connection(c *capture.Connection) error {
 	o.n++
 	if !o.JSON {
-		return CaptureConnection(o.W, c, Options{Brief: o.Brief, Data: true})
+		return CaptureConnection(o.W, c, Options{Brief: o.Brief, Data: true, Width: o.Width, Flags: o.Flags})
 	}
+	AddFlags(c.Findings, o.Flags)
 	sep := ",\n"
 	if o.n == 1 {
 		sep = "{\n  \"connections\": [\n"
@@ -177,6 +182,9 @@ func (o *CapturePrinter) Connection(c *capture.Connection) error {
 func (o *CapturePrinter) Summary(s *capture.Summary) error {
 	if !o.JSON {
 		return CaptureSummary(o.W, s)
+	}
+	if s.Problems == nil {
+		s.Problems = []string{} // always present, as documented
 	}
 	if o.n == 0 {
 		fmt.Fprintf(o.W, "{\n  \"connections\": [")

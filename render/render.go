@@ -39,6 +39,38 @@ type Options struct {
 	Brief bool
 	// Data prints decrypted application data, when the transcript kept it.
 	Data bool
+	// Width is the number of columns lines are wrapped to (the terminal's
+	// width); 0 means DefaultWidth. The ladder, findings and stacks are
+	// wrapped, hex and data dumps are not.
+	Width int
+	// Flags maps a finding's setting (finding.Setting…) to the flag that
+	// changes it, given by the program that has flags; findings print it
+	// beside their fix and carry it in their Flag field.
+	Flags map[string]string
+}
+
+// DefaultWidth is the width of text output that does not go to a terminal.
+const DefaultWidth = 100
+
+// width returns the columns to wrap to, never fewer than 40.
+func (o Options) width() int {
+	switch {
+	case o.Width <= 0:
+		return DefaultWidth
+	case o.Width < 40:
+		return 40
+	}
+	return o.Width
+}
+
+// AddFlags sets each finding's Flag from its Setting, as flags maps them:
+// what a command line does before it prints findings (text or JSON).
+func AddFlags(fs []finding.Finding, flags map[string]string) {
+	for i := range fs {
+		if f, ok := flags[fs[i].Setting]; ok && fs[i].Setting != "" {
+			fs[i].Flag = f
+		}
+	}
 }
 
 // Report writes a check report for a person.
@@ -58,6 +90,7 @@ func Report(w io.Writer, r *diagnose.Report, o Options) error {
 	if r.StartTLS != nil {
 		head += ", " + upgradeHead(r.StartTLS)
 	}
+	AddFlags(r.Findings, o.Flags)
 	p.f("tlskit check %s\n", head)
 	if r.Insecure {
 		p.f("\n!!! INSECURE: certificate verification was turned off (--insecure). Nothing below proves who the server is. !!!\n")
@@ -65,29 +98,30 @@ func Report(w io.Writer, r *diagnose.Report, o Options) error {
 	if !o.Brief {
 		Transcript(w, r.Transcript, o)
 		if r.Closed != nil {
-			p.f("  %s\n", Closure(r.Closed))
+			p.f("%s", indent(wrap(Closure(r.Closed), o.width()-2), "  "))
 		}
 		for _, pr := range r.Problems {
-			p.f("  note: %s\n", pr)
+			p.f("%s", indent(wrap("note: "+pr, o.width()-2), "  "))
 		}
-		Chain(w, r.Chain, r.VerifiedPath, now)
+		chain(w, r.Chain, r.VerifiedPath, now, o.width())
 		OCSP(w, r.OCSP)
 		Fetched(w, r.Fetched)
+		SecondLook(w, r.SecondLook, o)
 	}
 	if len(r.Stacks) > 0 && p.err == nil {
 		leaf := ""
 		if len(r.Chain) > 0 {
 			leaf = r.Chain[0].Subject
 		}
-		p.err = Stacks(w, r.ServerName, leaf, r.Stacks)
+		p.err = Stacks(w, r.ServerName, leaf, r.Stacks, o)
 	}
-	verdictLine(p, r)
-	Findings(w, r.Findings)
+	verdictLine(p, r, o.width())
+	FindingsWidth(w, r.Findings, o.width())
 	return p.err
 }
 
 // verdictLine writes the verdict and what the handshake negotiated.
-func verdictLine(p *printer, r *diagnose.Report) {
+func verdictLine(p *printer, r *diagnose.Report, width int) {
 	p.f("\nVERDICT  %s", strings.ToUpper(string(r.Verdict)))
 	var nego []string
 	for _, s := range []string{r.Version, r.CipherSuite} {
@@ -103,18 +137,18 @@ func verdictLine(p *printer, r *diagnose.Report) {
 	}
 	p.f("\n")
 	if r.Trust != "" {
-		p.f("  trust: %s\n", r.Trust)
+		p.f("%s", indent(wrap("trust: "+r.Trust, width-2), "  "))
 	}
 	if r.Profile != "" {
 		p.f("  profile: %s\n", r.Profile)
 	}
 	switch {
 	case r.Verdict == diagnose.Unverified && finding.Has(r.Findings, finding.CaptureIncomplete):
-		p.f("  no server certificate in the capture, so nothing to verify: bytes of the connection are\n" +
-			"  missing from it (see capture.incomplete), and the certificate may have been among them\n")
+		p.f("%s", indent(wrap("no server certificate in the capture, so nothing to verify: bytes of the connection are "+
+			"missing from it (see capture.incomplete), and the certificate may have been among them", width-2), "  "))
 	case r.Verdict == diagnose.Unverified:
-		p.f("  no server certificate in this handshake, so nothing to verify: it authenticated with a\n" +
-			"  pre-shared key or resumed an earlier session (or its TLS 1.3 Certificate stayed encrypted)\n")
+		p.f("%s", indent(wrap("no server certificate in this handshake, so nothing to verify: it authenticated with a "+
+			"pre-shared key or resumed an earlier session (or its TLS 1.3 Certificate stayed encrypted)", width-2), "  "))
 	}
 }
 
@@ -134,10 +168,49 @@ func Closure(c *transcript.Closure) string {
 	return s
 }
 
+// SecondLook writes what the second look learned: its ladder, what the
+// server chose, and the versions it accepted alone. Nothing for nil.
+func SecondLook(w io.Writer, l *diagnose.LookSummary, o Options) {
+	if l == nil {
+		return
+	}
+	p := &printer{w: w}
+	p.f("\nSECOND LOOK (a ClientHello of tlskit's own, offering every version, suite, group and signature scheme)\n")
+	if l.Error != "" {
+		p.f("  %s\n", l.Error)
+		return
+	}
+	ladder(w, l.Transcript, o)
+	var chose []string
+	for _, s := range []string{l.Version, l.CipherSuite, l.Group, l.SignatureScheme} {
+		if s != "" {
+			chose = append(chose, s)
+		}
+	}
+	if l.CertificateKey != "" {
+		chose = append(chose, "certificate key "+l.CertificateKey)
+	}
+	switch {
+	case len(chose) > 0:
+		p.f("  the server chose: %s\n", strings.Join(chose, ", "))
+	case l.Refused != "":
+		p.f("  the server refused it too: %s\n", l.Refused)
+	}
+	if len(l.ServerVersions) > 0 || len(l.RefusedVersions) > 0 {
+		p.f("  each version offered alone: accepted %s; refused %s\n", orDash(strings.Join(l.ServerVersions, ", ")), orDash(strings.Join(l.RefusedVersions, ", ")))
+	}
+}
+
 // Transcript writes the handshake ladder.
 func Transcript(w io.Writer, evs []transcript.Event, o Options) {
 	p := &printer{w: w}
 	p.f("\nHANDSHAKE\n")
+	ladder(w, evs, o)
+}
+
+// ladder writes one line per event.
+func ladder(w io.Writer, evs []transcript.Event, o Options) {
+	p := &printer{w: w}
 	if len(evs) == 0 {
 		p.f("  (nothing was exchanged)\n")
 		return
@@ -169,11 +242,8 @@ func Transcript(w io.Writer, evs []transcript.Event, o Options) {
 		case e.Encrypted:
 			lock = " [encrypted]"
 		}
-		p.f("  %s  %s  %-22s %7s%s", at, e.From.Arrow(), eventName(e), size, lock)
-		if d := eventDetail(e); d != "" {
-			p.f("  %s", d)
-		}
-		p.f("\n")
+		head := fmt.Sprintf("  %s  %s  %-22s %7s%s", at, e.From.Arrow(), eventName(e), size, lock)
+		p.f("%s", wrapParts(head, eventParts(e), o.width(), ladderIndent))
 		if o.Data && len(e.Data) > 0 {
 			p.f("%s", appendData(nil, e.Data, "      | "))
 		}
@@ -187,7 +257,49 @@ func eventName(e transcript.Event) string {
 	return e.Type
 }
 
+// ladderIndent starts the continuation lines of a ladder event.
+const ladderIndent = "            "
+
+// wrapParts writes head followed by parts separated by " · ", breaking
+// lines before width columns at a separator (the next line starts with
+// "· "), and inside a part that is longer than a line as wrap does.
+// Continuation lines start with indent.
+func wrapParts(head string, parts []string, width int, indent string) string {
+	var b strings.Builder
+	b.WriteString(head)
+	line := utf8.RuneCountInString(head)
+	ind := utf8.RuneCountInString(indent)
+	for i, part := range parts {
+		sep := "  "
+		if i > 0 {
+			sep = " · "
+		}
+		n := utf8.RuneCountInString(part)
+		if line+utf8.RuneCountInString(sep)+n <= width {
+			b.WriteString(sep + part)
+			line += utf8.RuneCountInString(sep) + n
+			continue
+		}
+		lead := ""
+		if i > 0 {
+			lead = "· "
+		}
+		for _, l := range strings.Split(wrap(lead+part, width-ind), "\n") {
+			b.WriteString("\n" + indent + l)
+			line = ind + utf8.RuneCountInString(l)
+		}
+	}
+	b.WriteByte('\n')
+	return b.String()
+}
+
+// eventDetail is the detail of a ladder line, on one line.
 func eventDetail(e transcript.Event) string {
+	return strings.Join(eventParts(e), " · ")
+}
+
+// eventParts are the pieces of a ladder line's detail.
+func eventParts(e transcript.Event) []string {
 	var parts []string
 	switch e.Type {
 	case transcript.TypeAlert:
@@ -206,11 +318,16 @@ func eventDetail(e transcript.Event) string {
 	if e.Note != "" {
 		parts = append(parts, "("+e.Note+")")
 	}
-	return strings.Join(parts, " · ")
+	return parts
 }
 
 // Chain writes the certificates as sent and the verified path.
 func Chain(w io.Writer, sent, verified []trust.CertInfo, now time.Time) {
+	chain(w, sent, verified, now, DefaultWidth)
+}
+
+// chain writes the chain wrapped to width columns.
+func chain(w io.Writer, sent, verified []trust.CertInfo, now time.Time, width int) {
 	p := &printer{w: w}
 	p.f("\nCERTIFICATE CHAIN (as sent by the server)\n")
 	if len(sent) == 0 {
@@ -218,7 +335,7 @@ func Chain(w io.Writer, sent, verified []trust.CertInfo, now time.Time) {
 		return
 	}
 	for i, c := range sent {
-		Cert(w, i, c, now)
+		cert(w, i, c, now, width)
 	}
 	p.f("\nVERIFIED PATH")
 	if len(verified) == 0 {
@@ -227,24 +344,36 @@ func Chain(w io.Writer, sent, verified []trust.CertInfo, now time.Time) {
 	}
 	p.f("\n")
 	for i, c := range verified {
-		p.f("  %d %s\n", i, c.Subject)
+		p.f("%s", hang(fmt.Sprintf("  %d ", i), c.Subject, width))
 	}
 }
 
 // Cert writes one certificate's description.
 func Cert(w io.Writer, i int, c trust.CertInfo, now time.Time) {
+	cert(w, i, c, now, DefaultWidth)
+}
+
+// cert writes one certificate wrapped to width columns.
+func cert(w io.Writer, i int, c trust.CertInfo, now time.Time, width int) {
 	p := &printer{w: w}
-	p.f("  %d %s\n", i, c.Subject)
-	p.f("      issuer    %s\n", c.Issuer)
-	p.f("      valid     %s → %s%s\n", day(c.NotBefore), day(c.NotAfter), validity(c, now))
-	p.f("      key       %s, signed with %s\n", c.Key, c.SignatureAlgorithm)
+	p.f("%s", hang(fmt.Sprintf("  %d ", i), c.Subject, width))
+	p.f("%s", hang("      issuer    ", c.Issuer, width))
+	p.f("%s", hang("      valid     ", fmt.Sprintf("%s → %s%s", day(c.NotBefore), day(c.NotAfter), validity(c, now)), width))
+	p.f("%s", hang("      key       ", fmt.Sprintf("%s, signed with %s", c.Key, c.SignatureAlgorithm), width))
 	if names := sanList(c.SANs); len(names) > 0 {
-		p.f("      names     %s\n", strings.Join(names, ", "))
+		p.f("%s", hang("      names     ", strings.Join(names, ", "), width))
 	}
 	if len(c.CAIssuers) > 0 {
-		p.f("      AIA       %s\n", strings.Join(c.CAIssuers, ", "))
+		p.f("%s", hang("      AIA       ", strings.Join(c.CAIssuers, ", "), width))
 	}
-	p.f("      pin       %s\n", c.Pin)
+	p.f("%s", hang("      pin       ", c.Pin, width))
+}
+
+// hang writes label followed by text wrapped to width, continuation lines
+// indented to where text starts.
+func hang(label, text string, width int) string {
+	n := utf8.RuneCountInString(label)
+	return label + strings.TrimPrefix(indent(wrap(text, width-n), strings.Repeat(" ", n)), strings.Repeat(" ", n))
 }
 
 func sanList(s trust.SANs) []string {
@@ -287,46 +416,68 @@ func span(d time.Duration) string {
 	return d.Round(time.Second).String()
 }
 
-// Findings writes findings, most serious first, each with its evidence and fix.
+// Findings writes findings, most serious first, each with its evidence and
+// fix, wrapped to DefaultWidth.
 func Findings(w io.Writer, fs []finding.Finding) {
+	FindingsWidth(w, fs, DefaultWidth)
+}
+
+// FindingsWidth writes findings wrapped to width columns. A fix whose
+// setting has a flag (Finding.Flag) names it.
+func FindingsWidth(w io.Writer, fs []finding.Finding, width int) {
 	p := &printer{w: w}
 	if len(fs) == 0 {
 		p.f("  no problems found\n")
 		return
 	}
+	text := max(width, 40) - 4
 	for _, f := range fs {
 		mark := map[finding.Severity]string{finding.Error: "✗ error  ", finding.Warning: "! warning", finding.Info: "i info   "}[f.Severity]
 		p.f("\n  %s %s\n", mark, f.ID)
-		p.f("    %s\n", f.Title)
+		p.f("%s", indent(wrap(f.Title, text), "    "))
 		if f.Detail != "" {
-			p.f("%s", indent(wrap(f.Detail, 92), "    "))
+			p.f("%s", indent(wrap(f.Detail, text), "    "))
 		}
 		for _, e := range f.Evidence {
-			p.f("      - %s\n", e)
+			p.f("%s", indent(wrap("- "+e, text-2), "      "))
 		}
 		if f.Fix != "" {
-			p.f("%s", indent(wrap("fix: "+f.Fix, 92), "    "))
+			fix := "fix: " + f.Fix
+			if f.Flag != "" {
+				fix += " (tlskit: " + f.Flag + ")"
+			}
+			p.f("%s", indent(wrap(fix, text), "    "))
 		}
 	}
 }
 
-// wrap breaks s into lines of at most width runes, at spaces.
+// wrap breaks s into lines of at most width runes, at spaces; a word
+// longer than a line is broken.
 func wrap(s string, width int) string {
 	var b strings.Builder
 	line := 0
-	for i, word := range strings.Fields(s) {
-		n := utf8.RuneCountInString(word)
-		if i > 0 {
-			if line+1+n > width {
+	for _, word := range strings.Fields(s) {
+		r := []rune(word)
+		for {
+			if line > 0 && line+1+len(r) <= width {
+				b.WriteByte(' ')
+				b.WriteString(string(r))
+				line += 1 + len(r)
+				break
+			}
+			if line > 0 {
 				b.WriteByte('\n')
 				line = 0
-			} else {
-				b.WriteByte(' ')
-				line++
 			}
+			if width <= 0 || len(r) <= width {
+				b.WriteString(string(r))
+				line = len(r)
+				break
+			}
+			b.WriteString(string(r[:width]))
+			r = r[width:]
+			line = width
 		}
-		b.WriteString(word)
-		line += n
 	}
 	return b.String()
 }

@@ -30,9 +30,10 @@ type ChainStacks struct {
 }
 
 // Truststore writes the audit, every certificate of every location when
-// certs is set, and the stacks' verdicts when there are any.
-func Truststore(w io.Writer, r TruststoreResult, certs bool) error {
-	if err := Audit(w, r.Audit, certs); err != nil {
+// certs is set, and the stacks' verdicts when there are any, wrapped to
+// o's width.
+func Truststore(w io.Writer, r TruststoreResult, certs bool, o Options) error {
+	if err := Audit(w, r.Audit, certs, o); err != nil {
 		return err
 	}
 	if r.Verify == nil {
@@ -42,13 +43,13 @@ func Truststore(w io.Writer, r TruststoreResult, certs bool) error {
 	if len(r.Verify.Chain) > 0 {
 		leaf = r.Verify.Chain[0].Subject
 	}
-	return Stacks(w, r.Verify.ServerName, leaf, r.Verify.Stacks)
+	return Stacks(w, r.Verify.ServerName, leaf, r.Verify.Stacks, o)
 }
 
 // Audit writes a trust store audit: the locations that exist, with what
 // they hold and who reads them, each certificate when certs is set, and
 // the findings.
-func Audit(w io.Writer, a *truststore.Audit, certs bool) error {
+func Audit(w io.Writer, a *truststore.Audit, certs bool, o Options) error {
 	p := &printer{w: w}
 	root := a.Root
 	if root == "" {
@@ -94,7 +95,7 @@ func Audit(w io.Writer, a *truststore.Audit, certs bool) error {
 	if p.err != nil {
 		return p.err
 	}
-	Findings(w, a.Findings)
+	FindingsWidth(w, a.Findings, o.width())
 	return nil
 }
 
@@ -120,9 +121,10 @@ func readers(sources []string) string {
 // stack with its roots, and why and how to fix it when one refuses. It is
 // the one view of the stacks' verdicts: `tlskit check --stacks` and
 // `tlskit truststore --verify` both print it.
-func Stacks(w io.Writer, serverName, leaf string, verdicts []truststore.StackVerdict) error {
+func Stacks(w io.Writer, serverName, leaf string, verdicts []truststore.StackVerdict, o Options) error {
 	p := &printer{w: w}
-	p.f("\nWHO ON THIS MACHINE TRUSTS THIS CHAIN")
+	text := o.width() - 6
+	head := "WHO ON THIS MACHINE TRUSTS THIS CHAIN"
 	var about []string
 	if serverName != "" {
 		about = append(about, "for "+serverName)
@@ -131,23 +133,29 @@ func Stacks(w io.Writer, serverName, leaf string, verdicts []truststore.StackVer
 		about = append(about, "leaf "+leaf)
 	}
 	if len(about) > 0 {
-		p.f(" (%s)", strings.Join(about, ", "))
+		head += fmt.Sprintf(" (%s)", strings.Join(about, ", "))
 	}
-	p.f("\n")
+	p.f("\n%s\n", wrap(head, o.width()))
 	for _, v := range verdicts {
 		mark := "✓ trusts "
 		if !v.Trusted {
 			mark = "✗ refuses"
 		}
-		p.f("  %-16s %s  (%d roots from %s)\n", v.Stack, mark, v.Roots, orDash(strings.Join(v.Sources, ", ")))
+		p.f("%s", wrapParts(fmt.Sprintf("  %-16s %s", v.Stack, mark), []string{fmt.Sprintf("(%d roots from %s)", v.Roots, orDash(strings.Join(v.Sources, ", ")))}, o.width(), "      "))
+		for _, l := range v.Lenient {
+			p.f("%s", indent(wrap("lenient: "+l, text), "      "))
+		}
 		if v.Stricter != "" {
-			p.f("%s", indent(wrap("but tlskit refuses it: "+v.Stricter, 88), "      "))
+			p.f("%s", indent(wrap("but tlskit refuses it: "+v.Stricter, text), "      "))
 		}
 		if v.Reason != "" {
-			p.f("%s", indent(wrap("why: "+v.Reason, 88), "      "))
+			p.f("%s", indent(wrap("why: "+v.Reason, text), "      "))
 		}
 		if v.Fix != "" {
-			p.f("%s", indent(wrap("fix: "+v.Fix, 88), "      "))
+			p.f("%s", indent(wrap("fix: "+v.Fix, text), "      "))
+		}
+		if v.Note != "" {
+			p.f("%s", indent(wrap("note: "+v.Note, text), "      "))
 		}
 	}
 	return p.err

@@ -52,7 +52,8 @@ func ChainReport(w io.Writer, r *diagnose.ChainReport, o Options) error {
 	if r.Profile != "" {
 		p.f("  profile: %s, verified at %s\n", r.Profile, r.VerifyTime)
 	}
-	Findings(w, r.Findings)
+	AddFlags(r.Findings, o.Flags)
+	FindingsWidth(w, r.Findings, o.width())
 	return p.err
 }
 

@@ -344,8 +344,8 @@ func (s *scanner) unreachable() {
 		f = finding.Finding{ID: finding.NetTimeout, Severity: finding.Error,
 			Title:    fmt.Sprintf("%s accepts connections but answers no ClientHello within %v", s.opts.Address, s.opts.Timeout),
 			Detail:   "Every probe connected and sent its ClientHello, and the server said nothing before the deadline: it waits for something else (a protocol that speaks first, such as SMTP, or a STARTTLS upgrade), or it is overloaded.",
-			Fix:      "Check what the port serves: a protocol that upgrades to TLS in band (SMTP, IMAP, POP3, LDAP, PostgreSQL…) needs its upgrade first (--starttls PROTO); try a longer --timeout on slow servers.",
-			Evidence: ev}
+			Fix:      "Check what the port serves: a protocol that upgrades to TLS in band (SMTP, IMAP, POP3, LDAP, PostgreSQL…) needs its upgrade first (the STARTTLS protocol); allow a longer timeout on slow servers.",
+			Evidence: ev, Setting: finding.SettingStartTLS}
 	case notTLS == n:
 		what := "another protocol"
 		if sniffed != "" {
@@ -354,8 +354,8 @@ func (s *scanner) unreachable() {
 		f = finding.Finding{ID: finding.ProtocolNotTLS, Severity: finding.Error,
 			Title:    fmt.Sprintf("%s does not speak TLS: it answers with %s", s.opts.Address, what),
 			Detail:   "Every probe's ClientHello was answered with bytes that are not TLS records.",
-			Fix:      "Scan the TLS port of the service (SMTPS 465, IMAPS 993, HTTPS 443…), or, for a protocol that upgrades to TLS in band, scan with --starttls PROTO.",
-			Evidence: ev}
+			Fix:      "Scan the TLS port of the service (SMTPS 465, IMAPS 993, HTTPS 443…), or, for a protocol that upgrades to TLS in band, scan with its STARTTLS upgrade.",
+			Evidence: ev, Setting: finding.SettingStartTLS}
 	}
 	rep.Findings = append(rep.Findings, f)
 }

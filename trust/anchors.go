@@ -202,7 +202,8 @@ func (a *Anchors) load() *anchorSet {
 				Severity: finding.Error,
 				Title:    "the system roots could not be loaded",
 				Detail:   detail,
-				Fix:      "install the ca-certificates package, set SSL_CERT_FILE to a CA bundle, or trust your CA explicitly with --trust file:PATH (--ca-file)",
+				Fix:      "install the ca-certificates package, set SSL_CERT_FILE to a CA bundle, or trust your CA explicitly (a file: trust source)",
+				Setting:  finding.SettingTrust,
 			})
 		} else {
 			for _, c := range sys {
@@ -220,7 +221,8 @@ func (a *Anchors) load() *anchorSet {
 			Severity: finding.Error,
 			Title:    "no trust anchors: the policy trusts nothing",
 			Detail:   "the policy neither includes the system roots nor lists any root certificate, so no chain can be trusted",
-			Fix:      "include the system roots (--trust system), or give the CA certificate to trust with --trust file:PATH (--ca-file)",
+			Fix:      "include the system roots (the trust source system), or give the CA certificate to trust (a file: trust source)",
+			Setting:  finding.SettingTrust,
 		})
 	}
 	return s

@@ -69,9 +69,9 @@ func (v *verifier) peer() string {
 // are the client's --ca-file; a client's CA is the server's --client-ca.
 func (v *verifier) trustHint() string {
 	if v.peer() == "client" {
-		return "the trusted client CAs (tunnel server --client-ca, or \"clients\": {\"trust\"} in a policy file)"
+		return "the trusted client CAs (\"clients\": {\"trust\"} in a policy file)"
 	}
-	return "the anchors (--ca-file, or include the system roots if it is a public CA)"
+	return "the trust anchors (a file: trust source, or the system roots if it is a public CA)"
 }
 
 // servedChain names the chain the peer presents, for fixes.
@@ -111,7 +111,7 @@ func (v *verifier) selfSignedFix() string {
 	if v.peer() == "client" {
 		return "if you trust this client, add its certificate to " + v.trustHint() + "; otherwise give the client a certificate issued by a CA you trust"
 	}
-	return "if you trust this server, add this certificate to the anchors with --ca-file or pin it (pin below); otherwise install a certificate issued by a CA on the server"
+	return "if you trust this server, add this certificate to the trust anchors or pin it (pin below); otherwise install a certificate issued by a CA on the server"
 }
 
 // untrustedRoot reports a chain that ends at a root that is not an anchor.
@@ -391,8 +391,9 @@ func (v *verifier) checkName(leaf *x509.Certificate) *finding.Finding {
 				ID:       finding.NameNotChecked,
 				Severity: finding.Warning,
 				Title:    "no server name to check the certificate against",
-				Detail:   "the name the client meant to reach is not known here (no SNI in the ClientHello, or no --servername), so the certificate's names were not checked: a certificate for any name would pass",
-				Fix:      "give the name with --servername",
+				Detail:   "the name the client meant to reach is not known here (no SNI in the ClientHello, and no server name given), so the certificate's names were not checked: a certificate for any name would pass",
+				Fix:      "give the server name to verify",
+				Setting:  finding.SettingServerName,
 			}
 		}
 		return nil

@@ -20,7 +20,8 @@ func (v *verifier) problemFinding(p problem, path []*x509.Certificate) finding.F
 		f.Fix = "renew the certificate and install the new one on the " + v.peer()
 		switch {
 		case anchor:
-			f.Fix = "this root in your trust store has expired: update the store (ca-certificates) or the --ca-file"
+			f.Fix = "this root in your trust store has expired: update the store (ca-certificates) or the CA file you trust"
+			f.Setting = finding.SettingTrust
 		case v.position(c) > 0:
 			f.Fix = "the " + v.peer() + " sends an outdated intermediate: replace it with the CA's current one (rebuild fullchain.pem)"
 		}
@@ -50,7 +51,8 @@ func (v *verifier) problemFinding(p problem, path []*x509.Certificate) finding.F
 	case kMaxInter:
 		f.Title = fmt.Sprintf("the chain has %d %s, more than the policy allows (%d)", p.n, plural(p.n, "intermediate"), p.max)
 		f.Detail = fmt.Sprintf("the path to an anchor passes through %s (self-issued key rollover certificates are not counted)", strings.Join(intermediateNames(path), ", "))
-		f.Fix = "raise the limit (--max-depth, max_intermediates) if this path is expected, or trust a CA closer to the leaf"
+		f.Fix = "raise the policy's limit on intermediates (max_intermediates) if this path is expected, or trust a CA closer to the leaf"
+		f.Setting = finding.SettingMaxInterm
 		f.Evidence = intermediateNames(path)
 	case kNC, kNCDoS:
 		constraint, nameShown := p.constraint, p.text
@@ -131,7 +133,8 @@ func (v *verifier) problemFinding(p problem, path []*x509.Certificate) finding.F
 		if p.id == finding.RevocationUnknown {
 			f.Title = fmt.Sprintf("the revocation of %s was not checked", v.where(c))
 			f.Detail = fmt.Sprintf("no CRL from its issuer %s was given or fetched", issuerName(c))
-			f.Fix = "give its issuer's CRL with --crl, or let tlskit fetch it with --fetch"
+			f.Fix = "give its issuer's CRL, or let tlskit fetch it from its distribution point"
+			f.Setting = finding.SettingCRL
 			if len(c.CRLDistributionPoints) > 0 {
 				f.Detail += "; its CRL distribution points are " + strings.Join(c.CRLDistributionPoints, ", ")
 			}
@@ -139,7 +142,8 @@ func (v *verifier) problemFinding(p problem, path []*x509.Certificate) finding.F
 		}
 		f.Title = fmt.Sprintf("the revocation of %s cannot be checked: its issuer's CRL is not usable", v.where(c))
 		f.Detail = p.text + ". tlskit was asked to check revocation, so it fails closed"
-		f.Fix = "get a current, valid CRL from the CA (its distribution point) and give it with --crl"
+		f.Fix = "get a current, valid CRL from the CA (its distribution point) and give that one"
+		f.Setting = finding.SettingCRL
 	default:
 		f.Title = fmt.Sprintf("%s: %s", v.where(c), p.kind)
 		f.Detail = p.text

@@ -318,7 +318,7 @@ func (v *verifier) reportFetches() {
 	v.add(finding.Finding{
 		ID:       finding.ChainFetched,
 		Severity: finding.Info,
-		Title:    fmt.Sprintf("--fetch fetched %d %s", len(v.r.Fetched), plural(len(v.r.Fetched), "URL")),
+		Title:    fmt.Sprintf("tlskit fetched %d %s the chain points at", len(v.r.Fetched), plural(len(v.r.Fetched), "URL")),
 		Detail:   "what the chain points at (AIA caIssuers, CRL distribution points) was fetched over HTTP; each URL and what it served is listed below",
 		Fix:      "nothing to do; what a client cannot fetch, it cannot use",
 		Evidence: ev,

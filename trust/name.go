@@ -24,7 +24,7 @@ func ServerName(addr, configured string) (string, error) {
 	}
 	name = strings.TrimSuffix(strings.TrimSuffix(strings.TrimPrefix(name, "["), "]"), ".")
 	if name == "" {
-		return "", fmt.Errorf("trust: %q has no host name to verify the server's certificate against; give one (--servername)", addr)
+		return "", fmt.Errorf("trust: %q has no host name to verify the server's certificate against; give the server name", addr)
 	}
 	if strings.ContainsAny(name, " /\t\n") {
 		return "", fmt.Errorf("trust: server name %q is not a host name or an IP address", name)

@@ -36,16 +36,23 @@
 //
 // # Verdicts
 //
-// [WhoTrusts] verifies a chain with crypto/x509 once per stack, each time
-// against only the roots that stack would load: eagerly read bundles, or
-// for OpenSSL's CApath and Qt's on-demand mode, HASH.0, HASH.1, ... looked
-// up by each issuer's subject hash. Each [StackVerdict] that says no names
-// the missing file or link and the fix.
+// [WhoTrusts] verifies a chain once per stack, each time against only the
+// roots that stack would load (eagerly read bundles, or for OpenSSL's
+// CApath and Qt's on-demand mode, HASH.0, HASH.1, ... looked up by each
+// issuer's subject hash) and by that stack's own rules: Go's verdict is
+// crypto/x509's; OpenSSL-based stacks (openssl, curl, python, Qt) and GnuTLS
+// are judged by a model of their rules (name matching and the Common Name,
+// wildcards, security level or verification profile, SHA-1, extended and
+// plain key usage, CA flags, critical extensions, partial chains,
+// validity), checked against the real clients in the tests and documented
+// in docs/stacks.md. Each [StackVerdict] that says no names the rule
+// ([StackVerdict.Rule]), the missing file or link, and the fix; one that
+// says yes lists what it accepted that a strict verifier refuses
+// ([StackVerdict.Lenient]).
 //
 // # Limits
 //
-// Java keystores and NSS databases are listed, not read. x509 accepts any
-// root-set certificate as an anchor, like curl's X509_V_FLAG_PARTIAL_CHAIN;
-// other OpenSSL clients insist on a self-signed anchor unless configured
-// otherwise.
+// Java keystores and NSS databases are listed, not read. Name
+// constraints, policies and revocation are not modelled, nor what an
+// application configures for itself.
 package truststore

@@ -31,6 +31,12 @@ type Options struct {
 	// scan and hides HASH.N+1. True models OpenSSL 3.0.22 and later
 	// (openssl/openssl PR #31594), which skip the dangling link.
 	OpenSSLSkipsDangling bool
+	// OpenSSLSecLevel is the security level of OpenSSL-based clients
+	// (SSL_CTX_set_security_level: minimum key sizes, no SHA-1 signatures
+	// from level 1). Zero means the machine's: @SECLEVEL=N in
+	// OPENSSLDIR/openssl.cnf or the crypto policy, else 2 on Debian and
+	// Fedora, else 1.
+	OpenSSLSecLevel int
 }
 
 // now returns the time to check certificates against.
@@ -132,6 +138,17 @@ type StackVerdict struct {
 	Reason string `json:"reason,omitempty"`
 	// Fix is the concrete remedy when Trusted is false.
 	Fix string `json:"fix,omitempty"`
+	// Rule names which of the stack's rules refused the chain (one of the
+	// Rule constants: roots, name, key-size, signature…) when Trusted is
+	// false.
+	Rule string `json:"rule,omitempty"`
+	// Lenient lists what this stack accepted that a strict verifier
+	// (tlskit's, Go's, a browser's) refuses: a name matched by the
+	// Common Name, a 1024-bit key, a partial chain.
+	Lenient []string `json:"lenient,omitempty"`
+	// Note states an assumption the verdict rests on (a Python 3.13 whose
+	// strict mode is not modelled).
+	Note string `json:"note,omitempty"`
 	// Stricter is set, by a caller that verified the chain with tlskit's
 	// own verifier (check --stacks, truststore --verify), when this stack
 	// accepts a chain tlskit refuses: the rule tlskit enforces and the

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 	"time"
 )
@@ -190,12 +191,15 @@ func (a *auditor) hashIndexed(dirs []string) int {
 }
 
 // WhoTrusts verifies chain (leaf first, as a server sends it) for the DNS
-// name name as of opts.Time, once per [Stacks] entry, against the roots that
-// stack would load under opts.Root with opts.Env. An empty name skips the
-// name check. Verification is crypto/x509's, for the server-auth usage; the
-// stacks differ only in which roots they can find. Note that x509 accepts
-// any certificate in the root set as an anchor, as curl's
-// X509_V_FLAG_PARTIAL_CHAIN does.
+// name name as of opts.Time, once per [Stacks] entry: against the roots that
+// stack would load under opts.Root with opts.Env, and by that stack's own
+// rules (how it matches names and whether it reads the Common Name, its
+// minimum key sizes and signature hashes (OpenSSL's security level,
+// GnuTLS's verification profile), extended key usage, whether a trusted
+// intermediate may end the path, validity). Go's verdict is crypto/x509's;
+// the others are this package's model of OpenSSL and GnuTLS, checked
+// against the real clients in its tests (docs/stacks.md). An empty name
+// skips the name check.
 func WhoTrusts(opts Options, chain []*x509.Certificate, name string) ([]StackVerdict, error) {
 	if len(chain) == 0 || chain[0] == nil {
 		return nil, errors.New("truststore: WhoTrusts needs a chain with at least the leaf certificate")
@@ -216,14 +220,11 @@ func WhoTrusts(opts Options, chain []*x509.Certificate, name string) ([]StackVer
 	return out, nil
 }
 
-// verdict verifies chain against one stack's roots.
+// verdict verifies chain against one stack's roots, by its rules.
 func (a *auditor) verdict(p plan, chain []*x509.Certificate, name string, at time.Time) StackVerdict {
 	v := StackVerdict{Stack: p.stack}
 	l := a.loadEager(p)
-	pool := x509.NewCertPool()
-	for _, c := range l.certs {
-		pool.AddCert(c)
-	}
+	roots := slices.Clone(l.certs)
 	v.Roots = len(l.certs)
 	v.Sources = l.sources
 	var hashDirs []string
@@ -256,18 +257,54 @@ func (a *auditor) verdict(p plan, chain []*x509.Certificate, name string, at tim
 			found, st := a.lookupHash(hashDirs, n, a.opts.OpenSSLSkipsDangling)
 			steps = append(steps, st...)
 			for _, c := range found {
-				pool.AddCert(c)
+				if !slices.ContainsFunc(roots, c.Equal) {
+					roots = append(roots, c)
+				}
 				if !bytes.Equal(c.RawIssuer, c.RawSubject) {
 					queue = append(queue, c.RawIssuer)
 				}
 			}
 		}
 	}
+	r := a.rulesFor(p.stack)
+	v.Note = r.note
+	var ref *refusal
+	if r.engine == engineGo {
+		var found bool
+		ref, v.Lenient, found = a.judgeGo(chain, roots, name, at)
+		if !found {
+			a.explain(&v, p, chain, hashDirs, steps)
+			return v
+		}
+	} else {
+		var found bool
+		ref, v.Lenient, found = a.judge(r, p.stack, chain, roots, name, at)
+		if !found {
+			a.explain(&v, p, chain, hashDirs, steps)
+			return v
+		}
+	}
+	if ref != nil {
+		v.Lenient = nil
+		v.Reason, v.Fix, v.Rule = ref.reason, ref.fix, ref.rule
+		return v
+	}
+	v.Trusted = true
+	return v
+}
+
+// judgeGo verifies with crypto/x509 itself, for the server-auth usage: Go's
+// verdict is Go's. found is false when the failure is a missing root.
+func (a *auditor) judgeGo(chain, roots []*x509.Certificate, name string, at time.Time) (ref *refusal, lenient []string, found bool) {
+	pool := x509.NewCertPool()
+	for _, c := range roots {
+		pool.AddCert(c)
+	}
 	inter := x509.NewCertPool()
 	for _, c := range chain[1:] {
 		inter.AddCert(c)
 	}
-	_, err := chain[0].Verify(x509.VerifyOptions{
+	chains, err := chain[0].Verify(x509.VerifyOptions{
 		Roots:         pool,
 		Intermediates: inter,
 		DNSName:       name,
@@ -275,17 +312,84 @@ func (a *auditor) verdict(p plan, chain []*x509.Certificate, name string, at tim
 		KeyUsages:     []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 	})
 	if err == nil {
-		v.Trusted = true
-		return v
+		p := chains[0]
+		for _, c := range p {
+			if alg, bits, sec := keyStrength(c); sec > 0 && sec < 112 {
+				lenient = append(lenient, fmt.Sprintf("accepts the %d-bit %s key of %q (crypto/x509 sets no minimum key size)", bits, alg, nameOf(c, false)))
+			}
+		}
+		if last := p[len(p)-1]; len(p) > 1 && !a.selfIssued(last) {
+			lenient = append(lenient, fmt.Sprintf("trusts %q, which is not a self-signed root, as an anchor (crypto/x509 accepts any certificate of its root pool as one)", nameOf(last, false)))
+		}
+		return nil, lenient, true
 	}
-	var ua x509.UnknownAuthorityError
-	if !errors.As(err, &ua) {
-		v.Reason = p.stack + ": " + err.Error()
-		v.Fix = "the chain itself is at fault, not this stack's roots; every stack rejects it for the same reason"
-		return v
+	leaf := chain[0]
+	var he x509.HostnameError
+	var ci x509.CertificateInvalidError
+	var uc x509.UnhandledCriticalExtension
+	switch {
+	case errors.As(err, &he):
+		if len(leaf.DNSNames) == 0 && len(leaf.IPAddresses) == 0 && slices.ContainsFunc(commonNames(leaf), func(cn string) bool {
+			ok, _ := stackRules{wild: wildLabel}.matchPattern(cn, strings.ToLower(name))
+			return ok
+		}) {
+			return &refusal{rule: RuleName,
+				reason: fmt.Sprintf("go: %v: Go (since 1.15), like browsers, matches names only against the subjectAltName extension, which this leaf does not have; its Common Name %q is ignored", err, leaf.Subject.CommonName),
+				fix:    fmt.Sprintf("reissue the leaf with %q as a DNS subjectAltName (every current CA does; OpenSSL, GnuTLS, curl and Python fall back to the Common Name, Go and browsers do not)", name)}, nil, true
+		}
+		return &refusal{rule: RuleName, reason: "go: " + err.Error() + " (Go matches the DNS and IP subjectAltNames; '*' only as the whole left-most label)",
+			fix: fmt.Sprintf("reissue the leaf with %q as a subjectAltName", name)}, nil, true
+	case errors.As(err, &ci):
+		rule := RuleOther
+		switch ci.Reason {
+		case x509.Expired:
+			rule = RuleValidity
+		case x509.NotAuthorizedToSign, x509.TooManyIntermediates:
+			rule = RuleCA
+		case x509.IncompatibleUsage:
+			rule = RulePurpose
+		}
+		return &refusal{rule: rule, reason: "go: " + err.Error(), fix: goFix(rule)}, nil, true
+	case errors.As(err, &uc):
+		return &refusal{rule: RuleCritical, reason: "go: " + err.Error(), fix: goFix(RuleCritical)}, nil, true
 	}
-	a.explain(&v, p, chain, hashDirs, steps)
-	return v
+	// Unknown authority: a missing root, unless a path exists that
+	// crypto/x509 refused for its signature hash (it refuses SHA-1 and
+	// MD5 signatures outright).
+	for _, p := range func() [][]*x509.Certificate { ps, _ := a.paths(chain, roots, true); return ps }() {
+		for i, c := range p {
+			if i > 0 && !(c.BasicConstraintsValid && c.IsCA) && !(c.Version == 1 && a.selfIssued(c)) {
+				return &refusal{rule: RuleCA,
+					reason: fmt.Sprintf("go: %v: %q issues %q but is not a CA (no basicConstraints CA:TRUE)", err, nameOf(c, false), nameOf(p[i-1], false)),
+					fix:    fmt.Sprintf("reissue %q with basicConstraints CA:TRUE, or send the right intermediate", nameOf(c, false))}, nil, true
+			}
+			if i == len(p)-1 {
+				break
+			}
+			if h, sec := sigHash(c.SignatureAlgorithm); sec < 80 {
+				return &refusal{rule: RuleSignature,
+					reason: fmt.Sprintf("go: x509: %q is signed with %s, which crypto/x509 refuses (insecure algorithm) since Go 1.18", nameOf(c, false), h),
+					fix:    fmt.Sprintf("reissue %q with a SHA-256 signature", nameOf(c, false))}, nil, true
+			}
+		}
+		return &refusal{rule: RuleOther, reason: "go: " + err.Error(), fix: "see the reason"}, nil, true
+	}
+	return nil, nil, false
+}
+
+// goFix is the remedy for a crypto/x509 refusal by rule.
+func goFix(rule string) string {
+	switch rule {
+	case RuleValidity:
+		return "renew the certificate that is out of its validity period (for a root: replace it with its successor)"
+	case RuleCA:
+		return "send the intermediates that lead to the root, each a CA (basicConstraints CA:TRUE, keyUsage keyCertSign) within its path length"
+	case RulePurpose:
+		return "reissue the certificates with extendedKeyUsage serverAuth (or without the extension)"
+	case RuleCritical:
+		return "reissue the certificate without the unknown critical extension"
+	}
+	return "see the reason"
 }
 
 // topIssuer follows the sent chain from the leaf by issuer name and

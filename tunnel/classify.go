@@ -3,8 +3,10 @@ package tunnel
 import (
 	"crypto/tls"
 	"errors"
+	"io"
 	"net"
 	"os"
+	"reflect"
 	"strings"
 	"syscall"
 
@@ -58,25 +60,62 @@ func classify(err error, server bool) string {
 	if errors.As(err, &dnsErr) {
 		return finding.NetUnreachable
 	}
+	if code, ok := peerAlert(err); ok {
+		return alertFinding(code, server)
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) {
+		return finding.NetReset
+	}
+	// What crypto/tls decided itself, as a server, has no type: its own
+	// words are all there is.
 	msg := err.Error()
 	switch {
-	case strings.Contains(msg, "client didn't provide a certificate"), strings.Contains(msg, "remote error: tls: certificate required"):
+	case strings.Contains(msg, "client didn't provide a certificate"):
 		return finding.ClientCertRequired
-	case strings.Contains(msg, "remote error: tls: bad certificate"), strings.Contains(msg, "remote error: tls: unknown certificate authority"),
-		strings.Contains(msg, "remote error: tls: certificate unknown"), strings.Contains(msg, "remote error: tls: unsupported certificate"),
-		strings.Contains(msg, "remote error: tls: certificate expired"), strings.Contains(msg, "remote error: tls: certificate revoked"):
+	case strings.Contains(msg, "client offered only unsupported versions"):
+		return finding.ProtocolVersionMismatch
+	case strings.Contains(msg, "no cipher suite supported"):
+		return finding.ProtocolNoSharedCipher
+	}
+	return finding.ProtocolAlert
+}
+
+// peerAlert returns the alert the peer sent, when err is one: a
+// tls.AlertError (what crypto/tls wraps for QUIC and may wrap elsewhere),
+// or the *net.OpError "remote error" crypto/tls returns for a received
+// alert, whose Err is its unexported alert type, a uint8.
+func peerAlert(err error) (uint8, bool) {
+	var ae tls.AlertError
+	if errors.As(err, &ae) {
+		return uint8(ae), true
+	}
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "remote error" && op.Err != nil {
+		if v := reflect.ValueOf(op.Err); v.Kind() == reflect.Uint8 {
+			return uint8(v.Uint()), true
+		}
+	}
+	return 0, false
+}
+
+// alertFinding maps an alert from the peer (RFC 8446 §6) to a finding id.
+// A certificate alert is about our client certificate when we are the
+// client, about the tunnel's certificate when we are the server.
+func alertFinding(code uint8, server bool) string {
+	switch code {
+	case 116: // certificate_required
+		return finding.ClientCertRequired
+	case 42, 43, 44, 45, 46, 48: // bad, unsupported, revoked, expired, unknown certificate; unknown_ca
 		if server {
 			return finding.ServerCertRejected
 		}
 		return finding.ClientCertRejected
-	case strings.Contains(msg, "protocol version not supported"):
+	case 70: // protocol_version
 		return finding.ProtocolVersionMismatch
-	case strings.Contains(msg, "no cipher suite supported"), strings.Contains(msg, "handshake failure"):
+	case 40, 71: // handshake_failure, insufficient_security
 		return finding.ProtocolNoSharedCipher
-	case strings.Contains(msg, "unrecognized name"):
+	case 112: // unrecognized_name
 		return finding.SNIUnrecognizedName
-	case errors.Is(err, net.ErrClosed), strings.Contains(msg, "EOF"):
-		return finding.NetReset
 	}
 	return finding.ProtocolAlert
 }

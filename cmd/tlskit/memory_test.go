@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/tlskit/tlskit/internal/peertest"
+	"github.com/tlskit/tlskit/internal/schematest"
 )
 
 // maxCheckRSS is the peak resident set size `tlskit check` may reach,
@@ -119,6 +120,7 @@ func TestCheckMemoryBounded(t *testing.T) {
 			if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
 				t.Fatalf("output is not one JSON report: %v\n%.500s\n%s", err, out.Bytes(), errb.Bytes())
 			}
+			schematest.Check(t, "check", out.Bytes())
 			if len(rep.Transcript) > 1100 {
 				t.Errorf("%d transcript events: the event bound did not hold", len(rep.Transcript))
 			}

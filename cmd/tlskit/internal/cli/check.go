@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/tlskit/tlskit/diagnose"
+	"github.com/tlskit/tlskit/finding"
 	"github.com/tlskit/tlskit/keylog"
 	"github.com/tlskit/tlskit/probe"
 	"github.com/tlskit/tlskit/render"
@@ -99,7 +100,7 @@ wrong flag or argument, or a file it names that is missing or unusable.`,
 			}
 			rep := probe.Run(cmd.Context(), opts)
 			kerr := closeFn()
-			if err := printReport(stdio.Out, rep, f.jsonOut, render.Options{Brief: f.brief, Time: opts.Time}); err != nil {
+			if err := printReport(stdio.Out, rep, f.jsonOut, render.Options{Brief: f.brief, Time: opts.Time, Width: outputWidth(stdio.Out), Flags: f.settingFlags()}); err != nil {
 				return err
 			}
 			if err := f.many.writeHTML([]*diagnose.Report{rep}, opts.Time); err != nil {
@@ -121,7 +122,7 @@ wrong flag or argument, or a file it names that is missing or unusable.`,
 // register defines check's flags on fl.
 func (f *checkFlags) register(fl *pflag.FlagSet) {
 	fl.SortFlags = false
-	f.trust.register(fl, groupTrust|groupName|groupVersions|groupTime|groupTimeout|groupChecks, 10*time.Second)
+	f.trust.register(fl, checkGroups, 10*time.Second)
 	fl.StringVar(&f.certFile, "cert", "", "client certificate `FILE` (PEM) to present")
 	fl.StringVar(&f.keyFile, "key", "", "private key `FILE` (PEM) of --cert")
 	fl.StringSliceVar(&f.alpn, "alpn", nil, "application protocols to offer, e.g. h2,http/1.1")
@@ -134,6 +135,20 @@ func (f *checkFlags) register(fl *pflag.FlagSet) {
 	fl.Var(&f.expiring, "expiring-within", "warn about certificates that expire within this `DURATION` (30d, 720h; 0 turns it off)")
 	f.many.register(fl)
 	f.starttls.register(fl)
+}
+
+// checkGroups are the shared flags check registers.
+const checkGroups = groupTrust | groupName | groupVersions | groupTime | groupTimeout | groupChecks
+
+// settingFlags maps the settings a finding's fix may name to check's flags.
+func (f *checkFlags) settingFlags() map[string]string {
+	return f.trust.settingFlags(map[string]string{
+		finding.SettingClientCert: "--cert and --key",
+		finding.SettingALPN:       "--alpn",
+		finding.SettingInsecure:   "--insecure",
+		finding.SettingKeyLog:     "--keylog (writes one; a capture is decrypted with tlskit pcap --keylog)",
+		finding.SettingStartTLS:   "--starttls",
+	})
 }
 
 // options turns flags into probe options. The returned func closes files the
@@ -208,6 +223,7 @@ func (f *checkFlags) options(target string, stderr io.Writer) (probe.Options, fu
 }
 
 func printReport(w io.Writer, rep *diagnose.Report, jsonOut bool, o render.Options) error {
+	render.AddFlags(rep.Findings, o.Flags)
 	if jsonOut {
 		return render.JSON(w, rep)
 	}

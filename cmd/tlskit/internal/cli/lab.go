@@ -77,6 +77,9 @@ func labCheck(c lab.Case) *checkFlags {
 	if c.Client.Timeout > 0 {
 		f.trust.timeout = c.Client.Timeout
 	}
+	if c.Client.MinVersion != 0 {
+		f.trust.minVersion = versionFlag(c.Client.MinVersion)
+	}
 	f.trust.crls = append([]string(nil), c.Client.CRLFiles...)
 	f.trust.fetch = c.Client.Fetch
 	f.starttls.proto = c.Client.StartTLS
@@ -95,6 +98,9 @@ func labCommand(c lab.Case) string {
 	}
 	if c.Client.Timeout > 0 {
 		args = append(args, "--timeout", c.Client.Timeout.String())
+	}
+	if c.Client.MinVersion != 0 {
+		args = append(args, "--min-version", versionFlag(c.Client.MinVersion))
 	}
 	for _, crl := range c.Client.CRLFiles {
 		args = append(args, "--crl", crl)
@@ -176,7 +182,7 @@ explained with the finding it was built to show.`,
 				failed = failed || !r.OK
 				results = append(results, r)
 				if !jsonOut {
-					if err := render.Demo(stdio.Out, i+1, len(cases), r, full); err != nil {
+					if err := render.Demo(stdio.Out, i+1, len(cases), r, full, render.Options{Width: outputWidth(stdio.Out), Flags: (&checkFlags{trust: trustFlags{groups: checkGroups}}).settingFlags()}); err != nil {
 						return err
 					}
 				}

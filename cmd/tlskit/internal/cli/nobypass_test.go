@@ -24,6 +24,7 @@ import (
 	"github.com/tlskit/tlskit"
 	"github.com/tlskit/tlskit/finding"
 	"github.com/tlskit/tlskit/internal/peertest"
+	"github.com/tlskit/tlskit/internal/schematest"
 	"github.com/tlskit/tlskit/lab"
 	"github.com/tlskit/tlskit/tunnel"
 )
@@ -351,6 +352,7 @@ func checkEntry(t *testing.T, w *bypassWorld, c clientCase, target string) strin
 	if code == ExitUsage {
 		return errConfig
 	}
+	schematest.Check(t, "check", []byte(out))
 	return reportOutcome(t, code, out, errs)
 }
 
@@ -417,6 +419,8 @@ func pcapEntry(t *testing.T, w *bypassWorld, c clientCase, target string) string
 	if err := json.Unmarshal([]byte(out), &res); err != nil || len(res.Connections) != 1 {
 		t.Fatalf("pcap exit %d: want one connection: %v\n%s\n%s\ndumpcap: %s", code, err, out, errs, dumpErr.String())
 	}
+	schematest.Check(t, "pcap", []byte(out))
+	schematest.Check(t, "pcap#/$defs/connection", res.Connections[0])
 	pcode := ExitOK
 	if code != ExitOK {
 		pcode = ExitProblem

@@ -162,7 +162,7 @@ func runPcap(stdio Stdio, f *pcapFlags, path string) error {
 	// would otherwise make a system call per record.
 	bw := bufio.NewWriterSize(stdio.Out, 256<<10)
 	defer bw.Flush()
-	out := &render.CapturePrinter{W: bw, JSON: f.jsonOut, Brief: f.brief}
+	out := &render.CapturePrinter{W: bw, JSON: f.jsonOut, Brief: f.brief, Width: outputWidth(stdio.Out), Flags: f.trust.settingFlags(map[string]string{finding.SettingKeyLog: "--keylog", finding.SettingServerKey: "--rsa-key"})}
 	problem := false
 	opts.OnConnection = func(c *capture.Connection) error {
 		if c.Verdict == diagnose.Failed || finding.Worst(c.Findings) == finding.Error {

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/tlskit/tlskit"
+	"github.com/tlskit/tlskit/finding"
 	"github.com/tlskit/tlskit/trust"
 )
 
@@ -103,6 +104,33 @@ func (f *trustFlags) register(fs *pflag.FlagSet, groups flagGroup, timeoutDefaul
 		fs.StringArrayVar(&f.crls, "crl", nil, "check revocation against the CRL in `FILE` (PEM or DER; repeatable): a revoked certificate, or a CRL of its issuer that cannot be used, refuses the chain")
 		fs.BoolVar(&f.fetch, "fetch", false, "fetch what the chain points at: a missing intermediate from its AIA URL and CRLs from their distribution points (http, bounded); off by default: no network")
 	}
+}
+
+// settingFlags maps the client settings a finding's fix may name
+// (finding.Setting*) to the flags this command registered for them, plus
+// the command's own (extra), so that render can name the flag: the
+// library's findings name no flag.
+func (f *trustFlags) settingFlags(extra map[string]string) map[string]string {
+	m := make(map[string]string)
+	add := func(g flagGroup, setting, flag string) {
+		if f.groups&g != 0 {
+			m[setting] = flag
+		}
+	}
+	add(groupTrust, finding.SettingTrust, "--trust or --ca-file")
+	add(groupTrust, finding.SettingPin, "--pin")
+	add(groupName, finding.SettingServerName, "--servername")
+	add(groupVersions, finding.SettingMinVersion, "--min-version")
+	add(groupVersions, finding.SettingMaxVersion, "--max-version")
+	add(groupTime, finding.SettingVerifyTime, "--verify-time")
+	add(groupTimeout, finding.SettingTimeout, "--timeout")
+	add(groupChecks, finding.SettingCRL, "--crl")
+	add(groupChecks, finding.SettingFetch, "--fetch")
+	add(groupChecks, finding.SettingMaxInterm, "--max-depth")
+	for k, v := range extra {
+		m[k] = v
+	}
+	return m
 }
 
 // policy builds the one trust model, a tlskit.Policy, from the policy file
@@ -236,4 +264,9 @@ func parseVersion(flag, s string) (uint16, error) {
 		return tls.VersionTLS13, nil
 	}
 	return 0, usagef("versions are 1.0, 1.1, 1.2 or 1.3", "%s %q is not a TLS version", flag, s)
+}
+
+// versionFlag is the --min-version/--max-version value of a TLS version.
+func versionFlag(v uint16) string {
+	return strings.TrimPrefix(tls.VersionName(v), "TLS ")
 }

@@ -79,7 +79,7 @@ refuses the chain, or the output cannot be written); 2 usage error.`,
 			if jsonOut {
 				err = render.JSON(stdio.Out, res)
 			} else {
-				err = render.Truststore(stdio.Out, res, showCerts)
+				err = render.Truststore(stdio.Out, res, showCerts, render.Options{Width: outputWidth(stdio.Out)})
 			}
 			if err != nil {
 				return err
@@ -99,6 +99,9 @@ refuses the chain, or the output cannot be written); 2 usage error.`,
 	return cmd
 }
 
+// whoTrusts asks every stack about chain, and notes on those that accept
+// it where tlskit's own verdict (against this machine's roots) refuses it,
+// and why that still matters.
 func whoTrusts(opts truststore.Options, chain []*x509.Certificate, name string) (*render.ChainStacks, error) {
 	verdicts, err := truststore.WhoTrusts(opts, chain, name)
 	if err != nil {

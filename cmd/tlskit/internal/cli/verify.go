@@ -133,7 +133,7 @@ func (f *verifyFlags) run(ctx context.Context, file string, stdio Stdio) error {
 	if f.jsonOut {
 		err = render.JSON(stdio.Out, rep)
 	} else {
-		err = render.ChainReport(stdio.Out, rep, render.Options{Time: func() time.Time { return at }, Brief: f.brief})
+		err = render.ChainReport(stdio.Out, rep, render.Options{Time: func() time.Time { return at }, Brief: f.brief, Width: outputWidth(stdio.Out)})
 	}
 	if err != nil {
 		return err

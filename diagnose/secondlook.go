@@ -1,0 +1,534 @@
+package diagnose
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/asn1"
+	"fmt"
+	"math/big"
+	"slices"
+	"strings"
+
+	"github.com/tlskit/tlskit/finding"
+	"github.com/tlskit/tlskit/internal/wire"
+	"github.com/tlskit/tlskit/transcript"
+)
+
+// SecondLook is what a live check learned from ClientHellos of its own
+// after the server refused tlskit's (an alert right after the hello, a
+// close, or a ServerHello the client could not accept): one that offered
+// every version, cipher suite, key exchange group and signature scheme a
+// server may choose (its transcript, TLS 1.3 messages decrypted with its own
+// key share), and, when versions are the question, which versions the
+// server accepts offered one at a time. It lets the findings say what the
+// server wants instead of guessing from an alert.
+type SecondLook struct {
+	// Transcript is the wide hello's connection, decoded; nil when Err.
+	Transcript *transcript.Transcript
+	// Err is why the second look could not be taken.
+	Err error
+	// Versions lists the versions tried alone, in order, and whether the
+	// server answered each with a ServerHello; empty when not tried.
+	Versions []VersionTry
+}
+
+// VersionTry is one version offered alone in a second look.
+type VersionTry struct {
+	Version  wire.Version
+	Accepted bool
+}
+
+// LookSummary is the report's account of a second look.
+type LookSummary struct {
+	// Transcript is the second look's connection.
+	Transcript []transcript.Event `json:"transcript"`
+	// Version, CipherSuite, Group and SignatureScheme are what the server
+	// chose from everything offered; CertificateKey is its leaf's key
+	// algorithm. Empty when it did not say.
+	Version         string `json:"version,omitempty"`
+	CipherSuite     string `json:"cipher_suite,omitempty"`
+	Group           string `json:"group,omitempty"`
+	SignatureScheme string `json:"signature_scheme,omitempty"`
+	CertificateKey  string `json:"certificate_key,omitempty"`
+	// Refused is the server's alert when it refused the second look too.
+	Refused string `json:"refused,omitempty"`
+	// ServerVersions and RefusedVersions are the versions the server
+	// accepted and refused when offered one at a time.
+	ServerVersions  []string `json:"server_versions,omitempty"`
+	RefusedVersions []string `json:"refused_versions,omitempty"`
+	// Error is why the second look could not be taken.
+	Error string `json:"error,omitempty"`
+}
+
+// choice is what the server chose from a wide hello.
+type choice struct {
+	answered bool // a ServerHello (or HelloRetryRequest) came
+	hrr      bool
+	version  wire.Version
+	suite    wire.CipherSuite
+	group    wire.NamedGroup // TLS 1.3 key share or HRR group, TLS 1.2 ECDHE curve
+	dhBits   int             // TLS 1.2 finite-field DHE: the prime's size
+	scheme   wire.SignatureScheme
+	key      string // the leaf's key algorithm, "" if unknown
+	keyOK    bool   // crypto/tls can use that key
+	alert    *transcript.Event
+}
+
+func (l *SecondLook) choice() choice {
+	var c choice
+	if l == nil || l.Transcript == nil {
+		return c
+	}
+	tr := l.Transcript
+	for _, a := range tr.Alerts() {
+		if a.From == transcript.Server && a.Level == "fatal" {
+			c.alert = a
+			break
+		}
+	}
+	e := tr.First(transcript.Server, "server_hello")
+	if e == nil {
+		e = tr.First(transcript.Server, "hello_retry_request")
+	}
+	if e == nil {
+		return c
+	}
+	sh, ok := e.Message.(*wire.ServerHello)
+	if !ok {
+		return c
+	}
+	c.answered, c.version, c.suite = true, sh.SelectedVersion(), sh.CipherSuite
+	if sh.IsHelloRetryRequest() {
+		c.hrr = true
+		c.group, _ = sh.Extensions.Find(wire.ExtKeyShare).Parsed.(wire.NamedGroup)
+		return c
+	}
+	if ks, ok := sh.Extensions.Find(wire.ExtKeyShare).Parsed.(wire.KeyShare); ok {
+		c.group = ks.Group
+	}
+	if e := tr.First(transcript.Server, "server_key_exchange"); e != nil {
+		if m, ok := e.Message.(*wire.ServerKeyExchange); ok {
+			if m.Group != 0 {
+				c.group = m.Group
+			}
+			if len(m.P) > 0 {
+				c.dhBits = new(big.Int).SetBytes(m.P).BitLen()
+			}
+			c.scheme = m.SignatureScheme
+		}
+	}
+	if e := tr.First(transcript.Server, "certificate_verify"); e != nil {
+		if m, ok := e.Message.(*wire.CertificateVerify); ok {
+			c.scheme = m.SignatureScheme
+		}
+	}
+	if e := tr.First(transcript.Server, "certificate"); e != nil {
+		if m, ok := e.Message.(*wire.Certificate); ok && len(m.Certificates()) > 0 {
+			c.key, c.keyOK = leafKey(m.Certificates()[0])
+		}
+	}
+	return c
+}
+
+// leafKey names a certificate's public key algorithm and says whether Go's
+// crypto/tls can use it (RSA, ECDSA P-256/384/521, Ed25519).
+func leafKey(der []byte) (string, bool) {
+	var cert struct {
+		TBS struct {
+			Version   int `asn1:"optional,explicit,default:0,tag:0"`
+			Serial    asn1.RawValue
+			Sig       asn1.RawValue
+			Issuer    asn1.RawValue
+			Validity  asn1.RawValue
+			Subject   asn1.RawValue
+			PublicKey struct {
+				Algorithm struct {
+					OID    asn1.ObjectIdentifier
+					Params asn1.RawValue `asn1:"optional"`
+				}
+				Key asn1.BitString
+			}
+		} `asn1:""`
+	}
+	if rest, err := asn1.Unmarshal(der, &cert); err != nil || len(rest) > 0 {
+		return "", false
+	}
+	switch oid := cert.TBS.PublicKey.Algorithm.OID; {
+	case oid.Equal(asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 10}):
+		return "RSASSA-PSS", false
+	case oid.Equal(asn1.ObjectIdentifier{1, 2, 840, 10040, 4, 1}):
+		return "DSA", false
+	case oid.Equal(asn1.ObjectIdentifier{1, 3, 101, 113}):
+		return "Ed448", false
+	}
+	c, err := x509.ParseCertificate(der)
+	if err != nil {
+		return "", false
+	}
+	switch c.PublicKeyAlgorithm {
+	case x509.RSA, x509.Ed25519:
+		return c.PublicKeyAlgorithm.String(), true
+	case x509.ECDSA:
+		return "ECDSA", true
+	}
+	return fmt.Sprintf("public key algorithm %v", cert.TBS.PublicKey.Algorithm.OID), false
+}
+
+// Summary returns the report's account of the second look.
+func (l *SecondLook) Summary() *LookSummary {
+	if l == nil {
+		return nil
+	}
+	s := &LookSummary{Transcript: []transcript.Event{}}
+	if l.Err != nil {
+		s.Error = l.Err.Error()
+	}
+	if l.Transcript != nil {
+		s.Transcript = l.Transcript.Events
+	}
+	c := l.choice()
+	if c.answered {
+		s.Version = c.version.String()
+		if c.suite != 0 && !c.hrr {
+			s.CipherSuite = c.suite.String()
+		}
+		if c.group != 0 {
+			s.Group = c.group.String()
+		} else if c.dhBits > 0 {
+			s.Group = fmt.Sprintf("finite-field DH, %d-bit prime", c.dhBits)
+		}
+		if c.scheme != 0 {
+			s.SignatureScheme = c.scheme.String()
+		}
+		s.CertificateKey = c.key
+	} else if c.alert != nil {
+		s.Refused = fmt.Sprintf("%s %s (%d)", c.alert.Level, c.alert.Description, c.alert.AlertCode)
+	}
+	for _, v := range l.Versions {
+		if v.Accepted {
+			s.ServerVersions = append(s.ServerVersions, v.Version.String())
+		} else {
+			s.RefusedVersions = append(s.RefusedVersions, v.Version.String())
+		}
+	}
+	return s
+}
+
+// said says in a sentence what the server chose from the wide hello.
+func (c choice) said() string {
+	if c.hrr {
+		return fmt.Sprintf("the server asked for another key share, group %s (HelloRetryRequest)", c.group)
+	}
+	parts := []string{c.version.String(), c.suite.String()}
+	switch {
+	case c.group != 0:
+		parts = append(parts, "group "+c.group.String())
+	case c.dhBits > 0:
+		parts = append(parts, fmt.Sprintf("finite-field DH with a %d-bit prime", c.dhBits))
+	}
+	if c.scheme != 0 {
+		parts = append(parts, "signature scheme "+c.scheme.String())
+	}
+	if c.key != "" {
+		parts = append(parts, "a certificate with an "+c.key+" key")
+	}
+	return "the server chose " + strings.Join(parts, ", ")
+}
+
+// lookIntro is the evidence sentence every second-look finding starts its
+// second half with.
+const lookIntro = "tlskit then sent a second ClientHello of its own that offers every version, cipher suite, key exchange group and signature scheme a server may choose"
+
+// secondLookFinding explains a refused hello from the second look: a
+// version outside the client's range, or something the server wants that
+// tlskit's client does not offer. ok is false when the second look does
+// not explain it; note is then evidence to add to the usual finding.
+func secondLookFinding(in Input, f facts, evidence string) (fd finding.Finding, ok bool, note string) {
+	l := in.SecondLook
+	if l == nil || f.clientHello == nil {
+		return fd, false, ""
+	}
+	if l.Err != nil {
+		return fd, false, fmt.Sprintf(" (A second look at what the server wants failed: %v.)", l.Err)
+	}
+	c := l.choice()
+	offered := f.clientHello.OfferedVersions()
+	if !c.answered {
+		if c.alert == nil {
+			return fd, false, " " + lookIntro + "; the server did not answer it either."
+		}
+		if len(l.Versions) > 0 && !slices.ContainsFunc(l.Versions, func(v VersionTry) bool { return v.Accepted }) || c.alert.AlertCode == 70 {
+			return versionMismatch(in, f, evidence, c), true, ""
+		}
+		return fd, false, fmt.Sprintf(" %s, and the server refused that too (alert %s): it accepts nothing a TLS 1.0 to 1.3 client can offer, as it is configured now.", lookIntro, c.alert.Description)
+	}
+	if !slices.Contains(offered, c.version) {
+		return versionMismatch(in, f, evidence, c), true, ""
+	}
+	ch := f.clientHello
+	groups, _ := ch.Extensions.Find(wire.ExtSupportedGroups).Parsed.([]wire.NamedGroup)
+	schemes, _ := ch.Extensions.Find(wire.ExtSignatureAlgorithms).Parsed.([]wire.SignatureScheme)
+	said := c.said()
+	if c.hrr {
+		if !slices.Contains(groups, c.group) {
+			return unsupported(evidence, said, fmt.Sprintf("the key exchange group %s", c.group), groupWhy(c.group), groupFix), true, ""
+		}
+		return fd, false, fmt.Sprintf(" %s; %s, which tlskit's client offers too, so the group is not the cause.", lookIntro, said)
+	}
+	if !ch.OffersCipherSuite(c.suite) {
+		info, _ := c.suite.Info()
+		if why := brokenSuite(info); why != "" {
+			return onlyBroken(f, evidence, said, info, why), true, ""
+		}
+		return unsupported(evidence, said, "the cipher suite "+c.suite.String(), suiteWhy(info), suiteFix(info)), true, ""
+	}
+	if c.group != 0 && !slices.Contains(groups, c.group) {
+		return unsupported(evidence, said, fmt.Sprintf("the key exchange group %s", c.group), groupWhy(c.group), groupFix), true, ""
+	}
+	if c.key != "" && !c.keyOK {
+		return unsupported(evidence, said, "a certificate with an "+c.key+" key", keyWhy(c.key, c.scheme), keyFix), true, ""
+	}
+	if c.scheme != 0 && !slices.Contains(schemes, c.scheme) {
+		return unsupported(evidence, said, "the signature scheme "+c.scheme.String(), schemeWhy(c.scheme), ""), true, ""
+	}
+	return fd, false, fmt.Sprintf(" %s; %s, all of which tlskit's client offers too, so what the server refused in the first hello is something else (an extension, its size or order).", lookIntro, said)
+}
+
+// unsupported is protocol.client-unsupported: the server wants something
+// tlskit's TLS client does not speak.
+func unsupported(evidence, said, what, why, fix string) finding.Finding {
+	if fix == "" {
+		fix = "For Go clients (and tlskit), also enable on the server ECDHE key exchange with AES-GCM or ChaCha20-Poly1305, TLS 1.3, and an RSA (rsaEncryption) or ECDSA P-256 certificate"
+	}
+	return finding.Finding{ID: finding.ProtocolClientUnsupported, Severity: finding.Error,
+		Title:  fmt.Sprintf("This server only offers %s, which tlskit's TLS client (Go's crypto/tls) does not speak", what),
+		Detail: fmt.Sprintf("%s %s; %s. tlskit's own ClientHello did not offer it: %s. tlskit cannot complete this handshake, so it cannot verify the server's chain.", evidence, lookIntro, said, why),
+		Fix:    fix + ". Meanwhile, check the server with a client that speaks it (the detail says which)."}
+}
+
+// onlyBroken is protocol.no-shared-cipher when the one suite the server
+// accepts is one no current client offers.
+func onlyBroken(f facts, evidence, said string, s wire.CipherSuiteInfo, why string) finding.Finding {
+	fd := noSharedCipher(f, evidence)
+	fd.Title = fmt.Sprintf("The server accepts only %s, which no current client offers", s.Name)
+	fd.Detail = fmt.Sprintf("%s %s; %s. That suite %s: Go's crypto/tls, OpenSSL 3's default list and curl no longer offer it.", evidence, lookIntro, said, why)
+	fd.Fix = "Enable modern suites on the server (TLS 1.3, and TLS 1.2 ECDHE with AES-GCM or ChaCha20-Poly1305) and retire " + s.Name + "."
+	return fd
+}
+
+// The fixes of protocol.client-unsupported by cause.
+const (
+	groupFix = "For Go clients (and tlskit), also offer an elliptic-curve group on the server (x25519, P-256; X25519MLKEM768 for post-quantum key exchange)"
+	keyFix   = "For Go clients (and tlskit), also serve a certificate with an ordinary RSA (rsaEncryption) or ECDSA P-256 key; rsaEncryption keys sign with RSA-PSS as well (rsa_pss_rsae_*)"
+)
+
+// suiteFix is the fix of protocol.client-unsupported for a suite.
+func suiteFix(s wire.CipherSuiteInfo) string {
+	if s.Kx == wire.KxRSA {
+		return "Enable ECDHE suites on the server (TLS 1.3, TLS 1.2 ECDHE with AES-GCM or ChaCha20-Poly1305): RSA key exchange has no forward secrecy and Go clients no longer offer it"
+	}
+	return "For Go clients (and tlskit), also enable on the server TLS 1.3 and TLS 1.2 ECDHE suites with AES-GCM or ChaCha20-Poly1305"
+}
+
+// brokenSuite says why a suite is one nobody should offer ("" if not).
+func brokenSuite(s wire.CipherSuiteInfo) string {
+	switch {
+	case s.NullCipher():
+		return "does not encrypt"
+	case s.Export:
+		return "uses export-grade keys"
+	case s.Anonymous():
+		return "authenticates nobody"
+	case s.Cipher == wire.CipherRC4:
+		return "uses RC4, which RFC 7465 prohibits"
+	case s.Cipher == wire.Cipher3DESCBC, s.Cipher == wire.CipherDESCBC, s.Cipher == wire.CipherIDEACBC, s.Cipher == wire.CipherRC2CBC:
+		return fmt.Sprintf("uses %s, a 64-bit block cipher open to SWEET32", s.Cipher)
+	}
+	return ""
+}
+
+// suiteWhy says why tlskit's client did not offer a suite, and who does.
+func suiteWhy(s wire.CipherSuiteInfo) string {
+	disabled := slices.ContainsFunc(tls.InsecureCipherSuites(), func(c *tls.CipherSuite) bool { return c.ID == uint16(s.ID) })
+	switch {
+	case s.Kx == wire.KxRSA && disabled:
+		return "Go's crypto/tls implements RSA key exchange but stopped offering it in Go 1.22 (it has no forward secrecy). OpenSSL-based clients (openssl s_client, curl, Python) still offer it and can connect; the server should also offer ECDHE, since RSA key exchange lets a stolen server key decrypt recorded traffic"
+	case disabled:
+		return "Go's crypto/tls implements it but does not offer it unless told to (it is in tls.InsecureCipherSuites)"
+	case s.Kx == wire.KxDHE:
+		return "Go's crypto/tls does not implement finite-field Diffie-Hellman (DHE) key exchange. OpenSSL-based clients (openssl s_client, curl, Python) and GnuTLS do and can connect"
+	case s.Cipher == wire.CipherAESCCM || s.Cipher == wire.CipherAESCCM8:
+		return "Go's crypto/tls does not implement AES-CCM suites (OpenSSL and GnuTLS do, though not in their default lists)"
+	}
+	return fmt.Sprintf("Go's crypto/tls does not implement %s (%s key exchange, %s)", s.Name, s.Kx, s.Cipher)
+}
+
+// groupWhy says why tlskit's client did not offer a group, and who does.
+func groupWhy(g wire.NamedGroup) string {
+	switch {
+	case g >= 256 && g <= 260:
+		return fmt.Sprintf("Go's crypto/tls does not implement the finite-field groups of RFC 7919 (%s). OpenSSL-based clients (openssl s_client, curl, Python) and GnuTLS offer them and can connect", g)
+	case g == wire.GroupX448:
+		return "Go's crypto/tls does not implement X448. OpenSSL-based clients (openssl s_client, curl, Python) and GnuTLS offer it and can connect"
+	}
+	return fmt.Sprintf("Go's crypto/tls does not implement the group %s", g)
+}
+
+// keyWhy says why tlskit's client cannot use a certificate's key.
+func keyWhy(key string, scheme wire.SignatureScheme) string {
+	if key == "RSASSA-PSS" {
+		s := "Go's crypto/tls (and crypto/x509) do not implement RSA-PSS public keys (id-RSASSA-PSS: an RSA key restricted to PSS signatures), which sign only with the rsa_pss_pss_* signature schemes, so tlskit's ClientHello offers none of them and the server has no certificate to offer it"
+		if scheme != 0 {
+			s += fmt.Sprintf(" (it signed with %s here)", scheme)
+		}
+		return s + ". OpenSSL-based clients (openssl s_client, curl, Python) and GnuTLS can connect; a certificate with an ordinary RSA (rsaEncryption) key works for every client, PSS signatures included (rsa_pss_rsae_*)"
+	}
+	return fmt.Sprintf("Go's crypto/tls does not support %s keys in TLS", key)
+}
+
+// schemeWhy says why tlskit's client did not offer a signature scheme.
+func schemeWhy(s wire.SignatureScheme) string {
+	switch {
+	case s >= 0x0809 && s <= 0x080b:
+		return fmt.Sprintf("Go's crypto/tls does not implement %s (RSA-PSS public keys). OpenSSL-based clients and GnuTLS do", s)
+	case s == 0x0201 || s == 0x0203:
+		return fmt.Sprintf("Go's crypto/tls stopped offering %s (SHA-1) in TLS 1.2 in Go 1.25; the server should sign with SHA-256", s)
+	}
+	return fmt.Sprintf("Go's crypto/tls does not implement the signature scheme %s", s)
+}
+
+// versionMismatch is protocol.version-mismatch with both sides' ranges:
+// what the client offered (and whether the user restricted it), and what
+// the second look found the server to accept.
+func versionMismatch(in Input, f facts, evidence string, c choice) finding.Finding {
+	offered := f.offeredVersions()
+	client := versionList(offered)
+	restricted := in.MinVersion != 0 || in.MaxVersion != 0
+	server, known := serverVersions(in.SecondLook, c)
+	title := fmt.Sprintf("The server and the client share no TLS version: the client offered %s", client)
+	if known != "" {
+		title += ", the server speaks " + known
+	}
+	detail := evidence + fmt.Sprintf(" The client offered %s", client)
+	switch {
+	case restricted:
+		detail += fmt.Sprintf(" (restricted by its settings to %s)", rangeOf(in.MinVersion, in.MaxVersion))
+	case in.SecondLook != nil:
+		detail += " (tlskit's default range, TLS 1.2 to 1.3)" // a live check: the client is tlskit's
+	}
+	detail += "."
+	if server != "" {
+		detail += " " + server
+	}
+	fd := finding.Finding{ID: finding.ProtocolVersionMismatch, Severity: finding.Error, Title: title, Detail: detail}
+	top, low := c.version, wire.Version(0)
+	for _, v := range in.SecondLook.versions() {
+		if v.Accepted && (low == 0 || v.Version < low) {
+			low = v.Version
+		}
+		if v.Accepted && v.Version > top {
+			top = v.Version
+		}
+	}
+	switch {
+	case !c.answered || top == 0:
+		fd.Fix = "The server accepted no version from TLS 1.0 to 1.3: it may speak only SSL 3.0, or refuse this client for another reason (its logs say which). Enable TLS 1.2 and 1.3 on the server."
+	case restricted && in.MinVersion != 0 && uint16(top) < in.MinVersion:
+		fd.Setting = finding.SettingMinVersion
+		fd.Fix = fmt.Sprintf("The client's minimum version (%s) is above what the server speaks: lower it to %s, or leave the default, to reach this server; and enable TLS 1.2 and 1.3 on the server.", wire.Version(in.MinVersion), top)
+		if top >= wire.VersionTLS12 {
+			fd.Fix = fmt.Sprintf("The client's minimum version (%s) is above what the server speaks: lower it to %s, or leave the default (TLS 1.2 to 1.3), to reach this server.", wire.Version(in.MinVersion), top)
+		}
+	case restricted && in.MaxVersion != 0 && low != 0 && uint16(low) > in.MaxVersion || restricted && in.MaxVersion != 0 && uint16(top) > in.MaxVersion && low == 0:
+		fd.Setting = finding.SettingMaxVersion
+		fd.Fix = fmt.Sprintf("The client's maximum version (%s) is below what the server speaks: raise it to %s, or leave the default (TLS 1.2 to 1.3), to reach this server. The server is right to refuse older versions.", wire.Version(in.MaxVersion), lowOr(low, top))
+	case top < wire.VersionTLS12:
+		fd.Setting = finding.SettingMinVersion
+		fd.Fix = fmt.Sprintf("Enable TLS 1.2 and 1.3 on the server (RFC 8996 deprecates TLS 1.0 and 1.1). Only to test this server, lower the client's minimum version to %s (never in production).", top)
+	default:
+		fd.Fix = "Enable TLS 1.2 and 1.3 on the server."
+	}
+	return fd
+}
+
+func lowOr(low, top wire.Version) wire.Version {
+	if low != 0 {
+		return low
+	}
+	return top
+}
+
+func (l *SecondLook) versions() []VersionTry {
+	if l == nil {
+		return nil
+	}
+	return l.Versions
+}
+
+// serverVersions says what the second look found out about the server's
+// versions: a sentence of evidence, and the range in a few words.
+func serverVersions(l *SecondLook, c choice) (sentence, short string) {
+	var acc, ref []string
+	for _, v := range l.versions() {
+		if v.Accepted {
+			acc = append(acc, v.Version.String())
+		} else {
+			ref = append(ref, v.Version.String())
+		}
+	}
+	switch {
+	case len(acc) > 0:
+		sentence = fmt.Sprintf("Offered one at a time, the server accepted %s", versionList(acc))
+		if len(ref) > 0 {
+			sentence += fmt.Sprintf(" and refused %s", versionList(ref))
+		}
+		sentence += "."
+		short = versionList(acc)
+		if len(ref) > 0 && len(acc) == 1 {
+			short += " only"
+		}
+	case c.answered:
+		sentence = fmt.Sprintf("%s, and the server chose %s, its highest.", lookIntro, c.version)
+		short = c.version.String() + " at most"
+	case len(ref) > 0:
+		sentence = fmt.Sprintf("Offered one at a time, the server refused every one of %s.", versionList(ref))
+		short = "none of them"
+	}
+	return sentence, short
+}
+
+// versionList writes versions, lowest first, as "TLS 1.3", "TLS 1.2 and
+// 1.3", "TLS 1.0, 1.1 and 1.2".
+func versionList(vs []string) string {
+	if len(vs) == 0 {
+		return "nothing readable"
+	}
+	vs = slices.Clone(vs)
+	slices.Sort(vs) // "SSL 3.0" < "TLS 1.0" < … < "TLS 1.3"
+	short := make([]string, len(vs))
+	for i, v := range vs {
+		short[i] = v
+		if i > 0 {
+			short[i] = strings.TrimPrefix(v, "TLS ")
+		}
+	}
+	if len(short) == 1 {
+		return short[0]
+	}
+	return strings.Join(short[:len(short)-1], ", ") + " and " + short[len(short)-1]
+}
+
+// rangeOf writes a configured version range.
+func rangeOf(lo, hi uint16) string {
+	l, h := "TLS 1.2", "TLS 1.3"
+	if lo != 0 {
+		l = wire.Version(lo).String()
+	}
+	if hi != 0 {
+		h = wire.Version(hi).String()
+	}
+	if l == h {
+		return l + " only"
+	}
+	return l + " to " + strings.TrimPrefix(h, "TLS ")
+}

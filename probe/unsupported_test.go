@@ -1,0 +1,163 @@
+package probe
+
+import (
+	"context"
+	"crypto/x509"
+	"fmt"
+	"net"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tlskit/tlskit/diagnose"
+	"github.com/tlskit/tlskit/finding"
+	"github.com/tlskit/tlskit/internal/peertest"
+	"github.com/tlskit/tlskit/lab"
+)
+
+// sClientConnects runs the real `openssl s_client` with its defaults,
+// trusting caFile, and reports whether the handshake completed and the
+// chain verified.
+func sClientConnects(t *testing.T, addr, name, caFile string) (bool, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "openssl", "s_client", "-connect", addr, "-servername", name, "-CAfile", caFile, "-verify_return_error")
+	cmd.Stdin = strings.NewReader("")
+	out, _ := cmd.CombinedOutput()
+	s := string(out)
+	return strings.Contains(s, "Verify return code: 0 (ok)") && !strings.Contains(s, "Cipher is (NONE)"), s
+}
+
+// curlConnects runs the real curl against an `openssl s_server -www`,
+// trusting caFile, and reports whether it fetched the page.
+func curlConnects(t *testing.T, addr, name, caFile string) (bool, string) {
+	t.Helper()
+	_, port, _ := net.SplitHostPort(addr)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "curl", "-sS", "-o", "/dev/null", "--cacert", caFile,
+		"--resolve", fmt.Sprintf("%s:%s:127.0.0.1", name, port), fmt.Sprintf("https://%s:%s/", name, port)).CombinedOutput()
+	return err == nil, string(out)
+}
+
+// pssCert makes a self-signed certificate with an RSA-PSS key
+// (id-RSASSA-PSS) for name with the real openssl, as `openssl req -newkey
+// rsa-pss` does.
+func pssCert(t *testing.T, name string) (cert, key string) {
+	t.Helper()
+	dir := t.TempDir()
+	cert, key = filepath.Join(dir, "pss.pem"), filepath.Join(dir, "pss.key")
+	out, err := exec.Command("openssl", "req", "-x509", "-newkey", "rsa-pss", "-pkeyopt", "rsa_keygen_bits:2048", "-nodes", "-days", "30",
+		"-subj", "/CN="+name, "-addext", "subjectAltName=DNS:"+name, "-keyout", key, "-out", cert).CombinedOutput()
+	if err != nil {
+		t.Fatalf("openssl req -newkey rsa-pss: %v\n%s", err, out)
+	}
+	return cert, key
+}
+
+// TestClientUnsupported: a server that only offers what tlskit's TLS client
+// (Go's crypto/tls) does not speak is protocol.client-unsupported, naming
+// what the server wants (found by the second look), not no-shared-cipher;
+// and the claim that OpenSSL clients can connect is checked with the real
+// openssl s_client and curl (issue #10.5). TLS 1.2 and 1.3 where they
+// apply: RSA key exchange and finite-field DHE suites exist only up to
+// TLS 1.2.
+func TestClientUnsupported(t *testing.T) {
+	peertest.Need(t, "curl")
+	w := getWorld(t)
+	rsa := w.leaf(t, "rsa.peer.test", lab.LeafOptions{KeyType: lab.RSA})
+	inter := []*x509.Certificate{w.pki.Intermediate}
+	peertest.Need(t, "openssl")
+	pssPEM, pssKey := pssCert(t, "pss.peer.test")
+	for _, tc := range []struct {
+		name  string
+		args  []string
+		pss   bool
+		about []string // in the title or detail
+	}{
+		{"pss-tls13", []string{"-tls1_3"}, true, []string{"RSASSA-PSS", "rsa_pss_pss_sha256", "TLS 1.3"}},
+		{"pss-tls12", []string{"-tls1_2"}, true, []string{"RSASSA-PSS", "rsa_pss_pss_sha256", "TLS 1.2"}},
+		{"dhe-only-tls12", []string{"-tls1_2", "-cipher", "DHE-RSA-AES128-GCM-SHA256"}, false, []string{"TLS_DHE_RSA_WITH_AES_128_GCM_SHA256", "finite-field Diffie-Hellman"}},
+		{"rsa-kex-only-tls12", []string{"-tls1_2", "-cipher", "AES128-GCM-SHA256:AES128-SHA"}, false, []string{"TLS_RSA_WITH_AES_128_GCM_SHA256", "Go 1.22"}},
+		{"ffdhe2048-only-tls13", []string{"-tls1_3", "-groups", "ffdhe2048"}, false, []string{"ffdhe2048", "HelloRetryRequest", "RFC 7919"}},
+		{"ffdhe2048-only-tls12", []string{"-tls1_2", "-groups", "ffdhe2048"}, false, []string{"TLS_DHE_RSA_WITH", "finite-field Diffie-Hellman"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			name, ca := "rsa.peer.test", w.files.Root
+			var addr string
+			if tc.pss {
+				name, ca = "pss.peer.test", pssPEM
+				addr = peertest.OpenSSL(t, append([]string{"-cert", pssPEM, "-key", pssKey, "-www"}, tc.args...)...).Addr
+			} else {
+				addr = w.openssl(t, "u", rsa, inter, append([]string{"-www"}, tc.args...)...)
+			}
+			rep := w.check(t, addr, name)
+			expect(t, rep, diagnose.Failed, finding.ProtocolClientUnsupported, finding.Error)
+			f := findingOf(rep, finding.ProtocolClientUnsupported)
+			for _, s := range tc.about {
+				if !strings.Contains(f.Title+" "+f.Detail, s) {
+					t.Errorf("the finding does not say %q:\n%s\n%s", s, f.Title, f.Detail)
+				}
+			}
+			if finding.Has(rep.Findings, finding.ProtocolNoSharedCipher) {
+				t.Errorf("protocol.no-shared-cipher beside protocol.client-unsupported")
+			}
+			if rep.SecondLook == nil || rep.SecondLook.Version == "" {
+				t.Errorf("no second look in the report: %+v", rep.SecondLook)
+			}
+			// The finding says OpenSSL clients can connect: they can.
+			if strings.Contains(f.Detail, "openssl s_client") {
+				if ok, out := sClientConnects(t, addr, name, ca); !ok {
+					t.Errorf("openssl s_client did not connect:\n%s", out)
+				}
+				if ok, out := curlConnects(t, addr, name, ca); !ok {
+					t.Errorf("curl did not connect: %s", out)
+				}
+			}
+		})
+	}
+}
+
+// TestVersionRanges: a version failure names both sides' ranges, found by
+// offering each version alone, and when the user's own restriction is what
+// failed, the setting to change (the CLI names its flag) (issue #10.6).
+func TestVersionRanges(t *testing.T) {
+	w := getWorld(t)
+	good := w.leaf(t, "proto.peer.test", lab.LeafOptions{})
+	inter := []*x509.Certificate{w.pki.Intermediate}
+	for _, tc := range []struct {
+		name     string
+		args     []string
+		min, max uint16
+		setting  string
+		about    []string
+	}{
+		{"min13-vs-tls12-server", []string{"-tls1_2"}, 0x0304, 0, finding.SettingMinVersion, []string{"the client offered TLS 1.3", "the server speaks TLS 1.2 only", "minimum version (TLS 1.3)"}},
+		{"max12-vs-tls13-server", []string{"-tls1_3"}, 0, 0x0303, finding.SettingMaxVersion, []string{"the client offered TLS 1.2", "the server speaks TLS 1.3 only", "maximum version (TLS 1.2)"}},
+		{"tls10-only-server", []string{"-tls1", "-cipher", "DEFAULT@SECLEVEL=0"}, 0, 0, finding.SettingMinVersion, []string{"the client offered TLS 1.2 and 1.3", "the server speaks TLS 1.0 only", "RFC 8996"}},
+		{"tls10-11-server", []string{"-no_tls1_2", "-no_tls1_3", "-cipher", "DEFAULT@SECLEVEL=0"}, 0, 0, finding.SettingMinVersion, []string{"the server speaks TLS 1.0 and 1.1", "lower the client's minimum version to TLS 1.1"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			addr := w.openssl(t, "v", good, inter, tc.args...)
+			rep := w.check(t, addr, "proto.peer.test", func(o *Options) { o.MinVersion, o.MaxVersion = tc.min, tc.max })
+			expect(t, rep, diagnose.Failed, finding.ProtocolVersionMismatch, finding.Error)
+			f := findingOf(rep, finding.ProtocolVersionMismatch)
+			for _, s := range tc.about {
+				if !strings.Contains(f.Title+" "+f.Detail+" "+f.Fix, s) {
+					t.Errorf("the finding does not say %q:\n%s\n%s\n%s", s, f.Title, f.Detail, f.Fix)
+				}
+			}
+			if f.Setting != tc.setting {
+				t.Errorf("setting %q, want %q", f.Setting, tc.setting)
+			}
+			if finding.Has(rep.Findings, finding.ProtocolNoSharedCipher) {
+				t.Errorf("a version restriction reported as no shared cipher")
+			}
+		})
+	}
+}
