@@ -211,6 +211,15 @@ func (f *scanFlags) run(cmd *cobra.Command, args []string, stdio Stdio) error {
 		}
 		done = append(done, reps[i])
 	}
+	// The library's findings name settings, not flags: scan's flags for
+	// them, as check does.
+	flags := f.trust.settingFlags(map[string]string{finding.SettingStartTLS: "--starttls"})
+	for _, r := range done {
+		render.AddFlags(r.Findings, flags)
+		for i := range r.Certificates {
+			render.AddFlags(r.Certificates[i].Findings, flags)
+		}
+	}
 	if err := f.print(stdio.Out, done); err != nil {
 		return err
 	}
