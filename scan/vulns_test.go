@@ -3,10 +3,12 @@ package scan
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/hex"
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tlskit/tlskit/finding"
 )
@@ -97,7 +99,8 @@ func TestFakeTicketbleed(t *testing.T) {
 }
 
 // TestVulnsRealServers: the not-vulnerable side of the probes against
-// real servers that accept only an RSA key exchange (where ROBOT is
+// real servers (openssl s_server, Go's crypto/tls, gnutls-serv) that
+// accept only an RSA key exchange (where ROBOT is
 // tested: ten connections, the five blocks answered alike), with and
 // without session tickets (Ticketbleed: the 1-byte session id echoed as
 // sent; not applicable without tickets).
@@ -114,6 +117,7 @@ func TestVulnsRealServers(t *testing.T) {
 		{"openssl s_server -no_ticket", opensslCase(func(p *testPKI) []string {
 			return []string{"-cert", p.rsaCert, "-key", p.rsaKey, "-no_tls1_3", "-no_ticket", "-cipher", "AES128-SHA"}
 		}), NotApplicable},
+		{"Go's crypto/tls, RSA key exchange only", goRSACase, NotVulnerable},
 		{"gnutls-serv, RSA key exchange only", gnutlsCase(func(p *testPKI) []string {
 			return []string{"--x509certfile", p.rsaCert, "--x509keyfile", p.rsaKey, "--priority", "NORMAL:-VERS-TLS1.3:-KX-ALL:+RSA"}
 		}), NotVulnerable},
@@ -136,4 +140,35 @@ func TestVulnsRealServers(t *testing.T) {
 			wantFindings(t, rep, []string{finding.ScanNoForwardSecrecy}, []string{finding.ScanROBOT, finding.ScanCCSInjection, finding.ScanTicketbleed})
 		})
 	}
+}
+
+// goRSACase starts a crypto/tls server with the RSA certificate that
+// offers only TLS_RSA_WITH_AES_128_GCM_SHA256 in TLS 1.2 (its RSA key
+// exchange decrypts in constant time and goes on with a random secret).
+func goRSACase(t *testing.T, p *testPKI) string {
+	cert, err := tls.LoadX509KeyPair(p.rsaCert, p.rsaKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}, MaxVersion: tls.VersionTLS12,
+		CipherSuites: []uint16{tls.TLS_RSA_WITH_AES_128_GCM_SHA256}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				c.SetDeadline(time.Now().Add(5 * time.Second))
+				c.(*tls.Conn).Handshake()
+				c.Read(make([]byte, 1))
+			}()
+		}
+	}()
+	return ln.Addr().String()
 }
