@@ -625,6 +625,9 @@ func TestEarlyDataRealServer(t *testing.T) {
 	wantState(t, "TLS 1.3 PSK", rep.Session.PSK13, Supported)
 	wantState(t, "0-RTT", rep.Session.EarlyData, Supported)
 	t.Log(rep.Session.EarlyData.Detail)
+	// Replayable: the 0-RTT note, by name.
+	wantFindings(t, rep, []string{finding.ScanEarlyData}, nil)
+	wantVuln(t, rep, "0-RTT replay (TLS 1.3 early data)", PotentiallyVulnerable)
 }
 
 // TestOCSPStaplingRealServer: openssl s_server -status_file staples an

@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -171,4 +172,35 @@ func goRSACase(t *testing.T, p *testPKI) string {
 		}
 	}()
 	return ln.Addr().String()
+}
+
+// TestNoHTTP: with NoHTTP the scan of an HTTPS service (a real nginx,
+// ALPN http/1.1) makes no request: no HTTP result, BREACH not tested, and
+// the profile's HSTS not checked.
+func TestNoHTTP(t *testing.T) {
+	p := newTestPKI(t)
+	addr := nginxCase(func(t *testing.T, p *testPKI) string {
+		return fmt.Sprintf("ssl_certificate %s; ssl_certificate_key %s;", p.rsaCert, p.rsaKey)
+	}, false)(t, p)
+	prof, err := LoadProfile("intermediate")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Run(context.Background(), Options{Address: addr, ServerName: "localhost", Verifier: p.verifier, NoClients: true, NoHTTP: true, Profile: prof})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.HTTP != nil {
+		t.Errorf("an HTTP request was made: %+v", rep.HTTP)
+	}
+	for _, pr := range rep.Probes {
+		if strings.HasPrefix(pr.Purpose, "HTTP") {
+			t.Errorf("probe %d: %s", pr.ID, pr.Purpose)
+		}
+	}
+	v := wantVuln(t, rep, "BREACH (HTTP compression)", Unknown)
+	if !strings.Contains(v.Detail, "not tested") {
+		t.Errorf("BREACH: %s", v.Detail)
+	}
+	wantFindings(t, rep, []string{finding.ProfileNotChecked}, []string{finding.ScanNoHSTS, finding.ProfileHSTS})
 }
