@@ -152,7 +152,8 @@ func (e *ModuleError) Unwrap() error { return e.Err }
 
 func resolveModule(name string, m *Module, opts Options) (*module, error) {
 	rm := &module{name: name, m: m}
-	o := probe.Options{Timeout: m.Timeout, ExpiringWithin: m.ExpiringWithin, Time: opts.Time, CurvePreferences: probeCurves(), XMPPDomain: m.XMPPDomain}
+	o := probe.Options{Timeout: m.Timeout, ExpiringWithin: m.ExpiringWithin, Time: opts.Time, CurvePreferences: probeCurves(), XMPPDomain: m.XMPPDomain,
+		DecryptIfNeeded: true}
 	if m.StartTLS != "" {
 		p, err := starttls.ParseProtocol(m.StartTLS)
 		if err != nil {

@@ -10,9 +10,11 @@
 package probe
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -24,6 +26,7 @@ import (
 	"time"
 
 	"github.com/tlskit/tlskit/diagnose"
+	"github.com/tlskit/tlskit/internal/keysched"
 	"github.com/tlskit/tlskit/keylog"
 	"github.com/tlskit/tlskit/starttls"
 	"github.com/tlskit/tlskit/transcript"
@@ -88,6 +91,21 @@ type Options struct {
 	// instead of the server's. For monitors, where the wait costs a
 	// wake-up or two per probe.
 	LingerOnlyIfAsked bool
+	// DecryptIfNeeded skips decrypting the recorded handshake when nothing
+	// the analysis reads can be in its encrypted part, for monitors: a
+	// TLS 1.3 handshake that completed, without a client certificate
+	// asked for, an OCSP staple, ALPN or STARTTLS, with no wait after it,
+	// the connection closed by the client, and no record of the server
+	// after its Finished (tried with its application traffic key). The
+	// chain is then the one crypto/tls received (the same certificates the
+	// Certificate message holds), and the report's findings, verdict,
+	// chains and what was negotiated are the same as with decryption (the
+	// exporter's TestDecryptIfNeededLab compares both on every lab case,
+	// TestDecryptIfNeededPeers on openssl s_server and gnutls-serv); its
+	// transcript lists the server's encrypted records undecrypted, and
+	// its problems say the key log was not used. The key log's lines are
+	// parsed only when they are used.
+	DecryptIfNeeded bool
 	// CurvePreferences, when set, are the key exchange groups offered, as
 	// crypto/tls's Config.CurvePreferences; nil means crypto/tls's
 	// defaults (which lead with the hybrid X25519MLKEM768 key share).
@@ -212,7 +230,7 @@ func Run(ctx context.Context, opts Options) *diagnose.Report {
 		}
 	}
 
-	keys := keylog.NewCollector(opts.KeyLog)
+	keys := &secrets{tee: opts.KeyLog}
 	cfg := &tls.Config{
 		ServerName: trust.SNI(name), // no SNI for addresses (RFC 6066 §3)
 		// Verification is deferred, never skipped: the chain is verified
@@ -237,11 +255,13 @@ func Run(ctx context.Context, opts Options) *diagnose.Report {
 	in.HandshakeErr = conn.HandshakeContext(ctx)
 	tm.Handshake = time.Since(t0)
 	in.HandshakeDone = in.HandshakeErr == nil
+	lingered := false
 	if in.HandshakeDone {
 		rec.allow(maxAfterHandshake, "after the handshake")
 		rec.quick = opts.StartTLS != ""
 		afterTLS(ctx, conn, rec, opts, name, opts.Linger)
 		if asked || !opts.LingerOnlyIfAsked || opts.StartTLS != "" {
+			lingered = true
 			in.AfterErr = afterHandshake(conn, rec, opts.Linger)
 		}
 	} else {
@@ -250,12 +270,127 @@ func Run(ctx context.Context, opts Options) *diagnose.Report {
 	conn.Close()
 
 	t0 = time.Now()
-	in.Transcript = replayed(rec, keys.Log(), up)
-	tm.Analysis = time.Since(t0)
+	var state tls.ConnectionState
 	if in.HandshakeDone {
-		an.Fallback = conn.ConnectionState().PeerCertificates
+		state = conn.ConnectionState()
+		an.Fallback = state.PeerCertificates
 	}
+	if opts.DecryptIfNeeded && in.HandshakeDone && !asked && !lingered && opts.StartTLS == "" && keylessOK(state, rec, keys) {
+		in.Transcript = replayed(rec, nil, up)
+	} else {
+		in.Transcript = replayed(rec, keys.log(), up)
+	}
+	tm.Analysis = time.Since(t0)
 	return finish(raw.RemoteAddr().String())
+}
+
+// keylessOK reports whether a completed TLS 1.3 handshake's transcript can
+// be decoded without its secrets and analysed to the same findings (see
+// Options.DecryptIfNeeded): what its encrypted part holds that the
+// analysis reads is in state (the certificates), or absent: no OCSP
+// staple, no ALPN protocol, no resumption (a client certificate request
+// and lingering are ruled out by the caller), no close or cut recorded
+// from the server, and no server record after its Finished. That last
+// one is the only encrypted part crypto/tls did not read: records that
+// arrived with the server's flight (an alert, application data, a
+// ticket). In TLS 1.3 they are protected with the server's application
+// traffic secret, and the handshake's records are not, so a record that
+// opens with it as the first (sequence number 0) is one.
+func keylessOK(state tls.ConnectionState, rec *recorder, keys *secrets) bool {
+	if state.Version != tls.VersionTLS13 || len(state.OCSPResponse) > 0 || state.NegotiatedProtocol != "" || state.DidResume || len(state.PeerCertificates) == 0 {
+		return false
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if rec.closed || rec.cut {
+		return false
+	}
+	secret, ok := keys.secret(keylog.ServerTrafficSecret0)
+	if !ok {
+		return false
+	}
+	var stream []byte // the server's bytes
+	for _, c := range rec.chunks {
+		if c.from == transcript.Server && c.msg == nil {
+			stream = append(stream, c.data...)
+		}
+	}
+	after, ok := recordsAfterFinished(stream, state.CipherSuite, secret)
+	return ok && !after
+}
+
+// recordsAfterFinished reports whether the server's bytes of a TLS 1.3
+// connection, stream, hold a record protected with its first application
+// traffic secret (secret, of suite): a record that came after its
+// Finished. ok is false when that cannot be told: stream ends inside a
+// record, or no opener can be made.
+func recordsAfterFinished(stream []byte, suite uint16, secret []byte) (after, ok bool) {
+	open, err := keysched.NewTLS13Opener(suite, secret)
+	if err != nil {
+		return false, false
+	}
+	for len(stream) >= 5 {
+		n := 5 + (int(stream[3])<<8 | int(stream[4]))
+		if n > len(stream) {
+			return false, false
+		}
+		// Every protected TLS 1.3 record is application_data outside;
+		// the first one after the Finished has sequence number 0.
+		if stream[0] == 23 {
+			if _, _, err := open.Open(stream[:5], stream[5:n]); err == nil {
+				return true, true
+			}
+		}
+		stream = stream[n:]
+	}
+	return false, len(stream) == 0
+}
+
+// secrets keeps the key log lines crypto/tls writes, unparsed, and copies
+// them to tee: they are parsed only when the transcript is decrypted.
+type secrets struct {
+	mu  sync.Mutex
+	tee io.Writer
+	raw []byte
+}
+
+func (s *secrets) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	s.raw = append(s.raw, p...)
+	s.mu.Unlock()
+	if s.tee != nil {
+		return s.tee.Write(p)
+	}
+	return len(p), nil
+}
+
+// log parses the lines written so far.
+func (s *secrets) log() *keylog.Log {
+	c := keylog.NewCollector(nil)
+	s.mu.Lock()
+	c.Write(s.raw)
+	s.mu.Unlock()
+	return c.Log()
+}
+
+// secret returns the secret of the first line with label: the connection's
+// (crypto/tls writes the lines of one connection).
+func (s *secrets) secret(label string) ([]byte, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for rest := s.raw; len(rest) > 0; {
+		line, more, _ := bytes.Cut(rest, []byte("\n"))
+		rest = more
+		f := bytes.Fields(line)
+		if len(f) == 3 && string(f[0]) == label {
+			secret := make([]byte, hex.DecodedLen(len(f[2])))
+			if _, err := hex.Decode(secret, f[2]); err != nil {
+				return nil, false
+			}
+			return secret, true
+		}
+	}
+	return nil, false
 }
 
 // replayed decodes what rec recorded into a transcript, with the in-band
