@@ -202,18 +202,26 @@ func TestRecordsAfterFinished(t *testing.T) {
 		if want, _ := keys.log().Secret(keylog.ServerTrafficSecret0, crs[0]); len(crs) != 1 || string(want) != string(secret) {
 			t.Fatalf("secrets.secret %x, the parsed key log %x", secret, want)
 		}
-		var stream []byte
+		var reads [][]byte
 		for _, c := range rec.chunks {
-			if c.from == transcript.Server && c.msg == nil {
-				stream = append(stream, c.data...)
+			if c.from == transcript.Server && c.msg == nil && len(c.data) > 0 {
+				reads = append(reads, c.data)
 			}
 		}
 		suite := conn.ConnectionState().CipherSuite
-		if after, ok := recordsAfterFinished(stream, suite, secret); after != tickets || !ok {
+		if after, ok := recordsAfterFinished(reads, suite, secret); after != tickets || !ok {
 			t.Errorf("session tickets %v: records after the Finished %v (ok %v)", tickets, after, ok)
 		}
-		if _, ok := recordsAfterFinished(stream[:len(stream)-1], suite, secret); ok {
-			t.Errorf("a stream cut inside a record: told")
+		// The same bytes in one read: every record is tried.
+		var all []byte
+		for _, r := range reads {
+			all = append(all, r...)
+		}
+		if after, ok := recordsAfterFinished([][]byte{all}, suite, secret); after != tickets || !ok {
+			t.Errorf("session tickets %v, in one read: records after the Finished %v (ok %v)", tickets, after, ok)
+		}
+		if _, ok := recordsAfterFinished([][]byte{all[:len(all)-1]}, suite, secret); ok {
+			t.Errorf("bytes cut inside a record: told")
 		}
 	}
 }

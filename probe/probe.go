@@ -309,41 +309,67 @@ func keylessOK(state tls.ConnectionState, rec *recorder, keys *secrets) bool {
 	if !ok {
 		return false
 	}
-	var stream []byte // the server's bytes
+	var reads [][]byte // the server's bytes, as crypto/tls read them
 	for _, c := range rec.chunks {
-		if c.from == transcript.Server && c.msg == nil {
-			stream = append(stream, c.data...)
+		if c.from == transcript.Server && c.msg == nil && len(c.data) > 0 {
+			reads = append(reads, c.data)
 		}
 	}
-	after, ok := recordsAfterFinished(stream, state.CipherSuite, secret)
+	after, ok := recordsAfterFinished(reads, state.CipherSuite, secret)
 	return ok && !after
 }
 
 // recordsAfterFinished reports whether the server's bytes of a TLS 1.3
-// connection, stream, hold a record protected with its first application
+// connection, in the reads crypto/tls made (the last one completed its
+// handshake), hold a record protected with the server's first application
 // traffic secret (secret, of suite): a record that came after its
-// Finished. ok is false when that cannot be told: stream ends inside a
-// record, or no opener can be made.
-func recordsAfterFinished(stream []byte, suite uint16, secret []byte) (after, ok bool) {
-	open, err := keysched.NewTLS13Opener(suite, secret)
-	if err != nil {
-		return false, false
+// Finished. Such a record can only start in the last read, since
+// crypto/tls reads no more once it has the Finished; the first one has
+// sequence number 0, and a handshake record does not open with that key.
+// ok is false when it cannot be told: the bytes end inside a record, or
+// no opener can be made.
+func recordsAfterFinished(reads [][]byte, suite uint16, secret []byte) (after, ok bool) {
+	if len(reads) == 0 {
+		return false, true
 	}
-	for len(stream) >= 5 {
-		n := 5 + (int(stream[3])<<8 | int(stream[4]))
-		if n > len(stream) {
+	total, lastAt := 0, 0
+	for _, r := range reads {
+		lastAt = total
+		total += len(r)
+	}
+	last := reads[len(reads)-1]
+	// at returns the byte at offset i of the server's bytes.
+	at := func(i int) byte {
+		for _, r := range reads {
+			if i < len(r) {
+				return r[i]
+			}
+			i -= len(r)
+		}
+		return 0
+	}
+	var open *keysched.Opener
+	pos := 0
+	for pos+5 <= total {
+		end := pos + 5 + (int(at(pos+3))<<8 | int(at(pos+4)))
+		if end > total {
 			return false, false
 		}
-		// Every protected TLS 1.3 record is application_data outside;
-		// the first one after the Finished has sequence number 0.
-		if stream[0] == 23 {
-			if _, _, err := open.Open(stream[:5], stream[5:n]); err == nil {
+		// Every protected TLS 1.3 record is application_data outside.
+		if pos >= lastAt && at(pos) == 23 {
+			if open == nil {
+				var err error
+				if open, err = keysched.NewTLS13Opener(suite, secret); err != nil {
+					return false, false
+				}
+			}
+			if _, _, err := open.Open(last[pos-lastAt:pos-lastAt+5], last[pos-lastAt+5:end-lastAt]); err == nil {
 				return true, true
 			}
 		}
-		stream = stream[n:]
+		pos = end
 	}
-	return false, len(stream) == 0
+	return false, pos == total
 }
 
 // secrets keeps the key log lines crypto/tls writes, unparsed, and copies
@@ -374,21 +400,22 @@ func (s *secrets) log() *keylog.Log {
 }
 
 // secret returns the secret of the first line with label: the connection's
-// (crypto/tls writes the lines of one connection).
+// (crypto/tls writes the lines of one connection, "LABEL RANDOM SECRET").
 func (s *secrets) secret(label string) ([]byte, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for rest := s.raw; len(rest) > 0; {
 		line, more, _ := bytes.Cut(rest, []byte("\n"))
 		rest = more
-		f := bytes.Fields(line)
-		if len(f) == 3 && string(f[0]) == label {
-			secret := make([]byte, hex.DecodedLen(len(f[2])))
-			if _, err := hex.Decode(secret, f[2]); err != nil {
-				return nil, false
-			}
-			return secret, true
+		if len(line) <= len(label) || string(line[:len(label)]) != label || line[len(label)] != ' ' {
+			continue
 		}
+		hexSecret := line[bytes.LastIndexByte(line, ' ')+1:]
+		secret := make([]byte, hex.DecodedLen(len(hexSecret)))
+		if _, err := hex.Decode(secret, hexSecret); err != nil || len(secret) == 0 {
+			return nil, false
+		}
+		return secret, true
 	}
 	return nil, false
 }
@@ -396,7 +423,7 @@ func (s *secrets) secret(label string) ([]byte, bool) {
 // replayed decodes what rec recorded into a transcript, with the in-band
 // upgrade's facts when there was one.
 func replayed(rec *recorder, keys *keylog.Log, up *transcript.Upgrade) *transcript.Transcript {
-	dec := transcript.NewDecoder(transcript.Options{Keys: keys, MaxEvents: maxEvents})
+	dec := transcript.NewDecoder(transcript.Options{Keys: keys, MaxEvents: maxEvents, EventCap: eventCap})
 	rec.replay(dec)
 	if up != nil {
 		dec.SetUpgrade(*up)
@@ -455,6 +482,9 @@ const (
 	maxAfterHandshake = 256 << 10
 	maxEvents         = 1000
 	maxChunks         = 4096 // reads kept apart; later ones are merged
+	// eventCap is room for the events of a handshake, reserved up front:
+	// a TLS 1.3 check has 11 to 17.
+	eventCap = 20
 )
 
 // errRecordLimit is returned by the recorder's Read once the bound on the
