@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -45,6 +46,12 @@ type Exporter struct {
 	probes  *prometheus.CounterVec
 	flight  prometheus.Gauge
 	chains  *diagnose.ChainCache
+	// negotiate is promhttp's handler over an empty registry: it sets
+	// the headers of an answer in the format a request asks for.
+	negotiate http.Handler
+	mu        sync.Mutex
+	accepts   map[string]http.Header // negotiate's headers by Accept header
+	texts     sync.Pool              // *textBuf, the scratch space of /probe's answers
 }
 
 // module is a Module resolved: its verifier and client certificate loaded.
@@ -94,7 +101,10 @@ func New(cfg *Config, opts Options) (*Exporter, error) {
 	}
 	e := &Exporter{cfg: cfg, opts: opts, modules: map[string]*module{}, sem: make(chan struct{}, n),
 		chains: diagnose.NewChainCache(chainCacheSize, chainCacheTTL),
-		probeD: newDescs(nil), staticD: newDescs([]string{"target", "module"}), fileD: newFileDescs()}
+		probeD: newDescs(nil), staticD: newDescs([]string{"target", "module"}), fileD: newFileDescs(),
+		negotiate: promhttp.HandlerFor(prometheus.NewRegistry(), promhttp.HandlerOpts{DisableCompression: true}),
+		accepts:   map[string]http.Header{}}
+	e.texts.New = func() any { return new(textBuf) }
 	for name, m := range cfg.Modules {
 		rm, err := resolveModule(name, m, opts)
 		if err != nil {
@@ -142,7 +152,8 @@ func (e *ModuleError) Unwrap() error { return e.Err }
 
 func resolveModule(name string, m *Module, opts Options) (*module, error) {
 	rm := &module{name: name, m: m}
-	o := probe.Options{Timeout: m.Timeout, ExpiringWithin: m.ExpiringWithin, Time: opts.Time, CurvePreferences: probeCurves(), XMPPDomain: m.XMPPDomain}
+	o := probe.Options{Timeout: m.Timeout, ExpiringWithin: m.ExpiringWithin, Time: opts.Time, CurvePreferences: probeCurves(), XMPPDomain: m.XMPPDomain,
+		DecryptIfNeeded: true}
 	if m.StartTLS != "" {
 		p, err := starttls.ParseProtocol(m.StartTLS)
 		if err != nil {
@@ -259,10 +270,12 @@ func (e *Exporter) Probe(ctx context.Context, target, modName, serverName string
 }
 
 // dialer resolves names itself, so that name resolution is timed apart
-// from the TCP connect, and tries each address in turn.
+// from the TCP connect, and tries each address in turn. It turns TCP
+// keep-alive off: a probe's connection lasts a handshake, and turning it
+// on took four setsockopt calls a probe.
 func (e *Exporter) dialer(dns *time.Duration) func(ctx context.Context, network, addr string) (net.Conn, error) {
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
-		var d net.Dialer
+		d := net.Dialer{KeepAlive: -1}
 		host, port, err := net.SplitHostPort(addr)
 		if err != nil || net.ParseIP(host) != nil {
 			return d.DialContext(ctx, network, addr)
@@ -342,10 +355,79 @@ func (e *Exporter) serveProbe(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
+	e.answer(w, r, &resultCollector{d: e.probeD, res: res})
+}
+
+// answer writes a probe's metrics. The text format, what Prometheus gets
+// unless it asks for protobuf, is written directly (text.go); other
+// formats and requests that pick families (name[]) are served by a
+// registry holding c and promhttp, which the direct answer is tested
+// against. Uncompressed: a probe's answer is a few KiB on a local network,
+// and gzip would cost more CPU than the rest of the answer.
+func (e *Exporter) answer(w http.ResponseWriter, r *http.Request, c *resultCollector) {
+	if !r.URL.Query().Has("name[]") {
+		if hdr := e.headers(r); isText(hdr.Get("Content-Type")) {
+			b := e.texts.Get().(*textBuf)
+			defer e.texts.Put(b)
+			b.out = b.out[:0]
+			if b.appendText(c) {
+				h := w.Header()
+				for k, v := range hdr {
+					h[k] = append(h[k], v...)
+				}
+				h.Set("Content-Length", strconv.Itoa(len(b.out)))
+				w.Write(b.out)
+				return
+			}
+		}
+	}
+	e.answerRegistry(w, r, c)
+}
+
+// headers returns the headers promhttp sets on an answer to r: the format
+// it negotiates from the Accept header (Content-Type) and Vary. They are
+// promhttp's handler's over an empty registry, which writes nothing else,
+// remembered by Accept header (scrapers send the same one each time; at
+// most maxAccepts are kept). The caller must not change them.
+func (e *Exporter) headers(r *http.Request) http.Header {
+	accept := r.Header.Get("Accept")
+	e.mu.Lock()
+	h, ok := e.accepts[accept]
+	e.mu.Unlock()
+	if ok {
+		return h
+	}
+	var rec headerRecorder
+	rec.h = http.Header{}
+	e.negotiate.ServeHTTP(&rec, r)
+	e.mu.Lock()
+	if len(e.accepts) >= maxAccepts {
+		clear(e.accepts)
+	}
+	e.accepts[accept] = rec.h
+	e.mu.Unlock()
+	return rec.h
+}
+
+// maxAccepts bounds the Accept headers whose answer's headers are kept.
+const maxAccepts = 64
+
+// headerRecorder keeps the headers a handler sets and drops the rest.
+type headerRecorder struct{ h http.Header }
+
+func (r *headerRecorder) Header() http.Header         { return r.h }
+func (r *headerRecorder) Write(p []byte) (int, error) { return len(p), nil }
+func (r *headerRecorder) WriteHeader(int)             {}
+
+// isText reports whether a Content-Type is the text format text.go writes.
+func isText(ct string) bool {
+	return strings.HasPrefix(ct, "text/plain;") && strings.Contains(ct, "version=0.0.4")
+}
+
+// answerRegistry writes a probe's metrics through a registry and promhttp.
+func (e *Exporter) answerRegistry(w http.ResponseWriter, r *http.Request, c *resultCollector) {
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(&resultCollector{d: e.probeD, res: res})
-	// Uncompressed: a probe's answer is a few KiB on a local network, and
-	// gzip would cost more CPU than the rest of the answer.
+	reg.MustRegister(c)
 	promhttp.HandlerFor(reg, promhttp.HandlerOpts{DisableCompression: true}).ServeHTTP(w, r)
 }
 

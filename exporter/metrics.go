@@ -37,29 +37,62 @@ const (
 // certLabels are the labels of a certificate's series.
 var certLabels = []string{"chain", "position", "subject", "issuer", "serial", "sha256"}
 
-// descs are the descriptions of a probe's metrics, with extra leading
-// labels (target, module) for static targets.
+// family is one metric of a probe's answer: its name, help and label
+// names (the extra ones first), the client_golang description made of
+// them, and what the text exposition format needs, computed once: the
+// HELP and TYPE lines, and the order in which the labels are written
+// (sorted by name, as client_golang writes them).
+type family struct {
+	name, help string
+	labels     []string
+	desc       *prometheus.Desc
+	header     []byte // "# HELP …\n# TYPE … gauge\n"
+	order      []int  // label indexes sorted by label name
+	rank       int    // the family's place among the families sorted by name
+}
+
+func newFamily(name, help string, labels []string) *family {
+	f := &family{name: name, help: help, labels: labels, desc: prometheus.NewDesc(name, help, labels, nil)}
+	f.header = fmt.Appendf(nil, "# HELP %s %s\n# TYPE %s gauge\n", name, escapeHelp(help), name)
+	f.order = make([]int, len(labels))
+	for i := range f.order {
+		f.order[i] = i
+	}
+	slices.SortFunc(f.order, func(a, b int) int { return strings.Compare(labels[a], labels[b]) })
+	return f
+}
+
+// descs are the families of a probe's metrics, with extra leading labels
+// (target, module) for static targets.
 type descs struct {
-	success, duration, phase, verdict, tls, notAfter, notBefore, finding *prometheus.Desc
+	success, duration, phase, verdict, tls, notAfter, notBefore, finding *family
+	all                                                                  []*family
 }
 
 func newDescs(extra []string) *descs {
 	l := func(more ...string) []string { return append(slices.Clone(extra), more...) }
-	return &descs{
-		success:   prometheus.NewDesc(MetricSuccess, "1 when the handshake completed and the server is trusted under the module's policy, else 0.", l(), nil),
-		duration:  prometheus.NewDesc(MetricDuration, "How long the whole probe took.", l(), nil),
-		phase:     prometheus.NewDesc(MetricPhase, "How long each phase of the probe took: dns, connect, starttls (modules with a STARTTLS protocol), handshake, verify (decoding, chain verification and findings).", l("phase"), nil),
-		verdict:   prometheus.NewDesc(MetricVerdict, "1 for the probe's verdict: trusted, untrusted, unverified or failed.", l("verdict"), nil),
-		tls:       prometheus.NewDesc(MetricTLS, "1 for what the handshake negotiated: the TLS version, the cipher suite and ALPN.", l("version", "cipher_suite", "alpn"), nil),
-		notAfter:  prometheus.NewDesc(MetricNotAfter, "End of validity of each certificate, Unix seconds: chain sent (as the server sent it, also when verification fails or a client certificate is required), verified (the path to the anchor) or client (the module's client certificate).", l(certLabels...), nil),
-		notBefore: prometheus.NewDesc(MetricNotBefore, "Start of validity of each certificate, Unix seconds; labels as tlskit_cert_not_after_seconds.", l(certLabels...), nil),
-		finding:   prometheus.NewDesc(MetricFinding, "The probe's findings, by id and severity (error, warning, info): how many; present whether the probe succeeded or failed.", l("id", "severity"), nil),
+	d := &descs{
+		success:   newFamily(MetricSuccess, "1 when the handshake completed and the server is trusted under the module's policy, else 0.", l()),
+		duration:  newFamily(MetricDuration, "How long the whole probe took.", l()),
+		phase:     newFamily(MetricPhase, "How long each phase of the probe took: dns, connect, starttls (modules with a STARTTLS protocol), handshake, verify (decoding, chain verification and findings).", l("phase")),
+		verdict:   newFamily(MetricVerdict, "1 for the probe's verdict: trusted, untrusted, unverified or failed.", l("verdict")),
+		tls:       newFamily(MetricTLS, "1 for what the handshake negotiated: the TLS version, the cipher suite and ALPN.", l("version", "cipher_suite", "alpn")),
+		notAfter:  newFamily(MetricNotAfter, "End of validity of each certificate, Unix seconds: chain sent (as the server sent it, also when verification fails or a client certificate is required), verified (the path to the anchor) or client (the module's client certificate).", l(certLabels...)),
+		notBefore: newFamily(MetricNotBefore, "Start of validity of each certificate, Unix seconds; labels as tlskit_cert_not_after_seconds.", l(certLabels...)),
+		finding:   newFamily(MetricFinding, "The probe's findings, by id and severity (error, warning, info): how many; present whether the probe succeeded or failed.", l("id", "severity")),
 	}
+	d.all = []*family{d.success, d.duration, d.phase, d.verdict, d.tls, d.notAfter, d.notBefore, d.finding}
+	byName := slices.Clone(d.all)
+	slices.SortFunc(byName, func(a, b *family) int { return strings.Compare(a.name, b.name) })
+	for i, f := range byName {
+		f.rank = i
+	}
+	return d
 }
 
 func (d *descs) describe(ch chan<- *prometheus.Desc) {
-	for _, x := range []*prometheus.Desc{d.success, d.duration, d.phase, d.verdict, d.tls, d.notAfter, d.notBefore, d.finding} {
-		ch <- x
+	for _, f := range d.all {
+		ch <- f.desc
 	}
 }
 
@@ -73,10 +106,24 @@ type resultCollector struct {
 func (c *resultCollector) Describe(ch chan<- *prometheus.Desc) { c.d.describe(ch) }
 
 func (c *resultCollector) Collect(ch chan<- prometheus.Metric) {
+	c.each(func(f *family, val float64, labels []string) {
+		m, err := prometheus.NewConstMetric(f.desc, prometheus.GaugeValue, val, labels...)
+		if err != nil { // a label value that is not UTF-8: an error of the scrape, not a panic
+			m = prometheus.NewInvalidMetric(f.desc, err)
+		}
+		ch <- m
+	})
+}
+
+// each calls emit with every series of the result: its family, value and
+// label values (the extra ones first). labels is only valid during the
+// call.
+func (c *resultCollector) each(emit func(f *family, val float64, labels []string)) {
 	d, res, rep := c.d, c.res, c.res.Report
-	v := func(more ...string) []string { return append(slices.Clone(c.extra), more...) }
-	gauge := func(desc *prometheus.Desc, val float64, labels ...string) {
-		ch <- prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, val, v(labels...)...)
+	buf := make([]string, 0, len(c.extra)+len(certLabels))
+	gauge := func(f *family, val float64, labels ...string) {
+		buf = append(append(buf[:0], c.extra...), labels...)
+		emit(f, val, buf)
 	}
 	ok := 0.0
 	if res.Success() {
@@ -99,12 +146,12 @@ func (c *resultCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	certs := func(chain string, list []trust.CertInfo) {
 		for i, ci := range list {
-			labels := []string{chain, strconv.Itoa(i), ci.Subject, ci.Issuer, ci.Serial, ci.SHA256}
+			pos := strconv.Itoa(i)
 			if t, err := time.Parse(time.RFC3339, ci.NotAfter); err == nil {
-				gauge(d.notAfter, float64(t.Unix()), labels...)
+				gauge(d.notAfter, float64(t.Unix()), chain, pos, ci.Subject, ci.Issuer, ci.Serial, ci.SHA256)
 			}
 			if t, err := time.Parse(time.RFC3339, ci.NotBefore); err == nil {
-				gauge(d.notBefore, float64(t.Unix()), labels...)
+				gauge(d.notBefore, float64(t.Unix()), chain, pos, ci.Subject, ci.Issuer, ci.Serial, ci.SHA256)
 			}
 		}
 	}
@@ -112,17 +159,19 @@ func (c *resultCollector) Collect(ch chan<- prometheus.Metric) {
 	certs("verified", rep.VerifiedPath)
 	certs("client", res.client)
 	type key struct{ id, sev string }
-	counts := map[key]int{}
 	var order []key
+	var counts []int
 	for _, f := range rep.Findings {
 		k := key{f.ID, string(f.Severity)}
-		if counts[k] == 0 {
-			order = append(order, k)
+		if i := slices.Index(order, k); i >= 0 {
+			counts[i]++
+			continue
 		}
-		counts[k]++
+		order = append(order, k)
+		counts = append(counts, 1)
 	}
-	for _, k := range order {
-		gauge(d.finding, float64(counts[k]), k.id, k.sev)
+	for i, k := range order {
+		gauge(d.finding, float64(counts[i]), k.id, k.sev)
 	}
 }
 

@@ -701,14 +701,11 @@ func eventsOf(rep *diagnose.Report, from, typ string) []int {
 	return out
 }
 
-// TestOpenSSLStapling: openssl s_server staples an OCSP response that
-// `openssl ocsp` made from an index file (OpenSSL's own responder code):
-// tlskit shows it and validates it, in TLS 1.3 (in the Certificate entry)
-// and TLS 1.2 (CertificateStatus); a revoked status refuses the leaf; a
-// must-staple leaf served without a staple is ocsp.must-staple.
-func TestOpenSSLStapling(t *testing.T) {
-	peertest.Need(t, "openssl")
-	w := getWorld(t)
+// staple makes openssl ocsp answer for leaf, from an index saying status
+// ("V" or "R"), signed by the intermediate; it returns the response's file,
+// for openssl s_server -status_file.
+func (w *world) staple(t *testing.T, name string, leaf tls.Certificate, status string) string {
+	t.Helper()
 	p := w.pki
 	dir := t.TempDir()
 	interCert, interKey := filepath.Join(dir, "inter.pem"), filepath.Join(dir, "inter.key")
@@ -718,29 +715,37 @@ func TestOpenSSLStapling(t *testing.T) {
 		t.Fatal(err)
 	}
 	writePEMs(t, interKey, "PRIVATE KEY", der)
-	// respond makes openssl ocsp answer for leaf from an index saying
-	// status ("V" or "R").
-	respond := func(name string, leaf tls.Certificate, status string) string {
-		index := filepath.Join(dir, name+".idx")
-		exp := leaf.Leaf.NotAfter.UTC().Format("060102150405Z")
-		rev := ""
-		if status == "R" {
-			rev = p.Now.Add(-time.Hour).UTC().Format("060102150405Z") + ",keyCompromise"
-		}
-		line := fmt.Sprintf("%s\t%s\t%s\t%X\tunknown\t/CN=%s\n", status, exp, rev, leaf.Leaf.SerialNumber, leaf.Leaf.Subject.CommonName)
-		if err := os.WriteFile(index, []byte(line), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		leafFile := filepath.Join(dir, name+"-leaf.pem")
-		writePEMs(t, leafFile, "CERTIFICATE", leaf.Certificate[0])
-		resp := filepath.Join(dir, name+".ocsp")
-		out, err := exec.Command("openssl", "ocsp", "-index", index, "-CA", interCert, "-rsigner", interCert, "-rkey", interKey,
-			"-issuer", interCert, "-cert", leafFile, "-respout", resp, "-ndays", "2").CombinedOutput()
-		if err != nil {
-			t.Fatalf("openssl ocsp: %v\n%s", err, out)
-		}
-		return resp
+	index := filepath.Join(dir, name+".idx")
+	exp := leaf.Leaf.NotAfter.UTC().Format("060102150405Z")
+	rev := ""
+	if status == "R" {
+		rev = p.Now.Add(-time.Hour).UTC().Format("060102150405Z") + ",keyCompromise"
 	}
+	line := fmt.Sprintf("%s\t%s\t%s\t%X\tunknown\t/CN=%s\n", status, exp, rev, leaf.Leaf.SerialNumber, leaf.Leaf.Subject.CommonName)
+	if err := os.WriteFile(index, []byte(line), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	leafFile := filepath.Join(dir, name+"-leaf.pem")
+	writePEMs(t, leafFile, "CERTIFICATE", leaf.Certificate[0])
+	resp := filepath.Join(dir, name+".ocsp")
+	out, err := exec.Command("openssl", "ocsp", "-index", index, "-CA", interCert, "-rsigner", interCert, "-rkey", interKey,
+		"-issuer", interCert, "-cert", leafFile, "-respout", resp, "-ndays", "2").CombinedOutput()
+	if err != nil {
+		t.Fatalf("openssl ocsp: %v\n%s", err, out)
+	}
+	return resp
+}
+
+// TestOpenSSLStapling: openssl s_server staples an OCSP response that
+// `openssl ocsp` made from an index file (OpenSSL's own responder code):
+// tlskit shows it and validates it, in TLS 1.3 (in the Certificate entry)
+// and TLS 1.2 (CertificateStatus); a revoked status refuses the leaf; a
+// must-staple leaf served without a staple is ocsp.must-staple.
+func TestOpenSSLStapling(t *testing.T) {
+	peertest.Need(t, "openssl")
+	w := getWorld(t)
+	p := w.pki
+	respond := func(name string, leaf tls.Certificate, status string) string { return w.staple(t, name, leaf, status) }
 	inter := []*x509.Certificate{p.Intermediate}
 	for _, v := range []string{"-tls1_3", "-tls1_2"} {
 		t.Run("good"+v, func(t *testing.T) {

@@ -10,9 +10,11 @@
 package probe
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -24,6 +26,7 @@ import (
 	"time"
 
 	"github.com/tlskit/tlskit/diagnose"
+	"github.com/tlskit/tlskit/internal/keysched"
 	"github.com/tlskit/tlskit/keylog"
 	"github.com/tlskit/tlskit/starttls"
 	"github.com/tlskit/tlskit/transcript"
@@ -88,6 +91,21 @@ type Options struct {
 	// instead of the server's. For monitors, where the wait costs a
 	// wake-up or two per probe.
 	LingerOnlyIfAsked bool
+	// DecryptIfNeeded skips decrypting the recorded handshake when nothing
+	// the analysis reads can be in its encrypted part, for monitors: a
+	// TLS 1.3 handshake that completed, without a client certificate
+	// asked for, an OCSP staple, ALPN or STARTTLS, with no wait after it,
+	// the connection closed by the client, and no record of the server
+	// after its Finished (tried with its application traffic key). The
+	// chain is then the one crypto/tls received (the same certificates the
+	// Certificate message holds), and the report's findings, verdict,
+	// chains and what was negotiated are the same as with decryption (the
+	// exporter's TestDecryptIfNeededLab compares both on every lab case,
+	// TestDecryptIfNeededPeers on openssl s_server and gnutls-serv); its
+	// transcript lists the server's encrypted records undecrypted, and
+	// its problems say the key log was not used. The key log's lines are
+	// parsed only when they are used.
+	DecryptIfNeeded bool
 	// CurvePreferences, when set, are the key exchange groups offered, as
 	// crypto/tls's Config.CurvePreferences; nil means crypto/tls's
 	// defaults (which lead with the hybrid X25519MLKEM768 key share).
@@ -213,7 +231,7 @@ func Run(ctx context.Context, opts Options) *diagnose.Report {
 		}
 	}
 
-	keys := keylog.NewCollector(opts.KeyLog)
+	keys := &secrets{tee: opts.KeyLog}
 	cfg := &tls.Config{
 		ServerName: trust.SNI(name), // no SNI for addresses (RFC 6066 §3)
 		// Verification is deferred, never skipped: the chain is verified
@@ -238,11 +256,13 @@ func Run(ctx context.Context, opts Options) *diagnose.Report {
 	in.HandshakeErr = conn.HandshakeContext(ctx)
 	tm.Handshake = time.Since(t0)
 	in.HandshakeDone = in.HandshakeErr == nil
+	lingered := false
 	if in.HandshakeDone {
 		rec.allow(maxAfterHandshake, "after the handshake")
 		rec.quick = opts.StartTLS != ""
 		afterTLS(ctx, conn, rec, opts, name, opts.Linger)
 		if asked || !opts.LingerOnlyIfAsked || opts.StartTLS != "" {
+			lingered = true
 			in.AfterErr = afterHandshake(conn, rec, opts.Linger)
 		}
 	} else {
@@ -251,11 +271,17 @@ func Run(ctx context.Context, opts Options) *diagnose.Report {
 	conn.Close()
 
 	t0 = time.Now()
-	in.Transcript = replayed(rec, keys.Log(), up)
-	tm.Analysis = time.Since(t0)
+	var state tls.ConnectionState
 	if in.HandshakeDone {
-		an.Fallback = conn.ConnectionState().PeerCertificates
-	} else if needsSecondLook(in.Transcript) {
+		state = conn.ConnectionState()
+		an.Fallback = state.PeerCertificates
+	}
+	if opts.DecryptIfNeeded && in.HandshakeDone && !asked && !lingered && opts.StartTLS == "" && keylessOK(state, rec, keys) {
+		in.Transcript = replayed(rec, nil, up)
+	} else {
+		in.Transcript = replayed(rec, keys.log(), up)
+	}
+	if !in.HandshakeDone && needsSecondLook(in.Transcript) {
 		t := lookTarget{dial: dial, addr: opts.Address, sni: trust.SNI(name), alpn: opts.ALPN, timeout: opts.Timeout}
 		if opts.StartTLS != "" {
 			t.upgrade = func(ctx context.Context, r *recorder) (*transcript.Upgrade, error) {
@@ -265,13 +291,150 @@ func Run(ctx context.Context, opts Options) *diagnose.Report {
 		}
 		in.SecondLook = secondLook(parent, t, in.Transcript)
 	}
+	tm.Analysis = time.Since(t0)
 	return finish(raw.RemoteAddr().String())
+}
+
+// keylessOK reports whether a completed TLS 1.3 handshake's transcript can
+// be decoded without its secrets and analysed to the same findings (see
+// Options.DecryptIfNeeded): what its encrypted part holds that the
+// analysis reads is in state (the certificates), or absent: no OCSP
+// staple, no ALPN protocol, no resumption (a client certificate request
+// and lingering are ruled out by the caller), no close or cut recorded
+// from the server, and no server record after its Finished. That last
+// one is the only encrypted part crypto/tls did not read: records that
+// arrived with the server's flight (an alert, application data, a
+// ticket). In TLS 1.3 they are protected with the server's application
+// traffic secret, and the handshake's records are not, so a record that
+// opens with it as the first (sequence number 0) is one.
+func keylessOK(state tls.ConnectionState, rec *recorder, keys *secrets) bool {
+	if state.Version != tls.VersionTLS13 || len(state.OCSPResponse) > 0 || state.NegotiatedProtocol != "" || state.DidResume || len(state.PeerCertificates) == 0 {
+		return false
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if rec.closed || rec.cut {
+		return false
+	}
+	secret, ok := keys.secret(keylog.ServerTrafficSecret0)
+	if !ok {
+		return false
+	}
+	var reads [][]byte // the server's bytes, as crypto/tls read them
+	for _, c := range rec.chunks {
+		if c.from == transcript.Server && c.msg == nil && len(c.data) > 0 {
+			reads = append(reads, c.data)
+		}
+	}
+	after, ok := recordsAfterFinished(reads, state.CipherSuite, secret)
+	return ok && !after
+}
+
+// recordsAfterFinished reports whether the server's bytes of a TLS 1.3
+// connection, in the reads crypto/tls made (the last one completed its
+// handshake), hold a record protected with the server's first application
+// traffic secret (secret, of suite): a record that came after its
+// Finished. Such a record can only start in the last read, since
+// crypto/tls reads no more once it has the Finished; the first one has
+// sequence number 0, and a handshake record does not open with that key.
+// ok is false when it cannot be told: the bytes end inside a record, or
+// no opener can be made.
+func recordsAfterFinished(reads [][]byte, suite uint16, secret []byte) (after, ok bool) {
+	if len(reads) == 0 {
+		return false, true
+	}
+	total, lastAt := 0, 0
+	for _, r := range reads {
+		lastAt = total
+		total += len(r)
+	}
+	last := reads[len(reads)-1]
+	// at returns the byte at offset i of the server's bytes.
+	at := func(i int) byte {
+		for _, r := range reads {
+			if i < len(r) {
+				return r[i]
+			}
+			i -= len(r)
+		}
+		return 0
+	}
+	var open *keysched.Opener
+	pos := 0
+	for pos+5 <= total {
+		end := pos + 5 + (int(at(pos+3))<<8 | int(at(pos+4)))
+		if end > total {
+			return false, false
+		}
+		// Every protected TLS 1.3 record is application_data outside.
+		if pos >= lastAt && at(pos) == 23 {
+			if open == nil {
+				var err error
+				if open, err = keysched.NewTLS13Opener(suite, secret); err != nil {
+					return false, false
+				}
+			}
+			if _, _, err := open.Open(last[pos-lastAt:pos-lastAt+5], last[pos-lastAt+5:end-lastAt]); err == nil {
+				return true, true
+			}
+		}
+		pos = end
+	}
+	return false, pos == total
+}
+
+// secrets keeps the key log lines crypto/tls writes, unparsed, and copies
+// them to tee: they are parsed only when the transcript is decrypted.
+type secrets struct {
+	mu  sync.Mutex
+	tee io.Writer
+	raw []byte
+}
+
+func (s *secrets) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	s.raw = append(s.raw, p...)
+	s.mu.Unlock()
+	if s.tee != nil {
+		return s.tee.Write(p)
+	}
+	return len(p), nil
+}
+
+// log parses the lines written so far.
+func (s *secrets) log() *keylog.Log {
+	c := keylog.NewCollector(nil)
+	s.mu.Lock()
+	c.Write(s.raw)
+	s.mu.Unlock()
+	return c.Log()
+}
+
+// secret returns the secret of the first line with label: the connection's
+// (crypto/tls writes the lines of one connection, "LABEL RANDOM SECRET").
+func (s *secrets) secret(label string) ([]byte, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for rest := s.raw; len(rest) > 0; {
+		line, more, _ := bytes.Cut(rest, []byte("\n"))
+		rest = more
+		if len(line) <= len(label) || string(line[:len(label)]) != label || line[len(label)] != ' ' {
+			continue
+		}
+		hexSecret := line[bytes.LastIndexByte(line, ' ')+1:]
+		secret := make([]byte, hex.DecodedLen(len(hexSecret)))
+		if _, err := hex.Decode(secret, hexSecret); err != nil || len(secret) == 0 {
+			return nil, false
+		}
+		return secret, true
+	}
+	return nil, false
 }
 
 // replayed decodes what rec recorded into a transcript, with the in-band
 // upgrade's facts when there was one.
 func replayed(rec *recorder, keys *keylog.Log, up *transcript.Upgrade) *transcript.Transcript {
-	dec := transcript.NewDecoder(transcript.Options{Keys: keys, MaxEvents: maxEvents})
+	dec := transcript.NewDecoder(transcript.Options{Keys: keys, MaxEvents: maxEvents, EventCap: eventCap})
 	rec.replay(dec)
 	if up != nil {
 		dec.SetUpgrade(*up)
@@ -330,6 +493,9 @@ const (
 	maxAfterHandshake = 256 << 10
 	maxEvents         = 1000
 	maxChunks         = 4096 // reads kept apart; later ones are merged
+	// eventCap is room for the events of a handshake, reserved up front:
+	// a TLS 1.3 check has 11 to 17.
+	eventCap = 20
 )
 
 // errRecordLimit is returned by the recorder's Read once the bound on the

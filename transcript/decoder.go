@@ -28,6 +28,11 @@ type Options struct {
 	// (alerts, ChangeCipherSpecs) then cannot make the transcript grow
 	// without bound. Zero means no bound.
 	MaxEvents int
+	// EventCap, when positive, is room reserved for that many events up
+	// front, for a caller that knows about how many a connection has (a
+	// live check's handshake: a dozen or so), instead of the list growing
+	// from empty by doubling.
+	EventCap int
 }
 
 // Decoder decodes one TLS connection from the bytes each side sent. Feed it
@@ -78,6 +83,9 @@ func NewDecoder(opts Options) *Decoder {
 		opts.MaxData = 1 << 20
 	}
 	d := &Decoder{opts: opts}
+	if opts.EventCap > 0 {
+		d.tr.Events = make([]Event, 0, opts.EventCap)
+	}
 	d.dirs[0].side = Client
 	d.dirs[1].side = Server
 	return d

@@ -5,8 +5,10 @@
 //	    reaches it), prints "PORT ROOT" of its healthy TLS 1.3 case and
 //	    serves until killed.
 //	exporterbench load -url URL -pid PID -metric NAME -port PORT [flags]
-//	    sends Prometheus-like probe requests, each for its own target
-//	    127.a.b.c:PORT, at a fixed rate (or as fast as -inflight allows),
+//	    sends probe requests as Prometheus 2.42 does (its Accept header,
+//	    gzip asked for, a scrape timeout header, kept-alive connections),
+//	    each for its own target 127.a.b.c:PORT, at a fixed rate (or as
+//	    fast as -inflight allows),
 //	    checks that each probe succeeded (NAME 1 in the answer), and prints
 //	    one line: probes/s, success, the exporter's CPU (from /proc/PID/stat)
 //	    per probe and per second, and its memory (VmHWM, VmRSS).
@@ -63,6 +65,10 @@ func serveLab(dir string) {
 	l.Close()
 }
 
+// promAccept is the Accept header of Prometheus 2.42's scrapes (Debian's,
+// which the exporter's tests run).
+const promAccept = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"
+
 // cpuTicks returns utime+stime of pid in clock ticks (100 a second).
 func cpuTicks(pid int) int64 {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
@@ -110,6 +116,7 @@ func load(args []string) {
 	duration := fs.Duration("duration", 20*time.Second, "how long to send")
 	warmup := fs.Duration("warmup", 2*time.Second, "how long to send before measuring")
 	timeout := fs.Float64("scrape-timeout", 10, "X-Prometheus-Scrape-Timeout-Seconds")
+	gzip := fs.Bool("gzip", true, "ask for a gzipped answer (Accept-Encoding: gzip), as Prometheus does")
 	fs.Parse(args)
 	if *url == "" || *pid == 0 || *metric == "" || *port == 0 {
 		fmt.Fprintln(os.Stderr, "exporterbench load: -url, -pid, -metric and -port are required")
@@ -119,7 +126,7 @@ func load(args []string) {
 	for i := range addrs {
 		addrs[i] = fmt.Sprintf("127.%d.%d.%d:%d", 1+i/62500, 1+i/250%250, 1+i%250, *port)
 	}
-	client := &http.Client{Transport: &http.Transport{MaxIdleConns: *inflight * 2, MaxIdleConnsPerHost: *inflight * 2}, Timeout: 30 * time.Second}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConns: *inflight * 2, MaxIdleConnsPerHost: *inflight * 2, DisableCompression: !*gzip}, Timeout: 30 * time.Second}
 	want := []byte(*metric + " 1\n")
 	var ok, bad, total atomic.Int64
 	var mu sync.Mutex
@@ -134,6 +141,7 @@ func load(args []string) {
 		i := next.Add(1) - 1
 		req, _ := http.NewRequest("GET", *url+addrs[i%int64(len(addrs))], nil)
 		req.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", strconv.FormatFloat(*timeout, 'f', -1, 64))
+		req.Header.Set("Accept", promAccept)
 		t0 := time.Now()
 		resp, err := client.Do(req)
 		success := false
