@@ -348,7 +348,7 @@ func TestOffer(t *testing.T) {
 				if tt.proto == IMAP {
 					greeting = []byte("* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] backend ready\r\n")
 				}
-				res, err := Offer(ctx, c, ServerConfig{Protocol: tt.proto, Hostname: "h", Greeting: greeting})
+				_, res, err := Offer(ctx, c, ServerConfig{Protocol: tt.proto, Hostname: "h", Greeting: greeting})
 				done <- result{res, err}
 			}()
 			c, err := net.Dial("tcp", ln.Addr().String())

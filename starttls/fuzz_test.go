@@ -188,9 +188,9 @@ func FuzzOffer(f *testing.F) {
 		if p == MySQL {
 			cfg.Greeting = greeting
 		}
-		res, err := Offer(context.Background(), c, cfg)
-		if res == nil || (err == nil) != (res.Outcome == Upgraded) {
-			t.Fatalf("result %+v with error %v", res, err)
+		hc, res, err := Offer(context.Background(), c, cfg)
+		if res == nil || (err == nil) != (res.Outcome == Upgraded) || (err == nil) != (hc != nil) {
+			t.Fatalf("result %+v, connection %v, with error %v", res, hc, err)
 		}
 		if len(res.Pipelined) > MaxPipelined {
 			t.Fatalf("kept %d pipelined bytes", len(res.Pipelined))

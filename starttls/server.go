@@ -107,13 +107,19 @@ func ReadGreeting(ctx context.Context, c net.Conn, p Protocol) ([]byte, error) {
 // the client (with the backend's greeting), answers its capability
 // requests with a list that offers the upgrade and nothing else, refuses
 // every other command until the upgrade (TLS first), and accepts the
-// upgrade. It returns when the client's TLS handshake is next.
+// upgrade. It returns when the client's TLS handshake is next, with the
+// connection to read that handshake from: c itself, or, for MySQL, c
+// behind the bytes of the handshake the client already sent (a MySQL
+// client starts TLS right after its SSL request, with no reply to wait
+// for, so its ClientHello often arrives in the same read).
 //
 // A client that pipelines bytes after its upgrade command is refused with
-// the [Pipelined] outcome; one that quits, logs in or sends something else
-// the protocol does not allow before TLS, with [Unexpected]. Reads are
-// bounded as in [Negotiate] and end at ctx's deadline.
-func Offer(ctx context.Context, c net.Conn, cfg ServerConfig) (*Result, error) {
+// the [Pipelined] outcome (for MySQL, bytes after the SSL request that
+// are not a TLS handshake record); one that quits, logs in or sends
+// something else the protocol does not allow before TLS, with
+// [Unexpected]. Reads are bounded as in [Negotiate] and end at ctx's
+// deadline.
+func Offer(ctx context.Context, c net.Conn, cfg ServerConfig) (net.Conn, *Result, error) {
 	stop := bind(ctx, c)
 	defer stop()
 	s := newSession(c, cfg.Protocol, Client, cfg.Trace)
@@ -137,7 +143,7 @@ func Offer(ctx context.Context, c net.Conn, cfg ServerConfig) (*Result, error) {
 		err = s.offerMySQL(cfg)
 	default:
 		s.res.Outcome = Failed
-		return s.res, fmt.Errorf("starttls: the server side of %s is not implemented (it serves %v)", cfg.Protocol.Name(), ServerProtocols())
+		return nil, s.res, fmt.Errorf("starttls: the server side of %s is not implemented (it serves %v)", cfg.Protocol.Name(), ServerProtocols())
 	}
 	if err != nil {
 		var e *Error
@@ -147,15 +153,27 @@ func Offer(ctx context.Context, c net.Conn, cfg ServerConfig) (*Result, error) {
 		if s.res.Outcome == "" || s.res.Outcome == Upgraded {
 			s.res.Outcome = OutcomeOf(err)
 		}
-		return s.res, err
+		return nil, s.res, err
 	}
 	s.res.Outcome = Upgraded
-	return s.res, nil
+	if len(s.tlsStart) > 0 {
+		return &startedConn{Conn: c, start: s.tlsStart}, s.res, nil
+	}
+	return c, s.res, nil
 }
 
 // upgradeOK records the accepted upgrade, refusing a client that already
-// pipelined more bytes after its command.
+// pipelined more bytes after its command. With no reply to send (raw nil:
+// MySQL) the client's TLS handshake may already have begun: bytes that
+// start a TLS handshake record are kept for it, not refused.
 func (s *session) upgradeOK(stage Stage, text string, raw []byte) error {
+	if raw == nil && len(s.held) == 0 && s.r.Buffered() > 0 {
+		if b, _ := s.r.Peek(s.r.Buffered()); b[0] == 0x16 && (len(b) == 1 || b[1] == 3) { // a handshake record, TLS's major version
+			s.tlsStart = append([]byte(nil), b...)
+			s.r.Discard(len(b))
+			return nil
+		}
+	}
 	if n := s.r.Buffered() + len(s.held); n > 0 {
 		b, _ := s.r.Peek(s.r.Buffered())
 		all := append(append([]byte(nil), s.held...), b...)
@@ -642,4 +660,20 @@ func (s *mySeq) transform(b []byte) {
 			}
 		}
 	}
+}
+
+// startedConn is a client connection whose TLS handshake began in bytes
+// already read: they are read first.
+type startedConn struct {
+	net.Conn
+	start []byte
+}
+
+func (c *startedConn) Read(b []byte) (int, error) {
+	if len(c.start) > 0 {
+		n := copy(b, c.start)
+		c.start = c.start[n:]
+		return n, nil
+	}
+	return c.Conn.Read(b)
 }

@@ -47,7 +47,10 @@ type session struct {
 	peer  Side   // the side we read from
 	read  int    // bytes read so far, bounded by MaxPreamble
 	held  []byte // bytes read beyond the last message (XML), still to be used
-	now   func() time.Time
+	// tlsStart is the start of the client's TLS handshake, read with its
+	// upgrade request (MySQL: no reply comes between them).
+	tlsStart []byte
+	now      func() time.Time
 }
 
 func newSession(c net.Conn, p Protocol, peer Side, trace func(Message)) *session {

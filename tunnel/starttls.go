@@ -143,10 +143,11 @@ func StartTLSServe(p starttls.Protocol, target, hostname string, dial DialFunc, 
 			}
 			return nil, err
 		}
-		if _, err := starttls.Offer(ctx, c, starttls.ServerConfig{Protocol: p, Hostname: hostname, Greeting: greeting}); err != nil {
+		hc, _, err := starttls.Offer(ctx, c, starttls.ServerConfig{Protocol: p, Hostname: hostname, Greeting: greeting})
+		if err != nil {
 			return fail(err)
 		}
-		tc := tls.Server(c, config())
+		tc := tls.Server(hc, config())
 		if err := tc.HandshakeContext(ctx); err != nil {
 			return fail(err)
 		}

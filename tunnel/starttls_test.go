@@ -213,6 +213,13 @@ func TestStartTLSServerTunnel(t *testing.T) {
 			srv := servers.Need(t, tt.server)
 			p, _ := starttls.ParseProtocol(tt.proto)
 			var log logBuf
+			t.Cleanup(func() {
+				if t.Failed() {
+					log.mu.Lock()
+					defer log.mu.Unlock()
+					t.Logf("the tunnel's log:\n%s", log.buf.String())
+				}
+			})
 			addr := startTLSServerTunnel(t, p, srv.Target(t, tt.proto, servertest.NoTLS).Addr, &log)
 			out := tt.client(t, addr)
 			if !strings.Contains(out, tt.want) {
