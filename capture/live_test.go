@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -133,17 +132,6 @@ func run(t *testing.T, prog string, args ...string) {
 	}
 }
 
-func waitFor(t *testing.T, ok func() bool, what string) {
-	t.Helper()
-	for range 100 {
-		if ok() {
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("timed out waiting for %s", what)
-}
-
 // TestLiveDTLS records openssl s_client talking DTLS to openssl s_server
 // over UDP on loopback, each DTLS 1.2 cipher family and DTLS 1.0, and
 // checks that every connection decrypts (both Finished messages and the
@@ -209,15 +197,7 @@ func recordLive(t *testing.T, dumpcap, filter string, servers []string, cases []
 func recordLiveFiles(t *testing.T, dumpcap, filter string, servers []string, cases []liveCase) (string, *keylog.Log, string) {
 	t.Helper()
 	dir := t.TempDir()
-	pcap := filepath.Join(dir, "live.pcapng")
-	dc := exec.Command(dumpcap, "-q", "-i", "lo", "-f", filter, "-w", pcap)
-	var dcErr bytes.Buffer
-	dc.Stderr = &dcErr
-	if err := dc.Start(); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, func() bool { fi, err := os.Stat(pcap); return err == nil && fi.Size() > 0 }, "dumpcap to start: "+dcErr.String())
-	time.Sleep(300 * time.Millisecond)
+	lc := startCapture(t, dumpcap, filter)
 
 	keys := &keylog.Log{}
 	var all []byte
@@ -259,9 +239,7 @@ func recordLiveFiles(t *testing.T, dumpcap, filter string, servers []string, cas
 		text, _ := os.ReadFile(kl)
 		all = append(all, text...)
 	}
-	time.Sleep(300 * time.Millisecond)
-	dc.Process.Signal(syscall.SIGINT)
-	dc.Wait()
+	pcap := lc.stop()
 
 	allPath := filepath.Join(dir, "all.keys")
 	if err := os.WriteFile(allPath, all, 0o600); err != nil {

@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -76,15 +75,7 @@ func TestCaptureStartTLS(t *testing.T) {
 		filter = append(filter, "tcp port "+strconv.Itoa(tg.Port()))
 	}
 	dir := t.TempDir()
-	pcap := filepath.Join(dir, "starttls.pcapng")
-	dc := exec.Command(dumpcap, "-q", "-i", "lo", "-f", strings.Join(filter, " or "), "-w", pcap)
-	var dcErr bytes.Buffer
-	dc.Stderr = &dcErr
-	if err := dc.Start(); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, func() bool { fi, err := os.Stat(pcap); return err == nil && fi.Size() > 0 }, "dumpcap to start: "+dcErr.String())
-	time.Sleep(300 * time.Millisecond)
+	lc := startCapture(t, dumpcap, strings.Join(filter, " or "))
 
 	keyFiles := make([]string, len(cases))
 	var wg sync.WaitGroup
@@ -108,9 +99,7 @@ func TestCaptureStartTLS(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	time.Sleep(300 * time.Millisecond)
-	dc.Process.Signal(syscall.SIGINT)
-	dc.Wait()
+	pcap := lc.stop()
 
 	keys := &keylog.Log{}
 	var all []byte
@@ -196,34 +185,77 @@ func TestCaptureStartTLS(t *testing.T) {
 	}
 }
 
-// openssl runs openssl s_client -starttls against tg, writing c.send once
-// connected, with its key log in keys.
+// openssl runs openssl s_client -starttls against tg, with its key log in
+// keys, and once the handshake is done (its application secrets are in the
+// key log) writes c.send and ends its input: s_client then sends the data,
+// a close_notify, and exits. Every step waits for what it needs, up to a
+// bound that only a broken peer reaches, and a peer that reaches it is an
+// error with its output.
 func openssl(t *testing.T, tg servertest.Target, c startTLSCase, keys string) {
 	proto := c.proto
-	args := []string{"s_client", "-connect", tg.Addr, "-starttls", proto, "-keylogfile", keys, "-servername", tg.ServerName, "-quiet"}
+	args := []string{"s_client", "-connect", tg.Addr, "-starttls", proto, "-keylogfile", keys, "-servername", tg.ServerName,
+		"-quiet", "-no_ign_eof", "-nocommands"}
 	if strings.HasPrefix(proto, "xmpp") {
 		args = append(args, "-xmpphost", tg.ServerName)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "openssl", args...)
+	cmd := exec.Command("openssl", args...)
 	in, _ := cmd.StdinPipe()
-	var out bytes.Buffer
+	var out syncBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Error(err)
 		return
 	}
-	time.Sleep(500 * time.Millisecond)
-	if c.send != "" {
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	const bound = 60 * time.Second
+	if c.outcome == "upgraded" {
+		deadline := time.After(bound)
+	wait:
+		for {
+			if b, err := os.ReadFile(keys); err == nil && (bytes.Contains(b, []byte("CLIENT_TRAFFIC_SECRET_0 ")) || bytes.Contains(b, []byte("CLIENT_RANDOM "))) {
+				break
+			}
+			select {
+			case <-done:
+				t.Errorf("openssl -starttls %s ended before its handshake: %s", proto, out.String())
+				return
+			case <-deadline:
+				cmd.Process.Kill()
+				<-done
+				t.Errorf("openssl -starttls %s: no handshake in %v: %s", proto, bound, out.String())
+				return
+			case <-time.After(20 * time.Millisecond):
+				continue wait
+			}
+		}
 		in.Write([]byte(c.send))
-		time.Sleep(300 * time.Millisecond)
 	}
 	in.Close()
-	cmd.Wait()
-	if c.outcome == "upgraded" {
-		if _, err := os.Stat(keys); err != nil {
-			t.Errorf("openssl %s wrote no key log: %s", proto, out.String())
-		}
+	select {
+	case <-done:
+	case <-time.After(bound):
+		cmd.Process.Kill()
+		<-done
+		t.Errorf("openssl -starttls %s did not end in %v after its input: %s", proto, bound, out.String())
 	}
+}
+
+// syncBuffer is a bytes.Buffer that a child process's two output pipes and
+// the test can use at once.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
