@@ -64,7 +64,7 @@ func TestLiveEarlyData(t *testing.T) {
 	if testing.Short() {
 		t.Skip("live capture in -short mode")
 	}
-	dumpcap := peertest.Need(t, "dumpcap")
+	peertest.Need(t, "dumpcap")
 	cert, key := liveCert(t)
 	srv := peertest.OpenSSL(t, "-cert", cert, "-key", key, "-tls1_3", "-early_data")
 	dir := t.TempDir()
@@ -78,7 +78,7 @@ func TestLiveEarlyData(t *testing.T) {
 		{name: "resumed-0rtt", prog: "openssl", args: []string{"s_client", "-connect", "{addr}", "-keylogfile", "{keylog}", "-sess_in", sess, "-early_data", early},
 			stdin: []string{"", ""}},
 	}
-	pcap, _, keys := recordLiveFiles(t, dumpcap, "tcp port "+port(srv.Addr), []string{srv.Addr}, cases)
+	pcap, _, keys := recordLiveFiles(t, "tcp port "+port(srv.Addr), []string{srv.Addr}, cases)
 	if !strings.Contains(srv.Output(), "GET /early-data") {
 		t.Fatalf("the server did not receive the early data:\n%s", srv.Output())
 	}
@@ -132,7 +132,7 @@ func TestLiveHelloRetryRequest(t *testing.T) {
 	if testing.Short() {
 		t.Skip("live capture in -short mode")
 	}
-	dumpcap := peertest.Need(t, "dumpcap")
+	peertest.Need(t, "dumpcap")
 	cert, key := liveCert(t)
 	servers := []string{
 		peertest.OpenSSL(t, "-cert", cert, "-key", key, "-www", "-groups", "P-384").Addr,
@@ -162,7 +162,7 @@ func TestLiveHelloRetryRequest(t *testing.T) {
 	for _, s := range servers {
 		filter = append(filter, "tcp port "+port(s))
 	}
-	pcap, keys, keyFile := recordLiveFiles(t, dumpcap, strings.Join(filter, " or "), servers, cases)
+	pcap, keys, keyFile := recordLiveFiles(t, strings.Join(filter, " or "), servers, cases)
 	crossCheck(t, pcap, keyFile)
 
 	res := analyze(t, pcap, "", Options{Keys: keys})

@@ -40,7 +40,7 @@ func TestLiveCaptures(t *testing.T) {
 	if testing.Short() {
 		t.Skip("live capture in -short mode")
 	}
-	dumpcap := peertest.Need(t, "dumpcap")
+	peertest.Need(t, "dumpcap")
 	cert, key := liveCert(t)
 
 	plain := peertest.OpenSSL(t, "-cert", cert, "-key", key, "-www")
@@ -92,7 +92,7 @@ func TestLiveCaptures(t *testing.T) {
 	}
 
 	filter := "tcp port " + port(plain.Addr) + " or tcp port " + port(mtls.Addr)
-	pcap, keys := recordLive(t, dumpcap, filter, servers, cases)
+	pcap, keys := recordLive(t, filter, servers, cases)
 	checkLive(t, pcap, keys, cases)
 }
 
@@ -140,7 +140,7 @@ func TestLiveDTLS(t *testing.T) {
 	if testing.Short() {
 		t.Skip("live capture in -short mode")
 	}
-	dumpcap := peertest.Need(t, "dumpcap")
+	peertest.Need(t, "dumpcap")
 	cert, key := liveCert(t)
 	srv := peertest.OpenSSL(t, "-dtls", "-cert", cert, "-key", key, "-cipher", "ALL:@SECLEVEL=0")
 
@@ -157,7 +157,7 @@ func TestLiveDTLS(t *testing.T) {
 		d("dtls12-cbc-sha384-noetm", "DTLS 1.2", "-dtls1_2", "ECDHE-ECDSA-AES256-SHA384", "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384", "-no_etm"),
 		d("dtls10-cbc-sha", "DTLS 1.0", "-dtls1", "ECDHE-ECDSA-AES256-SHA", "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA"),
 	}
-	pcap, keys := recordLive(t, dumpcap, "udp port "+port(srv.Addr), []string{srv.Addr}, cases)
+	pcap, keys := recordLive(t, "udp port "+port(srv.Addr), []string{srv.Addr}, cases)
 	checkLive(t, pcap, keys, cases)
 	res := analyze(t, pcap, "", Options{Keys: keys})
 	for _, c := range res.conns {
@@ -187,17 +187,17 @@ func liveCert(t *testing.T) (cert, key string) {
 // recordLive runs each case's client against servers[case.server] while
 // dumpcap records loopback with filter, and returns the capture and the
 // clients' merged key logs.
-func recordLive(t *testing.T, dumpcap, filter string, servers []string, cases []liveCase) (string, *keylog.Log) {
-	pcap, keys, _ := recordLiveFiles(t, dumpcap, filter, servers, cases)
+func recordLive(t *testing.T, filter string, servers []string, cases []liveCase) (string, *keylog.Log) {
+	pcap, keys, _ := recordLiveFiles(t, filter, servers, cases)
 	return pcap, keys
 }
 
 // recordLiveFiles is recordLive that also returns the path of a file with
 // all the clients' key log lines, for tshark.
-func recordLiveFiles(t *testing.T, dumpcap, filter string, servers []string, cases []liveCase) (string, *keylog.Log, string) {
+func recordLiveFiles(t *testing.T, filter string, servers []string, cases []liveCase) (string, *keylog.Log, string) {
 	t.Helper()
 	dir := t.TempDir()
-	lc := startCapture(t, dumpcap, filter)
+	lc := peertest.StartCapture(t, filter)
 
 	keys := &keylog.Log{}
 	var all []byte
@@ -239,7 +239,7 @@ func recordLiveFiles(t *testing.T, dumpcap, filter string, servers []string, cas
 		text, _ := os.ReadFile(kl)
 		all = append(all, text...)
 	}
-	pcap := lc.stop()
+	pcap := lc.Stop()
 
 	allPath := filepath.Join(dir, "all.keys")
 	if err := os.WriteFile(allPath, all, 0o600); err != nil {

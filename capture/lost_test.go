@@ -78,7 +78,7 @@ func TestLostFlight(t *testing.T) {
 	if testing.Short() {
 		t.Skip("live capture in -short mode")
 	}
-	dumpcap := peertest.Need(t, "dumpcap")
+	peertest.Need(t, "dumpcap")
 	cert, key := liveCert(t)
 	ccert, ckey := liveCert(t)
 	srv := peertest.OpenSSL(t, "-cert", cert, "-key", key, "-www", "-Verify", "1", "-CAfile", ccert)
@@ -87,7 +87,7 @@ func TestLostFlight(t *testing.T) {
 		{name: "tls12", prog: "openssl", args: []string{"s_client", "-connect", "{addr}", "-keylogfile", "{keylog}", "-tls1_2", "-cert", ccert, "-key", ckey, "-ign_eof"}, stdin: get},
 		{name: "tls13", prog: "openssl", args: []string{"s_client", "-connect", "{addr}", "-keylogfile", "{keylog}", "-tls1_3", "-cert", ccert, "-key", ckey, "-ign_eof"}, stdin: get},
 	}
-	pcap, keys := recordLive(t, dumpcap, "tcp port "+port(srv.Addr), []string{srv.Addr}, cases)
+	pcap, keys := recordLive(t, "tcp port "+port(srv.Addr), []string{srv.Addr}, cases)
 	sport := atoi(port(srv.Addr))
 	isServer := func(p int) bool { return p == sport }
 
@@ -170,7 +170,7 @@ func TestLiveTruncatedClose(t *testing.T) {
 	if testing.Short() {
 		t.Skip("live capture in -short mode")
 	}
-	dumpcap := peertest.Need(t, "dumpcap")
+	peertest.Need(t, "dumpcap")
 	cert, key := liveCert(t)
 	servers := []string{peertest.NoCloseNotify(t, cert, key, "1.2").Addr, peertest.NoCloseNotify(t, cert, key, "1.3").Addr}
 	get := []string{"GET /cut HTTP/1.0\r\n\r\n"}
@@ -178,7 +178,7 @@ func TestLiveTruncatedClose(t *testing.T) {
 		{name: "tls12", server: 0, prog: "openssl", args: []string{"s_client", "-connect", "{addr}", "-keylogfile", "{keylog}", "-ign_eof"}, stdin: get},
 		{name: "tls13", server: 1, prog: "openssl", args: []string{"s_client", "-connect", "{addr}", "-keylogfile", "{keylog}", "-ign_eof"}, stdin: get},
 	}
-	pcap, keys, keyFile := recordLiveFiles(t, dumpcap, "tcp port "+port(servers[0])+" or tcp port "+port(servers[1]), servers, cases)
+	pcap, keys, keyFile := recordLiveFiles(t, "tcp port "+port(servers[0])+" or tcp port "+port(servers[1]), servers, cases)
 	crossCheck(t, pcap, keyFile)
 	res := analyze(t, pcap, "", Options{Keys: keys})
 	if len(res.conns) != 2 {

@@ -48,7 +48,7 @@ type startTLSCase struct {
 // not reported at all. tshark, given the same capture and key log, must
 // see the same decrypted SMTP command.
 func TestCaptureStartTLS(t *testing.T) {
-	dumpcap := peertest.Need(t, "dumpcap")
+	peertest.Need(t, "dumpcap")
 	peertest.Need(t, "openssl")
 	cases := []startTLSCase{
 		{"postfix", "smtp", servertest.Good, "EHLO via-openssl\r\n", "upgraded", ""},
@@ -75,7 +75,7 @@ func TestCaptureStartTLS(t *testing.T) {
 		filter = append(filter, "tcp port "+strconv.Itoa(tg.Port()))
 	}
 	dir := t.TempDir()
-	lc := startCapture(t, dumpcap, strings.Join(filter, " or "))
+	lc := peertest.StartCapture(t, strings.Join(filter, " or "))
 
 	keyFiles := make([]string, len(cases))
 	var wg sync.WaitGroup
@@ -99,7 +99,7 @@ func TestCaptureStartTLS(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	pcap := lc.stop()
+	pcap := lc.Stop()
 
 	keys := &keylog.Log{}
 	var all []byte

@@ -17,7 +17,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -382,32 +381,13 @@ func reportOutcome(t *testing.T, code int, out, errs string) string {
 // runs `tlskit pcap` on the capture with the case's trust flags: the verdict
 // on the captured connection must be the live one's.
 func pcapEntry(t *testing.T, w *bypassWorld, c clientCase, target string) string {
-	dumpcap := peertest.Need(t, "dumpcap")
-	dir := t.TempDir()
-	capFile, keys := filepath.Join(dir, "c.pcapng"), filepath.Join(dir, "keys.log")
+	keys := filepath.Join(t.TempDir(), "keys.log")
 	_, port, _ := net.SplitHostPort(target)
-	cmd := exec.Command(dumpcap, "-q", "-i", "lo", "-f", "tcp port "+port, "-w", capFile)
-	var dumpErr bytes.Buffer
-	cmd.Stderr = &dumpErr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
-	// dumpcap says "File: …" on stderr once it captures; -q silences
-	// that, so wait for the file instead.
-	for i := 0; i < 100; i++ {
-		if fi, err := os.Stat(capFile); err == nil && fi.Size() > 0 {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	time.Sleep(100 * time.Millisecond)
+	lc := peertest.StartCapture(t, "tcp port "+port)
 	// The client: a check with no verification opinion of its own (the
 	// system roots, no name flags), so that the capture's verdict is pcap's.
 	runCLI(context.Background(), "check", "--keylog", keys, "--timeout", "5s", "--min-version", "1.0", target)
-	time.Sleep(200 * time.Millisecond)
-	cmd.Process.Signal(syscall.SIGINT)
-	cmd.Wait()
+	capFile := lc.Stop()
 	args := append([]string{"pcap", "--json", "--keylog", keys}, w.cliArgs(t, c)...)
 	code, out, errs := runCLI(context.Background(), append(args, capFile)...)
 	if code == ExitUsage {
@@ -417,7 +397,7 @@ func pcapEntry(t *testing.T, w *bypassWorld, c clientCase, target string) string
 		Connections []json.RawMessage `json:"connections"`
 	}
 	if err := json.Unmarshal([]byte(out), &res); err != nil || len(res.Connections) != 1 {
-		t.Fatalf("pcap exit %d: want one connection: %v\n%s\n%s\ndumpcap: %s", code, err, out, errs, dumpErr.String())
+		t.Fatalf("pcap exit %d: want one connection: %v\n%s\n%s", code, err, out, errs)
 	}
 	schematest.Check(t, "pcap", []byte(out))
 	schematest.Check(t, "pcap#/$defs/connection", res.Connections[0])
