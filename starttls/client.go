@@ -370,29 +370,11 @@ func (s *session) pop3() error {
 	default:
 		return s.fail(Unexpected, line, errors.New("a POP3 greeting starts with \"+OK\""))
 	}
-	if err := s.sendLine(StageCapabilities, "CAPA"); err != nil {
-		return s.netFail("sending CAPA", err)
-	}
-	ok, lines, err := s.dotReply(StageCapabilities, func(first string) (bool, bool) {
+	// No CAPA (RFC 1939 servers): STLS may still work; it is asked.
+	if err := s.capabilityList("CAPA", "STLS", func(first string) (bool, bool) {
 		return strings.HasPrefix(first, "+OK"), strings.HasPrefix(first, "-ERR")
-	})
-	if err != nil {
-		return s.netFail("reading the reply to CAPA", err)
-	}
-	if ok {
-		found := false
-		for _, l := range lines[1:] {
-			if kw, _, _ := strings.Cut(l, " "); strings.EqualFold(kw, "STLS") {
-				found = true
-			}
-		}
-		s.offered(lines[1:], found)
-		if !found {
-			return s.fail(NotOffered, "", nil)
-		}
-	} else {
-		// No CAPA (RFC 1939 servers): STLS may still work; ask.
-		s.res.Offered = true
+	}); err != nil {
+		return err
 	}
 	s.res.Command = "STLS"
 	if err := s.sendLine(StageUpgrade, "STLS"); err != nil {
@@ -411,6 +393,36 @@ func (s *session) pop3() error {
 		return s.fail(Refused, line, nil)
 	}
 	return s.fail(Unexpected, line, errors.New("a POP3 reply starts with +OK or -ERR"))
+}
+
+// capabilityList sends cmd and reads the dot-terminated list it answers
+// (POP3's CAPA, NNTP's CAPABILITIES; status reads the first line): the
+// upgrade is offered when a line's first word is keyword, and refused as
+// not offered when none is. A server that refuses cmd itself (one older
+// than the command) may still upgrade, so the upgrade is then tried.
+func (s *session) capabilityList(cmd, keyword string, status func(first string) (ok, failed bool)) error {
+	if err := s.sendLine(StageCapabilities, cmd); err != nil {
+		return s.netFail("sending "+cmd, err)
+	}
+	ok, lines, err := s.dotReply(StageCapabilities, status)
+	if err != nil {
+		return s.netFail("reading the reply to "+cmd, err)
+	}
+	if !ok {
+		s.res.Offered = true
+		return nil
+	}
+	found := false
+	for _, l := range lines[1:] {
+		if kw, _, _ := strings.Cut(l, " "); strings.EqualFold(kw, keyword) {
+			found = true
+		}
+	}
+	s.offered(lines[1:], found)
+	if !found {
+		return s.fail(NotOffered, "", nil)
+	}
+	return nil
 }
 
 // dotReply reads a reply whose first line says whether a multi-line block
@@ -511,29 +523,11 @@ func (s *session) nntp() error {
 	case g.code != 200 && g.code != 201:
 		return s.fail(Unexpected, g.text(), fmt.Errorf("the greeting's code is %d, not 200 or 201", g.code))
 	}
-	if err := s.sendLine(StageCapabilities, "CAPABILITIES"); err != nil {
-		return s.netFail("sending CAPABILITIES", err)
-	}
-	ok, lines, err := s.dotReply(StageCapabilities, func(first string) (bool, bool) {
+	if err := s.capabilityList("CAPABILITIES", "STARTTLS", func(first string) (bool, bool) {
 		code, _, _, ok := codeLine(first)
 		return ok && code == 101, ok && code != 101
-	})
-	if err != nil {
-		return s.netFail("reading the reply to CAPABILITIES", err)
-	}
-	if ok {
-		found := false
-		for _, l := range lines[1:] {
-			if kw, _, _ := strings.Cut(l, " "); strings.EqualFold(kw, "STARTTLS") {
-				found = true
-			}
-		}
-		s.offered(lines[1:], found)
-		if !found {
-			return s.fail(NotOffered, "", nil)
-		}
-	} else {
-		s.res.Offered = true
+	}); err != nil {
+		return err
 	}
 	return s.upgradeCode("STARTTLS", 382)
 }
