@@ -100,6 +100,21 @@ func (s *session) offered(caps []string, ok bool) {
 	s.res.Offered = ok
 }
 
+// listed ends a capability request: a list (known) that does not name the
+// upgrade (found) is [NotOffered]; when the server gave no list at all
+// (it predates the request), the upgrade may still work and is tried.
+func (s *session) listed(known bool, caps []string, found bool) error {
+	if !known {
+		s.res.Offered = true
+		return nil
+	}
+	s.offered(caps, found)
+	if !found {
+		return s.fail(NotOffered, "", nil)
+	}
+	return nil
+}
+
 // codeLine splits a reply line of the SMTP family, "250-text" or
 // "250 text", into its code, whether more lines follow, and the text.
 func codeLine(line string) (code int, more bool, text string, ok bool) {
@@ -408,21 +423,13 @@ func (s *session) capabilityList(cmd, keyword string, status func(first string) 
 	if err != nil {
 		return s.netFail("reading the reply to "+cmd, err)
 	}
-	if !ok {
-		s.res.Offered = true
-		return nil
-	}
 	found := false
-	for _, l := range lines[1:] {
+	for _, l := range lines[min(1, len(lines)):] {
 		if kw, _, _ := strings.Cut(l, " "); strings.EqualFold(kw, keyword) {
 			found = true
 		}
 	}
-	s.offered(lines[1:], found)
-	if !found {
-		return s.fail(NotOffered, "", nil)
-	}
-	return nil
+	return s.listed(ok, lines[min(1, len(lines)):], found)
 }
 
 // dotReply reads a reply whose first line says whether a multi-line block
@@ -484,9 +491,10 @@ func (s *session) ftp() error {
 	if err != nil {
 		return s.netFail("reading the reply to FEAT", err)
 	}
-	if feat.code == 211 && len(feat.lines) > 1 {
-		var list []string
-		found := false
+	var list []string
+	found := false
+	hasFeat := feat.code == 211 && len(feat.lines) > 1
+	if hasFeat {
 		for _, l := range feat.lines[1 : len(feat.lines)-1] {
 			f := strings.TrimSpace(l)
 			list = append(list, f)
@@ -499,13 +507,10 @@ func (s *session) ftp() error {
 				}
 			}
 		}
-		s.offered(list, found)
-		if !found {
-			return s.fail(NotOffered, "", nil)
-		}
-	} else {
-		// No FEAT (RFC 959 servers): AUTH TLS may still work; ask.
-		s.res.Offered = true
+	}
+	// No FEAT (RFC 959 servers): AUTH TLS may still work; it is asked.
+	if err := s.listed(hasFeat, list, found); err != nil {
+		return err
 	}
 	return s.upgradeCode("AUTH TLS", 234)
 }
@@ -659,20 +664,15 @@ func (s *session) irc(cfg Config) error {
 			}
 		}
 	}
-	if capable {
-		found := false
-		for _, c := range caps {
-			name, _, _ := strings.Cut(c, "=")
-			if strings.EqualFold(name, "tls") {
-				found = true
-			}
+	found := false
+	for _, c := range caps {
+		name, _, _ := strings.Cut(c, "=")
+		if strings.EqualFold(name, "tls") {
+			found = true
 		}
-		s.offered(caps, found)
-		if !found {
-			return s.fail(NotOffered, "", nil)
-		}
-	} else {
-		s.res.Offered = true
+	}
+	if err := s.listed(capable, caps, found); err != nil {
+		return err
 	}
 	s.res.Command = "STARTTLS"
 	if err := s.sendLine(StageUpgrade, "STARTTLS"); err != nil {
