@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tlskit/tlskit/internal/jsonfile"
 	"github.com/tlskit/tlskit/trust"
 )
 
@@ -114,15 +115,14 @@ func LoadPolicy(path string) (*Policy, error) {
 // TLS 1.0/1.1 ("min_tls": "1.0") and to TLS 1.2 suites without forward
 // secrecy or AEAD (see [Policy.Legacy]). Its errors are [*PolicyError]s.
 func ParsePolicy(name string, data []byte) (*Policy, error) {
-	clean := stripComments(data)
-	dec := json.NewDecoder(bytes.NewReader(clean))
-	dec.DisallowUnknownFields()
 	var f policyFile
-	if err := dec.Decode(&f); err != nil {
-		return nil, fileError(name, clean, err)
+	clean, err := jsonfile.Decode(data, &f)
+	var trailing *jsonfile.TrailingDataError
+	if errors.As(err, &trailing) {
+		return nil, &PolicyError{name, lineAt(clean, int(trailing.Offset)), errors.New("unexpected data after the policy object")}
 	}
-	if dec.More() {
-		return nil, &PolicyError{name, lineAt(clean, int(dec.InputOffset())), errors.New("unexpected data after the policy object")}
+	if err != nil {
+		return nil, fileError(name, clean, err)
 	}
 	at := func(key, format string, args ...any) error {
 		return &PolicyError{name, lineOfKey(clean, key), fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...))}
@@ -159,7 +159,6 @@ func ParsePolicy(name string, data []byte) (*Policy, error) {
 		}
 	}
 	p.Legacy = f.Legacy
-	var err error
 	if p.MinVersion, err = policyVersion(f.MinTLS, f.Legacy); err != nil {
 		return nil, at("min_tls", "%v", err)
 	}
@@ -230,28 +229,6 @@ func resolvePath(dir, path string) string {
 		return path
 	}
 	return filepath.Join(dir, path)
-}
-
-// stripComments blanks comment lines, keeping every offset.
-func stripComments(data []byte) []byte {
-	out := bytes.Clone(data)
-	start := 0
-	for start < len(out) {
-		end := bytes.IndexByte(out[start:], '\n')
-		if end < 0 {
-			end = len(out)
-		} else {
-			end += start
-		}
-		line := bytes.TrimLeft(out[start:end], " \t\r")
-		if bytes.HasPrefix(line, []byte("#")) || bytes.HasPrefix(line, []byte("//")) {
-			for i := start; i < end; i++ {
-				out[i] = ' '
-			}
-		}
-		start = end + 1
-	}
-	return out
 }
 
 // fileError turns a JSON decoding error into one naming the line.

@@ -15,8 +15,6 @@
 package exporter
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -26,6 +24,7 @@ import (
 	"time"
 
 	"github.com/tlskit/tlskit"
+	"github.com/tlskit/tlskit/internal/jsonfile"
 	"github.com/tlskit/tlskit/probe"
 )
 
@@ -164,15 +163,13 @@ func LoadConfig(path string) (*Config, error) {
 // client certificates read, here: a broken one is an error at start, not
 // at the first probe.
 func ParseConfig(name string, data []byte) (*Config, error) {
-	clean := stripComments(data)
-	dec := json.NewDecoder(bytes.NewReader(clean))
-	dec.DisallowUnknownFields()
 	var f configFile
-	if err := dec.Decode(&f); err != nil {
+	if _, err := jsonfile.Decode(data, &f); err != nil {
+		var trailing *jsonfile.TrailingDataError
+		if errors.As(err, &trailing) {
+			err = errors.New("unexpected data after the config object")
+		}
 		return nil, &ConfigError{File: name, Err: err}
-	}
-	if dec.More() {
-		return nil, &ConfigError{File: name, Err: errors.New("unexpected data after the config object")}
 	}
 	dir := filepath.Dir(name)
 	cfg := &Config{Modules: map[string]*Module{}, MaxConcurrentProbes: f.MaxConcurrent}
@@ -317,25 +314,4 @@ func resolve(dir, path string) string {
 		return path
 	}
 	return filepath.Join(dir, path)
-}
-
-// stripComments blanks lines starting with # or //, keeping offsets.
-func stripComments(data []byte) []byte {
-	out := bytes.Clone(data)
-	for start := 0; start < len(out); {
-		end := bytes.IndexByte(out[start:], '\n')
-		if end < 0 {
-			end = len(out)
-		} else {
-			end += start
-		}
-		line := bytes.TrimLeft(out[start:end], " \t\r")
-		if bytes.HasPrefix(line, []byte("#")) || bytes.HasPrefix(line, []byte("//")) {
-			for i := start; i < end; i++ {
-				out[i] = ' '
-			}
-		}
-		start = end + 1
-	}
-	return out
 }

@@ -1,0 +1,60 @@
+// Package jsonfile reads the JSON files tlskit's users write by hand (policy
+// files, the exporter's config): JSON with whole-line "#" and "//"
+// comments, decoded strictly (unknown keys and data after the object are
+// errors), with the comment lines blanked in place so that an error's byte
+// offset still gives the file's line.
+package jsonfile
+
+import (
+	"bytes"
+	"encoding/json"
+)
+
+// TrailingDataError is data after the file's one JSON value.
+type TrailingDataError struct {
+	// Offset is the byte offset at which the extra data starts.
+	Offset int64
+}
+
+// Error implements error.
+func (e *TrailingDataError) Error() string { return "unexpected data after the JSON object" }
+
+// Decode decodes data, comments blanked, into v, refusing unknown object
+// keys and anything after the first value ([*TrailingDataError]). It
+// returns the text it decoded (data with its comment lines blanked, every
+// offset kept), for locating an error's line.
+func Decode(data []byte, v any) (clean []byte, err error) {
+	clean = StripComments(data)
+	dec := json.NewDecoder(bytes.NewReader(clean))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return clean, err
+	}
+	if dec.More() {
+		return clean, &TrailingDataError{Offset: dec.InputOffset()}
+	}
+	return clean, nil
+}
+
+// StripComments returns a copy of data with every line whose first
+// non-blank characters are "#" or "//" turned into spaces, keeping every
+// offset.
+func StripComments(data []byte) []byte {
+	out := bytes.Clone(data)
+	for start := 0; start < len(out); {
+		end := bytes.IndexByte(out[start:], '\n')
+		if end < 0 {
+			end = len(out)
+		} else {
+			end += start
+		}
+		line := bytes.TrimLeft(out[start:end], " \t\r")
+		if bytes.HasPrefix(line, []byte("#")) || bytes.HasPrefix(line, []byte("//")) {
+			for i := start; i < end; i++ {
+				out[i] = ' '
+			}
+		}
+		start = end + 1
+	}
+	return out
+}
