@@ -260,18 +260,7 @@ func TestCheckStartTLSPipelined(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer c.Close()
-		c.SetDeadline(time.Now().Add(5 * time.Second))
+	addr := serveOne(t, func(c net.Conn) {
 		buf := make([]byte, 512)
 		io.WriteString(c, "220 mail ESMTP\r\n")
 		c.Read(buf)
@@ -282,8 +271,8 @@ func TestCheckStartTLSPipelined(t *testing.T) {
 		if tc.Handshake() == nil {
 			io.Copy(io.Discard, tc)
 		}
-	}()
-	rep := Run(context.Background(), Options{Address: ln.Addr().String(), ServerName: "mail.lab.tlskit.test", StartTLS: starttls.SMTP,
+	})
+	rep := Run(context.Background(), Options{Address: addr, ServerName: "mail.lab.tlskit.test", StartTLS: starttls.SMTP,
 		Verifier: &trust.Verifier{Anchors: trust.NewAnchors("lab root", w.pki.Root)}, Linger: 200 * time.Millisecond})
 	if !finding.Has(rep.Findings, finding.StartTLSPlaintext) || rep.Version == "" {
 		t.Fatalf("findings %v, version %q", ids(rep), rep.Version)
@@ -297,18 +286,7 @@ func TestCheckStartTLSPipelined(t *testing.T) {
 // after the ClientHello, where its ServerHello belongs, is
 // starttls.plaintext-after-upgrade too, not protocol.not-tls.
 func TestCheckStartTLSPlaintextInsteadOfTLS(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer c.Close()
-		c.SetDeadline(time.Now().Add(5 * time.Second))
+	addr := serveOne(t, func(c net.Conn) {
 		buf := make([]byte, 4096)
 		io.WriteString(c, "+OK pop3 ready\r\n")
 		c.Read(buf) // CAPA
@@ -318,9 +296,31 @@ func TestCheckStartTLSPlaintextInsteadOfTLS(t *testing.T) {
 		c.Read(buf) // ClientHello
 		io.WriteString(c, "-ERR unknown command\r\n")
 		io.Copy(io.Discard, c)
-	}()
-	rep := Run(context.Background(), Options{Address: ln.Addr().String(), ServerName: "pop.lab.tlskit.test", StartTLS: starttls.POP3, Linger: 200 * time.Millisecond})
+	})
+	rep := Run(context.Background(), Options{Address: addr, ServerName: "pop.lab.tlskit.test", StartTLS: starttls.POP3, Linger: 200 * time.Millisecond})
 	if !finding.Has(rep.Findings, finding.StartTLSPlaintext) || finding.Has(rep.Findings, finding.ProtocolNotTLS) {
 		t.Fatalf("findings %v", ids(rep))
 	}
+}
+
+// serveOne is an in-process server, for what no real server can be made to
+// do: it accepts one connection on a loopback listener (closed when the
+// test ends), talks to it with handle under a 5 s deadline and closes it.
+func serveOne(t *testing.T, handle func(net.Conn)) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		handle(c)
+	}()
+	return ln.Addr().String()
 }
