@@ -651,21 +651,7 @@ func acceptOutcome(t *testing.T, ln net.Listener) func() string {
 
 // echoTarget is a plain TCP echo server for tunnels.
 func echoTarget(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() { io.Copy(c, c); c.Close() }()
-		}
-	}()
-	return ln.Addr().String()
+	return peertest.Serve(t, func(c net.Conn) { io.Copy(c, c) })
 }
 
 // startTunnel runs `tlskit` with args plus --listen on a free port until the
