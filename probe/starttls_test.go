@@ -260,7 +260,8 @@ func TestCheckStartTLSPipelined(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := serveOne(t, func(c net.Conn) {
+	addr := peertest.ServeOne(t, func(c net.Conn) {
+		c.SetDeadline(time.Now().Add(5 * time.Second))
 		buf := make([]byte, 512)
 		io.WriteString(c, "220 mail ESMTP\r\n")
 		c.Read(buf)
@@ -286,7 +287,8 @@ func TestCheckStartTLSPipelined(t *testing.T) {
 // after the ClientHello, where its ServerHello belongs, is
 // starttls.plaintext-after-upgrade too, not protocol.not-tls.
 func TestCheckStartTLSPlaintextInsteadOfTLS(t *testing.T) {
-	addr := serveOne(t, func(c net.Conn) {
+	addr := peertest.ServeOne(t, func(c net.Conn) {
+		c.SetDeadline(time.Now().Add(5 * time.Second))
 		buf := make([]byte, 4096)
 		io.WriteString(c, "+OK pop3 ready\r\n")
 		c.Read(buf) // CAPA
@@ -301,26 +303,4 @@ func TestCheckStartTLSPlaintextInsteadOfTLS(t *testing.T) {
 	if !finding.Has(rep.Findings, finding.StartTLSPlaintext) || finding.Has(rep.Findings, finding.ProtocolNotTLS) {
 		t.Fatalf("findings %v", ids(rep))
 	}
-}
-
-// serveOne is an in-process server, for what no real server can be made to
-// do: it accepts one connection on a loopback listener (closed when the
-// test ends), talks to it with handle under a 5 s deadline and closes it.
-func serveOne(t *testing.T, handle func(net.Conn)) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer c.Close()
-		c.SetDeadline(time.Now().Add(5 * time.Second))
-		handle(c)
-	}()
-	return ln.Addr().String()
 }
