@@ -186,23 +186,11 @@ func serverTunnel(t testing.TB, pol *tlskit.Policy, target string) *tunnel.Proxy
 // echoServer echoes every connection until EOF, then half-closes.
 func echoServer(t testing.TB) string {
 	t.Helper()
-	ln := listen(t)
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				io.Copy(c, c)
-				c.(*net.TCPConn).CloseWrite()
-				io.Copy(io.Discard, c)
-			}()
-		}
-	}()
-	return ln.Addr().String()
+	return peertest.Serve(t, func(c net.Conn) {
+		io.Copy(c, c)
+		c.(*net.TCPConn).CloseWrite()
+		io.Copy(io.Discard, c)
+	})
 }
 
 // policyEdit is the policy type the table tests edit.
