@@ -200,7 +200,7 @@ func openssl(t *testing.T, tg servertest.Target, c startTLSCase, keys string) {
 	}
 	cmd := exec.Command("openssl", args...)
 	in, _ := cmd.StdinPipe()
-	var out syncBuffer
+	var out peertest.SyncBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Error(err)
@@ -239,23 +239,4 @@ func openssl(t *testing.T, tg servertest.Target, c startTLSCase, keys string) {
 		<-done
 		t.Errorf("openssl -starttls %s did not end in %v after its input: %s", proto, bound, out.String())
 	}
-}
-
-// syncBuffer is a bytes.Buffer that a child process's two output pipes and
-// the test can use at once.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tlskit/tlskit/diagnose"
+	"github.com/tlskit/tlskit/internal/peertest"
 	"github.com/tlskit/tlskit/lab"
 	"github.com/tlskit/tlskit/trust"
 )
@@ -23,26 +24,12 @@ func BenchmarkCheck(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	l, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{leaf}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer l.Close()
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(5 * time.Second))
-				c.Read(make([]byte, 1)) // handshake, then wait for close_notify
-			}()
-		}
-	}()
+	addr := peertest.ServeTLS(b, &tls.Config{Certificates: []tls.Certificate{leaf}}, func(c *tls.Conn) {
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		c.Read(make([]byte, 1)) // handshake, then wait for close_notify
+	})
 	opts := Options{
-		Address: l.Addr().String(), ServerName: "bench.test",
+		Address: addr, ServerName: "bench.test",
 		Verifier: &trust.Verifier{Anchors: trust.NewAnchors("lab root", p.Root)},
 		Time:     func() time.Time { return p.Now },
 	}

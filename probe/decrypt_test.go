@@ -157,26 +157,12 @@ func TestDecryptIfNeededPeers(t *testing.T) {
 // cannot tell.
 func TestRecordsAfterFinished(t *testing.T) {
 	w := getWorld(t)
-	l, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{w.leaf(t, "after.peer.test", lab.LeafOptions{})}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(5 * time.Second))
-				c.Read(make([]byte, 1))
-			}()
-		}
-	}()
+	addr := peertest.ServeTLS(t, &tls.Config{Certificates: []tls.Certificate{w.leaf(t, "after.peer.test", lab.LeafOptions{})}}, func(c *tls.Conn) {
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		c.Read(make([]byte, 1))
+	})
 	for _, tickets := range []bool{false, true} {
-		raw, err := net.Dial("tcp", l.Addr().String())
+		raw, err := net.Dial("tcp", addr)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/tlskit/tlskit/diagnose"
 	"github.com/tlskit/tlskit/finding"
+	"github.com/tlskit/tlskit/internal/peertest"
 )
 
 // TestJunkAfterServerHello: a server that sends a valid TLS 1.2 ServerHello
@@ -73,30 +74,15 @@ func serverHello12() []byte {
 // fakeServer reads a ClientHello record and hands the connection to handle.
 func fakeServer(t *testing.T, handle func(net.Conn)) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(5 * time.Second))
-				hdr := make([]byte, 5)
-				if _, err := io.ReadFull(c, hdr); err != nil {
-					return
-				}
-				if _, err := io.ReadFull(c, make([]byte, int(hdr[3])<<8|int(hdr[4]))); err != nil {
-					return
-				}
-				handle(c)
-			}()
+	return peertest.Serve(t, func(c net.Conn) {
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		hdr := make([]byte, 5)
+		if _, err := io.ReadFull(c, hdr); err != nil {
+			return
 		}
-	}()
-	return ln.Addr().String()
+		if _, err := io.ReadFull(c, make([]byte, int(hdr[3])<<8|int(hdr[4]))); err != nil {
+			return
+		}
+		handle(c)
+	})
 }

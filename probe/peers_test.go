@@ -423,22 +423,8 @@ func TestOpenSSLProtocolFindings(t *testing.T) {
 		// s_client, with its default list, cannot connect either).
 		// OpenSSL 3 no longer serves 3DES at all, so crypto/tls does.
 		rsa.Certificate = append(rsa.Certificate, p.Intermediate.Raw)
-		ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{rsa}, MaxVersion: tls.VersionTLS12,
-			CipherSuites: []uint16{tls.TLS_RSA_WITH_3DES_EDE_CBC_SHA}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { ln.Close() })
-		go func() {
-			for {
-				c, err := ln.Accept()
-				if err != nil {
-					return
-				}
-				go func() { c.(*tls.Conn).Handshake(); c.Close() }()
-			}
-		}()
-		addr := ln.Addr().String()
+		addr := peertest.ServeTLS(t, &tls.Config{Certificates: []tls.Certificate{rsa}, MaxVersion: tls.VersionTLS12,
+			CipherSuites: []uint16{tls.TLS_RSA_WITH_3DES_EDE_CBC_SHA}}, func(c *tls.Conn) { c.Handshake() })
 		rep := w.check(t, addr, "rsa.peer.test")
 		expect(t, rep, diagnose.Failed, finding.ProtocolNoSharedCipher, finding.Error)
 		if f := findingOf(rep, finding.ProtocolNoSharedCipher); !strings.Contains(f.Title, "TLS_RSA_WITH_3DES_EDE_CBC_SHA") {
@@ -556,12 +542,12 @@ func TestNetworkFindings(t *testing.T) {
 		expect(t, rep, diagnose.Failed, finding.NetRefused, finding.Error)
 	})
 	t.Run("timeout", func(t *testing.T) {
-		ln := listen(t, func(c net.Conn) { time.Sleep(3 * time.Second); c.Close() })
+		ln := peertest.Serve(t, func(c net.Conn) { time.Sleep(3 * time.Second); c.Close() })
 		rep := w.check(t, ln, "x.peer.test", func(o *Options) { o.Timeout = 300 * time.Millisecond })
 		expect(t, rep, diagnose.Failed, finding.NetTimeout, finding.Error)
 	})
 	t.Run("reset", func(t *testing.T) {
-		ln := listen(t, func(c net.Conn) {
+		ln := peertest.Serve(t, func(c net.Conn) {
 			c.Read(make([]byte, 1024))
 			c.(*net.TCPConn).SetLinger(0)
 			c.Close()
@@ -583,26 +569,6 @@ func TestNetworkFindings(t *testing.T) {
 			t.Errorf("not-tls finding does not say HTTP: %q", findingOf(rep, finding.ProtocolNotTLS).Title)
 		}
 	})
-}
-
-// listen serves handle on a loopback listener until the test ends.
-func listen(t *testing.T, handle func(net.Conn)) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go handle(c)
-		}
-	}()
-	return l.Addr().String()
 }
 
 // TestHelloRetryRequest checks handshakes where the server answers the

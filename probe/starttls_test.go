@@ -260,17 +260,7 @@ func TestCheckStartTLSPipelined(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer c.Close()
+	addr := peertest.ServeOne(t, func(c net.Conn) {
 		c.SetDeadline(time.Now().Add(5 * time.Second))
 		buf := make([]byte, 512)
 		io.WriteString(c, "220 mail ESMTP\r\n")
@@ -282,8 +272,8 @@ func TestCheckStartTLSPipelined(t *testing.T) {
 		if tc.Handshake() == nil {
 			io.Copy(io.Discard, tc)
 		}
-	}()
-	rep := Run(context.Background(), Options{Address: ln.Addr().String(), ServerName: "mail.lab.tlskit.test", StartTLS: starttls.SMTP,
+	})
+	rep := Run(context.Background(), Options{Address: addr, ServerName: "mail.lab.tlskit.test", StartTLS: starttls.SMTP,
 		Verifier: &trust.Verifier{Anchors: trust.NewAnchors("lab root", w.pki.Root)}, Linger: 200 * time.Millisecond})
 	if !finding.Has(rep.Findings, finding.StartTLSPlaintext) || rep.Version == "" {
 		t.Fatalf("findings %v, version %q", ids(rep), rep.Version)
@@ -297,17 +287,7 @@ func TestCheckStartTLSPipelined(t *testing.T) {
 // after the ClientHello, where its ServerHello belongs, is
 // starttls.plaintext-after-upgrade too, not protocol.not-tls.
 func TestCheckStartTLSPlaintextInsteadOfTLS(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer c.Close()
+	addr := peertest.ServeOne(t, func(c net.Conn) {
 		c.SetDeadline(time.Now().Add(5 * time.Second))
 		buf := make([]byte, 4096)
 		io.WriteString(c, "+OK pop3 ready\r\n")
@@ -318,8 +298,8 @@ func TestCheckStartTLSPlaintextInsteadOfTLS(t *testing.T) {
 		c.Read(buf) // ClientHello
 		io.WriteString(c, "-ERR unknown command\r\n")
 		io.Copy(io.Discard, c)
-	}()
-	rep := Run(context.Background(), Options{Address: ln.Addr().String(), ServerName: "pop.lab.tlskit.test", StartTLS: starttls.POP3, Linger: 200 * time.Millisecond})
+	})
+	rep := Run(context.Background(), Options{Address: addr, ServerName: "pop.lab.tlskit.test", StartTLS: starttls.POP3, Linger: 200 * time.Millisecond})
 	if !finding.Has(rep.Findings, finding.StartTLSPlaintext) || finding.Has(rep.Findings, finding.ProtocolNotTLS) {
 		t.Fatalf("findings %v", ids(rep))
 	}

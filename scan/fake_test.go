@@ -19,6 +19,7 @@ import (
 
 	"github.com/tlskit/tlskit/finding"
 	"github.com/tlskit/tlskit/internal/keysched"
+	"github.com/tlskit/tlskit/internal/peertest"
 	"github.com/tlskit/tlskit/internal/wire"
 )
 
@@ -60,25 +61,10 @@ func startFake(t *testing.T, f *fakeServer) string {
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "localhost"}, DNSNames: []string{"localhost"},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
 	f.cert, _ = x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(5 * time.Second))
-				f.serve(c)
-			}()
-		}
-	}()
-	return ln.Addr().String()
+	return peertest.Serve(t, func(c net.Conn) {
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		f.serve(c)
+	})
 }
 
 // fakeConn reads records and handshake messages.

@@ -138,26 +138,19 @@ func goCase(t *testing.T, p *testPKI) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(5 * time.Second))
-				c.(*tls.Conn).Handshake()
-				c.Read(make([]byte, 1))
-			}()
-		}
-	}()
-	return ln.Addr().String()
+	return serveGo(t, &tls.Config{Certificates: []tls.Certificate{cert}})
+}
+
+// serveGo serves crypto/tls configured by cfg on loopback until the test
+// ends: it completes each handshake and waits (5 s at most) for the client
+// to leave.
+func serveGo(t *testing.T, cfg *tls.Config) string {
+	t.Helper()
+	return peertest.ServeTLS(t, cfg, func(c *tls.Conn) {
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		c.Handshake()
+		c.Read(make([]byte, 1))
+	})
 }
 
 // Mozilla's configurations for nginx 1.22 with OpenSSL 3.0, as

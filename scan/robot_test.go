@@ -16,6 +16,7 @@ import (
 
 	"github.com/tlskit/tlskit/finding"
 	"github.com/tlskit/tlskit/internal/keysched"
+	"github.com/tlskit/tlskit/internal/peertest"
 	"github.com/tlskit/tlskit/internal/wire"
 )
 
@@ -57,25 +58,11 @@ func startRobotFake(t *testing.T, mode string, ssl3 bool) (string, *robotFake) {
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
 	f := &robotFake{mode: mode, ssl3: ssl3, key: key}
 	f.cert, _ = x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(10 * time.Second))
-				f.serve(c)
-			}()
-		}
-	}()
-	return ln.Addr().String(), f
+	addr := peertest.Serve(t, func(c net.Conn) {
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		f.serve(c)
+	})
+	return addr, f
 }
 
 const robotFakeSuite = 0x009c // TLS_RSA_WITH_AES_128_GCM_SHA256

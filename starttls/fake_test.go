@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tlskit/tlskit/internal/peertest"
 )
 
 // The tests of this file use in-process fake servers, for the failure
@@ -28,17 +30,7 @@ type step struct {
 // fake serves one connection with the steps and returns its address.
 func fake(t *testing.T, steps ...step) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer c.Close()
+	return peertest.ServeOne(t, func(c net.Conn) {
 		c.SetDeadline(time.Now().Add(5 * time.Second))
 		r := bufio.NewReader(c)
 		for _, s := range steps {
@@ -73,8 +65,7 @@ func fake(t *testing.T, steps ...step) string {
 		}
 		// Linger so the client reads everything before the close.
 		io.Copy(io.Discard, r)
-	}()
-	return ln.Addr().String()
+	})
 }
 
 func negotiate(t *testing.T, addr string, cfg Config) (*Result, error) {

@@ -20,28 +20,13 @@ func serveChain(t *testing.T, leaf *ca, inter ...*x509.Certificate) string {
 	for _, c := range inter {
 		cert.Certificate = append(cert.Certificate, c.Raw)
 	}
-	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(10 * time.Second))
-				if err := c.(*tls.Conn).Handshake(); err != nil {
-					return
-				}
-				c.Read(make([]byte, 1)) // until the client leaves
-			}()
+	return peertest.ServeTLS(t, &tls.Config{Certificates: []tls.Certificate{cert}}, func(c *tls.Conn) {
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		if err := c.Handshake(); err != nil {
+			return
 		}
-	}()
-	return ln.Addr().String()
+		c.Read(make([]byte, 1)) // until the client leaves
+	})
 }
 
 // fetchChain returns the chain the server sends, unverified.

@@ -248,36 +248,22 @@ func serveBySNI(t testing.TB, cases []mxCase) string {
 		}
 		certs[c.sn] = tc
 	}
-	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{GetCertificate: func(h *tls.ClientHelloInfo) (*tls.Certificate, error) {
+	cfg := &tls.Config{GetCertificate: func(h *tls.ClientHelloInfo) (*tls.Certificate, error) {
 		if c, ok := certs[h.ServerName]; ok {
 			return c, nil
 		}
 		return nil, fmt.Errorf("no case for %q", h.ServerName)
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(10 * time.Second))
-				if c.(*tls.Conn).Handshake() != nil {
-					return
-				}
-				buf := make([]byte, 1024)
-				if n, _ := c.Read(buf); strings.HasPrefix(string(buf[:n]), "GET ") {
-					c.Write([]byte("HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nok\n"))
-				}
-			}()
+	}}
+	return peertest.ServeTLS(t, cfg, func(c *tls.Conn) {
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		if c.Handshake() != nil {
+			return
 		}
-	}()
-	return ln.Addr().String()
+		buf := make([]byte, 1024)
+		if n, _ := c.Read(buf); strings.HasPrefix(string(buf[:n]), "GET ") {
+			c.Write([]byte("HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nok\n"))
+		}
+	})
 }
 
 // realClient runs one real client against addr for the case and reports

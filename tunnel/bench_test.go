@@ -7,6 +7,7 @@ import (
 	"net"
 	"testing"
 
+	"github.com/tlskit/tlskit/internal/peertest"
 	"github.com/tlskit/tlskit/tunnel"
 )
 
@@ -14,22 +15,10 @@ import (
 // count's low byte, so that a client knows all its data arrived.
 func sinkServer(tb testing.TB) string {
 	tb.Helper()
-	ln := listen(tb)
-	tb.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				n, _ := io.Copy(io.Discard, c)
-				c.Write([]byte{byte(n)})
-			}()
-		}
-	}()
-	return ln.Addr().String()
+	return peertest.Serve(tb, func(c net.Conn) {
+		n, _ := io.Copy(io.Discard, c)
+		c.Write([]byte{byte(n)})
+	})
 }
 
 // BenchmarkProxyThroughput measures the copy path over loopback TCP: one

@@ -1,7 +1,6 @@
 package tunnel_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -13,11 +12,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/tlskit/tlskit"
+	"github.com/tlskit/tlskit/internal/peertest"
 	"github.com/tlskit/tlskit/lab"
 	"github.com/tlskit/tlskit/tunnel"
 )
@@ -101,22 +100,13 @@ func must(t testing.TB, err error) {
 
 // logBuf collects JSON log records.
 type logBuf struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
+	peertest.SyncBuffer
 }
 
 // records returns the records with msg.
 func (l *logBuf) records(msg string) []map[string]any {
-	l.mu.Lock()
-	defer l.mu.Unlock()
 	var out []map[string]any
-	for _, line := range strings.Split(l.buf.String(), "\n") {
+	for _, line := range strings.Split(l.String(), "\n") {
 		var r map[string]any
 		if json.Unmarshal([]byte(line), &r) == nil && r["msg"] == msg {
 			out = append(out, r)
@@ -137,9 +127,7 @@ func (l *logBuf) waitFinding(t testing.TB, id string) map[string]any {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	t.Fatalf("no refused record with finding=%s in the log:\n%s", id, l.buf.String())
+	t.Fatalf("no refused record with finding=%s in the log:\n%s", id, l.String())
 	return nil
 }
 
@@ -198,23 +186,11 @@ func serverTunnel(t testing.TB, pol *tlskit.Policy, target string) *tunnel.Proxy
 // echoServer echoes every connection until EOF, then half-closes.
 func echoServer(t testing.TB) string {
 	t.Helper()
-	ln := listen(t)
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				io.Copy(c, c)
-				c.(*net.TCPConn).CloseWrite()
-				io.Copy(io.Discard, c)
-			}()
-		}
-	}()
-	return ln.Addr().String()
+	return peertest.Serve(t, func(c net.Conn) {
+		io.Copy(c, c)
+		c.(*net.TCPConn).CloseWrite()
+		io.Copy(io.Discard, c)
+	})
 }
 
 // policyEdit is the policy type the table tests edit.

@@ -215,9 +215,7 @@ func TestStartTLSServerTunnel(t *testing.T) {
 			var log logBuf
 			t.Cleanup(func() {
 				if t.Failed() {
-					log.mu.Lock()
-					defer log.mu.Unlock()
-					t.Logf("the tunnel's log:\n%s", log.buf.String())
+					t.Logf("the tunnel's log:\n%s", log.String())
 				}
 			})
 			addr := startTLSServerTunnel(t, p, srv.Target(t, tt.proto, servertest.NoTLS).Addr, &log)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
@@ -11,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -20,28 +18,10 @@ import (
 	"github.com/tlskit/tlskit/lab"
 )
 
-// syncBuffer is a bytes.Buffer safe for a writer and readers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // tunnelProc is a `tlskit tunnel` child process logging JSON to logs.
 type tunnelProc struct {
 	addr string
-	logs *syncBuffer
+	logs *peertest.SyncBuffer
 }
 
 // startTunnel runs `tlskit tunnel ARGS --listen 127.0.0.1:0 --log-format
@@ -50,7 +30,7 @@ type tunnelProc struct {
 func startTunnel(t *testing.T, args ...string) *tunnelProc {
 	t.Helper()
 	cmd := exec.Command(tlskitBinary(t), append(args, "--listen", "127.0.0.1:0", "--log-format", "json")...)
-	p := &tunnelProc{logs: &syncBuffer{}}
+	p := &tunnelProc{logs: &peertest.SyncBuffer{}}
 	cmd.Stderr = p.logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -156,7 +136,7 @@ func sClient(t *testing.T, addr string, args ...string) string {
 	t.Helper()
 	peertest.Need(t, "openssl")
 	cmd := exec.Command("openssl", append([]string{"s_client", "-connect", addr, "-quiet"}, args...)...)
-	var out syncBuffer
+	var out peertest.SyncBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

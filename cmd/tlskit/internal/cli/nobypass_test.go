@@ -16,7 +16,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -338,7 +337,7 @@ func libOutcome(t *testing.T, conn *tls.Conn, err error) string {
 
 // runCLI runs tlskit with args and returns its exit code and output.
 func runCLI(ctx context.Context, args ...string) (int, string, string) {
-	var out, errb syncBuffer
+	var out, errb peertest.SyncBuffer
 	code := Run(ctx, args, Stdio{In: strings.NewReader(""), Out: &out, Err: &errb})
 	return code, out.String(), errb.String()
 }
@@ -415,7 +414,7 @@ func tunnelClientEntry(t *testing.T, w *bypassWorld, c clientCase, target string
 	listen := fmt.Sprintf("127.0.0.1:%d", peertest.FreePort(t))
 	args := append([]string{"tunnel", "client", "--log-format", "json", "--listen", listen, "--target", target}, w.cliArgs(t, c)...)
 	ctx, cancel := context.WithCancel(context.Background())
-	var logs syncBuffer
+	var logs peertest.SyncBuffer
 	done := make(chan int, 1)
 	go func() {
 		done <- Run(ctx, args, Stdio{In: strings.NewReader(""), Out: io.Discard, Err: &logs})
@@ -464,25 +463,6 @@ func tunnelClientEntry(t *testing.T, w *bypassWorld, c clientCase, target string
 	}
 	t.Fatalf("no data and no finding: %q\n%s", reply, logs.String())
 	return ""
-}
-
-// syncBuffer is a bytes.Buffer safe for a writer and a reader on different
-// goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // serverCase is one way a server could end up admitting a client it must
@@ -671,31 +651,17 @@ func acceptOutcome(t *testing.T, ln net.Listener) func() string {
 
 // echoTarget is a plain TCP echo server for tunnels.
 func echoTarget(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() { io.Copy(c, c); c.Close() }()
-		}
-	}()
-	return ln.Addr().String()
+	return peertest.Serve(t, func(c net.Conn) { io.Copy(c, c) })
 }
 
 // startTunnel runs `tlskit` with args plus --listen on a free port until the
 // test ends. ok is false when it refused to start (a usage error).
-func startTunnel(t *testing.T, args []string) (listen string, logs *syncBuffer, ok bool) {
+func startTunnel(t *testing.T, args []string) (listen string, logs *peertest.SyncBuffer, ok bool) {
 	t.Helper()
 	listen = fmt.Sprintf("127.0.0.1:%d", peertest.FreePort(t))
 	args = append(args, "--listen", listen)
 	ctx, cancel := context.WithCancel(context.Background())
-	logs = &syncBuffer{}
+	logs = &peertest.SyncBuffer{}
 	done := make(chan int, 1)
 	go func() { done <- Run(ctx, args, Stdio{In: strings.NewReader(""), Out: io.Discard, Err: logs}) }()
 	t.Cleanup(func() { cancel(); <-done })
@@ -727,7 +693,7 @@ func startTunnel(t *testing.T, args []string) (listen string, logs *syncBuffer, 
 // just ran to completion, or "" when it logged none: the tunnel logs a
 // refusal as soon as the handshake fails, which happens before s_client,
 // having sent its line, exits.
-func tunnelFinding(t *testing.T, logs *syncBuffer) string {
+func tunnelFinding(t *testing.T, logs *peertest.SyncBuffer) string {
 	t.Helper()
 	for i := 0; i < 50; i++ {
 		for _, line := range strings.Split(logs.String(), "\n") {
