@@ -5,6 +5,12 @@
 // is absent: the test is skipped, except under TLSKIT_REQUIRE_PEERS=1 (set
 // by .ci/run), where the missing resource fails the test instead of hiding
 // it.
+//
+// It also holds what many packages' tests share around those peers:
+// [StartCapture] records loopback with dumpcap, its start and end observed;
+// [Serve], [ServeTLS] and [ServeOne] run in-process fake servers for the
+// failure modes no real peer can be made to show; [SyncBuffer] collects a
+// child process's output.
 package peertest
 
 import (
