@@ -77,40 +77,20 @@ func has(list []string, s string) bool {
 	return false
 }
 
-var probeCases = []struct {
-	server, protocol string
-	variants         []servertest.Variant
-}{
-	{"postfix", "smtp", []servertest.Variant{servertest.Good, servertest.Expired, servertest.NoTLS, servertest.Refused}},
-	{"dovecot", "imap", []servertest.Variant{servertest.Good, servertest.Expired, servertest.NoTLS}},
-	{"dovecot", "pop3", []servertest.Variant{servertest.Good, servertest.Expired, servertest.NoTLS}},
-	{"dovecot", "lmtp", []servertest.Variant{servertest.Good, servertest.Expired, servertest.NoTLS}},
-	{"dovecot", "sieve", []servertest.Variant{servertest.Good, servertest.Expired, servertest.NoTLS}},
-	{"slapd", "ldap", []servertest.Variant{servertest.Good, servertest.Expired, servertest.NoTLS}},
-	{"postgres", "postgres", []servertest.Variant{servertest.Good, servertest.Expired, servertest.NoTLS}},
-	{"mariadb", "mysql", []servertest.Variant{servertest.Good, servertest.Expired, servertest.NoTLS}},
-	{"prosody", "xmpp", []servertest.Variant{servertest.Good, servertest.Expired, servertest.NoTLS}},
-	{"prosody", "xmpp-server", []servertest.Variant{servertest.Good, servertest.Expired, servertest.NoTLS}},
-	{"vsftpd", "ftp", []servertest.Variant{servertest.Good, servertest.Expired, servertest.NoTLS}},
-	{"inn", "nntp", []servertest.Variant{servertest.Good, servertest.Expired, servertest.Refused}},
-	{"inspircd", "irc", []servertest.Variant{servertest.Good, servertest.Expired}},
-	{"ngircd", "irc", []servertest.Variant{servertest.NoTLS}},
-}
-
 // TestCheckStartTLSRealServers checks every protocol's real server: the
 // good certificate is trusted and the preamble and the first reply inside
 // TLS are in the transcript; the expired one is cert.expired; TLS off is
 // starttls.not-offered quoting the capabilities; Postfix's 454 and INN's
 // 580 are starttls.refused quoting the reply.
 func TestCheckStartTLSRealServers(t *testing.T) {
-	for _, pc := range probeCases {
-		for _, v := range pc.variants {
-			t.Run(pc.server+"/"+pc.protocol+"/"+string(v), func(t *testing.T) {
+	for _, pc := range servertest.Offerings() {
+		for _, v := range pc.Variants {
+			t.Run(pc.Server+"/"+pc.Protocol+"/"+string(v), func(t *testing.T) {
 				t.Parallel()
-				srv := servers.Need(t, pc.server)
-				tg := srv.Target(t, pc.protocol, v)
+				srv := servers.Need(t, pc.Server)
+				tg := srv.Target(t, pc.Protocol, v)
 				rep := checkTarget(t, tg, nil)
-				if rep.StartTLS == nil || rep.StartTLS.Protocol != pc.protocol {
+				if rep.StartTLS == nil || rep.StartTLS.Protocol != pc.Protocol {
 					t.Fatalf("report upgrade %+v", rep.StartTLS)
 				}
 				client, server := stages(rep)
@@ -122,7 +102,7 @@ func TestCheckStartTLSRealServers(t *testing.T) {
 					if rep.StartTLS.Outcome != "upgraded" || !has(client, "upgrade") {
 						t.Errorf("outcome %s, client stages %v", rep.StartTLS.Outcome, client)
 					}
-					p, _ := starttls.ParseProtocol(pc.protocol)
+					p, _ := starttls.ParseProtocol(pc.Protocol)
 					if starttls.HasAfterTLS(p) && !has(server, "after_tls") {
 						t.Errorf("no reply inside TLS in the transcript (server stages %v)", server)
 					}
@@ -141,14 +121,14 @@ func TestCheckStartTLSRealServers(t *testing.T) {
 						t.Fatalf("verdict %s findings %v, want starttls.not-offered", rep.Verdict, ids(rep))
 					}
 					f := rep.Findings[0]
-					if p, _ := starttls.ParseProtocol(pc.protocol); p != starttls.Postgres && p != starttls.LDAP && p != starttls.MySQL && len(f.Evidence) == 0 {
+					if p, _ := starttls.ParseProtocol(pc.Protocol); p != starttls.Postgres && p != starttls.LDAP && p != starttls.MySQL && len(f.Evidence) == 0 {
 						t.Errorf("the capabilities are not quoted: %+v", f)
 					}
 					if len(rep.Findings) != 1 {
 						t.Errorf("findings beyond the upgrade's: %v", ids(rep))
 					}
 				case servertest.Refused:
-					want := map[string]string{"postfix": "454 4.7.0", "inn": "580 "}[pc.server]
+					want := map[string]string{"postfix": "454 4.7.0", "inn": "580 "}[pc.Server]
 					if !finding.Has(rep.Findings, finding.StartTLSRefused) || !strings.Contains(rep.Findings[0].Title+rep.Findings[0].Detail, want) {
 						t.Errorf("findings %+v, want starttls.refused quoting %q", rep.Findings, want)
 					}

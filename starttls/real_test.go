@@ -22,28 +22,6 @@ var servers = servertest.NewSet(servertest.Names()...)
 func TestMain(m *testing.M) { os.Exit(servers.Run(m)) }
 
 // realCase is one protocol served by one real server.
-type realCase struct {
-	server, protocol string
-	variants         []servertest.Variant
-}
-
-var realCases = []realCase{
-	{"postfix", "smtp", []servertest.Variant{servertest.Good, servertest.Expired, servertest.NoTLS, servertest.Refused}},
-	{"dovecot", "imap", []servertest.Variant{servertest.Good, servertest.Expired, servertest.NoTLS}},
-	{"dovecot", "pop3", []servertest.Variant{servertest.Good, servertest.Expired, servertest.NoTLS}},
-	{"dovecot", "lmtp", []servertest.Variant{servertest.Good, servertest.Expired, servertest.NoTLS}},
-	{"dovecot", "sieve", []servertest.Variant{servertest.Good, servertest.Expired, servertest.NoTLS}},
-	{"slapd", "ldap", []servertest.Variant{servertest.Good, servertest.Expired, servertest.NoTLS}},
-	{"postgres", "postgres", []servertest.Variant{servertest.Good, servertest.Expired, servertest.NoTLS}},
-	{"mariadb", "mysql", []servertest.Variant{servertest.Good, servertest.Expired, servertest.NoTLS}},
-	{"prosody", "xmpp", []servertest.Variant{servertest.Good, servertest.Expired, servertest.NoTLS}},
-	{"prosody", "xmpp-server", []servertest.Variant{servertest.Good, servertest.Expired, servertest.NoTLS}},
-	{"vsftpd", "ftp", []servertest.Variant{servertest.Good, servertest.Expired, servertest.NoTLS}},
-	{"inn", "nntp", []servertest.Variant{servertest.Good, servertest.Expired, servertest.Refused}},
-	{"inspircd", "irc", []servertest.Variant{servertest.Good, servertest.Expired}},
-	{"ngircd", "irc", []servertest.Variant{servertest.NoTLS}},
-}
-
 // TestRealServers runs the client dialogue of every protocol against the
 // real server its users run: the upgrade, then a TLS handshake whose
 // chain must be the one the server was given (verified against the lab
@@ -51,13 +29,13 @@ var realCases = []realCase{
 // TLS; NotOffered where the server has no TLS; Postfix's 454 where it
 // cannot load its certificate.
 func TestRealServers(t *testing.T) {
-	for _, rc := range realCases {
-		for _, v := range rc.variants {
-			t.Run(rc.server+"/"+rc.protocol+"/"+string(v), func(t *testing.T) {
+	for _, rc := range servertest.Offerings() {
+		for _, v := range rc.Variants {
+			t.Run(rc.Server+"/"+rc.Protocol+"/"+string(v), func(t *testing.T) {
 				t.Parallel()
-				srv := servers.Need(t, rc.server)
-				tg := srv.Target(t, rc.protocol, v)
-				p, err := starttls.ParseProtocol(rc.protocol)
+				srv := servers.Need(t, rc.Server)
+				tg := srv.Target(t, rc.Protocol, v)
+				p, err := starttls.ParseProtocol(rc.Protocol)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -88,12 +66,12 @@ func TestRealServers(t *testing.T) {
 				case servertest.Refused:
 					// Postfix without its certificate answers 454; INN
 					// without one, 580.
-					want := map[string]string{"postfix": "454 ", "inn": "580 "}[rc.server]
+					want := map[string]string{"postfix": "454 ", "inn": "580 "}[rc.Server]
 					if res.Outcome != starttls.Refused || !strings.HasPrefix(res.Reply, want) {
 						t.Fatalf("outcome %s, reply %q (%v), want refused with %q", res.Outcome, res.Reply, err, want)
 					}
 					if !res.Offered {
-						t.Errorf("%s advertised STARTTLS, Offered is false", rc.server)
+						t.Errorf("%s advertised STARTTLS, Offered is false", rc.Server)
 					}
 					return
 				}

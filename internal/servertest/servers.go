@@ -3,10 +3,13 @@ package servertest
 import (
 	"context"
 	"fmt"
+	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/tlskit/tlskit/lab"
 )
@@ -302,11 +305,54 @@ maxsize 10485760
 		}
 		srv.procs = append(srv.procs, p)
 		srv.targets = append(srv.targets, Target{Server: "slapd", Protocol: "ldap", Variant: v, Addr: addr(ports[0]), ServerName: name})
-		if err := waitPorts(ctx, p, addr(ports[0])); err != nil {
+		if err := waitLDAP(ctx, p, addr(ports[0])); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// ldapWhoAmI returns an LDAP Who am I? extended request (RFC 4532),
+// message 1.
+func ldapWhoAmI() []byte {
+	oid := "1.3.6.1.4.1.4203.1.11.3"
+	req := append([]byte{0x80, byte(len(oid))}, oid...) // requestName [0]
+	op := append([]byte{0x77, byte(len(req))}, req...)  // [APPLICATION 23] ExtendedRequest
+	msg := append([]byte{0x02, 0x01, 0x01}, op...)      // messageID 1
+	return append([]byte{0x30, byte(len(msg))}, msg...)
+}
+
+// waitLDAP waits until slapd answers an operation on addr, not only
+// accepts connections: slapd listens before it opens its databases and
+// serves, and on a loaded machine a first StartTLS sent in between waited
+// longer than a test's deadline.
+func waitLDAP(ctx context.Context, p *proc, addr string) error {
+	if err := waitPorts(ctx, p, addr); err != nil {
+		return err
+	}
+	for {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.SetDeadline(time.Now().Add(2 * time.Second))
+			b := make([]byte, 1)
+			_, err = c.Write(ldapWhoAmI())
+			if err == nil {
+				_, err = io.ReadFull(c, b)
+			}
+			c.Close()
+			if err == nil && b[0] == 0x30 {
+				return nil
+			}
+		}
+		if p.exited() {
+			return fmt.Errorf("%s exited: %v", p.name, p.cmd.ProcessState)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s did not answer an LDAP request on %s in time (%v)", p.name, addr, err)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
 // startPostgres initialises one cluster, copies it per variant and runs a

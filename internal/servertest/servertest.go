@@ -26,6 +26,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -150,6 +151,39 @@ func Names() []string {
 	return out
 }
 
+// Offering is a protocol one real server serves, and the variants it is
+// started in.
+type Offering struct {
+	// Server names the server ([Names]), Protocol the protocol (a
+	// starttls.Protocol name).
+	Server, Protocol string
+	// Variants are the variants of the server that serve Protocol.
+	Variants []Variant
+}
+
+// Offerings lists every protocol of every server with its variants, in a
+// fixed order: the cases of a test that meets each protocol's real server
+// in each state it can be in.
+func Offerings() []Offering {
+	all := []Variant{Good, Expired, NoTLS}
+	return []Offering{
+		{"postfix", "smtp", []Variant{Good, Expired, NoTLS, Refused}},
+		{"dovecot", "imap", all},
+		{"dovecot", "pop3", all},
+		{"dovecot", "lmtp", all},
+		{"dovecot", "sieve", all},
+		{"slapd", "ldap", all},
+		{"postgres", "postgres", all},
+		{"mariadb", "mysql", all},
+		{"prosody", "xmpp", all},
+		{"prosody", "xmpp-server", all},
+		{"vsftpd", "ftp", all},
+		{"inn", "nntp", []Variant{Good, Expired, Refused}},
+		{"inspircd", "irc", []Variant{Good, Expired}},
+		{"ngircd", "irc", []Variant{NoTLS}},
+	}
+}
+
 // Run runs the tests, then stops the servers they started and returns the
 // tests' exit code. Call it from TestMain. The servers start with the
 // first [Set.Need], all at once and in parallel, so that a run of tests
@@ -220,22 +254,30 @@ func (s *Set) start(d definition) (*Server, error) {
 			}
 		}
 	}
-	dir := filepath.Join(s.dir, d.name)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, err
-	}
-	srv := &Server{Name: d.name}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	if err := d.start(ctx, s.env, dir, srv); err != nil {
+	var err error
+	for attempt := 1; attempt <= 3; attempt++ {
+		dir := filepath.Join(s.dir, d.name+"-"+strconv.Itoa(attempt))
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, err
+		}
+		srv := &Server{Name: d.name}
+		if err = d.start(ctx, s.env, dir, srv); err == nil {
+			return srv, nil
+		}
 		log := srv.Log()
 		srv.stop()
 		if log != "" {
 			err = fmt.Errorf("%w\n%s", err, log)
 		}
-		return nil, fmt.Errorf("servertest: starting %s: %w", d.name, err)
+		// Another process took one of its ports between freePorts and
+		// the server's bind: start it again on others.
+		if !strings.Contains(err.Error(), "in use") || ctx.Err() != nil {
+			break
+		}
 	}
-	return srv, nil
+	return nil, fmt.Errorf("servertest: starting %s: %w", d.name, err)
 }
 
 // missingError is a server whose program is not installed.
@@ -411,7 +453,12 @@ func (e *Env) chownTree(owner, dir string) error {
 	return e.chown(owner, paths...)
 }
 
-// freePorts returns n loopback TCP ports that were free a moment ago.
+// freePorts returns n ports of 127.0.0.1 that nothing listens on now,
+// chosen below the kernel's ephemeral range (ip_local_port_range) when
+// there is room: a port taken from that range could be handed to a
+// client's outgoing connection before the server binds it. Another
+// process can still take one in between; [Set.start] starts a server
+// again on other ports when it could not bind.
 func freePorts(n int) ([]int, error) {
 	var ls []net.Listener
 	defer func() {
@@ -419,16 +466,39 @@ func freePorts(n int) ([]int, error) {
 			l.Close()
 		}
 	}()
+	lo := ephemeralLow()
 	var ports []int
-	for i := 0; i < n; i++ {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
+	for i := 0; len(ports) < n; i++ {
+		addr := "127.0.0.1:0"
+		if lo > 20000+1000 && i < 100*n {
+			addr = "127.0.0.1:" + strconv.Itoa(20000+rand.IntN(lo-20000))
+		}
+		l, err := net.Listen("tcp", addr)
 		if err != nil {
+			if addr != "127.0.0.1:0" {
+				continue
+			}
 			return nil, err
 		}
 		ls = append(ls, l)
 		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
 	}
 	return ports, nil
+}
+
+// ephemeralLow returns the first port of the kernel's ephemeral range, or
+// 0 when it cannot be read.
+func ephemeralLow() int {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) != 2 {
+		return 0
+	}
+	lo, _ := strconv.Atoi(f[0])
+	return lo
 }
 
 // proc is one server process.
