@@ -1,6 +1,8 @@
 package exporter
 
 import (
+	"crypto/md5"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -175,17 +177,22 @@ func TestPrometheusHashmod(t *testing.T) {
 		time.Sleep(250 * time.Millisecond)
 	}
 
-	// Each target was probed by exactly one replica, and each replica
-	// probed some (hashmod spread ten targets over two).
+	// Each target was probed by exactly the replica Prometheus' hashmod
+	// assigns it: the MD5 of the address, its last 8 bytes as a big-endian
+	// integer, modulo 2 (prometheus/model/relabel). The lab's ports are
+	// random, so the split varies from run to run (all ten on one replica
+	// in about one run of 500): the assignment is checked, not a spread.
 	mu.Lock()
+	var counts [2]int
 	for _, n := range names {
-		if probed[0][addrs[n]] == probed[1][addrs[n]] {
-			t.Errorf("%s: probed by replica 0: %v, by replica 1: %v; want exactly one", n, probed[0][addrs[n]], probed[1][addrs[n]])
+		sum := md5.Sum([]byte(addrs[n]))
+		want := binary.BigEndian.Uint64(sum[8:]) % 2
+		counts[want]++
+		if !probed[want][addrs[n]] || probed[1-want][addrs[n]] {
+			t.Errorf("%s (%s): probed by replica 0: %v, by replica 1: %v; hashmod assigns it to replica %d only", n, addrs[n], probed[0][addrs[n]], probed[1][addrs[n]], want)
 		}
 	}
-	if len(probed[0]) == 0 || len(probed[1]) == 0 {
-		t.Errorf("replica 0 probed %d targets, replica 1 %d: hashmod gave one replica nothing", len(probed[0]), len(probed[1]))
-	}
+	t.Logf("hashmod split the ten targets %d + %d", counts[0], counts[1])
 	mu.Unlock()
 
 	value := func(s sample) string { v, _ := s.Value[1].(string); return v }
