@@ -26,7 +26,7 @@ type Capture struct {
 	t      testing.TB
 	path   string
 	cmd    *exec.Cmd
-	stderr bytes.Buffer
+	stderr SyncBuffer
 	mark   net.PacketConn
 	marks  int
 }
