@@ -150,7 +150,7 @@ func TestDependencyFlow(t *testing.T) {
 	}
 	seen := map[string]bool{}
 	for _, p := range listPackages(t, root) {
-		name := strings.TrimPrefix(strings.TrimPrefix(p.ImportPath, mod), "/")
+		name := relName(p.ImportPath)
 		seen[name] = true
 		rule, ok := allowed[name]
 		if !ok {
@@ -169,12 +169,7 @@ func TestDependencyFlow(t *testing.T) {
 				t.Errorf("library package %q imports %s: only cmd/tlskit/internal/cli parses flags", display(name), d)
 			}
 		}
-		var got []string
-		for _, d := range p.Imports {
-			if d == mod || strings.HasPrefix(d, mod+"/") {
-				got = append(got, strings.TrimPrefix(strings.TrimPrefix(d, mod), "/"))
-			}
-		}
+		got := moduleImports(p.Imports)
 		for _, d := range got {
 			if !slices.Contains(rule, d) {
 				t.Errorf("%q imports %q, which its row in ARCHITECTURE.md does not list (against the flow, or the table is out of date)", display(name), display(d))
@@ -191,6 +186,24 @@ func TestDependencyFlow(t *testing.T) {
 			t.Errorf("ARCHITECTURE.md has a row for %q, which is not a package of the module", display(name))
 		}
 	}
+}
+
+// relName is an import path of the module relative to the module ("" for
+// the root package), as the table and the picture name packages.
+func relName(path string) string {
+	return strings.TrimPrefix(strings.TrimPrefix(path, mod), "/")
+}
+
+// moduleImports returns the imports of the module among imports, by their
+// relative names.
+func moduleImports(imports []string) []string {
+	var out []string
+	for _, d := range imports {
+		if d == mod || strings.HasPrefix(d, mod+"/") {
+			out = append(out, relName(d))
+		}
+	}
+	return out
 }
 
 // display names a package as the table does.

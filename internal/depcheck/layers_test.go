@@ -71,18 +71,14 @@ func TestLayers(t *testing.T) {
 	}
 	seen := map[string]bool{}
 	for _, p := range listPackages(t, root) {
-		name := strings.TrimPrefix(strings.TrimPrefix(p.ImportPath, mod), "/")
+		name := relName(p.ImportPath)
 		seen[name] = true
 		l, ok := layer[name]
 		if !ok {
 			t.Errorf("package %q is not in ARCHITECTURE.md's layer picture", display(name))
 			continue
 		}
-		for _, d := range p.Imports {
-			if d != mod && !strings.HasPrefix(d, mod+"/") {
-				continue
-			}
-			dep := strings.TrimPrefix(strings.TrimPrefix(d, mod), "/")
+		for _, dep := range moduleImports(p.Imports) {
 			if dl, ok := layer[dep]; ok && dl >= l {
 				t.Errorf("%q imports %q, which the layer picture puts at the same layer or above", display(name), display(dep))
 			}
