@@ -211,7 +211,6 @@ func openssl(t *testing.T, tg servertest.Target, c startTLSCase, keys string) {
 	const bound = 60 * time.Second
 	if c.outcome == "upgraded" {
 		deadline := time.After(bound)
-	wait:
 		for {
 			if b, err := os.ReadFile(keys); err == nil && (bytes.Contains(b, []byte("CLIENT_TRAFFIC_SECRET_0 ")) || bytes.Contains(b, []byte("CLIENT_RANDOM "))) {
 				break
@@ -226,7 +225,6 @@ func openssl(t *testing.T, tg servertest.Target, c startTLSCase, keys string) {
 				t.Errorf("openssl -starttls %s: no handshake in %v: %s", proto, bound, out.String())
 				return
 			case <-time.After(20 * time.Millisecond):
-				continue wait
 			}
 		}
 		in.Write([]byte(c.send))
