@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tlskit/tlskit/cmd/internal/base"
 	"github.com/tlskit/tlskit/cmd/tlskit/internal/cli"
 	"github.com/tlskit/tlskit/internal/peertest"
 	"github.com/tlskit/tlskit/lab"
@@ -33,7 +34,7 @@ func TestScanHTMLInBrowser(t *testing.T) {
 	page := filepath.Join(dir, "report.html")
 	var out, errb bytes.Buffer
 	code := cli.Run(context.Background(), []string{"scan", "--html", page, "--ca-file", l.Files().Root,
-		"--servername", good.ServerName(), good.Addr}, cli.Stdio{In: strings.NewReader(""), Out: &out, Err: &errb})
+		"--servername", good.ServerName(), good.Addr}, base.Stdio{In: strings.NewReader(""), Out: &out, Err: &errb})
 	if code != 0 {
 		t.Fatalf("tlskit scan exited %d: %s%s", code, out.String(), errb.String())
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/tlskit/tlskit/cmd/internal/base"
 	"github.com/tlskit/tlskit/diagnose"
 	"github.com/tlskit/tlskit/finding"
 	"github.com/tlskit/tlskit/keylog"
@@ -19,7 +20,7 @@ import (
 
 // checkFlags are the options of `tlskit check`.
 type checkFlags struct {
-	trust      trustFlags
+	trust      base.TrustFlags
 	certFile   string
 	keyFile    string
 	alpn       []string
@@ -28,12 +29,12 @@ type checkFlags struct {
 	insecure   bool
 	brief      bool
 	stacks     bool
-	expiring   daysDuration
+	expiring   base.DaysDuration
 	many       manyFlags
 	starttls   startTLSFlags
 }
 
-func newCheckCmd(stdio Stdio) *cobra.Command {
+func newCheckCmd(stdio base.Stdio) *cobra.Command {
 	var f checkFlags
 	cmd := &cobra.Command{
 		Use:   "check [flags] HOST[:PORT]...",
@@ -60,7 +61,7 @@ the verified path, and the client certificate given with --cert.
 
 ` + manyHelp + `
 
-` + trustHelp + `
+` + base.TrustHelp + `
 
 Exit status: 0 the handshake completed and the server is trusted; 1 a
 problem was found (or the key log could not be written); 2 usage error: a
@@ -83,7 +84,7 @@ wrong flag or argument, or a file it names that is missing or unusable.`,
   tlskit check --starttls none legacy.example.com:143`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 && f.many.targetsFile == "" {
-				return usagef("example: tlskit check example.com:443, or tlskit check --targets hosts.txt", "check takes HOST[:PORT] arguments or --targets FILE")
+				return base.Usagef("example: tlskit check example.com:443, or tlskit check --targets hosts.txt", "check takes HOST[:PORT] arguments or --targets FILE")
 			}
 			return nil
 		},
@@ -122,7 +123,7 @@ wrong flag or argument, or a file it names that is missing or unusable.`,
 // register defines check's flags on fl.
 func (f *checkFlags) register(fl *pflag.FlagSet) {
 	fl.SortFlags = false
-	f.trust.register(fl, checkGroups, 10*time.Second)
+	f.trust.Register(fl, checkGroups, 10*time.Second)
 	fl.StringVar(&f.certFile, "cert", "", "client certificate `FILE` (PEM) to present")
 	fl.StringVar(&f.keyFile, "key", "", "private key `FILE` (PEM) of --cert")
 	fl.StringSliceVar(&f.alpn, "alpn", nil, "application protocols to offer, e.g. h2,http/1.1")
@@ -131,18 +132,18 @@ func (f *checkFlags) register(fl *pflag.FlagSet) {
 	fl.BoolVar(&f.brief, "brief", false, "print only the verdict and the findings")
 	fl.BoolVar(&f.stacks, "stacks", false, "also say which TLS stacks on this machine (go, openssl, qt5, gnutls…) would trust the chain")
 	fl.BoolVar(&f.insecure, "insecure", false, "DANGEROUS: do not fail on verification problems (they are still shown)")
-	f.expiring = daysDuration(defaultExpiringWithin)
+	f.expiring = base.DaysDuration(base.DefaultExpiringWithin)
 	fl.Var(&f.expiring, "expiring-within", "warn about certificates that expire within this `DURATION` (30d, 720h; 0 turns it off)")
 	f.many.register(fl)
 	f.starttls.register(fl)
 }
 
 // checkGroups are the shared flags check registers.
-const checkGroups = groupTrust | groupName | groupVersions | groupTime | groupTimeout | groupChecks
+const checkGroups = base.GroupTrust | base.GroupName | base.GroupVersions | base.GroupTime | base.GroupTimeout | base.GroupChecks
 
 // settingFlags maps the settings a finding's fix may name to check's flags.
 func (f *checkFlags) settingFlags() map[string]string {
-	return f.trust.settingFlags(map[string]string{
+	return f.trust.SettingFlags(map[string]string{
 		finding.SettingClientCert: "--cert and --key",
 		finding.SettingALPN:       "--alpn",
 		finding.SettingInsecure:   "--insecure",
@@ -157,13 +158,13 @@ func (f *checkFlags) options(target string, stderr io.Writer) (probe.Options, fu
 	noop := func() error { return nil }
 	addr, err := probe.SplitTarget(target)
 	if err != nil {
-		return probe.Options{}, noop, usage(err, "the target is HOST or HOST:PORT, e.g. example.com:443")
+		return probe.Options{}, noop, base.Usage(err, "the target is HOST or HOST:PORT, e.g. example.com:443")
 	}
-	pol, err := f.trust.policy(stderr)
+	pol, err := f.trust.Policy(stderr)
 	if err != nil {
 		return probe.Options{}, noop, err
 	}
-	v, err := verifier(pol)
+	v, err := base.Verifier(pol)
 	if err != nil {
 		return probe.Options{}, noop, err
 	}
@@ -179,7 +180,7 @@ func (f *checkFlags) options(target string, stderr io.Writer) (probe.Options, fu
 		MinVersion: pol.MinVersion,
 		MaxVersion: pol.MaxVersion,
 		Time:       pol.Time,
-		Timeout:    f.trust.timeout,
+		Timeout:    f.trust.Timeout,
 		Insecure:   f.insecure,
 		Stacks:     f.stacks,
 		StacksEnv:  truststore.ProcessEnv(),
@@ -193,12 +194,12 @@ func (f *checkFlags) options(target string, stderr io.Writer) (probe.Options, fu
 		f.certFile, f.keyFile = pol.CertFile, pol.KeyFile
 	}
 	if (f.certFile == "") != (f.keyFile == "") {
-		return opts, noop, usagef("give both: --cert client.pem --key client.key", "--cert and --key go together")
+		return opts, noop, base.Usagef("give both: --cert client.pem --key client.key", "--cert and --key go together")
 	}
 	if f.certFile != "" {
 		c, err := tls.LoadX509KeyPair(f.certFile, f.keyFile)
 		if err != nil {
-			return opts, noop, usagef("--cert takes the certificate PEM and --key its private key PEM", "cannot load the client certificate: %v", err)
+			return opts, noop, base.Usagef("--cert takes the certificate PEM and --key its private key PEM", "cannot load the client certificate: %v", err)
 		}
 		opts.Certificate = &c
 	}
@@ -206,7 +207,7 @@ func (f *checkFlags) options(target string, stderr io.Writer) (probe.Options, fu
 	if f.keylogFile != "" {
 		kf, err := keylog.OpenFile(f.keylogFile)
 		if err != nil {
-			return opts, noop, usage(err, "") // a keylog.FileError carries its hint
+			return opts, noop, base.Usage(err, "") // a keylog.FileError carries its hint
 		}
 		opts.KeyLog = kf
 		closeFn = func() error {
@@ -236,5 +237,5 @@ func exitFor(rep *diagnose.Report) error {
 	if rep.Verdict == diagnose.Trusted || rep.Insecure && rep.Verdict == diagnose.Untrusted {
 		return nil
 	}
-	return exitCode(ExitProblem)
+	return base.ExitCode(base.ExitProblem)
 }

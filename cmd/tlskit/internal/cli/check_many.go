@@ -13,14 +13,11 @@ import (
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
 
+	"github.com/tlskit/tlskit/cmd/internal/base"
 	"github.com/tlskit/tlskit/diagnose"
-	"github.com/tlskit/tlskit/exporter"
 	"github.com/tlskit/tlskit/fleet"
 	"github.com/tlskit/tlskit/render"
 )
-
-// defaultExpiringWithin is --expiring-within's default: 30 days.
-const defaultExpiringWithin = 30 * 24 * time.Hour
 
 // manyHelp is the paragraph of check's --help about many targets.
 const manyHelp = `Many targets: give several HOST[:PORT] arguments, or --targets FILE (- for
@@ -59,16 +56,16 @@ func (m *manyFlags) register(fl *pflag.FlagSet) {
 // several targets.
 func (m *manyFlags) check(jsonOut bool) error {
 	if m.concurrency < 1 {
-		return usagef("example: --concurrency 32", "--concurrency must be at least 1")
+		return base.Usagef("example: --concurrency 32", "--concurrency must be at least 1")
 	}
 	if m.perHost < 0 {
-		return usagef("0 means no limit", "--per-host must not be negative")
+		return base.Usagef("0 means no limit", "--per-host must not be negative")
 	}
 	if m.rate < 0 {
-		return usagef("0 means no limit", "--rate must not be negative")
+		return base.Usagef("0 means no limit", "--rate must not be negative")
 	}
 	if m.csvOut && jsonOut {
-		return usagef("pick one", "--csv and --json are two output formats")
+		return base.Usagef("pick one", "--csv and --json are two output formats")
 	}
 	return nil
 }
@@ -112,7 +109,7 @@ func (m *manyFlags) readTargets(args []string, stdin io.Reader) ([]fleet.Target,
 	for i, a := range args {
 		t, err := fleet.ParseTarget(a, "argument "+strconv.Itoa(i+1))
 		if err != nil {
-			return nil, usage(err, "the target is HOST or HOST:PORT, e.g. example.com:443")
+			return nil, base.Usage(err, "the target is HOST or HOST:PORT, e.g. example.com:443")
 		}
 		targets = append(targets, t)
 	}
@@ -122,28 +119,28 @@ func (m *manyFlags) readTargets(args []string, stdin io.Reader) ([]fleet.Target,
 		if m.targetsFile != "-" {
 			f, err := os.Open(m.targetsFile)
 			if err != nil {
-				return nil, usage(err, "--targets names a file of targets, one a line, or - for standard input")
+				return nil, base.Usage(err, "--targets names a file of targets, one a line, or - for standard input")
 			}
 			defer f.Close()
 			r, name = f, m.targetsFile
 		}
 		list, err := fleet.ReadTargets(r, name)
 		if err != nil {
-			return nil, usage(err, "")
+			return nil, base.Usage(err, "")
 		}
 		targets = append(targets, list...)
 	}
 	if len(targets) == 0 {
-		return nil, usagef("add HOST[:PORT] lines to the file", "no targets to check")
+		return nil, base.Usagef("add HOST[:PORT] lines to the file", "no targets to check")
 	}
 	if err := fleet.Validate(targets); err != nil {
-		return nil, usage(err, "the STARTTLS column takes a protocol (smtp, imap, postgres… as --starttls) or none")
+		return nil, base.Usage(err, "the STARTTLS column takes a protocol (smtp, imap, postgres… as --starttls) or none")
 	}
 	return targets, nil
 }
 
 // runMany is check over many targets.
-func runMany(ctx context.Context, stdio Stdio, f *checkFlags, args []string) error {
+func runMany(ctx context.Context, stdio base.Stdio, f *checkFlags, args []string) error {
 	if err := f.many.check(f.jsonOut); err != nil {
 		return err
 	}
@@ -247,7 +244,7 @@ func runMany(ctx context.Context, stdio Stdio, f *checkFlags, args []string) err
 		return kerr
 	}
 	if failed {
-		return exitCode(ExitProblem)
+		return base.ExitCode(base.ExitProblem)
 	}
 	return nil
 }
@@ -290,25 +287,3 @@ func (p *progress) wait() {
 	}
 	p.p.Wait()
 }
-
-// daysDuration is a duration flag that also takes days: 30d, 1.5d.
-type daysDuration time.Duration
-
-func (d *daysDuration) String() string {
-	v := time.Duration(*d)
-	if v != 0 && v%(24*time.Hour) == 0 {
-		return strconv.FormatInt(int64(v/(24*time.Hour)), 10) + "d"
-	}
-	return v.String()
-}
-
-func (d *daysDuration) Set(s string) error {
-	v, err := exporter.ParseDays(s)
-	if err != nil {
-		return err
-	}
-	*d = daysDuration(v)
-	return nil
-}
-
-func (d *daysDuration) Type() string { return "duration" }

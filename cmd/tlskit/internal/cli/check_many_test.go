@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tlskit/tlskit/cmd/internal/base"
 	"github.com/tlskit/tlskit/diagnose"
 	"github.com/tlskit/tlskit/finding"
 	"github.com/tlskit/tlskit/lab"
@@ -52,8 +53,8 @@ func TestBulkJSONLines(t *testing.T) {
 	}
 	var out, errb bytes.Buffer
 	code := Run(t.Context(), []string{"check", "--json", "--ca-file", l.Files().Root, "--targets", file, "--concurrency", "32", "--per-host", "0"},
-		Stdio{In: strings.NewReader(""), Out: &out, Err: &errb})
-	if code != ExitProblem {
+		base.Stdio{In: strings.NewReader(""), Out: &out, Err: &errb})
+	if code != base.ExitProblem {
 		t.Errorf("exit %d, want 1 (some targets fail); stderr %s", code, errb.String())
 	}
 	sc := bufio.NewScanner(&out)

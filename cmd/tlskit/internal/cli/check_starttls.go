@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/tlskit/tlskit/cmd/internal/base"
 	"github.com/tlskit/tlskit/probe"
 	"github.com/tlskit/tlskit/starttls"
 )
@@ -54,7 +55,7 @@ func (f *startTLSFlags) protocol(addr string) (starttls.Protocol, string, error)
 	}
 	p, err := starttls.ParseProtocol(f.proto)
 	if err != nil {
-		return "", "", usagef("--starttls takes a protocol name, none, or nothing (chosen by port)", "--starttls: %s", strings.TrimPrefix(err.Error(), "starttls: "))
+		return "", "", base.Usagef("--starttls takes a protocol name, none, or nothing (chosen by port)", "--starttls: %s", strings.TrimPrefix(err.Error(), "starttls: "))
 	}
 	return p, "", nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/tlskit/tlskit/cmd/internal/base"
 	"github.com/tlskit/tlskit/diagnose"
 	"github.com/tlskit/tlskit/finding"
 	"github.com/tlskit/tlskit/lab"
@@ -17,7 +18,7 @@ import (
 	"github.com/tlskit/tlskit/render"
 )
 
-func newLabCmd(stdio Stdio) *cobra.Command {
+func newLabCmd(stdio base.Stdio) *cobra.Command {
 	var list bool
 	var dir string
 	cmd := &cobra.Command{
@@ -70,18 +71,18 @@ func labCases(cases []lab.Case) []render.LabCase {
 func labCheck(c lab.Case) *checkFlags {
 	var f checkFlags
 	f.register(pflag.NewFlagSet("check", pflag.ContinueOnError)) // the defaults
-	f.trust.serverName = c.Client.ServerName
-	f.trust.caFiles = []string{c.Client.CAFile}
-	f.trust.pins = append([]string(nil), c.Client.Pins...)
+	f.trust.ServerName = c.Client.ServerName
+	f.trust.CAFiles = []string{c.Client.CAFile}
+	f.trust.Pins = append([]string(nil), c.Client.Pins...)
 	f.certFile, f.keyFile = c.Client.CertFile, c.Client.KeyFile
 	if c.Client.Timeout > 0 {
-		f.trust.timeout = c.Client.Timeout
+		f.trust.Timeout = c.Client.Timeout
 	}
 	if c.Client.MinVersion != 0 {
-		f.trust.minVersion = versionFlag(c.Client.MinVersion)
+		f.trust.MinVersion = base.VersionFlag(c.Client.MinVersion)
 	}
-	f.trust.crls = append([]string(nil), c.Client.CRLFiles...)
-	f.trust.fetch = c.Client.Fetch
+	f.trust.CRLs = append([]string(nil), c.Client.CRLFiles...)
+	f.trust.Fetch = c.Client.Fetch
 	f.starttls.proto = c.Client.StartTLS
 	return &f
 }
@@ -100,7 +101,7 @@ func labCommand(c lab.Case) string {
 		args = append(args, "--timeout", c.Client.Timeout.String())
 	}
 	if c.Client.MinVersion != 0 {
-		args = append(args, "--min-version", versionFlag(c.Client.MinVersion))
+		args = append(args, "--min-version", base.VersionFlag(c.Client.MinVersion))
 	}
 	for _, crl := range c.Client.CRLFiles {
 		args = append(args, "--crl", crl)
@@ -140,7 +141,7 @@ func startLab(ctx context.Context, dir string) (*lab.Lab, func(), error) {
 	}, nil
 }
 
-func newDemoCmd(stdio Stdio) *cobra.Command {
+func newDemoCmd(stdio base.Stdio) *cobra.Command {
 	var jsonOut, full bool
 	var only []string
 	cmd := &cobra.Command{
@@ -165,7 +166,7 @@ explained with the finding it was built to show.`,
 				for _, name := range only {
 					c, ok := l.Case(name)
 					if !ok {
-						return usagef("'tlskit lab --list' shows the cases", "no lab case named %q", name)
+						return base.Usagef("'tlskit lab --list' shows the cases", "no lab case named %q", name)
 					}
 					sel = append(sel, c)
 				}
@@ -182,7 +183,7 @@ explained with the finding it was built to show.`,
 				failed = failed || !r.OK
 				results = append(results, r)
 				if !jsonOut {
-					if err := render.Demo(stdio.Out, i+1, len(cases), r, full, render.Options{Width: outputWidth(stdio.Out), Flags: (&checkFlags{trust: trustFlags{groups: checkGroups}}).settingFlags()}); err != nil {
+					if err := render.Demo(stdio.Out, i+1, len(cases), r, full, render.Options{Width: outputWidth(stdio.Out), Flags: (&checkFlags{trust: base.TrustFlags{Groups: checkGroups}}).settingFlags()}); err != nil {
 						return err
 					}
 				}
@@ -196,7 +197,7 @@ explained with the finding it was built to show.`,
 				return err
 			}
 			if failed {
-				return exitCode(ExitProblem)
+				return base.ExitCode(base.ExitProblem)
 			}
 			return nil
 		},
@@ -210,9 +211,9 @@ explained with the finding it was built to show.`,
 // explained reports whether a lab case produced the finding and exit status
 // it was built to show.
 func explained(c lab.Case, rep *diagnose.Report) bool {
-	code := ExitOK
+	code := base.ExitOK
 	if exitFor(rep) != nil {
-		code = ExitProblem
+		code = base.ExitProblem
 	}
 	if code != c.ExitCode {
 		return false

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/tlskit/tlskit"
+	"github.com/tlskit/tlskit/cmd/internal/base"
 	"github.com/tlskit/tlskit/finding"
 	"github.com/tlskit/tlskit/internal/peertest"
 	"github.com/tlskit/tlskit/internal/schematest"
@@ -338,7 +339,7 @@ func libOutcome(t *testing.T, conn *tls.Conn, err error) string {
 // runCLI runs tlskit with args and returns its exit code and output.
 func runCLI(ctx context.Context, args ...string) (int, string, string) {
 	var out, errb peertest.SyncBuffer
-	code := Run(ctx, args, Stdio{In: strings.NewReader(""), Out: &out, Err: &errb})
+	code := Run(ctx, args, base.Stdio{In: strings.NewReader(""), Out: &out, Err: &errb})
 	return code, out.String(), errb.String()
 }
 
@@ -347,7 +348,7 @@ func runCLI(ctx context.Context, args ...string) (int, string, string) {
 func checkEntry(t *testing.T, w *bypassWorld, c clientCase, target string) string {
 	args := append([]string{"check", "--json", "--timeout", "5s"}, w.cliArgs(t, c)...)
 	code, out, errs := runCLI(context.Background(), append(args, target)...)
-	if code == ExitUsage {
+	if code == base.ExitUsage {
 		return errConfig
 	}
 	schematest.Check(t, "check", []byte(out))
@@ -365,7 +366,7 @@ func reportOutcome(t *testing.T, code int, out, errs string) string {
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatalf("exit %d, not a JSON report: %v\n%s\n%s", code, err, out, errs)
 	}
-	if (code == ExitOK) != (rep.Verdict == "trusted") {
+	if (code == base.ExitOK) != (rep.Verdict == "trusted") {
 		t.Errorf("exit %d with verdict %s", code, rep.Verdict)
 	}
 	for _, f := range rep.Findings {
@@ -389,7 +390,7 @@ func pcapEntry(t *testing.T, w *bypassWorld, c clientCase, target string) string
 	capFile := lc.Stop()
 	args := append([]string{"pcap", "--json", "--keylog", keys}, w.cliArgs(t, c)...)
 	code, out, errs := runCLI(context.Background(), append(args, capFile)...)
-	if code == ExitUsage {
+	if code == base.ExitUsage {
 		return errConfig
 	}
 	var res struct {
@@ -400,9 +401,9 @@ func pcapEntry(t *testing.T, w *bypassWorld, c clientCase, target string) string
 	}
 	schematest.Check(t, "pcap", []byte(out))
 	schematest.Check(t, "pcap#/$defs/connection", res.Connections[0])
-	pcode := ExitOK
-	if code != ExitOK {
-		pcode = ExitProblem
+	pcode := base.ExitOK
+	if code != base.ExitOK {
+		pcode = base.ExitProblem
 	}
 	return reportOutcome(t, pcode, string(res.Connections[0]), errs)
 }
@@ -417,7 +418,7 @@ func tunnelClientEntry(t *testing.T, w *bypassWorld, c clientCase, target string
 	var logs peertest.SyncBuffer
 	done := make(chan int, 1)
 	go func() {
-		done <- Run(ctx, args, Stdio{In: strings.NewReader(""), Out: io.Discard, Err: &logs})
+		done <- Run(ctx, args, base.Stdio{In: strings.NewReader(""), Out: io.Discard, Err: &logs})
 	}()
 	defer func() {
 		cancel()
@@ -428,7 +429,7 @@ func tunnelClientEntry(t *testing.T, w *bypassWorld, c clientCase, target string
 		select {
 		case code := <-done:
 			done <- code
-			if code == ExitUsage {
+			if code == base.ExitUsage {
 				return errConfig
 			}
 			t.Fatalf("tunnel exited %d: %s", code, logs.String())
@@ -663,13 +664,13 @@ func startTunnel(t *testing.T, args []string) (listen string, logs *peertest.Syn
 	ctx, cancel := context.WithCancel(context.Background())
 	logs = &peertest.SyncBuffer{}
 	done := make(chan int, 1)
-	go func() { done <- Run(ctx, args, Stdio{In: strings.NewReader(""), Out: io.Discard, Err: logs}) }()
+	go func() { done <- Run(ctx, args, base.Stdio{In: strings.NewReader(""), Out: io.Discard, Err: logs}) }()
 	t.Cleanup(func() { cancel(); <-done })
 	for i := 0; ; i++ {
 		select {
 		case code := <-done:
 			done <- code
-			if code == ExitUsage {
+			if code == base.ExitUsage {
 				return "", logs, false
 			}
 			t.Fatalf("tunnel exited %d: %s", code, logs.String())

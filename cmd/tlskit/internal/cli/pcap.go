@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tlskit/tlskit/capture"
+	"github.com/tlskit/tlskit/cmd/internal/base"
 	"github.com/tlskit/tlskit/diagnose"
 	"github.com/tlskit/tlskit/finding"
 	"github.com/tlskit/tlskit/keylog"
@@ -26,12 +27,12 @@ type pcapFlags struct {
 	data       bool
 	hex        bool
 	brief      bool
-	trust      trustFlags
+	trust      base.TrustFlags
 	filter     string
 }
 
 // newPcapCmd is `tlskit pcap`.
-func newPcapCmd(stdio Stdio) *cobra.Command {
+func newPcapCmd(stdio base.Stdio) *cobra.Command {
 	var f pcapFlags
 	cmd := &cobra.Command{
 		Use:   "pcap [flags] FILE",
@@ -54,7 +55,7 @@ message, not now, so an old capture is not called expired; --verify-time
 overrides it. The name verified is each ClientHello's SNI, or --servername;
 without either the chain is verified but its names are not (name.not-checked).
 
-` + trustHelp + `
+` + base.TrustHelp + `
 
 TCP flows that carry no TLS are left out. UDP flows that start with a
 DTLS 1.0 or 1.2 record are decoded as DTLS; other UDP is left out.
@@ -73,7 +74,7 @@ is not a capture.`,
   tlskit pcap --ca-file corp-root.pem --keylog keys.log capture.pcapng`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
-				return usagef("example: tlskit pcap --keylog keys.log capture.pcapng", "pcap takes one capture FILE, got %d arguments", len(args))
+				return base.Usagef("example: tlskit pcap --keylog keys.log capture.pcapng", "pcap takes one capture FILE, got %d arguments", len(args))
 			}
 			return nil
 		},
@@ -90,17 +91,17 @@ is not a capture.`,
 	fl.BoolVar(&f.data, "data", false, "also print decrypted application data: text in full, binary as its first bytes")
 	fl.BoolVar(&f.hex, "hex", false, "with --data, dump binary application data in full, in hex")
 	fl.BoolVar(&f.brief, "brief", false, "print only each connection's verdict and findings")
-	f.trust.register(fl, groupTrust|groupName|groupTime, 0)
+	f.trust.Register(fl, base.GroupTrust|base.GroupName|base.GroupTime, 0)
 	fl.StringVar(&f.filter, "filter", "", "only connections with this endpoint: `HOST:PORT`, HOST, or :PORT")
 	return cmd
 }
 
-func runPcap(stdio Stdio, f *pcapFlags, path string) error {
-	pol, err := f.trust.policy(stdio.Err)
+func runPcap(stdio base.Stdio, f *pcapFlags, path string) error {
+	pol, err := f.trust.Policy(stdio.Err)
 	if err != nil {
 		return err
 	}
-	v, err := verifier(pol)
+	v, err := base.Verifier(pol)
 	if err != nil {
 		return err
 	}
@@ -116,7 +117,7 @@ func runPcap(stdio Stdio, f *pcapFlags, path string) error {
 	if f.keylogFile != "" {
 		l, err := keylog.ParseFile(f.keylogFile)
 		if l == nil {
-			return usage(err, "--keylog takes an NSS key log file (SSLKEYLOGFILE)")
+			return base.Usage(err, "--keylog takes an NSS key log file (SSLKEYLOGFILE)")
 		}
 		for _, e := range lineErrors(err) {
 			msg := e.Error()
@@ -137,32 +138,32 @@ func runPcap(stdio Stdio, f *pcapFlags, path string) error {
 		for _, p := range f.rsaKeys {
 			k, err := keylog.ParseRSAKeyFile(p)
 			if err != nil {
-				return usage(err, "--rsa-key takes the server's RSA private key, PEM or DER")
+				return base.Usage(err, "--rsa-key takes the server's RSA private key, PEM or DER")
 			}
 			opts.Keys.AddRSAKey(k)
 		}
 		if f.psk != "" {
 			psk, err := hex.DecodeString(strings.TrimPrefix(f.psk, "0x"))
 			if err != nil || len(psk) == 0 {
-				return usagef("example: --psk ca19e028a8a372ad2d325f950fcaceed", "--psk takes the pre-shared key in hex, got %q", f.psk)
+				return base.Usagef("example: --psk ca19e028a8a372ad2d325f950fcaceed", "--psk takes the pre-shared key in hex, got %q", f.psk)
 			}
 			opts.Keys.SetPSK(psk)
 		}
 	}
 	file, err := os.Open(path)
 	if err != nil {
-		return usagef("", "cannot read the capture: %v", err)
+		return base.Usagef("", "cannot read the capture: %v", err)
 	}
 	defer file.Close()
 
 	if f.hex && !f.data {
-		return usagef("add --data: tlskit pcap --data --hex FILE", "--hex goes with --data")
+		return base.Usagef("add --data: tlskit pcap --data --hex FILE", "--hex goes with --data")
 	}
 	// One buffered writer for reports and data: --data on a large capture
 	// would otherwise make a system call per record.
 	bw := bufio.NewWriterSize(stdio.Out, 256<<10)
 	defer bw.Flush()
-	out := &render.CapturePrinter{W: bw, JSON: f.jsonOut, Brief: f.brief, Width: outputWidth(stdio.Out), Flags: f.trust.settingFlags(map[string]string{finding.SettingKeyLog: "--keylog", finding.SettingServerKey: "--rsa-key"})}
+	out := &render.CapturePrinter{W: bw, JSON: f.jsonOut, Brief: f.brief, Width: outputWidth(stdio.Out), Flags: f.trust.SettingFlags(map[string]string{finding.SettingKeyLog: "--keylog", finding.SettingServerKey: "--rsa-key"})}
 	problem := false
 	opts.OnConnection = func(c *capture.Connection) error {
 		if c.Verdict == diagnose.Failed || finding.Worst(c.Findings) == finding.Error {
@@ -188,7 +189,7 @@ func runPcap(stdio Stdio, f *pcapFlags, path string) error {
 		}
 	}
 	if errors.Is(err, capture.ErrNotCapture) && sum.Packets == 0 {
-		return usage(fmt.Errorf("%s: %w", path, err), "give a pcap or pcapng file (tshark -w, tcpdump -w, dumpcap -w)")
+		return base.Usage(fmt.Errorf("%s: %w", path, err), "give a pcap or pcapng file (tshark -w, tcpdump -w, dumpcap -w)")
 	}
 	if err := out.Summary(sum); err != nil {
 		return err
@@ -201,13 +202,13 @@ func runPcap(stdio Stdio, f *pcapFlags, path string) error {
 		if errors.As(err, &re) {
 			err = fmt.Errorf("%s: %w", path, err)
 			if sum.Packets == 0 { // not a capture after all: bad input
-				return usage(err, "")
+				return base.Usage(err, "")
 			}
 		}
 		return err // what was read is analysed above; the rest failed
 	}
 	if problem {
-		return exitCode(ExitProblem)
+		return base.ExitCode(base.ExitProblem)
 	}
 	return nil
 }
@@ -217,7 +218,7 @@ func endpointFilter(s string) (func(string) bool, error) {
 	if strings.HasPrefix(s, ":") {
 		port := s[1:]
 		if port == "" || strings.Trim(port, "0123456789") != "" {
-			return nil, usagef("example: --filter :443", "--filter %q: the port must be a number", s)
+			return nil, base.Usagef("example: --filter :443", "--filter %q: the port must be a number", s)
 		}
 		return func(ep string) bool { return strings.HasSuffix(ep, ":"+port) }, nil
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
 
+	"github.com/tlskit/tlskit/cmd/internal/base"
 	"github.com/tlskit/tlskit/finding"
 	"github.com/tlskit/tlskit/probe"
 	"github.com/tlskit/tlskit/render"
@@ -23,7 +24,7 @@ import (
 
 // scanFlags are the options of `tlskit scan`.
 type scanFlags struct {
-	trust        trustFlags
+	trust        base.TrustFlags
 	starttls     startTLSFlags
 	profile      string
 	jsonOut      bool
@@ -40,7 +41,7 @@ type scanFlags struct {
 // maxParallelHosts bounds how many targets are scanned at once.
 const maxParallelHosts = 4
 
-func newScanCmd(stdio Stdio) *cobra.Command {
+func newScanCmd(stdio base.Stdio) *cobra.Command {
 	var f scanFlags
 	cmd := &cobra.Command{
 		Use:   "scan [flags] HOST[:PORT]...",
@@ -80,7 +81,7 @@ Every row names the probes it was learnt from; --json and --html show each
 probe's conversation. At most --max-conns connections are open to a host at
 once, --delay spaces them, and the report counts them.
 
-` + trustHelp + `
+` + base.TrustHelp + `
 
 Exit status: 0 no finding of severity error and the profile (if any) met;
 1 otherwise, or a target could not be scanned; 2 usage error.`,
@@ -94,7 +95,7 @@ Exit status: 0 no finding of severity error and the profile (if any) met;
   tlskit scan --starttls postgres db.internal:5432`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
-				return usagef("example: tlskit scan example.com:443", "scan takes one or more HOST[:PORT]")
+				return base.Usagef("example: tlskit scan example.com:443", "scan takes one or more HOST[:PORT]")
 			}
 			return nil
 		},
@@ -109,7 +110,7 @@ Exit status: 0 no finding of severity error and the profile (if any) met;
 // register defines scan's flags on fl.
 func (f *scanFlags) register(fl *pflag.FlagSet) {
 	fl.SortFlags = false
-	f.trust.register(fl, groupTrust|groupName|groupTime|groupTimeout, 5*time.Second)
+	f.trust.Register(fl, base.GroupTrust|base.GroupName|base.GroupTime|base.GroupTimeout, 5*time.Second)
 	f.starttls.register(fl)
 	fl.StringVar(&f.profile, "profile", "", "check the server against a TLS profile: modern, intermediate, old (Mozilla's) or a JSON `FILE` (FILE#NAME for a guidelines file)")
 	fl.BoolVar(&f.jsonOut, "json", false, "print JSON: one object for one target, an array for several")
@@ -123,45 +124,45 @@ func (f *scanFlags) register(fl *pflag.FlagSet) {
 	fl.BoolVar(&f.localClients, "local-clients", false, "also simulate the TLS clients installed on this machine (openssl, gnutls-cli, curl, python3, java, chromium…), whose ClientHellos are recorded first")
 }
 
-func (f *scanFlags) run(cmd *cobra.Command, args []string, stdio Stdio) error {
+func (f *scanFlags) run(cmd *cobra.Command, args []string, stdio base.Stdio) error {
 	var addrs []string
 	for _, a := range args {
 		addr, err := probe.SplitTarget(a)
 		if err != nil {
-			return usagef("the target is HOST or HOST:PORT, e.g. example.com:443", "%s", strings.TrimPrefix(err.Error(), "probe: "))
+			return base.Usagef("the target is HOST or HOST:PORT, e.g. example.com:443", "%s", strings.TrimPrefix(err.Error(), "probe: "))
 		}
 		addrs = append(addrs, addr)
 	}
 	if f.maxConns < 1 {
-		return usagef("example: --max-conns 2", "--max-conns must be at least 1")
+		return base.Usagef("example: --max-conns 2", "--max-conns must be at least 1")
 	}
 	if f.delay < 0 {
-		return usagef("example: --delay 100ms", "--delay must not be negative")
+		return base.Usagef("example: --delay 100ms", "--delay must not be negative")
 	}
 	if f.noClients && f.localClients {
-		return usagef("drop one of them", "--no-clients contradicts --local-clients")
+		return base.Usagef("drop one of them", "--no-clients contradicts --local-clients")
 	}
-	pol, err := f.trust.policy(stdio.Err)
+	pol, err := f.trust.Policy(stdio.Err)
 	if err != nil {
 		return err
 	}
-	v, err := verifier(pol)
+	v, err := base.Verifier(pol)
 	if err != nil {
 		return err
 	}
 	if pol.ServerName != "" && len(addrs) > 1 {
-		return usagef("scan the targets one at a time, or leave --servername out", "--servername names one server, but %d targets were given", len(addrs))
+		return base.Usagef("scan the targets one at a time, or leave --servername out", "--servername names one server, but %d targets were given", len(addrs))
 	}
 	var prof *scan.Profile
 	if f.profile != "" {
 		if prof, err = scan.LoadProfile(f.profile); err != nil {
-			return usagef("profiles are modern, intermediate, old, or a JSON file in Mozilla's guidelines schema (README: tlskit scan)", "--profile: %s", strings.TrimPrefix(err.Error(), "scan: "))
+			return base.Usagef("profiles are modern, intermediate, old, or a JSON file in Mozilla's guidelines schema (README: tlskit scan)", "--profile: %s", strings.TrimPrefix(err.Error(), "scan: "))
 		}
 	}
 	var html *os.File
 	if f.htmlFile != "" {
 		if html, err = os.Create(f.htmlFile); err != nil {
-			return usagef("give a path to a file that can be written", "--html: %v", err)
+			return base.Usagef("give a path to a file that can be written", "--html: %v", err)
 		}
 		defer html.Close()
 	}
@@ -193,7 +194,7 @@ func (f *scanFlags) run(cmd *cobra.Command, args []string, stdio Stdio) error {
 			defer func() { <-sem }()
 			reps[i], errs[i] = scan.Run(cmd.Context(), scan.Options{
 				Address: addr, ServerName: pol.ServerName, MaxConns: f.maxConns, Delay: f.delay,
-				Timeout: f.trust.timeout, Verifier: v, Time: pol.Time, Profile: prof,
+				Timeout: f.trust.Timeout, Verifier: v, Time: pol.Time, Profile: prof,
 				Clients: clients, NoClients: f.noClients, NoHTTP: f.noHTTP, Stacks: &stacks, Progress: onProgress,
 				StartTLS: protos[i], StartTLSChosenBy: chosen[i], XMPPDomain: f.starttls.xmppDomain,
 			})
@@ -213,7 +214,7 @@ func (f *scanFlags) run(cmd *cobra.Command, args []string, stdio Stdio) error {
 	}
 	// The library's findings name settings, not flags: scan's flags for
 	// them, as check does.
-	flags := f.trust.settingFlags(map[string]string{finding.SettingStartTLS: "--starttls"})
+	flags := f.trust.SettingFlags(map[string]string{finding.SettingStartTLS: "--starttls"})
 	for _, r := range done {
 		render.AddFlags(r.Findings, flags)
 		for i := range r.Certificates {
@@ -237,7 +238,7 @@ func (f *scanFlags) run(cmd *cobra.Command, args []string, stdio Stdio) error {
 		}
 	}
 	if failed {
-		return exitCode(ExitProblem)
+		return base.ExitCode(base.ExitProblem)
 	}
 	return nil
 }

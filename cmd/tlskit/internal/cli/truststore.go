@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tlskit/tlskit/cmd/internal/base"
 	"github.com/tlskit/tlskit/diagnose"
 	"github.com/tlskit/tlskit/finding"
 	"github.com/tlskit/tlskit/render"
@@ -14,10 +15,10 @@ import (
 	"github.com/tlskit/tlskit/truststore"
 )
 
-func newTruststoreCmd(stdio Stdio) *cobra.Command {
+func newTruststoreCmd(stdio base.Stdio) *cobra.Command {
 	var root, verifyFile string
 	var jsonOut, showCerts bool
-	var tf trustFlags
+	var tf base.TrustFlags
 	cmd := &cobra.Command{
 		Use:   "truststore",
 		Short: "Audit the trust store and say which client stacks would trust a chain",
@@ -39,7 +40,7 @@ refuses the chain, or the output cannot be written); 2 usage error.`,
   tlskit truststore --verify chain.pem --servername api.example.com`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			pol, err := tf.policy(stdio.Err)
+			pol, err := tf.Policy(stdio.Err)
 			if err != nil {
 				return err
 			}
@@ -48,22 +49,22 @@ refuses the chain, or the output cannot be written); 2 usage error.`,
 			if root != "" && root != "/" {
 				opts.Env = nil // the image's clients do not see this shell's environment
 				if fi, err := os.Stat(root); err != nil || !fi.IsDir() {
-					return usagef("--root takes the directory an image is unpacked in", "--root %s is not a directory", root)
+					return base.Usagef("--root takes the directory an image is unpacked in", "--root %s is not a directory", root)
 				}
 			}
 			audit, err := truststore.Discover(opts)
 			if err != nil {
-				return usage(err, "") // only unusable options fail it
+				return base.Usage(err, "") // only unusable options fail it
 			}
 			res := render.TruststoreResult{Audit: audit}
 			problem := finding.Worst(audit.Findings) == finding.Error
 			if verifyFile != "" {
 				chain, err := truststore.ReadCertificatesFile(verifyFile)
 				if err != nil {
-					return usage(err, "--verify takes the chain as the server sends it, leaf first, in PEM")
+					return base.Usage(err, "--verify takes the chain as the server sends it, leaf first, in PEM")
 				}
 				if serverName == "" {
-					return usagef("example: --verify chain.pem --servername api.example.com", "--verify needs --servername, the name to verify the chain for")
+					return base.Usagef("example: --verify chain.pem --servername api.example.com", "--verify needs --servername, the name to verify the chain for")
 				}
 				sr, err := whoTrusts(opts, chain, serverName)
 				if err != nil {
@@ -74,7 +75,7 @@ refuses the chain, or the output cannot be written); 2 usage error.`,
 					problem = problem || !v.Trusted
 				}
 			} else if serverName != "" {
-				return usagef("", "--servername goes with --verify CHAIN.pem")
+				return base.Usagef("", "--servername goes with --verify CHAIN.pem")
 			}
 			if jsonOut {
 				err = render.JSON(stdio.Out, res)
@@ -85,7 +86,7 @@ refuses the chain, or the output cannot be written); 2 usage error.`,
 				return err
 			}
 			if problem {
-				return exitCode(ExitProblem)
+				return base.ExitCode(base.ExitProblem)
 			}
 			return nil
 		},
@@ -93,7 +94,7 @@ refuses the chain, or the output cannot be written); 2 usage error.`,
 	fl := cmd.Flags()
 	fl.StringVar(&root, "root", "", "audit the image unpacked in `DIR` instead of this machine")
 	fl.StringVar(&verifyFile, "verify", "", "say which stacks would trust the chain in `CHAIN.pem` (leaf first)")
-	tf.register(fl, groupName|groupTime, 0)
+	tf.Register(fl, base.GroupName|base.GroupTime, 0)
 	fl.BoolVar(&showCerts, "certs", false, "list every certificate of every location")
 	fl.BoolVar(&jsonOut, "json", false, "print one JSON object instead of text")
 	return cmd

@@ -13,14 +13,15 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/tlskit/tlskit"
+	"github.com/tlskit/tlskit/cmd/internal/base"
 	"github.com/tlskit/tlskit/tunnel"
 )
 
 // tunnelFlags are the options shared by `tlskit tunnel` and its modes.
 type tunnelFlags struct {
 	listen, target    string
-	trust             trustFlags // the service flags of a mode
-	common            trustFlags // --timeout, for every service
+	trust             base.TrustFlags // the service flags of a mode
+	common            base.TrustFlags // --timeout, for every service
 	legacy            bool
 	certFile, keyFile string
 	clientCAs         []string
@@ -41,11 +42,11 @@ type tunnelFlags struct {
 func (f *tunnelFlags) registerCommon(fs *pflag.FlagSet) {
 	fs.IntVar(&f.maxConns, "max-conns", 1024, "maximum concurrent connections per service; more are closed at once (0: no limit)")
 	fs.DurationVar(&f.firstByteTimeout, "first-byte-timeout", tunnel.DefaultFirstByteTimeout, "server mode: close a client that sends nothing this long after connecting (negative: off)")
-	f.common.register(fs, groupTimeout, tunnel.DefaultHandshakeTimeout)
+	f.common.Register(fs, base.GroupTimeout, tunnel.DefaultHandshakeTimeout)
 	// The old name of --timeout, kept for scripts: hidden, and run warns
 	// that it is deprecated when it is used (cobra keeps pflag's own
 	// deprecation notice in a buffer it never prints).
-	fs.DurationVar(&f.common.timeout, "handshake-timeout", tunnel.DefaultHandshakeTimeout, "the same as --timeout")
+	fs.DurationVar(&f.common.Timeout, "handshake-timeout", tunnel.DefaultHandshakeTimeout, "the same as --timeout")
 	fs.MarkHidden("handshake-timeout")
 	fs.DurationVar(&f.idleTimeout, "idle-timeout", 5*time.Minute, "close a connection idle both ways this long (0: never)")
 	fs.DurationVar(&f.grace, "grace", tunnel.DefaultGrace, "on SIGTERM, how long open connections may drain")
@@ -66,13 +67,13 @@ func (f *tunnelFlags) registerService(fs *pflag.FlagSet, server bool) {
 	if server {
 		fs.StringArrayVar(&f.clientCAs, "client-ca", nil, "require client certificates from the CA in `FILE` (repeatable)")
 		fs.StringArrayVar(&f.allow, "allow", nil, "allow only clients whose certificate names this DNS `NAME` or IP (repeatable; implies a certificate is required)")
-		f.trust.register(fs, groupPolicy|groupVersions|groupTime, 0)
+		f.trust.Register(fs, base.GroupPolicy|base.GroupVersions|base.GroupTime, 0)
 		return
 	}
-	f.trust.register(fs, groupTrust|groupName|groupVersions|groupTime, 0)
+	f.trust.Register(fs, base.GroupTrust|base.GroupName|base.GroupVersions|base.GroupTime, 0)
 }
 
-func newTunnelCmd(stdio Stdio) *cobra.Command {
+func newTunnelCmd(stdio base.Stdio) *cobra.Command {
 	var f tunnelFlags
 	cmd := &cobra.Command{
 		Use:   "tunnel client|server [flags] | tunnel --config FILE",
@@ -88,7 +89,7 @@ A refused peer is logged with the finding id tlskit check would print
 and policies, keeping the last good configuration when the new one is bad;
 SIGTERM stops accepting and lets connections drain for --grace.
 
-` + trustHelp + `
+` + base.TrustHelp + `
 
 --timeout bounds connecting to the target plus the TLS handshake
 (--handshake-timeout is its old name). Plaintext sides must be on loopback
@@ -103,7 +104,7 @@ listen); 2 usage error, or a policy or config file that does not load.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if f.configFile == "" {
-				return usagef("run 'tlskit tunnel client --help' or 'tlskit tunnel server --help'", "tunnel needs a mode (client or server) or --config FILE")
+				return base.Usagef("run 'tlskit tunnel client --help' or 'tlskit tunnel server --help'", "tunnel needs a mode (client or server) or --config FILE")
 			}
 			limits, err := f.limits()
 			if err != nil {
@@ -111,7 +112,7 @@ listen); 2 usage error, or a policy or config file that does not load.`,
 			}
 			c, err := tunnel.LoadConfig(f.configFile, limits)
 			if err != nil {
-				return usage(err, "")
+				return base.Usage(err, "")
 			}
 			if f.metrics == "" {
 				f.metrics = c.Metrics
@@ -142,28 +143,28 @@ listen); 2 usage error, or a policy or config file that does not load.`,
 
 // limits are the flags' limits of every service.
 func (f *tunnelFlags) limits() (tunnel.Limits, error) {
-	if err := f.common.checkTimeout(); err != nil {
+	if err := f.common.CheckTimeout(); err != nil {
 		return tunnel.Limits{}, err
 	}
-	return tunnel.Limits{MaxConns: f.maxConns, HandshakeTimeout: f.common.timeout, FirstByteTimeout: f.firstByteTimeout, IdleTimeout: f.idleTimeout}, nil
+	return tunnel.Limits{MaxConns: f.maxConns, HandshakeTimeout: f.common.Timeout, FirstByteTimeout: f.firstByteTimeout, IdleTimeout: f.idleTimeout}, nil
 }
 
 // service turns the mode flags into a service.
 func (f *tunnelFlags) service(mode tunnel.Mode) (*tunnel.Service, error) {
 	if f.listen == "" || f.target == "" {
-		return nil, usagef(fmt.Sprintf("example: tlskit tunnel %s --listen 127.0.0.1:8443 --target 127.0.0.1:8080 …", mode), "tunnel %s needs --listen and --target", mode)
+		return nil, base.Usagef(fmt.Sprintf("example: tlskit tunnel %s --listen 127.0.0.1:8443 --target 127.0.0.1:8080 …", mode), "tunnel %s needs --listen and --target", mode)
 	}
 	if _, _, err := net.SplitHostPort(f.target); err != nil {
-		return nil, usagef("example: --target db.internal:5432", "--target %q: want HOST:PORT", f.target)
+		return nil, base.Usagef("example: --target db.internal:5432", "--target %q: want HOST:PORT", f.target)
 	}
 	if (f.certFile == "") != (f.keyFile == "") {
-		return nil, usagef("give both: --cert FILE --key FILE", "--cert and --key go together")
+		return nil, base.Usagef("give both: --cert FILE --key FILE", "--cert and --key go together")
 	}
-	if mode == tunnel.ModeServer && f.certFile == "" && f.trust.policyFile == "" {
-		return nil, usagef("example: tlskit tunnel server --cert server.pem --key server.key --listen :8443 --target 127.0.0.1:8080", "tunnel server needs --cert and --key: the certificate it presents to clients")
+	if mode == tunnel.ModeServer && f.certFile == "" && f.trust.PolicyFile == "" {
+		return nil, base.Usagef("example: tlskit tunnel server --cert server.pem --key server.key --listen :8443 --target 127.0.0.1:8080", "tunnel server needs --cert and --key: the certificate it presents to clients")
 	}
-	if len(f.allow) > 0 && len(f.clientCAs) == 0 && f.trust.policyFile == "" {
-		return nil, usagef("example: --client-ca clients-ca.pem --allow batch.internal", "--allow needs --client-ca: the CA that issues the allowed clients' certificates")
+	if len(f.allow) > 0 && len(f.clientCAs) == 0 && f.trust.PolicyFile == "" {
+		return nil, base.Usagef("example: --client-ca clients-ca.pem --allow batch.internal", "--allow needs --client-ca: the CA that issues the allowed clients' certificates")
 	}
 	limits, err := f.limits()
 	if err != nil {
@@ -171,11 +172,11 @@ func (f *tunnelFlags) service(mode tunnel.Mode) (*tunnel.Service, error) {
 	}
 	proto, err := tunnel.ParseProtocol(f.protocol, mode == tunnel.ModeServer)
 	if err != nil {
-		return nil, usagef("", "--protocol: %s", strings.TrimPrefix(err.Error(), "tunnel: "))
+		return nil, base.Usagef("", "--protocol: %s", strings.TrimPrefix(err.Error(), "tunnel: "))
 	}
 	flags := *f
 	policy := func(warn io.Writer) (*tlskit.Policy, error) {
-		p, err := flags.trust.policy(warn)
+		p, err := flags.trust.Policy(warn)
 		if err != nil {
 			return nil, err
 		}
@@ -189,7 +190,7 @@ func (f *tunnelFlags) service(mode tunnel.Mode) (*tunnel.Service, error) {
 			p.Legacy = true
 		}
 		if p.MinVersion != 0 && p.MinVersion < tls.VersionTLS12 && !p.Legacy {
-			return nil, usagef("add --legacy to allow it explicitly", "--min-version %s: %s is deprecated (RFC 8996) and needs the legacy profile", tls.VersionName(p.MinVersion), tls.VersionName(p.MinVersion))
+			return nil, base.Usagef("add --legacy to allow it explicitly", "--min-version %s: %s is deprecated (RFC 8996) and needs the legacy profile", tls.VersionName(p.MinVersion), tls.VersionName(p.MinVersion))
 		}
 		if len(flags.clientCAs) > 0 {
 			p.ClientTrust = nil
@@ -207,13 +208,13 @@ func (f *tunnelFlags) service(mode tunnel.Mode) (*tunnel.Service, error) {
 }
 
 // run supervises the services until SIGTERM/SIGINT or the context ends.
-func (f *tunnelFlags) run(cmd *cobra.Command, stdio Stdio, svcs []*tunnel.Service) error {
+func (f *tunnelFlags) run(cmd *cobra.Command, stdio base.Stdio, svcs []*tunnel.Service) error {
 	if fl := cmd.Flag("handshake-timeout"); fl != nil && fl.Changed {
 		fmt.Fprintln(stdio.Err, "tlskit: warning: --handshake-timeout is deprecated: use --timeout, which means the same")
 	}
 	log, err := tunnel.NewLogger(stdio.Err, f.logFormat)
 	if err != nil {
-		return usage(err, "")
+		return base.Usage(err, "")
 	}
 	s := &tunnel.Supervisor{
 		Services: svcs, Metrics: f.metrics, AllowPublicPlaintext: f.allowPublicPlain,
@@ -224,9 +225,9 @@ func (f *tunnelFlags) run(cmd *cobra.Command, stdio Stdio, svcs []*tunnel.Servic
 	if errors.As(err, &ce) {
 		var pe *tunnel.PublicPlaintextError
 		if errors.As(err, &pe) {
-			return usage(err, "bind the plaintext side to 127.0.0.1 or ::1, or pass --allow-public-plaintext if the network is trusted")
+			return base.Usage(err, "bind the plaintext side to 127.0.0.1 or ::1, or pass --allow-public-plaintext if the network is trusted")
 		}
-		return usage(err, "")
+		return base.Usage(err, "")
 	}
 	return err // cannot listen: a runtime failure
 }

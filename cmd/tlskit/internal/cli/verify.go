@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tlskit/tlskit/cmd/internal/base"
 	"github.com/tlskit/tlskit/diagnose"
 	"github.com/tlskit/tlskit/render"
 	"github.com/tlskit/tlskit/trust"
@@ -18,7 +19,7 @@ import (
 
 // verifyFlags are the options of `tlskit verify`.
 type verifyFlags struct {
-	trust   trustFlags
+	trust   base.TrustFlags
 	ip      string
 	purpose string
 	ocsp    string
@@ -26,7 +27,7 @@ type verifyFlags struct {
 	brief   bool
 }
 
-func newVerifyCmd(stdio Stdio) *cobra.Command {
+func newVerifyCmd(stdio base.Stdio) *cobra.Command {
 	var f verifyFlags
 	cmd := &cobra.Command{
 		Use:   "verify [flags] CHAIN.pem",
@@ -45,7 +46,7 @@ rfc5280 for a CA you trust explicitly; --profile overrides it. --crl checks
 revocation against CRL files; --fetch (off by default) fetches a missing
 intermediate from its AIA URL and CRLs from their distribution points.
 
-` + trustHelp + `
+` + base.TrustHelp + `
 
 Exit status: 0 the chain is trusted for the name; 1 it is not (the findings
 say why); 2 usage error or unreadable input.`,
@@ -58,7 +59,7 @@ say why); 2 usage error or unreadable input.`,
   tlskit verify --profile webpki --max-depth 2 --verify-time 2026-11-23T06:00:00Z --json chain.pem`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
-				return usagef("example: tlskit verify --servername example.com fullchain.pem", "verify takes one CHAIN.pem file, got %d arguments", len(args))
+				return base.Usagef("example: tlskit verify --servername example.com fullchain.pem", "verify takes one CHAIN.pem file, got %d arguments", len(args))
 			}
 			return nil
 		},
@@ -68,7 +69,7 @@ say why); 2 usage error or unreadable input.`,
 	}
 	fl := cmd.Flags()
 	fl.SortFlags = false
-	f.trust.register(fl, groupTrust|groupName|groupTime|groupChecks, 0)
+	f.trust.Register(fl, base.GroupTrust|base.GroupName|base.GroupTime|base.GroupChecks, 0)
 	fl.StringVar(&f.ip, "ip", "", "verify the certificate for the IP `ADDR` (checked against its IP SANs) instead of a --servername")
 	fl.StringVar(&f.purpose, "purpose", "server", "what the certificate is for: server (serverAuth) or client (clientAuth, as a server checks its clients' certificates)")
 	fl.StringVar(&f.ocsp, "ocsp", "", "validate the OCSP response in `FILE` (DER, as a server would staple it) for the leaf")
@@ -78,22 +79,22 @@ say why); 2 usage error or unreadable input.`,
 }
 
 // run verifies the chain in file.
-func (f *verifyFlags) run(ctx context.Context, file string, stdio Stdio) error {
-	pol, err := f.trust.policy(stdio.Err)
+func (f *verifyFlags) run(ctx context.Context, file string, stdio base.Stdio) error {
+	pol, err := f.trust.Policy(stdio.Err)
 	if err != nil {
 		return err
 	}
 	name := pol.ServerName
 	if f.ip != "" {
 		if name != "" {
-			return usagef("give one: --servername for a DNS name, --ip for an IP address", "--ip and --servername both name the peer")
+			return base.Usagef("give one: --servername for a DNS name, --ip for an IP address", "--ip and --servername both name the peer")
 		}
 		if net.ParseIP(f.ip) == nil {
-			return usagef("example: --ip 10.0.0.7", "--ip %q is not an IP address", f.ip)
+			return base.Usagef("example: --ip 10.0.0.7", "--ip %q is not an IP address", f.ip)
 		}
 		name = f.ip
 	}
-	v, err := verifier(pol)
+	v, err := base.Verifier(pol)
 	if err != nil {
 		return err
 	}
@@ -106,16 +107,16 @@ func (f *verifyFlags) run(ctx context.Context, file string, stdio Stdio) error {
 			name = ""
 		}
 	default:
-		return usagef("--purpose is server or client", "--purpose %q is not a purpose", f.purpose)
+		return base.Usagef("--purpose is server or client", "--purpose %q is not a purpose", f.purpose)
 	}
 	ders, err := trust.ReadChainFile(file)
 	if err != nil {
-		return usage(err, "the chain is PEM CERTIFICATE blocks, leaf first (or one DER certificate)")
+		return base.Usage(err, "the chain is PEM CERTIFICATE blocks, leaf first (or one DER certificate)")
 	}
 	req := trust.Request{DER: ders, Name: name, Context: ctx}
 	if f.ocsp != "" {
 		if req.OCSP, err = readSmall(f.ocsp); err != nil {
-			return usagef("--ocsp takes a DER OCSP response (openssl ocsp -respout)", "--ocsp: %v", err)
+			return base.Usagef("--ocsp takes a DER OCSP response (openssl ocsp -respout)", "--ocsp: %v", err)
 		}
 	}
 	at := time.Now()
@@ -139,7 +140,7 @@ func (f *verifyFlags) run(ctx context.Context, file string, stdio Stdio) error {
 		return err
 	}
 	if rep.Verdict != diagnose.Trusted {
-		return exitCode(ExitProblem)
+		return base.ExitCode(base.ExitProblem)
 	}
 	return nil
 }

@@ -1,0 +1,186 @@
+// Package exportercmd is the exporter command: `tlskit exporter` in the
+// tlskit binary and the root command of tlskit-exporter, one
+// implementation with the same flags, help and behaviour. It links the
+// exporter and what the exporter needs, and none of tlskit's other
+// commands (no capture, render, scan or lab), so that tlskit-exporter stays
+// small.
+package exportercmd
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tlskit/tlskit/cmd/internal/base"
+	"github.com/tlskit/tlskit/exporter"
+	"github.com/tlskit/tlskit/render/exporterconfig"
+)
+
+// exporterGOGC is the garbage collector's target (GOGC) the exporter runs
+// with when GOGC is not set in the environment, in both binaries. In
+// tlskit the binary's globals (5 MiB, most of them gopacket's protocol
+// tables for pcap) count towards the heap goal, so at GOGC=100 the probes'
+// live heap of a few hundred KiB lived in a 6 MiB heap between
+// collections; at 50 it is 3 MiB, for twice as many collections (each
+// scans those globals: about 3 ms of CPU). tlskit-exporter links no
+// gopacket; it keeps the same setting so that both commands behave the
+// same. The README's Exporter performance has the measured trade-off.
+const exporterGOGC = 50
+
+// exporterFlags are the options of `tlskit exporter` and tlskit-exporter.
+type exporterFlags struct {
+	trust       base.TrustFlags
+	listen      string
+	configFile  string
+	certFile    string
+	keyFile     string
+	expiring    base.DaysDuration
+	checkConfig bool
+	jsonOut     bool
+}
+
+// New returns the exporter command. path is the command as a person types
+// it, which its usage, --help examples and messages show: "tlskit
+// exporter" for the subcommand of tlskit, "tlskit-exporter" for the root
+// command of its own binary. The command's name is path's last word; the
+// program's (warnings) its first.
+func New(stdio base.Stdio, path string) *cobra.Command {
+	var f exporterFlags
+	words := strings.Fields(path)
+	name, prog := words[len(words)-1], words[0]
+	f.trust.Prog = prog
+	cmd := &cobra.Command{
+		Use:   name + " [--listen ADDR] [--config FILE] [flags]",
+		Short: "Prometheus exporter: probe targets like blackbox_exporter, keeping the facts when they fail",
+		Long: name + ` serves Prometheus metrics about TLS endpoints and certificates.
+
+/probe?target=HOST:PORT&module=NAME is blackbox_exporter's multi-target
+endpoint: Prometheus' relabelling that sends targets to blackbox_exporter
+works with the exporter's address instead. Each probe runs a tlskit check
+and exports probe success and the duration of each phase, every certificate
+of the chain the server sent, of the verified path and of the client
+certificate (not_after and not_before, labelled by position, subject,
+issuer, serial and SHA-256), the TLS version and cipher suite, and every
+finding as tlskit_finding{id, severity}, whether the probe succeeded or
+failed: the chain is kept when verification fails, and behind a server that
+requires a client certificate. &servername=NAME sets the name to verify.
+
+/metrics serves the exporter's own metrics, the targets of the config file
+(probed at each scrape) and the certificates of the files, directories and
+globs it lists.
+
+The "default" module comes from the trust flags (--trust, --ca-file, --pin,
+--policy, --cert/--key, --timeout, --expiring-within) unless the config file
+defines one. The config file is JSON; see the README.
+
+` + base.TrustHelp + `
+
+Exit status: 0 after SIGINT or SIGTERM (or --check-config: the config is
+good); 1 it cannot listen; 2 usage error, or a config file or module that
+cannot be used.`,
+		Example: strings.ReplaceAll(`  PATH --listen :9219
+  PATH --listen :9219 --config exporter.json
+  PATH --ca-file corp-root.pem --expiring-within 21d
+  PATH --config exporter.json --check-config --json
+  curl 'http://localhost:9219/probe?target=example.com:443&module=default'`, "PATH", path),
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ex, cfg, err := f.build(stdio)
+			if err != nil {
+				return err
+			}
+			if f.checkConfig {
+				return printConfig(stdio, cfg, f.jsonOut)
+			}
+			if _, set := os.LookupEnv("GOGC"); !set {
+				debug.SetGCPercent(exporterGOGC)
+			}
+			return serve(cmd.Context(), stdio, cmd.CommandPath(), f.listen, ex)
+		},
+	}
+	fl := cmd.Flags()
+	fl.SortFlags = false
+	fl.StringVar(&f.listen, "listen", ":9219", "serve /probe and /metrics on `ADDR`")
+	fl.StringVar(&f.configFile, "config", "", "read modules, static targets and certificate files from `FILE` (JSON)")
+	f.trust.Register(fl, base.GroupTrust|base.GroupVersions|base.GroupTimeout, 10*time.Second)
+	fl.StringVar(&f.certFile, "cert", "", "default module: client certificate `FILE` (PEM) to present")
+	fl.StringVar(&f.keyFile, "key", "", "default module: private key `FILE` (PEM) of --cert")
+	f.expiring = base.DaysDuration(base.DefaultExpiringWithin)
+	fl.Var(&f.expiring, "expiring-within", "default module: warn about certificates that expire within this `DURATION` (30d, 720h; 0 turns it off)")
+	fl.BoolVar(&f.checkConfig, "check-config", false, "check the config file and the modules, print them and exit")
+	fl.BoolVar(&f.jsonOut, "json", false, "with --check-config: print JSON")
+	return cmd
+}
+
+// build turns the flags and the config file into an exporter.
+func (f *exporterFlags) build(stdio base.Stdio) (*exporter.Exporter, *exporter.Config, error) {
+	cfg := &exporter.Config{Modules: map[string]*exporter.Module{}}
+	if f.configFile != "" {
+		var err error
+		if cfg, err = exporter.LoadConfig(f.configFile); err != nil {
+			return nil, nil, base.Usage(err, "")
+		}
+	}
+	if cfg.Modules["default"] == nil {
+		pol, err := f.trust.Policy(stdio.Err)
+		if err != nil {
+			return nil, nil, err
+		}
+		if (f.certFile == "") != (f.keyFile == "") {
+			return nil, nil, base.Usagef("give both: --cert client.pem --key client.key", "--cert and --key go together")
+		}
+		if f.certFile != "" {
+			pol.CertFile, pol.KeyFile = f.certFile, f.keyFile
+		}
+		cfg.Modules["default"] = &exporter.Module{Policy: pol, Timeout: f.trust.Timeout, ExpiringWithin: time.Duration(f.expiring)}
+	} else if err := f.trust.CheckTimeout(); err != nil {
+		return nil, nil, err
+	}
+	ex, err := exporter.New(cfg, exporter.Options{})
+	if err != nil {
+		return nil, nil, base.Usage(err, "")
+	}
+	return ex, cfg, nil
+}
+
+// printConfig prints what --check-config shows of cfg, through
+// render/exporterconfig.
+func printConfig(stdio base.Stdio, cfg *exporter.Config, jsonOut bool) error {
+	v, err := exporterconfig.New(cfg)
+	if err != nil {
+		return base.Usage(err, "")
+	}
+	if jsonOut {
+		return v.JSON(stdio.Out)
+	}
+	return v.Text(stdio.Out)
+}
+
+// serve serves ex on addr until ctx ends; path names the command in the
+// line that says where it listens.
+func serve(ctx context.Context, stdio base.Stdio, path, addr string, ex *exporter.Exporter) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("exporter: %w", err)
+	}
+	srv := &http.Server{Handler: ex.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	fmt.Fprintf(stdio.Err, "%s: listening on %s (/probe, /metrics)\n", path, ln.Addr())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	select {
+	case err := <-done:
+		return fmt.Errorf("exporter: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	srv.Shutdown(sctx)
+	return nil
+}
