@@ -4,7 +4,8 @@
 // direct in-module imports must be exactly the ones its row lists, every
 // package needs a row, and only the CLI parses flags. The test fails, never
 // skips, when it cannot run. TestDocLinks checks that doc links name what
-// exists.
+// exists, and TestLeanExporter that tlskit-exporter links no more than the
+// exporter needs.
 package depcheck
 
 import (
