@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Compares `tlskit exporter` with blackbox_exporter (Debian's
+# Compares tlskit's exporter with blackbox_exporter (Debian's
 # prometheus-blackbox-exporter, its tcp prober with TLS) probing the same
 # lab server through the same /probe endpoint, one after the other in the
-# same run. Each exporter is a fresh process pinned to CPU 0 with
+# same run. tlskit's exporter is measured twice: as `tlskit-exporter`, the
+# exporter's own binary (what a deployment runs), and as `tlskit exporter`
+# in the all-in-one binary (every command, gopacket's tables included). Each exporter is a fresh process pinned to CPU 0 with
 # GOMAXPROCS=1 ("one core"); the lab and the load generator
 # (bench/exporterbench) run on CPU 1. Every probe is for its own target,
 # 127.a.b.c:PORT (10,000 distinct addresses, all reaching the lab's healthy
@@ -23,7 +25,7 @@
 #
 # Two measurements per exporter: the required load (10,000 targets a
 # minute, 166.7 probes/s, for SECONDS) and saturation (64 probes in flight,
-# as fast as the exporter answers). About 2 minutes with the default.
+# as fast as the exporter answers). About 3 minutes with the default.
 set -euo pipefail
 secs=${1:-20}
 rounds=${2:-1}
@@ -47,6 +49,7 @@ wait_port() {
 }
 
 CGO_ENABLED=0 go build -o "$work/tlskit" ./cmd/tlskit   # as shipped: pure Go, static
+CGO_ENABLED=0 go build -o "$work/tlskit-exporter" ./cmd/tlskit-exporter
 go build -o "$work/exporterbench" ./bench/exporterbench
 taskset -c 1 "$work/exporterbench" lab "$work/lab" >"$work/lab.out" &
 pids+=($!)
@@ -78,7 +81,7 @@ measure() {
     wait_port "$port"
     local args=(-rate 166.667 -inflight 1024 -duration "${secs}s")
     [ "$mode" = saturation ] && args=(-inflight 64 -duration "${secs}s")
-    taskset -c 1 "$work/exporterbench" load -name "$label $mode" -url "$url" -pid "$pid" -metric "$metric" -port "$lab_port" "${args[@]}"
+    taskset -c 1 "$work/exporterbench" load -name "$label $mode" -url "$url" -pid "$pid" -metric "$metric" -port "$lab_port" "${args[@]}" | tee -a "$work/results"
     kill "$pid"; wait "$pid" 2>/dev/null || true
   done
 }
@@ -86,11 +89,40 @@ measure() {
 echo "load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)"
 for round in $(seq "$rounds"); do
   p=$(free_port)
-  measure tlskit tlskit_probe_success "http://127.0.0.1:$p/probe?module=lab&target=" "$p" \
+  measure tlskit-exporter tlskit_probe_success "http://127.0.0.1:$p/probe?module=lab&target=" "$p" \
+    "$work/tlskit-exporter" --listen "127.0.0.1:$p" --config "$work/tlskit.json"
+  p=$(free_port)
+  measure tlskit-all-in-one tlskit_probe_success "http://127.0.0.1:$p/probe?module=lab&target=" "$p" \
     "$work/tlskit" exporter --listen "127.0.0.1:$p" --config "$work/tlskit.json"
   p=$(free_port)
   measure blackbox probe_success "http://127.0.0.1:$p/probe?module=lab&target=" "$p" \
     prometheus-blackbox-exporter --config.file "$work/blackbox.yml" --web.listen-address "127.0.0.1:$p" --log.level=warn
 done
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# Medians over the rounds, and each tlskit binary against blackbox_exporter.
+echo
+echo "medians over $rounds round(s): probes per CPU-second, peak memory (VmHWM)"
+awk '
+  { label = $1; mode = $2; sub(":", "", mode)
+    for (i = 1; i <= NF; i++) {
+      if ($i == "probes" && $(i+1) == "per" && $(i+2) == "CPU-second;") pps[label, mode] = pps[label, mode] " " $(i-1)
+      if ($i == "VmHWM") mem[label, mode] = mem[label, mode] " " $(i+1)
+    }
+    if (!(label in seen)) { seen[label] = 1; order[++n] = label } }
+  function median(list,   a, k, j, t) {
+    k = split(list, a, " ")
+    for (i = 2; i <= k; i++) for (j = i; j > 1 && a[j-1] + 0 > a[j] + 0; j--) { t = a[j]; a[j] = a[j-1]; a[j-1] = t }
+    return k % 2 ? a[(k+1)/2] : (a[k/2] + a[k/2+1]) / 2
+  }
+  END {
+    for (m = 1; m <= 2; m++) {
+      mode = m == 1 ? "load" : "saturation"
+      bp = median(pps["blackbox", mode]); bm = median(mem["blackbox", mode])
+      for (l = 1; l <= n; l++) {
+        p = median(pps[order[l], mode]); q = median(mem[order[l], mode])
+        printf "  %-10s %-18s %6.0f probes/CPU-s (%.2fx blackbox)  %5.1f MiB (%.2fx blackbox)\n", mode, order[l], p, p / bp, q, q / bm
+      }
+    }
+  }' "$work/results"
 echo "($(prometheus-blackbox-exporter --version 2>&1 | head -1); $(go version | cut -d' ' -f3); $(nproc) cores: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'))"
