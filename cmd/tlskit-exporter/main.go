@@ -38,9 +38,14 @@ func run() int {
 }
 
 // newRoot is the exporter command as the root command, with --version
-// printing what `tlskit version` prints.
+// printing what `tlskit version` prints. It keeps Go's default GOGC (100):
+// this binary has no large globals to pad the heap goal, and at GOGC=50 it
+// collected about three times as often as tlskit's all-in-one binary, which
+// cost a fifth of its probes per CPU-second at saturation (905 against 1166
+// at 100) for 2 MiB less at 10,000 targets a minute (14.8 against 16.8
+// MiB; two alternating rounds of 10 s, 2026-12-01).
 func newRoot(stdio base.Stdio) *cobra.Command {
-	root := exportercmd.New(stdio, prog)
+	root := exportercmd.New(stdio, prog, 0)
 	root.SilenceUsage = true
 	root.SilenceErrors = true
 	root.CompletionOptions.DisableDefaultCmd = true

@@ -23,20 +23,6 @@ import (
 	"github.com/tlskit/tlskit/render/exporterconfig"
 )
 
-// exporterGOGC is the garbage collector's target (GOGC) the exporter runs
-// with when GOGC is not set in the environment, in both binaries. In
-// tlskit the binary's globals (5 MiB, most of them gopacket's protocol
-// tables for pcap) count towards the heap goal, so at GOGC=100 the probes'
-// live heap of a few hundred KiB lived in a 6 MiB heap between
-// collections; at 50 it is 3 MiB, for twice as many collections (each
-// scans those globals: about 3 ms of CPU). tlskit-exporter links no
-// gopacket, and 50 still suits it: at 10,000 targets a minute its peak
-// memory was 14.7-14.9 MiB at 50 against 16.8-17.0 MiB at 100, for a CPU
-// per probe the two settings did not tell apart (1.56-1.72 ms against
-// 1.59-1.75, three alternating rounds; 2026-12-01). The README's Exporter
-// performance has the measured trade-off.
-const exporterGOGC = 50
-
 // exporterFlags are the options of `tlskit exporter` and tlskit-exporter.
 type exporterFlags struct {
 	trust       base.TrustFlags
@@ -53,8 +39,11 @@ type exporterFlags struct {
 // it, which its usage, --help examples and messages show: "tlskit
 // exporter" for the subcommand of tlskit, "tlskit-exporter" for the root
 // command of its own binary. The command's name is path's last word; the
-// program's (warnings) its first.
-func New(stdio base.Stdio, path string) *cobra.Command {
+// program's (warnings) its first. gcPercent, when positive, is the garbage
+// collector's target (GOGC) the exporter serves with unless GOGC is set in
+// the environment: the best value depends on the binary (its globals count
+// towards the heap goal), so each binary chooses it.
+func New(stdio base.Stdio, path string, gcPercent int) *cobra.Command {
 	var f exporterFlags
 	words := strings.Fields(path)
 	name, prog := words[len(words)-1], words[0]
@@ -102,8 +91,8 @@ cannot be used.`,
 			if f.checkConfig {
 				return printConfig(stdio, cfg, f.jsonOut)
 			}
-			if _, set := os.LookupEnv("GOGC"); !set {
-				debug.SetGCPercent(exporterGOGC)
+			if _, set := os.LookupEnv("GOGC"); !set && gcPercent > 0 {
+				debug.SetGCPercent(gcPercent)
 			}
 			return serve(cmd.Context(), stdio, cmd.CommandPath(), f.listen, ex)
 		},
