@@ -4,7 +4,10 @@
 # lab server through the same /probe endpoint, one after the other in the
 # same run. tlskit's exporter is measured twice: as `tlskit-exporter`, the
 # exporter's own binary (what a deployment runs), and as `tlskit exporter`
-# in the all-in-one binary (every command, gopacket's tables included). Each exporter is a fresh process pinned to CPU 0 with
+# in the all-in-one binary (every command, gopacket's tables included).
+# "floor" is a reference, not a product: the least a Go exporter can do
+# for a probe (exporterbench floor: dial, a verified crypto/tls handshake,
+# close, a one-line answer), so the ratios can be read against it. Each exporter is a fresh process pinned to CPU 0 with
 # GOMAXPROCS=1 ("one core"); the lab and the load generator
 # (bench/exporterbench) run on CPU 1. Every probe is for its own target,
 # 127.a.b.c:PORT (10,000 distinct addresses, all reaching the lab's healthy
@@ -25,7 +28,7 @@
 #
 # Two measurements per exporter: the required load (10,000 targets a
 # minute, 166.7 probes/s, for SECONDS) and saturation (64 probes in flight,
-# as fast as the exporter answers). About 3 minutes with the default.
+# as fast as the exporter answers). About 4 minutes with the default.
 set -euo pipefail
 secs=${1:-20}
 rounds=${2:-1}
@@ -94,6 +97,9 @@ for round in $(seq "$rounds"); do
   p=$(free_port)
   measure tlskit-all-in-one tlskit_probe_success "http://127.0.0.1:$p/probe?module=lab&target=" "$p" \
     "$work/tlskit" exporter --listen "127.0.0.1:$p" --config "$work/tlskit.json"
+  p=$(free_port)
+  measure floor probe_success "http://127.0.0.1:$p/probe?target=" "$p" \
+    "$work/exporterbench" floor -listen "127.0.0.1:$p" -root "$root" -name "$name"
   p=$(free_port)
   measure blackbox probe_success "http://127.0.0.1:$p/probe?module=lab&target=" "$p" \
     prometheus-blackbox-exporter --config.file "$work/blackbox.yml" --web.listen-address "127.0.0.1:$p" --log.level=warn

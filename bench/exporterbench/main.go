@@ -12,14 +12,23 @@
 //	    checks that each probe succeeded (NAME 1 in the answer), and prints
 //	    one line: probes/s, success, the exporter's CPU (from /proc/PID/stat)
 //	    per probe and per second, and its memory (VmHWM, VmRSS).
+//	exporterbench floor -listen ADDR -root FILE -name NAME
+//	    the least a Go exporter can do for a probe, as a reference: /probe
+//	    dials the target, makes a verified TLS handshake with crypto/tls
+//	    (the root, the name, one X25519 key share as tlskit's probe
+//	    offers), closes, and answers "probe_success 1" in one line. No
+//	    recording, decoding, analysis or metrics.
 package main
 
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -36,7 +45,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: exporterbench lab DIR | load [flags]")
+		fmt.Fprintln(os.Stderr, "usage: exporterbench lab DIR | load [flags] | floor [flags]")
 		os.Exit(2)
 	}
 	switch os.Args[1] {
@@ -44,6 +53,8 @@ func main() {
 		serveLab(os.Args[2])
 	case "load":
 		load(os.Args[2:])
+	case "floor":
+		floor(os.Args[2:])
 	default:
 		fmt.Fprintln(os.Stderr, "exporterbench: unknown command", os.Args[1])
 		os.Exit(2)
@@ -202,4 +213,44 @@ func load(args []string) {
 		*name, total.Load(), elapsed.Seconds(), n/elapsed.Seconds(), ok.Load(), bad.Load(), cpu, 100*cpu/elapsed.Seconds(),
 		1000*cpu/max(n, 1), float64(ok.Load())/max(cpu, 0.01), float64(hwm)/1024, float64(rss)/1024,
 		pct(0.5).Round(100*time.Microsecond), pct(0.99).Round(100*time.Microsecond))
+}
+
+// floor serves the reference exporter described in the package comment.
+func floor(args []string) {
+	fs := flag.NewFlagSet("floor", flag.ExitOnError)
+	listen := fs.String("listen", "127.0.0.1:9300", "serve /probe on ADDR")
+	rootFile := fs.String("root", "", "the trust anchor (PEM)")
+	name := fs.String("name", "", "the name to verify")
+	fs.Parse(args)
+	pem, err := os.ReadFile(*rootFile)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "exporterbench floor:", err)
+		os.Exit(2)
+	}
+	roots := x509.NewCertPool()
+	if !roots.AppendCertsFromPEM(pem) {
+		fmt.Fprintln(os.Stderr, "exporterbench floor: no certificate in", *rootFile)
+		os.Exit(2)
+	}
+	conf := &tls.Config{RootCAs: roots, ServerName: *name, CurvePreferences: []tls.CurveID{tls.X25519, tls.CurveP256, tls.CurveP384}}
+	dialer := &net.Dialer{KeepAlive: -1}
+	http.HandleFunc("/probe", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+		defer cancel()
+		success := 0
+		if c, err := dialer.DialContext(ctx, "tcp", r.URL.Query().Get("target")); err == nil {
+			tc := tls.Client(c, conf)
+			if tc.HandshakeContext(ctx) == nil {
+				success = 1
+			}
+			tc.Close()
+		}
+		fmt.Fprintf(w, "probe_success %d\n", success)
+	})
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "exporterbench floor:", err)
+		os.Exit(1)
+	}
+	fmt.Fprintln(os.Stderr, (&http.Server{ReadHeaderTimeout: 10 * time.Second}).Serve(ln))
 }
