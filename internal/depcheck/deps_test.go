@@ -48,17 +48,26 @@ func moduleRoot(t *testing.T) string {
 	return filepath.Dir(gomod)
 }
 
-// listPackages runs `go list -json` over the module.
-func listPackages(t *testing.T, root string) []pkg {
+// goList runs `go list ARGS...` in the module's root and returns its
+// output; the test fails (never skips) when it cannot run, since then
+// nothing it checks can be checked.
+func goList(t *testing.T, root string, args ...string) []byte {
 	t.Helper()
-	cmd := exec.Command("go", "list", "-json", "./...")
+	cmd := exec.Command("go", append([]string{"list"}, args...)...)
 	cmd.Dir = root
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("go list failed, so the import rules cannot be checked: %v\n%s", err, stderr.String())
+		t.Fatalf("go list %s failed, so what it lists cannot be checked: %v\n%s", strings.Join(args, " "), err, stderr.String())
 	}
+	return out
+}
+
+// listPackages runs `go list -json` over the module.
+func listPackages(t *testing.T, root string) []pkg {
+	t.Helper()
+	out := goList(t, root, "-json", "./...")
 	var pkgs []pkg
 	dec := json.NewDecoder(bytes.NewReader(out))
 	for {

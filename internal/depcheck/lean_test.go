@@ -1,8 +1,6 @@
 package depcheck
 
 import (
-	"bytes"
-	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -44,15 +42,7 @@ func forbidden(path string, rules []string) string {
 // small; its size is not asserted (it varies with the Go version).
 func TestLeanExporter(t *testing.T) {
 	root := moduleRoot(t)
-	cmd := exec.Command("go", "list", "-deps", "./cmd/tlskit-exporter")
-	cmd.Dir = root
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("go list -deps ./cmd/tlskit-exporter failed, so what it links cannot be checked: %v\n%s", err, stderr.String())
-	}
-	deps := strings.Fields(string(out))
+	deps := strings.Fields(string(goList(t, root, "-deps", "./cmd/tlskit-exporter")))
 	// The list is the real one: the exporter and its command are in it.
 	for _, want := range []string{mod + "/exporter", mod + "/cmd/internal/exportercmd", mod + "/render/exporterconfig", mod + "/cmd/tlskit-exporter"} {
 		if !slices.Contains(deps, want) {
