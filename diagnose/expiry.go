@@ -4,6 +4,8 @@ import (
 	"crypto/x509"
 	"fmt"
 	"math"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tlskit/tlskit/finding"
@@ -86,4 +88,48 @@ func phraseLeft(d time.Duration) string {
 	}
 	days := int(d.Hours() / 24)
 	return fmt.Sprintf("%d days", days)
+}
+
+// maxDays bounds a window given in days (about 274 years), far inside
+// time.Duration's range.
+const maxDays = 100000
+
+// ParseDays parses an expiry window as users write it (--expiring-within,
+// the exporter's expiring_within): a number of days ("30d", "1.5d", ".5d")
+// or a Go duration ("720h"). It must not be negative. The number of days
+// is decimal digits with at most one point: no sign, exponent, hex,
+// underscore, NaN or Inf, and at most 100000.
+func ParseDays(s string) (time.Duration, error) {
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		f, err := strconv.ParseFloat(n, 64)
+		if err != nil || !plainDecimal(n) || f > maxDays {
+			return 0, fmt.Errorf("%q is not a number of days (30d, 1.5d)", s)
+		}
+		return time.Duration(f * float64(24*time.Hour)), nil
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a duration (30d, 720h)", s)
+	}
+	if v < 0 {
+		return 0, fmt.Errorf("%q is negative", s)
+	}
+	return v, nil
+}
+
+// plainDecimal reports whether s is digits with at most one point and at
+// least one digit.
+func plainDecimal(s string) bool {
+	digits, points := 0, 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9':
+			digits++
+		case c == '.':
+			points++
+		default:
+			return false
+		}
+	}
+	return digits > 0 && points <= 1
 }

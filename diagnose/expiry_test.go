@@ -88,3 +88,68 @@ func TestExpiringSoon(t *testing.T) {
 		})
 	}
 }
+
+// TestParseDays: the expiry window as users write it. The days are plain
+// decimals; before this table, fmt.Sscanf's %g took "NaNd" (a negative
+// window, so that nothing was ever "expiring soon"), "5dd" and "1_0d".
+func TestParseDays(t *testing.T) {
+	day := 24 * time.Hour
+	for _, c := range []struct {
+		in   string
+		want time.Duration
+		err  string // part of the error; "" when s parses
+	}{
+		{"30d", 30 * day, ""},
+		{"1.5d", 36 * time.Hour, ""},
+		{".5d", 12 * time.Hour, ""},
+		{"7.d", 7 * day, ""},
+		{"0d", 0, ""},
+		{"100000d", 100000 * day, ""},
+		{"720h", 720 * time.Hour, ""},
+		{"0", 0, ""},
+		{"1h30m", 90 * time.Minute, ""},
+		{"100001d", 0, "not a number of days"},
+		{"NaNd", 0, "not a number of days"},
+		{"nand", 0, "not a number of days"},
+		{"Infd", 0, "not a number of days"},
+		{"-1d", 0, "not a number of days"},
+		{"+5d", 0, "not a number of days"},
+		{"1e3d", 0, "not a number of days"},
+		{"0x10d", 0, "not a number of days"},
+		{"1_0d", 0, "not a number of days"},
+		{"5dd", 0, "not a number of days"},
+		{"1.2.3d", 0, "not a number of days"},
+		{".d", 0, "not a number of days"},
+		{"d", 0, "not a number of days"},
+		{" 5d", 0, "not a number of days"},
+		{"5 d", 0, "not a number of days"},
+		{"", 0, "not a duration"},
+		{"30", 0, "not a duration"},
+		{"30days", 0, "not a duration"},
+		{"-1h", 0, "negative"},
+	} {
+		got, err := ParseDays(c.in)
+		switch {
+		case c.err == "" && err != nil:
+			t.Errorf("ParseDays(%q): %v", c.in, err)
+		case c.err == "" && got != c.want:
+			t.Errorf("ParseDays(%q) = %v, want %v", c.in, got, c.want)
+		case c.err != "" && (err == nil || !strings.Contains(err.Error(), c.err)):
+			t.Errorf("ParseDays(%q) = %v, %v; want an error saying %q", c.in, got, err, c.err)
+		}
+	}
+}
+
+// FuzzParseDays: whatever the text, no panic, and a window that parses
+// is never negative nor longer than 100000 days.
+func FuzzParseDays(f *testing.F) {
+	for _, s := range []string{"30d", "1.5d", ".5d", "720h", "NaNd", "1e309d", "99999.99999d", "-0d", "9223372036854775807ns"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		d, err := ParseDays(s)
+		if err == nil && (d < 0 || (strings.HasSuffix(s, "d") && d > maxDays*24*time.Hour)) {
+			t.Fatalf("ParseDays(%q) = %v", s, d)
+		}
+	})
+}

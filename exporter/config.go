@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/tlskit/tlskit"
+	"github.com/tlskit/tlskit/diagnose"
 	"github.com/tlskit/tlskit/internal/jsonfile"
 	"github.com/tlskit/tlskit/probe"
 )
@@ -279,7 +280,7 @@ func (m moduleFile) module(dir string) (*Module, error) {
 		out.Timeout = d
 	}
 	if m.ExpiringWithin != nil {
-		d, err := ParseDays(*m.ExpiringWithin)
+		d, err := diagnose.ParseDays(*m.ExpiringWithin)
 		if err != nil {
 			return nil, fmt.Errorf("expiring_within: %w", err)
 		}
@@ -287,26 +288,6 @@ func (m moduleFile) module(dir string) (*Module, error) {
 	}
 	out.Policy = p
 	return out, nil
-}
-
-// ParseDays parses a duration that may be given in days: "30d", "1.5d", or
-// a Go duration ("720h"). It must not be negative.
-func ParseDays(s string) (time.Duration, error) {
-	if n, ok := strings.CutSuffix(s, "d"); ok {
-		var f float64
-		if _, err := fmt.Sscanf(n, "%g", &f); err != nil || f < 0 || f > 100000 || strings.TrimSpace(n) != n {
-			return 0, fmt.Errorf("%q is not a number of days", s)
-		}
-		return time.Duration(f * float64(24*time.Hour)), nil
-	}
-	v, err := time.ParseDuration(s)
-	if err != nil {
-		return 0, fmt.Errorf("%q is not a duration (30d, 720h)", s)
-	}
-	if v < 0 {
-		return 0, fmt.Errorf("%q is negative", s)
-	}
-	return v, nil
 }
 
 func resolve(dir, path string) string {

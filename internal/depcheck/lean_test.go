@@ -79,3 +79,20 @@ func TestForbidden(t *testing.T) {
 		}
 	}
 }
+
+// TestLeanBase: what every command shares links no command's weight: not
+// the exporter nor Prometheus' client, nor what the exporter binary may not
+// link, so that another small binary could be built on it.
+func TestLeanBase(t *testing.T) {
+	root := moduleRoot(t)
+	deps := strings.Fields(string(goList(t, root, "-deps", "./cmd/internal/base")))
+	if !slices.Contains(deps, mod+"/cmd/internal/base") {
+		t.Fatalf("go list -deps ./cmd/internal/base lacks the package itself: not its list")
+	}
+	rules := append([]string{mod + "/exporter", mod + "/cmd/internal/exportercmd", "github.com/prometheus/..."}, leanForbidden...)
+	for _, d := range deps {
+		if r := forbidden(d, rules); r != "" {
+			t.Errorf("cmd/internal/base links %s (forbidden: %s); find the import that brings it (go list -deps -f '{{.ImportPath}}: {{.Imports}}' ./cmd/internal/base)", d, r)
+		}
+	}
+}

@@ -4,14 +4,14 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/tlskit/tlskit/exporter"
+	"github.com/tlskit/tlskit/diagnose"
 )
 
 // DefaultExpiringWithin is --expiring-within's default: 30 days.
 const DefaultExpiringWithin = 30 * 24 * time.Hour
 
 // DaysDuration is a duration flag that also takes days: 30d, 1.5d, parsed
-// as the exporter's config file parses them ([exporter.ParseDays]).
+// as the exporter's config file parses them ([diagnose.ParseDays]).
 type DaysDuration time.Duration
 
 // String is the value as a number of days when it is whole days (30d),
@@ -26,7 +26,7 @@ func (d *DaysDuration) String() string {
 
 // Set parses s: 30d, 1.5d or a Go duration (720h), not negative.
 func (d *DaysDuration) Set(s string) error {
-	v, err := exporter.ParseDays(s)
+	v, err := diagnose.ParseDays(s)
 	if err != nil {
 		return err
 	}
