@@ -253,7 +253,15 @@ func Run(ctx context.Context, opts Options) *diagnose.Report {
 	}
 	conn := tls.Client(rec, cfg)
 	t0 = time.Now()
-	in.HandshakeErr = conn.HandshakeContext(ctx)
+	// The handshake's timeout is the connection's deadline (set above), not
+	// ctx's: at the deadline a read then fails as a timeout, which the
+	// transcript shows as the server's silence and which needs no second
+	// look. With ctx's deadline crypto/tls would close the connection at
+	// the same instant, and which came first decided whether a silent
+	// server was taken for one that hung up on the hello (the wide hello
+	// and one per version then waited for the same silence, five times
+	// the timeout). parent still cancels it.
+	in.HandshakeErr = conn.HandshakeContext(parent)
 	tm.Handshake = time.Since(t0)
 	in.HandshakeDone = in.HandshakeErr == nil
 	lingered := false
