@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"math"
 	"net"
 	"net/http"
 	"sort"
@@ -81,6 +82,19 @@ const (
 // timeoutOffset is taken off a scrape's timeout, so that the answer is
 // sent before Prometheus gives up (blackbox_exporter's default too).
 const timeoutOffset = 500 * time.Millisecond
+
+// scrapeTimeout is how long a probe may take for a scrape whose
+// X-Prometheus-Scrape-Timeout-Seconds header is h: the scrape's timeout
+// less timeoutOffset, at least 100 ms. It is 0, the module's timeout, when
+// h is absent or not a positive number of seconds a time.Duration holds
+// (NaN, +Inf and 1e300 are not shortened to 100 ms).
+func scrapeTimeout(h string) time.Duration {
+	f, err := strconv.ParseFloat(h, 64)
+	if err != nil || !(f > 0) || f >= float64(math.MaxInt64)/float64(time.Second) {
+		return 0
+	}
+	return max(time.Duration(f*float64(time.Second))-timeoutOffset, 100*time.Millisecond)
+}
 
 // New resolves cfg's modules (trust sources, pins, client certificates)
 // and returns an exporter. A module that cannot be resolved is an error
@@ -341,12 +355,7 @@ func (e *Exporter) serveProbe(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, fmt.Sprintf("unknown module %q", mod), http.StatusBadRequest)
 		return
 	}
-	var timeout time.Duration
-	if s := r.Header.Get("X-Prometheus-Scrape-Timeout-Seconds"); s != "" {
-		if f, err := strconv.ParseFloat(s, 64); err == nil && f > 0 {
-			timeout = max(time.Duration(f*float64(time.Second))-timeoutOffset, 100*time.Millisecond)
-		}
-	}
+	timeout := scrapeTimeout(r.Header.Get("X-Prometheus-Scrape-Timeout-Seconds"))
 	res, err := e.Probe(r.Context(), target, mod, q.Get("servername"), timeout)
 	if err != nil {
 		if r.Context().Err() != nil {

@@ -485,3 +485,66 @@ func FuzzParseConfig(f *testing.F) {
 		ParseConfig("fuzz.json", []byte(s))
 	})
 }
+
+// TestScrapeTimeout: Prometheus sends its scrape timeout in seconds; the
+// probe gets that less half a second, at least 100 ms, and a header that
+// is not a positive number of seconds leaves the module's timeout.
+func TestScrapeTimeout(t *testing.T) {
+	for _, c := range []struct {
+		h    string
+		want time.Duration
+	}{
+		{"10", 9500 * time.Millisecond},
+		{"1.5", time.Second},
+		{"0.55", 100 * time.Millisecond},
+		{"0.001", 100 * time.Millisecond},
+		{"", 0},
+		{"0", 0},
+		{"-3", 0},
+		{"soon", 0},
+		{"NaN", 0},
+		{"+Inf", 0},
+		{"1e300", 0},
+		{"9223372036.854775807", 0},
+		{"9223372036", 9223372035500 * time.Millisecond},
+	} {
+		if got := scrapeTimeout(c.h); got != c.want {
+			t.Errorf("scrapeTimeout(%q) = %v, want %v", c.h, got, c.want)
+		}
+	}
+}
+
+// TestScrapeTimeoutShortensProbe: against the lab's server that accepts
+// and never answers, a scrape that gives Prometheus' timeout header of
+// 1.6 s is answered after about 1.1 s, with net.timeout, not after the
+// module's 10 s.
+func TestScrapeTimeoutShortensProbe(t *testing.T) {
+	t.Parallel()
+	_, srv := labExporter(t)
+	c, _ := theLab.Case("timeout")
+	req, err := http.NewRequest("GET", srv.URL+"/probe?module=lab&target="+c.Addr, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", "1.6")
+	start := time.Now()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	ss := parseText(t, resp.Body)
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("the scrape took %v; the header asked for 1.6 s", took)
+	}
+	d := find(ss, "tlskit_probe_duration_seconds", nil)
+	if len(d) != 1 || d[0].value < 1.0 || d[0].value > 3.0 {
+		t.Errorf("tlskit_probe_duration_seconds = %v, want about 1.1", d)
+	}
+	if len(find(ss, "tlskit_probe_success", nil)) != 1 || find(ss, "tlskit_probe_success", nil)[0].value != 0 {
+		t.Errorf("tlskit_probe_success is not 0")
+	}
+	if len(find(ss, "tlskit_finding", map[string]string{"id": "net.timeout"})) != 1 {
+		t.Errorf("no tlskit_finding{id=\"net.timeout\"}")
+	}
+}
