@@ -142,7 +142,7 @@ func New(cfg *Config, opts Options) (*Exporter, error) {
 		Help: "Probes run, by module and verdict (trusted, untrusted, unverified, failed)."}, []string{"module", "verdict"})
 	e.flight = prometheus.NewGauge(prometheus.GaugeOpts{Name: "tlskit_exporter_probes_in_flight", Help: "Probes running now."})
 	e.self.MustRegister(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), collectors.NewGoCollector(),
-		e.probes, e.flight, &staticCollector{e}, &fileCollector{e})
+		e.probes, e.flight, &fileCollector{e})
 	return e, nil
 }
 
@@ -325,7 +325,7 @@ func (e *Exporter) dialer(dns *time.Duration) func(ctx context.Context, network,
 func (e *Exporter) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/probe", e.serveProbe)
-	mux.Handle("/metrics", promhttp.HandlerFor(e.self, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}))
+	mux.HandleFunc("/metrics", e.serveMetrics)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/" {
 			http.NotFound(w, r)
@@ -440,8 +440,28 @@ func (e *Exporter) answerRegistry(w http.ResponseWriter, r *http.Request, c *res
 	promhttp.HandlerFor(reg, promhttp.HandlerOpts{DisableCompression: true}).ServeHTTP(w, r)
 }
 
-// staticCollector probes the config file's targets at each collection.
-type staticCollector struct{ e *Exporter }
+// serveMetrics answers /metrics: the exporter's own metrics and its
+// certificate files, and the config file's targets probed for this scrape,
+// each within the scrape's timeout as /probe's are (a silent target would
+// otherwise hold the whole answer past it, and Prometheus would keep
+// nothing of the scrape).
+func (e *Exporter) serveMetrics(w http.ResponseWriter, r *http.Request) {
+	g := prometheus.Gatherers{e.self}
+	if len(e.cfg.Targets) > 0 {
+		static := prometheus.NewRegistry()
+		static.MustRegister(&staticCollector{e: e, ctx: r.Context(), timeout: scrapeTimeout(r.Header.Get("X-Prometheus-Scrape-Timeout-Seconds"))})
+		g = append(g, static)
+	}
+	promhttp.HandlerFor(g, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}).ServeHTTP(w, r)
+}
+
+// staticCollector probes the config file's targets for one scrape: ctx is
+// the scrape's, timeout its timeout (0: the modules').
+type staticCollector struct {
+	e       *Exporter
+	ctx     context.Context
+	timeout time.Duration
+}
 
 func (c *staticCollector) Describe(ch chan<- *prometheus.Desc) { c.e.staticD.describe(ch) }
 
@@ -453,7 +473,7 @@ func (c *staticCollector) Collect(ch chan<- prometheus.Metric) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			res, err := e.Probe(context.Background(), t.Target, t.Module, t.ServerName, 0)
+			res, err := e.Probe(c.ctx, t.Target, t.Module, t.ServerName, c.timeout)
 			if err == nil {
 				results[i] = res
 			}

@@ -548,3 +548,48 @@ func TestScrapeTimeoutShortensProbe(t *testing.T) {
 		t.Errorf("no tlskit_finding{id=\"net.timeout\"}")
 	}
 }
+
+// TestMetricsStaticTimeout: /metrics probes its static targets within the
+// scrape's timeout too. A silent target with a module timeout of 10 s,
+// scraped with Prometheus' header of 1.6 s, is answered in about 1.1 s,
+// with net.timeout for the silent target and the good one's facts, not
+// after 10 s, when Prometheus would have given up and kept nothing.
+func TestMetricsStaticTimeout(t *testing.T) {
+	t.Parallel()
+	good, _ := theLab.Case("good")
+	silent, _ := theLab.Case("timeout")
+	cfg, err := ParseConfig("c.json", fmt.Appendf(nil, `{
+  "modules": {"lab": {"trust": ["file:%s"], "timeout": "10s"}},
+  "targets": [{"target": %q, "module": "lab", "server_name": %q}, {"target": %q, "module": "lab"}]
+}`, theLab.Files().Root, good.Addr, good.ServerName(), silent.Addr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex, err := New(cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(ex.Handler())
+	defer srv.Close()
+	req, _ := http.NewRequest("GET", srv.URL+"/metrics", nil)
+	req.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", "1.6")
+	start := time.Now()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	ss := parseText(t, resp.Body)
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("/metrics took %v; the scrape's timeout is 1.6 s", took)
+	}
+	if s := find(ss, MetricSuccess, map[string]string{"target": good.Addr}); len(s) != 1 || s[0].value != 1 {
+		t.Errorf("good static target: %v", s)
+	}
+	if s := find(ss, MetricSuccess, map[string]string{"target": silent.Addr}); len(s) != 1 || s[0].value != 0 {
+		t.Errorf("silent static target: %v", s)
+	}
+	if s := find(ss, MetricFinding, map[string]string{"target": silent.Addr, "id": "net.timeout"}); len(s) != 1 {
+		t.Errorf("silent static target: no net.timeout finding")
+	}
+}
