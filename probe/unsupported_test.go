@@ -161,3 +161,34 @@ func TestVersionRanges(t *testing.T) {
 		})
 	}
 }
+
+// TestSecondLookSilence: a server that hangs up on the first hello and
+// then accepts connections without ever answering (its accept queue holds
+// them) gets one second look, not one more per version: silence to the
+// widest hello says nothing a narrower one would change, and each look
+// would wait the whole timeout. Nor is silence reported as refusing any
+// version. Before, the check took six times its timeout and listed every
+// version as refused.
+func TestSecondLookSilence(t *testing.T) {
+	w := getWorld(t)
+	addr := peertest.ServeOne(t, func(c net.Conn) {
+		c.Read(make([]byte, 4096))
+		c.Close()
+	})
+	start := time.Now()
+	rep := w.check(t, addr, "x.peer.test", func(o *Options) { o.Timeout = 300 * time.Millisecond })
+	took := time.Since(start)
+	if rep.Verdict != diagnose.Failed {
+		t.Errorf("verdict %s", rep.Verdict)
+	}
+	l := rep.SecondLook
+	if l == nil {
+		t.Fatal("no second look after a server hung up on the hello")
+	}
+	if len(l.ServerVersions)+len(l.RefusedVersions) > 0 {
+		t.Errorf("versions accepted %v and refused %v by a server that said nothing", l.ServerVersions, l.RefusedVersions)
+	}
+	if took > 900*time.Millisecond {
+		t.Errorf("the check took %v with a timeout of 300ms (one for the second look)", took)
+	}
+}

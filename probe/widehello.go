@@ -423,6 +423,12 @@ func secondLook(ctx context.Context, t lookTarget, first *transcript.Transcript)
 			offered = ch.OfferedVersions()
 		}
 	}
+	if silent(tr) {
+		// A server that answers the widest hello with silence would meet
+		// one hello per version with the same: each would wait the whole
+		// timeout to learn nothing.
+		return l
+	}
 	chosen, _ := serverVersion(tr)
 	question := chosen == 0 || !slices.Contains(offered, chosen)
 	for _, a := range first.Alerts() {
@@ -433,13 +439,27 @@ func secondLook(ctx context.Context, t lookTarget, first *transcript.Transcript)
 	}
 	for _, v := range all {
 		one, err := wideLook(ctx, t, []uint16{v})
-		if err != nil {
-			continue
+		if err != nil || silent(one) {
+			continue // silence accepts nothing and refuses nothing
 		}
 		got, hrr := serverVersion(one)
 		l.Versions = append(l.Versions, diagnose.VersionTry{Version: wire.Version(v), Accepted: got == wire.Version(v) || hrr && v == uint16(wire.VersionTLS13)})
 	}
 	return l
+}
+
+// silent reports whether the server sent nothing in tr before the deadline
+// ended it.
+func silent(tr *transcript.Transcript) bool {
+	if c := tr.Closed; c == nil || c.By != transcript.Server || c.How != transcript.CloseTimeout {
+		return false
+	}
+	for _, e := range tr.Events {
+		if e.From == transcript.Server && e.Type != transcript.TypeClose {
+			return false
+		}
+	}
+	return true
 }
 
 // serverVersion returns the version of the server's ServerHello in tr, or
