@@ -274,6 +274,7 @@ func (e *Exporter) Probe(ctx context.Context, target, modName, serverName string
 	}
 	e.flight.Inc()
 	start := time.Now()
+	o.Deadline = start.Add(o.Timeout) // a second look, too, ends within the scrape's timeout
 	res.Report = probe.Run(ctx, o)
 	res.Total = time.Since(start)
 	e.flight.Dec()

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/tlskit/tlskit"
+	"github.com/tlskit/tlskit/internal/peertest"
 	"github.com/tlskit/tlskit/lab"
 	"github.com/tlskit/tlskit/starttls"
 )
@@ -591,5 +592,39 @@ func TestMetricsStaticTimeout(t *testing.T) {
 	}
 	if s := find(ss, MetricFinding, map[string]string{"target": silent.Addr, "id": "net.timeout"}); len(s) != 1 {
 		t.Errorf("silent static target: no net.timeout finding")
+	}
+}
+
+// TestScrapeTimeoutBoundsSecondLook: a probe answers within the scrape's
+// timeout even when its check takes a second look. Against a server that
+// reads each hello and hangs up 400 ms later, one hello after another, a
+// scrape of 1.6 s is answered in about 1.1 s, its finding still saying
+// why the handshake failed; the check's looks, all taken, would last six
+// times 400 ms, and Prometheus would have kept nothing.
+func TestScrapeTimeoutBoundsSecondLook(t *testing.T) {
+	t.Parallel()
+	_, srv := labExporter(t)
+	addr := peertest.Serve(t, func(c net.Conn) {
+		c.Read(make([]byte, 4096))
+		time.Sleep(400 * time.Millisecond)
+		c.Close()
+	})
+	req, _ := http.NewRequest("GET", srv.URL+"/probe?module=lab&target="+addr, nil)
+	req.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", "1.6")
+	start := time.Now()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	ss := parseText(t, resp.Body)
+	if took := time.Since(start); took > 1500*time.Millisecond {
+		t.Errorf("answered after %v; the scrape's timeout is 1.6 s", took)
+	}
+	if s := find(ss, "tlskit_probe_success", nil); len(s) != 1 || s[0].value != 0 {
+		t.Errorf("tlskit_probe_success: %v", s)
+	}
+	if s := find(ss, "tlskit_finding", map[string]string{"id": "protocol.alert"}); len(s) != 1 {
+		t.Errorf("no protocol.alert finding (the server hung up on the hello): %v", find(ss, "tlskit_finding", nil))
 	}
 }

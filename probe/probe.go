@@ -53,6 +53,12 @@ type Options struct {
 	MinVersion, MaxVersion uint16
 	// Timeout bounds connecting plus the handshake (10 s when zero).
 	Timeout time.Duration
+	// Deadline, when set, is when the whole check must have ended, its
+	// second look included: a look is taken only while a quarter of
+	// Timeout or more is left, and its timeout is cut to what is left.
+	// For monitors, whose answer is of no use after the scrape's timeout.
+	// Zero: each connection of the check has Timeout of its own.
+	Deadline time.Time
 	// Linger is how long to wait after the handshake for the server's
 	// reaction to the client's Finished (TLS 1.3 reports a rejected client
 	// certificate only then) and for its close (1 s when zero).
@@ -290,14 +296,16 @@ func Run(ctx context.Context, opts Options) *diagnose.Report {
 		in.Transcript = replayed(rec, keys.log(), up)
 	}
 	if !in.HandshakeDone && needsSecondLook(in.Transcript) {
-		t := lookTarget{dial: dial, addr: opts.Address, sni: trust.SNI(name), alpn: opts.ALPN, timeout: opts.Timeout}
+		t := lookTarget{dial: dial, addr: opts.Address, sni: trust.SNI(name), alpn: opts.ALPN, timeout: opts.Timeout, deadline: opts.Deadline}
 		if opts.StartTLS != "" {
 			t.upgrade = func(ctx context.Context, r *recorder) (*transcript.Upgrade, error) {
 				u, err := preamble(ctx, r, opts, name)
 				return &u, err
 			}
 		}
-		in.SecondLook = secondLook(parent, t, in.Transcript)
+		if t.left() > 0 {
+			in.SecondLook = secondLook(parent, t, in.Transcript)
+		}
 	}
 	tm.Analysis = time.Since(t0)
 	return finish(raw.RemoteAddr().String())

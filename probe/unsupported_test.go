@@ -192,3 +192,44 @@ func TestSecondLookSilence(t *testing.T) {
 		t.Errorf("the check took %v with a timeout of 300ms (one for the second look)", took)
 	}
 }
+
+// TestSecondLookDeadline: with Options.Deadline the second look fits in
+// what is left of the check's time. Against a server that reads each
+// hello and hangs up 200 ms later, a check with a timeout and a deadline
+// of 500 ms takes its wide look (300 ms were left) and no look per version
+// (100 ms, less than a quarter of the timeout, were left): about 400 ms
+// in all instead of 1.2 s, and no version is called refused untried.
+// Without a deadline it takes every look, as `tlskit check` does.
+func TestSecondLookDeadline(t *testing.T) {
+	w := getWorld(t)
+	addr := peertest.Serve(t, func(c net.Conn) {
+		c.Read(make([]byte, 4096))
+		time.Sleep(200 * time.Millisecond)
+		c.Close()
+	})
+	start := time.Now()
+	rep := w.check(t, addr, "x.peer.test", func(o *Options) {
+		o.Timeout = 500 * time.Millisecond
+		o.Deadline = start.Add(o.Timeout)
+	})
+	took := time.Since(start)
+	l := rep.SecondLook
+	if l == nil || len(l.Transcript) == 0 {
+		t.Fatalf("no wide look with 300 ms left: %+v", l)
+	}
+	if len(l.ServerVersions)+len(l.RefusedVersions) > 0 {
+		t.Errorf("versions accepted %v and refused %v with no time left to try them", l.ServerVersions, l.RefusedVersions)
+	}
+	if took > 800*time.Millisecond { // the deadline, and room for a loaded machine
+		t.Errorf("the check took %v with a deadline of 500ms", took)
+	}
+
+	start = time.Now()
+	rep = w.check(t, addr, "x.peer.test", func(o *Options) { o.Timeout = 500 * time.Millisecond })
+	if l := rep.SecondLook; l == nil || len(l.RefusedVersions) != 4 {
+		t.Errorf("without a deadline, not every version was tried: %+v", l)
+	}
+	if took := time.Since(start); took < time.Second {
+		t.Errorf("without a deadline the check took %v: the looks were cut", took)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"crypto/hkdf"
 	"crypto/rand"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -111,15 +112,36 @@ type lookTarget struct {
 	sni     string // "" for an address
 	alpn    []string
 	timeout time.Duration
+	// deadline, when set, is when the check must have ended (see
+	// Options.Deadline).
+	deadline time.Time
 	// upgrade runs the STARTTLS preamble before the hello, when the check
 	// did; nil otherwise.
 	upgrade func(context.Context, *recorder) (*transcript.Upgrade, error)
 }
 
+// left is the timeout of the next look: t.timeout, cut to the time left
+// before t.deadline; 0 when less than a quarter of t.timeout is left, too
+// little to tell a server's silence from the deadline's.
+func (t lookTarget) left() time.Duration {
+	if t.deadline.IsZero() {
+		return t.timeout
+	}
+	d := min(t.timeout, time.Until(t.deadline))
+	if d < t.timeout/4 {
+		return 0
+	}
+	return d
+}
+
 // wideLook sends a wide hello for versions and returns the decoded
 // transcript of what the server answered.
 func wideLook(ctx context.Context, t lookTarget, versions []uint16) (*transcript.Transcript, error) {
-	ctx, cancel := context.WithTimeout(ctx, t.timeout)
+	d := t.left()
+	if d <= 0 {
+		return nil, errors.New("probe: no time was left for the second look before the check's deadline")
+	}
+	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	raw, err := t.dial(ctx, "tcp", t.addr)
 	if err != nil {
@@ -438,6 +460,9 @@ func secondLook(ctx context.Context, t lookTarget, first *transcript.Transcript)
 		return l
 	}
 	for _, v := range all {
+		if t.left() <= 0 {
+			break // the versions not tried are neither accepted nor refused
+		}
 		one, err := wideLook(ctx, t, []uint16{v})
 		if err != nil || silent(one) {
 			continue // silence accepts nothing and refuses nothing
