@@ -12,12 +12,15 @@
 //	    checks that each probe succeeded (NAME 1 in the answer), and prints
 //	    one line: probes/s, success, the exporter's CPU (from /proc/PID/stat)
 //	    per probe and per second, and its memory (VmHWM, VmRSS).
-//	exporterbench floor -listen ADDR -root FILE -name NAME
+//	exporterbench floor -listen ADDR -root FILE -name NAME [-verify=false]
 //	    the least a Go exporter can do for a probe, as a reference: /probe
 //	    dials the target, makes a verified TLS handshake with crypto/tls
 //	    (the root, the name, one X25519 key share as tlskit's probe
 //	    offers), closes, and answers "probe_success 1" in one line. No
-//	    recording, decoding, analysis or metrics.
+//	    recording, decoding, analysis or metrics. With -verify=false the
+//	    chain and the name are not verified either (crypto/tls still
+//	    checks the server's signature and Finished): the bare handshake,
+//	    a bound no monitor can go under and still make one.
 package main
 
 import (
@@ -221,6 +224,7 @@ func floor(args []string) {
 	listen := fs.String("listen", "127.0.0.1:9300", "serve /probe on ADDR")
 	rootFile := fs.String("root", "", "the trust anchor (PEM)")
 	name := fs.String("name", "", "the name to verify")
+	verify := fs.Bool("verify", true, "verify the chain and the name (false: the bare handshake)")
 	fs.Parse(args)
 	pem, err := os.ReadFile(*rootFile)
 	if err != nil {
@@ -232,7 +236,8 @@ func floor(args []string) {
 		fmt.Fprintln(os.Stderr, "exporterbench floor: no certificate in", *rootFile)
 		os.Exit(2)
 	}
-	conf := &tls.Config{RootCAs: roots, ServerName: *name, CurvePreferences: []tls.CurveID{tls.X25519, tls.CurveP256, tls.CurveP384}}
+	conf := &tls.Config{RootCAs: roots, ServerName: *name, CurvePreferences: []tls.CurveID{tls.X25519, tls.CurveP256, tls.CurveP384},
+		InsecureSkipVerify: !*verify}
 	dialer := &net.Dialer{KeepAlive: -1}
 	http.HandleFunc("/probe", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
