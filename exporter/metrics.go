@@ -292,8 +292,17 @@ func errText(err error) string {
 
 // readCertFile reads the certificates of a PEM file (other blocks, private
 // keys among them, are skipped and never exported) or of one DER
-// certificate.
+// certificate. Only a regular file is read (through symbolic links): a
+// named pipe would hold every scrape until something wrote to it, a device
+// would be read to the size bound at each.
 func readCertFile(path string) ([]*x509.Certificate, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, errors.New(errText(err))
+	}
+	if !st.Mode().IsRegular() {
+		return nil, errors.New("not a regular file")
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, errors.New(errText(err))
