@@ -168,6 +168,42 @@ func scrape(t *testing.T, url string) []series {
 	return parseText(t, resp.Body)
 }
 
+// scrapeTimed scrapes url as Prometheus does with a scrape timeout of
+// timeout seconds (its X-Prometheus-Scrape-Timeout-Seconds header), and
+// says how long the answer took.
+func scrapeTimed(t *testing.T, url, timeout string) ([]series, time.Duration) {
+	t.Helper()
+	req, err := http.NewRequest("GET", url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", timeout)
+	start := time.Now()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	ss := parseText(t, resp.Body)
+	return ss, time.Since(start)
+}
+
+// serveConfig serves an exporter made from the config file text cfg.
+func serveConfig(t *testing.T, cfg []byte) *httptest.Server {
+	t.Helper()
+	c, err := ParseConfig("c.json", cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex, err := New(c, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(ex.Handler())
+	t.Cleanup(srv.Close)
+	return srv
+}
+
 // peerChain is what a plain crypto/tls client is sent by the case's
 // server, captured before any verification (the handshake may then fail):
 // the oracle for the exported sent chain.
@@ -523,19 +559,8 @@ func TestScrapeTimeoutShortensProbe(t *testing.T) {
 	t.Parallel()
 	_, srv := labExporter(t)
 	c, _ := theLab.Case("timeout")
-	req, err := http.NewRequest("GET", srv.URL+"/probe?module=lab&target="+c.Addr, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", "1.6")
-	start := time.Now()
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	ss := parseText(t, resp.Body)
-	if took := time.Since(start); took > 5*time.Second {
+	ss, took := scrapeTimed(t, srv.URL+"/probe?module=lab&target="+c.Addr, "1.6")
+	if took > 5*time.Second {
 		t.Errorf("the scrape took %v; the header asked for 1.6 s", took)
 	}
 	d := find(ss, "tlskit_probe_duration_seconds", nil)
@@ -559,29 +584,12 @@ func TestMetricsStaticTimeout(t *testing.T) {
 	t.Parallel()
 	good, _ := theLab.Case("good")
 	silent, _ := theLab.Case("timeout")
-	cfg, err := ParseConfig("c.json", fmt.Appendf(nil, `{
+	srv := serveConfig(t, fmt.Appendf(nil, `{
   "modules": {"lab": {"trust": ["file:%s"], "timeout": "10s"}},
   "targets": [{"target": %q, "module": "lab", "server_name": %q}, {"target": %q, "module": "lab"}]
 }`, theLab.Files().Root, good.Addr, good.ServerName(), silent.Addr))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ex, err := New(cfg, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(ex.Handler())
-	defer srv.Close()
-	req, _ := http.NewRequest("GET", srv.URL+"/metrics", nil)
-	req.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", "1.6")
-	start := time.Now()
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	ss := parseText(t, resp.Body)
-	if took := time.Since(start); took > 5*time.Second {
+	ss, took := scrapeTimed(t, srv.URL+"/metrics", "1.6")
+	if took > 5*time.Second {
 		t.Errorf("/metrics took %v; the scrape's timeout is 1.6 s", took)
 	}
 	if s := find(ss, MetricSuccess, map[string]string{"target": good.Addr}); len(s) != 1 || s[0].value != 1 {
@@ -609,16 +617,8 @@ func TestScrapeTimeoutBoundsSecondLook(t *testing.T) {
 		time.Sleep(400 * time.Millisecond)
 		c.Close()
 	})
-	req, _ := http.NewRequest("GET", srv.URL+"/probe?module=lab&target="+addr, nil)
-	req.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", "1.6")
-	start := time.Now()
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	ss := parseText(t, resp.Body)
-	if took := time.Since(start); took > 1500*time.Millisecond {
+	ss, took := scrapeTimed(t, srv.URL+"/probe?module=lab&target="+addr, "1.6")
+	if took > 1500*time.Millisecond {
 		t.Errorf("answered after %v; the scrape's timeout is 1.6 s", took)
 	}
 	if s := find(ss, "tlskit_probe_success", nil); len(s) != 1 || s[0].value != 0 {

@@ -4,7 +4,6 @@ package exporter
 
 import (
 	"fmt"
-	"net/http/httptest"
 	"path/filepath"
 	"syscall"
 	"testing"
@@ -20,16 +19,7 @@ func TestMetricsFileNotRegular(t *testing.T) {
 	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
 		t.Skipf("mkfifo: %v", err)
 	}
-	cfg, err := ParseConfig("c.json", fmt.Appendf(nil, `{"certificate_files": [%q, "/dev/zero"]}`, fifo))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ex, err := New(cfg, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(ex.Handler())
-	defer srv.Close()
+	srv := serveConfig(t, fmt.Appendf(nil, `{"certificate_files": [%q, "/dev/zero"]}`, fifo))
 	done := make(chan []series, 1)
 	go func() { done <- scrape(t, srv.URL+"/metrics") }()
 	select {
