@@ -628,3 +628,15 @@ func TestScrapeTimeoutBoundsSecondLook(t *testing.T) {
 		t.Errorf("no protocol.alert finding (the server hung up on the hello): %v", find(ss, "tlskit_finding", nil))
 	}
 }
+
+// TestProbePortByProtocol: a target without a port is probed on 443, or on
+// the port of its module's STARTTLS protocol (smtp: 25).
+func TestProbePortByProtocol(t *testing.T) {
+	ex, _ := labExporter(t)
+	for mod, want := range map[string]string{"lab": "127.0.0.1:443", "lab-smtp": "127.0.0.1:25"} {
+		res, err := ex.Probe(context.Background(), "127.0.0.1", mod, "", 500*time.Millisecond)
+		if err != nil || res.Target != want {
+			t.Errorf("module %s: probed %v (%v), want %s", mod, res.Target, err, want)
+		}
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/tlskit/tlskit/probe"
+	"github.com/tlskit/tlskit/starttls"
 )
 
 // Target is one endpoint to check.
@@ -39,8 +40,13 @@ const MaxLineLength = 4096
 
 // ParseTarget reads one target as a command-line argument gives it:
 // HOST[:PORT] (port 443 by default; https:// URLs and IPv6 addresses too).
-func ParseTarget(s, source string) (Target, error) {
-	addr, err := probe.SplitTarget(s)
+func ParseTarget(s, source string) (Target, error) { return ParseTargetPort(s, source, 443) }
+
+// ParseTargetPort is [ParseTarget] with defaultPort for a target without a
+// port: the port of the STARTTLS protocol the run speaks
+// ([starttls.Protocol.Port]: --starttls smtp checks mail.example.com on 25).
+func ParseTargetPort(s, source string, defaultPort int) (Target, error) {
+	addr, err := probe.SplitTargetPort(s, defaultPort)
 	if err != nil {
 		return Target{}, &TargetError{Source: source, Err: err}
 	}
@@ -67,8 +73,14 @@ func (e *TargetError) Hint() string {
 // line, HOST[:PORT] followed optionally by the server name ("-" for the
 // default) and the STARTTLS protocol, separated by spaces or tabs. Blank
 // lines and lines starting with "#" are skipped. Its errors are
-// [*TargetError]s naming the line.
-func ReadTargets(r io.Reader, name string) ([]Target, error) {
+// [*TargetError]s naming the line. A target without a port is on 443, or
+// on the port of the protocol its STARTTLS column names.
+func ReadTargets(r io.Reader, name string) ([]Target, error) { return ReadTargetsPort(r, name, 443) }
+
+// ReadTargetsPort is [ReadTargets] with defaultPort for a target without a
+// port and without a STARTTLS column naming a protocol: the port of the
+// protocol the run speaks.
+func ReadTargetsPort(r io.Reader, name string, defaultPort int) ([]Target, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	var out []Target
 	for n := 1; ; n++ {
@@ -76,7 +88,7 @@ func ReadTargets(r io.Reader, name string) ([]Target, error) {
 		if err != nil && !errors.Is(err, io.EOF) {
 			return nil, &TargetError{Source: fmt.Sprintf("%s:%d", name, n), Err: err}
 		}
-		if t, ok, perr := parseLine(line, fmt.Sprintf("%s:%d", name, n)); perr != nil {
+		if t, ok, perr := parseLine(line, fmt.Sprintf("%s:%d", name, n), defaultPort); perr != nil {
 			return nil, perr
 		} else if ok {
 			out = append(out, t)
@@ -115,8 +127,9 @@ func readLine(br *bufio.Reader) (string, error) {
 }
 
 // parseLine reads one line of a targets file; ok is false for blank and
-// comment lines.
-func parseLine(line, source string) (Target, bool, error) {
+// comment lines. defaultPort is the port of a target without one, unless
+// its STARTTLS column names a protocol (its port) or none (443).
+func parseLine(line, source string, defaultPort int) (Target, bool, error) {
 	s := strings.TrimSpace(line)
 	if s == "" || strings.HasPrefix(s, "#") {
 		return Target{}, false, nil
@@ -128,7 +141,15 @@ func parseLine(line, source string) (Target, bool, error) {
 	if len(fields) > 3 {
 		return Target{}, false, &TargetError{Source: source, Err: fmt.Errorf("want HOST[:PORT] [SERVERNAME|-] [STARTTLS], got %d fields", len(fields))}
 	}
-	t, err := ParseTarget(fields[0], source)
+	if len(fields) > 2 {
+		switch p, err := starttls.ParseProtocol(fields[2]); {
+		case err == nil && p.Port() != 0:
+			defaultPort = p.Port()
+		case strings.EqualFold(fields[2], "none"):
+			defaultPort = 443
+		}
+	}
+	t, err := ParseTargetPort(fields[0], source, defaultPort)
 	if err != nil {
 		return Target{}, false, err
 	}

@@ -39,6 +39,38 @@ func TestReadTargets(t *testing.T) {
 	}
 }
 
+// TestReadTargetsPort: a target without a port is on the port of the
+// protocol its STARTTLS column names, 443 with none, and otherwise on the
+// run's default (--starttls smtp: 25); a port given is kept.
+func TestReadTargetsPort(t *testing.T) {
+	in := "mx.example.com\n" +
+		"imap.example.com - imap\n" +
+		"db.example.com - postgresql\n" +
+		"www.example.com - none\n" +
+		"submit.example.com:587 - smtp\n" +
+		"https://api.example.net/\n" +
+		"odd.example.com - gopher\n"
+	got, err := ReadTargetsPort(strings.NewReader(in), "t.txt", 25)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Target{
+		{Address: "mx.example.com:25", Source: "t.txt:1"},
+		{Address: "imap.example.com:143", StartTLS: "imap", Source: "t.txt:2"},
+		{Address: "db.example.com:5432", StartTLS: "postgresql", Source: "t.txt:3"},
+		{Address: "www.example.com:443", StartTLS: "none", Source: "t.txt:4"},
+		{Address: "submit.example.com:587", StartTLS: "smtp", Source: "t.txt:5"},
+		{Address: "api.example.net:443", Source: "t.txt:6"},
+		{Address: "odd.example.com:25", StartTLS: "gopher", Source: "t.txt:7"}, // Validate refuses it
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("ReadTargetsPort (-want +got):\n%s", diff)
+	}
+	if tg, err := ParseTargetPort("mail.example.com", "argument 1", 25); err != nil || tg.Address != "mail.example.com:25" {
+		t.Errorf("ParseTargetPort = %+v, %v", tg, err)
+	}
+}
+
 func TestReadTargetsErrors(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"example.com:http\n", `fleet: f:1: probe: the port must be a number from 1 to 65535, got "http"`},

@@ -698,15 +698,23 @@ func (r *recorder) replay(dec *transcript.Decoder) {
 
 // SplitTarget parses HOST[:PORT], defaulting the port to 443, and accepts
 // https:// URLs and IPv6 addresses with or without brackets.
-func SplitTarget(s string) (string, error) {
-	s, _ = cutScheme(s)
+func SplitTarget(s string) (string, error) { return SplitTargetPort(s, 443) }
+
+// SplitTargetPort is [SplitTarget] with defaultPort for a target without a
+// port (a STARTTLS protocol's, [starttls.Protocol.Port]); an https:// URL
+// without a port still means 443.
+func SplitTargetPort(s string, defaultPort int) (string, error) {
+	s, https := cutScheme(s)
+	if https {
+		defaultPort = 443
+	}
 	if s == "" {
 		return "", errors.New("probe: empty target")
 	}
 	host, port, err := net.SplitHostPort(s)
 	if err != nil {
 		// No port: all of it is the host.
-		host, port = strings.TrimSuffix(strings.TrimPrefix(s, "["), "]"), "443"
+		host, port = strings.TrimSuffix(strings.TrimPrefix(s, "["), "]"), strconv.Itoa(defaultPort)
 		if strings.Contains(host, ":") && net.ParseIP(host) == nil {
 			return "", fmt.Errorf("probe: cannot read %q as HOST[:PORT]", s)
 		}

@@ -52,3 +52,28 @@ func FuzzSplitTarget(f *testing.F) {
 		}
 	})
 }
+
+// TestSplitTargetPort: a target without a port gets the default given (a
+// STARTTLS protocol's port); one with a port keeps it, and an https:// URL
+// means 443 whatever the default.
+func TestSplitTargetPort(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		port int
+		want string
+	}{
+		{"mail.example.com", 25, "mail.example.com:25"},
+		{"mail.example.com:587", 25, "mail.example.com:587"},
+		{"192.0.2.1", 5432, "192.0.2.1:5432"},
+		{"::1", 143, "[::1]:143"},
+		{"[::1]", 143, "[::1]:143"},
+		{"[::1]:993", 143, "[::1]:993"},
+		{"https://example.com/x", 25, "example.com:443"},
+		{"https://example.com:8443", 25, "example.com:8443"},
+		{"example.com", 443, "example.com:443"},
+	} {
+		if got, err := SplitTargetPort(tc.in, tc.port); err != nil || got != tc.want {
+			t.Errorf("SplitTargetPort(%q, %d) = %q, %v; want %q", tc.in, tc.port, got, err, tc.want)
+		}
+	}
+}

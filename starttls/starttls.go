@@ -56,6 +56,44 @@ func Protocols() []Protocol {
 	return []Protocol{SMTP, LMTP, IMAP, POP3, FTP, LDAP, Postgres, MySQL, XMPP, XMPPServer, NNTP, Sieve, IRC}
 }
 
+// Port is the port assigned to the protocol (IANA), the one a target given
+// without a port is checked on: 25 for SMTP (mail between servers, as
+// Postfix's posttls-finger; submission on 587 is given with its port), 24
+// LMTP, 143 IMAP, 110 POP3, 21 FTP, 389 LDAP, 5432 PostgreSQL, 3306 MySQL,
+// 5222 XMPP, 5269 XMPP between servers, 119 NNTP, 4190 ManageSieve, 6667
+// IRC; 0 for a protocol it does not know.
+func (p Protocol) Port() int {
+	switch p {
+	case SMTP:
+		return 25
+	case LMTP:
+		return 24
+	case IMAP:
+		return 143
+	case POP3:
+		return 110
+	case FTP:
+		return 21
+	case LDAP:
+		return 389
+	case Postgres:
+		return 5432
+	case MySQL:
+		return 3306
+	case XMPP:
+		return 5222
+	case XMPPServer:
+		return 5269
+	case NNTP:
+		return 119
+	case Sieve:
+		return 4190
+	case IRC:
+		return 6667
+	}
+	return 0
+}
+
 // aliases are the other names ParseProtocol accepts.
 var aliases = map[string]Protocol{
 	"postgresql": Postgres, "pgsql": Postgres, "psql": Postgres,

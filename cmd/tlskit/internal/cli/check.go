@@ -54,6 +54,8 @@ MySQL, 5222 and 5269 XMPP, 119 NNTP, 4190 ManageSieve, 6667 IRC) check speaks
 the plaintext preamble first (STARTTLS, AUTH TLS, SSLRequest…), shows it in
 the ladder, and after the handshake shows the first reply inside TLS;
 --starttls PROTO picks the protocol on any port, --starttls none turns it off.
+A target without a port is checked on 443, or on the port of the protocol
+--starttls names (--starttls smtp mail.example.com: port 25).
 
 A certificate that expires within --expiring-within (30 days by default) is
 warned about (cert.expiring-soon): the server's leaf, every certificate of
@@ -156,7 +158,7 @@ func (f *checkFlags) settingFlags() map[string]string {
 // options hold open, and says whether the key log was written.
 func (f *checkFlags) options(target string, stderr io.Writer) (probe.Options, func() error, error) {
 	noop := func() error { return nil }
-	addr, err := probe.SplitTarget(target)
+	addr, err := probe.SplitTargetPort(target, f.starttls.port())
 	if err != nil {
 		return probe.Options{}, noop, base.Usage(err, "the target is HOST or HOST:PORT, e.g. example.com:443")
 	}

@@ -103,11 +103,12 @@ func htmlPage(n int, now time.Time) render.HTMLPage {
 	return render.HTMLPage{Title: "tlskit check", Subtitle: fmt.Sprintf("%d targets, checked %s", n, now.UTC().Format("2006-01-02 15:04:05Z"))}
 }
 
-// readTargets gathers the targets of the arguments and of --targets.
-func (m *manyFlags) readTargets(args []string, stdin io.Reader) ([]fleet.Target, error) {
+// readTargets gathers the targets of the arguments and of --targets; port
+// is that of a target without one (see startTLSFlags.port).
+func (m *manyFlags) readTargets(args []string, stdin io.Reader, port int) ([]fleet.Target, error) {
 	var targets []fleet.Target
 	for i, a := range args {
-		t, err := fleet.ParseTarget(a, "argument "+strconv.Itoa(i+1))
+		t, err := fleet.ParseTargetPort(a, "argument "+strconv.Itoa(i+1), port)
 		if err != nil {
 			return nil, base.Usage(err, "the target is HOST or HOST:PORT, e.g. example.com:443")
 		}
@@ -124,7 +125,7 @@ func (m *manyFlags) readTargets(args []string, stdin io.Reader) ([]fleet.Target,
 			defer f.Close()
 			r, name = f, m.targetsFile
 		}
-		list, err := fleet.ReadTargets(r, name)
+		list, err := fleet.ReadTargetsPort(r, name, port)
 		if err != nil {
 			return nil, base.Usage(err, "")
 		}
@@ -144,7 +145,7 @@ func runMany(ctx context.Context, stdio base.Stdio, f *checkFlags, args []string
 	if err := f.many.check(f.jsonOut); err != nil {
 		return err
 	}
-	targets, err := f.many.readTargets(args, stdio.In)
+	targets, err := f.many.readTargets(args, stdio.In, f.starttls.port())
 	if err != nil {
 		return err
 	}

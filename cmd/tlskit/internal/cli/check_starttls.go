@@ -30,6 +30,15 @@ func (f *startTLSFlags) register(fl *pflag.FlagSet) {
 	fl.StringVar(&f.xmppDomain, "xmpp-domain", "", "the XMPP `DOMAIN` to open the stream to (default: the server name)")
 }
 
+// port is the port of a target given without one: the named protocol's
+// (--starttls smtp: 25), else 443.
+func (f *startTLSFlags) port() int {
+	if p, err := starttls.ParseProtocol(f.proto); err == nil && p.Port() != 0 {
+		return p.Port()
+	}
+	return 443
+}
+
 // apply sets the options' upgrade for the target addr (HOST:PORT): the
 // protocol given, or the one of a well-known port, or none.
 func (f *startTLSFlags) apply(opts *probe.Options, addr string) error {

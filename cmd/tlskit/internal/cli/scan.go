@@ -127,7 +127,7 @@ func (f *scanFlags) register(fl *pflag.FlagSet) {
 func (f *scanFlags) run(cmd *cobra.Command, args []string, stdio base.Stdio) error {
 	var addrs []string
 	for _, a := range args {
-		addr, err := probe.SplitTarget(a)
+		addr, err := probe.SplitTargetPort(a, f.starttls.port())
 		if err != nil {
 			return base.Usagef("the target is HOST or HOST:PORT, e.g. example.com:443", "%s", strings.TrimPrefix(err.Error(), "probe: "))
 		}
