@@ -111,10 +111,15 @@ type Policy struct {
 	SystemRoots func() ([]*x509.Certificate, error)
 }
 
-// Validate checks the policy without connecting: every trust source loads
-// and yields a certificate, pins parse, versions are consistent, the
-// certificate and key load.
+// Validate checks the policy without connecting: the server name can be
+// one, every trust source loads and yields a certificate, pins parse,
+// versions are consistent, the certificate and key load.
 func (p *Policy) Validate() error {
+	if p.ServerName != "" {
+		if _, err := trust.ServerName("", p.ServerName); err != nil {
+			return err
+		}
+	}
 	if _, err := p.Verifier(); err != nil {
 		return err
 	}

@@ -137,7 +137,14 @@ func hasProtocolError(fs []finding.Finding) bool {
 func dialFinding(in Input) finding.Finding {
 	err := in.DialErr
 	var dnsErr *net.DNSError
+	var nameErr *trust.ServerNameError
 	switch {
+	case errors.As(err, &nameErr):
+		return finding.Finding{ID: finding.NameNotChecked, Severity: finding.Error,
+			Title:   fmt.Sprintf("The server name %q cannot be checked: it is not a host name or an IP address", nameErr.Name),
+			Detail:  fmt.Sprintf("Nothing was sent to %s: a certificate can only be verified against a host name or an IP address, and the name would go out as the server name (SNI) as it is (%v).", in.Target, err),
+			Fix:     "Give the host name the certificate should be issued to (or the IP address).",
+			Setting: finding.SettingServerName}
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return finding.Finding{ID: finding.NetRefused, Severity: finding.Error,
 			Title:  fmt.Sprintf("Nothing accepts connections on %s", in.Target),

@@ -27,6 +27,7 @@ import (
 	"github.com/tlskit/tlskit/diagnose"
 	"github.com/tlskit/tlskit/internal/jsonfile"
 	"github.com/tlskit/tlskit/probe"
+	"github.com/tlskit/tlskit/trust"
 )
 
 // Module is how a target is probed, as a blackbox_exporter module is: the
@@ -197,6 +198,11 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 		if _, err := probe.SplitTarget(t.Target); err != nil {
 			return nil, &ConfigError{File: name, Where: where, Err: err}
 		}
+		if t.ServerName != "" {
+			if _, err := trust.ServerName("", t.ServerName); err != nil {
+				return nil, &ConfigError{File: name, Where: where, Err: err}
+			}
+		}
 		if t.Module != "" && t.Module != "default" && cfg.Modules[t.Module] == nil {
 			return nil, &ConfigError{File: name, Where: where, Err: fmt.Errorf("no module named %q", t.Module)}
 		}
@@ -246,6 +252,9 @@ func (m moduleFile) module(dir string) (*Module, error) {
 		p.AllowSinglePin = len(m.Pins) == 1 // monitoring a pin needs no backup
 	}
 	if m.ServerName != "" {
+		if _, err := trust.ServerName("", m.ServerName); err != nil {
+			return nil, fmt.Errorf("server_name: %w", err)
+		}
 		p.ServerName = m.ServerName
 	}
 	if (m.Cert == "") != (m.Key == "") {

@@ -240,8 +240,8 @@ func (r *Result) Success() bool { return r.Report.Verdict == diagnose.Trusted }
 // Probe runs one check of target (HOST[:PORT]) with the named module ("" is
 // "default"); serverName, if set, overrides the module's. timeout, if
 // positive, shortens the module's. The error is for a request that cannot
-// be run (an unknown module, a target that is not HOST[:PORT]); a server
-// that fails is a Result with findings.
+// be run (an unknown module, a target that is not HOST[:PORT], a server
+// name that cannot be one); a server that fails is a Result with findings.
 func (e *Exporter) Probe(ctx context.Context, target, modName, serverName string, timeout time.Duration) (*Result, error) {
 	m := e.modules[moduleName(modName)]
 	if m == nil {
@@ -258,6 +258,9 @@ func (e *Exporter) Probe(ctx context.Context, target, modName, serverName string
 	o := m.opts
 	o.Address = addr
 	if serverName != "" {
+		if _, err := trust.ServerName("", serverName); err != nil {
+			return nil, err
+		}
 		o.ServerName = serverName
 	}
 	if timeout > 0 && timeout < o.Timeout {

@@ -392,6 +392,7 @@ func TestProbeErrors(t *testing.T) {
 		{"", "the target parameter is missing"},
 		{"target=127.0.0.1:1&module=nope", `unknown module "nope"`},
 		{"target=example.com:http", "the port must be a number"},
+		{"target=127.0.0.1:1&servername=a%20b", `server name "a b" is not a host name or an IP address`},
 	} {
 		resp, err := http.Get(srv.URL + "/probe?" + tc.query)
 		if err != nil {
@@ -488,6 +489,8 @@ func TestConfigErrors(t *testing.T) {
 		{`{"modul": {}}`, `exporter: c.json: json: unknown field "modul"`},
 		{`{"modules": {"m": {"expiring_within": "-3d"}}}`, `exporter: c.json: module m: expiring_within: "-3d" is not a number of days`},
 		{`{} {}`, `unexpected data after the config object`},
+		{`{"modules": {"m": {"server_name": "a b"}}}`, `exporter: c.json: module m: server_name: trust: server name "a b" is not a host name`},
+		{`{"targets": [{"target": "x:1", "server_name": "a/b"}]}`, `exporter: c.json: targets[0]: trust: server name "a/b" is not a host name`},
 	} {
 		cfg, err := ParseConfig("c.json", []byte(tc.text))
 		if err == nil {

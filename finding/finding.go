@@ -158,7 +158,7 @@ const (
 	ChainFetched         = "chain.fetched"          // info: --fetch fetched an issuer or a CRL, and what it served
 	CertExpiringSoon     = "cert.expiring-soon"
 	NameMismatch         = "name.mismatch"
-	NameNotChecked       = "name.not-checked" // no name was known to check the leaf against (warning)
+	NameNotChecked       = "name.not-checked" // no name was known to check the leaf against (warning), or the name given cannot be one (error: nothing sent)
 	ChainIncomplete      = "chain.incomplete"
 	ChainUntrustedRoot   = "chain.untrusted-root"
 	ChainWrongOrder      = "chain.wrong-order"

@@ -16,6 +16,7 @@ import (
 
 	"github.com/tlskit/tlskit/probe"
 	"github.com/tlskit/tlskit/starttls"
+	"github.com/tlskit/tlskit/trust"
 )
 
 // Target is one endpoint to check.
@@ -155,7 +156,7 @@ func parseLine(line, source string, defaultPort int) (Target, bool, error) {
 	}
 	if len(fields) > 1 && fields[1] != "-" {
 		t.ServerName = fields[1]
-		if strings.ContainsAny(t.ServerName, "/[]@") {
+		if _, err := trust.ServerName("", t.ServerName); err != nil || strings.ContainsAny(t.ServerName, "[]@") {
 			return Target{}, false, &TargetError{Source: source, Err: fmt.Errorf("%q is not a server name", t.ServerName)}
 		}
 	}

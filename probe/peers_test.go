@@ -21,6 +21,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -874,5 +875,26 @@ func TestShortNotTLS(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestBadServerName: a server name that cannot be one (a space, a control
+// character) is name.not-checked, an error, and nothing is sent: before, it
+// was "net.unreachable: could not connect", sending the user to the
+// network.
+func TestBadServerName(t *testing.T) {
+	w := getWorld(t)
+	var accepted atomic.Int32
+	addr := peertest.Serve(t, func(c net.Conn) { accepted.Add(1); c.Close() })
+	for _, name := range []string{"a b", "x\x00y"} {
+		rep := w.check(t, addr, name)
+		expect(t, rep, diagnose.Failed, finding.NameNotChecked, finding.Error)
+		if f := findingOf(rep, finding.NameNotChecked); f.Setting != finding.SettingServerName {
+			t.Errorf("%q: the finding names setting %q", name, f.Setting)
+		}
+	}
+	time.Sleep(50 * time.Millisecond)
+	if n := accepted.Load(); n != 0 {
+		t.Errorf("%d connections made with a server name that cannot be one", n)
 	}
 }

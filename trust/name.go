@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // ServerName decides the name a client verifies the server's certificate
@@ -24,12 +26,37 @@ func ServerName(addr, configured string) (string, error) {
 	}
 	name = strings.TrimSuffix(strings.TrimSuffix(strings.TrimPrefix(name, "["), "]"), ".")
 	if name == "" {
-		return "", fmt.Errorf("trust: %q has no host name to verify the server's certificate against; give the server name", addr)
+		return "", &ServerNameError{Name: addr, msg: fmt.Sprintf("%q has no host name to verify the server's certificate against; give the server name", addr)}
 	}
-	if strings.ContainsAny(name, " /\t\n") {
-		return "", fmt.Errorf("trust: server name %q is not a host name or an IP address", name)
+	if !hostText(name) {
+		return "", &ServerNameError{Name: name, msg: fmt.Sprintf("server name %q is not a host name or an IP address", name)}
 	}
 	return name, nil
+}
+
+// ServerNameError is a server name that cannot be verified against nor
+// sent: empty, or not a host name (spaces, slashes, control characters,
+// bytes that are not UTF-8).
+type ServerNameError struct {
+	// Name is the name given (or the address without a host).
+	Name string
+	msg  string
+}
+
+func (e *ServerNameError) Error() string { return "trust: " + e.msg }
+
+// hostText reports whether s can be a host name or an IP address as text:
+// valid UTF-8 without spaces, slashes or control characters.
+func hostText(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if r <= ' ' || r == 0x7f || r == '/' || unicode.IsControl(r) || unicode.IsSpace(r) {
+			return false
+		}
+	}
+	return true
 }
 
 // SNI returns the server_name extension's value for name: name itself, or

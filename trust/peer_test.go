@@ -185,6 +185,17 @@ func TestServerName(t *testing.T) {
 			t.Errorf("ServerName(%q) = %q, want an error", addr, got)
 		}
 	}
+	// Not host names: they would go out in the server_name extension as
+	// they are. Unicode letters pass (an IDN as typed).
+	for _, name := range []string{"a b", "a/b", "x\x00y", "x\ty", "x\ry", "x\x7fy", "\xff\xfe", "a\u00a0b", "a\u2028b"} {
+		var ne *ServerNameError
+		if got, err := ServerName("192.0.2.1:443", name); !errors.As(err, &ne) {
+			t.Errorf("ServerName(%q) = %q, %v; want a *ServerNameError", name, got, err)
+		}
+	}
+	if got, err := ServerName("192.0.2.1:443", "bücher.example"); err != nil || got != "bücher.example" {
+		t.Errorf("ServerName(bücher.example) = %q, %v", got, err)
+	}
 }
 
 func TestVerifyConnectionClientAuth(t *testing.T) {

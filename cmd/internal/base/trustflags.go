@@ -197,6 +197,9 @@ func (f *TrustFlags) Policy(warn io.Writer) (*tlskit.Policy, error) {
 		}
 	}
 	if f.ServerName != "" {
+		if _, err := trust.ServerName("", f.ServerName); err != nil {
+			return nil, Usagef("--servername takes a host name or an IP address, e.g. --servername www.example.com", "--servername: %s", strings.TrimPrefix(err.Error(), "trust: "))
+		}
 		p.ServerName = f.ServerName
 	}
 	if f.Groups&GroupVersions != 0 {
