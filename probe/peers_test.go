@@ -898,3 +898,29 @@ func TestBadServerName(t *testing.T) {
 		t.Errorf("%d connections made with a server name that cannot be one", n)
 	}
 }
+
+// TestIDNServerName: an internationalised name is sent and verified in its
+// A-labels, as curl does. openssl s_server serves the certificate of
+// xn--bcher-kva.example only to a hello whose SNI is that name (-servername,
+// -cert2), and another certificate otherwise: a check of bücher.example is
+// trusted only if the SNI went out as the A-labels and the name was
+// verified as them. Before, the UTF-8 went out in SNI and the check was
+// name.mismatch against the other certificate.
+func TestIDNServerName(t *testing.T) {
+	w := getWorld(t)
+	const alabel = "xn--bcher-kva.example"
+	cert2, key2, _ := w.serverFiles(t, "idn", w.leaf(t, alabel, lab.LeafOptions{}))
+	addr := w.openssl(t, "other", w.leaf(t, "other.peer.test", lab.LeafOptions{}), []*x509.Certificate{w.pki.Intermediate},
+		"-servername", alabel, "-cert2", cert2, "-key2", key2)
+	// s_server sends -cert2 without a chain: the intermediate is trusted too.
+	rep := w.check(t, addr, "bücher.example", func(o *Options) {
+		o.Verifier = &trust.Verifier{Anchors: trust.NewAnchors("lab root and intermediate", w.pki.Root, w.pki.Intermediate)}
+	})
+	expect(t, rep, diagnose.Trusted, "", "")
+	if rep.ServerName != alabel {
+		t.Errorf("the report's server name is %q, want %q", rep.ServerName, alabel)
+	}
+	if len(rep.Chain) == 0 || !strings.Contains(rep.Chain[0].Subject, alabel) && !slices.Contains(rep.Chain[0].SANs.DNS, alabel) {
+		t.Errorf("the server sent %+v, not the certificate of %s", rep.Chain, alabel)
+	}
+}

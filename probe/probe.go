@@ -725,6 +725,15 @@ func SplitTargetPort(s string, defaultPort int) (string, error) {
 	if strings.ContainsAny(host, "[]/ \t") {
 		return "", fmt.Errorf("probe: %q is not a host name or address", host)
 	}
+	if net.ParseIP(host) == nil {
+		// An internationalised name is looked up, sent and verified in its
+		// A-labels (bücher.example: xn--bcher-kva.example).
+		ascii, err := trust.ASCIIName(host)
+		if err != nil {
+			return "", fmt.Errorf("probe: %q is not a host name: %v", host, err)
+		}
+		host = ascii
+	}
 	if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 {
 		return "", errors.New("probe: the port must be a number from 1 to 65535, got " + strconv.Quote(port))
 	}

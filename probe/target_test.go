@@ -19,6 +19,7 @@ func TestSplitTarget(t *testing.T) {
 		{in: "[", err: "no host name"},
 		{in: "]x", err: "not a host name"},
 		{in: "a b", err: "not a host name"},
+		{in: "-ä.example", err: "not a host name: idna"},
 		{in: "example.com:0", err: "port must be a number from 1 to 65535"},
 		{in: "example.com:https", err: "port must be a number"},
 		{in: ":443", err: "no host name"},
@@ -55,7 +56,8 @@ func FuzzSplitTarget(f *testing.F) {
 
 // TestSplitTargetPort: a target without a port gets the default given (a
 // STARTTLS protocol's port); one with a port keeps it, and an https:// URL
-// means 443 whatever the default.
+// means 443 whatever the default. An internationalised host name becomes
+// its A-labels, which DNS looks up.
 func TestSplitTargetPort(t *testing.T) {
 	for _, tc := range []struct {
 		in   string
@@ -71,6 +73,9 @@ func TestSplitTargetPort(t *testing.T) {
 		{"https://example.com/x", 25, "example.com:443"},
 		{"https://example.com:8443", 25, "example.com:8443"},
 		{"example.com", 443, "example.com:443"},
+		{"bücher.example", 443, "xn--bcher-kva.example:443"},
+		{"BÜCHER.example:8443", 443, "xn--bcher-kva.example:8443"},
+		{"https://bücher.example/x", 25, "xn--bcher-kva.example:443"},
 	} {
 		if got, err := SplitTargetPort(tc.in, tc.port); err != nil || got != tc.want {
 			t.Errorf("SplitTargetPort(%q, %d) = %q, %v; want %q", tc.in, tc.port, got, err, tc.want)

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/net/idna"
 )
 
 // ServerName decides the name a client verifies the server's certificate
@@ -31,7 +33,30 @@ func ServerName(addr, configured string) (string, error) {
 	if !hostText(name) {
 		return "", &ServerNameError{Name: name, msg: fmt.Sprintf("server name %q is not a host name or an IP address", name)}
 	}
-	return name, nil
+	ascii, err := ASCIIName(name)
+	if err != nil {
+		return "", &ServerNameError{Name: name, msg: fmt.Sprintf("server name %q is not a host name: %v", name, err)}
+	}
+	return ascii, nil
+}
+
+// ASCIIName returns an internationalised host name (bücher.example) in the
+// form certificates and DNS carry it, its A-labels (xn--bcher-kva.example),
+// by IDNA's lookup rules (UTS #46, as curl and browsers map names); an
+// ASCII name is returned as it is. A name that is not valid IDNA is an
+// error.
+func ASCIIName(name string) (string, error) {
+	ascii := true
+	for i := 0; i < len(name); i++ {
+		if name[i] >= utf8.RuneSelf {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		return name, nil
+	}
+	return idna.Lookup.ToASCII(name)
 }
 
 // ServerNameError is a server name that cannot be verified against nor

@@ -193,8 +193,25 @@ func TestServerName(t *testing.T) {
 			t.Errorf("ServerName(%q) = %q, %v; want a *ServerNameError", name, got, err)
 		}
 	}
-	if got, err := ServerName("192.0.2.1:443", "bücher.example"); err != nil || got != "bücher.example" {
-		t.Errorf("ServerName(bücher.example) = %q, %v", got, err)
+	// An internationalised name is verified and sent in its A-labels, as
+	// IDNA's lookup maps it (UTS #46: case, width); one that is not valid
+	// IDNA is an error.
+	for in, want := range map[string]string{
+		"bücher.example":        "xn--bcher-kva.example",
+		"BÜCHER.Example":        "xn--bcher-kva.example",
+		"ａｂｃ.example":           "abc.example",
+		"xn--bcher-kva.example": "xn--bcher-kva.example",
+		"ß.example":             "xn--zca.example",
+	} {
+		if got, err := ServerName("192.0.2.1:443", in); err != nil || got != want {
+			t.Errorf("ServerName(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, name := range []string{"-ä.example", "a\u200db.example", "\u06611.example"} {
+		var ne *ServerNameError
+		if got, err := ServerName("192.0.2.1:443", name); !errors.As(err, &ne) {
+			t.Errorf("ServerName(%q) = %q, %v; want a *ServerNameError", name, got, err)
+		}
 	}
 }
 
