@@ -399,6 +399,9 @@ func (v *verifier) checkName(leaf *x509.Certificate) *finding.Finding {
 		return nil
 	}
 	for _, n := range want {
+		if a, err := ASCIIName(n); err == nil {
+			n = a // certificates carry A-labels (see ASCIIName)
+		}
 		if leaf.VerifyHostname(n) == nil {
 			return nil
 		}

@@ -231,3 +231,21 @@ func TestVerifyConnectionClientAuth(t *testing.T) {
 		t.Error("server certificate accepted as client certificate")
 	}
 }
+
+// TestVerifyIDN: the verifier checks an internationalised name as its
+// A-labels, which certificates carry (RFC 5280 §7.2, RFC 6125 §6.4.2), so
+// that `tlskit verify --servername bücher.example` and library callers
+// agree with a live check.
+func TestVerifyIDN(t *testing.T) {
+	l := newLab(t)
+	leaf := issue(t, spec{cn: "xn--bcher-kva.example", dns: []string{"xn--bcher-kva.example"}}, l.inter)
+	for _, name := range []string{"bücher.example", "BÜCHER.example", "xn--bcher-kva.example"} {
+		res := l.policy().Check(Request{Chain: certs(leaf, l.inter), Name: name, Time: t0})
+		if !res.Trusted {
+			t.Errorf("%s: not trusted: %+v", name, res.Findings)
+		}
+	}
+	if res := l.policy().Check(Request{Chain: certs(leaf, l.inter), Name: "bucher.example", Time: t0}); res.Trusted || !finding.Has(res.Findings, finding.NameMismatch) {
+		t.Errorf("bucher.example (no umlaut) trusted for xn--bcher-kva.example")
+	}
+}
