@@ -277,6 +277,33 @@ func (l *Lab) Case(name string) (Case, bool) {
 // Files returns the paths of the PKI files the lab wrote.
 func (l *Lab) Files() Files { return l.files }
 
+// Env is the running lab as environment variables, for scripts (the
+// testscript tests of tlskit's binaries): LAB_ROOT (the trust anchor),
+// LAB_CLIENT_CERT and LAB_CLIENT_KEY (a client certificate the servers
+// accept), LAB_BADCLIENT_CERT and LAB_BADCLIENT_KEY (one they reject),
+// LAB_CLIENT_CA, LAB_CRL (the Intermediate's CRL), and for each case, its
+// name in upper case with dashes as underscores: LAB_<CASE> (its
+// address), LAB_<CASE>_NAME (its server name) and LAB_CHAIN_<CASE> (the
+// chain it serves, PEM, when it has one), e.g. LAB_EXPIRED,
+// LAB_EXPIRED_NAME, LAB_CHAIN_EXPIRED.
+func (l *Lab) Env() map[string]string {
+	f := l.files
+	env := map[string]string{
+		"LAB_ROOT": f.Root, "LAB_CLIENT_CERT": f.ClientCert, "LAB_CLIENT_KEY": f.ClientKey,
+		"LAB_BADCLIENT_CERT": f.BadClientCert, "LAB_BADCLIENT_KEY": f.BadClientKey,
+		"LAB_CLIENT_CA": f.ClientCA, "LAB_CRL": f.CRL,
+	}
+	for _, c := range l.cases {
+		name := strings.ToUpper(strings.ReplaceAll(c.Name, "-", "_"))
+		env["LAB_"+name] = c.Addr
+		env["LAB_"+name+"_NAME"] = c.ServerName()
+		if c.ChainFile != "" {
+			env["LAB_CHAIN_"+name] = c.ChainFile
+		}
+	}
+	return env
+}
+
 // PKIURL returns the base URL (http://127.0.0.1:PORT) of the lab's PKI
 // server, which serves [PathIntermediate], [PathWrongIssuer] and [PathCRL].
 func (l *Lab) PKIURL() string { return l.pkiSrv.base }

@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -25,10 +24,11 @@ func TestMain(m *testing.M) {
 }
 
 // TestScripts runs the tests in testdata/script against the binary's
-// main. Each script sees the lab running on loopback: $LAB_ROOT is its
-// trust anchor, $LAB_<CASE> the address of a case and $LAB_<CASE>_NAME its
-// server name (upper case, dashes as underscores), e.g. $LAB_GOOD and
-// $LAB_GOOD_NAME; $EXPORTER_ADDR is a free loopback address to listen on.
+// main. Each script sees the lab running on loopback, as the variables of
+// [lab.Lab.Env]: $LAB_ROOT is its trust anchor, $LAB_<CASE> the address of
+// a case and $LAB_<CASE>_NAME its server name (upper case, dashes as
+// underscores), e.g. $LAB_GOOD and $LAB_GOOD_NAME; $EXPORTER_ADDR is a free
+// loopback address to listen on.
 func TestScripts(t *testing.T) {
 	l, err := lab.Start(context.Background(), lab.Options{Dir: t.TempDir()})
 	if err != nil {
@@ -38,11 +38,8 @@ func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
 		Setup: func(env *testscript.Env) error {
-			env.Setenv("LAB_ROOT", l.Files().Root)
-			for _, c := range l.Cases() {
-				name := strings.ToUpper(strings.ReplaceAll(c.Name, "-", "_"))
-				env.Setenv("LAB_"+name, c.Addr)
-				env.Setenv("LAB_"+name+"_NAME", c.ServerName())
+			for k, v := range l.Env() {
+				env.Setenv(k, v)
 			}
 			addr, err := freeAddr()
 			if err != nil {
