@@ -155,6 +155,9 @@ func runPcap(stdio base.Stdio, f *pcapFlags, path string) error {
 		return base.Usagef("", "cannot read the capture: %v", err)
 	}
 	defer file.Close()
+	if st, err := file.Stat(); err == nil && st.IsDir() {
+		return base.Usagef("give a pcap or pcapng file (tshark -w, tcpdump -w, dumpcap -w)", "%s is a directory, not a capture file", path)
+	}
 
 	if f.hex && !f.data {
 		return base.Usagef("add --data: tlskit pcap --data --hex FILE", "--hex goes with --data")
