@@ -101,12 +101,17 @@ wrong flag or argument, or a file it names that is missing or unusable.`,
 			if err != nil {
 				return err
 			}
+			html, err := f.many.createHTML()
+			if err != nil {
+				closeFn()
+				return err
+			}
 			rep := probe.Run(cmd.Context(), opts)
 			kerr := closeFn()
 			if err := printReport(stdio.Out, rep, f.jsonOut, render.Options{Brief: f.brief, Time: opts.Time, Width: outputWidth(stdio.Out), Flags: f.settingFlags()}); err != nil {
 				return err
 			}
-			if err := f.many.writeHTML([]*diagnose.Report{rep}, opts.Time); err != nil {
+			if err := f.many.writeHTML(html, []*diagnose.Report{rep}, opts.Time); err != nil {
 				return err
 			}
 			if kerr != nil {

@@ -70,14 +70,24 @@ func (m *manyFlags) check(jsonOut bool) error {
 	return nil
 }
 
-// writeHTML writes the page of reps to --html's file, if given.
-func (m *manyFlags) writeHTML(reps []*diagnose.Report, at func() time.Time) error {
+// createHTML creates --html's file, before anything is checked, so that a
+// path that cannot be written is a usage error at once; nil without --html.
+func (m *manyFlags) createHTML() (*os.File, error) {
 	if m.htmlFile == "" {
-		return nil
+		return nil, nil
 	}
 	f, err := os.Create(m.htmlFile)
 	if err != nil {
-		return err
+		return nil, base.Usagef("give a path to a file that can be written", "--html: %v", err)
+	}
+	return f, nil
+}
+
+// writeHTML writes the page of reps to f (createHTML's), if not nil, and
+// closes it.
+func (m *manyFlags) writeHTML(f *os.File, reps []*diagnose.Report, at func() time.Time) error {
+	if f == nil {
+		return nil
 	}
 	now := time.Now()
 	if at != nil {
@@ -168,11 +178,10 @@ func runMany(ctx context.Context, stdio base.Stdio, f *checkFlags, args []string
 	}
 	var page *render.HTMLRun
 	var htmlOut *os.File
-	if f.many.htmlFile != "" {
-		if htmlOut, err = os.Create(f.many.htmlFile); err != nil {
-			closeFn()
-			return err
-		}
+	if htmlOut, err = f.many.createHTML(); err != nil {
+		closeFn()
+		return err
+	} else if htmlOut != nil {
 		defer htmlOut.Close()
 		page = render.NewHTMLRun(htmlOut, htmlPage(len(targets), now), now)
 	}
