@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -240,7 +239,7 @@ func fileError(name string, data []byte, err error) error {
 		return &PolicyError{name, lineAt(data, int(se.Offset)), fmt.Errorf("invalid JSON: %w", err)}
 	case errors.As(err, &te):
 		return &PolicyError{name, lineAt(data, int(te.Offset)), fmt.Errorf("%s: want %s, got a JSON %s", te.Field, te.Type, te.Value)}
-	case errors.Is(err, io.EOF):
+	case errors.Is(err, jsonfile.ErrEmpty):
 		return &PolicyError{File: name, Err: errors.New(`empty policy: want a JSON object with at least "version" and "trust"`)}
 	}
 	if key, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok { // encoding/json has no type for it

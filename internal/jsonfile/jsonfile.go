@@ -8,6 +8,8 @@ package jsonfile
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"io"
 )
 
 // TrailingDataError is data after the file's one JSON value.
@@ -28,6 +30,9 @@ func Decode(data []byte, v any) (clean []byte, err error) {
 	dec := json.NewDecoder(bytes.NewReader(clean))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
+		if errors.Is(err, io.EOF) {
+			err = ErrEmpty // not json's bare "EOF"
+		}
 		return clean, err
 	}
 	if dec.More() {
@@ -35,6 +40,9 @@ func Decode(data []byte, v any) (clean []byte, err error) {
 	}
 	return clean, nil
 }
+
+// ErrEmpty is Decode's error for data with nothing but blanks and comments.
+var ErrEmpty = errors.New("the file is empty: want a JSON object ({...})")
 
 // StripComments returns a copy of data with every line whose first
 // non-blank characters are "#" or "//" turned into spaces, keeping every

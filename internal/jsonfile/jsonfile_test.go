@@ -23,7 +23,9 @@ func TestDecode(t *testing.T) {
 		{"unknown key", `{"c": 1}`, file{}, `unknown field "c"`, 0},
 		{"trailing", "{}\n{}", file{}, "unexpected data", 3},
 		{"syntax", `{"a": }`, file{}, "invalid character", 0},
-		{"empty", ``, file{}, "EOF", 0},
+		{"empty", ``, file{}, "the file is empty", 0},
+		{"only comments", "# nothing\n  \n// here\n", file{}, "the file is empty", 0},
+		{"cut", `{"a": 1`, file{}, "unexpected EOF", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

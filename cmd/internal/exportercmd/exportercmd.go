@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
@@ -84,6 +85,9 @@ cannot be used.`,
   curl 'http://localhost:9219/probe?target=example.com:443&module=default'`, "PATH", path),
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkListen(f.listen); err != nil {
+				return err
+			}
 			ex, cfg, err := f.build(stdio)
 			if err != nil {
 				return err
@@ -153,6 +157,22 @@ func printConfig(stdio base.Stdio, cfg *exporter.Config, jsonOut bool) error {
 		return v.JSON(stdio.Out)
 	}
 	return v.Text(stdio.Out)
+}
+
+// checkListen refuses a --listen address that cannot be one (a usage
+// error), so that exit status 1 stays for an address that is one but
+// cannot be listened on (in use, not this host's).
+func checkListen(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err == nil {
+		if n, perr := strconv.Atoi(port); perr == nil && (n < 0 || n > 65535) {
+			err = fmt.Errorf("port %d is not from 0 to 65535", n)
+		}
+	}
+	if err != nil {
+		return base.Usagef("--listen takes HOST:PORT or :PORT, e.g. --listen :9219", "--listen %q: %v", addr, err)
+	}
+	return nil
 }
 
 // serve serves ex on addr until ctx ends; path names the command in the
