@@ -77,7 +77,7 @@ func upgrade(o *probe.Options, t Target, auto bool) {
 // in. At most Concurrency checks run at once, and at most 4×Concurrency
 // reports wait for an earlier one to finish, so memory stays bounded
 // however long the list. Run returns emit's first error (and stops
-// starting checks), ctx's error if it was cancelled, or nil.
+// starting checks), an [*InterruptedError] if ctx ended first, or nil.
 func Run(ctx context.Context, targets []Target, opts Options, emit func(i int, t Target, rep *diagnose.Report) error) error {
 	if err := Validate(targets); err != nil {
 		return err
@@ -98,6 +98,7 @@ func Run(ctx context.Context, targets []Target, opts Options, emit func(i int, t
 	hosts := newHostLimit(opts.PerHost)
 	pace := newPacer(opts.Rate)
 	results := make([]*diagnose.Report, len(targets))
+	skipped := new(diagnose.Report) // a target not checked: ctx ended before or during its check
 	var mu sync.Mutex
 	ready := make(chan struct{}, 1)
 	var wg sync.WaitGroup
@@ -130,14 +131,17 @@ func Run(ctx context.Context, targets []Target, opts Options, emit func(i int, t
 							}
 							upgrade(&po, t, opts.AutoStartTLS)
 							rep = check(ctx, po)
+							if ctx.Err() != nil {
+								rep = nil // cut short: no verdict on the server
+							}
 						}
 						<-slots
 					case <-ctx.Done():
 					}
 					hosts.release(host)
 				}
-				if rep == nil { // cancelled before it ran
-					rep = &diagnose.Report{Target: t.Address, Verdict: diagnose.Failed}
+				if rep == nil {
+					rep = skipped
 				}
 				if opts.Done != nil {
 					opts.Done()
@@ -153,8 +157,9 @@ func Run(ctx context.Context, targets []Target, opts Options, emit func(i int, t
 		}
 	}()
 
-	next, total := 0, -1
+	next, total, checked := 0, -1, 0
 	var emitErr error
+	stopped := false // a target was not checked: later ones are not emitted either
 	for total < 0 || next < total {
 		mu.Lock()
 		rep := (*diagnose.Report)(nil)
@@ -164,10 +169,12 @@ func Run(ctx context.Context, targets []Target, opts Options, emit func(i int, t
 		}
 		mu.Unlock()
 		if rep != nil {
-			if emitErr == nil {
+			stopped = stopped || rep == skipped
+			if emitErr == nil && !stopped {
 				if emitErr = emit(next, targets[next], rep); emitErr != nil {
 					cancel()
 				}
+				checked++
 			}
 			next++
 			<-window
@@ -183,11 +190,31 @@ func Run(ctx context.Context, targets []Target, opts Options, emit func(i int, t
 	if emitErr != nil {
 		return emitErr
 	}
-	if next < len(targets) {
-		return ctx.Err()
+	if stopped || next < len(targets) {
+		return &InterruptedError{Checked: checked, Total: len(targets), Err: context.Cause(ctx)}
 	}
 	return nil
 }
+
+// InterruptedError is Run's error when its context ended before every
+// target was checked. The reports emitted are those of the first Checked
+// targets, in input order; the others were not checked, or their checks
+// were cut short, which says nothing about their servers: they are not
+// emitted, rather than reported as failures.
+type InterruptedError struct {
+	// Checked is how many targets were checked and emitted, Total how
+	// many were given.
+	Checked, Total int
+	// Err is the context's error.
+	Err error
+}
+
+func (e *InterruptedError) Error() string {
+	return fmt.Sprintf("interrupted: %d of %d targets checked", e.Checked, e.Total)
+}
+
+// Unwrap returns the context's error.
+func (e *InterruptedError) Unwrap() error { return e.Err }
 
 // hostOf returns the host part of a HOST:PORT address.
 func hostOf(addr string) string {

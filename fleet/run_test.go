@@ -117,7 +117,46 @@ func TestRunStops(t *testing.T) {
 	if !errors.Is(err, context.Canceled) || n >= len(targets) {
 		t.Errorf("Run = %v after %d emits, want context.Canceled before the end", err, n)
 	}
+}
 
+// TestRunInterrupted: when the run is interrupted, the checks it cut short
+// and those it never started are not reported (before, each was a report
+// with verdict failed, and a cut check read as a malformed handshake);
+// the reports emitted are the first ones, in input order, and the error
+// says how many of how many were checked.
+func TestRunInterrupted(t *testing.T) {
+	targets := make([]Target, 40)
+	for i := range targets {
+		targets[i] = Target{Address: fmt.Sprintf("h%d.example:443", i)}
+	}
+	for round := range 20 {
+		ctx, cancel := context.WithCancel(t.Context())
+		// Targets 0-4 answer at once; a check of any other interrupts the
+		// run and returns what a cut check returns.
+		check := func(ctx context.Context, o probe.Options) *diagnose.Report {
+			var n int
+			fmt.Sscanf(o.Address, "h%d.", &n)
+			if n >= 5 {
+				cancel()
+				<-ctx.Done()
+				return &diagnose.Report{Target: o.Address, Verdict: diagnose.Failed}
+			}
+			return &diagnose.Report{Target: o.Address, Verdict: diagnose.Trusted}
+		}
+		var got []string
+		err := Run(ctx, targets, Options{Concurrency: 4, Check: check}, func(i int, tg Target, rep *diagnose.Report) error {
+			if rep.Verdict != diagnose.Trusted || rep.Target != targets[i].Address || i != len(got) {
+				t.Errorf("round %d: emitted %d %s (verdict %s) after %d reports", round, i, rep.Target, rep.Verdict, len(got))
+			}
+			got = append(got, rep.Target)
+			return nil
+		})
+		cancel()
+		var ie *InterruptedError
+		if !errors.As(err, &ie) || !errors.Is(err, context.Canceled) || ie.Checked != len(got) || ie.Checked > 5 || ie.Total != 40 {
+			t.Fatalf("round %d: Run = %v (%+v) after %d reports, want an InterruptedError counting them, at most 5 of 40", round, err, ie, len(got))
+		}
+	}
 }
 
 // TestRunStartTLS: each target gets its own upgrade: its STARTTLS column,

@@ -35,6 +35,10 @@ const (
 	ExitProblem = 1
 	// ExitUsage: a mistake in the command line.
 	ExitUsage = 2
+	// ExitInterrupted: SIGINT or SIGTERM stopped a command before it
+	// finished (128 + SIGINT, the shells' convention); what it had done
+	// is printed, what it had not is not guessed at.
+	ExitInterrupted = 130
 )
 
 // Stdio are the streams a command reads and writes.
@@ -137,8 +141,9 @@ func (c ExitCode) Error() string { return fmt.Sprintf("exit status %d", int(c)) 
 
 // Run executes root with args (without the program name) on stdio and
 // returns the process exit code: 0 on success, the code of an [ExitCode],
-// or, after printing the error under root's name, 2 for a usage error and
-// 1 for anything else.
+// or, after printing the error under root's name, 2 for a usage error, 130
+// for work that ctx's end (SIGINT, SIGTERM) cut short, and 1 for anything
+// else.
 func Run(ctx context.Context, root *cobra.Command, args []string, stdio Stdio) int {
 	root.SetArgs(args)
 	root.SetIn(stdio.In)
@@ -156,6 +161,9 @@ func Run(ctx context.Context, root *cobra.Command, args []string, stdio Stdio) i
 	var ue *UsageError
 	if errors.As(err, &ue) {
 		return ExitUsage
+	}
+	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+		return ExitInterrupted
 	}
 	return ExitProblem
 }

@@ -67,7 +67,9 @@ the verified path, and the client certificate given with --cert.
 
 Exit status: 0 the handshake completed and the server is trusted; 1 a
 problem was found (or the key log could not be written); 2 usage error: a
-wrong flag or argument, or a file it names that is missing or unusable.`,
+wrong flag or argument, or a file it names that is missing or unusable; 130
+interrupted (SIGINT, SIGTERM): the targets checked are reported, a check
+cut short is not.`,
 		Example: `  tlskit check example.com
   tlskit check --servername api.internal 10.0.0.7:8443
   tlskit check --ca-file corp-root.pem api.internal:443
@@ -108,6 +110,10 @@ wrong flag or argument, or a file it names that is missing or unusable.`,
 			}
 			rep := probe.Run(cmd.Context(), opts)
 			kerr := closeFn()
+			if err := cmd.Context().Err(); err != nil {
+				// Cut short: what the check saw says nothing about the server.
+				return fmt.Errorf("interrupted before the check ended: %w", err)
+			}
 			if err := printReport(stdio.Out, rep, f.jsonOut, render.Options{Brief: f.brief, Time: opts.Time, Width: outputWidth(stdio.Out), Flags: f.settingFlags()}); err != nil {
 				return err
 			}

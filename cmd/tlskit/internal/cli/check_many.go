@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -227,9 +228,12 @@ func runMany(ctx context.Context, stdio base.Stdio, f *checkFlags, args []string
 	}, emit)
 	bar.wait()
 	kerr := closeFn()
-	if runErr != nil {
+	var interrupted *fleet.InterruptedError
+	if runErr != nil && !errors.As(runErr, &interrupted) {
 		return runErr
 	}
+	// Interrupted: the summary (and the page) sum up the targets checked;
+	// the error then says how many of how many.
 	s := sum.Summary()
 	switch {
 	case f.jsonOut:
@@ -252,6 +256,9 @@ func runMany(ctx context.Context, stdio base.Stdio, f *checkFlags, args []string
 	}
 	if kerr != nil {
 		return kerr
+	}
+	if interrupted != nil {
+		return interrupted
 	}
 	if failed {
 		return base.ExitCode(base.ExitProblem)
