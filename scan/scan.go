@@ -135,7 +135,9 @@ type scanner struct {
 }
 
 // Run scans one server. Failures of the server or the network are findings
-// in the report; the error is only for options that cannot work.
+// in the report; the error is for options that cannot work, and ctx's when
+// it ended first (SIGINT): a scan cut short would list what the server did
+// not say as refused, so no report is returned then.
 func Run(ctx context.Context, opts Options) (*Report, error) {
 	if opts.MaxConns <= 0 {
 		opts.MaxConns = 4
@@ -166,6 +168,9 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	rep := &Report{Target: opts.Address, ServerName: name, Trust: opts.Verifier.Describe(), Started: start}
 	s.rep = rep
 	s.run(ctx)
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("scan: interrupted before the scan ended: %w", err)
+	}
 	s.progress(0, "done")
 	rep.Probes = s.probes
 	sort.Slice(rep.Probes, func(i, j int) bool { return rep.Probes[i].ID < rep.Probes[j].ID })
@@ -446,6 +451,8 @@ func (s *scanner) probe(ctx context.Context, purpose string, spec helloSpec, sto
 	if dl, ok := cctx.Deadline(); ok {
 		c.SetDeadline(dl)
 	}
+	// The scan's end (SIGINT) ends a read in progress at once.
+	defer context.AfterFunc(ctx, func() { c.SetDeadline(time.Now()) })()
 	v := newConv(c)
 	r := runHandshake(v, spec, stop, after, psk, s.opts.Timeout)
 	r.probe = p.ID

@@ -237,6 +237,9 @@ func (f *scanFlags) run(cmd *cobra.Command, args []string, stdio base.Stdio) err
 			failed = true
 		}
 	}
+	if err := cmd.Context().Err(); err != nil {
+		return base.ExitCode(base.ExitInterrupted) // the scans cut short said so above
+	}
 	if failed {
 		return base.ExitCode(base.ExitProblem)
 	}
