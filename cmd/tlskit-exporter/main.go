@@ -11,11 +11,8 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -31,7 +28,7 @@ func main() {
 }
 
 func run() int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := base.SignalContext()
 	defer stop()
 	stdio := base.OSStdio()
 	return base.Run(ctx, newRoot(stdio), os.Args[1:], stdio)
