@@ -247,11 +247,7 @@ func (e *Exporter) Probe(ctx context.Context, target, modName, serverName string
 	if m == nil {
 		return nil, fmt.Errorf("exporter: unknown module %q", modName)
 	}
-	port := 443
-	if p := m.opts.StartTLS.Port(); p != 0 {
-		port = p // a module that speaks smtp probes mail.example.com on 25
-	}
-	addr, err := probe.SplitTargetPort(target, port)
+	addr, err := probe.SplitTargetPort(target, probe.PortFor(m.opts.StartTLS)) // smtp: mail.example.com on 25
 	if err != nil {
 		return nil, err
 	}

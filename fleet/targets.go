@@ -143,11 +143,8 @@ func parseLine(line, source string, defaultPort int) (Target, bool, error) {
 		return Target{}, false, &TargetError{Source: source, Err: fmt.Errorf("want HOST[:PORT] [SERVERNAME|-] [STARTTLS], got %d fields", len(fields))}
 	}
 	if len(fields) > 2 {
-		switch p, err := starttls.ParseProtocol(fields[2]); {
-		case err == nil && p.Port() != 0:
-			defaultPort = p.Port()
-		case strings.EqualFold(fields[2], "none"):
-			defaultPort = 443
+		if p, err := starttls.ParseProtocol(fields[2]); err == nil || strings.EqualFold(fields[2], "none") {
+			defaultPort = probe.PortFor(p) // none: 443
 		}
 	}
 	t, err := ParseTargetPort(fields[0], source, defaultPort)

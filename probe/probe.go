@@ -700,9 +700,18 @@ func (r *recorder) replay(dec *transcript.Decoder) {
 // https:// URLs and IPv6 addresses with or without brackets.
 func SplitTarget(s string) (string, error) { return SplitTargetPort(s, 443) }
 
+// PortFor is the port a target given without one is checked on when the
+// check speaks protocol p first: the protocol's ([starttls.Protocol.Port]:
+// smtp 25, imap 143…), or 443 without one (TLS from the first byte).
+func PortFor(p starttls.Protocol) int {
+	if n := p.Port(); n != 0 {
+		return n
+	}
+	return 443
+}
+
 // SplitTargetPort is [SplitTarget] with defaultPort for a target without a
-// port (a STARTTLS protocol's, [starttls.Protocol.Port]); an https:// URL
-// without a port still means 443.
+// port (see [PortFor]); an https:// URL without a port still means 443.
 func SplitTargetPort(s string, defaultPort int) (string, error) {
 	s, https := cutScheme(s)
 	if https {

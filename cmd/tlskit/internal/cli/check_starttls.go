@@ -31,12 +31,10 @@ func (f *startTLSFlags) register(fl *pflag.FlagSet) {
 }
 
 // port is the port of a target given without one: the named protocol's
-// (--starttls smtp: 25), else 443.
+// (--starttls smtp: 25), else 443 (see probe.PortFor).
 func (f *startTLSFlags) port() int {
-	if p, err := starttls.ParseProtocol(f.proto); err == nil && p.Port() != 0 {
-		return p.Port()
-	}
-	return 443
+	p, _ := starttls.ParseProtocol(f.proto) // "" for none, auto, or a bad name (refused later)
+	return probe.PortFor(p)
 }
 
 // apply sets the options' upgrade for the target addr (HOST:PORT): the
