@@ -124,7 +124,11 @@ func (d *DataPrinter) Print(c *capture.Conn, from transcript.Side, t time.Time, 
 // CaptureSummary writes the closing lines about the whole capture.
 func CaptureSummary(w io.Writer, s *capture.Summary) error {
 	p := &printer{w: w}
-	p.f("%s: %d packets, %d TLS connections", s.Format, s.Packets, s.Connections)
+	format := s.Format
+	if format == "" {
+		format = "capture (its header was not read)"
+	}
+	p.f("%s: %d packets, %d TLS connections", format, s.Packets, s.Connections)
 	if s.Ignored > 0 {
 		p.f(", %d non-TLS TCP connections ignored", s.Ignored)
 	}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"context"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -79,7 +80,7 @@ is not a capture.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runPcap(stdio, &f, args[0])
+			return runPcap(cmd.Context(), stdio, &f, args[0])
 		},
 	}
 	fl := cmd.Flags()
@@ -96,7 +97,7 @@ is not a capture.`,
 	return cmd
 }
 
-func runPcap(stdio base.Stdio, f *pcapFlags, path string) error {
+func runPcap(ctx context.Context, stdio base.Stdio, f *pcapFlags, path string) error {
 	pol, err := f.trust.Policy(stdio.Err)
 	if err != nil {
 		return err
@@ -185,7 +186,20 @@ func runPcap(stdio base.Stdio, f *pcapFlags, path string) error {
 		opts.OnData = pipe.Data
 		opts.OnConnection = pipe.Connection
 	}
+	// Interrupted (SIGINT), the read in progress ends (a pipe too), and the
+	// connections still open are not reported: their ends were not read.
+	defer context.AfterFunc(ctx, func() { file.Close() })()
+	report := opts.OnConnection
+	opts.OnConnection = func(c *capture.Connection) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		return report(c)
+	}
 	sum, err := capture.Analyze(file, opts)
+	if ctx.Err() != nil {
+		err = fmt.Errorf("%s: interrupted before the capture was read to its end (the summary counts what was read): %w", path, ctx.Err())
+	}
 	if pipe != nil {
 		if perr := pipe.Close(); perr != nil && err == nil {
 			err = perr
