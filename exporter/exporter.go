@@ -288,7 +288,7 @@ func (e *Exporter) Probe(ctx context.Context, target, modName, serverName string
 }
 
 // dialer resolves names itself, so that name resolution is timed apart
-// from the TCP connect, and tries each address in turn. It turns TCP
+// from the TCP connect, and tries each address in turn (dialEach). It turns TCP
 // keep-alive off: a probe's connection lasts a handshake, and turning it
 // on took four setsockopt calls a probe.
 func (e *Exporter) dialer(dns *time.Duration) func(ctx context.Context, network, addr string) (net.Conn, error) {
@@ -308,21 +308,41 @@ func (e *Exporter) dialer(dns *time.Duration) func(ctx context.Context, network,
 		if err != nil {
 			return nil, err
 		}
-		var first error
-		for _, ip := range ips {
-			c, err := d.DialContext(ctx, network, net.JoinHostPort(ip.String(), port))
-			if err == nil {
-				return c, nil
-			}
-			if first == nil {
-				first = err
-			}
-			if ctx.Err() != nil {
-				break
-			}
-		}
-		return nil, first
+		return dialEach(ctx, &d, network, ips, port)
 	}
+}
+
+// dialEach connects to the first of ips (on port) that answers, trying them
+// in turn as Go's dialer does with a name's addresses: each gets an equal
+// share of the time left, at least 2 s while that much is left, so that
+// one address that drops packets (a broken IPv6 route) does not use up the
+// probe before the next is tried. The error is the first address's.
+func dialEach(ctx context.Context, d *net.Dialer, network string, ips []net.IPAddr, port string) (net.Conn, error) {
+	const saneMinimum = 2 * time.Second // as net.Dialer's partialDeadline
+	var first error
+	for i, ip := range ips {
+		dctx, cancel := ctx, context.CancelFunc(func() {})
+		if dl, ok := ctx.Deadline(); ok && i < len(ips)-1 {
+			left := time.Until(dl)
+			share := left / time.Duration(len(ips)-i)
+			if share < saneMinimum {
+				share = min(saneMinimum, left)
+			}
+			dctx, cancel = context.WithTimeout(ctx, share)
+		}
+		c, err := d.DialContext(dctx, network, net.JoinHostPort(ip.String(), port))
+		cancel()
+		if err == nil {
+			return c, nil
+		}
+		if first == nil {
+			first = err
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return nil, first
 }
 
 // Handler serves /probe, /metrics and an index page at /.

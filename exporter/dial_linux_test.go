@@ -1,0 +1,69 @@
+//go:build linux
+
+package exporter
+
+import (
+	"context"
+	"net"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// blackHole listens on addr:port with an accept queue of one, which it fills:
+// the kernel then drops every further SYN, as a broken route does, and a
+// connect waits until its deadline.
+func blackHole(t *testing.T, addr [4]byte, port int) {
+	t.Helper()
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Close(fd) })
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Port: port, Addr: addr}); err != nil {
+		t.Skipf("bind %v:%d: %v", addr, port, err)
+	}
+	if err := syscall.Listen(fd, 0); err != nil {
+		t.Fatal(err)
+	}
+	hole := net.JoinHostPort(net.IP(addr[:]).String(), strconv.Itoa(port))
+	c, err := net.DialTimeout("tcp", hole, time.Second) // fills the queue
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	if c2, err := net.DialTimeout("tcp", hole, 200*time.Millisecond); err == nil {
+		c2.Close()
+		t.Skip("the kernel did not drop the SYN: no black hole here")
+	}
+}
+
+// TestDialEachBlackHole: a name whose first address drops packets (a
+// broken IPv6 route, a dead A record) and whose second answers is probed
+// through the second, as Go's dialer (and so tlskit check) connects: the
+// first address gets its share of the time, not all of it.
+func TestDialEachBlackHole(t *testing.T) {
+	good, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer good.Close()
+	port := good.Addr().(*net.TCPAddr).Port
+	blackHole(t, [4]byte{127, 0, 0, 2}, port)
+	ips := []net.IPAddr{{IP: net.IPv4(127, 0, 0, 2)}, {IP: net.IPv4(127, 0, 0, 1)}}
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
+	defer cancel()
+	start := time.Now()
+	c, err := dialEach(ctx, &net.Dialer{}, "tcp", ips, strconv.Itoa(port))
+	if err != nil {
+		t.Fatalf("dialEach: %v after %v; the second address answers", err, time.Since(start))
+	}
+	defer c.Close()
+	if got := c.RemoteAddr().String(); got != good.Addr().String() {
+		t.Errorf("connected to %s, want %s", got, good.Addr())
+	}
+	if took := time.Since(start); took < 1900*time.Millisecond || took > 2900*time.Millisecond {
+		t.Errorf("connected after %v: the first address should have had 2 s of the 3", took)
+	}
+}
