@@ -35,11 +35,25 @@ var CSVColumns = []string{"target", "address", "server_name", "verdict", "versio
 // CSV writes one row per report for spreadsheets: the header first, then
 // [CSV.Write] for each report. Cells a spreadsheet would run as a formula
 // (starting with =, +, -, @) get a leading quote: a certificate's subject
-// is the server's text.
+// is the server's text. Numbers stay numbers (see csvCell).
 type CSV struct {
 	w   *csv.Writer
 	now func() time.Time
 	hdr bool
+}
+
+// csvCell returns s as a cell a spreadsheet shows as text: one starting
+// with = + - @, a tab or a carriage return (a certificate's subject is the
+// server's to choose) gets a leading quote, as OWASP advises against
+// formula injection; a number (days left, -5 once expired) stays a number.
+func csvCell(s string) string {
+	if s == "" || !strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return s
+	}
+	if _, err := strconv.ParseFloat(s, 64); err == nil {
+		return s
+	}
+	return "'" + s
 }
 
 // NewCSV returns a CSV writer; now is the time days left are counted from
@@ -76,9 +90,7 @@ func (c *CSV) Write(r *diagnose.Report) error {
 		ids(r.Findings, finding.Error), ids(r.Findings, finding.Warning),
 		strconv.FormatFloat(r.DurationMS, 'f', 1, 64)}
 	for i, s := range row {
-		if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-			row[i] = "'" + s
-		}
+		row[i] = csvCell(s)
 	}
 	if err := c.w.Write(row); err != nil {
 		return err
