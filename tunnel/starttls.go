@@ -72,8 +72,8 @@ func StartTLSDial(p starttls.Protocol, target, domain string, dial DialFunc, con
 			raw.Close()
 			return nil, err
 		}
-		tc := tls.Client(raw, cfg)
-		if err := tc.HandshakeContext(ctx); err != nil {
+		tc, err := clientHandshake(ctx, raw, cfg)
+		if err != nil {
 			raw.Close()
 			return nil, err
 		}

@@ -255,7 +255,16 @@ func (r *running) newProxy(log *slog.Logger, m *Metrics) *Proxy {
 		p.Dial = func(ctx context.Context, _ net.Conn) (net.Conn, error) { return dialer.DialContext(ctx, "tcp", target) }
 	} else {
 		p.Dial = func(ctx context.Context, _ net.Conn) (net.Conn, error) {
-			return (&tls.Dialer{NetDialer: &dialer, Config: r.cfg.Load()}).DialContext(ctx, "tcp", target)
+			raw, err := dialer.DialContext(ctx, "tcp", target)
+			if err != nil {
+				return nil, err
+			}
+			tc, err := clientHandshake(ctx, raw, r.cfg.Load())
+			if err != nil {
+				raw.Close()
+				return nil, err
+			}
+			return tc, nil
 		}
 	}
 	return p
