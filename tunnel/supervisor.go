@@ -249,8 +249,7 @@ func (r *running) newProxy(log *slog.Logger, m *Metrics) *Proxy {
 	}
 	if r.svc.Mode == ModeServer {
 		p.Handshake = func(ctx context.Context, c net.Conn) (net.Conn, error) {
-			tc := tls.Server(c, r.cfg.Load())
-			return tc, tc.HandshakeContext(ctx)
+			return serverHandshake(ctx, c, r.cfg.Load())
 		}
 		p.Dial = func(ctx context.Context, _ net.Conn) (net.Conn, error) { return dialer.DialContext(ctx, "tcp", target) }
 	} else {
