@@ -45,7 +45,9 @@ type Supervisor struct {
 	// policy's single pin); nil discards them.
 	Warn io.Writer
 	// Signals makes SIGHUP reload and SIGTERM and SIGINT stop, as a
-	// daemon's signals do.
+	// daemon's signals do. Once stopping, it no longer catches SIGTERM
+	// and SIGINT: another one ends the process at once, by the signal's
+	// default action, rather than waiting for the drain.
 	Signals bool
 
 	reloadOnce sync.Once
@@ -199,6 +201,15 @@ loop:
 		case <-reload:
 			s.reloadAll(started, log)
 		}
+	}
+	if sigs != nil {
+		// Draining: a further SIGTERM or SIGINT ends the process at once,
+		// by its default action (unless someone else catches it), as
+		// README promises; a SIGHUP still does nothing.
+		hup := make(chan os.Signal, 1)
+		signal.Notify(hup, syscall.SIGHUP)
+		defer signal.Stop(hup)
+		signal.Stop(sigs)
 	}
 	log.Info("shutting down", "grace", s.Grace.String())
 	sctx, cancel := context.WithTimeout(context.Background(), s.Grace)

@@ -87,7 +87,8 @@ func newTunnelCmd(stdio base.Stdio) *cobra.Command {
 A refused peer is logged with the finding id tlskit check would print
 (finding=pin.mismatch, finding=cert.expired…). SIGHUP reloads certificates
 and policies, keeping the last good configuration when the new one is bad;
-SIGTERM stops accepting and lets connections drain for --grace.
+SIGTERM stops accepting and lets connections drain for --grace; a second
+SIGTERM or SIGINT ends the process at once.
 
 ` + base.TrustHelp + `
 
