@@ -10,10 +10,13 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/tlskit/tlskit"
 )
 
 // DefaultGrace is how long `tlskit tunnel` lets connections drain when it
@@ -44,6 +47,13 @@ type Supervisor struct {
 	// Warn receives warnings for the person starting the services (a
 	// policy's single pin); nil discards them.
 	Warn io.Writer
+	// Reread, when set, gives the services afresh at every reload (the
+	// config file read again, as stunnel does on SIGHUP). A result that
+	// fails keeps everything as it was, logged and counted; a service's
+	// new policy is used at once; other changes (a new, removed or
+	// changed service) cannot be applied to a running service, and the
+	// log says so: restart to apply them.
+	Reread func() ([]*Service, error)
 	// Signals makes SIGHUP reload and SIGTERM and SIGINT stop, as a
 	// daemon's signals do. Once stopping, it no longer catches SIGTERM
 	// and SIGINT: another one ends the process at once, by the signal's
@@ -58,7 +68,8 @@ type Supervisor struct {
 // running is a started service.
 type running struct {
 	svc    *Service
-	trusts string // what the service trusts, for the log
+	policy func(warn io.Writer) (*tlskit.Policy, error) // svc.Policy, or a reread file's
+	trusts string                                       // what the service trusts, for the log
 	cfg    atomic.Pointer[tls.Config]
 	proxy  *Proxy
 	ln     net.Listener
@@ -73,7 +84,7 @@ type built struct {
 
 // build builds the service's TLS config from its policy.
 func (r *running) build(warn io.Writer) (built, error) {
-	p, err := r.svc.Policy(warn)
+	p, err := r.policy(warn)
 	if err != nil {
 		return built{}, err
 	}
@@ -148,7 +159,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 		if !s.AllowPublicPlaintext && !isLoopback(svc.plaintext()) {
 			return &ConfigError{Service: svc.Name, Err: &PublicPlaintextError{Addr: svc.plaintext()}}
 		}
-		r := &running{svc: svc}
+		r := &running{svc: svc, policy: svc.Policy}
 		b, err := r.build(warn)
 		if err != nil {
 			return &ConfigError{Service: svc.Name, Err: err}
@@ -225,6 +236,35 @@ loop:
 // reloadAll rebuilds every service's config; a service whose new config
 // fails keeps its last good one.
 func (s *Supervisor) reloadAll(started []*running, log *slog.Logger) {
+	if s.Reread != nil {
+		svcs, err := s.Reread()
+		if err != nil {
+			s.metrics.Reloaded(err)
+			log.Error("reload failed; the last good configuration stays", "error", err.Error())
+			return
+		}
+		reread := map[string]*Service{}
+		for _, n := range svcs {
+			reread[n.Name] = n
+		}
+		for _, r := range started {
+			n, ok := reread[r.svc.Name]
+			if !ok {
+				log.Warn("reload: the service is no longer configured; it runs until a restart", "service", r.svc.Name)
+				continue
+			}
+			delete(reread, n.Name)
+			if changed := changedSettings(r.svc, n); len(changed) > 0 {
+				log.Warn("reload: settings changed that apply only after a restart", "service", r.svc.Name, "changed", strings.Join(changed, ","))
+			}
+			r.policy = n.Policy
+		}
+		for _, n := range svcs {
+			if reread[n.Name] != nil {
+				log.Warn("reload: a new service starts only after a restart", "service", n.Name)
+			}
+		}
+	}
 	for _, r := range started {
 		b, err := r.build(io.Discard)
 		s.metrics.Reloaded(err)
@@ -235,6 +275,26 @@ func (s *Supervisor) reloadAll(started []*running, log *slog.Logger) {
 		r.cfg.Store(b.cfg)
 		log.Info("reloaded", "service", r.svc.Name)
 	}
+}
+
+// changedSettings names the settings of a running service that n changes,
+// other than its policy.
+func changedSettings(old, n *Service) []string {
+	var c []string
+	for _, d := range []struct {
+		name string
+		diff bool
+	}{
+		{"mode", old.Mode != n.Mode}, {"listen", old.Listen != n.Listen}, {"target", old.Target != n.Target},
+		{"proxy_protocol", old.ProxyProtocol != n.ProxyProtocol}, {"protocol", old.Protocol != n.Protocol},
+		{"max_conns", old.MaxConns != n.MaxConns}, {"handshake_timeout", old.HandshakeTimeout != n.HandshakeTimeout},
+		{"first_byte_timeout", old.FirstByteTimeout != n.FirstByteTimeout}, {"idle_timeout", old.IdleTimeout != n.IdleTimeout},
+	} {
+		if d.diff {
+			c = append(c, d.name)
+		}
+	}
+	return c
 }
 
 // newProxy builds the proxy of a service; its hooks read the current config.

@@ -37,6 +37,7 @@ type tunnelFlags struct {
 	allowPublicPlain  bool
 	logFormat         string
 	configFile        string
+	reread            func() ([]*tunnel.Service, error) // --config: the file read again at SIGHUP
 }
 
 func (f *tunnelFlags) registerCommon(fs *pflag.FlagSet) {
@@ -86,7 +87,9 @@ func newTunnelCmd(stdio base.Stdio) *cobra.Command {
 
 A refused peer is logged with the finding id tlskit check would print
 (finding=pin.mismatch, finding=cert.expired…). SIGHUP reloads certificates
-and policies, keeping the last good configuration when the new one is bad;
+and policies (and reads --config's file again: changes other than a
+service's policy are logged and need a restart), keeping the last good
+configuration when the new one is bad;
 SIGTERM stops accepting and lets connections drain for --grace; a second
 SIGTERM or SIGINT ends the process at once.
 
@@ -117,6 +120,13 @@ listen); 2 usage error, or a policy or config file that does not load.`,
 			}
 			if f.metrics == "" {
 				f.metrics = c.Metrics
+			}
+			f.reread = func() ([]*tunnel.Service, error) {
+				c, err := tunnel.LoadConfig(f.configFile, limits)
+				if err != nil {
+					return nil, err
+				}
+				return c.Services, nil
 			}
 			return f.run(cmd, stdio, c.Services)
 		},
@@ -219,7 +229,7 @@ func (f *tunnelFlags) run(cmd *cobra.Command, stdio base.Stdio, svcs []*tunnel.S
 	}
 	s := &tunnel.Supervisor{
 		Services: svcs, Metrics: f.metrics, AllowPublicPlaintext: f.allowPublicPlain,
-		Grace: f.grace, Logger: log, Warn: stdio.Err, Signals: true,
+		Grace: f.grace, Logger: log, Warn: stdio.Err, Signals: true, Reread: f.reread,
 	}
 	err = s.Run(cmd.Context())
 	var ce *tunnel.ConfigError
