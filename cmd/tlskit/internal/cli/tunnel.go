@@ -137,7 +137,16 @@ listen); 2 usage error, or a policy or config file that does not load.`,
 		sub := &cobra.Command{
 			Use:   string(mode) + " --listen ADDR --target HOST:PORT [flags]",
 			Short: map[tunnel.Mode]string{tunnel.ModeClient: "Plain TCP in, verified TLS out", tunnel.ModeServer: "TLS in (optionally mTLS), plain TCP out"}[mode],
-			Args:  cobra.NoArgs,
+			Example: map[tunnel.Mode]string{
+				tunnel.ModeClient: `  tlskit tunnel client --listen 127.0.0.1:6379 --target redis.internal:6380 --ca-file corp-root.pem
+  tlskit tunnel client --listen 127.0.0.1:6379 --target 10.0.0.7:6380 --ca-file corp-root.pem   # verifies IP:10.0.0.7
+  tlskit tunnel client --listen 127.0.0.1:8080 --target api.example.com:443 --pin sha256/AAAA… --pin sha256/BBBB…
+  tlskit tunnel client --protocol smtp --listen 127.0.0.1:2525 --target mail.example.com:587`,
+				tunnel.ModeServer: `  tlskit tunnel server --listen :8443 --target 127.0.0.1:8080 --cert server.pem --key server.key
+  tlskit tunnel server --listen :8443 --target 127.0.0.1:8080 --cert server.pem --key server.key --client-ca clients.pem --allow batch.internal
+  tlskit tunnel server --protocol postgres --listen :5433 --target 127.0.0.1:5432 --cert db.pem --key db.key`,
+			}[mode],
+			Args: cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, args []string) error {
 				svc, err := f.service(mode)
 				if err != nil {
