@@ -49,8 +49,14 @@ func (a *auditor) getenv(name string) string {
 	return a.env[name]
 }
 
-// open inspects one virtual path, following symlinks inside the root.
-func (a *auditor) open(vpath string) *file {
+// open inspects one virtual path, following symlinks inside the root,
+// read as a PEM or DER bundle is.
+func (a *auditor) open(vpath string) *file { return a.openAs(vpath, false) }
+
+// openKeystore is open for a Java keystore: JKS, JCEKS or PKCS#12.
+func (a *auditor) openKeystore(vpath string) *file { return a.openAs(vpath, true) }
+
+func (a *auditor) openAs(vpath string, keystore bool) *file {
 	f := &file{path: vpath}
 	if res := a.fs.lstat(vpath); res.err == nil && res.target != "" {
 		f.isLink, f.target = true, res.target
@@ -85,7 +91,11 @@ func (a *auditor) open(vpath string) *file {
 		f.state, f.problem = fileUnreadable, fmt.Sprintf("is a %s, not a regular file (never opened)", describeMode(info.Mode()))
 		return f
 	}
-	if c, ok := a.files[resolved]; ok {
+	key := resolved
+	if keystore {
+		key = "keystore:" + resolved
+	}
+	if c, ok := a.files[key]; ok {
 		f.state, f.content = fileRead, c
 		return f
 	}
@@ -95,13 +105,13 @@ func (a *auditor) open(vpath string) *file {
 		return f
 	}
 	var c *content
-	if IsJavaKeystore(data) {
+	if keystore {
 		c = parseKeystore(data)
 	} else {
 		b, why := parseBundle(data)
 		c = &content{certs: b.Certs, skipped: b.Skipped, noCerts: why}
 	}
-	a.files[resolved] = c
+	a.files[key] = c
 	f.state, f.content = fileRead, c
 	return f
 }
@@ -250,9 +260,19 @@ func splitList(s string) []string {
 }
 
 // parseKeystore reads a Java keystore's certificates as Java's trust
-// manager takes them.
+// manager takes them: JKS, JCEKS, or a PKCS#12 keystore without a
+// password (JDK 18's own cacerts).
 func parseKeystore(data []byte) *content {
-	ders, err := ParseJavaKeystore(data)
+	var ders [][]byte
+	var err error
+	if IsJavaKeystore(data) {
+		ders, err = ParseJavaKeystore(data)
+		if err != nil {
+			err = fmt.Errorf("not read: %w", err)
+		}
+	} else {
+		ders, err = parsePKCS12Trusted(data)
+	}
 	if err != nil {
 		return &content{noCerts: err.Error()}
 	}
@@ -266,7 +286,7 @@ func parseKeystore(data []byte) *content {
 		c.certs = append(c.certs, cert)
 	}
 	if len(c.certs) == 0 && len(ders) == 0 {
-		c.noCerts = "a Java keystore with no certificate"
+		c.noCerts = "a Java keystore with no trusted certificate"
 	}
 	return c
 }

@@ -110,6 +110,22 @@ func (d *discovery) collect() {
 	for _, k := range keystores {
 		d.location(k, KindKeystore, "java: lib/security/cacerts target")
 	}
+	// A JDK's own keystore, when it is not a link to the distribution's:
+	// a JDK unpacked from a tarball, Docker's eclipse-temurin images.
+	if h := a.getenv("JAVA_HOME"); h != "" {
+		d.location(path.Join(h, "lib/security/cacerts"), KindKeystore, "java: $JAVA_HOME/lib/security/cacerts")
+	}
+	d.location(temurinKeystore, KindKeystore, "java: eclipse-temurin images' JDK")
+	if jvms := a.listDir("/usr/lib/jvm"); jvms.exists {
+		for _, n := range jvms.names {
+			for _, rel := range []string{"lib/security/cacerts", "jre/lib/security/cacerts"} {
+				p := path.Join("/usr/lib/jvm", n, rel)
+				if f := a.open(p); f.state != fileMissing && f.state != fileBroken {
+					d.location(p, KindKeystore, "java: /usr/lib/jvm/"+n)
+				}
+			}
+		}
+	}
 }
 
 // location registers a named path, merging paths that resolve to the same
@@ -145,6 +161,9 @@ func (d *discovery) fill(l *Location) {
 	switch l.Kind {
 	case KindBundle, KindKeystore:
 		f := a.open(l.Path)
+		if l.Kind == KindKeystore {
+			f = a.openKeystore(l.Path)
+		}
 		switch f.state {
 		case fileMissing:
 			return
@@ -154,8 +173,9 @@ func (d *discovery) fill(l *Location) {
 		}
 		l.Exists = true
 		if l.Kind == KindKeystore && f.state == fileRead && f.content.noCerts != "" {
-			// A PKCS#12 keystore (Java 9's default type) is not read.
-			l.Problem = "not read: " + f.content.noCerts
+			// Not a keystore Java reads without a password, or none
+			// at all: say so, without a finding about certificates.
+			l.Problem = f.content.noCerts
 			return
 		}
 		d.fileFindings(l.Path, f)
@@ -483,7 +503,7 @@ func (d *discovery) javaSync() {
 		if l.Kind != KindKeystore || !l.Exists || l.Problem != "" {
 			continue
 		}
-		f := d.a.open(l.Path)
+		f := d.a.openKeystore(l.Path)
 		if f.state != fileRead || f.content.noCerts != "" {
 			continue
 		}

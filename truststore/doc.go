@@ -52,9 +52,10 @@
 //
 // # Limits
 //
-// Java keystores are read when they are JKS or JCEKS (Java's cacerts on
-// Debian and Fedora), compared with the system bundle, but not judged as a
-// stack; NSS databases are listed, not read. Name
+// Java keystores are read as Java reads a trust store without a password
+// (JKS, JCEKS, PKCS#12 without encryption) and compared with the system
+// bundle, but not judged as a stack; NSS databases are listed, not read.
+// Name
 // constraints, policies and revocation are not modelled, nor what an
 // application configures for itself.
 package truststore

@@ -2,10 +2,14 @@ package truststore
 
 import (
 	"bytes"
+	"encoding/asn1"
 	"encoding/binary"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"golang.org/x/crypto/cryptobyte"
+	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 )
 
 func vectorCerts(f *testing.F) [][]byte {
@@ -118,7 +122,13 @@ func FuzzParseJavaKeystore(f *testing.F) {
 	f.Add(jks(jksMagic, 3, "X.509"))
 	f.Add(jks(jksMagic, 2, "PGP"))
 	f.Add([]byte{0xfe, 0xed, 0xfe, 0xed, 0, 0, 0, 2, 0xff, 0xff, 0xff, 0xff})
+	f.Add(pkcs12Seed(c.Raw, true))
+	f.Add(pkcs12Seed(c.Raw, false))
 	f.Fuzz(func(t *testing.T, data []byte) {
+		parseKeystore(data)
+		if p12, err := parsePKCS12Trusted(data); err == nil && len(p12) > 0 && len(p12[0]) > len(data) {
+			t.Fatalf("a certificate larger than the keystore")
+		}
 		ders, err := ParseJavaKeystore(data)
 		if err != nil {
 			return
@@ -130,6 +140,49 @@ func FuzzParseJavaKeystore(f *testing.F) {
 		if total > len(data) {
 			t.Fatalf("%d bytes of certificates from %d bytes", total, len(data))
 		}
-		parseKeystore(data)
 	})
+}
+
+// pkcs12Seed is a PKCS#12 keystore without a password holding cert in one
+// certificate bag, with Java's trusted mark or without.
+func pkcs12Seed(cert []byte, trusted bool) []byte {
+	octets := func(b *cryptobyte.Builder, data []byte) {
+		b.AddASN1(cbasn1.Tag(0).ContextSpecific().Constructed(), func(b *cryptobyte.Builder) { b.AddASN1OctetString(data) })
+	}
+	bag := cryptobyte.NewBuilder(nil)
+	bag.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+			b.AddASN1ObjectIdentifier(oidCertBag)
+			b.AddASN1(cbasn1.Tag(0).ContextSpecific().Constructed(), func(b *cryptobyte.Builder) {
+				b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+					b.AddASN1ObjectIdentifier(oidX509Cert)
+					octets(b, cert)
+				})
+			})
+			if trusted {
+				b.AddASN1(cbasn1.SET, func(b *cryptobyte.Builder) {
+					b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+						b.AddASN1ObjectIdentifier(oidJavaTrusted)
+						b.AddASN1(cbasn1.SET, func(b *cryptobyte.Builder) { b.AddASN1ObjectIdentifier(asn1.ObjectIdentifier{2, 5, 29, 37, 0}) })
+					})
+				})
+			}
+		})
+	})
+	safes := cryptobyte.NewBuilder(nil)
+	safes.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+			b.AddASN1ObjectIdentifier(oidData)
+			octets(b, bag.BytesOrPanic())
+		})
+	})
+	pfx := cryptobyte.NewBuilder(nil)
+	pfx.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+		b.AddASN1Int64(3)
+		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+			b.AddASN1ObjectIdentifier(oidData)
+			octets(b, safes.BytesOrPanic())
+		})
+	})
+	return pfx.BytesOrPanic()
 }

@@ -167,3 +167,71 @@ func location(t *testing.T, a *Audit, p string) Location {
 	t.Fatalf("no location %s", p)
 	return Location{}
 }
+
+// TestJDKOwnKeystore: a JDK with a keystore of its own (Docker's
+// eclipse-temurin images; JDK 18 writes it as a PKCS#12 keystore without
+// a password) misses the root an image added with update-ca-certificates.
+// keytool writes that keystore here; the certificates read are those
+// keytool -list lists.
+func TestJDKOwnKeystore(t *testing.T) {
+	f := newFixture(t)
+	keytool := peertest.Need(t, "keytool")
+	dir := t.TempDir()
+	store := filepath.Join(dir, "cacerts")
+	if err := os.WriteFile(filepath.Join(dir, "a.pem"), pemOf(f.rootA.cert), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(keytool, "-J-Dkeystore.pkcs12.certProtectionAlgorithm=NONE", "-J-Dkeystore.pkcs12.macAlgorithm=NONE",
+		"-importcert", "-noprompt", "-storetype", "PKCS12", "-keystore", store, "-storepass", "changeit", "-alias", "a", "-file", filepath.Join(dir, "a.pem"))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("keytool: %v\n%s", err, out)
+	}
+	data, err := os.ReadFile(store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := debian(t, map[string]*x509.Certificate{"Test_Root_A": f.rootA.cert, "Local_Root_B": f.rootB.cert})
+	tr.write("/opt/java/openjdk/lib/security/cacerts", data)
+	a := discover(t, tr, nil)
+	if l := location(t, a, "/opt/java/openjdk/lib/security/cacerts"); len(l.Certs) != 1 || l.Problem != "" {
+		t.Errorf("the JDK's keystore: %d certificates, problem %q; keytool lists 1", len(l.Certs), l.Problem)
+	}
+	wantFinding(t, a.Findings, finding.TruststoreJavaOutOfSync, "/opt/java/openjdk/lib/security/cacerts", "misses 1 of the 2 roots", "not in Java's keystore: Test Root B")
+
+	// JAVA_HOME names another JDK.
+	tr.write("/srv/jdk/lib/security/cacerts", data)
+	a = discover(t, tr, map[string]string{"JAVA_HOME": "/srv/jdk"})
+	wantFinding(t, a.Findings, finding.TruststoreJavaOutOfSync, "/srv/jdk/lib/security/cacerts")
+}
+
+// TestOpenSSLPKCS12Truststore: a PKCS#12 file made by openssl pkcs12 has no
+// Java trusted mark on its certificates, and Java's keytool lists 0
+// entries in it: as a keystore it trusts nothing, and the audit says so.
+func TestOpenSSLPKCS12Truststore(t *testing.T) {
+	f := newFixture(t)
+	openssl := peertest.Need(t, "openssl")
+	keytool := peertest.Need(t, "keytool")
+	dir := t.TempDir()
+	pem, p12 := filepath.Join(dir, "a.pem"), filepath.Join(dir, "a.p12")
+	if err := os.WriteFile(pem, pemOf(f.rootA.cert), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(openssl, "pkcs12", "-export", "-nokeys", "-in", pem, "-certpbe", "NONE", "-nomac", "-passout", "pass:", "-out", p12).CombinedOutput(); err != nil {
+		t.Fatalf("openssl pkcs12: %v\n%s", err, out)
+	}
+	out, err := exec.Command(keytool, "-list", "-keystore", p12, "-storepass", "changeit").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "contains 0 entries") {
+		t.Fatalf("keytool -list does not list 0 entries (%v):\n%s", err, out)
+	}
+	data, err := os.ReadFile(p12)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := debian(t, map[string]*x509.Certificate{"Test_Root_A": f.rootA.cert})
+	tr.write("/etc/ssl/certs/java/cacerts", data)
+	a := discover(t, tr, nil)
+	l := location(t, a, "/etc/ssl/certs/java/cacerts")
+	if len(l.Certs) != 0 || !strings.Contains(l.Problem, "Java trusts none of its 1 certificates") {
+		t.Errorf("%d certificates, problem %q", len(l.Certs), l.Problem)
+	}
+}
