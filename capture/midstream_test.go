@@ -73,7 +73,9 @@ func dropBefore(t *testing.T, in string, first func(sport int, payload []byte) b
 // Alert"; tlskit read them as plaintext, thirteen alerts of garbage each
 // ("unknown(59) unknown(29)"), and said the server closed "after alert"
 // one of them. Without a key log, records of the whole capture said that
-// "the key log has no CLIENT_RANDOM line": no key log was given.
+// "the key log has no CLIENT_RANDOM line": no key log was given. With the
+// capture's own key log, the summary asked whether it was "the key log of
+// another capture"; it is found by the ClientHello, which is not there.
 func TestLiveMidStream(t *testing.T) {
 	if testing.Short() {
 		t.Skip("live capture in -short mode")
@@ -128,6 +130,13 @@ func TestLiveMidStream(t *testing.T) {
 			for _, a := range alerts {
 				if !a.Encrypted || a.Decrypted || a.Description != "" {
 					t.Errorf("%s: the %s's alert reads as %q %q (encrypted %v), want an encrypted alert", k.name, a.From, a.Level, a.Description, a.Encrypted)
+				}
+			}
+			if k.opts.Keys != nil {
+				// The key log is this capture's: it is not to blame.
+				p := strings.Join(res.sum.Problems, "\n")
+				if strings.Contains(p, "another capture") || !strings.Contains(p, "holds the ClientHello of none") {
+					t.Errorf("problems %q", res.sum.Problems)
 				}
 			}
 			if c.ClosedBy == nil || c.ClosedBy.AfterAlert != "" {
