@@ -94,8 +94,13 @@ func (a *auditor) open(vpath string) *file {
 		f.state, f.problem = fileUnreadable, err.Error()
 		return f
 	}
-	b, why := parseBundle(data)
-	c := &content{certs: b.Certs, skipped: b.Skipped, noCerts: why}
+	var c *content
+	if IsJavaKeystore(data) {
+		c = parseKeystore(data)
+	} else {
+		b, why := parseBundle(data)
+		c = &content{certs: b.Certs, skipped: b.Skipped, noCerts: why}
+	}
 	a.files[resolved] = c
 	f.state, f.content = fileRead, c
 	return f
@@ -242,4 +247,26 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// parseKeystore reads a Java keystore's certificates as Java's trust
+// manager takes them.
+func parseKeystore(data []byte) *content {
+	ders, err := ParseJavaKeystore(data)
+	if err != nil {
+		return &content{noCerts: err.Error()}
+	}
+	c := &content{}
+	for i, der := range ders {
+		cert, err := x509.ParseCertificate(der)
+		if err != nil {
+			c.skipped = append(c.skipped, fmt.Sprintf("certificate %d does not parse: %v", i+1, err))
+			continue
+		}
+		c.certs = append(c.certs, cert)
+	}
+	if len(c.certs) == 0 && len(ders) == 0 {
+		c.noCerts = "a Java keystore with no certificate"
+	}
+	return c
 }

@@ -52,7 +52,9 @@
 //
 // # Limits
 //
-// Java keystores and NSS databases are listed, not read. Name
+// Java keystores are read when they are JKS or JCEKS (Java's cacerts on
+// Debian and Fedora), compared with the system bundle, but not judged as a
+// stack; NSS databases are listed, not read. Name
 // constraints, policies and revocation are not modelled, nor what an
 // application configures for itself.
 package truststore

@@ -2,6 +2,7 @@ package truststore
 
 import (
 	"bytes"
+	"encoding/binary"
 	"os"
 	"path/filepath"
 	"testing"
@@ -85,5 +86,50 @@ func FuzzParseBundle(f *testing.F) {
 			// must then fail cleanly, not panic.
 			SubjectHash(c)
 		}
+	})
+}
+
+// FuzzParseJavaKeystore reads Java keystores: never a panic, and the
+// certificates returned are within the input.
+func FuzzParseJavaKeystore(f *testing.F) {
+	c := newCert(f, "Fuzz Root", nil, true, farFuture).cert
+	jks := func(magic uint32, tag uint32, typ string) []byte {
+		b := binary.BigEndian.AppendUint32(nil, magic)
+		b = binary.BigEndian.AppendUint32(b, 2)
+		b = binary.BigEndian.AppendUint32(b, 1)
+		b = binary.BigEndian.AppendUint32(b, tag)
+		b = binary.BigEndian.AppendUint16(b, 4)
+		b = append(b, "root"...)
+		b = binary.BigEndian.AppendUint64(b, 1700000000000)
+		if tag == 1 {
+			b = binary.BigEndian.AppendUint32(b, 3)
+			b = append(b, 1, 2, 3)
+			b = binary.BigEndian.AppendUint32(b, 1)
+		}
+		b = binary.BigEndian.AppendUint16(b, uint16(len(typ)))
+		b = append(b, typ...)
+		b = binary.BigEndian.AppendUint32(b, uint32(len(c.Raw)))
+		b = append(b, c.Raw...)
+		return append(b, make([]byte, 20)...) // the digest
+	}
+	f.Add(jks(jksMagic, 2, "X.509"))
+	f.Add(jks(jceksMagic, 2, "X.509"))
+	f.Add(jks(jksMagic, 1, "X.509"))
+	f.Add(jks(jksMagic, 3, "X.509"))
+	f.Add(jks(jksMagic, 2, "PGP"))
+	f.Add([]byte{0xfe, 0xed, 0xfe, 0xed, 0, 0, 0, 2, 0xff, 0xff, 0xff, 0xff})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		ders, err := ParseJavaKeystore(data)
+		if err != nil {
+			return
+		}
+		total := 0
+		for _, d := range ders {
+			total += len(d)
+		}
+		if total > len(data) {
+			t.Fatalf("%d bytes of certificates from %d bytes", total, len(data))
+		}
+		parseKeystore(data)
 	})
 }
