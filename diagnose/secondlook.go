@@ -434,6 +434,10 @@ func versionMismatch(in Input, f facts, evidence string, c choice) finding.Findi
 		}
 	}
 	switch {
+	case in.SecondLook == nil && !c.answered:
+		// No ClientHello of tlskit's own asked the server (a capture):
+		// all that is known is that it refused what the client offered.
+		fd.Fix = fmt.Sprintf("Which versions the server accepts is not known from this connection, only that it refused %s. Have the client offer TLS 1.2 and 1.3, and enable them on the server (a live check or scan of the server asks it which versions it speaks).", client)
 	case !c.answered || top == 0:
 		fd.Fix = "The server accepted no version from TLS 1.0 to 1.3: it may speak only SSL 3.0, or refuse this client for another reason (its logs say which). Enable TLS 1.2 and 1.3 on the server."
 	case restricted && in.MinVersion != 0 && uint16(top) < in.MinVersion:
