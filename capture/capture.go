@@ -243,6 +243,9 @@ type analyzer struct {
 	opts      Options
 	keys      *keylog.Log
 	keysGiven bool
+	// hellos counts the TLS connections whose ClientHello the capture
+	// holds: only those can be matched with a key log.
+	hellos    int
 	sum       Summary
 	asm       *reassembly.Assembler
 	done      []*conn // connections ended during the last assembler call
@@ -410,7 +413,11 @@ func (a *analyzer) finish() error {
 	if a.tunnels > 0 {
 		a.sum.Problems = append(a.sum.Problems, fmt.Sprintf("%d packets are tunnels (IP in IP or GRE), which tlskit does not look into: TLS connections inside them are not reported, and connection numbers may differ from Wireshark's tcp.stream and udp.stream", a.tunnels))
 	}
-	if a.keysGiven && a.keys.Len() > 0 && a.sum.Keyed == 0 && a.sum.Connections > 0 {
+	switch {
+	case !a.keysGiven || a.keys.Len() == 0 || a.sum.Keyed > 0 || a.sum.Connections == 0:
+	case a.hellos == 0:
+		a.sum.Problems = append(a.sum.Problems, fmt.Sprintf("the capture holds the ClientHello of none of its %d TLS connections (it starts after them), and a key log is found by the ClientHello's random: it cannot decrypt them", a.sum.Connections))
+	default:
 		a.sum.Problems = append(a.sum.Problems, fmt.Sprintf("the key log has no secrets for any of the %d TLS connections in this capture: is it the key log of another capture?", a.sum.Connections))
 	}
 	return a.err
@@ -453,6 +460,9 @@ func (a *analyzer) report(c *conn) {
 	}
 	rep := c.analyse(a, tr)
 	a.sum.Connections++
+	if tr.ClientRandom != nil {
+		a.hellos++
+	}
 	if rep.keyed {
 		a.sum.Keyed++
 	}

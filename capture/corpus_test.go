@@ -199,6 +199,42 @@ func TestEarlyDataNeedsItsSecret(t *testing.T) {
 	}
 }
 
+// TestFinishedAfterHalfRTTTickets: in the 0-RTT connection of
+// tls13-rfc8446.pcap the server sends its NewSessionTickets right after its
+// Finished, before the client's EndOfEarlyData and Finished reach it. Those
+// tickets are post-handshake messages, not part of the transcript the
+// client's Finished covers (RFC 8446 §4.4.1, §4.6.1). The server verified
+// that Finished (it must, §4.4.4) and answered GET /second after it, as
+// Wireshark's test suite expects (frames 12 and 13): both Finished messages
+// match, and nothing blames the key log.
+func TestFinishedAfterHalfRTTTickets(t *testing.T) {
+	dir := peertest.Corpus(t, "wireshark")
+	res := analyze(t, filepath.Join(dir, "captures/tls13-rfc8446.pcap"), filepath.Join(dir, "keys/tls13-rfc8446.keys"), Options{})
+	if len(res.conns) != 2 {
+		t.Fatalf("%d connections, want 2", len(res.conns))
+	}
+	for _, c := range res.conns {
+		n := 0
+		for _, e := range c.Transcript {
+			if e.Type != "finished" {
+				continue
+			}
+			n++
+			for _, f := range e.Fields {
+				if f.Name == "verify_data" && !strings.Contains(f.Value, "matches the handshake messages") {
+					t.Errorf("tcp.stream %d: the %s's Finished: %s", c.Index, e.From, f.Value)
+				}
+			}
+		}
+		if n != 2 {
+			t.Errorf("tcp.stream %d: %d Finished messages, want 2", c.Index, n)
+		}
+		if len(c.Problems) != 0 {
+			t.Errorf("tcp.stream %d: problems %q", c.Index, c.Problems)
+		}
+	}
+}
+
 // TestRetransmission: the record of retrans-tls.pcap starts in a
 // retransmitted segment (tshark's second pass: frame 2, length 16); the
 // connection is picked up mid-stream.

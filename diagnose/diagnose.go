@@ -534,7 +534,14 @@ func serverAlertFinding(in Input, f facts, a *transcript.Event) (finding.Finding
 			}
 		}
 		if f.serverHello == nil && (a.AlertCode == 40 || a.AlertCode == 71) {
-			return noSharedCipher(f, evidence), true
+			fd := noSharedCipher(f, evidence)
+			if c := in.SecondLook.choice(); in.SecondLook != nil && in.SecondLook.Transcript != nil && !c.answered && c.alert != nil {
+				// The widest hello was refused too: not a suite this
+				// client lacks, but nothing the server can use at all.
+				fd.Title = "The server refuses every ClientHello: nothing a client can offer is acceptable to it, as it is configured now"
+				fd.Fix = NothingUsableFix
+			}
+			return fd, true
 		}
 	}
 	return finding.Finding{ID: finding.ProtocolAlert, Severity: finding.Error,
@@ -636,6 +643,11 @@ func clientCertRejected(f facts, evidence string, a *transcript.Event) finding.F
 		Fix:      fix,
 		Evidence: cas}
 }
+
+// NothingUsableFix is the fix of protocol.no-shared-cipher when the server
+// refuses even a hello that offers every suite, group and signature
+// scheme: the server, not the client, lacks something to negotiate with.
+const NothingUsableFix = "The server has nothing it can negotiate with: its cipher list, signature algorithms or security level exclude its own certificate (an RSA certificate with only ECDSA suites, or the reverse), or it has no certificate for this name. Its logs say which (OpenSSL logs \"no shared cipher\"); `openssl ciphers -v` on the server lists the suites it allows."
 
 func noSharedCipher(f facts, evidence string) finding.Finding {
 	detail := evidence + " The server answered the ClientHello with an alert and no ServerHello, so it found nothing acceptable in it: usually no common cipher suite (or no common group or signature algorithm)."

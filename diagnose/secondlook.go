@@ -36,6 +36,9 @@ type SecondLook struct {
 type VersionTry struct {
 	Version  wire.Version
 	Accepted bool
+	// AlertCode is the fatal alert the server refused it with (70 is
+	// protocol_version); 0 when it sent none.
+	AlertCode int
 }
 
 // LookSummary is the report's account of a second look.
@@ -257,10 +260,10 @@ func secondLookFinding(in Input, f facts, evidence string) (fd finding.Finding, 
 		if c.alert == nil {
 			return fd, false, " " + lookIntro + "; the server did not answer it either."
 		}
-		if len(l.Versions) > 0 && !slices.ContainsFunc(l.Versions, func(v VersionTry) bool { return v.Accepted }) || c.alert.AlertCode == 70 {
+		if c.alert.AlertCode == 70 || l.versionRefused() {
 			return versionMismatch(in, f, evidence, c), true, ""
 		}
-		return fd, false, fmt.Sprintf(" %s, and the server refused that too (alert %s): it accepts nothing a TLS 1.0 to 1.3 client can offer, as it is configured now.", lookIntro, c.alert.Description)
+		return fd, false, fmt.Sprintf(" %s, and the server refused that too (alert %s): it accepts nothing a TLS 1.0 to 1.3 client can offer, as it is configured now.%s", lookIntro, c.alert.Description, l.otherRefusals())
 	}
 	if !slices.Contains(offered, c.version) {
 		return versionMismatch(in, f, evidence, c), true, ""
@@ -431,6 +434,10 @@ func versionMismatch(in Input, f facts, evidence string, c choice) finding.Findi
 		}
 	}
 	switch {
+	case in.SecondLook == nil && !c.answered:
+		// No ClientHello of tlskit's own asked the server (a capture):
+		// all that is known is that it refused what the client offered.
+		fd.Fix = fmt.Sprintf("Which versions the server accepts is not known from this connection, only that it refused %s. Have the client offer TLS 1.2 and 1.3, and enable them on the server (a live check or scan of the server asks it which versions it speaks).", client)
 	case !c.answered || top == 0:
 		fd.Fix = "The server accepted no version from TLS 1.0 to 1.3: it may speak only SSL 3.0, or refuse this client for another reason (its logs say which). Enable TLS 1.2 and 1.3 on the server."
 	case restricted && in.MinVersion != 0 && uint16(top) < in.MinVersion:
@@ -456,6 +463,65 @@ func lowOr(low, top wire.Version) wire.Version {
 		return low
 	}
 	return top
+}
+
+// versionRefused reports whether the versions offered alone show that the
+// server refuses versions: none accepted, at least one refused with
+// protocol_version (the alert a server sends for a version it does not
+// speak), and none refused with another alert. A version refused with
+// handshake_failure got past the version: the server speaks it and
+// refuses something else in the hello.
+func (l *SecondLook) versionRefused() bool {
+	if len(l.Versions) == 0 {
+		return false
+	}
+	other := slices.ContainsFunc(l.Versions, func(v VersionTry) bool { return v.Accepted || v.AlertCode != 0 && v.AlertCode != 70 })
+	return !other && slices.ContainsFunc(l.Versions, func(v VersionTry) bool { return v.AlertCode == 70 })
+}
+
+// otherRefusals says, when the versions offered alone were all refused but
+// not all for the version, how the server refused each: a sentence of
+// evidence; "" when no version was tried, one was accepted, or
+// versionRefused.
+func (l *SecondLook) otherRefusals() string {
+	if len(l.Versions) == 0 || l.versionRefused() || slices.ContainsFunc(l.Versions, func(v VersionTry) bool { return v.Accepted }) {
+		return ""
+	}
+	var order []string
+	byHow := map[string][]string{}
+	var spoken []string
+	for _, v := range l.Versions {
+		how := "closing without an alert"
+		switch v.AlertCode {
+		case 0:
+		case 70:
+			how = "protocol_version"
+		default:
+			how = wire.AlertDescription(v.AlertCode).String()
+			spoken = append(spoken, v.Version.String())
+		}
+		if _, ok := byHow[how]; !ok {
+			order = append(order, how)
+		}
+		byHow[how] = append(byHow[how], v.Version.String())
+	}
+	parts := make([]string, len(order))
+	for i, how := range order {
+		parts[i] = fmt.Sprintf("%s with %s", versionList(byHow[how]), how)
+	}
+	s := " Offered one at a time, the server refused " + listAnd(parts)
+	if len(spoken) == 0 {
+		return s + ", never with protocol_version, so nothing says the version is the cause."
+	}
+	return s + fmt.Sprintf(": an alert other than protocol_version means it speaks %s and refuses something else in the hello.", versionList(spoken))
+}
+
+// listAnd joins phrases as "a", "a and b", "a, b and c".
+func listAnd(p []string) string {
+	if len(p) <= 1 {
+		return strings.Join(p, "")
+	}
+	return strings.Join(p[:len(p)-1], ", ") + " and " + p[len(p)-1]
 }
 
 func (l *SecondLook) versions() []VersionTry {

@@ -255,6 +255,7 @@ const (
 	TruststoreUnreadable          = "truststore.unreadable"
 	TruststoreNotACertificate     = "truststore.not-a-certificate"
 	TruststoreEnvOverride         = "truststore.env-override"
+	TruststoreJavaOutOfSync       = "truststore.java-out-of-sync" // Java's keystore and the system bundle hold different roots
 )
 
 // Tidy makes the prose of fs read as sentences: Title, Detail and Fix start

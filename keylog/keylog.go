@@ -484,28 +484,43 @@ func (l *Log) Merge(o *Log) {
 	}
 }
 
+// MaxLineErrors is the number of bad lines [Parse] describes one by one;
+// past it, it only counts them, so that a file that is no key log at all
+// (a capture, a binary given by mistake) costs neither memory nor a
+// warning per line.
+const MaxLineErrors = 20
+
 // Parse reads a key log. It keeps every good line; if some lines are bad it
 // returns the Log of the good ones together with an error joining one
-// [*LineError] per bad line (use errors.As, or range over Unwrap() []error).
-// An error reading r is returned wrapped, with the lines read so far.
+// [*LineError] per bad line (use errors.As, or range over Unwrap() []error)
+// for the first [MaxLineErrors] of them, and then one error that counts
+// the others. An error reading r is returned wrapped, with the lines read
+// so far.
 func Parse(r io.Reader) (*Log, error) {
 	l := new(Log)
 	var errs []error
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 4096), 1<<20)
-	n := 0
+	n, more := 0, 0
 	for sc.Scan() {
 		n++
 		if l.parseFast(sc.Bytes()) {
 			continue
 		}
 		if err := l.parseLine(sc.Text()); err != nil {
+			if len(errs) >= MaxLineErrors {
+				more++
+				continue
+			}
 			text := sc.Text()
 			if len(text) > 120 {
 				text = text[:120] + "…"
 			}
 			errs = append(errs, &LineError{Line: n, Text: text, Reason: err.Error()})
 		}
+	}
+	if more > 0 {
+		errs = append(errs, fmt.Errorf("keylog: %d more bad lines after line %d, not listed (ignored)", more, errs[len(errs)-1].(*LineError).Line))
 	}
 	if err := sc.Err(); err != nil {
 		errs = append(errs, fmt.Errorf("keylog: reading after line %d: %w", n, err))

@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"math/big"
 	"os"
 	"path/filepath"
@@ -105,6 +106,40 @@ func TestParseLenient(t *testing.T) {
 	}
 	if got := len(l.ClientRandoms()); got != 1 {
 		t.Errorf("ClientRandoms = %d, want 1", got)
+	}
+}
+
+// TestParseNotAKeyLog: a file that is no key log (a capture given as
+// --keylog, or any binary) has a bad "line" every few dozen bytes; Parse
+// describes the first MaxLineErrors and counts the rest, so that neither
+// its errors nor the warnings made of them grow with the file. A good line
+// among them still counts.
+func TestParseNotAKeyLog(t *testing.T) {
+	var in bytes.Buffer
+	junk := make([]byte, 64)
+	for i := range 20000 {
+		for j := range junk {
+			junk[j] = byte(i*31 + j*7)
+		}
+		junk[0] = 0x01 // never a comment or a blank line
+		in.Write(bytes.ReplaceAll(junk, []byte{'\n'}, []byte{' '}))
+		in.WriteByte('\n')
+	}
+	in.WriteString("CLIENT_RANDOM " + strings.Repeat("ab", 32) + " " + strings.Repeat("00", 48) + "\n")
+	l, err := Parse(&in)
+	if l.Len() != 1 {
+		t.Errorf("Len = %d, want 1", l.Len())
+	}
+	errs := err.(interface{ Unwrap() []error }).Unwrap()
+	if len(errs) != MaxLineErrors+1 {
+		t.Fatalf("%d errors, want %d and one that counts the rest", len(errs), MaxLineErrors+1)
+	}
+	var le *LineError
+	if !errors.As(errs[MaxLineErrors-1], &le) || errors.As(errs[MaxLineErrors], &le) {
+		t.Errorf("errors %d and %d: %v, %v", MaxLineErrors-1, MaxLineErrors, errs[MaxLineErrors-1], errs[MaxLineErrors])
+	}
+	if want := fmt.Sprintf("%d more bad lines after line %d", 20000-MaxLineErrors, MaxLineErrors); !strings.Contains(errs[MaxLineErrors].Error(), want) {
+		t.Errorf("last error %q, want %q", errs[MaxLineErrors], want)
 	}
 }
 

@@ -438,6 +438,31 @@ func TestOpenSSLProtocolFindings(t *testing.T) {
 			t.Errorf("openssl s_client connected to a 3DES-only server:\n%s", out)
 		}
 	})
+	t.Run("nothing-usable", func(t *testing.T) {
+		t.Parallel()
+		// A TLS 1.2 server whose one suite is for ECDSA certificates and
+		// whose certificate has an RSA key: it refuses every client with
+		// handshake_failure (openssl s_client too). It speaks TLS 1.2
+		// (it refuses the other versions with protocol_version): tlskit
+		// called this a version mismatch, "the server speaks none of
+		// them", and told the user to enable TLS 1.2.
+		leaf := w.leaf(t, "nothing.peer.test", lab.LeafOptions{KeyType: lab.RSA})
+		addr := w.openssl(t, "nothing", leaf, inter, "-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-GCM-SHA256")
+		rep := w.check(t, addr, "nothing.peer.test")
+		expect(t, rep, diagnose.Failed, finding.ProtocolNoSharedCipher, finding.Error)
+		if finding.Has(rep.Findings, finding.ProtocolVersionMismatch) {
+			t.Errorf("a TLS 1.2 server reported as sharing no version")
+		}
+		f := findingOf(rep, finding.ProtocolNoSharedCipher)
+		for _, s := range []string{"refuses every ClientHello", "TLS 1.0, 1.1 and 1.3 with protocol_version", "TLS 1.2 with handshake_failure", "speaks TLS 1.2", "no shared cipher"} {
+			if !strings.Contains(f.Title+" "+f.Detail+" "+f.Fix, s) {
+				t.Errorf("the finding does not say %q:\n%s\n%s\n%s", s, f.Title, f.Detail, f.Fix)
+			}
+		}
+		if ok, out := sClientConnects(t, addr, "nothing.peer.test", w.files.Root); ok {
+			t.Errorf("openssl s_client connected to a server with no usable suite:\n%s", out)
+		}
+	})
 	t.Run("unrecognized-name", func(t *testing.T) {
 		t.Parallel()
 		other := w.leaf(t, "known.peer.test", lab.LeafOptions{})

@@ -468,7 +468,14 @@ func secondLook(ctx context.Context, t lookTarget, first *transcript.Transcript)
 			continue // silence accepts nothing and refuses nothing
 		}
 		got, hrr := serverVersion(one)
-		l.Versions = append(l.Versions, diagnose.VersionTry{Version: wire.Version(v), Accepted: got == wire.Version(v) || hrr && v == uint16(wire.VersionTLS13)})
+		try := diagnose.VersionTry{Version: wire.Version(v), Accepted: got == wire.Version(v) || hrr && v == uint16(wire.VersionTLS13)}
+		for _, a := range one.Alerts() {
+			if a.From == transcript.Server && a.Level == "fatal" {
+				try.AlertCode = a.AlertCode
+				break
+			}
+		}
+		l.Versions = append(l.Versions, try)
 	}
 	return l
 }

@@ -452,7 +452,8 @@ func FindingsWidth(w io.Writer, fs []finding.Finding, width int) {
 }
 
 // wrap breaks s into lines of at most width runes, at spaces; a word
-// longer than a line is broken.
+// longer than a line is broken after its last ':' or '/' that fits (a
+// fingerprint between two bytes, a path between two names), else anywhere.
 func wrap(s string, width int) string {
 	var b strings.Builder
 	line := 0
@@ -474,12 +475,27 @@ func wrap(s string, width int) string {
 				line = len(r)
 				break
 			}
-			b.WriteString(string(r[:width]))
-			r = r[width:]
-			line = width
+			cut := width
+			if i := lastIndexAny(r[:width], ":/"); i >= width/2 {
+				cut = i + 1
+			}
+			b.WriteString(string(r[:cut]))
+			r = r[cut:]
+			line = cut
 		}
 	}
 	return b.String()
+}
+
+// lastIndexAny returns the index of the last rune of r that is in chars,
+// or -1.
+func lastIndexAny(r []rune, chars string) int {
+	for i := len(r) - 1; i >= 0; i-- {
+		if strings.ContainsRune(chars, r[i]) {
+			return i
+		}
+	}
+	return -1
 }
 
 func indent(s, prefix string) string {

@@ -44,6 +44,22 @@ func TestWrapKeepsEverything(t *testing.T) {
 	}
 }
 
+// TestWrapFingerprint: a fingerprint longer than a line breaks between two
+// bytes, never inside one ("…:72:1" then "0" before).
+func TestWrapFingerprint(t *testing.T) {
+	fp := "EA:43:BA:7F:37:E4:E2:38:75:35:6E:FD:89:D5:27:A6:B2:03:0B:3C:5F:20:69:4C:2A:16:64:80:90:77:72:10"
+	for width := 20; width < len(fp); width++ {
+		for _, l := range strings.Split(wrap("- "+fp, width), "\n") {
+			if n := utf8.RuneCountInString(l); n > width {
+				t.Errorf("width %d: a line of %d: %q", width, n, l)
+			}
+			if l != "-" && !strings.HasSuffix(l, ":") && !strings.HasSuffix(fp, l) {
+				t.Errorf("width %d: a line ends inside a byte: %q", width, l)
+			}
+		}
+	}
+}
+
 // TestReportWidth renders a report with long names, fields and findings at
 // several widths: no line is wider than asked (the head line that repeats
 // the target aside).

@@ -700,3 +700,31 @@ func TestCertificatesRealServer(t *testing.T) {
 		t.Errorf("served %v: without SNI the RSA chain, with SNI localhost the ECDSA one", served)
 	}
 }
+
+// TestNothingUsableRealServer: a TLS 1.2 server whose one suite is for
+// ECDSA certificates and whose certificate has an RSA key refuses every
+// hello, the TLS 1.2 ones with handshake_failure and the other versions
+// with protocol_version (openssl s_server). The scan said "the server
+// accepted no SSL or TLS version" (protocol.version-mismatch); it speaks
+// TLS 1.2 and can use none of it.
+func TestNothingUsableRealServer(t *testing.T) {
+	p := newTestPKI(t)
+	addr := opensslCase(func(p *testPKI) []string {
+		return []string{"-cert", p.rsaCert, "-key", p.rsaKey, "-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-GCM-SHA256"}
+	})(t, p)
+	rep, err := Run(context.Background(), Options{Address: addr, ServerName: "localhost", Verifier: p.verifier, NoClients: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pr := range rep.Protocols {
+		if pr.Accepted {
+			t.Errorf("%s accepted: %s", pr.Version, pr.Answer)
+		}
+	}
+	wantFindings(t, rep, []string{finding.ProtocolNoSharedCipher}, []string{finding.ProtocolVersionMismatch})
+	for _, f := range rep.Findings {
+		if f.ID == finding.ProtocolNoSharedCipher && !strings.Contains(f.Title, "speaks TLS 1.2 but accepts no ClientHello") {
+			t.Errorf("the finding does not say the server speaks TLS 1.2: %s", f.Title)
+		}
+	}
+}

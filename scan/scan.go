@@ -317,8 +317,18 @@ func (s *scanner) unreachable() {
 	rep := s.rep
 	var ev []string
 	timeouts, notTLS, sniffed := 0, 0, ""
+	var spoken []wire.Version // refused, but not for the version
 	for _, r := range s.versionResults {
 		ev = append(ev, fmt.Sprintf("probe %d: %s", r.probe, r.answer()))
+		if r.alert != nil && r.alert.Description != 70 && r.hello != nil {
+			// A TLS server refuses a version it does not speak with
+			// protocol_version; another alert came after the version.
+			// Not SSL 3.0: OpenSSL 3, which has none, refuses it with
+			// handshake_failure.
+			if vs := r.hello.OfferedVersions(); len(vs) == 1 && vs[0] >= wire.VersionTLS10 && vs[0] <= wire.VersionTLS13 {
+				spoken = append(spoken, vs[0])
+			}
+		}
 		switch {
 		case r.closed == "timeout":
 			timeouts++
@@ -361,6 +371,17 @@ func (s *scanner) unreachable() {
 			Detail:   "Every probe's ClientHello was answered with bytes that are not TLS records.",
 			Fix:      "Scan the TLS port of the service (SMTPS 465, IMAPS 993, HTTPS 443…), or, for a protocol that upgrades to TLS in band, scan with its STARTTLS upgrade.",
 			Evidence: ev, Setting: finding.SettingStartTLS}
+	case len(spoken) > 0:
+		slices.Sort(spoken)
+		names := make([]string, len(spoken))
+		for i, v := range spoken {
+			names[i] = v.String()
+		}
+		f = finding.Finding{ID: finding.ProtocolNoSharedCipher, Severity: finding.Error,
+			Title:    fmt.Sprintf("The server speaks %s but accepts no ClientHello: nothing a client can offer is acceptable to it, as it is configured now", strings.Join(names, ", ")),
+			Detail:   fmt.Sprintf("Every protocol version probe failed. The server refused %s with an alert other than protocol_version (the alert for a version it does not speak), after a hello that offered every cipher suite, group and signature scheme of that version; the probes' answers are listed.", strings.Join(names, ", ")),
+			Fix:      diagnose.NothingUsableFix,
+			Evidence: ev}
 	}
 	rep.Findings = append(rep.Findings, f)
 }

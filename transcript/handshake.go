@@ -34,6 +34,11 @@ type handshakeState struct {
 	ticket        []byte             // the session ticket a TLS 1.2 ClientHello offered
 	hsLog         handshakeLog       // the messages the session hash or the TLS 1.3 transcript hash covers
 	finished13    bool               // the TLS 1.3 client Finished was seen: the handshake transcript is complete
+	// serverFinished13 says the TLS 1.3 server Finished was seen: the
+	// server's later messages (NewSessionTicket, KeyUpdate) are
+	// post-handshake, not in the transcript, even when they come before
+	// the client's Finished (half-RTT tickets after 0-RTT).
+	serverFinished13 bool
 }
 
 // content dispatches the plaintext of a record by its content type.
@@ -148,7 +153,7 @@ func (d *Decoder) message(dir *direction, base Event, msg wire.Message, hashed [
 	if f, ok := msg.(*wire.Finished); ok && d.tls13 && !d.dtls {
 		d.checkFinished(dir, &e, f)
 	}
-	if !d.finished13 {
+	if !d.finished13 && !(dir.side == Server && d.serverFinished13) {
 		d.hsLog.add(hashed)
 	}
 
@@ -220,6 +225,9 @@ func (d *Decoder) message(dir *direction, base Event, msg wire.Message, hashed [
 		if d.tls13 && dir.side == Client {
 			d.finished13 = true // later messages are not in the transcript
 			d.hsLog.reset()
+		}
+		if d.tls13 && dir.side == Server {
+			d.serverFinished13 = true
 		}
 		if d.tls13 {
 			// The side's next records use its application traffic secret.

@@ -86,7 +86,7 @@ func (d *Decoder) opener13(suite uint16, secret []byte) (*keysched.Opener, error
 // noKey explains why a record of dir cannot be opened.
 func (d *Decoder) noKey(dir *direction) error {
 	switch {
-	case d.opts.Keys == nil:
+	case d.opts.Keys == nil || d.opts.Keys.Len() == 0:
 		return errors.New("encrypted; give a key log to decrypt it")
 	case d.clientRandom == nil:
 		return errors.New("encrypted; no ClientHello was seen, so the key log entry cannot be found")

@@ -81,6 +81,15 @@ func (d *Decoder) record(dir *direction, t time.Time, hdr wire.RecordHeader, hea
 		dir.protection.recordsLost()
 		d.problem("the %s's ChangeCipherSpec was in the bytes missing from the capture; its records after them are taken as protected", dir.side)
 	}
+	if !dir.encrypted && !d.dtls && d.clientRandom == nil && d.serverRandom == nil &&
+		(hdr.Type == wire.ContentApplicationData || hdr.Type == wire.ContentAlert && hdr.Length != 2) {
+		// No hello was seen (the capture starts mid-connection), yet this
+		// side sends application data, which only follows a key change,
+		// or an alert that is not the 2 bytes of a plaintext one (as
+		// Wireshark reads it: "Encrypted Alert"): its records are
+		// protected from here on.
+		dir.encrypted = true
+	}
 	protected := dir.encrypted
 	if !protected && hdr.Type == wire.ContentApplicationData {
 		// TLS 1.3 protects every record under the application_data outer

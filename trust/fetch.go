@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/x509"
-	"encoding/asn1"
 	"errors"
 	"fmt"
 	"io"
@@ -12,9 +11,6 @@ import (
 	"net/url"
 	"strings"
 	"time"
-
-	"golang.org/x/crypto/cryptobyte"
-	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 
 	"github.com/tlskit/tlskit/finding"
 	"github.com/tlskit/tlskit/truststore"
@@ -246,34 +242,15 @@ func parseFetchedCerts(body []byte) ([]*x509.Certificate, error) {
 	return parsePKCS7Certs(body)
 }
 
-// oidSignedData is PKCS#7 signedData.
-var oidSignedData = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 2}
-
 // parsePKCS7Certs reads the certificates of a degenerate PKCS#7 SignedData.
 func parsePKCS7Certs(der []byte) ([]*x509.Certificate, error) {
-	s := cryptobyte.String(der)
-	var ci, content, sd cryptobyte.String
-	var oid asn1.ObjectIdentifier
-	if !s.ReadASN1(&ci, cbasn1.SEQUENCE) || !ci.ReadASN1ObjectIdentifier(&oid) || !oid.Equal(oidSignedData) ||
-		!ci.ReadASN1(&content, cbasn1.Tag(0).ContextSpecific().Constructed()) || !content.ReadASN1(&sd, cbasn1.SEQUENCE) {
-		return nil, errors.New("not PKCS#7 signedData")
+	ders, err := truststore.PKCS7Certificates(der)
+	if err != nil {
+		return nil, err
 	}
-	var version int64
-	if !sd.ReadASN1Integer(&version) || !sd.SkipASN1(cbasn1.SET) || !sd.SkipASN1(cbasn1.SEQUENCE) {
-		return nil, errors.New("malformed PKCS#7 signedData")
-	}
-	var certs cryptobyte.String
-	var present bool
-	if !sd.ReadOptionalASN1(&certs, &present, cbasn1.Tag(0).ContextSpecific().Constructed()) || !present {
-		return nil, errors.New("PKCS#7 without certificates")
-	}
-	var out []*x509.Certificate
-	for !certs.Empty() {
-		var one cryptobyte.String
-		if !certs.ReadASN1Element(&one, cbasn1.SEQUENCE) {
-			return nil, errors.New("malformed certificate in PKCS#7")
-		}
-		c, err := x509.ParseCertificate(one)
+	out := make([]*x509.Certificate, 0, len(ders))
+	for _, d := range ders {
+		c, err := x509.ParseCertificate(d)
 		if err != nil {
 			return nil, err
 		}

@@ -47,6 +47,8 @@ func FuzzParseChain(f *testing.F) {
 	f.Add([]byte("-----BEGIN CERTIFICATE-----\nMAA=\n-----END CERTIFICATE-----\n"))
 	f.Add([]byte("-----BEGIN PRIVATE KEY-----\nMAA=\n-----END PRIVATE KEY-----\n"))
 	f.Add([]byte{0x30, 0x80})
+	f.Add(pkcs7Seed(l.leaf.cert.Raw))
+	f.Add(pem.EncodeToMemory(&pem.Block{Type: "PKCS7", Bytes: pkcs7Seed(l.leaf.cert.Raw)}))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		ders, err := ParseChain(data, "fuzz.pem")
 		if err != nil {
@@ -120,12 +122,9 @@ func FuzzOCSPStaple(f *testing.F) {
 	})
 }
 
-// FuzzPKCS7 parses what an AIA URL may serve.
-func FuzzPKCS7(f *testing.F) {
-	l := newFuzzLab(f)
-	f.Add(l.inter.cert.Raw)
-	f.Add(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: l.inter.cert.Raw}))
-	certsSet := append([]byte{0xa0, 0x82, byte(len(l.inter.cert.Raw) >> 8), byte(len(l.inter.cert.Raw))}, l.inter.cert.Raw...)
+// pkcs7Seed is a certs-only PKCS#7 SignedData holding one certificate.
+func pkcs7Seed(cert []byte) []byte {
+	certsSet := append([]byte{0xa0, 0x82, byte(len(cert) >> 8), byte(len(cert))}, cert...)
 	sd, _ := asn1.Marshal(struct {
 		Version int
 		Digests asn1.RawValue
@@ -135,8 +134,16 @@ func FuzzPKCS7(f *testing.F) {
 	p7, _ := asn1.Marshal(struct {
 		Type    asn1.ObjectIdentifier
 		Content asn1.RawValue `asn1:"explicit,tag:0"`
-	}{oidSignedData, asn1.RawValue{FullBytes: sd}})
-	f.Add(p7)
+	}{asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 2}, asn1.RawValue{FullBytes: sd}})
+	return p7
+}
+
+// FuzzPKCS7 parses what an AIA URL may serve.
+func FuzzPKCS7(f *testing.F) {
+	l := newFuzzLab(f)
+	f.Add(l.inter.cert.Raw)
+	f.Add(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: l.inter.cert.Raw}))
+	f.Add(pkcs7Seed(l.inter.cert.Raw))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		cs, err := parseFetchedCerts(data)
 		if err == nil {

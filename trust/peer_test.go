@@ -1,18 +1,24 @@
 package trust
 
 import (
+	"bytes"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"os/exec"
+	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
 	"golang.org/x/crypto/ocsp"
 
 	"github.com/tlskit/tlskit/finding"
+	"github.com/tlskit/tlskit/truststore"
 
 	"github.com/tlskit/tlskit/internal/peertest"
 )
@@ -247,5 +253,86 @@ func TestVerifyIDN(t *testing.T) {
 	}
 	if res := l.policy().Check(Request{Chain: certs(leaf, l.inter), Name: "bucher.example", Time: t0}); res.Trusted || !finding.Has(res.Findings, finding.NameMismatch) {
 		t.Errorf("bucher.example (no umlaut) trusted for xn--bcher-kva.example")
+	}
+}
+
+// TestPKCS7Bundle: ParseChain reads the PKCS#7 bundles openssl crl2pkcs7
+// writes (.p7b, PEM and DER), with the certificates in the order
+// openssl pkcs7 -print_certs lists them, the leaf put first whatever its
+// place in the bundle. Before, a PEM bundle was "holds a PKCS7 but no
+// CERTIFICATE" and a DER one was read as one certificate that does not
+// parse (cert.unparseable).
+func TestPKCS7Bundle(t *testing.T) {
+	openssl := peertest.Need(t, "openssl")
+	l := newLab(t)
+	dir := t.TempDir()
+	write := func(name string, ns ...*node) string {
+		var b []byte
+		for _, c := range certs(ns...) {
+			b = append(b, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})...)
+		}
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	for _, tc := range []struct {
+		name  string
+		nodes []*node // in the bundle, in this order
+	}{
+		{"leaf-first", []*node{l.leaf, l.inter, l.root}},
+		{"root-first", []*node{l.root, l.inter, l.leaf}},
+		{"leaf-last", []*node{l.inter, l.leaf}},
+	} {
+		in := write(tc.name+".pem", tc.nodes...)
+		for _, form := range []string{"PEM", "DER"} {
+			t.Run(tc.name+"-"+form, func(t *testing.T) {
+				p7 := filepath.Join(dir, tc.name+"."+form+".p7b")
+				if out, err := exec.Command(openssl, "crl2pkcs7", "-nocrl", "-certfile", in, "-outform", form, "-out", p7).CombinedOutput(); err != nil {
+					t.Fatalf("openssl crl2pkcs7: %v\n%s", err, out)
+				}
+				// openssl's own reading of the bundle: its certificates.
+				out, err := exec.Command(openssl, "pkcs7", "-inform", form, "-in", p7, "-print_certs").Output()
+				if err != nil {
+					t.Fatalf("openssl pkcs7: %v", err)
+				}
+				var theirs [][]byte
+				for rest := out; ; {
+					var b *pem.Block
+					if b, rest = pem.Decode(rest); b == nil {
+						break
+					}
+					theirs = append(theirs, b.Bytes)
+				}
+				ders, err := ReadChainFile(p7)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(ders) != len(theirs) {
+					t.Fatalf("%d certificates, openssl pkcs7 lists %d", len(ders), len(theirs))
+				}
+				if !bytes.Equal(ders[0], l.leaf.cert.Raw) {
+					t.Errorf("the leaf is not first")
+				}
+				for _, c := range theirs {
+					if !slices.ContainsFunc(ders, func(d []byte) bool { return bytes.Equal(d, c) }) {
+						t.Errorf("a certificate openssl lists is missing")
+					}
+				}
+				// The same bundle as trust anchors (--ca-file).
+				anchors, err := truststore.ReadCertificatesFile(p7)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(anchors) != len(theirs) {
+					t.Errorf("as anchors: %d certificates, openssl pkcs7 lists %d", len(anchors), len(theirs))
+				}
+				r := l.policy().Check(Request{DER: ders, Name: "www.lab.example", Time: t0})
+				if !r.Trusted {
+					t.Errorf("the bundle's chain is not trusted: %v", r.Findings)
+				}
+			})
+		}
 	}
 }

@@ -49,8 +49,14 @@ func (a *auditor) getenv(name string) string {
 	return a.env[name]
 }
 
-// open inspects one virtual path, following symlinks inside the root.
-func (a *auditor) open(vpath string) *file {
+// open inspects one virtual path, following symlinks inside the root,
+// read as a PEM or DER bundle is.
+func (a *auditor) open(vpath string) *file { return a.openAs(vpath, false) }
+
+// openKeystore is open for a Java keystore: JKS, JCEKS or PKCS#12.
+func (a *auditor) openKeystore(vpath string) *file { return a.openAs(vpath, true) }
+
+func (a *auditor) openAs(vpath string, keystore bool) *file {
 	f := &file{path: vpath}
 	if res := a.fs.lstat(vpath); res.err == nil && res.target != "" {
 		f.isLink, f.target = true, res.target
@@ -85,7 +91,11 @@ func (a *auditor) open(vpath string) *file {
 		f.state, f.problem = fileUnreadable, fmt.Sprintf("is a %s, not a regular file (never opened)", describeMode(info.Mode()))
 		return f
 	}
-	if c, ok := a.files[resolved]; ok {
+	key := resolved
+	if keystore {
+		key = "keystore:" + resolved
+	}
+	if c, ok := a.files[key]; ok {
 		f.state, f.content = fileRead, c
 		return f
 	}
@@ -94,9 +104,14 @@ func (a *auditor) open(vpath string) *file {
 		f.state, f.problem = fileUnreadable, err.Error()
 		return f
 	}
-	b, why := parseBundle(data)
-	c := &content{certs: b.Certs, skipped: b.Skipped, noCerts: why}
-	a.files[resolved] = c
+	var c *content
+	if keystore {
+		c = parseKeystore(data)
+	} else {
+		b, why := parseBundle(data)
+		c = &content{certs: b.Certs, skipped: b.Skipped, noCerts: why}
+	}
+	a.files[key] = c
 	f.state, f.content = fileRead, c
 	return f
 }
@@ -242,4 +257,36 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// parseKeystore reads a Java keystore's certificates as Java's trust
+// manager takes them: JKS, JCEKS, or a PKCS#12 keystore without a
+// password (JDK 18's own cacerts).
+func parseKeystore(data []byte) *content {
+	var ders [][]byte
+	var err error
+	if IsJavaKeystore(data) {
+		ders, err = ParseJavaKeystore(data)
+		if err != nil {
+			err = fmt.Errorf("not read: %w", err)
+		}
+	} else {
+		ders, err = parsePKCS12Trusted(data)
+	}
+	if err != nil {
+		return &content{noCerts: err.Error()}
+	}
+	c := &content{}
+	for i, der := range ders {
+		cert, err := x509.ParseCertificate(der)
+		if err != nil {
+			c.skipped = append(c.skipped, fmt.Sprintf("certificate %d does not parse: %v", i+1, err))
+			continue
+		}
+		c.certs = append(c.certs, cert)
+	}
+	if len(c.certs) == 0 && len(ders) == 0 {
+		c.noCerts = "a Java keystore with no trusted certificate"
+	}
+	return c
 }

@@ -16,8 +16,8 @@ import (
 
 // ParseCertificates parses every certificate in data that a user gave as
 // trust anchors or as a chain: PEM (CERTIFICATE, X509 CERTIFICATE or
-// OpenSSL's TRUSTED CERTIFICATE blocks) or DER (one or more concatenated
-// certificates). name says where data came from, for messages.
+// OpenSSL's TRUSTED CERTIFICATE blocks, and PKCS7 bundles) or DER (one or
+// more concatenated certificates, or a PKCS#7 bundle: .p7b, .p7c). name says where data came from, for messages.
 //
 // It is more lenient than [ParseBundle], which reads a system trust store
 // the way the client stacks do: a user's file is read for what it means.
@@ -33,9 +33,12 @@ func ParseCertificates(data []byte, name string) ([]*x509.Certificate, error) {
 		return nil, fmt.Errorf("truststore: %s: empty, want PEM or DER certificates", name)
 	}
 	if !bytes.Contains(data, []byte("-----BEGIN")) {
+		if ders, err := PKCS7Certificates(data); err == nil {
+			return parseEach(ders, name, "PKCS#7 bundle")
+		}
 		certs, err := x509.ParseCertificates(data)
 		if err != nil {
-			return nil, fmt.Errorf("truststore: %s: no PEM block found, and not DER certificates either: %w", name, err)
+			return nil, fmt.Errorf("truststore: %s: no PEM block found, and not DER certificates (or a PKCS#7 bundle) either: %w", name, err)
 		}
 		if len(certs) == 0 {
 			return nil, fmt.Errorf("truststore: %s: no certificate found", name)
@@ -73,6 +76,16 @@ func ParseCertificates(data []byte, name string) ([]*x509.Certificate, error) {
 				return nil, fmt.Errorf("truststore: %s: PEM block %d (TRUSTED CERTIFICATE): %w", name, n, err)
 			}
 			certs = append(certs, c)
+		case "PKCS7":
+			ders, err := PKCS7Certificates(block.Bytes)
+			if err != nil {
+				return nil, fmt.Errorf("truststore: %s: PEM block %d (PKCS7): %w", name, n, err)
+			}
+			cs, err := parseEach(ders, name, fmt.Sprintf("PEM block %d (PKCS7)", n))
+			if err != nil {
+				return nil, err
+			}
+			certs = append(certs, cs...)
 		default:
 			other = append(other, block.Type)
 		}
@@ -92,6 +105,20 @@ func ParseCertificates(data []byte, name string) ([]*x509.Certificate, error) {
 		return nil, fmt.Errorf("truststore: %s: file holds a CERTIFICATE REQUEST (a CSR), not a certificate; it must be signed by a CA first", name)
 	}
 	return nil, fmt.Errorf("truststore: %s: no CERTIFICATE block, only %s", name, strings.Join(other, ", "))
+}
+
+// parseEach parses the certificates of a PKCS#7 bundle; where says where
+// the bundle is, for messages.
+func parseEach(ders [][]byte, name, where string) ([]*x509.Certificate, error) {
+	out := make([]*x509.Certificate, 0, len(ders))
+	for i, d := range ders {
+		c, err := x509.ParseCertificate(d)
+		if err != nil {
+			return nil, fmt.Errorf("truststore: %s: %s, certificate %d: %w", name, where, i+1, err)
+		}
+		out = append(out, c)
+	}
+	return out, nil
 }
 
 // ReadCertificatesFile reads the certificates in the PEM or DER file at

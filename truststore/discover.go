@@ -44,6 +44,7 @@ func Discover(opts Options) (*Audit, error) {
 		d.fill(&d.locs[i])
 	}
 	d.incomplete()
+	d.javaSync()
 	d.expired()
 	d.envFindings()
 	finding.Tidy(d.findings)
@@ -109,6 +110,22 @@ func (d *discovery) collect() {
 	for _, k := range keystores {
 		d.location(k, KindKeystore, "java: lib/security/cacerts target")
 	}
+	// A JDK's own keystore, when it is not a link to the distribution's:
+	// a JDK unpacked from a tarball, Docker's eclipse-temurin images.
+	if h := a.getenv("JAVA_HOME"); h != "" {
+		d.location(path.Join(h, "lib/security/cacerts"), KindKeystore, "java: $JAVA_HOME/lib/security/cacerts")
+	}
+	d.location(temurinKeystore, KindKeystore, "java: eclipse-temurin images' JDK")
+	if jvms := a.listDir("/usr/lib/jvm"); jvms.exists {
+		for _, n := range jvms.names {
+			for _, rel := range []string{"lib/security/cacerts", "jre/lib/security/cacerts"} {
+				p := path.Join("/usr/lib/jvm", n, rel)
+				if f := a.open(p); f.state != fileMissing && f.state != fileBroken {
+					d.location(p, KindKeystore, "java: /usr/lib/jvm/"+n)
+				}
+			}
+		}
+	}
 }
 
 // location registers a named path, merging paths that resolve to the same
@@ -142,18 +159,25 @@ func (d *discovery) location(p, kind, why string) {
 func (d *discovery) fill(l *Location) {
 	a := d.a
 	switch l.Kind {
-	case KindKeystore:
-		return
-	case KindBundle:
+	case KindBundle, KindKeystore:
 		f := a.open(l.Path)
+		if l.Kind == KindKeystore {
+			f = a.openKeystore(l.Path)
+		}
 		switch f.state {
 		case fileMissing:
 			return
 		case fileDir:
-			l.Problem = "is a directory, but clients read it as a bundle file"
+			l.Problem = "is a directory, but clients read it as a file"
 			return
 		}
 		l.Exists = true
+		if l.Kind == KindKeystore && f.state == fileRead && f.content.noCerts != "" {
+			// Not a keystore Java reads without a password, or none
+			// at all: say so, without a finding about certificates.
+			l.Problem = f.content.noCerts
+			return
+		}
 		d.fileFindings(l.Path, f)
 		if f.state != fileRead {
 			l.Problem = f.problem
@@ -456,6 +480,65 @@ func (d *discovery) incomplete() {
 				l.Path, len(missing), bundle, missing[0]),
 			Fix:      fmt.Sprintf("put each root in %s as its own .pem file and run `openssl rehash %s` (Debian/Ubuntu: update-ca-certificates does both from /usr/local/share/ca-certificates); Qt applications can call QSslConfiguration::setCaCertificates(QSslConfiguration::systemCaCertificates())", l.Path, l.Path),
 			Evidence: missing}, "incomplete:"+l.Path)
+	}
+}
+
+// javaSync reports a Java keystore whose roots are not the system
+// bundle's: Java reads only its keystore, which the distribution generates
+// from the same roots (Debian's ca-certificates-java hook, Fedora's
+// update-ca-trust), so a root added or removed since, or a JDK with a
+// keystore of its own, makes Java trust what the other stacks do not, or
+// the reverse. A root counts as present under the same subject and key.
+func (d *discovery) javaSync() {
+	bundle, bf := d.systemBundle()
+	if bf == nil {
+		return
+	}
+	key := func(c *x509.Certificate) string { return string(c.RawSubject) + string(c.RawSubjectPublicKeyInfo) }
+	inBundle := make(map[string]bool)
+	for _, c := range bf.content.certs {
+		inBundle[key(c)] = true
+	}
+	for _, l := range d.locs {
+		if l.Kind != KindKeystore || !l.Exists || l.Problem != "" {
+			continue
+		}
+		f := d.a.openKeystore(l.Path)
+		if f.state != fileRead || f.content.noCerts != "" {
+			continue
+		}
+		inJava := make(map[string]bool)
+		for _, c := range f.content.certs {
+			inJava[key(c)] = true
+		}
+		var missing, extra []string
+		for _, c := range bf.content.certs {
+			if !inJava[key(c)] {
+				missing = append(missing, "not in Java's keystore: "+nameOf(c, false))
+			}
+		}
+		for _, c := range f.content.certs {
+			if !inBundle[key(c)] {
+				extra = append(extra, "only in Java's keystore: "+nameOf(c, false))
+			}
+		}
+		if len(missing)+len(extra) == 0 {
+			continue
+		}
+		var title, detail []string
+		if len(missing) > 0 {
+			title = append(title, fmt.Sprintf("misses %d of the %d roots in %s", len(missing), len(bf.content.certs), bundle))
+			detail = append(detail, fmt.Sprintf("Java refuses servers whose chains end at the %d roots it misses, which Go, OpenSSL, GnuTLS and curl trust through %s", len(missing), bundle))
+		}
+		if len(extra) > 0 {
+			title = append(title, fmt.Sprintf("holds %d roots %s does not", len(extra), bundle))
+			detail = append(detail, fmt.Sprintf("Java trusts %d roots the other stacks do not (removed from the system store, or added to Java's alone)", len(extra)))
+		}
+		d.add(finding.Finding{ID: finding.TruststoreJavaOutOfSync, Severity: finding.Warning,
+			Title:    fmt.Sprintf("Java's keystore %s %s", l.Path, strings.Join(title, " and ")),
+			Detail:   fmt.Sprintf("Java (every JVM application using the default trust store) reads only %s, not the system bundle. %s", l.Path, strings.Join(detail, "; ")),
+			Fix:      "Rebuild Java's keystore from the system store: Debian/Ubuntu: install ca-certificates-java and run `update-ca-certificates -f`; Fedora/RHEL: `update-ca-trust extract`. A root Java alone must trust: `keytool -importcert -cacerts -alias NAME -file ROOT.pem`",
+			Evidence: append(missing, extra...)}, "java:"+l.Path)
 	}
 }
 

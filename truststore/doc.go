@@ -52,7 +52,10 @@
 //
 // # Limits
 //
-// Java keystores and NSS databases are listed, not read. Name
+// Java keystores are read as Java reads a trust store without a password
+// (JKS, JCEKS, PKCS#12 without encryption) and compared with the system
+// bundle, but not judged as a stack; NSS databases are listed, not read.
+// Name
 // constraints, policies and revocation are not modelled, nor what an
 // application configures for itself.
 package truststore

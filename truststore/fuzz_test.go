@@ -2,9 +2,14 @@ package truststore
 
 import (
 	"bytes"
+	"encoding/asn1"
+	"encoding/binary"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"golang.org/x/crypto/cryptobyte"
+	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 )
 
 func vectorCerts(f *testing.F) [][]byte {
@@ -86,4 +91,98 @@ func FuzzParseBundle(f *testing.F) {
 			SubjectHash(c)
 		}
 	})
+}
+
+// FuzzParseJavaKeystore reads Java keystores: never a panic, and the
+// certificates returned are within the input.
+func FuzzParseJavaKeystore(f *testing.F) {
+	c := newCert(f, "Fuzz Root", nil, true, farFuture).cert
+	jks := func(magic uint32, tag uint32, typ string) []byte {
+		b := binary.BigEndian.AppendUint32(nil, magic)
+		b = binary.BigEndian.AppendUint32(b, 2)
+		b = binary.BigEndian.AppendUint32(b, 1)
+		b = binary.BigEndian.AppendUint32(b, tag)
+		b = binary.BigEndian.AppendUint16(b, 4)
+		b = append(b, "root"...)
+		b = binary.BigEndian.AppendUint64(b, 1700000000000)
+		if tag == 1 {
+			b = binary.BigEndian.AppendUint32(b, 3)
+			b = append(b, 1, 2, 3)
+			b = binary.BigEndian.AppendUint32(b, 1)
+		}
+		b = binary.BigEndian.AppendUint16(b, uint16(len(typ)))
+		b = append(b, typ...)
+		b = binary.BigEndian.AppendUint32(b, uint32(len(c.Raw)))
+		b = append(b, c.Raw...)
+		return append(b, make([]byte, 20)...) // the digest
+	}
+	f.Add(jks(jksMagic, 2, "X.509"))
+	f.Add(jks(jceksMagic, 2, "X.509"))
+	f.Add(jks(jksMagic, 1, "X.509"))
+	f.Add(jks(jksMagic, 3, "X.509"))
+	f.Add(jks(jksMagic, 2, "PGP"))
+	f.Add([]byte{0xfe, 0xed, 0xfe, 0xed, 0, 0, 0, 2, 0xff, 0xff, 0xff, 0xff})
+	f.Add(pkcs12Seed(c.Raw, true))
+	f.Add(pkcs12Seed(c.Raw, false))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		parseKeystore(data)
+		if p12, err := parsePKCS12Trusted(data); err == nil && len(p12) > 0 && len(p12[0]) > len(data) {
+			t.Fatalf("a certificate larger than the keystore")
+		}
+		ders, err := ParseJavaKeystore(data)
+		if err != nil {
+			return
+		}
+		total := 0
+		for _, d := range ders {
+			total += len(d)
+		}
+		if total > len(data) {
+			t.Fatalf("%d bytes of certificates from %d bytes", total, len(data))
+		}
+	})
+}
+
+// pkcs12Seed is a PKCS#12 keystore without a password holding cert in one
+// certificate bag, with Java's trusted mark or without.
+func pkcs12Seed(cert []byte, trusted bool) []byte {
+	octets := func(b *cryptobyte.Builder, data []byte) {
+		b.AddASN1(cbasn1.Tag(0).ContextSpecific().Constructed(), func(b *cryptobyte.Builder) { b.AddASN1OctetString(data) })
+	}
+	bag := cryptobyte.NewBuilder(nil)
+	bag.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+			b.AddASN1ObjectIdentifier(oidCertBag)
+			b.AddASN1(cbasn1.Tag(0).ContextSpecific().Constructed(), func(b *cryptobyte.Builder) {
+				b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+					b.AddASN1ObjectIdentifier(oidX509Cert)
+					octets(b, cert)
+				})
+			})
+			if trusted {
+				b.AddASN1(cbasn1.SET, func(b *cryptobyte.Builder) {
+					b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+						b.AddASN1ObjectIdentifier(oidJavaTrusted)
+						b.AddASN1(cbasn1.SET, func(b *cryptobyte.Builder) { b.AddASN1ObjectIdentifier(asn1.ObjectIdentifier{2, 5, 29, 37, 0}) })
+					})
+				})
+			}
+		})
+	})
+	safes := cryptobyte.NewBuilder(nil)
+	safes.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+			b.AddASN1ObjectIdentifier(oidData)
+			octets(b, bag.BytesOrPanic())
+		})
+	})
+	pfx := cryptobyte.NewBuilder(nil)
+	pfx.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+		b.AddASN1Int64(3)
+		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+			b.AddASN1ObjectIdentifier(oidData)
+			octets(b, safes.BytesOrPanic())
+		})
+	})
+	return pfx.BytesOrPanic()
 }

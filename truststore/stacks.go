@@ -59,6 +59,9 @@ var (
 	}
 	// keystores are Java's default trust stores on Debian and Fedora.
 	keystores = []string{"/etc/ssl/certs/java/cacerts", "/etc/pki/java/cacerts"}
+	// temurinKeystore is the JDK's own keystore in Docker's
+	// eclipse-temurin images (unless USE_SYSTEM_CA_CERTS is set).
+	temurinKeystore = "/opt/java/openjdk/lib/security/cacerts"
 )
 
 // Stacks returns the client stacks [WhoTrusts] judges, in report order.

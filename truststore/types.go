@@ -72,7 +72,7 @@ const (
 	KindDir       = "dir"        // a directory of certificate files
 	KindHashedDir = "hashed-dir" // a directory with OpenSSL HASH.N names
 	KindSourceDir = "source-dir" // where update-ca-certificates/update-ca-trust read from
-	KindKeystore  = "keystore"   // a Java keystore (listed, not parsed)
+	KindKeystore  = "keystore"   // a Java keystore (JKS, JCEKS, or PKCS#12 without a password)
 )
 
 // Location is one place a client on the machine reads trusted roots from.

@@ -280,7 +280,7 @@ func Verifier(p *tlskit.Policy) (*trust.Verifier, error) {
 	var se *trust.SourceError
 	switch {
 	case errors.As(err, &se):
-		return nil, Usage(err, "trust sources are system, file:PATH, dir:PATH or pem:PEM; --ca-file takes a file of PEM or DER CA certificates")
+		return nil, Usage(err, "trust sources are system, file:PATH, dir:PATH or pem:PEM; --ca-file takes a file of PEM or DER CA certificates, or a PKCS#7 bundle (.p7b)")
 	case err != nil && strings.Contains(err.Error(), "CRL"):
 		return nil, Usage(err, "--crl takes a CRL file in PEM (X509 CRL) or DER, as `openssl crl` writes it")
 	case err != nil:

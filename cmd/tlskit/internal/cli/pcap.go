@@ -121,11 +121,11 @@ func runPcap(ctx context.Context, stdio base.Stdio, f *pcapFlags, path string) e
 			return base.Usage(err, "--keylog takes an NSS key log file (SSLKEYLOGFILE)")
 		}
 		for _, e := range lineErrors(err) {
-			msg := e.Error()
+			msg := strings.TrimPrefix(e.Error(), "keylog: ")
 			if le := (*keylog.LineError)(nil); errors.As(e, &le) {
-				msg = fmt.Sprintf("line %d: %s", le.Line, le.Reason)
+				msg = fmt.Sprintf("line %d: %s (line ignored)", le.Line, le.Reason)
 			}
-			fmt.Fprintf(stdio.Err, "tlskit: warning: --keylog %s: %s (line ignored)\n", f.keylogFile, msg)
+			fmt.Fprintf(stdio.Err, "tlskit: warning: --keylog %s: %s\n", f.keylogFile, msg)
 		}
 		if l.Len() == 0 {
 			fmt.Fprintf(stdio.Err, "tlskit: warning: --keylog %s holds no secrets\n", f.keylogFile)

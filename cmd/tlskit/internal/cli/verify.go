@@ -34,7 +34,7 @@ func newVerifyCmd(stdio base.Stdio) *cobra.Command {
 		Short: "Verify a certificate chain offline and explain every problem",
 		Long: `verify checks a certificate chain from a file, offline: the leaf first, then
 whatever else the server (or client) would send, in PEM (or one DER
-certificate). It builds every path from the leaf to a trust anchor the way a
+certificate, or a PKCS#7 bundle: .p7b, .p7c). It builds every path from the leaf to a trust anchor the way a
 client does, validates it (RFC 5280 and the profile's rules), and explains
 each problem with the same findings, text and JSON as check's chain section.
 It is the offline counterpart of check, and of openssl verify, step certificate
@@ -111,7 +111,7 @@ func (f *verifyFlags) run(ctx context.Context, file string, stdio base.Stdio) er
 	}
 	ders, err := trust.ReadChainFile(file)
 	if err != nil {
-		return base.Usage(err, "the chain is PEM CERTIFICATE blocks, leaf first (or one DER certificate)")
+		return base.Usage(err, "the chain is PEM CERTIFICATE blocks, leaf first (or one DER certificate, or a PKCS#7 bundle)")
 	}
 	req := trust.Request{DER: ders, Name: name, Context: ctx}
 	if f.ocsp != "" {
