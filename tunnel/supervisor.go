@@ -3,6 +3,7 @@ package tunnel
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -324,20 +325,31 @@ func (r *running) newProxy(log *slog.Logger, m *Metrics) *Proxy {
 		}
 		p.Dial = func(ctx context.Context, _ net.Conn) (net.Conn, error) { return dialer.DialContext(ctx, "tcp", target) }
 	} else {
+		timeout := r.svc.HandshakeTimeout
 		p.Dial = func(ctx context.Context, _ net.Conn) (net.Conn, error) {
 			raw, err := dialer.DialContext(ctx, "tcp", target)
 			if err != nil {
-				return nil, err
+				return nil, timedOut(ctx, err, "connecting to "+target, timeout)
 			}
 			tc, err := clientHandshake(ctx, raw, r.cfg.Load())
 			if err != nil {
 				raw.Close()
-				return nil, err
+				return nil, timedOut(ctx, err, "the TLS handshake with "+target, timeout)
 			}
 			return tc, nil
 		}
 	}
 	return p
+}
+
+// timedOut says what was cut short when err is the end of the time given
+// to connect and handshake ("context deadline exceeded" alone named
+// nothing); other errors are returned as they are.
+func timedOut(ctx context.Context, err error, what string, timeout time.Duration) error {
+	if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return err
+	}
+	return fmt.Errorf("%s did not complete within the timeout (%v): %w", what, timeout, err)
 }
 
 // isLoopback reports whether a listen or target address is on loopback.
