@@ -538,7 +538,8 @@ func serverAlertFinding(in Input, f facts, a *transcript.Event) (finding.Finding
 		}
 		if f.serverHello == nil && (a.AlertCode == 40 || a.AlertCode == 71) {
 			fd := noSharedCipher(f, evidence)
-			if c := in.SecondLook.choice(); in.SecondLook != nil && in.SecondLook.Transcript != nil && !c.answered && c.alert != nil {
+			if c := in.SecondLook.choice(); in.SecondLook != nil && in.SecondLook.Transcript != nil && !c.answered && c.alert != nil &&
+				!slices.ContainsFunc(in.SecondLook.Versions, func(v VersionTry) bool { return v.Accepted }) {
 				// The widest hello was refused too: not a suite this
 				// client lacks, but nothing the server can use at all.
 				fd.Title = "The server refuses every ClientHello: nothing a client can offer is acceptable to it, as it is configured now"
