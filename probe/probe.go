@@ -725,6 +725,9 @@ func SplitTargetPort(s string, defaultPort int) (string, error) {
 		// No port: all of it is the host.
 		host, port = strings.TrimSuffix(strings.TrimPrefix(s, "["), "]"), strconv.Itoa(defaultPort)
 		if strings.Contains(host, ":") && net.ParseIP(host) == nil {
+			if i := strings.LastIndexByte(host, ':'); net.ParseIP(host[:i]) != nil {
+				return "", fmt.Errorf("probe: cannot read %q as HOST[:PORT]: an IPv6 address with a port is written in brackets, [%s]:%s", s, host[:i], host[i+1:])
+			}
 			return "", fmt.Errorf("probe: cannot read %q as HOST[:PORT]", s)
 		}
 	}

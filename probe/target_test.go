@@ -16,6 +16,7 @@ func TestSplitTarget(t *testing.T) {
 		{in: "[2001:db8::1]:993", want: "[2001:db8::1]:993"},
 		{in: "[2001:db8::1]", want: "[2001:db8::1]:443"},
 		{in: "2001:db8::1", want: "[2001:db8::1]:443"},
+		{in: "::1:18446", err: "an IPv6 address with a port is written in brackets, [::1]:18446"},
 		{in: "[", err: "no host name"},
 		{in: "]x", err: "not a host name"},
 		{in: "a b", err: "not a host name"},
