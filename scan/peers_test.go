@@ -728,3 +728,35 @@ func TestNothingUsableRealServer(t *testing.T) {
 		}
 	}
 }
+
+// TestUnrecognizedNameRealServer: openssl s_server -servername localhost
+// -servername_fatal refuses every hello whose SNI is another name with
+// unrecognized_name, in every version it speaks (openssl s_client
+// -servername other.example gets alert 112; -servername localhost
+// connects). The scan of other.example called that "speaks TLS … but
+// accepts no ClientHello" (protocol.no-shared-cipher), which blames the
+// server's suites; it is the name.
+func TestUnrecognizedNameRealServer(t *testing.T) {
+	openssl := peertest.Need(t, "openssl")
+	p := newTestPKI(t)
+	addr := opensslCase(func(p *testPKI) []string {
+		return []string{"-cert", p.rsaCert, "-key", p.rsaKey, "-servername", "localhost", "-cert2", p.ecCert, "-key2", p.ecKey, "-servername_fatal"}
+	})(t, p)
+	// The oracle: s_client is refused for the other name, not for localhost.
+	for name, refused := range map[string]bool{"other.example": true, "localhost": false} {
+		out, _ := exec.Command(openssl, "s_client", "-connect", addr, "-servername", name).CombinedOutput()
+		if got := strings.Contains(string(out), "SSL alert number 112"); got != refused {
+			t.Fatalf("s_client -servername %s: refused with unrecognized_name %v, want %v\n%s", name, got, refused, out)
+		}
+	}
+	rep, err := Run(context.Background(), Options{Address: addr, ServerName: "other.example", Verifier: p.verifier, NoClients: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantFindings(t, rep, []string{finding.SNIUnrecognizedName}, []string{finding.ProtocolNoSharedCipher, finding.ProtocolVersionMismatch})
+	for _, f := range rep.Findings {
+		if f.ID == finding.SNIUnrecognizedName && !strings.Contains(f.Detail, `"other.example"`) {
+			t.Errorf("the finding does not name the server name sent: %s", f.Detail)
+		}
+	}
+}

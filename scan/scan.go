@@ -318,6 +318,7 @@ func (s *scanner) unreachable() {
 	var ev []string
 	timeouts, notTLS, sniffed := 0, 0, ""
 	var spoken []wire.Version // refused, but not for the version
+	byName := 0               // of those, refused with unrecognized_name
 	for _, r := range s.versionResults {
 		ev = append(ev, fmt.Sprintf("probe %d: %s", r.probe, r.answer()))
 		if r.alert != nil && r.alert.Description != 70 && r.hello != nil {
@@ -327,6 +328,9 @@ func (s *scanner) unreachable() {
 			// handshake_failure.
 			if vs := r.hello.OfferedVersions(); len(vs) == 1 && vs[0] >= wire.VersionTLS10 && vs[0] <= wire.VersionTLS13 {
 				spoken = append(spoken, vs[0])
+				if r.alert.Description == 112 {
+					byName++
+				}
 			}
 		}
 		switch {
@@ -371,6 +375,19 @@ func (s *scanner) unreachable() {
 			Detail:   "Every probe's ClientHello was answered with bytes that are not TLS records.",
 			Fix:      "Scan the TLS port of the service (SMTPS 465, IMAPS 993, HTTPS 443…), or, for a protocol that upgrades to TLS in band, scan with its STARTTLS upgrade.",
 			Evidence: ev, Setting: finding.SettingStartTLS}
+	case len(spoken) > 0 && byName == len(spoken):
+		// Each version it speaks was refused for the server name, not
+		// for anything else the hello offered.
+		sni := "no server name (SNI)"
+		if s.sni != "" {
+			sni = fmt.Sprintf("the server name %q", s.sni)
+		}
+		f = finding.Finding{ID: finding.SNIUnrecognizedName, Severity: finding.Error,
+			Title:    "The server does not serve the name the scan asked for",
+			Detail:   fmt.Sprintf("Every protocol version the server speaks was refused with alert unrecognized_name: the probes sent %s. The probes' answers are listed.", sni),
+			Fix:      "Scan with the name the server is configured for as the server name (SNI), or add this name to the server's virtual hosts and certificates.",
+			Setting:  finding.SettingServerName,
+			Evidence: ev}
 	case len(spoken) > 0:
 		slices.Sort(spoken)
 		names := make([]string, len(spoken))
