@@ -249,7 +249,12 @@ func (s *scanner) resumption13(ctx context.Context, f *SessionFeatures) {
 	r := s.probe(ctx, "TLS 1.3 full handshake for a ticket", sp, toComplete, afterHandshake{tickets: true}, nil)
 	if len(r.tickets13) == 0 {
 		st, detail := NotSupported, "the server sent no NewSessionTicket after the handshake"
-		if !r.done {
+		switch {
+		case r.certReq && r.alert != nil && r.alert.Level == wire.AlertFatal:
+			// The server refused tlskit's empty Certificate: a client
+			// with a certificate may well get tickets.
+			st, detail = Unknown, "the server requires a client certificate, which tlskit does not have, and ended the handshake before any ticket: "+r.answer()
+		case !r.done || r.alert != nil && r.alert.Level == wire.AlertFatal:
 			st, detail = Unknown, "could not finish a TLS 1.3 handshake: "+r.answer()
 		}
 		f.PSK13 = Feature{State: st, Detail: detail, Probes: []int{r.probe}}

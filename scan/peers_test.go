@@ -760,3 +760,48 @@ func TestUnrecognizedNameRealServer(t *testing.T) {
 		}
 	}
 }
+
+// TestClientCertRequiredRealServer: openssl s_server -Verify (TLS 1.3)
+// requires a client certificate. tlskit has none: its handshake ends with
+// alert certificate_required and no ticket. The scan called TLS 1.3 PSK
+// resumption and 0-RTT "not supported: the server sent no
+// NewSessionTicket"; openssl s_client with a certificate gets a ticket
+// and resumes with it (Reused, TLSv1.3). tlskit cannot tell, and says so.
+func TestClientCertRequiredRealServer(t *testing.T) {
+	openssl := peertest.Need(t, "openssl")
+	p := newTestPKI(t)
+	addr := opensslCase(func(p *testPKI) []string {
+		return []string{"-cert", p.rsaCert, "-key", p.rsaKey, "-tls1_3", "-Verify", "1", "-CAfile", p.ecCAFile}
+	})(t, p)
+	// The oracle: a client with a certificate resumes.
+	sess := filepath.Join(t.TempDir(), "sess.pem")
+	sClient := func(args ...string) string {
+		cmd := exec.Command(openssl, append([]string{"s_client", "-connect", addr, "-cert", p.ecCert, "-key", p.ecKey}, args...)...)
+		// Stdin open a moment: s_client reads the tickets after the handshake.
+		r, w, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd.Stdin = r
+		time.AfterFunc(500*time.Millisecond, func() { w.Close() })
+		out, _ := cmd.CombinedOutput()
+		r.Close()
+		return string(out)
+	}
+	if out := sClient("-sess_out", sess); !strings.Contains(out, "New, TLSv1.3") {
+		t.Fatalf("s_client with a certificate did not connect:\n%s", out)
+	}
+	if out := sClient("-sess_in", sess); !strings.Contains(out, "Reused, TLSv1.3") {
+		t.Fatalf("s_client did not resume with the server's ticket:\n%s", out)
+	}
+	rep, err := Run(context.Background(), Options{Address: addr, ServerName: "localhost", Verifier: p.verifier, NoClients: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for what, f := range map[string]Feature{"TLS 1.3 PSK": rep.Session.PSK13, "0-RTT": rep.Session.EarlyData} {
+		wantState(t, what, f, Unknown)
+		if !strings.Contains(f.Detail, "client certificate") {
+			t.Errorf("%s: %q does not say the server requires a client certificate", what, f.Detail)
+		}
+	}
+}
