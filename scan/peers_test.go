@@ -660,6 +660,30 @@ func TestOCSPStaplingRealServer(t *testing.T) {
 	if len(rep.Certificates) != 1 || !rep.Certificates[0].OCSPStapled {
 		t.Errorf("certificates %+v: the ECDSA chain came with the staple", rep.Certificates)
 	}
+	// TLS 1.3 only, with the staple and without: the staple travels in
+	// the encrypted Certificate (RFC 8446 §4.4.2.1). The scan left the
+	// state empty, having asked only in TLS 1.2; openssl s_client -status
+	// is the oracle.
+	for _, staple := range []bool{true, false} {
+		args := []string{"-cert", p.ecCert, "-key", p.ecKey, "-tls1_3"}
+		if staple {
+			args = append(args, "-status_file", resp)
+		}
+		addr := opensslCase(func(p *testPKI) []string { return args })(t, p)
+		out, _ := exec.Command(openssl, "s_client", "-connect", addr, "-tls1_3", "-status").CombinedOutput()
+		if got := strings.Contains(string(out), "OCSP Response Status: successful"); got != staple {
+			t.Fatalf("s_client -status: stapled %v, want %v\n%s", got, staple, out)
+		}
+		rep, err := Run(context.Background(), Options{Address: addr, ServerName: "localhost", Verifier: p.verifier, NoClients: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := NotSupported
+		if staple {
+			want = Supported
+		}
+		wantState(t, "TLS 1.3 OCSP stapling", rep.Session.OCSPStapling, want)
+	}
 }
 
 // TestCertificatesRealServer: an Ed25519 certificate beside an RSA one
