@@ -829,3 +829,84 @@ func TestClientCertRequiredRealServer(t *testing.T) {
 		}
 	}
 }
+
+// TestConnectionLimitRealServer: nginx's stream module with limit_conn 2
+// in front of openssl s_server closes every connection beyond the second
+// one a client has open, before a byte of TLS. sslscan, which connects
+// one at a time, sees TLS 1.2 and 1.3. The scan (four connections at
+// once) took those closes as the server's refusals: TLS 1.2 not
+// accepted, no groups, no certificate, or "speaks TLS 1.0 but accepts no
+// ClientHello", with no word that anything was amiss. Now it asks such a
+// probe again alone, goes on one connection at a time, says so, and sees
+// what sslscan sees.
+func TestConnectionLimitRealServer(t *testing.T) {
+	bin := peertest.Need(t, "nginx")
+	module := "/usr/lib/nginx/modules/ngx_stream_module.so" // Debian's libnginx-mod-stream
+	if _, err := os.Stat(module); err != nil {
+		peertest.Skip(t, "nginx's stream module (%s, Debian's libnginx-mod-stream) is not installed", module)
+	}
+	p := newTestPKI(t)
+	backend := opensslCase(func(p *testPKI) []string { return []string{"-cert", p.rsaCert, "-key", p.rsaKey} })(t, p)
+	dir := t.TempDir()
+	port := peertest.FreePort(t)
+	user := ""
+	if os.Geteuid() == 0 {
+		user = "user root root;"
+	}
+	conf := fmt.Sprintf(`load_module %s;
+%s
+worker_processes 1;
+error_log %[3]s/error.log;
+pid %[3]s/nginx.pid;
+events { worker_connections 256; }
+stream {
+  limit_conn_zone $binary_remote_addr zone=perip:1m;
+  server { listen 127.0.0.1:%[4]d; limit_conn perip 2; proxy_pass %[5]s; }
+}
+`, module, user, dir, port, backend)
+	path := filepath.Join(dir, "nginx.conf")
+	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-p", dir, "-c", path, "-e", filepath.Join(dir, "error.log"), "-g", "daemon off;")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	out := &strings.Builder{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	t.Cleanup(func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); <-done })
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond); err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			log, _ := os.ReadFile(filepath.Join(dir, "error.log"))
+			t.Fatalf("nginx did not start: %s%s", out, log)
+		}
+	}
+	time.Sleep(100 * time.Millisecond) // the probe connection above has left nginx's count
+	ss := sslscan(t, addr)
+	if !ss.versions["TLS 1.2"] || !ss.versions["TLS 1.3"] {
+		t.Fatalf("sslscan through the limit: %v, want TLS 1.2 and 1.3", ss.versions)
+	}
+	const note = "closed before the server answered"
+	for _, conns := range []int{4, 1} {
+		rep, err := Run(context.Background(), Options{Address: addr, ServerName: "localhost", Verifier: p.verifier, NoClients: true, MaxConns: conns})
+		if err != nil {
+			t.Fatal(err)
+		}
+		noted := slices.ContainsFunc(rep.Problems, func(s string) bool { return strings.Contains(s, note) })
+		t.Logf("%d connections at once: %d probes, problems %q", conns, rep.Connections, rep.Problems)
+		// Four connections at once to a server that serves one at a
+		// time are over the limit; one is not.
+		if noted != (conns > 2) {
+			t.Errorf("%d connections at once: problems %q; a note that probes were %s: %v, want %v", conns, rep.Problems, note, noted, conns > 2)
+		}
+		compare(t, rep, ss, addr)
+	}
+}

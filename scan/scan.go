@@ -132,6 +132,7 @@ type scanner struct {
 	ccsV           Vulnerability          // the CCS injection probe's verdict
 	ticketbleedV   *Vulnerability         // Ticketbleed's, when a session was resumed from a ticket
 	robotR         robotResult            // ROBOT's
+	retried        []retry                // probes asked again alone
 }
 
 // Run scans one server. Failures of the server or the network are findings
@@ -168,6 +169,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	rep := &Report{Target: opts.Address, ServerName: name, Trust: opts.Verifier.Describe(), Started: start}
 	s.rep = rep
 	s.run(ctx)
+	s.noteRetries()
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("scan: interrupted before the scan ended: %w", err)
 	}
@@ -443,12 +445,18 @@ func (s *scanner) probe(ctx context.Context, purpose string, spec helloSpec, sto
 		}
 	}()
 	res.probe = p.ID
-	if err := s.lim.acquire(ctx); err != nil {
+	release, alone, err := s.lim.acquire(ctx)
+	if err != nil {
 		res.netErr = err
 		p.Answer = "not run: " + err.Error()
 		return res
 	}
-	defer s.lim.release()
+	released := false
+	defer func() {
+		if !released {
+			release()
+		}
+	}()
 	start = time.Now() // the connection's own time, not the wait for a slot
 	cctx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
 	defer cancel()
@@ -504,7 +512,69 @@ func (s *scanner) probe(ctx context.Context, purpose string, spec helloSpec, sto
 		}
 	}
 	p.Answer = r.answer()
+	if !alone && !spec.sslv2 && r.unanswered() && ctx.Err() == nil {
+		// Closed before a byte of TLS while other connections were
+		// open: a server (or a proxy in front of it) that limits the
+		// connections of a client closes the excess ones so. Ask again
+		// alone, and go on one connection at a time.
+		release()
+		released = true
+		s.lim.alone.Store(true)
+		s.progress(1, purpose)
+		rr := s.probe(ctx, fmt.Sprintf("%s (again, alone: probe %d was closed unanswered while other connections were open)", purpose, p.ID), spec, stop, after, psk)
+		s.mu.Lock()
+		s.retried = append(s.retried, retry{first: p.ID, again: rr.probe, answered: !rr.unanswered()})
+		s.mu.Unlock()
+		return rr
+	}
 	return r
+}
+
+// retry is a probe asked again alone after the server closed it
+// unanswered.
+type retry struct {
+	first, again int
+	answered     bool
+}
+
+// unanswered reports whether the server closed the connection before
+// any TLS answer: no hello, no alert, nothing else.
+func (r *result) unanswered() bool {
+	return r.hello != nil && r.sh == nil && r.hrr == nil && r.sslv2 == nil && r.alert == nil && r.notTLS == "" &&
+		r.netErr == nil && (r.closed == "fin" || r.closed == "rst")
+}
+
+// wasWere is "1 probe was" or "n probes were".
+func wasWere(n int) string {
+	if n == 1 {
+		return "1 probe was"
+	}
+	return itoa(n) + " probes were"
+}
+
+// noteRetries says which probes were asked again alone, and what that
+// showed.
+func (s *scanner) noteRetries() {
+	if len(s.retried) == 0 {
+		return
+	}
+	slices.SortFunc(s.retried, func(a, b retry) int { return a.first - b.first })
+	var answered, silent []string
+	for _, r := range s.retried {
+		if r.answered {
+			answered = append(answered, fmt.Sprintf("%d (again: %d)", r.first, r.again))
+		} else {
+			silent = append(silent, fmt.Sprintf("%d (again: %d)", r.first, r.again))
+		}
+	}
+	if len(answered) > 0 {
+		s.problem("%s closed before the server answered, while other connections were open, and answered when asked again alone: the server (or something in front of it) limits the connections a client may have open; the scan went on one connection at a time. Probes %s",
+			wasWere(len(answered)), strings.Join(answered, ", "))
+	}
+	if len(silent) > 0 {
+		s.problem("%s closed before the server answered, and closed again when asked alone: taken as the server's refusals, which they are if it closes without an alert what it refuses; a server that limits how many connections a client may start per second closes them the same way, and a scan with a delay between connections tells the two apart. Probes %s",
+			wasWere(len(silent)), strings.Join(silent, ", "))
+	}
 }
 
 // answer summarises what the server answered, in one line.
