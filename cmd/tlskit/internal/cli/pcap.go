@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -36,7 +37,7 @@ type pcapFlags struct {
 func newPcapCmd(stdio base.Stdio) *cobra.Command {
 	var f pcapFlags
 	cmd := &cobra.Command{
-		Use:   "pcap [flags] FILE",
+		Use:   "pcap [flags] FILE|-",
 		Short: "Explain the TLS connections in a pcap or pcapng capture",
 		Long: `pcap reads a pcap or pcapng capture (gzip-compressed or not), reassembles
 every TCP connection and explains each TLS connection in it exactly as
@@ -60,7 +61,8 @@ without either the chain is verified but its names are not (name.not-checked).
 
 TCP flows that carry no TLS are left out. UDP flows that start with a
 DTLS 1.0 or 1.2 record are decoded as DTLS; other UDP is left out.
-Each connection is printed as soon as it ends in the capture.
+Each connection is printed as soon as it ends in the capture. FILE '-'
+reads the capture from the standard input (tcpdump -w - | tlskit pcap -).
 
 Exit status: 0 every TLS connection completed without an error finding;
 1 a problem was found (or the file is truncated or corrupt after some
@@ -72,7 +74,8 @@ is not a capture.`,
   tlskit pcap --rsa-key server.key old-rsa-kex.pcap
   tlskit pcap --psk 0a1b2c3d… dtls-psk.pcap
   tlskit pcap --json --filter :443 capture.pcap.gz
-  tlskit pcap --ca-file corp-root.pem --keylog keys.log capture.pcapng`,
+  tlskit pcap --ca-file corp-root.pem --keylog keys.log capture.pcapng
+  tcpdump -i any -w - port 443 | tlskit pcap --keylog keys.log -`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return base.Usagef("example: tlskit pcap --keylog keys.log capture.pcapng", "pcap takes one capture FILE, got %d arguments", len(args))
@@ -151,14 +154,26 @@ func runPcap(ctx context.Context, stdio base.Stdio, f *pcapFlags, path string) e
 			opts.Keys.SetPSK(psk)
 		}
 	}
-	file, err := os.Open(path)
-	if err != nil {
-		return base.Usagef("", "cannot read the capture: %v", err)
+	var file io.ReadCloser
+	if path == "-" {
+		// tcpdump -w - | tlskit pcap -: the standard input, as tshark -r -.
+		path = "standard input"
+		file = io.NopCloser(stdio.In)
+		if in, ok := stdio.In.(*os.File); ok {
+			file = in // closed on interrupt, which ends a read in progress
+		}
+	} else {
+		f, err := os.Open(path)
+		if err != nil {
+			return base.Usagef("", "cannot read the capture: %v", err)
+		}
+		file = f
+		if st, err := f.Stat(); err == nil && st.IsDir() {
+			f.Close()
+			return base.Usagef("give a pcap or pcapng file (tshark -w, tcpdump -w, dumpcap -w)", "%s is a directory, not a capture file", path)
+		}
 	}
 	defer file.Close()
-	if st, err := file.Stat(); err == nil && st.IsDir() {
-		return base.Usagef("give a pcap or pcapng file (tshark -w, tcpdump -w, dumpcap -w)", "%s is a directory, not a capture file", path)
-	}
 
 	if f.hex && !f.data {
 		return base.Usagef("add --data: tlskit pcap --data --hex FILE", "--hex goes with --data")
