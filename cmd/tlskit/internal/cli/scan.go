@@ -303,8 +303,10 @@ func (s *scanProgress) bar(target string) func(scan.Progress) {
 		mu.Unlock()
 		b.SetTotal(int64(p.Total), false)
 		b.SetCurrent(int64(p.Done))
-		if p.Done >= p.Total && p.Phase == "done" {
-			b.SetTotal(int64(p.Total), true)
+		if p.Phase == "done" {
+			// The total was an estimate: the scan made as many probes as
+			// it made. Complete, the bar goes.
+			b.SetTotal(int64(p.Done), true)
 		}
 	}
 }
