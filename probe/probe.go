@@ -758,12 +758,24 @@ func SplitTargetPort(s string, defaultPort int) (string, error) {
 	return net.JoinHostPort(host, port), nil
 }
 
+// InBandSchemeError is a target given as a URL of a protocol that
+// upgrades to TLS in band (smtp://, imap://, postgres://…): it is checked
+// as HOST[:PORT] with that protocol's upgrade first.
+type InBandSchemeError struct {
+	Scheme, Host string
+	Protocol     starttls.Protocol
+}
+
+func (e *InBandSchemeError) Error() string {
+	return fmt.Sprintf("probe: %s:// upgrades to TLS in band: check %s with the %s upgrade (STARTTLS protocol %s)", e.Scheme, e.Host, e.Protocol.Name(), e.Protocol)
+}
+
 // cutScheme takes a URL apart: the host and port of "SCHEME://[USER@]HOST[:PORT]/PATH",
 // with the port of a scheme that speaks TLS from the first byte (https
 // 443, ldaps 636, imaps 993, pop3s 995, smtps and submissions 465, ftps
 // 990, nntps 563, ircs 6697) when it has none; the credentials of the
 // URL are dropped. A scheme that upgrades to TLS in band (smtp://,
-// imap://, postgres://…) is an error naming --starttls; other schemes are
+// imap://, postgres://…) is an [*InBandSchemeError]; other schemes are
 // errors. A target without "://" is returned as it is, port 0.
 func cutScheme(s string) (string, int, error) {
 	scheme, rest, ok := strings.Cut(s, "://")
@@ -798,7 +810,7 @@ func cutScheme(s string) (string, int, error) {
 		return "", 0, fmt.Errorf("probe: %s:// is plaintext; the TLS service is https://%s (port 443 unless it says otherwise)", scheme, rest)
 	}
 	if p, err := starttls.ParseProtocol(scheme); err == nil {
-		return "", 0, fmt.Errorf("probe: %s:// upgrades to TLS in band: check %s with --starttls %s", scheme, rest, p)
+		return "", 0, &InBandSchemeError{Scheme: scheme, Host: rest, Protocol: p}
 	}
 	return "", 0, fmt.Errorf("probe: unknown URL scheme %q: the target is HOST[:PORT], or an https://, ldaps://, imaps://, pop3s:// or smtps:// URL", scheme+"://")
 }

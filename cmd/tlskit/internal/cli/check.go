@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -172,7 +173,7 @@ func (f *checkFlags) options(target string, stderr io.Writer) (probe.Options, fu
 	noop := func() error { return nil }
 	addr, err := probe.SplitTargetPort(target, f.starttls.port())
 	if err != nil {
-		return probe.Options{}, noop, base.Usage(err, "the target is HOST or HOST:PORT, e.g. example.com:443")
+		return probe.Options{}, noop, base.Usage(err, targetHint("check", err))
 	}
 	pol, err := f.trust.Policy(stderr)
 	if err != nil {
@@ -252,4 +253,15 @@ func exitFor(rep *diagnose.Report) error {
 		return nil
 	}
 	return base.ExitCode(base.ExitProblem)
+}
+
+// targetHint is the hint of a target that does not parse: the --starttls
+// to use for a URL of a protocol that upgrades in band, else the forms a
+// target takes.
+func targetHint(command string, err error) string {
+	var ib *probe.InBandSchemeError
+	if errors.As(err, &ib) {
+		return fmt.Sprintf("tlskit %s --starttls %s %s", command, ib.Protocol, ib.Host)
+	}
+	return "the target is HOST or HOST:PORT, e.g. example.com:443"
 }

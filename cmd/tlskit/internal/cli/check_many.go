@@ -122,7 +122,7 @@ func (m *manyFlags) readTargets(args []string, stdin io.Reader, port int) ([]fle
 	for i, a := range args {
 		t, err := fleet.ParseTargetPort(a, "argument "+strconv.Itoa(i+1), port)
 		if err != nil {
-			return nil, base.Usage(err, "the target is HOST or HOST:PORT, e.g. example.com:443")
+			return nil, base.Usage(err, targetHint("check", err))
 		}
 		targets = append(targets, t)
 	}

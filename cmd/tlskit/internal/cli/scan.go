@@ -129,7 +129,7 @@ func (f *scanFlags) run(cmd *cobra.Command, args []string, stdio base.Stdio) err
 	for _, a := range args {
 		addr, err := probe.SplitTargetPort(a, f.starttls.port())
 		if err != nil {
-			return base.Usagef("the target is HOST or HOST:PORT, e.g. example.com:443", "%s", strings.TrimPrefix(err.Error(), "probe: "))
+			return base.Usagef(targetHint("scan", err), "%s", strings.TrimPrefix(err.Error(), "probe: "))
 		}
 		addrs = append(addrs, addr)
 	}
