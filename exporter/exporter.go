@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"math"
 	"net"
@@ -249,6 +250,9 @@ func (e *Exporter) Probe(ctx context.Context, target, modName, serverName string
 		return nil, fmt.Errorf("exporter: unknown module %q", modName)
 	}
 	addr, err := probe.SplitTargetPort(target, probe.PortFor(m.opts.StartTLS)) // smtp: mail.example.com on 25
+	if ib := (*probe.InBandSchemeError)(nil); errors.As(err, &ib) {
+		return nil, fmt.Errorf("%w: probe %s with a module whose \"starttls\" is %q", err, ib.Host, ib.Protocol)
+	}
 	if err != nil {
 		return nil, err
 	}
