@@ -53,6 +53,12 @@ const (
 	// with a pre-shared key (PSK suites, TLS 1.3 and TLS 1.2 session
 	// resumption), or a capture's TLS 1.3 Certificate stayed encrypted.
 	Unverified Verdict = "unverified"
+	// Unknown: the connection was read from a capture that holds no end
+	// of it (no FIN, RST or closing alert) and stops, or holds nothing
+	// more of it, before the handshake completed, and nothing in it says
+	// the handshake failed: whether a TLS session was established is not
+	// in the capture ([Input.Unended]).
+	Unknown Verdict = "unknown"
 )
 
 // Input is everything known about one connection attempt.
@@ -82,6 +88,15 @@ type Input struct {
 	// SecondLook is what ClientHellos of the probe's own learned after the
 	// client's was refused; nil when none was sent (see [SecondLook]).
 	SecondLook *SecondLook
+	// Unended says the connection was read from a capture that holds no
+	// end of it: no FIN, RST or closing alert of either side. The capture
+	// stopped, or held no more packets of it, while it was still open.
+	// A handshake not complete by then has no outcome in the capture.
+	Unended bool
+	// Quiet is how long the capture went on after the connection's last
+	// packet, for an Unended connection (zero when the capture ends with
+	// it).
+	Quiet time.Duration
 }
 
 // Findings derives the findings for in, most serious first.
@@ -112,6 +127,9 @@ func Findings(in Input) []finding.Finding {
 
 // VerdictOf sums up findings.
 func VerdictOf(in Input, fs []finding.Finding) Verdict {
+	if !in.HandshakeDone && outcomeNotCaptured(in) && !hasProtocolError(fs) {
+		return Unknown
+	}
 	if !in.HandshakeDone || in.AfterErr != nil && hasProtocolError(fs) {
 		return Failed
 	}
@@ -273,6 +291,33 @@ func incompleteCapture(f facts) (finding.Finding, bool) {
 		Fix: "Capture again with a larger buffer or closer to the endpoints (dumpcap -B, a capture filter), and check the capture tool's drop count."}, true
 }
 
+// outcomeNotCaptured reports whether the connection comes from a capture
+// that holds no end of it: nobody closed it in the capture, so a handshake
+// not complete when the capture stops may still have completed after.
+func outcomeNotCaptured(in Input) bool {
+	return in.Unended && (in.Transcript == nil || in.Transcript.Closed == nil)
+}
+
+// captureEndsEarly says that the capture stops before the handshake did:
+// its outcome is not in the capture, and tlskit does not guess it.
+func captureEndsEarly(in Input, f facts) finding.Finding {
+	last := "The capture holds no record of this connection"
+	if e := lastMessage(f.tr); e != nil {
+		last = fmt.Sprintf("The last record the capture holds of this connection is the %s's %s", e.From, e.Type)
+	}
+	title := "The capture ends before the handshake did: its outcome is not in the capture"
+	after := "The capture ends there"
+	if in.Quiet >= time.Second {
+		title = "The capture holds no more of this connection before the handshake completed: its outcome is not in the capture"
+		after = fmt.Sprintf("The capture goes on for %v without another packet of this connection", in.Quiet.Round(time.Second))
+	}
+	return finding.Finding{ID: finding.CaptureIncomplete, Severity: finding.Warning,
+		Title: title,
+		Detail: fmt.Sprintf("%s, and it holds no close of either side (no FIN or RST, no close_notify or fatal alert). "+
+			"%s, with the handshake not complete: whether it completed or failed after that is not in the capture, so it is not judged a failure.", last, after),
+		Fix: "Capture the whole connection: start the capture before the client connects and stop it after the connection closes."}
+}
+
 // sideEvent returns the nearest event of side before (dir -1) or after
 // (dir +1) index i that is a record it sent, or nil.
 func (f facts) sideEvent(side transcript.Side, i, dir int) *transcript.Event {
@@ -405,6 +450,8 @@ func protocolFindings(in Input, tr *transcript.Transcript) []finding.Finding {
 		}
 	} else if a := f.clientAlert; a != nil && !in.HandshakeDone {
 		out = append(out, clientAlertFinding(in, f, a))
+	} else if !in.HandshakeDone && outcomeNotCaptured(in) {
+		out = append(out, captureEndsEarly(in, f))
 	} else if !in.HandshakeDone {
 		out = append(out, silentFailure(in, f))
 	}

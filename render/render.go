@@ -143,6 +143,9 @@ func verdictLine(p *printer, r *diagnose.Report, width int) {
 		p.f("  profile: %s\n", r.Profile)
 	}
 	switch {
+	case r.Verdict == diagnose.Unknown:
+		p.f("%s", indent(wrap("the capture stops before the handshake did, and nothing in it says the handshake failed: "+
+			"whether a TLS session was established is not in the capture (see capture.incomplete)", width-2), "  "))
 	case r.Verdict == diagnose.Unverified && finding.Has(r.Findings, finding.CaptureIncomplete):
 		p.f("%s", indent(wrap("no server certificate in the capture, so nothing to verify: bytes of the connection are "+
 			"missing from it (see capture.incomplete), and the certificate may have been among them", width-2), "  "))
