@@ -212,7 +212,7 @@ type facts struct {
 	clientAlert   *transcript.Event // first fatal alert from the client
 	serverNotTLS  *transcript.Event
 	malformed     *transcript.Event // the first record header that cannot be TLS, after valid records
-	undecrypted   bool              // an alert we could not read
+	undecrypted   *transcript.Event // the first alert we could not read
 	closedEarlyBy *transcript.Closure
 	gap           map[transcript.Side]*transcript.Event // the first bytes each side lost from a capture
 }
@@ -234,7 +234,9 @@ func gather(tr *transcript.Transcript) facts {
 	}
 	for _, a := range tr.Alerts() {
 		if a.Description == "" {
-			f.undecrypted = true
+			if f.undecrypted == nil {
+				f.undecrypted = a
+			}
 			continue
 		}
 		if a.Level != "fatal" && a.AlertCode != 112 { // unrecognized_name may come as a warning
@@ -473,14 +475,37 @@ func protocolFindings(in Input, tr *transcript.Transcript) []finding.Finding {
 	if x, ok := truncatedClose(in, f); ok {
 		out = append(out, x)
 	}
-	if f.undecrypted && len(out) == 0 {
-		out = append(out, finding.Finding{ID: finding.ProtocolAlert, Severity: finding.Warning,
-			Title:   "An encrypted alert could not be read",
-			Detail:  "An alert was sent after encryption started and the key log has no secret to open it.",
-			Fix:     "Give tlskit the key log of this connection (the client's SSLKEYLOGFILE) so that it can decrypt it.",
-			Setting: finding.SettingKeyLog})
+	if a := f.undecrypted; a != nil && len(out) == 0 {
+		out = append(out, unreadAlert(a))
 	}
 	return append(out, legacyFindings(in, tr)...)
+}
+
+// unreadAlert says that an alert stayed encrypted, and why, as the decoder
+// found it: no key log, a capture without the hellos a key log entry is
+// found and used by, or a key log without this connection's secret.
+func unreadAlert(a *transcript.Event) finding.Finding {
+	why := a.Note
+	if err := a.Unread(); err != nil {
+		why = err.Error()
+	}
+	why = strings.TrimPrefix(why, "encrypted; ")
+	fd := finding.Finding{ID: finding.ProtocolAlert, Severity: finding.Warning,
+		Title:  "An encrypted alert could not be read",
+		Detail: fmt.Sprintf("The %s sent an alert after encryption started; it stayed encrypted: %s.", a.From, strings.TrimSuffix(why, ".")),
+	}
+	err := a.Unread()
+	switch {
+	case errors.Is(err, transcript.ErrNoKeyLog):
+		fd.Fix = "Give tlskit the key log of this connection (the client's SSLKEYLOGFILE) so that it can decrypt it."
+		fd.Setting = finding.SettingKeyLog
+	case errors.Is(err, transcript.ErrNoClientHello), errors.Is(err, transcript.ErrNoServerHello):
+		fd.Fix = "No key log can open it from this capture: capture the connection from its start (before the client connects), so that its hellos are in the capture, with the client's key log."
+	default:
+		fd.Fix = "Give tlskit the key log written by this connection's client (its SSLKEYLOGFILE), which holds the secret the detail names."
+		fd.Setting = finding.SettingKeyLog
+	}
+	return fd
 }
 
 func caSentence(cas []string) string {
