@@ -55,10 +55,11 @@ func keepFrames(t *testing.T, in string, n int) string {
 }
 
 // tsharkFrames returns the numbers of the frames of a capture that match a
-// tshark display filter, in order.
-func tsharkFrames(t *testing.T, tshark, path, filter string) []int {
+// tshark display filter, in order; extra arguments go before the filter
+// (-d to decode a port as TLS).
+func tsharkFrames(t *testing.T, tshark, path, filter string, extra ...string) []int {
 	t.Helper()
-	out := runTshark(t, tshark, t.TempDir(), []string{"-r", path, "-Y", filter, "-T", "fields", "-e", "frame.number"})
+	out := runTshark(t, tshark, t.TempDir(), append(append([]string{"-r", path}, extra...), "-Y", filter, "-T", "fields", "-e", "frame.number"))
 	var frames []int
 	for _, f := range strings.Fields(out) {
 		n, err := strconv.Atoi(f)

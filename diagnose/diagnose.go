@@ -864,11 +864,8 @@ func clientAlertFinding(in Input, f facts, a *transcript.Event) finding.Finding 
 // closed, reset or went quiet.
 func silentFailure(in Input, f facts) finding.Finding {
 	err := in.HandshakeErr
-	stage := "after the ClientHello"
-	if last := lastMessage(f.tr); last != nil {
-		stage = fmt.Sprintf("after the %s's %s", last.From, last.Type)
-	}
 	c := f.closedEarlyBy
+	stage, first := closeStage(f)
 	note := ""
 	if f.certRequest == nil && f.serverHello == nil && c != nil && (c.How == transcript.CloseFIN || c.How == transcript.CloseRST) {
 		how := map[transcript.CloseHow]string{transcript.CloseFIN: "closed the connection (FIN)", transcript.CloseRST: "reset the connection"}[c.How]
@@ -891,10 +888,17 @@ func silentFailure(in Input, f facts) finding.Finding {
 			Detail:  fmt.Sprintf("The TCP connection opened, but the server sent nothing %s.%s", stage, errSentence(err)),
 			Fix:     "The service on this port accepts connections but does not answer TLS: check that it is a TLS port and that the server is not overloaded, or allow a longer timeout.",
 			Setting: finding.SettingTimeout}
+	case c != nil && c.How == transcript.CloseFIN && c.By == transcript.Server && first:
+		// It closed before reading anything: not an answer to the
+		// ClientHello, whatever came after.
+		return finding.Finding{ID: finding.ProtocolAlert, Severity: finding.Error,
+			Title:  "The server closed the connection before the handshake began, without saying why",
+			Detail: fmt.Sprintf("The server closed the TCP connection (FIN) before any message was sent (%s), and sent no alert%s.%s%s", stage, afterClose(f), errSentence(err), note),
+			Fix:    "The server closes connections as soon as it accepts them, so nothing the client sends is the cause: check the server's logs; common causes are a connection limit or an access rule, or a server whose TLS setup failed (its certificate or key could not be loaded) or that is stopping."}
 	case c != nil && c.How == transcript.CloseFIN && c.By == transcript.Server:
 		return finding.Finding{ID: finding.ProtocolAlert, Severity: finding.Error,
 			Title:  "The server closed the connection during the handshake without saying why",
-			Detail: fmt.Sprintf("The server closed the TCP connection (FIN) %s and sent no alert.%s%s", stage, errSentence(err), note),
+			Detail: fmt.Sprintf("The server closed the TCP connection (FIN) %s and sent no alert%s.%s%s", stage, afterClose(f), errSentence(err), note),
 			Fix:    "Check the server's logs; common causes are an unknown server name (SNI), no common protocol version, or a server that expects another protocol on this port."}
 	}
 	detail := "The handshake did not complete."
@@ -904,6 +908,68 @@ func silentFailure(in Input, f facts) finding.Finding {
 	return finding.Finding{ID: finding.ProtocolMalformed, Severity: finding.Error,
 		Title: "The handshake failed", Detail: detail,
 		Fix: "See the transcript for the last message exchanged."}
+}
+
+// closeStage says where the first close of the connection came among the
+// messages: "after the client's client_hello", or, when it came before
+// any, "before the client's client_hello" (the messages sent after it are
+// not what it answers). first reports the second case. Without a close it
+// is after the last message.
+func closeStage(f facts) (stage string, first bool) {
+	at := len(f.tr.Events)
+	if c := f.closedEarlyBy; c != nil {
+		for i := range f.tr.Events {
+			if e := &f.tr.Events[i]; e.Type == transcript.TypeClose && e.From == c.By {
+				at = i
+				break
+			}
+		}
+	}
+	for j := at - 1; j >= 0; j-- {
+		if e := &f.tr.Events[j]; e.Type != transcript.TypeClose {
+			return fmt.Sprintf("after the %s's %s", e.From, e.Type), false
+		}
+	}
+	for j := at + 1; j < len(f.tr.Events); j++ {
+		if e := &f.tr.Events[j]; e.Type != transcript.TypeClose {
+			return fmt.Sprintf("before the %s's %s", e.From, e.Type), true
+		}
+	}
+	return "before any message", true
+}
+
+// afterClose says what the closer did after its FIN, among the messages
+// that followed: "; then, after the client's client_hello, it reset the
+// connection (RST)".
+func afterClose(f facts) string {
+	c := f.closedEarlyBy
+	if c == nil || c.How != transcript.CloseFIN {
+		return ""
+	}
+	seen := false
+	for i := range f.tr.Events {
+		e := &f.tr.Events[i]
+		if e.Type != transcript.TypeClose || e.From != c.By {
+			continue
+		}
+		if !seen {
+			seen = true
+			continue
+		}
+		if e.How() != transcript.CloseRST {
+			continue
+		}
+		for j := i - 1; j >= 0; j-- {
+			if p := &f.tr.Events[j]; p.Type != transcript.TypeClose {
+				if p.From == c.By {
+					return fmt.Sprintf("; then, after its own %s, it reset the connection (RST)", p.Type)
+				}
+				return fmt.Sprintf("; then, after the %s's %s, it reset the connection (RST)", p.From, p.Type)
+			}
+		}
+		return "; then it reset the connection (RST)"
+	}
+	return ""
 }
 
 func lastMessage(tr *transcript.Transcript) *transcript.Event {

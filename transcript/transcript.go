@@ -117,8 +117,14 @@ type Event struct {
 	Text     string `json:"text,omitempty"`
 
 	alert  *wire.Alert
-	unread error // why a protected record stayed encrypted
+	unread error    // why a protected record stayed encrypted
+	how    CloseHow // how a close event closed
 }
+
+// How says how a close event ([TypeClose]) ended the connection: fin,
+// rst, timeout, local or alert; "" for other events. Note says it in
+// words; like the parsed alert it is not kept in JSON.
+func (e *Event) How() CloseHow { return e.how }
 
 // Unread says why a protected record stayed encrypted, nil when it did not
 // (it was decrypted, or was not protected). Match it with errors.Is against
