@@ -581,6 +581,9 @@ func serverAlertFinding(in Input, f facts, a *transcript.Event) (finding.Finding
 		}
 		evidence += note
 	}
+	if f.tr != nil && FailedAfterHello(f.tr) {
+		evidence += " The server had accepted the client's hello (it answered with a ServerHello) and the client had sent nothing since: the server failed on its own side, not on anything the client offered."
+	}
 	switch a.AlertCode {
 	case 70: // protocol_version
 		return versionMismatch(in, f, evidence, in.SecondLook.choice()), true
@@ -607,7 +610,8 @@ func serverAlertFinding(in Input, f facts, a *transcript.Event) (finding.Finding
 		}
 		if f.serverHello == nil && (a.AlertCode == 40 || a.AlertCode == 71) {
 			fd := noSharedCipher(f, evidence)
-			if c := in.SecondLook.choice(); in.SecondLook != nil && in.SecondLook.Transcript != nil && !c.answered && c.alert != nil {
+			if c := in.SecondLook.choice(); in.SecondLook != nil && in.SecondLook.Transcript != nil && !c.answered && c.alert != nil &&
+				!slices.ContainsFunc(in.SecondLook.Versions, func(v VersionTry) bool { return v.Accepted }) {
 				// The widest hello was refused too: not a suite this
 				// client lacks, but nothing the server can use at all.
 				fd.Title = "The server refuses every ClientHello: nothing a client can offer is acceptable to it, as it is configured now"
@@ -716,6 +720,29 @@ func clientCertRejected(f facts, evidence string, a *transcript.Event) finding.F
 		Evidence: cas}
 }
 
+// FailedAfterHello reports whether the server accepted the client's hello
+// (a ServerHello, not a HelloRetryRequest) and then sent a fatal alert
+// before the client said anything more: the server failed on its own side
+// (OpenSSL sends internal_error when its CertificateRequest's CA list is
+// too long for one message), and nothing in the client's offer explains
+// it.
+func FailedAfterHello(tr *transcript.Transcript) bool {
+	accepted := false
+	for i := range tr.Events {
+		e := &tr.Events[i]
+		switch {
+		case e.From == transcript.Server && e.Type == "server_hello":
+			accepted = true
+		case !accepted:
+		case e.From == transcript.Client && e.Type != transcript.TypeClose:
+			return false
+		case e.From == transcript.Server && e.Type == transcript.TypeAlert && e.Level == "fatal":
+			return true
+		}
+	}
+	return false
+}
+
 // NothingUsableFix is the fix of protocol.no-shared-cipher when the server
 // refuses even a hello that offers every suite, group and signature
 // scheme: the server, not the client, lacks something to negotiate with.
@@ -754,7 +781,7 @@ func alertFix(code int) string {
 	case 47, 50, 51:
 		return "The server could not process the handshake; check its logs for the exact cause."
 	case 80:
-		return "The server hit an internal error; its logs say why (often a missing or unreadable certificate or key for this name)."
+		return "The server hit an internal error; its logs say why (often a missing or unreadable certificate or key for this name; for a server that asks for client certificates, a list of accepted client CAs too long for its CertificateRequest, which holds at most 64 KiB of names: OpenSSL fails with internal_error)."
 	case 120:
 		return "The server supports none of the offered application protocols (ALPN); offer one it speaks."
 	}

@@ -2,9 +2,11 @@ package diagnose
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"net"
 	"os"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -74,5 +76,50 @@ func TestVerdictWithoutChain(t *testing.T) {
 	}
 	if v := VerdictOf(Input{}, nil); v != Failed {
 		t.Errorf("handshake not done: %s, want failed", v)
+	}
+}
+
+// refusedHello is a transcript of a crypto/tls ClientHello answered with
+// alert fatal handshake_failure and a close.
+func refusedHello(t *testing.T) *transcript.Transcript {
+	t.Helper()
+	c, s := net.Pipe()
+	go tls.Client(c, &tls.Config{ServerName: "x.test"}).Handshake()
+	s.SetDeadline(time.Now().Add(5 * time.Second))
+	buf := make([]byte, 4096)
+	n, err := s.Read(buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	d := transcript.NewDecoder(transcript.Options{})
+	now := time.Now()
+	d.Data(transcript.Client, now, buf[:n])
+	d.Data(transcript.Server, now, []byte{21, 3, 3, 0, 2, 2, 40})
+	d.Close(transcript.Server, now, transcript.CloseFIN)
+	return d.Transcript()
+}
+
+// TestRefusedWideButVersionAccepted: when the second look's wide hello is
+// refused but a version offered alone is accepted, the server does not
+// "refuse every ClientHello" (the words of a server that accepts nothing).
+func TestRefusedWideButVersionAccepted(t *testing.T) {
+	first, wide := refusedHello(t), refusedHello(t)
+	for _, tc := range []struct {
+		versions []VersionTry
+		every    bool
+	}{
+		{[]VersionTry{{Version: 0x0304, AlertCode: 40}, {Version: 0x0303, AlertCode: 40}}, true},
+		{[]VersionTry{{Version: 0x0304, AlertCode: 40}, {Version: 0x0303, Accepted: true}}, false},
+	} {
+		fs := Findings(Input{Target: "x:443", Transcript: first, HandshakeErr: errors.New("remote error: tls: handshake failure"),
+			SecondLook: &SecondLook{Transcript: wide, Versions: tc.versions}})
+		every := false
+		for _, f := range fs {
+			every = every || strings.Contains(f.Title, "refuses every ClientHello")
+		}
+		if every != tc.every {
+			t.Errorf("versions %+v: 'refuses every ClientHello' %v, want %v: %+v", tc.versions, every, tc.every, fs)
+		}
 	}
 }

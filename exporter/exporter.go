@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/tlskit/tlskit"
 	"github.com/tlskit/tlskit/diagnose"
 	"github.com/tlskit/tlskit/probe"
 	"github.com/tlskit/tlskit/starttls"
@@ -191,7 +192,7 @@ func resolveModule(name string, m *Module, opts Options) (*module, error) {
 		var cert *tls.Certificate
 		switch {
 		case p.CertFile != "":
-			c, err := tls.LoadX509KeyPair(p.CertFile, p.KeyFile)
+			c, err := tlskit.LoadKeyPair(p.CertFile, p.KeyFile)
 			if err != nil {
 				return nil, &ModuleError{name, fmt.Errorf("client certificate: %w", err)}
 			}

@@ -463,6 +463,54 @@ func TestOpenSSLProtocolFindings(t *testing.T) {
 			t.Errorf("openssl s_client connected to a server with no usable suite:\n%s", out)
 		}
 	})
+	t.Run("client-ca-list-too-long", func(t *testing.T) {
+		t.Parallel()
+		// openssl s_server asking for client certificates from 420 CAs
+		// whose names do not fit the 64 KiB of a CertificateRequest:
+		// it accepts the hello and fails with internal_error before
+		// its CertificateRequest (openssl s_client meets the same
+		// alert). The server fails on its own side: the second look,
+		// which asks what the server wants of a hello, has nothing to
+		// tell, and said "what the server refused in the first hello
+		// is something else (an extension, its size or order)".
+		cas := filepath.Join(t.TempDir(), "cas.pem")
+		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var pems []byte
+		pad := strings.Repeat("x", 60)
+		for i := range 420 {
+			tmpl := &x509.Certificate{SerialNumber: big.NewInt(int64(i + 1)), IsCA: true, BasicConstraintsValid: true,
+				Subject:   pkix.Name{CommonName: fmt.Sprintf("Client CA %d %s", i, pad[:40]), Organization: []string{pad}, OrganizationalUnit: []string{pad}},
+				NotBefore: p.Now.Add(-time.Hour), NotAfter: p.Now.Add(time.Hour), KeyUsage: x509.KeyUsageCertSign}
+			der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pems = append(pems, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})...)
+		}
+		if err := os.WriteFile(cas, pems, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range []string{"-tls1_2", "-tls1_3"} {
+			addr := w.openssl(t, "cas"+v, good, inter, v, "-Verify", "1", "-CAfile", cas)
+			rep := w.check(t, addr, "proto.peer.test")
+			expect(t, rep, diagnose.Failed, finding.ProtocolAlert, finding.Error)
+			f := findingOf(rep, finding.ProtocolAlert)
+			for _, s := range []string{"internal_error", "failed on its own side", "client CAs too long"} {
+				if !strings.Contains(f.Title+" "+f.Detail+" "+f.Fix, s) {
+					t.Errorf("%s: the finding does not say %q:\n%s\n%s\n%s", v, s, f.Title, f.Detail, f.Fix)
+				}
+			}
+			if rep.SecondLook != nil || strings.Contains(f.Detail, "something else") {
+				t.Errorf("%s: a second look at a server that accepted the hello: %s", v, f.Detail)
+			}
+			if _, out := sClientConnects(t, addr, "proto.peer.test", w.files.Root); !strings.Contains(out, "alert internal error") {
+				t.Errorf("%s: openssl s_client did not meet internal_error:\n%s", v, out)
+			}
+		}
+	})
 	t.Run("unrecognized-name", func(t *testing.T) {
 		t.Parallel()
 		other := w.leaf(t, "known.peer.test", lab.LeafOptions{})

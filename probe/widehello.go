@@ -425,7 +425,7 @@ func needsSecondLook(tr *transcript.Transcript) bool {
 	if c := tr.Closed; c != nil && c.How == transcript.CloseTimeout && len(tr.Alerts()) == 0 {
 		return false
 	}
-	return true
+	return !diagnose.FailedAfterHello(tr)
 }
 
 // secondLook takes the second look: a wide hello for TLS 1.0 to 1.3 and,

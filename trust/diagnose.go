@@ -152,20 +152,26 @@ func (v *verifier) incomplete(last *x509.Certificate, nameOnly []*x509.Certifica
 	}
 	title := fmt.Sprintf("the server did not send the intermediate certificate %s", issuerName(last))
 	detail := fmt.Sprintf("%s is issued by %s, which the peer did not send and which is not among the anchors tried (%s)", v.where(last), issuerName(last), v.a.desc)
+	fix := "the server must send it: configure the full chain (leaf then intermediates, e.g. fullchain.pem rather than cert.pem)"
 	if urls := last.IssuingCertificateURL; len(urls) > 0 {
 		title += " (fetch it from " + urls[0] + ")"
 		detail += fmt.Sprintf("; the certificate's AIA caIssuers URL is %s", strings.Join(urls, ", "))
+		detail += ". Browsers that cached or fetched it may work; curl, Go, OpenSSL and Python fail. If this issuer is itself a root you trust, add it to the anchors instead."
 	} else {
-		detail += "; the certificate has no AIA caIssuers URL"
+		// Without an AIA URL nothing tells an intermediate the server
+		// left out from the root of a private CA nobody installed, the
+		// more common case for internal services: say both.
+		title = fmt.Sprintf("the issuer %s of %s is neither sent by the server nor a trust anchor", issuerName(last), name(last))
+		detail += "; the certificate has no AIA caIssuers URL, so nothing says whether that issuer is an intermediate the server should send or the root of a private CA that is not trusted here. Browsers that cached an intermediate may work; curl, Go, OpenSSL and Python fail."
+		fix = fmt.Sprintf("if %s is the root of your private CA, trust it: add it to %s; if it is an intermediate, the server must send it: configure the full chain (leaf then intermediates, e.g. fullchain.pem rather than cert.pem)", issuerName(last), v.trustHint())
 	}
-	detail += ". Browsers that cached or fetched it may work; curl, Go, OpenSSL and Python fail. If this issuer is itself a root you trust, add it to the anchors instead."
 	detail += v.nameOnlyNote(last, nameOnly)
 	v.add(finding.Finding{
 		ID:       finding.ChainIncomplete,
 		Severity: finding.Error,
 		Title:    title,
 		Detail:   detail,
-		Fix:      "the server must send it: configure the full chain (leaf then intermediates, e.g. fullchain.pem rather than cert.pem)",
+		Fix:      fix,
 		Evidence: last.IssuingCertificateURL,
 	})
 }

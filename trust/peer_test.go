@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -333,6 +334,43 @@ func TestPKCS7Bundle(t *testing.T) {
 					t.Errorf("the bundle's chain is not trusted: %v", r.Findings)
 				}
 			})
+		}
+	}
+}
+
+// TestPrivateRootNotTrusted: a leaf of a private CA, sent alone, without an
+// AIA URL, verified against roots that do not hold that CA. Nothing tells
+// whether its issuer is an intermediate the server left out or a root
+// nobody installed (openssl verify says only "unable to get local issuer
+// certificate", error 20). The finding said "the server did not send the
+// intermediate certificate" and told the server to send it, the wrong fix
+// for the common case of an internal service under a corporate root; it
+// now names both causes and both fixes.
+func TestPrivateRootNotTrusted(t *testing.T) {
+	openssl := peertest.Need(t, "openssl")
+	l := newLab(t)
+	corp := issue(t, spec{cn: "Corp Root", ca: true}, nil)
+	leaf := issue(t, spec{cn: "api.corp.example", dns: []string{"api.corp.example"}}, corp)
+	dir := t.TempDir()
+	leafFile, rootFile := filepath.Join(dir, "leaf.pem"), filepath.Join(dir, "root.pem")
+	if err := os.WriteFile(leafFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: leaf.cert.Raw}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(rootFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: l.root.cert.Raw}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, _ := exec.Command(openssl, "verify", "-CAfile", rootFile, leafFile).CombinedOutput()
+	if !strings.Contains(string(out), "unable to get local issuer certificate") {
+		t.Fatalf("openssl verify: %s", out)
+	}
+	r := l.policy().Check(Request{DER: [][]byte{leaf.cert.Raw}, Name: "api.corp.example", Time: t0})
+	f := find(t, r, finding.ChainIncomplete)
+	if strings.Contains(f.Title, "did not send the intermediate") {
+		t.Errorf("the title claims an intermediate: %s", f.Title)
+	}
+	for _, s := range []string{"root of your private CA", "add it to the trust anchors", "if it is an intermediate, the server must send it"} {
+		if !strings.Contains(f.Fix, s) {
+			t.Errorf("the fix does not say %q: %s", s, f.Fix)
 		}
 	}
 }

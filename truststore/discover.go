@@ -80,8 +80,12 @@ func (d *discovery) collect() {
 	a := d.a
 	for _, s := range Stacks() {
 		p := a.plan(s.Name)
+		kind := KindBundle
+		if p.keystore {
+			kind = KindKeystore
+		}
 		for _, f := range p.files {
-			d.location(f.path, KindBundle, f.why)
+			d.location(f.path, kind, f.why)
 		}
 		for _, f := range p.dirs {
 			d.location(f.path, KindDir, f.why)

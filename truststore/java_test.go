@@ -19,7 +19,7 @@ import (
 
 // keytoolStore makes a Java keystore of storetype with Java's own keytool,
 // one trusted certificate entry per certificate.
-func keytoolStore(t *testing.T, storetype string, certs ...*x509.Certificate) []byte {
+func keytoolStore(t testing.TB, storetype string, certs ...*x509.Certificate) []byte {
 	t.Helper()
 	keytool := peertest.Need(t, "keytool")
 	dir := t.TempDir()

@@ -31,6 +31,7 @@ const (
 	engineGo      engine = iota + 1 // crypto/x509 Verify
 	engineOpenSSL                   // X509_verify_cert under an SSL_CTX's security level
 	engineGnuTLS                    // gnutls_certificate_verify_peers under a verification profile
+	engineJava                      // JSSE's PKIXValidator and X509TrustManagerImpl under the JDK's default constraints
 )
 
 // cnRule is when a stack matches the name against the subject's Common Name.
@@ -49,6 +50,7 @@ const (
 	wildLabel   wildRule = iota + 1 // "*." as the whole left-most label, two labels or more after it
 	wildPartial                     // OpenSSL's default: "f*.example.com" too (one '*' in the left-most label)
 	wildQt                          // Qt: "*" ends the left-most label, characters before it must match
+	wildJava                        // Java's HostnameChecker: '*' anywhere in the left-most label, one label or more after it
 )
 
 // stackRules is how one stack judges a chain it has the roots for.
@@ -111,6 +113,14 @@ func (a *auditor) rulesFor(stack string) stackRules {
 		// qsslsocket.cpp isMatchingHostname: every CN, then the DNS SANs.
 		ossl.cn, ossl.wild = cnAlways, wildQt
 		return ossl
+	case "java":
+		// sun.security.validator.PKIXValidator (every keystore entry is
+		// a trust anchor), EndEntityChecker (the leaf's key usages only),
+		// sun.security.util.HostnameChecker TYPE_TLS (the DNS
+		// subjectAltNames, else the most specific CN), and the JDK's
+		// default jdk.certpath.disabledAlgorithms.
+		return stackRules{engine: engineJava, lib: "Java", partial: true, cn: cnNoDNSSAN, wild: wildJava, leafSignKU: true,
+			note: "Java: the JDK's default java.security (jdk.certpath.disabledAlgorithms=MD2, MD5, SHA1 jdkCA & usage TLSServer, RSA keySize < 1024, DSA keySize < 1024, EC keySize < 224), every root of its keystore a JDK CA"}
 	case "gnutls":
 		bits, why := a.gnutlsProfile()
 		return stackRules{engine: engineGnuTLS, lib: "GnuTLS", minBits: bits, profileWhy: why,
@@ -334,8 +344,11 @@ func (a *auditor) check(r stackRules, stack string, p []*x509.Certificate, name 
 	for i, c := range p {
 		if len(c.UnhandledCriticalExtensions) > 0 {
 			what := "unhandled critical extension (error 34)"
-			if r.engine == engineGnuTLS {
+			switch r.engine {
+			case engineGnuTLS:
 				what = "The certificate contains an unknown critical extension"
+			case engineJava:
+				what = "PKIX path validation failed: Unrecognized critical extension(s)"
 			}
 			return say(RuleCritical, what, fmt.Sprintf("%q has a critical extension %s does not know (%s)", nameOf(c, false), r.lib, oids(c.UnhandledCriticalExtensions)),
 				"reissue the certificate without the critical extension, or mark it non-critical"), nil
@@ -345,31 +358,55 @@ func (a *auditor) check(r stackRules, stack string, p []*x509.Certificate, name 
 		}
 		if !(c.BasicConstraintsValid && c.IsCA) && !(c.Version == 1 && a.selfIssued(c)) {
 			what := "invalid CA certificate (error 79)"
-			if r.engine == engineGnuTLS {
+			switch r.engine {
+			case engineGnuTLS:
 				what = "The certificate issuer is not a CA"
+			case engineJava:
+				what = "PKIX path validation failed: basic constraints check failed: this is not a CA certificate"
 			}
 			return say(RuleCA, what, fmt.Sprintf("%q issues %q but is not a CA (no basicConstraints CA:TRUE)", nameOf(c, false), nameOf(p[i-1], false)),
 				fmt.Sprintf("reissue %q with basicConstraints CA:TRUE, or send the right intermediate", nameOf(c, false))), nil
 		}
 		if c.KeyUsage != 0 && c.KeyUsage&x509.KeyUsageCertSign == 0 {
 			what := "key usage does not include certificate signing (error 32)"
-			if r.engine == engineGnuTLS {
+			switch r.engine {
+			case engineGnuTLS:
 				what = "The certificate issuer is not a CA"
+			case engineJava:
+				what = "PKIX path validation failed: CA key usage check failed: keyCertSign bit is not set"
 			}
 			return say(RuleCA, what, fmt.Sprintf("%q issues %q but its keyUsage lacks keyCertSign", nameOf(c, false), nameOf(p[i-1], false)),
 				fmt.Sprintf("reissue %q with keyUsage keyCertSign", nameOf(c, false))), nil
 		}
 		if below := i - 1; c.BasicConstraintsValid && (c.MaxPathLen > 0 || c.MaxPathLenZero) && below > c.MaxPathLen {
-			return say(RuleCA, "path length constraint exceeded (error 25)", fmt.Sprintf("%q allows %d intermediates below it, the path has %d", nameOf(c, false), c.MaxPathLen, below),
+			what := "path length constraint exceeded (error 25)"
+			if r.engine == engineJava {
+				what = "PKIX path validation failed: basic constraints check failed: pathLenConstraint violated"
+			}
+			return say(RuleCA, what, fmt.Sprintf("%q allows %d intermediates below it, the path has %d", nameOf(c, false), c.MaxPathLen, below),
 				"send a shorter chain, or reissue the CA with a larger pathLenConstraint"), nil
 		}
 	}
 	for i, c := range p[:anchor] {
+		if i > 0 && r.engine == engineJava {
+			// Java's EndEntityChecker reads the leaf's extended key
+			// usage only.
+			if len(c.ExtKeyUsage) > 0 && !slices.Contains(c.ExtKeyUsage, x509.ExtKeyUsageServerAuth) && !slices.Contains(c.ExtKeyUsage, x509.ExtKeyUsageAny) {
+				lenient = append(lenient, fmt.Sprintf("accepts the intermediate %q, whose extendedKeyUsage (%s) does not allow serverAuth (Java reads the leaf's only)", nameOf(c, false), ekuNames(c)))
+			}
+			continue
+		}
+		if r.engine == engineJava && slices.Contains(c.ExtKeyUsage, x509.ExtKeyUsageAny) {
+			continue
+		}
 		if (len(c.ExtKeyUsage) > 0 || len(c.UnknownExtKeyUsage) > 0) && !slices.Contains(c.ExtKeyUsage, x509.ExtKeyUsageServerAuth) &&
 			!slices.Contains(c.ExtKeyUsage, x509.ExtKeyUsageNetscapeServerGatedCrypto) && !slices.Contains(c.ExtKeyUsage, x509.ExtKeyUsageMicrosoftServerGatedCrypto) {
 			what := "unsuitable certificate purpose (error 26)"
-			if r.engine == engineGnuTLS {
+			switch r.engine {
+			case engineGnuTLS:
 				what = "The certificate chain does not match the intended purpose"
+			case engineJava:
+				what = "Extended key usage does not permit use for TLS server authentication"
 			}
 			who := "the leaf"
 			if i > 0 {
@@ -385,6 +422,9 @@ func (a *auditor) check(r stackRules, stack string, p []*x509.Certificate, name 
 		case r.engine == engineOpenSSL && leaf.KeyUsage&tlsKU == 0:
 			return say(RuleKeyUsage, "unsuitable certificate purpose (error 26)", fmt.Sprintf("the leaf's keyUsage (%s) has none of digitalSignature, keyEncipherment and keyAgreement, one of which a TLS server certificate needs", kuNames(leaf.KeyUsage)),
 				"reissue the leaf with keyUsage digitalSignature (and keyEncipherment for RSA key exchange)"), nil
+		case r.engine == engineJava && leaf.KeyUsage&x509.KeyUsageDigitalSignature == 0:
+			return say(RuleKeyUsage, "KeyUsage does not allow digital signatures", fmt.Sprintf("the leaf's keyUsage (%s) does not allow digitalSignature, and the server signs the handshake with its key (TLS 1.3, ECDHE); Java's EndEntityChecker enforces the key usage", kuNames(leaf.KeyUsage)),
+				"reissue the leaf with keyUsage digitalSignature"), nil
 		case r.leafSignKU && leaf.KeyUsage&x509.KeyUsageDigitalSignature == 0:
 			return say(RuleKeyUsage, "Key usage violation in certificate has been detected", fmt.Sprintf("the leaf's keyUsage (%s) does not allow digitalSignature, and the server signs the handshake with its key (TLS 1.3, ECDHE); GnuTLS enforces the key usage", kuNames(leaf.KeyUsage)),
 				"reissue the leaf with keyUsage digitalSignature"), nil
@@ -394,6 +434,17 @@ func (a *auditor) check(r stackRules, stack string, p []*x509.Certificate, name 
 	// verification profile and its insecure-algorithm list).
 	for i, c := range p {
 		alg, bits, sec := keyStrength(c)
+		if r.engine == engineJava {
+			if floor := javaKeyFloor(c); bits < floor && !(i == anchor) {
+				return say(RuleKeySize, fmt.Sprintf("Algorithm constraints check failed on keysize limits: %s %d bit key used with certificate", strings.TrimPrefix(strings.Fields(alg)[0], "EC "), bits),
+					fmt.Sprintf("%q has a %d-bit %s key, and the JDK's jdk.certpath.disabledAlgorithms refuses %s keys under %d bits", nameOf(c, false), bits, alg, strings.Fields(alg)[0], floor),
+					fmt.Sprintf("reissue %q with an RSA key of at least 2048 bits or an ECDSA P-256 key", nameOf(c, false))), nil
+			}
+			if sec > 0 && sec < 112 {
+				lenient = append(lenient, fmt.Sprintf("accepts the %d-bit %s key of %q (the JDK refuses RSA keys only under 1024 bits)", bits, alg, nameOf(c, false)))
+			}
+			continue
+		}
 		min := 0
 		switch r.engine {
 		case engineOpenSSL:
@@ -429,13 +480,21 @@ func (a *auditor) check(r stackRules, stack string, p []*x509.Certificate, name 
 			refuse = r.level >= 1 && sec < levelBits(r.level)
 		case engineGnuTLS:
 			refuse = sec < 80 // SHA-1 and MD5 are insecure for certificates
+		case engineJava:
+			// MD2, MD5; SHA-1 under a JDK CA for a TLS server, and every
+			// root of the JDK's keystore is one.
+			refuse = sec < 80
 		}
 		if refuse {
 			what := "CA signature digest algorithm too weak (error 68)"
 			limit := fmt.Sprintf("security level %d (%s) refuses %s signatures", r.level, r.levelWhy, h)
-			if r.engine == engineGnuTLS {
+			switch r.engine {
+			case engineGnuTLS:
 				what = "The certificate chain uses insecure algorithm"
 				limit = "GnuTLS treats " + h + " as insecure for certificate signatures"
+			case engineJava:
+				what = "Algorithm constraints check failed on signature algorithm: " + javaSigName(c.SignatureAlgorithm)
+				limit = "the JDK's jdk.certpath.disabledAlgorithms refuses " + h + " (for SHA-1: in a TLS server's chain that ends at a root of the JDK's keystore)"
 			}
 			return say(RuleSignature, what, fmt.Sprintf("%q is signed with %s, and %s", nameOf(c, false), c.SignatureAlgorithm, limit),
 				fmt.Sprintf("reissue %q with a SHA-256 signature", nameOf(c, false))), nil
@@ -447,6 +506,10 @@ func (a *auditor) check(r stackRules, stack string, p []*x509.Certificate, name 
 		if ok, how := r.matchName(leaf, name); !ok {
 			what := "hostname mismatch (error 62)"
 			switch {
+			case r.engine == engineJava && len(leaf.DNSNames) > 0:
+				what = fmt.Sprintf("No subject alternative DNS name matching %s found.", name)
+			case r.engine == engineJava:
+				what = fmt.Sprintf("No name matching %s found", name)
 			case r.engine == engineGnuTLS:
 				what = "The name in the certificate does not match the expected"
 			case stack == "curl":
@@ -465,15 +528,24 @@ func (a *auditor) check(r stackRules, stack string, p []*x509.Certificate, name 
 		if !expired && !early {
 			continue
 		}
+		if i == anchor && r.engine == engineJava {
+			// PKIX takes the trust anchor's key and name, never its
+			// validity.
+			lenient = append(lenient, fmt.Sprintf("trusts the root %q outside its validity (Java never checks a trust anchor's dates)", nameOf(c, false)))
+			continue
+		}
 		what, when := "certificate has expired (error 10)", fmt.Sprintf("expired %s", c.NotAfter.UTC().Format(time.RFC3339))
 		if early {
 			what, when = "certificate is not yet valid (error 9)", fmt.Sprintf("is valid only from %s", c.NotBefore.UTC().Format(time.RFC3339))
 		}
-		if r.engine == engineGnuTLS {
+		switch r.engine {
+		case engineGnuTLS:
 			what = "The certificate chain uses expired certificate"
 			if early {
 				what = "The certificate chain uses not yet valid certificate"
 			}
+		case engineJava:
+			what = "PKIX path validation failed: validity check failed"
 		}
 		role := "the leaf"
 		switch {
@@ -493,8 +565,11 @@ func (a *auditor) check(r stackRules, stack string, p []*x509.Certificate, name 
 
 // why says where a stack's key-size floor comes from.
 func (r stackRules) why() string {
-	if r.engine == engineGnuTLS {
+	switch r.engine {
+	case engineGnuTLS:
 		return "GnuTLS: " + r.profileWhy
+	case engineJava:
+		return "Java: jdk.certpath.disabledAlgorithms"
 	}
 	return fmt.Sprintf("OpenSSL security level %d: %s", r.level, r.levelWhy)
 }
@@ -515,6 +590,8 @@ func (r stackRules) nameRule() string {
 		s += "; a '*' anywhere in the left-most label, two labels or more after it"
 	case wildQt:
 		s += "; a '*' that ends the left-most label, three labels or more"
+	case wildJava:
+		s += "; a '*' anywhere in the left-most label, one label or more after it"
 	default:
 		s += "; '*' only as the whole left-most label, two labels or more after it"
 	}
@@ -566,6 +643,9 @@ func (r stackRules) matchName(leaf *x509.Certificate, name string) (bool, string
 			if partial {
 				return true, fmt.Sprintf("matches %q by the partial wildcard %q, which Go, GnuTLS, curl and Python refuse", name, d)
 			}
+			if r.wild == wildJava && strings.HasPrefix(d, "*.") && !strings.Contains(strings.TrimSuffix(d[2:], "."), ".") {
+				return true, fmt.Sprintf("matches %q by the wildcard %q over a whole top-level domain, which Go, OpenSSL, GnuTLS, curl and Python refuse (Java checks the public suffix for public CAs' certificates only)", name, d)
+			}
 			return true, ""
 		}
 	}
@@ -599,6 +679,15 @@ func (r stackRules) matchPattern(pattern, host string) (ok, partial bool) {
 			return false, false
 		}
 		return strings.HasPrefix(hLabel, pLabel[:star]), star > 0
+	case wildJava:
+		// HostnameChecker.matchLeftmostWildcard: the left-most labels
+		// match with '*' for any characters; the rest must be equal. The
+		// public-suffix rule applies to certificates of public CAs only.
+		pre, suf := pLabel[:star], pLabel[star+1:]
+		if len(hLabel) < len(pre)+len(suf) || !strings.HasPrefix(hLabel, pre) || !strings.HasSuffix(hLabel, suf) {
+			return false, false
+		}
+		return true, pLabel != "*"
 	case wildPartial:
 		// OpenSSL valid_star/wildcard_match: two labels or more after the
 		// wildcard label; prefix and suffix must match; not in an IDN
@@ -614,6 +703,35 @@ func (r stackRules) matchPattern(pattern, host string) (ok, partial bool) {
 	default:
 		return pLabel == "*" && strings.Count(pRest, ".") >= 1 && hLabel != "", false
 	}
+}
+
+// javaSigName is Java's name of a signature algorithm.
+func javaSigName(a x509.SignatureAlgorithm) string {
+	switch a {
+	case x509.MD2WithRSA:
+		return "MD2withRSA"
+	case x509.MD5WithRSA:
+		return "MD5withRSA"
+	case x509.SHA1WithRSA:
+		return "SHA1withRSA"
+	case x509.DSAWithSHA1:
+		return "SHA1withDSA"
+	case x509.ECDSAWithSHA1:
+		return "SHA1withECDSA"
+	}
+	return a.String()
+}
+
+// javaKeyFloor is the smallest key jdk.certpath.disabledAlgorithms allows
+// by default: RSA and DSA 1024 bits, EC 224.
+func javaKeyFloor(c *x509.Certificate) int {
+	switch c.PublicKey.(type) {
+	case *rsa.PublicKey, *dsa.PublicKey:
+		return 1024
+	case *ecdsa.PublicKey:
+		return 224
+	}
+	return 0
 }
 
 // commonNames returns every Common Name of the subject, in order.

@@ -75,6 +75,7 @@ func Stacks() []Stack {
 		{"gnutls", "GnuTLS system trust: the compile-time bundle (Debian: /etc/ssl/certs/ca-certificates.crt) or p11-kit on Fedora/RHEL; ignores SSL_CERT_*"},
 		{"curl", "curl with OpenSSL: CURL_CA_BUNDLE, SSL_CERT_DIR or SSL_CERT_FILE, else the configure-time bundle (and on Debian CApath /etc/ssl/certs)"},
 		{"python", "Python ssl.create_default_context: OpenSSL's default CAfile and CApath, honouring SSL_CERT_FILE and SSL_CERT_DIR"},
+		{"java", "Java (JSSE, PKIX, HTTPS endpoint identification): the JDK's keystore, lib/security/cacerts of $JAVA_HOME or the default JDK (Debian links it to /etc/ssl/certs/java/cacerts), read as Java reads it without a password; the JDK's default jdk.certpath.disabledAlgorithms; a -Djavax.net.ssl.trustStore of the application's is not seen"},
 	}
 }
 
@@ -90,6 +91,7 @@ type plan struct {
 	dirMode   int    // dirGo or dirQt
 	hashDirs  []src  // directories looked up by hash (CApath)
 	qtTrigger string // qt on-demand: the HASH.N file that switched modes
+	keystore  bool   // files are Java keystores
 }
 
 const (
@@ -118,6 +120,19 @@ func (a *auditor) osslDirs() []src {
 		return srcs(splitList(v), "SSL_CERT_DIR")
 	}
 	return []src{{path.Join(a.osslDir, "certs"), "X509_CERT_DIR (OPENSSLDIR/certs)"}}
+}
+
+// javaKeystores lists where the JDK a java command runs finds its default
+// trust store, first first: $JAVA_HOME's, the distribution's default JDK
+// (Debian's /usr/lib/jvm/default-java), the distribution's keystore, the
+// eclipse-temurin images' JDK.
+func (a *auditor) javaKeystores() []string {
+	var out []string
+	if h := a.getenv("JAVA_HOME"); h != "" {
+		out = append(out, path.Join(h, "lib/security/cacerts"), path.Join(h, "jre/lib/security/cacerts"))
+	}
+	out = append(out, "/usr/lib/jvm/default-java/lib/security/cacerts", "/usr/lib/jvm/jre/lib/security/cacerts")
+	return append(append(out, keystores...), temurinKeystore)
 }
 
 // firstExisting returns the first path that resolves to a regular file.
@@ -186,6 +201,9 @@ func (a *auditor) plan(stack string) plan {
 			p.dirs, p.dirMode = srcs(qtDirs, stack+": systemCaCertificates (*.pem, *.crt)"), dirQt
 			p.files = srcs(qtExtraFiles, stack+": systemCaCertificates")
 		}
+	case "java":
+		p.keystore, p.firstOnly = true, true
+		p.files = srcs(a.javaKeystores(), "java: the JDK's lib/security/cacerts")
 	case "gnutls":
 		if _, info, err := a.fs.resolve("/etc/pki/ca-trust"); err == nil && info.IsDir() {
 			p.files = []src{{p11kitBundle, "gnutls: p11-kit trust module (pkcs11:), as extracted by update-ca-trust"}}

@@ -17,6 +17,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -380,6 +381,46 @@ for line in sys.stdin:
 	return res
 }
 
+// javaVerdicts runs Java's JSSE against every case in one JVM
+// (testdata/JavaProbe.java), each case trusting the keystore keytool made
+// of its anchors, which is also the java stack's keystore in the case's
+// tree. The model takes every root of the JDK's keystore for a JDK CA, as
+// it is on a machine (the JDK's jdkCA constraint reads that file): the
+// real JDK here is told the same of the test's roots by a
+// jdk.certpath.disabledAlgorithms without "jdkCA" (SHA-1 refused for a TLS
+// server whatever the root), the rest of the JDK's default unchanged.
+func javaVerdicts(t testing.TB, addr string, cases []mxCase, trees []*tree) []result {
+	host, port, _ := net.SplitHostPort(addr)
+	var input strings.Builder
+	for k, c := range cases {
+		fmt.Fprintf(&input, "%s\t%s\n", c.sn, trees[k].host("/etc/ssl/certs/java/cacerts"))
+	}
+	props := filepath.Join(t.TempDir(), "java.security")
+	if err := os.WriteFile(props, []byte("jdk.certpath.disabledAlgorithms=MD2, MD5, SHA1 usage TLSServer, RSA keySize < 1024, DSA keySize < 1024, EC keySize < 224, SHA1 usage SignedJAR & denyAfter 2019-01-01\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src, err := filepath.Abs("testdata/JavaProbe.java")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "java", "-Djava.security.properties="+props, src, host, port)
+	cmd.Env = cleanEnv()
+	cmd.Stdin = strings.NewReader(input.String())
+	outb, err := cmd.CombinedOutput()
+	out := string(outb)
+	got := strings.Split(strings.TrimSpace(out), "\n")
+	if err != nil || len(got) != len(cases) {
+		t.Fatalf("java: %v\n%s", err, out)
+	}
+	res := make([]result, len(cases))
+	for k, l := range got {
+		res[k] = result{ok: l == "ok", out: l}
+	}
+	return res
+}
+
 // result is what a real client did with a case.
 type result struct {
 	ok  bool
@@ -396,7 +437,7 @@ type result struct {
 // client here; its verdicts are checked against its source in
 // TestStackRulesQt. Each refusal must also name the rule the case is about.
 func TestStacksAgainstRealClients(t *testing.T) {
-	for _, p := range []string{"openssl", "gnutls-cli", "curl", "python3"} {
+	for _, p := range []string{"openssl", "gnutls-cli", "curl", "python3", "java", "keytool"} {
 		peertest.Need(t, p)
 	}
 	now := time.Now()
@@ -419,6 +460,7 @@ func TestStacksAgainstRealClients(t *testing.T) {
 			roots[fmt.Sprintf("Matrix_Anchor_%d", i)] = a
 		}
 		tr := debian(t, roots)
+		tr.write("/etc/ssl/certs/java/cacerts", keytoolStore(t, "JKS", c.anchors...))
 		trees[k] = tr
 		outcomes[k].vs = verdicts(t, tr, nil, c.chain, c.sn, func(o *Options) { o.Time = at(now) })
 		outcomes[k].real = make([]result, len(clients))
@@ -437,10 +479,11 @@ func TestStacksAgainstRealClients(t *testing.T) {
 	// Python starts slowly: one interpreter judges every case, each with
 	// its own SSL_CERT_FILE and SSL_CERT_DIR, read by
 	// create_default_context as OpenSSL's default paths.
-	clients = append(clients, realClient{stack: "python"})
+	clients = append(clients, realClient{stack: "python"}, realClient{stack: "java"})
 	py := pythonVerdicts(t, addr, cases, trees)
+	java := javaVerdicts(t, addr, cases, trees)
 	for k := range cases {
-		outcomes[k].real = append(outcomes[k].real, py[k])
+		outcomes[k].real = append(outcomes[k].real, py[k], java[k])
 	}
 	for k, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

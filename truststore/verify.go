@@ -43,6 +43,9 @@ func (a *auditor) loadEager(p plan) loaded {
 	}
 	for _, s := range p.files {
 		f := a.open(s.path)
+		if p.keystore {
+			f = a.openKeystore(s.path)
+		}
 		if p.firstOnly && f.state == fileRead {
 			add(s.path, f)
 			break
@@ -455,6 +458,9 @@ func (a *auditor) explain(v *StackVerdict, p plan, chain []*x509.Certificate, ha
 		v.Reason = fmt.Sprintf("%s: loads %s, and none is %s%s", p.stack, from, what, elsewhere)
 		v.Fix = install
 		switch p.stack {
+		case "java":
+			v.Reason = fmt.Sprintf("java: PKIX path building failed: unable to find valid certification path to requested target: loads %s, and none is %s%s", from, what, elsewhere)
+			v.Fix = "add the root to Java's keystore: `keytool -importcert -cacerts -alias NAME -file ROOT.pem` (Debian/Ubuntu: install ca-certificates-java, then the system store's update-ca-certificates updates /etc/ssl/certs/java/cacerts too); a JDK with a keystore of its own (eclipse-temurin images, tarballs) needs the import in its own lib/security/cacerts"
 		case "gnutls":
 			v.Fix += "; GnuTLS reads only its compile-time bundle and ignores SSL_CERT_FILE/SSL_CERT_DIR"
 		case "go", "openssl-cafile":

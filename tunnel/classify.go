@@ -61,6 +61,17 @@ func classify(err error, server bool) string {
 		return finding.NetUnreachable
 	}
 	if code, ok := peerAlert(err); ok {
+		var cr *certRequestedError
+		if errors.As(err, &cr) && !server {
+			switch {
+			case !cr.sent && (code == 40 || code == 42 || code == 50 || code == 116):
+				// handshake_failure (OpenSSL, TLS 1.2), bad_certificate
+				// (crypto/tls), decode_error (GnuTLS), certificate_required
+				return finding.ClientCertRequired
+			case cr.sent && code == 40:
+				return finding.ClientCertRejected
+			}
+		}
 		return alertFinding(code, server)
 	}
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) {

@@ -29,6 +29,10 @@
 //     cannot hold the slots for a whole HandshakeTimeout.
 //   - A refused peer is logged with slog as msg=refused and
 //     finding=<finding id> (see [Classify]), and counted in [Metrics].
+//     A TLS alert that ends a connection after its handshake is logged
+//     too: as a refusal when that peer had sent no data yet (a TLS 1.3
+//     server refuses a client certificate only after the client's side of
+//     the handshake is over), else as msg="closed by an alert".
 //   - [Proxy.Shutdown] stops accepting and lets connections drain until its
 //     context ends, then closes what is left.
 //   - With ProxyProtocol set, a PROXY protocol v2 header (haproxy

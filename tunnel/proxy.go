@@ -357,7 +357,7 @@ func (p *Proxy) connect(raw net.Conn, start time.Time) (in, out net.Conn) {
 
 // transfer copies both ways until both ended, then closes and logs.
 func (p *Proxy) transfer(raw, in, out net.Conn, start time.Time) {
-	up, down := p.pipe(in, out)
+	up, down := p.pipe(raw, in, out)
 	out.Close()
 	p.untrack(out)
 	p.Logger.Debug("closed", "service", p.Name, "remote", raw.RemoteAddr().String(), "bytes_from_client", up, "bytes_to_client", down, "duration", time.Since(start))
@@ -375,6 +375,21 @@ func (p *Proxy) refuse(raw net.Conn, side string, err error) {
 		id = ClassifyServer(err) // the proxy is the TLS server facing this client
 	}
 	p.refuseAs(raw, side, id, err)
+}
+
+// alerted logs a connection the peer on side ended with a TLS alert after
+// the handshake: a refusal, counted as one, when the peer had sent no data
+// yet (a TLS 1.3 server refusing the client certificate), else a failure.
+func (p *Proxy) alerted(raw net.Conn, side string, received int64, err error) {
+	if received == 0 {
+		p.refuse(raw, side, err)
+		return
+	}
+	id := Classify(err)
+	if side == "client" && p.Handshake != nil {
+		id = ClassifyServer(err)
+	}
+	p.Logger.Warn("closed by an alert", "service", p.Name, "remote", raw.RemoteAddr().String(), "side", side, "finding", id, "error", err.Error())
 }
 
 // refuseAs logs and counts a refused connection with a known finding id.
@@ -461,17 +476,18 @@ func tlsVersionName(v uint16) string {
 type closeWriter interface{ CloseWrite() error }
 
 // pipe copies both ways until both directions ended, propagating
-// half-closes, and returns the byte counts.
-func (p *Proxy) pipe(in, out net.Conn) (up, down int64) {
+// half-closes, and returns the byte counts. raw is the accepted
+// connection, for the log.
+func (p *Proxy) pipe(raw, in, out net.Conn) (up, down int64) {
 	var last atomic.Int64 // unix nanoseconds of the last data, either way
 	last.Store(time.Now().UnixNano())
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		down = p.copy(in, out, &last, p.m.bytesOut)
+		down = p.copy(in, out, &last, p.m.bytesOut, raw, "target")
 	}()
-	up = p.copy(out, in, &last, p.m.bytesIn)
+	up = p.copy(out, in, &last, p.m.bytesIn, raw, "client")
 	wg.Wait()
 	return up, down
 }
@@ -480,8 +496,10 @@ func (p *Proxy) pipe(in, out net.Conn) (up, down int64) {
 // read through its raw descriptor, so an idle one holds no buffer at all;
 // other sources (TLS) are read with a small buffer, and a read that fills
 // it switches to a pooled 32 KiB buffer, given back once reads are small
-// again, so idle connections stay small.
-func (p *Proxy) copy(dst, src net.Conn, last *atomic.Int64, count prometheus.Counter) int64 {
+// again, so idle connections stay small. A TLS alert read from src (side
+// says whose) is logged with its finding id: in TLS 1.3 a server refuses
+// a client certificate only after the client's handshake is over.
+func (p *Proxy) copy(dst, src net.Conn, last *atomic.Int64, count prometheus.Counter, raw net.Conn, side string) int64 {
 	var read readFunc
 	if rc := rawReader(src); rc != nil {
 		read = rc.read
@@ -514,6 +532,9 @@ func (p *Proxy) copy(dst, src net.Conn, last *atomic.Int64, count prometheus.Cou
 				if time.Since(time.Unix(0, last.Load())) < idle {
 					continue // the other direction is busy
 				}
+			}
+			if _, ok := peerAlert(err); ok {
+				p.alerted(raw, side, total, err)
 			}
 			if err == io.EOF {
 				if cw, ok := dst.(closeWriter); ok {

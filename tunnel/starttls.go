@@ -72,8 +72,8 @@ func StartTLSDial(p starttls.Protocol, target, domain string, dial DialFunc, con
 			raw.Close()
 			return nil, err
 		}
-		tc := tls.Client(raw, cfg)
-		if err := tc.HandshakeContext(ctx); err != nil {
+		tc, err := clientHandshake(ctx, raw, cfg)
+		if err != nil {
 			raw.Close()
 			return nil, err
 		}
@@ -147,8 +147,8 @@ func StartTLSServe(p starttls.Protocol, target, hostname string, dial DialFunc, 
 		if err != nil {
 			return fail(err)
 		}
-		tc := tls.Server(hc, config())
-		if err := tc.HandshakeContext(ctx); err != nil {
+		tc, err := serverHandshake(ctx, hc, config())
+		if err != nil {
 			return fail(err)
 		}
 		return &upgradedConn{Conn: tc, backend: backend}, nil

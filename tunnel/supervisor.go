@@ -3,6 +3,7 @@ package tunnel
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -10,10 +11,13 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/tlskit/tlskit"
 )
 
 // DefaultGrace is how long `tlskit tunnel` lets connections drain when it
@@ -44,8 +48,17 @@ type Supervisor struct {
 	// Warn receives warnings for the person starting the services (a
 	// policy's single pin); nil discards them.
 	Warn io.Writer
+	// Reread, when set, gives the services afresh at every reload (the
+	// config file read again, as stunnel does on SIGHUP). A result that
+	// fails keeps everything as it was, logged and counted; a service's
+	// new policy is used at once; other changes (a new, removed or
+	// changed service) cannot be applied to a running service, and the
+	// log says so: restart to apply them.
+	Reread func() ([]*Service, error)
 	// Signals makes SIGHUP reload and SIGTERM and SIGINT stop, as a
-	// daemon's signals do.
+	// daemon's signals do. Once stopping, it no longer catches SIGTERM
+	// and SIGINT: another one ends the process at once, by the signal's
+	// default action, rather than waiting for the drain.
 	Signals bool
 
 	reloadOnce sync.Once
@@ -56,7 +69,8 @@ type Supervisor struct {
 // running is a started service.
 type running struct {
 	svc    *Service
-	trusts string // what the service trusts, for the log
+	policy func(warn io.Writer) (*tlskit.Policy, error) // svc.Policy, or a reread file's
+	trusts string                                       // what the service trusts, for the log
 	cfg    atomic.Pointer[tls.Config]
 	proxy  *Proxy
 	ln     net.Listener
@@ -71,7 +85,7 @@ type built struct {
 
 // build builds the service's TLS config from its policy.
 func (r *running) build(warn io.Writer) (built, error) {
-	p, err := r.svc.Policy(warn)
+	p, err := r.policy(warn)
 	if err != nil {
 		return built{}, err
 	}
@@ -146,7 +160,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 		if !s.AllowPublicPlaintext && !isLoopback(svc.plaintext()) {
 			return &ConfigError{Service: svc.Name, Err: &PublicPlaintextError{Addr: svc.plaintext()}}
 		}
-		r := &running{svc: svc}
+		r := &running{svc: svc, policy: svc.Policy}
 		b, err := r.build(warn)
 		if err != nil {
 			return &ConfigError{Service: svc.Name, Err: err}
@@ -200,6 +214,15 @@ loop:
 			s.reloadAll(started, log)
 		}
 	}
+	if sigs != nil {
+		// Draining: a further SIGTERM or SIGINT ends the process at once,
+		// by its default action (unless someone else catches it), as
+		// README promises; a SIGHUP still does nothing.
+		hup := make(chan os.Signal, 1)
+		signal.Notify(hup, syscall.SIGHUP)
+		defer signal.Stop(hup)
+		signal.Stop(sigs)
+	}
 	log.Info("shutting down", "grace", s.Grace.String())
 	sctx, cancel := context.WithTimeout(context.Background(), s.Grace)
 	defer cancel()
@@ -214,6 +237,35 @@ loop:
 // reloadAll rebuilds every service's config; a service whose new config
 // fails keeps its last good one.
 func (s *Supervisor) reloadAll(started []*running, log *slog.Logger) {
+	if s.Reread != nil {
+		svcs, err := s.Reread()
+		if err != nil {
+			s.metrics.Reloaded(err)
+			log.Error("reload failed; the last good configuration stays", "error", err.Error())
+			return
+		}
+		reread := map[string]*Service{}
+		for _, n := range svcs {
+			reread[n.Name] = n
+		}
+		for _, r := range started {
+			n, ok := reread[r.svc.Name]
+			if !ok {
+				log.Warn("reload: the service is no longer configured; it runs until a restart", "service", r.svc.Name)
+				continue
+			}
+			delete(reread, n.Name)
+			if changed := changedSettings(r.svc, n); len(changed) > 0 {
+				log.Warn("reload: settings changed that apply only after a restart", "service", r.svc.Name, "changed", strings.Join(changed, ","))
+			}
+			r.policy = n.Policy
+		}
+		for _, n := range svcs {
+			if reread[n.Name] != nil {
+				log.Warn("reload: a new service starts only after a restart", "service", n.Name)
+			}
+		}
+	}
 	for _, r := range started {
 		b, err := r.build(io.Discard)
 		s.metrics.Reloaded(err)
@@ -224,6 +276,26 @@ func (s *Supervisor) reloadAll(started []*running, log *slog.Logger) {
 		r.cfg.Store(b.cfg)
 		log.Info("reloaded", "service", r.svc.Name)
 	}
+}
+
+// changedSettings names the settings of a running service that n changes,
+// other than its policy.
+func changedSettings(old, n *Service) []string {
+	var c []string
+	for _, d := range []struct {
+		name string
+		diff bool
+	}{
+		{"mode", old.Mode != n.Mode}, {"listen", old.Listen != n.Listen}, {"target", old.Target != n.Target},
+		{"proxy_protocol", old.ProxyProtocol != n.ProxyProtocol}, {"protocol", old.Protocol != n.Protocol},
+		{"max_conns", old.MaxConns != n.MaxConns}, {"handshake_timeout", old.HandshakeTimeout != n.HandshakeTimeout},
+		{"first_byte_timeout", old.FirstByteTimeout != n.FirstByteTimeout}, {"idle_timeout", old.IdleTimeout != n.IdleTimeout},
+	} {
+		if d.diff {
+			c = append(c, d.name)
+		}
+	}
+	return c
 }
 
 // newProxy builds the proxy of a service; its hooks read the current config.
@@ -249,16 +321,35 @@ func (r *running) newProxy(log *slog.Logger, m *Metrics) *Proxy {
 	}
 	if r.svc.Mode == ModeServer {
 		p.Handshake = func(ctx context.Context, c net.Conn) (net.Conn, error) {
-			tc := tls.Server(c, r.cfg.Load())
-			return tc, tc.HandshakeContext(ctx)
+			return serverHandshake(ctx, c, r.cfg.Load())
 		}
 		p.Dial = func(ctx context.Context, _ net.Conn) (net.Conn, error) { return dialer.DialContext(ctx, "tcp", target) }
 	} else {
+		timeout := r.svc.HandshakeTimeout
 		p.Dial = func(ctx context.Context, _ net.Conn) (net.Conn, error) {
-			return (&tls.Dialer{NetDialer: &dialer, Config: r.cfg.Load()}).DialContext(ctx, "tcp", target)
+			raw, err := dialer.DialContext(ctx, "tcp", target)
+			if err != nil {
+				return nil, timedOut(ctx, err, "connecting to "+target, timeout)
+			}
+			tc, err := clientHandshake(ctx, raw, r.cfg.Load())
+			if err != nil {
+				raw.Close()
+				return nil, timedOut(ctx, err, "the TLS handshake with "+target, timeout)
+			}
+			return tc, nil
 		}
 	}
 	return p
+}
+
+// timedOut says what was cut short when err is the end of the time given
+// to connect and handshake ("context deadline exceeded" alone named
+// nothing); other errors are returned as they are.
+func timedOut(ctx context.Context, err error, what string, timeout time.Duration) error {
+	if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return err
+	}
+	return fmt.Errorf("%s did not complete within the timeout (%v): %w", what, timeout, err)
 }
 
 // isLoopback reports whether a listen or target address is on loopback.

@@ -216,3 +216,81 @@ func TestLoadConfig(t *testing.T) {
 		t.Errorf("missing file: %v", err)
 	}
 }
+
+// TestSupervisorRereadsConfig: with Reread (`tlskit tunnel --config`), a
+// reload reads the config file again, as stunnel does on SIGHUP. Before,
+// only the policies were rebuilt: a service pointed at another policy file
+// kept the old one, a broken file and a changed target were both logged
+// as "reloaded". Now a broken file keeps everything (logged, counted), a
+// new policy file is used at once (the next connection to openssl
+// s_server is refused with pin.mismatch), and a change that needs a
+// restart says so.
+func TestSupervisorRereadsConfig(t *testing.T) {
+	f := newFixture(t)
+	srv := peertest.OpenSSL(t, "-cert", f.serverCert, "-key", f.serverKey, "-cert_chain", f.serverChain, "-rev", "-tls1_3")
+	otherPin, err := lab.Pin(f.pki.OtherRoot.PublicKey)
+	must(t, err)
+	dir := t.TempDir()
+	write := func(name, body string) {
+		t.Helper()
+		must(t, os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644))
+	}
+	write("good.json", `{"version": 1, "trust": ["file:`+f.files.Root+`"], "server_name": "good.lab.tlskit.test"}`)
+	write("pinned.json", `{"version": 1, "trust": ["file:`+f.files.Root+`"], "server_name": "good.lab.tlskit.test", "pins": {"keys": ["`+otherPin+`"], "allow_single": true}}`)
+	file := filepath.Join(dir, "tunnels.json")
+	config := func(policy, target string) string {
+		return `{"services": [{"name": "redis", "mode": "client", "listen": "127.0.0.1:0", "target": "` + target + `", "policy": "` + policy + `"}]}`
+	}
+	write("tunnels.json", config("good.json", srv.Addr))
+	c, err := tunnel.LoadConfig(file, tunnel.Limits{})
+	must(t, err)
+	var logs logBuf
+	s := &tunnel.Supervisor{
+		Services: c.Services, Metrics: "127.0.0.1:0", Logger: logs.logger(), Grace: time.Second,
+		Reread: func() ([]*tunnel.Service, error) {
+			c, err := tunnel.LoadConfig(file, tunnel.Limits{})
+			if err != nil {
+				return nil, err
+			}
+			return c.Services, nil
+		},
+	}
+	addr, metrics := runSupervisor(t, s, &logs)
+	if got := roundTrip(t, addr, "abc\n"); got != "cba\n" {
+		t.Fatalf("through the tunnel: %q", got)
+	}
+
+	write("tunnels.json", `{"services": [{"name": "redis",`)
+	s.Reload()
+	waitRecords(t, &logs, "reload failed; the last good configuration stays", 1)
+	if r := logs.records("reloaded"); len(r) > 0 {
+		t.Errorf("a broken config file was reloaded: %v", r)
+	}
+	if got := roundTrip(t, addr, "abc\n"); got != "cba\n" {
+		t.Fatalf("after a failed reload: %q", got)
+	}
+
+	write("tunnels.json", config("pinned.json", "127.0.0.1:1"))
+	s.Reload()
+	waitRecords(t, &logs, "reloaded", 1)
+	r := logs.records("reload: settings changed that apply only after a restart")
+	if len(r) != 1 || r[0]["changed"] != "target" {
+		t.Errorf("the changed target is not named: %v\n%s", r, logs.String())
+	}
+	conn, err := net.Dial("tcp", addr)
+	must(t, err)
+	conn.SetDeadline(time.Now().Add(5 * time.Second))
+	io.ReadAll(conn)
+	conn.Close()
+	logs.waitFinding(t, finding.PinMismatch)
+
+	resp, err := http.Get("http://" + metrics + "/metrics")
+	must(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{"tlskit_tunnel_reloads_total 2", "tlskit_tunnel_reload_errors_total 1"} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("metrics lack %q:\n%s", want, body)
+		}
+	}
+}

@@ -218,3 +218,24 @@ func TestTunnelTimeout(t *testing.T) {
 		})
 	}
 }
+
+// TestTunnelClientSilentTarget: a target that accepts the connection and
+// never answers the ClientHello is refused with net.timeout after
+// --timeout, and the log says what did not complete: it said only
+// "context deadline exceeded". (A listener that never answers is what a
+// silent server is; no TLS server can be made to show it.)
+func TestTunnelClientSilentTarget(t *testing.T) {
+	silent := peertest.Serve(t, func(c net.Conn) { io.Copy(io.Discard, c) })
+	tun := startTunnel(t, "tunnel", "client", "--target", silent, "--servername", "silent.test", "--timeout", "300ms")
+	c, err := net.Dial("tcp", tun.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.Write([]byte("hello\n"))
+	r := tun.waitRefusal(t, 1)
+	msg, _ := r["error"].(string)
+	if r["finding"] != "net.timeout" || r["side"] != "target" || !strings.Contains(msg, "the TLS handshake with "+silent+" did not complete within the timeout (300ms)") {
+		t.Errorf("a silent target logged as %v", r)
+	}
+}

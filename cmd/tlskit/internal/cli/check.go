@@ -1,14 +1,15 @@
 package cli
 
 import (
-	"crypto/tls"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/tlskit/tlskit"
 	"github.com/tlskit/tlskit/cmd/internal/base"
 	"github.com/tlskit/tlskit/diagnose"
 	"github.com/tlskit/tlskit/finding"
@@ -210,9 +211,9 @@ func (f *checkFlags) options(target string, stderr io.Writer) (probe.Options, fu
 		return opts, noop, base.Usagef("give both: --cert client.pem --key client.key", "--cert and --key go together")
 	}
 	if f.certFile != "" {
-		c, err := tls.LoadX509KeyPair(f.certFile, f.keyFile)
+		c, err := tlskit.LoadKeyPair(f.certFile, f.keyFile)
 		if err != nil {
-			return opts, noop, base.Usagef("--cert takes the certificate PEM and --key its private key PEM", "cannot load the client certificate: %v", err)
+			return opts, noop, base.Usagef("--cert takes the certificate PEM and --key its private key PEM", "cannot load the client certificate: %v", strings.TrimPrefix(err.Error(), "tlskit: "))
 		}
 		opts.Certificate = &c
 	}

@@ -37,6 +37,7 @@ type tunnelFlags struct {
 	allowPublicPlain  bool
 	logFormat         string
 	configFile        string
+	reread            func() ([]*tunnel.Service, error) // --config: the file read again at SIGHUP
 }
 
 func (f *tunnelFlags) registerCommon(fs *pflag.FlagSet) {
@@ -86,8 +87,11 @@ func newTunnelCmd(stdio base.Stdio) *cobra.Command {
 
 A refused peer is logged with the finding id tlskit check would print
 (finding=pin.mismatch, finding=cert.expired…). SIGHUP reloads certificates
-and policies, keeping the last good configuration when the new one is bad;
-SIGTERM stops accepting and lets connections drain for --grace.
+and policies (and reads --config's file again: changes other than a
+service's policy are logged and need a restart), keeping the last good
+configuration when the new one is bad;
+SIGTERM stops accepting and lets connections drain for --grace; a second
+SIGTERM or SIGINT ends the process at once.
 
 ` + base.TrustHelp + `
 
@@ -117,6 +121,13 @@ listen); 2 usage error, or a policy or config file that does not load.`,
 			if f.metrics == "" {
 				f.metrics = c.Metrics
 			}
+			f.reread = func() ([]*tunnel.Service, error) {
+				c, err := tunnel.LoadConfig(f.configFile, limits)
+				if err != nil {
+					return nil, err
+				}
+				return c.Services, nil
+			}
 			return f.run(cmd, stdio, c.Services)
 		},
 	}
@@ -126,7 +137,16 @@ listen); 2 usage error, or a policy or config file that does not load.`,
 		sub := &cobra.Command{
 			Use:   string(mode) + " --listen ADDR --target HOST:PORT [flags]",
 			Short: map[tunnel.Mode]string{tunnel.ModeClient: "Plain TCP in, verified TLS out", tunnel.ModeServer: "TLS in (optionally mTLS), plain TCP out"}[mode],
-			Args:  cobra.NoArgs,
+			Example: map[tunnel.Mode]string{
+				tunnel.ModeClient: `  tlskit tunnel client --listen 127.0.0.1:6379 --target redis.internal:6380 --ca-file corp-root.pem
+  tlskit tunnel client --listen 127.0.0.1:6379 --target 10.0.0.7:6380 --ca-file corp-root.pem   # verifies IP:10.0.0.7
+  tlskit tunnel client --listen 127.0.0.1:8080 --target api.example.com:443 --pin sha256/AAAA… --pin sha256/BBBB…
+  tlskit tunnel client --protocol smtp --listen 127.0.0.1:2525 --target mail.example.com:587`,
+				tunnel.ModeServer: `  tlskit tunnel server --listen :8443 --target 127.0.0.1:8080 --cert server.pem --key server.key
+  tlskit tunnel server --listen :8443 --target 127.0.0.1:8080 --cert server.pem --key server.key --client-ca clients.pem --allow batch.internal
+  tlskit tunnel server --protocol postgres --listen :5433 --target 127.0.0.1:5432 --cert db.pem --key db.key`,
+			}[mode],
+			Args: cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, args []string) error {
 				svc, err := f.service(mode)
 				if err != nil {
@@ -218,7 +238,7 @@ func (f *tunnelFlags) run(cmd *cobra.Command, stdio base.Stdio, svcs []*tunnel.S
 	}
 	s := &tunnel.Supervisor{
 		Services: svcs, Metrics: f.metrics, AllowPublicPlaintext: f.allowPublicPlain,
-		Grace: f.grace, Logger: log, Warn: stdio.Err, Signals: true,
+		Grace: f.grace, Logger: log, Warn: stdio.Err, Signals: true, Reread: f.reread,
 	}
 	err = s.Run(cmd.Context())
 	var ce *tunnel.ConfigError
