@@ -57,8 +57,10 @@ with the server's private key (--rsa-key), and plain PSK suites
 
 Chains are verified as of the capture time of the server's Certificate
 message, not now, so an old capture is not called expired; --verify-time
-overrides it. The name verified is each ClientHello's SNI, or --servername;
-without either the chain is verified but its names are not (name.not-checked).
+overrides it. The name verified is --servername, else each ClientHello's
+SNI, else the server's address (a client that connects to an IP address
+sends no SNI; the findings say so); when the capture holds no ClientHello,
+the chain is verified but its names are not (name.not-checked).
 
 ` + base.TrustHelp + `
 
