@@ -393,6 +393,7 @@ func TestProbeErrors(t *testing.T) {
 		{"target=127.0.0.1:1&module=nope", `unknown module "nope"`},
 		{"target=example.com:http", "the port must be a number"},
 		{"target=127.0.0.1:1&servername=a%20b", `server name "a b" is not a host name or an IP address`},
+		{"target=smtp://mail.example.com", `smtp:// upgrades to TLS in band: check mail.example.com with the SMTP upgrade (STARTTLS protocol smtp): probe mail.example.com with a module whose "starttls" is "smtp"`},
 	} {
 		resp, err := http.Get(srv.URL + "/probe?" + tc.query)
 		if err != nil {
