@@ -47,16 +47,17 @@ func newLimiter(n int, delay time.Duration) *limiter {
 	return &limiter{sem: make(chan struct{}, n), delay: delay}
 }
 
-// acquire waits for a free slot (once alone is set, for every other
-// connection to end), then counts the connection; release gives it back.
-// It reports whether the connection runs alone.
-func (l *limiter) acquire(ctx context.Context) (release func(), alone bool, err error) {
+// acquire waits for a free slot (once alone is set, or for an exclusive
+// connection, for every other connection to end), then counts the
+// connection; release gives it back. It reports whether the connection
+// runs alone.
+func (l *limiter) acquire(ctx context.Context, exclusive bool) (release func(), alone bool, err error) {
 	select {
 	case l.sem <- struct{}{}:
 	case <-ctx.Done():
 		return nil, false, ctx.Err()
 	}
-	if l.alone.Load() {
+	if exclusive || l.alone.Load() {
 		l.solo.Lock()
 		release = func() { l.solo.Unlock(); <-l.sem }
 		alone = true

@@ -3,6 +3,7 @@ package scan
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -908,5 +909,55 @@ stream {
 			t.Errorf("%d connections at once: problems %q; a note that probes were %s: %v, want %v", conns, rep.Problems, note, noted, conns > 2)
 		}
 		compare(t, rep, ss, addr)
+	}
+}
+
+// TestSilentRefusals: a server that refuses what it does not speak by
+// closing the connection without an alert (Windows' SChannel does, for a
+// version it has disabled; here an in-process crypto/tls server that
+// closes on TLS 1.0, 1.1 and SSL 3.0 hellos: no server installed here
+// refuses so). Such closes are asked again alone at most twice, closed
+// again, and taken as refusals: the scan keeps its parallel connections
+// (it went one at a time for the rest of the scan after the first).
+func TestSilentRefusals(t *testing.T) {
+	p := newTestPKI(t)
+	cert, err := tls.LoadX509KeyPair(p.ecCert, p.ecKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12,
+		GetConfigForClient: func(h *tls.ClientHelloInfo) (*tls.Config, error) {
+			if !slices.ContainsFunc(h.SupportedVersions, func(v uint16) bool { return v >= tls.VersionTLS12 }) {
+				h.Conn.Close() // no alert: the connection just ends
+				return nil, errors.New("silently refused")
+			}
+			return nil, nil
+		}}
+	addr := peertest.ServeTLS(t, cfg, func(c *tls.Conn) { c.Handshake() })
+	rep, err := Run(context.Background(), Options{Address: addr, ServerName: "localhost", Verifier: p.verifier, NoClients: true, NoHTTP: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pr := range rep.Protocols {
+		if want := pr.Version == "TLS 1.2" || pr.Version == "TLS 1.3"; pr.Accepted != want {
+			t.Errorf("%s accepted %v, want %v (%s)", pr.Version, pr.Accepted, want, pr.Answer)
+		}
+	}
+	again := 0
+	for _, pr := range rep.Probes {
+		if strings.Contains(pr.Purpose, "(again, alone") {
+			again++
+		}
+	}
+	if again == 0 || again > maxSilentRetries {
+		t.Errorf("%d probes asked again alone, want 1 to %d", again, maxSilentRetries)
+	}
+	for _, pr := range rep.Problems {
+		if strings.Contains(pr, "one connection at a time") {
+			t.Errorf("a server that refuses silently made the scan go one connection at a time: %s", pr)
+		}
+	}
+	if !slices.ContainsFunc(rep.Problems, func(s string) bool { return strings.Contains(s, "closed again when asked alone") }) {
+		t.Errorf("no note of the probes closed again: %v", rep.Problems)
 	}
 }

@@ -133,6 +133,8 @@ type scanner struct {
 	ticketbleedV   *Vulnerability         // Ticketbleed's, when a session was resumed from a ticket
 	robotR         robotResult            // ROBOT's
 	retried        []retry                // probes asked again alone
+	retryMu        sync.Mutex             // held while a probe closed unanswered is asked again alone
+	silentRefusals int                    // of those, closed again: refusals without an alert (under retryMu)
 }
 
 // Run scans one server. Failures of the server or the network are findings
@@ -427,6 +429,11 @@ func (s *scanner) progress(more int, phase string) {
 // probe makes one connection: it waits for the limiter, dials, runs the
 // handshake as far as stop, and records the evidence.
 func (s *scanner) probe(ctx context.Context, purpose string, spec helloSpec, stop stage, after afterHandshake, psk *pskOffer) *result {
+	return s.probeOn(ctx, false, purpose, spec, stop, after, psk)
+}
+
+// probeOn is probe, on a connection alone when exclusive is set.
+func (s *scanner) probeOn(ctx context.Context, exclusive bool, purpose string, spec helloSpec, stop stage, after afterHandshake, psk *pskOffer) *result {
 	p := &Probe{Purpose: purpose}
 	res := &result{}
 	start := time.Now()
@@ -445,7 +452,7 @@ func (s *scanner) probe(ctx context.Context, purpose string, spec helloSpec, sto
 		}
 	}()
 	res.probe = p.ID
-	release, alone, err := s.lim.acquire(ctx)
+	release, alone, err := s.lim.acquire(ctx, exclusive)
 	if err != nil {
 		res.netErr = err
 		p.Answer = "not run: " + err.Error()
@@ -515,13 +522,27 @@ func (s *scanner) probe(ctx context.Context, purpose string, spec helloSpec, sto
 	if !alone && !spec.sslv2 && r.unanswered() && ctx.Err() == nil {
 		// Closed before a byte of TLS while other connections were
 		// open: a server (or a proxy in front of it) that limits the
-		// connections of a client closes the excess ones so. Ask again
-		// alone, and go on one connection at a time.
+		// connections of a client closes the excess ones so; a server
+		// that refuses without an alert (SChannel) closes what it
+		// refuses so too. Ask again alone: answered, the scan goes on
+		// one connection at a time; closed again, it was a refusal, and
+		// after a few of those the server is taken at its word. The
+		// retries run one after the other, so that each decides with
+		// what the ones before it showed.
 		release()
 		released = true
-		s.lim.alone.Store(true)
+		s.retryMu.Lock()
+		defer s.retryMu.Unlock()
+		if !s.lim.alone.Load() && s.silentRefusals >= maxSilentRetries {
+			return r
+		}
 		s.progress(1, purpose)
-		rr := s.probe(ctx, fmt.Sprintf("%s (again, alone: probe %d was closed unanswered while other connections were open)", purpose, p.ID), spec, stop, after, psk)
+		rr := s.probeOn(ctx, true, fmt.Sprintf("%s (again, alone: probe %d was closed unanswered while other connections were open)", purpose, p.ID), spec, stop, after, psk)
+		if rr.unanswered() {
+			s.silentRefusals++
+		} else {
+			s.lim.alone.Store(true)
+		}
 		s.mu.Lock()
 		s.retried = append(s.retried, retry{first: p.ID, again: rr.probe, answered: !rr.unanswered()})
 		s.mu.Unlock()
@@ -529,6 +550,11 @@ func (s *scanner) probe(ctx context.Context, purpose string, spec helloSpec, sto
 	}
 	return r
 }
+
+// maxSilentRetries is how many probes closed unanswered are asked again
+// alone and closed again before the scan takes such closes for what the
+// server means (a refusal without an alert), and asks no more.
+const maxSilentRetries = 2
 
 // retry is a probe asked again alone after the server closed it
 // unanswered.
