@@ -748,7 +748,7 @@ func TestNothingUsableRealServer(t *testing.T) {
 	}
 	wantFindings(t, rep, []string{finding.ProtocolNoSharedCipher}, []string{finding.ProtocolVersionMismatch})
 	for _, f := range rep.Findings {
-		if f.ID == finding.ProtocolNoSharedCipher && !strings.Contains(f.Title, "speaks TLS 1.2 but accepts no ClientHello") {
+		if f.ID == finding.ProtocolNoSharedCipher && !strings.Contains(f.Title, "does not refuse TLS 1.2 as a version but accepts no ClientHello") {
 			t.Errorf("the finding does not say the server speaks TLS 1.2: %s", f.Title)
 		}
 	}

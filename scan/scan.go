@@ -399,7 +399,7 @@ func (s *scanner) unreachable() {
 			names[i] = v.String()
 		}
 		f = finding.Finding{ID: finding.ProtocolNoSharedCipher, Severity: finding.Error,
-			Title:    fmt.Sprintf("The server speaks %s but accepts no ClientHello: nothing a client can offer is acceptable to it, as it is configured now", strings.Join(names, ", ")),
+			Title:    fmt.Sprintf("The server does not refuse %s as a version but accepts no ClientHello: nothing a client can offer is acceptable to it, as it is configured now", strings.Join(names, ", ")),
 			Detail:   fmt.Sprintf("Every protocol version probe failed. The server refused %s with an alert other than protocol_version (the alert for a version it does not speak), after a hello that offered every cipher suite, group and signature scheme of that version; the probes' answers are listed.", strings.Join(names, ", ")),
 			Fix:      diagnose.NothingUsableFix,
 			Evidence: ev}
