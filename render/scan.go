@@ -157,7 +157,7 @@ func scanBody(p *printer, r *scan.Report) {
 		{"extended master secret", s.ExtendedMasterSec}, {"encrypt-then-MAC", s.EncryptThenMAC},
 		{"secure renegotiation", s.SecureRenegotiation}, {"client renegotiation", s.ClientRenegotiation},
 		{"TLS_FALLBACK_SCSV", s.FallbackSCSV}, {"compression", s.Compression},
-		{"heartbeat", s.Heartbeat}, {"Heartbleed", s.Heartbleed}, {"OCSP stapling", s.OCSPStapling},
+		{"heartbeat", s.Heartbeat}, {"Heartbleed", s.Heartbleed}, {"OCSP stapling", s.OCSPStapling}, {"client certificate", s.ClientCertificate},
 	} {
 		if row.name == "Heartbleed" && row.f.State == scan.Supported {
 			row.f.State = "VULNERABLE"

@@ -961,3 +961,64 @@ func TestSilentRefusals(t *testing.T) {
 		t.Errorf("no note of the probes closed again: %v", rep.Problems)
 	}
 }
+
+// TestClientCertificateRealServer: the scan says whether the server asks
+// for a client certificate and whether it insists, as openssl s_server is
+// configured (-Verify: required, -verify: optional) and as openssl
+// s_client without a certificate finds it (refused, or connected); each
+// simulated client that meets the request says so. Before, nothing in a
+// scan's report said a certificate was asked for, and every simulated
+// client "connected".
+func TestClientCertificateRealServer(t *testing.T) {
+	openssl := peertest.Need(t, "openssl")
+	p := newTestPKI(t)
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"tls13-required", []string{"-tls1_3", "-Verify", "1"}, "required:"},
+		{"tls12-required", []string{"-tls1_2", "-Verify", "1"}, "required:"},
+		{"optional", []string{"-verify", "1"}, "optional:"},
+		{"none", nil, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			addr := opensslCase(func(p *testPKI) []string {
+				return append([]string{"-cert", p.rsaCert, "-key", p.rsaKey, "-CAfile", p.ecCAFile}, tc.args...)
+			})(t, p)
+			// The oracle: openssl s_client without a certificate.
+			r, w, err := os.Pipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			cmd := exec.Command(openssl, "s_client", "-connect", addr)
+			cmd.Stdin = r
+			time.AfterFunc(500*time.Millisecond, func() { w.Close() })
+			out, _ := cmd.CombinedOutput()
+			r.Close()
+			refused := strings.Contains(string(out), "alert")
+			if refused != (tc.want == "required:") {
+				t.Fatalf("openssl s_client without a certificate: refused %v, want %v:\n%s", refused, tc.want == "required:", out)
+			}
+			rep, err := Run(context.Background(), Options{Address: addr, ServerName: "localhost", Verifier: p.verifier,
+				Clients: DefaultClients()[:2], NoHTTP: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := rep.Session.ClientCertificate
+			if tc.want == "" {
+				wantState(t, "client certificate", f, NotSupported)
+				return
+			}
+			wantState(t, "client certificate", f, Supported)
+			if !strings.HasPrefix(f.Detail, tc.want) {
+				t.Errorf("client certificate: %q, want it to start with %q", f.Detail, tc.want)
+			}
+			for _, c := range rep.Clients {
+				if c.Connects && !strings.Contains(c.Reason, "asks for a client certificate") {
+					t.Errorf("%s: %q does not say the server asks for a client certificate", c.Client, c.Reason)
+				}
+			}
+		})
+	}
+}

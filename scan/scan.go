@@ -133,6 +133,7 @@ type scanner struct {
 	ticketbleedV   *Vulnerability         // Ticketbleed's, when a session was resumed from a ticket
 	robotR         robotResult            // ROBOT's
 	retried        []retry                // probes asked again alone
+	certReq        certRequests           // what the probes learnt of client certificates (under mu)
 	retryMu        sync.Mutex             // held while a probe closed unanswered is asked again alone
 	silentRefusals int                    // of those, closed again: refusals without an alert (under retryMu)
 }
@@ -291,6 +292,7 @@ func (s *scanner) run(ctx context.Context) {
 	rep.Groups, rep.GroupOrder, rep.PreferredGroup = mergeGroups(groups13, order13, groups12, order12)
 	rep.SignatureAlgorithms = mergeSigAlgs(sig13, sig12)
 	rep.Clients = clients
+	rep.Session.ClientCertificate = s.clientCertificate()
 	s.trustClients()
 	if s.upgraded != nil && s.upgraded.pre.up.Pipelined > 0 {
 		// Plaintext pipelined after the go-ahead: check's finding.
@@ -512,6 +514,9 @@ func (s *scanner) probeOn(ctx context.Context, exclusive bool, purpose string, s
 	v.close()
 	tr := v.transcript()
 	p.Transcript, p.Problems = tr.Events, tr.Problems
+	if r.certReq {
+		s.noteCertRequest(r, stop)
+	}
 	if r.hello != nil {
 		p.Offered = summary(r.hello)
 		if spec.sslv2 {
@@ -699,3 +704,53 @@ func itoa(n int) string { return strconv.Itoa(n) }
 
 // hex4 formats a code point as 0x1234.
 func hex4(v uint16) string { return fmt.Sprintf("0x%04x", v) }
+
+// certRequests is what the probes showed of the server's
+// CertificateRequests: the probes that got one, and, of those that went
+// on with tlskit's empty Certificate, which the server refused (required)
+// and which it completed (optional).
+type certRequests struct {
+	asked, required, optional []int
+	refusal                   string // the alert of the first refusal
+}
+
+// noteCertRequest records a probe whose server flight asked for a client
+// certificate.
+func (s *scanner) noteCertRequest(r *result, stop stage) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := &s.certReq
+	c.asked = append(c.asked, r.probe)
+	if stop != toComplete {
+		return
+	}
+	switch {
+	case r.alert != nil && r.alert.Level == wire.AlertFatal:
+		c.required = append(c.required, r.probe)
+		if c.refusal == "" {
+			c.refusal = r.alert.String()
+		}
+	case r.done:
+		c.optional = append(c.optional, r.probe)
+	}
+}
+
+// clientCertificate sums up the client certificate requests.
+func (s *scanner) clientCertificate() Feature {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.certReq
+	sorted := func(ids []int) []int { ids = slices.Clone(ids); slices.Sort(ids); return ids }
+	switch {
+	case len(c.asked) == 0:
+		return Feature{State: NotSupported, Detail: "no server flight had a CertificateRequest"}
+	case len(c.required) > 0:
+		return Feature{State: Supported, Probes: sorted(c.required),
+			Detail: "required: the server asks for a client certificate and ended the handshake when tlskit sent none (alert " + c.refusal + "); a client without one the server accepts cannot connect"}
+	case len(c.optional) > 0:
+		return Feature{State: Supported, Probes: sorted(c.optional),
+			Detail: "optional: the server asks for a client certificate and completed the handshake when tlskit sent none"}
+	}
+	return Feature{State: Supported, Probes: sorted(c.asked),
+		Detail: "requested: the server asks for a client certificate; no probe completed a handshake to tell whether it is required"}
+}
