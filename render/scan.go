@@ -3,6 +3,7 @@ package render
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/tlskit/tlskit/scan"
@@ -113,6 +114,11 @@ func scanBody(p *printer, r *scan.Report) {
 		for _, s := range r.SignatureAlgorithms {
 			p.f("  %-26s %s\n", s.Name, strings.Join(s.Versions, ", "))
 		}
+	}
+	if !slices.ContainsFunc(r.Protocols, func(pr scan.ProtocolResult) bool { return pr.Accepted }) {
+		// No version accepted: the tables below would be empty rows;
+		// the findings say why.
+		return
 	}
 	p.f("\nALPN\n")
 	if len(r.ALPN.Protocols) > 0 {

@@ -250,8 +250,11 @@ func (v *conv) next(q *pendingItems) (item, error) {
 		} else if len(v.buf) >= wire.RecordHeaderLen {
 			hdr, err := wire.ParseRecordHeader(v.buf)
 			if err != nil {
-				proto, _ := wire.Sniff(v.buf)
-				return item{kind: itemNotTLS, note: fmt.Sprintf("%v (looks like %s)", err, proto)}, nil
+				note := err.Error()
+				if proto, _ := wire.Sniff(v.buf); proto != "" {
+					note += fmt.Sprintf(" (looks like %s)", proto)
+				}
+				return item{kind: itemNotTLS, note: note}, nil
 			}
 			if len(v.buf) >= wire.RecordHeaderLen+hdr.Length {
 				header := v.buf[:wire.RecordHeaderLen]

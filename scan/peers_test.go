@@ -1022,3 +1022,30 @@ func TestClientCertificateRealServer(t *testing.T) {
 		})
 	}
 }
+
+// TestMalformedRecordServer: a server that answers every hello with a
+// record header whose length no TLS record has (an in-process fake: no
+// real server sends one) is not TLS, and nothing in the report claims it
+// "looks like" a protocol that was not recognised ("(looks like )").
+func TestMalformedRecordServer(t *testing.T) {
+	addr := peertest.Serve(t, func(c net.Conn) {
+		c.Read(make([]byte, 4096))
+		c.Write([]byte{0x16, 0x03, 0x03, 0xff, 0xff, 0x02})
+		time.Sleep(50 * time.Millisecond)
+		c.Close()
+	})
+	rep, err := Run(context.Background(), Options{Address: addr, ServerName: "localhost", NoClients: true, NoHTTP: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantFindings(t, rep, []string{finding.ProtocolNotTLS}, nil)
+	for _, f := range rep.Findings {
+		text := f.Title + " " + f.Detail + " " + strings.Join(f.Evidence, " ")
+		if strings.Contains(text, "(looks like )") || strings.Contains(text, "another protocol") {
+			t.Errorf("%s: %s", f.ID, text)
+		}
+		if f.ID == finding.ProtocolNotTLS && !strings.Contains(f.Title, "answers with bytes that are not TLS records") {
+			t.Errorf("title %q", f.Title)
+		}
+	}
+}

@@ -372,7 +372,7 @@ func (s *scanner) unreachable() {
 			Fix:      "Check what the port serves: a protocol that upgrades to TLS in band (SMTP, IMAP, POP3, LDAP, PostgreSQL…) needs its upgrade first (the STARTTLS protocol); allow a longer timeout on slow servers.",
 			Evidence: ev, Setting: finding.SettingStartTLS}
 	case notTLS == n:
-		what := "another protocol"
+		what := "bytes that are not TLS records"
 		if sniffed != "" {
 			what = sniffed
 		}
