@@ -1,15 +1,11 @@
 package capture
 
 import (
-	"bytes"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
-	"github.com/gopacket/gopacket"
-	"github.com/gopacket/gopacket/pcapgo"
+	"github.com/gopacket/gopacket/layers"
 
 	"github.com/tlskit/tlskit/diagnose"
 	"github.com/tlskit/tlskit/finding"
@@ -21,35 +17,9 @@ import (
 // frame holds.
 func keepFrames(t *testing.T, in string, n int) string {
 	t.Helper()
-	f, err := os.Open(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rd, err := NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out bytes.Buffer
-	var w *pcapgo.Writer
-	for i := 0; i < n; i++ {
-		p, err := rd.Next()
-		if err != nil {
-			t.Fatalf("frame %d: %v", i+1, err)
-		}
-		if w == nil {
-			w = pcapgo.NewWriter(&out)
-			if err := w.WriteFileHeader(262144, p.Link); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := w.WritePacket(gopacket.CaptureInfo{Timestamp: p.Time, CaptureLength: len(p.Data), Length: len(p.Data)}, p.Data); err != nil {
-			t.Fatal(err)
-		}
-	}
-	path := filepath.Join(t.TempDir(), "cut.pcap")
-	if err := os.WriteFile(path, out.Bytes(), 0o600); err != nil {
-		t.Fatal(err)
+	path, kept := rewriteCapture(t, in, func(i int, _ *layers.TCP) bool { return i <= n })
+	if kept < n {
+		t.Fatalf("the capture has %d frames, not %d", kept, n)
 	}
 	return path
 }
