@@ -65,68 +65,86 @@ func gnutlsCase(args func(p *testPKI) []string) func(*testing.T, *testPKI) strin
 // HTTP/2 or without.
 func nginxCase(directives func(t *testing.T, p *testPKI) string, http2 bool) func(*testing.T, *testPKI) string {
 	return func(t *testing.T, p *testPKI) string {
-		bin := peertest.Need(t, "nginx")
-		dir := t.TempDir()
-		for attempt := 0; ; attempt++ {
-			port := peertest.FreePort(t)
-			user := ""
-			if os.Geteuid() == 0 {
-				user = "user root root;"
-			}
-			h2 := ""
-			if http2 {
-				h2 = " http2"
-			}
-			conf := fmt.Sprintf(`%s
-worker_processes 1;
-error_log %[2]s/error.log;
-pid %[2]s/nginx.pid;
-events { worker_connections 256; }
-http {
+		h2 := ""
+		if http2 {
+			h2 = " http2"
+		}
+		return startNginx(t, func(dir string, port int) string {
+			return fmt.Sprintf(`http {
   access_log off;
-  client_body_temp_path %[2]s; proxy_temp_path %[2]s; fastcgi_temp_path %[2]s; uwsgi_temp_path %[2]s; scgi_temp_path %[2]s;
+  client_body_temp_path %[1]s; proxy_temp_path %[1]s; fastcgi_temp_path %[1]s; uwsgi_temp_path %[1]s; scgi_temp_path %[1]s;
   server {
-    listen 127.0.0.1:%[3]d ssl%[5]s;
+    listen 127.0.0.1:%[2]d ssl%[4]s;
     server_name localhost;
-    %[4]s
+    %[3]s
     location / { return 200 "ok\n"; }
   }
 }
-`, user, dir, port, directives(t, p), h2)
-			path := filepath.Join(dir, "nginx.conf")
-			if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			cmd := exec.Command(bin, "-p", dir, "-c", path, "-e", filepath.Join(dir, "error.log"), "-g", "daemon off;")
-			// Its own process group, so that the workers go with the master.
-			cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-			out := &strings.Builder{}
-			cmd.Stdout, cmd.Stderr = out, out
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			done := make(chan struct{})
-			go func() { cmd.Wait(); close(done) }()
-			t.Cleanup(func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); <-done })
-			addr := fmt.Sprintf("127.0.0.1:%d", port)
-			for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-				select {
-				case <-done:
-					log, _ := os.ReadFile(filepath.Join(dir, "error.log"))
-					if attempt < 2 && strings.Contains(string(log)+out.String(), "Address already in use") {
-						goto again
-					}
-					t.Fatalf("nginx exited: %s%s", out, log)
-				default:
-				}
-				if c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond); err == nil {
-					c.Close()
-					return addr
-				}
-			}
-			t.Fatal("nginx did not start")
-		again:
+`, dir, port, directives(t, p), h2)
+		})
+	}
+}
+
+// startNginx runs nginx in its own directory with the configuration
+// block body returns (given that directory and a free port, after the
+// main context's lines; with "load_module" lines first if it starts so),
+// and returns its address once it accepts connections; a port taken in
+// between is tried again with another.
+func startNginx(t *testing.T, body func(dir string, port int) string) string {
+	t.Helper()
+	bin := peertest.Need(t, "nginx")
+	dir := t.TempDir()
+	user := ""
+	if os.Geteuid() == 0 {
+		user = "user root root;"
+	}
+	for attempt := 0; ; attempt++ {
+		port := peertest.FreePort(t)
+		b := body(dir, port)
+		var modules string
+		for strings.HasPrefix(b, "load_module ") {
+			line, rest, _ := strings.Cut(b, "\n")
+			modules, b = modules+line+"\n", rest
 		}
+		conf := fmt.Sprintf(`%s%s
+worker_processes 1;
+error_log %[3]s/error.log;
+pid %[3]s/nginx.pid;
+events { worker_connections 256; }
+%[4]s`, modules, user, dir, b)
+		path := filepath.Join(dir, "nginx.conf")
+		if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(bin, "-p", dir, "-c", path, "-e", filepath.Join(dir, "error.log"), "-g", "daemon off;")
+		// Its own process group, so that the workers go with the master.
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		out := &strings.Builder{}
+		cmd.Stdout, cmd.Stderr = out, out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		t.Cleanup(func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); <-done })
+		addr := fmt.Sprintf("127.0.0.1:%d", port)
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			select {
+			case <-done:
+				log, _ := os.ReadFile(filepath.Join(dir, "error.log"))
+				if attempt < 2 && strings.Contains(string(log)+out.String(), "Address already in use") {
+					goto again
+				}
+				t.Fatalf("nginx exited: %s%s", out, log)
+			default:
+			}
+			if c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond); err == nil {
+				c.Close()
+				return addr
+			}
+		}
+		t.Fatal("nginx did not start")
+	again:
 	}
 }
 
@@ -841,55 +859,21 @@ func TestClientCertRequiredRealServer(t *testing.T) {
 // probe again alone, goes on one connection at a time, says so, and sees
 // what sslscan sees.
 func TestConnectionLimitRealServer(t *testing.T) {
-	bin := peertest.Need(t, "nginx")
+	peertest.Need(t, "nginx")
 	module := "/usr/lib/nginx/modules/ngx_stream_module.so" // Debian's libnginx-mod-stream
 	if _, err := os.Stat(module); err != nil {
 		peertest.Skip(t, "nginx's stream module (%s, Debian's libnginx-mod-stream) is not installed", module)
 	}
 	p := newTestPKI(t)
 	backend := opensslCase(func(p *testPKI) []string { return []string{"-cert", p.rsaCert, "-key", p.rsaKey} })(t, p)
-	dir := t.TempDir()
-	port := peertest.FreePort(t)
-	user := ""
-	if os.Geteuid() == 0 {
-		user = "user root root;"
-	}
-	conf := fmt.Sprintf(`load_module %s;
-%s
-worker_processes 1;
-error_log %[3]s/error.log;
-pid %[3]s/nginx.pid;
-events { worker_connections 256; }
+	addr := startNginx(t, func(dir string, port int) string {
+		return fmt.Sprintf(`load_module %s;
 stream {
   limit_conn_zone $binary_remote_addr zone=perip:1m;
-  server { listen 127.0.0.1:%[4]d; limit_conn perip 2; proxy_pass %[5]s; }
+  server { listen 127.0.0.1:%d; limit_conn perip 2; proxy_pass %s; }
 }
-`, module, user, dir, port, backend)
-	path := filepath.Join(dir, "nginx.conf")
-	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "-p", dir, "-c", path, "-e", filepath.Join(dir, "error.log"), "-g", "daemon off;")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	out := &strings.Builder{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
-	t.Cleanup(func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); <-done })
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		if c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond); err == nil {
-			c.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			log, _ := os.ReadFile(filepath.Join(dir, "error.log"))
-			t.Fatalf("nginx did not start: %s%s", out, log)
-		}
-	}
+`, module, port, backend)
+	})
 	time.Sleep(100 * time.Millisecond) // the probe connection above has left nginx's count
 	ss := sslscan(t, addr)
 	if !ss.versions["TLS 1.2"] || !ss.versions["TLS 1.3"] {
