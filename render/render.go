@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"slices"
 	"strings"
 	"time"
@@ -84,7 +85,12 @@ func Report(w io.Writer, r *diagnose.Report, o Options) error {
 	if r.Address != "" && r.Address != r.Target {
 		head += " (" + r.Address + ")"
 	}
-	if r.ServerName != "" {
+	switch {
+	case net.ParseIP(r.ServerName) != nil:
+		// An address is verified against the IP subjectAltNames and
+		// never sent as SNI (RFC 6066 §3).
+		head += ", no SNI: verified for the address " + r.ServerName
+	case r.ServerName != "":
 		head += ", server name " + r.ServerName
 	}
 	if r.StartTLS != nil {
