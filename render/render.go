@@ -85,14 +85,7 @@ func Report(w io.Writer, r *diagnose.Report, o Options) error {
 	if r.Address != "" && r.Address != r.Target {
 		head += " (" + r.Address + ")"
 	}
-	switch {
-	case net.ParseIP(r.ServerName) != nil:
-		// An address is verified against the IP subjectAltNames and
-		// never sent as SNI (RFC 6066 §3).
-		head += ", no SNI: verified for the address " + r.ServerName
-	case r.ServerName != "":
-		head += ", server name " + r.ServerName
-	}
+	head += nameHead(r.ServerName)
 	if r.StartTLS != nil {
 		head += ", " + upgradeHead(r.StartTLS)
 	}
@@ -638,4 +631,17 @@ func (p *printer) f(format string, args ...any) {
 	if p.err == nil {
 		_, p.err = fmt.Fprintf(p.w, format, args...)
 	}
+}
+
+// nameHead is the part of a report's first line that says which name is
+// verified: an address is verified against the IP subjectAltNames and
+// never sent as SNI (RFC 6066 §3).
+func nameHead(name string) string {
+	switch {
+	case net.ParseIP(name) != nil:
+		return ", no SNI: verified for the address " + name
+	case name != "":
+		return ", server name " + name
+	}
+	return ""
 }

@@ -24,9 +24,7 @@ func Scan(w io.Writer, r *scan.Report, o ScanOptions) error {
 	if r.Address != "" && r.Address != r.Target {
 		head += " (" + r.Address + ")"
 	}
-	if r.ServerName != "" {
-		head += ", server name " + r.ServerName
-	}
+	head += nameHead(r.ServerName)
 	p.f("tlskit scan %s\n", head)
 	p.f("  %d connections in %.2f s", r.Connections, r.DurationMS/1000)
 	if r.Trust != "" {
