@@ -48,6 +48,9 @@ func startTLSFindings(in Input, tr *transcript.Transcript) (fs []finding.Finding
 	case starttls.NotOffered:
 		return []finding.Finding{notOffered(up, p, target)}, true
 	case starttls.Refused:
+		if up.Command == "" {
+			return []finding.Finding{turnedAway(up, tr, p, target)}, true
+		}
 		return []finding.Finding{{ID: finding.StartTLSRefused, Severity: finding.Error,
 			Title:  fmt.Sprintf("The server refused %s: %s", cmd, firstLine(up.Reply)),
 			Detail: fmt.Sprintf("%s %s. %s answered it with %s, so no TLS session was started.", offeredSentence(up, p), sentCommand(up, cmd), capitalize(theServer(target)), quoteReply(up.Reply)),
@@ -122,6 +125,38 @@ func notOffered(up *transcript.Upgrade, p starttls.Protocol, target string) find
 		Detail:   detail + " Everything on this connection, passwords included, would cross the network in plaintext.",
 		Fix:      enableTLS(p),
 		Evidence: up.Capabilities}
+}
+
+// turnedAway explains a server that refused the session before the
+// upgrade command could be sent: its greeting was an error, or it
+// rejected the client's hello. Whether it offers the upgrade is not known.
+func turnedAway(up *transcript.Upgrade, tr *transcript.Transcript, p starttls.Protocol, target string) finding.Finding {
+	reply := up.Reply
+	when := "before the upgrade could be asked"
+	for i := len(tr.Events) - 1; i >= 0; i-- {
+		if e := tr.Events[i]; e.Type == transcript.TypePlaintext && e.From == transcript.Server {
+			if reply == "" {
+				reply = e.Text
+			}
+			switch e.Stage {
+			case string(starttls.StageGreeting):
+				when = "in its greeting"
+			case string(starttls.StageCapabilities):
+				when = "when asked for its capabilities"
+			}
+			break
+		}
+	}
+	fix := "Check from a client the server accepts, or look in the server's logs for why it rejected this one."
+	if p == starttls.SMTP || p == starttls.LMTP {
+		fix = "Check from a client the server accepts, or look in the server's logs for why it rejected this one (Postfix: smtpd_client_restrictions, smtpd_helo_restrictions, postscreen); a 4xx reply is temporary: try again later."
+	}
+	return finding.Finding{ID: finding.StartTLSRefused, Severity: finding.Error,
+		Title: fmt.Sprintf("The server turned the session away before %s could be asked: %s", p.Command(), firstLine(reply)),
+		Detail: fmt.Sprintf("%s refused this client %s, answering %s, so tlskit could not ask for %s. Whether the server offers %s is not known: this is its policy towards this client (its address or name, a connection limit, a temporary deferral), not an answer about TLS.",
+			capitalize(theServer(target)), when, quoteReply(reply), p.Command(), p.Command()),
+		Fix:      fix,
+		Evidence: quoted(reply)}
 }
 
 // enableTLS says how the usual servers of p turn TLS on.

@@ -284,3 +284,37 @@ func TestCheckStartTLSPlaintextInsteadOfTLS(t *testing.T) {
 		t.Fatalf("findings %v", ids(rep))
 	}
 }
+
+// TestCheckStartTLSTurnedAway: a Postfix that rejects the client in its
+// greeting (554) or defers its EHLO (450) is starttls.refused quoting that
+// reply and saying that whether it offers STARTTLS is not known; not
+// starttls.not-offered ("no TLS here"), and not a refusal of a STARTTLS
+// that was never sent. posttls-finger reports the same two servers as
+// "SMTP service not available: 554 …" and "EHLO rejected: 450 …"
+// (starttls.TestRealPostfixTurnsAway).
+func TestCheckStartTLSTurnedAway(t *testing.T) {
+	srv := servers.Need(t, "postfix")
+	for _, tc := range []struct {
+		v    servertest.Variant
+		code string
+	}{{servertest.TurnsAway, "554 5.7.1 "}, {servertest.DefersHello, "450 4.3.2 "}} {
+		t.Run(string(tc.v), func(t *testing.T) {
+			t.Parallel()
+			rep := checkTarget(t, srv.Target(t, "smtp", tc.v), nil)
+			if rep.Verdict != diagnose.Failed || len(rep.Findings) != 1 || rep.Findings[0].ID != finding.StartTLSRefused {
+				t.Fatalf("verdict %s findings %v, want one starttls.refused", rep.Verdict, ids(rep))
+			}
+			f := rep.Findings[0]
+			text := f.Title + "\n" + f.Detail
+			if !strings.Contains(f.Title, tc.code) || len(f.Evidence) != 1 || !strings.HasPrefix(f.Evidence[0], tc.code) {
+				t.Errorf("the server's %q… reply is not quoted: %+v", tc.code, f)
+			}
+			if !strings.Contains(text, "not known") || strings.Contains(text, "answered it with nothing") || strings.Contains(text, "asked for STARTTLS .") {
+				t.Errorf("the finding does not say STARTTLS was never asked:\n%s", text)
+			}
+			if rep.StartTLS.Command != "" || !strings.HasPrefix(rep.StartTLS.Reply, tc.code) {
+				t.Errorf("upgrade command %q reply %q", rep.StartTLS.Command, rep.StartTLS.Reply)
+			}
+		})
+	}
+}
