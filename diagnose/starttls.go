@@ -148,8 +148,11 @@ func turnedAway(up *transcript.Upgrade, tr *transcript.Transcript, p starttls.Pr
 		}
 	}
 	fix := "Check from a client the server accepts, or look in the server's logs for why it rejected this one."
-	if p == starttls.SMTP || p == starttls.LMTP {
+	switch p {
+	case starttls.SMTP, starttls.LMTP:
 		fix = "Check from a client the server accepts, or look in the server's logs for why it rejected this one (Postfix: smtpd_client_restrictions, smtpd_helo_restrictions, postscreen); a 4xx reply is temporary: try again later."
+	case starttls.XMPP, starttls.XMPPServer:
+		fix = "An XMPP server turns away a stream opened to a domain it does not serve (host-unknown): open it to a domain the server serves (the XMPP domain setting, by default the server name). Otherwise its logs say why it rejected this client."
 	}
 	return finding.Finding{ID: finding.StartTLSRefused, Severity: finding.Error,
 		Title: fmt.Sprintf("The server turned the session away before %s could be asked: %s", p.Command(), firstLine(reply)),

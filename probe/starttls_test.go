@@ -318,3 +318,19 @@ func TestCheckStartTLSTurnedAway(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckStartTLSXMPPUnknownDomain: Prosody answers a stream opened to a
+// domain it does not serve with the stream error host-unknown, before
+// <starttls/> could be asked: starttls.refused quoting it, whose fix is the
+// domain, not a certificate.
+func TestCheckStartTLSXMPPUnknownDomain(t *testing.T) {
+	srv := servers.Need(t, "prosody")
+	rep := checkTarget(t, srv.Target(t, "xmpp", servertest.Good), func(o *Options) { o.XMPPDomain = "unserved.example" })
+	if len(rep.Findings) != 1 || rep.Findings[0].ID != finding.StartTLSRefused {
+		t.Fatalf("findings %v, want one starttls.refused", ids(rep))
+	}
+	f := rep.Findings[0]
+	if !strings.Contains(f.Title, "host-unknown") || !strings.Contains(f.Detail, "not known") || !strings.Contains(f.Fix, "domain") || strings.Contains(f.Detail, "asked for <starttls/> .") {
+		t.Errorf("finding %+v", f)
+	}
+}
