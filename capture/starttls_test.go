@@ -159,6 +159,12 @@ func TestCaptureStartTLS(t *testing.T) {
 				if conn.Verdict != diagnose.Failed {
 					t.Errorf("verdict %s, want failed: the upgrade was %s and no handshake happened", conn.Verdict, up.Outcome)
 				}
+				// openssl, not tlskit, spoke in this capture.
+				for _, f := range conn.Findings {
+					if strings.Contains(f.Detail, "tlskit sent") {
+						t.Errorf("%s says tlskit sent the command of the captured client: %s", f.ID, f.Detail)
+					}
+				}
 				return
 			}
 			tr := &transcript.Transcript{Events: conn.Transcript}

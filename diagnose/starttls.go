@@ -53,7 +53,7 @@ func startTLSFindings(in Input, tr *transcript.Transcript) (fs []finding.Finding
 		}
 		return []finding.Finding{{ID: finding.StartTLSRefused, Severity: finding.Error,
 			Title:  fmt.Sprintf("The server refused %s: %s", cmd, firstLine(up.Reply)),
-			Detail: fmt.Sprintf("%s %s. %s answered it with %s, so no TLS session was started.", offeredSentence(up, p), sentCommand(up, cmd), capitalize(theServer(target)), quoteReply(up.Reply)),
+			Detail: fmt.Sprintf("%s. %s answered it with %s, so no TLS session was started.", askedSentence(up, p), capitalize(theServer(target)), quoteReply(up.Reply)),
 			Fix:    "The server could not or would not start TLS. Its logs say why: a certificate or key it cannot load is the usual cause (Postfix answers \"454 4.7.0 TLS not available due to local problem\", INN \"580 Error initializing TLS\"); some servers refuse TLS to clients or networks their policy excludes."}}, true
 	case starttls.ImplicitTLS:
 		return []finding.Finding{implicitFinding(up, name, cmd, target, "it answered the plaintext with TLS bytes")}, true
@@ -211,22 +211,20 @@ func implicitFinding(up *transcript.Upgrade, name, cmd, target, why string) find
 		Setting: finding.SettingStartTLS}
 }
 
-// offeredSentence says whether the capabilities listed the upgrade.
-func offeredSentence(up *transcript.Upgrade, p starttls.Protocol) string {
-	if len(up.Capabilities) == 0 {
-		return fmt.Sprintf("The client asked for %s", p.Command())
+// askedSentence says whether the capabilities listed the upgrade and what
+// the client sent (tlskit live, or the client of a capture).
+func askedSentence(up *transcript.Upgrade, p starttls.Protocol) string {
+	sent := fmt.Sprintf("the client asked for %s", p.Command())
+	if up.Command != "" {
+		sent = fmt.Sprintf("the client sent %q", up.Command)
 	}
-	if up.Offered {
-		return fmt.Sprintf("The server listed %s among its capabilities", p.Command())
+	switch {
+	case len(up.Capabilities) == 0:
+		return capitalize(sent)
+	case up.Offered:
+		return fmt.Sprintf("The server listed %s among its capabilities and %s", p.Command(), sent)
 	}
-	return fmt.Sprintf("The server did not list %s among its capabilities", p.Command())
-}
-
-func sentCommand(up *transcript.Upgrade, cmd string) string {
-	if up.Command == "" {
-		return ""
-	}
-	return fmt.Sprintf("and tlskit sent %q", up.Command)
+	return fmt.Sprintf("The server did not list %s among its capabilities and %s", p.Command(), sent)
 }
 
 func theServer(target string) string { return "the server at " + target }
