@@ -288,3 +288,16 @@ func startTLSPortHint(target string) string {
 	}
 	return fmt.Sprintf("Port %d speaks %s in plaintext and upgrades with %s: check it with that upgrade (STARTTLS protocol %q, the default for this port, which was turned off).", n, p.Name(), p.Command(), p)
 }
+
+// implicitPortHint returns the fix for a well-known implicit-TLS port (465,
+// 993…) whose server answered the ClientHello with plaintext (what), or "":
+// the port itself is the one that should speak TLS from the first byte.
+func implicitPortHint(target, what string) string {
+	_, port, _ := net.SplitHostPort(target)
+	n, _ := strconv.Atoi(port)
+	ip, ok := starttls.ImplicitTLSPort(n)
+	if !ok {
+		return ""
+	}
+	return fmt.Sprintf("Port %d is %s, where TLS starts with the first byte, but this server answered with %s: configure the service on this port for implicit TLS (Postfix: smtpd_tls_wrappermode = yes on its 465 service; Dovecot: ssl = yes and the imaps or pop3s listener), or, if it is meant to upgrade in band, check it with the upgrade (STARTTLS protocol %q; its usual port is %d).", n, ip.Service, what, ip.Protocol, ip.StartTLSPort)
+}

@@ -231,6 +231,28 @@ func TestCheckPlainTLSAtStartTLSPort(t *testing.T) {
 	}
 }
 
+// TestCheckPlaintextAtImplicitPort: a server that speaks SMTP in plaintext
+// on port 465 (Postfix reached as port 465; openssl s_client -connect says
+// "wrong version number" there) is protocol.not-tls, and the fix says 465
+// is the implicit-TLS port, not that the user wants it.
+func TestCheckPlaintextAtImplicitPort(t *testing.T) {
+	srv := servers.Need(t, "postfix")
+	tg := srv.Target(t, "smtp", servertest.Good)
+	rep := Run(context.Background(), Options{
+		Address: "127.0.0.1:465", ServerName: tg.ServerName,
+		Dialer: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, network, tg.Addr)
+		},
+	})
+	if !finding.Has(rep.Findings, finding.ProtocolNotTLS) {
+		t.Fatalf("findings %+v", rep.Findings)
+	}
+	f := rep.Findings[0]
+	if strings.Contains(f.Fix, "you want the implicit-TLS port") || !strings.Contains(f.Fix, "Port 465 is SMTPS") || !strings.Contains(f.Fix, `STARTTLS protocol "smtp"`) || f.Setting != finding.SettingStartTLS {
+		t.Errorf("fix %q (setting %q)", f.Fix, f.Setting)
+	}
+}
+
 // TestCheckStartTLSPipelined: a server that pipelines plaintext after its
 // go-ahead (no real server can be made to, so an in-process one) is
 // starttls.plaintext-after-upgrade, and the handshake still completes.
