@@ -271,7 +271,9 @@ func serverSpoke(tr *transcript.Transcript) bool {
 func lastServerWords(tr *transcript.Transcript) string {
 	for i := len(tr.Events) - 1; i >= 0; i-- {
 		if e := tr.Events[i]; e.Type == transcript.TypePlaintext && e.From == transcript.Server {
-			return fmt.Sprintf("Its last words were %q.", firstLine(e.Text))
+			// The text is already escaped (starttls: printable): quoted
+			// as is, not escaped twice.
+			return fmt.Sprintf("Its last words were \"%s\".", firstLine(e.Text))
 		}
 	}
 	return "It sent nothing in plaintext."

@@ -253,6 +253,22 @@ func TestCheckPlaintextAtImplicitPort(t *testing.T) {
 	}
 }
 
+// TestCheckStartTLSWrongProtocol: IMAP spoken to MariaDB, whose greeting
+// is a binary packet, is starttls.unexpected-reply quoting the server's
+// bytes escaped once ("d\x00\x00\x00", as the reply itself), not twice.
+func TestCheckStartTLSWrongProtocol(t *testing.T) {
+	srv := servers.Need(t, "mariadb")
+	tg := srv.Target(t, "mysql", servertest.Good)
+	tg.Protocol = "imap"
+	rep := checkTarget(t, tg, nil)
+	if len(rep.Findings) != 1 || rep.Findings[0].ID != finding.StartTLSUnexpected {
+		t.Fatalf("findings %v, want starttls.unexpected-reply", ids(rep))
+	}
+	if d := rep.Findings[0].Detail; !strings.Contains(d, `last words were "`) || strings.Contains(d, `\\x`) {
+		t.Errorf("detail %q: the server's bytes are escaped twice", d)
+	}
+}
+
 // TestCheckStartTLSPipelined: a server that pipelines plaintext after its
 // go-ahead (no real server can be made to, so an in-process one) is
 // starttls.plaintext-after-upgrade, and the handshake still completes.
