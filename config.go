@@ -166,10 +166,10 @@ func loadKeyPair(certFile, keyFile string) (*keyPair, error) {
 // reload re-reads the files; on failure the last good pair stays.
 func (kp *keyPair) reload() error {
 	cs, ks := stamp(kp.certFile), stamp(kp.keyFile)
-	c, err := tls.LoadX509KeyPair(kp.certFile, kp.keyFile)
+	c, err := LoadKeyPair(kp.certFile, kp.keyFile)
 	kp.certStat, kp.keyStat = cs, ks
 	if err != nil {
-		kp.lastErr = fmt.Errorf("tlskit: loading certificate %s and key %s: %w", kp.certFile, kp.keyFile, err)
+		kp.lastErr = err
 		return kp.lastErr
 	}
 	kp.cert, kp.lastErr = &c, nil

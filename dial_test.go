@@ -127,7 +127,7 @@ func TestPolicyErrors(t *testing.T) {
 		{tlskit.Policy{Trust: []string{"system"}, ServerName: "x", Pins: []string{"md5/abc", "sha256/x"}}, "only SHA-256"},
 		{tlskit.Policy{Trust: []string{"system"}}, "no server name"},
 		{tlskit.Policy{Trust: []string{"system"}, ServerName: "x", CertFile: f.serverCert}, "give both files"},
-		{tlskit.Policy{Trust: []string{"system"}, ServerName: "x", CertFile: f.serverCert, KeyFile: f.files.ClientKey}, "private key does not match"},
+		{tlskit.Policy{Trust: []string{"system"}, ServerName: "x", CertFile: f.serverCert, KeyFile: f.files.ClientKey}, "is not the key of the certificate in"},
 	}
 	for _, tc := range cases {
 		_, err := tc.p.ClientConfig("")

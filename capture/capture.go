@@ -88,8 +88,10 @@ type Options struct {
 	// Verifier verifies server chains; nil means the system roots.
 	Verifier *trust.Verifier
 	// ServerName, if set, is the name server chains are verified for,
-	// instead of each ClientHello's SNI. Without either the name is not
-	// checked, and the report says so (name.not-checked).
+	// instead of each ClientHello's SNI. Without an SNI the server's
+	// address is (a client that connects to an IP address sends none), and
+	// the findings say so; without a ClientHello in the capture, the name
+	// is not checked, and the report says so (name.not-checked).
 	ServerName string
 	// Time, if set, gives the time chains are verified at, instead of the
 	// capture time of each server's Certificate message.

@@ -1,15 +1,10 @@
 package capture
 
 import (
-	"bytes"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
-	"github.com/gopacket/gopacket/pcapgo"
 
 	"github.com/tlskit/tlskit/diagnose"
 	"github.com/tlskit/tlskit/finding"
@@ -22,44 +17,16 @@ import (
 // capture that lost them would be.
 func dropSegments(t *testing.T, in string, drop func(sport int, payload []byte) bool) string {
 	t.Helper()
-	f, err := os.Open(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rd, err := NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out bytes.Buffer
-	var w *pcapgo.Writer
 	dropped := 0
-	for {
-		p, err := rd.Next()
-		if err != nil {
-			break
-		}
-		if w == nil {
-			w = pcapgo.NewWriter(&out)
-			if err := w.WriteFileHeader(262144, p.Link); err != nil {
-				t.Fatal(err)
-			}
-		}
-		pkt := gopacket.NewPacket(p.Data, p.Link, gopacket.NoCopy)
-		if tcp, ok := pkt.Layer(layers.LayerTypeTCP).(*layers.TCP); ok && len(tcp.Payload) > 0 && drop(int(tcp.SrcPort), tcp.Payload) {
+	path, _ := rewriteCapture(t, in, func(_ int, tcp *layers.TCP) bool {
+		if tcp != nil && len(tcp.Payload) > 0 && drop(int(tcp.SrcPort), tcp.Payload) {
 			dropped++
-			continue
+			return false
 		}
-		if err := w.WritePacket(gopacket.CaptureInfo{Timestamp: p.Time, CaptureLength: len(p.Data), Length: len(p.Data)}, p.Data); err != nil {
-			t.Fatal(err)
-		}
-	}
+		return true
+	})
 	if dropped == 0 {
 		t.Fatal("no segment matched: nothing dropped")
-	}
-	path := filepath.Join(t.TempDir(), "lost.pcap")
-	if err := os.WriteFile(path, out.Bytes(), 0o600); err != nil {
-		t.Fatal(err)
 	}
 	return path
 }

@@ -1,15 +1,10 @@
 package capture
 
 import (
-	"bytes"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
-	"github.com/gopacket/gopacket/pcapgo"
 
 	"github.com/tlskit/tlskit/internal/peertest"
 	"github.com/tlskit/tlskit/transcript"
@@ -20,47 +15,15 @@ import (
 // payload): what a capture started in the middle of the connection holds.
 func dropBefore(t *testing.T, in string, first func(sport int, payload []byte) bool) string {
 	t.Helper()
-	f, err := os.Open(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rd, err := NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out bytes.Buffer
-	var w *pcapgo.Writer
 	started := false
-	for {
-		p, err := rd.Next()
-		if err != nil {
-			break
-		}
-		if !started {
-			pkt := gopacket.NewPacket(p.Data, p.Link, gopacket.NoCopy)
-			tcp, ok := pkt.Layer(layers.LayerTypeTCP).(*layers.TCP)
-			if !ok || len(tcp.Payload) == 0 || !first(int(tcp.SrcPort), tcp.Payload) {
-				continue
-			}
+	path, _ := rewriteCapture(t, in, func(_ int, tcp *layers.TCP) bool {
+		if !started && tcp != nil && len(tcp.Payload) > 0 && first(int(tcp.SrcPort), tcp.Payload) {
 			started = true
 		}
-		if w == nil {
-			w = pcapgo.NewWriter(&out)
-			if err := w.WriteFileHeader(262144, p.Link); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := w.WritePacket(gopacket.CaptureInfo{Timestamp: p.Time, CaptureLength: len(p.Data), Length: len(p.Data)}, p.Data); err != nil {
-			t.Fatal(err)
-		}
-	}
+		return started
+	})
 	if !started {
 		t.Fatal("no segment matched: nothing kept")
-	}
-	path := filepath.Join(t.TempDir(), "mid.pcap")
-	if err := os.WriteFile(path, out.Bytes(), 0o600); err != nil {
-		t.Fatal(err)
 	}
 	return path
 }

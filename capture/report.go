@@ -37,6 +37,11 @@ func (c *conn) analyse(a *analyzer, tr *transcript.Transcript) analysed {
 		tr.Problems = append(tr.Problems, "the capture does not hold the start of this connection (no SYN, no ClientHello): the handshake, chain and secrets lookup are not available")
 	}
 	in := diagnose.Input{Target: c.id.Server, Transcript: tr, HandshakeDone: handshakeDone(tr)}
+	if tr.Closed == nil {
+		// Nobody closed it in the capture: it stops, or holds no more of
+		// the connection, while the connection is open.
+		in.Unended, in.Quiet = true, a.now.Sub(c.last)
+	}
 	if in.HandshakeDone {
 		for _, e := range tr.Alerts() {
 			if e.From == transcript.Server && e.Level == "fatal" {

@@ -63,7 +63,10 @@ type half struct {
 	skipped   int
 	closeHow  transcript.CloseHow
 	closeAt   time.Time
-	closed    bool // the close was given to the decoder
+	closed    bool      // the close was given to the decoder
+	ended     bool      // reassembly reached its close before the decoder existed
+	resetAt   time.Time // an RST that followed its FIN
+	reset     bool      // that RST was given to the decoder
 }
 
 func idx(dir reassembly.TCPFlowDirection) int {
@@ -99,6 +102,13 @@ func (c *conn) Accept(tcp *layers.TCP, ci gopacket.CaptureInfo, dir reassembly.T
 		*start = true
 		h.midstream = true
 	}
+	if tcp.RST && h.closeHow == transcript.CloseFIN && h.resetAt.IsZero() {
+		// A reset after its FIN (a server that closed, then reset the
+		// connection when the client's data came): shown in its place
+		// when the FIN is already in the transcript.
+		h.resetAt = ci.Timestamp
+		c.giveReset(d)
+	}
 	if (tcp.RST || tcp.FIN) && h.closeHow == "" {
 		h.closeHow, h.closeAt = transcript.CloseFIN, ci.Timestamp
 		if tcp.RST {
@@ -106,6 +116,15 @@ func (c *conn) Accept(tcp *layers.TCP, ci gopacket.CaptureInfo, dir reassembly.T
 		}
 	}
 	return true
+}
+
+// giveReset gives the decoder the RST that followed direction d's FIN,
+// once the FIN is given.
+func (c *conn) giveReset(d int) {
+	if h := &c.halves[d]; c.dec != nil && h.closed && !h.reset && !h.resetAt.IsZero() {
+		h.reset = true
+		c.dec.Close(c.side(d), h.resetAt, transcript.CloseRST)
+	}
 }
 
 // ReassembledSG implements reassembly.Stream: in-order bytes of one
@@ -133,6 +152,14 @@ func (c *conn) ReassembledSG(sg reassembly.ScatterGather, ac reassembly.Assemble
 		if end {
 			c.close(d, t)
 		}
+	} else if end {
+		// A close before any data (a server that closes as soon as it
+		// accepts): given when the decoder starts, before that data.
+		h := &c.halves[d]
+		h.ended = true
+		if h.closeAt.IsZero() {
+			h.closeAt = t
+		}
 	}
 }
 
@@ -156,6 +183,9 @@ func (c *conn) ReassemblyComplete(ac reassembly.AssemblerContext) bool {
 			if h := &c.halves[d]; h.closeHow != "" && !h.closed {
 				c.close(d, h.closeAt)
 			}
+		}
+		for _, d := range order {
+			c.giveReset(d)
 		}
 	}
 	c.a.done = append(c.a.done, c)
@@ -208,6 +238,16 @@ func (c *conn) setRoles(d int, data []byte) {
 		opts.OnData = func(from transcript.Side, t time.Time, b []byte) { on(&c.id, from, t, b) }
 	}
 	c.dec = transcript.NewDecoder(opts)
+	// Closes that came before this first data go first, in time order.
+	order := []int{0, 1}
+	if c.halves[1].closeAt.Before(c.halves[0].closeAt) {
+		order = []int{1, 0}
+	}
+	for _, d := range order {
+		if h := &c.halves[d]; h.ended {
+			c.close(d, h.closeAt)
+		}
+	}
 	if !c.udp && !isRecord(data) {
 		// Plaintext first: a protocol that may upgrade in band. The port
 		// is a hint; the preamble decides.

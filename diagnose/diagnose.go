@@ -53,6 +53,12 @@ const (
 	// with a pre-shared key (PSK suites, TLS 1.3 and TLS 1.2 session
 	// resumption), or a capture's TLS 1.3 Certificate stayed encrypted.
 	Unverified Verdict = "unverified"
+	// Unknown: the connection was read from a capture that holds no end
+	// of it (no FIN, RST or closing alert) and stops, or holds nothing
+	// more of it, before the handshake completed, and nothing in it says
+	// the handshake failed: whether a TLS session was established is not
+	// in the capture ([Input.Unended]).
+	Unknown Verdict = "unknown"
 )
 
 // Input is everything known about one connection attempt.
@@ -82,6 +88,15 @@ type Input struct {
 	// SecondLook is what ClientHellos of the probe's own learned after the
 	// client's was refused; nil when none was sent (see [SecondLook]).
 	SecondLook *SecondLook
+	// Unended says the connection was read from a capture that holds no
+	// end of it: no FIN, RST or closing alert of either side. The capture
+	// stopped, or held no more packets of it, while it was still open.
+	// A handshake not complete by then has no outcome in the capture.
+	Unended bool
+	// Quiet is how long the capture went on after the connection's last
+	// packet, for an Unended connection (zero when the capture ends with
+	// it).
+	Quiet time.Duration
 }
 
 // Findings derives the findings for in, most serious first.
@@ -112,6 +127,9 @@ func Findings(in Input) []finding.Finding {
 
 // VerdictOf sums up findings.
 func VerdictOf(in Input, fs []finding.Finding) Verdict {
+	if !in.HandshakeDone && outcomeNotCaptured(in) && !hasProtocolError(fs) {
+		return Unknown
+	}
 	if !in.HandshakeDone || in.AfterErr != nil && hasProtocolError(fs) {
 		return Failed
 	}
@@ -194,7 +212,7 @@ type facts struct {
 	clientAlert   *transcript.Event // first fatal alert from the client
 	serverNotTLS  *transcript.Event
 	malformed     *transcript.Event // the first record header that cannot be TLS, after valid records
-	undecrypted   bool              // an alert we could not read
+	undecrypted   *transcript.Event // the first alert we could not read
 	closedEarlyBy *transcript.Closure
 	gap           map[transcript.Side]*transcript.Event // the first bytes each side lost from a capture
 }
@@ -216,7 +234,9 @@ func gather(tr *transcript.Transcript) facts {
 	}
 	for _, a := range tr.Alerts() {
 		if a.Description == "" {
-			f.undecrypted = true
+			if f.undecrypted == nil {
+				f.undecrypted = a
+			}
 			continue
 		}
 		if a.Level != "fatal" && a.AlertCode != 112 { // unrecognized_name may come as a warning
@@ -271,6 +291,33 @@ func incompleteCapture(f facts) (finding.Finding, bool) {
 		Detail: "Not captured: " + strings.Join(parts, "; ") + ". What they held is not known: the findings rest on the records the capture holds " +
 			"(a record that could not be decrypted because the bytes before it are missing is the capture's loss, not the key log's).",
 		Fix: "Capture again with a larger buffer or closer to the endpoints (dumpcap -B, a capture filter), and check the capture tool's drop count."}, true
+}
+
+// outcomeNotCaptured reports whether the connection comes from a capture
+// that holds no end of it: nobody closed it in the capture, so a handshake
+// not complete when the capture stops may still have completed after.
+func outcomeNotCaptured(in Input) bool {
+	return in.Unended && (in.Transcript == nil || in.Transcript.Closed == nil)
+}
+
+// captureEndsEarly says that the capture stops before the handshake did:
+// its outcome is not in the capture, and tlskit does not guess it.
+func captureEndsEarly(in Input, f facts) finding.Finding {
+	last := "The capture holds no record of this connection"
+	if e := lastMessage(f.tr); e != nil {
+		last = fmt.Sprintf("The last record the capture holds of this connection is the %s's %s", e.From, e.Type)
+	}
+	title := "The capture ends before the handshake did: its outcome is not in the capture"
+	after := "The capture ends there"
+	if in.Quiet >= time.Second {
+		title = "The capture holds no more of this connection before the handshake completed: its outcome is not in the capture"
+		after = fmt.Sprintf("The capture goes on for %v without another packet of this connection", in.Quiet.Round(time.Second))
+	}
+	return finding.Finding{ID: finding.CaptureIncomplete, Severity: finding.Warning,
+		Title: title,
+		Detail: fmt.Sprintf("%s, and it holds no close of either side (no FIN or RST, no close_notify or fatal alert). "+
+			"%s, with the handshake not complete: whether it completed or failed after that is not in the capture, so it is not judged a failure.", last, after),
+		Fix: "Capture the whole connection: start the capture before the client connects and stop it after the connection closes."}
 }
 
 // sideEvent returns the nearest event of side before (dir -1) or after
@@ -405,6 +452,8 @@ func protocolFindings(in Input, tr *transcript.Transcript) []finding.Finding {
 		}
 	} else if a := f.clientAlert; a != nil && !in.HandshakeDone {
 		out = append(out, clientAlertFinding(in, f, a))
+	} else if !in.HandshakeDone && outcomeNotCaptured(in) {
+		out = append(out, captureEndsEarly(in, f))
 	} else if !in.HandshakeDone {
 		out = append(out, silentFailure(in, f))
 	}
@@ -426,14 +475,37 @@ func protocolFindings(in Input, tr *transcript.Transcript) []finding.Finding {
 	if x, ok := truncatedClose(in, f); ok {
 		out = append(out, x)
 	}
-	if f.undecrypted && len(out) == 0 {
-		out = append(out, finding.Finding{ID: finding.ProtocolAlert, Severity: finding.Warning,
-			Title:   "An encrypted alert could not be read",
-			Detail:  "An alert was sent after encryption started and the key log has no secret to open it.",
-			Fix:     "Give tlskit the key log of this connection (the client's SSLKEYLOGFILE) so that it can decrypt it.",
-			Setting: finding.SettingKeyLog})
+	if a := f.undecrypted; a != nil && len(out) == 0 {
+		out = append(out, unreadAlert(a))
 	}
 	return append(out, legacyFindings(in, tr)...)
+}
+
+// unreadAlert says that an alert stayed encrypted, and why, as the decoder
+// found it: no key log, a capture without the hellos a key log entry is
+// found and used by, or a key log without this connection's secret.
+func unreadAlert(a *transcript.Event) finding.Finding {
+	why := a.Note
+	if err := a.Unread(); err != nil {
+		why = err.Error()
+	}
+	why = strings.TrimPrefix(why, "encrypted; ")
+	fd := finding.Finding{ID: finding.ProtocolAlert, Severity: finding.Warning,
+		Title:  "An encrypted alert could not be read",
+		Detail: fmt.Sprintf("The %s sent an alert after encryption started; it stayed encrypted: %s.", a.From, strings.TrimSuffix(why, ".")),
+	}
+	err := a.Unread()
+	switch {
+	case errors.Is(err, transcript.ErrNoKeyLog):
+		fd.Fix = "Give tlskit the key log of this connection (the client's SSLKEYLOGFILE) so that it can decrypt it."
+		fd.Setting = finding.SettingKeyLog
+	case errors.Is(err, transcript.ErrNoClientHello), errors.Is(err, transcript.ErrNoServerHello):
+		fd.Fix = "No key log can open it from this capture: capture the connection from its start (before the client connects), so that its hellos are in the capture, with the client's key log."
+	default:
+		fd.Fix = "Give tlskit the key log written by this connection's client (its SSLKEYLOGFILE), which holds the secret the detail names."
+		fd.Setting = finding.SettingKeyLog
+	}
+	return fd
 }
 
 func caSentence(cas []string) string {
@@ -822,11 +894,8 @@ func clientAlertFinding(in Input, f facts, a *transcript.Event) finding.Finding 
 // closed, reset or went quiet.
 func silentFailure(in Input, f facts) finding.Finding {
 	err := in.HandshakeErr
-	stage := "after the ClientHello"
-	if last := lastMessage(f.tr); last != nil {
-		stage = fmt.Sprintf("after the %s's %s", last.From, last.Type)
-	}
 	c := f.closedEarlyBy
+	stage, first := closeStage(f)
 	note := ""
 	if f.certRequest == nil && f.serverHello == nil && c != nil && (c.How == transcript.CloseFIN || c.How == transcript.CloseRST) {
 		how := map[transcript.CloseHow]string{transcript.CloseFIN: "closed the connection (FIN)", transcript.CloseRST: "reset the connection"}[c.How]
@@ -849,10 +918,17 @@ func silentFailure(in Input, f facts) finding.Finding {
 			Detail:  fmt.Sprintf("The TCP connection opened, but the server sent nothing %s.%s", stage, errSentence(err)),
 			Fix:     "The service on this port accepts connections but does not answer TLS: check that it is a TLS port and that the server is not overloaded, or allow a longer timeout.",
 			Setting: finding.SettingTimeout}
+	case c != nil && c.How == transcript.CloseFIN && c.By == transcript.Server && first:
+		// It closed before reading anything: not an answer to the
+		// ClientHello, whatever came after.
+		return finding.Finding{ID: finding.ProtocolAlert, Severity: finding.Error,
+			Title:  "The server closed the connection before the handshake began, without saying why",
+			Detail: fmt.Sprintf("The server closed the TCP connection (FIN) before any message was sent (%s), and sent no alert%s.%s%s", stage, afterClose(f), errSentence(err), note),
+			Fix:    "The server closes connections as soon as it accepts them, so nothing the client sends is the cause: check the server's logs; common causes are a connection limit or an access rule, or a server whose TLS setup failed (its certificate or key could not be loaded) or that is stopping."}
 	case c != nil && c.How == transcript.CloseFIN && c.By == transcript.Server:
 		return finding.Finding{ID: finding.ProtocolAlert, Severity: finding.Error,
 			Title:  "The server closed the connection during the handshake without saying why",
-			Detail: fmt.Sprintf("The server closed the TCP connection (FIN) %s and sent no alert.%s%s", stage, errSentence(err), note),
+			Detail: fmt.Sprintf("The server closed the TCP connection (FIN) %s and sent no alert%s.%s%s", stage, afterClose(f), errSentence(err), note),
 			Fix:    "Check the server's logs; common causes are an unknown server name (SNI), no common protocol version, or a server that expects another protocol on this port."}
 	}
 	detail := "The handshake did not complete."
@@ -862,6 +938,68 @@ func silentFailure(in Input, f facts) finding.Finding {
 	return finding.Finding{ID: finding.ProtocolMalformed, Severity: finding.Error,
 		Title: "The handshake failed", Detail: detail,
 		Fix: "See the transcript for the last message exchanged."}
+}
+
+// closeStage says where the first close of the connection came among the
+// messages: "after the client's client_hello", or, when it came before
+// any, "before the client's client_hello" (the messages sent after it are
+// not what it answers). first reports the second case. Without a close it
+// is after the last message.
+func closeStage(f facts) (stage string, first bool) {
+	at := len(f.tr.Events)
+	if c := f.closedEarlyBy; c != nil {
+		for i := range f.tr.Events {
+			if e := &f.tr.Events[i]; e.Type == transcript.TypeClose && e.From == c.By {
+				at = i
+				break
+			}
+		}
+	}
+	for j := at - 1; j >= 0; j-- {
+		if e := &f.tr.Events[j]; e.Type != transcript.TypeClose {
+			return fmt.Sprintf("after the %s's %s", e.From, e.Type), false
+		}
+	}
+	for j := at + 1; j < len(f.tr.Events); j++ {
+		if e := &f.tr.Events[j]; e.Type != transcript.TypeClose {
+			return fmt.Sprintf("before the %s's %s", e.From, e.Type), true
+		}
+	}
+	return "before any message", true
+}
+
+// afterClose says what the closer did after its FIN, among the messages
+// that followed: "; then, after the client's client_hello, it reset the
+// connection (RST)".
+func afterClose(f facts) string {
+	c := f.closedEarlyBy
+	if c == nil || c.How != transcript.CloseFIN {
+		return ""
+	}
+	seen := false
+	for i := range f.tr.Events {
+		e := &f.tr.Events[i]
+		if e.Type != transcript.TypeClose || e.From != c.By {
+			continue
+		}
+		if !seen {
+			seen = true
+			continue
+		}
+		if e.How() != transcript.CloseRST {
+			continue
+		}
+		for j := i - 1; j >= 0; j-- {
+			if p := &f.tr.Events[j]; p.Type != transcript.TypeClose {
+				if p.From == c.By {
+					return fmt.Sprintf("; then, after its own %s, it reset the connection (RST)", p.Type)
+				}
+				return fmt.Sprintf("; then, after the %s's %s, it reset the connection (RST)", p.From, p.Type)
+			}
+		}
+		return "; then it reset the connection (RST)"
+	}
+	return ""
 }
 
 func lastMessage(tr *transcript.Transcript) *transcript.Event {

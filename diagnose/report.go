@@ -27,7 +27,8 @@ type Report struct {
 	// against: "1 certificate from corp-root.pem; system roots not
 	// included".
 	Trust string `json:"trust"`
-	// Verdict is trusted, untrusted, unverified or failed.
+	// Verdict is trusted, untrusted, unverified, unknown (pcap only) or
+	// failed.
 	Verdict Verdict `json:"verdict"`
 	// Insecure is set when the user turned verification off (--insecure).
 	Insecure bool `json:"insecure"`

@@ -513,7 +513,7 @@ func (l *SecondLook) otherRefusals() string {
 	if len(spoken) == 0 {
 		return s + ", never with protocol_version, so nothing says the version is the cause."
 	}
-	return s + fmt.Sprintf(": an alert other than protocol_version means it speaks %s and refuses something else in the hello.", versionList(spoken))
+	return s + fmt.Sprintf(": an alert other than protocol_version (the alert for a version a server does not speak) means it did not refuse %s as a version, but something else in the hello.", versionList(spoken))
 }
 
 // listAnd joins phrases as "a", "a and b", "a, b and c".

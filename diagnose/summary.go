@@ -15,7 +15,7 @@ type Summary struct {
 	// Targets is how many targets were checked.
 	Targets int `json:"targets"`
 	// Verdicts counts the targets by verdict, in the order trusted,
-	// untrusted, unverified, failed; verdicts no target had are left out.
+	// untrusted, unverified, unknown, failed; verdicts no target had are left out.
 	Verdicts []VerdictCount `json:"verdicts"`
 	// Findings counts the findings by id, most frequent first (then by
 	// severity and id).
@@ -132,7 +132,7 @@ func rank(s finding.Severity) int {
 // Summary returns the sums so far.
 func (s *Summarizer) Summary() Summary {
 	out := Summary{Targets: s.targets, Verdicts: []VerdictCount{}, Findings: []FindingCount{}, Expiring: []ExpiringCert{}}
-	for _, v := range []Verdict{Trusted, Untrusted, Unverified, Failed} {
+	for _, v := range []Verdict{Trusted, Untrusted, Unverified, Unknown, Failed} {
 		if n := s.verdicts[v]; n > 0 {
 			out.Verdicts = append(out.Verdicts, VerdictCount{v, n})
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"math"
 	"net"
@@ -18,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/tlskit/tlskit"
 	"github.com/tlskit/tlskit/diagnose"
 	"github.com/tlskit/tlskit/probe"
 	"github.com/tlskit/tlskit/starttls"
@@ -191,7 +193,7 @@ func resolveModule(name string, m *Module, opts Options) (*module, error) {
 		var cert *tls.Certificate
 		switch {
 		case p.CertFile != "":
-			c, err := tls.LoadX509KeyPair(p.CertFile, p.KeyFile)
+			c, err := tlskit.LoadKeyPair(p.CertFile, p.KeyFile)
 			if err != nil {
 				return nil, &ModuleError{name, fmt.Errorf("client certificate: %w", err)}
 			}
@@ -248,6 +250,9 @@ func (e *Exporter) Probe(ctx context.Context, target, modName, serverName string
 		return nil, fmt.Errorf("exporter: unknown module %q", modName)
 	}
 	addr, err := probe.SplitTargetPort(target, probe.PortFor(m.opts.StartTLS)) // smtp: mail.example.com on 25
+	if ib := (*probe.InBandSchemeError)(nil); errors.As(err, &ib) {
+		return nil, fmt.Errorf("%w: probe %s with a module whose \"starttls\" is %q", err, ib.Host, ib.Protocol)
+	}
 	if err != nil {
 		return nil, err
 	}

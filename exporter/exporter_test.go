@@ -6,12 +6,14 @@ import (
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -393,6 +395,7 @@ func TestProbeErrors(t *testing.T) {
 		{"target=127.0.0.1:1&module=nope", `unknown module "nope"`},
 		{"target=example.com:http", "the port must be a number"},
 		{"target=127.0.0.1:1&servername=a%20b", `server name "a b" is not a host name or an IP address`},
+		{"target=smtp://mail.example.com", `smtp:// upgrades to TLS in band: check mail.example.com with the SMTP upgrade (STARTTLS protocol smtp): probe mail.example.com with a module whose "starttls" is "smtp"`},
 	} {
 		resp, err := http.Get(srv.URL + "/probe?" + tc.query)
 		if err != nil {
@@ -514,6 +517,22 @@ func TestConfigErrors(t *testing.T) {
 }
 
 // FuzzParseConfig: any config text is a Config or an error, never a panic.
+// FuzzParseCertificates: a certificate file, whatever it holds, gives
+// certificates or an error, never a panic.
+func FuzzParseCertificates(f *testing.F) {
+	p := theLab.PKI()
+	f.Add(p.Root.Raw)
+	f.Add(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: p.Root.Raw}))
+	f.Add(pem.EncodeToMemory(&pem.Block{Type: "PKCS7", Bytes: []byte{0x30, 0x03, 0x06, 0x01, 0x00}}))
+	f.Add([]byte{0xfe, 0xed, 0xfe, 0xed, 0, 0, 0, 2, 0, 0, 0, 1})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		certs, err := ParseCertificates(data)
+		if err == nil && len(certs) == 0 {
+			t.Fatal("no error and no certificate")
+		}
+	})
+}
+
 func FuzzParseConfig(f *testing.F) {
 	for _, s := range []string{
 		`{"modules": {"default": {"trust": ["system"], "timeout": "5s", "expiring_within": "30d"}}, "targets": [{"target": "example.com:443"}], "certificate_files": ["/etc/ssl/*.pem"]}`,
@@ -640,6 +659,49 @@ func TestProbePortByProtocol(t *testing.T) {
 		res, err := ex.Probe(context.Background(), "127.0.0.1", mod, "", 500*time.Millisecond)
 		if err != nil || res.Target != want {
 			t.Errorf("module %s: probed %v (%v), want %s", mod, res.Target, err, want)
+		}
+	}
+}
+
+// TestCertificateFileFormats: a certificate file may be a PKCS#7 bundle
+// (openssl crl2pkcs7, PEM and DER) or a Java keystore (keytool, JKS): each
+// certificate is exported, as openssl pkcs7 -print_certs and keytool
+// -list count them. Before, a bundle was "no CERTIFICATE block" or
+// "neither PEM nor a DER certificate", and so was a keystore.
+func TestCertificateFileFormats(t *testing.T) {
+	openssl := peertest.Need(t, "openssl")
+	keytool := peertest.Need(t, "keytool")
+	f := theLab.Files()
+	p := theLab.PKI()
+	dir := t.TempDir()
+	chain := filepath.Join(dir, "chain.pem")
+	if err := os.WriteFile(chain, append(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: p.Intermediate.Raw}),
+		pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: p.Root.Raw})...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run := func(name string, args ...string) {
+		t.Helper()
+		if out, err := exec.Command(name, args...).CombinedOutput(); err != nil {
+			t.Fatalf("%s %v: %v\n%s", name, args, err, out)
+		}
+	}
+	run(openssl, "crl2pkcs7", "-nocrl", "-certfile", chain, "-out", filepath.Join(dir, "bundle.p7b"))
+	run(openssl, "crl2pkcs7", "-nocrl", "-certfile", chain, "-outform", "DER", "-out", filepath.Join(dir, "bundle-der.p7b"))
+	run(keytool, "-importcert", "-noprompt", "-storetype", "JKS", "-keystore", filepath.Join(dir, "trust.jks"), "-storepass", "changeit", "-alias", "root", "-file", f.Root)
+	run(keytool, "-importcert", "-noprompt", "-storetype", "JKS", "-keystore", filepath.Join(dir, "trust.jks"), "-storepass", "changeit", "-alias", "inter", "-file", f.Intermediate)
+	out, err := exec.Command(keytool, "-list", "-keystore", filepath.Join(dir, "trust.jks"), "-storepass", "changeit").Output()
+	if err != nil || !strings.Contains(string(out), "contains 2 entries") {
+		t.Fatalf("keytool -list: %v\n%s", err, out)
+	}
+	srv := serveConfig(t, fmt.Appendf(nil, `{"certificate_files": [%q, %q, %q]}`,
+		filepath.Join(dir, "bundle.p7b"), filepath.Join(dir, "bundle-der.p7b"), filepath.Join(dir, "trust.jks")))
+	ss := scrape(t, srv.URL+"/metrics")
+	for _, name := range []string{"bundle.p7b", "bundle-der.p7b", "trust.jks"} {
+		path := filepath.Join(dir, name)
+		for _, c := range []*x509.Certificate{p.Root, p.Intermediate} {
+			if got := find(ss, MetricFileNotAfter, map[string]string{"path": path, "sha256": fingerprint(c)}); len(got) != 1 || got[0].value != float64(c.NotAfter.Unix()) {
+				t.Errorf("%s: %s: %v", name, c.Subject.CommonName, got)
+			}
 		}
 	}
 }

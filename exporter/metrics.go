@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tlskit/tlskit/trust"
+	"github.com/tlskit/tlskit/truststore"
 )
 
 // The metric names. They are documented, with example alerts, in the
@@ -318,11 +319,37 @@ func readCertFile(path string) ([]*x509.Certificate, error) {
 	return ParseCertificates(data)
 }
 
-// ParseCertificates reads every CERTIFICATE block of PEM data, or data as
-// one DER certificate when it holds no PEM block. Other PEM blocks (keys)
-// are skipped.
+// ParseCertificates reads every CERTIFICATE block of PEM data and the
+// certificates of its PKCS7 blocks, or, when data holds no PEM block, data
+// as one DER certificate, a DER PKCS#7 bundle (.p7b) or a Java keystore
+// (JKS or JCEKS: its trusted certificates and the first certificate of
+// each key entry, the keys never read). Other PEM blocks (keys) are
+// skipped.
 func ParseCertificates(data []byte) ([]*x509.Certificate, error) {
 	var out []*x509.Certificate
+	add := func(ders [][]byte) error {
+		for _, d := range ders {
+			c, err := x509.ParseCertificate(d)
+			if err != nil {
+				return fmt.Errorf("certificate %d: %w", len(out), err)
+			}
+			out = append(out, c)
+		}
+		return nil
+	}
+	if truststore.IsJavaKeystore(data) {
+		ders, err := truststore.ParseJavaKeystore(data)
+		if err != nil {
+			return nil, err
+		}
+		if err := add(ders); err != nil {
+			return nil, err
+		}
+		if len(out) == 0 {
+			return nil, errors.New("a Java keystore without certificates")
+		}
+		return out, nil
+	}
 	rest := data
 	sawPEM := false
 	for {
@@ -332,21 +359,32 @@ func ParseCertificates(data []byte) ([]*x509.Certificate, error) {
 			break
 		}
 		sawPEM = true
-		if b.Type != "CERTIFICATE" {
-			continue
+		var ders [][]byte
+		switch b.Type {
+		case "CERTIFICATE":
+			ders = [][]byte{b.Bytes}
+		case "PKCS7":
+			var err error
+			if ders, err = truststore.PKCS7Certificates(b.Bytes); err != nil {
+				return nil, fmt.Errorf("a PKCS7 block: %w", err)
+			}
 		}
-		c, err := x509.ParseCertificate(b.Bytes)
-		if err != nil {
-			return nil, fmt.Errorf("certificate %d: %w", len(out), err)
+		if err := add(ders); err != nil {
+			return nil, err
 		}
-		out = append(out, c)
 	}
 	if !sawPEM {
 		c, err := x509.ParseCertificate(data)
-		if err != nil {
-			return nil, errors.New("neither PEM nor a DER certificate")
+		if err == nil {
+			return []*x509.Certificate{c}, nil
 		}
-		out = append(out, c)
+		ders, perr := truststore.PKCS7Certificates(data)
+		if perr != nil {
+			return nil, errors.New("neither PEM, a DER certificate, a PKCS#7 bundle nor a Java keystore")
+		}
+		if err := add(ders); err != nil {
+			return nil, err
+		}
 	}
 	if len(out) == 0 {
 		return nil, errors.New("no CERTIFICATE block")

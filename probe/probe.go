@@ -697,7 +697,9 @@ func (r *recorder) replay(dec *transcript.Decoder) {
 }
 
 // SplitTarget parses HOST[:PORT], defaulting the port to 443, and accepts
-// https:// URLs and IPv6 addresses with or without brackets.
+// URLs of the schemes that speak TLS from the first byte (https://,
+// ldaps://, imaps://…; see [SplitTargetPort]) and IPv6 addresses with or
+// without brackets.
 func SplitTarget(s string) (string, error) { return SplitTargetPort(s, 443) }
 
 // PortFor is the port a target given without one is checked on when the
@@ -711,11 +713,15 @@ func PortFor(p starttls.Protocol) int {
 }
 
 // SplitTargetPort is [SplitTarget] with defaultPort for a target without a
-// port (see [PortFor]); an https:// URL without a port still means 443.
+// port (see [PortFor]); a URL of a scheme that speaks TLS from the first
+// byte without a port means that scheme's port (https:// 443, ldaps:// 636…).
 func SplitTargetPort(s string, defaultPort int) (string, error) {
-	s, https := cutScheme(s)
-	if https {
-		defaultPort = 443
+	s, schemePort, err := cutScheme(s)
+	if err != nil {
+		return "", err
+	}
+	if schemePort != 0 {
+		defaultPort = schemePort
 	}
 	if s == "" {
 		return "", errors.New("probe: empty target")
@@ -752,17 +758,59 @@ func SplitTargetPort(s string, defaultPort int) (string, error) {
 	return net.JoinHostPort(host, port), nil
 }
 
-// cutScheme strips an https:// prefix and any path.
-func cutScheme(s string) (string, bool) {
-	const p = "https://"
-	if len(s) < len(p) || s[:len(p)] != p {
-		return s, false
+// InBandSchemeError is a target given as a URL of a protocol that
+// upgrades to TLS in band (smtp://, imap://, postgres://…): it is checked
+// as HOST[:PORT] with that protocol's upgrade first.
+type InBandSchemeError struct {
+	Scheme, Host string
+	Protocol     starttls.Protocol
+}
+
+func (e *InBandSchemeError) Error() string {
+	return fmt.Sprintf("probe: %s:// upgrades to TLS in band: check %s with the %s upgrade (STARTTLS protocol %s)", e.Scheme, e.Host, e.Protocol.Name(), e.Protocol)
+}
+
+// cutScheme takes a URL apart: the host and port of "SCHEME://[USER@]HOST[:PORT]/PATH",
+// with the port of a scheme that speaks TLS from the first byte (https
+// 443, ldaps 636, imaps 993, pop3s 995, smtps and submissions 465, ftps
+// 990, nntps 563, ircs 6697) when it has none; the credentials of the
+// URL are dropped. A scheme that upgrades to TLS in band (smtp://,
+// imap://, postgres://…) is an [*InBandSchemeError]; other schemes are
+// errors. A target without "://" is returned as it is, port 0.
+func cutScheme(s string) (string, int, error) {
+	scheme, rest, ok := strings.Cut(s, "://")
+	if !ok {
+		return s, 0, nil
 	}
-	s = s[len(p):]
-	for i := 0; i < len(s); i++ {
-		if s[i] == '/' || s[i] == '?' || s[i] == '#' {
-			return s[:i], true
-		}
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		rest = rest[:i]
 	}
-	return s, true
+	if i := strings.LastIndexByte(rest, '@'); i >= 0 {
+		rest = rest[i+1:]
+	}
+	scheme = strings.ToLower(scheme)
+	switch scheme {
+	case "https", "wss":
+		return rest, 443, nil
+	case "ldaps":
+		return rest, 636, nil
+	case "imaps":
+		return rest, 993, nil
+	case "pop3s":
+		return rest, 995, nil
+	case "smtps", "submissions":
+		return rest, 465, nil
+	case "ftps":
+		return rest, 990, nil
+	case "nntps":
+		return rest, 563, nil
+	case "ircs":
+		return rest, 6697, nil
+	case "http", "ws":
+		return "", 0, fmt.Errorf("probe: %s:// is plaintext; the TLS service is https://%s (port 443 unless it says otherwise)", scheme, rest)
+	}
+	if p, err := starttls.ParseProtocol(scheme); err == nil {
+		return "", 0, &InBandSchemeError{Scheme: scheme, Host: rest, Protocol: p}
+	}
+	return "", 0, fmt.Errorf("probe: unknown URL scheme %q: the target is HOST[:PORT], or an https://, ldaps://, imaps://, pop3s:// or smtps:// URL", scheme+"://")
 }

@@ -12,6 +12,15 @@ func TestSplitTarget(t *testing.T) {
 		{in: "example.com:8443", want: "example.com:8443"},
 		{in: "https://example.com/path?q#f", want: "example.com:443"},
 		{in: "https://example.com:9443/", want: "example.com:9443"},
+		{in: "HTTPS://user:secret@example.com/x", want: "example.com:443"},
+		{in: "ldaps://ldap.example.com", want: "ldap.example.com:636"},
+		{in: "imaps://[2001:db8::1]/INBOX", want: "[2001:db8::1]:993"},
+		{in: "smtps://mail.example.com", want: "mail.example.com:465"},
+		{in: "pop3s://mail.example.com:1995", want: "mail.example.com:1995"},
+		{in: "smtp://mail.example.com", err: "smtp:// upgrades to TLS in band: check mail.example.com with the SMTP upgrade (STARTTLS protocol smtp)"},
+		{in: "postgresql://db.example.com:5432/app", err: "(STARTTLS protocol postgres)"},
+		{in: "http://example.com/", err: "http:// is plaintext; the TLS service is https://example.com"},
+		{in: "tcp://example.com:1", err: `unknown URL scheme "tcp://"`},
 		{in: "10.0.0.7", want: "10.0.0.7:443"},
 		{in: "[2001:db8::1]:993", want: "[2001:db8::1]:993"},
 		{in: "[2001:db8::1]", want: "[2001:db8::1]:443"},
@@ -41,7 +50,7 @@ func TestSplitTarget(t *testing.T) {
 
 // FuzzSplitTarget: any input gives an error or a HOST:PORT that net can split.
 func FuzzSplitTarget(f *testing.F) {
-	for _, s := range []string{"example.com", "a:1", "https://x/y", "[::1]", "[::1]:5", "::1", "a:b:c", "https://", "[", "]"} {
+	for _, s := range []string{"example.com", "a:1", "https://x/y", "[::1]", "[::1]:5", "::1", "a:b:c", "https://", "[", "]", "ldaps://u@h:1/p", "smtp://x", "://"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

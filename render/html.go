@@ -157,7 +157,7 @@ table.sortable th.asc:after{content:" \2191"} table.sortable th.desc:after{conte
 .num{text-align:right;font-variant-numeric:tabular-nums}
 .v{font-weight:600;text-transform:uppercase;font-size:.85em;padding:.1em .4em;border-radius:3px}
 .v-trusted{background:#dafbe1;color:#116329} .v-untrusted{background:#ffebe9;color:#a40e26}
-.v-failed{background:#ffebe9;color:#a40e26} .v-unverified{background:#fff8c5;color:#7d4e00}
+.v-failed{background:#ffebe9;color:#a40e26} .v-unverified{background:#fff8c5;color:#7d4e00} .v-unknown{background:#fff8c5;color:#7d4e00}
 .s-error{color:#a40e26;font-weight:600} .s-warning{color:#7d4e00;font-weight:600} .s-info{color:#57606a}
 code,pre{font:12px/1.35 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
 pre{background:#f6f8fa;padding:.6em;overflow-x:auto;border-radius:4px}

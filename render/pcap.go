@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"time"
 
 	"github.com/tlskit/tlskit/capture"
@@ -31,7 +32,11 @@ func CaptureConnection(w io.Writer, c *capture.Connection, o Options) error {
 		now = c.First
 	}
 	p.f("━━ %s  client %s → server %s  %s", c.Stream(), c.Client, c.Server, stamp(c.First))
-	if c.ServerName != "" {
+	if host, _, err := net.SplitHostPort(c.Server); c.ServerName != "" && err == nil && c.ServerName == host && !sentSNI(c.Transcript) {
+		// No SNI: the client is taken to have connected to the address
+		// (the findings say so); no name was sent.
+		p.f(", no SNI: verified for the address")
+	} else if c.ServerName != "" {
 		p.f(", server name %s", c.ServerName)
 	}
 	p.f("\n")
@@ -322,4 +327,20 @@ func (p *Pipe) Close() error {
 	}
 	<-p.done
 	return p.err
+}
+
+// sentSNI reports whether the transcript's ClientHello carried a server
+// name.
+func sentSNI(events []transcript.Event) bool {
+	for _, e := range events {
+		if e.From == transcript.Client && e.Type == "client_hello" {
+			for _, f := range e.Fields {
+				if f.Name == "SNI" {
+					return true
+				}
+			}
+			return false
+		}
+	}
+	return false
 }

@@ -143,6 +143,12 @@ func verdictLine(p *printer, r *diagnose.Report, width int) {
 		p.f("  profile: %s\n", r.Profile)
 	}
 	switch {
+	case r.Verdict == diagnose.Unknown:
+		p.f("%s", indent(wrap("the capture stops before the handshake did, and nothing in it says the handshake failed: "+
+			"whether a TLS session was established is not in the capture (see capture.incomplete)", width-2), "  "))
+	case r.Verdict == diagnose.Unverified && !hasHello(r.Transcript):
+		p.f("%s", indent(wrap("no server certificate in the capture, so nothing to verify: the handshake is not in the capture "+
+			"(it starts after the handshake), so how the server authenticated is not known", width-2), "  "))
 	case r.Verdict == diagnose.Unverified && finding.Has(r.Findings, finding.CaptureIncomplete):
 		p.f("%s", indent(wrap("no server certificate in the capture, so nothing to verify: bytes of the connection are "+
 			"missing from it (see capture.incomplete), and the certificate may have been among them", width-2), "  "))
@@ -150,6 +156,17 @@ func verdictLine(p *printer, r *diagnose.Report, width int) {
 		p.f("%s", indent(wrap("no server certificate in this handshake, so nothing to verify: it authenticated with a "+
 			"pre-shared key or resumed an earlier session (or its TLS 1.3 Certificate stayed encrypted)", width-2), "  "))
 	}
+}
+
+// hasHello reports whether a transcript holds a ClientHello or a
+// ServerHello: without either, no handshake was seen.
+func hasHello(evs []transcript.Event) bool {
+	for _, e := range evs {
+		if e.Type == "client_hello" || e.Type == "server_hello" {
+			return true
+		}
+	}
+	return false
 }
 
 // Closure says in words who ended a connection and how.

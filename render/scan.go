@@ -3,6 +3,7 @@ package render
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/tlskit/tlskit/scan"
@@ -114,6 +115,11 @@ func scanBody(p *printer, r *scan.Report) {
 			p.f("  %-26s %s\n", s.Name, strings.Join(s.Versions, ", "))
 		}
 	}
+	if !slices.ContainsFunc(r.Protocols, func(pr scan.ProtocolResult) bool { return pr.Accepted }) {
+		// No version accepted: the tables below would be empty rows;
+		// the findings say why.
+		return
+	}
 	p.f("\nALPN\n")
 	if len(r.ALPN.Protocols) > 0 {
 		p.f("  %s\n", strings.Join(r.ALPN.Protocols, ", "))
@@ -157,7 +163,7 @@ func scanBody(p *printer, r *scan.Report) {
 		{"extended master secret", s.ExtendedMasterSec}, {"encrypt-then-MAC", s.EncryptThenMAC},
 		{"secure renegotiation", s.SecureRenegotiation}, {"client renegotiation", s.ClientRenegotiation},
 		{"TLS_FALLBACK_SCSV", s.FallbackSCSV}, {"compression", s.Compression},
-		{"heartbeat", s.Heartbeat}, {"Heartbleed", s.Heartbleed}, {"OCSP stapling", s.OCSPStapling},
+		{"heartbeat", s.Heartbeat}, {"Heartbleed", s.Heartbleed}, {"OCSP stapling", s.OCSPStapling}, {"client certificate", s.ClientCertificate},
 	} {
 		if row.name == "Heartbleed" && row.f.State == scan.Supported {
 			row.f.State = "VULNERABLE"

@@ -38,7 +38,7 @@ var scanTemplate = template.Must(template.New("scan").Funcs(template.FuncMap{
 			{"extended master secret", s.ExtendedMasterSec}, {"encrypt-then-MAC", s.EncryptThenMAC},
 			{"secure renegotiation (RFC 5746)", s.SecureRenegotiation}, {"client-initiated renegotiation", s.ClientRenegotiation},
 			{"TLS_FALLBACK_SCSV", s.FallbackSCSV}, {"compression", s.Compression},
-			{"heartbeat", s.Heartbeat}, {"Heartbleed", s.Heartbleed}, {"OCSP stapling", s.OCSPStapling},
+			{"heartbeat", s.Heartbeat}, {"Heartbleed", s.Heartbleed}, {"OCSP stapling", s.OCSPStapling}, {"client certificate", s.ClientCertificate},
 		}
 		var out []featureRow
 		for _, r := range rows {

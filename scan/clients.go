@@ -187,6 +187,9 @@ func (s *scanner) simulate(ctx context.Context, c *ClientProfile) ClientResult {
 	if r.hrr != nil {
 		cr.Reason = "after a HelloRetryRequest for " + r.group.String()
 	}
+	if r.certReq {
+		cr.Reason = strings.TrimPrefix(cr.Reason+"; ", "; ") + "the server asks for a client certificate (see the session's client certificate row: if it is required, this client connects only with one the server accepts)"
+	}
 	if r.stopped != "" {
 		cr.Reason = strings.TrimPrefix(cr.Reason+"; ", "; ") + "tlskit could not read further: " + r.stopped
 	}

@@ -35,21 +35,38 @@ type limiter struct {
 	mu    sync.Mutex
 	next  time.Time // earliest start of the next connection
 	count atomic.Int64
+	// solo is held shared by each connection, or exclusively once alone
+	// is set: the server closed a probe unanswered while others were
+	// open (a limit on connections per client), and the scan goes on one
+	// connection at a time.
+	solo  sync.RWMutex
+	alone atomic.Bool
 }
 
 func newLimiter(n int, delay time.Duration) *limiter {
 	return &limiter{sem: make(chan struct{}, n), delay: delay}
 }
 
-// acquire waits for a free slot, then counts the connection.
-func (l *limiter) acquire(ctx context.Context) error {
+// acquire waits for a free slot (once alone is set, or for an exclusive
+// connection, for every other connection to end), then counts the
+// connection; release gives it back. It reports whether the connection
+// runs alone.
+func (l *limiter) acquire(ctx context.Context, exclusive bool) (release func(), alone bool, err error) {
 	select {
 	case l.sem <- struct{}{}:
 	case <-ctx.Done():
-		return ctx.Err()
+		return nil, false, ctx.Err()
+	}
+	if exclusive || l.alone.Load() {
+		l.solo.Lock()
+		release = func() { l.solo.Unlock(); <-l.sem }
+		alone = true
+	} else {
+		l.solo.RLock()
+		release = func() { l.solo.RUnlock(); <-l.sem }
 	}
 	l.count.Add(1)
-	return nil
+	return release, alone || cap(l.sem) == 1, nil
 }
 
 // dial runs dial as the next connection start: at least the delay after
@@ -73,8 +90,6 @@ func (l *limiter) dial(ctx context.Context, dial func() (net.Conn, error)) (net.
 	l.next = time.Now().Add(l.delay)
 	return dial()
 }
-
-func (l *limiter) release() { <-l.sem }
 
 // maxServerBytes bounds what one probe keeps of the server's bytes: a
 // whole first flight with a long chain fits many times over; a server
@@ -235,8 +250,11 @@ func (v *conv) next(q *pendingItems) (item, error) {
 		} else if len(v.buf) >= wire.RecordHeaderLen {
 			hdr, err := wire.ParseRecordHeader(v.buf)
 			if err != nil {
-				proto, _ := wire.Sniff(v.buf)
-				return item{kind: itemNotTLS, note: fmt.Sprintf("%v (looks like %s)", err, proto)}, nil
+				note := err.Error()
+				if proto, _ := wire.Sniff(v.buf); proto != "" {
+					note += fmt.Sprintf(" (looks like %s)", proto)
+				}
+				return item{kind: itemNotTLS, note: note}, nil
 			}
 			if len(v.buf) >= wire.RecordHeaderLen+hdr.Length {
 				header := v.buf[:wire.RecordHeaderLen]

@@ -46,42 +46,58 @@ func (s *scanner) versions(ctx context.Context) []ProtocolResult {
 	all := append([]wire.Version{0x0002}, versionsTLS...)
 	s.progress(len(all), "protocol versions")
 	out := make([]ProtocolResult, len(all))
+	results := make([]*result, len(all))
 	var wg sync.WaitGroup
 	for i, v := range all {
 		wg.Go(func() {
-			var r *result
 			if v == 0x0002 {
-				r = s.probe(ctx, "SSL 2.0", helloSpec{sslv2: true}, toServerHello, afterHandshake{}, nil)
-			} else {
-				sp := s.baseSpec(v)
-				if v == wire.VersionTLS13 {
-					sp.shares = []wire.NamedGroup{wire.GroupX25519}
-				}
-				r = s.probe(ctx, v.String(), sp, toServerHello, afterHandshake{}, nil)
+				results[i] = s.probe(ctx, "SSL 2.0", helloSpec{sslv2: true}, toServerHello, afterHandshake{}, nil)
+				return
 			}
-			s.mu.Lock()
-			s.versionResults = append(s.versionResults, r)
-			s.mu.Unlock()
-			p := ProtocolResult{Version: v.String(), Probe: r.probe}
-			switch {
-			case v == 0x0002 && r.sslv2 != nil:
-				p.Accepted = true
-				s.mu.Lock()
-				s.sslv2 = r.sslv2
-				s.mu.Unlock()
-				p.Answer = r.answer()
-			case (r.sh != nil || r.hrr != nil) && r.version == v:
-				p.Accepted = true
-				p.Answer = r.answer()
-			case r.sh != nil:
-				p.Answer = fmt.Sprintf("the server answered with %s instead", r.version)
-			default:
-				p.Answer = r.answer()
+			sp := s.baseSpec(v)
+			if v == wire.VersionTLS13 {
+				sp.shares = []wire.NamedGroup{wire.GroupX25519}
 			}
-			out[i] = p
+			results[i] = s.probe(ctx, v.String(), sp, toServerHello, afterHandshake{}, nil)
 		})
 	}
 	wg.Wait()
+	if r := results[0]; r.unanswered() && s.lim.alone.Load() && ctx.Err() == nil {
+		// Servers that do not speak SSL 2.0 often close without a word,
+		// so that alone does not make the scan go one connection at a
+		// time (see probe); once another probe has, SSL 2.0 is asked
+		// again alone too.
+		s.progress(1, "protocol versions")
+		rr := s.probe(ctx, fmt.Sprintf("SSL 2.0 (again, alone: probe %d was closed unanswered while other connections were open)", r.probe),
+			helloSpec{sslv2: true}, toServerHello, afterHandshake{}, nil)
+		s.mu.Lock()
+		s.retried = append(s.retried, retry{first: r.probe, again: rr.probe, answered: !rr.unanswered()})
+		s.mu.Unlock()
+		results[0] = rr
+	}
+	s.mu.Lock()
+	s.versionResults = append(s.versionResults, results...)
+	s.mu.Unlock()
+	for i, v := range all {
+		r := results[i]
+		p := ProtocolResult{Version: v.String(), Probe: r.probe}
+		switch {
+		case v == 0x0002 && r.sslv2 != nil:
+			p.Accepted = true
+			s.mu.Lock()
+			s.sslv2 = r.sslv2
+			s.mu.Unlock()
+			p.Answer = r.answer()
+		case (r.sh != nil || r.hrr != nil) && r.version == v:
+			p.Accepted = true
+			p.Answer = r.answer()
+		case r.sh != nil:
+			p.Answer = fmt.Sprintf("the server answered with %s instead", r.version)
+		default:
+			p.Answer = r.answer()
+		}
+		out[i] = p
+	}
 	return out
 }
 

@@ -44,6 +44,7 @@ func (s *scanner) features(ctx context.Context, accepted map[wire.Version]bool) 
 		f.ExtendedMasterSec = na("TLS 1.3's key schedule always binds the handshake (RFC 8446 §7.1)")
 		f.EncryptThenMAC, f.SecureRenegotiation, f.ClientRenegotiation = na(why), na("TLS 1.3 has no renegotiation"), na("TLS 1.3 has no renegotiation")
 		f.Compression, f.Heartbeat, f.Heartbleed = na("TLS 1.3 has no compression"), na(why), na(why)
+		wg.Go(func() { f.OCSPStapling = s.ocsp13(ctx) })
 	} else {
 		wg.Go(func() { s.extensions12(ctx, v12, &f) })
 		wg.Go(func() { f.EncryptThenMAC = s.etm(ctx, v12) })
@@ -115,6 +116,25 @@ func (s *scanner) extensions12(ctx context.Context, v wire.Version, f *SessionFe
 	default:
 		f.OCSPStapling.State, f.OCSPStapling.Detail = NotSupported, v.String()+": the server stapled no OCSP response when asked (status_request)"
 	}
+}
+
+// ocsp13 asks a TLS 1.3 server for a stapled OCSP response, which comes
+// in its encrypted Certificate (RFC 8446 §4.4.2.1).
+func (s *scanner) ocsp13(ctx context.Context) Feature {
+	s.progress(1, "session features")
+	sp := s.spec13Keyed()
+	sp.statusRequest = true
+	r := s.probe(ctx, "TLS 1.3 status_request", sp, toFlight, afterHandshake{}, nil)
+	f := Feature{Probes: []int{r.probe}}
+	switch {
+	case len(r.certs) == 0:
+		f.State, f.Detail = Unknown, "could not read the server's Certificate: "+r.answer()
+	case len(r.ocsp) > 0:
+		f.State, f.Detail = Supported, fmt.Sprintf("TLS 1.3: the server stapled an OCSP response of %d bytes", len(r.ocsp))
+	default:
+		f.State, f.Detail = NotSupported, "TLS 1.3: the server stapled no OCSP response when asked (status_request)"
+	}
+	return f
 }
 
 // heartbeatMode returns the heartbeat mode a ServerHello carries.
@@ -249,7 +269,12 @@ func (s *scanner) resumption13(ctx context.Context, f *SessionFeatures) {
 	r := s.probe(ctx, "TLS 1.3 full handshake for a ticket", sp, toComplete, afterHandshake{tickets: true}, nil)
 	if len(r.tickets13) == 0 {
 		st, detail := NotSupported, "the server sent no NewSessionTicket after the handshake"
-		if !r.done {
+		switch {
+		case r.certReq && r.alert != nil && r.alert.Level == wire.AlertFatal:
+			// The server refused tlskit's empty Certificate: a client
+			// with a certificate may well get tickets.
+			st, detail = Unknown, "the server requires a client certificate, which tlskit does not have, and ended the handshake before any ticket: "+r.answer()
+		case !r.done || r.alert != nil && r.alert.Level == wire.AlertFatal:
 			st, detail = Unknown, "could not finish a TLS 1.3 handshake: "+r.answer()
 		}
 		f.PSK13 = Feature{State: st, Detail: detail, Probes: []int{r.probe}}

@@ -3,6 +3,7 @@ package scan
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -64,68 +65,86 @@ func gnutlsCase(args func(p *testPKI) []string) func(*testing.T, *testPKI) strin
 // HTTP/2 or without.
 func nginxCase(directives func(t *testing.T, p *testPKI) string, http2 bool) func(*testing.T, *testPKI) string {
 	return func(t *testing.T, p *testPKI) string {
-		bin := peertest.Need(t, "nginx")
-		dir := t.TempDir()
-		for attempt := 0; ; attempt++ {
-			port := peertest.FreePort(t)
-			user := ""
-			if os.Geteuid() == 0 {
-				user = "user root root;"
-			}
-			h2 := ""
-			if http2 {
-				h2 = " http2"
-			}
-			conf := fmt.Sprintf(`%s
-worker_processes 1;
-error_log %[2]s/error.log;
-pid %[2]s/nginx.pid;
-events { worker_connections 256; }
-http {
+		h2 := ""
+		if http2 {
+			h2 = " http2"
+		}
+		return startNginx(t, func(dir string, port int) string {
+			return fmt.Sprintf(`http {
   access_log off;
-  client_body_temp_path %[2]s; proxy_temp_path %[2]s; fastcgi_temp_path %[2]s; uwsgi_temp_path %[2]s; scgi_temp_path %[2]s;
+  client_body_temp_path %[1]s; proxy_temp_path %[1]s; fastcgi_temp_path %[1]s; uwsgi_temp_path %[1]s; scgi_temp_path %[1]s;
   server {
-    listen 127.0.0.1:%[3]d ssl%[5]s;
+    listen 127.0.0.1:%[2]d ssl%[4]s;
     server_name localhost;
-    %[4]s
+    %[3]s
     location / { return 200 "ok\n"; }
   }
 }
-`, user, dir, port, directives(t, p), h2)
-			path := filepath.Join(dir, "nginx.conf")
-			if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			cmd := exec.Command(bin, "-p", dir, "-c", path, "-e", filepath.Join(dir, "error.log"), "-g", "daemon off;")
-			// Its own process group, so that the workers go with the master.
-			cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-			out := &strings.Builder{}
-			cmd.Stdout, cmd.Stderr = out, out
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			done := make(chan struct{})
-			go func() { cmd.Wait(); close(done) }()
-			t.Cleanup(func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); <-done })
-			addr := fmt.Sprintf("127.0.0.1:%d", port)
-			for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-				select {
-				case <-done:
-					log, _ := os.ReadFile(filepath.Join(dir, "error.log"))
-					if attempt < 2 && strings.Contains(string(log)+out.String(), "Address already in use") {
-						goto again
-					}
-					t.Fatalf("nginx exited: %s%s", out, log)
-				default:
-				}
-				if c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond); err == nil {
-					c.Close()
-					return addr
-				}
-			}
-			t.Fatal("nginx did not start")
-		again:
+`, dir, port, directives(t, p), h2)
+		})
+	}
+}
+
+// startNginx runs nginx in its own directory with the configuration
+// block body returns (given that directory and a free port, after the
+// main context's lines; with "load_module" lines first if it starts so),
+// and returns its address once it accepts connections; a port taken in
+// between is tried again with another.
+func startNginx(t *testing.T, body func(dir string, port int) string) string {
+	t.Helper()
+	bin := peertest.Need(t, "nginx")
+	dir := t.TempDir()
+	user := ""
+	if os.Geteuid() == 0 {
+		user = "user root root;"
+	}
+	for attempt := 0; ; attempt++ {
+		port := peertest.FreePort(t)
+		b := body(dir, port)
+		var modules string
+		for strings.HasPrefix(b, "load_module ") {
+			line, rest, _ := strings.Cut(b, "\n")
+			modules, b = modules+line+"\n", rest
 		}
+		conf := fmt.Sprintf(`%s%s
+worker_processes 1;
+error_log %[3]s/error.log;
+pid %[3]s/nginx.pid;
+events { worker_connections 256; }
+%[4]s`, modules, user, dir, b)
+		path := filepath.Join(dir, "nginx.conf")
+		if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(bin, "-p", dir, "-c", path, "-e", filepath.Join(dir, "error.log"), "-g", "daemon off;")
+		// Its own process group, so that the workers go with the master.
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		out := &strings.Builder{}
+		cmd.Stdout, cmd.Stderr = out, out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		t.Cleanup(func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); <-done })
+		addr := fmt.Sprintf("127.0.0.1:%d", port)
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			select {
+			case <-done:
+				log, _ := os.ReadFile(filepath.Join(dir, "error.log"))
+				if attempt < 2 && strings.Contains(string(log)+out.String(), "Address already in use") {
+					goto again
+				}
+				t.Fatalf("nginx exited: %s%s", out, log)
+			default:
+			}
+			if c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond); err == nil {
+				c.Close()
+				return addr
+			}
+		}
+		t.Fatal("nginx did not start")
+	again:
 	}
 }
 
@@ -660,6 +679,30 @@ func TestOCSPStaplingRealServer(t *testing.T) {
 	if len(rep.Certificates) != 1 || !rep.Certificates[0].OCSPStapled {
 		t.Errorf("certificates %+v: the ECDSA chain came with the staple", rep.Certificates)
 	}
+	// TLS 1.3 only, with the staple and without: the staple travels in
+	// the encrypted Certificate (RFC 8446 §4.4.2.1). The scan left the
+	// state empty, having asked only in TLS 1.2; openssl s_client -status
+	// is the oracle.
+	for _, staple := range []bool{true, false} {
+		args := []string{"-cert", p.ecCert, "-key", p.ecKey, "-tls1_3"}
+		if staple {
+			args = append(args, "-status_file", resp)
+		}
+		addr := opensslCase(func(p *testPKI) []string { return args })(t, p)
+		out, _ := exec.Command(openssl, "s_client", "-connect", addr, "-tls1_3", "-status").CombinedOutput()
+		if got := strings.Contains(string(out), "OCSP Response Status: successful"); got != staple {
+			t.Fatalf("s_client -status: stapled %v, want %v\n%s", got, staple, out)
+		}
+		rep, err := Run(context.Background(), Options{Address: addr, ServerName: "localhost", Verifier: p.verifier, NoClients: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := NotSupported
+		if staple {
+			want = Supported
+		}
+		wantState(t, "TLS 1.3 OCSP stapling", rep.Session.OCSPStapling, want)
+	}
 }
 
 // TestCertificatesRealServer: an Ed25519 certificate beside an RSA one
@@ -723,8 +766,270 @@ func TestNothingUsableRealServer(t *testing.T) {
 	}
 	wantFindings(t, rep, []string{finding.ProtocolNoSharedCipher}, []string{finding.ProtocolVersionMismatch})
 	for _, f := range rep.Findings {
-		if f.ID == finding.ProtocolNoSharedCipher && !strings.Contains(f.Title, "speaks TLS 1.2 but accepts no ClientHello") {
+		if f.ID == finding.ProtocolNoSharedCipher && !strings.Contains(f.Title, "does not refuse TLS 1.2 as a version but accepts no ClientHello") {
 			t.Errorf("the finding does not say the server speaks TLS 1.2: %s", f.Title)
+		}
+	}
+}
+
+// TestUnrecognizedNameRealServer: openssl s_server -servername localhost
+// -servername_fatal refuses every hello whose SNI is another name with
+// unrecognized_name, in every version it speaks (openssl s_client
+// -servername other.example gets alert 112; -servername localhost
+// connects). The scan of other.example called that "speaks TLS … but
+// accepts no ClientHello" (protocol.no-shared-cipher), which blames the
+// server's suites; it is the name.
+func TestUnrecognizedNameRealServer(t *testing.T) {
+	openssl := peertest.Need(t, "openssl")
+	p := newTestPKI(t)
+	addr := opensslCase(func(p *testPKI) []string {
+		return []string{"-cert", p.rsaCert, "-key", p.rsaKey, "-servername", "localhost", "-cert2", p.ecCert, "-key2", p.ecKey, "-servername_fatal"}
+	})(t, p)
+	// The oracle: s_client is refused for the other name, not for localhost.
+	for name, refused := range map[string]bool{"other.example": true, "localhost": false} {
+		out, _ := exec.Command(openssl, "s_client", "-connect", addr, "-servername", name).CombinedOutput()
+		if got := strings.Contains(string(out), "SSL alert number 112"); got != refused {
+			t.Fatalf("s_client -servername %s: refused with unrecognized_name %v, want %v\n%s", name, got, refused, out)
+		}
+	}
+	rep, err := Run(context.Background(), Options{Address: addr, ServerName: "other.example", Verifier: p.verifier, NoClients: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantFindings(t, rep, []string{finding.SNIUnrecognizedName}, []string{finding.ProtocolNoSharedCipher, finding.ProtocolVersionMismatch})
+	for _, f := range rep.Findings {
+		if f.ID == finding.SNIUnrecognizedName && !strings.Contains(f.Detail, `"other.example"`) {
+			t.Errorf("the finding does not name the server name sent: %s", f.Detail)
+		}
+	}
+}
+
+// TestClientCertRequiredRealServer: openssl s_server -Verify (TLS 1.3)
+// requires a client certificate. tlskit has none: its handshake ends with
+// alert certificate_required and no ticket. The scan called TLS 1.3 PSK
+// resumption and 0-RTT "not supported: the server sent no
+// NewSessionTicket"; openssl s_client with a certificate gets a ticket
+// and resumes with it (Reused, TLSv1.3). tlskit cannot tell, and says so.
+func TestClientCertRequiredRealServer(t *testing.T) {
+	openssl := peertest.Need(t, "openssl")
+	p := newTestPKI(t)
+	addr := opensslCase(func(p *testPKI) []string {
+		return []string{"-cert", p.rsaCert, "-key", p.rsaKey, "-tls1_3", "-Verify", "1", "-CAfile", p.ecCAFile}
+	})(t, p)
+	// The oracle: a client with a certificate resumes.
+	sess := filepath.Join(t.TempDir(), "sess.pem")
+	sClient := func(args ...string) string {
+		cmd := exec.Command(openssl, append([]string{"s_client", "-connect", addr, "-cert", p.ecCert, "-key", p.ecKey}, args...)...)
+		// Stdin open a moment: s_client reads the tickets after the handshake.
+		r, w, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd.Stdin = r
+		time.AfterFunc(500*time.Millisecond, func() { w.Close() })
+		out, _ := cmd.CombinedOutput()
+		r.Close()
+		return string(out)
+	}
+	if out := sClient("-sess_out", sess); !strings.Contains(out, "New, TLSv1.3") {
+		t.Fatalf("s_client with a certificate did not connect:\n%s", out)
+	}
+	if out := sClient("-sess_in", sess); !strings.Contains(out, "Reused, TLSv1.3") {
+		t.Fatalf("s_client did not resume with the server's ticket:\n%s", out)
+	}
+	rep, err := Run(context.Background(), Options{Address: addr, ServerName: "localhost", Verifier: p.verifier, NoClients: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for what, f := range map[string]Feature{"TLS 1.3 PSK": rep.Session.PSK13, "0-RTT": rep.Session.EarlyData} {
+		wantState(t, what, f, Unknown)
+		if !strings.Contains(f.Detail, "client certificate") {
+			t.Errorf("%s: %q does not say the server requires a client certificate", what, f.Detail)
+		}
+	}
+}
+
+// TestConnectionLimitRealServer: nginx's stream module with limit_conn 2
+// in front of openssl s_server closes every connection beyond the second
+// one a client has open, before a byte of TLS. sslscan, which connects
+// one at a time, sees TLS 1.2 and 1.3. The scan (four connections at
+// once) took those closes as the server's refusals: TLS 1.2 not
+// accepted, no groups, no certificate, or "speaks TLS 1.0 but accepts no
+// ClientHello", with no word that anything was amiss. Now it asks such a
+// probe again alone, goes on one connection at a time, says so, and sees
+// what sslscan sees.
+func TestConnectionLimitRealServer(t *testing.T) {
+	peertest.Need(t, "nginx")
+	module := "/usr/lib/nginx/modules/ngx_stream_module.so" // Debian's libnginx-mod-stream
+	if _, err := os.Stat(module); err != nil {
+		peertest.Skip(t, "nginx's stream module (%s, Debian's libnginx-mod-stream) is not installed", module)
+	}
+	p := newTestPKI(t)
+	backend := opensslCase(func(p *testPKI) []string { return []string{"-cert", p.rsaCert, "-key", p.rsaKey} })(t, p)
+	addr := startNginx(t, func(dir string, port int) string {
+		return fmt.Sprintf(`load_module %s;
+stream {
+  limit_conn_zone $binary_remote_addr zone=perip:1m;
+  server { listen 127.0.0.1:%d; limit_conn perip 2; proxy_pass %s; }
+}
+`, module, port, backend)
+	})
+	time.Sleep(100 * time.Millisecond) // the probe connection above has left nginx's count
+	ss := sslscan(t, addr)
+	if !ss.versions["TLS 1.2"] || !ss.versions["TLS 1.3"] {
+		t.Fatalf("sslscan through the limit: %v, want TLS 1.2 and 1.3", ss.versions)
+	}
+	const note = "closed before the server answered"
+	for _, conns := range []int{4, 1} {
+		rep, err := Run(context.Background(), Options{Address: addr, ServerName: "localhost", Verifier: p.verifier, NoClients: true, MaxConns: conns})
+		if err != nil {
+			t.Fatal(err)
+		}
+		noted := slices.ContainsFunc(rep.Problems, func(s string) bool { return strings.Contains(s, note) })
+		t.Logf("%d connections at once: %d probes, problems %q", conns, rep.Connections, rep.Problems)
+		// Four connections at once to a server that serves one at a
+		// time are over the limit; one is not.
+		if noted != (conns > 2) {
+			t.Errorf("%d connections at once: problems %q; a note that probes were %s: %v, want %v", conns, rep.Problems, note, noted, conns > 2)
+		}
+		compare(t, rep, ss, addr)
+	}
+}
+
+// TestSilentRefusals: a server that refuses what it does not speak by
+// closing the connection without an alert (Windows' SChannel does, for a
+// version it has disabled; here an in-process crypto/tls server that
+// closes on TLS 1.0, 1.1 and SSL 3.0 hellos: no server installed here
+// refuses so). Such closes are asked again alone at most twice, closed
+// again, and taken as refusals: the scan keeps its parallel connections
+// (it went one at a time for the rest of the scan after the first).
+func TestSilentRefusals(t *testing.T) {
+	p := newTestPKI(t)
+	cert, err := tls.LoadX509KeyPair(p.ecCert, p.ecKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12,
+		GetConfigForClient: func(h *tls.ClientHelloInfo) (*tls.Config, error) {
+			if !slices.ContainsFunc(h.SupportedVersions, func(v uint16) bool { return v >= tls.VersionTLS12 }) {
+				h.Conn.Close() // no alert: the connection just ends
+				return nil, errors.New("silently refused")
+			}
+			return nil, nil
+		}}
+	addr := peertest.ServeTLS(t, cfg, func(c *tls.Conn) { c.Handshake() })
+	rep, err := Run(context.Background(), Options{Address: addr, ServerName: "localhost", Verifier: p.verifier, NoClients: true, NoHTTP: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pr := range rep.Protocols {
+		if want := pr.Version == "TLS 1.2" || pr.Version == "TLS 1.3"; pr.Accepted != want {
+			t.Errorf("%s accepted %v, want %v (%s)", pr.Version, pr.Accepted, want, pr.Answer)
+		}
+	}
+	again := 0
+	for _, pr := range rep.Probes {
+		if strings.Contains(pr.Purpose, "(again, alone") {
+			again++
+		}
+	}
+	if again == 0 || again > maxSilentRetries {
+		t.Errorf("%d probes asked again alone, want 1 to %d", again, maxSilentRetries)
+	}
+	for _, pr := range rep.Problems {
+		if strings.Contains(pr, "one connection at a time") {
+			t.Errorf("a server that refuses silently made the scan go one connection at a time: %s", pr)
+		}
+	}
+	if !slices.ContainsFunc(rep.Problems, func(s string) bool { return strings.Contains(s, "closed again when asked alone") }) {
+		t.Errorf("no note of the probes closed again: %v", rep.Problems)
+	}
+}
+
+// TestClientCertificateRealServer: the scan says whether the server asks
+// for a client certificate and whether it insists, as openssl s_server is
+// configured (-Verify: required, -verify: optional) and as openssl
+// s_client without a certificate finds it (refused, or connected); each
+// simulated client that meets the request says so. Before, nothing in a
+// scan's report said a certificate was asked for, and every simulated
+// client "connected".
+func TestClientCertificateRealServer(t *testing.T) {
+	openssl := peertest.Need(t, "openssl")
+	p := newTestPKI(t)
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"tls13-required", []string{"-tls1_3", "-Verify", "1"}, "required:"},
+		{"tls12-required", []string{"-tls1_2", "-Verify", "1"}, "required:"},
+		{"optional", []string{"-verify", "1"}, "optional:"},
+		{"none", nil, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			addr := opensslCase(func(p *testPKI) []string {
+				return append([]string{"-cert", p.rsaCert, "-key", p.rsaKey, "-CAfile", p.ecCAFile}, tc.args...)
+			})(t, p)
+			// The oracle: openssl s_client without a certificate.
+			r, w, err := os.Pipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			cmd := exec.Command(openssl, "s_client", "-connect", addr)
+			cmd.Stdin = r
+			time.AfterFunc(500*time.Millisecond, func() { w.Close() })
+			out, _ := cmd.CombinedOutput()
+			r.Close()
+			refused := strings.Contains(string(out), "alert")
+			if refused != (tc.want == "required:") {
+				t.Fatalf("openssl s_client without a certificate: refused %v, want %v:\n%s", refused, tc.want == "required:", out)
+			}
+			rep, err := Run(context.Background(), Options{Address: addr, ServerName: "localhost", Verifier: p.verifier,
+				Clients: DefaultClients()[:2], NoHTTP: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := rep.Session.ClientCertificate
+			if tc.want == "" {
+				wantState(t, "client certificate", f, NotSupported)
+				return
+			}
+			wantState(t, "client certificate", f, Supported)
+			if !strings.HasPrefix(f.Detail, tc.want) {
+				t.Errorf("client certificate: %q, want it to start with %q", f.Detail, tc.want)
+			}
+			for _, c := range rep.Clients {
+				if c.Connects && !strings.Contains(c.Reason, "asks for a client certificate") {
+					t.Errorf("%s: %q does not say the server asks for a client certificate", c.Client, c.Reason)
+				}
+			}
+		})
+	}
+}
+
+// TestMalformedRecordServer: a server that answers every hello with a
+// record header whose length no TLS record has (an in-process fake: no
+// real server sends one) is not TLS, and nothing in the report claims it
+// "looks like" a protocol that was not recognised ("(looks like )").
+func TestMalformedRecordServer(t *testing.T) {
+	addr := peertest.Serve(t, func(c net.Conn) {
+		c.Read(make([]byte, 4096))
+		c.Write([]byte{0x16, 0x03, 0x03, 0xff, 0xff, 0x02})
+		time.Sleep(50 * time.Millisecond)
+		c.Close()
+	})
+	rep, err := Run(context.Background(), Options{Address: addr, ServerName: "localhost", NoClients: true, NoHTTP: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantFindings(t, rep, []string{finding.ProtocolNotTLS}, nil)
+	for _, f := range rep.Findings {
+		text := f.Title + " " + f.Detail + " " + strings.Join(f.Evidence, " ")
+		if strings.Contains(text, "(looks like )") || strings.Contains(text, "another protocol") {
+			t.Errorf("%s: %s", f.ID, text)
+		}
+		if f.ID == finding.ProtocolNotTLS && !strings.Contains(f.Title, "answers with bytes that are not TLS records") {
+			t.Errorf("title %q", f.Title)
 		}
 	}
 }

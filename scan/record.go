@@ -56,7 +56,7 @@ var localClients = []localClient{
 		run: func(ctx context.Context, dir, port string) *exec.Cmd {
 			return exec.CommandContext(ctx, "python3", "-c", "import socket,ssl\nc=ssl.create_default_context()\ns=socket.create_connection(('127.0.0.1',"+port+"))\nc.wrap_socket(s,server_hostname='localhost')")
 		}},
-	{name: "java (JSSE)", note: "the JDK's cacerts keystore (tlskit lists keystores but does not read them)", version: []string{"java", "-version"},
+	{name: "java (JSSE)", store: "java", note: "the default JDK's cacerts keystore on this machine (the application may set javax.net.ssl.trustStore)", version: []string{"java", "-version"},
 		run: func(ctx context.Context, dir, port string) *exec.Cmd {
 			src := filepath.Join(dir, "Hello.java")
 			os.WriteFile(src, []byte(`import javax.net.ssl.*; import java.util.List;

@@ -228,6 +228,10 @@ type SessionFeatures struct {
 	Heartbeat           Feature `json:"heartbeat"`
 	Heartbleed          Feature `json:"heartbleed"`
 	OCSPStapling        Feature `json:"ocsp_stapling"`
+	// ClientCertificate says whether the server asks for a client
+	// certificate (supported: it does; the detail says whether it is
+	// required, optional, or not found out).
+	ClientCertificate Feature `json:"client_certificate"`
 }
 
 // Vulnerability is one known attack, under the name testssl.sh gives it.

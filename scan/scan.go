@@ -132,6 +132,10 @@ type scanner struct {
 	ccsV           Vulnerability          // the CCS injection probe's verdict
 	ticketbleedV   *Vulnerability         // Ticketbleed's, when a session was resumed from a ticket
 	robotR         robotResult            // ROBOT's
+	retried        []retry                // probes asked again alone
+	certReq        certRequests           // what the probes learnt of client certificates (under mu)
+	retryMu        sync.Mutex             // held while a probe closed unanswered is asked again alone
+	silentRefusals int                    // of those, closed again: refusals without an alert (under retryMu)
 }
 
 // Run scans one server. Failures of the server or the network are findings
@@ -168,6 +172,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	rep := &Report{Target: opts.Address, ServerName: name, Trust: opts.Verifier.Describe(), Started: start}
 	s.rep = rep
 	s.run(ctx)
+	s.noteRetries()
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("scan: interrupted before the scan ended: %w", err)
 	}
@@ -287,6 +292,7 @@ func (s *scanner) run(ctx context.Context) {
 	rep.Groups, rep.GroupOrder, rep.PreferredGroup = mergeGroups(groups13, order13, groups12, order12)
 	rep.SignatureAlgorithms = mergeSigAlgs(sig13, sig12)
 	rep.Clients = clients
+	rep.Session.ClientCertificate = s.clientCertificate()
 	s.trustClients()
 	if s.upgraded != nil && s.upgraded.pre.up.Pipelined > 0 {
 		// Plaintext pipelined after the go-ahead: check's finding.
@@ -318,6 +324,7 @@ func (s *scanner) unreachable() {
 	var ev []string
 	timeouts, notTLS, sniffed := 0, 0, ""
 	var spoken []wire.Version // refused, but not for the version
+	byName := 0               // of those, refused with unrecognized_name
 	for _, r := range s.versionResults {
 		ev = append(ev, fmt.Sprintf("probe %d: %s", r.probe, r.answer()))
 		if r.alert != nil && r.alert.Description != 70 && r.hello != nil {
@@ -327,6 +334,9 @@ func (s *scanner) unreachable() {
 			// handshake_failure.
 			if vs := r.hello.OfferedVersions(); len(vs) == 1 && vs[0] >= wire.VersionTLS10 && vs[0] <= wire.VersionTLS13 {
 				spoken = append(spoken, vs[0])
+				if r.alert.Description == 112 {
+					byName++
+				}
 			}
 		}
 		switch {
@@ -362,7 +372,7 @@ func (s *scanner) unreachable() {
 			Fix:      "Check what the port serves: a protocol that upgrades to TLS in band (SMTP, IMAP, POP3, LDAP, PostgreSQL…) needs its upgrade first (the STARTTLS protocol); allow a longer timeout on slow servers.",
 			Evidence: ev, Setting: finding.SettingStartTLS}
 	case notTLS == n:
-		what := "another protocol"
+		what := "bytes that are not TLS records"
 		if sniffed != "" {
 			what = sniffed
 		}
@@ -371,6 +381,19 @@ func (s *scanner) unreachable() {
 			Detail:   "Every probe's ClientHello was answered with bytes that are not TLS records.",
 			Fix:      "Scan the TLS port of the service (SMTPS 465, IMAPS 993, HTTPS 443…), or, for a protocol that upgrades to TLS in band, scan with its STARTTLS upgrade.",
 			Evidence: ev, Setting: finding.SettingStartTLS}
+	case len(spoken) > 0 && byName == len(spoken):
+		// Each version it speaks was refused for the server name, not
+		// for anything else the hello offered.
+		sni := "no server name (SNI)"
+		if s.sni != "" {
+			sni = fmt.Sprintf("the server name %q", s.sni)
+		}
+		f = finding.Finding{ID: finding.SNIUnrecognizedName, Severity: finding.Error,
+			Title:    "The server does not serve the name the scan asked for",
+			Detail:   fmt.Sprintf("Every protocol version the server speaks was refused with alert unrecognized_name: the probes sent %s. The probes' answers are listed.", sni),
+			Fix:      "Scan with the name the server is configured for as the server name (SNI), or add this name to the server's virtual hosts and certificates.",
+			Setting:  finding.SettingServerName,
+			Evidence: ev}
 	case len(spoken) > 0:
 		slices.Sort(spoken)
 		names := make([]string, len(spoken))
@@ -378,7 +401,7 @@ func (s *scanner) unreachable() {
 			names[i] = v.String()
 		}
 		f = finding.Finding{ID: finding.ProtocolNoSharedCipher, Severity: finding.Error,
-			Title:    fmt.Sprintf("The server speaks %s but accepts no ClientHello: nothing a client can offer is acceptable to it, as it is configured now", strings.Join(names, ", ")),
+			Title:    fmt.Sprintf("The server does not refuse %s as a version but accepts no ClientHello: nothing a client can offer is acceptable to it, as it is configured now", strings.Join(names, ", ")),
 			Detail:   fmt.Sprintf("Every protocol version probe failed. The server refused %s with an alert other than protocol_version (the alert for a version it does not speak), after a hello that offered every cipher suite, group and signature scheme of that version; the probes' answers are listed.", strings.Join(names, ", ")),
 			Fix:      diagnose.NothingUsableFix,
 			Evidence: ev}
@@ -408,6 +431,11 @@ func (s *scanner) progress(more int, phase string) {
 // probe makes one connection: it waits for the limiter, dials, runs the
 // handshake as far as stop, and records the evidence.
 func (s *scanner) probe(ctx context.Context, purpose string, spec helloSpec, stop stage, after afterHandshake, psk *pskOffer) *result {
+	return s.probeOn(ctx, false, purpose, spec, stop, after, psk)
+}
+
+// probeOn is probe, on a connection alone when exclusive is set.
+func (s *scanner) probeOn(ctx context.Context, exclusive bool, purpose string, spec helloSpec, stop stage, after afterHandshake, psk *pskOffer) *result {
 	p := &Probe{Purpose: purpose}
 	res := &result{}
 	start := time.Now()
@@ -426,12 +454,18 @@ func (s *scanner) probe(ctx context.Context, purpose string, spec helloSpec, sto
 		}
 	}()
 	res.probe = p.ID
-	if err := s.lim.acquire(ctx); err != nil {
+	release, alone, err := s.lim.acquire(ctx, exclusive)
+	if err != nil {
 		res.netErr = err
 		p.Answer = "not run: " + err.Error()
 		return res
 	}
-	defer s.lim.release()
+	released := false
+	defer func() {
+		if !released {
+			release()
+		}
+	}()
 	start = time.Now() // the connection's own time, not the wait for a slot
 	cctx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
 	defer cancel()
@@ -480,6 +514,9 @@ func (s *scanner) probe(ctx context.Context, purpose string, spec helloSpec, sto
 	v.close()
 	tr := v.transcript()
 	p.Transcript, p.Problems = tr.Events, tr.Problems
+	if r.certReq {
+		s.noteCertRequest(r, stop)
+	}
 	if r.hello != nil {
 		p.Offered = summary(r.hello)
 		if spec.sslv2 {
@@ -487,7 +524,88 @@ func (s *scanner) probe(ctx context.Context, purpose string, spec helloSpec, sto
 		}
 	}
 	p.Answer = r.answer()
+	if !alone && !spec.sslv2 && r.unanswered() && ctx.Err() == nil {
+		// Closed before a byte of TLS while other connections were
+		// open: a server (or a proxy in front of it) that limits the
+		// connections of a client closes the excess ones so; a server
+		// that refuses without an alert (SChannel) closes what it
+		// refuses so too. Ask again alone: answered, the scan goes on
+		// one connection at a time; closed again, it was a refusal, and
+		// after a few of those the server is taken at its word. The
+		// retries run one after the other, so that each decides with
+		// what the ones before it showed.
+		release()
+		released = true
+		s.retryMu.Lock()
+		defer s.retryMu.Unlock()
+		if !s.lim.alone.Load() && s.silentRefusals >= maxSilentRetries {
+			return r
+		}
+		s.progress(1, purpose)
+		rr := s.probeOn(ctx, true, fmt.Sprintf("%s (again, alone: probe %d was closed unanswered while other connections were open)", purpose, p.ID), spec, stop, after, psk)
+		if rr.unanswered() {
+			s.silentRefusals++
+		} else {
+			s.lim.alone.Store(true)
+		}
+		s.mu.Lock()
+		s.retried = append(s.retried, retry{first: p.ID, again: rr.probe, answered: !rr.unanswered()})
+		s.mu.Unlock()
+		return rr
+	}
 	return r
+}
+
+// maxSilentRetries is how many probes closed unanswered are asked again
+// alone and closed again before the scan takes such closes for what the
+// server means (a refusal without an alert), and asks no more.
+const maxSilentRetries = 2
+
+// retry is a probe asked again alone after the server closed it
+// unanswered.
+type retry struct {
+	first, again int
+	answered     bool
+}
+
+// unanswered reports whether the server closed the connection before
+// any TLS answer: no hello, no alert, nothing else.
+func (r *result) unanswered() bool {
+	return r.hello != nil && r.sh == nil && r.hrr == nil && r.sslv2 == nil && r.alert == nil && r.notTLS == "" &&
+		r.netErr == nil && (r.closed == "fin" || r.closed == "rst")
+}
+
+// wasWere is "1 probe was" or "n probes were".
+func wasWere(n int) string {
+	if n == 1 {
+		return "1 probe was"
+	}
+	return itoa(n) + " probes were"
+}
+
+// noteRetries says which probes were asked again alone, and what that
+// showed.
+func (s *scanner) noteRetries() {
+	if len(s.retried) == 0 {
+		return
+	}
+	slices.SortFunc(s.retried, func(a, b retry) int { return a.first - b.first })
+	var answered, silent []string
+	for _, r := range s.retried {
+		if r.answered {
+			answered = append(answered, fmt.Sprintf("%d (again: %d)", r.first, r.again))
+		} else {
+			silent = append(silent, fmt.Sprintf("%d (again: %d)", r.first, r.again))
+		}
+	}
+	if len(answered) > 0 {
+		s.problem("%s closed before the server answered, while other connections were open, and answered when asked again alone: the server (or something in front of it) limits the connections a client may have open; the scan went on one connection at a time. Probes %s",
+			wasWere(len(answered)), strings.Join(answered, ", "))
+	}
+	if len(silent) > 0 {
+		s.problem("%s closed before the server answered, and closed again when asked alone: taken as the server's refusals, which they are if it closes without an alert what it refuses; a server that limits how many connections a client may start per second closes them the same way, and a scan with a delay between connections tells the two apart. Probes %s",
+			wasWere(len(silent)), strings.Join(silent, ", "))
+	}
 }
 
 // answer summarises what the server answered, in one line.
@@ -586,3 +704,53 @@ func itoa(n int) string { return strconv.Itoa(n) }
 
 // hex4 formats a code point as 0x1234.
 func hex4(v uint16) string { return fmt.Sprintf("0x%04x", v) }
+
+// certRequests is what the probes showed of the server's
+// CertificateRequests: the probes that got one, and, of those that went
+// on with tlskit's empty Certificate, which the server refused (required)
+// and which it completed (optional).
+type certRequests struct {
+	asked, required, optional []int
+	refusal                   string // the alert of the first refusal
+}
+
+// noteCertRequest records a probe whose server flight asked for a client
+// certificate.
+func (s *scanner) noteCertRequest(r *result, stop stage) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := &s.certReq
+	c.asked = append(c.asked, r.probe)
+	if stop != toComplete {
+		return
+	}
+	switch {
+	case r.alert != nil && r.alert.Level == wire.AlertFatal:
+		c.required = append(c.required, r.probe)
+		if c.refusal == "" {
+			c.refusal = r.alert.String()
+		}
+	case r.done:
+		c.optional = append(c.optional, r.probe)
+	}
+}
+
+// clientCertificate sums up the client certificate requests.
+func (s *scanner) clientCertificate() Feature {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.certReq
+	sorted := func(ids []int) []int { ids = slices.Clone(ids); slices.Sort(ids); return ids }
+	switch {
+	case len(c.asked) == 0:
+		return Feature{State: NotSupported, Detail: "no server flight had a CertificateRequest"}
+	case len(c.required) > 0:
+		return Feature{State: Supported, Probes: sorted(c.required),
+			Detail: "required: the server asks for a client certificate and ended the handshake when tlskit sent none (alert " + c.refusal + "); a client without one the server accepts cannot connect"}
+	case len(c.optional) > 0:
+		return Feature{State: Supported, Probes: sorted(c.optional),
+			Detail: "optional: the server asks for a client certificate and completed the handshake when tlskit sent none"}
+	}
+	return Feature{State: Supported, Probes: sorted(c.asked),
+		Detail: "requested: the server asks for a client certificate; no probe completed a handshake to tell whether it is required"}
+}

@@ -98,9 +98,12 @@ func (d *Decoder) dir(s Side) *direction {
 	return &d.dirs[1]
 }
 
-// Close records that from ended the connection in the way how, at t.
+// Close records that from ended the connection in the way how, at t. A
+// side closes once, except that a reset may follow its FIN (a server that
+// closed and then reset the connection when more data came): that is an
+// event of its own, and [Transcript.Closed] stays the first close.
 func (d *Decoder) Close(from Side, t time.Time, how CloseHow) {
-	if d.tr.Closed != nil && d.tr.Closed.By == from {
+	if d.tr.Closed != nil && d.tr.Closed.By == from && !(how == CloseRST && d.closedWith(from) == CloseFIN) {
 		return
 	}
 	if dir := d.dir(from); len(dir.buf) > 0 && !dir.dead {
@@ -113,7 +116,7 @@ func (d *Decoder) Close(from Side, t time.Time, how CloseHow) {
 			dir.buf = nil
 		}
 	}
-	e := Event{Time: t, From: from, Type: TypeClose, Note: closeNote(how)}
+	e := Event{Time: t, From: from, Type: TypeClose, Note: closeNote(how), how: how}
 	if d.tr.Closed == nil {
 		c := &Closure{By: from, How: how, Time: t}
 		for i := len(d.tr.Events) - 1; i >= 0; i-- {
@@ -125,6 +128,17 @@ func (d *Decoder) Close(from Side, t time.Time, how CloseHow) {
 		d.tr.Closed = c
 	}
 	d.add(e)
+}
+
+// closedWith returns how side last closed the connection, "" if it did
+// not.
+func (d *Decoder) closedWith(side Side) CloseHow {
+	for i := len(d.tr.Events) - 1; i >= 0; i-- {
+		if e := &d.tr.Events[i]; e.Type == TypeClose && e.From == side {
+			return e.how
+		}
+	}
+	return ""
 }
 
 // canStartRecord reports whether b can be the first byte a side sends in

@@ -83,17 +83,32 @@ func (d *Decoder) opener13(suite uint16, secret []byte) (*keysched.Opener, error
 	return keysched.NewTLS13Opener(suite, secret)
 }
 
+// Why a protected record stayed encrypted, when the reason is not the key
+// log's content ([Event.Unread] wraps them). They are notes, shown after
+// "encrypted; " in a transcript.
+var (
+	// ErrNoKeyLog: no secrets were given at all.
+	ErrNoKeyLog = errors.New("give a key log to decrypt it")
+	// ErrNoClientHello: the ClientHello was not seen (a capture that
+	// starts after it): no key log can decrypt the connection, since
+	// its secrets are found by the ClientHello's random.
+	ErrNoClientHello = errors.New("no ClientHello was seen: a key log entry is found by the ClientHello's random, so no key log can decrypt it")
+	// ErrNoServerHello: the ServerHello was not seen before the record.
+	ErrNoServerHello = errors.New("no ServerHello was seen before it: its random and cipher suite are needed to derive keys from the key log (when the capture lost the server's hello, the key log is not at fault)")
+)
+
 // noKey explains why a record of dir cannot be opened.
 func (d *Decoder) noKey(dir *direction) error {
 	switch {
-	case d.opts.Keys == nil || d.opts.Keys.Len() == 0:
-		return errors.New("encrypted; give a key log to decrypt it")
 	case d.clientRandom == nil:
-		return errors.New("encrypted; no ClientHello was seen, so the key log entry cannot be found")
+		// Without the ClientHello no secret, given or not, can be found.
+		return fmt.Errorf("encrypted; %w", ErrNoClientHello)
+	case d.opts.Keys == nil || d.opts.Keys.Len() == 0:
+		return fmt.Errorf("encrypted; %w", ErrNoKeyLog)
 	case d.keyNote != "":
 		return errors.New("encrypted; " + d.keyNote)
 	case d.serverRandom == nil:
-		return errors.New("encrypted; no ServerHello was seen before it: its random and cipher suite are needed to derive keys from the key log (when the capture lost the server's hello, the key log is not at fault)")
+		return fmt.Errorf("encrypted; %w", ErrNoServerHello)
 	case d.tls13 && dir.missing != "":
 		return errors.New("encrypted; " + d.missingLabel(dir.missing))
 	case !d.tls13 && d.version != 0:

@@ -139,6 +139,7 @@ func undecrypted(base Event, outer wire.ContentType, err error) Event {
 		e.Type = TypeAlert
 	}
 	e.Note = err.Error()
+	e.unread = err
 	return e
 }
 

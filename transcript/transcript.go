@@ -116,8 +116,23 @@ type Event struct {
 	Stage    string `json:"stage,omitempty"`
 	Text     string `json:"text,omitempty"`
 
-	alert *wire.Alert
+	alert  *wire.Alert
+	unread error    // why a protected record stayed encrypted
+	how    CloseHow // how a close event closed
 }
+
+// How says how a close event ([TypeClose]) ended the connection: fin,
+// rst, timeout, local or alert; "" for other events. Note says it in
+// words; like the parsed alert it is not kept in JSON.
+func (e *Event) How() CloseHow { return e.how }
+
+// Unread says why a protected record stayed encrypted, nil when it did not
+// (it was decrypted, or was not protected). Match it with errors.Is against
+// [ErrNoKeyLog], [ErrNoClientHello] and [ErrNoServerHello]; other reasons
+// (the key log lacks this connection's secret, a record that does not
+// open) are in its text. It is the reason Note gives, and like the parsed
+// alert it is not kept in JSON.
+func (e *Event) Unread() error { return e.unread }
 
 // Alert returns the decoded alert carried by the event, if any.
 func (e *Event) Alert() (wire.Alert, bool) {

@@ -53,9 +53,9 @@
 // # Limits
 //
 // Java keystores are read as Java reads a trust store without a password
-// (JKS, JCEKS, PKCS#12 without encryption) and compared with the system
-// bundle, but not judged as a stack; NSS databases are listed, not read.
-// Name
-// constraints, policies and revocation are not modelled, nor what an
-// application configures for itself.
+// (JKS, JCEKS, PKCS#12 without encryption), compared with the system
+// bundle, and judged as the java stack with the JDK's default constraints;
+// NSS databases are not read. Name constraints, policies and revocation
+// are not modelled, nor what an application configures for itself (its
+// own trust store, java.security or security level).
 package truststore

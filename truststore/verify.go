@@ -198,10 +198,11 @@ func (a *auditor) hashIndexed(dirs []string) int {
 // stack would load under opts.Root with opts.Env, and by that stack's own
 // rules (how it matches names and whether it reads the Common Name, its
 // minimum key sizes and signature hashes (OpenSSL's security level,
-// GnuTLS's verification profile), extended key usage, whether a trusted
-// intermediate may end the path, validity). Go's verdict is crypto/x509's;
-// the others are this package's model of OpenSSL and GnuTLS, checked
-// against the real clients in its tests (docs/stacks.md). An empty name
+// GnuTLS's verification profile, the JDK's algorithm constraints),
+// extended key usage, whether a trusted intermediate may end the path,
+// validity). Go's verdict is crypto/x509's; the others are this package's
+// model of OpenSSL, GnuTLS and Java's PKIX, checked against the real
+// clients in its tests (docs/stacks.md). An empty name
 // skips the name check.
 func WhoTrusts(opts Options, chain []*x509.Certificate, name string) ([]StackVerdict, error) {
 	if len(chain) == 0 || chain[0] == nil {

@@ -1,14 +1,16 @@
 package cli
 
 import (
-	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/tlskit/tlskit"
 	"github.com/tlskit/tlskit/cmd/internal/base"
 	"github.com/tlskit/tlskit/diagnose"
 	"github.com/tlskit/tlskit/finding"
@@ -171,7 +173,7 @@ func (f *checkFlags) options(target string, stderr io.Writer) (probe.Options, fu
 	noop := func() error { return nil }
 	addr, err := probe.SplitTargetPort(target, f.starttls.port())
 	if err != nil {
-		return probe.Options{}, noop, base.Usage(err, "the target is HOST or HOST:PORT, e.g. example.com:443")
+		return probe.Options{}, noop, base.Usage(err, targetHint("check", err))
 	}
 	pol, err := f.trust.Policy(stderr)
 	if err != nil {
@@ -210,9 +212,9 @@ func (f *checkFlags) options(target string, stderr io.Writer) (probe.Options, fu
 		return opts, noop, base.Usagef("give both: --cert client.pem --key client.key", "--cert and --key go together")
 	}
 	if f.certFile != "" {
-		c, err := tls.LoadX509KeyPair(f.certFile, f.keyFile)
+		c, err := tlskit.LoadKeyPair(f.certFile, f.keyFile)
 		if err != nil {
-			return opts, noop, base.Usagef("--cert takes the certificate PEM and --key its private key PEM", "cannot load the client certificate: %v", err)
+			return opts, noop, base.Usagef("--cert takes the certificate PEM and --key its private key PEM", "cannot load the client certificate: %v", strings.TrimPrefix(err.Error(), "tlskit: "))
 		}
 		opts.Certificate = &c
 	}
@@ -251,4 +253,15 @@ func exitFor(rep *diagnose.Report) error {
 		return nil
 	}
 	return base.ExitCode(base.ExitProblem)
+}
+
+// targetHint is the hint of a target that does not parse: the --starttls
+// to use for a URL of a protocol that upgrades in band, else the forms a
+// target takes.
+func targetHint(command string, err error) string {
+	var ib *probe.InBandSchemeError
+	if errors.As(err, &ib) {
+		return fmt.Sprintf("tlskit %s --starttls %s %s", command, ib.Protocol, ib.Host)
+	}
+	return "the target is HOST or HOST:PORT, e.g. example.com:443"
 }

@@ -31,7 +31,8 @@ lines (one report a line, then {"summary": …}), or --csv for spreadsheets
 (the summary then goes to standard error); a summary counts targets by
 verdict and findings by id and lists the certificates that expire first.
 --html FILE also writes one self-contained, sortable page of the run. A
-progress bar is shown on standard error when it is a terminal. Exit status
+progress bar is shown on standard error when it is a terminal and the
+reports go to a file or a pipe. Exit status
 0 only when every target is trusted.`
 
 // manyFlags are check's flags for many targets.
@@ -121,7 +122,7 @@ func (m *manyFlags) readTargets(args []string, stdin io.Reader, port int) ([]fle
 	for i, a := range args {
 		t, err := fleet.ParseTargetPort(a, "argument "+strconv.Itoa(i+1), port)
 		if err != nil {
-			return nil, base.Usage(err, "the target is HOST or HOST:PORT, e.g. example.com:443")
+			return nil, base.Usage(err, targetHint("check", err))
 		}
 		targets = append(targets, t)
 	}
@@ -190,7 +191,7 @@ func runMany(ctx context.Context, stdio base.Stdio, f *checkFlags, args []string
 	if f.many.csvOut {
 		csvOut = render.NewCSV(stdio.Out, opts.Time)
 	}
-	bar := newProgress(stdio.Err, len(targets))
+	bar := newProgress(stdio, len(targets))
 	sum := diagnose.NewSummarizer()
 	failed := false
 	ropts := render.Options{Brief: f.brief, Time: opts.Time}
@@ -272,15 +273,15 @@ type progress struct {
 	bar *mpb.Bar
 }
 
-// newProgress shows a bar of total steps on w when w is a terminal.
-func newProgress(w io.Writer, total int) *progress {
-	f, ok := w.(*os.File)
-	if !ok {
+// newProgress shows a bar of total steps on standard error when it is a
+// terminal and standard output is not: on a terminal, the reports printed
+// as the checks end are the progress, and a bar redrawn below them would
+// erase their last line when it goes.
+func newProgress(stdio base.Stdio, total int) *progress {
+	if !isTerminal(stdio.Err) || isTerminal(stdio.Out) {
 		return &progress{}
 	}
-	if st, err := f.Stat(); err != nil || st.Mode()&os.ModeCharDevice == 0 {
-		return &progress{}
-	}
+	w := stdio.Err
 	p := mpb.New(mpb.WithOutput(w), mpb.WithWidth(40), mpb.WithAutoRefresh())
 	bar := p.AddBar(int64(total),
 		mpb.PrependDecorators(decor.Name("checking "), decor.CountersNoUnit("%d/%d")),

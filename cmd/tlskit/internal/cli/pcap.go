@@ -6,10 +6,14 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/vbauerster/mpb/v8"
+	"github.com/vbauerster/mpb/v8/decor"
 
 	"github.com/tlskit/tlskit/capture"
 	"github.com/tlskit/tlskit/cmd/internal/base"
@@ -36,7 +40,7 @@ type pcapFlags struct {
 func newPcapCmd(stdio base.Stdio) *cobra.Command {
 	var f pcapFlags
 	cmd := &cobra.Command{
-		Use:   "pcap [flags] FILE",
+		Use:   "pcap [flags] FILE|-",
 		Short: "Explain the TLS connections in a pcap or pcapng capture",
 		Long: `pcap reads a pcap or pcapng capture (gzip-compressed or not), reassembles
 every TCP connection and explains each TLS connection in it exactly as
@@ -53,14 +57,19 @@ with the server's private key (--rsa-key), and plain PSK suites
 
 Chains are verified as of the capture time of the server's Certificate
 message, not now, so an old capture is not called expired; --verify-time
-overrides it. The name verified is each ClientHello's SNI, or --servername;
-without either the chain is verified but its names are not (name.not-checked).
+overrides it. The name verified is --servername, else each ClientHello's
+SNI, else the server's address (a client that connects to an IP address
+sends no SNI; the findings say so); when the capture holds no ClientHello,
+the chain is verified but its names are not (name.not-checked).
 
 ` + base.TrustHelp + `
 
 TCP flows that carry no TLS are left out. UDP flows that start with a
 DTLS 1.0 or 1.2 record are decoded as DTLS; other UDP is left out.
-Each connection is printed as soon as it ends in the capture.
+Each connection is printed as soon as it ends in the capture. FILE '-'
+reads the capture from the standard input (tcpdump -w - | tlskit pcap -).
+Reading a file of 64 MiB or more with the report going to a file or a
+pipe, a progress bar shows on standard error when it is a terminal.
 
 Exit status: 0 every TLS connection completed without an error finding;
 1 a problem was found (or the file is truncated or corrupt after some
@@ -72,7 +81,8 @@ is not a capture.`,
   tlskit pcap --rsa-key server.key old-rsa-kex.pcap
   tlskit pcap --psk 0a1b2c3d… dtls-psk.pcap
   tlskit pcap --json --filter :443 capture.pcap.gz
-  tlskit pcap --ca-file corp-root.pem --keylog keys.log capture.pcapng`,
+  tlskit pcap --ca-file corp-root.pem --keylog keys.log capture.pcapng
+  tcpdump -i any -w - port 443 | tlskit pcap --keylog keys.log -`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return base.Usagef("example: tlskit pcap --keylog keys.log capture.pcapng", "pcap takes one capture FILE, got %d arguments", len(args))
@@ -151,14 +161,26 @@ func runPcap(ctx context.Context, stdio base.Stdio, f *pcapFlags, path string) e
 			opts.Keys.SetPSK(psk)
 		}
 	}
-	file, err := os.Open(path)
-	if err != nil {
-		return base.Usagef("", "cannot read the capture: %v", err)
+	var file io.ReadCloser
+	if path == "-" {
+		// tcpdump -w - | tlskit pcap -: the standard input, as tshark -r -.
+		path = "standard input"
+		file = io.NopCloser(stdio.In)
+		if in, ok := stdio.In.(*os.File); ok {
+			file = in // closed on interrupt, which ends a read in progress
+		}
+	} else {
+		f, err := os.Open(path)
+		if err != nil {
+			return base.Usagef("", "cannot read the capture: %v", err)
+		}
+		file = f
+		if st, err := f.Stat(); err == nil && st.IsDir() {
+			f.Close()
+			return base.Usagef("give a pcap or pcapng file (tshark -w, tcpdump -w, dumpcap -w)", "%s is a directory, not a capture file", path)
+		}
 	}
 	defer file.Close()
-	if st, err := file.Stat(); err == nil && st.IsDir() {
-		return base.Usagef("give a pcap or pcapng file (tshark -w, tcpdump -w, dumpcap -w)", "%s is a directory, not a capture file", path)
-	}
 
 	if f.hex && !f.data {
 		return base.Usagef("add --data: tlskit pcap --data --hex FILE", "--hex goes with --data")
@@ -196,7 +218,13 @@ func runPcap(ctx context.Context, stdio base.Stdio, f *pcapFlags, path string) e
 		}
 		return report(c)
 	}
-	sum, err := capture.Analyze(file, opts)
+	in := io.Reader(file)
+	bar := newReadProgress(stdio, file)
+	if bar != nil {
+		in = bar
+	}
+	sum, err := capture.Analyze(in, opts)
+	bar.done()
 	if ctx.Err() != nil {
 		err = fmt.Errorf("%s: interrupted before the capture was read to its end (the summary counts what was read): %w", path, ctx.Err())
 	}
@@ -262,4 +290,65 @@ func lineErrors(err error) []error {
 		return j.Unwrap()
 	}
 	return []error{err}
+}
+
+// readProgress shows how much of a large capture file was read, on
+// standard error when it is a terminal and standard output is not (the
+// report goes to a file or a pipe: on a terminal, the connections printed
+// as they end show the progress themselves).
+type readProgress struct {
+	r    io.Reader
+	p    *mpb.Progress
+	bar  *mpb.Bar
+	read int64
+}
+
+// minProgressFile is the smallest capture file worth a progress bar: a
+// second's reading or more.
+const minProgressFile = 64 << 20
+
+func newReadProgress(stdio base.Stdio, r io.Reader) *readProgress {
+	f, ok := r.(*os.File)
+	if !ok || isTerminal(stdio.Out) || !isTerminal(stdio.Err) {
+		return nil
+	}
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() || st.Size() < minProgressFile {
+		return nil
+	}
+	p := mpb.New(mpb.WithOutput(stdio.Err), mpb.WithWidth(40), mpb.WithRefreshRate(200*time.Millisecond), mpb.WithAutoRefresh())
+	bar := p.AddBar(st.Size(),
+		mpb.PrependDecorators(decor.Name("reading "), decor.Counters(decor.SizeB1024(0), "% .1f / % .1f")),
+		mpb.AppendDecorators(decor.Percentage(), decor.Name(" "), decor.AverageETA(decor.ET_STYLE_GO)),
+		mpb.BarRemoveOnComplete())
+	return &readProgress{r: r, p: p, bar: bar}
+}
+
+func (p *readProgress) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	p.read += int64(n)
+	p.bar.SetCurrent(p.read)
+	return n, err
+}
+
+// done ends the bar: complete when the file was read to its end, else
+// taken away.
+func (p *readProgress) done() {
+	if p == nil {
+		return
+	}
+	if !p.bar.Completed() {
+		p.bar.Abort(true)
+	}
+	p.p.Wait()
+}
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }

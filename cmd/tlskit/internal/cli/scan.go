@@ -129,7 +129,7 @@ func (f *scanFlags) run(cmd *cobra.Command, args []string, stdio base.Stdio) err
 	for _, a := range args {
 		addr, err := probe.SplitTargetPort(a, f.starttls.port())
 		if err != nil {
-			return base.Usagef("the target is HOST or HOST:PORT, e.g. example.com:443", "%s", strings.TrimPrefix(err.Error(), "probe: "))
+			return base.Usagef(targetHint("scan", err), "%s", strings.TrimPrefix(err.Error(), "probe: "))
 		}
 		addrs = append(addrs, addr)
 	}
@@ -303,8 +303,10 @@ func (s *scanProgress) bar(target string) func(scan.Progress) {
 		mu.Unlock()
 		b.SetTotal(int64(p.Total), false)
 		b.SetCurrent(int64(p.Done))
-		if p.Done >= p.Total && p.Phase == "done" {
-			b.SetTotal(int64(p.Total), true)
+		if p.Phase == "done" {
+			// The total was an estimate: the scan made as many probes as
+			// it made. Complete, the bar goes.
+			b.SetTotal(int64(p.Done), true)
 		}
 	}
 }

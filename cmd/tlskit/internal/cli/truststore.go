@@ -59,7 +59,15 @@ refuses the chain, or the output cannot be written); 2 usage error.`,
 			res := render.TruststoreResult{Audit: audit}
 			problem := finding.Worst(audit.Findings) == finding.Error
 			if verifyFile != "" {
-				chain, err := truststore.ReadCertificatesFile(verifyFile)
+				var chain []*x509.Certificate
+				if verifyFile == "-" {
+					var data []byte
+					if data, err = readStdin(stdio, 16<<20); err == nil {
+						chain, err = truststore.ParseCertificates(data, "standard input")
+					}
+				} else {
+					chain, err = truststore.ReadCertificatesFile(verifyFile)
+				}
 				if err != nil {
 					return base.Usage(err, "--verify takes the chain as the server sends it, leaf first, in PEM")
 				}
@@ -93,7 +101,7 @@ refuses the chain, or the output cannot be written); 2 usage error.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&root, "root", "", "audit the image unpacked in `DIR` instead of this machine")
-	fl.StringVar(&verifyFile, "verify", "", "say which stacks would trust the chain in `CHAIN.pem` (leaf first)")
+	fl.StringVar(&verifyFile, "verify", "", "say which stacks would trust the chain in `CHAIN.pem` (leaf first; - reads the standard input)")
 	tf.Register(fl, base.GroupName|base.GroupTime, 0)
 	fl.BoolVar(&showCerts, "certs", false, "list every certificate of every location")
 	fl.BoolVar(&jsonOut, "json", false, "print one JSON object instead of text")

@@ -30,7 +30,7 @@ type verifyFlags struct {
 func newVerifyCmd(stdio base.Stdio) *cobra.Command {
 	var f verifyFlags
 	cmd := &cobra.Command{
-		Use:   "verify [flags] CHAIN.pem",
+		Use:   "verify [flags] CHAIN.pem|-",
 		Short: "Verify a certificate chain offline and explain every problem",
 		Long: `verify checks a certificate chain from a file, offline: the leaf first, then
 whatever else the server (or client) would send, in PEM (or one DER
@@ -56,7 +56,8 @@ say why); 2 usage error or unreadable input.`,
   tlskit verify --ca-file clients-ca.pem --purpose client alice.pem
   tlskit verify --ca-file corp-root.pem --crl issuing-ca.crl --servername api.internal chain.pem
   tlskit verify --servername example.com --fetch leaf-only.pem
-  tlskit verify --profile webpki --max-depth 2 --verify-time 2026-11-23T06:00:00Z --json chain.pem`,
+  tlskit verify --profile webpki --max-depth 2 --verify-time 2026-11-23T06:00:00Z --json chain.pem
+  openssl s_client -connect example.com:443 -showcerts </dev/null | tlskit verify --servername example.com -`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return base.Usagef("example: tlskit verify --servername example.com fullchain.pem", "verify takes one CHAIN.pem file, got %d arguments", len(args))
@@ -109,7 +110,15 @@ func (f *verifyFlags) run(ctx context.Context, file string, stdio base.Stdio) er
 	default:
 		return base.Usagef("--purpose is server or client", "--purpose %q is not a purpose", f.purpose)
 	}
-	ders, err := trust.ReadChainFile(file)
+	var ders [][]byte
+	if file == "-" {
+		var data []byte
+		if data, err = readStdin(stdio, 16<<20); err == nil {
+			ders, err = trust.ParseChain(data, "standard input")
+		}
+	} else {
+		ders, err = trust.ReadChainFile(file)
+	}
 	if err != nil {
 		return base.Usage(err, "the chain is PEM CERTIFICATE blocks, leaf first (or one DER certificate, or a PKCS#7 bundle)")
 	}
@@ -146,6 +155,19 @@ func (f *verifyFlags) run(ctx context.Context, file string, stdio base.Stdio) er
 }
 
 // readSmall reads a file of at most 1 MiB.
+// readStdin reads the standard input, at most limit bytes: a chain piped
+// in ("openssl s_client -showcerts … | tlskit verify -").
+func readStdin(stdio base.Stdio, limit int64) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(stdio.In, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading the standard input: %w", err)
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("the standard input holds more than %d MiB; a certificate chain is a few kilobytes", limit>>20)
+	}
+	return data, nil
+}
+
 func readSmall(path string) ([]byte, error) {
 	fh, err := os.Open(path)
 	if err != nil {
