@@ -124,8 +124,10 @@ func handshakeDone(tr *transcript.Transcript) bool {
 	switch {
 	case sh == nil && ch == nil:
 		// Picked up mid-stream: the handshake happened before the capture
-		// began, and nothing says it failed.
-		return true
+		// began, and nothing says it failed. Not after a plaintext
+		// preamble: the capture holds the start, and no hello followed
+		// (the upgrade was refused, or the connection ended first).
+		return tr.StartTLS == nil
 	case sh == nil:
 		return false
 	case tr.Version == wire.VersionTLS13 || tr.Version>>8 == 0x7f:

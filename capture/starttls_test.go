@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tlskit/tlskit/diagnose"
 	"github.com/tlskit/tlskit/finding"
 	"github.com/tlskit/tlskit/internal/peertest"
 	"github.com/tlskit/tlskit/internal/servertest"
@@ -153,6 +154,17 @@ func TestCaptureStartTLS(t *testing.T) {
 				t.Errorf("findings %v lack %s", ids(conn.Findings), c.finding)
 			}
 			if c.outcome != "upgraded" {
+				// No TLS session was established: the verdict of the same
+				// server checked live (probe) is failed, not untrusted.
+				if conn.Verdict != diagnose.Failed {
+					t.Errorf("verdict %s, want failed: the upgrade was %s and no handshake happened", conn.Verdict, up.Outcome)
+				}
+				// openssl, not tlskit, spoke in this capture.
+				for _, f := range conn.Findings {
+					if strings.Contains(f.Detail, "tlskit sent") {
+						t.Errorf("%s says tlskit sent the command of the captured client: %s", f.ID, f.Detail)
+					}
+				}
 				return
 			}
 			tr := &transcript.Transcript{Events: conn.Transcript}

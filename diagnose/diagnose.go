@@ -548,6 +548,9 @@ func notTLS(in Input, e *transcript.Event) finding.Finding {
 	if hint := startTLSPortHint(in.Target); hint != "" && in.Transcript != nil && in.Transcript.StartTLS == nil {
 		fix, setting = hint, finding.SettingStartTLS
 	}
+	if hint := implicitPortHint(in.Target, what); hint != "" && in.Transcript != nil && in.Transcript.StartTLS == nil {
+		fix, setting = hint, finding.SettingStartTLS
+	}
 	detail := fmt.Sprintf("After our ClientHello the server answered with %s.", what)
 	if excerpt != "" {
 		detail += fmt.Sprintf(" It sent: %q", excerpt)

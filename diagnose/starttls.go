@@ -48,9 +48,12 @@ func startTLSFindings(in Input, tr *transcript.Transcript) (fs []finding.Finding
 	case starttls.NotOffered:
 		return []finding.Finding{notOffered(up, p, target)}, true
 	case starttls.Refused:
+		if up.Command == "" {
+			return []finding.Finding{turnedAway(up, tr, p, target)}, true
+		}
 		return []finding.Finding{{ID: finding.StartTLSRefused, Severity: finding.Error,
 			Title:  fmt.Sprintf("The server refused %s: %s", cmd, firstLine(up.Reply)),
-			Detail: fmt.Sprintf("%s %s. %s answered it with %s, so no TLS session was started.", offeredSentence(up, p), sentCommand(up, cmd), capitalize(theServer(target)), quoteReply(up.Reply)),
+			Detail: fmt.Sprintf("%s. %s answered it with %s, so no TLS session was started.", askedSentence(up, p), capitalize(theServer(target)), quoteReply(up.Reply)),
 			Fix:    "The server could not or would not start TLS. Its logs say why: a certificate or key it cannot load is the usual cause (Postfix answers \"454 4.7.0 TLS not available due to local problem\", INN \"580 Error initializing TLS\"); some servers refuse TLS to clients or networks their policy excludes."}}, true
 	case starttls.ImplicitTLS:
 		return []finding.Finding{implicitFinding(up, name, cmd, target, "it answered the plaintext with TLS bytes")}, true
@@ -124,6 +127,41 @@ func notOffered(up *transcript.Upgrade, p starttls.Protocol, target string) find
 		Evidence: up.Capabilities}
 }
 
+// turnedAway explains a server that refused the session before the
+// upgrade command could be sent: its greeting was an error, or it
+// rejected the client's hello. Whether it offers the upgrade is not known.
+func turnedAway(up *transcript.Upgrade, tr *transcript.Transcript, p starttls.Protocol, target string) finding.Finding {
+	reply := up.Reply
+	when := "before the upgrade could be asked"
+	for i := len(tr.Events) - 1; i >= 0; i-- {
+		if e := tr.Events[i]; e.Type == transcript.TypePlaintext && e.From == transcript.Server {
+			if reply == "" {
+				reply = e.Text
+			}
+			switch e.Stage {
+			case string(starttls.StageGreeting):
+				when = "in its greeting"
+			case string(starttls.StageCapabilities):
+				when = "when asked for its capabilities"
+			}
+			break
+		}
+	}
+	fix := "Check from a client the server accepts, or look in the server's logs for why it rejected this one."
+	switch p {
+	case starttls.SMTP, starttls.LMTP:
+		fix = "Check from a client the server accepts, or look in the server's logs for why it rejected this one (Postfix: smtpd_client_restrictions, smtpd_helo_restrictions, postscreen); a 4xx reply is temporary: try again later."
+	case starttls.XMPP, starttls.XMPPServer:
+		fix = "An XMPP server turns away a stream opened to a domain it does not serve (host-unknown): open it to a domain the server serves (the XMPP domain setting, by default the server name). Otherwise its logs say why it rejected this client."
+	}
+	return finding.Finding{ID: finding.StartTLSRefused, Severity: finding.Error,
+		Title: fmt.Sprintf("The server turned the session away before %s could be asked: %s", p.Command(), firstLine(reply)),
+		Detail: fmt.Sprintf("%s refused this client %s, answering %s, so tlskit could not ask for %s. Whether the server offers %s is not known: this is its policy towards this client (its address or name, a connection limit, a temporary deferral), not an answer about TLS.",
+			capitalize(theServer(target)), when, quoteReply(reply), p.Command(), p.Command()),
+		Fix:      fix,
+		Evidence: quoted(reply)}
+}
+
 // enableTLS says how the usual servers of p turn TLS on.
 func enableTLS(p starttls.Protocol) string {
 	switch p {
@@ -173,22 +211,20 @@ func implicitFinding(up *transcript.Upgrade, name, cmd, target, why string) find
 		Setting: finding.SettingStartTLS}
 }
 
-// offeredSentence says whether the capabilities listed the upgrade.
-func offeredSentence(up *transcript.Upgrade, p starttls.Protocol) string {
-	if len(up.Capabilities) == 0 {
-		return fmt.Sprintf("The client asked for %s", p.Command())
+// askedSentence says whether the capabilities listed the upgrade and what
+// the client sent (tlskit live, or the client of a capture).
+func askedSentence(up *transcript.Upgrade, p starttls.Protocol) string {
+	sent := fmt.Sprintf("the client asked for %s", p.Command())
+	if up.Command != "" {
+		sent = fmt.Sprintf("the client sent %q", up.Command)
 	}
-	if up.Offered {
-		return fmt.Sprintf("The server listed %s among its capabilities", p.Command())
+	switch {
+	case len(up.Capabilities) == 0:
+		return capitalize(sent)
+	case up.Offered:
+		return fmt.Sprintf("The server listed %s among its capabilities and %s", p.Command(), sent)
 	}
-	return fmt.Sprintf("The server did not list %s among its capabilities", p.Command())
-}
-
-func sentCommand(up *transcript.Upgrade, cmd string) string {
-	if up.Command == "" {
-		return ""
-	}
-	return fmt.Sprintf("and tlskit sent %q", up.Command)
+	return fmt.Sprintf("The server did not list %s among its capabilities and %s", p.Command(), sent)
 }
 
 func theServer(target string) string { return "the server at " + target }
@@ -235,7 +271,9 @@ func serverSpoke(tr *transcript.Transcript) bool {
 func lastServerWords(tr *transcript.Transcript) string {
 	for i := len(tr.Events) - 1; i >= 0; i-- {
 		if e := tr.Events[i]; e.Type == transcript.TypePlaintext && e.From == transcript.Server {
-			return fmt.Sprintf("Its last words were %q.", firstLine(e.Text))
+			// The text is already escaped (starttls: printable): quoted
+			// as is, not escaped twice.
+			return fmt.Sprintf("Its last words were \"%s\".", firstLine(e.Text))
 		}
 	}
 	return "It sent nothing in plaintext."
@@ -251,4 +289,17 @@ func startTLSPortHint(target string) string {
 		return ""
 	}
 	return fmt.Sprintf("Port %d speaks %s in plaintext and upgrades with %s: check it with that upgrade (STARTTLS protocol %q, the default for this port, which was turned off).", n, p.Name(), p.Command(), p)
+}
+
+// implicitPortHint returns the fix for a well-known implicit-TLS port (465,
+// 993…) whose server answered the ClientHello with plaintext (what), or "":
+// the port itself is the one that should speak TLS from the first byte.
+func implicitPortHint(target, what string) string {
+	_, port, _ := net.SplitHostPort(target)
+	n, _ := strconv.Atoi(port)
+	ip, ok := starttls.ImplicitTLSPort(n)
+	if !ok {
+		return ""
+	}
+	return fmt.Sprintf("Port %d is %s, where TLS starts with the first byte, but this server answered with %s: configure the service on this port for implicit TLS (Postfix: smtpd_tls_wrappermode = yes on its 465 service; Dovecot: ssl = yes and the imaps or pop3s listener), or, if it is meant to upgrade in band, check it with the upgrade (STARTTLS protocol %q; its usual port is %d).", n, ip.Service, what, ip.Protocol, ip.StartTLSPort)
 }

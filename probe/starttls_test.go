@@ -231,6 +231,44 @@ func TestCheckPlainTLSAtStartTLSPort(t *testing.T) {
 	}
 }
 
+// TestCheckPlaintextAtImplicitPort: a server that speaks SMTP in plaintext
+// on port 465 (Postfix reached as port 465; openssl s_client -connect says
+// "wrong version number" there) is protocol.not-tls, and the fix says 465
+// is the implicit-TLS port, not that the user wants it.
+func TestCheckPlaintextAtImplicitPort(t *testing.T) {
+	srv := servers.Need(t, "postfix")
+	tg := srv.Target(t, "smtp", servertest.Good)
+	rep := Run(context.Background(), Options{
+		Address: "127.0.0.1:465", ServerName: tg.ServerName,
+		Dialer: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, network, tg.Addr)
+		},
+	})
+	if !finding.Has(rep.Findings, finding.ProtocolNotTLS) {
+		t.Fatalf("findings %+v", rep.Findings)
+	}
+	f := rep.Findings[0]
+	if strings.Contains(f.Fix, "you want the implicit-TLS port") || !strings.Contains(f.Fix, "Port 465 is SMTPS") || !strings.Contains(f.Fix, `STARTTLS protocol "smtp"`) || f.Setting != finding.SettingStartTLS {
+		t.Errorf("fix %q (setting %q)", f.Fix, f.Setting)
+	}
+}
+
+// TestCheckStartTLSWrongProtocol: IMAP spoken to MariaDB, whose greeting
+// is a binary packet, is starttls.unexpected-reply quoting the server's
+// bytes escaped once ("d\x00\x00\x00", as the reply itself), not twice.
+func TestCheckStartTLSWrongProtocol(t *testing.T) {
+	srv := servers.Need(t, "mariadb")
+	tg := srv.Target(t, "mysql", servertest.Good)
+	tg.Protocol = "imap"
+	rep := checkTarget(t, tg, nil)
+	if len(rep.Findings) != 1 || rep.Findings[0].ID != finding.StartTLSUnexpected {
+		t.Fatalf("findings %v, want starttls.unexpected-reply", ids(rep))
+	}
+	if d := rep.Findings[0].Detail; !strings.Contains(d, `last words were "`) || strings.Contains(d, `\\x`) {
+		t.Errorf("detail %q: the server's bytes are escaped twice", d)
+	}
+}
+
 // TestCheckStartTLSPipelined: a server that pipelines plaintext after its
 // go-ahead (no real server can be made to, so an in-process one) is
 // starttls.plaintext-after-upgrade, and the handshake still completes.
@@ -282,5 +320,55 @@ func TestCheckStartTLSPlaintextInsteadOfTLS(t *testing.T) {
 	rep := Run(context.Background(), Options{Address: addr, ServerName: "pop.lab.tlskit.test", StartTLS: starttls.POP3, Linger: 200 * time.Millisecond})
 	if !finding.Has(rep.Findings, finding.StartTLSPlaintext) || finding.Has(rep.Findings, finding.ProtocolNotTLS) {
 		t.Fatalf("findings %v", ids(rep))
+	}
+}
+
+// TestCheckStartTLSTurnedAway: a Postfix that rejects the client in its
+// greeting (554) or defers its EHLO (450) is starttls.refused quoting that
+// reply and saying that whether it offers STARTTLS is not known; not
+// starttls.not-offered ("no TLS here"), and not a refusal of a STARTTLS
+// that was never sent. posttls-finger reports the same two servers as
+// "SMTP service not available: 554 …" and "EHLO rejected: 450 …"
+// (starttls.TestRealPostfixTurnsAway).
+func TestCheckStartTLSTurnedAway(t *testing.T) {
+	srv := servers.Need(t, "postfix")
+	for _, tc := range []struct {
+		v    servertest.Variant
+		code string
+	}{{servertest.TurnsAway, "554 5.7.1 "}, {servertest.DefersHello, "450 4.3.2 "}} {
+		t.Run(string(tc.v), func(t *testing.T) {
+			t.Parallel()
+			rep := checkTarget(t, srv.Target(t, "smtp", tc.v), nil)
+			if rep.Verdict != diagnose.Failed || len(rep.Findings) != 1 || rep.Findings[0].ID != finding.StartTLSRefused {
+				t.Fatalf("verdict %s findings %v, want one starttls.refused", rep.Verdict, ids(rep))
+			}
+			f := rep.Findings[0]
+			text := f.Title + "\n" + f.Detail
+			if !strings.Contains(f.Title, tc.code) || len(f.Evidence) != 1 || !strings.HasPrefix(f.Evidence[0], tc.code) {
+				t.Errorf("the server's %q… reply is not quoted: %+v", tc.code, f)
+			}
+			if !strings.Contains(text, "not known") || strings.Contains(text, "answered it with nothing") || strings.Contains(text, "asked for STARTTLS .") {
+				t.Errorf("the finding does not say STARTTLS was never asked:\n%s", text)
+			}
+			if rep.StartTLS.Command != "" || !strings.HasPrefix(rep.StartTLS.Reply, tc.code) {
+				t.Errorf("upgrade command %q reply %q", rep.StartTLS.Command, rep.StartTLS.Reply)
+			}
+		})
+	}
+}
+
+// TestCheckStartTLSXMPPUnknownDomain: Prosody answers a stream opened to a
+// domain it does not serve with the stream error host-unknown, before
+// <starttls/> could be asked: starttls.refused quoting it, whose fix is the
+// domain, not a certificate.
+func TestCheckStartTLSXMPPUnknownDomain(t *testing.T) {
+	srv := servers.Need(t, "prosody")
+	rep := checkTarget(t, srv.Target(t, "xmpp", servertest.Good), func(o *Options) { o.XMPPDomain = "unserved.example" })
+	if len(rep.Findings) != 1 || rep.Findings[0].ID != finding.StartTLSRefused {
+		t.Fatalf("findings %v, want one starttls.refused", ids(rep))
+	}
+	f := rep.Findings[0]
+	if !strings.Contains(f.Title, "host-unknown") || !strings.Contains(f.Detail, "not known") || !strings.Contains(f.Fix, "domain") || strings.Contains(f.Detail, "asked for <starttls/> .") {
+		t.Errorf("finding %+v", f)
 	}
 }

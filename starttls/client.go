@@ -82,7 +82,7 @@ func Negotiate(ctx context.Context, c net.Conn, cfg Config) (*Result, error) {
 		}
 		var e *Error
 		if !errors.As(err, &e) {
-			err = &Error{Protocol: cfg.Protocol, Outcome: s.res.Outcome, Err: err}
+			err = &Error{Protocol: cfg.Protocol, Outcome: s.res.Outcome, Command: s.res.Command, Err: err}
 		}
 		return s.res, err
 	}
@@ -221,7 +221,16 @@ func (s *session) smtp(cfg Config) error {
 	}
 	if caps.code != 250 {
 		s.offered(nil, false)
-		return s.fail(NotOffered, caps.text(), fmt.Errorf("%s was answered with %d: no extensions, so no STARTTLS", hello, caps.code))
+		switch {
+		case caps.code == 500 || caps.code == 502:
+			// Not recognized, not implemented: a server without ESMTP.
+			return s.fail(NotOffered, caps.text(), fmt.Errorf("%s was answered with %d: no extensions, so no STARTTLS", hello, caps.code))
+		case caps.code/100 == 4 || caps.code/100 == 5:
+			// Its policy (a rejected or deferred client or name, a
+			// shutdown) says nothing of STARTTLS.
+			return s.fail(Refused, caps.text(), fmt.Errorf("%s was rejected with %d: whether the server offers STARTTLS is not known", hello, caps.code))
+		}
+		return s.fail(Unexpected, caps.text(), fmt.Errorf("%s was answered with %d, not 250", hello, caps.code))
 	}
 	var list []string
 	found := false

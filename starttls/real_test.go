@@ -7,10 +7,12 @@ import (
 	"errors"
 	"net"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/tlskit/tlskit/internal/peertest"
 	"github.com/tlskit/tlskit/internal/servertest"
 	"github.com/tlskit/tlskit/starttls"
 )
@@ -136,4 +138,58 @@ func slicesContains(s []string, v string) bool {
 		}
 	}
 	return false
+}
+
+// TestRealPostfixTurnsAway: a Postfix that rejects the client in its
+// greeting (554) or defers its EHLO (450) has said nothing about
+// STARTTLS: the outcome is refused before the upgrade command (no
+// Command, Reply quoting the server), not not-offered. The oracle is
+// Postfix's own posttls-finger, which reports "SMTP service not
+// available: 554 …" and "EHLO rejected: 450 …", quoting the same line.
+func TestRealPostfixTurnsAway(t *testing.T) {
+	finger := peertest.Need(t, "posttls-finger")
+	srv := servers.Need(t, "postfix")
+	for _, tc := range []struct {
+		v      servertest.Variant
+		oracle string // what posttls-finger says before the reply
+		code   string
+	}{
+		{servertest.TurnsAway, "SMTP service not available: ", "554 5.7.1 "},
+		{servertest.DefersHello, "EHLO rejected: ", "450 4.3.2 "},
+	} {
+		t.Run(string(tc.v), func(t *testing.T) {
+			t.Parallel()
+			tg := srv.Target(t, "smtp", tc.v)
+			host, port, _ := net.SplitHostPort(tg.Addr)
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			out, _ := exec.CommandContext(ctx, finger, "-o", "myhostname="+starttls.DefaultClientName, "-c", "-l", "may", "["+host+"]:"+port).CombinedOutput()
+			_, said, ok := strings.Cut(strings.TrimSpace(string(out)), tc.oracle)
+			if !ok || !strings.HasPrefix(said, tc.code) {
+				t.Fatalf("posttls-finger said %q, want %q%s…", out, tc.oracle, tc.code)
+			}
+			c, err := net.Dial("tcp", tg.Addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			res, err := starttls.Negotiate(ctx, c, starttls.Config{Protocol: starttls.SMTP})
+			for _, m := range res.Messages {
+				t.Logf("%s %s: %s", m.From, m.Stage, m.Text)
+			}
+			if res.Outcome != starttls.Refused || starttls.OutcomeOf(err) != starttls.Refused {
+				t.Fatalf("outcome %s (%v), want refused", res.Outcome, err)
+			}
+			if res.Command != "" || res.Offered {
+				t.Errorf("command %q, offered %v: STARTTLS was never asked", res.Command, res.Offered)
+			}
+			if res.Reply != said {
+				t.Errorf("reply %q, want the line posttls-finger quotes, %q", res.Reply, said)
+			}
+			var e *starttls.Error
+			if !errors.As(err, &e) || e.Command != "" || !strings.Contains(e.Error(), "turned the session away before STARTTLS") {
+				t.Errorf("error %v, want one saying STARTTLS was never asked", err)
+			}
+		})
+	}
 }

@@ -211,7 +211,12 @@ func (s *session) fail(o Outcome, reply string, err error) error {
 	if o == NotOffered && reply == "" && len(s.res.Capabilities) > 0 {
 		reply = strings.Join(s.res.Capabilities, " ")
 	}
-	return &Error{Protocol: s.res.Protocol, Outcome: o, Reply: clip(reply), Err: err}
+	if s.res.Command == "" && s.res.Reply == "" && (o == Refused || o == NotOffered && len(s.res.Capabilities) == 0) {
+		// The reply that ended the dialogue before the upgrade command
+		// (an error greeting, EHLO rejected) is the evidence.
+		s.res.Reply = clip(reply)
+	}
+	return &Error{Protocol: s.res.Protocol, Outcome: o, Reply: clip(reply), Command: s.res.Command, Err: err}
 }
 
 // netFail turns a read or write error into the dialogue's error: an

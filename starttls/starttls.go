@@ -273,7 +273,10 @@ const (
 	// unsupported extended operation, no SSL capability in MySQL's
 	// greeting).
 	NotOffered Outcome = "not-offered"
-	// Refused: the server answered the upgrade command with an error.
+	// Refused: the server answered the upgrade command with an error, or
+	// turned the session away before it could be sent (an error greeting,
+	// SMTP's EHLO rejected by its policy): then Result.Command is empty
+	// and whether the server offers the upgrade is not known.
 	Refused Outcome = "refused"
 	// Unexpected: the server said something the protocol does not allow
 	// there (a bad greeting, a malformed reply, an unknown code).
@@ -300,7 +303,10 @@ type Result struct {
 	// was not asked for.
 	Capabilities []string
 	// Command is the upgrade command as sent, and Reply the server's
-	// answer to it (empty when none came).
+	// answer to it (empty when none came). When the dialogue ended before
+	// the command with a reply that refused the session or said the
+	// upgrade is not there (an error greeting, EHLO answered with an
+	// error), Command is empty and Reply is that reply.
 	Command, Reply string
 	// Outcome is how it ended.
 	Outcome Outcome
@@ -320,6 +326,10 @@ type Error struct {
 	// Reply is the server's answer that decided the outcome, or the
 	// capability list for NotOffered.
 	Reply string
+	// Command is the upgrade command, when it was sent; empty when the
+	// dialogue ended before it (a Refused without it is a server that
+	// turned the session away before the upgrade could be asked).
+	Command string
 	// Err is the underlying network or parse error, if any.
 	Err error
 }
@@ -332,6 +342,9 @@ func (e *Error) Error() string {
 		s = fmt.Sprintf("%s: the server does not offer %s", e.Protocol.Name(), e.Protocol.Command())
 	case Refused:
 		s = fmt.Sprintf("%s: the server refused %s", e.Protocol.Name(), e.Protocol.Command())
+		if e.Command == "" {
+			s = fmt.Sprintf("%s: the server turned the session away before %s could be asked", e.Protocol.Name(), e.Protocol.Command())
+		}
 	case Unexpected:
 		s = fmt.Sprintf("%s: unexpected reply from the server", e.Protocol.Name())
 	case ImplicitTLS:

@@ -59,7 +59,8 @@ func writeFile(path, text string) error { return os.WriteFile(path, []byte(text)
 
 // startPostfix runs one Postfix instance with a smtpd per variant,
 // including one whose certificate cannot be loaded, so that it offers
-// STARTTLS and answers 454 (refused).
+// STARTTLS and answers 454 (refused), one that rejects the client in its
+// greeting (554) and one that defers EHLO (450).
 func startPostfix(ctx context.Context, e *Env, dir string, srv *Server) error {
 	if !e.root {
 		return fmt.Errorf("postfix must be started as root (it drops to the postfix user itself)")
@@ -73,7 +74,7 @@ func startPostfix(ctx context.Context, e *Env, dir string, srv *Server) error {
 	if err != nil {
 		return err
 	}
-	ports, err := freePorts(4)
+	ports, err := freePorts(6)
 	if err != nil {
 		return err
 	}
@@ -118,6 +119,8 @@ smtpd_tls_loglevel = 1
 		smtpd(ports[1], fmt.Sprintf(" -o smtpd_tls_cert_file=%s -o smtpd_tls_key_file=%s", expired.cert, expired.key)) +
 		smtpd(ports[2], " -o smtpd_tls_security_level=none") +
 		smtpd(ports[3], fmt.Sprintf(" -o smtpd_tls_cert_file=%s -o smtpd_tls_key_file=%s", filepath.Join(dir, "missing.pem"), filepath.Join(dir, "missing.key"))) +
+		smtpd(ports[4], " -o smtpd_delay_reject=no -o smtpd_client_restrictions=reject") +
+		smtpd(ports[5], " -o smtpd_delay_reject=no -o smtpd_helo_required=yes -o smtpd_helo_restrictions=defer") +
 		`pickup unix n - n 60 1 pickup
 cleanup unix n - n - 0 cleanup
 qmgr unix n - n 300 1 qmgr
@@ -154,10 +157,10 @@ postlog unix-dgram n - n - 1 postlogd
 	// Postfix way.
 	p.onStop = func() { exec.Command("postfix", "-c", conf, "abort").Run() }
 	srv.procs = append(srv.procs, p)
-	if err := waitPorts(ctx, p, addr(ports[0]), addr(ports[1]), addr(ports[2]), addr(ports[3])); err != nil {
+	if err := waitPorts(ctx, p, addr(ports[0]), addr(ports[1]), addr(ports[2]), addr(ports[3]), addr(ports[4]), addr(ports[5])); err != nil {
 		return err
 	}
-	for i, v := range []Variant{Good, Expired, NoTLS, Refused} {
+	for i, v := range []Variant{Good, Expired, NoTLS, Refused, TurnsAway, DefersHello} {
 		srv.targets = append(srv.targets, Target{Server: "postfix", Protocol: "smtp", Variant: v, Addr: addr(ports[i]), ServerName: name})
 	}
 	return nil

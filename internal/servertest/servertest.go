@@ -57,6 +57,15 @@ const (
 	// Refused offers the upgrade and refuses it (Postfix with a
 	// certificate it cannot load answers 454).
 	Refused Variant = "refused"
+	// TurnsAway greets with an error: the server rejects the client
+	// before anything is asked (Postfix with smtpd_delay_reject = no and
+	// smtpd_client_restrictions = reject: 554 5.7.1). Not in [Offerings].
+	TurnsAway Variant = "turns-away"
+	// DefersHello answers the client's hello with a temporary error
+	// (Postfix with smtpd_delay_reject = no and smtpd_helo_restrictions
+	// = defer: EHLO answered 450 4.3.2), though it offers STARTTLS to
+	// clients it accepts. Not in [Offerings].
+	DefersHello Variant = "defers-hello"
 )
 
 // Target is one address a server listens on, for one protocol and variant.
