@@ -272,11 +272,7 @@ type scanProgress struct {
 }
 
 func newScanProgress(w io.Writer) *scanProgress {
-	f, ok := w.(*os.File)
-	if !ok {
-		return &scanProgress{}
-	}
-	if fi, err := f.Stat(); err != nil || fi.Mode()&os.ModeCharDevice == 0 {
+	if !isTerminal(w) {
 		return &scanProgress{}
 	}
 	return &scanProgress{p: mpb.New(mpb.WithOutput(w), mpb.WithWidth(32), mpb.WithRefreshRate(100*time.Millisecond))}
