@@ -2,7 +2,6 @@ package capture
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -32,7 +31,7 @@ func crossCheck(t *testing.T, pcap, keys string) []streamDecryption {
 		t.Errorf("tlskit differs from tshark (-tshark +tlskit):\n%s", diff)
 		// How tshark dissected each TCP stream, to tell a dissection
 		// tshark did not attempt from one it got wrong.
-		out, _ := exec.Command(tshark, "-r", pcap, "-o", "tls.keylog_file:"+keys, "-Y", "tcp.len > 0",
+		out, _ := peertest.Tshark(t, "-r", pcap, "-o", "tls.keylog_file:"+keys, "-Y", "tcp.len > 0",
 			"-T", "fields", "-e", "tcp.stream", "-e", "frame.number", "-e", "_ws.col.Protocol", "-e", "_ws.col.Info").Output()
 		t.Logf("tshark's view of the data segments:\n%.4000s", out)
 	}

@@ -183,8 +183,8 @@ func TestCaptureStartTLS(t *testing.T) {
 	}
 
 	// tshark's own reading of the SMTP session, with the same key log.
-	if tshark, err := exec.LookPath("tshark"); err == nil {
-		out, err := exec.Command(tshark, "-r", pcap, "-o", "tls.keylog_file:"+allKeys,
+	if _, err := exec.LookPath("tshark"); err == nil {
+		out, err := peertest.Tshark(t, "-r", pcap, "-o", "tls.keylog_file:"+allKeys,
 			"-d", "tcp.port=="+strconv.Itoa(targets[0].Port())+",smtp", "-Y", "smtp.req.command", "-T", "fields", "-e", "smtp.req.command", "-e", "smtp.req.parameter").CombinedOutput()
 		if err != nil {
 			t.Fatalf("tshark: %v\n%s", err, out)

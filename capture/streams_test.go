@@ -6,7 +6,6 @@ import (
 	"crypto/tls"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -259,9 +258,8 @@ func TestStreamNumbersTshark(t *testing.T) {
 // numbers tshark gives its packets (ICMP errors left out).
 func tsharkStreams(t testing.TB, tshark, path string) map[string][]int {
 	t.Helper()
-	cmd := exec.Command(tshark, "-r", path, "-Y", "not icmp and not icmpv6", "-T", "fields", "-E", "separator=|",
+	cmd := peertest.Tshark(t, "-r", path, "-Y", "not icmp and not icmpv6", "-T", "fields", "-E", "separator=|",
 		"-e", "tcp.stream", "-e", "udp.stream", "-e", "ip.src", "-e", "ipv6.src", "-e", "tcp.srcport", "-e", "udp.srcport")
-	cmd.Env = append(os.Environ(), "WIRESHARK_CONFIG_DIR="+t.TempDir())
 	out, err := cmd.Output()
 	if err != nil {
 		t.Fatalf("tshark: %v", err)

@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -15,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tlskit/tlskit/internal/peertest"
 	"github.com/tlskit/tlskit/transcript"
 )
 
@@ -199,9 +199,7 @@ func joinHostPort(host, port string) string {
 
 func runTshark(t testing.TB, tshark, dir string, args []string) string {
 	t.Helper()
-	cmd := exec.Command(tshark, args...)
-	cmd.Env = append(os.Environ(), "WIRESHARK_CONFIG_DIR="+filepath.Join(dir, "wsconfig"))
-	os.MkdirAll(filepath.Join(dir, "wsconfig"), 0o700)
+	cmd := peertest.Tshark(t, args...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()

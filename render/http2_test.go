@@ -3,7 +3,6 @@ package render
 import (
 	"bytes"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -108,8 +107,7 @@ func tsharkHeaders(t *testing.T, tshark, path string, opts []string) map[string]
 	args := append([]string{"-r", path}, opts...)
 	args = append(args, "-Y", "http2.type == 1", "-T", "fields", "-E", "separator=\x1e", "-E", "aggregator=\x1f",
 		"-e", "tcp.srcport", "-e", "http2.header.name", "-e", "http2.header.value")
-	cmd := exec.Command(tshark, args...)
-	cmd.Env = append(os.Environ(), "WIRESHARK_CONFIG_DIR="+t.TempDir())
+	cmd := peertest.Tshark(t, args...)
 	b, err := cmd.Output()
 	if err != nil {
 		t.Fatalf("tshark: %v", err)

@@ -65,10 +65,7 @@ func framesFrom(t *testing.T, in string, n int) string {
 // tshark runs tshark over a capture and returns its output.
 func tshark(t *testing.T, args ...string) string {
 	t.Helper()
-	cmd := exec.Command(peertest.Need(t, "tshark"), args...)
-	dir := filepath.Join(t.TempDir(), "wsconfig")
-	os.MkdirAll(dir, 0o700)
-	cmd.Env = append(os.Environ(), "WIRESHARK_CONFIG_DIR="+dir)
+	cmd := peertest.Tshark(t, args...)
 	out, err := cmd.Output()
 	if err != nil {
 		t.Fatalf("tshark %q: %v", args, err)
