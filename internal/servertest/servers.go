@@ -74,7 +74,7 @@ func startPostfix(ctx context.Context, e *Env, dir string, srv *Server) error {
 	if err != nil {
 		return err
 	}
-	ports, err := freePorts(6)
+	ports, err := e.freePorts(6)
 	if err != nil {
 		return err
 	}
@@ -186,7 +186,7 @@ func startDovecot(ctx context.Context, e *Env, dir string, srv *Server) error {
 			}
 			os.Chmod(filepath.Join(d, sub), 0o1777)
 		}
-		ports, err := freePorts(4)
+		ports, err := e.freePorts(4)
 		if err != nil {
 			return err
 		}
@@ -274,7 +274,7 @@ func startSlapd(ctx context.Context, e *Env, dir string, srv *Server) error {
 		if err := os.MkdirAll(filepath.Join(d, "db"), 0o755); err != nil {
 			return err
 		}
-		ports, err := freePorts(1)
+		ports, err := e.freePorts(1)
 		if err != nil {
 			return err
 		}
@@ -378,7 +378,7 @@ func startPostgres(ctx context.Context, e *Env, dir string, srv *Server) error {
 		if err := e.runOnce(ctx, owner, dir, nil, "cp", "-a", tmpl, d); err != nil {
 			return err
 		}
-		ports, err := freePorts(1)
+		ports, err := e.freePorts(1)
 		if err != nil {
 			return err
 		}
@@ -421,7 +421,7 @@ func startMariaDB(ctx context.Context, e *Env, dir string, srv *Server) error {
 		if err := os.MkdirAll(filepath.Join(d, "data"), 0o755); err != nil {
 			return err
 		}
-		ports, err := freePorts(1)
+		ports, err := e.freePorts(1)
 		if err != nil {
 			return err
 		}
@@ -464,7 +464,7 @@ func startProsody(ctx context.Context, e *Env, dir string, srv *Server) error {
 	if !e.root {
 		owner = ""
 	}
-	ports, err := freePorts(2)
+	ports, err := e.freePorts(2)
 	if err != nil {
 		return err
 	}
@@ -539,7 +539,7 @@ func startVsftpd(ctx context.Context, e *Env, dir string, srv *Server) error {
 		if err := os.MkdirAll(empty, 0o755); err != nil {
 			return err
 		}
-		ports, err := freePorts(1)
+		ports, err := e.freePorts(1)
 		if err != nil {
 			return err
 		}
@@ -660,7 +660,7 @@ hismethod: hisv6
 		return err
 	}
 	for _, v := range []Variant{Good, Expired, Refused} {
-		ports, err := freePorts(1)
+		ports, err := e.freePorts(1)
 		if err != nil {
 			return err
 		}
@@ -693,7 +693,7 @@ func startInspIRCd(ctx context.Context, e *Env, dir string, srv *Server) error {
 				return err
 			}
 		}
-		ports, err := freePorts(1)
+		ports, err := e.freePorts(1)
 		if err != nil {
 			return err
 		}
@@ -749,7 +749,7 @@ func startNgIRCd(ctx context.Context, e *Env, dir string, srv *Server) error {
 	if !e.root {
 		owner = ""
 	}
-	ports, err := freePorts(1)
+	ports, err := e.freePorts(1)
 	if err != nil {
 		return err
 	}

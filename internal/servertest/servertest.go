@@ -204,6 +204,9 @@ func (s *Set) Run(m *testing.M) int {
 	for _, srv := range s.servers {
 		srv.stop()
 	}
+	if s.env != nil {
+		s.env.ports.release()
+	}
 	if s.dir != "" {
 		if os.Getenv("TLSKIT_SERVERTEST_KEEP") != "" {
 			fmt.Fprintf(os.Stderr, "servertest: kept %s\n", s.dir)
@@ -348,6 +351,7 @@ type Env struct {
 	pki   *lab.PKI
 	files lab.Files
 	root  bool // running as root: servers get their own users
+	ports portLocks
 }
 
 func newEnv(dir string) (*Env, error) {
@@ -462,13 +466,22 @@ func (e *Env) chownTree(owner, dir string) error {
 	return e.chown(owner, paths...)
 }
 
-// freePorts returns n ports of 127.0.0.1 that nothing listens on now,
-// chosen below the kernel's ephemeral range (ip_local_port_range) when
-// there is room: a port taken from that range could be handed to a
-// client's outgoing connection before the server binds it. Another
-// process can still take one in between; [Set.start] starts a server
+// freePorts returns n ports of 127.0.0.1 that nothing listens on now and
+// that no other server of this process or of another test binary has been
+// given, chosen below the kernel's ephemeral range (ip_local_port_range)
+// when there is room: a port taken from that range could be handed to a
+// client's outgoing connection before the server binds it.
+//
+// Each port is reserved with an flock(2) on a file named after it in
+// os.TempDir()/tlskit-test-ports, held until [Set.Run] ends. Without it,
+// two servers started at once (this package's, in parallel, or another
+// package's under go test -p 2) could both be given a port that was free
+// when each looked, and the readiness check (a connection to the port)
+// passed for the one that had not bound it because the other answered
+// there: a recorded IRC session once turned out to be vsftpd's. A program outside the
+// tests can still take a port in between; [Set.start] starts a server
 // again on other ports when it could not bind.
-func freePorts(n int) ([]int, error) {
+func (e *Env) freePorts(n int) ([]int, error) {
 	var ls []net.Listener
 	defer func() {
 		for _, l := range ls {
@@ -490,9 +503,54 @@ func freePorts(n int) ([]int, error) {
 			return nil, err
 		}
 		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+		port := l.Addr().(*net.TCPAddr).Port
+		if !e.ports.reserve(port) {
+			continue
+		}
+		ports = append(ports, port)
 	}
 	return ports, nil
+}
+
+// portLocks holds the lock files of the ports a set's servers were given.
+type portLocks struct {
+	mu    sync.Mutex
+	files []*os.File
+}
+
+// reserve locks port's file, or reports that another server (of this
+// process or another) holds it. When the lock file cannot be made at all,
+// the port is taken unreserved, as before reservations.
+func (p *portLocks) reserve(port int) bool {
+	dir := filepath.Join(os.TempDir(), "tlskit-test-ports")
+	if err := os.MkdirAll(dir, 0o777); err != nil {
+		return true
+	}
+	os.Chmod(dir, 0o777|os.ModeSticky) // shared by every user's tests
+	f, err := os.OpenFile(filepath.Join(dir, strconv.Itoa(port)), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return !os.IsPermission(err) // another user's lock: leave the port to it
+	}
+	// flock locks belong to the open file: a second open of the same file
+	// in this process is refused too.
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return false
+	}
+	p.mu.Lock()
+	p.files = append(p.files, f)
+	p.mu.Unlock()
+	return true
+}
+
+// release closes the lock files, freeing their ports for other tests.
+func (p *portLocks) release() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, f := range p.files {
+		f.Close()
+	}
+	p.files = nil
 }
 
 // ephemeralLow returns the first port of the kernel's ephemeral range, or
