@@ -30,7 +30,7 @@ func TestLiveServerClosesBeforeClientHello(t *testing.T) {
 		t.Skip("live capture in -short mode")
 	}
 	peertest.Need(t, "dumpcap")
-	tshark := peertest.Need(t, "tshark")
+	peertest.Need(t, "tshark")
 	got := make(chan struct{})
 	addr := peertest.Serve(t, func(c net.Conn) {
 		tc := c.(*net.TCPConn)
@@ -64,15 +64,15 @@ func TestLiveServerClosesBeforeClientHello(t *testing.T) {
 	// not always take a ClientHello after the server's FIN for TLS.
 	sp := port(addr)
 	asTLS := []string{"-d", "tcp.port==" + sp + ",tls"}
-	fin := tsharkFrames(t, tshark, pcap, "tcp.flags.fin == 1 && tcp.srcport == "+sp)
-	hello := tsharkFrames(t, tshark, pcap, "tls.handshake.type == 1", asTLS...)
-	rst := tsharkFrames(t, tshark, pcap, "tcp.flags.reset == 1 && tcp.srcport == "+sp)
+	fin := tsharkFrames(t, pcap, "tcp.flags.fin == 1 && tcp.srcport == "+sp)
+	hello := tsharkFrames(t, pcap, "tls.handshake.type == 1", asTLS...)
+	rst := tsharkFrames(t, pcap, "tcp.flags.reset == 1 && tcp.srcport == "+sp)
 	if len(fin) != 1 || len(hello) != 1 || len(rst) == 0 || !(fin[0] < hello[0] && hello[0] < rst[0]) {
 		t.Fatalf("tshark: server FIN in frames %v, ClientHello %v, server RST %v: want that order", fin, hello, rst)
 	}
 
 	if testing.Verbose() {
-		t.Log(runTshark(t, tshark, t.TempDir(), []string{"-r", pcap, "-T", "fields", "-e", "frame.number", "-e", "tcp.srcport", "-e", "tcp.flags.str", "-e", "_ws.col.Info"}))
+		t.Log(runTshark(t, []string{"-r", pcap, "-T", "fields", "-e", "frame.number", "-e", "tcp.srcport", "-e", "tcp.flags.str", "-e", "_ws.col.Info"}))
 	}
 	res := analyze(t, pcap, "", Options{})
 	if res.err != nil || len(res.conns) != 1 {

@@ -20,12 +20,12 @@ import (
 // and the SHA-256 of the application data.
 func crossCheck(t *testing.T, pcap, keys string) []streamDecryption {
 	t.Helper()
-	tshark := peertest.Need(t, "tshark")
+	peertest.Need(t, "tshark")
 	l, err := keylog.ParseFile(keys)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := tsharkDecryption(t, tshark, pcap, []string{"-o", "tls.keylog_file:" + keys})
+	want := tsharkDecryption(t, pcap, []string{"-o", "tls.keylog_file:" + keys})
 	got := tlskitDecryption(t, pcap, Options{Keys: l})
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("tlskit differs from tshark (-tshark +tlskit):\n%s", diff)

@@ -44,7 +44,7 @@ func TestLiveMidStream(t *testing.T) {
 		t.Skip("live capture in -short mode")
 	}
 	peertest.Need(t, "dumpcap")
-	tshark := peertest.Need(t, "tshark")
+	peertest.Need(t, "tshark")
 	cert, key := liveCert(t)
 	srv := peertest.OpenSSL(t, "-cert", cert, "-key", key, "-www")
 	cases := []liveCase{{name: "tls12", prog: "openssl",
@@ -68,7 +68,7 @@ func TestLiveMidStream(t *testing.T) {
 	t.Run("from-application-data", func(t *testing.T) {
 		mid := dropBefore(t, pcap, func(p int, b []byte) bool { return p != sport && b[0] == 23 })
 		// The oracle: tshark's reading of the same file.
-		out := runTshark(t, tshark, t.TempDir(), []string{"-r", mid, "-Y", "tls.record.content_type == 21", "-T", "fields", "-e", "_ws.col.Info"})
+		out := runTshark(t, []string{"-r", mid, "-Y", "tls.record.content_type == 21", "-T", "fields", "-e", "_ws.col.Info"})
 		if n := strings.Count(out, "Encrypted Alert"); n != 2 {
 			t.Fatalf("tshark shows %d encrypted alerts, want 2:\n%s", n, out)
 		}

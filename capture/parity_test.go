@@ -137,8 +137,8 @@ func parityKeys(t testing.TB, corpora string, pc parityCase) *keylog.Log {
 
 // recordParity runs tshark over every case and writes parityPath.
 func recordParity(t *testing.T, corpora string) {
-	tshark := peertest.Need(t, "tshark")
-	version := strings.SplitN(runTshark(t, tshark, t.TempDir(), []string{"--version"}), "\n", 2)[0]
+	peertest.Need(t, "tshark")
+	version := strings.SplitN(runTshark(t, []string{"--version"}), "\n", 2)[0]
 	pf := parityFile{
 		About: "What tshark decrypted in every keyed capture of shared/corpora (Wireshark 4.0 test captures, RFC 8448 traces): " +
 			"per tcp.stream/udp.stream, the decrypted records of each direction (client, server), read from tshark's TLS/DTLS debug log, " +
@@ -152,7 +152,7 @@ func recordParity(t *testing.T, corpora string) {
 		for i, o := range pc.Tshark {
 			opts[i] = strings.ReplaceAll(o, "{corpora}", corpora)
 		}
-		pc.Streams = tsharkDecryption(t, tshark, filepath.Join(corpora, pc.Capture), opts)
+		pc.Streams = tsharkDecryption(t, filepath.Join(corpora, pc.Capture), opts)
 		pf.Captures = append(pf.Captures, pc)
 	}
 	b, err := json.MarshalIndent(pf, "", "  ")

@@ -240,12 +240,12 @@ func TestStreamNumbers(t *testing.T) {
 // TestStreamNumbersTshark checks streamsWant against tshark itself: the
 // stream number tshark gives the first packet of each connection.
 func TestStreamNumbersTshark(t *testing.T) {
-	tshark := peertest.Need(t, "tshark")
+	peertest.Need(t, "tshark")
 	path := filepath.Join(t.TempDir(), "streams.pcap")
 	if err := os.WriteFile(path, streamsCapture(t), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	streams := tsharkStreams(t, tshark, path)
+	streams := tsharkStreams(t, path)
 	for _, w := range streamsWant {
 		if !slices.Contains(streams[w.transport+" "+w.client], w.index) {
 			t.Errorf("tshark numbers %s %s as %v, the test expects %d", w.transport, w.client, streams[w.transport+" "+w.client], w.index)
@@ -256,7 +256,7 @@ func TestStreamNumbersTshark(t *testing.T) {
 // tsharkStreams runs tshark over a capture and returns, per transport and
 // SYN sender or first sender endpoint ("tcp 10.0.0.1:5000"), the stream
 // numbers tshark gives its packets (ICMP errors left out).
-func tsharkStreams(t testing.TB, tshark, path string) map[string][]int {
+func tsharkStreams(t testing.TB, path string) map[string][]int {
 	t.Helper()
 	cmd := peertest.Tshark(t, "-r", path, "-Y", "not icmp and not icmpv6", "-T", "fields", "-E", "separator=|",
 		"-e", "tcp.stream", "-e", "udp.stream", "-e", "ip.src", "-e", "ipv6.src", "-e", "tcp.srcport", "-e", "udp.srcport")

@@ -58,7 +58,7 @@ func sum(b []byte) string {
 //   - DTLS application data (tshark 4.0 has no DTLS follow): the plaintext
 //     of each decrypted DTLS record of content type 23 from the debug log,
 //     cut at the length tshark's MAC check names ("checking mac (len N").
-func tsharkDecryption(t testing.TB, tshark, capture string, opts []string) []streamDecryption {
+func tsharkDecryption(t testing.TB, capture string, opts []string) []streamDecryption {
 	t.Helper()
 	dir := t.TempDir()
 	tlsDebug, dtlsDebug := filepath.Join(dir, "tls.txt"), filepath.Join(dir, "dtls.txt")
@@ -68,7 +68,7 @@ func tsharkDecryption(t testing.TB, tshark, capture string, opts []string) []str
 		"-e", "ip.src", "-e", "ipv6.src", "-e", "tcp.srcport", "-e", "udp.srcport",
 		"-e", "ip.dst", "-e", "ipv6.dst", "-e", "tcp.dstport", "-e", "udp.dstport",
 		"-e", "tls.handshake.type", "-e", "dtls.handshake.type")
-	out := runTshark(t, tshark, dir, args)
+	out := runTshark(t, args)
 
 	type frameInfo struct {
 		key         string
@@ -154,7 +154,7 @@ func tsharkDecryption(t testing.TB, tshark, capture string, opts []string) []str
 		}
 	}
 	if len(follow) > 0 {
-		out := runTshark(t, tshark, dir, append(append([]string{"-r", capture, "-q"}, opts...), follow...))
+		out := runTshark(t, append(append([]string{"-r", capture, "-q"}, opts...), follow...))
 		for stream, data := range parseFollow(t, out) {
 			s := streams[fmt.Sprintf("tcp.stream %d", stream)]
 			d := data.data
@@ -197,7 +197,7 @@ func joinHostPort(host, port string) string {
 	return host + ":" + port
 }
 
-func runTshark(t testing.TB, tshark, dir string, args []string) string {
+func runTshark(t testing.TB, args []string) string {
 	t.Helper()
 	cmd := peertest.Tshark(t, args...)
 	var stderr bytes.Buffer

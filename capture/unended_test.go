@@ -27,9 +27,9 @@ func keepFrames(t *testing.T, in string, n int) string {
 // tsharkFrames returns the numbers of the frames of a capture that match a
 // tshark display filter, in order; extra arguments go before the filter
 // (-d to decode a port as TLS).
-func tsharkFrames(t *testing.T, tshark, path, filter string, extra ...string) []int {
+func tsharkFrames(t *testing.T, path, filter string, extra ...string) []int {
 	t.Helper()
-	out := runTshark(t, tshark, t.TempDir(), append(append([]string{"-r", path}, extra...), "-Y", filter, "-T", "fields", "-e", "frame.number"))
+	out := runTshark(t, append(append([]string{"-r", path}, extra...), "-Y", filter, "-T", "fields", "-e", "frame.number"))
 	var frames []int
 	for _, f := range strings.Fields(out) {
 		n, err := strconv.Atoi(f)
@@ -57,7 +57,7 @@ func TestLiveCaptureEndsMidHandshake(t *testing.T) {
 		t.Skip("live capture in -short mode")
 	}
 	peertest.Need(t, "dumpcap")
-	tshark := peertest.Need(t, "tshark")
+	peertest.Need(t, "tshark")
 	cert, key := liveCert(t)
 	plain := peertest.OpenSSL(t, "-cert", cert, "-key", key, "-www")
 	mtls := peertest.OpenSSL(t, "-cert", cert, "-key", key, "-www", "-Verify", "1", "-CAfile", cert)
@@ -74,7 +74,7 @@ func TestLiveCaptureEndsMidHandshake(t *testing.T) {
 	// first returns the first frame tshark matches with filter.
 	first := func(filter string) int {
 		t.Helper()
-		fr := tsharkFrames(t, tshark, pcap, filter)
+		fr := tsharkFrames(t, pcap, filter)
 		if len(fr) == 0 {
 			t.Fatalf("tshark finds no frame for %q in the recording", filter)
 		}
@@ -97,11 +97,11 @@ func TestLiveCaptureEndsMidHandshake(t *testing.T) {
 			n := first(c.cut)
 			cut := keepFrames(t, pcap, n)
 			// The oracle: tshark's reading of the cut capture.
-			info := runTshark(t, tshark, t.TempDir(), []string{"-r", cut, "-Y", "frame.number == " + strconv.Itoa(n), "-T", "fields", "-e", "_ws.col.Info"})
+			info := runTshark(t, []string{"-r", cut, "-Y", "frame.number == " + strconv.Itoa(n), "-T", "fields", "-e", "_ws.col.Info"})
 			if !strings.Contains(info, c.last) {
 				t.Fatalf("tshark reads the capture's last frame %d as %q, want %q", n, info, c.last)
 			}
-			if fr := tsharkFrames(t, tshark, cut, "(tcp.flags.fin == 1 || tcp.flags.reset == 1) && tcp.port == "+port(c.server)); len(fr) > 0 {
+			if fr := tsharkFrames(t, cut, "(tcp.flags.fin == 1 || tcp.flags.reset == 1) && tcp.port == "+port(c.server)); len(fr) > 0 {
 				t.Fatalf("tshark finds FIN or RST in frames %v of the connection", fr)
 			}
 			// The earlier connections of the recording are whole: leave them out.
