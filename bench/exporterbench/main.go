@@ -1,9 +1,14 @@
 // Command exporterbench drives bench/exporter.sh (not part of the product):
 //
-//	exporterbench lab DIR
+//	exporterbench lab [-rtt D] DIR
 //	    starts the tlskit lab on 0.0.0.0 (so that every 127.x.y.z address
 //	    reaches it), prints "PORT ROOT" of its healthy TLS 1.3 case and
-//	    serves until killed.
+//	    serves until killed. With -rtt, PORT is a proxy in front of the
+//	    case (also on 0.0.0.0) that delivers every chunk of bytes, and the
+//	    end of each stream, D/2 after it read it, in each direction: a
+//	    server D away, as most of a fleet is (loopback has no qdisc for
+//	    netem on the bench machine). The TCP connection itself is made
+//	    at once, with the proxy.
 //	exporterbench load -url URL -pid PID -metric NAME -port PORT [flags]
 //	    sends probe requests as Prometheus 2.42 does (its Accept header,
 //	    gzip asked for, a scrape timeout header, kept-alive connections),
@@ -53,7 +58,7 @@ func main() {
 	}
 	switch os.Args[1] {
 	case "lab":
-		serveLab(os.Args[2])
+		serveLab(os.Args[2:])
 	case "load":
 		load(os.Args[2:])
 	case "floor":
@@ -64,19 +69,96 @@ func main() {
 	}
 }
 
-func serveLab(dir string) {
+func serveLab(args []string) {
+	fs := flag.NewFlagSet("lab", flag.ExitOnError)
+	rtt := fs.Duration("rtt", 0, "serve through a proxy that makes the server this far away (round trip)")
+	fs.Parse(args)
+	if fs.NArg() != 1 {
+		fmt.Fprintln(os.Stderr, "usage: exporterbench lab [-rtt D] DIR")
+		os.Exit(2)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	l, err := lab.Start(ctx, lab.Options{Dir: dir, Host: "0.0.0.0"})
+	l, err := lab.Start(ctx, lab.Options{Dir: fs.Arg(0), Host: "0.0.0.0"})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 	c, _ := l.Case("good")
 	port := c.Addr[strings.LastIndex(c.Addr, ":")+1:]
+	if *rtt > 0 {
+		ln, err := net.Listen("tcp", "0.0.0.0:0")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		defer ln.Close()
+		go delayProxy(ln, "127.0.0.1:"+port, *rtt/2)
+		port = strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	}
 	fmt.Println(port, l.Files().Root)
 	<-ctx.Done()
 	l.Close()
+}
+
+// delayProxy relays each connection of ln to the address to, delivering
+// what either side sends oneWay after the proxy read it.
+func delayProxy(ln net.Listener, to string, oneWay time.Duration) {
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		go func() {
+			defer c.Close()
+			s, err := net.Dial("tcp", to)
+			if err != nil {
+				return
+			}
+			defer s.Close()
+			done := make(chan struct{})
+			go func() { delayCopy(s, c, oneWay); close(done) }()
+			delayCopy(c, s, oneWay)
+			<-done
+		}()
+	}
+}
+
+// delayCopy copies src to dst, each chunk (and the end of the stream,
+// as a half close) written oneWay after it was read, in order.
+func delayCopy(dst, src net.Conn, oneWay time.Duration) {
+	type chunk struct {
+		b  []byte
+		at time.Time
+	}
+	ch := make(chan chunk, 64)
+	go func() {
+		defer close(ch)
+		for {
+			b := make([]byte, 16<<10)
+			n, err := src.Read(b)
+			if n > 0 {
+				ch <- chunk{b[:n], time.Now().Add(oneWay)}
+			}
+			if err != nil {
+				ch <- chunk{nil, time.Now().Add(oneWay)}
+				return
+			}
+		}
+	}()
+	for c := range ch {
+		time.Sleep(time.Until(c.at))
+		if c.b == nil {
+			break
+		}
+		if _, err := dst.Write(c.b); err != nil {
+			src.Close() // nobody reads what src sends: end it
+			break
+		}
+	}
+	dst.(*net.TCPConn).CloseWrite()
+	for range ch {
+	}
 }
 
 // promAccept is the Accept header of Prometheus 2.42's scrapes (Debian's,
@@ -126,6 +208,7 @@ func load(args []string) {
 	name := fs.String("name", "exporter", "a name for the output line")
 	targets := fs.Int("targets", 10000, "distinct targets, 127.a.b.c:PORT")
 	rate := fs.Float64("rate", 0, "probes per second (0: as fast as -inflight allows)")
+	burst := fs.Int("burst", 1, "with -rate: send probes N at a time, N/rate seconds apart")
 	inflight := fs.Int("inflight", 64, "most probes in flight")
 	duration := fs.Duration("duration", 20*time.Second, "how long to send")
 	warmup := fs.Duration("warmup", 2*time.Second, "how long to send before measuring")
@@ -180,8 +263,10 @@ func load(args []string) {
 	run := func(d time.Duration) {
 		end := time.Now().Add(d)
 		var every time.Duration
+		n := 1
 		if *rate > 0 {
-			every = time.Duration(float64(time.Second) / *rate)
+			n = max(*burst, 1)
+			every = time.Duration(float64(n) * float64(time.Second) / *rate)
 		}
 		at := time.Now()
 		for time.Now().Before(end) {
@@ -189,9 +274,11 @@ func load(args []string) {
 				at = at.Add(every)
 				time.Sleep(time.Until(at))
 			}
-			sem <- struct{}{}
-			wg.Add(1)
-			go probe()
+			for range n {
+				sem <- struct{}{}
+				wg.Add(1)
+				go probe()
+			}
 		}
 	}
 	run(*warmup)
