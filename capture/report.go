@@ -43,11 +43,8 @@ func (c *conn) analyse(a *analyzer, tr *transcript.Transcript) analysed {
 		in.Unended, in.Quiet = true, a.now.Sub(c.last)
 	}
 	if in.HandshakeDone {
-		for _, e := range tr.Alerts() {
-			if e.From == transcript.Server && e.Level == "fatal" {
-				in.AfterErr = fmt.Errorf("the server sent alert %s %s after the handshake", e.Level, e.Description)
-				break
-			}
+		if e := tr.FirstFatalAlert(transcript.Server); e != nil {
+			in.AfterErr = fmt.Errorf("the server sent alert %s %s after the handshake", e.Level, e.Description)
 		}
 	}
 	at := c.first

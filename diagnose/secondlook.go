@@ -83,12 +83,7 @@ func (l *SecondLook) choice() choice {
 		return c
 	}
 	tr := l.Transcript
-	for _, a := range tr.Alerts() {
-		if a.From == transcript.Server && a.Level == "fatal" {
-			c.alert = a
-			break
-		}
-	}
+	c.alert = tr.FirstFatalAlert(transcript.Server)
 	e := tr.First(transcript.Server, "server_hello")
 	if e == nil {
 		e = tr.First(transcript.Server, "hello_retry_request")

@@ -469,11 +469,8 @@ func secondLook(ctx context.Context, t lookTarget, first *transcript.Transcript)
 		}
 		got, hrr := serverVersion(one)
 		try := diagnose.VersionTry{Version: wire.Version(v), Accepted: got == wire.Version(v) || hrr && v == uint16(wire.VersionTLS13)}
-		for _, a := range one.Alerts() {
-			if a.From == transcript.Server && a.Level == "fatal" {
-				try.AlertCode = a.AlertCode
-				break
-			}
+		if a := one.FirstFatalAlert(transcript.Server); a != nil {
+			try.AlertCode = a.AlertCode
 		}
 		l.Versions = append(l.Versions, try)
 	}

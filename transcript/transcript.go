@@ -212,6 +212,18 @@ func (t *Transcript) First(from Side, typ string) *Event {
 	return nil
 }
 
+// FirstFatalAlert returns the first fatal alert sent by from, or nil: the
+// alert that ended the connection from that side.
+func (t *Transcript) FirstFatalAlert(from Side) *Event {
+	for i := range t.Events {
+		e := &t.Events[i]
+		if e.From == from && e.Type == TypeAlert && e.Level == "fatal" {
+			return e
+		}
+	}
+	return nil
+}
+
 // Alerts returns every alert event, in order.
 func (t *Transcript) Alerts() []*Event {
 	var out []*Event
