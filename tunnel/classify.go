@@ -41,6 +41,10 @@ func classify(err error, server bool) string {
 	if errors.As(err, &ve) {
 		return ve.ID
 	}
+	var ee *explainedError
+	if errors.As(err, &ee) && !server {
+		return ee.id
+	}
 	var rh tls.RecordHeaderError
 	if errors.As(err, &rh) {
 		return finding.ProtocolNotTLS

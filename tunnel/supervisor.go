@@ -60,6 +60,19 @@ type Supervisor struct {
 	// and SIGINT: another one ends the process at once, by the signal's
 	// default action, rather than waiting for the drain.
 	Signals bool
+	// Explain, when set, names why a client service's target refused the
+	// handshake with nothing but a handshake_failure, protocol_version or
+	// insufficient_security alert, with the finding id `tlskit check`
+	// prints for that server: the alert alone cannot tell a server that
+	// shares no cipher suite with the tunnel from one that speaks only
+	// versions or suites the tunnel's client does not
+	// (protocol.client-unsupported), and check finds out with a second
+	// look, a ClientHello of its own. `tlskit tunnel` sets it to a check
+	// of the target under the service's policy; "" keeps the id the
+	// alert gives. Its answer is kept for a minute per service, so that a
+	// target refusing every connection costs one check a minute, not one
+	// per connection.
+	Explain func(ctx context.Context, target string, p *tlskit.Policy) string
 
 	reloadOnce sync.Once
 	reload     chan struct{}
@@ -72,12 +85,24 @@ type running struct {
 	policy func(warn io.Writer) (*tlskit.Policy, error) // svc.Policy, or a reread file's
 	trusts string                                       // what the service trusts, for the log
 	cfg    atomic.Pointer[tls.Config]
+	pol    atomic.Pointer[tlskit.Policy] // the policy cfg was built from
 	proxy  *Proxy
-	ln     net.Listener
+
+	explainMu sync.Mutex // held while a refusal is explained
+	explained explanation
+	ln        net.Listener
+}
+
+// explanation is what Supervisor.Explain said of a refusal, and when.
+type explanation struct {
+	alert string // the id the alert gave
+	id    string // Explain's answer
+	at    time.Time
 }
 
 // built is a service's TLS config and what the log says about it.
 type built struct {
+	pol    *tlskit.Policy
 	cfg    *tls.Config
 	trusts string // what the service trusts, in one line
 	legacy bool   // the legacy profile is on
@@ -89,7 +114,7 @@ func (r *running) build(warn io.Writer) (built, error) {
 	if err != nil {
 		return built{}, err
 	}
-	b := built{legacy: p.Legacy, trusts: "no client certificates"}
+	b := built{pol: p, legacy: p.Legacy, trusts: "no client certificates"}
 	if r.svc.Mode == ModeServer {
 		if b.cfg, err = p.ServerConfig(); err != nil {
 			return built{}, err
@@ -170,7 +195,8 @@ func (s *Supervisor) Run(ctx context.Context) error {
 			log.Warn("legacy profile: TLS versions below 1.2 (if the minimum version allows them) and TLS 1.2 suites without forward secrecy or AEAD are allowed", "service", svc.Name, "min_version", tls.VersionName(b.cfg.MinVersion))
 		}
 		r.cfg.Store(b.cfg)
-		r.proxy = r.newProxy(log, &s.metrics)
+		r.pol.Store(b.pol)
+		r.proxy = r.newProxy(log, &s.metrics, s.Explain)
 		if r.ln, err = net.Listen("tcp", svc.Listen); err != nil {
 			return fmt.Errorf("tunnel: service %q: %w", svc.Name, err)
 		}
@@ -274,6 +300,7 @@ func (s *Supervisor) reloadAll(started []*running, log *slog.Logger) {
 			continue
 		}
 		r.cfg.Store(b.cfg)
+		r.pol.Store(b.pol)
 		log.Info("reloaded", "service", r.svc.Name)
 	}
 }
@@ -298,8 +325,9 @@ func changedSettings(old, n *Service) []string {
 	return c
 }
 
-// newProxy builds the proxy of a service; its hooks read the current config.
-func (r *running) newProxy(log *slog.Logger, m *Metrics) *Proxy {
+// newProxy builds the proxy of a service; its hooks read the current
+// config. explain is Supervisor.Explain.
+func (r *running) newProxy(log *slog.Logger, m *Metrics, explain func(context.Context, string, *tlskit.Policy) string) *Proxy {
 	p := &Proxy{
 		Name: r.svc.Name, Logger: log, Metrics: m, ProxyProtocol: r.svc.ProxyProtocol,
 		MaxConns: r.svc.MaxConns, HandshakeTimeout: r.svc.HandshakeTimeout, FirstByteTimeout: r.svc.FirstByteTimeout, IdleTimeout: r.svc.IdleTimeout,
@@ -334,6 +362,9 @@ func (r *running) newProxy(log *slog.Logger, m *Metrics) *Proxy {
 			tc, err := clientHandshake(ctx, raw, r.cfg.Load())
 			if err != nil {
 				raw.Close()
+				if id := r.explain(ctx, explain, err); id != "" {
+					err = &explainedError{id: id, err: err}
+				}
 				return nil, timedOut(ctx, err, "the TLS handshake with "+target, timeout)
 			}
 			return tc, nil
@@ -341,6 +372,46 @@ func (r *running) newProxy(log *slog.Logger, m *Metrics) *Proxy {
 	}
 	return p
 }
+
+// explainAfter is how long Supervisor.Explain's answer is kept.
+const explainAfter = time.Minute
+
+// explain returns what explain says of the target's refusal err, when err
+// is a bare alert that check's second look would explain further, or "".
+// One explanation runs at a time per service; its answer is reused for
+// the same alert for explainAfter.
+func (r *running) explain(ctx context.Context, explain func(context.Context, string, *tlskit.Policy) string, err error) string {
+	code, ok := peerAlert(err)
+	var cr *certRequestedError
+	if explain == nil || !ok || errors.As(err, &cr) || code != 40 && code != 70 && code != 71 {
+		return ""
+	}
+	alert := alertFinding(code, false)
+	r.explainMu.Lock()
+	defer r.explainMu.Unlock()
+	if e := r.explained; e.alert == alert && time.Since(e.at) < explainAfter {
+		return e.id
+	}
+	pol := r.pol.Load()
+	if pol == nil || ctx.Err() != nil {
+		return ""
+	}
+	id := explain(ctx, r.svc.Target, pol)
+	if ctx.Err() == nil { // an answer cut short is not kept
+		r.explained = explanation{alert: alert, id: id, at: time.Now()}
+	}
+	return id
+}
+
+// explainedError is a target's refusal with the finding id
+// Supervisor.Explain gave it.
+type explainedError struct {
+	id  string
+	err error
+}
+
+func (e *explainedError) Error() string { return e.err.Error() }
+func (e *explainedError) Unwrap() error { return e.err }
 
 // timedOut says what was cut short when err is the end of the time given
 // to connect and handshake ("context deadline exceeded" alone named

@@ -239,3 +239,58 @@ func TestTunnelClientSilentTarget(t *testing.T) {
 		t.Errorf("a silent target logged as %v", r)
 	}
 }
+
+// rsaCert writes a self-signed RSA certificate for localhost, made by
+// openssl, and returns the certificate and key files.
+func rsaCert(t *testing.T) (cert, key string) {
+	t.Helper()
+	peertest.Need(t, "openssl")
+	dir := t.TempDir()
+	cert, key = filepath.Join(dir, "rsa.pem"), filepath.Join(dir, "rsa.key")
+	out, err := exec.Command("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+		"-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost", "-days", "2").CombinedOutput()
+	if err != nil {
+		t.Fatalf("openssl req: %v\n%s", err, out)
+	}
+	return cert, key
+}
+
+// TestTunnelClientNamesWhatTheTargetSpeaks: a target that speaks only
+// what Go's crypto/tls client does not offer (RSA key exchange, finite-
+// field DHE) refuses the tunnel's hello with a bare handshake_failure,
+// which alone reads as "no cipher suite in common". `tlskit check` tells
+// the two apart with its second look and says protocol.client-unsupported;
+// the tunnel, whose log promises check's finding ids, said
+// protocol.no-shared-cipher. The oracle that the server does speak the
+// suite is OpenSSL's own client, which connects with it. Two connections
+// get the same answer (the second from the explanation kept a minute).
+func TestTunnelClientNamesWhatTheTargetSpeaks(t *testing.T) {
+	cert, key := rsaCert(t)
+	for _, tc := range []struct{ name, suite string }{
+		{"rsa-key-exchange", "AES128-SHA256"},
+		{"ffdhe", "DHE-RSA-AES128-GCM-SHA256"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := peertest.OpenSSL(t, "-cert", cert, "-key", key, "-tls1_2", "-cipher", tc.suite)
+			// Not sClient: its -quiet waits for the server to close.
+			out, _ := exec.Command("openssl", "s_client", "-connect", srv.Addr, "-brief", "-tls1_2", "-cipher", tc.suite,
+				"-CAfile", cert, "-verify_return_error", "-servername", "localhost").CombinedOutput()
+			if !strings.Contains(string(out), "CONNECTION ESTABLISHED") {
+				t.Fatalf("openssl s_client -cipher %s does not connect: the server is not what the test needs:\n%s", tc.suite, out)
+			}
+			tun := startTunnel(t, "tunnel", "client", "--target", srv.Addr, "--servername", "localhost", "--ca-file", cert)
+			for i := 1; i <= 2; i++ {
+				c, err := net.Dial("tcp", tun.addr)
+				if err != nil {
+					t.Fatal(err)
+				}
+				c.Write([]byte("hello\n"))
+				r := tun.waitRefusal(t, i)
+				c.Close()
+				if r["finding"] != "protocol.client-unsupported" || r["side"] != "target" {
+					t.Errorf("connection %d: refused as %v, want protocol.client-unsupported on the target side", i, r)
+				}
+			}
+		})
+	}
+}

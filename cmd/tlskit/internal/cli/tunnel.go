@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -14,6 +15,8 @@ import (
 
 	"github.com/tlskit/tlskit"
 	"github.com/tlskit/tlskit/cmd/internal/base"
+	"github.com/tlskit/tlskit/finding"
+	"github.com/tlskit/tlskit/probe"
 	"github.com/tlskit/tlskit/tunnel"
 )
 
@@ -239,6 +242,7 @@ func (f *tunnelFlags) run(cmd *cobra.Command, stdio base.Stdio, svcs []*tunnel.S
 	s := &tunnel.Supervisor{
 		Services: svcs, Metrics: f.metrics, AllowPublicPlaintext: f.allowPublicPlain,
 		Grace: f.grace, Logger: log, Warn: stdio.Err, Signals: true, Reread: f.reread,
+		Explain: explainRefusal,
 	}
 	err = s.Run(cmd.Context())
 	var ce *tunnel.ConfigError
@@ -250,4 +254,39 @@ func (f *tunnelFlags) run(cmd *cobra.Command, stdio base.Stdio, svcs []*tunnel.S
 		return base.Usage(err, "")
 	}
 	return err // cannot listen: a runtime failure
+}
+
+// explainRefusal is the tunnel's Supervisor.Explain: a check of target
+// under the service's policy (its second look included), whose first
+// protocol.* error is why the target refused the tunnel's hello, as
+// `tlskit check` says it; "" when the check finds none.
+func explainRefusal(ctx context.Context, target string, p *tlskit.Policy) string {
+	v, err := p.Verifier()
+	if err != nil {
+		return ""
+	}
+	opts := probe.Options{
+		Address: target, ServerName: p.ServerName, Verifier: v, ALPN: p.ALPN,
+		MinVersion: p.MinVersion, MaxVersion: p.MaxVersion, Time: p.Time,
+		LingerOnlyIfAsked: true,
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		opts.Deadline, opts.Timeout = dl, time.Until(dl)
+	}
+	switch {
+	case p.CertFile != "":
+		c, err := tlskit.LoadKeyPair(p.CertFile, p.KeyFile)
+		if err != nil {
+			return ""
+		}
+		opts.Certificate = &c
+	case len(p.Certificates) > 0:
+		opts.Certificate = &p.Certificates[0]
+	}
+	for _, f := range probe.Run(ctx, opts).Findings {
+		if f.Severity == finding.Error && strings.HasPrefix(f.ID, "protocol.") {
+			return f.ID
+		}
+	}
+	return ""
 }
