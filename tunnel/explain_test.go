@@ -11,6 +11,7 @@ import (
 	"github.com/tlskit/tlskit"
 	"github.com/tlskit/tlskit/finding"
 	"github.com/tlskit/tlskit/internal/peertest"
+	"github.com/tlskit/tlskit/starttls"
 	"github.com/tlskit/tlskit/tunnel"
 )
 
@@ -44,9 +45,9 @@ func TestExplainOncePerMinute(t *testing.T) {
 			s := &tunnel.Supervisor{
 				Services: []*tunnel.Service{{Name: "c", Mode: tunnel.ModeClient, Listen: "127.0.0.1:0", Target: srv.Addr, Policy: policy}},
 				Logger:   logs.logger(),
-				Explain: func(ctx context.Context, target string, p *tlskit.Policy) string {
+				Explain: func(ctx context.Context, target string, proto starttls.Protocol, p *tlskit.Policy) string {
 					calls.Add(1)
-					if target != srv.Addr || p.ServerName != "good.lab.tlskit.test" {
+					if target != srv.Addr || proto != "" || p.ServerName != "good.lab.tlskit.test" {
 						t.Errorf("Explain(%q, server name %q): want the service's target and policy", target, p.ServerName)
 					}
 					if _, ok := ctx.Deadline(); !ok {

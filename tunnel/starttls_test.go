@@ -19,6 +19,7 @@ import (
 	"github.com/tlskit/tlskit/internal/peertest"
 	"github.com/tlskit/tlskit/internal/servertest"
 	"github.com/tlskit/tlskit/lab"
+	"github.com/tlskit/tlskit/probe"
 	"github.com/tlskit/tlskit/starttls"
 	"github.com/tlskit/tlskit/tunnel"
 )
@@ -282,4 +283,57 @@ func TestStartTLSServerTunnelRefusals(t *testing.T) {
 		}
 		log.waitFinding(t, finding.StartTLSUnexpected)
 	})
+}
+
+// TestStartTLSClientTunnelExplained: a Postfix that upgrades and then
+// speaks only ECDHE-ECDSA-AES128-CCM in TLS 1.2 (servertest's
+// client-unsupported variant) answers the tunnel's Go ClientHello with a
+// bare handshake_failure. The oracle that it does speak TLS, only not
+// what Go offers, is OpenSSL's client, which upgrades and connects with
+// that suite. The tunnel asks Supervisor.Explain after the same upgrade
+// (proto smtp) and logs its answer; here Explain is what `tlskit tunnel`
+// sets, a check with its second look, which must name the suite Go does
+// not speak: protocol.client-unsupported, not protocol.no-shared-cipher.
+func TestStartTLSClientTunnelExplained(t *testing.T) {
+	srv := servers.Need(t, "postfix")
+	tg := srv.Target(t, "smtp", servertest.ClientUnsupported)
+	out := run(t, "openssl", "s_client", "-connect", tg.Addr, "-starttls", "smtp", "-brief", "-tls1_2",
+		"-cipher", "ECDHE-ECDSA-AES128-CCM", "-CAfile", servers.Root(), "-servername", tg.ServerName)
+	if !strings.Contains(out, "CONNECTION ESTABLISHED") || !strings.Contains(out, "ECDHE-ECDSA-AES128-CCM") {
+		t.Fatalf("openssl s_client does not connect with ECDHE-ECDSA-AES128-CCM: not the server the test needs:\n%s", out)
+	}
+	var asked starttls.Protocol
+	policy := func(io.Writer) (*tlskit.Policy, error) {
+		return &tlskit.Policy{Trust: []string{"file:" + servers.Root()}, ServerName: tg.ServerName, Time: func() time.Time { return servers.PKI().Now }}, nil
+	}
+	var logs logBuf
+	s := &tunnel.Supervisor{
+		Services: []*tunnel.Service{{Name: "smtp", Mode: tunnel.ModeClient, Listen: "127.0.0.1:0", Target: tg.Addr, Protocol: starttls.SMTP, Policy: policy}},
+		Logger:   logs.logger(),
+		Explain: func(ctx context.Context, target string, proto starttls.Protocol, p *tlskit.Policy) string {
+			asked = proto
+			v, err := p.Verifier()
+			must(t, err)
+			rep := probe.Run(ctx, probe.Options{Address: target, ServerName: p.ServerName, Verifier: v, Time: p.Time, StartTLS: proto, LingerOnlyIfAsked: true})
+			for _, f := range rep.Findings {
+				if f.Severity == finding.Error && strings.HasPrefix(f.ID, "protocol.") {
+					return f.ID
+				}
+			}
+			t.Errorf("the check of %s found no protocol error: %v", target, rep.Findings)
+			return ""
+		},
+	}
+	addr, _ := runSupervisor(t, s, &logs)
+	c, err := net.Dial("tcp", addr)
+	must(t, err)
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	if b, _ := io.ReadAll(c); len(b) > 0 {
+		t.Errorf("the client was sent %q from a refused session", b)
+	}
+	r := logs.waitFinding(t, finding.ProtocolClientUnsupported)
+	if r["side"] != "target" || asked != starttls.SMTP {
+		t.Errorf("refusal %v, Explain asked for %q: want the target side and smtp", r, asked)
+	}
 }

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/tlskit/tlskit"
+	"github.com/tlskit/tlskit/starttls"
 )
 
 // DefaultGrace is how long `tlskit tunnel` lets connections drain when it
@@ -68,11 +69,12 @@ type Supervisor struct {
 	// versions or suites the tunnel's client does not
 	// (protocol.client-unsupported), and check finds out with a second
 	// look, a ClientHello of its own. `tlskit tunnel` sets it to a check
-	// of the target under the service's policy; "" keeps the id the
-	// alert gives. Its answer is kept for a minute per service, so that a
-	// target refusing every connection costs one check a minute, not one
-	// per connection.
-	Explain func(ctx context.Context, target string, p *tlskit.Policy) string
+	// of the target under the service's policy, after the service's
+	// STARTTLS upgrade (proto, "" for none); "" keeps the id the alert
+	// gives. Its answer is kept for a minute per service, so that a target
+	// refusing every connection costs one check a minute, not one per
+	// connection.
+	Explain func(ctx context.Context, target string, proto starttls.Protocol, p *tlskit.Policy) string
 
 	reloadOnce sync.Once
 	reload     chan struct{}
@@ -327,7 +329,7 @@ func changedSettings(old, n *Service) []string {
 
 // newProxy builds the proxy of a service; its hooks read the current
 // config. explain is Supervisor.Explain.
-func (r *running) newProxy(log *slog.Logger, m *Metrics, explain func(context.Context, string, *tlskit.Policy) string) *Proxy {
+func (r *running) newProxy(log *slog.Logger, m *Metrics, explain func(context.Context, string, starttls.Protocol, *tlskit.Policy) string) *Proxy {
 	p := &Proxy{
 		Name: r.svc.Name, Logger: log, Metrics: m, ProxyProtocol: r.svc.ProxyProtocol,
 		MaxConns: r.svc.MaxConns, HandshakeTimeout: r.svc.HandshakeTimeout, FirstByteTimeout: r.svc.FirstByteTimeout, IdleTimeout: r.svc.IdleTimeout,
@@ -343,7 +345,16 @@ func (r *running) newProxy(log *slog.Logger, m *Metrics, explain func(context.Co
 			}
 			p.Handshake, p.Dial = StartTLSServe(proto, target, host, dialer.DialContext, cfg)
 		} else {
-			p.Dial = StartTLSDial(proto, target, "", dialer.DialContext, cfg)
+			dial := StartTLSDial(proto, target, "", dialer.DialContext, cfg)
+			p.Dial = func(ctx context.Context, in net.Conn) (net.Conn, error) {
+				c, err := dial(ctx, in)
+				if err != nil {
+					if id := r.explain(ctx, explain, err); id != "" {
+						err = &explainedError{id: id, err: err}
+					}
+				}
+				return c, err
+			}
 		}
 		return p
 	}
@@ -380,7 +391,7 @@ const explainAfter = time.Minute
 // is a bare alert that check's second look would explain further, or "".
 // One explanation runs at a time per service; its answer is reused for
 // the same alert for explainAfter.
-func (r *running) explain(ctx context.Context, explain func(context.Context, string, *tlskit.Policy) string, err error) string {
+func (r *running) explain(ctx context.Context, explain func(context.Context, string, starttls.Protocol, *tlskit.Policy) string, err error) string {
 	code, ok := peerAlert(err)
 	var cr *certRequestedError
 	if explain == nil || !ok || errors.As(err, &cr) || code != 40 && code != 70 && code != 71 {
@@ -396,7 +407,7 @@ func (r *running) explain(ctx context.Context, explain func(context.Context, str
 	if pol == nil || ctx.Err() != nil {
 		return ""
 	}
-	id := explain(ctx, r.svc.Target, pol)
+	id := explain(ctx, r.svc.Target, r.svc.Protocol, pol)
 	if ctx.Err() == nil { // an answer cut short is not kept
 		r.explained = explanation{alert: alert, id: id, at: time.Now()}
 	}

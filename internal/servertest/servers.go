@@ -60,7 +60,8 @@ func writeFile(path, text string) error { return os.WriteFile(path, []byte(text)
 // startPostfix runs one Postfix instance with a smtpd per variant,
 // including one whose certificate cannot be loaded, so that it offers
 // STARTTLS and answers 454 (refused), one that rejects the client in its
-// greeting (554) and one that defers EHLO (450).
+// greeting (554), one that defers EHLO (450) and one that speaks only a
+// cipher suite Go's client does not.
 func startPostfix(ctx context.Context, e *Env, dir string, srv *Server) error {
 	if !e.root {
 		return fmt.Errorf("postfix must be started as root (it drops to the postfix user itself)")
@@ -74,7 +75,7 @@ func startPostfix(ctx context.Context, e *Env, dir string, srv *Server) error {
 	if err != nil {
 		return err
 	}
-	ports, err := e.freePorts(6)
+	ports, err := e.freePorts(7)
 	if err != nil {
 		return err
 	}
@@ -121,6 +122,7 @@ smtpd_tls_loglevel = 1
 		smtpd(ports[3], fmt.Sprintf(" -o smtpd_tls_cert_file=%s -o smtpd_tls_key_file=%s", filepath.Join(dir, "missing.pem"), filepath.Join(dir, "missing.key"))) +
 		smtpd(ports[4], " -o smtpd_delay_reject=no -o smtpd_client_restrictions=reject") +
 		smtpd(ports[5], " -o smtpd_delay_reject=no -o smtpd_helo_required=yes -o smtpd_helo_restrictions=defer") +
+		smtpd(ports[6], " -o smtpd_tls_protocols=>=TLSv1.2,<=TLSv1.2 -o smtpd_tls_ciphers=high -o tls_high_cipherlist=ECDHE-ECDSA-AES128-CCM") +
 		`pickup unix n - n 60 1 pickup
 cleanup unix n - n - 0 cleanup
 qmgr unix n - n 300 1 qmgr
@@ -157,10 +159,10 @@ postlog unix-dgram n - n - 1 postlogd
 	// Postfix way.
 	p.onStop = func() { exec.Command("postfix", "-c", conf, "abort").Run() }
 	srv.procs = append(srv.procs, p)
-	if err := waitPorts(ctx, p, addr(ports[0]), addr(ports[1]), addr(ports[2]), addr(ports[3]), addr(ports[4]), addr(ports[5])); err != nil {
+	if err := waitPorts(ctx, p, addr(ports[0]), addr(ports[1]), addr(ports[2]), addr(ports[3]), addr(ports[4]), addr(ports[5]), addr(ports[6])); err != nil {
 		return err
 	}
-	for i, v := range []Variant{Good, Expired, NoTLS, Refused, TurnsAway, DefersHello} {
+	for i, v := range []Variant{Good, Expired, NoTLS, Refused, TurnsAway, DefersHello, ClientUnsupported} {
 		srv.targets = append(srv.targets, Target{Server: "postfix", Protocol: "smtp", Variant: v, Addr: addr(ports[i]), ServerName: name})
 	}
 	return nil

@@ -66,6 +66,11 @@ const (
 	// = defer: EHLO answered 450 4.3.2), though it offers STARTTLS to
 	// clients it accepts. Not in [Offerings].
 	DefersHello Variant = "defers-hello"
+	// ClientUnsupported upgrades and then speaks only what Go's
+	// crypto/tls client does not (Postfix limited to TLS 1.2 and
+	// ECDHE-ECDSA-AES128-CCM: it answers a Go ClientHello with
+	// handshake_failure). Not in [Offerings].
+	ClientUnsupported Variant = "client-unsupported"
 )
 
 // Target is one address a server listens on, for one protocol and variant.

@@ -17,6 +17,7 @@ import (
 	"github.com/tlskit/tlskit/cmd/internal/base"
 	"github.com/tlskit/tlskit/finding"
 	"github.com/tlskit/tlskit/probe"
+	"github.com/tlskit/tlskit/starttls"
 	"github.com/tlskit/tlskit/tunnel"
 )
 
@@ -257,10 +258,10 @@ func (f *tunnelFlags) run(cmd *cobra.Command, stdio base.Stdio, svcs []*tunnel.S
 }
 
 // explainRefusal is the tunnel's Supervisor.Explain: a check of target
-// under the service's policy (its second look included), whose first
-// protocol.* error is why the target refused the tunnel's hello, as
-// `tlskit check` says it; "" when the check finds none.
-func explainRefusal(ctx context.Context, target string, p *tlskit.Policy) string {
+// under the service's policy, after its STARTTLS upgrade (its second look
+// included), whose first protocol.* error is why the target refused the
+// tunnel's hello, as `tlskit check` says it; "" when the check finds none.
+func explainRefusal(ctx context.Context, target string, proto starttls.Protocol, p *tlskit.Policy) string {
 	v, err := p.Verifier()
 	if err != nil {
 		return ""
@@ -268,7 +269,7 @@ func explainRefusal(ctx context.Context, target string, p *tlskit.Policy) string
 	opts := probe.Options{
 		Address: target, ServerName: p.ServerName, Verifier: v, ALPN: p.ALPN,
 		MinVersion: p.MinVersion, MaxVersion: p.MaxVersion, Time: p.Time,
-		LingerOnlyIfAsked: true,
+		LingerOnlyIfAsked: true, StartTLS: proto,
 	}
 	if dl, ok := ctx.Deadline(); ok {
 		opts.Deadline, opts.Timeout = dl, time.Until(dl)
