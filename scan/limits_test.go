@@ -3,7 +3,10 @@ package scan
 import (
 	"context"
 	"net"
+	"strconv"
+	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -67,5 +70,53 @@ func TestConnectionLimits(t *testing.T) {
 	}
 	if len(rep.Versions) == 0 {
 		t.Errorf("no version found through the counting Dial: %v", rep.Problems)
+	}
+}
+
+// TestConnectionFailuresNoted: connections that cannot be made in the
+// middle of a scan (a per-second connection limit refuses or drops them;
+// in-process, since no server can be made to refuse exactly the fifth and
+// ninth connection) are not silently taken as answers: the report's
+// problems name the probes, say their questions are unanswered, and
+// point at a delay between connections.
+func TestConnectionFailuresNoted(t *testing.T) {
+	p := newTestPKI(t)
+	addr := goCase(t, p)
+	var mu sync.Mutex
+	dials := 0
+	d := &net.Dialer{}
+	dial := func(ctx context.Context, a string) (net.Conn, error) {
+		mu.Lock()
+		dials++
+		n := dials
+		mu.Unlock()
+		if n == 5 || n == 9 {
+			return nil, &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
+		}
+		return d.DialContext(ctx, "tcp", a)
+	}
+	rep, err := Run(context.Background(), Options{Address: addr, ServerName: "localhost", Verifier: p.verifier,
+		Dial: dial, MaxConns: 1, NoClients: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var failed []string
+	for _, pr := range rep.Probes {
+		if strings.HasPrefix(pr.Answer, "connection failed: ") {
+			failed = append(failed, strconv.Itoa(pr.ID))
+		}
+	}
+	if len(failed) != 2 {
+		t.Fatalf("%d probes failed to connect, want 2: %v", len(failed), failed)
+	}
+	var note string
+	for _, pb := range rep.Problems {
+		if strings.Contains(pb, "2 connections were not made") {
+			note = pb
+		}
+	}
+	if note == "" || !strings.Contains(note, "Probes "+strings.Join(failed, ", ")) || !strings.Contains(note, "connection refused") ||
+		!strings.Contains(note, "not known") || !strings.Contains(note, "delay") {
+		t.Errorf("no problem names the failed probes %v; problems:\n%s", failed, strings.Join(rep.Problems, "\n"))
 	}
 }

@@ -124,6 +124,7 @@ type scanner struct {
 	address        string
 	rep            *Report
 	dialErr        error                  // the first connection failure
+	failed         []int                  // probes whose connection could not be made
 	versionResults []*result              // the protocol version probes' results
 	sslv2          *wire.SSLv2ServerHello // the SSL 2.0 probe's answer
 	chains         [][]*x509.Certificate  // the distinct chains the server sent
@@ -173,6 +174,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	s.rep = rep
 	s.run(ctx)
 	s.noteRetries()
+	s.noteFailures()
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("scan: interrupted before the scan ended: %w", err)
 	}
@@ -483,6 +485,9 @@ func (s *scanner) probeOn(ctx context.Context, exclusive bool, purpose string, s
 		if s.dialErr == nil {
 			s.dialErr = err
 		}
+		if ue == nil {
+			s.failed = append(s.failed, p.ID)
+		}
 		if ue != nil && s.upgradeErr == nil {
 			s.upgradeErr = ue
 		}
@@ -606,6 +611,31 @@ func (s *scanner) noteRetries() {
 		s.problem("%s closed before the server answered, and closed again when asked alone: taken as the server's refusals, which they are if it closes without an alert what it refuses; a server that limits how many connections a client may start per second closes them the same way, and a scan with a delay between connections tells the two apart. Probes %s",
 			wasWere(len(silent)), strings.Join(silent, ", "))
 	}
+}
+
+// noteFailures says which probes could not connect, when others could:
+// what they asked is not known, and whatever rests on them may be wrong.
+// (When none could, the report is about that: see unreachable.)
+func (s *scanner) noteFailures() {
+	if len(s.failed) == 0 || len(s.failed) == len(s.probes) {
+		return
+	}
+	slices.Sort(s.failed)
+	ids := make([]string, len(s.failed))
+	for i, id := range s.failed {
+		ids[i] = itoa(id)
+	}
+	s.problem("%s not made (%v): what %s asked is not known, so a version, suite, group or feature shown as not accepted may be accepted, and the lists may be incomplete. "+
+		"A server, or a firewall in front of it, that limits how many connections a client may start per second refuses or drops the excess ones so; a scan with a delay between connections tells. Probes %s",
+		connectionsWere(len(s.failed)), s.dialErr, map[bool]string{true: "it", false: "they"}[len(s.failed) == 1], strings.Join(ids, ", "))
+}
+
+// connectionsWere is "1 connection was" or "n connections were".
+func connectionsWere(n int) string {
+	if n == 1 {
+		return "1 connection was"
+	}
+	return itoa(n) + " connections were"
 }
 
 // answer summarises what the server answered, in one line.
