@@ -59,15 +59,7 @@ refuses the chain, or the output cannot be written); 2 usage error.`,
 			res := render.TruststoreResult{Audit: audit}
 			problem := finding.Worst(audit.Findings) == finding.Error
 			if verifyFile != "" {
-				var chain []*x509.Certificate
-				if verifyFile == "-" {
-					var data []byte
-					if data, err = readStdin(stdio, 16<<20); err == nil {
-						chain, err = truststore.ParseCertificates(data, "standard input")
-					}
-				} else {
-					chain, err = truststore.ReadCertificatesFile(verifyFile)
-				}
+				chain, err := readFileOrStdin(stdio, verifyFile, truststore.ReadCertificatesFile, truststore.ParseCertificates)
 				if err != nil {
 					return base.Usage(err, "--verify takes the chain as the server sends it, leaf first, in PEM")
 				}

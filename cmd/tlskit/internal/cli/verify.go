@@ -110,15 +110,7 @@ func (f *verifyFlags) run(ctx context.Context, file string, stdio base.Stdio) er
 	default:
 		return base.Usagef("--purpose is server or client", "--purpose %q is not a purpose", f.purpose)
 	}
-	var ders [][]byte
-	if file == "-" {
-		var data []byte
-		if data, err = readStdin(stdio, 16<<20); err == nil {
-			ders, err = trust.ParseChain(data, "standard input")
-		}
-	} else {
-		ders, err = trust.ReadChainFile(file)
-	}
+	ders, err := readFileOrStdin(stdio, file, trust.ReadChainFile, trust.ParseChain)
 	if err != nil {
 		return base.Usage(err, "the chain is PEM CERTIFICATE blocks, leaf first (or one DER certificate, or a PKCS#7 bundle)")
 	}
@@ -154,7 +146,21 @@ func (f *verifyFlags) run(ctx context.Context, file string, stdio base.Stdio) er
 	return nil
 }
 
-// readSmall reads a file of at most 1 MiB.
+// readFileOrStdin reads what file names with read, or, when file is "-",
+// parses the standard input (at most 16 MiB, as a file is read) with
+// parse, named "standard input" in its messages.
+func readFileOrStdin[T any](stdio base.Stdio, file string, read func(string) (T, error), parse func([]byte, string) (T, error)) (T, error) {
+	if file != "-" {
+		return read(file)
+	}
+	data, err := readStdin(stdio, 16<<20)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return parse(data, "standard input")
+}
+
 // readStdin reads the standard input, at most limit bytes: a chain piped
 // in ("openssl s_client -showcerts … | tlskit verify -").
 func readStdin(stdio base.Stdio, limit int64) ([]byte, error) {
@@ -168,6 +174,7 @@ func readStdin(stdio base.Stdio, limit int64) ([]byte, error) {
 	return data, nil
 }
 
+// readSmall reads a file of at most 1 MiB.
 func readSmall(path string) ([]byte, error) {
 	fh, err := os.Open(path)
 	if err != nil {
