@@ -45,21 +45,13 @@ func (p *Policy) ClientConfig(serverName string) (*tls.Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	minV, maxV, err := p.versions()
+	cfg, err := p.baseConfig()
 	if err != nil {
 		return nil, err
 	}
-	cfg := &tls.Config{
-		ServerName:         trust.SNI(serverName),
-		InsecureSkipVerify: true, // replaced by VerifyConnection below
-		VerifyConnection:   verify,
-		NextProtos:         p.ALPN,
-		MinVersion:         minV,
-		MaxVersion:         maxV,
-		CipherSuites:       p.cipherSuites(),
-		KeyLogWriter:       p.KeyLog,
-		Time:               p.Time,
-	}
+	cfg.ServerName = trust.SNI(serverName)
+	cfg.InsecureSkipVerify = true // replaced by VerifyConnection
+	cfg.VerifyConnection = verify
 	switch {
 	case p.CertFile != "" || p.KeyFile != "":
 		kp, err := loadKeyPair(p.CertFile, p.KeyFile)
@@ -73,23 +65,32 @@ func (p *Policy) ClientConfig(serverName string) (*tls.Config, error) {
 	return cfg, nil
 }
 
-// ServerConfig returns a server *tls.Config presenting the policy's
-// certificate. With ClientTrust, RequireClientCert or AllowedClients set it
-// verifies client certificates under the policy (clientAuth usage, the
-// pins, the AllowedClients allow-list) and fails the handshake with a
-// [*VerifyError]. An allow-list implies that a certificate is required.
-func (p *Policy) ServerConfig() (*tls.Config, error) {
+// baseConfig is what client and server configs share: the versions, ALPN,
+// the cipher suites, the key log and the clock.
+func (p *Policy) baseConfig() (*tls.Config, error) {
 	minV, maxV, err := p.versions()
 	if err != nil {
 		return nil, err
 	}
-	cfg := &tls.Config{
+	return &tls.Config{
 		NextProtos:   p.ALPN,
 		MinVersion:   minV,
 		MaxVersion:   maxV,
 		CipherSuites: p.cipherSuites(),
 		KeyLogWriter: p.KeyLog,
 		Time:         p.Time,
+	}, nil
+}
+
+// ServerConfig returns a server *tls.Config presenting the policy's
+// certificate. With ClientTrust, RequireClientCert or AllowedClients set it
+// verifies client certificates under the policy (clientAuth usage, the
+// pins, the AllowedClients allow-list) and fails the handshake with a
+// [*VerifyError]. An allow-list implies that a certificate is required.
+func (p *Policy) ServerConfig() (*tls.Config, error) {
+	cfg, err := p.baseConfig()
+	if err != nil {
+		return nil, err
 	}
 	switch {
 	case p.CertFile != "" || p.KeyFile != "":
