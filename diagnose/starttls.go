@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/tlskit/tlskit/finding"
 	"github.com/tlskit/tlskit/starttls"
@@ -70,6 +71,10 @@ func startTLSFindings(in Input, tr *transcript.Transcript) (fs []finding.Finding
 	err := in.HandshakeErr
 	if up.ImplicitPort != "" && !heard {
 		return []finding.Finding{implicitFinding(up, name, cmd, target, "it sent nothing in plaintext")}, true
+	}
+	if up.SpeaksTLS && !heard {
+		return []finding.Finding{implicitFinding(up, name, cmd, target,
+			fmt.Sprintf("it sent nothing in plaintext for %v, and answered a TLS ClientHello on a second connection with TLS", SpeaksTLSAfter))}, true
 	}
 	stage := "before sending anything"
 	if heard {
@@ -194,6 +199,10 @@ func pipelinedFinding(up *transcript.Upgrade, name, cmd string) finding.Finding 
 			quoteReply(up.Reply), up.Pipelined, up.PipelinedText),
 		Fix: fmt.Sprintf("Fix or upgrade the %s server (or whatever sits in front of it): after its go-ahead it must send nothing until the TLS handshake, and it must discard anything the client pipelined after %s.", name, cmd)}
 }
+
+// SpeaksTLSAfter is how long a live check waits for a greeting that does
+// not come before it tries a ClientHello on a second connection.
+const SpeaksTLSAfter = 3 * time.Second
 
 func implicitFinding(up *transcript.Upgrade, name, cmd, target, why string) finding.Finding {
 	_, port, _ := net.SplitHostPort(target)

@@ -552,6 +552,13 @@ type recorder struct {
 	quick  bool // acknowledge at once before each read (see quickAck)
 }
 
+// heardServer reports whether the server sent any byte yet.
+func (r *recorder) heardServer() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.kept > 0
+}
+
 // setPlain starts or ends a plaintext preamble: its bytes are counted
 // against the bound but not replayed as TLS; its messages are kept
 // instead (note).

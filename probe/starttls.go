@@ -3,12 +3,16 @@ package probe
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"net"
 	"strconv"
+	"sync/atomic"
 	"time"
 
+	"github.com/tlskit/tlskit/diagnose"
 	"github.com/tlskit/tlskit/starttls"
 	"github.com/tlskit/tlskit/transcript"
+	"github.com/tlskit/tlskit/trust"
 )
 
 // implicitWait bounds the wait for a greeting on a well-known implicit-TLS
@@ -32,6 +36,31 @@ func preamble(ctx context.Context, rec *recorder, opts Options, name string) (tr
 			defer cancel()
 		}
 	}
+	var speaksTLS atomic.Bool
+	if !atImplicit && starttls.Greets(p) {
+		// A server that speaks first and stays silent may be waiting for
+		// a ClientHello instead (implicit TLS on a port of its own): ask
+		// on a second connection rather than wait the whole timeout.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		defer cancel()
+		done := make(chan struct{})
+		defer func() { cancel(); <-done }()
+		go func() {
+			defer close(done)
+			t := time.NewTimer(diagnose.SpeaksTLSAfter)
+			defer t.Stop()
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			if !rec.heardServer() && answersTLS(ctx, opts, name) {
+				speaksTLS.Store(true)
+				cancel()
+			}
+		}()
+	}
 	domain := opts.XMPPDomain
 	if domain == "" {
 		domain = name
@@ -40,6 +69,7 @@ func preamble(ctx context.Context, rec *recorder, opts Options, name string) (tr
 	res, err := starttls.Negotiate(ctx, rec, starttls.Config{Protocol: p, Domain: domain,
 		Trace: func(m starttls.Message) { rec.note(string(p), m) }})
 	rec.setPlain(false)
+	up.SpeaksTLS = err != nil && speaksTLS.Load()
 	up.Outcome = string(res.Outcome)
 	up.Offered = res.Offered
 	up.Capabilities = res.Capabilities
@@ -52,6 +82,34 @@ func preamble(ctx context.Context, rec *recorder, opts Options, name string) (tr
 		up.Error = err.Error()
 	}
 	return up, err
+}
+
+// answersTLS reports whether the server at opts.Address answers a TLS
+// ClientHello with TLS (a ServerHello or an alert) on a connection of its
+// own. Nothing is verified or sent beyond the handshake: the answer only
+// says what the port speaks.
+func answersTLS(ctx context.Context, opts Options, name string) bool {
+	dial := opts.Dialer
+	if dial == nil {
+		dial = (&net.Dialer{}).DialContext
+	}
+	ctx, cancel := context.WithTimeout(ctx, diagnose.SpeaksTLSAfter)
+	defer cancel()
+	c, err := dial(ctx, "tcp", opts.Address)
+	if err != nil {
+		return false
+	}
+	defer c.Close()
+	// Not trusted, only asked: no application data follows.
+	tc := tls.Client(c, &tls.Config{ServerName: trust.SNI(name), InsecureSkipVerify: true, MinVersion: tls.VersionTLS10})
+	err = tc.HandshakeContext(ctx)
+	if err == nil {
+		return true
+	}
+	var rh tls.RecordHeaderError
+	var alert tls.AlertError
+	var op *net.OpError
+	return !errors.As(err, &rh) && (errors.As(err, &alert) || errors.As(err, &op) && op.Op == "remote error")
 }
 
 // pipelinedBytes returns how many bytes the server pipelined (the message

@@ -5,9 +5,11 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -211,6 +213,46 @@ func TestCheckStartTLSImplicitPort(t *testing.T) {
 				t.Errorf("took %v: a greeting that cannot come is waited for %v at most", d, implicitWait)
 			}
 		})
+	}
+}
+
+// TestCheckStartTLSOnATLSPort: --starttls smtp at a port that speaks TLS
+// from the first byte but is not a well-known implicit-TLS port (stunnel
+// in front of the real Postfix, SMTPS on a port of its own) used to wait
+// the whole timeout and report net.timeout. The server sends nothing and
+// waits for a ClientHello; after a few seconds of silence the check asks
+// on a second connection, which stunnel answers with TLS, and reports
+// starttls.implicit-tls at once. The oracle is OpenSSL's client, which
+// connects without an upgrade and reads Postfix's greeting inside TLS.
+func TestCheckStartTLSOnATLSPort(t *testing.T) {
+	srv := servers.Need(t, "postfix")
+	tg := srv.Target(t, "smtp", servertest.NoTLS)
+	w := getWorld(t)
+	leaf, err := w.pki.Leaf(lab.LeafOptions{DNSNames: []string{"smtps.lab.tlskit.test"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, key, _ := w.serverFiles(t, "smtps", leaf, w.pki.Intermediate)
+	addr := peertest.Stunnel(t, fmt.Sprintf("connect = %s\ncert = %s\nkey = %s\n", tg.Addr, cert, key))
+	cmd := exec.Command("openssl", "s_client", "-connect", addr, "-brief", "-ign_eof")
+	cmd.Stdin = strings.NewReader("QUIT\r\n")
+	out, _ := cmd.CombinedOutput()
+	if !strings.Contains(string(out), "CONNECTION ESTABLISHED") || !strings.Contains(string(out), "220 ") {
+		t.Fatalf("openssl s_client without an upgrade does not read a greeting inside TLS at %s: not the server the test needs:\n%s", addr, out)
+	}
+	start := time.Now()
+	rep := Run(context.Background(), Options{Address: addr, ServerName: "smtps.lab.tlskit.test", StartTLS: starttls.SMTP,
+		Verifier: &trust.Verifier{Anchors: trust.NewAnchors("lab root", w.pki.Root)}, Timeout: 10 * time.Second})
+	took := time.Since(start)
+	if len(rep.Findings) == 0 || rep.Findings[0].ID != finding.StartTLSImplicit {
+		t.Fatalf("findings %v, want starttls.implicit-tls", ids(rep))
+	}
+	f := rep.Findings[0]
+	if !strings.Contains(f.Detail, "second connection") || !strings.Contains(f.Fix, `STARTTLS protocol "none"`) {
+		t.Errorf("finding %+v", f)
+	}
+	if took > diagnose.SpeaksTLSAfter+3*time.Second {
+		t.Errorf("took %v: the silence is asked about after %v, not waited out", took, diagnose.SpeaksTLSAfter)
 	}
 }
 

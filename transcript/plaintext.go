@@ -38,6 +38,10 @@ type Upgrade struct {
 	// known for ("SMTPS (submissions, RFC 8314)"): STARTTLS cannot work
 	// there.
 	ImplicitPort string `json:"implicit_port,omitempty"`
+	// SpeaksTLS is set when the server sent nothing in plaintext for a
+	// while and, on a second connection, answered a ClientHello with TLS:
+	// the port speaks TLS from the first byte, whatever its number.
+	SpeaksTLS bool `json:"speaks_tls,omitempty"`
 }
 
 // Plaintext records a message of the protocol around TLS that from sent

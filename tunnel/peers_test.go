@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -67,21 +66,6 @@ func TestCurlThroughClientTunnel(t *testing.T) {
 	}
 }
 
-// stunnel runs stunnel4 with the given service options; it returns the
-// accept address.
-func stunnel(t *testing.T, opts string) string {
-	t.Helper()
-	peertest.Need(t, "stunnel")
-	dir := t.TempDir()
-	conf := filepath.Join(dir, "stunnel.conf")
-	body := "foreground = yes\npid =\ndebug = 4\n[svc]\naccept = 127.0.0.1:{port}\n" + opts + "\n"
-	// peertest.Start substitutes {port} in arguments only: pass the file
-	// through a tiny shell that writes it with the port.
-	script := fmt.Sprintf("sed \"s/{port}/$1/\" > %s <<'EOF'\n%sEOF\nexec stunnel %s", conf, body, conf)
-	s := peertest.Start(t, "sh", "-c", script, "sh", "{port}")
-	return s.Addr
-}
-
 // TestServerTunnelStunnelClient: plain → stunnel (client, verifying our
 // chain and name, with a client certificate) → server tunnel (mTLS) → echo.
 func TestServerTunnelStunnelClient(t *testing.T) {
@@ -90,13 +74,13 @@ func TestServerTunnelStunnelClient(t *testing.T) {
 	p := serverTunnel(t, f.serverPolicy(), echoServer(t))
 	p.Logger = logs.logger()
 	addr := serve(t, p)
-	good := stunnel(t, fmt.Sprintf("client = yes\nconnect = %s\nCAfile = %s\nverifyChain = yes\ncheckHost = good.lab.tlskit.test\nsni = good.lab.tlskit.test\ncert = %s\nkey = %s\n",
+	good := peertest.Stunnel(t, fmt.Sprintf("client = yes\nconnect = %s\nCAfile = %s\nverifyChain = yes\ncheckHost = good.lab.tlskit.test\nsni = good.lab.tlskit.test\ncert = %s\nkey = %s\n",
 		addr, f.files.Root, f.clientCert, f.clientKey))
 	if got := roundTrip(t, good, "through stunnel\n"); got != "through stunnel\n" {
 		t.Fatalf("echo %q", got)
 	}
 	// A client certificate from a CA the tunnel does not trust.
-	bad := stunnel(t, fmt.Sprintf("client = yes\nconnect = %s\nCAfile = %s\nverifyChain = yes\ncert = %s\nkey = %s\n",
+	bad := peertest.Stunnel(t, fmt.Sprintf("client = yes\nconnect = %s\nCAfile = %s\nverifyChain = yes\ncert = %s\nkey = %s\n",
 		addr, f.files.Root, f.files.BadClientCert, f.files.BadClientKey))
 	c, err := net.Dial("tcp", bad)
 	must(t, err)
@@ -110,7 +94,7 @@ func TestServerTunnelStunnelClient(t *testing.T) {
 // server → echo.
 func TestClientTunnelStunnelServer(t *testing.T) {
 	f := newFixture(t)
-	st := stunnel(t, fmt.Sprintf("connect = %s\ncert = %s\nkey = %s\n", echoServer(t), f.serverCert, f.serverKey))
+	st := peertest.Stunnel(t, fmt.Sprintf("connect = %s\ncert = %s\nkey = %s\n", echoServer(t), f.serverCert, f.serverKey))
 	pol := f.clientPolicy()
 	pol.Pins = []string{trust.PinOf(f.pki.Intermediate).String(), trust.PinOf(f.pki.Root).String()}
 	addr := serve(t, clientTunnel(t, pol, st))

@@ -274,3 +274,19 @@ func Corpus(t testing.TB, rel string) string {
 	Skip(t, "corpus file %s not found (shared/corpora is not beside the repository, nor above the working directory)", rel)
 	return ""
 }
+
+// Stunnel runs stunnel with one service whose options (stunnel.conf lines,
+// "connect = …", "cert = …") are opts, accepting on a free loopback port,
+// and returns the accept address. stunnel serves connections at once, in
+// parallel: the implicit-TLS front of a plaintext service, as deployed.
+func Stunnel(t testing.TB, opts string) string {
+	t.Helper()
+	Need(t, "stunnel")
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "stunnel.conf")
+	body := "foreground = yes\npid =\ndebug = 4\n[svc]\naccept = 127.0.0.1:{port}\n" + opts + "\n"
+	// Start substitutes {port} in arguments only: pass the file through a
+	// tiny shell that writes it with the port.
+	script := fmt.Sprintf("sed \"s/{port}/$1/\" > %s <<'EOF'\n%sEOF\nexec stunnel %s", conf, body, conf)
+	return Start(t, "sh", "-c", script, "sh", "{port}").Addr
+}
