@@ -19,6 +19,23 @@ import (
 // kilobytes.
 const maxKeyPairFile = 1 << 20
 
+// ClientCertificate returns the certificate the policy presents as a
+// client: CertFile and KeyFile loaded with [LoadKeyPair], else the first
+// of Certificates; nil when the policy has none.
+func (p *Policy) ClientCertificate() (*tls.Certificate, error) {
+	switch {
+	case p.CertFile != "" || p.KeyFile != "":
+		c, err := LoadKeyPair(p.CertFile, p.KeyFile)
+		if err != nil {
+			return nil, err
+		}
+		return &c, nil
+	case len(p.Certificates) > 0:
+		return &p.Certificates[0], nil
+	}
+	return nil, nil
+}
+
 // LoadKeyPair reads a certificate chain (PEM, leaf first) and its private
 // key (PEM: PKCS #1, PKCS #8 or SEC 1) as [tls.LoadX509KeyPair] does, with
 // errors that say what is wrong in the user's terms: a key file that is

@@ -66,4 +66,17 @@ func TestLoadKeyPair(t *testing.T) {
 			}
 		})
 	}
+
+	// Policy.ClientCertificate: files first, then Certificates, else none;
+	// a half-given pair is an error, never "no certificate".
+	got, err := (&Policy{CertFile: p("ec.pem"), KeyFile: p("ec-sec1.key")}).ClientCertificate()
+	if err != nil || got == nil || len(got.Certificate) != 1 {
+		t.Errorf("ClientCertificate from files = %v, %v", got, err)
+	}
+	if _, err := (&Policy{KeyFile: p("ec-sec1.key")}).ClientCertificate(); err == nil {
+		t.Errorf("ClientCertificate with a key and no certificate: no error")
+	}
+	if got, err := (&Policy{}).ClientCertificate(); got != nil || err != nil {
+		t.Errorf("ClientCertificate of a policy without one = %v, %v", got, err)
+	}
 }

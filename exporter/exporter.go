@@ -19,7 +19,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/tlskit/tlskit"
 	"github.com/tlskit/tlskit/diagnose"
 	"github.com/tlskit/tlskit/probe"
 	"github.com/tlskit/tlskit/starttls"
@@ -190,16 +189,9 @@ func resolveModule(name string, m *Module, opts Options) (*module, error) {
 		if p.Time != nil && opts.Time == nil {
 			o.Time = p.Time
 		}
-		var cert *tls.Certificate
-		switch {
-		case p.CertFile != "":
-			c, err := tlskit.LoadKeyPair(p.CertFile, p.KeyFile)
-			if err != nil {
-				return nil, &ModuleError{name, fmt.Errorf("client certificate: %w", err)}
-			}
-			cert = &c
-		case len(p.Certificates) > 0:
-			cert = &p.Certificates[0]
+		cert, err := p.ClientCertificate()
+		if err != nil {
+			return nil, &ModuleError{name, fmt.Errorf("client certificate: %w", err)}
 		}
 		if cert != nil {
 			o.Certificate = cert

@@ -274,15 +274,8 @@ func explainRefusal(ctx context.Context, target string, proto starttls.Protocol,
 	if dl, ok := ctx.Deadline(); ok {
 		opts.Deadline, opts.Timeout = dl, time.Until(dl)
 	}
-	switch {
-	case p.CertFile != "":
-		c, err := tlskit.LoadKeyPair(p.CertFile, p.KeyFile)
-		if err != nil {
-			return ""
-		}
-		opts.Certificate = &c
-	case len(p.Certificates) > 0:
-		opts.Certificate = &p.Certificates[0]
+	if opts.Certificate, err = p.ClientCertificate(); err != nil {
+		return ""
 	}
 	for _, f := range probe.Run(ctx, opts).Findings {
 		if f.Severity == finding.Error && strings.HasPrefix(f.ID, "protocol.") {
