@@ -55,7 +55,9 @@ func preamble(ctx context.Context, rec *recorder, opts Options, name string) (tr
 				return
 			case <-t.C:
 			}
-			if !rec.heardServer() && answersTLS(ctx, opts, name) {
+			// Heard meanwhile, the first connection goes on: its server
+			// speaks first after all.
+			if !rec.heardServer() && answersTLS(ctx, opts, name) && !rec.heardServer() {
 				speaksTLS.Store(true)
 				cancel()
 			}
