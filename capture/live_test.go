@@ -176,12 +176,7 @@ func TestLiveDTLS(t *testing.T) {
 // liveCert makes a P-256 certificate for localhost with openssl and returns
 // the certificate and key files.
 func liveCert(t *testing.T) (cert, key string) {
-	peertest.Need(t, "openssl")
-	dir := t.TempDir()
-	cert, key = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	run(t, "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-		"-keyout", key, "-out", cert, "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-days", "2")
-	return cert, key
+	return peertest.SelfSigned(t, "/CN=localhost", "DNS:localhost,IP:127.0.0.1")
 }
 
 // recordLive runs each case's client against servers[case.server] while

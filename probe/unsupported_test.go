@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -48,14 +47,7 @@ func curlConnects(t *testing.T, addr, name, caFile string) (bool, string) {
 // rsa-pss` does.
 func pssCert(t *testing.T, name string) (cert, key string) {
 	t.Helper()
-	dir := t.TempDir()
-	cert, key = filepath.Join(dir, "pss.pem"), filepath.Join(dir, "pss.key")
-	out, err := exec.Command("openssl", "req", "-x509", "-newkey", "rsa-pss", "-pkeyopt", "rsa_keygen_bits:2048", "-nodes", "-days", "30",
-		"-subj", "/CN="+name, "-addext", "subjectAltName=DNS:"+name, "-keyout", key, "-out", cert).CombinedOutput()
-	if err != nil {
-		t.Fatalf("openssl req -newkey rsa-pss: %v\n%s", err, out)
-	}
-	return cert, key
+	return peertest.SelfSigned(t, "/CN="+name, "DNS:"+name, "-newkey", "rsa-pss", "-pkeyopt", "rsa_keygen_bits:2048")
 }
 
 // TestClientUnsupported: a server that only offers what tlskit's TLS client

@@ -92,11 +92,7 @@ func TestLiveMidStreamWording(t *testing.T) {
 	peertest.Need(t, "tshark")
 	openssl := peertest.Need(t, "openssl")
 	dir := t.TempDir()
-	cert, key := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	if out, err := exec.Command(openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-		"-keyout", key, "-out", cert, "-subj", "/CN=localhost", "-days", "2").CombinedOutput(); err != nil {
-		t.Fatalf("openssl req: %v\n%s", err, out)
-	}
+	cert, key := peertest.SelfSigned(t, "/CN=localhost", "")
 	srv := peertest.OpenSSL(t, "-cert", cert, "-key", key, "-www")
 	sport := srv.Addr[strings.LastIndex(srv.Addr, ":")+1:]
 	lc := peertest.StartCapture(t, "tcp port "+sport)

@@ -710,14 +710,9 @@ func TestOCSPStaplingRealServer(t *testing.T) {
 // answers SNI "localhost" with another certificate (-servername -cert2)
 // shows which chain is served with SNI and which without.
 func TestCertificatesRealServer(t *testing.T) {
-	openssl := peertest.Need(t, "openssl")
+	peertest.Need(t, "openssl")
 	p := newTestPKI(t)
-	dir := t.TempDir()
-	edKey, edCert := filepath.Join(dir, "ed.key"), filepath.Join(dir, "ed.pem")
-	if out, err := exec.Command(openssl, "req", "-x509", "-newkey", "ed25519", "-nodes", "-days", "2", "-subj", "/CN=localhost",
-		"-addext", "subjectAltName=DNS:localhost", "-keyout", edKey, "-out", edCert).CombinedOutput(); err != nil {
-		t.Fatalf("openssl req: %v\n%s", err, out)
-	}
+	edCert, edKey := peertest.SelfSigned(t, "/CN=localhost", "DNS:localhost", "-newkey", "ed25519")
 	scanOf := func(args []string) *Report {
 		addr := opensslCase(func(*testPKI) []string { return args })(t, p)
 		rep, err := Run(context.Background(), Options{Address: addr, ServerName: "localhost", Verifier: p.verifier, NoClients: true})

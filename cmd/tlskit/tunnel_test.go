@@ -240,21 +240,6 @@ func TestTunnelClientSilentTarget(t *testing.T) {
 	}
 }
 
-// rsaCert writes a self-signed RSA certificate for localhost, made by
-// openssl, and returns the certificate and key files.
-func rsaCert(t *testing.T) (cert, key string) {
-	t.Helper()
-	peertest.Need(t, "openssl")
-	dir := t.TempDir()
-	cert, key = filepath.Join(dir, "rsa.pem"), filepath.Join(dir, "rsa.key")
-	out, err := exec.Command("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
-		"-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost", "-days", "2").CombinedOutput()
-	if err != nil {
-		t.Fatalf("openssl req: %v\n%s", err, out)
-	}
-	return cert, key
-}
-
 // TestTunnelClientNamesWhatTheTargetSpeaks: a target that speaks only
 // what Go's crypto/tls client does not offer (RSA key exchange, finite-
 // field DHE) refuses the tunnel's hello with a bare handshake_failure,
@@ -265,7 +250,7 @@ func rsaCert(t *testing.T) (cert, key string) {
 // suite is OpenSSL's own client, which connects with it. Two connections
 // get the same answer (the second from the explanation kept a minute).
 func TestTunnelClientNamesWhatTheTargetSpeaks(t *testing.T) {
-	cert, key := rsaCert(t)
+	cert, key := peertest.SelfSigned(t, "/CN=localhost", "DNS:localhost", "-newkey", "rsa:2048")
 	for _, tc := range []struct{ name, suite string }{
 		{"rsa-key-exchange", "AES128-SHA256"},
 		{"ffdhe", "DHE-RSA-AES128-GCM-SHA256"},

@@ -290,3 +290,26 @@ func Stunnel(t testing.TB, opts string) string {
 	script := fmt.Sprintf("sed \"s/{port}/$1/\" > %s <<'EOF'\n%sEOF\nexec stunnel %s", conf, body, conf)
 	return Start(t, "sh", "-c", script, "sh", "{port}").Addr
 }
+
+// SelfSigned makes a self-signed certificate with openssl req for subject
+// ("/CN=localhost") and, unless san is empty, that subjectAltName
+// ("DNS:localhost,IP:127.0.0.1"), valid two days, and returns the
+// certificate and key files (PEM, the key unencrypted). keyArgs are req's
+// key options ("-newkey", "rsa:2048"); none means an ECDSA P-256 key.
+func SelfSigned(t testing.TB, subject, san string, keyArgs ...string) (cert, key string) {
+	t.Helper()
+	openssl := Need(t, "openssl")
+	if len(keyArgs) == 0 {
+		keyArgs = []string{"-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"}
+	}
+	dir := t.TempDir()
+	cert, key = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	args := append([]string{"req", "-x509", "-nodes", "-days", "2", "-subj", subject, "-keyout", key, "-out", cert}, keyArgs...)
+	if san != "" {
+		args = append(args, "-addext", "subjectAltName="+san)
+	}
+	if out, err := exec.Command(openssl, args...).CombinedOutput(); err != nil {
+		t.Fatalf("openssl req: %v\n%s", err, out)
+	}
+	return cert, key
+}

@@ -2,7 +2,6 @@ package peertest
 
 import (
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -21,12 +20,7 @@ func TestTsharkReadsTLSOnAClaimedPort(t *testing.T) {
 	}
 	Need(t, "dumpcap")
 	openssl := Need(t, "openssl")
-	dir := t.TempDir()
-	cert, key := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	if out, err := exec.Command(openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-		"-keyout", key, "-out", cert, "-subj", "/CN=localhost", "-days", "2").CombinedOutput(); err != nil {
-		t.Fatalf("openssl req: %v\n%s", err, out)
-	}
+	cert, key := SelfSigned(t, "/CN=localhost", "")
 	srv := OpenSSL(t, "-cert", cert, "-key", key, "-www")
 	_, port, _ := strings.Cut(srv.Addr, ":")
 	c := StartCapture(t, "tcp port "+port)

@@ -4,7 +4,6 @@ import (
 	"crypto/tls"
 	"net"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -102,13 +101,7 @@ func TestClientHelloAccessorsOpenSSL(t *testing.T) {
 // openssl s_server told to speak only http/1.1: SelectedALPN must say so.
 func TestServerHelloSelectedALPNOpenSSL(t *testing.T) {
 	openssl := peertest.Need(t, "openssl")
-	dir := t.TempDir()
-	key, cert := filepath.Join(dir, "key.pem"), filepath.Join(dir, "cert.pem")
-	out, err := exec.Command(openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-		"-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=localhost").CombinedOutput()
-	if err != nil {
-		t.Fatalf("openssl req: %v\n%s", err, out)
-	}
+	cert, key := peertest.SelfSigned(t, "/CN=localhost", "")
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

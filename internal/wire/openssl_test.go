@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"net"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -42,13 +41,7 @@ func (c *recordingConn) Read(b []byte) (int, error) {
 // the decoded flight, including the CA name rendered as RFC 4514.
 func TestOpenSSLServer(t *testing.T) {
 	openssl := peertest.Need(t, "openssl")
-	dir := t.TempDir()
-	key, cert := filepath.Join(dir, "key.pem"), filepath.Join(dir, "cert.pem")
-	out, err := exec.Command(openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-		"-keyout", key, "-out", cert, "-days", "1", "-subj", "/O=tlskit test/CN=Test Client CA").CombinedOutput()
-	if err != nil {
-		t.Fatalf("openssl req: %v\n%s", err, out)
-	}
+	cert, key := peertest.SelfSigned(t, "/O=tlskit test/CN=Test Client CA", "")
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
