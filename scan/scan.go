@@ -580,12 +580,12 @@ func (r *result) unanswered() bool {
 		r.netErr == nil && (r.closed == "fin" || r.closed == "rst")
 }
 
-// wasWere is "1 probe was" or "n probes were".
-func wasWere(n int) string {
+// wasWere is "1 probe was" or "n probes were", for noun "probe".
+func wasWere(n int, noun string) string {
 	if n == 1 {
-		return "1 probe was"
+		return "1 " + noun + " was"
 	}
-	return itoa(n) + " probes were"
+	return itoa(n) + " " + noun + "s were"
 }
 
 // noteRetries says which probes were asked again alone, and what that
@@ -605,11 +605,11 @@ func (s *scanner) noteRetries() {
 	}
 	if len(answered) > 0 {
 		s.problem("%s closed before the server answered, while other connections were open, and answered when asked again alone: the server (or something in front of it) limits the connections a client may have open; the scan went on one connection at a time. Probes %s",
-			wasWere(len(answered)), strings.Join(answered, ", "))
+			wasWere(len(answered), "probe"), strings.Join(answered, ", "))
 	}
 	if len(silent) > 0 {
 		s.problem("%s closed before the server answered, and closed again when asked alone: taken as the server's refusals, which they are if it closes without an alert what it refuses; a server that limits how many connections a client may start per second closes them the same way, and a scan with a delay between connections tells the two apart. Probes %s",
-			wasWere(len(silent)), strings.Join(silent, ", "))
+			wasWere(len(silent), "probe"), strings.Join(silent, ", "))
 	}
 }
 
@@ -625,17 +625,13 @@ func (s *scanner) noteFailures() {
 	for i, id := range s.failed {
 		ids[i] = itoa(id)
 	}
+	they := "they"
+	if len(s.failed) == 1 {
+		they = "it"
+	}
 	s.problem("%s not made (%v): what %s asked is not known, so a version, suite, group or feature shown as not accepted may be accepted, and the lists may be incomplete. "+
 		"A server, or a firewall in front of it, that limits how many connections a client may start per second refuses or drops the excess ones so; a scan with a delay between connections tells. Probes %s",
-		connectionsWere(len(s.failed)), s.dialErr, map[bool]string{true: "it", false: "they"}[len(s.failed) == 1], strings.Join(ids, ", "))
-}
-
-// connectionsWere is "1 connection was" or "n connections were".
-func connectionsWere(n int) string {
-	if n == 1 {
-		return "1 connection was"
-	}
-	return itoa(n) + " connections were"
+		wasWere(len(s.failed), "connection"), s.dialErr, they, strings.Join(ids, ", "))
 }
 
 // answer summarises what the server answered, in one line.
