@@ -129,6 +129,14 @@ type Options struct {
 	XMPPDomain string
 }
 
+// dial returns the Dialer, or a net.Dialer's when it is nil.
+func (o Options) dial() func(ctx context.Context, network, addr string) (net.Conn, error) {
+	if o.Dialer != nil {
+		return o.Dialer
+	}
+	return (&net.Dialer{}).DialContext
+}
+
 // Timings are the durations of a check's phases, for monitoring. A phase
 // that did not run is zero.
 type Timings struct {
@@ -202,12 +210,8 @@ func Run(ctx context.Context, opts Options) *diagnose.Report {
 	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
-	dial := opts.Dialer
-	if dial == nil {
-		dial = (&net.Dialer{}).DialContext
-	}
 	t0 := time.Now()
-	raw, err := dial(ctx, "tcp", opts.Address)
+	raw, err := opts.dial()(ctx, "tcp", opts.Address)
 	tm.Connect = time.Since(t0)
 	if err != nil {
 		an.DialErr = err
@@ -296,7 +300,7 @@ func Run(ctx context.Context, opts Options) *diagnose.Report {
 		in.Transcript = replayed(rec, keys.log(), up)
 	}
 	if !in.HandshakeDone && needsSecondLook(in.Transcript) {
-		t := lookTarget{dial: dial, addr: opts.Address, sni: trust.SNI(name), alpn: opts.ALPN, timeout: opts.Timeout, deadline: opts.Deadline}
+		t := lookTarget{dial: opts.dial(), addr: opts.Address, sni: trust.SNI(name), alpn: opts.ALPN, timeout: opts.Timeout, deadline: opts.Deadline}
 		if opts.StartTLS != "" {
 			t.upgrade = func(ctx context.Context, r *recorder) (*transcript.Upgrade, error) {
 				u, err := preamble(ctx, r, opts, name)

@@ -3,12 +3,12 @@ package probe
 import (
 	"context"
 	"crypto/tls"
-	"errors"
 	"net"
 	"strconv"
 	"sync/atomic"
 	"time"
 
+	"github.com/tlskit/tlskit"
 	"github.com/tlskit/tlskit/diagnose"
 	"github.com/tlskit/tlskit/starttls"
 	"github.com/tlskit/tlskit/transcript"
@@ -91,13 +91,9 @@ func preamble(ctx context.Context, rec *recorder, opts Options, name string) (tr
 // own. Nothing is verified or sent beyond the handshake: the answer only
 // says what the port speaks.
 func answersTLS(ctx context.Context, opts Options, name string) bool {
-	dial := opts.Dialer
-	if dial == nil {
-		dial = (&net.Dialer{}).DialContext
-	}
 	ctx, cancel := context.WithTimeout(ctx, diagnose.SpeaksTLSAfter)
 	defer cancel()
-	c, err := dial(ctx, "tcp", opts.Address)
+	c, err := opts.dial()(ctx, "tcp", opts.Address)
 	if err != nil {
 		return false
 	}
@@ -105,13 +101,8 @@ func answersTLS(ctx context.Context, opts Options, name string) bool {
 	// Not trusted, only asked: no application data follows.
 	tc := tls.Client(c, &tls.Config{ServerName: trust.SNI(name), InsecureSkipVerify: true, MinVersion: tls.VersionTLS10})
 	err = tc.HandshakeContext(ctx)
-	if err == nil {
-		return true
-	}
-	var rh tls.RecordHeaderError
-	var alert tls.AlertError
-	var op *net.OpError
-	return !errors.As(err, &rh) && (errors.As(err, &alert) || errors.As(err, &op) && op.Op == "remote error")
+	_, alerted := tlskit.PeerAlert(err)
+	return err == nil || alerted
 }
 
 // pipelinedBytes returns how many bytes the server pipelined (the message

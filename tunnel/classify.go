@@ -6,10 +6,10 @@ import (
 	"io"
 	"net"
 	"os"
-	"reflect"
 	"strings"
 	"syscall"
 
+	"github.com/tlskit/tlskit"
 	"github.com/tlskit/tlskit/finding"
 	"github.com/tlskit/tlskit/trust"
 )
@@ -64,7 +64,7 @@ func classify(err error, server bool) string {
 	if errors.As(err, &dnsErr) {
 		return finding.NetUnreachable
 	}
-	if code, ok := peerAlert(err); ok {
+	if code, ok := tlskit.PeerAlert(err); ok {
 		var cr *certRequestedError
 		if errors.As(err, &cr) && !server {
 			switch {
@@ -93,24 +93,6 @@ func classify(err error, server bool) string {
 		return finding.ProtocolNoSharedCipher
 	}
 	return finding.ProtocolAlert
-}
-
-// peerAlert returns the alert the peer sent, when err is one: a
-// tls.AlertError (what crypto/tls wraps for QUIC and may wrap elsewhere),
-// or the *net.OpError "remote error" crypto/tls returns for a received
-// alert, whose Err is its unexported alert type, a uint8.
-func peerAlert(err error) (uint8, bool) {
-	var ae tls.AlertError
-	if errors.As(err, &ae) {
-		return uint8(ae), true
-	}
-	var op *net.OpError
-	if errors.As(err, &op) && op.Op == "remote error" && op.Err != nil {
-		if v := reflect.ValueOf(op.Err); v.Kind() == reflect.Uint8 {
-			return uint8(v.Uint()), true
-		}
-	}
-	return 0, false
 }
 
 // alertFinding maps an alert from the peer (RFC 8446 §6) to a finding id.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/tls"
 	"net"
+
+	"github.com/tlskit/tlskit"
 )
 
 // clientHandshake runs a TLS client handshake on raw under cfg. When the
@@ -34,7 +36,7 @@ func clientHandshake(ctx context.Context, raw net.Conn, cfg *tls.Config) (*tls.C
 	}
 	tc := tls.Client(raw, cfg)
 	if err := tc.HandshakeContext(ctx); err != nil {
-		if _, alert := peerAlert(err); alert && req.requested {
+		if _, alert := tlskit.PeerAlert(err); alert && req.requested {
 			req.err = err
 			return nil, req
 		}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/tlskit/tlskit"
 	"github.com/tlskit/tlskit/finding"
 )
 
@@ -533,7 +534,7 @@ func (p *Proxy) copy(dst, src net.Conn, last *atomic.Int64, count prometheus.Cou
 					continue // the other direction is busy
 				}
 			}
-			if _, ok := peerAlert(err); ok {
+			if _, ok := tlskit.PeerAlert(err); ok {
 				p.alerted(raw, side, total, err)
 			}
 			if err == io.EOF {

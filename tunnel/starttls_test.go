@@ -292,8 +292,9 @@ func TestStartTLSServerTunnelRefusals(t *testing.T) {
 // what Go offers, is OpenSSL's client, which upgrades and connects with
 // that suite. The tunnel asks Supervisor.Explain after the same upgrade
 // (proto smtp) and logs its answer; here Explain is what `tlskit tunnel`
-// sets, a check with its second look, which must name the suite Go does
-// not speak: protocol.client-unsupported, not protocol.no-shared-cipher.
+// sets, probe.Explain (a check with its second look), which must name the
+// suite Go does not speak: protocol.client-unsupported, not
+// protocol.no-shared-cipher.
 func TestStartTLSClientTunnelExplained(t *testing.T) {
 	srv := servers.Need(t, "postfix")
 	tg := srv.Target(t, "smtp", servertest.ClientUnsupported)
@@ -312,16 +313,7 @@ func TestStartTLSClientTunnelExplained(t *testing.T) {
 		Logger:   logs.logger(),
 		Explain: func(ctx context.Context, target string, proto starttls.Protocol, p *tlskit.Policy) string {
 			asked = proto
-			v, err := p.Verifier()
-			must(t, err)
-			rep := probe.Run(ctx, probe.Options{Address: target, ServerName: p.ServerName, Verifier: v, Time: p.Time, StartTLS: proto, LingerOnlyIfAsked: true})
-			for _, f := range rep.Findings {
-				if f.Severity == finding.Error && strings.HasPrefix(f.ID, "protocol.") {
-					return f.ID
-				}
-			}
-			t.Errorf("the check of %s found no protocol error: %v", target, rep.Findings)
-			return ""
+			return probe.Explain(ctx, target, proto, p)
 		},
 	}
 	addr, _ := runSupervisor(t, s, &logs)

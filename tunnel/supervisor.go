@@ -74,12 +74,17 @@ type Supervisor struct {
 	// gives. Its answer is kept for a minute per service, so that a target
 	// refusing every connection costs one check a minute, not one per
 	// connection.
-	Explain func(ctx context.Context, target string, proto starttls.Protocol, p *tlskit.Policy) string
+	Explain ExplainFunc
 
 	reloadOnce sync.Once
 	reload     chan struct{}
 	metrics    Metrics
 }
+
+// ExplainFunc names, with a finding id, why target refused a handshake
+// under p, after the STARTTLS upgrade proto ("" for none); "" when it
+// cannot tell. See [Supervisor.Explain].
+type ExplainFunc func(ctx context.Context, target string, proto starttls.Protocol, p *tlskit.Policy) string
 
 // running is a started service.
 type running struct {
@@ -108,6 +113,12 @@ type built struct {
 	cfg    *tls.Config
 	trusts string // what the service trusts, in one line
 	legacy bool   // the legacy profile is on
+}
+
+// use makes b the service's current config and policy.
+func (r *running) use(b built) {
+	r.cfg.Store(b.cfg)
+	r.pol.Store(b.pol)
 }
 
 // build builds the service's TLS config from its policy.
@@ -196,8 +207,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 		if b.legacy {
 			log.Warn("legacy profile: TLS versions below 1.2 (if the minimum version allows them) and TLS 1.2 suites without forward secrecy or AEAD are allowed", "service", svc.Name, "min_version", tls.VersionName(b.cfg.MinVersion))
 		}
-		r.cfg.Store(b.cfg)
-		r.pol.Store(b.pol)
+		r.use(b)
 		r.proxy = r.newProxy(log, &s.metrics, s.Explain)
 		if r.ln, err = net.Listen("tcp", svc.Listen); err != nil {
 			return fmt.Errorf("tunnel: service %q: %w", svc.Name, err)
@@ -301,8 +311,7 @@ func (s *Supervisor) reloadAll(started []*running, log *slog.Logger) {
 			log.Error("reload failed; the last good configuration stays", "service", r.svc.Name, "error", err.Error())
 			continue
 		}
-		r.cfg.Store(b.cfg)
-		r.pol.Store(b.pol)
+		r.use(b)
 		log.Info("reloaded", "service", r.svc.Name)
 	}
 }
@@ -329,7 +338,7 @@ func changedSettings(old, n *Service) []string {
 
 // newProxy builds the proxy of a service; its hooks read the current
 // config. explain is Supervisor.Explain.
-func (r *running) newProxy(log *slog.Logger, m *Metrics, explain func(context.Context, string, starttls.Protocol, *tlskit.Policy) string) *Proxy {
+func (r *running) newProxy(log *slog.Logger, m *Metrics, explain ExplainFunc) *Proxy {
 	p := &Proxy{
 		Name: r.svc.Name, Logger: log, Metrics: m, ProxyProtocol: r.svc.ProxyProtocol,
 		MaxConns: r.svc.MaxConns, HandshakeTimeout: r.svc.HandshakeTimeout, FirstByteTimeout: r.svc.FirstByteTimeout, IdleTimeout: r.svc.IdleTimeout,
@@ -349,9 +358,7 @@ func (r *running) newProxy(log *slog.Logger, m *Metrics, explain func(context.Co
 			p.Dial = func(ctx context.Context, in net.Conn) (net.Conn, error) {
 				c, err := dial(ctx, in)
 				if err != nil {
-					if id := r.explain(ctx, explain, err); id != "" {
-						err = &explainedError{id: id, err: err}
-					}
+					err = r.explain(ctx, explain, err)
 				}
 				return c, err
 			}
@@ -373,10 +380,7 @@ func (r *running) newProxy(log *slog.Logger, m *Metrics, explain func(context.Co
 			tc, err := clientHandshake(ctx, raw, r.cfg.Load())
 			if err != nil {
 				raw.Close()
-				if id := r.explain(ctx, explain, err); id != "" {
-					err = &explainedError{id: id, err: err}
-				}
-				return nil, timedOut(ctx, err, "the TLS handshake with "+target, timeout)
+				return nil, timedOut(ctx, r.explain(ctx, explain, err), "the TLS handshake with "+target, timeout)
 			}
 			return tc, nil
 		}
@@ -387,31 +391,35 @@ func (r *running) newProxy(log *slog.Logger, m *Metrics, explain func(context.Co
 // explainAfter is how long Supervisor.Explain's answer is kept.
 const explainAfter = time.Minute
 
-// explain returns what explain says of the target's refusal err, when err
-// is a bare alert that check's second look would explain further, or "".
-// One explanation runs at a time per service; its answer is reused for
-// the same alert for explainAfter.
-func (r *running) explain(ctx context.Context, explain func(context.Context, string, starttls.Protocol, *tlskit.Policy) string, err error) string {
-	code, ok := peerAlert(err)
+// explain returns the target's refusal err with what explain says of it
+// (an [*explainedError]) when err is a bare alert that check's second look
+// would explain further and explain names it; else err as it is. One
+// explanation runs at a time per service; its answer is reused for the
+// same alert for explainAfter.
+func (r *running) explain(ctx context.Context, explain ExplainFunc, err error) error {
+	code, ok := tlskit.PeerAlert(err)
 	var cr *certRequestedError
 	if explain == nil || !ok || errors.As(err, &cr) || code != 40 && code != 70 && code != 71 {
-		return ""
+		return err
 	}
 	alert := alertFinding(code, false)
 	r.explainMu.Lock()
 	defer r.explainMu.Unlock()
-	if e := r.explained; e.alert == alert && time.Since(e.at) < explainAfter {
-		return e.id
+	e := r.explained
+	if e.alert != alert || time.Since(e.at) >= explainAfter {
+		pol := r.pol.Load()
+		if pol == nil || ctx.Err() != nil {
+			return err
+		}
+		e = explanation{alert: alert, id: explain(ctx, r.svc.Target, r.svc.Protocol, pol), at: time.Now()}
+		if ctx.Err() == nil { // an answer cut short is not kept
+			r.explained = e
+		}
 	}
-	pol := r.pol.Load()
-	if pol == nil || ctx.Err() != nil {
-		return ""
+	if e.id == "" {
+		return err
 	}
-	id := explain(ctx, r.svc.Target, r.svc.Protocol, pol)
-	if ctx.Err() == nil { // an answer cut short is not kept
-		r.explained = explanation{alert: alert, id: id, at: time.Now()}
-	}
-	return id
+	return &explainedError{id: e.id, err: err}
 }
 
 // explainedError is a target's refusal with the finding id

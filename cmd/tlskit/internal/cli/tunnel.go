@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -15,9 +14,7 @@ import (
 
 	"github.com/tlskit/tlskit"
 	"github.com/tlskit/tlskit/cmd/internal/base"
-	"github.com/tlskit/tlskit/finding"
 	"github.com/tlskit/tlskit/probe"
-	"github.com/tlskit/tlskit/starttls"
 	"github.com/tlskit/tlskit/tunnel"
 )
 
@@ -243,7 +240,7 @@ func (f *tunnelFlags) run(cmd *cobra.Command, stdio base.Stdio, svcs []*tunnel.S
 	s := &tunnel.Supervisor{
 		Services: svcs, Metrics: f.metrics, AllowPublicPlaintext: f.allowPublicPlain,
 		Grace: f.grace, Logger: log, Warn: stdio.Err, Signals: true, Reread: f.reread,
-		Explain: explainRefusal,
+		Explain: probe.Explain,
 	}
 	err = s.Run(cmd.Context())
 	var ce *tunnel.ConfigError
@@ -255,32 +252,4 @@ func (f *tunnelFlags) run(cmd *cobra.Command, stdio base.Stdio, svcs []*tunnel.S
 		return base.Usage(err, "")
 	}
 	return err // cannot listen: a runtime failure
-}
-
-// explainRefusal is the tunnel's Supervisor.Explain: a check of target
-// under the service's policy, after its STARTTLS upgrade (its second look
-// included), whose first protocol.* error is why the target refused the
-// tunnel's hello, as `tlskit check` says it; "" when the check finds none.
-func explainRefusal(ctx context.Context, target string, proto starttls.Protocol, p *tlskit.Policy) string {
-	v, err := p.Verifier()
-	if err != nil {
-		return ""
-	}
-	opts := probe.Options{
-		Address: target, ServerName: p.ServerName, Verifier: v, ALPN: p.ALPN,
-		MinVersion: p.MinVersion, MaxVersion: p.MaxVersion, Time: p.Time,
-		LingerOnlyIfAsked: true, StartTLS: proto,
-	}
-	if dl, ok := ctx.Deadline(); ok {
-		opts.Deadline, opts.Timeout = dl, time.Until(dl)
-	}
-	if opts.Certificate, err = p.ClientCertificate(); err != nil {
-		return ""
-	}
-	for _, f := range probe.Run(ctx, opts).Findings {
-		if f.Severity == finding.Error && strings.HasPrefix(f.ID, "protocol.") {
-			return f.ID
-		}
-	}
-	return ""
 }
