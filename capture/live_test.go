@@ -206,29 +206,10 @@ func recordLiveFiles(t *testing.T, filter string, servers []string, cases []live
 		}
 		cmd := exec.Command(c.prog, args...)
 		cmd.Env = append(os.Environ(), "SSLKEYLOGFILE="+kl)
-		in, _ := cmd.StdinPipe()
-		var out bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &out
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		time.Sleep(200 * time.Millisecond)
-		for _, line := range c.stdin {
-			in.Write([]byte(line))
-			time.Sleep(200 * time.Millisecond)
-		}
-		in.Close()
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
+		out := peertest.Typed(t, cmd, 200*time.Millisecond, c.stdin...)
 		l, err := keylog.ParseFile(kl)
 		if err != nil {
-			t.Fatalf("%s: key log: %v\n%s", c.name, err, out.String())
+			t.Fatalf("%s: key log: %v\n%s", c.name, err, out)
 		}
 		keys.Merge(l)
 		text, _ := os.ReadFile(kl)

@@ -98,22 +98,7 @@ func TestLiveMidStreamWording(t *testing.T) {
 	lc := peertest.StartCapture(t, "tcp port "+sport)
 	kl := filepath.Join(dir, "keys.txt")
 	cmd := exec.Command(openssl, "s_client", "-connect", srv.Addr, "-keylogfile", kl, "-tls1_2", "-ign_eof")
-	in, _ := cmd.StdinPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(300 * time.Millisecond)
-	in.Write([]byte("GET /mid HTTP/1.0\r\n\r\n"))
-	time.Sleep(300 * time.Millisecond)
-	in.Close()
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-		cmd.Process.Kill()
-		<-done
-	}
+	peertest.Typed(t, cmd, 300*time.Millisecond, "GET /mid HTTP/1.0\r\n\r\n")
 	pcap := lc.Stop()
 	keys, err := keylog.ParseFile(kl)
 	if err != nil {

@@ -10,7 +10,8 @@
 // [StartCapture] records loopback with dumpcap, its start and end observed;
 // [Serve], [ServeTLS] and [ServeOne] run in-process fake servers for the
 // failure modes no real peer can be made to show; [SyncBuffer] collects a
-// child process's output.
+// child process's output; [Typed] types lines into a client such as
+// openssl s_client.
 package peertest
 
 import (
