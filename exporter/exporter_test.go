@@ -24,6 +24,7 @@ import (
 	"github.com/tlskit/tlskit/internal/peertest"
 	"github.com/tlskit/tlskit/lab"
 	"github.com/tlskit/tlskit/starttls"
+	"github.com/tlskit/tlskit/truststore"
 )
 
 // theLab is started once for the package's tests.
@@ -268,7 +269,7 @@ func TestProbeLab(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clientCerts, err := ParseCertificates(clientPEM)
+	clientCerts, err := truststore.ParseCertificates(clientPEM, "client.pem")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -517,22 +518,6 @@ func TestConfigErrors(t *testing.T) {
 }
 
 // FuzzParseConfig: any config text is a Config or an error, never a panic.
-// FuzzParseCertificates: a certificate file, whatever it holds, gives
-// certificates or an error, never a panic.
-func FuzzParseCertificates(f *testing.F) {
-	p := theLab.PKI()
-	f.Add(p.Root.Raw)
-	f.Add(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: p.Root.Raw}))
-	f.Add(pem.EncodeToMemory(&pem.Block{Type: "PKCS7", Bytes: []byte{0x30, 0x03, 0x06, 0x01, 0x00}}))
-	f.Add([]byte{0xfe, 0xed, 0xfe, 0xed, 0, 0, 0, 2, 0, 0, 0, 1})
-	f.Fuzz(func(t *testing.T, data []byte) {
-		certs, err := ParseCertificates(data)
-		if err == nil && len(certs) == 0 {
-			t.Fatal("no error and no certificate")
-		}
-	})
-}
-
 func FuzzParseConfig(f *testing.F) {
 	for _, s := range []string{
 		`{"modules": {"default": {"trust": ["system"], "timeout": "5s", "expiring_within": "30d"}}, "targets": [{"target": "example.com:443"}], "certificate_files": ["/etc/ssl/*.pem"]}`,
@@ -666,7 +651,7 @@ func TestProbePortByProtocol(t *testing.T) {
 // TestCertificateFileFormats: a certificate file may be a PKCS#7 bundle
 // (openssl crl2pkcs7, PEM and DER) or a Java keystore (keytool, JKS): each
 // certificate is exported, as openssl pkcs7 -print_certs and keytool
-// -list count them. Before, a bundle was "no CERTIFICATE block" or
+// -list count them; a module's trust anchors may be a keystore too. Before, a bundle was "no CERTIFICATE block" or
 // "neither PEM nor a DER certificate", and so was a keystore.
 func TestCertificateFileFormats(t *testing.T) {
 	openssl := peertest.Need(t, "openssl")
@@ -693,8 +678,15 @@ func TestCertificateFileFormats(t *testing.T) {
 	if err != nil || !strings.Contains(string(out), "contains 2 entries") {
 		t.Fatalf("keytool -list: %v\n%s", err, out)
 	}
-	srv := serveConfig(t, fmt.Appendf(nil, `{"certificate_files": [%q, %q, %q]}`,
-		filepath.Join(dir, "bundle.p7b"), filepath.Join(dir, "bundle-der.p7b"), filepath.Join(dir, "trust.jks")))
+	run(keytool, "-importcert", "-noprompt", "-storetype", "JKS", "-keystore", filepath.Join(dir, "root.jks"), "-storepass", "changeit", "-alias", "root", "-file", f.Root)
+	srv := serveConfig(t, fmt.Appendf(nil, `{"certificate_files": [%q, %q, %q], "modules": {"jks": {"trust": ["file:%s"]}}}`,
+		filepath.Join(dir, "bundle.p7b"), filepath.Join(dir, "bundle-der.p7b"), filepath.Join(dir, "trust.jks"), filepath.Join(dir, "root.jks")))
+	// The same formats are trust anchors: a module that trusts a keystore
+	// holding only the lab's root trusts the lab's good server.
+	good, _ := theLab.Case("good")
+	if got := find(scrape(t, srv.URL+"/probe?module=jks&target="+good.Addr+"&servername="+good.ServerName()), "tlskit_probe_success", nil); len(got) != 1 || got[0].value != 1 {
+		t.Errorf("a module trusting root.jks: tlskit_probe_success %v, want 1", got)
+	}
 	ss := scrape(t, srv.URL+"/metrics")
 	for _, name := range []string{"bundle.p7b", "bundle-der.p7b", "trust.jks"} {
 		path := filepath.Join(dir, name)

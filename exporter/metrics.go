@@ -2,7 +2,6 @@ package exporter
 
 import (
 	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -211,7 +210,7 @@ func (c *fileCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, p := range paths {
 		certs, err := readCertFile(p)
 		if err != nil {
-			ch <- prometheus.MustNewConstMetric(d.err, prometheus.GaugeValue, 1, p, err.Error())
+			ch <- prometheus.MustNewConstMetric(d.err, prometheus.GaugeValue, 1, p, errText(err))
 			continue
 		}
 		for i, cert := range certs {
@@ -282,18 +281,22 @@ func expandFiles(patterns []string) ([]string, map[string]string) {
 	return out, errs
 }
 
-// errText is an OS error's reason without the path (the path is a label).
+// errText is an error's reason without the path (the path is a label).
 func errText(err error) string {
 	var pe *os.PathError
 	if errors.As(err, &pe) {
 		return pe.Err.Error()
 	}
+	var ie *truststore.InputError
+	if errors.As(err, &ie) {
+		return ie.Err.Error()
+	}
 	return err.Error()
 }
 
-// readCertFile reads the certificates of a PEM file (other blocks, private
-// keys among them, are skipped and never exported) or of one DER
-// certificate. Only a regular file is read (through symbolic links): a
+// readCertFile reads the certificates of a file as a user's trust anchors
+// are read (truststore.ParseCertificates: PEM, DER, PKCS#7, Java keystores;
+// private keys are skipped and never exported). Only a regular file is read (through symbolic links): a
 // named pipe would hold every scrape until something wrote to it, a device
 // would be read to the size bound at each.
 func readCertFile(path string) ([]*x509.Certificate, error) {
@@ -316,78 +319,5 @@ func readCertFile(path string) ([]*x509.Certificate, error) {
 	if len(data) > maxCertFile {
 		return nil, fmt.Errorf("larger than %d KiB", maxCertFile>>10)
 	}
-	return ParseCertificates(data)
-}
-
-// ParseCertificates reads every CERTIFICATE block of PEM data and the
-// certificates of its PKCS7 blocks, or, when data holds no PEM block, data
-// as one DER certificate, a DER PKCS#7 bundle (.p7b) or a Java keystore
-// (JKS or JCEKS: its trusted certificates and the first certificate of
-// each key entry, the keys never read). Other PEM blocks (keys) are
-// skipped.
-func ParseCertificates(data []byte) ([]*x509.Certificate, error) {
-	var out []*x509.Certificate
-	add := func(ders [][]byte) error {
-		for _, d := range ders {
-			c, err := x509.ParseCertificate(d)
-			if err != nil {
-				return fmt.Errorf("certificate %d: %w", len(out), err)
-			}
-			out = append(out, c)
-		}
-		return nil
-	}
-	if truststore.IsJavaKeystore(data) {
-		ders, err := truststore.ParseJavaKeystore(data)
-		if err != nil {
-			return nil, err
-		}
-		if err := add(ders); err != nil {
-			return nil, err
-		}
-		if len(out) == 0 {
-			return nil, errors.New("a Java keystore without certificates")
-		}
-		return out, nil
-	}
-	rest := data
-	sawPEM := false
-	for {
-		var b *pem.Block
-		b, rest = pem.Decode(rest)
-		if b == nil {
-			break
-		}
-		sawPEM = true
-		var ders [][]byte
-		switch b.Type {
-		case "CERTIFICATE":
-			ders = [][]byte{b.Bytes}
-		case "PKCS7":
-			var err error
-			if ders, err = truststore.PKCS7Certificates(b.Bytes); err != nil {
-				return nil, fmt.Errorf("a PKCS7 block: %w", err)
-			}
-		}
-		if err := add(ders); err != nil {
-			return nil, err
-		}
-	}
-	if !sawPEM {
-		c, err := x509.ParseCertificate(data)
-		if err == nil {
-			return []*x509.Certificate{c}, nil
-		}
-		ders, perr := truststore.PKCS7Certificates(data)
-		if perr != nil {
-			return nil, errors.New("neither PEM, a DER certificate, a PKCS#7 bundle nor a Java keystore")
-		}
-		if err := add(ders); err != nil {
-			return nil, err
-		}
-	}
-	if len(out) == 0 {
-		return nil, errors.New("no CERTIFICATE block")
-	}
-	return out, nil
+	return truststore.ParseCertificates(data, path)
 }

@@ -199,6 +199,8 @@ func FuzzParseUserCertificates(f *testing.F) {
 	}
 	f.Add([]byte("-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n"))
 	f.Add([]byte("-----BEGIN TRUSTED CERTIFICATE-----\nMAA=\n-----END TRUSTED CERTIFICATE-----\n"))
+	f.Add(pem.EncodeToMemory(&pem.Block{Type: "PKCS7", Bytes: []byte{0x30, 0x03, 0x06, 0x01, 0x00}}))
+	f.Add([]byte{0xfe, 0xed, 0xfe, 0xed, 0, 0, 0, 2, 0, 0, 0, 1}) // a JKS header with one entry, cut short
 	f.Fuzz(func(t *testing.T, data []byte) {
 		cs, err := truststore.ParseCertificates(data, "fuzz")
 		if err != nil {
