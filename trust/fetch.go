@@ -1,7 +1,6 @@
 package trust
 
 import (
-	"bytes"
 	"context"
 	"crypto/x509"
 	"errors"
@@ -167,8 +166,9 @@ func (v *verifier) fetchIssuers(c *x509.Certificate) bool {
 			v.r.Fetched = append(v.r.Fetched, fe)
 			continue
 		}
-		certs, err := parseFetchedCerts(body)
-		if err != nil || len(certs) == 0 {
+		// DER, PEM or a PKCS#7 certs-only bundle (.p7c, RFC 5280 §4.2.2.1).
+		certs, err := truststore.ParseCertificates(body, "the AIA response")
+		if err != nil {
 			fe.Got, fe.err = "not a certificate (DER, PEM or PKCS#7)", true
 			v.r.Fetched = append(v.r.Fetched, fe)
 			continue
@@ -228,35 +228,6 @@ func (v *verifier) fetchCRLs(c *x509.Certificate) {
 		fe.Got = fmt.Sprintf("a CRL of %s (%d entries, next update %s)", crls[0].List.Issuer, len(crls[0].List.RevokedCertificateEntries), orNone(rfc3339(crls[0].List.NextUpdate)))
 		v.r.Fetched = append(v.r.Fetched, fe)
 	}
-}
-
-// parseFetchedCerts parses what an AIA URL serves: DER, PEM or a PKCS#7
-// certs-only bundle (.p7c, RFC 5280 §4.2.2.1).
-func parseFetchedCerts(body []byte) ([]*x509.Certificate, error) {
-	if bytes.Contains(body, []byte("-----BEGIN")) {
-		return truststore.ParseCertificates(body, "the AIA response")
-	}
-	if c, err := x509.ParseCertificate(body); err == nil {
-		return []*x509.Certificate{c}, nil
-	}
-	return parsePKCS7Certs(body)
-}
-
-// parsePKCS7Certs reads the certificates of a degenerate PKCS#7 SignedData.
-func parsePKCS7Certs(der []byte) ([]*x509.Certificate, error) {
-	ders, err := truststore.PKCS7Certificates(der)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]*x509.Certificate, 0, len(ders))
-	for _, d := range ders {
-		c, err := x509.ParseCertificate(d)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, nil
 }
 
 // reportFetches turns what was fetched into findings: an info listing each

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"golang.org/x/crypto/ocsp"
+
+	"github.com/tlskit/tlskit/truststore"
 )
 
 // fuzzLab is the PKI the fuzz targets verify against: a good chain, a CRL
@@ -138,14 +140,14 @@ func pkcs7Seed(cert []byte) []byte {
 	return p7
 }
 
-// FuzzPKCS7 parses what an AIA URL may serve.
+// FuzzPKCS7 parses what an AIA URL may serve, as the verifier does.
 func FuzzPKCS7(f *testing.F) {
 	l := newFuzzLab(f)
 	f.Add(l.inter.cert.Raw)
 	f.Add(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: l.inter.cert.Raw}))
 	f.Add(pkcs7Seed(l.inter.cert.Raw))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		cs, err := parseFetchedCerts(data)
+		cs, err := truststore.ParseCertificates(data, "the AIA response")
 		if err == nil {
 			for _, c := range cs {
 				if c == nil {
