@@ -184,10 +184,9 @@ func resolveModule(name string, m *Module, opts Options) (*module, error) {
 		if err != nil {
 			return nil, &ModuleError{name, err}
 		}
-		o.Verifier, o.ServerName, o.ALPN = v, p.ServerName, p.ALPN
-		o.MinVersion, o.MaxVersion = p.MinVersion, p.MaxVersion
-		if p.Time != nil && opts.Time == nil {
-			o.Time = p.Time
+		o.UsePolicy(p, v)
+		if opts.Time != nil {
+			o.Time = opts.Time
 		}
 		cert, err := p.ClientCertificate()
 		if err != nil {

@@ -22,11 +22,8 @@ func Explain(ctx context.Context, target string, proto starttls.Protocol, p *tls
 	if err != nil {
 		return ""
 	}
-	opts := Options{
-		Address: target, ServerName: p.ServerName, Verifier: v, ALPN: p.ALPN,
-		MinVersion: p.MinVersion, MaxVersion: p.MaxVersion, Time: p.Time,
-		LingerOnlyIfAsked: true, StartTLS: proto,
-	}
+	opts := Options{Address: target, LingerOnlyIfAsked: true, StartTLS: proto}
+	opts.UsePolicy(p, v)
 	if dl, ok := ctx.Deadline(); ok {
 		opts.Deadline, opts.Timeout = dl, time.Until(dl)
 	}

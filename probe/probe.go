@@ -25,6 +25,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/tlskit/tlskit"
 	"github.com/tlskit/tlskit/diagnose"
 	"github.com/tlskit/tlskit/internal/keysched"
 	"github.com/tlskit/tlskit/keylog"
@@ -127,6 +128,18 @@ type Options struct {
 	// XMPPDomain is the domain an XMPP stream is opened to (its 'to'),
 	// which picks the virtual host; empty means the server name.
 	XMPPDomain string
+}
+
+// UsePolicy sets what p decides of a check: the verifier v (made of p
+// by the caller, p.Verifier, so that it can tell that error apart), the
+// server name, ALPN, the versions, and the clock when p sets one.
+// Everything else, the client certificate among it, is the caller's.
+func (o *Options) UsePolicy(p *tlskit.Policy, v *trust.Verifier) {
+	o.Verifier, o.ServerName, o.ALPN = v, p.ServerName, p.ALPN
+	o.MinVersion, o.MaxVersion = p.MinVersion, p.MaxVersion
+	if p.Time != nil {
+		o.Time = p.Time
+	}
 }
 
 // dial returns the Dialer, or a net.Dialer's when it is nil.

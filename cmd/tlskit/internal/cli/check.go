@@ -183,24 +183,18 @@ func (f *checkFlags) options(target string, stderr io.Writer) (probe.Options, fu
 	if err != nil {
 		return probe.Options{}, noop, err
 	}
-	alpn := f.alpn
-	if len(alpn) == 0 {
-		alpn = pol.ALPN
-	}
 	opts := probe.Options{
-		Address:    addr,
-		ServerName: pol.ServerName,
-		Verifier:   v,
-		ALPN:       alpn,
-		MinVersion: pol.MinVersion,
-		MaxVersion: pol.MaxVersion,
-		Time:       pol.Time,
-		Timeout:    f.trust.Timeout,
-		Insecure:   f.insecure,
-		Stacks:     f.stacks,
-		StacksEnv:  truststore.ProcessEnv(),
+		Address:   addr,
+		Timeout:   f.trust.Timeout,
+		Insecure:  f.insecure,
+		Stacks:    f.stacks,
+		StacksEnv: truststore.ProcessEnv(),
 
 		ExpiringWithin: time.Duration(f.expiring),
+	}
+	opts.UsePolicy(pol, v)
+	if len(f.alpn) > 0 {
+		opts.ALPN = f.alpn
 	}
 	if err := f.starttls.apply(&opts, addr); err != nil {
 		return opts, noop, err
