@@ -516,15 +516,8 @@ func caSentence(cas []string) string {
 }
 
 func notTLS(in Input, e *transcript.Event) finding.Finding {
-	proto, excerpt := "", ""
-	for _, fl := range e.Fields {
-		switch fl.Name {
-		case "protocol":
-			proto = fl.Value
-		case "excerpt":
-			excerpt = fl.Value
-		}
-	}
+	proto, _ := e.Field("protocol")
+	excerpt, _ := e.Field("excerpt")
 	what := "something that is not TLS"
 	fix := "Check the port: it does not serve TLS. Use the TLS port of the service."
 	switch proto {
@@ -794,15 +787,8 @@ func alertFix(code int) string {
 // malformedRecord explains a record header that cannot be TLS where it
 // came, naming its bytes.
 func malformedRecord(in Input, f facts, e *transcript.Event) finding.Finding {
-	header, why := "", ""
-	for _, fl := range e.Fields {
-		switch fl.Name {
-		case "header":
-			header = fl.Value
-		case "reason":
-			why = fl.Value
-		}
-	}
+	header, _ := e.Field("header")
+	why, _ := e.Field("reason")
 	where := "before any valid record"
 	for j := f.tr.Index(e) - 1; j >= 0; j-- {
 		if p := f.tr.Events[j]; p.From == e.From && p.Type != transcript.TypeClose {

@@ -334,12 +334,8 @@ func (p *Pipe) Close() error {
 func sentSNI(events []transcript.Event) bool {
 	for _, e := range events {
 		if e.From == transcript.Client && e.Type == "client_hello" {
-			for _, f := range e.Fields {
-				if f.Name == "SNI" {
-					return true
-				}
-			}
-			return false
+			_, ok := e.Field("SNI")
+			return ok
 		}
 	}
 	return false

@@ -142,6 +142,17 @@ func (e *Event) Alert() (wire.Alert, bool) {
 	return *e.alert, true
 }
 
+// Field returns the value of the event's field name and whether it has
+// one.
+func (e *Event) Field(name string) (string, bool) {
+	for _, f := range e.Fields {
+		if f.Name == name {
+			return f.Value, true
+		}
+	}
+	return "", false
+}
+
 // CloseHow says how a connection ended.
 type CloseHow string
 
