@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/tlskit/tlskit/internal/wire"
 	"github.com/tlskit/tlskit/finding"
 	"github.com/tlskit/tlskit/starttls"
 	"github.com/tlskit/tlskit/transcript"
@@ -34,12 +35,7 @@ func startTLSFindings(in Input, tr *transcript.Transcript) (fs []finding.Finding
 		if e := tr.First(transcript.Server, transcript.TypeNotTLS); e != nil {
 			// Plaintext where the server's TLS should have started: it
 			// came after the client's ClientHello, so the handshake met it.
-			excerpt := ""
-			for _, f := range e.Fields {
-				if f.Name == "excerpt" {
-					excerpt = f.Value
-				}
-			}
+			excerpt, _ := e.Field("excerpt")
 			return append(fs, finding.Finding{ID: finding.StartTLSPlaintext, Severity: finding.Error,
 				Title:  fmt.Sprintf("The server answered the TLS handshake with plaintext after agreeing to %s", cmd),
 				Detail: fmt.Sprintf("After its go-ahead %s the server sent %d bytes that are not TLS where its ServerHello belonged: %q. %s", quoteReply(up.Reply), e.Bytes, excerpt, errSentence(in.HandshakeErr)),
@@ -59,10 +55,14 @@ func startTLSFindings(in Input, tr *transcript.Transcript) (fs []finding.Finding
 	case starttls.ImplicitTLS:
 		return []finding.Finding{implicitFinding(up, name, cmd, target, "it answered the plaintext with TLS bytes")}, true
 	case starttls.Unexpected:
+		fix := fmt.Sprintf("Check that this port serves %s (a wrong STARTTLS protocol in the client's settings, or another service on the port) and what the server's logs say; a capture (tlskit pcap) shows every byte.", name)
+		if other := otherProtocol(tr, p); other != "" {
+			fix = fmt.Sprintf("The server's first words are %s's, not %s's: this port serves %s. If that is the service meant, check it with STARTTLS protocol %q; otherwise find the port that serves %s.", other.Name(), name, other.Name(), other, name)
+		}
 		return []finding.Finding{{ID: finding.StartTLSUnexpected, Severity: finding.Error,
 			Title:    fmt.Sprintf("The server's answer does not follow %s's upgrade dialogue", name),
-			Detail:   fmt.Sprintf("%s. %s", strings.TrimPrefix(up.Error, "starttls: "), lastServerWords(tr)),
-			Fix:      fmt.Sprintf("Check that this port serves %s (a wrong STARTTLS protocol in the client's settings, or another service on the port) and what the server's logs say; a capture (tlskit pcap) shows every byte.", name),
+			Detail:   fmt.Sprintf("%s. %s", strings.TrimSuffix(strings.TrimPrefix(up.Error, "starttls: "), "."), lastServerWords(tr)),
+			Fix:      fix,
 			Evidence: quoted(up.Reply),
 			Setting:  finding.SettingStartTLS}}, true
 	}
@@ -286,6 +286,34 @@ func lastServerWords(tr *transcript.Transcript) string {
 		}
 	}
 	return "It sent nothing in plaintext."
+}
+
+// otherProtocol returns the protocol whose greeting the server's first
+// plaintext is (wire.Sniff: SMTP, FTP, POP3, IMAP) when it is not p's,
+// else "". An LMTP server greets as an SMTP server does.
+func otherProtocol(tr *transcript.Transcript, p starttls.Protocol) starttls.Protocol {
+	e := tr.First(transcript.Server, transcript.TypePlaintext)
+	if e == nil {
+		return ""
+	}
+	sniffed, _ := wire.Sniff([]byte(e.Text))
+	var other starttls.Protocol
+	switch sniffed {
+	case "SMTP":
+		other = starttls.SMTP
+	case "FTP":
+		other = starttls.FTP
+	case "POP3":
+		other = starttls.POP3
+	case "IMAP":
+		other = starttls.IMAP
+	default:
+		return ""
+	}
+	if other == p || other == starttls.SMTP && p == starttls.LMTP {
+		return ""
+	}
+	return other
 }
 
 // startTLSPortHint returns the fix for plain TLS pointed at a port that

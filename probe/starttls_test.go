@@ -311,6 +311,33 @@ func TestCheckStartTLSWrongProtocol(t *testing.T) {
 	}
 }
 
+// TestCheckStartTLSIRCToAnotherServer: IRC spoken to Postfix, to vsftpd
+// and to Dovecot's POP3 ends at the server's first line, which no IRC
+// server sends (a numeric reply without the server's prefix, "+OK"), as
+// starttls.unexpected-reply whose fix names the protocol the server's
+// greeting is; before, the IRC dialogue skipped those lines and waited for
+// its reply to CAP LS until the check timed out.
+func TestCheckStartTLSIRCToAnotherServer(t *testing.T) {
+	for _, c := range []struct{ server, protocol string }{{"postfix", "smtp"}, {"vsftpd", "ftp"}, {"dovecot", "pop3"}} {
+		t.Run(c.server, func(t *testing.T) {
+			t.Parallel()
+			tg := servers.Need(t, c.server).Target(t, c.protocol, servertest.Good)
+			tg.Protocol = "irc"
+			start := time.Now()
+			rep := checkTarget(t, tg, nil)
+			if len(rep.Findings) != 1 || rep.Findings[0].ID != finding.StartTLSUnexpected {
+				t.Fatalf("findings %v, want starttls.unexpected-reply", ids(rep))
+			}
+			if want := fmt.Sprintf("STARTTLS protocol %q", c.protocol); !strings.Contains(rep.Findings[0].Fix, want) {
+				t.Errorf("fix %q does not name the protocol the server speaks: %s", rep.Findings[0].Fix, want)
+			}
+			if took := time.Since(start); took > 5*time.Second {
+				t.Errorf("took %v: the check waited for an IRC reply", took)
+			}
+		})
+	}
+}
+
 // TestCheckStartTLSPipelined: a server that pipelines plaintext after its
 // go-ahead (no real server can be made to, so an in-process one) is
 // starttls.plaintext-after-upgrade, and the handshake still completes.

@@ -735,6 +735,9 @@ func parseIRC(line string) (ircMessage, bool) {
 	if m.command == "" {
 		return m, false
 	}
+	if !ircCommand(m.command, m.prefix != "") {
+		return m, false
+	}
 	m.command = strings.ToUpper(m.command)
 	for rest != "" && len(m.params) < 32 {
 		rest = strings.TrimLeft(rest, " ")
@@ -751,6 +754,24 @@ func parseIRC(line string) (ircMessage, bool) {
 	return m, true
 }
 
+// ircCommand reports whether command can be an IRC server's: letters, or
+// three digits (RFC 1459 §2.3.1) after the server's prefix, which a
+// numeric reply must carry (RFC 2812 §2.4). So the greetings and replies
+// of other protocols ("220 mail ESMTP", "+OK", "* OK") are not IRC, and
+// the IRC dialogue ends at once instead of waiting for a reply that will
+// never come.
+func ircCommand(command string, prefixed bool) bool {
+	if len(command) == 3 && strings.Trim(command, "0123456789") == "" {
+		return prefixed
+	}
+	for _, r := range command {
+		if (r < 'A' || r > 'Z') && (r < 'a' || r > 'z') {
+			return false
+		}
+	}
+	return true
+}
+
 // ircLine reads and records one IRC line.
 func (s *session) ircLine(stage Stage) (ircMessage, error) {
 	line, n, err := s.line()
@@ -760,7 +781,7 @@ func (s *session) ircLine(stage Stage) (ircMessage, error) {
 	s.emit(s.peer, stage, printable(line), n)
 	m, ok := parseIRC(printable(line))
 	if !ok {
-		return m, s.fail(Unexpected, line, errors.New("not an IRC message"))
+		return m, s.fail(Unexpected, line, errors.New("not an IRC message (RFC 2812 §2.3)"))
 	}
 	return m, nil
 }
