@@ -10,8 +10,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/tlskit/tlskit/internal/wire"
 	"github.com/tlskit/tlskit/finding"
+	"github.com/tlskit/tlskit/internal/wire"
 	"github.com/tlskit/tlskit/starttls"
 	"github.com/tlskit/tlskit/transcript"
 )
@@ -74,7 +74,7 @@ func startTLSFindings(in Input, tr *transcript.Transcript) (fs []finding.Finding
 	}
 	if up.SpeaksTLS && !heard {
 		return []finding.Finding{implicitFinding(up, name, cmd, target,
-			fmt.Sprintf("it sent nothing in plaintext for %v, and answered a TLS ClientHello on a second connection with TLS", SpeaksTLSAfter))}, true
+			fmt.Sprintf("it sent nothing in plaintext; a TLS ClientHello on a second connection, sent after %v of silence, was answered with TLS", SpeaksTLSAfter))}, true
 	}
 	stage := "before sending anything"
 	if heard {

@@ -37,30 +37,27 @@ func preamble(ctx context.Context, rec *recorder, opts Options, name string) (tr
 		}
 	}
 	var speaksTLS atomic.Bool
+	asked := func() {} // waits for the second connection's answer
 	if !atImplicit && starttls.Greets(p) {
 		// A server that speaks first and stays silent may be waiting for
 		// a ClientHello instead (implicit TLS on a port of its own): ask
 		// on a second connection rather than wait the whole timeout.
+		outer := ctx
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithCancel(ctx)
-		defer cancel()
 		done := make(chan struct{})
-		defer func() { cancel(); <-done }()
+		asked = func() {
+			if !rec.heardServer() {
+				// A server that serves one connection at a time (openssl
+				// s_server) answers the second only once this one ends.
+				rec.Close()
+			}
+			cancel()
+			<-done
+		}
 		go func() {
 			defer close(done)
-			t := time.NewTimer(diagnose.SpeaksTLSAfter)
-			defer t.Stop()
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
-			// Heard meanwhile, the first connection goes on: its server
-			// speaks first after all.
-			if !rec.heardServer() && answersTLS(ctx, opts, name) && !rec.heardServer() {
-				speaksTLS.Store(true)
-				cancel()
-			}
+			speaksTLS.Store(askTLS(outer, ctx, cancel, rec, opts, name))
 		}()
 	}
 	domain := opts.XMPPDomain
@@ -71,6 +68,7 @@ func preamble(ctx context.Context, rec *recorder, opts Options, name string) (tr
 	res, err := starttls.Negotiate(ctx, rec, starttls.Config{Protocol: p, Domain: domain,
 		Trace: func(m starttls.Message) { rec.note(string(p), m) }})
 	rec.setPlain(false)
+	asked()
 	up.SpeaksTLS = err != nil && speaksTLS.Load()
 	up.Outcome = string(res.Outcome)
 	up.Offered = res.Offered
@@ -86,13 +84,79 @@ func preamble(ctx context.Context, rec *recorder, opts Options, name string) (tr
 	return up, err
 }
 
+// serveOneGrace is how long before the check's end a first connection that
+// heard nothing is closed, when the second connection's ClientHello is
+// unanswered too, so that a server that serves one connection at a time
+// (openssl s_server, gnutls-serv) reaches the second.
+const serveOneGrace = time.Second
+
+// askTLS is the question the preamble asks of a silent server that should
+// speak first: after diagnose.SpeaksTLSAfter without a byte on the first
+// connection (whose dialogue runs under dialogue, ended by end), it sends
+// a ClientHello on a second connection, and reports whether the server
+// answered it with TLS while the first still heard nothing; then it ends
+// the first dialogue. The second connection waits as long as the check
+// (ctx); if it is still unanswered serveOneGrace before the check's end,
+// the first connection is closed: a server busy with it answers then. The
+// caller ends dialogue when the dialogue is over, and askTLS returns.
+func askTLS(ctx, dialogue context.Context, end context.CancelFunc, rec *recorder, opts Options, name string) bool {
+	t := time.NewTimer(diagnose.SpeaksTLSAfter)
+	defer t.Stop()
+	select {
+	case <-dialogue.Done():
+		return false
+	case <-t.C:
+	}
+	if rec.heardServer() {
+		return false // it speaks first after all: the first connection goes on
+	}
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	answer := make(chan bool, 1)
+	go func() { answer <- answersTLS(ctx, opts, name) }()
+	var lastCall <-chan time.Time
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) > 2*serveOneGrace {
+		lc := time.NewTimer(time.Until(dl) - serveOneGrace)
+		defer lc.Stop()
+		lastCall = lc.C
+	}
+	for {
+		select {
+		case ok := <-answer:
+			if ok && !rec.heardServer() {
+				end()
+				return true
+			}
+			return false
+		case <-dialogue.Done():
+			if rec.heardServer() {
+				return false // the first dialogue ended with words: they decide
+			}
+			// The first connection ended without a word (closed below,
+			// at the check's end, or by the server): a server that
+			// serves one connection at a time answers the second now.
+			grace := time.NewTimer(serveOneGrace)
+			defer grace.Stop()
+			select {
+			case ok := <-answer:
+				return ok && !rec.heardServer()
+			case <-grace.C:
+				return false
+			}
+		case <-lastCall:
+			lastCall = nil
+			if !rec.heardServer() {
+				end()
+			}
+		}
+	}
+}
+
 // answersTLS reports whether the server at opts.Address answers a TLS
 // ClientHello with TLS (a ServerHello or an alert) on a connection of its
-// own. Nothing is verified or sent beyond the handshake: the answer only
-// says what the port speaks.
+// own, before ctx ends. Nothing is verified or sent beyond the handshake:
+// the answer only says what the port speaks.
 func answersTLS(ctx context.Context, opts Options, name string) bool {
-	ctx, cancel := context.WithTimeout(ctx, diagnose.SpeaksTLSAfter)
-	defer cancel()
 	c, err := opts.dial()(ctx, "tcp", opts.Address)
 	if err != nil {
 		return false
