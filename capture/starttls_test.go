@@ -138,6 +138,13 @@ func TestCaptureStartTLS(t *testing.T) {
 			if up == nil || up.Protocol != c.proto || up.Outcome != c.outcome {
 				t.Fatalf("upgrade %+v, want %s %s", up, c.proto, c.outcome)
 			}
+			// Every server here offers the upgrade; the capture shows it
+			// where the client asked for the list (s_client sends POP3's
+			// STLS and FTP's AUTH TLS without CAPA or FEAT, so there the
+			// capture holds no list and offered stays false).
+			if want := c.proto != "pop3" && c.proto != "ftp"; up.Offered != want {
+				t.Errorf("offered %v, want %v", up.Offered, want)
+			}
 			var plain int
 			for _, e := range conn.Transcript {
 				if e.Type == transcript.TypePlaintext {

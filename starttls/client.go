@@ -478,6 +478,22 @@ func (s *session) dotReply(stage Stage, status func(first string) (ok, failed bo
 	return true, lines, nil
 }
 
+// ftpAuthTLS reports whether a line of FTP's FEAT reply is the AUTH
+// feature naming TLS among its mechanisms (" AUTH TLS", "AUTH SSL;TLS",
+// TLS-C: RFC 4217 §6).
+func ftpAuthTLS(feature string) bool {
+	kw, mechs, _ := strings.Cut(strings.TrimSpace(feature), " ")
+	if !strings.EqualFold(kw, "AUTH") {
+		return false
+	}
+	for _, m := range strings.FieldsFunc(mechs, func(r rune) bool { return r == ';' || r == ' ' }) {
+		if strings.EqualFold(m, "TLS") || strings.EqualFold(m, "TLS-C") {
+			return true
+		}
+	}
+	return false
+}
+
 // ftp speaks FTP (RFC 4217): greeting, FEAT, AUTH TLS.
 func (s *session) ftp() error {
 	g, err := s.codeReply(StageGreeting, true)
@@ -505,16 +521,8 @@ func (s *session) ftp() error {
 	hasFeat := feat.code == 211 && len(feat.lines) > 1
 	if hasFeat {
 		for _, l := range feat.lines[1 : len(feat.lines)-1] {
-			f := strings.TrimSpace(l)
-			list = append(list, f)
-			kw, params, _ := strings.Cut(f, " ")
-			if strings.EqualFold(kw, "AUTH") {
-				for _, p := range strings.FieldsFunc(params, func(r rune) bool { return r == ';' || r == ' ' }) {
-					if strings.EqualFold(p, "TLS") || strings.EqualFold(p, "TLS-C") {
-						found = true
-					}
-				}
-			}
+			list = append(list, strings.TrimSpace(l))
+			found = found || ftpAuthTLS(l)
 		}
 	}
 	// No FEAT (RFC 959 servers): AUTH TLS may still work; it is asked.

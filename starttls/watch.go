@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -364,6 +365,51 @@ func (w *Watcher) clientLine(line string, n int, t time.Time) {
 	w.emit(Client, t, w.stage(Client), printable(line), n)
 }
 
+// listsUpgrade reports whether a server line of a line-based protocol's
+// preamble names the upgrade as a capability, as the protocol lists it:
+// the keyword of an SMTP/LMTP EHLO line (250-STARTTLS, RFC 3207), an atom
+// of an IMAP capability list (RFC 3501, in its CAPABILITY response or its
+// greeting's code), POP3's STLS (RFC 2595) and NNTP's STARTTLS (RFC 4642)
+// as a line of their capability lists, FTP's AUTH feature naming TLS (RFC
+// 4217), ManageSieve's "STARTTLS" (RFC 5804), IRC's tls capability. A
+// greeting that only mentions TLS in its text is not a capability.
+func listsUpgrade(p Protocol, line string) bool {
+	word := func(s string) string { w, _, _ := strings.Cut(strings.TrimSpace(s), " "); return w }
+	switch p {
+	case SMTP, LMTP:
+		code, rest := line[:min(len(line), 4)], line[min(len(line), 4):]
+		return (code == "250-" || code == "250 ") && strings.EqualFold(word(rest), "STARTTLS")
+	case IMAP:
+		upper := strings.ToUpper(line)
+		i := strings.Index(upper, "CAPABILITY")
+		if i < 0 || !strings.HasPrefix(line, "* ") {
+			return false
+		}
+		list, _, _ := strings.Cut(upper[i:], "]")
+		return slices.Contains(strings.Fields(list), "STARTTLS")
+	case POP3:
+		return strings.EqualFold(word(line), "STLS")
+	case NNTP:
+		return strings.EqualFold(word(line), "STARTTLS")
+	case FTP:
+		// A FEAT line is " AUTH TLS" (or "211-AUTH TLS;SSL" from some).
+		return ftpAuthTLS(strings.TrimPrefix(line, "211-"))
+	case Sieve:
+		name, _ := sieveString(line)
+		return strings.EqualFold(name, "STARTTLS")
+	case IRC:
+		m, ok := parseIRC(line)
+		if !ok || m.command != "CAP" || len(m.params) < 3 || !strings.EqualFold(m.params[1], "LS") {
+			return false
+		}
+		return slices.ContainsFunc(strings.Fields(m.params[len(m.params)-1]), func(c string) bool {
+			name, _, _ := strings.Cut(c, "=")
+			return strings.EqualFold(name, "tls")
+		})
+	}
+	return false
+}
+
 // serverLine looks at a server line: the capabilities before the
 // command, the answer to it after.
 func (w *Watcher) serverLine(line string, n int, t time.Time) {
@@ -371,10 +417,8 @@ func (w *Watcher) serverLine(line string, n int, t time.Time) {
 	stage := w.stage(Server)
 	w.emit(Server, t, stage, printable(line), n)
 	if w.state != watchCommanded {
-		for _, kw := range []string{"STARTTLS", "STLS", "AUTH TLS", " TLS"} {
-			if strings.Contains(upper, kw) {
-				w.res.Offered = true
-			}
+		if listsUpgrade(w.proto, line) {
+			w.res.Offered = true
 		}
 		if w.res.Greeting == nil && stage == StageGreeting {
 			w.res.Greeting = []byte(line + "\r\n")

@@ -142,3 +142,38 @@ func FuzzWatcher(f *testing.F) {
 		}
 	})
 }
+
+// TestWatcherOffered: the upgrade counts as offered when the server's
+// capability list names it as its protocol lists it, not when a greeting
+// or a reply merely mentions TLS. The listing lines are those of the real
+// servers the capture tests record (Postfix, Dovecot, vsftpd, INN,
+// InspIRCd).
+func TestWatcherOffered(t *testing.T) {
+	tests := []struct {
+		name    string
+		ex      exchange
+		offered bool
+	}{
+		{"smtp ehlo", exchange{{Server, "220 postfix ESMTP\r\n"}, {Client, "EHLO c\r\n"}, {Server, "250-postfix\r\n250-PIPELINING\r\n250-STARTTLS\r\n250 CHUNKING\r\n"}, {Client, "QUIT\r\n"}}, true},
+		{"smtp greeting mentions TLS", exchange{{Server, "220 mx ESMTP STARTTLS required\r\n"}, {Client, "EHLO c\r\n"}, {Server, "250-mx\r\n250 SIZE 1000\r\n"}, {Client, "QUIT\r\n"}}, false},
+		{"smtp reply mentions TLS", exchange{{Server, "220 mx ESMTP\r\n"}, {Client, "EHLO c\r\n"}, {Server, "250-mx\r\n250 AUTH PLAIN\r\n"}, {Client, "HELP\r\n"}, {Server, "214 STARTTLS is not here\r\n"}, {Client, "QUIT\r\n"}}, false},
+		{"imap greeting code", exchange{{Server, "* OK [CAPABILITY IMAP4rev1 SASL-IR STARTTLS LOGINDISABLED] Dovecot ready.\r\n"}, {Client, "a LOGOUT\r\n"}}, true},
+		{"imap capability", exchange{{Server, "* OK ready\r\n"}, {Client, "a CAPABILITY\r\n"}, {Server, "* CAPABILITY IMAP4rev1 STARTTLS\r\na OK done\r\n"}, {Client, "a LOGOUT\r\n"}}, true},
+		{"imap text mentions TLS", exchange{{Server, "* OK no STARTTLS today\r\n"}, {Client, "a LOGOUT\r\n"}}, false},
+		{"pop3 capa", exchange{{Server, "+OK Dovecot ready.\r\n"}, {Client, "CAPA\r\n"}, {Server, "+OK\r\nCAPA\r\nTOP\r\nSTLS\r\n.\r\n"}, {Client, "QUIT\r\n"}}, true},
+		{"ftp feat", exchange{{Server, "220 (vsFTPd 3.0.3)\r\n"}, {Client, "FEAT\r\n"}, {Server, "211-Features:\r\n AUTH TLS\r\n PBSZ\r\n211 End\r\n"}, {Client, "QUIT\r\n"}}, true},
+		{"ftp feat without tls", exchange{{Server, "220 (vsFTPd 3.0.3)\r\n"}, {Client, "FEAT\r\n"}, {Server, "211-Features:\r\n AUTH SSL\r\n MDTM\r\n211 End\r\n"}, {Client, "QUIT\r\n"}}, false},
+		{"nntp capabilities", exchange{{Server, "200 inn ready\r\n"}, {Client, "CAPABILITIES\r\n"}, {Server, "101 Capability list:\r\nVERSION 2\r\nSTARTTLS\r\n.\r\n"}, {Client, "QUIT\r\n"}}, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, r, _ := watch("", tc.ex, 7)
+			if r.Protocol == "" {
+				t.Fatal("the protocol was not recognised")
+			}
+			if r.Offered != tc.offered {
+				t.Errorf("offered %v, want %v (%s)", r.Offered, tc.offered, r.Protocol)
+			}
+		})
+	}
+}
