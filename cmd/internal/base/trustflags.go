@@ -97,7 +97,7 @@ func (f *TrustFlags) Register(fs *pflag.FlagSet, groups FlagGroup, timeoutDefaul
 	f.fs = fs
 	if groups&GroupTrust != 0 {
 		fs.StringArrayVar(&f.Trust, "trust", nil, "trust `SOURCE`: system, file:PATH, dir:PATH or pem:PEM; replaces the system roots unless system is listed (repeatable)")
-		fs.StringArrayVar(&f.CAFiles, "ca-file", nil, "trust the CA certificates in `FILE` (PEM or DER), the same as --trust file:FILE (repeatable)")
+		fs.StringArrayVar(&f.CAFiles, "ca-file", nil, "trust the CA certificates in `FILE` (PEM, DER, PKCS#7 or a Java keystore), the same as --trust file:FILE (repeatable)")
 	}
 	if groups&GroupPolicy != 0 {
 		fs.StringVar(&f.PolicyFile, "policy", "", "read the trust policy from `FILE` (JSON; see the README); flags given too override its fields")
@@ -280,7 +280,7 @@ func Verifier(p *tlskit.Policy) (*trust.Verifier, error) {
 	var se *trust.SourceError
 	switch {
 	case errors.As(err, &se):
-		return nil, Usage(err, "trust sources are system, file:PATH, dir:PATH or pem:PEM; --ca-file takes a file of PEM or DER CA certificates, or a PKCS#7 bundle (.p7b)")
+		return nil, Usage(err, "trust sources are system, file:PATH, dir:PATH or pem:PEM; --ca-file takes a file of PEM or DER CA certificates, a PKCS#7 bundle (.p7b) or a Java keystore (JKS, JCEKS)")
 	case err != nil && strings.Contains(err.Error(), "CRL"):
 		return nil, Usage(err, "--crl takes a CRL file in PEM (X509 CRL) or DER, as `openssl crl` writes it")
 	case err != nil:
