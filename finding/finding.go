@@ -270,9 +270,15 @@ func Tidy(fs []Finding) {
 	}
 }
 
+// capitalize upper-cases the first letter of s, unless its first word is
+// a name that is written as it is: a host name or an address ("localhost:25
+// speaks TLS…", "example.com does not…"), which holds a dot or a colon.
 func capitalize(s string) string {
 	r, n := utf8.DecodeRuneInString(s)
 	if n == 0 || !unicode.IsLower(r) {
+		return s
+	}
+	if word, _, _ := strings.Cut(s, " "); strings.ContainsAny(strings.TrimRight(word, ".,;:"), ".:") {
 		return s
 	}
 	return string(unicode.ToUpper(r)) + s[n:]

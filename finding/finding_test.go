@@ -11,12 +11,14 @@ func TestTidy(t *testing.T) {
 		{Title: "the leaf expired.", Detail: "it expired on 2026-01-01", Fix: "renew it"},
 		{Title: "Already fine", Detail: "Ends with a quote \"x\"", Fix: ""},
 		{Title: "", Detail: "ö is lower case", Fix: "see (this)"},
+		{Title: "localhost:25 speaks TLS", Detail: "example.com: nothing", Fix: "mail.example.com, then."},
 	}
 	Tidy(fs)
 	want := []Finding{
 		{Title: "The leaf expired", Detail: "It expired on 2026-01-01.", Fix: "Renew it."},
 		{Title: "Already fine", Detail: "Ends with a quote \"x\"", Fix: ""},
 		{Title: "", Detail: "Ö is lower case.", Fix: "See (this)"},
+		{Title: "localhost:25 speaks TLS", Detail: "example.com: nothing.", Fix: "mail.example.com, then."},
 	}
 	if diff := cmp.Diff(want, fs); diff != "" {
 		t.Error(diff)
