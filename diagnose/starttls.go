@@ -74,7 +74,7 @@ func startTLSFindings(in Input, tr *transcript.Transcript) (fs []finding.Finding
 	}
 	if up.SpeaksTLS && !heard {
 		return []finding.Finding{implicitFinding(up, name, cmd, target,
-			fmt.Sprintf("it sent nothing in plaintext; a TLS ClientHello on a second connection, sent after %v of silence, was answered with TLS", SpeaksTLSAfter))}, true
+			"it sent nothing in plaintext, and answered a TLS ClientHello on another connection with TLS")}, true
 	}
 	stage := "before sending anything"
 	if heard {

@@ -12,7 +12,6 @@ import (
 	"github.com/tlskit/tlskit/diagnose"
 	"github.com/tlskit/tlskit/starttls"
 	"github.com/tlskit/tlskit/transcript"
-	"github.com/tlskit/tlskit/trust"
 )
 
 // implicitWait bounds the wait for a greeting on a well-known implicit-TLS
@@ -158,15 +157,7 @@ func askTLS(ctx, dialogue context.Context, end context.CancelFunc, rec *recorder
 // the answer only says what the port speaks.
 func answersTLS(ctx context.Context, opts Options, name string) bool {
 	c, err := opts.dial()(ctx, "tcp", opts.Address)
-	if err != nil {
-		return false
-	}
-	defer c.Close()
-	// Not trusted, only asked: no application data follows.
-	tc := tls.Client(c, &tls.Config{ServerName: trust.SNI(name), InsecureSkipVerify: true, MinVersion: tls.VersionTLS10})
-	err = tc.HandshakeContext(ctx)
-	_, alerted := tlskit.PeerAlert(err)
-	return err == nil || alerted
+	return err == nil && tlskit.AnswersTLS(ctx, c, name)
 }
 
 // pipelinedBytes returns how many bytes the server pipelined (the message

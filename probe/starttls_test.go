@@ -248,7 +248,7 @@ func TestCheckStartTLSOnATLSPort(t *testing.T) {
 		t.Fatalf("findings %v, want starttls.implicit-tls", ids(rep))
 	}
 	f := rep.Findings[0]
-	if !strings.Contains(f.Detail, "second connection") || !strings.Contains(f.Fix, `STARTTLS protocol "none"`) {
+	if !strings.Contains(f.Detail, "another connection") || !strings.Contains(f.Fix, `STARTTLS protocol "none"`) {
 		t.Errorf("finding %+v", f)
 	}
 	if took > diagnose.SpeaksTLSAfter+3*time.Second {

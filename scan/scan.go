@@ -114,8 +114,9 @@ type Progress struct {
 // scanner is one scan in progress.
 type scanner struct {
 	opts           Options
-	name           string // the name to verify
-	sni            string // the name to send ("" for an IP address)
+	plainDial      DialFunc // opts.Dial without the in-band upgrade
+	name           string   // the name to verify
+	sni            string   // the name to send ("" for an IP address)
 	lim            *limiter
 	mu             sync.Mutex
 	probes         []*Probe
@@ -154,6 +155,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		d := &net.Dialer{}
 		opts.Dial = func(ctx context.Context, addr string) (net.Conn, error) { return d.DialContext(ctx, "tcp", addr) }
 	}
+	plain := opts.Dial
 	if opts.StartTLS != "" {
 		domain := opts.XMPPDomain
 		if domain == "" {
@@ -168,7 +170,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("scan: %w", err)
 	}
-	s := &scanner{opts: opts, name: name, sni: trust.SNI(name), lim: newLimiter(opts.MaxConns, opts.Delay)}
+	s := &scanner{opts: opts, plainDial: plain, name: name, sni: trust.SNI(name), lim: newLimiter(opts.MaxConns, opts.Delay)}
 	start := time.Now()
 	rep := &Report{Target: opts.Address, ServerName: name, Trust: opts.Verifier.Describe(), Started: start}
 	s.rep = rep
@@ -228,6 +230,7 @@ func (s *scanner) run(ctx context.Context) {
 		}
 	}
 	if len(accepted) == 0 {
+		s.askImplicitTLS(ctx)
 		s.unreachable()
 		return
 	}

@@ -2,11 +2,13 @@ package scan
 
 import (
 	"context"
+	"errors"
 	"net"
 	"strconv"
 	"sync"
 	"time"
 
+	"github.com/tlskit/tlskit"
 	"github.com/tlskit/tlskit/starttls"
 	"github.com/tlskit/tlskit/transcript"
 )
@@ -84,6 +86,32 @@ func startTLSDial(dial DialFunc, p starttls.Protocol, chosenBy, domain string) D
 			c.SetDeadline(dl) // the upgrade may have set a shorter one
 		}
 		return &upgradedConn{Conn: c, pre: pre}, nil
+	}
+}
+
+// askImplicitTLS asks, as check does, whether a server that should have
+// greeted and stayed silent on every probe (the in-band upgrade timed out
+// with no word from it) speaks TLS from the first byte: one ClientHello on
+// a connection without the upgrade. The answer goes into the failed
+// upgrade's facts, for its finding (starttls.implicit-tls). Every probe
+// connection is closed by now, so a server that serves one connection at
+// a time can answer too.
+func (s *scanner) askImplicitTLS(ctx context.Context) {
+	ue := s.upgradeErr
+	var ne net.Error
+	if ue == nil || ue.pre.up.ImplicitPort != "" || !starttls.Greets(s.opts.StartTLS) || !errors.As(ue.err, &ne) || !ne.Timeout() {
+		return
+	}
+	for _, m := range ue.pre.msgs {
+		if m.From == starttls.Server {
+			return // it spoke: the dialogue's own failure explains it
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
+	defer cancel()
+	c, err := s.plainDial(ctx, s.opts.Address)
+	if err == nil && tlskit.AnswersTLS(ctx, c, s.name) {
+		ue.pre.up.SpeaksTLS = true
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tlskit/tlskit/finding"
+	"github.com/tlskit/tlskit/internal/peertest"
 	"github.com/tlskit/tlskit/internal/servertest"
 	"github.com/tlskit/tlskit/starttls"
 	"github.com/tlskit/tlskit/transcript"
@@ -78,6 +79,38 @@ func TestScanStartTLS(t *testing.T) {
 					break
 				}
 			}
+		})
+	}
+}
+
+// TestScanStartTLSOnATLSPort: scanning with an upgrade a port that speaks
+// TLS from the first byte (stunnel in front of the real Postfix, SMTPS on a
+// port of its own; openssl s_server, which serves one connection at a
+// time) is starttls.implicit-tls, as check says it, not net.timeout: once
+// every probe's upgrade timed out without a word from the server, the scan
+// asks with a ClientHello on a connection without the upgrade. The oracle
+// that the port speaks TLS is the server itself (stunnel's accept side is
+// TLS; s_server is a TLS server).
+func TestScanStartTLSOnATLSPort(t *testing.T) {
+	cert, key := peertest.SelfSigned(t, "/CN=localhost", "DNS:localhost")
+	for _, c := range []struct {
+		name string
+		addr func(t *testing.T) string
+	}{
+		{"stunnel-postfix", func(t *testing.T) string {
+			tg := servers.Need(t, "postfix").Target(t, "smtp", servertest.NoTLS)
+			return peertest.Stunnel(t, "connect = "+tg.Addr+"\ncert = "+cert+"\nkey = "+key+"\n")
+		}},
+		{"openssl-s_server", func(t *testing.T) string { return peertest.OpenSSL(t, "-cert", cert, "-key", key).Addr }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			rep, err := Run(context.Background(), Options{Address: c.addr(t), ServerName: "localhost", StartTLS: starttls.SMTP,
+				Verifier: &trust.Verifier{Anchors: trust.NewAnchors("none")}, NoClients: true, Timeout: 3 * time.Second})
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantFindings(t, rep, []string{finding.StartTLSImplicit}, nil)
 		})
 	}
 }
