@@ -796,7 +796,7 @@ func malformedRecord(in Input, f facts, e *transcript.Event) finding.Finding {
 			break
 		}
 	}
-	detail := fmt.Sprintf("%s, the %s sent a record whose header is %s: %s.", capitalizeFirst(where), e.From, header, why)
+	detail := fmt.Sprintf("%s, the %s sent a record whose header is %s: %s.", capitalize(where), e.From, header, why)
 	if a := f.clientAlert; a != nil && e.From == transcript.Server && f.tr.Index(a) > f.tr.Index(e) {
 		detail += fmt.Sprintf(" The client then stopped with alert %s (%d): that alert is about this record", a.Description, a.AlertCode)
 		if a.AlertCode == 70 {
@@ -822,13 +822,6 @@ func serverHello(f facts) *wire.ServerHello {
 	}
 	sh, _ := f.serverHello.Message.(*wire.ServerHello)
 	return sh
-}
-
-func capitalizeFirst(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 // clientAlertFinding explains a handshake the client (tlskit's TLS stack)

@@ -238,6 +238,7 @@ func askedSentence(up *transcript.Upgrade, p starttls.Protocol) string {
 
 func theServer(target string) string { return "the server at " + target }
 
+// capitalize upper-cases the first byte of s (ASCII prose).
 func capitalize(s string) string {
 	if s == "" {
 		return s
