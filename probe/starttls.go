@@ -86,7 +86,7 @@ func preamble(ctx context.Context, rec *recorder, opts Options, name string) (tr
 // serveOneGrace is how long before the check's end a first connection that
 // heard nothing is closed, when the second connection's ClientHello is
 // unanswered too, so that a server that serves one connection at a time
-// (openssl s_server, gnutls-serv) reaches the second.
+// (openssl s_server) reaches the second.
 const serveOneGrace = time.Second
 
 // askTLS is the question the preamble asks of a silent server that should
