@@ -70,8 +70,11 @@ func scanBody(p *printer, r *scan.Report) {
 	p.f("\nPROTOCOLS\n")
 	for _, pr := range r.Protocols {
 		mark := "no "
-		if pr.Accepted {
+		switch {
+		case pr.Accepted:
 			mark = "yes"
+		case pr.Unknown:
+			mark = "?  "
 		}
 		p.f("  %-8s %s  %s  [probe %d]\n", pr.Version, mark, pr.Answer, pr.Probe)
 	}

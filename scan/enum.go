@@ -48,6 +48,12 @@ func (s *scanner) versions(ctx context.Context) []ProtocolResult {
 	out := make([]ProtocolResult, len(all))
 	results := make([]*result, len(all))
 	var wg sync.WaitGroup
+	vctx, stop := context.WithCancel(ctx)
+	defer stop()
+	watched := make(chan struct{})
+	go func() { defer close(watched); s.watchSilence(vctx, stop) }()
+	defer func() { stop(); <-watched }()
+	ctx = vctx
 	for i, v := range all {
 		wg.Go(func() {
 			if v == 0x0002 {
@@ -95,6 +101,7 @@ func (s *scanner) versions(ctx context.Context) []ProtocolResult {
 			p.Answer = fmt.Sprintf("the server answered with %s instead", r.version)
 		default:
 			p.Answer = r.answer()
+			p.Unknown = r.netErr != nil
 		}
 		out[i] = p
 	}

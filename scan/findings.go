@@ -270,6 +270,15 @@ func protoProbe(rep *Report, v string) int {
 	return 0
 }
 
+func protoUnknown(rep *Report, v string) bool {
+	for _, p := range rep.Protocols {
+		if p.Version == v {
+			return p.Unknown
+		}
+	}
+	return false
+}
+
 func protoAnswer(rep *Report, v string) string {
 	for _, p := range rep.Protocols {
 		if p.Version == v {

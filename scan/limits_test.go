@@ -3,6 +3,7 @@ package scan
 import (
 	"context"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -78,7 +79,8 @@ func TestConnectionLimits(t *testing.T) {
 // in-process, since no server can be made to refuse exactly the fifth and
 // ninth connection) are not silently taken as answers: the report's
 // problems name the probes, say their questions are unanswered, and
-// point at a delay between connections.
+// point at a delay between connections; a protocol version whose probe
+// failed so is unknown, not refused.
 func TestConnectionFailuresNoted(t *testing.T) {
 	p := newTestPKI(t)
 	addr := goCase(t, p)
@@ -108,6 +110,11 @@ func TestConnectionFailuresNoted(t *testing.T) {
 	}
 	if len(failed) != 2 {
 		t.Fatalf("%d probes failed to connect, want 2: %v", len(failed), failed)
+	}
+	for _, pr := range rep.Protocols {
+		if want := slices.Contains(failed, strconv.Itoa(pr.Probe)); pr.Unknown != want {
+			t.Errorf("%s (probe %d): unknown %v, want %v: %s", pr.Version, pr.Probe, pr.Unknown, want, pr.Answer)
+		}
 	}
 	var note string
 	for _, pb := range rep.Problems {

@@ -120,6 +120,10 @@ type ProtocolResult struct {
 	// answered with it.
 	Version  string `json:"version"`
 	Accepted bool   `json:"accepted"`
+	// Unknown says the question went unanswered: the probe's connection
+	// could not be made, or its in-band upgrade cannot work, so that not
+	// Accepted is not a refusal.
+	Unknown bool `json:"unknown,omitempty"`
 	// Answer says what the server answered: "ServerHello TLS 1.2",
 	// "alert fatal protocol_version", "ServerHello for TLS 1.2 instead".
 	Answer string `json:"answer"`

@@ -37,6 +37,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tlskit/tlskit/diagnose"
@@ -114,9 +115,11 @@ type Progress struct {
 // scanner is one scan in progress.
 type scanner struct {
 	opts           Options
-	plainDial      DialFunc // opts.Dial without the in-band upgrade
-	name           string   // the name to verify
-	sni            string   // the name to send ("" for an IP address)
+	plainDial      DialFunc     // opts.Dial without the in-band upgrade
+	heard          *atomic.Bool // the server said something in an in-band upgrade
+	speaksTLS      atomic.Bool  // it said nothing, and answered a ClientHello without the upgrade
+	name           string       // the name to verify
+	sni            string       // the name to send ("" for an IP address)
 	lim            *limiter
 	mu             sync.Mutex
 	probes         []*Probe
@@ -156,12 +159,13 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		opts.Dial = func(ctx context.Context, addr string) (net.Conn, error) { return d.DialContext(ctx, "tcp", addr) }
 	}
 	plain := opts.Dial
+	heard := new(atomic.Bool) // the server said something in an in-band upgrade
 	if opts.StartTLS != "" {
 		domain := opts.XMPPDomain
 		if domain == "" {
 			domain, _ = trust.ServerName(opts.Address, opts.ServerName)
 		}
-		opts.Dial = startTLSDial(opts.Dial, opts.StartTLS, opts.StartTLSChosenBy, domain)
+		opts.Dial = startTLSDial(opts.Dial, opts.StartTLS, opts.StartTLSChosenBy, domain, heard)
 	}
 	if opts.Verifier == nil {
 		opts.Verifier = &trust.Verifier{Anchors: trust.SystemAnchors()}
@@ -170,7 +174,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("scan: %w", err)
 	}
-	s := &scanner{opts: opts, plainDial: plain, name: name, sni: trust.SNI(name), lim: newLimiter(opts.MaxConns, opts.Delay)}
+	s := &scanner{opts: opts, plainDial: plain, heard: heard, name: name, sni: trust.SNI(name), lim: newLimiter(opts.MaxConns, opts.Delay)}
 	start := time.Now()
 	rep := &Report{Target: opts.Address, ServerName: name, Trust: opts.Verifier.Describe(), Started: start}
 	s.rep = rep
@@ -230,7 +234,12 @@ func (s *scanner) run(ctx context.Context) {
 		}
 	}
 	if len(accepted) == 0 {
-		s.askImplicitTLS(ctx)
+		if s.askImplicitTLS(ctx) {
+			for i := range rep.Protocols {
+				rep.Protocols[i].Unknown = true
+				rep.Protocols[i].Answer = "not known: the upgrade cannot work, the port speaks TLS from the first byte (see the findings)"
+			}
+		}
 		s.unreachable()
 		return
 	}

@@ -6,9 +6,11 @@ import (
 	"net"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tlskit/tlskit"
+	"github.com/tlskit/tlskit/diagnose"
 	"github.com/tlskit/tlskit/starttls"
 	"github.com/tlskit/tlskit/transcript"
 )
@@ -45,8 +47,8 @@ func (e *upgradeError) Error() string { return e.err.Error() }
 func (e *upgradeError) Unwrap() error { return e.err }
 
 // startTLSDial wraps dial with the in-band upgrade of p for the server
-// named name.
-func startTLSDial(dial DialFunc, p starttls.Protocol, chosenBy, domain string) DialFunc {
+// named name; heard is set once the server says anything in one.
+func startTLSDial(dial DialFunc, p starttls.Protocol, chosenBy, domain string, heard *atomic.Bool) DialFunc {
 	return func(ctx context.Context, addr string) (net.Conn, error) {
 		c, err := dial(ctx, addr)
 		if err != nil {
@@ -66,7 +68,14 @@ func startTLSDial(dial DialFunc, p starttls.Protocol, chosenBy, domain string) D
 		}
 		var mu sync.Mutex
 		res, err := starttls.Negotiate(nctx, c, starttls.Config{Protocol: p, Domain: domain,
-			Trace: func(m starttls.Message) { mu.Lock(); pre.msgs = append(pre.msgs, m); mu.Unlock() }})
+			Trace: func(m starttls.Message) {
+				if m.From == starttls.Server {
+					heard.Store(true)
+				}
+				mu.Lock()
+				pre.msgs = append(pre.msgs, m)
+				mu.Unlock()
+			}})
 		up := &pre.up
 		up.Outcome = string(res.Outcome)
 		up.Offered = res.Offered
@@ -89,30 +98,69 @@ func startTLSDial(dial DialFunc, p starttls.Protocol, chosenBy, domain string) D
 	}
 }
 
-// askImplicitTLS asks, as check does, whether a server that should have
-// greeted and stayed silent on every probe (the in-band upgrade timed out
-// with no word from it) speaks TLS from the first byte: one ClientHello on
-// a connection without the upgrade. The answer goes into the failed
-// upgrade's facts, for its finding (starttls.implicit-tls). Every probe
-// connection is closed by now, so a server that serves one connection at
-// a time can answer too.
-func (s *scanner) askImplicitTLS(ctx context.Context) {
-	ue := s.upgradeErr
-	var ne net.Error
-	if ue == nil || ue.pre.up.ImplicitPort != "" || !starttls.Greets(s.opts.StartTLS) || !errors.As(ue.err, &ne) || !ne.Timeout() {
+// watchSilence asks, as check does, whether a server that should greet
+// first and has said nothing in any probe's upgrade for
+// diagnose.SpeaksTLSAfter speaks TLS from the first byte: one ClientHello
+// on a connection without the upgrade. If it answers with TLS (and still
+// has said nothing) the probes cannot succeed: stop ends them, and the
+// failed upgrade's finding is starttls.implicit-tls. It returns when ctx
+// ends. A server that serves one connection at a time cannot answer while
+// the probes hold theirs: askImplicitTLS asks again at the end.
+func (s *scanner) watchSilence(ctx context.Context, stop context.CancelFunc) {
+	if !s.asksImplicitTLS() {
 		return
 	}
-	for _, m := range ue.pre.msgs {
-		if m.From == starttls.Server {
-			return // it spoke: the dialogue's own failure explains it
+	t := time.NewTimer(diagnose.SpeaksTLSAfter)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return
+	case <-t.C:
+	}
+	if s.heard.Load() {
+		return
+	}
+	c, err := s.plainDial(ctx, s.opts.Address)
+	if err == nil && tlskit.AnswersTLS(ctx, c, s.name) && !s.heard.Load() {
+		s.speaksTLS.Store(true)
+		stop()
+	}
+}
+
+// asksImplicitTLS reports whether the implicit-TLS question applies: an
+// upgrade whose server speaks first, on a port not known for implicit TLS
+// (there the finding says so without asking).
+func (s *scanner) asksImplicitTLS() bool {
+	_, port, _ := net.SplitHostPort(s.opts.Address)
+	n, _ := strconv.Atoi(port)
+	_, implicit := starttls.ImplicitTLSPort(n)
+	return s.opts.StartTLS != "" && starttls.Greets(s.opts.StartTLS) && !implicit
+}
+
+// askImplicitTLS puts the implicit-TLS answer into the failed upgrade's
+// facts, for its finding, and reports it: watchSilence's, or, when every
+// probe's upgrade timed out without a word from the server, the answer to
+// a ClientHello asked now that every probe connection is closed (a server
+// that serves one connection at a time can answer now).
+func (s *scanner) askImplicitTLS(ctx context.Context) bool {
+	ue := s.upgradeErr
+	if ue == nil || !s.asksImplicitTLS() || s.heard.Load() {
+		return false
+	}
+	if !s.speaksTLS.Load() {
+		var ne net.Error
+		if !errors.As(ue.err, &ne) || !ne.Timeout() {
+			return false
+		}
+		ctx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
+		defer cancel()
+		c, err := s.plainDial(ctx, s.opts.Address)
+		if err != nil || !tlskit.AnswersTLS(ctx, c, s.name) {
+			return false
 		}
 	}
-	ctx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
-	defer cancel()
-	c, err := s.plainDial(ctx, s.opts.Address)
-	if err == nil && tlskit.AnswersTLS(ctx, c, s.name) {
-		ue.pre.up.SpeaksTLS = true
-	}
+	ue.pre.up.SpeaksTLS = true
+	return true
 }
 
 // decodePreamble feeds an upgrade's messages to dec.

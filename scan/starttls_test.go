@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tlskit/tlskit/diagnose"
 	"github.com/tlskit/tlskit/finding"
 	"github.com/tlskit/tlskit/internal/peertest"
 	"github.com/tlskit/tlskit/internal/servertest"
@@ -86,31 +87,45 @@ func TestScanStartTLS(t *testing.T) {
 // TestScanStartTLSOnATLSPort: scanning with an upgrade a port that speaks
 // TLS from the first byte (stunnel in front of the real Postfix, SMTPS on a
 // port of its own; openssl s_server, which serves one connection at a
-// time) is starttls.implicit-tls, as check says it, not net.timeout: once
-// every probe's upgrade timed out without a word from the server, the scan
-// asks with a ClientHello on a connection without the upgrade. The oracle
+// time) is starttls.implicit-tls, as check says it, not net.timeout: after
+// diagnose.SpeaksTLSAfter without a word from the server the scan asks
+// with a ClientHello on a connection without the upgrade, and stops its
+// probes when the answer is TLS (stunnel: the scan ends then, not after its
+// probes' timeouts); s_server, busy with a probe, answers only when the
+// probes' upgrades have timed out, and is asked again then. The oracle
 // that the port speaks TLS is the server itself (stunnel's accept side is
 // TLS; s_server is a TLS server).
 func TestScanStartTLSOnATLSPort(t *testing.T) {
 	cert, key := peertest.SelfSigned(t, "/CN=localhost", "DNS:localhost")
 	for _, c := range []struct {
-		name string
-		addr func(t *testing.T) string
+		name   string
+		addr   func(t *testing.T) string
+		within time.Duration // the scan's bound, with a probe timeout of 10 s
 	}{
 		{"stunnel-postfix", func(t *testing.T) string {
 			tg := servers.Need(t, "postfix").Target(t, "smtp", servertest.NoTLS)
 			return peertest.Stunnel(t, "connect = "+tg.Addr+"\ncert = "+cert+"\nkey = "+key+"\n")
-		}},
-		{"openssl-s_server", func(t *testing.T) string { return peertest.OpenSSL(t, "-cert", cert, "-key", key).Addr }},
+		}, diagnose.SpeaksTLSAfter + 3*time.Second},
+		{"openssl-s_server", func(t *testing.T) string { return peertest.OpenSSL(t, "-cert", cert, "-key", key).Addr }, 25 * time.Second},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			rep, err := Run(context.Background(), Options{Address: c.addr(t), ServerName: "localhost", StartTLS: starttls.SMTP,
-				Verifier: &trust.Verifier{Anchors: trust.NewAnchors("none")}, NoClients: true, Timeout: 3 * time.Second})
+			addr := c.addr(t)
+			start := time.Now()
+			rep, err := Run(context.Background(), Options{Address: addr, ServerName: "localhost", StartTLS: starttls.SMTP,
+				Verifier: &trust.Verifier{Anchors: trust.NewAnchors("none")}, NoClients: true, Timeout: 10 * time.Second})
 			if err != nil {
 				t.Fatal(err)
 			}
 			wantFindings(t, rep, []string{finding.StartTLSImplicit}, nil)
+			for _, pr := range rep.Protocols {
+				if !pr.Unknown || pr.Accepted {
+					t.Errorf("%s: accepted %v, unknown %v (%s): through an upgrade that cannot work, no version is known", pr.Version, pr.Accepted, pr.Unknown, pr.Answer)
+				}
+			}
+			if took := time.Since(start); took > c.within {
+				t.Errorf("took %v, want at most %v", took, c.within)
+			}
 		})
 	}
 }
