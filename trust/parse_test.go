@@ -84,8 +84,8 @@ func TestParseUserCertificates(t *testing.T) {
 		in   []byte
 		want string
 	}{
-		{keyPEM, "combined: file holds a PRIVATE KEY, not a certificate (PEM inputs may have been switched)"},
-		{[]byte("-----BEGIN EC PRIVATE KEY-----\n" + secret + "\n-----END EC PRIVATE KEY-----\n"), "EC PRIVATE KEY, not a certificate"},
+		{keyPEM, "combined: file holds a private key (a PRIVATE KEY block), not a certificate (PEM inputs may have been switched)"},
+		{[]byte("-----BEGIN EC PRIVATE KEY-----\n" + secret + "\n-----END EC PRIVATE KEY-----\n"), "(a EC PRIVATE KEY block), not a certificate"},
 		{[]byte("-----BEGIN CERTIFICATE REQUEST-----\nMIIB\n-----END CERTIFICATE REQUEST-----\n"), "a CSR"},
 		{[]byte("hello world"), "no PEM block found, and not DER"},
 		{nil, "empty"},

@@ -137,7 +137,7 @@ func parseCertificates(data []byte) ([]*x509.Certificate, error) {
 	}
 	for _, t := range other {
 		if strings.Contains(t, "PRIVATE KEY") {
-			return nil, fmt.Errorf("file holds a %s, not a certificate (PEM inputs may have been switched)", t)
+			return nil, fmt.Errorf("file holds a private key (a %s block), not a certificate (PEM inputs may have been switched)", t)
 		}
 	}
 	if other[0] == "CERTIFICATE REQUEST" || other[0] == "NEW CERTIFICATE REQUEST" {
