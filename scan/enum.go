@@ -51,7 +51,8 @@ func (s *scanner) versions(ctx context.Context) []ProtocolResult {
 	vctx, stop := context.WithCancel(ctx)
 	defer stop()
 	watched := make(chan struct{})
-	go func() { defer close(watched); s.watchSilence(vctx, stop) }()
+	scanCtx := ctx
+	go func() { defer close(watched); s.watchSilence(scanCtx, vctx, stop) }()
 	defer func() { stop(); <-watched }()
 	ctx = vctx
 	for i, v := range all {

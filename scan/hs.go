@@ -101,6 +101,9 @@ type result struct {
 	notTLS  string
 	stopped string // why the probe could not go further (our limit, not the server's)
 	netErr  error  // dialing or writing failed
+	// notAsked says why the probe was stopped before its connection was
+	// made (its question is unanswered; not a failed connection).
+	notAsked string
 	// What a completed handshake showed.
 	done       bool
 	resumed    bool // TLS 1.2: an abbreviated handshake answered the offered session

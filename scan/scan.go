@@ -37,7 +37,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/tlskit/tlskit/diagnose"
@@ -115,11 +114,10 @@ type Progress struct {
 // scanner is one scan in progress.
 type scanner struct {
 	opts           Options
-	plainDial      DialFunc     // opts.Dial without the in-band upgrade
-	heard          *atomic.Bool // the server said something in an in-band upgrade
-	speaksTLS      atomic.Bool  // it said nothing, and answered a ClientHello without the upgrade
-	name           string       // the name to verify
-	sni            string       // the name to send ("" for an IP address)
+	plainDial      DialFunc // opts.Dial without the in-band upgrade
+	silence        *silence // what the in-band upgrades heard, or did not
+	name           string   // the name to verify
+	sni            string   // the name to send ("" for an IP address)
 	lim            *limiter
 	mu             sync.Mutex
 	probes         []*Probe
@@ -159,13 +157,13 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		opts.Dial = func(ctx context.Context, addr string) (net.Conn, error) { return d.DialContext(ctx, "tcp", addr) }
 	}
 	plain := opts.Dial
-	heard := new(atomic.Bool) // the server said something in an in-band upgrade
+	quiet := newSilence()
 	if opts.StartTLS != "" {
 		domain := opts.XMPPDomain
 		if domain == "" {
 			domain, _ = trust.ServerName(opts.Address, opts.ServerName)
 		}
-		opts.Dial = startTLSDial(opts.Dial, opts.StartTLS, opts.StartTLSChosenBy, domain, heard)
+		opts.Dial = startTLSDial(opts.Dial, opts.StartTLS, opts.StartTLSChosenBy, domain, quiet)
 	}
 	if opts.Verifier == nil {
 		opts.Verifier = &trust.Verifier{Anchors: trust.SystemAnchors()}
@@ -174,7 +172,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("scan: %w", err)
 	}
-	s := &scanner{opts: opts, plainDial: plain, heard: heard, name: name, sni: trust.SNI(name), lim: newLimiter(opts.MaxConns, opts.Delay)}
+	s := &scanner{opts: opts, plainDial: plain, silence: quiet, name: name, sni: trust.SNI(name), lim: newLimiter(opts.MaxConns, opts.Delay)}
 	start := time.Now()
 	rep := &Report{Target: opts.Address, ServerName: name, Trust: opts.Verifier.Describe(), Started: start}
 	s.rep = rep
@@ -468,7 +466,21 @@ func (s *scanner) probeOn(ctx context.Context, exclusive bool, purpose string, s
 		}
 	}()
 	res.probe = p.ID
+	// notAsked ends a probe that the silence watcher stopped: its question
+	// is unanswered, and not for a failed connection.
+	notAsked := func(err error) bool {
+		why := s.silence.stoppedWhy()
+		if why == "" || !errors.Is(err, context.Canceled) {
+			return false
+		}
+		res.netErr, res.notAsked = err, why
+		p.Answer = res.answer()
+		return true
+	}
 	release, alone, err := s.lim.acquire(ctx, exclusive)
+	if err != nil && notAsked(err) {
+		return res
+	}
 	if err != nil {
 		res.netErr = err
 		p.Answer = "not run: " + err.Error()
@@ -484,6 +496,10 @@ func (s *scanner) probeOn(ctx context.Context, exclusive bool, purpose string, s
 	cctx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
 	defer cancel()
 	c, err := s.lim.dial(cctx, func() (net.Conn, error) { return s.opts.Dial(cctx, s.opts.Address) })
+	if err != nil && notAsked(err) {
+		s.lim.count.Add(-1) // counted when its slot was taken; no connection was made
+		return res
+	}
 	if err != nil {
 		res.netErr = err
 		p.Answer = "connection failed: " + err.Error()
@@ -650,6 +666,8 @@ func (s *scanner) noteFailures() {
 func (r *result) answer() string {
 	var s string
 	switch {
+	case r.notAsked != "":
+		return "not asked: " + r.notAsked
 	case r.netErr != nil:
 		return "connection failed: " + r.netErr.Error()
 	case r.sslv2 != nil:

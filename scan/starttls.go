@@ -47,8 +47,8 @@ func (e *upgradeError) Error() string { return e.err.Error() }
 func (e *upgradeError) Unwrap() error { return e.err }
 
 // startTLSDial wraps dial with the in-band upgrade of p for the server
-// named name; heard is set once the server says anything in one.
-func startTLSDial(dial DialFunc, p starttls.Protocol, chosenBy, domain string, heard *atomic.Bool) DialFunc {
+// named name, noting in q what the server says or leaves unsaid.
+func startTLSDial(dial DialFunc, p starttls.Protocol, chosenBy, domain string, q *silence) DialFunc {
 	return func(ctx context.Context, addr string) (net.Conn, error) {
 		c, err := dial(ctx, addr)
 		if err != nil {
@@ -70,7 +70,7 @@ func startTLSDial(dial DialFunc, p starttls.Protocol, chosenBy, domain string, h
 		res, err := starttls.Negotiate(nctx, c, starttls.Config{Protocol: p, Domain: domain,
 			Trace: func(m starttls.Message) {
 				if m.From == starttls.Server {
-					heard.Store(true)
+					q.heard.Store(true)
 				}
 				mu.Lock()
 				pre.msgs = append(pre.msgs, m)
@@ -89,6 +89,7 @@ func startTLSDial(dial DialFunc, p starttls.Protocol, chosenBy, domain string, h
 		if err != nil {
 			up.Error = err.Error()
 			c.Close()
+			q.upgradeFailed(err)
 			return nil, &upgradeError{err: err, pre: pre}
 		}
 		if dl, ok := ctx.Deadline(); ok {
@@ -98,32 +99,90 @@ func startTLSDial(dial DialFunc, p starttls.Protocol, chosenBy, domain string, h
 	}
 }
 
-// watchSilence asks, as check does, whether a server that should greet
-// first and has said nothing in any probe's upgrade for
-// diagnose.SpeaksTLSAfter speaks TLS from the first byte: one ClientHello
-// on a connection without the upgrade. If it answers with TLS (and still
-// has said nothing) the probes cannot succeed: stop ends them, and the
-// failed upgrade's finding is starttls.implicit-tls. It returns when ctx
-// ends. A server that serves one connection at a time cannot answer while
-// the probes hold theirs: askImplicitTLS asks again at the end.
-func (s *scanner) watchSilence(ctx context.Context, stop context.CancelFunc) {
-	if !s.asksImplicitTLS() {
+// silence is what a scan through an in-band upgrade knows of a server
+// that says nothing: whether any upgrade heard it, whether one timed out
+// without a word, and the implicit-TLS question asked of it.
+type silence struct {
+	heard    atomic.Bool   // the server said something in an upgrade
+	timedOut chan struct{} // closed once an upgrade timed out and nothing was ever heard
+	once     sync.Once
+	answer   chan bool    // the question's answer, once asked; nil before
+	stopped  atomic.Value // string: why watchSilence stopped the probes
+}
+
+// stop ends the version probes, saying why (for their answers).
+func (q *silence) stop(stop context.CancelFunc, why string) {
+	q.stopped.Store(why)
+	stop()
+}
+
+// stoppedWhy says why the version probes were stopped, "" when they were
+// not.
+func (q *silence) stoppedWhy() string {
+	why, _ := q.stopped.Load().(string)
+	return why
+}
+
+func newSilence() *silence { return &silence{timedOut: make(chan struct{})} }
+
+// upgradeFailed notes a failed upgrade: one that timed out while the
+// server had said nothing in any.
+func (q *silence) upgradeFailed(err error) {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() && !q.heard.Load() {
+		q.once.Do(func() { close(q.timedOut) })
+	}
+}
+
+// watchSilence follows the version probes' upgrades (ctx ends with them;
+// stop ends them early; scanCtx is the whole scan's). After diagnose.SpeaksTLSAfter without a word from
+// a server that should greet first it asks, as check does, whether the
+// port speaks TLS from the first byte: one ClientHello on a connection
+// without the upgrade, waiting up to the probe timeout, beyond the
+// versions if need be (a server that serves one connection at a time
+// answers once the probes let go of theirs). An answer with TLS stops the
+// probes: none can succeed. So does an upgrade that timed out while the
+// server had said nothing in any: the others would too.
+func (s *scanner) watchSilence(scanCtx, ctx context.Context, stop context.CancelFunc) {
+	q := s.silence
+	if s.opts.StartTLS == "" {
 		return
 	}
-	t := time.NewTimer(diagnose.SpeaksTLSAfter)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return
-	case <-t.C:
+	var ask <-chan time.Time
+	if s.asksImplicitTLS() {
+		t := time.NewTimer(diagnose.SpeaksTLSAfter)
+		defer t.Stop()
+		ask = t.C
 	}
-	if s.heard.Load() {
-		return
-	}
-	c, err := s.plainDial(ctx, s.opts.Address)
-	if err == nil && tlskit.AnswersTLS(ctx, c, s.name) && !s.heard.Load() {
-		s.speaksTLS.Store(true)
-		stop()
+	var answer chan bool
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-q.timedOut:
+			q.stop(stop, "the server said nothing in any upgrade, and one timed out: this one would have too")
+			return
+		case <-ask:
+			ask = nil
+			if q.heard.Load() {
+				continue
+			}
+			answer = make(chan bool, 1)
+			q.answer = answer
+			go func() {
+				actx, cancel := context.WithTimeout(scanCtx, s.opts.Timeout)
+				defer cancel()
+				c, err := s.plainDial(actx, s.opts.Address)
+				answer <- err == nil && tlskit.AnswersTLS(actx, c, s.name)
+			}()
+		case ok := <-answer:
+			answer <- ok // for askImplicitTLS
+			if ok && !q.heard.Load() {
+				q.stop(stop, "the port speaks TLS from the first byte: no upgrade can work")
+				return
+			}
+			answer = nil
+		}
 	}
 }
 
@@ -137,17 +196,21 @@ func (s *scanner) asksImplicitTLS() bool {
 	return s.opts.StartTLS != "" && starttls.Greets(s.opts.StartTLS) && !implicit
 }
 
-// askImplicitTLS puts the implicit-TLS answer into the failed upgrade's
-// facts, for its finding, and reports it: watchSilence's, or, when every
-// probe's upgrade timed out without a word from the server, the answer to
-// a ClientHello asked now that every probe connection is closed (a server
-// that serves one connection at a time can answer now).
+// askImplicitTLS puts the answer to watchSilence's question into the failed
+// upgrade's facts, for its finding, and reports it. It waits for the
+// answer when the question is still open (up to the probe timeout after it
+// was asked), and asks now when the versions ended before it was asked and
+// every upgrade had timed out without a word.
 func (s *scanner) askImplicitTLS(ctx context.Context) bool {
+	q := s.silence
 	ue := s.upgradeErr
-	if ue == nil || !s.asksImplicitTLS() || s.heard.Load() {
+	if ue == nil || !s.asksImplicitTLS() || q.heard.Load() {
 		return false
 	}
-	if !s.speaksTLS.Load() {
+	var ok bool
+	if q.answer != nil {
+		ok = <-q.answer
+	} else {
 		var ne net.Error
 		if !errors.As(ue.err, &ne) || !ne.Timeout() {
 			return false
@@ -155,9 +218,10 @@ func (s *scanner) askImplicitTLS(ctx context.Context) bool {
 		ctx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
 		defer cancel()
 		c, err := s.plainDial(ctx, s.opts.Address)
-		if err != nil || !tlskit.AnswersTLS(ctx, c, s.name) {
-			return false
-		}
+		ok = err == nil && tlskit.AnswersTLS(ctx, c, s.name)
+	}
+	if !ok || q.heard.Load() {
+		return false
 	}
 	ue.pre.up.SpeaksTLS = true
 	return true

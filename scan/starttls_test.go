@@ -2,6 +2,8 @@ package scan
 
 import (
 	"context"
+	"io"
+	"net"
 	"os"
 	"strings"
 	"testing"
@@ -127,5 +129,40 @@ func TestScanStartTLSOnATLSPort(t *testing.T) {
 				t.Errorf("took %v, want at most %v", took, c.within)
 			}
 		})
+	}
+}
+
+// TestScanStartTLSSilentServer: a server that accepts and says nothing
+// (in-process: any listener that never writes is one) is scanned in one
+// round of the probe timeout, not two: once an upgrade timed out while the
+// server had said nothing in any, the version probes not yet connected are
+// not asked (their answers say why), and every version is unknown.
+func TestScanStartTLSSilentServer(t *testing.T) {
+	addr := peertest.Serve(t, func(c net.Conn) { io.Copy(io.Discard, c) })
+	const timeout = 2 * time.Second
+	start := time.Now()
+	rep, err := Run(context.Background(), Options{Address: addr, ServerName: "localhost", StartTLS: starttls.SMTP,
+		Verifier: &trust.Verifier{Anchors: trust.NewAnchors("none")}, NoClients: true, Timeout: timeout})
+	if err != nil {
+		t.Fatal(err)
+	}
+	took := time.Since(start)
+	wantFindings(t, rep, []string{finding.NetTimeout}, nil)
+	notAsked := 0
+	for _, pr := range rep.Protocols {
+		if !pr.Unknown {
+			t.Errorf("%s: not unknown: %s", pr.Version, pr.Answer)
+		}
+		if strings.HasPrefix(pr.Answer, "not asked: ") {
+			notAsked++
+		}
+	}
+	if notAsked == 0 || rep.Connections+notAsked != len(rep.Protocols) {
+		t.Errorf("%d connections and %d probes not asked for %d versions", rep.Connections, notAsked, len(rep.Protocols))
+	}
+	// One round of the timeout, and the implicit-TLS question asked after
+	// it (the round ended before diagnose.SpeaksTLSAfter): two timeouts.
+	if took > 2*timeout+time.Second {
+		t.Errorf("took %v with a probe timeout of %v", took, timeout)
 	}
 }
