@@ -110,10 +110,10 @@ type silence struct {
 	stopped  atomic.Value // string: why watchSilence stopped the probes
 }
 
-// stop ends the version probes, saying why (for their answers).
-func (q *silence) stop(stop context.CancelFunc, why string) {
+// stop ends the version probes (cancel), saying why (for their answers).
+func (q *silence) stop(cancel context.CancelFunc, why string) {
 	q.stopped.Store(why)
-	stop()
+	cancel()
 }
 
 // stoppedWhy says why the version probes were stopped, "" when they were
@@ -135,14 +135,15 @@ func (q *silence) upgradeFailed(err error) {
 }
 
 // watchSilence follows the version probes' upgrades (ctx ends with them;
-// stop ends them early; scanCtx is the whole scan's). After diagnose.SpeaksTLSAfter without a word from
-// a server that should greet first it asks, as check does, whether the
-// port speaks TLS from the first byte: one ClientHello on a connection
-// without the upgrade, waiting up to the probe timeout, beyond the
-// versions if need be (a server that serves one connection at a time
-// answers once the probes let go of theirs). An answer with TLS stops the
-// probes: none can succeed. So does an upgrade that timed out while the
-// server had said nothing in any: the others would too.
+// stop ends them early; scanCtx is the whole scan's). After
+// diagnose.SpeaksTLSAfter without a word from a server that should greet
+// first it asks, as check does, whether the port speaks TLS from the
+// first byte: one ClientHello on a connection without the upgrade,
+// waiting up to the probe timeout, beyond the versions if need be (a
+// server that serves one connection at a time answers once the probes let
+// go of theirs). An answer with TLS stops the probes: none can succeed.
+// So does an upgrade that timed out while the server had said nothing in
+// any: the others would too.
 func (s *scanner) watchSilence(scanCtx, ctx context.Context, stop context.CancelFunc) {
 	q := s.silence
 	if s.opts.StartTLS == "" {
