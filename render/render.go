@@ -238,6 +238,11 @@ func ladder(w io.Writer, evs []transcript.Event, o Options) {
 			break
 		}
 	}
+	if len(evs) == 1 {
+		// Times are offsets from the first event: a lone event's would
+		// read 0.0ms, however long the connection waited for it.
+		t0 = time.Time{}
+	}
 	for _, e := range evs {
 		at := "        "
 		if !e.Time.IsZero() && !t0.IsZero() {

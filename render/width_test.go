@@ -3,6 +3,7 @@ package render
 import (
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/tlskit/tlskit/diagnose"
@@ -85,6 +86,28 @@ func TestReportWidth(t *testing.T) {
 		}
 		if !strings.Contains(b.String(), "(tlskit: --min-version)") {
 			t.Errorf("width %d: the fix does not name the flag", width)
+		}
+	}
+}
+
+// TestLadderLoneEvent: a ladder's times are offsets from its first event,
+// so a lone event (a server that stayed silent until the deadline) is
+// shown without one rather than at "0.0ms"; two events keep theirs.
+func TestLadderLoneEvent(t *testing.T) {
+	t0 := time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)
+	quiet := transcript.Event{From: transcript.Server, Type: transcript.TypeClose, Time: t0.Add(10 * time.Second), Note: "sent nothing more before the deadline"}
+	hello := transcript.Event{From: transcript.Client, Type: "client_hello", Time: t0, RecordLen: 300}
+	for _, tc := range []struct {
+		evs  []transcript.Event
+		want string
+	}{
+		{[]transcript.Event{quiet}, ""},
+		{[]transcript.Event{hello, quiet}, "10000.0ms"},
+	} {
+		var b strings.Builder
+		ladder(&b, tc.evs, Options{})
+		if got := strings.Contains(b.String(), "ms "); (tc.want != "") != got || !strings.Contains(b.String(), tc.want) {
+			t.Errorf("%d events: %q, want times %q", len(tc.evs), b.String(), tc.want)
 		}
 	}
 }
