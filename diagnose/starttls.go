@@ -205,12 +205,10 @@ func pipelinedFinding(up *transcript.Upgrade, name, cmd string) finding.Finding 
 const SpeaksTLSAfter = 3 * time.Second
 
 func implicitFinding(up *transcript.Upgrade, name, cmd, target, why string) finding.Finding {
-	_, port, _ := net.SplitHostPort(target)
-	n, _ := strconv.Atoi(port)
 	detail := fmt.Sprintf("%s was asked for %s, but %s.", capitalize(theServer(target)), name, why)
 	fix := "This port speaks TLS from the first byte: check it without an upgrade (STARTTLS protocol \"none\")."
-	if ip, ok := starttls.ImplicitTLSPort(n); ok {
-		detail += fmt.Sprintf(" Port %d is %s: TLS from the first byte, no %s.", n, ip.Service, cmd)
+	if ip, ok := starttls.ImplicitTLSAddress(target); ok {
+		detail += fmt.Sprintf(" Port %d is %s: TLS from the first byte, no %s.", ip.Port, ip.Service, cmd)
 		fix = fmt.Sprintf("Check this port without an upgrade (STARTTLS protocol \"none\"), or the %s port of the same service, %d, with the upgrade (STARTTLS protocol %q).", cmd, ip.StartTLSPort, ip.Protocol)
 	}
 	return finding.Finding{ID: finding.StartTLSImplicit, Severity: finding.Error,
@@ -333,11 +331,9 @@ func startTLSPortHint(target string) string {
 // 993…) whose server answered the ClientHello with plaintext (what), or "":
 // the port itself is the one that should speak TLS from the first byte.
 func implicitPortHint(target, what string) string {
-	_, port, _ := net.SplitHostPort(target)
-	n, _ := strconv.Atoi(port)
-	ip, ok := starttls.ImplicitTLSPort(n)
+	ip, ok := starttls.ImplicitTLSAddress(target)
 	if !ok {
 		return ""
 	}
-	return fmt.Sprintf("Port %d is %s, where TLS starts with the first byte, but this server answered with %s: configure the service on this port for implicit TLS (Postfix: smtpd_tls_wrappermode = yes on its 465 service; Dovecot: ssl = yes and the imaps or pop3s listener), or, if it is meant to upgrade in band, check it with the upgrade (STARTTLS protocol %q; its usual port is %d).", n, ip.Service, what, ip.Protocol, ip.StartTLSPort)
+	return fmt.Sprintf("Port %d is %s, where TLS starts with the first byte, but this server answered with %s: configure the service on this port for implicit TLS (Postfix: smtpd_tls_wrappermode = yes on its 465 service; Dovecot: ssl = yes and the imaps or pop3s listener), or, if it is meant to upgrade in band, check it with the upgrade (STARTTLS protocol %q; its usual port is %d).", ip.Port, ip.Service, what, ip.Protocol, ip.StartTLSPort)
 }

@@ -3,7 +3,6 @@ package probe
 import (
 	"context"
 	"crypto/tls"
-	"net"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -24,9 +23,7 @@ const implicitWait = 3 * time.Second
 func preamble(ctx context.Context, rec *recorder, opts Options, name string) (transcript.Upgrade, error) {
 	p := opts.StartTLS
 	up := transcript.Upgrade{Protocol: string(p), ChosenBy: opts.StartTLSChosenBy}
-	_, port, _ := net.SplitHostPort(opts.Address)
-	n, _ := strconv.Atoi(port)
-	implicit, atImplicit := starttls.ImplicitTLSPort(n)
+	implicit, atImplicit := starttls.ImplicitTLSAddress(opts.Address)
 	if atImplicit {
 		up.ImplicitPort = implicit.Service
 		if starttls.Greets(p) {

@@ -49,7 +49,6 @@ func (s *scanner) versions(ctx context.Context) []ProtocolResult {
 	results := make([]*result, len(all))
 	var wg sync.WaitGroup
 	vctx, stop := context.WithCancel(ctx)
-	defer stop()
 	watched := make(chan struct{})
 	scanCtx := ctx
 	go func() { defer close(watched); s.watchSilence(scanCtx, vctx, stop) }()

@@ -99,7 +99,7 @@ func weaknesses(rep *Report) []finding.Finding {
 		add(finding.Finding{ID: finding.ScanNoTLS13, Severity: finding.Info, Title: "The server does not accept TLS 1.3",
 			Detail:   "TLS 1.3 (RFC 8446) saves a round trip, encrypts the certificate, and has only AEAD suites with forward secrecy; every current client offers it.",
 			Fix:      "Enable TLS 1.3 (OpenSSL 1.1.1 or later: nginx ssl_protocols TLSv1.2 TLSv1.3).",
-			Evidence: []string{fmt.Sprintf("TLS 1.3 probe %d: %s", protoProbe(rep, "TLS 1.3"), protoAnswer(rep, "TLS 1.3"))}})
+			Evidence: []string{fmt.Sprintf("TLS 1.3 probe %d: %s", protocol(rep, "TLS 1.3").Probe, protocol(rep, "TLS 1.3").Answer)}})
 	}
 	rows := acceptedSuites(rep)
 	pickRows := func(f func(wire.CipherSuiteInfo) bool) []suiteRow {
@@ -261,29 +261,13 @@ func intsString(ns []int) string {
 	return strings.Join(s, ", ")
 }
 
-func protoProbe(rep *Report, v string) int {
+// protocol returns the protocol version probe's result for version v
+// ("TLS 1.3"), zero when there is none.
+func protocol(rep *Report, v string) ProtocolResult {
 	for _, p := range rep.Protocols {
 		if p.Version == v {
-			return p.Probe
+			return p
 		}
 	}
-	return 0
-}
-
-func protoUnknown(rep *Report, v string) bool {
-	for _, p := range rep.Protocols {
-		if p.Version == v {
-			return p.Unknown
-		}
-	}
-	return false
-}
-
-func protoAnswer(rep *Report, v string) string {
-	for _, p := range rep.Protocols {
-		if p.Version == v {
-			return p.Answer
-		}
-	}
-	return ""
+	return ProtocolResult{}
 }

@@ -293,12 +293,13 @@ func (p *Profile) Check(rep *Report) (*ProfileResult, []finding.Finding) {
 	}
 	for _, name := range p.TLSVersions {
 		if v := profileVersion(name); !accepted[v] {
+			pr := protocol(rep, v.String())
 			refuses, t := "the server refuses it", title("%s is not accepted", v)
-			if protoUnknown(rep, v.String()) {
+			if pr.Unknown {
 				refuses, t = "whether the server accepts it is not known: its probe went unanswered", title("%s is not known to be accepted", v)
 			}
 			dev(finding.ProfileVersion, t,
-				fmt.Sprintf("The profile enables %s (its oldest clients need it); %s (probe %d: %s).", v, refuses, protoProbe(rep, v.String()), protoAnswer(rep, v.String())),
+				fmt.Sprintf("The profile enables %s (its oldest clients need it); %s (probe %d: %s).", v, refuses, pr.Probe, pr.Answer),
 				"Enable "+v.String()+".", nil)
 		}
 	}

@@ -55,10 +55,8 @@ func startTLSDial(dial DialFunc, p starttls.Protocol, chosenBy, domain string, q
 			return nil, err
 		}
 		pre := preamble{protocol: string(p), up: transcript.Upgrade{Protocol: string(p), ChosenBy: chosenBy}}
-		_, port, _ := net.SplitHostPort(addr)
-		n, _ := strconv.Atoi(port)
 		nctx := ctx
-		if implicit, ok := starttls.ImplicitTLSPort(n); ok {
+		if implicit, ok := starttls.ImplicitTLSAddress(addr); ok {
 			pre.up.ImplicitPort = implicit.Service
 			if starttls.Greets(p) {
 				var cancel context.CancelFunc
@@ -106,8 +104,9 @@ type silence struct {
 	heard    atomic.Bool   // the server said something in an upgrade
 	timedOut chan struct{} // closed once an upgrade timed out and nothing was ever heard
 	once     sync.Once
-	answer   chan bool    // the question's answer, once asked; nil before
-	stopped  atomic.Value // string: why watchSilence stopped the probes
+	answered chan struct{} // closed when the question has its answer; nil until asked
+	speaks   atomic.Bool   // the answer: the port answered a ClientHello with TLS
+	stopped  atomic.Value  // string: why watchSilence stopped the probes
 }
 
 // stop ends the version probes (cancel), saying why (for their answers).
@@ -155,7 +154,7 @@ func (s *scanner) watchSilence(scanCtx, ctx context.Context, stop context.Cancel
 		defer t.Stop()
 		ask = t.C
 	}
-	var answer chan bool
+	var answered chan struct{} // nil until asked: that case waits
 	for {
 		select {
 		case <-ctx.Done():
@@ -168,32 +167,37 @@ func (s *scanner) watchSilence(scanCtx, ctx context.Context, stop context.Cancel
 			if q.heard.Load() {
 				continue
 			}
-			answer = make(chan bool, 1)
-			q.answer = answer
+			answered = make(chan struct{})
+			q.answered = answered
 			go func() {
-				actx, cancel := context.WithTimeout(scanCtx, s.opts.Timeout)
-				defer cancel()
-				c, err := s.plainDial(actx, s.opts.Address)
-				answer <- err == nil && tlskit.AnswersTLS(actx, c, s.name)
+				defer close(answered)
+				q.speaks.Store(s.answersTLS(scanCtx))
 			}()
-		case ok := <-answer:
-			answer <- ok // for askImplicitTLS
-			if ok && !q.heard.Load() {
+		case <-answered:
+			if q.speaks.Load() && !q.heard.Load() {
 				q.stop(stop, "the port speaks TLS from the first byte: no upgrade can work")
 				return
 			}
-			answer = nil
+			answered = nil
 		}
 	}
+}
+
+// answersTLS asks the implicit-TLS question on a connection without the
+// upgrade, waiting up to the probe timeout: does the port answer a
+// ClientHello with TLS?
+func (s *scanner) answersTLS(ctx context.Context) bool {
+	ctx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
+	defer cancel()
+	c, err := s.plainDial(ctx, s.opts.Address)
+	return err == nil && tlskit.AnswersTLS(ctx, c, s.name)
 }
 
 // asksImplicitTLS reports whether the implicit-TLS question applies: an
 // upgrade whose server speaks first, on a port not known for implicit TLS
 // (there the finding says so without asking).
 func (s *scanner) asksImplicitTLS() bool {
-	_, port, _ := net.SplitHostPort(s.opts.Address)
-	n, _ := strconv.Atoi(port)
-	_, implicit := starttls.ImplicitTLSPort(n)
+	_, implicit := starttls.ImplicitTLSAddress(s.opts.Address)
 	return s.opts.StartTLS != "" && starttls.Greets(s.opts.StartTLS) && !implicit
 }
 
@@ -209,17 +213,15 @@ func (s *scanner) askImplicitTLS(ctx context.Context) bool {
 		return false
 	}
 	var ok bool
-	if q.answer != nil {
-		ok = <-q.answer
+	if q.answered != nil {
+		<-q.answered
+		ok = q.speaks.Load()
 	} else {
 		var ne net.Error
 		if !errors.As(ue.err, &ne) || !ne.Timeout() {
 			return false
 		}
-		ctx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
-		defer cancel()
-		c, err := s.plainDial(ctx, s.opts.Address)
-		ok = err == nil && tlskit.AnswersTLS(ctx, c, s.name)
+		ok = s.answersTLS(ctx)
 	}
 	if !ok || q.heard.Load() {
 		return false

@@ -188,7 +188,7 @@ func (s *scanner) vulnerabilities(rep *Report) ([]Vulnerability, []finding.Findi
 	out = append(out, suiteVuln(Vulnerability{Name: "FREAK", CVE: []string{"CVE-2015-0204"}, TestsslID: "FREAK"},
 		pick(func(r suiteRow) bool { return r.info.Export && r.info.Kx == wire.KxRSA }), finding.ScanExportCipher, "no RSA export suite is accepted"))
 	drown := Vulnerability{Name: "DROWN", CVE: []string{"CVE-2016-0800", "CVE-2016-0703"}, TestsslID: "DROWN"}
-	if p := protoProbe(rep, "SSL 2.0"); accepted["SSL 2.0"] {
+	if p := protocol(rep, "SSL 2.0").Probe; accepted["SSL 2.0"] {
 		drown.State, drown.Finding, drown.Probes = Vulnerable, finding.ScanSSL2, []int{p}
 		drown.Detail = "the server speaks SSL 2.0: its RSA key can be used to decrypt its TLS sessions"
 	} else {

@@ -278,6 +278,11 @@ func TestParseProtocolAndPorts(t *testing.T) {
 	if _, ok := ImplicitTLSPort(587); ok {
 		t.Errorf("587 is not implicit TLS")
 	}
+	for addr, want := range map[string]bool{"mail.example.com:465": true, "[::1]:993": true, "127.0.0.1:587": false, "mail.example.com": false, "x:y": false} {
+		if ip, ok := ImplicitTLSAddress(addr); ok != want || ok && ip.Port == 0 {
+			t.Errorf("ImplicitTLSAddress(%q) = %+v, %v", addr, ip, ok)
+		}
+	}
 }
 
 func TestEscape(t *testing.T) {

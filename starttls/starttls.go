@@ -23,6 +23,7 @@ package starttls
 import (
 	"errors"
 	"fmt"
+	"net"
 	"slices"
 	"strconv"
 	"strings"
@@ -208,6 +209,20 @@ func ImplicitTLSPort(port int) (ImplicitPort, bool) {
 		}
 	}
 	return ImplicitPort{}, false
+}
+
+// ImplicitTLSAddress is [ImplicitTLSPort] for the port of addr
+// (HOST:PORT).
+func ImplicitTLSAddress(addr string) (ImplicitPort, bool) {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return ImplicitPort{}, false
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil {
+		return ImplicitPort{}, false
+	}
+	return ImplicitTLSPort(n)
 }
 
 // Side names the peer that sent a message.
