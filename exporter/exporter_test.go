@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/tlskit/tlskit"
+	"github.com/tlskit/tlskit/finding"
 	"github.com/tlskit/tlskit/internal/peertest"
 	"github.com/tlskit/tlskit/lab"
 	"github.com/tlskit/tlskit/starttls"
@@ -695,5 +696,35 @@ func TestCertificateFileFormats(t *testing.T) {
 				t.Errorf("%s: %s: %v", name, c.Subject.CommonName, got)
 			}
 		}
+	}
+}
+
+// TestExpiringSoonAgainstOpenSSL: a real peer, openssl s_server, serving a
+// certificate that openssl req made valid for two days, is exported with
+// cert.expiring-soon (the module's default threshold is 30 days) and a
+// not_after that is the certificate's notAfter as openssl x509 -enddate
+// reads it, the probe succeeding: the certificate is still valid.
+func TestExpiringSoonAgainstOpenSSL(t *testing.T) {
+	openssl := peertest.Need(t, "openssl")
+	cert, key := peertest.SelfSigned(t, "/CN=localhost", "DNS:localhost")
+	out, err := exec.Command(openssl, "x509", "-in", cert, "-noout", "-enddate").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	end, err := time.Parse("Jan _2 15:04:05 2006 MST", strings.TrimSpace(strings.TrimPrefix(string(out), "notAfter=")))
+	if err != nil {
+		t.Fatalf("openssl x509 -enddate: %q: %v", out, err)
+	}
+	srv := peertest.OpenSSL(t, "-cert", cert, "-key", key, "-www")
+	ex := serveConfig(t, fmt.Appendf(nil, `{"modules": {"self": {"trust": ["file:%s"], "server_name": "localhost"}}}`, cert))
+	ss := scrape(t, ex.URL+"/probe?module=self&target="+srv.Addr)
+	if got := find(ss, MetricSuccess, nil); len(got) != 1 || got[0].value != 1 {
+		t.Errorf("%s = %v, want 1", MetricSuccess, got)
+	}
+	if got := find(ss, MetricFinding, map[string]string{"id": finding.CertExpiringSoon, "severity": "warning"}); len(got) != 1 || got[0].value != 1 {
+		t.Errorf("no %s series: %v", finding.CertExpiringSoon, find(ss, MetricFinding, nil))
+	}
+	if got := find(ss, MetricNotAfter, map[string]string{"chain": "sent", "position": "0"}); len(got) != 1 || got[0].value != float64(end.Unix()) {
+		t.Errorf("not_after %v, want %d (openssl: %s)", got, end.Unix(), strings.TrimSpace(string(out)))
 	}
 }
