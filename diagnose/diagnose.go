@@ -169,10 +169,7 @@ func dialFinding(in Input) finding.Finding {
 			Detail: fmt.Sprintf("The TCP connection was refused (%v): the host answered with a reset, so no service listens on that port, or a firewall rejects it.", err),
 			Fix:    "Check the port number and that the service is running and listening on this address (`ss -ltnp` on the server); check firewalls that reject connections."}
 	case errors.As(err, &dnsErr):
-		return finding.Finding{ID: finding.NetUnreachable, Severity: finding.Error,
-			Title:  fmt.Sprintf("The name %q does not resolve", dnsErr.Name),
-			Detail: err.Error(),
-			Fix:    "Check the spelling of the host name and the DNS configuration (/etc/resolv.conf, /etc/hosts)."}
+		return dnsFinding(dnsErr, err)
 	case isTimeout(err):
 		return finding.Finding{ID: finding.NetTimeout, Severity: finding.Error,
 			Title:   fmt.Sprintf("No TCP answer from %s within %v", in.Target, in.Timeout),
@@ -194,6 +191,29 @@ func dialFinding(in Input) finding.Finding {
 		Title:  fmt.Sprintf("Could not connect to %s", in.Target),
 		Detail: err.Error(),
 		Fix:    "Check the address and the network path."}
+}
+
+// dnsFinding explains a name that did not resolve. Go's resolver reports
+// three cases apart, and each has its own fix: the name has no address
+// (NXDOMAIN, or no A/AAAA record: "no such host"), the DNS servers did not
+// answer in time, or a server answered with an error (SERVFAIL or
+// REFUSED: "server misbehaving").
+func dnsFinding(dnsErr *net.DNSError, err error) finding.Finding {
+	f := finding.Finding{ID: finding.NetDNS, Severity: finding.Error, Detail: err.Error()}
+	switch {
+	case dnsErr.IsNotFound:
+		f.Title = fmt.Sprintf("The name %q does not resolve: DNS has no address for it", dnsErr.Name)
+		f.Fix = "Check the spelling of the host name and its DNS records (A, AAAA); a name known only here belongs in /etc/hosts or the local DNS server (/etc/resolv.conf)."
+	case dnsErr.IsTimeout:
+		f.Title = fmt.Sprintf("The DNS lookup of %q timed out", dnsErr.Name)
+		f.Detail += ": no DNS server answered in time (a server that forwards the question waits for the name's own servers, which may be down)"
+		f.Fix = "Check that the DNS servers in /etc/resolv.conf are reachable (UDP and TCP port 53) and answer; `dig NAME` shows which server fails."
+	default:
+		f.Title = fmt.Sprintf("The DNS lookup of %q failed", dnsErr.Name)
+		f.Detail += ": the DNS server answered with an error (Go says \"server misbehaving\" for SERVFAIL and REFUSED)"
+		f.Fix = "Check the DNS server's logs: REFUSED means it does not serve this name to this host; SERVFAIL often means DNSSEC validation failed or the name's servers are broken (`dig NAME +cd` tells the two apart)."
+	}
+	return f
 }
 
 func isTimeout(err error) bool {

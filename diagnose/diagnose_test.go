@@ -28,7 +28,10 @@ func TestDialFindings(t *testing.T) {
 		{opErr(syscall.ECONNREFUSED), finding.NetRefused},
 		{opErr(syscall.ECONNRESET), finding.NetReset},
 		{opErr(syscall.EHOSTUNREACH), finding.NetUnreachable},
-		{&net.DNSError{Err: "no such host", Name: "nope.invalid", IsNotFound: true}, finding.NetUnreachable},
+		{&net.DNSError{Err: "no such host", Name: "nope.invalid", IsNotFound: true}, finding.NetDNS},
+		// A DNS timeout is a timeout of the lookup, not of the target.
+		{&net.OpError{Op: "dial", Net: "tcp", Err: &net.DNSError{Err: "i/o timeout", Name: "slow.test", IsTimeout: true}}, finding.NetDNS},
+		{&net.DNSError{Err: "server misbehaving", Name: "refused.test"}, finding.NetDNS},
 		{context.DeadlineExceeded, finding.NetTimeout},
 		{opErr(os.ErrDeadlineExceeded), finding.NetTimeout},
 		{errors.New("something else"), finding.NetUnreachable},

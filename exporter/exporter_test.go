@@ -728,3 +728,53 @@ func TestExpiringSoonAgainstOpenSSL(t *testing.T) {
 		t.Errorf("not_after %v, want %d (openssl: %s)", got, end.Unix(), strings.TrimSpace(string(out)))
 	}
 }
+
+// TestProbeThroughDNS: a target named by a host name is resolved (the dns
+// phase) and probed as that name: through a real DNS server (dnsmasq, the
+// exporter's Resolver), good.lab.tlskit.test reaches the lab's healthy
+// server and is trusted under its name. A name that does not resolve is
+// the finding net.dns, whichever way the lookup failed (no such name, a
+// lookup that timed out, a refusal), so an alert on
+// tlskit_finding{id="net.dns"} tells DNS trouble from a target that is
+// down (net.refused, net.timeout, net.unreachable).
+func TestProbeThroughDNS(t *testing.T) {
+	c, _ := theLab.Case("good")
+	_, port, _ := net.SplitHostPort(c.Addr)
+	dns := peertest.DNS(t, "lab.tlskit.test", "down.test", map[string]string{c.ServerName(): "127.0.0.1"})
+	ex, err := New(&Config{Modules: map[string]*Module{
+		"lab": {Policy: &tlskit.Policy{Trust: []string{"file:" + theLab.Files().Root}}, Timeout: 2 * time.Second, ExpiringWithin: DefaultExpiringWithin},
+	}}, Options{Resolver: peertest.Resolver(dns.Addr)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(ex.Handler())
+	t.Cleanup(srv.Close)
+	for _, tc := range []struct {
+		host    string
+		success float64
+		finding string
+	}{
+		{c.ServerName(), 1, ""},
+		{"nope.lab.tlskit.test", 0, "net.dns"},
+		{"www.down.test", 0, "net.dns"},
+		{"elsewhere.example", 0, "net.dns"},
+	} {
+		ss := scrape(t, srv.URL+"/probe?module=lab&target="+net.JoinHostPort(tc.host, port))
+		if s := find(ss, MetricSuccess, nil); len(s) != 1 || s[0].value != tc.success {
+			t.Errorf("%s: %s %v, want %v", tc.host, MetricSuccess, s, tc.success)
+		}
+		if d := find(ss, MetricPhase, map[string]string{"phase": "dns"}); len(d) != 1 || d[0].value <= 0 {
+			t.Errorf("%s: dns phase %v, want one series above 0", tc.host, d)
+		}
+		errs := find(ss, MetricFinding, map[string]string{"severity": "error"})
+		switch {
+		case tc.finding == "" && len(errs) > 0:
+			t.Errorf("%s: error findings %v", tc.host, errs)
+		case tc.finding != "" && (len(errs) != 1 || errs[0].labels["id"] != tc.finding):
+			t.Errorf("%s: error findings %v, want %s alone", tc.host, errs, tc.finding)
+		}
+	}
+	if !strings.Contains(dns.Output(), "query[A] "+c.ServerName()) {
+		t.Errorf("dnsmasq was not asked for %s:\n%s", c.ServerName(), dns.Output())
+	}
+}

@@ -112,12 +112,14 @@ func Worst(fs []Finding) Severity {
 	return worst
 }
 
-// Network findings: the TCP connection itself failed.
+// Network findings: the host's name did not resolve, or the TCP
+// connection itself failed.
 const (
+	NetDNS         = "net.dns"         // the name does not exist, or its lookup timed out or failed
 	NetRefused     = "net.refused"     // nothing listens on the port
 	NetTimeout     = "net.timeout"     // no answer in time
 	NetReset       = "net.reset"       // the peer reset the TCP connection
-	NetUnreachable = "net.unreachable" // no route, or the name does not resolve
+	NetUnreachable = "net.unreachable" // no route to the address
 )
 
 // Protocol findings: the TLS conversation failed before certificates mattered.

@@ -997,3 +997,48 @@ func TestIDNServerName(t *testing.T) {
 		t.Errorf("the server sent %+v, not the certificate of %s", rep.Chain, alabel)
 	}
 }
+
+// TestDNSFailures: a name that does not resolve is net.dns, an error, in
+// each of the three ways Go's resolver reports it, as a real DNS server
+// (dnsmasq) gives them: the name does not exist (NXDOMAIN), the lookup
+// timed out (dnsmasq forwards it to servers that do not answer), and the
+// server refused it (REFUSED, "server misbehaving" to Go). Before, all
+// three were net.unreachable, the finding of a missing route, and a DNS
+// timeout was "does not resolve". A name the server knows is checked as
+// usual: resolved to the openssl s_server it names, its SNI and
+// certificate that name.
+func TestDNSFailures(t *testing.T) {
+	w := getWorld(t)
+	const good = "dns.peer.test"
+	addr := w.openssl(t, "dns", w.leaf(t, good, lab.LeafOptions{}), []*x509.Certificate{w.pki.Intermediate})
+	_, port, _ := net.SplitHostPort(addr)
+	dns := peertest.DNS(t, "peer.test", "down.test", map[string]string{good: "127.0.0.1"})
+	d := &net.Dialer{Resolver: peertest.Resolver(dns.Addr)}
+	dial := func(o *Options) { o.Dialer = d.DialContext; o.Timeout = 2 * time.Second }
+
+	rep := w.check(t, net.JoinHostPort(good, port), "", dial)
+	expect(t, rep, diagnose.Trusted, "", "")
+	if rep.ServerName != good {
+		t.Errorf("server name %q, want %q", rep.ServerName, good)
+	}
+	for _, tc := range []struct{ host, title, detail string }{
+		{"nope.peer.test", `The name "nope.peer.test" does not resolve: DNS has no address for it`, "no such host"},
+		{"www.down.test", `The DNS lookup of "www.down.test" timed out`, "no DNS server answered in time"},
+		{"elsewhere.example", `The DNS lookup of "elsewhere.example" failed`, "server misbehaving"},
+	} {
+		rep := w.check(t, net.JoinHostPort(tc.host, port), "", dial)
+		expect(t, rep, diagnose.Failed, finding.NetDNS, finding.Error)
+		if f := findingOf(rep, finding.NetDNS); f.Title != tc.title || !strings.Contains(f.Detail, tc.detail) {
+			t.Errorf("%s: %q / %q, want %q and a detail saying %q", tc.host, f.Title, f.Detail, tc.title, tc.detail)
+		}
+		if len(rep.Findings) != 1 {
+			t.Errorf("%s: findings %+v, want net.dns alone", tc.host, rep.Findings)
+		}
+	}
+	// dnsmasq saw each question: the answers above are its.
+	for _, q := range []string{"query[A] " + good, "query[A] nope.peer.test", "forwarded www.down.test", "query[A] elsewhere.example"} {
+		if !strings.Contains(dns.Output(), q) {
+			t.Errorf("dnsmasq's log lacks %q:\n%s", q, dns.Output())
+		}
+	}
+}

@@ -49,6 +49,12 @@ func classify(err error, server bool) string {
 	if errors.As(err, &rh) {
 		return finding.ProtocolNotTLS
 	}
+	// A name that did not resolve first: a DNS timeout is a net.Error
+	// that timed out too, and its fix is not the target's.
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		return finding.NetDNS
+	}
 	var ne net.Error
 	switch {
 	case errors.Is(err, os.ErrDeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
@@ -58,10 +64,6 @@ func classify(err error, server bool) string {
 	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
 		return finding.NetReset
 	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
-		return finding.NetUnreachable
-	}
-	var dnsErr *net.DNSError
-	if errors.As(err, &dnsErr) {
 		return finding.NetUnreachable
 	}
 	if code, ok := tlskit.PeerAlert(err); ok {
