@@ -27,12 +27,20 @@
 #   bench/exporter.sh [SECONDS] [ROUNDS]   (default 20 s per measurement, 1 round)
 #   RTT=20ms bench/exporter.sh ...        (the server 20 ms away: see below)
 #
-# Rounds alternate the exporters, so that a busy machine weighs on all:
-# compare medians.
+# The exporters are measured in the same stretch of time (exporterbench
+# paired): all five run, and the load goes to one at a time for 2 s, in
+# turn, the order rotating every round, so that each sees the machine as
+# the others do. (This machine's speed drifts by a factor of two over
+# minutes; measured one after the other, minutes apart, an exporter's
+# ratio to blackbox_exporter moved with it, from 1.4x to 2.8x in one run.)
+# An exporter waiting for its turn is idle. CPU is the sum of its threads'
+# time on the CPU (/proc/PID/task/*/schedstat); the paired run also prints
+# each exporter's ratio to blackbox_exporter round by round.
 #
 # Two measurements per exporter: the required load (10,000 targets a
-# minute, 166.7 probes/s, for SECONDS) and saturation (64 probes in flight,
-# as fast as the exporter answers). About 4 minutes a round with the default.
+# minute, 166.7 probes/s, for SECONDS in all) and saturation (64 probes in
+# flight, as fast as the exporter answers), each with fresh exporters.
+# About 11 x SECONDS a round. With ROUNDS > 1, compare medians.
 #
 # On loopback a probe takes a millisecond or two, so at the steady rate
 # each probe runs alone and every exporter wakes from idle for each step
@@ -86,37 +94,39 @@ modules:
         server_name: $name
 YAML
 
-# measure NAME METRIC URL-PREFIX COMMAND...: one fresh exporter per measurement.
-measure() {
-  local label=$1 metric=$2 url=$3 port=$4; shift 4
-  for mode in load saturation; do
-    GOMAXPROCS=1 taskset -c 0 "$@" >"$work/$label.log" 2>&1 &
-    local pid=$!
-    wait_port "$port"
-    local args=(-rate 166.667 -inflight 1024 -duration "${secs}s")
-    [ "$mode" = saturation ] && args=(-inflight 64 -duration "${secs}s")
-    taskset -c 1 "$work/exporterbench" load -name "$label $mode" -url "$url" -pid "$pid" -metric "$metric" -port "$lab_port" "${args[@]}" | tee -a "$work/results"
-    kill "$pid"; wait "$pid" 2>/dev/null || true
-  done
+# start LABEL METRIC PATH COMMAND...: a fresh exporter on a free port
+# ({port} in COMMAND), pinned to CPU 0 with GOMAXPROCS=1, added to the
+# paired run's -exporter flags.
+start() {
+  local label=$1 metric=$2 path=$3; shift 3
+  local p; p=$(free_port)
+  GOMAXPROCS=1 taskset -c 0 "${@//\{port\}/$p}" >"$work/$label.log" 2>&1 &
+  local pid=$!
+  ex_pids+=("$pid"); pids+=("$pid")
+  wait_port "$p"
+  ex_args+=(-exporter "$label,$pid,$metric,http://127.0.0.1:$p$path")
 }
 
 echo "load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)${RTT:+; the server $RTT away}"
 for round in $(seq "$rounds"); do
-  p=$(free_port)
-  measure tlskit-exporter tlskit_probe_success "http://127.0.0.1:$p/probe?module=lab&target=" "$p" \
-    "$work/tlskit-exporter" --listen "127.0.0.1:$p" --config "$work/tlskit.json"
-  p=$(free_port)
-  measure tlskit-all-in-one tlskit_probe_success "http://127.0.0.1:$p/probe?module=lab&target=" "$p" \
-    "$work/tlskit" exporter --listen "127.0.0.1:$p" --config "$work/tlskit.json"
-  p=$(free_port)
-  measure floor probe_success "http://127.0.0.1:$p/probe?target=" "$p" \
-    "$work/exporterbench" floor -listen "127.0.0.1:$p" -root "$root" -name "$name"
-  p=$(free_port)
-  measure handshake probe_success "http://127.0.0.1:$p/probe?target=" "$p" \
-    "$work/exporterbench" floor -listen "127.0.0.1:$p" -root "$root" -name "$name" -verify=false
-  p=$(free_port)
-  measure blackbox probe_success "http://127.0.0.1:$p/probe?module=lab&target=" "$p" \
-    prometheus-blackbox-exporter --config.file "$work/blackbox.yml" --web.listen-address "127.0.0.1:$p" --log.level=warn
+  for mode in load saturation; do
+    ex_args=(); ex_pids=()
+    start tlskit-exporter tlskit_probe_success "/probe?module=lab&target=" \
+      "$work/tlskit-exporter" --listen "127.0.0.1:{port}" --config "$work/tlskit.json"
+    start tlskit-all-in-one tlskit_probe_success "/probe?module=lab&target=" \
+      "$work/tlskit" exporter --listen "127.0.0.1:{port}" --config "$work/tlskit.json"
+    start floor probe_success "/probe?target=" \
+      "$work/exporterbench" floor -listen "127.0.0.1:{port}" -root "$root" -name "$name"
+    start handshake probe_success "/probe?target=" \
+      "$work/exporterbench" floor -listen "127.0.0.1:{port}" -root "$root" -name "$name" -verify=false
+    start blackbox probe_success "/probe?module=lab&target=" \
+      prometheus-blackbox-exporter --config.file "$work/blackbox.yml" --web.listen-address "127.0.0.1:{port}" --log.level=warn
+    args=(-rate 166.667 -inflight 1024)
+    [ "$mode" = saturation ] && args=(-inflight 64)
+    taskset -c 1 "$work/exporterbench" paired -mode "$mode" -port "$lab_port" -duration "${secs}s" "${args[@]}" "${ex_args[@]}" | tee "$work/paired.out"
+    grep -v '÷' "$work/paired.out" >>"$work/results"
+    for p in "${ex_pids[@]}"; do kill "$p"; wait "$p" 2>/dev/null || true; done
+  done
 done
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 

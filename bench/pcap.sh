@@ -6,6 +6,7 @@
 # The capture is generated here (openssl s_server -WWW, curl downloads with
 # SSLKEYLOGFILE, dumpcap on lo) and deleted afterwards; nothing is committed.
 # Needs root or capture capabilities for dumpcap. Usage: bench/pcap.sh [MB]
+# KEEP=DIR keeps the captures and the key log in DIR (for profiling).
 #
 # Loopback carries TCP segments of up to 64 KiB, so the capture has few,
 # large frames (their number varies from run to run), and tshark's cost
@@ -87,3 +88,7 @@ awk -v a="$t_tshark" -v b="$t_ours" 'BEGIN { printf "tshark -z io,stat,0 / tlski
 awk -v a="$t_tswire" -v b="$t_wire" 'BEGIN { printf "the same, as a link carries it (1448-byte segments): %.1fx\n", a / b }'
 awk -v a="$t_tsx" -v b="$t_hex" 'BEGIN { printf "tshark -x / tlskit pcap --data --hex (both print every decrypted byte): %.1fx\n", a / b }'
 awk -v s="$kb_small" -v b="$kb_ours" 'BEGIN { printf "tlskit peak RSS, 4x the capture: %.2fx (goal: flat)\n", b / s }'
+if [ -n "${KEEP:-}" ]; then
+	mkdir -p "$KEEP" && cp "$work/big.pcapng" "$work/wire.pcap" "$work/keys.log" "$KEEP/"
+	echo "kept big.pcapng, wire.pcap and keys.log in $KEEP"
+fi

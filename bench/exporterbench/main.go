@@ -30,6 +30,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -63,6 +64,8 @@ func main() {
 		load(os.Args[2:])
 	case "floor":
 		floor(os.Args[2:])
+	case "paired":
+		paired(os.Args[2:])
 	default:
 		fmt.Fprintln(os.Stderr, "exporterbench: unknown command", os.Args[1])
 		os.Exit(2)
@@ -165,6 +168,39 @@ func delayCopy(dst, src net.Conn, oneWay time.Duration) {
 // which the exporter's tests run).
 const promAccept = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"
 
+// prober sends probe requests to one exporter as Prometheus does, each for
+// its own target 127.a.b.c:PORT in turn.
+type prober struct {
+	url, timeout string
+	addrs        []string
+	client       *http.Client
+	want         []byte
+}
+
+func newProber(url, metric string, port, targets, inflight int, gzip bool, timeout float64) *prober {
+	p := &prober{url: url, timeout: strconv.FormatFloat(timeout, 'f', -1, 64), want: []byte(metric + " 1\n"),
+		client: &http.Client{Transport: &http.Transport{MaxIdleConns: inflight * 2, MaxIdleConnsPerHost: inflight * 2, DisableCompression: !gzip}, Timeout: 30 * time.Second}}
+	p.addrs = make([]string, targets)
+	for i := range p.addrs {
+		p.addrs[i] = fmt.Sprintf("127.%d.%d.%d:%d", 1+i/62500, 1+i/250%250, 1+i%250, port)
+	}
+	return p
+}
+
+// probe sends the i-th probe and reports whether it succeeded.
+func (p *prober) probe(i int64) bool {
+	req, _ := http.NewRequest("GET", p.url+p.addrs[i%int64(len(p.addrs))], nil)
+	req.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", p.timeout)
+	req.Header.Set("Accept", promAccept)
+	resp, err := p.client.Do(req)
+	if err != nil {
+		return false
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode == 200 && bytes.Contains(body, p.want)
+}
+
 // cpuTicks returns utime+stime of pid in clock ticks (100 a second).
 func cpuTicks(pid int) int64 {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
@@ -219,12 +255,7 @@ func load(args []string) {
 		fmt.Fprintln(os.Stderr, "exporterbench load: -url, -pid, -metric and -port are required")
 		os.Exit(2)
 	}
-	addrs := make([]string, *targets)
-	for i := range addrs {
-		addrs[i] = fmt.Sprintf("127.%d.%d.%d:%d", 1+i/62500, 1+i/250%250, 1+i%250, *port)
-	}
-	client := &http.Client{Transport: &http.Transport{MaxIdleConns: *inflight * 2, MaxIdleConnsPerHost: *inflight * 2, DisableCompression: !*gzip}, Timeout: 30 * time.Second}
-	want := []byte(*metric + " 1\n")
+	pr := newProber(*url, *metric, *port, *targets, *inflight, *gzip, *timeout)
 	var ok, bad, total atomic.Int64
 	var mu sync.Mutex
 	var lat []time.Duration
@@ -235,18 +266,8 @@ func load(args []string) {
 	probe := func() {
 		defer wg.Done()
 		defer func() { <-sem }()
-		i := next.Add(1) - 1
-		req, _ := http.NewRequest("GET", *url+addrs[i%int64(len(addrs))], nil)
-		req.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", strconv.FormatFloat(*timeout, 'f', -1, 64))
-		req.Header.Set("Accept", promAccept)
 		t0 := time.Now()
-		resp, err := client.Do(req)
-		success := false
-		if err == nil {
-			body, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			success = resp.StatusCode == 200 && strings.Contains(string(body), string(want))
-		}
+		success := pr.probe(next.Add(1) - 1)
 		if !measuring.Load() {
 			return
 		}
