@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"io"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tlskit/tlskit/diagnose"
@@ -31,12 +32,12 @@ type HTMLPage struct {
 
 // Begin writes everything up to the page's first section.
 func (p HTMLPage) Begin(w io.Writer) error {
-	return htmlTemplates.ExecuteTemplate(w, "begin", p)
+	return htmlTemplates().ExecuteTemplate(w, "begin", p)
 }
 
 // End writes the end of the page.
 func (p HTMLPage) End(w io.Writer) error {
-	return htmlTemplates.ExecuteTemplate(w, "end", p)
+	return htmlTemplates().ExecuteTemplate(w, "end", p)
 }
 
 // HTMLRun writes the page of a check over many targets as the reports come,
@@ -85,7 +86,7 @@ func (h *HTMLRun) Add(r *diagnose.Report) error {
 		if h.err = h.page.Begin(h.w); h.err != nil {
 			return h.err
 		}
-		if h.err = htmlTemplates.ExecuteTemplate(h.w, "run-begin", nil); h.err != nil {
+		if h.err = htmlTemplates().ExecuteTemplate(h.w, "run-begin", nil); h.err != nil {
 			return h.err
 		}
 	}
@@ -106,7 +107,7 @@ func (h *HTMLRun) Add(r *diagnose.Report) error {
 	for _, f := range r.Findings {
 		row.Findings = append(row.Findings, htmlFinding{f.ID, string(f.Severity), f.Title, f.Detail, f.Fix, f.Evidence})
 	}
-	h.err = htmlTemplates.ExecuteTemplate(h.w, "run-row", row)
+	h.err = htmlTemplates().ExecuteTemplate(h.w, "run-row", row)
 	return h.err
 }
 
@@ -119,7 +120,7 @@ func (h *HTMLRun) Close(s diagnose.Summary) error {
 		if h.err = h.page.Begin(h.w); h.err != nil {
 			return h.err
 		}
-		if h.err = htmlTemplates.ExecuteTemplate(h.w, "run-begin", nil); h.err != nil {
+		if h.err = htmlTemplates().ExecuteTemplate(h.w, "run-begin", nil); h.err != nil {
 			return h.err
 		}
 	}
@@ -132,14 +133,22 @@ func (h *HTMLRun) Close(s diagnose.Summary) error {
 		t, _ := time.Parse(time.RFC3339, c.NotAfter)
 		exp = append(exp, expiring{c, fmt.Sprintf("%d days", int(t.Sub(h.now).Hours()/24))})
 	}
-	if h.err = htmlTemplates.ExecuteTemplate(h.w, "run-end", map[string]any{"S": s, "Expiring": exp}); h.err != nil {
+	if h.err = htmlTemplates().ExecuteTemplate(h.w, "run-end", map[string]any{"S": s, "Expiring": exp}); h.err != nil {
 		return h.err
 	}
 	h.err = h.page.End(h.w)
 	return h.err
 }
 
-var htmlTemplates = template.Must(template.New("").Parse(`
+// htmlTemplates are the page shell's and the fleet table's templates,
+// parsed on first use: parsing them took 1.3 ms and 3,400 allocations at
+// the start of every tlskit command (GODEBUG=inittrace=1), most of which
+// write no HTML.
+var htmlTemplates = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("").Parse(htmlTemplateText))
+})
+
+const htmlTemplateText = `
 {{define "begin"}}<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -221,4 +230,4 @@ document.addEventListener("click", function (ev) {
 {{end}}</tbody></table>{{end}}
 </section>
 {{end}}
-`))
+`

@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"io"
 	"strings"
+	"sync"
 
 	"github.com/tlskit/tlskit/scan"
 	"github.com/tlskit/tlskit/transcript"
@@ -24,61 +25,70 @@ type featureRow struct {
 	Probes                     []int
 }
 
-var scanTemplate = template.Must(template.New("scan").Funcs(template.FuncMap{
-	"seconds": func(ms float64) float64 { return ms / 1000 },
-	"inc":     func(n int) int { return n + 1 },
-	"join":    func(s []string) string { return strings.Join(s, ", ") },
-	"features": func(s scan.SessionFeatures) []featureRow {
-		rows := []struct {
-			name string
-			f    scan.Feature
-		}{
-			{"resumption by session id", s.ResumptionID}, {"resumption by ticket", s.ResumptionTicket},
-			{"TLS 1.3 PSK resumption", s.PSK13}, {"TLS 1.3 0-RTT", s.EarlyData},
-			{"extended master secret", s.ExtendedMasterSec}, {"encrypt-then-MAC", s.EncryptThenMAC},
-			{"secure renegotiation (RFC 5746)", s.SecureRenegotiation}, {"client-initiated renegotiation", s.ClientRenegotiation},
-			{"TLS_FALLBACK_SCSV", s.FallbackSCSV}, {"compression", s.Compression},
-			{"heartbeat", s.Heartbeat}, {"Heartbleed", s.Heartbleed}, {"OCSP stapling", s.OCSPStapling}, {"client certificate", s.ClientCertificate},
-		}
-		var out []featureRow
-		for _, r := range rows {
-			state, class := r.f.State, "no"
-			switch {
-			case r.name == "Heartbleed" && state == scan.Supported:
-				state, class = "VULNERABLE", "vulnerable"
-			case r.name == "Heartbleed" && state == scan.NotSupported:
-				state, class = "not vulnerable", "yes"
-			case state == scan.Supported:
-				class = "supported"
-			case state == scan.Unknown:
-				class = "warning"
+// scanTemplate is the scan report's template, parsed on first use (see
+// htmlTemplates).
+var scanTemplate = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("scan").Funcs(scanFuncs()).Parse(scanHTML))
+})
+
+// scanFuncs returns the scan template's functions.
+func scanFuncs() template.FuncMap {
+	return template.FuncMap{
+		"seconds": func(ms float64) float64 { return ms / 1000 },
+		"inc":     func(n int) int { return n + 1 },
+		"join":    func(s []string) string { return strings.Join(s, ", ") },
+		"features": func(s scan.SessionFeatures) []featureRow {
+			rows := []struct {
+				name string
+				f    scan.Feature
+			}{
+				{"resumption by session id", s.ResumptionID}, {"resumption by ticket", s.ResumptionTicket},
+				{"TLS 1.3 PSK resumption", s.PSK13}, {"TLS 1.3 0-RTT", s.EarlyData},
+				{"extended master secret", s.ExtendedMasterSec}, {"encrypt-then-MAC", s.EncryptThenMAC},
+				{"secure renegotiation (RFC 5746)", s.SecureRenegotiation}, {"client-initiated renegotiation", s.ClientRenegotiation},
+				{"TLS_FALLBACK_SCSV", s.FallbackSCSV}, {"compression", s.Compression},
+				{"heartbeat", s.Heartbeat}, {"Heartbleed", s.Heartbleed}, {"OCSP stapling", s.OCSPStapling}, {"client certificate", s.ClientCertificate},
 			}
-			out = append(out, featureRow{Name: r.name, State: state, Class: class, Detail: r.f.Detail, Probes: r.f.Probes})
-		}
-		return out
-	},
-	"trust": func(c scan.ClientResult) string {
-		switch {
-		case c.Trusted != nil && *c.Trusted:
-			return "✓ " + c.TrustStore + " trusts it"
-		case c.Trusted != nil:
-			return "✗ " + c.TrustStore + ": " + c.TrustDetail
-		}
-		return c.TrustDetail
-	},
-	"ladder": ladderLine,
-	"vulnclass": func(state string) string {
-		switch state {
-		case scan.Vulnerable:
-			return "vulnerable"
-		case scan.PotentiallyVulnerable, scan.Unknown:
-			return "warning"
-		case scan.NotVulnerable:
-			return "yes"
-		}
-		return "no"
-	},
-}).Parse(scanHTML))
+			var out []featureRow
+			for _, r := range rows {
+				state, class := r.f.State, "no"
+				switch {
+				case r.name == "Heartbleed" && state == scan.Supported:
+					state, class = "VULNERABLE", "vulnerable"
+				case r.name == "Heartbleed" && state == scan.NotSupported:
+					state, class = "not vulnerable", "yes"
+				case state == scan.Supported:
+					class = "supported"
+				case state == scan.Unknown:
+					class = "warning"
+				}
+				out = append(out, featureRow{Name: r.name, State: state, Class: class, Detail: r.f.Detail, Probes: r.f.Probes})
+			}
+			return out
+		},
+		"trust": func(c scan.ClientResult) string {
+			switch {
+			case c.Trusted != nil && *c.Trusted:
+				return "✓ " + c.TrustStore + " trusts it"
+			case c.Trusted != nil:
+				return "✗ " + c.TrustStore + ": " + c.TrustDetail
+			}
+			return c.TrustDetail
+		},
+		"ladder": ladderLine,
+		"vulnclass": func(state string) string {
+			switch state {
+			case scan.Vulnerable:
+				return "vulnerable"
+			case scan.PotentiallyVulnerable, scan.Unknown:
+				return "warning"
+			case scan.NotVulnerable:
+				return "yes"
+			}
+			return "no"
+		},
+	}
+}
 
 // ladderLine is one event of a probe's ladder, in words.
 func ladderLine(e transcript.Event) string {
@@ -114,7 +124,7 @@ func ScanHTML(w io.Writer, reps []*scan.Report) error {
 	if err := page.Begin(w); err != nil {
 		return err
 	}
-	if err := scanTemplate.ExecuteTemplate(w, "scan-sections", reps); err != nil {
+	if err := scanTemplate().ExecuteTemplate(w, "scan-sections", reps); err != nil {
 		return err
 	}
 	return page.End(w)
