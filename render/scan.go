@@ -154,26 +154,10 @@ func scanBody(p *printer, r *scan.Report) {
 		}
 	}
 	p.f("\nSESSION\n")
-	s := r.Session
-	for _, row := range []struct {
-		name string
-		f    scan.Feature
-	}{
-		{"resumption by session id", s.ResumptionID}, {"resumption by ticket", s.ResumptionTicket},
-		{"TLS 1.3 PSK resumption", s.PSK13}, {"TLS 1.3 0-RTT", s.EarlyData},
-		{"extended master secret", s.ExtendedMasterSec}, {"encrypt-then-MAC", s.EncryptThenMAC},
-		{"secure renegotiation", s.SecureRenegotiation}, {"client renegotiation", s.ClientRenegotiation},
-		{"TLS_FALLBACK_SCSV", s.FallbackSCSV}, {"compression", s.Compression},
-		{"heartbeat", s.Heartbeat}, {"Heartbleed", s.Heartbleed}, {"OCSP stapling", s.OCSPStapling}, {"client certificate", s.ClientCertificate},
-	} {
-		if row.name == "Heartbleed" && row.f.State == scan.Supported {
-			row.f.State = "VULNERABLE"
-		} else if row.name == "Heartbleed" && row.f.State == scan.NotSupported {
-			row.f.State = "not vulnerable"
-		}
+	for _, row := range sessionRows(r.Session) {
 		p.f("  %-26s %-15s %s\n", row.name, row.f.State, row.f.Detail)
 	}
-	if s.TicketLifetime > 0 {
+	if s := r.Session; s.TicketLifetime > 0 {
 		p.f("  %-26s %d s\n", "ticket lifetime", s.TicketLifetime)
 	}
 	if h := r.HTTP; h != nil {
@@ -240,4 +224,34 @@ func scanBody(p *printer, r *scan.Report) {
 			p.f("%s", indent(wrap("note: "+c.Reason, 90), "      "))
 		}
 	}
+}
+
+// sessionRow is a session feature as both scan reports show it.
+type sessionRow struct {
+	name       string
+	f          scan.Feature
+	heartbleed bool // its state says vulnerable or not
+}
+
+// sessionRows returns a scan's session features in the reports' order,
+// with Heartbleed's states said as a vulnerability.
+func sessionRows(s scan.SessionFeatures) []sessionRow {
+	rows := []sessionRow{
+		{name: "resumption by session id", f: s.ResumptionID}, {name: "resumption by ticket", f: s.ResumptionTicket},
+		{name: "TLS 1.3 PSK resumption", f: s.PSK13}, {name: "TLS 1.3 0-RTT", f: s.EarlyData},
+		{name: "extended master secret", f: s.ExtendedMasterSec}, {name: "encrypt-then-MAC", f: s.EncryptThenMAC},
+		{name: "secure renegotiation", f: s.SecureRenegotiation}, {name: "client renegotiation", f: s.ClientRenegotiation},
+		{name: "TLS_FALLBACK_SCSV", f: s.FallbackSCSV}, {name: "compression", f: s.Compression},
+		{name: "heartbeat", f: s.Heartbeat}, {name: "Heartbleed", f: s.Heartbleed, heartbleed: true},
+		{name: "OCSP stapling", f: s.OCSPStapling}, {name: "client certificate", f: s.ClientCertificate},
+	}
+	for i, r := range rows {
+		switch {
+		case r.heartbleed && r.f.State == scan.Supported:
+			rows[i].f.State = "VULNERABLE"
+		case r.heartbleed && r.f.State == scan.NotSupported:
+			rows[i].f.State = "not vulnerable"
+		}
+	}
+	return rows
 }

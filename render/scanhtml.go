@@ -38,31 +38,20 @@ func scanFuncs() template.FuncMap {
 		"inc":     func(n int) int { return n + 1 },
 		"join":    func(s []string) string { return strings.Join(s, ", ") },
 		"features": func(s scan.SessionFeatures) []featureRow {
-			rows := []struct {
-				name string
-				f    scan.Feature
-			}{
-				{"resumption by session id", s.ResumptionID}, {"resumption by ticket", s.ResumptionTicket},
-				{"TLS 1.3 PSK resumption", s.PSK13}, {"TLS 1.3 0-RTT", s.EarlyData},
-				{"extended master secret", s.ExtendedMasterSec}, {"encrypt-then-MAC", s.EncryptThenMAC},
-				{"secure renegotiation (RFC 5746)", s.SecureRenegotiation}, {"client-initiated renegotiation", s.ClientRenegotiation},
-				{"TLS_FALLBACK_SCSV", s.FallbackSCSV}, {"compression", s.Compression},
-				{"heartbeat", s.Heartbeat}, {"Heartbleed", s.Heartbleed}, {"OCSP stapling", s.OCSPStapling}, {"client certificate", s.ClientCertificate},
-			}
 			var out []featureRow
-			for _, r := range rows {
-				state, class := r.f.State, "no"
+			for _, r := range sessionRows(s) {
+				class := "no"
 				switch {
-				case r.name == "Heartbleed" && state == scan.Supported:
-					state, class = "VULNERABLE", "vulnerable"
-				case r.name == "Heartbleed" && state == scan.NotSupported:
-					state, class = "not vulnerable", "yes"
-				case state == scan.Supported:
+				case r.heartbleed && r.f.State == "VULNERABLE":
+					class = "vulnerable"
+				case r.heartbleed && r.f.State == "not vulnerable":
+					class = "yes"
+				case r.f.State == scan.Supported:
 					class = "supported"
-				case state == scan.Unknown:
+				case r.f.State == scan.Unknown:
 					class = "warning"
 				}
-				out = append(out, featureRow{Name: r.name, State: state, Class: class, Detail: r.f.Detail, Probes: r.f.Probes})
+				out = append(out, featureRow{Name: r.name, State: r.f.State, Class: class, Detail: r.f.Detail, Probes: r.f.Probes})
 			}
 			return out
 		},
