@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tlskit/tlskit/finding"
+	"github.com/tlskit/tlskit/internal/peertest"
 )
 
 // TestClassifyAlerts: a crypto/tls client's handshake error for each alert
@@ -62,5 +63,26 @@ func TestClassifyAlerts(t *testing.T) {
 	}
 	if got := Classify(err); got != finding.ProtocolVersionMismatch {
 		t.Errorf("received protocol_version: %s (%v)", got, err)
+	}
+}
+
+// TestClassifyDNS: a dial whose name does not resolve is net.dns, also
+// when the lookup timed out (a DNS timeout is a net.Error that timed out,
+// and was classified net.timeout, the target's silence). The errors are
+// those of real lookups, asked of a real DNS server (dnsmasq): a name that
+// does not exist, and one it forwards to servers that do not answer.
+func TestClassifyDNS(t *testing.T) {
+	dns := peertest.DNS(t, "peer.test", "down.test", nil)
+	d := &net.Dialer{Resolver: peertest.Resolver(dns.Addr)}
+	for _, host := range []string{"nope.peer.test", "www.down.test"} {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		_, err := d.DialContext(ctx, "tcp", net.JoinHostPort(host, "443"))
+		cancel()
+		if err == nil {
+			t.Fatalf("%s resolved", host)
+		}
+		if got := Classify(fmt.Errorf("dial target: %w", err)); got != finding.NetDNS {
+			t.Errorf("%s (%v): %s, want %s", host, err, got, finding.NetDNS)
+		}
 	}
 }
