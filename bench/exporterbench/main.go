@@ -17,6 +17,12 @@
 //	    checks that each probe succeeded (NAME 1 in the answer), and prints
 //	    one line: probes/s, success, the exporter's CPU (from /proc/PID/stat)
 //	    per probe and per second, and its memory (VmHWM, VmRSS).
+//	exporterbench paired -port PORT -exporter NAME,PID,METRIC,URL ... [flags]
+//	    measures several exporters in the same stretch of time: the load
+//	    (as load sends it) goes to one exporter at a time for -slice, in
+//	    turn, the order rotating every round; prints load's line for each
+//	    exporter (CPU from /proc/PID/task/*/schedstat) and each one's
+//	    ratio to the last, round by round.
 //	exporterbench floor -listen ADDR -root FILE -name NAME [-verify=false]
 //	    the least a Go exporter can do for a probe, as a reference: /probe
 //	    dials the target, makes a verified TLS handshake with crypto/tls
@@ -177,6 +183,8 @@ type prober struct {
 	want         []byte
 }
 
+// newProber returns a prober of the exporter at url (up to the target)
+// whose answers succeed with "metric 1".
 func newProber(url, metric string, port, targets, inflight int, gzip bool, timeout float64) *prober {
 	p := &prober{url: url, timeout: strconv.FormatFloat(timeout, 'f', -1, 64), want: []byte(metric + " 1\n"),
 		client: &http.Client{Transport: &http.Transport{MaxIdleConns: inflight * 2, MaxIdleConnsPerHost: inflight * 2, DisableCompression: !gzip}, Timeout: 30 * time.Second}}
