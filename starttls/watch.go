@@ -413,7 +413,6 @@ func listsUpgrade(p Protocol, line string) bool {
 // serverLine looks at a server line: the capabilities before the
 // command, the answer to it after.
 func (w *Watcher) serverLine(line string, n int, t time.Time) {
-	upper := strings.ToUpper(line)
 	stage := w.stage(Server)
 	w.emit(Server, t, stage, printable(line), n)
 	if w.state != watchCommanded {
@@ -456,8 +455,8 @@ func (w *Watcher) serverLine(line string, n int, t time.Time) {
 	case POP3:
 		final, ok = true, strings.HasPrefix(line, "+OK")
 	case Sieve:
-		word, _, _ := strings.Cut(upper, " ")
-		final, ok = true, word == "OK"
+		word, _, _ := strings.Cut(line, " ")
+		final, ok = true, strings.ToUpper(word) == "OK"
 	case IRC:
 		m, valid := parseIRC(line)
 		if !valid {
