@@ -816,7 +816,7 @@ func malformedRecord(in Input, f facts, e *transcript.Event) finding.Finding {
 			break
 		}
 	}
-	detail := fmt.Sprintf("%s, the %s sent a record whose header is %s: %s.", capitalize(where), e.From, header, why)
+	detail := fmt.Sprintf("%s, the %s sent a record whose header is %s: %s.", finding.Capitalize(where), e.From, header, why)
 	if a := f.clientAlert; a != nil && e.From == transcript.Server && f.tr.Index(a) > f.tr.Index(e) {
 		detail += fmt.Sprintf(" The client then stopped with alert %s (%d): that alert is about this record", a.Description, a.AlertCode)
 		if a.AlertCode == 70 {

@@ -50,7 +50,7 @@ func startTLSFindings(in Input, tr *transcript.Transcript) (fs []finding.Finding
 		}
 		return []finding.Finding{{ID: finding.StartTLSRefused, Severity: finding.Error,
 			Title:  fmt.Sprintf("The server refused %s: %s", cmd, firstLine(up.Reply)),
-			Detail: fmt.Sprintf("%s. %s answered it with %s, so no TLS session was started.", askedSentence(up, p), capitalize(theServer(target)), quoteReply(up.Reply)),
+			Detail: fmt.Sprintf("%s. %s answered it with %s, so no TLS session was started.", askedSentence(up, p), finding.Capitalize(theServer(target)), quoteReply(up.Reply)),
 			Fix:    "The server could not or would not start TLS. Its logs say why: a certificate or key it cannot load is the usual cause (Postfix answers \"454 4.7.0 TLS not available due to local problem\", INN \"580 Error initializing TLS\"); some servers refuse TLS to clients or networks their policy excludes."}}, true
 	case starttls.ImplicitTLS:
 		return []finding.Finding{implicitFinding(up, name, cmd, target, "it answered the plaintext with TLS bytes")}, true
@@ -126,7 +126,7 @@ func notOffered(up *transcript.Upgrade, p starttls.Protocol, target string) find
 		}
 	}
 	return finding.Finding{ID: finding.StartTLSNotOffered, Severity: finding.Error,
-		Title:    fmt.Sprintf("%s does not offer %s: no TLS here", capitalize(theServer(target)), cmd),
+		Title:    fmt.Sprintf("%s does not offer %s: no TLS here", finding.Capitalize(theServer(target)), cmd),
 		Detail:   detail + " Everything on this connection, passwords included, would cross the network in plaintext.",
 		Fix:      enableTLS(p),
 		Evidence: up.Capabilities}
@@ -162,7 +162,7 @@ func turnedAway(up *transcript.Upgrade, tr *transcript.Transcript, p starttls.Pr
 	return finding.Finding{ID: finding.StartTLSRefused, Severity: finding.Error,
 		Title: fmt.Sprintf("The server turned the session away before %s could be asked: %s", p.Command(), firstLine(reply)),
 		Detail: fmt.Sprintf("%s refused this client %s, answering %s, so tlskit could not ask for %s. Whether the server offers %s is not known: this is its policy towards this client (its address or name, a connection limit, a temporary deferral), not an answer about TLS.",
-			capitalize(theServer(target)), when, quoteReply(reply), p.Command(), p.Command()),
+			finding.Capitalize(theServer(target)), when, quoteReply(reply), p.Command(), p.Command()),
 		Fix:      fix,
 		Evidence: quoted(reply)}
 }
@@ -205,7 +205,7 @@ func pipelinedFinding(up *transcript.Upgrade, name, cmd string) finding.Finding 
 const SpeaksTLSAfter = 3 * time.Second
 
 func implicitFinding(up *transcript.Upgrade, name, cmd, target, why string) finding.Finding {
-	detail := fmt.Sprintf("%s was asked for %s, but %s.", capitalize(theServer(target)), name, why)
+	detail := fmt.Sprintf("%s was asked for %s, but %s.", finding.Capitalize(theServer(target)), name, why)
 	fix := "This port speaks TLS from the first byte: check it without an upgrade (STARTTLS protocol \"none\")."
 	if ip, ok := starttls.ImplicitTLSAddress(target); ok {
 		detail += fmt.Sprintf(" Port %d is %s: TLS from the first byte, no %s.", ip.Port, ip.Service, cmd)
@@ -227,7 +227,7 @@ func askedSentence(up *transcript.Upgrade, p starttls.Protocol) string {
 	}
 	switch {
 	case len(up.Capabilities) == 0:
-		return capitalize(sent)
+		return finding.Capitalize(sent)
 	case up.Offered:
 		return fmt.Sprintf("The server listed %s among its capabilities and %s", p.Command(), sent)
 	}
@@ -235,14 +235,6 @@ func askedSentence(up *transcript.Upgrade, p starttls.Protocol) string {
 }
 
 func theServer(target string) string { return "the server at " + target }
-
-// capitalize upper-cases the first byte of s (ASCII prose).
-func capitalize(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
-}
 
 func firstLine(s string) string {
 	if i := strings.IndexByte(s, '\n'); i >= 0 {

@@ -266,16 +266,17 @@ const (
 func Tidy(fs []Finding) {
 	for i := range fs {
 		f := &fs[i]
-		f.Title = capitalize(strings.TrimSuffix(f.Title, "."))
+		f.Title = Capitalize(strings.TrimSuffix(f.Title, "."))
 		f.Detail = sentence(f.Detail)
 		f.Fix = sentence(f.Fix)
 	}
 }
 
-// capitalize upper-cases the first letter of s, unless its first word is
-// a name that is written as it is: a host name or an address ("localhost:25
-// speaks TLS…", "example.com does not…"), which holds a dot or a colon.
-func capitalize(s string) string {
+// Capitalize upper-cases the first letter of s, the start of a sentence,
+// unless its first word is a name that is written as it is: a host name or
+// an address ("localhost:25 speaks TLS…", "example.com does not…"), which
+// holds a dot or a colon.
+func Capitalize(s string) string {
 	r, n := utf8.DecodeRuneInString(s)
 	if n == 0 || !unicode.IsLower(r) {
 		return s
@@ -291,7 +292,7 @@ func sentence(s string) string {
 	if s == "" {
 		return s
 	}
-	s = capitalize(s)
+	s = Capitalize(s)
 	switch s[len(s)-1] {
 	case '.', '!', '?', ':', ')', '"':
 		return s
