@@ -257,15 +257,14 @@ func TestCheckStartTLSOnATLSPort(t *testing.T) {
 }
 
 // TestCheckStartTLSOnAOneConnectionTLSServer: --starttls smtp at openssl
-// s_server, which serves one connection at a time and so
-// leave the second connection's ClientHello unanswered while the first
-// (silent, waiting for its own ClientHello) is open. The check closes the
-// first shortly before its end, the server answers the second, and the
-// report is starttls.implicit-tls within the timeout instead of
-// net.timeout. The oracle that the server serves one connection at a
-// time and speaks TLS from the first byte is openssl s_client: with a
-// first connection held open, its handshake does not complete, and once
-// that closes it does.
+// s_server, which serves one connection at a time and so leaves the second
+// connection's ClientHello unanswered while the first (silent, waiting
+// for its own ClientHello) is open. The check closes the first shortly
+// before its end, the server answers the second, and the report is
+// starttls.implicit-tls within the timeout instead of net.timeout. The
+// oracle that the server serves one connection at a time and speaks TLS
+// from the first byte is openssl s_client: with a first connection held
+// open, its handshake does not complete, and once that closes it does.
 func TestCheckStartTLSOnAOneConnectionTLSServer(t *testing.T) {
 	w := getWorld(t)
 	leaf, err := w.pki.Leaf(lab.LeafOptions{DNSNames: []string{"one.lab.tlskit.test"}})
@@ -273,44 +272,34 @@ func TestCheckStartTLSOnAOneConnectionTLSServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	cert, key, _ := w.serverFiles(t, "one", leaf, w.pki.Intermediate)
-	for _, c := range []struct {
-		name  string
-		start func() string
-	}{
-		{"openssl-s_server", func() string { return peertest.OpenSSL(t, "-cert", cert, "-key", key).Addr }},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			t.Parallel()
-			addr := c.start()
-			held, err := net.Dial("tcp", addr)
-			if err != nil {
-				t.Fatal(err)
-			}
-			handshake := func(d time.Duration) bool {
-				ctx, cancel := context.WithTimeout(context.Background(), d)
-				defer cancel()
-				out, _ := exec.CommandContext(ctx, "openssl", "s_client", "-connect", addr, "-brief").CombinedOutput()
-				return strings.Contains(string(out), "CONNECTION ESTABLISHED")
-			}
-			if handshake(2 * time.Second) {
-				t.Fatalf("%s served a second connection while the first was open: not the server this test needs", c.name)
-			}
-			held.Close()
-			if !handshake(5 * time.Second) {
-				t.Fatalf("%s does not speak TLS from the first byte at %s", c.name, addr)
-			}
-			const timeout = 6 * time.Second
-			start := time.Now()
-			rep := Run(context.Background(), Options{Address: addr, ServerName: "one.lab.tlskit.test", StartTLS: starttls.SMTP,
-				Verifier: &trust.Verifier{Anchors: trust.NewAnchors("lab root", w.pki.Root)}, Timeout: timeout})
-			took := time.Since(start)
-			if len(rep.Findings) == 0 || rep.Findings[0].ID != finding.StartTLSImplicit {
-				t.Fatalf("findings %v, want starttls.implicit-tls", ids(rep))
-			}
-			if took > timeout+time.Second {
-				t.Errorf("took %v with a timeout of %v", took, timeout)
-			}
-		})
+	addr := peertest.OpenSSL(t, "-cert", cert, "-key", key).Addr
+	held, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	handshake := func(d time.Duration) bool {
+		ctx, cancel := context.WithTimeout(context.Background(), d)
+		defer cancel()
+		out, _ := exec.CommandContext(ctx, "openssl", "s_client", "-connect", addr, "-brief").CombinedOutput()
+		return strings.Contains(string(out), "CONNECTION ESTABLISHED")
+	}
+	if handshake(2 * time.Second) {
+		t.Fatal("s_server served a second connection while the first was open: not the server this test needs")
+	}
+	held.Close()
+	if !handshake(5 * time.Second) {
+		t.Fatalf("s_server does not speak TLS from the first byte at %s", addr)
+	}
+	const timeout = 6 * time.Second
+	start := time.Now()
+	rep := Run(context.Background(), Options{Address: addr, ServerName: "one.lab.tlskit.test", StartTLS: starttls.SMTP,
+		Verifier: &trust.Verifier{Anchors: trust.NewAnchors("lab root", w.pki.Root)}, Timeout: timeout})
+	took := time.Since(start)
+	if len(rep.Findings) == 0 || rep.Findings[0].ID != finding.StartTLSImplicit {
+		t.Fatalf("findings %v, want starttls.implicit-tls", ids(rep))
+	}
+	if took > timeout+time.Second {
+		t.Errorf("took %v with a timeout of %v", took, timeout)
 	}
 }
 
