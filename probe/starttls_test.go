@@ -184,10 +184,7 @@ func TestCheckStartTLSJSON(t *testing.T) {
 // 636 with --starttls ldap (it answers the LDAP request by closing).
 func TestCheckStartTLSImplicitPort(t *testing.T) {
 	w := getWorld(t)
-	leaf, err := w.pki.Leaf(lab.LeafOptions{DNSNames: []string{"mail.lab.tlskit.test"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	leaf := w.leaf(t, "mail.lab.tlskit.test", lab.LeafOptions{})
 	cert, key, chain := w.serverFiles(t, "implicit", leaf, w.pki.Intermediate)
 	s := peertest.OpenSSL(t, "-cert", cert, "-key", key, "-cert_chain", chain)
 	for _, tc := range []struct {
@@ -228,10 +225,7 @@ func TestCheckStartTLSOnATLSPort(t *testing.T) {
 	srv := servers.Need(t, "postfix")
 	tg := srv.Target(t, "smtp", servertest.NoTLS)
 	w := getWorld(t)
-	leaf, err := w.pki.Leaf(lab.LeafOptions{DNSNames: []string{"smtps.lab.tlskit.test"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	leaf := w.leaf(t, "smtps.lab.tlskit.test", lab.LeafOptions{})
 	cert, key, _ := w.serverFiles(t, "smtps", leaf, w.pki.Intermediate)
 	addr := peertest.Stunnel(t, fmt.Sprintf("connect = %s\ncert = %s\nkey = %s\n", tg.Addr, cert, key))
 	cmd := exec.Command("openssl", "s_client", "-connect", addr, "-brief", "-ign_eof")
@@ -267,10 +261,7 @@ func TestCheckStartTLSOnATLSPort(t *testing.T) {
 // open, its handshake does not complete, and once that closes it does.
 func TestCheckStartTLSOnAOneConnectionTLSServer(t *testing.T) {
 	w := getWorld(t)
-	leaf, err := w.pki.Leaf(lab.LeafOptions{DNSNames: []string{"one.lab.tlskit.test"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	leaf := w.leaf(t, "one.lab.tlskit.test", lab.LeafOptions{})
 	cert, key, _ := w.serverFiles(t, "one", leaf, w.pki.Intermediate)
 	addr := peertest.OpenSSL(t, "-cert", cert, "-key", key).Addr
 	held, err := net.Dial("tcp", addr)
@@ -390,10 +381,7 @@ func TestCheckStartTLSIRCToAnotherServer(t *testing.T) {
 // starttls.plaintext-after-upgrade, and the handshake still completes.
 func TestCheckStartTLSPipelined(t *testing.T) {
 	w := getWorld(t)
-	leaf, err := w.pki.Leaf(lab.LeafOptions{DNSNames: []string{"mail.lab.tlskit.test"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	leaf := w.leaf(t, "mail.lab.tlskit.test", lab.LeafOptions{})
 	addr := peertest.ServeOne(t, func(c net.Conn) {
 		c.SetDeadline(time.Now().Add(5 * time.Second))
 		buf := make([]byte, 512)
