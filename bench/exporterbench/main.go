@@ -209,6 +209,29 @@ func (p *prober) probe(i int64) bool {
 	return resp.StatusCode == 200 && bytes.Contains(body, p.want)
 }
 
+// pace calls start for d: n at a time, n/rate seconds apart, or one at a
+// time as fast as start returns when rate is 0 (start blocks while the
+// probes in flight are at their bound).
+func pace(d time.Duration, rate float64, n int, start func()) {
+	var every time.Duration
+	if rate > 0 {
+		every = time.Duration(float64(n) * float64(time.Second) / rate)
+	} else {
+		n = 1
+	}
+	end := time.Now().Add(d)
+	at := time.Now()
+	for time.Now().Before(end) {
+		if every > 0 {
+			at = at.Add(every)
+			time.Sleep(time.Until(at))
+		}
+		for range n {
+			start()
+		}
+	}
+}
+
 // cpuTicks returns utime+stime of pid in clock ticks (100 a second).
 func cpuTicks(pid int) int64 {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
@@ -290,25 +313,11 @@ func load(args []string) {
 		mu.Unlock()
 	}
 	run := func(d time.Duration) {
-		end := time.Now().Add(d)
-		var every time.Duration
-		n := 1
-		if *rate > 0 {
-			n = max(*burst, 1)
-			every = time.Duration(float64(n) * float64(time.Second) / *rate)
-		}
-		at := time.Now()
-		for time.Now().Before(end) {
-			if every > 0 {
-				at = at.Add(every)
-				time.Sleep(time.Until(at))
-			}
-			for range n {
-				sem <- struct{}{}
-				wg.Add(1)
-				go probe()
-			}
-		}
+		pace(d, *rate, max(*burst, 1), func() {
+			sem <- struct{}{}
+			wg.Add(1)
+			go probe()
+		})
 	}
 	run(*warmup)
 	wg.Wait()

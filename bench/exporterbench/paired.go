@@ -16,6 +16,7 @@ import (
 // member is one exporter of a paired run.
 type member struct {
 	name, metric string
+	url          string // the probe URL up to the target
 	pid          int
 	p            *prober
 	next         atomic.Int64
@@ -38,7 +39,7 @@ func (e *exporters) Set(v string) error {
 	if err != nil {
 		return fmt.Errorf("pid %q: %v", f[1], err)
 	}
-	*e = append(*e, &member{name: f[0], pid: pid, metric: f[2], p: &prober{url: f[3]}})
+	*e = append(*e, &member{name: f[0], pid: pid, metric: f[2], url: f[3]})
 	return nil
 }
 
@@ -69,24 +70,14 @@ func paired(args []string) {
 		os.Exit(2)
 	}
 	for _, m := range ex {
-		m.p = newProber(m.p.url, m.metric, *port, *targets, *inflight, true, *timeout)
+		m.p = newProber(m.url, m.metric, *port, *targets, *inflight, true, *timeout)
 	}
 	// run sends the load to m for d and waits for the probes in flight.
 	run := func(m *member, d time.Duration) (probes, ok int64) {
 		var okN, n atomic.Int64
 		var wg sync.WaitGroup
 		sem := make(chan struct{}, *inflight)
-		var every time.Duration
-		if *rate > 0 {
-			every = time.Duration(float64(time.Second) / *rate)
-		}
-		start := time.Now()
-		at := start
-		for time.Since(start) < d {
-			if every > 0 {
-				at = at.Add(every)
-				time.Sleep(time.Until(at))
-			}
+		pace(d, *rate, 1, func() {
 			sem <- struct{}{}
 			wg.Add(1)
 			go func() {
@@ -97,7 +88,7 @@ func paired(args []string) {
 					okN.Add(1)
 				}
 			}()
-		}
+		})
 		wg.Wait()
 		return n.Load(), okN.Load()
 	}
