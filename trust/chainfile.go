@@ -80,7 +80,7 @@ func ParseChain(data []byte, name string) ([][]byte, error) {
 		}
 		return [][]byte{data}, nil // one DER certificate
 	}
-	return nil, errors.New("trust: " + name + " holds no certificate (want PEM CERTIFICATE blocks, leaf first, one DER certificate, or a PKCS#7 bundle)")
+	return nil, errors.New("trust: " + name + " holds no certificate")
 }
 
 // leafFirst orders the certificates of a PKCS#7 bundle as a chain is sent:
