@@ -103,7 +103,7 @@ func (f *TrustFlags) Register(fs *pflag.FlagSet, groups FlagGroup, timeoutDefaul
 		fs.StringVar(&f.PolicyFile, "policy", "", "read the trust policy from `FILE` (JSON; see the README); flags given too override its fields")
 	}
 	if groups&GroupTrust != 0 {
-		fs.StringArrayVar(&f.Pins, "pin", nil, "require this SPKI pin, sha256/BASE64 or curl's sha256//BASE64, in the verified chain (repeatable; give a backup)")
+		fs.StringArrayVar(&f.Pins, "pin", nil, "require this SPKI `PIN`, sha256/BASE64 or curl's sha256//BASE64, in the verified chain (repeatable; give a backup)")
 		fs.BoolVar(&f.NoSystemRoots, "no-system-roots", false, "no effect, kept for scripts: --ca-file and --trust already replace the system roots")
 	}
 	if groups&GroupName != 0 {

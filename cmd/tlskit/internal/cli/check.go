@@ -141,7 +141,7 @@ func (f *checkFlags) register(fl *pflag.FlagSet) {
 	f.trust.Register(fl, checkGroups, 10*time.Second)
 	fl.StringVar(&f.certFile, "cert", "", "client certificate `FILE` (PEM) to present")
 	fl.StringVar(&f.keyFile, "key", "", "private key `FILE` (PEM) of --cert")
-	fl.StringSliceVar(&f.alpn, "alpn", nil, "application protocols to offer, e.g. h2,http/1.1")
+	fl.StringSliceVar(&f.alpn, "alpn", nil, "application `PROTOCOLS` to offer, e.g. h2,http/1.1")
 	fl.StringVar(&f.keylogFile, "keylog", "", "append the connection's secrets to `FILE` (NSS key log format); a new file gets mode 0600, an existing one must be yours, private (0600) and not a link")
 	fl.BoolVar(&f.jsonOut, "json", false, "print one JSON object instead of text")
 	fl.BoolVar(&f.brief, "brief", false, "print only the verdict and the findings")

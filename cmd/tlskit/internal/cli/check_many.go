@@ -24,16 +24,16 @@ import (
 const manyHelp = `Many targets: give several HOST[:PORT] arguments, or --targets FILE (- for
 standard input) with one target a line: HOST[:PORT] [SERVERNAME|-] [STARTTLS]
 (# starts a comment; the STARTTLS column, a protocol as --starttls takes or
-none, overrides --starttls and the choice by port). They are checked concurrently (--concurrency, at most
---per-host at once against one host, at most --rate started per second) and
-reported in input order: text reports (--brief recommended), --json as JSON
-lines (one report a line, then {"summary": …}), or --csv for spreadsheets
-(the summary then goes to standard error); a summary counts targets by
-verdict and findings by id and lists the certificates that expire first.
---html FILE also writes one self-contained, sortable page of the run. A
-progress bar is shown on standard error when it is a terminal and the
-reports go to a file or a pipe. Exit status
-0 only when every target is trusted.`
+none, overrides --starttls and the choice by port). They are checked
+concurrently (--concurrency, at most --per-host at once against one host, at
+most --rate started per second) and reported in input order: text reports
+(--brief recommended), --json as JSON lines (one report a line, then
+{"summary": …}), or --csv for spreadsheets (the summary then goes to standard
+error); a summary counts targets by verdict and findings by id and lists the
+certificates that expire first. --html FILE also writes one self-contained,
+sortable page of the run. A progress bar is shown on standard error when it
+is a terminal and the reports go to a file or a pipe. With many targets the
+exit status is 0 only when every target is trusted.`
 
 // manyFlags are check's flags for many targets.
 type manyFlags struct {

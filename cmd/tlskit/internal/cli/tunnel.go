@@ -42,27 +42,27 @@ type tunnelFlags struct {
 }
 
 func (f *tunnelFlags) registerCommon(fs *pflag.FlagSet) {
-	fs.IntVar(&f.maxConns, "max-conns", 1024, "maximum concurrent connections per service; more are closed at once (0: no limit)")
-	fs.DurationVar(&f.firstByteTimeout, "first-byte-timeout", tunnel.DefaultFirstByteTimeout, "server mode: close a client that sends nothing this long after connecting (negative: off)")
+	fs.IntVar(&f.maxConns, "max-conns", 1024, "at most `N` concurrent connections per service; more are closed at once (0: no limit)")
+	fs.DurationVar(&f.firstByteTimeout, "first-byte-timeout", tunnel.DefaultFirstByteTimeout, "server mode: close a client that sends nothing this `DURATION` after connecting (negative: off)")
 	f.common.Register(fs, base.GroupTimeout, tunnel.DefaultHandshakeTimeout)
 	// The old name of --timeout, kept for scripts: hidden, and run warns
 	// that it is deprecated when it is used (cobra keeps pflag's own
 	// deprecation notice in a buffer it never prints).
-	fs.DurationVar(&f.common.Timeout, "handshake-timeout", tunnel.DefaultHandshakeTimeout, "the same as --timeout")
+	fs.DurationVar(&f.common.Timeout, "handshake-timeout", tunnel.DefaultHandshakeTimeout, "the same as --timeout (`DURATION`)")
 	fs.MarkHidden("handshake-timeout")
-	fs.DurationVar(&f.idleTimeout, "idle-timeout", 5*time.Minute, "close a connection idle both ways this long (0: never)")
-	fs.DurationVar(&f.grace, "grace", tunnel.DefaultGrace, "on SIGTERM, how long open connections may drain")
-	fs.StringVar(&f.metrics, "metrics", "", "serve Prometheus metrics on ADDR (/metrics)")
+	fs.DurationVar(&f.idleTimeout, "idle-timeout", 5*time.Minute, "close a connection idle both ways this `DURATION` (0: never)")
+	fs.DurationVar(&f.grace, "grace", tunnel.DefaultGrace, "on SIGTERM, let open connections drain for up to `DURATION`")
+	fs.StringVar(&f.metrics, "metrics", "", "serve Prometheus metrics on `ADDR` (/metrics)")
 	fs.BoolVar(&f.allowPublicPlain, "allow-public-plaintext", false, "allow the plaintext side on a non-loopback address")
-	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json (logs go to stderr)")
+	fs.StringVar(&f.logFormat, "log-format", "text", "log `FORMAT`: text or json (logs go to stderr)")
 }
 
 func (f *tunnelFlags) registerService(fs *pflag.FlagSet, server bool) {
-	fs.StringVar(&f.listen, "listen", "", "address to accept connections on, e.g. 127.0.0.1:8080")
-	fs.StringVar(&f.target, "target", "", "address to forward to, HOST:PORT")
-	fs.StringVar(&f.certFile, "cert", "", "certificate chain PEM (server: required; client: a client certificate)")
-	fs.StringVar(&f.keyFile, "key", "", "private key PEM for --cert")
-	fs.StringSliceVar(&f.alpn, "alpn", nil, "application protocols to offer or accept, e.g. h2,http/1.1")
+	fs.StringVar(&f.listen, "listen", "", "`ADDR` to accept connections on, e.g. 127.0.0.1:8080")
+	fs.StringVar(&f.target, "target", "", "address to forward to, `HOST:PORT`")
+	fs.StringVar(&f.certFile, "cert", "", "certificate chain `FILE`, PEM (server: required; client: a client certificate)")
+	fs.StringVar(&f.keyFile, "key", "", "private key `FILE`, PEM, for --cert")
+	fs.StringSliceVar(&f.alpn, "alpn", nil, "application `PROTOCOLS` to offer or accept, e.g. h2,http/1.1")
 	fs.BoolVar(&f.proxyProtocol, "proxy-protocol", false, "send a PROXY protocol v2 header to the target")
 	registerTunnelProtocol(fs, &f.protocol, server)
 	fs.BoolVar(&f.legacy, "legacy", false, "allow the legacy profile: TLS 1.0/1.1 (with --min-version) and TLS 1.2 suites without forward secrecy or AEAD (logged)")
@@ -132,7 +132,7 @@ listen); 2 usage error, or a policy or config file that does not load.`,
 			return f.run(cmd, stdio, c.Services)
 		},
 	}
-	cmd.PersistentFlags().StringVar(&f.configFile, "config", "", "run the services of this JSON file")
+	cmd.PersistentFlags().StringVar(&f.configFile, "config", "", "run the services of this JSON `FILE`")
 	f.registerCommon(cmd.PersistentFlags())
 	for _, mode := range []tunnel.Mode{tunnel.ModeClient, tunnel.ModeServer} {
 		sub := &cobra.Command{

@@ -34,9 +34,10 @@ func newVerifyCmd(stdio base.Stdio) *cobra.Command {
 		Short: "Verify a certificate chain offline and explain every problem",
 		Long: `verify checks a certificate chain from a file, offline: the leaf first, then
 whatever else the server (or client) would send, in PEM (or one DER
-certificate, or a PKCS#7 bundle: .p7b, .p7c). It builds every path from the leaf to a trust anchor the way a
-client does, validates it (RFC 5280 and the profile's rules), and explains
-each problem with the same findings, text and JSON as check's chain section.
+certificate, or a PKCS#7 bundle: .p7b, .p7c). It builds every path from the
+leaf to a trust anchor the way a client does, validates it (RFC 5280 and the
+profile's rules), and explains each problem with the same findings, text and
+JSON as check's chain section.
 It is the offline counterpart of check, and of openssl verify, step certificate
 verify and certigo verify.
 
@@ -72,7 +73,7 @@ say why); 2 usage error or unreadable input.`,
 	fl.SortFlags = false
 	f.trust.Register(fl, base.GroupTrust|base.GroupName|base.GroupTime|base.GroupChecks, 0)
 	fl.StringVar(&f.ip, "ip", "", "verify the certificate for the IP `ADDR` (checked against its IP SANs) instead of a --servername")
-	fl.StringVar(&f.purpose, "purpose", "server", "what the certificate is for: server (serverAuth) or client (clientAuth, as a server checks its clients' certificates)")
+	fl.StringVar(&f.purpose, "purpose", "server", "what the certificate is for (`PURPOSE`): server (serverAuth) or client (clientAuth, as a server checks its clients' certificates)")
 	fl.StringVar(&f.ocsp, "ocsp", "", "validate the OCSP response in `FILE` (DER, as a server would staple it) for the leaf")
 	fl.BoolVar(&f.jsonOut, "json", false, "print one JSON object instead of text")
 	fl.BoolVar(&f.brief, "brief", false, "print only the verdict and the findings")
