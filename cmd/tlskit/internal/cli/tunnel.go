@@ -59,7 +59,7 @@ func (f *tunnelFlags) registerCommon(fs *pflag.FlagSet) {
 
 func (f *tunnelFlags) registerService(fs *pflag.FlagSet, server bool) {
 	fs.StringVar(&f.listen, "listen", "", "`ADDR` to accept connections on, e.g. 127.0.0.1:8080")
-	fs.StringVar(&f.target, "target", "", "address to forward to, `HOST:PORT`")
+	fs.StringVar(&f.target, "target", "", "the `HOST:PORT` to forward to")
 	fs.StringVar(&f.certFile, "cert", "", "certificate chain `FILE`, PEM (server: required; client: a client certificate)")
 	fs.StringVar(&f.keyFile, "key", "", "private key `FILE`, PEM, for --cert")
 	fs.StringSliceVar(&f.alpn, "alpn", nil, "application `PROTOCOLS` to offer or accept, e.g. h2,http/1.1")
@@ -90,9 +90,9 @@ A refused peer is logged with the finding id tlskit check would print
 (finding=pin.mismatch, finding=cert.expired…). SIGHUP reloads certificates
 and policies (and reads --config's file again: changes other than a
 service's policy are logged and need a restart), keeping the last good
-configuration when the new one is bad;
-SIGTERM stops accepting and lets connections drain for --grace; a second
-SIGTERM or SIGINT ends the process at once.
+configuration when the new one is bad. SIGTERM stops accepting and lets
+connections drain for --grace; a second SIGTERM or SIGINT ends the process
+at once.
 
 ` + base.TrustHelp + `
 
