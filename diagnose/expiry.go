@@ -43,8 +43,8 @@ func expiryFindings(v *trust.Result, sent []*x509.Certificate, client *x509.Cert
 		}
 		out = append(out, finding.Finding{ID: finding.CertExpiringSoon, Severity: finding.Warning,
 			Title: fmt.Sprintf("%s %s expires in %s", finding.Capitalize(what), describeName(c), phraseLeft(left)),
-			Detail: fmt.Sprintf("%s %s (issued by %q, serial %X) is valid until %s, %s after the verification time %s; the warning threshold is %s.",
-				finding.Capitalize(what), describeName(c), c.Issuer.String(), c.SerialNumber, c.NotAfter.UTC().Format(time.RFC3339), phraseLeft(left), t.UTC().Format(time.RFC3339), phraseLeft(d)),
+			Detail: fmt.Sprintf("%s %s (issued by %q, serial %s) is valid until %s, %s after the verification time %s; the warning threshold is %s.",
+				finding.Capitalize(what), describeName(c), c.Issuer.String(), trust.SerialHex(c.SerialNumber), c.NotAfter.UTC().Format(time.RFC3339), phraseLeft(left), t.UTC().Format(time.RFC3339), phraseLeft(d)),
 			Fix:      fmt.Sprintf("Renew %s and deploy the new one before %s.", what, c.NotAfter.UTC().Format("2006-01-02 15:04Z")),
 			Evidence: []string{"sha256 " + trust.Describe(c).SHA256}})
 	}
@@ -74,7 +74,7 @@ func describeName(c *x509.Certificate) string {
 	if s := c.Subject.String(); s != "" {
 		return fmt.Sprintf("%q", s)
 	}
-	return fmt.Sprintf("(empty subject, serial %X)", c.SerialNumber)
+	return fmt.Sprintf("(empty subject, serial %s)", trust.SerialHex(c.SerialNumber))
 }
 
 // phraseLeft says a duration in days, or in hours under two days.

@@ -25,6 +25,7 @@ import (
 	"github.com/tlskit/tlskit/internal/peertest"
 	"github.com/tlskit/tlskit/lab"
 	"github.com/tlskit/tlskit/starttls"
+	"github.com/tlskit/tlskit/trust"
 	"github.com/tlskit/tlskit/truststore"
 )
 
@@ -355,7 +356,7 @@ func TestProbeLab(t *testing.T) {
 					t.Fatalf("%d sent series, crypto/tls received %d certificates", len(sent), len(want))
 				}
 				for i, w := range want {
-					l := map[string]string{"chain": "sent", "position": strconv.Itoa(i), "sha256": fingerprint(w), "subject": w.Subject.String(), "issuer": w.Issuer.String(), "serial": fmt.Sprintf("%X", w.SerialNumber)}
+					l := map[string]string{"chain": "sent", "position": strconv.Itoa(i), "sha256": fingerprint(w), "subject": w.Subject.String(), "issuer": w.Issuer.String(), "serial": trust.SerialHex(w.SerialNumber)}
 					if s := one(MetricNotAfter, l); s.value != float64(w.NotAfter.Unix()) {
 						t.Errorf("sent #%d not_after %v, want %d", i, s.value, w.NotAfter.Unix())
 					}

@@ -277,7 +277,7 @@ func reasonName(code int) string {
 
 // revocationText describes a revocation entry.
 func revocationText(e *x509.RevocationListEntry, source string) string {
-	s := fmt.Sprintf("serial %X revoked on %s", e.SerialNumber, e.RevocationTime.UTC().Format(time.RFC3339))
+	s := fmt.Sprintf("serial %s revoked on %s", SerialHex(e.SerialNumber), e.RevocationTime.UTC().Format(time.RFC3339))
 	if e.ReasonCode != 0 {
 		s += ", reason " + reasonName(e.ReasonCode)
 	}

@@ -3,7 +3,9 @@ package trust
 import (
 	"crypto/sha256"
 	"crypto/x509"
+	"encoding/hex"
 	"fmt"
+	"math/big"
 	"strings"
 	"time"
 )
@@ -68,9 +70,7 @@ func Describe(c *x509.Certificate) CertInfo {
 		SHA256:             fingerprint(c.Raw),
 		EKU:                ekuNames(c),
 	}
-	if c.SerialNumber != nil {
-		info.Serial = fmt.Sprintf("%X", c.SerialNumber)
-	}
+	info.Serial = SerialHex(c.SerialNumber)
 	info.SANs.DNS = c.DNSNames
 	for _, ip := range c.IPAddresses {
 		info.SANs.IP = append(info.SANs.IP, ip.String())
@@ -83,6 +83,26 @@ func Describe(c *x509.Certificate) CertInfo {
 }
 
 // fingerprint returns the SHA-256 of der as colon-separated hex.
+// SerialHex formats a certificate's serial number as `openssl x509
+// -serial` prints it (and browsers and Wireshark show it, without their
+// colons): the bytes of its magnitude in upper-case hex, two digits a byte,
+// so a leading zero is kept (09BB…, not 9BB…); "-" before a negative one,
+// "00" for zero, "" for none.
+func SerialHex(n *big.Int) string {
+	if n == nil {
+		return ""
+	}
+	b := n.Bytes()
+	if len(b) == 0 {
+		b = []byte{0}
+	}
+	s := strings.ToUpper(hex.EncodeToString(b))
+	if n.Sign() < 0 {
+		return "-" + s
+	}
+	return s
+}
+
 func fingerprint(der []byte) string {
 	sum := sha256.Sum256(der)
 	var b strings.Builder

@@ -20,7 +20,7 @@ func name(c *x509.Certificate) string {
 	if s := dnString(c.Subject); s != "" {
 		return fmt.Sprintf("%q", s)
 	}
-	return fmt.Sprintf("(empty subject, serial %X)", c.SerialNumber)
+	return fmt.Sprintf("(empty subject, serial %s)", SerialHex(c.SerialNumber))
 }
 
 // issuerName returns c's issuer as an RFC 4514 string, quoted.

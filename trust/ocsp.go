@@ -140,11 +140,11 @@ func (v *verifier) checkOCSP(path []*x509.Certificate) {
 			ID:       finding.CertRevoked,
 			Severity: finding.Error,
 			Title:    fmt.Sprintf("%s is revoked, says the OCSP response the %s stapled", v.where(leaf), v.peer()),
-			Detail:   fmt.Sprintf("serial %X revoked on %s, reason %s; the response is signed by %s and valid from %s", leaf.SerialNumber, st.RevokedAt, st.Reason, st.Responder, st.ThisUpdate),
+			Detail:   fmt.Sprintf("serial %s revoked on %s, reason %s; the response is signed by %s and valid from %s", SerialHex(leaf.SerialNumber), st.RevokedAt, st.Reason, st.Responder, st.ThisUpdate),
 			Fix:      "install a new certificate on the " + v.peer() + "; a revoked certificate must not be trusted",
 		})
 	default:
-		invalid(fmt.Sprintf("the responder %s says the status of serial %X is unknown", st.Responder, leaf.SerialNumber))
+		invalid(fmt.Sprintf("the responder %s says the status of serial %s is unknown", st.Responder, SerialHex(leaf.SerialNumber)))
 		st.Status = "unknown"
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"math/big"
 	"net"
 	"os"
 	"os/exec"
@@ -371,6 +372,54 @@ func TestPrivateRootNotTrusted(t *testing.T) {
 	for _, s := range []string{"root of your private CA", "add it to the trust anchors", "if it is an intermediate, the server must send it"} {
 		if !strings.Contains(f.Fix, s) {
 			t.Errorf("the fix does not say %q: %s", s, f.Fix)
+		}
+	}
+}
+
+// TestSerialAsOpenSSL: a certificate's serial number reads as `openssl x509
+// -serial` prints it, for serials whose hex starts with a zero, whose DER
+// needs a leading zero byte (the high bit set), zero, one, and negative
+// ones (which RFC 5280 forbids and certificates still carry).
+func TestSerialAsOpenSSL(t *testing.T) {
+	openssl := peertest.Need(t, "openssl")
+	dir := t.TempDir()
+	key := filepath.Join(dir, "key.pem")
+	if out, err := exec.Command(openssl, "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", key).CombinedOutput(); err != nil {
+		t.Fatalf("openssl genpkey: %v\n%s", err, out)
+	}
+	for i, serial := range []string{"0x09BB33836D781861B5E36E06C920E6D81A5F9AEB", "0x0ABC", "0x80", "0xFF00", "0", "1", "-5", "-0x80", "0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF"} {
+		cert := filepath.Join(dir, fmt.Sprintf("c%d.pem", i))
+		if out, err := exec.Command(openssl, "req", "-x509", "-key", key, "-subj", "/CN=serial", "-days", "1", "-set_serial", serial, "-out", cert).CombinedOutput(); err != nil {
+			t.Fatalf("openssl req -set_serial %s: %v\n%s", serial, err, out)
+		}
+		out, err := exec.Command(openssl, "x509", "-serial", "-noout", "-in", cert).Output()
+		if err != nil {
+			t.Fatalf("openssl x509 -serial: %v", err)
+		}
+		want := strings.TrimPrefix(strings.TrimSpace(string(out)), "serial=")
+		n, ok := new(big.Int).SetString(serial, 0)
+		if !ok {
+			t.Fatalf("%s is not a number", serial)
+		}
+		if got := SerialHex(n); got != want {
+			t.Errorf("-set_serial %s: SerialHex = %s, openssl x509 -serial = %s", serial, got, want)
+		}
+		data, err := os.ReadFile(cert)
+		if err != nil {
+			t.Fatal(err)
+		}
+		block, _ := pem.Decode(data)
+		c, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			// Go refuses negative serials (unless x509negativeserial=1):
+			// their formatting is checked above, on the number itself.
+			if n.Sign() >= 0 {
+				t.Fatalf("%s: %v", serial, err)
+			}
+			continue
+		}
+		if got := Describe(c).Serial; got != want {
+			t.Errorf("-set_serial %s: Describe(c).Serial = %s, openssl x509 -serial = %s", serial, got, want)
 		}
 	}
 }
