@@ -92,9 +92,10 @@ func (s *Server) Output() string {
 }
 
 // Start runs prog with args, where the literal "{port}" in any argument is
-// replaced by a free port, and waits until the port accepts connections. The
-// process is killed when the test ends. (Another process may take the free
-// port first; Start then tries again with another.)
+// replaced by a free port, and waits until the port accepts connections
+// on a socket the process (or a child of it) holds. The process is killed
+// when the test ends. (Another process may take the free port first; Start
+// then tries again with another.)
 func Start(t testing.TB, prog string, args ...string) *Server {
 	t.Helper()
 	var lastErr error
@@ -112,6 +113,11 @@ func Start(t testing.TB, prog string, args ...string) *Server {
 				return false
 			}
 			c.Close()
+			if !listensOn(s.cmd.Process.Pid, port) {
+				// Another process holds the port: ours fails to bind
+				// and exits, and waitFor tries again.
+				return false
+			}
 			// The probe connection counts as a client; give the server a
 			// moment to return to accept().
 			time.Sleep(20 * time.Millisecond)
