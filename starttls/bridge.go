@@ -26,7 +26,7 @@ func AppGreeting(p Protocol, res *Result) []byte {
 		return g
 	case IMAP:
 		line := strings.TrimRight(string(g), "\r\n")
-		if i := strings.Index(strings.ToUpper(line), "[CAPABILITY "); i >= 0 {
+		if i := strings.Index(asciiUpper(line), "[CAPABILITY "); i >= 0 {
 			if j := strings.IndexByte(line[i:], ']'); j >= 0 {
 				line = strings.TrimRight(line[:i], " ") + " " + strings.TrimLeft(line[i+j+1:], " ")
 			}

@@ -366,7 +366,7 @@ func (s *session) imapTagged(tag string, stage Stage) (string, []string, error) 
 // imapCaps returns the capabilities of a "* CAPABILITY …" line or of a
 // "[CAPABILITY …]" response code, or nil.
 func imapCaps(line string) []string {
-	upper := strings.ToUpper(line)
+	upper := asciiUpper(line)
 	if rest, ok := strings.CutPrefix(upper, "* CAPABILITY "); ok {
 		return strings.Fields(line[len(line)-len(rest):])
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -145,7 +146,7 @@ func FuzzXMPPStream(f *testing.F) {
 }
 
 // FuzzLines parses arbitrary lines as SMTP, IMAP, IRC and ManageSieve
-// replies.
+// replies, and rewrites them as an IMAP greeting for the tunnel's client.
 func FuzzLines(f *testing.F) {
 	for _, s := range []string{"250-STARTTLS", "250 ok", "* OK [CAPABILITY IMAP4rev1 STARTTLS] hi", "@a=b :irc CAP * LS * :tls", "\"STARTTLS\"", "\"a\\\"b\" \"c\""} {
 		f.Add(s)
@@ -153,6 +154,7 @@ func FuzzLines(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		codeLine(s)
 		imapCaps(s)
+		AppGreeting(IMAP, &Result{Greeting: []byte(s)})
 		parseIRC(s)
 		sieveString(s)
 		printable(s)
@@ -221,4 +223,38 @@ func FuzzMySQLRelay(f *testing.F) {
 			t.Fatal("length changed")
 		}
 	})
+}
+
+// TestCaseFoldKeepsIndexes: what servers send is matched against ASCII
+// keywords without changing its length, so that an index found in the
+// upper-cased line is one in the line. strings.ToUpper made the three
+// bytes of U+FFFD of an invalid byte, and imapCaps sliced past the end
+// (found by FuzzLines: "\xfc[CAPABILITY ").
+func TestCaseFoldKeepsIndexes(t *testing.T) {
+	for _, tc := range []struct {
+		line string
+		caps []string
+	}{
+		{"\xfc[CAPABILITY ", nil},
+		{"\xfc[CAPABILITY IMAP4rev1 starttls] ok", []string{"IMAP4rev1", "starttls"}},
+		{"* ok \xff\xfe [capability imap4rev1 STARTTLS] é", []string{"imap4rev1", "STARTTLS"}},
+		{"* capability \xc0 imap4rev1", []string{"\xc0", "imap4rev1"}},
+		// "ſ" (U+017F) upper-cases to "S" in Unicode; IMAP's keywords are
+		// ASCII, so this is no CAPABILITY response code.
+		{"* OK [CAPABILITY ſTARTTLS] [ſ", []string{"ſTARTTLS"}},
+		{"* OK [CAPABILıTY STARTTLS]", nil},
+	} {
+		if got := imapCaps(tc.line); !slices.Equal(got, tc.caps) {
+			t.Errorf("imapCaps(%q) = %q, want %q", tc.line, got, tc.caps)
+		}
+		AppGreeting(IMAP, &Result{Greeting: []byte(tc.line + "\r\n")})
+	}
+	if got := string(AppGreeting(IMAP, &Result{Greeting: []byte("* OK \xfc [capability IMAP4rev1 STARTTLS] ready\r\n")})); got != "* OK \xfc ready\r\n" {
+		t.Errorf("AppGreeting left %q", got)
+	}
+	for in, want := range map[string]string{"": "", "abc": "ABC", "ABC": "ABC", "a\xfcb": "A\xfcB", "ſé": "ſé", "x-1_z": "X-1_Z"} {
+		if got := asciiUpper(in); got != want {
+			t.Errorf("asciiUpper(%q) = %q, want %q", in, got, want)
+		}
+	}
 }

@@ -290,3 +290,23 @@ func printable(s string) string {
 	}
 	return s
 }
+
+// asciiUpper upper-cases the ASCII letters of s and leaves every other
+// byte as it is, so that an index into the result is one into s: the
+// keywords of these protocols are ASCII, and strings.ToUpper changes the
+// length of what a server may send (an invalid UTF-8 byte becomes the
+// three bytes of U+FFFD; "ſ" becomes "S").
+func asciiUpper(s string) string {
+	for i := 0; i < len(s); i++ {
+		if 'a' <= s[i] && s[i] <= 'z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if 'a' <= b[j] && b[j] <= 'z' {
+					b[j] -= 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
+}
