@@ -17,6 +17,7 @@ import (
 
 	"github.com/tlskit/tlskit/diagnose"
 	"github.com/tlskit/tlskit/finding"
+	"github.com/tlskit/tlskit/internal/termsafe"
 	"github.com/tlskit/tlskit/transcript"
 	"github.com/tlskit/tlskit/trust"
 )
@@ -632,9 +633,13 @@ type printer struct {
 	err error
 }
 
+// f writes a line of the report. What a peer chose (a certificate's
+// names, a server's banner, an alert's text) reaches every report through
+// here, so control characters are escaped here, once (termsafe.String): a
+// subject holding ESC sequences must not recolour or rewrite the terminal.
 func (p *printer) f(format string, args ...any) {
 	if p.err == nil {
-		_, p.err = fmt.Fprintf(p.w, format, args...)
+		_, p.err = io.WriteString(p.w, termsafe.String(fmt.Sprintf(format, args...)))
 	}
 }
 

@@ -25,6 +25,8 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+
+	"github.com/tlskit/tlskit/internal/termsafe"
 )
 
 // Exit codes, documented in the README.
@@ -126,9 +128,9 @@ func Hints(err error) []string {
 
 // PrintError writes err and its hints for a person, as the program prog.
 func PrintError(w io.Writer, prog string, err error) {
-	fmt.Fprintf(w, "%s: error: %s\n", prog, err)
+	fmt.Fprintf(w, "%s: error: %s\n", prog, termsafe.String(err.Error()))
 	for _, h := range Hints(err) {
-		fmt.Fprintf(w, "%s: hint: %s\n", prog, h)
+		fmt.Fprintf(w, "%s: hint: %s\n", prog, termsafe.String(h))
 	}
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/tlskit/tlskit/cmd/internal/base"
 	"github.com/tlskit/tlskit/diagnose"
 	"github.com/tlskit/tlskit/finding"
+	"github.com/tlskit/tlskit/internal/termsafe"
 	"github.com/tlskit/tlskit/keylog"
 	"github.com/tlskit/tlskit/render"
 )
@@ -135,7 +136,7 @@ func runPcap(ctx context.Context, stdio base.Stdio, f *pcapFlags, path string) e
 			if le := (*keylog.LineError)(nil); errors.As(e, &le) {
 				msg = fmt.Sprintf("line %d: %s (line ignored)", le.Line, le.Reason)
 			}
-			fmt.Fprintf(stdio.Err, "tlskit: warning: --keylog %s: %s\n", f.keylogFile, msg)
+			fmt.Fprintf(stdio.Err, "tlskit: warning: --keylog %s: %s\n", f.keylogFile, termsafe.String(msg))
 		}
 		if l.Len() == 0 {
 			fmt.Fprintf(stdio.Err, "tlskit: warning: --keylog %s holds no secrets\n", f.keylogFile)

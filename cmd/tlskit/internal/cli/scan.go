@@ -15,6 +15,7 @@ import (
 
 	"github.com/tlskit/tlskit/cmd/internal/base"
 	"github.com/tlskit/tlskit/finding"
+	"github.com/tlskit/tlskit/internal/termsafe"
 	"github.com/tlskit/tlskit/probe"
 	"github.com/tlskit/tlskit/render"
 	"github.com/tlskit/tlskit/scan"
@@ -206,7 +207,7 @@ func (f *scanFlags) run(cmd *cobra.Command, args []string, stdio base.Stdio) err
 	var done []*scan.Report
 	for i, err := range errs {
 		if err != nil {
-			fmt.Fprintf(stdio.Err, "tlskit: error: %s: %s\n", addrs[i], strings.TrimPrefix(err.Error(), "scan: "))
+			fmt.Fprintf(stdio.Err, "tlskit: error: %s: %s\n", addrs[i], termsafe.String(strings.TrimPrefix(err.Error(), "scan: ")))
 			failed = true
 			continue
 		}

@@ -1,0 +1,96 @@
+package cli
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
+	"encoding/pem"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tlskit/tlskit/internal/peertest"
+)
+
+// hostileName is an organization name a server's certificate can carry:
+// an ANSI colour, an xterm title (OSC … BEL), a carriage return that would
+// overwrite the line, a right-to-left override, and a C1 CSI (U+009B)
+// that clears the screen on terminals reading C1 controls.
+const hostileName = "evil\x1b[31mRED\x1b[0m\x1b]0;pwned\x07\rFAKE VERDICT  TRUSTED \u202emoc.knab \u009b2J"
+
+// TestHostileNamesEscaped: a certificate whose subject holds terminal
+// control sequences, served by openssl s_server, is shown by check (text,
+// brief, many targets), scan and verify with those characters escaped,
+// never raw, on standard output and standard error alike; JSON keeps the
+// name as it is (encoding/json escapes control characters itself).
+func TestHostileNamesEscaped(t *testing.T) {
+	dir := t.TempDir()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(7),
+		Subject: pkix.Name{ExtraNames: []pkix.AttributeTypeAndValue{
+			{Type: asn1.ObjectIdentifier{2, 5, 4, 10}, Value: hostileName},
+			{Type: asn1.ObjectIdentifier{2, 5, 4, 3}, Value: "localhost"},
+		}},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(90 * 24 * time.Hour),
+		DNSNames: []string{"localhost"}, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
+		BasicConstraintsValid: true, IsCA: true,
+		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kder, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(cert, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	srv := peertest.OpenSSL(t, "-cert", cert, "-key", keyFile)
+
+	for _, args := range [][]string{
+		{"check", "--ca-file", cert, "--servername", "localhost", srv.Addr},
+		{"check", "--servername", "localhost", srv.Addr}, // untrusted: the name is in the findings too
+		{"check", "--brief", "--servername", "localhost", srv.Addr},
+		{"check", "--ca-file", cert, "--servername", "localhost", srv.Addr, srv.Addr},
+		{"scan", "--servername", "localhost", srv.Addr},
+		{"verify", "--servername", "localhost", cert},
+		{"verify", "--ca-file", cert, cert},
+	} {
+		_, out, errs := runCLI(context.Background(), args...)
+		all := out + errs
+		for _, raw := range []string{"\x1b", "\x07", "\r", "\u202e", "\u009b"} {
+			if strings.Contains(all, raw) {
+				i := strings.Index(all, raw)
+				t.Errorf("tlskit %s printed %q raw: …%q…", strings.Join(args, " "), raw, all[max(0, i-40):min(len(all), i+40)])
+			}
+		}
+		if !strings.Contains(all, `evil\x1b[31mRED`) {
+			t.Errorf("tlskit %s does not show the organization, escaped:\n%s", strings.Join(args, " "), all)
+		}
+	}
+
+	// JSON carries the name as the certificate has it.
+	_, out, _ := runCLI(context.Background(), "check", "--json", "--ca-file", cert, "--servername", "localhost", srv.Addr)
+	if !strings.Contains(out, `evil\u001b[31mRED`) {
+		t.Errorf("check --json does not carry the organization as it is:\n%.2000s", out)
+	}
+}
