@@ -6,6 +6,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/tlskit/tlskit/internal/termsafe"
 	"github.com/tlskit/tlskit/trust"
 	"github.com/tlskit/tlskit/truststore"
 )
@@ -72,7 +73,7 @@ func Audit(w io.Writer, a *truststore.Audit, certs bool, o Options) error {
 		if l.Resolved != "" {
 			path += " → " + l.Resolved
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", path, l.Kind, n, readers(l.Sources))
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", termsafe.String(path), l.Kind, termsafe.String(n), readers(l.Sources))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
