@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tlskit/tlskit/diagnose"
+	"github.com/tlskit/tlskit/internal/termsafe"
 )
 
 // HTMLPage is the shell of tlskit's HTML pages: one self-contained file
@@ -30,14 +31,27 @@ type HTMLPage struct {
 	Subtitle string
 }
 
+// executeSafe runs the template name of t into w with what
+// termsafe.String escapes escaped: a page's values are a peer's
+// (certificate names, banners, alerts), and a right-to-left override in
+// one would reorder the text around it in the browser as on a terminal.
+func executeSafe(w io.Writer, t *template.Template, name string, data any) error {
+	var b strings.Builder
+	if err := t.ExecuteTemplate(&b, name, data); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, termsafe.String(b.String()))
+	return err
+}
+
 // Begin writes everything up to the page's first section.
 func (p HTMLPage) Begin(w io.Writer) error {
-	return htmlTemplates().ExecuteTemplate(w, "begin", p)
+	return executeSafe(w, htmlTemplates(), "begin", p)
 }
 
 // End writes the end of the page.
 func (p HTMLPage) End(w io.Writer) error {
-	return htmlTemplates().ExecuteTemplate(w, "end", p)
+	return executeSafe(w, htmlTemplates(), "end", p)
 }
 
 // HTMLRun writes the page of a check over many targets as the reports come,
@@ -86,7 +100,7 @@ func (h *HTMLRun) Add(r *diagnose.Report) error {
 		if h.err = h.page.Begin(h.w); h.err != nil {
 			return h.err
 		}
-		if h.err = htmlTemplates().ExecuteTemplate(h.w, "run-begin", nil); h.err != nil {
+		if h.err = executeSafe(h.w, htmlTemplates(), "run-begin", nil); h.err != nil {
 			return h.err
 		}
 	}
@@ -107,7 +121,7 @@ func (h *HTMLRun) Add(r *diagnose.Report) error {
 	for _, f := range r.Findings {
 		row.Findings = append(row.Findings, htmlFinding{f.ID, string(f.Severity), f.Title, f.Detail, f.Fix, f.Evidence})
 	}
-	h.err = htmlTemplates().ExecuteTemplate(h.w, "run-row", row)
+	h.err = executeSafe(h.w, htmlTemplates(), "run-row", row)
 	return h.err
 }
 
@@ -120,7 +134,7 @@ func (h *HTMLRun) Close(s diagnose.Summary) error {
 		if h.err = h.page.Begin(h.w); h.err != nil {
 			return h.err
 		}
-		if h.err = htmlTemplates().ExecuteTemplate(h.w, "run-begin", nil); h.err != nil {
+		if h.err = executeSafe(h.w, htmlTemplates(), "run-begin", nil); h.err != nil {
 			return h.err
 		}
 	}
@@ -133,7 +147,7 @@ func (h *HTMLRun) Close(s diagnose.Summary) error {
 		t, _ := time.Parse(time.RFC3339, c.NotAfter)
 		exp = append(exp, expiring{c, fmt.Sprintf("%d days", int(t.Sub(h.now).Hours()/24))})
 	}
-	if h.err = htmlTemplates().ExecuteTemplate(h.w, "run-end", map[string]any{"S": s, "Expiring": exp}); h.err != nil {
+	if h.err = executeSafe(h.w, htmlTemplates(), "run-end", map[string]any{"S": s, "Expiring": exp}); h.err != nil {
 		return h.err
 	}
 	h.err = h.page.End(h.w)

@@ -113,7 +113,7 @@ func ScanHTML(w io.Writer, reps []*scan.Report) error {
 	if err := page.Begin(w); err != nil {
 		return err
 	}
-	if err := scanTemplate().ExecuteTemplate(w, "scan-sections", reps); err != nil {
+	if err := executeSafe(w, scanTemplate(), "scan-sections", reps); err != nil {
 		return err
 	}
 	return page.End(w)

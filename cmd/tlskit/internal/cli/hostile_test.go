@@ -64,14 +64,16 @@ func TestHostileNamesEscaped(t *testing.T) {
 	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder}), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	srv := peertest.OpenSSL(t, "-cert", cert, "-key", keyFile)
+	// A server for each command: s_server takes 100 connections, and a
+	// scan makes more.
+	addr := func() string { return peertest.OpenSSL(t, "-cert", cert, "-key", keyFile).Addr }
 
 	for _, args := range [][]string{
-		{"check", "--ca-file", cert, "--servername", "localhost", srv.Addr},
-		{"check", "--servername", "localhost", srv.Addr}, // untrusted: the name is in the findings too
-		{"check", "--brief", "--servername", "localhost", srv.Addr},
-		{"check", "--ca-file", cert, "--servername", "localhost", srv.Addr, srv.Addr},
-		{"scan", "--servername", "localhost", srv.Addr},
+		{"check", "--ca-file", cert, "--servername", "localhost", addr()},
+		{"check", "--servername", "localhost", addr()}, // untrusted: the name is in the findings too
+		{"check", "--brief", "--servername", "localhost", addr()},
+		{"check", "--ca-file", cert, "--servername", "localhost", addr(), addr()},
+		{"scan", "--servername", "localhost", addr()},
 		{"verify", "--servername", "localhost", cert},
 		{"verify", "--ca-file", cert, cert},
 	} {
@@ -88,8 +90,29 @@ func TestHostileNamesEscaped(t *testing.T) {
 		}
 	}
 
+	// The HTML pages of check and scan show it escaped too: a browser
+	// applies the right-to-left override as a terminal would.
+	for _, args := range [][]string{
+		{"check", "--html", filepath.Join(dir, "check.html"), "--ca-file", cert, "--servername", "localhost", addr(), addr()},
+		{"scan", "--html", filepath.Join(dir, "scan.html"), "--servername", "localhost", addr()},
+	} {
+		runCLI(context.Background(), args...)
+		page, err := os.ReadFile(args[2])
+		if err != nil {
+			t.Fatalf("tlskit %s: %v", strings.Join(args, " "), err)
+		}
+		for _, raw := range []string{"\x1b", "\x07", "\r", "\u202e", "\u009b"} {
+			if strings.Contains(string(page), raw) {
+				t.Errorf("tlskit %s: the page holds %q raw", strings.Join(args, " "), raw)
+			}
+		}
+		if !strings.Contains(string(page), `evil\x1b[31mRED`) {
+			t.Errorf("tlskit %s: the page does not show the organization, escaped", strings.Join(args, " "))
+		}
+	}
+
 	// JSON carries the name as the certificate has it.
-	_, out, _ := runCLI(context.Background(), "check", "--json", "--ca-file", cert, "--servername", "localhost", srv.Addr)
+	_, out, _ := runCLI(context.Background(), "check", "--json", "--ca-file", cert, "--servername", "localhost", addr())
 	if !strings.Contains(out, `evil\u001b[31mRED`) {
 		t.Errorf("check --json does not carry the organization as it is:\n%.2000s", out)
 	}
