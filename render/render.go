@@ -538,12 +538,21 @@ func appendData(dst []byte, data []byte, prefix string) []byte {
 }
 
 // appendText appends data as lines of text, CRLF shown as LF and control
-// characters other than tab as '.'.
+// characters other than tab as '.': the C0 controls, DEL, and, encoded in
+// UTF-8, the C1 controls and the bidirectional formatting characters,
+// which a terminal would obey as termsafe says (this path writes
+// decrypted data straight to the output, not through the printer).
 func appendText(dst []byte, data []byte, prefix string) []byte {
 	dst = slices.Grow(dst, len(data)+(bytes.Count(data, []byte{'\n'})+1)*(len(prefix)+1))
 	dst = append(dst, prefix...)
 	for len(data) > 0 {
-		i := indexControl(data)
+		i, n := indexControl(data)
+		if n > 1 {
+			dst = append(dst, data[:i]...)
+			dst = append(dst, '.')
+			data = data[i+n:]
+			continue
+		}
 		if i < 0 {
 			dst = append(dst, data...)
 			break
@@ -581,25 +590,41 @@ func looksLikeText(data []byte) bool {
 	return n*20 <= len(sample)
 }
 
-// indexControl returns the index of the first control character in b other
-// than tab, or -1. It skips 8 bytes at a time
-// where no byte is below 0x20 or equal to 0x7f.
-func indexControl(b []byte) int {
+// indexControl returns the index and length of the first control
+// character in b other than tab: a C0 control or DEL (one byte), or a C1
+// control (U+0080–U+009F) or a bidirectional formatting character
+// (U+061C, U+200E, U+200F, U+202A–U+202E, U+2066–U+2069) in UTF-8 (two or
+// three bytes); -1 and 0 when there is none. It skips 8 bytes at a time
+// where every byte is printable ASCII.
+func indexControl(b []byte) (int, int) {
 	const lo, hi = 0x0101010101010101, 0x8080808080808080
 	i := 0
 	for ; i+8 <= len(b); i += 8 {
 		x := binary.LittleEndian.Uint64(b[i:])
 		y := x ^ lo*0x7f
-		if (x-lo*0x20)&^x&hi != 0 || (y-lo)&^y&hi != 0 {
+		if (x-lo*0x20)&^x&hi != 0 || (y-lo)&^y&hi != 0 || x&hi != 0 {
 			break
 		}
 	}
 	for ; i < len(b); i++ {
-		if c := b[i]; c < 0x20 && c != '\t' || c == 0x7f {
-			return i
+		c := b[i]
+		switch {
+		case c < 0x20 && c != '\t' || c == 0x7f:
+			return i, 1
+		case c < 0x80:
+		case c == 0xc2 && i+1 < len(b) && 0x80 <= b[i+1] && b[i+1] <= 0x9f: // U+0080–U+009F
+			return i, 2
+		case c == 0xd8 && i+1 < len(b) && b[i+1] == 0x9c: // U+061C
+			return i, 2
+		case c == 0xe2 && i+2 < len(b):
+			switch c1, c2 := b[i+1], b[i+2]; {
+			case c1 == 0x80 && (c2 == 0x8e || c2 == 0x8f || 0xaa <= c2 && c2 <= 0xae), // U+200E, U+200F, U+202A–U+202E
+				c1 == 0x81 && 0xa6 <= c2 && c2 <= 0xa9: // U+2066–U+2069
+				return i, 3
+			}
 		}
 	}
-	return -1
+	return -1, 0
 }
 
 // hexPairs holds the two hex digits of every byte value, in order.
