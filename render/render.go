@@ -545,12 +545,14 @@ func appendData(dst []byte, data []byte, prefix string) []byte {
 func appendText(dst []byte, data []byte, prefix string) []byte {
 	dst = slices.Grow(dst, len(data)+(bytes.Count(data, []byte{'\n'})+1)*(len(prefix)+1))
 	dst = append(dst, prefix...)
+	j, jn := indexC1Bidi(data) // the next C1 or bidi control, if any
 	for len(data) > 0 {
-		i, n := indexControl(data)
-		if n > 1 {
-			dst = append(dst, data[:i]...)
+		i := indexControl(data)
+		if j >= 0 && (i < 0 || j < i) {
+			dst = append(dst, data[:j]...)
 			dst = append(dst, '.')
-			data = data[i+n:]
+			data = data[j+jn:]
+			j, jn = indexC1Bidi(data)
 			continue
 		}
 		if i < 0 {
@@ -570,6 +572,9 @@ func appendText(dst []byte, data []byte, prefix string) []byte {
 			dst = append(dst, '.')
 		}
 		data = data[i+1:]
+		if j >= 0 {
+			j -= i + 1
+		}
 	}
 	return append(dst, '\n')
 }
@@ -590,41 +595,64 @@ func looksLikeText(data []byte) bool {
 	return n*20 <= len(sample)
 }
 
-// indexControl returns the index and length of the first control
-// character in b other than tab: a C0 control or DEL (one byte), or a C1
-// control (U+0080–U+009F) or a bidirectional formatting character
-// (U+061C, U+200E, U+200F, U+202A–U+202E, U+2066–U+2069) in UTF-8 (two or
-// three bytes); -1 and 0 when there is none. It skips 8 bytes at a time
-// where every byte is printable ASCII.
-func indexControl(b []byte) (int, int) {
+// indexControl returns the index of the first control character in b other
+// than tab, or -1. It skips 8 bytes at a time
+// where no byte is below 0x20 or equal to 0x7f.
+func indexControl(b []byte) int {
 	const lo, hi = 0x0101010101010101, 0x8080808080808080
 	i := 0
 	for ; i+8 <= len(b); i += 8 {
 		x := binary.LittleEndian.Uint64(b[i:])
 		y := x ^ lo*0x7f
-		if (x-lo*0x20)&^x&hi != 0 || (y-lo)&^y&hi != 0 || x&hi != 0 {
+		if (x-lo*0x20)&^x&hi != 0 || (y-lo)&^y&hi != 0 {
 			break
 		}
 	}
 	for ; i < len(b); i++ {
-		c := b[i]
-		switch {
-		case c < 0x20 && c != '\t' || c == 0x7f:
-			return i, 1
-		case c < 0x80:
-		case c == 0xc2 && i+1 < len(b) && 0x80 <= b[i+1] && b[i+1] <= 0x9f: // U+0080–U+009F
-			return i, 2
-		case c == 0xd8 && i+1 < len(b) && b[i+1] == 0x9c: // U+061C
-			return i, 2
-		case c == 0xe2 && i+2 < len(b):
-			switch c1, c2 := b[i+1], b[i+2]; {
-			case c1 == 0x80 && (c2 == 0x8e || c2 == 0x8f || 0xaa <= c2 && c2 <= 0xae), // U+200E, U+200F, U+202A–U+202E
-				c1 == 0x81 && 0xa6 <= c2 && c2 <= 0xa9: // U+2066–U+2069
-				return i, 3
-			}
+		if c := b[i]; c < 0x20 && c != '\t' || c == 0x7f {
+			return i
 		}
 	}
-	return -1, 0
+	return -1
+}
+
+// indexC1Bidi returns the index and length of the first C1 control
+// (U+0080–U+009F) or bidirectional formatting character (U+061C, U+200E,
+// U+200F, U+202A–U+202E, U+2066–U+2069) in the UTF-8 of b, or -1 and 0.
+// It looks only where their first bytes are (0xC2, 0xD8, 0xE2, found with
+// bytes.IndexByte), so ASCII text costs three fast scans.
+func indexC1Bidi(b []byte) (int, int) {
+	best, bestN := -1, 0
+	for _, lead := range [...]byte{0xc2, 0xd8, 0xe2} {
+		for off := 0; ; {
+			k := bytes.IndexByte(b[off:], lead)
+			if k < 0 || best >= 0 && off+k >= best {
+				break
+			}
+			k += off
+			if n := c1BidiAt(b[k:]); n > 0 {
+				best, bestN = k, n
+				break
+			}
+			off = k + 1
+		}
+	}
+	return best, bestN
+}
+
+// c1BidiAt returns the length of the C1 control or bidirectional
+// formatting character b starts with, or 0.
+func c1BidiAt(b []byte) int {
+	switch {
+	case len(b) >= 2 && b[0] == 0xc2 && 0x80 <= b[1] && b[1] <= 0x9f: // U+0080–U+009F
+		return 2
+	case len(b) >= 2 && b[0] == 0xd8 && b[1] == 0x9c: // U+061C
+		return 2
+	case len(b) >= 3 && b[0] == 0xe2 && b[1] == 0x80 && (b[2] == 0x8e || b[2] == 0x8f || 0xaa <= b[2] && b[2] <= 0xae), // U+200E, U+200F, U+202A–U+202E
+		len(b) >= 3 && b[0] == 0xe2 && b[1] == 0x81 && 0xa6 <= b[2] && b[2] <= 0xa9: // U+2066–U+2069
+		return 3
+	}
+	return 0
 }
 
 // hexPairs holds the two hex digits of every byte value, in order.
