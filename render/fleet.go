@@ -11,6 +11,7 @@ import (
 
 	"github.com/tlskit/tlskit/diagnose"
 	"github.com/tlskit/tlskit/finding"
+	"github.com/tlskit/tlskit/internal/termsafe"
 	"github.com/tlskit/tlskit/trust"
 )
 
@@ -46,7 +47,11 @@ type CSV struct {
 // with = + - @, a tab or a carriage return (a certificate's subject is the
 // server's to choose) gets a leading quote, as OWASP advises against
 // formula injection; a number (days left, -5 once expired) stays a number.
+// Control and bidirectional formatting characters are escaped as in every
+// view for people (termsafe): a spreadsheet reorders a cell holding a
+// right-to-left override as a terminal would.
 func csvCell(s string) string {
+	s = termsafe.String(s)
 	if s == "" || !strings.ContainsRune("=+-@\t\r", rune(s[0])) {
 		return s
 	}

@@ -73,6 +73,7 @@ func TestHostileNamesEscaped(t *testing.T) {
 		{"check", "--servername", "localhost", addr()}, // untrusted: the name is in the findings too
 		{"check", "--brief", "--servername", "localhost", addr()},
 		{"check", "--ca-file", cert, "--servername", "localhost", addr(), addr()},
+		{"check", "--csv", "--ca-file", cert, "--servername", "localhost", addr(), addr()},
 		{"scan", "--servername", "localhost", addr()},
 		{"verify", "--servername", "localhost", cert},
 		{"verify", "--ca-file", cert, cert},
