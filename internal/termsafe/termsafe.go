@@ -30,13 +30,13 @@ func String(s string) string {
 	for i < len(s) {
 		r, n := utf8.DecodeRuneInString(s[i:])
 		switch {
-		case r == utf8.RuneError && n == 1, unsafe(r) && r < utf8.RuneSelf:
+		case r == utf8.RuneError && n == 1, obeyed(r) && r < utf8.RuneSelf:
 			b.WriteString(`\x`)
 			if s[i] < 0x10 {
 				b.WriteByte('0')
 			}
 			b.WriteString(strconv.FormatUint(uint64(s[i]), 16))
-		case unsafe(r):
+		case obeyed(r):
 			b.WriteString(`\u`)
 			h := strconv.FormatUint(uint64(r), 16)
 			b.WriteString(strings.Repeat("0", 4-len(h)))
@@ -55,14 +55,14 @@ func firstUnsafe(s string) int {
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if unsafe(rune(c)) {
+			if obeyed(rune(c)) {
 				return i
 			}
 			i++
 			continue
 		}
 		r, n := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && n == 1 || unsafe(r) {
+		if r == utf8.RuneError && n == 1 || obeyed(r) {
 			return i
 		}
 		i += n
@@ -70,8 +70,8 @@ func firstUnsafe(s string) int {
 	return -1
 }
 
-// unsafe reports whether a terminal acts on r rather than showing it.
-func unsafe(r rune) bool {
+// obeyed reports whether a terminal acts on r rather than showing it.
+func obeyed(r rune) bool {
 	switch {
 	case r == '\n' || r == '\t':
 		return false
