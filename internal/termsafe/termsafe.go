@@ -20,7 +20,7 @@ import (
 // that is not UTF-8 (\xfc). Text without any is returned as it is,
 // without allocating.
 func String(s string) string {
-	i := firstUnsafe(s)
+	i := firstEscaped(s)
 	if i < 0 {
 		return s
 	}
@@ -49,9 +49,9 @@ func String(s string) string {
 	return b.String()
 }
 
-// firstUnsafe returns the index of the first character String escapes,
+// firstEscaped returns the index of the first character String escapes,
 // or -1.
-func firstUnsafe(s string) int {
+func firstEscaped(s string) int {
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {

@@ -43,10 +43,10 @@ func FuzzString(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		out := String(s)
-		if firstUnsafe(out) >= 0 {
-			t.Errorf("String(%q) = %q still holds %q", s, out, out[firstUnsafe(out):])
+		if firstEscaped(out) >= 0 {
+			t.Errorf("String(%q) = %q still holds %q", s, out, out[firstEscaped(out):])
 		}
-		if firstUnsafe(s) < 0 && out != s {
+		if firstEscaped(s) < 0 && out != s {
 			t.Errorf("String(%q) changed safe text to %q", s, out)
 		}
 	})
