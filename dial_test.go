@@ -126,6 +126,7 @@ func TestPolicyErrors(t *testing.T) {
 		{tlskit.Policy{Trust: []string{"system"}, ServerName: "x", Pins: []string{"sha256/" + strings.Repeat("A", 43) + "="}}, "single pin has no backup"},
 		{tlskit.Policy{Trust: []string{"system"}, ServerName: "x", Pins: []string{"md5/abc", "sha256/x"}}, "only SHA-256"},
 		{tlskit.Policy{Trust: []string{"system"}}, "no server name"},
+		{tlskit.Policy{Trust: []string{"system"}, ServerName: "\u200b"}, "characters that show nothing"}, // IDNA maps it to ""
 		{tlskit.Policy{Trust: []string{"system"}, ServerName: "x", CertFile: f.serverCert}, "give both files"},
 		{tlskit.Policy{Trust: []string{"system"}, ServerName: "x", CertFile: f.serverCert, KeyFile: f.files.ClientKey}, "is not the key of the certificate in"},
 	}

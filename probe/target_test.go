@@ -33,6 +33,13 @@ func TestSplitTarget(t *testing.T) {
 		{in: "example.com:0", err: "port must be a number from 1 to 65535"},
 		{in: "example.com:https", err: "port must be a number"},
 		{in: ":443", err: "no host name"},
+		// IDNA maps a zero-width space or a soft hyphen to nothing: such a
+		// host dialled ":443", this machine.
+		{in: "\u200b", err: "characters that show nothing"},
+		{in: "\u00ad:8443", err: "characters that show nothing"},
+		{in: "https://\u200b/", err: "characters that show nothing"},
+		{in: "\u200b.example", err: "characters that show nothing"},
+		{in: "b\u200bücher.example", want: "xn--bcher-kva.example:443"},
 		{in: "", err: "empty target"},
 	} {
 		got, err := SplitTarget(tc.in)

@@ -37,6 +37,12 @@ func ServerName(addr, configured string) (string, error) {
 	if err != nil {
 		return "", &ServerNameError{Name: name, msg: fmt.Sprintf("server name %q is not a host name: %v", name, err)}
 	}
+	if ascii = strings.TrimSuffix(ascii, "."); ascii == "" || strings.HasPrefix(ascii, ".") || strings.Contains(ascii, "..") {
+		// IDNA's mapping drops characters that show nothing (a zero-width
+		// space, a soft hyphen, a byte order mark): a name of only those
+		// is no name, and must not become "check no name".
+		return "", &ServerNameError{Name: name, msg: fmt.Sprintf("server name %q is not a host name: IDNA maps it to %q (it holds characters that show nothing, such as a zero-width space)", name, ascii)}
+	}
 	return ascii, nil
 }
 

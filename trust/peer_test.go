@@ -195,6 +195,18 @@ func TestServerName(t *testing.T) {
 	}
 	// Not host names: they would go out in the server_name extension as
 	// they are. Unicode letters pass (an IDN as typed).
+	// IDNA's mapping drops characters that show nothing: a name of only
+	// those is none (it was "", "check no name"); one with an empty label
+	// after mapping is no host name.
+	for _, name := range []string{"\u200b", "\u00ad", "\ufeff", "\u200b\u00ad.", "\u200b.example", "a.\u00ad.example", "．"} {
+		var ne *ServerNameError
+		if got, err := ServerName("192.0.2.1:443", name); !errors.As(err, &ne) {
+			t.Errorf("ServerName(%q) = %q, %v; want a *ServerNameError", name, got, err)
+		}
+		if got, err := ServerName(name+":443", ""); err == nil {
+			t.Errorf("ServerName(%q, \"\") = %q, want an error", name+":443", got)
+		}
+	}
 	for _, name := range []string{"a b", "a/b", "x\x00y", "x\ty", "x\ry", "x\x7fy", "\xff\xfe", "a\u00a0b", "a\u2028b"} {
 		var ne *ServerNameError
 		if got, err := ServerName("192.0.2.1:443", name); !errors.As(err, &ne) {
@@ -210,6 +222,7 @@ func TestServerName(t *testing.T) {
 		"ａｂｃ.example":           "abc.example",
 		"xn--bcher-kva.example": "xn--bcher-kva.example",
 		"ß.example":             "xn--zca.example",
+		"a\u200bb.example":      "ab.example", // an invisible character inside a name is dropped, as browsers do
 	} {
 		if got, err := ServerName("192.0.2.1:443", in); err != nil || got != want {
 			t.Errorf("ServerName(%q) = %q, %v; want %q", in, got, err, want)

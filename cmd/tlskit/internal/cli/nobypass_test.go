@@ -192,6 +192,15 @@ func TestNoBypassClientSide(t *testing.T) {
 		// No host at all: there is no name to verify, which is an error,
 		// never "skip the check".
 		{name: "empty-server-name", target: func(w *bypassWorld) string { return ":" + port(w.goodIP) }, want: errConfig},
+		// A server name that IDNA's mapping empties (a zero-width space,
+		// pasted invisible with a name or alone) is no name either: it
+		// mapped to "" and check said TRUSTED with name.not-checked.
+		// (ClientConfig's entry passes the target's host, 127.0.0.1, which
+		// takes the place of the policy's ServerName and is verified.)
+		{name: "server-name-maps-to-nothing", target: func(w *bypassWorld) string { return w.goodIP }, serverName: "\u200b", want: errConfig,
+			wantBy: map[string]string{"ClientConfig": ""}},
+		{name: "server-name-soft-hyphen", target: func(w *bypassWorld) string { return w.goodIP }, serverName: "\u00ad", want: errConfig,
+			wantBy: map[string]string{"ClientConfig": ""}},
 		// A pin matching the leaf does not make an untrusted chain trusted.
 		{name: "pin-without-valid-chain", target: func(w *bypassWorld) string { return w.selfSigned }, pins: func(w *bypassWorld) []string { return w.selfPins }, want: finding.CertSelfSigned},
 		// An empty trust set trusts nothing: refused before connecting.
