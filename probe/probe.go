@@ -774,12 +774,6 @@ func SplitTargetPort(s string, defaultPort int) (string, error) {
 		if err != nil {
 			return "", fmt.Errorf("probe: %q is not a host name: %v", host, err)
 		}
-		if a := strings.TrimSuffix(ascii, "."); a == "" || strings.HasPrefix(a, ".") || strings.Contains(a, "..") {
-			// IDNA drops characters that show nothing (a zero-width
-			// space…): a host of only those would dial ":443", this
-			// machine.
-			return "", fmt.Errorf("probe: %q is not a host name: IDNA maps it to %q (it holds characters that show nothing, such as a zero-width space)", host, ascii)
-		}
 		host = ascii
 	}
 	if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 {

@@ -37,12 +37,6 @@ func ServerName(addr, configured string) (string, error) {
 	if err != nil {
 		return "", &ServerNameError{Name: name, msg: fmt.Sprintf("server name %q is not a host name: %v", name, err)}
 	}
-	if ascii = strings.TrimSuffix(ascii, "."); ascii == "" || strings.HasPrefix(ascii, ".") || strings.Contains(ascii, "..") {
-		// IDNA's mapping drops characters that show nothing (a zero-width
-		// space, a soft hyphen, a byte order mark): a name of only those
-		// is no name, and must not become "check no name".
-		return "", &ServerNameError{Name: name, msg: fmt.Sprintf("server name %q is not a host name: IDNA maps it to %q (it holds characters that show nothing, such as a zero-width space)", name, ascii)}
-	}
 	return ascii, nil
 }
 
@@ -50,7 +44,10 @@ func ServerName(addr, configured string) (string, error) {
 // form certificates and DNS carry it, its A-labels (xn--bcher-kva.example),
 // by IDNA's lookup rules (UTS #46, as curl and browsers map names); an
 // ASCII name is returned as it is. A name that is not valid IDNA is an
-// error.
+// error, and so is one the mapping empties or leaves with an empty label:
+// it drops characters that show nothing (a zero-width space, a soft
+// hyphen, a byte order mark), and a name of only those is no name, which
+// must never become "check no name" (or dial this machine).
 func ASCIIName(name string) (string, error) {
 	ascii := true
 	for i := 0; i < len(name); i++ {
@@ -62,7 +59,14 @@ func ASCIIName(name string) (string, error) {
 	if ascii {
 		return name, nil
 	}
-	return idna.Lookup.ToASCII(name)
+	mapped, err := idna.Lookup.ToASCII(name)
+	if err != nil {
+		return "", err
+	}
+	if a := strings.TrimSuffix(mapped, "."); a == "" || strings.HasPrefix(a, ".") || strings.Contains(a, "..") {
+		return "", fmt.Errorf("IDNA maps it to %q: it holds characters that show nothing, such as a zero-width space", mapped)
+	}
+	return mapped, nil
 }
 
 // ServerNameError is a server name that cannot be verified against nor
