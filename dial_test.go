@@ -143,6 +143,8 @@ func TestPolicyErrors(t *testing.T) {
 		{tlskit.Policy{}, "a server needs a certificate"},
 		{tlskit.Policy{CertFile: f.serverCert, KeyFile: f.serverKey, RequireClientCert: true}, "no client trust source"},
 		{tlskit.Policy{CertFile: f.serverCert, KeyFile: f.serverKey, AllowedClients: []string{"a"}}, "needs the CA"},
+		{tlskit.Policy{CertFile: f.serverCert, KeyFile: f.serverKey, ClientTrust: []string{"file:" + f.files.Root}, AllowedClients: []string{"batch.internal", "\u200b"}}, `allowed client "\u200b" is not a DNS name`},
+		{tlskit.Policy{CertFile: f.serverCert, KeyFile: f.serverKey, ClientTrust: []string{"file:" + f.files.Root}, AllowedClients: []string{""}}, `allowed client "" is not`},
 	}
 	for _, tc := range server {
 		_, err := tc.p.ServerConfig()

@@ -165,6 +165,14 @@ func (p *Policy) ClientVerifier() (*trust.Verifier, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tlskit: client trust: %w", err)
 	}
+	for _, n := range p.AllowedClients {
+		// A name that is none (empty, not a host name, or emptied by
+		// IDNA's mapping) would match no client: refused here, at start,
+		// rather than found out when every client is.
+		if _, err := trust.ServerName("", n); err != nil || n == "" {
+			return nil, fmt.Errorf("tlskit: allowed client %q is not a DNS name or an IP address", n)
+		}
+	}
 	v.Names = p.AllowedClients
 	return v, nil
 }
