@@ -169,7 +169,7 @@ func (p *Policy) ClientVerifier() (*trust.Verifier, error) {
 		// A name that is none (empty, not a host name, or emptied by
 		// IDNA's mapping) would match no client: refused here, at start,
 		// rather than found out when every client is.
-		if _, err := trust.ServerName("", n); err != nil || n == "" {
+		if _, err := trust.ServerName("", n); err != nil {
 			return nil, fmt.Errorf("tlskit: allowed client %q is not a DNS name or an IP address", n)
 		}
 	}
