@@ -616,10 +616,10 @@ func indexControl(b []byte) int {
 	return -1
 }
 
-// indexC1Bidi returns the index and length of the first C1 control
-// (U+0080–U+009F) or bidirectional formatting character (U+061C, U+200E,
-// U+200F, U+202A–U+202E, U+2066–U+2069) in the UTF-8 of b, or -1 and 0.
-// It looks only where their first bytes are (0xC2, 0xD8, 0xE2, found with
+// indexC1Bidi returns the index and length of the first character beyond
+// ASCII that a terminal would obey (termsafe.Obeyed: a C1 control or a
+// bidirectional formatting character) in the UTF-8 of b, or -1 and 0. It
+// looks only where their first bytes are (0xC2, 0xD8, 0xE2, found with
 // bytes.IndexByte), so ASCII text costs three fast scans.
 func indexC1Bidi(b []byte) (int, int) {
 	best, bestN := -1, 0
@@ -630,7 +630,7 @@ func indexC1Bidi(b []byte) (int, int) {
 				break
 			}
 			k += off
-			if n := c1BidiAt(b[k:]); n > 0 {
+			if r, n := utf8.DecodeRune(b[k:]); r != utf8.RuneError && termsafe.Obeyed(r) {
 				best, bestN = k, n
 				break
 			}
@@ -638,21 +638,6 @@ func indexC1Bidi(b []byte) (int, int) {
 		}
 	}
 	return best, bestN
-}
-
-// c1BidiAt returns the length of the C1 control or bidirectional
-// formatting character b starts with, or 0.
-func c1BidiAt(b []byte) int {
-	switch {
-	case len(b) >= 2 && b[0] == 0xc2 && 0x80 <= b[1] && b[1] <= 0x9f: // U+0080–U+009F
-		return 2
-	case len(b) >= 2 && b[0] == 0xd8 && b[1] == 0x9c: // U+061C
-		return 2
-	case len(b) >= 3 && b[0] == 0xe2 && b[1] == 0x80 && (b[2] == 0x8e || b[2] == 0x8f || 0xaa <= b[2] && b[2] <= 0xae), // U+200E, U+200F, U+202A–U+202E
-		len(b) >= 3 && b[0] == 0xe2 && b[1] == 0x81 && 0xa6 <= b[2] && b[2] <= 0xa9: // U+2066–U+2069
-		return 3
-	}
-	return 0
 }
 
 // hexPairs holds the two hex digits of every byte value, in order.

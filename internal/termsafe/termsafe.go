@@ -30,13 +30,13 @@ func String(s string) string {
 	for i < len(s) {
 		r, n := utf8.DecodeRuneInString(s[i:])
 		switch {
-		case r == utf8.RuneError && n == 1, obeyed(r) && r < utf8.RuneSelf:
+		case r == utf8.RuneError && n == 1, Obeyed(r) && r < utf8.RuneSelf:
 			b.WriteString(`\x`)
 			if s[i] < 0x10 {
 				b.WriteByte('0')
 			}
 			b.WriteString(strconv.FormatUint(uint64(s[i]), 16))
-		case obeyed(r):
+		case Obeyed(r):
 			b.WriteString(`\u`)
 			h := strconv.FormatUint(uint64(r), 16)
 			b.WriteString(strings.Repeat("0", 4-len(h)))
@@ -55,14 +55,14 @@ func firstEscaped(s string) int {
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if obeyed(rune(c)) {
+			if Obeyed(rune(c)) {
 				return i
 			}
 			i++
 			continue
 		}
 		r, n := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && n == 1 || obeyed(r) {
+		if r == utf8.RuneError && n == 1 || Obeyed(r) {
 			return i
 		}
 		i += n
@@ -70,8 +70,9 @@ func firstEscaped(s string) int {
 	return -1
 }
 
-// obeyed reports whether a terminal acts on r rather than showing it.
-func obeyed(r rune) bool {
+// Obeyed reports whether a terminal acts on r rather than showing it: the
+// characters String escapes, bytes that are not UTF-8 aside.
+func Obeyed(r rune) bool {
 	switch {
 	case r == '\n' || r == '\t':
 		return false
