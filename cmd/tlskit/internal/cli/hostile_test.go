@@ -2,14 +2,6 @@ package cli
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/asn1"
-	"encoding/pem"
-	"math/big"
 	"net"
 	"os"
 	"path/filepath"
@@ -18,10 +10,11 @@ import (
 	"time"
 
 	"github.com/tlskit/tlskit/internal/peertest"
+	"github.com/tlskit/tlskit/lab"
 )
 
-// hostileName is an organization name a server's certificate can carry:
-// an ANSI colour, an xterm title (OSC … BEL), a carriage return that would
+// hostileName is a common name a server's certificate can carry: an ANSI
+// colour, an xterm title (OSC … BEL), a carriage return that would
 // overwrite the line, a right-to-left override, and a C1 CSI (U+009B)
 // that clears the screen on terminals reading C1 controls.
 const hostileName = "evil\x1b[31mRED\x1b[0m\x1b]0;pwned\x07\rFAKE VERDICT  TRUSTED \u202emoc.knab \u009b2J"
@@ -33,37 +26,15 @@ const hostileName = "evil\x1b[31mRED\x1b[0m\x1b]0;pwned\x07\rFAKE VERDICT  TRUST
 // name as it is (encoding/json escapes control characters itself).
 func TestHostileNamesEscaped(t *testing.T) {
 	dir := t.TempDir()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	pki, err := lab.NewPKI(time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(7),
-		Subject: pkix.Name{ExtraNames: []pkix.AttributeTypeAndValue{
-			{Type: asn1.ObjectIdentifier{2, 5, 4, 10}, Value: hostileName},
-			{Type: asn1.ObjectIdentifier{2, 5, 4, 3}, Value: "localhost"},
-		}},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(90 * 24 * time.Hour),
-		DNSNames: []string{"localhost"}, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
-		BasicConstraintsValid: true, IsCA: true,
-		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	leaf, err := pki.Leaf(lab.LeafOptions{CommonName: hostileName, DNSNames: []string{"localhost"}, IPs: []net.IP{net.IPv4(127, 0, 0, 1)}, SelfSigned: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	kder, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	if err := os.WriteFile(cert, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder}), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	cert, keyFile := (&bypassWorld{pki: pki, dir: dir}).writePair(t, "hostile", leaf)
 	// A server for each command: s_server takes 100 connections, and a
 	// scan makes more.
 	addr := func() string { return peertest.OpenSSL(t, "-cert", cert, "-key", keyFile).Addr }
