@@ -36,7 +36,9 @@ type Config struct {
 //
 // The Result is never nil: it holds the messages exchanged and the
 // outcome. The error is nil only when the server agreed to upgrade; else
-// it is an [*Error] whose Outcome says why. Reads end at ctx's deadline.
+// it is an [*Error] whose Outcome says why. Reads end at ctx's deadline;
+// when ctx is cancelled they end at once, and the error is ctx's
+// (errors.Is(err, context.Canceled)), not the network's timeout.
 // Bytes the server sent after its upgrade reply are in Result.Pipelined
 // and discarded, so that the handshake starts cleanly; reporting them is
 // the caller's business.
@@ -82,7 +84,11 @@ func Negotiate(ctx context.Context, c net.Conn, cfg Config) (*Result, error) {
 		}
 		var e *Error
 		if !errors.As(err, &e) {
-			err = &Error{Protocol: cfg.Protocol, Outcome: s.res.Outcome, Command: s.res.Command, Err: err}
+			e = &Error{Protocol: cfg.Protocol, Outcome: s.res.Outcome, Command: s.res.Command, Err: err}
+			err = e
+		}
+		if cancelled(ctx, e.Err) {
+			e.Err = interrupt(ctx, e.Err)
 		}
 		return s.res, err
 	}

@@ -249,6 +249,36 @@ func TestSilentServer(t *testing.T) {
 	}
 }
 
+// TestCancelledNegotiation: cancelling the context ends the dialogue at
+// once, and the error says it was cancelled (context.Canceled), not that
+// the server timed out; only the deadline is a timeout.
+func TestCancelledNegotiation(t *testing.T) {
+	addr := fake(t, step{})
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	time.AfterFunc(100*time.Millisecond, cancel)
+	start := time.Now()
+	res, err := Negotiate(ctx, c, Config{Protocol: SMTP})
+	if res.Outcome != Failed || !errors.Is(err, context.Canceled) || isTimeout(err) {
+		t.Fatalf("outcome %s, %v; want failed, cancelled, not a timeout", res.Outcome, err)
+	}
+	var e *Error
+	if !errors.As(err, &e) {
+		t.Errorf("%T is not an *Error", err)
+	}
+	if msg := err.Error(); !strings.HasSuffix(msg, "reading the greeting: cancelled") {
+		t.Errorf("%q: want the step, then that it was cancelled", msg)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("took %v", d)
+	}
+}
+
 // TestLDAPRequest checks the StartTLS request against RFC 4511's
 // encoding: SEQUENCE { INTEGER 1, [APPLICATION 23] { [0] OID } }.
 func TestLDAPRequest(t *testing.T) {

@@ -73,6 +73,39 @@ func bind(ctx context.Context, c net.Conn) func() bool {
 	return context.AfterFunc(ctx, func() { c.SetDeadline(time.Unix(1, 0)) })
 }
 
+// cancelled reports whether err is the network timeout that bind caused
+// when ctx was cancelled (a deadline in the past), which stands for the
+// cancellation, not for a server that did not answer in time.
+func cancelled(ctx context.Context, err error) bool {
+	return errors.Is(ctx.Err(), context.Canceled) && isTimeout(err)
+}
+
+// interrupted is a dialogue step that ctx's cancellation cut short: the
+// step's own words ("reading the greeting"), then "cancelled" where the
+// network's timeout stood. It is ctx's error (errors.Is).
+type interrupted struct {
+	msg   string
+	cause error
+}
+
+func (e *interrupted) Error() string { return e.msg }
+func (e *interrupted) Unwrap() error { return e.cause }
+
+// interrupt turns err, a network timeout that cancelled reports, into the
+// cancellation it stands for.
+func interrupt(ctx context.Context, err error) error {
+	msg := err.Error()
+	var op *net.OpError
+	if errors.As(err, &op) {
+		if i := strings.LastIndex(msg, op.Error()); i >= 0 {
+			msg = msg[:i] + "cancelled"
+		}
+	} else {
+		msg += " (cancelled)"
+	}
+	return &interrupted{msg: msg, cause: ctx.Err()}
+}
+
 // emit records a message and hands it to the trace.
 func (s *session) emit(from Side, stage Stage, text string, n int) {
 	m := Message{From: from, At: s.now(), Stage: stage, Text: clip(text), Bytes: n}
