@@ -52,6 +52,9 @@ func newLimiter(n int, delay time.Duration) *limiter {
 // connection; release gives it back. It reports whether the connection
 // runs alone.
 func (l *limiter) acquire(ctx context.Context, exclusive bool) (release func(), alone bool, err error) {
+	if err := ctx.Err(); err != nil {
+		return nil, false, err // done: no slot, even when one is free
+	}
 	select {
 	case l.sem <- struct{}{}:
 	case <-ctx.Done():
@@ -70,9 +73,17 @@ func (l *limiter) acquire(ctx context.Context, exclusive bool) (release func(), 
 }
 
 // dial runs dial as the next connection start: at least the delay after
-// the previous start. With a delay, starts are serialised (each waits for
-// the previous one's dial to begin plus the delay); without, they are not.
+// the previous one. With a delay, starts are serialised, and each waits
+// for the previous one's dial to end plus the delay: the previous
+// connection attempt happened somewhere inside its dial, and a start
+// counted from the end of that dial is at least the delay after it
+// however the goroutines were scheduled (counted from its beginning, a
+// dial that ran late would shorten the gap). Without a delay, starts are
+// not serialised.
 func (l *limiter) dial(ctx context.Context, dial func() (net.Conn, error)) (net.Conn, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	if l.delay <= 0 {
 		return dial()
 	}
@@ -87,7 +98,10 @@ func (l *limiter) dial(ctx context.Context, dial func() (net.Conn, error)) (net.
 			return nil, ctx.Err()
 		}
 	}
-	l.next = time.Now().Add(l.delay)
+	if err := ctx.Err(); err != nil {
+		return nil, err // ended while waiting for the lock
+	}
+	defer func() { l.next = time.Now().Add(l.delay) }()
 	return dial()
 }
 

@@ -51,8 +51,9 @@ func (s *scanner) versions(ctx context.Context) []ProtocolResult {
 	vctx, stop := context.WithCancel(ctx)
 	watched := make(chan struct{})
 	scanCtx := ctx
+	s.silence.arm(stop)
 	go func() { defer close(watched); s.watchSilence(scanCtx, vctx, stop) }()
-	defer func() { stop(); <-watched }()
+	defer func() { s.silence.arm(nil); stop(); <-watched }()
 	ctx = vctx
 	for i, v := range all {
 		wg.Go(func() {

@@ -67,11 +67,14 @@ type Options struct {
 	StartTLSChosenBy string
 	XMPPDomain       string
 	// MaxConns bounds the connections open to the host at once (4 when
-	// zero).
+	// zero). A STARTTLS scan of a server that says nothing asks whether
+	// the port speaks TLS from the first byte on one connection more,
+	// while the probes hold theirs.
 	MaxConns int
 	// Delay is the least time between the starts of two connections;
 	// with a delay, starts (the dial, and a STARTTLS upgrade) are
-	// serialised.
+	// serialised, and each begins at least Delay after the previous one
+	// ended.
 	Delay time.Duration
 	// Timeout bounds each connection: connecting and the server's answer
 	// (5 s when zero).
@@ -131,6 +134,7 @@ type scanner struct {
 	sslv2          *wire.SSLv2ServerHello // the SSL 2.0 probe's answer
 	chains         [][]*x509.Certificate  // the distinct chains the server sent
 	upgradeErr     *upgradeError          // the first failed in-band upgrade
+	stoppedUp      *upgradeError          // the first in-band upgrade stopped by the silence watcher
 	upgraded       *upgradedConn          // the first upgraded connection, for its evidence
 	ccsV           Vulnerability          // the CCS injection probe's verdict
 	ticketbleedV   *Vulnerability         // Ticketbleed's, when a session was resumed from a ticket
@@ -157,7 +161,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		opts.Dial = func(ctx context.Context, addr string) (net.Conn, error) { return d.DialContext(ctx, "tcp", addr) }
 	}
 	plain := opts.Dial
-	quiet := newSilence()
+	quiet := &silence{}
 	if opts.StartTLS != "" {
 		domain := opts.XMPPDomain
 		if domain == "" {
@@ -367,10 +371,11 @@ func (s *scanner) unreachable() {
 		Fix:      "Check that the server has a certificate and enabled protocols, and that the port serves TLS.",
 		Evidence: ev}
 	switch n := len(s.versionResults); {
-	case s.upgradeErr != nil:
+	case s.failedUpgrade() != nil:
 		// The upgrade's own explanation, as check gives it.
-		fs := diagnose.Findings(diagnose.Input{Target: s.opts.Address, Transcript: s.upgradeErr.transcript(),
-			HandshakeErr: s.upgradeErr.err, Timeout: s.opts.Timeout})
+		ue := s.failedUpgrade()
+		fs := diagnose.Findings(diagnose.Input{Target: s.opts.Address, Transcript: ue.transcript(),
+			HandshakeErr: ue.err, Timeout: s.opts.Timeout})
 		if len(fs) > 0 {
 			f = fs[0]
 		}
@@ -497,7 +502,19 @@ func (s *scanner) probeOn(ctx context.Context, exclusive bool, purpose string, s
 	defer cancel()
 	c, err := s.lim.dial(cctx, func() (net.Conn, error) { return s.opts.Dial(cctx, s.opts.Address) })
 	if err != nil && notAsked(err) {
-		s.lim.count.Add(-1) // counted when its slot was taken; no connection was made
+		var ue *upgradeError
+		if !errors.As(err, &ue) {
+			s.lim.count.Add(-1) // counted when its slot was taken; no connection was made
+			return res
+		}
+		// Connected and stopped in the upgrade: what was said is evidence.
+		tr := ue.transcript()
+		p.Transcript, p.Problems = tr.Events, tr.Problems
+		s.mu.Lock()
+		if s.stoppedUp == nil {
+			s.stoppedUp = ue
+		}
+		s.mu.Unlock()
 		return res
 	}
 	if err != nil {

@@ -98,20 +98,22 @@ func startTLSDial(dial DialFunc, p starttls.Protocol, chosenBy, domain string, q
 }
 
 // silence is what a scan through an in-band upgrade knows of a server
-// that says nothing: whether any upgrade heard it, whether one timed out
-// without a word, and the implicit-TLS question asked of it.
+// that says nothing: whether any upgrade heard it, and the implicit-TLS
+// question asked of it; and how to stop the version probes while they run.
 type silence struct {
 	heard    atomic.Bool   // the server said something in an upgrade
-	timedOut chan struct{} // closed once an upgrade timed out and nothing was ever heard
-	once     sync.Once
 	answered chan struct{} // closed when the question has its answer; nil until asked
 	speaks   atomic.Bool   // the answer: the port answered a ClientHello with TLS
-	stopped  atomic.Value  // string: why watchSilence stopped the probes
+	stopped  atomic.Value  // string: why the version probes were stopped
+
+	mu   sync.Mutex
+	halt context.CancelFunc // ends the version probes while they run; nil otherwise
 }
 
-// stop ends the version probes (cancel), saying why (for their answers).
+// stop ends the version probes (cancel), saying why (for their answers);
+// the first reason given is kept.
 func (q *silence) stop(cancel context.CancelFunc, why string) {
-	q.stopped.Store(why)
+	q.stopped.CompareAndSwap(nil, why)
 	cancel()
 }
 
@@ -122,14 +124,28 @@ func (q *silence) stoppedWhy() string {
 	return why
 }
 
-func newSilence() *silence { return &silence{timedOut: make(chan struct{})} }
+// arm makes upgradeFailed able to stop the version probes with halt while
+// they run; arm(nil) ends that.
+func (q *silence) arm(halt context.CancelFunc) {
+	q.mu.Lock()
+	q.halt = halt
+	q.mu.Unlock()
+}
 
-// upgradeFailed notes a failed upgrade: one that timed out while the
-// server had said nothing in any.
+// upgradeFailed notes a failed upgrade. One that timed out while the
+// server had said nothing in any stops the version probes (the others
+// would time out too), here, before this probe gives its connection slot
+// back: no probe waiting for a slot connects after it.
 func (q *silence) upgradeFailed(err error) {
 	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() && !q.heard.Load() {
-		q.once.Do(func() { close(q.timedOut) })
+	if !errors.As(err, &ne) || !ne.Timeout() || q.heard.Load() {
+		return
+	}
+	q.mu.Lock()
+	halt := q.halt
+	q.mu.Unlock()
+	if halt != nil {
+		q.stop(halt, "the server said nothing in any upgrade, and one timed out: this one would have too")
 	}
 }
 
@@ -141,8 +157,8 @@ func (q *silence) upgradeFailed(err error) {
 // waiting up to the probe timeout, beyond the versions if need be (a
 // server that serves one connection at a time answers once the probes let
 // go of theirs). An answer with TLS stops the probes: none can succeed.
-// So does an upgrade that timed out while the server had said nothing in
-// any: the others would too.
+// (An upgrade that timed out while the server had said nothing in any
+// stops them too: see upgradeFailed.)
 func (s *scanner) watchSilence(scanCtx, ctx context.Context, stop context.CancelFunc) {
 	q := s.silence
 	if s.opts.StartTLS == "" {
@@ -158,9 +174,6 @@ func (s *scanner) watchSilence(scanCtx, ctx context.Context, stop context.Cancel
 	for {
 		select {
 		case <-ctx.Done():
-			return
-		case <-q.timedOut:
-			q.stop(stop, "the server said nothing in any upgrade, and one timed out: this one would have too")
 			return
 		case <-ask:
 			ask = nil
@@ -190,7 +203,11 @@ func (s *scanner) answersTLS(ctx context.Context) bool {
 	ctx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
 	defer cancel()
 	c, err := s.plainDial(ctx, s.opts.Address)
-	return err == nil && tlskit.AnswersTLS(ctx, c, s.name)
+	if err != nil {
+		return false
+	}
+	s.lim.count.Add(1) // a connection made, beside the probes' limit
+	return tlskit.AnswersTLS(ctx, c, s.name)
 }
 
 // asksImplicitTLS reports whether the implicit-TLS question applies: an
@@ -208,7 +225,7 @@ func (s *scanner) asksImplicitTLS() bool {
 // every upgrade had timed out without a word.
 func (s *scanner) askImplicitTLS(ctx context.Context) bool {
 	q := s.silence
-	ue := s.upgradeErr
+	ue := s.failedUpgrade()
 	if ue == nil || !s.asksImplicitTLS() || q.heard.Load() {
 		return false
 	}
@@ -228,6 +245,16 @@ func (s *scanner) askImplicitTLS(ctx context.Context) bool {
 	}
 	ue.pre.up.SpeaksTLS = true
 	return true
+}
+
+// failedUpgrade is the first in-band upgrade that failed, or, when every
+// one was stopped (the port speaks TLS from the first byte), the first
+// stopped: the one whose facts explain why no version was accepted.
+func (s *scanner) failedUpgrade() *upgradeError {
+	if s.upgradeErr != nil {
+		return s.upgradeErr
+	}
+	return s.stoppedUp
 }
 
 // decodePreamble feeds an upgrade's messages to dec.
