@@ -32,6 +32,7 @@ import (
 	"time"
 
 	"github.com/tlskit/tlskit/finding"
+	"github.com/tlskit/tlskit/internal/dn"
 	"github.com/tlskit/tlskit/internal/wire"
 	"github.com/tlskit/tlskit/transcript"
 	"github.com/tlskit/tlskit/trust"
@@ -450,7 +451,7 @@ func (f facts) clientCertSummary() string {
 	if err != nil {
 		return "an unparsable certificate"
 	}
-	return fmt.Sprintf("%q issued by %q", c.Subject.String(), c.Issuer.String())
+	return fmt.Sprintf("%q issued by %q", dn.String(c.RawSubject), dn.String(c.RawIssuer))
 }
 
 func protocolFindings(in Input, tr *transcript.Transcript) []finding.Finding {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tlskit/tlskit/finding"
+	"github.com/tlskit/tlskit/internal/dn"
 	"github.com/tlskit/tlskit/trust"
 )
 
@@ -44,7 +45,7 @@ func expiryFindings(v *trust.Result, sent []*x509.Certificate, client *x509.Cert
 		out = append(out, finding.Finding{ID: finding.CertExpiringSoon, Severity: finding.Warning,
 			Title: fmt.Sprintf("%s %s expires in %s", finding.Capitalize(what), describeName(c), phraseLeft(left)),
 			Detail: fmt.Sprintf("%s %s (issued by %q, serial %s) is valid until %s, %s after the verification time %s; the warning threshold is %s.",
-				finding.Capitalize(what), describeName(c), c.Issuer.String(), trust.SerialHex(c.SerialNumber), c.NotAfter.UTC().Format(time.RFC3339), phraseLeft(left), t.UTC().Format(time.RFC3339), phraseLeft(d)),
+				finding.Capitalize(what), describeName(c), dn.String(c.RawIssuer), trust.SerialHex(c.SerialNumber), c.NotAfter.UTC().Format(time.RFC3339), phraseLeft(left), t.UTC().Format(time.RFC3339), phraseLeft(d)),
 			Fix:      fmt.Sprintf("Renew %s and deploy the new one before %s.", what, c.NotAfter.UTC().Format("2006-01-02 15:04Z")),
 			Evidence: []string{"sha256 " + trust.Describe(c).SHA256}})
 	}
@@ -71,7 +72,7 @@ func expiryFindings(v *trust.Result, sent []*x509.Certificate, client *x509.Cert
 // describeName quotes a certificate's subject, or names it by serial when
 // the subject is empty.
 func describeName(c *x509.Certificate) string {
-	if s := c.Subject.String(); s != "" {
+	if s := dn.String(c.RawSubject); s != "" {
 		return fmt.Sprintf("%q", s)
 	}
 	return fmt.Sprintf("(empty subject, serial %s)", trust.SerialHex(c.SerialNumber))

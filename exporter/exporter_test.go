@@ -22,6 +22,7 @@ import (
 
 	"github.com/tlskit/tlskit"
 	"github.com/tlskit/tlskit/finding"
+	"github.com/tlskit/tlskit/internal/dn"
 	"github.com/tlskit/tlskit/internal/peertest"
 	"github.com/tlskit/tlskit/lab"
 	"github.com/tlskit/tlskit/starttls"
@@ -57,8 +58,8 @@ type series struct {
 	value  float64
 }
 
-// parseText reads the Prometheus text format as served (no escapes in
-// tlskit's label values but \" and \\, which the lab does not produce).
+// parseText reads the Prometheus text format as served, label values
+// unescaped.
 func parseText(t *testing.T, r io.Reader) []series {
 	t.Helper()
 	var out []series
@@ -76,7 +77,13 @@ func parseText(t *testing.T, r io.Reader) []series {
 			j := strings.LastIndex(line, "}")
 			for _, kv := range splitLabels(line[i+1 : j]) {
 				k, v, _ := strings.Cut(kv, "=")
-				s.labels[k] = strings.Trim(v, `"`)
+				// The format escapes a backslash, a double quote and a newline
+				// as Go quotes them.
+				uv, err := strconv.Unquote(v)
+				if err != nil {
+					t.Fatalf("line %q: label %s: %v", line, k, err)
+				}
+				s.labels[k] = uv
 			}
 			rest = strings.TrimSpace(line[j+1:])
 		} else {
@@ -356,7 +363,7 @@ func TestProbeLab(t *testing.T) {
 					t.Fatalf("%d sent series, crypto/tls received %d certificates", len(sent), len(want))
 				}
 				for i, w := range want {
-					l := map[string]string{"chain": "sent", "position": strconv.Itoa(i), "sha256": fingerprint(w), "subject": w.Subject.String(), "issuer": w.Issuer.String(), "serial": trust.SerialHex(w.SerialNumber)}
+					l := map[string]string{"chain": "sent", "position": strconv.Itoa(i), "sha256": fingerprint(w), "subject": dn.String(w.RawSubject), "issuer": dn.String(w.RawIssuer), "serial": trust.SerialHex(w.SerialNumber)}
 					if s := one(MetricNotAfter, l); s.value != float64(w.NotAfter.Unix()) {
 						t.Errorf("sent #%d not_after %v, want %d", i, s.value, w.NotAfter.Unix())
 					}

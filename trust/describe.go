@@ -8,6 +8,8 @@ import (
 	"math/big"
 	"strings"
 	"time"
+
+	"github.com/tlskit/tlskit/internal/dn"
 )
 
 // CertInfo is what a person wants to see about one certificate. It is
@@ -56,8 +58,8 @@ type SANs struct {
 // Describe summarises c for display.
 func Describe(c *x509.Certificate) CertInfo {
 	info := CertInfo{
-		Subject:            dnString(c.Subject),
-		Issuer:             dnString(c.Issuer),
+		Subject:            dn.String(c.RawSubject),
+		Issuer:             dn.String(c.RawIssuer),
 		NotBefore:          c.NotBefore.UTC().Format(time.RFC3339),
 		NotAfter:           c.NotAfter.UTC().Format(time.RFC3339),
 		Key:                keyDesc(c),

@@ -13,11 +13,12 @@ import (
 	"time"
 
 	"github.com/tlskit/tlskit/finding"
+	"github.com/tlskit/tlskit/internal/dn"
 )
 
 // name returns c's subject as an RFC 4514 string, quoted.
 func name(c *x509.Certificate) string {
-	if s := dnString(c.Subject); s != "" {
+	if s := dn.String(c.RawSubject); s != "" {
 		return fmt.Sprintf("%q", s)
 	}
 	return fmt.Sprintf("(empty subject, serial %s)", SerialHex(c.SerialNumber))
@@ -25,7 +26,7 @@ func name(c *x509.Certificate) string {
 
 // issuerName returns c's issuer as an RFC 4514 string, quoted.
 func issuerName(c *x509.Certificate) string {
-	return fmt.Sprintf("%q", dnString(c.Issuer))
+	return fmt.Sprintf("%q", dn.String(c.RawIssuer))
 }
 
 // where says which certificate c is: its position in the sent chain, or
@@ -91,7 +92,7 @@ func window(c *x509.Certificate) string {
 
 // pinLine is an evidence line: a certificate's pin and subject.
 func pinLine(c *x509.Certificate) string {
-	return PinOf(c).String() + "  " + dnString(c.Subject)
+	return PinOf(c).String() + "  " + dn.String(c.RawSubject)
 }
 
 // selfSigned reports a self-signed leaf that is not an anchor.
@@ -203,7 +204,7 @@ func (v *verifier) nameOnlyNote(last *x509.Certificate, nameOnly []*x509.Certifi
 		if v.isAnchor(c) {
 			what = "among the trust anchors"
 		}
-		notes = append(notes, fmt.Sprintf(" A certificate named %s is %s, but its key (%s) did not sign %s: it is another generation or a look-alike of the issuer, not the issuer.", dnString(c.Subject), what, PinOf(c), dnString(last.Subject)))
+		notes = append(notes, fmt.Sprintf(" A certificate named %s is %s, but its key (%s) did not sign %s: it is another generation or a look-alike of the issuer, not the issuer.", dn.String(c.RawSubject), what, PinOf(c), dn.String(last.RawSubject)))
 	}
 	return strings.Join(notes, "")
 }
@@ -213,7 +214,7 @@ func (v *verifier) tooLong(path []*x509.Certificate) {
 	n := len(path) - 2
 	var names []string
 	for _, c := range path[1 : len(path)-1] {
-		names = append(names, dnString(c.Subject))
+		names = append(names, dn.String(c.RawSubject))
 	}
 	v.add(finding.Finding{
 		ID:       finding.ChainTooLong,
@@ -280,7 +281,7 @@ func (v *verifier) checkOrder(path []*x509.Certificate) (misplacedLeaf *x509.Cer
 					ID:       finding.ChainWrongOrder,
 					Severity: finding.Error,
 					Title:    fmt.Sprintf("the peer sent its certificates in the wrong order: the leaf %s is #%d, not first", name(s), i+2),
-					Detail:   fmt.Sprintf("the first certificate, which every client takes as the leaf, is the CA %s; the certificate it issued, %s, comes later. Sent order: %s", dnString(leaf.Subject), dnString(s.Subject), v.sentOrder()),
+					Detail:   fmt.Sprintf("the first certificate, which every client takes as the leaf, is the CA %s; the certificate it issued, %s, comes later. Sent order: %s", dn.String(leaf.RawSubject), dn.String(s.RawSubject), v.sentOrder()),
 					Fix:      "list the leaf first, then each issuer in turn (cat cert.pem intermediate.pem > fullchain.pem)",
 				})
 				return s
@@ -368,7 +369,7 @@ func (v *verifier) checkExtras(path []*x509.Certificate, skip *x509.Certificate)
 				ID:       finding.ChainUnneeded,
 				Severity: finding.Info,
 				Title:    fmt.Sprintf("the peer sends %s, a cross-signed version of a certificate on the path, which this path does not use", name(s)),
-				Detail:   fmt.Sprintf("certificate #%d (issued by %s, %s) has the name and key of %s; clients with older trust stores may build their path through it", i+1, dnString(s.Issuer), window(s), v.where(twin)),
+				Detail:   fmt.Sprintf("certificate #%d (issued by %s, %s) has the name and key of %s; clients with older trust stores may build their path through it", i+1, dn.String(s.RawIssuer), window(s), v.where(twin)),
 				Fix:      "keep it if older clients need the cross-sign; otherwise drop it from " + v.servedChain(),
 			})
 			continue
@@ -377,7 +378,7 @@ func (v *verifier) checkExtras(path []*x509.Certificate, skip *x509.Certificate)
 			ID:       finding.ChainUnneeded,
 			Severity: finding.Warning,
 			Title:    fmt.Sprintf("the peer sends %s, which is not on the path from the leaf to the anchor", name(s)),
-			Detail:   fmt.Sprintf("certificate #%d (%s, issued by %s, %s) has nothing to do with the leaf's path (neither an issuer on it nor another version of one). Sent order: %s. Clients ignore it at best; a client that builds paths from the list in order may trip over it", i+1, dnString(s.Subject), dnString(s.Issuer), window(s), v.sentOrder()),
+			Detail:   fmt.Sprintf("certificate #%d (%s, issued by %s, %s) has nothing to do with the leaf's path (neither an issuer on it nor another version of one). Sent order: %s. Clients ignore it at best; a client that builds paths from the list in order may trip over it", i+1, dn.String(s.RawSubject), dn.String(s.RawIssuer), window(s), v.sentOrder()),
 			Fix:      "remove it from " + v.servedChain() + ": send the leaf, then only the intermediates on its path",
 		})
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tlskit/tlskit/finding"
+	"github.com/tlskit/tlskit/internal/dn"
 )
 
 // problemFinding turns a problem of the reported path into its finding.
@@ -33,7 +34,7 @@ func (v *verifier) problemFinding(p problem, path []*x509.Certificate) finding.F
 		f.Detail = fmt.Sprintf("it is %s; the verification time is %s, %s too early", window(c), at, ago(c.NotBefore.Sub(v.at)))
 		f.Fix = "check the clock of this machine; if it is right, the certificate was issued with a future start date: wait, or have it reissued"
 	case kNotCA:
-		f.Title = fmt.Sprintf("%s issues %s but is not a CA", v.where(c), dnString(p.ca.Subject))
+		f.Title = fmt.Sprintf("%s issues %s but is not a CA", v.where(c), dn.String(p.ca.RawSubject))
 		if !c.BasicConstraintsValid {
 			f.Detail = "it has no basicConstraints extension, so it may not issue certificates (RFC 5280 §6.1.4 (k))"
 		} else {
@@ -41,7 +42,7 @@ func (v *verifier) problemFinding(p problem, path []*x509.Certificate) finding.F
 		}
 		f.Fix = "send the CA's real intermediate certificate; a CA must reissue this one with basicConstraints critical, CA:TRUE"
 	case kNoCertSign:
-		f.Title = fmt.Sprintf("%s issues %s but its key usage does not allow signing certificates", v.where(c), dnString(p.ca.Subject))
+		f.Title = fmt.Sprintf("%s issues %s but its key usage does not allow signing certificates", v.where(c), dn.String(p.ca.RawSubject))
 		f.Detail = fmt.Sprintf("it is a CA (basicConstraints CA:TRUE) but its keyUsage (%s) lacks keyCertSign (RFC 5280 §6.1.4 (n))", keyUsageNames(c.KeyUsage))
 		f.Fix = "the CA must reissue this certificate with keyUsage keyCertSign (and cRLSign)"
 	case kPathLen:
@@ -77,7 +78,7 @@ func (v *verifier) problemFinding(p problem, path []*x509.Certificate) finding.F
 		if p.excluded {
 			constraint = "excluded: " + constraint
 		}
-		f.Evidence = []string{"constraint: " + constraint, "name: " + nameShown, "CA: " + dnString(p.ca.Subject)}
+		f.Evidence = []string{"constraint: " + constraint, "name: " + nameShown, "CA: " + dn.String(p.ca.RawSubject)}
 		f.Fix = "get a certificate whose names are all within the CA's constraints, or a certificate from a CA allowed to issue for them"
 	case kNCMalformed:
 		f.Title = fmt.Sprintf("the name constraints of %s cannot be evaluated", v.where(c))
@@ -163,7 +164,7 @@ func (v *verifier) profileName(p problem) string {
 func pathNames(path []*x509.Certificate) string {
 	var s []string
 	for _, c := range path {
-		s = append(s, dnString(c.Subject))
+		s = append(s, dn.String(c.RawSubject))
 	}
 	return strings.Join(s, " ← ")
 }
@@ -173,7 +174,7 @@ func intermediateNames(path []*x509.Certificate) []string {
 	var names []string
 	if len(path) > 2 {
 		for _, c := range path[1 : len(path)-1] {
-			names = append(names, dnString(c.Subject))
+			names = append(names, dn.String(c.RawSubject))
 		}
 	}
 	return names

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tlskit/tlskit/finding"
+	"github.com/tlskit/tlskit/internal/dn"
 	"github.com/tlskit/tlskit/truststore"
 )
 
@@ -154,7 +155,7 @@ func (v *verifier) fetchIssuers(c *x509.Certificate) bool {
 		if !v.fetchesLeft() || v.fetchedURL(u) {
 			continue
 		}
-		fe := Fetched{URL: u, Kind: "issuer", For: dnString(c.Subject)}
+		fe := Fetched{URL: u, Kind: "issuer", For: dn.String(c.RawSubject)}
 		limit := v.p.Fetch.MaxCertBytes
 		if limit <= 0 {
 			limit = 1 << 20
@@ -175,7 +176,7 @@ func (v *verifier) fetchIssuers(c *x509.Certificate) bool {
 		}
 		var subjects []string
 		for _, fc := range certs {
-			subjects = append(subjects, dnString(fc.Subject))
+			subjects = append(subjects, dn.String(fc.RawSubject))
 			k := string(fc.RawSubject)
 			v.bySubject[k] = append(v.bySubject[k], fc)
 			v.fetched = append(v.fetched, fc)
@@ -204,7 +205,7 @@ func (v *verifier) fetchCRLs(c *x509.Certificate) {
 		if !v.fetchesLeft() || v.fetchedURL(u) {
 			continue
 		}
-		fe := Fetched{URL: u, Kind: "crl", For: dnString(c.Subject)}
+		fe := Fetched{URL: u, Kind: "crl", For: dn.String(c.RawSubject)}
 		limit := v.p.Fetch.MaxCRLBytes
 		if limit <= 0 {
 			limit = maxCRLSize

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/crypto/ocsp"
 
 	"github.com/tlskit/tlskit/finding"
+	"github.com/tlskit/tlskit/internal/dn"
 )
 
 // OCSPStatus describes a stapled OCSP response (RFC 6960) as tlskit
@@ -87,27 +88,27 @@ func (v *verifier) checkOCSP(path []*x509.Certificate) {
 	st.ProducedAt = rfc3339(resp.ProducedAt)
 	st.ThisUpdate = rfc3339(resp.ThisUpdate)
 	st.NextUpdate = rfc3339(resp.NextUpdate)
-	st.Responder = "the issuer " + dnString(issuer.Subject)
+	st.Responder = "the issuer " + dn.String(issuer.RawSubject)
 	switch r := resp.Certificate; {
 	case r == nil || sameKeyAndName(r, issuer):
 		if err := resp.CheckSignatureFrom(issuer); err != nil {
-			invalid(fmt.Sprintf("its signature is not the issuer's (%s): %v", dnString(issuer.Subject), err))
+			invalid(fmt.Sprintf("its signature is not the issuer's (%s): %v", dn.String(issuer.RawSubject), err))
 			return
 		}
 	default:
-		st.Responder = dnString(r.Subject) + " (delegated by " + dnString(issuer.Subject) + ")"
+		st.Responder = dn.String(r.RawSubject) + " (delegated by " + dn.String(issuer.RawSubject) + ")"
 		switch {
 		case r.CheckSignatureFrom(issuer) != nil && !bytes.Equal(r.RawIssuer, issuer.RawSubject):
-			invalid(fmt.Sprintf("it is signed by %s, which the issuer %s did not issue", dnString(r.Subject), dnString(issuer.Subject)))
+			invalid(fmt.Sprintf("it is signed by %s, which the issuer %s did not issue", dn.String(r.RawSubject), dn.String(issuer.RawSubject)))
 			return
 		case issuer.CheckSignature(r.SignatureAlgorithm, r.RawTBSCertificate, r.Signature) != nil:
-			invalid(fmt.Sprintf("it is signed by %s, whose certificate the issuer's key did not sign", dnString(r.Subject)))
+			invalid(fmt.Sprintf("it is signed by %s, whose certificate the issuer's key did not sign", dn.String(r.RawSubject)))
 			return
 		case !slices.Contains(r.ExtKeyUsage, x509.ExtKeyUsageOCSPSigning):
-			invalid(fmt.Sprintf("it is signed by %s, a certificate of the issuer without the OCSPSigning extended key usage, which may not sign OCSP responses (RFC 6960 §4.2.2.2)", dnString(r.Subject)))
+			invalid(fmt.Sprintf("it is signed by %s, a certificate of the issuer without the OCSPSigning extended key usage, which may not sign OCSP responses (RFC 6960 §4.2.2.2)", dn.String(r.RawSubject)))
 			return
 		case v.at.After(r.NotAfter) || v.at.Before(r.NotBefore):
-			invalid(fmt.Sprintf("its responder certificate %s is %s, not valid at %s", dnString(r.Subject), window(r), rfc3339(v.at)))
+			invalid(fmt.Sprintf("its responder certificate %s is %s, not valid at %s", dn.String(r.RawSubject), window(r), rfc3339(v.at)))
 			return
 		}
 	}

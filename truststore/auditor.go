@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tlskit/tlskit/internal/dn"
 )
 
 // auditor carries the caches of one Discover or WhoTrusts call. It is never
@@ -161,7 +163,7 @@ func (a *auditor) cert(c *x509.Certificate, where string) Cert {
 	}
 	sum := sha256.Sum256(c.Raw)
 	d := &Cert{
-		Subject:        c.Subject.String(),
+		Subject:        dn.String(c.RawSubject),
 		SHA256:         hex.EncodeToString(sum[:]),
 		SubjectHashOld: formatHash(SubjectHashOld(c)),
 		NotAfter:       c.NotAfter.UTC(),
