@@ -42,11 +42,13 @@ import (
 func String(der []byte) string {
 	type atv struct {
 		set   int
-		typ   asn1.ObjectIdentifier
+		name  string // the type's short name, or its dotted OID
+		known bool   // the name is a short name
 		value []byte // the value's whole DER element
 		tag   cbasn1.Tag
 	}
-	var atvs []atv
+	var buf [16]atv
+	atvs := buf[:0]
 	in := cryptobyte.String(der)
 	var rdns cryptobyte.String
 	if !in.ReadASN1(&rdns, cbasn1.SEQUENCE) || !in.Empty() {
@@ -58,13 +60,27 @@ func String(der []byte) string {
 			return dump(der)
 		}
 		for !rdn.Empty() {
-			var seq cryptobyte.String
+			var seq, oid cryptobyte.String
 			var a atv
-			if !rdn.ReadASN1(&seq, cbasn1.SEQUENCE) || !seq.ReadASN1ObjectIdentifier(&a.typ) ||
+			if !rdn.ReadASN1(&seq, cbasn1.SEQUENCE) || !seq.ReadASN1Element(&oid, cbasn1.OBJECT_IDENTIFIER) ||
 				!seq.ReadAnyASN1Element((*cryptobyte.String)(&a.value), &a.tag) || !seq.Empty() {
 				return dump(der)
 			}
 			a.set = set
+			var content cryptobyte.String
+			if elem := oid; !elem.ReadASN1(&content, cbasn1.OBJECT_IDENTIFIER) {
+				return dump(der)
+			}
+			a.name = shortName(content)
+			a.known = a.name != ""
+			if !a.known {
+				// Outside the table: decoded (and so checked) only now.
+				var o asn1.ObjectIdentifier
+				if !oid.ReadASN1ObjectIdentifier(&o) {
+					return dump(der)
+				}
+				a.name = o.String()
+			}
 			atvs = append(atvs, a)
 		}
 	}
@@ -79,16 +95,9 @@ func String(der []byte) string {
 				b.WriteByte(',')
 			}
 		}
-		name := shortName(a.typ)
-		if name == "" {
-			b.WriteString(a.typ.String())
-			b.WriteByte('=')
-			writeDump(&b, a.value)
-			continue
-		}
-		b.WriteString(name)
+		b.WriteString(a.name)
 		b.WriteByte('=')
-		if !writeText(&b, a.tag, a.value) {
+		if !a.known || !writeText(&b, a.tag, a.value) {
 			writeDump(&b, a.value)
 		}
 	}
@@ -97,56 +106,65 @@ func String(der []byte) string {
 
 // writeText writes the value element v, of tag t, as escaped text, and
 // reports whether it is text: one of the string types OpenSSL prints as
-// text, valid in its encoding.
+// text, valid in its encoding (nothing is written otherwise).
 func writeText(b *strings.Builder, t cbasn1.Tag, v []byte) bool {
-	var content cryptobyte.String
+	var c cryptobyte.String
 	s := cryptobyte.String(v)
-	if !s.ReadASN1(&content, t) {
+	if !s.ReadASN1(&c, t) {
 		return false
 	}
-	var runes []rune
+	width := 1 // bytes a character, 0 for UTF-8
 	switch t {
 	case cbasn1.UTF8String:
-		if !utf8.Valid(content) {
+		if !utf8.Valid(c) {
 			return false
 		}
-		runes = []rune(string(content))
+		width = 0
 	case 18, cbasn1.PrintableString, cbasn1.T61String, cbasn1.IA5String, cbasn1.UTCTime, cbasn1.GeneralizedTime, 26:
 		// NumericString, PrintableString, TeletexString, IA5String,
 		// the times, VisibleString: a byte a character, as Latin-1.
-		runes = make([]rune, len(content))
-		for i, c := range content {
-			runes[i] = rune(c)
-		}
-	case 30: // BMPString: UCS-2, two bytes a character
-		if len(content)%2 != 0 {
+	case 30: // BMPString: UCS-2
+		width = 2
+		if len(c)%2 != 0 {
 			return false
 		}
-		runes = make([]rune, 0, len(content)/2)
-		for i := 0; i < len(content); i += 2 {
-			r := rune(content[i])<<8 | rune(content[i+1])
-			if r >= 0xd800 && r < 0xe000 {
+		for i := 0; i < len(c); i += 2 {
+			if r := rune(c[i])<<8 | rune(c[i+1]); r >= 0xd800 && r < 0xe000 {
 				return false
 			}
-			runes = append(runes, r)
 		}
 	case 28: // UniversalString: UCS-4
-		if len(content)%4 != 0 {
+		width = 4
+		if len(c)%4 != 0 {
 			return false
 		}
-		runes = make([]rune, 0, len(content)/4)
-		for i := 0; i < len(content); i += 4 {
-			r := rune(content[i])<<24 | rune(content[i+1])<<16 | rune(content[i+2])<<8 | rune(content[i+3])
-			if !utf8.ValidRune(r) {
+		for i := 0; i < len(c); i += 4 {
+			if !utf8.ValidRune(ucs4(c[i:])) {
 				return false
 			}
-			runes = append(runes, r)
 		}
 	default:
 		return false
 	}
-	for i, r := range runes {
-		first, last := i == 0, i == len(runes)-1
+	for p := 0; p < len(c); {
+		first := p == 0
+		var r rune
+		switch width {
+		case 0:
+			var n int
+			r, n = utf8.DecodeRune(c[p:])
+			p += n
+		case 1:
+			r = rune(c[p])
+			p++
+		case 2:
+			r = rune(c[p])<<8 | rune(c[p+1])
+			p += 2
+		case 4:
+			r = ucs4(c[p:])
+			p += 4
+		}
+		last := p == len(c)
 		switch {
 		case r < 0x20 || r == 0x7f:
 			b.WriteByte('\\')
@@ -160,6 +178,11 @@ func writeText(b *strings.Builder, t cbasn1.Tag, v []byte) bool {
 		b.WriteRune(r)
 	}
 	return true
+}
+
+// ucs4 is the big-endian character at the start of b.
+func ucs4(b []byte) rune {
+	return rune(b[0])<<24 | rune(b[1])<<16 | rune(b[2])<<8 | rune(b[3])
 }
 
 const hex = "0123456789ABCDEF"
@@ -179,16 +202,29 @@ func dump(v []byte) string {
 	return b.String()
 }
 
-// shortName is OpenSSL's short name for an attribute type, or "" for a
-// type outside the table.
-func shortName(oid asn1.ObjectIdentifier) string {
-	switch {
-	case len(oid) == 4 && oid[0] == 2 && oid[1] == 5 && oid[2] == 4:
-		return x520(oid[3])
-	case len(oid) == 7 && oid[0] == 0 && oid[1] == 9 && oid[2] == 2342 && oid[3] == 19200300 && oid[4] == 100 && oid[5] == 1:
-		return pilot(oid[6])
-	case len(oid) == 7 && oid[0] == 1 && oid[1] == 2 && oid[2] == 840 && oid[3] == 113549 && oid[4] == 1 && oid[5] == 9:
-		switch oid[6] {
+// shortName is OpenSSL's short name for the attribute type whose OID
+// content (the DER without tag and length) is oid, or "" for a type
+// outside the table.
+func shortName(oid []byte) string {
+	// 2.5.4.n, 0.9.2342.19200300.100.1.n, 1.2.840.113549.1.9.n,
+	// 1.3.6.1.4.1.311.60.2.1.n; n below 128 is its last byte.
+	const (
+		x520Arc   = "\x55\x04"
+		pilotArc  = "\x09\x92\x26\x89\x93\xf2\x2c\x64\x01"
+		pkcs9Arc  = "\x2a\x86\x48\x86\xf7\x0d\x01\x09"
+		jurisdArc = "\x2b\x06\x01\x04\x01\x82\x37\x3c\x02\x01"
+	)
+	if len(oid) == 0 || oid[len(oid)-1] >= 0x80 {
+		return ""
+	}
+	arc, n := string(oid[:len(oid)-1]), int(oid[len(oid)-1])
+	switch arc {
+	case x520Arc:
+		return x520(n)
+	case pilotArc:
+		return pilot(n)
+	case pkcs9Arc:
+		switch n {
 		case 1:
 			return "emailAddress"
 		case 2:
@@ -196,9 +232,8 @@ func shortName(oid asn1.ObjectIdentifier) string {
 		case 8:
 			return "unstructuredAddress"
 		}
-	case len(oid) == 11 && oid[0] == 1 && oid[1] == 3 && oid[2] == 6 && oid[3] == 1 && oid[4] == 4 && oid[5] == 1 &&
-		oid[6] == 311 && oid[7] == 60 && oid[8] == 2 && oid[9] == 1:
-		switch oid[10] {
+	case jurisdArc:
+		switch n {
 		case 1:
 			return "jurisdictionL"
 		case 2:

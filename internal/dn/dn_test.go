@@ -275,7 +275,7 @@ func deliberate(der []byte) string {
 	}
 	for _, rdn := range rdns {
 		for _, a := range rdn {
-			if shortName(a.Type) == "" {
+			if o, err := asn1.Marshal(a.Type); err != nil || shortName(o[2:]) == "" {
 				return "a type outside the table: " + a.Type.String()
 			}
 			if s, ok := a.Value.(string); ok && s == "#" {
