@@ -242,7 +242,7 @@ func (s *session) smtp(cfg Config) error {
 	found := false
 	for _, t := range caps.texts[1:] { // the first line names the server
 		list = append(list, t)
-		if kw, _, _ := strings.Cut(t, " "); strings.EqualFold(kw, "STARTTLS") {
+		if kw, _, _ := strings.Cut(t, " "); asciiEqualFold(kw, "STARTTLS") {
 			found = true
 		}
 	}
@@ -283,7 +283,7 @@ func (s *session) imap() error {
 	}
 	s.emit(s.peer, StageGreeting, printable(line), n)
 	s.res.Greeting = []byte(line + "\r\n")
-	upper := strings.ToUpper(line)
+	upper := asciiUpper(line)
 	switch {
 	case strings.HasPrefix(upper, "* OK"):
 	case strings.HasPrefix(upper, "* PREAUTH"):
@@ -312,7 +312,7 @@ func (s *session) imap() error {
 	}
 	found := false
 	for _, c := range caps {
-		if strings.EqualFold(c, "STARTTLS") {
+		if asciiEqualFold(c, "STARTTLS") {
 			found = true
 		}
 	}
@@ -360,9 +360,9 @@ func (s *session) imapTagged(tag string, stage Stage) (string, []string, error) 
 		if rest, ok := strings.CutPrefix(line, tag+" "); ok {
 			s.emit(s.peer, stage, strings.Join(lines, "\n"), total)
 			status, _, _ := strings.Cut(rest, " ")
-			return strings.ToUpper(status), lines, nil
+			return asciiUpper(status), lines, nil
 		}
-		if strings.HasPrefix(strings.ToUpper(line), "* BYE") {
+		if strings.HasPrefix(asciiUpper(line), "* BYE") {
 			s.emit(s.peer, stage, strings.Join(lines, "\n"), total)
 			return "BYE", lines, nil
 		}
@@ -440,7 +440,7 @@ func (s *session) capabilityList(cmd, keyword string, status func(first string) 
 	}
 	found := false
 	for _, l := range lines[min(1, len(lines)):] {
-		if kw, _, _ := strings.Cut(l, " "); strings.EqualFold(kw, keyword) {
+		if kw, _, _ := strings.Cut(l, " "); asciiEqualFold(kw, keyword) {
 			found = true
 		}
 	}
@@ -489,11 +489,11 @@ func (s *session) dotReply(stage Stage, status func(first string) (ok, failed bo
 // TLS-C: RFC 4217 §6).
 func ftpAuthTLS(feature string) bool {
 	kw, mechs, _ := strings.Cut(strings.TrimSpace(feature), " ")
-	if !strings.EqualFold(kw, "AUTH") {
+	if !asciiEqualFold(kw, "AUTH") {
 		return false
 	}
 	for _, m := range strings.FieldsFunc(mechs, func(r rune) bool { return r == ';' || r == ' ' }) {
-		if strings.EqualFold(m, "TLS") || strings.EqualFold(m, "TLS-C") {
+		if asciiEqualFold(m, "TLS") || asciiEqualFold(m, "TLS-C") {
 			return true
 		}
 	}
@@ -576,7 +576,7 @@ func (s *session) sieve() error {
 	for _, l := range lines[:len(lines)-1] {
 		name, _ := sieveString(l)
 		caps = append(caps, l)
-		if strings.EqualFold(name, "STARTTLS") {
+		if asciiEqualFold(name, "STARTTLS") {
 			found = true
 		}
 	}
@@ -618,7 +618,7 @@ func (s *session) sieveResponse(stage Stage) (string, []string, error) {
 		total += n
 		lines = append(lines, printable(line))
 		word, _, _ := strings.Cut(line, " ")
-		switch w := strings.ToUpper(word); w {
+		switch w := asciiUpper(word); w {
 		case "OK", "NO", "BYE":
 			s.emit(s.peer, stage, strings.Join(lines, "\n"), total)
 			return w, lines, nil
@@ -667,7 +667,7 @@ func (s *session) irc(cfg Config) error {
 			return s.netFail("reading the reply to CAP LS", err)
 		}
 		switch {
-		case m.command == "CAP" && len(m.params) >= 3 && strings.EqualFold(m.params[1], "LS"):
+		case m.command == "CAP" && len(m.params) >= 3 && asciiEqualFold(m.params[1], "LS"):
 			capable = true
 			list := m.params[len(m.params)-1]
 			caps = append(caps, strings.Fields(list)...)
@@ -690,7 +690,7 @@ func (s *session) irc(cfg Config) error {
 	found := false
 	for _, c := range caps {
 		name, _, _ := strings.Cut(c, "=")
-		if strings.EqualFold(name, "tls") {
+		if asciiEqualFold(name, "tls") {
 			found = true
 		}
 	}
@@ -752,7 +752,7 @@ func parseIRC(line string) (ircMessage, bool) {
 	if !ircCommand(m.command, m.prefix != "") {
 		return m, false
 	}
-	m.command = strings.ToUpper(m.command)
+	m.command = asciiUpper(m.command)
 	for rest != "" && len(m.params) < 32 {
 		rest = strings.TrimLeft(rest, " ")
 		if strings.HasPrefix(rest, ":") {

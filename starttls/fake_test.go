@@ -126,6 +126,12 @@ func TestFakeServers(t *testing.T) {
 			Unexpected, "", ""},
 		{"lmtp", LMTP, []step{{send: "220 x LMTP\r\n", expect: "LHLO tlskit.invalid"},
 			{send: "250-x\r\n250 STARTTLS\r\n", expect: "STARTTLS"}, {send: "220 go\r\n"}}, Upgraded, "", ""},
+		// Keywords are ASCII: a long s (U+017F) does not spell them, though
+		// Unicode upper-cases it to S.
+		{"smtp long-s STARTTLS", SMTP, []step{{send: "220 x\r\n"}, ehlo, {send: "250-x\r\n250 \u017fTARTTLS\r\n"}},
+			NotOffered, "\u017fTARTTLS", ""},
+		{"imap long-s STARTTLS", IMAP, []step{{send: "* OK [CAPABILITY IMAP4rev1 \u017fTARTTLS] hi\r\n"}},
+			NotOffered, "", ""},
 		{"imap caps in greeting", IMAP, []step{{send: "* OK [CAPABILITY IMAP4rev1 STARTTLS] hi\r\n", expect: "a2 STARTTLS"},
 			{send: "a2 OK go\r\n"}}, Upgraded, "", ""},
 		{"imap capability command", IMAP, []step{{send: "* OK hi\r\n", expect: "a1 CAPABILITY"},

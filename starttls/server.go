@@ -228,7 +228,7 @@ func (s *session) offerSMTP(cfg ServerConfig) error {
 			return err
 		}
 		verb, _, _ := strings.Cut(line, " ")
-		switch strings.ToUpper(verb) {
+		switch asciiUpper(verb) {
 		case hello:
 			s.res.Offered = true
 			err = s.replyLine(StageCapabilities, "250-"+cfg.Hostname, "250 STARTTLS")
@@ -284,7 +284,7 @@ func (s *session) offerIMAP(cfg ServerConfig) error {
 		if tag == "" || strings.ContainsAny(tag, "*+(){%\"\\]") {
 			err = s.replyLine(StageCapabilities, "* BAD invalid tag")
 		} else {
-			switch strings.ToUpper(verb) {
+			switch asciiUpper(verb) {
 			case "CAPABILITY":
 				err = s.replyLine(StageCapabilities, "* CAPABILITY "+imapCapability, tag+" OK CAPABILITY completed")
 			case "STARTTLS":
@@ -321,7 +321,7 @@ func (s *session) offerPOP3(cfg ServerConfig) error {
 			return err
 		}
 		verb, _, _ := strings.Cut(line, " ")
-		switch strings.ToUpper(verb) {
+		switch asciiUpper(verb) {
 		case "CAPA":
 			err = s.replyLine(StageCapabilities, "+OK capability list follows", "STLS", ".")
 		case "STLS":

@@ -324,6 +324,28 @@ func printable(s string) string {
 	return s
 }
 
+// asciiEqualFold reports whether s and t are equal under ASCII case
+// folding only: the keywords of these protocols are ASCII, and
+// strings.EqualFold takes "ſTARTTLS" (U+017F, a long s) for "STARTTLS".
+func asciiEqualFold(s, t string) bool {
+	if len(s) != len(t) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		a, b := s[i], t[i]
+		if 'a' <= a && a <= 'z' {
+			a -= 'a' - 'A'
+		}
+		if 'a' <= b && b <= 'z' {
+			b -= 'a' - 'A'
+		}
+		if a != b {
+			return false
+		}
+	}
+	return true
+}
+
 // asciiUpper upper-cases the ASCII letters of s and leaves every other
 // byte as it is, so that an index into the result is one into s: the
 // keywords of these protocols are ASCII, and strings.ToUpper changes the

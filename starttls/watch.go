@@ -193,7 +193,7 @@ func (w *Watcher) Held(from Side) []byte {
 func (w *Watcher) detect(from Side) bool {
 	b := w.sides[sideIndex(from)].buf
 	has := func(p string) bool { return bytes.HasPrefix(b, []byte(p)) }
-	upper := strings.ToUpper(string(b[:min(len(b), 64)]))
+	upper := asciiUpper(string(b[:min(len(b), 64)]))
 	if len(b) >= 3 && (b[0] == 0x16 || b[0] == 0x15) && b[1] == 3 {
 		w.state = watchGaveUp // TLS from the first byte
 		return false
@@ -330,7 +330,7 @@ func (w *Watcher) consumeLines(from Side, t time.Time) bool {
 // clientLine looks at a client line: the protocol's first command settles
 // SMTP versus LMTP versus FTP; the upgrade command changes the state.
 func (w *Watcher) clientLine(line string, n int, t time.Time) {
-	upper := strings.ToUpper(line)
+	upper := asciiUpper(line)
 	verb, _, _ := strings.Cut(upper, " ")
 	if w.proto == SMTP || w.proto == LMTP || w.proto == FTP {
 		switch verb {
@@ -352,7 +352,7 @@ func (w *Watcher) clientLine(line string, n int, t time.Time) {
 		cmd = upper == "AUTH TLS" || upper == "AUTH SSL" || upper == "AUTH TLS-C"
 	case IMAP:
 		tag, rest, _ := strings.Cut(line, " ")
-		if strings.EqualFold(strings.TrimSpace(rest), "STARTTLS") {
+		if asciiEqualFold(strings.TrimSpace(rest), "STARTTLS") {
 			cmd, w.tag = true, tag
 		}
 	}
@@ -378,33 +378,28 @@ func listsUpgrade(p Protocol, line string) bool {
 	switch p {
 	case SMTP, LMTP:
 		code, rest := line[:min(len(line), 4)], line[min(len(line), 4):]
-		return (code == "250-" || code == "250 ") && strings.EqualFold(word(rest), "STARTTLS")
+		return (code == "250-" || code == "250 ") && asciiEqualFold(word(rest), "STARTTLS")
 	case IMAP:
-		upper := strings.ToUpper(line)
-		i := strings.Index(upper, "CAPABILITY")
-		if i < 0 || !strings.HasPrefix(line, "* ") {
-			return false
-		}
-		list, _, _ := strings.Cut(upper[i:], "]")
-		return slices.Contains(strings.Fields(list), "STARTTLS")
+		// The client's own reading: a CAPABILITY response or response code.
+		return slices.ContainsFunc(imapCaps(line), func(c string) bool { return asciiEqualFold(c, "STARTTLS") })
 	case POP3:
-		return strings.EqualFold(word(line), "STLS")
+		return asciiEqualFold(word(line), "STLS")
 	case NNTP:
-		return strings.EqualFold(word(line), "STARTTLS")
+		return asciiEqualFold(word(line), "STARTTLS")
 	case FTP:
 		// A FEAT line is " AUTH TLS" (or "211-AUTH TLS;SSL" from some).
 		return ftpAuthTLS(strings.TrimPrefix(line, "211-"))
 	case Sieve:
 		name, _ := sieveString(line)
-		return strings.EqualFold(name, "STARTTLS")
+		return asciiEqualFold(name, "STARTTLS")
 	case IRC:
 		m, ok := parseIRC(line)
-		if !ok || m.command != "CAP" || len(m.params) < 3 || !strings.EqualFold(m.params[1], "LS") {
+		if !ok || m.command != "CAP" || len(m.params) < 3 || !asciiEqualFold(m.params[1], "LS") {
 			return false
 		}
 		return slices.ContainsFunc(strings.Fields(m.params[len(m.params)-1]), func(c string) bool {
 			name, _, _ := strings.Cut(c, "=")
-			return strings.EqualFold(name, "tls")
+			return asciiEqualFold(name, "tls")
 		})
 	}
 	return false
@@ -450,13 +445,13 @@ func (w *Watcher) serverLine(line string, n int, t time.Time) {
 		if tag != w.tag {
 			return // untagged data
 		}
-		status, _, _ := strings.Cut(strings.ToUpper(rest), " ")
+		status, _, _ := strings.Cut(asciiUpper(rest), " ")
 		final, ok = true, status == "OK"
 	case POP3:
 		final, ok = true, strings.HasPrefix(line, "+OK")
 	case Sieve:
 		word, _, _ := strings.Cut(line, " ")
-		final, ok = true, strings.ToUpper(word) == "OK"
+		final, ok = true, asciiUpper(word) == "OK"
 	case IRC:
 		m, valid := parseIRC(line)
 		if !valid {
