@@ -1,12 +1,9 @@
 package trust
 
 import (
-	"compress/gzip"
 	"crypto/x509"
 	"encoding/base64"
-	"encoding/json"
 	"encoding/pem"
-	"os"
 	"slices"
 	"sort"
 	"strings"
@@ -27,22 +24,6 @@ const (
 // corpusNow stands for "now" in cases without a validation time: the day
 // the corpora were built (their README), so that results do not drift.
 var corpusNow = time.Date(2026, 11, 23, 6, 0, 0, 0, time.UTC)
-
-func openGzipJSON(t testing.TB, rel string, v any) {
-	t.Helper()
-	f, err := os.Open(peertest.Corpus(t, rel))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.NewDecoder(zr).Decode(v); err != nil {
-		t.Fatal(err)
-	}
-}
 
 // limboCase is one x509-limbo testcase (limbo-schema.json).
 type limboCase struct {
@@ -69,7 +50,7 @@ func loadLimbo(t testing.TB) []limboCase {
 	var l struct {
 		Testcases []limboCase `json:"testcases"`
 	}
-	openGzipJSON(t, limboPath, &l)
+	peertest.CorpusJSON(t, limboPath, &l)
 	return l.Testcases
 }
 
@@ -273,7 +254,7 @@ var invalidReasonFinding = map[string]string{
 // primary finding must be the one its INVALID_REASON names.
 func TestBetterTLS(t *testing.T) {
 	var suite betterTLS
-	openGzipJSON(t, betterTLSPath, &suite)
+	peertest.CorpusJSON(t, betterTLSPath, &suite)
 	root, err := base64.StdEncoding.DecodeString(suite.TrustRoot)
 	if err != nil {
 		t.Fatal(err)

@@ -2,7 +2,6 @@ package dn
 
 import (
 	"bytes"
-	"compress/gzip"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -10,7 +9,6 @@ import (
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"encoding/base64"
-	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"io/fs"
@@ -87,7 +85,7 @@ func TestAsOpenSSL(t *testing.T) {
 			Intermediates []string `json:"untrusted_intermediates"`
 		} `json:"testcases"`
 	}
-	readGzipJSON(t, peertest.Corpus(t, "x509-limbo/limbo.json.gz"), &limbo)
+	peertest.CorpusJSON(t, "x509-limbo/limbo.json.gz", &limbo)
 	for _, tc := range limbo.Testcases {
 		for _, p := range append(append([]string{tc.Peer}, tc.Trusted...), tc.Intermediates...) {
 			addPEM([]byte(p))
@@ -101,7 +99,7 @@ func TestAsOpenSSL(t *testing.T) {
 			} `json:"testCases"`
 		} `json:"suites"`
 	}
-	readGzipJSON(t, peertest.Corpus(t, "bettertls/bettertls-tests.json.gz"), &better)
+	peertest.CorpusJSON(t, "bettertls/bettertls-tests.json.gz", &better)
 	for _, s := range better.Suites {
 		for _, tc := range s.TestCases {
 			for _, b := range tc.Certificates {
@@ -458,22 +456,6 @@ func tlv(tag byte, content []byte) []byte {
 		return append([]byte{tag, 0x81, byte(n)}, content...)
 	default:
 		return append([]byte{tag, 0x82, byte(n >> 8), byte(n)}, content...)
-	}
-}
-
-func readGzipJSON(t *testing.T, path string, v any) {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.NewDecoder(zr).Decode(v); err != nil {
-		t.Fatal(err)
 	}
 }
 
