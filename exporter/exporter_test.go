@@ -713,16 +713,8 @@ func TestCertificateFileFormats(t *testing.T) {
 // not_after that is the certificate's notAfter as openssl x509 -enddate
 // reads it, the probe succeeding: the certificate is still valid.
 func TestExpiringSoonAgainstOpenSSL(t *testing.T) {
-	openssl := peertest.Need(t, "openssl")
 	cert, key := peertest.SelfSigned(t, "/CN=localhost", "DNS:localhost")
-	out, err := exec.Command(openssl, "x509", "-in", cert, "-noout", "-enddate").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	end, err := time.Parse("Jan _2 15:04:05 2006 MST", strings.TrimSpace(strings.TrimPrefix(string(out), "notAfter=")))
-	if err != nil {
-		t.Fatalf("openssl x509 -enddate: %q: %v", out, err)
-	}
+	end := opensslDate(t, cert, "notAfter=", "-enddate")
 	srv := peertest.OpenSSL(t, "-cert", cert, "-key", key, "-www")
 	ex := serveConfig(t, fmt.Appendf(nil, `{"modules": {"self": {"trust": ["file:%s"], "server_name": "localhost"}}}`, cert))
 	ss := scrape(t, ex.URL+"/probe?module=self&target="+srv.Addr)
@@ -732,9 +724,37 @@ func TestExpiringSoonAgainstOpenSSL(t *testing.T) {
 	if got := find(ss, MetricFinding, map[string]string{"id": finding.CertExpiringSoon, "severity": "warning"}); len(got) != 1 || got[0].value != 1 {
 		t.Errorf("no %s series: %v", finding.CertExpiringSoon, find(ss, MetricFinding, nil))
 	}
-	if got := find(ss, MetricNotAfter, map[string]string{"chain": "sent", "position": "0"}); len(got) != 1 || got[0].value != float64(end.Unix()) {
-		t.Errorf("not_after %v, want %d (openssl: %s)", got, end.Unix(), strings.TrimSpace(string(out)))
+	if got := find(ss, MetricNotAfter, map[string]string{"chain": "sent", "position": "0"}); len(got) != 1 || got[0].value != end {
+		t.Errorf("not_after %v, want %v (openssl x509 -enddate)", got, end)
 	}
+}
+
+// opensslField is what openssl x509 prints for the certificate file cert
+// with flags (-enddate, -fingerprint -sha256), after prefix.
+func opensslField(t *testing.T, cert, prefix string, flags ...string) string {
+	t.Helper()
+	openssl := peertest.Need(t, "openssl")
+	out, err := exec.Command(openssl, append([]string{"x509", "-in", cert, "-noout"}, flags...)...).Output()
+	if err != nil {
+		t.Fatalf("openssl x509 %v: %v", flags, err)
+	}
+	v, ok := strings.CutPrefix(strings.TrimSpace(string(out)), prefix)
+	if !ok {
+		t.Fatalf("openssl x509 %v: %q, want %s…", flags, out, prefix)
+	}
+	return v
+}
+
+// opensslDate is a date openssl x509 prints (-enddate, -startdate), in
+// Unix seconds as the exporter's series hold it.
+func opensslDate(t *testing.T, cert, prefix, flag string) float64 {
+	t.Helper()
+	v := opensslField(t, cert, prefix, flag)
+	at, err := time.Parse("Jan _2 15:04:05 2006 MST", v)
+	if err != nil {
+		t.Fatalf("openssl x509 %s: %q: %v", flag, v, err)
+	}
+	return float64(at.Unix())
 }
 
 // TestProbeThroughDNS: a target named by a host name is resolved (the dns
@@ -784,5 +804,85 @@ func TestProbeThroughDNS(t *testing.T) {
 	}
 	if !strings.Contains(dns.Output(), "query[A] "+c.ServerName()) {
 		t.Errorf("dnsmasq was not asked for %s:\n%s", c.ServerName(), dns.Output())
+	}
+}
+
+// TestClientCertRequiredAgainstPeers: real servers that require a client
+// certificate, openssl s_server (-Verify 1 -verify_return_error: without
+// it s_server logs a client certificate it cannot verify and goes on) and
+// gnutls-serv (--require-client-cert --verify-client-cert), each in TLS
+// 1.3 and in TLS 1.2, refuse a probe without one (client-cert.required)
+// and one with a certificate their CA did not issue (client-cert.rejected;
+// in TLS 1.3 that refusal comes after the client's Finished). The exporter
+// still exports the certificate they sent, in the sent chain and in the
+// verified path (it is the module's anchor), beside the finding and a
+// failed probe: its not_after and not_before as openssl x509 -enddate and
+// -startdate read them, its SHA-256 as openssl x509 -fingerprint -sha256
+// prints it. In TLS 1.3 that certificate arrives encrypted, before the
+// server asks for the client's, and the exporter decrypts it. The oracle
+// is openssl's reading of the file the servers serve, not crypto/tls.
+func TestClientCertRequiredAgainstPeers(t *testing.T) {
+	cert, key := peertest.SelfSigned(t, "/CN=localhost", "DNS:localhost")
+	notAfter, notBefore := opensslDate(t, cert, "notAfter=", "-enddate"), opensslDate(t, cert, "notBefore=", "-startdate")
+	sha256 := opensslField(t, cert, "sha256 Fingerprint=", "-fingerprint", "-sha256")
+	gnutls := func(priority string) func(t *testing.T) string {
+		return func(t *testing.T) string {
+			peertest.Need(t, "gnutls-serv")
+			return peertest.Start(t, "gnutls-serv", "-p", "{port}", "--x509certfile", cert, "--x509keyfile", key,
+				"--x509cafile", cert, "--require-client-cert", "--verify-client-cert", "--priority", priority).Addr
+		}
+	}
+	cases := []struct {
+		name    string
+		addr    func(t *testing.T) string
+		version string // tlskit_tls_info's version, when the server's hello was seen
+	}{
+		{"openssl-tls13", func(t *testing.T) string {
+			return peertest.OpenSSL(t, "-cert", cert, "-key", key, "-Verify", "1", "-verify_return_error", "-CAfile", cert, "-tls1_3").Addr
+		}, "TLS 1.3"},
+		{"openssl-tls12", func(t *testing.T) string {
+			return peertest.OpenSSL(t, "-cert", cert, "-key", key, "-Verify", "1", "-verify_return_error", "-CAfile", cert, "-tls1_2").Addr
+		}, "TLS 1.2"},
+		{"gnutls-tls13", gnutls("NORMAL:-VERS-ALL:+VERS-TLS1.3"), "TLS 1.3"},
+		{"gnutls-tls12", gnutls("NORMAL:-VERS-ALL:+VERS-TLS1.2"), "TLS 1.2"},
+	}
+	stranger, strangerKey := peertest.SelfSigned(t, "/CN=stranger", "")
+	ex := serveConfig(t, fmt.Appendf(nil, `{"modules": {
+		"none": {"trust": ["file:%[1]s"], "server_name": "localhost", "timeout": "5s"},
+		"stranger": {"trust": ["file:%[1]s"], "server_name": "localhost", "timeout": "5s", "cert": %[2]q, "key": %[3]q}}}`,
+		cert, stranger, strangerKey))
+	modules := []struct{ module, id string }{{"none", finding.ClientCertRequired}, {"stranger", finding.ClientCertRejected}}
+	for _, tc := range cases {
+		for _, m := range modules {
+			t.Run(tc.name+"/"+m.module, func(t *testing.T) {
+				t.Parallel()
+				ss := scrape(t, ex.URL+"/probe?module="+m.module+"&target="+tc.addr(t))
+				if got := find(ss, MetricSuccess, nil); len(got) != 1 || got[0].value != 0 {
+					t.Errorf("%s = %v, want 0: the server refuses the client", MetricSuccess, got)
+				}
+				if got := find(ss, MetricFinding, map[string]string{"id": m.id, "severity": "error"}); len(got) != 1 || got[0].value != 1 {
+					t.Errorf("no %s series: %v", m.id, find(ss, MetricFinding, nil))
+				}
+				for _, chain := range []string{"sent", "verified"} {
+					l := map[string]string{"chain": chain, "position": "0"}
+					after, before := find(ss, MetricNotAfter, l), find(ss, MetricNotBefore, l)
+					if len(after) != 1 || len(before) != 1 {
+						t.Fatalf("%s chain: not_after %v, not_before %v: want one series each", chain, after, before)
+					}
+					if after[0].value != notAfter || before[0].value != notBefore {
+						t.Errorf("%s chain: not_after %v, not_before %v; openssl x509 says %v and %v", chain, after[0].value, before[0].value, notAfter, notBefore)
+					}
+					if got := after[0].labels["sha256"]; got != sha256 {
+						t.Errorf("%s chain: sha256 %s; openssl x509 -fingerprint -sha256 says %s", chain, got, sha256)
+					}
+					if got := find(ss, MetricNotAfter, map[string]string{"chain": chain, "position": "1"}); len(got) != 0 {
+						t.Errorf("%s chain: a second certificate %v, the servers send one", chain, got)
+					}
+				}
+				if got := find(ss, MetricTLS, map[string]string{"version": tc.version}); len(got) != 1 {
+					t.Errorf("tls info %v, want version %s", find(ss, MetricTLS, nil), tc.version)
+				}
+			})
+		}
 	}
 }
