@@ -156,6 +156,7 @@ const (
 	OCSPStapled          = "ocsp.stapled"           // info: the server stapled a good OCSP response
 	OCSPMustStaple       = "ocsp.must-staple"       // the leaf requires a stapled OCSP response (TLS feature) and none came
 	ChainNameConstraints = "chain.name-constraints" // a name outside a CA's name constraints, or constraints that cannot be evaluated
+	ChainPolicy          = "chain.policy"           // the path fails certificate policy processing (RFC 5280 §6.1): a CA requires an explicit policy and none is valid, or a mapping maps anyPolicy
 	ChainCycle           = "chain.cycle"            // the issuers form a loop and never reach an anchor
 	ChainFetched         = "chain.fetched"          // info: --fetch fetched an issuer or a CRL, and what it served
 	CertExpiringSoon     = "cert.expiring-soon"

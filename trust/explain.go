@@ -55,6 +55,17 @@ func (v *verifier) problemFinding(p problem, path []*x509.Certificate) finding.F
 		f.Fix = "raise the policy's limit on intermediates (max_intermediates) if this path is expected, or trust a CA closer to the leaf"
 		f.Setting = finding.SettingMaxInterm
 		f.Evidence = intermediateNames(path)
+	case kPolicy:
+		if p.ca == nil {
+			f.Title = fmt.Sprintf("%s maps anyPolicy in its policy mappings", v.where(c))
+			f.Detail = p.text + "; a path through it is invalid"
+			f.Fix = "the CA must reissue this certificate with policy mappings between specific policies only"
+			break
+		}
+		f.Title = fmt.Sprintf("no certificate policy is valid along the path, and %s requires one", v.where(p.ca))
+		f.Detail = fmt.Sprintf("%s requires an explicit policy (policy constraints, requireExplicitPolicy %d: RFC 5280 §4.2.1.11 and §6.1), but %s %s", v.where(p.ca), p.ca.RequireExplicitPolicy, v.where(c), p.text)
+		f.Fix = "have the certificate issued under a policy the CAs above it allow (certificatePolicies, mapped where the CAs map), or send a path through CAs that do not require one"
+		f.Evidence = []string{"requires an explicit policy: " + dn.String(p.ca.RawSubject), "fails at: " + dn.String(c.RawSubject)}
 	case kNC, kNCDoS:
 		constraint, nameShown := p.constraint, p.text
 		if p.kind == kNCDoS {

@@ -50,6 +50,7 @@ type spec struct {
 	certSign   bool  // keyUsage keyCertSign, CA or not
 	serial     int64 // a fixed serial number (0: a fresh one)
 	crldp      []string
+	extra      []pkix.Extension // more extensions, as given
 }
 
 func ecKey(t testing.TB) crypto.Signer {
@@ -108,6 +109,7 @@ func issue(t testing.TB, s spec, parent *node) *node {
 		tmpl.SerialNumber = big.NewInt(s.serial)
 	}
 	tmpl.CRLDistributionPoints = s.crldp
+	tmpl.ExtraExtensions = append(tmpl.ExtraExtensions, s.extra...)
 	if s.ca {
 		tmpl.KeyUsage |= x509.KeyUsageCertSign | x509.KeyUsageCRLSign
 	}

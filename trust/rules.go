@@ -55,6 +55,7 @@ const (
 	kNonconforming = "nonconforming"
 	kRevoked       = "revoked"
 	kCRL           = "crl"
+	kPolicy        = "policy"
 )
 
 // kindRank orders problems for the report: what a client refuses a chain
@@ -74,7 +75,7 @@ func kindRank(kind string) int {
 		return 4
 	case kWeakSig, kWeakKey:
 		return 5
-	case kPathLen, kMaxInter:
+	case kPathLen, kMaxInter, kPolicy:
 		return 6
 	case kCRL:
 		return 7
@@ -408,14 +409,20 @@ const (
 
 // pathProblems checks everything of a path but the leaf alone: each CA's
 // validity, CA status, key usage, path length, name constraints and
-// extended key usages, each signature's algorithm, each key, the policy's
-// depth limit and, with CRLs, revocation. anchored says the last
+// extended key usages, each signature's algorithm, each key, certificate
+// policies (RFC 5280 §6.1), the policy's depth limit and, with CRLs,
+// revocation. anchored says the last
 // certificate is a trust anchor.
 func (v *verifier) pathProblems(path []*x509.Certificate, anchored bool, prof Profile, parts int) []problem {
 	var ps []problem
 	n := len(path)
 	for i := 1; i < n; i++ {
 		ps = v.certProblems(path, i, anchored && i == n-1, prof, parts, ps)
+	}
+	// Certificate policies are processed from the anchor down, so only
+	// once the path is complete, with the other checks of a whole path.
+	if anchored && parts&checkProfile != 0 {
+		ps = v.policyProblems(path, ps)
 	}
 	if parts&checkCore != 0 {
 		ps = v.depthProblems(path, anchored, ps)

@@ -1,0 +1,222 @@
+package trust
+
+import (
+	"crypto/x509"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/tlskit/tlskit/finding"
+	"github.com/tlskit/tlskit/internal/peertest"
+)
+
+// pkitsVector is one path of NIST's Public Key Infrastructure Test Suite
+// (PKITS), as Go ships it in GOROOT/src/crypto/x509/testdata/nist-pkits:
+// the path from the trust anchor to the end entity, the CRLs the test
+// names, the expected result and the user's initial settings of RFC 5280
+// §6.1.1 (c), (e), (f) and (g).
+type pkitsVector struct {
+	Name                        string
+	CertPath                    []string
+	CRLPath                     []string
+	ShouldValidate              bool
+	InitialPolicySet            []string
+	InitialPolicyMappingInhibit bool
+	InitialExplicitPolicy       bool
+	InitialAnyPolicyInhibit     bool
+}
+
+// pkitsSkipped are the PKITS sections tlskit does not run, with the reason.
+var pkitsSkipped = map[string]string{
+	"4.4.":  "revocation: GOROOT's copy of PKITS ships the certificates, not the CRLs",
+	"4.14.": "CRL distribution points: the CRLs are not shipped",
+	"4.15.": "delta CRLs: the CRLs are not shipped (and tlskit does not use delta CRLs: crl.invalid)",
+}
+
+// pkitsNeedCRLs are paths of the sections run that are invalid only by
+// what their CRLs say (PKITS's descriptions), so that without the CRLs
+// nothing tells them from valid ones.
+var pkitsNeedCRLs = map[string]string{
+	"4.5.2 Invalid Basic Self-Issued Old With New Test2":      "the end entity is revoked",
+	"4.5.5 Invalid Basic Self-Issued New With Old Test5":      "the end entity is revoked",
+	"4.5.7 Invalid Basic Self-Issued CRL Signing Key Test7":   "the end entity is revoked",
+	"4.7.4 Invalid keyUsage Critical cRLSign False Test4":     "the CA may not sign CRLs, so its CRL cannot be used and the end entity's status is unknown",
+	"4.7.5 Invalid keyUsage Not Critical cRLSign False Test5": "the CA may not sign CRLs, so its CRL cannot be used and the end entity's status is unknown",
+}
+
+// defaultSettings says whether a vector uses RFC 5280's default initial
+// settings, the only ones tlskit validates with (any policy, no explicit
+// policy required, mapping and anyPolicy allowed): tlskit offers no option
+// to change them, as crypto/tls and browsers do not.
+func (v *pkitsVector) defaultSettings() bool {
+	return slices.Equal(v.InitialPolicySet, []string{"anyPolicy"}) && !v.InitialPolicyMappingInhibit && !v.InitialExplicitPolicy && !v.InitialAnyPolicyInhibit
+}
+
+// pkitsFindings are what the chain.policy finding of some refused paths
+// must say: the CA that requires a policy (or maps anyPolicy) and the
+// certificate where the path fails, as NIST's descriptions name them.
+var pkitsFindings = map[string][]string{
+	"4.9.3 Invalid RequireExplicitPolicy Test3": {`"CN=requireExplicitPolicy4 CA,O=Test Certificates 2011,C=US" requires one`,
+		`but the leaf "CN=Invalid requireExplicitPolicy EE Certificate Test3,O=Test Certificates 2011,C=US" has no certificate policies extension`},
+	"4.10.7 Invalid Mapping From anyPolicy Test7": {`"CN=Mapping From anyPolicy CA,O=Test Certificates 2011,C=US" maps anyPolicy`},
+	"4.11.1 Invalid inhibitPolicyMapping Test1": {`"CN=inhibitPolicyMapping0 CA,O=Test Certificates 2011,C=US" requires one`,
+		`"CN=inhibitPolicyMapping0 subCA,O=Test Certificates 2011,C=US" maps policies where policy mapping is inhibited`},
+}
+
+// pkitsDeviation is a PKITS path tlskit refuses although NIST expects it
+// to validate: why, and the only finding ids its refusal may consist of
+// (so that the rest of the path, its policies included, is still judged).
+type pkitsDeviation struct {
+	why string
+	ids []string
+}
+
+// The reasons of the deviations.
+const (
+	pkitsWhyName = "tlskit matches an issuer's name byte for byte, as crypto/x509, BoringSSL and rustls-webpki do and as the Baseline Requirements (7.1.4.1) require of CAs; " +
+		"RFC 5280 §7.1 asks for case and space folding (OpenSSL does it)"
+	pkitsWhyPC = "policy constraints marked non-critical: RFC 5280 §4.2.1.11 says conforming CAs MUST mark them critical, and x509-limbo's " +
+		"rfc5280::pc::ica-noncritical-pc expects such a CA refused (cert.nonconforming); PKITS (2011) tests the path algorithm, where criticality does not matter"
+)
+
+// pkitsDeviations are the PKITS paths where tlskit's verdict differs from
+// NIST's expected result. None is an acceptance.
+var pkitsDeviations = map[string]pkitsDeviation{
+	"4.1.4 Valid DSA Signatures Test4": {"DSA 1024 signing with SHA-1: weak keys and SHA-1 signatures are refused, as crypto/x509 and browsers do",
+		[]string{finding.CertWeakKey, finding.CertWeakSignature}},
+	"4.1.5 Valid DSA Parameter Inheritance Test5": {"a DSA key whose parameters are inherited from its issuer: crypto/x509 does not parse it",
+		[]string{finding.CertUnparseable}},
+	"4.3.3 Valid Name Chaining Whitespace Test3":                      {pkitsWhyName, []string{finding.ChainIncomplete}},
+	"4.3.4 Valid Name Chaining Whitespace Test4":                      {pkitsWhyName, []string{finding.ChainIncomplete}},
+	"4.3.5 Valid Name Chaining Capitalization Test5":                  {pkitsWhyName, []string{finding.ChainIncomplete}},
+	"4.3.10 Valid Rollover from PrintableString to UTF8String Test10": {pkitsWhyName, []string{finding.ChainIncomplete}},
+	"4.3.11 Valid UTF8String Case Insensitive Match Test11":           {pkitsWhyName, []string{finding.ChainIncomplete}},
+	"4.8.6 Overlapping Policies Test6 (Subpart 1)":                    {pkitsWhyPC, []string{finding.CertNonconforming}},
+	"4.8.10 All Certificates Same Policies Test10 (Subpart 1)":        {pkitsWhyPC, []string{finding.CertNonconforming}},
+	"4.8.11 All Certificates AnyPolicy Test11 (Subpart 1)":            {pkitsWhyPC, []string{finding.CertNonconforming}},
+	"4.10.9 Valid Policy Mapping Test9":                               {pkitsWhyPC, []string{finding.CertNonconforming}},
+	"4.10.11 Valid Policy Mapping Test11":                             {pkitsWhyPC, []string{finding.CertNonconforming}},
+	"4.10.13 Valid Policy Mapping Test13 (Subpart 1)":                 {pkitsWhyPC, []string{finding.CertNonconforming}},
+	"4.10.14 Valid Policy Mapping Test14":                             {pkitsWhyPC, []string{finding.CertNonconforming}},
+	"4.12.2 Valid inhibitAnyPolicy Test2":                             {pkitsWhyPC, []string{finding.CertNonconforming}},
+	"4.12.3 inhibitAnyPolicy Test3 (Subpart 1)":                       {pkitsWhyPC, []string{finding.CertNonconforming}},
+	"4.12.7 Valid Self-Issued inhibitAnyPolicy Test7":                 {pkitsWhyPC, []string{finding.CertNonconforming}},
+	"4.12.9 Valid Self-Issued inhibitAnyPolicy Test9":                 {pkitsWhyPC, []string{finding.CertNonconforming}},
+}
+
+// TestPKITS runs NIST's PKITS paths (the sections that need no CRL, with
+// RFC 5280's default initial settings: 143 of 249) through the verifier `tlskit check`
+// and `tlskit verify` use, under the rfc5280 profile (the anchor is given
+// explicitly), and requires NIST's expected result. The path is given as
+// PKITS gives it, the end entity first; tlskit builds its own path from
+// those certificates.
+func TestPKITS(t *testing.T) {
+	dir := filepath.Join(runtime.GOROOT(), "src", "crypto", "x509", "testdata", "nist-pkits")
+	b, err := os.ReadFile(filepath.Join(dir, "vectors.json"))
+	if err != nil {
+		peertest.Skip(t, "GOROOT's copy of NIST PKITS: %v", err)
+	}
+	var vectors []pkitsVector
+	if err := json.Unmarshal(b, &vectors); err != nil {
+		t.Fatal(err)
+	}
+	read := func(name string) []byte {
+		der, err := os.ReadFile(filepath.Join(dir, "certs", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return der
+	}
+	var ran, skipped, policies int
+	var seen []string
+vectors:
+	for _, v := range vectors {
+		for prefix := range pkitsSkipped {
+			if strings.HasPrefix(v.Name, prefix) {
+				skipped++
+				continue vectors
+			}
+		}
+		if _, crl := pkitsNeedCRLs[v.Name]; crl || !v.defaultSettings() {
+			skipped++
+			continue
+		}
+		ran++
+		if policySection(v.Name) {
+			// The policy processing alone, on the path as PKITS gives
+			// it: NIST's verdict is about policies in these sections,
+			// also where a deviation below refuses the path earlier.
+			var path []*x509.Certificate
+			for i := len(v.CertPath) - 1; i >= 0; i-- {
+				c, err := x509.ParseCertificate(read(v.CertPath[i]))
+				if err != nil {
+					t.Fatalf("%s: %v", v.CertPath[i], err)
+				}
+				path = append(path, c)
+			}
+			if pf := (&verifier{}).checkPolicies(path); (pf == nil) != v.ShouldValidate {
+				t.Errorf("%s: policy processing says valid=%v (%+v), NIST expects %v", v.Name, pf == nil, pf, v.ShouldValidate)
+			}
+			policies++
+		}
+		anchor, err := x509.ParseCertificate(read(v.CertPath[0]))
+		if err != nil {
+			t.Fatalf("%s: %v", v.CertPath[0], err)
+		}
+		var ders [][]byte
+		for i := len(v.CertPath) - 1; i >= 1; i-- {
+			ders = append(ders, read(v.CertPath[i]))
+		}
+		ver := &Verifier{Anchors: NewAnchors("TrustAnchorRootCertificate.crt", anchor), Profile: ProfileRFC5280}
+		r := ver.Check(Request{DER: ders, Time: corpusNow})
+		if want, ok := pkitsFindings[v.Name]; ok {
+			var text string
+			for _, f := range r.Findings {
+				if f.ID == finding.ChainPolicy && f.Severity == finding.Error {
+					text = f.Title + "\n" + f.Detail
+				}
+			}
+			for _, w := range want {
+				if !strings.Contains(text, w) {
+					t.Errorf("%s: the chain.policy finding does not say %q:\n%s", v.Name, w, dump(r))
+				}
+			}
+		}
+		if r.Trusted == v.ShouldValidate {
+			continue
+		}
+		seen = append(seen, v.Name)
+		d, ok := pkitsDeviations[v.Name]
+		if !ok || r.Trusted {
+			t.Errorf("%s: trusted=%v, NIST expects %v\n%s", v.Name, r.Trusted, v.ShouldValidate, dump(r))
+			continue
+		}
+		for _, f := range r.Findings {
+			if f.Severity == finding.Error && !slices.Contains(d.ids, f.ID) {
+				t.Errorf("%s: refused with %s (%s), want only %v: %s", v.Name, f.ID, f.Title, d.ids, d.why)
+			}
+		}
+	}
+	t.Logf("%d PKITS paths run (%d of them also through policy processing alone), %d skipped; %d deviate: %v", ran, policies, skipped, len(seen), seen)
+	for name := range pkitsDeviations {
+		if !slices.Contains(seen, name) {
+			t.Errorf("%s is listed as a deviation but now meets NIST's expectation: drop it from pkitsDeviations", name)
+		}
+	}
+}
+
+// policySection says whether a PKITS path belongs to the sections on
+// certificate policies: 4.8 (policies), 4.9 (requireExplicitPolicy), 4.10
+// (policy mappings), 4.11 (inhibitPolicyMapping), 4.12 (inhibitAnyPolicy).
+func policySection(name string) bool {
+	for _, s := range []string{"4.8.", "4.9.", "4.10.", "4.11.", "4.12."} {
+		if strings.HasPrefix(name, s) {
+			return true
+		}
+	}
+	return false
+}
