@@ -7,7 +7,10 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"math/big"
 	"os"
+	"slices"
+	"strings"
 	"time"
 
 	"golang.org/x/crypto/cryptobyte"
@@ -89,17 +92,36 @@ var (
 // crlScope is what an issuing distribution point says a CRL covers.
 type crlScope struct {
 	userOnly, caOnly, attrOnly, indirect, someReasons bool
+	// reasons are the revocation reasons of onlySomeReasons, bit n for
+	// ReasonFlags bit n (see allReasons).
+	reasons uint16
+	// point is the distribution point's name, each GeneralName as DER
+	// (see dpNames); empty when the IDP names none.
+	point [][]byte
 }
 
-// parseIDP reads the scope flags of an IssuingDistributionPoint.
-func parseIDP(der []byte) (crlScope, error) {
+// parseIDP reads an IssuingDistributionPoint (RFC 5280 §5.2.5): its
+// distribution point name (issuer is the CRL's issuer, whose name a
+// nameRelativeToCRLIssuer extends) and its scope flags.
+func parseIDP(der, issuer []byte) (crlScope, error) {
 	var sc crlScope
 	s := cryptobyte.String(der)
 	var seq cryptobyte.String
 	if !s.ReadASN1(&seq, cbasn1.SEQUENCE) {
 		return sc, errors.New("malformed issuing distribution point")
 	}
-	seq.SkipOptionalASN1(cbasn1.Tag(0).ContextSpecific().Constructed())
+	var dpn cryptobyte.String
+	var hasDPN bool
+	if !seq.ReadOptionalASN1(&dpn, &hasDPN, cbasn1.Tag(0).ContextSpecific().Constructed()) {
+		return sc, errors.New("malformed issuing distribution point")
+	}
+	if hasDPN {
+		names, err := dpNames(dpn, issuer)
+		if err != nil {
+			return sc, fmt.Errorf("malformed issuing distribution point: %w", err)
+		}
+		sc.point = names
+	}
 	readBool := func(n uint8, dst *bool) bool {
 		var v cryptobyte.String
 		var present bool
@@ -112,19 +134,151 @@ func parseIDP(der []byte) (crlScope, error) {
 	if !readBool(1, &sc.userOnly) || !readBool(2, &sc.caOnly) {
 		return sc, errors.New("malformed issuing distribution point")
 	}
-	sc.someReasons = seq.PeekASN1Tag(cbasn1.Tag(3).ContextSpecific())
-	seq.SkipOptionalASN1(cbasn1.Tag(3).ContextSpecific())
+	var reasons cryptobyte.String
+	if !seq.ReadOptionalASN1(&reasons, &sc.someReasons, cbasn1.Tag(3).ContextSpecific()) {
+		return sc, errors.New("malformed issuing distribution point")
+	}
+	if sc.someReasons {
+		// ReasonFlags, a BIT STRING: its unused-bits octet, then bit 0
+		// (unused) to bit 8 (aACompromise), the first bit the highest.
+		if len(reasons) < 1 || reasons[0] > 7 {
+			return sc, errors.New("malformed issuing distribution point: onlySomeReasons")
+		}
+		for i, b := range reasons[1:] {
+			for bit := range 8 {
+				if n := 8*i + bit; b&(0x80>>bit) != 0 && n < 16 {
+					sc.reasons |= 1 << n
+				}
+			}
+		}
+		sc.reasons &= allReasons
+	}
 	if !readBool(4, &sc.indirect) || !readBool(5, &sc.attrOnly) {
 		return sc, errors.New("malformed issuing distribution point")
 	}
 	return sc, nil
 }
 
+// dpNames reads a DistributionPointName (the content of its [0] wrapper)
+// as the GeneralNames it stands for, each as DER, so that two names match
+// when their encodings do: fullName's names as they are, and a
+// nameRelativeToCRLIssuer as the directoryName it makes with issuer (the
+// CRL issuer's Name, RFC 5280 §4.2.1.13).
+func dpNames(dpn cryptobyte.String, issuer []byte) ([][]byte, error) {
+	var names [][]byte
+	switch {
+	case dpn.PeekASN1Tag(cbasn1.Tag(0).ContextSpecific().Constructed()):
+		var full cryptobyte.String
+		if !dpn.ReadASN1(&full, cbasn1.Tag(0).ContextSpecific().Constructed()) {
+			return nil, errors.New("bad fullName")
+		}
+		for !full.Empty() {
+			var gn cryptobyte.String
+			if !full.ReadAnyASN1Element(&gn, nil) {
+				return nil, errors.New("bad GeneralName")
+			}
+			names = append(names, gn)
+		}
+	case dpn.PeekASN1Tag(cbasn1.Tag(1).ContextSpecific().Constructed()):
+		var rdn cryptobyte.String
+		if !dpn.ReadASN1(&rdn, cbasn1.Tag(1).ContextSpecific().Constructed()) {
+			return nil, errors.New("bad nameRelativeToCRLIssuer")
+		}
+		in := cryptobyte.String(issuer)
+		var rdns cryptobyte.String
+		if !in.ReadASN1(&rdns, cbasn1.SEQUENCE) {
+			return nil, errors.New("bad issuer name")
+		}
+		var b cryptobyte.Builder
+		b.AddASN1(cbasn1.Tag(4).ContextSpecific().Constructed(), func(b *cryptobyte.Builder) {
+			b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+				b.AddBytes(rdns)
+				b.AddASN1(cbasn1.SET, func(b *cryptobyte.Builder) { b.AddBytes(rdn) })
+			})
+		})
+		gn, err := b.Bytes()
+		if err != nil {
+			return nil, err
+		}
+		names = append(names, gn)
+	default:
+		return nil, errors.New("unknown distribution point name")
+	}
+	if !dpn.Empty() {
+		return nil, errors.New("trailing data")
+	}
+	return names, nil
+}
+
+// certDPs reads the distribution point names of a certificate's CRL
+// distribution points extension, each point's names as dpNames gives
+// them (a point without a name, which only names a CRL issuer, has none).
+// present says the certificate has the extension.
+func certDPs(c *x509.Certificate) (points [][][]byte, present bool, err error) {
+	for _, e := range c.Extensions {
+		if !e.Id.Equal(oidCRLDP) {
+			continue
+		}
+		present = true
+		s := cryptobyte.String(e.Value)
+		var seq cryptobyte.String
+		if !s.ReadASN1(&seq, cbasn1.SEQUENCE) || !s.Empty() {
+			return nil, true, errors.New("malformed CRL distribution points")
+		}
+		for !seq.Empty() {
+			var dp cryptobyte.String
+			if !seq.ReadASN1(&dp, cbasn1.SEQUENCE) {
+				return nil, true, errors.New("malformed CRL distribution point")
+			}
+			var dpn cryptobyte.String
+			var has bool
+			if !dp.ReadOptionalASN1(&dpn, &has, cbasn1.Tag(0).ContextSpecific().Constructed()) {
+				return nil, true, errors.New("malformed CRL distribution point")
+			}
+			var names [][]byte
+			if has {
+				if names, err = dpNames(dpn, c.RawIssuer); err != nil {
+					return nil, true, err
+				}
+			}
+			points = append(points, names)
+		}
+	}
+	return points, present, nil
+}
+
+// inScope reports whether a CRL whose issuing distribution point is named
+// point covers c (RFC 5280 §6.3.3 (b)(2)(i)): one of c's distribution
+// points must share a name with it.
+func inScope(c *x509.Certificate, point [][]byte) (bool, string) {
+	points, present, err := certDPs(c)
+	switch {
+	case err != nil:
+		return false, "the certificate's CRL distribution points cannot be read: " + err.Error()
+	case !present:
+		return false, "it is the CRL of one distribution point, and the certificate names none"
+	}
+	for _, names := range points {
+		for _, n := range names {
+			for _, p := range point {
+				if bytes.Equal(n, p) {
+					return true, ""
+				}
+			}
+		}
+	}
+	return false, "it is the CRL of another distribution point than the certificate's (RFC 5280 §6.3.3 (b)(2)(i))"
+}
+
 // crlCheck is the result of checking one CRL for one certificate.
 type crlCheck struct {
 	crl     *CRL
-	usable  bool   // the CRL is the issuer's, valid, fresh and in scope
-	why     string // why it is not usable
+	usable  bool     // the CRL is the issuer's, valid, fresh and in scope
+	why     string   // why it is not usable
+	delta   bool     // a delta CRL (RFC 5280 §5.2.4): usable only with a complete CRL it extends, and unusable, not outranked by one
+	base    *big.Int // a delta CRL's base CRL number
+	reasons uint16   // the revocation reasons it covers (allReasons but with onlySomeReasons)
+	idp     []byte   // the issuing distribution point extension, its scope (nil: none)
 	revoked *x509.RevocationListEntry
 }
 
@@ -133,11 +287,20 @@ type crlCheck struct {
 // the verification time, a CRL number that is present and not critical,
 // no critical extension tlskit does not process, c within its scope.
 // The second result is false when the CRL is not the issuer's at all (the
-// names match but another key signed it).
+// names match but another key signed it, and its authority key identifier
+// does not name the issuer's key).
 func (v *verifier) checkCRL(crl *CRL, c, issuer *x509.Certificate) (crlCheck, bool) {
 	l := crl.List
 	r := crlCheck{crl: crl}
 	if err := issuer.CheckSignature(l.SignatureAlgorithm, l.RawTBSRevocationList, l.Signature); err != nil {
+		// Another key of the same CA (a key rollover, a separate
+		// CRL-signing key) is told apart by the key identifier: a CRL
+		// that names the issuer's own key and does not verify with it is
+		// damaged or forged, and fails the check.
+		if len(l.AuthorityKeyId) > 0 && bytes.Equal(l.AuthorityKeyId, issuer.SubjectKeyId) {
+			r.why = "its signature does not verify with the key of the issuer it names (its authority key identifier is the issuer's): " + err.Error()
+			return r, true
+		}
 		return r, false
 	}
 	switch {
@@ -162,11 +325,15 @@ func (v *verifier) checkCRL(crl *CRL, c, issuer *x509.Certificate) (crlCheck, bo
 				return r, true
 			}
 		case e.Id.Equal(oidDeltaCRL):
-			r.why = "it is a delta CRL, which tlskit does not combine with a base CRL; give the full CRL"
-			return r, true
+			r.delta = true
+			if rest, err := asn1.Unmarshal(e.Value, &r.base); err != nil || len(rest) > 0 || r.base.Sign() < 0 {
+				r.why = "its delta CRL indicator is not a base CRL number"
+				return r, true
+			}
 		case e.Id.Equal(oidIDP):
+			r.idp = e.Value
 			var err error
-			if scope, err = parseIDP(e.Value); err != nil {
+			if scope, err = parseIDP(e.Value, l.RawIssuer); err != nil {
 				r.why = err.Error()
 				return r, true
 			}
@@ -191,6 +358,12 @@ func (v *verifier) checkCRL(crl *CRL, c, issuer *x509.Certificate) (crlCheck, bo
 		r.why = "its issuing distribution point excludes this kind of certificate"
 		return r, true
 	}
+	if len(scope.point) > 0 {
+		if ok, why := inScope(c, scope.point); !ok {
+			r.why = why
+			return r, true
+		}
+	}
 	for i := range l.RevokedCertificateEntries {
 		e := &l.RevokedCertificateEntries[i]
 		for _, x := range e.Extensions {
@@ -207,6 +380,10 @@ func (v *verifier) checkCRL(crl *CRL, c, issuer *x509.Certificate) (crlCheck, bo
 			r.revoked = e
 		}
 	}
+	r.reasons = allReasons
+	if scope.someReasons {
+		r.reasons = scope.reasons
+	}
 	r.usable = true
 	return r, true
 }
@@ -221,28 +398,59 @@ func (v *verifier) revocationProblems(c, issuer *x509.Certificate, ps []problem)
 
 // revocation is revocationProblems; fetch says CRLs may still be fetched.
 func (v *verifier) revocation(c, issuer *x509.Certificate, ps []problem, fetch bool) []problem {
-	var unusable []crlCheck
-	covered := false
+	var unusable, complete, deltas []crlCheck
 	for _, crl := range v.crls {
 		if !bytes.Equal(crl.List.RawIssuer, c.RawIssuer) {
 			continue
 		}
 		r, ours := v.checkCRL(crl, c, issuer)
-		if !ours {
-			continue
-		}
-		if !r.usable {
+		switch {
+		case !ours:
+		case !r.usable:
 			unusable = append(unusable, r)
-			continue
-		}
-		covered = true
-		if r.revoked != nil {
-			return append(ps, problem{id: finding.CertRevoked, sev: finding.Error, kind: kRevoked, cert: c, ca: issuer,
-				text: revocationText(r.revoked, crl.Source)})
+		case r.delta:
+			deltas = append(deltas, r)
+		default:
+			complete = append(complete, r)
 		}
 	}
-	if covered {
+	// A delta CRL counts only with a complete CRL it extends (RFC 5280
+	// §5.2.4); one without would hide what it revokes, so it fails the
+	// check even when a complete CRL covers the certificate.
+	var applied []crlCheck
+	for _, d := range deltas {
+		if slices.ContainsFunc(complete, d.extends) {
+			applied = append(applied, d)
+			continue
+		}
+		d.usable = false
+		d.why = fmt.Sprintf("it is a delta CRL (number %s, on base CRL number %s), and no complete CRL of the same scope numbered from %s up to %s was given to combine it with (RFC 5280 §5.2.4)",
+			d.crl.List.Number, d.base, d.base, d.crl.List.Number)
+		unusable = append(unusable, d)
+	}
+	if e, src := revokedBy(complete, applied); e != nil {
+		return append(ps, problem{id: finding.CertRevoked, sev: finding.Error, kind: kRevoked, cert: c, ca: issuer,
+			text: revocationText(e, src)})
+	}
+	// Not revoked for the reasons the complete CRLs cover together
+	// (RFC 5280 §6.3.3 (d), (i)): with onlySomeReasons, each a part.
+	var reasons uint16
+	for _, b := range complete {
+		reasons |= b.reasons
+	}
+	covered := reasons == allReasons
+	if !covered {
+		for _, b := range complete {
+			b.usable = false
+			b.why = fmt.Sprintf("it covers only some revocation reasons (onlySomeReasons: %s), and the CRLs given do not cover the others (%s)", reasonList(b.reasons), reasonList(allReasons&^reasons))
+			unusable = append(unusable, b)
+		}
+	}
+	if covered && !slices.ContainsFunc(unusable, func(r crlCheck) bool { return r.delta }) {
 		return ps
+	}
+	if covered {
+		unusable = slices.DeleteFunc(unusable, func(r crlCheck) bool { return !r.delta })
 	}
 	if fetch && len(unusable) == 0 && len(c.CRLDistributionPoints) > 0 && v.fetchesLeft() {
 		before := len(v.crls)
@@ -259,6 +467,68 @@ func (v *verifier) revocation(c, issuer *x509.Certificate, ps []problem, fetch b
 		ps = append(ps, problem{id: finding.RevocationUnknown, sev: finding.Info, kind: kCRL, cert: c, ca: issuer})
 	}
 	return ps
+}
+
+// allReasons are ReasonFlags bits 1 (keyCompromise) to 8 (aACompromise):
+// what a CRL without onlySomeReasons covers (RFC 5280 §6.3.3 (d)).
+const allReasons uint16 = 0x1fe
+
+// reasonRemoveFromCRL is the reason of a delta CRL entry that takes a
+// certificate off hold (RFC 5280 §5.3.1).
+const reasonRemoveFromCRL = 8
+
+// extends reports whether delta d can be combined with complete CRL b
+// (RFC 5280 §5.2.4): the same scope, b at least as recent as d's base and
+// older than d. Both are the same issuer's, signed with its key.
+func (d crlCheck) extends(b crlCheck) bool {
+	n := b.crl.List.Number
+	return n != nil && d.base != nil && d.crl.List.Number != nil && bytes.Equal(d.idp, b.idp) &&
+		n.Cmp(d.base) >= 0 && n.Cmp(d.crl.List.Number) < 0
+}
+
+// revokedBy is the entry that revokes the certificate, and the CRL it is
+// on, given the usable complete CRLs and the delta CRLs that extend them:
+// a delta's entry is the newest word (removeFromCRL takes a certificate
+// off hold), a complete CRL's stands unless a newer delta removed it.
+func revokedBy(complete, deltas []crlCheck) (*x509.RevocationListEntry, string) {
+	removed := false
+	for _, d := range deltas {
+		if d.revoked == nil {
+			continue
+		}
+		if d.revoked.ReasonCode == reasonRemoveFromCRL {
+			removed = true
+			continue
+		}
+		return d.revoked, d.crl.Source
+	}
+	for _, b := range complete {
+		if b.revoked == nil {
+			continue
+		}
+		if removed && slices.ContainsFunc(deltas, func(d crlCheck) bool {
+			return d.revoked != nil && d.revoked.ReasonCode == reasonRemoveFromCRL && d.extends(b)
+		}) {
+			continue
+		}
+		return b.revoked, b.crl.Source
+	}
+	return nil, ""
+}
+
+// reasonFlagNames are the ReasonFlags bits (RFC 5280 §4.2.1.13).
+var reasonFlagNames = []string{1: "keyCompromise", 2: "cACompromise", 3: "affiliationChanged", 4: "superseded",
+	5: "cessationOfOperation", 6: "certificateHold", 7: "privilegeWithdrawn", 8: "aACompromise"}
+
+// reasonList names the reasons of a mask.
+func reasonList(mask uint16) string {
+	var names []string
+	for n := 1; n < len(reasonFlagNames); n++ {
+		if mask&(1<<n) != 0 {
+			names = append(names, reasonFlagNames[n])
+		}
+	}
+	return strings.Join(names, ", ")
 }
 
 // reasonNames are the CRL reason codes (RFC 5280 §5.3.1).

@@ -3,10 +3,12 @@ package trust
 import (
 	"crypto/rand"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/asn1"
 	"encoding/pem"
 	"math/big"
 	"net"
+	"path/filepath"
 	"testing"
 
 	"golang.org/x/crypto/ocsp"
@@ -155,5 +157,37 @@ func FuzzPKCS7(f *testing.F) {
 				}
 			}
 		}
+	})
+}
+
+// FuzzIDP parses issuing distribution points (a CRL's scope: its
+// distribution point name, relative names made absolute with the issuer's,
+// and its flags and reasons) and matches them against a certificate's
+// distribution points: nothing panics. The seeds are the IDPs of the PKITS
+// CRLs in testdata.
+func FuzzIDP(f *testing.F) {
+	l := newFuzzLab(f)
+	files, _ := filepath.Glob(filepath.Join("testdata", "nist-pkits", "crls", "*.crl"))
+	for _, name := range files {
+		crls, err := ReadCRLFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		for _, e := range crls[0].List.Extensions {
+			if e.Id.Equal(oidIDP) {
+				f.Add(e.Value)
+			}
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		// The same bytes as a certificate's CRL distribution points.
+		dps := &x509.Certificate{RawIssuer: l.inter.cert.RawSubject, Extensions: []pkix.Extension{{Id: oidCRLDP, Value: data}}}
+		certDPs(dps)
+		sc, err := parseIDP(data, l.inter.cert.RawSubject)
+		if err != nil || len(sc.point) == 0 {
+			return
+		}
+		inScope(l.leaf.cert, sc.point)
+		inScope(dps, sc.point)
 	})
 }

@@ -30,24 +30,6 @@ type pkitsVector struct {
 	InitialAnyPolicyInhibit     bool
 }
 
-// pkitsSkipped are the PKITS sections tlskit does not run, with the reason.
-var pkitsSkipped = map[string]string{
-	"4.4.":  "revocation: GOROOT's copy of PKITS ships the certificates, not the CRLs",
-	"4.14.": "CRL distribution points: the CRLs are not shipped",
-	"4.15.": "delta CRLs: the CRLs are not shipped (and tlskit does not use delta CRLs: crl.invalid)",
-}
-
-// pkitsNeedCRLs are paths of the sections run that are invalid only by
-// what their CRLs say (PKITS's descriptions), so that without the CRLs
-// nothing tells them from valid ones.
-var pkitsNeedCRLs = map[string]string{
-	"4.5.2 Invalid Basic Self-Issued Old With New Test2":      "the end entity is revoked",
-	"4.5.5 Invalid Basic Self-Issued New With Old Test5":      "the end entity is revoked",
-	"4.5.7 Invalid Basic Self-Issued CRL Signing Key Test7":   "the end entity is revoked",
-	"4.7.4 Invalid keyUsage Critical cRLSign False Test4":     "the CA may not sign CRLs, so its CRL cannot be used and the end entity's status is unknown",
-	"4.7.5 Invalid keyUsage Not Critical cRLSign False Test5": "the CA may not sign CRLs, so its CRL cannot be used and the end entity's status is unknown",
-}
-
 // defaultSettings says whether a vector uses RFC 5280's default initial
 // settings, the only ones tlskit validates with (any policy, no explicit
 // policy required, mapping and anyPolicy allowed): tlskit offers no option
@@ -67,12 +49,15 @@ var pkitsFindings = map[string][]string{
 		`"CN=inhibitPolicyMapping0 subCA,O=Test Certificates 2011,C=US" maps policies where policy mapping is inhibited`},
 }
 
-// pkitsDeviation is a PKITS path tlskit refuses although NIST expects it
-// to validate: why, and the only finding ids its refusal may consist of
-// (so that the rest of the path, its policies included, is still judged).
+// pkitsDeviation is a PKITS path where tlskit's verdict differs from
+// NIST's: why, and the finding ids that make the difference. A refusal of
+// a valid path may consist of those ids only (so that the rest of the
+// path, its policies included, is still judged); an acceptance of an
+// invalid path must report each of them.
 type pkitsDeviation struct {
-	why string
-	ids []string
+	why     string
+	ids     []string
+	accepts bool
 }
 
 // The reasons of the deviations.
@@ -83,35 +68,63 @@ const (
 		"rfc5280::pc::ica-noncritical-pc expects such a CA refused (cert.nonconforming); PKITS (2011) tests the path algorithm, where criticality does not matter"
 )
 
+// The reasons of the revocation deviations.
+const (
+	pkitsWhyUnknown = "no usable CRL of the issuer covers the certificate (none given; another CA's; signed by another key of the CA; an indirect CRL's), so its status is undetermined: " +
+		"tlskit trusts the path and says revocation.unknown, as --crl promises (a certificate is checked against the CRLs given of its issuer), where PKITS, and OpenSSL with -crl_check_all, refuse it"
+	pkitsWhyOtherKey = "the CRL that covers the certificate is signed by another key of the CA (a key rollover or a CRL-signing certificate, RFC 5280 §6.3.3 (f)), which tlskit does not validate, " +
+		"and the CA's own CRL given is a partition for another distribution point: revocation was asked for, so it fails closed"
+	pkitsWhyIndirect = "an indirect CRL (another CA's CRL for this one), which tlskit does not process: revocation was asked for, so it fails closed"
+	pkitsWhyRelative = "the certificate names its CRL distribution point relative to its issuer (nameRelativeToCRLIssuer), which crypto/x509's parser refuses"
+)
+
 // pkitsDeviations are the PKITS paths where tlskit's verdict differs from
-// NIST's expected result. None is an acceptance.
+// NIST's expected result.
 var pkitsDeviations = map[string]pkitsDeviation{
-	"4.1.4 Valid DSA Signatures Test4": {"DSA 1024 signing with SHA-1: weak keys and SHA-1 signatures are refused, as crypto/x509 and browsers do",
-		[]string{finding.CertWeakKey, finding.CertWeakSignature}},
+	"4.4.1 Missing CRL Test1":                                 {pkitsWhyUnknown, []string{finding.RevocationUnknown}, true},
+	"4.4.5 Invalid Bad CRL Issuer Name Test5":                 {pkitsWhyUnknown, []string{finding.RevocationUnknown}, true},
+	"4.4.6 Invalid Wrong CRL Test6":                           {pkitsWhyUnknown, []string{finding.RevocationUnknown}, true},
+	"4.4.20 Invalid Separate Certificate and CRL Keys Test20": {pkitsWhyUnknown, []string{finding.RevocationUnknown}, true},
+	"4.4.21 Invalid Separate Certificate and CRL Keys Test21": {pkitsWhyUnknown, []string{finding.RevocationUnknown}, true},
+	"4.5.2 Invalid Basic Self-Issued Old With New Test2":      {pkitsWhyUnknown, []string{finding.RevocationUnknown}, true},
+	"4.14.26 Invalid IDP with indirectCRL Test26":             {pkitsWhyUnknown, []string{finding.RevocationUnknown}, true},
+	"4.14.27 Invalid cRLIssuer Test27":                        {pkitsWhyUnknown, []string{finding.RevocationUnknown}, true},
+	"4.14.31 Invalid cRLIssuer Test31":                        {pkitsWhyUnknown, []string{finding.RevocationUnknown}, true},
+	"4.14.32 Invalid cRLIssuer Test32":                        {pkitsWhyUnknown, []string{finding.RevocationUnknown}, true},
+	"4.5.4 Valid Basic Self-Issued New With Old Test4":        {pkitsWhyOtherKey, []string{finding.CRLInvalid}, false},
+	"4.5.6 Valid Basic Self-Issued CRL Signing Key Test6":     {pkitsWhyOtherKey, []string{finding.CRLInvalid}, false},
+	"4.14.22 Valid IDP with indirectCRL Test22":               {pkitsWhyIndirect, []string{finding.CRLInvalid}, false},
+	"4.14.28 Valid cRLIssuer Test28":                          {pkitsWhyIndirect, []string{finding.CRLInvalid}, false},
+	"4.14.4 Valid distributionPoint Test4":                    {pkitsWhyRelative, []string{finding.CertUnparseable}, false},
+	"4.14.5 Valid distributionPoint Test5":                    {pkitsWhyRelative, []string{finding.CertUnparseable}, false},
+	"4.14.29 Valid cRLIssuer Test29":                          {pkitsWhyRelative, []string{finding.CertUnparseable}, false},
+	"4.1.4 Valid DSA Signatures Test4": {"DSA 1024 signing with SHA-1: weak keys and SHA-1 signatures are refused, as crypto/x509 and browsers do; crypto/x509 verifies no DSA signature, so the DSA CA's CRL cannot be used either (crl.invalid)",
+		[]string{finding.CertWeakKey, finding.CertWeakSignature, finding.CRLInvalid}, false},
 	"4.1.5 Valid DSA Parameter Inheritance Test5": {"a DSA key whose parameters are inherited from its issuer: crypto/x509 does not parse it",
-		[]string{finding.CertUnparseable}},
-	"4.3.3 Valid Name Chaining Whitespace Test3":                      {pkitsWhyName, []string{finding.ChainIncomplete}},
-	"4.3.4 Valid Name Chaining Whitespace Test4":                      {pkitsWhyName, []string{finding.ChainIncomplete}},
-	"4.3.5 Valid Name Chaining Capitalization Test5":                  {pkitsWhyName, []string{finding.ChainIncomplete}},
-	"4.3.10 Valid Rollover from PrintableString to UTF8String Test10": {pkitsWhyName, []string{finding.ChainIncomplete}},
-	"4.3.11 Valid UTF8String Case Insensitive Match Test11":           {pkitsWhyName, []string{finding.ChainIncomplete}},
-	"4.8.6 Overlapping Policies Test6 (Subpart 1)":                    {pkitsWhyPC, []string{finding.CertNonconforming}},
-	"4.8.10 All Certificates Same Policies Test10 (Subpart 1)":        {pkitsWhyPC, []string{finding.CertNonconforming}},
-	"4.8.11 All Certificates AnyPolicy Test11 (Subpart 1)":            {pkitsWhyPC, []string{finding.CertNonconforming}},
-	"4.10.9 Valid Policy Mapping Test9":                               {pkitsWhyPC, []string{finding.CertNonconforming}},
-	"4.10.11 Valid Policy Mapping Test11":                             {pkitsWhyPC, []string{finding.CertNonconforming}},
-	"4.10.13 Valid Policy Mapping Test13 (Subpart 1)":                 {pkitsWhyPC, []string{finding.CertNonconforming}},
-	"4.10.14 Valid Policy Mapping Test14":                             {pkitsWhyPC, []string{finding.CertNonconforming}},
-	"4.12.2 Valid inhibitAnyPolicy Test2":                             {pkitsWhyPC, []string{finding.CertNonconforming}},
-	"4.12.3 inhibitAnyPolicy Test3 (Subpart 1)":                       {pkitsWhyPC, []string{finding.CertNonconforming}},
-	"4.12.7 Valid Self-Issued inhibitAnyPolicy Test7":                 {pkitsWhyPC, []string{finding.CertNonconforming}},
-	"4.12.9 Valid Self-Issued inhibitAnyPolicy Test9":                 {pkitsWhyPC, []string{finding.CertNonconforming}},
+		[]string{finding.CertUnparseable}, false},
+	"4.3.3 Valid Name Chaining Whitespace Test3":                      {pkitsWhyName, []string{finding.ChainIncomplete}, false},
+	"4.3.4 Valid Name Chaining Whitespace Test4":                      {pkitsWhyName, []string{finding.ChainIncomplete}, false},
+	"4.3.5 Valid Name Chaining Capitalization Test5":                  {pkitsWhyName, []string{finding.ChainIncomplete}, false},
+	"4.3.10 Valid Rollover from PrintableString to UTF8String Test10": {pkitsWhyName, []string{finding.ChainIncomplete}, false},
+	"4.3.11 Valid UTF8String Case Insensitive Match Test11":           {pkitsWhyName, []string{finding.ChainIncomplete}, false},
+	"4.8.6 Overlapping Policies Test6 (Subpart 1)":                    {pkitsWhyPC, []string{finding.CertNonconforming}, false},
+	"4.8.10 All Certificates Same Policies Test10 (Subpart 1)":        {pkitsWhyPC, []string{finding.CertNonconforming}, false},
+	"4.8.11 All Certificates AnyPolicy Test11 (Subpart 1)":            {pkitsWhyPC, []string{finding.CertNonconforming}, false},
+	"4.10.9 Valid Policy Mapping Test9":                               {pkitsWhyPC, []string{finding.CertNonconforming}, false},
+	"4.10.11 Valid Policy Mapping Test11":                             {pkitsWhyPC, []string{finding.CertNonconforming}, false},
+	"4.10.13 Valid Policy Mapping Test13 (Subpart 1)":                 {pkitsWhyPC, []string{finding.CertNonconforming}, false},
+	"4.10.14 Valid Policy Mapping Test14":                             {pkitsWhyPC, []string{finding.CertNonconforming}, false},
+	"4.12.2 Valid inhibitAnyPolicy Test2":                             {pkitsWhyPC, []string{finding.CertNonconforming}, false},
+	"4.12.3 inhibitAnyPolicy Test3 (Subpart 1)":                       {pkitsWhyPC, []string{finding.CertNonconforming}, false},
+	"4.12.7 Valid Self-Issued inhibitAnyPolicy Test7":                 {pkitsWhyPC, []string{finding.CertNonconforming}, false},
+	"4.12.9 Valid Self-Issued inhibitAnyPolicy Test9":                 {pkitsWhyPC, []string{finding.CertNonconforming}, false},
 }
 
-// TestPKITS runs NIST's PKITS paths (the sections that need no CRL, with
-// RFC 5280's default initial settings: 143 of 249) through the verifier `tlskit check`
-// and `tlskit verify` use, under the rfc5280 profile (the anchor is given
-// explicitly), and requires NIST's expected result. The path is given as
+// TestPKITS runs NIST's PKITS paths (those with RFC 5280's default initial
+// settings: 214 of 249) through the verifier `tlskit check` and `tlskit
+// verify` use, under the rfc5280 profile (the anchor is given explicitly),
+// with the CRLs each path names (so revocation is checked, as with --crl),
+// and requires NIST's expected result. The path is given as
 // PKITS gives it, the end entity first; tlskit builds its own path from
 // those certificates.
 func TestPKITS(t *testing.T) {
@@ -133,15 +146,8 @@ func TestPKITS(t *testing.T) {
 	}
 	var ran, skipped, policies int
 	var seen []string
-vectors:
 	for _, v := range vectors {
-		for prefix := range pkitsSkipped {
-			if strings.HasPrefix(v.Name, prefix) {
-				skipped++
-				continue vectors
-			}
-		}
-		if _, crl := pkitsNeedCRLs[v.Name]; crl || !v.defaultSettings() {
+		if !v.defaultSettings() {
 			skipped++
 			continue
 		}
@@ -172,6 +178,13 @@ vectors:
 			ders = append(ders, read(v.CertPath[i]))
 		}
 		ver := &Verifier{Anchors: NewAnchors("TrustAnchorRootCertificate.crt", anchor), Profile: ProfileRFC5280}
+		for _, name := range v.CRLPath {
+			crls, err := ReadCRLFile(filepath.Join("testdata", "nist-pkits", "crls", name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ver.CRLs = append(ver.CRLs, crls...)
+		}
 		r := ver.Check(Request{DER: ders, Time: corpusNow})
 		if want, ok := pkitsFindings[v.Name]; ok {
 			var text string
@@ -191,8 +204,16 @@ vectors:
 		}
 		seen = append(seen, v.Name)
 		d, ok := pkitsDeviations[v.Name]
-		if !ok || r.Trusted {
+		if !ok || r.Trusted != d.accepts {
 			t.Errorf("%s: trusted=%v, NIST expects %v\n%s", v.Name, r.Trusted, v.ShouldValidate, dump(r))
+			continue
+		}
+		if d.accepts {
+			for _, id := range d.ids {
+				if !finding.Has(r.Findings, id) {
+					t.Errorf("%s: trusted without %s: %s\n%s", v.Name, id, d.why, dump(r))
+				}
+			}
 			continue
 		}
 		for _, f := range r.Findings {
