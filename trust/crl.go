@@ -399,6 +399,7 @@ func (v *verifier) revocationProblems(c, issuer *x509.Certificate, ps []problem)
 // revocation is revocationProblems; fetch says CRLs may still be fetched.
 func (v *verifier) revocation(c, issuer *x509.Certificate, ps []problem, fetch bool) []problem {
 	var unusable, complete, deltas []crlCheck
+	var otherKey []string // CRLs of the issuer's name that another key signed
 	for _, crl := range v.crls {
 		if !bytes.Equal(crl.List.RawIssuer, c.RawIssuer) {
 			continue
@@ -406,6 +407,9 @@ func (v *verifier) revocation(c, issuer *x509.Certificate, ps []problem, fetch b
 		r, ours := v.checkCRL(crl, c, issuer)
 		switch {
 		case !ours:
+			if !slices.Contains(otherKey, crl.Source) {
+				otherKey = append(otherKey, crl.Source)
+			}
 		case !r.usable:
 			unusable = append(unusable, r)
 		case r.delta:
@@ -464,7 +468,12 @@ func (v *verifier) revocation(c, issuer *x509.Certificate, ps []problem, fetch b
 			text: fmt.Sprintf("the CRL from %s (%s) cannot be used: %s", issuerName(c), r.crl.Source, r.why)})
 	}
 	if len(unusable) == 0 {
-		ps = append(ps, problem{id: finding.RevocationUnknown, sev: finding.Info, kind: kCRL, cert: c, ca: issuer})
+		p := problem{id: finding.RevocationUnknown, sev: finding.Info, kind: kCRL, cert: c, ca: issuer}
+		if len(otherKey) > 0 {
+			p.text = fmt.Sprintf("a CRL in its issuer %s's name was given (%s), but another key than the issuer's signed it: a key rollover's or a separate CRL-signing key's (RFC 5280 §6.3.3 (f)), which tlskit does not validate",
+				issuerName(c), strings.Join(otherKey, ", "))
+		}
+		ps = append(ps, p)
 	}
 	return ps
 }

@@ -146,6 +146,10 @@ func (v *verifier) problemFinding(p problem, path []*x509.Certificate) finding.F
 			f.Title = fmt.Sprintf("the revocation of %s was not checked", v.where(c))
 			f.Detail = fmt.Sprintf("no CRL from its issuer %s was given or fetched", issuerName(c))
 			f.Fix = "give its issuer's CRL, or let tlskit fetch it from its distribution point"
+			if p.text != "" {
+				f.Detail = p.text
+				f.Fix = "give the CRL the issuer signs with the key that issued the certificate, if the CA publishes one"
+			}
 			f.Setting = finding.SettingCRL
 			if len(c.CRLDistributionPoints) > 0 {
 				f.Detail += "; its CRL distribution points are " + strings.Join(c.CRLDistributionPoints, ", ")
