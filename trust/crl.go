@@ -405,6 +405,16 @@ func (v *verifier) revocation(c, issuer *x509.Certificate, ps []problem, fetch b
 			continue
 		}
 		r, ours := v.checkCRL(crl, c, issuer)
+		if !ours {
+			// Another key of the CA signed it: usable when that key's
+			// certificate is vouched for (RFC 5280 §6.3.3 (f)).
+			if signer, why := v.crlSigner(crl, c, issuer); signer != nil {
+				r, ours = v.checkCRL(crl, c, signer)
+				if ours && r.usable && why != "" {
+					r.usable, r.why = false, why
+				}
+			}
+		}
 		switch {
 		case !ours:
 			if !slices.Contains(otherKey, crl.Source) {
@@ -470,7 +480,7 @@ func (v *verifier) revocation(c, issuer *x509.Certificate, ps []problem, fetch b
 	if len(unusable) == 0 {
 		p := problem{id: finding.RevocationUnknown, sev: finding.Info, kind: kCRL, cert: c, ca: issuer}
 		if len(otherKey) > 0 {
-			p.text = fmt.Sprintf("a CRL in its issuer %s's name was given (%s), but another key than the issuer's signed it: a key rollover's or a separate CRL-signing key's (RFC 5280 §6.3.3 (f)), which tlskit does not validate",
+			p.text = fmt.Sprintf("a CRL in its issuer %s's name was given (%s), but another key than the issuer's signed it, and no certificate of that key is vouched for (sent or an anchor, and signed by the issuer's key or by the key that signed the issuer: RFC 5280 §6.3.3 (f))",
 				issuerName(c), strings.Join(otherKey, ", "))
 		}
 		ps = append(ps, p)
@@ -481,6 +491,77 @@ func (v *verifier) revocation(c, issuer *x509.Certificate, ps []problem, fetch b
 // allReasons are ReasonFlags bits 1 (keyCompromise) to 8 (aACompromise):
 // what a CRL without onlySomeReasons covers (RFC 5280 §6.3.3 (d)).
 const allReasons uint16 = 0x1fe
+
+// crlSigner finds the certificate of the key that signed crl, a CRL in
+// the name of c's issuer that the issuer's own key did not sign (RFC 5280
+// §6.3.3 (f)): a certificate of that name, sent or an anchor, whose key
+// verifies the CRL, that may sign CRLs and is valid at the verification
+// time, vouched for by a key the path already trusts: an anchor itself;
+// the issuer's certificate's signer (when the issuer is a key rollover
+// certificate that the CA's other key signed); or a certificate that
+// issuer's key, or the key that signed the issuer, signed (a rollover
+// certificate, a CRL-signing certificate from the same parent). That
+// certificate's own revocation is checked against the CRLs given (one
+// level deep): why says the CRL cannot be used when it is revoked. Nil
+// when no certificate qualifies.
+func (v *verifier) crlSigner(crl *CRL, c, issuer *x509.Certificate) (signer *x509.Certificate, why string) {
+	if v.crlDepth > 0 {
+		return nil, ""
+	}
+	l := crl.List
+	bySubject := func(name []byte) []*x509.Certificate {
+		return append(slices.Clone(v.a.bySubject[string(name)]), v.bySubject[string(name)]...)
+	}
+	var parents []*x509.Certificate // certificates whose key signed issuer
+	for _, p := range bySubject(issuer.RawIssuer) {
+		if v.signedBy(issuer, p) {
+			parents = append(parents, p)
+		}
+	}
+	tried := 0
+	for _, s := range bySubject(l.RawIssuer) {
+		if bytes.Equal(s.RawSubjectPublicKeyInfo, issuer.RawSubjectPublicKeyInfo) || !v.validAt(s) ||
+			v.factsOf(s).ku.present && s.KeyUsage&x509.KeyUsageCRLSign == 0 {
+			continue
+		}
+		// Vouched for first (signature checks within the verification's
+		// budget), then the CRL's signature (hashing a CRL of up to
+		// 64 MiB), for a few candidates at most whatever a peer sends.
+		var by *x509.Certificate // whose key vouches for s, when s needs a revocation check
+		switch {
+		case v.isAnchor(s), slices.Contains(parents, s):
+			// Trusted directly, or on the path (checked there).
+		case v.signedBy(s, issuer):
+			by = issuer
+		default:
+			i := slices.IndexFunc(parents, func(p *x509.Certificate) bool { return v.signedBy(s, p) })
+			if i < 0 {
+				continue
+			}
+			by = parents[i]
+		}
+		if tried++; tried > maxCRLSigners {
+			break
+		}
+		if s.CheckSignature(l.SignatureAlgorithm, l.RawTBSRevocationList, l.Signature) != nil {
+			continue
+		}
+		if by != nil {
+			v.crlDepth++
+			ps := v.revocation(s, by, nil, false)
+			v.crlDepth--
+			if i := slices.IndexFunc(ps, func(p problem) bool { return p.id == finding.CertRevoked }); i >= 0 {
+				return s, fmt.Sprintf("it is signed by the CA's other key, whose certificate %s is revoked: %s", name(s), ps[i].text)
+			}
+		}
+		return s, ""
+	}
+	return nil, ""
+}
+
+// maxCRLSigners bounds the vouched-for certificates whose key is tried on
+// one CRL that the issuer's own key did not sign.
+const maxCRLSigners = 4
 
 // reasonRemoveFromCRL is the reason of a delta CRL entry that takes a
 // certificate off hold (RFC 5280 §5.3.1).

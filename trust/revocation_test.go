@@ -170,3 +170,35 @@ func TestOCSPStaple(t *testing.T) {
 		t.Errorf("must-staple, no staple asked:\n%s", dump(r))
 	}
 }
+
+// TestCRLOtherKey checks CRLs signed by another key of the issuing CA (RFC
+// 5280 §6.3.3 (f)): used when that key's certificate is sent and vouched
+// for by the key that issued the issuer, and refused as the source of a
+// revocation when nothing vouches for it (a certificate of the CA's name
+// that the peer made itself).
+func TestCRLOtherKey(t *testing.T) {
+	l := newLab(t)
+	sibling := issue(t, spec{cn: "Lab Intermediate", ca: true}, l.root) // the CA's CRL-signing certificate, from the root
+	forged := issue(t, spec{cn: "Lab Intermediate", ca: true}, nil)     // self-signed: nothing vouches for it
+	for _, tc := range []struct {
+		name    string
+		signer  *node
+		trusted bool
+		id      string
+	}{
+		{"a CRL-signing certificate from the same parent", sibling, false, finding.CertRevoked},
+		{"a certificate nothing vouches for", forged, true, finding.RevocationUnknown},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := l.policy()
+			p.CRLs = []*CRL{crlOf(t, tc.signer, nil, l.leaf.cert.SerialNumber)}
+			r := p.Verify(certs(l.leaf, l.inter, tc.signer), "www.lab.example", t0)
+			if r.Trusted != tc.trusted {
+				t.Fatalf("trusted=%v, want %v\n%s", r.Trusted, tc.trusted, dump(r))
+			}
+			if f := find(t, r, tc.id); tc.trusted && !strings.Contains(f.Detail, "another key than the issuer's signed it") {
+				t.Errorf("revocation.unknown does not say why: %s", f.Detail)
+			}
+		})
+	}
+}

@@ -283,6 +283,7 @@ type verifier struct {
 	ncDone   map[[2]*x509.Certificate]*ncViolation // checkConstraints results
 
 	bySubject map[string][]*x509.Certificate // sent (and fetched) certificates by subject
+	crlDepth  int                            // >0 while the certificate of a CRL's signer is checked
 	fetched   []*x509.Certificate            // certificates --fetch brought
 	search    searchState
 }
