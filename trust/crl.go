@@ -17,6 +17,7 @@ import (
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 
 	"github.com/tlskit/tlskit/finding"
+	"github.com/tlskit/tlskit/internal/dn"
 )
 
 // CRL is a certificate revocation list the verifier consults (RFC 5280
@@ -210,11 +211,17 @@ func dpNames(dpn cryptobyte.String, issuer []byte) ([][]byte, error) {
 	return names, nil
 }
 
-// certDPs reads the distribution point names of a certificate's CRL
-// distribution points extension, each point's names as dpNames gives
-// them (a point without a name, which only names a CRL issuer, has none).
+// distPoint is one point of a certificate's CRL distribution points
+// extension: its names as dpNames gives them (none when the point only
+// names a CRL issuer) and the CRL issuers it names (cRLIssuer,
+// GeneralNames as DER).
+type distPoint struct {
+	names, crlIssuers [][]byte
+}
+
+// certDPs reads a certificate's CRL distribution points extension.
 // present says the certificate has the extension.
-func certDPs(c *x509.Certificate) (points [][][]byte, present bool, err error) {
+func certDPs(c *x509.Certificate) (points []distPoint, present bool, err error) {
 	for _, e := range c.Extensions {
 		if !e.Id.Equal(oidCRLDP) {
 			continue
@@ -230,44 +237,136 @@ func certDPs(c *x509.Certificate) (points [][][]byte, present bool, err error) {
 			if !seq.ReadASN1(&dp, cbasn1.SEQUENCE) {
 				return nil, true, errors.New("malformed CRL distribution point")
 			}
-			var dpn cryptobyte.String
-			var has bool
-			if !dp.ReadOptionalASN1(&dpn, &has, cbasn1.Tag(0).ContextSpecific().Constructed()) {
+			var dpn, issuers cryptobyte.String
+			var hasName, hasIssuers bool
+			if !dp.ReadOptionalASN1(&dpn, &hasName, cbasn1.Tag(0).ContextSpecific().Constructed()) ||
+				!dp.SkipOptionalASN1(cbasn1.Tag(1).ContextSpecific()) ||
+				!dp.ReadOptionalASN1(&issuers, &hasIssuers, cbasn1.Tag(2).ContextSpecific().Constructed()) {
 				return nil, true, errors.New("malformed CRL distribution point")
 			}
-			var names [][]byte
-			if has {
-				if names, err = dpNames(dpn, c.RawIssuer); err != nil {
+			var p distPoint
+			if hasName {
+				if p.names, err = dpNames(dpn, c.RawIssuer); err != nil {
 					return nil, true, err
 				}
 			}
-			points = append(points, names)
+			for hasIssuers && !issuers.Empty() {
+				var gn cryptobyte.String
+				if !issuers.ReadAnyASN1Element(&gn, nil) {
+					return nil, true, errors.New("malformed cRLIssuer")
+				}
+				p.crlIssuers = append(p.crlIssuers, gn)
+			}
+			points = append(points, p)
 		}
 	}
 	return points, present, nil
 }
 
-// inScope reports whether a CRL whose issuing distribution point is named
-// point covers c (RFC 5280 §6.3.3 (b)(2)(i)): one of c's distribution
-// points must share a name with it.
-func inScope(c *x509.Certificate, point [][]byte) (bool, string) {
-	points, present, err := certDPs(c)
-	switch {
-	case err != nil:
-		return false, "the certificate's CRL distribution points cannot be read: " + err.Error()
-	case !present:
-		return false, "it is the CRL of one distribution point, and the certificate names none"
+// certIssuerName reads a certificate issuer entry extension (GeneralNames)
+// as the Name of its directoryName, the form an issuer's name takes.
+func certIssuerName(der []byte) ([]byte, error) {
+	s := cryptobyte.String(der)
+	var names cryptobyte.String
+	if !s.ReadASN1(&names, cbasn1.SEQUENCE) || !s.Empty() {
+		return nil, errors.New("malformed GeneralNames")
 	}
-	for _, names := range points {
-		for _, n := range names {
-			for _, p := range point {
-				if bytes.Equal(n, p) {
-					return true, ""
-				}
+	for !names.Empty() {
+		var gn cryptobyte.String
+		var tag cbasn1.Tag
+		if !names.ReadAnyASN1(&gn, &tag) {
+			return nil, errors.New("malformed GeneralName")
+		}
+		if tag == cbasn1.Tag(4).ContextSpecific().Constructed() {
+			var name cryptobyte.String
+			if !gn.ReadASN1Element(&name, cbasn1.SEQUENCE) || !gn.Empty() {
+				return nil, errors.New("malformed directoryName")
+			}
+			return name, nil
+		}
+	}
+	return nil, errors.New("no directoryName")
+}
+
+// directoryName is a Name (its DER) as a GeneralName's DER.
+func directoryName(name []byte) []byte {
+	var b cryptobyte.Builder
+	b.AddASN1(cbasn1.Tag(4).ContextSpecific().Constructed(), func(b *cryptobyte.Builder) { b.AddBytes(name) })
+	return b.BytesOrPanic()
+}
+
+// shareName reports whether two lists of GeneralNames (DER) share one.
+func shareName(a, b [][]byte) bool {
+	for _, x := range a {
+		for _, y := range b {
+			if bytes.Equal(x, y) {
+				return true
 			}
 		}
 	}
-	return false, "it is the CRL of another distribution point than the certificate's (RFC 5280 §6.3.3 (b)(2)(i))"
+	return false
+}
+
+// inScope reports whether a CRL of the given issuer name and scope covers
+// c by its distribution points (RFC 5280 §6.3.3 (b)): a CRL of c's own
+// issuer serves a point that names no other CRL issuer, or a certificate
+// without points; an indirect CRL serves a point whose cRLIssuer names its
+// issuer; and a CRL of one distribution point (its IDP names it) only a
+// point of that name, or, for a point with no name, of that CRL issuer.
+func inScope(c *x509.Certificate, crlIssuer []byte, scope crlScope) (bool, string) {
+	points, present, err := certDPs(c)
+	if err != nil {
+		return false, "the certificate's CRL distribution points cannot be read: " + err.Error()
+	}
+	direct := bytes.Equal(crlIssuer, c.RawIssuer)
+	if !present {
+		switch {
+		case !direct:
+			return false, "it is another issuer's CRL, and the certificate names no CRL issuer"
+		case len(scope.point) > 0:
+			return false, "it is the CRL of one distribution point, and the certificate names none"
+		}
+		return true, ""
+	}
+	issuerName := directoryName(crlIssuer)
+	why := "it is the CRL of another distribution point than the certificate's (RFC 5280 §6.3.3 (b)(2)(i))"
+	for _, p := range points {
+		switch {
+		case len(p.crlIssuers) > 0:
+			if !shareName(p.crlIssuers, [][]byte{issuerName}) {
+				continue
+			}
+			if !scope.indirect {
+				why = "the certificate's distribution point names this CRL's issuer as its CRL issuer, and the CRL is not marked indirect (RFC 5280 §6.3.3 (b)(1))"
+				continue
+			}
+		case !direct:
+			continue
+		}
+		if len(scope.point) == 0 || shareName(p.names, scope.point) || len(p.names) == 0 && shareName(p.crlIssuers, scope.point) {
+			return true, ""
+		}
+	}
+	if !direct && why == "it is the CRL of another distribution point than the certificate's (RFC 5280 §6.3.3 (b)(2)(i))" {
+		why = "it is another issuer's CRL, and no distribution point of the certificate names that issuer as its CRL issuer (RFC 5280 §6.3.3 (b)(1))"
+	}
+	return false, why
+}
+
+// namesCRLIssuer reports whether a distribution point of c names the CRL
+// issuer name as its cRLIssuer: a CRL of that issuer can be c's.
+func namesCRLIssuer(c *x509.Certificate, name []byte) bool {
+	points, _, err := certDPs(c)
+	if err != nil {
+		return false
+	}
+	dn := directoryName(name)
+	for _, p := range points {
+		if shareName(p.crlIssuers, [][]byte{dn}) {
+			return true
+		}
+	}
+	return false
 }
 
 // crlCheck is the result of checking one CRL for one certificate.
@@ -349,34 +448,39 @@ func (v *verifier) checkCRL(crl *CRL, c, issuer *x509.Certificate) (crlCheck, bo
 		r.why = "it has no CRL number (RFC 5280 §5.2.3: conforming CRLs carry one)"
 		return r, true
 	}
-	if scope.indirect {
-		r.why = "it is an indirect CRL, which tlskit does not process"
-		return r, true
-	}
 	isCA := c.BasicConstraintsValid && c.IsCA
 	if scope.userOnly && isCA || scope.caOnly && !isCA || scope.attrOnly {
 		r.why = "its issuing distribution point excludes this kind of certificate"
 		return r, true
 	}
-	if len(scope.point) > 0 {
-		if ok, why := inScope(c, scope.point); !ok {
-			r.why = why
-			return r, true
-		}
+	if ok, why := inScope(c, l.RawIssuer, scope); !ok {
+		r.why = why
+		return r, true
 	}
+	// The entries' certificate issuer: the CRL's issuer until an entry
+	// of an indirect CRL names another (RFC 5280 §5.3.3).
+	entryIssuer := l.RawIssuer
 	for i := range l.RevokedCertificateEntries {
 		e := &l.RevokedCertificateEntries[i]
 		for _, x := range e.Extensions {
-			if x.Critical && !x.Id.Equal(oidReasonCode) && !x.Id.Equal(oidInvalidityDay) {
-				if x.Id.Equal(oidCertIssuer) {
-					r.why = "an entry names another certificate issuer (an indirect CRL), which tlskit does not process"
-				} else {
-					r.why = fmt.Sprintf("an entry has a critical extension tlskit does not process (%s)", x.Id)
+			switch {
+			case x.Id.Equal(oidCertIssuer):
+				if !scope.indirect {
+					r.why = "an entry names another certificate issuer, and the CRL is not marked indirect"
+					return r, true
 				}
+				name, err := certIssuerName(x.Value)
+				if err != nil {
+					r.why = "an entry's certificate issuer cannot be read: " + err.Error()
+					return r, true
+				}
+				entryIssuer = name
+			case x.Critical && !x.Id.Equal(oidReasonCode) && !x.Id.Equal(oidInvalidityDay):
+				r.why = fmt.Sprintf("an entry has a critical extension tlskit does not process (%s)", x.Id)
 				return r, true
 			}
 		}
-		if e.SerialNumber != nil && c.SerialNumber != nil && e.SerialNumber.Cmp(c.SerialNumber) == 0 {
+		if e.SerialNumber != nil && c.SerialNumber != nil && e.SerialNumber.Cmp(c.SerialNumber) == 0 && bytes.Equal(entryIssuer, c.RawIssuer) {
 			r.revoked = e
 		}
 	}
@@ -401,10 +505,15 @@ func (v *verifier) revocation(c, issuer *x509.Certificate, ps []problem, fetch b
 	var unusable, complete, deltas []crlCheck
 	var otherKey []string // CRLs of the issuer's name that another key signed
 	for _, crl := range v.crls {
-		if !bytes.Equal(crl.List.RawIssuer, c.RawIssuer) {
+		direct := bytes.Equal(crl.List.RawIssuer, c.RawIssuer)
+		if !direct && !namesCRLIssuer(c, crl.List.RawIssuer) {
 			continue
 		}
-		r, ours := v.checkCRL(crl, c, issuer)
+		var r crlCheck
+		ours := false
+		if direct {
+			r, ours = v.checkCRL(crl, c, issuer)
+		}
 		if !ours {
 			// Another key of the CA signed it: usable when that key's
 			// certificate is vouched for (RFC 5280 §6.3.3 (f)).
@@ -417,7 +526,7 @@ func (v *verifier) revocation(c, issuer *x509.Certificate, ps []problem, fetch b
 		}
 		switch {
 		case !ours:
-			if !slices.Contains(otherKey, crl.Source) {
+			if direct && !slices.Contains(otherKey, crl.Source) {
 				otherKey = append(otherKey, crl.Source)
 			}
 		case !r.usable:
@@ -442,9 +551,12 @@ func (v *verifier) revocation(c, issuer *x509.Certificate, ps []problem, fetch b
 			d.crl.List.Number, d.base, d.base, d.crl.List.Number)
 		unusable = append(unusable, d)
 	}
-	if e, src := revokedBy(complete, applied); e != nil {
-		return append(ps, problem{id: finding.CertRevoked, sev: finding.Error, kind: kRevoked, cert: c, ca: issuer,
-			text: revocationText(e, src)})
+	if e, crl := revokedBy(complete, applied); e != nil {
+		text := revocationText(e, crl.Source)
+		if !bytes.Equal(crl.List.RawIssuer, c.RawIssuer) {
+			text += fmt.Sprintf(", an indirect CRL that %q issues for it", dn.String(crl.List.RawIssuer))
+		}
+		return append(ps, problem{id: finding.CertRevoked, sev: finding.Error, kind: kRevoked, cert: c, ca: issuer, text: text})
 	}
 	// Not revoked for the reasons the complete CRLs cover together
 	// (RFC 5280 §6.3.3 (d), (i)): with onlySomeReasons, each a part.
@@ -580,7 +692,7 @@ func (d crlCheck) extends(b crlCheck) bool {
 // on, given the usable complete CRLs and the delta CRLs that extend them:
 // a delta's entry is the newest word (removeFromCRL takes a certificate
 // off hold), a complete CRL's stands unless a newer delta removed it.
-func revokedBy(complete, deltas []crlCheck) (*x509.RevocationListEntry, string) {
+func revokedBy(complete, deltas []crlCheck) (*x509.RevocationListEntry, *CRL) {
 	removed := false
 	for _, d := range deltas {
 		if d.revoked == nil {
@@ -590,7 +702,7 @@ func revokedBy(complete, deltas []crlCheck) (*x509.RevocationListEntry, string) 
 			removed = true
 			continue
 		}
-		return d.revoked, d.crl.Source
+		return d.revoked, d.crl
 	}
 	for _, b := range complete {
 		if b.revoked == nil {
@@ -601,9 +713,9 @@ func revokedBy(complete, deltas []crlCheck) (*x509.RevocationListEntry, string) 
 		}) {
 			continue
 		}
-		return b.revoked, b.crl.Source
+		return b.revoked, b.crl
 	}
-	return nil, ""
+	return nil, nil
 }
 
 // reasonFlagNames are the ReasonFlags bits (RFC 5280 §4.2.1.13).

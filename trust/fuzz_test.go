@@ -184,10 +184,11 @@ func FuzzIDP(f *testing.F) {
 		dps := &x509.Certificate{RawIssuer: l.inter.cert.RawSubject, Extensions: []pkix.Extension{{Id: oidCRLDP, Value: data}}}
 		certDPs(dps)
 		sc, err := parseIDP(data, l.inter.cert.RawSubject)
-		if err != nil || len(sc.point) == 0 {
+		if err != nil {
 			return
 		}
-		inScope(l.leaf.cert, sc.point)
-		inScope(dps, sc.point)
+		inScope(l.leaf.cert, l.inter.cert.RawSubject, sc)
+		inScope(dps, l.inter.cert.RawSubject, sc)
+		inScope(dps, l.root.cert.RawSubject, sc)
 	})
 }
