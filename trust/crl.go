@@ -292,7 +292,11 @@ func certIssuerName(der []byte) ([]byte, error) {
 func directoryName(name []byte) []byte {
 	var b cryptobyte.Builder
 	b.AddASN1(cbasn1.Tag(4).ContextSpecific().Constructed(), func(b *cryptobyte.Builder) { b.AddBytes(name) })
-	return b.BytesOrPanic()
+	der, err := b.Bytes()
+	if err != nil {
+		return nil // a name too long to encode matches nothing
+	}
+	return der
 }
 
 // shareName reports whether two lists of GeneralNames (DER) share one.
