@@ -342,7 +342,7 @@ func (a *auditor) check(r stackRules, stack string, p []*x509.Certificate, name 
 	leaf := p[0]
 	// Extensions, CA flags and the purpose (OpenSSL check_extensions).
 	for i, c := range p {
-		if len(c.UnhandledCriticalExtensions) > 0 {
+		if unknown := r.unknownCritical(c); len(unknown) > 0 {
 			what := "unhandled critical extension (error 34)"
 			switch r.engine {
 			case engineGnuTLS:
@@ -350,7 +350,7 @@ func (a *auditor) check(r stackRules, stack string, p []*x509.Certificate, name 
 			case engineJava:
 				what = "PKIX path validation failed: Unrecognized critical extension(s)"
 			}
-			return say(RuleCritical, what, fmt.Sprintf("%q has a critical extension %s does not know (%s)", nameOf(c, false), r.lib, oids(c.UnhandledCriticalExtensions)),
+			return say(RuleCritical, what, fmt.Sprintf("%q has a critical extension %s does not know (%s)", nameOf(c, false), r.lib, oids(unknown)),
 				"reissue the certificate without the critical extension, or mark it non-critical"), nil
 		}
 		if i == 0 {
@@ -564,6 +564,26 @@ func (a *auditor) check(r stackRules, stack string, p []*x509.Certificate, name 
 }
 
 // why says where a stack's key-size floor comes from.
+// gnutlsUnknown are the extensions crypto/x509 processes and GnuTLS does
+// not: certificate policy mappings and policy constraints (certtool
+// --verify: "The certificate contains an unknown critical extension"; it
+// knows inhibitAnyPolicy).
+var gnutlsUnknown = []asn1.ObjectIdentifier{{2, 5, 29, 33}, {2, 5, 29, 36}}
+
+// unknownCritical lists c's critical extensions the stack does not know:
+// those crypto/x509 does not handle, and for GnuTLS a few more.
+func (r stackRules) unknownCritical(c *x509.Certificate) []asn1.ObjectIdentifier {
+	unknown := slices.Clone(c.UnhandledCriticalExtensions)
+	if r.engine == engineGnuTLS {
+		for _, e := range c.Extensions {
+			if e.Critical && slices.ContainsFunc(gnutlsUnknown, e.Id.Equal) {
+				unknown = append(unknown, e.Id)
+			}
+		}
+	}
+	return unknown
+}
+
 func (r stackRules) why() string {
 	switch r.engine {
 	case engineGnuTLS:

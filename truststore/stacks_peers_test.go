@@ -39,6 +39,7 @@ type mxOpt struct {
 	sha1     bool
 	critical bool
 	notCA    bool // an issuer without basicConstraints CA:TRUE
+	pc       bool // critical policy constraints (requireExplicitPolicy 5: no policy needed on the matrix's paths)
 }
 
 // mxIssue issues a certificate (self-signed when parent is nil).
@@ -88,6 +89,9 @@ func mxIssue(t testing.TB, now time.Time, o mxOpt, parent *ca) *ca {
 	}
 	if o.critical {
 		tmpl.ExtraExtensions = []pkix.Extension{{Id: asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 99999, 1}, Critical: true, Value: []byte{5, 0}}}
+	}
+	if o.pc {
+		tmpl.ExtraExtensions = append(tmpl.ExtraExtensions, pkix.Extension{Id: asn1.ObjectIdentifier{2, 5, 29, 36}, Critical: true, Value: []byte{0x30, 0x03, 0x80, 0x01, 0x05}})
 	}
 	signer, issuer := key, tmpl
 	if parent != nil {
@@ -228,6 +232,7 @@ func stackMatrix(t testing.TB, now time.Time) []mxCase {
 		interCase("expired-intermediate", RuleValidity, mxOpt{cn: "Matrix Expired Intermediate", key: "rsa2048", nb: long, na: now.Add(-24 * time.Hour)}, nil),
 		interCase("intermediate-eku-clientauth", RulePurpose, mxOpt{cn: "Matrix clientAuth Intermediate", key: "rsa2048", eku: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}, nil),
 		interCase("intermediate-not-ca", RuleCA, mxOpt{cn: "Matrix Intermediate without CA:TRUE", key: "rsa2048", notCA: true}, nil),
+		interCase("intermediate-policy-constraints", RuleCritical, mxOpt{cn: "Matrix Intermediate with policy constraints", key: "rsa2048", pc: true}, nil),
 	}
 	wp := leafCase("wildcard-partial", RuleName, mxOpt{cn: "wildcard partial", dns: []string{"f*.mx.test"}})
 	wp.sn = "foo.mx.test"
@@ -518,6 +523,7 @@ func TestStackRulesQt(t *testing.T) {
 	want := map[string]bool{
 		"good": true, "cn-only": true, "cn-and-other-san": true, "wildcard-partial": true,
 		"wildcard-one-label": false, "rsa1024-leaf": false, "sha1-leaf": false, "partial-chain": false,
+		"intermediate-policy-constraints": true, // OpenSSL's chain: it knows policy constraints
 	}
 	for _, c := range stackMatrix(t, now) {
 		w, ok := want[c.name]
