@@ -151,7 +151,7 @@ const (
 	CertNonconforming    = "cert.nonconforming"     // a certificate breaks an encoding rule of RFC 5280 or of the webpki profile
 	CertRevoked          = "cert.revoked"           // a CRL or a stapled OCSP response says the certificate is revoked
 	CRLInvalid           = "crl.invalid"            // a CRL of the issuer cannot be used (signature, cRLSign, stale, critical extension)
-	RevocationUnknown    = "revocation.unknown"     // no CRL or OCSP response covers a certificate of the path (info)
+	RevocationUnknown    = "revocation.unknown"     // no CRL or OCSP response covers a certificate of the path (an info; an error for the leaf when CRLs were given)
 	OCSPInvalid          = "ocsp.invalid"           // the stapled OCSP response does not verify, is stale, or is not about the leaf
 	OCSPStapled          = "ocsp.stapled"           // info: the server stapled a good OCSP response
 	OCSPMustStaple       = "ocsp.must-staple"       // the leaf requires a stapled OCSP response (TLS feature) and none came

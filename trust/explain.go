@@ -150,6 +150,9 @@ func (v *verifier) problemFinding(p problem, path []*x509.Certificate) finding.F
 				f.Detail = p.text
 				f.Fix = "give the CRL the issuer signs with the key that issued the certificate, if the CA publishes one"
 			}
+			if p.sev == finding.Error {
+				f.Detail += ". CRLs were given, so revocation was asked for, and it cannot be told for the leaf: tlskit fails closed, as openssl -crl_check and curl --crlfile do"
+			}
 			f.Setting = finding.SettingCRL
 			if len(c.CRLDistributionPoints) > 0 {
 				f.Detail += "; its CRL distribution points are " + strings.Join(c.CRLDistributionPoints, ", ")

@@ -81,21 +81,15 @@ const (
 
 // The reasons of the revocation deviations.
 const (
-	pkitsWhyUnknown = "no usable CRL of the issuer covers the certificate (none given; another CA's; an indirect CRL's), so its status is undetermined: " +
-		"tlskit trusts the path and says revocation.unknown, as --crl promises (a certificate is checked against the CRLs given of its issuer), where PKITS, and OpenSSL with -crl_check_all, refuse it"
 	pkitsWhyRelative = "the certificate names its CRL distribution point relative to its issuer (nameRelativeToCRLIssuer), which crypto/x509's parser refuses"
 )
 
 // pkitsDeviations are the PKITS paths where tlskit's verdict differs from
 // NIST's expected result.
 var pkitsDeviations = map[string]pkitsDeviation{
-	"4.4.1 Missing CRL Test1":                     {pkitsWhyUnknown, []string{finding.RevocationUnknown}, true},
-	"4.4.5 Invalid Bad CRL Issuer Name Test5":     {pkitsWhyUnknown, []string{finding.RevocationUnknown}, true},
-	"4.4.6 Invalid Wrong CRL Test6":               {pkitsWhyUnknown, []string{finding.RevocationUnknown}, true},
-	"4.14.26 Invalid IDP with indirectCRL Test26": {pkitsWhyUnknown, []string{finding.RevocationUnknown}, true},
-	"4.14.4 Valid distributionPoint Test4":        {pkitsWhyRelative, []string{finding.CertUnparseable}, false},
-	"4.14.5 Valid distributionPoint Test5":        {pkitsWhyRelative, []string{finding.CertUnparseable}, false},
-	"4.14.29 Valid cRLIssuer Test29":              {pkitsWhyRelative, []string{finding.CertUnparseable}, false},
+	"4.14.4 Valid distributionPoint Test4": {pkitsWhyRelative, []string{finding.CertUnparseable}, false},
+	"4.14.5 Valid distributionPoint Test5": {pkitsWhyRelative, []string{finding.CertUnparseable}, false},
+	"4.14.29 Valid cRLIssuer Test29":       {pkitsWhyRelative, []string{finding.CertUnparseable}, false},
 	"4.1.4 Valid DSA Signatures Test4": {"DSA 1024 signing with SHA-1: weak keys and SHA-1 signatures are refused, as crypto/x509 and browsers do; crypto/x509 verifies no DSA signature, so the DSA CA's CRL cannot be used either (crl.invalid)",
 		[]string{finding.CertWeakKey, finding.CertWeakSignature, finding.CRLInvalid}, false},
 	"4.1.5 Valid DSA Parameter Inheritance Test5": {"a DSA key whose parameters are inherited from its issuer: crypto/x509 does not parse it",

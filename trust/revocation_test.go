@@ -59,7 +59,7 @@ func TestCRL(t *testing.T) {
 		{"not revoked", []*CRL{crlOf(t, l.inter, nil, big.NewInt(1))}, "", ""},
 		{"leaf revoked", []*CRL{crlOf(t, l.inter, nil, l.leaf.cert.SerialNumber)}, finding.CertRevoked, "reason superseded (CRL test.crl)"},
 		{"intermediate revoked", []*CRL{crlOf(t, l.root, nil, l.inter.cert.SerialNumber)}, finding.CertRevoked, "certificate #2"},
-		{"another key's CRL is not the issuer's", []*CRL{crlOf(t, other, nil, l.leaf.cert.SerialNumber)}, "", ""},
+		{"another key's CRL is not the issuer's", []*CRL{crlOf(t, other, nil, l.leaf.cert.SerialNumber)}, finding.RevocationUnknown, "another key than the issuer's signed it"},
 		{"stale", []*CRL{crlOf(t, l.inter, func(c *x509.RevocationList) { c.ThisUpdate, c.NextUpdate = t0.Add(-9*day), t0.Add(-day) }, big.NewInt(1))}, finding.CRLInvalid, "stale"},
 		{"future", []*CRL{crlOf(t, l.inter, func(c *x509.RevocationList) { c.ThisUpdate, c.NextUpdate = t0.Add(day), t0.Add(9*day) }, big.NewInt(1))}, finding.CRLInvalid, "after the verification time"},
 		{"unknown critical extension", []*CRL{crlOf(t, l.inter, func(c *x509.RevocationList) {
@@ -90,11 +90,24 @@ func TestCRL(t *testing.T) {
 			}
 		})
 	}
-	// Without a CRL of the leaf's issuer, the leaf's revocation is unknown:
-	// an info, not a refusal.
+	// CRLs given and none of them the leaf's issuer's: the leaf's
+	// revocation cannot be told, and the chain is refused (openssl
+	// -crl_check and curl --crlfile refuse it too). A CA above it that no
+	// CRL covers is an info: its CRL is often not at hand.
 	r := verify(crlOf(t, l.root, nil))
-	if f := find(t, r, finding.RevocationUnknown); !r.Trusted || f.Severity != finding.Info || !strings.Contains(f.Title, "the leaf") {
+	if f := find(t, r, finding.RevocationUnknown); r.Trusted || f.Severity != finding.Error || !strings.Contains(f.Title, "the leaf") || !strings.Contains(f.Detail, "fails closed") {
 		t.Errorf("uncovered leaf:\n%s", dump(r))
+	}
+	r = verify(crlOf(t, l.inter, nil))
+	if f := find(t, r, finding.RevocationUnknown); !r.Trusted || f.Severity != finding.Info || !strings.Contains(f.Title, "certificate #2") {
+		t.Errorf("uncovered intermediate:\n%s", dump(r))
+	}
+	// With CRLs only fetched (--fetch), an uncovered leaf stays an info:
+	// no fetching, here, and no CRL given.
+	p := l.policy()
+	p.Fetch = &Fetcher{}
+	if r := p.Verify(chain, "www.lab.example", t0); !r.Trusted {
+		t.Errorf("--fetch without a CRL distribution point:\n%s", dump(r))
 	}
 }
 
@@ -173,9 +186,9 @@ func TestOCSPStaple(t *testing.T) {
 
 // TestCRLOtherKey checks CRLs signed by another key of the issuing CA (RFC
 // 5280 §6.3.3 (f)): used when that key's certificate is sent and vouched
-// for by the key that issued the issuer, and refused as the source of a
-// revocation when nothing vouches for it (a certificate of the CA's name
-// that the peer made itself).
+// for by the key that issued the issuer, and not used when nothing vouches
+// for it (a certificate of the CA's name that the peer made itself): the
+// leaf's revocation is then unknown, which refuses the chain.
 func TestCRLOtherKey(t *testing.T) {
 	l := newLab(t)
 	sibling := issue(t, spec{cn: "Lab Intermediate", ca: true}, l.root) // the CA's CRL-signing certificate, from the root
@@ -187,7 +200,7 @@ func TestCRLOtherKey(t *testing.T) {
 		id      string
 	}{
 		{"a CRL-signing certificate from the same parent", sibling, false, finding.CertRevoked},
-		{"a certificate nothing vouches for", forged, true, finding.RevocationUnknown},
+		{"a certificate nothing vouches for", forged, false, finding.RevocationUnknown},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := l.policy()
@@ -196,7 +209,7 @@ func TestCRLOtherKey(t *testing.T) {
 			if r.Trusted != tc.trusted {
 				t.Fatalf("trusted=%v, want %v\n%s", r.Trusted, tc.trusted, dump(r))
 			}
-			if f := find(t, r, tc.id); tc.trusted && !strings.Contains(f.Detail, "another key than the issuer's signed it") {
+			if f := find(t, r, tc.id); tc.id == finding.RevocationUnknown && !strings.Contains(f.Detail, "another key than the issuer's signed it") {
 				t.Errorf("revocation.unknown does not say why: %s", f.Detail)
 			}
 		})

@@ -419,17 +419,48 @@ func (v *verifier) pathProblems(path []*x509.Certificate, anchored bool, prof Pr
 	for i := 1; i < n; i++ {
 		ps = v.certProblems(path, i, anchored && i == n-1, prof, parts, ps)
 	}
-	// Certificate policies are processed from the anchor down, so only
-	// once the path is complete, with the other checks of a whole path.
-	if anchored && parts&checkProfile != 0 {
-		ps = v.policyProblems(path, ps)
-	}
 	if parts&checkCore != 0 {
 		ps = v.depthProblems(path, anchored, ps)
 		if v.checksRevocation() {
 			for i := 0; i+1 < n; i++ {
 				ps = v.revocationProblems(path[i], path[i+1], ps)
 			}
+		}
+	}
+	// Certificate policies are processed from the anchor down, and the
+	// leaf's revocation judged with the whole path in view (a revoked
+	// CA above an uncovered leaf is the first thing to say), so only
+	// once the path is complete, with the other checks of a whole path.
+	if anchored && parts&checkProfile != 0 {
+		ps = v.policyProblems(path, ps)
+		ps = v.leafRevocation(path, ps, parts&checkCore != 0)
+	}
+	return ps
+}
+
+// leafRevocation fails a complete path whose leaf no CRL covers when CRLs
+// were given (--crl, a policy's crl): revocation was asked for and cannot
+// be told for the certificate that matters, so the check fails closed, as
+// openssl -crl_check and curl --crlfile do. The CAs above the leaf stay an
+// info, their CRLs often not at hand (openssl -crl_check checks the leaf
+// only), and so does the leaf when CRLs are only fetched (--fetch).
+// computed says ps already holds the leaf's revocation problems.
+func (v *verifier) leafRevocation(path []*x509.Certificate, ps []problem, computed bool) []problem {
+	if len(v.p.CRLs) == 0 || len(path) < 2 {
+		return ps
+	}
+	if !computed {
+		for _, p := range v.revocation(path[0], path[1], nil, false) {
+			if p.id == finding.RevocationUnknown {
+				p.sev = finding.Error
+				ps = append(ps, p)
+			}
+		}
+		return ps
+	}
+	for k := range ps {
+		if ps[k].id == finding.RevocationUnknown && ps[k].cert == path[0] {
+			ps[k].sev = finding.Error
 		}
 	}
 	return ps

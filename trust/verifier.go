@@ -40,7 +40,9 @@ type Verifier struct {
 	// CRLs are certificate revocation lists to check the path against
 	// (RFC 5280 §6.3): a certificate on one of its issuer's CRLs is
 	// [finding.CertRevoked]; a CRL of the issuer that cannot be used
-	// (signature, cRLSign, stale, critical extension) fails closed.
+	// (signature, cRLSign, stale, critical extension) fails closed, and
+	// so does a leaf none of them covers ([finding.RevocationUnknown], an
+	// error for the leaf, an info for the CAs above it).
 	CRLs []*CRL
 	// Fetch, when set, fetches what a chain points at: a missing issuer
 	// from its AIA caIssuers URL and CRLs from the distribution points.

@@ -122,7 +122,7 @@ func (f *TrustFlags) Register(fs *pflag.FlagSet, groups FlagGroup, timeoutDefaul
 	if groups&GroupChecks != 0 {
 		fs.StringVar(&f.Profile, "profile", "", "judge the chain by `PROFILE`: webpki (CA/Browser Forum rules), rfc5280 (RFC 5280 alone) or auto (default: webpki for a system root, rfc5280 for a CA you trust explicitly)")
 		fs.IntVar(&f.MaxDepth, "max-depth", 0, "allow at most `N` intermediates between the leaf and the anchor (0: the leaf must be issued by an anchor; self-issued key rollover certificates do not count; default: no limit)")
-		fs.StringArrayVar(&f.CRLs, "crl", nil, "check revocation against the CRL in `FILE` (PEM or DER; repeatable): a revoked certificate, or a CRL of its issuer that cannot be used, refuses the chain; a certificate none of them covers is revocation.unknown")
+		fs.StringArrayVar(&f.CRLs, "crl", nil, "check revocation against the CRL in `FILE` (PEM or DER; repeatable): a revoked certificate, a CRL of its issuer that cannot be used, or a leaf none of them covers refuses the chain")
 		fs.BoolVar(&f.Fetch, "fetch", false, "fetch what the chain points at: a missing intermediate from its AIA URL and CRLs from their distribution points (http, bounded); off by default: no network")
 	}
 }
