@@ -117,6 +117,7 @@ func Catalog() []Case {
 		{Name: "aia-fetch", Finding: finding.ChainIncomplete, Title: "leaf alone; its AIA URL (the lab's PKI server) serves the intermediate (the client fetches)", ExitCode: 1},
 		{Name: "aia-wrong", Finding: finding.ChainIncomplete, Title: "leaf alone; its AIA URL serves another CA's certificate (the client fetches)", ExitCode: 1},
 		{Name: "name-constraints", Finding: finding.ChainNameConstraints, Title: "intermediate constrained to other.lab.tlskit.test issues this name", ExitCode: 1},
+		{Name: "policy-required", Finding: finding.ChainPolicy, Title: "intermediate requiring an explicit certificate policy (requireExplicitPolicy 0) issues a leaf without one", ExitCode: 1},
 		{Name: "serial-zero", Finding: finding.CertNonconforming, Title: "leaf with serial number 0 (RFC 5280 forbids it; OpenSSL, GnuTLS, Go and curl accept it)", ExitCode: 1},
 		{Name: "hrr-client-cert-required", Finding: finding.ClientCertRequired, Title: "TLS 1.3 server that asks for another key share (HelloRetryRequest, P-384 only), then requires a client certificate", ExitCode: 1},
 		{Name: "starttls-good", Title: "SMTP server upgrading with STARTTLS to a healthy TLS 1.3 session"},
@@ -359,6 +360,12 @@ func buildCase(name string, p *PKI, f Files, ps *pkiServer, logf func(string, ..
 		return serve(leaf(LeafOptions{Serial: new(big.Int)}))
 	case "name-constraints":
 		ca, caKey, err := ncCA(p, "other."+Domain)
+		if err != nil {
+			return caseServer{}, err
+		}
+		return serve(leaf(LeafOptions{Issuer: ca, IssuerKey: caKey}))
+	case "policy-required":
+		ca, caKey, err := policyCA(p)
 		if err != nil {
 			return caseServer{}, err
 		}

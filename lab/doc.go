@@ -67,6 +67,7 @@
 //	aia-fetch                   chain.incomplete           1     leaf alone; AIA → the PKI server's intermediate (Client.Fetch)
 //	aia-wrong                   chain.incomplete           1     leaf alone; AIA → the PKI server serves the other root (Client.Fetch)
 //	name-constraints            chain.name-constraints     1     intermediate permitted only other.lab.tlskit.test
+//	policy-required             chain.policy               1     intermediate with requireExplicitPolicy 0; the leaf has no certificate policies
 //	serial-zero                 cert.nonconforming         1     leaf with serial number 0, which real clients accept
 //	hrr-client-cert-required    client-cert.required       1     TLS 1.3, P-384 only: a HelloRetryRequest first, then certificate_required
 //	starttls-good               -                          0     SMTP (Client.StartTLS smtp): STARTTLS, then TLS 1.3

@@ -643,6 +643,12 @@ func TestGoClient(t *testing.T) {
 		"name-constraints": func(t *testing.T, c Case) {
 			wantInvalid(t, dialGo(t, l, c, nil), x509.CANotAuthorizedForThisName)
 		},
+		"policy-required": func(t *testing.T, c Case) {
+			// crypto/x509 processes certificate policies (Go 1.22+).
+			if r := dialGo(t, l, c, nil); r.err == nil || !strings.Contains(r.err.Error(), "invalid policies") {
+				t.Fatalf("err = %v, want crypto/x509's invalid policies", r.err)
+			}
+		},
 		"serial-zero": func(t *testing.T, c Case) {
 			r := dialGo(t, l, c, nil)
 			wantOK(t, r) // Go accepts it: tlskit is stricter
@@ -830,6 +836,9 @@ func TestOpenSSL(t *testing.T) {
 		{"ocsp-revoked", []string{"-status"}, []string{"OCSP Response Status: successful", "Cert Status: revoked", "Revocation Reason: keyCompromise"}},
 		{"must-staple", []string{"-status"}, []string{"OCSP response: no response sent"}},
 		{"name-constraints", nil, []string{"verify error:num=47:permitted subtree violation"}},
+		// OpenSSL processes policies only when asked, from anyPolicy.
+		{"policy-required", []string{"-policy_check", "-policy", "2.5.29.32.0"}, []string{"verify error:num=43:no explicit policy"}},
+		{"policy-required", nil, []string{"Verify return code: 0 (ok)"}},
 		{"serial-zero", []string{"-verify_hostname", "serial-zero.lab.tlskit.test"}, []string{"Verify return code: 0 (ok)"}},
 		// s_client's first key share is X25519: the server asks for P-384.
 		{"hrr-client-cert-required", []string{"-tls1_3"}, []string{"Server Temp Key: ECDH, secp384r1", "Acceptable client certificate CA names", "alert certificate required", "alert number 116"}},

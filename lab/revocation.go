@@ -157,6 +157,38 @@ func ncCA(p *PKI, permit string) (*x509.Certificate, crypto.Signer, error) {
 	return c, key, nil
 }
 
+// policyCA issues a CA under Root whose policy constraints require an
+// explicit policy from it down (requireExplicitPolicy 0, critical, RFC
+// 5280 §4.2.1.11), itself under anyPolicy: a leaf it issues without a
+// certificate policies extension has no valid policy (chain.policy).
+func policyCA(p *PKI) (*x509.Certificate, crypto.Signer, error) {
+	key, err := newKey(ECDSAP256, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	anyPolicy, err := asn1.Marshal([]struct{ ID asn1.ObjectIdentifier }{{asn1.ObjectIdentifier{2, 5, 29, 32, 0}}})
+	if err != nil {
+		return nil, nil, err
+	}
+	tmpl := &x509.Certificate{
+		Subject:               caName("tlskit Lab Policy CA (explicit policy required)"),
+		NotBefore:             p.Intermediate.NotBefore,
+		NotAfter:              p.Intermediate.NotAfter,
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+		ExtraExtensions: []pkix.Extension{
+			{Id: asn1.ObjectIdentifier{2, 5, 29, 32}, Value: anyPolicy},
+			{Id: asn1.ObjectIdentifier{2, 5, 29, 36}, Critical: true, Value: []byte{0x30, 0x03, 0x80, 0x01, 0x00}},
+		},
+	}
+	c, err := issue(tmpl, key.Public(), p.Root, p.RootKey, key)
+	if err != nil {
+		return nil, nil, fmt.Errorf("lab: issuing the policy CA: %w", err)
+	}
+	return c, key, nil
+}
+
 // mustStapleExt is the TLS feature extension requiring a stapled OCSP
 // response.
 func mustStapleExt() pkix.Extension { return pkix.Extension{Id: oidTLSFeature, Value: mustStaple} }
