@@ -308,11 +308,17 @@ func (v *verifier) deadEnd(path []*x509.Certificate, end endKind) *attempt {
 	return a
 }
 
+// named lists the certificates of a subject name: the anchors', then the
+// sent (and fetched) ones.
+func (v *verifier) named(name []byte) []*x509.Certificate {
+	return append(slices.Clone(v.a.bySubject[string(name)]), v.bySubject[string(name)]...)
+}
+
 // nameOnly lists the certificates with c's issuer's name that did not sign
 // it.
 func (v *verifier) nameOnly(c *x509.Certificate) []*x509.Certificate {
 	var out []*x509.Certificate
-	for _, x := range append(slices.Clone(v.a.bySubject[string(c.RawIssuer)]), v.bySubject[string(c.RawIssuer)]...) {
+	for _, x := range v.named(c.RawIssuer) {
 		if x != c {
 			out = append(out, x)
 		}

@@ -219,48 +219,59 @@ type distPoint struct {
 	names, crlIssuers [][]byte
 }
 
-// certDPs reads a certificate's CRL distribution points extension.
-// present says the certificate has the extension.
-func certDPs(c *x509.Certificate) (points []distPoint, present bool, err error) {
-	for _, e := range c.Extensions {
-		if !e.Id.Equal(oidCRLDP) {
-			continue
-		}
-		present = true
-		s := cryptobyte.String(e.Value)
-		var seq cryptobyte.String
-		if !s.ReadASN1(&seq, cbasn1.SEQUENCE) || !s.Empty() {
-			return nil, true, errors.New("malformed CRL distribution points")
-		}
-		for !seq.Empty() {
-			var dp cryptobyte.String
-			if !seq.ReadASN1(&dp, cbasn1.SEQUENCE) {
-				return nil, true, errors.New("malformed CRL distribution point")
-			}
-			var dpn, issuers cryptobyte.String
-			var hasName, hasIssuers bool
-			if !dp.ReadOptionalASN1(&dpn, &hasName, cbasn1.Tag(0).ContextSpecific().Constructed()) ||
-				!dp.SkipOptionalASN1(cbasn1.Tag(1).ContextSpecific()) ||
-				!dp.ReadOptionalASN1(&issuers, &hasIssuers, cbasn1.Tag(2).ContextSpecific().Constructed()) {
-				return nil, true, errors.New("malformed CRL distribution point")
-			}
-			var p distPoint
-			if hasName {
-				if p.names, err = dpNames(dpn, c.RawIssuer); err != nil {
-					return nil, true, err
-				}
-			}
-			for hasIssuers && !issuers.Empty() {
-				var gn cryptobyte.String
-				if !issuers.ReadAnyASN1Element(&gn, nil) {
-					return nil, true, errors.New("malformed cRLIssuer")
-				}
-				p.crlIssuers = append(p.crlIssuers, gn)
-			}
-			points = append(points, p)
-		}
+// parseDPs reads the value of a CRL distribution points extension;
+// issuer is the certificate's issuer, whose name a nameRelativeToCRLIssuer
+// extends.
+func parseDPs(der, issuer []byte) ([]distPoint, error) {
+	var points []distPoint
+	s := cryptobyte.String(der)
+	var seq cryptobyte.String
+	if !s.ReadASN1(&seq, cbasn1.SEQUENCE) || !s.Empty() {
+		return nil, errors.New("malformed CRL distribution points")
 	}
-	return points, present, nil
+	for !seq.Empty() {
+		var dp cryptobyte.String
+		if !seq.ReadASN1(&dp, cbasn1.SEQUENCE) {
+			return nil, errors.New("malformed CRL distribution point")
+		}
+		var dpn, issuers cryptobyte.String
+		var hasName, hasIssuers bool
+		if !dp.ReadOptionalASN1(&dpn, &hasName, cbasn1.Tag(0).ContextSpecific().Constructed()) ||
+			!dp.SkipOptionalASN1(cbasn1.Tag(1).ContextSpecific()) ||
+			!dp.ReadOptionalASN1(&issuers, &hasIssuers, cbasn1.Tag(2).ContextSpecific().Constructed()) {
+			return nil, errors.New("malformed CRL distribution point")
+		}
+		var p distPoint
+		if hasName {
+			var err error
+			if p.names, err = dpNames(dpn, issuer); err != nil {
+				return nil, err
+			}
+		}
+		for hasIssuers && !issuers.Empty() {
+			var gn cryptobyte.String
+			if !issuers.ReadAnyASN1Element(&gn, nil) {
+				return nil, errors.New("malformed cRLIssuer")
+			}
+			p.crlIssuers = append(p.crlIssuers, gn)
+		}
+		points = append(points, p)
+	}
+	return points, nil
+}
+
+// distPoints is c's CRL distribution points, read once per verification
+// (every CRL is matched against them); present says c has the extension.
+func (v *verifier) distPoints(c *x509.Certificate) (points []distPoint, present bool, err error) {
+	f := v.factsOf(c)
+	if !f.crldp.present {
+		return nil, false, nil
+	}
+	if !f.dpsRead {
+		f.dps, f.dpsErr = parseDPs(f.crldp.value, c.RawIssuer)
+		f.dpsRead = true
+	}
+	return f.dps, true, f.dpsErr
 }
 
 // certIssuerName reads a certificate issuer entry extension (GeneralNames)
@@ -317,8 +328,8 @@ func shareName(a, b [][]byte) bool {
 // without points; an indirect CRL serves a point whose cRLIssuer names its
 // issuer; and a CRL of one distribution point (its IDP names it) only a
 // point of that name, or, for a point with no name, of that CRL issuer.
-func inScope(c *x509.Certificate, crlIssuer []byte, scope crlScope) (bool, string) {
-	points, present, err := certDPs(c)
+func (v *verifier) inScope(c *x509.Certificate, crlIssuer []byte, scope crlScope) (bool, string) {
+	points, present, err := v.distPoints(c)
 	if err != nil {
 		return false, "the certificate's CRL distribution points cannot be read: " + err.Error()
 	}
@@ -332,16 +343,16 @@ func inScope(c *x509.Certificate, crlIssuer []byte, scope crlScope) (bool, strin
 		}
 		return true, ""
 	}
-	issuerName := directoryName(crlIssuer)
-	why := "it is the CRL of another distribution point than the certificate's (RFC 5280 §6.3.3 (b)(2)(i))"
+	issuerName := [][]byte{directoryName(crlIssuer)}
+	notIndirect := false // a point names this CRL's issuer, and the CRL is not marked indirect
 	for _, p := range points {
 		switch {
 		case len(p.crlIssuers) > 0:
-			if !shareName(p.crlIssuers, [][]byte{issuerName}) {
+			if !shareName(p.crlIssuers, issuerName) {
 				continue
 			}
 			if !scope.indirect {
-				why = "the certificate's distribution point names this CRL's issuer as its CRL issuer, and the CRL is not marked indirect (RFC 5280 §6.3.3 (b)(1))"
+				notIndirect = true
 				continue
 			}
 		case !direct:
@@ -351,26 +362,24 @@ func inScope(c *x509.Certificate, crlIssuer []byte, scope crlScope) (bool, strin
 			return true, ""
 		}
 	}
-	if !direct && why == "it is the CRL of another distribution point than the certificate's (RFC 5280 §6.3.3 (b)(2)(i))" {
-		why = "it is another issuer's CRL, and no distribution point of the certificate names that issuer as its CRL issuer (RFC 5280 §6.3.3 (b)(1))"
+	switch {
+	case notIndirect:
+		return false, "the certificate's distribution point names this CRL's issuer as its CRL issuer, and the CRL is not marked indirect (RFC 5280 §6.3.3 (b)(1))"
+	case !direct:
+		return false, "it is another issuer's CRL, and no distribution point of the certificate names that issuer as its CRL issuer (RFC 5280 §6.3.3 (b)(1))"
 	}
-	return false, why
+	return false, "it is the CRL of another distribution point than the certificate's (RFC 5280 §6.3.3 (b)(2)(i))"
 }
 
 // namesCRLIssuer reports whether a distribution point of c names the CRL
 // issuer name as its cRLIssuer: a CRL of that issuer can be c's.
-func namesCRLIssuer(c *x509.Certificate, name []byte) bool {
-	points, _, err := certDPs(c)
+func (v *verifier) namesCRLIssuer(c *x509.Certificate, name []byte) bool {
+	points, _, err := v.distPoints(c)
 	if err != nil {
 		return false
 	}
-	dn := directoryName(name)
-	for _, p := range points {
-		if shareName(p.crlIssuers, [][]byte{dn}) {
-			return true
-		}
-	}
-	return false
+	dn := [][]byte{directoryName(name)}
+	return slices.ContainsFunc(points, func(p distPoint) bool { return shareName(p.crlIssuers, dn) })
 }
 
 // crlCheck is the result of checking one CRL for one certificate.
@@ -457,7 +466,7 @@ func (v *verifier) checkCRL(crl *CRL, c, issuer *x509.Certificate) (crlCheck, bo
 		r.why = "its issuing distribution point excludes this kind of certificate"
 		return r, true
 	}
-	if ok, why := inScope(c, l.RawIssuer, scope); !ok {
+	if ok, why := v.inScope(c, l.RawIssuer, scope); !ok {
 		r.why = why
 		return r, true
 	}
@@ -510,7 +519,7 @@ func (v *verifier) revocation(c, issuer *x509.Certificate, ps []problem, fetch b
 	var otherKey []string // CRLs of the issuer's name that another key signed
 	for _, crl := range v.crls {
 		direct := bytes.Equal(crl.List.RawIssuer, c.RawIssuer)
-		if !direct && !namesCRLIssuer(c, crl.List.RawIssuer) {
+		if !direct && !v.namesCRLIssuer(c, crl.List.RawIssuer) {
 			continue
 		}
 		var r crlCheck
@@ -625,17 +634,14 @@ func (v *verifier) crlSigner(crl *CRL, c, issuer *x509.Certificate) (signer *x50
 		return nil, ""
 	}
 	l := crl.List
-	bySubject := func(name []byte) []*x509.Certificate {
-		return append(slices.Clone(v.a.bySubject[string(name)]), v.bySubject[string(name)]...)
-	}
 	var parents []*x509.Certificate // certificates whose key signed issuer
-	for _, p := range bySubject(issuer.RawIssuer) {
+	for _, p := range v.named(issuer.RawIssuer) {
 		if v.signedBy(issuer, p) {
 			parents = append(parents, p)
 		}
 	}
 	tried := 0
-	for _, s := range bySubject(l.RawIssuer) {
+	for _, s := range v.named(l.RawIssuer) {
 		if bytes.Equal(s.RawSubjectPublicKeyInfo, issuer.RawSubjectPublicKeyInfo) || !v.validAt(s) ||
 			v.factsOf(s).ku.present && s.KeyUsage&x509.KeyUsageCRLSign == 0 {
 			continue
@@ -697,22 +703,13 @@ func (d crlCheck) extends(b crlCheck) bool {
 // a delta's entry is the newest word (removeFromCRL takes a certificate
 // off hold), a complete CRL's stands unless a newer delta removed it.
 func revokedBy(complete, deltas []crlCheck) (*x509.RevocationListEntry, *CRL) {
-	removed := false
 	for _, d := range deltas {
-		if d.revoked == nil {
-			continue
+		if d.revoked != nil && d.revoked.ReasonCode != reasonRemoveFromCRL {
+			return d.revoked, d.crl
 		}
-		if d.revoked.ReasonCode == reasonRemoveFromCRL {
-			removed = true
-			continue
-		}
-		return d.revoked, d.crl
 	}
 	for _, b := range complete {
-		if b.revoked == nil {
-			continue
-		}
-		if removed && slices.ContainsFunc(deltas, func(d crlCheck) bool {
+		if b.revoked == nil || slices.ContainsFunc(deltas, func(d crlCheck) bool {
 			return d.revoked != nil && d.revoked.ReasonCode == reasonRemoveFromCRL && d.extends(b)
 		}) {
 			continue

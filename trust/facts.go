@@ -88,6 +88,10 @@ type facts struct {
 
 	duplicate bool // an extension appears twice (crypto/x509 refuses these already)
 
+	dps     []distPoint // the CRL distribution points, read when first asked for (verifier.distPoints)
+	dpsErr  error
+	dpsRead bool
+
 	sanNames []generalName // every SAN entry, all forms
 	sanErr   error
 

@@ -182,13 +182,14 @@ func FuzzIDP(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		// The same bytes as a certificate's CRL distribution points.
 		dps := &x509.Certificate{RawIssuer: l.inter.cert.RawSubject, Extensions: []pkix.Extension{{Id: oidCRLDP, Value: data}}}
-		certDPs(dps)
+		v := &verifier{}
+		v.distPoints(dps)
 		sc, err := parseIDP(data, l.inter.cert.RawSubject)
 		if err != nil {
 			return
 		}
-		inScope(l.leaf.cert, l.inter.cert.RawSubject, sc)
-		inScope(dps, l.inter.cert.RawSubject, sc)
-		inScope(dps, l.root.cert.RawSubject, sc)
+		v.inScope(l.leaf.cert, l.inter.cert.RawSubject, sc)
+		v.inScope(dps, l.inter.cert.RawSubject, sc)
+		v.inScope(dps, l.root.cert.RawSubject, sc)
 	})
 }

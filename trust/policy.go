@@ -31,11 +31,10 @@ type policyLevel map[string]map[string]bool
 // checkPolicies runs the certificate policy processing of RFC 5280 §6.1
 // (as RFC 9618 restates it) over a path, leaf first and the anchor last
 // (whose own extensions are not processed: an anchor is a name and a
-// key), with RFC 5280's default initial settings, which are those of
-// crypto/x509, browsers and OpenSSL without -policy_check options:
-// any policy is acceptable, and none is required unless a CA's policy
-// constraints (requireExplicitPolicy) say so. It returns nil when the path
-// is valid.
+// key), with RFC 5280's default initial settings, which are crypto/x509's
+// and those of openssl verify -policy_check -policy anyPolicy: any policy
+// is acceptable, and none is required unless a CA's policy constraints
+// (requireExplicitPolicy) say so. It returns nil when the path is valid.
 func (v *verifier) checkPolicies(path []*x509.Certificate) *policyFailure {
 	n := len(path) - 1 // certificates below the anchor
 	if n < 1 {
@@ -86,7 +85,7 @@ func (v *verifier) checkPolicies(path []*x509.Certificate) *policyFailure {
 		}
 		// §6.1.3 (f).
 		if explicit == 0 && level == nil {
-			return v.policyFailed(emptied, explicitBy)
+			return required(emptied, explicitBy)
 		}
 		if i == n {
 			break
@@ -146,14 +145,14 @@ func (v *verifier) checkPolicies(path []*x509.Certificate) *policyFailure {
 		explicit, explicitBy = 0, leaf
 	}
 	if explicit == 0 && level == nil {
-		return v.policyFailed(emptied, explicitBy)
+		return required(emptied, explicitBy)
 	}
 	return nil
 }
 
-// policyFailed is the failure of a path whose graph emptied where an
-// explicit policy is required (by explicitBy's constraints).
-func (v *verifier) policyFailed(emptied *policyFailure, explicitBy *x509.Certificate) *policyFailure {
+// required is the failure of a path whose graph emptied where an explicit
+// policy is required (by explicitBy's constraints).
+func required(emptied *policyFailure, explicitBy *x509.Certificate) *policyFailure {
 	emptied.ca = explicitBy
 	return emptied
 }
