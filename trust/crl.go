@@ -600,7 +600,7 @@ func (v *verifier) revocation(c, issuer *x509.Certificate, ps []problem, fetch b
 	}
 	for _, r := range unusable {
 		ps = append(ps, problem{id: finding.CRLInvalid, sev: finding.Error, kind: kCRL, cert: c, ca: issuer,
-			text: fmt.Sprintf("the CRL from %s (%s) cannot be used: %s", issuerName(c), r.crl.Source, r.why)})
+			text: fmt.Sprintf("the CRL from %q (%s) cannot be used: %s", dn.String(r.crl.List.RawIssuer), r.crl.Source, r.why)})
 	}
 	if len(unusable) == 0 {
 		p := problem{id: finding.RevocationUnknown, sev: finding.Info, kind: kCRL, cert: c, ca: issuer}

@@ -56,7 +56,7 @@ var pkitsSays = map[string]struct {
 	"4.4.21 Invalid Separate Certificate and CRL Keys Test21": {finding.CRLInvalid, []string{`signed by the CA's other key, whose certificate "CN=Separate Certificate and CRL Keys CA2,O=Test Certificates 2011,C=US" is revoked`}},
 	"4.5.2 Invalid Basic Self-Issued Old With New Test2":      {finding.CertRevoked, []string{"(CRL testdata/nist-pkits/crls/BasicSelfIssuedNewKeyCACRL.crl)"}},
 	"4.14.31 Invalid cRLIssuer Test31":                        {finding.CertRevoked, []string{`revoked it: serial 02`, `(CRL testdata/nist-pkits/crls/indirectCRLCA5CRL.crl), an indirect CRL that "OU=indirectCRL CA5,O=Test Certificates 2011,C=US" issues for it`}},
-	"4.14.27 Invalid cRLIssuer Test27":                        {finding.CRLInvalid, []string{"names this CRL's issuer as its CRL issuer, and the CRL is not marked indirect"}},
+	"4.14.27 Invalid cRLIssuer Test27":                        {finding.CRLInvalid, []string{`CRL from "CN=Good CA,O=Test Certificates 2011,C=US" (testdata/nist-pkits/crls/GoodCACRL.crl)`, "names this CRL's issuer as its CRL issuer, and the CRL is not marked indirect"}},
 	"4.4.1 Missing CRL Test1":                                 {finding.RevocationUnknown, []string{`CRL from its issuer "CN=No CRL CA,O=Test Certificates 2011,C=US" was given or fetched`}},
 }
 
