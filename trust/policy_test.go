@@ -16,11 +16,11 @@ import (
 	"github.com/tlskit/tlskit/internal/peertest"
 )
 
-// The extensions of certificate policies (RFC 5280 §4.2.1.4, .5, .11).
+// The extensions of certificate policies (RFC 5280 §4.2.1.4 and .5; policy
+// constraints are facts.go's oidPolicyCons).
 var (
 	oidCertificatePolicies = asn1.ObjectIdentifier{2, 5, 29, 32}
 	oidPolicyMappings      = asn1.ObjectIdentifier{2, 5, 29, 33}
-	oidPolicyConstraints   = asn1.ObjectIdentifier{2, 5, 29, 36}
 )
 
 // policiesExt is a certificatePolicies extension of the given policies.
@@ -62,7 +62,7 @@ func TestPolicyRequiredExplicit(t *testing.T) {
 		return p
 	}
 	root := issue(t, spec{cn: "Policy Root", ca: true, to: t0.Add(3650 * day)}, nil)
-	requireExplicit := pkix.Extension{Id: oidPolicyConstraints, Critical: true, Value: []byte{0x30, 0x03, 0x80, 0x01, 0x00}}
+	requireExplicit := pkix.Extension{Id: oidPolicyCons, Critical: true, Value: []byte{0x30, 0x03, 0x80, 0x01, 0x00}}
 	mappings, err := asn1.Marshal([]struct{ From, To asn1.ObjectIdentifier }{{testPolicy(1, 1), testPolicy(2, 1)}})
 	if err != nil {
 		t.Fatal(err)
@@ -124,7 +124,7 @@ func TestPolicyHostile(t *testing.T) {
 	}
 	root := issue(t, spec{cn: "Policy Root", ca: true, to: t0.Add(3650 * day)}, nil)
 	inter := issue(t, spec{cn: "Policy Intermediate", ca: true, extra: []pkix.Extension{policiesExt(t, own...),
-		{Id: oidPolicyConstraints, Critical: true, Value: []byte{0x30, 0x03, 0x80, 0x01, 0x00}},
+		{Id: oidPolicyCons, Critical: true, Value: []byte{0x30, 0x03, 0x80, 0x01, 0x00}},
 		{Id: oidPolicyMappings, Critical: true, Value: mappings}}}, root)
 	leaf := issue(t, spec{cn: "policy.example", dns: []string{"policy.example"}, extra: []pkix.Extension{policiesExt(t, leafs...)}}, inter)
 	r := (&Verifier{Anchors: NewAnchors("policy-root.pem", root.cert)}).Verify(certs(leaf, inter), "policy.example", t0)
@@ -148,7 +148,7 @@ func FuzzPolicies(f *testing.F) {
 	}
 	constraints := []byte{0x30, 0x06, 0x80, 0x01, 0x00, 0x81, 0x01, 0x01} // requireExplicitPolicy 0, inhibitPolicyMapping 1
 	inter := issue(f, spec{cn: "Policy Intermediate", ca: true, extra: []pkix.Extension{policiesExt(f, testPolicy(1, 1), testPolicy(1, 2)),
-		{Id: oidPolicyConstraints, Critical: true, Value: constraints}, {Id: oidPolicyMappings, Critical: true, Value: mappings},
+		{Id: oidPolicyCons, Critical: true, Value: constraints}, {Id: oidPolicyMappings, Critical: true, Value: mappings},
 		{Id: asn1.ObjectIdentifier{2, 5, 29, 54}, Critical: true, Value: []byte{0x02, 0x01, 0x00}}}}, root) // inhibitAnyPolicy 0
 	sub := issue(f, spec{cn: "Policy Sub", ca: true, extra: []pkix.Extension{policiesExt(f, asn1.ObjectIdentifier{2, 5, 29, 32, 0}, testPolicy(2, 1))}}, inter)
 	leaf := issue(f, spec{cn: "policy.example", dns: []string{"policy.example"}, extra: []pkix.Extension{policiesExt(f, testPolicy(2, 1))}}, sub)
