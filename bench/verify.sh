@@ -7,9 +7,10 @@
 #     Goal (issue 11): tlskit at least 0.5x crypto/x509's cases/s.
 #  2. per process, `tlskit verify` against `openssl verify` on the same
 #     chain files (a good chain, and one refused for an expired leaf),
-#     process start included.
+#     process start included; and with revocation checked against a
+#     large CRL of the intermediate (100,000 entries) and the root's CRL.
 #
-#   bench/verify.sh [LIMBO_ROUNDS] [PROCESS_RUNS]   (default 5 and 50)
+#   bench/verify.sh [LIMBO_ROUNDS] [PROCESS_RUNS]   (default 5 and 50; 0 rounds: only 2.)
 set -euo pipefail
 rounds=${1:-5}
 runs=${2:-50}
@@ -17,11 +18,13 @@ cd "$(dirname "$0")/.."
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
+[ "$rounds" = 0 ] || {
 echo "== in-process, x509-limbo ($rounds rounds each)"
 go test -run XXX -bench 'Limbo(Tlskit|CryptoX509)$' -benchtime "${rounds}x" -count 1 ./trust | tee "$work/bench.txt" | grep -E '^Benchmark'
 t=$(awk '/BenchmarkLimboTlskit/ {for (i=1;i<=NF;i++) if ($(i+1)=="cases/s") print $i}' "$work/bench.txt")
 g=$(awk '/BenchmarkLimboCryptoX509/ {for (i=1;i<=NF;i++) if ($(i+1)=="cases/s") print $i}' "$work/bench.txt")
 printf 'tlskit %s cases/s, crypto/x509 %s cases/s: ratio %.2f (goal >= 0.5)\n\n' "$t" "$g" "$(echo "$t/$g" | bc -l)"
+}
 
 echo "== per process, tlskit verify vs openssl verify ($runs runs each)"
 CGO_ENABLED=0 go build -o "$work/tlskit" ./cmd/tlskit   # as shipped: pure Go, static
@@ -72,4 +75,21 @@ cat /etc/ssl/certs/ca-certificates.crt "$work/root.pem" > "$work/bundle.pem"
 row "plus system roots" \
   "$(time_runs "$work/tlskit" verify --trust system --trust "file:$work/root.pem" --servername bench.tlskit.test "$work/good-chain.pem")" \
   "$(time_runs openssl verify -CAfile "$work/bundle.pem" -untrusted "$work/inter.pem" -verify_hostname bench.tlskit.test "$work/good.pem")"
+# Revocation: the intermediate's CRL lists 100,000 revoked serials (not
+# the leaf's), made by openssl ca from an index of its own; the root's CRL
+# covers the intermediate. Both tools check every certificate of the path.
+crl() { # crl CA NAME ENTRIES
+  local d="$work/ca-$2"; mkdir -p "$d"
+  awk -v n="$3" 'BEGIN { for (i = 0; i < n; i++) printf "R\t301231000000Z\t240101000000Z\t%X\tunknown\t/CN=revoked %d\n", 1048576 + i, i }' > "$d/index.txt"
+  echo 01 > "$d/crlnumber"
+  printf '[ca]\ndefault_ca=c\n[c]\ndatabase=%s/index.txt\ncrlnumber=%s/crlnumber\ndefault_md=sha256\ndefault_crl_days=7\ncrl_extensions=e\n[e]\nauthorityKeyIdentifier=keyid\n' "$d" "$d" > "$d/ca.cnf"
+  openssl ca -batch -config "$d/ca.cnf" -gencrl -cert "$work/$1.pem" -keyfile "$work/$1.key" -out "$work/$2.crl" 2>/dev/null
+}
+crl inter inter 100000
+crl root root 0
+"$work/tlskit" verify --ca-file "$work/root.pem" --servername bench.tlskit.test --crl "$work/inter.crl" --crl "$work/root.crl" "$work/good-chain.pem" >/dev/null
+openssl verify -CAfile "$work/root.pem" -untrusted "$work/inter.pem" -verify_hostname bench.tlskit.test -crl_check_all -CRLfile "$work/inter.crl" -CRLfile "$work/root.crl" "$work/good.pem" >/dev/null
+row "CRLs (100,000 entries)" \
+  "$(time_runs "$work/tlskit" verify --ca-file "$work/root.pem" --servername bench.tlskit.test --crl "$work/inter.crl" --crl "$work/root.crl" "$work/good-chain.pem")" \
+  "$(time_runs openssl verify -CAfile "$work/root.pem" -untrusted "$work/inter.pem" -verify_hostname bench.tlskit.test -crl_check_all -CRLfile "$work/inter.crl" -CRLfile "$work/root.crl" "$work/good.pem")"
 printf 'openssl %s, %d runs each\n' "$(openssl version | cut -d' ' -f2)" "$runs"

@@ -11,6 +11,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/cryptobyte"
@@ -21,12 +22,139 @@ import (
 )
 
 // CRL is a certificate revocation list the verifier consults (RFC 5280
-// §5), with where it came from.
+// §5), with where it came from. A CRL may be shared by verifications
+// running at once, and must not be changed once one has used it: what
+// they learn of it (its signature checked with a key, its entries
+// indexed) is kept in it for the next, so that a long-lived verifier (a
+// tunnel's, an exporter's) does not hash a large CRL at every handshake.
 type CRL struct {
 	// List is the parsed CRL.
 	List *x509.RevocationList
 	// Source says where it came from: a file path or a URL.
 	Source string
+
+	mu       sync.Mutex
+	signers  map[string]error // the signature checked with a key (its SubjectPublicKeyInfo)
+	failures int              // the keys of signers that did not verify it
+	entries  *crlEntries      // the entries indexed, once read
+}
+
+// maxCRLWrongKeys bounds the keys a CRL remembers failing with: a peer can
+// send certificates of any key in the CRL issuer's name, and a long-lived
+// verifier meets many peers. The key that signed it is always remembered.
+const maxCRLWrongKeys = 8
+
+// signedBy checks the CRL's signature with s's key, once for each key
+// (within maxCRLWrongKeys for keys that fail).
+func (crl *CRL) signedBy(s *x509.Certificate) error {
+	k := string(s.RawSubjectPublicKeyInfo)
+	crl.mu.Lock()
+	err, seen := crl.signers[k]
+	crl.mu.Unlock()
+	if seen {
+		return err
+	}
+	l := crl.List
+	err = s.CheckSignature(l.SignatureAlgorithm, l.RawTBSRevocationList, l.Signature)
+	crl.mu.Lock()
+	defer crl.mu.Unlock()
+	if _, seen := crl.signers[k]; seen || err != nil && crl.failures >= maxCRLWrongKeys {
+		return err
+	}
+	if crl.signers == nil {
+		crl.signers = make(map[string]error)
+	}
+	if err != nil {
+		crl.failures++
+	}
+	crl.signers[k] = err
+	return err
+}
+
+// crlEntries are a CRL's entries as RFC 5280 §5.3.3 reads them: each
+// attributed to its certificate issuer (the CRL's issuer until an entry of
+// an indirect CRL names another), found by issuer and serial number.
+type crlEntries struct {
+	// why is the first entry that makes the CRL unusable, and why; ""
+	// when none does.
+	why string
+	// issuers are the distinct certificate issuers the entries name, as
+	// DER; an entry's key holds its issuer's index.
+	issuers [][]byte
+	// last is the last entry of each issuer and serial number (a later
+	// entry stands for an earlier one of the same certificate).
+	last map[crlEntryKey]int
+}
+
+// crlEntryKey identifies a certificate: its issuer (an index into
+// crlEntries.issuers) and its serial number (big.Int's text, sign and all).
+type crlEntryKey struct {
+	issuer int
+	serial string
+}
+
+// index reads the CRL's entries once; indirect is whether its issuing
+// distribution point marks it indirect (which the CRL alone decides).
+func (crl *CRL) index(indirect bool) *crlEntries {
+	crl.mu.Lock()
+	x := crl.entries
+	crl.mu.Unlock()
+	if x != nil {
+		return x
+	}
+	x = readEntries(crl.List, indirect)
+	crl.mu.Lock()
+	crl.entries = x
+	crl.mu.Unlock()
+	return x
+}
+
+// readEntries indexes l's entries.
+func readEntries(l *x509.RevocationList, indirect bool) *crlEntries {
+	x := &crlEntries{issuers: [][]byte{l.RawIssuer}, last: make(map[crlEntryKey]int, len(l.RevokedCertificateEntries))}
+	issuer := 0
+	for i := range l.RevokedCertificateEntries {
+		e := &l.RevokedCertificateEntries[i]
+		for _, ext := range e.Extensions {
+			switch {
+			case ext.Id.Equal(oidCertIssuer):
+				if !indirect {
+					return &crlEntries{why: "an entry names another certificate issuer, and the CRL is not marked indirect"}
+				}
+				name, err := certIssuerName(ext.Value)
+				if err != nil {
+					return &crlEntries{why: "an entry's certificate issuer cannot be read: " + err.Error()}
+				}
+				issuer = slices.IndexFunc(x.issuers, func(n []byte) bool { return bytes.Equal(n, name) })
+				if issuer < 0 {
+					issuer = len(x.issuers)
+					x.issuers = append(x.issuers, name)
+				}
+			case ext.Critical && !ext.Id.Equal(oidReasonCode) && !ext.Id.Equal(oidInvalidityDay):
+				return &crlEntries{why: fmt.Sprintf("an entry has a critical extension tlskit does not process (%s)", ext.Id)}
+			}
+		}
+		if e.SerialNumber != nil {
+			x.last[crlEntryKey{issuer, e.SerialNumber.Text(16)}] = i
+		}
+	}
+	return x
+}
+
+// find is the entry of c, the certificate issuer's and serial number's,
+// or nil.
+func (x *crlEntries) find(l *x509.RevocationList, c *x509.Certificate) *x509.RevocationListEntry {
+	if c.SerialNumber == nil {
+		return nil
+	}
+	issuer := slices.IndexFunc(x.issuers, func(n []byte) bool { return bytes.Equal(n, c.RawIssuer) })
+	if issuer < 0 {
+		return nil
+	}
+	if i, ok := x.last[crlEntryKey{issuer, c.SerialNumber.Text(16)}]; ok {
+		return &l.RevokedCertificateEntries[i]
+	}
+	return nil
 }
 
 // maxCRLSize bounds a CRL read from a file or fetched (some public CAs'
@@ -404,7 +532,7 @@ type crlCheck struct {
 func (v *verifier) checkCRL(crl *CRL, c, issuer *x509.Certificate) (crlCheck, bool) {
 	l := crl.List
 	r := crlCheck{crl: crl}
-	if err := issuer.CheckSignature(l.SignatureAlgorithm, l.RawTBSRevocationList, l.Signature); err != nil {
+	if err := crl.signedBy(issuer); err != nil {
 		// Another key of the same CA (a key rollover, a separate
 		// CRL-signing key) is told apart by the key identifier: a CRL
 		// that names the issuer's own key and does not verify with it is
@@ -470,33 +598,14 @@ func (v *verifier) checkCRL(crl *CRL, c, issuer *x509.Certificate) (crlCheck, bo
 		r.why = why
 		return r, true
 	}
-	// The entries' certificate issuer: the CRL's issuer until an entry
-	// of an indirect CRL names another (RFC 5280 §5.3.3).
-	entryIssuer := l.RawIssuer
-	for i := range l.RevokedCertificateEntries {
-		e := &l.RevokedCertificateEntries[i]
-		for _, x := range e.Extensions {
-			switch {
-			case x.Id.Equal(oidCertIssuer):
-				if !scope.indirect {
-					r.why = "an entry names another certificate issuer, and the CRL is not marked indirect"
-					return r, true
-				}
-				name, err := certIssuerName(x.Value)
-				if err != nil {
-					r.why = "an entry's certificate issuer cannot be read: " + err.Error()
-					return r, true
-				}
-				entryIssuer = name
-			case x.Critical && !x.Id.Equal(oidReasonCode) && !x.Id.Equal(oidInvalidityDay):
-				r.why = fmt.Sprintf("an entry has a critical extension tlskit does not process (%s)", x.Id)
-				return r, true
-			}
-		}
-		if e.SerialNumber != nil && c.SerialNumber != nil && e.SerialNumber.Cmp(c.SerialNumber) == 0 && bytes.Equal(entryIssuer, c.RawIssuer) {
-			r.revoked = e
-		}
+	// The entries, each attributed to its certificate issuer (RFC 5280
+	// §5.3.3), read once for every verification.
+	entries := crl.index(scope.indirect)
+	if entries.why != "" {
+		r.why = entries.why
+		return r, true
 	}
+	r.revoked = entries.find(l, c)
 	r.reasons = allReasons
 	if scope.someReasons {
 		r.reasons = scope.reasons
@@ -665,7 +774,7 @@ func (v *verifier) crlSigner(crl *CRL, c, issuer *x509.Certificate) (signer *x50
 		if tried++; tried > maxCRLSigners {
 			break
 		}
-		if s.CheckSignature(l.SignatureAlgorithm, l.RawTBSRevocationList, l.Signature) != nil {
+		if crl.signedBy(s) != nil {
 			continue
 		}
 		if by != nil {

@@ -8,6 +8,7 @@ import (
 	"encoding/pem"
 	"math/big"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,7 +19,7 @@ import (
 
 // crlOf issues a CRL of issuer revoking serials, with edits applied to the
 // template first.
-func crlOf(t *testing.T, issuer *node, edit func(*x509.RevocationList), serials ...*big.Int) *CRL {
+func crlOf(t testing.TB, issuer *node, edit func(*x509.RevocationList), serials ...*big.Int) *CRL {
 	t.Helper()
 	tmpl := &x509.RevocationList{Number: big.NewInt(1), ThisUpdate: t0.Add(-day), NextUpdate: t0.Add(6 * day)}
 	for _, s := range serials {
@@ -213,5 +214,80 @@ func TestCRLOtherKey(t *testing.T) {
 				t.Errorf("revocation.unknown does not say why: %s", f.Detail)
 			}
 		})
+	}
+}
+
+// TestCRLShared consults one CRL from many verifications at once, as a
+// tunnel's or an exporter's long-lived verifier does: of another
+// certificate, and with another key of the same name (which must not
+// borrow the issuer's checked signature), the answers are those of a
+// verification alone: the revoked leaf revoked, the other leaf trusted, the
+// leaf of the other key uncovered.
+func TestCRLShared(t *testing.T) {
+	l := newLab(t)
+	other := issue(t, spec{cn: "Lab Intermediate", ca: true}, l.root) // same name, another key
+	revoked := issue(t, spec{cn: "www.lab.example", dns: []string{"www.lab.example"}}, l.inter)
+	otherLeaf := issue(t, spec{cn: "www.lab.example", dns: []string{"www.lab.example"}}, other)
+	p := l.policy()
+	p.CRLs = []*CRL{crlOf(t, l.inter, nil, revoked.cert.SerialNumber, big.NewInt(7))}
+	tests := []struct {
+		chain []*x509.Certificate
+		id    string // the primary finding; "" trusted
+	}{
+		{certs(otherLeaf, other), finding.RevocationUnknown},
+		{certs(l.leaf, l.inter), ""},
+		{certs(revoked, l.inter), finding.CertRevoked},
+	}
+	var wg sync.WaitGroup
+	for range 8 {
+		for _, tc := range tests {
+			wg.Go(func() {
+				r := p.Verify(tc.chain, "www.lab.example", t0)
+				switch {
+				case tc.id == "" && !r.Trusted:
+					t.Errorf("%s not trusted:\n%s", tc.chain[0].Subject, dump(r))
+				case tc.id != "" && (r.Trusted || r.Err().(*VerifyError).ID != tc.id):
+					t.Errorf("want %s first:\n%s", tc.id, dump(r))
+				}
+			})
+		}
+	}
+	wg.Wait()
+}
+
+// TestCRLWrongKeysBounded: the keys a CRL remembers failing with are
+// bounded (a peer can send certificates of any key in its issuer's name),
+// and the key that signed it is remembered whatever came before.
+func TestCRLWrongKeysBounded(t *testing.T) {
+	l := newLab(t)
+	crl := crlOf(t, l.inter, nil)
+	for range maxCRLWrongKeys + 4 {
+		if crl.signedBy(issue(t, spec{cn: "Lab Intermediate", ca: true}, l.root).cert) == nil {
+			t.Fatal("another key verified the CRL")
+		}
+	}
+	if err := crl.signedBy(l.inter.cert); err != nil {
+		t.Fatal(err)
+	}
+	if len(crl.signers) != maxCRLWrongKeys+1 || crl.failures != maxCRLWrongKeys {
+		t.Errorf("%d keys remembered, %d of them failures; want %d and %d", len(crl.signers), crl.failures, maxCRLWrongKeys+1, maxCRLWrongKeys)
+	}
+}
+
+// BenchmarkVerifyCRL verifies the lab chain with a large CRL of its
+// intermediate (100,000 entries, 3.6 MB) and the root's CRL.
+func BenchmarkVerifyCRL(b *testing.B) {
+	l := newLab(b)
+	serials := make([]*big.Int, 100_000)
+	for i := range serials {
+		serials[i] = big.NewInt(int64(i) + 1_000_000)
+	}
+	p := l.policy()
+	p.CRLs = []*CRL{crlOf(b, l.inter, nil, serials...), crlOf(b, l.root, nil)}
+	chain := certs(l.leaf, l.inter)
+	for b.Loop() {
+		if r := p.Verify(chain, "www.lab.example", t0); !r.Trusted {
+			b.Fatalf("untrusted:\n%s", dump(r))
+		}
 	}
 }
