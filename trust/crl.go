@@ -2,6 +2,7 @@ package trust
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/x509"
 	"encoding/asn1"
 	"encoding/pem"
@@ -10,6 +11,7 @@ import (
 	"math/big"
 	"os"
 	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -73,25 +75,23 @@ func (crl *CRL) signedBy(s *x509.Certificate) error {
 
 // crlEntries are a CRL's entries as RFC 5280 §5.3.3 reads them: each
 // attributed to its certificate issuer (the CRL's issuer until an entry of
-// an indirect CRL names another), found by issuer and serial number.
+// an indirect CRL names another), sorted to be found by issuer and serial
+// number in eight bytes an entry.
 type crlEntries struct {
 	// why is the first entry that makes the CRL unusable, and why; ""
 	// when none does.
 	why string
 	// issuers are the distinct certificate issuers the entries name, as
-	// DER; an entry's key holds its issuer's index.
+	// DER.
 	issuers [][]byte
-	// last is the last entry of each issuer and serial number (a later
-	// entry stands for an earlier one of the same certificate).
-	last map[crlEntryKey]int
+	// sorted are the entries with a serial number by issuer, serial
+	// number and position.
+	sorted []crlRef
 }
 
-// crlEntryKey identifies a certificate: its issuer (an index into
-// crlEntries.issuers) and its serial number (big.Int's text, sign and all).
-type crlEntryKey struct {
-	issuer int
-	serial string
-}
+// crlRef is an entry of a CRL (its index in RevokedCertificateEntries)
+// and its certificate issuer (an index into crlEntries.issuers).
+type crlRef struct{ entry, issuer int32 }
 
 // index reads the CRL's entries once; indirect is whether its issuing
 // distribution point marks it indirect (which the CRL alone decides).
@@ -111,11 +111,11 @@ func (crl *CRL) index(indirect bool) *crlEntries {
 
 // readEntries indexes l's entries.
 func readEntries(l *x509.RevocationList, indirect bool) *crlEntries {
-	x := &crlEntries{issuers: [][]byte{l.RawIssuer}, last: make(map[crlEntryKey]int, len(l.RevokedCertificateEntries))}
+	es := l.RevokedCertificateEntries
+	x := &crlEntries{issuers: [][]byte{l.RawIssuer}, sorted: make([]crlRef, 0, len(es))}
 	issuer := 0
-	for i := range l.RevokedCertificateEntries {
-		e := &l.RevokedCertificateEntries[i]
-		for _, ext := range e.Extensions {
+	for i := range es {
+		for _, ext := range es[i].Extensions {
 			switch {
 			case ext.Id.Equal(oidCertIssuer):
 				if !indirect {
@@ -134,25 +134,34 @@ func readEntries(l *x509.RevocationList, indirect bool) *crlEntries {
 				return &crlEntries{why: fmt.Sprintf("an entry has a critical extension tlskit does not process (%s)", ext.Id)}
 			}
 		}
-		if e.SerialNumber != nil {
-			x.last[crlEntryKey{issuer, e.SerialNumber.Text(16)}] = i
+		if es[i].SerialNumber != nil {
+			x.sorted = append(x.sorted, crlRef{int32(i), int32(issuer)})
 		}
 	}
+	slices.SortFunc(x.sorted, func(a, b crlRef) int {
+		return cmp.Or(cmp.Compare(a.issuer, b.issuer), es[a.entry].SerialNumber.Cmp(es[b.entry].SerialNumber), cmp.Compare(a.entry, b.entry))
+	})
 	return x
 }
 
-// find is the entry of c, the certificate issuer's and serial number's,
-// or nil.
+// find is the entry of c, of its issuer and serial number, or nil; the
+// last of them when the CRL lists it more than once.
 func (x *crlEntries) find(l *x509.RevocationList, c *x509.Certificate) *x509.RevocationListEntry {
-	if c.SerialNumber == nil {
-		return nil
-	}
 	issuer := slices.IndexFunc(x.issuers, func(n []byte) bool { return bytes.Equal(n, c.RawIssuer) })
-	if issuer < 0 {
+	if c.SerialNumber == nil || issuer < 0 {
 		return nil
 	}
-	if i, ok := x.last[crlEntryKey{issuer, c.SerialNumber.Text(16)}]; ok {
-		return &l.RevokedCertificateEntries[i]
+	es := l.RevokedCertificateEntries
+	// The first entry past c's, and the one before it.
+	k := sort.Search(len(x.sorted), func(k int) bool {
+		r := x.sorted[k]
+		return cmp.Or(cmp.Compare(int(r.issuer), issuer), es[r.entry].SerialNumber.Cmp(c.SerialNumber)) > 0
+	})
+	if k == 0 {
+		return nil
+	}
+	if r := x.sorted[k-1]; int(r.issuer) == issuer && es[r.entry].SerialNumber.Cmp(c.SerialNumber) == 0 {
+		return &es[r.entry]
 	}
 	return nil
 }

@@ -28,9 +28,12 @@ type Fetcher struct {
 	Client *http.Client
 	// Timeout bounds each request; zero means 5 seconds.
 	Timeout time.Duration
-	// MaxCertBytes and MaxCRLBytes bound a response; zero means 1 MiB
-	// for certificates and 64 MiB for CRLs.
-	MaxCertBytes, MaxCRLBytes int64
+	// MaxCertBytes bounds a response of certificates; zero means 1 MiB.
+	MaxCertBytes int64
+	// MaxCRLBytes bounds the CRLs one verification fetches, all its
+	// responses together (a parsed CRL takes up to about 30 times its
+	// size in memory, most of it its entries); zero means 64 MiB.
+	MaxCRLBytes int64
 	// MaxFetches bounds the requests of one verification; zero means 8.
 	MaxFetches int
 }
@@ -129,10 +132,15 @@ func (f *Fetcher) get(ctx context.Context, raw string, limit int64) ([]byte, err
 		return nil, err
 	}
 	if int64(len(body)) > limit {
-		return nil, fmt.Errorf("more than %d bytes", limit)
+		return nil, tooLarge(limit)
 	}
 	return body, nil
 }
+
+// tooLarge is a response beyond the limit of get, in bytes.
+type tooLarge int64
+
+func (n tooLarge) Error() string { return fmt.Sprintf("more than %d bytes", int64(n)) }
 
 // fetchesLeft reports whether the verification may fetch again.
 func (v *verifier) fetchesLeft() bool {
@@ -206,14 +214,23 @@ func (v *verifier) fetchCRLs(c *x509.Certificate) {
 			continue
 		}
 		fe := Fetched{URL: u, Kind: "crl", For: dn.String(c.RawSubject)}
-		limit := v.p.Fetch.MaxCRLBytes
-		if limit <= 0 {
-			limit = maxCRLSize
+		budget := v.p.Fetch.MaxCRLBytes
+		if budget <= 0 {
+			budget = maxCRLSize
 		}
-		body, err := v.p.Fetch.get(v.ctx(), u, limit)
+		if v.crlBytes >= budget {
+			fe.Got, fe.err = fmt.Sprintf("not fetched: the CRLs fetched for this verification reached the limit of %d bytes", budget), true
+			v.r.Fetched = append(v.r.Fetched, fe)
+			continue
+		}
+		body, err := v.p.Fetch.get(v.ctx(), u, budget-v.crlBytes)
+		v.crlBytes += int64(len(body))
 		fe.Bytes = len(body)
 		if err != nil {
 			fe.Got, fe.err = err.Error(), true
+			if _, ok := err.(tooLarge); ok && v.crlBytes > 0 {
+				fe.Got += fmt.Sprintf(", what is left of the %d bytes the CRLs fetched for one verification may take", budget)
+			}
 			v.r.Fetched = append(v.r.Fetched, fe)
 			continue
 		}

@@ -1,6 +1,8 @@
 package trust
 
 import (
+	"fmt"
+	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -132,5 +134,63 @@ func TestFetchLimits(t *testing.T) {
 	f2 := find(t, r, finding.ChainIncomplete)
 	if !strings.Contains(f2.Detail, "HTTP 404") {
 		t.Errorf("chain.incomplete does not say what the AIA URL answered:\n%s", dump(r))
+	}
+}
+
+// TestFetchCRLBudget: the CRLs one verification fetches are bounded all
+// together (MaxCRLBytes), not each: a peer's certificates name the URLs,
+// and a parsed CRL takes many times its size in memory. The CRL that would
+// pass the limit is refused with the reason, and once the limit is
+// reached nothing more is fetched.
+func TestFetchCRLBudget(t *testing.T) {
+	l := newLab(t)
+	mux := http.NewServeMux()
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	inter := issue(t, spec{cn: "Lab Intermediate 2", ca: true, crldp: []string{srv.URL + "/root.crl"}}, l.root)
+	leaf := issue(t, spec{cn: "www.lab.example", dns: []string{"www.lab.example"}, crldp: []string{srv.URL + "/inter.crl"}}, inter)
+	serials := make([]*big.Int, 200)
+	for i := range serials {
+		serials[i] = big.NewInt(int64(i) + 1<<40) // not a serial issue() gives
+	}
+	crls := map[string][]byte{"/inter.crl": crlOf(t, inter, nil, serials...).List.Raw, "/root.crl": crlOf(t, l.root, nil).List.Raw}
+	for path, der := range crls {
+		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) { w.Write(der) })
+	}
+	total := int64(len(crls["/inter.crl"]) + len(crls["/root.crl"]))
+	for _, tc := range []struct {
+		budget int64
+		want   string // what the CRL fetched second got; "" both fetched
+	}{
+		{total, ""},
+		{total - 1, ", what is left of the " + fmt.Sprint(total-1) + " bytes the CRLs fetched for one verification may take"},
+	} {
+		p := l.policy()
+		p.Fetch = &Fetcher{MaxCRLBytes: tc.budget, Timeout: time.Second}
+		r := p.Check(Request{Chain: certs(leaf, inter), Name: "www.lab.example", Time: t0})
+		var got []string
+		var sum int64
+		for _, f := range r.Fetched {
+			got = append(got, f.Got)
+			sum += int64(f.Bytes)
+		}
+		if len(r.Fetched) != 2 || sum > tc.budget {
+			t.Fatalf("budget %d: fetched %d bytes: %q\n%s", tc.budget, sum, got, dump(r))
+		}
+		switch {
+		case tc.budget == total && !r.Trusted:
+			t.Errorf("budget %d: not trusted with both CRLs:\n%s", tc.budget, dump(r))
+		case tc.want != "" && !strings.HasSuffix(got[1], tc.want):
+			t.Errorf("budget %d: the second CRL got %q, want it to end %q", tc.budget, got[1], tc.want)
+		case tc.budget < total && tc.want == "" && !strings.Contains(got[1], "what is left") && !strings.Contains(got[1], "reached the limit"):
+			t.Errorf("budget %d: the second CRL got %q", tc.budget, got[1])
+		}
+	}
+	// Spent exactly: the next is not fetched at all.
+	p := l.policy()
+	p.Fetch = &Fetcher{MaxCRLBytes: int64(len(crls["/inter.crl"])), Timeout: time.Second}
+	r := p.Check(Request{Chain: certs(leaf, inter), Name: "www.lab.example", Time: t0})
+	if len(r.Fetched) != 2 || r.Fetched[1].Bytes != 0 || !strings.HasPrefix(r.Fetched[1].Got, "not fetched: the CRLs fetched for this verification reached the limit of ") {
+		t.Errorf("spent budget: %+v", r.Fetched)
 	}
 }

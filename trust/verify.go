@@ -285,6 +285,7 @@ type verifier struct {
 	bySubject map[string][]*x509.Certificate // sent (and fetched) certificates by subject
 	crlDepth  int                            // >0 while the certificate of a CRL's signer is checked
 	fetched   []*x509.Certificate            // certificates --fetch brought
+	crlBytes  int64                          // the bytes of the CRLs --fetch brought
 	search    searchState
 }
 
