@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -37,13 +38,20 @@ func (p *Policy) ClientConfig(serverName string) (*tls.Config, error) {
 		}
 		serverName = name
 	}
-	v, err := p.Verifier()
+	v, stamps, err := p.serverVerifier()
 	if err != nil {
 		return nil, err
 	}
-	verify, err := v.VerifyServer(serverName, p.now())
-	if err != nil {
+	if _, err := v.VerifyServer(serverName, p.now()); err != nil {
 		return nil, err
+	}
+	lv := newLiveVerifier(v, p.CRLFiles, stamps)
+	verify := func(cs tls.ConnectionState) error {
+		f, err := lv.get().VerifyServer(serverName, p.now())
+		if err != nil {
+			return err
+		}
+		return f(cs)
 	}
 	cfg, err := p.baseConfig()
 	if err != nil {
@@ -105,7 +113,7 @@ func (p *Policy) ServerConfig() (*tls.Config, error) {
 		return nil, errors.New("tlskit: a server needs a certificate: set CertFile and KeyFile, or Certificates")
 	}
 	if p.needsClientVerifier() {
-		v, err := p.ClientVerifier()
+		v, stamps, err := p.clientVerifier()
 		if err != nil {
 			return nil, err
 		}
@@ -115,7 +123,10 @@ func (p *Policy) ServerConfig() (*tls.Config, error) {
 		if p.requiresClientCert() {
 			cfg.ClientAuth = tls.RequireAnyClientCert
 		}
-		cfg.VerifyConnection = v.VerifyClient(p.requiresClientCert(), p.now())
+		lv, required, at := newLiveVerifier(v, p.CRLFiles, stamps), p.requiresClientCert(), p.now()
+		cfg.VerifyConnection = func(cs tls.ConnectionState) error {
+			return lv.get().VerifyClient(required, at)(cs)
+		}
 		pool := x509.NewCertPool()
 		for _, c := range v.Anchors.Certs {
 			pool.AddCert(c) // names the acceptable CAs in the CertificateRequest
@@ -123,6 +134,54 @@ func (p *Policy) ServerConfig() (*tls.Config, error) {
 		cfg.ClientCAs = pool
 	}
 	return cfg, nil
+}
+
+// liveVerifier is the verifier of a long-lived config (a server's, a
+// client's used for many connections, a tunnel's) with the policy's CRL
+// files as they are on disk: when one changes, they are read again at the
+// next handshake. A CA publishes a new CRL before the last one's next
+// update, and a CRL that turns stale fails every verification closed, so
+// a server must not go on with the one it started with. Files that fail
+// to read keep the last good CRLs (a stale one then says so in each
+// refusal: crl.invalid).
+type liveVerifier struct {
+	base  trust.Verifier // as built, its CRLs replaced when the files change
+	paths []string
+
+	mu     sync.Mutex
+	v      *trust.Verifier
+	stamps []fileStamp // of the files as last read
+}
+
+// newLiveVerifier watches paths, read into v when they had stamps.
+func newLiveVerifier(v *trust.Verifier, paths []string, stamps []fileStamp) *liveVerifier {
+	return &liveVerifier{base: *v, paths: paths, v: v, stamps: stamps}
+}
+
+// get returns the verifier with the CRL files as they are now.
+func (l *liveVerifier) get() *trust.Verifier {
+	if len(l.paths) == 0 {
+		return l.v
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := make([]fileStamp, len(l.paths))
+	for i, f := range l.paths {
+		now[i] = stamp(f)
+	}
+	if slices.Equal(now, l.stamps) {
+		return l.v
+	}
+	// Read once for each change, whether it reads or not.
+	l.stamps = now
+	crls, _, err := readCRLFiles(l.paths)
+	if err != nil {
+		return l.v // the last good CRLs
+	}
+	v := l.base
+	v.CRLs = crls
+	l.v = &v
+	return l.v
 }
 
 // keyPair is a certificate and key loaded from files, re-read when they

@@ -3,13 +3,17 @@ package tlskit_test
 import (
 	"bytes"
 	"context"
+	"crypto"
+	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"io"
+	"math/big"
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -305,4 +309,105 @@ func TestKeyLog(t *testing.T) {
 // the package that made it: tlskit's own, or trust's passed on unchanged.
 func hasPackagePrefix(err error) bool {
 	return strings.HasPrefix(err.Error(), "tlskit: ") || strings.HasPrefix(err.Error(), "trust: ")
+}
+
+// TestCRLReload: a long-lived config reads its CRL files again when one
+// changes on disk, on the client side (against openssl s_server) and on
+// the server side (the client certificate): a CA publishes a new CRL before
+// the last one's next update, and a server that went on with the old one
+// would refuse everyone once it turned stale. A file that no longer reads
+// keeps the last good CRL.
+func TestCRLReload(t *testing.T) {
+	f := newFixture(t)
+	path := filepath.Join(f.dir, "current.crl")
+	number := int64(0)
+	publish := func(issuer *x509.Certificate, key crypto.Signer, revoked ...*big.Int) {
+		t.Helper()
+		number++
+		tmpl := &x509.RevocationList{Number: big.NewInt(number), ThisUpdate: f.now().Add(-time.Hour), NextUpdate: f.now().Add(24 * time.Hour)}
+		for _, s := range revoked {
+			tmpl.RevokedCertificateEntries = append(tmpl.RevokedCertificateEntries, x509.RevocationListEntry{SerialNumber: s, RevocationTime: f.now().Add(-time.Minute)})
+		}
+		der, err := x509.CreateRevocationList(rand.Reader, tmpl, issuer, key)
+		must(t, err)
+		time.Sleep(10 * time.Millisecond) // a distinct modification time
+		must(t, os.WriteFile(path, der, 0o644))
+	}
+	refusal := func(err error) string {
+		var ve *tlskit.VerifyError
+		if errors.As(err, &ve) {
+			return ve.ID
+		}
+		if err != nil {
+			return err.Error()
+		}
+		return ""
+	}
+
+	t.Run("client", func(t *testing.T) {
+		srv := sServer(t, f.serverCert, f.serverKey, f.serverChain)
+		publish(f.pki.Intermediate, f.pki.IntermediateKey)
+		p := &tlskit.Policy{Trust: []string{"file:" + f.files.Root}, ServerName: "good.lab.tlskit.test", Time: f.now, CRLFiles: []string{path}}
+		cfg, err := p.ClientConfig("")
+		must(t, err)
+		dial := func() string {
+			c, err := tls.Dial("tcp", srv.Addr, cfg)
+			if err == nil {
+				c.Close()
+			}
+			return refusal(err)
+		}
+		for _, step := range []struct {
+			name   string
+			change func()
+			want   string
+		}{
+			{"not revoked", func() {}, ""},
+			{"revoked by the next CRL", func() { publish(f.pki.Intermediate, f.pki.IntermediateKey, f.server.Leaf.SerialNumber) }, finding.CertRevoked},
+			{"the file broken", func() { must(t, os.WriteFile(path, []byte("not a CRL"), 0o644)) }, finding.CertRevoked},
+			{"taken off by the next CRL", func() { publish(f.pki.Intermediate, f.pki.IntermediateKey) }, ""},
+		} {
+			step.change()
+			if got := dial(); got != step.want {
+				t.Errorf("%s: got %q, want %q", step.name, got, step.want)
+			}
+		}
+	})
+
+	t.Run("server", func(t *testing.T) {
+		clientEKU := []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
+		client := f.leaf(t, lab.LeafOptions{DNSNames: []string{"batch.lab.tlskit.test"}, Issuer: f.pki.ClientCA, IssuerKey: f.pki.ClientCAKey, EKU: clientEKU})
+		publish(f.pki.ClientCA, f.pki.ClientCAKey)
+		p := &tlskit.Policy{CertFile: f.serverCert, KeyFile: f.serverKey, ClientTrust: []string{"file:" + f.files.ClientCA}, RequireClientCert: true, Time: f.now, CRLFiles: []string{path}}
+		ln, err := tlskit.Listen("tcp", "127.0.0.1:0", p)
+		must(t, err)
+		defer ln.Close()
+		accept := func() string {
+			done := make(chan error, 1)
+			go func() {
+				c, err := ln.Accept()
+				if err != nil {
+					done <- err
+					return
+				}
+				defer c.Close()
+				done <- c.(*tls.Conn).Handshake()
+			}()
+			roots := x509.NewCertPool()
+			roots.AddCert(f.pki.Root)
+			c, err := tls.Dial("tcp", ln.Addr().String(), &tls.Config{RootCAs: roots, ServerName: "good.lab.tlskit.test", Certificates: []tls.Certificate{client}})
+			if err == nil {
+				c.Read(make([]byte, 1)) // TLS 1.3: the server's verdict comes after the client's Finished
+				c.Close()
+			}
+			return refusal(<-done)
+		}
+		if got := accept(); got != "" {
+			t.Fatalf("not revoked: %q", got)
+		}
+		publish(f.pki.ClientCA, f.pki.ClientCAKey, client.Leaf.SerialNumber)
+		if got := accept(); got != finding.CertRevoked {
+			t.Errorf("revoked by the next CRL: %q", got)
+		}
+	})
 }

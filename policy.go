@@ -50,7 +50,11 @@ type Policy struct {
 	// CRLFiles are certificate revocation lists (PEM or DER files) to check
 	// the peer's chain against: a certificate on its issuer's CRL is
 	// refused (cert.revoked), and a CRL of the issuer that cannot be used
-	// fails closed (crl.invalid).
+	// fails closed (crl.invalid). A long-lived config ([Policy.ClientConfig],
+	// [Policy.ServerConfig] and what builds on them: [Dial], [Listen],
+	// [Policy.Transport], the tunnel) reads them again at the next
+	// handshake when one changes on disk; files that fail to read keep
+	// the last good CRLs.
 	CRLFiles []string
 	// Fetch lets verification fetch what a chain points at: a missing
 	// intermediate from its AIA caIssuers URL, CRLs from their
@@ -143,38 +147,65 @@ func (p *Policy) Validate() error {
 // trust sources ([trust.LoadAnchors]), pins, depth limit and extra names.
 // `tlskit check`, `pcap` and the tunnel client all verify through it.
 func (p *Policy) Verifier() (*trust.Verifier, error) {
-	v, err := p.verifier(p.Trust, x509.ExtKeyUsageServerAuth)
+	v, _, err := p.serverVerifier()
+	return v, err
+}
+
+// LiveVerifier is [Policy.Verifier] for long-lived use (a monitor, a
+// client used for many connections): each call of the function it returns
+// gives the verifier with the policy's CRL files as they are on disk now,
+// read again when one has changed (files that fail to read keep the last
+// good CRLs). The configs of [Policy.ClientConfig] and
+// [Policy.ServerConfig] verify through the same. Safe for concurrent use.
+func (p *Policy) LiveVerifier() (func() *trust.Verifier, error) {
+	v, stamps, err := p.serverVerifier()
 	if err != nil {
 		return nil, err
 	}
+	return newLiveVerifier(v, p.CRLFiles, stamps).get, nil
+}
+
+// serverVerifier is Verifier, with the stamps of the CRL files as read.
+func (p *Policy) serverVerifier() (*trust.Verifier, []fileStamp, error) {
+	v, stamps, err := p.verifier(p.Trust, x509.ExtKeyUsageServerAuth)
+	if err != nil {
+		return nil, nil, err
+	}
 	v.Names = p.Names
-	return v, nil
+	return v, stamps, nil
 }
 
 // ClientVerifier resolves the policy into the verifier of client chains on
 // a server: ClientTrust, the pins, the depth limit, clientAuth usage and
 // the AllowedClients allow-list.
 func (p *Policy) ClientVerifier() (*trust.Verifier, error) {
+	v, _, err := p.clientVerifier()
+	return v, err
+}
+
+// clientVerifier is ClientVerifier, with the stamps of the CRL files as
+// read.
+func (p *Policy) clientVerifier() (*trust.Verifier, []fileStamp, error) {
 	if len(p.ClientTrust) == 0 {
 		if len(p.AllowedClients) > 0 {
-			return nil, errors.New("tlskit: an allow-list of clients needs the CA that issues their certificates: set ClientTrust")
+			return nil, nil, errors.New("tlskit: an allow-list of clients needs the CA that issues their certificates: set ClientTrust")
 		}
-		return nil, errors.New("tlskit: client certificates are required but no client trust source is given: set ClientTrust to the CA that issues them")
+		return nil, nil, errors.New("tlskit: client certificates are required but no client trust source is given: set ClientTrust to the CA that issues them")
 	}
-	v, err := p.verifier(p.ClientTrust, x509.ExtKeyUsageClientAuth)
+	v, stamps, err := p.verifier(p.ClientTrust, x509.ExtKeyUsageClientAuth)
 	if err != nil {
-		return nil, fmt.Errorf("tlskit: client trust: %w", err)
+		return nil, nil, fmt.Errorf("tlskit: client trust: %w", err)
 	}
 	for _, n := range p.AllowedClients {
 		// A name that is none (empty, not a host name, or emptied by
 		// IDNA's mapping) would match no client: refused here, at start,
 		// rather than found out when every client is.
 		if _, err := trust.ServerName("", n); err != nil {
-			return nil, fmt.Errorf("tlskit: allowed client %q is not a DNS name or an IP address", n)
+			return nil, nil, fmt.Errorf("tlskit: allowed client %q is not a DNS name or an IP address", n)
 		}
 	}
 	v.Names = p.AllowedClients
-	return v, nil
+	return v, stamps, nil
 }
 
 // needsClientVerifier reports whether a server verifies client certificates.
@@ -188,26 +219,23 @@ func (p *Policy) requiresClientCert() bool {
 	return p.RequireClientCert || len(p.AllowedClients) > 0
 }
 
-// verifier resolves sources and the policy's pins and limits for usage.
-func (p *Policy) verifier(sources []string, usage x509.ExtKeyUsage) (*trust.Verifier, error) {
+// verifier resolves sources and the policy's pins and limits for usage;
+// it returns the stamps of the CRL files as they were read.
+func (p *Policy) verifier(sources []string, usage x509.ExtKeyUsage) (*trust.Verifier, []fileStamp, error) {
 	if p.MaxIntermediates < trust.NoIntermediates {
-		return nil, fmt.Errorf("tlskit: max intermediates %d: want 0 (no limit), -1 (none) or more", p.MaxIntermediates)
+		return nil, nil, fmt.Errorf("tlskit: max intermediates %d: want 0 (no limit), -1 (none) or more", p.MaxIntermediates)
 	}
 	prof, err := trust.ParseProfile(p.Profile)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	var crls []*trust.CRL
-	for _, f := range p.CRLFiles {
-		c, err := trust.ReadCRLFile(f)
-		if err != nil {
-			return nil, err
-		}
-		crls = append(crls, c...)
+	crls, stamps, err := readCRLFiles(p.CRLFiles)
+	if err != nil {
+		return nil, nil, err
 	}
 	anchors, err := trust.LoadAnchors(sources, "")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	anchors.SystemRoots = p.SystemRoots
 	v := &trust.Verifier{
@@ -224,17 +252,33 @@ func (p *Policy) verifier(sources []string, usage x509.ExtKeyUsage) (*trust.Veri
 	for _, s := range p.Pins {
 		pin, err := trust.ParsePin(s)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		v.Pins = append(v.Pins, pin)
 	}
 	if len(v.Pins) == 1 && !p.AllowSinglePin {
-		return nil, errors.New("tlskit: a single pin has no backup: when that key is replaced every connection fails; add the pin of a backup key (or of the issuing CA), or set AllowSinglePin")
+		return nil, nil, errors.New("tlskit: a single pin has no backup: when that key is replaced every connection fails; add the pin of a backup key (or of the issuing CA), or set AllowSinglePin")
 	}
 	if len(v.Pins) == 0 && !p.PinsExpire.IsZero() {
-		return nil, errors.New("tlskit: pins expiry set but no pins: give the pins, or drop the expiry")
+		return nil, nil, errors.New("tlskit: pins expiry set but no pins: give the pins, or drop the expiry")
 	}
-	return v, nil
+	return v, stamps, nil
+}
+
+// readCRLFiles reads CRL files, each stamped before it is read (a file
+// replaced meanwhile is read again at the next look).
+func readCRLFiles(paths []string) ([]*trust.CRL, []fileStamp, error) {
+	var crls []*trust.CRL
+	stamps := make([]fileStamp, len(paths))
+	for i, f := range paths {
+		stamps[i] = stamp(f)
+		c, err := trust.ReadCRLFile(f)
+		if err != nil {
+			return nil, nil, err
+		}
+		crls = append(crls, c...)
+	}
+	return crls, stamps, nil
 }
 
 // ModernCipherSuites returns the TLS 1.2 suites tlskit's library and tunnel

@@ -62,6 +62,9 @@ type module struct {
 	m      *Module
 	opts   probe.Options    // the template of its probes
 	client []trust.CertInfo // the client certificate's chain, for metrics
+	// verifier, for a policy with CRL files, gives its verifier with the
+	// files as they are on disk (read again when they change).
+	verifier func() *trust.Verifier
 }
 
 // probeCurves are the key exchange groups a probe offers: X25519, P-256
@@ -180,11 +183,14 @@ func resolveModule(name string, m *Module, opts Options) (*module, error) {
 		o.Timeout = 10 * time.Second
 	}
 	if p := m.Policy; p != nil {
-		v, err := p.Verifier()
+		live, err := p.LiveVerifier()
 		if err != nil {
 			return nil, &ModuleError{name, err}
 		}
-		o.UsePolicy(p, v)
+		o.UsePolicy(p, live())
+		if len(p.CRLFiles) > 0 {
+			rm.verifier = live // the CRL files as they are at each probe
+		}
 		if opts.Time != nil {
 			o.Time = opts.Time
 		}
@@ -261,6 +267,9 @@ func (e *Exporter) Probe(ctx context.Context, target, modName, serverName string
 	o.Linger = min(time.Second, o.Timeout/4)
 	o.LingerOnlyIfAsked = true
 	o.Chains = e.chains
+	if m.verifier != nil {
+		o.Verifier = m.verifier()
+	}
 	res := &Result{Target: addr, Module: m.name, client: m.client, upgrades: m.opts.StartTLS != ""}
 	var tm probe.Timings
 	o.Timings = &tm

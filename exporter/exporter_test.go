@@ -3,12 +3,14 @@ package exporter
 import (
 	"bufio"
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
 	"io"
+	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -884,5 +886,51 @@ func TestClientCertRequiredAgainstPeers(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestProbeCRLReread: a module's CRL files are read again when they change
+// on disk, for the next probe: a monitor runs for months, and its CA
+// publishes a new CRL before the last one's next update. The oracle is the
+// CRLs themselves: the lab's (which revokes the revoked case's leaf), then
+// a newer one that revokes nothing.
+func TestProbeCRLReread(t *testing.T) {
+	f := theLab.Files()
+	path := filepath.Join(t.TempDir(), "current.crl")
+	der, err := os.ReadFile(f.CRL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, der, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ex, err := New(&Config{Modules: map[string]*Module{
+		"crl": {Policy: &tlskit.Policy{Trust: []string{"file:" + f.Root}, CRLFiles: []string{path}}, ExpiringWithin: DefaultExpiringWithin},
+	}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(ex.Handler())
+	t.Cleanup(srv.Close)
+	revoked, _ := theLab.Case("revoked")
+	probe := func() []series {
+		return scrape(t, srv.URL+"/probe?module=crl&target="+revoked.Addr+"&servername="+revoked.ServerName())
+	}
+	ss := probe()
+	if s := find(ss, MetricSuccess, nil); len(s) != 1 || s[0].value != 0 || len(find(ss, MetricFinding, map[string]string{"id": finding.CertRevoked})) != 1 {
+		t.Fatalf("with the lab's CRL: %v", ss)
+	}
+	pki := theLab.PKI()
+	der, err = x509.CreateRevocationList(rand.Reader, &x509.RevocationList{Number: big.NewInt(1 << 20), ThisUpdate: pki.Now.Add(-time.Minute), NextUpdate: pki.Now.AddDate(0, 0, 7)}, pki.Intermediate, pki.IntermediateKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(10 * time.Millisecond) // a distinct modification time
+	if err := os.WriteFile(path, der, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ss = probe()
+	if s := find(ss, MetricSuccess, nil); len(s) != 1 || s[0].value != 1 {
+		t.Fatalf("with a newer CRL that revokes nothing: %v", ss)
 	}
 }
