@@ -155,7 +155,7 @@ type liveVerifier struct {
 
 // newLiveVerifier watches paths, read into v when they had stamps.
 func newLiveVerifier(v *trust.Verifier, paths []string, stamps []fileStamp) *liveVerifier {
-	return &liveVerifier{base: *v, paths: paths, v: v, stamps: stamps}
+	return &liveVerifier{base: *v, paths: slices.Clone(paths), v: v, stamps: stamps}
 }
 
 // get returns the verifier with the CRL files as they are now.
