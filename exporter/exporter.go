@@ -146,7 +146,7 @@ func New(cfg *Config, opts Options) (*Exporter, error) {
 		Help: "Probes run, by module and verdict (trusted, untrusted, unverified, failed)."}, []string{"module", "verdict"})
 	e.flight = prometheus.NewGauge(prometheus.GaugeOpts{Name: "tlskit_exporter_probes_in_flight", Help: "Probes running now."})
 	e.self.MustRegister(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), collectors.NewGoCollector(),
-		e.probes, e.flight, &fileCollector{e})
+		e.probes, e.flight, &fileCollector{e}, newCRLCollector(e))
 	return e, nil
 }
 

@@ -916,6 +916,22 @@ func TestProbeCRLReread(t *testing.T) {
 	probe := func() []series {
 		return scrape(t, srv.URL+"/probe?module=crl&target="+revoked.Addr+"&servername="+revoked.ServerName())
 	}
+	// /metrics says when the CRL in use was issued and when the next is
+	// due, as openssl crl reads the file.
+	updates := func() {
+		t.Helper()
+		ss := scrape(t, srv.URL+"/metrics")
+		for _, m := range []struct{ name, flag, field string }{
+			{MetricCRLNextUpdate, "-nextupdate", "nextUpdate="},
+			{MetricCRLThisUpdate, "-lastupdate", "lastUpdate="},
+		} {
+			got := find(ss, m.name, map[string]string{"module": "crl", "path": path, "position": "0", "issuer": "CN=tlskit Lab Intermediate CA,O=tlskit lab"})
+			if want := opensslCRLDate(t, path, m.flag, m.field); len(got) != 1 || got[0].value != want {
+				t.Errorf("%s: %v, want one series of %v", m.name, got, want)
+			}
+		}
+	}
+	updates()
 	ss := probe()
 	if s := find(ss, MetricSuccess, nil); len(s) != 1 || s[0].value != 0 || len(find(ss, MetricFinding, map[string]string{"id": finding.CertRevoked})) != 1 {
 		t.Fatalf("with the lab's CRL: %v", ss)
@@ -933,4 +949,25 @@ func TestProbeCRLReread(t *testing.T) {
 	if s := find(ss, MetricSuccess, nil); len(s) != 1 || s[0].value != 1 {
 		t.Fatalf("with a newer CRL that revokes nothing: %v", ss)
 	}
+	updates()
+}
+
+// opensslCRLDate is a date openssl crl prints for the DER CRL file
+// (-nextupdate, -lastupdate), in Unix seconds.
+func opensslCRLDate(t *testing.T, file, flag, field string) float64 {
+	t.Helper()
+	openssl := peertest.Need(t, "openssl")
+	out, err := exec.Command(openssl, "crl", "-inform", "DER", "-in", file, "-noout", flag).Output()
+	if err != nil {
+		t.Fatalf("openssl crl %s: %v", flag, err)
+	}
+	v, ok := strings.CutPrefix(strings.TrimSpace(string(out)), field)
+	if !ok {
+		t.Fatalf("openssl crl %s: %q, want %s…", flag, out, field)
+	}
+	at, err := time.Parse("Jan _2 15:04:05 2006 MST", v)
+	if err != nil {
+		t.Fatalf("openssl crl %s: %q: %v", flag, v, err)
+	}
+	return float64(at.Unix())
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/tlskit/tlskit/internal/dn"
 	"github.com/tlskit/tlskit/trust"
 	"github.com/tlskit/tlskit/truststore"
 )
@@ -32,6 +34,8 @@ const (
 	MetricFileNotAfter  = "tlskit_cert_file_not_after_seconds"
 	MetricFileNotBefore = "tlskit_cert_file_not_before_seconds"
 	MetricFileError     = "tlskit_cert_file_error"
+	MetricCRLNextUpdate = "tlskit_crl_next_update_seconds"
+	MetricCRLThisUpdate = "tlskit_crl_this_update_seconds"
 )
 
 // certLabels are the labels of a certificate's series.
@@ -218,6 +222,54 @@ func (c *fileCollector) Collect(ch chan<- prometheus.Metric) {
 			labels := []string{p, strconv.Itoa(i), ci.Subject, ci.Issuer, ci.Serial, ci.SHA256}
 			ch <- prometheus.MustNewConstMetric(d.notAfter, prometheus.GaugeValue, float64(cert.NotAfter.Unix()), labels...)
 			ch <- prometheus.MustNewConstMetric(d.notBefore, prometheus.GaugeValue, float64(cert.NotBefore.Unix()), labels...)
+		}
+	}
+}
+
+// crlCollector exports, at each collection, the CRLs the modules' probes
+// check revocation against, as they are on disk (read again when a file
+// changed): when each was issued and when the next is due, so that a CRL
+// nobody refreshes is an alert before it turns stale and every probe of
+// its module fails closed (crl.invalid).
+type crlCollector struct {
+	e                      *Exporter
+	nextUpdate, thisUpdate *prometheus.Desc
+}
+
+func newCRLCollector(e *Exporter) *crlCollector {
+	labels := []string{"module", "path", "position", "issuer", "number"}
+	return &crlCollector{e: e,
+		nextUpdate: prometheus.NewDesc(MetricCRLNextUpdate, "When the next CRL is due, Unix seconds, for each CRL a module checks revocation against (its policy's crl files, read again when they change); position is its place in the file. Past it the CRL is stale and the module's probes fail (crl.invalid).", labels, nil),
+		thisUpdate: prometheus.NewDesc(MetricCRLThisUpdate, "When each CRL a module checks revocation against was issued, Unix seconds; labels as tlskit_crl_next_update_seconds.", labels, nil),
+	}
+}
+
+func (c *crlCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.nextUpdate
+	ch <- c.thisUpdate
+}
+
+func (c *crlCollector) Collect(ch chan<- prometheus.Metric) {
+	names := slices.Sorted(maps.Keys(c.e.modules))
+	for _, name := range names {
+		m := c.e.modules[name]
+		if m.verifier == nil {
+			continue
+		}
+		inFile := map[string]int{}
+		for _, crl := range m.verifier().CRLs {
+			l := crl.List
+			pos := inFile[crl.Source]
+			inFile[crl.Source]++
+			number := ""
+			if l.Number != nil {
+				number = l.Number.String()
+			}
+			labels := []string{name, crl.Source, strconv.Itoa(pos), dn.String(l.RawIssuer), number}
+			if !l.NextUpdate.IsZero() {
+				ch <- prometheus.MustNewConstMetric(c.nextUpdate, prometheus.GaugeValue, float64(l.NextUpdate.Unix()), labels...)
+			}
+			ch <- prometheus.MustNewConstMetric(c.thisUpdate, prometheus.GaugeValue, float64(l.ThisUpdate.Unix()), labels...)
 		}
 	}
 }

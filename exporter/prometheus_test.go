@@ -9,7 +9,10 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -232,5 +235,37 @@ func TestPrometheusHashmod(t *testing.T) {
 	}
 	if firing("TLSCertificateExpiresSoon", "good") {
 		t.Errorf("the expiry alert fires for a certificate with 89 days left")
+	}
+}
+
+// TestREADMEAlertRules checks the README's example alert rules with
+// Prometheus' own checker (promtool check rules): a user copies them, so
+// they must load, and they may name only metrics the exporter exports.
+func TestREADMEAlertRules(t *testing.T) {
+	promtool := peertest.Need(t, "promtool")
+	readme, err := os.ReadFile(filepath.Join("..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(readme), "Example alert rules:\n\n```yaml\n")
+	rules, _, ok2 := strings.Cut(rest, "```")
+	if !ok || !ok2 {
+		t.Fatal("the README has no example alert rules (a yaml block after \"Example alert rules:\")")
+	}
+	path := filepath.Join(t.TempDir(), "rules.yml")
+	if err := os.WriteFile(path, []byte(rules), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(promtool, "check", "rules", path).CombinedOutput()
+	n := strings.Count(rules, "- alert:")
+	if err != nil || !strings.Contains(string(out), fmt.Sprintf("SUCCESS: %d rules found", n)) {
+		t.Fatalf("promtool check rules: %v\n%s", err, out)
+	}
+	known := []string{MetricSuccess, MetricDuration, MetricPhase, MetricVerdict, MetricTLS, MetricNotAfter, MetricNotBefore,
+		MetricFinding, MetricFileNotAfter, MetricFileNotBefore, MetricFileError, MetricCRLNextUpdate, MetricCRLThisUpdate}
+	for _, name := range regexp.MustCompile(`tlskit_[a-z_]+`).FindAllString(rules, -1) {
+		if !slices.Contains(known, name) {
+			t.Errorf("an example rule names %s, which the exporter does not export", name)
+		}
 	}
 }
