@@ -81,16 +81,16 @@ type crlEntries struct {
 	// why is the first entry that makes the CRL unusable, and why; ""
 	// when none does.
 	why string
-	// issuers are the distinct certificate issuers the entries name, as
-	// DER.
-	issuers [][]byte
+	// issuers number the distinct certificate issuers the entries name
+	// (their DER).
+	issuers map[string]int
 	// sorted are the entries with a serial number by issuer, serial
 	// number and position.
 	sorted []crlRef
 }
 
 // crlRef is an entry of a CRL (its index in RevokedCertificateEntries)
-// and its certificate issuer (an index into crlEntries.issuers).
+// and its certificate issuer (its number in crlEntries.issuers).
 type crlRef struct{ entry, issuer int32 }
 
 // index reads the CRL's entries once; indirect is whether its issuing
@@ -112,7 +112,7 @@ func (crl *CRL) index(indirect bool) *crlEntries {
 // readEntries indexes l's entries.
 func readEntries(l *x509.RevocationList, indirect bool) *crlEntries {
 	es := l.RevokedCertificateEntries
-	x := &crlEntries{issuers: [][]byte{l.RawIssuer}, sorted: make([]crlRef, 0, len(es))}
+	x := &crlEntries{issuers: map[string]int{string(l.RawIssuer): 0}, sorted: make([]crlRef, 0, len(es))}
 	issuer := 0
 	for i := range es {
 		for _, ext := range es[i].Extensions {
@@ -125,10 +125,10 @@ func readEntries(l *x509.RevocationList, indirect bool) *crlEntries {
 				if err != nil {
 					return &crlEntries{why: "an entry's certificate issuer cannot be read: " + err.Error()}
 				}
-				issuer = slices.IndexFunc(x.issuers, func(n []byte) bool { return bytes.Equal(n, name) })
-				if issuer < 0 {
+				var seen bool
+				if issuer, seen = x.issuers[string(name)]; !seen {
 					issuer = len(x.issuers)
-					x.issuers = append(x.issuers, name)
+					x.issuers[string(name)] = issuer
 				}
 			case ext.Critical && !ext.Id.Equal(oidReasonCode) && !ext.Id.Equal(oidInvalidityDay):
 				return &crlEntries{why: fmt.Sprintf("an entry has a critical extension tlskit does not process (%s)", ext.Id)}
@@ -147,8 +147,8 @@ func readEntries(l *x509.RevocationList, indirect bool) *crlEntries {
 // find is the entry of c, of its issuer and serial number, or nil; the
 // last of them when the CRL lists it more than once.
 func (x *crlEntries) find(l *x509.RevocationList, c *x509.Certificate) *x509.RevocationListEntry {
-	issuer := slices.IndexFunc(x.issuers, func(n []byte) bool { return bytes.Equal(n, c.RawIssuer) })
-	if c.SerialNumber == nil || issuer < 0 {
+	issuer, ok := x.issuers[string(c.RawIssuer)]
+	if c.SerialNumber == nil || !ok {
 		return nil
 	}
 	es := l.RevokedCertificateEntries

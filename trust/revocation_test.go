@@ -274,6 +274,57 @@ func TestCRLWrongKeysBounded(t *testing.T) {
 	}
 }
 
+// TestCRLEntriesIndex: an indirect CRL's entries belong to the certificate
+// issuer the last certificateIssuer extension named (RFC 5280 §5.3.3; the
+// CRL's issuer before any), a certificate is found by its issuer and
+// serial number together, and of two entries for one certificate the later
+// stands (as a scan of the list, which tlskit did before, finds it). A
+// CRL not marked indirect whose entry names another issuer is unusable.
+func TestCRLEntriesIndex(t *testing.T) {
+	name := func(cn string) []byte {
+		der, err := asn1.Marshal(pkix.Name{CommonName: cn}.ToRDNSequence())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return der
+	}
+	names := func(n []byte) pkix.Extension { // GeneralNames with one directoryName
+		v, err := asn1.Marshal(asn1.RawValue{Class: asn1.ClassUniversal, Tag: asn1.TagSequence, IsCompound: true,
+			Bytes: append([]byte{0xa4, byte(len(n))}, n...)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pkix.Extension{Id: oidCertIssuer, Critical: true, Value: v}
+	}
+	a, b := name("A"), name("B")
+	entry := func(serial int64, exts ...pkix.Extension) x509.RevocationListEntry {
+		return x509.RevocationListEntry{SerialNumber: big.NewInt(serial), Extensions: exts}
+	}
+	l := &x509.RevocationList{RawIssuer: a, RevokedCertificateEntries: []x509.RevocationListEntry{
+		entry(5), entry(7, names(b)), entry(5), entry(5, names(a)), entry(-3),
+	}}
+	x := readEntries(l, true)
+	if x.why != "" {
+		t.Fatal(x.why)
+	}
+	for _, tc := range []struct {
+		issuer []byte
+		serial int64
+		want   int // the entry's index; -1 none
+	}{
+		{a, 5, 3}, {b, 5, 2}, {b, 7, 1}, {a, 7, -1}, {a, -3, 4}, {b, -3, -1}, {name("C"), 5, -1}, {a, 6, -1},
+	} {
+		got := x.find(l, &x509.Certificate{RawIssuer: tc.issuer, SerialNumber: big.NewInt(tc.serial)})
+		switch {
+		case tc.want < 0 && got != nil, tc.want >= 0 && got != &l.RevokedCertificateEntries[tc.want]:
+			t.Errorf("issuer %x serial %d: got %v, want entry %d", tc.issuer, tc.serial, got, tc.want)
+		}
+	}
+	if x := readEntries(l, false); !strings.Contains(x.why, "not marked indirect") {
+		t.Errorf("a CRL not marked indirect: %q", x.why)
+	}
+}
+
 // BenchmarkVerifyCRL verifies the lab chain with a large CRL of its
 // intermediate (100,000 entries, 3.6 MB) and the root's CRL.
 func BenchmarkVerifyCRL(b *testing.B) {
