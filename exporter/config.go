@@ -132,6 +132,9 @@ func (e *ConfigError) Hint() string {
 	return `the exporter's config file is JSON: {"modules": {NAME: {"trust": […], "pins": […], "server_name", "cert", "key", "policy", "starttls", "xmpp_domain", "timeout", "expiring_within"}}, "targets": [{"target", "module", "server_name"}], "certificate_files": [PATH|DIR|GLOB…]}; see the README`
 }
 
+// DefaultTimeout bounds a module's probe when the module sets no timeout.
+const DefaultTimeout = 10 * time.Second
+
 // DefaultExpiringWithin is a module's cert.expiring-soon threshold when the
 // config file does not give one: 30 days.
 const DefaultExpiringWithin = 30 * 24 * time.Hour

@@ -180,7 +180,7 @@ func resolveModule(name string, m *Module, opts Options) (*module, error) {
 		o.StartTLS = p
 	}
 	if o.Timeout <= 0 {
-		o.Timeout = 10 * time.Second
+		o.Timeout = DefaultTimeout
 	}
 	if p := m.Policy; p != nil {
 		live, err := p.LiveVerifier()

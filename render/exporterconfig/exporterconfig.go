@@ -3,7 +3,9 @@
 // or JSON. It is part of the presentation layer, kept apart from package
 // render so that a binary with only the exporter links neither render nor
 // what render imports (capture and its pcap decoders): it imports the
-// exporter package and the standard library, nothing else.
+// exporter package, internal/dn and internal/termsafe (names, and text
+// from files made safe for a terminal) and the standard library, nothing
+// else.
 package exporterconfig
 
 import (
@@ -11,8 +13,11 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"time"
 
 	"github.com/tlskit/tlskit/exporter"
+	"github.com/tlskit/tlskit/internal/dn"
+	"github.com/tlskit/tlskit/internal/termsafe"
 )
 
 // Config is what --check-config prints: the modules by name, the static
@@ -36,6 +41,18 @@ type Module struct {
 	// Timeout and ExpiringWithin are in seconds.
 	Timeout        float64 `json:"timeout_seconds"`
 	ExpiringWithin float64 `json:"expiring_within_seconds"`
+	// CRLs are the CRLs the module checks revocation against, from its
+	// policy's crl files.
+	CRLs []CRL `json:"crls,omitempty"`
+}
+
+// CRL is a CRL a module checks revocation against: the file it is in, its
+// issuer (RFC 4514, as tlskit names certificates), and when the next is due (RFC
+// 3339; empty when the CRL names no next update).
+type CRL struct {
+	Path       string `json:"path"`
+	Issuer     string `json:"issuer"`
+	NextUpdate string `json:"next_update,omitempty"`
 }
 
 // Target is one static target of the config file.
@@ -57,13 +74,24 @@ func New(cfg *exporter.Config) (*Config, error) {
 	sort.Strings(names)
 	for _, n := range names {
 		m := cfg.Modules[n]
-		mv := Module{Name: n, Timeout: m.Timeout.Seconds(), ExpiringWithin: m.ExpiringWithin.Seconds()}
+		timeout := m.Timeout
+		if timeout <= 0 {
+			timeout = exporter.DefaultTimeout
+		}
+		mv := Module{Name: n, Timeout: timeout.Seconds(), ExpiringWithin: m.ExpiringWithin.Seconds()}
 		if m.Policy != nil {
 			vr, err := m.Policy.Verifier()
 			if err != nil {
 				return nil, err
 			}
 			mv.Trust, mv.ServerName, mv.ClientCert = vr.Describe(), m.Policy.ServerName, m.Policy.CertFile
+			for _, crl := range vr.CRLs {
+				c := CRL{Path: crl.Source, Issuer: dn.String(crl.List.RawIssuer)}
+				if !crl.List.NextUpdate.IsZero() {
+					c.NextUpdate = crl.List.NextUpdate.UTC().Format(time.RFC3339)
+				}
+				mv.CRLs = append(mv.CRLs, c)
+			}
 		}
 		v.Modules = append(v.Modules, mv)
 	}
@@ -78,8 +106,17 @@ func New(cfg *exporter.Config) (*Config, error) {
 // static targets and certificate file patterns.
 func (c *Config) Text(w io.Writer) error {
 	for _, m := range c.Modules {
-		if _, err := fmt.Fprintf(w, "module %s: trust %s; timeout %gs; expiring within %gd\n", m.Name, m.Trust, m.Timeout, m.ExpiringWithin/86400); err != nil {
+		if _, err := fmt.Fprintf(w, "module %s: trust %s; timeout %gs; expiring within %gd\n", termsafe.String(m.Name), termsafe.String(m.Trust), m.Timeout, m.ExpiringWithin/86400); err != nil {
 			return err
+		}
+		for _, c := range m.CRLs {
+			next := c.NextUpdate
+			if next == "" {
+				next = "none named"
+			}
+			if _, err := fmt.Fprintf(w, "  crl %s: %s, next update %s\n", termsafe.String(c.Path), termsafe.String(c.Issuer), next); err != nil {
+				return err
+			}
 		}
 	}
 	_, err := fmt.Fprintf(w, "%d static targets, %d certificate file patterns\n", len(c.Targets), len(c.CertificateFiles))
