@@ -41,6 +41,17 @@ type CRL struct {
 	entries  *crlEntries      // the entries indexed, once read
 }
 
+// Describe says which CRL this is and when the next is due, in one line
+// for logs: "SOURCE: ISSUER, next update TIME" (RFC 3339, UTC; "none
+// named" when the CRL names no next update).
+func (crl *CRL) Describe() string {
+	next := "none named"
+	if !crl.List.NextUpdate.IsZero() {
+		next = crl.List.NextUpdate.UTC().Format(time.RFC3339)
+	}
+	return fmt.Sprintf("%s: %s, next update %s", crl.Source, dn.String(crl.List.RawIssuer), next)
+}
+
 // maxCRLWrongKeys bounds the keys a CRL remembers failing with: a peer can
 // send certificates of any key in the CRL issuer's name, and a long-lived
 // verifier meets many peers. The key that signed it is always remembered.

@@ -19,6 +19,7 @@ import (
 
 	"github.com/tlskit/tlskit"
 	"github.com/tlskit/tlskit/starttls"
+	"github.com/tlskit/tlskit/trust"
 )
 
 // DefaultGrace is how long `tlskit tunnel` lets connections drain when it
@@ -91,6 +92,7 @@ type running struct {
 	svc    *Service
 	policy func(warn io.Writer) (*tlskit.Policy, error) // svc.Policy, or a reread file's
 	trusts string                                       // what the service trusts, for the log
+	crls   string                                       // the CRLs it checks, for the log
 	cfg    atomic.Pointer[tls.Config]
 	pol    atomic.Pointer[tlskit.Policy] // the policy cfg was built from
 	proxy  *Proxy
@@ -112,6 +114,7 @@ type built struct {
 	pol    *tlskit.Policy
 	cfg    *tls.Config
 	trusts string // what the service trusts, in one line
+	crls   string // the CRLs it checks, and when each is due ("" none)
 	legacy bool   // the legacy profile is on
 }
 
@@ -137,7 +140,7 @@ func (r *running) build(warn io.Writer) (built, error) {
 			if err != nil {
 				return built{}, err
 			}
-			b.trusts = "clients: " + v.Describe()
+			b.trusts, b.crls = "clients: "+v.Describe(), describeCRLs(v.CRLs)
 		}
 		return b, nil
 	}
@@ -151,8 +154,19 @@ func (r *running) build(warn io.Writer) (built, error) {
 	if err != nil {
 		return built{}, err
 	}
-	b.trusts = v.Describe()
+	b.trusts, b.crls = v.Describe(), describeCRLs(v.CRLs)
 	return b, nil
+}
+
+// describeCRLs lists CRLs for the log, each with when the next is due:
+// they are read again when their files change, and a CRL nobody refreshes
+// refuses every peer once it is stale.
+func describeCRLs(crls []*trust.CRL) string {
+	var ds []string
+	for _, c := range crls {
+		ds = append(ds, c.Describe())
+	}
+	return strings.Join(ds, "; ")
 }
 
 // Reload asks the running supervisor to rebuild every service's config
@@ -203,7 +217,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 		if err != nil {
 			return &ConfigError{Service: svc.Name, Err: err}
 		}
-		r.trusts = b.trusts
+		r.trusts, r.crls = b.trusts, b.crls
 		if b.legacy {
 			log.Warn("legacy profile: TLS versions below 1.2 (if the minimum version allows them) and TLS 1.2 suites without forward secrecy or AEAD are allowed", "service", svc.Name, "min_version", tls.VersionName(b.cfg.MinVersion))
 		}
@@ -236,7 +250,11 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	for _, r := range started {
 		wg.Add(1)
 		go func() { defer wg.Done(); r.proxy.Serve(r.ln) }()
-		log.Info("listening", "service", r.svc.Name, "mode", string(r.svc.Mode), "addr", r.ln.Addr().String(), "target", r.svc.Target, "trust", r.trusts)
+		attrs := []any{"service", r.svc.Name, "mode", string(r.svc.Mode), "addr", r.ln.Addr().String(), "target", r.svc.Target, "trust", r.trusts}
+		if r.crls != "" {
+			attrs = append(attrs, "crl", r.crls)
+		}
+		log.Info("listening", attrs...)
 	}
 loop:
 	for {

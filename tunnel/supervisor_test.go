@@ -2,11 +2,15 @@ package tunnel_test
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/x509"
 	"errors"
 	"io"
+	"math/big"
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -292,5 +296,37 @@ func TestSupervisorRereadsConfig(t *testing.T) {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("metrics lack %q:\n%s", want, body)
 		}
+	}
+}
+
+// TestSupervisorLogsCRLs: a service that checks CRLs says which at start,
+// with when each is due (they are read again when their files change, and
+// a CRL nobody refreshes refuses every peer once stale). The issuer is
+// named as openssl crl -nameopt RFC2253 names it.
+func TestSupervisorLogsCRLs(t *testing.T) {
+	openssl := peertest.Need(t, "openssl")
+	f := newFixture(t)
+	next := f.now().Add(7 * 24 * time.Hour).Truncate(time.Second)
+	der, err := x509.CreateRevocationList(rand.Reader, &x509.RevocationList{Number: big.NewInt(1), ThisUpdate: f.now().Add(-time.Hour), NextUpdate: next}, f.pki.Intermediate, f.pki.IntermediateKey)
+	must(t, err)
+	path := filepath.Join(t.TempDir(), "inter.crl")
+	must(t, os.WriteFile(path, der, 0o644))
+	out, err := exec.Command(openssl, "crl", "-inform", "DER", "-in", path, "-noout", "-issuer", "-nameopt", "RFC2253,-esc_msb").Output()
+	must(t, err)
+	issuer := strings.TrimPrefix(strings.TrimSpace(string(out)), "issuer=")
+	var logs logBuf
+	s := &tunnel.Supervisor{
+		Services: []*tunnel.Service{{Name: "redis", Mode: tunnel.ModeClient, Listen: "127.0.0.1:0", Target: "127.0.0.1:1", Policy: func(io.Writer) (*tlskit.Policy, error) {
+			p := f.clientPolicy()
+			p.CRLFiles = []string{path}
+			return p, nil
+		}}},
+		Logger: logs.logger(),
+		Grace:  time.Second,
+	}
+	runSupervisor(t, s, &logs)
+	want := path + ": " + issuer + ", next update " + next.UTC().Format(time.RFC3339)
+	if got := logs.records("listening")[0]["crl"]; got != want {
+		t.Errorf("listening: crl %q, want %q", got, want)
 	}
 }
