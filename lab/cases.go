@@ -110,6 +110,7 @@ func Catalog() []Case {
 		{Name: "client-cert-rejected-tls12", Finding: finding.ClientCertRejected, Title: "TLS 1.2 server rejects a client certificate from an unknown CA", ExitCode: 1},
 		{Name: "client-cert-rejected-tls13", Finding: finding.ClientCertRejected, Title: "TLS 1.3 server rejects a client certificate from an unknown CA", ExitCode: 1},
 		{Name: "revoked", Finding: finding.CertRevoked, Title: "leaf on its issuer's CRL (the client checks intermediate.crl)", ExitCode: 1},
+		{Name: "crl-stale", Finding: finding.CRLInvalid, Title: "healthy server; the client's CRL is past its next update (it checks intermediate-stale.crl, which nobody refreshed)", ExitCode: 1},
 		{Name: "ocsp-good", Finding: finding.OCSPStapled, Title: "healthy server stapling a good OCSP response"},
 		{Name: "ocsp-revoked", Finding: finding.CertRevoked, Title: "server staples an OCSP response saying its leaf is revoked", ExitCode: 1},
 		{Name: "ocsp-stale", Finding: finding.OCSPInvalid, Title: "server staples an OCSP response that expired yesterday", ExitCode: 1},
@@ -337,6 +338,10 @@ func buildCase(name string, p *PKI, f Files, ps *pkiServer, logf func(string, ..
 	case "revoked":
 		cs, err := serve(ps.revoked, nil)
 		cs.client.CRLFiles = []string{f.CRL}
+		return cs, err
+	case "crl-stale":
+		cs, err := serve(leaf(LeafOptions{}))
+		cs.client.CRLFiles = []string{f.StaleCRL}
 		return cs, err
 	case "ocsp-good":
 		return stapled(ocsp.Good, now.Add(-time.Hour), now.AddDate(0, 0, 3))

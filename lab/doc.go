@@ -60,6 +60,7 @@
 //	client-cert-rejected-tls12  client-cert.rejected       1     Client.CertFile/KeyFile: badclient: unknown_ca (48)
 //	client-cert-rejected-tls13  client-cert.rejected       1     same in TLS 1.3
 //	revoked                     cert.revoked               1     leaf on the Intermediate's CRL (Client.CRLFiles: intermediate.crl)
+//	crl-stale                   crl.invalid                1     healthy leaf; Client.CRLFiles: intermediate-stale.crl, past its next update
 //	ocsp-good                   ocsp.stapled               0     staples a good OCSP response from the Intermediate
 //	ocsp-revoked                cert.revoked               1     staples an OCSP response saying the leaf is revoked
 //	ocsp-stale                  ocsp.invalid               1     staples an OCSP response whose nextUpdate passed yesterday

@@ -281,7 +281,8 @@ func (l *Lab) Files() Files { return l.files }
 // testscript tests of tlskit's binaries): LAB_ROOT (the trust anchor),
 // LAB_CLIENT_CERT and LAB_CLIENT_KEY (a client certificate the servers
 // accept), LAB_BADCLIENT_CERT and LAB_BADCLIENT_KEY (one they reject),
-// LAB_CLIENT_CA, LAB_CRL (the Intermediate's CRL), and for each case, its
+// LAB_CLIENT_CA, LAB_CRL (the Intermediate's CRL), LAB_STALE_CRL (an older one,
+// past its next update), and for each case, its
 // name in upper case with dashes as underscores: LAB_<CASE> (its
 // address), LAB_<CASE>_NAME (its server name) and LAB_CHAIN_<CASE> (the
 // chain it serves, PEM, when it has one), e.g. LAB_EXPIRED,
@@ -291,7 +292,7 @@ func (l *Lab) Env() map[string]string {
 	env := map[string]string{
 		"LAB_ROOT": f.Root, "LAB_CLIENT_CERT": f.ClientCert, "LAB_CLIENT_KEY": f.ClientKey,
 		"LAB_BADCLIENT_CERT": f.BadClientCert, "LAB_BADCLIENT_KEY": f.BadClientKey,
-		"LAB_CLIENT_CA": f.ClientCA, "LAB_CRL": f.CRL,
+		"LAB_CLIENT_CA": f.ClientCA, "LAB_CRL": f.CRL, "LAB_STALE_CRL": f.StaleCRL,
 	}
 	for _, c := range l.cases {
 		name := strings.ToUpper(strings.ReplaceAll(c.Name, "-", "_"))

@@ -15,6 +15,7 @@ import (
 	"reflect"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -609,6 +610,20 @@ func TestGoClient(t *testing.T) {
 				t.Errorf("the leaf's CRL distribution point %q does not serve the CRL", leaf.CRLDistributionPoints)
 			}
 		},
+		"crl-stale": func(t *testing.T, c Case) {
+			wantOK(t, dialGo(t, l, c, nil)) // Go checks no revocation; the stale CRL is what says no
+			if len(c.Client.CRLFiles) != 1 {
+				t.Fatalf("the client checks CRLs %q, want the stale one", c.Client.CRLFiles)
+			}
+			der, err := os.ReadFile(c.Client.CRLFiles[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			crl, err := x509.ParseRevocationList(der)
+			if err != nil || crl.CheckSignatureFrom(p.Intermediate) != nil || !crl.NextUpdate.Before(p.Now) {
+				t.Fatalf("the CRL does not parse, is not the Intermediate's or is not stale: %v", err)
+			}
+		},
 		"ocsp-good":    func(t *testing.T, c Case) { wantStaple(t, dialGo(t, l, c, nil), p, ocsp.Good, false) },
 		"ocsp-revoked": func(t *testing.T, c Case) { wantStaple(t, dialGo(t, l, c, nil), p, ocsp.Revoked, false) },
 		"ocsp-stale":   func(t *testing.T, c Case) { wantStaple(t, dialGo(t, l, c, nil), p, ocsp.Good, true) },
@@ -794,7 +809,7 @@ func TestCurl(t *testing.T) {
 func TestOpenSSL(t *testing.T) {
 	peertest.Need(t, "openssl")
 	l := startLab(t)
-	f := l.Files()
+	f, p := l.Files(), l.PKI()
 	tests := []struct {
 		name  string
 		flags []string
@@ -832,6 +847,9 @@ func TestOpenSSL(t *testing.T) {
 		{"client-cert-rejected-tls13", []string{"-tls1_3", "-cert", f.BadClientCert, "-key", f.BadClientKey}, []string{"alert unknown ca", "alert number 48"}},
 		{"client-cert-required-tls13", []string{"-tls1_3", "-cert", f.ClientCert, "-key", f.ClientKey}, []string{"Verify return code: 0 (ok)", "HTTP/1.1 200 OK"}},
 		{"revoked", []string{"-CRL", f.CRL, "-CRLform", "DER", "-crl_check"}, []string{"verify error:num=23:certificate revoked"}},
+		// -attime: openssl judges the CRL at the lab's time, as tlskit does.
+		{"crl-stale", []string{"-CRL", f.StaleCRL, "-CRLform", "DER", "-crl_check", "-attime", strconv.FormatInt(p.Now.Unix(), 10)}, []string{"verify error:num=12:CRL has expired"}},
+		{"crl-stale", []string{"-CRL", f.CRL, "-CRLform", "DER", "-crl_check", "-attime", strconv.FormatInt(p.Now.Unix(), 10)}, []string{"Verify return code: 0 (ok)"}},
 		{"ocsp-good", []string{"-status"}, []string{"OCSP Response Status: successful", "Cert Status: good", "Verify return code: 0 (ok)"}},
 		{"ocsp-revoked", []string{"-status"}, []string{"OCSP Response Status: successful", "Cert Status: revoked", "Revocation Reason: keyCompromise"}},
 		{"must-staple", []string{"-status"}, []string{"OCSP response: no response sent"}},

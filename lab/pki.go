@@ -376,6 +376,10 @@ type Files struct {
 	// CRL is intermediate.crl (DER), the Intermediate's CRL: it revokes
 	// the revoked case's leaf. [Start] writes it; [PKI.WriteFiles] does not.
 	CRL string
+	// StaleCRL is intermediate-stale.crl (DER), an older CRL of the
+	// Intermediate whose next update has passed (the crl-stale case).
+	// [Start] writes it; [PKI.WriteFiles] does not.
+	StaleCRL string
 }
 
 // WriteFiles writes the PKI's certificates and client keys into dir,

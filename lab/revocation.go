@@ -53,7 +53,8 @@ type pkiServer struct {
 }
 
 // startPKIServer listens on host, issues the revoked leaf and the
-// Intermediate's CRL, writes the CRL to f.CRL, and serves them.
+// Intermediate's CRL, writes the CRL to f.CRL (and a stale one of before
+// to f.StaleCRL), and serves them.
 func startPKIServer(host string, p *PKI, f *Files, logf func(string, ...any)) (*pkiServer, error) {
 	ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
 	if err != nil {
@@ -81,6 +82,21 @@ func startPKIServer(host string, p *PKI, f *Files, logf func(string, ...any)) (*
 	if err := os.WriteFile(f.CRL, s.crl, 0o644); err != nil {
 		ln.Close()
 		return nil, fmt.Errorf("lab: writing %s: %w", f.CRL, err)
+	}
+	// The crl-stale case's: the Intermediate's CRL of before, whose next
+	// update passed two days ago (nobody fetched the new one).
+	stale, err := x509.CreateRevocationList(rand.Reader, &x509.RevocationList{
+		Number:     big.NewInt(0),
+		ThisUpdate: p.Now.AddDate(0, 0, -9),
+		NextUpdate: p.Now.AddDate(0, 0, -2),
+	}, p.Intermediate, p.IntermediateKey)
+	if err == nil {
+		f.StaleCRL = filepath.Join(f.Dir, "intermediate-stale.crl")
+		err = os.WriteFile(f.StaleCRL, stale, 0o644)
+	}
+	if err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("lab: the stale CRL: %w", err)
 	}
 	mux := http.NewServeMux()
 	serve := func(path, typ string, body []byte) {
