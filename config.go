@@ -25,6 +25,52 @@ import (
 // trust's verifier, which fails the handshake with a [*VerifyError]. Do not
 // clear VerifyConnection.
 func (p *Policy) ClientConfig(serverName string) (*tls.Config, error) {
+	c, err := p.clients()
+	if err != nil {
+		return nil, err
+	}
+	return c.config(serverName)
+}
+
+// clientConfigs makes the client configs of one policy: what does not
+// depend on the server name is built once (the verifier, which reads the
+// trust sources and the CRL files, the client certificate, the versions
+// and suites), so that a Transport does not read them again for every
+// connection.
+type clientConfigs struct {
+	p    *Policy
+	lv   *liveVerifier
+	base *tls.Config // everything but the server name and its verification
+}
+
+// clients builds p's clientConfigs.
+func (p *Policy) clients() (*clientConfigs, error) {
+	v, stamps, err := p.serverVerifier()
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := p.baseConfig()
+	if err != nil {
+		return nil, err
+	}
+	cfg.InsecureSkipVerify = true // replaced by VerifyConnection
+	switch {
+	case p.CertFile != "" || p.KeyFile != "":
+		kp, err := loadKeyPair(p.CertFile, p.KeyFile)
+		if err != nil {
+			return nil, err
+		}
+		cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return kp.get(), nil }
+	case len(p.Certificates) > 0:
+		cfg.Certificates = p.Certificates
+	}
+	return &clientConfigs{p: p, lv: newLiveVerifier(v, p.CRLFiles, stamps), base: cfg}, nil
+}
+
+// config is the client config for serverName ("" means the policy's
+// ServerName), as ClientConfig describes it.
+func (c *clientConfigs) config(serverName string) (*tls.Config, error) {
+	p := c.p
 	if serverName == "" {
 		serverName = p.ServerName
 	}
@@ -38,37 +84,17 @@ func (p *Policy) ClientConfig(serverName string) (*tls.Config, error) {
 		}
 		serverName = name
 	}
-	v, stamps, err := p.serverVerifier()
-	if err != nil {
+	if _, err := c.lv.get().VerifyServer(serverName, p.now()); err != nil {
 		return nil, err
 	}
-	if _, err := v.VerifyServer(serverName, p.now()); err != nil {
-		return nil, err
-	}
-	lv := newLiveVerifier(v, p.CRLFiles, stamps)
-	verify := func(cs tls.ConnectionState) error {
-		f, err := lv.get().VerifyServer(serverName, p.now())
+	cfg := c.base.Clone()
+	cfg.ServerName = trust.SNI(serverName)
+	cfg.VerifyConnection = func(cs tls.ConnectionState) error {
+		f, err := c.lv.get().VerifyServer(serverName, p.now())
 		if err != nil {
 			return err
 		}
 		return f(cs)
-	}
-	cfg, err := p.baseConfig()
-	if err != nil {
-		return nil, err
-	}
-	cfg.ServerName = trust.SNI(serverName)
-	cfg.InsecureSkipVerify = true // replaced by VerifyConnection
-	cfg.VerifyConnection = verify
-	switch {
-	case p.CertFile != "" || p.KeyFile != "":
-		kp, err := loadKeyPair(p.CertFile, p.KeyFile)
-		if err != nil {
-			return nil, err
-		}
-		cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return kp.get(), nil }
-	case len(p.Certificates) > 0:
-		cfg.Certificates = p.Certificates
 	}
 	return cfg, nil
 }

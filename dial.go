@@ -34,17 +34,26 @@ func DialContext(ctx context.Context, network, addr string, p *Policy) (*tls.Con
 	return c.(*tls.Conn), nil
 }
 
-// dialConfig is the client config for a connection to addr: the name to
+// DialConfig is the client config for a connection to addr: the name to
 // verify is decided once, by trust.ServerName.
 func (p *Policy) DialConfig(addr string) (*tls.Config, error) {
-	if _, _, err := net.SplitHostPort(addr); err != nil {
-		return nil, fmt.Errorf("tlskit: address %q: want HOST:PORT: %w", addr, err)
-	}
-	name, err := trust.ServerName(addr, p.ServerName)
+	c, err := p.clients()
 	if err != nil {
 		return nil, err
 	}
-	return p.ClientConfig(name)
+	return c.dialConfig(addr)
+}
+
+// dialConfig is DialConfig with the policy's client configs built.
+func (c *clientConfigs) dialConfig(addr string) (*tls.Config, error) {
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		return nil, fmt.Errorf("tlskit: address %q: want HOST:PORT: %w", addr, err)
+	}
+	name, err := trust.ServerName(addr, c.p.ServerName)
+	if err != nil {
+		return nil, err
+	}
+	return c.config(name)
 }
 
 // Listen returns a TLS listener on addr serving under p (see
@@ -65,7 +74,10 @@ const handshakeTimeout = 10 * time.Second
 // under p. Each connection's name is decided from the address it dials (the
 // request's host, IP addresses included) or p.ServerName, exactly as
 // [Dial] does. It offers h2 and http/1.1 unless p.ALPN says otherwise.
-// Proxy settings are not taken from the environment.
+// Proxy settings are not taken from the environment. The trust sources,
+// pins and client certificate are read when the Transport is made, not
+// for each connection; the CRL files and the client certificate's files
+// are read again when they change on disk.
 func (p *Policy) Transport() (*http.Transport, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
@@ -74,12 +86,27 @@ func (p *Policy) Transport() (*http.Transport, error) {
 	if len(q.ALPN) == 0 {
 		q.ALPN = []string{"h2", "http/1.1"}
 	}
+	// The verifier, the client certificate and the rest are built once
+	// for every connection (CRL files are read again only when they
+	// change), the name decided per connection.
+	clients, err := q.clients()
+	if err != nil {
+		return nil, err
+	}
 	return &http.Transport{
 		DialTLSContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 			// TLSHandshakeTimeout does not apply to DialTLSContext.
 			ctx, cancel := context.WithTimeout(ctx, handshakeTimeout)
 			defer cancel()
-			return DialContext(ctx, network, addr, &q)
+			cfg, err := clients.dialConfig(addr)
+			if err != nil {
+				return nil, err
+			}
+			c, err := (&tls.Dialer{Config: cfg}).DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			return c, nil
 		},
 		ForceAttemptHTTP2: true,
 		MaxIdleConns:      100,

@@ -374,6 +374,37 @@ func TestCRLReload(t *testing.T) {
 		}
 	})
 
+	t.Run("transport", func(t *testing.T) {
+		// A Transport reads its trust sources once (the copy of the
+		// root is gone before its first connection) and its CRL files
+		// again when they change, for its next connection.
+		srv := sServer(t, f.serverCert, f.serverKey, f.serverChain, "-www")
+		root := filepath.Join(t.TempDir(), "root.pem")
+		rootPEM, err := os.ReadFile(f.files.Root)
+		must(t, err)
+		must(t, os.WriteFile(root, rootPEM, 0o644))
+		publish(f.pki.Intermediate, f.pki.IntermediateKey)
+		p := &tlskit.Policy{Trust: []string{"file:" + root}, ServerName: "good.lab.tlskit.test", Time: f.now, CRLFiles: []string{path}}
+		tr, err := p.Transport()
+		must(t, err)
+		must(t, os.Remove(root))
+		get := func() string {
+			tr.CloseIdleConnections() // a new connection, a new handshake
+			resp, err := (&http.Client{Transport: tr, Timeout: 5 * time.Second}).Get("https://" + srv.Addr + "/")
+			if err == nil {
+				resp.Body.Close()
+			}
+			return refusal(err)
+		}
+		if got := get(); got != "" {
+			t.Fatalf("not revoked: %q", got)
+		}
+		publish(f.pki.Intermediate, f.pki.IntermediateKey, f.server.Leaf.SerialNumber)
+		if got := get(); got != finding.CertRevoked {
+			t.Errorf("revoked by the next CRL: %q", got)
+		}
+	})
+
 	t.Run("server", func(t *testing.T) {
 		clientEKU := []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
 		client := f.leaf(t, lab.LeafOptions{DNSNames: []string{"batch.lab.tlskit.test"}, Issuer: f.pki.ClientCA, IssuerKey: f.pki.ClientCAKey, EKU: clientEKU})
