@@ -94,7 +94,11 @@ func Fetched(w io.Writer, fs []trust.Fetched) {
 		if f.Used {
 			used = " [used]"
 		}
+		got := f.Got
+		if !f.CachedAt.IsZero() {
+			got += " (kept from a fetch at " + f.CachedAt.UTC().Format(time.RFC3339) + ")"
+		}
 		p.f("  %-6s %s%s\n", f.Kind, f.URL, used)
-		p.f("%s", indent(wrap("for "+f.For+": "+f.Got, 88), "         "))
+		p.f("%s", indent(wrap("for "+f.For+": "+got, 88), "         "))
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tlskit/tlskit/finding"
@@ -36,6 +37,88 @@ type Fetcher struct {
 	MaxCRLBytes int64
 	// MaxFetches bounds the requests of one verification; zero means 8.
 	MaxFetches int
+	// CacheFor is how long what was fetched serves later verifications
+	// with this Fetcher (a fleet's, a server's, a tunnel's, an
+	// exporter's: many chains from the same CAs), instead of a request
+	// each: issuer certificates this long, a CRL this long or until its
+	// next update, whichever is first. Zero means an hour; negative,
+	// nothing is kept. At most 64 URLs and 64 MiB of responses are kept.
+	CacheFor time.Duration
+
+	mu         sync.Mutex
+	cache      map[string]*cachedFetch // by URL
+	cacheBytes int64                   // the responses' sizes, together
+}
+
+// cachedFetch is a response kept for later verifications, parsed.
+type cachedFetch struct {
+	bytes int
+	certs []*x509.Certificate // an AIA response's
+	crls  []*CRL              // a distribution point's
+	at    time.Time           // when it was fetched
+	until time.Time           // when it is fetched again
+}
+
+// Bounds of a Fetcher's cache.
+const (
+	maxCachedURLs  = 64
+	maxCachedBytes = maxCRLSize
+)
+
+// cacheFor is CacheFor's meaning.
+func (f *Fetcher) cacheFor() time.Duration {
+	if f.CacheFor == 0 {
+		return time.Hour
+	}
+	return f.CacheFor
+}
+
+// cached is the response kept for u, if it is still to be used.
+func (f *Fetcher) cached(u string, now time.Time) *cachedFetch {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c := f.cache[u]
+	if c == nil {
+		return nil
+	}
+	if !now.Before(c.until) || now.Before(c.at) {
+		f.drop(u)
+		return nil
+	}
+	return c
+}
+
+// keep keeps c, the response of u, within the cache's bounds (the entries
+// due first make room).
+func (f *Fetcher) keep(u string, c *cachedFetch) {
+	if f.cacheFor() < 0 || !c.at.Before(c.until) || int64(c.bytes) > maxCachedBytes {
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.cache == nil {
+		f.cache = map[string]*cachedFetch{}
+	}
+	f.drop(u)
+	for len(f.cache) >= maxCachedURLs || f.cacheBytes+int64(c.bytes) > maxCachedBytes {
+		first := ""
+		for k, e := range f.cache {
+			if first == "" || e.until.Before(f.cache[first].until) {
+				first = k
+			}
+		}
+		f.drop(first)
+	}
+	f.cache[u] = c
+	f.cacheBytes += int64(c.bytes)
+}
+
+// drop forgets u's response; f.mu is held.
+func (f *Fetcher) drop(u string) {
+	if c := f.cache[u]; c != nil {
+		f.cacheBytes -= int64(c.bytes)
+		delete(f.cache, u)
+	}
 }
 
 // Fetched is one URL tlskit fetched and what it served.
@@ -54,6 +137,10 @@ type Fetched struct {
 	// Used says whether what it served was used: the issuer was on the
 	// verified path, or the CRL was the issuer's.
 	Used bool `json:"used"`
+	// CachedAt, when set, says the response was not fetched again: it
+	// was kept from a fetch of an earlier verification at that time
+	// (see [Fetcher.CacheFor]).
+	CachedAt time.Time `json:"cached_at,omitzero"`
 
 	certs []*x509.Certificate
 	err   bool
@@ -164,23 +251,29 @@ func (v *verifier) fetchIssuers(c *x509.Certificate) bool {
 			continue
 		}
 		fe := Fetched{URL: u, Kind: "issuer", For: dn.String(c.RawSubject)}
-		limit := v.p.Fetch.MaxCertBytes
-		if limit <= 0 {
-			limit = 1 << 20
-		}
-		body, err := v.p.Fetch.get(v.ctx(), u, limit)
-		fe.Bytes = len(body)
-		if err != nil {
-			fe.Got, fe.err = err.Error(), true
-			v.r.Fetched = append(v.r.Fetched, fe)
-			continue
-		}
-		// DER, PEM or a PKCS#7 certs-only bundle (.p7c, RFC 5280 §4.2.2.1).
-		certs, err := truststore.ParseCertificates(body, "the AIA response")
-		if err != nil {
-			fe.Got, fe.err = "not a certificate (DER, PEM or PKCS#7)", true
-			v.r.Fetched = append(v.r.Fetched, fe)
-			continue
+		now := time.Now()
+		var certs []*x509.Certificate
+		if kept := v.p.Fetch.cached(u, now); kept != nil {
+			certs, fe.Bytes, fe.CachedAt = kept.certs, kept.bytes, kept.at
+		} else {
+			limit := v.p.Fetch.MaxCertBytes
+			if limit <= 0 {
+				limit = 1 << 20
+			}
+			body, err := v.p.Fetch.get(v.ctx(), u, limit)
+			fe.Bytes = len(body)
+			if err != nil {
+				fe.Got, fe.err = err.Error(), true
+				v.r.Fetched = append(v.r.Fetched, fe)
+				continue
+			}
+			// DER, PEM or a PKCS#7 certs-only bundle (.p7c, RFC 5280 §4.2.2.1).
+			if certs, err = truststore.ParseCertificates(body, "the AIA response"); err != nil {
+				fe.Got, fe.err = "not a certificate (DER, PEM or PKCS#7)", true
+				v.r.Fetched = append(v.r.Fetched, fe)
+				continue
+			}
+			v.p.Fetch.keep(u, &cachedFetch{bytes: len(body), certs: certs, at: now, until: now.Add(v.p.Fetch.cacheFor())})
 		}
 		var subjects []string
 		for _, fc := range certs {
@@ -214,6 +307,12 @@ func (v *verifier) fetchCRLs(c *x509.Certificate) {
 			continue
 		}
 		fe := Fetched{URL: u, Kind: "crl", For: dn.String(c.RawSubject)}
+		now := time.Now()
+		if kept := v.p.Fetch.cached(u, now); kept != nil {
+			fe.Bytes, fe.CachedAt = kept.bytes, kept.at
+			v.addFetchedCRLs(&fe, kept.crls)
+			continue
+		}
 		budget := v.p.Fetch.MaxCRLBytes
 		if budget <= 0 {
 			budget = maxCRLSize
@@ -240,12 +339,23 @@ func (v *verifier) fetchCRLs(c *x509.Certificate) {
 			v.r.Fetched = append(v.r.Fetched, fe)
 			continue
 		}
-		for _, crl := range crls {
-			v.crls = append(v.crls, crl)
+		// Kept until its next update, and for at most CacheFor: a CA
+		// publishes new revocations before then.
+		until := now.Add(v.p.Fetch.cacheFor())
+		if next := crls[0].List.NextUpdate; !next.IsZero() && next.Before(until) {
+			until = next
 		}
-		fe.Got = fmt.Sprintf("a CRL of %s (%d entries, next update %s)", crls[0].List.Issuer, len(crls[0].List.RevokedCertificateEntries), orNone(rfc3339(crls[0].List.NextUpdate)))
-		v.r.Fetched = append(v.r.Fetched, fe)
+		v.p.Fetch.keep(u, &cachedFetch{bytes: len(body), crls: crls, at: now, until: until})
+		v.addFetchedCRLs(&fe, crls)
 	}
+}
+
+// addFetchedCRLs adds the CRLs a fetch brought (or a kept one) to the
+// verification's, and reports them.
+func (v *verifier) addFetchedCRLs(fe *Fetched, crls []*CRL) {
+	v.crls = append(v.crls, crls...)
+	fe.Got = fmt.Sprintf("a CRL of %s (%d entries, next update %s)", crls[0].List.Issuer, len(crls[0].List.RevokedCertificateEntries), orNone(rfc3339(crls[0].List.NextUpdate)))
+	v.r.Fetched = append(v.r.Fetched, *fe)
 }
 
 // reportFetches turns what was fetched into findings: an info listing each
