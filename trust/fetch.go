@@ -42,7 +42,9 @@ type Fetcher struct {
 	// exporter's: many chains from the same CAs), instead of a request
 	// each: issuer certificates this long, a CRL this long or until its
 	// next update, whichever is first. Zero means an hour; negative,
-	// nothing is kept. At most 64 URLs and 64 MiB of responses are kept.
+	// nothing is kept. Only what proved itself is kept (an issuer on a
+	// verified path, a CRL a certificate of that path signed), at most
+	// 64 URLs and 64 MiB of responses.
 	CacheFor time.Duration
 
 	mu         sync.Mutex
@@ -144,6 +146,7 @@ type Fetched struct {
 
 	certs []*x509.Certificate
 	err   bool
+	fresh *cachedFetch // fetched now: kept for later verifications if it proves itself
 }
 
 // DefaultFetcher returns a Fetcher with the default limits.
@@ -273,7 +276,7 @@ func (v *verifier) fetchIssuers(c *x509.Certificate) bool {
 				v.r.Fetched = append(v.r.Fetched, fe)
 				continue
 			}
-			v.p.Fetch.keep(u, &cachedFetch{bytes: len(body), certs: certs, at: now, until: now.Add(v.p.Fetch.cacheFor())})
+			fe.fresh = &cachedFetch{bytes: len(body), certs: certs, at: now, until: now.Add(v.p.Fetch.cacheFor())}
 		}
 		var subjects []string
 		for _, fc := range certs {
@@ -345,9 +348,21 @@ func (v *verifier) fetchCRLs(c *x509.Certificate) {
 		if next := crls[0].List.NextUpdate; !next.IsZero() && next.Before(until) {
 			until = next
 		}
-		v.p.Fetch.keep(u, &cachedFetch{bytes: len(body), crls: crls, at: now, until: until})
+		fe.fresh = &cachedFetch{bytes: len(body), crls: crls, at: now, until: until}
 		v.addFetchedCRLs(&fe, crls)
 	}
+}
+
+// signedOnPath reports whether a certificate of path signed one of crls.
+func signedOnPath(crls []*CRL, path []*x509.Certificate) bool {
+	for _, crl := range crls {
+		for _, c := range path {
+			if crl.signedBy(c) == nil {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // addFetchedCRLs adds the CRLs a fetch brought (or a kept one) to the
@@ -390,6 +405,14 @@ func (v *verifier) reportFetches() {
 			}
 		}
 		ev = append(ev, fmt.Sprintf("%s %s (for %s): %s", fe.Kind, fe.URL, fe.For, fe.Got))
+		// Kept for later verifications only what proved itself on a
+		// path to an anchor: an issuer on it, or a CRL one of its
+		// certificates signed. A peer's URLs can serve anything, and a
+		// parsed CRL is large.
+		if fe.fresh != nil && len(usedPath) > 0 && (fe.Used && fe.Kind == "issuer" || signedOnPath(fe.fresh.crls, usedPath)) {
+			v.p.Fetch.keep(fe.URL, fe.fresh)
+		}
+		fe.fresh = nil
 	}
 	v.add(finding.Finding{
 		ID:       finding.ChainFetched,

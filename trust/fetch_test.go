@@ -210,8 +210,11 @@ func TestFetchCache(t *testing.T) {
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	next := time.Now().Add(30 * time.Minute).Truncate(time.Second) // the CRL is current now, and at t0; due before CacheFor (an hour) ends
-	crl := crlOf(t, l.inter, func(c *x509.RevocationList) { c.NextUpdate = next }).List.Raw
-	for path, body := range map[string][]byte{"/inter.crt": l.inter.cert.Raw, "/inter.crl": crl} {
+	current := func(c *x509.RevocationList) { c.NextUpdate = next }
+	crl := crlOf(t, l.inter, current).List.Raw
+	other := issue(t, spec{cn: "Lab Intermediate", ca: true}, l.root) // same name, another key
+	forged := crlOf(t, other, current).List.Raw
+	for path, body := range map[string][]byte{"/inter.crt": l.inter.cert.Raw, "/inter.crl": crl, "/forged.crl": forged} {
 		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
 			mu.Lock()
 			requests[path]++
@@ -245,6 +248,14 @@ func TestFetchCache(t *testing.T) {
 	}
 	if got := f.cache[srv.URL+"/inter.crl"].until; !got.Equal(next) {
 		t.Errorf("the CRL is kept until %v, want its next update %v", got, next)
+	}
+	// A CRL no certificate of the verified path signed is not kept: a
+	// peer's URLs can serve anything.
+	forgedLeaf := issue(t, spec{cn: "www.lab.example", dns: []string{"www.lab.example"}, crldp: []string{srv.URL + "/forged.crl"}}, l.inter)
+	p := l.policy()
+	p.Fetch = f
+	if r := p.Check(Request{Chain: certs(forgedLeaf, l.inter), Name: "www.lab.example", Time: t0}); len(r.Fetched) != 1 || f.cache[srv.URL+"/forged.crl"] != nil {
+		t.Errorf("a CRL of another key was kept:\n%s", dump(r))
 	}
 	// Nothing kept.
 	clear(requests)
