@@ -45,7 +45,7 @@ type clientConfigs struct {
 
 // clients builds p's clientConfigs.
 func (p *Policy) clients() (*clientConfigs, error) {
-	v, stamps, err := p.serverVerifier()
+	v, crlFiles, err := p.serverVerifier()
 	if err != nil {
 		return nil, err
 	}
@@ -64,7 +64,7 @@ func (p *Policy) clients() (*clientConfigs, error) {
 	case len(p.Certificates) > 0:
 		cfg.Certificates = p.Certificates
 	}
-	return &clientConfigs{p: p, lv: newLiveVerifier(v, p.CRLFiles, stamps), base: cfg}, nil
+	return &clientConfigs{p: p, lv: newLiveVerifier(v, crlFiles), base: cfg}, nil
 }
 
 // config is the client config for serverName ("" means the policy's
@@ -83,9 +83,6 @@ func (c *clientConfigs) config(serverName string) (*tls.Config, error) {
 			return nil, err
 		}
 		serverName = name
-	}
-	if _, err := c.lv.get().VerifyServer(serverName, p.now()); err != nil {
-		return nil, err
 	}
 	cfg := c.base.Clone()
 	cfg.ServerName = trust.SNI(serverName)
@@ -139,7 +136,7 @@ func (p *Policy) ServerConfig() (*tls.Config, error) {
 		return nil, errors.New("tlskit: a server needs a certificate: set CertFile and KeyFile, or Certificates")
 	}
 	if p.needsClientVerifier() {
-		v, stamps, err := p.clientVerifier()
+		v, crlFiles, err := p.clientVerifier()
 		if err != nil {
 			return nil, err
 		}
@@ -149,7 +146,7 @@ func (p *Policy) ServerConfig() (*tls.Config, error) {
 		if p.requiresClientCert() {
 			cfg.ClientAuth = tls.RequireAnyClientCert
 		}
-		lv, required, at := newLiveVerifier(v, p.CRLFiles, stamps), p.requiresClientCert(), p.now()
+		lv, required, at := newLiveVerifier(v, crlFiles), p.requiresClientCert(), p.now()
 		cfg.VerifyConnection = func(cs tls.ConnectionState) error {
 			return lv.get().VerifyClient(required, at)(cs)
 		}
@@ -171,36 +168,30 @@ func (p *Policy) ServerConfig() (*tls.Config, error) {
 // to read keep the last good CRLs (a stale one then says so in each
 // refusal: crl.invalid).
 type liveVerifier struct {
-	base  trust.Verifier // as built, its CRLs replaced when the files change
-	paths []string
+	base trust.Verifier // as built, its CRLs replaced when the files change
 
-	mu     sync.Mutex
-	v      *trust.Verifier
-	stamps []fileStamp // of the files as last read
+	mu    sync.Mutex
+	v     *trust.Verifier
+	files watch // the CRL files, as v read them
 }
 
-// newLiveVerifier watches paths, read into v when they had stamps.
-func newLiveVerifier(v *trust.Verifier, paths []string, stamps []fileStamp) *liveVerifier {
-	return &liveVerifier{base: *v, paths: slices.Clone(paths), v: v, stamps: stamps}
+// newLiveVerifier watches the CRL files v was built from.
+func newLiveVerifier(v *trust.Verifier, files watch) *liveVerifier {
+	return &liveVerifier{base: *v, v: v, files: files}
 }
 
 // get returns the verifier with the CRL files as they are now.
 func (l *liveVerifier) get() *trust.Verifier {
-	if len(l.paths) == 0 {
+	if len(l.files.paths) == 0 {
 		return l.v
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	now := make([]fileStamp, len(l.paths))
-	for i, f := range l.paths {
-		now[i] = stamp(f)
-	}
-	if slices.Equal(now, l.stamps) {
+	if !l.files.changed() {
 		return l.v
 	}
 	// Read once for each change, whether it reads or not.
-	l.stamps = now
-	crls, _, err := readCRLFiles(l.paths)
+	crls, _, err := readCRLFiles(l.files.paths)
 	if err != nil {
 		return l.v // the last good CRLs
 	}
@@ -215,11 +206,37 @@ func (l *liveVerifier) get() *trust.Verifier {
 type keyPair struct {
 	certFile, keyFile string
 
-	mu       sync.Mutex
-	cert     *tls.Certificate
-	certStat fileStamp
-	keyStat  fileStamp
-	lastErr  error
+	mu      sync.Mutex
+	cert    *tls.Certificate
+	files   watch // the two files, as last read
+	lastErr error
+}
+
+// watch notices when files change on disk: their stamps, taken before they
+// are read (a file replaced meanwhile is read again at the next look).
+type watch struct {
+	paths  []string
+	stamps []fileStamp
+}
+
+// newWatch stamps paths as they are now.
+func newWatch(paths ...string) watch {
+	w := watch{paths: slices.Clone(paths), stamps: make([]fileStamp, len(paths))}
+	for i, f := range w.paths {
+		w.stamps[i] = stamp(f)
+	}
+	return w
+}
+
+// changed reports whether a file changed since the stamps were taken, and
+// takes them anew.
+func (w *watch) changed() bool {
+	now := newWatch(w.paths...)
+	if slices.Equal(now.stamps, w.stamps) {
+		return false
+	}
+	w.stamps = now.stamps
+	return true
 }
 
 // fileStamp identifies a version of a file.
@@ -242,18 +259,17 @@ func loadKeyPair(certFile, keyFile string) (*keyPair, error) {
 	if certFile == "" || keyFile == "" {
 		return nil, fmt.Errorf("tlskit: certificate %q and key %q: give both files", certFile, keyFile)
 	}
-	kp := &keyPair{certFile: certFile, keyFile: keyFile}
+	kp := &keyPair{certFile: certFile, keyFile: keyFile, files: newWatch(certFile, keyFile)}
 	if err := kp.reload(); err != nil {
 		return nil, err
 	}
 	return kp, nil
 }
 
-// reload re-reads the files; on failure the last good pair stays.
+// reload reads the files (stamped before); on failure the last good pair
+// stays.
 func (kp *keyPair) reload() error {
-	cs, ks := stamp(kp.certFile), stamp(kp.keyFile)
 	c, err := LoadKeyPair(kp.certFile, kp.keyFile)
-	kp.certStat, kp.keyStat = cs, ks
 	if err != nil {
 		kp.lastErr = err
 		return kp.lastErr
@@ -266,7 +282,7 @@ func (kp *keyPair) reload() error {
 func (kp *keyPair) get() *tls.Certificate {
 	kp.mu.Lock()
 	defer kp.mu.Unlock()
-	if stamp(kp.certFile) != kp.certStat || stamp(kp.keyFile) != kp.keyStat {
+	if kp.files.changed() {
 		kp.reload() // a bad pair keeps the last good one
 	}
 	return kp.cert

@@ -102,11 +102,7 @@ func (p *Policy) Transport() (*http.Transport, error) {
 			if err != nil {
 				return nil, err
 			}
-			c, err := (&tls.Dialer{Config: cfg}).DialContext(ctx, network, addr)
-			if err != nil {
-				return nil, err
-			}
-			return c, nil
+			return (&tls.Dialer{Config: cfg}).DialContext(ctx, network, addr)
 		},
 		ForceAttemptHTTP2: true,
 		MaxIdleConns:      100,

@@ -158,21 +158,21 @@ func (p *Policy) Verifier() (*trust.Verifier, error) {
 // good CRLs). The configs of [Policy.ClientConfig] and
 // [Policy.ServerConfig] verify through the same. Safe for concurrent use.
 func (p *Policy) LiveVerifier() (func() *trust.Verifier, error) {
-	v, stamps, err := p.serverVerifier()
+	v, crlFiles, err := p.serverVerifier()
 	if err != nil {
 		return nil, err
 	}
-	return newLiveVerifier(v, p.CRLFiles, stamps).get, nil
+	return newLiveVerifier(v, crlFiles).get, nil
 }
 
-// serverVerifier is Verifier, with the stamps of the CRL files as read.
-func (p *Policy) serverVerifier() (*trust.Verifier, []fileStamp, error) {
-	v, stamps, err := p.verifier(p.Trust, x509.ExtKeyUsageServerAuth)
+// serverVerifier is Verifier, with the CRL files' watch as they were read.
+func (p *Policy) serverVerifier() (*trust.Verifier, watch, error) {
+	v, crlFiles, err := p.verifier(p.Trust, x509.ExtKeyUsageServerAuth)
 	if err != nil {
-		return nil, nil, err
+		return nil, watch{}, err
 	}
 	v.Names = p.Names
-	return v, stamps, nil
+	return v, crlFiles, nil
 }
 
 // ClientVerifier resolves the policy into the verifier of client chains on
@@ -183,29 +183,29 @@ func (p *Policy) ClientVerifier() (*trust.Verifier, error) {
 	return v, err
 }
 
-// clientVerifier is ClientVerifier, with the stamps of the CRL files as
+// clientVerifier is ClientVerifier, with the CRL files' watch as they were
 // read.
-func (p *Policy) clientVerifier() (*trust.Verifier, []fileStamp, error) {
+func (p *Policy) clientVerifier() (*trust.Verifier, watch, error) {
 	if len(p.ClientTrust) == 0 {
 		if len(p.AllowedClients) > 0 {
-			return nil, nil, errors.New("tlskit: an allow-list of clients needs the CA that issues their certificates: set ClientTrust")
+			return nil, watch{}, errors.New("tlskit: an allow-list of clients needs the CA that issues their certificates: set ClientTrust")
 		}
-		return nil, nil, errors.New("tlskit: client certificates are required but no client trust source is given: set ClientTrust to the CA that issues them")
+		return nil, watch{}, errors.New("tlskit: client certificates are required but no client trust source is given: set ClientTrust to the CA that issues them")
 	}
-	v, stamps, err := p.verifier(p.ClientTrust, x509.ExtKeyUsageClientAuth)
+	v, crlFiles, err := p.verifier(p.ClientTrust, x509.ExtKeyUsageClientAuth)
 	if err != nil {
-		return nil, nil, fmt.Errorf("tlskit: client trust: %w", err)
+		return nil, watch{}, fmt.Errorf("tlskit: client trust: %w", err)
 	}
 	for _, n := range p.AllowedClients {
 		// A name that is none (empty, not a host name, or emptied by
 		// IDNA's mapping) would match no client: refused here, at start,
 		// rather than found out when every client is.
 		if _, err := trust.ServerName("", n); err != nil {
-			return nil, nil, fmt.Errorf("tlskit: allowed client %q is not a DNS name or an IP address", n)
+			return nil, watch{}, fmt.Errorf("tlskit: allowed client %q is not a DNS name or an IP address", n)
 		}
 	}
 	v.Names = p.AllowedClients
-	return v, stamps, nil
+	return v, crlFiles, nil
 }
 
 // needsClientVerifier reports whether a server verifies client certificates.
@@ -220,22 +220,22 @@ func (p *Policy) requiresClientCert() bool {
 }
 
 // verifier resolves sources and the policy's pins and limits for usage;
-// it returns the stamps of the CRL files as they were read.
-func (p *Policy) verifier(sources []string, usage x509.ExtKeyUsage) (*trust.Verifier, []fileStamp, error) {
+// it returns the watch of the CRL files as they were read.
+func (p *Policy) verifier(sources []string, usage x509.ExtKeyUsage) (*trust.Verifier, watch, error) {
 	if p.MaxIntermediates < trust.NoIntermediates {
-		return nil, nil, fmt.Errorf("tlskit: max intermediates %d: want 0 (no limit), -1 (none) or more", p.MaxIntermediates)
+		return nil, watch{}, fmt.Errorf("tlskit: max intermediates %d: want 0 (no limit), -1 (none) or more", p.MaxIntermediates)
 	}
 	prof, err := trust.ParseProfile(p.Profile)
 	if err != nil {
-		return nil, nil, err
+		return nil, watch{}, err
 	}
-	crls, stamps, err := readCRLFiles(p.CRLFiles)
+	crls, crlFiles, err := readCRLFiles(p.CRLFiles)
 	if err != nil {
-		return nil, nil, err
+		return nil, watch{}, err
 	}
 	anchors, err := trust.LoadAnchors(sources, "")
 	if err != nil {
-		return nil, nil, err
+		return nil, watch{}, err
 	}
 	anchors.SystemRoots = p.SystemRoots
 	v := &trust.Verifier{
@@ -252,33 +252,31 @@ func (p *Policy) verifier(sources []string, usage x509.ExtKeyUsage) (*trust.Veri
 	for _, s := range p.Pins {
 		pin, err := trust.ParsePin(s)
 		if err != nil {
-			return nil, nil, err
+			return nil, watch{}, err
 		}
 		v.Pins = append(v.Pins, pin)
 	}
 	if len(v.Pins) == 1 && !p.AllowSinglePin {
-		return nil, nil, errors.New("tlskit: a single pin has no backup: when that key is replaced every connection fails; add the pin of a backup key (or of the issuing CA), or set AllowSinglePin")
+		return nil, watch{}, errors.New("tlskit: a single pin has no backup: when that key is replaced every connection fails; add the pin of a backup key (or of the issuing CA), or set AllowSinglePin")
 	}
 	if len(v.Pins) == 0 && !p.PinsExpire.IsZero() {
-		return nil, nil, errors.New("tlskit: pins expiry set but no pins: give the pins, or drop the expiry")
+		return nil, watch{}, errors.New("tlskit: pins expiry set but no pins: give the pins, or drop the expiry")
 	}
-	return v, stamps, nil
+	return v, crlFiles, nil
 }
 
-// readCRLFiles reads CRL files, each stamped before it is read (a file
-// replaced meanwhile is read again at the next look).
-func readCRLFiles(paths []string) ([]*trust.CRL, []fileStamp, error) {
+// readCRLFiles reads CRL files, stamped before they are read.
+func readCRLFiles(paths []string) ([]*trust.CRL, watch, error) {
+	files := newWatch(paths...)
 	var crls []*trust.CRL
-	stamps := make([]fileStamp, len(paths))
-	for i, f := range paths {
-		stamps[i] = stamp(f)
+	for _, f := range paths {
 		c, err := trust.ReadCRLFile(f)
 		if err != nil {
-			return nil, nil, err
+			return nil, watch{}, err
 		}
 		crls = append(crls, c...)
 	}
-	return crls, stamps, nil
+	return crls, files, nil
 }
 
 // ModernCipherSuites returns the TLS 1.2 suites tlskit's library and tunnel
