@@ -266,14 +266,12 @@ func (v *verifier) fetchIssuers(c *x509.Certificate) bool {
 			body, err := v.p.Fetch.get(v.ctx(), u, limit)
 			fe.Bytes = len(body)
 			if err != nil {
-				fe.Got, fe.err = err.Error(), true
-				v.r.Fetched = append(v.r.Fetched, fe)
+				v.failed(fe, err.Error())
 				continue
 			}
 			// DER, PEM or a PKCS#7 certs-only bundle (.p7c, RFC 5280 §4.2.2.1).
 			if certs, err = truststore.ParseCertificates(body, "the AIA response"); err != nil {
-				fe.Got, fe.err = "not a certificate (DER, PEM or PKCS#7)", true
-				v.r.Fetched = append(v.r.Fetched, fe)
+				v.failed(fe, "not a certificate (DER, PEM or PKCS#7)")
 				continue
 			}
 			fe.fresh = &cachedFetch{bytes: len(body), certs: certs, at: now, until: now.Add(v.p.Fetch.cacheFor())}
@@ -291,6 +289,12 @@ func (v *verifier) fetchIssuers(c *x509.Certificate) bool {
 		v.r.Fetched = append(v.r.Fetched, fe)
 	}
 	return added
+}
+
+// failed reports a fetch that brought nothing usable, and why.
+func (v *verifier) failed(fe Fetched, why string) {
+	fe.Got, fe.err = why, true
+	v.r.Fetched = append(v.r.Fetched, fe)
 }
 
 // fetchedURL reports whether u was fetched already.
@@ -321,25 +325,23 @@ func (v *verifier) fetchCRLs(c *x509.Certificate) {
 			budget = maxCRLSize
 		}
 		if v.crlBytes >= budget {
-			fe.Got, fe.err = fmt.Sprintf("not fetched: the CRLs fetched for this verification reached the limit of %d bytes", budget), true
-			v.r.Fetched = append(v.r.Fetched, fe)
+			v.failed(fe, fmt.Sprintf("not fetched: the CRLs fetched for this verification reached the limit of %d bytes", budget))
 			continue
 		}
 		body, err := v.p.Fetch.get(v.ctx(), u, budget-v.crlBytes)
 		v.crlBytes += int64(len(body))
 		fe.Bytes = len(body)
 		if err != nil {
-			fe.Got, fe.err = err.Error(), true
+			why := err.Error()
 			if _, ok := err.(tooLarge); ok && v.crlBytes > 0 {
-				fe.Got += fmt.Sprintf(", what is left of the %d bytes the CRLs fetched for one verification may take", budget)
+				why += fmt.Sprintf(", what is left of the %d bytes the CRLs fetched for one verification may take", budget)
 			}
-			v.r.Fetched = append(v.r.Fetched, fe)
+			v.failed(fe, why)
 			continue
 		}
 		crls, err := ParseCRLs(body, u)
 		if err != nil {
-			fe.Got, fe.err = "not a CRL", true
-			v.r.Fetched = append(v.r.Fetched, fe)
+			v.failed(fe, "not a CRL")
 			continue
 		}
 		// Kept until its next update, and for at most CacheFor: a CA
