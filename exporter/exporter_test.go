@@ -735,14 +735,20 @@ func TestExpiringSoonAgainstOpenSSL(t *testing.T) {
 // with flags (-enddate, -fingerprint -sha256), after prefix.
 func opensslField(t *testing.T, cert, prefix string, flags ...string) string {
 	t.Helper()
+	return opensslPrint(t, prefix, append([]string{"x509", "-in", cert, "-noout"}, flags...)...)
+}
+
+// opensslPrint is what openssl prints when run with args, after prefix.
+func opensslPrint(t *testing.T, prefix string, args ...string) string {
+	t.Helper()
 	openssl := peertest.Need(t, "openssl")
-	out, err := exec.Command(openssl, append([]string{"x509", "-in", cert, "-noout"}, flags...)...).Output()
+	out, err := exec.Command(openssl, args...).Output()
 	if err != nil {
-		t.Fatalf("openssl x509 %v: %v", flags, err)
+		t.Fatalf("openssl %v: %v", args, err)
 	}
 	v, ok := strings.CutPrefix(strings.TrimSpace(string(out)), prefix)
 	if !ok {
-		t.Fatalf("openssl x509 %v: %q, want %s…", flags, out, prefix)
+		t.Fatalf("openssl %v: %q, want %s…", args, out, prefix)
 	}
 	return v
 }
@@ -751,10 +757,15 @@ func opensslField(t *testing.T, cert, prefix string, flags ...string) string {
 // Unix seconds as the exporter's series hold it.
 func opensslDate(t *testing.T, cert, prefix, flag string) float64 {
 	t.Helper()
-	v := opensslField(t, cert, prefix, flag)
+	return opensslTime(t, opensslField(t, cert, prefix, flag))
+}
+
+// opensslTime reads a date as openssl prints it, in Unix seconds.
+func opensslTime(t *testing.T, v string) float64 {
+	t.Helper()
 	at, err := time.Parse("Jan _2 15:04:05 2006 MST", v)
 	if err != nil {
-		t.Fatalf("openssl x509 %s: %q: %v", flag, v, err)
+		t.Fatalf("openssl's date %q: %v", v, err)
 	}
 	return float64(at.Unix())
 }
@@ -956,18 +967,5 @@ func TestProbeCRLReread(t *testing.T) {
 // (-nextupdate, -lastupdate), in Unix seconds.
 func opensslCRLDate(t *testing.T, file, flag, field string) float64 {
 	t.Helper()
-	openssl := peertest.Need(t, "openssl")
-	out, err := exec.Command(openssl, "crl", "-inform", "DER", "-in", file, "-noout", flag).Output()
-	if err != nil {
-		t.Fatalf("openssl crl %s: %v", flag, err)
-	}
-	v, ok := strings.CutPrefix(strings.TrimSpace(string(out)), field)
-	if !ok {
-		t.Fatalf("openssl crl %s: %q, want %s…", flag, out, field)
-	}
-	at, err := time.Parse("Jan _2 15:04:05 2006 MST", v)
-	if err != nil {
-		t.Fatalf("openssl crl %s: %q: %v", flag, v, err)
-	}
-	return float64(at.Unix())
+	return opensslTime(t, opensslPrint(t, field, "crl", "-inform", "DER", "-in", file, "-noout", flag))
 }
