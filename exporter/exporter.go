@@ -62,8 +62,8 @@ type module struct {
 	m      *Module
 	opts   probe.Options    // the template of its probes
 	client []trust.CertInfo // the client certificate's chain, for metrics
-	// verifier, for a policy with CRL files, gives its verifier with the
-	// files as they are on disk (read again when they change).
+	// verifier, for a module with a policy, gives its verifier with the
+	// CRL files as they are on disk (read again when they change).
 	verifier func() *trust.Verifier
 }
 
@@ -188,9 +188,7 @@ func resolveModule(name string, m *Module, opts Options) (*module, error) {
 			return nil, &ModuleError{name, err}
 		}
 		o.UsePolicy(p, live())
-		if len(p.CRLFiles) > 0 {
-			rm.verifier = live // the CRL files as they are at each probe
-		}
+		rm.verifier = live // the CRL files as they are at each probe
 		if opts.Time != nil {
 			o.Time = opts.Time
 		}
