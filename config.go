@@ -56,7 +56,7 @@ func (p *Policy) clients() (*clientConfigs, error) {
 	cfg.InsecureSkipVerify = true // replaced by VerifyConnection
 	switch {
 	case p.CertFile != "" || p.KeyFile != "":
-		kp, err := loadKeyPair(p.CertFile, p.KeyFile)
+		kp, err := loadKeyPair(p.CertFile, p.KeyFile, p.OnReload)
 		if err != nil {
 			return nil, err
 		}
@@ -64,7 +64,7 @@ func (p *Policy) clients() (*clientConfigs, error) {
 	case len(p.Certificates) > 0:
 		cfg.Certificates = p.Certificates
 	}
-	return &clientConfigs{p: p, lv: newLiveVerifier(v, crlFiles), base: cfg}, nil
+	return &clientConfigs{p: p, lv: newLiveVerifier(v, crlFiles, p.OnReload), base: cfg}, nil
 }
 
 // config is the client config for serverName ("" means the policy's
@@ -125,7 +125,7 @@ func (p *Policy) ServerConfig() (*tls.Config, error) {
 	}
 	switch {
 	case p.CertFile != "" || p.KeyFile != "":
-		kp, err := loadKeyPair(p.CertFile, p.KeyFile)
+		kp, err := loadKeyPair(p.CertFile, p.KeyFile, p.OnReload)
 		if err != nil {
 			return nil, err
 		}
@@ -146,7 +146,7 @@ func (p *Policy) ServerConfig() (*tls.Config, error) {
 		if p.requiresClientCert() {
 			cfg.ClientAuth = tls.RequireAnyClientCert
 		}
-		lv, required, at := newLiveVerifier(v, crlFiles), p.requiresClientCert(), p.now()
+		lv, required, at := newLiveVerifier(v, crlFiles, p.OnReload), p.requiresClientCert(), p.now()
 		cfg.VerifyConnection = func(cs tls.ConnectionState) error {
 			return lv.get().VerifyClient(required, at)(cs)
 		}
@@ -164,11 +164,12 @@ func (p *Policy) ServerConfig() (*tls.Config, error) {
 // files as they are on disk: when one changes, they are read again at the
 // next handshake. A CA publishes a new CRL before the last one's next
 // update, and a CRL that turns stale fails every verification closed, so
-// a server must not go on with the one it started with. Files that fail
-// to read keep the last good CRLs (a stale one then says so in each
-// refusal: crl.invalid).
+// a server must not go on with the one it started with. A file that fails
+// to read keeps its last good CRLs (a stale one then says so in each
+// refusal: crl.invalid), and onReload hears of it.
 type liveVerifier struct {
-	base trust.Verifier // as built, its CRLs replaced when the files change
+	base     trust.Verifier // as built, its CRLs replaced when the files change
+	onReload func(Reload)   // Policy.OnReload
 
 	mu    sync.Mutex
 	v     *trust.Verifier
@@ -176,8 +177,8 @@ type liveVerifier struct {
 }
 
 // newLiveVerifier watches the CRL files v was built from.
-func newLiveVerifier(v *trust.Verifier, files watch) *liveVerifier {
-	return &liveVerifier{base: *v, v: v, files: files}
+func newLiveVerifier(v *trust.Verifier, files watch, onReload func(Reload)) *liveVerifier {
+	return &liveVerifier{base: *v, v: v, files: files, onReload: onReload}
 }
 
 // get returns the verifier with the CRL files as they are now.
@@ -190,15 +191,35 @@ func (l *liveVerifier) get() *trust.Verifier {
 	if !l.files.changed() {
 		return l.v
 	}
-	// Read once for each change, whether it reads or not.
-	crls, _, err := readCRLFiles(l.files.paths)
-	if err != nil {
-		return l.v // the last good CRLs
+	// Read once for each change, whether they read or not: each file
+	// that does not keeps the CRLs last read from it.
+	r := Reload{What: ReloadCRL, Files: l.files.paths, Errs: make([]error, len(l.files.paths))}
+	for i, f := range l.files.paths {
+		crls, err := trust.ReadCRLFile(f)
+		if err != nil {
+			r.Errs[i] = err
+			crls = crlsFrom(l.v.CRLs, f)
+		}
+		r.CRLs = append(r.CRLs, crls...)
 	}
 	v := l.base
-	v.CRLs = crls
+	v.CRLs = r.CRLs
 	l.v = &v
+	if l.onReload != nil {
+		l.onReload(r)
+	}
 	return l.v
+}
+
+// crlsFrom returns the CRLs read from the file path.
+func crlsFrom(crls []*trust.CRL, path string) []*trust.CRL {
+	var out []*trust.CRL
+	for _, c := range crls {
+		if c.Source == path {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // keyPair is a certificate and key loaded from files, re-read when they
@@ -206,10 +227,11 @@ func (l *liveVerifier) get() *trust.Verifier {
 type keyPair struct {
 	certFile, keyFile string
 
-	mu      sync.Mutex
-	cert    *tls.Certificate
-	files   watch // the two files, as last read
-	lastErr error
+	onReload func(Reload) // Policy.OnReload
+
+	mu    sync.Mutex
+	cert  *tls.Certificate
+	files watch // the two files, as last read
 }
 
 // watch notices when files change on disk: their stamps, taken before they
@@ -255,11 +277,11 @@ func stamp(path string) fileStamp {
 }
 
 // loadKeyPair loads a key pair; the first load must succeed.
-func loadKeyPair(certFile, keyFile string) (*keyPair, error) {
+func loadKeyPair(certFile, keyFile string, onReload func(Reload)) (*keyPair, error) {
 	if certFile == "" || keyFile == "" {
 		return nil, fmt.Errorf("tlskit: certificate %q and key %q: give both files", certFile, keyFile)
 	}
-	kp := &keyPair{certFile: certFile, keyFile: keyFile, files: newWatch(certFile, keyFile)}
+	kp := &keyPair{certFile: certFile, keyFile: keyFile, files: newWatch(certFile, keyFile), onReload: onReload}
 	if err := kp.reload(); err != nil {
 		return nil, err
 	}
@@ -271,10 +293,9 @@ func loadKeyPair(certFile, keyFile string) (*keyPair, error) {
 func (kp *keyPair) reload() error {
 	c, err := LoadKeyPair(kp.certFile, kp.keyFile)
 	if err != nil {
-		kp.lastErr = err
-		return kp.lastErr
+		return err
 	}
-	kp.cert, kp.lastErr = &c, nil
+	kp.cert = &c
 	return nil
 }
 
@@ -283,7 +304,10 @@ func (kp *keyPair) get() *tls.Certificate {
 	kp.mu.Lock()
 	defer kp.mu.Unlock()
 	if kp.files.changed() {
-		kp.reload() // a bad pair keeps the last good one
+		err := kp.reload() // a bad pair keeps the last good one
+		if kp.onReload != nil {
+			kp.onReload(Reload{What: ReloadCertificate, Files: []string{kp.certFile, kp.keyFile}, Errs: []error{err, err}})
+		}
 	}
 	return kp.cert
 }

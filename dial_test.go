@@ -14,7 +14,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -253,11 +255,61 @@ func TestTransportOpenSSLWWW(t *testing.T) {
 	}
 }
 
+// reloads records what Policy.OnReload is told.
+type reloads struct {
+	mu  sync.Mutex
+	all []tlskit.Reload
+}
+
+func (r *reloads) add(e tlskit.Reload) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.all = append(r.all, e)
+}
+
+// take returns what was told since the last take.
+func (r *reloads) take() []tlskit.Reload {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	all := r.all
+	r.all = nil
+	return all
+}
+
+// opensslReads reports whether openssl reads the file as cmd (crl, pkey,
+// x509) reads it, PEM or DER: the oracle for "this file no longer reads".
+func opensslReads(t *testing.T, cmd, path string) bool {
+	t.Helper()
+	openssl := peertest.Need(t, "openssl")
+	for _, form := range []string{"PEM", "DER"} {
+		if exec.Command(openssl, cmd, "-inform", form, "-in", path, "-noout").Run() == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// opensslCRLNumber is the number of the DER CRL in path as openssl reads
+// it, in decimal.
+func opensslCRLNumber(t *testing.T, path string) string {
+	t.Helper()
+	out, err := exec.Command(peertest.Need(t, "openssl"), "crl", "-inform", "DER", "-in", path, "-noout", "-crlnumber").Output()
+	must(t, err)
+	hex, ok := strings.CutPrefix(strings.TrimSpace(string(out)), "crlNumber=0x")
+	n, okN := new(big.Int).SetString(hex, 16)
+	if !ok || !okN {
+		t.Fatalf("openssl crl -crlnumber: %q", out)
+	}
+	return n.String()
+}
+
 // TestCertificateReload replaces the server's files on disk: the next
-// handshake presents the new certificate, a broken pair keeps the last one.
+// handshake presents the new certificate, a broken pair keeps the last one,
+// and OnReload hears of each.
 func TestCertificateReload(t *testing.T) {
 	f := newFixture(t)
-	p := &tlskit.Policy{CertFile: f.serverCert, KeyFile: f.serverKey}
+	var heard reloads
+	p := &tlskit.Policy{CertFile: f.serverCert, KeyFile: f.serverKey, OnReload: heard.add}
 	ln, err := tlskit.Listen("tcp", "127.0.0.1:0", p)
 	must(t, err)
 	defer ln.Close()
@@ -285,9 +337,23 @@ func TestCertificateReload(t *testing.T) {
 	if got := cn(); got != "next.lab.tlskit.test" {
 		t.Fatalf("after reload CN %q", got)
 	}
+	files := []string{f.serverCert, f.serverKey}
+	if got := heard.take(); len(got) != 1 || got[0].What != tlskit.ReloadCertificate || !slices.Equal(got[0].Files, files) || got[0].Err() != nil {
+		t.Fatalf("after reload: heard %+v, want one certificate reload without error", got)
+	}
 	must(t, os.WriteFile(f.serverKey, []byte("not a key"), 0o600))
+	if opensslReads(t, "pkey", f.serverKey) {
+		t.Fatal("openssl reads the broken key")
+	}
 	if got := cn(); got != "next.lab.tlskit.test" {
 		t.Fatalf("after a broken reload CN %q, want the last good one", got)
+	}
+	got := heard.take()
+	if len(got) != 1 || !slices.Equal(got[0].Failed(), files) || got[0].Err() == nil || !strings.Contains(got[0].Err().Error(), f.serverKey) {
+		t.Fatalf("after a broken reload: heard %+v, want the pair failed, naming %s", got, f.serverKey)
+	}
+	if got := cn(); got != "next.lab.tlskit.test" || len(heard.take()) != 0 {
+		t.Fatalf("unchanged files: CN %q, or read again", got)
 	}
 }
 
@@ -321,7 +387,7 @@ func TestCRLReload(t *testing.T) {
 	f := newFixture(t)
 	path := filepath.Join(f.dir, "current.crl")
 	number := int64(0)
-	publish := func(issuer *x509.Certificate, key crypto.Signer, revoked ...*big.Int) {
+	publishTo := func(path string, issuer *x509.Certificate, key crypto.Signer, revoked ...*big.Int) {
 		t.Helper()
 		number++
 		tmpl := &x509.RevocationList{Number: big.NewInt(number), ThisUpdate: f.now().Add(-time.Hour), NextUpdate: f.now().Add(24 * time.Hour)}
@@ -332,6 +398,10 @@ func TestCRLReload(t *testing.T) {
 		must(t, err)
 		time.Sleep(10 * time.Millisecond) // a distinct modification time
 		must(t, os.WriteFile(path, der, 0o644))
+	}
+	publish := func(issuer *x509.Certificate, key crypto.Signer, revoked ...*big.Int) {
+		t.Helper()
+		publishTo(path, issuer, key, revoked...)
 	}
 	refusal := func(err error) string {
 		var ve *tlskit.VerifyError
@@ -347,7 +417,8 @@ func TestCRLReload(t *testing.T) {
 	t.Run("client", func(t *testing.T) {
 		srv := sServer(t, f.serverCert, f.serverKey, f.serverChain)
 		publish(f.pki.Intermediate, f.pki.IntermediateKey)
-		p := &tlskit.Policy{Trust: []string{"file:" + f.files.Root}, ServerName: "good.lab.tlskit.test", Time: f.now, CRLFiles: []string{path}}
+		var heard reloads
+		p := &tlskit.Policy{Trust: []string{"file:" + f.files.Root}, ServerName: "good.lab.tlskit.test", Time: f.now, CRLFiles: []string{path}, OnReload: heard.add}
 		cfg, err := p.ClientConfig("")
 		must(t, err)
 		dial := func() string {
@@ -357,20 +428,83 @@ func TestCRLReload(t *testing.T) {
 			}
 			return refusal(err)
 		}
+		// The CRL number a reload says is in use, as openssl reads it
+		// from the file published last.
+		inUse := ""
 		for _, step := range []struct {
 			name   string
 			change func()
 			want   string
+			heard  string // what OnReload is told: "" nothing, "read", "failed"
 		}{
-			{"not revoked", func() {}, ""},
-			{"revoked by the next CRL", func() { publish(f.pki.Intermediate, f.pki.IntermediateKey, f.server.Leaf.SerialNumber) }, finding.CertRevoked},
-			{"the file broken", func() { must(t, os.WriteFile(path, []byte("not a CRL"), 0o644)) }, finding.CertRevoked},
-			{"taken off by the next CRL", func() { publish(f.pki.Intermediate, f.pki.IntermediateKey) }, ""},
+			{"not revoked", func() {}, "", ""},
+			{"revoked by the next CRL", func() { publish(f.pki.Intermediate, f.pki.IntermediateKey, f.server.Leaf.SerialNumber) }, finding.CertRevoked, "read"},
+			{"the file broken", func() { must(t, os.WriteFile(path, []byte("not a CRL"), 0o644)) }, finding.CertRevoked, "failed"},
+			{"still broken", func() {}, finding.CertRevoked, ""},
+			{"taken off by the next CRL", func() { publish(f.pki.Intermediate, f.pki.IntermediateKey) }, "", "read"},
 		} {
 			step.change()
+			if step.heard == "read" {
+				inUse = opensslCRLNumber(t, path)
+			}
 			if got := dial(); got != step.want {
 				t.Errorf("%s: got %q, want %q", step.name, got, step.want)
 			}
+			got := heard.take()
+			switch {
+			case step.heard == "" && len(got) != 0:
+				t.Errorf("%s: heard %+v, want nothing", step.name, got)
+			case step.heard != "" && (len(got) != 1 || got[0].What != tlskit.ReloadCRL || !slices.Equal(got[0].Files, []string{path})):
+				t.Errorf("%s: heard %+v, want one CRL reload of %s", step.name, got, path)
+			case step.heard == "read" && got[0].Err() != nil:
+				t.Errorf("%s: the file reads (openssl), but heard %v", step.name, got[0].Err())
+			case step.heard == "failed" && (opensslReads(t, "crl", path) || !slices.Equal(got[0].Failed(), []string{path})):
+				t.Errorf("%s: heard %+v, want %s failed (openssl reads it: %v)", step.name, got, path, opensslReads(t, "crl", path))
+			case step.heard != "" && (len(got[0].CRLs) != 1 || got[0].CRLs[0].List.Number.String() != inUse):
+				t.Errorf("%s: heard CRLs %v in use, want the one numbered %s", step.name, got[0].CRLs, inUse)
+			}
+		}
+	})
+
+	t.Run("two files", func(t *testing.T) {
+		// Each file that no longer reads keeps its own last good CRLs,
+		// while the others are read anew: the Intermediate's CRL revokes
+		// the server's certificate, and without it the certificate would
+		// pass (no CRL of an issuer is only revocation.unknown, an info).
+		srv := sServer(t, f.serverCert, f.serverKey, f.serverChain)
+		inter, root := filepath.Join(t.TempDir(), "inter.crl"), filepath.Join(t.TempDir(), "root.crl")
+		publishTo(inter, f.pki.Intermediate, f.pki.IntermediateKey, f.server.Leaf.SerialNumber)
+		publishTo(root, f.pki.Root, f.pki.RootKey)
+		interNumber := opensslCRLNumber(t, inter)
+		var heard reloads
+		p := &tlskit.Policy{Trust: []string{"file:" + f.files.Root}, ServerName: "good.lab.tlskit.test", Time: f.now, CRLFiles: []string{inter, root}, OnReload: heard.add}
+		cfg, err := p.ClientConfig("")
+		must(t, err)
+		dial := func() string {
+			c, err := tls.Dial("tcp", srv.Addr, cfg)
+			if err == nil {
+				c.Close()
+			}
+			return refusal(err)
+		}
+		if got := dial(); got != finding.CertRevoked {
+			t.Fatalf("revoked: got %q", got)
+		}
+		must(t, os.WriteFile(inter, []byte("not a CRL"), 0o644))
+		publishTo(root, f.pki.Root, f.pki.RootKey, f.pki.Intermediate.SerialNumber)
+		if got := dial(); got != finding.CertRevoked {
+			t.Errorf("the Intermediate's CRL broken, the Root's replaced: got %q, want the server's certificate still revoked", got)
+		}
+		got := heard.take()
+		if len(got) != 1 || !slices.Equal(got[0].Failed(), []string{inter}) || opensslReads(t, "crl", inter) {
+			t.Fatalf("heard %+v, want %s failed", got, inter)
+		}
+		var numbers []string
+		for _, c := range got[0].CRLs {
+			numbers = append(numbers, c.List.Number.String())
+		}
+		if want := []string{interNumber, opensslCRLNumber(t, root)}; !slices.Equal(numbers, want) {
+			t.Errorf("CRLs in use numbered %v, want %v: the Intermediate's last good and the Root's new one", numbers, want)
 		}
 	})
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/tlskit/tlskit/trust"
@@ -113,6 +114,64 @@ type Policy struct {
 	// SystemRoots loads the roots "system" names; nil means
 	// [trust.DefaultSystemRoots].
 	SystemRoots func() ([]*x509.Certificate, error)
+	// OnReload, when set, is told each time a long-lived config reads its
+	// files again after one changed on disk (see [Reload]): the certificate
+	// and key files of [Policy.ServerConfig], [Listen] and a client
+	// certificate, the CRL files of every config, [Dial], [Policy.Transport]
+	// and [Policy.LiveVerifier]. A file that no longer reads keeps its last
+	// good contents in use (a certificate that will expire, a CRL that will
+	// turn stale) and is named in the Reload: without OnReload that goes
+	// unsaid until it fails. It is called from the handshake that noticed
+	// the change, with the files' lock held, so that reports come in order:
+	// it must return promptly.
+	OnReload func(Reload)
+}
+
+// Reload is a long-lived config's reading again of files that changed on
+// disk ([Policy.OnReload]).
+type Reload struct {
+	// What names the files: [ReloadCertificate] or [ReloadCRL].
+	What string
+	// Files are the files read again: the certificate and key files, or
+	// every CRL file of the policy.
+	Files []string
+	// Errs has one entry for each of Files: nil where the file read and
+	// its contents are in use now, or why it no longer reads, its last
+	// good contents staying in use (for a certificate and key that do not
+	// load together, both files have the error).
+	Errs []error
+	// CRLs are, for ReloadCRL, the CRLs in use from now on: those of the
+	// files that read, and the last good ones of those that did not.
+	CRLs []*trust.CRL
+}
+
+// What a [Reload] read again.
+const (
+	ReloadCertificate = "certificate" // a certificate and its key
+	ReloadCRL         = "crl"         // the CRL files
+)
+
+// Err returns the files' errors joined, each once; nil when every file
+// read.
+func (r Reload) Err() error {
+	var errs []error
+	for _, err := range r.Errs {
+		if err != nil && !slices.Contains(errs, err) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Failed returns the files that no longer read, in the order of Files.
+func (r Reload) Failed() []string {
+	var failed []string
+	for i, err := range r.Errs {
+		if err != nil {
+			failed = append(failed, r.Files[i])
+		}
+	}
+	return failed
 }
 
 // Validate checks the policy without connecting: the server name can be
@@ -136,7 +195,7 @@ func (p *Policy) Validate() error {
 		return err
 	}
 	if p.CertFile != "" || p.KeyFile != "" {
-		if _, err := loadKeyPair(p.CertFile, p.KeyFile); err != nil {
+		if _, err := loadKeyPair(p.CertFile, p.KeyFile, nil); err != nil {
 			return err
 		}
 	}
@@ -155,14 +214,15 @@ func (p *Policy) Verifier() (*trust.Verifier, error) {
 // client used for many connections): each call of the function it returns
 // gives the verifier with the policy's CRL files as they are on disk now,
 // read again when one has changed (files that fail to read keep the last
-// good CRLs). The configs of [Policy.ClientConfig] and
-// [Policy.ServerConfig] verify through the same. Safe for concurrent use.
+// good CRLs, and [Policy.OnReload] hears of it). The configs of
+// [Policy.ClientConfig] and [Policy.ServerConfig] verify through the same.
+// Safe for concurrent use.
 func (p *Policy) LiveVerifier() (func() *trust.Verifier, error) {
 	v, crlFiles, err := p.serverVerifier()
 	if err != nil {
 		return nil, err
 	}
-	return newLiveVerifier(v, crlFiles).get, nil
+	return newLiveVerifier(v, crlFiles, p.OnReload).get, nil
 }
 
 // serverVerifier is Verifier, with the CRL files' watch as they were read.
@@ -265,8 +325,16 @@ func (p *Policy) verifier(sources []string, usage x509.ExtKeyUsage) (*trust.Veri
 	return v, crlFiles, nil
 }
 
-// readCRLFiles reads CRL files, stamped before they are read.
+// readCRLFiles reads CRL files, stamped before they are read; a file
+// listed twice is read once.
 func readCRLFiles(paths []string) ([]*trust.CRL, watch, error) {
+	var once []string
+	for _, f := range paths {
+		if !slices.Contains(once, f) {
+			once = append(once, f)
+		}
+	}
+	paths = once
 	files := newWatch(paths...)
 	var crls []*trust.CRL
 	for _, f := range paths {
