@@ -24,8 +24,9 @@ func handshakeBuckets() []float64 {
 // The metrics (README "Tunnel"): tlskit_tunnel_connections_total,
 // tlskit_tunnel_connections_active, tlskit_tunnel_connections_refused_total
 // (by finding id, limit.max-conns included), tlskit_tunnel_bytes_total (by
-// direction), tlskit_tunnel_handshake_seconds, tlskit_tunnel_reloads_total
-// and tlskit_tunnel_reload_errors_total.
+// direction), tlskit_tunnel_handshake_seconds, tlskit_tunnel_reloads_total,
+// tlskit_tunnel_reload_errors_total and tlskit_tunnel_file_error (by files:
+// certificate, crl).
 type Metrics struct {
 	once sync.Once
 	reg  *prometheus.Registry
@@ -37,6 +38,7 @@ type Metrics struct {
 	handshakes   *prometheus.HistogramVec
 	reloads      prometheus.Counter
 	reloadErrors prometheus.Counter
+	fileErrors   *prometheus.GaugeVec
 	handler      http.Handler
 }
 
@@ -53,7 +55,9 @@ func (m *Metrics) init() {
 			Help: "Time from accept until both sides are ready (handshakes and target dial).", Buckets: handshakeBuckets()}, []string{"service"})
 		m.reloads = prometheus.NewCounter(prometheus.CounterOpts{Name: "tlskit_tunnel_reloads_total", Help: "Configuration reloads attempted."})
 		m.reloadErrors = prometheus.NewCounter(prometheus.CounterOpts{Name: "tlskit_tunnel_reload_errors_total", Help: "Reloads that failed; the last good configuration stayed in service."})
-		m.reg.MustRegister(m.accepted, m.active, m.refused, m.bytes, m.handshakes, m.reloads, m.reloadErrors)
+		m.fileErrors = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "tlskit_tunnel_file_error",
+			Help: "1 while a service's files changed on disk and no longer read (files: certificate, the certificate and key; crl, the CRL files): their last good contents stay in service; 0 once they read again."}, []string{"service", "files"})
+		m.reg.MustRegister(m.accepted, m.active, m.refused, m.bytes, m.handshakes, m.reloads, m.reloadErrors, m.fileErrors)
 		m.handler = promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
 	})
 }
@@ -91,6 +95,24 @@ func (m *Metrics) Reloaded(err error) {
 	if err != nil {
 		m.reloadErrors.Inc()
 	}
+}
+
+// fileError sets whether a service's files (files: certificate or crl)
+// no longer read.
+func (m *Metrics) fileError(service, files string, failed bool) {
+	m.init()
+	v := 0.0
+	if failed {
+		v = 1
+	}
+	m.fileErrors.WithLabelValues(service, files).Set(v)
+}
+
+// filesRead says a service's files all read (a reload built its config
+// from them anew).
+func (m *Metrics) filesRead(service string) {
+	m.init()
+	m.fileErrors.DeletePartialMatch(prometheus.Labels{"service": service})
 }
 
 // Registry returns the registry holding the metrics, to serve or gather

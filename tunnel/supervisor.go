@@ -89,13 +89,15 @@ type ExplainFunc func(ctx context.Context, target string, proto starttls.Protoco
 
 // running is a started service.
 type running struct {
-	svc    *Service
-	policy func(warn io.Writer) (*tlskit.Policy, error) // svc.Policy, or a reread file's
-	trusts string                                       // what the service trusts, for the log
-	crls   string                                       // the CRLs it checks, for the log
-	cfg    atomic.Pointer[tls.Config]
-	pol    atomic.Pointer[tlskit.Policy] // the policy cfg was built from
-	proxy  *Proxy
+	svc     *Service
+	log     *slog.Logger
+	metrics *Metrics
+	policy  func(warn io.Writer) (*tlskit.Policy, error) // svc.Policy, or a reread file's
+	trusts  string                                       // what the service trusts, for the log
+	crls    string                                       // the CRLs it checks, for the log
+	cfg     atomic.Pointer[tls.Config]
+	pol     atomic.Pointer[tlskit.Policy] // the policy cfg was built from
+	proxy   *Proxy
 
 	explainMu sync.Mutex // held while a refusal is explained
 	explained explanation
@@ -130,6 +132,9 @@ func (r *running) build(warn io.Writer) (built, error) {
 	if err != nil {
 		return built{}, err
 	}
+	cp := *p // the service's own copy: it says what it reads again
+	cp.OnReload = r.reloaded
+	p = &cp
 	b := built{pol: p, legacy: p.Legacy, trusts: "no client certificates"}
 	if r.svc.Mode == ModeServer {
 		if b.cfg, err = p.ServerConfig(); err != nil {
@@ -156,6 +161,28 @@ func (r *running) build(warn io.Writer) (built, error) {
 	}
 	b.trusts, b.crls = v.Describe(), describeCRLs(v.CRLs)
 	return b, nil
+}
+
+// reloaded logs the service's files read again at a handshake after they
+// changed on disk (tlskit.Policy.OnReload), and sets
+// tlskit_tunnel_file_error: a file that no longer reads leaves its last
+// good contents in service (a certificate that will expire, a CRL that
+// will turn stale), which must not go unsaid.
+func (r *running) reloaded(e tlskit.Reload) {
+	failed := e.Failed()
+	r.metrics.fileError(r.svc.Name, e.What, len(failed) > 0)
+	attrs := []any{"service", r.svc.Name, "files", e.What}
+	if len(failed) > 0 {
+		attrs = append(attrs, "failed", strings.Join(failed, ","), "error", e.Err().Error())
+	}
+	if e.What == tlskit.ReloadCRL {
+		attrs = append(attrs, "crl", describeCRLs(e.CRLs))
+	}
+	if len(failed) > 0 {
+		r.log.Error("files changed on disk no longer read; the last good ones stay in use", attrs...)
+		return
+	}
+	r.log.Info("files read again", attrs...)
 }
 
 // describeCRLs lists CRLs for the log, each with when the next is due:
@@ -212,7 +239,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 		if !s.AllowPublicPlaintext && !isLoopback(svc.plaintext()) {
 			return &ConfigError{Service: svc.Name, Err: &PublicPlaintextError{Addr: svc.plaintext()}}
 		}
-		r := &running{svc: svc, policy: svc.Policy}
+		r := &running{svc: svc, policy: svc.Policy, log: log, metrics: &s.metrics}
 		b, err := r.build(warn)
 		if err != nil {
 			return &ConfigError{Service: svc.Name, Err: err}
@@ -330,6 +357,7 @@ func (s *Supervisor) reloadAll(started []*running, log *slog.Logger) {
 			continue
 		}
 		r.use(b)
+		s.metrics.filesRead(r.svc.Name) // the new config read every file
 		log.Info("reloaded", "service", r.svc.Name)
 	}
 }

@@ -301,32 +301,106 @@ func TestSupervisorRereadsConfig(t *testing.T) {
 
 // TestSupervisorLogsCRLs: a service that checks CRLs says which at start,
 // with when each is due (they are read again when their files change, and
-// a CRL nobody refreshes refuses every peer once stale). The issuer is
-// named as openssl crl -nameopt RFC2253 names it.
+// a CRL nobody refreshes refuses every peer once stale), and says when a
+// changed file is read again at a handshake: a file that no longer reads
+// (openssl cannot read it either) is an error record and
+// tlskit_tunnel_file_error 1, the last good CRL staying in use; the next
+// good one is a record naming it, and 0. The CRL is described as openssl
+// crl -nameopt RFC2253 names its issuer and next update; the target is
+// openssl s_server.
 func TestSupervisorLogsCRLs(t *testing.T) {
 	openssl := peertest.Need(t, "openssl")
 	f := newFixture(t)
-	next := f.now().Add(7 * 24 * time.Hour).Truncate(time.Second)
-	der, err := x509.CreateRevocationList(rand.Reader, &x509.RevocationList{Number: big.NewInt(1), ThisUpdate: f.now().Add(-time.Hour), NextUpdate: next}, f.pki.Intermediate, f.pki.IntermediateKey)
-	must(t, err)
+	srv := peertest.OpenSSL(t, "-cert", f.serverCert, "-key", f.serverKey, "-cert_chain", f.serverChain, "-rev", "-tls1_3")
 	path := filepath.Join(t.TempDir(), "inter.crl")
-	must(t, os.WriteFile(path, der, 0o644))
-	out, err := exec.Command(openssl, "crl", "-inform", "DER", "-in", path, "-noout", "-issuer", "-nameopt", "RFC2253,-esc_msb").Output()
-	must(t, err)
-	issuer := strings.TrimPrefix(strings.TrimSpace(string(out)), "issuer=")
+	number := int64(0)
+	publish := func() time.Time {
+		t.Helper()
+		number++
+		next := f.now().Add(time.Duration(number) * 24 * time.Hour).Truncate(time.Second)
+		der, err := x509.CreateRevocationList(rand.Reader, &x509.RevocationList{Number: big.NewInt(number), ThisUpdate: f.now().Add(-time.Hour), NextUpdate: next}, f.pki.Intermediate, f.pki.IntermediateKey)
+		must(t, err)
+		time.Sleep(10 * time.Millisecond) // a distinct modification time
+		must(t, os.WriteFile(path, der, 0o644))
+		return next
+	}
+	// described is the CRL as the log should describe it, from openssl.
+	described := func() string {
+		t.Helper()
+		out, err := exec.Command(openssl, "crl", "-inform", "DER", "-in", path, "-noout", "-issuer", "-nextupdate", "-nameopt", "RFC2253,-esc_msb", "-dateopt", "iso_8601").Output()
+		must(t, err)
+		var issuer, next string
+		for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+			if v, ok := strings.CutPrefix(line, "issuer="); ok {
+				issuer = v
+			}
+			if v, ok := strings.CutPrefix(line, "nextUpdate="); ok {
+				at, err := time.Parse("2006-01-02 15:04:05Z", v)
+				must(t, err)
+				next = at.UTC().Format(time.RFC3339)
+			}
+		}
+		return path + ": " + issuer + ", next update " + next
+	}
+	publish()
+	first := described()
 	var logs logBuf
 	s := &tunnel.Supervisor{
-		Services: []*tunnel.Service{{Name: "redis", Mode: tunnel.ModeClient, Listen: "127.0.0.1:0", Target: "127.0.0.1:1", Policy: func(io.Writer) (*tlskit.Policy, error) {
+		Services: []*tunnel.Service{{Name: "redis", Mode: tunnel.ModeClient, Listen: "127.0.0.1:0", Target: srv.Addr, Policy: func(io.Writer) (*tlskit.Policy, error) {
 			p := f.clientPolicy()
 			p.CRLFiles = []string{path}
 			return p, nil
 		}}},
-		Logger: logs.logger(),
-		Grace:  time.Second,
+		Metrics: "127.0.0.1:0",
+		Logger:  logs.logger(),
+		Grace:   time.Second,
 	}
-	runSupervisor(t, s, &logs)
-	want := path + ": " + issuer + ", next update " + next.UTC().Format(time.RFC3339)
-	if got := logs.records("listening")[0]["crl"]; got != want {
-		t.Errorf("listening: crl %q, want %q", got, want)
+	addr, metrics := runSupervisor(t, s, &logs)
+	if got := logs.records("listening")[0]["crl"]; got != first {
+		t.Errorf("listening: crl %q, want %q", got, first)
+	}
+	fileError := func() string {
+		t.Helper()
+		resp, err := http.Get("http://" + metrics + "/metrics")
+		must(t, err)
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		for _, line := range strings.Split(string(body), "\n") {
+			if v, ok := strings.CutPrefix(line, `tlskit_tunnel_file_error{files="crl",service="redis"} `); ok {
+				return v
+			}
+		}
+		return ""
+	}
+
+	// The CRL file broken: the tunnel goes on with the last good CRL,
+	// and says so.
+	must(t, os.WriteFile(path, []byte("not a CRL"), 0o644))
+	if out, err := exec.Command(openssl, "crl", "-in", path, "-noout").CombinedOutput(); err == nil {
+		t.Fatalf("openssl reads the broken CRL: %s", out)
+	}
+	if got := roundTrip(t, addr, "abc\n"); got != "cba\n" {
+		t.Fatalf("through the tunnel with the CRL file broken: %q", got)
+	}
+	failed := logs.records("files changed on disk no longer read; the last good ones stay in use")
+	if len(failed) != 1 || failed[0]["service"] != "redis" || failed[0]["files"] != "crl" || failed[0]["failed"] != path ||
+		!strings.Contains(failed[0]["error"].(string), path) || failed[0]["crl"] != first {
+		t.Errorf("broken CRL file: records %v, want one naming %s, its error and the CRL still in use (%s)", failed, path, first)
+	}
+	if got := fileError(); got != "1" {
+		t.Errorf("tlskit_tunnel_file_error with the file broken: %q, want 1", got)
+	}
+
+	// The next CRL published: read again, said, and the error gone.
+	publish()
+	if got := roundTrip(t, addr, "abc\n"); got != "cba\n" {
+		t.Fatalf("through the tunnel with the next CRL: %q", got)
+	}
+	read := logs.records("files read again")
+	if want := described(); len(read) != 1 || read[0]["files"] != "crl" || read[0]["crl"] != want {
+		t.Errorf("next CRL: records %v, want one with crl %q", read, want)
+	}
+	if got := fileError(); got != "0" {
+		t.Errorf("tlskit_tunnel_file_error with the file read again: %q, want 0", got)
 	}
 }
