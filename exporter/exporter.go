@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/tlskit/tlskit"
 	"github.com/tlskit/tlskit/diagnose"
 	"github.com/tlskit/tlskit/probe"
 	"github.com/tlskit/tlskit/starttls"
@@ -65,6 +66,33 @@ type module struct {
 	// verifier, for a module with a policy, gives its verifier with the
 	// CRL files as they are on disk (read again when they change).
 	verifier func() *trust.Verifier
+
+	mu        sync.Mutex
+	crlFailed map[string]error // the CRL files that no longer read (their last good CRLs in use), and why
+}
+
+// crlReloaded keeps which of the module's CRL files no longer read, as
+// its live verifier last read them (tlskit.Policy.OnReload).
+func (rm *module) crlReloaded(r tlskit.Reload) {
+	if r.What != tlskit.ReloadCRL {
+		return
+	}
+	failed := map[string]error{}
+	for i, err := range r.Errs {
+		if err != nil {
+			failed[r.Files[i]] = err
+		}
+	}
+	rm.mu.Lock()
+	rm.crlFailed = failed
+	rm.mu.Unlock()
+}
+
+// crlErrors returns the CRL files that no longer read, and why.
+func (rm *module) crlErrors() map[string]error {
+	rm.mu.Lock()
+	defer rm.mu.Unlock()
+	return rm.crlFailed
 }
 
 // probeCurves are the key exchange groups a probe offers: X25519, P-256
@@ -183,7 +211,9 @@ func resolveModule(name string, m *Module, opts Options) (*module, error) {
 		o.Timeout = DefaultTimeout
 	}
 	if p := m.Policy; p != nil {
-		live, err := p.LiveVerifier()
+		cp := *p // the module's own copy: it hears what its files say
+		cp.OnReload = rm.crlReloaded
+		live, err := cp.LiveVerifier()
 		if err != nil {
 			return nil, &ModuleError{name, err}
 		}

@@ -904,7 +904,10 @@ func TestClientCertRequiredAgainstPeers(t *testing.T) {
 // on disk, for the next probe: a monitor runs for months, and its CA
 // publishes a new CRL before the last one's next update. The oracle is the
 // CRLs themselves: the lab's (which revokes the revoked case's leaf), then
-// a newer one that revokes nothing.
+// a newer one that revokes nothing. Between them the file is broken (openssl
+// cannot read it): the probes go on with the lab's CRL, and /metrics says
+// so (tlskit_crl_file_error, with the file and the reason) until the file
+// reads again.
 func TestProbeCRLReread(t *testing.T) {
 	f := theLab.Files()
 	path := filepath.Join(t.TempDir(), "current.crl")
@@ -928,25 +931,42 @@ func TestProbeCRLReread(t *testing.T) {
 		return scrape(t, srv.URL+"/probe?module=crl&target="+revoked.Addr+"&servername="+revoked.ServerName())
 	}
 	// /metrics says when the CRL in use was issued and when the next is
-	// due, as openssl crl reads the file.
-	updates := func() {
+	// due, as openssl crl reads the file it came from, and whether the
+	// file on disk reads.
+	updates := func(from string, fileError bool) {
 		t.Helper()
 		ss := scrape(t, srv.URL+"/metrics")
+		errs := find(ss, MetricCRLFileError, map[string]string{"module": "crl", "path": path})
+		if fileError != (len(errs) == 1 && errs[0].value == 1 && strings.Contains(errs[0].labels["error"], path)) || len(errs) > 1 {
+			t.Errorf("%s: %v, want the file failing: %v", MetricCRLFileError, errs, fileError)
+		}
 		for _, m := range []struct{ name, flag, field string }{
 			{MetricCRLNextUpdate, "-nextupdate", "nextUpdate="},
 			{MetricCRLThisUpdate, "-lastupdate", "lastUpdate="},
 		} {
 			got := find(ss, m.name, map[string]string{"module": "crl", "path": path, "position": "0", "issuer": "CN=tlskit Lab Intermediate CA,O=tlskit lab"})
-			if want := opensslCRLDate(t, path, m.flag, m.field); len(got) != 1 || got[0].value != want {
+			if want := opensslCRLDate(t, from, m.flag, m.field); len(got) != 1 || got[0].value != want {
 				t.Errorf("%s: %v, want one series of %v", m.name, got, want)
 			}
 		}
 	}
-	updates()
+	updates(f.CRL, false)
 	ss := probe()
 	if s := find(ss, MetricSuccess, nil); len(s) != 1 || s[0].value != 0 || len(find(ss, MetricFinding, map[string]string{"id": finding.CertRevoked})) != 1 {
 		t.Fatalf("with the lab's CRL: %v", ss)
 	}
+	time.Sleep(10 * time.Millisecond) // a distinct modification time
+	if err := os.WriteFile(path, []byte("not a CRL"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(peertest.Need(t, "openssl"), "crl", "-in", path, "-noout").CombinedOutput(); err == nil {
+		t.Fatalf("openssl reads the broken file: %s", out)
+	}
+	ss = probe()
+	if s := find(ss, MetricSuccess, nil); len(s) != 1 || s[0].value != 0 || len(find(ss, MetricFinding, map[string]string{"id": finding.CertRevoked})) != 1 {
+		t.Fatalf("with the file broken, the lab's CRL still in use: %v", ss)
+	}
+	updates(f.CRL, true)
 	pki := theLab.PKI()
 	der, err = x509.CreateRevocationList(rand.Reader, &x509.RevocationList{Number: big.NewInt(1 << 20), ThisUpdate: pki.Now.Add(-time.Minute), NextUpdate: pki.Now.AddDate(0, 0, 7)}, pki.Intermediate, pki.IntermediateKey)
 	if err != nil {
@@ -960,7 +980,7 @@ func TestProbeCRLReread(t *testing.T) {
 	if s := find(ss, MetricSuccess, nil); len(s) != 1 || s[0].value != 1 {
 		t.Fatalf("with a newer CRL that revokes nothing: %v", ss)
 	}
-	updates()
+	updates(path, false)
 }
 
 // opensslCRLDate is a date openssl crl prints for the DER CRL file

@@ -36,6 +36,7 @@ const (
 	MetricFileError     = "tlskit_cert_file_error"
 	MetricCRLNextUpdate = "tlskit_crl_next_update_seconds"
 	MetricCRLThisUpdate = "tlskit_crl_this_update_seconds"
+	MetricCRLFileError  = "tlskit_crl_file_error"
 )
 
 // certLabels are the labels of a certificate's series.
@@ -232,8 +233,8 @@ func (c *fileCollector) Collect(ch chan<- prometheus.Metric) {
 // nobody refreshes is an alert before it turns stale and every probe of
 // its module fails closed (crl.invalid).
 type crlCollector struct {
-	e                      *Exporter
-	nextUpdate, thisUpdate *prometheus.Desc
+	e                             *Exporter
+	nextUpdate, thisUpdate, error *prometheus.Desc
 }
 
 func newCRLCollector(e *Exporter) *crlCollector {
@@ -241,12 +242,14 @@ func newCRLCollector(e *Exporter) *crlCollector {
 	return &crlCollector{e: e,
 		nextUpdate: prometheus.NewDesc(MetricCRLNextUpdate, "When the next CRL is due, Unix seconds, for each CRL a module checks revocation against (its policy's crl files, read again when they change); position is its place in the file. Past it the CRL is stale and the module's probes fail (crl.invalid).", labels, nil),
 		thisUpdate: prometheus.NewDesc(MetricCRLThisUpdate, "When each CRL a module checks revocation against was issued, Unix seconds; labels as tlskit_crl_next_update_seconds.", labels, nil),
+		error:      prometheus.NewDesc(MetricCRLFileError, "1 for a module's CRL file that changed on disk and no longer reads, with the reason: the module's probes go on with the CRLs last read from it (tlskit_crl_next_update_seconds says until when).", []string{"module", "path", "error"}, nil),
 	}
 }
 
 func (c *crlCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.nextUpdate
 	ch <- c.thisUpdate
+	ch <- c.error
 }
 
 func (c *crlCollector) Collect(ch chan<- prometheus.Metric) {
@@ -270,6 +273,10 @@ func (c *crlCollector) Collect(ch chan<- prometheus.Metric) {
 				ch <- prometheus.MustNewConstMetric(c.nextUpdate, prometheus.GaugeValue, float64(l.NextUpdate.Unix()), labels...)
 			}
 			ch <- prometheus.MustNewConstMetric(c.thisUpdate, prometheus.GaugeValue, float64(l.ThisUpdate.Unix()), labels...)
+		}
+		failed := m.crlErrors() // as the verifier above read the files
+		for _, path := range slices.Sorted(maps.Keys(failed)) {
+			ch <- prometheus.MustNewConstMetric(c.error, prometheus.GaugeValue, 1, name, path, failed[path].Error())
 		}
 	}
 }
