@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -69,7 +68,7 @@ func nginxCase(directives func(t *testing.T, p *testPKI) string, http2 bool) fun
 		if http2 {
 			h2 = " http2"
 		}
-		return startNginx(t, func(dir string, port int) string {
+		return peertest.Nginx(t, func(dir string, port int) string {
 			return fmt.Sprintf(`http {
   access_log off;
   client_body_temp_path %[1]s; proxy_temp_path %[1]s; fastcgi_temp_path %[1]s; uwsgi_temp_path %[1]s; scgi_temp_path %[1]s;
@@ -82,69 +81,6 @@ func nginxCase(directives func(t *testing.T, p *testPKI) string, http2 bool) fun
 }
 `, dir, port, directives(t, p), h2)
 		})
-	}
-}
-
-// startNginx runs nginx in its own directory with the configuration
-// block body returns (given that directory and a free port, after the
-// main context's lines; with "load_module" lines first if it starts so),
-// and returns its address once it accepts connections; a port taken in
-// between is tried again with another.
-func startNginx(t *testing.T, body func(dir string, port int) string) string {
-	t.Helper()
-	bin := peertest.Need(t, "nginx")
-	dir := t.TempDir()
-	user := ""
-	if os.Geteuid() == 0 {
-		user = "user root root;"
-	}
-	for attempt := 0; ; attempt++ {
-		port := peertest.FreePort(t)
-		b := body(dir, port)
-		var modules string
-		for strings.HasPrefix(b, "load_module ") {
-			line, rest, _ := strings.Cut(b, "\n")
-			modules, b = modules+line+"\n", rest
-		}
-		conf := fmt.Sprintf(`%s%s
-worker_processes 1;
-error_log %[3]s/error.log;
-pid %[3]s/nginx.pid;
-events { worker_connections 256; }
-%[4]s`, modules, user, dir, b)
-		path := filepath.Join(dir, "nginx.conf")
-		if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		cmd := exec.Command(bin, "-p", dir, "-c", path, "-e", filepath.Join(dir, "error.log"), "-g", "daemon off;")
-		// Its own process group, so that the workers go with the master.
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-		out := &strings.Builder{}
-		cmd.Stdout, cmd.Stderr = out, out
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		t.Cleanup(func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); <-done })
-		addr := fmt.Sprintf("127.0.0.1:%d", port)
-		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-			select {
-			case <-done:
-				log, _ := os.ReadFile(filepath.Join(dir, "error.log"))
-				if attempt < 2 && strings.Contains(string(log)+out.String(), "Address already in use") {
-					goto again
-				}
-				t.Fatalf("nginx exited: %s%s", out, log)
-			default:
-			}
-			if c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond); err == nil {
-				c.Close()
-				return addr
-			}
-		}
-		t.Fatal("nginx did not start")
-	again:
 	}
 }
 
@@ -861,7 +797,7 @@ func TestConnectionLimitRealServer(t *testing.T) {
 	}
 	p := newTestPKI(t)
 	backend := opensslCase(func(p *testPKI) []string { return []string{"-cert", p.rsaCert, "-key", p.rsaKey} })(t, p)
-	addr := startNginx(t, func(dir string, port int) string {
+	addr := peertest.Nginx(t, func(dir string, port int) string {
 		return fmt.Sprintf(`load_module %s;
 stream {
   limit_conn_zone $binary_remote_addr zone=perip:1m;

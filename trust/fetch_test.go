@@ -7,11 +7,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/tlskit/tlskit/finding"
+	"github.com/tlskit/tlskit/internal/peertest"
 	tlslab "github.com/tlskit/tlskit/lab"
 )
 
@@ -143,12 +143,10 @@ func TestFetchLimits(t *testing.T) {
 // together (MaxCRLBytes), not each: a peer's certificates name the URLs,
 // and a parsed CRL takes many times its size in memory. The CRL that would
 // pass the limit is refused with the reason, and once the limit is
-// reached nothing more is fetched.
+// reached nothing more is fetched. The CA's web server is nginx.
 func TestFetchCRLBudget(t *testing.T) {
 	l := newLab(t)
-	mux := http.NewServeMux()
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
+	srv := peertest.Files(t)
 	inter := issue(t, spec{cn: "Lab Intermediate 2", ca: true, crldp: []string{srv.URL + "/root.crl"}}, l.root)
 	leaf := issue(t, spec{cn: "www.lab.example", dns: []string{"www.lab.example"}, crldp: []string{srv.URL + "/inter.crl"}}, inter)
 	serials := make([]*big.Int, 200)
@@ -157,7 +155,7 @@ func TestFetchCRLBudget(t *testing.T) {
 	}
 	crls := map[string][]byte{"/inter.crl": crlOf(t, inter, nil, serials...).List.Raw, "/root.crl": crlOf(t, l.root, nil).List.Raw}
 	for path, der := range crls {
-		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) { w.Write(der) })
+		srv.Write(t, path, der)
 	}
 	total := int64(len(crls["/inter.crl"]) + len(crls["/root.crl"]))
 	for _, tc := range []struct {
@@ -201,26 +199,18 @@ func TestFetchCRLBudget(t *testing.T) {
 // server's, an exporter's) fetches an issuer and a CRL once, and later
 // verifications use what it kept, and say so; a CRL is kept until its
 // next update at most, and CacheFor < 0 keeps nothing. The cache's bounds
-// hold whatever is fetched.
+// hold whatever is fetched. The CA's web server is nginx, whose access log
+// counts the requests.
 func TestFetchCache(t *testing.T) {
 	l := newLab(t)
-	var mu sync.Mutex
-	requests := map[string]int{}
-	mux := http.NewServeMux()
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
+	srv := peertest.Files(t)
 	next := time.Now().Add(30 * time.Minute).Truncate(time.Second) // the CRL is current now, and at t0; due before CacheFor (an hour) ends
 	current := func(c *x509.RevocationList) { c.NextUpdate = next }
 	crl := crlOf(t, l.inter, current).List.Raw
 	other := issue(t, spec{cn: "Lab Intermediate", ca: true}, l.root) // same name, another key
 	forged := crlOf(t, other, current).List.Raw
 	for path, body := range map[string][]byte{"/inter.crt": l.inter.cert.Raw, "/inter.crl": crl, "/forged.crl": forged} {
-		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
-			mu.Lock()
-			requests[path]++
-			mu.Unlock()
-			w.Write(body)
-		})
+		srv.Write(t, path, body)
 	}
 	leaf := issue(t, spec{cn: "www.lab.example", dns: []string{"www.lab.example"}, aia: []string{srv.URL + "/inter.crt"}, crldp: []string{srv.URL + "/inter.crl"}}, l.inter)
 	verify := func(f *Fetcher) *Result {
@@ -243,7 +233,7 @@ func TestFetchCache(t *testing.T) {
 			}
 		}
 	}
-	if requests["/inter.crt"] != 1 || requests["/inter.crl"] != 1 {
+	if requests := srv.Requests(t); requests["/inter.crt"] != 1 || requests["/inter.crl"] != 1 {
 		t.Errorf("requests %v, want one each", requests)
 	}
 	if got := f.cache[srv.URL+"/inter.crl"].until; !got.Equal(next) {
@@ -258,12 +248,12 @@ func TestFetchCache(t *testing.T) {
 		t.Errorf("a CRL of another key was kept:\n%s", dump(r))
 	}
 	// Nothing kept.
-	clear(requests)
+	before := srv.Requests(t)
 	none := &Fetcher{Timeout: time.Second, CacheFor: -1}
 	verify(none)
 	verify(none)
-	if requests["/inter.crt"] != 2 || requests["/inter.crl"] != 2 || len(none.cache) != 0 {
-		t.Errorf("CacheFor -1: requests %v, %d kept", requests, len(none.cache))
+	if requests := srv.Requests(t); requests["/inter.crt"]-before["/inter.crt"] != 2 || requests["/inter.crl"]-before["/inter.crl"] != 2 || len(none.cache) != 0 {
+		t.Errorf("CacheFor -1: requests %v (before: %v), %d kept", requests, before, len(none.cache))
 	}
 	// The bounds: URLs and bytes.
 	now := time.Now()
