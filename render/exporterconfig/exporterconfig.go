@@ -53,6 +53,7 @@ type CRL struct {
 	Path       string `json:"path"`
 	Issuer     string `json:"issuer"`
 	NextUpdate string `json:"next_update,omitempty"`
+	line       string // trust.CRL.Describe: the text line, as the tunnel's log says it
 }
 
 // Target is one static target of the config file.
@@ -86,7 +87,7 @@ func New(cfg *exporter.Config) (*Config, error) {
 			}
 			mv.Trust, mv.ServerName, mv.ClientCert = vr.Describe(), m.Policy.ServerName, m.Policy.CertFile
 			for _, crl := range vr.CRLs {
-				c := CRL{Path: crl.Source, Issuer: dn.String(crl.List.RawIssuer)}
+				c := CRL{Path: crl.Source, Issuer: dn.String(crl.List.RawIssuer), line: crl.Describe()}
 				if !crl.List.NextUpdate.IsZero() {
 					c.NextUpdate = crl.List.NextUpdate.UTC().Format(time.RFC3339)
 				}
@@ -110,11 +111,7 @@ func (c *Config) Text(w io.Writer) error {
 			return err
 		}
 		for _, c := range m.CRLs {
-			next := c.NextUpdate
-			if next == "" {
-				next = "none named"
-			}
-			if _, err := fmt.Fprintf(w, "  crl %s: %s, next update %s\n", termsafe.String(c.Path), termsafe.String(c.Issuer), next); err != nil {
+			if _, err := fmt.Fprintf(w, "  crl %s\n", termsafe.String(c.line)); err != nil {
 				return err
 			}
 		}
