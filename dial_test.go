@@ -414,20 +414,26 @@ func TestCRLReload(t *testing.T) {
 		return ""
 	}
 
-	t.Run("client", func(t *testing.T) {
-		srv := sServer(t, f.serverCert, f.serverKey, f.serverChain)
-		publish(f.pki.Intermediate, f.pki.IntermediateKey)
-		var heard reloads
-		p := &tlskit.Policy{Trust: []string{"file:" + f.files.Root}, ServerName: "good.lab.tlskit.test", Time: f.now, CRLFiles: []string{path}, OnReload: heard.add}
+	// dialer dials srv with one client config checking the CRL files
+	// (OnReload told to heard), and returns the refusal's id.
+	dialer := func(t *testing.T, srv *peertest.Server, heard *reloads, files ...string) func() string {
+		p := &tlskit.Policy{Trust: []string{"file:" + f.files.Root}, ServerName: "good.lab.tlskit.test", Time: f.now, CRLFiles: files, OnReload: heard.add}
 		cfg, err := p.ClientConfig("")
 		must(t, err)
-		dial := func() string {
+		return func() string {
 			c, err := tls.Dial("tcp", srv.Addr, cfg)
 			if err == nil {
 				c.Close()
 			}
 			return refusal(err)
 		}
+	}
+
+	t.Run("client", func(t *testing.T) {
+		srv := sServer(t, f.serverCert, f.serverKey, f.serverChain)
+		publish(f.pki.Intermediate, f.pki.IntermediateKey)
+		var heard reloads
+		dial := dialer(t, srv, &heard, path)
 		// The CRL number a reload says is in use, as openssl reads it
 		// from the file published last.
 		inUse := ""
@@ -477,16 +483,7 @@ func TestCRLReload(t *testing.T) {
 		publishTo(root, f.pki.Root, f.pki.RootKey)
 		interNumber := opensslCRLNumber(t, inter)
 		var heard reloads
-		p := &tlskit.Policy{Trust: []string{"file:" + f.files.Root}, ServerName: "good.lab.tlskit.test", Time: f.now, CRLFiles: []string{inter, root}, OnReload: heard.add}
-		cfg, err := p.ClientConfig("")
-		must(t, err)
-		dial := func() string {
-			c, err := tls.Dial("tcp", srv.Addr, cfg)
-			if err == nil {
-				c.Close()
-			}
-			return refusal(err)
-		}
+		dial := dialer(t, srv, &heard, inter, root)
 		if got := dial(); got != finding.CertRevoked {
 			t.Fatalf("revoked: got %q", got)
 		}
