@@ -36,6 +36,28 @@ func (p *Policy) ClientCertificate() (*tls.Certificate, error) {
 	return nil, nil
 }
 
+// LiveClientCertificate is [Policy.ClientCertificate] for long-lived use
+// (a monitor): each call of the function it returns gives the certificate
+// as its files are on disk now, read again when one has changed (files
+// that fail to read keep the last good pair, and [Policy.OnReload] hears
+// of it), as the client configs' own certificate is. The first read must
+// succeed. The function is nil when the policy has no client certificate.
+// Safe for concurrent use.
+func (p *Policy) LiveClientCertificate() (func() *tls.Certificate, error) {
+	switch {
+	case p.CertFile != "" || p.KeyFile != "":
+		kp, err := loadKeyPair(p.CertFile, p.KeyFile, p.OnReload)
+		if err != nil {
+			return nil, err
+		}
+		return kp.get, nil
+	case len(p.Certificates) > 0:
+		c := &p.Certificates[0]
+		return func() *tls.Certificate { return c }, nil
+	}
+	return nil, nil
+}
+
 // LoadKeyPair reads a certificate chain (PEM, leaf first) and its private
 // key (PEM: PKCS #1, PKCS #8 or SEC 1) as [tls.LoadX509KeyPair] does, with
 // errors that say what is wrong in the user's terms: a key file that is

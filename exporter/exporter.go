@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"net"
 	"net/http"
@@ -59,40 +60,71 @@ type Exporter struct {
 
 // module is a Module resolved: its verifier and client certificate loaded.
 type module struct {
-	name   string
-	m      *Module
-	opts   probe.Options    // the template of its probes
-	client []trust.CertInfo // the client certificate's chain, for metrics
+	name string
+	m    *Module
+	opts probe.Options // the template of its probes
 	// verifier, for a module with a policy, gives its verifier with the
 	// CRL files as they are on disk (read again when they change).
 	verifier func() *trust.Verifier
+	// cert, for a module with a client certificate, gives it as its files
+	// are on disk (read again when they change).
+	cert func() *tls.Certificate
 
-	mu        sync.Mutex
-	crlFailed map[string]error // the CRL files that no longer read (their last good CRLs in use), and why
+	mu       sync.Mutex
+	failed   map[fileOf]error // the files that no longer read (their last good contents in use), and why
+	clientOf *tls.Certificate // the client certificate client describes
+	client   []trust.CertInfo // its chain, for metrics
 }
 
-// crlReloaded keeps which of the module's CRL files no longer read, as
-// its live verifier last read them (tlskit.Policy.OnReload).
-func (rm *module) crlReloaded(r tlskit.Reload) {
-	if r.What != tlskit.ReloadCRL {
-		return
-	}
-	failed := map[string]error{}
-	for i, err := range r.Errs {
-		if err != nil {
-			failed[r.Files[i]] = err
-		}
-	}
-	rm.mu.Lock()
-	rm.crlFailed = failed
-	rm.mu.Unlock()
+// fileOf is one of a module's files: a CRL file or its client
+// certificate's certificate or key file.
+type fileOf struct {
+	files string // tlskit.ReloadCRL or tlskit.ReloadCertificate
+	path  string
 }
 
-// crlErrors returns the CRL files that no longer read, and why.
-func (rm *module) crlErrors() map[string]error {
+// reloaded keeps which of the module's files no longer read, as they were
+// last read again (tlskit.Policy.OnReload).
+func (rm *module) reloaded(r tlskit.Reload) {
 	rm.mu.Lock()
 	defer rm.mu.Unlock()
-	return rm.crlFailed
+	maps.DeleteFunc(rm.failed, func(f fileOf, _ error) bool { return f.files == r.What })
+	for i, err := range r.Errs {
+		if err != nil {
+			if rm.failed == nil {
+				rm.failed = map[fileOf]error{}
+			}
+			rm.failed[fileOf{r.What, r.Files[i]}] = err
+		}
+	}
+}
+
+// fileErrors returns the module's files that no longer read, and why.
+func (rm *module) fileErrors() map[fileOf]error {
+	rm.mu.Lock()
+	defer rm.mu.Unlock()
+	return maps.Clone(rm.failed)
+}
+
+// clientChain describes the chain of the client certificate c, once for
+// each certificate the module's files give. Certificates that do not
+// parse are left out (the first load of the files checked them; a pair
+// read again is checked by tlskit.LoadKeyPair).
+func (rm *module) clientChain(c *tls.Certificate) []trust.CertInfo {
+	if c == nil {
+		return nil
+	}
+	rm.mu.Lock()
+	defer rm.mu.Unlock()
+	if c != rm.clientOf {
+		rm.clientOf, rm.client = c, nil
+		for _, der := range c.Certificate {
+			if cert, err := x509.ParseCertificate(der); err == nil {
+				rm.client = append(rm.client, trust.Describe(cert))
+			}
+		}
+	}
+	return rm.client
 }
 
 // probeCurves are the key exchange groups a probe offers: X25519, P-256
@@ -212,7 +244,7 @@ func resolveModule(name string, m *Module, opts Options) (*module, error) {
 	}
 	if p := m.Policy; p != nil {
 		cp := *p // the module's own copy: it hears what its files say
-		cp.OnReload = rm.crlReloaded
+		cp.OnReload = rm.reloaded
 		live, err := cp.LiveVerifier()
 		if err != nil {
 			return nil, &ModuleError{name, err}
@@ -222,19 +254,17 @@ func resolveModule(name string, m *Module, opts Options) (*module, error) {
 		if opts.Time != nil {
 			o.Time = opts.Time
 		}
-		cert, err := p.ClientCertificate()
+		cert, err := cp.LiveClientCertificate()
 		if err != nil {
 			return nil, &ModuleError{name, fmt.Errorf("client certificate: %w", err)}
 		}
 		if cert != nil {
-			o.Certificate = cert
-			for _, der := range cert.Certificate {
-				c, err := x509.ParseCertificate(der)
-				if err != nil {
+			for _, der := range cert().Certificate {
+				if _, err := x509.ParseCertificate(der); err != nil {
 					return nil, &ModuleError{name, fmt.Errorf("client certificate: %w", err)}
 				}
-				rm.client = append(rm.client, trust.Describe(c))
 			}
+			rm.cert = cert // its files as they are at each probe
 		}
 	}
 	if o.Verifier == nil {
@@ -298,7 +328,10 @@ func (e *Exporter) Probe(ctx context.Context, target, modName, serverName string
 	if m.verifier != nil {
 		o.Verifier = m.verifier()
 	}
-	res := &Result{Target: addr, Module: m.name, client: m.client, upgrades: m.opts.StartTLS != ""}
+	if m.cert != nil {
+		o.Certificate = m.cert()
+	}
+	res := &Result{Target: addr, Module: m.name, client: m.clientChain(o.Certificate), upgrades: m.opts.StartTLS != ""}
 	var tm probe.Timings
 	o.Timings = &tm
 	o.Dialer = e.dialer(&res.DNS)

@@ -906,7 +906,7 @@ func TestClientCertRequiredAgainstPeers(t *testing.T) {
 // CRLs themselves: the lab's (which revokes the revoked case's leaf), then
 // a newer one that revokes nothing. Between them the file is broken (openssl
 // cannot read it): the probes go on with the lab's CRL, and /metrics says
-// so (tlskit_crl_file_error, with the file and the reason) until the file
+// so (tlskit_module_file_error, with the file and the reason) until the file
 // reads again.
 func TestProbeCRLReread(t *testing.T) {
 	f := theLab.Files()
@@ -936,9 +936,9 @@ func TestProbeCRLReread(t *testing.T) {
 	updates := func(from string, fileError bool) {
 		t.Helper()
 		ss := scrape(t, srv.URL+"/metrics")
-		errs := find(ss, MetricCRLFileError, map[string]string{"module": "crl", "path": path})
+		errs := find(ss, MetricModuleFileError, map[string]string{"module": "crl", "files": "crl", "path": path})
 		if fileError != (len(errs) == 1 && errs[0].value == 1 && strings.Contains(errs[0].labels["error"], path)) || len(errs) > 1 {
-			t.Errorf("%s: %v, want the file failing: %v", MetricCRLFileError, errs, fileError)
+			t.Errorf("%s: %v, want the file failing: %v", MetricModuleFileError, errs, fileError)
 		}
 		for _, m := range []struct{ name, flag, field string }{
 			{MetricCRLNextUpdate, "-nextupdate", "nextUpdate="},
@@ -981,6 +981,83 @@ func TestProbeCRLReread(t *testing.T) {
 		t.Fatalf("with a newer CRL that revokes nothing: %v", ss)
 	}
 	updates(path, false)
+}
+
+// TestProbeClientCertReread: a module's client certificate is read again
+// for the next probe when its files change on disk (certificates are
+// renewed every few weeks, and a monitor runs for months). The lab's
+// TLS 1.3 server that requires a client certificate is the oracle of
+// which certificate a probe presented: it accepts the lab's client
+// certificate and rejects the other (client-cert.rejected); the client
+// series are compared with openssl x509 on the files. A key that no longer
+// loads with its certificate keeps the last good pair, and /metrics says
+// so (tlskit_module_file_error, files="certificate") until it loads again.
+func TestProbeClientCertReread(t *testing.T) {
+	f := theLab.Files()
+	dir := t.TempDir()
+	cert, key := filepath.Join(dir, "client.pem"), filepath.Join(dir, "client.key")
+	install := func(fromCert, fromKey string) {
+		t.Helper()
+		time.Sleep(10 * time.Millisecond) // a distinct modification time
+		for from, to := range map[string]string{fromCert: cert, fromKey: key} {
+			b, err := os.ReadFile(from)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(to, b, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	install(f.ClientCert, f.ClientKey)
+	ex, err := New(&Config{Modules: map[string]*Module{
+		"mtls": {Policy: &tlskit.Policy{Trust: []string{"file:" + f.Root}, CertFile: cert, KeyFile: key}, ExpiringWithin: DefaultExpiringWithin},
+	}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(ex.Handler())
+	t.Cleanup(srv.Close)
+	c, _ := theLab.Case("client-cert-required-tls13")
+	// check probes and compares what it exports with the certificate
+	// file as it is now (from, when the file is broken: the last good).
+	check := func(step string, success float64, from string, fileErrors int) {
+		t.Helper()
+		ss := scrape(t, srv.URL+"/probe?module=mtls&target="+c.Addr+"&servername="+c.ServerName())
+		if s := find(ss, MetricSuccess, nil); len(s) != 1 || s[0].value != success {
+			t.Errorf("%s: success %v, want %v\n%v", step, s, success, ss)
+		}
+		if success == 0 && len(find(ss, MetricFinding, map[string]string{"id": finding.ClientCertRejected})) != 1 {
+			t.Errorf("%s: no client-cert.rejected finding", step)
+		}
+		sha := opensslField(t, from, "sha256 Fingerprint=", "-fingerprint", "-sha256")
+		got := find(ss, MetricNotAfter, map[string]string{"chain": "client", "position": "0"})
+		if want := opensslDate(t, from, "notAfter=", "-enddate"); len(got) != 1 || got[0].labels["sha256"] != sha || got[0].value != want {
+			t.Errorf("%s: client series %v, want sha256 %s, not after %v", step, got, sha, want)
+		}
+		errs := find(scrape(t, srv.URL+"/metrics"), MetricModuleFileError, map[string]string{"module": "mtls", "files": "certificate"})
+		if len(errs) != fileErrors {
+			t.Errorf("%s: %s %v, want %d series", step, MetricModuleFileError, errs, fileErrors)
+		}
+		for _, e := range errs {
+			if e.value != 1 || (e.labels["path"] != cert && e.labels["path"] != key) || !strings.Contains(e.labels["error"], key) {
+				t.Errorf("%s: %s %v, want the pair's files, the error naming %s", step, MetricModuleFileError, e, key)
+			}
+		}
+	}
+	check("the lab's client certificate", 1, f.ClientCert, 0)
+	install(f.BadClientCert, f.BadClientKey)
+	check("renewed by a certificate the server rejects", 0, f.BadClientCert, 0)
+	time.Sleep(10 * time.Millisecond)
+	if err := os.WriteFile(key, []byte("not a key"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(peertest.Need(t, "openssl"), "pkey", "-in", key, "-noout").CombinedOutput(); err == nil {
+		t.Fatalf("openssl reads the broken key: %s", out)
+	}
+	check("the key broken: the last good pair", 0, f.BadClientCert, 2)
+	install(f.ClientCert, f.ClientKey)
+	check("the lab's client certificate again", 1, f.ClientCert, 0)
 }
 
 // opensslCRLDate is a date openssl crl prints for the DER CRL file

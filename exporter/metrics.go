@@ -1,6 +1,7 @@
 package exporter
 
 import (
+	"cmp"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -23,20 +24,20 @@ import (
 // The metric names. They are documented, with example alerts, in the
 // README; the names are a public contract like finding ids.
 const (
-	MetricSuccess       = "tlskit_probe_success"
-	MetricDuration      = "tlskit_probe_duration_seconds"
-	MetricPhase         = "tlskit_probe_phase_duration_seconds"
-	MetricVerdict       = "tlskit_probe_verdict"
-	MetricTLS           = "tlskit_tls_info"
-	MetricNotAfter      = "tlskit_cert_not_after_seconds"
-	MetricNotBefore     = "tlskit_cert_not_before_seconds"
-	MetricFinding       = "tlskit_finding"
-	MetricFileNotAfter  = "tlskit_cert_file_not_after_seconds"
-	MetricFileNotBefore = "tlskit_cert_file_not_before_seconds"
-	MetricFileError     = "tlskit_cert_file_error"
-	MetricCRLNextUpdate = "tlskit_crl_next_update_seconds"
-	MetricCRLThisUpdate = "tlskit_crl_this_update_seconds"
-	MetricCRLFileError  = "tlskit_crl_file_error"
+	MetricSuccess         = "tlskit_probe_success"
+	MetricDuration        = "tlskit_probe_duration_seconds"
+	MetricPhase           = "tlskit_probe_phase_duration_seconds"
+	MetricVerdict         = "tlskit_probe_verdict"
+	MetricTLS             = "tlskit_tls_info"
+	MetricNotAfter        = "tlskit_cert_not_after_seconds"
+	MetricNotBefore       = "tlskit_cert_not_before_seconds"
+	MetricFinding         = "tlskit_finding"
+	MetricFileNotAfter    = "tlskit_cert_file_not_after_seconds"
+	MetricFileNotBefore   = "tlskit_cert_file_not_before_seconds"
+	MetricFileError       = "tlskit_cert_file_error"
+	MetricCRLNextUpdate   = "tlskit_crl_next_update_seconds"
+	MetricCRLThisUpdate   = "tlskit_crl_this_update_seconds"
+	MetricModuleFileError = "tlskit_module_file_error"
 )
 
 // certLabels are the labels of a certificate's series.
@@ -242,7 +243,7 @@ func newCRLCollector(e *Exporter) *crlCollector {
 	return &crlCollector{e: e,
 		nextUpdate: prometheus.NewDesc(MetricCRLNextUpdate, "When the next CRL is due, Unix seconds, for each CRL a module checks revocation against (its policy's crl files, read again when they change); position is its place in the file. Past it the CRL is stale and the module's probes fail (crl.invalid).", labels, nil),
 		thisUpdate: prometheus.NewDesc(MetricCRLThisUpdate, "When each CRL a module checks revocation against was issued, Unix seconds; labels as tlskit_crl_next_update_seconds.", labels, nil),
-		error:      prometheus.NewDesc(MetricCRLFileError, "1 for a module's CRL file that changed on disk and no longer reads, with the reason: the module's probes go on with the CRLs last read from it (tlskit_crl_next_update_seconds says until when).", []string{"module", "path", "error"}, nil),
+		error:      prometheus.NewDesc(MetricModuleFileError, "1 for a module's file that changed on disk and no longer reads, with the reason (files: crl, a CRL file; certificate, the client certificate's certificate and key files, which no longer load together): the module's probes go on with what was last read from it (for a CRL, tlskit_crl_next_update_seconds says until when).", []string{"module", "files", "path", "error"}, nil),
 	}
 }
 
@@ -274,9 +275,14 @@ func (c *crlCollector) Collect(ch chan<- prometheus.Metric) {
 			}
 			ch <- prometheus.MustNewConstMetric(c.thisUpdate, prometheus.GaugeValue, float64(l.ThisUpdate.Unix()), labels...)
 		}
-		failed := m.crlErrors() // as the verifier above read the files
-		for _, path := range slices.Sorted(maps.Keys(failed)) {
-			ch <- prometheus.MustNewConstMetric(c.error, prometheus.GaugeValue, 1, name, path, failed[path].Error())
+		if m.cert != nil {
+			m.cert() // the client certificate's files read again if they changed
+		}
+		failed := m.fileErrors() // as the files were read above
+		for _, f := range slices.SortedFunc(maps.Keys(failed), func(a, b fileOf) int {
+			return cmp.Or(strings.Compare(a.files, b.files), strings.Compare(a.path, b.path))
+		}) {
+			ch <- prometheus.MustNewConstMetric(c.error, prometheus.GaugeValue, 1, name, f.files, f.path, failed[f].Error())
 		}
 	}
 }
