@@ -62,7 +62,7 @@ func TestDecryptIfNeededLab(t *testing.T) {
 	for _, c := range theLab.Cases() {
 		t.Run(c.Name, func(t *testing.T) {
 			t.Parallel()
-			o := e.modules[c.Name].opts
+			o := e.cur.Load().modules[c.Name].opts
 			o.Address = c.Addr
 			o.Time = func() time.Time { return at }
 			o.LingerOnlyIfAsked = true

@@ -10,10 +10,11 @@ import (
 	"math"
 	"net"
 	"net/http"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -39,17 +40,18 @@ type Options struct {
 // Exporter serves probes and metrics. Build it with [New]; it is safe for
 // concurrent use.
 type Exporter struct {
-	cfg     *Config
 	opts    Options
-	modules map[string]*module
-	sem     chan struct{}
-	probeD  *descs // /probe: no target labels (Prometheus adds instance)
-	staticD *descs // /metrics: target and module labels
+	cur     atomic.Pointer[served] // the config served now ([Exporter.Reload] replaces it)
+	probeD  *descs                 // /probe: no target labels (Prometheus adds instance)
+	staticD *descs                 // /metrics: target and module labels
 	fileD   fileDescs
 	self    *prometheus.Registry
 	probes  *prometheus.CounterVec
 	flight  prometheus.Gauge
-	chains  *diagnose.ChainCache
+	// lastReload and lastReloadAt say whether the last reading of the
+	// config (New or Reload) was used, and when one last was.
+	lastReload, lastReloadAt prometheus.Gauge
+	chains                   *diagnose.ChainCache
 	// negotiate is promhttp's handler over an empty registry: it sets
 	// the headers of an answer in the format a request asks for.
 	negotiate http.Handler
@@ -160,10 +162,64 @@ func scrapeTimeout(h string) time.Duration {
 	return max(time.Duration(f*float64(time.Second))-timeoutOffset, 100*time.Millisecond)
 }
 
+// served is a config resolved: what the exporter serves until the next
+// [Exporter.Reload].
+type served struct {
+	cfg     *Config
+	modules map[string]*module
+	sem     chan struct{} // room for cfg.MaxConcurrentProbes probes
+}
+
 // New resolves cfg's modules (trust sources, pins, client certificates)
 // and returns an exporter. A module that cannot be resolved is an error
 // here, not at its first probe.
 func New(cfg *Config, opts Options) (*Exporter, error) {
+	c, err := resolveConfig(cfg, opts)
+	if err != nil {
+		return nil, err
+	}
+	e := &Exporter{opts: opts,
+		chains: diagnose.NewChainCache(chainCacheSize, chainCacheTTL),
+		probeD: newDescs(nil), staticD: newDescs([]string{"target", "module"}), fileD: newFileDescs(),
+		negotiate: promhttp.HandlerFor(prometheus.NewRegistry(), promhttp.HandlerOpts{DisableCompression: true}),
+		accepts:   map[string]http.Header{}}
+	e.cur.Store(c)
+	e.texts.New = func() any { return new(textBuf) }
+	e.self = prometheus.NewRegistry()
+	e.probes = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tlskit_exporter_probes_total",
+		Help: "Probes run, by module and verdict (trusted, untrusted, unverified, failed)."}, []string{"module", "verdict"})
+	e.flight = prometheus.NewGauge(prometheus.GaugeOpts{Name: "tlskit_exporter_probes_in_flight", Help: "Probes running now."})
+	e.lastReload = prometheus.NewGauge(prometheus.GaugeOpts{Name: "tlskit_exporter_config_last_reload_successful",
+		Help: "1 when the last reading of the config (at start, or a reload) is the one served; 0 when a reload failed and the one before is still served."})
+	e.lastReloadAt = prometheus.NewGauge(prometheus.GaugeOpts{Name: "tlskit_exporter_config_last_reload_success_timestamp_seconds",
+		Help: "When the config served was read, Unix seconds."})
+	e.lastReload.Set(1)
+	e.lastReloadAt.SetToCurrentTime()
+	e.self.MustRegister(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), collectors.NewGoCollector(),
+		e.probes, e.flight, e.lastReload, e.lastReloadAt, &fileCollector{e}, newCRLCollector(e))
+	return e, nil
+}
+
+// Reload serves cfg from now on, as New would: its modules resolved (trust
+// sources, pins, client certificates read anew), its static targets and
+// certificate files. A config that cannot be resolved is an error and
+// changes nothing: the last good one is still served, and
+// tlskit_exporter_config_last_reload_successful says so. Probes running
+// finish with the config they started with.
+func (e *Exporter) Reload(cfg *Config) error {
+	c, err := resolveConfig(cfg, e.opts)
+	if err != nil {
+		e.lastReload.Set(0)
+		return err
+	}
+	e.cur.Store(c)
+	e.lastReload.Set(1)
+	e.lastReloadAt.SetToCurrentTime()
+	return nil
+}
+
+// resolveConfig resolves cfg's modules and checks its targets.
+func resolveConfig(cfg *Config, opts Options) (*served, error) {
 	if cfg == nil {
 		cfg = &Config{}
 	}
@@ -177,22 +233,17 @@ func New(cfg *Config, opts Options) (*Exporter, error) {
 	if n <= 0 {
 		n = 1024
 	}
-	e := &Exporter{cfg: cfg, opts: opts, modules: map[string]*module{}, sem: make(chan struct{}, n),
-		chains: diagnose.NewChainCache(chainCacheSize, chainCacheTTL),
-		probeD: newDescs(nil), staticD: newDescs([]string{"target", "module"}), fileD: newFileDescs(),
-		negotiate: promhttp.HandlerFor(prometheus.NewRegistry(), promhttp.HandlerOpts{DisableCompression: true}),
-		accepts:   map[string]http.Header{}}
-	e.texts.New = func() any { return new(textBuf) }
+	c := &served{cfg: cfg, modules: map[string]*module{}, sem: make(chan struct{}, n)}
 	for name, m := range cfg.Modules {
 		rm, err := resolveModule(name, m, opts)
 		if err != nil {
 			return nil, err
 		}
-		e.modules[name] = rm
+		c.modules[name] = rm
 	}
 	seen := map[[2]string]bool{}
 	for i, t := range cfg.Targets {
-		if e.modules[moduleName(t.Module)] == nil {
+		if c.modules[moduleName(t.Module)] == nil {
 			return nil, fmt.Errorf("exporter: target %d (%s): no module named %q", i, t.Target, t.Module)
 		}
 		k := [2]string{t.Target, moduleName(t.Module)}
@@ -201,13 +252,7 @@ func New(cfg *Config, opts Options) (*Exporter, error) {
 		}
 		seen[k] = true
 	}
-	e.self = prometheus.NewRegistry()
-	e.probes = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tlskit_exporter_probes_total",
-		Help: "Probes run, by module and verdict (trusted, untrusted, unverified, failed)."}, []string{"module", "verdict"})
-	e.flight = prometheus.NewGauge(prometheus.GaugeOpts{Name: "tlskit_exporter_probes_in_flight", Help: "Probes running now."})
-	e.self.MustRegister(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), collectors.NewGoCollector(),
-		e.probes, e.flight, &fileCollector{e}, newCRLCollector(e))
-	return e, nil
+	return c, nil
 }
 
 func moduleName(s string) string {
@@ -300,7 +345,12 @@ func (r *Result) Success() bool { return r.Report.Verdict == diagnose.Trusted }
 // be run (an unknown module, a target that is not HOST[:PORT], a server
 // name that cannot be one); a server that fails is a Result with findings.
 func (e *Exporter) Probe(ctx context.Context, target, modName, serverName string, timeout time.Duration) (*Result, error) {
-	m := e.modules[moduleName(modName)]
+	return e.probe(ctx, e.cur.Load(), target, modName, serverName, timeout)
+}
+
+// probe is Probe with the config c.
+func (e *Exporter) probe(ctx context.Context, c *served, target, modName, serverName string, timeout time.Duration) (*Result, error) {
+	m := c.modules[moduleName(modName)]
 	if m == nil {
 		return nil, fmt.Errorf("exporter: unknown module %q", modName)
 	}
@@ -337,7 +387,7 @@ func (e *Exporter) Probe(ctx context.Context, target, modName, serverName string
 	o.Dialer = e.dialer(&res.DNS)
 
 	select {
-	case e.sem <- struct{}{}:
+	case c.sem <- struct{}{}:
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
@@ -347,7 +397,7 @@ func (e *Exporter) Probe(ctx context.Context, target, modName, serverName string
 	res.Report = probe.Run(ctx, o)
 	res.Total = time.Since(start)
 	e.flight.Dec()
-	<-e.sem
+	<-c.sem
 	res.Connect, res.StartTLS, res.Handshake, res.Verify = max(tm.Connect-res.DNS, 0), tm.StartTLS, tm.Handshake, tm.Analysis
 	e.probes.WithLabelValues(m.name, string(res.Report.Verdict)).Inc()
 	return res, nil
@@ -422,12 +472,8 @@ func (e *Exporter) Handler() http.Handler {
 			return
 		}
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		names := make([]string, 0, len(e.modules))
-		for n := range e.modules {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		fmt.Fprintf(w, "tlskit exporter\n\n/probe?target=HOST:PORT&module=NAME[&servername=NAME]  probe one target\n/metrics  the exporter's own metrics, the config file's %d targets and its certificate files\n\nmodules: %v\n", len(e.cfg.Targets), names)
+		c := e.cur.Load()
+		fmt.Fprintf(w, "tlskit exporter\n\n/probe?target=HOST:PORT&module=NAME[&servername=NAME]  probe one target\n/metrics  the exporter's own metrics, the config file's %d targets and its certificate files\n\nmodules: %v\n", len(c.cfg.Targets), slices.Sorted(maps.Keys(c.modules)))
 	})
 	return mux
 }
@@ -441,12 +487,13 @@ func (e *Exporter) serveProbe(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	mod := q.Get("module")
-	if e.modules[moduleName(mod)] == nil {
+	c := e.cur.Load()
+	if c.modules[moduleName(mod)] == nil {
 		http.Error(w, fmt.Sprintf("unknown module %q", mod), http.StatusBadRequest)
 		return
 	}
 	timeout := scrapeTimeout(r.Header.Get("X-Prometheus-Scrape-Timeout-Seconds"))
-	res, err := e.Probe(r.Context(), target, mod, q.Get("servername"), timeout)
+	res, err := e.probe(r.Context(), c, target, mod, q.Get("servername"), timeout)
 	if err != nil {
 		if r.Context().Err() != nil {
 			return // the scraper went away
@@ -537,18 +584,20 @@ func (e *Exporter) answerRegistry(w http.ResponseWriter, r *http.Request, c *res
 // nothing of the scrape).
 func (e *Exporter) serveMetrics(w http.ResponseWriter, r *http.Request) {
 	g := prometheus.Gatherers{e.self}
-	if len(e.cfg.Targets) > 0 {
+	if c := e.cur.Load(); len(c.cfg.Targets) > 0 {
 		static := prometheus.NewRegistry()
-		static.MustRegister(&staticCollector{e: e, ctx: r.Context(), timeout: scrapeTimeout(r.Header.Get("X-Prometheus-Scrape-Timeout-Seconds"))})
+		static.MustRegister(&staticCollector{e: e, c: c, ctx: r.Context(), timeout: scrapeTimeout(r.Header.Get("X-Prometheus-Scrape-Timeout-Seconds"))})
 		g = append(g, static)
 	}
 	promhttp.HandlerFor(g, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}).ServeHTTP(w, r)
 }
 
-// staticCollector probes the config file's targets for one scrape: ctx is
-// the scrape's, timeout its timeout (0: the modules').
+// staticCollector probes the config file's targets for one scrape: c is
+// the config served at its start, ctx the scrape's context, timeout its
+// timeout (0: the modules').
 type staticCollector struct {
 	e       *Exporter
+	c       *served
 	ctx     context.Context
 	timeout time.Duration
 }
@@ -556,14 +605,14 @@ type staticCollector struct {
 func (c *staticCollector) Describe(ch chan<- *prometheus.Desc) { c.e.staticD.describe(ch) }
 
 func (c *staticCollector) Collect(ch chan<- prometheus.Metric) {
-	e := c.e
-	results := make([]*Result, len(e.cfg.Targets))
+	e, targets := c.e, c.c.cfg.Targets
+	results := make([]*Result, len(targets))
 	var wg sync.WaitGroup
-	for i, t := range e.cfg.Targets {
+	for i, t := range targets {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			res, err := e.Probe(c.ctx, t.Target, t.Module, t.ServerName, c.timeout)
+			res, err := e.probe(c.ctx, c.c, t.Target, t.Module, t.ServerName, c.timeout)
 			if err == nil {
 				results[i] = res
 			}
@@ -574,7 +623,7 @@ func (c *staticCollector) Collect(ch chan<- prometheus.Metric) {
 		if res == nil {
 			continue
 		}
-		t := e.cfg.Targets[i]
+		t := targets[i]
 		rc := resultCollector{d: e.staticD, res: res, extra: []string{t.Target, moduleName(t.Module)}}
 		rc.Collect(ch)
 	}

@@ -8,6 +8,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"io"
 	"math/big"
@@ -23,6 +24,7 @@ import (
 	"time"
 
 	"github.com/tlskit/tlskit"
+	"github.com/tlskit/tlskit/diagnose"
 	"github.com/tlskit/tlskit/finding"
 	"github.com/tlskit/tlskit/internal/dn"
 	"github.com/tlskit/tlskit/internal/peertest"
@@ -981,6 +983,63 @@ func TestProbeCRLReread(t *testing.T) {
 		t.Fatalf("with a newer CRL that revokes nothing: %v", ss)
 	}
 	updates(path, false)
+}
+
+// TestReload: Reload serves a new config whole (its modules, its static
+// targets, its certificate files), and a config that cannot be resolved
+// changes nothing; tlskit_exporter_config_last_reload_successful says
+// which. The lab's servers and certificate files are the oracle.
+func TestReload(t *testing.T) {
+	f := theLab.Files()
+	good, _ := theLab.Case("good")
+	expired, _ := theLab.Case("expired")
+	lab := func() *tlskit.Policy { return &tlskit.Policy{Trust: []string{"file:" + f.Root}} }
+	ex, err := New(&Config{
+		Modules:          map[string]*Module{"a": {Policy: lab()}},
+		Targets:          []StaticTarget{{Target: good.Addr, Module: "a", ServerName: good.ServerName()}},
+		CertificateFiles: []string{f.Root},
+	}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(ex.Handler())
+	t.Cleanup(srv.Close)
+	// state checks what /metrics serves: the static target's success, the
+	// certificate file, the last reload.
+	state := func(step, target, file string, reloaded float64) {
+		t.Helper()
+		ss := scrape(t, srv.URL+"/metrics")
+		if got := find(ss, MetricSuccess, map[string]string{"target": target}); len(got) != 1 || len(find(ss, MetricSuccess, nil)) != 1 {
+			t.Errorf("%s: static targets %v, want %s alone", step, find(ss, MetricSuccess, nil), target)
+		}
+		if got := find(ss, MetricFileNotAfter, nil); len(got) != 1 || got[0].labels["path"] != file {
+			t.Errorf("%s: certificate files %v, want %s alone", step, got, file)
+		}
+		if got := find(ss, "tlskit_exporter_config_last_reload_successful", nil); len(got) != 1 || got[0].value != reloaded {
+			t.Errorf("%s: last reload %v, want %v", step, got, reloaded)
+		}
+	}
+	state("at start", good.Addr, f.Root, 1)
+	if err := ex.Reload(&Config{
+		Modules:          map[string]*Module{"b": {Policy: lab()}},
+		Targets:          []StaticTarget{{Target: expired.Addr, Module: "b", ServerName: expired.ServerName()}},
+		CertificateFiles: []string{f.ClientCert},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	state("reloaded", expired.Addr, f.ClientCert, 1)
+	if _, err := ex.Probe(t.Context(), good.Addr, "a", good.ServerName(), 0); err == nil {
+		t.Error("module a is still served after a reload without it")
+	}
+	err = ex.Reload(&Config{Modules: map[string]*Module{"c": {Policy: &tlskit.Policy{Trust: []string{"file:" + filepath.Join(t.TempDir(), "nosuch.pem")}}}}})
+	var me *ModuleError
+	if !errors.As(err, &me) || me.Module != "c" {
+		t.Fatalf("a module that cannot be resolved: %v, want a ModuleError for c", err)
+	}
+	state("a reload failed", expired.Addr, f.ClientCert, 0)
+	if res, err := ex.Probe(t.Context(), good.Addr, "b", good.ServerName(), 0); err != nil || res.Report.Verdict != diagnose.Trusted {
+		t.Errorf("module b after a failed reload: %v %v", res, err)
+	}
 }
 
 // TestProbeClientCertReread: a module's client certificate is read again

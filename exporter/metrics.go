@@ -209,7 +209,7 @@ const maxCertFile = 1 << 20
 
 func (c *fileCollector) Collect(ch chan<- prometheus.Metric) {
 	d := c.e.fileD
-	paths, errs := expandFiles(c.e.cfg.CertificateFiles)
+	paths, errs := expandFiles(c.e.cur.Load().cfg.CertificateFiles)
 	for p, err := range errs {
 		ch <- prometheus.MustNewConstMetric(d.err, prometheus.GaugeValue, 1, p, err)
 	}
@@ -254,9 +254,10 @@ func (c *crlCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c *crlCollector) Collect(ch chan<- prometheus.Metric) {
-	names := slices.Sorted(maps.Keys(c.e.modules))
+	modules := c.e.cur.Load().modules
+	names := slices.Sorted(maps.Keys(modules))
 	for _, name := range names {
-		m := c.e.modules[name]
+		m := modules[name]
 		if m.verifier == nil {
 			continue
 		}

@@ -49,7 +49,8 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"httpget": httpGet,
+			"httpget":  httpGet,
+			"httppost": httpPost,
 		},
 	})
 }
@@ -63,6 +64,28 @@ func freeAddr() (string, error) {
 	}
 	defer ln.Close()
 	return ln.Addr().String(), nil
+}
+
+// httpPost is the script command "httppost URL": POST an empty body to
+// URL and write the answer to stdout; the status must be 200 (with !,
+// must not be).
+func httpPost(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: httppost URL")
+	}
+	resp, err := (&http.Client{Timeout: 30 * time.Second}).Post(args[0], "text/plain", nil)
+	if err != nil {
+		ts.Fatalf("httppost: %v", err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		ts.Fatalf("httppost: %v", err)
+	}
+	fmt.Fprint(ts.Stdout(), string(body))
+	if ok := resp.StatusCode == http.StatusOK; ok == neg {
+		ts.Fatalf("httppost %s: status %s", args[0], resp.Status)
+	}
 }
 
 // httpGet is the script command "httpget URL": GET URL and write the body

@@ -12,9 +12,12 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -73,6 +76,10 @@ The "default" module comes from the trust flags (--trust, --ca-file, --pin,
 --policy, --cert/--key, --timeout, --expiring-within) unless the config file
 defines one. The config file is JSON; see the README.
 
+SIGHUP and POST /-/reload read the config file (and the trust flags' files)
+again, as blackbox_exporter does; one that cannot be used changes nothing,
+and the last good configuration is still served.
+
 ` + base.TrustHelp + `
 
 Exit status: 0 after SIGINT or SIGTERM (or --check-config: the config is
@@ -98,7 +105,14 @@ cannot be used.`,
 			if _, set := os.LookupEnv("GOGC"); !set && gcPercent > 0 {
 				debug.SetGCPercent(gcPercent)
 			}
-			return serve(cmd.Context(), stdio, cmd.CommandPath(), f.listen, ex)
+			reload := func() error {
+				cfg, err := f.config(stdio)
+				if err != nil {
+					return err
+				}
+				return ex.Reload(cfg)
+			}
+			return serve(cmd.Context(), stdio, cmd.CommandPath(), f.listen, ex, reload)
 		},
 	}
 	fl := cmd.Flags()
@@ -117,26 +131,8 @@ cannot be used.`,
 
 // build turns the flags and the config file into an exporter.
 func (f *exporterFlags) build(stdio base.Stdio) (*exporter.Exporter, *exporter.Config, error) {
-	cfg := &exporter.Config{Modules: map[string]*exporter.Module{}}
-	if f.configFile != "" {
-		var err error
-		if cfg, err = exporter.LoadConfig(f.configFile); err != nil {
-			return nil, nil, base.Usage(err, "")
-		}
-	}
-	if cfg.Modules["default"] == nil {
-		pol, err := f.trust.Policy(stdio.Err)
-		if err != nil {
-			return nil, nil, err
-		}
-		if (f.certFile == "") != (f.keyFile == "") {
-			return nil, nil, base.Usagef("give both: --cert client.pem --key client.key", "--cert and --key go together")
-		}
-		if f.certFile != "" {
-			pol.CertFile, pol.KeyFile = f.certFile, f.keyFile
-		}
-		cfg.Modules["default"] = &exporter.Module{Policy: pol, Timeout: f.trust.Timeout, ExpiringWithin: time.Duration(f.expiring)}
-	} else if err := f.trust.CheckTimeout(); err != nil {
+	cfg, err := f.config(stdio)
+	if err != nil {
 		return nil, nil, err
 	}
 	ex, err := exporter.New(cfg, exporter.Options{})
@@ -144,6 +140,34 @@ func (f *exporterFlags) build(stdio base.Stdio) (*exporter.Exporter, *exporter.C
 		return nil, nil, base.Usage(err, "")
 	}
 	return ex, cfg, nil
+}
+
+// config reads the config file and the flags' default module: at start,
+// and again at each reload.
+func (f *exporterFlags) config(stdio base.Stdio) (*exporter.Config, error) {
+	cfg := &exporter.Config{Modules: map[string]*exporter.Module{}}
+	if f.configFile != "" {
+		var err error
+		if cfg, err = exporter.LoadConfig(f.configFile); err != nil {
+			return nil, base.Usage(err, "")
+		}
+	}
+	if cfg.Modules["default"] == nil {
+		pol, err := f.trust.Policy(stdio.Err)
+		if err != nil {
+			return nil, err
+		}
+		if (f.certFile == "") != (f.keyFile == "") {
+			return nil, base.Usagef("give both: --cert client.pem --key client.key", "--cert and --key go together")
+		}
+		if f.certFile != "" {
+			pol.CertFile, pol.KeyFile = f.certFile, f.keyFile
+		}
+		cfg.Modules["default"] = &exporter.Module{Policy: pol, Timeout: f.trust.Timeout, ExpiringWithin: time.Duration(f.expiring)}
+	} else if err := f.trust.CheckTimeout(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
 }
 
 // printConfig prints what --check-config shows of cfg, through
@@ -176,20 +200,57 @@ func checkListen(addr string) error {
 }
 
 // serve serves ex on addr until ctx ends; path names the command in the
-// line that says where it listens.
-func serve(ctx context.Context, stdio base.Stdio, path, addr string, ex *exporter.Exporter) error {
+// lines that say where it listens and how a reload went. reload reads
+// the config again and hands it to ex, at SIGHUP and at POST /-/reload
+// (blackbox_exporter's endpoint), one at a time.
+func serve(ctx context.Context, stdio base.Stdio, path, addr string, ex *exporter.Exporter, reload func() error) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("exporter: %w", err)
 	}
-	srv := &http.Server{Handler: ex.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	var mu sync.Mutex
+	reloaded := func() error {
+		mu.Lock()
+		defer mu.Unlock()
+		err := reload()
+		if err != nil {
+			fmt.Fprintf(stdio.Err, "%s: reload failed; the last good configuration stays: %v\n", path, err)
+			return err
+		}
+		fmt.Fprintf(stdio.Err, "%s: configuration reloaded\n", path)
+		return nil
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/", ex.Handler())
+	mux.HandleFunc("/-/reload", func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", http.MethodPost)
+			http.Error(w, "/-/reload takes a POST request", http.StatusMethodNotAllowed)
+			return
+		}
+		if err := reloaded(); err != nil {
+			http.Error(w, "reload failed; the last good configuration stays: "+err.Error(), http.StatusInternalServerError)
+			return
+		}
+		fmt.Fprintln(w, "configuration reloaded")
+	})
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(stdio.Err, "%s: listening on %s (/probe, /metrics)\n", path, ln.Addr())
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
-	select {
-	case err := <-done:
-		return fmt.Errorf("exporter: %w", err)
-	case <-ctx.Done():
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+loop:
+	for {
+		select {
+		case err := <-done:
+			return fmt.Errorf("exporter: %w", err)
+		case <-hup:
+			reloaded()
+		case <-ctx.Done():
+			break loop
+		}
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
