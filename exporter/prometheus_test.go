@@ -262,7 +262,8 @@ func TestREADMEAlertRules(t *testing.T) {
 		t.Fatalf("promtool check rules: %v\n%s", err, out)
 	}
 	known := []string{MetricSuccess, MetricDuration, MetricPhase, MetricVerdict, MetricTLS, MetricNotAfter, MetricNotBefore,
-		MetricFinding, MetricFileNotAfter, MetricFileNotBefore, MetricFileError, MetricCRLNextUpdate, MetricCRLThisUpdate, MetricModuleFileError}
+		MetricFinding, MetricFileNotAfter, MetricFileNotBefore, MetricFileError, MetricCRLNextUpdate, MetricCRLThisUpdate, MetricModuleFileError,
+		"tlskit_exporter_config_last_reload_successful"}
 	for _, name := range regexp.MustCompile(`tlskit_[a-z_]+`).FindAllString(rules, -1) {
 		if !slices.Contains(known, name) {
 			t.Errorf("an example rule names %s, which the exporter does not export", name)
