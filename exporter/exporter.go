@@ -1,9 +1,11 @@
 package exporter
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -23,6 +25,7 @@ import (
 
 	"github.com/tlskit/tlskit"
 	"github.com/tlskit/tlskit/diagnose"
+	"github.com/tlskit/tlskit/internal/termsafe"
 	"github.com/tlskit/tlskit/probe"
 	"github.com/tlskit/tlskit/starttls"
 	"github.com/tlskit/tlskit/trust"
@@ -501,7 +504,50 @@ func (e *Exporter) serveProbe(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
+	if q.Get("debug") == "true" {
+		e.answerDebug(w, res, &resultCollector{d: e.probeD, res: res})
+		return
+	}
 	e.answer(w, r, &resultCollector{d: e.probeD, res: res})
+}
+
+// answerDebug answers /probe?…&debug=true, blackbox_exporter's way of
+// asking why a probe went as it did, for a person: its findings (text
+// from the peer made safe for a terminal), the probe's whole report as
+// `tlskit check --json` writes it (the findings with their
+// explanation and fix, the chain sent and the path verified, the
+// transcript), then the metrics the probe would have been answered with.
+func (e *Exporter) answerDebug(w http.ResponseWriter, res *Result, c *resultCollector) {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "Probe of %s with module %s: %s in %v.\n", termsafe.String(res.Target), res.Module, res.Report.Verdict, res.Total.Round(time.Microsecond))
+	if len(res.Report.Findings) > 0 {
+		b.WriteString("\nFindings:\n")
+		for _, f := range res.Report.Findings {
+			fmt.Fprintf(&b, "  %s %s: %s\n", f.Severity, f.ID, termsafe.String(f.Title))
+			if f.Fix != "" {
+				fmt.Fprintf(&b, "    fix: %s\n", termsafe.String(f.Fix))
+			}
+		}
+	}
+	b.WriteString("\nReport of the probe, as `tlskit check --json` writes it:\n")
+	enc := json.NewEncoder(&b)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(res.Report); err != nil {
+		http.Error(w, "the report: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	b.WriteString("\nMetrics that would have been returned:\n")
+	t := e.texts.Get().(*textBuf)
+	defer e.texts.Put(t)
+	t.out = t.out[:0]
+	if t.appendText(c) {
+		b.Write(t.out)
+	} else {
+		b.WriteString("(none: a label value is not valid UTF-8, or two series have the same labels; /probe answers HTTP 500)\n")
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Write(b.Bytes())
 }
 
 // answer writes a probe's metrics. The text format, what Prometheus gets

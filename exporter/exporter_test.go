@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -28,6 +29,7 @@ import (
 	"github.com/tlskit/tlskit/finding"
 	"github.com/tlskit/tlskit/internal/dn"
 	"github.com/tlskit/tlskit/internal/peertest"
+	"github.com/tlskit/tlskit/internal/schematest"
 	"github.com/tlskit/tlskit/lab"
 	"github.com/tlskit/tlskit/starttls"
 	"github.com/tlskit/tlskit/trust"
@@ -983,6 +985,54 @@ func TestProbeCRLReread(t *testing.T) {
 		t.Fatalf("with a newer CRL that revokes nothing: %v", ss)
 	}
 	updates(path, false)
+}
+
+// TestProbeDebug: /probe?…&debug=true answers, for a person, the probe's
+// report as tlskit check --json writes it (valid against
+// check.schema.json) and the metrics it would have answered; the lab's
+// expired server is the oracle of the finding, explained with a fix.
+func TestProbeDebug(t *testing.T) {
+	_, srv := labExporter(t)
+	for _, name := range []string{"expired", "good"} {
+		c, _ := theLab.Case(name)
+		resp, err := http.Get(srv.URL + "/probe?module=lab&target=" + c.Addr + "&servername=" + c.ServerName() + "&debug=true")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		head, rest, ok1 := strings.Cut(string(body), "Report of the probe, as `tlskit check --json` writes it:\n")
+		report, metrics, ok2 := strings.Cut(rest, "\nMetrics that would have been returned:\n")
+		if resp.StatusCode != 200 || !ok1 || !ok2 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/plain") {
+			t.Fatalf("%s: %s %s\n%s", name, resp.Status, resp.Header.Get("Content-Type"), body)
+		}
+		schematest.Check(t, "check", []byte(report))
+		var rep struct {
+			Verdict  string            `json:"verdict"`
+			Findings []finding.Finding `json:"findings"`
+		}
+		if err := json.Unmarshal([]byte(report), &rep); err != nil {
+			t.Fatal(err)
+		}
+		ss := parseText(t, strings.NewReader(metrics))
+		success := find(ss, MetricSuccess, nil)
+		if !strings.Contains(head, "with module lab: "+rep.Verdict) || len(success) != 1 {
+			t.Errorf("%s: head %q, verdict %q, success %v", name, head, rep.Verdict, success)
+		}
+		if c.Finding == "" {
+			if rep.Verdict != "trusted" || success[0].value != 1 {
+				t.Errorf("%s: verdict %q, success %v", name, rep.Verdict, success)
+			}
+			continue
+		}
+		var explained bool
+		for _, f := range rep.Findings {
+			explained = explained || (f.ID == c.Finding && f.Title != "" && f.Fix != "")
+		}
+		if !explained || success[0].value != 0 || len(find(ss, MetricFinding, map[string]string{"id": c.Finding})) != 1 || !strings.Contains(head, "\nFindings:\n  error "+c.Finding+": ") {
+			t.Errorf("%s: want %s explained with a fix in the report and in the metrics:\n%s", name, c.Finding, body)
+		}
+	}
 }
 
 // TestReload: Reload serves a new config whole (its modules, its static
