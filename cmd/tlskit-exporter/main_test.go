@@ -8,12 +8,15 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/tlskit/tlskit/internal/peertest"
 	"github.com/tlskit/tlskit/lab"
 )
 
@@ -28,7 +31,8 @@ func TestMain(m *testing.M) {
 // [lab.Lab.Env]: $LAB_ROOT is its trust anchor, $LAB_<CASE> the address of
 // a case and $LAB_<CASE>_NAME its server name (upper case, dashes as
 // underscores), e.g. $LAB_GOOD and $LAB_GOOD_NAME; $EXPORTER_ADDR is a free
-// loopback address to listen on.
+// loopback address to listen on, $PROMETHEUS_ADDR another, for a real
+// Prometheus.
 func TestScripts(t *testing.T) {
 	l, err := lab.Start(context.Background(), lab.Options{Dir: t.TempDir()})
 	if err != nil {
@@ -46,7 +50,27 @@ func TestScripts(t *testing.T) {
 				return err
 			}
 			env.Setenv("EXPORTER_ADDR", addr)
+			if addr, err = freeAddr(); err != nil {
+				return err
+			}
+			env.Setenv("PROMETHEUS_ADDR", addr)
 			return nil
+		},
+		// [peer:NAME] is true when the program NAME is installed; a script
+		// that needs it says "[!peer:NAME] skip", which under
+		// TLSKIT_REQUIRE_PEERS=1 (CI) is an error instead of a skip.
+		Condition: func(cond string) (bool, error) {
+			name, ok := strings.CutPrefix(cond, "peer:")
+			if !ok {
+				return false, fmt.Errorf("unknown condition %q", cond)
+			}
+			if _, err := exec.LookPath(name); err != nil {
+				if peertest.Required() {
+					return false, fmt.Errorf("%s is not installed (TLSKIT_REQUIRE_PEERS=1: .ci/run installs it)", name)
+				}
+				return false, nil
+			}
+			return true, nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"httpget":  httpGet,

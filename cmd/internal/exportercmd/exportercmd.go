@@ -8,7 +8,10 @@ package exportercmd
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"os"
@@ -22,8 +25,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tlskit/tlskit"
 	"github.com/tlskit/tlskit/cmd/internal/base"
 	"github.com/tlskit/tlskit/exporter"
+	"github.com/tlskit/tlskit/internal/termsafe"
 	"github.com/tlskit/tlskit/render/exporterconfig"
 )
 
@@ -37,6 +42,11 @@ type exporterFlags struct {
 	expiring    base.DaysDuration
 	checkConfig bool
 	jsonOut     bool
+	// The exporter's own endpoint over TLS: its certificate and key, and
+	// the CAs and names of the clients (Prometheus) it requires.
+	webCert, webKey string
+	webClientCA     []string
+	webAllow        []string
 }
 
 // New returns the exporter command. path is the command as a person types
@@ -89,10 +99,15 @@ cannot be used.`,
   PATH --listen :9219 --config exporter.json
   PATH --ca-file corp-root.pem --expiring-within 21d
   PATH --config exporter.json --check-config --json
+  PATH --web-cert exporter.pem --web-key exporter.key --web-client-ca prometheus-ca.pem
   curl 'http://localhost:9219/probe?target=example.com:443&module=default'`, "PATH", path),
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkListen(f.listen); err != nil {
+				return err
+			}
+			web, err := f.webConfig(stdio, cmd.CommandPath())
+			if err != nil {
 				return err
 			}
 			ex, cfg, err := f.build(stdio)
@@ -112,7 +127,7 @@ cannot be used.`,
 				}
 				return ex.Reload(cfg)
 			}
-			return serve(cmd.Context(), stdio, cmd.CommandPath(), f.listen, ex, reload)
+			return serve(cmd.Context(), stdio, cmd.CommandPath(), f.listen, web, ex, reload)
 		},
 	}
 	fl := cmd.Flags()
@@ -124,6 +139,10 @@ cannot be used.`,
 	fl.StringVar(&f.keyFile, "key", "", "default module: private key `FILE` (PEM) of --cert")
 	f.expiring = base.DaysDuration(base.DefaultExpiringWithin)
 	fl.Var(&f.expiring, "expiring-within", "default module: warn about certificates that expire within this `DURATION` (30d, 720h; 0 turns it off)")
+	fl.StringVar(&f.webCert, "web-cert", "", "serve over TLS with this certificate `FILE` (PEM, leaf first; read again when it changes)")
+	fl.StringVar(&f.webKey, "web-key", "", "the private key `FILE` (PEM) of --web-cert")
+	fl.StringArrayVar(&f.webClientCA, "web-client-ca", nil, "with --web-cert: require a client certificate issued by a CA of this `FILE` (PEM; repeatable)")
+	fl.StringArrayVar(&f.webAllow, "web-allow", nil, "with --web-client-ca: accept only clients with this `NAME` (DNS name, IP, URI or e-mail SAN; repeatable)")
 	fl.BoolVar(&f.checkConfig, "check-config", false, "check the config file and the modules, print them and exit")
 	fl.BoolVar(&f.jsonOut, "json", false, "with --check-config: print JSON")
 	return cmd
@@ -140,6 +159,43 @@ func (f *exporterFlags) build(stdio base.Stdio) (*exporter.Exporter, *exporter.C
 		return nil, nil, base.Usage(err, "")
 	}
 	return ex, cfg, nil
+}
+
+// webConfig is the TLS config of the exporter's own endpoint: nil for
+// plain HTTP, or TLS with --web-cert and --web-key, verifying clients with
+// tlskit's verifier when --web-client-ca is given (tlskit.Policy's server
+// config). Its files are read now (a usage error, as a module's are); the
+// certificate and key are read again when they change, and stderr says so.
+func (f *exporterFlags) webConfig(stdio base.Stdio, path string) (*tls.Config, error) {
+	if f.webCert == "" && f.webKey == "" {
+		if len(f.webClientCA) > 0 || len(f.webAllow) > 0 {
+			return nil, base.Usagef("give the endpoint a certificate: --web-cert server.pem --web-key server.key", "--web-client-ca and --web-allow need TLS")
+		}
+		return nil, nil
+	}
+	if f.webCert == "" || f.webKey == "" {
+		return nil, base.Usagef("give both: --web-cert server.pem --web-key server.key", "--web-cert and --web-key go together")
+	}
+	if len(f.webAllow) > 0 && len(f.webClientCA) == 0 {
+		return nil, base.Usagef("name the CA that issues the clients' certificates: --web-client-ca clients-ca.pem", "--web-allow needs --web-client-ca")
+	}
+	p := &tlskit.Policy{CertFile: f.webCert, KeyFile: f.webKey, RequireClientCert: len(f.webClientCA) > 0, AllowedClients: f.webAllow,
+		ALPN: []string{"http/1.1"},
+		OnReload: func(r tlskit.Reload) {
+			if err := r.Err(); err != nil {
+				fmt.Fprintf(stdio.Err, "%s: the endpoint's %s no longer loads; the last good one is served: %v\n", path, strings.Join(r.Files, " and "), err)
+				return
+			}
+			fmt.Fprintf(stdio.Err, "%s: the endpoint's %s read again\n", path, strings.Join(r.Files, " and "))
+		}}
+	for _, ca := range f.webClientCA {
+		p.ClientTrust = append(p.ClientTrust, "file:"+ca)
+	}
+	cfg, err := p.ServerConfig()
+	if err != nil {
+		return nil, base.Usage(err, "")
+	}
+	return cfg, nil
 }
 
 // config reads the config file and the flags' default module: at start,
@@ -199,14 +255,23 @@ func checkListen(addr string) error {
 	return nil
 }
 
-// serve serves ex on addr until ctx ends; path names the command in the
-// lines that say where it listens and how a reload went. reload reads
+// serve serves ex on addr (over TLS with web, if not nil) until ctx ends;
+// path names the command in the lines that say where it listens and how a
+// reload went. reload reads
 // the config again and hands it to ex, at SIGHUP and at POST /-/reload
 // (blackbox_exporter's endpoint), one at a time.
-func serve(ctx context.Context, stdio base.Stdio, path, addr string, ex *exporter.Exporter, reload func() error) error {
+func serve(ctx context.Context, stdio base.Stdio, path, addr string, web *tls.Config, ex *exporter.Exporter, reload func() error) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("exporter: %w", err)
+	}
+	how := ""
+	if web != nil {
+		ln = tls.NewListener(ln, web)
+		how = "; TLS"
+		if web.ClientAuth == tls.RequireAnyClientCert {
+			how += ", client certificates required"
+		}
 	}
 	var mu sync.Mutex
 	reloaded := func() error {
@@ -234,8 +299,11 @@ func serve(ctx context.Context, stdio base.Stdio, path, addr string, ex *exporte
 		}
 		fmt.Fprintln(w, "configuration reloaded")
 	})
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	fmt.Fprintf(stdio.Err, "%s: listening on %s (/probe, /metrics)\n", path, ln.Addr())
+	// The server's own complaints (a TLS handshake a client failed, with
+	// the finding tlskit's verifier gave it) are lines of the command's,
+	// with the peer's words made safe for a terminal.
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: log.New(safeWriter{stdio.Err}, path+": ", 0)}
+	fmt.Fprintf(stdio.Err, "%s: listening on %s (/probe, /metrics%s)\n", path, ln.Addr(), how)
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 	hup := make(chan os.Signal, 1)
@@ -256,4 +324,15 @@ loop:
 	defer cancel()
 	srv.Shutdown(sctx)
 	return nil
+}
+
+// safeWriter writes text made safe for a terminal (termsafe.String): the
+// server's error lines quote what clients sent.
+type safeWriter struct{ w io.Writer }
+
+func (s safeWriter) Write(p []byte) (int, error) {
+	if _, err := io.WriteString(s.w, termsafe.String(string(p))); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
