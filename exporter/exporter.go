@@ -203,6 +203,10 @@ func New(cfg *Config, opts Options) (*Exporter, error) {
 	return e, nil
 }
 
+// Config returns the config served now (the last one New or Reload took).
+// It must not be changed.
+func (e *Exporter) Config() *Config { return e.cur.Load().cfg }
+
 // Reload serves cfg from now on, as New would: its modules resolved (trust
 // sources, pins, client certificates read anew), its static targets and
 // certificate files. A config that cannot be resolved is an error and
@@ -469,6 +473,10 @@ func (e *Exporter) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/probe", e.serveProbe)
 	mux.HandleFunc("/metrics", e.serveMetrics)
+	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "Healthy") // blackbox_exporter's answer, for the same liveness checks
+	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/" {
 			http.NotFound(w, r)
@@ -476,7 +484,7 @@ func (e *Exporter) Handler() http.Handler {
 		}
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		c := e.cur.Load()
-		fmt.Fprintf(w, "tlskit exporter\n\n/probe?target=HOST:PORT&module=NAME[&servername=NAME]  probe one target\n/metrics  the exporter's own metrics, the config file's %d targets and its certificate files\n\nmodules: %v\n", len(c.cfg.Targets), slices.Sorted(maps.Keys(c.modules)))
+		fmt.Fprintf(w, "tlskit exporter\n\n/probe?target=HOST:PORT&module=NAME[&servername=NAME]  probe one target\n/metrics  the exporter's own metrics, the config file's %d targets and its certificate files\n/-/healthy  liveness\n\nmodules: %v\n", len(c.cfg.Targets), slices.Sorted(maps.Keys(c.modules)))
 	})
 	return mux
 }

@@ -287,6 +287,16 @@ func serve(ctx context.Context, stdio base.Stdio, path, addr string, web *tls.Co
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/", ex.Handler())
+	mux.HandleFunc("/config", func(w http.ResponseWriter, r *http.Request) {
+		// What --check-config --json prints, of the config served now.
+		v, err := exporterconfig.New(ex.Config())
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		v.JSON(w)
+	})
 	mux.HandleFunc("/-/reload", func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
 			w.Header().Set("Allow", http.MethodPost)
