@@ -193,7 +193,7 @@ func (l *liveVerifier) get() *trust.Verifier {
 	}
 	// Read once for each change, whether they read or not: each file
 	// that does not keeps the CRLs last read from it.
-	r := Reload{What: ReloadCRL, Files: l.files.paths, Errs: make([]error, len(l.files.paths))}
+	r := Reload{What: ReloadCRL, Files: slices.Clone(l.files.paths), Errs: make([]error, len(l.files.paths))}
 	for i, f := range l.files.paths {
 		crls, err := trust.ReadCRLFile(f)
 		if err != nil {

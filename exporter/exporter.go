@@ -199,7 +199,7 @@ func New(cfg *Config, opts Options) (*Exporter, error) {
 	e.lastReload.Set(1)
 	e.lastReloadAt.SetToCurrentTime()
 	e.self.MustRegister(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), collectors.NewGoCollector(),
-		e.probes, e.flight, e.lastReload, e.lastReloadAt, &fileCollector{e}, newCRLCollector(e))
+		e.probes, e.flight, e.lastReload, e.lastReloadAt, &fileCollector{e}, newModuleFilesCollector(e))
 	return e, nil
 }
 

@@ -228,32 +228,33 @@ func (c *fileCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-// crlCollector exports, at each collection, the CRLs the modules' probes
-// check revocation against, as they are on disk (read again when a file
-// changed): when each was issued and when the next is due, so that a CRL
-// nobody refreshes is an alert before it turns stale and every probe of
-// its module fails closed (crl.invalid).
-type crlCollector struct {
+// moduleFilesCollector exports, at each collection, what the modules'
+// files hold as their probes use them (read again when a file changed):
+// when each CRL was issued and when the next is due, so that a CRL nobody
+// refreshes is an alert before it turns stale and every probe of its
+// module fails closed (crl.invalid); and the CRL and client certificate
+// files that no longer read, whose last good contents are in use.
+type moduleFilesCollector struct {
 	e                             *Exporter
 	nextUpdate, thisUpdate, error *prometheus.Desc
 }
 
-func newCRLCollector(e *Exporter) *crlCollector {
+func newModuleFilesCollector(e *Exporter) *moduleFilesCollector {
 	labels := []string{"module", "path", "position", "issuer", "number"}
-	return &crlCollector{e: e,
+	return &moduleFilesCollector{e: e,
 		nextUpdate: prometheus.NewDesc(MetricCRLNextUpdate, "When the next CRL is due, Unix seconds, for each CRL a module checks revocation against (its policy's crl files, read again when they change); position is its place in the file. Past it the CRL is stale and the module's probes fail (crl.invalid).", labels, nil),
 		thisUpdate: prometheus.NewDesc(MetricCRLThisUpdate, "When each CRL a module checks revocation against was issued, Unix seconds; labels as tlskit_crl_next_update_seconds.", labels, nil),
 		error:      prometheus.NewDesc(MetricModuleFileError, "1 for a module's file that changed on disk and no longer reads, with the reason (files: crl, a CRL file; certificate, the client certificate's certificate and key files, which no longer load together): the module's probes go on with what was last read from it (for a CRL, tlskit_crl_next_update_seconds says until when).", []string{"module", "files", "path", "error"}, nil),
 	}
 }
 
-func (c *crlCollector) Describe(ch chan<- *prometheus.Desc) {
+func (c *moduleFilesCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.nextUpdate
 	ch <- c.thisUpdate
 	ch <- c.error
 }
 
-func (c *crlCollector) Collect(ch chan<- prometheus.Metric) {
+func (c *moduleFilesCollector) Collect(ch chan<- prometheus.Metric) {
 	modules := c.e.cur.Load().modules
 	names := slices.Sorted(maps.Keys(modules))
 	for _, name := range names {
