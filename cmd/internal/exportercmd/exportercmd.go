@@ -76,11 +76,14 @@ certificate (not_after and not_before, labelled by position, subject,
 issuer, serial and SHA-256), the TLS version and cipher suite, and every
 finding as tlskit_finding{id, severity}, whether the probe succeeded or
 failed: the chain is kept when verification fails, and behind a server that
-requires a client certificate. &servername=NAME sets the name to verify.
+requires a client certificate. &servername=NAME sets the name to verify;
+&debug=true answers, for a person, the probe's findings with their fixes,
+its report as tlskit check --json writes it, and its metrics.
 
 /metrics serves the exporter's own metrics, the targets of the config file
 (probed at each scrape) and the certificates of the files, directories and
-globs it lists.
+globs it lists. /-/healthy answers Healthy; /config shows the
+configuration served.
 
 The "default" module comes from the trust flags (--trust, --ca-file, --pin,
 --policy, --cert/--key, --timeout, --expiring-within) unless the config file
