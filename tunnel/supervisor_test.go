@@ -3,6 +3,7 @@ package tunnel_test
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"io"
@@ -402,5 +403,85 @@ func TestSupervisorLogsCRLs(t *testing.T) {
 	}
 	if got := fileError(); got != "0" {
 		t.Errorf("tlskit_tunnel_file_error with the file read again: %q, want 0", got)
+	}
+}
+
+// TestSupervisorLogsCertificateReload: a server service's certificate and
+// key replaced on disk are served at the next handshake and logged (files
+// read again, files=certificate); a key that no longer loads (openssl
+// cannot read it either) keeps the last good pair in service, is an error
+// record naming both files and is tlskit_tunnel_file_error 1 until a good
+// pair is written. Which certificate was served is what the client saw.
+func TestSupervisorLogsCertificateReload(t *testing.T) {
+	openssl := peertest.Need(t, "openssl")
+	f := newFixture(t)
+	dir := t.TempDir()
+	first, err := f.pki.Leaf(lab.LeafOptions{DNSNames: []string{"good.lab.tlskit.test"}})
+	must(t, err)
+	cert, key, _ := writePair(t, dir, "server", first)
+	var logs logBuf
+	s := &tunnel.Supervisor{
+		Services: []*tunnel.Service{{Name: "web", Mode: tunnel.ModeServer, Listen: "127.0.0.1:0", Target: echoServer(t), Policy: func(io.Writer) (*tlskit.Policy, error) {
+			return &tlskit.Policy{CertFile: cert, KeyFile: key, Time: f.now}, nil
+		}}},
+		Metrics: "127.0.0.1:0",
+		Logger:  logs.logger(),
+		Grace:   time.Second,
+	}
+	addr, metrics := runSupervisor(t, s, &logs)
+	served := func() *big.Int {
+		t.Helper()
+		roots := x509.NewCertPool()
+		roots.AddCert(f.pki.Root)
+		c, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: roots, ServerName: "good.lab.tlskit.test"})
+		must(t, err)
+		defer c.Close()
+		return c.ConnectionState().PeerCertificates[0].SerialNumber
+	}
+	fileError := func() string {
+		t.Helper()
+		resp, err := http.Get("http://" + metrics + "/metrics")
+		must(t, err)
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		for _, line := range strings.Split(string(body), "\n") {
+			if v, ok := strings.CutPrefix(line, `tlskit_tunnel_file_error{files="certificate",service="web"} `); ok {
+				return v
+			}
+		}
+		return ""
+	}
+	if got := served(); got.Cmp(first.Leaf.SerialNumber) != 0 {
+		t.Fatalf("served %x, want the first certificate %x", got, first.Leaf.SerialNumber)
+	}
+
+	time.Sleep(10 * time.Millisecond) // a distinct modification time
+	must(t, os.WriteFile(key, []byte("not a key"), 0o600))
+	if out, err := exec.Command(openssl, "pkey", "-in", key, "-noout").CombinedOutput(); err == nil {
+		t.Fatalf("openssl reads the broken key: %s", out)
+	}
+	if got := served(); got.Cmp(first.Leaf.SerialNumber) != 0 {
+		t.Errorf("with the key broken: served %x, want the last good certificate %x", got, first.Leaf.SerialNumber)
+	}
+	failed := logs.records("files changed on disk no longer read; the last good ones stay in use")
+	if len(failed) != 1 || failed[0]["files"] != "certificate" || failed[0]["failed"] != cert+","+key || !strings.Contains(failed[0]["error"].(string), key) {
+		t.Errorf("broken key: records %v, want one naming both files and the key", failed)
+	}
+	if got := fileError(); got != "1" {
+		t.Errorf("tlskit_tunnel_file_error with the key broken: %q, want 1", got)
+	}
+
+	next, err := f.pki.Leaf(lab.LeafOptions{DNSNames: []string{"good.lab.tlskit.test"}})
+	must(t, err)
+	time.Sleep(10 * time.Millisecond)
+	writePair(t, dir, "server", next)
+	if got := served(); got.Cmp(next.Leaf.SerialNumber) != 0 {
+		t.Errorf("renewed: served %x, want the new certificate %x", got, next.Leaf.SerialNumber)
+	}
+	if read := logs.records("files read again"); len(read) != 1 || read[0]["files"] != "certificate" {
+		t.Errorf("renewed: records %v, want one files read again, files=certificate", read)
+	}
+	if got := fileError(); got != "0" {
+		t.Errorf("tlskit_tunnel_file_error renewed: %q, want 0", got)
 	}
 }
