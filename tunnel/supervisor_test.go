@@ -122,6 +122,22 @@ func TestSupervisorReload(t *testing.T) {
 	}
 }
 
+// metricValue is the value of the series (name and labels, as the text
+// format writes them) on the metrics server at addr, "" when it is absent.
+func metricValue(t *testing.T, addr, series string) string {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + "/metrics")
+	must(t, err)
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	for _, line := range strings.Split(string(body), "\n") {
+		if v, ok := strings.CutPrefix(line, series+" "); ok {
+			return v
+		}
+	}
+	return ""
+}
+
 // waitRecords waits for n log records with msg.
 func waitRecords(t *testing.T, logs *logBuf, msg string, n int) {
 	t.Helper()
@@ -362,16 +378,7 @@ func TestSupervisorLogsCRLs(t *testing.T) {
 	}
 	fileError := func() string {
 		t.Helper()
-		resp, err := http.Get("http://" + metrics + "/metrics")
-		must(t, err)
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
-		for _, line := range strings.Split(string(body), "\n") {
-			if v, ok := strings.CutPrefix(line, `tlskit_tunnel_file_error{files="crl",service="redis"} `); ok {
-				return v
-			}
-		}
-		return ""
+		return metricValue(t, metrics, `tlskit_tunnel_file_error{files="crl",service="redis"}`)
 	}
 
 	// The CRL file broken: the tunnel goes on with the last good CRL,
@@ -440,16 +447,7 @@ func TestSupervisorLogsCertificateReload(t *testing.T) {
 	}
 	fileError := func() string {
 		t.Helper()
-		resp, err := http.Get("http://" + metrics + "/metrics")
-		must(t, err)
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
-		for _, line := range strings.Split(string(body), "\n") {
-			if v, ok := strings.CutPrefix(line, `tlskit_tunnel_file_error{files="certificate",service="web"} `); ok {
-				return v
-			}
-		}
-		return ""
+		return metricValue(t, metrics, `tlskit_tunnel_file_error{files="certificate",service="web"}`)
 	}
 	if got := served(); got.Cmp(first.Leaf.SerialNumber) != 0 {
 		t.Fatalf("served %x, want the first certificate %x", got, first.Leaf.SerialNumber)

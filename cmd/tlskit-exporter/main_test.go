@@ -8,8 +8,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -56,22 +54,9 @@ func TestScripts(t *testing.T) {
 			env.Setenv("PROMETHEUS_ADDR", addr)
 			return nil
 		},
-		// [peer:NAME] is true when the program NAME is installed; a script
-		// that needs it says "[!peer:NAME] skip", which under
-		// TLSKIT_REQUIRE_PEERS=1 (CI) is an error instead of a skip.
-		Condition: func(cond string) (bool, error) {
-			name, ok := strings.CutPrefix(cond, "peer:")
-			if !ok {
-				return false, fmt.Errorf("unknown condition %q", cond)
-			}
-			if _, err := exec.LookPath(name); err != nil {
-				if peertest.Required() {
-					return false, fmt.Errorf("%s is not installed (TLSKIT_REQUIRE_PEERS=1: .ci/run installs it)", name)
-				}
-				return false, nil
-			}
-			return true, nil
-		},
+		// [peer:NAME]: the program NAME is installed (a missing one is an
+		// error under TLSKIT_REQUIRE_PEERS=1).
+		Condition: peertest.ScriptCondition,
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"httpget":  httpGet,
 			"httppost": httpPost,

@@ -40,6 +40,24 @@ func Need(t testing.TB, name string) string {
 	return path
 }
 
+// ScriptCondition is the condition of testscript scripts that need a
+// program: "[peer:NAME]" is true when NAME is installed, so that a script
+// says "[!peer:NAME] skip"; under TLSKIT_REQUIRE_PEERS=1 (CI) a missing
+// program is an error instead of a skip.
+func ScriptCondition(cond string) (bool, error) {
+	name, ok := strings.CutPrefix(cond, "peer:")
+	if !ok {
+		return false, fmt.Errorf("unknown condition %q", cond)
+	}
+	if _, err := exec.LookPath(name); err != nil {
+		if Required() {
+			return false, fmt.Errorf("%s is not installed (TLSKIT_REQUIRE_PEERS=1: .ci/run installs it)", name)
+		}
+		return false, nil
+	}
+	return true, nil
+}
+
 // Required reports whether missing peers, corpora and machine resources
 // fail tests instead of skipping them: TLSKIT_REQUIRE_PEERS=1, as .ci/run
 // sets it.
