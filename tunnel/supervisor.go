@@ -262,6 +262,10 @@ func (s *Supervisor) Run(ctx context.Context) error {
 		}
 		mux := http.NewServeMux()
 		mux.Handle("/metrics", &s.metrics)
+		mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			fmt.Fprintln(w, "Healthy") // for liveness checks, as the exporter answers
+		})
 		ms := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 		go ms.Serve(mln)
 		defer ms.Close()

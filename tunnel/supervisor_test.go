@@ -120,6 +120,13 @@ func TestSupervisorReload(t *testing.T) {
 			t.Errorf("metrics lack %q:\n%s", want, body)
 		}
 	}
+	resp, err = http.Get("http://" + metrics + "/-/healthy")
+	must(t, err)
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || string(body) != "Healthy\n" {
+		t.Errorf("/-/healthy: %s %q", resp.Status, body)
+	}
 }
 
 // metricValue is the value of the series (name and labels, as the text
