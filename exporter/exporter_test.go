@@ -149,6 +149,19 @@ func find(ss []series, name string, want map[string]string) []series {
 	return out
 }
 
+// serveExporter makes an exporter of cfg and serves it until the test
+// ends.
+func serveExporter(t *testing.T, cfg *Config, opts Options) (*Exporter, *httptest.Server) {
+	t.Helper()
+	ex, err := New(cfg, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(ex.Handler())
+	t.Cleanup(srv.Close)
+	return ex, srv
+}
+
 // labExporter returns an exporter whose modules reach the lab: "lab"
 // trusts its root, "lab-client" also presents the client certificate the
 // servers accept, "lab-badclient" one they reject.
@@ -158,17 +171,12 @@ func labExporter(t *testing.T) (*Exporter, *httptest.Server) {
 	pol := func(cert, key string) *tlskit.Policy {
 		return &tlskit.Policy{Trust: []string{"file:" + f.Root}, CertFile: cert, KeyFile: key}
 	}
-	ex, err := New(&Config{Modules: map[string]*Module{
+	ex, srv := serveExporter(t, &Config{Modules: map[string]*Module{
 		"lab":           {Policy: pol("", ""), ExpiringWithin: DefaultExpiringWithin},
 		"lab-client":    {Policy: pol(f.ClientCert, f.ClientKey), ExpiringWithin: DefaultExpiringWithin},
 		"lab-badclient": {Policy: pol(f.BadClientCert, f.BadClientKey), ExpiringWithin: DefaultExpiringWithin},
 		"lab-smtp":      {Policy: pol("", ""), StartTLS: "smtp", ExpiringWithin: DefaultExpiringWithin},
 	}}, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(ex.Handler())
-	t.Cleanup(srv.Close)
 	return ex, srv
 }
 
@@ -213,12 +221,7 @@ func serveConfig(t *testing.T, cfg []byte) *httptest.Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ex, err := New(c, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(ex.Handler())
-	t.Cleanup(srv.Close)
+	_, srv := serveExporter(t, c, Options{})
 	return srv
 }
 
@@ -450,12 +453,7 @@ func TestMetricsStaticAndFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ex, err := New(cfg, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(ex.Handler())
-	defer srv.Close()
+	_, srv := serveExporter(t, cfg, Options{})
 	ss := scrape(t, srv.URL+"/metrics")
 
 	if s := find(ss, MetricSuccess, map[string]string{"target": good.Addr, "module": "lab"}); len(s) != 1 || s[0].value != 1 {
@@ -786,14 +784,9 @@ func TestProbeThroughDNS(t *testing.T) {
 	c, _ := theLab.Case("good")
 	_, port, _ := net.SplitHostPort(c.Addr)
 	dns := peertest.DNS(t, "lab.tlskit.test", "down.test", map[string]string{c.ServerName(): "127.0.0.1"})
-	ex, err := New(&Config{Modules: map[string]*Module{
+	_, srv := serveExporter(t, &Config{Modules: map[string]*Module{
 		"lab": {Policy: &tlskit.Policy{Trust: []string{"file:" + theLab.Files().Root}}, Timeout: 2 * time.Second, ExpiringWithin: DefaultExpiringWithin},
 	}}, Options{Resolver: peertest.Resolver(dns.Addr)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(ex.Handler())
-	t.Cleanup(srv.Close)
 	for _, tc := range []struct {
 		host    string
 		success float64
@@ -922,14 +915,9 @@ func TestProbeCRLReread(t *testing.T) {
 	if err := os.WriteFile(path, der, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ex, err := New(&Config{Modules: map[string]*Module{
+	_, srv := serveExporter(t, &Config{Modules: map[string]*Module{
 		"crl": {Policy: &tlskit.Policy{Trust: []string{"file:" + f.Root}, CRLFiles: []string{path}}, ExpiringWithin: DefaultExpiringWithin},
 	}}, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(ex.Handler())
-	t.Cleanup(srv.Close)
 	revoked, _ := theLab.Case("revoked")
 	probe := func() []series {
 		return scrape(t, srv.URL+"/probe?module=crl&target="+revoked.Addr+"&servername="+revoked.ServerName())
@@ -1044,16 +1032,11 @@ func TestReload(t *testing.T) {
 	good, _ := theLab.Case("good")
 	expired, _ := theLab.Case("expired")
 	lab := func() *tlskit.Policy { return &tlskit.Policy{Trust: []string{"file:" + f.Root}} }
-	ex, err := New(&Config{
+	ex, srv := serveExporter(t, &Config{
 		Modules:          map[string]*Module{"a": {Policy: lab()}},
 		Targets:          []StaticTarget{{Target: good.Addr, Module: "a", ServerName: good.ServerName()}},
 		CertificateFiles: []string{f.Root},
 	}, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(ex.Handler())
-	t.Cleanup(srv.Close)
 	// state checks what /metrics serves: the static target's success, the
 	// certificate file, the last reload.
 	state := func(step, target, file string, reloaded float64) {
@@ -1081,7 +1064,7 @@ func TestReload(t *testing.T) {
 	if _, err := ex.Probe(t.Context(), good.Addr, "a", good.ServerName(), 0); err == nil {
 		t.Error("module a is still served after a reload without it")
 	}
-	err = ex.Reload(&Config{Modules: map[string]*Module{"c": {Policy: &tlskit.Policy{Trust: []string{"file:" + filepath.Join(t.TempDir(), "nosuch.pem")}}}}})
+	err := ex.Reload(&Config{Modules: map[string]*Module{"c": {Policy: &tlskit.Policy{Trust: []string{"file:" + filepath.Join(t.TempDir(), "nosuch.pem")}}}}})
 	var me *ModuleError
 	if !errors.As(err, &me) || me.Module != "c" {
 		t.Fatalf("a module that cannot be resolved: %v, want a ModuleError for c", err)
@@ -1119,14 +1102,9 @@ func TestProbeClientCertReread(t *testing.T) {
 		}
 	}
 	install(f.ClientCert, f.ClientKey)
-	ex, err := New(&Config{Modules: map[string]*Module{
+	_, srv := serveExporter(t, &Config{Modules: map[string]*Module{
 		"mtls": {Policy: &tlskit.Policy{Trust: []string{"file:" + f.Root}, CertFile: cert, KeyFile: key}, ExpiringWithin: DefaultExpiringWithin},
 	}}, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(ex.Handler())
-	t.Cleanup(srv.Close)
 	c, _ := theLab.Case("client-cert-required-tls13")
 	// check probes and compares what it exports with the certificate
 	// file as it is now (from, when the file is broken: the last good).
