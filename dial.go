@@ -79,17 +79,15 @@ const handshakeTimeout = 10 * time.Second
 // for each connection; the CRL files and the client certificate's files
 // are read again when they change on disk.
 func (p *Policy) Transport() (*http.Transport, error) {
-	if err := p.Validate(); err != nil {
-		return nil, err
-	}
 	q := *p
 	if len(q.ALPN) == 0 {
 		q.ALPN = []string{"h2", "http/1.1"}
 	}
-	// The verifier, the client certificate and the rest are built once
-	// for every connection (CRL files are read again only when they
-	// change), the name decided per connection.
-	clients, err := q.clients()
+	// The policy checked as Validate checks it; the verifier, the client
+	// certificate and the rest built then serve every connection (CRL
+	// files are read again only when they change), the name decided per
+	// connection.
+	clients, err := q.validated()
 	if err != nil {
 		return nil, err
 	}

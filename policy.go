@@ -178,28 +178,29 @@ func (r Reload) Failed() []string {
 // one, every trust source loads and yields a certificate, pins parse,
 // versions are consistent, the certificate and key load.
 func (p *Policy) Validate() error {
+	_, err := p.validated()
+	return err
+}
+
+// validated is Validate, and returns the policy's client configs, which
+// checking it builds: a Transport uses them rather than reading the
+// trust sources, CRL files and key pair a second time.
+func (p *Policy) validated() (*clientConfigs, error) {
 	if p.ServerName != "" {
 		if _, err := trust.ServerName("", p.ServerName); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	if _, err := p.Verifier(); err != nil {
-		return err
+	c, err := p.clients() // the trust sources, pins, CRL files, versions, certificate and key
+	if err != nil {
+		return nil, err
 	}
 	if p.needsClientVerifier() {
 		if _, err := p.ClientVerifier(); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	if _, _, err := p.versions(); err != nil {
-		return err
-	}
-	if p.CertFile != "" || p.KeyFile != "" {
-		if _, err := loadKeyPair(p.CertFile, p.KeyFile, nil); err != nil {
-			return err
-		}
-	}
-	return nil
+	return c, nil
 }
 
 // Verifier resolves the policy into the verifier of server chains: its
