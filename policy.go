@@ -117,8 +117,8 @@ type Policy struct {
 	// OnReload, when set, is told each time a long-lived config reads its
 	// files again after one changed on disk (see [Reload]): the certificate
 	// and key files of [Policy.ServerConfig], [Listen] and a client
-	// certificate, the CRL files of every config, [Dial], [Policy.Transport]
-	// and [Policy.LiveVerifier]. A file that no longer reads keeps its last
+	// certificate ([Policy.LiveClientCertificate] too), the CRL files of
+	// every config, [Dial], [Policy.Transport] and [Policy.LiveVerifier]. A file that no longer reads keeps its last
 	// good contents in use (a certificate that will expire, a CRL that will
 	// turn stale) and is named in the Reload: without OnReload that goes
 	// unsaid until it fails. It is called from the handshake that noticed
