@@ -83,17 +83,23 @@ func httpPost(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("usage: httppost URL")
 	}
 	resp, err := (&http.Client{Timeout: 30 * time.Second}).Post(args[0], "text/plain", nil)
+	answer(ts, neg, "httppost", args[0], resp, err)
+}
+
+// answer is the end of httpget and httppost (cmd): the answer's body to
+// stdout, and its status 200 (with neg, not 200).
+func answer(ts *testscript.TestScript, neg bool, cmd, url string, resp *http.Response, err error) {
 	if err != nil {
-		ts.Fatalf("httppost: %v", err)
+		ts.Fatalf("%s: %v", cmd, err)
 	}
 	body, err := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if err != nil {
-		ts.Fatalf("httppost: %v", err)
+		ts.Fatalf("%s: %v", cmd, err)
 	}
 	fmt.Fprint(ts.Stdout(), string(body))
 	if ok := resp.StatusCode == http.StatusOK; ok == neg {
-		ts.Fatalf("httppost %s: status %s", args[0], resp.Status)
+		ts.Fatalf("%s %s: status %s", cmd, url, resp.Status)
 	}
 }
 
@@ -113,18 +119,7 @@ func httpGet(ts *testscript.TestScript, neg bool, args []string) {
 			time.Sleep(50 * time.Millisecond)
 			continue
 		}
-		if err != nil {
-			ts.Fatalf("httpget: %v", err)
-		}
-		body, err := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if err != nil {
-			ts.Fatalf("httpget: %v", err)
-		}
-		fmt.Fprint(ts.Stdout(), string(body))
-		if ok := resp.StatusCode == http.StatusOK; ok == neg {
-			ts.Fatalf("httpget %s: status %s", args[0], resp.Status)
-		}
+		answer(ts, neg, "httpget", args[0], resp, err)
 		return
 	}
 }
