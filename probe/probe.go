@@ -79,7 +79,10 @@ type Options struct {
 	StacksEnv map[string]string
 	// Time gives the verification time; nil means time.Now.
 	Time func() time.Time
-	// Dialer opens the TCP connection; nil means a net.Dialer.
+	// Dialer opens the TCP connection; nil means a net.Dialer. The
+	// connections a check opens after its first (the second look, the
+	// STARTTLS check of whether the port speaks TLS) are to the address
+	// the first reached, its RemoteAddr, so that they ask the same server.
 	Dialer func(ctx context.Context, network, addr string) (net.Conn, error)
 	// ExpiringWithin, when positive, warns (cert.expiring-soon) about the
 	// server's leaf, every certificate of the verified path and the client
@@ -313,7 +316,7 @@ func Run(ctx context.Context, opts Options) *diagnose.Report {
 		in.Transcript = replayed(rec, keys.log(), up)
 	}
 	if !in.HandshakeDone && needsSecondLook(in.Transcript) {
-		t := lookTarget{dial: opts.dial(), addr: opts.Address, sni: trust.SNI(name), alpn: opts.ALPN, timeout: opts.Timeout, deadline: opts.Deadline}
+		t := lookTarget{dial: opts.dial(), addr: sameServer(raw, opts.Address), sni: trust.SNI(name), alpn: opts.ALPN, timeout: opts.Timeout, deadline: opts.Deadline}
 		if opts.StartTLS != "" {
 			t.upgrade = func(ctx context.Context, r *recorder) (*transcript.Upgrade, error) {
 				u, err := preamble(ctx, r, opts, name)
@@ -462,6 +465,17 @@ func (s *secrets) secret(label string) ([]byte, bool) {
 		return secret, true
 	}
 	return nil, false
+}
+
+// sameServer returns where to connect to reach again the server that c
+// reached: c's remote TCP address, since a name's other addresses can be
+// other servers (a pool behind round-robin DNS, an old server left in an
+// AAAA record); addr when c has no TCP address.
+func sameServer(c net.Conn, addr string) string {
+	if a, ok := c.RemoteAddr().(*net.TCPAddr); ok && a != nil {
+		return a.String()
+	}
+	return addr
 }
 
 // replayed decodes what rec recorded into a transcript, with the in-band

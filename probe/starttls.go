@@ -109,7 +109,7 @@ func askTLS(ctx, dialogue context.Context, end context.CancelFunc, rec *recorder
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
 	answer := make(chan bool, 1)
-	go func() { answer <- answersTLS(ctx, opts, name) }()
+	go func() { answer <- answersTLS(ctx, opts, sameServer(rec.Conn, opts.Address), name) }()
 	var lastCall <-chan time.Time
 	if dl, ok := ctx.Deadline(); ok && time.Until(dl) > 2*serveOneGrace {
 		lc := time.NewTimer(time.Until(dl) - serveOneGrace)
@@ -148,12 +148,12 @@ func askTLS(ctx, dialogue context.Context, end context.CancelFunc, rec *recorder
 	}
 }
 
-// answersTLS reports whether the server at opts.Address answers a TLS
+// answersTLS reports whether the server at addr answers a TLS
 // ClientHello with TLS (a ServerHello or an alert) on a connection of its
 // own, before ctx ends. Nothing is verified or sent beyond the handshake:
 // the answer only says what the port speaks.
-func answersTLS(ctx context.Context, opts Options, name string) bool {
-	c, err := opts.dial()(ctx, "tcp", opts.Address)
+func answersTLS(ctx context.Context, opts Options, addr, name string) bool {
+	c, err := opts.dial()(ctx, "tcp", addr)
 	return err == nil && tlskit.AnswersTLS(ctx, c, name)
 }
 

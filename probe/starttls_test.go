@@ -10,7 +10,9 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -234,10 +236,29 @@ func TestCheckStartTLSOnATLSPort(t *testing.T) {
 	if !strings.Contains(string(out), "CONNECTION ESTABLISHED") || !strings.Contains(string(out), "220 ") {
 		t.Fatalf("openssl s_client without an upgrade does not read a greeting inside TLS at %s: not the server the test needs:\n%s", addr, out)
 	}
+	// The target is a name (its address handed out by the dialer); the
+	// second connection must go to the address the first reached.
+	_, port, _ := net.SplitHostPort(addr)
+	var mu sync.Mutex
+	var asked []string
+	dial := func(ctx context.Context, network, a string) (net.Conn, error) {
+		mu.Lock()
+		asked = append(asked, a)
+		mu.Unlock()
+		if a == "smtps.lab.tlskit.test:"+port {
+			a = addr
+		}
+		return (&net.Dialer{}).DialContext(ctx, network, a)
+	}
 	start := time.Now()
-	rep := Run(context.Background(), Options{Address: addr, ServerName: "smtps.lab.tlskit.test", StartTLS: starttls.SMTP,
-		Verifier: &trust.Verifier{Anchors: trust.NewAnchors("lab root", w.pki.Root)}, Timeout: 10 * time.Second})
+	rep := Run(context.Background(), Options{Address: "smtps.lab.tlskit.test:" + port, StartTLS: starttls.SMTP,
+		Verifier: &trust.Verifier{Anchors: trust.NewAnchors("lab root", w.pki.Root)}, Timeout: 10 * time.Second, Dialer: dial})
 	took := time.Since(start)
+	mu.Lock()
+	if want := []string{"smtps.lab.tlskit.test:" + port, addr}; !slices.Equal(asked, want) {
+		t.Errorf("connections asked for %q, want %q (the second to the address the first reached)", asked, want)
+	}
+	mu.Unlock()
 	if len(rep.Findings) == 0 || rep.Findings[0].ID != finding.StartTLSImplicit {
 		t.Fatalf("findings %v, want starttls.implicit-tls", ids(rep))
 	}

@@ -154,6 +154,50 @@ func TestVersionRanges(t *testing.T) {
 	}
 }
 
+// TestSecondLookSameServer: the second look asks the server that refused
+// the first hello, not whichever server the name leads to next. The name's
+// two addresses (round-robin DNS, the dialer handing them out in turn, as
+// a resolver that rotates its answers does) are a real openssl s_server
+// that speaks TLS 1.0 only and a healthy one; the first connection reaches
+// the old one. Were the look to go by the name again it would meet the
+// healthy server and say nothing of the refusal; it must find what
+// TestVersionRanges finds of that server alone.
+func TestSecondLookSameServer(t *testing.T) {
+	w := getWorld(t)
+	good := w.leaf(t, "pool.peer.test", lab.LeafOptions{})
+	inter := []*x509.Certificate{w.pki.Intermediate}
+	old := w.openssl(t, "old", good, inter, "-tls1", "-cipher", "DEFAULT@SECLEVEL=0")
+	healthy := w.openssl(t, "healthy", good, inter)
+	var d net.Dialer
+	var asked []string
+	next := 0
+	rep := w.check(t, "pool.peer.test:443", "pool.peer.test", func(o *Options) {
+		o.Dialer = func(ctx context.Context, network, addr string) (net.Conn, error) {
+			asked = append(asked, addr) // the looks run one after the other
+			if addr == "pool.peer.test:443" {
+				addr = []string{old, healthy}[next%2]
+				next++
+			}
+			return d.DialContext(ctx, network, addr)
+		}
+	})
+	expect(t, rep, diagnose.Failed, finding.ProtocolVersionMismatch, finding.Error)
+	if f := findingOf(rep, finding.ProtocolVersionMismatch); !strings.Contains(f.Title+" "+f.Detail, "the server speaks TLS 1.0 only") {
+		t.Errorf("the finding is not about the server that refused:\n%s\n%s", f.Title, f.Detail)
+	}
+	if len(asked) < 2 || asked[0] != "pool.peer.test:443" {
+		t.Fatalf("connections asked for %q, want the name and then the second look", asked)
+	}
+	for _, a := range asked[1:] {
+		if a != old {
+			t.Errorf("the second look connected to %s, want %s (the server that refused; connections %q)", a, old, asked)
+		}
+	}
+	if rep.Address != old {
+		t.Errorf("report address %s, want %s", rep.Address, old)
+	}
+}
+
 // TestSecondLookSilence: a server that hangs up on the first hello and
 // then accepts connections without ever answering (its accept queue holds
 // them) gets one second look, not one more per version: silence to the
