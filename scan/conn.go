@@ -27,6 +27,46 @@ import (
 // upgrade before it returns; the scanner never knows the difference.
 type DialFunc func(ctx context.Context, address string) (net.Conn, error)
 
+// pinned returns dial made to reach one server for the whole scan: the
+// first connection goes to address as dial takes it (a name resolved, Go's
+// dialer racing IPv6 and IPv4), and every later one to the address that
+// connection reached (its RemoteAddr, when a TCP address). A name's
+// addresses can be different servers (a pool behind round-robin DNS, an
+// old server left in an AAAA record), and a scan whose probes met several
+// would report their mixture as one server's. Dials that start while the
+// first is under way wait for it; when it fails, the next goes by the name
+// again.
+func pinned(dial DialFunc) DialFunc {
+	var mu sync.Mutex
+	to := "" // the address reached, once a connection was made
+	return func(ctx context.Context, address string) (net.Conn, error) {
+		mu.Lock()
+		if to != "" {
+			a := to
+			mu.Unlock()
+			return dial(ctx, a)
+		}
+		defer mu.Unlock()
+		c, err := dial(ctx, address)
+		if a, ok := remoteTCP(c); ok {
+			to = a
+		}
+		return c, err
+	}
+}
+
+// remoteTCP returns c's remote address when c is a TCP connection.
+func remoteTCP(c net.Conn) (string, bool) {
+	if c == nil {
+		return "", false
+	}
+	a, ok := c.RemoteAddr().(*net.TCPAddr)
+	if !ok || a == nil {
+		return "", false
+	}
+	return a.String(), true
+}
+
 // limiter bounds the connections open to one host at once and spaces
 // their starts by a delay, and counts them.
 type limiter struct {

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -699,6 +700,62 @@ func TestNothingUsableRealServer(t *testing.T) {
 	for _, f := range rep.Findings {
 		if f.ID == finding.ProtocolNoSharedCipher && !strings.Contains(f.Title, "does not refuse TLS 1.2 as a version but accepts no ClientHello") {
 			t.Errorf("the finding does not say the server speaks TLS 1.2: %s", f.Title)
+		}
+	}
+}
+
+// TestOneServerRealServers: a name whose addresses are different servers
+// (round-robin DNS, the dialer handing the two out in turn, as a resolver
+// that rotates its answers does): openssl s_server speaking TLS 1.2 only,
+// and one speaking TLS 1.3 only. Every connection of the scan must go to
+// the server the first reached, so that the report is that server's (TLS
+// 1.2 accepted, 1.3 refused, as openssl s_client finds), not a mixture
+// of both.
+func TestOneServerRealServers(t *testing.T) {
+	openssl := peertest.Need(t, "openssl")
+	p := newTestPKI(t)
+	only12 := opensslCase(func(p *testPKI) []string { return []string{"-cert", p.rsaCert, "-key", p.rsaKey, "-tls1_2"} })(t, p)
+	only13 := opensslCase(func(p *testPKI) []string { return []string{"-cert", p.rsaCert, "-key", p.rsaKey, "-tls1_3"} })(t, p)
+	for v, want := range map[string]bool{"-tls1_2": true, "-tls1_3": false} {
+		out, _ := exec.Command(openssl, "s_client", "-connect", only12, v).CombinedOutput()
+		if got := strings.Contains(string(out), "Cipher is ") && !strings.Contains(string(out), "Cipher is (NONE)"); got != want {
+			t.Fatalf("s_client %s: connected %v, want %v\n%s", v, got, want, out)
+		}
+	}
+	var mu sync.Mutex
+	var asked []string
+	next := 0
+	var d net.Dialer
+	rep, err := Run(context.Background(), Options{Address: "pool.scan.test:443", ServerName: "localhost", Verifier: p.verifier, NoClients: true,
+		Dial: func(ctx context.Context, addr string) (net.Conn, error) {
+			mu.Lock()
+			asked = append(asked, addr)
+			if addr == "pool.scan.test:443" {
+				addr = []string{only12, only13}[next%2]
+				next++
+			}
+			mu.Unlock()
+			return d.DialContext(ctx, "tcp", addr)
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Address != only12 {
+		t.Errorf("report address %s, want %s", rep.Address, only12)
+	}
+	for _, pr := range rep.Protocols {
+		if want := pr.Version == "TLS 1.2"; pr.Accepted != want {
+			t.Errorf("%s accepted %v, want %v (the TLS 1.2 server's answer): %s", pr.Version, pr.Accepted, want, pr.Answer)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(asked) < 10 || asked[0] != "pool.scan.test:443" {
+		t.Fatalf("connections asked for %q, want the name and then many more", asked)
+	}
+	for i, a := range asked[1:] {
+		if a != only12 {
+			t.Fatalf("connection %d asked for %s, want %s (where the first went)", i+2, a, only12)
 		}
 	}
 }

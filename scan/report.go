@@ -14,7 +14,8 @@ import (
 type Report struct {
 	// Target is what was scanned, e.g. "example.com:443".
 	Target string `json:"target"`
-	// Address is the address the first connection reached.
+	// Address is the address every connection of the scan went to: the
+	// one its first connection reached (see Options.Dial).
 	Address string `json:"address,omitempty"`
 	// ServerName is the name sent as SNI and verified.
 	ServerName string `json:"server_name,omitempty"`

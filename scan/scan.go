@@ -56,7 +56,10 @@ type Options struct {
 	// Address (an IP address is sent without SNI, see [trust.ServerName]).
 	ServerName string
 	// Dial opens each probe connection; nil dials TCP. A STARTTLS dialer
-	// upgrades the connection before returning it.
+	// upgrades the connection before returning it. It is asked for
+	// Address once; once a connection is made, every later one is asked
+	// for the address that connection reached (its RemoteAddr), so that
+	// the whole scan meets one server (Report.Address).
 	Dial DialFunc
 	// StartTLS, when set, is the protocol whose in-band upgrade every
 	// probe connection speaks before its ClientHello (on top of Dial);
@@ -160,6 +163,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		d := &net.Dialer{}
 		opts.Dial = func(ctx context.Context, addr string) (net.Conn, error) { return d.DialContext(ctx, "tcp", addr) }
 	}
+	opts.Dial = pinned(opts.Dial)
 	plain := opts.Dial
 	quiet := &silence{}
 	if opts.StartTLS != "" {

@@ -80,7 +80,9 @@ xmpp…; chosen by well-known port when absent, none to turn it off).
 
 Every row names the probes it was learnt from; --json and --html show each
 probe's conversation. At most --max-conns connections are open to a host at
-once, --delay spaces them, and the report counts them.
+once, --delay spaces them, and the report counts them. They all go to the
+address the first reached, shown in the report's first line: a name's
+other addresses can be other servers.
 
 ` + base.TrustHelp + `
 
