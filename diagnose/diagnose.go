@@ -169,6 +169,8 @@ func dialFinding(in Input) finding.Finding {
 			Title:  fmt.Sprintf("Nothing accepts connections on %s", in.Target),
 			Detail: fmt.Sprintf("The TCP connection was refused (%v): the host answered with a reset, so no service listens on that port, or a firewall rejects it.", err),
 			Fix:    "Check the port number and that the service is running and listening on this address (`ss -ltnp` on the server); check firewalls that reject connections."}
+	case noAddressOfFamily(err) != "":
+		return familyFinding(in.Target, noAddressOfFamily(err), err)
 	case errors.As(err, &dnsErr):
 		return dnsFinding(dnsErr, err)
 	case isTimeout(err):
@@ -192,6 +194,64 @@ func dialFinding(in Input) finding.Finding {
 		Title:  fmt.Sprintf("Could not connect to %s", in.Target),
 		Detail: err.Error(),
 		Fix:    "Check the address and the network path."}
+}
+
+// noAddressOfFamily returns "IPv4" or "IPv6" when err is a dial's on
+// tcp4 or tcp6 that found no address of that version to connect to: Go's
+// "no suitable address found" (an address of the other version, or a
+// name whose addresses are all of it), or a lookup of the name's A or
+// AAAA records alone that found none ("no such host"). "" otherwise.
+func noAddressOfFamily(err error) string {
+	var op *net.OpError
+	var ae *net.AddrError
+	var de *net.DNSError
+	switch {
+	case !errors.As(err, &op):
+		return ""
+	case errors.As(err, &ae) && ae.Err == "no suitable address found":
+	case errors.As(err, &de) && de.IsNotFound:
+	default:
+		return ""
+	}
+	switch op.Net {
+	case "tcp4":
+		return "IPv4"
+	case "tcp6":
+		return "IPv6"
+	}
+	return ""
+}
+
+// familyFinding explains a connection asked for over one IP version only
+// (family) when the target has no address of that version: an address of
+// the other version, or a name without such an address (no A or AAAA
+// record).
+func familyFinding(target, family string, err error) finding.Finding {
+	other := map[string]string{"IPv4": "IPv6", "IPv6": "IPv4"}[family]
+	record := map[string]string{"IPv4": "A", "IPv6": "AAAA"}[family]
+	var ae *net.AddrError
+	var de *net.DNSError
+	name, answer := "", ""
+	switch {
+	case errors.As(err, &ae):
+		name = ae.Addr
+		answer = fmt.Sprintf("its addresses are %s addresses", other)
+	case errors.As(err, &de):
+		name = de.Name
+		answer = fmt.Sprintf("DNS has no %s record for it: it may have %s addresses only, or none", record, other)
+	}
+	if net.ParseIP(name) != nil {
+		return finding.Finding{ID: finding.NetUnreachable, Severity: finding.Error,
+			Title:   fmt.Sprintf("%s is an %s address, and only %s was asked for", name, other, family),
+			Detail:  fmt.Sprintf("Nothing was sent to %s: the connection was to be made over %s only (%v).", target, family, err),
+			Fix:     fmt.Sprintf("Connect over %s (or either version), or give an %s address.", other, family),
+			Setting: finding.SettingIPVersion}
+	}
+	return finding.Finding{ID: finding.NetDNS, Severity: finding.Error,
+		Title:   fmt.Sprintf("The name %q has no %s address", name, family),
+		Detail:  fmt.Sprintf("The connection was to be made over %s only, and %s (%v); nothing was sent.", family, answer, err),
+		Fix:     fmt.Sprintf("Connect over %s (or either version) if the server is meant to be reached that way; if it should be reachable over %s, give the name an %s record (`dig %s %s` shows what DNS answers).", other, family, record, record, name),
+		Setting: finding.SettingIPVersion}
 }
 
 // dnsFinding explains a name that did not resolve. Go's resolver reports

@@ -43,6 +43,11 @@ type Module struct {
 	// XMPPDomain is the domain an XMPP stream is opened to; empty means
 	// the server name.
 	XMPPDomain string
+	// Network is the network probes connect on: "tcp4" for IPv4 only,
+	// "tcp6" for IPv6 only, "" for either (a name's addresses in the
+	// resolver's order, each tried in turn). A dual-stack target needs a
+	// module for each version to have both watched.
+	Network string
 	// Timeout bounds one probe (connect and handshake); 0 means 10 s. A
 	// scrape's own timeout (Prometheus' X-Prometheus-Scrape-Timeout-Seconds
 	// header) shortens it.
@@ -97,6 +102,7 @@ type moduleFile struct {
 	MaxTLS         string   `json:"max_tls"`
 	StartTLS       string   `json:"starttls"`
 	XMPPDomain     string   `json:"xmpp_domain"`
+	IPProtocol     string   `json:"ip_protocol"`
 	Timeout        string   `json:"timeout"`
 	ExpiringWithin *string  `json:"expiring_within"`
 }
@@ -283,6 +289,15 @@ func (m moduleFile) module(dir string) (*Module, error) {
 		default:
 			return nil, fmt.Errorf("%q is not a TLS version (1.0, 1.1, 1.2 or 1.3)", v.s)
 		}
+	}
+	switch m.IPProtocol {
+	case "":
+	case "ip4":
+		out.Network = "tcp4"
+	case "ip6":
+		out.Network = "tcp6"
+	default:
+		return nil, fmt.Errorf("ip_protocol: %q is not ip4 (IPv4 only) or ip6 (IPv6 only); leave it out for either", m.IPProtocol)
 	}
 	if m.Timeout != "" {
 		d, err := time.ParseDuration(m.Timeout)

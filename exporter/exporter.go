@@ -283,7 +283,12 @@ func (e *ModuleError) Unwrap() error { return e.Err }
 func resolveModule(name string, m *Module, opts Options) (*module, error) {
 	rm := &module{name: name, m: m}
 	o := probe.Options{Timeout: m.Timeout, ExpiringWithin: m.ExpiringWithin, Time: opts.Time, CurvePreferences: probeCurves(), XMPPDomain: m.XMPPDomain,
-		DecryptIfNeeded: true}
+		Network: m.Network, DecryptIfNeeded: true}
+	switch m.Network {
+	case "", "tcp", "tcp4", "tcp6":
+	default:
+		return nil, &ModuleError{name, fmt.Errorf("network %q: want tcp4 (IPv4 only), tcp6 (IPv6 only) or empty (either)", m.Network)}
+	}
 	if m.StartTLS != "" {
 		p, err := starttls.ParseProtocol(m.StartTLS)
 		if err != nil {
@@ -431,8 +436,21 @@ func (e *Exporter) dialer(dns *time.Duration) func(ctx context.Context, network,
 		if err != nil {
 			return nil, err
 		}
+		if ips = ofNetwork(ips, network); len(ips) == 0 {
+			// As Go's dialer says it, for the same finding.
+			return nil, &net.OpError{Op: "dial", Net: network, Err: &net.AddrError{Err: "no suitable address found", Addr: host}}
+		}
 		return dialEach(ctx, &d, network, ips, port)
 	}
+}
+
+// ofNetwork returns the addresses of ips that network (tcp4: IPv4, tcp6:
+// IPv6, tcp: both) connects to.
+func ofNetwork(ips []net.IPAddr, network string) []net.IPAddr {
+	if network != "tcp4" && network != "tcp6" {
+		return ips
+	}
+	return slices.DeleteFunc(ips, func(ip net.IPAddr) bool { return (ip.IP.To4() != nil) != (network == "tcp4") })
 }
 
 // dialEach connects to the first of ips (on port) that answers, trying them

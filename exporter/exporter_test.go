@@ -355,6 +355,13 @@ func TestProbeLab(t *testing.T) {
 			if tc.finding != "" {
 				one(MetricFinding, map[string]string{"id": tc.finding, "severity": tc.severity})
 			}
+			// The lab listens on 127.0.0.1: IPv4 wherever a connection was
+			// made, none where it was refused.
+			if got := find(ss, MetricIPProtocol, nil); tc.finding == "net.refused" && len(got) != 0 {
+				t.Errorf("%s %v for a refused connection", MetricIPProtocol, got)
+			} else if tc.finding != "net.refused" && one(MetricIPProtocol, nil).value != 4 {
+				t.Errorf("%s %v, want 4", MetricIPProtocol, got)
+			}
 			if tc.success == 1 && len(find(ss, MetricFinding, map[string]string{"severity": "error"})) > 0 {
 				t.Errorf("a successful probe with an error finding: %v", find(ss, MetricFinding, nil))
 			}
@@ -814,6 +821,66 @@ func TestProbeThroughDNS(t *testing.T) {
 	}
 	if !strings.Contains(dns.Output(), "query[A] "+c.ServerName()) {
 		t.Errorf("dnsmasq was not asked for %s:\n%s", c.ServerName(), dns.Output())
+	}
+}
+
+// TestProbeIPVersions: a module with ip_protocol ip4 or ip6 probes the
+// address of that version of a dual-stack name (dnsmasq answering A and
+// AAAA), and tlskit_probe_ip_protocol says which was reached. The two
+// addresses are different servers (openssl s_server on 127.0.0.1 and ::1,
+// the same port, each with its own certificate), so the serial exported
+// tells them apart; the oracle is openssl x509 -serial on each server's
+// file. A name without an address of the version asked for fails with
+// net.dns and the setting, and no ip_protocol series (nothing reached).
+func TestProbeIPVersions(t *testing.T) {
+	const dual, v4only = "dual.exp.test", "v4.exp.test"
+	cert4, key4 := peertest.SelfSigned(t, "/CN="+dual, "DNS:"+dual+",DNS:"+v4only)
+	cert6, key6 := peertest.SelfSigned(t, "/CN="+dual, "DNS:"+dual)
+	addr4 := peertest.OpenSSL(t, "-cert", cert4, "-key", key4).Addr
+	_, port, _ := net.SplitHostPort(addr4)
+	peertest.OpenSSLAt(t, "[::1]:"+port, "-cert", cert6, "-key", key6)
+	serial4, serial6 := opensslField(t, cert4, "serial=", "-serial"), opensslField(t, cert6, "serial=", "-serial")
+	dns := peertest.DNS(t, "exp.test", "down.test", map[string]string{dual: "127.0.0.1 ::1", v4only: "127.0.0.1"})
+	cfg, err := ParseConfig("ip.json", fmt.Appendf(nil, `{"modules": {
+		"v4": {"trust": ["file:%[1]s", "file:%[2]s"], "ip_protocol": "ip4", "timeout": "5s"},
+		"v6": {"trust": ["file:%[1]s", "file:%[2]s"], "ip_protocol": "ip6", "timeout": "5s"}}}`, cert4, cert6))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, srv := serveExporter(t, cfg, Options{Resolver: peertest.Resolver(dns.Addr)})
+	for _, tc := range []struct {
+		module, host string
+		version      float64 // 0: no series
+		serial, id   string
+	}{
+		{"v4", dual, 4, serial4, ""},
+		{"v6", dual, 6, serial6, ""},
+		{"v6", v4only, 0, "", finding.NetDNS},
+	} {
+		ss := scrape(t, srv.URL+"/probe?module="+tc.module+"&target="+net.JoinHostPort(tc.host, port))
+		success := find(ss, MetricSuccess, nil)
+		ipv := find(ss, MetricIPProtocol, nil)
+		switch {
+		case tc.version == 0 && len(ipv) != 0:
+			t.Errorf("%s %s: %s %v, want none", tc.module, tc.host, MetricIPProtocol, ipv)
+		case tc.version != 0 && (len(ipv) != 1 || ipv[0].value != tc.version):
+			t.Errorf("%s %s: %s %v, want %v", tc.module, tc.host, MetricIPProtocol, ipv, tc.version)
+		}
+		if tc.id != "" {
+			if f := find(ss, MetricFinding, map[string]string{"id": tc.id, "severity": "error"}); len(f) != 1 || len(success) != 1 || success[0].value != 0 {
+				t.Errorf("%s %s: %s %v, finding %v, want failure with %s", tc.module, tc.host, MetricSuccess, success, f, tc.id)
+			}
+			continue
+		}
+		if len(success) != 1 || success[0].value != 1 {
+			t.Errorf("%s %s: %s %v, want 1", tc.module, tc.host, MetricSuccess, success)
+		}
+		if leaf := find(ss, MetricNotAfter, map[string]string{"chain": "sent", "position": "0"}); len(leaf) != 1 || leaf[0].labels["serial"] != tc.serial {
+			t.Errorf("%s %s: the leaf sent %v, want serial %s (the server at the %v address)", tc.module, tc.host, leaf, tc.serial, tc.version)
+		}
+	}
+	if want := []string{"query[A] " + dual, "query[AAAA] " + dual, "query[AAAA] " + v4only}; !dns.Said(want...) {
+		t.Errorf("dnsmasq was not asked all of %q:\n%s", want, dns.Output())
 	}
 }
 

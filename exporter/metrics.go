@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -38,7 +39,22 @@ const (
 	MetricCRLNextUpdate   = "tlskit_crl_next_update_seconds"
 	MetricCRLThisUpdate   = "tlskit_crl_this_update_seconds"
 	MetricModuleFileError = "tlskit_module_file_error"
+	MetricIPProtocol      = "tlskit_probe_ip_protocol"
 )
+
+// ipVersion returns 4 or 6 for the IP address of addr (HOST:PORT), 0 when
+// it has none.
+func ipVersion(addr string) int {
+	host, _, err := net.SplitHostPort(addr)
+	ip := net.ParseIP(host)
+	switch {
+	case err != nil || ip == nil:
+		return 0
+	case ip.To4() != nil:
+		return 4
+	}
+	return 6
+}
 
 // certLabels are the labels of a certificate's series.
 var certLabels = []string{"chain", "position", "subject", "issuer", "serial", "sha256"}
@@ -71,23 +87,24 @@ func newFamily(name, help string, labels []string) *family {
 // descs are the families of a probe's metrics, with extra leading labels
 // (target, module) for static targets.
 type descs struct {
-	success, duration, phase, verdict, tls, notAfter, notBefore, finding *family
-	all                                                                  []*family
+	success, duration, phase, verdict, tls, notAfter, notBefore, finding, ipProtocol *family
+	all                                                                              []*family
 }
 
 func newDescs(extra []string) *descs {
 	l := func(more ...string) []string { return append(slices.Clone(extra), more...) }
 	d := &descs{
-		success:   newFamily(MetricSuccess, "1 when the handshake completed and the server is trusted under the module's policy, else 0.", l()),
-		duration:  newFamily(MetricDuration, "How long the whole probe took.", l()),
-		phase:     newFamily(MetricPhase, "How long each phase of the probe took: dns, connect, starttls (modules with a STARTTLS protocol), handshake, verify (decoding, chain verification and findings).", l("phase")),
-		verdict:   newFamily(MetricVerdict, "1 for the probe's verdict: trusted, untrusted, unverified or failed.", l("verdict")),
-		tls:       newFamily(MetricTLS, "1 for what the handshake negotiated: the TLS version, the cipher suite and ALPN.", l("version", "cipher_suite", "alpn")),
-		notAfter:  newFamily(MetricNotAfter, "End of validity of each certificate, Unix seconds: chain sent (as the server sent it, also when verification fails or a client certificate is required), verified (the path to the anchor) or client (the module's client certificate).", l(certLabels...)),
-		notBefore: newFamily(MetricNotBefore, "Start of validity of each certificate, Unix seconds; labels as tlskit_cert_not_after_seconds.", l(certLabels...)),
-		finding:   newFamily(MetricFinding, "The probe's findings, by id and severity (error, warning, info): how many; present whether the probe succeeded or failed.", l("id", "severity")),
+		success:    newFamily(MetricSuccess, "1 when the handshake completed and the server is trusted under the module's policy, else 0.", l()),
+		duration:   newFamily(MetricDuration, "How long the whole probe took.", l()),
+		phase:      newFamily(MetricPhase, "How long each phase of the probe took: dns, connect, starttls (modules with a STARTTLS protocol), handshake, verify (decoding, chain verification and findings).", l("phase")),
+		verdict:    newFamily(MetricVerdict, "1 for the probe's verdict: trusted, untrusted, unverified or failed.", l("verdict")),
+		tls:        newFamily(MetricTLS, "1 for what the handshake negotiated: the TLS version, the cipher suite and ALPN.", l("version", "cipher_suite", "alpn")),
+		notAfter:   newFamily(MetricNotAfter, "End of validity of each certificate, Unix seconds: chain sent (as the server sent it, also when verification fails or a client certificate is required), verified (the path to the anchor) or client (the module's client certificate).", l(certLabels...)),
+		notBefore:  newFamily(MetricNotBefore, "Start of validity of each certificate, Unix seconds; labels as tlskit_cert_not_after_seconds.", l(certLabels...)),
+		finding:    newFamily(MetricFinding, "The probe's findings, by id and severity (error, warning, info): how many; present whether the probe succeeded or failed.", l("id", "severity")),
+		ipProtocol: newFamily(MetricIPProtocol, "The IP version of the address the probe connected to: 4 or 6; absent when it connected nowhere.", l()),
 	}
-	d.all = []*family{d.success, d.duration, d.phase, d.verdict, d.tls, d.notAfter, d.notBefore, d.finding}
+	d.all = []*family{d.success, d.duration, d.phase, d.verdict, d.tls, d.notAfter, d.notBefore, d.finding, d.ipProtocol}
 	byName := slices.Clone(d.all)
 	slices.SortFunc(byName, func(a, b *family) int { return strings.Compare(a.name, b.name) })
 	for i, f := range byName {
@@ -147,6 +164,9 @@ func (c *resultCollector) each(emit func(f *family, val float64, labels []string
 		gauge(d.phase, p.d.Seconds(), p.name)
 	}
 	gauge(d.verdict, 1, string(rep.Verdict))
+	if v := ipVersion(rep.Address); v != 0 {
+		gauge(d.ipProtocol, float64(v))
+	}
 	if rep.Version != "" {
 		gauge(d.tls, 1, rep.Version, rep.CipherSuite, rep.ALPN)
 	}

@@ -86,6 +86,7 @@ const (
 	SettingStartTLS   = "starttls"           // the in-band upgrade spoken before TLS, or none
 	SettingCRL        = "crl"                // the CRLs revocation is checked against
 	SettingFetch      = "fetch"              // fetching missing intermediates and CRLs from their URLs
+	SettingIPVersion  = "ip-version"         // the IP version connected over: IPv4 only, IPv6 only or either
 )
 
 // Sort orders findings by severity (errors first), keeping the original

@@ -998,6 +998,86 @@ func TestIDNServerName(t *testing.T) {
 	}
 }
 
+// TestIPVersions: a name with an A and an AAAA record (dnsmasq), each
+// address a different server (openssl s_server on 127.0.0.1 and on ::1,
+// the same port, each with its own certificate): tcp4 reaches the IPv4
+// one and tcp6 the IPv6 one, told by the certificate served (its serial
+// as openssl x509 prints it from the file the server was given) and the
+// address reported. Asked for a version the target has no address of,
+// the check says so and names the setting, without connecting.
+func TestIPVersions(t *testing.T) {
+	w := getWorld(t)
+	const dual, v4only = "dual.peer.test", "v4.peer.test"
+	inter := []*x509.Certificate{w.pki.Intermediate}
+	leaf4 := w.leaf(t, dual, lab.LeafOptions{DNSNames: []string{v4only}})
+	leaf6 := w.leaf(t, dual, lab.LeafOptions{})
+	addr4 := w.openssl(t, "v4", leaf4, inter)
+	_, port, _ := net.SplitHostPort(addr4)
+	cert6, key6, chain6 := w.serverFiles(t, "v6", leaf6, inter...)
+	addr6 := peertest.OpenSSLAt(t, "[::1]:"+port, "-cert", cert6, "-key", key6, "-cert_chain", chain6).Addr
+	if addr6 != "[::1]:"+port {
+		t.Fatalf("openssl s_server listens on %s, want [::1]:%s", addr6, port)
+	}
+	serial := func(leaf tls.Certificate) string {
+		f := filepath.Join(t.TempDir(), "leaf.pem")
+		writePEMs(t, f, "CERTIFICATE", leaf.Certificate[0])
+		out, err := exec.Command("openssl", "x509", "-noout", "-serial", "-in", f).Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.TrimPrefix(strings.TrimSpace(string(out)), "serial=")
+	}
+	serial4, serial6 := serial(leaf4), serial(leaf6)
+	dns := peertest.DNS(t, "peer.test", "down.test", map[string]string{dual: "127.0.0.1 ::1", v4only: "127.0.0.1"})
+	d := &net.Dialer{Resolver: peertest.Resolver(dns.Addr)}
+	on := func(network string) func(*Options) {
+		return func(o *Options) { o.Dialer, o.Network, o.Timeout = d.DialContext, network, 2*time.Second }
+	}
+	for _, tc := range []struct {
+		network, addr, serial string
+	}{
+		{"tcp4", addr4, serial4},
+		{"tcp6", addr6, serial6},
+		{"", "", ""}, // either: the certificate is the one of the address reached
+	} {
+		rep := w.check(t, net.JoinHostPort(dual, port), "", on(tc.network))
+		expect(t, rep, diagnose.Trusted, "", "")
+		if len(rep.Chain) == 0 {
+			t.Fatalf("%q: no chain", tc.network)
+		}
+		if tc.addr == "" {
+			tc.addr, tc.serial = rep.Address, map[string]string{addr4: serial4, addr6: serial6}[rep.Address]
+		}
+		if rep.Address != tc.addr || rep.Chain[0].Serial != tc.serial {
+			t.Errorf("%q: reached %s serving serial %s, want %s serving %s", tc.network, rep.Address, rep.Chain[0].Serial, tc.addr, tc.serial)
+		}
+	}
+	for _, tc := range []struct {
+		network, target, id, title, fix string
+	}{
+		{"tcp6", net.JoinHostPort(v4only, port), finding.NetDNS, `The name "v4.peer.test" has no IPv6 address`, "give the name an AAAA record"},
+		{"tcp4", "[::1]:" + port, finding.NetUnreachable, "::1 is an IPv6 address, and only IPv4 was asked for", "Connect over IPv6"},
+		{"tcp6", addr4, finding.NetUnreachable, "127.0.0.1 is an IPv4 address, and only IPv6 was asked for", "Connect over IPv4"},
+	} {
+		rep := w.check(t, tc.target, v4only, on(tc.network))
+		expect(t, rep, diagnose.Failed, tc.id, finding.Error)
+		f := findingOf(rep, tc.id)
+		if f.Title != tc.title || !strings.Contains(f.Fix, tc.fix) || f.Setting != finding.SettingIPVersion {
+			t.Errorf("%s over %s: %q / %q (setting %q), want %q, a fix saying %q, setting %s", tc.target, tc.network, f.Title, f.Fix, f.Setting, tc.title, tc.fix, finding.SettingIPVersion)
+		}
+		if len(rep.Transcript) != 0 || len(rep.Findings) != 1 {
+			t.Errorf("%s over %s: findings %+v, transcript %d events: want that finding alone, nothing sent", tc.target, tc.network, rep.Findings, len(rep.Transcript))
+		}
+	}
+	rep := w.check(t, addr4, "", on("udp"))
+	if f := rep.Findings; len(f) != 1 || !strings.Contains(f[0].Detail, `network "udp": want tcp, tcp4 (IPv4 only) or tcp6 (IPv6 only)`) {
+		t.Errorf("network udp: findings %+v", f)
+	}
+	if want := []string{"query[A] " + dual, "query[AAAA] " + dual, "query[AAAA] " + v4only}; !dns.Said(want...) {
+		t.Errorf("dnsmasq was not asked all of %q:\n%s", want, dns.Output())
+	}
+}
+
 // TestDNSFailures: a name that does not resolve is net.dns, an error, in
 // each of the three ways Go's resolver reports it, as a real DNS server
 // (dnsmasq) gives them: the name does not exist (NXDOMAIN), the lookup

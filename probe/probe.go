@@ -79,6 +79,11 @@ type Options struct {
 	StacksEnv map[string]string
 	// Time gives the verification time; nil means time.Now.
 	Time func() time.Time
+	// Network is the network the check connects on: "tcp4" for IPv4 only,
+	// "tcp6" for IPv6 only; "" or "tcp" for either (a name's addresses as
+	// Go's dialer takes them, IPv6 and IPv4 raced). It is what Dialer is
+	// called with.
+	Network string
 	// Dialer opens the TCP connection; nil means a net.Dialer. The
 	// connections a check opens after its first (the second look, the
 	// STARTTLS check of whether the port speaks TLS) are to the address
@@ -143,6 +148,14 @@ func (o *Options) UsePolicy(p *tlskit.Policy, v *trust.Verifier) {
 	if p.Time != nil {
 		o.Time = p.Time
 	}
+}
+
+// network returns the network to connect on: Network, or "tcp".
+func (o Options) network() string {
+	if o.Network == "" {
+		return "tcp"
+	}
+	return o.Network
 }
 
 // dial returns the Dialer, or a net.Dialer's when it is nil.
@@ -222,12 +235,18 @@ func Run(ctx context.Context, opts Options) *diagnose.Report {
 		return finish("")
 	}
 	an.ServerName = name
+	switch opts.Network {
+	case "", "tcp", "tcp4", "tcp6":
+	default:
+		an.DialErr = fmt.Errorf("probe: network %q: want tcp, tcp4 (IPv4 only) or tcp6 (IPv6 only)", opts.Network)
+		return finish("")
+	}
 
 	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
 	t0 := time.Now()
-	raw, err := opts.dial()(ctx, "tcp", opts.Address)
+	raw, err := opts.dial()(ctx, opts.network(), opts.Address)
 	tm.Connect = time.Since(t0)
 	if err != nil {
 		an.DialErr = err

@@ -55,6 +55,10 @@ type Options struct {
 	// ServerName is sent as SNI and verified; empty means the host of
 	// Address (an IP address is sent without SNI, see [trust.ServerName]).
 	ServerName string
+	// Network is the network the default dialer connects on: "tcp4" for
+	// IPv4 only, "tcp6" for IPv6 only; "" or "tcp" for either (see
+	// probe.Options.Network). It is not used with Dial.
+	Network string
 	// Dial opens each probe connection; nil dials TCP. A STARTTLS dialer
 	// upgrades the connection before returning it. It is asked for
 	// Address once; once a connection is made, every later one is asked
@@ -160,8 +164,16 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		opts.Timeout = 5 * time.Second
 	}
 	if opts.Dial == nil {
+		network := "tcp"
+		switch opts.Network {
+		case "", "tcp":
+		case "tcp4", "tcp6":
+			network = opts.Network
+		default:
+			return nil, fmt.Errorf("scan: network %q: want tcp, tcp4 (IPv4 only) or tcp6 (IPv6 only)", opts.Network)
+		}
 		d := &net.Dialer{}
-		opts.Dial = func(ctx context.Context, addr string) (net.Conn, error) { return d.DialContext(ctx, "tcp", addr) }
+		opts.Dial = func(ctx context.Context, addr string) (net.Conn, error) { return d.DialContext(ctx, network, addr) }
 	}
 	opts.Dial = pinned(opts.Dial)
 	plain := opts.Dial

@@ -109,6 +109,22 @@ func (s *Server) Output() string {
 	return s.out.String()
 }
 
+// Said reports whether the server has printed all of lines, waiting up to
+// 5 seconds for them: a server logs what it did a moment after doing it
+// (dnsmasq its queries), and a test that reads its output at once can
+// miss the last lines.
+func (s *Server) Said(lines ...string) bool {
+	return s.waitFor(func() bool {
+		out := s.Output()
+		for _, l := range lines {
+			if !strings.Contains(out, l) {
+				return false
+			}
+		}
+		return true
+	}) == nil
+}
+
 // Start runs prog with args, where the literal "{port}" in any argument is
 // replaced by a free port, and waits until the port accepts connections
 // on a socket the process (or a child of it) holds. The process is killed
@@ -154,11 +170,23 @@ func Start(t testing.TB, prog string, args ...string) *Server {
 // process can take it in between.
 func OpenSSL(t testing.TB, args ...string) *Server {
 	t.Helper()
-	s, _ := run(t, "openssl", append([]string{"s_server", "-accept", "127.0.0.1:0", "-naccept", "100"}, args...))
+	return OpenSSLAt(t, "127.0.0.1:0", args...)
+}
+
+// OpenSSLAt is [OpenSSL] listening on accept, s_server's -accept: an
+// address of its own ("[::1]:0"), or a port another server took on
+// another address ("[::1]:PORT" beside 127.0.0.1:PORT).
+func OpenSSLAt(t testing.TB, accept string, args ...string) *Server {
+	t.Helper()
+	s, _ := run(t, "openssl", append([]string{"s_server", "-accept", accept, "-naccept", "100"}, args...))
 	if err := s.waitFor(func() bool {
 		for _, line := range strings.Split(s.Output(), "\n") {
 			if addr, ok := strings.CutPrefix(line, "ACCEPT "); ok {
 				s.Addr = addr
+				return true
+			}
+			if line == "ACCEPT" && !strings.HasSuffix(accept, ":0") {
+				s.Addr = accept // s_server names the address only when it picked the port
 				return true
 			}
 		}

@@ -38,6 +38,11 @@ type Module struct {
 	Trust      string `json:"trust"`
 	ServerName string `json:"server_name,omitempty"`
 	ClientCert string `json:"client_cert,omitempty"`
+	// StartTLS is the module's in-band upgrade, if any.
+	StartTLS string `json:"starttls,omitempty"`
+	// IPProtocol is ip4 or ip6 for a module that connects over that IP
+	// version only, as the config file says it; empty for either.
+	IPProtocol string `json:"ip_protocol,omitempty"`
 	// Timeout and ExpiringWithin are in seconds.
 	Timeout        float64 `json:"timeout_seconds"`
 	ExpiringWithin float64 `json:"expiring_within_seconds"`
@@ -79,7 +84,8 @@ func New(cfg *exporter.Config) (*Config, error) {
 		if timeout <= 0 {
 			timeout = exporter.DefaultTimeout
 		}
-		mv := Module{Name: n, Timeout: timeout.Seconds(), ExpiringWithin: m.ExpiringWithin.Seconds()}
+		mv := Module{Name: n, Timeout: timeout.Seconds(), ExpiringWithin: m.ExpiringWithin.Seconds(), StartTLS: m.StartTLS,
+			IPProtocol: map[string]string{"tcp4": "ip4", "tcp6": "ip6"}[m.Network]}
 		if m.Policy != nil {
 			vr, err := m.Policy.Verifier()
 			if err != nil {
@@ -107,7 +113,17 @@ func New(cfg *exporter.Config) (*Config, error) {
 // static targets and certificate file patterns.
 func (c *Config) Text(w io.Writer) error {
 	for _, m := range c.Modules {
-		if _, err := fmt.Fprintf(w, "module %s: trust %s; timeout %gs; expiring within %gd\n", termsafe.String(m.Name), termsafe.String(m.Trust), m.Timeout, m.ExpiringWithin/86400); err != nil {
+		var extra string
+		if m.StartTLS != "" {
+			extra += "; starttls " + termsafe.String(m.StartTLS)
+		}
+		switch m.IPProtocol {
+		case "ip4":
+			extra += "; IPv4 only"
+		case "ip6":
+			extra += "; IPv6 only"
+		}
+		if _, err := fmt.Fprintf(w, "module %s: trust %s; timeout %gs; expiring within %gd%s\n", termsafe.String(m.Name), termsafe.String(m.Trust), m.Timeout, m.ExpiringWithin/86400, extra); err != nil {
 			return err
 		}
 		for _, c := range m.CRLs {

@@ -37,6 +37,8 @@ const (
 	GroupTimeout
 	// GroupChecks: --profile, --max-depth, --crl, --fetch.
 	GroupChecks
+	// GroupNetwork: -4/--ipv4, -6/--ipv6.
+	GroupNetwork
 )
 
 // TrustFlags are the flags of every command that verifies a peer, defined
@@ -73,6 +75,8 @@ type TrustFlags struct {
 	CRLs []string
 	// Fetch: --fetch.
 	Fetch bool
+	// IPv4 and IPv6: -4/--ipv4 and -6/--ipv6 (see [TrustFlags.Network]).
+	IPv4, IPv6 bool
 	// Prog is the program that prints warnings, and says where the trust
 	// flags are explained: "" or "tlskit" is tlskit (tlskit help check),
 	// any other name a program whose root command has them (PROG --help).
@@ -125,6 +129,24 @@ func (f *TrustFlags) Register(fs *pflag.FlagSet, groups FlagGroup, timeoutDefaul
 		fs.StringArrayVar(&f.CRLs, "crl", nil, "check revocation against the CRL in `FILE` (PEM or DER; repeatable): a revoked certificate, a CRL of its issuer that cannot be used, or a leaf none of them covers refuses the chain")
 		fs.BoolVar(&f.Fetch, "fetch", false, "fetch what the chain points at: a missing intermediate from its AIA URL and CRLs from their distribution points (http, bounded); off by default: no network")
 	}
+	if groups&GroupNetwork != 0 {
+		fs.BoolVarP(&f.IPv4, "ipv4", "4", false, "connect over IPv4 only: a name's A records (default: either, Happy Eyeballs as Go's dialer does it)")
+		fs.BoolVarP(&f.IPv6, "ipv6", "6", false, "connect over IPv6 only: a name's AAAA records, not its A records")
+	}
+}
+
+// Network returns the network -4 and -6 ask for: "tcp4", "tcp6", or "tcp"
+// (either) when neither is given. Both are a usage error.
+func (f *TrustFlags) Network() (string, error) {
+	switch {
+	case f.IPv4 && f.IPv6:
+		return "", Usagef("give -4 for IPv4 only, -6 for IPv6 only, or neither for either", "-4 and -6 exclude each other")
+	case f.IPv4:
+		return "tcp4", nil
+	case f.IPv6:
+		return "tcp6", nil
+	}
+	return "tcp", nil
 }
 
 // SettingFlags maps the client settings a finding's fix may name
@@ -148,6 +170,7 @@ func (f *TrustFlags) SettingFlags(extra map[string]string) map[string]string {
 	add(GroupChecks, finding.SettingCRL, "--crl")
 	add(GroupChecks, finding.SettingFetch, "--fetch")
 	add(GroupChecks, finding.SettingMaxInterm, "--max-depth")
+	add(GroupNetwork, finding.SettingIPVersion, "-4 or -6")
 	for k, v := range extra {
 		m[k] = v
 	}

@@ -86,8 +86,11 @@ globs it lists. /-/healthy answers Healthy; /config shows the
 configuration served.
 
 The "default" module comes from the trust flags (--trust, --ca-file, --pin,
---policy, --cert/--key, --timeout, --expiring-within) unless the config file
-defines one. The config file is JSON; see the README.
+--policy, --cert/--key, --timeout, --expiring-within, -4/-6) unless the
+config file defines one. The config file is JSON; see the README. A probe
+connects over IPv4 or IPv6, whichever the target's name leads to first;
+a module with "ip_protocol": "ip4" or "ip6" (or -4, -6) watches one, and
+tlskit_probe_ip_protocol says which was used.
 
 SIGHUP and POST /-/reload read the config file (and the trust flags' files)
 again, as blackbox_exporter does; one that cannot be used changes nothing,
@@ -137,7 +140,7 @@ cannot be used.`,
 	fl.SortFlags = false
 	fl.StringVar(&f.listen, "listen", ":9219", "serve /probe and /metrics on `ADDR`")
 	fl.StringVar(&f.configFile, "config", "", "read modules, static targets and certificate files from `FILE` (JSON)")
-	f.trust.Register(fl, base.GroupTrust|base.GroupVersions|base.GroupTimeout, 10*time.Second)
+	f.trust.Register(fl, base.GroupTrust|base.GroupVersions|base.GroupTimeout|base.GroupNetwork, 10*time.Second)
 	fl.StringVar(&f.certFile, "cert", "", "default module: client certificate `FILE` (PEM) to present")
 	fl.StringVar(&f.keyFile, "key", "", "default module: private key `FILE` (PEM) of --cert")
 	f.expiring = base.DaysDuration(base.DefaultExpiringWithin)
@@ -222,8 +225,17 @@ func (f *exporterFlags) config(stdio base.Stdio) (*exporter.Config, error) {
 		if f.certFile != "" {
 			pol.CertFile, pol.KeyFile = f.certFile, f.keyFile
 		}
-		cfg.Modules["default"] = &exporter.Module{Policy: pol, Timeout: f.trust.Timeout, ExpiringWithin: time.Duration(f.expiring)}
+		network, err := f.trust.Network()
+		if err != nil {
+			return nil, err
+		}
+		if network == "tcp" {
+			network = ""
+		}
+		cfg.Modules["default"] = &exporter.Module{Policy: pol, Timeout: f.trust.Timeout, ExpiringWithin: time.Duration(f.expiring), Network: network}
 	} else if err := f.trust.CheckTimeout(); err != nil {
+		return nil, err
+	} else if _, err := f.trust.Network(); err != nil {
 		return nil, err
 	}
 	return cfg, nil

@@ -84,6 +84,7 @@ cut short is not.`,
   tlskit check --targets - --csv --concurrency 64 < hosts.txt > fleet.csv
   tlskit check --targets hosts.txt --html fleet.html --expiring-within 45d
   tlskit check example.com example.org:8443 api.internal
+  tlskit check -4 example.com; tlskit check -6 example.com   # each IP version's server
   tlskit check mail.example.com:587                  # STARTTLS (SMTP), chosen by the port
   tlskit check --starttls postgres db.internal:5433
   tlskit check --starttls xmpp --xmpp-domain example.org xmpp.example.org:5222
@@ -154,7 +155,7 @@ func (f *checkFlags) register(fl *pflag.FlagSet) {
 }
 
 // checkGroups are the shared flags check registers.
-const checkGroups = base.GroupTrust | base.GroupName | base.GroupVersions | base.GroupTime | base.GroupTimeout | base.GroupChecks
+const checkGroups = base.GroupTrust | base.GroupName | base.GroupVersions | base.GroupTime | base.GroupTimeout | base.GroupChecks | base.GroupNetwork
 
 // settingFlags maps the settings a finding's fix may name to check's flags.
 func (f *checkFlags) settingFlags() map[string]string {
@@ -183,8 +184,13 @@ func (f *checkFlags) options(target string, stderr io.Writer) (probe.Options, fu
 	if err != nil {
 		return probe.Options{}, noop, err
 	}
+	network, err := f.trust.Network()
+	if err != nil {
+		return probe.Options{}, noop, err
+	}
 	opts := probe.Options{
 		Address:   addr,
+		Network:   network,
 		Timeout:   f.trust.Timeout,
 		Insecure:  f.insecure,
 		Stacks:    f.stacks,

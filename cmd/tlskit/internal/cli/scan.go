@@ -82,7 +82,7 @@ Every row names the probes it was learnt from; --json and --html show each
 probe's conversation. At most --max-conns connections are open to a host at
 once, --delay spaces them, and the report counts them. They all go to the
 address the first reached, shown in the report's first line: a name's
-other addresses can be other servers.
+other addresses can be other servers. -4 or -6 picks the IP version.
 
 ` + base.TrustHelp + `
 
@@ -94,6 +94,7 @@ Exit status: 0 no finding of severity error and the profile (if any) met;
   tlskit scan --json --max-conns 2 --delay 50ms 10.0.0.7:8443 > scan.json
   tlskit scan --html report.html --ca-file corp-root.pem api.internal
   tlskit scan --brief --no-clients example.com
+  tlskit scan -6 example.com                         # the server of its IPv6 address
   tlskit scan --starttls smtp mail.example.com:587
   tlskit scan --starttls postgres db.internal:5432`,
 		Args: func(cmd *cobra.Command, args []string) error {
@@ -113,7 +114,7 @@ Exit status: 0 no finding of severity error and the profile (if any) met;
 // register defines scan's flags on fl.
 func (f *scanFlags) register(fl *pflag.FlagSet) {
 	fl.SortFlags = false
-	f.trust.Register(fl, base.GroupTrust|base.GroupName|base.GroupTime|base.GroupTimeout, 5*time.Second)
+	f.trust.Register(fl, base.GroupTrust|base.GroupName|base.GroupTime|base.GroupTimeout|base.GroupNetwork, 5*time.Second)
 	f.starttls.register(fl)
 	fl.StringVar(&f.profile, "profile", "", "check the server against a TLS profile: modern, intermediate, old (Mozilla's) or a JSON `FILE` (FILE#NAME for a guidelines file)")
 	fl.BoolVar(&f.jsonOut, "json", false, "print JSON: one object for one target, an array for several")
@@ -150,6 +151,10 @@ func (f *scanFlags) run(cmd *cobra.Command, args []string, stdio base.Stdio) err
 		return err
 	}
 	v, err := base.Verifier(pol)
+	if err != nil {
+		return err
+	}
+	network, err := f.trust.Network()
 	if err != nil {
 		return err
 	}
@@ -196,7 +201,7 @@ func (f *scanFlags) run(cmd *cobra.Command, args []string, stdio base.Stdio) err
 		wg.Go(func() {
 			defer func() { <-sem }()
 			reps[i], errs[i] = scan.Run(cmd.Context(), scan.Options{
-				Address: addr, ServerName: pol.ServerName, MaxConns: f.maxConns, Delay: f.delay,
+				Address: addr, Network: network, ServerName: pol.ServerName, MaxConns: f.maxConns, Delay: f.delay,
 				Timeout: f.trust.Timeout, Verifier: v, Time: pol.Time, Profile: prof,
 				Clients: clients, NoClients: f.noClients, NoHTTP: f.noHTTP, Stacks: &stacks, Progress: onProgress,
 				StartTLS: protos[i], StartTLSChosenBy: chosen[i], XMPPDomain: f.starttls.xmppDomain,
