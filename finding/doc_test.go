@@ -11,18 +11,17 @@ import (
 	"testing"
 )
 
-// TestIDsDocumented: every finding id declared here appears, in backquotes,
-// in README.md's tables (ids are a public contract).
-func TestIDsDocumented(t *testing.T) {
-	readme, err := os.ReadFile("../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
+// constant is a string constant declared in finding.go.
+type constant struct{ name, value string }
+
+// constants returns the string constants finding.go declares, in order.
+func constants(t *testing.T) []constant {
+	t.Helper()
 	f, err := parser.ParseFile(token.NewFileSet(), "finding.go", nil, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := 0
+	var out []constant
 	for _, d := range f.Decls {
 		gd, ok := d.(*ast.GenDecl)
 		if !ok || gd.Tok != token.CONST {
@@ -30,20 +29,35 @@ func TestIDsDocumented(t *testing.T) {
 		}
 		for _, s := range gd.Specs {
 			vs := s.(*ast.ValueSpec)
-			for _, v := range vs.Values {
-				lit, ok := v.(*ast.BasicLit)
-				if !ok || lit.Kind != token.STRING {
+			for i, name := range vs.Names {
+				if i >= len(vs.Values) {
 					continue
 				}
-				id, _ := strconv.Unquote(lit.Value)
-				if !strings.Contains(id, ".") {
-					continue // a severity, not an id
-				}
-				n++
-				if !strings.Contains(string(readme), "`"+id+"`") {
-					t.Errorf("finding id %s is not documented in README.md", id)
+				if lit, ok := vs.Values[i].(*ast.BasicLit); ok && lit.Kind == token.STRING {
+					v, _ := strconv.Unquote(lit.Value)
+					out = append(out, constant{name.Name, v})
 				}
 			}
+		}
+	}
+	return out
+}
+
+// TestIDsDocumented: every finding id declared here appears, in backquotes,
+// in README.md's tables (ids are a public contract).
+func TestIDsDocumented(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, c := range constants(t) {
+		if !strings.Contains(c.value, ".") {
+			continue // a severity or a setting, not an id
+		}
+		n++
+		if !strings.Contains(string(readme), "`"+c.value+"`") {
+			t.Errorf("finding id %s is not documented in README.md", c.value)
 		}
 	}
 	if n < 40 {
@@ -68,32 +82,14 @@ func TestSettingsInSchema(t *testing.T) {
 			}
 		}
 	}
-	f, err := parser.ParseFile(token.NewFileSet(), "finding.go", nil, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
 	n := 0
-	for _, d := range f.Decls {
-		gd, ok := d.(*ast.GenDecl)
-		if !ok || gd.Tok != token.CONST {
+	for _, c := range constants(t) {
+		if !strings.HasPrefix(c.name, "Setting") {
 			continue
 		}
-		for _, s := range gd.Specs {
-			vs := s.(*ast.ValueSpec)
-			for i, name := range vs.Names {
-				if !strings.HasPrefix(name.Name, "Setting") || i >= len(vs.Values) {
-					continue
-				}
-				lit, ok := vs.Values[i].(*ast.BasicLit)
-				if !ok || lit.Kind != token.STRING {
-					continue
-				}
-				v, _ := strconv.Unquote(lit.Value)
-				n++
-				if !slices.Contains(enum, v) {
-					t.Errorf("setting %s (%q) is not in docs/check.schema.json's setting enum %q", name.Name, v, enum)
-				}
-			}
+		n++
+		if !slices.Contains(enum, c.value) {
+			t.Errorf("setting %s (%q) is not in docs/check.schema.json's setting enum %q", c.name, c.value, enum)
 		}
 	}
 	if n < 15 {
