@@ -19,6 +19,7 @@
 package diagnose
 
 import (
+	"context"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
@@ -70,6 +71,12 @@ type Input struct {
 	Transcript *transcript.Transcript
 	// DialErr is the TCP connect error, if the connection never opened.
 	DialErr error
+	// DialFailures are the addresses the connection was tried to in vain,
+	// in order, before the one that opened (a name's other addresses);
+	// [net.fallback] when the connection opened.
+	DialFailures []DialFailure
+	// Address is the address the connection reached, when it opened.
+	Address string
 	// HandshakeErr is the TLS stack's handshake error, if any.
 	HandshakeErr error
 	// AfterErr is an error seen after the handshake (TLS 1.3 alerts for the
@@ -110,6 +117,9 @@ func Findings(in Input) []finding.Finding {
 	if in.DialErr != nil {
 		fs = append(fs, dialFinding(in))
 		return fs
+	}
+	if len(in.DialFailures) > 0 {
+		fs = append(fs, fallbackFinding(in))
 	}
 	if tr.StartTLS != nil {
 		sf, stop := startTLSFindings(in, tr)
@@ -194,6 +204,45 @@ func dialFinding(in Input) finding.Finding {
 		Title:  fmt.Sprintf("Could not connect to %s", in.Target),
 		Detail: err.Error(),
 		Fix:    "Check the address and the network path."}
+}
+
+// DialFailure is one address a connection was tried to in vain.
+type DialFailure struct {
+	// Address is the IP address and port.
+	Address string
+	// Err is what the attempt ended with: a refusal, a timeout, or
+	// context.Canceled when another address connected first.
+	Err error
+}
+
+// fallbackFinding says that the connection opened at another of the
+// name's addresses than the first: the ones before it did not connect.
+func fallbackFinding(in Input) finding.Finding {
+	var tried []string
+	for _, f := range in.DialFailures {
+		var why string
+		switch {
+		case errors.Is(f.Err, syscall.ECONNREFUSED):
+			why = "refused the connection"
+		case errors.Is(f.Err, context.Canceled):
+			why = "had not connected when the next address, tried 300 ms after it (Happy Eyeballs), did"
+		case isTimeout(f.Err):
+			why = "did not answer in time"
+		case errors.Is(f.Err, syscall.EHOSTUNREACH) || errors.Is(f.Err, syscall.ENETUNREACH):
+			why = "cannot be reached (no route)"
+		default:
+			why = fmt.Sprintf("failed (%v)", f.Err)
+		}
+		tried = append(tried, f.Address+" "+why)
+	}
+	first := in.DialFailures[0].Address
+	return finding.Finding{ID: finding.NetFallback, Severity: finding.Warning,
+		Title: fmt.Sprintf("%s did not connect at %s; tlskit connected to %s instead", in.Target, first, in.Address),
+		Detail: fmt.Sprintf("The name has several addresses and the first did not take the connection: %s. "+
+			"tlskit went on to the next address, as Go's dialer does (racing IPv4 against IPv6 after 300 ms); a client that tries the addresses in turn waits there first, or fails.",
+			strings.Join(tried, "; ")),
+		Fix:     fmt.Sprintf("Make %s serve again, or take it out of DNS (an AAAA or A record left for a server that is gone, or an IPv6 route that is broken); a check over one IP version alone tests each.", first),
+		Setting: finding.SettingIPVersion}
 }
 
 // noAddressOfFamily returns "IPv4" or "IPv6" when err is a dial's on

@@ -5,39 +5,13 @@ package exporter
 import (
 	"context"
 	"net"
+	"net/netip"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
-)
 
-// blackHole listens on addr:port with an accept queue of one, which it fills:
-// the kernel then drops every further SYN, as a broken route does, and a
-// connect waits until its deadline.
-func blackHole(t *testing.T, addr [4]byte, port int) {
-	t.Helper()
-	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { syscall.Close(fd) })
-	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Port: port, Addr: addr}); err != nil {
-		t.Skipf("bind %v:%d: %v", addr, port, err)
-	}
-	if err := syscall.Listen(fd, 0); err != nil {
-		t.Fatal(err)
-	}
-	hole := net.JoinHostPort(net.IP(addr[:]).String(), strconv.Itoa(port))
-	c, err := net.DialTimeout("tcp", hole, time.Second) // fills the queue
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	if c2, err := net.DialTimeout("tcp", hole, 200*time.Millisecond); err == nil {
-		c2.Close()
-		t.Skip("the kernel did not drop the SYN: no black hole here")
-	}
-}
+	"github.com/tlskit/tlskit/internal/peertest"
+)
 
 // TestDialEachBlackHole: a name whose first address drops packets (a
 // broken IPv6 route, a dead A record) and whose second answers is probed
@@ -50,7 +24,7 @@ func TestDialEachBlackHole(t *testing.T) {
 	}
 	defer good.Close()
 	port := good.Addr().(*net.TCPAddr).Port
-	blackHole(t, [4]byte{127, 0, 0, 2}, port)
+	peertest.BlackHole(t, netip.AddrFrom4([4]byte{127, 0, 0, 2}), port)
 	ips := []net.IPAddr{{IP: net.IPv4(127, 0, 0, 2)}, {IP: net.IPv4(127, 0, 0, 1)}}
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
 	defer cancel()

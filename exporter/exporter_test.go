@@ -884,6 +884,34 @@ func TestProbeIPVersions(t *testing.T) {
 	}
 }
 
+// TestProbeFallback: a name with an AAAA and an A record (dnsmasq), the
+// IPv6 address refusing (nothing listens on [::1]:PORT) and the IPv4 one
+// openssl s_server: the probe succeeds through 127.0.0.1 (ip_protocol 4)
+// and exports the net.fallback warning, so that a broken IPv6 address is
+// a label, not a surprise for the clients that try it first.
+func TestProbeFallback(t *testing.T) {
+	const name = "fb.exp.test"
+	cert, key := peertest.SelfSigned(t, "/CN="+name, "DNS:"+name)
+	addr4 := peertest.OpenSSL(t, "-cert", cert, "-key", key).Addr
+	_, port, _ := net.SplitHostPort(addr4)
+	dns := peertest.DNS(t, "exp.test", "down.test", map[string]string{name: "127.0.0.1 ::1"})
+	cfg, err := ParseConfig("fb.json", fmt.Appendf(nil, `{"modules": {"m": {"trust": ["file:%s"], "timeout": "5s"}}}`, cert))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, srv := serveExporter(t, cfg, Options{Resolver: peertest.Resolver(dns.Addr)})
+	ss := scrape(t, srv.URL+"/probe?module=m&target="+net.JoinHostPort(name, port))
+	if s := find(ss, MetricSuccess, nil); len(s) != 1 || s[0].value != 1 {
+		t.Errorf("%s %v, want 1", MetricSuccess, s)
+	}
+	if s := find(ss, MetricIPProtocol, nil); len(s) != 1 || s[0].value != 4 {
+		t.Errorf("%s %v, want 4", MetricIPProtocol, s)
+	}
+	if f := find(ss, MetricFinding, map[string]string{"id": finding.NetFallback, "severity": "warning"}); len(f) != 1 || f[0].value != 1 {
+		t.Errorf("%s %v, want net.fallback once", MetricFinding, find(ss, MetricFinding, nil))
+	}
+}
+
 // TestClientCertRequiredAgainstPeers: real servers that require a client
 // certificate, openssl s_server (-Verify 1 -verify_return_error: without
 // it s_server logs a client certificate it cannot verify and goes on) and

@@ -121,6 +121,7 @@ const (
 	NetTimeout     = "net.timeout"     // no answer in time
 	NetReset       = "net.reset"       // the peer reset the TCP connection
 	NetUnreachable = "net.unreachable" // no route to the address
+	NetFallback    = "net.fallback"    // the name's first addresses did not connect; another one did
 )
 
 // Protocol findings: the TLS conversation failed before certificates mattered.
