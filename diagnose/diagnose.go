@@ -219,7 +219,12 @@ type DialFailure struct {
 // name's addresses than the first: the ones before it did not connect.
 func fallbackFinding(in Input) finding.Finding {
 	var tried []string
-	for _, f := range in.DialFailures {
+	const shown = 5 // a name can have hundreds of addresses
+	for i, f := range in.DialFailures {
+		if i == shown {
+			tried = append(tried, fmt.Sprintf("and %d more", len(in.DialFailures)-shown))
+			break
+		}
 		var why string
 		switch {
 		case errors.Is(f.Err, syscall.ECONNREFUSED):

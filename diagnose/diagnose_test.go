@@ -46,6 +46,36 @@ func TestDialFindings(t *testing.T) {
 	}
 }
 
+// TestFallbackWords: each way an address can fail before another connects
+// is said in words (the real refusal and the lost race are tested against
+// openssl s_server in probe's TestFallback; the others are errors as the
+// net package returns them), and a name with many addresses lists five.
+func TestFallbackWords(t *testing.T) {
+	opErr := func(err error) error {
+		return &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", err)}
+	}
+	var fails []DialFailure
+	for i, err := range []error{opErr(syscall.ECONNREFUSED), context.Canceled, opErr(os.ErrDeadlineExceeded), opErr(syscall.ENETUNREACH), errors.New("odd"), opErr(syscall.ECONNREFUSED), opErr(syscall.ECONNREFUSED)} {
+		fails = append(fails, DialFailure{Address: "[2001:db8::" + string(rune('1'+i)) + "]:443", Err: err})
+	}
+	fs := Findings(Input{Target: "x.test:443", Address: "192.0.2.1:443", DialFailures: fails, HandshakeDone: true})
+	if len(fs) != 1 || fs[0].ID != finding.NetFallback || fs[0].Severity != finding.Warning {
+		t.Fatalf("findings %+v, want one net.fallback warning", fs)
+	}
+	for _, s := range []string{
+		"[2001:db8::1]:443 refused the connection", "[2001:db8::2]:443 had not connected when the next address",
+		"[2001:db8::3]:443 did not answer in time", "[2001:db8::4]:443 cannot be reached (no route)",
+		"[2001:db8::5]:443 failed (odd)", "and 2 more",
+	} {
+		if !strings.Contains(fs[0].Detail, s) {
+			t.Errorf("the detail does not say %q:\n%s", s, fs[0].Detail)
+		}
+	}
+	if strings.Contains(fs[0].Detail, "::6") || fs[0].Title != "x.test:443 did not connect at [2001:db8::1]:443; tlskit connected to 192.0.2.1:443 instead" {
+		t.Errorf("%q\n%q", fs[0].Title, fs[0].Detail)
+	}
+}
+
 // TestSilentFailures: a handshake that ends without any alert is explained
 // by how the TCP connection ended.
 func TestSilentFailures(t *testing.T) {
