@@ -26,9 +26,11 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http/httptrace"
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -213,6 +215,64 @@ type DialFailure struct {
 	// Err is what the attempt ended with: a refusal, a timeout, or
 	// context.Canceled when another address connected first.
 	Err error
+}
+
+// TraceDial returns ctx with a trace of the connection attempts a dial
+// made with it makes (Go's net.Dialer reports each address it tries, one
+// after the other or racing IPv6 against IPv4, through the context:
+// net/http/httptrace's ConnectStart and ConnectDone), and a func that
+// returns, once the dial connected to connected, the attempts to other
+// addresses: each failed, or had not connected when connected did
+// (context.Canceled). That is [Input.DialFailures]. An attempt that lost
+// a race may end after the dial returned; the func may be called then.
+func TraceDial(ctx context.Context) (context.Context, func(connected string) []DialFailure) {
+	type attempt struct {
+		addr string
+		done bool
+		err  error
+	}
+	var mu sync.Mutex
+	var list []attempt
+	trace := &httptrace.ClientTrace{
+		ConnectStart: func(_, addr string) {
+			mu.Lock()
+			list = append(list, attempt{addr: addr})
+			mu.Unlock()
+		},
+		ConnectDone: func(_, addr string, err error) {
+			mu.Lock()
+			defer mu.Unlock()
+			for i := len(list) - 1; i >= 0; i-- {
+				if list[i].addr == addr && !list[i].done {
+					list[i].done, list[i].err = true, err
+					return
+				}
+			}
+		},
+	}
+	return httptrace.WithClientTrace(ctx, trace), func(connected string) []DialFailure {
+		mu.Lock()
+		defer mu.Unlock()
+		var out []DialFailure
+		for _, t := range list {
+			if t.addr == connected {
+				continue
+			}
+			err := t.err
+			if !t.done || err == nil {
+				err = context.Canceled
+			}
+			out = append(out, DialFailure{Address: t.addr, Err: err})
+		}
+		return out
+	}
+}
+
+// FallbackFinding is net.fallback for a connection to target that opened
+// at address after failures (see [TraceDial]), for a caller that makes
+// findings of its own (scan): check's come from [Findings].
+func FallbackFinding(target, address string, failures []DialFailure) finding.Finding {
+	return fallbackFinding(Input{Target: target, Address: address, DialFailures: failures})
 }
 
 // fallbackFinding says that the connection opened at another of the

@@ -19,7 +19,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http/httptrace"
 	"strconv"
 	"strings"
 	"sync"
@@ -251,15 +250,15 @@ func Run(ctx context.Context, opts Options) *diagnose.Report {
 	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
 	t0 := time.Now()
-	var tries attempts
-	raw, err := opts.dial()(httptrace.WithClientTrace(ctx, tries.trace()), opts.network(), opts.Address)
+	traced, failedBefore := diagnose.TraceDial(ctx)
+	raw, err := opts.dial()(traced, opts.network(), opts.Address)
 	tm.Connect = time.Since(t0)
 	if err != nil {
 		an.DialErr = err
 		return finish("")
 	}
 	an.Address = raw.RemoteAddr().String()
-	an.DialFailures = tries.failedBefore(an.Address)
+	an.DialFailures = failedBefore(an.Address)
 	rec := &recorder{Conn: raw}
 	rec.allow(maxHandshakeBytes, "before the handshake ended")
 	defer rec.Close()
@@ -492,62 +491,6 @@ func (s *secrets) secret(label string) ([]byte, bool) {
 		return secret, true
 	}
 	return nil, false
-}
-
-// attempts are the connection attempts a dial made, as Go's dialer
-// reports them through the context (httptrace's ConnectStart and
-// ConnectDone, for each address it tries, racing IPv6 and IPv4 or one
-// after the other). An attempt that lost a race may end after the dial
-// returned, so they are read under mu.
-type attempts struct {
-	mu   sync.Mutex
-	list []attempt
-}
-
-type attempt struct {
-	addr string
-	done bool
-	err  error
-}
-
-func (a *attempts) trace() *httptrace.ClientTrace {
-	return &httptrace.ClientTrace{
-		ConnectStart: func(_, addr string) {
-			a.mu.Lock()
-			a.list = append(a.list, attempt{addr: addr})
-			a.mu.Unlock()
-		},
-		ConnectDone: func(_, addr string, err error) {
-			a.mu.Lock()
-			defer a.mu.Unlock()
-			for i := len(a.list) - 1; i >= 0; i-- {
-				if a.list[i].addr == addr && !a.list[i].done {
-					a.list[i].done, a.list[i].err = true, err
-					return
-				}
-			}
-		},
-	}
-}
-
-// failedBefore returns the attempts to other addresses than connected,
-// the one the dial reached: each failed, or had not connected when
-// connected did (context.Canceled).
-func (a *attempts) failedBefore(connected string) []diagnose.DialFailure {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	var out []diagnose.DialFailure
-	for _, t := range a.list {
-		if t.addr == connected {
-			continue
-		}
-		err := t.err
-		if !t.done || err == nil {
-			err = context.Canceled
-		}
-		out = append(out, diagnose.DialFailure{Address: t.addr, Err: err})
-	}
-	return out
 }
 
 // sameServer returns where to connect to reach again the server that c

@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/tlskit/tlskit/diagnose"
+	"github.com/tlskit/tlskit/finding"
 	"github.com/tlskit/tlskit/internal/keysched"
 	"github.com/tlskit/tlskit/internal/wire"
 	"github.com/tlskit/tlskit/keylog"
@@ -27,32 +29,54 @@ import (
 // upgrade before it returns; the scanner never knows the difference.
 type DialFunc func(ctx context.Context, address string) (net.Conn, error)
 
-// pinned returns dial made to reach one server for the whole scan: the
-// first connection goes to address as dial takes it (a name resolved, Go's
-// dialer racing IPv6 and IPv4), and every later one to the address that
+// pin makes a scan's connections reach one server: the first goes to
+// the scan's address as the dial takes it (a name resolved, Go's dialer
+// racing IPv6 and IPv4), and every later one to the address that
 // connection reached (its RemoteAddr, when a TCP address). A name's
 // addresses can be different servers (a pool behind round-robin DNS, an
 // old server left in an AAAA record), and a scan whose probes met several
 // would report their mixture as one server's. Dials that start while the
 // first is under way wait for it; when it fails, the next goes by the name
 // again.
-func pinned(dial DialFunc) DialFunc {
-	var mu sync.Mutex
-	to := "" // the address reached, once a connection was made
+type pin struct {
+	mu           sync.Mutex
+	to           string                        // the address reached, once a connection was made
+	failedBefore func() []diagnose.DialFailure // the first connection's attempts elsewhere (net.fallback)
+}
+
+// dial returns dial pinned.
+func (p *pin) dial(dial DialFunc) DialFunc {
 	return func(ctx context.Context, address string) (net.Conn, error) {
-		mu.Lock()
-		if to != "" {
-			a := to
-			mu.Unlock()
+		p.mu.Lock()
+		if p.to != "" {
+			a := p.to
+			p.mu.Unlock()
 			return dial(ctx, a)
 		}
-		defer mu.Unlock()
-		c, err := dial(ctx, address)
+		defer p.mu.Unlock()
+		traced, failedBefore := diagnose.TraceDial(ctx)
+		c, err := dial(traced, address)
 		if a, ok := remoteTCP(c); ok {
-			to = a
+			p.to = a
+			p.failedBefore = func() []diagnose.DialFailure { return failedBefore(a) }
 		}
 		return c, err
 	}
+}
+
+// fallback returns net.fallback when the first connection opened at
+// another of target's addresses than the first.
+func (p *pin) fallback(target string) []finding.Finding {
+	p.mu.Lock()
+	to, failedBefore := p.to, p.failedBefore
+	p.mu.Unlock()
+	if failedBefore == nil {
+		return nil
+	}
+	if fs := failedBefore(); len(fs) > 0 {
+		return []finding.Finding{diagnose.FallbackFinding(target, to, fs)}
+	}
+	return nil
 }
 
 // remoteTCP returns c's remote address when c is a TCP connection.

@@ -760,6 +760,32 @@ func TestOneServerRealServers(t *testing.T) {
 	}
 }
 
+// TestFallbackRealServer: a name with an AAAA and an A record (dnsmasq)
+// whose IPv6 address refuses (nothing listens on [::1]:PORT) and whose
+// IPv4 address is openssl s_server: the scan is of the IPv4 server, and
+// says with net.fallback that the first address did not connect.
+func TestFallbackRealServer(t *testing.T) {
+	p := newTestPKI(t)
+	addr := opensslCase(func(p *testPKI) []string { return []string{"-cert", p.rsaCert, "-key", p.rsaKey} })(t, p)
+	_, port, _ := net.SplitHostPort(addr)
+	dns := peertest.DNS(t, "scan.test", "down.test", map[string]string{"fb.scan.test": "127.0.0.1 ::1"})
+	d := &net.Dialer{Resolver: peertest.Resolver(dns.Addr)}
+	rep, err := Run(context.Background(), Options{Address: "fb.scan.test:" + port, ServerName: "localhost", Verifier: p.verifier, NoClients: true,
+		Dial: func(ctx context.Context, a string) (net.Conn, error) { return d.DialContext(ctx, "tcp", a) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Address != addr {
+		t.Errorf("scanned %s, want %s", rep.Address, addr)
+	}
+	wantFindings(t, rep, []string{finding.NetFallback}, nil)
+	for _, f := range rep.Findings {
+		if f.ID == finding.NetFallback && !strings.Contains(f.Detail, "[::1]:"+port+" refused the connection") {
+			t.Errorf("net.fallback does not say [::1]:%s refused: %s", port, f.Detail)
+		}
+	}
+}
+
 // TestUnrecognizedNameRealServer: openssl s_server -servername localhost
 // -servername_fatal refuses every hello whose SNI is another name with
 // unrecognized_name, in every version it speaks (openssl s_client

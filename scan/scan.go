@@ -175,7 +175,8 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		d := &net.Dialer{}
 		opts.Dial = func(ctx context.Context, addr string) (net.Conn, error) { return d.DialContext(ctx, network, addr) }
 	}
-	opts.Dial = pinned(opts.Dial)
+	pin := &pin{}
+	opts.Dial = pin.dial(opts.Dial)
 	plain := opts.Dial
 	quiet := &silence{}
 	if opts.StartTLS != "" {
@@ -207,6 +208,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	sort.Slice(rep.Probes, func(i, j int) bool { return rep.Probes[i].ID < rep.Probes[j].ID })
 	rep.Connections = int(s.lim.count.Load())
 	rep.Address = s.address
+	rep.Findings = append(rep.Findings, pin.fallback(opts.Address)...)
 	rep.DurationMS = float64(time.Since(start).Microseconds()) / 1000
 	finding.Tidy(rep.Findings)
 	finding.Sort(rep.Findings)
