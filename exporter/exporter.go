@@ -430,27 +430,29 @@ func (e *Exporter) dialer(dns *time.Duration) func(ctx context.Context, network,
 		if r == nil {
 			r = net.DefaultResolver
 		}
+		// One IP version asks for its records only (A or AAAA), as Go's
+		// dialer does: the other's lookup could only cost time.
+		lookup := map[string]string{"tcp4": "ip4", "tcp6": "ip6"}[network]
 		t0 := time.Now()
-		ips, err := r.LookupIPAddr(ctx, host)
+		var ips []net.IPAddr
+		if lookup == "" {
+			ips, err = r.LookupIPAddr(ctx, host)
+		} else {
+			var list []net.IP
+			if list, err = r.LookupIP(ctx, lookup, host); err != nil {
+				// As Go's dialer says it, with the version asked for.
+				err = &net.OpError{Op: "dial", Net: network, Err: err}
+			}
+			for _, ip := range list {
+				ips = append(ips, net.IPAddr{IP: ip})
+			}
+		}
 		*dns = time.Since(t0)
 		if err != nil {
 			return nil, err
 		}
-		if ips = ofNetwork(ips, network); len(ips) == 0 {
-			// As Go's dialer says it, for the same finding.
-			return nil, &net.OpError{Op: "dial", Net: network, Err: &net.AddrError{Err: "no suitable address found", Addr: host}}
-		}
 		return dialEach(ctx, &d, network, ips, port)
 	}
-}
-
-// ofNetwork returns the addresses of ips that network (tcp4: IPv4, tcp6:
-// IPv6, tcp: both) connects to.
-func ofNetwork(ips []net.IPAddr, network string) []net.IPAddr {
-	if network != "tcp4" && network != "tcp6" {
-		return ips
-	}
-	return slices.DeleteFunc(ips, func(ip net.IPAddr) bool { return (ip.IP.To4() != nil) != (network == "tcp4") })
 }
 
 // dialEach connects to the first of ips (on port) that answers, trying them

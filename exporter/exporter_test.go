@@ -882,6 +882,9 @@ func TestProbeIPVersions(t *testing.T) {
 	if want := []string{"query[A] " + dual, "query[AAAA] " + dual, "query[AAAA] " + v4only}; !dns.Said(want...) {
 		t.Errorf("dnsmasq was not asked all of %q:\n%s", want, dns.Output())
 	}
+	if strings.Contains(dns.Output(), "query[A] "+v4only) {
+		t.Errorf("the ip6 module asked for %s's A records; one IP version asks for its own only:\n%s", v4only, dns.Output())
+	}
 }
 
 // TestProbeFallback: a name with an AAAA and an A record (dnsmasq), the
