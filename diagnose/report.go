@@ -19,7 +19,9 @@ import (
 type Report struct {
 	// Target is what was checked, e.g. "example.com:443".
 	Target string `json:"target"`
-	// Address is the IP address and port actually connected to.
+	// Address is the IP address and port actually connected to; for a
+	// check of one of a name's addresses (fleet's Target.Via), that
+	// address, whether the connection opened or not.
 	Address string `json:"address,omitempty"`
 	// ServerName is the name sent as SNI and verified.
 	ServerName string `json:"server_name"`

@@ -130,9 +130,14 @@ func Run(ctx context.Context, targets []Target, opts Options, emit func(i int, t
 								po.ServerName = t.ServerName
 							}
 							upgrade(&po, t, opts.AutoStartTLS)
+							if t.Via != "" {
+								po.Dialer = via(po.Dialer, t.Via)
+							}
 							rep = check(ctx, po)
 							if ctx.Err() != nil {
 								rep = nil // cut short: no verdict on the server
+							} else if t.Via != "" && rep.Address == "" {
+								rep.Address = t.Via // which of the name's addresses failed
 							}
 						}
 						<-slots
@@ -194,6 +199,65 @@ func Run(ctx context.Context, targets []Target, opts Options, emit func(i int, t
 		return &InterruptedError{Checked: checked, Total: len(targets), Err: context.Cause(ctx)}
 	}
 	return nil
+}
+
+// via returns dial (a net.Dialer's when nil) made to connect to addr,
+// whatever address it is asked for.
+func via(dial func(context.Context, string, string) (net.Conn, error), addr string) func(context.Context, string, string) (net.Conn, error) {
+	if dial == nil {
+		dial = (&net.Dialer{}).DialContext
+	}
+	return func(ctx context.Context, network, _ string) (net.Conn, error) { return dial(ctx, network, addr) }
+}
+
+// EachAddress returns targets with each one whose host is a name replaced
+// by one target per address the name has, in the resolver's order, each
+// with Via set to the address (and port) and Source saying which it is:
+// a name can lead to several servers (a pool behind round-robin DNS, its
+// IPv4 and IPv6 servers), and one check reaches one of them. network
+// keeps to one IP version ("tcp4": A records, "tcp6": AAAA records; else
+// both). A target that is an IP address, or whose name does not resolve,
+// stays as it is (its check then says why: net.dns). At most 16 names are
+// looked up at once; r nil is Go's default resolver.
+func EachAddress(ctx context.Context, targets []Target, r *net.Resolver, network string) []Target {
+	if r == nil {
+		r = net.DefaultResolver
+	}
+	lookup := map[string]string{"tcp4": "ip4", "tcp6": "ip6"}[network]
+	if lookup == "" {
+		lookup = "ip"
+	}
+	each := make([][]Target, len(targets))
+	sem := make(chan struct{}, 16)
+	var wg sync.WaitGroup
+	for i, t := range targets {
+		each[i] = []Target{t}
+		host, port, err := net.SplitHostPort(t.Address)
+		if err != nil || net.ParseIP(host) != nil || t.Via != "" {
+			continue
+		}
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			ips, err := r.LookupNetIP(ctx, lookup, host)
+			if err != nil || len(ips) == 0 {
+				return
+			}
+			list := make([]Target, len(ips))
+			for k, ip := range ips {
+				list[k] = t
+				list[k].Via = net.JoinHostPort(ip.Unmap().String(), port)
+				list[k].Source = fmt.Sprintf("%s, address %d of %d", t.Source, k+1, len(ips))
+			}
+			each[i] = list
+		})
+	}
+	wg.Wait()
+	var out []Target
+	for _, l := range each {
+		out = append(out, l...)
+	}
+	return out
 }
 
 // InterruptedError is Run's error when its context ended before every

@@ -30,6 +30,10 @@ type Target struct {
 	// (smtp, imap…), or "none" for TLS from the first byte; "" leaves
 	// the choice to [Options].
 	StartTLS string `json:"starttls,omitempty"`
+	// Via, if set, is the IP address and port to connect to instead of
+	// resolving Address's host: one of its addresses (see [EachAddress]).
+	// The report still names Address, and the name is verified and sent.
+	Via string `json:"via,omitempty"`
 	// Source says where the target was read, for messages: "targets.txt:12"
 	// or "argument 2".
 	Source string `json:"-"`

@@ -85,6 +85,7 @@ cut short is not.`,
   tlskit check --targets hosts.txt --html fleet.html --expiring-within 45d
   tlskit check example.com example.org:8443 api.internal
   tlskit check -4 example.com; tlskit check -6 example.com   # each IP version's server
+  tlskit check --each-address --brief example.com     # every server behind the name
   tlskit check mail.example.com:587                  # STARTTLS (SMTP), chosen by the port
   tlskit check --starttls postgres db.internal:5433
   tlskit check --starttls xmpp --xmpp-domain example.org xmpp.example.org:5222
@@ -96,7 +97,7 @@ cut short is not.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) != 1 || f.many.targetsFile != "" || f.many.csvOut {
+			if len(args) != 1 || f.many.targetsFile != "" || f.many.csvOut || f.many.eachAddress {
 				return runMany(cmd.Context(), stdio, &f, args)
 			}
 			if err := f.many.check(f.jsonOut); err != nil {

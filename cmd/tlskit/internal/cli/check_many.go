@@ -32,8 +32,10 @@ most --rate started per second) and reported in input order: text reports
 error); a summary counts targets by verdict and findings by id and lists the
 certificates that expire first. --html FILE also writes one self-contained,
 sortable page of the run. A progress bar is shown on standard error when it
-is a terminal and the reports go to a file or a pipe. With many targets the
-exit status is 0 only when every target is trusted.`
+is a terminal and the reports go to a file or a pipe. --each-address checks
+every address of each name (one report each, the address in its first line):
+the servers behind one name need not agree. With many targets the exit
+status is 0 only when every target is trusted.`
 
 // manyFlags are check's flags for many targets.
 type manyFlags struct {
@@ -43,6 +45,7 @@ type manyFlags struct {
 	rate        float64
 	csvOut      bool
 	htmlFile    string
+	eachAddress bool
 }
 
 func (m *manyFlags) register(fl *pflag.FlagSet) {
@@ -52,6 +55,7 @@ func (m *manyFlags) register(fl *pflag.FlagSet) {
 	fl.Float64Var(&m.rate, "rate", 0, "start at most `N` checks per second (0: no limit)")
 	fl.BoolVar(&m.csvOut, "csv", false, "print one CSV row per target (the summary goes to standard error)")
 	fl.StringVar(&m.htmlFile, "html", "", "also write one self-contained HTML page of the run to `FILE`")
+	fl.BoolVar(&m.eachAddress, "each-address", false, "check every address of each target's name, one report each (a pool behind round-robin DNS, its IPv4 and IPv6 servers); -4 or -6 keeps to one version")
 }
 
 // check validates the many-target flags; many says whether there are
@@ -164,6 +168,9 @@ func runMany(ctx context.Context, stdio base.Stdio, f *checkFlags, args []string
 	opts, closeFn, err := f.options(targets[0].Address, stdio.Err)
 	if err != nil {
 		return err
+	}
+	if f.many.eachAddress {
+		targets = fleet.EachAddress(ctx, targets, nil, opts.Network)
 	}
 	// --starttls PROTO or none applies to every target without a STARTTLS
 	// column; by default each target's port chooses, as for one target
