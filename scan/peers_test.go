@@ -786,6 +786,33 @@ func TestFallbackRealServer(t *testing.T) {
 	}
 }
 
+// TestViaRealServer: a scan of a name at one of its addresses (Via, as
+// --each-address makes them) connects there for every probe, names the
+// name and verifies it, and reports the address, connected (openssl
+// s_server: the scan sees its TLS 1.2 and 1.3) or refused.
+func TestViaRealServer(t *testing.T) {
+	p := newTestPKI(t)
+	addr := opensslCase(func(p *testPKI) []string { return []string{"-cert", p.rsaCert, "-key", p.rsaKey} })(t, p)
+	for _, tc := range []struct {
+		via      string
+		accepted []string
+	}{{addr, []string{"TLS 1.2", "TLS 1.3"}}, {"127.0.0.1:1", nil}} {
+		rep, err := Run(context.Background(), Options{Address: "localhost:443", Via: tc.via, Verifier: p.verifier, NoClients: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var accepted []string
+		for _, pr := range rep.Protocols {
+			if pr.Accepted {
+				accepted = append(accepted, pr.Version)
+			}
+		}
+		if rep.Target != "localhost:443" || rep.ServerName != "localhost" || rep.Address != tc.via || !slices.Equal(accepted, tc.accepted) {
+			t.Errorf("via %s: %s (%s) at %s, accepted %q; want localhost:443 at %s, accepted %q", tc.via, rep.Target, rep.ServerName, rep.Address, accepted, tc.via, tc.accepted)
+		}
+	}
+}
+
 // TestUnrecognizedNameRealServer: openssl s_server -servername localhost
 // -servername_fatal refuses every hello whose SNI is another name with
 // unrecognized_name, in every version it speaks (openssl s_client

@@ -55,6 +55,12 @@ type Options struct {
 	// ServerName is sent as SNI and verified; empty means the host of
 	// Address (an IP address is sent without SNI, see [trust.ServerName]).
 	ServerName string
+	// Via, if set, is the IP address and port every connection goes to
+	// instead of Address's host: one of its addresses (see
+	// fleet.EachAddress). Address is still what the report names and
+	// where the server name comes from; Report.Address is Via, connected
+	// or not.
+	Via string
 	// Network is the network the default dialer connects on: "tcp4" for
 	// IPv4 only, "tcp6" for IPv6 only; "" or "tcp" for either (see
 	// probe.Options.Network). It is not used with Dial.
@@ -175,6 +181,10 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		d := &net.Dialer{}
 		opts.Dial = func(ctx context.Context, addr string) (net.Conn, error) { return d.DialContext(ctx, network, addr) }
 	}
+	if to := opts.Via; to != "" {
+		dial := opts.Dial
+		opts.Dial = func(ctx context.Context, _ string) (net.Conn, error) { return dial(ctx, to) }
+	}
 	pin := &pin{}
 	opts.Dial = pin.dial(opts.Dial)
 	plain := opts.Dial
@@ -208,6 +218,9 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	sort.Slice(rep.Probes, func(i, j int) bool { return rep.Probes[i].ID < rep.Probes[j].ID })
 	rep.Connections = int(s.lim.count.Load())
 	rep.Address = s.address
+	if rep.Address == "" {
+		rep.Address = opts.Via // which of the name's addresses failed
+	}
 	rep.Findings = append(rep.Findings, pin.fallback(opts.Address)...)
 	rep.DurationMS = float64(time.Since(start).Microseconds()) / 1000
 	finding.Tidy(rep.Findings)

@@ -37,6 +37,21 @@ every address of each name (one report each, the address in its first line):
 the servers behind one name need not agree. With many targets the exit
 status is 0 only when every target is trusted.`
 
+// registerEachAddress defines --each-address, which check and scan share:
+// one report for each address of a target's name.
+func registerEachAddress(fl *pflag.FlagSet, v *bool, verb string) {
+	fl.BoolVar(v, "each-address", false, verb+" every address of each target's name, one report each (a pool behind round-robin DNS, its IPv4 and IPv6 servers); -4 or -6 keeps to one version")
+}
+
+// eachAddress returns targets with each name replaced by its addresses
+// (fleet.EachAddress) when on is set; as they are otherwise.
+func eachAddress(ctx context.Context, targets []fleet.Target, network string, on bool) []fleet.Target {
+	if !on {
+		return targets
+	}
+	return fleet.EachAddress(ctx, targets, nil, network)
+}
+
 // manyFlags are check's flags for many targets.
 type manyFlags struct {
 	targetsFile string
@@ -55,7 +70,7 @@ func (m *manyFlags) register(fl *pflag.FlagSet) {
 	fl.Float64Var(&m.rate, "rate", 0, "start at most `N` checks per second (0: no limit)")
 	fl.BoolVar(&m.csvOut, "csv", false, "print one CSV row per target (the summary goes to standard error)")
 	fl.StringVar(&m.htmlFile, "html", "", "also write one self-contained HTML page of the run to `FILE`")
-	fl.BoolVar(&m.eachAddress, "each-address", false, "check every address of each target's name, one report each (a pool behind round-robin DNS, its IPv4 and IPv6 servers); -4 or -6 keeps to one version")
+	registerEachAddress(fl, &m.eachAddress, "check")
 }
 
 // check validates the many-target flags; many says whether there are
@@ -169,9 +184,7 @@ func runMany(ctx context.Context, stdio base.Stdio, f *checkFlags, args []string
 	if err != nil {
 		return err
 	}
-	if f.many.eachAddress {
-		targets = fleet.EachAddress(ctx, targets, nil, opts.Network)
-	}
+	targets = eachAddress(ctx, targets, opts.Network, f.many.eachAddress)
 	// --starttls PROTO or none applies to every target without a STARTTLS
 	// column; by default each target's port chooses, as for one target
 	// (the first target's port must not choose for all).

@@ -15,6 +15,7 @@ import (
 
 	"github.com/tlskit/tlskit/cmd/internal/base"
 	"github.com/tlskit/tlskit/finding"
+	"github.com/tlskit/tlskit/fleet"
 	"github.com/tlskit/tlskit/internal/termsafe"
 	"github.com/tlskit/tlskit/probe"
 	"github.com/tlskit/tlskit/render"
@@ -37,6 +38,7 @@ type scanFlags struct {
 	noClients    bool
 	noHTTP       bool
 	localClients bool
+	eachAddress  bool
 }
 
 // maxParallelHosts bounds how many targets are scanned at once.
@@ -82,7 +84,8 @@ Every row names the probes it was learnt from; --json and --html show each
 probe's conversation. At most --max-conns connections are open to a host at
 once, --delay spaces them, and the report counts them. They all go to the
 address the first reached, shown in the report's first line: a name's
-other addresses can be other servers. -4 or -6 picks the IP version.
+other addresses can be other servers. -4 or -6 picks the IP version;
+--each-address scans each address of the name, one report each.
 
 ` + base.TrustHelp + `
 
@@ -95,6 +98,7 @@ Exit status: 0 no finding of severity error and the profile (if any) met;
   tlskit scan --html report.html --ca-file corp-root.pem api.internal
   tlskit scan --brief --no-clients example.com
   tlskit scan -6 example.com                         # the server of its IPv6 address
+  tlskit scan --each-address --brief example.com     # every server behind the name
   tlskit scan --starttls smtp mail.example.com:587
   tlskit scan --starttls postgres db.internal:5432`,
 		Args: func(cmd *cobra.Command, args []string) error {
@@ -125,6 +129,7 @@ func (f *scanFlags) register(fl *pflag.FlagSet) {
 	fl.DurationVar(&f.delay, "delay", 0, "wait at least `DURATION` between the starts of two connections to a host")
 	fl.BoolVar(&f.noClients, "no-clients", false, "skip the client simulation")
 	fl.BoolVar(&f.noHTTP, "no-http", false, "make no HTTP request on an HTTPS service (HSTS and BREACH are then not checked)")
+	registerEachAddress(fl, &f.eachAddress, "scan")
 	fl.BoolVar(&f.localClients, "local-clients", false, "also simulate the TLS clients installed on this machine (openssl, gnutls-cli, curl, python3, java, chromium…), whose ClientHellos are recorded first")
 }
 
@@ -160,6 +165,16 @@ func (f *scanFlags) run(cmd *cobra.Command, args []string, stdio base.Stdio) err
 	}
 	if pol.ServerName != "" && len(addrs) > 1 {
 		return base.Usagef("scan the targets one at a time, or leave --servername out", "--servername names one server, but %d targets were given", len(addrs))
+	}
+	// One scan per address of each name with --each-address (Via).
+	targets := make([]fleet.Target, len(addrs))
+	for i, a := range addrs {
+		targets[i] = fleet.Target{Address: a}
+	}
+	targets = eachAddress(cmd.Context(), targets, network, f.eachAddress)
+	addrs = make([]string, len(targets))
+	for i, t := range targets {
+		addrs[i] = t.Address
 	}
 	var prof *scan.Profile
 	if f.profile != "" {
@@ -197,11 +212,15 @@ func (f *scanFlags) run(cmd *cobra.Command, args []string, stdio base.Stdio) err
 	}
 	for i, addr := range addrs {
 		sem <- struct{}{}
-		onProgress := prog.bar(addr)
+		label := addr
+		if targets[i].Via != "" {
+			label += " at " + targets[i].Via
+		}
+		onProgress := prog.bar(label)
 		wg.Go(func() {
 			defer func() { <-sem }()
 			reps[i], errs[i] = scan.Run(cmd.Context(), scan.Options{
-				Address: addr, Network: network, ServerName: pol.ServerName, MaxConns: f.maxConns, Delay: f.delay,
+				Address: addr, Via: targets[i].Via, Network: network, ServerName: pol.ServerName, MaxConns: f.maxConns, Delay: f.delay,
 				Timeout: f.trust.Timeout, Verifier: v, Time: pol.Time, Profile: prof,
 				Clients: clients, NoClients: f.noClients, NoHTTP: f.noHTTP, Stacks: &stacks, Progress: onProgress,
 				StartTLS: protos[i], StartTLSChosenBy: chosen[i], XMPPDomain: f.starttls.xmppDomain,
