@@ -130,7 +130,7 @@ func (f *TrustFlags) Register(fs *pflag.FlagSet, groups FlagGroup, timeoutDefaul
 		fs.BoolVar(&f.Fetch, "fetch", false, "fetch what the chain points at: a missing intermediate from its AIA URL and CRLs from their distribution points (http, bounded); off by default: no network")
 	}
 	if groups&GroupNetwork != 0 {
-		fs.BoolVarP(&f.IPv4, "ipv4", "4", false, "connect over IPv4 only: a name's A records (default: either, Happy Eyeballs as Go's dialer does it)")
+		fs.BoolVarP(&f.IPv4, "ipv4", "4", false, "connect over IPv4 only: a name's A records (default: either IP version)")
 		fs.BoolVarP(&f.IPv6, "ipv6", "6", false, "connect over IPv6 only: a name's AAAA records, not its A records")
 	}
 }
