@@ -270,3 +270,40 @@ func TestREADMEAlertRules(t *testing.T) {
 		}
 	}
 }
+
+// TestREADMEScrapeConfigs: every Prometheus scrape config of the README
+// (a yaml block with a job_name; a block of jobs alone goes under
+// scrape_configs) is one that promtool accepts, and sends its targets to
+// /probe.
+func TestREADMEScrapeConfigs(t *testing.T) {
+	promtool := peertest.Need(t, "promtool")
+	readme, err := os.ReadFile(filepath.Join("..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, block := range strings.Split(string(readme), "```yaml\n")[1:] {
+		cfg, _, _ := strings.Cut(block, "```")
+		if !strings.Contains(cfg, "job_name:") {
+			continue
+		}
+		n++
+		if !strings.HasPrefix(cfg, "scrape_configs:") {
+			cfg = "scrape_configs:\n" + cfg
+		}
+		path := filepath.Join(t.TempDir(), "prometheus.yml")
+		if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.Command(promtool, "check", "config", "--syntax-only", path).CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "SUCCESS") {
+			t.Errorf("promtool check config: %v\n%s\n%s", err, out, cfg)
+		}
+		if !strings.Contains(cfg, "metrics_path: /probe") {
+			t.Errorf("a scrape config that does not probe:\n%s", cfg)
+		}
+	}
+	if n < 3 {
+		t.Fatalf("found %d scrape configs in the README, want the blackbox_exporter one, the each-address one and the hashmod one", n)
+	}
+}
