@@ -16,6 +16,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -856,8 +857,13 @@ func TestProbeIPVersions(t *testing.T) {
 		{"v4", dual, 4, serial4, ""},
 		{"v6", dual, 6, serial6, ""},
 		{"v6", v4only, 0, "", finding.NetDNS},
+		{"v6", "::1", 6, serial6, ""}, // an address with the name as servername, as the README's DNS-SD job sends it
 	} {
-		ss := scrape(t, srv.URL+"/probe?module="+tc.module+"&target="+net.JoinHostPort(tc.host, port))
+		q := "/probe?module=" + tc.module + "&target=" + url.QueryEscape(net.JoinHostPort(tc.host, port))
+		if net.ParseIP(tc.host) != nil {
+			q += "&servername=" + dual
+		}
+		ss := scrape(t, srv.URL+q)
 		success := find(ss, MetricSuccess, nil)
 		ipv := find(ss, MetricIPProtocol, nil)
 		switch {
