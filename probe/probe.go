@@ -250,8 +250,11 @@ func Run(ctx context.Context, opts Options) *diagnose.Report {
 	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
 	t0 := time.Now()
-	traced, failedBefore := diagnose.TraceDial(ctx)
-	raw, err := opts.dial()(traced, opts.network(), opts.Address)
+	dctx, failedBefore := ctx, func(string) []diagnose.DialFailure { return nil }
+	if host, _, err := net.SplitHostPort(opts.Address); err == nil && net.ParseIP(host) == nil {
+		dctx, failedBefore = diagnose.TraceDial(ctx) // a name can have several addresses
+	}
+	raw, err := opts.dial()(dctx, opts.network(), opts.Address)
 	tm.Connect = time.Since(t0)
 	if err != nil {
 		an.DialErr = err
@@ -279,7 +282,7 @@ func Run(ctx context.Context, opts Options) *diagnose.Report {
 			in.HandshakeErr = err
 			rec.Close()
 			in.Transcript = replayed(rec, nil, up)
-			return finish(raw.RemoteAddr().String())
+			return finish(an.Address)
 		}
 	}
 
@@ -354,7 +357,7 @@ func Run(ctx context.Context, opts Options) *diagnose.Report {
 		}
 	}
 	tm.Analysis = time.Since(t0)
-	return finish(raw.RemoteAddr().String())
+	return finish(an.Address)
 }
 
 // keylessOK reports whether a completed TLS 1.3 handshake's transcript can
