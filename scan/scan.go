@@ -549,6 +549,11 @@ func (s *scanner) probeOn(ctx context.Context, exclusive bool, purpose string, s
 		return res
 	}
 	if err != nil {
+		var de *net.DNSError
+		var ae *net.AddrError
+		if errors.As(err, &de) || errors.As(err, &ae) {
+			s.lim.count.Add(-1) // nothing was sent: the name did not resolve, or has no address to try
+		}
 		res.netErr = err
 		p.Answer = "connection failed: " + err.Error()
 		var ue *upgradeError
