@@ -432,10 +432,10 @@ func (e *Exporter) dialer(dns *time.Duration) func(ctx context.Context, network,
 		}
 		// One IP version asks for its records only (A or AAAA), as Go's
 		// dialer does: the other's lookup could only cost time.
-		lookup := map[string]string{"tcp4": "ip4", "tcp6": "ip6"}[network]
+		lookup := probe.LookupNetwork(network)
 		t0 := time.Now()
 		var ips []net.IPAddr
-		if lookup == "" {
+		if lookup == "ip" {
 			ips, err = r.LookupIPAddr(ctx, host)
 		} else {
 			var list []net.IP

@@ -223,10 +223,7 @@ func EachAddress(ctx context.Context, targets []Target, r *net.Resolver, network
 	if r == nil {
 		r = net.DefaultResolver
 	}
-	lookup := map[string]string{"tcp4": "ip4", "tcp6": "ip6"}[network]
-	if lookup == "" {
-		lookup = "ip"
-	}
+	lookup := probe.LookupNetwork(network)
 	each := make([][]Target, len(targets))
 	sem := make(chan struct{}, 16)
 	var wg sync.WaitGroup

@@ -162,6 +162,20 @@ func (o Options) network() string {
 	return o.Network
 }
 
+// LookupNetwork returns the network on which to look up a name's
+// addresses for a connection on network, as net.Resolver.LookupIP takes
+// it: "ip4" (A records) for tcp4, "ip6" (AAAA records) for tcp6, "ip"
+// (both) otherwise.
+func LookupNetwork(network string) string {
+	switch network {
+	case "tcp4":
+		return "ip4"
+	case "tcp6":
+		return "ip6"
+	}
+	return "ip"
+}
+
 // dial returns the Dialer, or a net.Dialer's when it is nil.
 func (o Options) dial() func(ctx context.Context, network, addr string) (net.Conn, error) {
 	if o.Dialer != nil {

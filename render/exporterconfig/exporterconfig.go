@@ -18,6 +18,7 @@ import (
 	"github.com/tlskit/tlskit/exporter"
 	"github.com/tlskit/tlskit/internal/dn"
 	"github.com/tlskit/tlskit/internal/termsafe"
+	"github.com/tlskit/tlskit/probe"
 )
 
 // Config is what --check-config prints: the modules by name, the static
@@ -84,8 +85,10 @@ func New(cfg *exporter.Config) (*Config, error) {
 		if timeout <= 0 {
 			timeout = exporter.DefaultTimeout
 		}
-		mv := Module{Name: n, Timeout: timeout.Seconds(), ExpiringWithin: m.ExpiringWithin.Seconds(), StartTLS: m.StartTLS,
-			IPProtocol: map[string]string{"tcp4": "ip4", "tcp6": "ip6"}[m.Network]}
+		mv := Module{Name: n, Timeout: timeout.Seconds(), ExpiringWithin: m.ExpiringWithin.Seconds(), StartTLS: m.StartTLS}
+		if ip := probe.LookupNetwork(m.Network); ip != "ip" {
+			mv.IPProtocol = ip // as the config file says it
+		}
 		if m.Policy != nil {
 			vr, err := m.Policy.Verifier()
 			if err != nil {
