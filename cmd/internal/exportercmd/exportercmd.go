@@ -214,6 +214,10 @@ func (f *exporterFlags) config(stdio base.Stdio) (*exporter.Config, error) {
 			return nil, base.Usage(err, "")
 		}
 	}
+	network, err := f.trust.Network()
+	if err != nil {
+		return nil, err
+	}
 	if cfg.Modules["default"] == nil {
 		pol, err := f.trust.Policy(stdio.Err)
 		if err != nil {
@@ -225,17 +229,8 @@ func (f *exporterFlags) config(stdio base.Stdio) (*exporter.Config, error) {
 		if f.certFile != "" {
 			pol.CertFile, pol.KeyFile = f.certFile, f.keyFile
 		}
-		network, err := f.trust.Network()
-		if err != nil {
-			return nil, err
-		}
-		if network == "tcp" {
-			network = ""
-		}
 		cfg.Modules["default"] = &exporter.Module{Policy: pol, Timeout: f.trust.Timeout, ExpiringWithin: time.Duration(f.expiring), Network: network}
 	} else if err := f.trust.CheckTimeout(); err != nil {
-		return nil, err
-	} else if _, err := f.trust.Network(); err != nil {
 		return nil, err
 	}
 	return cfg, nil
