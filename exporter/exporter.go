@@ -2,6 +2,7 @@ package exporter
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -113,7 +114,7 @@ func (rm *module) fileErrors() map[fileOf]error {
 
 // clientChain describes the chain of the client certificate c, once for
 // each certificate the module's files give. Certificates that do not
-// parse are left out (the first load of the files checked them; a pair
+// parse are left out (the first load of the files refused them; a pair
 // read again is checked by tlskit.LoadKeyPair).
 func (rm *module) clientChain(c *tls.Certificate) []trust.CertInfo {
 	if c == nil {
@@ -122,14 +123,26 @@ func (rm *module) clientChain(c *tls.Certificate) []trust.CertInfo {
 	rm.mu.Lock()
 	defer rm.mu.Unlock()
 	if c != rm.clientOf {
-		rm.clientOf, rm.client = c, nil
-		for _, der := range c.Certificate {
-			if cert, err := x509.ParseCertificate(der); err == nil {
-				rm.client = append(rm.client, trust.Describe(cert))
-			}
-		}
+		rm.clientOf = c
+		rm.client, _ = describeChain(c)
 	}
 	return rm.client
+}
+
+// describeChain describes the certificates of c that parse; the error is
+// the first that does not.
+func describeChain(c *tls.Certificate) ([]trust.CertInfo, error) {
+	var out []trust.CertInfo
+	var first error
+	for _, der := range c.Certificate {
+		cert, err := x509.ParseCertificate(der)
+		if err != nil {
+			first = cmp.Or(first, err)
+			continue
+		}
+		out = append(out, trust.Describe(cert))
+	}
+	return out, first
 }
 
 // probeCurves are the key exchange groups a probe offers: X25519, P-256
@@ -316,12 +329,13 @@ func resolveModule(name string, m *Module, opts Options) (*module, error) {
 			return nil, &ModuleError{name, fmt.Errorf("client certificate: %w", err)}
 		}
 		if cert != nil {
-			for _, der := range cert().Certificate {
-				if _, err := x509.ParseCertificate(der); err != nil {
-					return nil, &ModuleError{name, fmt.Errorf("client certificate: %w", err)}
-				}
+			first := cert()
+			chain, err := describeChain(first)
+			if err != nil {
+				return nil, &ModuleError{name, fmt.Errorf("client certificate: %w", err)}
 			}
-			rm.cert = cert // its files as they are at each probe
+			rm.clientOf, rm.client = first, chain // described once, until the files change
+			rm.cert = cert                        // its files as they are at each probe
 		}
 	}
 	if o.Verifier == nil {
