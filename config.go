@@ -56,13 +56,13 @@ func (p *Policy) clients() (*clientConfigs, error) {
 	cfg.InsecureSkipVerify = true // replaced by VerifyConnection
 	switch {
 	case p.CertFile != "" || p.KeyFile != "":
-		kp, err := loadKeyPair(p.CertFile, p.KeyFile, p.OnReload)
+		get, err := p.LiveClientCertificate()
 		if err != nil {
 			return nil, err
 		}
-		cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return kp.get(), nil }
+		cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return get(), nil }
 	case len(p.Certificates) > 0:
-		cfg.Certificates = p.Certificates
+		cfg.Certificates = p.Certificates // crypto/tls picks among them by the server's request
 	}
 	return &clientConfigs{p: p, lv: newLiveVerifier(v, crlFiles, p.OnReload), base: cfg}, nil
 }
