@@ -741,33 +741,11 @@ func TestExpiringSoonAgainstOpenSSL(t *testing.T) {
 	}
 }
 
-// opensslField is what openssl x509 prints for the certificate file cert
-// with flags (-enddate, -fingerprint -sha256), after prefix.
-func opensslField(t *testing.T, cert, prefix string, flags ...string) string {
-	t.Helper()
-	return opensslPrint(t, prefix, append([]string{"x509", "-in", cert, "-noout"}, flags...)...)
-}
-
-// opensslPrint is what openssl prints when run with args, after prefix.
-func opensslPrint(t *testing.T, prefix string, args ...string) string {
-	t.Helper()
-	openssl := peertest.Need(t, "openssl")
-	out, err := exec.Command(openssl, args...).Output()
-	if err != nil {
-		t.Fatalf("openssl %v: %v", args, err)
-	}
-	v, ok := strings.CutPrefix(strings.TrimSpace(string(out)), prefix)
-	if !ok {
-		t.Fatalf("openssl %v: %q, want %s…", args, out, prefix)
-	}
-	return v
-}
-
 // opensslDate is a date openssl x509 prints (-enddate, -startdate), in
 // Unix seconds as the exporter's series hold it.
 func opensslDate(t *testing.T, cert, prefix, flag string) float64 {
 	t.Helper()
-	return opensslTime(t, opensslField(t, cert, prefix, flag))
+	return opensslTime(t, peertest.X509Field(t, cert, prefix, flag))
 }
 
 // opensslTime reads a date as openssl prints it, in Unix seconds.
@@ -840,7 +818,7 @@ func TestProbeIPVersions(t *testing.T) {
 	addr4 := peertest.OpenSSL(t, "-cert", cert4, "-key", key4).Addr
 	_, port, _ := net.SplitHostPort(addr4)
 	peertest.OpenSSLAt(t, "[::1]:"+port, "-cert", cert6, "-key", key6)
-	serial4, serial6 := opensslField(t, cert4, "serial=", "-serial"), opensslField(t, cert6, "serial=", "-serial")
+	serial4, serial6 := peertest.X509Field(t, cert4, "serial=", "-serial"), peertest.X509Field(t, cert6, "serial=", "-serial")
 	dns := peertest.DNS(t, "exp.test", "down.test", map[string]string{dual: "127.0.0.1 ::1", v4only: "127.0.0.1"})
 	cfg, err := ParseConfig("ip.json", fmt.Appendf(nil, `{"modules": {
 		"v4": {"trust": ["file:%[1]s", "file:%[2]s"], "ip_protocol": "ip4", "timeout": "5s"},
@@ -938,7 +916,7 @@ func TestProbeFallback(t *testing.T) {
 func TestClientCertRequiredAgainstPeers(t *testing.T) {
 	cert, key := peertest.SelfSigned(t, "/CN=localhost", "DNS:localhost")
 	notAfter, notBefore := opensslDate(t, cert, "notAfter=", "-enddate"), opensslDate(t, cert, "notBefore=", "-startdate")
-	sha256 := opensslField(t, cert, "sha256 Fingerprint=", "-fingerprint", "-sha256")
+	sha256 := peertest.X509Field(t, cert, "sha256 Fingerprint=", "-fingerprint", "-sha256")
 	gnutls := func(priority string) func(t *testing.T) string {
 		return func(t *testing.T) string {
 			peertest.Need(t, "gnutls-serv")
@@ -1221,7 +1199,7 @@ func TestProbeClientCertReread(t *testing.T) {
 		if success == 0 && len(find(ss, MetricFinding, map[string]string{"id": finding.ClientCertRejected})) != 1 {
 			t.Errorf("%s: no client-cert.rejected finding", step)
 		}
-		sha := opensslField(t, from, "sha256 Fingerprint=", "-fingerprint", "-sha256")
+		sha := peertest.X509Field(t, from, "sha256 Fingerprint=", "-fingerprint", "-sha256")
 		got := find(ss, MetricNotAfter, map[string]string{"chain": "client", "position": "0"})
 		if want := opensslDate(t, from, "notAfter=", "-enddate"); len(got) != 1 || got[0].labels["sha256"] != sha || got[0].value != want {
 			t.Errorf("%s: client series %v, want sha256 %s, not after %v", step, got, sha, want)
@@ -1255,5 +1233,5 @@ func TestProbeClientCertReread(t *testing.T) {
 // (-nextupdate, -lastupdate), in Unix seconds.
 func opensslCRLDate(t *testing.T, file, flag, field string) float64 {
 	t.Helper()
-	return opensslTime(t, opensslPrint(t, field, "crl", "-inform", "DER", "-in", file, "-noout", flag))
+	return opensslTime(t, peertest.OpenSSLPrint(t, field, "crl", "-inform", "DER", "-in", file, "-noout", flag))
 }

@@ -3,8 +3,6 @@ package fleet
 import (
 	"context"
 	"net"
-	"os/exec"
-	"strings"
 	"testing"
 	"time"
 
@@ -28,13 +26,6 @@ func TestEachAddress(t *testing.T) {
 	addr4 := peertest.OpenSSL(t, "-cert", cert4, "-key", key4).Addr
 	_, port, _ := net.SplitHostPort(addr4)
 	addr6 := peertest.OpenSSLAt(t, "[::1]:"+port, "-cert", cert6, "-key", key6).Addr
-	serial := func(cert string) string {
-		out, err := exec.Command("openssl", "x509", "-noout", "-serial", "-in", cert).Output()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return strings.TrimPrefix(strings.TrimSpace(string(out)), "serial=")
-	}
 	dns := peertest.DNS(t, "fleet.test", "down.test", map[string]string{name: "127.0.0.1 ::1"})
 	r := peertest.Resolver(dns.Addr)
 	target := net.JoinHostPort(name, port)
@@ -64,7 +55,7 @@ func TestEachAddress(t *testing.T) {
 	}
 	d := &net.Dialer{Resolver: r}
 	opts := Options{Probe: probe.Options{Verifier: &trust.Verifier{Anchors: anchors}, Timeout: 5 * time.Second, Dialer: d.DialContext}}
-	serials := map[string]string{addr4: serial(cert4), addr6: serial(cert6)}
+	serials := map[string]string{addr4: peertest.X509Field(t, cert4, "serial=", "-serial"), addr6: peertest.X509Field(t, cert6, "serial=", "-serial")}
 	err = Run(context.Background(), got[:2], opts, func(i int, tg Target, rep *diagnose.Report) error {
 		if rep.Target != target || rep.Address != tg.Via || rep.Verdict != diagnose.Trusted || len(rep.Chain) == 0 || rep.Chain[0].Serial != serials[tg.Via] {
 			t.Errorf("report %d: %s at %s, %s, chain %v; want %s at %s, trusted, serial %s", i, rep.Target, rep.Address, rep.Verdict, rep.Chain, target, tg.Via, serials[tg.Via])

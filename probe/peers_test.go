@@ -1021,11 +1021,7 @@ func TestIPVersions(t *testing.T) {
 	serial := func(leaf tls.Certificate) string {
 		f := filepath.Join(t.TempDir(), "leaf.pem")
 		writePEMs(t, f, "CERTIFICATE", leaf.Certificate[0])
-		out, err := exec.Command("openssl", "x509", "-noout", "-serial", "-in", f).Output()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return strings.TrimPrefix(strings.TrimSpace(string(out)), "serial=")
+		return peertest.X509Field(t, f, "serial=", "-serial")
 	}
 	serial4, serial6 := serial(leaf4), serial(leaf6)
 	dns := peertest.DNS(t, "peer.test", "down.test", map[string]string{dual: "127.0.0.1 ::1", v4only: "127.0.0.1"})
