@@ -73,9 +73,10 @@ type Input struct {
 	Transcript *transcript.Transcript
 	// DialErr is the TCP connect error, if the connection never opened.
 	DialErr error
-	// DialFailures are the addresses the connection was tried to in vain,
-	// in order, before the one that opened (a name's other addresses);
-	// [net.fallback] when the connection opened.
+	// DialFailures are the addresses of the target's name the connection
+	// was tried to in vain, in order: before the one that opened
+	// ([net.fallback]), or each one tried when none did (DialErr, Go's
+	// error, is the first one's alone).
 	DialFailures []DialFailure
 	// Address is the address the connection reached, when it opened.
 	Address string
@@ -164,8 +165,28 @@ func hasProtocolError(fs []finding.Finding) bool {
 	return false
 }
 
-// dialFinding explains a TCP connect failure.
+// dialFinding explains a TCP connect failure. When the target's name has
+// several addresses and each was tried, Go's error is the first one's
+// alone: the detail lists what became of every one.
 func dialFinding(in Input) finding.Finding {
+	f := connectFinding(in)
+	if len(in.DialFailures) > 1 {
+		f.Detail += fmt.Sprintf(" Each of the name's addresses was tried, and none took the connection: %s.", triedList(in.DialFailures))
+		first, _ := attemptOutcome(in.DialFailures[0].Err)
+		for _, a := range in.DialFailures[1:] {
+			if o, _ := attemptOutcome(a.Err); o != first {
+				// The id is the first address's; the title must not say
+				// the others failed as it did.
+				f.Title = fmt.Sprintf("No address of %s took the connection, and not all failed alike", in.Target)
+				break
+			}
+		}
+	}
+	return f
+}
+
+// connectFinding explains in.DialErr, Go's error for the dial.
+func connectFinding(in Input) finding.Finding {
 	err := in.DialErr
 	var dnsErr *net.DNSError
 	var nameErr *trust.ServerNameError
@@ -223,8 +244,10 @@ type DialFailure struct {
 // net/http/httptrace's ConnectStart and ConnectDone), and a func that
 // returns, once the dial connected to connected, the attempts to other
 // addresses: each failed, or had not connected when connected did
-// (context.Canceled). That is [Input.DialFailures]. An attempt that lost
-// a race may end after the dial returned; the func may be called then.
+// (context.Canceled). Once the dial failed, connected is "" and the
+// attempts are every one it made, each with its error. That is
+// [Input.DialFailures]. An attempt that lost a race may end after the
+// dial returned; the func may be called then.
 func TraceDial(ctx context.Context) (context.Context, func(connected string) []DialFailure) {
 	type attempt struct {
 		addr string
@@ -278,36 +301,46 @@ func FallbackFinding(target, address string, failures []DialFailure) finding.Fin
 // fallbackFinding says that the connection opened at another of the
 // name's addresses than the first: the ones before it did not connect.
 func fallbackFinding(in Input) finding.Finding {
-	var tried []string
-	const shown = 5 // a name can have hundreds of addresses
-	for i, f := range in.DialFailures {
-		if i == shown {
-			tried = append(tried, fmt.Sprintf("and %d more", len(in.DialFailures)-shown))
-			break
-		}
-		var why string
-		switch {
-		case errors.Is(f.Err, syscall.ECONNREFUSED):
-			why = "refused the connection"
-		case errors.Is(f.Err, context.Canceled):
-			why = "had not connected when the next address, tried 300 ms after it (Happy Eyeballs), did"
-		case isTimeout(f.Err):
-			why = "did not answer in time"
-		case errors.Is(f.Err, syscall.EHOSTUNREACH) || errors.Is(f.Err, syscall.ENETUNREACH):
-			why = "cannot be reached (no route)"
-		default:
-			why = fmt.Sprintf("failed (%v)", f.Err)
-		}
-		tried = append(tried, f.Address+" "+why)
-	}
 	first := in.DialFailures[0].Address
 	return finding.Finding{ID: finding.NetFallback, Severity: finding.Warning,
 		Title: fmt.Sprintf("%s did not connect at %s; tlskit connected to %s instead", in.Target, first, in.Address),
 		Detail: fmt.Sprintf("The name has several addresses and the first did not take the connection: %s. "+
 			"tlskit went on to the next address, as Go's dialer does (racing IPv4 against IPv6 after 300 ms); a client that tries the addresses in turn waits there first, or fails.",
-			strings.Join(tried, "; ")),
+			triedList(in.DialFailures)),
 		Fix:     fmt.Sprintf("Make %s serve again, or take it out of DNS (an AAAA or A record left for a server that is gone, or an IPv6 route that is broken); a check over one IP version alone tests each.", first),
 		Setting: finding.SettingIPVersion}
+}
+
+// triedList says what became of each attempt, "ADDRESS WORDS; …", the
+// first five of them (a name can have hundreds of addresses).
+func triedList(fs []DialFailure) string {
+	var tried []string
+	const shown = 5
+	for i, f := range fs {
+		if i == shown {
+			tried = append(tried, fmt.Sprintf("and %d more", len(fs)-shown))
+			break
+		}
+		_, words := attemptOutcome(f.Err)
+		tried = append(tried, f.Address+" "+words)
+	}
+	return strings.Join(tried, "; ")
+}
+
+// attemptOutcome says how a connection attempt to one address ended: in
+// a word ([Attempt]'s Outcome) and in the words of the findings.
+func attemptOutcome(err error) (outcome, words string) {
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "refused", "refused the connection"
+	case errors.Is(err, context.Canceled):
+		return "superseded", "had not connected when the next address, tried 300 ms after it (Happy Eyeballs), did"
+	case isTimeout(err):
+		return "timeout", "did not answer in time"
+	case errors.Is(err, syscall.EHOSTUNREACH) || errors.Is(err, syscall.ENETUNREACH):
+		return "unreachable", "cannot be reached (no route)"
+	}
+	return "failed", fmt.Sprintf("failed (%v)", err)
 }
 
 // noAddressOfFamily returns "IPv4" or "IPv6" when err is a dial's on

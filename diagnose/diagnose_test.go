@@ -76,6 +76,60 @@ func TestFallbackWords(t *testing.T) {
 	}
 }
 
+// TestEveryAddressFailedWords: a dial of a name none of whose addresses
+// connected keeps the first address's finding (Go's error is that one's),
+// lists each address in the detail, and says in the title that they
+// failed differently when they did; the report's dial_failures has each
+// with its outcome word (probe's TestEveryAddressFails has the refusal
+// and the black hole of real loopback addresses; no route and an odd
+// error are errors as the net package returns them).
+func TestEveryAddressFailedWords(t *testing.T) {
+	opErr := func(err error) error {
+		return &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", err)}
+	}
+	refused, unreachable, odd := opErr(syscall.ECONNREFUSED), opErr(syscall.EHOSTUNREACH), errors.New("odd")
+	for _, tc := range []struct {
+		errs     []error
+		id       string
+		mixed    bool
+		outcomes []string
+	}{
+		{[]error{refused, refused}, finding.NetRefused, false, []string{"refused", "refused"}},
+		{[]error{unreachable, refused, odd}, finding.NetUnreachable, true, []string{"unreachable", "refused", "failed"}},
+		{[]error{opErr(os.ErrDeadlineExceeded), refused}, finding.NetTimeout, true, []string{"timeout", "refused"}},
+	} {
+		var fails []DialFailure
+		for i, err := range tc.errs {
+			fails = append(fails, DialFailure{Address: "[2001:db8::" + string(rune('1'+i)) + "]:443", Err: err})
+		}
+		in := Input{Target: "x.test:443", DialErr: tc.errs[0], DialFailures: fails, Timeout: time.Second}
+		fs := Findings(in)
+		if len(fs) != 1 || fs[0].ID != tc.id {
+			t.Fatalf("%v: findings %+v, want one %s", tc.errs, fs, tc.id)
+		}
+		if mixed := strings.Contains(fs[0].Title, "not all failed alike"); mixed != tc.mixed {
+			t.Errorf("%v: title %q (mixed: %v)", tc.errs, fs[0].Title, tc.mixed)
+		}
+		if !strings.Contains(fs[0].Detail, "none took the connection: [2001:db8::1]:443 ") {
+			t.Errorf("%v: detail %q lists no address", tc.errs, fs[0].Detail)
+		}
+		rep := Analyze(Analysis{Input: in})
+		for i, a := range rep.DialFailures {
+			if a.Outcome != tc.outcomes[i] || a.Address != fails[i].Address || a.Error != tc.errs[i].Error() {
+				t.Errorf("%v: dial_failures[%d] = %+v, want %s", tc.errs, i, a, tc.outcomes[i])
+			}
+		}
+		if len(rep.DialFailures) != len(tc.outcomes) {
+			t.Errorf("%v: dial_failures %+v", tc.errs, rep.DialFailures)
+		}
+	}
+	// One address: the finding as it was, nothing added.
+	fs := Findings(Input{Target: "x.test:443", DialErr: refused, DialFailures: []DialFailure{{Address: "192.0.2.1:443", Err: refused}}})
+	if strings.Contains(fs[0].Detail, "none took") || fs[0].Title != "Nothing accepts connections on x.test:443" {
+		t.Errorf("one address: %+v", fs[0])
+	}
+}
+
 // TestSilentFailures: a handshake that ends without any alert is explained
 // by how the TCP connection ended.
 func TestSilentFailures(t *testing.T) {

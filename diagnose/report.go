@@ -23,6 +23,10 @@ type Report struct {
 	// check of one of a name's addresses (fleet's Target.Via), that
 	// address, whether the connection opened or not.
 	Address string `json:"address,omitempty"`
+	// DialFailures are the addresses of the target's name tried in vain,
+	// in order: before Address (net.fallback), or each one tried when
+	// none connected. Absent for a target given as an IP address.
+	DialFailures []Attempt `json:"dial_failures,omitempty"`
 	// ServerName is the name sent as SNI and verified.
 	ServerName string `json:"server_name"`
 	// Trust says in one line which anchors the chain was verified
@@ -70,6 +74,29 @@ type Report struct {
 	// Started is when the check began; DurationMS how long it took.
 	Started    time.Time `json:"started,omitzero"`
 	DurationMS float64   `json:"duration_ms,omitempty"`
+}
+
+// Attempt is one address a connection was tried to in vain, as a
+// [Report] shows it.
+type Attempt struct {
+	// Address is the IP address and port.
+	Address string `json:"address"`
+	// Outcome says how the attempt ended: refused, timeout, unreachable
+	// (no route), superseded (another address connected first: Happy
+	// Eyeballs) or failed (any other error).
+	Outcome string `json:"outcome"`
+	// Error is the attempt's error as Go's net package gave it.
+	Error string `json:"error"`
+}
+
+// Attempts returns fs as a report shows them; nil for none.
+func Attempts(fs []DialFailure) []Attempt {
+	var out []Attempt
+	for _, f := range fs {
+		outcome, _ := attemptOutcome(f.Err)
+		out = append(out, Attempt{Address: f.Address, Outcome: outcome, Error: f.Err.Error()})
+	}
+	return out
 }
 
 // Analysis is everything known about one connection attempt, as `tlskit
@@ -217,6 +244,7 @@ func (r *Report) fill(in Input, cache *ChainCache) {
 	if r.Problems == nil {
 		r.Problems = []string{}
 	}
+	r.DialFailures = Attempts(in.DialFailures)
 	r.SecondLook = in.SecondLook.Summary()
 	r.Findings = Findings(in)
 	if r.Findings == nil {

@@ -4,12 +4,14 @@ package probe
 
 import (
 	"crypto/x509"
+	"fmt"
 	"net"
 	"net/netip"
 	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tlskit/tlskit/diagnose"
 	"github.com/tlskit/tlskit/finding"
@@ -57,5 +59,74 @@ func TestFallback(t *testing.T) {
 	rep := w.check(t, addr4, name)
 	if finding.Has(rep.Findings, finding.NetFallback) {
 		t.Errorf("net.fallback with one address: %+v", rep.Findings)
+	}
+}
+
+// TestEveryAddressFails: a name with an AAAA and an A record (dnsmasq)
+// where no address takes the connection. Go's dial error is the first
+// address's alone; the finding's id is that one's, its detail says what
+// became of each, and dial_failures lists them in order. Both refused
+// (nothing listens on either: openssl s_client is refused at both), then
+// [::1] refused and 127.0.0.1 a black hole (openssl s_client has not
+// connected there after a second), where the title must not say that
+// the server refused: its IPv4 address did not answer.
+func TestEveryAddressFails(t *testing.T) {
+	w := getWorld(t)
+	const name = "none.peer.test"
+	port := peertest.FreePort(t)
+	addr4, addr6 := net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), net.JoinHostPort("::1", strconv.Itoa(port))
+	dns := peertest.DNS(t, "peer.test", "down.test", map[string]string{name: "127.0.0.1 ::1"})
+	d := &net.Dialer{Resolver: peertest.Resolver(dns.Addr)}
+	sClient := func(addr string) string {
+		out, _ := exec.Command("timeout", "1", "openssl", "s_client", "-connect", addr).CombinedOutput()
+		return string(out)
+	}
+	for _, tc := range []struct {
+		name     string
+		hole     bool
+		outcomes []string // of addr6, then addr4
+		words    []string
+		title    string
+		sClient4 string // what openssl s_client says at addr4
+		says4    bool   // whether it says it
+	}{
+		{"refused", false, []string{"refused", "refused"}, []string{"refused the connection", "refused the connection"},
+			"Nothing accepts connections on " + name + ":" + strconv.Itoa(port), "Connection refused", true},
+		{"black-hole", true, []string{"refused", "timeout"}, []string{"refused the connection", "did not answer in time"},
+			"No address of " + name + ":" + strconv.Itoa(port) + " took the connection, and not all failed alike", "CONNECTED", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.hole {
+				peertest.BlackHole(t, netip.AddrFrom4([4]byte{127, 0, 0, 1}), port)
+			}
+			if out := sClient(addr6); !strings.Contains(out, "Connection refused") {
+				t.Fatalf("openssl s_client -connect %s is not refused:\n%s", addr6, out)
+			}
+			if out := sClient(addr4); strings.Contains(out, tc.sClient4) != tc.says4 {
+				t.Fatalf("openssl s_client -connect %s (want %q: %v):\n%s", addr4, tc.sClient4, tc.says4, out)
+			}
+			rep := w.check(t, net.JoinHostPort(name, strconv.Itoa(port)), "", func(o *Options) { o.Dialer = d.DialContext; o.Timeout = 2 * time.Second })
+			expect(t, rep, diagnose.Failed, finding.NetRefused, finding.Error)
+			f := findingOf(rep, finding.NetRefused)
+			if f.Title != tc.title {
+				t.Errorf("title %q, want %q", f.Title, tc.title)
+			}
+			if want := fmt.Sprintf("none took the connection: %s %s; %s %s.", addr6, tc.words[0], addr4, tc.words[1]); !strings.Contains(f.Detail, want) {
+				t.Errorf("detail %q does not say %q", f.Detail, want)
+			}
+			if len(rep.DialFailures) != 2 || rep.Address != "" {
+				t.Fatalf("dial_failures %+v (address %q), want %s and %s", rep.DialFailures, rep.Address, addr6, addr4)
+			}
+			for i, a := range []string{addr6, addr4} {
+				if got := rep.DialFailures[i]; got.Address != a || got.Outcome != tc.outcomes[i] || !strings.Contains(got.Error, a) {
+					t.Errorf("dial_failures[%d] = %+v, want %s %s", i, got, a, tc.outcomes[i])
+				}
+			}
+		})
+	}
+	// An IP address is one attempt, which the finding names: no list.
+	rep := w.check(t, addr4, name, func(o *Options) { o.Timeout = time.Second })
+	if rep.DialFailures != nil {
+		t.Errorf("dial_failures for an IP address: %+v", rep.DialFailures)
 	}
 }

@@ -271,7 +271,7 @@ func Run(ctx context.Context, opts Options) *diagnose.Report {
 	raw, err := opts.dial()(dctx, opts.network(), opts.Address)
 	tm.Connect = time.Since(t0)
 	if err != nil {
-		an.DialErr = err
+		an.DialErr, an.DialFailures = err, failedBefore("")
 		return finish("")
 	}
 	an.Address = raw.RemoteAddr().String()
