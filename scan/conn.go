@@ -39,9 +39,10 @@ type DialFunc func(ctx context.Context, address string) (net.Conn, error)
 // first is under way wait for it; when it fails, the next goes by the name
 // again.
 type pin struct {
-	mu           sync.Mutex
-	to           string                        // the address reached, once a connection was made
-	failedBefore func() []diagnose.DialFailure // the first connection's attempts elsewhere (net.fallback)
+	mu      sync.Mutex
+	to      string                                        // the address reached, once a connection was made
+	reached func(connected string) []diagnose.DialFailure // the trace of the dial that reached to
+	failed  []diagnose.DialFailure                        // the addresses the last failed dial tried, none reached yet
 }
 
 // dial returns dial pinned.
@@ -54,26 +55,45 @@ func (p *pin) dial(dial DialFunc) DialFunc {
 			return dial(ctx, a)
 		}
 		defer p.mu.Unlock()
-		traced, failedBefore := diagnose.TraceDial(ctx)
+		traced, attempts := ctx, func(string) []diagnose.DialFailure { return nil }
+		if host, _, err := net.SplitHostPort(address); err == nil && net.ParseIP(host) == nil {
+			traced, attempts = diagnose.TraceDial(ctx) // a name can have several addresses
+		}
 		c, err := dial(traced, address)
 		if a, ok := remoteTCP(c); ok {
-			p.to = a
-			p.failedBefore = func() []diagnose.DialFailure { return failedBefore(a) }
+			p.to, p.reached = a, attempts
+		} else if fs := attempts(""); err != nil && len(fs) > 0 {
+			p.failed = fs // a dial cut short before trying any address says less
 		}
 		return c, err
 	}
+}
+
+// failures returns the addresses tried in vain: before the one the scan
+// reached, or by the last dial that failed when none was reached.
+func (p *pin) failures() []diagnose.DialFailure {
+	p.mu.Lock()
+	to, reached, failed := p.to, p.reached, p.failed
+	p.mu.Unlock()
+	if reached != nil {
+		return reached(to)
+	}
+	if to == "" {
+		return failed
+	}
+	return nil
 }
 
 // fallback returns net.fallback when the first connection opened at
 // another of target's addresses than the first.
 func (p *pin) fallback(target string) []finding.Finding {
 	p.mu.Lock()
-	to, failedBefore := p.to, p.failedBefore
+	to := p.to
 	p.mu.Unlock()
-	if failedBefore == nil {
+	if to == "" {
 		return nil
 	}
-	if fs := failedBefore(); len(fs) > 0 {
+	if fs := p.failures(); len(fs) > 0 {
 		return []finding.Finding{diagnose.FallbackFinding(target, to, fs)}
 	}
 	return nil

@@ -14,9 +14,10 @@ import (
 // finding is computed from rows shown above it, and its evidence names
 // the versions, suites or features (and so the probes) it comes from.
 
-// dialFinding explains a connection that could not be made, as check does.
-func dialFinding(target string, err error) finding.Finding {
-	fs := diagnose.Findings(diagnose.Input{Target: target, DialErr: err})
+// dialFinding explains a connection that could not be made, as check
+// does: err is the dial's, failures the addresses it tried.
+func dialFinding(target string, err error, failures []diagnose.DialFailure) finding.Finding {
+	fs := diagnose.Findings(diagnose.Input{Target: target, DialErr: err, DialFailures: failures})
 	if len(fs) == 0 {
 		return finding.Finding{ID: finding.NetUnreachable, Severity: finding.Error, Title: "Could not connect to " + target, Detail: err.Error()}
 	}

@@ -3,6 +3,7 @@ package scan
 import (
 	"time"
 
+	"github.com/tlskit/tlskit/diagnose"
 	"github.com/tlskit/tlskit/finding"
 	"github.com/tlskit/tlskit/transcript"
 	"github.com/tlskit/tlskit/trust"
@@ -17,6 +18,10 @@ type Report struct {
 	// Address is the address every connection of the scan went to: the
 	// one its first connection reached (see Options.Dial).
 	Address string `json:"address,omitempty"`
+	// DialFailures are the addresses of the target's name tried in vain,
+	// in order: before Address (net.fallback), or each one tried when no
+	// connection opened. Absent for a target given as an IP address.
+	DialFailures []diagnose.Attempt `json:"dial_failures,omitempty"`
 	// ServerName is the name sent as SNI and verified.
 	ServerName string `json:"server_name,omitempty"`
 	// Trust says which anchors chains were verified against.

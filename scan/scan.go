@@ -135,6 +135,7 @@ type scanner struct {
 	name           string   // the name to verify
 	sni            string   // the name to send ("" for an IP address)
 	lim            *limiter
+	pin            *pin // where the connections go, and the addresses tried in vain
 	mu             sync.Mutex
 	probes         []*Probe
 	total          int
@@ -203,7 +204,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("scan: %w", err)
 	}
-	s := &scanner{opts: opts, plainDial: plain, silence: quiet, name: name, sni: trust.SNI(name), lim: newLimiter(opts.MaxConns, opts.Delay)}
+	s := &scanner{opts: opts, plainDial: plain, silence: quiet, name: name, sni: trust.SNI(name), lim: newLimiter(opts.MaxConns, opts.Delay), pin: pin}
 	start := time.Now()
 	rep := &Report{Target: opts.Address, ServerName: name, Trust: opts.Verifier.Describe(), Started: start}
 	s.rep = rep
@@ -222,6 +223,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		rep.Address = opts.Via // which of the name's addresses failed
 	}
 	rep.Findings = append(rep.Findings, pin.fallback(opts.Address)...)
+	rep.DialFailures = diagnose.Attempts(pin.failures())
 	rep.DurationMS = float64(time.Since(start).Microseconds()) / 1000
 	finding.Tidy(rep.Findings)
 	finding.Sort(rep.Findings)
@@ -411,7 +413,7 @@ func (s *scanner) unreachable() {
 			f = fs[0]
 		}
 	case s.dialFailed() != nil:
-		f = dialFinding(s.opts.Address, s.dialFailed())
+		f = dialFinding(s.opts.Address, s.dialFailed(), s.pin.failures())
 		f.Evidence = ev
 	case timeouts == n:
 		f = finding.Finding{ID: finding.NetTimeout, Severity: finding.Error,
