@@ -23,8 +23,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/tlskit/tlskit/internal/termsafe"
 )
@@ -173,7 +175,9 @@ func Run(ctx context.Context, root *cobra.Command, args []string, stdio Stdio) i
 // UsageArgs makes cobra's own complaints about cmd and its subcommands
 // usage errors: bad flags (through the flag error function, which
 // subcommands inherit) and bad arguments (by wrapping every command's
-// argument check).
+// argument check). It also refuses a flag that took another flag for its
+// value (before the argument check, or the run of a command without
+// one).
 func UsageArgs(cmd *cobra.Command) {
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return Usage(err, fmt.Sprintf("run '%s --help'", c.CommandPath()))
@@ -182,6 +186,9 @@ func UsageArgs(cmd *cobra.Command) {
 	wrap = func(c *cobra.Command) {
 		if check := c.Args; check != nil {
 			c.Args = func(c *cobra.Command, args []string) error {
+				if err := flagTookFlag(c); err != nil {
+					return err // it explains the stray argument too
+				}
 				err := check(c, args)
 				var ue *UsageError
 				if err != nil && !errors.As(err, &ue) {
@@ -190,9 +197,52 @@ func UsageArgs(cmd *cobra.Command) {
 				return err
 			}
 		}
+		if run := c.RunE; run != nil && c.Args == nil {
+			c.RunE = func(c *cobra.Command, args []string) error {
+				if err := flagTookFlag(c); err != nil {
+					return err
+				}
+				return run(c, args)
+			}
+		}
 		for _, sub := range c.Commands() {
 			wrap(sub)
 		}
 	}
 	wrap(cmd)
+}
+
+// flagTookFlag refuses a flag whose value is another of the command's
+// flags. A flag that takes a value takes the next word, whatever it is:
+// `--servername --ca-file root.pem HOST` would check a server named
+// "--ca-file" and take root.pem for a target.
+func flagTookFlag(c *cobra.Command) error {
+	isFlag := func(v string) bool {
+		name, _, _ := strings.Cut(v, "=")
+		switch {
+		case strings.HasPrefix(name, "--"):
+			return c.Flags().Lookup(name[2:]) != nil
+		case len(name) == 2 && name[0] == '-':
+			return c.Flags().ShorthandLookup(name[1:]) != nil
+		}
+		return false
+	}
+	var err error
+	c.Flags().Visit(func(f *pflag.Flag) {
+		if err != nil || f.NoOptDefVal != "" {
+			return
+		}
+		vals := []string{f.Value.String()}
+		if sv, ok := f.Value.(pflag.SliceValue); ok {
+			vals = sv.GetSlice()
+		}
+		for _, v := range vals {
+			if isFlag(v) {
+				err = Usagef(fmt.Sprintf("give --%s its value (run '%s --help')", f.Name, c.CommandPath()),
+					"--%s took %q for its value: its value is missing", f.Name, v)
+				return
+			}
+		}
+	})
+	return err
 }
