@@ -87,6 +87,7 @@ const (
 	SettingCRL        = "crl"                // the CRLs revocation is checked against
 	SettingFetch      = "fetch"              // fetching missing intermediates and CRLs from their URLs
 	SettingIPVersion  = "ip-version"         // the IP version connected over: IPv4 only, IPv6 only or either
+	SettingCertPolicy = "cert-policy"        // the certificate policies a verified path must be valid for
 )
 
 // Sort orders findings by severity (errors first), keeping the original

@@ -56,16 +56,28 @@ func (v *verifier) problemFinding(p problem, path []*x509.Certificate) finding.F
 		f.Setting = finding.SettingMaxInterm
 		f.Evidence = intermediateNames(path)
 	case kPolicy:
-		if p.ca == nil {
+		switch {
+		case p.ca == nil && !p.settings:
 			f.Title = fmt.Sprintf("%s maps anyPolicy in its policy mappings", v.where(c))
 			f.Detail = p.text + "; a path through it is invalid"
 			f.Fix = "the CA must reissue this certificate with policy mappings between specific policies only"
-			break
+		case p.ca == nil:
+			f.Title = fmt.Sprintf("no certificate policy the trust policy accepts is valid along the path (%s)", acceptedList(v.certPolicies().Acceptable))
+			f.Detail = fmt.Sprintf("the trust policy requires an explicit policy (RFC 5280 §6.1.1's initial-explicit-policy), but %s %s", v.where(c), p.text)
+			f.Fix = "verify with the certificate policies this PKI issues under (--cert-policy, a policy file's cert_policies), or have the certificate issued under one of them"
+			f.Setting = finding.SettingCertPolicy
+			f.Evidence = []string{"fails at: " + dn.String(c.RawSubject)}
+		default:
+			f.Title = fmt.Sprintf("no certificate policy is valid along the path, and %s requires one", v.where(p.ca))
+			f.Detail = fmt.Sprintf("%s requires an explicit policy (policy constraints, requireExplicitPolicy %d: RFC 5280 §4.2.1.11 and §6.1), but %s %s", v.where(p.ca), p.ca.RequireExplicitPolicy, v.where(c), p.text)
+			f.Fix = "have the certificate issued under a policy the CAs above it allow (certificatePolicies, mapped where the CAs map), or send a path through CAs that do not require one"
+			if p.settings {
+				f.Title = fmt.Sprintf("no certificate policy the trust policy accepts is valid along the path, and %s requires one", v.where(p.ca))
+				f.Fix = "have the certificate issued under a policy the trust policy accepts, or accept the policies this PKI issues under (--cert-policy, a policy file's cert_policies)"
+				f.Setting = finding.SettingCertPolicy
+			}
+			f.Evidence = []string{"requires an explicit policy: " + dn.String(p.ca.RawSubject), "fails at: " + dn.String(c.RawSubject)}
 		}
-		f.Title = fmt.Sprintf("no certificate policy is valid along the path, and %s requires one", v.where(p.ca))
-		f.Detail = fmt.Sprintf("%s requires an explicit policy (policy constraints, requireExplicitPolicy %d: RFC 5280 §4.2.1.11 and §6.1), but %s %s", v.where(p.ca), p.ca.RequireExplicitPolicy, v.where(c), p.text)
-		f.Fix = "have the certificate issued under a policy the CAs above it allow (certificatePolicies, mapped where the CAs map), or send a path through CAs that do not require one"
-		f.Evidence = []string{"requires an explicit policy: " + dn.String(p.ca.RawSubject), "fails at: " + dn.String(c.RawSubject)}
 	case kNC, kNCDoS:
 		constraint, nameShown := p.constraint, p.text
 		if p.kind == kNCDoS {

@@ -30,10 +30,31 @@ type pkitsVector struct {
 	InitialAnyPolicyInhibit     bool
 }
 
+// settings are the vector's initial policy settings, as the verifier
+// takes them (PKITS names its policies; the OIDs are NIST's, §3.2.1 of
+// the PKITS description).
+func (v *pkitsVector) settings(t *testing.T) CertPolicies {
+	oids := map[string]string{
+		"anyPolicy":          anyPolicy,
+		"NIST-test-policy-1": "2.16.840.1.101.3.2.1.48.1",
+		"NIST-test-policy-2": "2.16.840.1.101.3.2.1.48.2",
+		"NIST-test-policy-3": "2.16.840.1.101.3.2.1.48.3",
+		"NIST-test-policy-6": "2.16.840.1.101.3.2.1.48.6",
+	}
+	s := CertPolicies{RequireExplicit: v.InitialExplicitPolicy, InhibitMapping: v.InitialPolicyMappingInhibit, InhibitAny: v.InitialAnyPolicyInhibit}
+	for _, name := range v.InitialPolicySet {
+		oid, ok := oids[name]
+		if !ok {
+			t.Fatalf("%s: unknown policy %q", v.Name, name)
+		}
+		s.Acceptable = append(s.Acceptable, oid)
+	}
+	return s
+}
+
 // defaultSettings says whether a vector uses RFC 5280's default initial
-// settings, the only ones tlskit validates with (any policy, no explicit
-// policy required, mapping and anyPolicy allowed): tlskit offers no option
-// to change them, as crypto/tls and browsers do not.
+// settings (any policy, no explicit policy required, mapping and
+// anyPolicy allowed).
 func (v *pkitsVector) defaultSettings() bool {
 	return slices.Equal(v.InitialPolicySet, []string{"anyPolicy"}) && !v.InitialPolicyMappingInhibit && !v.InitialExplicitPolicy && !v.InitialAnyPolicyInhibit
 }
@@ -49,6 +70,12 @@ var pkitsSays = map[string]struct {
 }{
 	"4.9.3 Invalid RequireExplicitPolicy Test3": {finding.ChainPolicy, []string{`"CN=requireExplicitPolicy4 CA,O=Test Certificates 2011,C=US" requires one`,
 		`but the leaf "CN=Invalid requireExplicitPolicy EE Certificate Test3,O=Test Certificates 2011,C=US" has no certificate policies extension`}},
+	// The trust policy's own settings: its acceptable policy is not the
+	// path's; it requires a policy and the path has none.
+	"4.8.1 All Certificates Same Policy Test1 (Subpart 3)": {finding.ChainPolicy, []string{"o certificate policy the trust policy accepts is valid along the path (2.16.840.1.101.3.2.1.48.2)",
+		`the leaf "CN=Valid EE Certificate Test1,O=Test Certificates 2011,C=US" is valid along the path for certificate policies (2.16.840.1.101.3.2.1.48.1) of which none is, or is mapped from, one the trust policy accepts (2.16.840.1.101.3.2.1.48.2)`}},
+	"4.8.2 All Certificates No Policies Test2 (Subpart 2)": {finding.ChainPolicy, []string{"o certificate policy the trust policy accepts is valid along the path (any policy)",
+		"trust policy requires an explicit policy (RFC 5280 §6.1.1's initial-explicit-policy), but certificate #2 \"CN=No Policies CA,O=Test Certificates 2011,C=US\" has no certificate policies extension"}},
 	"4.10.7 Invalid Mapping From anyPolicy Test7": {finding.ChainPolicy, []string{`"CN=Mapping From anyPolicy CA,O=Test Certificates 2011,C=US" maps anyPolicy`}},
 	"4.11.1 Invalid inhibitPolicyMapping Test1": {finding.ChainPolicy, []string{`"CN=inhibitPolicyMapping0 CA,O=Test Certificates 2011,C=US" requires one`,
 		`"CN=inhibitPolicyMapping0 subCA,O=Test Certificates 2011,C=US" maps policies where policy mapping is inhibited`}},
@@ -108,6 +135,24 @@ var pkitsDeviations = map[string]pkitsDeviation{
 	"4.12.3 inhibitAnyPolicy Test3 (Subpart 1)":                       {pkitsWhyPC, []string{finding.CertNonconforming}},
 	"4.12.7 Valid Self-Issued inhibitAnyPolicy Test7":                 {pkitsWhyPC, []string{finding.CertNonconforming}},
 	"4.12.9 Valid Self-Issued inhibitAnyPolicy Test9":                 {pkitsWhyPC, []string{finding.CertNonconforming}},
+	// With initial policy settings other than the default.
+	"4.8.6 Overlapping Policies Test6 (Subpart 2)":             {pkitsWhyPC, []string{finding.CertNonconforming}},
+	"4.8.10 All Certificates Same Policies Test10 (Subpart 2)": {pkitsWhyPC, []string{finding.CertNonconforming}},
+	"4.8.10 All Certificates Same Policies Test10 (Subpart 3)": {pkitsWhyPC, []string{finding.CertNonconforming}},
+	"4.8.11 All Certificates AnyPolicy Test11 (Subpart 2)":     {pkitsWhyPC, []string{finding.CertNonconforming}},
+	"4.8.13 All Certificates Same Policies Test13 (Subpart 1)": {pkitsWhyPC, []string{finding.CertNonconforming}},
+	"4.8.13 All Certificates Same Policies Test13 (Subpart 2)": {pkitsWhyPC, []string{finding.CertNonconforming}},
+	"4.8.13 All Certificates Same Policies Test13 (Subpart 3)": {pkitsWhyPC, []string{finding.CertNonconforming}},
+	"4.8.14 AnyPolicy Test14 (Subpart 1)":                      {pkitsWhyPC, []string{finding.CertNonconforming}},
+	"4.8.18 User Notice Qualifier Test18 (Subpart 1)":          {pkitsWhyPC, []string{finding.CertNonconforming}},
+	"4.8.18 User Notice Qualifier Test18 (Subpart 2)":          {pkitsWhyPC, []string{finding.CertNonconforming}},
+	"4.10.1.1 Valid Policy Mapping Test1 (Subpart 1)":          {pkitsWhyPC, []string{finding.CertNonconforming}},
+	"4.10.3 Valid Policy Mapping Test3 (Subpart 2)":            {pkitsWhyPC, []string{finding.CertNonconforming}},
+	"4.10.5 Valid Policy Mapping Test5 (Subpart 1)":            {pkitsWhyPC, []string{finding.CertNonconforming}},
+	"4.10.6 Valid Policy Mapping Test6 (Subpart 1)":            {pkitsWhyPC, []string{finding.CertNonconforming}},
+	"4.10.12 Valid Policy Mapping Test12 (Subpart 1)":          {pkitsWhyPC, []string{finding.CertNonconforming}},
+	"4.10.12 Valid Policy Mapping Test12 (Subpart 2)":          {pkitsWhyPC, []string{finding.CertNonconforming}},
+	"4.10.13 Valid Policy Mapping Test13 (Subpart 2)":          {pkitsWhyPC, []string{finding.CertNonconforming}},
 }
 
 // TestPKITS runs NIST's PKITS paths (those with RFC 5280's default initial
@@ -134,14 +179,14 @@ func TestPKITS(t *testing.T) {
 		}
 		return der
 	}
-	var ran, skipped, policies int
+	var ran, initial, policies int
 	var seen []string
 	for _, v := range vectors {
-		if !v.defaultSettings() {
-			skipped++
-			continue
-		}
 		ran++
+		set := v.settings(t)
+		if !v.defaultSettings() {
+			initial++
+		}
 		if policySection(v.Name) {
 			// The policy processing alone, on the path as PKITS gives
 			// it: NIST's verdict is about policies in these sections,
@@ -154,7 +199,7 @@ func TestPKITS(t *testing.T) {
 				}
 				path = append(path, c)
 			}
-			if pf := (&verifier{}).checkPolicies(path); (pf == nil) != v.ShouldValidate {
+			if pf := (&verifier{p: &Verifier{CertPolicies: set}}).checkPolicies(path); (pf == nil) != v.ShouldValidate {
 				t.Errorf("%s: policy processing says valid=%v (%+v), NIST expects %v", v.Name, pf == nil, pf, v.ShouldValidate)
 			}
 			policies++
@@ -167,7 +212,7 @@ func TestPKITS(t *testing.T) {
 		for i := len(v.CertPath) - 1; i >= 1; i-- {
 			ders = append(ders, read(v.CertPath[i]))
 		}
-		ver := &Verifier{Anchors: NewAnchors("TrustAnchorRootCertificate.crt", anchor), Profile: ProfileRFC5280}
+		ver := &Verifier{Anchors: NewAnchors("TrustAnchorRootCertificate.crt", anchor), Profile: ProfileRFC5280, CertPolicies: set}
 		for _, name := range v.CRLPath {
 			crls, err := ReadCRLFile(filepath.Join("testdata", "nist-pkits", "crls", name))
 			if err != nil {
@@ -204,7 +249,7 @@ func TestPKITS(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d PKITS paths run (%d of them also through policy processing alone), %d skipped; %d deviate: %v", ran, policies, skipped, len(seen), seen)
+	t.Logf("%d PKITS paths run (%d with initial policy settings other than RFC 5280's default; %d also through policy processing alone); %d deviate: %v", ran, initial, policies, len(seen), seen)
 	for name := range pkitsDeviations {
 		if !slices.Contains(seen, name) {
 			t.Errorf("%s is listed as a deviation but now meets NIST's expectation: drop it from pkitsDeviations", name)

@@ -30,6 +30,8 @@ type problem struct {
 	constraint string // name constraints: the constraint broken
 	excluded   bool   // name constraints: an excluded subtree matched
 
+	settings bool // certificate policies: the verifier's CertPolicies are part of the cause
+
 	at int // the position on the path where it was found (0: the leaf)
 }
 

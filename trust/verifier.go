@@ -55,6 +55,42 @@ type Verifier struct {
 	// of x509.ExtKeyUsageAny) means x509.ExtKeyUsageServerAuth; set
 	// x509.ExtKeyUsageClientAuth to verify client certificates.
 	Usage x509.ExtKeyUsage
+	// CertPolicies are the initial settings of certificate policy
+	// processing; the zero value is RFC 5280's default (any policy, none
+	// required unless a CA's policy constraints say so).
+	CertPolicies CertPolicies
+}
+
+// CertPolicies are RFC 5280's initial inputs to certificate policy
+// processing (§6.1.1 (c), (e), (f), (g)), as openssl verify's -policy,
+// -explicit_policy, -inhibit_map and -inhibit_any set them. A path that
+// fails them is [finding.ChainPolicy].
+type CertPolicies struct {
+	// Acceptable is the user-initial-policy-set: the certificate policies
+	// (dotted OIDs, such as "2.23.140.1.2.1") of which the path must be
+	// valid for one, where an explicit policy is required. Empty, or
+	// listing anyPolicy (2.5.29.32.0), means any policy.
+	Acceptable []string
+	// RequireExplicit is initial-explicit-policy: the path must be valid
+	// for an acceptable policy whatever the CAs' policy constraints say.
+	// Without it, Acceptable matters only where a CA's constraints
+	// (requireExplicitPolicy) require an explicit policy.
+	RequireExplicit bool
+	// InhibitMapping is initial-policy-mapping-inhibit: the CAs' policy
+	// mappings are not honoured (the mapped policies are dropped).
+	InhibitMapping bool
+	// InhibitAny is initial-any-policy-inhibit: anyPolicy in a CA
+	// certificate stands for no policy (as a CA's inhibitAnyPolicy 0 makes
+	// it).
+	InhibitAny bool
+}
+
+// certPolicies returns the verifier's policy settings.
+func (v *verifier) certPolicies() CertPolicies {
+	if v.p == nil {
+		return CertPolicies{}
+	}
+	return v.p.CertPolicies
 }
 
 // NoIntermediates is the MaxIntermediates that allows no intermediate.
