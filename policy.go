@@ -62,6 +62,12 @@ type Policy struct {
 	// distribution points (http and https, bounded; see [trust.Fetcher]).
 	// Off by default: verification then never touches the network.
 	Fetch bool
+	// CertPolicies are the initial settings of certificate policy
+	// processing (RFC 5280 §6.1.1): the policies of which a verified path
+	// must be valid for one, and whether one is required whatever the CAs
+	// say. The zero value is RFC 5280's default: any policy, none
+	// required unless a CA's policy constraints say so.
+	CertPolicies trust.CertPolicies
 	// Names are extra names (DNS names or IP addresses) the peer's leaf
 	// may carry instead of the server name, on the client side.
 	Names []string
@@ -294,6 +300,10 @@ func (p *Policy) verifier(sources []string, usage x509.ExtKeyUsage) (*trust.Veri
 	if err != nil {
 		return nil, watch{}, err
 	}
+	certPolicies, err := p.certPolicies()
+	if err != nil {
+		return nil, watch{}, err
+	}
 	anchors, err := trust.LoadAnchors(sources, "")
 	if err != nil {
 		return nil, watch{}, err
@@ -306,6 +316,7 @@ func (p *Policy) verifier(sources []string, usage x509.ExtKeyUsage) (*trust.Veri
 		Usage:            usage,
 		Profile:          prof,
 		CRLs:             crls,
+		CertPolicies:     certPolicies,
 	}
 	if p.Fetch {
 		v.Fetch = trust.DefaultFetcher()
@@ -324,6 +335,32 @@ func (p *Policy) verifier(sources []string, usage x509.ExtKeyUsage) (*trust.Veri
 		return nil, watch{}, errors.New("tlskit: pins expiry set but no pins: give the pins, or drop the expiry")
 	}
 	return v, crlFiles, nil
+}
+
+// certPolicies returns p.CertPolicies with each acceptable policy in
+// dotted form, or why one is not an OID.
+func (p *Policy) certPolicies() (trust.CertPolicies, error) {
+	cp := p.CertPolicies
+	cp.Acceptable = nil
+	for _, s := range p.CertPolicies.Acceptable {
+		oid, err := ParseCertPolicy(s)
+		if err != nil {
+			return trust.CertPolicies{}, err
+		}
+		cp.Acceptable = append(cp.Acceptable, oid)
+	}
+	return cp, nil
+}
+
+// ParseCertPolicy parses a certificate policy identifier in dotted form
+// ("2.23.140.1.2.1"; anyPolicy is "2.5.29.32.0") and returns it as
+// certificates' policies are compared with it.
+func ParseCertPolicy(s string) (string, error) {
+	oid, err := x509.ParseOID(s)
+	if err != nil {
+		return "", fmt.Errorf("tlskit: certificate policy %q is not an OID in dotted form, such as 2.23.140.1.2.1", s)
+	}
+	return oid.String(), nil
 }
 
 // readCRLFiles reads CRL files, stamped before they are read; a file

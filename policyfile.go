@@ -25,19 +25,25 @@ type policyFile struct {
 		Expires     string   `json:"expires"`
 		AllowSingle bool     `json:"allow_single"`
 	} `json:"pins"`
-	MaxIntermediates int      `json:"max_intermediates"`
-	Profile          string   `json:"profile"`
-	CRL              []string `json:"crl"`
-	Fetch            bool     `json:"fetch"`
-	Names            []string `json:"names"`
-	ServerName       string   `json:"server_name"`
-	Cert             string   `json:"cert"`
-	Key              string   `json:"key"`
-	ALPN             []string `json:"alpn"`
-	MinTLS           string   `json:"min_tls"`
-	MaxTLS           string   `json:"max_tls"`
-	Legacy           bool     `json:"legacy"`
-	Clients          *struct {
+	MaxIntermediates int    `json:"max_intermediates"`
+	Profile          string `json:"profile"`
+	CertPolicies     *struct {
+		Acceptable      []string `json:"acceptable"`
+		RequireExplicit bool     `json:"require_explicit"`
+		InhibitMapping  bool     `json:"inhibit_mapping"`
+		InhibitAny      bool     `json:"inhibit_any"`
+	} `json:"cert_policies"`
+	CRL        []string `json:"crl"`
+	Fetch      bool     `json:"fetch"`
+	Names      []string `json:"names"`
+	ServerName string   `json:"server_name"`
+	Cert       string   `json:"cert"`
+	Key        string   `json:"key"`
+	ALPN       []string `json:"alpn"`
+	MinTLS     string   `json:"min_tls"`
+	MaxTLS     string   `json:"max_tls"`
+	Legacy     bool     `json:"legacy"`
+	Clients    *struct {
 		Require bool     `json:"require"`
 		Trust   []string `json:"trust"`
 		Allow   []string `json:"allow"`
@@ -94,6 +100,7 @@ func LoadPolicy(path string) (*Policy, error) {
 //	  "pins": {"keys": ["sha256/…", "sha256/…"], "expires": "2027-03-01"},
 //	  "max_intermediates": 1,
 //	  "profile": "rfc5280",
+//	  "cert_policies": {"acceptable": ["2.16.840.1.101.3.2.1.3.13"], "require_explicit": true},
 //	  "crl": ["corp-issuing-ca.crl"],
 //	  "fetch": false,
 //	  "names": ["api.internal"],
@@ -106,10 +113,13 @@ func LoadPolicy(path string) (*Policy, error) {
 //
 // "file:" and "dir:" sources, cert/key and CRL paths are relative to the
 // file's directory. "max_intermediates" is 0 for no limit, -1 for none;
-// "profile" is auto, webpki or rfc5280 (see [Policy.Profile]); "crl" lists
-// CRL files to check revocation against; "fetch" lets verification fetch
-// missing intermediates and CRLs (see [Policy.Fetch]). "trust" replaces the system roots unless it lists
-// "system". "clients" configures a server's client-certificate checks; an
+// "profile" is auto, webpki or rfc5280 (see [Policy.Profile]);
+// "cert_policies" are RFC 5280's initial policy settings (see
+// [trust.CertPolicies]: "acceptable", "require_explicit",
+// "inhibit_mapping", "inhibit_any"); "crl" lists CRL files to check
+// revocation against; "fetch" lets verification fetch missing
+// intermediates and CRLs (see [Policy.Fetch]). "trust" replaces the
+// system roots unless it lists "system". "clients" configures a server's client-certificate checks; an
 // "allow" list implies "require". "legacy": true is the explicit opt-in to
 // TLS 1.0/1.1 ("min_tls": "1.0") and to TLS 1.2 suites without forward
 // secrecy or AEAD (see [Policy.Legacy]). Its errors are [*PolicyError]s.
@@ -143,6 +153,14 @@ func ParsePolicy(name string, data []byte) (*Policy, error) {
 	}
 	for _, c := range f.CRL {
 		p.CRLFiles = append(p.CRLFiles, resolvePath(dir, c))
+	}
+	if c := f.CertPolicies; c != nil {
+		p.CertPolicies = trust.CertPolicies{Acceptable: c.Acceptable, RequireExplicit: c.RequireExplicit, InhibitMapping: c.InhibitMapping, InhibitAny: c.InhibitAny}
+		for _, oid := range c.Acceptable {
+			if _, err := ParseCertPolicy(oid); err != nil {
+				return nil, at("acceptable", "%v", strings.TrimPrefix(err.Error(), "tlskit: "))
+			}
+		}
 	}
 	if len(f.Trust) == 0 {
 		return nil, at("trust", `missing or empty: list "system", or your CA as "file:PATH" (an empty set would trust nothing)`)

@@ -10,6 +10,7 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -30,6 +31,7 @@ func TestParsePolicy(t *testing.T) {
   "trust": ["file:root.pem"],
   "pins": {"keys": ["` + pin1 + `", "` + pin2 + `"], "expires": "2027-03-01"},
   "max_intermediates": 1,
+  "cert_policies": {"acceptable": ["2.23.140.1.2.1", "1.3.6.1.4.1.00055555.1"], "require_explicit": true, "inhibit_mapping": true},
   "names": ["alt.lab.tlskit.test"],
   "server_name": "good.lab.tlskit.test",
   "cert": "client.pem", "key": "client.key",
@@ -52,6 +54,13 @@ func TestParsePolicy(t *testing.T) {
 	if _, err := p.ClientConfig(""); err != nil {
 		t.Errorf("ClientConfig: %v", err)
 	}
+	if cp := p.CertPolicies; !cp.RequireExplicit || !cp.InhibitMapping || cp.InhibitAny || len(cp.Acceptable) != 2 {
+		t.Errorf("cert_policies %+v", cp)
+	}
+	// The verifier compares the policies in their dotted form.
+	if v, err := p.Verifier(); err != nil || !slices.Equal(v.CertPolicies.Acceptable, []string{"2.23.140.1.2.1", "1.3.6.1.4.1.55555.1"}) {
+		t.Errorf("verifier's cert policies %+v, %v", v.CertPolicies, err)
+	}
 
 	bad := []struct {
 		name, src, want string
@@ -69,6 +78,8 @@ func TestParsePolicy(t *testing.T) {
 		{"single pin", `{"version": 1, "trust": ["system"], "pins": {"keys": ["` + pin1 + `"]}}`, "policy.json:1: keys: a single pin has no backup"},
 		{"bad pin", "{\"version\": 1, \"trust\": [\"system\"],\n\"pins\": {\"keys\": [\"md5/x\", \"" + pin1 + "\"]}}", `policy.json:2: keys: trust: pin "md5/x"`},
 		{"depth", "{\"version\": 1, \"trust\": [\"system\"],\n\n\"max_intermediates\": -2}", "policy.json:3: max_intermediates: want 0 (no limit), -1 (none) or more, got -2"},
+		{"cert policy", "{\"version\": 1, \"trust\": [\"system\"],\n\"cert_policies\": {\n\"acceptable\": [\"2.23.140.1.2.1\", \"domain-validated\"]}}", `policy.json:3: acceptable: certificate policy "domain-validated" is not an OID in dotted form`},
+		{"cert policy key", "{\"version\": 1, \"trust\": [\"system\"],\n\"cert_policies\": {\"explicit\": true}}", `policy.json:2: unknown key "explicit"`},
 	}
 	for _, tc := range bad {
 		_, err := tlskit.ParsePolicy(path, []byte(tc.src))
@@ -91,6 +102,7 @@ func FuzzParsePolicy(f *testing.F) {
 	f.Add([]byte("# c\n{\"version\": 1, \"trust\": [\"pem:-----BEGIN CERTIFICATE-----\\nAAAA\\n-----END CERTIFICATE-----\"], \"min_tls\": \"1.3\"}"))
 	f.Add([]byte(`{"version": 1, "trust": ["dir:/nonexistent"], "clients": {"require": true, "allow": ["a"]}, "max_intermediates": -1}`))
 	f.Add([]byte(`{"version": 99999999999999999999}`))
+	f.Add([]byte(`{"version": 1, "trust": ["system"], "cert_policies": {"acceptable": ["2.5.29.32.0", "1.2.x"], "inhibit_any": true}}`))
 	f.Add([]byte("// x\n\n{\n\"names\": [1]\n}"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if bytes.Contains(data, []byte("/dev")) || bytes.Contains(data, []byte("/proc")) || bytes.Contains(data, []byte("/sys")) {

@@ -64,7 +64,7 @@ func (v *verifier) problemFinding(p problem, path []*x509.Certificate) finding.F
 		case p.ca == nil:
 			f.Title = fmt.Sprintf("no certificate policy the trust policy accepts is valid along the path (%s)", acceptedList(v.certPolicies().Acceptable))
 			f.Detail = fmt.Sprintf("the trust policy requires an explicit policy (RFC 5280 §6.1.1's initial-explicit-policy), but %s %s", v.where(c), p.text)
-			f.Fix = "verify with the certificate policies this PKI issues under (--cert-policy, a policy file's cert_policies), or have the certificate issued under one of them"
+			f.Fix = "accept the certificate policies this PKI issues under, or have the certificate issued under one of those accepted"
 			f.Setting = finding.SettingCertPolicy
 			f.Evidence = []string{"fails at: " + dn.String(c.RawSubject)}
 		default:
@@ -73,7 +73,7 @@ func (v *verifier) problemFinding(p problem, path []*x509.Certificate) finding.F
 			f.Fix = "have the certificate issued under a policy the CAs above it allow (certificatePolicies, mapped where the CAs map), or send a path through CAs that do not require one"
 			if p.settings {
 				f.Title = fmt.Sprintf("no certificate policy the trust policy accepts is valid along the path, and %s requires one", v.where(p.ca))
-				f.Fix = "have the certificate issued under a policy the trust policy accepts, or accept the policies this PKI issues under (--cert-policy, a policy file's cert_policies)"
+				f.Fix = "have the certificate issued under a policy the trust policy accepts, or accept the policies this PKI issues under"
 				f.Setting = finding.SettingCertPolicy
 			}
 			f.Evidence = []string{"requires an explicit policy: " + dn.String(p.ca.RawSubject), "fails at: " + dn.String(c.RawSubject)}

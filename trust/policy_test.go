@@ -139,7 +139,8 @@ func TestPolicyHostile(t *testing.T) {
 
 // FuzzPolicies runs the policy processing over the certificates of a chain
 // file, leaf first, below a fixed anchor, whatever their extensions say
-// (no signature stands in the way): it ends, and nothing panics.
+// (no signature stands in the way), under initial settings chosen by the
+// bits of settings: it ends, and nothing panics.
 func FuzzPolicies(f *testing.F) {
 	root := issue(f, spec{cn: "Policy Root", ca: true, to: t0.Add(3650 * day)}, nil)
 	mappings, err := asn1.Marshal([]struct{ From, To asn1.ObjectIdentifier }{{testPolicy(1, 1), testPolicy(2, 1)}, {testPolicy(1, 2), testPolicy(1, 1)}})
@@ -156,9 +157,10 @@ func FuzzPolicies(f *testing.F) {
 	for _, n := range []*node{leaf, sub, inter} {
 		chain = append(chain, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: n.cert.Raw})...)
 	}
-	f.Add(chain)
-	f.Add(inter.cert.Raw)
-	f.Fuzz(func(t *testing.T, data []byte) {
+	f.Add(chain, byte(0))
+	f.Add(chain, byte(0x0f))
+	f.Add(inter.cert.Raw, byte(0x09))
+	f.Fuzz(func(t *testing.T, data []byte, settings byte) {
 		ders, err := ParseChain(data, "fuzz.pem")
 		if err != nil {
 			return
@@ -170,8 +172,95 @@ func FuzzPolicies(f *testing.F) {
 			}
 		}
 		path = append(path, root.cert)
-		if pf := (&verifier{}).checkPolicies(path); pf != nil && pf.cert == nil {
+		set := CertPolicies{RequireExplicit: settings&1 != 0, InhibitMapping: settings&2 != 0, InhibitAny: settings&4 != 0}
+		if settings&8 != 0 {
+			set.Acceptable = []string{testPolicy(2, 1).String(), testPolicy(1, 2).String()}
+		}
+		if pf := (&verifier{p: &Verifier{CertPolicies: set}}).checkPolicies(path); pf != nil && pf.cert == nil {
 			t.Fatalf("a failure without the certificate at fault: %+v", pf)
 		}
 	})
+}
+
+// TestInitialPolicySettings checks the verifier's initial policy settings
+// (CertPolicies) against openssl verify's -policy, -explicit_policy,
+// -inhibit_map and -inhibit_any on chains of the test PKI: an
+// intermediate under policies P1 and P2 that maps P1 to Q1 over a leaf
+// under Q1 (valid for P1, the anchor's domain, never for P2), and one
+// whose only policy is anyPolicy over the same leaf. The acceptable set
+// matters only where an explicit policy is required (RFC 5280 §6.1.5
+// (g)); inhibiting mapping drops Q1's parent; inhibiting anyPolicy
+// leaves the second intermediate without a policy.
+func TestInitialPolicySettings(t *testing.T) {
+	peertest.Need(t, "openssl")
+	dir := t.TempDir()
+	pemFile := func(name string, n *node) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: n.cert.Raw}), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	p1, p2, q1 := testPolicy(1, 1), testPolicy(1, 2), testPolicy(2, 1)
+	mappings, err := asn1.Marshal([]struct{ From, To asn1.ObjectIdentifier }{{p1, q1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := issue(t, spec{cn: "Policy Root", ca: true, to: t0.Add(3650 * day)}, nil)
+	mapper := issue(t, spec{cn: "Policy Mapper", ca: true, extra: []pkix.Extension{policiesExt(t, p1, p2), {Id: oidPolicyMappings, Critical: true, Value: mappings}}}, root)
+	anyCA := issue(t, spec{cn: "Policy Any", ca: true, extra: []pkix.Extension{policiesExt(t, asn1.ObjectIdentifier{2, 5, 29, 32, 0})}}, root)
+	const any = "2.5.29.32.0"
+	for _, tc := range []struct {
+		name    string
+		inter   *node
+		set     CertPolicies
+		trusted bool
+		says    string // in chain.policy's detail
+	}{
+		{"P1 required", mapper, CertPolicies{Acceptable: []string{p1.String()}, RequireExplicit: true}, true, ""},
+		{"P2 required", mapper, CertPolicies{Acceptable: []string{p2.String()}, RequireExplicit: true}, false,
+			"is valid along the path for certificate policies (" + q1.String() + ") of which none is, or is mapped from, one the trust policy accepts (" + p2.String() + ")"},
+		{"P1 or P2 required", mapper, CertPolicies{Acceptable: []string{p2.String(), p1.String()}, RequireExplicit: true}, true, ""},
+		{"any policy required", mapper, CertPolicies{RequireExplicit: true}, true, ""},
+		{"P2 not required", mapper, CertPolicies{Acceptable: []string{p2.String()}}, true, ""},
+		{"mapping inhibited", mapper, CertPolicies{Acceptable: []string{p1.String()}, RequireExplicit: true, InhibitMapping: true}, false,
+			"of which none is one the CAs above it allow"},
+		{"mapping inhibited, nothing required", mapper, CertPolicies{InhibitMapping: true}, true, ""},
+		{"anyPolicy CA", anyCA, CertPolicies{Acceptable: []string{q1.String()}, RequireExplicit: true}, true, ""},
+		{"anyPolicy inhibited", anyCA, CertPolicies{Acceptable: []string{q1.String()}, RequireExplicit: true, InhibitAny: true}, false,
+			`"CN=Policy Any,O=tlskit lab" has certificate policies (2.5.29.32.0) of which none is one the CAs above it allow (2.5.29.32.0)`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			leaf := issue(t, spec{cn: "policy.example", dns: []string{"policy.example"}, extra: []pkix.Extension{policiesExt(t, q1)}}, tc.inter)
+			args := []string{"verify", "-policy_check", "-purpose", "sslserver", "-attime", fmt.Sprint(t0.Unix())}
+			acceptable := tc.set.Acceptable
+			if len(acceptable) == 0 {
+				acceptable = []string{any} // OpenSSL's initial set is empty without -policy
+			}
+			for _, p := range acceptable {
+				args = append(args, "-policy", p)
+			}
+			for flag, on := range map[string]bool{"-explicit_policy": tc.set.RequireExplicit, "-inhibit_map": tc.set.InhibitMapping, "-inhibit_any": tc.set.InhibitAny} {
+				if on {
+					args = append(args, flag)
+				}
+			}
+			args = append(args, "-CAfile", pemFile("root.pem", root), "-untrusted", pemFile("inter.pem", tc.inter), pemFile("leaf.pem", leaf))
+			out, err := exec.Command("openssl", args...).CombinedOutput()
+			if (err == nil) != tc.trusted {
+				t.Fatalf("openssl %s says %v, the test expects %v: %s", strings.Join(args, " "), err == nil, tc.trusted, out)
+			}
+			r := (&Verifier{Anchors: NewAnchors("policy-root.pem", root.cert), CertPolicies: tc.set}).Verify(certs(leaf, tc.inter), "policy.example", t0)
+			if r.Trusted != tc.trusted {
+				t.Fatalf("trusted=%v, want %v (openssl agrees)\n%s", r.Trusted, tc.trusted, dump(r))
+			}
+			if tc.trusted {
+				return
+			}
+			f := find(t, r, finding.ChainPolicy)
+			if f.Setting != finding.SettingCertPolicy || !strings.Contains(f.Title, "trust policy accepts") || !strings.Contains(f.Detail, tc.says) {
+				t.Errorf("chain.policy (setting %q) says:\n%s\n%s\nwant %q", f.Setting, f.Title, f.Detail, tc.says)
+			}
+		})
+	}
 }

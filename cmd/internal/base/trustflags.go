@@ -35,7 +35,7 @@ const (
 	GroupTime
 	// GroupTimeout: --timeout.
 	GroupTimeout
-	// GroupChecks: --profile, --max-depth, --crl, --fetch.
+	// GroupChecks: --profile, --max-depth, --cert-policy, --crl, --fetch.
 	GroupChecks
 	// GroupNetwork: -4/--ipv4, -6/--ipv6.
 	GroupNetwork
@@ -71,6 +71,8 @@ type TrustFlags struct {
 	Profile string
 	// MaxDepth: --max-depth.
 	MaxDepth int
+	// CertPolicies: --cert-policy.
+	CertPolicies []string
 	// CRLs: --crl.
 	CRLs []string
 	// Fetch: --fetch.
@@ -126,6 +128,7 @@ func (f *TrustFlags) Register(fs *pflag.FlagSet, groups FlagGroup, timeoutDefaul
 	if groups&GroupChecks != 0 {
 		fs.StringVar(&f.Profile, "profile", "", "judge the chain by `PROFILE`: webpki (CA/Browser Forum rules), rfc5280 (RFC 5280 alone) or auto (default: webpki for a system root, rfc5280 for a CA you trust explicitly)")
 		fs.IntVar(&f.MaxDepth, "max-depth", 0, "allow at most `N` intermediates between the leaf and the anchor (0: the leaf must be issued by an anchor; self-issued key rollover certificates do not count; default: no limit)")
+		fs.StringArrayVar(&f.CertPolicies, "cert-policy", nil, "require the verified path to be valid for this certificate policy `OID` (dotted, repeatable: one of them), whatever the CAs' policy constraints say (RFC 5280's initial policy set, with an explicit policy required)")
 		fs.StringArrayVar(&f.CRLs, "crl", nil, "check revocation against the CRL in `FILE` (PEM or DER; repeatable): a revoked certificate, a CRL of its issuer that cannot be used, or a leaf none of them covers refuses the chain")
 		fs.BoolVar(&f.Fetch, "fetch", false, "fetch what the chain points at: a missing intermediate from its AIA URL and CRLs from their distribution points (http, bounded); off by default: no network")
 	}
@@ -170,6 +173,7 @@ func (f *TrustFlags) SettingFlags(extra map[string]string) map[string]string {
 	add(GroupChecks, finding.SettingCRL, "--crl")
 	add(GroupChecks, finding.SettingFetch, "--fetch")
 	add(GroupChecks, finding.SettingMaxInterm, "--max-depth")
+	add(GroupChecks, finding.SettingCertPolicy, "--cert-policy")
 	add(GroupNetwork, finding.SettingIPVersion, "-4 or -6")
 	for k, v := range extra {
 		m[k] = v
@@ -262,6 +266,17 @@ func (f *TrustFlags) Policy(warn io.Writer) (*tlskit.Policy, error) {
 			p.MaxIntermediates = f.MaxDepth
 		default:
 			return nil, Usagef("example: --max-depth 2", "--max-depth %d: give 0 or more", f.MaxDepth)
+		}
+		if len(f.CertPolicies) > 0 {
+			p.CertPolicies.Acceptable = nil
+			for _, s := range f.CertPolicies {
+				oid, err := tlskit.ParseCertPolicy(s)
+				if err != nil {
+					return nil, Usagef("example: --cert-policy 2.23.140.1.2.1 (the CA/Browser Forum's domain-validated policy)", "--cert-policy: %s", strings.TrimPrefix(err.Error(), "tlskit: "))
+				}
+				p.CertPolicies.Acceptable = append(p.CertPolicies.Acceptable, oid)
+			}
+			p.CertPolicies.RequireExplicit = true
 		}
 		p.CRLFiles = append(p.CRLFiles, f.CRLs...)
 		p.Fetch = p.Fetch || f.Fetch

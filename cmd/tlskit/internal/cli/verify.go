@@ -136,7 +136,7 @@ func (f *verifyFlags) run(ctx context.Context, file string, stdio base.Stdio) er
 	if f.jsonOut {
 		err = render.JSON(stdio.Out, rep)
 	} else {
-		err = render.ChainReport(stdio.Out, rep, render.Options{Time: func() time.Time { return at }, Brief: f.brief, Width: outputWidth(stdio.Out)})
+		err = render.ChainReport(stdio.Out, rep, render.Options{Time: func() time.Time { return at }, Brief: f.brief, Width: outputWidth(stdio.Out), Flags: f.trust.SettingFlags(nil)})
 	}
 	if err != nil {
 		return err
