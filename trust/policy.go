@@ -98,9 +98,11 @@ func (v *verifier) checkPolicies(path []*x509.Certificate) *policyFailure {
 				if hasAny && (inhibitAny > 0 || (i < n && self)) {
 					for p, ps := range parents {
 						if next[p] == nil {
-							// anyPolicy's child is anyPolicy, never of the
-							// node set above the last depth.
-							next[p] = &policyNode{expected: map[string]bool{p: true}, acceptable: p != anyPolicy && anyAcceptable(ps)}
+							// anyPolicy's child is anyPolicy, whose
+							// parents are anyPolicy nodes: never
+							// acceptable (anyPolicy is of the node set at
+							// the last depth only, checked there).
+							next[p] = &policyNode{expected: map[string]bool{p: true}, acceptable: anyAcceptable(ps)}
 						}
 					}
 				}

@@ -187,7 +187,8 @@ func FuzzPolicies(f *testing.F) {
 // -inhibit_map and -inhibit_any on chains of the test PKI: an
 // intermediate under policies P1 and P2 that maps P1 to Q1 over a leaf
 // under Q1 (valid for P1, the anchor's domain, never for P2), and one
-// whose only policy is anyPolicy over the same leaf. The acceptable set
+// whose only policy is anyPolicy over the same leaf, with and without the
+// mapping of P1 to Q1. The acceptable set
 // matters only where an explicit policy is required (RFC 5280 §6.1.5
 // (g)); inhibiting mapping drops Q1's parent; inhibiting anyPolicy
 // leaves the second intermediate without a policy.
@@ -209,6 +210,8 @@ func TestInitialPolicySettings(t *testing.T) {
 	root := issue(t, spec{cn: "Policy Root", ca: true, to: t0.Add(3650 * day)}, nil)
 	mapper := issue(t, spec{cn: "Policy Mapper", ca: true, extra: []pkix.Extension{policiesExt(t, p1, p2), {Id: oidPolicyMappings, Critical: true, Value: mappings}}}, root)
 	anyCA := issue(t, spec{cn: "Policy Any", ca: true, extra: []pkix.Extension{policiesExt(t, asn1.ObjectIdentifier{2, 5, 29, 32, 0})}}, root)
+	anyMapper := issue(t, spec{cn: "Policy Any Mapper", ca: true, extra: []pkix.Extension{policiesExt(t, asn1.ObjectIdentifier{2, 5, 29, 32, 0}),
+		{Id: oidPolicyMappings, Critical: true, Value: mappings}}}, root)
 	const any = "2.5.29.32.0"
 	for _, tc := range []struct {
 		name    string
@@ -227,6 +230,11 @@ func TestInitialPolicySettings(t *testing.T) {
 			"of which none is one the CAs above it allow"},
 		{"mapping inhibited, nothing required", mapper, CertPolicies{InhibitMapping: true}, true, ""},
 		{"anyPolicy CA", anyCA, CertPolicies{Acceptable: []string{q1.String()}, RequireExplicit: true}, true, ""},
+		// anyPolicy mapped: P1 is of the node set (a child of anyPolicy,
+		// RFC 5280 §6.1.4 (b)(1)), Q1 below it.
+		{"anyPolicy mapped, P1 required", anyMapper, CertPolicies{Acceptable: []string{p1.String()}, RequireExplicit: true}, true, ""},
+		{"anyPolicy mapped, P2 required", anyMapper, CertPolicies{Acceptable: []string{p2.String()}, RequireExplicit: true}, false,
+			"is valid along the path for certificate policies (" + q1.String() + ") of which none is, or is mapped from, one the trust policy accepts (" + p2.String() + ")"},
 		{"anyPolicy inhibited", anyCA, CertPolicies{Acceptable: []string{q1.String()}, RequireExplicit: true, InhibitAny: true}, false,
 			`"CN=Policy Any,O=tlskit lab" has certificate policies (2.5.29.32.0) of which none is one the CAs above it allow (2.5.29.32.0)`},
 	} {
