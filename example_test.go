@@ -59,7 +59,7 @@ func ExampleParsePolicy() {
 }`))
 	fmt.Println(err)
 	// Output:
-	// policy.json:4: unknown key "pin" (a misspelt key could weaken the policy; the keys are version, trust, pins, max_intermediates, profile, crl, fetch, names, server_name, cert, key, alpn, min_tls, max_tls, legacy, clients)
+	// policy.json:4: unknown key "pin" (a misspelt key could weaken the policy; the keys are version, trust, pins (keys, expires, allow_single), max_intermediates, profile, cert_policies (acceptable, require_explicit, inhibit_mapping, inhibit_any), crl, fetch, names, server_name, cert, key, alpn, min_tls, max_tls, legacy, clients (require, trust, allow))
 }
 
 // ExamplePolicy_ClientConfig shows that an empty trust set is refused

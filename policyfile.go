@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"time"
 
@@ -262,9 +263,27 @@ func fileError(name string, data []byte, err error) error {
 	}
 	if key, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok { // encoding/json has no type for it
 		k := strings.Trim(key, `"`)
-		return &PolicyError{name, lineOfKey(data, k), fmt.Errorf("unknown key %s (a misspelt key could weaken the policy; the keys are version, trust, pins, max_intermediates, profile, crl, fetch, names, server_name, cert, key, alpn, min_tls, max_tls, legacy, clients)", key)}
+		return &PolicyError{name, lineOfKey(data, k), fmt.Errorf("unknown key %s (a misspelt key could weaken the policy; the keys are %s)", key, policyKeys())}
 	}
 	return &PolicyError{File: name, Err: err}
+}
+
+// policyKeys lists a policy file's keys, as policyFile declares them,
+// with the keys of its objects in parentheses.
+func policyKeys() string {
+	var keys func(t reflect.Type) string
+	keys = func(t reflect.Type) string {
+		var ks []string
+		for f := range t.Fields() {
+			k, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if ft := f.Type; ft.Kind() == reflect.Pointer && ft.Elem().Kind() == reflect.Struct {
+				k += " (" + keys(ft.Elem()) + ")"
+			}
+			ks = append(ks, k)
+		}
+		return strings.Join(ks, ", ")
+	}
+	return keys(reflect.TypeFor[policyFile]())
 }
 
 // lineAt returns the 1-based line of byte offset off.
