@@ -43,6 +43,20 @@ func testPolicy(set, i int) asn1.ObjectIdentifier {
 	return asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 55555, set, i}
 }
 
+// pemWriter returns a func that writes a certificate of the test PKI as
+// PEM to a file of a temporary directory, for openssl, and returns its
+// path.
+func pemWriter(t *testing.T) func(name string, n *node) string {
+	dir := t.TempDir()
+	return func(name string, n *node) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: n.cert.Raw}), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+}
+
 // TestPolicyRequiredExplicit checks the policy processing on chains of
 // the test PKI against openssl verify -policy_check -policy anyPolicy
 // (RFC 5280's default initial settings, as tlskit's; without -policy
@@ -53,14 +67,7 @@ func testPolicy(set, i int) asn1.ObjectIdentifier {
 // one; tlskit's refusal names both certificates.
 func TestPolicyRequiredExplicit(t *testing.T) {
 	peertest.Need(t, "openssl")
-	dir := t.TempDir()
-	pemFile := func(name string, n *node) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: n.cert.Raw}), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	pemFile := pemWriter(t)
 	root := issue(t, spec{cn: "Policy Root", ca: true, to: t0.Add(3650 * day)}, nil)
 	requireExplicit := pkix.Extension{Id: oidPolicyCons, Critical: true, Value: []byte{0x30, 0x03, 0x80, 0x01, 0x00}}
 	mappings, err := asn1.Marshal([]struct{ From, To asn1.ObjectIdentifier }{{testPolicy(1, 1), testPolicy(2, 1)}})
@@ -188,20 +195,12 @@ func FuzzPolicies(f *testing.F) {
 // intermediate under policies P1 and P2 that maps P1 to Q1 over a leaf
 // under Q1 (valid for P1, the anchor's domain, never for P2), and one
 // whose only policy is anyPolicy over the same leaf, with and without the
-// mapping of P1 to Q1. The acceptable set
-// matters only where an explicit policy is required (RFC 5280 §6.1.5
-// (g)); inhibiting mapping drops Q1's parent; inhibiting anyPolicy
-// leaves the second intermediate without a policy.
+// mapping of P1 to Q1. The acceptable set matters only where an explicit
+// policy is required (RFC 5280 §6.1.5 (g)); inhibiting mapping drops Q1's
+// parent; inhibiting anyPolicy leaves the anyPolicy CA without a policy.
 func TestInitialPolicySettings(t *testing.T) {
 	peertest.Need(t, "openssl")
-	dir := t.TempDir()
-	pemFile := func(name string, n *node) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: n.cert.Raw}), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	pemFile := pemWriter(t)
 	p1, p2, q1 := testPolicy(1, 1), testPolicy(1, 2), testPolicy(2, 1)
 	mappings, err := asn1.Marshal([]struct{ From, To asn1.ObjectIdentifier }{{p1, q1}})
 	if err != nil {
