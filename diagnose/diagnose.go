@@ -171,7 +171,7 @@ func hasProtocolError(fs []finding.Finding) bool {
 func dialFinding(in Input) finding.Finding {
 	f := connectFinding(in)
 	if len(in.DialFailures) > 1 {
-		f.Detail += fmt.Sprintf(" Each of the name's addresses was tried, and none took the connection: %s.", triedList(in.DialFailures))
+		f.Detail += fmt.Sprintf(" Each of the name's addresses was tried, and none took the connection: %s.", DescribeAttempts(in.DialFailures))
 		first, _ := attemptOutcome(in.DialFailures[0].Err)
 		for _, a := range in.DialFailures[1:] {
 			if o, _ := attemptOutcome(a.Err); o != first {
@@ -306,14 +306,16 @@ func fallbackFinding(in Input) finding.Finding {
 		Title: fmt.Sprintf("%s did not connect at %s; tlskit connected to %s instead", in.Target, first, in.Address),
 		Detail: fmt.Sprintf("The name has several addresses and the first did not take the connection: %s. "+
 			"tlskit went on to the next address, as Go's dialer does (racing IPv4 against IPv6 after 300 ms); a client that tries the addresses in turn waits there first, or fails.",
-			triedList(in.DialFailures)),
+			DescribeAttempts(in.DialFailures)),
 		Fix:     fmt.Sprintf("Make %s serve again, or take it out of DNS (an AAAA or A record left for a server that is gone, or an IPv6 route that is broken); a check over one IP version alone tests each.", first),
 		Setting: finding.SettingIPVersion}
 }
 
-// triedList says what became of each attempt, "ADDRESS WORDS; …", the
-// first five of them (a name can have hundreds of addresses).
-func triedList(fs []DialFailure) string {
+// DescribeAttempts says what became of each attempt, "ADDRESS WORDS; …"
+// ("[::1]:443 refused the connection; 192.0.2.1:443 did not answer in
+// time"), the first five of them (a name can have hundreds of
+// addresses), in the words of the findings.
+func DescribeAttempts(fs []DialFailure) string {
 	var tried []string
 	const shown = 5
 	for i, f := range fs {

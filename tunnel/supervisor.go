@@ -76,6 +76,9 @@ type Supervisor struct {
 	// refusing every connection costs one check a minute, not one per
 	// connection.
 	Explain ExplainFunc
+	// Resolver resolves the services' targets; nil is Go's default
+	// resolver.
+	Resolver *net.Resolver
 
 	reloadOnce sync.Once
 	reload     chan struct{}
@@ -102,6 +105,9 @@ type running struct {
 	explainMu sync.Mutex // held while a refusal is explained
 	explained explanation
 	ln        net.Listener
+
+	fallbackMu  sync.Mutex
+	fallbackLog time.Time // when net.fallback was last logged
 }
 
 // explanation is what Supervisor.Explain said of a refusal, and when.
@@ -249,7 +255,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 			log.Warn("legacy profile: TLS versions below 1.2 (if the minimum version allows them) and TLS 1.2 suites without forward secrecy or AEAD are allowed", "service", svc.Name, "min_version", tls.VersionName(b.cfg.MinVersion))
 		}
 		r.use(b)
-		r.proxy = r.newProxy(log, &s.metrics, s.Explain)
+		r.proxy = r.newProxy(log, &s.metrics, s.Explain, s.Resolver)
 		if r.ln, err = net.Listen("tcp", svc.Listen); err != nil {
 			return fmt.Errorf("tunnel: service %q: %w", svc.Name, err)
 		}
@@ -387,14 +393,14 @@ func changedSettings(old, n *Service) []string {
 }
 
 // newProxy builds the proxy of a service; its hooks read the current
-// config. explain is Supervisor.Explain.
-func (r *running) newProxy(log *slog.Logger, m *Metrics, explain ExplainFunc) *Proxy {
+// config. explain is Supervisor.Explain, resolver Supervisor.Resolver.
+func (r *running) newProxy(log *slog.Logger, m *Metrics, explain ExplainFunc, resolver *net.Resolver) *Proxy {
 	p := &Proxy{
 		Name: r.svc.Name, Logger: log, Metrics: m, ProxyProtocol: r.svc.ProxyProtocol,
 		MaxConns: r.svc.MaxConns, HandshakeTimeout: r.svc.HandshakeTimeout, FirstByteTimeout: r.svc.FirstByteTimeout, IdleTimeout: r.svc.IdleTimeout,
 	}
 	target := r.svc.Target
-	var dialer net.Dialer
+	dialer := traced{dial: (&net.Dialer{Resolver: resolver}).DialContext, fallback: r.fallback}
 	if proto := r.svc.Protocol; proto != "" {
 		cfg := func() *tls.Config { return r.cfg.Load() }
 		if r.svc.Mode == ModeServer {
