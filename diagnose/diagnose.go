@@ -239,16 +239,21 @@ type DialFailure struct {
 }
 
 // TraceDial returns ctx with a trace of the connection attempts a dial
-// made with it makes (Go's net.Dialer reports each address it tries, one
-// after the other or racing IPv6 against IPv4, through the context:
-// net/http/httptrace's ConnectStart and ConnectDone), and a func that
-// returns, once the dial connected to connected, the attempts to other
-// addresses: each failed, or had not connected when connected did
+// of address made with it makes (Go's net.Dialer reports each address it
+// tries, one after the other or racing IPv6 against IPv4, through the
+// context: net/http/httptrace's ConnectStart and ConnectDone), and a func
+// that returns, once the dial connected to connected, the attempts to
+// other addresses: each failed, or had not connected when connected did
 // (context.Canceled). Once the dial failed, connected is "" and the
 // attempts are every one it made, each with its error. That is
 // [Input.DialFailures]. An attempt that lost a race may end after the
-// dial returned; the func may be called then.
-func TraceDial(ctx context.Context) (context.Context, func(connected string) []DialFailure) {
+// dial returned; the func may be called then. An address whose host is
+// an IP address has one address to try: ctx is returned as it is, and
+// the func returns nil (a trace costs allocations on every dial).
+func TraceDial(ctx context.Context, address string) (context.Context, func(connected string) []DialFailure) {
+	if host, _, err := net.SplitHostPort(address); err != nil || net.ParseIP(host) != nil {
+		return ctx, func(string) []DialFailure { return nil }
+	}
 	type attempt struct {
 		addr string
 		done bool

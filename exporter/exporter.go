@@ -297,10 +297,8 @@ func resolveModule(name string, m *Module, opts Options) (*module, error) {
 	rm := &module{name: name, m: m}
 	o := probe.Options{Timeout: m.Timeout, ExpiringWithin: m.ExpiringWithin, Time: opts.Time, CurvePreferences: probeCurves(), XMPPDomain: m.XMPPDomain,
 		Network: m.Network, DecryptIfNeeded: true}
-	switch m.Network {
-	case "", "tcp", "tcp4", "tcp6":
-	default:
-		return nil, &ModuleError{name, fmt.Errorf("network %q: want tcp4 (IPv4 only), tcp6 (IPv6 only) or empty (either)", m.Network)}
+	if err := probe.CheckNetwork(m.Network); err != nil {
+		return nil, &ModuleError{name, err}
 	}
 	if m.StartTLS != "" {
 		p, err := starttls.ParseProtocol(m.StartTLS)

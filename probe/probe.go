@@ -162,6 +162,16 @@ func (o Options) network() string {
 	return o.Network
 }
 
+// CheckNetwork says whether network is one a check connects on (see
+// [Options.Network]): "", "tcp", "tcp4" or "tcp6".
+func CheckNetwork(network string) error {
+	switch network {
+	case "", "tcp", "tcp4", "tcp6":
+		return nil
+	}
+	return fmt.Errorf("probe: network %q: want tcp, tcp4 (IPv4 only) or tcp6 (IPv6 only)", network)
+}
+
 // LookupNetwork returns the network on which to look up a name's
 // addresses for a connection on network, as net.Resolver.LookupIP takes
 // it: "ip4" (A records) for tcp4, "ip6" (AAAA records) for tcp6, "ip"
@@ -253,10 +263,8 @@ func Run(ctx context.Context, opts Options) *diagnose.Report {
 		return finish("")
 	}
 	an.ServerName = name
-	switch opts.Network {
-	case "", "tcp", "tcp4", "tcp6":
-	default:
-		an.DialErr = fmt.Errorf("probe: network %q: want tcp, tcp4 (IPv4 only) or tcp6 (IPv6 only)", opts.Network)
+	if err := CheckNetwork(opts.Network); err != nil {
+		an.DialErr = err
 		return finish("")
 	}
 
@@ -264,10 +272,7 @@ func Run(ctx context.Context, opts Options) *diagnose.Report {
 	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
 	t0 := time.Now()
-	dctx, failedBefore := ctx, func(string) []diagnose.DialFailure { return nil }
-	if host, _, err := net.SplitHostPort(opts.Address); err == nil && net.ParseIP(host) == nil {
-		dctx, failedBefore = diagnose.TraceDial(ctx) // a name can have several addresses
-	}
+	dctx, failedBefore := diagnose.TraceDial(ctx, opts.Address) // a name can have several addresses
 	raw, err := opts.dial()(dctx, opts.network(), opts.Address)
 	tm.Connect = time.Since(t0)
 	if err != nil {

@@ -55,15 +55,14 @@ func (p *pin) dial(dial DialFunc) DialFunc {
 			return dial(ctx, a)
 		}
 		defer p.mu.Unlock()
-		traced, attempts := ctx, func(string) []diagnose.DialFailure { return nil }
-		if host, _, err := net.SplitHostPort(address); err == nil && net.ParseIP(host) == nil {
-			traced, attempts = diagnose.TraceDial(ctx) // a name can have several addresses
-		}
+		traced, attempts := diagnose.TraceDial(ctx, address) // a name can have several addresses
 		c, err := dial(traced, address)
 		if a, ok := remoteTCP(c); ok {
 			p.to, p.reached = a, attempts
-		} else if fs := attempts(""); err != nil && len(fs) > 0 {
-			p.failed = fs // a dial cut short before trying any address says less
+		} else if err != nil {
+			if fs := attempts(""); len(fs) > 0 {
+				p.failed = fs // a dial cut short before trying any address says less
+			}
 		}
 		return c, err
 	}
@@ -75,25 +74,22 @@ func (p *pin) failures() []diagnose.DialFailure {
 	p.mu.Lock()
 	to, reached, failed := p.to, p.reached, p.failed
 	p.mu.Unlock()
-	if reached != nil {
+	if reached != nil { // set with to
 		return reached(to)
 	}
-	if to == "" {
-		return failed
-	}
-	return nil
+	return failed
 }
 
 // fallback returns net.fallback when the first connection opened at
 // another of target's addresses than the first.
 func (p *pin) fallback(target string) []finding.Finding {
 	p.mu.Lock()
-	to := p.to
+	to, reached := p.to, p.reached
 	p.mu.Unlock()
-	if to == "" {
-		return nil
+	if reached == nil {
+		return nil // no connection was made
 	}
-	if fs := p.failures(); len(fs) > 0 {
+	if fs := reached(to); len(fs) > 0 {
 		return []finding.Finding{diagnose.FallbackFinding(target, to, fs)}
 	}
 	return nil

@@ -25,10 +25,7 @@ type traced struct {
 // every attempt when more than one failed ([*addressesError]), and
 // fallback hears of the attempts that failed before one connected.
 func (t traced) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
-	if host, _, err := net.SplitHostPort(addr); err != nil || net.ParseIP(host) != nil {
-		return t.dial(ctx, network, addr) // one address
-	}
-	tctx, attempts := diagnose.TraceDial(ctx)
+	tctx, attempts := diagnose.TraceDial(ctx, addr) // untraced for an IP address
 	c, err := t.dial(tctx, network, addr)
 	if err != nil {
 		if fs := attempts(""); len(fs) > 1 {
@@ -36,8 +33,11 @@ func (t traced) DialContext(ctx context.Context, network, addr string) (net.Conn
 		}
 		return nil, err
 	}
-	if fs := attempts(c.RemoteAddr().String()); len(fs) > 0 && t.fallback != nil {
-		t.fallback(c.RemoteAddr().String(), fs)
+	if t.fallback != nil {
+		reached := c.RemoteAddr().String()
+		if fs := attempts(reached); len(fs) > 0 {
+			t.fallback(reached, fs)
+		}
 	}
 	return c, nil
 }
