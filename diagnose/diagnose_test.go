@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net"
 	"os"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -208,5 +209,51 @@ func TestRefusedWideButVersionAccepted(t *testing.T) {
 		if every != tc.every {
 			t.Errorf("versions %+v: 'refuses every ClientHello' %v, want %v: %+v", tc.versions, every, tc.every, fs)
 		}
+	}
+}
+
+// TestVersionsNotKnown: a version the second look could not offer alone
+// (the connection was refused, the time ran out) or that went unanswered
+// is neither accepted nor refused, and no conclusion rests on it. A server
+// that refused the wide hello with handshake_failure and TLS 1.3 alone
+// with protocol_version, its other versions not known, was called one that
+// speaks none of TLS 1.0 to 1.3 (protocol.version-mismatch); it is a
+// server that refuses every hello, and the detail says which versions are
+// not known and why. Refused alone, all four, it is a version mismatch.
+func TestVersionsNotKnown(t *testing.T) {
+	first, wide := refusedHello(t), refusedHello(t)
+	const why = "could not be offered alone (the second look could not connect: connection refused)"
+	notKnown := []VersionTry{{Version: 0x0304, AlertCode: 70}, {Version: 0x0303, Unknown: why}, {Version: 0x0302, Unknown: why}, {Version: 0x0301, Unknown: why}}
+	allRefused := []VersionTry{{Version: 0x0304, AlertCode: 70}, {Version: 0x0303, AlertCode: 70}, {Version: 0x0302, AlertCode: 70}, {Version: 0x0301, AlertCode: 70}}
+	for _, tc := range []struct {
+		name     string
+		versions []VersionTry
+		id       string
+		says     []string
+	}{
+		{"not-known", notKnown, finding.ProtocolNoSharedCipher, []string{
+			"refused TLS 1.3 with protocol_version.",
+			"Whether the server speaks each version is not known: TLS 1.0, 1.1 and 1.2 " + why + "."}},
+		{"all-refused", allRefused, finding.ProtocolVersionMismatch, []string{"the server speaks none of them"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := &SecondLook{Transcript: wide, Versions: tc.versions}
+			fs := Findings(Input{Target: "x:443", Transcript: first, HandshakeErr: errors.New("remote error: tls: handshake failure"), SecondLook: l})
+			if len(fs) == 0 || fs[0].ID != tc.id {
+				t.Fatalf("findings %+v, want %s first", fs, tc.id)
+			}
+			for _, s := range tc.says {
+				if !strings.Contains(fs[0].Title+" "+fs[0].Detail, s) {
+					t.Errorf("the finding does not say %q:\n%s\n%s", s, fs[0].Title, fs[0].Detail)
+				}
+			}
+			sum := l.Summary()
+			if tc.name == "not-known" {
+				want := []UnknownVersion{{"TLS 1.2", why}, {"TLS 1.1", why}, {"TLS 1.0", why}}
+				if !slices.Equal(sum.UnknownVersions, want) || !slices.Equal(sum.RefusedVersions, []string{"TLS 1.3"}) {
+					t.Errorf("summary refused %v, not known %+v", sum.RefusedVersions, sum.UnknownVersions)
+				}
+			}
+		})
 	}
 }

@@ -27,8 +27,10 @@ type SecondLook struct {
 	Transcript *transcript.Transcript
 	// Err is why the second look could not be taken.
 	Err error
-	// Versions lists the versions tried alone, in order, and whether the
-	// server answered each with a ServerHello; empty when not tried.
+	// Versions lists the versions offered alone, in order, and whether the
+	// server answered each with a ServerHello; empty when the versions
+	// were not the question. A version that could not be offered alone, or
+	// that the server did not answer, is listed with Unknown set.
 	Versions []VersionTry
 }
 
@@ -39,6 +41,21 @@ type VersionTry struct {
 	// AlertCode is the fatal alert the server refused it with (70 is
 	// protocol_version); 0 when it sent none.
 	AlertCode int
+	// Unknown says why the version is neither accepted nor refused: it
+	// could not be offered alone (the connection failed, no time was left)
+	// or the server did not answer. "" when the server answered.
+	Unknown string
+}
+
+// known reports whether the server answered the version: accepted or
+// refused.
+func (v VersionTry) known() bool { return v.Unknown == "" }
+
+// UnknownVersion is a version offered alone that the server neither
+// accepted nor refused, and why.
+type UnknownVersion struct {
+	Version string `json:"version"`
+	Why     string `json:"why"`
 }
 
 // LookSummary is the report's account of a second look.
@@ -56,9 +73,12 @@ type LookSummary struct {
 	// Refused is the server's alert when it refused the second look too.
 	Refused string `json:"refused,omitempty"`
 	// ServerVersions and RefusedVersions are the versions the server
-	// accepted and refused when offered one at a time.
-	ServerVersions  []string `json:"server_versions,omitempty"`
-	RefusedVersions []string `json:"refused_versions,omitempty"`
+	// accepted and refused when offered one at a time; UnknownVersions
+	// those it did neither to, because they could not be offered or it
+	// did not answer.
+	ServerVersions  []string         `json:"server_versions,omitempty"`
+	RefusedVersions []string         `json:"refused_versions,omitempty"`
+	UnknownVersions []UnknownVersion `json:"unknown_versions,omitempty"`
 	// Error is why the second look could not be taken.
 	Error string `json:"error,omitempty"`
 }
@@ -203,9 +223,12 @@ func (l *SecondLook) Summary() *LookSummary {
 		s.Refused = fmt.Sprintf("%s %s (%d)", c.alert.Level, c.alert.Description, c.alert.AlertCode)
 	}
 	for _, v := range l.Versions {
-		if v.Accepted {
+		switch {
+		case !v.known():
+			s.UnknownVersions = append(s.UnknownVersions, UnknownVersion{v.Version.String(), v.Unknown})
+		case v.Accepted:
 			s.ServerVersions = append(s.ServerVersions, v.Version.String())
-		} else {
+		default:
 			s.RefusedVersions = append(s.RefusedVersions, v.Version.String())
 		}
 	}
@@ -463,21 +486,24 @@ func lowOr(low, top wire.Version) wire.Version {
 // versionRefused reports whether the versions offered alone show that the
 // server refuses versions: none accepted, at least one refused with
 // protocol_version (the alert a server sends for a version it does not
-// speak), and none refused with another alert. A version refused with
-// handshake_failure got past the version: the server speaks it and
-// refuses something else in the hello.
+// speak), none refused with another alert, and none unknown (a version
+// that could not be offered alone may be the one the server speaks). A
+// version refused with handshake_failure got past the version: the server
+// speaks it and refuses something else in the hello.
 func (l *SecondLook) versionRefused() bool {
 	if len(l.Versions) == 0 {
 		return false
 	}
-	other := slices.ContainsFunc(l.Versions, func(v VersionTry) bool { return v.Accepted || v.AlertCode != 0 && v.AlertCode != 70 })
+	other := slices.ContainsFunc(l.Versions, func(v VersionTry) bool {
+		return !v.known() || v.Accepted || v.AlertCode != 0 && v.AlertCode != 70
+	})
 	return !other && slices.ContainsFunc(l.Versions, func(v VersionTry) bool { return v.AlertCode == 70 })
 }
 
 // otherRefusals says, when the versions offered alone were all refused but
-// not all for the version, how the server refused each: a sentence of
-// evidence; "" when no version was tried, one was accepted, or
-// versionRefused.
+// not all for the version (or not all could be offered), how the server
+// refused each: a sentence of evidence; "" when no version was tried, one
+// was accepted, or versionRefused.
 func (l *SecondLook) otherRefusals() string {
 	if len(l.Versions) == 0 || l.versionRefused() || slices.ContainsFunc(l.Versions, func(v VersionTry) bool { return v.Accepted }) {
 		return ""
@@ -485,12 +511,17 @@ func (l *SecondLook) otherRefusals() string {
 	var order []string
 	byHow := map[string][]string{}
 	var spoken []string
+	asVersion := false
 	for _, v := range l.Versions {
+		if !v.known() {
+			continue
+		}
 		how := "closing without an alert"
 		switch v.AlertCode {
 		case 0:
 		case 70:
 			how = "protocol_version"
+			asVersion = true
 		default:
 			how = wire.AlertDescription(v.AlertCode).String()
 			spoken = append(spoken, v.Version.String())
@@ -500,15 +531,47 @@ func (l *SecondLook) otherRefusals() string {
 		}
 		byHow[how] = append(byHow[how], v.Version.String())
 	}
+	var s string
+	if len(order) > 0 {
+		parts := make([]string, len(order))
+		for i, how := range order {
+			parts[i] = fmt.Sprintf("%s with %s", versionList(byHow[how]), how)
+		}
+		s = " Offered one at a time, the server refused " + listAnd(parts)
+		switch {
+		case len(spoken) > 0:
+			s += fmt.Sprintf(": an alert other than protocol_version (the alert for a version a server does not speak) means it did not refuse %s as a version, but something else in the hello.", versionList(spoken))
+		case asVersion:
+			s += "."
+		default:
+			s += ", never with protocol_version, so nothing says the version is the cause."
+		}
+	}
+	return s + l.unknownVersions()
+}
+
+// unknownVersions says which versions offered alone the server neither
+// accepted nor refused, and why: a sentence of evidence, "" when none.
+func (l *SecondLook) unknownVersions() string {
+	var order []string
+	byWhy := map[string][]string{}
+	for _, v := range l.versions() {
+		if v.known() {
+			continue
+		}
+		if _, ok := byWhy[v.Unknown]; !ok {
+			order = append(order, v.Unknown)
+		}
+		byWhy[v.Unknown] = append(byWhy[v.Unknown], v.Version.String())
+	}
+	if len(order) == 0 {
+		return ""
+	}
 	parts := make([]string, len(order))
-	for i, how := range order {
-		parts[i] = fmt.Sprintf("%s with %s", versionList(byHow[how]), how)
+	for i, why := range order {
+		parts[i] = versionList(byWhy[why]) + " " + why
 	}
-	s := " Offered one at a time, the server refused " + listAnd(parts)
-	if len(spoken) == 0 {
-		return s + ", never with protocol_version, so nothing says the version is the cause."
-	}
-	return s + fmt.Sprintf(": an alert other than protocol_version (the alert for a version a server does not speak) means it did not refuse %s as a version, but something else in the hello.", versionList(spoken))
+	return " Whether the server speaks each version is not known: " + strings.Join(parts, "; ") + "."
 }
 
 // listAnd joins phrases as "a", "a and b", "a, b and c".
@@ -527,33 +590,41 @@ func (l *SecondLook) versions() []VersionTry {
 }
 
 // serverVersions says what the second look found out about the server's
-// versions: a sentence of evidence, and the range in a few words.
+// versions: a sentence of evidence, and the range in a few words ("" when
+// the versions offered alone do not tell it).
 func serverVersions(l *SecondLook, c choice) (sentence, short string) {
 	var acc, ref []string
 	for _, v := range l.versions() {
-		if v.Accepted {
+		switch {
+		case !v.known():
+		case v.Accepted:
 			acc = append(acc, v.Version.String())
-		} else {
+		default:
 			ref = append(ref, v.Version.String())
 		}
 	}
+	unknown := l.unknownVersions()
 	switch {
 	case len(acc) > 0:
 		sentence = fmt.Sprintf("Offered one at a time, the server accepted %s", versionList(acc))
 		if len(ref) > 0 {
 			sentence += fmt.Sprintf(" and refused %s", versionList(ref))
 		}
-		sentence += "."
+		sentence += "." + unknown
 		short = versionList(acc)
-		if len(ref) > 0 && len(acc) == 1 {
+		if len(ref) > 0 && len(acc) == 1 && unknown == "" {
 			short += " only"
 		}
 	case c.answered:
-		sentence = fmt.Sprintf("%s, and the server chose %s, its highest.", lookIntro, c.version)
+		sentence = fmt.Sprintf("%s, and the server chose %s, its highest.", lookIntro, c.version) + unknown
 		short = c.version.String() + " at most"
-	case len(ref) > 0:
+	case len(ref) > 0 && unknown == "":
 		sentence = fmt.Sprintf("Offered one at a time, the server refused every one of %s.", versionList(ref))
 		short = "none of them"
+	case len(ref) > 0:
+		sentence = fmt.Sprintf("Offered one at a time, the server refused %s.", versionList(ref)) + unknown
+	default:
+		sentence = strings.TrimPrefix(unknown, " ")
 	}
 	return sentence, short
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -267,5 +268,72 @@ func TestSecondLookDeadline(t *testing.T) {
 	}
 	if took := time.Since(start); took < time.Second {
 		t.Errorf("without a deadline the check took %v: the looks were cut", took)
+	}
+}
+
+// TestVersionsNotKnown: when some versions cannot be offered alone, the
+// versions that were are not taken for all of them. The server is a real
+// openssl s_server that speaks TLS 1.2 only and refuses every hello (its
+// ECDSA certificate and its RSA-only cipher list exclude each other):
+// handshake_failure to any hello that offers TLS 1.2, protocol_version to
+// TLS 1.3 alone, as openssl s_client shows. After the third connection
+// (the check, the wide hello, TLS 1.3 alone) the dialer reaches a closed
+// port, as a server that limits connections refuses them. tlskit said
+// "the server speaks none of" TLS 1.0 to 1.3 from TLS 1.3 alone
+// (protocol.version-mismatch, found against the same s_server with
+// -naccept 3); the server refuses every hello (protocol.no-shared-cipher),
+// and the versions not offered are listed as not known, with why.
+func TestVersionsNotKnown(t *testing.T) {
+	w := getWorld(t)
+	name := "limits.peer.test"
+	addr := w.openssl(t, "limits", w.leaf(t, name, lab.LeafOptions{}), []*x509.Certificate{w.pki.Intermediate},
+		"-tls1_2", "-cipher", "ECDHE-RSA-AES128-GCM-SHA256")
+	// The oracle: TLS 1.2 gets past the version, TLS 1.3 does not.
+	for v, alert := range map[string]string{"-tls1_2": "alert handshake failure", "-tls1_3": "alert protocol version"} {
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		cmd := exec.CommandContext(ctx, "openssl", "s_client", "-connect", addr, "-servername", name, v)
+		cmd.Stdin = strings.NewReader("")
+		out, _ := cmd.CombinedOutput()
+		cancel()
+		if !strings.Contains(string(out), alert) {
+			t.Fatalf("openssl s_client %s: no %q:\n%s", v, alert, out)
+		}
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := ln.Addr().String()
+	ln.Close()
+	var d net.Dialer
+	n := 0
+	rep := w.check(t, addr, name, func(o *Options) {
+		o.Dialer = func(ctx context.Context, network, a string) (net.Conn, error) {
+			if n++; n > 3 {
+				a = closed
+			}
+			return d.DialContext(ctx, network, a)
+		}
+	})
+	expect(t, rep, diagnose.Failed, finding.ProtocolNoSharedCipher, finding.Error)
+	if finding.Has(rep.Findings, finding.ProtocolVersionMismatch) {
+		t.Errorf("a server that speaks TLS 1.2 called one that speaks none of TLS 1.0 to 1.3")
+	}
+	l := rep.SecondLook
+	if l == nil || !slices.Equal(l.RefusedVersions, []string{"TLS 1.3"}) || len(l.ServerVersions) > 0 {
+		t.Fatalf("second look %+v: want TLS 1.3 refused alone and nothing accepted", l)
+	}
+	var unknown []string
+	for _, u := range l.UnknownVersions {
+		unknown = append(unknown, u.Version)
+		if !strings.Contains(u.Why, "could not be offered alone") || !strings.Contains(u.Why, "refused") {
+			t.Errorf("%s not known because %q, want the refused connection", u.Version, u.Why)
+		}
+	}
+	if !slices.Equal(unknown, []string{"TLS 1.2", "TLS 1.1", "TLS 1.0"}) {
+		t.Errorf("versions not known %v, want TLS 1.2, 1.1 and 1.0", unknown)
+	}
+	if f := findingOf(rep, finding.ProtocolNoSharedCipher); !strings.Contains(f.Detail, "Whether the server speaks each version is not known: TLS 1.0, 1.1 and 1.2 could not be offered alone") {
+		t.Errorf("the finding does not say which versions are not known:\n%s", f.Detail)
 	}
 }

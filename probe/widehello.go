@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"slices"
+	"strings"
 	"time"
 
 	"golang.org/x/crypto/cryptobyte"
@@ -460,21 +461,36 @@ func secondLook(ctx context.Context, t lookTarget, first *transcript.Transcript)
 		return l
 	}
 	for _, v := range all {
-		if t.left() <= 0 {
-			break // the versions not tried are neither accepted nor refused
-		}
-		one, err := wideLook(ctx, t, []uint16{v})
-		if err != nil || silent(one) {
-			continue // silence accepts nothing and refuses nothing
-		}
-		got, hrr := serverVersion(one)
-		try := diagnose.VersionTry{Version: wire.Version(v), Accepted: got == wire.Version(v) || hrr && v == uint16(wire.VersionTLS13)}
-		if a := one.FirstFatalAlert(transcript.Server); a != nil {
-			try.AlertCode = a.AlertCode
-		}
-		l.Versions = append(l.Versions, try)
+		l.Versions = append(l.Versions, tryVersion(ctx, t, v))
 	}
 	return l
+}
+
+// tryVersion offers version v alone. A version that could not be offered
+// (no time left, the connection failed) or that the server did not answer
+// is neither accepted nor refused: its Unknown says why, so that no
+// conclusion about the server's versions rests on it.
+func tryVersion(ctx context.Context, t lookTarget, v uint16) diagnose.VersionTry {
+	try := diagnose.VersionTry{Version: wire.Version(v)}
+	if t.left() <= 0 {
+		try.Unknown = "could not be offered alone (no time was left before the check's deadline)"
+		return try
+	}
+	one, err := wideLook(ctx, t, []uint16{v})
+	switch {
+	case err != nil:
+		try.Unknown = "could not be offered alone (" + strings.TrimPrefix(err.Error(), "probe: ") + ")"
+		return try
+	case silent(one):
+		try.Unknown = "went unanswered (the server said nothing before the timeout)"
+		return try
+	}
+	got, hrr := serverVersion(one)
+	try.Accepted = got == wire.Version(v) || hrr && v == uint16(wire.VersionTLS13)
+	if a := one.FirstFatalAlert(transcript.Server); a != nil {
+		try.AlertCode = a.AlertCode
+	}
+	return try
 }
 
 // silent reports whether the server sent nothing in tr before the deadline

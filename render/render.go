@@ -213,8 +213,22 @@ func SecondLook(w io.Writer, l *diagnose.LookSummary, o Options) {
 	case l.Refused != "":
 		p.f("  the server refused it too: %s\n", l.Refused)
 	}
-	if len(l.ServerVersions) > 0 || len(l.RefusedVersions) > 0 {
-		p.f("  each version offered alone: accepted %s; refused %s\n", orDash(strings.Join(l.ServerVersions, ", ")), orDash(strings.Join(l.RefusedVersions, ", ")))
+	if len(l.ServerVersions) > 0 || len(l.RefusedVersions) > 0 || len(l.UnknownVersions) > 0 {
+		line := fmt.Sprintf("each version offered alone: accepted %s; refused %s", orDash(strings.Join(l.ServerVersions, ", ")), orDash(strings.Join(l.RefusedVersions, ", ")))
+		// Versions neither accepted nor refused, each run of one reason
+		// followed by it: "TLS 1.2, TLS 1.1: could not be offered alone (…)".
+		var runs []string
+		for i, u := range l.UnknownVersions {
+			if i > 0 && u.Why == l.UnknownVersions[i-1].Why {
+				runs[len(runs)-1] = strings.TrimSuffix(runs[len(runs)-1], ": "+u.Why) + ", " + u.Version + ": " + u.Why
+				continue
+			}
+			runs = append(runs, u.Version+": "+u.Why)
+		}
+		if len(runs) > 0 {
+			line += "; not known " + strings.Join(runs, "; ")
+		}
+		p.f("%s", indent(wrap(line, o.width()-2), "  "))
 	}
 }
 
