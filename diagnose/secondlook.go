@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/big"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/tlskit/tlskit/finding"
@@ -41,6 +42,9 @@ type VersionTry struct {
 	// AlertCode is the fatal alert the server refused it with (70 is
 	// protocol_version); 0 when it sent none.
 	AlertCode int
+	// Key is the server's certificate key when it accepted the version
+	// alone ("RSA 512", "ECDSA P-256"), "" when it sent none.
+	Key string
 	// Unknown says why the version is neither accepted nor refused: it
 	// could not be offered alone (the connection failed, no time was left)
 	// or the server did not answer. "" when the server answered.
@@ -275,6 +279,14 @@ func secondLookFinding(in Input, f facts, evidence string) (fd finding.Finding, 
 	c := l.choice()
 	offered := f.clientHello.OfferedVersions()
 	if !c.answered {
+		// A version accepted alone, after the widest hello was refused:
+		// the server speaks it and refuses a hello that offers more.
+		if best := l.bestAccepted(offered); best.Accepted {
+			return versionIntolerance(in, f, evidence, c, best), true, ""
+		}
+		if slices.ContainsFunc(l.Versions, func(v VersionTry) bool { return v.Accepted }) {
+			return versionMismatch(in, f, evidence, c), true, "" // it speaks only versions the client did not offer
+		}
 		if c.alert == nil {
 			return fd, false, " " + lookIntro + "; the server did not answer it either."
 		}
@@ -456,7 +468,7 @@ func versionMismatch(in Input, f facts, evidence string, c choice) finding.Findi
 		// No ClientHello of tlskit's own asked the server (a capture):
 		// all that is known is that it refused what the client offered.
 		fd.Fix = fmt.Sprintf("Which versions the server accepts is not known from this connection, only that it refused %s. Have the client offer TLS 1.2 and 1.3, and enable them on the server (a live check or scan of the server asks it which versions it speaks).", client)
-	case !c.answered || top == 0:
+	case top == 0:
 		fd.Fix = "The server accepted no version from TLS 1.0 to 1.3: it may speak only SSL 3.0, or refuse this client for another reason (its logs say which). Enable TLS 1.2 and 1.3 on the server."
 	case restricted && in.MinVersion != 0 && uint16(top) < in.MinVersion:
 		fd.Setting = finding.SettingMinVersion
@@ -474,6 +486,80 @@ func versionMismatch(in Input, f facts, evidence string, c choice) finding.Findi
 		fd.Fix = "Enable TLS 1.2 and 1.3 on the server."
 	}
 	return fd
+}
+
+// bestAccepted returns the highest version the server accepted alone of
+// those in offered; its Accepted is false when there is none.
+func (l *SecondLook) bestAccepted(offered []wire.Version) VersionTry {
+	var best VersionTry
+	for _, v := range l.versions() {
+		if v.Accepted && slices.Contains(offered, v.Version) && v.Version > best.Version {
+			best = v
+		}
+	}
+	return best
+}
+
+// versionIntolerance is protocol.version-intolerance: the server refused
+// the hello that offered every version (and the client's), yet answered
+// best, a version the client offered, when it was offered alone. A server
+// must answer a hello that offers versions it does not support with the
+// highest one it does; this one refuses the hello instead, or takes a
+// higher version it then cannot complete.
+func versionIntolerance(in Input, f facts, evidence string, c choice, best VersionTry) finding.Finding {
+	var above []string
+	for _, v := range f.clientHello.OfferedVersions() {
+		if v > best.Version {
+			above = append(above, v.String())
+		}
+	}
+	// The versions above best that the server refused alone with an alert
+	// other than protocol_version: it took them as versions, then failed.
+	var taken, how []string
+	for _, v := range in.SecondLook.versions() {
+		if v.known() && !v.Accepted && v.Version > best.Version && v.AlertCode != 0 && v.AlertCode != 70 {
+			taken = append(taken, v.Version.String())
+			how = append(how, fmt.Sprintf("%s with %s", v.Version, wire.AlertDescription(v.AlertCode)))
+		}
+	}
+	refusal := "closed the connection without an answer"
+	if c.alert != nil {
+		refusal = fmt.Sprintf("refused that too (alert %s)", c.alert.Description)
+	}
+	versions, _ := serverVersions(in.SecondLook, c)
+	fd := finding.Finding{ID: finding.ProtocolVersionIntolerance, Severity: finding.Error, Setting: finding.SettingMaxVersion,
+		Title:  fmt.Sprintf("The server refuses a ClientHello that offers %s, though it speaks %s", versionList(above), best.Version),
+		Detail: fmt.Sprintf("%s %s, and the server %s. %s", evidence, lookIntro, refusal, versions),
+		Fix:    fmt.Sprintf("Fix the server so that it answers a hello that offers %s with %s (update its TLS stack, or whatever sits in front of it). Meanwhile a client limited to %s gets past the hello.", versionList(above), best.Version, best.Version),
+	}
+	if len(above) == 0 {
+		// The client offered nothing above best: what the server refuses
+		// is something else of the hello, seen only with other versions.
+		fd.Title = fmt.Sprintf("The server refuses the client's ClientHello, though it answers %s offered alone", best.Version)
+	}
+	fails := fmt.Sprintf("so a client that offers %s fails where one that offers %s at most gets an answer", versionList(above), best.Version)
+	if len(taken) == 0 {
+		fd.Detail += fmt.Sprintf(" A server must answer a ClientHello that offers versions it does not support with the highest version it does (RFC 8446 §4.2.1, RFC 5246 Appendix E.1); this one refuses the hello instead (version intolerance, in the server or a device in front of it), %s.", fails)
+		return fd
+	}
+	fd.Detail += fmt.Sprintf(" Offered alone, it refused %s, not protocol_version: it takes %s as a version and then cannot complete the handshake, and it does so even when the hello offers %s too, instead of choosing that; %s.", listAnd(how), versionList(taken), best.Version, fails)
+	fd.Fix = fmt.Sprintf("Fix %s on the server, or disable it there. Meanwhile a client limited to %s gets past the hello.", versionList(taken), best.Version)
+	if !slices.Contains(taken, wire.VersionTLS13.String()) {
+		return fd
+	}
+	if bits, ok := rsaBits(best.Key); ok && bits < 528 {
+		fd.Detail += fmt.Sprintf(" Its certificate's key, %s (as it sent it for %s), is too small for the RSA-PSS signatures with SHA-256 that TLS 1.3 requires (RFC 8446 §4.2.3; at least 528 bits): that is why.", best.Key, best.Version)
+		fd.Fix = fmt.Sprintf("Replace the server's certificate with one of an RSA 2048-bit or ECDSA P-256 key (TLS 1.3 then works), or disable TLS 1.3 on the server. Meanwhile a client limited to %s gets past the hello.", best.Version)
+		return fd
+	}
+	fd.Detail += " A certificate that cannot sign for TLS 1.3 does this (OpenSSL chooses TLS 1.3 before it finds that an RSA key under 528 bits cannot make its RSA-PSS signatures); the server's log says what failed."
+	return fd
+}
+
+// rsaBits reads the size of an RSA key described as "RSA 2048".
+func rsaBits(key string) (int, bool) {
+	n, err := strconv.Atoi(strings.TrimPrefix(key, "RSA "))
+	return n, err == nil && strings.HasPrefix(key, "RSA ")
 }
 
 func lowOr(low, top wire.Version) wire.Version {

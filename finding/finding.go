@@ -127,17 +127,18 @@ const (
 
 // Protocol findings: the TLS conversation failed before certificates mattered.
 const (
-	ProtocolNotTLS            = "protocol.not-tls"
-	ProtocolVersionMismatch   = "protocol.version-mismatch"
-	ProtocolNoSharedCipher    = "protocol.no-shared-cipher"
-	ProtocolAlert             = "protocol.alert" // any other fatal alert, named in the detail
-	ProtocolMalformed         = "protocol.malformed"
-	ProtocolTruncated         = "protocol.truncated"          // closed after application data without close_notify (warning)
-	CaptureIncomplete         = "capture.incomplete"          // bytes of the connection are missing from the capture (warning)
-	ProtocolDeprecatedVersion = "protocol.deprecated-version" // TLS 1.0/1.1 or SSL 3.0 negotiated (warning; RFC 8996)
-	ProtocolLegacySuite       = "protocol.legacy-suite"       // a suite without forward secrecy or AEAD negotiated (warning)
-	ProtocolClientUnsupported = "protocol.client-unsupported" // the server only offers what tlskit's TLS client (Go's crypto/tls) does not speak
-	SNIUnrecognizedName       = "sni.unrecognized-name"
+	ProtocolNotTLS             = "protocol.not-tls"
+	ProtocolVersionMismatch    = "protocol.version-mismatch"
+	ProtocolVersionIntolerance = "protocol.version-intolerance" // the server refuses a hello offering a version above one it speaks, instead of choosing that one
+	ProtocolNoSharedCipher     = "protocol.no-shared-cipher"
+	ProtocolAlert              = "protocol.alert" // any other fatal alert, named in the detail
+	ProtocolMalformed          = "protocol.malformed"
+	ProtocolTruncated          = "protocol.truncated"          // closed after application data without close_notify (warning)
+	CaptureIncomplete          = "capture.incomplete"          // bytes of the connection are missing from the capture (warning)
+	ProtocolDeprecatedVersion  = "protocol.deprecated-version" // TLS 1.0/1.1 or SSL 3.0 negotiated (warning; RFC 8996)
+	ProtocolLegacySuite        = "protocol.legacy-suite"       // a suite without forward secrecy or AEAD negotiated (warning)
+	ProtocolClientUnsupported  = "protocol.client-unsupported" // the server only offers what tlskit's TLS client (Go's crypto/tls) does not speak
+	SNIUnrecognizedName        = "sni.unrecognized-name"
 )
 
 // Certificate findings: a problem with one certificate.

@@ -87,6 +87,7 @@ func Catalog() []Case {
 		{Name: "not-tls-ssh", Finding: finding.ProtocolNotTLS, Title: "SSH server banner", ExitCode: 1},
 		{Name: "not-tls-smtp", Finding: finding.ProtocolNotTLS, Title: "SMTP server greeting (needs STARTTLS)", ExitCode: 1},
 		{Name: "version-mismatch", Finding: finding.ProtocolVersionMismatch, Title: "server speaks TLS 1.0-1.1 only", ExitCode: 1},
+		{Name: "version-intolerance", Finding: finding.ProtocolVersionIntolerance, Title: "TLS 1.2 server that closes the connection on any hello offering TLS 1.3", ExitCode: 1},
 		{Name: "no-shared-cipher", Finding: finding.ProtocolNoSharedCipher, Title: "TLS 1.2 server with only TLS_RSA_WITH_3DES_EDE_CBC_SHA", ExitCode: 1},
 		{Name: "legacy-version", Finding: finding.ProtocolDeprecatedVersion, Title: "TLS 1.0 only; the client opts in to TLS 1.0 (works, deprecated)"},
 		{Name: "rsa-key-exchange-only", Finding: finding.ProtocolClientUnsupported, Title: "TLS 1.2, RSA key exchange only: Go no longer offers it, OpenSSL does", ExitCode: 1},
@@ -230,6 +231,13 @@ func buildCase(name string, p *PKI, f Files, ps *pkiServer, logf func(string, ..
 		}
 		cfg := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS10, MaxVersion: tls.VersionTLS11}
 		return caseServer{handle: tlsHandler(name, cfg, logf), chain: cert.Certificate}, nil
+	case "version-intolerance":
+		cert, err := leaf(LeafOptions{})
+		if err != nil {
+			return caseServer{}, err
+		}
+		cfg := &tls.Config{Certificates: []tls.Certificate{cert}, MaxVersion: tls.VersionTLS12}
+		return caseServer{handle: versionIntolerant(tlsHandler(name, cfg, logf)), chain: cert.Certificate}, nil
 	case "no-shared-cipher":
 		// No client offers 3DES by default any more (Go since 1.23,
 		// OpenSSL since 1.1.0), and TLS 1.2 lets the server pick only

@@ -428,6 +428,17 @@ func TestGoClient(t *testing.T) {
 				t.Errorf("version %x, want TLS 1.1", r.state.Version)
 			}
 		},
+		"version-intolerance": func(t *testing.T, c Case) {
+			// Go offers TLS 1.3: the connection closes under it.
+			if r := dialGo(t, l, c, nil); r.err == nil || !errors.Is(r.err, io.EOF) {
+				t.Fatalf("err = %v, want EOF", r.err)
+			}
+			r := dialGo(t, l, c, func(cfg *tls.Config) { cfg.MaxVersion = tls.VersionTLS12 })
+			wantOK(t, r)
+			if r.state.Version != tls.VersionTLS12 {
+				t.Errorf("version %x, want TLS 1.2", r.state.Version)
+			}
+		},
 		"no-shared-cipher": func(t *testing.T, c Case) {
 			wantRemoteAlert(t, dialGo(t, l, c, nil), "handshake failure")
 			r := dialGo(t, l, c, func(cfg *tls.Config) {
@@ -823,6 +834,8 @@ func TestOpenSSL(t *testing.T) {
 		{"not-tls-ssh", nil, []string{"wrong version number"}},
 		{"not-tls-smtp", nil, []string{"wrong version number"}},
 		{"version-mismatch", []string{"-no_tls1", "-no_tls1_1"}, []string{"alert protocol version", "alert number 70"}},
+		{"version-intolerance", nil, []string{"unexpected eof while reading"}},
+		{"version-intolerance", []string{"-tls1_2"}, []string{"New, TLSv1.2, ", "Verify return code: 0 (ok)", "HTTP/1.1 200 OK"}},
 		{"no-shared-cipher", nil, []string{"alert handshake failure", "alert number 40"}},
 		{"legacy-version", []string{"-tls1", "-cipher", "DEFAULT@SECLEVEL=0"}, []string{"New, TLSv1.0, ", "Verify return code: 0 (ok)"}},
 		{"rsa-key-exchange-only", nil, []string{"New, TLSv1.2, Cipher is AES128-GCM-SHA256", "Verify return code: 0 (ok)", "HTTP/1.1 200 OK"}},

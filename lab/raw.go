@@ -1,12 +1,15 @@
 package lab
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"net"
+
+	"golang.org/x/crypto/cryptobyte"
 )
 
 // TLS record layer constants (RFC 8446, Section 5.1).
@@ -151,3 +154,73 @@ func unrecognizedName(ctx context.Context, c net.Conn) error {
 	finish(c)
 	return nil
 }
+
+// versionIntolerant serves a TLS 1.2 server behind the fault of the stacks
+// and middleboxes that broke when TLS 1.3 came: a ClientHello that offers
+// TLS 1.3 (in supported_versions) gets the connection closed, without an
+// alert, instead of the TLS 1.2 answer RFC 8446 Section 4.2.1 asks for;
+// any other hello is served by tls12.
+func versionIntolerant(tls12 handler) handler {
+	return func(ctx context.Context, c net.Conn) error {
+		rec, err := readRecord(c)
+		if err != nil {
+			return err
+		}
+		if offersTLS13(rec.body) {
+			return c.Close()
+		}
+		hdr := []byte{rec.typ, byte(rec.version >> 8), byte(rec.version), byte(len(rec.body) >> 8), byte(len(rec.body))}
+		return tls12(ctx, &replayConn{Conn: c, r: io.MultiReader(bytes.NewReader(append(hdr, rec.body...)), c)})
+	}
+}
+
+// offersTLS13 reports whether a record's body holding a ClientHello
+// offers TLS 1.3 in its supported_versions extension (RFC 8446, Section
+// 4.2.1). A hello split across records, or malformed, offers nothing.
+func offersTLS13(body []byte) bool {
+	s := cryptobyte.String(body)
+	var typ uint8
+	var hello, skip cryptobyte.String
+	if !s.ReadUint8(&typ) || typ != 1 || !s.ReadUint24LengthPrefixed(&hello) ||
+		!hello.Skip(2+32) || !hello.ReadUint8LengthPrefixed(&skip) ||
+		!hello.ReadUint16LengthPrefixed(&skip) || !hello.ReadUint8LengthPrefixed(&skip) {
+		return false
+	}
+	var exts cryptobyte.String
+	if !hello.ReadUint16LengthPrefixed(&exts) {
+		return false
+	}
+	for !exts.Empty() {
+		var ext uint16
+		var data cryptobyte.String
+		if !exts.ReadUint16(&ext) || !exts.ReadUint16LengthPrefixed(&data) {
+			return false
+		}
+		if ext != 43 { // supported_versions
+			continue
+		}
+		var versions cryptobyte.String
+		if !data.ReadUint8LengthPrefixed(&versions) {
+			return false
+		}
+		for !versions.Empty() {
+			var v uint16
+			if !versions.ReadUint16(&v) {
+				return false
+			}
+			if v == 0x0304 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// replayConn reads r (bytes already read from the connection, then the
+// connection) and writes to the connection.
+type replayConn struct {
+	net.Conn
+	r io.Reader
+}
+
+func (c *replayConn) Read(b []byte) (int, error) { return c.r.Read(b) }

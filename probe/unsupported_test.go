@@ -337,3 +337,62 @@ func TestVersionsNotKnown(t *testing.T) {
 		t.Errorf("the finding does not say which versions are not known:\n%s", f.Detail)
 	}
 }
+
+// sClient runs openssl s_client against addr with args and returns what
+// it printed.
+func sClient(t *testing.T, addr string, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "openssl", append([]string{"s_client", "-connect", addr}, args...)...)
+	cmd.Stdin = strings.NewReader("")
+	out, _ := cmd.CombinedOutput()
+	return string(out)
+}
+
+// TestVersionIntolerance: a server that refuses every hello offering TLS
+// 1.3, though it answers TLS 1.2 offered alone, is
+// protocol.version-intolerance, with --max-version as the client's way
+// past it. It was protocol.no-shared-cipher ("it accepts nothing a TLS
+// 1.0 to 1.3 client can offer"), beside a second look that showed TLS 1.2
+// accepted alone.
+//
+// Here openssl s_server with a 512-bit RSA key, which chooses TLS 1.3 and
+// then cannot sign (RSA-PSS with SHA-256 needs 528 bits): openssl
+// s_client, which offers TLS 1.3, gets handshake_failure; with -tls1_2 it
+// connects. The classic kind (a server that closes the connection on a
+// hello offering TLS 1.3, as stacks and middleboxes did when TLS 1.3
+// came; no server on this machine does) is the lab's version-intolerance
+// case, checked in cmd/tlskit's check_versions script.
+func TestVersionIntolerance(t *testing.T) {
+	w := getWorld(t)
+	t.Run("openssl-rsa512", func(t *testing.T) {
+		t.Parallel()
+		name := "weak.peer.test"
+		cert, key := peertest.SelfSigned(t, "/CN="+name, "DNS:"+name, "-newkey", "rsa:512")
+		addr := peertest.OpenSSL(t, "-cert", cert, "-key", key, "-cipher", "DEFAULT:@SECLEVEL=0").Addr
+		if out := sClient(t, addr, "-servername", name, "-cipher", "ALL:@SECLEVEL=0"); !strings.Contains(out, "alert handshake failure") {
+			t.Fatalf("openssl s_client offering TLS 1.3 was not refused with handshake_failure:\n%s", out)
+		}
+		if out := sClient(t, addr, "-servername", name, "-tls1_2", "-cipher", "ALL:@SECLEVEL=0"); !strings.Contains(out, "New, TLSv1.2, Cipher is ECDHE-RSA") {
+			t.Fatalf("openssl s_client -tls1_2 did not connect:\n%s", out)
+		}
+		rep := w.check(t, addr, name)
+		expect(t, rep, diagnose.Failed, finding.ProtocolVersionIntolerance, finding.Error)
+		f := findingOf(rep, finding.ProtocolVersionIntolerance)
+		for _, s := range []string{"offers TLS 1.3, though it speaks TLS 1.2", "Offered alone, it refused TLS 1.3 with handshake_failure", "RSA 512 (as it sent it for TLS 1.2)"} {
+			if !strings.Contains(f.Title+" "+f.Detail, s) {
+				t.Errorf("the finding does not say %q:\n%s\n%s", s, f.Title, f.Detail)
+			}
+		}
+		if f.Setting != finding.SettingMaxVersion || !strings.Contains(f.Fix, "limited to TLS 1.2") {
+			t.Errorf("setting %q, fix %q: want the maximum version, TLS 1.2", f.Setting, f.Fix)
+		}
+		if l := rep.SecondLook; l == nil || !slices.Contains(l.ServerVersions, "TLS 1.2") || !slices.Equal(l.RefusedVersions, []string{"TLS 1.3"}) {
+			t.Errorf("second look %+v: want TLS 1.2 accepted and TLS 1.3 refused", l)
+		}
+		if finding.Has(rep.Findings, finding.ProtocolNoSharedCipher) {
+			t.Errorf("reported as no shared cipher too")
+		}
+	})
+}

@@ -5,6 +5,7 @@ import (
 	"crypto/ecdh"
 	"crypto/hkdf"
 	"crypto/rand"
+	"crypto/x509"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -21,6 +22,7 @@ import (
 	"github.com/tlskit/tlskit/internal/wire"
 	"github.com/tlskit/tlskit/keylog"
 	"github.com/tlskit/tlskit/transcript"
+	"github.com/tlskit/tlskit/trust"
 )
 
 // A wide hello is the second look `tlskit check` takes at a server that
@@ -490,7 +492,28 @@ func tryVersion(ctx context.Context, t lookTarget, v uint16) diagnose.VersionTry
 	if a := one.FirstFatalAlert(transcript.Server); a != nil {
 		try.AlertCode = a.AlertCode
 	}
+	if try.Accepted {
+		try.Key = leafKey(one)
+	}
 	return try
+}
+
+// leafKey describes the key of the server's certificate in tr ("RSA 512"),
+// "" when it sent none that parses.
+func leafKey(tr *transcript.Transcript) string {
+	e := tr.First(transcript.Server, "certificate")
+	if e == nil {
+		return ""
+	}
+	m, ok := e.Message.(*wire.Certificate)
+	if !ok || len(m.Certificates()) == 0 {
+		return ""
+	}
+	c, err := x509.ParseCertificate(m.Certificates()[0])
+	if err != nil {
+		return ""
+	}
+	return trust.Describe(c).Key
 }
 
 // silent reports whether the server sent nothing in tr before the deadline
