@@ -224,6 +224,7 @@ const (
 	ScanHeartbleed            = "scan.heartbleed"             // the server answered an over-long heartbeat (CVE-2014-0160)
 	ScanWeakDH                = "scan.weak-dh"                // DHE with a prime under 2048 bits (Logjam)
 	ScanNoFallbackSCSV        = "scan.no-fallback-scsv"       // a downgrade is possible and TLS_FALLBACK_SCSV is ignored
+	ScanVersionIntolerance    = "scan.version-intolerance"    // a hello offering TLS 1.2 and 1.3 refused by a TLS 1.2 server
 	ScanNoPQ                  = "scan.no-pq-group"            // no hybrid post-quantum group (info)
 	ScanCCSInjection          = "scan.ccs-injection"          // an early ChangeCipherSpec is accepted (CVE-2014-0224)
 	ScanROBOT                 = "scan.robot"                  // the RSA key exchange is a Bleichenbacher oracle (ROBOT; warning for a weak oracle)

@@ -241,7 +241,8 @@ func sessionRows(s scan.SessionFeatures) []sessionRow {
 		{name: "TLS 1.3 PSK resumption", f: s.PSK13}, {name: "TLS 1.3 0-RTT", f: s.EarlyData},
 		{name: "extended master secret", f: s.ExtendedMasterSec}, {name: "encrypt-then-MAC", f: s.EncryptThenMAC},
 		{name: "secure renegotiation", f: s.SecureRenegotiation}, {name: "client renegotiation", f: s.ClientRenegotiation},
-		{name: "TLS_FALLBACK_SCSV", f: s.FallbackSCSV}, {name: "compression", f: s.Compression},
+		{name: "TLS_FALLBACK_SCSV", f: s.FallbackSCSV}, {name: "version tolerance", f: s.VersionTolerance},
+		{name: "compression", f: s.Compression},
 		{name: "heartbeat", f: s.Heartbeat}, {name: "Heartbleed", f: s.Heartbleed, heartbleed: true},
 		{name: "OCSP stapling", f: s.OCSPStapling}, {name: "client certificate", f: s.ClientCertificate},
 	}

@@ -58,6 +58,7 @@ func (s *scanner) features(ctx context.Context, accepted map[wire.Version]bool) 
 		f.EarlyData = na("the server does not accept TLS 1.3")
 	}
 	wg.Go(func() { f.FallbackSCSV = s.fallback(ctx, accepted) })
+	wg.Go(func() { f.VersionTolerance = s.tolerance(ctx, accepted) })
 	wg.Wait()
 	if v12 != 0 && f.Heartbeat.State == Supported {
 		f.Heartbleed = s.heartbleed(ctx, v12)
@@ -349,6 +350,42 @@ func (s *scanner) heartbleed(ctx context.Context, v wire.Version) Feature {
 		f.State, f.Detail = Unknown, r.heartbleed
 	default:
 		f.State, f.Detail = NotSupported, r.heartbleed
+	}
+	return f
+}
+
+// tolerance sends, to a server whose highest version is TLS 1.2, the
+// hello of a current client: TLS 1.2 and 1.3 in supported_versions, the
+// suites of both, an X25519 key share. A server must answer it with TLS
+// 1.2 (RFC 8446 §4.2.1, Appendix D); one that refuses it, or takes TLS
+// 1.3 and then fails, turns away every current client although it speaks
+// TLS 1.2 (version intolerance).
+func (s *scanner) tolerance(ctx context.Context, accepted map[wire.Version]bool) Feature {
+	switch {
+	case accepted[wire.VersionTLS13]:
+		return Feature{State: NotApplicable, Detail: "the server accepts TLS 1.3: a hello that offers it gets it"}
+	case !accepted[wire.VersionTLS12]:
+		return Feature{State: NotApplicable, Detail: "the server does not accept TLS 1.2, which current clients offer besides TLS 1.3"}
+	}
+	s.progress(1, "version tolerance")
+	sp := s.baseSpec(wire.VersionTLS12)
+	sp.versions = []wire.Version{wire.VersionTLS13, wire.VersionTLS12}
+	sp.suites = append(candidateSuites(wire.VersionTLS13), sp.suites...)
+	sp.shares = []wire.NamedGroup{wire.GroupX25519}
+	if !slices.Contains(sp.groups, wire.GroupX25519) {
+		sp.groups = append([]wire.NamedGroup{wire.GroupX25519}, sp.groups...)
+	}
+	r := s.probe(ctx, "TLS 1.2 and 1.3 offered together, as current clients offer them (the server accepts TLS 1.2, not TLS 1.3)", sp, toServerHello, afterHandshake{}, nil)
+	f := Feature{Probes: []int{r.probe}}
+	switch {
+	case r.sh != nil && r.version == wire.VersionTLS12:
+		f.State, f.Detail = Supported, "a hello offering TLS 1.2 and 1.3 was answered with TLS 1.2"
+	case r.sh != nil || r.hrr != nil:
+		f.State, f.Detail = Supported, fmt.Sprintf("a hello offering TLS 1.2 and 1.3 was answered with %s", r.version)
+	case r.netErr != nil:
+		f.State, f.Detail = Unknown, "a hello offering TLS 1.2 and 1.3 got: "+r.answer()
+	default:
+		f.State, f.Detail = NotSupported, fmt.Sprintf("a hello offering TLS 1.2 and 1.3, as current clients send, was refused (%s), although TLS 1.2 offered alone is accepted", r.answer())
 	}
 	return f
 }

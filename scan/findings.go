@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/tlskit/tlskit/diagnose"
 	"github.com/tlskit/tlskit/finding"
@@ -162,27 +164,32 @@ func weaknesses(rep *Report) []finding.Finding {
 	sf := rep.Session
 	if sf.SecureRenegotiation.State == NotSupported {
 		add(finding.Finding{ID: finding.ScanInsecureRenegotiation, Severity: finding.Error, Title: "The server does not support secure renegotiation (RFC 5746)",
-			Detail: "Without renegotiation_info a man in the middle can splice its own data in front of a client's (CVE-2009-3555). " + sf.SecureRenegotiation.Detail + ".",
+			Detail: "Without renegotiation_info a man in the middle can splice its own data in front of a client's (CVE-2009-3555). " + asSentence(sf.SecureRenegotiation.Detail),
 			Fix:    "Upgrade the TLS library (every version since 2010 supports RFC 5746), or disable renegotiation.", Evidence: probesEvidence(sf.SecureRenegotiation)})
 	}
 	if sf.ClientRenegotiation.State == Supported {
 		add(finding.Finding{ID: finding.ScanClientRenegotiation, Severity: finding.Warning, Title: "The server accepts client-initiated renegotiation",
-			Detail: "Each renegotiation costs the server a full handshake while the client pays little: a denial-of-service lever. " + sf.ClientRenegotiation.Detail + ".",
+			Detail: "Each renegotiation costs the server a full handshake while the client pays little: a denial-of-service lever. " + asSentence(sf.ClientRenegotiation.Detail),
 			Fix:    "Disable client-initiated renegotiation (OpenSSL 3 refuses it by default; SSL_OP_NO_RENEGOTIATION).", Evidence: probesEvidence(sf.ClientRenegotiation)})
 	}
 	if sf.Compression.State == Supported {
 		add(finding.Finding{ID: finding.ScanCompression, Severity: finding.Error, Title: "The server accepts TLS compression (CRIME)",
-			Detail: "Compressing secrets together with attacker-chosen data reveals them by the length of the records (CRIME, CVE-2012-4929). " + sf.Compression.Detail + ".",
+			Detail: "Compressing secrets together with attacker-chosen data reveals them by the length of the records (CRIME, CVE-2012-4929). " + asSentence(sf.Compression.Detail),
 			Fix:    "Disable TLS compression (OpenSSL: SSL_OP_NO_COMPRESSION, the default since 1.1.0).", Evidence: probesEvidence(sf.Compression)})
 	}
 	if sf.Heartbleed.State == Supported {
 		add(finding.Finding{ID: finding.ScanHeartbleed, Severity: finding.Error, Title: "The server is vulnerable to Heartbleed (CVE-2014-0160)",
-			Detail: "It answered a heartbeat that claimed more bytes than it carried with bytes of its own memory, which can hold private keys and other users' data. " + sf.Heartbleed.Detail + ".",
+			Detail: "It answered a heartbeat that claimed more bytes than it carried with bytes of its own memory, which can hold private keys and other users' data. " + asSentence(sf.Heartbleed.Detail),
 			Fix:    "Upgrade OpenSSL (1.0.1g or later), restart every process that uses it, then replace the server's keys and certificates and revoke the old ones.", Evidence: probesEvidence(sf.Heartbleed)})
+	}
+	if sf.VersionTolerance.State == NotSupported {
+		add(finding.Finding{ID: finding.ScanVersionIntolerance, Severity: finding.Error, Title: "The server refuses a hello that offers TLS 1.3, though it speaks TLS 1.2",
+			Detail: "Every current client offers TLS 1.2 and 1.3 in one hello, and a server that does not complete TLS 1.3 must answer it with TLS 1.2 (RFC 8446 §4.2.1, Appendix D); this one refuses it instead (version intolerance, in the server or a device in front of it, or a TLS 1.3 it takes and cannot complete), so those clients fail where a client limited to TLS 1.2 connects. " + asSentence(sf.VersionTolerance.Detail),
+			Fix:    "Fix the server's TLS 1.3 or disable it there: update the TLS library or the device in front of it, and check that the certificate can sign for TLS 1.3 (RSA of 2048 bits or more, or ECDSA). `tlskit check` of the server says which it is.", Evidence: probesEvidence(sf.VersionTolerance)})
 	}
 	if sf.FallbackSCSV.State == NotSupported {
 		add(finding.Finding{ID: finding.ScanNoFallbackSCSV, Severity: finding.Warning, Title: "The server ignores TLS_FALLBACK_SCSV (RFC 7507)",
-			Detail: "It accepts several versions but does not refuse a client that signals a fallback: an attacker can push clients that retry with lower versions down to the weakest one. " + sf.FallbackSCSV.Detail + ".",
+			Detail: "It accepts several versions but does not refuse a client that signals a fallback: an attacker can push clients that retry with lower versions down to the weakest one. " + asSentence(sf.FallbackSCSV.Detail),
 			Fix:    "Upgrade the TLS library, or disable the versions below the highest.", Evidence: probesEvidence(sf.FallbackSCSV)})
 	}
 	var weakDH []string
@@ -251,6 +258,9 @@ func probesEvidence(f Feature) []string {
 	if len(f.Probes) == 0 {
 		return nil
 	}
+	if len(f.Probes) == 1 {
+		return []string{"probe " + intsString(f.Probes)}
+	}
 	return []string{"probes " + intsString(f.Probes)}
 }
 
@@ -271,4 +281,11 @@ func protocol(rep *Report, v string) ProtocolResult {
 		}
 	}
 	return ProtocolResult{}
+}
+
+// asSentence makes a feature's detail ("a hello … was refused") a
+// sentence of a finding's detail: capitalised, with a full stop.
+func asSentence(detail string) string {
+	r, n := utf8.DecodeRuneInString(detail)
+	return string(unicode.ToUpper(r)) + detail[n:] + "."
 }

@@ -1074,3 +1074,51 @@ func TestMalformedRecordServer(t *testing.T) {
 		}
 	}
 }
+
+// TestVersionToleranceRealServer: a server whose highest version is TLS
+// 1.2 must answer a hello offering TLS 1.2 and 1.3 (every current client's)
+// with TLS 1.2. openssl s_server with a 512-bit RSA key does not: it takes
+// TLS 1.3 and cannot sign for it (RSA-PSS with SHA-256 needs 528 bits), so
+// openssl s_client, which offers both, gets handshake_failure, while with
+// -tls1_2 it connects. The scan listed TLS 1.2 accepted and TLS 1.3 not,
+// and said nothing of the clients this turns away; it is
+// scan.version-intolerance. The same server with a 2048-bit key and TLS
+// 1.2 only answers the hello with TLS 1.2 (as s_client shows): tolerant.
+func TestVersionToleranceRealServer(t *testing.T) {
+	openssl := peertest.Need(t, "openssl")
+	p := newTestPKI(t)
+	weakCert, weakKey := peertest.SelfSigned(t, "/CN=localhost", "DNS:localhost", "-newkey", "rsa:512")
+	for _, tc := range []struct {
+		name    string
+		args    []string
+		sClient string // what openssl s_client, offering TLS 1.2 and 1.3, gets
+		state   string
+	}{
+		{"rsa512", []string{"-cert", weakCert, "-key", weakKey, "-cipher", "DEFAULT:@SECLEVEL=0"}, "alert handshake failure", NotSupported},
+		{"tls12-only", []string{"-cert", p.rsaCert, "-key", p.rsaKey, "-tls1_2"}, "New, TLSv1.2, ", Supported},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			args := tc.args
+			addr := opensslCase(func(*testPKI) []string { return args })(t, p)
+			out, _ := exec.Command(openssl, "s_client", "-connect", addr, "-cipher", "ALL:@SECLEVEL=0").CombinedOutput()
+			if !strings.Contains(string(out), tc.sClient) {
+				t.Fatalf("openssl s_client: no %q:\n%s", tc.sClient, out)
+			}
+			out, _ = exec.Command(openssl, "s_client", "-connect", addr, "-tls1_2", "-cipher", "ALL:@SECLEVEL=0").CombinedOutput()
+			if !strings.Contains(string(out), "New, TLSv1.2, ") {
+				t.Fatalf("openssl s_client -tls1_2 did not connect:\n%s", out)
+			}
+			rep, err := Run(context.Background(), Options{Address: addr, ServerName: "localhost", Verifier: p.verifier, NoClients: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantState(t, "version tolerance", rep.Session.VersionTolerance, tc.state)
+			if tc.state == NotSupported {
+				wantFindings(t, rep, []string{finding.ScanVersionIntolerance}, nil)
+			} else {
+				wantFindings(t, rep, nil, []string{finding.ScanVersionIntolerance})
+			}
+		})
+	}
+}

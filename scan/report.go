@@ -234,10 +234,14 @@ type SessionFeatures struct {
 	SecureRenegotiation Feature `json:"secure_renegotiation"`
 	ClientRenegotiation Feature `json:"client_renegotiation"`
 	FallbackSCSV        Feature `json:"fallback_scsv"`
-	Compression         Feature `json:"compression"`
-	Heartbeat           Feature `json:"heartbeat"`
-	Heartbleed          Feature `json:"heartbleed"`
-	OCSPStapling        Feature `json:"ocsp_stapling"`
+	// VersionTolerance says whether a server whose highest version is
+	// TLS 1.2 answers a hello that offers TLS 1.3 too with TLS 1.2, as
+	// RFC 8446 §4.2.1 requires (not supported: it refuses it).
+	VersionTolerance Feature `json:"version_tolerance"`
+	Compression      Feature `json:"compression"`
+	Heartbeat        Feature `json:"heartbeat"`
+	Heartbleed       Feature `json:"heartbleed"`
+	OCSPStapling     Feature `json:"ocsp_stapling"`
 	// ClientCertificate says whether the server asks for a client
 	// certificate (supported: it does; the detail says whether it is
 	// required, optional, or not found out).
