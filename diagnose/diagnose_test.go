@@ -257,3 +257,63 @@ func TestVersionsNotKnown(t *testing.T) {
 		})
 	}
 }
+
+// TestVersionIntoleranceWords: a wide hello refused while a version the
+// client offered is answered alone is protocol.version-intolerance, with
+// the words of each kind (a version taken and not completed, with the key
+// that explains it or not; a hello refused for offering more; one refused
+// for offering less) and the setting that gets a client past it. A
+// version answered alone that the client did not offer is a version
+// mismatch, whose fix does not say no version was accepted.
+func TestVersionIntoleranceWords(t *testing.T) {
+	first, wide := refusedHello(t), refusedHello(t)
+	for _, tc := range []struct {
+		name     string
+		versions []VersionTry
+		id       string
+		setting  string
+		says     []string
+	}{
+		{"taken-small-key", []VersionTry{{Version: 0x0304, AlertCode: 40}, {Version: 0x0303, Accepted: true, Key: "RSA 512"}, {Version: 0x0302, Accepted: true}, {Version: 0x0301, Accepted: true}},
+			finding.ProtocolVersionIntolerance, finding.SettingMaxVersion, []string{
+				"offers TLS 1.3, though it speaks TLS 1.2",
+				"Offered alone, it refused TLS 1.3 with handshake_failure, not protocol_version",
+				"RSA 512 (as it sent it for TLS 1.2), is too small",
+				"Replace the server's certificate"}},
+		{"taken", []VersionTry{{Version: 0x0304, AlertCode: 80}, {Version: 0x0303, Accepted: true, Key: "ECDSA P-256"}},
+			finding.ProtocolVersionIntolerance, finding.SettingMaxVersion, []string{
+				"refused TLS 1.3 with internal_error",
+				"the server's log says what failed",
+				"Fix TLS 1.3 on the server, or disable it there"}},
+		{"closes", []VersionTry{{Version: 0x0304}, {Version: 0x0303, Accepted: true}},
+			finding.ProtocolVersionIntolerance, finding.SettingMaxVersion, []string{
+				"version intolerance, in the server or a device in front of it",
+				"a client limited to TLS 1.2 gets past the hello"}},
+		{"refuses-lower", []VersionTry{{Version: 0x0304, Accepted: true}, {Version: 0x0303, AlertCode: 70}},
+			finding.ProtocolVersionIntolerance, finding.SettingMinVersion, []string{
+				"also offers TLS 1.2, though it answers TLS 1.3 offered alone",
+				"minimum version is TLS 1.3"}},
+		{"mismatch", []VersionTry{{Version: 0x0304, AlertCode: 70}, {Version: 0x0303, AlertCode: 70}, {Version: 0x0302, AlertCode: 70}, {Version: 0x0301, Accepted: true}},
+			finding.ProtocolVersionMismatch, finding.SettingMinVersion, []string{"the server speaks TLS 1.0 only", "lower the client's minimum version to TLS 1.0"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fs := Findings(Input{Target: "x:443", Transcript: first, HandshakeErr: errors.New("remote error: tls: handshake failure"),
+				SecondLook: &SecondLook{Transcript: wide, Versions: tc.versions}})
+			if len(fs) == 0 || fs[0].ID != tc.id {
+				t.Fatalf("findings %+v, want %s first", fs, tc.id)
+			}
+			f := fs[0]
+			for _, s := range tc.says {
+				if !strings.Contains(f.Title+" "+f.Detail+" "+f.Fix, s) {
+					t.Errorf("the finding does not say %q:\n%s\n%s\n%s", s, f.Title, f.Detail, f.Fix)
+				}
+			}
+			if f.Setting != tc.setting {
+				t.Errorf("setting %q, want %q", f.Setting, tc.setting)
+			}
+			if strings.Contains(f.Fix, "accepted no version") {
+				t.Errorf("the fix says no version was accepted: %s", f.Fix)
+			}
+		})
+	}
+}

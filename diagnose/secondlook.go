@@ -282,7 +282,12 @@ func secondLookFinding(in Input, f facts, evidence string) (fd finding.Finding, 
 		// A version accepted alone, after the widest hello was refused:
 		// the server speaks it and refuses a hello that offers more.
 		if best := l.bestAccepted(offered); best.Accepted {
-			return versionIntolerance(in, f, evidence, c, best), true, ""
+			if len(offered) > 1 {
+				return versionIntolerance(in, f, evidence, c, best), true, ""
+			}
+			// The client offered that version alone too: the version is
+			// not what the server refused in its hello.
+			return fd, false, fmt.Sprintf(" %s, and the server %s, but it answered %s offered alone with everything else the same: the version is not what it refused in the client's hello.", lookIntro, c.refusal(), best.Version)
 		}
 		if slices.ContainsFunc(l.Versions, func(v VersionTry) bool { return v.Accepted }) {
 			return versionMismatch(in, f, evidence, c), true, "" // it speaks only versions the client did not offer
@@ -488,6 +493,14 @@ func versionMismatch(in Input, f facts, evidence string, c choice) finding.Findi
 	return fd
 }
 
+// refusal says how the server refused the wide hello, after "the server".
+func (c choice) refusal() string {
+	if c.alert != nil {
+		return fmt.Sprintf("refused that too (alert %s)", c.alert.Description)
+	}
+	return "closed the connection without an answer"
+}
+
 // bestAccepted returns the highest version the server accepted alone of
 // those in offered; its Accepted is false when there is none.
 func (l *SecondLook) bestAccepted(offered []wire.Version) VersionTry {
@@ -522,10 +535,7 @@ func versionIntolerance(in Input, f facts, evidence string, c choice, best Versi
 			how = append(how, fmt.Sprintf("%s with %s", v.Version, wire.AlertDescription(v.AlertCode)))
 		}
 	}
-	refusal := "closed the connection without an answer"
-	if c.alert != nil {
-		refusal = fmt.Sprintf("refused that too (alert %s)", c.alert.Description)
-	}
+	refusal := c.refusal()
 	versions, _ := serverVersions(in.SecondLook, c)
 	fd := finding.Finding{ID: finding.ProtocolVersionIntolerance, Severity: finding.Error, Setting: finding.SettingMaxVersion,
 		Title:  fmt.Sprintf("The server refuses a ClientHello that offers %s, though it speaks %s", versionList(above), best.Version),
@@ -533,9 +543,19 @@ func versionIntolerance(in Input, f facts, evidence string, c choice, best Versi
 		Fix:    fmt.Sprintf("Fix the server so that it answers a hello that offers %s with %s (update its TLS stack, or whatever sits in front of it). Meanwhile a client limited to %s gets past the hello.", versionList(above), best.Version, best.Version),
 	}
 	if len(above) == 0 {
-		// The client offered nothing above best: what the server refuses
-		// is something else of the hello, seen only with other versions.
-		fd.Title = fmt.Sprintf("The server refuses the client's ClientHello, though it answers %s offered alone", best.Version)
+		// best is the client's highest: what the server refuses is the
+		// lower versions offered with it.
+		var below []string
+		for _, v := range f.clientHello.OfferedVersions() {
+			if v < best.Version {
+				below = append(below, v.String())
+			}
+		}
+		fd.Setting = finding.SettingMinVersion
+		fd.Title = fmt.Sprintf("The server refuses a ClientHello that also offers %s, though it answers %s offered alone", versionList(below), best.Version)
+		fd.Detail += fmt.Sprintf(" A server must choose the highest version both sides support (RFC 8446 §4.2.1); this one refuses a hello that offers %s besides %s, so a client that offers both fails where one that offers %s alone gets an answer.", versionList(below), best.Version, best.Version)
+		fd.Fix = fmt.Sprintf("Fix the server so that it answers such a hello with %s (update its TLS stack, or whatever sits in front of it). Meanwhile a client whose minimum version is %s gets past the hello.", best.Version, best.Version)
+		return fd
 	}
 	fails := fmt.Sprintf("so a client that offers %s fails where one that offers %s at most gets an answer", versionList(above), best.Version)
 	if len(taken) == 0 {
