@@ -149,8 +149,9 @@ func describeChain(c *tls.Certificate) ([]trust.CertInfo, error) {
 // and P-384, with one X25519 key share, as blackbox_exporter and most
 // monitoring clients do. A probe sends no secret, so the hybrid
 // post-quantum key share crypto/tls leads with (X25519MLKEM768) would
-// protect nothing, and it costs about a quarter of a probe's CPU; a server
-// that accepts only hybrid groups is reported as it fails.
+// protect nothing, and it costs about a quarter of a probe's CPU. A
+// server that wants another group (only X25519MLKEM768, only P-521) is
+// checked again with crypto/tls's defaults (probe.Run does).
 func probeCurves() []tls.CurveID { return []tls.CurveID{tls.X25519, tls.CurveP256, tls.CurveP384} }
 
 // The chain cache: how many verifications, and for how long at most. A

@@ -32,6 +32,7 @@ import (
 	"github.com/tlskit/tlskit/internal/peertest"
 	"github.com/tlskit/tlskit/internal/schematest"
 	"github.com/tlskit/tlskit/lab"
+	"github.com/tlskit/tlskit/probe"
 	"github.com/tlskit/tlskit/starttls"
 	"github.com/tlskit/tlskit/trust"
 	"github.com/tlskit/tlskit/truststore"
@@ -1234,4 +1235,36 @@ func TestProbeClientCertReread(t *testing.T) {
 func opensslCRLDate(t *testing.T, file, flag, field string) float64 {
 	t.Helper()
 	return opensslTime(t, peertest.OpenSSLPrint(t, field, "crl", "-inform", "DER", "-in", file, "-noout", flag))
+}
+
+// TestProbeHybridOnlyServer: a probe offers X25519, P-256 and P-384 with one
+// X25519 key share (see probeCurves); a server that accepts only the
+// hybrid X25519MLKEM768 (crypto/tls's first choice, Chrome's and
+// Firefox's) asks for it with a HelloRetryRequest the restricted hello
+// cannot answer. The probe failed with protocol.client-unsupported,
+// "X25519MLKEM768, which tlskit's TLS client (Go's crypto/tls) does not
+// speak", where `tlskit check` of the same server, offering crypto/tls's
+// defaults, is trusted. The probe checks again with those defaults, and
+// agrees with check.
+func TestProbeHybridOnlyServer(t *testing.T) {
+	t.Parallel()
+	_, srv := labExporter(t)
+	name := "hybrid.lab.tlskit.test"
+	leaf, err := theLab.PKI().Leaf(lab.LeafOptions{DNSNames: []string{name}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := peertest.ServeTLS(t, &tls.Config{Certificates: []tls.Certificate{leaf}, CurvePreferences: []tls.CurveID{tls.X25519MLKEM768}}, func(c *tls.Conn) {
+		c.Handshake()
+		c.Close()
+	})
+	check := probe.Run(context.Background(), probe.Options{Address: addr, ServerName: name, Timeout: 5 * time.Second,
+		Verifier: &trust.Verifier{Anchors: trust.NewAnchors("lab root", theLab.PKI().Root)}})
+	if check.Verdict != diagnose.Trusted {
+		t.Fatalf("check offering crypto/tls's defaults: %s %+v", check.Verdict, check.Findings)
+	}
+	ss := scrape(t, srv.URL+"/probe?module=lab&target="+addr+"&servername="+name)
+	if s := find(ss, MetricSuccess, nil); len(s) != 1 || s[0].value != 1 {
+		t.Errorf("tlskit_probe_success %v, findings %v", s, find(ss, MetricFinding, nil))
+	}
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/tlskit/tlskit"
 	"github.com/tlskit/tlskit/diagnose"
 	"github.com/tlskit/tlskit/internal/keysched"
+	"github.com/tlskit/tlskit/internal/wire"
 	"github.com/tlskit/tlskit/keylog"
 	"github.com/tlskit/tlskit/starttls"
 	"github.com/tlskit/tlskit/transcript"
@@ -127,7 +128,9 @@ type Options struct {
 	DecryptIfNeeded bool
 	// CurvePreferences, when set, are the key exchange groups offered, as
 	// crypto/tls's Config.CurvePreferences; nil means crypto/tls's
-	// defaults (which lead with the hybrid X25519MLKEM768 key share).
+	// defaults (which lead with the hybrid X25519MLKEM768 key share). When
+	// the handshake fails and the second look finds the server wants a
+	// group not among them, the check is made again with the defaults.
 	CurvePreferences []tls.CurveID
 	// StartTLS, when set, is the protocol whose in-band upgrade runs
 	// before the handshake (SMTP's STARTTLS, PostgreSQL's SSLRequest…).
@@ -212,6 +215,49 @@ type Timings struct {
 // Run checks one server and returns its report. Failures of the server or
 // the network are findings in the report, not errors.
 func Run(ctx context.Context, opts Options) *diagnose.Report {
+	rep := run(ctx, opts)
+	g := otherGroup(rep, opts.CurvePreferences)
+	if g == "" {
+		return rep
+	}
+	// The server wants a group the restricted offer left out, which
+	// crypto/tls may well speak (X25519MLKEM768 alone, P-521): check
+	// again offering crypto/tls's defaults, as check does, rather than
+	// report a failure of the restriction.
+	if !opts.Deadline.IsZero() && time.Until(opts.Deadline) < opts.Timeout/4 {
+		rep.Problems = append(rep.Problems, fmt.Sprintf("the check offered only the key exchange groups %s, the server wants %s, and too little time was left to check again offering crypto/tls's defaults: the findings are those of the restricted offer", groupNames(opts.CurvePreferences), g))
+		return rep
+	}
+	opts.CurvePreferences = nil
+	return run(ctx, opts)
+}
+
+// otherGroup returns the group the second look found the server to want
+// (its HelloRetryRequest's, or the one it chose) when a failed check
+// offered only prefs and that group is not among them; "" otherwise.
+func otherGroup(rep *diagnose.Report, prefs []tls.CurveID) string {
+	if prefs == nil || rep.SecondLook == nil || rep.SecondLook.Group == "" { // a second look follows only a failed handshake
+		return ""
+	}
+	for _, c := range prefs {
+		if wire.NamedGroup(c).String() == rep.SecondLook.Group {
+			return ""
+		}
+	}
+	return rep.SecondLook.Group
+}
+
+// groupNames writes groups by their IANA names.
+func groupNames(groups []tls.CurveID) string {
+	names := make([]string, len(groups))
+	for i, c := range groups {
+		names[i] = wire.NamedGroup(c).String()
+	}
+	return strings.Join(names, ", ")
+}
+
+// run is Run with the groups opts offers.
+func run(ctx context.Context, opts Options) *diagnose.Report {
 	if opts.Timeout <= 0 {
 		opts.Timeout = 10 * time.Second
 	}
