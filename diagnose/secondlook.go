@@ -33,6 +33,27 @@ type SecondLook struct {
 	// were not the question. A version that could not be offered alone, or
 	// that the server did not answer, is listed with Unknown set.
 	Versions []VersionTry
+	// Padded is the wide hello sent again padded to the size of the
+	// client's hello, when the server answered the wide hello, refused the
+	// client's, and the client's was the larger; nil otherwise.
+	Padded *SizeTry
+}
+
+// SizeTry is the wide hello padded (RFC 7685) to the size of the client's
+// hello: whether the server refuses a hello for its size.
+type SizeTry struct {
+	// Size is the client's hello's length, to which the wide hello was
+	// padded, and WideSize the wide hello's own (handshake headers
+	// included).
+	Size, WideSize int
+	// Accepted says the server answered the padded hello with a
+	// ServerHello (or a HelloRetryRequest); AlertCode is the fatal alert
+	// it refused it with, 0 for none.
+	Accepted  bool
+	AlertCode int
+	// Unknown says why the padded hello got no answer either way ("" when
+	// it got one).
+	Unknown string
 }
 
 // VersionTry is one version offered alone in a second look.
@@ -311,6 +332,9 @@ func secondLookFinding(in Input, f facts, evidence string) (fd finding.Finding, 
 		if !slices.Contains(groups, c.group) {
 			return unsupported(evidence, said, fmt.Sprintf("the key exchange group %s", c.group), groupWhy(c.group), groupFix), true, ""
 		}
+		if ch.OffersCipherSuite(c.suite) {
+			return helloRejected(in, f, evidence, c), true, ""
+		}
 		return fd, false, fmt.Sprintf(" %s; %s, which tlskit's client offers too, so the group is not the cause.", lookIntro, said)
 	}
 	if !ch.OffersCipherSuite(c.suite) {
@@ -329,7 +353,56 @@ func secondLookFinding(in Input, f facts, evidence string) (fd finding.Finding, 
 	if c.scheme != 0 && !slices.Contains(schemes, c.scheme) {
 		return unsupported(evidence, said, "the signature scheme "+c.scheme.String(), schemeWhy(c.scheme), ""), true, ""
 	}
-	return fd, false, fmt.Sprintf(" %s; %s, all of which tlskit's client offers too, so what the server refused in the first hello is something else (an extension, its size or order).", lookIntro, said)
+	return helloRejected(in, f, evidence, c), true, ""
+}
+
+// helloRejected is protocol.hello-rejected: the server refused the
+// client's hello but answered tlskit's own, which offers what the client's
+// does and more, choosing only what the client's offers too. Something
+// else in the client's hello is what it refuses; the padded look says
+// whether it is the size.
+func helloRejected(in Input, f facts, evidence string, c choice) finding.Finding {
+	size := 4 + len(f.clientHello.Marshal())
+	wide := 0
+	if l := in.SecondLook; l.Transcript != nil {
+		if e := l.Transcript.First(transcript.Client, "client_hello"); e != nil {
+			if ch, ok := e.Message.(*wire.ClientHello); ok {
+				wide = 4 + len(ch.Marshal())
+			}
+		}
+	}
+	detail := fmt.Sprintf("%s %s; %s, all of which the client's hello offers too.", evidence, lookIntro, c.said())
+	if c.hrr {
+		detail = fmt.Sprintf("%s %s; %s: a group, with a suite, that the client's hello offers too.", evidence, lookIntro, c.said())
+	}
+	fd := finding.Finding{ID: finding.ProtocolHelloRejected, Severity: finding.Error,
+		Title: "The server refuses the client's ClientHello, though it answers one that offers the same",
+		Fix:   "The server's log says why it refused the hello; update its TLS stack, or the device in front of it (a load balancer, a firewall that inspects TLS).",
+	}
+	p := in.SecondLook.Padded
+	switch {
+	case p != nil && p.Unknown == "" && !p.Accepted:
+		how := "the server closed the connection"
+		if p.AlertCode != 0 {
+			how = "alert " + wire.AlertDescription(p.AlertCode).String()
+		}
+		fd.Title = fmt.Sprintf("The server refuses a ClientHello of %d bytes, though it answers a smaller one that offers the same", p.Size)
+		detail += fmt.Sprintf(" Padded from its %d bytes to the client's %d (RFC 7685), tlskit's hello was refused too (%s): the size of the hello is what the server refuses. Servers and middleboxes that read only the first TCP segment of a ClientHello, or break on one over 512 bytes, do this (tldr.fail).", p.WideSize, p.Size, how)
+		if f.clientHello.HasKeyShare(wire.GroupX25519MLKEM768) {
+			detail += " The client's hybrid post-quantum key share (X25519MLKEM768, 1,216 bytes), which current browsers and Go send, is what makes its hello this large."
+		}
+		fd.Fix = "Update the server, or the load balancer or firewall in front of it, so that it reads a ClientHello of any size (TLS allows 16 KiB; tldr.fail lists fixed versions). Meanwhile only clients whose hello is small (no post-quantum key share) get past it."
+	case p != nil && p.Unknown == "":
+		detail += fmt.Sprintf(" Padded to the client's %d bytes (RFC 7685), tlskit's hello was answered too, so the size is not the cause either: what the server refuses is one of the client's extensions or their order (the ladder shows them).", p.Size)
+	case p != nil:
+		detail += fmt.Sprintf(" Whether it is the size of the client's hello (%d bytes, against %d) is not known: tlskit's hello padded to that size got no answer (%s).", p.Size, p.WideSize, p.Unknown)
+	case wide >= size:
+		detail += fmt.Sprintf(" tlskit's hello was the larger (%d bytes, against the client's %d), so the size is not the cause: what the server refuses is one of the client's extensions or their order (the ladder shows them).", wide, size)
+	default:
+		detail += " What the server refuses is something else in the client's hello: its size or one of its extensions."
+	}
+	fd.Detail = detail
+	return fd
 }
 
 // unsupported is protocol.client-unsupported: the server wants something

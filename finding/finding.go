@@ -131,7 +131,8 @@ const (
 	ProtocolVersionMismatch    = "protocol.version-mismatch"
 	ProtocolVersionIntolerance = "protocol.version-intolerance" // the server refuses a hello offering a version above one it speaks, instead of choosing that one
 	ProtocolNoSharedCipher     = "protocol.no-shared-cipher"
-	ProtocolAlert              = "protocol.alert" // any other fatal alert, named in the detail
+	ProtocolHelloRejected      = "protocol.hello-rejected" // the client's hello refused, tlskit's own offering the same answered: its size or an extension
+	ProtocolAlert              = "protocol.alert"          // any other fatal alert, named in the detail
 	ProtocolMalformed          = "protocol.malformed"
 	ProtocolTruncated          = "protocol.truncated"          // closed after application data without close_notify (warning)
 	CaptureIncomplete          = "capture.incomplete"          // bytes of the connection are missing from the capture (warning)
@@ -224,6 +225,7 @@ const (
 	ScanHeartbleed            = "scan.heartbleed"             // the server answered an over-long heartbeat (CVE-2014-0160)
 	ScanWeakDH                = "scan.weak-dh"                // DHE with a prime under 2048 bits (Logjam)
 	ScanNoFallbackSCSV        = "scan.no-fallback-scsv"       // a downgrade is possible and TLS_FALLBACK_SCSV is ignored
+	ScanClientsRefused        = "scan.clients-refused"        // current clients (a browser, Go, OpenSSL…) turned away at the hello
 	ScanVersionIntolerance    = "scan.version-intolerance"    // a hello offering TLS 1.2 and 1.3 refused by a TLS 1.2 server
 	ScanNoPQ                  = "scan.no-pq-group"            // no hybrid post-quantum group (info)
 	ScanCCSInjection          = "scan.ccs-injection"          // an early ChangeCipherSpec is accepted (CVE-2014-0224)

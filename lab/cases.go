@@ -88,6 +88,7 @@ func Catalog() []Case {
 		{Name: "not-tls-smtp", Finding: finding.ProtocolNotTLS, Title: "SMTP server greeting (needs STARTTLS)", ExitCode: 1},
 		{Name: "version-mismatch", Finding: finding.ProtocolVersionMismatch, Title: "server speaks TLS 1.0-1.1 only", ExitCode: 1},
 		{Name: "version-intolerance", Finding: finding.ProtocolVersionIntolerance, Title: "TLS 1.2 server that closes the connection on any hello offering TLS 1.3", ExitCode: 1},
+		{Name: "large-hello", Finding: finding.ProtocolHelloRejected, Title: "reads the ClientHello in one read of 1,024 bytes and closes on a larger one (tldr.fail)", ExitCode: 1},
 		{Name: "no-shared-cipher", Finding: finding.ProtocolNoSharedCipher, Title: "TLS 1.2 server with only TLS_RSA_WITH_3DES_EDE_CBC_SHA", ExitCode: 1},
 		{Name: "legacy-version", Finding: finding.ProtocolDeprecatedVersion, Title: "TLS 1.0 only; the client opts in to TLS 1.0 (works, deprecated)"},
 		{Name: "rsa-key-exchange-only", Finding: finding.ProtocolClientUnsupported, Title: "TLS 1.2, RSA key exchange only: Go no longer offers it, OpenSSL does", ExitCode: 1},
@@ -238,6 +239,13 @@ func buildCase(name string, p *PKI, f Files, ps *pkiServer, logf func(string, ..
 		}
 		cfg := &tls.Config{Certificates: []tls.Certificate{cert}, MaxVersion: tls.VersionTLS12}
 		return caseServer{handle: versionIntolerant(tlsHandler(name, cfg, logf)), chain: cert.Certificate}, nil
+	case "large-hello":
+		cert, err := leaf(LeafOptions{})
+		if err != nil {
+			return caseServer{}, err
+		}
+		cfg := &tls.Config{Certificates: []tls.Certificate{cert}}
+		return caseServer{handle: smallReads(1024, tlsHandler(name, cfg, logf)), chain: cert.Certificate}, nil
 	case "no-shared-cipher":
 		// No client offers 3DES by default any more (Go since 1.23,
 		// OpenSSL since 1.1.0), and TLS 1.2 lets the server pick only

@@ -38,6 +38,7 @@
 //	not-tls-smtp                protocol.not-tls           1     raw: "220 mail.lab.tlskit.test ESMTP" greeting
 //	version-mismatch            protocol.version-mismatch  1     TLS 1.0-1.1 only: protocol_version alert (70)
 //	version-intolerance         protocol.version-intolerance 1   TLS 1.2; closes on a hello that offers TLS 1.3 (no alert)
+//	large-hello                 protocol.hello-rejected    1     raw: one read of 1,024 bytes for the ClientHello; closes on a larger one (no alert)
 //	no-shared-cipher            protocol.no-shared-cipher  1     TLS 1.2, TLS_RSA_WITH_3DES_EDE_CBC_SHA only: handshake_failure (40)
 //	legacy-version              protocol.deprecated-version 0    TLS 1.0 only; Client.MinVersion opts in to TLS 1.0
 //	rsa-key-exchange-only       protocol.client-unsupported 1    TLS 1.2, TLS_RSA_WITH_AES_*_GCM only (Go's clients stopped offering them)

@@ -439,6 +439,14 @@ func TestGoClient(t *testing.T) {
 				t.Errorf("version %x, want TLS 1.2", r.state.Version)
 			}
 		},
+		"large-hello": func(t *testing.T, c Case) {
+			// Go's hello, with its X25519MLKEM768 key share, is larger
+			// than the server's one read; without it, it fits.
+			if r := dialGo(t, l, c, nil); r.err == nil {
+				t.Fatalf("a hello with the hybrid key share connected")
+			}
+			wantOK(t, dialGo(t, l, c, func(cfg *tls.Config) { cfg.CurvePreferences = []tls.CurveID{tls.X25519} }))
+		},
 		"no-shared-cipher": func(t *testing.T, c Case) {
 			wantRemoteAlert(t, dialGo(t, l, c, nil), "handshake failure")
 			r := dialGo(t, l, c, func(cfg *tls.Config) {
@@ -836,6 +844,10 @@ func TestOpenSSL(t *testing.T) {
 		{"version-mismatch", []string{"-no_tls1", "-no_tls1_1"}, []string{"alert protocol version", "alert number 70"}},
 		{"version-intolerance", nil, []string{"unexpected eof while reading"}},
 		{"version-intolerance", []string{"-tls1_2"}, []string{"New, TLSv1.2, ", "Verify return code: 0 (ok)", "HTTP/1.1 200 OK"}},
+		// OpenSSL 3.0's hello (no post-quantum share) fits in the server's
+		// one read; made larger by a long ALPN list, it does not.
+		{"large-hello", nil, []string{"New, TLSv1.3, ", "Verify return code: 0 (ok)", "HTTP/1.1 200 OK"}},
+		{"large-hello", []string{"-alpn", longALPN}, []string{"errno=104", "Cipher is (NONE)"}},
 		{"no-shared-cipher", nil, []string{"alert handshake failure", "alert number 40"}},
 		{"legacy-version", []string{"-tls1", "-cipher", "DEFAULT@SECLEVEL=0"}, []string{"New, TLSv1.0, ", "Verify return code: 0 (ok)"}},
 		{"rsa-key-exchange-only", nil, []string{"New, TLSv1.2, Cipher is AES128-GCM-SHA256", "Verify return code: 0 (ok)", "HTTP/1.1 200 OK"}},
@@ -965,3 +977,7 @@ with socket.create_connection(("127.0.0.1", int(sys.argv[2])), timeout=5) as s:
 		})
 	}
 }
+
+// longALPN is an ALPN list of about 750 bytes, which makes openssl
+// s_client's hello larger than the large-hello case's one read.
+var longALPN = strings.TrimSuffix(strings.Repeat("protocol-"+strings.Repeat("x", 50)+",", 12), ",")

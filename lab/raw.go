@@ -174,6 +174,25 @@ func versionIntolerant(tls12 handler) handler {
 	}
 }
 
+// smallReads serves tls behind the fault of the servers and middleboxes
+// that read a ClientHello with one read of a small buffer (tldr.fail): a
+// hello that does not fit in the first read of maxHello bytes gets the
+// connection closed, without an alert. Current browsers' and Go's hellos,
+// with their hybrid post-quantum key share, are about 1,500 bytes.
+func smallReads(maxHello int, tls handler) handler {
+	return func(ctx context.Context, c net.Conn) error {
+		buf := make([]byte, maxHello)
+		n, err := c.Read(buf)
+		if err != nil {
+			return err
+		}
+		if n < recordHeaderLen || n < recordHeaderLen+int(binary.BigEndian.Uint16(buf[3:5])) {
+			return c.Close()
+		}
+		return tls(ctx, &replayConn{Conn: c, r: io.MultiReader(bytes.NewReader(buf[:n]), c)})
+	}
+}
+
 // offersTLS13 reports whether a record's body holding a ClientHello
 // offers TLS 1.3 in its supported_versions extension (RFC 8446, Section
 // 4.2.1). A hello split across records, or malformed, offers nothing.

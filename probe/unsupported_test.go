@@ -2,8 +2,10 @@ package probe
 
 import (
 	"context"
+	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"io"
 	"net"
 	"os/exec"
 	"slices"
@@ -14,6 +16,7 @@ import (
 	"github.com/tlskit/tlskit/diagnose"
 	"github.com/tlskit/tlskit/finding"
 	"github.com/tlskit/tlskit/internal/peertest"
+	"github.com/tlskit/tlskit/internal/wire"
 	"github.com/tlskit/tlskit/lab"
 )
 
@@ -395,4 +398,50 @@ func TestVersionIntolerance(t *testing.T) {
 			t.Errorf("reported as no shared cipher too")
 		}
 	})
+}
+
+// TestHelloRejected: a server that refuses the client's hello but answers
+// tlskit's own, which offers the same and more, is
+// protocol.hello-rejected, and the padded look says whether the size is
+// the cause. This in-process server refuses, with handshake_failure, any
+// hello that carries an X25519MLKEM768 key share, whatever its size (a
+// middlebox that chokes on the new share; no server on this machine does
+// it): tlskit's hello, which lists the group without a share for it, gets
+// a HelloRetryRequest, and padded to the client's size it is answered
+// too, so the finding says the size is not the cause. The size itself is
+// the lab's large-hello case (check_versions script).
+func TestHelloRejected(t *testing.T) {
+	w := getWorld(t)
+	name := "share.peer.test"
+	cfg := &tls.Config{Certificates: []tls.Certificate{w.leaf(t, name, lab.LeafOptions{})}}
+	addr := peertest.Serve(t, func(c net.Conn) {
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		hdr := make([]byte, 5)
+		if _, err := io.ReadFull(c, hdr); err != nil {
+			return
+		}
+		body := make([]byte, int(hdr[3])<<8|int(hdr[4]))
+		if _, err := io.ReadFull(c, body); err != nil || len(body) < 4 {
+			return
+		}
+		if m, err := wire.ParseMessage(wire.TypeClientHello, body[4:], wire.Context{}); err != nil || m.(*wire.ClientHello).HasKeyShare(wire.GroupX25519MLKEM768) {
+			c.Write([]byte{21, 3, 3, 0, 2, 2, 40})
+			return
+		}
+		tc := tls.Server(peertest.Replay(c, append(hdr, body...)), cfg)
+		tc.Handshake()
+		tc.Close()
+	})
+	rep := w.check(t, addr, name)
+	expect(t, rep, diagnose.Failed, finding.ProtocolHelloRejected, finding.Error)
+	f := findingOf(rep, finding.ProtocolHelloRejected)
+	for _, s := range []string{"The server refuses the client's ClientHello, though it answers one that offers the same",
+		"tlskit's hello was answered too, so the size is not the cause either"} {
+		if !strings.Contains(f.Title+" "+f.Detail, s) {
+			t.Errorf("the finding does not say %q:\n%s\n%s", s, f.Title, f.Detail)
+		}
+	}
+	if finding.Has(rep.Findings, finding.ProtocolNoSharedCipher) {
+		t.Errorf("reported as no shared cipher")
+	}
 }

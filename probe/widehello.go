@@ -137,9 +137,10 @@ func (t lookTarget) left() time.Duration {
 	return d
 }
 
-// wideLook sends a wide hello for versions and returns the decoded
-// transcript of what the server answered.
-func wideLook(ctx context.Context, t lookTarget, versions []uint16) (*transcript.Transcript, error) {
+// wideLook sends a wide hello for versions, padded (RFC 7685) to pad bytes
+// when it is shorter, and returns the decoded transcript of what the
+// server answered.
+func wideLook(ctx context.Context, t lookTarget, versions []uint16, pad int) (*transcript.Transcript, error) {
 	d := t.left()
 	if d <= 0 {
 		return nil, errors.New("probe: no time was left for the second look before the check's deadline")
@@ -182,7 +183,7 @@ func wideLook(ctx context.Context, t lookTarget, versions []uint16) (*transcript
 	ch := wideClientHello(random, sid, t.sni, t.alpn, versions, map[wire.NamedGroup][]byte{
 		wire.GroupX25519:    x25519.PublicKey().Bytes(),
 		wire.GroupSecp256r1: p256.PublicKey().Bytes(),
-	})
+	}, pad)
 	recVersion := uint16(wire.VersionTLS10)
 	if _, err := rec.Write(record(22, recVersion, ch)); err != nil {
 		rec.Close()
@@ -320,7 +321,17 @@ func record(typ uint8, version uint16, body []byte) []byte {
 
 // wideClientHello builds the ClientHello handshake message (with its
 // header) of a wide hello.
-func wideClientHello(random, sid []byte, sni string, alpn []string, versions []uint16, shares map[wire.NamedGroup][]byte) []byte {
+func wideClientHello(random, sid []byte, sni string, alpn []string, versions []uint16, shares map[wire.NamedGroup][]byte, pad int) []byte {
+	ch := wideHelloPadded(random, sid, sni, alpn, versions, shares, -1)
+	if n := pad - len(ch) - 4; n >= 0 {
+		ch = wideHelloPadded(random, sid, sni, alpn, versions, shares, n)
+	}
+	return ch
+}
+
+// wideHelloPadded is wideClientHello with a padding extension of pad zero
+// bytes last, none when pad is negative.
+func wideHelloPadded(random, sid []byte, sni string, alpn []string, versions []uint16, shares map[wire.NamedGroup][]byte, pad int) []byte {
 	has13 := slices.Contains(versions, uint16(wire.VersionTLS13))
 	legacy := uint16(wire.VersionTLS12)
 	if top := slices.Max(versions); top < legacy {
@@ -400,6 +411,9 @@ func wideClientHello(random, sid []byte, sni string, alpn []string, versions []u
 					})
 				})
 			}
+			if pad >= 0 {
+				ext(wire.ExtPadding, func(b *cryptobyte.Builder) { b.AddBytes(make([]byte, pad)) })
+			}
 		})
 	})
 	return b.BytesOrPanic()
@@ -437,7 +451,7 @@ func needsSecondLook(tr *transcript.Transcript) bool {
 // hello per version.
 func secondLook(ctx context.Context, t lookTarget, first *transcript.Transcript) *diagnose.SecondLook {
 	all := []uint16{uint16(wire.VersionTLS13), uint16(wire.VersionTLS12), uint16(wire.VersionTLS11), uint16(wire.VersionTLS10)}
-	tr, err := wideLook(ctx, t, all)
+	tr, err := wideLook(ctx, t, all, 0)
 	l := &diagnose.SecondLook{Transcript: tr, Err: err}
 	if err != nil {
 		return l
@@ -460,12 +474,60 @@ func secondLook(ctx context.Context, t lookTarget, first *transcript.Transcript)
 		question = question || a.AlertCode == 70
 	}
 	if !question {
+		if chosen != 0 {
+			l.Padded = paddedLook(ctx, t, all, first, tr)
+		}
 		return l
 	}
 	for _, v := range all {
 		l.Versions = append(l.Versions, tryVersion(ctx, t, v))
 	}
 	return l
+}
+
+// paddedLook sends the wide hello again, padded (RFC 7685) to the size of
+// the client's, when the server refused the client's hello and answered
+// the smaller wide one: whether the size is what it refuses. nil when the
+// client's hello was not the larger.
+func paddedLook(ctx context.Context, t lookTarget, versions []uint16, first, wide *transcript.Transcript) *diagnose.SizeTry {
+	size, wideSize := helloSize(first), helloSize(wide)
+	if size <= wideSize || wideSize == 0 || size > 1<<14 {
+		return nil
+	}
+	try := &diagnose.SizeTry{Size: size, WideSize: wideSize}
+	if t.left() <= 0 {
+		try.Unknown = "no time was left before the check's deadline"
+		return try
+	}
+	tr, err := wideLook(ctx, t, versions, size)
+	switch {
+	case err != nil:
+		try.Unknown = strings.TrimPrefix(err.Error(), "probe: ")
+		return try
+	case silent(tr):
+		try.Unknown = "the server said nothing before the timeout"
+		return try
+	}
+	v, _ := serverVersion(tr)
+	try.Accepted = v != 0
+	if a := tr.FirstFatalAlert(transcript.Server); a != nil {
+		try.AlertCode = a.AlertCode
+	}
+	return try
+}
+
+// helloSize is the length of the ClientHello in tr, its handshake header
+// included; 0 when there is none.
+func helloSize(tr *transcript.Transcript) int {
+	e := tr.First(transcript.Client, "client_hello")
+	if e == nil {
+		return 0
+	}
+	ch, ok := e.Message.(*wire.ClientHello)
+	if !ok {
+		return 0
+	}
+	return 4 + len(ch.Marshal())
 }
 
 // tryVersion offers version v alone. A version that could not be offered
@@ -478,7 +540,7 @@ func tryVersion(ctx context.Context, t lookTarget, v uint16) diagnose.VersionTry
 		try.Unknown = "could not be offered alone (no time was left before the check's deadline)"
 		return try
 	}
-	one, err := wideLook(ctx, t, []uint16{v})
+	one, err := wideLook(ctx, t, []uint16{v}, 0)
 	switch {
 	case err != nil:
 		try.Unknown = "could not be offered alone (" + strings.TrimPrefix(err.Error(), "probe: ") + ")"

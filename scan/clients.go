@@ -51,6 +51,11 @@ type ClientProfile struct {
 	TrustNote  string `json:"trust_note,omitempty"`
 	// Hello, for a recorded client, is the ClientHello it sent.
 	Hello *wire.ClientHello `json:"-"`
+	// Current says the client is in use today (a current browser, OS or
+	// library release, or a client recorded on this machine): a server
+	// that turns it away fails its users, where turning away an old
+	// client can be a choice.
+	Current bool `json:"current,omitempty"`
 }
 
 // ClientResult says whether one client connects.
@@ -75,9 +80,12 @@ type ClientResult struct {
 	Reason string `json:"reason,omitempty"`
 	// Probe is the probe that sent the client's hello.
 	Probe int `json:"probe"`
+	// Current is the profile's: a client in use today.
+	Current bool `json:"current,omitempty"`
 
-	chain []*x509.Certificate
-	store string
+	chain       []*x509.Certificate
+	store       string
+	hybridShare bool // the client's hello carries a hybrid post-quantum key share
 }
 
 // spec is the hello a profile sends.
@@ -114,6 +122,16 @@ func (c *ClientProfile) supports(v wire.Version) bool {
 	return false
 }
 
+// hybridGroup reports whether g is a hybrid post-quantum group, whose key
+// share (over a kilobyte) makes a hello about 1,500 bytes.
+func hybridGroup(g wire.NamedGroup) bool {
+	switch g {
+	case groupX25519MLKEM768, groupSecP256r1MLKEM768, groupSecP384r1MLKEM1024, 0x6399, 0x639a:
+		return true
+	}
+	return false
+}
+
 // groupsOffered returns the groups the profile offers.
 func (c *ClientProfile) groupsOffered() []wire.NamedGroup {
 	if c.Hello != nil {
@@ -141,7 +159,10 @@ func (s *scanner) clients(ctx context.Context) []ClientResult {
 
 // simulate sends one client's hello and reads the server's flight.
 func (s *scanner) simulate(ctx context.Context, c *ClientProfile) ClientResult {
-	cr := ClientResult{Client: c.Name, Source: c.Source, store: c.TrustStore, TrustStore: c.TrustStore}
+	cr := ClientResult{Client: c.Name, Source: c.Source, store: c.TrustStore, TrustStore: c.TrustStore, Current: c.Current}
+	for _, g := range c.KeyShares {
+		cr.hybridShare = cr.hybridShare || hybridGroup(g)
+	}
 	if c.TrustStore == "" {
 		cr.TrustDetail = "not judged: " + c.TrustNote
 	} else if c.TrustNote != "" {

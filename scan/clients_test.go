@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tlskit/tlskit/finding"
 	"github.com/tlskit/tlskit/internal/peertest"
 )
 
@@ -207,5 +208,44 @@ func TestDocumentedClientsAgreeWithLocal(t *testing.T) {
 				t.Errorf("%s %s:\n documented %v\n %s sends %v", p.doc, c.what, d, rec.Name, r)
 			}
 		}
+	}
+}
+
+// TestClientsRefused: scan.clients-refused names the current clients the
+// server turns away, never an old one alone (turning Java 8 away can be a
+// choice), and names the hybrid post-quantum key share only when every
+// refused client sends one and no client that connects does.
+func TestClientsRefused(t *testing.T) {
+	chrome := ClientResult{Client: "Chrome 131+", Current: true, Reason: "the server reset the connection", hybridShare: true}
+	safari := ClientResult{Client: "Safari 18", Current: true, Reason: "the server reset the connection"}
+	java8 := ClientResult{Client: "Java 8u291+", Reason: "the server chose TLS 1.3, which the client does not offer"}
+	connects := func(c ClientResult) ClientResult { c.Connects, c.Reason = true, ""; return c }
+	for _, tc := range []struct {
+		name    string
+		clients []ClientResult
+		title   string // "" for no finding
+		pq      bool
+	}{
+		{"none", []ClientResult{connects(chrome), connects(safari)}, "", false},
+		{"old-only", []ClientResult{connects(chrome), java8}, "", false},
+		{"pq", []ClientResult{chrome, connects(safari), java8}, "Current clients cannot connect: Chrome 131+", true},
+		{"pq-and-not", []ClientResult{chrome, safari}, "Current clients cannot connect: Chrome 131+ and Safari 18", false},
+		{"pq-connects-too", []ClientResult{chrome, connects(ClientResult{Client: "Firefox 132+", Current: true, hybridShare: true})}, "Current clients cannot connect: Chrome 131+", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fs := clientsRefused(tc.clients)
+			if tc.title == "" {
+				if len(fs) != 0 {
+					t.Errorf("findings %+v, want none", fs)
+				}
+				return
+			}
+			if len(fs) != 1 || fs[0].ID != finding.ScanClientsRefused || fs[0].Title != tc.title || fs[0].Severity != finding.Error {
+				t.Fatalf("findings %+v, want %q", fs, tc.title)
+			}
+			if pq := strings.Contains(fs[0].Detail, "hybrid post-quantum key share"); pq != tc.pq {
+				t.Errorf("names the hybrid key share: %v, want %v\n%s", pq, tc.pq, fs[0].Detail)
+			}
+		})
 	}
 }

@@ -283,6 +283,48 @@ func protocol(rep *Report, v string) ProtocolResult {
 	return ProtocolResult{}
 }
 
+// clientsRefused is scan.clients-refused: current clients the server
+// turns away at the hello, by name and why. When every one of them sends a
+// hybrid post-quantum key share and no client that connects does, it says
+// so: the hello's size, or that share, is what the server refuses.
+func clientsRefused(clients []ClientResult) []finding.Finding {
+	var refused, ev []string
+	pqRefused, pqConnects := true, false
+	for _, c := range clients {
+		if c.Connects {
+			pqConnects = pqConnects || c.hybridShare
+			continue
+		}
+		if !c.Current {
+			continue
+		}
+		refused = append(refused, c.Client)
+		ev = append(ev, fmt.Sprintf("%s: %s (probe %d)", c.Client, c.Reason, c.Probe))
+		pqRefused = pqRefused && c.hybridShare
+	}
+	if len(refused) == 0 {
+		return nil
+	}
+	f := finding.Finding{ID: finding.ScanClientsRefused, Severity: finding.Error,
+		Title:    "Current clients cannot connect: " + listAnd(refused),
+		Detail:   "The server turns away the hello of clients in use today (WHO CAN CONNECT shows each, with the hello it was sent).",
+		Fix:      "`tlskit check` of the server, made with Go's current client, says why it refuses it; change the server so that it accepts what these clients offer.",
+		Evidence: ev}
+	if pqRefused && !pqConnects {
+		f.Detail += " Every one of them sends a hybrid post-quantum key share (X25519MLKEM768), which makes its hello about 1,500 bytes, and no client that connects sends one: the hello's size, or that key share, is what the server refuses. Servers and middleboxes that read only the first TCP segment of a ClientHello do this (tldr.fail); `tlskit check` tells the two apart."
+		f.Fix = "Update the server, or the load balancer or firewall in front of it, so that it reads a ClientHello of any size and accepts a hybrid key share or asks for another (tldr.fail lists fixed versions)."
+	}
+	return []finding.Finding{f}
+}
+
+// listAnd joins names as "a", "a and b", "a, b and c".
+func listAnd(p []string) string {
+	if len(p) <= 1 {
+		return strings.Join(p, "")
+	}
+	return strings.Join(p[:len(p)-1], ", ") + " and " + p[len(p)-1]
+}
+
 // asSentence makes a feature's detail ("a hello … was refused") a
 // sentence of a finding's detail: capitalised, with a full stop.
 func asSentence(detail string) string {

@@ -277,7 +277,7 @@ func readClientHello(c net.Conn) (*wire.ClientHello, error) {
 
 // profileOf makes a client profile of a recorded hello.
 func profileOf(name, source, store, note string, ch *wire.ClientHello) ClientProfile {
-	p := ClientProfile{Name: strings.TrimSpace(name), Source: source, Hello: ch, TrustStore: store, TrustNote: note,
+	p := ClientProfile{Name: strings.TrimSpace(name), Source: source, Hello: ch, TrustStore: store, TrustNote: note, Current: true,
 		Versions: ch.OfferedVersions(), Suites: ch.CipherSuites}
 	p.Groups, _ = ch.Extensions.Find(wire.ExtSupportedGroups).Parsed.([]wire.NamedGroup)
 	p.SigAlgs, _ = ch.Extensions.Find(wire.ExtSignatureAlgorithms).Parsed.([]wire.SignatureScheme)

@@ -354,6 +354,7 @@ func (s *scanner) run(ctx context.Context) {
 		}
 	}
 	rep.Findings = append(rep.Findings, weaknesses(rep)...)
+	rep.Findings = append(rep.Findings, clientsRefused(rep.Clients)...)
 	rep.Findings = append(rep.Findings, httpFindings(rep.HTTP)...)
 	vulns, fs := s.vulnerabilities(rep)
 	rep.Vulnerabilities = vulns

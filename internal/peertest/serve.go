@@ -1,7 +1,9 @@
 package peertest
 
 import (
+	"bytes"
 	"crypto/tls"
+	"io"
 	"net"
 	"testing"
 )
@@ -72,3 +74,17 @@ func serveConn(c net.Conn, handle func(net.Conn)) {
 	defer c.Close()
 	handle(c)
 }
+
+// Replay returns c with read put back in front of it: its reads return
+// read first, then c's. An in-process fake that looked at a ClientHello
+// hands the connection on to a crypto/tls server so.
+func Replay(c net.Conn, read []byte) net.Conn {
+	return &replayConn{Conn: c, r: io.MultiReader(bytes.NewReader(read), c)}
+}
+
+type replayConn struct {
+	net.Conn
+	r io.Reader
+}
+
+func (c *replayConn) Read(b []byte) (int, error) { return c.r.Read(b) }

@@ -77,3 +77,15 @@ func selectedALPN(exts Extensions) string {
 	}
 	return ""
 }
+
+// HasKeyShare reports whether the ClientHello carries a key share for
+// group g (RFC 8446 §4.2.8).
+func (m *ClientHello) HasKeyShare(g NamedGroup) bool {
+	shares, _ := m.Extensions.Find(ExtKeyShare).Parsed.([]KeyShare)
+	for _, s := range shares {
+		if s.Group == g {
+			return true
+		}
+	}
+	return false
+}
