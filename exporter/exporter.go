@@ -152,7 +152,13 @@ func describeChain(c *tls.Certificate) ([]trust.CertInfo, error) {
 // protect nothing, and it costs about a quarter of a probe's CPU. A
 // server that wants another group (only X25519MLKEM768, only P-521) is
 // checked again with crypto/tls's defaults (probe.Run does).
-func probeCurves() []tls.CurveID { return []tls.CurveID{tls.X25519, tls.CurveP256, tls.CurveP384} }
+// A module with post_quantum offers crypto/tls's defaults (nil).
+func probeCurves(postQuantum bool) []tls.CurveID {
+	if postQuantum {
+		return nil
+	}
+	return []tls.CurveID{tls.X25519, tls.CurveP256, tls.CurveP384}
+}
 
 // The chain cache: how many verifications, and for how long at most. A
 // verification is reused only for the same chain, name and module, while
@@ -296,7 +302,7 @@ func (e *ModuleError) Unwrap() error { return e.Err }
 
 func resolveModule(name string, m *Module, opts Options) (*module, error) {
 	rm := &module{name: name, m: m}
-	o := probe.Options{Timeout: m.Timeout, ExpiringWithin: m.ExpiringWithin, Time: opts.Time, CurvePreferences: probeCurves(), XMPPDomain: m.XMPPDomain,
+	o := probe.Options{Timeout: m.Timeout, ExpiringWithin: m.ExpiringWithin, Time: opts.Time, CurvePreferences: probeCurves(m.PostQuantum), XMPPDomain: m.XMPPDomain,
 		Network: m.Network, DecryptIfNeeded: true}
 	if err := probe.CheckNetwork(m.Network); err != nil {
 		return nil, &ModuleError{name, err}

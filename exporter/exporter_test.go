@@ -1268,3 +1268,35 @@ func TestProbeHybridOnlyServer(t *testing.T) {
 		t.Errorf("tlskit_probe_success %v, findings %v", s, find(ss, MetricFinding, nil))
 	}
 }
+
+// TestProbePostQuantumModule: the lab's large-hello server reads the
+// ClientHello in one read of 1,024 bytes and turns away larger ones, as
+// it turns away Chrome, Firefox and Go (their hybrid post-quantum key
+// share makes their hellos about 1,500 bytes; the lab's tests show Go's
+// refused and openssl s_client's taken). A probe's own hello is the
+// smaller one of blackbox_exporter and most monitors, and the server
+// answers it; a module with post_quantum offers what those clients offer,
+// and its probe fails with the check's finding.
+func TestProbePostQuantumModule(t *testing.T) {
+	t.Parallel()
+	c, _ := theLab.Case("large-hello")
+	cfg, err := ParseConfig("pq.json", []byte(`{"modules": {
+  "small": {"trust": ["file:`+theLab.Files().Root+`"]},
+  "pq": {"trust": ["file:`+theLab.Files().Root+`"], "post_quantum": true}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cfg.Modules["pq"].PostQuantum || cfg.Modules["small"].PostQuantum {
+		t.Fatalf("post_quantum read as %v and %v", cfg.Modules["pq"].PostQuantum, cfg.Modules["small"].PostQuantum)
+	}
+	_, srv := serveExporter(t, cfg, Options{})
+	for module, success := range map[string]float64{"small": 1, "pq": 0} {
+		ss := scrape(t, srv.URL+"/probe?module="+module+"&target="+c.Addr+"&servername="+c.ServerName())
+		if s := find(ss, MetricSuccess, nil); len(s) != 1 || s[0].value != success {
+			t.Errorf("module %s: tlskit_probe_success %v, want %v; findings %v", module, s, success, find(ss, MetricFinding, nil))
+		}
+		if module == "pq" && len(find(ss, MetricFinding, map[string]string{"id": finding.ProtocolHelloRejected})) != 1 {
+			t.Errorf("module pq: no %s finding: %v", finding.ProtocolHelloRejected, find(ss, MetricFinding, nil))
+		}
+	}
+}

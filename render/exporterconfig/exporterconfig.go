@@ -44,6 +44,8 @@ type Module struct {
 	// IPProtocol is ip4 or ip6 for a module that connects over that IP
 	// version only, as the config file says it; empty for either.
 	IPProtocol string `json:"ip_protocol,omitempty"`
+	// PostQuantum says probes offer the hybrid post-quantum key share.
+	PostQuantum bool `json:"post_quantum,omitempty"`
 	// Timeout and ExpiringWithin are in seconds.
 	Timeout        float64 `json:"timeout_seconds"`
 	ExpiringWithin float64 `json:"expiring_within_seconds"`
@@ -85,7 +87,7 @@ func New(cfg *exporter.Config) (*Config, error) {
 		if timeout <= 0 {
 			timeout = exporter.DefaultTimeout
 		}
-		mv := Module{Name: n, Timeout: timeout.Seconds(), ExpiringWithin: m.ExpiringWithin.Seconds(), StartTLS: m.StartTLS}
+		mv := Module{Name: n, Timeout: timeout.Seconds(), ExpiringWithin: m.ExpiringWithin.Seconds(), StartTLS: m.StartTLS, PostQuantum: m.PostQuantum}
 		if ip := probe.LookupNetwork(m.Network); ip != "ip" {
 			mv.IPProtocol = ip // as the config file says it
 		}
@@ -119,6 +121,9 @@ func (c *Config) Text(w io.Writer) error {
 		var extra string
 		if m.StartTLS != "" {
 			extra += "; starttls " + termsafe.String(m.StartTLS)
+		}
+		if m.PostQuantum {
+			extra += "; post-quantum key share"
 		}
 		switch m.IPProtocol {
 		case "ip4":
