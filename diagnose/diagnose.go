@@ -993,7 +993,7 @@ func noSharedCipher(f facts, evidence string) finding.Finding {
 		ev = names
 	}
 	return finding.Finding{ID: finding.ProtocolNoSharedCipher, Severity: finding.Error,
-		Title:    "The server shares no cipher suite with the client",
+		Title:    "The server found nothing acceptable in the client's hello: usually no cipher suite in common",
 		Detail:   detail,
 		Fix:      "Enable modern suites on the server (TLS 1.2 ECDHE with AES-GCM or ChaCha20-Poly1305, and TLS 1.3). `openssl ciphers -v` on the server lists what it allows.",
 		Evidence: ev}

@@ -232,7 +232,7 @@ func (l *SecondLook) Summary() *LookSummary {
 	c := l.choice()
 	if c.answered {
 		s.Version = c.version.String()
-		if c.suite != 0 && !c.hrr {
+		if c.suite != 0 {
 			s.CipherSuite = c.suite.String()
 		}
 		if c.group != 0 {
@@ -263,7 +263,7 @@ func (l *SecondLook) Summary() *LookSummary {
 // said says in a sentence what the server chose from the wide hello.
 func (c choice) said() string {
 	if c.hrr {
-		return fmt.Sprintf("the server asked for another key share, group %s (HelloRetryRequest)", c.group)
+		return fmt.Sprintf("the server chose %s and asked for another key share, group %s (HelloRetryRequest)", c.suite, c.group)
 	}
 	parts := []string{c.version.String(), c.suite.String()}
 	switch {
@@ -328,14 +328,8 @@ func secondLookFinding(in Input, f facts, evidence string) (fd finding.Finding, 
 	groups, _ := ch.Extensions.Find(wire.ExtSupportedGroups).Parsed.([]wire.NamedGroup)
 	schemes, _ := ch.Extensions.Find(wire.ExtSignatureAlgorithms).Parsed.([]wire.SignatureScheme)
 	said := c.said()
-	if c.hrr {
-		if !slices.Contains(groups, c.group) {
-			return unsupported(evidence, said, fmt.Sprintf("the key exchange group %s", c.group), groupWhy(c.group), groupFix), true, ""
-		}
-		if ch.OffersCipherSuite(c.suite) {
-			return helloRejected(in, f, evidence, c), true, ""
-		}
-		return fd, false, fmt.Sprintf(" %s; %s, which tlskit's client offers too, so the group is not the cause.", lookIntro, said)
+	if c.hrr && !slices.Contains(groups, c.group) {
+		return unsupported(evidence, said, fmt.Sprintf("the key exchange group %s", c.group), groupWhy(c.group), groupFix), true, ""
 	}
 	if !ch.OffersCipherSuite(c.suite) {
 		info, _ := c.suite.Info()
