@@ -42,9 +42,20 @@ type SecondLook struct {
 // SizeTry is the wide hello padded (RFC 7685) to the size of the client's
 // hello: whether the server refuses a hello for its size.
 type SizeTry struct {
+	// SharesOnly says the wide hello got a HelloRetryRequest, which tells
+	// nothing of the rest of the hello, so the hellos of this try offered
+	// only the groups of their key shares; Answered says such a hello,
+	// unpadded, got a ServerHello (when it did not, AlertCode or Unknown
+	// says what it got, and nothing was padded). Answered is true when
+	// the wide hello itself got the ServerHello.
+	SharesOnly, Answered bool
+	// NameRefused says that, not answered, the shares-only hello was
+	// answered with a ServerHello when sent without a server name (SNI):
+	// the name is what the server refuses.
+	NameRefused bool
 	// Size is the client's hello's length, to which the wide hello was
 	// padded, and WideSize the wide hello's own (handshake headers
-	// included).
+	// included); Size is 0 when the client's hello was not the larger.
 	Size, WideSize int
 	// Accepted says the server answered the padded hello with a
 	// ServerHello (or a HelloRetryRequest); AlertCode is the fatal alert
@@ -331,6 +342,27 @@ func secondLookFinding(in Input, f facts, evidence string) (fd finding.Finding, 
 	if c.hrr && !slices.Contains(groups, c.group) {
 		return unsupported(evidence, said, fmt.Sprintf("the key exchange group %s", c.group), groupWhy(c.group), groupFix), true, ""
 	}
+	if c.hrr && ch.OffersCipherSuite(c.suite) {
+		// A HelloRetryRequest comes before the server looks at the rest
+		// of the hello (a certificate for the name, for one): that it
+		// asked is no sign it would have answered.
+		p := l.Padded
+		if p != nil && p.Answered {
+			return helloRejected(in, f, evidence, c), true, ""
+		}
+		note := fmt.Sprintf(" %s; %s, which the client's hello offers too, so neither is the cause.", lookIntro, said)
+		if p != nil && p.NameRefused {
+			return nameRefused(f, evidence+note, p), true, ""
+		}
+		if p != nil && p.Unknown == "" {
+			how := "the server closed the connection"
+			if p.AlertCode != 0 {
+				how = "alert " + wire.AlertDescription(p.AlertCode).String()
+			}
+			note += fmt.Sprintf(" Offering only the groups of its key shares, so that no HelloRetryRequest came, tlskit's hello was refused too (%s): what the server refuses is in every hello (the server name, for one), not its size.", how)
+		}
+		return fd, false, note
+	}
 	if !ch.OffersCipherSuite(c.suite) {
 		info, _ := c.suite.Info()
 		if why := brokenSuite(info); why != "" {
@@ -351,8 +383,10 @@ func secondLookFinding(in Input, f facts, evidence string) (fd finding.Finding, 
 }
 
 // helloRejected is protocol.hello-rejected: the server refused the
-// client's hello but answered tlskit's own, which offers what the client's
-// does and more, choosing only what the client's offers too. Something
+// client's hello but answered tlskit's own with a ServerHello (not a
+// HelloRetryRequest, which comes before a server looks at the rest of the
+// hello), which offers what the client's does and more, choosing only what
+// the client's offers too. Something
 // else in the client's hello is what it refuses; the padded look says
 // whether it is the size.
 func helloRejected(in Input, f facts, evidence string, c choice) finding.Finding {
@@ -366,15 +400,18 @@ func helloRejected(in Input, f facts, evidence string, c choice) finding.Finding
 		}
 	}
 	detail := fmt.Sprintf("%s %s; %s, all of which the client's hello offers too.", evidence, lookIntro, c.said())
-	if c.hrr {
-		detail = fmt.Sprintf("%s %s; %s: a group, with a suite, that the client's hello offers too.", evidence, lookIntro, c.said())
+	p := in.SecondLook.Padded
+	if p != nil && p.SharesOnly {
+		detail = fmt.Sprintf("%s %s; %s, which the client's hello offers too. Offering only the groups of its key shares, so that no HelloRetryRequest came, tlskit's hello was answered with a ServerHello.", evidence, lookIntro, c.said())
+		wide = p.WideSize
 	}
 	fd := finding.Finding{ID: finding.ProtocolHelloRejected, Severity: finding.Error,
 		Title: "The server refuses the client's ClientHello, though it answers one that offers the same",
 		Fix:   "The server's log says why it refused the hello; update its TLS stack, or the device in front of it (a load balancer, a firewall that inspects TLS).",
 	}
-	p := in.SecondLook.Padded
 	switch {
+	case p != nil && p.Size == 0:
+		detail += " That hello was no smaller than the client's, so the size is not the cause: what the server refuses is one of the client's extensions or their order (the ladder shows them)."
 	case p != nil && p.Unknown == "" && !p.Accepted:
 		how := "the server closed the connection"
 		if p.AlertCode != 0 {
@@ -641,6 +678,23 @@ func versionIntolerance(in Input, f facts, evidence string, c choice, best Versi
 	}
 	fd.Detail += " A certificate that cannot sign for TLS 1.3 does this (OpenSSL chooses TLS 1.3 before it finds that an RSA key under 528 bits cannot make its RSA-PSS signatures); the server's log says what failed."
 	return fd
+}
+
+// nameRefused is sni.unrecognized-name found by the looks: every hello
+// with the client's server name was refused, and the same without a name
+// was answered. Go servers (Caddy, Traefik) without a certificate for a
+// name end the handshake with internal_error, not unrecognized_name.
+func nameRefused(f facts, evidence string, p *SizeTry) finding.Finding {
+	how := "the server closed the connection"
+	if p.AlertCode != 0 {
+		how = "alert " + wire.AlertDescription(p.AlertCode).String()
+	}
+	name := f.clientHello.ServerName()
+	return finding.Finding{ID: finding.SNIUnrecognizedName, Severity: finding.Error, Setting: finding.SettingServerName,
+		Title: fmt.Sprintf("The server does not serve the name %q", name),
+		Detail: fmt.Sprintf("%s Offering only the groups of its key shares, so that no HelloRetryRequest came, tlskit's hello was refused too (%s); the same hello without a server name (SNI) was answered with a ServerHello: the server has no certificate, or no site, for %q. Servers written in Go (Caddy, Traefik) end such a handshake with internal_error rather than unrecognized_name.",
+			evidence, how, name),
+		Fix: "Send the name the server is configured for as the server name (SNI), or add this name to the server's sites and certificates."}
 }
 
 // rsaBits reads the size of an RSA key described as "RSA 2048".

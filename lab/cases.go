@@ -94,6 +94,7 @@ func Catalog() []Case {
 		{Name: "rsa-key-exchange-only", Finding: finding.ProtocolClientUnsupported, Title: "TLS 1.2, RSA key exchange only: Go no longer offers it, OpenSSL does", ExitCode: 1},
 		{Name: "pss-key", Finding: finding.ProtocolClientUnsupported, Title: "TLS 1.2, a leaf with an RSA-PSS key: Go cannot use it, OpenSSL can", ExitCode: 1},
 		{Name: "unrecognized-name", Finding: finding.SNIUnrecognizedName, Title: "server rejects the SNI name with unrecognized_name", ExitCode: 1},
+		{Name: "unknown-name-go", Finding: finding.SNIUnrecognizedName, Title: "Go server (as Caddy, Traefik) without a certificate for the name: internal_error", ExitCode: 1},
 		{Name: "expired", Finding: finding.CertExpired, Title: "leaf expired 30 days ago", ExitCode: 1},
 		{Name: "not-yet-valid", Finding: finding.CertNotYetValid, Title: "leaf valid only from 30 days from now", ExitCode: 1},
 		{Name: "expiring-soon", Finding: finding.CertExpiringSoon, Title: "valid leaf that expires in 10 days (still trusted)"},
@@ -223,6 +224,21 @@ func buildCase(name string, p *PKI, f Files, ps *pkiServer, logf func(string, ..
 		return caseServer{handle: greeter(sshBanner)}, nil
 	case "not-tls-smtp":
 		return caseServer{handle: greeter(smtpGreeting)}, nil
+	case "unknown-name-go":
+		// A certificate for another name, served without SNI too; any
+		// other name gets GetCertificate's error, which crypto/tls sends
+		// as internal_error (Caddy and Traefik answer unknown names so).
+		cert, err := leaf(LeafOptions{DNSNames: []string{"other." + Domain}})
+		if err != nil {
+			return caseServer{}, err
+		}
+		cfg := &tls.Config{GetCertificate: func(h *tls.ClientHelloInfo) (*tls.Certificate, error) {
+			if h.ServerName == "" || h.ServerName == "other."+Domain {
+				return &cert, nil
+			}
+			return nil, fmt.Errorf("no certificate for %q", h.ServerName)
+		}}
+		return caseServer{handle: tlsHandler(name, cfg, logf), chain: cert.Certificate}, nil
 	case "unrecognized-name":
 		return caseServer{handle: unrecognizedName}, nil
 	case "version-mismatch":

@@ -43,6 +43,7 @@
 //	legacy-version              protocol.deprecated-version 0    TLS 1.0 only; Client.MinVersion opts in to TLS 1.0
 //	rsa-key-exchange-only       protocol.client-unsupported 1    TLS 1.2, TLS_RSA_WITH_AES_*_GCM only (Go's clients stopped offering them)
 //	pss-key                     protocol.client-unsupported 1    raw TLS 1.2: an RSA-PSS-key leaf, rsa_pss_pss_sha256 only; handshake_failure without it
+//	unknown-name-go             sni.unrecognized-name      1     a Go server with a certificate for other.lab.tlskit.test only: internal_error (80)
 //	unrecognized-name           sni.unrecognized-name      1     raw: fatal unrecognized_name alert (112) after the ClientHello
 //	expired                     cert.expired               1     leaf expired 30 days ago
 //	not-yet-valid               cert.not-yet-valid         1     leaf valid from 30 days ahead

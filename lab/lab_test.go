@@ -482,6 +482,11 @@ func TestGoClient(t *testing.T) {
 		"unrecognized-name": func(t *testing.T, c Case) {
 			wantRemoteAlert(t, dialGo(t, l, c, nil), "unrecognized name")
 		},
+		"unknown-name-go": func(t *testing.T, c Case) {
+			wantRemoteAlert(t, dialGo(t, l, c, nil), "internal error")
+			// The name it has a certificate for is served.
+			wantOK(t, dialGo(t, l, c, func(cfg *tls.Config) { cfg.ServerName = "other." + Domain }))
+		},
 		"expired": func(t *testing.T, c Case) {
 			r := dialGo(t, l, c, nil)
 			wantInvalid(t, r, x509.Expired)
@@ -853,6 +858,7 @@ func TestOpenSSL(t *testing.T) {
 		{"rsa-key-exchange-only", nil, []string{"New, TLSv1.2, Cipher is AES128-GCM-SHA256", "Verify return code: 0 (ok)", "HTTP/1.1 200 OK"}},
 		{"pss-key", nil, []string{"Peer signature type: RSA-PSS", "Verify return code: 0 (ok)", "tlskit lab: pss-key"}},
 		{"unrecognized-name", nil, []string{"unrecognized name", "alert number 112"}},
+		{"unknown-name-go", nil, []string{"alert internal error", "alert number 80"}},
 		{"expired", nil, []string{"verify error:num=10:certificate has expired"}},
 		{"not-yet-valid", nil, []string{"verify error:num=9:certificate is not yet valid"}},
 		{"self-signed", nil, []string{"verify error:num=18:self-signed certificate"}},

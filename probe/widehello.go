@@ -137,10 +137,19 @@ func (t lookTarget) left() time.Duration {
 	return d
 }
 
-// wideLook sends a wide hello for versions, padded (RFC 7685) to pad bytes
-// when it is shorter, and returns the decoded transcript of what the
-// server answered.
-func wideLook(ctx context.Context, t lookTarget, versions []uint16, pad int) (*transcript.Transcript, error) {
+// shape is what a wide hello offers besides everything: its versions,
+// the size it is padded to (RFC 7685) when shorter, and whether its
+// groups are only those of its key shares (so that no HelloRetryRequest
+// comes).
+type shape struct {
+	versions   []uint16
+	pad        int
+	sharesOnly bool
+}
+
+// wideLook sends a wide hello of shape h and returns the decoded
+// transcript of what the server answered.
+func wideLook(ctx context.Context, t lookTarget, h shape) (*transcript.Transcript, error) {
 	d := t.left()
 	if d <= 0 {
 		return nil, errors.New("probe: no time was left for the second look before the check's deadline")
@@ -180,10 +189,10 @@ func wideLook(ctx context.Context, t lookTarget, versions []uint16, pad int) (*t
 	sid := make([]byte, 32)
 	rand.Read(random)
 	rand.Read(sid)
-	ch := wideClientHello(random, sid, t.sni, t.alpn, versions, map[wire.NamedGroup][]byte{
+	ch := wideClientHello(random, sid, t.sni, t.alpn, h, map[wire.NamedGroup][]byte{
 		wire.GroupX25519:    x25519.PublicKey().Bytes(),
 		wire.GroupSecp256r1: p256.PublicKey().Bytes(),
-	}, pad)
+	})
 	recVersion := uint16(wire.VersionTLS10)
 	if _, err := rec.Write(record(22, recVersion, ch)); err != nil {
 		rec.Close()
@@ -321,17 +330,21 @@ func record(typ uint8, version uint16, body []byte) []byte {
 
 // wideClientHello builds the ClientHello handshake message (with its
 // header) of a wide hello.
-func wideClientHello(random, sid []byte, sni string, alpn []string, versions []uint16, shares map[wire.NamedGroup][]byte, pad int) []byte {
-	ch := wideHelloPadded(random, sid, sni, alpn, versions, shares, -1)
-	if n := pad - len(ch) - 4; n >= 0 {
-		ch = wideHelloPadded(random, sid, sni, alpn, versions, shares, n)
+func wideClientHello(random, sid []byte, sni string, alpn []string, h shape, shares map[wire.NamedGroup][]byte) []byte {
+	groups := wideGroups
+	if h.sharesOnly {
+		groups = []wire.NamedGroup{wire.GroupX25519, wire.GroupSecp256r1}
+	}
+	ch := wideHelloPadded(random, sid, sni, alpn, h.versions, groups, shares, -1)
+	if n := h.pad - len(ch) - 4; n >= 0 {
+		ch = wideHelloPadded(random, sid, sni, alpn, h.versions, groups, shares, n)
 	}
 	return ch
 }
 
-// wideHelloPadded is wideClientHello with a padding extension of pad zero
-// bytes last, none when pad is negative.
-func wideHelloPadded(random, sid []byte, sni string, alpn []string, versions []uint16, shares map[wire.NamedGroup][]byte, pad int) []byte {
+// wideHelloPadded is wideClientHello offering groups, with a padding
+// extension of pad zero bytes last, none when pad is negative.
+func wideHelloPadded(random, sid []byte, sni string, alpn []string, versions []uint16, groups []wire.NamedGroup, shares map[wire.NamedGroup][]byte, pad int) []byte {
 	has13 := slices.Contains(versions, uint16(wire.VersionTLS13))
 	legacy := uint16(wire.VersionTLS12)
 	if top := slices.Max(versions); top < legacy {
@@ -364,7 +377,7 @@ func wideHelloPadded(random, sid []byte, sni string, alpn []string, versions []u
 			}
 			ext(wire.ExtSupportedGroups, func(b *cryptobyte.Builder) {
 				b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) {
-					for _, g := range wideGroups {
+					for _, g := range groups {
 						b.AddUint16(uint16(g))
 					}
 				})
@@ -451,7 +464,7 @@ func needsSecondLook(tr *transcript.Transcript) bool {
 // hello per version.
 func secondLook(ctx context.Context, t lookTarget, first *transcript.Transcript) *diagnose.SecondLook {
 	all := []uint16{uint16(wire.VersionTLS13), uint16(wire.VersionTLS12), uint16(wire.VersionTLS11), uint16(wire.VersionTLS10)}
-	tr, err := wideLook(ctx, t, all, 0)
+	tr, err := wideLook(ctx, t, shape{versions: all})
 	l := &diagnose.SecondLook{Transcript: tr, Err: err}
 	if err != nil {
 		return l
@@ -468,14 +481,14 @@ func secondLook(ctx context.Context, t lookTarget, first *transcript.Transcript)
 		// timeout to learn nothing.
 		return l
 	}
-	chosen, _ := serverVersion(tr)
+	chosen, hrr := serverVersion(tr)
 	question := chosen == 0 || !slices.Contains(offered, chosen)
 	for _, a := range first.Alerts() {
 		question = question || a.AlertCode == 70
 	}
 	if !question {
 		if chosen != 0 {
-			l.Padded = paddedLook(ctx, t, all, first, tr)
+			l.Padded = paddedLook(ctx, t, all, first, tr, hrr)
 		}
 		return l
 	}
@@ -485,33 +498,68 @@ func secondLook(ctx context.Context, t lookTarget, first *transcript.Transcript)
 	return l
 }
 
-// paddedLook sends the wide hello again, padded (RFC 7685) to the size of
-// the client's, when the server refused the client's hello and answered
-// the smaller wide one: whether the size is what it refuses. nil when the
+// paddedLook asks whether the client's hello, refused where the wide one
+// was answered, was refused for its size: the wide hello is sent again
+// padded (RFC 7685) to the client's size. A HelloRetryRequest to the wide
+// hello tells nothing (it comes before a server reads the rest of the
+// hello: its certificate for the name, for one), so after one (hrr) a
+// hello offering only the groups of its key shares is sent first, and the
+// size is asked only if it is answered with a ServerHello. nil when the
 // client's hello was not the larger.
-func paddedLook(ctx context.Context, t lookTarget, versions []uint16, first, wide *transcript.Transcript) *diagnose.SizeTry {
-	size, wideSize := helloSize(first), helloSize(wide)
-	if size <= wideSize || wideSize == 0 || size > 1<<14 {
-		return nil
+func paddedLook(ctx context.Context, t lookTarget, versions []uint16, first, wide *transcript.Transcript, hrr bool) *diagnose.SizeTry {
+	try := &diagnose.SizeTry{SharesOnly: hrr, Answered: !hrr}
+	h := shape{versions: versions, sharesOnly: hrr}
+	look := func() *transcript.Transcript {
+		if t.left() <= 0 {
+			try.Unknown = "no time was left before the check's deadline"
+			return nil
+		}
+		tr, err := wideLook(ctx, t, h)
+		switch {
+		case err != nil:
+			try.Unknown = strings.TrimPrefix(err.Error(), "probe: ")
+			return nil
+		case silent(tr):
+			try.Unknown = "the server said nothing before the timeout"
+			return nil
+		}
+		if a := tr.FirstFatalAlert(transcript.Server); a != nil {
+			try.AlertCode = a.AlertCode
+		}
+		return tr
 	}
-	try := &diagnose.SizeTry{Size: size, WideSize: wideSize}
-	if t.left() <= 0 {
-		try.Unknown = "no time was left before the check's deadline"
+	if hrr {
+		if wide = look(); wide == nil {
+			return try
+		}
+		v, again := serverVersion(wide)
+		if try.Answered = v != 0 && !again; !try.Answered {
+			if t.sni != "" && try.AlertCode != 0 && t.left() > 0 {
+				// Refused whatever the hello offers: is it the name? The
+				// same hello without one.
+				anon := t
+				anon.sni = ""
+				if tr, err := wideLook(ctx, anon, h); err == nil {
+					v, again := serverVersion(tr)
+					try.NameRefused = v != 0 && !again
+				}
+			}
+			return try
+		}
+		try.AlertCode = 0
+	}
+	try.Size, try.WideSize = helloSize(first), helloSize(wide)
+	if try.Size <= try.WideSize || try.WideSize == 0 || try.Size > 1<<14 {
+		if !hrr {
+			return nil
+		}
+		try.Size = 0 // answered, and not the smaller: no size to ask about
 		return try
 	}
-	tr, err := wideLook(ctx, t, versions, size)
-	switch {
-	case err != nil:
-		try.Unknown = strings.TrimPrefix(err.Error(), "probe: ")
-		return try
-	case silent(tr):
-		try.Unknown = "the server said nothing before the timeout"
-		return try
-	}
-	v, _ := serverVersion(tr)
-	try.Accepted = v != 0
-	if a := tr.FirstFatalAlert(transcript.Server); a != nil {
-		try.AlertCode = a.AlertCode
+	h.pad = try.Size
+	if tr := look(); tr != nil {
+		v, _ := serverVersion(tr)
+		try.Accepted = v != 0
 	}
 	return try
 }
@@ -540,7 +588,7 @@ func tryVersion(ctx context.Context, t lookTarget, v uint16) diagnose.VersionTry
 		try.Unknown = "could not be offered alone (no time was left before the check's deadline)"
 		return try
 	}
-	one, err := wideLook(ctx, t, []uint16{v}, 0)
+	one, err := wideLook(ctx, t, shape{versions: []uint16{v}})
 	switch {
 	case err != nil:
 		try.Unknown = "could not be offered alone (" + strings.TrimPrefix(err.Error(), "probe: ") + ")"
