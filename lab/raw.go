@@ -8,8 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
-
-	"golang.org/x/crypto/cryptobyte"
+	"slices"
 )
 
 // TLS record layer constants (RFC 8446, Section 5.1).
@@ -197,42 +196,11 @@ func smallReads(maxHello int, tls handler) handler {
 // offers TLS 1.3 in its supported_versions extension (RFC 8446, Section
 // 4.2.1). A hello split across records, or malformed, offers nothing.
 func offersTLS13(body []byte) bool {
-	s := cryptobyte.String(body)
-	var typ uint8
-	var hello, skip cryptobyte.String
-	if !s.ReadUint8(&typ) || typ != 1 || !s.ReadUint24LengthPrefixed(&hello) ||
-		!hello.Skip(2+32) || !hello.ReadUint8LengthPrefixed(&skip) ||
-		!hello.ReadUint16LengthPrefixed(&skip) || !hello.ReadUint8LengthPrefixed(&skip) {
+	if len(body) < 4 || body[0] != 1 {
 		return false
 	}
-	var exts cryptobyte.String
-	if !hello.ReadUint16LengthPrefixed(&exts) {
-		return false
-	}
-	for !exts.Empty() {
-		var ext uint16
-		var data cryptobyte.String
-		if !exts.ReadUint16(&ext) || !exts.ReadUint16LengthPrefixed(&data) {
-			return false
-		}
-		if ext != 43 { // supported_versions
-			continue
-		}
-		var versions cryptobyte.String
-		if !data.ReadUint8LengthPrefixed(&versions) {
-			return false
-		}
-		for !versions.Empty() {
-			var v uint16
-			if !versions.ReadUint16(&v) {
-				return false
-			}
-			if v == 0x0304 {
-				return true
-			}
-		}
-	}
-	return false
+	h, err := parseHello(body[4:])
+	return err == nil && slices.Contains(h.versions, 0x0304)
 }
 
 // replayConn reads r (bytes already read from the connection, then the
