@@ -805,7 +805,7 @@ func serverAlertFinding(in Input, f facts, a *transcript.Event) (finding.Finding
 		}
 		return clientCertRequired(f, evidence), true
 	}
-	if a.AlertCode != 112 && f.certRequest == nil && !in.HandshakeDone {
+	if a.AlertCode != 112 && a.AlertCode != 120 && f.certRequest == nil && !in.HandshakeDone {
 		x, ok, note := secondLookFinding(in, f, evidence)
 		if ok {
 			return x, true
@@ -849,6 +849,13 @@ func serverAlertFinding(in Input, f facts, a *transcript.Event) (finding.Finding
 				fd.Fix = NothingUsableFix
 			}
 			return fd, true
+		}
+	}
+	if a.AlertCode == 120 && f.clientHello != nil {
+		if alpn := f.clientHello.ALPN(); len(alpn) > 0 {
+			evidence += fmt.Sprintf(" The client offered %s.", strings.Join(alpn, ", "))
+		} else {
+			evidence += " The client offered no application protocol: the server requires one (RFC 7301)."
 		}
 	}
 	return finding.Finding{ID: finding.ProtocolAlert, Severity: finding.Error,
@@ -1014,7 +1021,7 @@ func alertFix(code int) string {
 	case 80:
 		return "The server hit an internal error; its logs say why (often a missing or unreadable certificate or key for this name; for a server that asks for client certificates, a list of accepted client CAs too long for its CertificateRequest, which holds at most 64 KiB of names: OpenSSL fails with internal_error)."
 	case 120:
-		return "The server supports none of the offered application protocols (ALPN); offer one it speaks."
+		return "The server supports none of the offered application protocols (ALPN); offer one it speaks (`tlskit scan` lists those it selects)."
 	}
 	return "Check the server's logs for why it sent this alert."
 }

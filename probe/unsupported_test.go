@@ -449,3 +449,34 @@ func TestHelloRejected(t *testing.T) {
 		t.Errorf("reported as no shared cipher")
 	}
 }
+
+// TestNoApplicationProtocol: a server that answers the client's ALPN list
+// with no_application_protocol has said what it wants. openssl s_server
+// -alpn h2 does so to a client offering http/1.1 (openssl s_client shows
+// the alert), and answers h2. tlskit took a second look, which offers the
+// same list, and added "it accepts nothing a TLS 1.0 to 1.3 client can
+// offer"; the finding now names the protocols offered and --alpn, with no
+// second look.
+func TestNoApplicationProtocol(t *testing.T) {
+	w := getWorld(t)
+	name := "alpn.peer.test"
+	addr := w.openssl(t, "alpn", w.leaf(t, name, lab.LeafOptions{}), []*x509.Certificate{w.pki.Intermediate}, "-alpn", "h2")
+	if out := sClient(t, addr, "-servername", name, "-alpn", "http/1.1"); !strings.Contains(out, "no application protocol") {
+		t.Fatalf("openssl s_client -alpn http/1.1 was not refused with no_application_protocol:\n%s", out)
+	}
+	if out := sClient(t, addr, "-servername", name, "-alpn", "h2"); !strings.Contains(out, "ALPN protocol: h2") {
+		t.Fatalf("openssl s_client -alpn h2 did not get h2:\n%s", out)
+	}
+	rep := w.check(t, addr, name, func(o *Options) { o.ALPN = []string{"http/1.1"} })
+	expect(t, rep, diagnose.Failed, finding.ProtocolAlert, finding.Error)
+	f := findingOf(rep, finding.ProtocolAlert)
+	if !strings.Contains(f.Title, "no_application_protocol") || !strings.Contains(f.Detail, "The client offered http/1.1.") || f.Setting != finding.SettingALPN {
+		t.Errorf("finding %q, detail %q, setting %q", f.Title, f.Detail, f.Setting)
+	}
+	if rep.SecondLook != nil || strings.Contains(f.Detail, "accepts nothing") {
+		t.Errorf("a second look after no_application_protocol: %+v\n%s", rep.SecondLook, f.Detail)
+	}
+	if rep := w.check(t, addr, name, func(o *Options) { o.ALPN = []string{"h2"} }); rep.Verdict != diagnose.Trusted || rep.ALPN != "h2" {
+		t.Errorf("offering h2: %s, ALPN %q", rep.Verdict, rep.ALPN)
+	}
+}

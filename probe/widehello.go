@@ -434,7 +434,7 @@ func wideHelloPadded(random, sid []byte, sni string, alpn []string, versions []u
 
 // needsSecondLook reports whether a failed handshake is one the server
 // refused without saying what it wants: a fatal alert (other than
-// unrecognized_name) or a close before the handshake went further than its
+// unrecognized_name and no_application_protocol) or a close before the handshake went further than its
 // first flight, with no client certificate asked for, nothing that is not
 // TLS and no silence to wait out.
 func needsSecondLook(tr *transcript.Transcript) bool {
@@ -448,8 +448,8 @@ func needsSecondLook(tr *transcript.Transcript) bool {
 		}
 	}
 	for _, a := range tr.Alerts() {
-		if a.AlertCode == 112 {
-			return false
+		if a.AlertCode == 112 || a.AlertCode == 120 {
+			return false // unrecognized_name and no_application_protocol say what the server wants
 		}
 	}
 	if c := tr.Closed; c != nil && c.How == transcript.CloseTimeout && len(tr.Alerts()) == 0 {
