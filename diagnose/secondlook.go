@@ -330,7 +330,11 @@ func secondLookFinding(in Input, f facts, evidence string) (fd finding.Finding, 
 		if c.alert.AlertCode == 70 || l.versionRefused() {
 			return versionMismatch(in, f, evidence, c), true, ""
 		}
-		return fd, false, fmt.Sprintf(" %s, and the server refused that too (alert %s): it accepts nothing a TLS 1.0 to 1.3 client can offer, as it is configured now.%s", lookIntro, c.alert.Description, l.otherRefusals())
+		with := ""
+		if name := f.clientHello.ServerName(); name != "" {
+			with = fmt.Sprintf(" with the server name %q", name) // both hellos sent it: the name may be what it refuses
+		}
+		return fd, false, fmt.Sprintf(" %s, and the server refused that too (alert %s): it accepts nothing a TLS 1.0 to 1.3 client can offer%s, as it is configured now.%s", lookIntro, c.alert.Description, with, l.otherRefusals())
 	}
 	if !slices.Contains(offered, c.version) {
 		return versionMismatch(in, f, evidence, c), true, ""
