@@ -75,8 +75,11 @@ type VersionTry struct {
 	// protocol_version); 0 when it sent none.
 	AlertCode int
 	// Key is the server's certificate key when it accepted the version
-	// alone ("RSA 512", "ECDSA P-256"), "" when it sent none.
-	Key string
+	// alone ("RSA 512", "ECDSA P-256"), "" when it sent none; Scheme the
+	// signature scheme of its ServerKeyExchange then (TLS 1.2 and
+	// earlier), 0 when none.
+	Key    string
+	Scheme wire.SignatureScheme
 	// Unknown says why the version is neither accepted nor refused: it
 	// could not be offered alone (the connection failed, no time was left)
 	// or the server did not answer. "" when the server answered.
@@ -680,8 +683,24 @@ func versionIntolerance(in Input, f facts, evidence string, c choice, best Versi
 		fd.Fix = fmt.Sprintf("Replace the server's certificate with one of an RSA 2048-bit or ECDSA P-256 key (TLS 1.3 then works), or disable TLS 1.3 on the server. Meanwhile a client limited to %s gets past the hello.", best.Version)
 		return fd
 	}
+	if best.Scheme != 0 && !signsTLS13(best.Scheme) {
+		fd.Detail += fmt.Sprintf(" For %s it signed with %s, though tlskit's hello put RSA-PSS and ECDSA first; TLS 1.3 allows only RSA-PSS, ECDSA and EdDSA handshake signatures (RFC 8446 §4.2.3): the server's signature algorithms may leave it nothing to sign TLS 1.3 with.", best.Version, best.Scheme)
+		fd.Fix = fmt.Sprintf("Allow RSA-PSS (rsa_pss_rsae_sha256) or ECDSA signatures in the server's signature algorithms, or disable TLS 1.3 there. Meanwhile a client limited to %s gets past the hello.", best.Version)
+		return fd
+	}
 	fd.Detail += " A certificate that cannot sign for TLS 1.3 does this (OpenSSL chooses TLS 1.3 before it finds that an RSA key under 528 bits cannot make its RSA-PSS signatures); the server's log says what failed."
 	return fd
+}
+
+// signsTLS13 reports whether a TLS 1.3 CertificateVerify may use s: RSA-PSS,
+// ECDSA with its curve's hash, EdDSA (RFC 8446 §4.2.3); not PKCS #1 v1.5,
+// SHA-1 or DSA.
+func signsTLS13(s wire.SignatureScheme) bool {
+	switch s {
+	case 0x0804, 0x0805, 0x0806, 0x0809, 0x080a, 0x080b, 0x0403, 0x0503, 0x0603, 0x0807, 0x0808, 0x081a, 0x081b, 0x081c:
+		return true
+	}
+	return false
 }
 
 // nameRefused is sni.unrecognized-name found by the looks: every hello

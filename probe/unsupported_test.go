@@ -364,7 +364,8 @@ func sClient(t *testing.T, addr string, args ...string) string {
 // 1.0 to 1.3 client can offer"), beside a second look that showed TLS 1.2
 // accepted alone.
 //
-// Here openssl s_server with a 512-bit RSA key, which chooses TLS 1.3 and
+// Here openssl s_server with a 512-bit RSA key, and gnutls-serv allowed
+// only SHA-1 signatures (below). The first chooses TLS 1.3 and
 // then cannot sign (RSA-PSS with SHA-256 needs 528 bits): openssl
 // s_client, which offers TLS 1.3, gets handshake_failure; with -tls1_2 it
 // connects. The classic kind (a server that closes the connection on a
@@ -400,6 +401,31 @@ func TestVersionIntolerance(t *testing.T) {
 		}
 		if finding.Has(rep.Findings, finding.ProtocolNoSharedCipher) {
 			t.Errorf("reported as no shared cipher too")
+		}
+	})
+	// gnutls-serv allowed only RSA-SHA1 signatures takes TLS 1.3 and has
+	// nothing to sign it with (TLS 1.3 allows no PKCS #1 v1.5 or SHA-1
+	// handshake signature): s_client offering TLS 1.3 gets
+	// handshake_failure, with TLS 1.2 and SHA-1 it connects.
+	t.Run("gnutls-sha1-signatures", func(t *testing.T) {
+		t.Parallel()
+		name := "sha1.peer.test"
+		cert, key := peertest.SelfSigned(t, "/CN="+name, "DNS:"+name, "-newkey", "rsa:2048")
+		addr := peertest.Start(t, "gnutls-serv", "-p", "{port}", "--x509certfile", cert, "--x509keyfile", key,
+			"--priority", "NORMAL:-SIGN-ALL:+SIGN-RSA-SHA1:%VERIFY_ALLOW_SIGN_WITH_SHA1").Addr
+		if out := sClient(t, addr, "-servername", name); !strings.Contains(out, "alert handshake failure") {
+			t.Fatalf("openssl s_client offering TLS 1.3 was not refused with handshake_failure:\n%s", out)
+		}
+		if out := sClient(t, addr, "-servername", name, "-tls1_2", "-sigalgs", "RSA+SHA1", "-cipher", "ALL:@SECLEVEL=0"); !strings.Contains(out, "Peer signing digest: SHA1") {
+			t.Fatalf("openssl s_client with TLS 1.2 and SHA-1 did not connect:\n%s", out)
+		}
+		rep := w.check(t, addr, name)
+		expect(t, rep, diagnose.Failed, finding.ProtocolVersionIntolerance, finding.Error)
+		f := findingOf(rep, finding.ProtocolVersionIntolerance)
+		for _, s := range []string{"For TLS 1.2 it signed with rsa_pkcs1_sha1", "Allow RSA-PSS"} {
+			if !strings.Contains(f.Detail+" "+f.Fix, s) {
+				t.Errorf("the finding does not say %q:\n%s\n%s", s, f.Detail, f.Fix)
+			}
 		}
 	})
 }

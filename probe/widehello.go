@@ -604,6 +604,11 @@ func tryVersion(ctx context.Context, t lookTarget, v uint16) diagnose.VersionTry
 	}
 	if try.Accepted {
 		try.Key = leafKey(one)
+		if e := one.First(transcript.Server, "server_key_exchange"); e != nil {
+			if m, ok := e.Message.(*wire.ServerKeyExchange); ok {
+				try.Scheme = m.SignatureScheme
+			}
+		}
 	}
 	return try
 }
