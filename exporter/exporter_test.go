@@ -1269,6 +1269,29 @@ func TestProbeHybridOnlyServer(t *testing.T) {
 	}
 }
 
+// TestProbeP521OnlyServer: the same with a real server. gnutls-serv
+// allowed only secp521r1 refuses a probe's hello (X25519, P-256, P-384);
+// gnutls-cli, which offers P-521, connects, and so does check. The probe
+// is made again with crypto/tls's defaults, which include P-521, and is
+// trusted.
+func TestProbeP521OnlyServer(t *testing.T) {
+	t.Parallel()
+	peertest.Need(t, "gnutls-serv")
+	cert, key := peertest.SelfSigned(t, "/CN=localhost", "DNS:localhost")
+	addr := peertest.Start(t, "gnutls-serv", "-p", "{port}", "--x509certfile", cert, "--x509keyfile", key,
+		"--priority", "NORMAL:-CURVE-ALL:+CURVE-SECP521R1").Addr
+	_, port, _ := net.SplitHostPort(addr)
+	out, _ := exec.Command(peertest.Need(t, "gnutls-cli"), "--x509cafile", cert, "-p", port, "localhost").CombinedOutput()
+	if !strings.Contains(string(out), "SECP521R1") {
+		t.Fatalf("gnutls-cli did not connect with SECP521R1:\n%s", out)
+	}
+	ex := serveConfig(t, fmt.Appendf(nil, `{"modules": {"m": {"trust": ["file:%s"], "server_name": "localhost", "timeout": "5s"}}}`, cert))
+	ss := scrape(t, ex.URL+"/probe?module=m&target="+addr)
+	if s := find(ss, MetricSuccess, nil); len(s) != 1 || s[0].value != 1 {
+		t.Errorf("tlskit_probe_success %v, findings %v", s, find(ss, MetricFinding, nil))
+	}
+}
+
 // TestProbePostQuantumModule: the lab's large-hello server reads the
 // ClientHello in one read of 1,024 bytes and turns away larger ones, as
 // it turns away Chrome, Firefox and Go (their hybrid post-quantum key
