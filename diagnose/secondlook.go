@@ -362,10 +362,7 @@ func secondLookFinding(in Input, f facts, evidence string) (fd finding.Finding, 
 			return nameRefused(f, evidence+note, p), true, ""
 		}
 		if p != nil && p.Unknown == "" {
-			how := "the server closed the connection"
-			if p.AlertCode != 0 {
-				how = "alert " + wire.AlertDescription(p.AlertCode).String()
-			}
+			how := refusedHow(p.AlertCode)
 			note += fmt.Sprintf(" Offering only the groups of its key shares, so that no HelloRetryRequest came, tlskit's hello was refused too (%s): what the server refuses is in every hello (the server name, for one), not its size.", how)
 		}
 		return fd, false, note
@@ -420,10 +417,7 @@ func helloRejected(in Input, f facts, evidence string, c choice) finding.Finding
 	case p != nil && p.Size == 0:
 		detail += " That hello was no smaller than the client's, so the size is not the cause: what the server refuses is one of the client's extensions or their order (the ladder shows them)."
 	case p != nil && p.Unknown == "" && !p.Accepted:
-		how := "the server closed the connection"
-		if p.AlertCode != 0 {
-			how = "alert " + wire.AlertDescription(p.AlertCode).String()
-		}
+		how := refusedHow(p.AlertCode)
 		fd.Title = fmt.Sprintf("The server refuses a ClientHello of %d bytes, though it answers a smaller one that offers the same", p.Size)
 		detail += fmt.Sprintf(" Padded from its %d bytes to the client's %d (RFC 7685), tlskit's hello was refused too (%s): the size of the hello is what the server refuses. Servers and middleboxes that read only the first TCP segment of a ClientHello, or break on one over 512 bytes, do this (tldr.fail).", p.WideSize, p.Size, how)
 		if f.clientHello.HasKeyShare(wire.GroupX25519MLKEM768) {
@@ -708,16 +702,22 @@ func signsTLS13(s wire.SignatureScheme) bool {
 // was answered. Go servers (Caddy, Traefik) without a certificate for a
 // name end the handshake with internal_error, not unrecognized_name.
 func nameRefused(f facts, evidence string, p *SizeTry) finding.Finding {
-	how := "the server closed the connection"
-	if p.AlertCode != 0 {
-		how = "alert " + wire.AlertDescription(p.AlertCode).String()
-	}
+	how := refusedHow(p.AlertCode)
 	name := f.clientHello.ServerName()
 	return finding.Finding{ID: finding.SNIUnrecognizedName, Severity: finding.Error, Setting: finding.SettingServerName,
 		Title: fmt.Sprintf("The server does not serve the name %q", name),
 		Detail: fmt.Sprintf("%s Offering only the groups of its key shares, so that no HelloRetryRequest came, tlskit's hello was refused too (%s); the same hello without a server name (SNI) was answered with a ServerHello: the server has no certificate, or no site, for %q. Servers written in Go (Caddy, Traefik) end such a handshake with internal_error rather than unrecognized_name.",
 			evidence, how, name),
 		Fix: "Send the name the server is configured for as the server name (SNI), or add this name to the server's sites and certificates."}
+}
+
+// refusedHow says how a look was refused: with alert code, or a close when
+// code is 0.
+func refusedHow(code int) string {
+	if code == 0 {
+		return "the server closed the connection"
+	}
+	return "alert " + wire.AlertDescription(code).String()
 }
 
 // rsaBits reads the size of an RSA key described as "RSA 2048".

@@ -434,9 +434,10 @@ func wideHelloPadded(random, sid []byte, sni string, alpn []string, versions []u
 
 // needsSecondLook reports whether a failed handshake is one the server
 // refused without saying what it wants: a fatal alert (other than
-// unrecognized_name and no_application_protocol) or a close before the handshake went further than its
-// first flight, with no client certificate asked for, nothing that is not
-// TLS and no silence to wait out.
+// unrecognized_name and no_application_protocol) or a close before the
+// handshake went further than its first flight, with no client
+// certificate asked for, nothing that is not TLS and no silence to wait
+// out.
 func needsSecondLook(tr *transcript.Transcript) bool {
 	if tr == nil || tr.First(transcript.Client, "client_hello") == nil ||
 		tr.First(transcript.Server, transcript.TypeNotTLS) != nil || tr.First(transcript.Server, "certificate_request") != nil {
@@ -461,7 +462,7 @@ func needsSecondLook(tr *transcript.Transcript) bool {
 // secondLook takes the second look: a wide hello for TLS 1.0 to 1.3 and,
 // when the versions are the question (the server refused it too, chose a
 // version tlskit's client did not offer, or answered protocol_version), one
-// hello per version.
+// hello per version; otherwise, when the server answered it, paddedLook.
 func secondLook(ctx context.Context, t lookTarget, first *transcript.Transcript) *diagnose.SecondLook {
 	all := []uint16{uint16(wire.VersionTLS13), uint16(wire.VersionTLS12), uint16(wire.VersionTLS11), uint16(wire.VersionTLS10)}
 	tr, err := wideLook(ctx, t, shape{versions: all})
