@@ -848,6 +848,12 @@ func serverAlertFinding(in Input, f facts, a *transcript.Event) (finding.Finding
 				fd.Title = "The server refuses every ClientHello: nothing a client can offer is acceptable to it, as it is configured now"
 				fd.Fix = NothingUsableFix
 			}
+			if in.SecondLook == nil && f.clientHello != nil && f.clientHello.HasKeyShare(wire.GroupX25519MLKEM768) {
+				// A capture, or no time for a second look: the hello's
+				// size is the other usual suspect, and nothing here can
+				// tell which.
+				fd.Detail += fmt.Sprintf(" The client's hello is %d bytes, with a hybrid post-quantum key share (X25519MLKEM768): servers and middleboxes that mishandle large hellos (tldr.fail) refuse it the same way; a live `tlskit check` of the server tells the two apart.", 4+len(f.clientHello.Marshal()))
+			}
 			return fd, true
 		}
 	}

@@ -317,3 +317,24 @@ func TestVersionIntoleranceWords(t *testing.T) {
 		})
 	}
 }
+
+// TestRefusedLargeHelloNoLook: with only the alert to go on (a capture, or
+// no time for a second look), a refused hello that carries the hybrid
+// post-quantum key share (Go's, here) gets no-shared-cipher's guess and
+// the other usual suspect, its size; with a second look, the looks decide
+// and the sentence is not added.
+func TestRefusedLargeHelloNoLook(t *testing.T) {
+	first := refusedHello(t)
+	fs := Findings(Input{Target: "x:443", Transcript: first, HandshakeErr: errors.New("remote error: tls: handshake failure")})
+	if len(fs) == 0 || fs[0].ID != finding.ProtocolNoSharedCipher {
+		t.Fatalf("findings %+v", fs)
+	}
+	if !strings.Contains(fs[0].Title, "usually no cipher suite in common") || !strings.Contains(fs[0].Detail, "with a hybrid post-quantum key share (X25519MLKEM768)") {
+		t.Errorf("title %q, detail %q", fs[0].Title, fs[0].Detail)
+	}
+	fs = Findings(Input{Target: "x:443", Transcript: first, HandshakeErr: errors.New("remote error: tls: handshake failure"),
+		SecondLook: &SecondLook{Transcript: refusedHello(t)}})
+	if len(fs) == 0 || strings.Contains(fs[0].Detail, "tldr.fail") {
+		t.Errorf("with a second look: %+v", fs)
+	}
+}
