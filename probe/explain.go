@@ -12,9 +12,10 @@ import (
 
 // Explain checks target under p, after the STARTTLS upgrade proto ("" for
 // none), second look included, and returns the id of its first
-// protocol.* error: why the server refuses a hello made under p, as
-// `tlskit check` says it (protocol.client-unsupported,
-// protocol.version-mismatch…); "" when the check finds none. The check
+// protocol.* error or sni.unrecognized-name: why the server refuses a
+// hello made under p, as `tlskit check` says it
+// (protocol.client-unsupported, protocol.version-mismatch,
+// protocol.hello-rejected…); "" when the check finds none. The check
 // ends with ctx's deadline. It is `tlskit tunnel`'s
 // [tunnel.Supervisor.Explain].
 func Explain(ctx context.Context, target string, proto starttls.Protocol, p *tlskit.Policy) string {
@@ -31,7 +32,7 @@ func Explain(ctx context.Context, target string, proto starttls.Protocol, p *tls
 		return ""
 	}
 	for _, f := range Run(ctx, opts).Findings {
-		if f.Severity == finding.Error && strings.HasPrefix(f.ID, "protocol.") {
+		if f.Severity == finding.Error && (strings.HasPrefix(f.ID, "protocol.") || f.ID == finding.SNIUnrecognizedName) {
 			return f.ID
 		}
 	}

@@ -11,6 +11,8 @@ import (
 	"github.com/tlskit/tlskit"
 	"github.com/tlskit/tlskit/finding"
 	"github.com/tlskit/tlskit/internal/peertest"
+	"github.com/tlskit/tlskit/lab"
+	"github.com/tlskit/tlskit/probe"
 	"github.com/tlskit/tlskit/starttls"
 	"github.com/tlskit/tlskit/tunnel"
 )
@@ -80,6 +82,51 @@ func TestExplainOncePerMinute(t *testing.T) {
 			}
 			if n := calls.Load(); n != tc.calls {
 				t.Errorf("Explain called %d times, want %d", n, tc.calls)
+			}
+		})
+	}
+}
+
+// TestExplainHangUps: a target that hangs up on the tunnel's hello, or
+// ends it with internal_error, is named as `tlskit check` names it, by
+// probe.Explain (what `tlskit tunnel` sets), not as the close or the alert
+// alone says: the lab's large-hello (one read of 1,024 bytes; the tunnel's
+// Go hello, with its hybrid key share, is larger), version-intolerance
+// (closes on a hello offering TLS 1.3) and unknown-name-go (a Go server
+// without a certificate for the name: internal_error). Before, the first
+// two were net.reset and the last protocol.alert.
+func TestExplainHangUps(t *testing.T) {
+	l, err := lab.Start(context.Background(), lab.Options{Dir: t.TempDir()})
+	must(t, err)
+	t.Cleanup(func() { l.Close() })
+	for name, want := range map[string]string{
+		"large-hello":         finding.ProtocolHelloRejected,
+		"version-intolerance": finding.ProtocolVersionIntolerance,
+		"unknown-name-go":     finding.SNIUnrecognizedName,
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			c, ok := l.Case(name)
+			if !ok {
+				t.Fatalf("no lab case %s", name)
+			}
+			policy := func(io.Writer) (*tlskit.Policy, error) {
+				return &tlskit.Policy{Trust: []string{"file:" + l.Files().Root}, ServerName: c.ServerName()}, nil
+			}
+			var logs logBuf
+			s := &tunnel.Supervisor{
+				Services: []*tunnel.Service{{Name: "c", Mode: tunnel.ModeClient, Listen: "127.0.0.1:0", Target: c.Addr, Policy: policy}},
+				Logger:   logs.logger(),
+				Explain:  probe.Explain,
+			}
+			addr, _ := runSupervisor(t, s, &logs)
+			conn, err := net.Dial("tcp", addr)
+			must(t, err)
+			defer conn.Close()
+			conn.SetDeadline(time.Now().Add(10 * time.Second))
+			io.ReadAll(conn)
+			if r := logs.waitFinding(t, want); r["side"] != "target" {
+				t.Errorf("refusal %v, want the target side", r)
 			}
 		})
 	}

@@ -63,9 +63,12 @@ type Supervisor struct {
 	// default action, rather than waiting for the drain.
 	Signals bool
 	// Explain, when set, names why a client service's target refused the
-	// handshake with nothing but a handshake_failure, protocol_version or
-	// insufficient_security alert, with the finding id `tlskit check`
-	// prints for that server: the alert alone cannot tell a server that
+	// handshake with nothing but a handshake_failure, protocol_version,
+	// insufficient_security or internal_error alert, or a close or reset,
+	// with the finding id `tlskit check` prints for that server
+	// (protocol.hello-rejected for a hello too large for it,
+	// sni.unrecognized-name for a Go server's internal_error): the alert
+	// alone cannot tell a server that
 	// shares no cipher suite with the tunnel from one that speaks only
 	// versions or suites the tunnel's client does not
 	// (protocol.client-unsupported), and check finds out with a second
@@ -448,17 +451,27 @@ func (r *running) newProxy(log *slog.Logger, m *Metrics, explain ExplainFunc, re
 const explainAfter = time.Minute
 
 // explain returns the target's refusal err with what explain says of it
-// (an [*explainedError]) when err is a bare alert that check's second look
-// would explain further and explain names it; else err as it is. One
+// (an [*explainedError]) when err is a bare alert or a hang-up that
+// check's second look would explain further and explain names it; else
+// err as it is. One
 // explanation runs at a time per service; its answer is reused for the
 // same alert for explainAfter.
 func (r *running) explain(ctx context.Context, explain ExplainFunc, err error) error {
-	code, ok := tlskit.PeerAlert(err)
 	var cr *certRequestedError
-	if explain == nil || !ok || errors.As(err, &cr) || code != 40 && code != 70 && code != 71 {
+	if explain == nil || errors.As(err, &cr) {
 		return err
 	}
-	alert := alertFinding(code, false)
+	var alert string // what the refusal alone says, the key of the answer kept
+	switch code, ok := tlskit.PeerAlert(err); {
+	case ok && (code == 40 || code == 70 || code == 71 || code == 80):
+		alert = alertFinding(code, false)
+	case !ok && hungUp(err):
+		// A close or reset in the handshake: a hello too large for the
+		// server (tldr.fail), a version it cannot stand, or a crash.
+		alert = "hung up"
+	default:
+		return err
+	}
 	r.explainMu.Lock()
 	defer r.explainMu.Unlock()
 	e := r.explained
@@ -476,6 +489,12 @@ func (r *running) explain(ctx context.Context, explain ExplainFunc, err error) e
 		return err
 	}
 	return &explainedError{id: e.id, err: err}
+}
+
+// hungUp reports whether err is the peer's close or reset of the
+// connection.
+func hungUp(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET)
 }
 
 // explainedError is a target's refusal with the finding id
