@@ -152,10 +152,30 @@ func verdictLine(p *printer, r *diagnose.Report, width int) {
 	case r.Verdict == diagnose.Unverified && finding.Has(r.Findings, finding.CaptureIncomplete):
 		p.f("%s", indent(wrap("no server certificate in the capture, so nothing to verify: bytes of the connection are "+
 			"missing from it (see capture.incomplete), and the certificate may have been among them", width-2), "  "))
+	case r.Verdict == diagnose.Unverified && compressedCertificate(r.Transcript) != "":
+		p.f("%s", indent(wrap("no server certificate readable in this handshake, so nothing to verify: the server sent it "+
+			"compressed (RFC 8879, "+compressedCertificate(r.Transcript)+"), which tlskit does not decompress", width-2), "  "))
 	case r.Verdict == diagnose.Unverified:
 		p.f("%s", indent(wrap("no server certificate in this handshake, so nothing to verify: it authenticated with a "+
 			"pre-shared key or resumed an earlier session (or its TLS 1.3 Certificate stayed encrypted)", width-2), "  "))
 	}
+}
+
+// compressedCertificate names the algorithm of the server's
+// CompressedCertificate in a transcript, "" when it sent none.
+func compressedCertificate(evs []transcript.Event) string {
+	for _, e := range evs {
+		if e.Type != "compressed_certificate" || e.From != transcript.Server {
+			continue
+		}
+		for _, f := range e.Fields {
+			if f.Name == "algorithm" {
+				return f.Value
+			}
+		}
+		return "algorithm not known"
+	}
+	return ""
 }
 
 // hasHello reports whether a transcript holds a ClientHello or a

@@ -111,3 +111,24 @@ func TestLadderLoneEvent(t *testing.T) {
 		}
 	}
 }
+
+// TestCompressedCertificateUnverified: a capture whose server sent its
+// Certificate compressed (RFC 8879) has no chain tlskit can read; the
+// report says so, not that the server authenticated with a pre-shared key
+// or resumed a session. (No server on this machine compresses
+// certificates: OpenSSL 3.0, this GnuTLS build and Go do not.)
+func TestCompressedCertificateUnverified(t *testing.T) {
+	r := &diagnose.Report{Target: "x.example:443", Verdict: diagnose.Unverified, Transcript: []transcript.Event{
+		{Seq: 1, From: transcript.Client, Type: "client_hello"},
+		{Seq: 2, From: transcript.Server, Type: "server_hello"},
+		{Seq: 3, From: transcript.Server, Type: "compressed_certificate", Fields: []wire.Field{{Name: "algorithm", Value: "brotli"}}},
+	}}
+	var b strings.Builder
+	if err := Report(&b, r, Options{Width: 100}); err != nil {
+		t.Fatal(err)
+	}
+	out := strings.Join(strings.Fields(b.String()), " ")
+	if !strings.Contains(out, "the server sent it compressed (RFC 8879, brotli), which tlskit does not decompress") || strings.Contains(out, "pre-shared key") {
+		t.Errorf("report:\n%s", b.String())
+	}
+}
