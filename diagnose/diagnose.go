@@ -847,6 +847,7 @@ func serverAlertFinding(in Input, f facts, a *transcript.Event) (finding.Finding
 				// client lacks, but nothing the server can use at all.
 				fd.Title = "The server refuses every ClientHello: nothing a client can offer is acceptable to it, as it is configured now"
 				fd.Fix = NothingUsableFix
+				noName(f, &fd)
 			}
 			if in.SecondLook == nil && f.clientHello != nil && f.clientHello.HasKeyShare(wire.GroupX25519MLKEM768) {
 				// A capture, or no time for a second look: the hello's
@@ -864,11 +865,27 @@ func serverAlertFinding(in Input, f facts, a *transcript.Event) (finding.Finding
 			evidence += " The client offered no application protocol: the server requires one (RFC 7301)."
 		}
 	}
-	return finding.Finding{ID: finding.ProtocolAlert, Severity: finding.Error,
+	fd := finding.Finding{ID: finding.ProtocolAlert, Severity: finding.Error,
 		Title:   fmt.Sprintf("The server ended the handshake with alert %s", a.Description),
 		Detail:  evidence + errSentence(in.HandshakeErr),
 		Fix:     alertFix(a.AlertCode),
-		Setting: alertSetting(a.AlertCode)}, true
+		Setting: alertSetting(a.AlertCode)}
+	if a.AlertCode == 80 && (in.SecondLook == nil || in.SecondLook.Padded != nil && !in.SecondLook.Padded.Answered) {
+		noName(f, &fd) // every hello refused, or only the client's seen
+	}
+	return fd, true
+}
+
+// noName adds to a refusal of every hello, when the client sent no server
+// name (SNI, as for an IP address), that a server hosting names refuses a
+// hello without one, and points its fix at the name.
+func noName(f facts, fd *finding.Finding) {
+	if f.clientHello == nil || f.clientHello.ServerName() != "" {
+		return
+	}
+	fd.Detail += " The client sent no server name (SNI), as for an IP address: a server that hosts names (virtual hosts, a CDN; Go servers such as Caddy and Traefik) refuses a hello without one."
+	fd.Fix = "If the server hosts names, connect with the name its certificate is for as the server name (SNI). " + fd.Fix
+	fd.Setting = finding.SettingServerName
 }
 
 func orNone(s string) string {

@@ -363,7 +363,11 @@ func secondLookFinding(in Input, f facts, evidence string) (fd finding.Finding, 
 		}
 		if p != nil && p.Unknown == "" {
 			how := refusedHow(p.AlertCode)
-			note += fmt.Sprintf(" Offering only the groups of its key shares, so that no HelloRetryRequest came, tlskit's hello was refused too (%s): what the server refuses is in every hello (the server name, for one), not its size.", how)
+			what := "the server name"
+			if f.clientHello.ServerName() == "" {
+				what = "the missing server name"
+			}
+			note += fmt.Sprintf(" Offering only the groups of its key shares, so that no HelloRetryRequest came, tlskit's hello was refused too (%s): what the server refuses is in every hello (%s, for one), not its size.", how, what)
 		}
 		return fd, false, note
 	}

@@ -506,3 +506,33 @@ func TestNoApplicationProtocol(t *testing.T) {
 		t.Errorf("offering h2: %s, ALPN %q", rep.Verdict, rep.ALPN)
 	}
 }
+
+// TestNoServerName: a Go server that has certificates only for names
+// (Caddy and Traefik are built so) ends a hello without a server name with
+// internal_error, and so every hello of a check made at its IP address
+// without --servername. The finding says the client sent no name and
+// points at the setting, and with the name the check is trusted.
+func TestNoServerName(t *testing.T) {
+	w := getWorld(t)
+	name := "named.peer.test"
+	cert := w.leaf(t, name, lab.LeafOptions{})
+	addr := peertest.ServeTLS(t, &tls.Config{GetCertificate: func(h *tls.ClientHelloInfo) (*tls.Certificate, error) {
+		if h.ServerName != name {
+			return nil, fmt.Errorf("no certificate for %q", h.ServerName)
+		}
+		return &cert, nil
+	}}, func(c *tls.Conn) {
+		c.Handshake()
+		c.Close()
+	})
+	host, _, _ := net.SplitHostPort(addr)
+	rep := w.check(t, addr, host)
+	expect(t, rep, diagnose.Failed, finding.ProtocolAlert, finding.Error)
+	f := findingOf(rep, finding.ProtocolAlert)
+	if !strings.Contains(f.Detail, "The client sent no server name (SNI)") || f.Setting != finding.SettingServerName || !strings.Contains(f.Detail, "the missing server name, for one") {
+		t.Errorf("detail %q, setting %q", f.Detail, f.Setting)
+	}
+	if rep := w.check(t, addr, name); rep.Verdict != diagnose.Trusted {
+		t.Errorf("with the name: %s %+v", rep.Verdict, rep.Findings)
+	}
+}
