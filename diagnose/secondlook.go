@@ -118,8 +118,31 @@ type LookSummary struct {
 	ServerVersions  []string         `json:"server_versions,omitempty"`
 	RefusedVersions []string         `json:"refused_versions,omitempty"`
 	UnknownVersions []UnknownVersion `json:"unknown_versions,omitempty"`
+	// Padded is what the further hellos found when the server answered
+	// tlskit's hello but refused the client's (see SizeTry).
+	Padded *PaddedSummary `json:"padded,omitempty"`
 	// Error is why the second look could not be taken.
 	Error string `json:"error,omitempty"`
+}
+
+// PaddedSummary is a SizeTry as a report shows it.
+type PaddedSummary struct {
+	// SharesOnly: the hellos offered only the groups of their key shares
+	// (the widest got a HelloRetryRequest); Answered: such a hello got a
+	// ServerHello; NameRefused: refused, it was answered without a server
+	// name.
+	SharesOnly  bool `json:"shares_only,omitempty"`
+	Answered    bool `json:"answered"`
+	NameRefused bool `json:"name_refused,omitempty"`
+	// Size is the client's hello's length the hello was padded to, and
+	// WideSize that hello's own; 0 when nothing was padded.
+	Size     int `json:"size,omitempty"`
+	WideSize int `json:"wide_size,omitempty"`
+	// Accepted: the padded hello was answered; Refused: how it (or the
+	// shares-only hello) was refused; Unknown: why it got no answer.
+	Accepted bool   `json:"accepted"`
+	Refused  string `json:"refused,omitempty"`
+	Unknown  string `json:"unknown,omitempty"`
 }
 
 // choice is what the server chose from a wide hello.
@@ -242,6 +265,13 @@ func (l *SecondLook) Summary() *LookSummary {
 	}
 	if l.Transcript != nil {
 		s.Transcript = l.Transcript.Events
+	}
+	if p := l.Padded; p != nil {
+		s.Padded = &PaddedSummary{SharesOnly: p.SharesOnly, Answered: p.Answered, NameRefused: p.NameRefused,
+			Size: p.Size, WideSize: p.WideSize, Accepted: p.Accepted, Unknown: p.Unknown}
+		if p.Unknown == "" && (!p.Answered || p.Size > 0 && !p.Accepted) {
+			s.Padded.Refused = refusedHow(p.AlertCode)
+		}
 	}
 	c := l.choice()
 	if c.answered {
