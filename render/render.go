@@ -250,6 +250,36 @@ func SecondLook(w io.Writer, l *diagnose.LookSummary, o Options) {
 		}
 		p.f("%s", indent(wrap(line, o.width()-2), "  "))
 	}
+	if d := l.Padded; d != nil {
+		var parts []string
+		if d.SharesOnly {
+			got := "answered"
+			switch {
+			case d.Answered:
+			case d.Refused != "":
+				got = "refused (" + d.Refused + ")"
+			default:
+				got = "not known (" + d.Unknown + ")"
+			}
+			parts = append(parts, "offering only the groups of its key shares: "+got)
+		}
+		if d.NameRefused {
+			parts = append(parts, "the same without a server name: answered")
+		}
+		if d.Size > 0 {
+			got := "answered"
+			switch {
+			case d.Unknown != "":
+				got = "not known (" + d.Unknown + ")"
+			case !d.Accepted:
+				got = "refused (" + d.Refused + ")"
+			}
+			parts = append(parts, fmt.Sprintf("padded from %d to the client's %d bytes: %s", d.WideSize, d.Size, got))
+		}
+		if len(parts) > 0 {
+			p.f("%s", indent(wrap("further hellos: "+strings.Join(parts, "; "), o.width()-2), "  "))
+		}
+	}
 }
 
 // Transcript writes the handshake ladder.
