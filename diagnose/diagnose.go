@@ -853,7 +853,7 @@ func serverAlertFinding(in Input, f facts, a *transcript.Event) (finding.Finding
 				// A capture, or no time for a second look: the hello's
 				// size is the other usual suspect, and nothing here can
 				// tell which.
-				fd.Detail += fmt.Sprintf(" The client's hello is %d bytes, with a hybrid post-quantum key share (X25519MLKEM768): servers and middleboxes that mishandle large hellos (tldr.fail) refuse it the same way; a live `tlskit check` of the server tells the two apart.", 4+len(f.clientHello.Marshal()))
+				fd.Detail += fmt.Sprintf(" The client's hello is %d bytes, with a hybrid post-quantum key share (X25519MLKEM768): servers and middleboxes that mishandle large hellos (tldr.fail) refuse it the same way; a live `tlskit check` of the server tells the two apart.", f.clientHello.Len())
 			}
 			return fd, true
 		}

@@ -428,12 +428,11 @@ func secondLookFinding(in Input, f facts, evidence string) (fd finding.Finding, 
 // else in the client's hello is what it refuses; the padded look says
 // whether it is the size.
 func helloRejected(in Input, f facts, evidence string, c choice) finding.Finding {
-	size := 4 + len(f.clientHello.Marshal())
-	wide := 0
+	size, wide := f.clientHello.Len(), 0
 	if l := in.SecondLook; l.Transcript != nil {
 		if e := l.Transcript.First(transcript.Client, "client_hello"); e != nil {
 			if ch, ok := e.Message.(*wire.ClientHello); ok {
-				wide = 4 + len(ch.Marshal())
+				wide = ch.Len()
 			}
 		}
 	}
@@ -701,7 +700,7 @@ func versionIntolerance(in Input, f facts, evidence string, c choice, best Versi
 		fd.Detail += fmt.Sprintf(" A server must answer a ClientHello that offers versions it does not support with the highest version it does (RFC 8446 §4.2.1, RFC 5246 Appendix E.1); this one refuses the hello instead (version intolerance, in the server or a device in front of it), %s.", fails)
 		return fd
 	}
-	fd.Detail += fmt.Sprintf(" Offered alone, it refused %s, not protocol_version: it takes %s as a version and then cannot complete the handshake, and it does so even when the hello offers %s too, instead of choosing that; %s.", listAnd(how), versionList(taken), best.Version, fails)
+	fd.Detail += fmt.Sprintf(" Offered alone, it refused %s, not protocol_version: it takes %s as a version and then cannot complete the handshake, and it does so even when the hello offers %s too, instead of choosing that; %s.", finding.ListAnd(how), versionList(taken), best.Version, fails)
 	fd.Fix = fmt.Sprintf("Fix %s on the server, or disable it there. Meanwhile a client limited to %s gets past the hello.", versionList(taken), best.Version)
 	if !slices.Contains(taken, wire.VersionTLS13.String()) {
 		return fd
@@ -821,7 +820,7 @@ func (l *SecondLook) otherRefusals() string {
 		for i, how := range order {
 			parts[i] = fmt.Sprintf("%s with %s", versionList(byHow[how]), how)
 		}
-		s = " Offered one at a time, the server refused " + listAnd(parts)
+		s = " Offered one at a time, the server refused " + finding.ListAnd(parts)
 		switch {
 		case len(spoken) > 0:
 			s += fmt.Sprintf(": an alert other than protocol_version (the alert for a version a server does not speak) means it did not refuse %s as a version, but something else in the hello.", versionList(spoken))
@@ -856,14 +855,6 @@ func (l *SecondLook) unknownVersions() string {
 		parts[i] = versionList(byWhy[why]) + " " + why
 	}
 	return " Whether the server speaks each version is not known: " + strings.Join(parts, "; ") + "."
-}
-
-// listAnd joins phrases as "a", "a and b", "a, b and c".
-func listAnd(p []string) string {
-	if len(p) <= 1 {
-		return strings.Join(p, "")
-	}
-	return strings.Join(p[:len(p)-1], ", ") + " and " + p[len(p)-1]
 }
 
 func (l *SecondLook) versions() []VersionTry {

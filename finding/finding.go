@@ -295,6 +295,15 @@ func Capitalize(s string) string {
 	return string(unicode.ToUpper(r)) + s[n:]
 }
 
+// ListAnd joins phrases as a sentence lists them: "a", "a and b", "a, b
+// and c".
+func ListAnd(p []string) string {
+	if len(p) <= 1 {
+		return strings.Join(p, "")
+	}
+	return strings.Join(p[:len(p)-1], ", ") + " and " + p[len(p)-1]
+}
+
 func sentence(s string) string {
 	s = strings.TrimSpace(s)
 	if s == "" {

@@ -511,21 +511,12 @@ func paddedLook(ctx context.Context, t lookTarget, versions []uint16, first, wid
 	try := &diagnose.SizeTry{SharesOnly: hrr, Answered: !hrr}
 	h := shape{versions: versions, sharesOnly: hrr}
 	look := func() *transcript.Transcript {
-		if t.left() <= 0 {
-			try.Unknown = "no time was left before the check's deadline"
-			return nil
-		}
-		tr, err := wideLook(ctx, t, h)
-		switch {
-		case err != nil:
-			try.Unknown = strings.TrimPrefix(err.Error(), "probe: ")
-			return nil
-		case silent(tr):
-			try.Unknown = "the server said nothing before the timeout"
-			return nil
-		}
-		if a := tr.FirstFatalAlert(transcript.Server); a != nil {
-			try.AlertCode = a.AlertCode
+		tr, _, why := ask(ctx, t, h)
+		try.Unknown = why
+		if tr != nil {
+			if a := tr.FirstFatalAlert(transcript.Server); a != nil {
+				try.AlertCode = a.AlertCode
+			}
 		}
 		return tr
 	}
@@ -535,12 +526,12 @@ func paddedLook(ctx context.Context, t lookTarget, versions []uint16, first, wid
 		}
 		v, again := serverVersion(wide)
 		if try.Answered = v != 0 && !again; !try.Answered {
-			if t.sni != "" && try.AlertCode != 0 && t.left() > 0 {
+			if t.sni != "" && try.AlertCode != 0 {
 				// Refused whatever the hello offers: is it the name? The
 				// same hello without one.
 				anon := t
 				anon.sni = ""
-				if tr, err := wideLook(ctx, anon, h); err == nil {
+				if tr, _, _ := ask(ctx, anon, h); tr != nil {
 					v, again := serverVersion(tr)
 					try.NameRefused = v != 0 && !again
 				}
@@ -565,6 +556,24 @@ func paddedLook(ctx context.Context, t lookTarget, versions []uint16, first, wid
 	return try
 }
 
+// ask sends one more wide hello of shape h. When it got no answer, tr is
+// nil and why says why; sent says whether the hello went out at all (no
+// time left, or the connection failed) or went unanswered (the server
+// said nothing).
+func ask(ctx context.Context, t lookTarget, h shape) (tr *transcript.Transcript, sent bool, why string) {
+	if t.left() <= 0 {
+		return nil, false, "no time was left before the check's deadline"
+	}
+	tr, err := wideLook(ctx, t, h)
+	switch {
+	case err != nil:
+		return nil, false, strings.TrimPrefix(err.Error(), "probe: ")
+	case silent(tr):
+		return nil, true, "the server said nothing before the timeout"
+	}
+	return tr, true, ""
+}
+
 // helloSize is the length of the ClientHello in tr, its handshake header
 // included; 0 when there is none.
 func helloSize(tr *transcript.Transcript) int {
@@ -576,7 +585,7 @@ func helloSize(tr *transcript.Transcript) int {
 	if !ok {
 		return 0
 	}
-	return 4 + len(ch.Marshal())
+	return ch.Len()
 }
 
 // tryVersion offers version v alone. A version that could not be offered
@@ -585,17 +594,13 @@ func helloSize(tr *transcript.Transcript) int {
 // conclusion about the server's versions rests on it.
 func tryVersion(ctx context.Context, t lookTarget, v uint16) diagnose.VersionTry {
 	try := diagnose.VersionTry{Version: wire.Version(v)}
-	if t.left() <= 0 {
-		try.Unknown = "could not be offered alone (no time was left before the check's deadline)"
-		return try
-	}
-	one, err := wideLook(ctx, t, shape{versions: []uint16{v}})
+	one, sent, why := ask(ctx, t, shape{versions: []uint16{v}})
 	switch {
-	case err != nil:
-		try.Unknown = "could not be offered alone (" + strings.TrimPrefix(err.Error(), "probe: ") + ")"
+	case one == nil && sent:
+		try.Unknown = "went unanswered (" + why + ")"
 		return try
-	case silent(one):
-		try.Unknown = "went unanswered (the server said nothing before the timeout)"
+	case one == nil:
+		try.Unknown = "could not be offered alone (" + why + ")"
 		return try
 	}
 	got, hrr := serverVersion(one)

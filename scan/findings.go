@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/tlskit/tlskit/diagnose"
 	"github.com/tlskit/tlskit/finding"
@@ -164,32 +162,32 @@ func weaknesses(rep *Report) []finding.Finding {
 	sf := rep.Session
 	if sf.SecureRenegotiation.State == NotSupported {
 		add(finding.Finding{ID: finding.ScanInsecureRenegotiation, Severity: finding.Error, Title: "The server does not support secure renegotiation (RFC 5746)",
-			Detail: "Without renegotiation_info a man in the middle can splice its own data in front of a client's (CVE-2009-3555). " + asSentence(sf.SecureRenegotiation.Detail),
+			Detail: "Without renegotiation_info a man in the middle can splice its own data in front of a client's (CVE-2009-3555). " + finding.Capitalize(sf.SecureRenegotiation.Detail) + ".",
 			Fix:    "Upgrade the TLS library (every version since 2010 supports RFC 5746), or disable renegotiation.", Evidence: probesEvidence(sf.SecureRenegotiation)})
 	}
 	if sf.ClientRenegotiation.State == Supported {
 		add(finding.Finding{ID: finding.ScanClientRenegotiation, Severity: finding.Warning, Title: "The server accepts client-initiated renegotiation",
-			Detail: "Each renegotiation costs the server a full handshake while the client pays little: a denial-of-service lever. " + asSentence(sf.ClientRenegotiation.Detail),
+			Detail: "Each renegotiation costs the server a full handshake while the client pays little: a denial-of-service lever. " + finding.Capitalize(sf.ClientRenegotiation.Detail) + ".",
 			Fix:    "Disable client-initiated renegotiation (OpenSSL 3 refuses it by default; SSL_OP_NO_RENEGOTIATION).", Evidence: probesEvidence(sf.ClientRenegotiation)})
 	}
 	if sf.Compression.State == Supported {
 		add(finding.Finding{ID: finding.ScanCompression, Severity: finding.Error, Title: "The server accepts TLS compression (CRIME)",
-			Detail: "Compressing secrets together with attacker-chosen data reveals them by the length of the records (CRIME, CVE-2012-4929). " + asSentence(sf.Compression.Detail),
+			Detail: "Compressing secrets together with attacker-chosen data reveals them by the length of the records (CRIME, CVE-2012-4929). " + finding.Capitalize(sf.Compression.Detail) + ".",
 			Fix:    "Disable TLS compression (OpenSSL: SSL_OP_NO_COMPRESSION, the default since 1.1.0).", Evidence: probesEvidence(sf.Compression)})
 	}
 	if sf.Heartbleed.State == Supported {
 		add(finding.Finding{ID: finding.ScanHeartbleed, Severity: finding.Error, Title: "The server is vulnerable to Heartbleed (CVE-2014-0160)",
-			Detail: "It answered a heartbeat that claimed more bytes than it carried with bytes of its own memory, which can hold private keys and other users' data. " + asSentence(sf.Heartbleed.Detail),
+			Detail: "It answered a heartbeat that claimed more bytes than it carried with bytes of its own memory, which can hold private keys and other users' data. " + finding.Capitalize(sf.Heartbleed.Detail) + ".",
 			Fix:    "Upgrade OpenSSL (1.0.1g or later), restart every process that uses it, then replace the server's keys and certificates and revoke the old ones.", Evidence: probesEvidence(sf.Heartbleed)})
 	}
 	if sf.VersionTolerance.State == NotSupported {
 		add(finding.Finding{ID: finding.ScanVersionIntolerance, Severity: finding.Error, Title: "The server refuses a hello that offers TLS 1.3, though it speaks TLS 1.2",
-			Detail: "Every current client offers TLS 1.2 and 1.3 in one hello, and a server that does not complete TLS 1.3 must answer it with TLS 1.2 (RFC 8446 §4.2.1, Appendix D); this one refuses it instead (version intolerance, in the server or a device in front of it, or a TLS 1.3 it takes and cannot complete), so those clients fail where a client limited to TLS 1.2 connects. " + asSentence(sf.VersionTolerance.Detail),
+			Detail: "Every current client offers TLS 1.2 and 1.3 in one hello, and a server that does not complete TLS 1.3 must answer it with TLS 1.2 (RFC 8446 §4.2.1, Appendix D); this one refuses it instead (version intolerance, in the server or a device in front of it, or a TLS 1.3 it takes and cannot complete), so those clients fail where a client limited to TLS 1.2 connects. " + finding.Capitalize(sf.VersionTolerance.Detail) + ".",
 			Fix:    "Fix the server's TLS 1.3 or disable it there: update the TLS library or the device in front of it, and check that the certificate can sign for TLS 1.3 (RSA of 2048 bits or more, or ECDSA). `tlskit check` of the server says which it is.", Evidence: probesEvidence(sf.VersionTolerance)})
 	}
 	if sf.FallbackSCSV.State == NotSupported {
 		add(finding.Finding{ID: finding.ScanNoFallbackSCSV, Severity: finding.Warning, Title: "The server ignores TLS_FALLBACK_SCSV (RFC 7507)",
-			Detail: "It accepts several versions but does not refuse a client that signals a fallback: an attacker can push clients that retry with lower versions down to the weakest one. " + asSentence(sf.FallbackSCSV.Detail),
+			Detail: "It accepts several versions but does not refuse a client that signals a fallback: an attacker can push clients that retry with lower versions down to the weakest one. " + finding.Capitalize(sf.FallbackSCSV.Detail) + ".",
 			Fix:    "Upgrade the TLS library, or disable the versions below the highest.", Evidence: probesEvidence(sf.FallbackSCSV)})
 	}
 	var weakDH []string
@@ -306,7 +304,7 @@ func clientsRefused(clients []ClientResult) []finding.Finding {
 		return nil
 	}
 	f := finding.Finding{ID: finding.ScanClientsRefused, Severity: finding.Error,
-		Title:    "Current clients cannot connect: " + listAnd(refused),
+		Title:    "Current clients cannot connect: " + finding.ListAnd(refused),
 		Detail:   "The server turns away the hello of clients in use today (WHO CAN CONNECT shows each, with the hello it was sent).",
 		Fix:      "`tlskit check` of the server, made with Go's current client, says why it refuses it; change the server so that it accepts what these clients offer.",
 		Evidence: ev}
@@ -315,19 +313,4 @@ func clientsRefused(clients []ClientResult) []finding.Finding {
 		f.Fix = "Update the server, or the load balancer or firewall in front of it, so that it reads a ClientHello of any size and accepts a hybrid key share or asks for another (tldr.fail lists fixed versions)."
 	}
 	return []finding.Finding{f}
-}
-
-// listAnd joins names as "a", "a and b", "a, b and c".
-func listAnd(p []string) string {
-	if len(p) <= 1 {
-		return strings.Join(p, "")
-	}
-	return strings.Join(p[:len(p)-1], ", ") + " and " + p[len(p)-1]
-}
-
-// asSentence makes a feature's detail ("a hello … was refused") a
-// sentence of a finding's detail: capitalised, with a full stop.
-func asSentence(detail string) string {
-	r, n := utf8.DecodeRuneInString(detail)
-	return string(unicode.ToUpper(r)) + detail[n:] + "."
 }

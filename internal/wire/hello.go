@@ -89,3 +89,7 @@ func (m *ClientHello) HasKeyShare(g NamedGroup) bool {
 	}
 	return false
 }
+
+// Len returns the length of the ClientHello message as sent, its 4-byte
+// handshake header included (what RFC 7685 padding counts).
+func (m *ClientHello) Len() int { return 4 + len(m.Marshal()) }
