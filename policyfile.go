@@ -129,7 +129,7 @@ func ParsePolicy(name string, data []byte) (*Policy, error) {
 	clean, err := jsonfile.Decode(data, &f)
 	var trailing *jsonfile.TrailingDataError
 	if errors.As(err, &trailing) {
-		return nil, &PolicyError{name, lineAt(clean, int(trailing.Offset)), errors.New("unexpected data after the policy object")}
+		return nil, &PolicyError{name, jsonfile.Line(clean, int(trailing.Offset)), errors.New("unexpected data after the policy object")}
 	}
 	if err != nil {
 		return nil, fileError(name, clean, err)
@@ -255,41 +255,17 @@ func fileError(name string, data []byte, err error) error {
 	var te *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &se):
-		return &PolicyError{name, lineAt(data, int(se.Offset)), fmt.Errorf("invalid JSON: %w", err)}
+		return &PolicyError{name, jsonfile.Line(data, int(se.Offset)), fmt.Errorf("invalid JSON: %w", err)}
 	case errors.As(err, &te):
-		return &PolicyError{name, lineAt(data, int(te.Offset)), fmt.Errorf("%s: want %s, got a JSON %s", te.Field, te.Type, te.Value)}
+		return &PolicyError{name, jsonfile.Line(data, int(te.Offset)), fmt.Errorf("%s: want %s, got a JSON %s", te.Field, te.Type, te.Value)}
 	case errors.Is(err, jsonfile.ErrEmpty):
 		return &PolicyError{File: name, Err: errors.New(`empty policy: want a JSON object with at least "version" and "trust"`)}
 	}
 	if key, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok { // encoding/json has no type for it
 		k := strings.Trim(key, `"`)
-		return &PolicyError{name, lineOfKey(data, k), fmt.Errorf("unknown key %s (a misspelt key could weaken the policy; the keys are %s)", key, policyKeys())}
+		return &PolicyError{name, lineOfKey(data, k), fmt.Errorf("unknown key %s (a misspelt key could weaken the policy; the keys are %s)", key, jsonfile.Keys(reflect.TypeFor[policyFile]()))}
 	}
 	return &PolicyError{File: name, Err: err}
-}
-
-// policyKeys lists a policy file's keys, as policyFile declares them,
-// with the keys of its objects in parentheses.
-func policyKeys() string {
-	var keys func(t reflect.Type) string
-	keys = func(t reflect.Type) string {
-		var ks []string
-		for f := range t.Fields() {
-			k, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-			if ft := f.Type; ft.Kind() == reflect.Pointer && ft.Elem().Kind() == reflect.Struct {
-				k += " (" + keys(ft.Elem()) + ")"
-			}
-			ks = append(ks, k)
-		}
-		return strings.Join(ks, ", ")
-	}
-	return keys(reflect.TypeFor[policyFile]())
-}
-
-// lineAt returns the 1-based line of byte offset off.
-func lineAt(data []byte, off int) int {
-	off = min(max(off, 0), len(data))
-	return 1 + bytes.Count(data[:off], []byte("\n"))
 }
 
 // lineOfKey returns the line of the first "key": in data, or 1.
@@ -298,7 +274,7 @@ func lineOfKey(data []byte, key string) int {
 	if i < 0 {
 		return 1
 	}
-	return lineAt(data, i)
+	return jsonfile.Line(data, i)
 }
 
 // clip shortens user input quoted in an error message.

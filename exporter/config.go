@@ -15,10 +15,12 @@
 package exporter
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strings"
 	"time"
@@ -123,8 +125,10 @@ type targetFile struct {
 
 // ConfigError is a config file that cannot be used, with its place.
 type ConfigError struct {
-	// File is the config file's name.
+	// File is the config file's name, and Line the line of what is wrong
+	// when the JSON decoder says (0 otherwise).
 	File string
+	Line int
 	// Where is the module, target or key the error is about; may be "".
 	Where string
 	// Err says what is wrong.
@@ -133,6 +137,9 @@ type ConfigError struct {
 
 func (e *ConfigError) Error() string {
 	s := "exporter: " + e.File + ": "
+	if e.Line > 0 {
+		s = fmt.Sprintf("exporter: %s:%d: ", e.File, e.Line)
+	}
 	if e.Where != "" {
 		s += e.Where + ": "
 	}
@@ -143,7 +150,7 @@ func (e *ConfigError) Unwrap() error { return e.Err }
 
 // Hint points at the documentation of the format.
 func (e *ConfigError) Hint() string {
-	return `the exporter's config file is JSON: {"modules": {NAME: {"trust": […], "pins": […], "server_name", "cert", "key", "policy", "starttls", "xmpp_domain", "timeout", "expiring_within"}}, "targets": [{"target", "module", "server_name"}], "certificate_files": [PATH|DIR|GLOB…]}; see the README`
+	return "the exporter's config file is JSON, its keys " + jsonfile.Keys(reflect.TypeFor[configFile]()) + " (modules by name); see the README"
 }
 
 // DefaultTimeout bounds a module's probe when the module sets no timeout.
@@ -183,10 +190,17 @@ func LoadConfig(path string) (*Config, error) {
 // at the first probe.
 func ParseConfig(name string, data []byte) (*Config, error) {
 	var f configFile
-	if _, err := jsonfile.Decode(data, &f); err != nil {
+	if clean, err := jsonfile.Decode(data, &f); err != nil {
 		var trailing *jsonfile.TrailingDataError
-		if errors.As(err, &trailing) {
-			err = errors.New("unexpected data after the config object")
+		var se *json.SyntaxError
+		var te *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &trailing):
+			return nil, &ConfigError{File: name, Line: jsonfile.Line(clean, int(trailing.Offset)), Err: errors.New("unexpected data after the config object")}
+		case errors.As(err, &se):
+			return nil, &ConfigError{File: name, Line: jsonfile.Line(clean, int(se.Offset)), Err: fmt.Errorf("invalid JSON: %w", err)}
+		case errors.As(err, &te):
+			return nil, &ConfigError{File: name, Line: jsonfile.Line(clean, int(te.Offset)), Err: fmt.Errorf("%s: want %s, got a JSON %s", te.Field, te.Type, te.Value)}
 		}
 		return nil, &ConfigError{File: name, Err: err}
 	}

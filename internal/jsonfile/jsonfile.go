@@ -10,6 +10,8 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"reflect"
+	"strings"
 )
 
 // TrailingDataError is data after the file's one JSON value.
@@ -65,4 +67,32 @@ func StripComments(data []byte) []byte {
 		start = end + 1
 	}
 	return out
+}
+
+// Line returns the 1-based line of byte offset off in data.
+func Line(data []byte, off int) int {
+	off = min(max(off, 0), len(data))
+	return 1 + bytes.Count(data[:off], []byte("\n"))
+}
+
+// Keys lists the keys of a JSON object decoded into struct type t, as its
+// fields' json tags name them; a key whose value is an object (a struct
+// pointer, or a map or list of structs) is followed by that object's keys
+// in parentheses. Error messages list them so that they never fall behind
+// the type.
+func Keys(t reflect.Type) string {
+	var ks []string
+	for f := range t.Fields() {
+		k, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		ft := f.Type
+		switch ft.Kind() {
+		case reflect.Pointer, reflect.Map, reflect.Slice:
+			ft = ft.Elem()
+		}
+		if ft.Kind() == reflect.Struct {
+			k += " (" + Keys(ft) + ")"
+		}
+		ks = append(ks, k)
+	}
+	return strings.Join(ks, ", ")
 }

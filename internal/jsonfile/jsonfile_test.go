@@ -3,6 +3,7 @@ package jsonfile
 import (
 	"bytes"
 	"errors"
+	"reflect"
 	"testing"
 )
 
@@ -64,4 +65,28 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("%d bytes became %d", len(data), len(clean))
 		}
 	})
+}
+
+// TestKeys: the keys of an object type, with the keys of the objects it
+// holds (by pointer, in a map, in a list) in parentheses, as error
+// messages list them.
+func TestKeys(t *testing.T) {
+	type inner struct {
+		A string `json:"a"`
+		B bool   `json:"b,omitempty"`
+	}
+	type outer struct {
+		Ptr   *inner           `json:"ptr"`
+		Map   map[string]inner `json:"map"`
+		List  []inner          `json:"list"`
+		Names []string         `json:"names"`
+		N     int              `json:"n"`
+	}
+	want := "ptr (a, b), map (a, b), list (a, b), names, n"
+	if got := Keys(reflect.TypeFor[outer]()); got != want {
+		t.Errorf("Keys = %q, want %q", got, want)
+	}
+	if got := Line([]byte("a\nb\nc"), 2); got != 2 {
+		t.Errorf("Line = %d, want 2", got)
+	}
 }
