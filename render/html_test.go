@@ -77,3 +77,34 @@ func TestScanHTMLHostile(t *testing.T) {
 		t.Errorf("the hostile text is not shown escaped")
 	}
 }
+
+// TestScanStopped: a scan that ended at the server's refusal of the name
+// says so in text and on its page, and a version row it could not settle
+// reads "?" and "not known", not "no".
+func TestScanStopped(t *testing.T) {
+	const stopped = "The scan stopped after the protocol versions: the server refuses the server name \"other.example\" (see the findings)."
+	rep := &scan.Report{Target: "127.0.0.1:443", ServerName: "other.example", Stopped: stopped,
+		Protocols: []scan.ProtocolResult{
+			{Version: "TLS 1.2", Unknown: true, Answer: "not known for this name: alert internal_error", Probe: 6},
+			{Version: "TLS 1.3", Accepted: true, Answer: "HelloRetryRequest", Probe: 3}}}
+	var text, page bytes.Buffer
+	if err := Scan(&text, rep, ScanOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := ScanHTML(&page, []*scan.Report{rep}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"TLS 1.2  ?    not known", "The scan stopped after the protocol versions"} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("text without %q:\n%s", want, text.String())
+		}
+	}
+	if strings.Contains(text.String(), "CERTIFICATES") {
+		t.Errorf("text goes on past the stop:\n%s", text.String())
+	}
+	for _, want := range []string{"<td class=\"no\">not known</td>", "The scan stopped after the protocol versions"} {
+		if !strings.Contains(page.String(), want) {
+			t.Errorf("page without %q", want)
+		}
+	}
+}

@@ -78,6 +78,10 @@ func scanBody(p *printer, r *scan.Report) {
 		}
 		p.f("  %-8s %s  %s  [probe %d]\n", pr.Version, mark, pr.Answer, pr.Probe)
 	}
+	if r.Stopped != "" {
+		p.f("\n%s", indent(wrap(r.Stopped, 92), "  "))
+		return
+	}
 	if len(r.Versions) > 0 {
 		p.f("\nCIPHER SUITES (in the server's order where it has one)\n")
 	}

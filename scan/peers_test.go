@@ -821,16 +821,168 @@ func TestViaRealServer(t *testing.T) {
 // accepts no ClientHello" (protocol.no-shared-cipher), which blames the
 // server's suites; it is the name.
 func TestUnrecognizedNameRealServer(t *testing.T) {
-	openssl := peertest.Need(t, "openssl")
 	p := newTestPKI(t)
 	addr := opensslCase(func(p *testPKI) []string {
 		return []string{"-cert", p.rsaCert, "-key", p.rsaKey, "-servername", "localhost", "-cert2", p.ecCert, "-key2", p.ecKey, "-servername_fatal"}
 	})(t, p)
-	// The oracle: s_client is refused for the other name, not for localhost.
-	for name, refused := range map[string]bool{"other.example": true, "localhost": false} {
-		out, _ := exec.Command(openssl, "s_client", "-connect", addr, "-servername", name).CombinedOutput()
-		if got := strings.Contains(string(out), "SSL alert number 112"); got != refused {
-			t.Fatalf("s_client -servername %s: refused with unrecognized_name %v, want %v\n%s", name, got, refused, out)
+	// The oracle: s_client is refused for the other name, not for
+	// localhost, nor without a name.
+	for _, args := range [][]string{{"-servername", "other.example"}, {"-noservername"}, {"-servername", "localhost"}} {
+		want := ""
+		if args[len(args)-1] == "other.example" {
+			want = "112"
+		}
+		if got := sClientRefused(t, addr, args...); got != want {
+			t.Fatalf("s_client %q: alert %q, want %q", args, got, want)
+		}
+	}
+	rep, err := Run(context.Background(), Options{Address: addr, ServerName: "other.example", Verifier: p.verifier, NoClients: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Without a name s_server answers, so the scan ends there.
+	wantStoppedForName(t, rep, "other.example", "unrecognized_name")
+}
+
+// sClientRefused runs openssl s_client against addr with args and reports
+// the alert number it was refused with ("" when it connected).
+func sClientRefused(t *testing.T, addr string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(peertest.Need(t, "openssl"), append([]string{"s_client", "-connect", addr}, args...)...)
+	out, _ := cmd.CombinedOutput()
+	if _, after, ok := strings.Cut(string(out), "SSL alert number "); ok {
+		n, _, _ := strings.Cut(after, "\n")
+		return strings.TrimSpace(n)
+	}
+	if !strings.Contains(string(out), "Cipher is ") || strings.Contains(string(out), "Cipher is (NONE)") {
+		t.Fatalf("s_client %q: neither refused nor connected\n%s", args, out)
+	}
+	return ""
+}
+
+// wantStoppedForName asserts a scan that ended at the server's refusal
+// of the name: sni.unrecognized-name alone, naming the name, and every
+// version row refused with the alert marked not known.
+func wantStoppedForName(t *testing.T, rep *Report, name, alert string) {
+	t.Helper()
+	if got := ids(rep.Findings); !slices.Equal(got, []string{finding.SNIUnrecognizedName}) {
+		t.Errorf("findings %q, want sni.unrecognized-name alone (not name.mismatch, protocol.no-shared-cipher, scan.clients-refused)", got)
+	}
+	for _, f := range rep.Findings {
+		if !strings.Contains(f.Detail, `"`+name+`"`) || !strings.Contains(f.Detail, "without a server name (SNI) was answered") {
+			t.Errorf("the finding does not name %q and the hello without it: %s", name, f.Detail)
+		}
+	}
+	if rep.Stopped == "" || len(rep.Versions) != 0 || len(rep.Certificates) != 0 {
+		t.Errorf("the scan went on past the refusal: stopped %q, %d versions, %d certificates", rep.Stopped, len(rep.Versions), len(rep.Certificates))
+	}
+	for _, pr := range rep.Protocols {
+		if strings.Contains(pr.Answer, alert) && !strings.Contains(pr.Answer, "with that key share") && (pr.Accepted || !pr.Unknown) {
+			t.Errorf("%s refused with %s is %s, want not known: %s", pr.Version, alert, map[bool]string{true: "accepted", false: "refused"}[pr.Accepted], pr.Answer)
+		}
+	}
+}
+
+// TestNameRefusedGoServer: a server written in Go, as Caddy and Traefik
+// are, with a certificate for localhost whose GetCertificate fails for any
+// other name. crypto/tls ends those handshakes with internal_error (openssl
+// s_client -servername other.example: alert 80; -noservername and
+// -servername localhost connect). The scan of other.example called TLS 1.2
+// "no", and, when the server also refused TLS 1.3 at once (X25519 and
+// P-256 only, no HelloRetryRequest), said it speaks TLS but accepts no
+// ClientHello (protocol.no-shared-cipher), which blames the suites; with
+// Go's default groups it went on to list suites and groups, a chain it
+// got only without the name as name.mismatch, and every client as
+// refused. It is the name, and the scan of localhost is a full one.
+func TestNameRefusedGoServer(t *testing.T) {
+	p := newTestPKI(t)
+	cert, err := tls.LoadX509KeyPair(p.ecCert, p.ecKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name   string
+		curves []tls.CurveID
+		hrr    bool
+	}{
+		{"default groups", nil, true},
+		{"X25519 and P-256", []tls.CurveID{tls.X25519, tls.CurveP256}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			addr := serveGo(t, &tls.Config{CurvePreferences: tc.curves, GetCertificate: func(h *tls.ClientHelloInfo) (*tls.Certificate, error) {
+				if h.ServerName == "" || h.ServerName == "localhost" {
+					return &cert, nil
+				}
+				return nil, fmt.Errorf("no certificate for %q", h.ServerName)
+			}})
+			// The oracle.
+			for _, args := range [][]string{{"-servername", "other.example"}, {"-noservername"}, {"-servername", "localhost"}} {
+				want := ""
+				if args[len(args)-1] == "other.example" {
+					want = "80"
+				}
+				if got := sClientRefused(t, addr, args...); got != want {
+					t.Fatalf("s_client %q: alert %q, want %q", args, got, want)
+				}
+			}
+			rep, err := Run(context.Background(), Options{Address: addr, ServerName: "other.example", Verifier: p.verifier, NoClients: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantStoppedForName(t, rep, "other.example", "internal_error")
+			// The highest version refused is asked again without the name.
+			looked := map[bool]string{true: "TLS 1.2", false: "TLS 1.3"}[tc.hrr]
+			for _, pr := range rep.Protocols {
+				if pr.Version == "TLS 1.3" && pr.Accepted != tc.hrr {
+					t.Errorf("TLS 1.3 accepted %v, want %v (a HelloRetryRequest shows the version): %s", pr.Accepted, tc.hrr, pr.Answer)
+				}
+				if pr.Version == looked && !strings.Contains(pr.Answer, "without a server name: ServerHello: "+looked) {
+					t.Errorf("the %s row does not say what the hello without the name got: %s", looked, pr.Answer)
+				}
+			}
+			rep, err = Run(context.Background(), Options{Address: addr, ServerName: "localhost", Verifier: p.verifier, NoClients: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.Stopped != "" || len(rep.Versions) != 2 || slices.Contains(ids(rep.Findings), finding.SNIUnrecognizedName) {
+				t.Errorf("localhost: stopped %q, %d versions, findings %q; want a full scan of TLS 1.2 and 1.3", rep.Stopped, len(rep.Versions), ids(rep.Findings))
+			}
+		})
+	}
+}
+
+// TestNameRejectedNginx: nginx with ssl_reject_handshake in its default
+// server and a site for localhost refuses every hello that names another
+// site, and every hello that names none, with unrecognized_name (openssl
+// s_client: alert 112 for -servername other.example and -noservername;
+// -servername localhost connects). The scan says it is the name.
+func TestNameRejectedNginx(t *testing.T) {
+	p := newTestPKI(t)
+	addr := peertest.Nginx(t, func(dir string, port int) string {
+		return fmt.Sprintf(`http {
+  access_log off;
+  client_body_temp_path %[1]s; proxy_temp_path %[1]s; fastcgi_temp_path %[1]s; uwsgi_temp_path %[1]s; scgi_temp_path %[1]s;
+  server {
+    listen 127.0.0.1:%[2]d ssl default_server;
+    ssl_reject_handshake on;
+  }
+  server {
+    listen 127.0.0.1:%[2]d ssl;
+    server_name localhost;
+    ssl_certificate %[3]s;
+    ssl_certificate_key %[4]s;
+    location / { return 200 "ok\n"; }
+  }
+}
+`, dir, port, p.rsaCert, p.rsaKey)
+	})
+	for _, args := range [][]string{{"-servername", "other.example"}, {"-noservername"}, {"-servername", "localhost"}} {
+		want := "112"
+		if args[len(args)-1] == "localhost" {
+			want = ""
+		}
+		if got := sClientRefused(t, addr, args...); got != want {
+			t.Fatalf("s_client %q: alert %q, want %q", args, got, want)
 		}
 	}
 	rep, err := Run(context.Background(), Options{Address: addr, ServerName: "other.example", Verifier: p.verifier, NoClients: true})
@@ -838,11 +990,6 @@ func TestUnrecognizedNameRealServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantFindings(t, rep, []string{finding.SNIUnrecognizedName}, []string{finding.ProtocolNoSharedCipher, finding.ProtocolVersionMismatch})
-	for _, f := range rep.Findings {
-		if f.ID == finding.SNIUnrecognizedName && !strings.Contains(f.Detail, `"other.example"`) {
-			t.Errorf("the finding does not name the server name sent: %s", f.Detail)
-		}
-	}
 }
 
 // TestClientCertRequiredRealServer: openssl s_server -Verify (TLS 1.3)

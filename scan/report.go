@@ -72,6 +72,10 @@ type Report struct {
 	Probes []*Probe `json:"probes"`
 	// Connections counts the connections made.
 	Connections int `json:"connections"`
+	// Stopped says why the scan ended after the protocol versions, when
+	// it did although the server accepts one: the tables after them are
+	// empty, and the findings say why.
+	Stopped string `json:"stopped,omitempty"`
 	// Problems are what the scan could not find out, in words.
 	Problems []string `json:"problems,omitempty"`
 	// Started is when the scan began; DurationMS how long it took.

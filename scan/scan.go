@@ -268,6 +268,10 @@ func (s *scanner) run(ctx context.Context) {
 			accepted[versionOf(p.Version)] = true
 		}
 	}
+	if nr := s.nameLook(ctx); nr != nil {
+		s.nameRefused(nr)
+		return
+	}
 	if len(accepted) == 0 {
 		if s.askImplicitTLS(ctx) {
 			for i := range rep.Protocols {
