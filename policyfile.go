@@ -261,9 +261,9 @@ func fileError(name string, data []byte, err error) error {
 	case errors.Is(err, jsonfile.ErrEmpty):
 		return &PolicyError{File: name, Err: errors.New(`empty policy: want a JSON object with at least "version" and "trust"`)}
 	}
-	if key, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok { // encoding/json has no type for it
-		k := strings.Trim(key, `"`)
-		return &PolicyError{name, lineOfKey(data, k), fmt.Errorf("unknown key %s (a misspelt key could weaken the policy; the keys are %s)", key, jsonfile.Keys(reflect.TypeFor[policyFile]()))}
+	var uk *jsonfile.UnknownKeyError
+	if errors.As(err, &uk) {
+		return &PolicyError{name, jsonfile.Line(data, int(uk.Offset)), fmt.Errorf("%w (a misspelt key could weaken the policy; the keys are %s)", uk, jsonfile.Keys(reflect.TypeFor[policyFile]()))}
 	}
 	return &PolicyError{File: name, Err: err}
 }

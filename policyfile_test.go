@@ -79,7 +79,7 @@ func TestParsePolicy(t *testing.T) {
 		{"bad pin", "{\"version\": 1, \"trust\": [\"system\"],\n\"pins\": {\"keys\": [\"md5/x\", \"" + pin1 + "\"]}}", `policy.json:2: keys: trust: pin "md5/x"`},
 		{"depth", "{\"version\": 1, \"trust\": [\"system\"],\n\n\"max_intermediates\": -2}", "policy.json:3: max_intermediates: want 0 (no limit), -1 (none) or more, got -2"},
 		{"cert policy", "{\"version\": 1, \"trust\": [\"system\"],\n\"cert_policies\": {\n\"acceptable\": [\"2.23.140.1.2.1\", \"domain-validated\"]}}", `policy.json:3: acceptable: certificate policy "domain-validated" is not an OID in dotted form`},
-		{"cert policy key", "{\"version\": 1, \"trust\": [\"system\"],\n\"cert_policies\": {\"explicit\": true}}", `policy.json:2: unknown key "explicit"`},
+		{"cert policy key", "{\"version\": 1, \"trust\": [\"system\"],\n\"cert_policies\": {\"explicit\": true}}", `policy.json:2: cert_policies: unknown key "explicit"`},
 	}
 	for _, tc := range bad {
 		_, err := tlskit.ParsePolicy(path, []byte(tc.src))

@@ -194,6 +194,7 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 		var trailing *jsonfile.TrailingDataError
 		var se *json.SyntaxError
 		var te *json.UnmarshalTypeError
+		var uk *jsonfile.UnknownKeyError
 		switch {
 		case errors.As(err, &trailing):
 			return nil, &ConfigError{File: name, Line: jsonfile.Line(clean, int(trailing.Offset)), Err: errors.New("unexpected data after the config object")}
@@ -201,6 +202,8 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 			return nil, &ConfigError{File: name, Line: jsonfile.Line(clean, int(se.Offset)), Err: fmt.Errorf("invalid JSON: %w", err)}
 		case errors.As(err, &te):
 			return nil, &ConfigError{File: name, Line: jsonfile.Line(clean, int(te.Offset)), Err: fmt.Errorf("%s: want %s, got a JSON %s", te.Field, te.Type, te.Value)}
+		case errors.As(err, &uk):
+			return nil, &ConfigError{File: name, Line: jsonfile.Line(clean, int(uk.Offset)), Err: uk}
 		}
 		return nil, &ConfigError{File: name, Err: err}
 	}

@@ -1,7 +1,6 @@
 package tunnel
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,10 +9,12 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"time"
 
 	"github.com/tlskit/tlskit"
+	"github.com/tlskit/tlskit/internal/jsonfile"
 	"github.com/tlskit/tlskit/starttls"
 )
 
@@ -123,8 +124,10 @@ type serviceFile struct {
 // not parse or is incomplete, or a service whose settings or policy are
 // wrong. Its message names the file or the service.
 type ConfigError struct {
-	// File is the config file, when the error is in one.
+	// File is the config file, when the error is in one, and Line the
+	// line of what is wrong when the JSON decoder says (0 otherwise).
 	File string
+	Line int
 	// Service is the service's name, when the error is about one.
 	Service string
 	// Err says what is wrong.
@@ -136,7 +139,10 @@ type ConfigError struct {
 // Error implements error.
 func (e *ConfigError) Error() string {
 	s := "tunnel: "
-	if e.File != "" {
+	switch {
+	case e.File != "" && e.Line > 0:
+		s += fmt.Sprintf("%s:%d: ", e.File, e.Line)
+	case e.File != "":
 		s += e.File + ": "
 	}
 	if e.Service != "" {
@@ -163,8 +169,10 @@ func (e *PublicPlaintextError) Error() string {
 	return fmt.Sprintf("the plaintext side %s is not on loopback: unencrypted traffic would cross the network", e.Addr)
 }
 
-// configHint describes the config file format.
-const configHint = `the file is {"metrics": "127.0.0.1:9090", "services": [{"name", "mode", "listen", "target", "policy", "proxy_protocol", "protocol", "max_conns", "handshake_timeout", "first_byte_timeout", "idle_timeout"}]}`
+// configHint says what a config file holds, its keys from its own type.
+func configHint() string {
+	return "the tunnel's config file is JSON (with \"#\" or \"//\" comment lines), its keys " + jsonfile.Keys(reflect.TypeFor[configFile]()) + "; see the README"
+}
 
 // LoadConfig reads a config file (see [Config]). Services get defaults for
 // the limits the file leaves out; their policies are read when they start.
@@ -181,14 +189,27 @@ func LoadConfig(path string, defaults Limits) (*Config, error) {
 		}
 		return nil, &ConfigError{File: path, Err: fmt.Errorf("cannot read it: %w", err)}
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
 	var f configFile
-	if err := dec.Decode(&f); err != nil {
-		return nil, &ConfigError{File: path, Err: err, hint: configHint}
+	if clean, err := jsonfile.Decode(data, &f); err != nil {
+		ce := &ConfigError{File: path, Err: err, hint: configHint()}
+		var trailing *jsonfile.TrailingDataError
+		var se *json.SyntaxError
+		var te *json.UnmarshalTypeError
+		var uk *jsonfile.UnknownKeyError
+		switch {
+		case errors.As(err, &trailing):
+			ce.Line, ce.Err = jsonfile.Line(clean, int(trailing.Offset)), errors.New("unexpected data after the config object")
+		case errors.As(err, &se):
+			ce.Line, ce.Err = jsonfile.Line(clean, int(se.Offset)), fmt.Errorf("invalid JSON: %w", err)
+		case errors.As(err, &te):
+			ce.Line, ce.Err = jsonfile.Line(clean, int(te.Offset)), fmt.Errorf("%s: want %s, got a JSON %s", te.Field, te.Type, te.Value)
+		case errors.As(err, &uk):
+			ce.Line = jsonfile.Line(clean, int(uk.Offset))
+		}
+		return nil, ce
 	}
 	if len(f.Services) == 0 {
-		return fail("", configHint, "no services")
+		return fail("", configHint(), "no services")
 	}
 	c := &Config{Metrics: f.Metrics}
 	seen := map[string]bool{}

@@ -227,7 +227,10 @@ func TestLoadConfig(t *testing.T) {
 	}
 
 	for _, tc := range []struct{ src, want string }{
-		{`{"servics": []}`, `tunnels.json: json: unknown field "servics"`},
+		{`{"servics": []}`, `tunnels.json:1: unknown key "servics"`},
+		{"{\"services\": [\n  {\"name\": \"a\", \"mode\": \"client\",\n   \"listne\": \"l\"}]}", `tunnels.json:3: services[0]: unknown key "listne"`},
+		{"# tunnels\n{\"services\": [{\"name\": \"a\", \"max_conns\": \"ten\"}]}", `tunnels.json:2: services.max_conns: want int`},
+		{"{\"services\": []}\n{}", `tunnels.json:2: unexpected data after the config object`},
 		{`{"services": []}`, "tunnels.json: no services"},
 		{`{"services": [{"name": "a", "mode": "client", "listen": "l", "target": "t", "policy": "p"}, {"name": "a", "mode": "client", "listen": "l", "target": "t", "policy": "p"}]}`, "service 2: every service needs a unique name"},
 		{`{"services": [{"name": "a", "mode": "proxy", "listen": "l", "target": "t", "policy": "p"}]}`, `service "a": mode "proxy"`},

@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"reflect"
 	"strings"
@@ -35,12 +36,144 @@ func Decode(data []byte, v any) (clean []byte, err error) {
 		if errors.Is(err, io.EOF) {
 			err = ErrEmpty // not json's bare "EOF"
 		}
+		if strings.HasPrefix(err.Error(), "json: unknown field ") { // encoding/json has no type for it
+			if uk := unknownKey(clean, reflect.TypeOf(v)); uk != nil {
+				err = uk
+			}
+		}
 		return clean, err
 	}
 	if dec.More() {
 		return clean, &TrailingDataError{Offset: dec.InputOffset()}
 	}
 	return clean, nil
+}
+
+// UnknownKeyError is an object key that the type decoded into has no
+// field for.
+type UnknownKeyError struct {
+	// Key is the key, Path the keys (and list indexes) of the objects that
+	// hold it from the top ("modules.internal", "targets[2]"; "" at the
+	// top), and Offset the byte offset of the key.
+	Key, Path string
+	Offset    int64
+}
+
+// Error implements error.
+func (e *UnknownKeyError) Error() string {
+	if e.Path == "" {
+		return fmt.Sprintf("unknown key %q", e.Key)
+	}
+	return fmt.Sprintf("%s: unknown key %q", e.Path, e.Key)
+}
+
+// unknownKey walks data as decoding it into t does and returns the first
+// key that t has no field for, or nil.
+func unknownKey(data []byte, t reflect.Type) *UnknownKeyError {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	var found *UnknownKeyError
+	var walk func(t reflect.Type, path string) bool // false: stop
+	walk = func(t reflect.Type, path string) bool {
+		for t != nil && t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		tok, err := dec.Token()
+		if err != nil {
+			return false
+		}
+		switch tok {
+		case json.Delim('{'):
+			for dec.More() {
+				off := dec.InputOffset()
+				k, err := dec.Token()
+				if err != nil {
+					return false
+				}
+				key, _ := k.(string)
+				var et reflect.Type
+				sub := key
+				if path != "" {
+					sub = path + "." + key
+				}
+				switch {
+				case t == nil:
+				case t.Kind() == reflect.Map:
+					et = t.Elem()
+				case t.Kind() == reflect.Struct:
+					ft, ok := fieldOf(t, key)
+					if !ok {
+						found = &UnknownKeyError{Key: key, Path: path, Offset: keyOffset(data, off)}
+						return false
+					}
+					et = ft
+				}
+				if !walk(et, sub) {
+					return false
+				}
+			}
+			_, err = dec.Token() // '}'
+			return err == nil
+		case json.Delim('['):
+			var et reflect.Type
+			if t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
+				et = t.Elem()
+			}
+			for i := 0; dec.More(); i++ {
+				if !walk(et, fmt.Sprintf("%s[%d]", path, i)) {
+					return false
+				}
+			}
+			_, err = dec.Token() // ']'
+			return err == nil
+		}
+		return true
+	}
+	walk(t, "")
+	return found
+}
+
+// fieldOf is the type of struct t's field for a JSON key, matched as
+// encoding/json matches it (the tag's name, or the field's; exact, else
+// without regard to case; embedded structs' fields too).
+func fieldOf(t reflect.Type, key string) (reflect.Type, bool) {
+	var fold reflect.Type
+	for f := range t.Fields() {
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "-" || !f.IsExported() && !f.Anonymous {
+			continue
+		}
+		if f.Anonymous && name == "" {
+			ft := f.Type
+			if ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			if ft.Kind() == reflect.Struct {
+				if et, ok := fieldOf(ft, key); ok {
+					return et, true
+				}
+				continue
+			}
+		}
+		if name == "" {
+			name = f.Name
+		}
+		if name == key {
+			return f.Type, true
+		}
+		if fold == nil && strings.EqualFold(name, key) {
+			fold = f.Type
+		}
+	}
+	return fold, fold != nil
+}
+
+// keyOffset is the offset of the key's opening quote at or after off (the
+// decoder's offset before the key: after the previous value, or its comma).
+func keyOffset(data []byte, off int64) int64 {
+	if i := bytes.IndexByte(data[min(off, int64(len(data))):], '"'); i >= 0 {
+		return off + int64(i)
+	}
+	return off
 }
 
 // ErrEmpty is Decode's error for data with nothing but blanks and comments.

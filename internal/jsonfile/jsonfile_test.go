@@ -21,7 +21,7 @@ func TestDecode(t *testing.T) {
 		{"plain", `{"a": 1, "b": "x"}`, file{1, "x"}, "", 0},
 		{"comments", "# a comment\n{\n  // another\n  \"a\": 2\n}\n", file{A: 2}, "", 0},
 		{"indented comment", "{\n\t  # indented\n\"b\": \"#not a comment\"}", file{B: "#not a comment"}, "", 0},
-		{"unknown key", `{"c": 1}`, file{}, `unknown field "c"`, 0},
+		{"unknown key", `{"c": 1}`, file{}, `unknown key "c"`, 0},
 		{"trailing", "{}\n{}", file{}, "unexpected data", 3},
 		{"syntax", `{"a": }`, file{}, "invalid character", 0},
 		{"empty", ``, file{}, "the file is empty", 0},
@@ -58,13 +58,67 @@ func FuzzDecode(f *testing.F) {
 	for _, s := range []string{`{"a":1}`, "# c\n{}", "{}\n{}", "// x\r\n{\"b\":\"y\"}", "{\"a\":[1,2,{\"x\":null}]}", ""} {
 		f.Add([]byte(s))
 	}
+	f.Add([]byte(`{"m": {"x": {"a": 1, "q": 2}}}`))
+	f.Add([]byte(`{"l": [{"a": 1}, {"z": 2}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var v map[string]any
 		clean, _ := Decode(data, &v)
 		if len(clean) != len(data) {
 			t.Fatalf("%d bytes became %d", len(data), len(clean))
 		}
+		// A typed value: unknown keys are found and placed in the text.
+		var typed nested
+		_, err := Decode(data, &typed)
+		var uk *UnknownKeyError
+		if errors.As(err, &uk) && (uk.Offset < 0 || uk.Offset > int64(len(data))) {
+			t.Fatalf("unknown key %q at offset %d, outside %d bytes", uk.Key, uk.Offset, len(data))
+		}
 	})
+}
+
+// nested is a type with objects in a map, a list and an embedded struct.
+type nested struct {
+	Embedded
+	M map[string]*inner `json:"m"`
+	L []inner           `json:"l"`
+	S string            `json:"s"`
+}
+
+// Embedded is embedded in nested: its keys are nested's.
+type Embedded struct {
+	E int `json:"e"`
+}
+
+type inner struct {
+	A     int `json:"a"`
+	Plain int
+}
+
+// TestUnknownKey: an unknown key is named with the objects that hold it and
+// its own line, found by walking the text as the type decodes it (not by
+// searching for the word, which a value may hold first).
+func TestUnknownKey(t *testing.T) {
+	tests := []struct {
+		in, path, key string
+		line          int
+	}{
+		{"{\n \"s\": \"q\",\n \"m\": {\"x\": {\"a\": 1,\n  \"q\": 2}}}", "m.x", "q", 4},
+		{"{\"l\": [{\"a\": 1},\n {\"A\": 2, \"plain\": 3},\n {\"b\": 1}]}", "l[2]", "b", 3},
+		{"{\"e\": 1,\n\"m\": {}, \"zz\": 0}", "", "zz", 2},
+		{"# c\n{\"s\": \"x\", \"m\": {\"k\": null},\n\n \"l\": [], \"extra\": {\"a\": 1}}", "", "extra", 4},
+	}
+	for _, tt := range tests {
+		var v nested
+		clean, err := Decode([]byte(tt.in), &v)
+		var uk *UnknownKeyError
+		if !errors.As(err, &uk) {
+			t.Errorf("%q: error %v, want an UnknownKeyError", tt.in, err)
+			continue
+		}
+		if uk.Path != tt.path || uk.Key != tt.key || Line(clean, int(uk.Offset)) != tt.line {
+			t.Errorf("%q: %q in %q on line %d, want %q in %q on line %d", tt.in, uk.Key, uk.Path, Line(clean, int(uk.Offset)), tt.key, tt.path, tt.line)
+		}
+	}
 }
 
 // TestKeys: the keys of an object type, with the keys of the objects it
