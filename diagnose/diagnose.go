@@ -443,8 +443,9 @@ type facts struct {
 	serverHello   *transcript.Event
 	certRequest   *transcript.Event
 	clientCert    *transcript.Event // the client's Certificate message, if sent
-	serverAlert   *transcript.Event // first fatal alert from the server
+	serverAlert   *transcript.Event // first fatal alert from the server (or warning unrecognized_name the handshake did not go past)
 	clientAlert   *transcript.Event // first fatal alert from the client
+	nameWarning   *transcript.Event // a warning unrecognized_name after which the server went on
 	serverNotTLS  *transcript.Event
 	malformed     *transcript.Event // the first record header that cannot be TLS, after valid records
 	undecrypted   *transcript.Event // the first alert we could not read
@@ -474,7 +475,17 @@ func gather(tr *transcript.Transcript) facts {
 			}
 			continue
 		}
-		if a.Level != "fatal" && a.AlertCode != 112 { // unrecognized_name may come as a warning
+		if a.Level != "fatal" {
+			// unrecognized_name may come as a warning (RFC 6066 §3): the
+			// handshake's end when the server went no further, else a
+			// warning of its own (clients differ on it).
+			if a.AlertCode == 112 && a.From == transcript.Server && f.serverAlert == nil && f.nameWarning == nil {
+				if serverWentOn(tr, a) {
+					f.nameWarning = a
+				} else {
+					f.serverAlert = a
+				}
+			}
 			continue
 		}
 		if a.From == transcript.Server && f.serverAlert == nil {
@@ -704,6 +715,9 @@ func protocolFindings(in Input, tr *transcript.Transcript) []finding.Finding {
 				Evidence: cas})
 		}
 	}
+	if a := f.nameWarning; a != nil && f.serverAlert == nil {
+		out = append(out, nameWarning(f, a))
+	}
 	if x, ok := incompleteCapture(f); ok {
 		out = append(out, x)
 	}
@@ -714,6 +728,51 @@ func protocolFindings(in Input, tr *transcript.Transcript) []finding.Finding {
 		out = append(out, unreadAlert(a))
 	}
 	return append(out, legacyFindings(in, tr)...)
+}
+
+// serverWentOn reports whether the server sent a handshake message after
+// alert a.
+func serverWentOn(tr *transcript.Transcript, a *transcript.Event) bool {
+	for i := tr.Index(a) + 1; i >= 1 && i < len(tr.Events); i++ {
+		if e := &tr.Events[i]; e.From == transcript.Server && e.Message != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// nameWarning is a warning unrecognized_name after which the server went
+// on with its handshake: what OpenSSL's SNI callback sends when it
+// returns SSL_TLSEXT_ERR_ALERT_WARNING (s_server -servername without
+// -servername_fatal). The server has no site for the name and answered
+// from another; RFC 6066 §3 recommends against sending the alert, as
+// clients react to it unpredictably: OpenSSL, GnuTLS, Go and browsers
+// go on, Java's JSSE has aborted on it ("handshake alert:
+// unrecognized_name").
+func nameWarning(f facts, a *transcript.Event) finding.Finding {
+	name := ""
+	if f.clientHello != nil {
+		name = f.clientHello.ServerName()
+	}
+	return NameWarning(name, alertPosition(f, a))
+}
+
+// NameWarning is the warning for a server that sent a warning
+// unrecognized_name (112) where (as alertPosition words it: "right after
+// the client's client_hello") and went on with the handshake; name is the
+// server name the client sent ("" for none). Check and scan both give it.
+func NameWarning(name, where string) finding.Finding {
+	sni := "no server name (SNI)"
+	if name != "" {
+		sni = fmt.Sprintf("the server name %q", name)
+	}
+	return finding.Finding{ID: finding.SNIUnrecognizedName, Severity: finding.Warning,
+		Title: "The server warned that it does not recognize the name the client asked for, and went on",
+		Detail: fmt.Sprintf("The server sent alert warning unrecognized_name (112) %s, then went on with the handshake: it has no site configured for %s and answered as another (its default), with that site's certificate. "+
+			"RFC 6066 §3 recommends against sending this warning because clients react to it unpredictably: OpenSSL, GnuTLS, Go and browsers go on, Java's JSSE has aborted the handshake on it (\"handshake alert: unrecognized_name\").",
+			where, sni),
+		Fix:     "Configure the name as one of the server's sites (virtual hosts), with a certificate for it; or, if the client should use another name, send that one as the server name (SNI).",
+		Setting: finding.SettingServerName}
 }
 
 // unreadAlert says that an alert stayed encrypted, and why, as the decoder

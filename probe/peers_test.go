@@ -522,6 +522,35 @@ func TestOpenSSLProtocolFindings(t *testing.T) {
 			t.Errorf("the finding does not name the SNI sent")
 		}
 	})
+	// Without -servername_fatal, s_server's SNI callback answers another
+	// name with a warning unrecognized_name (in TLS 1.2; TLS 1.3 has no
+	// warnings) and goes on with its default certificate, here one valid
+	// for the name. openssl s_client verifies and connects: the warning
+	// is not a failure, and check said UNTRUSTED with an error.
+	t.Run("unrecognized-name-warning", func(t *testing.T) {
+		t.Parallel()
+		dflt := w.leaf(t, "unknown.peer.test", lab.LeafOptions{})
+		other := w.leaf(t, "known.peer.test", lab.LeafOptions{})
+		cert2, key2, _ := w.serverFiles(t, "knownw", other)
+		for _, v := range []string{"-tls1_2", "-tls1_3"} {
+			addr := w.openssl(t, "sniw"+v, dflt, inter, v, "-servername", "known.peer.test", "-cert2", cert2, "-key2", key2)
+			if ok, out := sClientConnects(t, addr, "unknown.peer.test", w.files.Root); !ok {
+				t.Fatalf("%s: openssl s_client did not connect and verify:\n%s", v, out)
+			}
+			rep := w.check(t, addr, "unknown.peer.test")
+			if v == "-tls1_3" {
+				expect(t, rep, diagnose.Trusted, "", "")
+				if findingOf(rep, finding.SNIUnrecognizedName).ID != "" {
+					t.Errorf("TLS 1.3: %s, without an alert", finding.SNIUnrecognizedName)
+				}
+				continue
+			}
+			expect(t, rep, diagnose.Trusted, finding.SNIUnrecognizedName, finding.Warning)
+			if d := findingDetail(rep, finding.SNIUnrecognizedName); !strings.Contains(d, `"unknown.peer.test"`) || !strings.Contains(d, "went on") {
+				t.Errorf("the warning does not name the SNI and that the server went on: %s", d)
+			}
+		}
+	})
 }
 
 // TestClientCertificates covers client-cert.required and client-cert.rejected

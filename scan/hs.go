@@ -95,6 +95,9 @@ type result struct {
 	ee      *wire.EncryptedExtensions
 	cv      *wire.CertificateVerify
 	sslv2   *wire.SSLv2ServerHello
+	// nameWarning: the server sent a warning unrecognized_name before its
+	// ServerHello, and went on.
+	nameWarning bool
 	// How the server's answer ended, if not with what the probe wanted.
 	alert   *wire.Alert
 	closed  string // "fin", "rst", "timeout"
@@ -256,6 +259,9 @@ func (h *hsState) item(it item) bool {
 	switch it.kind {
 	case itemAlert:
 		if it.alert.Level == wire.AlertWarning && it.alert.Description != wire.AlertCloseNotify {
+			if it.alert.Description == 112 && r.sh == nil {
+				r.nameWarning = true
+			}
 			return true // e.g. a warning no_renegotiation is handled where it matters
 		}
 		r.alert = &it.alert

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/tlskit/tlskit/diagnose"
 	"github.com/tlskit/tlskit/finding"
 	"github.com/tlskit/tlskit/internal/wire"
 )
@@ -169,4 +170,22 @@ func (s *scanner) nameRefused(nr *nameRefusal) {
 		Setting:  finding.SettingServerName,
 		Evidence: ev})
 	rep.Stopped = fmt.Sprintf("The scan stopped after the protocol versions: the server refuses the server name %q (see the findings).", s.sni)
+}
+
+// nameWarning is the warning for a server that answered the version
+// probes' server name with a warning unrecognized_name and went on (see
+// [diagnose.NameWarning]), naming the probes.
+func (s *scanner) nameWarning() (finding.Finding, bool) {
+	var ev []string
+	for _, r := range s.versionResults {
+		if r.nameWarning && r.hello != nil && r.hello.ServerName() != "" {
+			ev = append(ev, fmt.Sprintf("probe %d: %s", r.probe, r.answer()))
+		}
+	}
+	if len(ev) == 0 {
+		return finding.Finding{}, false
+	}
+	f := diagnose.NameWarning(s.sni, "in answer to the hello, before its ServerHello")
+	f.Evidence = ev
+	return f, true
 }

@@ -992,6 +992,43 @@ func TestNameRejectedNginx(t *testing.T) {
 	wantFindings(t, rep, []string{finding.SNIUnrecognizedName}, []string{finding.ProtocolNoSharedCipher, finding.ProtocolVersionMismatch})
 }
 
+// TestNameWarningRealServer: openssl s_server -servername localhost
+// without -servername_fatal answers another name with a warning
+// unrecognized_name in TLS 1.2 and goes on with its default certificate
+// (openssl s_client -servername other.example connects). The scan says
+// so as a warning, naming the probe, and scans the server as it answers;
+// for localhost there is no warning.
+func TestNameWarningRealServer(t *testing.T) {
+	p := newTestPKI(t)
+	addr := opensslCase(func(p *testPKI) []string {
+		return []string{"-cert", p.rsaCert, "-key", p.rsaKey, "-servername", "localhost", "-cert2", p.ecCert, "-key2", p.ecKey}
+	})(t, p)
+	if got := sClientRefused(t, addr, "-servername", "other.example", "-tls1_2"); got != "" {
+		t.Fatalf("s_client -servername other.example: alert %s, want a connection", got)
+	}
+	for _, name := range []string{"other.example", "localhost"} {
+		rep, err := Run(context.Background(), Options{Address: addr, ServerName: name, Verifier: p.verifier, NoClients: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var warned *finding.Finding
+		for i, f := range rep.Findings {
+			if f.ID == finding.SNIUnrecognizedName {
+				warned = &rep.Findings[i]
+			}
+		}
+		switch {
+		case name == "localhost" && warned != nil:
+			t.Errorf("localhost: %s: %s", warned.ID, warned.Detail)
+		case name == "other.example" && (warned == nil || warned.Severity != finding.Warning || len(warned.Evidence) == 0):
+			t.Errorf("other.example: %+v, want a warning naming the probes", warned)
+		}
+		if rep.Stopped != "" || len(rep.Versions) != 2 {
+			t.Errorf("%s: stopped %q, %d versions; want TLS 1.2 and 1.3 scanned", name, rep.Stopped, len(rep.Versions))
+		}
+	}
+}
+
 // TestClientCertRequiredRealServer: openssl s_server -Verify (TLS 1.3)
 // requires a client certificate. tlskit has none: its handshake ends with
 // alert certificate_required and no ticket. The scan called TLS 1.3 PSK

@@ -357,6 +357,9 @@ func (s *scanner) run(ctx context.Context) {
 			}
 		}
 	}
+	if f, ok := s.nameWarning(); ok {
+		rep.Findings = append(rep.Findings, f)
+	}
 	rep.Findings = append(rep.Findings, weaknesses(rep)...)
 	rep.Findings = append(rep.Findings, clientsRefused(rep.Clients)...)
 	rep.Findings = append(rep.Findings, httpFindings(rep.HTTP)...)
