@@ -1,6 +1,7 @@
 package diagnose
 
 import (
+	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/asn1"
@@ -246,7 +247,12 @@ func leafKey(der []byte) (string, bool) {
 		return "", false
 	}
 	switch c.PublicKeyAlgorithm {
-	case x509.RSA, x509.Ed25519:
+	case x509.RSA:
+		if k, ok := c.PublicKey.(*rsa.PublicKey); ok && k.N.BitLen() < 1024 {
+			return fmt.Sprintf("RSA %d", k.N.BitLen()), false // crypto/rsa refuses it
+		}
+		return "RSA", true
+	case x509.Ed25519:
 		return c.PublicKeyAlgorithm.String(), true
 	case x509.ECDSA:
 		return "ECDSA", true
@@ -412,10 +418,22 @@ func secondLookFinding(in Input, f facts, evidence string) (fd finding.Finding, 
 		return unsupported(evidence, said, fmt.Sprintf("the key exchange group %s", c.group), groupWhy(c.group), groupFix), true, ""
 	}
 	if c.key != "" && !c.keyOK {
+		if bits, ok := strings.CutPrefix(c.key, "RSA "); ok {
+			fd := unsupported(evidence, said, "a certificate with a "+bits+"-bit RSA key", "", "")
+			fd.Title = fmt.Sprintf("The server's certificate has a %s-bit RSA key, which tlskit's TLS client (Go's crypto/tls) refuses", bits)
+			fd.Detail = fmt.Sprintf("%s %s; %s. %s. tlskit cannot complete this handshake, so it cannot verify the server's chain.", evidence, lookIntro, said, keyWhy(c.key, c.scheme))
+			fd.Fix = "Have the certificate reissued with an RSA key of 2048 bits or more, or an ECDSA P-256 key: no current client accepts this one."
+			return fd, true, ""
+		}
 		return unsupported(evidence, said, "a certificate with an "+c.key+" key", keyWhy(c.key, c.scheme), keyFix), true, ""
 	}
 	if c.scheme != 0 && !slices.Contains(schemes, c.scheme) {
 		return unsupported(evidence, said, "the signature scheme "+c.scheme.String(), schemeWhy(c.scheme), ""), true, ""
+	}
+	if f.serverHello != nil {
+		// The server answered the client's hello: whatever ended the
+		// handshake came after it (the client's own alert says what).
+		return fd, false, ""
 	}
 	return helloRejected(in, f, evidence, c), true, ""
 }
@@ -558,6 +576,9 @@ func keyWhy(key string, scheme wire.SignatureScheme) string {
 			s += fmt.Sprintf(" (it signed with %s here)", scheme)
 		}
 		return s + ". OpenSSL-based clients (openssl s_client, curl, Python) and GnuTLS can connect; a certificate with an ordinary RSA (rsaEncryption) key works for every client, PSS signatures included (rsa_pss_rsae_*)"
+	}
+	if bits, ok := strings.CutPrefix(key, "RSA "); ok {
+		return fmt.Sprintf("Go's crypto/rsa refuses RSA keys shorter than 1024 bits (since Go 1.24), so tlskit's client cannot check the server's signature with this %s-bit one. No current client accepts it: OpenSSL 3 (openssl s_client, curl) fails its verification with \"EE certificate key too weak\"", bits)
 	}
 	return fmt.Sprintf("Go's crypto/tls does not support %s keys in TLS", key)
 }

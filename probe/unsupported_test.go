@@ -4,9 +4,11 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"os/exec"
 	"slices"
 	"strings"
@@ -18,6 +20,7 @@ import (
 	"github.com/tlskit/tlskit/internal/peertest"
 	"github.com/tlskit/tlskit/internal/wire"
 	"github.com/tlskit/tlskit/lab"
+	"github.com/tlskit/tlskit/trust"
 )
 
 // sClientConnects runs the real `openssl s_client` with its defaults,
@@ -120,6 +123,55 @@ func TestClientUnsupported(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestTinyRSAKey: a server whose certificate has a 768-bit RSA key
+// (openssl s_server at security level 0). Go's crypto/rsa refuses the key,
+// so tlskit's handshake ends with its own decrypt_error after the server's
+// Finished; check called that protocol.hello-rejected, "the server
+// refuses the client's ClientHello", of a server that had answered it.
+// The real clients refuse the key too: openssl s_client completes the
+// handshake but fails verification ("EE certificate key too weak"), curl
+// exits 60.
+func TestTinyRSAKey(t *testing.T) {
+	peertest.Need(t, "curl")
+	w := getWorld(t)
+	cert, key := peertest.SelfSigned(t, "/CN=tiny.peer.test", "DNS:tiny.peer.test", "-newkey", "rsa:768")
+	for _, v := range []string{"-tls1_3", "-tls1_2"} {
+		addr := peertest.OpenSSL(t, "-cert", cert, "-key", key, "-www", "-cipher", "DEFAULT@SECLEVEL=0", v).Addr
+		if ok, out := sClientConnects(t, addr, "tiny.peer.test", cert); ok || !strings.Contains(out, "EE certificate key too weak") {
+			t.Fatalf("%s: openssl s_client verified, or not for the key:\n%s", v, out)
+		}
+		if ok, out := curlConnects(t, addr, "tiny.peer.test", cert); ok {
+			t.Fatalf("%s: curl connected: %s", v, out)
+		}
+		rep := w.check(t, addr, "tiny.peer.test", func(o *Options) { o.Verifier = verifierFor(t, cert) })
+		expect(t, rep, diagnose.Failed, finding.ProtocolClientUnsupported, finding.Error)
+		if f := findingOf(rep, finding.ProtocolClientUnsupported); !strings.Contains(f.Title, "768-bit RSA key") {
+			t.Errorf("%s: the finding does not name the key: %s", v, f.Title)
+		}
+		if finding.Has(rep.Findings, finding.ProtocolHelloRejected) || !finding.Has(rep.Findings, finding.CertWeakKey) {
+			t.Errorf("%s: findings %v, want cert.weak-key and not protocol.hello-rejected", v, rep.Findings)
+		}
+	}
+}
+
+// verifierFor is a verifier that trusts the certificate in a PEM file.
+func verifierFor(t *testing.T, file string) *trust.Verifier {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := pem.Decode(data)
+	if b == nil {
+		t.Fatalf("%s: no PEM block", file)
+	}
+	c, err := x509.ParseCertificate(b.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &trust.Verifier{Anchors: trust.NewAnchors(file, c)}
 }
 
 // TestVersionRanges: a version failure names both sides' ranges, found by
