@@ -2,6 +2,7 @@ package scan
 
 import (
 	"context"
+	"crypto/rsa"
 	"crypto/x509"
 	"fmt"
 	"slices"
@@ -51,6 +52,11 @@ type ClientProfile struct {
 	TrustNote  string `json:"trust_note,omitempty"`
 	// Hello, for a recorded client, is the ClientHello it sent.
 	Hello *wire.ClientHello `json:"-"`
+	// MinRSABits is the shortest RSA key the client accepts in the
+	// server's certificate (1: any; 0: not known), and RSANote where that
+	// comes from.
+	MinRSABits int    `json:"min_rsa_bits,omitempty"`
+	RSANote    string `json:"rsa_note,omitempty"`
 	// Current says the client is in use today (a current browser, OS or
 	// library release, or a client recorded on this machine): a server
 	// that turns it away fails its users, where turning away an old
@@ -86,6 +92,7 @@ type ClientResult struct {
 	chain       []*x509.Certificate
 	store       string
 	hybridShare bool // the client's hello carries a hybrid post-quantum key share
+	keyRefused  int  // the client refuses the server's RSA key of this many bits
 }
 
 // spec is the hello a profile sends.
@@ -224,6 +231,15 @@ func (s *scanner) simulate(ctx context.Context, c *ClientProfile) ClientResult {
 	if len(cr.chain) > 0 {
 		d := trust.Describe(cr.chain[0])
 		cr.Certificate = d.Key + " " + d.Subject
+		if k, ok := cr.chain[0].PublicKey.(*rsa.PublicKey); ok {
+			switch bits := k.N.BitLen(); {
+			case bits < c.MinRSABits:
+				cr.Connects, cr.keyRefused = false, bits
+				cr.Reason = fmt.Sprintf("the client refuses the server's %d-bit RSA key: %s", bits, c.RSANote)
+			case c.MinRSABits == 0 && bits < 2048:
+				cr.Reason = strings.TrimPrefix(cr.Reason+"; ", "; ") + fmt.Sprintf("whether the client accepts the server's %d-bit RSA key is not known", bits)
+			}
+		}
 	}
 	return cr
 }

@@ -3,6 +3,9 @@ package scan
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
+	"os"
 	"os/exec"
 	"regexp"
 	"slices"
@@ -12,6 +15,7 @@ import (
 
 	"github.com/tlskit/tlskit/finding"
 	"github.com/tlskit/tlskit/internal/peertest"
+	"github.com/tlskit/tlskit/trust"
 )
 
 // realNegotiation is what a real client on this machine negotiates with
@@ -248,4 +252,94 @@ func TestClientsRefused(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestClientsRSAKeySize: the client simulation judges the server's RSA key
+// by each client's minimum, against openssl s_server serving a 768-bit and
+// a 1024-bit key (security level 0). It called every client ✓ with a
+// 768-bit key. The oracles are the real clients on this machine, each
+// verifying the chain with the certificate as its root: Go's crypto/tls
+// (refuses under 1024 bits), curl and Python (Debian's OpenSSL 3 at
+// security level 2, and Python's @SECLEVEL=2: under 2048), gnutls-cli
+// (its default profile: under 1024).
+func TestClientsRSAKeySize(t *testing.T) {
+	type connects func(t *testing.T, addr, ca string) bool
+	real := map[string]connects{
+		"Go 1.26 crypto/tls": func(t *testing.T, addr, ca string) bool {
+			pool := x509.NewCertPool()
+			data, err := os.ReadFile(ca)
+			if err != nil || !pool.AppendCertsFromPEM(data) {
+				t.Fatalf("%s: %v", ca, err)
+			}
+			c, err := tls.Dial("tcp", addr, &tls.Config{ServerName: "localhost", RootCAs: pool})
+			if err == nil {
+				c.Close()
+			}
+			return err == nil
+		},
+		"curl 7.88 / OpenSSL 3.0": func(t *testing.T, addr, ca string) bool {
+			_, port, _ := strings.Cut(addr, ":")
+			return exec.Command(peertest.Need(t, "curl"), "-sS", "-o", "/dev/null", "--max-time", "5", "--cacert", ca,
+				"--resolve", "localhost:"+port+":127.0.0.1", "https://localhost:"+port+"/").Run() == nil
+		},
+		"Python 3.11 ssl (OpenSSL 3.0)": func(t *testing.T, addr, ca string) bool {
+			host, port, _ := strings.Cut(addr, ":")
+			return exec.Command(peertest.Need(t, "python3"), "-c", `import socket,ssl
+c=ssl.create_default_context(cafile="`+ca+`")
+c.wrap_socket(socket.create_connection(("`+host+`",`+port+`)),server_hostname="localhost").close()`).Run() == nil
+		},
+		"GnuTLS 3.7 (NORMAL)": func(t *testing.T, addr, ca string) bool {
+			host, port, _ := strings.Cut(addr, ":")
+			cmd := exec.Command(peertest.Need(t, "gnutls-cli"), "--x509cafile", ca, "-p", port, host, "--sni-hostname", "localhost", "--verify-hostname", "localhost")
+			cmd.Stdin = strings.NewReader("")
+			return cmd.Run() == nil
+		},
+	}
+	for _, bits := range []string{"768", "1024"} {
+		t.Run(bits, func(t *testing.T) {
+			cert, key := peertest.SelfSigned(t, "/CN=localhost", "DNS:localhost", "-newkey", "rsa:"+bits)
+			addr := peertest.OpenSSL(t, "-cert", cert, "-key", key, "-www", "-cipher", "DEFAULT@SECLEVEL=0", "-naccept", "100000").Addr
+			rep, err := Run(context.Background(), Options{Address: addr, ServerName: "localhost", Verifier: verifierFor(t, cert)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			asked := 0
+			defer func() {
+				if asked != len(real) {
+					t.Errorf("%d of the %d real clients compared: a profile was renamed", asked, len(real))
+				}
+			}()
+			for _, c := range rep.Clients {
+				oracle, ok := real[c.Client]
+				if !ok {
+					continue
+				}
+				asked++
+				if want := oracle(t, addr, cert); c.Connects != want {
+					t.Errorf("%s with a %s-bit RSA key: simulated %v (%s), the real client %v", c.Client, bits, c.Connects, c.Reason, want)
+				}
+			}
+			if bits == "768" && !slices.Contains(ids(rep.Findings), finding.ScanClientsRefused) {
+				t.Errorf("no %s: %q", finding.ScanClientsRefused, ids(rep.Findings))
+			}
+		})
+	}
+}
+
+// verifierFor is a verifier that trusts the certificate in a PEM file.
+func verifierFor(t *testing.T, file string) *trust.Verifier {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := pem.Decode(data)
+	if b == nil {
+		t.Fatalf("%s: no PEM block", file)
+	}
+	c, err := x509.ParseCertificate(b.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &trust.Verifier{Anchors: trust.NewAnchors(file, c)}
 }

@@ -288,6 +288,7 @@ func protocol(rep *Report, v string) ProtocolResult {
 func clientsRefused(clients []ClientResult) []finding.Finding {
 	var refused, ev []string
 	pqRefused, pqConnects := true, false
+	keyBits, hellos := 0, 0 // refusals of the server's key, and of the client's hello
 	for _, c := range clients {
 		if c.Connects {
 			pqConnects = pqConnects || c.hybridShare
@@ -299,9 +300,26 @@ func clientsRefused(clients []ClientResult) []finding.Finding {
 		refused = append(refused, c.Client)
 		ev = append(ev, fmt.Sprintf("%s: %s (probe %d)", c.Client, c.Reason, c.Probe))
 		pqRefused = pqRefused && c.hybridShare
+		if c.keyRefused > 0 {
+			keyBits = c.keyRefused
+		} else {
+			hellos++
+		}
 	}
 	if len(refused) == 0 {
 		return nil
+	}
+	if keyBits > 0 {
+		f := finding.Finding{ID: finding.ScanClientsRefused, Severity: finding.Error,
+			Title:    "Current clients cannot connect: " + finding.ListAnd(refused),
+			Detail:   fmt.Sprintf("They refuse the server's %d-bit RSA key (WHO CAN CONNECT says where each client's minimum comes from).", keyBits),
+			Fix:      "Have the certificate reissued with an RSA key of 2048 bits or more, or an ECDSA P-256 key.",
+			Evidence: ev}
+		if hellos > 0 {
+			f.Detail = fmt.Sprintf("Some refuse the server's %d-bit RSA key, and the server turns away the hello of the others (WHO CAN CONNECT shows each, with the hello it was sent).", keyBits)
+			f.Fix += " `tlskit check` of the server, made with Go's current client, says why it refuses a hello."
+		}
+		return []finding.Finding{f}
 	}
 	f := finding.Finding{ID: finding.ScanClientsRefused, Severity: finding.Error,
 		Title:    "Current clients cannot connect: " + finding.ListAnd(refused),
