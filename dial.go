@@ -3,6 +3,7 @@ package tlskit
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -14,7 +15,7 @@ import (
 // Dial connects to addr and completes a TLS handshake verified under p.
 // The server name is p.ServerName, or else the host of addr, IP addresses
 // included (see [trust.ServerName]). A refused server yields a
-// [*VerifyError].
+// [*VerifyError]; a handshake that fails otherwise a [*HandshakeError].
 func Dial(network, addr string, p *Policy) (*tls.Conn, error) {
 	return DialContext(context.Background(), network, addr, p)
 }
@@ -26,12 +27,20 @@ func DialContext(ctx context.Context, network, addr string, p *Policy) (*tls.Con
 	if err != nil {
 		return nil, err
 	}
-	d := &tls.Dialer{Config: cfg}
-	c, err := d.DialContext(ctx, network, addr)
+	raw, err := (&net.Dialer{}).DialContext(ctx, network, addr)
 	if err != nil {
 		return nil, err
 	}
-	return c.(*tls.Conn), nil
+	c := tls.Client(raw, cfg)
+	if err := c.HandshakeContext(ctx); err != nil {
+		raw.Close()
+		var ve *VerifyError
+		if errors.As(err, &ve) || ctx.Err() != nil {
+			return nil, err
+		}
+		return nil, &HandshakeError{Addr: addr, ServerName: cfg.ServerName, Err: err}
+	}
+	return c, nil
 }
 
 // DialConfig is the client config for a connection to addr: the name to

@@ -8,6 +8,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"io"
 	"math/big"
 	"net/http"
@@ -111,6 +112,63 @@ func TestDialOpenSSL(t *testing.T) {
 			}
 			if len(ve.Chain) == 0 || !strings.Contains(err.Error(), tc.wantID) {
 				t.Errorf("error %q lacks the chain or the id", err)
+			}
+		})
+	}
+}
+
+// TestDialHandshakeErrors: a handshake that fails for another reason than
+// the certificate is a *HandshakeError that says why in words, naming the
+// Policy field, against openssl s_server configured to refuse each way
+// (openssl s_client, the oracle, is refused with the same alert number).
+// It was crypto/tls's "remote error: tls: protocol version not supported".
+func TestDialHandshakeErrors(t *testing.T) {
+	f := newFixture(t)
+	other := f.leaf(t, lab.LeafOptions{DNSNames: []string{"other.lab.tlskit.test"}})
+	oc, ok, _ := writePair(t, f.dir, "other", other)
+	base := tlskit.Policy{Trust: []string{"file:" + f.files.Root}, ServerName: "good.lab.tlskit.test", Time: f.now}
+	for _, tc := range []struct {
+		name   string
+		server []string
+		policy func(p *tlskit.Policy)
+		client []string // s_client's arguments for the same refusal
+		alert  uint8
+		words  []string
+	}{
+		{"version", []string{"-tls1_2"}, func(p *tlskit.Policy) { p.MinVersion = tls.VersionTLS13 }, []string{"-tls1_3"}, 70,
+			[]string{"protocol_version (70)", "Policy.MinVersion"}},
+		{"name", []string{"-servername", "other.lab.tlskit.test", "-cert2", oc, "-key2", ok, "-servername_fatal"}, nil, nil, 112,
+			[]string{"unrecognized_name (112)", `does not serve the name "good.lab.tlskit.test"`}},
+		{"client certificate", []string{"-tls1_2", "-Verify", "1", "-CAfile", f.files.Root}, nil, []string{"-tls1_2"}, 40,
+			[]string{"handshake_failure (40)", "client certificate"}},
+		{"alpn", []string{"-alpn", "h2"}, func(p *tlskit.Policy) { p.ALPN = []string{"imap"} }, []string{"-alpn", "imap"}, 120,
+			[]string{"no_application_protocol (120)", "Policy.ALPN"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := sServer(t, f.serverCert, f.serverKey, f.serverChain, tc.server...)
+			out, _ := exec.Command("openssl", append([]string{"s_client", "-connect", srv.Addr, "-servername", "good.lab.tlskit.test"}, tc.client...)...).CombinedOutput()
+			if !strings.Contains(string(out), fmt.Sprintf("alert number %d", tc.alert)) {
+				t.Fatalf("s_client was not refused with alert %d:\n%s", tc.alert, out)
+			}
+			p := base
+			if tc.policy != nil {
+				tc.policy(&p)
+			}
+			_, err := tlskit.Dial("tcp", srv.Addr, &p)
+			var he *tlskit.HandshakeError
+			if !errors.As(err, &he) {
+				t.Fatalf("err = %v (%T), want a *HandshakeError", err, err)
+			}
+			if code, ok := tlskit.PeerAlert(err); !ok || code != tc.alert {
+				t.Errorf("PeerAlert = %d %v, want %d", code, ok, tc.alert)
+			}
+			for _, w := range append(tc.words, srv.Addr) {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("%q does not say %q", err, w)
+				}
+			}
+			if !strings.Contains(he.Hint(), "tlskit check --servername good.lab.tlskit.test "+srv.Addr) {
+				t.Errorf("hint %q", he.Hint())
 			}
 		})
 	}
