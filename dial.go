@@ -27,6 +27,12 @@ func DialContext(ctx context.Context, network, addr string, p *Policy) (*tls.Con
 	if err != nil {
 		return nil, err
 	}
+	return dialTLS(ctx, network, addr, cfg)
+}
+
+// dialTLS connects to addr and makes the handshake under cfg; a failed
+// handshake is a *VerifyError, or a *HandshakeError.
+func dialTLS(ctx context.Context, network, addr string, cfg *tls.Config) (*tls.Conn, error) {
 	raw, err := (&net.Dialer{}).DialContext(ctx, network, addr)
 	if err != nil {
 		return nil, err
@@ -109,7 +115,11 @@ func (p *Policy) Transport() (*http.Transport, error) {
 			if err != nil {
 				return nil, err
 			}
-			return (&tls.Dialer{Config: cfg}).DialContext(ctx, network, addr)
+			c, err := dialTLS(ctx, network, addr, cfg)
+			if err != nil {
+				return nil, err // not a nil *tls.Conn in a non-nil net.Conn
+			}
+			return c, nil
 		},
 		ForceAttemptHTTP2: true,
 		MaxIdleConns:      100,
