@@ -170,6 +170,17 @@ func TestDialHandshakeErrors(t *testing.T) {
 			if !strings.Contains(he.Hint(), "tlskit check --servername good.lab.tlskit.test "+srv.Addr) {
 				t.Errorf("hint %q", he.Hint())
 			}
+			// Policy.Transport fails the same way, under net/http's *url.Error.
+			if tc.policy == nil {
+				tr, err := p.Transport()
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, err = (&http.Client{Transport: tr}).Get("https://" + srv.Addr + "/")
+				if !errors.As(err, &he) {
+					t.Errorf("Transport: err = %v, want a *HandshakeError", err)
+				}
+			}
 		})
 	}
 }
