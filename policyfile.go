@@ -3,7 +3,6 @@ package tlskit
 import (
 	"bytes"
 	"crypto/tls"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -127,10 +126,6 @@ func LoadPolicy(path string) (*Policy, error) {
 func ParsePolicy(name string, data []byte) (*Policy, error) {
 	var f policyFile
 	clean, err := jsonfile.Decode(data, &f)
-	var trailing *jsonfile.TrailingDataError
-	if errors.As(err, &trailing) {
-		return nil, &PolicyError{name, jsonfile.Line(clean, int(trailing.Offset)), errors.New("unexpected data after the policy object")}
-	}
 	if err != nil {
 		return nil, fileError(name, clean, err)
 	}
@@ -251,21 +246,15 @@ func resolvePath(dir, path string) string {
 
 // fileError turns a JSON decoding error into one naming the line.
 func fileError(name string, data []byte, err error) error {
-	var se *json.SyntaxError
-	var te *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &se):
-		return &PolicyError{name, jsonfile.Line(data, int(se.Offset)), fmt.Errorf("invalid JSON: %w", err)}
-	case errors.As(err, &te):
-		return &PolicyError{name, jsonfile.Line(data, int(te.Offset)), fmt.Errorf("%s: want %s, got a JSON %s", te.Field, te.Type, te.Value)}
-	case errors.Is(err, jsonfile.ErrEmpty):
+	if errors.Is(err, jsonfile.ErrEmpty) {
 		return &PolicyError{File: name, Err: errors.New(`empty policy: want a JSON object with at least "version" and "trust"`)}
 	}
+	line, msg := jsonfile.Locate(data, err, "policy")
 	var uk *jsonfile.UnknownKeyError
-	if errors.As(err, &uk) {
-		return &PolicyError{name, jsonfile.Line(data, int(uk.Offset)), fmt.Errorf("%w (a misspelt key could weaken the policy; the keys are %s)", uk, jsonfile.Keys(reflect.TypeFor[policyFile]()))}
+	if errors.As(msg, &uk) {
+		msg = fmt.Errorf("%w (a misspelt key could weaken the policy; the keys are %s)", uk, jsonfile.Keys(reflect.TypeFor[policyFile]()))
 	}
-	return &PolicyError{File: name, Err: err}
+	return &PolicyError{name, line, msg}
 }
 
 // lineOfKey returns the line of the first "key": in data, or 1.

@@ -15,7 +15,6 @@
 package exporter
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -191,21 +190,8 @@ func LoadConfig(path string) (*Config, error) {
 func ParseConfig(name string, data []byte) (*Config, error) {
 	var f configFile
 	if clean, err := jsonfile.Decode(data, &f); err != nil {
-		var trailing *jsonfile.TrailingDataError
-		var se *json.SyntaxError
-		var te *json.UnmarshalTypeError
-		var uk *jsonfile.UnknownKeyError
-		switch {
-		case errors.As(err, &trailing):
-			return nil, &ConfigError{File: name, Line: jsonfile.Line(clean, int(trailing.Offset)), Err: errors.New("unexpected data after the config object")}
-		case errors.As(err, &se):
-			return nil, &ConfigError{File: name, Line: jsonfile.Line(clean, int(se.Offset)), Err: fmt.Errorf("invalid JSON: %w", err)}
-		case errors.As(err, &te):
-			return nil, &ConfigError{File: name, Line: jsonfile.Line(clean, int(te.Offset)), Err: fmt.Errorf("%s: want %s, got a JSON %s", te.Field, te.Type, te.Value)}
-		case errors.As(err, &uk):
-			return nil, &ConfigError{File: name, Line: jsonfile.Line(clean, int(uk.Offset)), Err: uk}
-		}
-		return nil, &ConfigError{File: name, Err: err}
+		line, msg := jsonfile.Locate(clean, err, "config")
+		return nil, &ConfigError{File: name, Line: line, Err: msg}
 	}
 	dir := filepath.Dir(name)
 	cfg := &Config{Modules: map[string]*Module{}, MaxConcurrentProbes: f.MaxConcurrent}

@@ -4,11 +4,9 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/pem"
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"os/exec"
 	"slices"
 	"strings"
@@ -16,6 +14,7 @@ import (
 	"time"
 
 	"github.com/tlskit/tlskit/diagnose"
+	"github.com/tlskit/tlskit"
 	"github.com/tlskit/tlskit/finding"
 	"github.com/tlskit/tlskit/internal/peertest"
 	"github.com/tlskit/tlskit/internal/wire"
@@ -156,22 +155,15 @@ func TestTinyRSAKey(t *testing.T) {
 	}
 }
 
-// verifierFor is a verifier that trusts the certificate in a PEM file.
+// verifierFor is a verifier that trusts the certificates in a PEM file, as
+// a policy's "file:" trust source reads them.
 func verifierFor(t *testing.T, file string) *trust.Verifier {
 	t.Helper()
-	data, err := os.ReadFile(file)
+	v, err := (&tlskit.Policy{Trust: []string{"file:" + file}}).Verifier()
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := pem.Decode(data)
-	if b == nil {
-		t.Fatalf("%s: no PEM block", file)
-	}
-	c, err := x509.ParseCertificate(b.Bytes)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &trust.Verifier{Anchors: trust.NewAnchors(file, c)}
+	return v
 }
 
 // TestVersionRanges: a version failure names both sides' ranges, found by

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/pem"
 	"os"
 	"os/exec"
 	"regexp"
@@ -13,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tlskit/tlskit"
 	"github.com/tlskit/tlskit/finding"
 	"github.com/tlskit/tlskit/internal/peertest"
 	"github.com/tlskit/tlskit/trust"
@@ -326,20 +326,13 @@ c.wrap_socket(socket.create_connection(("`+host+`",`+port+`)),server_hostname="l
 	}
 }
 
-// verifierFor is a verifier that trusts the certificate in a PEM file.
+// verifierFor is a verifier that trusts the certificates in a PEM file, as
+// a policy's "file:" trust source reads them.
 func verifierFor(t *testing.T, file string) *trust.Verifier {
 	t.Helper()
-	data, err := os.ReadFile(file)
+	v, err := (&tlskit.Policy{Trust: []string{"file:" + file}}).Verifier()
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := pem.Decode(data)
-	if b == nil {
-		t.Fatalf("%s: no PEM block", file)
-	}
-	c, err := x509.ParseCertificate(b.Bytes)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &trust.Verifier{Anchors: trust.NewAnchors(file, c)}
+	return v
 }

@@ -1,7 +1,6 @@
 package tunnel
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -191,21 +190,8 @@ func LoadConfig(path string, defaults Limits) (*Config, error) {
 	}
 	var f configFile
 	if clean, err := jsonfile.Decode(data, &f); err != nil {
-		ce := &ConfigError{File: path, Err: err, hint: configHint()}
-		var trailing *jsonfile.TrailingDataError
-		var se *json.SyntaxError
-		var te *json.UnmarshalTypeError
-		var uk *jsonfile.UnknownKeyError
-		switch {
-		case errors.As(err, &trailing):
-			ce.Line, ce.Err = jsonfile.Line(clean, int(trailing.Offset)), errors.New("unexpected data after the config object")
-		case errors.As(err, &se):
-			ce.Line, ce.Err = jsonfile.Line(clean, int(se.Offset)), fmt.Errorf("invalid JSON: %w", err)
-		case errors.As(err, &te):
-			ce.Line, ce.Err = jsonfile.Line(clean, int(te.Offset)), fmt.Errorf("%s: want %s, got a JSON %s", te.Field, te.Type, te.Value)
-		case errors.As(err, &uk):
-			ce.Line = jsonfile.Line(clean, int(uk.Offset))
-		}
+		ce := &ConfigError{File: path, hint: configHint()}
+		ce.Line, ce.Err = jsonfile.Locate(clean, err, "config")
 		return nil, ce
 	}
 	if len(f.Services) == 0 {

@@ -176,6 +176,29 @@ func keyOffset(data []byte, off int64) int64 {
 	return off
 }
 
+// Locate turns a Decode error into the line it is on (0 when the error has
+// no place) and a message for a person: data after the object, invalid
+// JSON, a value of the wrong type ("services.max_conns: want int, got a
+// JSON string"), an unknown key (an [*UnknownKeyError], kept as is). what
+// names the file's object in the first: "config", "policy".
+func Locate(clean []byte, err error, what string) (line int, msg error) {
+	var trailing *TrailingDataError
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	var uk *UnknownKeyError
+	switch {
+	case errors.As(err, &trailing):
+		return Line(clean, int(trailing.Offset)), fmt.Errorf("unexpected data after the %s object", what)
+	case errors.As(err, &se):
+		return Line(clean, int(se.Offset)), fmt.Errorf("invalid JSON: %w", err)
+	case errors.As(err, &te):
+		return Line(clean, int(te.Offset)), fmt.Errorf("%s: want %s, got a JSON %s", te.Field, te.Type, te.Value)
+	case errors.As(err, &uk):
+		return Line(clean, int(uk.Offset)), uk
+	}
+	return 0, err
+}
+
 // ErrEmpty is Decode's error for data with nothing but blanks and comments.
 var ErrEmpty = errors.New("the file is empty: want a JSON object ({...})")
 
