@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tlskit/tlskit/diagnose"
 	"github.com/tlskit/tlskit"
+	"github.com/tlskit/tlskit/diagnose"
 	"github.com/tlskit/tlskit/finding"
 	"github.com/tlskit/tlskit/internal/peertest"
 	"github.com/tlskit/tlskit/internal/wire"
