@@ -1213,9 +1213,12 @@ func silentFailure(in Input, f facts) finding.Finding {
 	case c != nil && c.How == transcript.CloseRST, err != nil && errors.Is(err, syscall.ECONNRESET):
 		return finding.Finding{ID: finding.NetReset, Severity: finding.Error,
 			Title:  "The server reset the connection during the handshake",
-			Detail: fmt.Sprintf("The TCP connection was reset %s, without a TLS alert.%s%s", stage, errSentence(err), note),
+			Detail: fmt.Sprintf("The TCP connection was reset %s%s, without a TLS alert.%s%s", stage, midRecord(f), errSentence(err), note),
 			Fix:    "A firewall or the server drops this handshake; check the server's logs, its TLS configuration for this name (SNI), and middleboxes on the path."}
 	case c != nil && c.How == transcript.CloseTimeout, err != nil && isTimeout(err):
+		if u := unfinishedRecord(f, transcript.Server); u != nil && u.RecordLen > 0 {
+			return stalledMidRecord(in, f, u, stage)
+		}
 		return finding.Finding{ID: finding.NetTimeout, Severity: finding.Error,
 			Title:   fmt.Sprintf("The server did not answer the handshake within %v", in.Timeout),
 			Detail:  fmt.Sprintf("The TCP connection opened, but the server sent nothing %s.%s", stage, errSentence(err)),
@@ -1231,7 +1234,7 @@ func silentFailure(in Input, f facts) finding.Finding {
 	case c != nil && c.How == transcript.CloseFIN && c.By == transcript.Server:
 		return finding.Finding{ID: finding.ProtocolAlert, Severity: finding.Error,
 			Title:  "The server closed the connection during the handshake without saying why",
-			Detail: fmt.Sprintf("The server closed the TCP connection (FIN) %s and sent no alert%s.%s%s", stage, afterClose(f), errSentence(err), note),
+			Detail: fmt.Sprintf("The server closed the TCP connection (FIN) %s%s and sent no alert%s.%s%s", stage, midRecord(f), afterClose(f), errSentence(err), note),
 			Fix:    "Check the server's logs; common causes are an unknown server name (SNI), no common protocol version, or a server that expects another protocol on this port."}
 	}
 	detail := "The handshake did not complete."
@@ -1259,7 +1262,7 @@ func closeStage(f facts) (stage string, first bool) {
 		}
 	}
 	for j := at - 1; j >= 0; j-- {
-		if e := &f.tr.Events[j]; e.Type != transcript.TypeClose {
+		if e := &f.tr.Events[j]; e.Type != transcript.TypeClose && e.Type != transcript.TypeUnfinished {
 			return fmt.Sprintf("after the %s's %s", e.From, e.Type), false
 		}
 	}
@@ -1269,6 +1272,44 @@ func closeStage(f facts) (stage string, first bool) {
 		}
 	}
 	return "before any message", true
+}
+
+// unfinishedRecord is the record side began and did not finish before
+// the connection ended, if any.
+func unfinishedRecord(f facts, side transcript.Side) *transcript.Event {
+	for i := range f.tr.Events {
+		if e := &f.tr.Events[i]; e.Type == transcript.TypeUnfinished && e.From == side {
+			return e
+		}
+	}
+	return nil
+}
+
+// midRecord says that the server's bytes stopped inside a record: " in
+// the middle of a record (1034 of its 1345 bytes had come)".
+func midRecord(f facts) string {
+	u := unfinishedRecord(f, transcript.Server)
+	if u == nil || u.RecordLen == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" in the middle of a record (%d of its %d bytes had come)", u.Bytes, u.RecordLen)
+}
+
+// stalledMidRecord is net.timeout for a server whose flight stopped inside
+// a record: the first bytes of a large record came and the rest did not,
+// which is what a path that drops large packets shows (a path MTU black
+// hole), not a server that does not answer.
+func stalledMidRecord(in Input, f facts, u *transcript.Event, stage string) finding.Finding {
+	what := ""
+	if ct, ok := u.Field("content_type"); ok {
+		what = " (" + ct + ")"
+	}
+	return finding.Finding{ID: finding.NetTimeout, Severity: finding.Error,
+		Title: fmt.Sprintf("The server's handshake stopped in the middle of a record: %d of its %d bytes came, the rest not within %v", u.Bytes, u.RecordLen, in.Timeout),
+		Detail: fmt.Sprintf("%s, the server began a record of %d bytes%s, of which %d came; nothing more came before the deadline.%s "+
+			"A handshake that stops inside a record, after the first small messages came, is what a path that drops large packets does: the server's certificates fill full-size TCP segments, and a link with a smaller MTU (a VPN, a tunnel, an overlay network) drops them when the ICMP \"fragmentation needed\" messages that would make the server send smaller ones are blocked (a path MTU black hole). A server, or a proxy in front of it, that stalled while writing looks the same from here.",
+			finding.Capitalize(stage), u.RecordLen, what, u.Bytes, errSentence(in.HandshakeErr)),
+		Fix: "Find the path's MTU (ping -M do -s 1472 HOST, lowering the size until replies come: the MTU is the size plus 28) and lower the MTU of the tunnel's interface, or clamp the TCP MSS where the path narrows (iptables -t mangle -A FORWARD -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --clamp-mss-to-pmtu). From a host on the server's own network the handshake completes if the path is the cause; a capture at both ends (tlskit pcap) shows where the bytes stop."}
 }
 
 // afterClose says what the closer did after its FIN, among the messages

@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"io"
 	"math/big"
 	"net"
 	"net/http"
@@ -551,6 +552,56 @@ func TestOpenSSLProtocolFindings(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestStalledMidRecord: a server flight that stops inside a record, as a
+// path that drops full-size packets leaves it (a path MTU black hole: the
+// small first messages come, the certificates do not). The server is
+// openssl s_server with an RSA-4096 leaf and its intermediate; an
+// in-process forwarder (no real network here can be made to drop large
+// segments) passes its first 600 bytes and drops the rest. check said
+// "the server sent nothing after the server's encrypted_extensions" and
+// "check that it is a TLS port", though 400 bytes of the next record had
+// come. Passing everything, the same forwarder carries a good handshake.
+func TestStalledMidRecord(t *testing.T) {
+	w := getWorld(t)
+	big := w.leaf(t, "big.peer.test", lab.LeafOptions{KeyType: lab.RSA, RSABits: 4096})
+	addr := w.openssl(t, "big", big, []*x509.Certificate{w.pki.Intermediate}, "-tls1_3")
+	forward := func(n int64) string {
+		return peertest.Serve(t, func(c net.Conn) {
+			s, err := net.Dial("tcp", addr)
+			if err != nil {
+				return
+			}
+			defer s.Close()
+			go func() { io.Copy(s, c); s.Close() }()
+			io.Copy(c, io.LimitReader(s, n))
+			io.Copy(io.Discard, s) // the rest is lost on the way
+		})
+	}
+	if rep := w.check(t, forward(1<<20), "big.peer.test"); rep.Verdict != diagnose.Trusted {
+		t.Fatalf("through the forwarder passing everything: %s", rep.Verdict)
+	}
+	rep := w.check(t, forward(600), "big.peer.test", func(o *Options) { o.Timeout = 2 * time.Second })
+	expect(t, rep, diagnose.Failed, finding.NetTimeout, finding.Error)
+	f := findingOf(rep, finding.NetTimeout)
+	for _, s := range []string{"in the middle of a record", "path MTU black hole", "encrypted_extensions"} {
+		if !strings.Contains(f.Title+" "+f.Detail, s) {
+			t.Errorf("the finding does not say %q:\n%s\n%s", s, f.Title, f.Detail)
+		}
+	}
+	if strings.Contains(f.Fix, "TLS port") {
+		t.Errorf("the fix doubts the port speaks TLS: %s", f.Fix)
+	}
+	var u *transcript.Event
+	for i, e := range rep.Transcript {
+		if e.Type == transcript.TypeUnfinished {
+			u = &rep.Transcript[i]
+		}
+	}
+	if u == nil || u.From != transcript.Server || u.Bytes <= 0 || u.Bytes >= u.RecordLen {
+		t.Errorf("unfinished record event %+v", u)
+	}
 }
 
 // TestClientCertificates covers client-cert.required and client-cert.rejected

@@ -1,6 +1,7 @@
 package transcript
 
 import (
+	"encoding/binary"
 	"fmt"
 	"time"
 
@@ -98,6 +99,23 @@ func (d *Decoder) dir(s Side) *direction {
 	return &d.dirs[1]
 }
 
+// unfinished records the record a side began and did not finish before
+// the connection ended (TypeUnfinished): its number and declared length,
+// and how many of its bytes came. A flight that stops inside a record is
+// what a path that drops large packets shows (a path MTU black hole).
+func (d *Decoder) unfinished(dir *direction, t time.Time) {
+	e := Event{Time: t, From: dir.side, Type: TypeUnfinished, Record: dir.records + 1}
+	if h := dir.buf; len(h) >= 5 && !dir.resync {
+		e.RecordLen, e.Bytes = int(binary.BigEndian.Uint16(h[3:5])), len(h)-5
+		e.Fields = []wire.Field{{Name: "content_type", Value: wire.ContentType(h[0]).String()}}
+		e.Note = fmt.Sprintf("%d of the %d bytes of the %s record came; the rest never did", e.Bytes, e.RecordLen, wire.ContentType(h[0]))
+	} else {
+		e.Bytes = len(h)
+		e.Note = fmt.Sprintf("%d bytes of a record header came; the rest never did", len(h))
+	}
+	d.add(e)
+}
+
 // Close records that from ended the connection in the way how, at t. A
 // side closes once, except that a reset may follow its FIN (a server that
 // closed and then reset the connection when more data came): that is an
@@ -112,6 +130,7 @@ func (d *Decoder) Close(from Side, t time.Time, how CloseHow) {
 			// start one: not TLS, however short ("220", "-ERR").
 			d.notTLS(dir, t, nil)
 		} else {
+			d.unfinished(dir, t)
 			d.problem("the %s sent %d bytes of an unfinished TLS record before closing", from, len(dir.buf))
 			dir.buf = nil
 		}

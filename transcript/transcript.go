@@ -60,13 +60,14 @@ const (
 	TypeChangeCipherSpec = "change_cipher_spec"
 	TypeApplicationData  = "application_data"
 	TypeHeartbeat        = "heartbeat"
-	TypeEncrypted        = "encrypted_record" // a record we could not decrypt
-	TypeNotTLS           = "not_tls"          // bytes that are not TLS at all
-	TypeMalformed        = "malformed_record" // after valid records, a header that cannot be TLS there
-	TypeClose            = "close"            // the TCP connection ended (FIN, RST, timeout)
-	TypeGap              = "gap"              // bytes missing from a capture
-	TypeTruncated        = "truncated"        // decoding stopped: the rest was not kept (a bound was reached)
-	TypePlaintext        = "plaintext"        // a message of the protocol around TLS (a STARTTLS preamble)
+	TypeEncrypted        = "encrypted_record"  // a record we could not decrypt
+	TypeNotTLS           = "not_tls"           // bytes that are not TLS at all
+	TypeMalformed        = "malformed_record"  // after valid records, a header that cannot be TLS there
+	TypeClose            = "close"             // the TCP connection ended (FIN, RST, timeout)
+	TypeGap              = "gap"               // bytes missing from a capture
+	TypeTruncated        = "truncated"         // decoding stopped: the rest was not kept (a bound was reached)
+	TypeUnfinished       = "unfinished_record" // a record begun and not finished when the connection ended (RecordLen declared, Bytes received)
+	TypePlaintext        = "plaintext"         // a message of the protocol around TLS (a STARTTLS preamble)
 )
 
 // Event is one thing seen on the wire.
