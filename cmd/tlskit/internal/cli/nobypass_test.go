@@ -331,9 +331,15 @@ func libOutcome(t *testing.T, conn *tls.Conn, err error) string {
 		return ""
 	}
 	var ve *tlskit.VerifyError
+	var he *tlskit.HandshakeError
+	code, alerted := tlskit.PeerAlert(err)
 	switch {
 	case errors.As(err, &ve):
 		return ve.ID
+	case errors.As(err, &he) && alerted && code == 40:
+		return finding.ProtocolNoSharedCipher
+	case errors.As(err, &he) && alerted && code == 70:
+		return finding.ProtocolVersionMismatch
 	case strings.Contains(err.Error(), "tlskit: "), strings.Contains(err.Error(), "trust: "):
 		return errConfig // refused before connecting (trust's errors are passed on unwrapped)
 	case strings.Contains(err.Error(), "handshake failure"):
