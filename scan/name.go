@@ -27,7 +27,11 @@ type nameRefusal struct {
 	refused []*result // the version probes, and the TLS 1.3 retry, refused with alert
 	retry   *result   // TLS 1.3 with the HelloRetryRequest's group, when there was one
 	hrr     *result   // the TLS 1.3 version probe answered with a HelloRetryRequest
-	look    *result   // the same hello as refused[0] without the name: answered
+	look    *result   // the same hello as refused[0] without the name: answered, or (failing) internal_error too
+	// failing: the hello without the name was refused with internal_error
+	// too, so the name cannot be told apart: the server fails every hello
+	// on its own side (a Go server with sites for named hosts only).
+	failing bool
 }
 
 // nameAlert reports whether an alert is how servers refuse a name.
@@ -96,7 +100,9 @@ func (s *scanner) nameLook(ctx context.Context) *nameRefusal {
 	}
 	nr.look = s.probe(ctx, fmt.Sprintf("%s without a server name (probe %d, with it, was refused with %v)", v, first.probe, first.alert.Description), sp, toServerHello, afterHandshake{}, nil)
 	wg.Wait()
-	if nr.look.sh == nil && nr.look.hrr == nil || nr.look.version != v {
+	answered := (nr.look.sh != nil || nr.look.hrr != nil) && nr.look.version == v
+	nr.failing = nr.alert == 80 && nr.look.alert != nil && nr.look.alert.Description == 80
+	if !answered && !nr.failing {
 		return nil
 	}
 	if r := nr.retry; r != nil {
@@ -127,7 +133,9 @@ func (s *scanner) nameRefused(nr *nameRefusal) {
 		}
 		rep.Protocols[i].Unknown = true
 		rep.Protocols[i].Answer = fmt.Sprintf("not known for this name: alert %v, the server's refusal of the name", nr.alert)
-		if versionOf(p.Version) == nr.look.version {
+		if nr.failing {
+			rep.Protocols[i].Answer = fmt.Sprintf("not known: alert %v, the server failing on its own side", nr.alert)
+		} else if versionOf(p.Version) == nr.look.version {
 			rep.Protocols[i].Answer += fmt.Sprintf("; without a server name: %s (probe %d)", nr.look.answer(), nr.look.probe)
 		}
 	}
@@ -151,25 +159,50 @@ func (s *scanner) nameRefused(nr *nameRefusal) {
 	if nr.retry != nil {
 		how = append(how, fmt.Sprintf("TLS 1.3 answered with a HelloRetryRequest for %v (probe %d), then refused with alert %v the hello that offered that key share (probe %d)", nr.hrr.group, nr.hrr.probe, nr.retry.alert.Description, nr.retry.probe))
 	}
+	if nr.failing {
+		s.serverFailing(nr, how)
+		return
+	}
 	detail := fmt.Sprintf("No hello with the server name %q got a ServerHello: %s. The same %s hello without a server name (SNI) was answered (%s, probe %d): the server has no certificate, or no site, for %q.",
 		s.sni, finding.ListAnd(how), nr.look.version, nr.look.answer(), nr.look.probe, s.sni)
 	if nr.alert == 80 {
 		detail += " Servers written in Go (Caddy, Traefik) end such a handshake with internal_error rather than unrecognized_name."
 	}
 	detail += " The scan stops here: what the server accepts for this name cannot be seen past the refusal, and without the name it is another site's configuration."
-	var ev []string
-	for _, r := range append(slices.Clone(s.versionResults), nr.retry, nr.look) {
-		if r != nil {
-			ev = append(ev, fmt.Sprintf("probe %d: %s", r.probe, r.answer()))
-		}
-	}
 	rep.Findings = append(rep.Findings, finding.Finding{ID: finding.SNIUnrecognizedName, Severity: finding.Error,
 		Title:    fmt.Sprintf("The server does not serve the name %q", s.sni),
 		Detail:   detail,
 		Fix:      "Scan with the name the server is configured for as the server name (SNI), or add this name to the server's sites and certificates.",
 		Setting:  finding.SettingServerName,
-		Evidence: ev})
+		Evidence: nr.evidence(s.versionResults)})
 	rep.Stopped = fmt.Sprintf("The scan stopped after the protocol versions: the server refuses the server name %q (see the findings).", s.sni)
+}
+
+// serverFailing reports a server that ends every hello with
+// internal_error, with the name and without: the name cannot be told
+// apart, and nothing past the failure can be seen.
+func (s *scanner) serverFailing(nr *nameRefusal, how []string) {
+	s.rep.Findings = append(s.rep.Findings, finding.Finding{ID: finding.ProtocolAlert, Severity: finding.Error,
+		Title: fmt.Sprintf("The server ends every handshake with internal_error, with the server name %q and without one", s.sni),
+		Detail: fmt.Sprintf("No hello got a ServerHello: %s; the same %s hello without a server name (SNI) got internal_error too (probe %d). "+
+			"internal_error is the server failing on its own side, not a refusal of what a hello offers, so whether it speaks those versions is not known. "+
+			"Servers written in Go (Caddy, Traefik) send it when they have no certificate for the name asked and, with sites for named hosts only, for a hello without a name; other servers when a certificate or key cannot be loaded. The scan stops here.",
+			finding.ListAnd(how), singleVersion(nr.refused[0]), nr.look.probe),
+		Fix:      "Scan with a name the server has a site for; the server's log names the certificate it could not find or load.",
+		Setting:  finding.SettingServerName,
+		Evidence: nr.evidence(s.versionResults)})
+	s.rep.Stopped = "The scan stopped after the protocol versions: the server ends every handshake with internal_error (see the findings)."
+}
+
+// evidence lists the version probes' answers and the looks'.
+func (nr *nameRefusal) evidence(versions []*result) []string {
+	var ev []string
+	for _, r := range append(slices.Clone(versions), nr.retry, nr.look) {
+		if r != nil {
+			ev = append(ev, fmt.Sprintf("probe %d: %s", r.probe, r.answer()))
+		}
+	}
+	return ev
 }
 
 // nameWarning is the warning for a server that answered the version

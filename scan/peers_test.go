@@ -901,16 +901,18 @@ func TestNameRefusedGoServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
-		name   string
-		curves []tls.CurveID
-		hrr    bool
+		name      string
+		curves    []tls.CurveID
+		hrr       bool
+		namedOnly bool // no certificate for a hello without a name either
 	}{
-		{"default groups", nil, true},
-		{"X25519 and P-256", []tls.CurveID{tls.X25519, tls.CurveP256}, false},
+		{"default groups", nil, true, false},
+		{"X25519 and P-256", []tls.CurveID{tls.X25519, tls.CurveP256}, false, false},
+		{"named sites only", nil, true, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			addr := serveGo(t, &tls.Config{CurvePreferences: tc.curves, GetCertificate: func(h *tls.ClientHelloInfo) (*tls.Certificate, error) {
-				if h.ServerName == "" || h.ServerName == "localhost" {
+				if h.ServerName == "" && !tc.namedOnly || h.ServerName == "localhost" {
 					return &cert, nil
 				}
 				return nil, fmt.Errorf("no certificate for %q", h.ServerName)
@@ -918,7 +920,7 @@ func TestNameRefusedGoServer(t *testing.T) {
 			// The oracle.
 			for _, args := range [][]string{{"-servername", "other.example"}, {"-noservername"}, {"-servername", "localhost"}} {
 				want := ""
-				if args[len(args)-1] == "other.example" {
+				if args[len(args)-1] == "other.example" || args[0] == "-noservername" && tc.namedOnly {
 					want = "80"
 				}
 				if got := sClientRefused(t, addr, args...); got != want {
@@ -928,6 +930,19 @@ func TestNameRefusedGoServer(t *testing.T) {
 			rep, err := Run(context.Background(), Options{Address: addr, ServerName: "other.example", Verifier: p.verifier, NoClients: true})
 			if err != nil {
 				t.Fatal(err)
+			}
+			if tc.namedOnly {
+				// Refused without the name too: the name cannot be told
+				// apart, and internal_error is no refusal of a version.
+				if got := ids(rep.Findings); !slices.Equal(got, []string{finding.ProtocolAlert}) || rep.Stopped == "" {
+					t.Errorf("findings %q, stopped %q; want protocol.alert alone and a stop", got, rep.Stopped)
+				}
+				for _, pr := range rep.Protocols {
+					if pr.Version == "TLS 1.2" && (pr.Accepted || !pr.Unknown) {
+						t.Errorf("TLS 1.2 refused with internal_error is not unknown: %s", pr.Answer)
+					}
+				}
+				return
 			}
 			wantStoppedForName(t, rep, "other.example", "internal_error")
 			// The highest version refused is asked again without the name.
