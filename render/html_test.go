@@ -107,4 +107,7 @@ func TestScanStopped(t *testing.T) {
 			t.Errorf("page without %q", want)
 		}
 	}
+	if strings.Contains(page.String(), "<h2>Cipher suites</h2>") {
+		t.Errorf("the page shows the empty tables past the stop")
+	}
 }
