@@ -104,8 +104,11 @@ func (d *Decoder) dir(s Side) *direction {
 // and how many of its bytes came. A flight that stops inside a record is
 // what a path that drops large packets shows (a path MTU black hole).
 func (d *Decoder) unfinished(dir *direction, t time.Time) {
+	if dir.resync {
+		return // bytes after a capture's gap, before a record boundary: no record known
+	}
 	e := Event{Time: t, From: dir.side, Type: TypeUnfinished, Record: dir.records + 1}
-	if h := dir.buf; len(h) >= 5 && !dir.resync {
+	if h := dir.buf; len(h) >= 5 {
 		e.RecordLen, e.Bytes = int(binary.BigEndian.Uint16(h[3:5])), len(h)-5
 		e.Fields = []wire.Field{{Name: "content_type", Value: wire.ContentType(h[0]).String()}}
 		e.Note = fmt.Sprintf("%d of the %d bytes of the %s record came; the rest never did", e.Bytes, e.RecordLen, wire.ContentType(h[0]))
