@@ -116,8 +116,9 @@ func DefaultClients() []ClientProfile {
 				0x0033, 0x0032, 0x0031, 0x0030, 0x009a, 0x0099, 0x0098, 0x0097, 0x0045, 0x0044, 0x0043, 0x0042, 0xc031, 0xc02d, 0xc029, 0xc025,
 				0xc00e, 0xc004, 0x009c, 0x003c, 0x002f, 0x0096, 0x0041, 0xc011, 0xc007, 0xc00c, 0xc002, 0x0005, 0x0004, 0xc012, 0xc008,
 				0x0016, 0x0013, 0x0010, 0x000d, 0xc00d, 0xc003, 0x000a},
-			Groups:  []wire.NamedGroup{14, 13, 25, 28, 11, 12, 27, 9, 10, 26, 22, 23, 8, 6, 7, 20, 21, 4, 5, 18, 19, 1, 2, 3, 15, 16, 17},
-			SigAlgs: []wire.SignatureScheme{0x0601, 0x0602, 0x0603, 0x0501, 0x0502, 0x0503, 0x0401, 0x0402, 0x0403, 0x0301, 0x0302, 0x0303, 0x0201, 0x0202, 0x0203, 0x0101},
-			Ticket:  true, TrustStore: "openssl", TrustNote: "modelled as this machine's OpenSSL default verify paths (the application may load others)"},
+			Groups:    []wire.NamedGroup{14, 13, 25, 28, 11, 12, 27, 9, 10, 26, 22, 23, 8, 6, 7, 20, 21, 4, 5, 18, 19, 1, 2, 3, 15, 16, 17},
+			SigAlgs:   []wire.SignatureScheme{0x0601, 0x0602, 0x0603, 0x0501, 0x0502, 0x0503, 0x0401, 0x0402, 0x0403, 0x0301, 0x0302, 0x0303, 0x0201, 0x0202, 0x0203, 0x0101},
+			Ticket:    true,
+			TrustNote: "OpenSSL 1.0.2 builds a path unlike this machine's OpenSSL 3 (no trusted-first: it follows the certificates the server sent, and an expired root or cross-sign on that way fails it where OpenSSL 3 finds another path, as Let's Encrypt's chain through DST Root CA X3 did in September 2021), and there is no OpenSSL 1.0.2 here to judge with"},
 	}
 }
