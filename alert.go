@@ -1,11 +1,13 @@
 package tlskit
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"reflect"
 	"syscall"
 
@@ -71,6 +73,9 @@ func (e *HandshakeError) Hint() string {
 // reason is the failure in words.
 func (e *HandshakeError) reason() string {
 	code, ok := PeerAlert(e.Err)
+	if !ok && (errors.Is(e.Err, context.DeadlineExceeded) || errors.Is(e.Err, os.ErrDeadlineExceeded)) {
+		return "the server did not finish the handshake in time (10 s unless the context said otherwise): it accepts connections but does not answer TLS on this port (a protocol that speaks first, or STARTTLS), or it is overloaded, or the path drops its larger packets"
+	}
 	if !ok {
 		if errors.Is(e.Err, io.EOF) || errors.Is(e.Err, io.ErrUnexpectedEOF) || errors.Is(e.Err, syscall.ECONNRESET) {
 			return fmt.Sprintf("the server ended the connection during the handshake without an alert (%v): it may not speak TLS on this port, or it refuses the client's hello silently", e.Err)

@@ -16,12 +16,15 @@ import (
 // The server name is p.ServerName, or else the host of addr, IP addresses
 // included (see [trust.ServerName]). A refused server yields a
 // [*VerifyError]; a handshake that fails otherwise a [*HandshakeError].
+// The connection and the handshake take 10 seconds at most (as net/http's
+// TLSHandshakeTimeout): a server that accepts and never answers is an
+// error, not a hang.
 func Dial(network, addr string, p *Policy) (*tls.Conn, error) {
 	return DialContext(context.Background(), network, addr, p)
 }
 
 // DialContext is [Dial] with a context bounding the connection and the
-// handshake.
+// handshake; without a deadline, Dial's 10 seconds bound them.
 func DialContext(ctx context.Context, network, addr string, p *Policy) (*tls.Conn, error) {
 	cfg, err := p.DialConfig(addr)
 	if err != nil {
@@ -33,6 +36,11 @@ func DialContext(ctx context.Context, network, addr string, p *Policy) (*tls.Con
 // dialTLS connects to addr and makes the handshake under cfg; a failed
 // handshake is a *VerifyError, or a *HandshakeError.
 func dialTLS(ctx context.Context, network, addr string, cfg *tls.Config) (*tls.Conn, error) {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, handshakeTimeout)
+		defer cancel()
+	}
 	raw, err := (&net.Dialer{}).DialContext(ctx, network, addr)
 	if err != nil {
 		return nil, err
@@ -41,7 +49,7 @@ func dialTLS(ctx context.Context, network, addr string, cfg *tls.Config) (*tls.C
 	if err := c.HandshakeContext(ctx); err != nil {
 		raw.Close()
 		var ve *VerifyError
-		if errors.As(err, &ve) || ctx.Err() != nil {
+		if errors.As(err, &ve) || errors.Is(ctx.Err(), context.Canceled) {
 			return nil, err
 		}
 		return nil, &HandshakeError{Addr: addr, ServerName: cfg.ServerName, Err: err}
@@ -82,7 +90,8 @@ func Listen(network, addr string, p *Policy) (net.Listener, error) {
 	return tls.Listen(network, addr, cfg)
 }
 
-// handshakeTimeout bounds a Transport's connect and handshake.
+// handshakeTimeout bounds a connection and its handshake (Dial's, a
+// Transport's) when the context has no deadline.
 const handshakeTimeout = 10 * time.Second
 
 // Transport returns an *http.Transport whose TLS connections are verified

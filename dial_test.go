@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"math/big"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -182,6 +183,22 @@ func TestDialHandshakeErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestDialSilentServer: a server that accepts and never answers (a port
+// whose service waits for the client to speak) is a *HandshakeError that
+// says so when the context's deadline passes, not a hang; errors.Is sees
+// the deadline through it. (An in-process listener: the failure is the
+// absence of any answer.)
+func TestDialSilentServer(t *testing.T) {
+	addr := peertest.Serve(t, func(c net.Conn) { io.Copy(io.Discard, c) })
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	_, err := tlskit.DialContext(ctx, "tcp", addr, &tlskit.Policy{Trust: []string{"system"}, ServerName: "silent.example"})
+	var he *tlskit.HandshakeError
+	if !errors.As(err, &he) || !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "did not finish the handshake in time") {
+		t.Fatalf("err = %v (%T), want a *HandshakeError saying the server did not answer in time", err, err)
 	}
 }
 
