@@ -266,6 +266,7 @@ const (
 	TruststoreNotACertificate     = "truststore.not-a-certificate"
 	TruststoreEnvOverride         = "truststore.env-override"
 	TruststoreJavaOutOfSync       = "truststore.java-out-of-sync" // Java's keystore and the system bundle hold different roots
+	TruststoreNotInstalled        = "truststore.not-installed"    // a root in a local source directory (update-ca-certificates, update-ca-trust) the system bundle lacks
 )
 
 // Tidy makes the prose of fs read as sentences: Title, Detail and Fix start

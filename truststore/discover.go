@@ -1,6 +1,7 @@
 package truststore
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"crypto/x509"
 	"fmt"
@@ -44,6 +45,7 @@ func Discover(opts Options) (*Audit, error) {
 		d.fill(&d.locs[i])
 	}
 	d.incomplete()
+	d.notInstalled()
 	d.javaSync()
 	d.expired()
 	d.envFindings()
@@ -484,6 +486,50 @@ func (d *discovery) incomplete() {
 				l.Path, len(missing), bundle, missing[0]),
 			Fix:      fmt.Sprintf("put each root in %s as its own .pem file and run `openssl rehash %s` (Debian/Ubuntu: update-ca-certificates does both from /usr/local/share/ca-certificates); Qt applications can call QSslConfiguration::setCaCertificates(QSslConfiguration::systemCaCertificates())", l.Path, l.Path),
 			Evidence: missing}, "incomplete:"+l.Path)
+	}
+}
+
+// localSources are the directories where an administrator puts a root for
+// the system tools to install, and the tool that does it.
+var localSources = []struct{ dir, tool string }{
+	{"/usr/local/share/ca-certificates", "update-ca-certificates"},
+	{"/etc/pki/ca-trust/source/anchors", "update-ca-trust"},
+}
+
+// notInstalled reports a certificate put in a local source directory that
+// the system bundle does not hold: the step that installs it has not run
+// since (update-ca-certificates, update-ca-trust), or, on Debian, it never
+// will, because update-ca-certificates reads only files named *.crt. No
+// client here trusts such a root, whatever the directory's name suggests.
+// A certificate counts as installed under the same subject and key.
+func (d *discovery) notInstalled() {
+	bundle, bf := d.systemBundle()
+	if bf == nil {
+		return
+	}
+	for _, src := range localSources {
+		i, ok := d.index[src.dir]
+		if !ok || d.locs[i].Kind != KindSourceDir {
+			continue
+		}
+		for _, c := range d.locs[i].Certs {
+			if slices.ContainsFunc(bf.content.certs, func(b *x509.Certificate) bool {
+				return bytes.Equal(b.RawSubject, c.X509.RawSubject) && bytes.Equal(b.RawSubjectPublicKeyInfo, c.X509.RawSubjectPublicKeyInfo)
+			}) {
+				continue
+			}
+			name := nameOf(c.X509, false)
+			f := finding.Finding{ID: finding.TruststoreNotInstalled, Severity: finding.Error,
+				Title:    fmt.Sprintf("%q in %s is not in the system bundle %s: no client here trusts it", name, c.Path, bundle),
+				Detail:   fmt.Sprintf("%s is where %s finds roots to install into %s (and the hashed directory); it has not run since %s was put there, so Go, curl, OpenSSL and the rest do not trust %q", src.dir, src.tool, bundle, c.Path, name),
+				Fix:      fmt.Sprintf("run %s as root", src.tool),
+				Evidence: []string{c.Path}}
+			if src.tool == "update-ca-certificates" && !strings.HasSuffix(c.Path, ".crt") {
+				f.Detail = fmt.Sprintf("Debian's %s reads only the files of %s whose name ends in .crt; %s does not, so running it does not install %q, and no client here trusts it", src.tool, src.dir, c.Path, name)
+				f.Fix = fmt.Sprintf("rename it to %s.crt and run %s as root", strings.TrimSuffix(c.Path, path.Ext(c.Path)), src.tool)
+			}
+			d.add(f, "notinstalled:"+c.Path)
+		}
 	}
 }
 
