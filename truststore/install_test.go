@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -51,6 +52,26 @@ func TestNotInstalled(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Fatalf("before update-ca-certificates: %q, want %q", got, want)
 	}
+	// A chain to corp.crt's root: curl refuses it, and the reason says
+	// where the root waits. The oracle: openssl verify with the bundle.
+	chain := f.chainB()
+	bundleVerifies := func() bool {
+		dir := t.TempDir()
+		leaf, inter := dir+"/leaf.pem", dir+"/inter.pem"
+		os.WriteFile(leaf, pemOf(chain[0]), 0o644)
+		os.WriteFile(inter, pemOf(chain[1]), 0o644)
+		cmd := exec.Command(peertest.Need(t, "openssl"), "verify", "-attime", strconv.FormatInt(testNow.Unix(), 10),
+			"-CAfile", tr.host("/etc/ssl/certs/ca-certificates.crt"), "-untrusted", inter, leaf)
+		cmd.Env = cleanEnv()
+		return cmd.Run() == nil
+	}
+	if bundleVerifies() {
+		t.Fatal("openssl verify trusts the chain before update-ca-certificates")
+	}
+	v := verdicts(t, tr, nil, chain, "b.test")["curl"]
+	if v.Trusted || !strings.Contains(v.Reason, "corp.crt, which is not installed") || !strings.Contains(v.Fix, "run update-ca-certificates") {
+		t.Errorf("curl before update-ca-certificates: trusted %v, %s; fix %s", v.Trusted, v.Reason, v.Fix)
+	}
 
 	cmd := exec.Command(tool, "--fresh", "--certsconf", tr.host("/etc/ca-certificates.conf"),
 		"--certsdir", tr.host("/usr/share/ca-certificates"), "--localcertsdir", tr.host("/usr/local/share/ca-certificates"),
@@ -78,6 +99,9 @@ func TestNotInstalled(t *testing.T) {
 	}
 	if !slices.Contains(subjects, "Test Root B") || slices.Contains(subjects, "Test Old Root") {
 		t.Fatalf("update-ca-certificates installed %q: want corp.crt's Test Root B and not other.pem's Test Old Root", subjects)
+	}
+	if !bundleVerifies() || !verdicts(t, tr, nil, chain, "b.test")["curl"].Trusted {
+		t.Errorf("after update-ca-certificates: openssl verify %v, curl trusted %v; want both", bundleVerifies(), verdicts(t, tr, nil, chain, "b.test")["curl"].Trusted)
 	}
 	got = notInstalled(discover(t, tr, nil))
 	if len(got) != 1 || !strings.HasPrefix(got[0], "/usr/local/share/ca-certificates/other.pem: Rename") {

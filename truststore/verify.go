@@ -451,6 +451,12 @@ func (a *auditor) explain(v *StackVerdict, p plan, chain []*x509.Certificate, ha
 		elsewhere = ", although " + strings.Join(holders, " and ") + " have it"
 	}
 	install := "add the root to the system store (Debian/Ubuntu/Alpine: copy it to /usr/local/share/ca-certificates/NAME.crt and run update-ca-certificates; Fedora/RHEL: copy it to /etc/pki/ca-trust/source/anchors/ and run update-ca-trust)"
+	if file, fix := a.pending(top); file != "" {
+		// The root is on its way in: put where the installer reads it,
+		// not installed (truststore.not-installed).
+		elsewhere += fmt.Sprintf("; it is in %s, which is not installed", file)
+		install = fix
+	}
 	if len(hashDirs) == 0 {
 		from := "no root at all"
 		if len(v.Sources) > 0 {
@@ -539,6 +545,39 @@ func firstLoaded(steps []hashStep, hash string) string {
 		}
 	}
 	return ""
+}
+
+// pending finds the issuer of top, a certificate with its issuer's name
+// whose key signed it, in a local source directory (localSources), and the
+// fix that installs it: the file, or "".
+func (a *auditor) pending(top *x509.Certificate) (file, fix string) {
+	want := a.canonical(top.RawIssuer)
+	for _, src := range localSources {
+		ld := a.listDir(src.dir)
+		if !ld.exists {
+			continue
+		}
+		for _, n := range ld.names {
+			if !certLike(n) {
+				continue
+			}
+			p := path.Join(src.dir, n)
+			o := a.open(p)
+			if o.state != fileRead {
+				continue
+			}
+			for _, c := range o.content.certs {
+				if a.canonical(c.RawSubject) != want || top.CheckSignatureFrom(c) != nil {
+					continue
+				}
+				if src.tool == "update-ca-certificates" && !strings.HasSuffix(n, ".crt") {
+					return p, fmt.Sprintf("rename %s to %s.crt (update-ca-certificates reads only *.crt) and run update-ca-certificates as root", p, strings.TrimSuffix(p, path.Ext(p)))
+				}
+				return p, "run " + src.tool + " as root, which installs it"
+			}
+		}
+	}
+	return "", ""
 }
 
 // holders lists the bundles of any stack that hold a certificate with the
